@@ -1,0 +1,151 @@
+# mailsift - mail protocol traffic analyzer
+#
+#   make demo    install what is missing, build, analyse the shipped capture
+#   make test    every test: unit (plain and ASan+UBSan), end to end,
+#                and the public corpus conformance run when ../shared exists
+#   make         build ./mailsift
+#
+# Missing Debian packages are installed on first use (as root, or through
+# sudo); nothing else is downloaded.
+
+CC	?= cc
+PREFIX	?= /usr/local
+BUILD	:= build
+
+WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wwrite-strings \
+	   -Wformat=2 -Wvla
+CSTD	:= -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE
+CFLAGS	?= -g -O2
+HARDEN	:= -fstack-protector-strong -D_FORTIFY_SOURCE=2
+SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LIBS	:= -lnids -lpcap -lsqlite3 -lcrypto
+
+DISSECT_SRC := dissect/util.c dissect/line.c dissect/smtp.c dissect/detect.c
+CORE_SRC    := $(DISSECT_SRC) capture/capture.c store/store.c
+CLI_SRC     := cli/main.c cli/cmd_read.c
+TEST_NAMES  := test_line test_util test_smtp test_detect
+TOOL_NAMES  := pcapgen
+
+BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libssl-dev
+TEST_PKGS  := libcmocka-dev sqlite3 tshark
+
+# Installs the Debian packages of $(1) that are missing.
+define ensure_pkgs
+	@missing=""; for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "mailsift: installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null || \
+	  { echo "mailsift: could not install:$$missing" >&2; exit 1; }; \
+	fi
+endef
+
+.PHONY: all deps test-deps demo test unit unit-asan e2e conformance asan \
+	check-deps clean install format format-check bench
+
+all: deps
+	@$(MAKE) --no-print-directory mailsift
+
+deps:
+	$(call ensure_pkgs,$(BUILD_PKGS))
+
+test-deps: deps
+	$(call ensure_pkgs,$(TEST_PKGS))
+
+# ---------------------------------------------------------------- builds
+# Each flavour compiles every source into its own folder.
+
+obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
+
+$(BUILD)/rel/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(CFLAGS) $(HARDEN) $(WARN) -I dissect -MMD -MP -c $< -o $@
+
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) -g -O1 $(SAN) $(WARN) -I dissect -MMD -MP -c $< -o $@
+
+mailsift: $(call obj,rel,$(CORE_SRC) $(CLI_SRC))
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/san/mailsift: $(call obj,san,$(CORE_SRC) $(CLI_SRC))
+	$(CC) $(SAN) -o $@ $^ $(LIBS)
+
+asan: deps
+	@$(MAKE) --no-print-directory $(BUILD)/san/mailsift
+
+# Unit tests link the dissectors only: no libpcap, libnids or SQLite.
+$(BUILD)/rel/tests/%: $(call obj,rel,tests/%.c tests/recsink.c $(DISSECT_SRC))
+	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
+
+$(BUILD)/san/tests/%: $(call obj,san,tests/%.c tests/recsink.c $(DISSECT_SRC))
+	$(CC) $(SAN) -o $@ $^ -lcmocka
+
+$(BUILD)/rel/tools/pcapgen: $(call obj,rel,tests/tools/pcapgen.c)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^
+
+.SECONDARY:
+
+# ----------------------------------------------------------------- tests
+
+UNIT_REL := $(addprefix $(BUILD)/rel/tests/,$(TEST_NAMES))
+UNIT_SAN := $(addprefix $(BUILD)/san/tests/,$(TEST_NAMES))
+
+test: test-deps
+	@$(MAKE) --no-print-directory check-deps unit unit-asan e2e conformance
+
+unit: $(UNIT_REL)
+	@for t in $(UNIT_REL); do echo "== $$t"; $$t || exit 1; done
+
+unit-asan: $(UNIT_SAN)
+	@for t in $(UNIT_SAN); do echo "== $$t (asan)"; \
+	  ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $$t || exit 1; done
+
+e2e: mailsift $(BUILD)/san/mailsift $(BUILD)/rel/tools/pcapgen
+	@tests/e2e.sh
+
+conformance: mailsift $(BUILD)/san/mailsift
+	@tests/conformance.sh
+
+# The dissectors must stay free of capture and storage libraries.
+check-deps:
+	@if grep -nE '#include *[<"](pcap|nids|sqlite3)' dissect/*.c dissect/*.h; then \
+	  echo "check-deps: dissect/ must not include pcap, nids or sqlite3" >&2; exit 1; fi
+	@echo "check-deps: ok"
+
+# ------------------------------------------------------------------ demo
+
+demo: all
+	@./mailsift read --force -o $(BUILD)/demo.db tests/pcap/demo.pcap
+	@echo
+	@echo "Who sent what to whom:"
+	@sqlite3 -header -column $(BUILD)/demo.db \
+	  "SELECT session_id, mail_from, rcpt_to, size, substr(sha256,1,16) AS sha256 FROM v_smtp_messages;"
+	@echo
+	@echo "Credentials that crossed in clear:"
+	@sqlite3 -header -column $(BUILD)/demo.db \
+	  "SELECT session_id, mechanism, username, password, outcome FROM auth;"
+	@echo
+	@echo "The log is $(BUILD)/demo.db; try: sqlite3 $(BUILD)/demo.db .schema"
+
+# ------------------------------------------------------------- the rest
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 mailsift $(DESTDIR)$(PREFIX)/bin/mailsift
+
+format:
+	clang-format -i */*.c */*.h tests/tools/*.c
+
+format-check:
+	clang-format --dry-run --Werror */*.c */*.h tests/tools/*.c
+
+clean:
+	rm -rf $(BUILD) mailsift
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,2 @@
+build/rel/dissect/detect.o: dissect/detect.c dissect/dissect.h
+dissect/dissect.h:

@@ -1,0 +1,3 @@
+build/rel/dissect/line.o: dissect/line.c dissect/line.h dissect/dissect.h
+dissect/line.h:
+dissect/dissect.h:

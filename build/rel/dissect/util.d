@@ -1,0 +1,2 @@
+build/rel/dissect/util.o: dissect/util.c dissect/dissect.h
+dissect/dissect.h:

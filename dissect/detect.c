@@ -1,0 +1,205 @@
+/* \summary: choose the dissector for a connection from its first bytes */
+/*
+ * Ports lie: mail runs on 2525, 1224 or behind proxies, and other
+ * protocols run on 25.  The verdict comes from what each side says first:
+ * an SMTP server greets with "220" (RFC 5321 4.2), a client opens with
+ * EHLO/HELO/LHLO.  The usual ports only let one side's word suffice.
+ * An HTTP CONNECT or SOCKS handshake in front of the mail dialogue is
+ * skipped, so that tunnelled sessions are found too.
+ */
+#include <string.h>
+
+#include "dissect.h"
+
+static int
+smtp_port(uint16_t port)
+{
+	return port == 25 || port == 465 || port == 587 || port == 2525;
+}
+
+static int
+is_tls_record(const uint8_t *p, size_t n)
+{
+	/* ContentType handshake (22), ProtocolVersion 3.0 to 3.4 */
+	return n >= 3 && p[0] == 0x16 && p[1] == 0x03 && p[2] <= 0x04;
+}
+
+/* 1 when the first line is known, 0 when it is not complete yet. */
+static int
+first_line_done(const uint8_t *p, size_t n)
+{
+	return memchr(p, '\n', n) != NULL;
+}
+
+static int
+is_smtp_greeting(const uint8_t *p, size_t n)
+{
+	return n >= 4 && p[0] == '2' && p[1] == '2' && p[2] == '0' &&
+	    (p[3] == ' ' || p[3] == '-' || p[3] == '\r');
+}
+
+static int
+is_smtp_hello(const uint8_t *p, size_t n)
+{
+	return n >= 5 && (md_ci_prefix(p, n, "EHLO") ||
+	    md_ci_prefix(p, n, "HELO") || md_ci_prefix(p, n, "LHLO")) &&
+	    (p[4] == ' ' || p[4] == '\r' || p[4] == '\n');
+}
+
+/* Offset past the first blank line ("\r\n\r\n" or "\n\n"), 0 if none. */
+static size_t
+after_headers(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (p[i] == '\n' && p[i + 1] == '\n')
+			return i + 2;
+		if (p[i] == '\n' && p[i + 1] == '\r' && i + 2 < n &&
+		    p[i + 2] == '\n')
+			return i + 3;
+	}
+	return 0;
+}
+
+/*
+ * SOCKS5 (RFC 1928, RFC 1929): method negotiation, optional user/password
+ * sub-negotiation, CONNECT request and reply.  Returns the lengths of the
+ * client and server preambles, or 0 while incomplete; -1 if not SOCKS5.
+ */
+static int
+socks5_skip(const uint8_t *c, size_t cn, const uint8_t *s, size_t sn,
+    size_t *cskip, size_t *sskip)
+{
+	size_t ci, si, alen;
+	int method;
+
+	if (cn < 2 || c[0] != 5 || c[1] == 0)
+		return -1;
+	ci = 2 + (size_t)c[1];
+	if (sn < 2 || cn < ci)
+		return 0;
+	if (s[0] != 5)
+		return -1;
+	method = s[1];
+	si = 2;
+	if (method == 2) { /* username/password */
+		if (cn < ci + 2)
+			return 0;
+		alen = c[ci + 1];
+		if (cn < ci + 2 + alen + 1)
+			return 0;
+		ci += 2 + alen;
+		ci += 1 + (size_t)c[ci];
+		si += 2;
+	} else if (method != 0)
+		return -1;
+	/* request: VER CMD RSV ATYP DST.ADDR DST.PORT */
+	if (cn < ci + 5 || sn < si + 5)
+		return 0;
+	switch (c[ci + 3]) {
+	case 1: alen = 4; break;
+	case 4: alen = 16; break;
+	case 3: alen = 1 + (size_t)c[ci + 4]; break;
+	default: return -1;
+	}
+	ci += 4 + alen + 2;
+	switch (s[si + 3]) {
+	case 1: alen = 4; break;
+	case 4: alen = 16; break;
+	case 3: alen = 1 + (size_t)s[si + 4]; break;
+	default: return -1;
+	}
+	si += 4 + alen + 2;
+	if (ci > cn || si > sn)
+		return 0;
+	*cskip = ci;
+	*sskip = si;
+	return 1;
+}
+
+/* SOCKS4/4a: VN=4 CD DSTPORT DSTIP USERID NUL [HOST NUL]; reply 8 bytes. */
+static int
+socks4_skip(const uint8_t *c, size_t cn, size_t sn, size_t *cskip,
+    size_t *sskip)
+{
+	const uint8_t *nul;
+	size_t ci;
+
+	if (cn < 9 || c[0] != 4 || (c[1] != 1 && c[1] != 2))
+		return cn < 9 && cn > 0 && c[0] == 4 ? 0 : -1;
+	if ((nul = memchr(c + 8, 0, cn - 8)) == NULL)
+		return 0;
+	ci = (size_t)(nul - c) + 1;
+	if (c[4] == 0 && c[5] == 0 && c[6] == 0 && c[7] != 0) {
+		if ((nul = memchr(c + ci, 0, cn - ci)) == NULL)
+			return 0;
+		ci = (size_t)(nul - c) + 1;
+	}
+	if (sn < 8)
+		return 0;
+	*cskip = ci;
+	*sskip = 8;
+	return 1;
+}
+
+/* Decides on the mail dialogue proper, once any tunnel preamble is gone. */
+static enum md_verdict
+detect_mail(const uint8_t *c, size_t cn, const uint8_t *s, size_t sn,
+    uint16_t port, struct md_detect_out *out)
+{
+	int greet = is_smtp_greeting(s, sn), hello = is_smtp_hello(c, cn);
+
+	out->proto = &md_proto_smtp;
+	out->tls = MD_TLS_NONE;
+	if (greet && (hello || smtp_port(port)))
+		return MD_DETECT_YES;
+	/* A client saying EHLO before any server byte: a capture that lost
+	 * the server's side, or a client that did not wait. */
+	if (hello && sn == 0)
+		return MD_DETECT_YES;
+	if (greet && cn == 0)
+		return MD_DETECT_MORE;
+	if ((sn > 0 && first_line_done(s, sn) && !greet) ||
+	    (cn > 0 && first_line_done(c, cn) && !hello))
+		return MD_DETECT_NO;
+	return MD_DETECT_MORE;
+}
+
+/*
+ * Returns the verdict on a connection from the bytes seen so far.  With
+ * MD_DETECT_YES, out says which dissector to open and how many leading
+ * bytes of each direction belong to a tunnel preamble and must be skipped.
+ */
+enum md_verdict
+md_detect(const struct md_detect_in *in, struct md_detect_out *out)
+{
+	const uint8_t *c = in->c2s, *s = in->s2c;
+	size_t cn = in->c2s_len, sn = in->s2c_len, cs = 0, ss = 0;
+	enum md_verdict v;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (is_tls_record(c, cn)) {
+		if (in->srv_port != 465)
+			return MD_DETECT_NO;
+		out->proto = &md_proto_smtp;
+		out->tls = MD_TLS_IMPLICIT;
+		return MD_DETECT_YES;
+	}
+	if (cn >= 8 && md_ci_prefix(c, cn, "CONNECT ")) {
+		cs = after_headers(c, cn);
+		ss = after_headers(s, sn);
+		if (cs == 0 || ss == 0)
+			return cn >= MD_DETECT_MAX ? MD_DETECT_NO : MD_DETECT_MORE;
+	} else if (cn > 0 && (c[0] == 5 || c[0] == 4)) {
+		r = c[0] == 5 ? socks5_skip(c, cn, s, sn, &cs, &ss) :
+		    socks4_skip(c, cn, sn, &cs, &ss);
+		if (r < 0)
+			return MD_DETECT_NO;
+		if (r == 0)
+			return MD_DETECT_MORE;
+	}
+	v = detect_mail(c + cs, cn - cs, s + ss, sn - ss, in->srv_port, out);
+	out->c2s_skip = cs;
+	out->s2c_skip = ss;
+	return v;
+}

@@ -1,0 +1,230 @@
+/*
+ * dissect.h - the contract between the capture layer, the protocol
+ * dissectors and the sinks.
+ *
+ * Bytes of one TCP connection arrive per direction, in any split, and are
+ * pushed into a dissector with feed().  The dissector rebuilds the protocol
+ * session and reports what it understood as a flat sequence of events to a
+ * sink.  Dissectors never see libpcap, libnids or SQLite: a unit test feeds
+ * them string literals, a fuzzer feeds them anything.
+ *
+ * Event pointers are borrowed: they are valid only during the emit() call.
+ */
+#ifndef MAILSIFT_DISSECT_H
+#define MAILSIFT_DISSECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum md_dir {
+	MD_C2S = 0, /* client to server */
+	MD_S2C = 1  /* server to client */
+};
+
+/* A borrowed run of bytes; not NUL-terminated. */
+struct md_bytes {
+	const uint8_t *p;
+	size_t	       len;
+};
+
+/*
+ * What the capture layer knows of a connection.  Dissectors only copy the
+ * pointer into their events; sinks read the addresses from it.
+ */
+struct md_flow {
+	uint64_t id;		/* unique within one run, from 1 */
+	int	 family;	/* AF_INET or AF_INET6 */
+	uint8_t	 cli_addr[16];	/* network byte order */
+	uint8_t	 srv_addr[16];
+	uint16_t cli_port;
+	uint16_t srv_port;
+};
+
+/*
+ * Event types.  The meaning of the generic event fields per type:
+ *
+ *   SESSION_BEGIN  name=protocol ("smtp"), code=MD_TLS_* mode at start
+ *   GREETING       code=reply code, arg=banner text
+ *   COMMAND        seq, name=verb (upper case), arg=arguments
+ *   REPLY          seq=command answered (0: none), name=its verb,
+ *                  code=reply code, arg=text (lines joined with '\n')
+ *   HELO           seq, name=HELO/EHLO/LHLO, arg=client's host name
+ *   EXTENSION      name=keyword (upper case), arg=parameters
+ *   AUTH           seq, name=mechanism, arg=user, extra=password when it
+ *                  crossed in clear, aux=server challenge (CRAM-MD5),
+ *                  proof=client's proof (CRAM-MD5 digest, OAuth token),
+ *                  code=final reply code (0: none), num[0]=MD_AUTH_*
+ *   STARTTLS       seq, code=reply code; TLS follows when 2xx
+ *   TX_BEGIN       tx, seq, arg=reverse-path, extra=MAIL parameters
+ *   RCPT           tx, seq, arg=forward-path, extra=RCPT parameters
+ *   MSG_BEGIN      tx, name=method ("DATA", "BDAT")
+ *   MSG_DATA       tx, arg=message bytes, exact, in order
+ *   MSG_END        tx, code=1 complete / 0 cut short, num[0]=size
+ *   TX_REPLY       tx, code=final reply code, arg=text, extra=queue id
+ *   ANOMALY        name=anomaly code (MD_ANOM_*), arg=detail
+ *   SESSION_END    code=MD_END_*, name=final TLS mode (md_tls_str),
+ *                  num[0..1]=bytes C2S/S2C,
+ *                  num[2..3]=of those, bytes after TLS began
+ *
+ * seq numbers the commands of a session from 1; tx numbers its mail
+ * transactions from 1.  Both let a sink join events without keeping state.
+ */
+enum md_ev {
+	MD_EV_SESSION_BEGIN,
+	MD_EV_GREETING,
+	MD_EV_COMMAND,
+	MD_EV_REPLY,
+	MD_EV_HELO,
+	MD_EV_EXTENSION,
+	MD_EV_AUTH,
+	MD_EV_STARTTLS,
+	MD_EV_TX_BEGIN,
+	MD_EV_RCPT,
+	MD_EV_MSG_BEGIN,
+	MD_EV_MSG_DATA,
+	MD_EV_MSG_END,
+	MD_EV_TX_REPLY,
+	MD_EV_ANOMALY,
+	MD_EV_SESSION_END,
+	MD_EV_COUNT
+};
+
+enum md_tls {
+	MD_TLS_NONE = 0,
+	MD_TLS_STARTTLS = 1, /* upgraded in band */
+	MD_TLS_IMPLICIT = 2  /* TLS from the first byte (465, 993, 995) */
+};
+
+enum md_auth_outcome {
+	MD_AUTH_UNKNOWN = 0, /* no verdict seen (session cut, one side) */
+	MD_AUTH_OK = 1,
+	MD_AUTH_FAILED = 2,
+	MD_AUTH_CANCELLED = 3 /* client sent "*" */
+};
+
+/* How a session ended, as far as the capture tells. */
+enum md_end {
+	MD_END_UNKNOWN = 0,
+	MD_END_QUIT,	    /* protocol-level goodbye */
+	MD_END_CLOSE,	    /* TCP FIN both ways without goodbye */
+	MD_END_RESET,	    /* TCP RST */
+	MD_END_TIMEOUT,	    /* evicted or idle too long */
+	MD_END_CAPTURE_END, /* still open when the capture ended */
+	MD_END_ERROR	    /* dissector gave up on the flow */
+};
+
+struct md_event {
+	enum md_ev	      type;
+	enum md_dir	      dir;
+	uint64_t	      ts_us; /* capture time, microseconds */
+	const struct md_flow *flow;
+	uint32_t	      seq;
+	uint32_t	      tx;
+	int		      code;
+	struct md_bytes	      name;
+	struct md_bytes	      arg;
+	struct md_bytes	      extra;
+	struct md_bytes	      aux;
+	struct md_bytes	      proof;
+	uint64_t	      num[4];
+};
+
+/*
+ * A sink consumes events.  A nonzero return asks the dissector to stop
+ * sending message bytes for this flow (MSG_DATA); other events go on.
+ */
+struct md_sink {
+	int (*emit)(void *arg, const struct md_event *ev);
+	void *arg;
+};
+
+/* Resource caps.  Every cap that is hit raises an ANOMALY event. */
+#define MD_LINE_MAX	    8192 /* command/reply line; RFC 5321: 512 */
+#define MD_REPLY_MAX	    65536 /* multi-line reply text kept */
+#define MD_PENDING_MAX	    128	  /* commands awaiting a reply */
+#define MD_DETECT_MAX	    16384 /* bytes inspected to find the protocol */
+
+struct md_limits {
+	size_t line_max;
+	size_t reply_max;
+	size_t pending_max;
+};
+
+void md_limits_default(struct md_limits *);
+
+/*
+ * Anomaly codes, in the spirit of Zeek's weird.log: stable short names
+ * that a sink stores and an analyst can query.
+ */
+#define MD_ANOM_LINE_TOO_LONG	    "line_too_long"
+#define MD_ANOM_REPLY_TOO_LONG	    "reply_too_long"
+#define MD_ANOM_BARE_LF		    "bare_lf"
+#define MD_ANOM_NUL_BYTE	    "nul_byte"
+#define MD_ANOM_PENDING_OVERFLOW    "too_many_pending_commands"
+#define MD_ANOM_REPLY_WITHOUT_CMD   "reply_without_command"
+#define MD_ANOM_BAD_REPLY	    "malformed_reply"
+#define MD_ANOM_BAD_BDAT	    "invalid_bdat_command"
+#define MD_ANOM_HUGE_BDAT	    "huge_bdat_chunk"
+#define MD_ANOM_RCPT_WITHOUT_MAIL   "rcpt_without_mail"
+#define MD_ANOM_DATA_WITHOUT_MAIL   "data_without_mail"
+#define MD_ANOM_BARE_LF_END_OF_DATA "bare_lf_end_of_data"
+#define MD_ANOM_DATA_AFTER_QUIT	    "data_after_quit"
+#define MD_ANOM_CMD_BEFORE_GREETING "command_before_greeting"
+#define MD_ANOM_BAD_SASL	    "malformed_sasl_response"
+#define MD_ANOM_CLEAR_AFTER_TLS	    "plaintext_after_starttls"
+#define MD_ANOM_GAP		    "stream_gap"
+
+/* A protocol dissector: one state object per connection, both ways. */
+struct md_proto {
+	const char *name;
+	void *(*open)(const struct md_sink *, const struct md_limits *,
+	    const struct md_flow *, enum md_tls, uint64_t ts_us);
+	/* Consumes all of len.  Returns 0, or -1 when the flow is hopeless. */
+	int (*feed)(void *st, enum md_dir, const uint8_t *p, size_t len,
+	    uint64_t ts_us);
+	/* Bytes the capture lost in one direction. */
+	void (*gap)(void *st, enum md_dir, size_t missing, uint64_t ts_us);
+	/* Flushes what is pending, emits SESSION_END, frees st. */
+	void (*close)(void *st, enum md_end, uint64_t ts_us);
+};
+
+extern const struct md_proto md_proto_smtp;
+
+/*
+ * Protocol detection by content.  The capture layer shows the first bytes
+ * of each direction (and the ports, as hints) until a verdict comes.
+ */
+enum md_verdict {
+	MD_DETECT_MORE = 0, /* not enough bytes yet */
+	MD_DETECT_NO,	    /* not a protocol we dissect */
+	MD_DETECT_YES	    /* see *proto and *tls */
+};
+
+struct md_detect_in {
+	const uint8_t *c2s;
+	size_t	       c2s_len;
+	const uint8_t *s2c;
+	size_t	       s2c_len;
+	uint16_t       srv_port;
+};
+
+struct md_detect_out {
+	const struct md_proto *proto;
+	enum md_tls	       tls;
+	size_t		       c2s_skip; /* bytes before the protocol starts */
+	size_t		       s2c_skip;
+};
+
+enum md_verdict md_detect(const struct md_detect_in *, struct md_detect_out *);
+
+/* Small helpers on wire bytes; never NUL-terminated, never trusted. */
+int	md_ci_prefix(const uint8_t *p, size_t len, const char *prefix);
+int	md_ci_equal(const uint8_t *p, size_t len, const char *word);
+size_t	md_b64_decode(const uint8_t *in, size_t len, uint8_t *out,
+	   size_t outcap, int *ok);
+const char *md_end_str(enum md_end);
+const char *md_tls_str(enum md_tls);
+const char *md_auth_outcome_str(enum md_auth_outcome);
+const char *md_ev_str(enum md_ev);
+
+#endif /* MAILSIFT_DISSECT_H */

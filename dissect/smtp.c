@@ -1,0 +1,1283 @@
+/* \summary: SMTP session dissector (incremental, both directions) */
+/*
+ * RFC 5321 (SMTP), RFC 1869/5321 4.1.1.1 (EHLO), RFC 2920 (PIPELINING),
+ * RFC 3030 (CHUNKING/BDAT), RFC 3207 (STARTTLS), RFC 4954 (AUTH) with
+ * RFC 4616 (PLAIN), draft-murchison-sasl-login (LOGIN), RFC 2195
+ * (CRAM-MD5), and Google's XOAUTH2.
+ *
+ * The dissector watches a conversation it takes no part in, so it accepts
+ * whatever the wire carries: commands pipelined ahead of their replies,
+ * message bodies sent before the 354, one side of the conversation
+ * missing.  Replies are paired with the oldest command awaiting one.
+ *
+ * Client bytes are, at any time, one of: command lines, SASL responses,
+ * a dot-stuffed DATA body, a counted BDAT chunk, or TLS.  Server bytes are
+ * reply lines or TLS.  Message bodies are never held in memory: they leave
+ * as MSG_DATA events in the pieces they arrived in.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dissect.h"
+#include "line.h"
+
+enum smtp_cmode {
+	SMTP_C_COMMAND,	  /* command lines */
+	SMTP_C_SASL,	  /* responses to an AUTH challenge */
+	SMTP_C_DATA_WAIT, /* DATA sent, 354 not seen: next bytes are body */
+	SMTP_C_DATA,	  /* dot-stuffed body up to CRLF.CRLF */
+	SMTP_C_BDAT,	  /* counted BDAT chunk */
+	SMTP_C_TLS	  /* after STARTTLS: opaque */
+};
+
+/* Where the DATA body scanner stands within the current line. */
+enum smtp_body {
+	BODY_BOL,   /* at the start of a line */
+	BODY_MID,   /* inside a line */
+	BODY_DOT,   /* a line started with '.' */
+	BODY_DOT_CR /* a line started with ".\r" */
+};
+
+/* What a pending command's reply means to us. */
+enum smtp_kind {
+	K_OTHER,
+	K_HELO,
+	K_EHLO,
+	K_MAIL,
+	K_RCPT,
+	K_DATA,
+	K_EOD, /* the end-of-data marker: its reply is the final one */
+	K_BDAT,
+	K_BDAT_LAST,
+	K_AUTH,
+	K_STARTTLS,
+	K_QUIT,
+	K_RSET
+};
+
+#define SMTP_VERB_MAX 16 /* longest verb kept; real ones are 4 to 8 */
+#define SASL_FIELD_MAX 512
+
+struct pending {
+	uint32_t seq;
+	uint32_t tx;
+	uint32_t prev_tx; /* MAIL: the transaction open before it */
+	uint8_t	 kind;
+	uint8_t	 verb_len;
+	char	 verb[SMTP_VERB_MAX];
+};
+
+enum sasl_mech { MECH_OTHER, MECH_PLAIN, MECH_LOGIN, MECH_CRAM, MECH_XOAUTH2 };
+
+struct sasl_field {
+	uint8_t b[SASL_FIELD_MAX];
+	size_t	len;
+};
+
+/* State of one AUTH exchange; allocated only while one runs. */
+struct sasl {
+	uint32_t	  seq;
+	enum sasl_mech	  mech;
+	char		  mech_name[SMTP_VERB_MAX * 2];
+	size_t		  mech_len;
+	int		  expect;     /* responses still expected, -1: unknown */
+	int		  prompt;     /* LOGIN: 1 user, 2 password next */
+	int		  cancelled;
+	struct sasl_field user, pass, chal, proof;
+};
+
+struct reply {
+	uint8_t *text;
+	size_t	 len, cap;
+	int	 code;
+	int	 lines;
+	int	 over;
+};
+
+struct smtp {
+	struct md_sink	      sink;
+	struct md_limits      lim;
+	const struct md_flow *flow;
+	uint64_t	      ts;
+	enum md_tls	      tls;
+
+	struct line_buf	      line[2];
+	enum smtp_cmode	      cmode;
+	int		      s2c_tls;
+
+	struct reply	      reply;
+	struct pending	     *q;
+	size_t		      q_head, q_len;
+	int		      q_overflowed;
+
+	uint32_t	      seq, ntx, cur_tx;
+	struct sasl	     *sasl;
+
+	/* message in progress */
+	uint32_t	      msg_tx;
+	int		      msg_open, msg_muted;
+	uint64_t	      msg_size;
+	enum smtp_body	      bst;
+	uint8_t		      body_last; /* last body byte emitted */
+	int		      body_bare_lf;
+	uint64_t	      chunk_left;
+	int		      chunk_last;
+
+	int		      greeted, quit_seen, starttls_wait;
+	int		      bare_lf_seen[2];
+	uint64_t	      bytes[2], tls_bytes[2];
+};
+
+/* ---------------------------------------------------------------- events */
+
+static int
+smtp_emit(struct smtp *s, struct md_event *ev)
+{
+	ev->ts_us = s->ts;
+	ev->flow = s->flow;
+	return s->sink.emit(s->sink.arg, ev);
+}
+
+static struct md_bytes
+bytes_of(const void *p, size_t len)
+{
+	struct md_bytes b = { p, len };
+	return b;
+}
+
+static struct md_bytes
+bytes_str(const char *str)
+{
+	return bytes_of(str, strlen(str));
+}
+
+static void
+smtp_anomaly(struct smtp *s, enum md_dir dir, const char *code,
+    const uint8_t *detail, size_t dlen)
+{
+	struct md_event ev = { .type = MD_EV_ANOMALY, .dir = dir };
+
+	ev.name = bytes_str(code);
+	ev.arg = bytes_of(detail, dlen > 256 ? 256 : dlen);
+	smtp_emit(s, &ev);
+}
+
+/* ------------------------------------------------------ pending commands */
+
+static void
+pending_push(struct smtp *s, uint32_t seq, enum smtp_kind kind, uint32_t tx,
+    uint32_t prev_tx, const uint8_t *verb, size_t vlen)
+{
+	struct pending *pd;
+
+	if (s->q_len == s->lim.pending_max) {
+		/* Bounded memory: forget the oldest, once said. */
+		if (!s->q_overflowed)
+			smtp_anomaly(s, MD_C2S, MD_ANOM_PENDING_OVERFLOW,
+			    NULL, 0);
+		s->q_overflowed = 1;
+		s->q_head = (s->q_head + 1) % s->lim.pending_max;
+		s->q_len--;
+	}
+	pd = &s->q[(s->q_head + s->q_len) % s->lim.pending_max];
+	pd->seq = seq;
+	pd->tx = tx;
+	pd->prev_tx = prev_tx;
+	pd->kind = (uint8_t)kind;
+	pd->verb_len = (uint8_t)(vlen > SMTP_VERB_MAX ? SMTP_VERB_MAX : vlen);
+	memcpy(pd->verb, verb, pd->verb_len);
+	s->q_len++;
+}
+
+static struct pending *
+pending_head(struct smtp *s)
+{
+	return s->q_len ? &s->q[s->q_head] : NULL;
+}
+
+static void
+pending_pop(struct smtp *s)
+{
+	s->q_head = (s->q_head + 1) % s->lim.pending_max;
+	s->q_len--;
+}
+
+/* -------------------------------------------------------------- messages */
+
+static void
+msg_begin(struct smtp *s, uint32_t tx, const char *method)
+{
+	struct md_event ev = { .type = MD_EV_MSG_BEGIN, .dir = MD_C2S };
+
+	s->msg_open = 1;
+	s->msg_muted = 0;
+	s->msg_tx = tx;
+	s->msg_size = 0;
+	s->bst = BODY_BOL;
+	s->body_last = '\n';
+	s->body_bare_lf = 0;
+	ev.tx = tx;
+	ev.name = bytes_str(method);
+	smtp_emit(s, &ev);
+}
+
+static void
+msg_bytes(struct smtp *s, const uint8_t *p, size_t n)
+{
+	struct md_event ev = { .type = MD_EV_MSG_DATA, .dir = MD_C2S };
+
+	if (n == 0)
+		return;
+	s->msg_size += n;
+	s->body_last = p[n - 1];
+	if (s->msg_muted)
+		return;
+	ev.tx = s->msg_tx;
+	ev.arg = bytes_of(p, n);
+	if (smtp_emit(s, &ev) != 0)
+		s->msg_muted = 1;
+}
+
+static void
+msg_end(struct smtp *s, int complete)
+{
+	struct md_event ev = { .type = MD_EV_MSG_END, .dir = MD_C2S };
+
+	if (!s->msg_open)
+		return;
+	ev.tx = s->msg_tx;
+	ev.code = complete;
+	ev.num[0] = s->msg_size;
+	smtp_emit(s, &ev);
+	s->msg_open = 0;
+	if (s->cur_tx == s->msg_tx)
+		s->cur_tx = 0;
+}
+
+/*
+ * The final "." of a DATA body was seen.  A bare LF on either side of the
+ * dot makes the end ambiguous between implementations, the root of SMTP
+ * smuggling, so it is reported.
+ */
+static void
+body_done(struct smtp *s, int bare_dot)
+{
+	uint32_t tx = s->msg_tx;
+
+	if (bare_dot || s->body_bare_lf)
+		smtp_anomaly(s, MD_C2S, MD_ANOM_BARE_LF_END_OF_DATA, NULL, 0);
+	msg_end(s, 1);
+	pending_push(s, 0, K_EOD, tx, 0, (const uint8_t *)".", 1);
+	s->cmode = SMTP_C_COMMAND;
+}
+
+/*
+ * Scans a DATA body (RFC 5321 4.5.2): a line holding only "." ends it,
+ * a leading dot on any other line is transparency and is removed.  The CRLF
+ * before the final dot belongs to the message.  Returns bytes consumed;
+ * the mode has changed when fewer than len were consumed.
+ */
+static size_t
+body_data(struct smtp *s, const uint8_t *p, size_t len)
+{
+	const uint8_t *lf;
+	size_t i = 0, run;
+
+	while (i < len) {
+		switch (s->bst) {
+		case BODY_BOL:
+			if (p[i] == '.') {
+				s->bst = BODY_DOT;
+				i++;
+				break;
+			}
+			s->bst = BODY_MID;
+			break;
+		case BODY_MID:
+			lf = memchr(p + i, '\n', len - i);
+			run = lf ? (size_t)(lf - (p + i)) + 1 : len - i;
+			if (lf != NULL) {
+				uint8_t before = run >= 2 ? lf[-1] : s->body_last;
+				s->body_bare_lf = before != '\r';
+				s->bst = BODY_BOL;
+			}
+			msg_bytes(s, p + i, run);
+			i += run;
+			break;
+		case BODY_DOT:
+			if (p[i] == '\r') {
+				s->bst = BODY_DOT_CR;
+				i++;
+				break;
+			}
+			if (p[i] == '\n') {
+				body_done(s, 1);
+				return i + 1;
+			}
+			s->bst = BODY_MID; /* the dot was stuffing */
+			break;
+		case BODY_DOT_CR:
+			if (p[i] == '\n') {
+				body_done(s, 0);
+				return i + 1;
+			}
+			msg_bytes(s, (const uint8_t *)"\r", 1);
+			s->bst = BODY_MID;
+			break;
+		}
+	}
+	return len;
+}
+
+/* Passes a counted BDAT chunk through (RFC 3030 2: no transparency). */
+static size_t
+body_bdat(struct smtp *s, const uint8_t *p, size_t len)
+{
+	size_t n = len;
+
+	if ((uint64_t)n > s->chunk_left)
+		n = (size_t)s->chunk_left;
+	msg_bytes(s, p, n);
+	s->chunk_left -= n;
+	if (s->chunk_left == 0) {
+		if (s->chunk_last)
+			msg_end(s, 1);
+		s->cmode = SMTP_C_COMMAND;
+	}
+	return n;
+}
+
+/* ------------------------------------------------------------------ SASL */
+
+static void
+field_set(struct sasl_field *f, const uint8_t *p, size_t n)
+{
+	if (n > sizeof(f->b))
+		n = sizeof(f->b);
+	memcpy(f->b, p, n);
+	f->len = n;
+}
+
+static struct md_bytes
+field_bytes(const struct sasl_field *f)
+{
+	return bytes_of(f->len ? f->b : NULL, f->len);
+}
+
+static void
+sasl_emit(struct smtp *s, int code, enum md_auth_outcome outcome)
+{
+	struct sasl *a = s->sasl;
+	struct md_event ev = { .type = MD_EV_AUTH, .dir = MD_S2C };
+
+	if (a == NULL)
+		return;
+	ev.seq = a->seq;
+	ev.code = code;
+	ev.num[0] = a->cancelled ? MD_AUTH_CANCELLED : outcome;
+	ev.name = bytes_of(a->mech_name, a->mech_len);
+	ev.arg = field_bytes(&a->user);
+	ev.extra = field_bytes(&a->pass);
+	ev.aux = field_bytes(&a->chal);
+	ev.proof = field_bytes(&a->proof);
+	smtp_emit(s, &ev);
+	free(a);
+	s->sasl = NULL;
+	if (s->cmode == SMTP_C_SASL)
+		s->cmode = SMTP_C_COMMAND;
+}
+
+/* RFC 4616: [authzid] NUL authcid NUL passwd. */
+static void
+sasl_plain(struct sasl *a, const uint8_t *d, size_t n)
+{
+	const uint8_t *nul1, *nul2;
+
+	if ((nul1 = memchr(d, '\0', n)) == NULL)
+		return;
+	nul2 = memchr(nul1 + 1, '\0', n - (size_t)(nul1 + 1 - d));
+	if (nul2 == NULL) {
+		field_set(&a->user, nul1 + 1, n - (size_t)(nul1 + 1 - d));
+		return;
+	}
+	field_set(&a->user, nul1 + 1, (size_t)(nul2 - nul1 - 1));
+	field_set(&a->pass, nul2 + 1, n - (size_t)(nul2 + 1 - d));
+}
+
+/* "user=" u ^A "auth=Bearer " token ^A ^A */
+static void
+sasl_xoauth2(struct sasl *a, const uint8_t *d, size_t n)
+{
+	size_t i = 0, j;
+
+	while (i < n) {
+		for (j = i; j < n && d[j] != 0x01; j++)
+			;
+		if (md_ci_prefix(d + i, j - i, "user="))
+			field_set(&a->user, d + i + 5, j - i - 5);
+		else if (md_ci_prefix(d + i, j - i, "auth=Bearer "))
+			field_set(&a->proof, d + i + 12, j - i - 12);
+		else if (md_ci_prefix(d + i, j - i, "auth="))
+			field_set(&a->proof, d + i + 5, j - i - 5);
+		i = j + 1;
+	}
+}
+
+/* One decoded client response, applied as the mechanism says. */
+static void
+sasl_response(struct sasl *a, const uint8_t *d, size_t n)
+{
+	const uint8_t *sp;
+
+	switch (a->mech) {
+	case MECH_PLAIN:
+		sasl_plain(a, d, n);
+		break;
+	case MECH_LOGIN:
+		if (a->prompt == 2 || (a->prompt == 0 && a->user.len > 0))
+			field_set(&a->pass, d, n);
+		else
+			field_set(&a->user, d, n);
+		a->prompt = 0;
+		break;
+	case MECH_CRAM:
+		/* RFC 2195: user SP hex-digest; the user may hold spaces. */
+		sp = NULL;
+		for (size_t i = n; i > 0; i--)
+			if (d[i - 1] == ' ') {
+				sp = d + i - 1;
+				break;
+			}
+		if (sp == NULL) {
+			field_set(&a->user, d, n);
+			break;
+		}
+		field_set(&a->user, d, (size_t)(sp - d));
+		field_set(&a->proof, sp + 1, n - (size_t)(sp + 1 - d));
+		break;
+	case MECH_XOAUTH2:
+		sasl_xoauth2(a, d, n);
+		break;
+	case MECH_OTHER:
+		break;
+	}
+}
+
+static int
+is_b64_line(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= 'a' &&
+		    p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') ||
+		    p[i] == '+' || p[i] == '/' || p[i] == '='))
+			return 0;
+	return 1;
+}
+
+/* Decodes base64 into a field-sized scratch buffer. */
+static size_t
+sasl_decode(const uint8_t *p, size_t n, uint8_t *out, int *ok)
+{
+	return md_b64_decode(p, n, out, SASL_FIELD_MAX, ok);
+}
+
+/*
+ * A client line while AUTH runs.  Returns 0 when it was a SASL response,
+ * -1 when it cannot be one (the caller then takes it as a command).
+ */
+static int
+sasl_client_line(struct smtp *s, const uint8_t *p, size_t n)
+{
+	struct sasl *a = s->sasl;
+	uint8_t d[SASL_FIELD_MAX];
+	size_t dn;
+	int ok;
+
+	if (n == 1 && p[0] == '*') {
+		a->cancelled = 1;
+		s->cmode = SMTP_C_COMMAND;
+		return 0;
+	}
+	if (!is_b64_line(p, n)) {
+		smtp_anomaly(s, MD_C2S, MD_ANOM_BAD_SASL, p, n);
+		s->cmode = SMTP_C_COMMAND;
+		return -1;
+	}
+	dn = sasl_decode(p, n, d, &ok);
+	if (!ok)
+		smtp_anomaly(s, MD_C2S, MD_ANOM_BAD_SASL, p, n);
+	sasl_response(a, d, dn);
+	/*
+	 * Without the server's side (one-sided capture) the count of
+	 * responses a mechanism takes tells when commands resume.
+	 */
+	if (a->expect > 0 && --a->expect == 0)
+		s->cmode = SMTP_C_COMMAND;
+	return 0;
+}
+
+/* A 334 challenge from the server. */
+static void
+sasl_challenge(struct smtp *s, const uint8_t *p, size_t n)
+{
+	struct sasl *a = s->sasl;
+	uint8_t d[SASL_FIELD_MAX];
+	size_t dn;
+	int ok;
+
+	dn = sasl_decode(p, n, d, &ok);
+	if (a->mech == MECH_CRAM)
+		field_set(&a->chal, d, dn);
+	else if (a->mech == MECH_LOGIN) {
+		if (md_ci_prefix(d, dn, "user"))
+			a->prompt = 1;
+		else if (md_ci_prefix(d, dn, "pass"))
+			a->prompt = 2;
+	}
+	s->cmode = SMTP_C_SASL;
+}
+
+static enum sasl_mech
+sasl_mech_of(const uint8_t *p, size_t n)
+{
+	if (md_ci_equal(p, n, "PLAIN"))
+		return MECH_PLAIN;
+	if (md_ci_equal(p, n, "LOGIN"))
+		return MECH_LOGIN;
+	if (md_ci_equal(p, n, "CRAM-MD5"))
+		return MECH_CRAM;
+	if (md_ci_equal(p, n, "XOAUTH2"))
+		return MECH_XOAUTH2;
+	return MECH_OTHER;
+}
+
+/* AUTH mechanism [initial-response] (RFC 4954 4). */
+static void
+sasl_begin(struct smtp *s, uint32_t seq, const uint8_t *args, size_t n)
+{
+	struct sasl *a;
+	const uint8_t *sp;
+	size_t mlen;
+
+	if (s->sasl != NULL) /* a previous AUTH never got its verdict */
+		sasl_emit(s, 0, MD_AUTH_UNKNOWN);
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return;
+	s->sasl = a;
+	a->seq = seq;
+	sp = memchr(args, ' ', n);
+	mlen = sp ? (size_t)(sp - args) : n;
+	a->mech = sasl_mech_of(args, mlen);
+	a->mech_len = mlen < sizeof(a->mech_name) ? mlen : sizeof(a->mech_name);
+	for (size_t i = 0; i < a->mech_len; i++)
+		a->mech_name[i] = (char)(args[i] >= 'a' && args[i] <= 'z' ?
+		    args[i] - 32 : args[i]);
+	switch (a->mech) {
+	case MECH_PLAIN:
+	case MECH_CRAM:
+	case MECH_XOAUTH2:
+		a->expect = 1;
+		break;
+	case MECH_LOGIN:
+		a->expect = 2;
+		break;
+	case MECH_OTHER:
+		a->expect = -1;
+		break;
+	}
+	s->cmode = SMTP_C_SASL;
+	if (sp != NULL) {
+		const uint8_t *ir = sp + 1;
+		size_t irn = n - mlen - 1;
+
+		/* "=" is an empty initial response (RFC 4954 4). */
+		if (!(irn == 1 && ir[0] == '='))
+			(void)sasl_client_line(s, ir, irn);
+		else if (a->expect > 0 && --a->expect == 0)
+			s->cmode = SMTP_C_COMMAND;
+	}
+}
+
+/* -------------------------------------------------------------- commands */
+
+/* Splits "<path> params" after "FROM:" or "TO:"; spaces after ':' are
+ * tolerated as many servers do. */
+static void
+split_path(const uint8_t *p, size_t n, struct md_bytes *path,
+    struct md_bytes *params)
+{
+	size_t i = 0, end;
+
+	while (i < n && p[i] == ' ')
+		i++;
+	if (i < n && p[i] == '<') {
+		const uint8_t *gt = memchr(p + i, '>', n - i);
+		end = gt ? (size_t)(gt - p) + 1 : n;
+	} else {
+		const uint8_t *sp = memchr(p + i, ' ', n - i);
+		end = sp ? (size_t)(sp - p) : n;
+	}
+	*path = bytes_of(p + i, end - i);
+	while (end < n && p[end] == ' ')
+		end++;
+	*params = bytes_of(p + end, n - end);
+}
+
+static void
+strip_angles(struct md_bytes *path)
+{
+	if (path->len >= 2 && path->p[0] == '<' &&
+	    path->p[path->len - 1] == '>') {
+		path->p++;
+		path->len -= 2;
+	}
+}
+
+static void
+cmd_mail(struct smtp *s, uint32_t seq, const uint8_t *a, size_t n)
+{
+	struct md_event ev = { .type = MD_EV_TX_BEGIN, .dir = MD_C2S };
+	size_t off = md_ci_prefix(a, n, "FROM:") ? 5 : 0;
+
+	s->cur_tx = ++s->ntx;
+	ev.seq = seq;
+	ev.tx = s->cur_tx;
+	split_path(a + off, n - off, &ev.arg, &ev.extra);
+	strip_angles(&ev.arg);
+	smtp_emit(s, &ev);
+}
+
+static void
+cmd_rcpt(struct smtp *s, uint32_t seq, const uint8_t *a, size_t n)
+{
+	struct md_event ev = { .type = MD_EV_RCPT, .dir = MD_C2S };
+	size_t off = md_ci_prefix(a, n, "TO:") ? 3 : 0;
+
+	if (s->cur_tx == 0) {
+		smtp_anomaly(s, MD_C2S, MD_ANOM_RCPT_WITHOUT_MAIL, a, n);
+		return;
+	}
+	ev.seq = seq;
+	ev.tx = s->cur_tx;
+	split_path(a + off, n - off, &ev.arg, &ev.extra);
+	strip_angles(&ev.arg);
+	smtp_emit(s, &ev);
+}
+
+/*
+ * BDAT chunk-size [LAST] (RFC 3030 2).  Returns the kind to queue, or
+ * K_OTHER when the arguments are not a valid BDAT.
+ */
+static enum smtp_kind
+cmd_bdat(struct smtp *s, const uint8_t *a, size_t n)
+{
+	uint64_t size = 0;
+	size_t i = 0;
+	int last = 0;
+
+	while (i < n && a[i] >= '0' && a[i] <= '9') {
+		if (size > (UINT64_MAX - 9) / 10) {
+			smtp_anomaly(s, MD_C2S, MD_ANOM_HUGE_BDAT, a, n);
+			return K_OTHER;
+		}
+		size = size * 10 + (uint64_t)(a[i++] - '0');
+	}
+	if (i == 0)
+		goto bad;
+	if (i < n) {
+		if (a[i] != ' ' || !md_ci_equal(a + i + 1, n - i - 1, "LAST"))
+			goto bad;
+		last = 1;
+	}
+	if (!s->msg_open) {
+		if (s->cur_tx == 0) {
+			smtp_anomaly(s, MD_C2S, MD_ANOM_DATA_WITHOUT_MAIL, a, n);
+			s->cur_tx = ++s->ntx;
+		}
+		msg_begin(s, s->cur_tx, "BDAT");
+	}
+	s->chunk_left = size;
+	s->chunk_last = last;
+	s->cmode = SMTP_C_BDAT;
+	if (size == 0)
+		(void)body_bdat(s, NULL, 0);
+	return last ? K_BDAT_LAST : K_BDAT;
+bad:
+	smtp_anomaly(s, MD_C2S, MD_ANOM_BAD_BDAT, a, n);
+	return K_OTHER;
+}
+
+static void
+cmd_helo(struct smtp *s, uint32_t seq, const uint8_t *verb, size_t vlen,
+    const uint8_t *a, size_t n)
+{
+	struct md_event ev = { .type = MD_EV_HELO, .dir = MD_C2S };
+
+	ev.seq = seq;
+	ev.name = bytes_of(verb, vlen);
+	ev.arg = bytes_of(a, n);
+	smtp_emit(s, &ev);
+	s->cur_tx = 0; /* RFC 5321 4.1.4: EHLO resets the transaction */
+}
+
+/* Ends a BDAT message left open by RSET, HELO or a new MAIL. */
+static void
+abandon_message(struct smtp *s)
+{
+	if (s->msg_open)
+		msg_end(s, 0);
+}
+
+static enum smtp_kind
+smtp_dispatch(struct smtp *s, uint32_t seq, const uint8_t *verb, size_t vlen,
+    const uint8_t *a, size_t n)
+{
+	if (md_ci_equal(verb, vlen, "EHLO") || md_ci_equal(verb, vlen, "LHLO")) {
+		abandon_message(s);
+		cmd_helo(s, seq, verb, vlen, a, n);
+		return K_EHLO;
+	}
+	if (md_ci_equal(verb, vlen, "HELO")) {
+		abandon_message(s);
+		cmd_helo(s, seq, verb, vlen, a, n);
+		return K_HELO;
+	}
+	if (md_ci_equal(verb, vlen, "MAIL")) {
+		abandon_message(s);
+		cmd_mail(s, seq, a, n);
+		return K_MAIL;
+	}
+	if (md_ci_equal(verb, vlen, "RCPT")) {
+		cmd_rcpt(s, seq, a, n);
+		return K_RCPT;
+	}
+	if (md_ci_equal(verb, vlen, "DATA")) {
+		if (s->cur_tx == 0)
+			smtp_anomaly(s, MD_C2S, MD_ANOM_DATA_WITHOUT_MAIL, NULL, 0);
+		else
+			s->cmode = SMTP_C_DATA_WAIT;
+		return K_DATA;
+	}
+	if (md_ci_equal(verb, vlen, "BDAT"))
+		return cmd_bdat(s, a, n);
+	if (md_ci_equal(verb, vlen, "AUTH")) {
+		sasl_begin(s, seq, a, n);
+		return K_AUTH;
+	}
+	if (md_ci_equal(verb, vlen, "STARTTLS")) {
+		s->starttls_wait = 1;
+		return K_STARTTLS;
+	}
+	if (md_ci_equal(verb, vlen, "QUIT")) {
+		s->quit_seen = 1;
+		return K_QUIT;
+	}
+	if (md_ci_equal(verb, vlen, "RSET")) {
+		abandon_message(s);
+		s->cur_tx = 0;
+		return K_RSET;
+	}
+	return K_OTHER;
+}
+
+static void
+smtp_command(struct smtp *s, const uint8_t *p, size_t n)
+{
+	struct md_event ev = { .type = MD_EV_COMMAND, .dir = MD_C2S };
+	char verb[SMTP_VERB_MAX];
+	const uint8_t *sp;
+	size_t vlen, alen, i;
+	const uint8_t *args;
+	enum smtp_kind kind;
+	uint32_t tx, prev_tx;
+
+	if (s->quit_seen)
+		smtp_anomaly(s, MD_C2S, MD_ANOM_DATA_AFTER_QUIT, p, n);
+	if (s->starttls_wait)
+		smtp_anomaly(s, MD_C2S, MD_ANOM_CLEAR_AFTER_TLS, p, n);
+	sp = memchr(p, ' ', n);
+	vlen = sp ? (size_t)(sp - p) : n;
+	args = sp ? sp + 1 : p + n;
+	alen = sp ? n - vlen - 1 : 0;
+	if (vlen > sizeof(verb))
+		vlen = sizeof(verb);
+	for (i = 0; i < vlen; i++)
+		verb[i] = (char)(p[i] >= 'a' && p[i] <= 'z' ? p[i] - 32 : p[i]);
+	ev.seq = ++s->seq;
+	ev.name = bytes_of(verb, vlen);
+	ev.arg = bytes_of(args, alen);
+	smtp_emit(s, &ev);
+	tx = prev_tx = s->cur_tx;
+	kind = smtp_dispatch(s, ev.seq, (const uint8_t *)verb, vlen, args, alen);
+	/* The transaction the command belongs to, once it has acted. */
+	if (kind == K_MAIL)
+		tx = s->cur_tx;
+	else if (kind == K_BDAT || kind == K_BDAT_LAST)
+		tx = s->msg_tx;
+	pending_push(s, ev.seq, kind, tx, prev_tx, (const uint8_t *)verb, vlen);
+}
+
+static void
+line_anomalies(struct smtp *s, enum md_dir dir, const struct line *ln)
+{
+	if (ln->flags & LINE_F_TRUNCATED)
+		smtp_anomaly(s, dir, MD_ANOM_LINE_TOO_LONG, ln->text.p,
+		    ln->text.len);
+	if ((ln->flags & LINE_F_BARE_LF) && !s->bare_lf_seen[dir]) {
+		s->bare_lf_seen[dir] = 1; /* once per direction: no flood */
+		smtp_anomaly(s, dir, MD_ANOM_BARE_LF, ln->text.p, ln->text.len);
+	}
+	if (ln->flags & LINE_F_NUL)
+		smtp_anomaly(s, dir, MD_ANOM_NUL_BYTE, NULL, 0);
+}
+
+static void
+smtp_client_line(struct smtp *s, const struct line *ln)
+{
+	line_anomalies(s, MD_C2S, ln);
+	if (s->cmode == SMTP_C_SASL && s->sasl != NULL &&
+	    sasl_client_line(s, ln->text.p, ln->text.len) == 0)
+		return;
+	smtp_command(s, ln->text.p, ln->text.len);
+}
+
+/* --------------------------------------------------------------- replies */
+
+static void
+reply_reset(struct reply *r)
+{
+	r->len = 0;
+	r->code = 0;
+	r->lines = 0;
+	r->over = 0;
+}
+
+static void
+reply_append(struct smtp *s, const uint8_t *p, size_t n)
+{
+	struct reply *r = &s->reply;
+	size_t need = n + (r->lines > 0);
+
+	if (r->len + need > s->lim.reply_max) {
+		if (!r->over)
+			smtp_anomaly(s, MD_S2C, MD_ANOM_REPLY_TOO_LONG, NULL, 0);
+		r->over = 1;
+		return;
+	}
+	if (r->len + need > r->cap) {
+		size_t cap = r->cap ? r->cap : 256;
+		uint8_t *nb;
+
+		while (cap < r->len + need)
+			cap *= 2;
+		if ((nb = realloc(r->text, cap)) == NULL)
+			return;
+		r->text = nb;
+		r->cap = cap;
+	}
+	if (r->lines > 0)
+		r->text[r->len++] = '\n';
+	memcpy(r->text + r->len, p, n);
+	r->len += n;
+}
+
+/* EHLO reply lines after the first are "keyword [params]" (RFC 5321 4.1.1.1). */
+static void
+ehlo_extensions(struct smtp *s)
+{
+	const uint8_t *p = s->reply.text, *end = p + s->reply.len, *nl, *sp;
+	struct md_event ev = { .type = MD_EV_EXTENSION, .dir = MD_S2C };
+	char kw[64];
+	size_t klen;
+
+	if (p == NULL || (nl = memchr(p, '\n', s->reply.len)) == NULL)
+		return;
+	for (p = nl + 1; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		sp = memchr(p, ' ', (size_t)(nl - p));
+		klen = (size_t)((sp ? sp : nl) - p);
+		if (klen > sizeof(kw))
+			klen = sizeof(kw);
+		for (size_t i = 0; i < klen; i++)
+			kw[i] = (char)(p[i] >= 'a' && p[i] <= 'z' ? p[i] - 32 : p[i]);
+		ev.name = bytes_of(kw, klen);
+		ev.arg = sp ? bytes_of(sp + 1, (size_t)(nl - sp - 1)) :
+		    bytes_of(NULL, 0);
+		smtp_emit(s, &ev);
+	}
+}
+
+/*
+ * Finds the server's queue id in a final reply, as the common MTAs word
+ * it: Postfix "queued as X", Exim "id=X", Sendmail "X Message accepted",
+ * Exchange "<X> [...] Queued mail".  Returns an empty run when none.
+ */
+static struct md_bytes
+queue_id(const uint8_t *p, size_t n)
+{
+	static const char *const keys[] = { "queued as ", "id=", NULL };
+	size_t i, j, k;
+
+	for (k = 0; keys[k] != NULL; k++) {
+		size_t kl = strlen(keys[k]);
+		for (i = 0; i + kl <= n; i++) {
+			if (!md_ci_prefix(p + i, n - i, keys[k]))
+				continue;
+			for (j = i + kl; j < n && p[j] != ' ' && p[j] != '\n' &&
+			    p[j] != ')' && p[j] != ';' && p[j] != ','; j++)
+				;
+			if (j > i + kl)
+				return bytes_of(p + i + kl, j - i - kl);
+		}
+	}
+	/* Sendmail: [x.y.z] ID Message accepted for delivery */
+	for (i = 0; i < n; i++) {
+		if (!md_ci_prefix(p + i, n - i, " Message accepted"))
+			continue;
+		for (j = i; j > 0 && p[j - 1] != ' '; j--)
+			;
+		if (j < i && !(p[j] >= '0' && p[j] <= '9'))
+			return bytes_of(p + j, i - j);
+		break;
+	}
+	return bytes_of(NULL, 0);
+}
+
+static void
+tx_reply(struct smtp *s, uint32_t tx)
+{
+	struct md_event ev = { .type = MD_EV_TX_REPLY, .dir = MD_S2C };
+
+	ev.tx = tx;
+	ev.code = s->reply.code;
+	ev.arg = bytes_of(s->reply.text, s->reply.len);
+	ev.extra = queue_id(s->reply.text, s->reply.len);
+	smtp_emit(s, &ev);
+}
+
+static void
+start_tls(struct smtp *s)
+{
+	s->tls = MD_TLS_STARTTLS;
+	s->cmode = SMTP_C_TLS;
+	s->s2c_tls = 1;
+}
+
+/* Applies what a reply means for the command it answers. */
+static void
+reply_effects(struct smtp *s, const struct pending *pd)
+{
+	int code = s->reply.code;
+	int ok = code >= 200 && code < 400;
+
+	switch ((enum smtp_kind)pd->kind) {
+	case K_EHLO:
+		if (code == 250)
+			ehlo_extensions(s);
+		break;
+	case K_MAIL:
+		/* A refused MAIL leaves the transaction before it, if any,
+		 * as it was ("nested MAIL command"). */
+		if (!ok && s->cur_tx == pd->tx)
+			s->cur_tx = pd->prev_tx;
+		break;
+	case K_DATA:
+		if (code == 354 && s->cmode == SMTP_C_DATA_WAIT) {
+			msg_begin(s, pd->tx, "DATA");
+			s->cmode = SMTP_C_DATA;
+		} else if (code == 354 && pd->tx == 0 &&
+		    s->cmode == SMTP_C_COMMAND) {
+			/* Accepted without MAIL: follow the server. */
+			s->cur_tx = ++s->ntx;
+			msg_begin(s, s->cur_tx, "DATA");
+			s->cmode = SMTP_C_DATA;
+		} else if (code != 354 && s->cmode == SMTP_C_DATA_WAIT)
+			s->cmode = SMTP_C_COMMAND;
+		/* Otherwise the body went ahead of the 354 and is done. */
+		break;
+	case K_BDAT_LAST:
+		tx_reply(s, pd->tx);
+		break;
+	case K_STARTTLS: {
+		struct md_event ev = { .type = MD_EV_STARTTLS, .dir = MD_S2C };
+		ev.seq = pd->seq;
+		ev.code = code;
+		smtp_emit(s, &ev);
+		s->starttls_wait = 0;
+		if (code == 220)
+			start_tls(s);
+		break;
+	}
+	case K_AUTH:
+		sasl_emit(s, code, code == 235 ? MD_AUTH_OK : MD_AUTH_FAILED);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+reply_complete(struct smtp *s)
+{
+	struct md_event ev = { .type = MD_EV_REPLY, .dir = MD_S2C };
+	struct pending *pd, copy;
+
+	if (!s->greeted) {
+		/* The server speaks first (RFC 5321 3.1): this is the banner. */
+		ev.type = MD_EV_GREETING;
+		ev.code = s->reply.code;
+		ev.arg = bytes_of(s->reply.text, s->reply.len);
+		smtp_emit(s, &ev);
+		s->greeted = 1;
+		return;
+	}
+	pd = pending_head(s);
+	if (pd != NULL && pd->kind == K_AUTH && s->reply.code == 334 &&
+	    s->sasl != NULL) {
+		sasl_challenge(s, s->reply.text, s->reply.len);
+		return;
+	}
+	if (pd == NULL) {
+		smtp_anomaly(s, MD_S2C, MD_ANOM_REPLY_WITHOUT_CMD,
+		    s->reply.text, s->reply.len);
+		ev.code = s->reply.code;
+		ev.arg = bytes_of(s->reply.text, s->reply.len);
+		smtp_emit(s, &ev);
+		return;
+	}
+	copy = *pd;
+	pending_pop(s);
+	if (copy.kind == K_EOD) {
+		tx_reply(s, copy.tx);
+		return;
+	}
+	ev.seq = copy.seq;
+	ev.tx = copy.tx;
+	ev.code = s->reply.code;
+	ev.name = bytes_of(copy.verb, copy.verb_len);
+	ev.arg = bytes_of(s->reply.text, s->reply.len);
+	smtp_emit(s, &ev);
+	reply_effects(s, &copy);
+}
+
+static int
+is_digit3(const uint8_t *p, size_t n)
+{
+	return n >= 3 && p[0] >= '2' && p[0] <= '5' && p[1] >= '0' &&
+	    p[1] <= '9' && p[2] >= '0' && p[2] <= '9';
+}
+
+/* A reply line is "ddd-text" (more follow) or "ddd text" / "ddd" (last). */
+static void
+smtp_server_line(struct smtp *s, const struct line *ln)
+{
+	const uint8_t *p = ln->text.p;
+	size_t n = ln->text.len;
+	int more;
+
+	line_anomalies(s, MD_S2C, ln);
+	if (!is_digit3(p, n)) {
+		smtp_anomaly(s, MD_S2C, MD_ANOM_BAD_REPLY, p, n);
+		if (s->reply.lines > 0) { /* keep it with the reply it broke */
+			reply_append(s, p, n);
+			s->reply.lines++;
+		}
+		return;
+	}
+	more = n > 3 && p[3] == '-';
+	if (s->reply.lines == 0)
+		s->reply.code = (p[0] - '0') * 100 + (p[1] - '0') * 10 +
+		    (p[2] - '0');
+	reply_append(s, p + (n > 3 ? 4 : 3), n > 3 ? n - 4 : 0);
+	s->reply.lines++;
+	if (more)
+		return;
+	reply_complete(s);
+	reply_reset(&s->reply);
+}
+
+/* ----------------------------------------------------------------- feed */
+
+static int
+looks_like_tls(const uint8_t *p, size_t n)
+{
+	/* TLS record: handshake(22) or alert(21), version 3.x. */
+	return n >= 2 && (p[0] == 0x16 || p[0] == 0x15) && p[1] == 0x03;
+}
+
+static void
+feed_client(struct smtp *s, const uint8_t *p, size_t len)
+{
+	struct line ln;
+	size_t n = 0;
+
+	while (len > 0) {
+		switch (s->cmode) {
+		case SMTP_C_TLS:
+			s->tls_bytes[MD_C2S] += len;
+			return;
+		case SMTP_C_DATA_WAIT:
+			/* Body sent ahead of the 354 (seen in the wild). */
+			msg_begin(s, s->cur_tx, "DATA");
+			s->cmode = SMTP_C_DATA;
+			continue;
+		case SMTP_C_DATA:
+			n = body_data(s, p, len);
+			break;
+		case SMTP_C_BDAT:
+			n = body_bdat(s, p, len);
+			break;
+		case SMTP_C_COMMAND:
+		case SMTP_C_SASL:
+			if (s->starttls_wait && !line_pending(&s->line[MD_C2S]) &&
+			    looks_like_tls(p, len)) {
+				/* The 220 was not captured; the handshake was. */
+				start_tls(s);
+				continue;
+			}
+			n = line_take(&s->line[MD_C2S], p, len, &ln);
+			if (ln.text.p != NULL)
+				smtp_client_line(s, &ln);
+			break;
+		}
+		p += n;
+		len -= n;
+	}
+}
+
+static void
+feed_server(struct smtp *s, const uint8_t *p, size_t len)
+{
+	struct line ln;
+	size_t n;
+
+	while (len > 0) {
+		if (s->s2c_tls) {
+			s->tls_bytes[MD_S2C] += len;
+			return;
+		}
+		n = line_take(&s->line[MD_S2C], p, len, &ln);
+		if (ln.text.p != NULL)
+			smtp_server_line(s, &ln);
+		p += n;
+		len -= n;
+	}
+}
+
+static int
+smtp_feed(void *st, enum md_dir dir, const uint8_t *p, size_t len,
+    uint64_t ts_us)
+{
+	struct smtp *s = st;
+
+	s->ts = ts_us;
+	s->bytes[dir] += len;
+	if (s->tls == MD_TLS_IMPLICIT) {
+		s->tls_bytes[dir] += len;
+		return 0;
+	}
+	if (dir == MD_C2S)
+		feed_client(s, p, len);
+	else
+		feed_server(s, p, len);
+	return 0;
+}
+
+static void
+smtp_gap(void *st, enum md_dir dir, size_t missing, uint64_t ts_us)
+{
+	struct smtp *s = st;
+	char detail[32];
+	int n;
+
+	s->ts = ts_us;
+	n = snprintf(detail, sizeof(detail), "%zu bytes", missing);
+	smtp_anomaly(s, dir, MD_ANOM_GAP, (const uint8_t *)detail, (size_t)n);
+	if (dir == MD_C2S && s->msg_open && s->cmode == SMTP_C_BDAT &&
+	    (uint64_t)missing <= s->chunk_left) {
+		/* The chunk length still frames the stream. */
+		s->chunk_left -= missing;
+		if (s->chunk_left == 0)
+			(void)body_bdat(s, NULL, 0);
+	}
+}
+
+static void *
+smtp_open(const struct md_sink *sink, const struct md_limits *lim,
+    const struct md_flow *flow, enum md_tls tls, uint64_t ts_us)
+{
+	struct smtp *s;
+	struct md_event ev = { .type = MD_EV_SESSION_BEGIN, .dir = MD_C2S };
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->sink = *sink;
+	s->lim = *lim;
+	if ((s->q = calloc(lim->pending_max, sizeof(*s->q))) == NULL) {
+		free(s);
+		return NULL;
+	}
+	s->flow = flow;
+	s->ts = ts_us;
+	s->tls = tls;
+	line_init(&s->line[MD_C2S], lim->line_max);
+	line_init(&s->line[MD_S2C], lim->line_max);
+	ev.name = bytes_str("smtp");
+	ev.code = tls;
+	smtp_emit(s, &ev);
+	return s;
+}
+
+/* Lines still held at the end are delivered: they are what was sent. */
+static void
+smtp_flush_lines(struct smtp *s)
+{
+	struct line ln;
+
+	if (s->cmode != SMTP_C_TLS && (s->cmode == SMTP_C_COMMAND ||
+	    s->cmode == SMTP_C_SASL) && line_flush(&s->line[MD_C2S], &ln))
+		smtp_client_line(s, &ln);
+	if (!s->s2c_tls && line_flush(&s->line[MD_S2C], &ln))
+		smtp_server_line(s, &ln);
+	if (s->reply.lines > 0) { /* a multi-line reply cut short */
+		reply_complete(s);
+		reply_reset(&s->reply);
+	}
+}
+
+static void
+smtp_close(void *st, enum md_end why, uint64_t ts_us)
+{
+	struct smtp *s = st;
+	struct md_event ev = { .type = MD_EV_SESSION_END, .dir = MD_C2S };
+
+	s->ts = ts_us;
+	if (s->tls != MD_TLS_IMPLICIT)
+		smtp_flush_lines(s);
+	if (s->sasl != NULL)
+		sasl_emit(s, 0, MD_AUTH_UNKNOWN);
+	if (s->msg_open)
+		msg_end(s, 0);
+	ev.code = s->quit_seen && why != MD_END_RESET ? MD_END_QUIT : why;
+	ev.name = bytes_str(md_tls_str(s->tls));
+	ev.num[0] = s->bytes[MD_C2S];
+	ev.num[1] = s->bytes[MD_S2C];
+	ev.num[2] = s->tls_bytes[MD_C2S];
+	ev.num[3] = s->tls_bytes[MD_S2C];
+	smtp_emit(s, &ev);
+	line_free(&s->line[MD_C2S]);
+	line_free(&s->line[MD_S2C]);
+	free(s->reply.text);
+	free(s->q);
+	free(s);
+}
+
+const struct md_proto md_proto_smtp = {
+	.name = "smtp",
+	.open = smtp_open,
+	.feed = smtp_feed,
+	.gap = smtp_gap,
+	.close = smtp_close,
+};

@@ -1,0 +1,176 @@
+/*
+ * util.c - small helpers on untrusted wire bytes, shared by dissectors.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dissect.h"
+
+void
+md_limits_default(struct md_limits *lim)
+{
+	lim->line_max = MD_LINE_MAX;
+	lim->reply_max = MD_REPLY_MAX;
+	lim->pending_max = MD_PENDING_MAX;
+}
+
+static int
+md_lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+/* True when p starts with prefix, ASCII case folded. */
+int
+md_ci_prefix(const uint8_t *p, size_t len, const char *prefix)
+{
+	size_t i;
+
+	for (i = 0; prefix[i] != '\0'; i++)
+		if (i >= len || md_lower(p[i]) != md_lower((uint8_t)prefix[i]))
+			return 0;
+	return 1;
+}
+
+/* True when p is exactly word, ASCII case folded. */
+int
+md_ci_equal(const uint8_t *p, size_t len, const char *word)
+{
+	size_t i;
+
+	for (i = 0; word[i] != '\0'; i++)
+		if (i >= len || md_lower(p[i]) != md_lower((uint8_t)word[i]))
+			return 0;
+	return i == len;
+}
+
+static int
+b64_value(uint8_t c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/*
+ * Decodes base64 (RFC 4648) as used by SASL (RFC 4954): no white space,
+ * padding optional.  Writes at most outcap bytes.  *ok is 0 when a byte
+ * outside the alphabet was met or bits were left over; what decoded
+ * before that is still returned.
+ */
+size_t
+md_b64_decode(const uint8_t *in, size_t len, uint8_t *out, size_t outcap,
+    int *ok)
+{
+	uint32_t acc = 0;
+	size_t i, n = 0;
+	int bits = 0, v, pad = 0;
+
+	*ok = 1;
+	for (i = 0; i < len; i++) {
+		if (in[i] == '=') {
+			pad++;
+			continue;
+		}
+		if (pad > 0 || (v = b64_value(in[i])) < 0) {
+			*ok = 0;
+			break;
+		}
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n < outcap)
+				out[n] = (uint8_t)(acc >> bits);
+			n++;
+		}
+	}
+	if (pad > 2 || bits >= 6)
+		*ok = 0;
+	return n < outcap ? n : outcap;
+}
+
+const char *
+md_end_str(enum md_end e)
+{
+	switch (e) {
+	case MD_END_QUIT:
+		return "quit";
+	case MD_END_CLOSE:
+		return "close";
+	case MD_END_RESET:
+		return "reset";
+	case MD_END_TIMEOUT:
+		return "timeout";
+	case MD_END_CAPTURE_END:
+		return "capture_end";
+	case MD_END_ERROR:
+		return "error";
+	case MD_END_UNKNOWN:
+		break;
+	}
+	return "unknown";
+}
+
+const char *
+md_tls_str(enum md_tls t)
+{
+	switch (t) {
+	case MD_TLS_STARTTLS:
+		return "starttls";
+	case MD_TLS_IMPLICIT:
+		return "implicit";
+	case MD_TLS_NONE:
+		break;
+	}
+	return "none";
+}
+
+const char *
+md_auth_outcome_str(enum md_auth_outcome o)
+{
+	switch (o) {
+	case MD_AUTH_OK:
+		return "success";
+	case MD_AUTH_FAILED:
+		return "failure";
+	case MD_AUTH_CANCELLED:
+		return "cancelled";
+	case MD_AUTH_UNKNOWN:
+		break;
+	}
+	return "unknown";
+}
+
+const char *
+md_ev_str(enum md_ev t)
+{
+	static const char *const names[MD_EV_COUNT] = {
+		[MD_EV_SESSION_BEGIN] = "SESSION_BEGIN",
+		[MD_EV_GREETING] = "GREETING",
+		[MD_EV_COMMAND] = "COMMAND",
+		[MD_EV_REPLY] = "REPLY",
+		[MD_EV_HELO] = "HELO",
+		[MD_EV_EXTENSION] = "EXTENSION",
+		[MD_EV_AUTH] = "AUTH",
+		[MD_EV_STARTTLS] = "STARTTLS",
+		[MD_EV_TX_BEGIN] = "TX_BEGIN",
+		[MD_EV_RCPT] = "RCPT",
+		[MD_EV_MSG_BEGIN] = "MSG_BEGIN",
+		[MD_EV_MSG_DATA] = "MSG_DATA",
+		[MD_EV_MSG_END] = "MSG_END",
+		[MD_EV_TX_REPLY] = "TX_REPLY",
+		[MD_EV_ANOMALY] = "ANOMALY",
+		[MD_EV_SESSION_END] = "SESSION_END",
+	};
+
+	return (unsigned)t < MD_EV_COUNT ? names[t] : "?";
+}

@@ -1,0 +1,229 @@
+/*
+ * recsink.c - event recorder for tests (see recsink.h).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "recsink.h"
+
+static void
+rec_grow(struct recsink *r, size_t more)
+{
+	if (r->len + more + 1 <= r->cap)
+		return;
+	while (r->len + more + 1 > r->cap)
+		r->cap = r->cap ? r->cap * 2 : 1024;
+	if ((r->buf = realloc(r->buf, r->cap)) == NULL)
+		abort();
+}
+
+static void __attribute__((format(printf, 2, 3)))
+rec_printf(struct recsink *r, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	rec_grow(r, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(r->buf + r->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	r->len += (size_t)n;
+}
+
+/* Escapes bytes so that the record is one printable line per event. */
+static void
+rec_bytes(struct recsink *r, struct md_bytes b)
+{
+	for (size_t i = 0; i < b.len; i++) {
+		unsigned c = b.p[i];
+		if (c == '\r')
+			rec_printf(r, "\\r");
+		else if (c == '\n')
+			rec_printf(r, "\\n");
+		else if (c == '"' || c == '\\')
+			rec_printf(r, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			rec_printf(r, "\\x%02x", c);
+		else
+			rec_printf(r, "%c", c);
+	}
+}
+
+static void
+rec_close_data(struct recsink *r)
+{
+	if (r->data_open)
+		rec_printf(r, "\"\n");
+	r->data_open = 0;
+}
+
+static void
+rec_field(struct recsink *r, const char *key, struct md_bytes b)
+{
+	if (b.len == 0)
+		return;
+	rec_printf(r, " %s\"", key);
+	rec_bytes(r, b);
+	rec_printf(r, "\"");
+}
+
+static int
+rec_emit(void *arg, const struct md_event *ev)
+{
+	struct recsink *r = arg;
+
+	if (ev->type == MD_EV_MSG_DATA) {
+		if (!r->data_open || r->data_tx != ev->tx) {
+			rec_close_data(r);
+			rec_printf(r, "MSG_DATA tx=%u \"", ev->tx);
+			r->data_open = 1;
+			r->data_tx = ev->tx;
+		}
+		rec_bytes(r, ev->arg);
+		r->data_events++;
+		return r->mute_after > 0 && r->data_events >= r->mute_after;
+	}
+	rec_close_data(r);
+	rec_printf(r, "%s", md_ev_str(ev->type));
+	if (ev->seq)
+		rec_printf(r, " #%u", ev->seq);
+	if (ev->tx)
+		rec_printf(r, " tx=%u", ev->tx);
+	if (ev->code)
+		rec_printf(r, " %d", ev->code);
+	if (ev->name.len > 0) {
+		rec_printf(r, " ");
+		rec_bytes(r, ev->name);
+	}
+	rec_field(r, "", ev->arg);
+	rec_field(r, "x=", ev->extra);
+	rec_field(r, "a=", ev->aux);
+	rec_field(r, "p=", ev->proof);
+	if (ev->num[0] || ev->num[1] || ev->num[2] || ev->num[3])
+		rec_printf(r, " n=%llu,%llu,%llu,%llu",
+		    (unsigned long long)ev->num[0], (unsigned long long)ev->num[1],
+		    (unsigned long long)ev->num[2], (unsigned long long)ev->num[3]);
+	rec_printf(r, "\n");
+	return 0;
+}
+
+void
+recsink_init(struct recsink *r, struct md_sink *sink)
+{
+	memset(r, 0, sizeof(*r));
+	rec_grow(r, 0);
+	r->buf[0] = '\0';
+	sink->emit = rec_emit;
+	sink->arg = r;
+}
+
+const char *
+recsink_text(struct recsink *r)
+{
+	rec_close_data(r);
+	rec_grow(r, 0);
+	r->buf[r->len] = '\0';
+	return r->buf;
+}
+
+void
+recsink_free(struct recsink *r)
+{
+	free(r->buf);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ------------------------------------------------------- transcript runs */
+
+#include <setjmp.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+static size_t
+step_len(const struct step *st)
+{
+	return st->len ? st->len : strlen(st->data);
+}
+
+/*
+ * Copies each piece into an exact-size heap block before feeding it, so
+ * that ASan catches any read past the end of what the dissector was given.
+ */
+static void
+feed_piece(const struct md_proto *pr, void *st, enum md_dir dir,
+    const char *p, size_t n, uint64_t ts)
+{
+	uint8_t *copy;
+
+	if (n == 0)
+		return;
+	if ((copy = malloc(n)) == NULL)
+		abort();
+	memcpy(copy, p, n);
+	pr->feed(st, dir, copy, n, ts);
+	free(copy);
+}
+
+char *
+transcript_run(const struct md_proto *pr, enum md_tls tls,
+    const struct step *steps, size_t nsteps, enum tr_mode mode, size_t si,
+    size_t k)
+{
+	static const struct md_flow flow = { .id = 1 };
+	struct md_limits lim;
+	struct md_sink sink;
+	struct recsink rec;
+	void *st;
+	char *out;
+
+	md_limits_default(&lim);
+	recsink_init(&rec, &sink);
+	st = pr->open(&sink, &lim, &flow, tls, 0);
+	for (size_t i = 0; i < nsteps; i++) {
+		const char *p = steps[i].data;
+		size_t n = step_len(&steps[i]);
+		uint64_t ts = (uint64_t)(i + 1) * 1000000;
+
+		if (mode == TR_BYTES)
+			for (size_t j = 0; j < n; j++)
+				feed_piece(pr, st, steps[i].dir, p + j, 1, ts);
+		else if (mode == TR_SPLIT && i == si) {
+			feed_piece(pr, st, steps[i].dir, p, k, ts);
+			feed_piece(pr, st, steps[i].dir, p + k, n - k, ts);
+		} else
+			feed_piece(pr, st, steps[i].dir, p, n, ts);
+	}
+	pr->close(st, MD_END_CAPTURE_END, (uint64_t)(nsteps + 1) * 1000000);
+	out = strdup(recsink_text(&rec));
+	recsink_free(&rec);
+	return out;
+}
+
+void
+transcript_check(const struct md_proto *pr, enum md_tls tls,
+    const struct step *steps, size_t nsteps, const char *expect)
+{
+	char *got;
+
+	got = transcript_run(pr, tls, steps, nsteps, TR_WHOLE, 0, 0);
+	assert_string_equal(got, expect);
+	free(got);
+	got = transcript_run(pr, tls, steps, nsteps, TR_BYTES, 0, 0);
+	assert_string_equal(got, expect);
+	free(got);
+	for (size_t i = 0; i < nsteps; i++)
+		for (size_t k = 1; k < step_len(&steps[i]); k++) {
+			got = transcript_run(pr, tls, steps, nsteps, TR_SPLIT,
+			    i, k);
+			if (strcmp(got, expect) != 0)
+				print_error("split at step %zu offset %zu\n",
+				    i, k);
+			assert_string_equal(got, expect);
+			free(got);
+		}
+}

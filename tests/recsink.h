@@ -1,0 +1,50 @@
+/*
+ * recsink.h - a sink that records events as text, one line per event, for
+ * golden comparisons.  Consecutive MSG_DATA events of one message are
+ * joined into one line, so that the record does not depend on how the
+ * input was split.
+ */
+#ifndef MAILSIFT_RECSINK_H
+#define MAILSIFT_RECSINK_H
+
+#include <stddef.h>
+
+#include "dissect.h"
+
+struct recsink {
+	char	*buf;
+	size_t	 len, cap;
+	int	 data_open; /* a MSG_DATA line is still open */
+	uint32_t data_tx;
+	int	 mute_after; /* return nonzero from emit after this many MSG_DATA */
+	int	 data_events;
+};
+
+void	    recsink_init(struct recsink *, struct md_sink *);
+const char *recsink_text(struct recsink *);
+void	    recsink_free(struct recsink *);
+
+#endif
+
+/* One piece of a two-way transcript. */
+struct step {
+	enum md_dir dir;
+	const char *data;
+	size_t	    len; /* 0: strlen(data) */
+};
+
+enum tr_mode { TR_WHOLE, TR_BYTES, TR_SPLIT };
+
+/*
+ * Feeds a transcript to a fresh dissector and returns the record (caller
+ * frees).  TR_SPLIT cuts step si in two at offset k.
+ */
+char *transcript_run(const struct md_proto *, enum md_tls,
+    const struct step *, size_t nsteps, enum tr_mode, size_t si, size_t k);
+
+/*
+ * Asserts (cmocka) that the transcript gives `expect` fed whole, one byte
+ * at a time, and cut at every offset of every step.
+ */
+void transcript_check(const struct md_proto *, enum md_tls,
+    const struct step *, size_t nsteps, const char *expect);
