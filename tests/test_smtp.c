@@ -167,7 +167,32 @@ static const struct step implicit[] = {
 };
 
 static const struct tcase cases[] = {
-	{ "basic", basic, N(basic), MD_TLS_NONE, "" },
+	{ "basic", basic, N(basic), MD_TLS_NONE, 
+	    "SESSION_BEGIN smtp\n"
+	    "GREETING 220 \"mx.example.org ESMTP Postfix\"\n"
+	    "COMMAND #1 EHLO \"client.example.net\"\n"
+	    "HELO #1 EHLO \"client.example.net\"\n"
+	    "REPLY #1 250 EHLO \"mx.example.org\\nPIPELINING\\nSIZE 10240000\\nAUTH PLAIN LOGIN CRAM-MD5\\nSTARTTLS\\nCHUNKING\"\n"
+	    "EXTENSION PIPELINING\n"
+	    "EXTENSION SIZE \"10240000\"\n"
+	    "EXTENSION AUTH \"PLAIN LOGIN CRAM-MD5\"\n"
+	    "EXTENSION STARTTLS\n"
+	    "EXTENSION CHUNKING\n"
+	    "COMMAND #2 MAIL \"FROM:<alice@example.net> SIZE=58 BODY=8BITMIME\"\n"
+	    "TX_BEGIN #2 tx=1 \"alice@example.net\" x=\"SIZE=58 BODY=8BITMIME\"\n"
+	    "REPLY #2 tx=1 250 MAIL \"2.1.0 Ok\"\n"
+	    "COMMAND #3 RCPT \"TO:<bob@example.org>\"\n"
+	    "RCPT #3 tx=1 \"bob@example.org\"\n"
+	    "REPLY #3 tx=1 250 RCPT \"2.1.5 Ok\"\n"
+	    "COMMAND #4 DATA\n"
+	    "REPLY #4 tx=1 354 DATA \"End data with <CR><LF>.<CR><LF>\"\n"
+	    "MSG_BEGIN tx=1 DATA\n"
+	    "MSG_DATA tx=1 \"Subject: hi\\r\\n\\r\\n.leading dot\\r\\n\"\n"
+	    "MSG_END tx=1 1 n=29,0,0,0\n"
+	    "TX_REPLY tx=1 250 \"2.0.0 Ok: queued as 4XyZ12AbC\" x=\"4XyZ12AbC\"\n"
+	    "COMMAND #5 QUIT\n"
+	    "REPLY #5 221 QUIT \"2.0.0 Bye\"\n"
+	    "SESSION_END 1 none n=150,263,0,0\n" },
 	{ "pipelined", pipelined, N(pipelined), MD_TLS_NONE, 
 	    "SESSION_BEGIN smtp\n"
 	    "GREETING 220 \"mx.example.org ESMTP Postfix\"\n"
