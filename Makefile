@@ -15,7 +15,9 @@ BUILD	:= build
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wwrite-strings \
 	   -Wformat=2 -Wvla
-CSTD	:= -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE
+VERSION	:= 0.1.0
+CSTD	:= -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -DMAILSIFT_VERSION='"$(VERSION)"'
+INC	:= -I dissect -I capture -I store -I cli -I $(BUILD)/gen
 CFLAGS	?= -g -O2
 HARDEN	:= -fstack-protector-strong -D_FORTIFY_SOURCE=2
 SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -63,11 +65,11 @@ obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
 $(BUILD)/rel/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CSTD) $(CFLAGS) $(HARDEN) $(WARN) -I dissect -MMD -MP -c $< -o $@
+	$(CC) $(CSTD) $(CFLAGS) $(HARDEN) $(WARN) $(INC) -MMD -MP -c $< -o $@
 
 $(BUILD)/san/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CSTD) -g -O1 $(SAN) $(WARN) -I dissect -MMD -MP -c $< -o $@
+	$(CC) $(CSTD) -g -O1 $(SAN) $(WARN) $(INC) -MMD -MP -c $< -o $@
 
 mailsift: $(call obj,rel,$(CORE_SRC) $(CLI_SRC))
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
@@ -77,6 +79,15 @@ $(BUILD)/san/mailsift: $(call obj,san,$(CORE_SRC) $(CLI_SRC))
 
 asan: deps
 	@$(MAKE) --no-print-directory $(BUILD)/san/mailsift
+
+# The schema lives in store/schema.sql and is compiled in as a string.
+$(BUILD)/gen/schema.h: store/schema.sql
+	@mkdir -p $(@D)
+	@{ echo '#define STORE_SCHEMA_SQL \\'; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n" \\/' $<; \
+	  echo '""'; } > $@
+
+$(BUILD)/rel/store/store.o $(BUILD)/san/store/store.o: $(BUILD)/gen/schema.h
 
 # Unit tests link the dissectors only: no libpcap, libnids or SQLite.
 $(BUILD)/rel/tests/%: $(call obj,rel,tests/%.c tests/recsink.c $(DISSECT_SRC))

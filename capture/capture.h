@@ -1,0 +1,45 @@
+/*
+ * capture.h - reads packets with libpcap, reassembles TCP with libnids,
+ * picks a dissector per connection and feeds it both directions.
+ *
+ * This is the only layer that knows libpcap and libnids.  libnids keeps
+ * its state in globals, so one capture runs per process.
+ */
+#ifndef MAILSIFT_CAPTURE_H
+#define MAILSIFT_CAPTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dissect.h"
+
+struct capture_opts {
+	struct md_sink	 sink;
+	struct md_limits lim;
+	int		 max_streams; /* concurrent TCP streams tracked */
+};
+
+struct capture_stats {
+	uint64_t packets;	/* records read */
+	uint64_t bytes;		/* captured bytes read */
+	uint64_t ipv4;		/* IPv4 packets handed to libnids */
+	uint64_t not_ip;	/* frames that carry no IPv4 */
+	uint64_t truncated;	/* frames cut by the snap length */
+	uint64_t bad_link;	/* frames too short for their link header */
+	uint64_t csum_fixed;	/* IPv4 header checksums repaired */
+	uint64_t tcp_streams;	/* connections libnids reassembled */
+	uint64_t sessions;	/* of those, mail sessions dissected */
+	uint64_t ignored;	/* of those, not mail */
+	uint64_t nids_warnings; /* libnids complaints (bad headers, ...) */
+	uint64_t streams_evicted;
+	int	 files_damaged;
+};
+
+#define DEFAULT_MAX_STREAMS 50000
+
+int  capture_init(const struct capture_opts *, char *err, size_t errlen);
+int  capture_file(const char *path, char *err, size_t errlen);
+void capture_finish(void);
+const struct capture_stats *capture_stats(void);
+
+#endif

@@ -1,0 +1,14 @@
+/*
+ * cli.h - subcommands of the mailsift command line.
+ */
+#ifndef MAILSIFT_CLI_H
+#define MAILSIFT_CLI_H
+
+/* Exit statuses shared by every subcommand. */
+#define EXIT_OK	     0
+#define EXIT_PARTIAL 1 /* input partly unreadable; what was read is kept */
+#define EXIT_USAGE   2
+
+int cmd_read(int argc, char **argv);
+
+#endif

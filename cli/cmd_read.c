@@ -1,0 +1,212 @@
+/* \summary: mailsift read - captures in, SQLite log out */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "capture.h"
+#include "cli.h"
+#include "store.h"
+
+struct read_opts {
+	const char *output;
+	const char *extract;
+	int	    force, quiet;
+	long	    max_streams;
+};
+
+static void
+read_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: mailsift read CAPTURE... [options]\n"
+	    "\n"
+	    "Reads pcap and pcapng files in the order given ('-' is standard\n"
+	    "input) and logs every SMTP session found into a SQLite file.\n"
+	    "\n"
+	    "  -o, --output LOG.db    the log (default: mailsift.db); an\n"
+	    "                         existing log is appended to\n"
+	    "  -x, --extract DIR      also write each message as DIR/S-T.eml\n"
+	    "                         (session id S, transaction T)\n"
+	    "  -f, --force            replace an existing log instead\n"
+	    "  -q, --quiet            no summary on exit\n"
+	    "      --max-streams N    TCP streams tracked at once (default %d)\n"
+	    "  -h, --help             this text\n"
+	    "\n"
+	    "Exit status: 0 ok, 1 input partly unreadable (what was read is\n"
+	    "kept), 2 usage error or the log cannot be written.\n",
+	    DEFAULT_MAX_STREAMS);
+}
+
+static int
+parse_opts(int argc, char **argv, struct read_opts *o)
+{
+	static const struct option longs[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "extract", required_argument, NULL, 'x' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "max-streams", required_argument, NULL, 'M' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c;
+
+	o->output = "mailsift.db";
+	o->max_streams = DEFAULT_MAX_STREAMS;
+	while ((c = getopt_long(argc, argv, "o:x:fqh", longs, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'x':
+			o->extract = optarg;
+			break;
+		case 'f':
+			o->force = 1;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'M':
+			o->max_streams = strtol(optarg, &end, 10);
+			if (*end != '\0' || o->max_streams < 16 ||
+			    o->max_streams > 10000000) {
+				fprintf(stderr, "mailsift read: --max-streams "
+				    "takes a number from 16 to 10000000\n");
+				return -1;
+			}
+			break;
+		case 'h':
+			read_usage(stdout);
+			exit(EXIT_OK);
+		default:
+			read_usage(stderr);
+			return -1;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "mailsift read: no capture file given\n");
+		read_usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static char *
+join_args(int argc, char **argv)
+{
+	size_t len = 1;
+	char *s;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	if ((s = calloc(1, len)) == NULL)
+		return NULL;
+	for (int i = 0; i < argc; i++) {
+		if (i > 0)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+static void
+print_summary(const struct capture_stats *c, const struct store_stats *s,
+    const char *log, double secs)
+{
+	fprintf(stderr,
+	    "mailsift: %llu packets (%.1f MB) in %.2f s; %llu TCP streams, "
+	    "%llu mail sessions\n"
+	    "  sessions   %llu SMTP (%llu with TLS)\n"
+	    "  commands   %llu\n"
+	    "  messages   %llu (%llu complete, %.1f KB) in %llu transactions\n"
+	    "  auth       %llu attempts, %llu with a password in clear\n"
+	    "  anomalies  %llu\n"
+	    "  log        %s\n",
+	    (unsigned long long)c->packets, (double)c->bytes / 1e6, secs,
+	    (unsigned long long)c->tcp_streams,
+	    (unsigned long long)c->sessions,
+	    (unsigned long long)s->sessions,
+	    (unsigned long long)s->tls_sessions,
+	    (unsigned long long)s->commands,
+	    (unsigned long long)s->messages,
+	    (unsigned long long)s->messages_complete,
+	    (double)s->message_bytes / 1e3,
+	    (unsigned long long)s->transactions,
+	    (unsigned long long)s->auth, (unsigned long long)s->auth_clear,
+	    (unsigned long long)s->anomalies, log);
+	if (c->not_ip > 0 || c->truncated > 0 || c->nids_warnings > 0)
+		fprintf(stderr, "  skipped    %llu non-IPv4 frames, %llu "
+		    "truncated, %llu bad IP/TCP headers\n",
+		    (unsigned long long)c->not_ip,
+		    (unsigned long long)c->truncated,
+		    (unsigned long long)c->nids_warnings);
+}
+
+static double
+elapsed(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+int
+cmd_read(int argc, char **argv)
+{
+	struct read_opts o = { 0 };
+	struct store_opts so = { 0 };
+	struct capture_opts co;
+	struct store_stats ss;
+	struct timespec t0;
+	struct store *st;
+	char err[512], *cmdline;
+	int status = EXIT_OK;
+
+	if (parse_opts(argc, argv, &o) != 0)
+		return EXIT_USAGE;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cmdline = join_args(argc, argv);
+	so.path = o.output;
+	so.extract_dir = o.extract;
+	so.force = o.force;
+	so.command = cmdline;
+	if ((st = store_open(&so, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "mailsift: cannot open the log: %s\n", err);
+		free(cmdline);
+		return EXIT_USAGE;
+	}
+	memset(&co, 0, sizeof(co));
+	store_sink(st, &co.sink);
+	md_limits_default(&co.lim);
+	co.max_streams = (int)o.max_streams;
+	if (capture_init(&co, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mailsift: %s\n", err);
+		store_close(st, EXIT_USAGE);
+		free(cmdline);
+		return EXIT_USAGE;
+	}
+	for (int i = optind; i < argc; i++) {
+		store_set_capture_file(st, argv[i]);
+		if (capture_file(argv[i], err, sizeof(err)) != 0) {
+			fprintf(stderr, "mailsift: %s\n", err);
+			status = EXIT_PARTIAL;
+		}
+	}
+	capture_finish();
+	ss = *store_stats(st);
+	if (ss.errors > 0)
+		fprintf(stderr, "mailsift: %llu write errors, last: %s\n",
+		    (unsigned long long)ss.errors, store_last_error(st));
+	if (store_close(st, status) != 0 && status == EXIT_OK)
+		status = EXIT_PARTIAL;
+	if (!o.quiet)
+		print_summary(capture_stats(), &ss, o.output, elapsed(&t0));
+	free(cmdline);
+	return status;
+}

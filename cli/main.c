@@ -1,0 +1,41 @@
+/* \summary: mailsift command line entry point */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: mailsift read CAPTURE... [-o LOG.db] [--extract DIR] "
+	    "[--force] [--quiet]\n"
+	    "       mailsift --version | --help\n"
+	    "\n"
+	    "Reassembles SMTP sessions from pcap/pcapng captures into a "
+	    "SQLite log.\n"
+	    "Run 'mailsift read --help' for the options.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("mailsift %s\n", MAILSIFT_VERSION);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "read") == 0)
+		return cmd_read(argc - 1, argv + 1);
+	fprintf(stderr, "mailsift: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,162 @@
+-- mailsift log schema, version 1 (PRAGMA user_version).
+-- Times are Unix epoch seconds with microseconds (REAL), capture time.
+-- Every table is documented in README.md; views answer common questions.
+
+CREATE TABLE IF NOT EXISTS runs (
+	id		INTEGER PRIMARY KEY,
+	started		TEXT NOT NULL,		-- wall clock, UTC, ISO 8601
+	finished	TEXT,
+	version		TEXT NOT NULL,
+	command		TEXT NOT NULL,		-- argv, space separated
+	status		INTEGER			-- exit status
+);
+
+CREATE TABLE IF NOT EXISTS sessions (
+	id		INTEGER PRIMARY KEY,
+	run_id		INTEGER NOT NULL REFERENCES runs(id),
+	proto		TEXT NOT NULL,		-- smtp
+	capture_file	TEXT,			-- file where the session began
+	client_ip	TEXT NOT NULL,
+	client_port	INTEGER NOT NULL,
+	server_ip	TEXT NOT NULL,
+	server_port	INTEGER NOT NULL,
+	start_ts	REAL NOT NULL,
+	end_ts		REAL,
+	banner_code	INTEGER,		-- server greeting
+	banner		TEXT,
+	helo		TEXT,			-- last HELO/EHLO/LHLO name
+	tls		TEXT NOT NULL DEFAULT 'none', -- none|starttls|implicit
+	end_reason	TEXT,			-- quit|close|reset|timeout|capture_end|error
+	bytes_c2s	INTEGER,		-- stream bytes client to server
+	bytes_s2c	INTEGER,
+	tls_bytes_c2s	INTEGER,		-- of those, after TLS began
+	tls_bytes_s2c	INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS extensions (	-- EHLO reply keywords
+	session_id	INTEGER NOT NULL REFERENCES sessions(id),
+	keyword		TEXT NOT NULL,
+	params		TEXT
+);
+
+CREATE TABLE IF NOT EXISTS commands (
+	session_id	INTEGER NOT NULL REFERENCES sessions(id),
+	seq		INTEGER NOT NULL,	-- order in the session, from 1
+	ts		REAL NOT NULL,
+	verb		TEXT NOT NULL,		-- upper case, as sent otherwise
+	args		TEXT,
+	reply_code	INTEGER,		-- NULL: no reply seen
+	reply_text	TEXT,			-- multi-line replies joined by LF
+	reply_ts	REAL,
+	PRIMARY KEY (session_id, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS auth (
+	id		INTEGER PRIMARY KEY,
+	session_id	INTEGER NOT NULL REFERENCES sessions(id),
+	seq		INTEGER,		-- the AUTH command
+	ts		REAL NOT NULL,		-- when the verdict came
+	mechanism	TEXT NOT NULL,
+	username	TEXT,
+	password	TEXT,			-- only when it crossed in clear
+	challenge	TEXT,			-- CRAM-MD5 server challenge
+	proof		TEXT,			-- CRAM-MD5 digest, OAuth token
+	reply_code	INTEGER,
+	outcome		TEXT NOT NULL		-- success|failure|cancelled|unknown
+);
+
+CREATE TABLE IF NOT EXISTS transactions (	-- SMTP MAIL ... final reply
+	session_id	INTEGER NOT NULL REFERENCES sessions(id),
+	tx		INTEGER NOT NULL,	-- order in the session, from 1
+	mail_seq	INTEGER,		-- the MAIL command (commands.seq)
+	ts		REAL NOT NULL,
+	mail_from	TEXT,			-- reverse-path without <>
+	mail_params	TEXT,			-- SIZE=, BODY=, ...
+	final_code	INTEGER,		-- reply to the end of data
+	final_reply	TEXT,
+	queue_id	TEXT,			-- as the server named it
+	PRIMARY KEY (session_id, tx)
+);
+
+CREATE TABLE IF NOT EXISTS recipients (
+	session_id	INTEGER NOT NULL REFERENCES sessions(id),
+	tx		INTEGER NOT NULL,
+	seq		INTEGER NOT NULL,	-- the RCPT command
+	address		TEXT,			-- forward-path without <>
+	params		TEXT,
+	PRIMARY KEY (session_id, seq)
+);
+
+CREATE TABLE IF NOT EXISTS messages (
+	id		INTEGER PRIMARY KEY,
+	session_id	INTEGER NOT NULL REFERENCES sessions(id),
+	tx		INTEGER NOT NULL,	-- transactions.tx for SMTP
+	proto		TEXT NOT NULL,
+	method		TEXT NOT NULL,		-- DATA|BDAT
+	begin_ts	REAL NOT NULL,
+	end_ts		REAL,
+	size		INTEGER,		-- bytes after dot-unstuffing
+	sha256		TEXT,			-- of exactly those bytes
+	complete	INTEGER NOT NULL DEFAULT 0, -- 1: end of data seen
+	extract_path	TEXT,			-- with --extract
+	UNIQUE (session_id, tx)
+);
+
+CREATE TABLE IF NOT EXISTS anomalies (
+	id		INTEGER PRIMARY KEY,
+	session_id	INTEGER NOT NULL REFERENCES sessions(id),
+	ts		REAL NOT NULL,
+	direction	TEXT NOT NULL,		-- c2s|s2c
+	name		TEXT NOT NULL,
+	detail		TEXT
+);
+
+CREATE INDEX IF NOT EXISTS auth_session ON auth(session_id);
+CREATE INDEX IF NOT EXISTS messages_sha256 ON messages(sha256);
+CREATE INDEX IF NOT EXISTS anomalies_session ON anomalies(session_id);
+CREATE INDEX IF NOT EXISTS extensions_session ON extensions(session_id);
+
+-- Recipients with the server's answer to each RCPT.
+CREATE VIEW IF NOT EXISTS v_recipients AS
+SELECT r.session_id, r.tx, r.seq, r.address, r.params,
+       c.reply_code, c.reply_text,
+       CASE WHEN c.reply_code IS NULL THEN NULL
+            ELSE c.reply_code BETWEEN 200 AND 299 END AS accepted
+FROM recipients r
+LEFT JOIN commands c ON c.session_id = r.session_id AND c.seq = r.seq;
+
+-- Who sent what to whom: one row per SMTP message.
+CREATE VIEW IF NOT EXISTS v_smtp_messages AS
+SELECT m.id AS message_id, m.session_id, m.tx,
+       datetime(m.begin_ts, 'unixepoch') AS time,
+       s.client_ip, s.server_ip, s.server_port, s.helo,
+       t.mail_from,
+       (SELECT group_concat(address, ', ') FROM v_recipients v
+         WHERE v.session_id = m.session_id AND v.tx = m.tx
+           AND coalesce(v.accepted, 1)) AS rcpt_to,
+       (SELECT count(*) FROM v_recipients v
+         WHERE v.session_id = m.session_id AND v.tx = m.tx
+           AND v.accepted = 0) AS rcpt_rejected,
+       m.method, m.size, m.sha256, m.complete,
+       t.final_code, t.queue_id, s.tls, m.extract_path
+FROM messages m
+JOIN sessions s ON s.id = m.session_id
+LEFT JOIN transactions t ON t.session_id = m.session_id AND t.tx = m.tx;
+
+-- Credentials seen on the wire, with where and whether they worked.
+CREATE VIEW IF NOT EXISTS v_credentials AS
+SELECT a.id, a.session_id, datetime(a.ts, 'unixepoch') AS time, s.proto,
+       s.client_ip, s.server_ip, s.server_port, a.mechanism, a.username,
+       a.password, a.outcome, a.reply_code
+FROM auth a JOIN sessions s ON s.id = a.session_id;
+
+-- Sessions with their transcript size and TLS state.
+CREATE VIEW IF NOT EXISTS v_sessions AS
+SELECT s.id, s.proto, datetime(s.start_ts, 'unixepoch') AS start,
+       round(coalesce(s.end_ts, s.start_ts) - s.start_ts, 3) AS duration,
+       s.client_ip, s.client_port, s.server_ip, s.server_port, s.helo,
+       s.tls, s.end_reason,
+       (SELECT count(*) FROM commands c WHERE c.session_id = s.id) AS commands,
+       (SELECT count(*) FROM messages m WHERE m.session_id = s.id) AS messages,
+       (SELECT count(*) FROM auth a WHERE a.session_id = s.id) AS auth_attempts
+FROM sessions s;

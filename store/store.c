@@ -1,0 +1,759 @@
+/* \summary: SQLite sink for dissector events */
+/*
+ * Rows are written with prepared statements inside transactions that are
+ * committed every STORE_COMMIT_US of capture time (and at the end), in WAL
+ * mode, so that a reader can query the log while mailsift runs and a crash
+ * loses at most the last uncommitted seconds.
+ *
+ * Session ids are the run's flow ids plus the largest id already in the
+ * log, so a log can be appended to by later runs and no map from flow to
+ * row is needed.  Message bytes are never held: each piece is hashed and
+ * written out as it arrives.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <arpa/inet.h>
+#include <openssl/evp.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "schema.h"
+
+#define STORE_COMMIT_US	    2000000 /* capture time between commits */
+#define STORE_COMMIT_EVENTS 200000  /* or this many events */
+#define MSG_BUCKETS	    4096    /* open-message hash table */
+
+enum stmt_id {
+	ST_SESSION, ST_GREETING, ST_HELO, ST_SESSION_END, ST_EXTENSION,
+	ST_COMMAND, ST_REPLY, ST_AUTH, ST_TX, ST_TX_IMPLICIT, ST_TX_REPLY,
+	ST_RCPT, ST_MSG, ST_MSG_END, ST_ANOMALY, ST_BEGIN, ST_COMMIT,
+	ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_SESSION] = "INSERT INTO sessions (id, run_id, proto, capture_file,"
+	    " client_ip, client_port, server_ip, server_port, start_ts, tls)"
+	    " VALUES (?,?,?,?,?,?,?,?,?,?)",
+	[ST_GREETING] = "UPDATE sessions SET banner_code=?, banner=? WHERE id=?",
+	[ST_HELO] = "UPDATE sessions SET helo=? WHERE id=?",
+	[ST_SESSION_END] = "UPDATE sessions SET end_ts=?, end_reason=?, tls=?,"
+	    " bytes_c2s=?, bytes_s2c=?, tls_bytes_c2s=?, tls_bytes_s2c=?"
+	    " WHERE id=?",
+	[ST_EXTENSION] = "INSERT INTO extensions VALUES (?,?,?)",
+	[ST_COMMAND] = "INSERT OR REPLACE INTO commands (session_id, seq, ts,"
+	    " verb, args) VALUES (?,?,?,?,?)",
+	[ST_REPLY] = "UPDATE commands SET reply_code=?, reply_text=?,"
+	    " reply_ts=? WHERE session_id=? AND seq=?",
+	[ST_AUTH] = "INSERT INTO auth (session_id, seq, ts, mechanism,"
+	    " username, password, challenge, proof, reply_code, outcome)"
+	    " VALUES (?,?,?,?,?,?,?,?,?,?)",
+	[ST_TX] = "INSERT OR REPLACE INTO transactions (session_id, tx,"
+	    " mail_seq, ts, mail_from, mail_params) VALUES (?,?,?,?,?,?)",
+	[ST_TX_IMPLICIT] = "INSERT OR IGNORE INTO transactions (session_id,"
+	    " tx, ts) VALUES (?,?,?)",
+	[ST_TX_REPLY] = "UPDATE transactions SET final_code=?, final_reply=?,"
+	    " queue_id=? WHERE session_id=? AND tx=?",
+	[ST_RCPT] = "INSERT OR REPLACE INTO recipients VALUES (?,?,?,?,?)",
+	[ST_MSG] = "INSERT OR REPLACE INTO messages (session_id, tx, proto,"
+	    " method, begin_ts) VALUES (?,?,?,?,?)",
+	[ST_MSG_END] = "UPDATE messages SET end_ts=?, size=?, sha256=?,"
+	    " complete=?, extract_path=? WHERE id=?",
+	[ST_ANOMALY] = "INSERT INTO anomalies (session_id, ts, direction,"
+	    " name, detail) VALUES (?,?,?,?,?)",
+	[ST_BEGIN] = "BEGIN",
+	[ST_COMMIT] = "COMMIT",
+};
+
+/* A message whose bytes are still arriving. */
+struct open_msg {
+	struct open_msg *next;
+	uint64_t	 flow_id;
+	uint32_t	 tx;
+	int64_t		 row;
+	EVP_MD_CTX	*sha;
+	FILE		*out;
+	char		*path;
+	uint64_t	 size;
+};
+
+struct store {
+	sqlite3		   *db;
+	sqlite3_stmt	   *st[ST_COUNT];
+	int64_t		    run_id;
+	int64_t		    id_base;
+	const char	   *capture_file;
+	char		   *extract_dir;
+	uint64_t	    last_commit_ts;
+	uint64_t	    events_since_commit;
+	struct open_msg	   *msgs[MSG_BUCKETS];
+	struct store_stats  stats;
+	char		    error[4400];
+};
+
+/* ------------------------------------------------------------- helpers */
+
+static void
+store_fail(struct store *s, const char *what)
+{
+	s->stats.errors++;
+	snprintf(s->error, sizeof(s->error), "%s: %s", what,
+	    sqlite3_errmsg(s->db));
+}
+
+static double
+ts_sec(uint64_t us)
+{
+	return (double)us / 1e6;
+}
+
+static int64_t
+session_id(const struct store *s, const struct md_event *ev)
+{
+	return s->id_base + (int64_t)ev->flow->id;
+}
+
+static void
+bind_bytes(sqlite3_stmt *st, int i, struct md_bytes b)
+{
+	if (b.p == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, (const char *)b.p, (int)b.len,
+		    SQLITE_TRANSIENT);
+}
+
+static void
+bind_text_or_null(sqlite3_stmt *st, int i, struct md_bytes b)
+{
+	if (b.len == 0)
+		sqlite3_bind_null(st, i);
+	else
+		bind_bytes(st, i, b);
+}
+
+/* Runs a bound statement once and resets it. */
+static void
+run(struct store *s, enum stmt_id id)
+{
+	sqlite3_stmt *st = s->st[id];
+
+	if (sqlite3_step(st) != SQLITE_DONE)
+		store_fail(s, stmt_sql[id]);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+static void
+addr_str(const struct md_flow *f, const uint8_t *a, char *buf, size_t len)
+{
+	if (inet_ntop(f->family, a, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+}
+
+/* --------------------------------------------------------- transactions */
+
+static void
+store_commit(struct store *s, uint64_t ts)
+{
+	run(s, ST_COMMIT);
+	run(s, ST_BEGIN);
+	s->last_commit_ts = ts;
+	s->events_since_commit = 0;
+}
+
+static void
+maybe_commit(struct store *s, uint64_t ts)
+{
+	if (++s->events_since_commit >= STORE_COMMIT_EVENTS ||
+	    (ts > s->last_commit_ts + STORE_COMMIT_US) ||
+	    ts + STORE_COMMIT_US < s->last_commit_ts)
+		store_commit(s, ts);
+}
+
+/* ------------------------------------------------------- open messages */
+
+static struct open_msg **
+msg_slot(struct store *s, uint64_t flow_id, uint32_t tx)
+{
+	struct open_msg **pp;
+
+	pp = &s->msgs[(flow_id * 31 + tx) % MSG_BUCKETS];
+	while (*pp != NULL && ((*pp)->flow_id != flow_id || (*pp)->tx != tx))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+/* Creates DIR/<session>-<tx>.eml, never overwriting a file. */
+static FILE *
+extract_open(struct store *s, int64_t sid, uint32_t tx, char **pathp)
+{
+	char path[4096];
+	int fd = -1;
+
+	for (int n = 1; n < 100 && fd < 0; n++) {
+		if (n == 1)
+			snprintf(path, sizeof(path), "%s/%lld-%u.eml",
+			    s->extract_dir, (long long)sid, tx);
+		else
+			snprintf(path, sizeof(path), "%s/%lld-%u.%d.eml",
+			    s->extract_dir, (long long)sid, tx, n);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		s->stats.errors++;
+		snprintf(s->error, sizeof(s->error), "%s: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	*pathp = strdup(path);
+	return fdopen(fd, "wb");
+}
+
+static void
+msg_begin(struct store *s, const struct md_event *ev)
+{
+	int64_t sid = session_id(s, ev);
+	sqlite3_stmt *st;
+	struct open_msg *m, **pp;
+
+	st = s->st[ST_TX_IMPLICIT];
+	sqlite3_bind_int64(st, 1, sid);
+	sqlite3_bind_int64(st, 2, ev->tx);
+	sqlite3_bind_double(st, 3, ts_sec(ev->ts_us));
+	run(s, ST_TX_IMPLICIT);
+	st = s->st[ST_MSG];
+	sqlite3_bind_int64(st, 1, sid);
+	sqlite3_bind_int64(st, 2, ev->tx);
+	sqlite3_bind_text(st, 3, "smtp", -1, SQLITE_STATIC);
+	bind_bytes(st, 4, ev->name);
+	sqlite3_bind_double(st, 5, ts_sec(ev->ts_us));
+	run(s, ST_MSG);
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return;
+	m->flow_id = ev->flow->id;
+	m->tx = ev->tx;
+	m->row = sqlite3_last_insert_rowid(s->db);
+	m->sha = EVP_MD_CTX_new();
+	if (m->sha == NULL || !EVP_DigestInit_ex(m->sha, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(m->sha);
+		free(m);
+		return;
+	}
+	if (s->extract_dir != NULL)
+		m->out = extract_open(s, sid, ev->tx, &m->path);
+	pp = msg_slot(s, m->flow_id, m->tx);
+	if (*pp != NULL) /* a dissector bug; keep the newer one */
+		m->next = (*pp)->next;
+	*pp = m;
+	s->stats.messages++;
+}
+
+static void
+msg_data(struct store *s, const struct md_event *ev)
+{
+	struct open_msg *m = *msg_slot(s, ev->flow->id, ev->tx);
+
+	if (m == NULL)
+		return;
+	EVP_DigestUpdate(m->sha, ev->arg.p, ev->arg.len);
+	m->size += ev->arg.len;
+	if (m->out != NULL && fwrite(ev->arg.p, 1, ev->arg.len, m->out) !=
+	    ev->arg.len) {
+		s->stats.errors++;
+		snprintf(s->error, sizeof(s->error), "%s: write failed",
+		    m->path);
+		fclose(m->out);
+		m->out = NULL;
+	}
+}
+
+static void
+msg_end(struct store *s, const struct md_event *ev)
+{
+	struct open_msg **pp = msg_slot(s, ev->flow->id, ev->tx), *m = *pp;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	char hex[2 * EVP_MAX_MD_SIZE + 1];
+	unsigned int mdlen = 0;
+	sqlite3_stmt *st = s->st[ST_MSG_END];
+
+	if (m == NULL)
+		return;
+	*pp = m->next;
+	EVP_DigestFinal_ex(m->sha, md, &mdlen);
+	for (unsigned i = 0; i < mdlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	if (m->out != NULL && fclose(m->out) != 0)
+		s->stats.errors++;
+	sqlite3_bind_double(st, 1, ts_sec(ev->ts_us));
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)m->size);
+	sqlite3_bind_text(st, 3, hex, (int)(2 * mdlen), SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 4, ev->code != 0);
+	if (m->path != NULL)
+		sqlite3_bind_text(st, 5, m->path, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 6, m->row);
+	run(s, ST_MSG_END);
+	s->stats.message_bytes += m->size;
+	if (ev->code)
+		s->stats.messages_complete++;
+	EVP_MD_CTX_free(m->sha);
+	free(m->path);
+	free(m);
+}
+
+/* -------------------------------------------------------------- events */
+
+static void
+on_session_begin(struct store *s, const struct md_event *ev)
+{
+	sqlite3_stmt *st = s->st[ST_SESSION];
+	char cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN];
+
+	addr_str(ev->flow, ev->flow->cli_addr, cli, sizeof(cli));
+	addr_str(ev->flow, ev->flow->srv_addr, srv, sizeof(srv));
+	sqlite3_bind_int64(st, 1, session_id(s, ev));
+	sqlite3_bind_int64(st, 2, s->run_id);
+	bind_bytes(st, 3, ev->name);
+	if (s->capture_file != NULL)
+		sqlite3_bind_text(st, 4, s->capture_file, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, cli, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 6, ev->flow->cli_port);
+	sqlite3_bind_text(st, 7, srv, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 8, ev->flow->srv_port);
+	sqlite3_bind_double(st, 9, ts_sec(ev->ts_us));
+	sqlite3_bind_text(st, 10, md_tls_str((enum md_tls)ev->code), -1,
+	    SQLITE_STATIC);
+	run(s, ST_SESSION);
+	s->stats.sessions++;
+}
+
+static void
+on_session_end(struct store *s, const struct md_event *ev)
+{
+	sqlite3_stmt *st = s->st[ST_SESSION_END];
+
+	sqlite3_bind_double(st, 1, ts_sec(ev->ts_us));
+	sqlite3_bind_text(st, 2, md_end_str((enum md_end)ev->code), -1,
+	    SQLITE_STATIC);
+	bind_bytes(st, 3, ev->name);
+	for (int i = 0; i < 4; i++)
+		sqlite3_bind_int64(st, 4 + i, (sqlite3_int64)ev->num[i]);
+	sqlite3_bind_int64(st, 8, session_id(s, ev));
+	run(s, ST_SESSION_END);
+	if (!md_ci_equal(ev->name.p, ev->name.len, "none"))
+		s->stats.tls_sessions++;
+}
+
+static void
+on_command(struct store *s, const struct md_event *ev)
+{
+	sqlite3_stmt *st = s->st[ST_COMMAND];
+
+	sqlite3_bind_int64(st, 1, session_id(s, ev));
+	sqlite3_bind_int64(st, 2, ev->seq);
+	sqlite3_bind_double(st, 3, ts_sec(ev->ts_us));
+	bind_bytes(st, 4, ev->name);
+	bind_text_or_null(st, 5, ev->arg);
+	run(s, ST_COMMAND);
+	s->stats.commands++;
+}
+
+static void
+on_reply(struct store *s, const struct md_event *ev)
+{
+	sqlite3_stmt *st = s->st[ST_REPLY];
+
+	if (ev->seq == 0) /* unsolicited: the anomaly row tells */
+		return;
+	sqlite3_bind_int(st, 1, ev->code);
+	bind_bytes(st, 2, ev->arg);
+	sqlite3_bind_double(st, 3, ts_sec(ev->ts_us));
+	sqlite3_bind_int64(st, 4, session_id(s, ev));
+	sqlite3_bind_int64(st, 5, ev->seq);
+	run(s, ST_REPLY);
+}
+
+static void
+on_auth(struct store *s, const struct md_event *ev)
+{
+	sqlite3_stmt *st = s->st[ST_AUTH];
+
+	sqlite3_bind_int64(st, 1, session_id(s, ev));
+	sqlite3_bind_int64(st, 2, ev->seq);
+	sqlite3_bind_double(st, 3, ts_sec(ev->ts_us));
+	bind_bytes(st, 4, ev->name);
+	bind_text_or_null(st, 5, ev->arg);
+	bind_text_or_null(st, 6, ev->extra);
+	bind_text_or_null(st, 7, ev->aux);
+	bind_text_or_null(st, 8, ev->proof);
+	if (ev->code)
+		sqlite3_bind_int(st, 9, ev->code);
+	sqlite3_bind_text(st, 10,
+	    md_auth_outcome_str((enum md_auth_outcome)ev->num[0]), -1,
+	    SQLITE_STATIC);
+	run(s, ST_AUTH);
+	s->stats.auth++;
+	if (ev->extra.len > 0)
+		s->stats.auth_clear++;
+}
+
+static void
+on_simple(struct store *s, enum stmt_id id, const struct md_event *ev)
+{
+	sqlite3_stmt *st = s->st[id];
+	int64_t sid = session_id(s, ev);
+
+	switch (id) {
+	case ST_GREETING:
+		sqlite3_bind_int(st, 1, ev->code);
+		bind_bytes(st, 2, ev->arg);
+		sqlite3_bind_int64(st, 3, sid);
+		break;
+	case ST_HELO:
+		bind_bytes(st, 1, ev->arg);
+		sqlite3_bind_int64(st, 2, sid);
+		break;
+	case ST_EXTENSION:
+		sqlite3_bind_int64(st, 1, sid);
+		bind_bytes(st, 2, ev->name);
+		bind_text_or_null(st, 3, ev->arg);
+		break;
+	case ST_TX:
+		sqlite3_bind_int64(st, 1, sid);
+		sqlite3_bind_int64(st, 2, ev->tx);
+		sqlite3_bind_int64(st, 3, ev->seq);
+		sqlite3_bind_double(st, 4, ts_sec(ev->ts_us));
+		bind_bytes(st, 5, ev->arg);
+		bind_text_or_null(st, 6, ev->extra);
+		s->stats.transactions++;
+		break;
+	case ST_RCPT:
+		sqlite3_bind_int64(st, 1, sid);
+		sqlite3_bind_int64(st, 2, ev->tx);
+		sqlite3_bind_int64(st, 3, ev->seq);
+		bind_bytes(st, 4, ev->arg);
+		bind_text_or_null(st, 5, ev->extra);
+		break;
+	case ST_TX_REPLY:
+		sqlite3_bind_int(st, 1, ev->code);
+		bind_bytes(st, 2, ev->arg);
+		bind_text_or_null(st, 3, ev->extra);
+		sqlite3_bind_int64(st, 4, sid);
+		sqlite3_bind_int64(st, 5, ev->tx);
+		break;
+	case ST_ANOMALY:
+		sqlite3_bind_int64(st, 1, sid);
+		sqlite3_bind_double(st, 2, ts_sec(ev->ts_us));
+		sqlite3_bind_text(st, 3, ev->dir == MD_C2S ? "c2s" : "s2c", -1,
+		    SQLITE_STATIC);
+		bind_bytes(st, 4, ev->name);
+		bind_text_or_null(st, 5, ev->arg);
+		s->stats.anomalies++;
+		break;
+	default:
+		return;
+	}
+	run(s, id);
+}
+
+static int
+store_emit(void *arg, const struct md_event *ev)
+{
+	struct store *s = arg;
+
+	switch (ev->type) {
+	case MD_EV_SESSION_BEGIN:
+		on_session_begin(s, ev);
+		break;
+	case MD_EV_GREETING:
+		on_simple(s, ST_GREETING, ev);
+		break;
+	case MD_EV_COMMAND:
+		on_command(s, ev);
+		break;
+	case MD_EV_REPLY:
+		on_reply(s, ev);
+		break;
+	case MD_EV_HELO:
+		on_simple(s, ST_HELO, ev);
+		break;
+	case MD_EV_EXTENSION:
+		on_simple(s, ST_EXTENSION, ev);
+		break;
+	case MD_EV_AUTH:
+		on_auth(s, ev);
+		break;
+	case MD_EV_TX_BEGIN:
+		on_simple(s, ST_TX, ev);
+		break;
+	case MD_EV_RCPT:
+		on_simple(s, ST_RCPT, ev);
+		break;
+	case MD_EV_MSG_BEGIN:
+		msg_begin(s, ev);
+		break;
+	case MD_EV_MSG_DATA:
+		msg_data(s, ev);
+		return 0; /* hot path: no commit check per piece */
+	case MD_EV_MSG_END:
+		msg_end(s, ev);
+		break;
+	case MD_EV_TX_REPLY:
+		on_simple(s, ST_TX_REPLY, ev);
+		break;
+	case MD_EV_ANOMALY:
+		on_simple(s, ST_ANOMALY, ev);
+		break;
+	case MD_EV_SESSION_END:
+		on_session_end(s, ev);
+		break;
+	case MD_EV_STARTTLS:
+	case MD_EV_COUNT:
+		break;
+	}
+	maybe_commit(s, ev->ts_us);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- open */
+
+static int
+exec_sql(struct store *s, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+schema_version(struct store *s)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int
+store_schema(struct store *s, char *err, size_t errlen)
+{
+	char sql[64];
+	int v = schema_version(s);
+
+	if (v < 0) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
+		return -1;
+	}
+	if (v != 0 && v != STORE_SCHEMA_VERSION) {
+		snprintf(err, errlen, "the log has schema version %d; this "
+		    "mailsift writes version %d (use another file or --force)",
+		    v, STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	if (exec_sql(s, STORE_SCHEMA_SQL, err, errlen) != 0)
+		return -1;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
+	    STORE_SCHEMA_VERSION);
+	return exec_sql(s, sql, err, errlen);
+}
+
+static void
+utc_now(char *buf, size_t len)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int
+store_begin_run(struct store *s, const char *command, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *st;
+	char now[32];
+
+	utc_now(now, sizeof(now));
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO runs (started, version,"
+	    " command) VALUES (?,?,?)", -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, MAILSIFT_VERSION, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, command ? command : "", -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_finalize(st);
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	s->run_id = sqlite3_last_insert_rowid(s->db);
+	if (sqlite3_prepare_v2(s->db, "SELECT coalesce(max(id), 0) FROM"
+	    " sessions", -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		s->id_base = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+fail:
+	snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
+	return -1;
+}
+
+/* The log holds credentials: it is created readable by its owner only. */
+static int
+create_private(const char *path, int force, char *err, size_t errlen)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
+	char p[4096];
+	int fd;
+
+	if (force)
+		for (size_t i = 0; i < 4; i++) {
+			snprintf(p, sizeof(p), "%s%s", path, sfx[i]);
+			if (unlink(p) != 0 && errno != ENOENT) {
+				snprintf(err, errlen, "%s: %s", p,
+				    strerror(errno));
+				return -1;
+			}
+		}
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+struct store *
+store_open(const struct store_opts *o, char *err, size_t errlen)
+{
+	struct store *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (create_private(o->path, o->force, err, errlen) != 0)
+		goto fail;
+	if (o->extract_dir != NULL) {
+		if (mkdir(o->extract_dir, 0700) != 0 && errno != EEXIST) {
+			snprintf(err, errlen, "%s: %s", o->extract_dir,
+			    strerror(errno));
+			goto fail;
+		}
+		s->extract_dir = strdup(o->extract_dir);
+	}
+	if (sqlite3_open_v2(o->path, &s->db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", o->path, sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	if (exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+	    " PRAGMA foreign_keys=OFF;", err, errlen) != 0 ||
+	    store_schema(s, err, errlen) != 0 ||
+	    store_begin_run(s, o->command, err, errlen) != 0)
+		goto fail;
+	for (int i = 0; i < ST_COUNT; i++)
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "%s: %s", stmt_sql[i],
+			    sqlite3_errmsg(s->db));
+			goto fail;
+		}
+	run(s, ST_BEGIN);
+	return s;
+fail:
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close(s->db);
+	free(s->extract_dir);
+	free(s);
+	return NULL;
+}
+
+void
+store_sink(struct store *s, struct md_sink *sink)
+{
+	sink->emit = store_emit;
+	sink->arg = s;
+}
+
+/* Sessions that begin from now on are credited to this capture file. */
+void
+store_set_capture_file(struct store *s, const char *path)
+{
+	s->capture_file = path;
+}
+
+/*
+ * Commits, records the run's end and closes.  Returns 0, or -1 when some
+ * write failed along the way (store_last_error says which).
+ */
+int
+store_close(struct store *s, int status)
+{
+	sqlite3_stmt *st;
+	char now[32];
+	int rc;
+
+	run(s, ST_COMMIT);
+	utc_now(now, sizeof(now));
+	if (sqlite3_prepare_v2(s->db, "UPDATE runs SET finished=?, status=?"
+	    " WHERE id=?", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(st, 2, status);
+		sqlite3_bind_int64(st, 3, s->run_id);
+		sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	for (int i = 0; i < MSG_BUCKETS; i++)
+		while (s->msgs[i] != NULL) { /* only after a dissector bug */
+			struct open_msg *m = s->msgs[i];
+			s->msgs[i] = m->next;
+			if (m->out)
+				fclose(m->out);
+			EVP_MD_CTX_free(m->sha);
+			free(m->path);
+			free(m);
+		}
+	sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL,
+	    NULL);
+	rc = sqlite3_close(s->db) == SQLITE_OK && s->stats.errors == 0 ? 0 : -1;
+	free(s->extract_dir);
+	free(s);
+	return rc;
+}
+
+const struct store_stats *
+store_stats(const struct store *s)
+{
+	return &s->stats;
+}
+
+const char *
+store_last_error(const struct store *s)
+{
+	return s->error;
+}

@@ -1,0 +1,46 @@
+/*
+ * store.h - the SQLite sink: turns dissector events into the log's rows,
+ * hashes message bytes as they stream and, on request, writes each
+ * message to an .eml file.
+ */
+#ifndef MAILSIFT_STORE_H
+#define MAILSIFT_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dissect.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+struct store_stats {
+	uint64_t sessions;
+	uint64_t tls_sessions;
+	uint64_t commands;
+	uint64_t transactions;
+	uint64_t messages;
+	uint64_t messages_complete;
+	uint64_t message_bytes;
+	uint64_t auth;
+	uint64_t auth_clear; /* a password crossed in clear */
+	uint64_t anomalies;
+	uint64_t errors;     /* SQLite or extraction failures */
+};
+
+struct store_opts {
+	const char *path;
+	const char *extract_dir; /* NULL: no .eml files */
+	int	    force;	 /* replace an existing log */
+	const char *command;	 /* recorded in runs.command */
+};
+
+struct store *store_open(const struct store_opts *, char *err, size_t errlen);
+void	      store_sink(struct store *, struct md_sink *);
+void	      store_set_capture_file(struct store *, const char *);
+int	      store_close(struct store *, int status);
+const struct store_stats *store_stats(const struct store *);
+const char   *store_last_error(const struct store *);
+
+#endif
