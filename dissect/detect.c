@@ -158,8 +158,13 @@ detect_mail(const uint8_t *c, size_t cn, const uint8_t *s, size_t sn,
 		return MD_DETECT_YES;
 	if (greet && cn == 0)
 		return MD_DETECT_MORE;
-	if ((sn > 0 && first_line_done(s, sn) && !greet) ||
-	    (cn > 0 && first_line_done(c, cn) && !hello))
+	if (sn > 0 && first_line_done(s, sn) && !greet)
+		return MD_DETECT_NO;
+	/* On a mail port the server's greeting decides, whatever a client
+	 * (a spam bot, say) sent before it. */
+	if (cn > 0 && first_line_done(c, cn) && !hello && !smtp_port(port))
+		return MD_DETECT_NO;
+	if (cn >= MD_DETECT_MAX || sn >= MD_DETECT_MAX)
 		return MD_DETECT_NO;
 	return MD_DETECT_MORE;
 }

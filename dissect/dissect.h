@@ -173,6 +173,7 @@ void md_limits_default(struct md_limits *);
 #define MD_ANOM_BAD_SASL	    "malformed_sasl_response"
 #define MD_ANOM_CLEAR_AFTER_TLS	    "plaintext_after_starttls"
 #define MD_ANOM_GAP		    "stream_gap"
+#define MD_ANOM_TLS_WITHOUT_STARTTLS "tls_without_starttls"
 
 /* A protocol dissector: one state object per connection, both ways. */
 struct md_proto {

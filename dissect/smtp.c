@@ -125,7 +125,7 @@ struct smtp {
 	int		      chunk_last;
 
 	int		      greeted, quit_seen, starttls_wait;
-	int		      bare_lf_seen[2];
+	int		      bare_lf_seen[2], nul_seen[2];
 	uint64_t	      bytes[2], tls_bytes[2];
 };
 
@@ -828,8 +828,10 @@ line_anomalies(struct smtp *s, enum md_dir dir, const struct line *ln)
 		s->bare_lf_seen[dir] = 1; /* once per direction: no flood */
 		smtp_anomaly(s, dir, MD_ANOM_BARE_LF, ln->text.p, ln->text.len);
 	}
-	if (ln->flags & LINE_F_NUL)
+	if ((ln->flags & LINE_F_NUL) && !s->nul_seen[dir]) {
+		s->nul_seen[dir] = 1;
 		smtp_anomaly(s, dir, MD_ANOM_NUL_BYTE, NULL, 0);
+	}
 }
 
 static void
@@ -1131,10 +1133,20 @@ feed_client(struct smtp *s, const uint8_t *p, size_t len)
 			break;
 		case SMTP_C_COMMAND:
 		case SMTP_C_SASL:
-			if (s->starttls_wait && !line_pending(&s->line[MD_C2S]) &&
-			    looks_like_tls(p, len)) {
-				/* The 220 was not captured; the handshake was. */
+			if (!line_pending(&s->line[MD_C2S]) &&
+			    looks_like_tls(p, len) && (s->starttls_wait ||
+			    s->seq == 0)) {
+				/* Either the 220 to STARTTLS was not captured,
+				 * or the client tried implicit TLS on a server
+				 * that greeted in clear. */
+				int implicit = !s->starttls_wait;
+
+				if (implicit)
+					smtp_anomaly(s, MD_C2S,
+					    MD_ANOM_TLS_WITHOUT_STARTTLS, NULL, 0);
 				start_tls(s);
+				if (implicit)
+					s->tls = MD_TLS_IMPLICIT;
 				continue;
 			}
 			n = line_take(&s->line[MD_C2S], p, len, &ln);
