@@ -57,6 +57,7 @@ static struct {
 	pcap_t		    *dead;
 	uint64_t	     next_flow_id;
 	uint8_t		     pkt[SNAP_MAX];
+	struct pcap_pkthdr   hdr; /* libnids keeps a pointer to it */
 	int		     inited;
 } cap;
 
@@ -422,7 +423,6 @@ ipv4_checksum(const uint8_t *h, size_t hlen)
 static void
 feed_ipv4(const struct pcap_pkthdr *h, const uint8_t *ip, size_t n)
 {
-	struct pcap_pkthdr nh = *h;
 	size_t hlen;
 	uint16_t tot;
 
@@ -445,10 +445,11 @@ feed_ipv4(const struct pcap_pkthdr *h, const uint8_t *ip, size_t n)
 		cap.pkt[11] = (uint8_t)c;
 		cap.stats.csum_fixed++;
 	}
-	nh.caplen = (bpf_u_int32)n;
-	nh.len = (bpf_u_int32)n;
+	cap.hdr = *h;
+	cap.hdr.caplen = (bpf_u_int32)n;
+	cap.hdr.len = (bpf_u_int32)n;
 	cap.stats.ipv4++;
-	nids_pcap_handler(NULL, &nh, cap.pkt);
+	nids_pcap_handler(NULL, &cap.hdr, cap.pkt);
 }
 
 /*
