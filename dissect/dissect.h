@@ -221,6 +221,7 @@ enum md_verdict md_detect(const struct md_detect_in *, struct md_detect_out *);
 /* Small helpers on wire bytes; never NUL-terminated, never trusted. */
 int	md_ci_prefix(const uint8_t *p, size_t len, const char *prefix);
 int	md_ci_equal(const uint8_t *p, size_t len, const char *word);
+void	md_upper_copy(char *dst, const uint8_t *src, size_t n);
 size_t	md_b64_decode(const uint8_t *in, size_t len, uint8_t *out,
 	   size_t outcap, int *ok);
 const char *md_end_str(enum md_end);

@@ -570,9 +570,7 @@ sasl_begin(struct smtp *s, uint32_t seq, const uint8_t *args, size_t n)
 	mlen = sp ? (size_t)(sp - args) : n;
 	a->mech = sasl_mech_of(args, mlen);
 	a->mech_len = mlen < sizeof(a->mech_name) ? mlen : sizeof(a->mech_name);
-	for (size_t i = 0; i < a->mech_len; i++)
-		a->mech_name[i] = (char)(args[i] >= 'a' && args[i] <= 'z' ?
-		    args[i] - 32 : args[i]);
+	md_upper_copy(a->mech_name, args, a->mech_len);
 	switch (a->mech) {
 	case MECH_PLAIN:
 	case MECH_CRAM:
@@ -787,7 +785,7 @@ smtp_command(struct smtp *s, const uint8_t *p, size_t n)
 	struct md_event ev = { .type = MD_EV_COMMAND, .dir = MD_C2S };
 	char verb[SMTP_VERB_MAX];
 	const uint8_t *sp;
-	size_t vlen, alen, i;
+	size_t vlen, alen;
 	const uint8_t *args;
 	enum smtp_kind kind;
 	uint32_t tx, prev_tx;
@@ -802,8 +800,7 @@ smtp_command(struct smtp *s, const uint8_t *p, size_t n)
 	alen = sp ? n - vlen - 1 : 0;
 	if (vlen > sizeof(verb))
 		vlen = sizeof(verb);
-	for (i = 0; i < vlen; i++)
-		verb[i] = (char)(p[i] >= 'a' && p[i] <= 'z' ? p[i] - 32 : p[i]);
+	md_upper_copy(verb, p, vlen);
 	ev.seq = ++s->seq;
 	ev.name = bytes_of(verb, vlen);
 	ev.arg = bytes_of(args, alen);
@@ -902,8 +899,7 @@ ehlo_extensions(struct smtp *s)
 		klen = (size_t)((sp ? sp : nl) - p);
 		if (klen > sizeof(kw))
 			klen = sizeof(kw);
-		for (size_t i = 0; i < klen; i++)
-			kw[i] = (char)(p[i] >= 'a' && p[i] <= 'z' ? p[i] - 32 : p[i]);
+		md_upper_copy(kw, p, klen);
 		ev.name = bytes_of(kw, klen);
 		ev.arg = sp ? bytes_of(sp + 1, (size_t)(nl - sp - 1)) :
 		    bytes_of(NULL, 0);

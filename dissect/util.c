@@ -32,6 +32,15 @@ md_ci_prefix(const uint8_t *p, size_t len, const char *prefix)
 	return 1;
 }
 
+/* Copies n bytes, ASCII letters upper-cased (verbs, keywords). */
+void
+md_upper_copy(char *dst, const uint8_t *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] = (char)(src[i] >= 'a' && src[i] <= 'z' ? src[i] - 32 :
+		    src[i]);
+}
+
 /* True when p is exactly word, ASCII case folded. */
 int
 md_ci_equal(const uint8_t *p, size_t len, const char *word)

@@ -32,6 +32,19 @@ struct tcase {
 	S("250-mx.example.org\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n" \
 	  "250-AUTH PLAIN LOGIN CRAM-MD5\r\n250-STARTTLS\r\n250 CHUNKING\r\n")
 
+/* What EHLO_STEPS gives. */
+#define EHLO_EXPECT \
+	"SESSION_BEGIN smtp\n" \
+	"GREETING 220 \"mx.example.org ESMTP Postfix\"\n" \
+	"COMMAND #1 EHLO \"client.example.net\"\n" \
+	"HELO #1 EHLO \"client.example.net\"\n" \
+	"REPLY #1 250 EHLO \"mx.example.org\\nPIPELINING\\nSIZE 10240000\\nAUTH PLAIN LOGIN CRAM-MD5\\nSTARTTLS\\nCHUNKING\"\n" \
+	"EXTENSION PIPELINING\n" \
+	"EXTENSION SIZE \"10240000\"\n" \
+	"EXTENSION AUTH \"PLAIN LOGIN CRAM-MD5\"\n" \
+	"EXTENSION STARTTLS\n" \
+	"EXTENSION CHUNKING\n"
+
 /* A plain transaction; a leading dot in the body is unstuffed. */
 static const struct step basic[] = {
 	EHLO_STEPS,
@@ -168,16 +181,7 @@ static const struct step implicit[] = {
 
 static const struct tcase cases[] = {
 	{ "basic", basic, N(basic), MD_TLS_NONE, 
-	    "SESSION_BEGIN smtp\n"
-	    "GREETING 220 \"mx.example.org ESMTP Postfix\"\n"
-	    "COMMAND #1 EHLO \"client.example.net\"\n"
-	    "HELO #1 EHLO \"client.example.net\"\n"
-	    "REPLY #1 250 EHLO \"mx.example.org\\nPIPELINING\\nSIZE 10240000\\nAUTH PLAIN LOGIN CRAM-MD5\\nSTARTTLS\\nCHUNKING\"\n"
-	    "EXTENSION PIPELINING\n"
-	    "EXTENSION SIZE \"10240000\"\n"
-	    "EXTENSION AUTH \"PLAIN LOGIN CRAM-MD5\"\n"
-	    "EXTENSION STARTTLS\n"
-	    "EXTENSION CHUNKING\n"
+	    EHLO_EXPECT
 	    "COMMAND #2 MAIL \"FROM:<alice@example.net> SIZE=58 BODY=8BITMIME\"\n"
 	    "TX_BEGIN #2 tx=1 \"alice@example.net\" x=\"SIZE=58 BODY=8BITMIME\"\n"
 	    "REPLY #2 tx=1 250 MAIL \"2.1.0 Ok\"\n"
@@ -194,16 +198,7 @@ static const struct tcase cases[] = {
 	    "REPLY #5 221 QUIT \"2.0.0 Bye\"\n"
 	    "SESSION_END 1 none n=150,263,0,0\n" },
 	{ "pipelined", pipelined, N(pipelined), MD_TLS_NONE, 
-	    "SESSION_BEGIN smtp\n"
-	    "GREETING 220 \"mx.example.org ESMTP Postfix\"\n"
-	    "COMMAND #1 EHLO \"client.example.net\"\n"
-	    "HELO #1 EHLO \"client.example.net\"\n"
-	    "REPLY #1 250 EHLO \"mx.example.org\\nPIPELINING\\nSIZE 10240000\\nAUTH PLAIN LOGIN CRAM-MD5\\nSTARTTLS\\nCHUNKING\"\n"
-	    "EXTENSION PIPELINING\n"
-	    "EXTENSION SIZE \"10240000\"\n"
-	    "EXTENSION AUTH \"PLAIN LOGIN CRAM-MD5\"\n"
-	    "EXTENSION STARTTLS\n"
-	    "EXTENSION CHUNKING\n"
+	    EHLO_EXPECT
 	    "COMMAND #2 MAIL \"FROM:<a@example.net>\"\n"
 	    "TX_BEGIN #2 tx=1 \"a@example.net\"\n"
 	    "COMMAND #3 RCPT \"TO:<b@example.org>\"\n"
@@ -235,16 +230,7 @@ static const struct tcase cases[] = {
 	    "TX_REPLY tx=2 250 \"OK id=1Mugho-0003Dg-Un\" x=\"1Mugho-0003Dg-Un\"\n"
 	    "SESSION_END 5 none n=234,345,0,0\n" },
 	{ "bdat", bdat, N(bdat), MD_TLS_NONE, 
-	    "SESSION_BEGIN smtp\n"
-	    "GREETING 220 \"mx.example.org ESMTP Postfix\"\n"
-	    "COMMAND #1 EHLO \"client.example.net\"\n"
-	    "HELO #1 EHLO \"client.example.net\"\n"
-	    "REPLY #1 250 EHLO \"mx.example.org\\nPIPELINING\\nSIZE 10240000\\nAUTH PLAIN LOGIN CRAM-MD5\\nSTARTTLS\\nCHUNKING\"\n"
-	    "EXTENSION PIPELINING\n"
-	    "EXTENSION SIZE \"10240000\"\n"
-	    "EXTENSION AUTH \"PLAIN LOGIN CRAM-MD5\"\n"
-	    "EXTENSION STARTTLS\n"
-	    "EXTENSION CHUNKING\n"
+	    EHLO_EXPECT
 	    "COMMAND #2 MAIL \"FROM:<a@example.net>\"\n"
 	    "TX_BEGIN #2 tx=1 \"a@example.net\"\n"
 	    "COMMAND #3 RCPT \"TO:<b@example.org>\"\n"
@@ -279,16 +265,7 @@ static const struct tcase cases[] = {
 	    "REPLY #10 501 BDAT \"bad\"\n"
 	    "SESSION_END 5 none n=224,280,0,0\n" },
 	{ "auth", auth, N(auth), MD_TLS_NONE, 
-	    "SESSION_BEGIN smtp\n"
-	    "GREETING 220 \"mx.example.org ESMTP Postfix\"\n"
-	    "COMMAND #1 EHLO \"client.example.net\"\n"
-	    "HELO #1 EHLO \"client.example.net\"\n"
-	    "REPLY #1 250 EHLO \"mx.example.org\\nPIPELINING\\nSIZE 10240000\\nAUTH PLAIN LOGIN CRAM-MD5\\nSTARTTLS\\nCHUNKING\"\n"
-	    "EXTENSION PIPELINING\n"
-	    "EXTENSION SIZE \"10240000\"\n"
-	    "EXTENSION AUTH \"PLAIN LOGIN CRAM-MD5\"\n"
-	    "EXTENSION STARTTLS\n"
-	    "EXTENSION CHUNKING\n"
+	    EHLO_EXPECT
 	    "COMMAND #2 AUTH \"PLAIN AGFsaWNlAHMzY3JldA==\"\n"
 	    "REPLY #2 535 AUTH \"5.7.8 Error: authentication failed\"\n"
 	    "AUTH #2 535 PLAIN \"alice\" x=\"s3cret\" n=2,0,0,0\n"
@@ -322,31 +299,13 @@ static const struct tcase cases[] = {
 	    "AUTH #2 LOGIN \"user\" x=\"pass\"\n"
 	    "SESSION_END 1 none n=108,0,0,0\n" },
 	{ "starttls", starttls, N(starttls), MD_TLS_NONE, 
-	    "SESSION_BEGIN smtp\n"
-	    "GREETING 220 \"mx.example.org ESMTP Postfix\"\n"
-	    "COMMAND #1 EHLO \"client.example.net\"\n"
-	    "HELO #1 EHLO \"client.example.net\"\n"
-	    "REPLY #1 250 EHLO \"mx.example.org\\nPIPELINING\\nSIZE 10240000\\nAUTH PLAIN LOGIN CRAM-MD5\\nSTARTTLS\\nCHUNKING\"\n"
-	    "EXTENSION PIPELINING\n"
-	    "EXTENSION SIZE \"10240000\"\n"
-	    "EXTENSION AUTH \"PLAIN LOGIN CRAM-MD5\"\n"
-	    "EXTENSION STARTTLS\n"
-	    "EXTENSION CHUNKING\n"
+	    EHLO_EXPECT
 	    "COMMAND #2 STARTTLS\n"
 	    "REPLY #2 220 STARTTLS \"2.0.0 Ready to start TLS\"\n"
 	    "STARTTLS #2 220\n"
 	    "SESSION_END 5 starttls n=56,197,21,19\n" },
 	{ "starttls_inject", starttls_inject, N(starttls_inject), MD_TLS_NONE, 
-	    "SESSION_BEGIN smtp\n"
-	    "GREETING 220 \"mx.example.org ESMTP Postfix\"\n"
-	    "COMMAND #1 EHLO \"client.example.net\"\n"
-	    "HELO #1 EHLO \"client.example.net\"\n"
-	    "REPLY #1 250 EHLO \"mx.example.org\\nPIPELINING\\nSIZE 10240000\\nAUTH PLAIN LOGIN CRAM-MD5\\nSTARTTLS\\nCHUNKING\"\n"
-	    "EXTENSION PIPELINING\n"
-	    "EXTENSION SIZE \"10240000\"\n"
-	    "EXTENSION AUTH \"PLAIN LOGIN CRAM-MD5\"\n"
-	    "EXTENSION STARTTLS\n"
-	    "EXTENSION CHUNKING\n"
+	    EHLO_EXPECT
 	    "COMMAND #2 STARTTLS\n"
 	    "ANOMALY plaintext_after_starttls \"RSET\"\n"
 	    "COMMAND #3 RSET\n"
@@ -354,16 +313,7 @@ static const struct tcase cases[] = {
 	    "STARTTLS #2 220\n"
 	    "SESSION_END 5 starttls n=47,178,6,0\n" },
 	{ "cut_data", cut_data, N(cut_data), MD_TLS_NONE, 
-	    "SESSION_BEGIN smtp\n"
-	    "GREETING 220 \"mx.example.org ESMTP Postfix\"\n"
-	    "COMMAND #1 EHLO \"client.example.net\"\n"
-	    "HELO #1 EHLO \"client.example.net\"\n"
-	    "REPLY #1 250 EHLO \"mx.example.org\\nPIPELINING\\nSIZE 10240000\\nAUTH PLAIN LOGIN CRAM-MD5\\nSTARTTLS\\nCHUNKING\"\n"
-	    "EXTENSION PIPELINING\n"
-	    "EXTENSION SIZE \"10240000\"\n"
-	    "EXTENSION AUTH \"PLAIN LOGIN CRAM-MD5\"\n"
-	    "EXTENSION STARTTLS\n"
-	    "EXTENSION CHUNKING\n"
+	    EHLO_EXPECT
 	    "COMMAND #2 MAIL \"FROM:<a@b>\"\n"
 	    "TX_BEGIN #2 tx=1 \"a@b\"\n"
 	    "COMMAND #3 RCPT \"TO:<c@d>\"\n"
