@@ -249,6 +249,23 @@ conv_close(struct conv *c)
 	tcp_send(c, C2S, F_ACK, c->seq[C2S], NULL, 0);
 }
 
+/* Writes the bytes a dissector must rebuild as OUTDIR/NAME.msgN.eml. */
+static void
+write_expected(struct gen *g, const char *msg, size_t n)
+{
+	char path[2048];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.msg%d.eml", g->outdir, g->name,
+	    ++g->msgno);
+	if ((f = fopen(path, "wb")) == NULL) {
+		perror(path);
+		exit(1);
+	}
+	fwrite(msg, 1, n, f);
+	fclose(f);
+}
+
 /*
  * Sends a message body the way a client does after DATA: dot-stuffed and
  * ended with CRLF.CRLF.  Writes the unstuffed bytes as the expectation.
@@ -257,8 +274,7 @@ static void
 send_message(struct conv *c, const char *msg)
 {
 	size_t n = strlen(msg), o = 0;
-	char *wire = malloc(2 * n + 8), path[2048];
-	FILE *f;
+	char *wire = malloc(2 * n + 8);
 
 	for (size_t i = 0; i < n; i++) {
 		if (msg[i] == '.' && (i == 0 || msg[i - 1] == '\n'))
@@ -269,14 +285,7 @@ send_message(struct conv *c, const char *msg)
 	o += 3;
 	conv_send(c, C2S, wire, o);
 	free(wire);
-	snprintf(path, sizeof(path), "%s/%s.msg%d.eml", c->g->outdir,
-	    c->g->name, ++c->g->msgno);
-	if ((f = fopen(path, "wb")) == NULL) {
-		perror(path);
-		exit(1);
-	}
-	fwrite(msg, 1, n, f);
-	fclose(f);
+	write_expected(c->g, msg, n);
 }
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
@@ -403,8 +412,7 @@ session_bdat_starttls(struct gen *g, uint16_t cport)
 	static const char part2[] = "line one\r\n.\r\nnot the end: BDAT "
 	    "has no dot rules\r\n";
 	struct conv c;
-	char msg[512], path[2048];
-	FILE *f;
+	char msg[512];
 
 	conv_open(&c, g, IP(192, 0, 2, 44), cport, IP(198, 51, 100, 26), 25);
 	c.bad_csum = 1;
@@ -419,12 +427,7 @@ session_bdat_starttls(struct gen *g, uint16_t cport)
 	say(&c, C2S, "BDAT %zu LAST\r\n%s", strlen(part2), part2);
 	say(&c, S2C, "250 2.0.0 Ok: queued as 4SVk401dSmz9rzQ\r\n");
 	snprintf(msg, sizeof(msg), "%s%s", part1, part2);
-	snprintf(path, sizeof(path), "%s/%s.msg%d.eml", g->outdir, g->name,
-	    ++g->msgno);
-	if ((f = fopen(path, "wb")) != NULL) {
-		fputs(msg, f);
-		fclose(f);
-	}
+	write_expected(g, msg, strlen(msg));
 	say(&c, C2S, "STARTTLS\r\n");
 	say(&c, S2C, "220 2.0.0 Ready to start TLS\r\n");
 	conv_send(&c, C2S, "\x16\x03\x01\x00\x04\x01\x00\x00\x00", 9);
