@@ -21,6 +21,7 @@
 
 #include "dissect.h"
 #include "line.h"
+#include "sasl.h"
 
 enum smtp_cmode {
 	SMTP_C_COMMAND,	  /* command lines */
@@ -57,7 +58,6 @@ enum smtp_kind {
 };
 
 #define SMTP_VERB_MAX 16 /* longest verb kept; real ones are 4 to 8 */
-#define SASL_FIELD_MAX 512
 
 struct pending {
 	uint32_t seq;
@@ -66,25 +66,6 @@ struct pending {
 	uint8_t	 kind;
 	uint8_t	 verb_len;
 	char	 verb[SMTP_VERB_MAX];
-};
-
-enum sasl_mech { MECH_OTHER, MECH_PLAIN, MECH_LOGIN, MECH_CRAM, MECH_XOAUTH2 };
-
-struct sasl_field {
-	uint8_t b[SASL_FIELD_MAX];
-	size_t	len;
-};
-
-/* State of one AUTH exchange; allocated only while one runs. */
-struct sasl {
-	uint32_t	  seq;
-	enum sasl_mech	  mech;
-	char		  mech_name[SMTP_VERB_MAX * 2];
-	size_t		  mech_len;
-	int		  expect;     /* responses still expected, -1: unknown */
-	int		  prompt;     /* LOGIN: 1 user, 2 password next */
-	int		  cancelled;
-	struct sasl_field user, pass, chal, proof;
 };
 
 struct reply {
@@ -351,135 +332,20 @@ body_bdat(struct smtp *s, const uint8_t *p, size_t len)
 /* ------------------------------------------------------------------ SASL */
 
 static void
-field_set(struct sasl_field *f, const uint8_t *p, size_t n)
+auth_emit(struct smtp *s, int code, enum md_auth_outcome outcome)
 {
-	if (n > sizeof(f->b))
-		n = sizeof(f->b);
-	memcpy(f->b, p, n);
-	f->len = n;
-}
-
-static struct md_bytes
-field_bytes(const struct sasl_field *f)
-{
-	return bytes_of(f->len ? f->b : NULL, f->len);
-}
-
-static void
-sasl_emit(struct smtp *s, int code, enum md_auth_outcome outcome)
-{
-	struct sasl *a = s->sasl;
 	struct md_event ev = { .type = MD_EV_AUTH, .dir = MD_S2C };
 
-	if (a == NULL)
+	if (s->sasl == NULL)
 		return;
-	ev.seq = a->seq;
 	ev.code = code;
-	ev.num[0] = a->cancelled ? MD_AUTH_CANCELLED : outcome;
-	ev.name = bytes_of(a->mech_name, a->mech_len);
-	ev.arg = field_bytes(&a->user);
-	ev.extra = field_bytes(&a->pass);
-	ev.aux = field_bytes(&a->chal);
-	ev.proof = field_bytes(&a->proof);
+	ev.num[0] = outcome;
+	sasl_fill(s->sasl, &ev);
 	smtp_emit(s, &ev);
-	free(a);
+	free(s->sasl);
 	s->sasl = NULL;
 	if (s->cmode == SMTP_C_SASL)
 		s->cmode = SMTP_C_COMMAND;
-}
-
-/* RFC 4616: [authzid] NUL authcid NUL passwd. */
-static void
-sasl_plain(struct sasl *a, const uint8_t *d, size_t n)
-{
-	const uint8_t *nul1, *nul2;
-
-	if ((nul1 = memchr(d, '\0', n)) == NULL)
-		return;
-	nul2 = memchr(nul1 + 1, '\0', n - (size_t)(nul1 + 1 - d));
-	if (nul2 == NULL) {
-		field_set(&a->user, nul1 + 1, n - (size_t)(nul1 + 1 - d));
-		return;
-	}
-	field_set(&a->user, nul1 + 1, (size_t)(nul2 - nul1 - 1));
-	field_set(&a->pass, nul2 + 1, n - (size_t)(nul2 + 1 - d));
-}
-
-/* "user=" u ^A "auth=Bearer " token ^A ^A */
-static void
-sasl_xoauth2(struct sasl *a, const uint8_t *d, size_t n)
-{
-	size_t i = 0, j;
-
-	while (i < n) {
-		for (j = i; j < n && d[j] != 0x01; j++)
-			;
-		if (md_ci_prefix(d + i, j - i, "user="))
-			field_set(&a->user, d + i + 5, j - i - 5);
-		else if (md_ci_prefix(d + i, j - i, "auth=Bearer "))
-			field_set(&a->proof, d + i + 12, j - i - 12);
-		else if (md_ci_prefix(d + i, j - i, "auth="))
-			field_set(&a->proof, d + i + 5, j - i - 5);
-		i = j + 1;
-	}
-}
-
-/* One decoded client response, applied as the mechanism says. */
-static void
-sasl_response(struct sasl *a, const uint8_t *d, size_t n)
-{
-	const uint8_t *sp;
-
-	switch (a->mech) {
-	case MECH_PLAIN:
-		sasl_plain(a, d, n);
-		break;
-	case MECH_LOGIN:
-		if (a->prompt == 2 || (a->prompt == 0 && a->user.len > 0))
-			field_set(&a->pass, d, n);
-		else
-			field_set(&a->user, d, n);
-		a->prompt = 0;
-		break;
-	case MECH_CRAM:
-		/* RFC 2195: user SP hex-digest; the user may hold spaces. */
-		sp = NULL;
-		for (size_t i = n; i > 0; i--)
-			if (d[i - 1] == ' ') {
-				sp = d + i - 1;
-				break;
-			}
-		if (sp == NULL) {
-			field_set(&a->user, d, n);
-			break;
-		}
-		field_set(&a->user, d, (size_t)(sp - d));
-		field_set(&a->proof, sp + 1, n - (size_t)(sp + 1 - d));
-		break;
-	case MECH_XOAUTH2:
-		sasl_xoauth2(a, d, n);
-		break;
-	case MECH_OTHER:
-		break;
-	}
-}
-
-static int
-is_b64_line(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= 'a' &&
-		    p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') ||
-		    p[i] == '+' || p[i] == '/' || p[i] == '='))
-			return 0;
-	return 1;
-}
-
-/* Decodes base64 into a field-sized scratch buffer. */
-static size_t
-sasl_decode(const uint8_t *p, size_t n, uint8_t *out, int *ok)
-{
-	return md_b64_decode(p, n, out, SASL_FIELD_MAX, ok);
 }
 
 /*
@@ -487,114 +353,40 @@ sasl_decode(const uint8_t *p, size_t n, uint8_t *out, int *ok)
  * -1 when it cannot be one (the caller then takes it as a command).
  */
 static int
-sasl_client_line(struct smtp *s, const uint8_t *p, size_t n)
+auth_client_line(struct smtp *s, const uint8_t *p, size_t n, int initial)
 {
-	struct sasl *a = s->sasl;
-	uint8_t d[SASL_FIELD_MAX];
-	size_t dn;
-	int ok;
+	enum sasl_resp r = initial ? sasl_initial(s->sasl, p, n) :
+	    sasl_response(s->sasl, p, n);
 
-	if (n == 1 && p[0] == '*') {
-		a->cancelled = 1;
-		s->cmode = SMTP_C_COMMAND;
-		return 0;
-	}
-	if (!is_b64_line(p, n)) {
+	if (r == SASL_RESP_NOT_SASL || r == SASL_RESP_MALFORMED)
 		smtp_anomaly(s, MD_C2S, MD_ANOM_BAD_SASL, p, n);
+	if (r == SASL_RESP_NOT_SASL) {
 		s->cmode = SMTP_C_COMMAND;
 		return -1;
 	}
-	dn = sasl_decode(p, n, d, &ok);
-	if (!ok)
-		smtp_anomaly(s, MD_C2S, MD_ANOM_BAD_SASL, p, n);
-	sasl_response(a, d, dn);
 	/*
 	 * Without the server's side (one-sided capture) the count of
 	 * responses a mechanism takes tells when commands resume.
 	 */
-	if (a->expect > 0 && --a->expect == 0)
+	if (sasl_done(s->sasl))
 		s->cmode = SMTP_C_COMMAND;
 	return 0;
 }
 
-/* A 334 challenge from the server. */
-static void
-sasl_challenge(struct smtp *s, const uint8_t *p, size_t n)
-{
-	struct sasl *a = s->sasl;
-	uint8_t d[SASL_FIELD_MAX];
-	size_t dn;
-	int ok;
-
-	dn = sasl_decode(p, n, d, &ok);
-	if (a->mech == MECH_CRAM)
-		field_set(&a->chal, d, dn);
-	else if (a->mech == MECH_LOGIN) {
-		if (md_ci_prefix(d, dn, "user"))
-			a->prompt = 1;
-		else if (md_ci_prefix(d, dn, "pass"))
-			a->prompt = 2;
-	}
-	s->cmode = SMTP_C_SASL;
-}
-
-static enum sasl_mech
-sasl_mech_of(const uint8_t *p, size_t n)
-{
-	if (md_ci_equal(p, n, "PLAIN"))
-		return MECH_PLAIN;
-	if (md_ci_equal(p, n, "LOGIN"))
-		return MECH_LOGIN;
-	if (md_ci_equal(p, n, "CRAM-MD5"))
-		return MECH_CRAM;
-	if (md_ci_equal(p, n, "XOAUTH2"))
-		return MECH_XOAUTH2;
-	return MECH_OTHER;
-}
-
 /* AUTH mechanism [initial-response] (RFC 4954 4). */
 static void
-sasl_begin(struct smtp *s, uint32_t seq, const uint8_t *args, size_t n)
+auth_begin(struct smtp *s, uint32_t seq, const uint8_t *args, size_t n)
 {
-	struct sasl *a;
-	const uint8_t *sp;
-	size_t mlen;
+	const uint8_t *sp = memchr(args, ' ', n);
+	size_t mlen = sp ? (size_t)(sp - args) : n;
 
 	if (s->sasl != NULL) /* a previous AUTH never got its verdict */
-		sasl_emit(s, 0, MD_AUTH_UNKNOWN);
-	if ((a = calloc(1, sizeof(*a))) == NULL)
+		auth_emit(s, 0, MD_AUTH_UNKNOWN);
+	if ((s->sasl = sasl_new(seq, args, mlen)) == NULL)
 		return;
-	s->sasl = a;
-	a->seq = seq;
-	sp = memchr(args, ' ', n);
-	mlen = sp ? (size_t)(sp - args) : n;
-	a->mech = sasl_mech_of(args, mlen);
-	a->mech_len = mlen < sizeof(a->mech_name) ? mlen : sizeof(a->mech_name);
-	md_upper_copy(a->mech_name, args, a->mech_len);
-	switch (a->mech) {
-	case MECH_PLAIN:
-	case MECH_CRAM:
-	case MECH_XOAUTH2:
-		a->expect = 1;
-		break;
-	case MECH_LOGIN:
-		a->expect = 2;
-		break;
-	case MECH_OTHER:
-		a->expect = -1;
-		break;
-	}
 	s->cmode = SMTP_C_SASL;
-	if (sp != NULL) {
-		const uint8_t *ir = sp + 1;
-		size_t irn = n - mlen - 1;
-
-		/* "=" is an empty initial response (RFC 4954 4). */
-		if (!(irn == 1 && ir[0] == '='))
-			(void)sasl_client_line(s, ir, irn);
-		else if (a->expect > 0 && --a->expect == 0)
-			s->cmode = SMTP_C_COMMAND;
-	}
+	if (sp != NULL)
+		(void)auth_client_line(s, sp + 1, n - mlen - 1, 1);
 }
 
 /* -------------------------------------------------------------- commands */
@@ -760,7 +552,7 @@ smtp_dispatch(struct smtp *s, uint32_t seq, const uint8_t *verb, size_t vlen,
 	if (md_ci_equal(verb, vlen, "BDAT"))
 		return cmd_bdat(s, a, n);
 	if (md_ci_equal(verb, vlen, "AUTH")) {
-		sasl_begin(s, seq, a, n);
+		auth_begin(s, seq, a, n);
 		return K_AUTH;
 	}
 	if (md_ci_equal(verb, vlen, "STARTTLS")) {
@@ -836,7 +628,7 @@ smtp_client_line(struct smtp *s, const struct line *ln)
 {
 	line_anomalies(s, MD_C2S, ln);
 	if (s->cmode == SMTP_C_SASL && s->sasl != NULL &&
-	    sasl_client_line(s, ln->text.p, ln->text.len) == 0)
+	    auth_client_line(s, ln->text.p, ln->text.len, 0) == 0)
 		return;
 	smtp_command(s, ln->text.p, ln->text.len);
 }
@@ -1009,7 +801,7 @@ reply_effects(struct smtp *s, const struct pending *pd)
 		break;
 	}
 	case K_AUTH:
-		sasl_emit(s, code, code == 235 ? MD_AUTH_OK : MD_AUTH_FAILED);
+		auth_emit(s, code, code == 235 ? MD_AUTH_OK : MD_AUTH_FAILED);
 		break;
 	default:
 		break;
@@ -1034,7 +826,8 @@ reply_complete(struct smtp *s)
 	pd = pending_head(s);
 	if (pd != NULL && pd->kind == K_AUTH && s->reply.code == 334 &&
 	    s->sasl != NULL) {
-		sasl_challenge(s, s->reply.text, s->reply.len);
+		sasl_challenge(s->sasl, s->reply.text, s->reply.len);
+		s->cmode = SMTP_C_SASL;
 		return;
 	}
 	if (pd == NULL) {
@@ -1265,7 +1058,7 @@ smtp_close(void *st, enum md_end why, uint64_t ts_us)
 	if (s->tls != MD_TLS_IMPLICIT)
 		smtp_flush_lines(s);
 	if (s->sasl != NULL)
-		sasl_emit(s, 0, MD_AUTH_UNKNOWN);
+		auth_emit(s, 0, MD_AUTH_UNKNOWN);
 	if (s->msg_open)
 		msg_end(s, 0);
 	ev.code = s->quit_seen && why != MD_END_RESET ? MD_END_QUIT : why;

@@ -1,3 +1,5 @@
-build/rel/dissect/smtp.o: dissect/smtp.c dissect/dissect.h dissect/line.h
+build/rel/dissect/smtp.o: dissect/smtp.c dissect/dissect.h dissect/line.h \
+ dissect/sasl.h
 dissect/dissect.h:
 dissect/line.h:
+dissect/sasl.h:
