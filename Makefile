@@ -23,8 +23,8 @@ HARDEN	:= -fstack-protector-strong -D_FORTIFY_SOURCE=2
 SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LIBS	:= -lnids -lpcap -lsqlite3 -lcrypto
 
-DISSECT_SRC := dissect/util.c dissect/line.c dissect/sasl.c dissect/smtp.c \
-	       dissect/detect.c
+DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c \
+	       dissect/smtp.c dissect/detect.c
 CORE_SRC    := $(DISSECT_SRC) capture/capture.c store/store.c
 CLI_SRC     := cli/main.c cli/cmd_read.c
 TEST_NAMES  := test_line test_util test_smtp test_detect

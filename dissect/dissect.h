@@ -43,31 +43,63 @@ struct md_flow {
 /*
  * Event types.  The meaning of the generic event fields per type:
  *
- *   SESSION_BEGIN  name=protocol ("smtp"), code=MD_TLS_* mode at start
- *   GREETING       code=reply code, arg=banner text
- *   COMMAND        seq, name=verb (upper case), arg=arguments
+ *   SESSION_BEGIN  name=protocol ("smtp", "pop3", "imap"),
+ *                  code=MD_TLS_* mode at start
+ *   GREETING       code=reply code (SMTP) or MD_ST_*, arg=banner text,
+ *                  extra=status word (POP3 "+OK", IMAP "OK"/"PREAUTH")
+ *   COMMAND        seq, name=verb (upper case), arg=arguments,
+ *                  extra=IMAP tag
  *   REPLY          seq=command answered (0: none), name=its verb,
- *                  code=reply code, arg=text (lines joined with '\n')
+ *                  code=reply code (SMTP) or MD_ST_* (POP3, IMAP),
+ *                  arg=text (lines joined with '\n'), extra=status word
  *   HELO           seq, name=HELO/EHLO/LHLO, arg=client's host name
- *   EXTENSION      name=keyword (upper case), arg=parameters
- *   AUTH           seq, name=mechanism, arg=user, extra=password when it
- *                  crossed in clear, aux=server challenge (CRAM-MD5),
- *                  proof=client's proof (CRAM-MD5 digest, OAuth token),
+ *   EXTENSION      name=keyword (upper case), arg=parameters: the EHLO
+ *                  reply, POP3 CAPA, IMAP CAPABILITY
+ *   AUTH           seq, name=mechanism (SASL name, or USER, APOP, LOGIN
+ *                  for the protocols' own commands), arg=user,
+ *                  extra=password when it crossed in clear,
+ *                  aux=server challenge (CRAM-MD5, APOP timestamp),
+ *                  proof=client's proof (digest, OAuth token),
  *                  code=final reply code (0: none), num[0]=MD_AUTH_*
- *   STARTTLS       seq, code=reply code; TLS follows when 2xx
+ *   STARTTLS       seq, code=reply code or MD_ST_*; TLS follows when ok
  *   TX_BEGIN       tx, seq, arg=reverse-path, extra=MAIL parameters
  *   RCPT           tx, seq, arg=forward-path, extra=RCPT parameters
- *   MSG_BEGIN      tx, name=method ("DATA", "BDAT")
+ *   MSG_BEGIN      tx, seq, dir=who sent the message, name=method
+ *                  ("DATA", "BDAT", "RETR", "TOP", "FETCH", "APPEND")
  *   MSG_DATA       tx, arg=message bytes, exact, in order
  *   MSG_END        tx, code=1 complete / 0 cut short, num[0]=size
+ *   MSG_META       tx, what the protocol says of a message, any time
+ *                  after its MSG_BEGIN: arg=mailbox, extra=flags,
+ *                  aux=section when only a part of the message crossed
+ *                  (IMAP "HEADER", "2", "<0.1024>"; POP3 TOP "n lines"),
+ *                  num[0]=message sequence number, num[1]=UID,
+ *                  code=1 when partial (a part, TOP)
  *   TX_REPLY       tx, code=final reply code, arg=text, extra=queue id
+ *   ITEM           seq, a fact about one message of the maildrop or
+ *                  mailbox: name=MD_ITEM_*, num[0]=sequence number,
+ *                  num[1]=size, arg=unique id (POP3) / UID set (IMAP
+ *                  VANISHED), extra=flags (IMAP STORE)
+ *   MAILBOX        seq, IMAP SELECT/EXAMINE: name=verb, arg=mailbox,
+ *                  code=MD_ST_*, num[0]=EXISTS, num[1]=UIDVALIDITY,
+ *                  num[2]=UIDNEXT, num[3]=RECENT (UINT64_MAX: not sent)
+ *   RESPONSE       seq=command it answers (0: unsolicited), an IMAP
+ *                  untagged response or continuation: name=keyword
+ *                  ("EXISTS", "FETCH", "+"), arg=text (literals shown
+ *                  as {n}), code=1 when num[0] holds its number
+ *                  ("* 3 EXPUNGE") or SEARCH's count of results
+ *   IDENT          IMAP ID (RFC 2971): dir says whose, arg=the list
+ *   STATE          name=protocol state entered (POP3 "TRANSACTION",
+ *                  IMAP "SELECTED", ...)
+ *   COMPRESS       seq, name=algorithm, code=MD_ST_*; when OK, both
+ *                  directions are inflated from there on
  *   ANOMALY        name=anomaly code (MD_ANOM_*), arg=detail
  *   SESSION_END    code=MD_END_*, name=final TLS mode (md_tls_str),
  *                  num[0..1]=bytes C2S/S2C,
  *                  num[2..3]=of those, bytes after TLS began
  *
  * seq numbers the commands of a session from 1; tx numbers its mail
- * transactions from 1.  Both let a sink join events without keeping state.
+ * transactions (SMTP) or messages (POP3, IMAP) from 1.  Both let a sink
+ * join events without keeping state.
  */
 enum md_ev {
 	MD_EV_SESSION_BEGIN,
@@ -84,6 +116,13 @@ enum md_ev {
 	MD_EV_MSG_DATA,
 	MD_EV_MSG_END,
 	MD_EV_TX_REPLY,
+	MD_EV_MSG_META,
+	MD_EV_ITEM,
+	MD_EV_MAILBOX,
+	MD_EV_RESPONSE,
+	MD_EV_IDENT,
+	MD_EV_STATE,
+	MD_EV_COMPRESS,
 	MD_EV_ANOMALY,
 	MD_EV_SESSION_END,
 	MD_EV_COUNT
@@ -101,6 +140,25 @@ enum md_auth_outcome {
 	MD_AUTH_FAILED = 2,
 	MD_AUTH_CANCELLED = 3 /* client sent "*" */
 };
+
+/* POP3 and IMAP status of a reply (SMTP uses its numeric codes). */
+enum md_status {
+	MD_ST_NONE = 0,
+	MD_ST_OK = 1,  /* +OK, OK, PREAUTH */
+	MD_ST_NO = 2,  /* -ERR, NO */
+	MD_ST_BAD = 3, /* BAD */
+	MD_ST_BYE = 4  /* BYE */
+};
+
+/* ITEM names: what happened to one message of a maildrop or mailbox. */
+#define MD_ITEM_LIST	"list"	  /* POP3 LIST: num[1]=size */
+#define MD_ITEM_UIDL	"uidl"	  /* POP3 UIDL: arg=unique id */
+#define MD_ITEM_DELE	"dele"	  /* POP3 DELE accepted: marked */
+#define MD_ITEM_RESET	"reset"	  /* POP3 RSET: every mark undone */
+#define MD_ITEM_COMMIT	"commit"  /* POP3 QUIT entered UPDATE: marks done */
+#define MD_ITEM_EXPUNGE "expunge" /* IMAP EXPUNGE response */
+#define MD_ITEM_VANISHED "vanished" /* IMAP VANISHED (RFC 7162) */
+#define MD_ITEM_FLAGS	"flags"	  /* IMAP FETCH FLAGS during STORE */
 
 /* How a session ended, as far as the capture tells. */
 enum md_end {
@@ -143,6 +201,7 @@ struct md_sink {
 #define MD_REPLY_MAX	    65536 /* multi-line reply text kept */
 #define MD_PENDING_MAX	    128	  /* commands awaiting a reply */
 #define MD_DETECT_MAX	    16384 /* bytes inspected to find the protocol */
+#define MD_LITERAL_KEEP	    1024  /* IMAP literal kept as text (names) */
 
 struct md_limits {
 	size_t line_max;
@@ -174,6 +233,11 @@ void md_limits_default(struct md_limits *);
 #define MD_ANOM_CLEAR_AFTER_TLS	    "plaintext_after_starttls"
 #define MD_ANOM_GAP		    "stream_gap"
 #define MD_ANOM_TLS_WITHOUT_STARTTLS "tls_without_starttls"
+#define MD_ANOM_BAD_LITERAL	    "malformed_literal"
+#define MD_ANOM_HUGE_LITERAL	    "huge_literal"
+#define MD_ANOM_INFLATE		    "inflate_error"
+#define MD_ANOM_BAD_TAG		    "unknown_tag"
+#define MD_ANOM_CMD_WRONG_STATE	    "command_in_wrong_state"
 
 /* A protocol dissector: one state object per connection, both ways. */
 struct md_proto {
@@ -190,6 +254,8 @@ struct md_proto {
 };
 
 extern const struct md_proto md_proto_smtp;
+extern const struct md_proto md_proto_pop3;
+extern const struct md_proto md_proto_imap;
 
 /*
  * Protocol detection by content.  The capture layer shows the first bytes
@@ -227,6 +293,7 @@ size_t	md_b64_decode(const uint8_t *in, size_t len, uint8_t *out,
 const char *md_end_str(enum md_end);
 const char *md_tls_str(enum md_tls);
 const char *md_auth_outcome_str(enum md_auth_outcome);
+const char *md_status_str(enum md_status);
 const char *md_ev_str(enum md_ev);
 
 #endif /* MAILSIFT_DISSECT_H */

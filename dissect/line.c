@@ -156,3 +156,81 @@ line_flush(struct line_buf *lb, struct line *out)
 	lb->last_cr = 0;
 	return 1;
 }
+
+/* ------------------------------------------------------ dot-terminated body */
+
+enum { DOT_BOL, DOT_MID, DOT_DOT, DOT_DOT_CR };
+
+void
+dot_init(struct dot_body *d)
+{
+	d->st = DOT_BOL;
+	d->last = '\n';
+	d->bare_lf = 0;
+}
+
+static void
+dot_out(struct dot_body *d, const uint8_t *p, size_t n, dot_out_fn out,
+    void *arg)
+{
+	d->last = p[n - 1];
+	out(arg, p, n);
+}
+
+/*
+ * Scans body bytes; returns how many were consumed.  When *end is set the
+ * terminating line was the last byte consumed and the rest is not body.
+ */
+size_t
+dot_take(struct dot_body *d, const uint8_t *p, size_t len, dot_out_fn out,
+    void *arg, enum dot_end *end)
+{
+	const uint8_t *lf;
+	size_t i = 0, run;
+
+	*end = DOT_MORE;
+	while (i < len) {
+		switch (d->st) {
+		case DOT_BOL:
+			if (p[i] == '.') {
+				d->st = DOT_DOT;
+				i++;
+				break;
+			}
+			d->st = DOT_MID;
+			break;
+		case DOT_MID:
+			lf = memchr(p + i, '\n', len - i);
+			run = lf ? (size_t)(lf - (p + i)) + 1 : len - i;
+			if (lf != NULL) {
+				uint8_t before = run >= 2 ? lf[-1] : d->last;
+				d->bare_lf = before != '\r';
+				d->st = DOT_BOL;
+			}
+			dot_out(d, p + i, run, out, arg);
+			i += run;
+			break;
+		case DOT_DOT:
+			if (p[i] == '\r') {
+				d->st = DOT_DOT_CR;
+				i++;
+				break;
+			}
+			if (p[i] == '\n') {
+				*end = DOT_END_BARE_LF;
+				return i + 1;
+			}
+			d->st = DOT_MID; /* the dot was stuffing */
+			break;
+		case DOT_DOT_CR:
+			if (p[i] == '\n') {
+				*end = d->bare_lf ? DOT_END_BARE_LF : DOT_END;
+				return i + 1;
+			}
+			dot_out(d, (const uint8_t *)"\r", 1, out, arg);
+			d->st = DOT_MID;
+			break;
+		}
+	}
+	return len;
+}

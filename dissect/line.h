@@ -40,4 +40,29 @@ size_t	line_take(struct line_buf *, const uint8_t *p, size_t len,
 int	line_flush(struct line_buf *, struct line *out);
 int	line_pending(const struct line_buf *);
 
+/*
+ * A dot-terminated body: SMTP DATA (RFC 5321 4.5.2), POP3 multi-line
+ * responses (RFC 1939 3).  A line holding only "." ends it; a leading dot
+ * on any other line is transparency and is removed.  The CRLF before the
+ * final dot belongs to the body.  Body bytes leave through out() in the
+ * pieces they arrived in, never held.
+ */
+enum dot_end {
+	DOT_MORE = 0,	/* the body goes on */
+	DOT_END,	/* ended by CRLF "." CRLF */
+	DOT_END_BARE_LF /* ended, but a bare LF framed the dot: ambiguous */
+};
+
+struct dot_body {
+	uint8_t st;
+	uint8_t last;	 /* last byte given to out() */
+	uint8_t bare_lf; /* the line before ended in a bare LF */
+};
+
+typedef void (*dot_out_fn)(void *arg, const uint8_t *p, size_t n);
+
+void	dot_init(struct dot_body *);
+size_t	dot_take(struct dot_body *, const uint8_t *p, size_t len,
+	    dot_out_fn out, void *arg, enum dot_end *end);
+
 #endif /* MAILSIFT_LINE_H */

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "dissect.h"
+#include "common.h"
 #include "line.h"
 #include "sasl.h"
 
@@ -30,14 +31,6 @@ enum smtp_cmode {
 	SMTP_C_DATA,	  /* dot-stuffed body up to CRLF.CRLF */
 	SMTP_C_BDAT,	  /* counted BDAT chunk */
 	SMTP_C_TLS	  /* after STARTTLS: opaque */
-};
-
-/* Where the DATA body scanner stands within the current line. */
-enum smtp_body {
-	BODY_BOL,   /* at the start of a line */
-	BODY_MID,   /* inside a line */
-	BODY_DOT,   /* a line started with '.' */
-	BODY_DOT_CR /* a line started with ".\r" */
 };
 
 /* What a pending command's reply means to us. */
@@ -77,10 +70,8 @@ struct reply {
 };
 
 struct smtp {
-	struct md_sink	      sink;
+	struct md_out	      out;
 	struct md_limits      lim;
-	const struct md_flow *flow;
-	uint64_t	      ts;
 	enum md_tls	      tls;
 
 	struct line_buf	      line[2];
@@ -88,8 +79,7 @@ struct smtp {
 	int		      s2c_tls;
 
 	struct reply	      reply;
-	struct pending	     *q;
-	size_t		      q_head, q_len;
+	struct ring	      q; /* struct pending, oldest first */
 	int		      q_overflowed;
 
 	uint32_t	      seq, ntx, cur_tx;
@@ -99,14 +89,11 @@ struct smtp {
 	uint32_t	      msg_tx;
 	int		      msg_open, msg_muted;
 	uint64_t	      msg_size;
-	enum smtp_body	      bst;
-	uint8_t		      body_last; /* last body byte emitted */
-	int		      body_bare_lf;
+	struct dot_body	      dot;
 	uint64_t	      chunk_left;
 	int		      chunk_last;
 
 	int		      greeted, quit_seen, starttls_wait;
-	int		      bare_lf_seen[2], nul_seen[2];
 	uint64_t	      bytes[2], tls_bytes[2];
 };
 
@@ -115,33 +102,14 @@ struct smtp {
 static int
 smtp_emit(struct smtp *s, struct md_event *ev)
 {
-	ev->ts_us = s->ts;
-	ev->flow = s->flow;
-	return s->sink.emit(s->sink.arg, ev);
-}
-
-static struct md_bytes
-bytes_of(const void *p, size_t len)
-{
-	struct md_bytes b = { p, len };
-	return b;
-}
-
-static struct md_bytes
-bytes_str(const char *str)
-{
-	return bytes_of(str, strlen(str));
+	return out_emit(&s->out, ev);
 }
 
 static void
 smtp_anomaly(struct smtp *s, enum md_dir dir, const char *code,
     const uint8_t *detail, size_t dlen)
 {
-	struct md_event ev = { .type = MD_EV_ANOMALY, .dir = dir };
-
-	ev.name = bytes_str(code);
-	ev.arg = bytes_of(detail, dlen > 256 ? 256 : dlen);
-	smtp_emit(s, &ev);
+	out_anomaly(&s->out, dir, code, detail, dlen);
 }
 
 /* ------------------------------------------------------ pending commands */
@@ -151,37 +119,30 @@ pending_push(struct smtp *s, uint32_t seq, enum smtp_kind kind, uint32_t tx,
     uint32_t prev_tx, const uint8_t *verb, size_t vlen)
 {
 	struct pending *pd;
+	int dropped;
 
-	if (s->q_len == s->lim.pending_max) {
-		/* Bounded memory: forget the oldest, once said. */
-		if (!s->q_overflowed)
-			smtp_anomaly(s, MD_C2S, MD_ANOM_PENDING_OVERFLOW,
-			    NULL, 0);
-		s->q_overflowed = 1;
-		s->q_head = (s->q_head + 1) % s->lim.pending_max;
-		s->q_len--;
-	}
-	pd = &s->q[(s->q_head + s->q_len) % s->lim.pending_max];
+	pd = ring_push(&s->q, &dropped);
+	if (dropped && !s->q_overflowed) /* bounded memory: said once */
+		smtp_anomaly(s, MD_C2S, MD_ANOM_PENDING_OVERFLOW, NULL, 0);
+	s->q_overflowed |= dropped;
 	pd->seq = seq;
 	pd->tx = tx;
 	pd->prev_tx = prev_tx;
 	pd->kind = (uint8_t)kind;
 	pd->verb_len = (uint8_t)(vlen > SMTP_VERB_MAX ? SMTP_VERB_MAX : vlen);
 	memcpy(pd->verb, verb, pd->verb_len);
-	s->q_len++;
 }
 
 static struct pending *
 pending_head(struct smtp *s)
 {
-	return s->q_len ? &s->q[s->q_head] : NULL;
+	return ring_at(&s->q, 0);
 }
 
 static void
 pending_pop(struct smtp *s)
 {
-	s->q_head = (s->q_head + 1) % s->lim.pending_max;
-	s->q_len--;
+	ring_remove(&s->q, 0);
 }
 
 /* -------------------------------------------------------------- messages */
@@ -195,11 +156,9 @@ msg_begin(struct smtp *s, uint32_t tx, const char *method)
 	s->msg_muted = 0;
 	s->msg_tx = tx;
 	s->msg_size = 0;
-	s->bst = BODY_BOL;
-	s->body_last = '\n';
-	s->body_bare_lf = 0;
+	dot_init(&s->dot);
 	ev.tx = tx;
-	ev.name = bytes_str(method);
+	ev.name = md_bytes_str(method);
 	smtp_emit(s, &ev);
 }
 
@@ -211,11 +170,10 @@ msg_bytes(struct smtp *s, const uint8_t *p, size_t n)
 	if (n == 0)
 		return;
 	s->msg_size += n;
-	s->body_last = p[n - 1];
 	if (s->msg_muted)
 		return;
 	ev.tx = s->msg_tx;
-	ev.arg = bytes_of(p, n);
+	ev.arg = md_bytes_of(p, n);
 	if (smtp_emit(s, &ev) != 0)
 		s->msg_muted = 1;
 }
@@ -236,79 +194,33 @@ msg_end(struct smtp *s, int complete)
 		s->cur_tx = 0;
 }
 
-/*
- * The final "." of a DATA body was seen.  A bare LF on either side of the
- * dot makes the end ambiguous between implementations, the root of SMTP
- * smuggling, so it is reported.
- */
 static void
-body_done(struct smtp *s, int bare_dot)
+body_out(void *arg, const uint8_t *p, size_t n)
 {
-	uint32_t tx = s->msg_tx;
-
-	if (bare_dot || s->body_bare_lf)
-		smtp_anomaly(s, MD_C2S, MD_ANOM_BARE_LF_END_OF_DATA, NULL, 0);
-	msg_end(s, 1);
-	pending_push(s, 0, K_EOD, tx, 0, (const uint8_t *)".", 1);
-	s->cmode = SMTP_C_COMMAND;
+	msg_bytes(arg, p, n);
 }
 
 /*
- * Scans a DATA body (RFC 5321 4.5.2): a line holding only "." ends it,
- * a leading dot on any other line is transparency and is removed.  The CRLF
- * before the final dot belongs to the message.  Returns bytes consumed;
- * the mode has changed when fewer than len were consumed.
+ * Scans a DATA body up to its final dot.  A bare LF on either side of the
+ * dot makes the end ambiguous between implementations, the root of SMTP
+ * smuggling, so it is reported.  Returns bytes consumed; the mode has
+ * changed when fewer than len were consumed.
  */
 static size_t
 body_data(struct smtp *s, const uint8_t *p, size_t len)
 {
-	const uint8_t *lf;
-	size_t i = 0, run;
+	enum dot_end end;
+	size_t n = dot_take(&s->dot, p, len, body_out, s, &end);
+	uint32_t tx = s->msg_tx;
 
-	while (i < len) {
-		switch (s->bst) {
-		case BODY_BOL:
-			if (p[i] == '.') {
-				s->bst = BODY_DOT;
-				i++;
-				break;
-			}
-			s->bst = BODY_MID;
-			break;
-		case BODY_MID:
-			lf = memchr(p + i, '\n', len - i);
-			run = lf ? (size_t)(lf - (p + i)) + 1 : len - i;
-			if (lf != NULL) {
-				uint8_t before = run >= 2 ? lf[-1] : s->body_last;
-				s->body_bare_lf = before != '\r';
-				s->bst = BODY_BOL;
-			}
-			msg_bytes(s, p + i, run);
-			i += run;
-			break;
-		case BODY_DOT:
-			if (p[i] == '\r') {
-				s->bst = BODY_DOT_CR;
-				i++;
-				break;
-			}
-			if (p[i] == '\n') {
-				body_done(s, 1);
-				return i + 1;
-			}
-			s->bst = BODY_MID; /* the dot was stuffing */
-			break;
-		case BODY_DOT_CR:
-			if (p[i] == '\n') {
-				body_done(s, 0);
-				return i + 1;
-			}
-			msg_bytes(s, (const uint8_t *)"\r", 1);
-			s->bst = BODY_MID;
-			break;
-		}
-	}
-	return len;
+	if (end == DOT_MORE)
+		return n;
+	if (end == DOT_END_BARE_LF)
+		smtp_anomaly(s, MD_C2S, MD_ANOM_BARE_LF_END_OF_DATA, NULL, 0);
+	msg_end(s, 1);
+	pending_push(s, 0, K_EOD, tx, 0, (const uint8_t *)".", 1);
+	s->cmode = SMTP_C_COMMAND;
+	return n;
 }
 
 /* Passes a counted BDAT chunk through (RFC 3030 2: no transparency). */
@@ -408,10 +320,10 @@ split_path(const uint8_t *p, size_t n, struct md_bytes *path,
 		const uint8_t *sp = memchr(p + i, ' ', n - i);
 		end = sp ? (size_t)(sp - p) : n;
 	}
-	*path = bytes_of(p + i, end - i);
+	*path = md_bytes_of(p + i, end - i);
 	while (end < n && p[end] == ' ')
 		end++;
-	*params = bytes_of(p + end, n - end);
+	*params = md_bytes_of(p + end, n - end);
 }
 
 static void
@@ -505,8 +417,8 @@ cmd_helo(struct smtp *s, uint32_t seq, const uint8_t *verb, size_t vlen,
 	struct md_event ev = { .type = MD_EV_HELO, .dir = MD_C2S };
 
 	ev.seq = seq;
-	ev.name = bytes_of(verb, vlen);
-	ev.arg = bytes_of(a, n);
+	ev.name = md_bytes_of(verb, vlen);
+	ev.arg = md_bytes_of(a, n);
 	smtp_emit(s, &ev);
 	s->cur_tx = 0; /* RFC 5321 4.1.4: EHLO resets the transaction */
 }
@@ -594,8 +506,8 @@ smtp_command(struct smtp *s, const uint8_t *p, size_t n)
 		vlen = sizeof(verb);
 	md_upper_copy(verb, p, vlen);
 	ev.seq = ++s->seq;
-	ev.name = bytes_of(verb, vlen);
-	ev.arg = bytes_of(args, alen);
+	ev.name = md_bytes_of(verb, vlen);
+	ev.arg = md_bytes_of(args, alen);
 	smtp_emit(s, &ev);
 	tx = prev_tx = s->cur_tx;
 	kind = smtp_dispatch(s, ev.seq, (const uint8_t *)verb, vlen, args, alen);
@@ -608,25 +520,9 @@ smtp_command(struct smtp *s, const uint8_t *p, size_t n)
 }
 
 static void
-line_anomalies(struct smtp *s, enum md_dir dir, const struct line *ln)
-{
-	if (ln->flags & LINE_F_TRUNCATED)
-		smtp_anomaly(s, dir, MD_ANOM_LINE_TOO_LONG, ln->text.p,
-		    ln->text.len);
-	if ((ln->flags & LINE_F_BARE_LF) && !s->bare_lf_seen[dir]) {
-		s->bare_lf_seen[dir] = 1; /* once per direction: no flood */
-		smtp_anomaly(s, dir, MD_ANOM_BARE_LF, ln->text.p, ln->text.len);
-	}
-	if ((ln->flags & LINE_F_NUL) && !s->nul_seen[dir]) {
-		s->nul_seen[dir] = 1;
-		smtp_anomaly(s, dir, MD_ANOM_NUL_BYTE, NULL, 0);
-	}
-}
-
-static void
 smtp_client_line(struct smtp *s, const struct line *ln)
 {
-	line_anomalies(s, MD_C2S, ln);
+	out_line_anomalies(&s->out, MD_C2S, ln);
 	if (s->cmode == SMTP_C_SASL && s->sasl != NULL &&
 	    auth_client_line(s, ln->text.p, ln->text.len, 0) == 0)
 		return;
@@ -692,9 +588,9 @@ ehlo_extensions(struct smtp *s)
 		if (klen > sizeof(kw))
 			klen = sizeof(kw);
 		md_upper_copy(kw, p, klen);
-		ev.name = bytes_of(kw, klen);
-		ev.arg = sp ? bytes_of(sp + 1, (size_t)(nl - sp - 1)) :
-		    bytes_of(NULL, 0);
+		ev.name = md_bytes_of(kw, klen);
+		ev.arg = sp ? md_bytes_of(sp + 1, (size_t)(nl - sp - 1)) :
+		    md_bytes_of(NULL, 0);
 		smtp_emit(s, &ev);
 	}
 }
@@ -719,7 +615,7 @@ queue_id(const uint8_t *p, size_t n)
 			    p[j] != ')' && p[j] != ';' && p[j] != ','; j++)
 				;
 			if (j > i + kl)
-				return bytes_of(p + i + kl, j - i - kl);
+				return md_bytes_of(p + i + kl, j - i - kl);
 		}
 	}
 	/* Sendmail: [x.y.z] ID Message accepted for delivery */
@@ -729,10 +625,10 @@ queue_id(const uint8_t *p, size_t n)
 		for (j = i; j > 0 && p[j - 1] != ' '; j--)
 			;
 		if (j < i && !(p[j] >= '0' && p[j] <= '9'))
-			return bytes_of(p + j, i - j);
+			return md_bytes_of(p + j, i - j);
 		break;
 	}
-	return bytes_of(NULL, 0);
+	return md_bytes_of(NULL, 0);
 }
 
 static void
@@ -742,7 +638,7 @@ tx_reply(struct smtp *s, uint32_t tx)
 
 	ev.tx = tx;
 	ev.code = s->reply.code;
-	ev.arg = bytes_of(s->reply.text, s->reply.len);
+	ev.arg = md_bytes_of(s->reply.text, s->reply.len);
 	ev.extra = queue_id(s->reply.text, s->reply.len);
 	smtp_emit(s, &ev);
 }
@@ -818,7 +714,7 @@ reply_complete(struct smtp *s)
 		/* The server speaks first (RFC 5321 3.1): this is the banner. */
 		ev.type = MD_EV_GREETING;
 		ev.code = s->reply.code;
-		ev.arg = bytes_of(s->reply.text, s->reply.len);
+		ev.arg = md_bytes_of(s->reply.text, s->reply.len);
 		smtp_emit(s, &ev);
 		s->greeted = 1;
 		return;
@@ -834,7 +730,7 @@ reply_complete(struct smtp *s)
 		smtp_anomaly(s, MD_S2C, MD_ANOM_REPLY_WITHOUT_CMD,
 		    s->reply.text, s->reply.len);
 		ev.code = s->reply.code;
-		ev.arg = bytes_of(s->reply.text, s->reply.len);
+		ev.arg = md_bytes_of(s->reply.text, s->reply.len);
 		smtp_emit(s, &ev);
 		return;
 	}
@@ -847,8 +743,8 @@ reply_complete(struct smtp *s)
 	ev.seq = copy.seq;
 	ev.tx = copy.tx;
 	ev.code = s->reply.code;
-	ev.name = bytes_of(copy.verb, copy.verb_len);
-	ev.arg = bytes_of(s->reply.text, s->reply.len);
+	ev.name = md_bytes_of(copy.verb, copy.verb_len);
+	ev.arg = md_bytes_of(s->reply.text, s->reply.len);
 	smtp_emit(s, &ev);
 	reply_effects(s, &copy);
 }
@@ -868,7 +764,7 @@ smtp_server_line(struct smtp *s, const struct line *ln)
 	size_t n = ln->text.len;
 	int more;
 
-	line_anomalies(s, MD_S2C, ln);
+	out_line_anomalies(&s->out, MD_S2C, ln);
 	if (!is_digit3(p, n)) {
 		smtp_anomaly(s, MD_S2C, MD_ANOM_BAD_REPLY, p, n);
 		if (s->reply.lines > 0) { /* keep it with the reply it broke */
@@ -973,7 +869,7 @@ smtp_feed(void *st, enum md_dir dir, const uint8_t *p, size_t len,
 {
 	struct smtp *s = st;
 
-	s->ts = ts_us;
+	s->out.ts = ts_us;
 	s->bytes[dir] += len;
 	if (s->tls == MD_TLS_IMPLICIT) {
 		s->tls_bytes[dir] += len;
@@ -993,7 +889,7 @@ smtp_gap(void *st, enum md_dir dir, size_t missing, uint64_t ts_us)
 	char detail[32];
 	int n;
 
-	s->ts = ts_us;
+	s->out.ts = ts_us;
 	n = snprintf(detail, sizeof(detail), "%zu bytes", missing);
 	smtp_anomaly(s, dir, MD_ANOM_GAP, (const uint8_t *)detail, (size_t)n);
 	if (dir == MD_C2S && s->msg_open && s->cmode == SMTP_C_BDAT &&
@@ -1010,24 +906,19 @@ smtp_open(const struct md_sink *sink, const struct md_limits *lim,
     const struct md_flow *flow, enum md_tls tls, uint64_t ts_us)
 {
 	struct smtp *s;
-	struct md_event ev = { .type = MD_EV_SESSION_BEGIN, .dir = MD_C2S };
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
-	s->sink = *sink;
+	out_init(&s->out, sink, flow, ts_us);
 	s->lim = *lim;
-	if ((s->q = calloc(lim->pending_max, sizeof(*s->q))) == NULL) {
+	if (ring_init(&s->q, sizeof(struct pending), lim->pending_max) != 0) {
 		free(s);
 		return NULL;
 	}
-	s->flow = flow;
-	s->ts = ts_us;
 	s->tls = tls;
 	line_init(&s->line[MD_C2S], lim->line_max);
 	line_init(&s->line[MD_S2C], lim->line_max);
-	ev.name = bytes_str("smtp");
-	ev.code = tls;
-	smtp_emit(s, &ev);
+	out_session_begin(&s->out, "smtp", tls);
 	return s;
 }
 
@@ -1052,26 +943,20 @@ static void
 smtp_close(void *st, enum md_end why, uint64_t ts_us)
 {
 	struct smtp *s = st;
-	struct md_event ev = { .type = MD_EV_SESSION_END, .dir = MD_C2S };
 
-	s->ts = ts_us;
+	s->out.ts = ts_us;
 	if (s->tls != MD_TLS_IMPLICIT)
 		smtp_flush_lines(s);
 	if (s->sasl != NULL)
 		auth_emit(s, 0, MD_AUTH_UNKNOWN);
 	if (s->msg_open)
 		msg_end(s, 0);
-	ev.code = s->quit_seen && why != MD_END_RESET ? MD_END_QUIT : why;
-	ev.name = bytes_str(md_tls_str(s->tls));
-	ev.num[0] = s->bytes[MD_C2S];
-	ev.num[1] = s->bytes[MD_S2C];
-	ev.num[2] = s->tls_bytes[MD_C2S];
-	ev.num[3] = s->tls_bytes[MD_S2C];
-	smtp_emit(s, &ev);
+	out_session_end(&s->out, s->quit_seen && why != MD_END_RESET ?
+	    MD_END_QUIT : why, s->tls, s->bytes, s->tls_bytes);
 	line_free(&s->line[MD_C2S]);
 	line_free(&s->line[MD_S2C]);
 	free(s->reply.text);
-	free(s->q);
+	ring_free(&s->q);
 	free(s);
 }
 

@@ -160,6 +160,24 @@ md_auth_outcome_str(enum md_auth_outcome o)
 }
 
 const char *
+md_status_str(enum md_status st)
+{
+	switch (st) {
+	case MD_ST_OK:
+		return "ok";
+	case MD_ST_NO:
+		return "no";
+	case MD_ST_BAD:
+		return "bad";
+	case MD_ST_BYE:
+		return "bye";
+	case MD_ST_NONE:
+		break;
+	}
+	return "none";
+}
+
+const char *
 md_ev_str(enum md_ev t)
 {
 	static const char *const names[MD_EV_COUNT] = {
@@ -177,6 +195,13 @@ md_ev_str(enum md_ev t)
 		[MD_EV_MSG_DATA] = "MSG_DATA",
 		[MD_EV_MSG_END] = "MSG_END",
 		[MD_EV_TX_REPLY] = "TX_REPLY",
+		[MD_EV_MSG_META] = "MSG_META",
+		[MD_EV_ITEM] = "ITEM",
+		[MD_EV_MAILBOX] = "MAILBOX",
+		[MD_EV_RESPONSE] = "RESPONSE",
+		[MD_EV_IDENT] = "IDENT",
+		[MD_EV_STATE] = "STATE",
+		[MD_EV_COMPRESS] = "COMPRESS",
 		[MD_EV_ANOMALY] = "ANOMALY",
 		[MD_EV_SESSION_END] = "SESSION_END",
 	};

@@ -1,0 +1,165 @@
+/*
+ * common.c - plumbing shared by the protocol dissectors (see common.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+struct md_bytes
+md_bytes_of(const void *p, size_t len)
+{
+	struct md_bytes b = { p, len };
+	return b;
+}
+
+struct md_bytes
+md_bytes_str(const char *s)
+{
+	return md_bytes_of(s, strlen(s));
+}
+
+void
+out_init(struct md_out *o, const struct md_sink *sink,
+    const struct md_flow *flow, uint64_t ts)
+{
+	memset(o, 0, sizeof(*o));
+	o->sink = *sink;
+	o->flow = flow;
+	o->ts = ts;
+}
+
+int
+out_emit(struct md_out *o, struct md_event *ev)
+{
+	ev->ts_us = o->ts;
+	ev->flow = o->flow;
+	return o->sink.emit(o->sink.arg, ev);
+}
+
+void
+out_anomaly(struct md_out *o, enum md_dir dir, const char *code,
+    const uint8_t *detail, size_t dlen)
+{
+	struct md_event ev = { .type = MD_EV_ANOMALY, .dir = dir };
+
+	ev.name = md_bytes_str(code);
+	ev.arg = md_bytes_of(detail, dlen > 256 ? 256 : dlen);
+	out_emit(o, &ev);
+}
+
+/* Framing oddities of a line; bare LF and NUL are said once per direction
+ * so that a hostile peer cannot flood the log. */
+void
+out_line_anomalies(struct md_out *o, enum md_dir dir, const struct line *ln)
+{
+	if (ln->flags & LINE_F_TRUNCATED)
+		out_anomaly(o, dir, MD_ANOM_LINE_TOO_LONG, ln->text.p,
+		    ln->text.len);
+	if ((ln->flags & LINE_F_BARE_LF) && !o->bare_lf_seen[dir]) {
+		o->bare_lf_seen[dir] = 1;
+		out_anomaly(o, dir, MD_ANOM_BARE_LF, ln->text.p, ln->text.len);
+	}
+	if ((ln->flags & LINE_F_NUL) && !o->nul_seen[dir]) {
+		o->nul_seen[dir] = 1;
+		out_anomaly(o, dir, MD_ANOM_NUL_BYTE, NULL, 0);
+	}
+}
+
+void
+out_session_begin(struct md_out *o, const char *proto, enum md_tls tls)
+{
+	struct md_event ev = { .type = MD_EV_SESSION_BEGIN, .dir = MD_C2S };
+
+	ev.name = md_bytes_str(proto);
+	ev.code = tls;
+	out_emit(o, &ev);
+}
+
+void
+out_session_end(struct md_out *o, enum md_end why, enum md_tls tls,
+    const uint64_t bytes[2], const uint64_t tls_bytes[2])
+{
+	struct md_event ev = { .type = MD_EV_SESSION_END, .dir = MD_C2S };
+
+	ev.code = why;
+	ev.name = md_bytes_str(md_tls_str(tls));
+	ev.num[0] = bytes[MD_C2S];
+	ev.num[1] = bytes[MD_S2C];
+	ev.num[2] = tls_bytes[MD_C2S];
+	ev.num[3] = tls_bytes[MD_S2C];
+	out_emit(o, &ev);
+}
+
+int
+ring_init(struct ring *r, size_t esz, size_t max)
+{
+	memset(r, 0, sizeof(*r));
+	if ((r->slots = calloc(max, esz)) == NULL)
+		return -1;
+	r->esz = esz;
+	r->max = max;
+	return 0;
+}
+
+void
+ring_free(struct ring *r)
+{
+	free(r->slots);
+	r->slots = NULL;
+}
+
+void *
+ring_at(const struct ring *r, size_t i)
+{
+	if (i >= r->len)
+		return NULL;
+	return r->slots + ((r->head + i) % r->max) * r->esz;
+}
+
+/* A new record at the tail, zeroed; *dropped is set when the oldest went. */
+void *
+ring_push(struct ring *r, int *dropped)
+{
+	void *slot;
+
+	*dropped = 0;
+	if (r->len == r->max) {
+		ring_remove(r, 0);
+		*dropped = 1;
+	}
+	r->len++;
+	slot = ring_at(r, r->len - 1);
+	memset(slot, 0, r->esz);
+	return slot;
+}
+
+void
+ring_remove(struct ring *r, size_t i)
+{
+	if (i >= r->len)
+		return;
+	if (i == 0) {
+		r->head = (r->head + 1) % r->max;
+		r->len--;
+		return;
+	}
+	for (size_t j = i; j + 1 < r->len; j++)
+		memcpy(ring_at(r, j), ring_at(r, j + 1), r->esz);
+	r->len--;
+}
+
+size_t
+md_parse_u64(const uint8_t *p, size_t n, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return 0;
+		v = v * 10 + (uint64_t)(p[i] - '0');
+	}
+	*out = v;
+	return i;
+}

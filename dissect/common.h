@@ -1,0 +1,54 @@
+/*
+ * common.h - plumbing shared by the protocol dissectors: emitting events
+ * with the flow and time filled in, anomalies, and a bounded queue of
+ * commands awaiting their replies.
+ */
+#ifndef MAILSIFT_COMMON_H
+#define MAILSIFT_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dissect.h"
+#include "line.h"
+
+/* Where a dissector's events go, and what it has already complained of. */
+struct md_out {
+	struct md_sink	      sink;
+	const struct md_flow *flow;
+	uint64_t	      ts;
+	uint8_t		      bare_lf_seen[2], nul_seen[2];
+};
+
+void	out_init(struct md_out *, const struct md_sink *,
+	    const struct md_flow *, uint64_t ts);
+int	out_emit(struct md_out *, struct md_event *);
+void	out_anomaly(struct md_out *, enum md_dir, const char *code,
+	    const uint8_t *detail, size_t dlen);
+void	out_line_anomalies(struct md_out *, enum md_dir, const struct line *);
+void	out_session_begin(struct md_out *, const char *proto, enum md_tls);
+void	out_session_end(struct md_out *, enum md_end, enum md_tls,
+	    const uint64_t bytes[2], const uint64_t tls_bytes[2]);
+
+struct md_bytes md_bytes_of(const void *p, size_t len);
+struct md_bytes md_bytes_str(const char *s);
+
+/*
+ * A ring of fixed-size records, oldest first.  Pushing onto a full ring
+ * forgets the oldest record: memory stays bounded whatever the peer does.
+ */
+struct ring {
+	uint8_t *slots;
+	size_t	 esz, max, head, len;
+};
+
+int	ring_init(struct ring *, size_t esz, size_t max);
+void	ring_free(struct ring *);
+void   *ring_push(struct ring *, int *dropped);
+void   *ring_at(const struct ring *, size_t i);
+void	ring_remove(struct ring *, size_t i);
+
+/* Parses a decimal number; returns digits used (0: none or overflow). */
+size_t	md_parse_u64(const uint8_t *p, size_t n, uint64_t *out);
+
+#endif /* MAILSIFT_COMMON_H */
