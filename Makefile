@@ -24,10 +24,10 @@ SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 LIBS	:= -lnids -lpcap -lsqlite3 -lcrypto
 
 DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c \
-	       dissect/smtp.c dissect/detect.c
+	       dissect/smtp.c dissect/pop3.c dissect/detect.c
 CORE_SRC    := $(DISSECT_SRC) capture/capture.c store/store.c
 CLI_SRC     := cli/main.c cli/cmd_read.c
-TEST_NAMES  := test_line test_util test_smtp test_detect
+TEST_NAMES  := test_line test_util test_smtp test_pop3 test_detect
 TOOL_NAMES  := pcapgen
 
 BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libssl-dev

@@ -10,8 +10,9 @@
 
 #include "sasl.h"
 
-static void
-field_set(struct sasl_field *f, const uint8_t *p, size_t n)
+/* Sets a field, cut to its cap; protocols fill USER/PASS, APOP, LOGIN. */
+void
+sasl_set(struct sasl_field *f, const uint8_t *p, size_t n)
 {
 	if (n > sizeof(f->b))
 		n = sizeof(f->b);
@@ -84,11 +85,11 @@ decode_plain(struct sasl *a, const uint8_t *d, size_t n)
 		return;
 	nul2 = memchr(nul1 + 1, '\0', n - (size_t)(nul1 + 1 - d));
 	if (nul2 == NULL) {
-		field_set(&a->user, nul1 + 1, n - (size_t)(nul1 + 1 - d));
+		sasl_set(&a->user, nul1 + 1, n - (size_t)(nul1 + 1 - d));
 		return;
 	}
-	field_set(&a->user, nul1 + 1, (size_t)(nul2 - nul1 - 1));
-	field_set(&a->secret, nul2 + 1, n - (size_t)(nul2 + 1 - d));
+	sasl_set(&a->user, nul1 + 1, (size_t)(nul2 - nul1 - 1));
+	sasl_set(&a->secret, nul2 + 1, n - (size_t)(nul2 + 1 - d));
 }
 
 /*
@@ -105,11 +106,11 @@ decode_kvpairs(struct sasl *a, const uint8_t *d, size_t n)
 		for (j = i; j < n && d[j] != 0x01; j++)
 			;
 		if (md_ci_prefix(d + i, j - i, "user="))
-			field_set(&a->user, d + i + 5, j - i - 5);
+			sasl_set(&a->user, d + i + 5, j - i - 5);
 		else if (md_ci_prefix(d + i, j - i, "auth=Bearer "))
-			field_set(&a->proof, d + i + 12, j - i - 12);
+			sasl_set(&a->proof, d + i + 12, j - i - 12);
 		else if (md_ci_prefix(d + i, j - i, "auth="))
-			field_set(&a->proof, d + i + 5, j - i - 5);
+			sasl_set(&a->proof, d + i + 5, j - i - 5);
 		i = j + 1;
 	}
 }
@@ -127,7 +128,7 @@ decode_oauthbearer(struct sasl *a, const uint8_t *d, size_t n)
 			size_t e = i + 2;
 			while (e < hlen && d[e] != ',')
 				e++;
-			field_set(&a->user, d + i + 2, e - i - 2);
+			sasl_set(&a->user, d + i + 2, e - i - 2);
 			break;
 		}
 	}
@@ -144,11 +145,11 @@ decode_cram(struct sasl *a, const uint8_t *d, size_t n)
 	for (i = n; i > 0 && d[i - 1] != ' '; i--)
 		;
 	if (i == 0) {
-		field_set(&a->user, d, n);
+		sasl_set(&a->user, d, n);
 		return;
 	}
-	field_set(&a->user, d, i - 1);
-	field_set(&a->proof, d + i, n - i);
+	sasl_set(&a->user, d, i - 1);
+	sasl_set(&a->proof, d + i, n - i);
 }
 
 static void
@@ -160,9 +161,9 @@ apply_response(struct sasl *a, const uint8_t *d, size_t n)
 		break;
 	case SASL_LOGIN:
 		if (a->prompt == 2 || (a->prompt == 0 && a->user.len > 0))
-			field_set(&a->secret, d, n);
+			sasl_set(&a->secret, d, n);
 		else
-			field_set(&a->user, d, n);
+			sasl_set(&a->user, d, n);
 		a->prompt = 0;
 		break;
 	case SASL_CRAM_MD5:
@@ -238,7 +239,7 @@ sasl_challenge(struct sasl *a, const uint8_t *p, size_t n)
 
 	dn = md_b64_decode(p, n, d, sizeof(d), &ok);
 	if (a->mech == SASL_CRAM_MD5)
-		field_set(&a->chal, d, dn);
+		sasl_set(&a->chal, d, dn);
 	else if (a->mech == SASL_LOGIN) {
 		if (md_ci_prefix(d, dn, "user"))
 			a->prompt = 1;

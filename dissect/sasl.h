@@ -52,6 +52,7 @@ enum sasl_resp {
 	SASL_RESP_NOT_SASL   /* cannot be a response: a command, say */
 };
 
+void	       sasl_set(struct sasl_field *, const uint8_t *, size_t);
 struct sasl   *sasl_new(uint32_t seq, const uint8_t *mech, size_t mlen);
 enum sasl_resp sasl_initial(struct sasl *, const uint8_t *b64, size_t n);
 enum sasl_resp sasl_response(struct sasl *, const uint8_t *b64, size_t n);

@@ -142,6 +142,7 @@ recsink_free(struct recsink *r)
 
 #include <setjmp.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <cmocka.h>
 
 static size_t
@@ -226,4 +227,44 @@ transcript_check(const struct md_proto *pr, enum md_tls tls,
 			assert_string_equal(got, expect);
 			free(got);
 		}
+}
+
+static const struct md_proto *suite_proto;
+
+static void
+run_case(void **state)
+{
+	const struct tcase *tc = *state;
+
+	transcript_check(suite_proto, tc->tls, tc->steps, tc->nsteps,
+	    tc->expect);
+}
+
+int
+transcript_suite(const char *group, const struct md_proto *pr,
+    const struct tcase *cases, size_t n)
+{
+	struct CMUnitTest *tests;
+	int rc;
+
+	suite_proto = pr;
+	if (getenv("MAILSIFT_PRINT_GOLDEN") != NULL) {
+		for (size_t i = 0; i < n; i++) {
+			char *got = transcript_run(pr, cases[i].tls,
+			    cases[i].steps, cases[i].nsteps, TR_WHOLE, 0, 0);
+			printf("== %s\n%s", cases[i].name, got);
+			free(got);
+		}
+		return 0;
+	}
+	if ((tests = calloc(n, sizeof(*tests))) == NULL)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		tests[i].name = cases[i].name;
+		tests[i].test_func = run_case;
+		tests[i].initial_state = (void *)(uintptr_t)&cases[i];
+	}
+	rc = _cmocka_run_group_tests(group, tests, n, NULL, NULL);
+	free(tests);
+	return rc;
 }

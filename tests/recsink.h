@@ -48,3 +48,23 @@ char *transcript_run(const struct md_proto *, enum md_tls,
  */
 void transcript_check(const struct md_proto *, enum md_tls,
     const struct step *, size_t nsteps, const char *expect);
+
+/* A named transcript and the record it must give. */
+struct tcase {
+	const char	  *name;
+	const struct step *steps;
+	size_t		   nsteps;
+	enum md_tls	   tls;
+	const char	  *expect;
+};
+
+/*
+ * Runs every case as a cmocka test of the group; with MAILSIFT_PRINT_GOLDEN
+ * set in the environment, prints what each case gives instead.
+ */
+int transcript_suite(const char *group, const struct md_proto *,
+    const struct tcase *, size_t ncases);
+
+#define C(s) { MD_C2S, (s), 0 }
+#define S(s) { MD_S2C, (s), 0 }
+#define N(a) (sizeof(a) / sizeof((a)[0]))

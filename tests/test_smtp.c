@@ -14,17 +14,6 @@
 #include "dissect.h"
 #include "recsink.h"
 
-#define C(s) { MD_C2S, (s), 0 }
-#define S(s) { MD_S2C, (s), 0 }
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
-struct tcase {
-	const char	  *name;
-	const struct step *steps;
-	size_t		   nsteps;
-	enum md_tls	   tls;
-	const char	  *expect;
-};
 
 #define EHLO_STEPS \
 	S("220 mx.example.org ESMTP Postfix\r\n"), \
@@ -381,34 +370,8 @@ static const struct tcase cases[] = {
 	    "SESSION_END 5 implicit n=7,6,7,6\n" },
 };
 
-static void
-run_case(void **state)
-{
-	const struct tcase *tc = *state;
-
-	transcript_check(&md_proto_smtp, tc->tls, tc->steps, tc->nsteps,
-	    tc->expect);
-}
-
 int
 main(void)
 {
-	struct CMUnitTest tests[N(cases)];
-
-	if (getenv("MAILSIFT_PRINT_GOLDEN") != NULL) {
-		for (size_t i = 0; i < N(cases); i++) {
-			char *got = transcript_run(&md_proto_smtp, cases[i].tls,
-			    cases[i].steps, cases[i].nsteps, TR_WHOLE, 0, 0);
-			printf("== %s\n%s", cases[i].name, got);
-			free(got);
-		}
-		return 0;
-	}
-	for (size_t i = 0; i < N(cases); i++) {
-		memset(&tests[i], 0, sizeof(tests[i]));
-		tests[i].name = cases[i].name;
-		tests[i].test_func = run_case;
-		tests[i].initial_state = (void *)(uintptr_t)&cases[i];
-	}
-	return _cmocka_run_group_tests("smtp", tests, N(cases), NULL, NULL);
+	return transcript_suite("smtp", &md_proto_smtp, cases, N(cases));
 }

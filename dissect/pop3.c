@@ -1,0 +1,778 @@
+/* \summary: POP3 session dissector (incremental, both directions) */
+/*
+ * RFC 1939 (POP3), RFC 2449 (CAPA, PIPELINING), RFC 5034 (AUTH with
+ * SASL), RFC 1734 (AUTH listing), RFC 2595 (STLS).
+ *
+ * The server answers every command with one status line, "+OK" or
+ * "-ERR"; after "+OK" some commands (CAPA, LIST and UIDL without an
+ * argument, RETR, TOP, AUTH without a mechanism) go on with a
+ * dot-terminated multi-line body.  Whether one follows is known only from
+ * the command, so replies are paired with the oldest command awaiting one,
+ * as PIPELINING clients send several ahead.  A RETR or TOP body is a
+ * message: dot-unstuffed and streamed to the sink, never held.
+ *
+ * The session moves AUTHORIZATION -> TRANSACTION on a successful login
+ * and -> UPDATE on QUIT's "+OK", which is when the server deletes what
+ * DELE marked (RFC 1939 6); a session that ends otherwise deletes nothing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "dissect.h"
+#include "line.h"
+#include "sasl.h"
+
+enum pop3_state { ST_AUTHORIZATION, ST_TRANSACTION, ST_UPDATE };
+
+enum pop3_cmode {
+	C_COMMAND, /* command lines */
+	C_SASL,	   /* responses to an AUTH challenge */
+	C_TLS	   /* after STLS: opaque */
+};
+
+enum pop3_smode {
+	S_STATUS,  /* status lines */
+	S_LISTING, /* multi-line text: CAPA, LIST, UIDL, AUTH */
+	S_MESSAGE, /* multi-line message: RETR, TOP */
+	S_TLS
+};
+
+/* What a pending command's reply means to us. */
+enum pop3_kind {
+	K_OTHER,
+	K_USER,
+	K_PASS,
+	K_APOP,
+	K_AUTH,
+	K_AUTH_LIST,
+	K_CAPA,
+	K_STLS,
+	K_LIST,
+	K_LIST_ONE,
+	K_UIDL,
+	K_UIDL_ONE,
+	K_RETR,
+	K_TOP,
+	K_DELE,
+	K_RSET,
+	K_QUIT
+};
+
+#define POP3_VERB_MAX 8 /* longest verb kept; real ones have 4 */
+#define POP3_ARG_MAX  24
+
+struct pending {
+	uint32_t seq;
+	uint64_t msgno;	  /* RETR, TOP, DELE, LIST n, UIDL n */
+	uint8_t	 kind;
+	uint8_t	 verb_len;
+	uint8_t	 arg_len;
+	char	 verb[POP3_VERB_MAX];
+	char	 arg[POP3_ARG_MAX]; /* TOP: the line count */
+};
+
+struct pop3 {
+	struct md_out	 out;
+	enum md_tls	 tls;
+	struct line_buf	 line[2];
+	enum pop3_state	 state;
+	enum pop3_cmode	 cmode;
+	enum pop3_smode	 smode;
+
+	struct ring	 q; /* struct pending, oldest first */
+	int		 q_overflowed;
+	uint32_t	 seq, nmsg;
+	struct sasl	*cred;	   /* USER/PASS, APOP or AUTH under way */
+	struct pending	 multi;	   /* command whose multi-line body runs */
+
+	/* message in progress (RETR, TOP) */
+	struct dot_body	 dot;
+	uint32_t	 msg_tx;
+	int		 msg_open, msg_muted;
+	uint64_t	 msg_size;
+
+	struct sasl_field apop_ts; /* RFC 1939 7: <timestamp> of greeting */
+	int		 greeted, quit_seen, stls_wait, after_quit_said;
+	uint64_t	 bytes[2], tls_bytes[2];
+};
+
+static const char *const state_names[] = {
+	[ST_AUTHORIZATION] = "AUTHORIZATION",
+	[ST_TRANSACTION] = "TRANSACTION",
+	[ST_UPDATE] = "UPDATE",
+};
+
+static void
+enter_state(struct pop3 *s, enum pop3_state st)
+{
+	struct md_event ev = { .type = MD_EV_STATE, .dir = MD_S2C };
+
+	s->state = st;
+	ev.name = md_bytes_str(state_names[st]);
+	out_emit(&s->out, &ev);
+}
+
+static void
+emit_item(struct pop3 *s, const char *what, uint32_t seq, uint64_t msgno,
+    uint64_t size, struct md_bytes arg)
+{
+	struct md_event ev = { .type = MD_EV_ITEM, .dir = MD_S2C };
+
+	ev.seq = seq;
+	ev.name = md_bytes_str(what);
+	ev.num[0] = msgno;
+	ev.num[1] = size;
+	ev.arg = arg;
+	out_emit(&s->out, &ev);
+}
+
+/* ------------------------------------------------------------- messages */
+
+static void
+msg_bytes(void *arg, const uint8_t *p, size_t n)
+{
+	struct pop3 *s = arg;
+	struct md_event ev = { .type = MD_EV_MSG_DATA, .dir = MD_S2C };
+
+	s->msg_size += n;
+	if (s->msg_muted)
+		return;
+	ev.tx = s->msg_tx;
+	ev.arg = md_bytes_of(p, n);
+	if (out_emit(&s->out, &ev) != 0)
+		s->msg_muted = 1;
+}
+
+static void
+msg_begin(struct pop3 *s, const struct pending *pd)
+{
+	struct md_event ev = { .type = MD_EV_MSG_BEGIN, .dir = MD_S2C };
+	struct md_event meta = { .type = MD_EV_MSG_META, .dir = MD_S2C };
+
+	s->msg_open = 1;
+	s->msg_muted = 0;
+	s->msg_tx = ++s->nmsg;
+	s->msg_size = 0;
+	dot_init(&s->dot);
+	ev.tx = s->msg_tx;
+	ev.seq = pd->seq;
+	ev.name = md_bytes_of(pd->verb, pd->verb_len);
+	out_emit(&s->out, &ev);
+	meta.tx = s->msg_tx;
+	meta.num[0] = pd->msgno;
+	if (pd->kind == K_TOP) { /* headers and the first n body lines */
+		meta.code = 1;
+		meta.aux = md_bytes_of(pd->arg, pd->arg_len);
+	}
+	out_emit(&s->out, &meta);
+}
+
+static void
+msg_end(struct pop3 *s, int complete)
+{
+	struct md_event ev = { .type = MD_EV_MSG_END, .dir = MD_S2C };
+
+	if (!s->msg_open)
+		return;
+	ev.tx = s->msg_tx;
+	ev.code = complete;
+	ev.num[0] = s->msg_size;
+	out_emit(&s->out, &ev);
+	s->msg_open = 0;
+}
+
+/* ------------------------------------------------------------ credentials */
+
+static void
+cred_emit(struct pop3 *s, enum md_status st, enum md_auth_outcome outcome)
+{
+	struct md_event ev = { .type = MD_EV_AUTH, .dir = MD_S2C };
+
+	if (s->cred == NULL)
+		return;
+	ev.code = st;
+	ev.num[0] = outcome;
+	sasl_fill(s->cred, &ev);
+	out_emit(&s->out, &ev);
+	free(s->cred);
+	s->cred = NULL;
+	if (s->cmode == C_SASL)
+		s->cmode = C_COMMAND;
+}
+
+static struct sasl *
+cred_new(struct pop3 *s, uint32_t seq, const char *mech)
+{
+	if (s->cred != NULL) /* an attempt that never got its verdict */
+		cred_emit(s, MD_ST_NONE, MD_AUTH_UNKNOWN);
+	s->cred = sasl_new(seq, (const uint8_t *)mech, strlen(mech));
+	return s->cred;
+}
+
+/* A client line while AUTH runs: 0 when it was a SASL response. */
+static int
+sasl_line(struct pop3 *s, const uint8_t *p, size_t n, int initial)
+{
+	enum sasl_resp r = initial ? sasl_initial(s->cred, p, n) :
+	    sasl_response(s->cred, p, n);
+
+	if (r == SASL_RESP_NOT_SASL || r == SASL_RESP_MALFORMED)
+		out_anomaly(&s->out, MD_C2S, MD_ANOM_BAD_SASL, p, n);
+	if (r == SASL_RESP_NOT_SASL || sasl_done(s->cred)) {
+		s->cmode = C_COMMAND;
+		return r == SASL_RESP_NOT_SASL ? -1 : 0;
+	}
+	return 0;
+}
+
+/* AUTH mechanism [initial-response] (RFC 5034 4). */
+static void
+cmd_auth(struct pop3 *s, uint32_t seq, const uint8_t *a, size_t n)
+{
+	const uint8_t *sp = memchr(a, ' ', n);
+	size_t mlen = sp ? (size_t)(sp - a) : n;
+
+	if (s->cred != NULL)
+		cred_emit(s, MD_ST_NONE, MD_AUTH_UNKNOWN);
+	if ((s->cred = sasl_new(seq, a, mlen)) == NULL)
+		return;
+	s->cmode = C_SASL;
+	if (sp != NULL)
+		(void)sasl_line(s, sp + 1, n - mlen - 1, 1);
+}
+
+/* APOP name digest (RFC 1939 7): the digest is MD5(timestamp secret). */
+static void
+cmd_apop(struct pop3 *s, uint32_t seq, const uint8_t *a, size_t n)
+{
+	const uint8_t *sp;
+	struct sasl *c;
+
+	if ((c = cred_new(s, seq, "APOP")) == NULL)
+		return;
+	for (sp = a + n; sp > a && sp[-1] != ' '; sp--)
+		;
+	if (sp == a) {
+		sasl_set(&c->user, a, n);
+	} else {
+		sasl_set(&c->user, a, (size_t)(sp - a - 1));
+		sasl_set(&c->proof, sp, n - (size_t)(sp - a));
+	}
+	c->chal = s->apop_ts;
+}
+
+/* ------------------------------------------------------------- commands */
+
+static uint64_t
+arg_number(const uint8_t *a, size_t n)
+{
+	uint64_t v = 0;
+
+	(void)md_parse_u64(a, n, &v);
+	return v;
+}
+
+static enum pop3_kind
+command_kind(struct pop3 *s, uint32_t seq, const uint8_t *verb, size_t vlen,
+    const uint8_t *a, size_t n, struct pending *pd)
+{
+	struct sasl *c;
+
+	if (md_ci_equal(verb, vlen, "USER")) {
+		if ((c = cred_new(s, seq, "USER")) != NULL)
+			sasl_set(&c->user, a, n);
+		return K_USER;
+	}
+	if (md_ci_equal(verb, vlen, "PASS")) {
+		/* RFC 1939 7: the password may hold spaces: all of it. */
+		if (s->cred == NULL || strcmp(s->cred->mech_name, "USER") != 0)
+			(void)cred_new(s, seq, "USER");
+		if (s->cred != NULL)
+			sasl_set(&s->cred->secret, a, n);
+		return K_PASS;
+	}
+	if (md_ci_equal(verb, vlen, "APOP")) {
+		cmd_apop(s, seq, a, n);
+		return K_APOP;
+	}
+	if (md_ci_equal(verb, vlen, "AUTH")) {
+		if (n == 0)
+			return K_AUTH_LIST;
+		cmd_auth(s, seq, a, n);
+		return K_AUTH;
+	}
+	if (md_ci_equal(verb, vlen, "CAPA"))
+		return K_CAPA;
+	if (md_ci_equal(verb, vlen, "STLS")) {
+		s->stls_wait = 1;
+		return K_STLS;
+	}
+	pd->msgno = arg_number(a, n);
+	if (md_ci_equal(verb, vlen, "LIST"))
+		return n ? K_LIST_ONE : K_LIST;
+	if (md_ci_equal(verb, vlen, "UIDL"))
+		return n ? K_UIDL_ONE : K_UIDL;
+	if (md_ci_equal(verb, vlen, "RETR"))
+		return K_RETR;
+	if (md_ci_equal(verb, vlen, "TOP")) {
+		const uint8_t *sp = memchr(a, ' ', n);
+		if (sp != NULL) {
+			size_t l = n - (size_t)(sp + 1 - a);
+			pd->arg_len = (uint8_t)(l < POP3_ARG_MAX ? l :
+			    POP3_ARG_MAX);
+			memcpy(pd->arg, sp + 1, pd->arg_len);
+		}
+		return K_TOP;
+	}
+	if (md_ci_equal(verb, vlen, "DELE"))
+		return K_DELE;
+	if (md_ci_equal(verb, vlen, "RSET"))
+		return K_RSET;
+	if (md_ci_equal(verb, vlen, "QUIT")) {
+		s->quit_seen = 1;
+		return K_QUIT;
+	}
+	pd->msgno = 0;
+	return K_OTHER;
+}
+
+static void
+pop3_command(struct pop3 *s, const uint8_t *p, size_t n)
+{
+	struct md_event ev = { .type = MD_EV_COMMAND, .dir = MD_C2S };
+	struct pending tmp = { 0 }, *pd;
+	const uint8_t *sp = memchr(p, ' ', n);
+	size_t vlen = sp ? (size_t)(sp - p) : n;
+	const uint8_t *a = sp ? sp + 1 : p + n;
+	size_t alen = sp ? n - vlen - 1 : 0;
+	char verb[POP3_VERB_MAX];
+	int dropped;
+
+	if (n == 0)
+		return;
+	if (!s->greeted && s->seq == 0)
+		out_anomaly(&s->out, MD_C2S, MD_ANOM_CMD_BEFORE_GREETING, p, n);
+	if (s->quit_seen && !s->after_quit_said) {
+		s->after_quit_said = 1;
+		out_anomaly(&s->out, MD_C2S, MD_ANOM_DATA_AFTER_QUIT, p, n);
+	}
+	tmp.seq = ++s->seq;
+	tmp.verb_len = (uint8_t)(vlen < POP3_VERB_MAX ? vlen : POP3_VERB_MAX);
+	md_upper_copy(verb, p, tmp.verb_len);
+	memcpy(tmp.verb, verb, tmp.verb_len);
+	ev.seq = tmp.seq;
+	ev.name = md_bytes_of(verb, tmp.verb_len);
+	ev.arg = md_bytes_of(a, alen);
+	out_emit(&s->out, &ev);
+	tmp.kind = (uint8_t)command_kind(s, tmp.seq, p, vlen, a, alen, &tmp);
+	pd = ring_push(&s->q, &dropped);
+	if (dropped && !s->q_overflowed)
+		out_anomaly(&s->out, MD_C2S, MD_ANOM_PENDING_OVERFLOW, NULL, 0);
+	s->q_overflowed |= dropped;
+	*pd = tmp;
+}
+
+static void
+pop3_client_line(struct pop3 *s, const struct line *ln)
+{
+	out_line_anomalies(&s->out, MD_C2S, ln);
+	if (s->cmode == C_SASL && s->cred != NULL &&
+	    sasl_line(s, ln->text.p, ln->text.len, 0) == 0)
+		return;
+	pop3_command(s, ln->text.p, ln->text.len);
+}
+
+/* -------------------------------------------------------------- replies */
+
+static void
+start_tls(struct pop3 *s)
+{
+	s->tls = MD_TLS_STARTTLS;
+	s->cmode = C_TLS;
+	s->smode = S_TLS;
+}
+
+/* "n size" (LIST) or "n unique-id" (UIDL), RFC 1939 5 and 7. */
+static void
+scan_listing_entry(struct pop3 *s, const struct pending *pd,
+    const uint8_t *p, size_t n)
+{
+	uint64_t msgno, size = 0;
+	size_t d = md_parse_u64(p, n, &msgno);
+	const uint8_t *rest;
+	size_t rlen;
+
+	if (d == 0)
+		return;
+	rest = p + d;
+	rlen = n - d;
+	while (rlen > 0 && *rest == ' ') {
+		rest++;
+		rlen--;
+	}
+	if (pd->kind == K_LIST || pd->kind == K_LIST_ONE) {
+		(void)md_parse_u64(rest, rlen, &size);
+		emit_item(s, MD_ITEM_LIST, pd->seq, msgno, size,
+		    md_bytes_of(NULL, 0));
+	} else
+		emit_item(s, MD_ITEM_UIDL, pd->seq, msgno, 0,
+		    md_bytes_of(rest, rlen));
+}
+
+/* One line of a multi-line text reply, dot-unstuffed. */
+static void
+listing_line(struct pop3 *s, const uint8_t *p, size_t n)
+{
+	struct md_event ev = { .type = MD_EV_EXTENSION, .dir = MD_S2C };
+	const uint8_t *sp;
+
+	if (n == 1 && p[0] == '.') {
+		s->smode = S_STATUS;
+		return;
+	}
+	if (n > 0 && p[0] == '.') {
+		p++;
+		n--;
+	}
+	switch ((enum pop3_kind)s->multi.kind) {
+	case K_LIST:
+	case K_UIDL:
+		scan_listing_entry(s, &s->multi, p, n);
+		break;
+	case K_CAPA: /* RFC 2449 5: tag [SP param]* */
+		sp = memchr(p, ' ', n);
+		ev.name = md_bytes_of(p, sp ? (size_t)(sp - p) : n);
+		ev.arg = sp ? md_bytes_of(sp + 1, n - (size_t)(sp + 1 - p)) :
+		    md_bytes_of(NULL, 0);
+		out_emit(&s->out, &ev);
+		break;
+	case K_AUTH_LIST: /* RFC 1734: one mechanism per line */
+		ev.name = md_bytes_str("SASL");
+		ev.arg = md_bytes_of(p, n);
+		out_emit(&s->out, &ev);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Applies what an accepted or refused command means. */
+static void
+reply_effects(struct pop3 *s, const struct pending *pd, enum md_status st,
+    const uint8_t *text, size_t tlen)
+{
+	int ok = st == MD_ST_OK;
+
+	switch ((enum pop3_kind)pd->kind) {
+	case K_USER:
+		if (!ok) /* refused before any password crossed */
+			cred_emit(s, st, MD_AUTH_FAILED);
+		break;
+	case K_PASS:
+	case K_APOP:
+	case K_AUTH:
+		cred_emit(s, st, ok ? MD_AUTH_OK : MD_AUTH_FAILED);
+		if (ok && s->state == ST_AUTHORIZATION)
+			enter_state(s, ST_TRANSACTION);
+		break;
+	case K_STLS: {
+		struct md_event ev = { .type = MD_EV_STARTTLS, .dir = MD_S2C };
+		ev.seq = pd->seq;
+		ev.code = st;
+		out_emit(&s->out, &ev);
+		s->stls_wait = 0;
+		if (ok)
+			start_tls(s);
+		break;
+	}
+	case K_CAPA:
+	case K_LIST:
+	case K_UIDL:
+	case K_AUTH_LIST:
+		if (ok) {
+			s->multi = *pd;
+			s->smode = S_LISTING;
+		}
+		break;
+	case K_LIST_ONE:
+	case K_UIDL_ONE:
+		if (ok)
+			scan_listing_entry(s, pd, text, tlen);
+		break;
+	case K_RETR:
+	case K_TOP:
+		if (ok) {
+			msg_begin(s, pd);
+			s->smode = S_MESSAGE;
+		}
+		break;
+	case K_DELE:
+		if (ok)
+			emit_item(s, MD_ITEM_DELE, pd->seq, pd->msgno, 0,
+			    md_bytes_of(NULL, 0));
+		break;
+	case K_RSET:
+		if (ok)
+			emit_item(s, MD_ITEM_RESET, pd->seq, 0, 0,
+			    md_bytes_of(NULL, 0));
+		break;
+	case K_QUIT:
+		if (ok && s->state == ST_TRANSACTION) {
+			enter_state(s, ST_UPDATE);
+			emit_item(s, MD_ITEM_COMMIT, pd->seq, 0, 0,
+			    md_bytes_of(NULL, 0));
+		}
+		break;
+	case K_OTHER:
+		break;
+	}
+}
+
+/* Status word of a reply line; *text is what follows it. */
+static enum md_status
+parse_status(const uint8_t *p, size_t n, size_t *skip)
+{
+	size_t w;
+	enum md_status st;
+
+	if (md_ci_prefix(p, n, "+OK")) {
+		w = 3;
+		st = MD_ST_OK;
+	} else if (md_ci_prefix(p, n, "-ERR")) {
+		w = 4;
+		st = MD_ST_NO;
+	} else
+		return MD_ST_NONE;
+	if (n > w && p[w] != ' ')
+		return MD_ST_NONE;
+	*skip = n > w ? w + 1 : w;
+	return st;
+}
+
+static void
+greeting(struct pop3 *s, enum md_status st, const uint8_t *p,
+    const uint8_t *text, size_t tlen)
+{
+	struct md_event ev = { .type = MD_EV_GREETING, .dir = MD_S2C };
+	const uint8_t *lt = memchr(text, '<', tlen), *gt;
+
+	s->greeted = 1;
+	if (lt != NULL && (gt = memchr(lt, '>', tlen -
+	    (size_t)(lt - text))) != NULL)
+		sasl_set(&s->apop_ts, lt, (size_t)(gt - lt) + 1);
+	ev.code = st;
+	ev.arg = md_bytes_of(text, tlen);
+	ev.extra = md_bytes_of(p, st == MD_ST_OK ? 3 : 4);
+	out_emit(&s->out, &ev);
+	if (st == MD_ST_OK)
+		enter_state(s, ST_AUTHORIZATION);
+}
+
+static void
+status_line(struct pop3 *s, const uint8_t *p, size_t n)
+{
+	struct md_event ev = { .type = MD_EV_REPLY, .dir = MD_S2C };
+	struct pending *head = ring_at(&s->q, 0), pd;
+	enum md_status st;
+	size_t skip = 0;
+
+	/* RFC 5034 4: "+" SP base64 is a SASL challenge, not a verdict. */
+	if (head != NULL && head->kind == K_AUTH && s->cred != NULL &&
+	    n >= 1 && p[0] == '+' && (n == 1 || p[1] == ' ')) {
+		sasl_challenge(s->cred, p + (n > 1 ? 2 : 1), n > 1 ? n - 2 : 0);
+		s->cmode = C_SASL;
+		return;
+	}
+	if ((st = parse_status(p, n, &skip)) == MD_ST_NONE) {
+		out_anomaly(&s->out, MD_S2C, MD_ANOM_BAD_REPLY, p, n);
+		return;
+	}
+	if (!s->greeted) {
+		greeting(s, st, p, p + skip, n - skip);
+		return;
+	}
+	ev.code = st;
+	ev.arg = md_bytes_of(p + skip, n - skip);
+	ev.extra = md_bytes_of(p, st == MD_ST_OK ? 3 : 4);
+	if (head == NULL) {
+		out_anomaly(&s->out, MD_S2C, MD_ANOM_REPLY_WITHOUT_CMD, p, n);
+		out_emit(&s->out, &ev);
+		return;
+	}
+	pd = *head;
+	ring_remove(&s->q, 0);
+	ev.seq = pd.seq;
+	ev.name = md_bytes_of(pd.verb, pd.verb_len);
+	out_emit(&s->out, &ev);
+	reply_effects(s, &pd, st, p + skip, n - skip);
+}
+
+static void
+pop3_server_line(struct pop3 *s, const struct line *ln)
+{
+	out_line_anomalies(&s->out, MD_S2C, ln);
+	if (s->smode == S_LISTING)
+		listing_line(s, ln->text.p, ln->text.len);
+	else
+		status_line(s, ln->text.p, ln->text.len);
+}
+
+/* ----------------------------------------------------------------- feed */
+
+static int
+looks_like_tls(const uint8_t *p, size_t n)
+{
+	/* TLS record: handshake(22) or alert(21), version 3.x. */
+	return n >= 2 && (p[0] == 0x16 || p[0] == 0x15) && p[1] == 0x03;
+}
+
+static void
+feed_client(struct pop3 *s, const uint8_t *p, size_t len)
+{
+	struct line ln;
+	size_t n;
+
+	while (len > 0) {
+		if (s->cmode == C_TLS) {
+			s->tls_bytes[MD_C2S] += len;
+			return;
+		}
+		if (s->stls_wait && !line_pending(&s->line[MD_C2S]) &&
+		    looks_like_tls(p, len)) {
+			/* the +OK to STLS was not captured */
+			start_tls(s);
+			continue;
+		}
+		n = line_take(&s->line[MD_C2S], p, len, &ln);
+		if (ln.text.p != NULL)
+			pop3_client_line(s, &ln);
+		p += n;
+		len -= n;
+	}
+}
+
+static void
+message_end(struct pop3 *s, enum dot_end end)
+{
+	if (end == DOT_END_BARE_LF)
+		out_anomaly(&s->out, MD_S2C, MD_ANOM_BARE_LF_END_OF_DATA,
+		    NULL, 0);
+	msg_end(s, 1);
+	s->smode = S_STATUS;
+}
+
+static void
+feed_server(struct pop3 *s, const uint8_t *p, size_t len)
+{
+	struct line ln;
+	enum dot_end end;
+	size_t n = len;
+
+	while (len > 0) {
+		switch (s->smode) {
+		case S_TLS:
+			s->tls_bytes[MD_S2C] += len;
+			return;
+		case S_MESSAGE:
+			n = dot_take(&s->dot, p, len, msg_bytes, s, &end);
+			if (end != DOT_MORE)
+				message_end(s, end);
+			break;
+		case S_STATUS:
+		case S_LISTING:
+			n = line_take(&s->line[MD_S2C], p, len, &ln);
+			if (ln.text.p != NULL)
+				pop3_server_line(s, &ln);
+			break;
+		}
+		p += n;
+		len -= n;
+	}
+}
+
+static int
+pop3_feed(void *st, enum md_dir dir, const uint8_t *p, size_t len,
+    uint64_t ts_us)
+{
+	struct pop3 *s = st;
+
+	s->out.ts = ts_us;
+	s->bytes[dir] += len;
+	if (s->tls == MD_TLS_IMPLICIT) {
+		s->tls_bytes[dir] += len;
+		return 0;
+	}
+	if (dir == MD_C2S)
+		feed_client(s, p, len);
+	else
+		feed_server(s, p, len);
+	return 0;
+}
+
+static void
+pop3_gap(void *st, enum md_dir dir, size_t missing, uint64_t ts_us)
+{
+	struct pop3 *s = st;
+	char detail[32];
+	int n;
+
+	s->out.ts = ts_us;
+	n = snprintf(detail, sizeof(detail), "%zu bytes", missing);
+	out_anomaly(&s->out, dir, MD_ANOM_GAP, (const uint8_t *)detail,
+	    (size_t)n);
+}
+
+static void *
+pop3_open(const struct md_sink *sink, const struct md_limits *lim,
+    const struct md_flow *flow, enum md_tls tls, uint64_t ts_us)
+{
+	struct pop3 *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	out_init(&s->out, sink, flow, ts_us);
+	if (ring_init(&s->q, sizeof(struct pending), lim->pending_max) != 0) {
+		free(s);
+		return NULL;
+	}
+	s->tls = tls;
+	line_init(&s->line[MD_C2S], lim->line_max);
+	line_init(&s->line[MD_S2C], lim->line_max);
+	out_session_begin(&s->out, "pop3", tls);
+	return s;
+}
+
+static void
+pop3_close(void *st, enum md_end why, uint64_t ts_us)
+{
+	struct pop3 *s = st;
+	struct line ln;
+
+	s->out.ts = ts_us;
+	if (s->tls != MD_TLS_IMPLICIT) {
+		/* Lines still held are delivered: they are what was sent. */
+		if (s->cmode != C_TLS && line_flush(&s->line[MD_C2S], &ln))
+			pop3_client_line(s, &ln);
+		if ((s->smode == S_STATUS || s->smode == S_LISTING) &&
+		    line_flush(&s->line[MD_S2C], &ln))
+			pop3_server_line(s, &ln);
+	}
+	msg_end(s, 0);
+	cred_emit(s, MD_ST_NONE, MD_AUTH_UNKNOWN);
+	out_session_end(&s->out, s->quit_seen && why != MD_END_RESET ?
+	    MD_END_QUIT : why, s->tls, s->bytes, s->tls_bytes);
+	line_free(&s->line[MD_C2S]);
+	line_free(&s->line[MD_S2C]);
+	ring_free(&s->q);
+	free(s);
+}
+
+const struct md_proto md_proto_pop3 = {
+	.name = "pop3",
+	.open = pop3_open,
+	.feed = pop3_feed,
+	.gap = pop3_gap,
+	.close = pop3_close,
+};
