@@ -21,16 +21,16 @@ INC	:= -I dissect -I capture -I store -I cli -I $(BUILD)/gen
 CFLAGS	?= -g -O2
 HARDEN	:= -fstack-protector-strong -D_FORTIFY_SOURCE=2
 SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-LIBS	:= -lnids -lpcap -lsqlite3 -lcrypto
+LIBS	:= -lnids -lpcap -lsqlite3 -lcrypto -lz
 
 DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c \
-	       dissect/smtp.c dissect/pop3.c dissect/detect.c
+	       dissect/smtp.c dissect/pop3.c dissect/imap.c dissect/detect.c
 CORE_SRC    := $(DISSECT_SRC) capture/capture.c store/store.c
 CLI_SRC     := cli/main.c cli/cmd_read.c
-TEST_NAMES  := test_line test_util test_smtp test_pop3 test_detect
+TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_detect
 TOOL_NAMES  := pcapgen
 
-BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libssl-dev
+BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libssl-dev zlib1g-dev
 TEST_PKGS  := libcmocka-dev sqlite3 tshark
 
 # Installs the Debian packages of $(1) that are missing.
@@ -92,10 +92,10 @@ $(BUILD)/rel/store/store.o $(BUILD)/san/store/store.o: $(BUILD)/gen/schema.h
 
 # Unit tests link the dissectors only: no libpcap, libnids or SQLite.
 $(BUILD)/rel/tests/%: $(call obj,rel,tests/%.c tests/recsink.c $(DISSECT_SRC))
-	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
+	$(CC) $(CFLAGS) -o $@ $^ -lcmocka -lz
 
 $(BUILD)/san/tests/%: $(call obj,san,tests/%.c tests/recsink.c $(DISSECT_SRC))
-	$(CC) $(SAN) -o $@ $^ -lcmocka
+	$(CC) $(SAN) -o $@ $^ -lcmocka -lz
 
 $(BUILD)/rel/tools/pcapgen: $(call obj,rel,tests/tools/pcapgen.c)
 	@mkdir -p $(@D)
