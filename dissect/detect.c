@@ -2,8 +2,12 @@
 /*
  * Ports lie: mail runs on 2525, 1224 or behind proxies, and other
  * protocols run on 25.  The verdict comes from what each side says first:
- * an SMTP server greets with "220" (RFC 5321 4.2), a client opens with
- * EHLO/HELO/LHLO.  The usual ports only let one side's word suffice.
+ * an SMTP server greets with "220" (RFC 5321 4.2) and its client opens
+ * with EHLO/HELO/LHLO; a POP3 server greets with "+OK" (RFC 1939 4) and
+ * its client asks CAPA, USER, APOP, AUTH or STLS; an IMAP server greets
+ * with "* OK" or "* PREAUTH" (RFC 9051 7.1) and its client sends a tagged
+ * CAPABILITY, LOGIN, AUTHENTICATE, ...  The usual ports only let one
+ * side's word suffice.
  * An HTTP CONNECT or SOCKS handshake in front of the mail dialogue is
  * skipped, so that tunnelled sessions are found too.
  */
@@ -141,32 +145,130 @@ socks4_skip(const uint8_t *c, size_t cn, size_t sn, size_t *cskip,
 	return 1;
 }
 
+static int
+pop3_port(uint16_t port)
+{
+	return port == 110 || port == 995;
+}
+
+static int
+imap_port(uint16_t port)
+{
+	return port == 143 || port == 993;
+}
+
+/* RFC 1939 4: the server greets with "+OK". */
+static int
+is_pop3_greeting(const uint8_t *p, size_t n)
+{
+	return n >= 4 && md_ci_prefix(p, n, "+OK") &&
+	    (p[3] == ' ' || p[3] == '\r' || p[3] == '\n');
+}
+
+/* What a POP3 client says first: capabilities or a login. */
+static int
+is_pop3_hello(const uint8_t *p, size_t n)
+{
+	static const char *const verbs[] = { "CAPA", "USER", "APOP", "AUTH",
+		"STLS" };
+
+	if (n < 5 || (p[4] != ' ' && p[4] != '\r' && p[4] != '\n'))
+		return 0;
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (md_ci_prefix(p, n, verbs[i]))
+			return 1;
+	return 0;
+}
+
+/* RFC 9051 7.1: "* OK", "* PREAUTH" or "* BYE" greets. */
+static int
+is_imap_greeting(const uint8_t *p, size_t n)
+{
+	return n >= 5 && (md_ci_prefix(p, n, "* OK ") ||
+	    md_ci_prefix(p, n, "* OK\r") || md_ci_prefix(p, n, "* PREAUTH") ||
+	    md_ci_prefix(p, n, "* BYE"));
+}
+
+/* "tag SP command": what an IMAP client says first. */
+static int
+is_imap_hello(const uint8_t *p, size_t n)
+{
+	static const char *const verbs[] = { "CAPABILITY", "LOGIN ",
+		"AUTHENTICATE ", "STARTTLS", "ID ", "NOOP", "LOGOUT",
+		"SELECT ", "ENABLE " };
+	size_t t;
+
+	for (t = 0; t < n && t <= 32 && p[t] > ' ' && p[t] < 0x7f &&
+	    p[t] != '(' && p[t] != '{' && p[t] != '"'; t++)
+		;
+	if (t == 0 || t >= n || p[t] != ' ' || (t == 1 && p[0] == '*'))
+		return 0;
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (md_ci_prefix(p + t + 1, n - t - 1, verbs[i]))
+			return 1;
+	return 0;
+}
+
+/* The protocols told apart by what each side says first. */
+static const struct candidate {
+	const struct md_proto *proto;
+	int (*greeting)(const uint8_t *, size_t);
+	int (*hello)(const uint8_t *, size_t);
+	int (*port)(uint16_t);
+} candidates[] = {
+	{ &md_proto_smtp, is_smtp_greeting, is_smtp_hello, smtp_port },
+	{ &md_proto_pop3, is_pop3_greeting, is_pop3_hello, pop3_port },
+	{ &md_proto_imap, is_imap_greeting, is_imap_hello, imap_port },
+};
+
+#define NCANDIDATES (sizeof(candidates) / sizeof(candidates[0]))
+
 /* Decides on the mail dialogue proper, once any tunnel preamble is gone. */
 static enum md_verdict
 detect_mail(const uint8_t *c, size_t cn, const uint8_t *s, size_t sn,
     uint16_t port, struct md_detect_out *out)
 {
-	int greet = is_smtp_greeting(s, sn), hello = is_smtp_hello(c, cn);
+	int s_known = sn > 0 && first_line_done(s, sn);
+	int c_known = cn > 0 && first_line_done(c, cn);
+	int viable = 0;
 
-	out->proto = &md_proto_smtp;
 	out->tls = MD_TLS_NONE;
-	if (greet && (hello || smtp_port(port)))
-		return MD_DETECT_YES;
-	/* A client saying EHLO before any server byte: a capture that lost
-	 * the server's side, or a client that did not wait. */
-	if (hello && sn == 0)
-		return MD_DETECT_YES;
-	if (greet && cn == 0)
-		return MD_DETECT_MORE;
-	if (sn > 0 && first_line_done(s, sn) && !greet)
-		return MD_DETECT_NO;
-	/* On a mail port the server's greeting decides, whatever a client
-	 * (a spam bot, say) sent before it. */
-	if (cn > 0 && first_line_done(c, cn) && !hello && !smtp_port(port))
-		return MD_DETECT_NO;
-	if (cn >= MD_DETECT_MAX || sn >= MD_DETECT_MAX)
+	for (size_t i = 0; i < NCANDIDATES; i++) {
+		const struct candidate *k = &candidates[i];
+		int greet = k->greeting(s, sn), hello = k->hello(c, cn);
+
+		out->proto = k->proto;
+		if (greet && (hello || k->port(port)))
+			return MD_DETECT_YES;
+		/* A client speaking before any server byte: a capture that
+		 * lost the server's side, or a client that did not wait. */
+		if (hello && sn == 0)
+			return MD_DETECT_YES;
+		/* On its own port the server's greeting decides, whatever a
+		 * client (a spam bot, say) sent before it. */
+		viable |= (!s_known || greet) &&
+		    (!c_known || hello || k->port(port));
+	}
+	out->proto = NULL;
+	if (!viable || cn >= MD_DETECT_MAX || sn >= MD_DETECT_MAX)
 		return MD_DETECT_NO;
 	return MD_DETECT_MORE;
+}
+
+/* TLS from the first byte: the port is all that tells the protocol. */
+static const struct md_proto *
+implicit_tls_proto(uint16_t port)
+{
+	switch (port) {
+	case 465:
+		return &md_proto_smtp;
+	case 995:
+		return &md_proto_pop3;
+	case 993:
+		return &md_proto_imap;
+	default:
+		return NULL;
+	}
 }
 
 /*
@@ -184,9 +286,8 @@ md_detect(const struct md_detect_in *in, struct md_detect_out *out)
 
 	memset(out, 0, sizeof(*out));
 	if (is_tls_record(c, cn)) {
-		if (in->srv_port != 465)
+		if ((out->proto = implicit_tls_proto(in->srv_port)) == NULL)
 			return MD_DETECT_NO;
-		out->proto = &md_proto_smtp;
 		out->tls = MD_TLS_IMPLICIT;
 		return MD_DETECT_YES;
 	}

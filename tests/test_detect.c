@@ -50,6 +50,38 @@ test_smtp_by_content(void **state)
 }
 
 static void
+test_pop3_imap_by_content(void **state)
+{
+	struct md_detect_out o;
+
+	(void)state;
+	assert_int_equal(D("", "+OK Dovecot ready.\r\n", 110, &o),
+	    MD_DETECT_YES);
+	assert_ptr_equal(o.proto, &md_proto_pop3);
+	assert_int_equal(D("", "+OK ready\r\n", 1110, &o), MD_DETECT_MORE);
+	assert_int_equal(D("CAPA\r\n", "+OK ready\r\n", 1110, &o),
+	    MD_DETECT_YES);
+	assert_ptr_equal(o.proto, &md_proto_pop3);
+	assert_int_equal(D("", "* OK [CAPABILITY IMAP4rev1] hi\r\n", 143,
+	    &o), MD_DETECT_YES);
+	assert_ptr_equal(o.proto, &md_proto_imap);
+	assert_int_equal(D("a1 LOGIN bob x\r\n", "* PREAUTH hi\r\n", 9143,
+	    &o), MD_DETECT_YES);
+	assert_ptr_equal(o.proto, &md_proto_imap);
+	/* a client seen without its server */
+	assert_int_equal(D("A0001 CAPABILITY\r\n", "", 7777, &o),
+	    MD_DETECT_YES);
+	assert_ptr_equal(o.proto, &md_proto_imap);
+	assert_int_equal(D("USER bob\r\n", "", 7777, &o), MD_DETECT_YES);
+	assert_ptr_equal(o.proto, &md_proto_pop3);
+	/* not IMAP: an untagged star is the server's */
+	assert_int_equal(D("* OK\r\n", "", 7777, &o), MD_DETECT_NO);
+	/* an HTTP client to a POP3-looking banner on another port */
+	assert_int_equal(D("GET / HTTP/1.0\r\n", "+OK\r\n", 8080, &o),
+	    MD_DETECT_NO);
+}
+
+static void
 test_implicit_tls(void **state)
 {
 	struct md_detect_out o;
@@ -57,6 +89,13 @@ test_implicit_tls(void **state)
 	(void)state;
 	assert_int_equal(detect("\x16\x03\x01\x02\x00", 5, "", 0, 465, &o),
 	    MD_DETECT_YES);
+	assert_int_equal(o.tls, MD_TLS_IMPLICIT);
+	assert_int_equal(detect("\x16\x03\x01\x02\x00", 5, "", 0, 995, &o),
+	    MD_DETECT_YES);
+	assert_ptr_equal(o.proto, &md_proto_pop3);
+	assert_int_equal(detect("\x16\x03\x01\x02\x00", 5, "", 0, 993, &o),
+	    MD_DETECT_YES);
+	assert_ptr_equal(o.proto, &md_proto_imap);
 	assert_int_equal(o.tls, MD_TLS_IMPLICIT);
 	assert_int_equal(detect("\x16\x03\x01\x02\x00", 5, "", 0, 443, &o),
 	    MD_DETECT_NO);
@@ -98,6 +137,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_smtp_by_content),
+		cmocka_unit_test(test_pop3_imap_by_content),
 		cmocka_unit_test(test_implicit_tls),
 		cmocka_unit_test(test_tunnels),
 	};
