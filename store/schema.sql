@@ -1,4 +1,4 @@
--- mailsift log schema, version 1 (PRAGMA user_version).
+-- mailsift log schema, version 2 (PRAGMA user_version).
 -- Times are Unix epoch seconds with microseconds (REAL), capture time.
 -- Every table is documented in README.md; views answer common questions.
 
@@ -14,7 +14,7 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS sessions (
 	id		INTEGER PRIMARY KEY,
 	run_id		INTEGER NOT NULL REFERENCES runs(id),
-	proto		TEXT NOT NULL,		-- smtp
+	proto		TEXT NOT NULL,		-- smtp|pop3|imap
 	capture_file	TEXT,			-- file where the session began
 	client_ip	TEXT NOT NULL,
 	client_port	INTEGER NOT NULL,
@@ -22,9 +22,15 @@ CREATE TABLE IF NOT EXISTS sessions (
 	server_port	INTEGER NOT NULL,
 	start_ts	REAL NOT NULL,
 	end_ts		REAL,
-	banner_code	INTEGER,		-- server greeting
-	banner		TEXT,
+	banner_code	INTEGER,		-- SMTP greeting code
+	banner		TEXT,			-- greeting text
 	helo		TEXT,			-- last HELO/EHLO/LHLO name
+	username	TEXT,			-- last user who logged in
+	state		TEXT,			-- last POP3/IMAP state
+	mailbox		TEXT,			-- last IMAP mailbox selected
+	client_id	TEXT,			-- IMAP ID of the client
+	server_id	TEXT,			-- IMAP ID of the server
+	compression	TEXT,			-- deflate (IMAP COMPRESS)
 	tls		TEXT NOT NULL DEFAULT 'none', -- none|starttls|implicit
 	end_reason	TEXT,			-- quit|close|reset|timeout|capture_end|error
 	bytes_c2s	INTEGER,		-- stream bytes client to server
@@ -33,7 +39,7 @@ CREATE TABLE IF NOT EXISTS sessions (
 	tls_bytes_s2c	INTEGER
 );
 
-CREATE TABLE IF NOT EXISTS extensions (	-- EHLO reply keywords
+CREATE TABLE IF NOT EXISTS extensions (	-- EHLO, CAPA, CAPABILITY
 	session_id	INTEGER NOT NULL REFERENCES sessions(id),
 	keyword		TEXT NOT NULL,
 	params		TEXT
@@ -44,8 +50,10 @@ CREATE TABLE IF NOT EXISTS commands (
 	seq		INTEGER NOT NULL,	-- order in the session, from 1
 	ts		REAL NOT NULL,
 	verb		TEXT NOT NULL,		-- upper case, as sent otherwise
-	args		TEXT,
-	reply_code	INTEGER,		-- NULL: no reply seen
+	args		TEXT,			-- IMAP literals shown as {n}
+	tag		TEXT,			-- IMAP tag
+	reply_code	INTEGER,		-- SMTP code; NULL: none seen
+	reply_status	TEXT,			-- POP3/IMAP: ok|no|bad
 	reply_text	TEXT,			-- multi-line replies joined by LF
 	reply_ts	REAL,
 	PRIMARY KEY (session_id, seq)
@@ -54,14 +62,14 @@ CREATE TABLE IF NOT EXISTS commands (
 CREATE TABLE IF NOT EXISTS auth (
 	id		INTEGER PRIMARY KEY,
 	session_id	INTEGER NOT NULL REFERENCES sessions(id),
-	seq		INTEGER,		-- the AUTH command
+	seq		INTEGER,		-- the command that began it
 	ts		REAL NOT NULL,		-- when the verdict came
-	mechanism	TEXT NOT NULL,
+	mechanism	TEXT NOT NULL,		-- SASL name; USER, APOP, LOGIN
 	username	TEXT,
 	password	TEXT,			-- only when it crossed in clear
-	challenge	TEXT,			-- CRAM-MD5 server challenge
-	proof		TEXT,			-- CRAM-MD5 digest, OAuth token
-	reply_code	INTEGER,
+	challenge	TEXT,			-- CRAM-MD5 challenge, APOP stamp
+	proof		TEXT,			-- digest, OAuth token
+	reply_code	INTEGER,		-- SMTP code
 	outcome		TEXT NOT NULL		-- success|failure|cancelled|unknown
 );
 
@@ -90,16 +98,65 @@ CREATE TABLE IF NOT EXISTS recipients (
 CREATE TABLE IF NOT EXISTS messages (
 	id		INTEGER PRIMARY KEY,
 	session_id	INTEGER NOT NULL REFERENCES sessions(id),
-	tx		INTEGER NOT NULL,	-- transactions.tx for SMTP
-	proto		TEXT NOT NULL,
-	method		TEXT NOT NULL,		-- DATA|BDAT
+	tx		INTEGER NOT NULL,	-- SMTP: transactions.tx;
+						-- POP3/IMAP: order in session
+	seq		INTEGER,		-- the command that carried it
+	proto		TEXT NOT NULL,		-- smtp|pop3|imap
+	method		TEXT NOT NULL,		-- DATA|BDAT|RETR|TOP|FETCH|APPEND
+	direction	TEXT NOT NULL,		-- c2s: sent/uploaded, s2c: fetched
 	begin_ts	REAL NOT NULL,
 	end_ts		REAL,
 	size		INTEGER,		-- bytes after dot-unstuffing
 	sha256		TEXT,			-- of exactly those bytes
 	complete	INTEGER NOT NULL DEFAULT 0, -- 1: end of data seen
+	partial		INTEGER NOT NULL DEFAULT 0, -- 1: a part (TOP, BODY[1])
+	section		TEXT,			-- IMAP section; TOP line count
+	mailbox		TEXT,			-- IMAP mailbox
+	msgno		INTEGER,		-- POP3/IMAP message number
+	uid		INTEGER,		-- IMAP UID
+	flags		TEXT,			-- IMAP flags
 	extract_path	TEXT,			-- with --extract
 	UNIQUE (session_id, tx)
+);
+
+-- What happened to messages of a maildrop or mailbox.
+CREATE TABLE IF NOT EXISTS items (
+	id		INTEGER PRIMARY KEY,
+	session_id	INTEGER NOT NULL REFERENCES sessions(id),
+	seq		INTEGER,		-- the command
+	ts		REAL NOT NULL,
+	action		TEXT NOT NULL,		-- list|uidl|dele|flags|expunge|vanished
+	msgno		INTEGER,		-- message sequence number
+	size		INTEGER,		-- POP3 LIST
+	uid		TEXT,			-- POP3 UIDL; IMAP VANISHED set
+	flags		TEXT,			-- IMAP flags after STORE
+	deletion	TEXT			-- dele: marked|committed|reset
+);
+
+-- IMAP SELECT and EXAMINE with what the server said of the mailbox.
+CREATE TABLE IF NOT EXISTS mailboxes (
+	session_id	INTEGER NOT NULL REFERENCES sessions(id),
+	seq		INTEGER NOT NULL,
+	ts		REAL NOT NULL,
+	command		TEXT NOT NULL,		-- SELECT|EXAMINE
+	mailbox		TEXT,
+	status		TEXT,			-- ok|no|bad
+	messages	INTEGER,		-- EXISTS
+	uidvalidity	INTEGER,
+	uidnext		INTEGER,
+	recent		INTEGER,
+	PRIMARY KEY (session_id, seq)
+);
+
+-- IMAP untagged responses and continuation requests.
+CREATE TABLE IF NOT EXISTS responses (
+	id		INTEGER PRIMARY KEY,
+	session_id	INTEGER NOT NULL REFERENCES sessions(id),
+	seq		INTEGER,		-- the command answered; NULL: none
+	ts		REAL NOT NULL,
+	keyword		TEXT NOT NULL,		-- EXISTS, FETCH, SEARCH, +, ...
+	number		INTEGER,		-- "* n KEYWORD"; SEARCH: results
+	text		TEXT			-- the line, literals as {n}
 );
 
 CREATE TABLE IF NOT EXISTS anomalies (
@@ -115,6 +172,8 @@ CREATE INDEX IF NOT EXISTS auth_session ON auth(session_id);
 CREATE INDEX IF NOT EXISTS messages_sha256 ON messages(sha256);
 CREATE INDEX IF NOT EXISTS anomalies_session ON anomalies(session_id);
 CREATE INDEX IF NOT EXISTS extensions_session ON extensions(session_id);
+CREATE INDEX IF NOT EXISTS items_session ON items(session_id);
+CREATE INDEX IF NOT EXISTS responses_session ON responses(session_id, seq);
 
 -- Recipients with the server's answer to each RCPT.
 CREATE VIEW IF NOT EXISTS v_recipients AS
@@ -141,21 +200,45 @@ SELECT m.id AS message_id, m.session_id, m.tx,
        t.final_code, t.queue_id, s.tls, m.extract_path
 FROM messages m
 JOIN sessions s ON s.id = m.session_id
-LEFT JOIN transactions t ON t.session_id = m.session_id AND t.tx = m.tx;
+LEFT JOIN transactions t ON t.session_id = m.session_id AND t.tx = m.tx
+WHERE m.proto = 'smtp';
+
+-- Every message that crossed the wire, however it travelled.
+CREATE VIEW IF NOT EXISTS v_messages AS
+SELECT m.id AS message_id, m.session_id,
+       datetime(m.begin_ts, 'unixepoch') AS time, m.proto, m.method,
+       m.direction, s.client_ip, s.server_ip, s.server_port,
+       s.username AS user, m.mailbox, m.msgno, m.uid, m.flags,
+       m.partial, m.section, m.size, m.sha256, m.complete, s.tls,
+       m.extract_path
+FROM messages m JOIN sessions s ON s.id = m.session_id;
+
+-- Messages marked for deletion over POP3, and whether QUIT made it so.
+CREATE VIEW IF NOT EXISTS v_pop3_deletions AS
+SELECT i.session_id, datetime(i.ts, 'unixepoch') AS time, s.username AS user,
+       s.client_ip, s.server_ip, i.msgno,
+       (SELECT u.uid FROM items u WHERE u.session_id = i.session_id
+         AND u.action = 'uidl' AND u.msgno = i.msgno
+         ORDER BY u.id DESC LIMIT 1) AS uidl,
+       i.deletion
+FROM items i JOIN sessions s ON s.id = i.session_id
+WHERE i.action = 'dele';
 
 -- Credentials seen on the wire, with where and whether they worked.
 CREATE VIEW IF NOT EXISTS v_credentials AS
 SELECT a.id, a.session_id, datetime(a.ts, 'unixepoch') AS time, s.proto,
-       s.client_ip, s.server_ip, s.server_port, a.mechanism, a.username,
-       a.password, a.outcome, a.reply_code
-FROM auth a JOIN sessions s ON s.id = a.session_id;
+       s.client_ip, s.server_ip, s.server_port, c.verb AS command,
+       a.mechanism, a.username, a.password, a.outcome, a.reply_code,
+       s.tls
+FROM auth a JOIN sessions s ON s.id = a.session_id
+LEFT JOIN commands c ON c.session_id = a.session_id AND c.seq = a.seq;
 
 -- Sessions with their transcript size and TLS state.
 CREATE VIEW IF NOT EXISTS v_sessions AS
 SELECT s.id, s.proto, datetime(s.start_ts, 'unixepoch') AS start,
        round(coalesce(s.end_ts, s.start_ts) - s.start_ts, 3) AS duration,
        s.client_ip, s.client_port, s.server_ip, s.server_port, s.helo,
-       s.tls, s.end_reason,
+       s.username AS user, s.tls, s.end_reason,
        (SELECT count(*) FROM commands c WHERE c.session_id = s.id) AS commands,
        (SELECT count(*) FROM messages m WHERE m.session_id = s.id) AS messages,
        (SELECT count(*) FROM auth a WHERE a.session_id = s.id) AS auth_attempts

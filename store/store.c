@@ -32,8 +32,10 @@
 enum stmt_id {
 	ST_SESSION, ST_GREETING, ST_HELO, ST_SESSION_END, ST_EXTENSION,
 	ST_COMMAND, ST_REPLY, ST_AUTH, ST_TX, ST_TX_IMPLICIT, ST_TX_REPLY,
-	ST_RCPT, ST_MSG, ST_MSG_END, ST_ANOMALY, ST_BEGIN, ST_COMMIT,
-	ST_COUNT
+	ST_RCPT, ST_MSG, ST_MSG_META, ST_MSG_END, ST_ITEM, ST_DELETION,
+	ST_MAILBOX, ST_RESPONSE, ST_USER, ST_STATE, ST_SELECTED,
+	ST_CLIENT_ID, ST_SERVER_ID, ST_COMPRESSION, ST_ANOMALY, ST_BEGIN,
+	ST_COMMIT, ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -47,9 +49,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " WHERE id=?",
 	[ST_EXTENSION] = "INSERT INTO extensions VALUES (?,?,?)",
 	[ST_COMMAND] = "INSERT OR REPLACE INTO commands (session_id, seq, ts,"
-	    " verb, args) VALUES (?,?,?,?,?)",
-	[ST_REPLY] = "UPDATE commands SET reply_code=?, reply_text=?,"
-	    " reply_ts=? WHERE session_id=? AND seq=?",
+	    " verb, args, tag) VALUES (?,?,?,?,?,?)",
+	[ST_REPLY] = "UPDATE commands SET reply_code=?, reply_status=?,"
+	    " reply_text=?, reply_ts=? WHERE session_id=? AND seq=?",
 	[ST_AUTH] = "INSERT INTO auth (session_id, seq, ts, mechanism,"
 	    " username, password, challenge, proof, reply_code, outcome)"
 	    " VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -60,8 +62,27 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_TX_REPLY] = "UPDATE transactions SET final_code=?, final_reply=?,"
 	    " queue_id=? WHERE session_id=? AND tx=?",
 	[ST_RCPT] = "INSERT OR REPLACE INTO recipients VALUES (?,?,?,?,?)",
-	[ST_MSG] = "INSERT OR REPLACE INTO messages (session_id, tx, proto,"
-	    " method, begin_ts) VALUES (?,?,?,?,?)",
+	[ST_MSG] = "INSERT OR REPLACE INTO messages (session_id, tx, seq,"
+	    " proto, method, direction, begin_ts) VALUES (?1,?2,?3,"
+	    " (SELECT proto FROM sessions WHERE id=?1),?4,?5,?6)",
+	[ST_MSG_META] = "UPDATE messages SET mailbox=coalesce(?,mailbox),"
+	    " flags=coalesce(?,flags), section=coalesce(?,section),"
+	    " msgno=coalesce(?,msgno), uid=coalesce(?,uid),"
+	    " partial=max(partial,?) WHERE session_id=? AND tx=?",
+	[ST_ITEM] = "INSERT INTO items (session_id, seq, ts, action, msgno,"
+	    " size, uid, flags, deletion) VALUES (?,?,?,?,?,?,?,?,?)",
+	[ST_DELETION] = "UPDATE items SET deletion=? WHERE session_id=? AND"
+	    " action='dele' AND deletion='marked'",
+	[ST_MAILBOX] = "INSERT OR REPLACE INTO mailboxes VALUES"
+	    " (?,?,?,?,?,?,?,?,?,?)",
+	[ST_RESPONSE] = "INSERT INTO responses (session_id, seq, ts, keyword,"
+	    " number, text) VALUES (?,?,?,?,?,?)",
+	[ST_USER] = "UPDATE sessions SET username=? WHERE id=?",
+	[ST_STATE] = "UPDATE sessions SET state=? WHERE id=?",
+	[ST_SELECTED] = "UPDATE sessions SET mailbox=? WHERE id=?",
+	[ST_CLIENT_ID] = "UPDATE sessions SET client_id=? WHERE id=?",
+	[ST_SERVER_ID] = "UPDATE sessions SET server_id=? WHERE id=?",
+	[ST_COMPRESSION] = "UPDATE sessions SET compression=? WHERE id=?",
 	[ST_MSG_END] = "UPDATE messages SET end_ts=?, size=?, sha256=?,"
 	    " complete=?, extract_path=? WHERE id=?",
 	[ST_ANOMALY] = "INSERT INTO anomalies (session_id, ts, direction,"
@@ -224,17 +245,25 @@ msg_begin(struct store *s, const struct md_event *ev)
 	sqlite3_stmt *st;
 	struct open_msg *m, **pp;
 
-	st = s->st[ST_TX_IMPLICIT];
-	sqlite3_bind_int64(st, 1, sid);
-	sqlite3_bind_int64(st, 2, ev->tx);
-	sqlite3_bind_double(st, 3, ts_sec(ev->ts_us));
-	run(s, ST_TX_IMPLICIT);
+	if (md_ci_equal(ev->name.p, ev->name.len, "DATA") ||
+	    md_ci_equal(ev->name.p, ev->name.len, "BDAT")) {
+		/* SMTP: a body whose MAIL was not captured still has a
+		 * transaction to belong to. */
+		st = s->st[ST_TX_IMPLICIT];
+		sqlite3_bind_int64(st, 1, sid);
+		sqlite3_bind_int64(st, 2, ev->tx);
+		sqlite3_bind_double(st, 3, ts_sec(ev->ts_us));
+		run(s, ST_TX_IMPLICIT);
+	}
 	st = s->st[ST_MSG];
 	sqlite3_bind_int64(st, 1, sid);
 	sqlite3_bind_int64(st, 2, ev->tx);
-	sqlite3_bind_text(st, 3, "smtp", -1, SQLITE_STATIC);
+	if (ev->seq)
+		sqlite3_bind_int64(st, 3, ev->seq);
 	bind_bytes(st, 4, ev->name);
-	sqlite3_bind_double(st, 5, ts_sec(ev->ts_us));
+	sqlite3_bind_text(st, 5, ev->dir == MD_C2S ? "c2s" : "s2c", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_double(st, 6, ts_sec(ev->ts_us));
 	run(s, ST_MSG);
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return;
@@ -361,6 +390,7 @@ on_command(struct store *s, const struct md_event *ev)
 	sqlite3_bind_double(st, 3, ts_sec(ev->ts_us));
 	bind_bytes(st, 4, ev->name);
 	bind_text_or_null(st, 5, ev->arg);
+	bind_text_or_null(st, 6, ev->extra);
 	run(s, ST_COMMAND);
 	s->stats.commands++;
 }
@@ -372,12 +402,121 @@ on_reply(struct store *s, const struct md_event *ev)
 
 	if (ev->seq == 0) /* unsolicited: the anomaly row tells */
 		return;
-	sqlite3_bind_int(st, 1, ev->code);
-	bind_bytes(st, 2, ev->arg);
-	sqlite3_bind_double(st, 3, ts_sec(ev->ts_us));
-	sqlite3_bind_int64(st, 4, session_id(s, ev));
-	sqlite3_bind_int64(st, 5, ev->seq);
+	if (ev->extra.len == 0) /* SMTP: a numeric code */
+		sqlite3_bind_int(st, 1, ev->code);
+	else
+		sqlite3_bind_text(st, 2, md_status_str((enum md_status)ev->code),
+		    -1, SQLITE_STATIC);
+	bind_bytes(st, 3, ev->arg);
+	sqlite3_bind_double(st, 4, ts_sec(ev->ts_us));
+	sqlite3_bind_int64(st, 5, session_id(s, ev));
+	sqlite3_bind_int64(st, 6, ev->seq);
 	run(s, ST_REPLY);
+}
+
+/* One sessions column set from an event. */
+static void
+on_session_text(struct store *s, enum stmt_id id, const struct md_event *ev,
+    struct md_bytes value)
+{
+	sqlite3_stmt *st = s->st[id];
+
+	bind_text_or_null(st, 1, value);
+	sqlite3_bind_int64(st, 2, session_id(s, ev));
+	run(s, id);
+}
+
+static void
+bind_u64_or_null(sqlite3_stmt *st, int i, uint64_t v, uint64_t none)
+{
+	if (v != none)
+		sqlite3_bind_int64(st, i, (sqlite3_int64)v);
+}
+
+static void
+on_msg_meta(struct store *s, const struct md_event *ev)
+{
+	sqlite3_stmt *st = s->st[ST_MSG_META];
+
+	bind_text_or_null(st, 1, ev->arg);
+	bind_text_or_null(st, 2, ev->extra);
+	bind_text_or_null(st, 3, ev->aux);
+	bind_u64_or_null(st, 4, ev->num[0], 0);
+	bind_u64_or_null(st, 5, ev->num[1], 0);
+	sqlite3_bind_int(st, 6, ev->code != 0);
+	sqlite3_bind_int64(st, 7, session_id(s, ev));
+	sqlite3_bind_int64(st, 8, ev->tx);
+	run(s, ST_MSG_META);
+}
+
+/*
+ * A maildrop fact.  POP3 RSET and QUIT do not name messages: they settle
+ * every deletion still marked in the session (RFC 1939 6 and 8).
+ */
+static void
+on_item(struct store *s, const struct md_event *ev)
+{
+	sqlite3_stmt *st = s->st[ST_ITEM];
+	int64_t sid = session_id(s, ev);
+	int is_dele = md_ci_equal(ev->name.p, ev->name.len, MD_ITEM_DELE);
+
+	if (md_ci_equal(ev->name.p, ev->name.len, MD_ITEM_RESET) ||
+	    md_ci_equal(ev->name.p, ev->name.len, MD_ITEM_COMMIT)) {
+		st = s->st[ST_DELETION];
+		sqlite3_bind_text(st, 1, md_ci_equal(ev->name.p, ev->name.len,
+		    MD_ITEM_COMMIT) ? "committed" : "reset", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, sid);
+		run(s, ST_DELETION);
+		return;
+	}
+	sqlite3_bind_int64(st, 1, sid);
+	if (ev->seq)
+		sqlite3_bind_int64(st, 2, ev->seq);
+	sqlite3_bind_double(st, 3, ts_sec(ev->ts_us));
+	bind_bytes(st, 4, ev->name);
+	bind_u64_or_null(st, 5, ev->num[0], 0);
+	if (md_ci_equal(ev->name.p, ev->name.len, MD_ITEM_LIST))
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)ev->num[1]);
+	bind_text_or_null(st, 7, ev->arg);
+	bind_text_or_null(st, 8, ev->extra);
+	if (is_dele)
+		sqlite3_bind_text(st, 9, "marked", -1, SQLITE_STATIC);
+	run(s, ST_ITEM);
+}
+
+static void
+on_mailbox(struct store *s, const struct md_event *ev)
+{
+	sqlite3_stmt *st = s->st[ST_MAILBOX];
+
+	sqlite3_bind_int64(st, 1, session_id(s, ev));
+	sqlite3_bind_int64(st, 2, ev->seq);
+	sqlite3_bind_double(st, 3, ts_sec(ev->ts_us));
+	bind_bytes(st, 4, ev->name);
+	bind_bytes(st, 5, ev->arg);
+	sqlite3_bind_text(st, 6, md_status_str((enum md_status)ev->code), -1,
+	    SQLITE_STATIC);
+	for (int i = 0; i < 4; i++)
+		bind_u64_or_null(st, 7 + i, ev->num[i], UINT64_MAX);
+	run(s, ST_MAILBOX);
+	if (ev->code == MD_ST_OK)
+		on_session_text(s, ST_SELECTED, ev, ev->arg);
+}
+
+static void
+on_response(struct store *s, const struct md_event *ev)
+{
+	sqlite3_stmt *st = s->st[ST_RESPONSE];
+
+	sqlite3_bind_int64(st, 1, session_id(s, ev));
+	if (ev->seq)
+		sqlite3_bind_int64(st, 2, ev->seq);
+	sqlite3_bind_double(st, 3, ts_sec(ev->ts_us));
+	bind_bytes(st, 4, ev->name);
+	if (ev->code)
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)ev->num[0]);
+	bind_text_or_null(st, 6, ev->arg);
+	run(s, ST_RESPONSE);
 }
 
 static void
@@ -393,12 +532,14 @@ on_auth(struct store *s, const struct md_event *ev)
 	bind_text_or_null(st, 6, ev->extra);
 	bind_text_or_null(st, 7, ev->aux);
 	bind_text_or_null(st, 8, ev->proof);
-	if (ev->code)
+	if (ev->code >= 100) /* SMTP reply codes; POP3/IMAP say outcome */
 		sqlite3_bind_int(st, 9, ev->code);
 	sqlite3_bind_text(st, 10,
 	    md_auth_outcome_str((enum md_auth_outcome)ev->num[0]), -1,
 	    SQLITE_STATIC);
 	run(s, ST_AUTH);
+	if (ev->num[0] == MD_AUTH_OK && ev->arg.len > 0)
+		on_session_text(s, ST_USER, ev, ev->arg);
 	s->stats.auth++;
 	if (ev->extra.len > 0)
 		s->stats.auth_clear++;
@@ -412,7 +553,8 @@ on_simple(struct store *s, enum stmt_id id, const struct md_event *ev)
 
 	switch (id) {
 	case ST_GREETING:
-		sqlite3_bind_int(st, 1, ev->code);
+		if (ev->extra.len == 0) /* SMTP: a numeric code */
+			sqlite3_bind_int(st, 1, ev->code);
 		bind_bytes(st, 2, ev->arg);
 		sqlite3_bind_int64(st, 3, sid);
 		break;
@@ -513,6 +655,31 @@ store_emit(void *arg, const struct md_event *ev)
 		break;
 	case MD_EV_SESSION_END:
 		on_session_end(s, ev);
+		break;
+	case MD_EV_MSG_META:
+		on_msg_meta(s, ev);
+		break;
+	case MD_EV_ITEM:
+		on_item(s, ev);
+		break;
+	case MD_EV_MAILBOX:
+		on_mailbox(s, ev);
+		break;
+	case MD_EV_RESPONSE:
+		on_response(s, ev);
+		break;
+	case MD_EV_IDENT:
+		on_session_text(s, ev->dir == MD_C2S ? ST_CLIENT_ID :
+		    ST_SERVER_ID, ev, ev->arg);
+		break;
+	case MD_EV_STATE:
+		on_session_text(s, ST_STATE, ev, ev->name);
+		break;
+	case MD_EV_COMPRESS:
+		if (ev->code == MD_ST_OK) {
+			struct md_bytes algo = { (const uint8_t *)"deflate", 7 };
+			on_session_text(s, ST_COMPRESSION, ev, algo);
+		}
 		break;
 	case MD_EV_STARTTLS:
 	case MD_EV_COUNT:
