@@ -31,7 +31,8 @@ TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_detect
 TOOL_NAMES  := pcapgen
 
 BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libssl-dev zlib1g-dev
-TEST_PKGS  := libcmocka-dev sqlite3 tshark
+TEST_PKGS  := libcmocka-dev sqlite3 tshark dovecot-imapd dovecot-pop3d \
+	      tcpdump curl python3 iproute2
 
 # Installs the Debian packages of $(1) that are missing.
 define ensure_pkgs
@@ -47,7 +48,7 @@ define ensure_pkgs
 	fi
 endef
 
-.PHONY: all deps test-deps demo test unit unit-asan e2e conformance asan \
+.PHONY: all deps test-deps demo test unit unit-asan e2e dovecot record conformance asan \
 	check-deps clean install format format-check bench
 
 all: deps
@@ -109,7 +110,8 @@ UNIT_REL := $(addprefix $(BUILD)/rel/tests/,$(TEST_NAMES))
 UNIT_SAN := $(addprefix $(BUILD)/san/tests/,$(TEST_NAMES))
 
 test: test-deps
-	@$(MAKE) --no-print-directory check-deps unit unit-asan e2e conformance
+	@$(MAKE) --no-print-directory check-deps unit unit-asan e2e dovecot \
+	  conformance
 
 unit: $(UNIT_REL)
 	@for t in $(UNIT_REL); do echo "== $$t"; $$t || exit 1; done
@@ -120,6 +122,14 @@ unit-asan: $(UNIT_SAN)
 
 e2e: mailsift $(BUILD)/san/mailsift $(BUILD)/rel/tools/pcapgen
 	@tests/e2e.sh
+
+# POP3 and IMAP from a real dovecot: shipped recordings, and a live one.
+dovecot: mailsift $(BUILD)/san/mailsift
+	@tests/dovecot.sh
+
+# Records tests/recorded/ afresh (root: a network namespace of its own).
+record:
+	tests/tools/record-dovecot.sh tests/recorded
 
 conformance: mailsift $(BUILD)/san/mailsift
 	@tests/conformance.sh
@@ -133,15 +143,20 @@ check-deps:
 # ------------------------------------------------------------------ demo
 
 demo: all
-	@./mailsift read --force -o $(BUILD)/demo.db tests/pcap/demo.pcap
+	@./mailsift read --force -o $(BUILD)/demo.db tests/pcap/demo.pcap \
+	  tests/recorded/dovecot-imap.pcap tests/recorded/dovecot-pop3.pcap
 	@echo
-	@echo "Who sent what to whom:"
+	@echo "Who sent what to whom over SMTP:"
 	@sqlite3 -header -column $(BUILD)/demo.db \
 	  "SELECT session_id, mail_from, rcpt_to, size, substr(sha256,1,16) AS sha256 FROM v_smtp_messages;"
 	@echo
+	@echo "Every message, however it travelled:"
+	@sqlite3 -header -column $(BUILD)/demo.db \
+	  "SELECT message_id, proto, method, direction, user, mailbox, msgno, uid, section, size, substr(sha256,1,16) AS sha256 FROM v_messages;"
+	@echo
 	@echo "Credentials that crossed in clear:"
 	@sqlite3 -header -column $(BUILD)/demo.db \
-	  "SELECT session_id, mechanism, username, password, outcome FROM auth;"
+	  "SELECT session_id, proto, command, mechanism, username, password, outcome FROM v_credentials;"
 	@echo
 	@echo "The log is $(BUILD)/demo.db; try: sqlite3 $(BUILD)/demo.db .schema"
 

@@ -23,7 +23,8 @@ read_usage(FILE *f)
 	    "usage: mailsift read CAPTURE... [options]\n"
 	    "\n"
 	    "Reads pcap and pcapng files in the order given ('-' is standard\n"
-	    "input) and logs every SMTP session found into a SQLite file.\n"
+	    "input) and logs every SMTP, POP3 and IMAP session found into a\n"
+	    "SQLite file.\n"
 	    "\n"
 	    "  -o, --output LOG.db    the log (default: mailsift.db); an\n"
 	    "                         existing log is appended to\n"
@@ -120,16 +121,18 @@ print_summary(const struct capture_stats *c, const struct store_stats *s,
 	fprintf(stderr,
 	    "mailsift: %llu packets (%.1f MB) in %.2f s; %llu TCP streams, "
 	    "%llu mail sessions\n"
-	    "  sessions   %llu SMTP (%llu with TLS)\n"
+	    "  sessions   %llu SMTP, %llu POP3, %llu IMAP (%llu with TLS)\n"
 	    "  commands   %llu\n"
-	    "  messages   %llu (%llu complete, %.1f KB) in %llu transactions\n"
+	    "  messages   %llu (%llu complete, %.1f KB), %llu SMTP transactions\n"
 	    "  auth       %llu attempts, %llu with a password in clear\n"
 	    "  anomalies  %llu\n"
 	    "  log        %s\n",
 	    (unsigned long long)c->packets, (double)c->bytes / 1e6, secs,
 	    (unsigned long long)c->tcp_streams,
 	    (unsigned long long)c->sessions,
-	    (unsigned long long)s->sessions,
+	    (unsigned long long)s->by_proto[0],
+	    (unsigned long long)s->by_proto[1],
+	    (unsigned long long)s->by_proto[2],
 	    (unsigned long long)s->tls_sessions,
 	    (unsigned long long)s->commands,
 	    (unsigned long long)s->messages,

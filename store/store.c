@@ -361,6 +361,12 @@ on_session_begin(struct store *s, const struct md_event *ev)
 	    SQLITE_STATIC);
 	run(s, ST_SESSION);
 	s->stats.sessions++;
+	if (md_ci_equal(ev->name.p, ev->name.len, "smtp"))
+		s->stats.by_proto[0]++;
+	else if (md_ci_equal(ev->name.p, ev->name.len, "pop3"))
+		s->stats.by_proto[1]++;
+	else if (md_ci_equal(ev->name.p, ev->name.len, "imap"))
+		s->stats.by_proto[2]++;
 }
 
 static void

@@ -1,0 +1,94 @@
+#!/bin/sh
+# Records real IMAP and POP3 sessions: a dovecot server and real clients
+# (Python's imaplib and poplib, curl) talk over loopback inside a network
+# namespace that this script creates, so no packet can reach any other
+# address; tcpdump records each protocol to its own pcap.
+#
+# usage: record-dovecot.sh OUTDIR
+#   writes OUTDIR/dovecot-imap.pcap, OUTDIR/dovecot-pop3.pcap and
+#   OUTDIR/dovecot-maildir.sha256 (SHA-256 and name of every message file
+#   the server held: the three seeded ones and the one APPEND uploaded).
+# Needs root (unshare -n), dovecot-imapd, dovecot-pop3d, tcpdump, curl,
+# python3.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+out=$(cd "$1" && pwd)
+T=$(mktemp -d /tmp/mailsift-dovecot.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+chmod 755 "$T" # the server runs as nobody
+USER=alice PASS=wonderland
+
+mkdir -p "$T/run" "$T/state" "$T/home/$USER/Maildir/new" \
+	"$T/home/$USER/Maildir/cur" "$T/home/$USER/Maildir/tmp"
+echo "$USER:{PLAIN}$PASS" >"$T/users"
+# Seeded in order; names fix the UIDs dovecot gives them.
+i=0
+for f in "$here"/../data/mail/*.eml; do
+	i=$((i + 1))
+	cp "$f" "$T/home/$USER/Maildir/cur/170000000$i.M${i}P1.seed:2,"
+done
+chown -R nobody:nogroup "$T/home"
+cat >"$T/dovecot.conf" <<CONF
+protocols = imap pop3
+listen = 127.0.0.1
+base_dir = $T/run
+state_dir = $T/state
+log_path = $T/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login cram-md5 apop
+first_valid_uid = 1
+default_login_user = nobody
+default_internal_user = nobody
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $T/users
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=$T/home/%u
+}
+mail_location = maildir:~/Maildir
+mail_save_crlf = yes
+pop3_uidl_format = %08Xu%08Xv
+mail_plugins = \$mail_plugins zlib
+protocol imap {
+  mail_plugins = \$mail_plugins imap_zlib
+}
+service anvil {
+  chroot =
+}
+service imap-login {
+  chroot =
+}
+service pop3-login {
+  chroot =
+}
+CONF
+
+unshare -n sh -eu -c '
+	T=$1 here=$2 USER=$3 PASS=$4
+	ip link set lo up
+	dovecot -c "$T/dovecot.conf"
+	tcpdump -i lo -U -s 0 -w "$T/imap.pcap" "tcp port 143" 2>/dev/null &
+	d1=$!
+	tcpdump -i lo -U -s 0 -w "$T/pop3.pcap" "tcp port 110" 2>/dev/null &
+	d2=$!
+	sleep 1
+	python3 "$here/mailclient.py" 127.0.0.1 "$USER" "$PASS" imap
+	curl -s -o /dev/null "imap://127.0.0.1/INBOX;UID=2" -u "$USER:$PASS"
+	python3 "$here/mailclient.py" 127.0.0.1 "$USER" "$PASS" pop3
+	sleep 1
+	kill -INT $d1 $d2
+	wait $d1 $d2 || true
+	doveadm -c "$T/dovecot.conf" stop
+' sh "$T" "$here" "$USER" "$PASS"
+
+cp "$T/imap.pcap" "$out/dovecot-imap.pcap"
+cp "$T/pop3.pcap" "$out/dovecot-pop3.pcap"
+{
+	(cd "$here/../data/mail" && sha256sum -- *.eml)
+	(cd "$T/home/$USER/Maildir/.Sent/cur" && for f in *; do
+		printf '%s  Sent\n' "$(sha256sum <"$f" | cut -d" " -f1)"
+	done)
+} >"$out/dovecot-maildir.sha256"
