@@ -71,7 +71,7 @@ enum imap_kind {
 #define IMAP_KEEP_MAX	  (4 * MD_LITERAL_KEEP) /* their bytes, in all */
 #define IMAP_RESP_MSGS	  8	/* message literals in one FETCH response */
 #define IMAP_MAILBOX_MAX  256
-#define IMAP_SECTION_MAX  64
+#define IMAP_SECTION_MAX  128
 #define IMAP_HUGE_LITERAL ((uint64_t)1 << 30) /* worth an anomaly */
 
 struct pending {

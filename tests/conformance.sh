@@ -1,9 +1,12 @@
 #!/bin/sh
 # Conformance run over the public captures in ../shared/corpus/public (when
-# present): for every capture where tshark or mailsift sees SMTP, compare
-#   - the number of SMTP sessions,
-#   - the command verbs of each session (tshark: smtp.req.command),
-#   - the complete messages, by SHA-256 (tshark: --export-objects imf).
+# present): for every capture where tshark or mailsift sees SMTP, POP3 or
+# IMAP, compare per protocol
+#   - the number of sessions,
+#   - the command verbs of each session (tshark: smtp.req.command,
+#     pop.request.command, imap.request.command),
+# and over all protocols the complete whole messages, by SHA-256 (tshark:
+# --export-objects imf).
 # tshark is a reference, not the truth: a mismatch fails unless
 # tests/conformance.allow lists it ("FILE CHECK reason"), with the reason.
 set -u
@@ -25,6 +28,9 @@ rm -rf "$B"; mkdir -p "$B"
 pass=0 fail=0 allowed=0
 # Ports where the corpus runs SMTP that tshark does not decode by itself.
 DECODE="-d tcp.port==2525,smtp -d tcp.port==1224,smtp -d tcp.port==2626,smtp"
+
+# Protocol as mailsift names it, and tshark's command field.
+PROTOS="smtp:smtp.req.command pop3:pop.request.command imap:imap.request.command"
 
 allowed_reason() { grep -E "^$1 $2 " "$ALLOW" 2>/dev/null | cut -d' ' -f3-; }
 
@@ -54,23 +60,35 @@ for f in "$CORPUS"/*.pcap "$CORPUS"/*.pcapng "$CORPUS"/*.cap; do
 	if [ "$rc" -gt 1 ]; then
 		fail=$((fail + 1)); echo "FAIL $name: mailsift exited $rc"; cat "$B/$name.err"; continue
 	fi
-	# shellcheck disable=SC2086
-	tshark -n -r "$f" $DECODE -Y smtp.req.command -T fields -E separator=' ' \
-	    -E occurrence=a -E aggregator=' ' -e tcp.stream -e smtp.req.command \
-	    2>/dev/null > "$B/$name.tshark"
-	ours_n=$(sqlite3 "$db" "SELECT count(*) FROM sessions WHERE proto='smtp' AND tls <> 'implicit'")
-	theirs_n=$(cut -d' ' -f1 "$B/$name.tshark" | sort -u | grep -c .)
-	[ "$ours_n" = 0 ] && [ "$theirs_n" = 0 ] && continue
-	compare "$name" sessions "$ours_n" "$theirs_n"
-
-	ours_v=$(sqlite3 "$db" "SELECT (SELECT group_concat(verb, ' ') FROM (SELECT verb FROM commands c WHERE c.session_id = s.id ORDER BY seq)) FROM sessions s WHERE tls <> 'implicit'" | sort | tr '\n' ';')
-	theirs_v=$(awk '{ s = $1; c = substr($0, length(s) + 2); if (s in v) v[s] = v[s] " " c; else v[s] = c } END { for (k in v) print toupper(v[k]) }' "$B/$name.tshark" | sort | tr '\n' ';')
-	compare "$name" verbs "$ours_v" "$theirs_v"
+	for pf in $PROTOS; do
+		proto=${pf%%:*} field=${pf#*:}
+		# IMAP: tshark gives "UID FETCH" as FETCH with a UID flag.
+		uidf=; [ "$proto" = imap ] && uidf="-e imap.request.command.uid"
+		# shellcheck disable=SC2086
+		tshark -n -r "$f" $DECODE -Y "$field" -T fields -E separator='|' \
+		    -E occurrence=a -E aggregator=' ' -e tcp.stream -e "$field" \
+		    $uidf 2>/dev/null > "$B/$name.$proto.tshark"
+		ours_n=$(sqlite3 "$db" "SELECT count(*) FROM sessions WHERE proto='$proto' AND tls <> 'implicit'")
+		theirs_n=$(cut -d'|' -f1 "$B/$name.$proto.tshark" | sort -u | grep -c .)
+		[ "$ours_n" = 0 ] && [ "$theirs_n" = 0 ] && continue
+		tag=$name; [ "$proto" != smtp ] && tag="$name $proto"
+		compare "$tag" sessions "$ours_n" "$theirs_n"
+		ours_v=$(sqlite3 "$db" "SELECT (SELECT group_concat(verb, ' ') FROM (SELECT verb FROM commands c WHERE c.session_id = s.id ORDER BY seq)) FROM sessions s WHERE proto='$proto' AND tls <> 'implicit'" | sort | tr '\n' ';')
+		theirs_v=$(awk -F'|' '{ n = split($2, cmd, " "); split($3, uid, " "); c = ""
+			for (i = 1; i <= n; i++) c = c (i > 1 ? " " : "") (uid[i] == "1" ? "UID " : "") cmd[i]
+			if ($1 in v) v[$1] = v[$1] " " c; else v[$1] = c } END { for (k in v) print toupper(v[k]) }' \
+			"$B/$name.$proto.tshark" | sort | tr '\n' ';')
+		compare "$tag" verbs "$ours_v" "$theirs_v"
+	done
 
 	mkdir -p "$B/$name.imf"
 	# shellcheck disable=SC2086
-	tshark -n -r "$f" $DECODE -q --export-objects "imf,$B/$name.imf" >/dev/null 2>&1
-	ours_m=$(sqlite3 "$db" "SELECT sha256 FROM messages WHERE complete ORDER BY sha256" | tr '\n' ' ')
+	# Only SMTP: tshark hands POP3 and IMAP bodies to its IMF export one
+	# TCP segment at a time (and SASL "+" lines with them), so those
+	# exports are not messages; POP3 and IMAP are checked below instead.
+	tshark -n -r "$f" $DECODE --disable-protocol pop --disable-protocol imap \
+	    -q --export-objects "imf,$B/$name.imf" >/dev/null 2>&1
+	ours_m=$(sqlite3 "$db" "SELECT sha256 FROM messages WHERE complete AND proto = 'smtp' ORDER BY sha256" | tr '\n' ' ')
 	# tshark exports the DATA content still dot-stuffed, and at times
 	# without the CRLF that ends its last line (RFC 5321 4.1.1.4: that
 	# CRLF belongs to the message).  Undo the stuffing, and take the
