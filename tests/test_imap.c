@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#define ZLIB_CONST
+#include <zlib.h>
 
 #include "dissect.h"
 #include "recsink.h"
@@ -245,16 +247,79 @@ static const char hostile_expect[] =
 	"MSG_END tx=1 n=9,0,0,0\n"
 	"SESSION_END 5 none n=67,110,0,0\n";
 
+/*
+ * COMPRESS=DEFLATE (RFC 4978): after the OK both directions are raw
+ * DEFLATE; main() compresses the rest of the dialogue, one stream per
+ * direction, flushed at each step as a client and a server do.
+ */
+static uint8_t z_c2s[256], z_s2c[256];
+static struct step deflated[] = {
+	S("* OK ready\r\n"),
+	C("z1 LOGIN bob pw\r\n"),
+	S("z1 OK hi\r\n"),
+	C("z2 COMPRESS DEFLATE\r\n"),
+	S("z2 OK DEFLATE active\r\n"),
+	{ MD_C2S, NULL, 0 }, /* z3 FETCH 1 BODY[], compressed */
+	{ MD_S2C, NULL, 0 }, /* its answer, compressed */
+};
+
+static const char *const compress_plain[2] = {
+	"z3 FETCH 1 BODY[]\r\n",
+	"* 1 FETCH (BODY[] {11}\r\nSubject: \r\n)\r\nz3 OK done\r\n",
+};
+
+static const char compress_expect[] =
+	"SESSION_BEGIN imap\n"
+	"GREETING 1 \"ready\" x=\"OK\"\n"
+	"COMMAND #1 LOGIN \"bob pw\" x=\"z1\"\n"
+	"REPLY #1 1 LOGIN \"hi\" x=\"OK\"\n"
+	"AUTH #1 1 LOGIN \"bob\" x=\"pw\" n=1,0,0,0\n"
+	"STATE AUTHENTICATED\n"
+	"COMMAND #2 COMPRESS \"DEFLATE\" x=\"z2\"\n"
+	"REPLY #2 1 COMPRESS \"DEFLATE active\" x=\"OK\"\n"
+	"COMPRESS #2 1 DEFLATE\n"
+	"COMMAND #3 FETCH \"1 BODY[]\" x=\"z3\"\n"
+	"MSG_BEGIN #3 tx=1 FETCH\n"
+	"MSG_DATA tx=1 \"Subject: \\r\\n\"\n"
+	"MSG_END tx=1 1 n=11,0,0,0\n"
+	"RESPONSE #3 1 FETCH \"1 FETCH (BODY[] {11})\" n=1,0,0,0\n"
+	"MSG_META tx=1 n=1,0,0,0\n"
+	"REPLY #3 1 FETCH \"done\" x=\"OK\"\n"
+	"SESSION_END 5 none n=63,100,0,0\n";
+
+static size_t
+deflate_raw(const char *in, uint8_t *out, size_t cap)
+{
+	z_stream z = { 0 };
+
+	if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, -15, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK)
+		abort();
+	z.next_in = (const Bytef *)in;
+	z.avail_in = (uInt)strlen(in);
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	if (deflate(&z, Z_SYNC_FLUSH) != Z_OK)
+		abort();
+	deflateEnd(&z);
+	return cap - z.avail_out;
+}
+
 static const struct tcase cases[] = {
 	{ "reader", reader, N(reader), MD_TLS_NONE, reader_expect },
 	{ "literals", literals, N(literals), MD_TLS_NONE, literals_expect },
 	{ "sasl_idle", sasl_idle, N(sasl_idle), MD_TLS_NONE, sasl_idle_expect },
 	{ "starttls", starttls, N(starttls), MD_TLS_NONE, starttls_expect },
 	{ "hostile", hostile, N(hostile), MD_TLS_NONE, hostile_expect },
+	{ "compress", deflated, N(deflated), MD_TLS_NONE, compress_expect },
 };
 
 int
 main(void)
 {
+	deflated[5].len = deflate_raw(compress_plain[0], z_c2s, sizeof(z_c2s));
+	deflated[5].data = (const char *)z_c2s;
+	deflated[6].len = deflate_raw(compress_plain[1], z_s2c, sizeof(z_s2c));
+	deflated[6].data = (const char *)z_s2c;
 	return transcript_suite("imap", &md_proto_imap, cases, N(cases));
 }
