@@ -1,6 +1,7 @@
 /*
  * common.c - plumbing shared by the protocol dissectors (see common.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,14 +20,48 @@ md_bytes_str(const char *s)
 	return md_bytes_of(s, strlen(s));
 }
 
+/* Starts a session: SESSION_BEGIN with the protocol and TLS mode. */
 void
-out_init(struct md_out *o, const struct md_sink *sink,
-    const struct md_flow *flow, uint64_t ts)
+out_open(struct md_out *o, const struct md_sink *sink,
+    const struct md_flow *flow, enum md_tls tls, uint64_t ts,
+    const char *proto)
 {
+	struct md_event ev = { .type = MD_EV_SESSION_BEGIN, .dir = MD_C2S };
+
 	memset(o, 0, sizeof(*o));
 	o->sink = *sink;
 	o->flow = flow;
 	o->ts = ts;
+	o->tls = tls;
+	ev.name = md_bytes_str(proto);
+	ev.code = tls;
+	out_emit(o, &ev);
+}
+
+/*
+ * Accounts for bytes fed in.  Returns 1 when the session is TLS from its
+ * first byte: they are counted and there is nothing more to do.
+ */
+int
+out_feed(struct md_out *o, enum md_dir dir, size_t len, uint64_t ts)
+{
+	o->ts = ts;
+	o->bytes[dir] += len;
+	if (o->tls != MD_TLS_IMPLICIT)
+		return 0;
+	o->tls_bytes[dir] += len;
+	return 1;
+}
+
+void
+out_gap(struct md_out *o, enum md_dir dir, size_t missing, uint64_t ts)
+{
+	char detail[32];
+	int n;
+
+	o->ts = ts;
+	n = snprintf(detail, sizeof(detail), "%zu bytes", missing);
+	out_anomaly(o, dir, MD_ANOM_GAP, (const uint8_t *)detail, (size_t)n);
 }
 
 int
@@ -66,29 +101,33 @@ out_line_anomalies(struct md_out *o, enum md_dir dir, const struct line *ln)
 	}
 }
 
+/* SESSION_END: a protocol goodbye, unless the connection was reset. */
 void
-out_session_begin(struct md_out *o, const char *proto, enum md_tls tls)
-{
-	struct md_event ev = { .type = MD_EV_SESSION_BEGIN, .dir = MD_C2S };
-
-	ev.name = md_bytes_str(proto);
-	ev.code = tls;
-	out_emit(o, &ev);
-}
-
-void
-out_session_end(struct md_out *o, enum md_end why, enum md_tls tls,
-    const uint64_t bytes[2], const uint64_t tls_bytes[2])
+out_session_end(struct md_out *o, enum md_end why)
 {
 	struct md_event ev = { .type = MD_EV_SESSION_END, .dir = MD_C2S };
 
 	ev.code = why;
-	ev.name = md_bytes_str(md_tls_str(tls));
-	ev.num[0] = bytes[MD_C2S];
-	ev.num[1] = bytes[MD_S2C];
-	ev.num[2] = tls_bytes[MD_C2S];
-	ev.num[3] = tls_bytes[MD_S2C];
+	ev.name = md_bytes_str(md_tls_str(o->tls));
+	ev.num[0] = o->bytes[MD_C2S];
+	ev.num[1] = o->bytes[MD_S2C];
+	ev.num[2] = o->tls_bytes[MD_C2S];
+	ev.num[3] = o->tls_bytes[MD_S2C];
 	out_emit(o, &ev);
+}
+
+/* A command awaiting its reply; a full queue forgets its oldest, said
+ * once per session. */
+void *
+out_queue_push(struct md_out *o, struct ring *q)
+{
+	int dropped;
+	void *slot = ring_push(q, &dropped);
+
+	if (dropped && !o->queue_overflowed)
+		out_anomaly(o, MD_C2S, MD_ANOM_PENDING_OVERFLOW, NULL, 0);
+	o->queue_overflowed |= dropped;
+	return slot;
 }
 
 int
@@ -162,4 +201,11 @@ md_parse_u64(const uint8_t *p, size_t n, uint64_t *out)
 	}
 	*out = v;
 	return i;
+}
+
+int
+md_looks_like_tls(const uint8_t *p, size_t n)
+{
+	/* TLS record: handshake(22) or alert(21), version 3.x. */
+	return n >= 2 && (p[0] == 0x16 || p[0] == 0x15) && p[1] == 0x03;
 }

@@ -12,23 +12,31 @@
 #include "dissect.h"
 #include "line.h"
 
-/* Where a dissector's events go, and what it has already complained of. */
+/*
+ * What every dissector keeps of its session besides its protocol state:
+ * where its events go, the byte counts, the TLS mode, and what it has
+ * already complained of.
+ */
 struct md_out {
 	struct md_sink	      sink;
 	const struct md_flow *flow;
 	uint64_t	      ts;
+	enum md_tls	      tls;
+	uint64_t	      bytes[2], tls_bytes[2];
 	uint8_t		      bare_lf_seen[2], nul_seen[2];
+	uint8_t		      queue_overflowed;
 };
 
-void	out_init(struct md_out *, const struct md_sink *,
-	    const struct md_flow *, uint64_t ts);
+void	out_open(struct md_out *, const struct md_sink *,
+	    const struct md_flow *, enum md_tls, uint64_t ts,
+	    const char *proto);
 int	out_emit(struct md_out *, struct md_event *);
+int	out_feed(struct md_out *, enum md_dir, size_t len, uint64_t ts);
+void	out_gap(struct md_out *, enum md_dir, size_t missing, uint64_t ts);
 void	out_anomaly(struct md_out *, enum md_dir, const char *code,
 	    const uint8_t *detail, size_t dlen);
 void	out_line_anomalies(struct md_out *, enum md_dir, const struct line *);
-void	out_session_begin(struct md_out *, const char *proto, enum md_tls);
-void	out_session_end(struct md_out *, enum md_end, enum md_tls,
-	    const uint64_t bytes[2], const uint64_t tls_bytes[2]);
+void	out_session_end(struct md_out *, enum md_end);
 
 struct md_bytes md_bytes_of(const void *p, size_t len);
 struct md_bytes md_bytes_str(const char *s);
@@ -47,6 +55,10 @@ void	ring_free(struct ring *);
 void   *ring_push(struct ring *, int *dropped);
 void   *ring_at(const struct ring *, size_t i);
 void	ring_remove(struct ring *, size_t i);
+void   *out_queue_push(struct md_out *, struct ring *);
+
+/* A TLS record (handshake or alert) where a protocol line was due. */
+int	md_looks_like_tls(const uint8_t *p, size_t n);
 
 /* Parses a decimal number; returns digits used (0: none or overflow). */
 size_t	md_parse_u64(const uint8_t *p, size_t n, uint64_t *out);

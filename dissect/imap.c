@@ -130,12 +130,10 @@ struct resp_msg {
 
 struct imap {
 	struct md_out	out;
-	enum md_tls	tls;
 	struct side	side[2];
 	enum imap_state state;
 
 	struct ring	q; /* struct pending, oldest first */
-	int		q_overflowed;
 	uint32_t	seq, nmsg;
 	struct sasl    *cred;
 	int		c_sasl, c_idle;
@@ -155,7 +153,6 @@ struct imap {
 
 	uint32_t	caps_hash;
 	int		greeted, logout_seen, starttls_wait;
-	uint64_t	bytes[2], tls_bytes[2];
 };
 
 static void side_plain(struct imap *, enum md_dir, const uint8_t *, size_t);
@@ -924,7 +921,6 @@ imap_command(struct imap *s)
 	char verb[IMAP_VERB_MAX];
 	struct cur c;
 	size_t vlen;
-	int dropped;
 
 	cur_init(&c, sd, 0);
 	vlen = read_verb(&c, &tag, verb);
@@ -942,10 +938,7 @@ imap_command(struct imap *s)
 	ev.arg = args;
 	ev.extra = tag;
 	out_emit(&s->out, &ev);
-	pd = ring_push(&s->q, &dropped);
-	if (dropped && !s->q_overflowed)
-		out_anomaly(&s->out, MD_C2S, MD_ANOM_PENDING_OVERFLOW, NULL, 0);
-	s->q_overflowed |= dropped;
+	pd = out_queue_push(&s->out, &s->q);
 	pd->seq = s->seq;
 	pd->kind = (uint8_t)kind_of(verb, vlen);
 	pd->tag_len = (uint8_t)(tag.len < IMAP_TAG_MAX ? tag.len :
@@ -1255,7 +1248,7 @@ continuation(struct imap *s)
 static void
 start_tls(struct imap *s)
 {
-	s->tls = MD_TLS_STARTTLS;
+	s->out.tls = MD_TLS_STARTTLS;
 	s->side[MD_C2S].tls = 1;
 	s->side[MD_S2C].tls = 1;
 	s->starttls_wait = 0;
@@ -1459,13 +1452,6 @@ side_piece(struct imap *s, enum md_dir dir, const struct line *ln)
 	side_reset(sd);
 }
 
-static int
-looks_like_tls(const uint8_t *p, size_t n)
-{
-	/* TLS record: handshake(22) or alert(21), version 3.x. */
-	return n >= 2 && (p[0] == 0x16 || p[0] == 0x15) && p[1] == 0x03;
-}
-
 static void
 side_inflate(struct imap *s, enum md_dir dir, const uint8_t *p, size_t len)
 {
@@ -1502,7 +1488,7 @@ side_plain(struct imap *s, enum md_dir dir, const uint8_t *p, size_t len)
 
 	while (len > 0) {
 		if (sd->tls) {
-			s->tls_bytes[dir] += len;
+			s->out.tls_bytes[dir] += len;
 			return;
 		}
 		if (sd->z_start) {
@@ -1516,7 +1502,7 @@ side_plain(struct imap *s, enum md_dir dir, const uint8_t *p, size_t len)
 			n = literal_take(s, dir, p, len);
 		} else if (dir == MD_C2S && s->starttls_wait &&
 		    !line_pending(&sd->line) && sd->text.len == 0 &&
-		    looks_like_tls(p, len)) {
+		    md_looks_like_tls(p, len)) {
 			/* the OK to STARTTLS was not captured */
 			start_tls(s);
 			continue;
@@ -1537,11 +1523,9 @@ imap_feed(void *st, enum md_dir dir, const uint8_t *p, size_t len,
 	struct imap *s = st;
 	struct side *sd = &s->side[dir];
 
-	s->out.ts = ts_us;
-	s->bytes[dir] += len;
-	if (s->tls == MD_TLS_IMPLICIT)
-		s->tls_bytes[dir] += len;
-	else if (sd->z_failed)
+	if (out_feed(&s->out, dir, len, ts_us))
+		return 0;
+	if (sd->z_failed)
 		; /* compressed and undecodable: only counted */
 	else if (sd->z != NULL && !sd->tls)
 		side_inflate(s, dir, p, len);
@@ -1555,13 +1539,8 @@ imap_gap(void *st, enum md_dir dir, size_t missing, uint64_t ts_us)
 {
 	struct imap *s = st;
 	struct side *sd = &s->side[dir];
-	char detail[32];
-	int n;
 
-	s->out.ts = ts_us;
-	n = snprintf(detail, sizeof(detail), "%zu bytes", missing);
-	out_anomaly(&s->out, dir, MD_ANOM_GAP, (const uint8_t *)detail,
-	    (size_t)n);
+	out_gap(&s->out, dir, missing, ts_us);
 	if (sd->z == NULL && sd->lit_left > 0 && missing <= sd->lit_left) {
 		/* The literal's length still frames the stream. */
 		if (sd->lit_role == LIT_MESSAGE) {
@@ -1586,12 +1565,11 @@ imap_open(const struct md_sink *sink, const struct md_limits *lim,
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
-	out_init(&s->out, sink, flow, ts_us);
 	if (ring_init(&s->q, sizeof(struct pending), lim->pending_max) != 0) {
 		free(s);
 		return NULL;
 	}
-	s->tls = tls;
+	out_open(&s->out, sink, flow, tls, ts_us, "imap");
 	for (int d = 0; d < 2; d++) {
 		line_init(&s->side[d].line, lim->line_max);
 		s->side[d].text.max = lim->line_max;
@@ -1599,7 +1577,6 @@ imap_open(const struct md_sink *sink, const struct md_limits *lim,
 	}
 	for (size_t i = 0; i < 4; i++)
 		s->sel[i] = UINT64_MAX;
-	out_session_begin(&s->out, "imap", tls);
 	return s;
 }
 
@@ -1633,11 +1610,11 @@ imap_close(void *st, enum md_end why, uint64_t ts_us)
 	struct imap *s = st;
 
 	s->out.ts = ts_us;
-	if (s->tls != MD_TLS_IMPLICIT)
+	if (s->out.tls != MD_TLS_IMPLICIT)
 		imap_flush(s);
 	cred_emit(s, MD_ST_NONE, MD_AUTH_UNKNOWN);
 	out_session_end(&s->out, s->logout_seen && why != MD_END_RESET ?
-	    MD_END_QUIT : why, s->tls, s->bytes, s->tls_bytes);
+	    MD_END_QUIT : why);
 	for (int d = 0; d < 2; d++) {
 		line_free(&s->side[d].line);
 		free(s->side[d].text.p);

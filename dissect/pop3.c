@@ -75,14 +75,12 @@ struct pending {
 
 struct pop3 {
 	struct md_out	 out;
-	enum md_tls	 tls;
 	struct line_buf	 line[2];
 	enum pop3_state	 state;
 	enum pop3_cmode	 cmode;
 	enum pop3_smode	 smode;
 
 	struct ring	 q; /* struct pending, oldest first */
-	int		 q_overflowed;
 	uint32_t	 seq, nmsg;
 	struct sasl	*cred;	   /* USER/PASS, APOP or AUTH under way */
 	struct pending	 multi;	   /* command whose multi-line body runs */
@@ -95,7 +93,6 @@ struct pop3 {
 
 	struct sasl_field apop_ts; /* RFC 1939 7: <timestamp> of greeting */
 	int		 greeted, quit_seen, stls_wait, after_quit_said;
-	uint64_t	 bytes[2], tls_bytes[2];
 };
 
 static const char *const state_names[] = {
@@ -348,7 +345,6 @@ pop3_command(struct pop3 *s, const uint8_t *p, size_t n)
 	const uint8_t *a = sp ? sp + 1 : p + n;
 	size_t alen = sp ? n - vlen - 1 : 0;
 	char verb[POP3_VERB_MAX];
-	int dropped;
 
 	if (n == 0)
 		return;
@@ -367,10 +363,7 @@ pop3_command(struct pop3 *s, const uint8_t *p, size_t n)
 	ev.arg = md_bytes_of(a, alen);
 	out_emit(&s->out, &ev);
 	tmp.kind = (uint8_t)command_kind(s, tmp.seq, p, vlen, a, alen, &tmp);
-	pd = ring_push(&s->q, &dropped);
-	if (dropped && !s->q_overflowed)
-		out_anomaly(&s->out, MD_C2S, MD_ANOM_PENDING_OVERFLOW, NULL, 0);
-	s->q_overflowed |= dropped;
+	pd = out_queue_push(&s->out, &s->q);
 	*pd = tmp;
 }
 
@@ -389,7 +382,7 @@ pop3_client_line(struct pop3 *s, const struct line *ln)
 static void
 start_tls(struct pop3 *s)
 {
-	s->tls = MD_TLS_STARTTLS;
+	s->out.tls = MD_TLS_STARTTLS;
 	s->cmode = C_TLS;
 	s->smode = S_TLS;
 }
@@ -621,13 +614,6 @@ pop3_server_line(struct pop3 *s, const struct line *ln)
 
 /* ----------------------------------------------------------------- feed */
 
-static int
-looks_like_tls(const uint8_t *p, size_t n)
-{
-	/* TLS record: handshake(22) or alert(21), version 3.x. */
-	return n >= 2 && (p[0] == 0x16 || p[0] == 0x15) && p[1] == 0x03;
-}
-
 static void
 feed_client(struct pop3 *s, const uint8_t *p, size_t len)
 {
@@ -636,11 +622,11 @@ feed_client(struct pop3 *s, const uint8_t *p, size_t len)
 
 	while (len > 0) {
 		if (s->cmode == C_TLS) {
-			s->tls_bytes[MD_C2S] += len;
+			s->out.tls_bytes[MD_C2S] += len;
 			return;
 		}
 		if (s->stls_wait && !line_pending(&s->line[MD_C2S]) &&
-		    looks_like_tls(p, len)) {
+		    md_looks_like_tls(p, len)) {
 			/* the +OK to STLS was not captured */
 			start_tls(s);
 			continue;
@@ -673,7 +659,7 @@ feed_server(struct pop3 *s, const uint8_t *p, size_t len)
 	while (len > 0) {
 		switch (s->smode) {
 		case S_TLS:
-			s->tls_bytes[MD_S2C] += len;
+			s->out.tls_bytes[MD_S2C] += len;
 			return;
 		case S_MESSAGE:
 			n = dot_take(&s->dot, p, len, msg_bytes, s, &end);
@@ -698,12 +684,8 @@ pop3_feed(void *st, enum md_dir dir, const uint8_t *p, size_t len,
 {
 	struct pop3 *s = st;
 
-	s->out.ts = ts_us;
-	s->bytes[dir] += len;
-	if (s->tls == MD_TLS_IMPLICIT) {
-		s->tls_bytes[dir] += len;
+	if (out_feed(&s->out, dir, len, ts_us))
 		return 0;
-	}
 	if (dir == MD_C2S)
 		feed_client(s, p, len);
 	else
@@ -715,13 +697,8 @@ static void
 pop3_gap(void *st, enum md_dir dir, size_t missing, uint64_t ts_us)
 {
 	struct pop3 *s = st;
-	char detail[32];
-	int n;
 
-	s->out.ts = ts_us;
-	n = snprintf(detail, sizeof(detail), "%zu bytes", missing);
-	out_anomaly(&s->out, dir, MD_ANOM_GAP, (const uint8_t *)detail,
-	    (size_t)n);
+	out_gap(&s->out, dir, missing, ts_us);
 }
 
 static void *
@@ -732,15 +709,13 @@ pop3_open(const struct md_sink *sink, const struct md_limits *lim,
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
-	out_init(&s->out, sink, flow, ts_us);
 	if (ring_init(&s->q, sizeof(struct pending), lim->pending_max) != 0) {
 		free(s);
 		return NULL;
 	}
-	s->tls = tls;
+	out_open(&s->out, sink, flow, tls, ts_us, "pop3");
 	line_init(&s->line[MD_C2S], lim->line_max);
 	line_init(&s->line[MD_S2C], lim->line_max);
-	out_session_begin(&s->out, "pop3", tls);
 	return s;
 }
 
@@ -751,7 +726,7 @@ pop3_close(void *st, enum md_end why, uint64_t ts_us)
 	struct line ln;
 
 	s->out.ts = ts_us;
-	if (s->tls != MD_TLS_IMPLICIT) {
+	if (s->out.tls != MD_TLS_IMPLICIT) {
 		/* Lines still held are delivered: they are what was sent. */
 		if (s->cmode != C_TLS && line_flush(&s->line[MD_C2S], &ln))
 			pop3_client_line(s, &ln);
@@ -762,7 +737,7 @@ pop3_close(void *st, enum md_end why, uint64_t ts_us)
 	msg_end(s, 0);
 	cred_emit(s, MD_ST_NONE, MD_AUTH_UNKNOWN);
 	out_session_end(&s->out, s->quit_seen && why != MD_END_RESET ?
-	    MD_END_QUIT : why, s->tls, s->bytes, s->tls_bytes);
+	    MD_END_QUIT : why);
 	line_free(&s->line[MD_C2S]);
 	line_free(&s->line[MD_S2C]);
 	ring_free(&s->q);

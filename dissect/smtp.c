@@ -80,7 +80,6 @@ struct smtp {
 
 	struct reply	      reply;
 	struct ring	      q; /* struct pending, oldest first */
-	int		      q_overflowed;
 
 	uint32_t	      seq, ntx, cur_tx;
 	struct sasl	     *sasl;
@@ -119,12 +118,8 @@ pending_push(struct smtp *s, uint32_t seq, enum smtp_kind kind, uint32_t tx,
     uint32_t prev_tx, const uint8_t *verb, size_t vlen)
 {
 	struct pending *pd;
-	int dropped;
 
-	pd = ring_push(&s->q, &dropped);
-	if (dropped && !s->q_overflowed) /* bounded memory: said once */
-		smtp_anomaly(s, MD_C2S, MD_ANOM_PENDING_OVERFLOW, NULL, 0);
-	s->q_overflowed |= dropped;
+	pd = out_queue_push(&s->out, &s->q);
 	pd->seq = seq;
 	pd->tx = tx;
 	pd->prev_tx = prev_tx;
@@ -646,7 +641,7 @@ tx_reply(struct smtp *s, uint32_t tx)
 static void
 start_tls(struct smtp *s)
 {
-	s->tls = MD_TLS_STARTTLS;
+	s->out.tls = MD_TLS_STARTTLS;
 	s->cmode = SMTP_C_TLS;
 	s->s2c_tls = 1;
 }
@@ -787,13 +782,6 @@ smtp_server_line(struct smtp *s, const struct line *ln)
 
 /* ----------------------------------------------------------------- feed */
 
-static int
-looks_like_tls(const uint8_t *p, size_t n)
-{
-	/* TLS record: handshake(22) or alert(21), version 3.x. */
-	return n >= 2 && (p[0] == 0x16 || p[0] == 0x15) && p[1] == 0x03;
-}
-
 static void
 feed_client(struct smtp *s, const uint8_t *p, size_t len)
 {
@@ -803,7 +791,7 @@ feed_client(struct smtp *s, const uint8_t *p, size_t len)
 	while (len > 0) {
 		switch (s->cmode) {
 		case SMTP_C_TLS:
-			s->tls_bytes[MD_C2S] += len;
+			s->out.tls_bytes[MD_C2S] += len;
 			return;
 		case SMTP_C_DATA_WAIT:
 			/* Body sent ahead of the 354 (seen in the wild). */
@@ -819,7 +807,7 @@ feed_client(struct smtp *s, const uint8_t *p, size_t len)
 		case SMTP_C_COMMAND:
 		case SMTP_C_SASL:
 			if (!line_pending(&s->line[MD_C2S]) &&
-			    looks_like_tls(p, len) && (s->starttls_wait ||
+			    md_looks_like_tls(p, len) && (s->starttls_wait ||
 			    s->seq == 0)) {
 				/* Either the 220 to STARTTLS was not captured,
 				 * or the client tried implicit TLS on a server
@@ -831,7 +819,7 @@ feed_client(struct smtp *s, const uint8_t *p, size_t len)
 					    MD_ANOM_TLS_WITHOUT_STARTTLS, NULL, 0);
 				start_tls(s);
 				if (implicit)
-					s->tls = MD_TLS_IMPLICIT;
+					s->out.tls = MD_TLS_IMPLICIT;
 				continue;
 			}
 			n = line_take(&s->line[MD_C2S], p, len, &ln);
@@ -852,7 +840,7 @@ feed_server(struct smtp *s, const uint8_t *p, size_t len)
 
 	while (len > 0) {
 		if (s->s2c_tls) {
-			s->tls_bytes[MD_S2C] += len;
+			s->out.tls_bytes[MD_S2C] += len;
 			return;
 		}
 		n = line_take(&s->line[MD_S2C], p, len, &ln);
@@ -869,12 +857,8 @@ smtp_feed(void *st, enum md_dir dir, const uint8_t *p, size_t len,
 {
 	struct smtp *s = st;
 
-	s->out.ts = ts_us;
-	s->bytes[dir] += len;
-	if (s->tls == MD_TLS_IMPLICIT) {
-		s->tls_bytes[dir] += len;
+	if (out_feed(&s->out, dir, len, ts_us))
 		return 0;
-	}
 	if (dir == MD_C2S)
 		feed_client(s, p, len);
 	else
@@ -886,12 +870,8 @@ static void
 smtp_gap(void *st, enum md_dir dir, size_t missing, uint64_t ts_us)
 {
 	struct smtp *s = st;
-	char detail[32];
-	int n;
 
-	s->out.ts = ts_us;
-	n = snprintf(detail, sizeof(detail), "%zu bytes", missing);
-	smtp_anomaly(s, dir, MD_ANOM_GAP, (const uint8_t *)detail, (size_t)n);
+	out_gap(&s->out, dir, missing, ts_us);
 	if (dir == MD_C2S && s->msg_open && s->cmode == SMTP_C_BDAT &&
 	    (uint64_t)missing <= s->chunk_left) {
 		/* The chunk length still frames the stream. */
@@ -909,16 +889,14 @@ smtp_open(const struct md_sink *sink, const struct md_limits *lim,
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
-	out_init(&s->out, sink, flow, ts_us);
 	s->lim = *lim;
 	if (ring_init(&s->q, sizeof(struct pending), lim->pending_max) != 0) {
 		free(s);
 		return NULL;
 	}
-	s->tls = tls;
+	out_open(&s->out, sink, flow, tls, ts_us, "smtp");
 	line_init(&s->line[MD_C2S], lim->line_max);
 	line_init(&s->line[MD_S2C], lim->line_max);
-	out_session_begin(&s->out, "smtp", tls);
 	return s;
 }
 
@@ -945,14 +923,14 @@ smtp_close(void *st, enum md_end why, uint64_t ts_us)
 	struct smtp *s = st;
 
 	s->out.ts = ts_us;
-	if (s->tls != MD_TLS_IMPLICIT)
+	if (s->out.tls != MD_TLS_IMPLICIT)
 		smtp_flush_lines(s);
 	if (s->sasl != NULL)
 		auth_emit(s, 0, MD_AUTH_UNKNOWN);
 	if (s->msg_open)
 		msg_end(s, 0);
 	out_session_end(&s->out, s->quit_seen && why != MD_END_RESET ?
-	    MD_END_QUIT : why, s->tls, s->bytes, s->tls_bytes);
+	    MD_END_QUIT : why);
 	line_free(&s->line[MD_C2S]);
 	line_free(&s->line[MD_S2C]);
 	free(s->reply.text);
