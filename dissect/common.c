@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "sasl.h"
 
 struct md_bytes
 md_bytes_of(const void *p, size_t len)
@@ -128,6 +129,45 @@ out_queue_push(struct md_out *o, struct ring *q)
 		out_anomaly(o, MD_C2S, MD_ANOM_PENDING_OVERFLOW, NULL, 0);
 	o->queue_overflowed |= dropped;
 	return slot;
+}
+
+/*
+ * A client line while a SASL exchange runs.  Returns 1 when more
+ * responses may follow, 0 when the mechanism has had all it takes (or the
+ * client cancelled), -1 when the line cannot be a response: the caller
+ * then takes it as a command.  Without the server's side (a one-sided
+ * capture) the count of responses a mechanism takes tells when commands
+ * resume.
+ */
+int
+out_sasl_line(struct md_out *o, struct sasl *a, const uint8_t *p, size_t n,
+    int initial)
+{
+	enum sasl_resp r = initial ? sasl_initial(a, p, n) :
+	    sasl_response(a, p, n);
+
+	if (r == SASL_RESP_NOT_SASL || r == SASL_RESP_MALFORMED)
+		out_anomaly(o, MD_C2S, MD_ANOM_BAD_SASL, p, n);
+	if (r == SASL_RESP_NOT_SASL)
+		return -1;
+	return sasl_done(a) ? 0 : 1;
+}
+
+/* The verdict on an authentication: the AUTH event; the exchange ends. */
+void
+out_auth(struct md_out *o, struct sasl **ap, int code,
+    enum md_auth_outcome outcome)
+{
+	struct md_event ev = { .type = MD_EV_AUTH, .dir = MD_S2C };
+
+	if (*ap == NULL)
+		return;
+	ev.code = code;
+	ev.num[0] = outcome;
+	sasl_fill(*ap, &ev);
+	out_emit(o, &ev);
+	free(*ap);
+	*ap = NULL;
 }
 
 int

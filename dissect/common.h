@@ -57,6 +57,12 @@ void   *ring_at(const struct ring *, size_t i);
 void	ring_remove(struct ring *, size_t i);
 void   *out_queue_push(struct md_out *, struct ring *);
 
+struct sasl;
+int	out_sasl_line(struct md_out *, struct sasl *, const uint8_t *p,
+	    size_t n, int initial);
+void	out_auth(struct md_out *, struct sasl **, int code,
+	    enum md_auth_outcome);
+
 /* A TLS record (handshake or alert) where a protocol line was due. */
 int	md_looks_like_tls(const uint8_t *p, size_t n);
 

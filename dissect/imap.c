@@ -445,16 +445,7 @@ untagged_owner(struct imap *s, enum imap_kind kind)
 static void
 cred_emit(struct imap *s, enum md_status st, enum md_auth_outcome outcome)
 {
-	struct md_event ev = { .type = MD_EV_AUTH, .dir = MD_S2C };
-
-	if (s->cred == NULL)
-		return;
-	ev.code = st;
-	ev.num[0] = outcome;
-	sasl_fill(s->cred, &ev);
-	out_emit(&s->out, &ev);
-	free(s->cred);
-	s->cred = NULL;
+	out_auth(&s->out, &s->cred, st, outcome);
 	s->c_sasl = 0;
 }
 
@@ -467,18 +458,15 @@ cred_new(struct imap *s, uint32_t seq, const uint8_t *mech, size_t mlen)
 	return s->cred;
 }
 
-/* A client line while AUTHENTICATE runs: 0 when it was a response. */
+/* 0 when a client line was a SASL response, -1 when it is a command. */
 static int
 sasl_line(struct imap *s, const uint8_t *p, size_t n, int initial)
 {
-	enum sasl_resp r = initial ? sasl_initial(s->cred, p, n) :
-	    sasl_response(s->cred, p, n);
+	int r = out_sasl_line(&s->out, s->cred, p, n, initial);
 
-	if (r == SASL_RESP_NOT_SASL || r == SASL_RESP_MALFORMED)
-		out_anomaly(&s->out, MD_C2S, MD_ANOM_BAD_SASL, p, n);
-	if (r == SASL_RESP_NOT_SASL || sasl_done(s->cred))
+	if (r <= 0)
 		s->c_sasl = 0;
-	return r == SASL_RESP_NOT_SASL ? -1 : 0;
+	return r < 0 ? -1 : 0;
 }
 
 /* ---------------------------------------------------------------- buffers */

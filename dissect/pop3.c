@@ -185,16 +185,7 @@ msg_end(struct pop3 *s, int complete)
 static void
 cred_emit(struct pop3 *s, enum md_status st, enum md_auth_outcome outcome)
 {
-	struct md_event ev = { .type = MD_EV_AUTH, .dir = MD_S2C };
-
-	if (s->cred == NULL)
-		return;
-	ev.code = st;
-	ev.num[0] = outcome;
-	sasl_fill(s->cred, &ev);
-	out_emit(&s->out, &ev);
-	free(s->cred);
-	s->cred = NULL;
+	out_auth(&s->out, &s->cred, st, outcome);
 	if (s->cmode == C_SASL)
 		s->cmode = C_COMMAND;
 }
@@ -208,20 +199,15 @@ cred_new(struct pop3 *s, uint32_t seq, const char *mech)
 	return s->cred;
 }
 
-/* A client line while AUTH runs: 0 when it was a SASL response. */
+/* 0 when a client line was a SASL response, -1 when it is a command. */
 static int
 sasl_line(struct pop3 *s, const uint8_t *p, size_t n, int initial)
 {
-	enum sasl_resp r = initial ? sasl_initial(s->cred, p, n) :
-	    sasl_response(s->cred, p, n);
+	int r = out_sasl_line(&s->out, s->cred, p, n, initial);
 
-	if (r == SASL_RESP_NOT_SASL || r == SASL_RESP_MALFORMED)
-		out_anomaly(&s->out, MD_C2S, MD_ANOM_BAD_SASL, p, n);
-	if (r == SASL_RESP_NOT_SASL || sasl_done(s->cred)) {
+	if (r <= 0)
 		s->cmode = C_COMMAND;
-		return r == SASL_RESP_NOT_SASL ? -1 : 0;
-	}
-	return 0;
+	return r < 0 ? -1 : 0;
 }
 
 /* AUTH mechanism [initial-response] (RFC 5034 4). */

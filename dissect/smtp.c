@@ -241,43 +241,20 @@ body_bdat(struct smtp *s, const uint8_t *p, size_t len)
 static void
 auth_emit(struct smtp *s, int code, enum md_auth_outcome outcome)
 {
-	struct md_event ev = { .type = MD_EV_AUTH, .dir = MD_S2C };
-
-	if (s->sasl == NULL)
-		return;
-	ev.code = code;
-	ev.num[0] = outcome;
-	sasl_fill(s->sasl, &ev);
-	smtp_emit(s, &ev);
-	free(s->sasl);
-	s->sasl = NULL;
+	out_auth(&s->out, &s->sasl, code, outcome);
 	if (s->cmode == SMTP_C_SASL)
 		s->cmode = SMTP_C_COMMAND;
 }
 
-/*
- * A client line while AUTH runs.  Returns 0 when it was a SASL response,
- * -1 when it cannot be one (the caller then takes it as a command).
- */
+/* 0 when a client line was a SASL response, -1 when it is a command. */
 static int
 auth_client_line(struct smtp *s, const uint8_t *p, size_t n, int initial)
 {
-	enum sasl_resp r = initial ? sasl_initial(s->sasl, p, n) :
-	    sasl_response(s->sasl, p, n);
+	int r = out_sasl_line(&s->out, s->sasl, p, n, initial);
 
-	if (r == SASL_RESP_NOT_SASL || r == SASL_RESP_MALFORMED)
-		smtp_anomaly(s, MD_C2S, MD_ANOM_BAD_SASL, p, n);
-	if (r == SASL_RESP_NOT_SASL) {
+	if (r <= 0)
 		s->cmode = SMTP_C_COMMAND;
-		return -1;
-	}
-	/*
-	 * Without the server's side (one-sided capture) the count of
-	 * responses a mechanism takes tells when commands resume.
-	 */
-	if (sasl_done(s->sasl))
-		s->cmode = SMTP_C_COMMAND;
-	return 0;
+	return r < 0 ? -1 : 0;
 }
 
 /* AUTH mechanism [initial-response] (RFC 4954 4). */
