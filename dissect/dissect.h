@@ -202,11 +202,13 @@ struct md_sink {
 #define MD_PENDING_MAX	    128	  /* commands awaiting a reply */
 #define MD_DETECT_MAX	    16384 /* bytes inspected to find the protocol */
 #define MD_LITERAL_KEEP	    1024  /* IMAP literal kept as text (names) */
+#define MD_RESPONSES_MAX    100000 /* IMAP untagged responses told per command */
 
 struct md_limits {
 	size_t line_max;
 	size_t reply_max;
 	size_t pending_max;
+	uint32_t responses_max;
 };
 
 void md_limits_default(struct md_limits *);
@@ -237,7 +239,7 @@ void md_limits_default(struct md_limits *);
 #define MD_ANOM_HUGE_LITERAL	    "huge_literal"
 #define MD_ANOM_INFLATE		    "inflate_error"
 #define MD_ANOM_BAD_TAG		    "unknown_tag"
-#define MD_ANOM_CMD_WRONG_STATE	    "command_in_wrong_state"
+#define MD_ANOM_TOO_MANY_RESPONSES  "too_many_responses"
 
 /* A protocol dissector: one state object per connection, both ways. */
 struct md_proto {

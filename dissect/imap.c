@@ -76,6 +76,7 @@ enum imap_kind {
 
 struct pending {
 	uint32_t seq;
+	uint32_t nresp; /* untagged responses reported for it */
 	uint8_t	 kind;
 	uint8_t	 tag_len;
 	uint8_t	 verb_len;
@@ -151,6 +152,8 @@ struct imap {
 	struct resp_msg resp_msgs[IMAP_RESP_MSGS];
 	size_t		resp_nmsgs;
 
+	uint32_t	orphan_resp; /* untagged responses with no command */
+	uint32_t	responses_max;
 	uint32_t	caps_hash;
 	int		greeted, logout_seen, starttls_wait;
 };
@@ -430,14 +433,34 @@ pending_of_kind(struct imap *s, enum imap_kind kind)
 
 /* The command an untagged response most likely answers: the oldest one
  * of the kind that asks for it, else the oldest in flight. */
-static uint32_t
+static struct pending *
 untagged_owner(struct imap *s, enum imap_kind kind)
 {
 	struct pending *pd = kind != K_OTHER ? pending_of_kind(s, kind) : NULL;
 
-	if (pd == NULL)
-		pd = ring_at(&s->q, 0);
-	return pd ? pd->seq : 0;
+	return pd ? pd : ring_at(&s->q, 0);
+}
+
+/*
+ * Counts an untagged response against its command's budget (the
+ * session's, when none).  Beyond it responses are still acted on but no
+ * longer reported, so that an endless stream cannot fill the log.
+ */
+static int
+response_budget(struct imap *s, struct pending *pd)
+{
+	uint32_t *n = pd ? &pd->nresp : &s->orphan_resp;
+
+	if (*n < s->responses_max) {
+		(*n)++;
+		return 1;
+	}
+	if (*n == s->responses_max) {
+		out_anomaly(&s->out, MD_S2C, MD_ANOM_TOO_MANY_RESPONSES,
+		    (const uint8_t *)(pd ? pd->verb : ""), pd ? pd->verb_len : 0);
+		(*n)++;
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------ credentials */
@@ -694,13 +717,16 @@ append_meta(struct imap *s, uint32_t tx)
 static void
 literal_msg_begin(struct imap *s, enum md_dir dir)
 {
+	struct pending *owner;
+
 	if (dir == MD_C2S) {
 		/* The APPEND command is numbered when its line completes. */
 		msg_begin(s, MD_C2S, s->seq + 1, "APPEND");
 		append_meta(s, s->msg_tx[MD_C2S]);
 		return;
 	}
-	msg_begin(s, MD_S2C, untagged_owner(s, K_FETCH), "FETCH");
+	owner = untagged_owner(s, K_FETCH);
+	msg_begin(s, MD_S2C, owner ? owner->seq : 0, "FETCH");
 	s->resp_msgs[s->resp_nmsgs++].tx = s->msg_tx[MD_S2C];
 }
 
@@ -1182,6 +1208,7 @@ untagged(struct imap *s)
 	struct md_event ev = { .type = MD_EV_RESPONSE, .dir = MD_S2C };
 	struct side *sd = &s->side[MD_S2C];
 	struct md_bytes first, kw;
+	struct pending *owner;
 	struct cur c, rest;
 	uint64_t num = 0;
 	int numbered;
@@ -1194,7 +1221,8 @@ untagged(struct imap *s)
 		greeting(s, kw, &c);
 		return;
 	}
-	ev.seq = untagged_owner(s, untagged_kind(s, kw));
+	owner = untagged_owner(s, untagged_kind(s, kw));
+	ev.seq = owner ? owner->seq : 0;
 	ev.name = kw;
 	ev.arg = md_bytes_of(sd->text.p + 2, sd->text.len - 2);
 	ev.code = numbered;
@@ -1204,7 +1232,8 @@ untagged(struct imap *s)
 		ev.code = 1;
 		ev.num[0] = count_numbers(&rest);
 	}
-	out_emit(&s->out, &ev);
+	if (response_budget(s, owner))
+		out_emit(&s->out, &ev);
 	untagged_effects(s, kw, numbered, num, ev.seq, &c);
 }
 
@@ -1557,6 +1586,7 @@ imap_open(const struct md_sink *sink, const struct md_limits *lim,
 		free(s);
 		return NULL;
 	}
+	s->responses_max = lim->responses_max;
 	out_open(&s->out, sink, flow, tls, ts_us, "imap");
 	for (int d = 0; d < 2; d++) {
 		line_init(&s->side[d].line, lim->line_max);

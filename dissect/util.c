@@ -12,6 +12,7 @@ md_limits_default(struct md_limits *lim)
 	lim->line_max = MD_LINE_MAX;
 	lim->reply_max = MD_REPLY_MAX;
 	lim->pending_max = MD_PENDING_MAX;
+	lim->responses_max = MD_RESPONSES_MAX;
 }
 
 static int

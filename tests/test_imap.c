@@ -314,12 +314,59 @@ static const struct tcase cases[] = {
 	{ "compress", deflated, N(deflated), MD_TLS_NONE, compress_expect },
 };
 
+/*
+ * An endless stream of untagged responses: each is acted on, the first
+ * responses_max are reported, then one anomaly, then silence; the
+ * command still completes.
+ */
+static void
+test_response_flood(void **state)
+{
+	static const struct md_flow flow = { .id = 1 };
+	static const char greet[] = "* OK hi\r\n", cmd[] = "f NOOP\r\n",
+			  upd[] = "* 7 EXISTS\r\n", done[] = "f OK done\r\n";
+	struct md_limits lim;
+	struct md_sink sink;
+	struct recsink rec;
+	const char *text;
+	void *st;
+	size_t n = 0;
+
+	(void)state;
+	md_limits_default(&lim);
+	lim.responses_max = 50;
+	recsink_init(&rec, &sink);
+	st = md_proto_imap.open(&sink, &lim, &flow, MD_TLS_NONE, 0);
+	md_proto_imap.feed(st, MD_S2C, (const uint8_t *)greet, strlen(greet), 1);
+	md_proto_imap.feed(st, MD_C2S, (const uint8_t *)cmd, strlen(cmd), 2);
+	for (int i = 0; i < 10000; i++)
+		md_proto_imap.feed(st, MD_S2C, (const uint8_t *)upd,
+		    strlen(upd), 3);
+	md_proto_imap.feed(st, MD_S2C, (const uint8_t *)done, strlen(done), 4);
+	md_proto_imap.close(st, MD_END_CLOSE, 5);
+	text = recsink_text(&rec);
+	for (const char *p = text; (p = strstr(p, "RESPONSE #1 1 EXISTS")); p++)
+		n++;
+	assert_int_equal(n, 50);
+	assert_non_null(strstr(text, "ANOMALY too_many_responses \"NOOP\""));
+	assert_non_null(strstr(text, "REPLY #1 1 NOOP \"done\""));
+	recsink_free(&rec);
+}
+
 int
 main(void)
 {
+	const struct CMUnitTest flood[] = {
+		cmocka_unit_test(test_response_flood),
+	};
+	int rc;
+
 	deflated[5].len = deflate_raw(compress_plain[0], z_c2s, sizeof(z_c2s));
 	deflated[5].data = (const char *)z_c2s;
 	deflated[6].len = deflate_raw(compress_plain[1], z_s2c, sizeof(z_s2c));
 	deflated[6].data = (const char *)z_s2c;
-	return transcript_suite("imap", &md_proto_imap, cases, N(cases));
+	rc = transcript_suite("imap", &md_proto_imap, cases, N(cases));
+	if (getenv("MAILSIFT_PRINT_GOLDEN") != NULL)
+		return rc;
+	return rc | cmocka_run_group_tests_name("imap caps", flood, NULL, NULL);
 }
