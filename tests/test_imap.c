@@ -248,6 +248,64 @@ static const char hostile_expect[] =
 	"SESSION_END 5 none n=67,110,0,0\n";
 
 /*
+ * BINARY[] with a binary literal (RFC 3516), two message literals in one
+ * response, ENABLE, VANISHED (RFC 7162), MOVE, a server literal that is
+ * neither (an ENVELOPE subject) kept out of the messages.
+ */
+static const struct step binary[] = {
+	S("* PREAUTH ready\r\n"),
+	C("e ENABLE QRESYNC\r\n"),
+	S("* ENABLED QRESYNC\r\ne OK enabled\r\n"),
+	C("s SELECT Archive\r\n"),
+	S("* 4 EXISTS\r\ns OK [READ-WRITE] ok\r\n"),
+	{ MD_C2S, "b UID FETCH 9 (BINARY[] ENVELOPE)\r\n", 0 },
+	{ MD_S2C, "* 2 FETCH (UID 9 BINARY[] ~{5}\r\nab\0cd ENVELOPE "
+	  "(NIL {3}\r\nhi! NIL NIL NIL NIL NIL NIL NIL NIL))\r\n"
+	  "b OK done\r\n", 107 },
+	C("h FETCH 3 (BODY[1] BODY[2.MIME])\r\n"),
+	S("* 3 FETCH (BODY[1] {2}\r\nhi BODY[2.MIME] {0}\r\n)\r\n"
+	  "h OK done\r\n"),
+	C("m UID MOVE 9 Trash\r\n"),
+	S("* OK [COPYUID 5 9 1] moved\r\n* VANISHED 9\r\nm OK done\r\n"),
+};
+
+static const char binary_expect[] =
+	"SESSION_BEGIN imap\n"
+	"GREETING 1 \"ready\" x=\"PREAUTH\"\n"
+	"STATE AUTHENTICATED\n"
+	"COMMAND #1 ENABLE \"QRESYNC\" x=\"e\"\n"
+	"RESPONSE #1 ENABLED \"ENABLED QRESYNC\"\n"
+	"REPLY #1 1 ENABLE \"enabled\" x=\"OK\"\n"
+	"COMMAND #2 SELECT \"Archive\" x=\"s\"\n"
+	"RESPONSE #2 1 EXISTS \"4 EXISTS\" n=4,0,0,0\n"
+	"REPLY #2 1 SELECT \"[READ-WRITE] ok\" x=\"OK\"\n"
+	"MAILBOX #2 1 SELECT \"Archive\" n=4,18446744073709551615,18446744073709551615,18446744073709551615\n"
+	"STATE SELECTED\n"
+	"COMMAND #3 UID FETCH \"9 (BINARY[] ENVELOPE)\" x=\"b\"\n"
+	"MSG_BEGIN #3 tx=1 FETCH\n"
+	"MSG_DATA tx=1 \"ab\\x00cd\"\n"
+	"MSG_END tx=1 1 n=5,0,0,0\n"
+	"RESPONSE #3 1 FETCH \"2 FETCH (UID 9 BINARY[] ~{5} ENVELOPE (NIL {3} NIL NIL NIL NIL NIL NIL NIL NIL))\" n=2,0,0,0\n"
+	"MSG_META tx=1 \"Archive\" n=2,9,0,0\n"
+	"REPLY #3 1 UID FETCH \"done\" x=\"OK\"\n"
+	"COMMAND #4 FETCH \"3 (BODY[1] BODY[2.MIME])\" x=\"h\"\n"
+	"MSG_BEGIN #4 tx=2 FETCH\n"
+	"MSG_DATA tx=2 \"hi\"\n"
+	"MSG_END tx=2 1 n=2,0,0,0\n"
+	"MSG_BEGIN #4 tx=3 FETCH\n"
+	"MSG_END tx=3 1\n"
+	"RESPONSE #4 1 FETCH \"3 FETCH (BODY[1] {2} BODY[2.MIME] {0})\" n=3,0,0,0\n"
+	"MSG_META tx=2 1 \"Archive\" a=\"1\" n=3,0,0,0\n"
+	"MSG_META tx=3 1 \"Archive\" a=\"2.MIME\" n=3,0,0,0\n"
+	"REPLY #4 1 FETCH \"done\" x=\"OK\"\n"
+	"COMMAND #5 UID MOVE \"9 Trash\" x=\"m\"\n"
+	"RESPONSE #5 OK \"OK [COPYUID 5 9 1] moved\"\n"
+	"RESPONSE #5 VANISHED \"VANISHED 9\"\n"
+	"ITEM #5 vanished \"9\"\n"
+	"REPLY #5 1 UID MOVE \"done\" x=\"OK\"\n"
+	"SESSION_END 5 none n=125,303,0,0\n";
+
+/*
  * COMPRESS=DEFLATE (RFC 4978): after the OK both directions are raw
  * DEFLATE; main() compresses the rest of the dialogue, one stream per
  * direction, flushed at each step as a client and a server do.
@@ -311,6 +369,7 @@ static const struct tcase cases[] = {
 	{ "sasl_idle", sasl_idle, N(sasl_idle), MD_TLS_NONE, sasl_idle_expect },
 	{ "starttls", starttls, N(starttls), MD_TLS_NONE, starttls_expect },
 	{ "hostile", hostile, N(hostile), MD_TLS_NONE, hostile_expect },
+	{ "binary", binary, N(binary), MD_TLS_NONE, binary_expect },
 	{ "compress", deflated, N(deflated), MD_TLS_NONE, compress_expect },
 };
 
