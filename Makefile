@@ -25,7 +25,8 @@ LIBS	:= -lnids -lpcap -lsqlite3 -lcrypto -lz
 
 DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c \
 	       dissect/smtp.c dissect/pop3.c dissect/imap.c dissect/detect.c
-CORE_SRC    := $(DISSECT_SRC) capture/capture.c store/store.c
+CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/decap.c \
+	       capture/v6map.c store/store.c
 CLI_SRC     := cli/main.c cli/cmd_read.c
 TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_detect
 TOOL_NAMES  := pcapgen

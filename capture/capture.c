@@ -1,9 +1,10 @@
-/* \summary: libpcap reading, link layers, libnids reassembly, flow dispatch */
+/* \summary: libpcap reading, libnids reassembly, flow dispatch */
 /*
  * mailsift feeds libnids itself instead of letting it run its own capture
  * loop: libnids is initialised on a "dead" DLT_RAW handle and receives
- * bare IPv4 packets from nids_pcap_handler().  That way the link layers,
- * statistics, errors and the order of several input files are ours.
+ * bare IPv4 packets from nids_pcap_handler().  That way the link layers
+ * and tunnels (decap.c), IPv6 (v6map.c), statistics, errors and the order
+ * of several input files are ours.
  *
  * libnids is set up for real traffic:
  *   - TCP checksums are not verified (captures taken on the sending host
@@ -26,6 +27,8 @@
 #include <string.h>
 
 #include "capture.h"
+#include "decap.h"
+#include "v6map.h"
 
 #define SNAP_MAX 262144 /* libpcap's MAXIMUM_SNAPLEN */
 
@@ -50,6 +53,19 @@ struct flow {
 	struct prelude	       pre;
 };
 
+/*
+ * Connections that ended or were set aside, by a hash of their 4-tuple,
+ * so that their stray late packets do not look like connections picked
+ * up mid-stream.  A collision only means one pickup is not attempted.
+ */
+#define SEEN_SLOTS 65536
+#define SEEN_US	   (120 * 1000000ull) /* how long an end is remembered */
+
+struct seen {
+	uint32_t key[SEEN_SLOTS];
+	uint64_t ts[SEEN_SLOTS];
+};
+
 /* The libnids glue: libnids calls back without a context pointer. */
 static struct {
 	struct capture_opts  opts;
@@ -57,7 +73,11 @@ static struct {
 	pcap_t		    *dead;
 	uint64_t	     next_flow_id;
 	uint8_t		     pkt[SNAP_MAX];
+	uint8_t		     v4[SNAP_MAX]; /* an IPv6 packet made IPv4 */
 	struct pcap_pkthdr   hdr; /* libnids keeps a pointer to it */
+	struct v6map	     v6;
+	struct seen	     seen;
+	int		     synthesizing; /* feeding a made-up handshake */
 	int		     inited;
 } cap;
 
@@ -69,6 +89,36 @@ now_us(void)
 	if (h == NULL)
 		return 0;
 	return (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+}
+
+/* ------------------------------------------------ ended connections */
+
+static uint32_t
+tuple_key(uint32_t a, uint16_t ap, uint32_t b, uint16_t bp)
+{
+	uint64_t x = (uint64_t)a << 16 | ap, y = (uint64_t)b << 16 | bp;
+	uint64_t lo = x < y ? x : y, hi = x < y ? y : x;
+	uint64_t h = (lo * 0x9e3779b97f4a7c15ull) ^ (hi + 0x7f4a7c15ull);
+
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	return (uint32_t)(h ^ (h >> 32)) | 1; /* 0 marks an empty slot */
+}
+
+static void
+seen_mark(const struct tuple4 *t)
+{
+	uint32_t k = tuple_key(t->saddr, t->source, t->daddr, t->dest);
+
+	cap.seen.key[k % SEEN_SLOTS] = k;
+	cap.seen.ts[k % SEEN_SLOTS] = now_us();
+}
+
+static int
+seen_recently(uint32_t k, uint64_t ts)
+{
+	return cap.seen.key[k % SEEN_SLOTS] == k &&
+	    ts < cap.seen.ts[k % SEEN_SLOTS] + SEEN_US;
 }
 
 /* ----------------------------------------------------------- flow setup */
@@ -109,14 +159,24 @@ prelude_add(struct prelude *pre, enum md_dir dir, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* The connection's real addresses: IPv6 ones come back from v6map. */
 static void
 flow_addresses(struct flow *f, const struct tcp_stream *a)
 {
+	uint8_t c6[16], s6[16];
+
 	f->info.family = AF_INET;
 	memcpy(f->info.cli_addr, &a->addr.saddr, 4);
 	memcpy(f->info.srv_addr, &a->addr.daddr, 4);
+	if (v6map_lookup(&cap.v6, (const uint8_t *)&a->addr.saddr, c6) &&
+	    v6map_lookup(&cap.v6, (const uint8_t *)&a->addr.daddr, s6)) {
+		f->info.family = AF_INET6;
+		memcpy(f->info.cli_addr, c6, 16);
+		memcpy(f->info.srv_addr, s6, 16);
+	}
 	f->info.cli_port = a->addr.source;
 	f->info.srv_port = a->addr.dest;
+	f->info.midstream = cap.synthesizing;
 }
 
 /*
@@ -162,6 +222,7 @@ flow_detect(struct flow *f, struct md_detect_out *d)
 		.s2c = f->pre.buf[MD_S2C],
 		.s2c_len = f->pre.len[MD_S2C],
 		.srv_port = f->info.srv_port,
+		.midstream = f->info.midstream,
 	};
 
 	return md_detect(&in, d);
@@ -178,6 +239,7 @@ flow_free(struct flow *f)
 static void
 flow_ignore(struct tcp_stream *a, struct flow *f)
 {
+	seen_mark(&a->addr);
 	a->client.collect--;
 	a->server.collect--;
 	cap.stats.ignored++;
@@ -285,6 +347,7 @@ on_tcp(struct tcp_stream *a, void **param)
 			on_data(a, f);
 		break;
 	default:
+		seen_mark(&a->addr);
 		if (f != NULL)
 			on_end(f, a->nids_state);
 		*param = NULL;
@@ -341,7 +404,7 @@ capture_init(const struct capture_opts *opts, char *err, size_t errlen)
 	return 0;
 }
 
-/* -------------------------------------------------------- link layers */
+/* ------------------------------------------------------ packets in */
 
 static uint16_t
 be16(const uint8_t *p)
@@ -349,58 +412,25 @@ be16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-/*
- * Finds the IPv4 header in a frame.  Returns its offset, or -1 when the
- * frame carries no IPv4 (or is too short for its own link header).
- */
-static long
-link_ipv4_offset(int dlt, const uint8_t *p, size_t n)
+static uint32_t
+be32(const uint8_t *p)
 {
-	size_t off;
-	uint16_t type;
-
-	switch (dlt) {
-	case DLT_EN10MB:
-		if (n < 14)
-			return -2;
-		type = be16(p + 12);
-		off = 14;
-		/* 802.1Q, 802.1ad (QinQ) and 0x9100 tags, stacked */
-		while ((type == 0x8100 || type == 0x88a8 || type == 0x9100) &&
-		    n >= off + 4) {
-			type = be16(p + off + 2);
-			off += 4;
-		}
-		return type == 0x0800 ? (long)off : -1;
-	case DLT_NULL:
-	case DLT_LOOP:
-		if (n < 4)
-			return -2;
-		/* AF_INET is 2 everywhere; the word is in host or net order */
-		return (p[0] == 2 && p[1] == 0) || (p[3] == 2 && p[2] == 0) ?
-		    4 : -1;
-	case DLT_RAW:
-	case DLT_IPV4:
-		return n > 0 && (p[0] >> 4) == 4 ? 0 : -1;
-	case DLT_LINUX_SLL:
-		if (n < 16)
-			return -2;
-		return be16(p + 14) == 0x0800 ? 16 : -1;
-	case DLT_LINUX_SLL2:
-		if (n < 20)
-			return -2;
-		return be16(p) == 0x0800 ? 20 : -1;
-	default:
-		return -1;
-	}
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
 }
 
-static int
-link_supported(int dlt)
+static void
+put16(uint8_t *p, uint16_t v)
 {
-	return dlt == DLT_EN10MB || dlt == DLT_NULL || dlt == DLT_LOOP ||
-	    dlt == DLT_RAW || dlt == DLT_IPV4 || dlt == DLT_LINUX_SLL ||
-	    dlt == DLT_LINUX_SLL2;
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
 }
 
 static uint16_t
@@ -413,6 +443,105 @@ ipv4_checksum(const uint8_t *h, size_t hlen)
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
+}
+
+/* The usual server ports of the protocols we dissect. */
+static int
+mail_port(uint16_t port)
+{
+	static const uint16_t ports[] = { 25, 465, 587, 2525, 110, 995, 143,
+		993 };
+
+	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
+		if (ports[i] == port)
+			return 1;
+	return 0;
+}
+
+/* One made-up segment of a handshake, handed to libnids. */
+static void
+synth_segment(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+    uint32_t seq, uint32_t ack, uint8_t flags)
+{
+	uint8_t pkt[44];
+
+	memset(pkt, 0, sizeof(pkt));
+	pkt[0] = 0x45;
+	put16(pkt + 2, sizeof(pkt));
+	pkt[8] = 64;
+	pkt[9] = IPPROTO_TCP;
+	memcpy(pkt + 12, &src, 4);
+	memcpy(pkt + 16, &dst, 4);
+	put16(pkt + 10, ipv4_checksum(pkt, 20));
+	put16(pkt + 20, sport);
+	put16(pkt + 22, dport);
+	put32(pkt + 24, seq);
+	put32(pkt + 28, ack);
+	pkt[32] = 6 << 4; /* 24 bytes: window scale option */
+	pkt[33] = flags;
+	put16(pkt + 34, 65535);
+	/* NOP, window scale 14: the widest window, so that libnids takes
+	 * whatever the real segments carry. */
+	pkt[40] = 1;
+	pkt[41] = 3;
+	pkt[42] = 3;
+	pkt[43] = 14;
+	nids_pcap_handler(NULL, &cap.hdr, pkt);
+}
+
+/*
+ * A segment with data for a connection libnids does not know: the
+ * capture began after its handshake (or missed it).  libnids follows only
+ * connections it saw open, so the handshake is made up from what the
+ * segment says (its sequence number and acknowledgement give both sides'
+ * positions) and handed to libnids first.  The server is the side on a
+ * mail port, else the lower port.  Connections that just ended are left
+ * alone: their stray packets are not new connections.
+ */
+static void
+pickup_midstream(const uint8_t *ip, size_t n)
+{
+	size_t hlen = (size_t)(ip[0] & 0x0f) * 4, thlen;
+	const uint8_t *th = ip + hlen;
+	struct tuple4 t, r;
+	uint32_t src, dst, seq, ack, cseq, sseq, cli, srv;
+	uint16_t sport, dport, cport, svport;
+	long datalen;
+
+	if (ip[9] != IPPROTO_TCP || (be16(ip + 6) & 0x3fff) != 0 ||
+	    n < hlen + 20)
+		return;
+	thlen = (size_t)(th[12] >> 4) * 4;
+	datalen = (long)be16(ip + 2) - (long)hlen - (long)thlen;
+	if (datalen <= 0 || (th[13] & 0x16) != 0x10) /* ACK, no SYN/RST */
+		return;
+	memcpy(&src, ip + 12, 4);
+	memcpy(&dst, ip + 16, 4);
+	sport = be16(th);
+	dport = be16(th + 2);
+	t = (struct tuple4){ .source = sport, .dest = dport, .saddr = src,
+		.daddr = dst };
+	r = (struct tuple4){ .source = dport, .dest = sport, .saddr = dst,
+		.daddr = src };
+	if (nids_find_tcp_stream(&t) != NULL ||
+	    nids_find_tcp_stream(&r) != NULL ||
+	    seen_recently(tuple_key(src, sport, dst, dport), now_us()))
+		return;
+	seq = be32(th + 4);
+	ack = be32(th + 8);
+	if (mail_port(dport) || (!mail_port(sport) && dport < sport)) {
+		cli = src, cport = sport, srv = dst, svport = dport;
+		cseq = seq, sseq = ack;
+	} else {
+		cli = dst, cport = dport, srv = src, svport = sport;
+		cseq = ack, sseq = seq;
+	}
+	cap.synthesizing = 1;
+	synth_segment(cli, cport, srv, svport, cseq - 1, 0, 0x02);
+	synth_segment(srv, svport, cli, cport, sseq - 1, cseq, 0x12);
+	synth_segment(cli, cport, srv, svport, cseq, sseq, 0x10);
+	cap.synthesizing = 0;
+	cap.stats.midstream++;
 }
 
 /*
@@ -434,22 +563,71 @@ feed_ipv4(const struct pcap_pkthdr *h, const uint8_t *ip, size_t n)
 	memcpy(cap.pkt, ip, n);
 	tot = be16(cap.pkt + 2);
 	if (tot == 0) {
-		cap.pkt[2] = (uint8_t)(n >> 8);
-		cap.pkt[3] = (uint8_t)n;
+		put16(cap.pkt + 2, (uint16_t)n);
+		tot = (uint16_t)n;
 	} else if (tot > n)
 		cap.stats.truncated++;
 	if (ipv4_checksum(cap.pkt, hlen) != 0) {
 		cap.pkt[10] = cap.pkt[11] = 0;
-		uint16_t c = ipv4_checksum(cap.pkt, hlen);
-		cap.pkt[10] = (uint8_t)(c >> 8);
-		cap.pkt[11] = (uint8_t)c;
+		put16(cap.pkt + 10, ipv4_checksum(cap.pkt, hlen));
 		cap.stats.csum_fixed++;
 	}
 	cap.hdr = *h;
 	cap.hdr.caplen = (bpf_u_int32)n;
 	cap.hdr.len = (bpf_u_int32)n;
-	cap.stats.ipv4++;
+	if (tot <= n)
+		pickup_midstream(cap.pkt, n);
 	nids_pcap_handler(NULL, &cap.hdr, cap.pkt);
+}
+
+/* An IPv6 packet goes to libnids as IPv4 with stand-in addresses. */
+static void
+feed_ipv6(const struct pcap_pkthdr *h, const uint8_t *ip, size_t n)
+{
+	size_t len;
+
+	switch (v6map_packet(&cap.v6, ip, n, cap.v4, sizeof(cap.v4), &len)) {
+	case V6_OK:
+		feed_ipv4(h, cap.v4, len);
+		break;
+	case V6_NOT_TCP:
+		break;
+	case V6_FULL:
+		cap.stats.v6_full++;
+		break;
+	case V6_MALFORMED:
+		cap.stats.bad_link++;
+		break;
+	}
+}
+
+/* One captured frame, whatever carries it. */
+static void
+feed_frame(int dlt, const struct pcap_pkthdr *h, const uint8_t *p)
+{
+	struct decap d;
+
+	switch (decap_frame(dlt, p, h->caplen, &d)) {
+	case DECAP_SHORT:
+		cap.stats.bad_link++;
+		/* fall through */
+	case DECAP_NOT_IP:
+		cap.stats.not_ip++;
+		return;
+	case DECAP_IP:
+		break;
+	}
+	if (h->caplen < h->len)
+		cap.stats.truncated++;
+	if (d.tunnels > 0)
+		cap.stats.tunneled++;
+	if (d.version == 4) {
+		cap.stats.ipv4++;
+		feed_ipv4(h, d.ip, d.len);
+	} else {
+		cap.stats.ipv6++;
+		feed_ipv6(h, d.ip, d.len);
+	}
 }
 
 /*
@@ -466,7 +644,6 @@ capture_file(const char *path, char *err, size_t errlen)
 	pcap_t *pc;
 	int dlt, r, rc = 0;
 	uint64_t nread = 0;
-	long off;
 
 	if ((pc = pcap_open_offline(path, ebuf)) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, ebuf);
@@ -474,7 +651,7 @@ capture_file(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	dlt = pcap_datalink(pc);
-	if (!link_supported(dlt)) {
+	if (!decap_link_supported(dlt)) {
 		const char *name = pcap_datalink_val_to_name(dlt);
 		snprintf(err, errlen, "%s: unsupported link type %d (%s)", path,
 		    dlt, name ? name : "unknown");
@@ -486,16 +663,7 @@ capture_file(const char *path, char *err, size_t errlen)
 		nread++;
 		cap.stats.packets++;
 		cap.stats.bytes += h->caplen;
-		off = link_ipv4_offset(dlt, data, h->caplen);
-		if (off == -2)
-			cap.stats.bad_link++;
-		if (off < 0) {
-			cap.stats.not_ip++;
-			continue;
-		}
-		if (h->caplen < h->len)
-			cap.stats.truncated++;
-		feed_ipv4(h, data + off, h->caplen - (size_t)off);
+		feed_frame(dlt, h, data);
 	}
 	if (r == PCAP_ERROR) {
 		snprintf(err, errlen, "%s: damaged after packet %llu: %s",
@@ -515,6 +683,7 @@ capture_finish(void)
 	if (!cap.inited)
 		return;
 	nids_exit();
+	v6map_free(&cap.v6);
 	pcap_close(cap.dead);
 	cap.dead = NULL;
 	cap.inited = 0;

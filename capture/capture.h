@@ -23,7 +23,11 @@ struct capture_stats {
 	uint64_t packets;	/* records read */
 	uint64_t bytes;		/* captured bytes read */
 	uint64_t ipv4;		/* IPv4 packets handed to libnids */
-	uint64_t not_ip;	/* frames that carry no IPv4 */
+	uint64_t ipv6;		/* IPv6 packets, handed over as IPv4 */
+	uint64_t tunneled;	/* of those, found inside a tunnel */
+	uint64_t v6_full;	/* IPv6 packets past the address map's cap */
+	uint64_t midstream;	/* connections picked up without handshake */
+	uint64_t not_ip;	/* frames that carry no IP */
 	uint64_t truncated;	/* frames cut by the snap length */
 	uint64_t bad_link;	/* frames too short for their link header */
 	uint64_t csum_fixed;	/* IPv4 header checksums repaired */

@@ -36,6 +36,7 @@ out_open(struct md_out *o, const struct md_sink *sink,
 	o->tls = tls;
 	ev.name = md_bytes_str(proto);
 	ev.code = tls;
+	ev.num[0] = flow->midstream;
 	out_emit(o, &ev);
 }
 

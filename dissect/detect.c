@@ -209,16 +209,106 @@ is_imap_hello(const uint8_t *p, size_t n)
 	return 0;
 }
 
-/* The protocols told apart by what each side says first. */
+/* ----------------------------------------------- lines in mid-session */
+
+/* A verb among words, followed by a space or the end of the line. */
+static int
+is_verb_of(const uint8_t *p, size_t n, const char *const *verbs)
+{
+	for (size_t i = 0; verbs[i] != NULL; i++) {
+		size_t l = strlen(verbs[i]);
+		if (md_ci_prefix(p, n, verbs[i]) && (n == l || p[l] == ' ' ||
+		    p[l] == '\r' || p[l] == '\n'))
+			return 1;
+	}
+	return 0;
+}
+
+static int
+is_smtp_reply(const uint8_t *p, size_t n)
+{
+	return n >= 4 && p[0] >= '2' && p[0] <= '5' && p[1] >= '0' &&
+	    p[1] <= '9' && p[2] >= '0' && p[2] <= '9' &&
+	    (p[3] == ' ' || p[3] == '-' || p[3] == '\r' || p[3] == '\n');
+}
+
+static int
+is_pop3_status(const uint8_t *p, size_t n)
+{
+	return is_pop3_greeting(p, n) || (n >= 5 && md_ci_prefix(p, n,
+	    "-ERR") && (p[4] == ' ' || p[4] == '\r' || p[4] == '\n'));
+}
+
+static int
+is_pop3_command(const uint8_t *p, size_t n)
+{
+	static const char *const verbs[] = { "USER", "PASS", "APOP", "AUTH",
+		"CAPA", "STLS", "STAT", "LIST", "UIDL", "RETR", "TOP", "DELE",
+		"RSET", "NOOP", "QUIT", NULL };
+	return is_verb_of(p, n, verbs);
+}
+
+/* Length of an IMAP tag at p (RFC 9051: astring chars but '+'), 0: none. */
+static size_t
+imap_tag_len(const uint8_t *p, size_t n)
+{
+	size_t t;
+
+	for (t = 0; t < n && t <= 32 && p[t] > ' ' && p[t] < 0x7f &&
+	    p[t] != '(' && p[t] != ')' && p[t] != '{' && p[t] != '"' &&
+	    p[t] != '*' && p[t] != '+' && p[t] != '%'; t++)
+		;
+	return t < n && p[t] == ' ' ? t : 0;
+}
+
+static int
+is_imap_response(const uint8_t *p, size_t n)
+{
+	size_t t;
+
+	if (n >= 2 && p[0] == '*' && p[1] == ' ')
+		return 1;
+	if ((t = imap_tag_len(p, n)) == 0)
+		return 0;
+	return md_ci_prefix(p + t + 1, n - t - 1, "OK ") ||
+	    md_ci_prefix(p + t + 1, n - t - 1, "NO ") ||
+	    md_ci_prefix(p + t + 1, n - t - 1, "BAD ");
+}
+
+static int
+is_imap_command(const uint8_t *p, size_t n)
+{
+	static const char *const verbs[] = { "CAPABILITY", "NOOP", "LOGOUT",
+		"STARTTLS", "AUTHENTICATE", "LOGIN", "ENABLE", "SELECT",
+		"EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE",
+		"UNSUBSCRIBE", "LIST", "LSUB", "NAMESPACE", "STATUS", "APPEND",
+		"IDLE", "CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH",
+		"FETCH", "STORE", "COPY", "MOVE", "UID", "ID", "GETQUOTAROOT",
+		"GETQUOTA", "COMPRESS", NULL };
+	size_t t = imap_tag_len(p, n);
+
+	if (md_ci_prefix(p, n, "DONE") && (n == 4 || p[4] == '\r' ||
+	    p[4] == '\n'))
+		return 1;
+	return t > 0 && is_verb_of(p + t + 1, n - t - 1, verbs);
+}
+
+/* The protocols told apart by what each side says: first, or (picked up
+ * mid-stream) on any line. */
 static const struct candidate {
 	const struct md_proto *proto;
 	int (*greeting)(const uint8_t *, size_t);
 	int (*hello)(const uint8_t *, size_t);
 	int (*port)(uint16_t);
+	int (*server_line)(const uint8_t *, size_t);
+	int (*client_line)(const uint8_t *, size_t);
 } candidates[] = {
-	{ &md_proto_smtp, is_smtp_greeting, is_smtp_hello, smtp_port },
-	{ &md_proto_pop3, is_pop3_greeting, is_pop3_hello, pop3_port },
-	{ &md_proto_imap, is_imap_greeting, is_imap_hello, imap_port },
+	{ &md_proto_smtp, is_smtp_greeting, is_smtp_hello, smtp_port,
+	  is_smtp_reply, md_smtp_is_command },
+	{ &md_proto_pop3, is_pop3_greeting, is_pop3_hello, pop3_port,
+	  is_pop3_status, is_pop3_command },
+	{ &md_proto_imap, is_imap_greeting, is_imap_hello, imap_port,
+	  is_imap_response, is_imap_command },
 };
 
 #define NCANDIDATES (sizeof(candidates) / sizeof(candidates[0]))
@@ -248,6 +338,65 @@ detect_mail(const uint8_t *c, size_t cn, const uint8_t *s, size_t sn,
 		 * client (a spam bot, say) sent before it. */
 		viable |= (!s_known || greet) &&
 		    (!c_known || hello || k->port(port));
+	}
+	out->proto = NULL;
+	if (!viable || cn >= MD_DETECT_MAX || sn >= MD_DETECT_MAX)
+		return MD_DETECT_NO;
+	return MD_DETECT_MORE;
+}
+
+/*
+ * Where a direction's first whole line starts when the capture may have
+ * begun inside one: at 0 when the bytes there already read as a line of
+ * some protocol, else after the first LF.  *known is set once that line
+ * is complete.
+ */
+static size_t
+midstream_start(const uint8_t *p, size_t n, int server, int *known)
+{
+	const uint8_t *lf = n > 0 ? memchr(p, '\n', n) : NULL;
+	size_t at = 0;
+
+	*known = 0;
+	if (lf == NULL)
+		return 0;
+	for (size_t i = 0; i < NCANDIDATES; i++)
+		if (server ? candidates[i].server_line(p, n) :
+		    candidates[i].client_line(p, n))
+			goto found;
+	at = (size_t)(lf - p) + 1;
+	if (memchr(p + at, '\n', n - at) == NULL)
+		return at;
+found:
+	*known = 1;
+	return at;
+}
+
+/*
+ * A connection picked up after its start: no greeting will come.  A
+ * protocol's line from either side decides on its port; elsewhere both
+ * sides must agree.
+ */
+static enum md_verdict
+detect_midstream(const uint8_t *c, size_t cn, const uint8_t *s, size_t sn,
+    uint16_t port, struct md_detect_out *out)
+{
+	int c_known, s_known, viable = 0;
+	size_t cs = midstream_start(c, cn, 0, &c_known);
+	size_t ss = midstream_start(s, sn, 1, &s_known);
+
+	out->tls = MD_TLS_NONE;
+	out->c2s_skip = cs;
+	out->s2c_skip = ss;
+	for (size_t i = 0; i < NCANDIDATES; i++) {
+		const struct candidate *k = &candidates[i];
+		int s_ok = s_known && k->server_line(s + ss, sn - ss);
+		int c_ok = c_known && k->client_line(c + cs, cn - cs);
+
+		out->proto = k->proto;
+		if (((s_ok || c_ok) && k->port(port)) || (s_ok && c_ok))
+			return MD_DETECT_YES;
+		viable |= (!s_known || s_ok) && (!c_known || c_ok);
 	}
 	out->proto = NULL;
 	if (!viable || cn >= MD_DETECT_MAX || sn >= MD_DETECT_MAX)
@@ -285,6 +434,8 @@ md_detect(const struct md_detect_in *in, struct md_detect_out *out)
 	int r;
 
 	memset(out, 0, sizeof(*out));
+	if (in->midstream)
+		return detect_midstream(c, cn, s, sn, in->srv_port, out);
 	if (is_tls_record(c, cn)) {
 		if ((out->proto = implicit_tls_proto(in->srv_port)) == NULL)
 			return MD_DETECT_NO;

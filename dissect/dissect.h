@@ -38,13 +38,16 @@ struct md_flow {
 	uint8_t	 srv_addr[16];
 	uint16_t cli_port;
 	uint16_t srv_port;
+	int	 midstream;	/* picked up without its handshake: the
+				 * capture began after the connection */
 };
 
 /*
  * Event types.  The meaning of the generic event fields per type:
  *
  *   SESSION_BEGIN  name=protocol ("smtp", "pop3", "imap"),
- *                  code=MD_TLS_* mode at start
+ *                  code=MD_TLS_* mode at start, num[0]=1 when picked up
+ *                  mid-stream (md_flow.midstream)
  *   GREETING       code=reply code (SMTP) or MD_ST_*, arg=banner text,
  *                  extra=status word (POP3 "+OK", IMAP "OK"/"PREAUTH")
  *   COMMAND        seq, name=verb (upper case), arg=arguments,
@@ -256,6 +259,7 @@ struct md_proto {
 };
 
 extern const struct md_proto md_proto_smtp;
+int	md_smtp_is_command(const uint8_t *p, size_t n);
 extern const struct md_proto md_proto_pop3;
 extern const struct md_proto md_proto_imap;
 
@@ -275,6 +279,7 @@ struct md_detect_in {
 	const uint8_t *s2c;
 	size_t	       s2c_len;
 	uint16_t       srv_port;
+	int	       midstream; /* no greeting will come: see md_flow */
 };
 
 struct md_detect_out {

@@ -969,7 +969,9 @@ client_line(struct imap *s)
 {
 	struct side *sd = &s->side[MD_C2S];
 
-	if (s->c_idle) { /* RFC 2177: IDLE ends with DONE */
+	/* RFC 2177: IDLE ends with DONE; picked up mid-stream, a DONE may
+	 * end an IDLE sent before the capture began. */
+	if (s->c_idle || (s->out.flow->midstream && s->seq == 0)) {
 		s->c_idle = 0;
 		if (md_ci_equal(sd->text.p, sd->text.len, "DONE"))
 			return;
@@ -1394,8 +1396,10 @@ tagged(struct imap *s)
 		out_anomaly(&s->out, MD_S2C, MD_ANOM_BAD_REPLY, sd->text.p,
 		    sd->text.len);
 	if ((pd = pending_find(s, tag.p, tag.len, &at)) == NULL) {
-		out_anomaly(&s->out, MD_S2C, MD_ANOM_BAD_TAG, sd->text.p,
-		    sd->text.len);
+		/* Mid-stream, commands sent before the capture complete. */
+		if (!s->out.flow->midstream)
+			out_anomaly(&s->out, MD_S2C, MD_ANOM_BAD_TAG,
+			    sd->text.p, sd->text.len);
 		out_emit(&s->out, &ev);
 		return;
 	}
@@ -1588,6 +1592,7 @@ imap_open(const struct md_sink *sink, const struct md_limits *lim,
 	}
 	s->responses_max = lim->responses_max;
 	out_open(&s->out, sink, flow, tls, ts_us, "imap");
+	s->greeted = flow->midstream; /* no greeting will come */
 	for (int d = 0; d < 2; d++) {
 		line_init(&s->side[d].line, lim->line_max);
 		s->side[d].text.max = lim->line_max;

@@ -576,7 +576,9 @@ status_line(struct pop3 *s, const uint8_t *p, size_t n)
 	ev.arg = md_bytes_of(p + skip, n - skip);
 	ev.extra = md_bytes_of(p, st == MD_ST_OK ? 3 : 4);
 	if (head == NULL) {
-		out_anomaly(&s->out, MD_S2C, MD_ANOM_REPLY_WITHOUT_CMD, p, n);
+		if (!s->out.flow->midstream || s->seq > 0)
+			out_anomaly(&s->out, MD_S2C, MD_ANOM_REPLY_WITHOUT_CMD,
+			    p, n);
 		out_emit(&s->out, &ev);
 		return;
 	}
@@ -700,6 +702,7 @@ pop3_open(const struct md_sink *sink, const struct md_limits *lim,
 		return NULL;
 	}
 	out_open(&s->out, sink, flow, tls, ts_us, "pop3");
+	s->greeted = flow->midstream; /* no greeting will come */
 	line_init(&s->line[MD_C2S], lim->line_max);
 	line_init(&s->line[MD_S2C], lim->line_max);
 	return s;

@@ -87,6 +87,7 @@ struct smtp {
 	/* message in progress */
 	uint32_t	      msg_tx;
 	int		      msg_open, msg_muted;
+	int		      msg_headless; /* picked up inside its body */
 	uint64_t	      msg_size;
 	struct dot_body	      dot;
 	uint64_t	      chunk_left;
@@ -181,10 +182,11 @@ msg_end(struct smtp *s, int complete)
 	if (!s->msg_open)
 		return;
 	ev.tx = s->msg_tx;
-	ev.code = complete;
+	ev.code = complete && !s->msg_headless;
 	ev.num[0] = s->msg_size;
 	smtp_emit(s, &ev);
 	s->msg_open = 0;
+	s->msg_headless = 0;
 	if (s->cur_tx == s->msg_tx)
 		s->cur_tx = 0;
 }
@@ -491,6 +493,40 @@ smtp_command(struct smtp *s, const uint8_t *p, size_t n)
 	pending_push(s, ev.seq, kind, tx, prev_tx, (const uint8_t *)verb, vlen);
 }
 
+/*
+ * A connection picked up mid-stream whose client speaks no command
+ * first: the capture began inside a DATA body.  The rest of the body is
+ * kept as a message marked incomplete, its head being lost.
+ */
+static void
+pickup_in_body(struct smtp *s, const struct line *ln)
+{
+	s->cur_tx = ++s->ntx;
+	msg_begin(s, s->cur_tx, "DATA");
+	s->msg_headless = 1;
+	s->cmode = SMTP_C_DATA;
+	if (body_data(s, ln->text.p, ln->text.len) == ln->text.len &&
+	    s->cmode == SMTP_C_DATA)
+		(void)body_data(s, (const uint8_t *)"\r\n", 2);
+}
+
+/* SMTP verbs (RFC 5321 4.1, 3030, 3207, 4954) that may open a line. */
+int
+md_smtp_is_command(const uint8_t *p, size_t n)
+{
+	static const char *const verbs[] = { "EHLO", "HELO", "LHLO", "MAIL",
+		"RCPT", "DATA", "BDAT", "RSET", "QUIT", "NOOP", "AUTH",
+		"STARTTLS", "VRFY", "EXPN", "HELP", "TURN", "ETRN", NULL };
+
+	for (size_t i = 0; verbs[i] != NULL; i++) {
+		size_t l = strlen(verbs[i]);
+		if (md_ci_prefix(p, n, verbs[i]) && (n == l || p[l] == ' ' ||
+		    p[l] == '\r' || p[l] == '\n'))
+			return 1;
+	}
+	return 0;
+}
+
 static void
 smtp_client_line(struct smtp *s, const struct line *ln)
 {
@@ -498,6 +534,11 @@ smtp_client_line(struct smtp *s, const struct line *ln)
 	if (s->cmode == SMTP_C_SASL && s->sasl != NULL &&
 	    auth_client_line(s, ln->text.p, ln->text.len, 0) == 0)
 		return;
+	if (s->out.flow->midstream && s->seq == 0 && s->ntx == 0 &&
+	    !md_smtp_is_command(ln->text.p, ln->text.len)) {
+		pickup_in_body(s, ln);
+		return;
+	}
 	smtp_command(s, ln->text.p, ln->text.len);
 }
 
@@ -699,8 +740,11 @@ reply_complete(struct smtp *s)
 		return;
 	}
 	if (pd == NULL) {
-		smtp_anomaly(s, MD_S2C, MD_ANOM_REPLY_WITHOUT_CMD,
-		    s->reply.text, s->reply.len);
+		/* Picked up mid-stream: the first replies answer commands
+		 * sent before the capture began. */
+		if (!s->out.flow->midstream || s->seq > 0)
+			smtp_anomaly(s, MD_S2C, MD_ANOM_REPLY_WITHOUT_CMD,
+			    s->reply.text, s->reply.len);
 		ev.code = s->reply.code;
 		ev.arg = md_bytes_of(s->reply.text, s->reply.len);
 		smtp_emit(s, &ev);
@@ -872,6 +916,7 @@ smtp_open(const struct md_sink *sink, const struct md_limits *lim,
 		return NULL;
 	}
 	out_open(&s->out, sink, flow, tls, ts_us, "smtp");
+	s->greeted = flow->midstream; /* no greeting will come */
 	line_init(&s->line[MD_C2S], lim->line_max);
 	line_init(&s->line[MD_S2C], lim->line_max);
 	return s;

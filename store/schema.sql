@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS sessions (
 	server_id	TEXT,			-- IMAP ID of the server
 	compression	TEXT,			-- deflate (IMAP COMPRESS)
 	tls		TEXT NOT NULL DEFAULT 'none', -- none|starttls|implicit
+	midstream	INTEGER NOT NULL DEFAULT 0, -- 1: began before the capture
 	end_reason	TEXT,			-- quit|close|reset|timeout|capture_end|error
 	bytes_c2s	INTEGER,		-- stream bytes client to server
 	bytes_s2c	INTEGER,

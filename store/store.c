@@ -40,8 +40,8 @@ enum stmt_id {
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SESSION] = "INSERT INTO sessions (id, run_id, proto, capture_file,"
-	    " client_ip, client_port, server_ip, server_port, start_ts, tls)"
-	    " VALUES (?,?,?,?,?,?,?,?,?,?)",
+	    " client_ip, client_port, server_ip, server_port, start_ts, tls,"
+	    " midstream) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_GREETING] = "UPDATE sessions SET banner_code=?, banner=? WHERE id=?",
 	[ST_HELO] = "UPDATE sessions SET helo=? WHERE id=?",
 	[ST_SESSION_END] = "UPDATE sessions SET end_ts=?, end_reason=?, tls=?,"
@@ -359,6 +359,7 @@ on_session_begin(struct store *s, const struct md_event *ev)
 	sqlite3_bind_double(st, 9, ts_sec(ev->ts_us));
 	sqlite3_bind_text(st, 10, md_tls_str((enum md_tls)ev->code), -1,
 	    SQLITE_STATIC);
+	sqlite3_bind_int(st, 11, ev->num[0] != 0);
 	run(s, ST_SESSION);
 	s->stats.sessions++;
 	if (md_ci_equal(ev->name.p, ev->name.len, "smtp"))
