@@ -373,9 +373,10 @@ found:
 }
 
 /*
- * A connection picked up after its start: no greeting will come.  A
- * protocol's line from either side decides on its port; elsewhere both
- * sides must agree.
+ * A connection picked up after its start: no greeting will come.  On a
+ * protocol's port a server line of that protocol decides (or a client
+ * command, while the server has said nothing); elsewhere both sides must
+ * agree.
  */
 static enum md_verdict
 detect_midstream(const uint8_t *c, size_t cn, const uint8_t *s, size_t sn,
@@ -393,10 +394,15 @@ detect_midstream(const uint8_t *c, size_t cn, const uint8_t *s, size_t sn,
 		int s_ok = s_known && k->server_line(s + ss, sn - ss);
 		int c_ok = c_known && k->client_line(c + cs, cn - cs);
 
+		int on_port = k->port(port);
+
 		out->proto = k->proto;
-		if (((s_ok || c_ok) && k->port(port)) || (s_ok && c_ok))
+		if ((on_port && (s_ok || (c_ok && !s_known))) || (s_ok && c_ok))
 			return MD_DETECT_YES;
-		viable |= (!s_known || s_ok) && (!c_known || c_ok);
+		/* On its port the client may be inside a message body (DATA,
+		 * an APPEND literal): only the server's lines can rule out. */
+		viable |= (!s_known || s_ok) &&
+		    (on_port || !c_known || c_ok);
 	}
 	out->proto = NULL;
 	if (!viable || cn >= MD_DETECT_MAX || sn >= MD_DETECT_MAX)

@@ -23,7 +23,7 @@ for f in tests/pcap/*.pcap; do
 done
 
 QUERY="
-SELECT 'session', id, proto, client_ip, client_port, server_ip, server_port, banner_code, helo, tls, end_reason FROM sessions ORDER BY id;
+SELECT 'session', id, proto, client_ip, client_port, server_ip, server_port, banner_code, helo, tls, midstream, end_reason FROM sessions ORDER BY id;
 SELECT 'message', session_id, tx, mail_from, rcpt_to, rcpt_rejected, method, size, complete, final_code, queue_id FROM v_smtp_messages ORDER BY message_id;
 SELECT 'auth', session_id, mechanism, username, password, outcome, reply_code FROM auth ORDER BY id;
 SELECT 'ext', session_id, keyword, params FROM extensions ORDER BY rowid;

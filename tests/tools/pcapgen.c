@@ -2,10 +2,12 @@
 /*
  * pcapgen OUTDIR writes, deterministically, a set of pcap files with TCP
  * handshakes, MSS-sized segments, ACKs, retransmissions, out-of-order
- * segments, offloaded (zero) TCP checksums and several link layers, and
- * beside each message the exact bytes a correct dissector must rebuild
- * (OUTDIR/NAME.msgN.eml).  Nothing here parses: it only writes what a
- * client and server would have put on the wire.
+ * segments, offloaded (zero) TCP checksums, several link layers, the
+ * encapsulations span ports and tunnels add, IPv6 with an extension
+ * header and a fragmented segment, and a connection captured from its
+ * middle; beside each message the exact bytes a correct dissector must
+ * rebuild (OUTDIR/NAME.msgN.eml).  Nothing here parses: it only writes
+ * what a client and server would have put on the wire.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -13,7 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { LT_NULL = 0, LT_EN10MB = 1, LT_RAW = 101, LT_SLL = 113 };
+enum { LT_NULL = 0, LT_EN10MB = 1, LT_PPP = 9, LT_RAW = 101, LT_SLL = 113,
+	LT_SLL2 = 276 };
+
+/* What carries the IP packets of a session on an Ethernet capture. */
+enum encap { E_NONE, E_QINQ, E_MPLS, E_PPPOE, E_GRE, E_ERSPAN2, E_ERSPAN3,
+	E_VXLAN, E_IPIP };
 enum { C2S, S2C };
 
 #define F_FIN 0x01
@@ -25,6 +32,7 @@ enum { C2S, S2C };
 struct gen {
 	FILE	*f;
 	int	 linktype;
+	enum encap encap;
 	uint64_t t_us;
 	int	 msgno;
 	char	 name[256];
@@ -34,6 +42,10 @@ struct gen {
 struct conv {
 	struct gen *g;
 	uint32_t    ip[2];   /* client, server */
+	int	    v6;	     /* IPv6, addresses in ip6 */
+	uint8_t	    ip6[2][16];
+	int	    frag6;   /* send the first long IPv6 segment in 2 fragments */
+	int	    quiet;   /* write nothing yet (the capture starts later) */
 	uint16_t    port[2];
 	uint32_t    seq[2];  /* next sequence number per sender */
 	uint16_t    ipid;
@@ -96,6 +108,7 @@ gen_open(struct gen *g, const char *outdir, const char *name, int linktype)
 		exit(1);
 	}
 	g->linktype = linktype;
+	g->encap = E_NONE;
 	g->t_us = 1700000000ULL * 1000000; /* 2023-11-14, fixed */
 	g->msgno = 0;
 	le32(g->f, 0xa1b2c3d4);
@@ -112,79 +125,318 @@ gen_close(struct gen *g)
 	fclose(g->f);
 }
 
+static void
+gen_record(struct gen *g, const uint8_t *frame, size_t n)
+{
+	g->t_us += 1500;
+	le32(g->f, (uint32_t)(g->t_us / 1000000));
+	le32(g->f, (uint32_t)(g->t_us % 1000000));
+	le32(g->f, (uint32_t)n);
+	le32(g->f, (uint32_t)n);
+	fwrite(frame, 1, n, g->f);
+}
+
+/* An outer IPv4 header for a tunnel, between two fixed endpoints. */
+static size_t
+outer_ipv4(uint8_t *p, int proto, size_t payload)
+{
+	memset(p, 0, 20);
+	p[0] = 0x45;
+	put16(p + 2, (uint16_t)(20 + payload));
+	p[8] = 64;
+	p[9] = (uint8_t)proto;
+	put32(p + 12, 0x0a000001); /* 10.0.0.1 -> 10.0.0.2 */
+	put32(p + 16, 0x0a000002);
+	put16(p + 10, csum_fold(csum_add(0, p, 20)));
+	return 20;
+}
+
+static size_t
+ether_header(uint8_t *p, uint16_t type)
+{
+	memcpy(p, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12);
+	put16(p + 12, type);
+	return 14;
+}
+
+/*
+ * Wraps an IP packet as the session's encapsulation says, on Ethernet:
+ * VLAN tags, an MPLS label stack, a PPPoE session, or a tunnel (GRE,
+ * ERSPAN II/III, VXLAN, IP-in-IP) between two other hosts.
+ */
+static size_t
+encapsulate(enum encap e, const uint8_t *ip, size_t n, int v6, uint8_t *out)
+{
+	uint16_t ipt = v6 ? 0x86dd : 0x0800;
+	size_t o = 0, h;
+
+	switch (e) {
+	case E_NONE:
+		o = ether_header(out, ipt);
+		break;
+	case E_QINQ: /* 802.1ad outer tag, 802.1Q inner tag */
+		o = ether_header(out, 0x88a8);
+		put16(out + o, 100), put16(out + o + 2, 0x8100), o += 4;
+		put16(out + o, 200), put16(out + o + 2, ipt), o += 4;
+		break;
+	case E_MPLS: /* two labels, bottom of stack on the second */
+		o = ether_header(out, 0x8847);
+		put32(out + o, 16 << 12 | 64), o += 4;
+		put32(out + o, 17 << 12 | 0x100 | 64), o += 4;
+		break;
+	case E_PPPOE: /* RFC 2516 session stage, then the PPP protocol */
+		o = ether_header(out, 0x8864);
+		out[o] = 0x11, out[o + 1] = 0;
+		put16(out + o + 2, 0x1234);
+		put16(out + o + 4, (uint16_t)(n + 2));
+		put16(out + o + 6, v6 ? 0x0057 : 0x0021);
+		o += 8;
+		break;
+	case E_GRE:
+		o = ether_header(out, 0x0800);
+		o += outer_ipv4(out + o, 47, 4 + n);
+		put16(out + o, 0), put16(out + o + 2, ipt), o += 4;
+		break;
+	case E_ERSPAN2: /* GRE with sequence, 8-byte ERSPAN II, Ethernet */
+		h = 8 + 8 + 14;
+		o = ether_header(out, 0x0800);
+		o += outer_ipv4(out + o, 47, h + n);
+		put16(out + o, 0x1000), put16(out + o + 2, 0x88be);
+		put32(out + o + 4, 7), o += 8;
+		memset(out + o, 0, 8);
+		out[o] = 0x10; /* version 1 = type II */
+		o += 8;
+		o += ether_header(out + o, ipt);
+		break;
+	case E_ERSPAN3: /* 12-byte ERSPAN III with its 8-byte subheader */
+		h = 8 + 20 + 14;
+		o = ether_header(out, 0x0800);
+		o += outer_ipv4(out + o, 47, h + n);
+		put16(out + o, 0x1000), put16(out + o + 2, 0x22eb);
+		put32(out + o + 4, 9), o += 8;
+		memset(out + o, 0, 20);
+		out[o] = 0x20;	   /* version 2 = type III */
+		out[o + 11] = 0x01; /* O: platform subheader follows */
+		o += 20;
+		o += ether_header(out + o, ipt);
+		break;
+	case E_VXLAN: /* UDP to 4789, 8-byte VXLAN header, Ethernet */
+		h = 8 + 8 + 14;
+		o = ether_header(out, 0x0800);
+		o += outer_ipv4(out + o, 17, h + n);
+		put16(out + o, 49152), put16(out + o + 2, 4789);
+		put16(out + o + 4, (uint16_t)(h + n)), put16(out + o + 6, 0);
+		o += 8;
+		memset(out + o, 0, 8);
+		out[o] = 0x08;
+		put16(out + o + 4, 0x0001); /* VNI 256 */
+		o += 8;
+		o += ether_header(out + o, ipt);
+		break;
+	case E_IPIP:
+		o = ether_header(out, 0x0800);
+		o += outer_ipv4(out + o, v6 ? 41 : 4, n);
+		break;
+	}
+	memcpy(out + o, ip, n);
+	return o + n;
+}
+
 /* Writes one packet record with the link header of the file. */
 static void
-gen_packet(struct gen *g, const uint8_t *ip, size_t n)
+gen_packet(struct gen *g, const uint8_t *ip, size_t n, int v6)
 {
-	uint8_t link[16];
-	size_t ll = 0;
+	uint8_t frame[4096];
+	size_t o = 0;
 
 	switch (g->linktype) {
 	case LT_EN10MB:
-		memcpy(link, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01"
-		    "\x08\x00", 14);
-		ll = 14;
-		break;
-	case LT_NULL:
-		memcpy(link, "\x02\x00\x00\x00", 4); /* AF_INET, little end */
-		ll = 4;
+		gen_record(g, frame, encapsulate(g->encap, ip, n, v6, frame));
+		return;
+	case LT_NULL: /* AF_INET 2; AF_INET6 30 as Darwin writes it */
+		memcpy(frame, v6 ? "\x1e\x00\x00\x00" : "\x02\x00\x00\x00", 4);
+		o = 4;
 		break;
 	case LT_SLL:
-		memset(link, 0, 16);
-		link[1] = 4; /* sent by us */
-		link[3] = 1; /* ARPHRD_ETHER */
-		link[5] = 6;
-		put16(link + 14, 0x0800);
-		ll = 16;
+		memset(frame, 0, 16);
+		frame[1] = 4; /* sent by us */
+		frame[3] = 1; /* ARPHRD_ETHER */
+		frame[5] = 6;
+		put16(frame + 14, v6 ? 0x86dd : 0x0800);
+		o = 16;
+		break;
+	case LT_SLL2: /* protocol, reserved, ifindex, hatype, type, len, addr */
+		memset(frame, 0, 20);
+		put16(frame, v6 ? 0x86dd : 0x0800);
+		put32(frame + 4, 2);
+		put16(frame + 8, 1);
+		frame[10] = 4;
+		frame[11] = 6;
+		o = 20;
+		break;
+	case LT_PPP:
+		frame[0] = 0xff, frame[1] = 0x03;
+		put16(frame + 2, v6 ? 0x0057 : 0x0021);
+		o = 4;
 		break;
 	case LT_RAW:
 		break;
 	}
-	g->t_us += 1500;
-	le32(g->f, (uint32_t)(g->t_us / 1000000));
-	le32(g->f, (uint32_t)(g->t_us % 1000000));
-	le32(g->f, (uint32_t)(ll + n));
-	le32(g->f, (uint32_t)(ll + n));
-	fwrite(link, 1, ll, g->f);
-	fwrite(ip, 1, n, g->f);
+	memcpy(frame + o, ip, n);
+	gen_record(g, frame, o + n);
+}
+
+/* A TCP segment with its checksum (unless offloaded) over a pseudo-header. */
+static size_t
+tcp_segment(struct conv *c, int dir, uint8_t flags, uint32_t seq,
+    const uint8_t *data, size_t n, uint8_t *t)
+{
+	int other = !dir;
+	uint32_t sum;
+
+	memset(t, 0, 20);
+	put16(t, c->port[dir]);
+	put16(t + 2, c->port[other]);
+	put32(t + 4, seq);
+	put32(t + 8, (flags & F_ACK) ? c->seq[other] : 0);
+	t[12] = 5 << 4;
+	t[13] = flags;
+	put16(t + 14, 65535);
+	memcpy(t + 20, data, n);
+	if (c->bad_csum)
+		return 20 + n;
+	if (c->v6) { /* RFC 8200 8.1 */
+		uint8_t ph[40] = { 0 };
+		memcpy(ph, c->ip6[dir], 16);
+		memcpy(ph + 16, c->ip6[other], 16);
+		put32(ph + 32, (uint32_t)(20 + n));
+		ph[39] = 6;
+		sum = csum_add(0, ph, 40);
+	} else {
+		uint8_t ph[12];
+		put32(ph, c->ip[dir]);
+		put32(ph + 4, c->ip[other]);
+		ph[8] = 0;
+		ph[9] = 6;
+		put16(ph + 10, (uint16_t)(20 + n));
+		sum = csum_add(0, ph, 12);
+	}
+	put16(t + 16, csum_fold(csum_add(sum, t, 20 + n)));
+	return 20 + n;
+}
+
+/*
+ * IPv6 (RFC 8200) with a hop-by-hop options header (a PadN option) in
+ * front of TCP; with frag6 set, the first segment longer than 200 bytes
+ * goes as two fragments, the fragment header after the hop-by-hop one.
+ */
+static void
+send_ipv6(struct conv *c, int dir, const uint8_t *seg, size_t n)
+{
+	uint8_t pkt[40 + 8 + 8 + 2048];
+	size_t cut;
+
+	memset(pkt, 0, 48);
+	pkt[0] = 0x60;
+	pkt[6] = 0; /* hop-by-hop */
+	pkt[7] = 64;
+	memcpy(pkt + 8, c->ip6[dir], 16);
+	memcpy(pkt + 24, c->ip6[!dir], 16);
+	pkt[41] = 0;	/* length: 8 bytes */
+	pkt[42] = 1;	/* PadN */
+	pkt[43] = 4;
+	if (!(c->frag6 && n > 200)) {
+		pkt[40] = 6; /* TCP */
+		put16(pkt + 4, (uint16_t)(8 + n));
+		memcpy(pkt + 48, seg, n);
+		gen_packet(c->g, pkt, 48 + n, 1);
+		return;
+	}
+	c->frag6 = 0;
+	cut = (n / 2) & ~(size_t)7; /* fragment data in 8-byte units */
+	pkt[40] = 44; /* fragment */
+	pkt[48] = 6;
+	put32(pkt + 52, 0x5eed0001);
+	put16(pkt + 50, 0x0001); /* offset 0, more fragments */
+	put16(pkt + 4, (uint16_t)(16 + cut));
+	memcpy(pkt + 56, seg, cut);
+	gen_packet(c->g, pkt, 56 + cut, 1);
+	put16(pkt + 50, (uint16_t)((cut / 8) << 3)); /* last fragment */
+	put16(pkt + 4, (uint16_t)(16 + n - cut));
+	memcpy(pkt + 56, seg + cut, n - cut);
+	gen_packet(c->g, pkt, 56 + n - cut, 1);
 }
 
 static void
 tcp_send(struct conv *c, int dir, uint8_t flags, uint32_t seq,
     const uint8_t *data, size_t n)
 {
-	uint8_t pkt[20 + 20 + 2048], pseudo[12];
-	uint32_t sum;
-	int other = !dir;
+	uint8_t pkt[20 + 20 + 2048];
+	size_t tl;
 
-	memset(pkt, 0, 40);
+	if (c->quiet)
+		return;
+	c->g->t_us += 100;
+	if (c->v6) {
+		tl = tcp_segment(c, dir, flags, seq, data, n, pkt);
+		send_ipv6(c, dir, pkt, tl);
+		return;
+	}
+	tl = tcp_segment(c, dir, flags, seq, data, n, pkt + 20);
+	memset(pkt, 0, 20);
 	pkt[0] = 0x45;
-	put16(pkt + 2, (uint16_t)(40 + n));
+	put16(pkt + 2, (uint16_t)(20 + tl));
 	put16(pkt + 4, c->ipid++);
 	pkt[8] = 64;
 	pkt[9] = 6;
 	put32(pkt + 12, c->ip[dir]);
-	put32(pkt + 16, c->ip[other]);
+	put32(pkt + 16, c->ip[!dir]);
 	put16(pkt + 10, csum_fold(csum_add(0, pkt, 20)));
-	put16(pkt + 20, c->port[dir]);
-	put16(pkt + 22, c->port[other]);
-	put32(pkt + 24, seq);
-	put32(pkt + 28, (flags & F_ACK) ? c->seq[other] : 0);
-	pkt[32] = 5 << 4;
-	pkt[33] = flags;
-	put16(pkt + 34, 65535);
-	memcpy(pkt + 40, data, n);
-	if (!c->bad_csum) {
-		put32(pseudo, c->ip[dir]);
-		put32(pseudo + 4, c->ip[other]);
-		pseudo[8] = 0;
-		pseudo[9] = 6;
-		put16(pseudo + 10, (uint16_t)(20 + n));
-		sum = csum_add(csum_add(0, pseudo, 12), pkt + 20, 20 + n);
-		put16(pkt + 36, csum_fold(sum));
-	}
-	c->g->t_us += 100;
-	gen_packet(c->g, pkt, 40 + n);
+	gen_packet(c->g, pkt, 20 + tl, 0);
+}
+
+static void
+conv_init(struct conv *c, struct gen *g, uint16_t cport, uint16_t sport)
+{
+	memset(c, 0, sizeof(*c));
+	c->g = g;
+	c->port[C2S] = cport;
+	c->port[S2C] = sport;
+	c->seq[C2S] = 0x1000 + cport * 7u;
+	c->seq[S2C] = 0x8000 + sport * 13u;
+	c->mss = 1460;
+}
+
+static void
+conv_handshake(struct conv *c)
+{
+	tcp_send(c, C2S, F_SYN, c->seq[C2S]++, NULL, 0);
+	tcp_send(c, S2C, F_SYN | F_ACK, c->seq[S2C]++, NULL, 0);
+	tcp_send(c, C2S, F_ACK, c->seq[C2S], NULL, 0);
+}
+
+static void
+conv_open6(struct conv *c, struct gen *g, const uint8_t cli[16],
+    uint16_t cport, const uint8_t srv[16], uint16_t sport)
+{
+	conv_init(c, g, cport, sport);
+	c->v6 = 1;
+	c->frag6 = 1;
+	memcpy(c->ip6[C2S], cli, 16);
+	memcpy(c->ip6[S2C], srv, 16);
+	conv_handshake(c);
+}
+
+/* A connection under way before the capture: nothing written yet. */
+static void
+conv_open_quiet(struct conv *c, struct gen *g, uint32_t cli, uint16_t cport,
+    uint32_t srv, uint16_t sport)
+{
+	conv_init(c, g, cport, sport);
+	c->ip[C2S] = cli;
+	c->ip[S2C] = srv;
+	c->quiet = 1;
+	conv_handshake(c);
 }
 
 static void
@@ -352,11 +604,10 @@ ehlo(struct conv *c, const char *host)
 
 /* Submission with AUTH LOGIN, one message with a leading-dot body. */
 static void
-session_submission(struct gen *g, uint16_t cport)
+submission(struct conv *c0)
 {
-	struct conv c;
+	struct conv c = *c0;
 
-	conv_open(&c, g, IP(192, 0, 2, 10), cport, IP(198, 51, 100, 25), 587);
 	ehlo(&c, "laptop.example.net");
 	say(&c, C2S, "AUTH LOGIN\r\n");
 	say(&c, S2C, "334 VXNlcm5hbWU6\r\n");
@@ -372,6 +623,77 @@ session_submission(struct gen *g, uint16_t cport)
 	say(&c, S2C, "354 End data with <CR><LF>.<CR><LF>\r\n");
 	send_message(&c, msg_plain);
 	say(&c, S2C, "250 2.0.0 Ok: queued as 4SVk3x0bQkz9rxN\r\n");
+	say(&c, C2S, "QUIT\r\n");
+	say(&c, S2C, "221 2.0.0 Bye\r\n");
+	conv_close(&c);
+}
+
+static void
+session_submission(struct gen *g, uint16_t cport)
+{
+	struct conv c;
+
+	conv_open(&c, g, IP(192, 0, 2, 10), cport, IP(198, 51, 100, 25), 587);
+	submission(&c);
+}
+
+/* The same over IPv6, a hop-by-hop header on every packet and the first
+ * long segment fragmented. */
+static void
+session_submission6(struct gen *g, uint16_t cport)
+{
+	static const uint8_t cli[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0x10 };
+	static const uint8_t srv[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0x0a,
+		0, 0, 0, 0, 0, 0, 0, 0, 0x25 };
+	struct conv c;
+
+	conv_open6(&c, g, cli, cport, srv, 587);
+	submission(&c);
+}
+
+/*
+ * Connections whose start the capture missed: one picked up between
+ * commands (MAIL is its first line), one inside a DATA body, in the
+ * middle of a line.  The second message is kept, marked incomplete, so no
+ * expectation is written for it.
+ */
+static void
+session_midstream(struct gen *g, uint16_t cport)
+{
+	static const char body[] = "Subject: picked up\r\n\r\nfirst half "
+	    "of a line that the capture cuts\r\nsecond line\r\n.\r\n";
+	struct conv c;
+
+	conv_open_quiet(&c, g, IP(192, 0, 2, 61), cport, IP(198, 51, 100, 25),
+	    25);
+	ehlo(&c, "early.example.net");
+	c.quiet = 0;
+	say(&c, C2S, "MAIL FROM:<late@example.net>\r\n");
+	say(&c, S2C, "250 2.1.0 Ok\r\n");
+	say(&c, C2S, "RCPT TO:<bob@example.org>\r\n");
+	say(&c, S2C, "250 2.1.5 Ok\r\n");
+	say(&c, C2S, "DATA\r\n");
+	say(&c, S2C, "354 End data with <CR><LF>.<CR><LF>\r\n");
+	send_message(&c, msg_plain);
+	say(&c, S2C, "250 2.0.0 Ok: queued as 4SVk5a2eTnz9s1R\r\n");
+	say(&c, C2S, "QUIT\r\n");
+	say(&c, S2C, "221 2.0.0 Bye\r\n");
+	conv_close(&c);
+
+	conv_open_quiet(&c, g, IP(192, 0, 2, 62), cport + 1,
+	    IP(198, 51, 100, 25), 25);
+	ehlo(&c, "early.example.net");
+	say(&c, C2S, "MAIL FROM:<late@example.net>\r\n");
+	say(&c, S2C, "250 2.1.0 Ok\r\n");
+	say(&c, C2S, "RCPT TO:<bob@example.org>\r\n");
+	say(&c, S2C, "250 2.1.5 Ok\r\n");
+	say(&c, C2S, "DATA\r\n");
+	say(&c, S2C, "354 End data with <CR><LF>.<CR><LF>\r\n");
+	conv_send(&c, C2S, body, 35); /* up to inside the third line */
+	c.quiet = 0;
+	conv_send(&c, C2S, body + 35, strlen(body) - 35);
+	say(&c, S2C, "250 2.0.0 Ok: queued as 4SVk5b3fUoz9s2S\r\n");
 	say(&c, C2S, "QUIT\r\n");
 	say(&c, S2C, "221 2.0.0 Bye\r\n");
 	conv_close(&c);
@@ -481,6 +803,36 @@ main(int argc, char **argv)
 
 	gen_open(&g, argv[1], "raw-ip", LT_RAW);
 	session_bdat_starttls(&g, 43001);
+	gen_close(&g);
+
+	/* One session per encapsulation, all in one Ethernet capture. */
+	gen_open(&g, argv[1], "encap", LT_EN10MB);
+	for (enum encap e = E_QINQ; e <= E_IPIP; e++) {
+		g.encap = e;
+		session_submission(&g, (uint16_t)(44000 + e));
+	}
+	g.encap = E_GRE;
+	session_submission6(&g, 44100);
+	gen_close(&g);
+
+	gen_open(&g, argv[1], "ipv6", LT_EN10MB);
+	session_submission6(&g, 45001);
+	gen_close(&g);
+
+	gen_open(&g, argv[1], "ipv6-null", LT_NULL);
+	session_submission6(&g, 45002);
+	gen_close(&g);
+
+	gen_open(&g, argv[1], "sll2", LT_SLL2);
+	session_submission(&g, 46001);
+	gen_close(&g);
+
+	gen_open(&g, argv[1], "ppp", LT_PPP);
+	session_submission(&g, 46002);
+	gen_close(&g);
+
+	gen_open(&g, argv[1], "midstream", LT_EN10MB);
+	session_midstream(&g, 47001);
 	gen_close(&g);
 	return 0;
 }
