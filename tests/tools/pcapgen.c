@@ -336,7 +336,7 @@ send_ipv6(struct conv *c, int dir, const uint8_t *seg, size_t n)
 	uint8_t pkt[40 + 8 + 8 + 2048];
 	size_t cut;
 
-	memset(pkt, 0, 48);
+	memset(pkt, 0, 56);
 	pkt[0] = 0x60;
 	pkt[6] = 0; /* hop-by-hop */
 	pkt[7] = 64;
