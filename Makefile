@@ -28,7 +28,8 @@ DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c \
 CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/decap.c \
 	       capture/v6map.c store/store.c
 CLI_SRC     := cli/main.c cli/cmd_read.c
-TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_detect
+TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_detect \
+	       test_capture
 TOOL_NAMES  := pcapgen
 
 BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libssl-dev zlib1g-dev
@@ -93,6 +94,13 @@ $(BUILD)/gen/schema.h: store/schema.sql
 $(BUILD)/rel/store/store.o $(BUILD)/san/store/store.o: $(BUILD)/gen/schema.h
 
 # Unit tests link the dissectors only: no libpcap, libnids or SQLite.
+# The capture layer's pure parts are tested without libpcap or libnids.
+CAPTURE_PURE := capture/decap.c capture/v6map.c
+$(BUILD)/rel/tests/test_capture: $(call obj,rel,tests/test_capture.c $(CAPTURE_PURE))
+	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
+$(BUILD)/san/tests/test_capture: $(call obj,san,tests/test_capture.c $(CAPTURE_PURE))
+	$(CC) $(SAN) -o $@ $^ -lcmocka
+
 $(BUILD)/rel/tests/%: $(call obj,rel,tests/%.c tests/recsink.c $(DISSECT_SRC))
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka -lz
 

@@ -16,11 +16,58 @@ detect(const char *c, size_t cn, const char *s, size_t sn, uint16_t port,
     struct md_detect_out *out)
 {
 	struct md_detect_in in = { (const uint8_t *)c, cn, (const uint8_t *)s,
-		sn, port };
+		sn, port, 0 };
 	return md_detect(&in, out);
 }
 
 #define D(c, s, port, out) detect(c, strlen(c), s, strlen(s), port, out)
+
+/* The same for a connection picked up mid-stream. */
+static enum md_verdict
+M(const char *c, const char *s, uint16_t port, struct md_detect_out *out)
+{
+	struct md_detect_in in = { (const uint8_t *)c, strlen(c),
+		(const uint8_t *)s, strlen(s), port, 1 };
+	return md_detect(&in, out);
+}
+
+static void
+test_midstream(void **state)
+{
+	struct md_detect_out o;
+
+	(void)state;
+	/* cut inside a line: it is skipped, the next one decides */
+	assert_int_equal(M("ous line\r\nMAIL FROM:<a@b.c>\r\n", "", 25, &o),
+	    MD_DETECT_YES);
+	assert_ptr_equal(o.proto, &md_proto_smtp);
+	assert_int_equal(o.c2s_skip, 10);
+	/* a whole line at the start is kept */
+	assert_int_equal(M("RCPT TO:<x@y.z>\r\n", "250 ok\r\n", 25, &o),
+	    MD_DETECT_YES);
+	assert_int_equal(o.c2s_skip, 0);
+	assert_int_equal(o.s2c_skip, 0);
+	/* inside a DATA body: the server's reply decides */
+	assert_int_equal(M("dy text\r\nmore text\r\n", "", 25, &o),
+	    MD_DETECT_MORE);
+	assert_int_equal(M("dy text\r\nmore text\r\n", "250 queued\r\n",
+	    25, &o), MD_DETECT_YES);
+	assert_int_equal(M("", "* 3 EXISTS\r\n", 143, &o), MD_DETECT_YES);
+	assert_ptr_equal(o.proto, &md_proto_imap);
+	assert_int_equal(M("", "+OK 2 320\r\n", 110, &o), MD_DETECT_YES);
+	assert_ptr_equal(o.proto, &md_proto_pop3);
+	/* off the usual ports both sides must agree */
+	assert_int_equal(M("a7 UID FETCH 9 BODY[]\r\n", "", 8143, &o),
+	    MD_DETECT_MORE);
+	assert_int_equal(M("a7 UID FETCH 9 BODY[]\r\n",
+	    "* 1 FETCH (UID 9)\r\n", 8143, &o), MD_DETECT_YES);
+	assert_ptr_equal(o.proto, &md_proto_imap);
+	/* the first line may be a cut one: the second tells */
+	assert_int_equal(M("GET / HTTP/1.1\r\n", "HTTP/1.1 200 OK\r\n", 80,
+	    &o), MD_DETECT_MORE);
+	assert_int_equal(M("GET / HTTP/1.1\r\nHost: x\r\n",
+	    "HTTP/1.1 200 OK\r\nServer: y\r\n", 80, &o), MD_DETECT_NO);
+}
 
 static void
 test_smtp_by_content(void **state)
@@ -139,6 +186,7 @@ main(void)
 		cmocka_unit_test(test_smtp_by_content),
 		cmocka_unit_test(test_pop3_imap_by_content),
 		cmocka_unit_test(test_implicit_tls),
+		cmocka_unit_test(test_midstream),
 		cmocka_unit_test(test_tunnels),
 	};
 	return cmocka_run_group_tests_name("detect", tests, NULL, NULL);
