@@ -141,8 +141,18 @@ print_summary(const struct capture_stats *c, const struct store_stats *s,
 	    (unsigned long long)s->transactions,
 	    (unsigned long long)s->auth, (unsigned long long)s->auth_clear,
 	    (unsigned long long)s->anomalies, log);
+	if (c->ipv6 > 0 || c->tunneled > 0 || c->midstream > 0)
+		fprintf(stderr, "  traffic    %llu IPv6 packets, %llu from "
+		    "tunnels; %llu connections picked up mid-stream\n",
+		    (unsigned long long)c->ipv6,
+		    (unsigned long long)c->tunneled,
+		    (unsigned long long)c->midstream);
+	if (c->v6_full > 0)
+		fprintf(stderr, "  skipped    %llu IPv6 packets past the cap of "
+		    "distinct IPv6 addresses\n",
+		    (unsigned long long)c->v6_full);
 	if (c->not_ip > 0 || c->truncated > 0 || c->nids_warnings > 0)
-		fprintf(stderr, "  skipped    %llu non-IPv4 frames, %llu "
+		fprintf(stderr, "  skipped    %llu non-IP frames, %llu "
 		    "truncated, %llu bad IP/TCP headers\n",
 		    (unsigned long long)c->not_ip,
 		    (unsigned long long)c->truncated,

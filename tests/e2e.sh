@@ -83,6 +83,11 @@ printf 'not a capture file at all' > "$B/junk.pcap"
 check "bad magic: exit 1" "$rc" "1"
 check "bad magic: next file still read" "$(sqlite3 "$B/junk.db" 'SELECT count(*) FROM sessions')" "1"
 ./mailsift read -q -o "$B/x.db" "$B/does-not-exist.pcap" 2>/dev/null; check "missing file: exit 1" "$?" "1"
+# A link type mailsift does not read (802.11, 105) is named in the message.
+printf '\324\303\262\241\002\000\004\000\000\000\000\000\000\000\000\000\377\377\000\000\151\000\000\000' > "$B/wifi.pcap"
+./mailsift read -q --force -o "$B/wifi.db" "$B/wifi.pcap" 2>"$B/wifi.err"; rc=$?
+check "unknown link type: exit 1" "$rc" "1"
+grep -q "unsupported link type 105 (IEEE802_11)" "$B/wifi.err" && ok "unknown link type: named" || { bad "unknown link type: named"; cat "$B/wifi.err"; }
 ./mailsift read 2>/dev/null; check "no capture: exit 2" "$?" "2"
 ./mailsift frobnicate 2>/dev/null; check "unknown command: exit 2" "$?" "2"
 sqlite3 "$B/x.db" "PRAGMA user_version=99"
