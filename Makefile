@@ -24,12 +24,13 @@ SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 LIBS	:= -lnids -lpcap -lsqlite3 -lcrypto -lz
 
 DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c \
-	       dissect/smtp.c dissect/pop3.c dissect/imap.c dissect/detect.c
-CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/decap.c \
+	       dissect/smtp.c dissect/pop3.c dissect/imap.c dissect/detect.c \
+	       dissect/mime.c dissect/mimehdr.c
+CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/decap.c store/safename.c \
 	       capture/v6map.c store/store.c
 CLI_SRC     := cli/main.c cli/cmd_read.c
-TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_detect \
-	       test_capture
+TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_detect test_mime \
+	       test_capture test_safename
 TOOL_NAMES  := pcapgen
 
 BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libssl-dev zlib1g-dev
@@ -99,6 +100,11 @@ CAPTURE_PURE := capture/decap.c capture/v6map.c
 $(BUILD)/rel/tests/test_capture: $(call obj,rel,tests/test_capture.c $(CAPTURE_PURE))
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
 $(BUILD)/san/tests/test_capture: $(call obj,san,tests/test_capture.c $(CAPTURE_PURE))
+	$(CC) $(SAN) -o $@ $^ -lcmocka
+
+$(BUILD)/rel/tests/test_safename: $(call obj,rel,tests/test_safename.c store/safename.c)
+	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
+$(BUILD)/san/tests/test_safename: $(call obj,san,tests/test_safename.c store/safename.c)
 	$(CC) $(SAN) -o $@ $^ -lcmocka
 
 $(BUILD)/rel/tests/%: $(call obj,rel,tests/%.c tests/recsink.c $(DISSECT_SRC))

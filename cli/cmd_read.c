@@ -175,6 +175,8 @@ cmd_read(int argc, char **argv)
 	struct read_opts o = { 0 };
 	struct store_opts so = { 0 };
 	struct capture_opts co;
+	struct md_sink store_in;
+	struct mime_tap *tap;
 	struct store_stats ss;
 	struct timespec t0;
 	struct store *st;
@@ -195,11 +197,20 @@ cmd_read(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	memset(&co, 0, sizeof(co));
-	store_sink(st, &co.sink);
+	/* dissectors -> MIME tap -> store */
+	store_sink(st, &store_in);
+	if ((tap = mime_tap_new(&store_in)) == NULL) {
+		fprintf(stderr, "mailsift: out of memory\n");
+		store_close(st, EXIT_USAGE);
+		free(cmdline);
+		return EXIT_USAGE;
+	}
+	mime_tap_sink(tap, &co.sink);
 	md_limits_default(&co.lim);
 	co.max_streams = (int)o.max_streams;
 	if (capture_init(&co, err, sizeof(err)) != 0) {
 		fprintf(stderr, "mailsift: %s\n", err);
+		mime_tap_free(tap);
 		store_close(st, EXIT_USAGE);
 		free(cmdline);
 		return EXIT_USAGE;
@@ -212,6 +223,7 @@ cmd_read(int argc, char **argv)
 		}
 	}
 	capture_finish();
+	mime_tap_free(tap);
 	ss = *store_stats(st);
 	if (ss.errors > 0)
 		fprintf(stderr, "mailsift: %llu write errors, last: %s\n",

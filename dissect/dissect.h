@@ -95,6 +95,20 @@ struct md_flow {
  *                  IMAP "SELECTED", ...)
  *   COMPRESS       seq, name=algorithm, code=MD_ST_*; when OK, both
  *                  directions are inflated from there on
+ *   HEADER         tx, a field of the message's top-level header, in
+ *                  order: name=field name, arg=value unfolded as sent,
+ *                  extra=value decoded to UTF-8 (RFC 2047), aux=for Date
+ *                  the time in UTC ("YYYY-MM-DD HH:MM:SS"), num[0]=its
+ *                  place in the header from 0
+ *   PART_BEGIN     tx, a MIME entity: name=path ("1", "2.1"), arg=content
+ *                  type, extra=file name (decoded), aux=charset,
+ *                  proof=transfer encoding, code=MD_DISP_*, num[0]=part
+ *                  number in the message from 1
+ *   PART_DATA      tx, num[0]=part number, arg=decoded bytes, in order
+ *   PART_END       tx, num[0]=part number, num[1]=bytes as sent (encoded),
+ *                  num[2]=decoded bytes, code=1 complete / 0 cut short
+ *   TEXT           tx, readable text of the message for searching:
+ *                  UTF-8, HTML tags removed, in order
  *   ANOMALY        name=anomaly code (MD_ANOM_*), arg=detail
  *   SESSION_END    code=MD_END_*, name=final TLS mode (md_tls_str),
  *                  num[0..1]=bytes C2S/S2C,
@@ -126,6 +140,11 @@ enum md_ev {
 	MD_EV_IDENT,
 	MD_EV_STATE,
 	MD_EV_COMPRESS,
+	MD_EV_HEADER,
+	MD_EV_PART_BEGIN,
+	MD_EV_PART_DATA,
+	MD_EV_PART_END,
+	MD_EV_TEXT,
 	MD_EV_ANOMALY,
 	MD_EV_SESSION_END,
 	MD_EV_COUNT
@@ -151,6 +170,13 @@ enum md_status {
 	MD_ST_NO = 2,  /* -ERR, NO */
 	MD_ST_BAD = 3, /* BAD */
 	MD_ST_BYE = 4  /* BYE */
+};
+
+/* How a MIME part asks to be shown (RFC 2183). */
+enum md_disposition {
+	MD_DISP_NONE = 0,
+	MD_DISP_INLINE = 1,
+	MD_DISP_ATTACHMENT = 2
 };
 
 /* ITEM names: what happened to one message of a maildrop or mailbox. */
@@ -206,6 +232,10 @@ struct md_sink {
 #define MD_DETECT_MAX	    16384 /* bytes inspected to find the protocol */
 #define MD_LITERAL_KEEP	    1024  /* IMAP literal kept as text (names) */
 #define MD_RESPONSES_MAX    100000 /* IMAP untagged responses told per command */
+#define MD_MIME_DEPTH_MAX   32	   /* nested multiparts and messages */
+#define MD_MIME_PARTS_MAX   1000   /* MIME parts per message */
+#define MD_MIME_HEADER_MAX  16384  /* one header field, unfolded */
+#define MD_MIME_TEXT_MAX    (1u << 20) /* text per message for searching */
 
 struct md_limits {
 	size_t line_max;
@@ -243,6 +273,13 @@ void md_limits_default(struct md_limits *);
 #define MD_ANOM_INFLATE		    "inflate_error"
 #define MD_ANOM_BAD_TAG		    "unknown_tag"
 #define MD_ANOM_TOO_MANY_RESPONSES  "too_many_responses"
+#define MD_ANOM_MIME_BOUNDARY	    "mime_missing_boundary"
+#define MD_ANOM_MIME_BASE64	    "mime_bad_base64"
+#define MD_ANOM_MIME_QP		    "mime_bad_quoted_printable"
+#define MD_ANOM_MIME_DEPTH	    "mime_too_deep"
+#define MD_ANOM_MIME_PARTS	    "mime_too_many_parts"
+#define MD_ANOM_MIME_HEADER	    "mime_header_too_long"
+#define MD_ANOM_MIME_TRUNCATED	    "mime_truncated"
 
 /* A protocol dissector: one state object per connection, both ways. */
 struct md_proto {
@@ -301,6 +338,19 @@ const char *md_end_str(enum md_end);
 const char *md_tls_str(enum md_tls);
 const char *md_auth_outcome_str(enum md_auth_outcome);
 const char *md_status_str(enum md_status);
+const char *md_disposition_str(enum md_disposition);
+
+/*
+ * The MIME tap (mime.c): a sink that passes every event on to the next
+ * one and, for each message, parses its bytes as they stream (RFC 5322,
+ * RFC 2045-2049) and adds HEADER, PART_*, TEXT and ANOMALY events.  It
+ * sits between the dissectors and the real sinks, so every protocol's
+ * messages are understood the same way.
+ */
+struct mime_tap;
+struct mime_tap *mime_tap_new(const struct md_sink *next);
+void	mime_tap_sink(struct mime_tap *, struct md_sink *out);
+void	mime_tap_free(struct mime_tap *);
 const char *md_ev_str(enum md_ev);
 
 #endif /* MAILSIFT_DISSECT_H */

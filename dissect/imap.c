@@ -718,6 +718,7 @@ static void
 literal_msg_begin(struct imap *s, enum md_dir dir)
 {
 	struct pending *owner;
+	struct resp_msg *rm;
 
 	if (dir == MD_C2S) {
 		/* The APPEND command is numbered when its line completes. */
@@ -727,7 +728,16 @@ literal_msg_begin(struct imap *s, enum md_dir dir)
 	}
 	owner = untagged_owner(s, K_FETCH);
 	msg_begin(s, MD_S2C, owner ? owner->seq : 0, "FETCH");
-	s->resp_msgs[s->resp_nmsgs++].tx = s->msg_tx[MD_S2C];
+	rm = &s->resp_msgs[s->resp_nmsgs++];
+	rm->tx = s->msg_tx[MD_S2C];
+	if (rm->partial) { /* said now, so that MIME parsing knows */
+		struct md_event meta = { .type = MD_EV_MSG_META,
+			.dir = MD_S2C };
+		meta.tx = rm->tx;
+		meta.code = 1;
+		meta.aux = md_bytes_of(rm->section, rm->section_len);
+		out_emit(&s->out, &meta);
+	}
 }
 
 static void

@@ -179,6 +179,20 @@ md_status_str(enum md_status st)
 }
 
 const char *
+md_disposition_str(enum md_disposition d)
+{
+	switch (d) {
+	case MD_DISP_INLINE:
+		return "inline";
+	case MD_DISP_ATTACHMENT:
+		return "attachment";
+	case MD_DISP_NONE:
+		break;
+	}
+	return NULL;
+}
+
+const char *
 md_ev_str(enum md_ev t)
 {
 	static const char *const names[MD_EV_COUNT] = {
@@ -203,6 +217,11 @@ md_ev_str(enum md_ev t)
 		[MD_EV_IDENT] = "IDENT",
 		[MD_EV_STATE] = "STATE",
 		[MD_EV_COMPRESS] = "COMPRESS",
+		[MD_EV_HEADER] = "HEADER",
+		[MD_EV_PART_BEGIN] = "PART_BEGIN",
+		[MD_EV_PART_DATA] = "PART_DATA",
+		[MD_EV_PART_END] = "PART_END",
+		[MD_EV_TEXT] = "TEXT",
 		[MD_EV_ANOMALY] = "ANOMALY",
 		[MD_EV_SESSION_END] = "SESSION_END",
 	};

@@ -1,4 +1,4 @@
--- mailsift log schema, version 2 (PRAGMA user_version).
+-- mailsift log schema, version 3 (PRAGMA user_version).
 -- Times are Unix epoch seconds with microseconds (REAL), capture time.
 -- Every table is documented in README.md; views answer common questions.
 
@@ -117,8 +117,60 @@ CREATE TABLE IF NOT EXISTS messages (
 	uid		INTEGER,		-- IMAP UID
 	flags		TEXT,			-- IMAP flags
 	extract_path	TEXT,			-- with --extract
+	-- from the message's own header (first field of each name),
+	-- RFC 2047 words decoded to UTF-8
+	subject		TEXT,
+	from_addr	TEXT,
+	to_addrs	TEXT,
+	cc_addrs	TEXT,
+	bcc_addrs	TEXT,
+	reply_to	TEXT,
+	date_raw	TEXT,			-- Date as sent
+	date_utc	TEXT,			-- Date in UTC, YYYY-MM-DD HH:MM:SS
+	msg_id		TEXT,			-- Message-ID
+	in_reply_to	TEXT,
+	refs		TEXT,			-- References
+	mailer		TEXT,			-- X-Mailer or User-Agent
+	return_path	TEXT,
+	dkim		INTEGER NOT NULL DEFAULT 0, -- DKIM-Signature present
+	auth_results	INTEGER NOT NULL DEFAULT 0, -- Authentication-Results
+	parts		INTEGER NOT NULL DEFAULT 0, -- MIME parts
+	attachments	INTEGER NOT NULL DEFAULT 0, -- of those, with a file name
 	UNIQUE (session_id, tx)
 );
+
+-- Every field of a message's top-level header, in order.
+CREATE TABLE IF NOT EXISTS headers (
+	message_id	INTEGER NOT NULL REFERENCES messages(id),
+	n		INTEGER NOT NULL,	-- place in the header, from 0
+	name		TEXT NOT NULL,
+	value		TEXT,			-- unfolded, as sent
+	decoded		TEXT,			-- RFC 2047 words decoded
+	PRIMARY KEY (message_id, n)
+) WITHOUT ROWID;
+
+-- One row per MIME part (multipart containers are not parts).
+CREATE TABLE IF NOT EXISTS parts (
+	message_id	INTEGER NOT NULL REFERENCES messages(id),
+	part		INTEGER NOT NULL,	-- order in the message, from 1
+	path		TEXT NOT NULL,		-- IMAP numbering: 1, 2.1, ...
+	content_type	TEXT NOT NULL,
+	charset		TEXT,
+	encoding	TEXT,			-- Content-Transfer-Encoding
+	disposition	TEXT,			-- inline|attachment
+	filename	TEXT,			-- as the sender named it, decoded
+	encoded_size	INTEGER,		-- bytes as sent
+	size		INTEGER,		-- bytes decoded
+	md5		TEXT,			-- of the decoded bytes
+	sha256		TEXT,
+	complete	INTEGER NOT NULL DEFAULT 0,
+	extract_path	TEXT,			-- with --extract: a safe name
+	PRIMARY KEY (message_id, part)
+) WITHOUT ROWID;
+
+-- Full-text index of the messages' subjects and readable text (text/plain
+-- and text/html parts, HTML stripped); rowid = messages.id.
+CREATE VIRTUAL TABLE IF NOT EXISTS message_text USING fts5(subject, body);
 
 -- What happened to messages of a maildrop or mailbox.
 CREATE TABLE IF NOT EXISTS items (
@@ -174,6 +226,8 @@ CREATE INDEX IF NOT EXISTS messages_sha256 ON messages(sha256);
 CREATE INDEX IF NOT EXISTS anomalies_session ON anomalies(session_id);
 CREATE INDEX IF NOT EXISTS extensions_session ON extensions(session_id);
 CREATE INDEX IF NOT EXISTS items_session ON items(session_id);
+CREATE INDEX IF NOT EXISTS parts_sha256 ON parts(sha256);
+CREATE INDEX IF NOT EXISTS messages_msg_id ON messages(msg_id);
 CREATE INDEX IF NOT EXISTS responses_session ON responses(session_id, seq);
 
 -- Recipients with the server's answer to each RCPT.
@@ -209,10 +263,30 @@ CREATE VIEW IF NOT EXISTS v_messages AS
 SELECT m.id AS message_id, m.session_id,
        datetime(m.begin_ts, 'unixepoch') AS time, m.proto, m.method,
        m.direction, s.client_ip, s.server_ip, s.server_port,
-       s.username AS user, m.mailbox, m.msgno, m.uid, m.flags,
-       m.partial, m.section, m.size, m.sha256, m.complete, s.tls,
-       m.extract_path
+       s.username AS user, m.from_addr AS "from", m.to_addrs AS "to",
+       m.subject, m.date_utc, m.msg_id, m.attachments,
+       (SELECT coalesce(sum(p.size), 0) FROM parts p
+         WHERE p.message_id = m.id AND p.filename IS NOT NULL)
+         AS attachment_bytes,
+       m.mailbox, m.msgno, m.uid, m.flags, m.partial, m.section, m.size,
+       m.sha256, m.complete, s.tls, m.extract_path
 FROM messages m JOIN sessions s ON s.id = m.session_id;
+
+-- Attachments: parts with a file name, with what they hash to.
+CREATE VIEW IF NOT EXISTS v_attachments AS
+SELECT p.message_id, m.session_id, datetime(m.begin_ts, 'unixepoch') AS time,
+       m.proto, m.method, m.from_addr AS "from", m.subject, p.path,
+       p.filename, p.content_type, p.size, p.md5, p.sha256, p.complete,
+       p.extract_path
+FROM parts p JOIN messages m ON m.id = p.message_id
+WHERE p.filename IS NOT NULL;
+
+-- The Received chain of each message, newest hop (the top field) first.
+CREATE VIEW IF NOT EXISTS v_received AS
+SELECT h.message_id,
+       row_number() OVER (PARTITION BY h.message_id ORDER BY h.n) AS hop,
+       h.value
+FROM headers h WHERE h.name = 'Received' COLLATE NOCASE;
 
 -- Messages marked for deletion over POP3, and whether QUIT made it so.
 CREATE VIEW IF NOT EXISTS v_pop3_deletions AS

@@ -22,8 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "safename.h"
 #include "schema.h"
+#include "store.h"
 
 #define STORE_COMMIT_US	    2000000 /* capture time between commits */
 #define STORE_COMMIT_EVENTS 200000  /* or this many events */
@@ -34,8 +35,9 @@ enum stmt_id {
 	ST_COMMAND, ST_REPLY, ST_AUTH, ST_TX, ST_TX_IMPLICIT, ST_TX_REPLY,
 	ST_RCPT, ST_MSG, ST_MSG_META, ST_MSG_END, ST_ITEM, ST_DELETION,
 	ST_MAILBOX, ST_RESPONSE, ST_USER, ST_STATE, ST_SELECTED,
-	ST_CLIENT_ID, ST_SERVER_ID, ST_COMPRESSION, ST_ANOMALY, ST_BEGIN,
-	ST_COMMIT, ST_COUNT
+	ST_CLIENT_ID, ST_SERVER_ID, ST_COMPRESSION, ST_HEADER, ST_DATE_UTC,
+	ST_DKIM, ST_AUTH_RESULTS, ST_PART, ST_PART_END, ST_PART_COUNT,
+	ST_TEXT, ST_ANOMALY, ST_BEGIN, ST_COMMIT, ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -83,6 +85,21 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_CLIENT_ID] = "UPDATE sessions SET client_id=? WHERE id=?",
 	[ST_SERVER_ID] = "UPDATE sessions SET server_id=? WHERE id=?",
 	[ST_COMPRESSION] = "UPDATE sessions SET compression=? WHERE id=?",
+	[ST_HEADER] = "INSERT OR REPLACE INTO headers VALUES (?,?,?,?,?)",
+	[ST_DATE_UTC] = "UPDATE messages SET date_utc=coalesce(date_utc, ?)"
+	    " WHERE id=?",
+	[ST_DKIM] = "UPDATE messages SET dkim=1 WHERE id=?",
+	[ST_AUTH_RESULTS] = "UPDATE messages SET auth_results=1 WHERE id=?",
+	[ST_PART] = "INSERT OR REPLACE INTO parts (message_id, part, path,"
+	    " content_type, charset, encoding, disposition, filename)"
+	    " VALUES (?,?,?,?,?,?,?,?)",
+	[ST_PART_END] = "UPDATE parts SET encoded_size=?, size=?, md5=?,"
+	    " sha256=?, complete=?, extract_path=? WHERE message_id=? AND"
+	    " part=?",
+	[ST_PART_COUNT] = "UPDATE messages SET parts=parts+1,"
+	    " attachments=attachments+? WHERE id=?",
+	[ST_TEXT] = "INSERT OR REPLACE INTO message_text (rowid, subject, body)"
+	    " VALUES (?,?,?)",
 	[ST_MSG_END] = "UPDATE messages SET end_ts=?, size=?, sha256=?,"
 	    " complete=?, extract_path=? WHERE id=?",
 	[ST_ANOMALY] = "INSERT INTO anomalies (session_id, ts, direction,"
@@ -91,17 +108,46 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_COMMIT] = "COMMIT",
 };
 
+/* The MIME part of a message whose decoded bytes are arriving. */
+struct open_part {
+	uint32_t    no;
+	EVP_MD_CTX *sha, *md5;
+	FILE	   *out;
+	char	   *path;
+};
+
 /* A message whose bytes are still arriving. */
 struct open_msg {
 	struct open_msg *next;
 	uint64_t	 flow_id;
 	uint32_t	 tx;
 	int64_t		 row;
+	int64_t		 sid;
 	EVP_MD_CTX	*sha;
 	FILE		*out;
 	char		*path;
 	uint64_t	 size;
+	struct open_part part;
+	char		*parts_dir; /* --extract: where its attachments go */
+	char		*text;	    /* for the full-text index */
+	size_t		 tlen, tcap;
+	char		*subject;
 };
+
+/* Header fields kept in messages columns: the first of each name. */
+static const struct {
+	const char *field, *column;
+} msg_fields[] = {
+	{ "Subject", "subject" },	  { "From", "from_addr" },
+	{ "To", "to_addrs" },		  { "Cc", "cc_addrs" },
+	{ "Bcc", "bcc_addrs" },		  { "Reply-To", "reply_to" },
+	{ "Date", "date_raw" },		  { "Message-ID", "msg_id" },
+	{ "In-Reply-To", "in_reply_to" }, { "References", "refs" },
+	{ "X-Mailer", "mailer" },	  { "User-Agent", "mailer" },
+	{ "Return-Path", "return_path" },
+};
+
+#define NFIELDS (sizeof(msg_fields) / sizeof(msg_fields[0]))
 
 struct store {
 	sqlite3		   *db;
@@ -113,6 +159,7 @@ struct store {
 	uint64_t	    last_commit_ts;
 	uint64_t	    events_since_commit;
 	struct open_msg	   *msgs[MSG_BUCKETS];
+	sqlite3_stmt	   *field_st[NFIELDS];
 	struct store_stats  stats;
 	char		    error[4400];
 };
@@ -269,6 +316,7 @@ msg_begin(struct store *s, const struct md_event *ev)
 		return;
 	m->flow_id = ev->flow->id;
 	m->tx = ev->tx;
+	m->sid = sid;
 	m->row = sqlite3_last_insert_rowid(s->db);
 	m->sha = EVP_MD_CTX_new();
 	if (m->sha == NULL || !EVP_DigestInit_ex(m->sha, EVP_sha256(), NULL)) {
@@ -304,26 +352,62 @@ msg_data(struct store *s, const struct md_event *ev)
 	}
 }
 
+/* Finishes a digest as lower-case hex; returns its length. */
+static int
+hex_digest(EVP_MD_CTX *ctx, char *hex)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	for (unsigned i = 0; i < mdlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return (int)(2 * mdlen);
+}
+
+static void part_close(struct store *, struct open_msg *, int complete,
+    uint64_t enc, uint64_t dec);
+static void text_index(struct store *, struct open_msg *);
+
+static void
+open_msg_free(struct open_msg *m)
+{
+	EVP_MD_CTX_free(m->sha);
+	EVP_MD_CTX_free(m->part.sha);
+	EVP_MD_CTX_free(m->part.md5);
+	if (m->part.out != NULL)
+		fclose(m->part.out);
+	if (m->out != NULL)
+		fclose(m->out);
+	free(m->part.path);
+	free(m->parts_dir);
+	free(m->text);
+	free(m->subject);
+	free(m->path);
+	free(m);
+}
+
 static void
 msg_end(struct store *s, const struct md_event *ev)
 {
 	struct open_msg **pp = msg_slot(s, ev->flow->id, ev->tx), *m = *pp;
-	unsigned char md[EVP_MAX_MD_SIZE];
 	char hex[2 * EVP_MAX_MD_SIZE + 1];
-	unsigned int mdlen = 0;
+	int hl;
 	sqlite3_stmt *st = s->st[ST_MSG_END];
 
 	if (m == NULL)
 		return;
 	*pp = m->next;
-	EVP_DigestFinal_ex(m->sha, md, &mdlen);
-	for (unsigned i = 0; i < mdlen; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	if (m->part.no != 0) /* a part the MIME tap left open */
+		part_close(s, m, 0, 0, 0);
+	text_index(s, m);
+	hl = hex_digest(m->sha, hex);
 	if (m->out != NULL && fclose(m->out) != 0)
 		s->stats.errors++;
+	m->out = NULL;
 	sqlite3_bind_double(st, 1, ts_sec(ev->ts_us));
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)m->size);
-	sqlite3_bind_text(st, 3, hex, (int)(2 * mdlen), SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, hex, hl, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 4, ev->code != 0);
 	if (m->path != NULL)
 		sqlite3_bind_text(st, 5, m->path, -1, SQLITE_TRANSIENT);
@@ -332,9 +416,238 @@ msg_end(struct store *s, const struct md_event *ev)
 	s->stats.message_bytes += m->size;
 	if (ev->code)
 		s->stats.messages_complete++;
-	EVP_MD_CTX_free(m->sha);
-	free(m->path);
-	free(m);
+	open_msg_free(m);
+}
+
+/* ------------------------------------------------------------ MIME */
+
+static struct open_msg *
+msg_of(struct store *s, const struct md_event *ev)
+{
+	return *msg_slot(s, ev->flow->id, ev->tx);
+}
+
+/* A top-level header field: its row, and the messages column it fills. */
+static void
+on_header(struct store *s, const struct md_event *ev)
+{
+	struct open_msg *m = msg_of(s, ev);
+	sqlite3_stmt *st = s->st[ST_HEADER];
+
+	if (m == NULL)
+		return;
+	sqlite3_bind_int64(st, 1, m->row);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->num[0]);
+	bind_bytes(st, 3, ev->name);
+	bind_bytes(st, 4, ev->arg);
+	bind_bytes(st, 5, ev->extra);
+	run(s, ST_HEADER);
+	for (size_t i = 0; i < NFIELDS; i++) {
+		if (!md_ci_equal(ev->name.p, ev->name.len, msg_fields[i].field))
+			continue;
+		st = s->field_st[i];
+		bind_bytes(st, 1, ev->extra);
+		sqlite3_bind_int64(st, 2, m->row);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			store_fail(s, "header column");
+		sqlite3_reset(st);
+		if (i == 0 && m->subject == NULL)
+			m->subject = strndup((const char *)ev->extra.p,
+			    ev->extra.len);
+	}
+	if (ev->aux.len > 0) { /* Date in UTC */
+		st = s->st[ST_DATE_UTC];
+		bind_bytes(st, 1, ev->aux);
+		sqlite3_bind_int64(st, 2, m->row);
+		run(s, ST_DATE_UTC);
+	}
+	if (md_ci_equal(ev->name.p, ev->name.len, "DKIM-Signature") ||
+	    md_ci_equal(ev->name.p, ev->name.len, "Authentication-Results")) {
+		enum stmt_id id = ev->name.p[0] == 'D' || ev->name.p[0] == 'd' ?
+		    ST_DKIM : ST_AUTH_RESULTS;
+		sqlite3_bind_int64(s->st[id], 1, m->row);
+		run(s, id);
+	}
+}
+
+/* DIR/S-T.parts/NAME for an attachment, never overwriting, never outside. */
+static FILE *
+attachment_open(struct store *s, struct open_msg *m, const char *filename,
+    const char *path, char **pathp)
+{
+	char safe[SAFE_NAME_MAX + 8], name[SAFE_NAME_MAX + 24], fb[160];
+	char full[4096];
+	int fd = -1;
+
+	if (m->parts_dir == NULL) {
+		snprintf(full, sizeof(full), "%s/%lld-%u.parts", s->extract_dir,
+		    (long long)m->sid, m->tx);
+		if (mkdir(full, 0700) != 0 && errno != EEXIST)
+			return NULL;
+		m->parts_dir = strdup(full);
+	}
+	snprintf(fb, sizeof(fb), "part-%s", path);
+	safe_name(filename, fb, safe, sizeof(safe));
+	for (int n = 1; n < 1000 && fd < 0; n++) {
+		if (n == 1)
+			snprintf(name, sizeof(name), "%s", safe);
+		else
+			safe_name_variant(safe, n, name, sizeof(name));
+		snprintf(full, sizeof(full), "%s/%s", m->parts_dir, name);
+		fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+		    O_NOFOLLOW, 0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		s->stats.errors++;
+		snprintf(s->error, sizeof(s->error), "%s: %s", full,
+		    strerror(errno));
+		return NULL;
+	}
+	*pathp = strdup(full);
+	return fdopen(fd, "wb");
+}
+
+static void
+on_part_begin(struct store *s, const struct md_event *ev)
+{
+	struct open_msg *m = msg_of(s, ev);
+	sqlite3_stmt *st = s->st[ST_PART];
+	const char *disp = md_disposition_str((enum md_disposition)ev->code);
+	int attachment = ev->extra.len > 0;
+
+	if (m == NULL)
+		return;
+	if (m->part.no != 0)
+		part_close(s, m, 0, 0, 0);
+	sqlite3_bind_int64(st, 1, m->row);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->num[0]);
+	bind_bytes(st, 3, ev->name);
+	bind_bytes(st, 4, ev->arg);
+	bind_text_or_null(st, 5, ev->aux);
+	bind_text_or_null(st, 6, ev->proof);
+	if (disp != NULL)
+		sqlite3_bind_text(st, 7, disp, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 8, ev->extra);
+	run(s, ST_PART);
+	st = s->st[ST_PART_COUNT];
+	sqlite3_bind_int(st, 1, attachment);
+	sqlite3_bind_int64(st, 2, m->row);
+	run(s, ST_PART_COUNT);
+	m->part.no = (uint32_t)ev->num[0];
+	m->part.sha = EVP_MD_CTX_new();
+	m->part.md5 = EVP_MD_CTX_new();
+	if (m->part.sha == NULL || m->part.md5 == NULL ||
+	    !EVP_DigestInit_ex(m->part.sha, EVP_sha256(), NULL) ||
+	    !EVP_DigestInit_ex(m->part.md5, EVP_md5(), NULL))
+		s->stats.errors++;
+	if (s->extract_dir != NULL && (attachment ||
+	    ev->code == MD_DISP_ATTACHMENT)) {
+		char fn[1024], pth[128];
+
+		snprintf(fn, sizeof(fn), "%.*s", (int)ev->extra.len,
+		    (const char *)ev->extra.p);
+		snprintf(pth, sizeof(pth), "%.*s", (int)ev->name.len,
+		    (const char *)ev->name.p);
+		m->part.out = attachment_open(s, m, fn, pth, &m->part.path);
+	}
+}
+
+static void
+on_part_data(struct store *s, const struct md_event *ev)
+{
+	struct open_msg *m = msg_of(s, ev);
+
+	if (m == NULL || m->part.no != ev->num[0] || m->part.sha == NULL)
+		return;
+	EVP_DigestUpdate(m->part.sha, ev->arg.p, ev->arg.len);
+	EVP_DigestUpdate(m->part.md5, ev->arg.p, ev->arg.len);
+	if (m->part.out != NULL && fwrite(ev->arg.p, 1, ev->arg.len,
+	    m->part.out) != ev->arg.len) {
+		s->stats.errors++;
+		fclose(m->part.out);
+		m->part.out = NULL;
+	}
+}
+
+static void
+part_close(struct store *s, struct open_msg *m, int complete, uint64_t enc,
+    uint64_t dec)
+{
+	sqlite3_stmt *st = s->st[ST_PART_END];
+	char sha[2 * EVP_MAX_MD_SIZE + 1], md5[2 * EVP_MAX_MD_SIZE + 1];
+	int sl = 0, ml = 0;
+
+	if (m->part.sha != NULL && m->part.md5 != NULL) {
+		sl = hex_digest(m->part.sha, sha);
+		ml = hex_digest(m->part.md5, md5);
+	}
+	if (m->part.out != NULL && fclose(m->part.out) != 0)
+		s->stats.errors++;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)enc);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)dec);
+	if (ml > 0)
+		sqlite3_bind_text(st, 3, md5, ml, SQLITE_TRANSIENT);
+	if (sl > 0)
+		sqlite3_bind_text(st, 4, sha, sl, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 5, complete);
+	if (m->part.path != NULL)
+		sqlite3_bind_text(st, 6, m->part.path, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 7, m->row);
+	sqlite3_bind_int64(st, 8, m->part.no);
+	run(s, ST_PART_END);
+	EVP_MD_CTX_free(m->part.sha);
+	EVP_MD_CTX_free(m->part.md5);
+	free(m->part.path);
+	memset(&m->part, 0, sizeof(m->part));
+}
+
+static void
+on_part_end(struct store *s, const struct md_event *ev)
+{
+	struct open_msg *m = msg_of(s, ev);
+
+	if (m != NULL && m->part.no == ev->num[0])
+		part_close(s, m, ev->code != 0, ev->num[1], ev->num[2]);
+}
+
+/* Readable text is gathered (the tap caps it) and indexed at the end. */
+static void
+on_text(struct store *s, const struct md_event *ev)
+{
+	struct open_msg *m = msg_of(s, ev);
+	char *nt;
+
+	if (m == NULL || m->tlen + ev->arg.len > MD_MIME_TEXT_MAX)
+		return;
+	if (m->tlen + ev->arg.len > m->tcap) {
+		size_t cap = m->tcap ? m->tcap : 4096;
+		while (cap < m->tlen + ev->arg.len)
+			cap *= 2;
+		if ((nt = realloc(m->text, cap)) == NULL)
+			return;
+		m->text = nt;
+		m->tcap = cap;
+	}
+	memcpy(m->text + m->tlen, ev->arg.p, ev->arg.len);
+	m->tlen += ev->arg.len;
+	(void)s;
+}
+
+static void
+text_index(struct store *s, struct open_msg *m)
+{
+	sqlite3_stmt *st = s->st[ST_TEXT];
+
+	if (m->tlen == 0 && m->subject == NULL)
+		return;
+	sqlite3_bind_int64(st, 1, m->row);
+	if (m->subject != NULL)
+		sqlite3_bind_text(st, 2, m->subject, -1, SQLITE_STATIC);
+	if (m->tlen > 0)
+		sqlite3_bind_text(st, 3, m->text, (int)m->tlen, SQLITE_STATIC);
+	run(s, ST_TEXT);
 }
 
 /* -------------------------------------------------------------- events */
@@ -688,6 +1001,21 @@ store_emit(void *arg, const struct md_event *ev)
 			on_session_text(s, ST_COMPRESSION, ev, algo);
 		}
 		break;
+	case MD_EV_HEADER:
+		on_header(s, ev);
+		break;
+	case MD_EV_PART_BEGIN:
+		on_part_begin(s, ev);
+		break;
+	case MD_EV_PART_DATA:
+		on_part_data(s, ev);
+		return 0; /* hot path: no commit check per piece */
+	case MD_EV_PART_END:
+		on_part_end(s, ev);
+		break;
+	case MD_EV_TEXT:
+		on_text(s, ev);
+		return 0;
 	case MD_EV_STARTTLS:
 	case MD_EV_COUNT:
 		break;
@@ -854,9 +1182,25 @@ store_open(const struct store_opts *o, char *err, size_t errlen)
 			    sqlite3_errmsg(s->db));
 			goto fail;
 		}
+	for (size_t i = 0; i < NFIELDS; i++) {
+		char sql[160];
+
+		snprintf(sql, sizeof(sql), "UPDATE messages SET %s=coalesce(%s,"
+		    " ?) WHERE id=?", msg_fields[i].column,
+		    msg_fields[i].column);
+		if (sqlite3_prepare_v3(s->db, sql, -1,
+		    SQLITE_PREPARE_PERSISTENT, &s->field_st[i], NULL) !=
+		    SQLITE_OK) {
+			snprintf(err, errlen, "%s: %s", sql,
+			    sqlite3_errmsg(s->db));
+			goto fail;
+		}
+	}
 	run(s, ST_BEGIN);
 	return s;
 fail:
+	for (size_t i = 0; i < NFIELDS; i++)
+		sqlite3_finalize(s->field_st[i]);
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_close(s->db);
@@ -902,15 +1246,13 @@ store_close(struct store *s, int status)
 	}
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
+	for (size_t i = 0; i < NFIELDS; i++)
+		sqlite3_finalize(s->field_st[i]);
 	for (int i = 0; i < MSG_BUCKETS; i++)
 		while (s->msgs[i] != NULL) { /* only after a dissector bug */
 			struct open_msg *m = s->msgs[i];
 			s->msgs[i] = m->next;
-			if (m->out)
-				fclose(m->out);
-			EVP_MD_CTX_free(m->sha);
-			free(m->path);
-			free(m);
+			open_msg_free(m);
 		}
 	sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL,
 	    NULL);

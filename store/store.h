@@ -11,7 +11,7 @@
 
 #include "dissect.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 

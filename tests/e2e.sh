@@ -63,7 +63,7 @@ done
 db=$B/append.db
 ./mailsift read -q -o "$db" "$B/gen/demo.pcap" && ./mailsift read -q -o "$db" "$B/gen/demo.pcap"
 check "append keeps both runs" "$(sqlite3 "$db" 'SELECT count(*), count(DISTINCT id), count(DISTINCT run_id) FROM sessions')" "6|6|2"
-check "schema version" "$(sqlite3 "$db" 'PRAGMA user_version')" "2"
+check "schema version" "$(sqlite3 "$db" 'PRAGMA user_version')" "3"
 
 # Several files in order, and standard input.
 db=$B/multi.db

@@ -77,12 +77,23 @@ rec_emit(void *arg, const struct md_event *ev)
 {
 	struct recsink *r = arg;
 
-	if (ev->type == MD_EV_MSG_DATA) {
-		if (!r->data_open || r->data_tx != ev->tx) {
+	if (ev->type == MD_EV_MSG_DATA || ev->type == MD_EV_PART_DATA ||
+	    ev->type == MD_EV_TEXT) {
+		/* streamed bytes: one line per run, however they were cut */
+		if (!r->data_open || r->data_tx != ev->tx ||
+		    r->data_type != (int)ev->type ||
+		    r->data_part != ev->num[0]) {
 			rec_close_data(r);
-			rec_printf(r, "MSG_DATA tx=%u \"", ev->tx);
+			if (ev->type == MD_EV_PART_DATA)
+				rec_printf(r, "PART_DATA tx=%u part=%llu \"",
+				    ev->tx, (unsigned long long)ev->num[0]);
+			else
+				rec_printf(r, "%s tx=%u \"",
+				    md_ev_str(ev->type), ev->tx);
 			r->data_open = 1;
 			r->data_tx = ev->tx;
+			r->data_type = (int)ev->type;
+			r->data_part = ev->num[0];
 		}
 		rec_bytes(r, ev->arg);
 		r->data_events++;

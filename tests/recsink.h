@@ -14,8 +14,10 @@
 struct recsink {
 	char	*buf;
 	size_t	 len, cap;
-	int	 data_open; /* a MSG_DATA line is still open */
+	int	 data_open; /* a MSG_DATA, PART_DATA or TEXT line is open */
 	uint32_t data_tx;
+	int	 data_type;
+	uint64_t data_part;
 	int	 mute_after; /* return nonzero from emit after this many MSG_DATA */
 	int	 data_events;
 };

@@ -1,0 +1,1133 @@
+/* \summary: streaming MIME parser, as a tap on the dissectors' message events */
+/*
+ * RFC 5322 (message format), RFC 2045-2049 (MIME), RFC 2047 (encoded
+ * words), RFC 2231 (parameter continuations and charsets), RFC 2183
+ * (Content-Disposition), RFC 3501 6.4.5 (part numbering).
+ *
+ * Messages arrive in pieces of any size, from any protocol, several at a
+ * time; nothing is held whole.  Header lines are assembled (capped);
+ * body lines are not: only the first bytes of each line are kept, enough
+ * to tell a boundary delimiter, and the rest streams through the
+ * transfer decoder into PART_DATA events.  The line break before a
+ * delimiter belongs to the delimiter (RFC 2046 5.1.1), so each break is
+ * held back until the next line shows it is not one.
+ *
+ * Why not GMime: its parser pulls from a stream and builds the message
+ * tree in memory, so a message would have to be held (or spooled) whole
+ * before parsing, where mailsift's dissectors push bytes as they come and
+ * keep memory bounded whatever the message size.
+ */
+#include <errno.h>
+#include <iconv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "dissect.h"
+#include "mimehdr.h"
+
+#define HEAD_MAX	100  /* "--" boundary(70) "--" and padding */
+#define PATH_MAX_LEN	64
+#define OUT_CHUNK	4096 /* decoded bytes per PART_DATA event */
+#define TEXT_CHUNK	2048 /* text bytes per TEXT event */
+#define MSG_BUCKETS	256
+
+enum mstate { M_HEADER, M_BODY, M_SKIP };
+enum cte { CTE_IDENTITY, CTE_BASE64, CTE_QP };
+
+struct level { /* an open multipart */
+	char	 boundary[72];
+	uint8_t	 blen;
+	char	 path[PATH_MAX_LEN];
+	uint16_t nchild;
+};
+
+struct entity { /* what the current entity's header said */
+	char ctype[96];
+	char charset[40];
+	char cte[24];
+	char filename[256];
+	char boundary[72];
+	int  disp;
+};
+
+struct html {
+	int  in_tag, name_done, skip, tag_len, ent_len, in_ent;
+	char tag[12], ent[12];
+};
+
+struct mmsg {
+	struct mmsg	     *next;
+	uint64_t	      flow_id;
+	uint32_t	      tx;
+	const struct md_flow *flow;
+	enum md_dir	      dir;
+	uint64_t	      ts;
+	struct mime_tap	     *tap;
+	int		      partial; /* a part of a message (TOP, BODY[1]) */
+
+	enum mstate	      st;
+	int		      top;  /* in the message's own header */
+	int		      root; /* entity is a message root */
+	char		      base[PATH_MAX_LEN];
+	char		      path[PATH_MAX_LEN];
+	struct level	      lv[MD_MIME_DEPTH_MAX];
+	int		      depth, rfc822_depth;
+
+	uint8_t		     *line; /* header line, or head of a body line */
+	size_t		      llen, lcap;
+	int		      midline, held_cr, header_over_said;
+	uint8_t		      held[2];
+	size_t		      nheld;
+
+	uint8_t		     *field; /* header field being unfolded */
+	size_t		      flen;
+	int		      fover;
+	uint32_t	      nfields;
+	struct entity	      eh;
+
+	int		      in_part;
+	uint32_t	      partno, nparts;
+	uint64_t	      enc_bytes, dec_bytes;
+	enum cte	      cte;
+	uint8_t		      b64q[4];
+	int		      b64n, b64_end, bad_b64_said, bad_qp_said;
+	int		      qp;
+	uint8_t		      qp_hex;
+	uint8_t		      out[OUT_CHUNK];
+	size_t		      outn;
+
+	int		      text, html_on;
+	struct html	      html;
+	iconv_t		      cd;
+	uint8_t		      carry[8];
+	size_t		      ncarry;
+	char		      tbuf[TEXT_CHUNK];
+	size_t		      tlen;
+	uint64_t	      text_total;
+};
+
+struct mime_tap {
+	struct md_sink next;
+	struct mmsg   *msgs[MSG_BUCKETS];
+};
+
+static size_t body_bytes(struct mmsg *, const uint8_t *, size_t);
+
+/* --------------------------------------------------------------- events */
+
+static void
+m_emit(struct mmsg *m, struct md_event *ev)
+{
+	ev->flow = m->flow;
+	ev->ts_us = m->ts;
+	ev->tx = m->tx;
+	if (ev->type != MD_EV_ANOMALY)
+		ev->dir = m->dir;
+	m->tap->next.emit(m->tap->next.arg, ev);
+}
+
+static void
+m_anomaly(struct mmsg *m, const char *code, const char *detail)
+{
+	struct md_event ev = { .type = MD_EV_ANOMALY, .dir = m->dir };
+
+	ev.name = md_bytes_str(code);
+	ev.arg = md_bytes_str(detail);
+	m_emit(m, &ev);
+}
+
+/* ----------------------------------------------------------------- text */
+
+static void
+text_flush(struct mmsg *m)
+{
+	struct md_event ev = { .type = MD_EV_TEXT };
+
+	if (m->tlen == 0)
+		return;
+	ev.arg = md_bytes_of(m->tbuf, m->tlen);
+	m_emit(m, &ev);
+	m->tlen = 0;
+}
+
+static void
+text_put(struct mmsg *m, const char *p, size_t n)
+{
+	while (n > 0 && m->text_total < MD_MIME_TEXT_MAX) {
+		size_t k = sizeof(m->tbuf) - m->tlen;
+
+		if (k > n)
+			k = n;
+		if (k > MD_MIME_TEXT_MAX - m->text_total)
+			k = (size_t)(MD_MIME_TEXT_MAX - m->text_total);
+		memcpy(m->tbuf + m->tlen, p, k);
+		m->tlen += k;
+		m->text_total += k;
+		p += k;
+		n -= k;
+		if (m->tlen == sizeof(m->tbuf))
+			text_flush(m);
+	}
+}
+
+/* A character reference or the few named entities that matter for text. */
+static void
+html_entity(struct mmsg *m, const char *e, size_t n)
+{
+	static const struct {
+		const char *name, *text;
+	} named[] = { { "amp", "&" }, { "lt", "<" }, { "gt", ">" },
+		{ "quot", "\"" }, { "apos", "'" }, { "nbsp", " " } };
+	char u[4];
+	unsigned long cp;
+	char *end;
+
+	if (n > 1 && e[0] == '#') {
+		cp = (e[1] == 'x' || e[1] == 'X') ? strtoul(e + 2, &end, 16) :
+		    strtoul(e + 1, &end, 10);
+		if (cp == 0 || cp > 0x10ffff)
+			return;
+		if (cp < 0x80) {
+			u[0] = (char)cp;
+			text_put(m, u, 1);
+		} else if (cp < 0x800) {
+			u[0] = (char)(0xc0 | cp >> 6);
+			u[1] = (char)(0x80 | (cp & 0x3f));
+			text_put(m, u, 2);
+		} else if (cp < 0x10000) {
+			u[0] = (char)(0xe0 | cp >> 12);
+			u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+			u[2] = (char)(0x80 | (cp & 0x3f));
+			text_put(m, u, 3);
+		} else {
+			u[0] = (char)(0xf0 | cp >> 18);
+			u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+			u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+			u[3] = (char)(0x80 | (cp & 0x3f));
+			text_put(m, u, 4);
+		}
+		return;
+	}
+	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+		if (strlen(named[i].name) == n && memcmp(named[i].name, e, n) == 0) {
+			text_put(m, named[i].text, strlen(named[i].text));
+			return;
+		}
+}
+
+/* A tag just closed: script and style hide their content; block tags
+ * break lines. */
+static void
+html_tag(struct mmsg *m)
+{
+	struct html *h = &m->html;
+	const char *t = h->tag;
+
+	if (strcmp(t, "script") == 0 || strcmp(t, "style") == 0)
+		h->skip = 1;
+	else if (strcmp(t, "/script") == 0 || strcmp(t, "/style") == 0)
+		h->skip = 0;
+	else if (strcmp(t, "br") == 0 || strcmp(t, "p") == 0 ||
+	    strcmp(t, "/p") == 0 || strcmp(t, "div") == 0 ||
+	    strcmp(t, "/div") == 0 || strcmp(t, "tr") == 0 ||
+	    strcmp(t, "li") == 0)
+		text_put(m, "\n", 1);
+}
+
+/* HTML to text (tags out, entities in), one byte at a time. */
+static void
+html_text(struct mmsg *m, const char *p, size_t n)
+{
+	struct html *h = &m->html;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+
+		if (h->in_tag) {
+			if (c == '>') {
+				h->tag[h->tag_len] = '\0';
+				html_tag(m);
+				h->in_tag = 0;
+			} else if (c == ' ' || c == '\t' || c == '\n' ||
+			    c == '\r' || (c == '/' && h->tag_len > 0))
+				h->name_done = 1;
+			else if (!h->name_done &&
+			    (size_t)h->tag_len + 1 < sizeof(h->tag))
+				h->tag[h->tag_len++] = (char)(c >= 'A' &&
+				    c <= 'Z' ? c + 32 : c);
+			continue;
+		}
+		if (c == '<') {
+			h->in_tag = 1;
+			h->name_done = 0;
+			h->tag_len = 0;
+			continue;
+		}
+		if (h->skip)
+			continue;
+		if (h->in_ent) {
+			if (c == ';' || (size_t)h->ent_len + 1 >= sizeof(h->ent)) {
+				html_entity(m, h->ent, (size_t)h->ent_len);
+				h->in_ent = 0;
+			} else
+				h->ent[h->ent_len++] = c;
+			continue;
+		}
+		if (c == '&') {
+			h->in_ent = 1;
+			h->ent_len = 0;
+			continue;
+		}
+		text_put(m, &c, 1);
+	}
+}
+
+static void
+text_utf8(struct mmsg *m, const char *p, size_t n)
+{
+	if (m->html_on)
+		html_text(m, p, n);
+	else
+		text_put(m, p, n);
+}
+
+/*
+ * Decoded text of a text part, converted to UTF-8 on the way.  An
+ * incomplete multibyte sequence at the end of a chunk waits for the next.
+ */
+static void
+text_bytes(struct mmsg *m, const uint8_t *p, size_t n)
+{
+	char out[2 * OUT_CHUNK + 64], in[OUT_CHUNK + sizeof(m->carry)];
+	char *ip = in, *op;
+	size_t il, ol;
+
+	if (m->text_total >= MD_MIME_TEXT_MAX)
+		return;
+	if (m->cd == (iconv_t)-1) {
+		text_utf8(m, (const char *)p, n);
+		return;
+	}
+	while (n > 0) {
+		size_t k = n < OUT_CHUNK ? n : OUT_CHUNK;
+
+		memcpy(in, m->carry, m->ncarry);
+		memcpy(in + m->ncarry, p, k);
+		il = m->ncarry + k;
+		m->ncarry = 0;
+		ip = in;
+		op = out;
+		ol = sizeof(out);
+		while (il > 0 && iconv(m->cd, &ip, &il, &op, &ol) == (size_t)-1) {
+			if (errno == EINVAL && il < sizeof(m->carry)) {
+				memcpy(m->carry, ip, il);
+				m->ncarry = il;
+				break;
+			}
+			if (errno == E2BIG || ol < 3)
+				break;
+			memcpy(op, "\xef\xbf\xbd", 3); /* EILSEQ: one byte */
+			op += 3;
+			ol -= 3;
+			ip++;
+			il--;
+		}
+		text_utf8(m, out, (size_t)(op - out));
+		p += k;
+		n -= k;
+	}
+}
+
+/* ---------------------------------------------------------------- parts */
+
+static void
+out_flush(struct mmsg *m)
+{
+	struct md_event ev = { .type = MD_EV_PART_DATA };
+
+	if (m->outn == 0)
+		return;
+	if (m->partno > 0) {
+		ev.num[0] = m->partno;
+		ev.arg = md_bytes_of(m->out, m->outn);
+		m_emit(m, &ev);
+	}
+	if (m->text)
+		text_bytes(m, m->out, m->outn);
+	m->outn = 0;
+}
+
+static void
+out_byte(struct mmsg *m, uint8_t c)
+{
+	m->out[m->outn++] = c;
+	m->dec_bytes++;
+	if (m->outn == sizeof(m->out))
+		out_flush(m);
+}
+
+static int
+b64_val(uint8_t c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* RFC 2045 6.8: whitespace is ignored, "=" ends the data, anything else
+ * outside the alphabet is an error worth saying once. */
+static void
+decode_base64(struct mmsg *m, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int v = b64_val(p[i]);
+
+		if (v < 0) {
+			if (p[i] == '=') {
+				if (m->b64n == 2)
+					out_byte(m, (uint8_t)(m->b64q[0] << 2 |
+					    m->b64q[1] >> 4));
+				else if (m->b64n == 3) {
+					out_byte(m, (uint8_t)(m->b64q[0] << 2 |
+					    m->b64q[1] >> 4));
+					out_byte(m, (uint8_t)(m->b64q[1] << 4 |
+					    m->b64q[2] >> 2));
+				}
+				m->b64n = 0;
+				m->b64_end = 1;
+			} else if (p[i] != '\r' && p[i] != '\n' && p[i] != ' ' &&
+			    p[i] != '\t' && !m->bad_b64_said) {
+				m->bad_b64_said = 1;
+				m_anomaly(m, MD_ANOM_MIME_BASE64, "");
+			}
+			continue;
+		}
+		if (m->b64_end) { /* data after the padding: resume */
+			m->b64_end = 0;
+		}
+		m->b64q[m->b64n++] = (uint8_t)v;
+		if (m->b64n == 4) {
+			out_byte(m, (uint8_t)(m->b64q[0] << 2 | m->b64q[1] >> 4));
+			out_byte(m, (uint8_t)(m->b64q[1] << 4 | m->b64q[2] >> 2));
+			out_byte(m, (uint8_t)(m->b64q[2] << 6 | m->b64q[3]));
+			m->b64n = 0;
+		}
+	}
+}
+
+static int
+hexv(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static void
+bad_qp(struct mmsg *m)
+{
+	if (!m->bad_qp_said) {
+		m->bad_qp_said = 1;
+		m_anomaly(m, MD_ANOM_MIME_QP, "");
+	}
+}
+
+/* RFC 2045 6.7: "=XX" octets and "=" CRLF soft line breaks. */
+static void
+decode_qp(struct mmsg *m, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+
+		switch (m->qp) {
+		case 0:
+			if (c == '=')
+				m->qp = 1;
+			else
+				out_byte(m, c);
+			break;
+		case 1: /* after "=" */
+			if (hexv(c) >= 0) {
+				m->qp_hex = c;
+				m->qp = 2;
+			} else if (c == '\r')
+				m->qp = 3;
+			else if (c == '\n')
+				m->qp = 0;
+			else if (c != ' ' && c != '\t') {
+				bad_qp(m);
+				out_byte(m, '=');
+				out_byte(m, c);
+				m->qp = 0;
+			}
+			break;
+		case 2: /* after "=X" */
+			if (hexv(c) >= 0)
+				out_byte(m, (uint8_t)(hexv(m->qp_hex) << 4 |
+				    hexv(c)));
+			else {
+				bad_qp(m);
+				out_byte(m, '=');
+				out_byte(m, m->qp_hex);
+				out_byte(m, c);
+			}
+			m->qp = 0;
+			break;
+		case 3: /* after "=\r" */
+			if (c != '\n') {
+				bad_qp(m);
+				out_byte(m, c);
+			}
+			m->qp = 0;
+			break;
+		}
+	}
+}
+
+/* Part content as sent: decoded by its transfer encoding. */
+static void
+part_bytes(struct mmsg *m, const uint8_t *p, size_t n)
+{
+	if (!m->in_part || n == 0)
+		return;
+	m->enc_bytes += n;
+	switch (m->cte) {
+	case CTE_BASE64:
+		decode_base64(m, p, n);
+		break;
+	case CTE_QP:
+		decode_qp(m, p, n);
+		break;
+	case CTE_IDENTITY:
+		for (size_t i = 0; i < n; i++)
+			out_byte(m, p[i]);
+		break;
+	}
+}
+
+static int
+ci_starts(const char *s, const char *prefix)
+{
+	return md_ci_prefix((const uint8_t *)s, strlen(s), prefix);
+}
+
+static void
+text_begin(struct mmsg *m)
+{
+	const struct entity *e = &m->eh;
+	int plain = strcmp(e->ctype, "text/plain") == 0 || e->ctype[0] == '\0';
+	int html = strcmp(e->ctype, "text/html") == 0;
+	char cs[48];
+
+	m->text = (plain || html) && e->disp != MD_DISP_ATTACHMENT &&
+	    e->filename[0] == '\0';
+	m->html_on = html;
+	memset(&m->html, 0, sizeof(m->html));
+	m->ncarry = 0;
+	m->cd = (iconv_t)-1;
+	if (!m->text || e->charset[0] == '\0' || ci_starts(e->charset, "utf-8") ||
+	    ci_starts(e->charset, "us-ascii"))
+		return;
+	snprintf(cs, sizeof(cs), "%s", ci_starts(e->charset, "gb2312") ||
+	    ci_starts(e->charset, "gbk") ? "GB18030" :
+	    ci_starts(e->charset, "iso-8859-1") ? "WINDOWS-1252" : e->charset);
+	m->cd = iconv_open("UTF-8", cs);
+}
+
+/* A leaf entity's data begins: PART_BEGIN, decoder and text set up. */
+static void
+part_begin(struct mmsg *m, const char *path)
+{
+	struct md_event ev = { .type = MD_EV_PART_BEGIN };
+	const struct entity *e = &m->eh;
+
+	m->in_part = 1;
+	m->enc_bytes = m->dec_bytes = 0;
+	m->b64n = m->b64_end = m->qp = 0;
+	m->outn = 0;
+	m->cte = ci_starts(e->cte, "base64") ? CTE_BASE64 :
+	    ci_starts(e->cte, "quoted-printable") ? CTE_QP : CTE_IDENTITY;
+	m->partno = 0;
+	if (m->nparts < MD_MIME_PARTS_MAX) {
+		m->partno = ++m->nparts;
+		ev.num[0] = m->partno;
+		ev.name = md_bytes_str(path);
+		ev.arg = md_bytes_str(e->ctype[0] ? e->ctype : "text/plain");
+		ev.extra = md_bytes_str(e->filename);
+		ev.aux = md_bytes_str(e->charset);
+		ev.proof = md_bytes_str(e->cte);
+		ev.code = e->disp;
+		m_emit(m, &ev);
+	} else if (m->nparts++ == MD_MIME_PARTS_MAX)
+		m_anomaly(m, MD_ANOM_MIME_PARTS, path);
+	text_begin(m);
+}
+
+static void
+part_end(struct mmsg *m, int complete)
+{
+	struct md_event ev = { .type = MD_EV_PART_END };
+
+	if (!m->in_part)
+		return;
+	out_flush(m);
+	if (m->text) {
+		text_put(m, "\n", 1);
+		text_flush(m);
+	}
+	if (m->cd != (iconv_t)-1) {
+		iconv_close(m->cd);
+		m->cd = (iconv_t)-1;
+	}
+	m->in_part = 0;
+	m->text = 0;
+	if (m->partno == 0)
+		return;
+	ev.num[0] = m->partno;
+	ev.num[1] = m->enc_bytes;
+	ev.num[2] = m->dec_bytes;
+	ev.code = complete;
+	m_emit(m, &ev);
+}
+
+/* --------------------------------------------------------------- header */
+
+/* base "." n (or n alone at the top); cut, never overflowing, when a
+ * hostile nesting makes it long. */
+static void
+path_join(char out[PATH_MAX_LEN], const char *base, unsigned n)
+{
+	char tmp[PATH_MAX_LEN + 16];
+	int l = snprintf(tmp, sizeof(tmp), "%s%s%u", base, base[0] ? "." :
+	    "", n);
+	size_t k = l < 0 ? 0 : (size_t)l;
+
+	if (k >= PATH_MAX_LEN)
+		k = PATH_MAX_LEN - 1;
+	memcpy(out, tmp, k);
+	out[k] = '\0';
+}
+
+static void
+entity_reset(struct mmsg *m)
+{
+	memset(&m->eh, 0, sizeof(m->eh));
+	m->flen = 0;
+	m->fover = 0;
+	m->nfields = 0;
+	m->st = M_HEADER;
+}
+
+/* What a header field means for MIME, and, at the top, the event. */
+static void
+field_done(struct mmsg *m)
+{
+	struct md_event ev = { .type = MD_EV_HEADER };
+	const uint8_t *f = m->field, *colon, *v;
+	struct entity *e = &m->eh;
+	char dec[4096], date[20];
+	size_t nl, vl;
+
+	if (m->flen == 0)
+		return;
+	colon = memchr(f, ':', m->flen);
+	m->flen = colon ? m->flen : 0;
+	if (colon == NULL)
+		return;
+	nl = (size_t)(colon - f);
+	while (nl > 0 && (f[nl - 1] == ' ' || f[nl - 1] == '\t'))
+		nl--;
+	v = colon + 1;
+	vl = m->flen - (size_t)(v - f);
+	while (vl > 0 && (*v == ' ' || *v == '\t'))
+		v++, vl--;
+	while (vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+		vl--;
+	if (md_ci_equal(f, nl, "Content-Type")) {
+		mh_token(v, vl, e->ctype, sizeof(e->ctype));
+		if (mh_param(v, vl, "boundary", e->boundary,
+		    sizeof(e->boundary) - 1) < 0)
+			e->boundary[0] = '\0';
+		if (mh_param(v, vl, "charset", e->charset,
+		    sizeof(e->charset) - 1) < 0)
+			e->charset[0] = '\0';
+		if (e->filename[0] == '\0' && mh_param(v, vl, "name",
+		    e->filename, sizeof(e->filename) - 1) < 0)
+			e->filename[0] = '\0';
+	} else if (md_ci_equal(f, nl, "Content-Transfer-Encoding"))
+		mh_token(v, vl, e->cte, sizeof(e->cte));
+	else if (md_ci_equal(f, nl, "Content-Disposition")) {
+		char d[24];
+		long fl;
+
+		mh_token(v, vl, d, sizeof(d));
+		e->disp = strcmp(d, "attachment") == 0 ? MD_DISP_ATTACHMENT :
+		    strcmp(d, "inline") == 0 ? MD_DISP_INLINE : MD_DISP_NONE;
+		if ((fl = mh_param(v, vl, "filename", dec, sizeof(dec))) >= 0) {
+			size_t k = (size_t)fl < sizeof(e->filename) - 1 ?
+			    (size_t)fl : sizeof(e->filename) - 1;
+			memcpy(e->filename, dec, k);
+			e->filename[k] = '\0';
+		}
+	}
+	/* the terminators the lookups above leave out */
+	e->boundary[sizeof(e->boundary) - 1] = '\0';
+	if (m->top) {
+		ev.name = md_bytes_of(f, nl);
+		ev.arg = md_bytes_of(v, vl);
+		ev.extra = md_bytes_of(dec, mh_decode_words(v, vl, dec,
+		    sizeof(dec)));
+		if (md_ci_equal(f, nl, "Date") && mh_date_utc(v, vl, date))
+			ev.aux = md_bytes_of(date, 19);
+		ev.num[0] = m->nfields;
+		m_emit(m, &ev);
+	}
+	m->nfields++;
+	m->flen = 0;
+}
+
+/*
+ * The header of an entity has ended: a multipart opens a level, a
+ * message/rfc822 part starts a nested message, anything else is a leaf
+ * whose data follows.
+ */
+static void
+header_done(struct mmsg *m)
+{
+	struct entity *e = &m->eh;
+	char path[PATH_MAX_LEN];
+
+	field_done(m);
+	/* mh_param writes no terminator: make the strings safe */
+	e->ctype[sizeof(e->ctype) - 1] = '\0';
+	if (m->root)
+		path_join(path, m->base, 1);
+	else
+		memcpy(path, m->path, sizeof(path));
+	m->top = 0;
+	if (ci_starts(e->ctype, "multipart/") && e->boundary[0] != '\0') {
+		struct level *l;
+
+		if (m->depth >= MD_MIME_DEPTH_MAX) {
+			m_anomaly(m, MD_ANOM_MIME_DEPTH, path);
+			m->st = M_SKIP;
+			return;
+		}
+		l = &m->lv[m->depth++];
+		l->blen = (uint8_t)strlen(e->boundary);
+		memcpy(l->boundary, e->boundary, l->blen);
+		memcpy(l->path, m->root ? m->base : m->path, sizeof(l->path));
+		l->nchild = 0;
+		m->st = M_SKIP; /* the preamble */
+		return;
+	}
+	if (strcmp(e->ctype, "message/rfc822") == 0 &&
+	    m->rfc822_depth < MD_MIME_DEPTH_MAX) {
+		/* the container is a part; its content is parsed anew */
+		part_begin(m, path);
+		part_end(m, 1);
+		m->rfc822_depth++;
+		memcpy(m->base, path, sizeof(m->base));
+		m->root = 1;
+		entity_reset(m);
+		return;
+	}
+	part_begin(m, path);
+	m->st = M_BODY;
+}
+
+/* One header line, CR LF removed. */
+static void
+header_line(struct mmsg *m, const uint8_t *p, size_t n)
+{
+	if (n == 0) {
+		header_done(m);
+		return;
+	}
+	if (p[0] == ' ' || p[0] == '\t') { /* folded: RFC 5322 2.2.3 */
+		if (m->flen + n > MD_MIME_HEADER_MAX) {
+			n = m->flen < MD_MIME_HEADER_MAX ?
+			    MD_MIME_HEADER_MAX - m->flen : 0;
+			if (!m->fover)
+				m_anomaly(m, MD_ANOM_MIME_HEADER, "");
+			m->fover = 1;
+		}
+		memcpy(m->field + m->flen, p, n);
+		m->flen += n;
+		return;
+	}
+	field_done(m);
+	if (memchr(p, ':', n) == NULL) {
+		/* not a field: the header was missing its blank line */
+		header_done(m);
+		if (m->st == M_BODY) {
+			(void)body_bytes(m, p, n);
+			(void)body_bytes(m, (const uint8_t *)"\r\n", 2);
+		}
+		return;
+	}
+	if (n > MD_MIME_HEADER_MAX)
+		n = MD_MIME_HEADER_MAX;
+	memcpy(m->field, p, n);
+	m->flen = n;
+}
+
+/* Header bytes: whole lines, each capped. */
+static size_t
+header_bytes(struct mmsg *m, const uint8_t *p, size_t n)
+{
+	const uint8_t *lf = memchr(p, '\n', n);
+	size_t take = lf ? (size_t)(lf - p) + 1 : n, keep = take;
+
+	if (m->llen + keep > m->lcap)
+		keep = m->lcap - m->llen;
+	if (keep < take && !m->header_over_said) {
+		m->header_over_said = 1;
+		m_anomaly(m, MD_ANOM_MIME_HEADER, "");
+	}
+	memcpy(m->line + m->llen, p, keep);
+	m->llen += keep;
+	if (lf != NULL) {
+		size_t l = m->llen;
+
+		if (l > 0 && m->line[l - 1] == '\n')
+			l--;
+		if (l > 0 && m->line[l - 1] == '\r')
+			l--;
+		m->llen = 0;
+		header_line(m, m->line, l);
+	}
+	return take;
+}
+
+/* ----------------------------------------------------------------- body */
+
+/* The level whose delimiter this line is, or -1; *close for "--b--". */
+static int
+boundary_of(const struct mmsg *m, const uint8_t *p, size_t n, int *close)
+{
+	if (n < 3 || p[0] != '-' || p[1] != '-')
+		return -1;
+	for (int l = m->depth - 1; l >= 0; l--) {
+		const struct level *lv = &m->lv[l];
+		size_t i = 2 + lv->blen;
+
+		if (n < i || memcmp(p + 2, lv->boundary, lv->blen) != 0)
+			continue;
+		*close = n >= i + 2 && p[i] == '-' && p[i + 1] == '-';
+		if (*close)
+			i += 2;
+		while (i < n && (p[i] == ' ' || p[i] == '\t'))
+			i++;
+		if (i == n)
+			return l;
+	}
+	return -1;
+}
+
+static void
+on_boundary(struct mmsg *m, int l, int close)
+{
+	struct level *lv = &m->lv[l];
+
+	m->nheld = 0; /* the line break belongs to the delimiter */
+	if (m->st == M_BODY)
+		part_end(m, 1);
+	if (l < m->depth - 1) {
+		m_anomaly(m, MD_ANOM_MIME_BOUNDARY, m->lv[m->depth - 1].path);
+		m->depth = l + 1;
+	}
+	m->root = 0;
+	m->top = 0;
+	if (close) {
+		m->depth = l;
+		m->st = M_SKIP; /* the epilogue */
+		return;
+	}
+	lv->nchild++;
+	path_join(m->path, lv->path, lv->nchild);
+	entity_reset(m);
+}
+
+/* A body line whose head was kept (it ends within HEAD_MAX bytes). */
+static void
+body_line(struct mmsg *m, const uint8_t *p, size_t n, const uint8_t *brk,
+    size_t bn)
+{
+	int close, l = boundary_of(m, p, n, &close);
+
+	if (l >= 0) {
+		on_boundary(m, l, close);
+		return;
+	}
+	if (m->st == M_BODY) {
+		part_bytes(m, m->held, m->nheld);
+		part_bytes(m, p, n);
+	}
+	memcpy(m->held, brk, bn);
+	m->nheld = bn;
+}
+
+/*
+ * Body bytes: line heads are kept to spot delimiters, the rest streams.
+ * Returns the bytes consumed: fewer than n when a delimiter opened a new
+ * entity, whose header the rest begins.
+ */
+static size_t
+body_bytes(struct mmsg *m, const uint8_t *p, size_t n)
+{
+	size_t n0 = n;
+
+	while (n > 0 && m->st != M_HEADER) {
+		const uint8_t *lf = memchr(p, '\n', n);
+
+		if (m->midline) {
+			size_t k;
+
+			if (m->held_cr) { /* a CR ended the last piece */
+				m->held_cr = 0;
+				if (p[0] == '\n') {
+					memcpy(m->held, "\r\n", 2);
+					m->nheld = 2;
+					m->midline = 0;
+					p++, n--;
+					continue;
+				}
+				if (m->st == M_BODY)
+					part_bytes(m, (const uint8_t *)"\r", 1);
+			}
+			k = lf ? (size_t)(lf - p) : n;
+			if (lf == NULL && k > 0 && p[k - 1] == '\r') {
+				m->held_cr = 1;
+				k--;
+			}
+			if (lf != NULL && k > 0 && p[k - 1] == '\r') {
+				if (m->st == M_BODY)
+					part_bytes(m, p, k - 1);
+				memcpy(m->held, "\r\n", 2);
+				m->nheld = 2;
+			} else {
+				if (m->st == M_BODY)
+					part_bytes(m, p, k);
+				if (lf != NULL) {
+					m->held[0] = '\n';
+					m->nheld = 1;
+				}
+			}
+			if (lf == NULL)
+				return n0;
+			m->midline = 0;
+			k = (size_t)(lf - p) + 1;
+			p += k, n -= k;
+			continue;
+		}
+		{
+			size_t take = lf ? (size_t)(lf - p) + 1 : n;
+			size_t room = HEAD_MAX - m->llen;
+
+			if (take <= room) {
+				memcpy(m->line + m->llen, p, take);
+				m->llen += take;
+				p += take, n -= take;
+				if (lf == NULL)
+					return n0;
+				{
+					size_t l = m->llen - 1, bn = 1;
+					if (l > 0 && m->line[l - 1] == '\r')
+						l--, bn = 2;
+					m->llen = 0;
+					body_line(m, m->line, l, m->line + l, bn);
+				}
+				continue;
+			}
+			/* too long for a delimiter: data, and the rest too */
+			memcpy(m->line + m->llen, p, room);
+			p += room, n -= room;
+			if (m->st == M_BODY) {
+				part_bytes(m, m->held, m->nheld);
+				part_bytes(m, m->line, HEAD_MAX);
+			}
+			m->nheld = 0;
+			m->llen = 0;
+			m->midline = 1;
+		}
+	}
+	return n0 - n;
+}
+
+static void
+mime_feed(struct mmsg *m, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		size_t k = m->st == M_HEADER ? header_bytes(m, p, n) :
+		    body_bytes(m, p, n);
+
+		p += k, n -= k;
+	}
+}
+
+/* The message ended (complete or cut): what is open is closed. */
+static void
+mime_finish(struct mmsg *m, int complete)
+{
+	if (m->st == M_HEADER) {
+		if (m->llen > 0)
+			header_line(m, m->line, m->llen);
+		if (m->st == M_HEADER)
+			header_done(m);
+	}
+	if (m->st == M_BODY) {
+		/* no delimiter came: the held break is content */
+		part_bytes(m, m->held, m->nheld);
+		if (m->held_cr)
+			part_bytes(m, (const uint8_t *)"\r", 1);
+		if (!m->midline)
+			part_bytes(m, m->line, m->llen);
+		part_end(m, complete && m->depth == 0);
+	}
+	/* a message cut short, or a part of one, ends where it ends */
+	if (m->depth > 0 && complete && !m->partial)
+		m_anomaly(m, MD_ANOM_MIME_BOUNDARY, m->lv[m->depth - 1].path);
+	text_flush(m);
+}
+
+/* ------------------------------------------------------------------ tap */
+
+static struct mmsg **
+slot_of(struct mime_tap *t, uint64_t flow_id, uint32_t tx)
+{
+	struct mmsg **pp = &t->msgs[(flow_id * 31 + tx) % MSG_BUCKETS];
+
+	while (*pp != NULL && ((*pp)->flow_id != flow_id || (*pp)->tx != tx))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static void
+mmsg_free(struct mmsg *m)
+{
+	if (m->cd != (iconv_t)-1)
+		iconv_close(m->cd);
+	free(m->line);
+	free(m->field);
+	free(m);
+}
+
+static void
+mmsg_open(struct mime_tap *t, const struct md_event *ev)
+{
+	struct mmsg **pp = slot_of(t, ev->flow->id, ev->tx), *m;
+
+	if (*pp != NULL) { /* a dissector reused a number: start over */
+		m = *pp;
+		*pp = m->next;
+		mmsg_free(m);
+	}
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return;
+	m->lcap = MD_MIME_HEADER_MAX;
+	m->line = malloc(m->lcap);
+	m->field = malloc(MD_MIME_HEADER_MAX);
+	if (m->line == NULL || m->field == NULL) {
+		free(m->line);
+		free(m->field);
+		free(m);
+		return;
+	}
+	m->flow_id = ev->flow->id;
+	m->tx = ev->tx;
+	m->flow = ev->flow;
+	m->dir = ev->dir;
+	m->tap = t;
+	m->top = m->root = 1;
+	m->cd = (iconv_t)-1;
+	entity_reset(m);
+	m->next = *pp;
+	*pp = m;
+}
+
+/* Passes every event on; parses the messages' bytes on the way. */
+static int
+tap_emit(void *arg, const struct md_event *ev)
+{
+	struct mime_tap *t = arg;
+	struct mmsg **pp, *m;
+	int r = 0;
+
+	if (ev->type != MD_EV_MSG_END)
+		r = t->next.emit(t->next.arg, ev);
+	switch (ev->type) {
+	case MD_EV_MSG_BEGIN:
+		mmsg_open(t, ev);
+		break;
+	case MD_EV_MSG_META:
+		if (ev->code && (m = *slot_of(t, ev->flow->id, ev->tx)) != NULL)
+			m->partial = 1;
+		break;
+	case MD_EV_MSG_DATA:
+		if ((m = *slot_of(t, ev->flow->id, ev->tx)) != NULL) {
+			m->ts = ev->ts_us;
+			mime_feed(m, ev->arg.p, ev->arg.len);
+		}
+		break;
+	case MD_EV_MSG_END:
+		/* the message's parts are told before its end */
+		pp = slot_of(t, ev->flow->id, ev->tx);
+		if ((m = *pp) != NULL) {
+			m->ts = ev->ts_us;
+			mime_finish(m, ev->code);
+			*pp = m->next;
+			mmsg_free(m);
+		}
+		r = t->next.emit(t->next.arg, ev);
+		break;
+	default:
+		break;
+	}
+	return r;
+}
+
+struct mime_tap *
+mime_tap_new(const struct md_sink *next)
+{
+	struct mime_tap *t = calloc(1, sizeof(*t));
+
+	if (t != NULL)
+		t->next = *next;
+	return t;
+}
+
+void
+mime_tap_sink(struct mime_tap *t, struct md_sink *out)
+{
+	out->emit = tap_emit;
+	out->arg = t;
+}
+
+void
+mime_tap_free(struct mime_tap *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < MSG_BUCKETS; i++)
+		while (t->msgs[i] != NULL) {
+			struct mmsg *m = t->msgs[i];
+			t->msgs[i] = m->next;
+			mmsg_free(m);
+		}
+	free(t);
+}
