@@ -28,7 +28,7 @@ DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c \
 	       dissect/mime.c dissect/mimehdr.c
 CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/decap.c store/safename.c \
 	       capture/v6map.c store/store.c
-CLI_SRC     := cli/main.c cli/cmd_read.c
+CLI_SRC     := cli/main.c cli/cmd_read.c cli/cmd_search.c
 TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_detect test_mime \
 	       test_capture test_safename
 TOOL_NAMES  := pcapgen

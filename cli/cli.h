@@ -10,5 +10,6 @@
 #define EXIT_USAGE   2
 
 int cmd_read(int argc, char **argv);
+int cmd_search(int argc, char **argv);
 
 #endif

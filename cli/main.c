@@ -10,11 +10,13 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: mailsift read CAPTURE... [-o LOG.db] [--extract DIR] "
 	    "[--force] [--quiet]\n"
+	    "       mailsift search QUERY [-d LOG.db] [-n LIMIT]\n"
 	    "       mailsift --version | --help\n"
 	    "\n"
-	    "Reassembles SMTP sessions from pcap/pcapng captures into a "
-	    "SQLite log.\n"
-	    "Run 'mailsift read --help' for the options.\n");
+	    "Reassembles SMTP, POP3 and IMAP sessions from pcap/pcapng "
+	    "captures into a\nSQLite log, and searches the messages in it.\n"
+	    "Run 'mailsift read --help' or 'mailsift search --help' for the "
+	    "options.\n");
 }
 
 int
@@ -35,6 +37,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "read") == 0)
 		return cmd_read(argc - 1, argv + 1);
+	if (strcmp(argv[1], "search") == 0)
+		return cmd_search(argc - 1, argv + 1);
 	fprintf(stderr, "mailsift: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;

@@ -58,6 +58,22 @@ check_messages() { # tag db extract-dir sha256-list
 		"$(sqlite3 "$db" "SELECT group_concat(deletion, ',') FROM (SELECT deletion FROM items WHERE action='dele' ORDER BY id)")" "reset,committed"
 	check "$tag: failed logins" \
 		"$(sqlite3 "$db" "SELECT proto || ':' || mechanism FROM v_credentials WHERE outcome='failure' ORDER BY id" | tr '\n' ' ')" "imap:LOGIN pop3:USER "
+	# MIME parts of each seeded message fetched whole, against Python's
+	# email package: paths, types, file names, attachment hashes.
+	for f in tests/data/mail/*.eml; do
+		h=$(sha256sum "$f" | cut -d' ' -f1)
+		id=$(sqlite3 "$db" "SELECT min(id) FROM messages WHERE sha256 = '$h' AND complete AND NOT partial")
+		[ -n "$id" ] || continue
+		check "$tag: $(basename "$f") MIME parts" \
+			"$(sqlite3 -separator '|' "$db" "SELECT path, content_type, coalesce(filename, ''), CASE WHEN content_type LIKE 'text/%' THEN '' ELSE sha256 END FROM parts WHERE message_id = $id ORDER BY part")" \
+			"$(python3 tests/tools/mimeref.py "$f" | awk -F'|' -v OFS='|' '$2 ~ /^text\// { $4 = "" } 1')"
+	done
+	check "$tag: the attachment extracted from every copy of 2.eml" \
+		"$(sqlite3 "$db" "SELECT extract_path FROM parts WHERE filename = 'q1.bin'" | while read -r x; do sha256sum "$x" | cut -d' ' -f1; done | sort -u)" \
+		"$(python3 tests/tools/mimeref.py tests/data/mail/2.eml | awk -F'|' '$3 == "q1.bin" { print $4 }')"
+	check "$tag: full-text search finds the report" \
+		"$(./mailsift search -d "$db" 'report AND attached' 2>/dev/null | tail -n +2 | cut -f3,4 | sort -u | tr '\n' ' ')" \
+		"imap	FETCH pop3	RETR "
 	nx=0
 	for row in $(sqlite3 "$db" "SELECT sha256 || '|' || extract_path FROM messages WHERE complete"); do
 		[ "$(sha256sum "${row#*|}" | cut -d' ' -f1)" = "${row%%|*}" ] || nx=$((nx + 1))

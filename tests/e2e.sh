@@ -48,12 +48,23 @@ for bin in ./mailsift build/san/mailsift; do
 		# Every message: hash in the log = hash of what was sent, and the
 		# extracted .eml is byte for byte that message.
 		i=0
-		for row in $(sqlite3 "$db" "SELECT sha256||'|'||extract_path FROM messages WHERE complete ORDER BY id"); do
+		for row in $(sqlite3 "$db" "SELECT id||'|'||sha256||'|'||extract_path FROM messages WHERE complete ORDER BY id"); do
 			i=$((i + 1))
+			id=${row%%|*}; rest=${row#*|}
 			want=$(sha256sum "$B/gen/$name.msg$i.eml" | cut -d' ' -f1)
-			check "$tag $name msg$i sha256" "${row%%|*}" "$want"
-			if cmp -s "${row#*|}" "$B/gen/$name.msg$i.eml"; then ok "$tag $name msg$i extracted bytes";
+			check "$tag $name msg$i sha256" "${rest%%|*}" "$want"
+			if cmp -s "${rest#*|}" "$B/gen/$name.msg$i.eml"; then ok "$tag $name msg$i extracted bytes";
 			else bad "$tag $name msg$i extracted bytes"; fi
+			# MIME parts as Python's email package sees them; text
+			# parts by type only (it turns CRLF into LF), the rest
+			# by the hash of their decoded bytes.
+			check "$tag $name msg$i MIME parts" \
+				"$(sqlite3 -separator '|' "$db" "SELECT path, content_type, coalesce(filename, ''), CASE WHEN content_type LIKE 'text/%' THEN '' ELSE sha256 END FROM parts WHERE message_id = $id ORDER BY part")" \
+				"$(python3 tests/tools/mimeref.py "$B/gen/$name.msg$i.eml" | awk -F'|' -v OFS='|' '$2 ~ /^text\// { $4 = "" } 1')"
+			# attachments extracted: the bytes hash as logged
+			for a in $(sqlite3 "$db" "SELECT sha256 || '|' || extract_path FROM parts WHERE message_id = $id AND extract_path IS NOT NULL"); do
+				check "$tag $name msg$i attachment extracted" "$(sha256sum "${a#*|}" | cut -d' ' -f1)" "${a%%|*}"
+			done
 		done
 		[ "$(stat -c %a "$db")" = 600 ] && ok "$tag $name: log is private (0600)" || bad "$tag $name: log mode $(stat -c %a "$db")"
 	done

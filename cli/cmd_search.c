@@ -1,0 +1,115 @@
+/* \summary: mailsift search: full-text search of the messages in a log */
+#include <getopt.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void
+search_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: mailsift search QUERY [-d LOG.db] [-n LIMIT]\n"
+	    "\n"
+	    "Finds messages whose subject or readable text (text/plain and\n"
+	    "text/html parts, HTML stripped) match QUERY, an SQLite FTS5\n"
+	    "query: words, \"phrases\", AND, OR, NOT, prefix*, subject:word.\n"
+	    "\n"
+	    "  -d, --db LOG.db     the log (default: mailsift.db)\n"
+	    "  -n, --limit N       at most N messages, best first (default 50)\n");
+}
+
+/* One line per message: tab-separated, so that it can be piped. */
+static int
+print_hits(sqlite3 *db, const char *query, long limit)
+{
+	static const char sql[] =
+	    "SELECT m.id, datetime(m.begin_ts, 'unixepoch'), m.proto,"
+	    " m.method, coalesce(m.from_addr, ''), coalesce(m.subject, ''),"
+	    " snippet(message_text, 1, '[', ']', '...', 10)"
+	    " FROM message_text JOIN messages m ON m.id = message_text.rowid"
+	    " WHERE message_text MATCH ?1 ORDER BY rank LIMIT ?2";
+	sqlite3_stmt *st;
+	int rc, n = 0;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "mailsift: %s (is this a mailsift log?)\n",
+		    sqlite3_errmsg(db));
+		return EXIT_USAGE;
+	}
+	sqlite3_bind_text(st, 1, query, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, limit);
+	printf("message\ttime\tproto\tmethod\tfrom\tsubject\tmatch\n");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int c = 0; c < 7; c++) {
+			const unsigned char *t = sqlite3_column_text(st, c);
+			for (; t != NULL && *t != '\0'; t++) /* one line each */
+				putchar(*t == '\n' || *t == '\r' || *t == '\t' ?
+				    ' ' : *t);
+			putchar(c < 6 ? '\t' : '\n');
+		}
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		fprintf(stderr, "mailsift: search: %s\n", sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		return EXIT_USAGE;
+	}
+	sqlite3_finalize(st);
+	fprintf(stderr, "%d message%s\n", n, n == 1 ? "" : "s");
+	return EXIT_OK;
+}
+
+int
+cmd_search(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = "mailsift.db";
+	long limit = 50;
+	sqlite3 *db;
+	char *end;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "d:n:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			path = optarg;
+			break;
+		case 'n':
+			limit = strtol(optarg, &end, 10);
+			if (*end != '\0' || limit <= 0) {
+				fprintf(stderr, "mailsift: bad limit '%s'\n",
+				    optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			search_usage(stdout);
+			return EXIT_OK;
+		default:
+			search_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		search_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK) {
+		fprintf(stderr, "mailsift: %s: %s\n", path, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return EXIT_USAGE;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	rc = print_hits(db, argv[optind], limit);
+	sqlite3_close(db);
+	return rc;
+}
