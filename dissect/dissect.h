@@ -334,6 +334,8 @@ int	md_ci_equal(const uint8_t *p, size_t len, const char *word);
 void	md_upper_copy(char *dst, const uint8_t *src, size_t n);
 size_t	md_b64_decode(const uint8_t *in, size_t len, uint8_t *out,
 	   size_t outcap, int *ok);
+int	md_b64_value(uint8_t c);
+int	md_hex_value(uint8_t c);
 const char *md_end_str(enum md_end);
 const char *md_tls_str(enum md_tls);
 const char *md_auth_outcome_str(enum md_auth_outcome);

@@ -368,29 +368,13 @@ out_byte(struct mmsg *m, uint8_t c)
 		out_flush(m);
 }
 
-static int
-b64_val(uint8_t c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /* RFC 2045 6.8: whitespace is ignored, "=" ends the data, anything else
  * outside the alphabet is an error worth saying once. */
 static void
 decode_base64(struct mmsg *m, const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		int v = b64_val(p[i]);
+		int v = md_b64_value(p[i]);
 
 		if (v < 0) {
 			if (p[i] == '=') {
@@ -425,18 +409,6 @@ decode_base64(struct mmsg *m, const uint8_t *p, size_t n)
 	}
 }
 
-static int
-hexv(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 static void
 bad_qp(struct mmsg *m)
 {
@@ -461,7 +433,7 @@ decode_qp(struct mmsg *m, const uint8_t *p, size_t n)
 				out_byte(m, c);
 			break;
 		case 1: /* after "=" */
-			if (hexv(c) >= 0) {
+			if (md_hex_value(c) >= 0) {
 				m->qp_hex = c;
 				m->qp = 2;
 			} else if (c == '\r')
@@ -476,9 +448,9 @@ decode_qp(struct mmsg *m, const uint8_t *p, size_t n)
 			}
 			break;
 		case 2: /* after "=X" */
-			if (hexv(c) >= 0)
-				out_byte(m, (uint8_t)(hexv(m->qp_hex) << 4 |
-				    hexv(c)));
+			if (md_hex_value(c) >= 0)
+				out_byte(m, (uint8_t)(md_hex_value(m->qp_hex) << 4 |
+				    md_hex_value(c)));
 			else {
 				bad_qp(m);
 				out_byte(m, '=');
@@ -531,21 +503,13 @@ text_begin(struct mmsg *m)
 	const struct entity *e = &m->eh;
 	int plain = strcmp(e->ctype, "text/plain") == 0 || e->ctype[0] == '\0';
 	int html = strcmp(e->ctype, "text/html") == 0;
-	char cs[48];
 
 	m->text = (plain || html) && e->disp != MD_DISP_ATTACHMENT &&
 	    e->filename[0] == '\0';
 	m->html_on = html;
 	memset(&m->html, 0, sizeof(m->html));
 	m->ncarry = 0;
-	m->cd = (iconv_t)-1;
-	if (!m->text || e->charset[0] == '\0' || ci_starts(e->charset, "utf-8") ||
-	    ci_starts(e->charset, "us-ascii"))
-		return;
-	snprintf(cs, sizeof(cs), "%s", ci_starts(e->charset, "gb2312") ||
-	    ci_starts(e->charset, "gbk") ? "GB18030" :
-	    ci_starts(e->charset, "iso-8859-1") ? "WINDOWS-1252" : e->charset);
-	m->cd = iconv_open("UTF-8", cs);
+	m->cd = m->text ? mh_iconv_open(e->charset) : (iconv_t)-1;
 }
 
 /* A leaf entity's data begins: PART_BEGIN, decoder and text set up. */

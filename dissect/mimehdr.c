@@ -15,18 +15,6 @@ lower(int c)
 }
 
 static int
-hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 is_ascii_charset(const char *cs)
 {
 	return cs[0] == '\0' || md_ci_equal((const uint8_t *)cs, strlen(cs),
@@ -35,16 +23,36 @@ is_ascii_charset(const char *cs)
 }
 
 /*
+ * A converter from a message's charset to UTF-8, or (iconv_t)-1 when none
+ * is needed (ASCII, UTF-8) or the charset is unknown.  GB2312 and GBK are
+ * read as GB18030 and ISO-8859-1 as Windows-1252: their supersets, which
+ * is what senders labelled so write in practice.
+ */
+iconv_t
+mh_iconv_open(const char *charset)
+{
+	char cs[48];
+
+	if (is_ascii_charset(charset))
+		return (iconv_t)-1;
+	if (md_ci_equal((const uint8_t *)charset, strlen(charset), "gb2312") ||
+	    md_ci_equal((const uint8_t *)charset, strlen(charset), "gbk"))
+		charset = "GB18030";
+	else if (md_ci_equal((const uint8_t *)charset, strlen(charset),
+	    "iso-8859-1"))
+		charset = "WINDOWS-1252";
+	snprintf(cs, sizeof(cs), "%s", charset);
+	return iconv_open("UTF-8", cs);
+}
+
+/*
  * Converts to UTF-8.  Undecodable bytes become U+FFFD and conversion goes
- * on: a mislabelled charset must not lose the rest of the text.  GB2312
- * is read as GB18030 and ISO-8859-1 as Windows-1252, their supersets in
- * practice.
+ * on: a mislabelled charset must not lose the rest of the text.
  */
 size_t
 mh_to_utf8(const char *charset, const uint8_t *in, size_t n, char *out,
     size_t cap)
 {
-	char cs[48];
 	iconv_t cd;
 	char *ip = (char *)(uintptr_t)in, *op = out;
 	size_t il = n, ol = cap;
@@ -54,14 +62,7 @@ mh_to_utf8(const char *charset, const uint8_t *in, size_t n, char *out,
 		memcpy(out, in, n);
 		return n;
 	}
-	if (md_ci_equal((const uint8_t *)charset, strlen(charset), "gb2312") ||
-	    md_ci_equal((const uint8_t *)charset, strlen(charset), "gbk"))
-		charset = "GB18030";
-	else if (md_ci_equal((const uint8_t *)charset, strlen(charset),
-	    "iso-8859-1"))
-		charset = "WINDOWS-1252";
-	snprintf(cs, sizeof(cs), "%s", charset);
-	if ((cd = iconv_open("UTF-8", cs)) == (iconv_t)-1)
+	if ((cd = mh_iconv_open(charset)) == (iconv_t)-1)
 		return (size_t)-1;
 	while (il > 0 && ol > 0) {
 		if (iconv(cd, &ip, &il, &op, &ol) != (size_t)-1)
@@ -94,10 +95,10 @@ word_bytes(int enc, const uint8_t *t, size_t n, uint8_t *out, size_t cap)
 	for (size_t i = 0; i < n && o < cap; i++) { /* Q: RFC 2047 4.2 */
 		if (t[i] == '_')
 			out[o++] = ' ';
-		else if (t[i] == '=' && i + 2 < n && hexval(t[i + 1]) >= 0 &&
-		    hexval(t[i + 2]) >= 0) {
-			out[o++] = (uint8_t)(hexval(t[i + 1]) << 4 |
-			    hexval(t[i + 2]));
+		else if (t[i] == '=' && i + 2 < n && md_hex_value(t[i + 1]) >= 0 &&
+		    md_hex_value(t[i + 2]) >= 0) {
+			out[o++] = (uint8_t)(md_hex_value(t[i + 1]) << 4 |
+			    md_hex_value(t[i + 2]));
 			i += 2;
 		} else
 			out[o++] = t[i];
@@ -243,10 +244,10 @@ pct_decode(const uint8_t *in, size_t n, uint8_t *out, size_t cap)
 	size_t o = 0;
 
 	for (size_t i = 0; i < n && o < cap; i++) {
-		if (in[i] == '%' && i + 2 < n && hexval(in[i + 1]) >= 0 &&
-		    hexval(in[i + 2]) >= 0) {
-			out[o++] = (uint8_t)(hexval(in[i + 1]) << 4 |
-			    hexval(in[i + 2]));
+		if (in[i] == '%' && i + 2 < n && md_hex_value(in[i + 1]) >= 0 &&
+		    md_hex_value(in[i + 2]) >= 0) {
+			out[o++] = (uint8_t)(md_hex_value(in[i + 1]) << 4 |
+			    md_hex_value(in[i + 2]));
 			i += 2;
 		} else
 			out[o++] = in[i];

@@ -9,11 +9,15 @@
 #ifndef MAILSIFT_MIMEHDR_H
 #define MAILSIFT_MIMEHDR_H
 
+#include <iconv.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* Decodes RFC 2047 encoded-words into UTF-8; other bytes are copied. */
 size_t	mh_decode_words(const uint8_t *in, size_t n, char *out, size_t cap);
+
+/* A converter to UTF-8; (iconv_t)-1 when none is needed or known. */
+iconv_t	mh_iconv_open(const char *charset);
 
 /* Converts text in a charset to UTF-8 (iconv); returns bytes written, or
  * (size_t)-1 when the charset is unknown. */

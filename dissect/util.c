@@ -54,8 +54,9 @@ md_ci_equal(const uint8_t *p, size_t len, const char *word)
 	return i == len;
 }
 
-static int
-b64_value(uint8_t c)
+/* The value of a base64 digit (RFC 4648), -1 for any other byte. */
+int
+md_b64_value(uint8_t c)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -67,6 +68,19 @@ b64_value(uint8_t c)
 		return 62;
 	if (c == '/')
 		return 63;
+	return -1;
+}
+
+/* The value of a hex digit, -1 for any other byte. */
+int
+md_hex_value(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
 	return -1;
 }
 
@@ -90,7 +104,7 @@ md_b64_decode(const uint8_t *in, size_t len, uint8_t *out, size_t outcap,
 			pad++;
 			continue;
 		}
-		if (pad > 0 || (v = b64_value(in[i])) < 0) {
+		if (pad > 0 || (v = md_b64_value(in[i])) < 0) {
 			*ok = 0;
 			break;
 		}
