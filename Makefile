@@ -21,12 +21,12 @@ INC	:= -I dissect -I capture -I store -I cli -I $(BUILD)/gen
 CFLAGS	?= -g -O2
 HARDEN	:= -fstack-protector-strong -D_FORTIFY_SOURCE=2
 SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-LIBS	:= -lnids -lpcap -lsqlite3 -lcrypto -lz
+LIBS	:= -lnids -lpcap -lsqlite3 -lcrypto -lz -pthread
 
 DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c \
 	       dissect/smtp.c dissect/pop3.c dissect/imap.c dissect/detect.c \
 	       dissect/mime.c dissect/mimehdr.c
-CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/decap.c store/safename.c \
+CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/decap.c store/safename.c store/hasher.c \
 	       capture/v6map.c store/store.c
 CLI_SRC     := cli/main.c cli/cmd_read.c cli/cmd_search.c
 TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_detect test_mime \

@@ -92,7 +92,7 @@ struct mmsg {
 	uint64_t	      enc_bytes, dec_bytes;
 	enum cte	      cte;
 	uint8_t		      b64q[4];
-	int		      b64n, b64_end, bad_b64_said, bad_qp_said;
+	int		      b64n, bad_b64_said, bad_qp_said;
 	int		      qp;
 	uint8_t		      qp_hex;
 	uint8_t		      out[OUT_CHUNK];
@@ -368,43 +368,92 @@ out_byte(struct mmsg *m, uint8_t c)
 		out_flush(m);
 }
 
-/* RFC 2045 6.8: whitespace is ignored, "=" ends the data, anything else
- * outside the alphabet is an error worth saying once. */
+/* base64 digit values; -2 white space, -3 padding, -1 anything else */
+static const int8_t b64_digit[256] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -2, -2, -1, -1, -2, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-2, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -3, -1, -1,
+	-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+
+/* Room for at least n more decoded bytes in the output buffer. */
+static void
+out_room(struct mmsg *m, size_t n)
+{
+	if (m->outn + n > sizeof(m->out))
+		out_flush(m);
+}
+
+static void
+b64_quantum_end(struct mmsg *m)
+{
+	out_room(m, 2);
+	if (m->b64n >= 2)
+		m->out[m->outn++] = (uint8_t)(m->b64q[0] << 2 | m->b64q[1] >> 4);
+	if (m->b64n == 3)
+		m->out[m->outn++] = (uint8_t)(m->b64q[1] << 4 | m->b64q[2] >> 2);
+	m->dec_bytes += m->b64n >= 2 ? (size_t)m->b64n - 1 : 0;
+	m->b64n = 0;
+}
+
+/*
+ * RFC 2045 6.8: white space is ignored, "=" ends the data, anything else
+ * outside the alphabet is an error worth saying once.  Four valid digits
+ * in a row, the common case, are decoded without per-byte calls.
+ */
 static void
 decode_base64(struct mmsg *m, const uint8_t *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		int v = md_b64_value(p[i]);
+	size_t i = 0;
 
-		if (v < 0) {
-			if (p[i] == '=') {
-				if (m->b64n == 2)
-					out_byte(m, (uint8_t)(m->b64q[0] << 2 |
-					    m->b64q[1] >> 4));
-				else if (m->b64n == 3) {
-					out_byte(m, (uint8_t)(m->b64q[0] << 2 |
-					    m->b64q[1] >> 4));
-					out_byte(m, (uint8_t)(m->b64q[1] << 4 |
-					    m->b64q[2] >> 2));
-				}
-				m->b64n = 0;
-				m->b64_end = 1;
-			} else if (p[i] != '\r' && p[i] != '\n' && p[i] != ' ' &&
-			    p[i] != '\t' && !m->bad_b64_said) {
-				m->bad_b64_said = 1;
-				m_anomaly(m, MD_ANOM_MIME_BASE64, "");
+	while (i < n) {
+		int v;
+
+		if (m->b64n == 0 && i + 4 <= n) {
+			int a = b64_digit[p[i]], b = b64_digit[p[i + 1]];
+			int c = b64_digit[p[i + 2]], d = b64_digit[p[i + 3]];
+
+			if ((a | b | c | d) >= 0) {
+				out_room(m, 3);
+				m->out[m->outn++] = (uint8_t)(a << 2 | b >> 4);
+				m->out[m->outn++] = (uint8_t)(b << 4 | c >> 2);
+				m->out[m->outn++] = (uint8_t)(c << 6 | d);
+				m->dec_bytes += 3;
+				i += 4;
+				continue;
 			}
-			continue;
 		}
-		if (m->b64_end) { /* data after the padding: resume */
-			m->b64_end = 0;
-		}
-		m->b64q[m->b64n++] = (uint8_t)v;
-		if (m->b64n == 4) {
-			out_byte(m, (uint8_t)(m->b64q[0] << 2 | m->b64q[1] >> 4));
-			out_byte(m, (uint8_t)(m->b64q[1] << 4 | m->b64q[2] >> 2));
-			out_byte(m, (uint8_t)(m->b64q[2] << 6 | m->b64q[3]));
-			m->b64n = 0;
+		v = b64_digit[p[i++]];
+		if (v >= 0) {
+			m->b64q[m->b64n++] = (uint8_t)v;
+			if (m->b64n == 4) {
+				out_room(m, 3);
+				m->out[m->outn++] = (uint8_t)(m->b64q[0] << 2 |
+				    m->b64q[1] >> 4);
+				m->out[m->outn++] = (uint8_t)(m->b64q[1] << 4 |
+				    m->b64q[2] >> 2);
+				m->out[m->outn++] = (uint8_t)(m->b64q[2] << 6 |
+				    m->b64q[3]);
+				m->dec_bytes += 3;
+				m->b64n = 0;
+			}
+		} else if (v == -3)
+			b64_quantum_end(m);
+		else if (v == -1 && !m->bad_b64_said) {
+			m->bad_b64_said = 1;
+			m_anomaly(m, MD_ANOM_MIME_BASE64, "");
 		}
 	}
 }
@@ -485,8 +534,20 @@ part_bytes(struct mmsg *m, const uint8_t *p, size_t n)
 		decode_qp(m, p, n);
 		break;
 	case CTE_IDENTITY:
-		for (size_t i = 0; i < n; i++)
-			out_byte(m, p[i]);
+		while (n > 0) {
+			size_t k = sizeof(m->out) - m->outn;
+
+			if (k == 0) {
+				out_flush(m);
+				continue;
+			}
+			k = k < n ? k : n;
+			memcpy(m->out + m->outn, p, k);
+			m->outn += k;
+			m->dec_bytes += k;
+			p += k;
+			n -= k;
+		}
 		break;
 	}
 }
@@ -521,7 +582,7 @@ part_begin(struct mmsg *m, const char *path)
 
 	m->in_part = 1;
 	m->enc_bytes = m->dec_bytes = 0;
-	m->b64n = m->b64_end = m->qp = 0;
+	m->b64n = m->qp = 0;
 	m->outn = 0;
 	m->cte = ci_starts(e->cte, "base64") ? CTE_BASE64 :
 	    ci_starts(e->cte, "quoted-printable") ? CTE_QP : CTE_IDENTITY;

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hasher.h"
 #include "safename.h"
 #include "schema.h"
 #include "store.h"
@@ -110,10 +111,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 
 /* The MIME part of a message whose decoded bytes are arriving. */
 struct open_part {
-	uint32_t    no;
-	EVP_MD_CTX *sha, *md5;
-	FILE	   *out;
-	char	   *path;
+	uint32_t	no;
+	struct hstream *hash; /* SHA-256 and MD5 */
+	FILE	       *out;
+	char	       *path;
 };
 
 /* A message whose bytes are still arriving. */
@@ -123,7 +124,7 @@ struct open_msg {
 	uint32_t	 tx;
 	int64_t		 row;
 	int64_t		 sid;
-	EVP_MD_CTX	*sha;
+	struct hstream	*sha;
 	FILE		*out;
 	char		*path;
 	uint64_t	 size;
@@ -159,6 +160,7 @@ struct store {
 	uint64_t	    last_commit_ts;
 	uint64_t	    events_since_commit;
 	struct open_msg	   *msgs[MSG_BUCKETS];
+	struct hasher	   *hasher;
 	sqlite3_stmt	   *field_st[NFIELDS];
 	struct store_stats  stats;
 	char		    error[4400];
@@ -318,9 +320,7 @@ msg_begin(struct store *s, const struct md_event *ev)
 	m->tx = ev->tx;
 	m->sid = sid;
 	m->row = sqlite3_last_insert_rowid(s->db);
-	m->sha = EVP_MD_CTX_new();
-	if (m->sha == NULL || !EVP_DigestInit_ex(m->sha, EVP_sha256(), NULL)) {
-		EVP_MD_CTX_free(m->sha);
+	if ((m->sha = hstream_new(s->hasher, 0)) == NULL) {
 		free(m);
 		return;
 	}
@@ -340,7 +340,7 @@ msg_data(struct store *s, const struct md_event *ev)
 
 	if (m == NULL)
 		return;
-	EVP_DigestUpdate(m->sha, ev->arg.p, ev->arg.len);
+	hstream_update(m->sha, ev->arg.p, ev->arg.len);
 	m->size += ev->arg.len;
 	if (m->out != NULL && fwrite(ev->arg.p, 1, ev->arg.len, m->out) !=
 	    ev->arg.len) {
@@ -352,19 +352,6 @@ msg_data(struct store *s, const struct md_event *ev)
 	}
 }
 
-/* Finishes a digest as lower-case hex; returns its length. */
-static int
-hex_digest(EVP_MD_CTX *ctx, char *hex)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	for (unsigned i = 0; i < mdlen; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	return (int)(2 * mdlen);
-}
-
 static void part_close(struct store *, struct open_msg *, int complete,
     uint64_t enc, uint64_t dec);
 static void text_index(struct store *, struct open_msg *);
@@ -372,9 +359,10 @@ static void text_index(struct store *, struct open_msg *);
 static void
 open_msg_free(struct open_msg *m)
 {
-	EVP_MD_CTX_free(m->sha);
-	EVP_MD_CTX_free(m->part.sha);
-	EVP_MD_CTX_free(m->part.md5);
+	if (m->sha != NULL)
+		hstream_finish(m->sha, NULL, NULL);
+	if (m->part.hash != NULL)
+		hstream_finish(m->part.hash, NULL, NULL);
 	if (m->part.out != NULL)
 		fclose(m->part.out);
 	if (m->out != NULL)
@@ -391,8 +379,7 @@ static void
 msg_end(struct store *s, const struct md_event *ev)
 {
 	struct open_msg **pp = msg_slot(s, ev->flow->id, ev->tx), *m = *pp;
-	char hex[2 * EVP_MAX_MD_SIZE + 1];
-	int hl;
+	char hex[HASH_HEX_MAX] = "";
 	sqlite3_stmt *st = s->st[ST_MSG_END];
 
 	if (m == NULL)
@@ -401,13 +388,14 @@ msg_end(struct store *s, const struct md_event *ev)
 	if (m->part.no != 0) /* a part the MIME tap left open */
 		part_close(s, m, 0, 0, 0);
 	text_index(s, m);
-	hl = hex_digest(m->sha, hex);
+	hstream_finish(m->sha, hex, NULL);
+	m->sha = NULL;
 	if (m->out != NULL && fclose(m->out) != 0)
 		s->stats.errors++;
 	m->out = NULL;
 	sqlite3_bind_double(st, 1, ts_sec(ev->ts_us));
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)m->size);
-	sqlite3_bind_text(st, 3, hex, hl, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, hex, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 4, ev->code != 0);
 	if (m->path != NULL)
 		sqlite3_bind_text(st, 5, m->path, -1, SQLITE_TRANSIENT);
@@ -536,11 +524,7 @@ on_part_begin(struct store *s, const struct md_event *ev)
 	sqlite3_bind_int64(st, 2, m->row);
 	run(s, ST_PART_COUNT);
 	m->part.no = (uint32_t)ev->num[0];
-	m->part.sha = EVP_MD_CTX_new();
-	m->part.md5 = EVP_MD_CTX_new();
-	if (m->part.sha == NULL || m->part.md5 == NULL ||
-	    !EVP_DigestInit_ex(m->part.sha, EVP_sha256(), NULL) ||
-	    !EVP_DigestInit_ex(m->part.md5, EVP_md5(), NULL))
+	if ((m->part.hash = hstream_new(s->hasher, 1)) == NULL)
 		s->stats.errors++;
 	if (s->extract_dir != NULL && (attachment ||
 	    ev->code == MD_DISP_ATTACHMENT)) {
@@ -559,10 +543,9 @@ on_part_data(struct store *s, const struct md_event *ev)
 {
 	struct open_msg *m = msg_of(s, ev);
 
-	if (m == NULL || m->part.no != ev->num[0] || m->part.sha == NULL)
+	if (m == NULL || m->part.no != ev->num[0] || m->part.hash == NULL)
 		return;
-	EVP_DigestUpdate(m->part.sha, ev->arg.p, ev->arg.len);
-	EVP_DigestUpdate(m->part.md5, ev->arg.p, ev->arg.len);
+	hstream_update(m->part.hash, ev->arg.p, ev->arg.len);
 	if (m->part.out != NULL && fwrite(ev->arg.p, 1, ev->arg.len,
 	    m->part.out) != ev->arg.len) {
 		s->stats.errors++;
@@ -576,29 +559,24 @@ part_close(struct store *s, struct open_msg *m, int complete, uint64_t enc,
     uint64_t dec)
 {
 	sqlite3_stmt *st = s->st[ST_PART_END];
-	char sha[2 * EVP_MAX_MD_SIZE + 1], md5[2 * EVP_MAX_MD_SIZE + 1];
-	int sl = 0, ml = 0;
+	char sha[HASH_HEX_MAX] = "", md5[HASH_HEX_MAX] = "";
 
-	if (m->part.sha != NULL && m->part.md5 != NULL) {
-		sl = hex_digest(m->part.sha, sha);
-		ml = hex_digest(m->part.md5, md5);
-	}
+	if (m->part.hash != NULL)
+		hstream_finish(m->part.hash, sha, md5);
 	if (m->part.out != NULL && fclose(m->part.out) != 0)
 		s->stats.errors++;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)enc);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)dec);
-	if (ml > 0)
-		sqlite3_bind_text(st, 3, md5, ml, SQLITE_TRANSIENT);
-	if (sl > 0)
-		sqlite3_bind_text(st, 4, sha, sl, SQLITE_TRANSIENT);
+	if (md5[0] != '\0')
+		sqlite3_bind_text(st, 3, md5, -1, SQLITE_TRANSIENT);
+	if (sha[0] != '\0')
+		sqlite3_bind_text(st, 4, sha, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 5, complete);
 	if (m->part.path != NULL)
 		sqlite3_bind_text(st, 6, m->part.path, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 7, m->row);
 	sqlite3_bind_int64(st, 8, m->part.no);
 	run(s, ST_PART_END);
-	EVP_MD_CTX_free(m->part.sha);
-	EVP_MD_CTX_free(m->part.md5);
 	free(m->part.path);
 	memset(&m->part, 0, sizeof(m->part));
 }
@@ -1150,7 +1128,9 @@ store_open(const struct store_opts *o, char *err, size_t errlen)
 {
 	struct store *s;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->hasher = hasher_new()) == NULL) {
+		free(s);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
@@ -1204,6 +1184,7 @@ fail:
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_close(s->db);
+	hasher_free(s->hasher);
 	free(s->extract_dir);
 	free(s);
 	return NULL;
@@ -1257,6 +1238,7 @@ store_close(struct store *s, int status)
 	sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL,
 	    NULL);
 	rc = sqlite3_close(s->db) == SQLITE_OK && s->stats.errors == 0 ? 0 : -1;
+	hasher_free(s->hasher);
 	free(s->extract_dir);
 	free(s);
 	return rc;

@@ -29,6 +29,12 @@ enum { C2S, S2C };
 #define F_PSH 0x08
 #define F_ACK 0x10
 
+/* Packet records held in memory (the benchmark interleaves sessions). */
+struct batch {
+	uint8_t *buf;
+	size_t	 len, cap, rd;
+};
+
 struct gen {
 	FILE	*f;
 	int	 linktype;
@@ -37,6 +43,8 @@ struct gen {
 	int	 msgno;
 	char	 name[256];
 	char	 outdir[1024];
+	struct batch *batch; /* when set, records go there, not to f */
+	int	 no_expect;  /* write no .eml expectations */
 };
 
 struct conv {
@@ -53,6 +61,7 @@ struct conv {
 	int	    bad_csum; /* zero TCP checksums (offload) */
 	int	    reorder;  /* send the 2nd and 3rd segment swapped */
 	int	    retrans;  /* send every 2nd segment twice */
+	int	    ack_every; /* the receiver ACKs every n segments */
 };
 
 static void
@@ -126,8 +135,29 @@ gen_close(struct gen *g)
 }
 
 static void
+batch_put(struct batch *b, const void *p, size_t n)
+{
+	if (b->len + n > b->cap) {
+		while (b->len + n > b->cap)
+			b->cap = b->cap ? b->cap * 2 : 1 << 16;
+		if ((b->buf = realloc(b->buf, b->cap)) == NULL) {
+			perror("realloc");
+			exit(1);
+		}
+	}
+	memcpy(b->buf + b->len, p, n);
+	b->len += n;
+}
+
+static void
 gen_record(struct gen *g, const uint8_t *frame, size_t n)
 {
+	if (g->batch != NULL) { /* length, then the frame; time set later */
+		uint32_t len = (uint32_t)n;
+		batch_put(g->batch, &len, 4);
+		batch_put(g->batch, frame, n);
+		return;
+	}
 	g->t_us += 1500;
 	le32(g->f, (uint32_t)(g->t_us / 1000000));
 	le32(g->f, (uint32_t)(g->t_us % 1000000));
@@ -475,6 +505,13 @@ conv_send(struct conv *c, int dir, const char *data, size_t n)
 		if (c->retrans && (i % 2) == 1)
 			tcp_send(c, dir, F_ACK | F_PSH, base + (uint32_t)off,
 			    (const uint8_t *)data + off, len);
+		/* a real sender stays within the receiver's window */
+		if (c->ack_every && (i + 1) % c->ack_every == 0) {
+			uint32_t keep = c->seq[dir];
+			c->seq[dir] = base + (uint32_t)(off + len);
+			tcp_send(c, !dir, F_ACK, c->seq[!dir], NULL, 0);
+			c->seq[dir] = keep;
+		}
 	}
 	c->seq[dir] += (uint32_t)n;
 	tcp_send(c, !dir, F_ACK, c->seq[!dir], NULL, 0);
@@ -508,6 +545,8 @@ write_expected(struct gen *g, const char *msg, size_t n)
 	char path[2048];
 	FILE *f;
 
+	if (g->no_expect)
+		return;
 	snprintf(path, sizeof(path), "%s/%s.msg%d.eml", g->outdir, g->name,
 	    ++g->msgno);
 	if ((f = fopen(path, "wb")) == NULL) {
@@ -777,13 +816,210 @@ session_cut(struct gen *g, uint16_t cport)
 	/* capture ends: no FIN, no end of data */
 }
 
+/* ------------------------------------------------------------ benchmark */
+
+/* xorshift64*: fast, and the same stream for the same seed everywhere. */
+static uint64_t
+rnd(uint64_t *st)
+{
+	*st ^= *st >> 12;
+	*st ^= *st << 25;
+	*st ^= *st >> 27;
+	return *st * 0x2545f4914f6cdd1dull;
+}
+
+/*
+ * A message of about size bytes: a header, a text part and a base64
+ * attachment of random bytes (what mail mostly carries by volume).
+ */
+static char *
+bench_message(uint64_t *st, size_t size, uint32_t n)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t cap = size + 4096, o;
+	char *m = malloc(cap);
+
+	o = (size_t)snprintf(m, cap,
+	    "From: user%u@example.net\r\nTo: peer%u@example.org\r\n"
+	    "Subject: report %u\r\nDate: Tue, 14 Nov 2023 22:13:20 +0000\r\n"
+	    "Message-ID: <bench.%u@example.net>\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"bb\"\r\n\r\n"
+	    "--bb\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+	    "Figures attached, as discussed.\r\n.leading dot\r\n"
+	    "--bb\r\nContent-Type: application/octet-stream; "
+	    "name=\"data%u.bin\"\r\nContent-Transfer-Encoding: base64\r\n"
+	    "\r\n", n, n, n, n, n);
+	while (o + 78 + 16 < size) {
+		uint64_t r = rnd(st);
+		for (int i = 0; i < 76; i++) {
+			if (i % 10 == 0)
+				r = rnd(st);
+			m[o++] = b64[(r >> (6 * (i % 10))) & 63];
+		}
+		m[o++] = '\r';
+		m[o++] = '\n';
+	}
+	o += (size_t)snprintf(m + o, cap - o, "--bb--\r\n");
+	return m;
+}
+
+/* A POP3 or IMAP server's message bytes: dot-stuffed or as a literal. */
+static void
+serve_pop3(struct conv *c, const char *msg)
+{
+	size_t n = strlen(msg), o = 0;
+	char *wire = malloc(2 * n + 64);
+
+	o = (size_t)sprintf(wire, "+OK %zu octets\r\n", n);
+	for (size_t i = 0; i < n; i++) {
+		if (msg[i] == '.' && (i == 0 || msg[i - 1] == '\n'))
+			wire[o++] = '.';
+		wire[o++] = msg[i];
+	}
+	memcpy(wire + o, ".\r\n", 3);
+	conv_send(c, S2C, wire, o + 3);
+	free(wire);
+}
+
+static void
+bench_session(struct gen *g, uint64_t *st, uint32_t n)
+{
+	/* sizes spread over four decades, 1 KB to 9 MB */
+	static const size_t decade[] = { 1000, 10000, 100000, 1000000 };
+	size_t size = decade[rnd(st) % 4] * (1 + rnd(st) % 9);
+	char *msg = bench_message(st, size, n), *lit;
+	uint32_t cli = IP(10, (n >> 16) & 255, (n >> 8) & 255, n & 255);
+	uint16_t cport = (uint16_t)(1024 + n % 60000);
+	struct conv c;
+
+	switch (rnd(st) % 3) {
+	case 0:
+		conv_open(&c, g, cli, cport, IP(198, 51, 100, 25), 25);
+		c.ack_every = 16;
+		c.retrans = rnd(st) % 10 == 0;
+		c.reorder = rnd(st) % 10 == 0;
+		ehlo(&c, "client.example.net");
+		say(&c, C2S, "AUTH PLAIN AHVzZXIAcGFzc3dvcmQ=\r\n");
+		say(&c, S2C, "235 2.7.0 ok\r\n");
+		say(&c, C2S, "MAIL FROM:<user%u@example.net>\r\nRCPT "
+		    "TO:<peer%u@example.org>\r\nDATA\r\n", n, n);
+		say(&c, S2C, "250 ok\r\n250 ok\r\n354 go\r\n");
+		send_message(&c, msg);
+		say(&c, S2C, "250 2.0.0 Ok: queued as B%u\r\n", n);
+		say(&c, C2S, "QUIT\r\n");
+		say(&c, S2C, "221 bye\r\n");
+		break;
+	case 1:
+		conv_open(&c, g, cli, cport, IP(198, 51, 100, 110), 110);
+		c.ack_every = 16;
+		c.retrans = rnd(st) % 10 == 0;
+		say(&c, S2C, "+OK POP3 ready\r\n");
+		say(&c, C2S, "USER user%u\r\n", n);
+		say(&c, S2C, "+OK\r\n");
+		say(&c, C2S, "PASS secret\r\n");
+		say(&c, S2C, "+OK logged in\r\n");
+		say(&c, C2S, "RETR 1\r\n");
+		serve_pop3(&c, msg);
+		say(&c, C2S, "QUIT\r\n");
+		say(&c, S2C, "+OK bye\r\n");
+		break;
+	default:
+		conv_open(&c, g, cli, cport, IP(198, 51, 100, 143), 143);
+		c.ack_every = 16;
+		c.reorder = rnd(st) % 10 == 0;
+		say(&c, S2C, "* OK IMAP4rev1 ready\r\n");
+		say(&c, C2S, "a1 LOGIN user%u secret\r\n", n);
+		say(&c, S2C, "a1 OK logged in\r\n");
+		say(&c, C2S, "a2 SELECT INBOX\r\n");
+		say(&c, S2C, "* 1 EXISTS\r\na2 OK [READ-WRITE] done\r\n");
+		say(&c, C2S, "a3 UID FETCH 1 (UID FLAGS BODY.PEEK[])\r\n");
+		lit = malloc(strlen(msg) + 128);
+		sprintf(lit, "* 1 FETCH (UID 1 FLAGS (\\Seen) BODY[] {%zu}\r\n"
+		    "%s)\r\na3 OK done\r\n", strlen(msg), msg);
+		conv_send(&c, S2C, lit, strlen(lit));
+		free(lit);
+		say(&c, C2S, "a4 LOGOUT\r\n");
+		say(&c, S2C, "* BYE\r\na4 OK bye\r\n");
+		break;
+	}
+	conv_close(&c);
+	free(msg);
+}
+
+#define BENCH_STREAMS 32 /* sessions interleaved at a time */
+
+/*
+ * Writes a capture of about mb megabytes: sessions of the three protocols,
+ * BENCH_STREAMS at a time interleaved packet by packet, some with
+ * retransmissions and out-of-order segments.  Same seed, same file.
+ */
+static int
+bench_capture(const char *path, unsigned long mb, uint64_t seed)
+{
+	static struct batch b[BENCH_STREAMS];
+	uint64_t st = seed | 1, target = (uint64_t)mb << 20, written = 24;
+	struct gen g;
+	uint32_t n = 0;
+
+	memset(&g, 0, sizeof(g));
+	if ((g.f = fopen(path, "wb")) == NULL) {
+		perror(path);
+		return 1;
+	}
+	g.linktype = LT_EN10MB;
+	g.no_expect = 1;
+	g.t_us = 1700000000ULL * 1000000;
+	le32(g.f, 0xa1b2c3d4);
+	fputc(2, g.f), fputc(0, g.f), fputc(4, g.f), fputc(0, g.f);
+	le32(g.f, 0), le32(g.f, 0), le32(g.f, 262144), le32(g.f, LT_EN10MB);
+	while (written < target) {
+		size_t live = 0;
+
+		for (int i = 0; i < BENCH_STREAMS; i++) {
+			b[i].len = b[i].rd = 0;
+			g.batch = &b[i];
+			bench_session(&g, &st, ++n);
+		}
+		do { /* round robin: one packet of each in turn */
+			live = 0;
+			for (int i = 0; i < BENCH_STREAMS; i++) {
+				uint32_t len;
+
+				if (b[i].rd >= b[i].len)
+					continue;
+				live++;
+				memcpy(&len, b[i].buf + b[i].rd, 4);
+				g.t_us += 20;
+				le32(g.f, (uint32_t)(g.t_us / 1000000));
+				le32(g.f, (uint32_t)(g.t_us % 1000000));
+				le32(g.f, len);
+				le32(g.f, len);
+				fwrite(b[i].buf + b[i].rd + 4, 1, len, g.f);
+				b[i].rd += 4 + len;
+				written += 16 + len;
+			}
+		} while (live > 0);
+	}
+	for (int i = 0; i < BENCH_STREAMS; i++)
+		free(b[i].buf);
+	fclose(g.f);
+	fprintf(stderr, "pcapgen: %s: %u sessions, %llu MB\n", path, n,
+	    (unsigned long long)(written >> 20));
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct gen g;
 
+	if (argc == 5 && strcmp(argv[1], "--bench") == 0)
+		return bench_capture(argv[2], strtoul(argv[3], NULL, 10),
+		    strtoull(argv[4], NULL, 10));
 	if (argc != 2) {
-		fprintf(stderr, "usage: pcapgen OUTDIR\n");
+		fprintf(stderr, "usage: pcapgen OUTDIR\n"
+		    "       pcapgen --bench FILE MEGABYTES SEED\n");
 		return 2;
 	}
 	gen_open(&g, argv[1], "demo", LT_EN10MB);

@@ -1,0 +1,205 @@
+/* \summary: SHA-256 and MD5 of streamed bytes, on a worker thread */
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hasher.h"
+
+#define BATCH_BYTES (256 * 1024) /* bytes gathered before queueing */
+#define QUEUE_JOBS  16		 /* batches queued at most: 4 MiB */
+
+struct hstream {
+	struct hasher *h;
+	EVP_MD_CTX    *sha, *md5;
+	unsigned char *buf;
+	size_t	       len;
+	unsigned       pending; /* batches queued, not yet hashed */
+};
+
+struct job {
+	struct hstream *s;
+	unsigned char  *buf;
+	size_t		len;
+};
+
+struct hasher {
+	pthread_t	th;
+	pthread_mutex_t mu;
+	pthread_cond_t	work, done;
+	struct job	q[QUEUE_JOBS];
+	size_t		head, n;
+	int		stop, threaded;
+};
+
+static void
+digest(struct hstream *s, const unsigned char *p, size_t n)
+{
+	EVP_DigestUpdate(s->sha, p, n);
+	if (s->md5 != NULL)
+		EVP_DigestUpdate(s->md5, p, n);
+}
+
+static void *
+worker(void *arg)
+{
+	struct hasher *h = arg;
+	struct job j;
+
+	pthread_mutex_lock(&h->mu);
+	for (;;) {
+		while (h->n == 0 && !h->stop)
+			pthread_cond_wait(&h->work, &h->mu);
+		if (h->n == 0)
+			break;
+		j = h->q[h->head];
+		h->head = (h->head + 1) % QUEUE_JOBS;
+		h->n--;
+		pthread_mutex_unlock(&h->mu);
+		digest(j.s, j.buf, j.len);
+		free(j.buf);
+		pthread_mutex_lock(&h->mu);
+		j.s->pending--;
+		pthread_cond_broadcast(&h->done);
+	}
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
+}
+
+struct hasher *
+hasher_new(void)
+{
+	struct hasher *h = calloc(1, sizeof(*h));
+
+	if (h == NULL)
+		return NULL;
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_cond_init(&h->work, NULL);
+	pthread_cond_init(&h->done, NULL);
+	h->threaded = pthread_create(&h->th, NULL, worker, h) == 0;
+	return h;
+}
+
+void
+hasher_free(struct hasher *h)
+{
+	if (h == NULL)
+		return;
+	if (h->threaded) {
+		pthread_mutex_lock(&h->mu);
+		h->stop = 1;
+		pthread_cond_signal(&h->work);
+		pthread_mutex_unlock(&h->mu);
+		pthread_join(h->th, NULL);
+	}
+	pthread_cond_destroy(&h->work);
+	pthread_cond_destroy(&h->done);
+	pthread_mutex_destroy(&h->mu);
+	free(h);
+}
+
+struct hstream *
+hstream_new(struct hasher *h, int with_md5)
+{
+	struct hstream *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->h = h;
+	s->sha = EVP_MD_CTX_new();
+	if (with_md5)
+		s->md5 = EVP_MD_CTX_new();
+	if (s->sha == NULL || (with_md5 && s->md5 == NULL) ||
+	    !EVP_DigestInit_ex(s->sha, EVP_sha256(), NULL) ||
+	    (s->md5 != NULL && !EVP_DigestInit_ex(s->md5, EVP_md5(), NULL))) {
+		EVP_MD_CTX_free(s->sha);
+		EVP_MD_CTX_free(s->md5);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Hands the gathered batch to the worker, waiting while the queue is full
+ * (memory stays bounded however fast packets come). */
+static void
+submit(struct hstream *s)
+{
+	struct hasher *h = s->h;
+
+	if (s->len == 0)
+		return;
+	if (!h->threaded) {
+		digest(s, s->buf, s->len);
+		s->len = 0;
+		return;
+	}
+	pthread_mutex_lock(&h->mu);
+	while (h->n == QUEUE_JOBS)
+		pthread_cond_wait(&h->done, &h->mu);
+	h->q[(h->head + h->n) % QUEUE_JOBS] = (struct job){ s, s->buf,
+		s->len };
+	h->n++;
+	s->pending++;
+	pthread_cond_signal(&h->work);
+	pthread_mutex_unlock(&h->mu);
+	s->buf = NULL;
+	s->len = 0;
+}
+
+void
+hstream_update(struct hstream *s, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	while (n > 0) {
+		size_t k;
+
+		if (s->buf == NULL && (s->buf = malloc(BATCH_BYTES)) == NULL) {
+			digest(s, b, n); /* no memory: hash here */
+			return;
+		}
+		k = BATCH_BYTES - s->len < n ? BATCH_BYTES - s->len : n;
+		memcpy(s->buf + s->len, b, k);
+		s->len += k;
+		b += k;
+		n -= k;
+		if (s->len == BATCH_BYTES)
+			submit(s);
+	}
+}
+
+static void
+hex(EVP_MD_CTX *ctx, char out[HASH_HEX_MAX])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	EVP_DigestFinal_ex(ctx, md, &n);
+	for (unsigned i = 0; i < n && 2 * i + 2 < HASH_HEX_MAX; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+void
+hstream_finish(struct hstream *s, char sha256[HASH_HEX_MAX],
+    char md5[HASH_HEX_MAX])
+{
+	struct hasher *h = s->h;
+
+	submit(s);
+	if (h->threaded) {
+		pthread_mutex_lock(&h->mu);
+		while (s->pending > 0)
+			pthread_cond_wait(&h->done, &h->mu);
+		pthread_mutex_unlock(&h->mu);
+	}
+	if (sha256 != NULL)
+		hex(s->sha, sha256);
+	if (md5 != NULL && s->md5 != NULL)
+		hex(s->md5, md5);
+	EVP_MD_CTX_free(s->sha);
+	EVP_MD_CTX_free(s->md5);
+	free(s->buf);
+	free(s);
+}
