@@ -142,6 +142,19 @@ e2e: mailsift $(BUILD)/san/mailsift $(BUILD)/rel/tools/pcapgen
 dovecot: mailsift $(BUILD)/san/mailsift
 	@tests/dovecot.sh
 
+# ----------------------------------------------------------------- bench
+
+BENCH_PKGS := time dsniff tshark
+BENCH_MB   ?= 500
+
+$(BUILD)/bench/floor: bench/floor.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $< -lnids -lpcap
+
+bench: deps mailsift $(BUILD)/bench/floor $(BUILD)/rel/tools/pcapgen
+	$(call ensure_pkgs,$(BENCH_PKGS))
+	@bench/run.sh $(BENCH_MB)
+
 # Records tests/recorded/ afresh (root: a network namespace of its own).
 record:
 	tests/tools/record-dovecot.sh tests/recorded
