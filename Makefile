@@ -52,6 +52,7 @@ define ensure_pkgs
 endef
 
 .PHONY: all deps test-deps demo test unit unit-asan e2e dovecot record conformance asan \
+	fuzz fuzz-regress \
 	check-deps clean install format format-check bench
 
 all: deps
@@ -125,8 +126,8 @@ UNIT_REL := $(addprefix $(BUILD)/rel/tests/,$(TEST_NAMES))
 UNIT_SAN := $(addprefix $(BUILD)/san/tests/,$(TEST_NAMES))
 
 test: test-deps
-	@$(MAKE) --no-print-directory check-deps unit unit-asan e2e dovecot \
-	  conformance
+	@$(MAKE) --no-print-directory check-deps unit unit-asan fuzz-regress \
+	  e2e dovecot conformance
 
 unit: $(UNIT_REL)
 	@for t in $(UNIT_REL); do echo "== $$t"; $$t || exit 1; done
@@ -141,6 +142,60 @@ e2e: mailsift $(BUILD)/san/mailsift $(BUILD)/rel/tools/pcapgen
 # POP3 and IMAP from a real dovecot: shipped recordings, and a live one.
 dovecot: mailsift $(BUILD)/san/mailsift
 	@tests/dovecot.sh
+
+# ------------------------------------------------------------------ fuzz
+
+FUZZ_PKGS    := clang libclang-rt-14-dev
+FUZZ_TARGETS := fuzz_smtp fuzz_pop3 fuzz_imap fuzz_mime fuzz_mimehdr \
+		fuzz_pipeline
+FUZZ_SECONDS ?= 60
+FUZZ_CC      := clang -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -std=c11 -D_DEFAULT_SOURCE \
+		-D_GNU_SOURCE $(INC)
+CAPTURE_SRC  := capture/capture.c capture/decap.c capture/v6map.c
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_proto.c $(DISSECT_SRC)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -DFUZZ_PROTO=md_proto_$* -o $@ $^ -lz
+$(BUILD)/fuzz/fuzz_mime: tests/fuzz/fuzz_mime.c $(DISSECT_SRC)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -o $@ $^ -lz
+$(BUILD)/fuzz/fuzz_mimehdr: tests/fuzz/fuzz_mimehdr.c $(DISSECT_SRC)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -o $@ $^ -lz
+$(BUILD)/fuzz/fuzz_pipeline: tests/fuzz/fuzz_pipeline.c $(DISSECT_SRC) $(CAPTURE_SRC)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -o $@ $^ -lnids -lpcap -lz
+
+# Bounded runs of every target from seeds made of the project's own
+# captures, messages and transcripts; crashes land in build/fuzz/crashes.
+fuzz: deps
+	$(call ensure_pkgs,$(FUZZ_PKGS) tshark)
+	@$(MAKE) --no-print-directory $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Every input that once crashed a target is replayed under ASan+UBSan.
+REPLAY := $(addprefix $(BUILD)/san/replay/,$(FUZZ_TARGETS))
+$(BUILD)/san/replay/fuzz_%: $(call obj,san,tests/fuzz/replay.c $(DISSECT_SRC)) tests/fuzz/fuzz_proto.c
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) -g -O1 $(SAN) $(WARN) $(INC) -DFUZZ_PROTO=md_proto_$* -o $@ \
+	    tests/fuzz/fuzz_proto.c $(filter %.o,$^) -lz
+$(BUILD)/san/replay/fuzz_mime: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_mime.c $(DISSECT_SRC))
+	@mkdir -p $(@D)
+	$(CC) $(SAN) -o $@ $^ -lz
+$(BUILD)/san/replay/fuzz_mimehdr: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_mimehdr.c $(DISSECT_SRC))
+	@mkdir -p $(@D)
+	$(CC) $(SAN) -o $@ $^ -lz
+$(BUILD)/san/replay/fuzz_pipeline: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_pipeline.c $(DISSECT_SRC) $(CAPTURE_SRC))
+	@mkdir -p $(@D)
+	$(CC) $(SAN) -o $@ $^ -lnids -lpcap -lz
+
+fuzz-regress: $(REPLAY)
+	@for t in $(FUZZ_TARGETS); do d=tests/fuzz/regress/$$t; \
+	  [ -d $$d ] && [ -n "$$(ls $$d)" ] || continue; \
+	  echo "== $$t regressions"; \
+	  leaks=1; [ $$t = fuzz_pipeline ] && leaks=0; \
+	  ASAN_OPTIONS=halt_on_error=1:detect_leaks=$$leaks $(BUILD)/san/replay/$$t $$d/* || exit 1; done
 
 # ----------------------------------------------------------------- bench
 

@@ -461,7 +461,9 @@ md_detect(const struct md_detect_in *in, struct md_detect_out *out)
 		if (r == 0)
 			return MD_DETECT_MORE;
 	}
-	v = detect_mail(c + cs, cn - cs, s + ss, sn - ss, in->srv_port, out);
+	/* no bytes yet in a direction: no pointer to offset */
+	v = detect_mail(cn ? c + cs : c, cn - cs, sn ? s + ss : s, sn - ss,
+	    in->srv_port, out);
 	out->c2s_skip = cs;
 	out->s2c_skip = ss;
 	return v;

@@ -1236,7 +1236,8 @@ untagged(struct imap *s)
 	owner = untagged_owner(s, untagged_kind(s, kw));
 	ev.seq = owner ? owner->seq : 0;
 	ev.name = kw;
-	ev.arg = md_bytes_of(sd->text.p + 2, sd->text.len - 2);
+	ev.arg = sd->text.len > 2 ? md_bytes_of(sd->text.p + 2,
+	    sd->text.len - 2) : md_bytes_of(NULL, 0);
 	ev.code = numbered;
 	ev.num[0] = num;
 	rest = c;

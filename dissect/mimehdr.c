@@ -304,6 +304,8 @@ mh_param(const uint8_t *v, size_t n, const char *name, char *out,
 			memcpy(acc, val, vl);
 			al = vl;
 			plain = 1;
+		} else if (nl == ln) { /* a second plain value: the first won */
+			continue;
 		} else if (nl == ln + 1 && pn[ln] == '*') {	/* name*= */
 			vp = split_charset(val, &vl, cs, sizeof(cs));
 			al = pct_decode(vp, vl, acc, sizeof(acc));

@@ -559,6 +559,8 @@ reply_append(struct smtp *s, const uint8_t *p, size_t n)
 	struct reply *r = &s->reply;
 	size_t need = n + (r->lines > 0);
 
+	if (need == 0) /* an empty first line: nothing to keep */
+		return;
 	if (r->len + need > s->lim.reply_max) {
 		if (!r->over)
 			smtp_anomaly(s, MD_S2C, MD_ANOM_REPLY_TOO_LONG, NULL, 0);
