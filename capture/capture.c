@@ -562,11 +562,14 @@ feed_ipv4(const struct pcap_pkthdr *h, const uint8_t *ip, size_t n)
 		return;
 	memcpy(cap.pkt, ip, n);
 	tot = be16(cap.pkt + 2);
-	if (tot == 0) {
+	if (tot == 0 || tot > n) {
+		/* A zero length is segmentation offload: the frame is whole.
+		 * A longer one is a frame cut by the snap length: libnids
+		 * must see only what was captured (it would read past it),
+		 * and the stream then waits at the hole it leaves. */
 		put16(cap.pkt + 2, (uint16_t)n);
 		tot = (uint16_t)n;
-	} else if (tot > n)
-		cap.stats.truncated++;
+	}
 	if (ipv4_checksum(cap.pkt, hlen) != 0) {
 		cap.pkt[10] = cap.pkt[11] = 0;
 		put16(cap.pkt + 10, ipv4_checksum(cap.pkt, hlen));

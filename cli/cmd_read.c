@@ -14,6 +14,7 @@ struct read_opts {
 	const char *extract;
 	int	    force, quiet;
 	long	    max_streams;
+	struct md_limits lim;
 };
 
 static void
@@ -33,11 +34,34 @@ read_usage(FILE *f)
 	    "  -f, --force            replace an existing log instead\n"
 	    "  -q, --quiet            no summary on exit\n"
 	    "      --max-streams N    TCP streams tracked at once (default %d)\n"
+	    "      --max-line N       bytes of a command or reply line kept\n"
+	    "                         (default %d)\n"
+	    "      --max-reply N      bytes of a multi-line SMTP reply kept\n"
+	    "                         (default %d)\n"
+	    "      --max-pending N    commands awaiting a reply (default %d)\n"
+	    "      --max-responses N  IMAP untagged responses logged per\n"
+	    "                         command (default %d)\n"
 	    "  -h, --help             this text\n"
 	    "\n"
 	    "Exit status: 0 ok, 1 input partly unreadable (what was read is\n"
 	    "kept), 2 usage error or the log cannot be written.\n",
-	    DEFAULT_MAX_STREAMS);
+	    DEFAULT_MAX_STREAMS, MD_LINE_MAX, MD_REPLY_MAX, MD_PENDING_MAX,
+	    MD_RESPONSES_MAX);
+}
+
+/* A cap from the command line: a number within [lo, hi]. */
+static int
+cap_arg(const char *opt, const char *arg, long lo, long hi, long *out)
+{
+	char *end;
+
+	*out = strtol(arg, &end, 10);
+	if (*end != '\0' || *out < lo || *out > hi) {
+		fprintf(stderr, "mailsift read: %s takes a number from %ld to "
+		    "%ld\n", opt, lo, hi);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -49,14 +73,19 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 		{ "force", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "max-streams", required_argument, NULL, 'M' },
+		{ "max-line", required_argument, NULL, 'L' },
+		{ "max-reply", required_argument, NULL, 'R' },
+		{ "max-pending", required_argument, NULL, 'P' },
+		{ "max-responses", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *end;
+	long v;
 	int c;
 
 	o->output = "mailsift.db";
 	o->max_streams = DEFAULT_MAX_STREAMS;
+	md_limits_default(&o->lim);
 	while ((c = getopt_long(argc, argv, "o:x:fqh", longs, NULL)) != -1) {
 		switch (c) {
 		case 'o':
@@ -72,13 +101,29 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 			o->quiet = 1;
 			break;
 		case 'M':
-			o->max_streams = strtol(optarg, &end, 10);
-			if (*end != '\0' || o->max_streams < 16 ||
-			    o->max_streams > 10000000) {
-				fprintf(stderr, "mailsift read: --max-streams "
-				    "takes a number from 16 to 10000000\n");
+			if (cap_arg("--max-streams", optarg, 16, 10000000,
+			    &o->max_streams) != 0)
 				return -1;
-			}
+			break;
+		case 'L':
+			if (cap_arg("--max-line", optarg, 512, 1 << 24, &v) != 0)
+				return -1;
+			o->lim.line_max = (size_t)v;
+			break;
+		case 'R':
+			if (cap_arg("--max-reply", optarg, 512, 1 << 26, &v) != 0)
+				return -1;
+			o->lim.reply_max = (size_t)v;
+			break;
+		case 'P':
+			if (cap_arg("--max-pending", optarg, 1, 1 << 16, &v) != 0)
+				return -1;
+			o->lim.pending_max = (size_t)v;
+			break;
+		case 'U':
+			if (cap_arg("--max-responses", optarg, 1, 1 << 30, &v) != 0)
+				return -1;
+			o->lim.responses_max = (uint32_t)v;
 			break;
 		case 'h':
 			read_usage(stdout);
@@ -206,7 +251,7 @@ cmd_read(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	mime_tap_sink(tap, &co.sink);
-	md_limits_default(&co.lim);
+	co.lim = o.lim;
 	co.max_streams = (int)o.max_streams;
 	if (capture_init(&co, err, sizeof(err)) != 0) {
 		fprintf(stderr, "mailsift: %s\n", err);
@@ -224,6 +269,13 @@ cmd_read(int argc, char **argv)
 	}
 	capture_finish();
 	mime_tap_free(tap);
+	if (capture_stats()->truncated > 0) {
+		fprintf(stderr, "mailsift: %llu packets were cut short by the "
+		    "capture's snap length: the bytes they lacked are missing "
+		    "from the log\n",
+		    (unsigned long long)capture_stats()->truncated);
+		status = EXIT_PARTIAL;
+	}
 	ss = *store_stats(st);
 	if (ss.errors > 0)
 		fprintf(stderr, "mailsift: %llu write errors, last: %s\n",

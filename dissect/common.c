@@ -103,6 +103,28 @@ out_line_anomalies(struct md_out *o, enum md_dir dir, const struct line *ln)
 	}
 }
 
+/* The server's answer to STARTTLS/STLS, for out_credentials_sent(). */
+void
+out_tls_answer(struct md_out *o, int accepted)
+{
+	if (!accepted)
+		o->tls_refused = 1;
+}
+
+/*
+ * Credentials about to cross: when the server refused to start TLS just
+ * before, they cross in clear although the client asked for protection
+ * (a downgrade, or a misconfigured server).  Said once per session.
+ */
+void
+out_credentials_sent(struct md_out *o)
+{
+	if (o->tls_refused == 1) {
+		out_anomaly(o, MD_C2S, MD_ANOM_AUTH_AFTER_TLS_REFUSED, NULL, 0);
+		o->tls_refused = 2;
+	}
+}
+
 /* SESSION_END: a protocol goodbye, unless the connection was reset. */
 void
 out_session_end(struct md_out *o, enum md_end why)

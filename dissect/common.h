@@ -25,6 +25,7 @@ struct md_out {
 	uint64_t	      bytes[2], tls_bytes[2];
 	uint8_t		      bare_lf_seen[2], nul_seen[2];
 	uint8_t		      queue_overflowed;
+	uint8_t		      tls_refused; /* a STARTTLS/STLS was refused */
 };
 
 void	out_open(struct md_out *, const struct md_sink *,
@@ -37,6 +38,8 @@ void	out_anomaly(struct md_out *, enum md_dir, const char *code,
 	    const uint8_t *detail, size_t dlen);
 void	out_line_anomalies(struct md_out *, enum md_dir, const struct line *);
 void	out_session_end(struct md_out *, enum md_end);
+void	out_tls_answer(struct md_out *, int accepted);
+void	out_credentials_sent(struct md_out *);
 
 struct md_bytes md_bytes_of(const void *p, size_t len);
 struct md_bytes md_bytes_str(const char *s);

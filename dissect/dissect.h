@@ -273,6 +273,7 @@ void md_limits_default(struct md_limits *);
 #define MD_ANOM_INFLATE		    "inflate_error"
 #define MD_ANOM_BAD_TAG		    "unknown_tag"
 #define MD_ANOM_TOO_MANY_RESPONSES  "too_many_responses"
+#define MD_ANOM_AUTH_AFTER_TLS_REFUSED "auth_after_failed_starttls"
 #define MD_ANOM_MIME_BOUNDARY	    "mime_missing_boundary"
 #define MD_ANOM_MIME_BASE64	    "mime_bad_base64"
 #define MD_ANOM_MIME_QP		    "mime_bad_quoted_printable"

@@ -885,9 +885,11 @@ command_effects(struct imap *s, enum imap_kind kind, uint32_t seq,
 
 	switch (kind) {
 	case K_LOGIN:
+		out_credentials_sent(&s->out);
 		cmd_login(s, seq, c);
 		break;
 	case K_AUTHENTICATE:
+		out_credentials_sent(&s->out);
 		cmd_authenticate(s, seq, c);
 		break;
 	case K_SELECT:
@@ -1320,6 +1322,7 @@ completion_effects(struct imap *s, const struct pending *pd,
 		ev.type = MD_EV_STARTTLS;
 		out_emit(&s->out, &ev);
 		s->starttls_wait = 0;
+		out_tls_answer(&s->out, ok);
 		if (ok)
 			start_tls(s);
 		break;

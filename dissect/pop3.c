@@ -263,6 +263,9 @@ command_kind(struct pop3 *s, uint32_t seq, const uint8_t *verb, size_t vlen,
 {
 	struct sasl *c;
 
+	if (md_ci_equal(verb, vlen, "USER") || md_ci_equal(verb, vlen,
+	    "APOP") || (md_ci_equal(verb, vlen, "AUTH") && n > 0))
+		out_credentials_sent(&s->out);
 	if (md_ci_equal(verb, vlen, "USER")) {
 		if ((c = cred_new(s, seq, "USER")) != NULL)
 			sasl_set(&c->user, a, n);
@@ -462,6 +465,7 @@ reply_effects(struct pop3 *s, const struct pending *pd, enum md_status st,
 		ev.code = st;
 		out_emit(&s->out, &ev);
 		s->stls_wait = 0;
+		out_tls_answer(&s->out, ok);
 		if (ok)
 			start_tls(s);
 		break;

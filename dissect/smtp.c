@@ -438,6 +438,7 @@ smtp_dispatch(struct smtp *s, uint32_t seq, const uint8_t *verb, size_t vlen,
 	if (md_ci_equal(verb, vlen, "BDAT"))
 		return cmd_bdat(s, a, n);
 	if (md_ci_equal(verb, vlen, "AUTH")) {
+		out_credentials_sent(&s->out);
 		auth_begin(s, seq, a, n);
 		return K_AUTH;
 	}
@@ -707,6 +708,7 @@ reply_effects(struct smtp *s, const struct pending *pd)
 		ev.code = code;
 		smtp_emit(s, &ev);
 		s->starttls_wait = 0;
+		out_tls_answer(&s->out, code == 220);
 		if (code == 220)
 			start_tls(s);
 		break;

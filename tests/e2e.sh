@@ -94,6 +94,23 @@ printf 'not a capture file at all' > "$B/junk.pcap"
 check "bad magic: exit 1" "$rc" "1"
 check "bad magic: next file still read" "$(sqlite3 "$B/junk.db" 'SELECT count(*) FROM sessions')" "1"
 ./mailsift read -q -o "$B/x.db" "$B/does-not-exist.pcap" 2>/dev/null; check "missing file: exit 1" "$?" "1"
+# Damaged and unusual captures made from the demo one.
+mkdir -p "$B/broken"
+python3 tests/tools/breakpcap.py "$B/gen/demo.pcap" "$B/broken"
+for v in backwards.pcap unknown.pcapng zerolen.pcap; do
+	build/san/mailsift read -q --force -o "$B/broken/$v.db" "$B/broken/$v" 2>"$B/broken/$v.err"
+	check "$v: read in full, exit 0" "$?|$(sqlite3 "$B/broken/$v.db" 'SELECT count(*), sum(complete) FROM messages')" "0|3|3"
+done
+build/san/mailsift read -q --force -o "$B/broken/s.db" "$B/broken/snaplen.pcap" 2>"$B/broken/s.err"; rc=$?
+check "snap length cut: exit 1" "$rc" "1"
+grep -q "cut short by the capture's snap length" "$B/broken/s.err" && ok "snap length cut: said" || bad "snap length cut: said"
+check "snap length cut: that message incomplete, the others whole" \
+	"$(sqlite3 "$B/broken/s.db" 'SELECT group_concat(complete, "") FROM messages')" "101"
+build/san/mailsift read -q --force -o "$B/broken/o.db" "$B/broken/oversized.pcap" 2>"$B/broken/o.err"; rc=$?
+check "oversized record: exit 1" "$rc" "1"
+grep -q "damaged after packet 41" "$B/broken/o.err" && ok "oversized record: said where" || { bad "oversized record: said where"; cat "$B/broken/o.err"; }
+check "oversized record: the session before it kept" "$(sqlite3 "$B/broken/o.db" 'SELECT count(*) FROM messages WHERE complete')" "1"
+
 # A link type mailsift does not read (802.11, 105) is named in the message.
 printf '\324\303\262\241\002\000\004\000\000\000\000\000\000\000\000\000\377\377\000\000\151\000\000\000' > "$B/wifi.pcap"
 ./mailsift read -q --force -o "$B/wifi.db" "$B/wifi.pcap" 2>"$B/wifi.err"; rc=$?

@@ -185,6 +185,31 @@ static const char stls_expect[] =
 	"STARTTLS #1 1\n"
 	"SESSION_END 5 starttls n=16,50,10,7\n";
 
+/* STLS refused, then the password in clear: a downgrade to report. */
+static const struct step downgrade[] = {
+	S("+OK ready\r\n"),
+	C("STLS\r\n"),
+	S("-ERR TLS not available\r\n"),
+	C("USER bob\r\nPASS hunter2\r\n"),
+	S("+OK\r\n+OK\r\n"),
+};
+
+static const char downgrade_expect[] =
+	"SESSION_BEGIN pop3\n"
+	"GREETING 1 \"ready\" x=\"+OK\"\n"
+	"STATE AUTHORIZATION\n"
+	"COMMAND #1 STLS\n"
+	"REPLY #1 2 STLS \"TLS not available\" x=\"-ERR\"\n"
+	"STARTTLS #1 2\n"
+	"COMMAND #2 USER \"bob\"\n"
+	"ANOMALY auth_after_failed_starttls\n"
+	"COMMAND #3 PASS \"hunter2\"\n"
+	"REPLY #2 1 USER x=\"+OK\"\n"
+	"REPLY #3 1 PASS x=\"+OK\"\n"
+	"AUTH #2 1 USER \"bob\" x=\"hunter2\" n=1,0,0,0\n"
+	"STATE TRANSACTION\n"
+	"SESSION_END 5 none n=30,45,0,0\n";
+
 /* A RETR cut by the end of the capture is kept, marked incomplete. */
 static const struct step cut[] = {
 	S("+OK ready\r\n"),
@@ -216,6 +241,7 @@ static const struct tcase cases[] = {
 	{ "apop", apop, N(apop), MD_TLS_NONE, apop_expect },
 	{ "stls", stls, N(stls), MD_TLS_NONE, stls_expect },
 	{ "cut", cut, N(cut), MD_TLS_NONE, cut_expect },
+	{ "downgrade", downgrade, N(downgrade), MD_TLS_NONE, downgrade_expect },
 };
 
 int
