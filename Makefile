@@ -28,7 +28,8 @@ DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c \
 	       dissect/mime.c dissect/mimehdr.c
 CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/decap.c store/safename.c store/hasher.c \
 	       capture/v6map.c store/store.c
-CLI_SRC     := cli/main.c cli/cmd_read.c cli/cmd_search.c
+CLI_SRC     := cli/main.c cli/cmd_read.c cli/cmd_search.c cli/cmd_query.c \
+	       cli/table.c
 TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_detect test_mime \
 	       test_capture test_safename
 TOOL_NAMES  := pcapgen
@@ -246,8 +247,9 @@ demo: all
 # ------------------------------------------------------------- the rest
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 mailsift $(DESTDIR)$(PREFIX)/bin/mailsift
+	install -m 0644 mailsift.1 $(DESTDIR)$(PREFIX)/share/man/man1/mailsift.1
 
 format:
 	clang-format -i */*.c */*.h tests/tools/*.c

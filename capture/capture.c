@@ -667,6 +667,10 @@ capture_file(const char *path, char *err, size_t errlen)
 		cap.stats.packets++;
 		cap.stats.bytes += h->caplen;
 		feed_frame(dlt, h, data);
+		if (cap.opts.progress != NULL && (nread & 4095) == 0 &&
+		    pcap_file(pc) != NULL)
+			cap.opts.progress(cap.opts.progress_arg,
+			    (uint64_t)ftell(pcap_file(pc)));
 	}
 	if (r == PCAP_ERROR) {
 		snprintf(err, errlen, "%s: damaged after packet %llu: %s",

@@ -17,6 +17,9 @@ struct capture_opts {
 	struct md_sink	 sink;
 	struct md_limits lim;
 	int		 max_streams; /* concurrent TCP streams tracked */
+	/* called now and then with the bytes of the current file read */
+	void (*progress)(void *arg, uint64_t done);
+	void		*progress_arg;
 };
 
 struct capture_stats {

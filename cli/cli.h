@@ -11,5 +11,8 @@
 
 int cmd_read(int argc, char **argv);
 int cmd_search(int argc, char **argv);
+int cmd_list(int argc, char **argv);  /* sessions, messages, creds, attachments */
+int cmd_stats(int argc, char **argv);
+int cmd_show(int argc, char **argv);
 
 #endif

@@ -1,6 +1,8 @@
 /* \summary: mailsift read - captures in, SQLite log out */
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -159,6 +161,42 @@ join_args(int argc, char **argv)
 	return s;
 }
 
+/* A progress line on a terminal: how much of the file, how fast, how
+ * long still. */
+struct progress {
+	const char     *file;
+	uint64_t	size;
+	struct timespec t0, last;
+	int		shown;
+};
+
+static double
+seconds_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) +
+	    (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+static void
+show_progress(void *arg, uint64_t done)
+{
+	struct progress *p = arg;
+	double el = seconds_since(&p->t0), rate;
+
+	if (p->size == 0 || seconds_since(&p->last) < 0.25)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &p->last);
+	rate = el > 0 ? (double)done / el : 0;
+	fprintf(stderr, "\r%3.0f%% of %s, %.0f MB/s, %.0f s left   ",
+	    100.0 * (double)done / (double)p->size, p->file, rate / 1e6,
+	    rate > 0 ? (double)(p->size - (done < p->size ? done : p->size)) /
+	    rate : 0.0);
+	p->shown = 1;
+}
+
 static void
 print_summary(const struct capture_stats *c, const struct store_stats *s,
     const char *log, double secs)
@@ -221,6 +259,7 @@ cmd_read(int argc, char **argv)
 	struct store_opts so = { 0 };
 	struct capture_opts co;
 	struct md_sink store_in;
+	struct progress prog = { 0 };
 	struct mime_tap *tap;
 	struct store_stats ss;
 	struct timespec t0;
@@ -251,6 +290,10 @@ cmd_read(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	mime_tap_sink(tap, &co.sink);
+	if (!o.quiet && isatty(STDERR_FILENO)) {
+		co.progress = show_progress;
+		co.progress_arg = &prog;
+	}
 	co.lim = o.lim;
 	co.max_streams = (int)o.max_streams;
 	if (capture_init(&co, err, sizeof(err)) != 0) {
@@ -261,7 +304,14 @@ cmd_read(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	for (int i = optind; i < argc; i++) {
+		struct stat sb;
+
 		store_set_capture_file(st, argv[i]);
+		prog.file = argv[i];
+		prog.size = stat(argv[i], &sb) == 0 && S_ISREG(sb.st_mode) ?
+		    (uint64_t)sb.st_size : 0;
+		clock_gettime(CLOCK_MONOTONIC, &prog.t0);
+		prog.last = prog.t0;
 		if (capture_file(argv[i], err, sizeof(err)) != 0) {
 			fprintf(stderr, "mailsift: %s\n", err);
 			status = EXIT_PARTIAL;
@@ -269,6 +319,8 @@ cmd_read(int argc, char **argv)
 	}
 	capture_finish();
 	mime_tap_free(tap);
+	if (prog.shown)
+		fprintf(stderr, "\r%60s\r", "");
 	if (capture_stats()->truncated > 0) {
 		fprintf(stderr, "mailsift: %llu packets were cut short by the "
 		    "capture's snap length: the bytes they lacked are missing "

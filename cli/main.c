@@ -11,12 +11,17 @@ usage(FILE *f)
 	    "usage: mailsift read CAPTURE... [-o LOG.db] [--extract DIR] "
 	    "[--force] [--quiet]\n"
 	    "       mailsift search QUERY [-d LOG.db] [-n LIMIT]\n"
+	    "       mailsift sessions|messages|creds|attachments [-d LOG.db] "
+	    "[filters]\n"
+	    "                [--json | --csv] [--limit N]\n"
+	    "       mailsift show SESSION [-d LOG.db] [--full]\n"
+	    "       mailsift stats [-d LOG.db] [--json | --csv]\n"
 	    "       mailsift --version | --help\n"
 	    "\n"
 	    "Reassembles SMTP, POP3 and IMAP sessions from pcap/pcapng "
 	    "captures into a\nSQLite log, and searches the messages in it.\n"
-	    "Run 'mailsift read --help' or 'mailsift search --help' for the "
-	    "options.\n");
+	    "Run 'mailsift COMMAND --help' for a command's options; "
+	    "'man mailsift'.\n");
 }
 
 int
@@ -39,6 +44,13 @@ main(int argc, char **argv)
 		return cmd_read(argc - 1, argv + 1);
 	if (strcmp(argv[1], "search") == 0)
 		return cmd_search(argc - 1, argv + 1);
+	if (strcmp(argv[1], "sessions") == 0 || strcmp(argv[1], "messages") == 0 ||
+	    strcmp(argv[1], "creds") == 0 || strcmp(argv[1], "attachments") == 0)
+		return cmd_list(argc - 1, argv + 1);
+	if (strcmp(argv[1], "stats") == 0)
+		return cmd_stats(argc - 1, argv + 1);
+	if (strcmp(argv[1], "show") == 0)
+		return cmd_show(argc - 1, argv + 1);
 	fprintf(stderr, "mailsift: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;

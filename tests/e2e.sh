@@ -94,6 +94,24 @@ printf 'not a capture file at all' > "$B/junk.pcap"
 check "bad magic: exit 1" "$rc" "1"
 check "bad magic: next file still read" "$(sqlite3 "$B/junk.db" 'SELECT count(*) FROM sessions')" "1"
 ./mailsift read -q -o "$B/x.db" "$B/does-not-exist.pcap" 2>/dev/null; check "missing file: exit 1" "$?" "1"
+# The analyst's commands on the demo log.
+db=$B/console.db
+./mailsift read -q --force -o "$db" "$B/gen/demo.pcap" "$B/gen/ipv6.pcap"
+check "sessions --json: one object per session" \
+	"$(./mailsift sessions -d "$db" --json | python3 -c 'import json,sys; print(",".join(str(json.loads(l)["id"]) for l in sys.stdin))')" "1,2,3,4"
+check "sessions --host (IPv6)" "$(./mailsift sessions -d "$db" --csv --host 2001:db8::10 | cut -d, -f1 | tr '\n' ' ')" "id 4 "
+check "messages --from --csv" "$(./mailsift messages -d "$db" --csv --from carol | cut -d, -f5 | tr '\n' ' ')" "from carol@example.com "
+check "creds --proto --json" "$(./mailsift creds -d "$db" --json --proto smtp | python3 -c 'import json,sys; print(" ".join(json.loads(l)["password"] for l in sys.stdin))')" "Winter2023! password1 Winter2023!"
+check "attachments: name and hash" "$(./mailsift attachments -d "$db" --csv | tail -n +2 | cut -d, -f6,8)" "invoice.bin,22800"
+check "a filter that does not apply: exit 2" "$(./mailsift attachments -d "$db" --user x 2>/dev/null; echo $?)" "2"
+check "show: the transcript in order" "$(./mailsift show 1 -d "$db" | sed -n '2p;3p;14p' | cut -c14- | tr '\n' '|')" \
+	"S: 220 mx.example.org ESMTP Postfix (Debian/GNU)|C: EHLO laptop.example.net|M: [smtp DATA sent: 316 bytes, subject \"quarterly figures\", sha256 670520b2bc3b690f]|"
+check "show: no such session, exit 2" "$(./mailsift show 99 -d "$db" 2>/dev/null; echo $?)" "2"
+check "stats --json: sections" "$(./mailsift stats -d "$db" --json | python3 -c 'import json,sys; print(sorted({json.loads(l)["section"] for l in sys.stdin}))')" \
+	"['authentication', 'messages', 'sessions by protocol', 'top clients', 'top recipients', 'top senders', 'top servers']"
+check "no log: a clear message, exit 2" "$(./mailsift sessions -d "$B/none.db" 2>&1; echo $?)" "mailsift: $B/none.db: no such log (mailsift read makes one)
+2"
+
 # Damaged and unusual captures made from the demo one.
 mkdir -p "$B/broken"
 python3 tests/tools/breakpcap.py "$B/gen/demo.pcap" "$B/broken"

@@ -1,0 +1,451 @@
+/* \summary: the analyst's commands: sessions, messages, creds, attachments, stats, show */
+#include <getopt.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "table.h"
+
+/* What a user may filter on; each listing says which apply, and how. */
+enum filter {
+	F_PROTO, F_HOST, F_USER, F_FROM, F_TO, F_SUBJECT, F_SINCE, F_UNTIL,
+	F_TLS, F_FAILED, F_COUNT
+};
+
+static const char *const filter_opt[F_COUNT] = {
+	"--proto", "--host", "--user", "--from", "--to", "--subject",
+	"--since", "--until", "--tls", "--failed-auth",
+};
+
+struct listing {
+	const char *name;
+	const char *what; /* for --help */
+	const char *select;
+	const char *where[F_COUNT]; /* SQL with ? for the value; NULL: n/a */
+	const char *order;
+};
+
+#define LIKE(col) "(" col " LIKE '%' || ? || '%')"
+
+static const struct listing listings[] = {
+	{ "sessions", "mail sessions, one a line",
+	  "SELECT id, proto, start, duration, client_ip AS client,"
+	  " server_ip AS server, server_port AS port, user, tls,"
+	  " commands, messages, auth_attempts AS auths, end_reason"
+	  " FROM v_sessions",
+	  { "proto = ?", "(client_ip = ? OR server_ip = ?)", "user = ?", NULL,
+	    NULL, NULL, "start >= ?", "start < ?", "tls <> 'none'",
+	    "id IN (SELECT session_id FROM auth WHERE outcome = 'failure')" },
+	  "id" },
+	{ "messages", "messages however they travelled, parts left out",
+	  "SELECT message_id AS id, time, proto, method, \"from\", \"to\","
+	  " subject, attachments AS att, size, complete, sha256"
+	  " FROM v_messages WHERE NOT partial",
+	  { "proto = ?", "(client_ip = ? OR server_ip = ?)", "user = ?",
+	    LIKE("\"from\""), LIKE("\"to\""), LIKE("subject"), "time >= ?",
+	    "time < ?", "tls <> 'none'", NULL },
+	  "id" },
+	{ "creds", "credentials seen, and whether they worked",
+	  "SELECT id, time, proto, client_ip AS client, server_ip AS server,"
+	  " command, mechanism, username, password, outcome"
+	  " FROM v_credentials",
+	  { "proto = ?", "(client_ip = ? OR server_ip = ?)", "username = ?",
+	    NULL, NULL, NULL, "time >= ?", "time < ?", "tls <> 'none'",
+	    "outcome = 'failure'" },
+	  "id" },
+	{ "attachments", "attachments, with their hashes",
+	  "SELECT message_id AS message, time, proto, \"from\", subject,"
+	  " filename, content_type AS type, size, md5, sha256"
+	  " FROM v_attachments",
+	  { "proto = ?", NULL, NULL, LIKE("\"from\""), NULL, LIKE("subject"),
+	    "time >= ?", "time < ?", NULL, NULL },
+	  "message, path" },
+};
+
+struct query_opts {
+	const char     *db;
+	const char     *val[F_COUNT];
+	int		flag[F_COUNT];
+	long		limit;
+	enum out_format fmt;
+	int		full;
+};
+
+static void
+query_usage(FILE *f, const char *cmd)
+{
+	fprintf(f,
+	    "usage: mailsift %s [-d LOG.db] [filters] [--json | --csv] "
+	    "[--limit N]\n\n"
+	    "filters: --proto smtp|pop3|imap  --host ADDR  --user NAME\n"
+	    "         --from TEXT  --to TEXT  --subject TEXT\n"
+	    "         --since TIME  --until TIME  (\"2024-01-31\", "
+	    "\"2024-01-31 12:00\", UTC)\n"
+	    "         --tls  --failed-auth\n"
+	    "Tables go to a terminal; --json writes one object a line, --csv "
+	    "RFC 4180.\n", cmd);
+}
+
+static int
+parse_query_opts(int argc, char **argv, struct query_opts *o)
+{
+	static const struct option longs[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "proto", required_argument, NULL, 'p' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "from", required_argument, NULL, 'F' },
+		{ "to", required_argument, NULL, 'T' },
+		{ "subject", required_argument, NULL, 's' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "until", required_argument, NULL, 'U' },
+		{ "tls", no_argument, NULL, 't' },
+		{ "failed-auth", no_argument, NULL, 'a' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "csv", no_argument, NULL, 'c' },
+		{ "full", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	char *end;
+
+	memset(o, 0, sizeof(*o));
+	o->db = "mailsift.db";
+	o->limit = -1;
+	while ((c = getopt_long(argc, argv, "d:n:h", longs, NULL)) != -1) {
+		switch (c) {
+		case 'd': o->db = optarg; break;
+		case 'p': o->val[F_PROTO] = optarg; break;
+		case 'H': o->val[F_HOST] = optarg; break;
+		case 'u': o->val[F_USER] = optarg; break;
+		case 'F': o->val[F_FROM] = optarg; break;
+		case 'T': o->val[F_TO] = optarg; break;
+		case 's': o->val[F_SUBJECT] = optarg; break;
+		case 'S': o->val[F_SINCE] = optarg; break;
+		case 'U': o->val[F_UNTIL] = optarg; break;
+		case 't': o->flag[F_TLS] = 1; break;
+		case 'a': o->flag[F_FAILED] = 1; break;
+		case 'j': o->fmt = OUT_JSON; break;
+		case 'c': o->fmt = OUT_CSV; break;
+		case 'f': o->full = 1; break;
+		case 'n':
+			o->limit = strtol(optarg, &end, 10);
+			if (*end != '\0' || o->limit < 0) {
+				fprintf(stderr, "mailsift: bad --limit '%s'\n",
+				    optarg);
+				return -1;
+			}
+			break;
+		case 'h':
+			query_usage(stdout, argv[0]);
+			exit(EXIT_OK);
+		default:
+			query_usage(stderr, argv[0]);
+			return -1;
+		}
+	}
+	if (o->limit < 0 && o->fmt == OUT_TABLE)
+		o->limit = 100; /* a screenful or so; --limit 0 for all */
+	return 0;
+}
+
+static sqlite3 *
+open_log(const char *path)
+{
+	sqlite3 *db;
+
+	if (access(path, R_OK) != 0) {
+		fprintf(stderr, "mailsift: %s: no such log (mailsift read "
+		    "makes one)\n", path);
+		return NULL;
+	}
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK) {
+		fprintf(stderr, "mailsift: %s: %s\n", path, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	return db;
+}
+
+/* SELECT ... [WHERE filters] ORDER BY ... [LIMIT n], values bound. */
+static int
+run_listing(const struct listing *l, const struct query_opts *o)
+{
+	char sql[4096];
+	size_t len;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int bind = 1, rc, first = strstr(l->select, " WHERE ") == NULL;
+
+	len = (size_t)snprintf(sql, sizeof(sql), "%s", l->select);
+	for (int f = 0; f < F_COUNT; f++) {
+		if (o->val[f] == NULL && !o->flag[f])
+			continue;
+		if (l->where[f] == NULL) {
+			fprintf(stderr, "mailsift %s: %s does not apply here\n",
+			    l->name, filter_opt[f]);
+			return EXIT_USAGE;
+		}
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, " %s %s",
+		    first ? "WHERE" : "AND", l->where[f]);
+		first = 0;
+	}
+	len += (size_t)snprintf(sql + len, sizeof(sql) - len, " ORDER BY %s",
+	    l->order);
+	if (o->limit > 0)
+		snprintf(sql + len, sizeof(sql) - len, " LIMIT %ld", o->limit);
+	if ((db = open_log(o->db)) == NULL)
+		return EXIT_USAGE;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "mailsift: %s: %s (is it a mailsift log of "
+		    "this version?)\n", o->db, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return EXIT_USAGE;
+	}
+	for (int f = 0; f < F_COUNT; f++) {
+		const char *w = l->where[f];
+
+		if (o->val[f] == NULL || w == NULL)
+			continue;
+		for (const char *q = w; (q = strchr(q, '?')) != NULL; q++)
+			sqlite3_bind_text(st, bind++, o->val[f], -1,
+			    SQLITE_STATIC);
+	}
+	rc = table_print(st, o->fmt);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	if (rc < 0) {
+		fprintf(stderr, "mailsift: %s\n", "query failed");
+		return EXIT_USAGE;
+	}
+	if (o->fmt == OUT_TABLE && isatty(STDOUT_FILENO))
+		fprintf(stderr, "%d %s%s\n", rc, l->name,
+		    o->limit > 0 && rc == o->limit ? " (--limit reached)" : "");
+	return EXIT_OK;
+}
+
+int
+cmd_list(int argc, char **argv)
+{
+	struct query_opts o;
+
+	for (size_t i = 0; i < sizeof(listings) / sizeof(listings[0]); i++) {
+		if (strcmp(argv[0], listings[i].name) != 0)
+			continue;
+		if (parse_query_opts(argc, argv, &o) != 0)
+			return EXIT_USAGE;
+		if (optind != argc) {
+			query_usage(stderr, argv[0]);
+			return EXIT_USAGE;
+		}
+		return run_listing(&listings[i], &o);
+	}
+	return EXIT_USAGE;
+}
+
+/* ---------------------------------------------------------------- stats */
+
+static const struct {
+	const char *title, *sql;
+} stats_sql[] = {
+	{ "sessions by protocol",
+	  "SELECT proto, count(*) AS sessions, sum(tls <> 'none') AS tls,"
+	  " printf('%.0f%%', 100.0 * sum(tls <> 'none') / count(*)) AS"
+	  " tls_share, sum(midstream) AS midstream FROM sessions"
+	  " GROUP BY proto ORDER BY sessions DESC" },
+	{ "messages",
+	  "SELECT proto, method, count(*) AS messages, sum(complete) AS"
+	  " complete, sum(size) AS bytes, sum(attachments) AS attachments"
+	  " FROM messages WHERE NOT partial GROUP BY 1, 2 ORDER BY 3 DESC" },
+	{ "authentication",
+	  "SELECT s.proto, a.mechanism, a.outcome, count(*) AS attempts,"
+	  " sum(a.password IS NOT NULL) AS in_clear FROM auth a"
+	  " JOIN sessions s ON s.id = a.session_id GROUP BY 1, 2, 3"
+	  " ORDER BY 4 DESC" },
+	{ "top senders",
+	  "SELECT \"from\", count(*) AS messages FROM v_messages WHERE"
+	  " \"from\" IS NOT NULL AND NOT partial GROUP BY 1 ORDER BY 2 DESC"
+	  " LIMIT 10" },
+	{ "top recipients",
+	  "SELECT \"to\", count(*) AS messages FROM v_messages WHERE"
+	  " \"to\" IS NOT NULL AND NOT partial GROUP BY 1 ORDER BY 2 DESC"
+	  " LIMIT 10" },
+	{ "top servers",
+	  "SELECT server_ip AS server, server_port AS port, proto, count(*)"
+	  " AS sessions FROM sessions GROUP BY 1, 2, 3 ORDER BY 4 DESC"
+	  " LIMIT 10" },
+	{ "top clients",
+	  "SELECT client_ip AS client, count(*) AS sessions FROM sessions"
+	  " GROUP BY 1 ORDER BY 2 DESC LIMIT 10" },
+	{ "anomalies",
+	  "SELECT name, count(*) AS count FROM anomalies GROUP BY 1"
+	  " ORDER BY 2 DESC" },
+};
+
+int
+cmd_stats(int argc, char **argv)
+{
+	struct query_opts o;
+	sqlite3 *db;
+
+	if (parse_query_opts(argc, argv, &o) != 0)
+		return EXIT_USAGE;
+	if ((db = open_log(o.db)) == NULL)
+		return EXIT_USAGE;
+	for (size_t i = 0; i < sizeof(stats_sql) / sizeof(stats_sql[0]); i++) {
+		char sql[1024];
+		sqlite3_stmt *st;
+
+		/* JSON lines say which section they belong to */
+		snprintf(sql, sizeof(sql), "SELECT %s%s%s* FROM (%s)",
+		    o.fmt == OUT_JSON ? "'" : "", o.fmt == OUT_JSON ?
+		    stats_sql[i].title : "", o.fmt == OUT_JSON ? "' AS section, " :
+		    "", stats_sql[i].sql);
+		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+			fprintf(stderr, "mailsift: %s: %s\n", o.db,
+			    sqlite3_errmsg(db));
+			sqlite3_close(db);
+			return EXIT_USAGE;
+		}
+		if (o.fmt == OUT_TABLE)
+			printf("%s%s\n", i ? "\n" : "", stats_sql[i].title);
+		table_print(st, o.fmt);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return EXIT_OK;
+}
+
+/* ----------------------------------------------------------------- show */
+
+/*
+ * The session as a transcript: what each side said, in time order, with
+ * messages summed up in a line (whole with --full, when extracted).
+ * Order: by time, and at equal times greeting, command, reply, the rest.
+ */
+static const char show_sql[] =
+    "SELECT ts, who, text, path FROM ("
+    " SELECT start_ts AS ts, 0 AS k, 'S' AS who, trim(coalesce(banner_code"
+    "  || ' ', '') || coalesce(banner, '')) AS text, NULL AS path"
+    "  FROM sessions WHERE id = ?1 AND banner IS NOT NULL"
+    " UNION ALL SELECT ts, 1, 'C', coalesce(tag || ' ', '') || verb ||"
+    "  coalesce(' ' || args, ''), NULL FROM commands WHERE session_id = ?1"
+    " UNION ALL SELECT reply_ts, 2, 'S', coalesce(reply_code, upper("
+    "  reply_status), '') || ' ' || replace(coalesce(reply_text, ''),"
+    "  char(10), ' | '), NULL FROM commands WHERE session_id = ?1 AND"
+    "  reply_ts IS NOT NULL"
+    " UNION ALL SELECT begin_ts, 3, 'M', printf('[%s %s %s: %d bytes%s,"
+    " subject \"%s\", sha256 %s]', proto, method, CASE direction WHEN"
+    "  'c2s' THEN 'sent' ELSE 'received' END, size, CASE WHEN complete"
+    "  THEN '' ELSE ', INCOMPLETE' END, coalesce(subject, ''),"
+    "  substr(sha256, 1, 16)), extract_path FROM messages WHERE"
+    "  session_id = ?1"
+    " UNION ALL SELECT ts, 4, 'A', 'auth ' || mechanism || ' user ' ||"
+    "  coalesce(username, '?') || coalesce(' password ' || password, '')"
+    "  || ': ' || outcome, NULL FROM auth WHERE session_id = ?1"
+    " UNION ALL SELECT ts, 5, '!', 'anomaly ' || name || coalesce(': ' ||"
+    "  detail, ''), NULL FROM anomalies WHERE session_id = ?1"
+    ") ORDER BY ts, k";
+
+static void
+show_header(sqlite3 *db, long id)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(db, "SELECT proto, datetime(start_ts,"
+	    " 'unixepoch'), client_ip, client_port, server_ip, server_port, tls,"
+	    " coalesce(end_reason, '?'), midstream, coalesce(capture_file, '')"
+	    " FROM sessions WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		printf("session %ld: %s %s UTC, %s:%d -> %s:%d, tls %s, ended "
+		    "%s%s, from %s\n", id, sqlite3_column_text(st, 0),
+		    sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
+		    sqlite3_column_int(st, 3), sqlite3_column_text(st, 4),
+		    sqlite3_column_int(st, 5), sqlite3_column_text(st, 6),
+		    sqlite3_column_text(st, 7), sqlite3_column_int(st, 8) ?
+		    ", picked up mid-stream" : "", sqlite3_column_text(st, 9));
+	sqlite3_finalize(st);
+}
+
+static void
+show_file(const char *path)
+{
+	char buf[8192];
+	size_t n;
+	FILE *f = fopen(path, "rb");
+
+	if (f == NULL)
+		return;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, stdout);
+	fclose(f);
+}
+
+int
+cmd_show(int argc, char **argv)
+{
+	static const char *const colour[] = { "C\033[36m", "S\033[33m",
+		"M\033[32m", "A\033[35m", "!\033[31m" };
+	struct query_opts o;
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	int tty = isatty(STDOUT_FILENO), rows = 0;
+	long id;
+	char *end;
+
+	if (parse_query_opts(argc, argv, &o) != 0)
+		return EXIT_USAGE;
+	if (optind + 1 != argc || (id = strtol(argv[optind], &end, 10),
+	    *end != '\0')) {
+		fprintf(stderr, "usage: mailsift show SESSION [-d LOG.db] "
+		    "[--full]\n");
+		return EXIT_USAGE;
+	}
+	if ((db = open_log(o.db)) == NULL)
+		return EXIT_USAGE;
+	if (sqlite3_prepare_v2(db, show_sql, -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "mailsift: %s: %s\n", o.db, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return EXIT_USAGE;
+	}
+	show_header(db, id);
+	sqlite3_bind_int64(st, 1, id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		double ts = sqlite3_column_double(st, 0);
+		const char *who = (const char *)sqlite3_column_text(st, 1);
+		const char *path = (const char *)sqlite3_column_text(st, 3);
+		const char *on = "", *off = "";
+		time_t t = (time_t)ts;
+		struct tm tm;
+
+		for (size_t i = 0; tty && i < 5; i++)
+			if (colour[i][0] == who[0]) {
+				on = colour[i] + 1;
+				off = "\033[0m";
+			}
+		gmtime_r(&t, &tm);
+		printf("%02d:%02d:%02d.%03d %s%s: %s%s\n", tm.tm_hour,
+		    tm.tm_min, tm.tm_sec, (int)((ts - (double)t) * 1000), on,
+		    who, sqlite3_column_text(st, 2), off);
+		if (o.full && path != NULL)
+			show_file(path);
+		rows++;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	if (rows == 0) {
+		fprintf(stderr, "mailsift: no session %ld in %s\n", id, o.db);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}

@@ -1,0 +1,222 @@
+/* \summary: query results as an aligned table, JSON lines or CSV */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "table.h"
+
+#define CELL_MAX 256 /* bytes of a cell shown in a table */
+
+static int
+term_width(void)
+{
+	struct winsize ws;
+
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
+	    ws.ws_col > 20)
+		return ws.ws_col;
+	return 160;
+}
+
+/* Display width of UTF-8 text: one column per character. */
+static size_t
+u8_width(const char *s, size_t n)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < n; i++)
+		w += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return w;
+}
+
+/* Prints at most w columns of s, cutting on a character boundary, with an
+ * ellipsis when cut, then pads to w. */
+static void
+put_cell(const char *s, size_t w, int last)
+{
+	size_t n = strlen(s), cols = 0, i = 0;
+
+	if (u8_width(s, n) > w) {
+		while (i < n && cols + 1 < w) {
+			i++;
+			while (i < n && ((unsigned char)s[i] & 0xc0) == 0x80)
+				i++;
+			cols++;
+		}
+		fwrite(s, 1, i, stdout);
+		fputs("\xe2\x80\xa6", stdout); /* ... */
+		cols++;
+	} else {
+		for (i = 0; i < n; i++) /* tabs and breaks would break rows */
+			putchar(s[i] == '\n' || s[i] == '\r' || s[i] == '\t' ?
+			    ' ' : s[i]);
+		cols = u8_width(s, n);
+	}
+	if (!last)
+		for (; cols < w + 2; cols++)
+			putchar(' ');
+}
+
+static void
+json_string(const char *s)
+{
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", stdout);
+		else if (c == '\r')
+			fputs("\\r", stdout);
+		else if (c == '\t')
+			fputs("\\t", stdout);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void
+csv_field(const char *s)
+{
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		fputs(s, stdout);
+		return;
+	}
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+static void
+row_json(sqlite3_stmt *st, int ncol)
+{
+	putchar('{');
+	for (int c = 0; c < ncol; c++) {
+		if (c > 0)
+			putchar(',');
+		json_string(sqlite3_column_name(st, c));
+		putchar(':');
+		switch (sqlite3_column_type(st, c)) {
+		case SQLITE_NULL:
+			fputs("null", stdout);
+			break;
+		case SQLITE_INTEGER:
+			printf("%lld", (long long)sqlite3_column_int64(st, c));
+			break;
+		case SQLITE_FLOAT:
+			printf("%.6f", sqlite3_column_double(st, c));
+			break;
+		default:
+			json_string((const char *)sqlite3_column_text(st, c));
+		}
+	}
+	puts("}");
+}
+
+static void
+row_csv(sqlite3_stmt *st, int ncol, int header)
+{
+	for (int c = 0; c < ncol; c++) {
+		const char *t = header ? sqlite3_column_name(st, c) :
+		    (const char *)sqlite3_column_text(st, c);
+
+		if (c > 0)
+			putchar(',');
+		csv_field(t ? t : "");
+	}
+	putchar('\n');
+}
+
+/*
+ * A table: every row is read first (the caller's LIMIT bounds them) to
+ * size the columns; wide columns share what the terminal leaves.
+ */
+static int
+print_table(sqlite3_stmt *st)
+{
+	int ncol = sqlite3_column_count(st), rc, avail;
+	size_t nrows = 0, cap = 0, *w;
+	char **cells = NULL;
+
+	if ((w = calloc((size_t)ncol, sizeof(*w))) == NULL)
+		return -1;
+	for (int c = 0; c < ncol; c++)
+		w[c] = u8_width(sqlite3_column_name(st, c),
+		    strlen(sqlite3_column_name(st, c)));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((nrows + 1) * (size_t)ncol > cap) {
+			cap = cap ? cap * 2 : 64 * (size_t)ncol;
+			if ((cells = realloc(cells, cap * sizeof(*cells))) == NULL)
+				return -1;
+		}
+		for (int c = 0; c < ncol; c++) {
+			const char *t = (const char *)sqlite3_column_text(st, c);
+			char *d = strndup(t ? t : "", CELL_MAX);
+			size_t cw = u8_width(d, strlen(d));
+
+			cells[nrows * (size_t)ncol + (size_t)c] = d;
+			if (cw > w[c])
+				w[c] = cw;
+		}
+		nrows++;
+	}
+	/* shrink the widest columns until the row fits the terminal */
+	avail = term_width();
+	for (;;) {
+		int total = 0, widest = 0;
+
+		for (int c = 0; c < ncol; c++) {
+			total += (int)w[c] + 2;
+			if (w[c] > w[widest])
+				widest = c;
+		}
+		if (total <= avail || w[widest] <= 12)
+			break;
+		w[widest]--;
+	}
+	for (int c = 0; c < ncol; c++)
+		put_cell(sqlite3_column_name(st, c), w[c], c == ncol - 1);
+	putchar('\n');
+	for (size_t r = 0; r < nrows; r++) {
+		for (int c = 0; c < ncol; c++) {
+			put_cell(cells[r * (size_t)ncol + (size_t)c], w[c],
+			    c == ncol - 1);
+			free(cells[r * (size_t)ncol + (size_t)c]);
+		}
+		putchar('\n');
+	}
+	free(cells);
+	free(w);
+	return rc == SQLITE_DONE ? (int)nrows : -1;
+}
+
+int
+table_print(sqlite3_stmt *st, enum out_format fmt)
+{
+	int ncol = sqlite3_column_count(st), rc, n = 0;
+
+	if (fmt == OUT_TABLE)
+		return print_table(st);
+	if (fmt == OUT_CSV)
+		row_csv(st, ncol, 1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (fmt == OUT_JSON)
+			row_json(st, ncol);
+		else
+			row_csv(st, ncol, 0);
+		n++;
+	}
+	return rc == SQLITE_DONE ? n : -1;
+}

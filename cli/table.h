@@ -1,0 +1,15 @@
+/*
+ * table.h - query results for people (aligned, width-aware tables) and
+ * for programs (JSON lines, CSV).
+ */
+#ifndef MAILSIFT_TABLE_H
+#define MAILSIFT_TABLE_H
+
+#include <sqlite3.h>
+
+enum out_format { OUT_TABLE, OUT_JSON, OUT_CSV };
+
+/* Steps st to the end, printing each row; returns rows, or -1. */
+int table_print(sqlite3_stmt *st, enum out_format fmt);
+
+#endif
