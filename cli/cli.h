@@ -14,5 +14,11 @@ int cmd_search(int argc, char **argv);
 int cmd_list(int argc, char **argv);  /* sessions, messages, creds, attachments */
 int cmd_stats(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+
+#include <sqlite3.h>
+#include <stddef.h>
+int export_json(sqlite3 *db, long run_id, const char *dir, char *err,
+    size_t errlen);
 
 #endif

@@ -16,6 +16,7 @@ struct read_opts {
 	const char *extract;
 	int	    force, quiet;
 	long	    max_streams;
+	const char *json_dir;
 	struct md_limits lim;
 };
 
@@ -35,6 +36,8 @@ read_usage(FILE *f)
 	    "                         (session id S, transaction T)\n"
 	    "  -f, --force            replace an existing log instead\n"
 	    "  -q, --quiet            no summary on exit\n"
+	    "      --json-dir DIR     also write this run's logs as JSON lines\n"
+	    "                         (as mailsift export --json does)\n"
 	    "      --max-streams N    TCP streams tracked at once (default %d)\n"
 	    "      --max-line N       bytes of a command or reply line kept\n"
 	    "                         (default %d)\n"
@@ -75,6 +78,7 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 		{ "force", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "max-streams", required_argument, NULL, 'M' },
+		{ "json-dir", required_argument, NULL, 'J' },
 		{ "max-line", required_argument, NULL, 'L' },
 		{ "max-reply", required_argument, NULL, 'R' },
 		{ "max-pending", required_argument, NULL, 'P' },
@@ -106,6 +110,9 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 			if (cap_arg("--max-streams", optarg, 16, 10000000,
 			    &o->max_streams) != 0)
 				return -1;
+			break;
+		case 'J':
+			o->json_dir = optarg;
 			break;
 		case 'L':
 			if (cap_arg("--max-line", optarg, 512, 1 << 24, &v) != 0)
@@ -197,6 +204,26 @@ show_progress(void *arg, uint64_t done)
 	p->shown = 1;
 }
 
+/* --json-dir: this run's sessions as JSON lines, from the log just made. */
+static int
+write_json(const char *log, long run_id, const char *dir)
+{
+	char err[4200];
+	sqlite3 *db;
+	int rc;
+
+	if (sqlite3_open_v2(log, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		fprintf(stderr, "mailsift: %s: %s\n", log, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return -1;
+	}
+	rc = export_json(db, run_id, dir, err, sizeof(err));
+	sqlite3_close(db);
+	if (rc != 0)
+		fprintf(stderr, "mailsift: --json-dir: %s\n", err);
+	return rc;
+}
+
 static void
 print_summary(const struct capture_stats *c, const struct store_stats *s,
     const char *log, double secs)
@@ -260,6 +287,7 @@ cmd_read(int argc, char **argv)
 	struct capture_opts co;
 	struct md_sink store_in;
 	struct progress prog = { 0 };
+	long run_id;
 	struct mime_tap *tap;
 	struct store_stats ss;
 	struct timespec t0;
@@ -329,11 +357,14 @@ cmd_read(int argc, char **argv)
 		status = EXIT_PARTIAL;
 	}
 	ss = *store_stats(st);
+	run_id = store_run_id(st);
 	if (ss.errors > 0)
 		fprintf(stderr, "mailsift: %llu write errors, last: %s\n",
 		    (unsigned long long)ss.errors, store_last_error(st));
 	if (store_close(st, status) != 0 && status == EXIT_OK)
 		status = EXIT_PARTIAL;
+	if (o.json_dir != NULL && write_json(o.output, run_id, o.json_dir) != 0)
+		status = EXIT_USAGE;
 	if (!o.quiet)
 		print_summary(capture_stats(), &ss, o.output, elapsed(&t0));
 	free(cmdline);

@@ -61,26 +61,26 @@ put_cell(const char *s, size_t w, int last)
 }
 
 static void
-json_string(const char *s)
+json_string(FILE *f, const char *s)
 {
-	putchar('"');
+	putc('"', f);
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
 
 		if (c == '"' || c == '\\')
-			printf("\\%c", c);
+			fprintf(f, "\\%c", c);
 		else if (c == '\n')
-			fputs("\\n", stdout);
+			fputs("\\n", f);
 		else if (c == '\r')
-			fputs("\\r", stdout);
+			fputs("\\r", f);
 		else if (c == '\t')
-			fputs("\\t", stdout);
+			fputs("\\t", f);
 		else if (c < 0x20)
-			printf("\\u%04x", c);
+			fprintf(f, "\\u%04x", c);
 		else
-			putchar(c);
+			putc(c, f);
 	}
-	putchar('"');
+	putc('"', f);
 }
 
 static void
@@ -99,30 +99,49 @@ csv_field(const char *s)
 	putchar('"');
 }
 
-static void
-row_json(sqlite3_stmt *st, int ncol)
+/*
+ * One row as a JSON object, NULL columns left out when skip_null.  A
+ * column named "key:json" holds JSON text (an array, say) written as is
+ * under "key".
+ */
+void
+table_row_json(FILE *f, sqlite3_stmt *st, int skip_null)
 {
-	putchar('{');
+	int ncol = sqlite3_column_count(st), first = 1;
+
+	putc('{', f);
 	for (int c = 0; c < ncol; c++) {
-		if (c > 0)
-			putchar(',');
-		json_string(sqlite3_column_name(st, c));
-		putchar(':');
+		if (skip_null && sqlite3_column_type(st, c) == SQLITE_NULL)
+			continue;
+		const char *name = sqlite3_column_name(st, c);
+		const char *raw = strstr(name, ":json");
+
+		if (!first)
+			putc(',', f);
+		first = 0;
+		if (raw != NULL && raw[5] == '\0' &&
+		    sqlite3_column_type(st, c) == SQLITE_TEXT) {
+			fprintf(f, "\"%.*s\":%s", (int)(raw - name), name,
+			    (const char *)sqlite3_column_text(st, c));
+			continue;
+		}
+		json_string(f, name);
+		putc(':', f);
 		switch (sqlite3_column_type(st, c)) {
 		case SQLITE_NULL:
-			fputs("null", stdout);
+			fputs("null", f);
 			break;
 		case SQLITE_INTEGER:
-			printf("%lld", (long long)sqlite3_column_int64(st, c));
+			fprintf(f, "%lld", (long long)sqlite3_column_int64(st, c));
 			break;
 		case SQLITE_FLOAT:
-			printf("%.6f", sqlite3_column_double(st, c));
+			fprintf(f, "%.6f", sqlite3_column_double(st, c));
 			break;
 		default:
-			json_string((const char *)sqlite3_column_text(st, c));
+			json_string(f, (const char *)sqlite3_column_text(st, c));
 		}
 	}
-	puts("}");
+	fputs("}\n", f);
 }
 
 static void
@@ -213,7 +232,7 @@ table_print(sqlite3_stmt *st, enum out_format fmt)
 		row_csv(st, ncol, 1);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (fmt == OUT_JSON)
-			row_json(st, ncol);
+			table_row_json(stdout, st, 0);
 		else
 			row_csv(st, ncol, 0);
 		n++;

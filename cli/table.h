@@ -6,10 +6,14 @@
 #define MAILSIFT_TABLE_H
 
 #include <sqlite3.h>
+#include <stdio.h>
 
 enum out_format { OUT_TABLE, OUT_JSON, OUT_CSV };
 
 /* Steps st to the end, printing each row; returns rows, or -1. */
 int table_print(sqlite3_stmt *st, enum out_format fmt);
+
+/* The current row of st as one JSON object and a newline. */
+void table_row_json(FILE *f, sqlite3_stmt *st, int skip_null);
 
 #endif

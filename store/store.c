@@ -1250,6 +1250,12 @@ store_stats(const struct store *s)
 	return &s->stats;
 }
 
+long
+store_run_id(const struct store *s)
+{
+	return (long)s->run_id;
+}
+
 const char *
 store_last_error(const struct store *s)
 {

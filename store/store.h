@@ -43,5 +43,6 @@ void	      store_set_capture_file(struct store *, const char *);
 int	      store_close(struct store *, int status);
 const struct store_stats *store_stats(const struct store *);
 const char   *store_last_error(const struct store *);
+long	      store_run_id(const struct store *);
 
 #endif

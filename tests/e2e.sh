@@ -112,6 +112,19 @@ check "stats --json: sections" "$(./mailsift stats -d "$db" --json | python3 -c 
 check "no log: a clear message, exit 2" "$(./mailsift sessions -d "$B/none.db" 2>&1; echo $?)" "mailsift: $B/none.db: no such log (mailsift read makes one)
 2"
 
+# JSON lines in Zeek's ways: export, and read --json-dir the same.
+./mailsift export --json -d "$db" -o "$B/export"
+./mailsift read -q --force -o "$B/jd.db" --json-dir "$B/jd" "$B/gen/demo.pcap" "$B/gen/ipv6.pcap"
+check "export: valid JSON lines, Zeek's connection fields, rcptto an array" \
+	"$(python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(len(r), sorted(k for k in r[0] if k.startswith("id.") or k in ("ts","uid")), sorted(a for x in r for a in x["rcptto"]), sorted(x["id.orig_h"] for x in r))' "$B/export/smtp.log")" \
+	"4 ['id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p', 'ts', 'uid'] ['bob@example.org', 'bob@example.org', 'dave@example.org', 'frank@example.org'] ['192.0.2.10', '192.0.2.44', '2001:db8::10', '203.0.113.7']"
+check "export: files.log has the attachment's hashes" \
+	"$(python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(r[0]["filename"], r[0]["total_bytes"], r[0]["md5"])' "$B/export/files.log")" \
+	"invoice.bin 22800 4e99489f8ec8a05133d36aba4b76d59e"
+for f in smtp pop3 imap messages files; do
+	check "read --json-dir gives what export gives: $f" "$(cmp -s "$B/export/$f.log" "$B/jd/$f.log" && echo same)" "same"
+done
+
 # Damaged and unusual captures made from the demo one.
 mkdir -p "$B/broken"
 python3 tests/tools/breakpcap.py "$B/gen/demo.pcap" "$B/broken"

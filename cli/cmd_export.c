@@ -1,0 +1,174 @@
+/* \summary: mailsift export: the log as JSON lines in the ways of Zeek's logs */
+/*
+ * One file per log type, one JSON object per line, with the field names
+ * SIEM pipelines already know from Zeek: ts (epoch seconds), uid (the
+ * connection), id.orig_h, id.orig_p, id.resp_h, id.resp_p, then the
+ * protocol's fields.  Filebeat's and Logstash's Zeek inputs, or Splunk's
+ * JSON sourcetype, take them unchanged.  Fields without a value are left
+ * out, as Zeek leaves them unset.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "table.h"
+
+/* The connection fields, as Zeek names them. */
+#define CONN_FIELDS \
+	"'M' || s.id AS uid, s.client_ip AS \"id.orig_h\"," \
+	" s.client_port AS \"id.orig_p\", s.server_ip AS \"id.resp_h\"," \
+	" s.server_port AS \"id.resp_p\""
+
+/* ?1 is a run id, or NULL for every run in the log. */
+#define RUN_FILTER " AND (?1 IS NULL OR s.run_id = ?1)"
+
+static const struct {
+	const char *file, *sql;
+} logs[] = {
+	{ "smtp.log",
+	  "SELECT t.ts, " CONN_FIELDS ", t.tx AS trans_depth, s.helo,"
+	  " t.mail_from AS mailfrom, (SELECT json_group_array(address) FROM"
+	  " v_recipients r WHERE r.session_id = t.session_id AND r.tx = t.tx"
+	  " AND coalesce(r.accepted, 1)) AS \"rcptto:json\", m.from_addr AS \"from\","
+	  " m.to_addrs AS \"to\", m.cc_addrs AS cc, m.subject, m.msg_id,"
+	  " m.in_reply_to, m.date_raw AS date, m.mailer AS user_agent,"
+	  " t.final_code || ' ' || t.final_reply AS last_reply, t.queue_id,"
+	  " s.tls <> 'none' AS tls, s.username AS user, m.size, m.sha256"
+	  " FROM transactions t JOIN sessions s ON s.id = t.session_id"
+	  " LEFT JOIN messages m ON m.session_id = t.session_id AND m.tx = t.tx"
+	  " WHERE 1" RUN_FILTER " ORDER BY t.ts" },
+	{ "pop3.log",
+	  "SELECT s.start_ts AS ts, " CONN_FIELDS ", s.username AS user,"
+	  " (SELECT outcome FROM auth a WHERE a.session_id = s.id ORDER BY"
+	  " a.id DESC LIMIT 1) AS auth, s.state, s.tls,"
+	  " (SELECT count(*) FROM messages m WHERE m.session_id = s.id AND"
+	  " m.method = 'RETR') AS retrieved, (SELECT count(*) FROM items i"
+	  " WHERE i.session_id = s.id AND i.deletion = 'committed') AS deleted,"
+	  " s.end_reason, s.midstream FROM sessions s WHERE s.proto = 'pop3'"
+	  RUN_FILTER " ORDER BY s.start_ts" },
+	{ "imap.log",
+	  "SELECT s.start_ts AS ts, " CONN_FIELDS ", s.username AS user,"
+	  " (SELECT outcome FROM auth a WHERE a.session_id = s.id ORDER BY"
+	  " a.id DESC LIMIT 1) AS auth, s.mailbox, s.client_id, s.server_id,"
+	  " s.tls, s.compression, (SELECT count(*) FROM messages m WHERE"
+	  " m.session_id = s.id AND m.method = 'FETCH' AND NOT m.partial) AS"
+	  " fetched, (SELECT count(*) FROM messages m WHERE m.session_id ="
+	  " s.id AND m.method = 'APPEND') AS appended, s.end_reason,"
+	  " s.midstream FROM sessions s WHERE s.proto = 'imap'" RUN_FILTER
+	  " ORDER BY s.start_ts" },
+	{ "messages.log",
+	  "SELECT m.begin_ts AS ts, " CONN_FIELDS ", m.proto, m.method,"
+	  " m.direction, s.username AS user, m.mailbox, m.uid AS imap_uid,"
+	  " m.from_addr AS \"from\", m.to_addrs AS \"to\", m.subject, m.msg_id,"
+	  " m.date_utc, m.size, m.sha256, m.complete, m.partial, m.attachments"
+	  " FROM messages m JOIN sessions s ON s.id = m.session_id WHERE 1"
+	  RUN_FILTER " ORDER BY m.begin_ts" },
+	{ "files.log",
+	  "SELECT m.begin_ts AS ts, " CONN_FIELDS ", 'F' || p.message_id || '.'"
+	  " || p.part AS fuid, m.proto AS source, p.content_type AS mime_type,"
+	  " p.filename, p.size AS total_bytes, p.md5, p.sha256, p.complete,"
+	  " p.extract_path AS extracted FROM parts p JOIN messages m ON m.id ="
+	  " p.message_id JOIN sessions s ON s.id = m.session_id WHERE"
+	  " (p.filename IS NOT NULL OR p.content_type NOT LIKE 'text/%')"
+	  RUN_FILTER " ORDER BY m.begin_ts, p.part" },
+};
+
+/* Writes DIR/<type>.log for every log type; run_id < 0: every run. */
+int
+export_json(sqlite3 *db, long run_id, const char *dir, char *err,
+    size_t errlen)
+{
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
+		char path[4096];
+		sqlite3_stmt *st;
+		FILE *f;
+		int rc;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, logs[i].file);
+		if (sqlite3_prepare_v2(db, logs[i].sql, -1, &st, NULL) !=
+		    SQLITE_OK) {
+			snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+			return -1;
+		}
+		if (run_id >= 0)
+			sqlite3_bind_int64(st, 1, run_id);
+		if ((f = fopen(path, "w")) == NULL) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			sqlite3_finalize(st);
+			return -1;
+		}
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			table_row_json(f, st, 1);
+		sqlite3_finalize(st);
+		if (fclose(f) != 0 || rc != SQLITE_DONE) {
+			snprintf(err, errlen, "%s: %s", path, rc != SQLITE_DONE ?
+			    sqlite3_errmsg(db) : strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+cmd_export(int argc, char **argv)
+{
+	static const struct option longs[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *db_path = "mailsift.db", *dir = NULL;
+	char err[4200];
+	sqlite3 *db;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "d:o:h", longs, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			db_path = optarg;
+			break;
+		case 'o':
+			dir = optarg;
+			break;
+		case 'j': /* the one format there is */
+			break;
+		case 'h':
+			printf("usage: mailsift export --json [-d LOG.db] -o DIR\n"
+			    "writes DIR/smtp.log, pop3.log, imap.log, "
+			    "messages.log, files.log as JSON lines\n");
+			return EXIT_OK;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (dir == NULL || optind != argc) {
+		fprintf(stderr, "usage: mailsift export --json [-d LOG.db] "
+		    "-o DIR\n");
+		return EXIT_USAGE;
+	}
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK) {
+		fprintf(stderr, "mailsift: %s: %s\n", db_path,
+		    sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return EXIT_USAGE;
+	}
+	rc = export_json(db, -1, dir, err, sizeof(err));
+	sqlite3_close(db);
+	if (rc != 0) {
+		fprintf(stderr, "mailsift: export: %s\n", err);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
