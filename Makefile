@@ -29,7 +29,7 @@ DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c \
 CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/decap.c store/safename.c store/hasher.c \
 	       capture/v6map.c store/store.c
 CLI_SRC     := cli/main.c cli/cmd_read.c cli/cmd_search.c cli/cmd_query.c \
-	       cli/cmd_export.c cli/table.c
+	       cli/cmd_export.c cli/cmd_extract.c cli/table.c
 TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_detect test_mime \
 	       test_capture test_safename
 TOOL_NAMES  := pcapgen

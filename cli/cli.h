@@ -15,6 +15,7 @@ int cmd_list(int argc, char **argv);  /* sessions, messages, creds, attachments 
 int cmd_stats(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_extract(int argc, char **argv);
 
 #include <sqlite3.h>
 #include <stddef.h>

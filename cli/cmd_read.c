@@ -17,6 +17,7 @@ struct read_opts {
 	int	    force, quiet;
 	long	    max_streams;
 	const char *json_dir;
+	int	    no_keep;
 	struct md_limits lim;
 };
 
@@ -36,6 +37,8 @@ read_usage(FILE *f)
 	    "                         (session id S, transaction T)\n"
 	    "  -f, --force            replace an existing log instead\n"
 	    "  -q, --quiet            no summary on exit\n"
+	    "      --no-keep          do not keep message bytes beside the log\n"
+	    "                         (LOG.db.blobs; mailsift extract needs them)\n"
 	    "      --json-dir DIR     also write this run's logs as JSON lines\n"
 	    "                         (as mailsift export --json does)\n"
 	    "      --max-streams N    TCP streams tracked at once (default %d)\n"
@@ -79,6 +82,7 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "max-streams", required_argument, NULL, 'M' },
 		{ "json-dir", required_argument, NULL, 'J' },
+		{ "no-keep", no_argument, NULL, 'K' },
 		{ "max-line", required_argument, NULL, 'L' },
 		{ "max-reply", required_argument, NULL, 'R' },
 		{ "max-pending", required_argument, NULL, 'P' },
@@ -113,6 +117,9 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 			break;
 		case 'J':
 			o->json_dir = optarg;
+			break;
+		case 'K':
+			o->no_keep = 1;
 			break;
 		case 'L':
 			if (cap_arg("--max-line", optarg, 512, 1 << 24, &v) != 0)
@@ -302,6 +309,7 @@ cmd_read(int argc, char **argv)
 	so.path = o.output;
 	so.extract_dir = o.extract;
 	so.force = o.force;
+	so.no_keep = o.no_keep;
 	so.command = cmdline;
 	if ((st = store_open(&so, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "mailsift: cannot open the log: %s\n", err);

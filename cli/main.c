@@ -17,6 +17,7 @@ usage(FILE *f)
 	    "       mailsift show SESSION [-d LOG.db] [--full]\n"
 	    "       mailsift stats [-d LOG.db] [--json | --csv]\n"
 	    "       mailsift export --json [-d LOG.db] -o DIR\n"
+	    "       mailsift extract MESSAGE... | --all [-d LOG.db] -o DIR\n"
 	    "       mailsift --version | --help\n"
 	    "\n"
 	    "Reassembles SMTP, POP3 and IMAP sessions from pcap/pcapng "
@@ -54,6 +55,8 @@ main(int argc, char **argv)
 		return cmd_show(argc - 1, argv + 1);
 	if (strcmp(argv[1], "export") == 0)
 		return cmd_export(argc - 1, argv + 1);
+	if (strcmp(argv[1], "extract") == 0)
+		return cmd_extract(argc - 1, argv + 1);
 	fprintf(stderr, "mailsift: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;

@@ -6,9 +6,13 @@
  * control characters or the characters Windows refuses, or run longer
  * than SAFE_NAME_MAX bytes.  The real name stays in the database.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "safename.h"
 
@@ -83,4 +87,32 @@ safe_name_variant(const char *name, int n, char *out, size_t cap)
 
 	snprintf(out, cap, "%.*s-%d%s", (int)stem, name, n,
 	    ext && ext != name ? ext : "");
+}
+
+FILE *
+safe_create(const char *dir, const char *name, const char *fallback,
+    char **pathp)
+{
+	char safe[SAFE_NAME_MAX + 8], try[SAFE_NAME_MAX + 24], full[4096];
+	int fd = -1;
+
+	safe_name(name, fallback, safe, sizeof(safe));
+	for (int n = 1; n < 1000 && fd < 0; n++) {
+		if (n == 1)
+			snprintf(try, sizeof(try), "%s", safe);
+		else
+			safe_name_variant(safe, n, try, sizeof(try));
+		snprintf(full, sizeof(full), "%s/%s", dir, try);
+		fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+		    O_NOFOLLOW, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return NULL;
+	}
+	if (fd < 0)
+		return NULL;
+	if ((*pathp = strdup(full)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	return fdopen(fd, "wb");
 }

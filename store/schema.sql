@@ -1,4 +1,4 @@
--- mailsift log schema, version 3 (PRAGMA user_version).
+-- mailsift log schema, version 4 (PRAGMA user_version).
 -- Times are Unix epoch seconds with microseconds (REAL), capture time.
 -- Every table is documented in README.md; views answer common questions.
 
@@ -117,6 +117,7 @@ CREATE TABLE IF NOT EXISTS messages (
 	uid		INTEGER,		-- IMAP UID
 	flags		TEXT,			-- IMAP flags
 	extract_path	TEXT,			-- with --extract
+	kept		INTEGER NOT NULL DEFAULT 0, -- bytes kept in LOG.blobs
 	-- from the message's own header (first field of each name),
 	-- RFC 2047 words decoded to UTF-8
 	subject		TEXT,

@@ -102,7 +102,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_TEXT] = "INSERT OR REPLACE INTO message_text (rowid, subject, body)"
 	    " VALUES (?,?,?)",
 	[ST_MSG_END] = "UPDATE messages SET end_ts=?, size=?, sha256=?,"
-	    " complete=?, extract_path=? WHERE id=?",
+	    " complete=?, extract_path=?, kept=? WHERE id=?",
 	[ST_ANOMALY] = "INSERT INTO anomalies (session_id, ts, direction,"
 	    " name, detail) VALUES (?,?,?,?,?)",
 	[ST_BEGIN] = "BEGIN",
@@ -127,6 +127,8 @@ struct open_msg {
 	struct hstream	*sha;
 	FILE		*out;
 	char		*path;
+	FILE		*blob; /* the bytes, kept until their hash names them */
+	char		*blob_tmp;
 	uint64_t	 size;
 	struct open_part part;
 	char		*parts_dir; /* --extract: where its attachments go */
@@ -157,6 +159,7 @@ struct store {
 	int64_t		    id_base;
 	const char	   *capture_file;
 	char		   *extract_dir;
+	char		   *blob_dir; /* LOG.blobs: message bytes by SHA-256 */
 	uint64_t	    last_commit_ts;
 	uint64_t	    events_since_commit;
 	struct open_msg	   *msgs[MSG_BUCKETS];
@@ -287,6 +290,63 @@ extract_open(struct store *s, int64_t sid, uint32_t tx, char **pathp)
 	return fdopen(fd, "wb");
 }
 
+/*
+ * Message bytes are kept beside the log, content-addressed: LOG.blobs/
+ * AB/ABCD... by SHA-256, so a message seen many times is stored once and
+ * mailsift extract can write it (and its attachments) later.  The bytes go
+ * to a temporary file until their hash is known.
+ */
+static void
+blob_open(struct store *s, struct open_msg *m)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/tmp-%d-%lld", s->blob_dir,
+	    (int)getpid(), (long long)m->row);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd < 0 || (m->blob = fdopen(fd, "wb")) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		s->stats.errors++;
+		snprintf(s->error, sizeof(s->error), "%s: %s", path,
+		    strerror(errno));
+		return;
+	}
+	m->blob_tmp = strdup(path);
+}
+
+/* Names the kept bytes by their hash; returns 1 when they are kept. */
+static int
+blob_keep(struct store *s, struct open_msg *m, const char *sha)
+{
+	char dir[4096], path[4200];
+	struct stat sb;
+	int ok;
+
+	if (m->blob == NULL)
+		return 0;
+	ok = fclose(m->blob) == 0;
+	m->blob = NULL;
+	snprintf(dir, sizeof(dir), "%s/%.2s", s->blob_dir, sha);
+	snprintf(path, sizeof(path), "%s/%s", dir, sha);
+	if (ok && (mkdir(dir, 0700) == 0 || errno == EEXIST)) {
+		if (stat(path, &sb) == 0) /* seen before: one copy is enough */
+			unlink(m->blob_tmp);
+		else
+			ok = rename(m->blob_tmp, path) == 0;
+	} else
+		ok = 0;
+	if (!ok) {
+		s->stats.errors++;
+		snprintf(s->error, sizeof(s->error), "%s: %s", path,
+		    strerror(errno));
+		unlink(m->blob_tmp);
+	}
+	return ok;
+}
+
 static void
 msg_begin(struct store *s, const struct md_event *ev)
 {
@@ -326,6 +386,8 @@ msg_begin(struct store *s, const struct md_event *ev)
 	}
 	if (s->extract_dir != NULL)
 		m->out = extract_open(s, sid, ev->tx, &m->path);
+	if (s->blob_dir != NULL)
+		blob_open(s, m);
 	pp = msg_slot(s, m->flow_id, m->tx);
 	if (*pp != NULL) /* a dissector bug; keep the newer one */
 		m->next = (*pp)->next;
@@ -350,6 +412,15 @@ msg_data(struct store *s, const struct md_event *ev)
 		fclose(m->out);
 		m->out = NULL;
 	}
+	if (m->blob != NULL && fwrite(ev->arg.p, 1, ev->arg.len, m->blob) !=
+	    ev->arg.len) {
+		s->stats.errors++;
+		snprintf(s->error, sizeof(s->error), "%s: write failed",
+		    m->blob_tmp);
+		fclose(m->blob);
+		m->blob = NULL;
+		unlink(m->blob_tmp);
+	}
 }
 
 static void part_close(struct store *, struct open_msg *, int complete,
@@ -367,6 +438,11 @@ open_msg_free(struct open_msg *m)
 		fclose(m->part.out);
 	if (m->out != NULL)
 		fclose(m->out);
+	if (m->blob != NULL) {
+		fclose(m->blob);
+		unlink(m->blob_tmp);
+	}
+	free(m->blob_tmp);
 	free(m->part.path);
 	free(m->parts_dir);
 	free(m->text);
@@ -393,13 +469,14 @@ msg_end(struct store *s, const struct md_event *ev)
 	if (m->out != NULL && fclose(m->out) != 0)
 		s->stats.errors++;
 	m->out = NULL;
+	sqlite3_bind_int(st, 6, blob_keep(s, m, hex));
 	sqlite3_bind_double(st, 1, ts_sec(ev->ts_us));
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)m->size);
 	sqlite3_bind_text(st, 3, hex, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 4, ev->code != 0);
 	if (m->path != NULL)
 		sqlite3_bind_text(st, 5, m->path, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 6, m->row);
+	sqlite3_bind_int64(st, 7, m->row);
 	run(s, ST_MSG_END);
 	s->stats.message_bytes += m->size;
 	if (ev->code)
@@ -463,38 +540,23 @@ static FILE *
 attachment_open(struct store *s, struct open_msg *m, const char *filename,
     const char *path, char **pathp)
 {
-	char safe[SAFE_NAME_MAX + 8], name[SAFE_NAME_MAX + 24], fb[160];
-	char full[4096];
-	int fd = -1;
+	char dir[4096], fb[160];
+	FILE *f;
 
 	if (m->parts_dir == NULL) {
-		snprintf(full, sizeof(full), "%s/%lld-%u.parts", s->extract_dir,
+		snprintf(dir, sizeof(dir), "%s/%lld-%u.parts", s->extract_dir,
 		    (long long)m->sid, m->tx);
-		if (mkdir(full, 0700) != 0 && errno != EEXIST)
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 			return NULL;
-		m->parts_dir = strdup(full);
+		m->parts_dir = strdup(dir);
 	}
 	snprintf(fb, sizeof(fb), "part-%s", path);
-	safe_name(filename, fb, safe, sizeof(safe));
-	for (int n = 1; n < 1000 && fd < 0; n++) {
-		if (n == 1)
-			snprintf(name, sizeof(name), "%s", safe);
-		else
-			safe_name_variant(safe, n, name, sizeof(name));
-		snprintf(full, sizeof(full), "%s/%s", m->parts_dir, name);
-		fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-		    O_NOFOLLOW, 0600);
-		if (fd < 0 && errno != EEXIST)
-			break;
-	}
-	if (fd < 0) {
+	if ((f = safe_create(m->parts_dir, filename, fb, pathp)) == NULL) {
 		s->stats.errors++;
-		snprintf(s->error, sizeof(s->error), "%s: %s", full,
-		    strerror(errno));
-		return NULL;
+		snprintf(s->error, sizeof(s->error), "%s/%s: %s", m->parts_dir,
+		    filename, strerror(errno));
 	}
-	*pathp = strdup(full);
-	return fdopen(fd, "wb");
+	return f;
 }
 
 static void
@@ -1144,6 +1206,16 @@ store_open(const struct store_opts *o, char *err, size_t errlen)
 		}
 		s->extract_dir = strdup(o->extract_dir);
 	}
+	if (!o->no_keep) {
+		char bd[4096];
+
+		snprintf(bd, sizeof(bd), "%s.blobs", o->path);
+		if (mkdir(bd, 0700) != 0 && errno != EEXIST) {
+			snprintf(err, errlen, "%s: %s", bd, strerror(errno));
+			goto fail;
+		}
+		s->blob_dir = strdup(bd);
+	}
 	if (sqlite3_open_v2(o->path, &s->db, SQLITE_OPEN_READWRITE, NULL) !=
 	    SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", o->path, sqlite3_errmsg(s->db));
@@ -1186,6 +1258,7 @@ fail:
 	sqlite3_close(s->db);
 	hasher_free(s->hasher);
 	free(s->extract_dir);
+	free(s->blob_dir);
 	free(s);
 	return NULL;
 }
@@ -1240,6 +1313,7 @@ store_close(struct store *s, int status)
 	rc = sqlite3_close(s->db) == SQLITE_OK && s->stats.errors == 0 ? 0 : -1;
 	hasher_free(s->hasher);
 	free(s->extract_dir);
+	free(s->blob_dir);
 	free(s);
 	return rc;
 }

@@ -11,7 +11,7 @@
 
 #include "dissect.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 
@@ -34,6 +34,7 @@ struct store_opts {
 	const char *path;
 	const char *extract_dir; /* NULL: no .eml files */
 	int	    force;	 /* replace an existing log */
+	int	    no_keep;	 /* do not keep message bytes beside the log */
 	const char *command;	 /* recorded in runs.command */
 };
 

@@ -74,7 +74,7 @@ done
 db=$B/append.db
 ./mailsift read -q -o "$db" "$B/gen/demo.pcap" && ./mailsift read -q -o "$db" "$B/gen/demo.pcap"
 check "append keeps both runs" "$(sqlite3 "$db" 'SELECT count(*), count(DISTINCT id), count(DISTINCT run_id) FROM sessions')" "6|6|2"
-check "schema version" "$(sqlite3 "$db" 'PRAGMA user_version')" "3"
+check "schema version" "$(sqlite3 "$db" 'PRAGMA user_version')" "4"
 
 # Several files in order, and standard input.
 db=$B/multi.db
@@ -111,6 +111,22 @@ check "stats --json: sections" "$(./mailsift stats -d "$db" --json | python3 -c 
 	"['authentication', 'messages', 'sessions by protocol', 'top clients', 'top recipients', 'top senders', 'top servers']"
 check "no log: a clear message, exit 2" "$(./mailsift sessions -d "$B/none.db" 2>&1; echo $?)" "mailsift: $B/none.db: no such log (mailsift read makes one)
 2"
+
+# Messages kept beside the log, and extracted after the fact.
+rm -rf "$B/later"
+./mailsift extract --all -d "$db" -o "$B/later" >/dev/null
+i=0
+for m in 1 2 3; do
+	i=$((i + 1))
+	cmp -s "$B/later/$m-1.eml" "$B/gen/demo.msg$i.eml" && ok "extract later: message $m byte for byte" || bad "extract later: message $m byte for byte"
+done
+check "extract later: the attachment, decoded" "$(sha256sum "$B/later/2-1.parts/invoice.bin" | cut -d' ' -f1)" \
+	"$(sqlite3 "$db" "SELECT sha256 FROM parts WHERE filename = 'invoice.bin'")"
+# the IPv6 session sends the same message as the first: stored once
+check "extract later: kept once per distinct message" "$(find "$db.blobs" -type f | wc -l)" "3"
+./mailsift read -q --force --no-keep -o "$B/nokeep.db" "$B/gen/demo.pcap"
+./mailsift extract 1 -d "$B/nokeep.db" -o "$B/later2" 2>"$B/later2.err"; rc=$?
+check "extract after --no-keep: exit 1, said" "$rc $(grep -c 'were not kept' "$B/later2.err")" "1 1"
 
 # JSON lines in Zeek's ways: export, and read --json-dir the same.
 ./mailsift export --json -d "$db" -o "$B/export"
