@@ -46,7 +46,10 @@ results=$B/results.txt
 : >"$results"
 run "libpcap-read" "$PCAP" build/bench/floor pcap "$PCAP" >>"$results"
 run "libpcap+libnids" "$PCAP" build/bench/floor nids "$PCAP" >>"$results"
+rm -rf "$B/bench.db.blobs"
 run "mailsift" "$PCAP" ./mailsift read -q --force -o "$B/bench.db" "$PCAP" >>"$results"
+run "mailsift --no-keep" "$PCAP" ./mailsift read -q --force --no-keep \
+	-o "$B/bench.db" "$PCAP" >>"$results"
 rm -rf "$B/x"
 run "mailsift --extract" "$PCAP" ./mailsift read -q --force -o "$B/bench.db" \
 	-x "$B/x" "$PCAP" >>"$results"
@@ -66,7 +69,7 @@ echo "capture: $PCAP, $((BYTES / 1048576)) MB, $PKTS packets (tshark: $SLOW, mai
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ { print $2 }') GB"
 printf '%-20s %8s %9s %9s %10s %8s %11s\n' tool MB seconds MB/s kpkt/s "RSS MB" "mailsift/x"
 ms_rate=$(awk '$1 == "mailsift" { print $2 / $4 }' "$results")
-sed 's/^mailsift --extract/mailsift--extract/' "$results" | while read -r name bytes pkts secs kb; do
+sed 's/^mailsift --extract/mailsift--extract/; s/^mailsift --no-keep/mailsift--no-keep/' "$results" | while read -r name bytes pkts secs kb; do
 	awk -v n="$name" -v b="$bytes" -v p="$pkts" -v s="$secs" -v kb="$kb" -v r="$ms_rate" \
 	    'BEGIN { if (s <= 0) s = 0.01; printf "%-20s %8.0f %9.2f %9.0f %10.0f %8.1f %11.2f\n",
 	      n, b / 1048576, s, b / 1048576 / s, p / 1000 / s, kb / 1024, r / (b / s) }'
@@ -79,6 +82,7 @@ printf '%-12s %9s %9s %9s\n' size seconds MB/s "RSS MB"
 for part in 4 2 1; do
 	p=$(capture_of $((MB / part)))
 	cat "$p" >/dev/null
+	rm -rf "$B/scale.db.blobs"
 	/usr/bin/time -f "%e %M" -o "$B/time.out" ./mailsift read -q --force \
 		-o "$B/scale.db" "$p" >/dev/null 2>&1
 	read -r secs kb <"$B/time.out"
