@@ -27,11 +27,11 @@ DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c \
 	       dissect/smtp.c dissect/pop3.c dissect/imap.c dissect/detect.c \
 	       dissect/mime.c dissect/mimehdr.c
 CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/decap.c store/safename.c store/hasher.c \
-	       capture/v6map.c store/store.c
+	       store/bodynorm.c capture/v6map.c store/store.c
 CLI_SRC     := cli/main.c cli/cmd_read.c cli/cmd_search.c cli/cmd_query.c \
 	       cli/cmd_export.c cli/cmd_extract.c cli/table.c
 TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_detect test_mime \
-	       test_capture test_safename
+	       test_capture test_safename test_bodynorm
 TOOL_NAMES  := pcapgen
 
 BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libssl-dev zlib1g-dev
@@ -107,6 +107,11 @@ $(BUILD)/san/tests/test_capture: $(call obj,san,tests/test_capture.c $(CAPTURE_P
 $(BUILD)/rel/tests/test_safename: $(call obj,rel,tests/test_safename.c store/safename.c)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
 $(BUILD)/san/tests/test_safename: $(call obj,san,tests/test_safename.c store/safename.c)
+	$(CC) $(SAN) -o $@ $^ -lcmocka
+
+$(BUILD)/rel/tests/test_bodynorm: $(call obj,rel,tests/test_bodynorm.c store/bodynorm.c)
+	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
+$(BUILD)/san/tests/test_bodynorm: $(call obj,san,tests/test_bodynorm.c store/bodynorm.c)
 	$(CC) $(SAN) -o $@ $^ -lcmocka
 
 $(BUILD)/rel/tests/%: $(call obj,rel,tests/%.c tests/recsink.c $(DISSECT_SRC))

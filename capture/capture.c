@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <netinet/tcp.h>
 #include <nids.h>
 #include <pcap.h>
 #include <stdio.h>
@@ -46,6 +47,8 @@ struct prelude {
 };
 
 struct flow {
+	struct flow	      *prev, *next; /* every flow libnids follows */
+	struct tcp_stream     *stream;
 	struct md_flow	       info;
 	enum flow_state	       state;
 	const struct md_proto *proto;
@@ -78,6 +81,12 @@ static struct {
 	struct v6map	     v6;
 	struct seen	     seen;
 	int		     synthesizing; /* feeding a made-up handshake */
+	size_t		     fill_left; /* of a made-up hole filler */
+	struct flow	    *flows;   /* open flows, for the final flush */
+	struct pcap_pkthdr   fill_hdr;
+	uint8_t		     fill[65535]; /* zeros: a hole's stand-in */
+	uint64_t	     frame;  /* packet being read, from 1 per file */
+	int64_t		     offset; /* where its record begins in the file */
 	int		     inited;
 } cap;
 
@@ -177,6 +186,8 @@ flow_addresses(struct flow *f, const struct tcp_stream *a)
 	f->info.cli_port = a->addr.source;
 	f->info.srv_port = a->addr.dest;
 	f->info.midstream = cap.synthesizing;
+	f->info.frame = f->info.first_frame = cap.frame;
+	f->info.offset = f->info.first_offset = cap.offset;
 }
 
 /*
@@ -229,8 +240,23 @@ flow_detect(struct flow *f, struct md_detect_out *d)
 }
 
 static void
+flow_link(struct flow *f)
+{
+	f->next = cap.flows;
+	if (cap.flows != NULL)
+		cap.flows->prev = f;
+	cap.flows = f;
+}
+
+static void
 flow_free(struct flow *f)
 {
+	if (f->prev != NULL)
+		f->prev->next = f->next;
+	else if (cap.flows == f)
+		cap.flows = f->next;
+	if (f->next != NULL)
+		f->next->prev = f->prev;
 	prelude_free(&f->pre);
 	free(f);
 }
@@ -247,6 +273,26 @@ flow_ignore(struct tcp_stream *a, struct flow *f)
 }
 
 /* ------------------------------------------------------ libnids callback */
+
+/*
+ * Bytes the capture lost (see fill_holes): the dissector is told how many,
+ * so that framing by length survives and the loss is on record.  A flow
+ * still being recognised is judged on what came before the hole.
+ */
+static int
+flow_gap(struct tcp_stream *a, struct flow *f, enum md_dir dir, size_t n)
+{
+	struct md_detect_out d;
+
+	cap.stats.gap_bytes += n;
+	if (f->state == FLOW_DETECTING &&
+	    (flow_detect(f, &d) != MD_DETECT_YES || flow_start(f, &d) != 0)) {
+		flow_ignore(a, f);
+		return -1;
+	}
+	f->proto->gap(f->st, dir, n, now_us());
+	return 0;
+}
 
 static void
 on_data(struct tcp_stream *a, struct flow *f)
@@ -266,6 +312,20 @@ on_data(struct tcp_stream *a, struct flow *f)
 	}
 	n = (size_t)h->count_new;
 	p = (const uint8_t *)h->data + (h->count - h->offset) - h->count_new;
+	/* the bytes arrived with this packet (or it filled the hole before
+	 * them): the provenance an examiner can cite */
+	f->info.frame = cap.frame;
+	f->info.offset = cap.offset;
+	if (cap.fill_left > 0) {
+		/* a made-up filler: the bytes the capture lost */
+		size_t lost = n < cap.fill_left ? n : cap.fill_left;
+
+		cap.fill_left -= lost;
+		if (flow_gap(a, f, dir, lost) != 0 || lost == n)
+			return;
+		p += lost;
+		n -= lost;
+	}
 	if (f->state == FLOW_ACTIVE) {
 		if (f->proto->feed(f->st, dir, p, n, now_us()) != 0) {
 			f->proto->close(f->st, MD_END_ERROR, now_us());
@@ -337,6 +397,8 @@ on_tcp(struct tcp_stream *a, void **param)
 		if ((f = calloc(1, sizeof(*f))) == NULL)
 			return;
 		flow_addresses(f, a);
+		f->stream = a;
+		flow_link(f);
 		a->client.collect++;
 		a->server.collect++;
 		*param = f;
@@ -348,6 +410,12 @@ on_tcp(struct tcp_stream *a, void **param)
 		break;
 	default:
 		seen_mark(&a->addr);
+		if (f != NULL && (a->nids_state == NIDS_CLOSE ||
+		    a->nids_state == NIDS_RESET)) {
+			/* the FIN's acknowledgement or the RST ends it */
+			f->info.frame = cap.frame;
+			f->info.offset = cap.offset;
+		}
 		if (f != NULL)
 			on_end(f, a->nids_state);
 		*param = NULL;
@@ -544,6 +612,197 @@ pickup_midstream(const uint8_t *ip, size_t n)
 	cap.stats.midstream++;
 }
 
+/* ------------------------------------------------ bytes the capture lost */
+
+/*
+ * libnids' queued out-of-order segment as its tcp.h lays it out (the same
+ * from 1.24 to 1.26); nids.h exposes only the pointer.  Only read: the
+ * first queued segment's sequence number says where a hole ends.
+ */
+struct nids_skbuff {
+	struct nids_skbuff *next, *prev;
+	void		   *data;
+	u_int		    len, truesize, urg_ptr;
+	char		    fin, urg;
+	u_int		    seq, ack;
+};
+
+#define FILL_CHUNK    (sizeof(cap.fill) - 40)
+#define FILL_MAX      (1u << 30) /* a larger hole is nonsense, not loss */
+#define QUEUE_LIMIT   (65535 - 2048) /* libnids drops its queue past 64K */
+
+static int
+seq_after(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) > 0;
+}
+
+/* The next byte libnids waits for in a half-stream (its EXP_SEQ). */
+static uint32_t
+expected_seq(const struct half_stream *rcv, const struct half_stream *snd)
+{
+	return snd->first_data_seq + (uint32_t)rcv->count +
+	    (uint32_t)rcv->urg_count;
+}
+
+/*
+ * Hands libnids a made-up segment of n zero bytes at seq in one
+ * direction: the stand-in for bytes the capture lost.  on_data tells the
+ * dissector a gap instead of the bytes.  libnids takes it as in order,
+ * whatever the receiver acknowledged: its window test is opened for it.
+ */
+static void
+fill_segment(struct tcp_stream *a, int to_server, uint32_t seq, size_t n)
+{
+	const struct tuple4 *t = &a->addr;
+	struct half_stream *rcv = to_server ? &a->server : &a->client;
+	struct half_stream *snd = to_server ? &a->client : &a->server;
+	struct tuple4 key = *t;
+	uint32_t src = to_server ? t->saddr : t->daddr;
+	uint32_t dst = to_server ? t->daddr : t->saddr;
+	uint32_t ack_seq = rcv->ack_seq;
+	u_short window = rcv->window;
+	uint8_t *pkt = cap.fill;
+
+	memset(pkt, 0, 40);
+	pkt[0] = 0x45;
+	put16(pkt + 2, (uint16_t)(40 + n));
+	pkt[8] = 64;
+	pkt[9] = IPPROTO_TCP;
+	memcpy(pkt + 12, &src, 4);
+	memcpy(pkt + 16, &dst, 4);
+	put16(pkt + 10, ipv4_checksum(pkt, 20));
+	put16(pkt + 20, to_server ? t->source : t->dest);
+	put16(pkt + 22, to_server ? t->dest : t->source);
+	put32(pkt + 24, seq);
+	pkt[32] = 5 << 4;
+	pkt[33] = 0x08; /* PSH, no ACK: the acknowledgements stay real */
+	put16(pkt + 34, snd->window); /* libnids takes it as the sender's */
+	cap.fill_hdr = cap.hdr;
+	cap.fill_hdr.caplen = cap.fill_hdr.len = (bpf_u_int32)(40 + n);
+	rcv->ack_seq = seq;
+	rcv->window = 65535;
+	cap.fill_left = n;
+	nids_pcap_handler(NULL, &cap.fill_hdr, pkt);
+	cap.fill_left = 0;
+	if (nids_find_tcp_stream(&key) == a) { /* not closed meanwhile */
+		if (seq_after(ack_seq, rcv->ack_seq))
+			rcv->ack_seq = ack_seq;
+		rcv->window = window;
+	}
+}
+
+/*
+ * Fills the holes in one direction of a connection so that libnids
+ * delivers what it queued behind them.  Up to the receiver's
+ * acknowledgement when only_acked (the receiver has those bytes, so the
+ * capture lost them); else every hole (the queue is about to be dropped,
+ * or the connection ends) and, past the last segment, what the receiver
+ * acknowledged.
+ */
+static void
+fill_holes(const struct tuple4 *conn, int to_server, int only_acked)
+{
+	struct tuple4 t = *conn; /* nids_find_tcp_stream takes no const */
+
+	for (int rounds = 0; rounds < 4096; rounds++) {
+		struct tcp_stream *a = nids_find_tcp_stream(&t);
+		struct half_stream *rcv, *snd;
+		uint32_t exp, end;
+
+		if (a == NULL)
+			return;
+		rcv = to_server ? &a->server : &a->client;
+		snd = to_server ? &a->client : &a->server;
+		if (rcv->state != TCP_ESTABLISHED && rcv->list == NULL)
+			return;
+		exp = expected_seq(rcv, snd);
+		if (rcv->list != NULL) {
+			end = ((struct nids_skbuff *)rcv->list)->seq;
+			if (!seq_after(end, exp))
+				return; /* libnids' own business */
+			if (only_acked) {
+				if (!seq_after(rcv->ack_seq, exp))
+					return;
+				if (seq_after(end, rcv->ack_seq))
+					end = rcv->ack_seq;
+			}
+		} else if (!only_acked && seq_after(rcv->ack_seq, exp + 1)) {
+			end = rcv->ack_seq; /* lost at the end (not just a FIN) */
+		} else {
+			return;
+		}
+		if (end - exp > FILL_MAX)
+			return;
+		fill_segment(a, to_server, exp,
+		    end - exp < FILL_CHUNK ? end - exp : FILL_CHUNK);
+	}
+}
+
+/*
+ * Before a TCP packet goes to libnids: a reset, or a queue libnids is
+ * about to drop, would lose what waits behind a hole, so the holes are
+ * filled first.  Returns the direction whose holes this packet's
+ * acknowledgement may settle (fill_after), or -1.
+ */
+static int
+fill_before(const uint8_t *ip, size_t n, struct tuple4 *conn)
+{
+	size_t hlen = (size_t)(ip[0] & 0x0f) * 4;
+	const uint8_t *th = ip + hlen;
+	struct tuple4 t;
+	struct tcp_stream *a;
+	struct half_stream *rcv, *snd;
+	int from_client = 1;
+
+	if (ip[9] != IPPROTO_TCP || (be16(ip + 6) & 0x3fff) != 0 ||
+	    n < hlen + 20)
+		return -1;
+	t.saddr = 0;
+	memcpy(&t.saddr, ip + 12, 4);
+	memcpy(&t.daddr, ip + 16, 4);
+	t.source = be16(th);
+	t.dest = be16(th + 2);
+	if ((a = nids_find_tcp_stream(&t)) == NULL) {
+		struct tuple4 r = { .saddr = t.daddr, .daddr = t.saddr,
+			.source = t.dest, .dest = t.source };
+		if ((a = nids_find_tcp_stream(&r)) == NULL)
+			return -1;
+		from_client = 0;
+	}
+	snd = from_client ? &a->client : &a->server;
+	rcv = from_client ? &a->server : &a->client;
+	t = *conn = a->addr;
+	if ((th[13] & 0x04) != 0) { /* RST */
+		fill_holes(&t, 1, 0);
+		fill_holes(&t, 0, 0);
+		return -1;
+	}
+	if (rcv->list != NULL &&
+	    (size_t)rcv->rmem_alloc + be16(ip + 2) > QUEUE_LIMIT)
+		fill_holes(&t, from_client, 0);
+	/* This packet's acknowledgement is for the data the sender
+	 * receives, queued in the sender's own half-stream. */
+	if ((th[13] & 0x10) != 0 && snd->list != NULL)
+		return !from_client;
+	return -1;
+}
+
+/* The capture ended: what waits behind a hole is delivered. */
+static void
+fill_all_open(void)
+{
+	struct flow *f, *next;
+
+	for (f = cap.flows; f != NULL; f = next) {
+		struct tuple4 t = f->stream->addr;
+		next = f->next;
+		fill_holes(&t, 1, 0);
+		if (nids_find_tcp_stream(&t) != NULL)
+			fill_holes(&t, 0, 0);
+	}
+}
+
 /*
  * Hands one IPv4 packet to libnids, repairing what offloading breaks on
  * the sending host: a zero total length (segmentation offload) and a
@@ -554,6 +813,8 @@ feed_ipv4(const struct pcap_pkthdr *h, const uint8_t *ip, size_t n)
 {
 	size_t hlen;
 	uint16_t tot;
+	struct tuple4 conn;
+	int fill_dir;
 
 	if (n < 20 || (ip[0] >> 4) != 4)
 		return;
@@ -580,7 +841,10 @@ feed_ipv4(const struct pcap_pkthdr *h, const uint8_t *ip, size_t n)
 	cap.hdr.len = (bpf_u_int32)n;
 	if (tot <= n)
 		pickup_midstream(cap.pkt, n);
+	fill_dir = fill_before(cap.pkt, n, &conn);
 	nids_pcap_handler(NULL, &cap.hdr, cap.pkt);
+	if (fill_dir >= 0) /* holes its acknowledgement shows were lost */
+		fill_holes(&conn, fill_dir, 1);
 }
 
 /* An IPv6 packet goes to libnids as IPv4 with stand-in addresses. */
@@ -662,15 +926,20 @@ capture_file(const char *path, char *err, size_t errlen)
 		cap.stats.files_damaged++;
 		return -1;
 	}
-	while ((r = pcap_next_ex(pc, &h, &data)) == 1) {
+	for (;;) {
+		long pos = pcap_file(pc) ? ftell(pcap_file(pc)) : -1;
+
+		if ((r = pcap_next_ex(pc, &h, &data)) != 1)
+			break;
 		nread++;
+		cap.frame = nread;
+		cap.offset = pos;
 		cap.stats.packets++;
 		cap.stats.bytes += h->caplen;
 		feed_frame(dlt, h, data);
 		if (cap.opts.progress != NULL && (nread & 4095) == 0 &&
-		    pcap_file(pc) != NULL)
-			cap.opts.progress(cap.opts.progress_arg,
-			    (uint64_t)ftell(pcap_file(pc)));
+		    pos >= 0)
+			cap.opts.progress(cap.opts.progress_arg, (uint64_t)pos);
 	}
 	if (r == PCAP_ERROR) {
 		snprintf(err, errlen, "%s: damaged after packet %llu: %s",
@@ -689,6 +958,7 @@ capture_finish(void)
 {
 	if (!cap.inited)
 		return;
+	fill_all_open();
 	nids_exit();
 	v6map_free(&cap.v6);
 	pcap_close(cap.dead);

@@ -30,6 +30,7 @@ struct capture_stats {
 	uint64_t tunneled;	/* of those, found inside a tunnel */
 	uint64_t v6_full;	/* IPv6 packets past the address map's cap */
 	uint64_t midstream;	/* connections picked up without handshake */
+	uint64_t gap_bytes;	/* stream bytes the capture lost (holes) */
 	uint64_t not_ip;	/* frames that carry no IP */
 	uint64_t truncated;	/* frames cut by the snap length */
 	uint64_t bad_link;	/* frames too short for their link header */

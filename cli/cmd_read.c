@@ -17,7 +17,7 @@ struct read_opts {
 	int	    force, quiet;
 	long	    max_streams;
 	const char *json_dir;
-	int	    no_keep;
+	int	    no_keep, redact;
 	struct md_limits lim;
 };
 
@@ -39,6 +39,8 @@ read_usage(FILE *f)
 	    "  -q, --quiet            no summary on exit\n"
 	    "      --no-keep          do not keep message bytes beside the log\n"
 	    "                         (LOG.db.blobs; mailsift extract needs them)\n"
+	    "      --redact           store no passwords and no bearer tokens\n"
+	    "                         (auth.redacted says which were dropped)\n"
 	    "      --json-dir DIR     also write this run's logs as JSON lines\n"
 	    "                         (as mailsift export --json does)\n"
 	    "      --max-streams N    TCP streams tracked at once (default %d)\n"
@@ -83,6 +85,7 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 		{ "max-streams", required_argument, NULL, 'M' },
 		{ "json-dir", required_argument, NULL, 'J' },
 		{ "no-keep", no_argument, NULL, 'K' },
+		{ "redact", no_argument, NULL, 'D' },
 		{ "max-line", required_argument, NULL, 'L' },
 		{ "max-reply", required_argument, NULL, 'R' },
 		{ "max-pending", required_argument, NULL, 'P' },
@@ -120,6 +123,9 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 			break;
 		case 'K':
 			o->no_keep = 1;
+			break;
+		case 'D':
+			o->redact = 1;
 			break;
 		case 'L':
 			if (cap_arg("--max-line", optarg, 512, 1 << 24, &v) != 0)
@@ -310,6 +316,7 @@ cmd_read(int argc, char **argv)
 	so.extract_dir = o.extract;
 	so.force = o.force;
 	so.no_keep = o.no_keep;
+	so.redact = o.redact;
 	so.command = cmdline;
 	if ((st = store_open(&so, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "mailsift: cannot open the log: %s\n", err);

@@ -58,12 +58,15 @@ out_feed(struct md_out *o, enum md_dir dir, size_t len, uint64_t ts)
 void
 out_gap(struct md_out *o, enum md_dir dir, size_t missing, uint64_t ts)
 {
+	struct md_event ev = { .type = MD_EV_ANOMALY, .dir = dir };
 	char detail[32];
-	int n;
+	int n = snprintf(detail, sizeof(detail), "%zu bytes", missing);
 
 	o->ts = ts;
-	n = snprintf(detail, sizeof(detail), "%zu bytes", missing);
-	out_anomaly(o, dir, MD_ANOM_GAP, (const uint8_t *)detail, (size_t)n);
+	ev.name = md_bytes_str(MD_ANOM_GAP);
+	ev.arg = md_bytes_of((const uint8_t *)detail, (size_t)n);
+	ev.num[0] = missing;
+	out_emit(o, &ev);
 }
 
 int

@@ -40,6 +40,17 @@ struct md_flow {
 	uint16_t srv_port;
 	int	 midstream;	/* picked up without its handshake: the
 				 * capture began after the connection */
+	/*
+	 * Provenance, kept current by the capture layer: the packet whose
+	 * bytes are being processed, as its number in its capture file
+	 * (from 1) and the byte offset in that file where its record
+	 * begins (-1: not known, as on a pipe); and the same for the packet
+	 * that completed the handshake.  0 frames: no capture file (tests).
+	 */
+	uint64_t frame;
+	int64_t	 offset;
+	uint64_t first_frame;
+	int64_t	 first_offset;
 };
 
 /*
@@ -109,7 +120,8 @@ struct md_flow {
  *                  num[2]=decoded bytes, code=1 complete / 0 cut short
  *   TEXT           tx, readable text of the message for searching:
  *                  UTF-8, HTML tags removed, in order
- *   ANOMALY        name=anomaly code (MD_ANOM_*), arg=detail
+ *   ANOMALY        name=anomaly code (MD_ANOM_*), arg=detail; for
+ *                  stream_gap num[0]=bytes the capture lost
  *   SESSION_END    code=MD_END_*, name=final TLS mode (md_tls_str),
  *                  num[0..1]=bytes C2S/S2C,
  *                  num[2..3]=of those, bytes after TLS began

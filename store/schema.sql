@@ -1,5 +1,9 @@
--- mailsift log schema, version 4 (PRAGMA user_version).
+-- mailsift log schema, version 5 (PRAGMA user_version).
 -- Times are Unix epoch seconds with microseconds (REAL), capture time.
+-- Provenance: *frame columns number packets from 1 in the capture file
+-- (as Wireshark does), *offset columns give where that packet's record
+-- begins in the file (NULL when read from a pipe).  A row's frame is the
+-- packet that completed it (the end of a command line, say).
 -- Every table is documented in README.md; views answer common questions.
 
 CREATE TABLE IF NOT EXISTS runs (
@@ -37,7 +41,13 @@ CREATE TABLE IF NOT EXISTS sessions (
 	bytes_c2s	INTEGER,		-- stream bytes client to server
 	bytes_s2c	INTEGER,
 	tls_bytes_c2s	INTEGER,		-- of those, after TLS began
-	tls_bytes_s2c	INTEGER
+	tls_bytes_s2c	INTEGER,
+	first_frame	INTEGER,		-- the handshake's last packet
+	first_offset	INTEGER,		--   (the first one seen, mid-stream)
+	last_frame	INTEGER,		-- its last packet with data, FIN
+	last_offset	INTEGER,		--   or RST
+	last_capture_file TEXT,			-- file of last_frame
+	gap_bytes	INTEGER NOT NULL DEFAULT 0 -- bytes the capture lost
 );
 
 CREATE TABLE IF NOT EXISTS extensions (	-- EHLO, CAPA, CAPABILITY
@@ -57,6 +67,8 @@ CREATE TABLE IF NOT EXISTS commands (
 	reply_status	TEXT,			-- POP3/IMAP: ok|no|bad
 	reply_text	TEXT,			-- multi-line replies joined by LF
 	reply_ts	REAL,
+	frame		INTEGER,		-- packet that ended the command
+	reply_frame	INTEGER,		-- packet that ended the reply
 	PRIMARY KEY (session_id, seq)
 ) WITHOUT ROWID;
 
@@ -71,7 +83,10 @@ CREATE TABLE IF NOT EXISTS auth (
 	challenge	TEXT,			-- CRAM-MD5 challenge, APOP stamp
 	proof		TEXT,			-- digest, OAuth token
 	reply_code	INTEGER,		-- SMTP code
-	outcome		TEXT NOT NULL		-- success|failure|cancelled|unknown
+	outcome		TEXT NOT NULL,		-- success|failure|cancelled|unknown
+	redacted	INTEGER NOT NULL DEFAULT 0, -- 1: read --redact dropped
+						-- the password or token
+	frame		INTEGER			-- packet of the verdict
 );
 
 CREATE TABLE IF NOT EXISTS transactions (	-- SMTP MAIL ... final reply
@@ -137,6 +152,17 @@ CREATE TABLE IF NOT EXISTS messages (
 	auth_results	INTEGER NOT NULL DEFAULT 0, -- Authentication-Results
 	parts		INTEGER NOT NULL DEFAULT 0, -- MIME parts
 	attachments	INTEGER NOT NULL DEFAULT 0, -- of those, with a file name
+	-- provenance and completeness
+	capture_file	TEXT,			-- file of first_frame
+	first_frame	INTEGER,		-- packet with its first bytes
+	first_offset	INTEGER,
+	last_frame	INTEGER,		-- packet with its last bytes
+	last_offset	INTEGER,
+	gap_bytes	INTEGER NOT NULL DEFAULT 0, -- lost inside it
+	-- identity across hops: SHA-256 of the body after the header
+	-- block, CRLF as LF, trailing line ends dropped; NULL for parts,
+	-- messages cut short and messages without a body
+	body_sha256	TEXT,
 	UNIQUE (session_id, tx)
 );
 
@@ -219,7 +245,8 @@ CREATE TABLE IF NOT EXISTS anomalies (
 	ts		REAL NOT NULL,
 	direction	TEXT NOT NULL,		-- c2s|s2c
 	name		TEXT NOT NULL,
-	detail		TEXT
+	detail		TEXT,
+	frame		INTEGER			-- packet that showed it
 );
 
 CREATE INDEX IF NOT EXISTS auth_session ON auth(session_id);
@@ -229,6 +256,7 @@ CREATE INDEX IF NOT EXISTS extensions_session ON extensions(session_id);
 CREATE INDEX IF NOT EXISTS items_session ON items(session_id);
 CREATE INDEX IF NOT EXISTS parts_sha256 ON parts(sha256);
 CREATE INDEX IF NOT EXISTS messages_msg_id ON messages(msg_id);
+CREATE INDEX IF NOT EXISTS messages_body ON messages(body_sha256);
 CREATE INDEX IF NOT EXISTS responses_session ON responses(session_id, seq);
 
 -- Recipients with the server's answer to each RCPT.
@@ -270,7 +298,8 @@ SELECT m.id AS message_id, m.session_id,
          WHERE p.message_id = m.id AND p.filename IS NOT NULL)
          AS attachment_bytes,
        m.mailbox, m.msgno, m.uid, m.flags, m.partial, m.section, m.size,
-       m.sha256, m.complete, s.tls, m.extract_path
+       m.sha256, m.complete, m.gap_bytes, m.body_sha256, s.tls,
+       m.extract_path
 FROM messages m JOIN sessions s ON s.id = m.session_id;
 
 -- Attachments: parts with a file name, with what they hash to.
@@ -319,3 +348,46 @@ SELECT s.id, s.proto, datetime(s.start_ts, 'unixepoch') AS start,
        (SELECT count(*) FROM messages m WHERE m.session_id = s.id) AS messages,
        (SELECT count(*) FROM auth a WHERE a.session_id = s.id) AS auth_attempts
 FROM sessions s;
+
+-- One message across hops: submission, relay, IMAP APPEND, FETCH, POP3
+-- RETR.  Copies are linked by the body hash (relays add header fields,
+-- the body crosses intact) together with the Message-ID; a copy without
+-- a Message-ID (a client that left it to its submission server) joins
+-- the one Message-ID its body travelled under, when there is just one;
+-- a header-only or cut copy joins by Message-ID the one body that
+-- Message-ID carried.  One row per hop, in time order.
+CREATE VIEW IF NOT EXISTS v_message_journeys AS
+WITH ids AS (
+	SELECT body_sha256, min(msg_id) AS msg_id,
+	       count(DISTINCT msg_id) AS n
+	FROM messages WHERE body_sha256 IS NOT NULL GROUP BY body_sha256),
+bodies AS (
+	SELECT msg_id, min(body_sha256) AS body_sha256,
+	       count(DISTINCT body_sha256) AS n
+	FROM messages WHERE msg_id IS NOT NULL AND body_sha256 IS NOT NULL
+	GROUP BY msg_id),
+keyed AS (
+	SELECT m.*, CASE
+	  WHEN m.body_sha256 IS NOT NULL THEN m.body_sha256 || ' ' ||
+	       coalesce(m.msg_id, CASE WHEN i.n = 1 THEN i.msg_id END, '')
+	  WHEN m.msg_id IS NOT NULL THEN
+	       coalesce(CASE WHEN b.n = 1 THEN b.body_sha256 END, '') ||
+	       ' ' || m.msg_id
+	  END AS journey
+	FROM messages m
+	LEFT JOIN ids i ON i.body_sha256 = m.body_sha256
+	LEFT JOIN bodies b ON b.msg_id = m.msg_id)
+SELECT k.journey,
+       row_number() OVER (PARTITION BY k.journey
+                          ORDER BY k.begin_ts, k.id) AS hop,
+       count(*) OVER (PARTITION BY k.journey) AS hops,
+       datetime(k.begin_ts, 'unixepoch') AS time, k.begin_ts AS ts,
+       k.proto, k.method, k.direction, s.client_ip, s.client_port,
+       s.server_ip, s.server_port, s.username AS user, s.helo,
+       k.mailbox, k.msg_id, k.subject, k.from_addr AS "from",
+       k.to_addrs AS "to", k.size, k.sha256, k.body_sha256, k.partial,
+       k.complete, k.id AS message_id, k.session_id,
+       (SELECT count(*) FROM headers h WHERE h.message_id = k.id
+         AND h.name = 'Received' COLLATE NOCASE) AS received_headers
+FROM keyed k JOIN sessions s ON s.id = k.session_id
+WHERE k.journey IS NOT NULL;

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bodynorm.h"
 #include "hasher.h"
 #include "safename.h"
 #include "schema.h"
@@ -38,26 +39,28 @@ enum stmt_id {
 	ST_MAILBOX, ST_RESPONSE, ST_USER, ST_STATE, ST_SELECTED,
 	ST_CLIENT_ID, ST_SERVER_ID, ST_COMPRESSION, ST_HEADER, ST_DATE_UTC,
 	ST_DKIM, ST_AUTH_RESULTS, ST_PART, ST_PART_END, ST_PART_COUNT,
-	ST_TEXT, ST_ANOMALY, ST_BEGIN, ST_COMMIT, ST_COUNT
+	ST_TEXT, ST_ANOMALY, ST_SESSION_GAP, ST_BEGIN, ST_COMMIT, ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SESSION] = "INSERT INTO sessions (id, run_id, proto, capture_file,"
 	    " client_ip, client_port, server_ip, server_port, start_ts, tls,"
-	    " midstream) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+	    " midstream, first_frame, first_offset)"
+	    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_GREETING] = "UPDATE sessions SET banner_code=?, banner=? WHERE id=?",
 	[ST_HELO] = "UPDATE sessions SET helo=? WHERE id=?",
 	[ST_SESSION_END] = "UPDATE sessions SET end_ts=?, end_reason=?, tls=?,"
-	    " bytes_c2s=?, bytes_s2c=?, tls_bytes_c2s=?, tls_bytes_s2c=?"
-	    " WHERE id=?",
+	    " bytes_c2s=?, bytes_s2c=?, tls_bytes_c2s=?, tls_bytes_s2c=?,"
+	    " last_frame=?, last_offset=?, last_capture_file=? WHERE id=?",
 	[ST_EXTENSION] = "INSERT INTO extensions VALUES (?,?,?)",
 	[ST_COMMAND] = "INSERT OR REPLACE INTO commands (session_id, seq, ts,"
-	    " verb, args, tag) VALUES (?,?,?,?,?,?)",
+	    " verb, args, tag, frame) VALUES (?,?,?,?,?,?,?)",
 	[ST_REPLY] = "UPDATE commands SET reply_code=?, reply_status=?,"
-	    " reply_text=?, reply_ts=? WHERE session_id=? AND seq=?",
+	    " reply_text=?, reply_ts=?, reply_frame=? WHERE session_id=? AND"
+	    " seq=?",
 	[ST_AUTH] = "INSERT INTO auth (session_id, seq, ts, mechanism,"
-	    " username, password, challenge, proof, reply_code, outcome)"
-	    " VALUES (?,?,?,?,?,?,?,?,?,?)",
+	    " username, password, challenge, proof, reply_code, outcome,"
+	    " redacted, frame) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_TX] = "INSERT OR REPLACE INTO transactions (session_id, tx,"
 	    " mail_seq, ts, mail_from, mail_params) VALUES (?,?,?,?,?,?)",
 	[ST_TX_IMPLICIT] = "INSERT OR IGNORE INTO transactions (session_id,"
@@ -68,10 +71,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_MSG] = "INSERT OR REPLACE INTO messages (session_id, tx, seq,"
 	    " proto, method, direction, begin_ts) VALUES (?1,?2,?3,"
 	    " (SELECT proto FROM sessions WHERE id=?1),?4,?5,?6)",
-	[ST_MSG_META] = "UPDATE messages SET mailbox=coalesce(?,mailbox),"
-	    " flags=coalesce(?,flags), section=coalesce(?,section),"
-	    " msgno=coalesce(?,msgno), uid=coalesce(?,uid),"
-	    " partial=max(partial,?) WHERE session_id=? AND tx=?",
+	[ST_MSG_META] = "UPDATE messages SET mailbox=coalesce(?1,mailbox),"
+	    " flags=coalesce(?2,flags), section=coalesce(?3,section),"
+	    " msgno=coalesce(?4,msgno), uid=coalesce(?5,uid),"
+	    " partial=max(partial,?6), body_sha256=CASE WHEN ?6 THEN NULL"
+	    " ELSE body_sha256 END WHERE session_id=?7 AND tx=?8",
 	[ST_ITEM] = "INSERT INTO items (session_id, seq, ts, action, msgno,"
 	    " size, uid, flags, deletion) VALUES (?,?,?,?,?,?,?,?,?)",
 	[ST_DELETION] = "UPDATE items SET deletion=? WHERE session_id=? AND"
@@ -102,9 +106,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_TEXT] = "INSERT OR REPLACE INTO message_text (rowid, subject, body)"
 	    " VALUES (?,?,?)",
 	[ST_MSG_END] = "UPDATE messages SET end_ts=?, size=?, sha256=?,"
-	    " complete=?, extract_path=?, kept=? WHERE id=?",
+	    " complete=?, extract_path=?, kept=?, last_frame=?, last_offset=?,"
+	    " gap_bytes=?, body_sha256=?, capture_file=?, first_frame=?,"
+	    " first_offset=? WHERE id=?",
 	[ST_ANOMALY] = "INSERT INTO anomalies (session_id, ts, direction,"
-	    " name, detail) VALUES (?,?,?,?,?)",
+	    " name, detail, frame) VALUES (?,?,?,?,?,?)",
+	[ST_SESSION_GAP] = "UPDATE sessions SET gap_bytes=gap_bytes+? WHERE"
+	    " id=?",
 	[ST_BEGIN] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
 };
@@ -130,6 +138,14 @@ struct open_msg {
 	FILE		*blob; /* the bytes, kept until their hash names them */
 	char		*blob_tmp;
 	uint64_t	 size;
+	enum md_dir	 dir;
+	uint64_t	 first_frame; /* the packet of its first bytes */
+	int64_t		 first_offset;
+	const char	*capture_file;
+	uint64_t	 gap;	  /* bytes the capture lost inside it */
+	int		 partial; /* a part, TOP: no body identity */
+	struct body_norm body;	  /* the body's transport-proof form */
+	struct hstream	*body_sha;
 	struct open_part part;
 	char		*parts_dir; /* --extract: where its attachments go */
 	char		*text;	    /* for the full-text index */
@@ -158,6 +174,7 @@ struct store {
 	int64_t		    run_id;
 	int64_t		    id_base;
 	const char	   *capture_file;
+	int		    redact;
 	char		   *extract_dir;
 	char		   *blob_dir; /* LOG.blobs: message bytes by SHA-256 */
 	uint64_t	    last_commit_ts;
@@ -208,6 +225,21 @@ bind_text_or_null(sqlite3_stmt *st, int i, struct md_bytes b)
 		sqlite3_bind_null(st, i);
 	else
 		bind_bytes(st, i, b);
+}
+
+/* Provenance: NULL when the bytes came from no capture file. */
+static void
+bind_frame(sqlite3_stmt *st, int i, uint64_t frame)
+{
+	if (frame != 0)
+		sqlite3_bind_int64(st, i, (sqlite3_int64)frame);
+}
+
+static void
+bind_offset(sqlite3_stmt *st, int i, uint64_t frame, int64_t offset)
+{
+	if (frame != 0 && offset >= 0)
+		sqlite3_bind_int64(st, i, offset);
 }
 
 /* Runs a bound statement once and resets it. */
@@ -349,6 +381,24 @@ blob_keep(struct store *s, struct open_msg *m, const char *sha)
 	return ok;
 }
 
+static void open_msg_free(struct open_msg *);
+
+/* Where a message's first bytes came from (its begin, until they do). */
+static void
+msg_provenance(const struct store *s, struct open_msg *m,
+    const struct md_flow *f)
+{
+	m->first_frame = f->frame;
+	m->first_offset = f->offset;
+	m->capture_file = s->capture_file;
+}
+
+static void
+body_hash_update(void *arg, const uint8_t *p, size_t n)
+{
+	hstream_update(arg, p, n);
+}
+
 static void
 msg_begin(struct store *s, const struct md_event *ev)
 {
@@ -381,11 +431,15 @@ msg_begin(struct store *s, const struct md_event *ev)
 	m->flow_id = ev->flow->id;
 	m->tx = ev->tx;
 	m->sid = sid;
+	m->dir = ev->dir;
+	msg_provenance(s, m, ev->flow);
 	m->row = sqlite3_last_insert_rowid(s->db);
-	if ((m->sha = hstream_new(s->hasher, 0)) == NULL) {
-		free(m);
+	if ((m->sha = hstream_new(s->hasher, 0)) == NULL ||
+	    (m->body_sha = hstream_new(s->hasher, 0)) == NULL) {
+		open_msg_free(m);
 		return;
 	}
+	body_norm_init(&m->body, body_hash_update, m->body_sha);
 	if (s->extract_dir != NULL)
 		m->out = extract_open(s, sid, ev->tx, &m->path);
 	if (s->blob_dir != NULL)
@@ -404,7 +458,10 @@ msg_data(struct store *s, const struct md_event *ev)
 
 	if (m == NULL)
 		return;
+	if (m->size == 0)
+		msg_provenance(s, m, ev->flow);
 	hstream_update(m->sha, ev->arg.p, ev->arg.len);
+	body_norm_feed(&m->body, ev->arg.p, ev->arg.len);
 	m->size += ev->arg.len;
 	if (m->out != NULL && fwrite(ev->arg.p, 1, ev->arg.len, m->out) !=
 	    ev->arg.len) {
@@ -434,6 +491,8 @@ open_msg_free(struct open_msg *m)
 {
 	if (m->sha != NULL)
 		hstream_finish(m->sha, NULL, NULL);
+	if (m->body_sha != NULL)
+		hstream_finish(m->body_sha, NULL, NULL);
 	if (m->part.hash != NULL)
 		hstream_finish(m->part.hash, NULL, NULL);
 	if (m->part.out != NULL)
@@ -457,8 +516,9 @@ static void
 msg_end(struct store *s, const struct md_event *ev)
 {
 	struct open_msg **pp = msg_slot(s, ev->flow->id, ev->tx), *m = *pp;
-	char hex[HASH_HEX_MAX] = "";
+	char hex[HASH_HEX_MAX] = "", body[HASH_HEX_MAX] = "";
 	sqlite3_stmt *st = s->st[ST_MSG_END];
+	int complete = ev->code != 0 && m != NULL && m->gap == 0;
 
 	if (m == NULL)
 		return;
@@ -468,6 +528,12 @@ msg_end(struct store *s, const struct md_event *ev)
 	text_index(s, m);
 	hstream_finish(m->sha, hex, NULL);
 	m->sha = NULL;
+	/* Only a whole message has an identity to link hops by. */
+	if (body_norm_finish(&m->body) && complete && !m->partial)
+		hstream_finish(m->body_sha, body, NULL);
+	else
+		hstream_finish(m->body_sha, NULL, NULL);
+	m->body_sha = NULL;
 	if (m->out != NULL && fclose(m->out) != 0)
 		s->stats.errors++;
 	m->out = NULL;
@@ -475,13 +541,22 @@ msg_end(struct store *s, const struct md_event *ev)
 	sqlite3_bind_double(st, 1, ts_sec(ev->ts_us));
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)m->size);
 	sqlite3_bind_text(st, 3, hex, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 4, ev->code != 0);
+	sqlite3_bind_int(st, 4, complete);
 	if (m->path != NULL)
 		sqlite3_bind_text(st, 5, m->path, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 7, m->row);
+	bind_frame(st, 7, ev->flow->frame);
+	bind_offset(st, 8, ev->flow->frame, ev->flow->offset);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)m->gap);
+	if (body[0] != '\0')
+		sqlite3_bind_text(st, 10, body, -1, SQLITE_TRANSIENT);
+	if (m->capture_file != NULL && m->first_frame != 0)
+		sqlite3_bind_text(st, 11, m->capture_file, -1, SQLITE_STATIC);
+	bind_frame(st, 12, m->first_frame);
+	bind_offset(st, 13, m->first_frame, m->first_offset);
+	sqlite3_bind_int64(st, 14, m->row);
 	run(s, ST_MSG_END);
 	s->stats.message_bytes += m->size;
-	if (ev->code)
+	if (complete)
 		s->stats.messages_complete++;
 	open_msg_free(m);
 }
@@ -715,6 +790,8 @@ on_session_begin(struct store *s, const struct md_event *ev)
 	sqlite3_bind_text(st, 10, md_tls_str((enum md_tls)ev->code), -1,
 	    SQLITE_STATIC);
 	sqlite3_bind_int(st, 11, ev->num[0] != 0);
+	bind_frame(st, 12, ev->flow->first_frame);
+	bind_offset(st, 13, ev->flow->first_frame, ev->flow->first_offset);
 	run(s, ST_SESSION);
 	s->stats.sessions++;
 	if (md_ci_equal(ev->name.p, ev->name.len, "smtp"))
@@ -736,7 +813,11 @@ on_session_end(struct store *s, const struct md_event *ev)
 	bind_bytes(st, 3, ev->name);
 	for (int i = 0; i < 4; i++)
 		sqlite3_bind_int64(st, 4 + i, (sqlite3_int64)ev->num[i]);
-	sqlite3_bind_int64(st, 8, session_id(s, ev));
+	bind_frame(st, 8, ev->flow->frame);
+	bind_offset(st, 9, ev->flow->frame, ev->flow->offset);
+	if (s->capture_file != NULL && ev->flow->frame != 0)
+		sqlite3_bind_text(st, 10, s->capture_file, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 11, session_id(s, ev));
 	run(s, ST_SESSION_END);
 	if (!md_ci_equal(ev->name.p, ev->name.len, "none"))
 		s->stats.tls_sessions++;
@@ -753,6 +834,7 @@ on_command(struct store *s, const struct md_event *ev)
 	bind_bytes(st, 4, ev->name);
 	bind_text_or_null(st, 5, ev->arg);
 	bind_text_or_null(st, 6, ev->extra);
+	bind_frame(st, 7, ev->flow->frame);
 	run(s, ST_COMMAND);
 	s->stats.commands++;
 }
@@ -771,8 +853,9 @@ on_reply(struct store *s, const struct md_event *ev)
 		    -1, SQLITE_STATIC);
 	bind_bytes(st, 3, ev->arg);
 	sqlite3_bind_double(st, 4, ts_sec(ev->ts_us));
-	sqlite3_bind_int64(st, 5, session_id(s, ev));
-	sqlite3_bind_int64(st, 6, ev->seq);
+	bind_frame(st, 5, ev->flow->frame);
+	sqlite3_bind_int64(st, 6, session_id(s, ev));
+	sqlite3_bind_int64(st, 7, ev->seq);
 	run(s, ST_REPLY);
 }
 
@@ -799,6 +882,7 @@ static void
 on_msg_meta(struct store *s, const struct md_event *ev)
 {
 	sqlite3_stmt *st = s->st[ST_MSG_META];
+	struct open_msg *m;
 
 	bind_text_or_null(st, 1, ev->arg);
 	bind_text_or_null(st, 2, ev->extra);
@@ -809,6 +893,26 @@ on_msg_meta(struct store *s, const struct md_event *ev)
 	sqlite3_bind_int64(st, 7, session_id(s, ev));
 	sqlite3_bind_int64(st, 8, ev->tx);
 	run(s, ST_MSG_META);
+	if (ev->code != 0 && (m = msg_of(s, ev)) != NULL)
+		m->partial = 1;
+}
+
+/*
+ * Bytes the capture lost: counted against the session and against the
+ * message that was crossing in that direction, which is then incomplete.
+ */
+static void
+on_gap(struct store *s, const struct md_event *ev)
+{
+	sqlite3_stmt *st = s->st[ST_SESSION_GAP];
+
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)ev->num[0]);
+	sqlite3_bind_int64(st, 2, session_id(s, ev));
+	run(s, ST_SESSION_GAP);
+	for (size_t b = 0; b < MSG_BUCKETS; b++)
+		for (struct open_msg *m = s->msgs[b]; m != NULL; m = m->next)
+			if (m->flow_id == ev->flow->id && m->dir == ev->dir)
+				m->gap += ev->num[0];
 }
 
 /*
@@ -881,6 +985,14 @@ on_response(struct store *s, const struct md_event *ev)
 	run(s, ST_RESPONSE);
 }
 
+/* SASL mechanisms whose proof is a token that logs in as is. */
+static int
+is_bearer(struct md_bytes mech)
+{
+	return md_ci_equal(mech.p, mech.len, "XOAUTH2") ||
+	    md_ci_equal(mech.p, mech.len, "OAUTHBEARER");
+}
+
 static void
 on_auth(struct store *s, const struct md_event *ev)
 {
@@ -891,14 +1003,24 @@ on_auth(struct store *s, const struct md_event *ev)
 	sqlite3_bind_double(st, 3, ts_sec(ev->ts_us));
 	bind_bytes(st, 4, ev->name);
 	bind_text_or_null(st, 5, ev->arg);
-	bind_text_or_null(st, 6, ev->extra);
 	bind_text_or_null(st, 7, ev->aux);
-	bind_text_or_null(st, 8, ev->proof);
 	if (ev->code >= 100) /* SMTP reply codes; POP3/IMAP say outcome */
 		sqlite3_bind_int(st, 9, ev->code);
 	sqlite3_bind_text(st, 10,
 	    md_auth_outcome_str((enum md_auth_outcome)ev->num[0]), -1,
 	    SQLITE_STATIC);
+	/* --redact keeps nothing that logs in as is: passwords and bearer
+	 * tokens.  Challenge-response digests stay (useless to replay). */
+	if (s->redact && (ev->extra.len > 0 || is_bearer(ev->name))) {
+		sqlite3_bind_int(st, 11, 1);
+		if (!is_bearer(ev->name))
+			bind_text_or_null(st, 8, ev->proof);
+	} else {
+		bind_text_or_null(st, 6, ev->extra);
+		bind_text_or_null(st, 8, ev->proof);
+		sqlite3_bind_int(st, 11, 0);
+	}
+	bind_frame(st, 12, ev->flow->frame);
 	run(s, ST_AUTH);
 	if (ev->num[0] == MD_AUTH_OK && ev->arg.len > 0)
 		on_session_text(s, ST_USER, ev, ev->arg);
@@ -959,6 +1081,7 @@ on_simple(struct store *s, enum stmt_id id, const struct md_event *ev)
 		    SQLITE_STATIC);
 		bind_bytes(st, 4, ev->name);
 		bind_text_or_null(st, 5, ev->arg);
+		bind_frame(st, 6, ev->flow->frame);
 		s->stats.anomalies++;
 		break;
 	default:
@@ -1014,6 +1137,8 @@ store_emit(void *arg, const struct md_event *ev)
 		break;
 	case MD_EV_ANOMALY:
 		on_simple(s, ST_ANOMALY, ev);
+		if (md_ci_equal(ev->name.p, ev->name.len, MD_ANOM_GAP))
+			on_gap(s, ev);
 		break;
 	case MD_EV_SESSION_END:
 		on_session_end(s, ev);
@@ -1208,6 +1333,7 @@ store_open(const struct store_opts *o, char *err, size_t errlen)
 		}
 		s->extract_dir = strdup(o->extract_dir);
 	}
+	s->redact = o->redact;
 	if (!o->no_keep) {
 		char bd[4096];
 

@@ -11,7 +11,7 @@
 
 #include "dissect.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 
@@ -35,6 +35,7 @@ struct store_opts {
 	const char *extract_dir; /* NULL: no .eml files */
 	int	    force;	 /* replace an existing log */
 	int	    no_keep;	 /* do not keep message bytes beside the log */
+	int	    redact;	 /* store no passwords or bearer tokens */
 	const char *command;	 /* recorded in runs.command */
 };
 

@@ -74,7 +74,7 @@ done
 db=$B/append.db
 ./mailsift read -q -o "$db" "$B/gen/demo.pcap" && ./mailsift read -q -o "$db" "$B/gen/demo.pcap"
 check "append keeps both runs" "$(sqlite3 "$db" 'SELECT count(*), count(DISTINCT id), count(DISTINCT run_id) FROM sessions')" "6|6|2"
-check "schema version" "$(sqlite3 "$db" 'PRAGMA user_version')" "4"
+check "schema version" "$(sqlite3 "$db" 'PRAGMA user_version')" "5"
 
 # Several files in order, and standard input.
 db=$B/multi.db
@@ -157,6 +157,64 @@ build/san/mailsift read -q --force -o "$B/broken/o.db" "$B/broken/oversized.pcap
 check "oversized record: exit 1" "$rc" "1"
 grep -q "damaged after packet 41" "$B/broken/o.err" && ok "oversized record: said where" || { bad "oversized record: said where"; cat "$B/broken/o.err"; }
 check "oversized record: the session before it kept" "$(sqlite3 "$B/broken/o.db" 'SELECT count(*) FROM messages WHERE complete')" "1"
+
+check "snap length cut: the lost bytes counted, the session went on" \
+	"$(sqlite3 "$B/broken/s.db" "SELECT group_concat(gap_bytes) FROM messages; SELECT reply_code FROM commands WHERE verb = 'QUIT' AND session_id = 2")" "0,1414,0
+221"
+
+# Provenance: frame numbers as tshark counts them, and byte offsets of
+# the packet records in the file.
+pv="$B/rel-demo.db"
+check "provenance: command frames are tshark's" \
+	"$(sqlite3 "$pv" "SELECT group_concat(frame) FROM (SELECT frame FROM commands WHERE session_id = 1 ORDER BY seq)")" \
+	"$(tshark -r "$B/gen/demo.pcap" -Y 'smtp.req.command && tcp.srcport == 40001' -T fields -e frame.number 2>/dev/null | paste -sd,)"
+check "provenance: the AUTH verdict's frame is tshark's 235 reply" \
+	"$(sqlite3 "$pv" "SELECT frame FROM auth WHERE mechanism = 'LOGIN'")" \
+	"$(tshark -r "$B/gen/demo.pcap" -Y 'smtp.response.code == 235 && tcp.dstport == 40001' -T fields -e frame.number 2>/dev/null)"
+check "provenance: offsets are where those records begin" \
+	"$(sqlite3 -separator ' ' "$pv" "SELECT first_frame, first_offset, last_frame, last_offset FROM sessions UNION ALL SELECT first_frame, first_offset, last_frame, last_offset FROM messages" | python3 -c '
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+off, pos = [None], 24
+while pos + 16 <= len(data):
+    off.append(pos)
+    pos += 16 + struct.unpack("<I", data[pos + 8:pos + 12])[0]
+bad = [l for l in sys.stdin if any(off[int(f)] != int(o) for f, o in zip(l.split()[0::2], l.split()[1::2]))]
+print("ok" if not bad else bad)' "$B/gen/demo.pcap")" "ok"
+check "provenance: capture file and frames of each message" \
+	"$(sqlite3 -separator ' ' "$pv" "SELECT capture_file = '$B/gen/demo.pcap', first_frame, last_frame FROM messages")" "1 34 34
+1 58 79
+1 103 107"
+
+# Lost packets (lossy.pcap): the bytes behind a hole are delivered, the
+# loss is counted per message and session, the session goes on.
+lo="$B/rel-lossy.db"
+check "lossy: bytes lost per message and per session" \
+	"$(sqlite3 "$lo" "SELECT group_concat(gap_bytes || '/' || complete) FROM messages; SELECT group_concat(gap_bytes) FROM sessions")" "1460/0,1460/0,1460/0
+1460,1460,1460"
+check "lossy: the hole's anomaly names its frame and size" \
+	"$(sqlite3 "$lo" "SELECT group_concat(session_id || ':' || direction || ':' || detail || '@' || frame) FROM anomalies")" \
+	"1:c2s:1460 bytes@43,2:c2s:1460 bytes@92,3:s2c:1460 bytes@172"
+check "lossy: what surrounds the hole is what was sent (ACK-above-hole, queue limit, capture end)" \
+	"$(python3 -c '
+import sys
+ref = open(sys.argv[1], "rb").read()
+small = ref[:2920] + ref[4380:]
+got = [open(p, "rb").read() for p in sys.argv[2:]]
+print(got[0] == small, len(got[1]) + 1460, got[2] == ref[:4380 - 18] + ref[5840 - 18:])' \
+	"$B/gen/demo.msg2.eml" $(sqlite3 "$lo" "SELECT extract_path FROM messages ORDER BY id"))" \
+	"True 117307 True"
+
+# One message, one identity: every hop of the same message linked.
+jd="$B/rel-journeys.db"
+check "journeys: submission, APPEND to Sent, relay, IMAP FETCH, POP3 RETR linked" \
+	"$(sqlite3 "$jd" "SELECT group_concat(proto || ':' || method || ':' || received_headers, ' ') FROM (SELECT * FROM v_message_journeys WHERE msg_id = '<q3.20231115@laptop.example.net>' ORDER BY hop)")" \
+	"smtp:DATA:0 imap:APPEND:0 smtp:DATA:1 imap:FETCH:1 pop3:RETR:1"
+check "journeys: same words under another Message-ID stay apart" \
+	"$(sqlite3 "$jd" "SELECT hops FROM v_message_journeys WHERE msg_id = '<other.1@example.net>'")" "1"
+check "journeys: a copy without Message-ID joins the relay's by its body" \
+	"$(sqlite3 "$jd" "SELECT group_concat(coalesce(msg_id, '-') || '@' || hop || '/' || hops, ' ') FROM (SELECT * FROM v_message_journeys WHERE journey = (SELECT journey FROM v_message_journeys WHERE msg_id = '<4SVkJ9@msa.example.net>') ORDER BY hop)")" \
+	"-@1/2 <4SVkJ9@msa.example.net>@2/2"
 
 # A link type mailsift does not read (802.11, 105) is named in the message.
 printf '\324\303\262\241\002\000\004\000\000\000\000\000\000\000\000\000\377\377\000\000\151\000\000\000' > "$B/wifi.pcap"

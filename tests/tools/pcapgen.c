@@ -62,6 +62,10 @@ struct conv {
 	int	    reorder;  /* send the 2nd and 3rd segment swapped */
 	int	    retrans;  /* send every 2nd segment twice */
 	int	    ack_every; /* the receiver ACKs every n segments */
+	size_t	    drop_at;   /* the capture loses this segment (from 1) of
+				* the next send; the receiver still got it */
+	int	    no_ack;    /* the next send is not acknowledged */
+	int	    one_way;   /* only the client's packets are captured */
 };
 
 static void
@@ -404,7 +408,7 @@ tcp_send(struct conv *c, int dir, uint8_t flags, uint32_t seq,
 	uint8_t pkt[20 + 20 + 2048];
 	size_t tl;
 
-	if (c->quiet)
+	if (c->quiet || (c->one_way && dir != C2S))
 		return;
 	c->g->t_us += 100;
 	if (c->v6) {
@@ -500,6 +504,8 @@ conv_send(struct conv *c, int dir, const char *data, size_t n)
 			k = i == 1 ? 2 : 1;
 		size_t off = k * c->mss;
 		size_t len = n - off < c->mss ? n - off : c->mss;
+		if (c->drop_at == i + 1)
+			continue;
 		tcp_send(c, dir, F_ACK | F_PSH, base + (uint32_t)off,
 		    (const uint8_t *)data + off, len);
 		if (c->retrans && (i % 2) == 1)
@@ -514,6 +520,11 @@ conv_send(struct conv *c, int dir, const char *data, size_t n)
 		}
 	}
 	c->seq[dir] += (uint32_t)n;
+	c->drop_at = 0;
+	if (c->no_ack) {
+		c->no_ack = 0;
+		return;
+	}
 	tcp_send(c, !dir, F_ACK, c->seq[!dir], NULL, 0);
 }
 
@@ -816,6 +827,243 @@ session_cut(struct gen *g, uint16_t cport)
 	/* capture ends: no FIN, no end of data */
 }
 
+/*
+ * Captures that lost packets, as busy span ports and overrun capture
+ * buffers do: the hosts got every segment, the capture did not.
+ *   1. a relay whose DATA lost its 3rd segment; the server's ACK shows
+ *      the bytes arrived, and the session goes on (final reply, QUIT);
+ *   2. a client's side only (asymmetric routing), picked up mid-way, a
+ *      120 KB message that lost its 2nd segment: with no ACK to tell,
+ *      what waits behind the hole outgrows libnids' 64 KB queue;
+ *   3. a POP3 RETR that lost a segment, and the capture ends before
+ *      anything acknowledges it.
+ * No message is whole, so no expectation is written.
+ */
+static void serve_pop3(struct conv *c, const char *msg);
+
+static void
+session_lossy(struct gen *g, uint16_t cport)
+{
+	struct conv c;
+	char *big = make_big_message(400), *huge = make_big_message(1500);
+
+	g->no_expect = 1;
+	conv_open(&c, g, IP(203, 0, 113, 8), cport, IP(198, 51, 100, 25), 25);
+	ehlo(&c, "relay.example.com");
+	say(&c, C2S, "MAIL FROM:<carol@example.com>\r\n");
+	say(&c, S2C, "250 2.1.0 Ok\r\n");
+	say(&c, C2S, "RCPT TO:<dave@example.org>\r\n");
+	say(&c, S2C, "250 2.1.5 Ok\r\n");
+	say(&c, C2S, "DATA\r\n");
+	say(&c, S2C, "354 End data with <CR><LF>.<CR><LF>\r\n");
+	c.drop_at = 3;
+	send_message(&c, big);
+	say(&c, S2C, "250 2.0.0 Ok: queued as 4SVkL0ss1z9ryP\r\n");
+	say(&c, C2S, "QUIT\r\n");
+	say(&c, S2C, "221 2.0.0 Bye\r\n");
+	conv_close(&c);
+
+	conv_open_quiet(&c, g, IP(203, 0, 113, 9), cport + 1,
+	    IP(198, 51, 100, 25), 25);
+	ehlo(&c, "relay2.example.com");
+	c.quiet = 0;
+	c.one_way = 1;
+	say(&c, C2S, "MAIL FROM:<carol@example.com>\r\n"
+	    "RCPT TO:<dave@example.org>\r\nDATA\r\n");
+	c.drop_at = 2;
+	send_message(&c, huge);
+	say(&c, C2S, "QUIT\r\n");
+	conv_close(&c);
+
+	conv_open(&c, g, IP(192, 0, 2, 77), cport + 2, IP(198, 51, 100, 110),
+	    110);
+	say(&c, S2C, "+OK POP3 ready\r\n");
+	say(&c, C2S, "USER dave\r\n");
+	say(&c, S2C, "+OK\r\n");
+	say(&c, C2S, "PASS hunter2\r\n");
+	say(&c, S2C, "+OK Logged in.\r\n");
+	say(&c, C2S, "RETR 1\r\n");
+	c.drop_at = 4;
+	c.no_ack = 1;
+	serve_pop3(&c, big);
+	/* the capture ends here */
+	g->no_expect = 0;
+	free(big);
+	free(huge);
+}
+
+/*
+ * One message on every hop an examiner meets (v_message_journeys):
+ * alice submits it (587), her client files a copy in Sent by IMAP
+ * APPEND, her server relays it with a Received field added (25), bob's
+ * IMAP client fetches it and his phone retrieves it by POP3, both with
+ * the fields delivery added.  Besides, a message with the same body
+ * under another Message-ID (a different message, not linked), and one
+ * submitted without a Message-ID that its server added when relaying
+ * (linked by its body).  The stores keep bare LF line ends for the POP3
+ * copy's body, as some do; the body identity ignores line ends.
+ */
+static const char journey_head[] =
+    "From: Alice <alice@example.net>\r\n"
+    "To: Bob <bob@example.org>\r\n"
+    "Subject: figures for Q3\r\n"
+    "Date: Wed, 15 Nov 2023 09:30:00 +0100\r\n";
+static const char journey_body[] =
+    "Bob,\r\n\r\nthe Q3 figures are in the usual place.\r\n"
+    ".a line with a leading dot\r\n\r\nAlice\r\n";
+static const char journey_received[] =
+    "Received: from laptop.example.net (laptop.example.net [192.0.2.10])\r\n"
+    "\tby msa.example.net (Postfix) with ESMTPSA id 4SVkJ1\r\n"
+    "\tfor <bob@example.org>; Wed, 15 Nov 2023 09:30:01 +0100 (CET)\r\n";
+static const char journey_delivered[] =
+    "Return-Path: <alice@example.net>\r\n"
+    "Delivered-To: bob@example.org\r\n"
+    "Received: from msa.example.net (msa.example.net [198.51.100.25])\r\n"
+    "\tby mx.example.org (Postfix) with ESMTPS id 4SVkJ2\r\n"
+    "\tfor <bob@example.org>; Wed, 15 Nov 2023 09:30:02 +0100 (CET)\r\n";
+
+static const char journey_body2[] =
+    "Bob,\r\n\r\nlunch on Friday?\r\n\r\nAlice\r\n";
+
+static char *
+journey_message(const char *pre, const char *msgid, const char *body,
+    int lf_body)
+{
+	size_t cap = 4096, o;
+	char *m = malloc(cap);
+
+	o = (size_t)snprintf(m, cap, "%s%s", pre, journey_head);
+	if (msgid != NULL)
+		o += (size_t)snprintf(m + o, cap - o, "Message-ID: %s\r\n", msgid);
+	o += (size_t)snprintf(m + o, cap - o, "\r\n");
+	for (const char *b = body; *b != '\0'; b++)
+		if (!(lf_body && *b == '\r'))
+			m[o++] = *b;
+	m[o] = '\0';
+	return m;
+}
+
+static void
+journey_submit(struct gen *g, uint16_t cport, uint32_t msa, const char *msg,
+    const char *qid)
+{
+	struct conv c;
+
+	conv_open(&c, g, IP(192, 0, 2, 10), cport, msa, 587);
+	ehlo(&c, "laptop.example.net");
+	say(&c, C2S, "AUTH PLAIN AGFsaWNlAFdpbnRlcjIwMjMh\r\n");
+	say(&c, S2C, "235 2.7.0 Authentication successful\r\n");
+	say(&c, C2S, "MAIL FROM:<alice@example.net>\r\n"
+	    "RCPT TO:<bob@example.org>\r\nDATA\r\n");
+	say(&c, S2C, "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead\r\n");
+	send_message(&c, msg);
+	say(&c, S2C, "250 2.0.0 Ok: queued as %s\r\n", qid);
+	say(&c, C2S, "QUIT\r\n");
+	say(&c, S2C, "221 2.0.0 Bye\r\n");
+	conv_close(&c);
+}
+
+static void
+journey_relay(struct gen *g, uint16_t cport, const char *msg, const char *qid)
+{
+	struct conv c;
+
+	conv_open(&c, g, IP(198, 51, 100, 25), cport, IP(203, 0, 113, 25), 25);
+	ehlo(&c, "msa.example.net");
+	say(&c, C2S, "MAIL FROM:<alice@example.net>\r\n"
+	    "RCPT TO:<bob@example.org>\r\nDATA\r\n");
+	say(&c, S2C, "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead\r\n");
+	send_message(&c, msg);
+	say(&c, S2C, "250 2.0.0 Ok: queued as %s\r\n", qid);
+	say(&c, C2S, "QUIT\r\n");
+	say(&c, S2C, "221 2.0.0 Bye\r\n");
+	conv_close(&c);
+}
+
+/* An IMAP session: a1 LOGIN, then APPEND to Sent or FETCH from INBOX. */
+static void
+journey_imap(struct gen *g, uint16_t cport, uint32_t cli, const char *user,
+    const char *append, const char *fetch)
+{
+	struct conv c;
+	char *lit;
+
+	conv_open(&c, g, cli, cport, IP(203, 0, 113, 143), 143);
+	say(&c, S2C, "* OK [CAPABILITY IMAP4rev1 LITERAL+] ready\r\n");
+	say(&c, C2S, "a1 LOGIN %s secret\r\n", user);
+	say(&c, S2C, "a1 OK logged in\r\n");
+	if (append != NULL) {
+		say(&c, C2S, "a2 APPEND Sent (\\Seen) {%zu}\r\n",
+		    strlen(append));
+		say(&c, S2C, "+ go ahead\r\n");
+		lit = malloc(strlen(append) + 8);
+		sprintf(lit, "%s\r\n", append);
+		conv_send(&c, C2S, lit, strlen(lit));
+		free(lit);
+		write_expected(g, append, strlen(append));
+		say(&c, S2C, "a2 OK [APPENDUID 1 7] done\r\n");
+	} else {
+		say(&c, C2S, "a2 SELECT INBOX\r\n");
+		say(&c, S2C, "* 1 EXISTS\r\na2 OK [READ-WRITE] done\r\n");
+		say(&c, C2S, "a3 FETCH 1 BODY[]\r\n");
+		lit = malloc(strlen(fetch) + 128);
+		sprintf(lit, "* 1 FETCH (BODY[] {%zu}\r\n%s)\r\na3 OK done\r\n",
+		    strlen(fetch), fetch);
+		conv_send(&c, S2C, lit, strlen(lit));
+		free(lit);
+		write_expected(g, fetch, strlen(fetch));
+	}
+	say(&c, C2S, "a9 LOGOUT\r\n");
+	say(&c, S2C, "* BYE\r\na9 OK bye\r\n");
+	conv_close(&c);
+}
+
+static void
+session_journeys(struct gen *g)
+{
+	static const char id[] = "<q3.20231115@laptop.example.net>";
+	const char *b1 = journey_body, *b2 = journey_body2;
+	char *sent = journey_message("", id, b1, 0);
+	char *relayed = journey_message(journey_received, id, b1, 0);
+	char *stored = journey_message(journey_delivered, id, b1, 0);
+	char *popped = journey_message(journey_delivered, id, b1, 1);
+	char *other = journey_message("", "<other.1@example.net>", b1, 0);
+	char *noid = journey_message("", NULL, b2, 0);
+	char *noid_relayed = journey_message(journey_received,
+	    "<4SVkJ9@msa.example.net>", b2, 0);
+	struct conv c;
+
+	/* submission ordering (an APPEND of the copy, then the relay) */
+	journey_submit(g, 49001, IP(198, 51, 100, 25), sent, "4SVkJ1");
+	journey_imap(g, 49002, IP(192, 0, 2, 10), "alice", sent, NULL);
+	journey_relay(g, 49003, relayed, "4SVkJ2");
+	journey_imap(g, 49004, IP(192, 0, 2, 20), "bob", NULL, stored);
+	conv_open(&c, g, IP(192, 0, 2, 21), 49005, IP(203, 0, 113, 110), 110);
+	say(&c, S2C, "+OK POP3 ready\r\n");
+	say(&c, C2S, "USER bob\r\n");
+	say(&c, S2C, "+OK\r\n");
+	say(&c, C2S, "PASS secret\r\n");
+	say(&c, S2C, "+OK Logged in.\r\n");
+	say(&c, C2S, "RETR 1\r\n");
+	serve_pop3(&c, popped);
+	write_expected(g, popped, strlen(popped));
+	say(&c, C2S, "QUIT\r\n");
+	say(&c, S2C, "+OK Bye\r\n");
+	conv_close(&c);
+	/* the same words, another message */
+	journey_submit(g, 49006, IP(198, 51, 100, 25), other, "4SVkJ5");
+	/* no Message-ID from the client; the relay's copy has one */
+	journey_submit(g, 49007, IP(198, 51, 100, 25), noid, "4SVkJ9");
+	journey_relay(g, 49008, noid_relayed, "4SVkJA");
+	free(sent);
+	free(relayed);
+	free(stored);
+	free(popped);
+	free(other);
+	free(noid);
+	free(noid_relayed);
+}
+
 /* ------------------------------------------------------------ benchmark */
 
 /* xorshift64*: fast, and the same stream for the same seed everywhere. */
@@ -1069,6 +1317,14 @@ main(int argc, char **argv)
 
 	gen_open(&g, argv[1], "midstream", LT_EN10MB);
 	session_midstream(&g, 47001);
+	gen_close(&g);
+
+	gen_open(&g, argv[1], "journeys", LT_EN10MB);
+	session_journeys(&g);
+	gen_close(&g);
+
+	gen_open(&g, argv[1], "lossy", LT_EN10MB);
+	session_lossy(&g, 48001);
 	gen_close(&g);
 	return 0;
 }

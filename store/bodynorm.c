@@ -1,0 +1,120 @@
+/* \summary: a message body's transport-independent form (bodynorm.h) */
+#include <string.h>
+
+#include "bodynorm.h"
+
+enum {
+	BN_LINE_START, /* header, at the start of a line */
+	BN_HEADER,     /* header, inside a line */
+	BN_BODY
+};
+
+/* Output gathered per feed, so the hash sees few large updates. */
+struct outbuf {
+	struct body_norm *bn;
+	uint8_t		  b[4096];
+	size_t		  n;
+};
+
+static void
+ob_flush(struct outbuf *o)
+{
+	if (o->n > 0)
+		o->bn->out(o->bn->arg, o->b, o->n);
+	o->bn->len += o->n;
+	o->n = 0;
+}
+
+static void
+ob_put(struct outbuf *o, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		size_t k = sizeof(o->b) - o->n < n ? sizeof(o->b) - o->n : n;
+
+		memcpy(o->b + o->n, p, k);
+		o->n += k;
+		p += k;
+		n -= k;
+		if (o->n == sizeof(o->b))
+			ob_flush(o);
+	}
+}
+
+/* One character of the stream with CRLF already made LF. */
+static void
+norm_char(struct body_norm *bn, struct outbuf *o, uint8_t c)
+{
+	static const uint8_t lf = '\n';
+
+	switch (bn->state) {
+	case BN_LINE_START:
+		bn->state = c == '\n' ? BN_BODY : BN_HEADER;
+		break;
+	case BN_HEADER:
+		if (c == '\n')
+			bn->state = BN_LINE_START;
+		break;
+	default:
+		if (c == '\n') {
+			bn->nl++;
+			break;
+		}
+		for (; bn->nl > 0; bn->nl--)
+			ob_put(o, &lf, 1);
+		ob_put(o, &c, 1);
+		break;
+	}
+}
+
+void
+body_norm_init(struct body_norm *bn, body_out_fn out, void *arg)
+{
+	memset(bn, 0, sizeof(*bn));
+	bn->state = BN_LINE_START;
+	bn->out = out;
+	bn->arg = arg;
+}
+
+void
+body_norm_feed(struct body_norm *bn, const uint8_t *p, size_t n)
+{
+	struct outbuf o = { .bn = bn, .n = 0 };
+	size_t i = 0;
+
+	while (i < n) {
+		/* Fast path: a run of body bytes with no line end in it. */
+		if (bn->state == BN_BODY && !bn->cr && bn->nl == 0) {
+			size_t j = i;
+			while (j < n && p[j] != '\r' && p[j] != '\n')
+				j++;
+			ob_put(&o, p + i, j - i);
+			i = j;
+			if (i == n)
+				break;
+		}
+		if (bn->cr) {
+			bn->cr = 0;
+			if (p[i] == '\n') {
+				norm_char(bn, &o, '\n');
+				i++;
+				continue;
+			}
+			norm_char(bn, &o, '\r'); /* a lone CR stays */
+		}
+		if (p[i] == '\r')
+			bn->cr = 1;
+		else
+			norm_char(bn, &o, p[i]);
+		i++;
+	}
+	ob_flush(&o);
+}
+
+int
+body_norm_finish(struct body_norm *bn)
+{
+	/* A CR left at the very end is a line end cut short: dropped. */
+	bn->cr = 0;
+	bn->nl = 0;
+	return bn->state == BN_BODY && bn->len > 0;
+}
