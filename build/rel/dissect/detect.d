@@ -1,2 +1,0 @@
-build/rel/dissect/detect.o: dissect/detect.c dissect/dissect.h
-dissect/dissect.h:

@@ -1,3 +1,0 @@
-build/rel/dissect/line.o: dissect/line.c dissect/line.h dissect/dissect.h
-dissect/line.h:
-dissect/dissect.h:

@@ -1,2 +1,0 @@
-build/rel/dissect/util.o: dissect/util.c dissect/dissect.h
-dissect/dissect.h:
