@@ -73,6 +73,7 @@ struct query_opts {
 	long		limit;
 	enum out_format fmt;
 	int		full;
+	const char     *hashcat; /* creds: "cram-md5" or "apop" lines */
 };
 
 static void
@@ -87,7 +88,10 @@ query_usage(FILE *f, const char *cmd)
 	    "\"2024-01-31 12:00\", UTC)\n"
 	    "         --tls  --failed-auth\n"
 	    "Tables go to a terminal; --json writes one object a line, --csv "
-	    "RFC 4180.\n", cmd);
+	    "RFC 4180.\n"
+	    "creds --hashcat[=cram-md5|apop]: challenge-response pairs as "
+	    "hashcat takes them\n"
+	    "(modes 16400 and 20), one a line.\n", cmd);
 }
 
 static int
@@ -109,6 +113,7 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 		{ "json", no_argument, NULL, 'j' },
 		{ "csv", no_argument, NULL, 'c' },
 		{ "full", no_argument, NULL, 'f' },
+		{ "hashcat", optional_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -134,6 +139,15 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 		case 'j': o->fmt = OUT_JSON; break;
 		case 'c': o->fmt = OUT_CSV; break;
 		case 'f': o->full = 1; break;
+		case 'k':
+			o->hashcat = optarg != NULL ? optarg : "cram-md5";
+			if (strcmp(o->hashcat, "cram-md5") != 0 &&
+			    strcmp(o->hashcat, "apop") != 0) {
+				fprintf(stderr, "mailsift: --hashcat takes "
+				    "cram-md5 (mode 16400) or apop (mode 20)\n");
+				return -1;
+			}
+			break;
 		case 'n':
 			o->limit = strtol(optarg, &end, 10);
 			if (*end != '\0' || o->limit < 0) {
@@ -150,7 +164,7 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 			return -1;
 		}
 	}
-	if (o->limit < 0 && o->fmt == OUT_TABLE)
+	if (o->limit < 0 && o->fmt == OUT_TABLE && o->hashcat == NULL)
 		o->limit = 100; /* a screenful or so; --limit 0 for all */
 	return 0;
 }
@@ -177,7 +191,8 @@ open_log(const char *path)
 
 /* SELECT ... [WHERE filters] ORDER BY ... [LIMIT n], values bound. */
 static int
-run_listing(const struct listing *l, const struct query_opts *o)
+run_listing(const struct listing *l, const struct query_opts *o,
+    int (*print)(sqlite3_stmt *, enum out_format))
 {
 	char sql[4096];
 	size_t len;
@@ -219,7 +234,7 @@ run_listing(const struct listing *l, const struct query_opts *o)
 			sqlite3_bind_text(st, bind++, o->val[f], -1,
 			    SQLITE_STATIC);
 	}
-	rc = table_print(st, o->fmt);
+	rc = print(st, o->fmt);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	if (rc < 0) {
@@ -232,6 +247,77 @@ run_listing(const struct listing *l, const struct query_opts *o)
 	return EXIT_OK;
 }
 
+/* ------------------------------------------------------------ hashcat */
+
+static void
+b64_put(const unsigned char *p, size_t n)
+{
+	static const char d[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16;
+
+		if (i + 1 < n)
+			v |= (unsigned)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		putchar(d[v >> 18 & 63]);
+		putchar(d[v >> 12 & 63]);
+		putchar(i + 1 < n ? d[v >> 6 & 63] : '=');
+		putchar(i + 2 < n ? d[v & 63] : '=');
+	}
+}
+
+/*
+ * Rows (mechanism, username, challenge, proof) as hashcat's input:
+ *   CRAM-MD5, mode 16400: $cram_md5$<base64 challenge>$<base64 "user
+ *   hexdigest">, the challenge as the server sent it, decoded;
+ *   APOP, mode 20, md5($salt.$pass): <hexdigest>:<greeting timestamp>.
+ */
+static int
+hashcat_print(sqlite3_stmt *st, enum out_format fmt)
+{
+	int n = 0;
+
+	(void)fmt;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *mech = (const char *)sqlite3_column_text(st, 0);
+		const unsigned char *user = sqlite3_column_text(st, 1);
+		const unsigned char *chal = sqlite3_column_text(st, 2);
+		const unsigned char *proof = sqlite3_column_text(st, 3);
+		char resp[1024];
+
+		if (strcmp(mech, "APOP") == 0) {
+			printf("%s:%s\n", proof, chal);
+		} else {
+			snprintf(resp, sizeof(resp), "%s %s", user, proof);
+			fputs("$cram_md5$", stdout);
+			b64_put(chal, strlen((const char *)chal));
+			putchar('$');
+			b64_put((const unsigned char *)resp, strlen(resp));
+			putchar('\n');
+		}
+		n++;
+	}
+	return n;
+}
+
+static int
+run_hashcat(const struct listing *creds, const struct query_opts *o)
+{
+	struct listing l = *creds;
+
+	l.select = strcmp(o->hashcat, "apop") == 0 ?
+	    "SELECT mechanism, username, challenge, proof FROM v_credentials"
+	    " WHERE mechanism = 'APOP' AND challenge IS NOT NULL AND"
+	    " length(proof) = 32" :
+	    "SELECT mechanism, coalesce(username, ''), challenge, proof"
+	    " FROM v_credentials WHERE mechanism = 'CRAM-MD5' AND"
+	    " challenge IS NOT NULL AND length(proof) = 32";
+	return run_listing(&l, o, hashcat_print);
+}
+
 int
 cmd_list(int argc, char **argv)
 {
@@ -242,11 +328,14 @@ cmd_list(int argc, char **argv)
 			continue;
 		if (parse_query_opts(argc, argv, &o) != 0)
 			return EXIT_USAGE;
-		if (optind != argc) {
+		if (optind != argc || (o.hashcat != NULL &&
+		    strcmp(argv[0], "creds") != 0)) {
 			query_usage(stderr, argv[0]);
 			return EXIT_USAGE;
 		}
-		return run_listing(&listings[i], &o);
+		if (o.hashcat != NULL)
+			return run_hashcat(&listings[i], &o);
+		return run_listing(&listings[i], &o, table_print);
 	}
 	return EXIT_USAGE;
 }
@@ -332,27 +421,30 @@ cmd_stats(int argc, char **argv)
  * Order: by time, and at equal times greeting, command, reply, the rest.
  */
 static const char show_sql[] =
-    "SELECT ts, who, text, path FROM ("
+    "SELECT ts, who, text, path, frame FROM ("
     " SELECT start_ts AS ts, 0 AS k, 'S' AS who, trim(coalesce(banner_code"
-    "  || ' ', '') || coalesce(banner, '')) AS text, NULL AS path"
-    "  FROM sessions WHERE id = ?1 AND banner IS NOT NULL"
+    "  || ' ', '') || coalesce(banner, '')) AS text, NULL AS path,"
+    "  NULL AS frame FROM sessions WHERE id = ?1 AND banner IS NOT NULL"
     " UNION ALL SELECT ts, 1, 'C', coalesce(tag || ' ', '') || verb ||"
-    "  coalesce(' ' || args, ''), NULL FROM commands WHERE session_id = ?1"
+    "  coalesce(' ' || args, ''), NULL, frame FROM commands"
+    "  WHERE session_id = ?1"
     " UNION ALL SELECT reply_ts, 2, 'S', coalesce(reply_code, upper("
     "  reply_status), '') || ' ' || replace(coalesce(reply_text, ''),"
-    "  char(10), ' | '), NULL FROM commands WHERE session_id = ?1 AND"
-    "  reply_ts IS NOT NULL"
-    " UNION ALL SELECT begin_ts, 3, 'M', printf('[%s %s %s: %d bytes%s,"
-    " subject \"%s\", sha256 %s]', proto, method, CASE direction WHEN"
+    "  char(10), ' | '), NULL, reply_frame FROM commands"
+    "  WHERE session_id = ?1 AND reply_ts IS NOT NULL"
+    " UNION ALL SELECT begin_ts, 3, 'M', printf('[%s %s %s: %d bytes%s%s,"
+    " subject \"%s\", sha256 %s%s]', proto, method, CASE direction WHEN"
     "  'c2s' THEN 'sent' ELSE 'received' END, size, CASE WHEN complete"
-    "  THEN '' ELSE ', INCOMPLETE' END, coalesce(subject, ''),"
-    "  substr(sha256, 1, 16)), extract_path FROM messages WHERE"
-    "  session_id = ?1"
+    "  THEN '' ELSE ', INCOMPLETE' END, CASE WHEN gap_bytes > 0 THEN"
+    "  printf(', %d bytes LOST', gap_bytes) ELSE '' END,"
+    "  coalesce(subject, ''), substr(sha256, 1, 16), coalesce(printf("
+    "  ', frames %d-%d', first_frame, last_frame), '')), extract_path,"
+    "  first_frame FROM messages WHERE session_id = ?1"
     " UNION ALL SELECT ts, 4, 'A', 'auth ' || mechanism || ' user ' ||"
     "  coalesce(username, '?') || coalesce(' password ' || password, '')"
-    "  || ': ' || outcome, NULL FROM auth WHERE session_id = ?1"
+    "  || ': ' || outcome, NULL, frame FROM auth WHERE session_id = ?1"
     " UNION ALL SELECT ts, 5, '!', 'anomaly ' || name || coalesce(': ' ||"
-    "  detail, ''), NULL FROM anomalies WHERE session_id = ?1"
+    "  detail, ''), NULL, frame FROM anomalies WHERE session_id = ?1"
     ") ORDER BY ts, k";
 
 static void
@@ -363,7 +455,13 @@ show_header(sqlite3 *db, long id)
 	if (sqlite3_prepare_v2(db, "SELECT proto, datetime(start_ts,"
 	    " 'unixepoch'), client_ip, client_port, server_ip, server_port, tls,"
 	    " coalesce(end_reason, '?'), midstream, coalesce(capture_file, '')"
-	    " FROM sessions WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+	    " || coalesce(printf(', frames %d-%d', first_frame, last_frame), '')"
+	    " || coalesce(printf(' (bytes %d-%d)', first_offset, last_offset),"
+	    " '') || CASE WHEN last_capture_file <> capture_file THEN ' in ' ||"
+	    " last_capture_file ELSE '' END || CASE WHEN gap_bytes > 0 THEN"
+	    " printf(', %d stream bytes LOST by the capture', gap_bytes)"
+	    " ELSE '' END FROM sessions WHERE id = ?", -1, &st, NULL) !=
+	    SQLITE_OK)
 		return;
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -425,6 +523,7 @@ cmd_show(int argc, char **argv)
 		const char *who = (const char *)sqlite3_column_text(st, 1);
 		const char *path = (const char *)sqlite3_column_text(st, 3);
 		const char *on = "", *off = "";
+		char frame[24];
 		time_t t = (time_t)ts;
 		struct tm tm;
 
@@ -434,9 +533,14 @@ cmd_show(int argc, char **argv)
 				off = "\033[0m";
 			}
 		gmtime_r(&t, &tm);
-		printf("%02d:%02d:%02d.%03d %s%s: %s%s\n", tm.tm_hour,
-		    tm.tm_min, tm.tm_sec, (int)((ts - (double)t) * 1000), on,
-		    who, sqlite3_column_text(st, 2), off);
+		if (sqlite3_column_type(st, 4) == SQLITE_NULL)
+			snprintf(frame, sizeof(frame), "%8s", "");
+		else
+			snprintf(frame, sizeof(frame), "%8lld",
+			    (long long)sqlite3_column_int64(st, 4));
+		printf("%02d:%02d:%02d.%03d %s %s%s: %s%s\n", tm.tm_hour,
+		    tm.tm_min, tm.tm_sec, (int)((ts - (double)t) * 1000), frame,
+		    on, who, sqlite3_column_text(st, 2), off);
 		if (o.full && path != NULL)
 			show_file(path);
 		rows++;

@@ -334,7 +334,7 @@ CREATE VIEW IF NOT EXISTS v_credentials AS
 SELECT a.id, a.session_id, datetime(a.ts, 'unixepoch') AS time, s.proto,
        s.client_ip, s.server_ip, s.server_port, c.verb AS command,
        a.mechanism, a.username, a.password, a.outcome, a.reply_code,
-       s.tls
+       s.tls, a.challenge, a.proof, a.redacted, a.frame
 FROM auth a JOIN sessions s ON s.id = a.session_id
 LEFT JOIN commands c ON c.session_id = a.session_id AND c.seq = a.seq;
 

@@ -80,6 +80,33 @@ check_messages() { # tag db extract-dir sha256-list
 	done
 	check "$tag: extracted files hash as logged" "$nx" 0
 	check "$tag: no anomaly on a clean server" "$(sqlite3 "$db" "SELECT count(*) FROM anomalies")" 0
+	# One identity per message: the IMAP and POP3 copies of each are
+	# one journey (dovecot's copies carry delivery fields; the body
+	# hash and Message-ID link them; 2.eml's POP3 TOP, a part, joins
+	# by its Message-ID).
+	for f in 1.eml:"imap:FETCH pop3:RETR" 2.eml:"imap:FETCH pop3:RETR pop3:TOP"; do
+		want=${f#*:} f=tests/data/mail/${f%%:*}
+		h=$(sha256sum "$f" | cut -d' ' -f1)
+		check "$tag: $(basename "$f") one journey across IMAP and POP3" \
+			"$(sqlite3 "$db" "SELECT group_concat(hop, ' ') FROM (SELECT DISTINCT proto || ':' || method AS hop FROM v_message_journeys WHERE journey = (SELECT journey FROM v_message_journeys WHERE sha256 = '$h') AND hops > 1 ORDER BY 1)")" \
+			"$want"
+	done
+	# hashcat lines crack with the account's password, as hashcat would.
+	check "$tag: creds --hashcat (CRAM-MD5, 16400) and APOP (20) verify" \
+		"$( { ./mailsift creds -d "$db" --hashcat; ./mailsift creds -d "$db" --hashcat=apop; } | python3 -c '
+import base64, hashlib, hmac, sys
+pw = b"wonderland"
+for line in sys.stdin:
+    line = line.strip()
+    if line.startswith("$cram_md5$"):
+        _, _, chal, resp = line.split("$")
+        user, digest = base64.b64decode(resp).decode().split(" ")
+        ok = hmac.new(pw, base64.b64decode(chal), hashlib.md5).hexdigest() == digest
+        print("cram-md5", user, ok)
+    else:
+        digest, salt = line.split(":", 1)
+        print("apop", hashlib.md5(salt.encode() + pw).hexdigest() == digest)' | tr '\n' ' ')" \
+		"cram-md5 alice True apop True "
 }
 
 for bin in ./mailsift build/san/mailsift; do

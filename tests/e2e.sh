@@ -205,6 +205,12 @@ print(got[0] == small, len(got[1]) + 1460, got[2] == ref[:4380 - 18] + ref[5840 
 	"$B/gen/demo.msg2.eml" $(sqlite3 "$lo" "SELECT extract_path FROM messages ORDER BY id"))" \
 	"True 117307 True"
 
+# --redact: no password stored, the row says so.
+./mailsift read -q --force --redact -o "$B/redact.db" "$B/gen/demo.pcap"
+check "read --redact: passwords dropped, marked" \
+	"$(sqlite3 "$B/redact.db" "SELECT group_concat(mechanism || ':' || username || ':' || coalesce(password, '-') || ':' || redacted) FROM auth")" \
+	"LOGIN:alice@example.net:-:1,PLAIN:erin:-:1"
+
 # One message, one identity: every hop of the same message linked.
 jd="$B/rel-journeys.db"
 check "journeys: submission, APPEND to Sent, relay, IMAP FETCH, POP3 RETR linked" \
