@@ -28,7 +28,7 @@ DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c \
 	       dissect/mime.c dissect/mimehdr.c
 CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/decap.c store/safename.c store/hasher.c \
 	       store/bodynorm.c capture/v6map.c store/store.c
-CLI_SRC     := cli/main.c cli/cmd_read.c cli/cmd_search.c cli/cmd_query.c \
+CLI_SRC     := cli/main.c cli/cmd_read.c cli/cmd_live.c cli/cmd_search.c cli/cmd_query.c \
 	       cli/cmd_export.c cli/cmd_extract.c cli/table.c
 TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_detect test_mime \
 	       test_capture test_safename test_bodynorm
@@ -52,7 +52,7 @@ define ensure_pkgs
 	fi
 endef
 
-.PHONY: all deps test-deps demo test unit unit-asan e2e dovecot record conformance asan \
+.PHONY: all deps test-deps demo test unit unit-asan e2e dovecot live record conformance asan \
 	fuzz fuzz-regress \
 	check-deps clean install format format-check bench
 
@@ -133,7 +133,7 @@ UNIT_SAN := $(addprefix $(BUILD)/san/tests/,$(TEST_NAMES))
 
 test: test-deps
 	@$(MAKE) --no-print-directory check-deps unit unit-asan fuzz-regress \
-	  e2e dovecot conformance
+	  e2e dovecot live conformance
 
 unit: $(UNIT_REL)
 	@for t in $(UNIT_REL); do echo "== $$t"; $$t || exit 1; done
@@ -144,6 +144,10 @@ unit-asan: $(UNIT_SAN)
 
 e2e: mailsift $(BUILD)/san/mailsift $(BUILD)/rel/tools/pcapgen
 	@tests/e2e.sh
+
+# mailsift live on the loopback of a network namespace of its own.
+live: mailsift $(BUILD)/san/mailsift
+	@tests/live.sh
 
 # POP3 and IMAP from a real dovecot: shipped recordings, and a live one.
 dovecot: mailsift $(BUILD)/san/mailsift

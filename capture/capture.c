@@ -23,6 +23,8 @@
 #include <netinet/tcp.h>
 #include <nids.h>
 #include <pcap.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +51,7 @@ struct prelude {
 struct flow {
 	struct flow	      *prev, *next; /* every flow libnids follows */
 	struct tcp_stream     *stream;
+	uint64_t	       last_us; /* capture time of its last bytes */
 	struct md_flow	       info;
 	enum flow_state	       state;
 	const struct md_proto *proto;
@@ -88,6 +91,11 @@ static struct {
 	uint64_t	     frame;  /* packet being read, from 1 per file */
 	int64_t		     offset; /* where its record begins in the file */
 	int		     inited;
+	uint64_t	     nflows;
+	pcap_t		    *live;   /* capture_live_open */
+	pcap_dumper_t	    *dump;   /* -w: the packets, written as read */
+	int		     live_dlt;
+	int		     live_fd;
 } cap;
 
 static uint64_t
@@ -242,6 +250,7 @@ flow_detect(struct flow *f, struct md_detect_out *d)
 static void
 flow_link(struct flow *f)
 {
+	cap.nflows++;
 	f->next = cap.flows;
 	if (cap.flows != NULL)
 		cap.flows->prev = f;
@@ -251,6 +260,8 @@ flow_link(struct flow *f)
 static void
 flow_free(struct flow *f)
 {
+	if (f->stream != NULL)
+		cap.nflows--;
 	if (f->prev != NULL)
 		f->prev->next = f->next;
 	else if (cap.flows == f)
@@ -316,6 +327,7 @@ on_data(struct tcp_stream *a, struct flow *f)
 	 * them): the provenance an examiner can cite */
 	f->info.frame = cap.frame;
 	f->info.offset = cap.offset;
+	f->last_us = now_us();
 	if (cap.fill_left > 0) {
 		/* a made-up filler: the bytes the capture lost */
 		size_t lost = n < cap.fill_left ? n : cap.fill_left;
@@ -398,6 +410,7 @@ on_tcp(struct tcp_stream *a, void **param)
 			return;
 		flow_addresses(f, a);
 		f->stream = a;
+		f->last_us = now_us();
 		flow_link(f);
 		a->client.collect++;
 		a->server.collect++;
@@ -950,6 +963,184 @@ capture_file(const char *path, char *err, size_t errlen)
 	}
 	pcap_close(pc);
 	return rc;
+}
+
+/* ------------------------------------------------------------- live */
+
+static void
+on_live_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *p)
+{
+	(void)user;
+	cap.frame++;
+	cap.offset = -1;
+	if (cap.dump != NULL) {
+		cap.offset = pcap_dump_ftell64(cap.dump);
+		pcap_dump((u_char *)cap.dump, h, p);
+	}
+	cap.stats.packets++;
+	cap.stats.bytes += h->caplen;
+	feed_frame(cap.live_dlt, h, p);
+}
+
+int
+capture_live_open(const struct capture_live *o, char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE];
+	struct bpf_program prog;
+	pcap_t *pc;
+
+	if ((pc = pcap_create(o->iface, ebuf)) == NULL) {
+		snprintf(err, errlen, "%s: %s", o->iface, ebuf);
+		return -1;
+	}
+	pcap_set_snaplen(pc, SNAP_MAX);
+	pcap_set_promisc(pc, o->promisc);
+	pcap_set_buffer_size(pc, o->buffer_mb * 1024 * 1024);
+	pcap_set_immediate_mode(pc, 0);
+	pcap_set_timeout(pc, 200); /* the loop's heartbeat when idle */
+	if (pcap_activate(pc) < 0) {
+		snprintf(err, errlen, "%s: %s", o->iface, pcap_geterr(pc));
+		goto fail;
+	}
+	cap.live_dlt = pcap_datalink(pc);
+	if (!decap_link_supported(cap.live_dlt)) {
+		const char *name = pcap_datalink_val_to_name(cap.live_dlt);
+		snprintf(err, errlen, "%s: unsupported link type %d (%s)",
+		    o->iface, cap.live_dlt, name ? name : "unknown");
+		goto fail;
+	}
+	if (pcap_compile(pc, &prog, o->filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		snprintf(err, errlen, "filter \"%s\": %s", o->filter,
+		    pcap_geterr(pc));
+		goto fail;
+	}
+	if (pcap_setfilter(pc, &prog) != 0) {
+		snprintf(err, errlen, "%s: %s", o->iface, pcap_geterr(pc));
+		pcap_freecode(&prog);
+		goto fail;
+	}
+	pcap_freecode(&prog);
+	/* Linux's TPACKET_V3 makes a blocking read wait for traffic however
+	 * long; the loop must wake up to commit, time out and rotate, so it
+	 * polls with its own timeout and reads without blocking. */
+	if (pcap_setnonblock(pc, 1, ebuf) != 0 ||
+	    (cap.live_fd = pcap_get_selectable_fd(pc)) < 0) {
+		snprintf(err, errlen, "%s: cannot poll the capture", o->iface);
+		goto fail;
+	}
+	if (o->write_path != NULL &&
+	    (cap.dump = pcap_dump_open(pc, o->write_path)) == NULL) {
+		snprintf(err, errlen, "%s: %s", o->write_path, pcap_geterr(pc));
+		goto fail;
+	}
+	cap.live = pc;
+	return 0;
+fail:
+	pcap_close(pc);
+	return -1;
+}
+
+/*
+ * Reads what the kernel has (or waits up to the heartbeat): returns the
+ * packets processed, -2 after capture_live_break, -1 on error.
+ */
+int
+capture_live_step(char *err, size_t errlen)
+{
+	struct pollfd pfd = { .fd = cap.live_fd, .events = POLLIN };
+	int n;
+
+	if (poll(&pfd, 1, 200) < 0)
+		return errno == EINTR ? -2 : 0;
+	n = pcap_dispatch(cap.live, -1, on_live_packet, NULL);
+	if (n == PCAP_ERROR)
+		snprintf(err, errlen, "%s", pcap_geterr(cap.live));
+	return n == PCAP_ERROR_BREAK ? -2 : n;
+}
+
+/* Async-signal-safe: makes capture_live_step return. */
+void
+capture_live_break(void)
+{
+	if (cap.live != NULL)
+		pcap_breakloop(cap.live);
+}
+
+int
+capture_live_counters(uint64_t *received, uint64_t *dropped)
+{
+	struct pcap_stat ps;
+
+	if (cap.live == NULL || pcap_stats(cap.live, &ps) != 0)
+		return -1;
+	*received = ps.ps_recv;
+	*dropped = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+	return 0;
+}
+
+void
+capture_live_flush(void)
+{
+	if (cap.dump != NULL)
+		pcap_dump_flush(cap.dump);
+}
+
+void
+capture_live_close(void)
+{
+	if (cap.dump != NULL)
+		pcap_dump_close(cap.dump);
+	if (cap.live != NULL)
+		pcap_close(cap.live);
+	cap.dump = NULL;
+	cap.live = NULL;
+}
+
+size_t
+capture_active_flows(void)
+{
+	return (size_t)cap.nflows;
+}
+
+/* Ends one connection as timed out, and makes libnids forget it. */
+static void
+flow_expire(struct flow *f)
+{
+	struct tcp_stream *a = f->stream;
+
+	seen_mark(&a->addr);
+	if (f->state == FLOW_ACTIVE)
+		f->proto->close(f->st, MD_END_TIMEOUT, now_us());
+	else
+		cap.stats.ignored++;
+	cap.stats.streams_evicted++;
+	flow_free(f);
+	nids_free_tcp_stream(a);
+}
+
+/*
+ * Connections that never close must not hold memory for ever: those idle
+ * for idle_us (by the clock now_us_wall), and beyond max_flows the least
+ * recently active, are ended as timed out.
+ */
+void
+capture_expire(uint64_t now_us_wall, uint64_t idle_us, size_t max_flows)
+{
+	struct flow *f, *next;
+
+	for (f = cap.flows; f != NULL; f = next) {
+		next = f->next;
+		if (f->last_us + idle_us < now_us_wall)
+			flow_expire(f);
+	}
+	while (cap.nflows > max_flows) {
+		struct flow *oldest = cap.flows;
+
+		for (f = cap.flows; f != NULL; f = f->next)
+			if (f->last_us < oldest->last_us)
+				oldest = f;
+		flow_expire(oldest);
+	}
 }
 
 /* Ends every open connection as "capture ended" (NIDS_EXITING). */

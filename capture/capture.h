@@ -45,7 +45,24 @@ struct capture_stats {
 
 #define DEFAULT_MAX_STREAMS 50000
 
+/* Live capture from an interface (mailsift live). */
+struct capture_live {
+	const char *iface;
+	const char *filter;	/* BPF */
+	int	    promisc;
+	int	    buffer_mb;	/* kernel capture buffer */
+	const char *write_path; /* also write the packets there; NULL: no */
+};
+
 int  capture_init(const struct capture_opts *, char *err, size_t errlen);
+int  capture_live_open(const struct capture_live *, char *err, size_t errlen);
+int  capture_live_step(char *err, size_t errlen);
+void capture_live_break(void);
+int  capture_live_counters(uint64_t *received, uint64_t *dropped);
+void capture_live_flush(void);
+void capture_live_close(void);
+size_t capture_active_flows(void);
+void capture_expire(uint64_t now_us, uint64_t idle_us, size_t max_flows);
 int  capture_file(const char *path, char *err, size_t errlen);
 void capture_finish(void);
 const struct capture_stats *capture_stats(void);

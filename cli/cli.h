@@ -10,6 +10,7 @@
 #define EXIT_USAGE   2
 
 int cmd_read(int argc, char **argv);
+int cmd_live(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_list(int argc, char **argv);  /* sessions, messages, creds, attachments */
 int cmd_stats(int argc, char **argv);

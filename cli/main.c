@@ -10,6 +10,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: mailsift read CAPTURE... [-o LOG.db] [--extract DIR] "
 	    "[--force] [--quiet]\n"
+	    "       mailsift live -i IFACE [-f BPF] [-o LOG.db] [--extract DIR] "
+	    "[-w FILE]\n"
 	    "       mailsift search QUERY [-d LOG.db] [-n LIMIT]\n"
 	    "       mailsift sessions|messages|creds|attachments [-d LOG.db] "
 	    "[filters]\n"
@@ -21,7 +23,8 @@ usage(FILE *f)
 	    "       mailsift --version | --help\n"
 	    "\n"
 	    "Reassembles SMTP, POP3 and IMAP sessions from pcap/pcapng "
-	    "captures into a\nSQLite log, and searches the messages in it.\n"
+	    "captures or a live\ninterface into a SQLite log, and searches "
+	    "the messages in it.\n"
 	    "Run 'mailsift COMMAND --help' for a command's options; "
 	    "'man mailsift'.\n");
 }
@@ -44,6 +47,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "read") == 0)
 		return cmd_read(argc - 1, argv + 1);
+	if (strcmp(argv[1], "live") == 0)
+		return cmd_live(argc - 1, argv + 1);
 	if (strcmp(argv[1], "search") == 0)
 		return cmd_search(argc - 1, argv + 1);
 	if (strcmp(argv[1], "sessions") == 0 || strcmp(argv[1], "messages") == 0 ||

@@ -175,6 +175,8 @@ struct store {
 	int64_t		    id_base;
 	const char	   *capture_file;
 	int		    redact;
+	const char	   *command;
+	char		    path[4096];
 	char		   *extract_dir;
 	char		   *blob_dir; /* LOG.blobs: message bytes by SHA-256 */
 	uint64_t	    last_commit_ts;
@@ -1286,6 +1288,24 @@ fail:
 	return -1;
 }
 
+/* Records the end of a run in its log. */
+static void
+run_finished(sqlite3 *db, int64_t run_id, int status)
+{
+	sqlite3_stmt *st;
+	char now[32];
+
+	utc_now(now, sizeof(now));
+	if (sqlite3_prepare_v2(db, "UPDATE runs SET finished=?, status=?"
+	    " WHERE id=?", -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 2, status);
+	sqlite3_bind_int64(st, 3, run_id);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+}
+
 /* The log holds credentials: it is created readable by its owner only. */
 static int
 create_private(const char *path, int force, char *err, size_t errlen)
@@ -1312,55 +1332,16 @@ create_private(const char *path, int force, char *err, size_t errlen)
 	return 0;
 }
 
-struct store *
-store_open(const struct store_opts *o, char *err, size_t errlen)
+/* Prepared statements of the open log. */
+static int
+prepare_all(struct store *s, char *err, size_t errlen)
 {
-	struct store *s;
-
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->hasher = hasher_new()) == NULL) {
-		free(s);
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	if (create_private(o->path, o->force, err, errlen) != 0)
-		goto fail;
-	if (o->extract_dir != NULL) {
-		if (mkdir(o->extract_dir, 0700) != 0 && errno != EEXIST) {
-			snprintf(err, errlen, "%s: %s", o->extract_dir,
-			    strerror(errno));
-			goto fail;
-		}
-		s->extract_dir = strdup(o->extract_dir);
-	}
-	s->redact = o->redact;
-	if (!o->no_keep) {
-		char bd[4096];
-
-		snprintf(bd, sizeof(bd), "%s.blobs", o->path);
-		if (mkdir(bd, 0700) != 0 && errno != EEXIST) {
-			snprintf(err, errlen, "%s: %s", bd, strerror(errno));
-			goto fail;
-		}
-		s->blob_dir = strdup(bd);
-	}
-	if (sqlite3_open_v2(o->path, &s->db, SQLITE_OPEN_READWRITE, NULL) !=
-	    SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", o->path, sqlite3_errmsg(s->db));
-		goto fail;
-	}
-	sqlite3_busy_timeout(s->db, 5000);
-	if (exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-	    " PRAGMA foreign_keys=OFF;", err, errlen) != 0 ||
-	    store_schema(s, err, errlen) != 0 ||
-	    store_begin_run(s, o->command, err, errlen) != 0)
-		goto fail;
 	for (int i = 0; i < ST_COUNT; i++)
 		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
 			snprintf(err, errlen, "%s: %s", stmt_sql[i],
 			    sqlite3_errmsg(s->db));
-			goto fail;
+			return -1;
 		}
 	for (size_t i = 0; i < NFIELDS; i++) {
 		char sql[160];
@@ -1373,22 +1354,278 @@ store_open(const struct store_opts *o, char *err, size_t errlen)
 		    SQLITE_OK) {
 			snprintf(err, errlen, "%s: %s", sql,
 			    sqlite3_errmsg(s->db));
-			goto fail;
+			return -1;
 		}
 	}
+	return 0;
+}
+
+static void
+finalize_all(struct store *s)
+{
+	for (int i = 0; i < ST_COUNT; i++) {
+		sqlite3_finalize(s->st[i]);
+		s->st[i] = NULL;
+	}
+	for (size_t i = 0; i < NFIELDS; i++) {
+		sqlite3_finalize(s->field_st[i]);
+		s->field_st[i] = NULL;
+	}
+}
+
+/*
+ * Creates or opens the log file at path (and its blobs folder), with the
+ * schema, a run row and the statements; a transaction is left open.
+ */
+static int
+db_open(struct store *s, const char *path, int force, int keep,
+    const char *command, char *err, size_t errlen)
+{
+	if (create_private(path, force, err, errlen) != 0)
+		return -1;
+	free(s->blob_dir);
+	s->blob_dir = NULL;
+	if (keep) {
+		char bd[4096];
+
+		snprintf(bd, sizeof(bd), "%s.blobs", path);
+		if (mkdir(bd, 0700) != 0 && errno != EEXIST) {
+			snprintf(err, errlen, "%s: %s", bd, strerror(errno));
+			return -1;
+		}
+		s->blob_dir = strdup(bd);
+	}
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	if (exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+	    " PRAGMA foreign_keys=OFF;", err, errlen) != 0 ||
+	    store_schema(s, err, errlen) != 0 ||
+	    store_begin_run(s, command, err, errlen) != 0 ||
+	    prepare_all(s, err, errlen) != 0)
+		return -1;
+	snprintf(s->path, sizeof(s->path), "%s", path);
 	run(s, ST_BEGIN);
+	return 0;
+}
+
+struct store *
+store_open(const struct store_opts *o, char *err, size_t errlen)
+{
+	struct store *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->hasher = hasher_new()) == NULL) {
+		free(s);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (o->extract_dir != NULL) {
+		if (mkdir(o->extract_dir, 0700) != 0 && errno != EEXIST) {
+			snprintf(err, errlen, "%s: %s", o->extract_dir,
+			    strerror(errno));
+			goto fail;
+		}
+		s->extract_dir = strdup(o->extract_dir);
+	}
+	s->redact = o->redact;
+	s->command = o->command;
+	if (db_open(s, o->path, o->force, !o->no_keep, o->command, err,
+	    errlen) != 0)
+		goto fail;
 	return s;
 fail:
-	for (size_t i = 0; i < NFIELDS; i++)
-		sqlite3_finalize(s->field_st[i]);
-	for (int i = 0; i < ST_COUNT; i++)
-		sqlite3_finalize(s->st[i]);
+	finalize_all(s);
 	sqlite3_close(s->db);
 	hasher_free(s->hasher);
 	free(s->extract_dir);
 	free(s->blob_dir);
 	free(s);
 	return NULL;
+}
+
+/*
+ * Rotation carries the sessions still open into the new log.  The old
+ * file may have been moved away (logrotate), and two SQLite files must
+ * never share a path's -wal and -shm, so their rows go through a staging
+ * file: out of the old log, which is then closed, into the new one.
+ */
+static const char *const carried_tables[] = {
+	"extensions", "commands", "auth", "transactions", "recipients",
+	"items", "mailboxes", "responses", "anomalies",
+};
+
+static int
+exec_on(sqlite3 *db, const char *sql, int64_t arg)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_bind_parameter_count(st) > 0)
+		sqlite3_bind_int64(st, 1, arg);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int
+attach(sqlite3 *db, const char *path, const char *as)
+{
+	char sql[64];
+	sqlite3_stmt *st;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "ATTACH ? AS %s", as);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Old log -> staging file: the open sessions and all that hangs on them;
+ * the old log marks them 'rotated'. */
+static int
+stage_open_sessions(sqlite3 *old, const char *stage)
+{
+	char sql[256];
+	int rc;
+
+	if (attach(old, stage, "carry") != 0)
+		return -1;
+	rc = exec_on(old, "BEGIN", 0);
+	if (rc == 0)
+		rc = exec_on(old, "CREATE TABLE carry.sessions AS SELECT * FROM"
+		    " main.sessions WHERE end_ts IS NULL", 0);
+	if (rc == 0)
+		rc = exec_on(old, "CREATE TABLE carry.messages AS SELECT * FROM"
+		    " main.messages WHERE session_id IN (SELECT id FROM"
+		    " carry.sessions)", 0);
+	for (size_t i = 0; rc == 0 && i < 2; i++) {
+		snprintf(sql, sizeof(sql), "CREATE TABLE carry.%s AS SELECT *"
+		    " FROM main.%s WHERE message_id IN (SELECT id FROM"
+		    " carry.messages)", i ? "parts" : "headers",
+		    i ? "parts" : "headers");
+		rc = exec_on(old, sql, 0);
+	}
+	if (rc == 0)
+		rc = exec_on(old, "CREATE TABLE carry.message_text AS SELECT"
+		    " rowid AS id, subject, body FROM main.message_text WHERE"
+		    " rowid IN (SELECT id FROM carry.messages)", 0);
+	for (size_t i = 0; rc == 0 && i < sizeof(carried_tables) /
+	    sizeof(*carried_tables); i++) {
+		snprintf(sql, sizeof(sql), "CREATE TABLE carry.%s AS SELECT *"
+		    " FROM main.%s WHERE session_id IN (SELECT id FROM"
+		    " carry.sessions)", carried_tables[i], carried_tables[i]);
+		rc = exec_on(old, sql, 0);
+	}
+	if (rc == 0)
+		rc = exec_on(old, "UPDATE main.sessions SET end_reason ="
+		    " 'rotated' WHERE end_ts IS NULL", 0);
+	exec_on(old, rc == 0 ? "COMMIT" : "ROLLBACK", 0);
+	exec_on(old, "DETACH carry", 0);
+	return rc;
+}
+
+/* Staging file -> the new log (s->db), under the new run. */
+static int
+unstage_open_sessions(struct store *s, const char *stage)
+{
+	static const char *const more[] = { "sessions", "messages", "headers",
+		"parts" };
+	char sql[256];
+	int rc;
+
+	run(s, ST_COMMIT);
+	if (attach(s->db, stage, "carry") != 0) {
+		run(s, ST_BEGIN);
+		return -1;
+	}
+	rc = exec_on(s->db, "BEGIN", 0);
+	for (size_t i = 0; rc == 0 && i < 4 + sizeof(carried_tables) /
+	    sizeof(*carried_tables); i++) {
+		const char *t = i < 4 ? more[i] : carried_tables[i - 4];
+
+		snprintf(sql, sizeof(sql), "INSERT INTO main.%s SELECT * FROM"
+		    " carry.%s", t, t);
+		rc = exec_on(s->db, sql, 0);
+	}
+	if (rc == 0)
+		rc = exec_on(s->db, "INSERT INTO main.message_text (rowid,"
+		    " subject, body) SELECT id, subject, body FROM"
+		    " carry.message_text", 0);
+	if (rc == 0)
+		rc = exec_on(s->db, "UPDATE main.sessions SET run_id = ?1 WHERE"
+		    " run_id <> ?1", s->run_id);
+	exec_on(s->db, rc == 0 ? "COMMIT" : "ROLLBACK", 0);
+	exec_on(s->db, "DETACH carry", 0);
+	run(s, ST_BEGIN);
+	return rc;
+}
+
+/*
+ * Goes on in a new log file at path (--rotate; SIGHUP after logrotate
+ * moved the log away): the current log is committed and closed, and the
+ * sessions still open are copied into the new one (with their commands,
+ * messages so far, ...) and carried on there; the old file keeps them as
+ * they were, end_reason 'rotated'.  Returns 0; or -1 with err set, when
+ * the store is left without a log and must be closed.
+ */
+int
+store_rotate(struct store *s, const char *path, char *err, size_t errlen)
+{
+	char stage[sizeof(s->path) + 16];
+	int64_t id_base = s->id_base;
+	int carried;
+
+	snprintf(stage, sizeof(stage), "%s.carry", path);
+	run(s, ST_COMMIT);
+	finalize_all(s);
+	/* the log was opened without SQLITE_OPEN_CREATE: ATTACH too */
+	carried = create_private(stage, 1, err, errlen) == 0 &&
+	    stage_open_sessions(s->db, stage) == 0;
+	if (!carried)
+		snprintf(s->error, sizeof(s->error), "%s: open sessions could "
+		    "not be carried over: %s", path, sqlite3_errmsg(s->db));
+	run_finished(s->db, s->run_id, 0);
+	sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL,
+	    NULL);
+	sqlite3_close(s->db);
+	s->db = NULL;
+	if (db_open(s, path, 0, s->blob_dir != NULL, s->command, err,
+	    errlen) != 0) {
+		unlink(stage);
+		return -1;
+	}
+	s->id_base = id_base; /* session ids go on from the same base */
+	if (!carried) {
+		s->stats.errors++;
+	} else if (unstage_open_sessions(s, stage) != 0) {
+		s->stats.errors++;
+		snprintf(s->error, sizeof(s->error), "%s: open sessions could "
+		    "not be carried over: %s", path, sqlite3_errmsg(s->db));
+	}
+	unlink(stage);
+	return 0;
+}
+
+/* Commits what is pending now (live capture: at least once a second). */
+void
+store_flush(struct store *s)
+{
+	store_commit(s, s->last_commit_ts);
+}
+
+const char *
+store_path(const struct store *s)
+{
+	return s->path;
 }
 
 void
@@ -1412,24 +1649,13 @@ store_set_capture_file(struct store *s, const char *path)
 int
 store_close(struct store *s, int status)
 {
-	sqlite3_stmt *st;
-	char now[32];
-	int rc;
+	int rc = -1;
 
+	if (s->db == NULL) /* a rotation that failed left no log */
+		goto free;
 	run(s, ST_COMMIT);
-	utc_now(now, sizeof(now));
-	if (sqlite3_prepare_v2(s->db, "UPDATE runs SET finished=?, status=?"
-	    " WHERE id=?", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int(st, 2, status);
-		sqlite3_bind_int64(st, 3, s->run_id);
-		sqlite3_step(st);
-		sqlite3_finalize(st);
-	}
-	for (int i = 0; i < ST_COUNT; i++)
-		sqlite3_finalize(s->st[i]);
-	for (size_t i = 0; i < NFIELDS; i++)
-		sqlite3_finalize(s->field_st[i]);
+	run_finished(s->db, s->run_id, status);
+	finalize_all(s);
 	for (int i = 0; i < MSG_BUCKETS; i++)
 		while (s->msgs[i] != NULL) { /* only after a dissector bug */
 			struct open_msg *m = s->msgs[i];
@@ -1439,6 +1665,7 @@ store_close(struct store *s, int status)
 	sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL,
 	    NULL);
 	rc = sqlite3_close(s->db) == SQLITE_OK && s->stats.errors == 0 ? 0 : -1;
+free:
 	hasher_free(s->hasher);
 	free(s->extract_dir);
 	free(s->blob_dir);

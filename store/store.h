@@ -43,6 +43,10 @@ struct store *store_open(const struct store_opts *, char *err, size_t errlen);
 void	      store_sink(struct store *, struct md_sink *);
 void	      store_set_capture_file(struct store *, const char *);
 int	      store_close(struct store *, int status);
+int	      store_rotate(struct store *, const char *path, char *err,
+		  size_t errlen);
+void	      store_flush(struct store *);
+const char   *store_path(const struct store *);
 const struct store_stats *store_stats(const struct store *);
 const char   *store_last_error(const struct store *);
 long	      store_run_id(const struct store *);

@@ -1,0 +1,576 @@
+/* \summary: mailsift live - an interface in, a SQLite log out, for weeks */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <libgen.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "cli.h"
+#include "store.h"
+
+/* The mail ports, also inside one VLAN tag (BPF matches one layer). */
+#define MAIL_PORTS "port 25 or port 465 or port 587 or port 2525 or " \
+	"port 110 or port 995 or port 143 or port 993"
+#define DEFAULT_FILTER "(tcp and (" MAIL_PORTS ")) or (vlan and tcp and (" \
+	MAIL_PORTS "))"
+
+struct live_opts {
+	const char *iface, *filter, *output, *extract, *user, *write;
+	const char *rotate;
+	int	    promisc, buffer_mb, run_as_root, quiet, no_keep, redact;
+	long	    idle_s, max_streams, status_s;
+	uint64_t    rotate_bytes, rotate_s;
+	struct md_limits lim;
+};
+
+/* What the signal handlers tell the loop: the only globals of the CLI. */
+static volatile sig_atomic_t stop_signals, reopen_signal;
+
+static void
+live_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: mailsift live -i IFACE [options]\n"
+	    "\n"
+	    "Captures from a network interface (a span port, say), dissects\n"
+	    "SMTP, POP3 and IMAP as they pass and logs them, until SIGINT or\n"
+	    "SIGTERM.  The log can be queried while mailsift runs.\n"
+	    "\n"
+	    "  -i, --interface IFACE  the interface to capture on\n"
+	    "  -f, --filter BPF       also capture what BPF selects (the\n"
+	    "                         mail ports always are; -f tcp: all TCP,\n"
+	    "                         for mail on any port)\n"
+	    "  -o, --output LOG.db    the log (default mailsift.db; appended)\n"
+	    "  -x, --extract DIR      also write each message to DIR\n"
+	    "  -w, --write FILE       also write the packets captured to a\n"
+	    "                         pcap file (frames in the log refer to it)\n"
+	    "      --no-promisc       do not put the interface in promiscuous\n"
+	    "                         mode\n"
+	    "  -B, --buffer MB        kernel capture buffer (default 64)\n"
+	    "      --user NAME        the user to run as once the interface is\n"
+	    "                         open (default: mailsift if it exists,\n"
+	    "                         else nobody)\n"
+	    "      --run-as-root      keep running as root (not advised)\n"
+	    "      --rotate SIZE|TIME start a new log LOG-YYYYmmddTHHMMSS.db\n"
+	    "                         past SIZE (100M, 2G) or every TIME\n"
+	    "                         (30m, 1h, 1d); open sessions carry over\n"
+	    "      --idle-timeout S   end connections idle S seconds (default\n"
+	    "                         1800: IMAP IDLE lasts up to 29 minutes)\n"
+	    "      --max-streams N    connections tracked at once (default %d);\n"
+	    "                         the least recently active go first\n"
+	    "      --status S         a status line every S seconds (default\n"
+	    "                         5 on a terminal, else 60, to syslog and\n"
+	    "                         stderr; 0: none)\n"
+	    "      --redact           store no passwords or bearer tokens\n"
+	    "      --no-keep          do not keep message bytes beside the log\n"
+	    "  -q, --quiet            no status lines\n"
+	    "  -h, --help             this text\n"
+	    "\n"
+	    "SIGHUP reopens the log (after logrotate moved it).  A second\n"
+	    "SIGINT or SIGTERM exits at once; the log stays consistent.\n",
+	    DEFAULT_MAX_STREAMS);
+}
+
+/* "100M", "2G", "500K" -> bytes; "30m", "1h", "1d", "45s" -> seconds. */
+static int
+parse_rotate(const char *arg, struct live_opts *o)
+{
+	char *end;
+	double v = strtod(arg, &end);
+
+	if (v <= 0 || end == arg || end[0] == '\0' || end[1] != '\0')
+		return -1;
+	switch (*end) {
+	case 'K': o->rotate_bytes = (uint64_t)(v * 1024); return 0;
+	case 'M': o->rotate_bytes = (uint64_t)(v * 1048576); return 0;
+	case 'G': o->rotate_bytes = (uint64_t)(v * 1073741824.0); return 0;
+	case 's': o->rotate_s = (uint64_t)v; return 0;
+	case 'm': o->rotate_s = (uint64_t)(v * 60); return 0;
+	case 'h': o->rotate_s = (uint64_t)(v * 3600); return 0;
+	case 'd': o->rotate_s = (uint64_t)(v * 86400); return 0;
+	default: return -1;
+	}
+}
+
+static int
+number_arg(const char *opt, const char *arg, long lo, long hi, long *out)
+{
+	char *end;
+
+	*out = strtol(arg, &end, 10);
+	if (*end != '\0' || *out < lo || *out > hi) {
+		fprintf(stderr, "mailsift live: %s takes a number from %ld to "
+		    "%ld\n", opt, lo, hi);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_live_opts(int argc, char **argv, struct live_opts *o)
+{
+	static const struct option longs[] = {
+		{ "interface", required_argument, NULL, 'i' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "extract", required_argument, NULL, 'x' },
+		{ "write", required_argument, NULL, 'w' },
+		{ "buffer", required_argument, NULL, 'B' },
+		{ "no-promisc", no_argument, NULL, 'P' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "run-as-root", no_argument, NULL, 'R' },
+		{ "rotate", required_argument, NULL, 'r' },
+		{ "idle-timeout", required_argument, NULL, 'I' },
+		{ "max-streams", required_argument, NULL, 'M' },
+		{ "status", required_argument, NULL, 's' },
+		{ "redact", no_argument, NULL, 'D' },
+		{ "no-keep", no_argument, NULL, 'K' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long v;
+	int c;
+
+	o->output = "mailsift.db";
+	o->promisc = 1;
+	o->buffer_mb = 64;
+	o->idle_s = 1800;
+	o->max_streams = DEFAULT_MAX_STREAMS;
+	o->status_s = -1;
+	md_limits_default(&o->lim);
+	while ((c = getopt_long(argc, argv, "i:f:o:x:w:B:qh", longs, NULL)) !=
+	    -1) {
+		switch (c) {
+		case 'i': o->iface = optarg; break;
+		case 'f': o->filter = optarg; break;
+		case 'o': o->output = optarg; break;
+		case 'x': o->extract = optarg; break;
+		case 'w': o->write = optarg; break;
+		case 'P': o->promisc = 0; break;
+		case 'u': o->user = optarg; break;
+		case 'R': o->run_as_root = 1; break;
+		case 'D': o->redact = 1; break;
+		case 'K': o->no_keep = 1; break;
+		case 'q': o->quiet = 1; break;
+		case 'B':
+			if (number_arg("-B", optarg, 1, 4096, &v) != 0)
+				return -1;
+			o->buffer_mb = (int)v;
+			break;
+		case 'r':
+			o->rotate = optarg;
+			if (parse_rotate(optarg, o) != 0) {
+				fprintf(stderr, "mailsift live: --rotate takes a "
+				    "size (100M, 2G) or a time (30m, 1h, 1d)\n");
+				return -1;
+			}
+			break;
+		case 'I':
+			if (number_arg("--idle-timeout", optarg, 1, 86400 * 30,
+			    &o->idle_s) != 0)
+				return -1;
+			break;
+		case 'M':
+			if (number_arg("--max-streams", optarg, 16, 10000000,
+			    &o->max_streams) != 0)
+				return -1;
+			break;
+		case 's':
+			if (number_arg("--status", optarg, 0, 86400,
+			    &o->status_s) != 0)
+				return -1;
+			break;
+		case 'h':
+			live_usage(stdout);
+			exit(EXIT_OK);
+		default:
+			live_usage(stderr);
+			return -1;
+		}
+	}
+	if (o->iface == NULL || optind != argc) {
+		fprintf(stderr, "mailsift live: %s\n", o->iface == NULL ?
+		    "-i IFACE is required" : "unexpected argument");
+		live_usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------- privileges */
+
+/*
+ * Once the interface is open, root is no longer needed: mailsift becomes
+ * an ordinary user (all its groups too), so that a flaw in a dissector
+ * fed by hostile traffic does not hand out root.  The log and extracted
+ * files are then created as that user.
+ */
+static int
+drop_root(const struct live_opts *o, char *err, size_t errlen)
+{
+	const char *name = o->user;
+	struct passwd *pw;
+
+	if (getuid() != 0 && geteuid() != 0)
+		return 0; /* started unprivileged (capabilities): nothing to drop */
+	if (name == NULL)
+		name = getpwnam("mailsift") != NULL ? "mailsift" : "nobody";
+	if ((pw = getpwnam(name)) == NULL) {
+		snprintf(err, errlen, "no user named %s (--user)", name);
+		return -1;
+	}
+	if (pw->pw_uid == 0) {
+		if (o->run_as_root)
+			return 0;
+		snprintf(err, errlen, "refusing to run as root (--user %s); "
+		    "--run-as-root if you must", name);
+		return -1;
+	}
+	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		snprintf(err, errlen, "cannot become %s: %s", name,
+		    strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0) { /* must not be possible any more */
+		snprintf(err, errlen, "root could be regained");
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ status */
+
+struct live_state {
+	const struct live_opts *o;
+	struct store	       *st;
+	int			tty;
+	char			path[4096]; /* the log in use */
+	struct timespec		started;
+	time_t			rotated_at;
+	int			failed; /* no log to write to any more */
+	uint64_t		rotations;
+};
+
+static void
+say(const struct live_state *ls, int prio, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (ls->tty) {
+		fprintf(stderr, "\r%-100s%s", line, prio == LOG_INFO ? "" : "\n");
+	} else {
+		syslog(prio, "%s", line);
+		fprintf(stderr, "mailsift: %s\n", line);
+	}
+}
+
+static long
+rss_mb(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss / 1024 : -1;
+}
+
+static void
+show_status(const struct live_state *ls)
+{
+	const struct capture_stats *cs = capture_stats();
+	const struct store_stats *ss = store_stats(ls->st);
+	uint64_t recv = 0, drop = 0;
+
+	capture_live_counters(&recv, &drop);
+	say(ls, LOG_INFO, "%llu pkts %.1f MB, %llu dropped | %zu streams | "
+	    "smtp %llu pop3 %llu imap %llu | %llu msgs | %llu lost bytes | "
+	    "%ld MB",
+	    (unsigned long long)cs->packets, (double)cs->bytes / 1e6,
+	    (unsigned long long)drop, capture_active_flows(),
+	    (unsigned long long)ss->by_proto[0],
+	    (unsigned long long)ss->by_proto[1],
+	    (unsigned long long)ss->by_proto[2],
+	    (unsigned long long)ss->messages,
+	    (unsigned long long)cs->gap_bytes, rss_mb());
+}
+
+/* ---------------------------------------------------------- log files */
+
+/* LOG.db -> LOG-YYYYmmddTHHMMSS.db, for --rotate. */
+static void
+rotated_name(const char *output, time_t t, char *out, size_t len)
+{
+	const char *dot = strrchr(output, '.');
+	const char *slash = strrchr(output, '/');
+	size_t stem = dot != NULL && (slash == NULL || dot > slash) ?
+	    (size_t)(dot - output) : strlen(output);
+	char stamp[32];
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+	snprintf(out, len, "%.*s-%s%s", (int)stem, output, stamp,
+	    stem < strlen(output) ? output + stem : ".db");
+}
+
+static void
+rotate_to(struct live_state *ls, const char *path)
+{
+	uint64_t errors = store_stats(ls->st)->errors;
+	char err[512];
+
+	if (store_rotate(ls->st, path, err, sizeof(err)) != 0) {
+		say(ls, LOG_ERR, "cannot start the log %s: %s; stopping", path,
+		    err);
+		ls->failed = 1;
+		return;
+	}
+	if (store_stats(ls->st)->errors > errors)
+		say(ls, LOG_ERR, "%s", store_last_error(ls->st));
+	say(ls, LOG_NOTICE, "log %s closed, going on in %s", ls->path, path);
+	snprintf(ls->path, sizeof(ls->path), "%s", path);
+	ls->rotations++;
+}
+
+/* SIGHUP: a log that logrotate moved away is started afresh. */
+static void
+reopen_log(struct live_state *ls)
+{
+	struct stat sb;
+
+	if (stat(ls->path, &sb) == 0) {
+		say(ls, LOG_NOTICE, "SIGHUP: %s is still in place, kept",
+		    ls->path);
+		return;
+	}
+	rotate_to(ls, ls->path);
+}
+
+static void
+maybe_rotate(struct live_state *ls, time_t now)
+{
+	struct stat sb;
+	char path[4096];
+
+	if (ls->o->rotate_s > 0 &&
+	    (uint64_t)(now - ls->rotated_at) >= ls->o->rotate_s) {
+		ls->rotated_at = now;
+	} else if (ls->o->rotate_bytes > 0 && stat(ls->path, &sb) == 0 &&
+	    (uint64_t)sb.st_size >= ls->o->rotate_bytes) {
+		ls->rotated_at = now;
+	} else {
+		return;
+	}
+	rotated_name(ls->o->output, now, path, sizeof(path));
+	if (strcmp(path, ls->path) == 0) /* within the same second */
+		return;
+	rotate_to(ls, path);
+}
+
+/* ------------------------------------------------------------ signals */
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	if (++stop_signals >= 2)
+		_exit(128 + sig); /* SQLite's journal keeps the log whole */
+	capture_live_break();
+}
+
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	reopen_signal = 1;
+	capture_live_break();
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_stop; /* no SA_RESTART: the capture wait ends */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static uint64_t
+wall_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000;
+}
+
+/* ---------------------------------------------------------------- loop */
+
+static int
+live_loop(struct live_state *ls)
+{
+	const struct live_opts *o = ls->o;
+	time_t last_commit = time(NULL), last_status = last_commit;
+	char err[512];
+
+	while (!stop_signals && !ls->failed) {
+		int n = capture_live_step(err, sizeof(err));
+		time_t now = time(NULL);
+
+		if (n == -1) {
+			say(ls, LOG_ERR, "capture failed: %s", err);
+			return EXIT_PARTIAL;
+		}
+		if (now != last_commit) { /* queryable within a second */
+			store_flush(ls->st);
+			capture_live_flush();
+			capture_expire(wall_us(), (uint64_t)o->idle_s * 1000000u,
+			    (size_t)o->max_streams);
+			last_commit = now;
+		}
+		if (reopen_signal) {
+			reopen_signal = 0;
+			reopen_log(ls);
+		}
+		maybe_rotate(ls, now);
+		if (ls->failed)
+			return EXIT_USAGE;
+		if (o->status_s > 0 && now - last_status >= o->status_s) {
+			show_status(ls);
+			last_status = now;
+		}
+	}
+	return EXIT_OK;
+}
+
+static int
+live_run(struct live_opts *o, const char *cmdline)
+{
+	struct live_state ls = { .o = o };
+	struct capture_live cl = { 0 };
+	struct store_opts so = { 0 };
+	struct capture_opts co;
+	struct md_sink store_in;
+	struct mime_tap *tap;
+	char err[512], filter[4096], source[512];
+	int status;
+
+	if (o->filter != NULL)
+		snprintf(filter, sizeof(filter), "(%s) or (%s)", DEFAULT_FILTER,
+		    o->filter);
+	else
+		snprintf(filter, sizeof(filter), "%s", DEFAULT_FILTER);
+	cl.iface = o->iface;
+	cl.filter = filter;
+	cl.promisc = o->promisc;
+	cl.buffer_mb = o->buffer_mb;
+	cl.write_path = o->write;
+	umask(077); /* the log, its blobs, -w and extracts: owner only */
+	if (capture_live_open(&cl, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mailsift live: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (drop_root(o, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mailsift live: %s\n", err);
+		capture_live_close();
+		return EXIT_USAGE;
+	}
+	ls.tty = isatty(STDERR_FILENO);
+	if (o->status_s < 0)
+		o->status_s = o->quiet ? 0 : ls.tty ? 5 : 60;
+	if (!ls.tty)
+		openlog("mailsift", LOG_PID, LOG_DAEMON);
+	ls.rotated_at = time(NULL);
+	if (o->rotate != NULL)
+		rotated_name(o->output, ls.rotated_at, ls.path, sizeof(ls.path));
+	else
+		snprintf(ls.path, sizeof(ls.path), "%s", o->output);
+	so.path = ls.path;
+	so.extract_dir = o->extract;
+	so.no_keep = o->no_keep;
+	so.redact = o->redact;
+	so.command = cmdline;
+	if ((ls.st = store_open(&so, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "mailsift live: cannot open the log as %s: %s\n",
+		    getpwuid(geteuid()) ? getpwuid(geteuid())->pw_name : "?",
+		    err);
+		capture_live_close();
+		return EXIT_USAGE;
+	}
+	/* the frames in the log count from here; with -w they are that
+	 * file's, with its record offsets */
+	snprintf(source, sizeof(source), "%s%s", o->write ? "" : "live:",
+	    o->write ? o->write : o->iface);
+	store_set_capture_file(ls.st, source);
+	memset(&co, 0, sizeof(co));
+	store_sink(ls.st, &store_in);
+	if ((tap = mime_tap_new(&store_in)) == NULL) {
+		store_close(ls.st, EXIT_USAGE);
+		capture_live_close();
+		return EXIT_USAGE;
+	}
+	mime_tap_sink(tap, &co.sink);
+	co.lim = o->lim;
+	co.max_streams = (int)o->max_streams;
+	if (capture_init(&co, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mailsift live: %s\n", err);
+		mime_tap_free(tap);
+		store_close(ls.st, EXIT_USAGE);
+		capture_live_close();
+		return EXIT_USAGE;
+	}
+	install_signals();
+	say(&ls, LOG_NOTICE, "capturing on %s (%s) into %s", o->iface,
+	    o->filter ? filter : "mail ports", ls.path);
+	status = live_loop(&ls);
+	/* Stop: every open session ends as "capture ended", partial
+	 * messages are kept as incomplete, all is committed. */
+	capture_finish();
+	capture_live_close();
+	mime_tap_free(tap);
+	if (o->status_s > 0)
+		show_status(&ls);
+	if (ls.tty)
+		fputc('\n', stderr);
+	say(&ls, LOG_NOTICE, "stopped; log %s", ls.path);
+	if (store_close(ls.st, status) != 0 && status == EXIT_OK)
+		status = EXIT_PARTIAL;
+	return status;
+}
+
+int
+cmd_live(int argc, char **argv)
+{
+	struct live_opts o = { 0 };
+	char cmdline[4096] = "";
+	size_t n = 0;
+
+	if (parse_live_opts(argc, argv, &o) != 0)
+		return EXIT_USAGE;
+	for (int i = 0; i < argc && n < sizeof(cmdline); i++)
+		n += (size_t)snprintf(cmdline + n, sizeof(cmdline) - n, "%s%s",
+		    i ? " " : "", argv[i]);
+	return live_run(&o, cmdline);
+}
