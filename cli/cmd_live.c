@@ -297,11 +297,12 @@ show_status(const struct live_state *ls)
 	uint64_t recv = 0, drop = 0;
 
 	capture_live_counters(&recv, &drop);
-	say(ls, LOG_INFO, "%llu pkts %.1f MB, %llu dropped | %zu streams | "
-	    "smtp %llu pop3 %llu imap %llu | %llu msgs | %llu lost bytes | "
-	    "%ld MB",
+	say(ls, LOG_INFO, "%llu pkts %.1f MB, %llu dropped | %zu streams, "
+	    "%llu timed out | smtp %llu pop3 %llu imap %llu | %llu msgs | "
+	    "%llu lost bytes | %ld MB",
 	    (unsigned long long)cs->packets, (double)cs->bytes / 1e6,
 	    (unsigned long long)drop, capture_active_flows(),
+	    (unsigned long long)cs->streams_evicted,
 	    (unsigned long long)ss->by_proto[0],
 	    (unsigned long long)ss->by_proto[1],
 	    (unsigned long long)ss->by_proto[2],
