@@ -18,6 +18,9 @@ int cmd_show(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 
+int cli_number_arg(const char *cmd, const char *opt, const char *arg,
+    long lo, long hi, long *out);
+
 #include <sqlite3.h>
 #include <stddef.h>
 int export_json(sqlite3 *db, long run_id, const char *dir, char *err,

@@ -106,15 +106,7 @@ parse_rotate(const char *arg, struct live_opts *o)
 static int
 number_arg(const char *opt, const char *arg, long lo, long hi, long *out)
 {
-	char *end;
-
-	*out = strtol(arg, &end, 10);
-	if (*end != '\0' || *out < lo || *out > hi) {
-		fprintf(stderr, "mailsift live: %s takes a number from %ld to "
-		    "%ld\n", opt, lo, hi);
-		return -1;
-	}
-	return 0;
+	return cli_number_arg("live", opt, arg, lo, hi, out);
 }
 
 static int

@@ -59,19 +59,26 @@ read_usage(FILE *f)
 	    MD_RESPONSES_MAX);
 }
 
-/* A cap from the command line: a number within [lo, hi]. */
-static int
-cap_arg(const char *opt, const char *arg, long lo, long hi, long *out)
+/* A number from the command line within [lo, hi]; said when it is not. */
+int
+cli_number_arg(const char *cmd, const char *opt, const char *arg, long lo,
+    long hi, long *out)
 {
 	char *end;
 
 	*out = strtol(arg, &end, 10);
 	if (*end != '\0' || *out < lo || *out > hi) {
-		fprintf(stderr, "mailsift read: %s takes a number from %ld to "
-		    "%ld\n", opt, lo, hi);
+		fprintf(stderr, "mailsift %s: %s takes a number from %ld to "
+		    "%ld\n", cmd, opt, lo, hi);
 		return -1;
 	}
 	return 0;
+}
+
+static int
+cap_arg(const char *opt, const char *arg, long lo, long hi, long *out)
+{
+	return cli_number_arg("read", opt, arg, lo, hi, out);
 }
 
 static int

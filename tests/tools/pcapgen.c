@@ -943,33 +943,24 @@ journey_message(const char *pre, const char *msgid, const char *body,
 	return m;
 }
 
+/* SMTP from cli to srv: submission (587, AUTH PLAIN) or relay (25). */
 static void
-journey_submit(struct gen *g, uint16_t cport, uint32_t msa, const char *msg,
+journey_smtp(struct gen *g, uint16_t cport, int submit, const char *msg,
     const char *qid)
 {
 	struct conv c;
 
-	conv_open(&c, g, IP(192, 0, 2, 10), cport, msa, 587);
-	ehlo(&c, "laptop.example.net");
-	say(&c, C2S, "AUTH PLAIN AGFsaWNlAFdpbnRlcjIwMjMh\r\n");
-	say(&c, S2C, "235 2.7.0 Authentication successful\r\n");
-	say(&c, C2S, "MAIL FROM:<alice@example.net>\r\n"
-	    "RCPT TO:<bob@example.org>\r\nDATA\r\n");
-	say(&c, S2C, "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead\r\n");
-	send_message(&c, msg);
-	say(&c, S2C, "250 2.0.0 Ok: queued as %s\r\n", qid);
-	say(&c, C2S, "QUIT\r\n");
-	say(&c, S2C, "221 2.0.0 Bye\r\n");
-	conv_close(&c);
-}
-
-static void
-journey_relay(struct gen *g, uint16_t cport, const char *msg, const char *qid)
-{
-	struct conv c;
-
-	conv_open(&c, g, IP(198, 51, 100, 25), cport, IP(203, 0, 113, 25), 25);
-	ehlo(&c, "msa.example.net");
+	if (submit)
+		conv_open(&c, g, IP(192, 0, 2, 10), cport, IP(198, 51, 100, 25),
+		    587);
+	else
+		conv_open(&c, g, IP(198, 51, 100, 25), cport,
+		    IP(203, 0, 113, 25), 25);
+	ehlo(&c, submit ? "laptop.example.net" : "msa.example.net");
+	if (submit) {
+		say(&c, C2S, "AUTH PLAIN AGFsaWNlAFdpbnRlcjIwMjMh\r\n");
+		say(&c, S2C, "235 2.7.0 Authentication successful\r\n");
+	}
 	say(&c, C2S, "MAIL FROM:<alice@example.net>\r\n"
 	    "RCPT TO:<bob@example.org>\r\nDATA\r\n");
 	say(&c, S2C, "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead\r\n");
@@ -1034,9 +1025,9 @@ session_journeys(struct gen *g)
 	struct conv c;
 
 	/* submission ordering (an APPEND of the copy, then the relay) */
-	journey_submit(g, 49001, IP(198, 51, 100, 25), sent, "4SVkJ1");
+	journey_smtp(g, 49001, 1, sent, "4SVkJ1");
 	journey_imap(g, 49002, IP(192, 0, 2, 10), "alice", sent, NULL);
-	journey_relay(g, 49003, relayed, "4SVkJ2");
+	journey_smtp(g, 49003, 0, relayed, "4SVkJ2");
 	journey_imap(g, 49004, IP(192, 0, 2, 20), "bob", NULL, stored);
 	conv_open(&c, g, IP(192, 0, 2, 21), 49005, IP(203, 0, 113, 110), 110);
 	say(&c, S2C, "+OK POP3 ready\r\n");
@@ -1051,10 +1042,10 @@ session_journeys(struct gen *g)
 	say(&c, S2C, "+OK Bye\r\n");
 	conv_close(&c);
 	/* the same words, another message */
-	journey_submit(g, 49006, IP(198, 51, 100, 25), other, "4SVkJ5");
+	journey_smtp(g, 49006, 1, other, "4SVkJ5");
 	/* no Message-ID from the client; the relay's copy has one */
-	journey_submit(g, 49007, IP(198, 51, 100, 25), noid, "4SVkJ9");
-	journey_relay(g, 49008, noid_relayed, "4SVkJA");
+	journey_smtp(g, 49007, 1, noid, "4SVkJ9");
+	journey_smtp(g, 49008, 0, noid_relayed, "4SVkJA");
 	free(sent);
 	free(relayed);
 	free(stored);
