@@ -41,11 +41,11 @@ ob_put(struct outbuf *o, const uint8_t *p, size_t n)
 }
 
 /* One character of the stream with CRLF already made LF. */
+static void flush_newlines(struct body_norm *, struct outbuf *);
+
 static void
 norm_char(struct body_norm *bn, struct outbuf *o, uint8_t c)
 {
-	static const uint8_t lf = '\n';
-
 	switch (bn->state) {
 	case BN_LINE_START:
 		bn->state = c == '\n' ? BN_BODY : BN_HEADER;
@@ -59,8 +59,7 @@ norm_char(struct body_norm *bn, struct outbuf *o, uint8_t c)
 			bn->nl++;
 			break;
 		}
-		for (; bn->nl > 0; bn->nl--)
-			ob_put(o, &lf, 1);
+		flush_newlines(bn, o);
 		ob_put(o, &c, 1);
 		break;
 	}
@@ -75,6 +74,48 @@ body_norm_init(struct body_norm *bn, body_out_fn out, void *arg)
 	bn->arg = arg;
 }
 
+/* Line ends held back are put out once content follows them. */
+static void
+flush_newlines(struct body_norm *bn, struct outbuf *o)
+{
+	static const uint8_t lf = '\n';
+
+	for (; bn->nl > 0; bn->nl--)
+		ob_put(o, &lf, 1);
+}
+
+/*
+ * The body, where nearly all bytes are: each line's content is put out
+ * whole (memchr finds its LF), its CRLF or LF counted as a held-back line
+ * end; a CR not before an LF is content.  Returns where it stopped: the
+ * end, or a CR ending the piece, whose LF may come next.
+ */
+static size_t
+body_run(struct body_norm *bn, struct outbuf *o, const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		const uint8_t *lf = memchr(p + i, '\n', n - i);
+		size_t k = lf != NULL ? (size_t)(lf - p) : n;
+		size_t end = k;
+
+		if (lf != NULL && k > i && p[k - 1] == '\r')
+			end = k - 1;
+		else if (lf == NULL && p[n - 1] == '\r')
+			end = n - 1; /* maybe half of a CRLF */
+		if (end > i) {
+			flush_newlines(bn, o);
+			ob_put(o, p + i, end - i);
+		}
+		if (lf == NULL)
+			return end;
+		bn->nl++;
+		i = k + 1;
+	}
+	return i;
+}
+
 void
 body_norm_feed(struct body_norm *bn, const uint8_t *p, size_t n)
 {
@@ -82,13 +123,8 @@ body_norm_feed(struct body_norm *bn, const uint8_t *p, size_t n)
 	size_t i = 0;
 
 	while (i < n) {
-		/* Fast path: a run of body bytes with no line end in it. */
-		if (bn->state == BN_BODY && !bn->cr && bn->nl == 0) {
-			size_t j = i;
-			while (j < n && p[j] != '\r' && p[j] != '\n')
-				j++;
-			ob_put(&o, p + i, j - i);
-			i = j;
+		if (bn->state == BN_BODY && !bn->cr) {
+			i += body_run(bn, &o, p + i, n - i);
 			if (i == n)
 				break;
 		}

@@ -68,7 +68,9 @@ CREATE TABLE IF NOT EXISTS commands (
 	reply_text	TEXT,			-- multi-line replies joined by LF
 	reply_ts	REAL,
 	frame		INTEGER,		-- packet that ended the command
+	offset		INTEGER,		-- where its record begins
 	reply_frame	INTEGER,		-- packet that ended the reply
+	reply_offset	INTEGER,
 	PRIMARY KEY (session_id, seq)
 ) WITHOUT ROWID;
 
@@ -86,7 +88,8 @@ CREATE TABLE IF NOT EXISTS auth (
 	outcome		TEXT NOT NULL,		-- success|failure|cancelled|unknown
 	redacted	INTEGER NOT NULL DEFAULT 0, -- 1: read --redact dropped
 						-- the password or token
-	frame		INTEGER			-- packet of the verdict
+	frame		INTEGER,		-- packet of the verdict
+	offset		INTEGER
 );
 
 CREATE TABLE IF NOT EXISTS transactions (	-- SMTP MAIL ... final reply

@@ -54,13 +54,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " last_frame=?, last_offset=?, last_capture_file=? WHERE id=?",
 	[ST_EXTENSION] = "INSERT INTO extensions VALUES (?,?,?)",
 	[ST_COMMAND] = "INSERT OR REPLACE INTO commands (session_id, seq, ts,"
-	    " verb, args, tag, frame) VALUES (?,?,?,?,?,?,?)",
+	    " verb, args, tag, frame, offset) VALUES (?,?,?,?,?,?,?,?)",
 	[ST_REPLY] = "UPDATE commands SET reply_code=?, reply_status=?,"
-	    " reply_text=?, reply_ts=?, reply_frame=? WHERE session_id=? AND"
-	    " seq=?",
+	    " reply_text=?, reply_ts=?, reply_frame=?, reply_offset=?"
+	    " WHERE session_id=? AND seq=?",
 	[ST_AUTH] = "INSERT INTO auth (session_id, seq, ts, mechanism,"
 	    " username, password, challenge, proof, reply_code, outcome,"
-	    " redacted, frame) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+	    " redacted, frame, offset) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_TX] = "INSERT OR REPLACE INTO transactions (session_id, tx,"
 	    " mail_seq, ts, mail_from, mail_params) VALUES (?,?,?,?,?,?)",
 	[ST_TX_IMPLICIT] = "INSERT OR IGNORE INTO transactions (session_id,"
@@ -837,6 +837,7 @@ on_command(struct store *s, const struct md_event *ev)
 	bind_text_or_null(st, 5, ev->arg);
 	bind_text_or_null(st, 6, ev->extra);
 	bind_frame(st, 7, ev->flow->frame);
+	bind_offset(st, 8, ev->flow->frame, ev->flow->offset);
 	run(s, ST_COMMAND);
 	s->stats.commands++;
 }
@@ -856,8 +857,9 @@ on_reply(struct store *s, const struct md_event *ev)
 	bind_bytes(st, 3, ev->arg);
 	sqlite3_bind_double(st, 4, ts_sec(ev->ts_us));
 	bind_frame(st, 5, ev->flow->frame);
-	sqlite3_bind_int64(st, 6, session_id(s, ev));
-	sqlite3_bind_int64(st, 7, ev->seq);
+	bind_offset(st, 6, ev->flow->frame, ev->flow->offset);
+	sqlite3_bind_int64(st, 7, session_id(s, ev));
+	sqlite3_bind_int64(st, 8, ev->seq);
 	run(s, ST_REPLY);
 }
 
@@ -1023,6 +1025,7 @@ on_auth(struct store *s, const struct md_event *ev)
 		sqlite3_bind_int(st, 11, 0);
 	}
 	bind_frame(st, 12, ev->flow->frame);
+	bind_offset(st, 13, ev->flow->frame, ev->flow->offset);
 	run(s, ST_AUTH);
 	if (ev->num[0] == MD_AUTH_OK && ev->arg.len > 0)
 		on_session_text(s, ST_USER, ev, ev->arg);

@@ -173,7 +173,7 @@ check "provenance: the AUTH verdict's frame is tshark's 235 reply" \
 	"$(sqlite3 "$pv" "SELECT frame FROM auth WHERE mechanism = 'LOGIN'")" \
 	"$(tshark -r "$B/gen/demo.pcap" -Y 'smtp.response.code == 235 && tcp.dstport == 40001' -T fields -e frame.number 2>/dev/null)"
 check "provenance: offsets are where those records begin" \
-	"$(sqlite3 -separator ' ' "$pv" "SELECT first_frame, first_offset, last_frame, last_offset FROM sessions UNION ALL SELECT first_frame, first_offset, last_frame, last_offset FROM messages" | python3 -c '
+	"$(sqlite3 -separator ' ' "$pv" "SELECT first_frame, first_offset, last_frame, last_offset FROM sessions UNION ALL SELECT first_frame, first_offset, last_frame, last_offset FROM messages UNION ALL SELECT frame, offset, reply_frame, reply_offset FROM commands WHERE reply_frame IS NOT NULL UNION ALL SELECT frame, offset, frame, offset FROM auth" | python3 -c '
 import struct, sys
 data = open(sys.argv[1], "rb").read()
 off, pos = [None], 24
