@@ -911,6 +911,34 @@ feed_frame(int dlt, const struct pcap_pkthdr *h, const uint8_t *p)
 }
 
 /*
+ * Where each packet's record begins in its file.  ftell costs a system
+ * call per packet, so in a classic pcap file the offset is counted (a
+ * 24-byte file header, then per packet a 16-byte record header and the
+ * bytes captured) and checked against ftell on the first packets and
+ * every 4096th; pcapng, whose other blocks come between packets, and any
+ * mismatch (a variant record header) go back to ftell for each packet.
+ */
+struct offsets {
+	FILE	*f;
+	int	 counting;
+	int64_t	 next; /* the next record, when counting */
+};
+
+static int64_t
+record_offset(struct offsets *o, uint64_t nread)
+{
+	if (o->f == NULL)
+		return -1;
+	if (!o->counting)
+		return ftell(o->f);
+	if ((nread < 4 || (nread & 4095) == 0) && ftell(o->f) != o->next) {
+		o->counting = 0;
+		return ftell(o->f);
+	}
+	return o->next;
+}
+
+/*
  * Reads one capture file (pcap or pcapng; "-" is standard input) through
  * libnids.  Returns 0, or -1 with err set when the file could not be
  * opened or is damaged; everything read before the damage is processed.
@@ -924,6 +952,7 @@ capture_file(const char *path, char *err, size_t errlen)
 	pcap_t *pc;
 	int dlt, r, rc = 0;
 	uint64_t nread = 0;
+	struct offsets off;
 
 	if ((pc = pcap_open_offline(path, ebuf)) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, ebuf);
@@ -939,11 +968,15 @@ capture_file(const char *path, char *err, size_t errlen)
 		cap.stats.files_damaged++;
 		return -1;
 	}
+	off.f = pcap_file(pc);
+	off.next = off.f != NULL ? ftell(off.f) : -1;
+	off.counting = pcap_major_version(pc) == 2 && off.next == 24;
 	for (;;) {
-		long pos = pcap_file(pc) ? ftell(pcap_file(pc)) : -1;
+		int64_t pos = record_offset(&off, nread);
 
 		if ((r = pcap_next_ex(pc, &h, &data)) != 1)
 			break;
+		off.next = pos + 16 + h->caplen;
 		nread++;
 		cap.frame = nread;
 		cap.offset = pos;

@@ -182,6 +182,16 @@ while pos + 16 <= len(data):
     pos += 16 + struct.unpack("<I", data[pos + 8:pos + 12])[0]
 bad = [l for l in sys.stdin if any(off[int(f)] != int(o) for f, o in zip(l.split()[0::2], l.split()[1::2]))]
 print("ok" if not bad else bad)' "$B/gen/demo.pcap")" "ok"
+editcap -F pcapng "$B/gen/demo.pcap" "$B/demo.pcapng" 2>/dev/null
+./mailsift read -q --force -o "$B/ng.db" "$B/demo.pcapng"
+check "provenance: in pcapng, the same frames, each offset an Enhanced Packet Block" \
+	"$(sqlite3 -separator ' ' "$B/ng.db" "SELECT first_frame, first_offset, last_frame, last_offset FROM messages" | python3 -c '
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+for l in sys.stdin:
+    f1, o1, f2, o2 = map(int, l.split())
+    print(f1, f2, all(struct.unpack("<I", data[o:o + 4])[0] == 6 for o in (o1, o2)))' "$B/demo.pcapng" | tr '\n' ' ')" \
+	"34 34 True 58 79 True 103 107 True "
 check "provenance: capture file and frames of each message" \
 	"$(sqlite3 -separator ' ' "$pv" "SELECT capture_file = '$B/gen/demo.pcap', first_frame, last_frame FROM messages")" "1 34 34
 1 58 79
