@@ -85,6 +85,7 @@ static struct {
 	struct seen	     seen;
 	int		     synthesizing; /* feeding a made-up handshake */
 	size_t		     fill_left; /* of a made-up hole filler */
+	int		     fill_silent; /* its gap was told already */
 	struct flow	    *flows;   /* open flows, for the final flush */
 	struct pcap_pkthdr   fill_hdr;
 	uint8_t		     fill[65535]; /* zeros: a hole's stand-in */
@@ -260,8 +261,10 @@ flow_link(struct flow *f)
 static void
 flow_free(struct flow *f)
 {
-	if (f->stream != NULL)
+	if (f->stream != NULL) {
+		f->stream->user = NULL;
 		cap.nflows--;
+	}
 	if (f->prev != NULL)
 		f->prev->next = f->next;
 	else if (cap.flows == f)
@@ -333,7 +336,8 @@ on_data(struct tcp_stream *a, struct flow *f)
 		size_t lost = n < cap.fill_left ? n : cap.fill_left;
 
 		cap.fill_left -= lost;
-		if (flow_gap(a, f, dir, lost) != 0 || lost == n)
+		if ((!cap.fill_silent && flow_gap(a, f, dir, lost) != 0) ||
+		    lost == n)
 			return;
 		p += lost;
 		n -= lost;
@@ -410,6 +414,7 @@ on_tcp(struct tcp_stream *a, void **param)
 			return;
 		flow_addresses(f, a);
 		f->stream = a;
+		a->user = f;
 		f->last_us = now_us();
 		flow_link(f);
 		a->client.collect++;
@@ -706,6 +711,36 @@ fill_segment(struct tcp_stream *a, int to_server, uint32_t seq, size_t n)
 }
 
 /*
+ * One hole of n bytes at seq.  Once the protocol is known, a hole costs
+ * nothing however large: the dissector is told the gap, libnids is told
+ * that all but its last byte came and went (with nothing buffered, its
+ * count and offset move together), and a one-byte filler at its end makes
+ * libnids deliver what waits behind.  Before that, zeros are fed through
+ * libnids, a chunk at a time, and detection judges what came before.
+ */
+static void
+fill_hole(struct tcp_stream *a, int to_server, uint32_t seq, uint32_t n)
+{
+	struct half_stream *rcv = to_server ? &a->server : &a->client;
+	struct flow *f = a->user;
+
+	if (n > 1 && f != NULL && f->state == FLOW_ACTIVE &&
+	    rcv->offset == rcv->count) {
+		f->info.frame = cap.frame;
+		f->info.offset = cap.offset;
+		cap.stats.gap_bytes += n;
+		f->proto->gap(f->st, to_server ? MD_C2S : MD_S2C, n, now_us());
+		rcv->count += (int)(n - 1);
+		rcv->offset += (int)(n - 1);
+		cap.fill_silent = 1;
+		fill_segment(a, to_server, seq + n - 1, 1);
+		cap.fill_silent = 0;
+		return;
+	}
+	fill_segment(a, to_server, seq, n < FILL_CHUNK ? n : FILL_CHUNK);
+}
+
+/*
  * Fills the holes in one direction of a connection so that libnids
  * delivers what it queued behind them.  Up to the receiver's
  * acknowledgement when only_acked (the receiver has those bytes, so the
@@ -723,7 +758,7 @@ fill_holes(const struct tuple4 *conn, int to_server, int only_acked)
 		struct half_stream *rcv, *snd;
 		uint32_t exp, end;
 
-		if (a == NULL)
+		if (a == NULL || a->user == NULL) /* gone, or not ours */
 			return;
 		rcv = to_server ? &a->server : &a->client;
 		snd = to_server ? &a->client : &a->server;
@@ -747,8 +782,7 @@ fill_holes(const struct tuple4 *conn, int to_server, int only_acked)
 		}
 		if (end - exp > FILL_MAX)
 			return;
-		fill_segment(a, to_server, exp,
-		    end - exp < FILL_CHUNK ? end - exp : FILL_CHUNK);
+		fill_hole(a, to_server, exp, end - exp);
 	}
 }
 

@@ -886,10 +886,39 @@ session_lossy(struct gen *g, uint16_t cport)
 	c.drop_at = 4;
 	c.no_ack = 1;
 	serve_pop3(&c, big);
-	/* the capture ends here */
+	/* nothing more of this one: the capture ends before its ACK */
 	g->no_expect = 0;
 	free(big);
 	free(huge);
+}
+
+/*
+ * A hostile ACK: the client's next segment is 512 MB further on and the
+ * server acknowledges it, so the hole is 512 MB.  It must cost no more
+ * than a small one (no 512 MB of filler), and the session goes on.  (The
+ * first segment past a hole wider than the receiver's window is refused
+ * by libnids' window check and counted with the hole.)
+ */
+static void
+session_huge_hole(struct gen *g, uint16_t cport)
+{
+	struct conv c;
+
+	g->no_expect = 1;
+	conv_open(&c, g, IP(203, 0, 113, 66), cport, IP(198, 51, 100, 25), 25);
+	ehlo(&c, "liar.example.com");
+	say(&c, C2S, "MAIL FROM:<x@example.com>\r\nRCPT TO:<y@example.org>\r\n"
+	    "DATA\r\n");
+	say(&c, S2C, "250 Ok\r\n250 Ok\r\n354 go\r\n");
+	say(&c, C2S, "Subject: hole\r\n\r\nbefore\r\n");
+	c.seq[C2S] += 0x20000000u;
+	say(&c, C2S, "after\r\n");
+	say(&c, C2S, ".\r\n");
+	say(&c, S2C, "250 2.0.0 Ok: queued as HUGE\r\n");
+	say(&c, C2S, "QUIT\r\n");
+	say(&c, S2C, "221 Bye\r\n");
+	conv_close(&c);
+	g->no_expect = 0;
 }
 
 /*
@@ -1316,6 +1345,7 @@ main(int argc, char **argv)
 
 	gen_open(&g, argv[1], "lossy", LT_EN10MB);
 	session_lossy(&g, 48001);
+	session_huge_hole(&g, 48010);
 	gen_close(&g);
 	return 0;
 }
