@@ -288,6 +288,20 @@ flow_ignore(struct tcp_stream *a, struct flow *f)
 
 /* ------------------------------------------------------ libnids callback */
 
+/* Says in the session's log which cap ended it. */
+static void
+flow_cap_anomaly(struct flow *f, const char *cap_name, uint64_t ts)
+{
+	struct md_event ev = { .type = MD_EV_ANOMALY, .dir = MD_C2S };
+
+	ev.ts_us = ts;
+	ev.flow = &f->info;
+	ev.name.p = (const uint8_t *)cap_name;
+	ev.name.len = strlen(cap_name);
+	cap.opts.sink.emit(cap.opts.sink.arg, &ev);
+}
+
+
 /*
  * Bytes the capture lost (see fill_holes): the dissector is told how many,
  * so that framing by length survives and the loss is on record.  A flow
@@ -399,6 +413,8 @@ on_end(struct flow *f, int nids_state)
 			return;
 		}
 	}
+	if (nids_state == NIDS_TIMED_OUT) /* libnids' table was full */
+		flow_cap_anomaly(f, MD_ANOM_TOO_MANY_STREAMS, now_us());
 	f->proto->close(f->st, end_reason(nids_state), now_us());
 	flow_free(f);
 }
@@ -1171,13 +1187,15 @@ capture_active_flows(void)
 
 /* Ends one connection as timed out, and makes libnids forget it. */
 static void
-flow_expire(struct flow *f)
+flow_expire(struct flow *f, const char *why)
 {
 	struct tcp_stream *a = f->stream;
 
 	seen_mark(&a->addr);
-	if (f->state == FLOW_ACTIVE)
+	if (f->state == FLOW_ACTIVE) {
+		flow_cap_anomaly(f, why, f->last_us);
 		f->proto->close(f->st, MD_END_TIMEOUT, now_us());
+	}
 	else
 		cap.stats.ignored++;
 	cap.stats.streams_evicted++;
@@ -1198,7 +1216,7 @@ capture_expire(uint64_t now_us_wall, uint64_t idle_us, size_t max_flows)
 	for (f = cap.flows; f != NULL; f = next) {
 		next = f->next;
 		if (f->last_us + idle_us < now_us_wall)
-			flow_expire(f);
+			flow_expire(f, MD_ANOM_IDLE_TIMEOUT);
 	}
 	while (cap.nflows > max_flows) {
 		struct flow *oldest = cap.flows;
@@ -1206,7 +1224,7 @@ capture_expire(uint64_t now_us_wall, uint64_t idle_us, size_t max_flows)
 		for (f = cap.flows; f != NULL; f = f->next)
 			if (f->last_us < oldest->last_us)
 				oldest = f;
-		flow_expire(oldest);
+		flow_expire(oldest, MD_ANOM_TOO_MANY_STREAMS);
 	}
 }
 

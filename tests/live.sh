@@ -107,10 +107,25 @@ logs i
 start i -o "$B/i/live.db" --idle-timeout 1 --status 0
 python3 "$MAIL" idle 25 4 & cli=$!
 sleep 3.5
-check "an idle connection is ended as timeout while still open" \
-	"$(sqlite3 "$B/i/live.db" "SELECT helo, end_reason FROM sessions")" "idler.test|timeout"
+check "an idle connection is ended as timeout while still open, and says why" \
+	"$(sqlite3 "$B/i/live.db" "SELECT helo, end_reason, (SELECT group_concat(name) FROM anomalies) FROM sessions")" "idler.test|timeout|idle_timeout"
 stop
 wait "$cli"
+
+# 4b. Past --max-streams, the least recently active connections go first.
+logs m
+start m -o "$B/m/live.db" --max-streams 16 --status 0
+clis=""
+for n in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+	python3 "$MAIL" idle 25 4 & clis="$clis $!"
+	sleep 0.05
+done
+sleep 2.5
+check "--max-streams 16 with 20 connections: the 4 oldest ended, and say why" \
+	"$(sqlite3 "$B/m/live.db" "SELECT count(*), group_concat(DISTINCT end_reason), (SELECT group_concat(DISTINCT name) FROM anomalies), max(id) <= 4 FROM sessions WHERE end_reason IS NOT NULL")" \
+	"4|timeout|too_many_streams|1"
+stop
+wait $clis
 
 # 5. Stopped during a session: ended as capture_end; a second signal
 #    exits at once and the log is still whole.
