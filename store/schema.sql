@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS sessions (
 	end_ts		REAL,
 	banner_code	INTEGER,		-- SMTP greeting code
 	banner		TEXT,			-- greeting text
+	banner_frame	INTEGER,		-- the greeting's packet
 	helo		TEXT,			-- last HELO/EHLO/LHLO name
 	username	TEXT,			-- last user who logged in
 	state		TEXT,			-- last POP3/IMAP state

@@ -47,7 +47,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " client_ip, client_port, server_ip, server_port, start_ts, tls,"
 	    " midstream, first_frame, first_offset)"
 	    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-	[ST_GREETING] = "UPDATE sessions SET banner_code=?, banner=? WHERE id=?",
+	[ST_GREETING] = "UPDATE sessions SET banner_code=?, banner=?,"
+	    " banner_frame=? WHERE id=?",
 	[ST_HELO] = "UPDATE sessions SET helo=? WHERE id=?",
 	[ST_SESSION_END] = "UPDATE sessions SET end_ts=?, end_reason=?, tls=?,"
 	    " bytes_c2s=?, bytes_s2c=?, tls_bytes_c2s=?, tls_bytes_s2c=?,"
@@ -1045,7 +1046,8 @@ on_simple(struct store *s, enum stmt_id id, const struct md_event *ev)
 		if (ev->extra.len == 0) /* SMTP: a numeric code */
 			sqlite3_bind_int(st, 1, ev->code);
 		bind_bytes(st, 2, ev->arg);
-		sqlite3_bind_int64(st, 3, sid);
+		bind_frame(st, 3, ev->flow->frame);
+		sqlite3_bind_int64(st, 4, sid);
 		break;
 	case ST_HELO:
 		bind_bytes(st, 1, ev->arg);
