@@ -95,6 +95,7 @@ static struct {
 	uint64_t	     nflows;
 	pcap_t		    *live;   /* capture_live_open */
 	pcap_dumper_t	    *dump;   /* -w: the packets, written as read */
+	int64_t		     dump_next; /* where its next record goes */
 	int		     live_dlt;
 	int		     live_fd;
 } cap;
@@ -1057,7 +1058,9 @@ on_live_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *p)
 	cap.frame++;
 	cap.offset = -1;
 	if (cap.dump != NULL) {
-		cap.offset = pcap_dump_ftell64(cap.dump);
+		/* pcap_dump writes a 16-byte record header, then the bytes */
+		cap.offset = cap.dump_next;
+		cap.dump_next += 16 + h->caplen;
 		pcap_dump((u_char *)cap.dump, h, p);
 	}
 	cap.stats.packets++;
@@ -1116,6 +1119,8 @@ capture_live_open(const struct capture_live *o, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", o->write_path, pcap_geterr(pc));
 		goto fail;
 	}
+	if (cap.dump != NULL)
+		cap.dump_next = pcap_dump_ftell64(cap.dump);
 	cap.live = pc;
 	return 0;
 fail:
