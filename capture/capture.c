@@ -1095,7 +1095,9 @@ capture_live_open(const struct capture_live *o, char *err, size_t errlen)
 		    o->iface, cap.live_dlt, name ? name : "unknown");
 		goto fail;
 	}
-	if (pcap_compile(pc, &prog, o->filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+	if (pcap_compile(pc, &prog, o->filter, 1, PCAP_NETMASK_UNKNOWN) != 0 &&
+	    (o->filter_novlan == NULL || pcap_compile(pc, &prog,
+	    o->filter_novlan, 1, PCAP_NETMASK_UNKNOWN) != 0)) {
 		snprintf(err, errlen, "filter \"%s\": %s", o->filter,
 		    pcap_geterr(pc));
 		goto fail;

@@ -49,6 +49,8 @@ struct capture_stats {
 struct capture_live {
 	const char *iface;
 	const char *filter;	/* BPF */
+	const char *filter_novlan; /* the same without VLAN clauses, for
+				    * link types where BPF has none */
 	int	    promisc;
 	int	    buffer_mb;	/* kernel capture buffer */
 	const char *write_path; /* also write the packets there; NULL: no */

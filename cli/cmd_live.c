@@ -24,6 +24,8 @@
 	"port 110 or port 995 or port 143 or port 993"
 #define DEFAULT_FILTER "(tcp and (" MAIL_PORTS ")) or (vlan and tcp and (" \
 	MAIL_PORTS "))"
+/* Linux cooked (-i any), loopback and raw IP have no VLAN tags in BPF. */
+#define NOVLAN_FILTER "tcp and (" MAIL_PORTS ")"
 
 struct live_opts {
 	const char *iface, *filter, *output, *extract, *user, *write;
@@ -467,16 +469,21 @@ live_run(struct live_opts *o, const char *cmdline)
 	struct capture_opts co;
 	struct md_sink store_in;
 	struct mime_tap *tap;
-	char err[512], filter[4096], source[512];
+	char err[512], filter[4096], novlan[4096], source[512];
 	int status;
 
-	if (o->filter != NULL)
+	if (o->filter != NULL) {
 		snprintf(filter, sizeof(filter), "(%s) or (%s)", DEFAULT_FILTER,
 		    o->filter);
-	else
+		snprintf(novlan, sizeof(novlan), "(%s) or (%s)", NOVLAN_FILTER,
+		    o->filter);
+	} else {
 		snprintf(filter, sizeof(filter), "%s", DEFAULT_FILTER);
+		snprintf(novlan, sizeof(novlan), "%s", NOVLAN_FILTER);
+	}
 	cl.iface = o->iface;
 	cl.filter = filter;
+	cl.filter_novlan = novlan;
 	cl.promisc = o->promisc;
 	cl.buffer_mb = o->buffer_mb;
 	cl.write_path = o->write;

@@ -151,7 +151,17 @@ check "two signals: ends at once (exit 0 or 130)" "$r $(( $(date +%s) - t0 < 3 )
 check "the log is whole after it" "$(sqlite3 "$B/s2/live.db" "PRAGMA integrity_check")" "ok"
 kill "$cli" 2>/dev/null
 
-# 6. Root is refused unless asked for.
+# 6. Every interface at once (-i any: Linux cooked frames, where BPF has
+#    no VLAN clause).
+logs y
+start y -i any -o "$B/y/live.db" --status 0
+python3 "$MAIL" slow 25 0 "$B" any
+sleep 1.2
+stop
+check "-i any: the message, from cooked frames" \
+	"$(sqlite3 "$B/y/live.db" "SELECT sha256 FROM messages")" "$(cat "$B/any.sha256")"
+
+# 7. Root is refused unless asked for.
 "$BIN" live -i lo -o "$B/root.db" --user root 2>"$B/root.err"
 check "refuses to run as root: exit 2, said" "$? $(grep -c 'refusing to run as root' "$B/root.err")" "2 1"
 "$BIN" live -i nosuch0 -o "$B/x.db" 2>"$B/nodev.err"
