@@ -803,53 +803,108 @@ fill_holes(const struct tuple4 *conn, int to_server, int only_acked)
 	}
 }
 
-/*
- * Before a TCP packet goes to libnids: a reset, or a queue libnids is
- * about to drop, would lose what waits behind a hole, so the holes are
- * filled first.  Returns the direction whose holes this packet's
- * acknowledgement may settle (fill_after), or -1.
- */
-static int
-fill_before(const uint8_t *ip, size_t n, struct tuple4 *conn)
-{
-	size_t hlen = (size_t)(ip[0] & 0x0f) * 4;
-	const uint8_t *th = ip + hlen;
-	struct tuple4 t;
-	struct tcp_stream *a;
-	struct half_stream *rcv, *snd;
-	int from_client = 1;
+/* What the capture layer does around libnids for one TCP packet. */
+struct around {
+	struct tuple4 conn;	  /* the connection, as libnids keys it */
+	int	      fill_dir;	  /* holes its ACK may settle: 1 to server,
+				   * 0 to client, -1 none */
+	int	      widen_dir;  /* receive window opened for it, or -1 */
+	u_short	      window;	  /* what it was */
+	u_int	      wscale;
+};
 
-	if (ip[9] != IPPROTO_TCP || (be16(ip + 6) & 0x3fff) != 0 ||
-	    n < hlen + 20)
-		return -1;
-	t.saddr = 0;
+static struct tcp_stream *
+find_conn(const uint8_t *ip, int *from_client)
+{
+	const uint8_t *th = ip + (size_t)(ip[0] & 0x0f) * 4;
+	struct tuple4 t, r;
+	struct tcp_stream *a;
+
 	memcpy(&t.saddr, ip + 12, 4);
 	memcpy(&t.daddr, ip + 16, 4);
 	t.source = be16(th);
 	t.dest = be16(th + 2);
-	if ((a = nids_find_tcp_stream(&t)) == NULL) {
-		struct tuple4 r = { .saddr = t.daddr, .daddr = t.saddr,
-			.source = t.dest, .dest = t.source };
-		if ((a = nids_find_tcp_stream(&r)) == NULL)
-			return -1;
-		from_client = 0;
+	*from_client = 1;
+	if ((a = nids_find_tcp_stream(&t)) != NULL)
+		return a;
+	r = (struct tuple4){ .saddr = t.daddr, .daddr = t.saddr,
+		.source = t.dest, .dest = t.source };
+	*from_client = 0;
+	return nids_find_tcp_stream(&r);
+}
+
+/*
+ * Before a TCP packet goes to libnids:
+ *   - a reset, or a queue libnids is about to drop, would lose what waits
+ *     behind a hole, so the holes are filled first;
+ *   - data past the receiver's advertised window would be refused by
+ *     libnids; a monitor sees such data when the capture lost the window
+ *     update (or the sender misbehaves, and the receiver took it anyway),
+ *     so for a connection being dissected the window is opened for this
+ *     packet only;
+ *   - the direction whose holes this packet's acknowledgement may settle
+ *     is noted for after it.
+ */
+static void
+before_libnids(const uint8_t *ip, size_t n, struct around *ar)
+{
+	size_t hlen = (size_t)(ip[0] & 0x0f) * 4, thlen;
+	const uint8_t *th = ip + hlen;
+	struct tcp_stream *a;
+	struct half_stream *rcv, *snd;
+	int from_client;
+	long datalen;
+
+	ar->fill_dir = ar->widen_dir = -1;
+	if (ip[9] != IPPROTO_TCP || (be16(ip + 6) & 0x3fff) != 0 ||
+	    n < hlen + 20 || (a = find_conn(ip, &from_client)) == NULL)
+		return;
+	ar->conn = a->addr;
+	if ((th[13] & 0x04) != 0) { /* RST */
+		fill_holes(&ar->conn, 1, 0);
+		fill_holes(&ar->conn, 0, 0);
+		return;
+	}
+	rcv = from_client ? &a->server : &a->client;
+	if (rcv->list != NULL &&
+	    (size_t)rcv->rmem_alloc + be16(ip + 2) > QUEUE_LIMIT) {
+		fill_holes(&ar->conn, from_client, 0);
+		if ((a = nids_find_tcp_stream(&ar->conn)) == NULL)
+			return; /* the filler ended it */
+		rcv = from_client ? &a->server : &a->client;
 	}
 	snd = from_client ? &a->client : &a->server;
-	rcv = from_client ? &a->server : &a->client;
-	t = *conn = a->addr;
-	if ((th[13] & 0x04) != 0) { /* RST */
-		fill_holes(&t, 1, 0);
-		fill_holes(&t, 0, 0);
-		return -1;
+	thlen = (size_t)(th[12] >> 4) * 4;
+	datalen = (long)be16(ip + 2) - (long)hlen - (long)thlen;
+	if (datalen > 0 && a->user != NULL && rcv->state == TCP_ESTABLISHED &&
+	    !seq_after(rcv->ack_seq + (uint32_t)rcv->window * rcv->wscale,
+	    be32(th + 4))) {
+		ar->widen_dir = from_client;
+		ar->window = rcv->window;
+		ar->wscale = rcv->wscale;
+		rcv->window = 65535;
+		rcv->wscale = 1u << 14;
 	}
-	if (rcv->list != NULL &&
-	    (size_t)rcv->rmem_alloc + be16(ip + 2) > QUEUE_LIMIT)
-		fill_holes(&t, from_client, 0);
 	/* This packet's acknowledgement is for the data the sender
 	 * receives, queued in the sender's own half-stream. */
 	if ((th[13] & 0x10) != 0 && snd->list != NULL)
-		return !from_client;
-	return -1;
+		ar->fill_dir = !from_client;
+}
+
+static void
+after_libnids(const struct around *ar)
+{
+	struct tuple4 t = ar->conn;
+	struct tcp_stream *a;
+
+	if (ar->widen_dir >= 0 && (a = nids_find_tcp_stream(&t)) != NULL) {
+		struct half_stream *rcv = ar->widen_dir ? &a->server :
+		    &a->client;
+		rcv->window = ar->window;
+		rcv->wscale = ar->wscale;
+	}
+	if (ar->fill_dir >= 0)
+		fill_holes(&ar->conn, ar->fill_dir, 1);
 }
 
 /* The capture ended: what waits behind a hole is delivered. */
@@ -877,8 +932,7 @@ feed_ipv4(const struct pcap_pkthdr *h, const uint8_t *ip, size_t n)
 {
 	size_t hlen;
 	uint16_t tot;
-	struct tuple4 conn;
-	int fill_dir;
+	struct around ar;
 
 	if (n < 20 || (ip[0] >> 4) != 4)
 		return;
@@ -905,10 +959,9 @@ feed_ipv4(const struct pcap_pkthdr *h, const uint8_t *ip, size_t n)
 	cap.hdr.len = (bpf_u_int32)n;
 	if (tot <= n)
 		pickup_midstream(cap.pkt, n);
-	fill_dir = fill_before(cap.pkt, n, &conn);
+	before_libnids(cap.pkt, n, &ar);
 	nids_pcap_handler(NULL, &cap.hdr, cap.pkt);
-	if (fill_dir >= 0) /* holes its acknowledgement shows were lost */
-		fill_holes(&conn, fill_dir, 1);
+	after_libnids(&ar);
 }
 
 /* An IPv6 packet goes to libnids as IPv4 with stand-in addresses. */

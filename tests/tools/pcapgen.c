@@ -895,9 +895,9 @@ session_lossy(struct gen *g, uint16_t cport)
 /*
  * A hostile ACK: the client's next segment is 512 MB further on and the
  * server acknowledges it, so the hole is 512 MB.  It must cost no more
- * than a small one (no 512 MB of filler), and the session goes on.  (The
- * first segment past a hole wider than the receiver's window is refused
- * by libnids' window check and counted with the hole.)
+ * than a small one (no 512 MB of filler), and the session goes on.  The
+ * segment after the hole is far past the receiver's advertised window,
+ * which libnids would refuse.
  */
 static void
 session_huge_hole(struct gen *g, uint16_t cport)
