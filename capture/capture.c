@@ -51,6 +51,7 @@ struct prelude {
 struct flow {
 	struct flow	      *prev, *next; /* every flow libnids follows */
 	struct tcp_stream     *stream;
+	struct tuple4	       addr;	/* its key in libnids */
 	uint64_t	       last_us; /* capture time of its last bytes */
 	struct md_flow	       info;
 	enum flow_state	       state;
@@ -259,11 +260,28 @@ flow_link(struct flow *f)
 	cap.flows = f;
 }
 
+/*
+ * The flow's libnids stream, or NULL when libnids freed it without a word
+ * (it does when a new SYN reuses a connection's ports after its
+ * tcp_flow_timeout): the pointer is only trusted when the table still
+ * holds it under the flow's key.
+ */
+static struct tcp_stream *
+flow_stream(struct flow *f)
+{
+	if (f->stream == NULL || nids_find_tcp_stream(&f->addr) != f->stream)
+		return NULL;
+	return f->stream;
+}
+
 static void
 flow_free(struct flow *f)
 {
 	if (f->stream != NULL) {
-		f->stream->user = NULL;
+		struct tcp_stream *a = flow_stream(f);
+
+		if (a != NULL)
+			a->user = NULL;
 		cap.nflows--;
 	}
 	if (f->prev != NULL)
@@ -431,6 +449,7 @@ on_tcp(struct tcp_stream *a, void **param)
 			return;
 		flow_addresses(f, a);
 		f->stream = a;
+		f->addr = a->addr;
 		a->user = f;
 		f->last_us = now_us();
 		flow_link(f);
@@ -860,6 +879,19 @@ before_libnids(const uint8_t *ip, size_t n, struct around *ar)
 	    n < hlen + 20 || (a = find_conn(ip, &from_client)) == NULL)
 		return;
 	ar->conn = a->addr;
+	if ((th[13] & 0x16) == 0x02 && from_client && a->user != NULL &&
+	    nids_params.tcp_flow_timeout > 0 &&
+	    a->ts + nids_params.tcp_flow_timeout < cap.hdr.ts.tv_sec) {
+		/* A new connection on these ports, long after this one
+		 * began: libnids will drop the old stream without a word,
+		 * so its session ends here. */
+		struct flow *f = a->user;
+
+		if (f->state == FLOW_ACTIVE)
+			f->proto->close(f->st, MD_END_TIMEOUT, now_us());
+		flow_free(f);
+		return;
+	}
 	if ((th[13] & 0x04) != 0) { /* RST */
 		fill_holes(&ar->conn, 1, 0);
 		fill_holes(&ar->conn, 0, 0);
@@ -914,12 +946,32 @@ fill_all_open(void)
 	struct flow *f, *next;
 
 	for (f = cap.flows; f != NULL; f = next) {
-		struct tuple4 t = f->stream->addr;
+		struct tuple4 t = f->addr;
 		next = f->next;
 		fill_holes(&t, 1, 0);
 		if (nids_find_tcp_stream(&t) != NULL)
 			fill_holes(&t, 0, 0);
 	}
+}
+
+/*
+ * After nids_exit every flow has been ended; one still here lost its
+ * stream without libnids saying so.  Its session is ended all the same.
+ */
+static void
+end_orphans(void)
+{
+	struct flow *f, *next;
+
+	for (f = cap.flows; f != NULL; f = next) {
+		next = f->next;
+		if (f->state == FLOW_ACTIVE)
+			f->proto->close(f->st, MD_END_CAPTURE_END, now_us());
+		prelude_free(&f->pre);
+		free(f);
+	}
+	cap.flows = NULL;
+	cap.nflows = 0;
 }
 
 /*
@@ -1249,18 +1301,19 @@ capture_active_flows(void)
 static void
 flow_expire(struct flow *f, const char *why)
 {
-	struct tcp_stream *a = f->stream;
+	struct tcp_stream *a = flow_stream(f);
 
-	seen_mark(&a->addr);
+	seen_mark(&f->addr);
 	if (f->state == FLOW_ACTIVE) {
 		flow_cap_anomaly(f, why, f->last_us);
 		f->proto->close(f->st, MD_END_TIMEOUT, now_us());
-	}
-	else
+	} else {
 		cap.stats.ignored++;
+	}
 	cap.stats.streams_evicted++;
 	flow_free(f);
-	nids_free_tcp_stream(a);
+	if (a != NULL)
+		nids_free_tcp_stream(a);
 }
 
 /*
@@ -1296,6 +1349,7 @@ capture_finish(void)
 		return;
 	fill_all_open();
 	nids_exit();
+	end_orphans();
 	v6map_free(&cap.v6);
 	pcap_close(cap.dead);
 	cap.dead = NULL;

@@ -1084,6 +1084,29 @@ session_journeys(struct gen *g)
 	free(noid_relayed);
 }
 
+/*
+ * The same ports used again (a NAT, a busy client) more than an hour
+ * after a connection that never closed: libnids drops the old stream for
+ * the new SYN, and the old session must still end in the log.
+ */
+static void
+session_port_reuse(struct gen *g, uint16_t cport)
+{
+	struct conv c;
+
+	conv_open(&c, g, IP(192, 0, 2, 88), cport, IP(198, 51, 100, 25), 25);
+	ehlo(&c, "first.example.net");
+	say(&c, C2S, "MAIL FROM:<first@example.net>\r\n");
+	say(&c, S2C, "250 2.1.0 Ok\r\n");
+	/* silence, then the same four-tuple afresh */
+	g->t_us += 3700ull * 1000000u;
+	conv_open(&c, g, IP(192, 0, 2, 88), cport, IP(198, 51, 100, 25), 25);
+	ehlo(&c, "second.example.net");
+	say(&c, C2S, "QUIT\r\n");
+	say(&c, S2C, "221 2.0.0 Bye\r\n");
+	conv_close(&c);
+}
+
 /* ------------------------------------------------------------ benchmark */
 
 /* xorshift64*: fast, and the same stream for the same seed everywhere. */
@@ -1341,6 +1364,10 @@ main(int argc, char **argv)
 
 	gen_open(&g, argv[1], "journeys", LT_EN10MB);
 	session_journeys(&g);
+	gen_close(&g);
+
+	gen_open(&g, argv[1], "portreuse", LT_EN10MB);
+	session_port_reuse(&g, 48100);
 	gen_close(&g);
 
 	gen_open(&g, argv[1], "lossy", LT_EN10MB);
