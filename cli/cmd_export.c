@@ -65,7 +65,9 @@ static const struct {
 	  "SELECT m.begin_ts AS ts, " CONN_FIELDS ", m.proto, m.method,"
 	  " m.direction, s.username AS user, m.mailbox, m.uid AS imap_uid,"
 	  " m.from_addr AS \"from\", m.to_addrs AS \"to\", m.subject, m.msg_id,"
-	  " m.date_utc, m.size, m.sha256, m.complete, m.partial, m.attachments"
+	  " m.date_utc, m.size, m.sha256, m.complete, m.partial, m.attachments,"
+	  " m.gap_bytes AS missing_bytes, m.body_sha256, m.capture_file,"
+	  " m.first_frame, m.last_frame"
 	  " FROM messages m JOIN sessions s ON s.id = m.session_id WHERE 1"
 	  RUN_FILTER " ORDER BY m.begin_ts" },
 	{ "files.log",
