@@ -1627,12 +1627,6 @@ store_flush(struct store *s)
 	store_commit(s, s->last_commit_ts);
 }
 
-const char *
-store_path(const struct store *s)
-{
-	return s->path;
-}
-
 void
 store_sink(struct store *s, struct md_sink *sink)
 {

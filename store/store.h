@@ -46,7 +46,6 @@ int	      store_close(struct store *, int status);
 int	      store_rotate(struct store *, const char *path, char *err,
 		  size_t errlen);
 void	      store_flush(struct store *);
-const char   *store_path(const struct store *);
 const struct store_stats *store_stats(const struct store *);
 const char   *store_last_error(const struct store *);
 long	      store_run_id(const struct store *);
