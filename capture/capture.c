@@ -73,6 +73,18 @@ struct seen {
 	uint64_t ts[SEEN_SLOTS];
 };
 
+/*
+ * Where each connection's SYN was, by a hash of its 4-tuple, until
+ * libnids reports the connection open: a session's provenance begins at
+ * its first packet.  A collision only loses that detail.
+ */
+struct syns {
+	uint32_t key[SEEN_SLOTS];
+	uint64_t frame[SEEN_SLOTS];
+	int64_t	 offset[SEEN_SLOTS];
+	uint64_t ts[SEEN_SLOTS];
+};
+
 /* The libnids glue: libnids calls back without a context pointer. */
 static struct {
 	struct capture_opts  opts;
@@ -84,6 +96,7 @@ static struct {
 	struct pcap_pkthdr   hdr; /* libnids keeps a pointer to it */
 	struct v6map	     v6;
 	struct seen	     seen;
+	struct syns	     syns;
 	int		     synthesizing; /* feeding a made-up handshake */
 	size_t		     fill_left; /* of a made-up hole filler */
 	int		     fill_silent; /* its gap was told already */
@@ -184,6 +197,7 @@ static void
 flow_addresses(struct flow *f, const struct tcp_stream *a)
 {
 	uint8_t c6[16], s6[16];
+	uint32_t k;
 
 	f->info.family = AF_INET;
 	memcpy(f->info.cli_addr, &a->addr.saddr, 4);
@@ -199,6 +213,13 @@ flow_addresses(struct flow *f, const struct tcp_stream *a)
 	f->info.midstream = cap.synthesizing;
 	f->info.frame = f->info.first_frame = cap.frame;
 	f->info.offset = f->info.first_offset = cap.offset;
+	k = tuple_key(a->addr.saddr, a->addr.source, a->addr.daddr,
+	    a->addr.dest);
+	if (cap.syns.key[k % SEEN_SLOTS] == k) {
+		f->info.first_frame = cap.syns.frame[k % SEEN_SLOTS];
+		f->info.first_offset = cap.syns.offset[k % SEEN_SLOTS];
+		cap.syns.key[k % SEEN_SLOTS] = 0;
+	}
 }
 
 /*
@@ -832,6 +853,24 @@ struct around {
 	u_int	      wscale;
 };
 
+static void
+syn_mark(const uint8_t *ip, const uint8_t *th)
+{
+	uint32_t src, dst, k;
+
+	memcpy(&src, ip + 12, 4);
+	memcpy(&dst, ip + 16, 4);
+	k = tuple_key(src, be16(th), dst, be16(th + 2));
+	/* a retransmitted SYN keeps the first one's place */
+	if (cap.syns.key[k % SEEN_SLOTS] == k &&
+	    now_us() < cap.syns.ts[k % SEEN_SLOTS] + SEEN_US)
+		return;
+	cap.syns.key[k % SEEN_SLOTS] = k;
+	cap.syns.frame[k % SEEN_SLOTS] = cap.frame;
+	cap.syns.offset[k % SEEN_SLOTS] = cap.offset;
+	cap.syns.ts[k % SEEN_SLOTS] = now_us();
+}
+
 static struct tcp_stream *
 find_conn(const uint8_t *ip, int *from_client)
 {
@@ -876,7 +915,11 @@ before_libnids(const uint8_t *ip, size_t n, struct around *ar)
 
 	ar->fill_dir = ar->widen_dir = -1;
 	if (ip[9] != IPPROTO_TCP || (be16(ip + 6) & 0x3fff) != 0 ||
-	    n < hlen + 20 || (a = find_conn(ip, &from_client)) == NULL)
+	    n < hlen + 20)
+		return;
+	if ((th[13] & 0x16) == 0x02) /* a SYN: where a session begins */
+		syn_mark(ip, th);
+	if ((a = find_conn(ip, &from_client)) == NULL)
 		return;
 	ar->conn = a->addr;
 	if ((th[13] & 0x16) == 0x02 && from_client && a->user != NULL &&
@@ -1124,6 +1167,9 @@ capture_file(const char *path, char *err, size_t errlen)
 		cap.stats.files_damaged++;
 		return -1;
 	}
+	/* frame numbers start again: a SYN noted in the last file is not
+	 * this file's frame */
+	memset(cap.syns.key, 0, sizeof(cap.syns.key));
 	off.f = pcap_file(pc);
 	off.next = off.f != NULL ? ftell(off.f) : -1;
 	off.counting = pcap_major_version(pc) == 2 && off.next == 24;

@@ -43,8 +43,8 @@ CREATE TABLE IF NOT EXISTS sessions (
 	bytes_s2c	INTEGER,
 	tls_bytes_c2s	INTEGER,		-- of those, after TLS began
 	tls_bytes_s2c	INTEGER,
-	first_frame	INTEGER,		-- the handshake's last packet
-	first_offset	INTEGER,		--   (the first one seen, mid-stream)
+	first_frame	INTEGER,		-- the client's SYN (the first
+	first_offset	INTEGER,		--   packet seen, mid-stream)
 	last_frame	INTEGER,		-- its last packet with data, FIN
 	last_offset	INTEGER,		--   or RST
 	last_capture_file TEXT,			-- file of last_frame
