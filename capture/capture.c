@@ -1143,7 +1143,8 @@ record_offset(struct offsets *o, uint64_t nread)
  * opened or is damaged; everything read before the damage is processed.
  */
 int
-capture_file(const char *path, char *err, size_t errlen)
+capture_file(const char *path, struct capture_file_info *info, char *err,
+    size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *h;
@@ -1153,12 +1154,16 @@ capture_file(const char *path, char *err, size_t errlen)
 	uint64_t nread = 0;
 	struct offsets off;
 
+	memset(info, 0, sizeof(*info));
+	info->link_type = -1;
 	if ((pc = pcap_open_offline(path, ebuf)) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, ebuf);
 		cap.stats.files_damaged++;
 		return -1;
 	}
 	dlt = pcap_datalink(pc);
+	info->link_type = dlt;
+	info->link_name = pcap_datalink_val_to_name(dlt);
 	if (!decap_link_supported(dlt)) {
 		const char *name = pcap_datalink_val_to_name(dlt);
 		snprintf(err, errlen, "%s: unsupported link type %d (%s)", path,
@@ -1184,6 +1189,11 @@ capture_file(const char *path, char *err, size_t errlen)
 		cap.offset = pos;
 		cap.stats.packets++;
 		cap.stats.bytes += h->caplen;
+		info->packets = nread;
+		info->last_us = (uint64_t)h->ts.tv_sec * 1000000u +
+		    (uint64_t)h->ts.tv_usec;
+		if (nread == 1)
+			info->first_us = info->last_us;
 		feed_frame(dlt, h, data);
 		if (cap.opts.progress != NULL && (nread & 4095) == 0 &&
 		    pos >= 0)

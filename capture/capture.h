@@ -65,7 +65,16 @@ void capture_live_flush(void);
 void capture_live_close(void);
 size_t capture_active_flows(void);
 void capture_expire(uint64_t now_us, uint64_t idle_us, size_t max_flows);
-int  capture_file(const char *path, char *err, size_t errlen);
+/* What one capture file held, for the log's record of its inputs. */
+struct capture_file_info {
+	uint64_t    packets;
+	uint64_t    first_us, last_us; /* packet times; 0: none */
+	int	    link_type;	       /* DLT_*; -1: not opened */
+	const char *link_name;
+};
+
+int  capture_file(const char *path, struct capture_file_info *,
+	 char *err, size_t errlen);
 void capture_finish(void);
 const struct capture_stats *capture_stats(void);
 

@@ -1,5 +1,6 @@
 /* \summary: mailsift live - an interface in, a SQLite log out, for weeks */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <libgen.h>
@@ -470,7 +471,7 @@ live_run(struct live_opts *o, const char *cmdline)
 	struct md_sink store_in;
 	struct mime_tap *tap;
 	char err[512], filter[4096], novlan[4096], source[512];
-	int status;
+	int status, wfd;
 
 	if (o->filter != NULL) {
 		snprintf(filter, sizeof(filter), "(%s) or (%s)", DEFAULT_FILTER,
@@ -492,6 +493,8 @@ live_run(struct live_opts *o, const char *cmdline)
 		fprintf(stderr, "mailsift live: %s\n", err);
 		return EXIT_USAGE;
 	}
+	/* kept open to hash the -w file when done, as root cannot be then */
+	wfd = o->write != NULL ? open(o->write, O_RDONLY | O_CLOEXEC) : -1;
 	if (drop_root(o, err, sizeof(err)) != 0) {
 		fprintf(stderr, "mailsift live: %s\n", err);
 		capture_live_close();
@@ -550,6 +553,13 @@ live_run(struct live_opts *o, const char *cmdline)
 	capture_finish();
 	capture_live_close();
 	mime_tap_free(tap);
+	if (o->write != NULL) { /* the -w file, now complete, on record */
+		struct store_capture sc = { .path = o->write,
+			.packets = capture_stats()->packets, .fd = wfd };
+		store_add_capture(ls.st, &sc);
+	}
+	if (wfd >= 0)
+		close(wfd);
 	if (o->status_s > 0)
 		show_status(&ls);
 	if (ls.tty)

@@ -354,6 +354,9 @@ cmd_read(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	for (int i = optind; i < argc; i++) {
+		struct capture_file_info info;
+		struct store_capture sc;
+		int damaged = 0;
 		struct stat sb;
 
 		store_set_capture_file(st, argv[i]);
@@ -362,10 +365,16 @@ cmd_read(int argc, char **argv)
 		    (uint64_t)sb.st_size : 0;
 		clock_gettime(CLOCK_MONOTONIC, &prog.t0);
 		prog.last = prog.t0;
-		if (capture_file(argv[i], err, sizeof(err)) != 0) {
+		if (capture_file(argv[i], &info, err, sizeof(err)) != 0) {
 			fprintf(stderr, "mailsift: %s\n", err);
 			status = EXIT_PARTIAL;
+			damaged = 1;
 		}
+		sc = (struct store_capture){ .path = argv[i],
+			.packets = info.packets, .first_us = info.first_us,
+			.last_us = info.last_us, .link_type = info.link_name,
+			.damaged = damaged };
+		store_add_capture(st, &sc);
 	}
 	capture_finish();
 	mime_tap_free(tap);

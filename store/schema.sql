@@ -15,6 +15,21 @@ CREATE TABLE IF NOT EXISTS runs (
 	status		INTEGER			-- exit status
 );
 
+-- The capture files each run read, so that evidence can be traced to
+-- them: frames in the other tables count packets of these files.
+CREATE TABLE IF NOT EXISTS captures (
+	id		INTEGER PRIMARY KEY,
+	run_id		INTEGER NOT NULL REFERENCES runs(id),
+	path		TEXT NOT NULL,		-- as given ("-": standard input)
+	size		INTEGER,		-- bytes; NULL for a pipe
+	sha256		TEXT,			-- of the whole file; NULL for a pipe
+	link_type	TEXT,			-- EN10MB, LINUX_SLL2, ...
+	packets		INTEGER NOT NULL,	-- records read
+	first_ts	REAL,			-- first and last packet times
+	last_ts		REAL,
+	damaged		INTEGER NOT NULL DEFAULT 0 -- 1: not readable to its end
+);
+
 CREATE TABLE IF NOT EXISTS sessions (
 	id		INTEGER PRIMARY KEY,
 	run_id		INTEGER NOT NULL REFERENCES runs(id),

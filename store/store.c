@@ -39,7 +39,8 @@ enum stmt_id {
 	ST_MAILBOX, ST_RESPONSE, ST_USER, ST_STATE, ST_SELECTED,
 	ST_CLIENT_ID, ST_SERVER_ID, ST_COMPRESSION, ST_HEADER, ST_DATE_UTC,
 	ST_DKIM, ST_AUTH_RESULTS, ST_PART, ST_PART_END, ST_PART_COUNT,
-	ST_TEXT, ST_ANOMALY, ST_SESSION_GAP, ST_BEGIN, ST_COMMIT, ST_COUNT
+	ST_TEXT, ST_ANOMALY, ST_SESSION_GAP, ST_CAPTURE, ST_BEGIN, ST_COMMIT,
+	ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -114,6 +115,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " name, detail, frame) VALUES (?,?,?,?,?,?)",
 	[ST_SESSION_GAP] = "UPDATE sessions SET gap_bytes=gap_bytes+? WHERE"
 	    " id=?",
+	[ST_CAPTURE] = "INSERT INTO captures (run_id, path, size, sha256,"
+	    " link_type, packets, first_ts, last_ts, damaged)"
+	    " VALUES (?,?,?,?,?,?,?,?,?)",
 	[ST_BEGIN] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
 };
@@ -1639,6 +1643,55 @@ void
 store_set_capture_file(struct store *s, const char *path)
 {
 	s->capture_file = path;
+}
+
+/* SHA-256 of a regular file, read through the hashing thread. */
+static int
+file_sha256(struct store *s, const struct store_capture *c,
+    char hex[HASH_HEX_MAX], int64_t *size)
+{
+	int fd = c->fd > 0 ? c->fd : open(c->path, O_RDONLY | O_CLOEXEC);
+	struct hstream *h = NULL;
+	struct stat sb;
+	char buf[1 << 16];
+	ssize_t n = -1;
+
+	if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    lseek(fd, 0, SEEK_SET) == 0 &&
+	    (h = hstream_new(s->hasher, 0)) != NULL)
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			hstream_update(h, buf, (size_t)n);
+	if (fd >= 0 && c->fd <= 0)
+		close(fd);
+	if (h == NULL)
+		return -1;
+	hstream_finish(h, n == 0 ? hex : NULL, NULL);
+	*size = sb.st_size;
+	return n == 0 ? 0 : -1;
+}
+
+void
+store_add_capture(struct store *s, const struct store_capture *c)
+{
+	sqlite3_stmt *st = s->st[ST_CAPTURE];
+	char hex[HASH_HEX_MAX];
+	int64_t size;
+
+	sqlite3_bind_int64(st, 1, s->run_id);
+	sqlite3_bind_text(st, 2, c->path, -1, SQLITE_STATIC);
+	if (file_sha256(s, c, hex, &size) == 0) {
+		sqlite3_bind_int64(st, 3, size);
+		sqlite3_bind_text(st, 4, hex, -1, SQLITE_TRANSIENT);
+	}
+	if (c->link_type != NULL)
+		sqlite3_bind_text(st, 5, c->link_type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)c->packets);
+	if (c->first_us != 0) {
+		sqlite3_bind_double(st, 7, ts_sec(c->first_us));
+		sqlite3_bind_double(st, 8, ts_sec(c->last_us));
+	}
+	sqlite3_bind_int(st, 9, c->damaged);
+	run(s, ST_CAPTURE);
 }
 
 /*

@@ -42,6 +42,18 @@ struct store_opts {
 struct store *store_open(const struct store_opts *, char *err, size_t errlen);
 void	      store_sink(struct store *, struct md_sink *);
 void	      store_set_capture_file(struct store *, const char *);
+/* A capture file read: its packets' count and times, its link type;
+ * a regular file is hashed (SHA-256) for the record. */
+struct store_capture {
+	const char *path;
+	uint64_t    packets;
+	uint64_t    first_us, last_us;
+	const char *link_type;
+	int	    damaged;
+	int	    fd;	/* > 0: read the file from this descriptor (opened
+			 * before privileges were dropped) */
+};
+void	      store_add_capture(struct store *, const struct store_capture *);
 int	      store_close(struct store *, int status);
 int	      store_rotate(struct store *, const char *path, char *err,
 		  size_t errlen);

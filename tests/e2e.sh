@@ -192,6 +192,11 @@ for l in sys.stdin:
     f1, o1, f2, o2 = map(int, l.split())
     print(f1, f2, all(struct.unpack("<I", data[o:o + 4])[0] == 6 for o in (o1, o2)))' "$B/demo.pcapng" | tr '\n' ' ')" \
 	"34 34 True 58 79 True 103 107 True "
+check "provenance: each capture file read is on record with its SHA-256" \
+	"$(sqlite3 -separator ' ' "$pv" "SELECT path, size, sha256, link_type, packets, damaged FROM captures")" \
+	"$B/gen/demo.pcap $(stat -c %s "$B/gen/demo.pcap") $(sha256sum "$B/gen/demo.pcap" | cut -d' ' -f1) EN10MB $(tshark -r "$B/gen/demo.pcap" 2>/dev/null | wc -l) 0"
+check "provenance: a damaged file is on record as such" \
+	"$(sqlite3 "$B/broken/o.db" "SELECT damaged, packets FROM captures")" "1|41"
 check "provenance: capture file and frames of each message" \
 	"$(sqlite3 -separator ' ' "$pv" "SELECT capture_file = '$B/gen/demo.pcap', first_frame, last_frame FROM messages")" "1 34 34
 1 58 79

@@ -63,6 +63,8 @@ check "messages hash as sent" \
 check "log, blobs and -w file are private" \
 	"$(stat -c '%a %U' "$B/a/live.db" "$B/a/live.db.blobs" "$B/a.pcap" | tr '\n' ' ')" \
 	"600 nobody 700 nobody 600 root "
+check "the -w file is on record with its SHA-256" \
+	"$(sqlite3 "$B/a/live.db" "SELECT sha256 FROM captures")" "$(sha256sum "$B/a.pcap" | cut -d' ' -f1)"
 check "the run is closed in the log" \
 	"$(sqlite3 "$B/a/live.db" "SELECT finished IS NOT NULL, status FROM runs")" "1|0"
 grep -q "pkts .* dropped .* streams, .* timed out .* smtp 3 " "$B/a.err" && ok "status lines" || { bad "status lines"; cat "$B/a.err"; }

@@ -48,7 +48,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	md_limits_default(&co.lim);
 	co.max_streams = 64;
 	if (capture_init(&co, err, sizeof(err)) == 0) {
-		(void)capture_file(path, err, sizeof(err));
+		struct capture_file_info info;
+
+		(void)capture_file(path, &info, err, sizeof(err));
 		capture_finish();
 	}
 	mime_tap_free(tap);
