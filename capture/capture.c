@@ -601,28 +601,51 @@ mail_port(uint16_t port)
 	return 0;
 }
 
+/* A made-up segment's addresses and numbers (addresses in network order). */
+struct made_up {
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t	 flags;
+	uint16_t window;
+};
+
+/*
+ * Writes the IPv4 and TCP headers of a made-up segment: tcp_hlen bytes of
+ * TCP header (options left zero for the caller) and payload bytes after.
+ */
+static void
+made_up_headers(uint8_t *pkt, const struct made_up *m, size_t tcp_hlen,
+    size_t payload)
+{
+	memset(pkt, 0, 20 + tcp_hlen);
+	pkt[0] = 0x45;
+	put16(pkt + 2, (uint16_t)(20 + tcp_hlen + payload));
+	pkt[8] = 64;
+	pkt[9] = IPPROTO_TCP;
+	memcpy(pkt + 12, &m->src, 4);
+	memcpy(pkt + 16, &m->dst, 4);
+	put16(pkt + 10, ipv4_checksum(pkt, 20));
+	put16(pkt + 20, m->sport);
+	put16(pkt + 22, m->dport);
+	put32(pkt + 24, m->seq);
+	put32(pkt + 28, m->ack);
+	pkt[32] = (uint8_t)(tcp_hlen / 4 << 4);
+	pkt[33] = m->flags;
+	put16(pkt + 34, m->window);
+}
+
 /* One made-up segment of a handshake, handed to libnids. */
 static void
 synth_segment(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
     uint32_t seq, uint32_t ack, uint8_t flags)
 {
+	const struct made_up m = { .src = src, .dst = dst, .sport = sport,
+		.dport = dport, .seq = seq, .ack = ack, .flags = flags,
+		.window = 65535 };
 	uint8_t pkt[44];
 
-	memset(pkt, 0, sizeof(pkt));
-	pkt[0] = 0x45;
-	put16(pkt + 2, sizeof(pkt));
-	pkt[8] = 64;
-	pkt[9] = IPPROTO_TCP;
-	memcpy(pkt + 12, &src, 4);
-	memcpy(pkt + 16, &dst, 4);
-	put16(pkt + 10, ipv4_checksum(pkt, 20));
-	put16(pkt + 20, sport);
-	put16(pkt + 22, dport);
-	put32(pkt + 24, seq);
-	put32(pkt + 28, ack);
-	pkt[32] = 6 << 4; /* 24 bytes: window scale option */
-	pkt[33] = flags;
-	put16(pkt + 34, 65535);
+	made_up_headers(pkt, &m, 24, 0);
 	/* NOP, window scale 14: the widest window, so that libnids takes
 	 * whatever the real segments carry. */
 	pkt[40] = 1;
@@ -733,32 +756,24 @@ fill_segment(struct tcp_stream *a, int to_server, uint32_t seq, size_t n)
 	struct half_stream *rcv = to_server ? &a->server : &a->client;
 	struct half_stream *snd = to_server ? &a->client : &a->server;
 	struct tuple4 key = *t;
-	uint32_t src = to_server ? t->saddr : t->daddr;
-	uint32_t dst = to_server ? t->daddr : t->saddr;
+	/* PSH, no ACK: the acknowledgements stay real; the sender's window
+	 * as it was, since libnids takes the segment's as the sender's */
+	const struct made_up m = {
+		.src = to_server ? t->saddr : t->daddr,
+		.dst = to_server ? t->daddr : t->saddr,
+		.sport = to_server ? t->source : t->dest,
+		.dport = to_server ? t->dest : t->source,
+		.seq = seq, .flags = 0x08, .window = snd->window };
 	uint32_t ack_seq = rcv->ack_seq;
 	u_short window = rcv->window;
-	uint8_t *pkt = cap.fill;
 
-	memset(pkt, 0, 40);
-	pkt[0] = 0x45;
-	put16(pkt + 2, (uint16_t)(40 + n));
-	pkt[8] = 64;
-	pkt[9] = IPPROTO_TCP;
-	memcpy(pkt + 12, &src, 4);
-	memcpy(pkt + 16, &dst, 4);
-	put16(pkt + 10, ipv4_checksum(pkt, 20));
-	put16(pkt + 20, to_server ? t->source : t->dest);
-	put16(pkt + 22, to_server ? t->dest : t->source);
-	put32(pkt + 24, seq);
-	pkt[32] = 5 << 4;
-	pkt[33] = 0x08; /* PSH, no ACK: the acknowledgements stay real */
-	put16(pkt + 34, snd->window); /* libnids takes it as the sender's */
+	made_up_headers(cap.fill, &m, 20, n);
 	cap.fill_hdr = cap.hdr;
 	cap.fill_hdr.caplen = cap.fill_hdr.len = (bpf_u_int32)(40 + n);
 	rcv->ack_seq = seq;
 	rcv->window = 65535;
 	cap.fill_left = n;
-	nids_pcap_handler(NULL, &cap.fill_hdr, pkt);
+	nids_pcap_handler(NULL, &cap.fill_hdr, cap.fill);
 	cap.fill_left = 0;
 	if (nids_find_tcp_stream(&key) == a) { /* not closed meanwhile */
 		if (seq_after(ack_seq, rcv->ack_seq))
