@@ -964,8 +964,9 @@ body_bytes(struct mmsg *m, const uint8_t *p, size_t n)
 			size_t take = lf ? (size_t)(lf - p) + 1 : n;
 			size_t room = HEAD_MAX - m->llen;
 
+			/* memmove: p may be this buffer's own header line */
 			if (take <= room) {
-				memcpy(m->line + m->llen, p, take);
+				memmove(m->line + m->llen, p, take);
 				m->llen += take;
 				p += take, n -= take;
 				if (lf == NULL)
@@ -980,7 +981,7 @@ body_bytes(struct mmsg *m, const uint8_t *p, size_t n)
 				continue;
 			}
 			/* too long for a delimiter: data, and the rest too */
-			memcpy(m->line + m->llen, p, room);
+			memmove(m->line + m->llen, p, room);
 			p += room, n -= room;
 			if (m->st == M_BODY) {
 				part_bytes(m, m->held, m->nheld);
@@ -1010,8 +1011,16 @@ static void
 mime_finish(struct mmsg *m, int complete)
 {
 	if (m->st == M_HEADER) {
-		if (m->llen > 0)
-			header_line(m, m->line, m->llen);
+		size_t l = m->llen;
+
+		/*
+		 * The line leaves the buffer before it is parsed: a line that
+		 * is no field turns into body bytes, which body_bytes() keeps
+		 * in this same buffer from its start.
+		 */
+		m->llen = 0;
+		if (l > 0)
+			header_line(m, m->line, l);
 		if (m->st == M_HEADER)
 			header_done(m);
 	}

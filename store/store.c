@@ -30,6 +30,7 @@
 
 #define STORE_COMMIT_US	    2000000 /* capture time between commits */
 #define STORE_COMMIT_EVENTS 200000  /* or this many events */
+#define STORE_COMMIT_WALL_US 1000000 /* or this much wall time */
 #define MSG_BUCKETS	    4096    /* open-message hash table */
 
 enum stmt_id {
@@ -185,6 +186,7 @@ struct store {
 	char		   *extract_dir;
 	char		   *blob_dir; /* LOG.blobs: message bytes by SHA-256 */
 	uint64_t	    last_commit_ts;
+	uint64_t	    last_commit_wall; /* wall_now_us() at the last commit */
 	uint64_t	    events_since_commit;
 	struct open_msg	   *msgs[MSG_BUCKETS];
 	struct hasher	   *hasher;
@@ -270,21 +272,38 @@ addr_str(const struct md_flow *f, const uint8_t *a, char *buf, size_t len)
 
 /* --------------------------------------------------------- transactions */
 
+/* Monotonic wall time in microseconds; the coarse clock costs a few ns. */
+static uint64_t
+wall_now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
+
 static void
 store_commit(struct store *s, uint64_t ts)
 {
 	run(s, ST_COMMIT);
 	run(s, ST_BEGIN);
 	s->last_commit_ts = ts;
+	s->last_commit_wall = wall_now_us();
 	s->events_since_commit = 0;
 }
 
+/*
+ * Commits every STORE_COMMIT_US of capture time and every
+ * STORE_COMMIT_WALL_US of wall time: a capture of a few seconds can take
+ * minutes to read, and what was read before a crash or a kill must stay.
+ */
 static void
 maybe_commit(struct store *s, uint64_t ts)
 {
 	if (++s->events_since_commit >= STORE_COMMIT_EVENTS ||
 	    (ts > s->last_commit_ts + STORE_COMMIT_US) ||
-	    ts + STORE_COMMIT_US < s->last_commit_ts)
+	    ts + STORE_COMMIT_US < s->last_commit_ts ||
+	    wall_now_us() - s->last_commit_wall >= STORE_COMMIT_WALL_US)
 		store_commit(s, ts);
 }
 
@@ -1418,6 +1437,7 @@ db_open(struct store *s, const char *path, int force, int keep,
 		return -1;
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	run(s, ST_BEGIN);
+	s->last_commit_wall = wall_now_us();
 	return 0;
 }
 

@@ -272,10 +272,41 @@ test_charsets(void **state)
 	assert_memory_equal(out, "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", 9);
 }
 
+/*
+ * A piece that begins in the middle of a long line (an IMAP FETCH
+ * <65536.65536> chunk): its first "header line" has no colon and is
+ * longer than the header buffer, with no line break before the end.
+ * It once overflowed the heap when the message ended.
+ */
+static void
+test_long_first_line(void **state)
+{
+	size_t len = MD_MIME_HEADER_MAX + 4000;
+	char *msg = malloc(len + 1), *whole, *got;
+	static const size_t cuts[] = { SIZE_MAX, 1, 99, 100, 101,
+		MD_MIME_HEADER_MAX - 1, MD_MIME_HEADER_MAX,
+		MD_MIME_HEADER_MAX + 1 };
+
+	(void)state;
+	for (size_t i = 0; i < len; i++)
+		msg[i] = (char)('A' + i % 26);
+	msg[len] = '\0';
+	whole = run(msg, len, 0, 0);
+	assert_non_null(strstr(whole, "ANOMALY tx=1 mime_header"));
+	assert_non_null(strstr(whole, "PART_END"));
+	for (size_t i = 0; i < N(cuts); i++) {
+		got = run(msg, len, 0, cuts[i]);
+		assert_string_equal(got, whole);
+		free(got);
+	}
+	free(whole);
+	free(msg);
+}
+
 int
 main(void)
 {
-	struct CMUnitTest tests[N(cases) + 3];
+	struct CMUnitTest tests[N(cases) + 4];
 
 	if (getenv("MAILSIFT_PRINT_GOLDEN") != NULL) {
 		for (size_t i = 0; i < N(cases); i++) {
@@ -295,5 +326,7 @@ main(void)
 	tests[N(cases)] = (struct CMUnitTest)cmocka_unit_test(test_params);
 	tests[N(cases) + 1] = (struct CMUnitTest)cmocka_unit_test(test_dates);
 	tests[N(cases) + 2] = (struct CMUnitTest)cmocka_unit_test(test_charsets);
+	tests[N(cases) + 3] =
+	    (struct CMUnitTest)cmocka_unit_test(test_long_first_line);
 	return _cmocka_run_group_tests("mime", tests, N(tests), NULL, NULL);
 }
