@@ -82,6 +82,12 @@ db=$B/multi.db
 check "two files" "$(sqlite3 "$db" 'SELECT count(*) FROM sessions')" "4"
 ./mailsift read -q --force -o "$db" - < "$B/gen/demo.pcap"
 check "stdin" "$(sqlite3 "$db" 'SELECT count(*) FROM messages WHERE complete')" "3"
+# A capture of one second read slowly: what was read is committed within
+# a second of wall time, so a reader (or a crash) sees it before the end.
+rm -rf "$B/slow.db" "$B/slow.db.blobs"
+python3 tests/tools/slowfeed.py "$B/gen/demo.pcap" 60 1.5 "$B/slow.db" 2>"$B/slow.seen" |
+	./mailsift read -q --force -o "$B/slow.db" -
+check "read commits once a second of wall time" "$(cat "$B/slow.seen")" "1"
 
 # Damaged input: what came before the damage is kept, exit status 1.
 head -c 30000 "$B/gen/demo.pcap" > "$B/cut.pcap"
