@@ -20,7 +20,9 @@ CSTD	:= -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -DMAILSIFT_VERSION='"$(VERSION)
 INC	:= -I dissect -I capture -I store -I cli -I $(BUILD)/gen
 CFLAGS	?= -g -O2
 HARDEN	:= -fstack-protector-strong -D_FORTIFY_SOURCE=2
-SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_CC	:= clang
+SAN	:= -fsanitize=address,undefined,float-divide-by-zero,unsigned-shift-base \
+	   -fno-omit-frame-pointer -fno-sanitize-recover=all
 LIBS	:= -lnids -lpcap -lsqlite3 -lcrypto -lz -pthread
 
 DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c \
@@ -35,7 +37,7 @@ TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_detect tes
 TOOL_NAMES  := pcapgen
 
 BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libssl-dev zlib1g-dev
-TEST_PKGS  := libcmocka-dev sqlite3 tshark dovecot-imapd dovecot-pop3d \
+TEST_PKGS  := libcmocka-dev sqlite3 tshark dovecot-imapd dovecot-pop3d clang libclang-rt-14-dev \
 	      tcpdump curl python3 iproute2
 
 # Installs the Debian packages of $(1) that are missing.
@@ -76,13 +78,13 @@ $(BUILD)/rel/%.o: %.c
 
 $(BUILD)/san/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CSTD) -g -O1 $(SAN) $(WARN) $(INC) -MMD -MP -c $< -o $@
+	$(SAN_CC) $(CSTD) -g -O1 $(SAN) $(WARN) $(INC) -MMD -MP -c $< -o $@
 
 mailsift: $(call obj,rel,$(CORE_SRC) $(CLI_SRC))
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/san/mailsift: $(call obj,san,$(CORE_SRC) $(CLI_SRC))
-	$(CC) $(SAN) -o $@ $^ $(LIBS)
+	$(SAN_CC) $(SAN) -o $@ $^ $(LIBS)
 
 asan: deps
 	@$(MAKE) --no-print-directory $(BUILD)/san/mailsift
@@ -102,23 +104,23 @@ CAPTURE_PURE := capture/decap.c capture/v6map.c
 $(BUILD)/rel/tests/test_capture: $(call obj,rel,tests/test_capture.c $(CAPTURE_PURE))
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
 $(BUILD)/san/tests/test_capture: $(call obj,san,tests/test_capture.c $(CAPTURE_PURE))
-	$(CC) $(SAN) -o $@ $^ -lcmocka
+	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka
 
 $(BUILD)/rel/tests/test_safename: $(call obj,rel,tests/test_safename.c store/safename.c)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
 $(BUILD)/san/tests/test_safename: $(call obj,san,tests/test_safename.c store/safename.c)
-	$(CC) $(SAN) -o $@ $^ -lcmocka
+	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka
 
 $(BUILD)/rel/tests/test_bodynorm: $(call obj,rel,tests/test_bodynorm.c store/bodynorm.c)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
 $(BUILD)/san/tests/test_bodynorm: $(call obj,san,tests/test_bodynorm.c store/bodynorm.c)
-	$(CC) $(SAN) -o $@ $^ -lcmocka
+	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka
 
 $(BUILD)/rel/tests/%: $(call obj,rel,tests/%.c tests/recsink.c $(DISSECT_SRC))
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka -lz
 
 $(BUILD)/san/tests/%: $(call obj,san,tests/%.c tests/recsink.c $(DISSECT_SRC))
-	$(CC) $(SAN) -o $@ $^ -lcmocka -lz
+	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka -lz
 
 $(BUILD)/rel/tools/pcapgen: $(call obj,rel,tests/tools/pcapgen.c)
 	@mkdir -p $(@D)
@@ -188,17 +190,17 @@ fuzz: deps
 REPLAY := $(addprefix $(BUILD)/san/replay/,$(FUZZ_TARGETS))
 $(BUILD)/san/replay/fuzz_%: $(call obj,san,tests/fuzz/replay.c $(DISSECT_SRC)) tests/fuzz/fuzz_proto.c
 	@mkdir -p $(@D)
-	$(CC) $(CSTD) -g -O1 $(SAN) $(WARN) $(INC) -DFUZZ_PROTO=md_proto_$* -o $@ \
+	$(SAN_CC) $(CSTD) -g -O1 $(SAN) $(WARN) $(INC) -DFUZZ_PROTO=md_proto_$* -o $@ \
 	    tests/fuzz/fuzz_proto.c $(filter %.o,$^) -lz
 $(BUILD)/san/replay/fuzz_mime: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_mime.c $(DISSECT_SRC))
 	@mkdir -p $(@D)
-	$(CC) $(SAN) -o $@ $^ -lz
+	$(SAN_CC) $(SAN) -o $@ $^ -lz
 $(BUILD)/san/replay/fuzz_mimehdr: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_mimehdr.c $(DISSECT_SRC))
 	@mkdir -p $(@D)
-	$(CC) $(SAN) -o $@ $^ -lz
+	$(SAN_CC) $(SAN) -o $@ $^ -lz
 $(BUILD)/san/replay/fuzz_pipeline: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_pipeline.c $(DISSECT_SRC) $(CAPTURE_SRC))
 	@mkdir -p $(@D)
-	$(CC) $(SAN) -o $@ $^ -lnids -lpcap -lz
+	$(SAN_CC) $(SAN) -o $@ $^ -lnids -lpcap -lz
 
 fuzz-regress: $(REPLAY)
 	@for t in $(FUZZ_TARGETS); do d=tests/fuzz/regress/$$t; \

@@ -24,6 +24,7 @@
 #include <nids.h>
 #include <pcap.h>
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -362,6 +363,33 @@ flow_gap(struct tcp_stream *a, struct flow *f, enum md_dir dir, size_t n)
 	return 0;
 }
 
+/*
+ * libnids counts each direction's bytes in an int: a connection that
+ * nears INT_MAX one way (2 GiB, by data or by holes the wire claims) is
+ * ended with an anomaly before a counter overflows.  The margin is more
+ * than any one segment can add.
+ */
+#define STREAM_COUNT_MAX (INT_MAX - (1 << 24))
+
+static int
+stream_too_long(const struct half_stream *h, uint64_t more)
+{
+	return (uint64_t)h->count + more > (uint64_t)STREAM_COUNT_MAX;
+}
+
+static void flow_end_now(struct flow *, const char *, enum md_end);
+
+/* Ends a dissected flow that a capture-layer bound stops, from within
+ * libnids' callback: libnids drops its listener when collect falls. */
+static void
+flow_stop(struct tcp_stream *a, struct flow *f, const char *why)
+{
+	flow_cap_anomaly(f, why, f->last_us);
+	f->proto->close(f->st, MD_END_ERROR, now_us());
+	f->st = NULL;
+	flow_ignore(a, f);
+}
+
 static void
 on_data(struct tcp_stream *a, struct flow *f)
 {
@@ -397,6 +425,10 @@ on_data(struct tcp_stream *a, struct flow *f)
 		n -= lost;
 	}
 	if (f->state == FLOW_ACTIVE) {
+		if (stream_too_long(h, 0)) {
+			flow_stop(a, f, MD_ANOM_STREAM_TOO_LONG);
+			return;
+		}
 		if (f->proto->feed(f->st, dir, p, n, now_us()) != 0) {
 			f->proto->close(f->st, MD_END_ERROR, now_us());
 			f->st = NULL;
@@ -798,6 +830,11 @@ fill_hole(struct tcp_stream *a, int to_server, uint32_t seq, uint32_t n)
 
 	if (n > 1 && f != NULL && f->state == FLOW_ACTIVE &&
 	    rcv->offset == rcv->count) {
+		if (stream_too_long(rcv, n)) {
+			/* outside libnids' callbacks: the stream can go */
+			flow_end_now(f, MD_ANOM_STREAM_TOO_LONG, MD_END_ERROR);
+			return;
+		}
 		f->info.frame = cap.frame;
 		f->info.offset = cap.offset;
 		cap.stats.gap_bytes += n;
@@ -1257,7 +1294,9 @@ capture_live_open(const struct capture_live *o, char *err, size_t errlen)
 	}
 	pcap_set_snaplen(pc, SNAP_MAX);
 	pcap_set_promisc(pc, o->promisc);
-	pcap_set_buffer_size(pc, o->buffer_mb * 1024 * 1024);
+	/* libpcap takes an int: -B 2048 and more is 2 GiB less one byte */
+	pcap_set_buffer_size(pc, o->buffer_mb >= 2048 ? INT_MAX :
+	    o->buffer_mb * 1024 * 1024);
 	pcap_set_immediate_mode(pc, 0);
 	pcap_set_timeout(pc, 200); /* the loop's heartbeat when idle */
 	if (pcap_activate(pc) < 0) {
@@ -1369,22 +1408,32 @@ capture_active_flows(void)
 }
 
 /* Ends one connection as timed out, and makes libnids forget it. */
+/*
+ * Ends a flow and frees its libnids stream at once; only outside libnids'
+ * callbacks (between packets), where nothing of libnids still holds it.
+ */
 static void
-flow_expire(struct flow *f, const char *why)
+flow_end_now(struct flow *f, const char *why, enum md_end end)
 {
 	struct tcp_stream *a = flow_stream(f);
 
 	seen_mark(&f->addr);
 	if (f->state == FLOW_ACTIVE) {
 		flow_cap_anomaly(f, why, f->last_us);
-		f->proto->close(f->st, MD_END_TIMEOUT, now_us());
+		f->proto->close(f->st, end, now_us());
 	} else {
 		cap.stats.ignored++;
 	}
-	cap.stats.streams_evicted++;
 	flow_free(f);
 	if (a != NULL)
 		nids_free_tcp_stream(a);
+}
+
+static void
+flow_expire(struct flow *f, const char *why)
+{
+	cap.stats.streams_evicted++;
+	flow_end_now(f, why, MD_END_TIMEOUT);
 }
 
 /*

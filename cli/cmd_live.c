@@ -85,25 +85,37 @@ live_usage(FILE *f)
 	    DEFAULT_MAX_STREAMS);
 }
 
+#define ROTATE_MAX 1e15 /* bytes (a petabyte) or seconds (30 million years) */
+
 /* "100M", "2G", "500K" -> bytes; "30m", "1h", "1d", "45s" -> seconds. */
 static int
 parse_rotate(const char *arg, struct live_opts *o)
 {
 	char *end;
-	double v = strtod(arg, &end);
+	double v = strtod(arg, &end), unit;
+	int bytes;
 
-	if (v <= 0 || end == arg || end[0] == '\0' || end[1] != '\0')
+	/* !(v > 0) also refuses NaN */
+	if (!(v > 0) || end == arg || end[0] == '\0' || end[1] != '\0')
 		return -1;
 	switch (*end) {
-	case 'K': o->rotate_bytes = (uint64_t)(v * 1024); return 0;
-	case 'M': o->rotate_bytes = (uint64_t)(v * 1048576); return 0;
-	case 'G': o->rotate_bytes = (uint64_t)(v * 1073741824.0); return 0;
-	case 's': o->rotate_s = (uint64_t)v; return 0;
-	case 'm': o->rotate_s = (uint64_t)(v * 60); return 0;
-	case 'h': o->rotate_s = (uint64_t)(v * 3600); return 0;
-	case 'd': o->rotate_s = (uint64_t)(v * 86400); return 0;
+	case 'K': unit = 1024, bytes = 1; break;
+	case 'M': unit = 1048576, bytes = 1; break;
+	case 'G': unit = 1073741824.0, bytes = 1; break;
+	case 's': unit = 1, bytes = 0; break;
+	case 'm': unit = 60, bytes = 0; break;
+	case 'h': unit = 3600, bytes = 0; break;
+	case 'd': unit = 86400, bytes = 0; break;
 	default: return -1;
 	}
+	/* converting a double beyond uint64_t is undefined: bound it first */
+	if (v * unit < 1 || v * unit > ROTATE_MAX)
+		return -1;
+	if (bytes)
+		o->rotate_bytes = (uint64_t)(v * unit);
+	else
+		o->rotate_s = (uint64_t)(v * unit);
+	return 0;
 }
 
 static int
@@ -258,6 +270,9 @@ struct live_state {
 	int			failed; /* no log to write to any more */
 	uint64_t		rotations;
 };
+
+static void say(const struct live_state *, int, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void
 say(const struct live_state *ls, int prio, const char *fmt, ...)

@@ -162,6 +162,14 @@ row_csv(sqlite3_stmt *st, int ncol, int header)
  * A table: every row is read first (the caller's LIMIT bounds them) to
  * size the columns; wide columns share what the terminal leaves.
  */
+static void
+free_cells(char **cells, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(cells[i]);
+	free(cells);
+}
+
 static int
 print_table(sqlite3_stmt *st)
 {
@@ -176,15 +184,25 @@ print_table(sqlite3_stmt *st)
 		    strlen(sqlite3_column_name(st, c)));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((nrows + 1) * (size_t)ncol > cap) {
-			cap = cap ? cap * 2 : 64 * (size_t)ncol;
-			if ((cells = realloc(cells, cap * sizeof(*cells))) == NULL)
-				return -1;
+			size_t ncap = cap ? cap * 2 : 64 * (size_t)ncol;
+			char **nc = realloc(cells, ncap * sizeof(*cells));
+
+			if (nc == NULL)
+				goto nomem;
+			cells = nc;
+			cap = ncap;
 		}
 		for (int c = 0; c < ncol; c++) {
 			const char *t = (const char *)sqlite3_column_text(st, c);
 			char *d = strndup(t ? t : "", CELL_MAX);
-			size_t cw = u8_width(d, strlen(d));
+			size_t cw;
 
+			if (d == NULL) {
+				free_cells(cells, nrows * (size_t)ncol + (size_t)c);
+				free(w);
+				return -1;
+			}
+			cw = u8_width(d, strlen(d));
 			cells[nrows * (size_t)ncol + (size_t)c] = d;
 			if (cw > w[c])
 				w[c] = cw;
@@ -219,6 +237,10 @@ print_table(sqlite3_stmt *st)
 	free(cells);
 	free(w);
 	return rc == SQLITE_DONE ? (int)nrows : -1;
+nomem:
+	free_cells(cells, nrows * (size_t)ncol);
+	free(w);
+	return -1;
 }
 
 int

@@ -296,6 +296,7 @@ void md_limits_default(struct md_limits *);
 /* raised by the capture layer when it ends a connection itself */
 #define MD_ANOM_IDLE_TIMEOUT	    "idle_timeout"
 #define MD_ANOM_TOO_MANY_STREAMS    "too_many_streams"
+#define MD_ANOM_STREAM_TOO_LONG     "stream_too_long" /* 2 GiB one way */
 
 /* A protocol dissector: one state object per connection, both ways. */
 struct md_proto {

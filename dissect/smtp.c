@@ -589,13 +589,15 @@ reply_append(struct smtp *s, const uint8_t *p, size_t n)
 static void
 ehlo_extensions(struct smtp *s)
 {
-	const uint8_t *p = s->reply.text, *end = p + s->reply.len, *nl, *sp;
+	const uint8_t *p = s->reply.text, *end, *nl, *sp;
 	struct md_event ev = { .type = MD_EV_EXTENSION, .dir = MD_S2C };
 	char kw[64];
 	size_t klen;
 
+	/* a one-line reply ("250") has kept no text at all */
 	if (p == NULL || (nl = memchr(p, '\n', s->reply.len)) == NULL)
 		return;
+	end = p + s->reply.len;
 	for (p = nl + 1; p < end; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;

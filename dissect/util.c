@@ -108,7 +108,7 @@ md_b64_decode(const uint8_t *in, size_t len, uint8_t *out, size_t outcap,
 			*ok = 0;
 			break;
 		}
-		acc = (acc << 6) | (uint32_t)v;
+		acc = ((acc & 0xffff) << 6) | (uint32_t)v; /* 8 bits + 6 at most are live */
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;

@@ -37,7 +37,7 @@ logs() { mkdir -p "$B/$1"; chown nobody "$B/$1"; }
 start() { # name args...
 	name=$1; shift
 	"$BIN" live -i lo "$@" 2>"$B/$name.err" & pid=$!
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
+	for _ in $(seq 50); do # a 2 GiB ring (-B 4096) takes a second or so
 		grep -q "capturing on" "$B/$name.err" 2>/dev/null && return 0
 		sleep 0.2
 	done
@@ -168,6 +168,20 @@ check "-i any: the message, from cooked frames" \
 check "refuses to run as root: exit 2, said" "$? $(grep -c 'refusing to run as root' "$B/root.err")" "2 1"
 "$BIN" live -i nosuch0 -o "$B/x.db" 2>"$B/nodev.err"
 check "no such interface: exit 2, said" "$? $(grep -c 'nosuch0' "$B/nodev.err")" "2 1"
+
+# 8. Absurd sizes: a 4 GiB kernel buffer is asked for as libpcap's
+#    largest (its size is an int), a rotation size past any disk refused.
+logs b
+start b -o "$B/b/live.db" -B 4096 --status 0
+python3 "$MAIL" slow 25 0 "$B" bigbuf
+sleep 1.2
+stop
+check "-B 4096: captures (the buffer size fits libpcap's int)" \
+	"$(sqlite3 "$B/b/live.db" "SELECT sha256 FROM messages")" "$(cat "$B/bigbuf.sha256")"
+"$BIN" live -i lo -o "$B/rot.db" --rotate 1e30G 2>"$B/rot.err"
+check "--rotate 1e30G: refused, exit 2" "$? $(grep -c 'rotate' "$B/rot.err")" "2 1"
+"$BIN" live -i lo -o "$B/rot.db" --rotate nanG 2>/dev/null
+check "--rotate nanG: refused, exit 2" "$?" "2"
 
 echo "live: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

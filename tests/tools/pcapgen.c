@@ -922,6 +922,36 @@ session_huge_hole(struct gen *g, uint16_t cport)
 }
 
 /*
+ * Three hostile holes of nearly 1 GiB each in one direction: together
+ * they would carry libnids' int byte counter past INT_MAX.  The session
+ * is ended with an anomaly once one more would, and later connections
+ * are dissected as usual.
+ */
+static void
+session_hole_overflow(struct gen *g, uint16_t cport)
+{
+	struct conv c;
+
+	g->no_expect = 1;
+	conv_open(&c, g, IP(203, 0, 113, 67), cport, IP(198, 51, 100, 25), 25);
+	ehlo(&c, "overflow.example.com");
+	say(&c, C2S, "MAIL FROM:<x@example.com>\r\nRCPT TO:<y@example.org>\r\n"
+	    "DATA\r\n");
+	say(&c, S2C, "250 Ok\r\n250 Ok\r\n354 go\r\n");
+	say(&c, C2S, "Subject: holes\r\n\r\nbefore\r\n");
+	for (int i = 0; i < 3; i++) {
+		c.seq[C2S] += 0x3fff0000u;
+		say(&c, C2S, "after a hole\r\n");
+	}
+	say(&c, C2S, ".\r\n");
+	say(&c, S2C, "250 2.0.0 Ok: queued as HOLES\r\n");
+	say(&c, C2S, "QUIT\r\n");
+	say(&c, S2C, "221 Bye\r\n");
+	conv_close(&c);
+	g->no_expect = 0;
+}
+
+/*
  * One message on every hop an examiner meets (v_message_journeys):
  * alice submits it (587), her client files a copy in Sent by IMAP
  * APPEND, her server relays it with a Received field added (25), bob's
@@ -1373,6 +1403,11 @@ main(int argc, char **argv)
 	gen_open(&g, argv[1], "lossy", LT_EN10MB);
 	session_lossy(&g, 48001);
 	session_huge_hole(&g, 48010);
+	gen_close(&g);
+
+	gen_open(&g, argv[1], "holes", LT_EN10MB);
+	session_hole_overflow(&g, 48020);
+	session_submission(&g, 48021);
 	gen_close(&g);
 	return 0;
 }
