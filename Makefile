@@ -33,7 +33,7 @@ CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/decap.c store/safename.c
 CLI_SRC     := cli/main.c cli/cmd_read.c cli/cmd_live.c cli/cmd_search.c cli/cmd_query.c \
 	       cli/cmd_export.c cli/cmd_extract.c cli/table.c
 TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_detect test_mime \
-	       test_capture test_safename test_bodynorm
+	       test_capture test_safename test_bodynorm test_hasher
 TOOL_NAMES  := pcapgen
 
 BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libssl-dev zlib1g-dev
@@ -110,6 +110,12 @@ $(BUILD)/rel/tests/test_safename: $(call obj,rel,tests/test_safename.c store/saf
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
 $(BUILD)/san/tests/test_safename: $(call obj,san,tests/test_safename.c store/safename.c)
 	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka
+
+HASHER_WRAP := -Wl,--wrap=malloc,--wrap=EVP_DigestUpdate
+$(BUILD)/rel/tests/test_hasher: $(call obj,rel,tests/test_hasher.c store/hasher.c)
+	$(CC) $(CFLAGS) $(HASHER_WRAP) -o $@ $^ -lcmocka -lcrypto -pthread
+$(BUILD)/san/tests/test_hasher: $(call obj,san,tests/test_hasher.c store/hasher.c)
+	$(SAN_CC) $(SAN) $(HASHER_WRAP) -o $@ $^ -lcmocka -lcrypto -pthread
 
 $(BUILD)/rel/tests/test_bodynorm: $(call obj,rel,tests/test_bodynorm.c store/bodynorm.c)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka

@@ -148,6 +148,20 @@ submit(struct hstream *s)
 	s->len = 0;
 }
 
+/* Waits until the worker has hashed every batch the stream queued. */
+static void
+wait_pending(struct hstream *s)
+{
+	struct hasher *h = s->h;
+
+	if (!h->threaded)
+		return;
+	pthread_mutex_lock(&h->mu);
+	while (s->pending > 0)
+		pthread_cond_wait(&h->done, &h->mu);
+	pthread_mutex_unlock(&h->mu);
+}
+
 void
 hstream_update(struct hstream *s, const void *p, size_t n)
 {
@@ -157,7 +171,9 @@ hstream_update(struct hstream *s, const void *p, size_t n)
 		size_t k;
 
 		if (s->buf == NULL && (s->buf = malloc(BATCH_BYTES)) == NULL) {
-			digest(s, b, n); /* no memory: hash here */
+			/* no memory: hash here, after the batches before */
+			wait_pending(s);
+			digest(s, b, n);
 			return;
 		}
 		k = BATCH_BYTES - s->len < n ? BATCH_BYTES - s->len : n;
@@ -185,15 +201,8 @@ void
 hstream_finish(struct hstream *s, char sha256[HASH_HEX_MAX],
     char md5[HASH_HEX_MAX])
 {
-	struct hasher *h = s->h;
-
 	submit(s);
-	if (h->threaded) {
-		pthread_mutex_lock(&h->mu);
-		while (s->pending > 0)
-			pthread_cond_wait(&h->done, &h->mu);
-		pthread_mutex_unlock(&h->mu);
-	}
+	wait_pending(s);
 	if (sha256 != NULL)
 		hex(s->sha, sha256);
 	if (md5 != NULL && s->md5 != NULL)

@@ -1,0 +1,119 @@
+/*
+ * test_hasher.c - digests from the worker thread equal OpenSSL's one-shot
+ * digests, also when a batch cannot be allocated and the rest is hashed
+ * on the caller's thread while the worker is still busy (it is slowed
+ * down on purpose, so the order is what is tested).
+ *
+ * Linked with -Wl,--wrap=malloc,--wrap=EVP_DigestUpdate: the wrappers
+ * fail batch allocations on demand and slow the worker down.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+
+#include "hasher.h"
+
+void *__real_malloc(size_t);
+void *__wrap_malloc(size_t);
+int __real_EVP_DigestUpdate(EVP_MD_CTX *, const void *, size_t);
+int __wrap_EVP_DigestUpdate(EVP_MD_CTX *, const void *, size_t);
+
+static pthread_t main_thread;
+static int fail_batches; /* batch allocations to refuse from now on */
+
+void *
+__wrap_malloc(size_t n)
+{
+	if (n >= 64 * 1024 && fail_batches > 0) {
+		fail_batches--;
+		return NULL;
+	}
+	return __real_malloc(n);
+}
+
+int
+__wrap_EVP_DigestUpdate(EVP_MD_CTX *c, const void *p, size_t n)
+{
+	if (!pthread_equal(pthread_self(), main_thread)) {
+		struct timespec t = { 0, 30 * 1000000 }; /* a slow worker */
+		nanosleep(&t, NULL);
+	}
+	return __real_EVP_DigestUpdate(c, p, n);
+}
+
+static void
+one_shot(const unsigned char *p, size_t n, char out[HASH_HEX_MAX])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	EVP_Digest(p, n, md, &len, EVP_sha256(), NULL);
+	for (unsigned i = 0; i < len; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static void
+run(size_t total, size_t step, int fail_after_first)
+{
+	unsigned char *data = __real_malloc(total);
+	char want[HASH_HEX_MAX] = "", got[HASH_HEX_MAX] = "";
+	struct hasher *h = hasher_new();
+	struct hstream *s;
+
+	assert_non_null(data);
+	assert_non_null(h);
+	for (size_t i = 0; i < total; i++)
+		data[i] = (unsigned char)(i * 7 + i / 251);
+	one_shot(data, total, want);
+	s = hstream_new(h, 1);
+	assert_non_null(s);
+	for (size_t i = 0; i < total; i += step) {
+		size_t n = total - i < step ? total - i : step;
+
+		hstream_update(s, data + i, n);
+		/* the first batches are queued: now memory runs out */
+		if (fail_after_first && i + n >= 3 * 256 * 1024)
+			fail_batches = 1000;
+	}
+	hstream_finish(s, got, NULL);
+	fail_batches = 0;
+	assert_string_equal(got, want);
+	hasher_free(h);
+	free(data);
+}
+
+static void
+test_threaded(void **state)
+{
+	(void)state;
+	run(3 * 1024 * 1024 + 17, 4096, 0);
+	run(100, 1, 0);
+	run(0, 1, 0);
+}
+
+static void
+test_no_memory_keeps_order(void **state)
+{
+	(void)state;
+	run(2 * 1024 * 1024 + 5, 65536, 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_threaded),
+		cmocka_unit_test(test_no_memory_keeps_order),
+	};
+
+	main_thread = pthread_self();
+	return cmocka_run_group_tests_name("hasher", tests, NULL, NULL);
+}
