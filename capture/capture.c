@@ -1132,6 +1132,18 @@ feed_ipv6(const struct pcap_pkthdr *h, const uint8_t *ip, size_t n)
 	}
 }
 
+/*
+ * 240.0.0.0/4 (reserved, RFC 1112 4) stands in for IPv6 addresses inside
+ * libnids: a native packet from or to it could be taken for part of an
+ * IPv6 connection and inject bytes into it, so it is dropped.
+ */
+static int
+reserved_v4(const uint8_t *ip, size_t n)
+{
+	return n >= 20 && ((ip[12] & 0xf0) == (V6MAP_PREFIX >> 24) ||
+	    (ip[16] & 0xf0) == (V6MAP_PREFIX >> 24));
+}
+
 /* One captured frame, whatever carries it. */
 static void
 feed_frame(int dlt, const struct pcap_pkthdr *h, const uint8_t *p)
@@ -1153,6 +1165,10 @@ feed_frame(int dlt, const struct pcap_pkthdr *h, const uint8_t *p)
 	if (d.tunnels > 0)
 		cap.stats.tunneled++;
 	if (d.version == 4) {
+		if (reserved_v4(d.ip, d.len)) {
+			cap.stats.class_e++;
+			return;
+		}
 		cap.stats.ipv4++;
 		feed_ipv4(h, d.ip, d.len);
 	} else {

@@ -703,6 +703,41 @@ session_submission6(struct gen *g, uint16_t cport)
 }
 
 /*
+ * An IPv6 submission into which native IPv4 packets from 240.0.0.0/4 (the
+ * range that stands in for IPv6 addresses inside mailsift) try to inject
+ * a command at the next sequence number, before the real one.  They must
+ * be dropped: the session is the one the IPv6 hosts had.
+ */
+static void
+session_class_e_injection(struct gen *g, uint16_t cport)
+{
+	static const uint8_t cli[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0x10 };
+	static const uint8_t srv[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0x0a,
+		0, 0, 0, 0, 0, 0, 0, 0, 0x25 };
+	static const char evil[] = "MAIL FROM:<mallory@evil.example>\r\n";
+	struct conv c, e;
+
+	conv_open6(&c, g, cli, cport, srv, 587);
+	c.frag6 = 0;
+	say(&c, S2C, "220 mx.example.org ESMTP\r\n");
+	say(&c, C2S, "EHLO laptop.example.net\r\n");
+	say(&c, S2C, "250 mx.example.org\r\n");
+	memset(&e, 0, sizeof(e));
+	e.g = g;
+	e.ip[C2S] = IP(240, 0, 0, 0); /* the client's stand-in */
+	e.ip[S2C] = IP(240, 0, 0, 1);
+	e.port[C2S] = cport;
+	e.port[S2C] = 587;
+	e.mss = 1460;
+	tcp_send(&e, C2S, F_ACK | F_PSH, c.seq[C2S],
+	    (const uint8_t *)evil, strlen(evil));
+	say(&c, C2S, "QUIT\r\n");
+	say(&c, S2C, "221 Bye\r\n");
+	conv_close(&c);
+}
+
+/*
  * Connections whose start the capture missed: one picked up between
  * commands (MAIL is its first line), one inside a DATA body, in the
  * middle of a line.  The second message is kept, marked incomplete, so no
@@ -1403,6 +1438,10 @@ main(int argc, char **argv)
 	gen_open(&g, argv[1], "lossy", LT_EN10MB);
 	session_lossy(&g, 48001);
 	session_huge_hole(&g, 48010);
+	gen_close(&g);
+
+	gen_open(&g, argv[1], "class-e", LT_EN10MB);
+	session_class_e_injection(&g, 48030);
 	gen_close(&g);
 
 	gen_open(&g, argv[1], "holes", LT_EN10MB);
