@@ -47,7 +47,16 @@ struct prelude {
 		uint32_t len;
 	}	*order;
 	size_t	 norder, order_cap;
+	size_t	 charged; /* bytes counted against DETECT_BUDGET */
 };
+
+/*
+ * Bytes held for detection by every flow together.  Each flow holds at
+ * most MD_DETECT_MAX a direction, but 50,000 undetected flows of 1-byte
+ * segments would still hold gigabytes: past the budget a new flow's bytes
+ * are not held, the flow is not dissected, and the run counts it.
+ */
+#define DETECT_BUDGET (64u << 20)
 
 struct flow {
 	struct flow	      *prev, *next; /* every flow libnids follows */
@@ -108,6 +117,7 @@ static struct {
 	int64_t		     offset; /* where its record begins in the file */
 	int		     inited;
 	uint64_t	     nflows;
+	size_t		     prelude_bytes; /* see DETECT_BUDGET */
 	pcap_t		    *live;   /* capture_live_open */
 	pcap_dumper_t	    *dump;   /* -w: the packets, written as read */
 	int64_t		     dump_next; /* where its next record goes */
@@ -160,31 +170,50 @@ seen_recently(uint32_t k, uint64_t ts)
 static void
 prelude_free(struct prelude *pre)
 {
+	cap.prelude_bytes -= pre->charged;
 	free(pre->buf[0]);
 	free(pre->buf[1]);
 	free(pre->order);
 	memset(pre, 0, sizeof(*pre));
 }
 
-/* Keeps early bytes for detection; returns -1 when the cap is reached. */
+/*
+ * Keeps early bytes for detection; returns -1 when the flow's cap or the
+ * global budget is reached.  Segments in a row one way are one run: only
+ * the order between directions matters to the replay.
+ */
 static int
 prelude_add(struct prelude *pre, enum md_dir dir, const uint8_t *p, size_t n)
 {
+	size_t charge = n + sizeof(*pre->order);
 	uint8_t *nb;
 
 	if (pre->len[dir] + n > MD_DETECT_MAX)
 		return -1;
+	if (cap.prelude_bytes + charge > DETECT_BUDGET) {
+		cap.stats.detect_over_budget++;
+		return -1;
+	}
 	if ((nb = realloc(pre->buf[dir], pre->len[dir] + n)) == NULL)
 		return -1;
 	pre->buf[dir] = nb;
 	memcpy(nb + pre->len[dir], p, n);
 	pre->len[dir] += n;
+	pre->charged += n;
+	cap.prelude_bytes += n;
+	if (pre->norder > 0 && pre->order[pre->norder - 1].dir == dir) {
+		pre->order[pre->norder - 1].len += (uint32_t)n;
+		return 0;
+	}
 	if (pre->norder == pre->order_cap) {
 		size_t ncap = pre->order_cap ? pre->order_cap * 2 : 8;
 		void *no = realloc(pre->order, ncap * sizeof(*pre->order));
 		if (no == NULL)
 			return -1;
 		pre->order = no;
+		pre->charged += (ncap - pre->order_cap) * sizeof(*pre->order);
+		cap.prelude_bytes +=
+		    (ncap - pre->order_cap) * sizeof(*pre->order);
 		pre->order_cap = ncap;
 	}
 	pre->order[pre->norder].dir = (uint8_t)dir;
@@ -543,8 +572,12 @@ on_nids_warning(int type, int errnum, struct ip *iph, void *data)
 static void
 on_nids_no_mem(char *where)
 {
-	fprintf(stderr, "mailsift: out of memory in libnids (%s)\n", where);
-	exit(3);
+	fprintf(stderr, "mailsift: out of memory in libnids (%s); "
+	    "stopping\n", where);
+	capture_live_flush();
+	if (cap.opts.on_no_mem != NULL)
+		cap.opts.on_no_mem(cap.opts.no_mem_arg);
+	exit(3); /* libnids cannot go on: it would use what it did not get */
 }
 
 int
@@ -1371,8 +1404,12 @@ capture_live_step(char *err, size_t errlen)
 	struct pollfd pfd = { .fd = cap.live_fd, .events = POLLIN };
 	int n;
 
-	if (poll(&pfd, 1, 200) < 0)
-		return errno == EINTR ? -2 : 0;
+	if (poll(&pfd, 1, 200) < 0) {
+		if (errno == EINTR) /* a signal: the caller reads its flags */
+			return 0;
+		snprintf(err, errlen, "poll: %s", strerror(errno));
+		return -1;
+	}
 	n = pcap_dispatch(cap.live, -1, on_live_packet, NULL);
 	if (n == PCAP_ERROR)
 		snprintf(err, errlen, "%s", pcap_geterr(cap.live));
@@ -1388,14 +1425,15 @@ capture_live_break(void)
 }
 
 int
-capture_live_counters(uint64_t *received, uint64_t *dropped)
+capture_live_counters(struct capture_kernel *k)
 {
 	struct pcap_stat ps;
 
 	if (cap.live == NULL || pcap_stats(cap.live, &ps) != 0)
 		return -1;
-	*received = ps.ps_recv;
-	*dropped = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+	k->received = ps.ps_recv;
+	k->dropped = ps.ps_drop;
+	k->if_dropped = ps.ps_ifdrop;
 	return 0;
 }
 

@@ -20,6 +20,14 @@ struct capture_opts {
 	/* called now and then with the bytes of the current file read */
 	void (*progress)(void *arg, uint64_t done);
 	void		*progress_arg;
+	/*
+	 * libnids ran out of memory and cannot go on (it would use the
+	 * NULL it got): called from inside libnids after the -w file is
+	 * flushed, to close the log as a signal would (commit, remove
+	 * temporary files); mailsift then exits with status 3.
+	 */
+	void (*on_no_mem)(void *arg);
+	void		*no_mem_arg;
 };
 
 struct capture_stats {
@@ -30,6 +38,8 @@ struct capture_stats {
 	uint64_t tunneled;	/* of those, found inside a tunnel */
 	uint64_t v6_full;	/* IPv6 packets past the address map's cap */
 	uint64_t class_e;	/* IPv4 packets of 240.0.0.0/4, dropped */
+	uint64_t detect_over_budget; /* flows not dissected: detection
+				      * memory budget spent */
 	uint64_t midstream;	/* connections picked up without handshake */
 	uint64_t gap_bytes;	/* stream bytes the capture lost (holes) */
 	uint64_t not_ip;	/* frames that carry no IP */
@@ -59,9 +69,17 @@ struct capture_live {
 
 int  capture_init(const struct capture_opts *, char *err, size_t errlen);
 int  capture_live_open(const struct capture_live *, char *err, size_t errlen);
+/* Waits up to 200 ms for packets and handles them: returns how many,
+ * 0 after a signal (the caller checks its flags), -2 after
+ * capture_live_break, -1 on an error (err says which). */
 int  capture_live_step(char *err, size_t errlen);
 void capture_live_break(void);
-int  capture_live_counters(uint64_t *received, uint64_t *dropped);
+/* The kernel's counters since the capture opened, as libpcap gives them:
+ * 32 bits, so they wrap; callers add the differences. */
+struct capture_kernel {
+	uint32_t received, dropped, if_dropped;
+};
+int  capture_live_counters(struct capture_kernel *);
 void capture_live_flush(void);
 void capture_live_close(void);
 size_t capture_active_flows(void);

@@ -269,6 +269,11 @@ struct live_state {
 	time_t			rotated_at;
 	int			failed; /* no log to write to any more */
 	uint64_t		rotations;
+	/* the kernel's drop counters, summed across their 32-bit wraps */
+	struct capture_kernel	kraw;
+	uint64_t		k_received, k_dropped, k_if_dropped;
+	struct store_interval	mark; /* totals when the last row was written */
+	uint64_t		started_us;
 };
 
 static void say(const struct live_state *, int, const char *, ...)
@@ -299,19 +304,79 @@ rss_mb(void)
 	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss / 1024 : -1;
 }
 
+static uint64_t wall_us(void);
+
+/* Reads the kernel's counters (only while the capture is open). */
+static void
+sample_kernel(struct live_state *ls)
+{
+	struct capture_kernel k;
+
+	if (capture_live_counters(&k) != 0)
+		return;
+	ls->k_received += (uint32_t)(k.received - ls->kraw.received);
+	ls->k_dropped += (uint32_t)(k.dropped - ls->kraw.dropped);
+	ls->k_if_dropped += (uint32_t)(k.if_dropped - ls->kraw.if_dropped);
+	ls->kraw = k;
+}
+
+/* Everything counted since the start, as a capture_stats row. */
+static struct store_interval
+totals(const struct live_state *ls, uint64_t now)
+{
+	const struct capture_stats *cs = capture_stats();
+
+	return (struct store_interval){ .since_us = ls->started_us,
+		.until_us = now, .total = 1, .packets = cs->packets,
+		.bytes = cs->bytes, .live = 1,
+		.kernel_received = ls->k_received,
+		.kernel_dropped = ls->k_dropped,
+		.if_dropped = ls->k_if_dropped, .gap_bytes = cs->gap_bytes,
+		.streams_evicted = cs->streams_evicted,
+		.detect_over_budget = cs->detect_over_budget,
+		.reserved_v4 = cs->class_e };
+}
+
+/*
+ * Writes what was read and lost since the last row; with last, the
+ * whole run's totals too.  A query finds the incomplete hours of the
+ * log by kernel_dropped.
+ */
+static void
+record_interval(struct live_state *ls, int last)
+{
+	uint64_t now = wall_us();
+	struct store_interval t = totals(ls, now), d = t;
+
+	d.total = 0;
+	d.since_us = ls->mark.until_us ? ls->mark.until_us : ls->started_us;
+	d.packets -= ls->mark.packets;
+	d.bytes -= ls->mark.bytes;
+	d.kernel_received -= ls->mark.kernel_received;
+	d.kernel_dropped -= ls->mark.kernel_dropped;
+	d.if_dropped -= ls->mark.if_dropped;
+	d.gap_bytes -= ls->mark.gap_bytes;
+	d.streams_evicted -= ls->mark.streams_evicted;
+	d.detect_over_budget -= ls->mark.detect_over_budget;
+	d.reserved_v4 -= ls->mark.reserved_v4;
+	store_add_interval(ls->st, &d);
+	if (last)
+		store_add_interval(ls->st, &t);
+	ls->mark = t;
+}
+
 static void
 show_status(const struct live_state *ls)
 {
 	const struct capture_stats *cs = capture_stats();
 	const struct store_stats *ss = store_stats(ls->st);
-	uint64_t recv = 0, drop = 0;
+	unsigned long long drop = ls->k_dropped + ls->k_if_dropped;
 
-	capture_live_counters(&recv, &drop);
 	say(ls, LOG_INFO, "%llu pkts %.1f MB, %llu dropped | %zu streams, "
 	    "%llu timed out | smtp %llu pop3 %llu imap %llu | %llu msgs | "
 	    "%llu lost bytes | %ld MB",
 	    (unsigned long long)cs->packets, (double)cs->bytes / 1e6,
-	    (unsigned long long)drop, capture_active_flows(),
+	    drop, capture_active_flows(),
 	    (unsigned long long)cs->streams_evicted,
 	    (unsigned long long)ss->by_proto[0],
 	    (unsigned long long)ss->by_proto[1],
@@ -468,12 +533,22 @@ live_loop(struct live_state *ls)
 		maybe_rotate(ls, now);
 		if (ls->failed)
 			return EXIT_USAGE;
-		if (o->status_s > 0 && now - last_status >= o->status_s) {
-			show_status(ls);
+		if (now - last_status >= (o->status_s > 0 ? o->status_s : 60)) {
+			sample_kernel(ls);
+			record_interval(ls, 0);
+			if (o->status_s > 0)
+				show_status(ls);
 			last_status = now;
 		}
 	}
 	return EXIT_OK;
+}
+
+/* libnids ran out of memory: the log is closed as a signal would. */
+static void
+close_log(void *st)
+{
+	store_close(st, EXIT_NO_MEMORY);
 }
 
 static int
@@ -552,6 +627,8 @@ live_run(struct live_opts *o, const char *cmdline)
 	mime_tap_sink(tap, &co.sink);
 	co.lim = o->lim;
 	co.max_streams = (int)o->max_streams;
+	co.on_no_mem = close_log;
+	co.no_mem_arg = ls.st;
 	if (capture_init(&co, err, sizeof(err)) != 0) {
 		fprintf(stderr, "mailsift live: %s\n", err);
 		mime_tap_free(tap);
@@ -562,11 +639,16 @@ live_run(struct live_opts *o, const char *cmdline)
 	install_signals();
 	say(&ls, LOG_NOTICE, "capturing on %s (%s) into %s", o->iface,
 	    o->filter ? filter : "mail ports", ls.path);
+	ls.started_us = wall_us();
+	sample_kernel(&ls);
 	status = live_loop(&ls);
 	/* Stop: every open session ends as "capture ended", partial
-	 * messages are kept as incomplete, all is committed. */
+	 * messages are kept as incomplete, all is committed.  The kernel's
+	 * counters are read before the capture closes. */
 	capture_finish();
+	sample_kernel(&ls);
 	capture_live_close();
+	record_interval(&ls, 1);
 	mime_tap_free(tap);
 	if (o->write != NULL) { /* the -w file, now complete, on record */
 		struct store_capture sc = { .path = o->write,
@@ -579,7 +661,11 @@ live_run(struct live_opts *o, const char *cmdline)
 		show_status(&ls);
 	if (ls.tty)
 		fputc('\n', stderr);
-	say(&ls, LOG_NOTICE, "stopped; log %s", ls.path);
+	say(&ls, LOG_NOTICE, "stopped; %llu packets, %llu dropped by the "
+	    "kernel, %llu by the interface; log %s",
+	    (unsigned long long)ls.k_received,
+	    (unsigned long long)ls.k_dropped,
+	    (unsigned long long)ls.k_if_dropped, ls.path);
 	if (store_close(ls.st, status) != 0 && status == EXIT_OK)
 		status = EXIT_PARTIAL;
 	return status;

@@ -303,6 +303,38 @@ elapsed(const struct timespec *t0)
 	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+static uint64_t
+wall_now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
+
+/* The run's row of capture_stats: what it read, and what it lost. */
+static void
+record_totals(struct store *st, uint64_t started_us)
+{
+	const struct capture_stats *cs = capture_stats();
+	struct store_interval t = { .since_us = started_us,
+		.until_us = wall_now_us(), .total = 1,
+		.packets = cs->packets, .bytes = cs->bytes,
+		.gap_bytes = cs->gap_bytes,
+		.streams_evicted = cs->streams_evicted,
+		.detect_over_budget = cs->detect_over_budget,
+		.reserved_v4 = cs->class_e };
+
+	store_add_interval(st, &t);
+}
+
+/* libnids ran out of memory: the log is closed as a signal would. */
+static void
+close_log(void *st)
+{
+	store_close(st, EXIT_NO_MEMORY);
+}
+
 int
 cmd_read(int argc, char **argv)
 {
@@ -315,6 +347,7 @@ cmd_read(int argc, char **argv)
 	struct mime_tap *tap;
 	struct store_stats ss;
 	struct timespec t0;
+	uint64_t started_us;
 	struct store *st;
 	char err[512], *cmdline;
 	int status = EXIT_OK;
@@ -322,6 +355,7 @@ cmd_read(int argc, char **argv)
 	if (parse_opts(argc, argv, &o) != 0)
 		return EXIT_USAGE;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	started_us = wall_now_us();
 	cmdline = join_args(argc, argv);
 	so.path = o.output;
 	so.extract_dir = o.extract;
@@ -350,6 +384,8 @@ cmd_read(int argc, char **argv)
 	}
 	co.lim = o.lim;
 	co.max_streams = (int)o.max_streams;
+	co.on_no_mem = close_log;
+	co.no_mem_arg = st;
 	if (capture_init(&co, err, sizeof(err)) != 0) {
 		fprintf(stderr, "mailsift: %s\n", err);
 		mime_tap_free(tap);
@@ -377,11 +413,12 @@ cmd_read(int argc, char **argv)
 		sc = (struct store_capture){ .path = argv[i],
 			.packets = info.packets, .first_us = info.first_us,
 			.last_us = info.last_us, .link_type = info.link_name,
-			.damaged = damaged };
+			.damaged = damaged, .fd = -1 };
 		store_add_capture(st, &sc);
 	}
 	capture_finish();
 	mime_tap_free(tap);
+	record_totals(st, started_us);
 	if (prog.shown)
 		fprintf(stderr, "\r%60s\r", "");
 	if (capture_stats()->truncated > 0) {

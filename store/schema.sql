@@ -1,4 +1,4 @@
--- mailsift log schema, version 5 (PRAGMA user_version).
+-- mailsift log schema, version 6 (PRAGMA user_version).
 -- Times are Unix epoch seconds with microseconds (REAL), capture time.
 -- Provenance: *frame columns number packets from 1 in the capture file
 -- (as Wireshark does), *offset columns give where that packet's record
@@ -28,6 +28,28 @@ CREATE TABLE IF NOT EXISTS captures (
 	first_ts	REAL,			-- first and last packet times
 	last_ts		REAL,
 	damaged		INTEGER NOT NULL DEFAULT 0 -- 1: not readable to its end
+);
+
+-- What each run read and lost, per status interval of mailsift live
+-- and for the whole run (total = 1; mailsift read writes that row
+-- only).  Times are wall clock, UTC.  A row with kernel_dropped > 0 says
+-- the log of that interval is incomplete.
+CREATE TABLE IF NOT EXISTS capture_stats (
+	id		INTEGER PRIMARY KEY,
+	run_id		INTEGER NOT NULL REFERENCES runs(id),
+	since		TEXT NOT NULL,
+	until		TEXT NOT NULL,
+	total		INTEGER NOT NULL DEFAULT 0,
+	packets		INTEGER NOT NULL,	-- read by mailsift
+	bytes		INTEGER NOT NULL,
+	kernel_received	INTEGER,		-- live: passed the filter
+	kernel_dropped	INTEGER,		-- live: no room in the buffer
+	if_dropped	INTEGER,		-- live: dropped by the interface
+	gap_bytes	INTEGER NOT NULL,	-- stream bytes lost (holes)
+	streams_evicted	INTEGER NOT NULL,	-- ended by a cap or timeout
+	detect_over_budget INTEGER NOT NULL,	-- connections not dissected:
+						-- detection memory spent
+	reserved_v4	INTEGER NOT NULL	-- 240.0.0.0/4 packets dropped
 );
 
 CREATE TABLE IF NOT EXISTS sessions (

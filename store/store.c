@@ -326,6 +326,7 @@ extract_open(struct store *s, int64_t sid, uint32_t tx, char **pathp)
 {
 	char path[4096];
 	int fd = -1;
+	FILE *f;
 
 	for (int n = 1; n < 100 && fd < 0; n++) {
 		if (n == 1)
@@ -344,8 +345,17 @@ extract_open(struct store *s, int64_t sid, uint32_t tx, char **pathp)
 		    strerror(errno));
 		return NULL;
 	}
-	*pathp = strdup(path);
-	return fdopen(fd, "wb");
+	if ((*pathp = strdup(path)) == NULL || (f = fdopen(fd, "wb")) == NULL) {
+		s->stats.errors++;
+		snprintf(s->error, sizeof(s->error), "%s: %s", path,
+		    strerror(errno));
+		free(*pathp);
+		*pathp = NULL;
+		close(fd);
+		unlink(path);
+		return NULL;
+	}
+	return f;
 }
 
 /*
@@ -374,7 +384,13 @@ blob_open(struct store *s, struct open_msg *m)
 	}
 	/* a larger buffer: fewer writes for bodies that come in segments */
 	setvbuf(m->blob, NULL, _IOFBF, 64 * 1024);
-	m->blob_tmp = strdup(path);
+	if ((m->blob_tmp = strdup(path)) == NULL) { /* blob_keep needs it */
+		fclose(m->blob);
+		m->blob = NULL;
+		unlink(path);
+		s->stats.errors++;
+		snprintf(s->error, sizeof(s->error), "out of memory");
+	}
 }
 
 /* Names the kept bytes by their hash; returns 1 when they are kept. */
@@ -651,7 +667,8 @@ attachment_open(struct store *s, struct open_msg *m, const char *filename,
 		    (long long)m->sid, m->tx);
 		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 			return NULL;
-		m->parts_dir = strdup(dir);
+		if ((m->parts_dir = strdup(dir)) == NULL)
+			return NULL;
 	}
 	snprintf(fb, sizeof(fb), "part-%s", path);
 	if ((f = safe_create(m->parts_dir, filename, fb, pathp)) == NULL) {
@@ -1261,7 +1278,8 @@ store_schema(struct store *s, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
 		return -1;
 	}
-	if (v != 0 && v != STORE_SCHEMA_VERSION) {
+	/* version 6 only added capture_stats: a version 5 log takes it */
+	if (v != 0 && v != 5 && v != STORE_SCHEMA_VERSION) {
 		snprintf(err, errlen, "the log has schema version %d; this "
 		    "mailsift writes version %d (use another file or --force)",
 		    v, STORE_SCHEMA_VERSION);
@@ -1421,7 +1439,10 @@ db_open(struct store *s, const char *path, int force, int keep,
 			snprintf(err, errlen, "%s: %s", bd, strerror(errno));
 			return -1;
 		}
-		s->blob_dir = strdup(bd);
+		if ((s->blob_dir = strdup(bd)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
 	}
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) !=
 	    SQLITE_OK) {
@@ -1458,7 +1479,10 @@ store_open(const struct store_opts *o, char *err, size_t errlen)
 			    strerror(errno));
 			goto fail;
 		}
-		s->extract_dir = strdup(o->extract_dir);
+		if ((s->extract_dir = strdup(o->extract_dir)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
 	}
 	s->redact = o->redact;
 	s->command = o->command;
@@ -1670,7 +1694,7 @@ static int
 file_sha256(struct store *s, const struct store_capture *c,
     char hex[HASH_HEX_MAX], int64_t *size)
 {
-	int fd = c->fd > 0 ? c->fd : open(c->path, O_RDONLY | O_CLOEXEC);
+	int fd = c->fd >= 0 ? c->fd : open(c->path, O_RDONLY | O_CLOEXEC);
 	struct hstream *h = NULL;
 	struct stat sb;
 	char buf[1 << 16];
@@ -1681,7 +1705,7 @@ file_sha256(struct store *s, const struct store_capture *c,
 	    (h = hstream_new(s->hasher, 0)) != NULL)
 		while ((n = read(fd, buf, sizeof(buf))) > 0)
 			hstream_update(h, buf, (size_t)n);
-	if (fd >= 0 && c->fd <= 0)
+	if (fd >= 0 && c->fd < 0)
 		close(fd);
 	if (h == NULL)
 		return -1;
@@ -1712,6 +1736,56 @@ store_add_capture(struct store *s, const struct store_capture *c)
 	}
 	sqlite3_bind_int(st, 9, c->damaged);
 	run(s, ST_CAPTURE);
+}
+
+static void
+utc_of(uint64_t us, char *buf, size_t len)
+{
+	time_t t = (time_t)(us / 1000000u);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void
+store_add_interval(struct store *s, const struct store_interval *iv)
+{
+	static const char sql[] = "INSERT INTO capture_stats (run_id, since,"
+	    " until, total, packets, bytes, kernel_received, kernel_dropped,"
+	    " if_dropped, gap_bytes, streams_evicted, detect_over_budget,"
+	    " reserved_v4) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	sqlite3_stmt *st;
+	char since[32], until[32];
+
+	if (s->db == NULL ||
+	    sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		s->stats.errors++;
+		return;
+	}
+	utc_of(iv->since_us, since, sizeof(since));
+	utc_of(iv->until_us, until, sizeof(until));
+	sqlite3_bind_int64(st, 1, s->run_id);
+	sqlite3_bind_text(st, 2, since, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, until, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 4, iv->total);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)iv->packets);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)iv->bytes);
+	if (iv->live) {
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)iv->kernel_received);
+		sqlite3_bind_int64(st, 8, (sqlite3_int64)iv->kernel_dropped);
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)iv->if_dropped);
+	}
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)iv->gap_bytes);
+	sqlite3_bind_int64(st, 11, (sqlite3_int64)iv->streams_evicted);
+	sqlite3_bind_int64(st, 12, (sqlite3_int64)iv->detect_over_budget);
+	sqlite3_bind_int64(st, 13, (sqlite3_int64)iv->reserved_v4);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		s->stats.errors++;
+		snprintf(s->error, sizeof(s->error), "capture_stats: %s",
+		    sqlite3_errmsg(s->db));
+	}
+	sqlite3_finalize(st);
 }
 
 /*

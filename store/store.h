@@ -11,7 +11,7 @@
 
 #include "dissect.h"
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 struct store;
 
@@ -50,10 +50,22 @@ struct store_capture {
 	uint64_t    first_us, last_us;
 	const char *link_type;
 	int	    damaged;
-	int	    fd;	/* > 0: read the file from this descriptor (opened
-			 * before privileges were dropped) */
+	int	    fd;	/* >= 0: read the file from this descriptor (opened
+			 * before privileges were dropped; 0 is valid when
+			 * standard input was closed); -1: open path */
 };
 void	      store_add_capture(struct store *, const struct store_capture *);
+/* A row of capture_stats: what a run read and lost in an interval of
+ * wall time, or in the whole run. */
+struct store_interval {
+	uint64_t since_us, until_us; /* wall clock, Unix microseconds */
+	int	 total;		     /* the whole run */
+	uint64_t packets, bytes;
+	int	 live;		     /* the kernel counters are known */
+	uint64_t kernel_received, kernel_dropped, if_dropped;
+	uint64_t gap_bytes, streams_evicted, detect_over_budget, reserved_v4;
+};
+void	      store_add_interval(struct store *, const struct store_interval *);
 int	      store_close(struct store *, int status);
 int	      store_rotate(struct store *, const char *path, char *err,
 		  size_t errlen);

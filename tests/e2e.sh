@@ -74,7 +74,16 @@ done
 db=$B/append.db
 ./mailsift read -q -o "$db" "$B/gen/demo.pcap" && ./mailsift read -q -o "$db" "$B/gen/demo.pcap"
 check "append keeps both runs" "$(sqlite3 "$db" 'SELECT count(*), count(DISTINCT id), count(DISTINCT run_id) FROM sessions')" "6|6|2"
-check "schema version" "$(sqlite3 "$db" 'PRAGMA user_version')" "5"
+check "schema version" "$(sqlite3 "$db" 'PRAGMA user_version')" "6"
+check "the run's totals in capture_stats" \
+	"$(sqlite3 "$db" "SELECT count(*), sum(packets), sum(kernel_dropped IS NULL) FROM capture_stats WHERE total")" "2|242|2"
+# A log of schema version 5 (no capture_stats) is taken up and appended to.
+sqlite3 "$db" "DROP TABLE capture_stats; PRAGMA user_version=5"
+./mailsift read -q -o "$db" "$B/gen/demo.pcap"
+check "a version 5 log is upgraded in place" \
+	"$(sqlite3 "$db" "PRAGMA user_version; SELECT count(*) FROM capture_stats; SELECT count(DISTINCT run_id) FROM sessions")" "6
+1
+3"
 
 # Several files in order, and standard input.
 db=$B/multi.db

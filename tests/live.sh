@@ -183,5 +183,24 @@ check "--rotate 1e30G: refused, exit 2" "$? $(grep -c 'rotate' "$B/rot.err")" "2
 "$BIN" live -i lo -o "$B/rot.db" --rotate nanG 2>/dev/null
 check "--rotate nanG: refused, exit 2" "$?" "2"
 
+# 9. Losses are told: mailsift is stopped while traffic floods a small
+#    kernel buffer; the kernel's drops are in the log (per interval and
+#    for the run) and in the last line, not "0 dropped".
+logs k
+start k -o "$B/k/live.db" -B 1 --status 1
+kill -STOP "$pid"
+python3 "$MAIL" send 25 150 "$B/k"
+kill -CONT "$pid"
+sleep 2.5
+stop
+drops=$(sqlite3 "$B/k/live.db" "SELECT kernel_dropped + if_dropped FROM capture_stats WHERE total")
+[ "${drops:-0}" -gt 0 ] && ok "kernel drops in the log ($drops)" || { bad "kernel drops in the log: '$drops'"; cat "$B/k.err"; }
+check "the intervals add up to the run's total" \
+	"$(sqlite3 "$B/k/live.db" "SELECT sum(kernel_dropped + if_dropped), sum(packets) FROM capture_stats WHERE NOT total")" \
+	"$(sqlite3 "$B/k/live.db" "SELECT kernel_dropped + if_dropped, packets FROM capture_stats WHERE total")"
+check "the last line tells the same drops" \
+	"$(sed -n 's/.*stopped; [0-9]* packets, \([0-9]*\) dropped by the kernel, \([0-9]*\) by the interface.*/\1 \2/p' "$B/k.err" | awk '{ print $1 + $2 }')" \
+	"$drops"
+
 echo "live: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
