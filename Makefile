@@ -30,10 +30,11 @@ DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c \
 	       dissect/mime.c dissect/mimehdr.c
 CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/decap.c store/safename.c store/hasher.c \
 	       store/bodynorm.c capture/v6map.c store/store.c
-CLI_SRC     := cli/main.c cli/cmd_read.c cli/cmd_live.c cli/cmd_search.c cli/cmd_query.c \
+CLI_SRC     := cli/main.c cli/cmd_read.c cli/cmd_live.c cli/cmd_search.c cli/cmd_query.c cli/termsafe.c \
 	       cli/cmd_export.c cli/cmd_extract.c cli/table.c
 TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_detect test_mime \
-	       test_capture test_safename test_bodynorm test_hasher
+	       test_capture test_safename test_bodynorm test_hasher \
+	       test_termsafe
 TOOL_NAMES  := pcapgen
 
 BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libssl-dev zlib1g-dev
@@ -109,6 +110,11 @@ $(BUILD)/san/tests/test_capture: $(call obj,san,tests/test_capture.c $(CAPTURE_P
 $(BUILD)/rel/tests/test_safename: $(call obj,rel,tests/test_safename.c store/safename.c)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
 $(BUILD)/san/tests/test_safename: $(call obj,san,tests/test_safename.c store/safename.c)
+	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka
+
+$(BUILD)/rel/tests/test_termsafe: $(call obj,rel,tests/test_termsafe.c cli/termsafe.c)
+	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
+$(BUILD)/san/tests/test_termsafe: $(call obj,san,tests/test_termsafe.c cli/termsafe.c)
 	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka
 
 HASHER_WRAP := -Wl,--wrap=malloc,--wrap=EVP_DigestUpdate

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "table.h"
+#include "termsafe.h"
 
 /* What a user may filter on; each listing says which apply, and how. */
 enum filter {
@@ -465,14 +466,19 @@ show_header(sqlite3 *db, long id)
 	    SQLITE_OK)
 		return;
 	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW)
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		char *from = term_escape((const char *)
+		    sqlite3_column_text(st, 9));
+
 		printf("session %ld: %s %s UTC, %s:%d -> %s:%d, tls %s, ended "
 		    "%s%s, from %s\n", id, sqlite3_column_text(st, 0),
 		    sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
 		    sqlite3_column_int(st, 3), sqlite3_column_text(st, 4),
 		    sqlite3_column_int(st, 5), sqlite3_column_text(st, 6),
 		    sqlite3_column_text(st, 7), sqlite3_column_int(st, 8) ?
-		    ", picked up mid-stream" : "", sqlite3_column_text(st, 9));
+		    ", picked up mid-stream" : "", from ? from : "?");
+		free(from);
+	}
 	sqlite3_finalize(st);
 }
 
@@ -485,8 +491,10 @@ show_file(const char *path)
 
 	if (f == NULL)
 		return;
+	/* a message read on a terminal: its lines, nothing it obeys (a
+	 * character cut between two reads is shown as its bytes) */
 	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		fwrite(buf, 1, n, stdout);
+		term_write(stdout, buf, n, 1);
 	fclose(f);
 }
 
@@ -523,6 +531,7 @@ cmd_show(int argc, char **argv)
 		double ts = sqlite3_column_double(st, 0);
 		const char *who = (const char *)sqlite3_column_text(st, 1);
 		const char *path = (const char *)sqlite3_column_text(st, 3);
+		const char *text;
 		const char *on = "", *off = "";
 		char frame[24];
 		time_t t = (time_t)ts;
@@ -539,9 +548,13 @@ cmd_show(int argc, char **argv)
 		else
 			snprintf(frame, sizeof(frame), "%8lld",
 			    (long long)sqlite3_column_int64(st, 4));
-		printf("%02d:%02d:%02d.%03d %s %s%s: %s%s\n", tm.tm_hour,
+		printf("%02d:%02d:%02d.%03d %s %s%s: ", tm.tm_hour,
 		    tm.tm_min, tm.tm_sec, (int)((ts - (double)t) * 1000), frame,
-		    on, who, sqlite3_column_text(st, 2), off);
+		    on, who);
+		text = (const char *)sqlite3_column_text(st, 2);
+		if (text != NULL)
+			term_write(stdout, text, strlen(text), 0);
+		printf("%s\n", off);
 		if (o.full && path != NULL)
 			show_file(path);
 		rows++;

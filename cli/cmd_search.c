@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "termsafe.h"
 
 static void
 search_usage(FILE *f)
@@ -44,10 +45,11 @@ print_hits(sqlite3 *db, const char *query, long limit)
 	printf("message\ttime\tproto\tmethod\tfrom\tsubject\tmatch\n");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		for (int c = 0; c < 7; c++) {
-			const unsigned char *t = sqlite3_column_text(st, c);
-			for (; t != NULL && *t != '\0'; t++) /* one line each */
-				putchar(*t == '\n' || *t == '\r' || *t == '\t' ?
-				    ' ' : *t);
+			const char *t = (const char *)sqlite3_column_text(st, c);
+
+			/* one line each, and nothing a terminal obeys */
+			if (t != NULL)
+				term_write(stdout, t, strlen(t), 0);
 			putchar(c < 6 ? '\t' : '\n');
 		}
 		n++;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "table.h"
+#include "termsafe.h"
 
 #define CELL_MAX 256 /* bytes of a cell shown in a table */
 
@@ -50,9 +51,7 @@ put_cell(const char *s, size_t w, int last)
 		fputs("\xe2\x80\xa6", stdout); /* ... */
 		cols++;
 	} else {
-		for (i = 0; i < n; i++) /* tabs and breaks would break rows */
-			putchar(s[i] == '\n' || s[i] == '\r' || s[i] == '\t' ?
-			    ' ' : s[i]);
+		fwrite(s, 1, n, stdout); /* escaped by term_escape */
 		cols = u8_width(s, n);
 	}
 	if (!last)
@@ -162,6 +161,19 @@ row_csv(sqlite3_stmt *st, int ncol, int header)
  * A table: every row is read first (the caller's LIMIT bounds them) to
  * size the columns; wide columns share what the terminal leaves.
  */
+/* Cuts s to at most max bytes, on a character boundary. */
+static void
+cell_cut(char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n <= max)
+		return;
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	s[max] = '\0';
+}
+
 static void
 free_cells(char **cells, size_t n)
 {
@@ -194,7 +206,7 @@ print_table(sqlite3_stmt *st)
 		}
 		for (int c = 0; c < ncol; c++) {
 			const char *t = (const char *)sqlite3_column_text(st, c);
-			char *d = strndup(t ? t : "", CELL_MAX);
+			char *d = term_escape(t);
 			size_t cw;
 
 			if (d == NULL) {
@@ -202,6 +214,7 @@ print_table(sqlite3_stmt *st)
 				free(w);
 				return -1;
 			}
+			cell_cut(d, CELL_MAX);
 			cw = u8_width(d, strlen(d));
 			cells[nrows * (size_t)ncol + (size_t)c] = d;
 			if (cw > w[c])

@@ -85,6 +85,24 @@ check "a version 5 log is upgraded in place" \
 1
 3"
 
+# Wire text never reaches the terminal raw: escape sequences, C1 controls
+# and bidirectional overrides are shown escaped in every listing, exact in
+# JSON and CSV.
+db="$B/rel-terminal.db"
+# (CR LF ends the lines of a message shown whole: CR is let through)
+raw_controls() { LC_ALL=C grep -c "$(printf '[\001-\010\013\014\016-\037\177]\\|\302[\200-\237]\\|\342\200[\252-\256]')" || true; }
+for cmd in "messages" "attachments" "sessions" "show 1" "show 1 --full" "stats" "creds" "search owned"; do
+	check "$cmd: no raw control or override reaches the terminal" \
+		"$(./mailsift $cmd -d "$db" 2>&1 | raw_controls)" "0"
+done
+check "messages: the escapes are visible" \
+	"$(./mailsift messages -d "$db" | grep -c 'x1b\]0;owned\\x07')" "1"
+check "attachments: the override is shown as \\u202e" \
+	"$(./mailsift attachments -d "$db" | grep -c 'invoice\\u202efdp')" "1"
+check "messages --json: the subject exact" \
+	"$(./mailsift messages -d "$db" --json | python3 -c 'import json,sys; print(repr(json.loads(sys.stdin.readline())["subject"]))')" \
+	"'\x1b]0;owned\x07\x1b[2Jcleared \x9b31mred'"
+
 # Several files in order, and standard input.
 db=$B/multi.db
 ./mailsift read -q --force -o "$db" "$B/gen/demo.pcap" "$B/gen/raw-ip.pcap"

@@ -738,6 +738,52 @@ session_class_e_injection(struct gen *g, uint16_t cport)
 }
 
 /*
+ * Text that attacks the analyst's terminal: a Subject with escape
+ * sequences (retitle the window, clear the screen) and a C1 CSI, an
+ * attachment whose name hides its extension behind U+202E, and a HELO
+ * name with a bell.  The log keeps them exactly; listings escape them.
+ */
+static const char msg_terminal[] =
+    "From: \x1b[31mMallory\x1b[0m <mallory@evil.example>\r\n"
+    "To: bob@example.org\r\n"
+    "Subject: =?UTF-8?B?G10wO293bmVkBxtbMkpjbGVhcmVk?= \xc2\x9b" "31mred\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: multipart/mixed; boundary=\"b\"\r\n"
+    "\r\n"
+    "--b\r\n"
+    "Content-Type: text/plain\r\n"
+    "\r\n"
+    "see attached\r\n"
+    "--b\r\n"
+    "Content-Type: application/octet-stream\r\n"
+    "Content-Disposition: attachment;\r\n"
+    " filename*=UTF-8''invoice%E2%80%AEfdp.exe\r\n"
+    "Content-Transfer-Encoding: base64\r\n"
+    "\r\n"
+    "TVqQAAMAAAAEAAAA\r\n"
+    "--b--\r\n";
+
+static void
+session_terminal_attack(struct gen *g, uint16_t cport)
+{
+	struct conv c;
+
+	conv_open(&c, g, IP(203, 0, 113, 70), cport, IP(198, 51, 100, 25), 25);
+	ehlo(&c, "bell\x07.example.com");
+	say(&c, C2S, "MAIL FROM:<mallory@evil.example>\r\n");
+	say(&c, S2C, "250 2.1.0 Ok\r\n");
+	say(&c, C2S, "RCPT TO:<bob@example.org>\r\n");
+	say(&c, S2C, "250 2.1.5 Ok\r\n");
+	say(&c, C2S, "DATA\r\n");
+	say(&c, S2C, "354 End data with <CR><LF>.<CR><LF>\r\n");
+	send_message(&c, msg_terminal);
+	say(&c, S2C, "250 2.0.0 Ok: queued as TERM1\r\n");
+	say(&c, C2S, "QUIT\r\n");
+	say(&c, S2C, "221 2.0.0 Bye\r\n");
+	conv_close(&c);
+}
+
+/*
  * Connections whose start the capture missed: one picked up between
  * commands (MAIL is its first line), one inside a DATA body, in the
  * middle of a line.  The second message is kept, marked incomplete, so no
@@ -1438,6 +1484,10 @@ main(int argc, char **argv)
 	gen_open(&g, argv[1], "lossy", LT_EN10MB);
 	session_lossy(&g, 48001);
 	session_huge_hole(&g, 48010);
+	gen_close(&g);
+
+	gen_open(&g, argv[1], "terminal", LT_EN10MB);
+	session_terminal_attack(&g, 48040);
 	gen_close(&g);
 
 	gen_open(&g, argv[1], "class-e", LT_EN10MB);
