@@ -38,6 +38,7 @@ TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_detect tes
 TOOL_NAMES  := pcapgen
 
 BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libssl-dev zlib1g-dev
+DEMO_PKGS  := sqlite3
 TEST_PKGS  := libcmocka-dev sqlite3 tshark dovecot-imapd dovecot-pop3d clang libclang-rt-14-dev \
 	      tcpdump curl python3 iproute2
 
@@ -57,7 +58,8 @@ endef
 
 .PHONY: all deps test-deps demo test unit unit-asan e2e dovecot live record conformance asan \
 	fuzz fuzz-regress \
-	check-deps clean install format format-check bench
+	check-deps clean install format format-check bench \
+	print-demo-pkgs print-demo-programs
 
 all: deps
 	@$(MAKE) --no-print-directory mailsift
@@ -65,8 +67,20 @@ all: deps
 deps:
 	$(call ensure_pkgs,$(BUILD_PKGS))
 
+# Installing dovecot enables and may start a system-wide server on
+# 110/143/993/995; the tests start their own.  When this installs it, the
+# system's is stopped and disabled again, so nothing is left behind.
 test-deps: deps
+	@dpkg-query -W -f='$${Status}' dovecot-core 2>/dev/null | grep -q "ok installed" || \
+	  touch $(BUILD)/.dovecot-fresh 2>/dev/null || { mkdir -p $(BUILD) && touch $(BUILD)/.dovecot-fresh; }
 	$(call ensure_pkgs,$(TEST_PKGS))
+	@if [ -e $(BUILD)/.dovecot-fresh ]; then \
+	  echo "mailsift: stopping and disabling the system's dovecot (the tests run their own)"; \
+	  systemctl disable dovecot.service dovecot.socket >/dev/null 2>&1 || \
+	    update-rc.d dovecot disable >/dev/null 2>&1; \
+	  systemctl stop dovecot.service dovecot.socket >/dev/null 2>&1 || \
+	    invoke-rc.d dovecot stop >/dev/null 2>&1; \
+	  rm -f $(BUILD)/.dovecot-fresh; fi
 
 # ---------------------------------------------------------------- builds
 # Each flavour compiles every source into its own folder.
@@ -250,6 +264,7 @@ check-deps:
 # ------------------------------------------------------------------ demo
 
 demo: all
+	$(call ensure_pkgs,$(DEMO_PKGS))
 	@./mailsift read --force -o $(BUILD)/demo.db tests/pcap/demo.pcap \
 	  tests/recorded/dovecot-imap.pcap tests/recorded/dovecot-pop3.pcap
 	@echo
@@ -266,6 +281,12 @@ demo: all
 	  "SELECT session_id, proto, command, mechanism, username, password, outcome FROM v_credentials;"
 	@echo
 	@echo "The log is $(BUILD)/demo.db; try: sqlite3 $(BUILD)/demo.db .schema"
+
+# What the demo installs and runs, for tests/tools/demo-deps.sh.
+print-demo-pkgs:
+	@echo $(BUILD_PKGS) $(DEMO_PKGS)
+print-demo-programs:
+	@echo cc sqlite3
 
 # ------------------------------------------------------------- the rest
 
