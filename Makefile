@@ -39,8 +39,8 @@ TOOL_NAMES  := pcapgen
 
 BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libssl-dev zlib1g-dev
 DEMO_PKGS  := sqlite3
-TEST_PKGS  := libcmocka-dev sqlite3 tshark dovecot-imapd dovecot-pop3d clang libclang-rt-14-dev \
-	      tcpdump curl python3 iproute2
+TEST_PKGS  := libcmocka-dev sqlite3 tshark dovecot-imapd dovecot-pop3d clang libclang-rt-14-dev systemd \
+	      tcpdump curl python3 iproute2 time
 
 # Installs the Debian packages of $(1) that are missing.
 define ensure_pkgs
@@ -58,7 +58,7 @@ endef
 
 .PHONY: all deps test-deps demo test unit unit-asan e2e dovecot live record conformance asan \
 	fuzz fuzz-regress \
-	check-deps clean install format format-check bench \
+	check-deps clean install format format-check bench unitfile fuzz-short memory \
 	print-demo-pkgs print-demo-programs
 
 all: deps
@@ -161,7 +161,7 @@ UNIT_SAN := $(addprefix $(BUILD)/san/tests/,$(TEST_NAMES))
 
 test: test-deps
 	@$(MAKE) --no-print-directory check-deps unit unit-asan fuzz-regress \
-	  e2e dovecot live conformance
+	  e2e memory dovecot live unitfile conformance fuzz-short
 
 unit: $(UNIT_REL)
 	@for t in $(UNIT_REL); do echo "== $$t"; $$t || exit 1; done
@@ -177,6 +177,14 @@ e2e: mailsift $(BUILD)/san/mailsift $(BUILD)/rel/tools/pcapgen
 live: mailsift $(BUILD)/san/mailsift
 	@tests/live.sh
 
+# Peak RSS under traffic built to exhaust memory stays under a bound.
+memory: mailsift
+	@tests/memory.sh
+
+# The systemd unit for mailsift live passes systemd-analyze verify.
+unitfile: mailsift
+	@tests/unitfile.sh
+
 # POP3 and IMAP from a real dovecot: shipped recordings, and a live one.
 dovecot: mailsift $(BUILD)/san/mailsift
 	@tests/dovecot.sh
@@ -187,7 +195,7 @@ FUZZ_PKGS    := clang libclang-rt-14-dev
 FUZZ_TARGETS := fuzz_smtp fuzz_pop3 fuzz_imap fuzz_mime fuzz_mimehdr \
 		fuzz_pipeline
 FUZZ_SECONDS ?= 60
-FUZZ_CC      := clang -g -O1 -fsanitize=fuzzer,address,undefined \
+FUZZ_CC      := clang -g -O1 -fsanitize=fuzzer,address,undefined,float-divide-by-zero,unsigned-shift-base \
 		-fno-sanitize-recover=all -std=c11 -D_DEFAULT_SOURCE \
 		-D_GNU_SOURCE $(INC)
 CAPTURE_SRC  := capture/capture.c capture/decap.c capture/v6map.c
@@ -211,6 +219,14 @@ fuzz: deps
 	$(call ensure_pkgs,$(FUZZ_PKGS) tshark)
 	@$(MAKE) --no-print-directory $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# make test: every target for FUZZ_SHORT seconds (a minute each) from the
+# seeds and regressions; a crash fails the run.  make fuzz for longer.
+FUZZ_SHORT ?= 60
+fuzz-short: deps
+	$(call ensure_pkgs,$(FUZZ_PKGS) tshark)
+	@$(MAKE) --no-print-directory $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
+	@tests/fuzz/run.sh $(FUZZ_SHORT) $(FUZZ_TARGETS)
 
 # Every input that once crashed a target is replayed under ASan+UBSan.
 REPLAY := $(addprefix $(BUILD)/san/replay/,$(FUZZ_TARGETS))
@@ -255,10 +271,15 @@ record:
 conformance: mailsift $(BUILD)/san/mailsift
 	@tests/conformance.sh
 
-# The dissectors must stay free of capture and storage libraries.
+# Layers depend one way: the dissectors know no capture or storage
+# library, the capture layer no SQLite, the store no libpcap or libnids.
 check-deps:
 	@if grep -nE '#include *[<"](pcap|nids|sqlite3)' dissect/*.c dissect/*.h; then \
 	  echo "check-deps: dissect/ must not include pcap, nids or sqlite3" >&2; exit 1; fi
+	@if grep -nE '#include *[<"]sqlite3' capture/*.c capture/*.h; then \
+	  echo "check-deps: capture/ must not include sqlite3" >&2; exit 1; fi
+	@if grep -nE '#include *[<"](pcap|nids)' store/*.c store/*.h; then \
+	  echo "check-deps: store/ must not include pcap or nids" >&2; exit 1; fi
 	@echo "check-deps: ok"
 
 # ------------------------------------------------------------------ demo
@@ -290,10 +311,17 @@ print-demo-programs:
 
 # ------------------------------------------------------------- the rest
 
+SYSTEMD_DIR ?= /etc/systemd/system
+SYSUSERS_DIR ?= /usr/lib/sysusers.d
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 mailsift $(DESTDIR)$(PREFIX)/bin/mailsift
 	install -m 0644 mailsift.1 $(DESTDIR)$(PREFIX)/share/man/man1/mailsift.1
+	install -d $(DESTDIR)$(SYSTEMD_DIR) $(DESTDIR)$(SYSUSERS_DIR)
+	sed 's|/usr/local/bin/mailsift|$(PREFIX)/bin/mailsift|' \
+	  dist/mailsift-live@.service > $(DESTDIR)$(SYSTEMD_DIR)/mailsift-live@.service
+	install -m 0644 dist/mailsift.sysusers $(DESTDIR)$(SYSUSERS_DIR)/mailsift.conf
 
 format:
 	clang-format -i */*.c */*.h tests/tools/*.c

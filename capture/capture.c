@@ -51,12 +51,12 @@ struct prelude {
 };
 
 /*
- * Bytes held for detection by every flow together.  Each flow holds at
- * most MD_DETECT_MAX a direction, but 50,000 undetected flows of 1-byte
- * segments would still hold gigabytes: past the budget a new flow's bytes
- * are not held, the flow is not dissected, and the run counts it.
+ * Bytes held for detection by every flow together (capture_opts'
+ * detect_budget).  Each flow holds at most MD_DETECT_MAX a direction, but
+ * 50,000 undetected flows of 1-byte segments would still hold gigabytes:
+ * past the budget a flow's further bytes are not held, the flow is not
+ * dissected, and the run counts it (capture_stats.detect_over_budget).
  */
-#define DETECT_BUDGET (64u << 20)
 
 struct flow {
 	struct flow	      *prev, *next; /* every flow libnids follows */
@@ -117,7 +117,7 @@ static struct {
 	int64_t		     offset; /* where its record begins in the file */
 	int		     inited;
 	uint64_t	     nflows;
-	size_t		     prelude_bytes; /* see DETECT_BUDGET */
+	size_t		     prelude_bytes; /* see prelude_add */
 	pcap_t		    *live;   /* capture_live_open */
 	pcap_dumper_t	    *dump;   /* -w: the packets, written as read */
 	int64_t		     dump_next; /* where its next record goes */
@@ -190,7 +190,7 @@ prelude_add(struct prelude *pre, enum md_dir dir, const uint8_t *p, size_t n)
 
 	if (pre->len[dir] + n > MD_DETECT_MAX)
 		return -1;
-	if (cap.prelude_bytes + charge > DETECT_BUDGET) {
+	if (cap.prelude_bytes + charge > cap.opts.detect_budget) {
 		cap.stats.detect_over_budget++;
 		return -1;
 	}
@@ -588,6 +588,8 @@ capture_init(const struct capture_opts *opts, char *err, size_t errlen)
 		0 };
 
 	cap.opts = *opts;
+	if (cap.opts.detect_budget == 0)
+		cap.opts.detect_budget = (size_t)DEFAULT_DETECT_MB << 20;
 	if ((cap.dead = pcap_open_dead(DLT_RAW, SNAP_MAX)) == NULL) {
 		snprintf(err, errlen, "pcap_open_dead failed");
 		return -1;

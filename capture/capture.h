@@ -17,6 +17,9 @@ struct capture_opts {
 	struct md_sink	 sink;
 	struct md_limits lim;
 	int		 max_streams; /* concurrent TCP streams tracked */
+	size_t		 detect_budget; /* bytes all flows may hold while
+					 * their protocol is unknown;
+					 * 0: DEFAULT_DETECT_BUDGET */
 	/* called now and then with the bytes of the current file read */
 	void (*progress)(void *arg, uint64_t done);
 	void		*progress_arg;
@@ -55,6 +58,7 @@ struct capture_stats {
 };
 
 #define DEFAULT_MAX_STREAMS 50000
+#define DEFAULT_DETECT_MB   64
 
 /* Live capture from an interface (mailsift live). */
 struct capture_live {

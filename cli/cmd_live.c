@@ -32,7 +32,7 @@ struct live_opts {
 	const char *iface, *filter, *output, *extract, *user, *write;
 	const char *rotate;
 	int	    promisc, buffer_mb, run_as_root, quiet, no_keep, redact;
-	long	    idle_s, max_streams, status_s;
+	long	    idle_s, max_streams, status_s, detect_mb;
 	uint64_t    rotate_bytes, rotate_s;
 	struct md_limits lim;
 };
@@ -72,6 +72,10 @@ live_usage(FILE *f)
 	    "                         1800: IMAP IDLE lasts up to 29 minutes)\n"
 	    "      --max-streams N    connections tracked at once (default %d);\n"
 	    "                         the least recently active go first\n"
+	    "      --max-detect-memory MB  memory all connections may hold\n"
+	    "                         while their protocol is unknown\n"
+	    "                         (default 64); past it, they are not\n"
+	    "                         dissected and capture_stats counts them\n"
 	    "      --status S         a status line every S seconds (default\n"
 	    "                         5 on a terminal, else 60, to syslog and\n"
 	    "                         stderr; 0: none)\n"
@@ -140,6 +144,7 @@ parse_live_opts(int argc, char **argv, struct live_opts *o)
 		{ "rotate", required_argument, NULL, 'r' },
 		{ "idle-timeout", required_argument, NULL, 'I' },
 		{ "max-streams", required_argument, NULL, 'M' },
+		{ "max-detect-memory", required_argument, NULL, 'G' },
 		{ "status", required_argument, NULL, 's' },
 		{ "redact", no_argument, NULL, 'D' },
 		{ "no-keep", no_argument, NULL, 'K' },
@@ -155,6 +160,7 @@ parse_live_opts(int argc, char **argv, struct live_opts *o)
 	o->buffer_mb = 64;
 	o->idle_s = 1800;
 	o->max_streams = DEFAULT_MAX_STREAMS;
+	o->detect_mb = DEFAULT_DETECT_MB;
 	o->status_s = -1;
 	md_limits_default(&o->lim);
 	while ((c = getopt_long(argc, argv, "i:f:o:x:w:B:qh", longs, NULL)) !=
@@ -187,6 +193,11 @@ parse_live_opts(int argc, char **argv, struct live_opts *o)
 		case 'I':
 			if (number_arg("--idle-timeout", optarg, 1, 86400 * 30,
 			    &o->idle_s) != 0)
+				return -1;
+			break;
+		case 'G':
+			if (number_arg("--max-detect-memory", optarg, 1, 65536,
+			    &o->detect_mb) != 0)
 				return -1;
 			break;
 		case 'M':
@@ -626,6 +637,7 @@ live_run(struct live_opts *o, const char *cmdline)
 	}
 	mime_tap_sink(tap, &co.sink);
 	co.lim = o->lim;
+	co.detect_budget = (size_t)o->detect_mb << 20;
 	co.max_streams = (int)o->max_streams;
 	co.on_no_mem = close_log;
 	co.no_mem_arg = ls.st;

@@ -15,7 +15,7 @@ struct read_opts {
 	const char *output;
 	const char *extract;
 	int	    force, quiet;
-	long	    max_streams;
+	long	    max_streams, detect_mb;
 	const char *json_dir;
 	int	    no_keep, redact;
 	struct md_limits lim;
@@ -44,6 +44,10 @@ read_usage(FILE *f)
 	    "      --json-dir DIR     also write this run's logs as JSON lines\n"
 	    "                         (as mailsift export --json does)\n"
 	    "      --max-streams N    TCP streams tracked at once (default %d)\n"
+	    "      --max-detect-memory MB  memory all connections may hold\n"
+	    "                         while their protocol is unknown\n"
+	    "                         (default 64); past it, they are not\n"
+	    "                         dissected and capture_stats counts them\n"
 	    "      --max-line N       bytes of a command or reply line kept\n"
 	    "                         (default %d)\n"
 	    "      --max-reply N      bytes of a multi-line SMTP reply kept\n"
@@ -90,6 +94,7 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 		{ "force", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "max-streams", required_argument, NULL, 'M' },
+		{ "max-detect-memory", required_argument, NULL, 'G' },
 		{ "json-dir", required_argument, NULL, 'J' },
 		{ "no-keep", no_argument, NULL, 'K' },
 		{ "redact", no_argument, NULL, 'D' },
@@ -105,6 +110,7 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 
 	o->output = "mailsift.db";
 	o->max_streams = DEFAULT_MAX_STREAMS;
+	o->detect_mb = DEFAULT_DETECT_MB;
 	md_limits_default(&o->lim);
 	while ((c = getopt_long(argc, argv, "o:x:fqh", longs, NULL)) != -1) {
 		switch (c) {
@@ -119,6 +125,11 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 			break;
 		case 'q':
 			o->quiet = 1;
+			break;
+		case 'G':
+			if (cap_arg("--max-detect-memory", optarg, 1, 65536,
+			    &o->detect_mb) != 0)
+				return -1;
 			break;
 		case 'M':
 			if (cap_arg("--max-streams", optarg, 16, 10000000,
@@ -383,6 +394,7 @@ cmd_read(int argc, char **argv)
 		co.progress_arg = &prog;
 	}
 	co.lim = o.lim;
+	co.detect_budget = (size_t)o.detect_mb << 20;
 	co.max_streams = (int)o.max_streams;
 	co.on_no_mem = close_log;
 	co.no_mem_arg = st;

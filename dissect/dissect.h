@@ -293,6 +293,7 @@ void md_limits_default(struct md_limits *);
 #define MD_ANOM_MIME_PARTS	    "mime_too_many_parts"
 #define MD_ANOM_MIME_HEADER	    "mime_header_too_long"
 #define MD_ANOM_MIME_TRUNCATED	    "mime_truncated"
+#define MD_ANOM_MIME_TEXT_BUDGET    "mime_text_budget" /* all open messages */
 /* raised by the capture layer when it ends a connection itself */
 #define MD_ANOM_IDLE_TIMEOUT	    "idle_timeout"
 #define MD_ANOM_TOO_MANY_STREAMS    "too_many_streams"

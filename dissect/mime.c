@@ -32,6 +32,13 @@
 #define OUT_CHUNK	4096 /* decoded bytes per PART_DATA event */
 #define TEXT_CHUNK	2048 /* text bytes per TEXT event */
 #define MSG_BUCKETS	256
+#define BUF_FIRST	256  /* header buffers start here and grow */
+/*
+ * Text the store holds for the search index until each message ends, for
+ * all open messages together: 10,000 open messages must not hold their
+ * 1 MiB each.  Past it, text of open messages is dropped, with an anomaly.
+ */
+#define TEXT_HELD_MAX	(32u << 20)
 
 enum mstate { M_HEADER, M_BODY, M_SKIP };
 enum cte { CTE_IDENTITY, CTE_BASE64, CTE_QP };
@@ -82,7 +89,7 @@ struct mmsg {
 	size_t		      nheld;
 
 	uint8_t		     *field; /* header field being unfolded */
-	size_t		      flen;
+	size_t		      flen, fcap;
 	int		      fover;
 	uint32_t	      nfields;
 	struct entity	      eh;
@@ -106,12 +113,38 @@ struct mmsg {
 	char		      tbuf[TEXT_CHUNK];
 	size_t		      tlen;
 	uint64_t	      text_total;
+	int		      text_over_said;
 };
 
 struct mime_tap {
 	struct md_sink next;
 	struct mmsg   *msgs[MSG_BUCKETS];
+	uint64_t       text_held; /* text of open messages: TEXT_HELD_MAX */
 };
+
+/*
+ * Makes *b hold at least need bytes (need <= max), doubling from
+ * BUF_FIRST: most header lines are short, and thousands of messages can
+ * be open at once.  Returns 0, or -1 when memory ran out (*b unchanged).
+ */
+static int
+buf_grow(uint8_t **b, size_t *cap, size_t need, size_t max)
+{
+	size_t want = *cap ? *cap : BUF_FIRST;
+	uint8_t *nb;
+
+	if (need <= *cap)
+		return 0;
+	while (want < need)
+		want *= 2;
+	if (want > max)
+		want = max;
+	if ((nb = realloc(*b, want)) == NULL)
+		return -1;
+	*b = nb;
+	*cap = want;
+	return 0;
+}
 
 static size_t body_bytes(struct mmsg *, const uint8_t *, size_t);
 
@@ -162,6 +195,13 @@ text_put(struct mmsg *m, const char *p, size_t n)
 			k = n;
 		if (k > MD_MIME_TEXT_MAX - m->text_total)
 			k = (size_t)(MD_MIME_TEXT_MAX - m->text_total);
+		if (m->tap->text_held + k > TEXT_HELD_MAX) {
+			if (!m->text_over_said)
+				m_anomaly(m, MD_ANOM_MIME_TEXT_BUDGET, "");
+			m->text_over_said = 1;
+			return;
+		}
+		m->tap->text_held += k;
 		memcpy(m->tbuf + m->tlen, p, k);
 		m->tlen += k;
 		m->text_total += k;
@@ -791,6 +831,9 @@ header_line(struct mmsg *m, const uint8_t *p, size_t n)
 				m_anomaly(m, MD_ANOM_MIME_HEADER, "");
 			m->fover = 1;
 		}
+		if (buf_grow(&m->field, &m->fcap, m->flen + n,
+		    MD_MIME_HEADER_MAX) != 0)
+			return;
 		memcpy(m->field + m->flen, p, n);
 		m->flen += n;
 		return;
@@ -807,6 +850,8 @@ header_line(struct mmsg *m, const uint8_t *p, size_t n)
 	}
 	if (n > MD_MIME_HEADER_MAX)
 		n = MD_MIME_HEADER_MAX;
+	if (buf_grow(&m->field, &m->fcap, n, MD_MIME_HEADER_MAX) != 0)
+		n = m->fcap;
 	memcpy(m->field, p, n);
 	m->flen = n;
 }
@@ -818,6 +863,9 @@ header_bytes(struct mmsg *m, const uint8_t *p, size_t n)
 	const uint8_t *lf = memchr(p, '\n', n);
 	size_t take = lf ? (size_t)(lf - p) + 1 : n, keep = take;
 
+	if (m->llen + keep > m->lcap)
+		(void)buf_grow(&m->line, &m->lcap, m->llen + keep,
+		    MD_MIME_HEADER_MAX);
 	if (m->llen + keep > m->lcap)
 		keep = m->lcap - m->llen;
 	if (keep < take && !m->header_over_said) {
@@ -1054,6 +1102,7 @@ slot_of(struct mime_tap *t, uint64_t flow_id, uint32_t tx)
 static void
 mmsg_free(struct mmsg *m)
 {
+	m->tap->text_held -= m->text_total; /* the store lets it go too */
 	if (m->cd != (iconv_t)-1)
 		iconv_close(m->cd);
 	free(m->line);
@@ -1073,9 +1122,10 @@ mmsg_open(struct mime_tap *t, const struct md_event *ev)
 	}
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return;
-	m->lcap = MD_MIME_HEADER_MAX;
+	/* the line buffer keeps body line heads too: HEAD_MAX at least */
+	m->lcap = m->fcap = BUF_FIRST;
 	m->line = malloc(m->lcap);
-	m->field = malloc(MD_MIME_HEADER_MAX);
+	m->field = malloc(m->fcap);
 	if (m->line == NULL || m->field == NULL) {
 		free(m->line);
 		free(m->field);

@@ -8,20 +8,27 @@
 #include "hasher.h"
 
 #define BATCH_BYTES (256 * 1024) /* bytes gathered before queueing */
+#define BATCH_FIRST (8 * 1024)	 /* a stream's first batch; each doubles */
 #define QUEUE_JOBS  16		 /* batches queued at most: 4 MiB */
+/*
+ * Batch memory of all streams together.  Thousands of messages can be
+ * open at once, each with two or three streams: past this, a stream's
+ * bytes are hashed on the caller's thread instead (same digests).
+ */
+#define HELD_MAX    (32u << 20)
 
 struct hstream {
 	struct hasher *h;
 	EVP_MD_CTX    *sha, *md5;
 	unsigned char *buf;
-	size_t	       len;
+	size_t	       len, cap; /* cap: this batch's size */
 	unsigned       pending; /* batches queued, not yet hashed */
 };
 
 struct job {
 	struct hstream *s;
 	unsigned char  *buf;
-	size_t		len;
+	size_t		len, cap;
 };
 
 struct hasher {
@@ -30,6 +37,7 @@ struct hasher {
 	pthread_cond_t	work, done;
 	struct job	q[QUEUE_JOBS];
 	size_t		head, n;
+	size_t		held; /* bytes of batch buffers: HELD_MAX */
 	int		stop, threaded;
 };
 
@@ -60,6 +68,7 @@ worker(void *arg)
 		digest(j.s, j.buf, j.len);
 		free(j.buf);
 		pthread_mutex_lock(&h->mu);
+		h->held -= j.cap;
 		j.s->pending--;
 		pthread_cond_broadcast(&h->done);
 	}
@@ -130,7 +139,7 @@ submit(struct hstream *s)
 
 	if (s->len == 0)
 		return;
-	if (!h->threaded) {
+	if (!h->threaded) { /* the buffer is kept for the next batch */
 		digest(s, s->buf, s->len);
 		s->len = 0;
 		return;
@@ -139,13 +148,42 @@ submit(struct hstream *s)
 	while (h->n == QUEUE_JOBS)
 		pthread_cond_wait(&h->done, &h->mu);
 	h->q[(h->head + h->n) % QUEUE_JOBS] = (struct job){ s, s->buf,
-		s->len };
+		s->len, s->cap };
 	h->n++;
 	s->pending++;
 	pthread_cond_signal(&h->work);
 	pthread_mutex_unlock(&h->mu);
 	s->buf = NULL;
 	s->len = 0;
+}
+
+/*
+ * A new batch buffer for s, twice the last one's size (most streams are
+ * short); -1 when memory is out or all streams hold HELD_MAX already.
+ */
+static int
+batch_new(struct hstream *s)
+{
+	struct hasher *h = s->h;
+	size_t want = s->cap ? s->cap * 2 : BATCH_FIRST;
+
+	if (want > BATCH_BYTES)
+		want = BATCH_BYTES;
+	pthread_mutex_lock(&h->mu);
+	if (h->held + want > HELD_MAX) {
+		pthread_mutex_unlock(&h->mu);
+		return -1;
+	}
+	h->held += want;
+	pthread_mutex_unlock(&h->mu);
+	if ((s->buf = malloc(want)) == NULL) {
+		pthread_mutex_lock(&h->mu);
+		h->held -= want;
+		pthread_mutex_unlock(&h->mu);
+		return -1;
+	}
+	s->cap = want;
+	return 0;
 }
 
 /* Waits until the worker has hashed every batch the stream queued. */
@@ -170,18 +208,19 @@ hstream_update(struct hstream *s, const void *p, size_t n)
 	while (n > 0) {
 		size_t k;
 
-		if (s->buf == NULL && (s->buf = malloc(BATCH_BYTES)) == NULL) {
-			/* no memory: hash here, after the batches before */
+		if (s->buf == NULL && batch_new(s) != 0) {
+			/* no memory, or over HELD_MAX: hash here, after the
+			 * batches before */
 			wait_pending(s);
 			digest(s, b, n);
 			return;
 		}
-		k = BATCH_BYTES - s->len < n ? BATCH_BYTES - s->len : n;
+		k = s->cap - s->len < n ? s->cap - s->len : n;
 		memcpy(s->buf + s->len, b, k);
 		s->len += k;
 		b += k;
 		n -= k;
-		if (s->len == BATCH_BYTES)
+		if (s->len == s->cap)
 			submit(s);
 	}
 }
@@ -201,6 +240,8 @@ void
 hstream_finish(struct hstream *s, char sha256[HASH_HEX_MAX],
     char md5[HASH_HEX_MAX])
 {
+	struct hasher *h = s->h;
+
 	submit(s);
 	wait_pending(s);
 	if (sha256 != NULL)
@@ -209,6 +250,11 @@ hstream_finish(struct hstream *s, char sha256[HASH_HEX_MAX],
 		hex(s->md5, md5);
 	EVP_MD_CTX_free(s->sha);
 	EVP_MD_CTX_free(s->md5);
-	free(s->buf);
+	if (s->buf != NULL) {
+		pthread_mutex_lock(&h->mu);
+		h->held -= s->cap;
+		pthread_mutex_unlock(&h->mu);
+		free(s->buf);
+	}
 	free(s);
 }

@@ -782,9 +782,11 @@ on_text(struct store *s, const struct md_event *ev)
 	if (m == NULL || m->tlen + ev->arg.len > MD_MIME_TEXT_MAX)
 		return;
 	if (m->tlen + ev->arg.len > m->tcap) {
-		size_t cap = m->tcap ? m->tcap : 4096;
+		/* grown by a quarter, not doubled: thousands of messages can
+		 * be open, each holding its text (the tap bounds the sum) */
+		size_t cap = m->tcap ? m->tcap + m->tcap / 4 : 4096;
 		while (cap < m->tlen + ev->arg.len)
-			cap *= 2;
+			cap += cap / 4;
 		if ((nt = realloc(m->text, cap)) == NULL)
 			return;
 		m->text = nt;

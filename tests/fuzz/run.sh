@@ -17,7 +17,8 @@ for t in "$@"; do
 	leaks=1; [ "$t" = fuzz_pipeline ] && leaks=0
 	ASAN_OPTIONS=detect_leaks=$leaks "$F/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 \
 	    -artifact_prefix="$F/crashes/$t-" -print_final_stats=1 \
-	    "$F/corpus/$t" "$F/seeds/$t" >"$F/$t.log" 2>&1 || status=1
+	    "$F/corpus/$t" "$F/seeds/$t" $(ls -d tests/fuzz/regress/$t 2>/dev/null) \
+	    >"$F/$t.log" 2>&1 || status=1
 	execs=$(grep -m1 '^stat::number_of_executed_units' "$F/$t.log" | awk '{ print $2 }')
 	cov=$(grep -E '^#[0-9]+.*(DONE|cov:)' "$F/$t.log" | tail -1 | sed -n 's/.*cov: \([0-9]*\).*ft: \([0-9]*\).*/\1 edges, \2 features/p')
 	printf '%-14s %12s execs  %s\n' "$t" "${execs:-?}" "${cov:-?}"
