@@ -1168,15 +1168,27 @@ feed_ipv6(const struct pcap_pkthdr *h, const uint8_t *ip, size_t n)
 }
 
 /*
- * 240.0.0.0/4 (reserved, RFC 1112 4) stands in for IPv6 addresses inside
- * libnids: a native packet from or to it could be taken for part of an
- * IPv6 connection and inject bytes into it, so it is dropped.
+ * The stand-ins for IPv6 addresses inside libnids lie in 240.0.0.0/4
+ * (reserved, RFC 1112 4), from its first address up to V6MAP_MAX of them
+ * (240.0.0.0/10): a native packet from or to that range could be taken
+ * for part of an IPv6 connection and inject bytes into it, so it is
+ * dropped.  The rest of 240.0.0.0/4 is read as usual: anonymised
+ * captures put hosts there.
  */
+static int
+standin_v4(const uint8_t *a)
+{
+	uint32_t v = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+	    (uint32_t)a[2] << 8 | a[3];
+
+	return (v & 0xf0000000u) == V6MAP_PREFIX &&
+	    (v & 0x0fffffffu) < V6MAP_MAX;
+}
+
 static int
 reserved_v4(const uint8_t *ip, size_t n)
 {
-	return n >= 20 && ((ip[12] & 0xf0) == (V6MAP_PREFIX >> 24) ||
-	    (ip[16] & 0xf0) == (V6MAP_PREFIX >> 24));
+	return n >= 20 && (standin_v4(ip + 12) || standin_v4(ip + 16));
 }
 
 /* One captured frame, whatever carries it. */

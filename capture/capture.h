@@ -40,7 +40,8 @@ struct capture_stats {
 	uint64_t ipv6;		/* IPv6 packets, handed over as IPv4 */
 	uint64_t tunneled;	/* of those, found inside a tunnel */
 	uint64_t v6_full;	/* IPv6 packets past the address map's cap */
-	uint64_t class_e;	/* IPv4 packets of 240.0.0.0/4, dropped */
+	uint64_t class_e;	/* IPv4 packets of 240.0.0.0/10 (the IPv6
+				 * stand-ins), dropped */
 	uint64_t detect_over_budget; /* flows not dissected: detection
 				      * memory budget spent */
 	uint64_t midstream;	/* connections picked up without handshake */

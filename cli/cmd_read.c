@@ -293,7 +293,7 @@ print_summary(const struct capture_stats *c, const struct store_stats *s,
 		    "distinct IPv6 addresses\n",
 		    (unsigned long long)c->v6_full);
 	if (c->class_e > 0)
-		fprintf(stderr, "  skipped    %llu IPv4 packets of 240.0.0.0/4 "
+		fprintf(stderr, "  skipped    %llu IPv4 packets of 240.0.0.0/10 "
 		    "(reserved; it stands in for IPv6 inside mailsift)\n",
 		    (unsigned long long)c->class_e);
 	if (c->not_ip > 0 || c->truncated > 0 || c->nids_warnings > 0)

@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS capture_stats (
 	streams_evicted	INTEGER NOT NULL,	-- ended by a cap or timeout
 	detect_over_budget INTEGER NOT NULL,	-- connections not dissected:
 						-- detection memory spent
-	reserved_v4	INTEGER NOT NULL	-- 240.0.0.0/4 packets dropped
+	reserved_v4	INTEGER NOT NULL	-- 240.0.0.0/10 packets dropped
 );
 
 CREATE TABLE IF NOT EXISTS sessions (
