@@ -89,6 +89,9 @@ struct md_flow {
  *                  num[0]=message sequence number, num[1]=UID,
  *                  code=1 when partial (a part, TOP)
  *   TX_REPLY       tx, code=final reply code, arg=text, extra=queue id
+ *   DELIVERY       LMTP (RFC 2033 4.2): tx, seq=the RCPT it answers for,
+ *                  code=reply code, arg=text; one per accepted recipient
+ *                  after the end of data (the first is also TX_REPLY)
  *   ITEM           seq, a fact about one message of the maildrop or
  *                  mailbox: name=MD_ITEM_*, num[0]=sequence number,
  *                  num[1]=size, arg=unique id (POP3) / UID set (IMAP
@@ -157,6 +160,7 @@ enum md_ev {
 	MD_EV_PART_DATA,
 	MD_EV_PART_END,
 	MD_EV_TEXT,
+	MD_EV_DELIVERY,
 	MD_EV_ANOMALY,
 	MD_EV_SESSION_END,
 	MD_EV_COUNT
@@ -295,6 +299,8 @@ void md_limits_default(struct md_limits *);
 #define MD_ANOM_MIME_TRUNCATED	    "mime_truncated"
 #define MD_ANOM_MIME_TEXT_BUDGET    "mime_text_budget" /* all open messages */
 /* raised by the capture layer when it ends a connection itself */
+#define MD_ANOM_RESYNC		    "resync_after_gap" /* lines skipped */
+#define MD_ANOM_LOST_COMMAND_REPLY  "reply_to_lost_command"
 #define MD_ANOM_IDLE_TIMEOUT	    "idle_timeout"
 #define MD_ANOM_TOO_MANY_STREAMS    "too_many_streams"
 #define MD_ANOM_STREAM_TOO_LONG     "stream_too_long" /* 2 GiB one way */

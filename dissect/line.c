@@ -24,6 +24,14 @@ line_free(struct line_buf *lb)
 	memset(lb, 0, sizeof(*lb));
 }
 
+void
+line_discard(struct line_buf *lb)
+{
+	lb->len = 0;
+	lb->over = 0;
+	lb->last_cr = 0;
+}
+
 int
 line_pending(const struct line_buf *lb)
 {

@@ -39,6 +39,8 @@ size_t	line_take(struct line_buf *, const uint8_t *p, size_t len,
 	    struct line *out);
 int	line_flush(struct line_buf *, struct line *out);
 int	line_pending(const struct line_buf *);
+/* Drops a partial line (bytes were lost: what follows is no part of it). */
+void	line_discard(struct line_buf *);
 
 /*
  * A dot-terminated body: SMTP DATA (RFC 5321 4.5.2), POP3 multi-line

@@ -30,6 +30,7 @@ enum smtp_cmode {
 	SMTP_C_DATA_WAIT, /* DATA sent, 354 not seen: next bytes are body */
 	SMTP_C_DATA,	  /* dot-stuffed body up to CRLF.CRLF */
 	SMTP_C_BDAT,	  /* counted BDAT chunk */
+	SMTP_C_RESYNC,	  /* after a hole: lines up to the next command */
 	SMTP_C_TLS	  /* after STARTTLS: opaque */
 };
 
@@ -51,6 +52,7 @@ enum smtp_kind {
 };
 
 #define SMTP_VERB_MAX 16 /* longest verb kept; real ones are 4 to 8 */
+#define LMTP_RCPT_MAX 1024 /* recipients whose RCPT a delivery reply names */
 
 struct pending {
 	uint32_t seq;
@@ -94,7 +96,18 @@ struct smtp {
 	int		      chunk_last;
 
 	int		      greeted, quit_seen, starttls_wait;
-	uint64_t	      bytes[2], tls_bytes[2];
+	int		      c2s_lost; /* a hole may have hidden commands */
+	uint32_t	      lost_after; /* ... sent after command seq */
+	int		      resync_said;
+
+	/*
+	 * LMTP (RFC 2033): after the end of data the server replies once
+	 * per recipient it accepted, in RCPT order.  The accepted RCPTs of
+	 * the latest transaction, and the delivery replies still due.
+	 */
+	int		      lmtp;
+	uint32_t	      lmtp_tx, lmtp_n, lmtp_next, lmtp_due;
+	uint32_t	     *lmtp_rcpt; /* their seq numbers, LMTP_RCPT_MAX */
 };
 
 /* ---------------------------------------------------------------- events */
@@ -411,6 +424,7 @@ smtp_dispatch(struct smtp *s, uint32_t seq, const uint8_t *verb, size_t vlen,
 {
 	if (md_ci_equal(verb, vlen, "EHLO") || md_ci_equal(verb, vlen, "LHLO")) {
 		abandon_message(s);
+		s->lmtp = md_ci_equal(verb, vlen, "LHLO");
 		cmd_helo(s, seq, verb, vlen, a, n);
 		return K_EHLO;
 	}
@@ -526,6 +540,25 @@ md_smtp_is_command(const uint8_t *p, size_t n)
 			return 1;
 	}
 	return 0;
+}
+
+/*
+ * After a hole in the client's bytes, the next line may be the tail of
+ * one that was lost: lines are skipped until one is a command.
+ */
+static void
+resync_line(struct smtp *s, const struct line *ln)
+{
+	if (!md_smtp_is_command(ln->text.p, ln->text.len)) {
+		if (!s->resync_said)
+			smtp_anomaly(s, MD_C2S, MD_ANOM_RESYNC, ln->text.p,
+			    ln->text.len);
+		s->resync_said = 1;
+		return;
+	}
+	s->cmode = SMTP_C_COMMAND;
+	s->resync_said = 0;
+	smtp_command(s, ln->text.p, ln->text.len);
 }
 
 static void
@@ -649,6 +682,55 @@ queue_id(const uint8_t *p, size_t n)
 	return md_bytes_of(NULL, 0);
 }
 
+/* An LMTP recipient was accepted: it will get a reply of its own. */
+static void
+lmtp_accepted(struct smtp *s, uint32_t tx, uint32_t seq)
+{
+	if (tx != s->lmtp_tx) {
+		s->lmtp_tx = tx;
+		s->lmtp_n = 0;
+	}
+	if (s->lmtp_rcpt == NULL &&
+	    (s->lmtp_rcpt = calloc(LMTP_RCPT_MAX, sizeof(uint32_t))) == NULL)
+		return;
+	if (s->lmtp_n < LMTP_RCPT_MAX)
+		s->lmtp_rcpt[s->lmtp_n] = seq;
+	s->lmtp_n++;
+}
+
+/* The reply at hand is the delivery status for the next recipient. */
+static void
+lmtp_delivery(struct smtp *s)
+{
+	struct md_event ev = { .type = MD_EV_DELIVERY, .dir = MD_S2C };
+
+	ev.tx = s->lmtp_tx;
+	ev.seq = s->lmtp_next < LMTP_RCPT_MAX && s->lmtp_rcpt != NULL ?
+	    s->lmtp_rcpt[s->lmtp_next] : 0;
+	ev.code = s->reply.code;
+	ev.arg = md_bytes_of(s->reply.text, s->reply.len);
+	smtp_emit(s, &ev);
+	s->lmtp_next++;
+	if (s->lmtp_due > 0)
+		s->lmtp_due--;
+}
+
+/*
+ * The end of data's reply in LMTP is the first recipient's delivery
+ * status; one more reply follows for each other accepted recipient
+ * (RFC 2033 4.2), before any reply to a later command.
+ */
+static void
+lmtp_deliveries(struct smtp *s, uint32_t tx)
+{
+	if (!s->lmtp || tx != s->lmtp_tx || s->lmtp_n == 0)
+		return;
+	s->lmtp_next = 0;
+	s->lmtp_due = 0;
+	lmtp_delivery(s);
+	s->lmtp_due = s->lmtp_n - 1;
+}
+
 static void
 tx_reply(struct smtp *s, uint32_t tx)
 {
@@ -687,6 +769,10 @@ reply_effects(struct smtp *s, const struct pending *pd)
 		if (!ok && s->cur_tx == pd->tx)
 			s->cur_tx = pd->prev_tx;
 		break;
+	case K_RCPT:
+		if (s->lmtp && code >= 200 && code < 300)
+			lmtp_accepted(s, pd->tx, pd->seq);
+		break;
 	case K_DATA:
 		if (code == 354 && s->cmode == SMTP_C_DATA_WAIT) {
 			msg_begin(s, pd->tx, "DATA");
@@ -703,6 +789,7 @@ reply_effects(struct smtp *s, const struct pending *pd)
 		break;
 	case K_BDAT_LAST:
 		tx_reply(s, pd->tx);
+		lmtp_deliveries(s, pd->tx);
 		break;
 	case K_STARTTLS: {
 		struct md_event ev = { .type = MD_EV_STARTTLS, .dir = MD_S2C };
@@ -723,6 +810,19 @@ reply_effects(struct smtp *s, const struct pending *pd)
 	}
 }
 
+/*
+ * Whether a reply can answer the pending command, when a hole in the
+ * client's bytes may have taken commands whose replies come first: DATA
+ * is answered by 354 or a refusal, never by a 2xx.
+ */
+static int
+reply_fits(const struct pending *pd, int code)
+{
+	if (pd->kind == K_DATA)
+		return code == 354 || code >= 400;
+	return 1;
+}
+
 static void
 reply_complete(struct smtp *s)
 {
@@ -736,6 +836,10 @@ reply_complete(struct smtp *s)
 		ev.arg = md_bytes_of(s->reply.text, s->reply.len);
 		smtp_emit(s, &ev);
 		s->greeted = 1;
+		return;
+	}
+	if (s->lmtp_due > 0) { /* one more recipient's delivery */
+		lmtp_delivery(s);
 		return;
 	}
 	pd = pending_head(s);
@@ -756,10 +860,23 @@ reply_complete(struct smtp *s)
 		smtp_emit(s, &ev);
 		return;
 	}
+	if (s->c2s_lost && pd->seq > s->lost_after &&
+	    !reply_fits(pd, s->reply.code)) {
+		/* the answer to a command the hole took */
+		smtp_anomaly(s, MD_S2C, MD_ANOM_LOST_COMMAND_REPLY,
+		    s->reply.text, s->reply.len);
+		ev.code = s->reply.code;
+		ev.arg = md_bytes_of(s->reply.text, s->reply.len);
+		smtp_emit(s, &ev);
+		return;
+	}
+	if (pd->seq > s->lost_after)
+		s->c2s_lost = 0;
 	copy = *pd;
 	pending_pop(s);
 	if (copy.kind == K_EOD) {
 		tx_reply(s, copy.tx);
+		lmtp_deliveries(s, copy.tx);
 		return;
 	}
 	ev.seq = copy.seq;
@@ -771,11 +888,15 @@ reply_complete(struct smtp *s)
 	reply_effects(s, &copy);
 }
 
+/*
+ * A reply code (RFC 5321 4.2): the first digit 2 to 5, the second 0 to 5,
+ * the third any; anything else is not a reply (as Suricata reports).
+ */
 static int
-is_digit3(const uint8_t *p, size_t n)
+is_reply_code(const uint8_t *p, size_t n)
 {
 	return n >= 3 && p[0] >= '2' && p[0] <= '5' && p[1] >= '0' &&
-	    p[1] <= '9' && p[2] >= '0' && p[2] <= '9';
+	    p[1] <= '5' && p[2] >= '0' && p[2] <= '9';
 }
 
 /* A reply line is "ddd-text" (more follow) or "ddd text" / "ddd" (last). */
@@ -787,7 +908,7 @@ smtp_server_line(struct smtp *s, const struct line *ln)
 	int more;
 
 	out_line_anomalies(&s->out, MD_S2C, ln);
-	if (!is_digit3(p, n)) {
+	if (!is_reply_code(p, n)) {
 		smtp_anomaly(s, MD_S2C, MD_ANOM_BAD_REPLY, p, n);
 		if (s->reply.lines > 0) { /* keep it with the reply it broke */
 			reply_append(s, p, n);
@@ -830,6 +951,11 @@ feed_client(struct smtp *s, const uint8_t *p, size_t len)
 			break;
 		case SMTP_C_BDAT:
 			n = body_bdat(s, p, len);
+			break;
+		case SMTP_C_RESYNC:
+			n = line_take(&s->line[MD_C2S], p, len, &ln);
+			if (ln.text.p != NULL)
+				resync_line(s, &ln);
 			break;
 		case SMTP_C_COMMAND:
 		case SMTP_C_SASL:
@@ -899,13 +1025,31 @@ smtp_gap(void *st, enum md_dir dir, size_t missing, uint64_t ts_us)
 	struct smtp *s = st;
 
 	out_gap(&s->out, dir, missing, ts_us);
-	if (dir == MD_C2S && s->msg_open && s->cmode == SMTP_C_BDAT &&
+	if (dir != MD_C2S)
+		return;
+	if (s->msg_open && s->cmode == SMTP_C_BDAT &&
 	    (uint64_t)missing <= s->chunk_left) {
 		/* The chunk length still frames the stream. */
 		s->chunk_left -= missing;
 		if (s->chunk_left == 0)
 			(void)body_bdat(s, NULL, 0);
+		return;
 	}
+	if (s->cmode == SMTP_C_BDAT) {
+		/* The chunk ended inside the hole, and what followed it
+		 * (commands, perhaps more chunks) is lost with it: the
+		 * message is cut, and commands are looked for again. */
+		s->chunk_left = 0;
+		msg_end(s, 0);
+		s->cmode = SMTP_C_RESYNC;
+	} else if (s->cmode == SMTP_C_COMMAND) {
+		s->cmode = SMTP_C_RESYNC;
+	} else {
+		return; /* DATA goes on to its dot; TLS and SASL as they are */
+	}
+	line_discard(&s->line[MD_C2S]);
+	s->c2s_lost = 1;
+	s->lost_after = s->seq;
 }
 
 static void *
@@ -962,6 +1106,7 @@ smtp_close(void *st, enum md_end why, uint64_t ts_us)
 	line_free(&s->line[MD_C2S]);
 	line_free(&s->line[MD_S2C]);
 	free(s->reply.text);
+	free(s->lmtp_rcpt);
 	ring_free(&s->q);
 	free(s);
 }

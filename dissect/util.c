@@ -236,6 +236,7 @@ md_ev_str(enum md_ev t)
 		[MD_EV_PART_DATA] = "PART_DATA",
 		[MD_EV_PART_END] = "PART_END",
 		[MD_EV_TEXT] = "TEXT",
+		[MD_EV_DELIVERY] = "DELIVERY",
 		[MD_EV_ANOMALY] = "ANOMALY",
 		[MD_EV_SESSION_END] = "SESSION_END",
 	};

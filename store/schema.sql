@@ -149,6 +149,8 @@ CREATE TABLE IF NOT EXISTS recipients (
 	seq		INTEGER NOT NULL,	-- the RCPT command
 	address		TEXT,			-- forward-path without <>
 	params		TEXT,
+	delivery_code	INTEGER,		-- LMTP: this recipient's reply
+	delivery_reply	TEXT,			-- after the data (RFC 2033)
 	PRIMARY KEY (session_id, seq)
 );
 
@@ -305,7 +307,8 @@ CREATE VIEW IF NOT EXISTS v_recipients AS
 SELECT r.session_id, r.tx, r.seq, r.address, r.params,
        c.reply_code, c.reply_text,
        CASE WHEN c.reply_code IS NULL THEN NULL
-            ELSE c.reply_code BETWEEN 200 AND 299 END AS accepted
+            ELSE c.reply_code BETWEEN 200 AND 299 END AS accepted,
+       r.delivery_code, r.delivery_reply
 FROM recipients r
 LEFT JOIN commands c ON c.session_id = r.session_id AND c.seq = r.seq;
 

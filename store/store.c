@@ -36,7 +36,7 @@
 enum stmt_id {
 	ST_SESSION, ST_GREETING, ST_HELO, ST_SESSION_END, ST_EXTENSION,
 	ST_COMMAND, ST_REPLY, ST_AUTH, ST_TX, ST_TX_IMPLICIT, ST_TX_REPLY,
-	ST_RCPT, ST_MSG, ST_MSG_META, ST_MSG_END, ST_ITEM, ST_DELETION,
+	ST_RCPT, ST_DELIVERY, ST_MSG, ST_MSG_META, ST_MSG_END, ST_ITEM, ST_DELETION,
 	ST_MAILBOX, ST_RESPONSE, ST_USER, ST_STATE, ST_SELECTED,
 	ST_CLIENT_ID, ST_SERVER_ID, ST_COMPRESSION, ST_HEADER, ST_DATE_UTC,
 	ST_DKIM, ST_AUTH_RESULTS, ST_PART, ST_PART_END, ST_PART_COUNT,
@@ -70,7 +70,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " tx, ts) VALUES (?,?,?)",
 	[ST_TX_REPLY] = "UPDATE transactions SET final_code=?, final_reply=?,"
 	    " queue_id=? WHERE session_id=? AND tx=?",
-	[ST_RCPT] = "INSERT OR REPLACE INTO recipients VALUES (?,?,?,?,?)",
+	[ST_RCPT] = "INSERT OR REPLACE INTO recipients (session_id, tx, seq,"
+	    " address, params) VALUES (?,?,?,?,?)",
+	[ST_DELIVERY] = "UPDATE recipients SET delivery_code=?,"
+	    " delivery_reply=? WHERE session_id=? AND seq=?",
 	[ST_MSG] = "INSERT OR REPLACE INTO messages (session_id, tx, seq,"
 	    " proto, method, direction, begin_ts) VALUES (?1,?2,?3,"
 	    " (SELECT proto FROM sessions WHERE id=?1),?4,?5,?6)",
@@ -1116,6 +1119,12 @@ on_simple(struct store *s, enum stmt_id id, const struct md_event *ev)
 		bind_bytes(st, 4, ev->arg);
 		bind_text_or_null(st, 5, ev->extra);
 		break;
+	case ST_DELIVERY:
+		sqlite3_bind_int(st, 1, ev->code);
+		bind_bytes(st, 2, ev->arg);
+		sqlite3_bind_int64(st, 3, sid);
+		sqlite3_bind_int64(st, 4, ev->seq);
+		break;
 	case ST_TX_REPLY:
 		sqlite3_bind_int(st, 1, ev->code);
 		bind_bytes(st, 2, ev->arg);
@@ -1183,6 +1192,9 @@ store_emit(void *arg, const struct md_event *ev)
 		break;
 	case MD_EV_TX_REPLY:
 		on_simple(s, ST_TX_REPLY, ev);
+		break;
+	case MD_EV_DELIVERY:
+		on_simple(s, ST_DELIVERY, ev);
 		break;
 	case MD_EV_ANOMALY:
 		on_simple(s, ST_ANOMALY, ev);
@@ -1280,13 +1292,19 @@ store_schema(struct store *s, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
 		return -1;
 	}
-	/* version 6 only added capture_stats: a version 5 log takes it */
+	/* version 6 added capture_stats and LMTP delivery columns: a
+	 * version 5 log takes them */
 	if (v != 0 && v != 5 && v != STORE_SCHEMA_VERSION) {
 		snprintf(err, errlen, "the log has schema version %d; this "
 		    "mailsift writes version %d (use another file or --force)",
 		    v, STORE_SCHEMA_VERSION);
 		return -1;
 	}
+	if (v == 5 && exec_sql(s, "ALTER TABLE recipients ADD COLUMN"
+	    " delivery_code INTEGER; ALTER TABLE recipients ADD COLUMN"
+	    " delivery_reply TEXT; DROP VIEW IF EXISTS v_recipients;",
+	    err, errlen) != 0)
+		return -1;
 	if (exec_sql(s, STORE_SCHEMA_SQL, err, errlen) != 0)
 		return -1;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",

@@ -156,9 +156,12 @@ recsink_free(struct recsink *r)
 #include <stdint.h>
 #include <cmocka.h>
 
+/* Bytes of a step to feed and cut; a gap step has none. */
 static size_t
 step_len(const struct step *st)
 {
+	if (st->data == NULL)
+		return 0;
 	return st->len ? st->len : strlen(st->data);
 }
 
@@ -201,6 +204,10 @@ transcript_run(const struct md_proto *pr, enum md_tls tls,
 		size_t n = step_len(&steps[i]);
 		uint64_t ts = (uint64_t)(i + 1) * 1000000;
 
+		if (p == NULL) { /* bytes the capture lost */
+			pr->gap(st, steps[i].dir, steps[i].len, ts);
+			continue;
+		}
 		if (mode == TR_BYTES)
 			for (size_t j = 0; j < n; j++)
 				feed_piece(pr, st, steps[i].dir, p + j, 1, ts);

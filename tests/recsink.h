@@ -28,7 +28,7 @@ void	    recsink_free(struct recsink *);
 
 #endif
 
-/* One piece of a two-way transcript. */
+/* One piece of a two-way transcript; data NULL: len bytes were lost. */
 struct step {
 	enum md_dir dir;
 	const char *data;
@@ -69,4 +69,5 @@ int transcript_suite(const char *group, const struct md_proto *,
 
 #define C(s) { MD_C2S, (s), 0 }
 #define S(s) { MD_S2C, (s), 0 }
+#define GAP(d, n) { (d), NULL, (n) } /* the capture lost n bytes */
 #define N(a) (sizeof(a) / sizeof((a)[0]))

@@ -162,6 +162,124 @@ static const struct step odd[] = {
 	S("250 Ok\r\n250 Ok\r\n250 extra\r\n"),
 };
 
+/*
+ * LMTP (RFC 2033): after the data, one reply per accepted recipient, in
+ * RCPT order (the rejected one gets none); QUIT's reply comes after them.
+ * A reply whose code is outside RFC 5321 4.2 (second digit 6) is no reply.
+ */
+#define LMTP_EXPECT \
+	"SESSION_BEGIN smtp\n" \
+	"GREETING 220 \"mail.example.org Dovecot ready.\"\n" \
+	"COMMAND #1 LHLO \"relay.example.org\"\n" \
+	"HELO #1 LHLO \"relay.example.org\"\n" \
+	"REPLY #1 250 LHLO \"mail.example.org\\nPIPELINING\\nENHANCEDSTATUSCODES\"\n" \
+	"EXTENSION PIPELINING\n" \
+	"EXTENSION ENHANCEDSTATUSCODES\n" \
+	"COMMAND #2 MAIL \"FROM:<a@example.net>\"\n" \
+	"TX_BEGIN #2 tx=1 \"a@example.net\"\n" \
+	"COMMAND #3 RCPT \"TO:<bob@example.org>\"\n" \
+	"RCPT #3 tx=1 \"bob@example.org\"\n" \
+	"COMMAND #4 RCPT \"TO:<nobody@example.org>\"\n" \
+	"RCPT #4 tx=1 \"nobody@example.org\"\n" \
+	"COMMAND #5 RCPT \"TO:<carol@example.org>\"\n" \
+	"RCPT #5 tx=1 \"carol@example.org\"\n" \
+	"COMMAND #6 DATA\n" \
+	"REPLY #2 tx=1 250 MAIL \"2.1.0 OK\"\n" \
+	"REPLY #3 tx=1 250 RCPT \"2.1.5 OK\"\n" \
+	"REPLY #4 tx=1 550 RCPT \"5.1.1 <nobody@example.org> User doesn't exist\"\n" \
+	"REPLY #5 tx=1 250 RCPT \"2.1.5 OK\"\n" \
+	"REPLY #6 tx=1 354 DATA \"OK\"\n" \
+	"MSG_BEGIN tx=1 DATA\n" \
+	"MSG_DATA tx=1 \"Subject: two\\r\\n\\r\\nx\\r\\n\"\n" \
+	"MSG_END tx=1 1 n=19,0,0,0\n" \
+	"COMMAND #7 QUIT\n" \
+	"TX_REPLY tx=1 250 \"2.0.0 <bob@example.org> kBD9Ch1o Saved\"\n" \
+	"DELIVERY #3 tx=1 250 \"2.0.0 <bob@example.org> kBD9Ch1o Saved\"\n" \
+	"DELIVERY #5 tx=1 452 \"4.2.2 <carol@example.org> Quota exceeded (mailbox for user is full)\"\n" \
+	"ANOMALY malformed_reply \"260 not a reply code\"\n" \
+	"REPLY #7 221 QUIT \"2.0.0 Bye\"\n" \
+	"SESSION_END 1 none n=171,355,0,0\n" \
+	""
+static const struct step lmtp[] = {
+	S("220 mail.example.org Dovecot ready.\r\n"),
+	C("LHLO relay.example.org\r\n"),
+	S("250-mail.example.org\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n"),
+	C("MAIL FROM:<a@example.net>\r\nRCPT TO:<bob@example.org>\r\n"
+	  "RCPT TO:<nobody@example.org>\r\nRCPT TO:<carol@example.org>\r\n"
+	  "DATA\r\n"),
+	S("250 2.1.0 OK\r\n250 2.1.5 OK\r\n550 5.1.1 <nobody@example.org> User doesn't exist\r\n"
+	  "250 2.1.5 OK\r\n354 OK\r\n"),
+	C("Subject: two\r\n\r\nx\r\n.\r\nQUIT\r\n"),
+	S("250 2.0.0 <bob@example.org> kBD9Ch1o Saved\r\n"),
+	S("452 4.2.2 <carol@example.org> Quota exceeded (mailbox for user is full)\r\n"),
+	S("260 not a reply code\r\n221 2.0.0 Bye\r\n"),
+};
+
+/*
+ * Holes in the client's bytes (Zeek's smtp-bdat-gap): a BDAT chunk whose
+ * end lies inside a hole is cut there, with the command the hole took;
+ * the reply to that command is not DATA's; lines are skipped up to the
+ * next command, and the DATA message after it is whole.  A hole inside a
+ * command line: its tail is skipped.
+ */
+#define BDAT_GAP_EXPECT \
+	"SESSION_BEGIN smtp\n" \
+	"GREETING 220 \"mx.example.org ESMTP Postfix\"\n" \
+	"COMMAND #1 EHLO \"client.example.net\"\n" \
+	"HELO #1 EHLO \"client.example.net\"\n" \
+	"REPLY #1 250 EHLO \"mx.example.org\\nPIPELINING\\nSIZE 10240000\\nAUTH PLAIN LOGIN CRAM-MD5\\nSTARTTLS\\nCHUNKING\"\n" \
+	"EXTENSION PIPELINING\n" \
+	"EXTENSION SIZE \"10240000\"\n" \
+	"EXTENSION AUTH \"PLAIN LOGIN CRAM-MD5\"\n" \
+	"EXTENSION STARTTLS\n" \
+	"EXTENSION CHUNKING\n" \
+	"COMMAND #2 MAIL \"FROM:<a@example.net>\"\n" \
+	"TX_BEGIN #2 tx=1 \"a@example.net\"\n" \
+	"COMMAND #3 RCPT \"TO:<b@example.org>\"\n" \
+	"RCPT #3 tx=1 \"b@example.org\"\n" \
+	"REPLY #2 tx=1 250 MAIL \"Ok\"\n" \
+	"REPLY #3 tx=1 250 RCPT \"Ok\"\n" \
+	"COMMAND #4 BDAT \"200\"\n" \
+	"MSG_BEGIN tx=1 BDAT\n" \
+	"MSG_DATA tx=1 \"0123456789012345678901234567890123456789\"\n" \
+	"ANOMALY stream_gap \"1000 bytes\" n=1000,0,0,0\n" \
+	"MSG_END tx=1 n=40,0,0,0\n" \
+	"COMMAND #5 DATA\n" \
+	"ANOMALY data_without_mail\n" \
+	"REPLY #4 tx=1 250 BDAT \"OK\"\n" \
+	"ANOMALY reply_to_lost_command \"OK\"\n" \
+	"REPLY 250 \"OK\"\n" \
+	"REPLY #5 354 DATA \"go\"\n" \
+	"MSG_BEGIN tx=2 DATA\n" \
+	"MSG_DATA tx=2 \"From: a@example.net\\r\\n\\r\\nHello!\\r\\n\"\n" \
+	"MSG_END tx=2 1 n=31,0,0,0\n" \
+	"TX_REPLY tx=2 250 \"OK: queued as G1\" x=\"G1\"\n" \
+	"COMMAND #6 RSET\n" \
+	"ANOMALY stream_gap \"20 bytes\" n=20,0,0,0\n" \
+	"ANOMALY resync_after_gap \"mple.net>\"\n" \
+	"COMMAND #7 NOOP\n" \
+	"REPLY #6 250 RSET \"Ok\"\n" \
+	"REPLY #7 250 NOOP \"Ok\"\n" \
+	"ANOMALY reply_without_command \"Ok\"\n" \
+	"REPLY 250 \"Ok\"\n" \
+	"SESSION_END 5 none n=206,234,0,0\n" \
+	""
+static const struct step bdat_gap[] = {
+	EHLO_STEPS,
+	C("MAIL FROM:<a@example.net>\r\nRCPT TO:<b@example.org>\r\n"),
+	S("250 Ok\r\n250 Ok\r\n"),
+	C("BDAT 200\r\n0123456789012345678901234567890123456789"),
+	GAP(MD_C2S, 1000),
+	C("DATA\r\n"),
+	S("250 OK\r\n250 OK\r\n354 go\r\n"),
+	C("From: a@example.net\r\n\r\nHello!\r\n.\r\n"),
+	S("250 OK: queued as G1\r\n"),
+	C("RSET\r\nMAIL FROM:<a@exa"),
+	GAP(MD_C2S, 20),
+	C("mple.net>\r\nNOOP\r\n"),
+	S("250 Ok\r\n250 Ok\r\n250 Ok\r\n"),
+};
+
 /* Implicit TLS (465): bytes counted, nothing parsed. */
 static const struct step implicit[] = {
 	{ MD_C2S, "\x16\x03\x01\x00\x02hi", 7 },
@@ -169,6 +287,8 @@ static const struct step implicit[] = {
 };
 
 static const struct tcase cases[] = {
+	{ "lmtp", lmtp, N(lmtp), MD_TLS_NONE, LMTP_EXPECT },
+	{ "bdat_gap", bdat_gap, N(bdat_gap), MD_TLS_NONE, BDAT_GAP_EXPECT },
 	{ "basic", basic, N(basic), MD_TLS_NONE, 
 	    EHLO_EXPECT
 	    "COMMAND #2 MAIL \"FROM:<alice@example.net> SIZE=58 BODY=8BITMIME\"\n"
