@@ -1282,6 +1282,23 @@ schema_version(struct store *s)
 	return v;
 }
 
+/* Whether table has a column of that name (for upgrades in place). */
+static int
+has_column(struct store *s, const char *table, const char *column)
+{
+	sqlite3_stmt *st;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info(?)"
+	    " WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
+}
+
 static int
 store_schema(struct store *s, char *err, size_t errlen)
 {
@@ -1300,7 +1317,8 @@ store_schema(struct store *s, char *err, size_t errlen)
 		    v, STORE_SCHEMA_VERSION);
 		return -1;
 	}
-	if (v == 5 && exec_sql(s, "ALTER TABLE recipients ADD COLUMN"
+	if (v == 5 && !has_column(s, "recipients", "delivery_code") &&
+	    exec_sql(s, "ALTER TABLE recipients ADD COLUMN"
 	    " delivery_code INTEGER; ALTER TABLE recipients ADD COLUMN"
 	    " delivery_reply TEXT; DROP VIEW IF EXISTS v_recipients;",
 	    err, errlen) != 0)
