@@ -1072,6 +1072,16 @@ mime_finish(struct mmsg *m, int complete)
 		if (m->st == M_HEADER)
 			header_done(m);
 	}
+	if (m->st != M_HEADER && !m->midline && !m->held_cr && m->llen > 0) {
+		/* a last line with no line break may be a delimiter:
+		 * "--b--" as the message's last bytes closes it */
+		int close, l = boundary_of(m, m->line, m->llen, &close);
+
+		if (l >= 0) {
+			on_boundary(m, l, close);
+			m->llen = 0;
+		}
+	}
 	if (m->st == M_BODY) {
 		/* no delimiter came: the held break is content */
 		part_bytes(m, m->held, m->nheld);

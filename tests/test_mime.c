@@ -189,7 +189,28 @@ static const char broken_expect[] =
 	"PART_END tx=1 n=2,8,8,0\n"
 	"MSG_END tx=1 n=202,0,0,0\n";
 
+/* The close delimiter is the message's last bytes, with no CRLF after it
+ * (Zeek's rfc3030-bdat-multipart-chunked): it is no content. */
+static const char close_at_end[] =
+	"Content-Type: multipart/mixed; boundary=\"b\"\r\n"
+	"\r\n"
+	"--b\r\n"
+	"Content-Type: application/octet-stream\r\n"
+	"Content-Transfer-Encoding: base64\r\n"
+	"\r\n"
+	"aGk=\r\n"
+	"--b--";
+
+static const char close_at_end_expect[] =
+	"MSG_BEGIN tx=1 DATA\n"
+	"HEADER tx=1 Content-Type \"multipart/mixed; boundary=\\\"b\\\"\" x=\"multipart/mixed; boundary=\\\"b\\\"\"\n"
+	"PART_BEGIN tx=1 1 \"application/octet-stream\" p=\"base64\" n=1,0,0,0\n"
+	"PART_DATA tx=1 part=1 \"hi\"\n"
+	"PART_END tx=1 1 n=1,4,2,0\n"
+	"MSG_END tx=1 1 n=140,0,0,0\n";
+
 static const struct mcase cases[] = {
+	{ "close_at_end", close_at_end, 1, close_at_end_expect },
 	{ "plain", plain, 1, plain_expect },
 	{ "mixed", mixed, 1, mixed_expect },
 	{ "broken", broken, 0, broken_expect },
