@@ -90,6 +90,15 @@ struct pop3 {
 	uint32_t	 msg_tx;
 	int		 msg_open, msg_muted;
 	uint64_t	 msg_size;
+	/*
+	 * TOP n: the header and n body lines.  When the body had fewer than
+	 * n lines it came whole (fetchmail asks for TOP n 99999999): body
+	 * lines are counted to tell.
+	 */
+	struct pending	 top;
+	int		 top_open, in_body;
+	uint64_t	 top_lines, body_lines, line_len;
+	uint8_t		 last;
 
 	struct sasl_field apop_ts; /* RFC 1939 7: <timestamp> of greeting */
 	int		 greeted, quit_seen, stls_wait, after_quit_said;
@@ -127,12 +136,34 @@ emit_item(struct pop3 *s, const char *what, uint32_t seq, uint64_t msgno,
 
 /* ------------------------------------------------------------- messages */
 
+/* Counts the body lines of a TOP reply: those after the empty line. */
+static void
+top_count(struct pop3 *s, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] != '\n') {
+			s->line_len++;
+			s->last = p[i];
+			continue;
+		}
+		if (s->in_body)
+			s->body_lines++;
+		else if (s->line_len == 0 || (s->line_len == 1 &&
+		    s->last == '\r'))
+			s->in_body = 1;
+		s->line_len = 0;
+		s->last = '\n';
+	}
+}
+
 static void
 msg_bytes(void *arg, const uint8_t *p, size_t n)
 {
 	struct pop3 *s = arg;
 	struct md_event ev = { .type = MD_EV_MSG_DATA, .dir = MD_S2C };
 
+	if (s->top_open)
+		top_count(s, p, n);
 	s->msg_size += n;
 	if (s->msg_muted)
 		return;
@@ -159,10 +190,36 @@ msg_begin(struct pop3 *s, const struct pending *pd)
 	out_emit(&s->out, &ev);
 	meta.tx = s->msg_tx;
 	meta.num[0] = pd->msgno;
-	if (pd->kind == K_TOP) { /* headers and the first n body lines */
-		meta.code = 1;
-		meta.aux = md_bytes_of(pd->arg, pd->arg_len);
+	out_emit(&s->out, &meta);
+	s->top_open = pd->kind == K_TOP; /* partial or not: told at its end */
+	if (s->top_open) {
+		s->top = *pd;
+		if (md_parse_u64((const uint8_t *)pd->arg, pd->arg_len,
+		    &s->top_lines) == 0)
+			s->top_lines = 0; /* no count: never taken as whole */
+		s->in_body = 0;
+		s->body_lines = s->line_len = 0;
+		s->last = '\n';
 	}
+}
+
+/*
+ * A TOP reply is a part of the message (its header and n body lines)
+ * unless its body ended before n lines: then it is the whole message,
+ * as RETR would have sent it.
+ */
+static void
+top_end(struct pop3 *s, int complete)
+{
+	struct md_event meta = { .type = MD_EV_MSG_META, .dir = MD_S2C };
+
+	s->top_open = 0;
+	if (complete && s->body_lines < s->top_lines)
+		return;
+	meta.tx = s->msg_tx;
+	meta.num[0] = s->top.msgno;
+	meta.code = 1;
+	meta.aux = md_bytes_of(s->top.arg, s->top.arg_len);
 	out_emit(&s->out, &meta);
 }
 
@@ -173,6 +230,8 @@ msg_end(struct pop3 *s, int complete)
 
 	if (!s->msg_open)
 		return;
+	if (s->top_open)
+		top_end(s, complete);
 	ev.tx = s->msg_tx;
 	ev.code = complete;
 	ev.num[0] = s->msg_size;

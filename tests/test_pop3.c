@@ -85,8 +85,9 @@ static const char mailbox_expect[] =
 	"COMMAND #9 TOP \"2 0\"\n"
 	"REPLY #9 1 TOP x=\"+OK\"\n"
 	"MSG_BEGIN #9 tx=2 TOP\n"
-	"MSG_META tx=2 1 a=\"0\" n=2,0,0,0\n"
+	"MSG_META tx=2 n=2,0,0,0\n"
 	"MSG_DATA tx=2 \"Subject: two\\r\\n\\r\\n\"\n"
+	"MSG_META tx=2 1 a=\"0\" n=2,0,0,0\n"
 	"MSG_END tx=2 1 n=16,0,0,0\n"
 	"COMMAND #10 DELE \"1\"\n"
 	"REPLY #10 1 DELE \"Marked to be deleted.\" x=\"+OK\"\n"
@@ -235,7 +236,45 @@ static const char cut_expect[] =
 	"MSG_END tx=1 n=26,0,0,0\n"
 	"SESSION_END 5 none n=26,52,0,0\n";
 
+/*
+ * fetchmail's TOP n 99999999: the body ended before the lines asked for,
+ * so the message came whole, as RETR would send it.  TOP 1 2 with a body
+ * of exactly two lines cannot tell: a part.
+ */
+static const struct step top_whole[] = {
+	S("+OK ready\r\n"),
+	C("USER bob\r\nPASS x\r\nTOP 1 99999999\r\nTOP 1 2\r\n"),
+	S("+OK\r\n+OK\r\n+OK\r\nFrom: a\r\n\r\nline 1\r\n..line 2\r\n.\r\n"
+	  "+OK\r\nFrom: a\r\n\r\nline 1\r\n..line 2\r\n.\r\n"),
+};
+
+static const char top_whole_expect[] =
+	"SESSION_BEGIN pop3\n"
+	"GREETING 1 \"ready\" x=\"+OK\"\n"
+	"STATE AUTHORIZATION\n"
+	"COMMAND #1 USER \"bob\"\n"
+	"COMMAND #2 PASS \"x\"\n"
+	"COMMAND #3 TOP \"1 99999999\"\n"
+	"COMMAND #4 TOP \"1 2\"\n"
+	"REPLY #1 1 USER x=\"+OK\"\n"
+	"REPLY #2 1 PASS x=\"+OK\"\n"
+	"AUTH #1 1 USER \"bob\" x=\"x\" n=1,0,0,0\n"
+	"STATE TRANSACTION\n"
+	"REPLY #3 1 TOP x=\"+OK\"\n"
+	"MSG_BEGIN #3 tx=1 TOP\n"
+	"MSG_META tx=1 n=1,0,0,0\n"
+	"MSG_DATA tx=1 \"From: a\\r\\n\\r\\nline 1\\r\\n.line 2\\r\\n\"\n"
+	"MSG_END tx=1 1 n=28,0,0,0\n"
+	"REPLY #4 1 TOP x=\"+OK\"\n"
+	"MSG_BEGIN #4 tx=2 TOP\n"
+	"MSG_META tx=2 n=1,0,0,0\n"
+	"MSG_DATA tx=2 \"From: a\\r\\n\\r\\nline 1\\r\\n.line 2\\r\\n\"\n"
+	"MSG_META tx=2 1 a=\"2\" n=1,0,0,0\n"
+	"MSG_END tx=2 1 n=28,0,0,0\n"
+	"SESSION_END 5 none n=43,95,0,0\n";
+
 static const struct tcase cases[] = {
+	{ "top_whole", top_whole, N(top_whole), MD_TLS_NONE, top_whole_expect },
 	{ "mailbox", mailbox, N(mailbox), MD_TLS_NONE, mailbox_expect },
 	{ "sasl", sasl, N(sasl), MD_TLS_NONE, sasl_expect },
 	{ "apop", apop, N(apop), MD_TLS_NONE, apop_expect },
