@@ -243,11 +243,13 @@ flow_addresses(struct flow *f, const struct tcp_stream *a)
 	f->info.midstream = cap.synthesizing;
 	f->info.frame = f->info.first_frame = cap.frame;
 	f->info.offset = f->info.first_offset = cap.offset;
+	f->info.first_ts = now_us();
 	k = tuple_key(a->addr.saddr, a->addr.source, a->addr.daddr,
 	    a->addr.dest);
 	if (cap.syns.key[k % SEEN_SLOTS] == k) {
 		f->info.first_frame = cap.syns.frame[k % SEEN_SLOTS];
 		f->info.first_offset = cap.syns.offset[k % SEEN_SLOTS];
+		f->info.first_ts = cap.syns.ts[k % SEEN_SLOTS];
 		cap.syns.key[k % SEEN_SLOTS] = 0;
 	}
 }
@@ -516,7 +518,11 @@ on_end(struct flow *f, int nids_state)
 	}
 	if (nids_state == NIDS_TIMED_OUT) /* libnids' table was full */
 		flow_cap_anomaly(f, MD_ANOM_TOO_MANY_STREAMS, now_us());
-	f->proto->close(f->st, end_reason(nids_state), now_us());
+	/* a connection still open when the capture ends ends at its own
+	 * last packet, not at the capture's */
+	f->proto->close(f->st, end_reason(nids_state),
+	    nids_state == NIDS_EXITING && f->last_us != 0 ? f->last_us :
+	    now_us());
 	flow_free(f);
 }
 

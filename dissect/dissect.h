@@ -51,6 +51,9 @@ struct md_flow {
 	int64_t	 offset;
 	uint64_t first_frame;
 	int64_t	 first_offset;
+	/* capture time of the connection's first packet (its SYN when the
+	 * capture has it), microseconds; 0: not known (tests) */
+	uint64_t first_ts;
 };
 
 /*

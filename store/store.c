@@ -834,7 +834,9 @@ on_session_begin(struct store *s, const struct md_event *ev)
 	sqlite3_bind_int(st, 6, ev->flow->cli_port);
 	sqlite3_bind_text(st, 7, srv, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 8, ev->flow->srv_port);
-	sqlite3_bind_double(st, 9, ts_sec(ev->ts_us));
+	/* the connection's first packet (the SYN), not the first bytes */
+	sqlite3_bind_double(st, 9, ts_sec(ev->flow->first_ts != 0 &&
+	    ev->flow->first_ts < ev->ts_us ? ev->flow->first_ts : ev->ts_us));
 	sqlite3_bind_text(st, 10, md_tls_str((enum md_tls)ev->code), -1,
 	    SQLITE_STATIC);
 	sqlite3_bind_int(st, 11, ev->num[0] != 0);

@@ -81,6 +81,13 @@ for f in "$CORPUS"/*.pcap "$CORPUS"/*.pcapng "$CORPUS"/*.cap; do
 		compare "$tag" verbs "$ours_v" "$theirs_v"
 	done
 
+	# Every session lies within its capture: it starts at its first
+	# packet (the SYN) and ends at its last, never before it starts.
+	first=$(tshark -n -r "$f" -T fields -e frame.time_epoch -c 1 2>/dev/null)
+	last=$(tshark -n -r "$f" -T fields -e frame.time_epoch 2>/dev/null | sort -n | tail -1)
+	bad=$(sqlite3 "$db" "SELECT count(*) FROM sessions WHERE end_ts < start_ts OR start_ts < $first - 0.001 OR end_ts > $last + 0.001")
+	compare "$name" times "$bad" 0
+
 	mkdir -p "$B/$name.imf"
 	# shellcheck disable=SC2086
 	# Only SMTP: tshark hands POP3 and IMAP bodies to its IMF export one
