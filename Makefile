@@ -25,7 +25,7 @@ SAN	:= -fsanitize=address,undefined,float-divide-by-zero,unsigned-shift-base \
 	   -fno-omit-frame-pointer -fno-sanitize-recover=all
 LIBS	:= -lnids -lpcap -lsqlite3 -lcrypto -lz -pthread
 
-DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c \
+DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c dissect/assemble.c \
 	       dissect/smtp.c dissect/pop3.c dissect/imap.c dissect/detect.c \
 	       dissect/mime.c dissect/mimehdr.c
 CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/decap.c store/safename.c store/hasher.c \

@@ -571,6 +571,8 @@ live_run(struct live_opts *o, const char *cmdline)
 	struct capture_opts co;
 	struct md_sink store_in;
 	struct mime_tap *tap;
+	struct assembler *pieces;
+	struct md_sink tap_in;
 	char err[512], filter[4096], novlan[4096], source[512];
 	int status, wfd;
 
@@ -635,7 +637,16 @@ live_run(struct live_opts *o, const char *cmdline)
 		capture_live_close();
 		return EXIT_USAGE;
 	}
-	mime_tap_sink(tap, &co.sink);
+	mime_tap_sink(tap, &tap_in);
+	/* dissectors -> assembler -> MIME tap -> store */
+	if ((pieces = assembler_new(&tap_in)) == NULL) {
+		fprintf(stderr, "mailsift: out of memory\n");
+		mime_tap_free(tap);
+		store_close(ls.st, EXIT_USAGE);
+		capture_live_close();
+		return EXIT_USAGE;
+	}
+	assembler_sink(pieces, &co.sink);
 	co.lim = o->lim;
 	co.detect_budget = (size_t)o->detect_mb << 20;
 	co.max_streams = (int)o->max_streams;
@@ -643,6 +654,7 @@ live_run(struct live_opts *o, const char *cmdline)
 	co.no_mem_arg = ls.st;
 	if (capture_init(&co, err, sizeof(err)) != 0) {
 		fprintf(stderr, "mailsift live: %s\n", err);
+		assembler_free(pieces);
 		mime_tap_free(tap);
 		store_close(ls.st, EXIT_USAGE);
 		capture_live_close();
@@ -661,6 +673,7 @@ live_run(struct live_opts *o, const char *cmdline)
 	sample_kernel(&ls);
 	capture_live_close();
 	record_interval(&ls, 1);
+	assembler_free(pieces);
 	mime_tap_free(tap);
 	if (o->write != NULL) { /* the -w file, now complete, on record */
 		struct store_capture sc = { .path = o->write,

@@ -356,6 +356,8 @@ cmd_read(int argc, char **argv)
 	struct progress prog = { 0 };
 	long run_id;
 	struct mime_tap *tap;
+	struct assembler *pieces;
+	struct md_sink tap_in;
 	struct store_stats ss;
 	struct timespec t0;
 	uint64_t started_us;
@@ -380,7 +382,6 @@ cmd_read(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	memset(&co, 0, sizeof(co));
-	/* dissectors -> MIME tap -> store */
 	store_sink(st, &store_in);
 	if ((tap = mime_tap_new(&store_in)) == NULL) {
 		fprintf(stderr, "mailsift: out of memory\n");
@@ -388,7 +389,16 @@ cmd_read(int argc, char **argv)
 		free(cmdline);
 		return EXIT_USAGE;
 	}
-	mime_tap_sink(tap, &co.sink);
+	mime_tap_sink(tap, &tap_in);
+	/* dissectors -> assembler -> MIME tap -> store */
+	if ((pieces = assembler_new(&tap_in)) == NULL) {
+		fprintf(stderr, "mailsift: out of memory\n");
+		mime_tap_free(tap);
+		store_close(st, EXIT_USAGE);
+		free(cmdline);
+		return EXIT_USAGE;
+	}
+	assembler_sink(pieces, &co.sink);
 	if (!o.quiet && isatty(STDERR_FILENO)) {
 		co.progress = show_progress;
 		co.progress_arg = &prog;
@@ -400,6 +410,7 @@ cmd_read(int argc, char **argv)
 	co.no_mem_arg = st;
 	if (capture_init(&co, err, sizeof(err)) != 0) {
 		fprintf(stderr, "mailsift: %s\n", err);
+		assembler_free(pieces);
 		mime_tap_free(tap);
 		store_close(st, EXIT_USAGE);
 		free(cmdline);
@@ -429,6 +440,7 @@ cmd_read(int argc, char **argv)
 		store_add_capture(st, &sc);
 	}
 	capture_finish();
+	assembler_free(pieces);
 	mime_tap_free(tap);
 	record_totals(st, started_us);
 	if (prog.shown)

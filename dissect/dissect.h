@@ -82,7 +82,8 @@ struct md_flow {
  *   TX_BEGIN       tx, seq, arg=reverse-path, extra=MAIL parameters
  *   RCPT           tx, seq, arg=forward-path, extra=RCPT parameters
  *   MSG_BEGIN      tx, seq, dir=who sent the message, name=method
- *                  ("DATA", "BDAT", "RETR", "TOP", "FETCH", "APPEND")
+ *                  ("DATA", "BDAT", "RETR", "TOP", "FETCH", "APPEND"),
+ *                  extra=the pieces it was rebuilt from (assembler)
  *   MSG_DATA       tx, arg=message bytes, exact, in order
  *   MSG_END        tx, code=1 complete / 0 cut short, num[0]=size
  *   MSG_META       tx, what the protocol says of a message, any time
@@ -90,6 +91,7 @@ struct md_flow {
  *                  aux=section when only a part of the message crossed
  *                  (IMAP "HEADER", "2", "<0.1024>"; POP3 TOP "n lines"),
  *                  num[0]=message sequence number, num[1]=UID,
+ *                  num[2]=RFC822.SIZE when num[3] & 1 (IMAP),
  *                  code=1 when partial (a part, TOP)
  *   TX_REPLY       tx, code=final reply code, arg=text, extra=queue id
  *   DELIVERY       LMTP (RFC 2033 4.2): tx, seq=the RCPT it answers for,
@@ -304,6 +306,7 @@ void md_limits_default(struct md_limits *);
 /* raised by the capture layer when it ends a connection itself */
 #define MD_ANOM_RESYNC		    "resync_after_gap" /* lines skipped */
 #define MD_ANOM_LOST_COMMAND_REPLY  "reply_to_lost_command"
+#define MD_ANOM_ASSEMBLY_BUDGET     "assembly_budget" /* pieces not kept */
 #define MD_ANOM_IDLE_TIMEOUT	    "idle_timeout"
 #define MD_ANOM_TOO_MANY_STREAMS    "too_many_streams"
 #define MD_ANOM_STREAM_TOO_LONG     "stream_too_long" /* 2 GiB one way */
@@ -376,6 +379,18 @@ const char *md_disposition_str(enum md_disposition);
  * sits between the dissectors and the real sinks, so every protocol's
  * messages are understood the same way.
  */
+/*
+ * The assembler (assemble.c): a sink that passes every event on to the
+ * next one and, when the pieces an IMAP client fetched of one message
+ * (BODY[]<origin> chunks, or HEADER and TEXT) make it whole, sends that
+ * message after them: MSG_BEGIN (method FETCH, extra=the pieces, tx from
+ * 0x40000001), MSG_META, MSG_DATA, MSG_END.  Put it before the MIME tap.
+ */
+struct assembler;
+struct assembler *assembler_new(const struct md_sink *next);
+void	assembler_sink(struct assembler *, struct md_sink *out);
+void	assembler_free(struct assembler *);
+
 struct mime_tap;
 struct mime_tap *mime_tap_new(const struct md_sink *next);
 void	mime_tap_sink(struct mime_tap *, struct md_sink *out);

@@ -1084,7 +1084,8 @@ fetch_response(struct imap *s, uint32_t owner, uint64_t msgno, struct cur *c)
 {
 	struct md_event ev = { .type = MD_EV_MSG_META, .dir = MD_S2C };
 	struct md_bytes flags = { NULL, 0 }, name;
-	uint64_t uid = 0;
+	uint64_t uid = 0, size = 0;
+	int size_known = 0;
 	struct pending *store = pending_of_kind(s, K_STORE);
 	int ok;
 
@@ -1097,6 +1098,8 @@ fetch_response(struct imap *s, uint32_t owner, uint64_t msgno, struct cur *c)
 		name = fetch_name(c);
 		if (md_ci_equal(name.p, name.len, "UID"))
 			uid = bytes_number(cur_atom(c), &ok);
+		else if (md_ci_equal(name.p, name.len, "RFC822.SIZE"))
+			size = bytes_number(cur_atom(c), &size_known);
 		else if (md_ci_equal(name.p, name.len, "FLAGS"))
 			flags = cur_paren(c);
 		else
@@ -1115,6 +1118,8 @@ fetch_response(struct imap *s, uint32_t owner, uint64_t msgno, struct cur *c)
 		ev.code = rm->partial;
 		ev.num[0] = msgno;
 		ev.num[1] = uid;
+		ev.num[2] = size;
+		ev.num[3] = size_known ? 1 : 0;
 		out_emit(&s->out, &ev);
 	}
 	s->resp_nmsgs = 0;

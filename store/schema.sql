@@ -206,6 +206,9 @@ CREATE TABLE IF NOT EXISTS messages (
 	-- block, CRLF as LF, trailing line ends dropped; NULL for parts,
 	-- messages cut short and messages without a body
 	body_sha256	TEXT,
+	-- IMAP: rebuilt whole from the pieces a client fetched (chunks
+	-- "<0.65536>+<65536.1200>", or "HEADER+TEXT"); NULL: crossed as is
+	assembled	TEXT,
 	UNIQUE (session_id, tx)
 );
 

@@ -75,8 +75,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_DELIVERY] = "UPDATE recipients SET delivery_code=?,"
 	    " delivery_reply=? WHERE session_id=? AND seq=?",
 	[ST_MSG] = "INSERT OR REPLACE INTO messages (session_id, tx, seq,"
-	    " proto, method, direction, begin_ts) VALUES (?1,?2,?3,"
-	    " (SELECT proto FROM sessions WHERE id=?1),?4,?5,?6)",
+	    " proto, method, direction, begin_ts, assembled) VALUES (?1,?2,?3,"
+	    " (SELECT proto FROM sessions WHERE id=?1),?4,?5,?6,?7)",
 	[ST_MSG_META] = "UPDATE messages SET mailbox=coalesce(?1,mailbox),"
 	    " flags=coalesce(?2,flags), section=coalesce(?3,section),"
 	    " msgno=coalesce(?4,msgno), uid=coalesce(?5,uid),"
@@ -470,6 +470,7 @@ msg_begin(struct store *s, const struct md_event *ev)
 	sqlite3_bind_text(st, 5, ev->dir == MD_C2S ? "c2s" : "s2c", -1,
 	    SQLITE_STATIC);
 	sqlite3_bind_double(st, 6, ts_sec(ev->ts_us));
+	bind_text_or_null(st, 7, ev->extra);
 	run(s, ST_MSG);
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return;
@@ -1311,8 +1312,8 @@ store_schema(struct store *s, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
 		return -1;
 	}
-	/* version 6 added capture_stats and LMTP delivery columns: a
-	 * version 5 log takes them */
+	/* version 6 added capture_stats, the LMTP delivery columns and
+	 * messages.assembled: a version 5 log takes them */
 	if (v != 0 && v != 5 && v != STORE_SCHEMA_VERSION) {
 		snprintf(err, errlen, "the log has schema version %d; this "
 		    "mailsift writes version %d (use another file or --force)",
@@ -1323,6 +1324,10 @@ store_schema(struct store *s, char *err, size_t errlen)
 	    exec_sql(s, "ALTER TABLE recipients ADD COLUMN"
 	    " delivery_code INTEGER; ALTER TABLE recipients ADD COLUMN"
 	    " delivery_reply TEXT; DROP VIEW IF EXISTS v_recipients;",
+	    err, errlen) != 0)
+		return -1;
+	if (v == 5 && !has_column(s, "messages", "assembled") &&
+	    exec_sql(s, "ALTER TABLE messages ADD COLUMN assembled TEXT;",
 	    err, errlen) != 0)
 		return -1;
 	if (exec_sql(s, STORE_SCHEMA_SQL, err, errlen) != 0)

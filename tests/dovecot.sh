@@ -49,6 +49,9 @@ check_messages() { # tag db extract-dir sha256-list
 	check "$tag: 3.eml fetched as two parts that make it up" \
 		"$(sqlite3 "$db" "SELECT group_concat(section, '+') || '=' || sum(size) FROM messages WHERE partial AND msgno = 3 AND section IN ('HEADER', 'TEXT')")" \
 		"HEADER+TEXT=$(wc -c <tests/data/mail/3.eml)"
+	check "$tag: 3.eml rebuilt whole from its HEADER and TEXT pieces" \
+		"$(sqlite3 "$db" "SELECT assembled || ' ' || sha256 FROM messages WHERE assembled IS NOT NULL AND complete")" \
+		"HEADER+TEXT $(sha256sum tests/data/mail/3.eml | cut -d' ' -f1)"
 	check "$tag: APPEND uploaded what the server stored in Sent" \
 		"$(sqlite3 "$db" "SELECT sha256 FROM messages WHERE method='APPEND'")" \
 		"$(grep ' Sent$' "$sums" | cut -d' ' -f1)"
