@@ -346,6 +346,7 @@ send_message(struct assembler *a, const struct asmsg *m,
 	ev.extra = md_bytes_of(desc, describe(m, desc));
 	emit(a, &ev);
 	ev.extra = md_bytes_of(NULL, 0);
+	ev.name = md_bytes_of(NULL, 0);
 	ev.type = MD_EV_MSG_META;
 	ev.arg = md_bytes_str(m->mailbox);
 	ev.num[0] = m->msgno;
@@ -386,24 +387,13 @@ send_message(struct assembler *a, const struct asmsg *m,
 		if (m->size_known && m->size > sent)
 			missing = m->size - sent;
 	}
+	/* the bytes never fetched are counted as missing from it, not as
+	 * lost by the capture (which lost nothing) */
 	ev.arg = md_bytes_of(NULL, 0);
-	if (!complete && missing > 0) {
-		char d[48];
-		int dl = snprintf(d, sizeof(d), "%llu bytes",
-		    (unsigned long long)missing);
-
-		ev.type = MD_EV_ANOMALY;
-		ev.name = md_bytes_str(MD_ANOM_GAP);
-		ev.arg = md_bytes_of(d, dl > 0 ? (size_t)dl : 0);
-		ev.num[0] = missing;
-		emit(a, &ev);
-		ev.arg = md_bytes_of(NULL, 0);
-		ev.num[0] = 0;
-	}
 	ev.type = MD_EV_MSG_END;
-	ev.name = md_bytes_of(NULL, 0);
 	ev.code = complete;
 	ev.num[0] = sent;
+	ev.num[1] = complete ? 0 : missing;
 	emit(a, &ev);
 }
 

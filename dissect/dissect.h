@@ -85,7 +85,9 @@ struct md_flow {
  *                  ("DATA", "BDAT", "RETR", "TOP", "FETCH", "APPEND"),
  *                  extra=the pieces it was rebuilt from (assembler)
  *   MSG_DATA       tx, arg=message bytes, exact, in order
- *   MSG_END        tx, code=1 complete / 0 cut short, num[0]=size
+ *   MSG_END        tx, code=1 complete / 0 cut short, num[0]=size,
+ *                  num[1]=bytes known missing from it that the capture
+ *                  did not lose (pieces never fetched: assembler)
  *   MSG_META       tx, what the protocol says of a message, any time
  *                  after its MSG_BEGIN: arg=mailbox, extra=flags,
  *                  aux=section when only a part of the message crossed

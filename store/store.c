@@ -564,10 +564,12 @@ msg_end(struct store *s, const struct md_event *ev)
 	struct open_msg **pp = msg_slot(s, ev->flow->id, ev->tx), *m = *pp;
 	char hex[HASH_HEX_MAX] = "", body[HASH_HEX_MAX] = "";
 	sqlite3_stmt *st = s->st[ST_MSG_END];
-	int complete = ev->code != 0 && m != NULL && m->gap == 0;
+	int complete;
 
 	if (m == NULL)
 		return;
+	m->gap += ev->num[1]; /* missing, though the capture lost nothing */
+	complete = ev->code != 0 && m->gap == 0;
 	*pp = m->next;
 	if (m->part.no != 0) /* a part the MIME tap left open */
 		part_close(s, m, 0, 0, 0);

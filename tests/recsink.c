@@ -151,6 +151,8 @@ recsink_free(struct recsink *r)
 
 /* ------------------------------------------------------- transcript runs */
 
+static int tr_assemble; /* the case at hand runs through the assembler */
+
 #include <setjmp.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -193,11 +195,17 @@ transcript_run(const struct md_proto *pr, enum md_tls tls,
 	struct md_limits lim;
 	struct md_sink sink;
 	struct recsink rec;
+	struct assembler *pieces = NULL;
 	void *st;
 	char *out;
 
 	md_limits_default(&lim);
 	recsink_init(&rec, &sink);
+	if (tr_assemble) { /* dissector -> assembler -> record */
+		if ((pieces = assembler_new(&sink)) == NULL)
+			abort();
+		assembler_sink(pieces, &sink);
+	}
 	st = pr->open(&sink, &lim, &flow, tls, 0);
 	for (size_t i = 0; i < nsteps; i++) {
 		const char *p = steps[i].data;
@@ -218,6 +226,7 @@ transcript_run(const struct md_proto *pr, enum md_tls tls,
 			feed_piece(pr, st, steps[i].dir, p, n, ts);
 	}
 	pr->close(st, MD_END_CAPTURE_END, (uint64_t)(nsteps + 1) * 1000000);
+	assembler_free(pieces);
 	out = strdup(recsink_text(&rec));
 	recsink_free(&rec);
 	return out;
@@ -259,6 +268,18 @@ run_case(void **state)
 }
 
 int
+transcript_suite_assembled(const char *group, const struct md_proto *pr,
+    const struct tcase *cases, size_t n)
+{
+	int rc;
+
+	tr_assemble = 1;
+	rc = transcript_suite(group, pr, cases, n);
+	tr_assemble = 0;
+	return rc;
+}
+
+int
 transcript_suite(const char *group, const struct md_proto *pr,
     const struct tcase *cases, size_t n)
 {
@@ -268,7 +289,9 @@ transcript_suite(const char *group, const struct md_proto *pr,
 	suite_proto = pr;
 	if (getenv("MAILSIFT_PRINT_GOLDEN") != NULL) {
 		for (size_t i = 0; i < n; i++) {
-			char *got = transcript_run(pr, cases[i].tls,
+			char *got;
+
+			got = transcript_run(pr, cases[i].tls,
 			    cases[i].steps, cases[i].nsteps, TR_WHOLE, 0, 0);
 			printf("== %s\n%s", cases[i].name, got);
 			free(got);

@@ -66,6 +66,9 @@ struct tcase {
  */
 int transcript_suite(const char *group, const struct md_proto *,
     const struct tcase *, size_t ncases);
+/* The same with the assembler between the dissector and the record. */
+int transcript_suite_assembled(const char *group, const struct md_proto *,
+    const struct tcase *, size_t ncases);
 
 #define C(s) { MD_C2S, (s), 0 }
 #define S(s) { MD_S2C, (s), 0 }

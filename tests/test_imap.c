@@ -366,6 +366,100 @@ deflate_raw(const char *in, uint8_t *out, size_t cap)
 	return cap - z.avail_out;
 }
 
+/*
+ * A message fetched in chunks, Thunderbird's way (lower-case items,
+ * RFC822.SIZE, until a chunk comes back short), and one as fetchmail
+ * does (RFC822.HEADER, then BODY.PEEK[TEXT]): the assembler sends each
+ * whole message after its pieces.
+ */
+static const struct step chunks[] = {
+	S("* OK IMAP4rev1 ready\r\n"),
+	C("a1 LOGIN alice pw\r\n"),
+	S("a1 OK done\r\n"),
+	C("a2 SELECT INBOX\r\n"),
+	S("* 2 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\na2 OK [READ-WRITE] done\r\n"),
+	C("a3 uid fetch 17 (uid rfc822.size body.peek[]<0.12>)\r\n"),
+	S("* 1 FETCH (UID 17 RFC822.SIZE 30 BODY[]<0> {12}\r\nSubject: x\r\n)\r\n"
+	  "a3 OK done\r\n"),
+	C("a4 uid fetch 17 (uid rfc822.size body.peek[]<12.12>)\r\n"),
+	S("* 1 FETCH (UID 17 RFC822.SIZE 30 BODY[]<12> {12}\r\n\r\nbody line\r)\r\n"
+	  "a4 OK done\r\n"),
+	C("a5 uid fetch 17 (uid rfc822.size body.peek[]<24.12>)\r\n"),
+	S("* 1 FETCH (UID 17 RFC822.SIZE 30 BODY[]<24> {6}\r\n\nend\r\n)\r\n"
+	  "a5 OK done\r\n"),
+	C("a6 FETCH 2 (RFC822.HEADER)\r\n"),
+	S("* 2 FETCH (RFC822.HEADER {14}\r\nSubject: y\r\n\r\n)\r\na6 OK done\r\n"),
+	C("a7 FETCH 2 (BODY.PEEK[TEXT])\r\n"),
+	S("* 2 FETCH (BODY[TEXT] {4}\r\nhi\r\n)\r\na7 OK done\r\n"),
+};
+
+static const char chunks_expect[] =
+	"SESSION_BEGIN imap\n"
+	"GREETING 1 \"IMAP4rev1 ready\" x=\"OK\"\n"
+	"COMMAND #1 LOGIN \"alice pw\" x=\"a1\"\n"
+	"REPLY #1 1 LOGIN \"done\" x=\"OK\"\n"
+	"AUTH #1 1 LOGIN \"alice\" x=\"pw\" n=1,0,0,0\n"
+	"STATE AUTHENTICATED\n"
+	"COMMAND #2 SELECT \"INBOX\" x=\"a2\"\n"
+	"RESPONSE #2 1 EXISTS \"2 EXISTS\" n=2,0,0,0\n"
+	"RESPONSE #2 OK \"OK [UIDVALIDITY 7] ok\"\n"
+	"REPLY #2 1 SELECT \"[READ-WRITE] done\" x=\"OK\"\n"
+	"MAILBOX #2 1 SELECT \"INBOX\" n=2,7,18446744073709551615,18446744073709551615\n"
+	"STATE SELECTED\n"
+	"COMMAND #3 UID FETCH \"17 (uid rfc822.size body.peek[]<0.12>)\" x=\"a3\"\n"
+	"MSG_BEGIN #3 tx=1 FETCH\n"
+	"MSG_META tx=1 1 a=\"<0>\"\n"
+	"MSG_DATA tx=1 \"Subject: x\\r\\n\"\n"
+	"MSG_END tx=1 1 n=12,0,0,0\n"
+	"RESPONSE #3 1 FETCH \"1 FETCH (UID 17 RFC822.SIZE 30 BODY[]<0> {12})\" n=1,0,0,0\n"
+	"MSG_META tx=1 1 \"INBOX\" a=\"<0>\" n=1,17,30,1\n"
+	"REPLY #3 1 UID FETCH \"done\" x=\"OK\"\n"
+	"COMMAND #4 UID FETCH \"17 (uid rfc822.size body.peek[]<12.12>)\" x=\"a4\"\n"
+	"MSG_BEGIN #4 tx=2 FETCH\n"
+	"MSG_META tx=2 1 a=\"<12>\"\n"
+	"MSG_DATA tx=2 \"\\r\\nbody line\\r\"\n"
+	"MSG_END tx=2 1 n=12,0,0,0\n"
+	"RESPONSE #4 1 FETCH \"1 FETCH (UID 17 RFC822.SIZE 30 BODY[]<12> {12})\" n=1,0,0,0\n"
+	"MSG_META tx=2 1 \"INBOX\" a=\"<12>\" n=1,17,30,1\n"
+	"REPLY #4 1 UID FETCH \"done\" x=\"OK\"\n"
+	"COMMAND #5 UID FETCH \"17 (uid rfc822.size body.peek[]<24.12>)\" x=\"a5\"\n"
+	"MSG_BEGIN #5 tx=3 FETCH\n"
+	"MSG_META tx=3 1 a=\"<24>\"\n"
+	"MSG_DATA tx=3 \"\\nend\\r\\n\"\n"
+	"MSG_END tx=3 1 n=6,0,0,0\n"
+	"RESPONSE #5 1 FETCH \"1 FETCH (UID 17 RFC822.SIZE 30 BODY[]<24> {6})\" n=1,0,0,0\n"
+	"MSG_META tx=3 1 \"INBOX\" a=\"<24>\" n=1,17,30,1\n"
+	"MSG_BEGIN tx=1073741825 FETCH x=\"<0.12>+<12.12>+<24.6>\"\n"
+	"MSG_META tx=1073741825 \"INBOX\" n=1,17,0,0\n"
+	"MSG_DATA tx=1073741825 \"Subject: x\\r\\n\\r\\nbody line\\r\\nend\\r\\n\"\n"
+	"MSG_END tx=1073741825 1 n=30,0,0,0\n"
+	"REPLY #5 1 UID FETCH \"done\" x=\"OK\"\n"
+	"COMMAND #6 FETCH \"2 (RFC822.HEADER)\" x=\"a6\"\n"
+	"MSG_BEGIN #6 tx=4 FETCH\n"
+	"MSG_META tx=4 1 a=\"HEADER\"\n"
+	"MSG_DATA tx=4 \"Subject: y\\r\\n\\r\\n\"\n"
+	"MSG_END tx=4 1 n=14,0,0,0\n"
+	"RESPONSE #6 1 FETCH \"2 FETCH (RFC822.HEADER {14})\" n=2,0,0,0\n"
+	"MSG_META tx=4 1 \"INBOX\" a=\"HEADER\" n=2,0,0,0\n"
+	"REPLY #6 1 FETCH \"done\" x=\"OK\"\n"
+	"COMMAND #7 FETCH \"2 (BODY.PEEK[TEXT])\" x=\"a7\"\n"
+	"MSG_BEGIN #7 tx=5 FETCH\n"
+	"MSG_META tx=5 1 a=\"TEXT\"\n"
+	"MSG_DATA tx=5 \"hi\\r\\n\"\n"
+	"MSG_END tx=5 1 n=4,0,0,0\n"
+	"RESPONSE #7 1 FETCH \"2 FETCH (BODY[TEXT] {4})\" n=2,0,0,0\n"
+	"MSG_META tx=5 1 \"INBOX\" a=\"TEXT\" n=2,0,0,0\n"
+	"MSG_BEGIN tx=1073741826 FETCH x=\"HEADER+TEXT\"\n"
+	"MSG_META tx=1073741826 \"INBOX\" n=2,0,0,0\n"
+	"MSG_DATA tx=1073741826 \"Subject: y\\r\\n\\r\\nhi\\r\\n\"\n"
+	"MSG_END tx=1073741826 1 n=18,0,0,0\n"
+	"REPLY #7 1 FETCH \"done\" x=\"OK\"\n"
+	"SESSION_END 5 none n=255,425,0,0\n";
+
+static const struct tcase assembled_cases[] = {
+	{ "chunks", chunks, N(chunks), MD_TLS_NONE, chunks_expect },
+};
+
 static const struct tcase cases[] = {
 	{ "reader", reader, N(reader), MD_TLS_NONE, reader_expect },
 	{ "literals", literals, N(literals), MD_TLS_NONE, literals_expect },
@@ -428,6 +522,8 @@ main(void)
 	deflated[6].len = deflate_raw(compress_plain[1], z_s2c, sizeof(z_s2c));
 	deflated[6].data = (const char *)z_s2c;
 	rc = transcript_suite("imap", &md_proto_imap, cases, N(cases));
+	rc |= transcript_suite_assembled("imap pieces", &md_proto_imap,
+	    assembled_cases, N(assembled_cases));
 	if (getenv("MAILSIFT_PRINT_GOLDEN") != NULL)
 		return rc;
 	return rc | cmocka_run_group_tests_name("imap caps", flood, NULL, NULL);

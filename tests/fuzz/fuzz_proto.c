@@ -55,6 +55,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct md_sink null = { null_emit, &sum }, tapped;
 	struct md_limits lim;
 	struct mime_tap *tap;
+	struct assembler *pieces;
+	struct md_sink in;
 	const struct md_proto *pr = protos[0];
 	enum md_tls tls;
 	size_t i = 1;
@@ -70,7 +72,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((tap = mime_tap_new(&null)) == NULL)
 		return 0;
 	mime_tap_sink(tap, &tapped);
-	if ((st = pr->open(&tapped, &lim, &flow, tls, 0)) == NULL) {
+	/* the assembler too, as in mailsift: dissector -> pieces -> tap */
+	if ((pieces = assembler_new(&tapped)) == NULL) {
+		mime_tap_free(tap);
+		return 0;
+	}
+	assembler_sink(pieces, &in);
+	if ((st = pr->open(&in, &lim, &flow, tls, 0)) == NULL) {
+		assembler_free(pieces);
 		mime_tap_free(tap);
 		return 0;
 	}
@@ -88,6 +97,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		i += n;
 	}
 	pr->close(st, MD_END_CLOSE, size);
+	assembler_free(pieces);
 	mime_tap_free(tap);
 	return 0;
 }

@@ -167,12 +167,48 @@ def pop3_wrong_then_deleter():
     p.quit()
 
 
+def fetch_chunks(m, uid, start, stop, chunk, with_size=True):
+    """Thunderbird's way: UID FETCH of BODY.PEEK[]<offset.chunk>, with
+    RFC822.SIZE, in lower case, until a chunk comes back short (or stop)."""
+    off = start
+    while stop is None or off < stop:
+        items = "(uid rfc822.size body.peek[]<%d.%d>)" if with_size else \
+            "(uid body.peek[]<%d.%d>)"
+        typ, data = m.uid("fetch", str(uid), items % (off, chunk))
+        got = sum(len(x[1]) for x in data if isinstance(x, tuple))
+        if got < chunk:
+            break
+        off += chunk
+
+
+def imap_pieces():
+    """Messages fetched in pieces, as real clients do: 2.eml in 2 KB
+    chunks with RFC822.SIZE, its first two chunks in one session and the
+    rest in the next (the pieces join across sessions; the first session
+    leaves it with a hole); 1.eml in 100-byte chunks without RFC822.SIZE;
+    then as fetchmail does, RFC822.HEADER and BODY.PEEK[TEXT] apart."""
+    m = imaplib.IMAP4(HOST)
+    m.login(USER, PASSWORD)
+    m.select("INBOX")
+    fetch_chunks(m, 2, 0, 4096, 2048)
+    m.logout()
+    m = imaplib.IMAP4(HOST)
+    m.login(USER, PASSWORD)
+    m.select("INBOX")
+    fetch_chunks(m, 2, 4096, None, 2048)
+    fetch_chunks(m, 1, 0, None, 100, with_size=False)
+    m.fetch("1", "(RFC822.HEADER)")
+    m.fetch("1", "(BODY.PEEK[TEXT])")
+    m.logout()
+
+
 def main():
     what = sys.argv[4] if len(sys.argv) > 4 else "all"
     if what in ("imap", "all"):
         imap_reader()
         imap_sasl()
         imap_compress()
+        imap_pieces()
     if what in ("pop3", "all"):
         pop3_reader()
         pop3_wrong_then_deleter()
