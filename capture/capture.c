@@ -665,8 +665,9 @@ ipv4_checksum(const uint8_t *h, size_t hlen)
 static int
 mail_port(uint16_t port)
 {
-	static const uint16_t ports[] = { 25, 465, 587, 2525, 110, 995, 143,
-		993 };
+	/* 24: LMTP as MTAs reach dovecot and Cyrus (RFC 2033 names none) */
+	static const uint16_t ports[] = { 25, 465, 587, 2525, 24, 110, 995,
+		143, 993 };
 
 	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
 		if (ports[i] == port)

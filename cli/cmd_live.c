@@ -22,7 +22,7 @@
 
 /* The mail ports, also inside one VLAN tag (BPF matches one layer). */
 #define MAIL_PORTS "port 25 or port 465 or port 587 or port 2525 or " \
-	"port 110 or port 995 or port 143 or port 993"
+	"port 24 or port 110 or port 995 or port 143 or port 993"
 #define DEFAULT_FILTER "(tcp and (" MAIL_PORTS ")) or (vlan and tcp and (" \
 	MAIL_PORTS "))"
 /* Linux cooked (-i any), loopback and raw IP have no VLAN tags in BPF. */

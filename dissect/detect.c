@@ -18,7 +18,8 @@
 static int
 smtp_port(uint16_t port)
 {
-	return port == 25 || port == 465 || port == 587 || port == 2525;
+	return port == 25 || port == 465 || port == 587 || port == 2525 ||
+	    port == 24; /* LMTP */
 }
 
 static int

@@ -126,8 +126,31 @@ for line in sys.stdin:
 		"cram-md5 alice True apop True "
 }
 
+# LMTP (RFC 2033) into dovecot: one reply per accepted recipient after
+# the data, each paired with its RCPT; the message as the MTA sent it;
+# dovecot stored a copy for each accepted recipient (truth file).
+check_lmtp() { # tag bin pcap truth (its own variables: callers keep theirs)
+	lt=$1 lbin=$2 lpcap=$3 truth=$4 ldb=$B/$(echo "$1" | tr ' ' -)-lmtp.db
+	if ! "$lbin" read -q --force -o "$ldb" "$lpcap" 2>"$ldb.err"; then
+		bad "$lt: LMTP capture not read"; cat "$ldb.err"; return
+	fi
+	check "$lt: LMTP message as sent" \
+		"$(sqlite3 "$ldb" "SELECT sha256 FROM messages WHERE complete")" \
+		"$(sed -n 's/^sent //p' "$truth")"
+	check "$lt: LMTP delivery status per recipient, as the server stored it" \
+		"$(sqlite3 "$ldb" "SELECT address || ':' || coalesce(delivery_code, 'refused') FROM v_recipients ORDER BY seq" | tr '\n' ' ')" \
+		"alice:250 nosuch:refused bob:250 "
+	check "$lt: dovecot stored one copy per accepted recipient" \
+		"$(sed -n 's/^stored //p' "$truth" | tr '\n' ' ')" "alice 1 bob 1 "
+	check "$lt: LMTP QUIT answered by its own reply, no anomaly" \
+		"$(sqlite3 "$ldb" "SELECT reply_code FROM commands WHERE verb = 'QUIT'; SELECT count(*) FROM anomalies")" "221
+0"
+}
+
 for bin in ./mailsift build/san/mailsift; do
 	tag=$( [ "$bin" = ./mailsift ] && echo rel || echo san )
+	check_lmtp "$tag shipped" "$bin" tests/recorded/dovecot-lmtp.pcap \
+		tests/recorded/dovecot-lmtp.truth
 	db=$B/$tag.db
 	if ! "$bin" read -q --force -o "$db" -x "$B/$tag.x" tests/recorded/dovecot-imap.pcap \
 		tests/recorded/dovecot-pop3.pcap 2>"$B/$tag.err"; then
@@ -153,6 +176,8 @@ if [ -z "$why" ] && PATH=/usr/bin:/usr/sbin:/bin:/sbin:$PATH tests/tools/record-
 		"$B/live/dovecot-pop3.pcap" 2>"$B/live/read.err"; then
 		ok "live: recorded from dovecot and read"
 		check_messages "live" "$db" "$B/live/x" "$B/live/dovecot-maildir.sha256"
+		check_lmtp "live" build/san/mailsift "$B/live/dovecot-lmtp.pcap" \
+			"$B/live/dovecot-lmtp.truth"
 	else
 		bad "live: mailsift read failed"; cat "$B/live/read.err"
 	fi

@@ -2,13 +2,14 @@
 """Drives real IMAP and POP3 sessions against a local server, the way mail
 clients do, so that mailsift can be tested on what real servers say.
 
-usage: mailclient.py HOST USER PASSWORD
+usage: mailclient.py HOST USER PASSWORD [imap|pop3|lmtp]
 
 Every session is one a client really makes: Python's imaplib and poplib,
 plus a hand-driven IMAP session for what imaplib cannot do (synchronising
 literals in LOGIN, COMPRESS=DEFLATE, IDLE).  The last POP3 session deletes
 message 1 and QUITs, so it runs last.
 """
+import hashlib
 import imaplib
 import poplib
 import socket
@@ -202,6 +203,44 @@ def imap_pieces():
     m.logout()
 
 
+LMTP_MESSAGE = (b"From: relay@example.net\r\n"
+                b"To: alice@example.org, bob@example.org\r\n"
+                b"Subject: delivered by LMTP\r\n"
+                b"Message-ID: <lmtp-1@example.net>\r\n"
+                b"\r\n"
+                b"One message, two mailboxes.\r\n")
+
+
+def lmtp_deliver():
+    """An MTA's LMTP delivery (RFC 2033), on a raw socket so that every
+    reply is read as the RFC says (one per accepted recipient after the
+    data; Python's smtplib.LMTP reads one): alice and bob accepted, a
+    user that does not exist refused.  Prints the SHA-256 of the message
+    sent."""
+    s = socket.create_connection((HOST, 24))
+    f = s.makefile("rb")
+
+    def reply():  # the last line of a reply: "ddd text"
+        while True:
+            line = f.readline()
+            if not line or line[3:4] != b"-":
+                return line
+
+    reply()
+    for line in (b"LHLO relay.example.net", b"MAIL FROM:<relay@example.net>",
+                 b"RCPT TO:<alice>", b"RCPT TO:<nosuch>", b"RCPT TO:<bob>",
+                 b"DATA"):
+        s.sendall(line + b"\r\n")
+        reply()
+    s.sendall(LMTP_MESSAGE + b".\r\n")
+    reply()  # alice's delivery
+    reply()  # bob's
+    s.sendall(b"QUIT\r\n")
+    reply()
+    s.close()
+    print(hashlib.sha256(LMTP_MESSAGE).hexdigest())
+
+
 def main():
     what = sys.argv[4] if len(sys.argv) > 4 else "all"
     if what in ("imap", "all"):
@@ -212,6 +251,8 @@ def main():
     if what in ("pop3", "all"):
         pop3_reader()
         pop3_wrong_then_deleter()
+    if what == "lmtp":
+        lmtp_deliver()
 
 
 main()

@@ -7,9 +7,12 @@
 # usage: record-dovecot.sh OUTDIR
 #   writes OUTDIR/dovecot-imap.pcap, OUTDIR/dovecot-pop3.pcap and
 #   OUTDIR/dovecot-maildir.sha256 (SHA-256 and name of every message file
-#   the server held: the three seeded ones and the one APPEND uploaded).
-# Needs root (unshare -n), dovecot-imapd, dovecot-pop3d, tcpdump, curl,
-# python3.
+#   the server held: the three seeded ones and the one APPEND uploaded);
+#   OUTDIR/dovecot-lmtp.pcap, one LMTP delivery to alice, bob and a user
+#   that does not exist, and OUTDIR/dovecot-lmtp.truth: the SHA-256 of
+#   the message sent, and how many copies each mailbox then held.
+# Needs root (unshare -n), dovecot-imapd, dovecot-pop3d, dovecot-lmtpd,
+# tcpdump, curl, python3.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out=$(cd "$1" && pwd)
@@ -21,6 +24,7 @@ USER=alice PASS=wonderland
 mkdir -p "$T/run" "$T/state" "$T/home/$USER/Maildir/new" \
 	"$T/home/$USER/Maildir/cur" "$T/home/$USER/Maildir/tmp"
 echo "$USER:{PLAIN}$PASS" >"$T/users"
+echo "bob:{PLAIN}builder" >>"$T/users"
 # Seeded in order; names fix the UIDs dovecot gives them.
 i=0
 for f in "$here"/../data/mail/*.eml; do
@@ -29,8 +33,9 @@ for f in "$here"/../data/mail/*.eml; do
 done
 chown -R nobody:nogroup "$T/home"
 cat >"$T/dovecot.conf" <<CONF
-protocols = imap pop3
+protocols = imap pop3 lmtp
 listen = 127.0.0.1
+postmaster_address = postmaster@example.org
 base_dir = $T/run
 state_dir = $T/state
 log_path = $T/dovecot.log
@@ -58,6 +63,12 @@ protocol imap {
 service anvil {
   chroot =
 }
+service lmtp {
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = 24
+  }
+}
 service imap-login {
   chroot =
 }
@@ -74,18 +85,29 @@ unshare -n sh -eu -c '
 	d1=$!
 	tcpdump -i lo -U -s 0 -w "$T/pop3.pcap" "tcp port 110" 2>/dev/null &
 	d2=$!
+	tcpdump -i lo -U -s 0 -w "$T/lmtp.pcap" "tcp port 24" 2>/dev/null &
+	d3=$!
 	sleep 1
 	python3 "$here/mailclient.py" 127.0.0.1 "$USER" "$PASS" imap
 	curl -s -o /dev/null "imap://127.0.0.1/INBOX;UID=2" -u "$USER:$PASS"
 	python3 "$here/mailclient.py" 127.0.0.1 "$USER" "$PASS" pop3
+	python3 "$here/mailclient.py" 127.0.0.1 "$USER" "$PASS" lmtp >"$T/lmtp.sent"
 	sleep 1
-	kill -INT $d1 $d2
-	wait $d1 $d2 || true
+	kill -INT $d1 $d2 $d3
+	wait $d1 $d2 $d3 || true
 	doveadm -c "$T/dovecot.conf" stop
 ' sh "$T" "$here" "$USER" "$PASS"
 
 cp "$T/imap.pcap" "$out/dovecot-imap.pcap"
 cp "$T/pop3.pcap" "$out/dovecot-pop3.pcap"
+cp "$T/lmtp.pcap" "$out/dovecot-lmtp.pcap"
+{
+	echo "sent $(cat "$T/lmtp.sent")"
+	for u in alice bob; do
+		echo "stored $u $(grep -l 'Message-ID: <lmtp-1@example.net>' \
+			"$T/home/$u/Maildir/new/"* 2>/dev/null | wc -l)"
+	done
+} >"$out/dovecot-lmtp.truth"
 {
 	(cd "$here/../data/mail" && sha256sum -- *.eml)
 	(cd "$T/home/$USER/Maildir/.Sent/cur" && for f in *; do
