@@ -730,6 +730,32 @@ synth_segment(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
 }
 
 /*
+ * Client data for a connection whose SYN libnids saw but whose SYN/ACK it
+ * never did: a capture of one side only (taken on the sending host, or
+ * on a span port that mirrors one direction).  libnids keeps such a
+ * connection half open and drops its data, so the server's SYN/ACK and
+ * the client's ACK are made up from what the client's segment says (its
+ * acknowledgement is the server's next byte).
+ */
+static void
+complete_handshake(struct tcp_stream *a, uint32_t sseq)
+{
+	const struct tuple4 *t = &a->addr;
+
+	if (a->client.state != TCP_SYN_SENT || a->server.state != TCP_CLOSE)
+		return;
+	cap.synthesizing = 1;
+	synth_segment(t->daddr, t->dest, t->saddr, t->source, sseq - 1,
+	    a->client.seq, 0x12);
+	if (nids_find_tcp_stream(&a->addr) == a &&
+	    a->client.state == TCP_SYN_SENT)
+		synth_segment(t->saddr, t->source, t->daddr, t->dest,
+		    a->client.seq, sseq, 0x10);
+	cap.synthesizing = 0;
+	cap.stats.midstream++;
+}
+
+/*
  * A segment with data for a connection libnids does not know: the
  * capture began after its handshake (or missed it).  libnids follows only
  * connections it saw open, so the handshake is made up from what the
@@ -744,6 +770,7 @@ pickup_midstream(const uint8_t *ip, size_t n)
 	size_t hlen = (size_t)(ip[0] & 0x0f) * 4, thlen;
 	const uint8_t *th = ip + hlen;
 	struct tuple4 t, r;
+	struct tcp_stream *a;
 	uint32_t src, dst, seq, ack, cseq, sseq, cli, srv;
 	uint16_t sport, dport, cport, svport;
 	long datalen;
@@ -763,12 +790,15 @@ pickup_midstream(const uint8_t *ip, size_t n)
 		.daddr = dst };
 	r = (struct tuple4){ .source = dport, .dest = sport, .saddr = dst,
 		.daddr = src };
-	if (nids_find_tcp_stream(&t) != NULL ||
-	    nids_find_tcp_stream(&r) != NULL ||
-	    seen_recently(tuple_key(src, sport, dst, dport), now_us()))
-		return;
 	seq = be32(th + 4);
 	ack = be32(th + 8);
+	if ((a = nids_find_tcp_stream(&t)) != NULL) {
+		complete_handshake(a, ack);
+		return;
+	}
+	if (nids_find_tcp_stream(&r) != NULL ||
+	    seen_recently(tuple_key(src, sport, dst, dport), now_us()))
+		return;
 	if (mail_port(dport) || (!mail_port(sport) && dport < sport)) {
 		cli = src, cport = sport, srv = dst, svport = dport;
 		cseq = seq, sseq = ack;
