@@ -738,6 +738,38 @@ session_class_e_injection(struct gen *g, uint16_t cport)
 }
 
 /*
+ * A capture taken on the sending host's side of a one-way mirror: the
+ * client's SYN and everything it sent, nothing from the server (Zeek's
+ * smtp-one-side-only).  The connection is followed from its SYN.
+ */
+static void
+session_one_side(struct gen *g, uint16_t cport)
+{
+	struct conv c;
+
+	memset(&c, 0, sizeof(c));
+	c.g = g;
+	c.one_way = 1;
+	c.ip[C2S] = IP(192, 0, 2, 80);
+	c.ip[S2C] = IP(198, 51, 100, 25);
+	c.port[C2S] = cport;
+	c.port[S2C] = 25;
+	c.seq[C2S] = 0x1000 + cport * 7u;
+	c.seq[S2C] = 0x8000 + 25 * 13u;
+	c.mss = 1460;
+	tcp_send(&c, C2S, F_SYN, c.seq[C2S]++, NULL, 0);
+	c.seq[S2C]++; /* the SYN/ACK the capture did not see */
+	tcp_send(&c, C2S, F_ACK, c.seq[C2S], NULL, 0);
+	say(&c, C2S, "EHLO sender.example.net\r\n");
+	say(&c, C2S, "MAIL FROM:<alice@example.net>\r\n");
+	say(&c, C2S, "RCPT TO:<bob@example.org>\r\n");
+	say(&c, C2S, "DATA\r\n");
+	send_message(&c, msg_plain);
+	say(&c, C2S, "QUIT\r\n");
+	conv_close(&c);
+}
+
+/*
  * Text that attacks the analyst's terminal: a Subject with escape
  * sequences (retitle the window, clear the screen) and a C1 CSI, an
  * attachment whose name hides its extension behind U+202E, and a HELO
@@ -1484,6 +1516,10 @@ main(int argc, char **argv)
 	gen_open(&g, argv[1], "lossy", LT_EN10MB);
 	session_lossy(&g, 48001);
 	session_huge_hole(&g, 48010);
+	gen_close(&g);
+
+	gen_open(&g, argv[1], "oneside", LT_EN10MB);
+	session_one_side(&g, 48050);
 	gen_close(&g);
 
 	gen_open(&g, argv[1], "terminal", LT_EN10MB);
