@@ -306,6 +306,7 @@ void md_limits_default(struct md_limits *);
 #define MD_ANOM_MIME_TRUNCATED	    "mime_truncated"
 #define MD_ANOM_MIME_TEXT_BUDGET    "mime_text_budget" /* all open messages */
 /* raised by the capture layer when it ends a connection itself */
+#define MD_ANOM_TLS_ANSWERED_CLEAR  "tls_answered_in_clear" /* 465 */
 #define MD_ANOM_RESYNC		    "resync_after_gap" /* lines skipped */
 #define MD_ANOM_LOST_COMMAND_REPLY  "reply_to_lost_command"
 #define MD_ANOM_ASSEMBLY_BUDGET     "assembly_budget" /* pieces not kept */

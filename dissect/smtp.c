@@ -96,6 +96,7 @@ struct smtp {
 	int		      chunk_last;
 
 	int		      greeted, quit_seen, starttls_wait;
+	int		      s2c_spoke; /* the server sent something */
 	int		      c2s_lost; /* a hole may have hidden commands */
 	uint32_t	      lost_after; /* ... sent after command seq */
 	int		      resync_said;
@@ -1004,12 +1005,31 @@ feed_server(struct smtp *s, const uint8_t *p, size_t len)
 	}
 }
 
+/*
+ * Implicit TLS (465) that the server answers in clear text: its first
+ * byte is a reply code's, not a TLS record's.  The server does not speak
+ * TLS there; its replies are logged, and the client's bytes (a TLS
+ * client's) are counted, not parsed.
+ */
+static void
+clear_after_hello(struct smtp *s)
+{
+	s->out.tls = MD_TLS_NONE;
+	s->cmode = SMTP_C_TLS;
+	smtp_anomaly(s, MD_S2C, MD_ANOM_TLS_ANSWERED_CLEAR, NULL, 0);
+}
+
 static int
 smtp_feed(void *st, enum md_dir dir, const uint8_t *p, size_t len,
     uint64_t ts_us)
 {
 	struct smtp *s = st;
 
+	if (dir == MD_S2C && !s->s2c_spoke && len > 0) {
+		s->s2c_spoke = 1;
+		if (s->out.tls == MD_TLS_IMPLICIT && p[0] >= '2' && p[0] <= '5')
+			clear_after_hello(s);
+	}
 	if (out_feed(&s->out, dir, len, ts_us))
 		return 0;
 	if (dir == MD_C2S)

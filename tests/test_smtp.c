@@ -286,7 +286,22 @@ static const struct step implicit[] = {
 	{ MD_S2C, "\x16\x03\x03\x00\x01x", 6 },
 };
 
+/* A ClientHello on 465 that the server answers in clear text (nDPI's
+ * smtps capture, Exim): the greeting is logged, the session is no TLS. */
+static const struct step hello_in_clear[] = {
+	{ MD_C2S, "\x16\x03\x01\x00\x02hi", 7 },
+	S("220-mx.example.org ESMTP Exim 4.93\r\n220 no bulk mail.\r\n"),
+};
+
+static const char hello_in_clear_expect[] =
+	"SESSION_BEGIN 2 smtp\n"
+	"ANOMALY tls_answered_in_clear\n"
+	"GREETING 220 \"mx.example.org ESMTP Exim 4.93\\nno bulk mail.\"\n"
+	"SESSION_END 5 none n=7,55,7,0\n";
+
 static const struct tcase cases[] = {
+	{ "hello_in_clear", hello_in_clear, N(hello_in_clear), MD_TLS_IMPLICIT,
+	    hello_in_clear_expect },
 	{ "lmtp", lmtp, N(lmtp), MD_TLS_NONE, LMTP_EXPECT },
 	{ "bdat_gap", bdat_gap, N(bdat_gap), MD_TLS_NONE, BDAT_GAP_EXPECT },
 	{ "basic", basic, N(basic), MD_TLS_NONE, 
