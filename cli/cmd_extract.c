@@ -18,12 +18,13 @@
 #include "dissect.h"
 #include "safename.h"
 
-/* Writes the parts with a file name (or marked attachment) as they come. */
+/* Writes the parts with a file name (or marked attachment) as they come;
+ * a forwarded message (message/rfc822) stays open around its own parts. */
 struct parts_out {
 	char	 dir[4096];
 	int	 made;
-	FILE	*f;
-	uint64_t part;
+	FILE	*f[2];	  /* [1]: the forwarded message around the part */
+	uint64_t part[2];
 	int	 files, errors;
 };
 
@@ -32,9 +33,11 @@ parts_emit(void *arg, const struct md_event *ev)
 {
 	struct parts_out *o = arg;
 	char name[512], fb[160], *path;
+	int k;
 
 	switch (ev->type) {
 	case MD_EV_PART_BEGIN:
+		k = ev->num[1] == 1;
 		if (ev->extra.len == 0 && ev->code != MD_DISP_ATTACHMENT)
 			break;
 		if (!o->made && mkdir(o->dir, 0700) != 0 && errno != EEXIST) {
@@ -46,25 +49,30 @@ parts_emit(void *arg, const struct md_event *ev)
 		    (const char *)ev->extra.p);
 		snprintf(fb, sizeof(fb), "part-%.*s", (int)ev->name.len,
 		    (const char *)ev->name.p);
-		if ((o->f = safe_create(o->dir, name, fb, &path)) == NULL) {
+		if (o->f[k] != NULL && fclose(o->f[k]) != 0)
+			o->errors++;
+		if ((o->f[k] = safe_create(o->dir, name, fb, &path)) == NULL) {
 			o->errors++;
 			break;
 		}
 		free(path);
-		o->part = ev->num[0];
+		o->part[k] = ev->num[0];
 		o->files++;
 		break;
 	case MD_EV_PART_DATA:
-		if (o->f != NULL && ev->num[0] == o->part &&
-		    fwrite(ev->arg.p, 1, ev->arg.len, o->f) != ev->arg.len)
-			o->errors++;
+		for (k = 0; k < 2; k++)
+			if (o->f[k] != NULL && ev->num[0] == o->part[k] &&
+			    fwrite(ev->arg.p, 1, ev->arg.len, o->f[k]) !=
+			    ev->arg.len)
+				o->errors++;
 		break;
 	case MD_EV_PART_END:
-		if (o->f != NULL && ev->num[0] == o->part) {
-			if (fclose(o->f) != 0)
-				o->errors++;
-			o->f = NULL;
-		}
+		for (k = 0; k < 2; k++)
+			if (o->f[k] != NULL && ev->num[0] == o->part[k]) {
+				if (fclose(o->f[k]) != 0)
+					o->errors++;
+				o->f[k] = NULL;
+			}
 		break;
 	default:
 		break;
@@ -78,7 +86,7 @@ extract_one(const char *blobs, const char *out, long sid, long tx,
     const char *sha)
 {
 	static const struct md_flow flow = { .id = 1 };
-	struct parts_out po = { .f = NULL };
+	struct parts_out po = { .made = 0 };
 	struct md_sink parts = { parts_emit, &po }, in;
 	struct md_event ev = { .flow = &flow, .tx = 1 };
 	struct mime_tap *tap;
@@ -123,6 +131,9 @@ extract_one(const char *blobs, const char *out, long sid, long tx,
 	ev.code = 1;
 	in.emit(in.arg, &ev);
 	mime_tap_free(tap);
+	for (int k = 0; k < 2; k++) /* a part the MIME tap left open */
+		if (po.f[k] != NULL && fclose(po.f[k]) != 0)
+			po.errors++;
 	fclose(f);
 	if (fclose(g) != 0 || po.errors > 0)
 		rc = -1;

@@ -124,7 +124,10 @@ struct md_flow {
  *   PART_BEGIN     tx, a MIME entity: name=path ("1", "2.1"), arg=content
  *                  type, extra=file name (decoded), aux=charset,
  *                  proof=transfer encoding, code=MD_DISP_*, num[0]=part
- *                  number in the message from 1
+ *                  number in the message from 1; num[1]=1 for a
+ *                  message/rfc822 part whose raw bytes (the forwarded
+ *                  message) follow as its PART_DATA, interleaved with
+ *                  its own parts' events, until its PART_END
  *   PART_DATA      tx, num[0]=part number, arg=decoded bytes, in order
  *   PART_END       tx, num[0]=part number, num[1]=bytes as sent (encoded),
  *                  num[2]=decoded bytes, code=1 complete / 0 cut short

@@ -39,6 +39,7 @@
  * 1 MiB each.  Past it, text of open messages is dropped, with an anomaly.
  */
 #define TEXT_HELD_MAX	(32u << 20)
+#define CONT_LAG	256 /* > a delimiter line and its CRLF (HEAD_MAX + 2) */
 
 enum mstate { M_HEADER, M_BODY, M_SKIP };
 enum cte { CTE_IDENTITY, CTE_BASE64, CTE_QP };
@@ -114,6 +115,25 @@ struct mmsg {
 	size_t		      tlen;
 	uint64_t	      text_total;
 	int		      text_over_said;
+
+	/*
+	 * A message/rfc822 part (a forwarded message): its raw bytes go out
+	 * as its own PART_DATA while its content is parsed into parts, so
+	 * that it is hashed and extracted as the .eml it is.  They lag
+	 * CONT_LAG bytes behind the parser, so that the CRLF and delimiter
+	 * line that end it, found only once read, are never sent.  Offsets
+	 * count the message's raw bytes; one container at a time (the
+	 * outermost).
+	 */
+	uint64_t	      raw_pos;	  /* raw bytes the parser has taken */
+	uint64_t	      step_base;  /* raw offset of the current step */
+	uint64_t	      line_end;	  /* raw offset after the line at hand */
+	uint64_t	      delim_start; /* where a delimiter's CRLF began */
+	uint32_t	      cont_no;	  /* the container's part; 0: none */
+	int		      begin_container; /* PART_BEGIN says so */
+	int		      cont_depth, cont_ended;
+	uint64_t	      cont_end, cont_sent, cont_bytes, lag_start;
+	uint8_t		      lag[CONT_LAG];
 };
 
 struct mime_tap {
@@ -636,6 +656,7 @@ part_begin(struct mmsg *m, const char *path)
 		ev.aux = md_bytes_str(e->charset);
 		ev.proof = md_bytes_str(e->cte);
 		ev.code = e->disp;
+		ev.num[1] = (uint64_t)m->begin_container;
 		m_emit(m, &ev);
 	} else if (m->nparts++ == MD_MIME_PARTS_MAX)
 		m_anomaly(m, MD_ANOM_MIME_PARTS, path);
@@ -685,6 +706,90 @@ path_join(char out[PATH_MAX_LEN], const char *base, unsigned n)
 		k = PATH_MAX_LEN - 1;
 	memcpy(out, tmp, k);
 	out[k] = '\0';
+}
+
+/* ------------------------------------------------ message/rfc822 parts */
+
+static void
+cont_send(struct mmsg *m, const uint8_t *p, uint64_t n)
+{
+	struct md_event ev = { .type = MD_EV_PART_DATA };
+
+	if (n == 0)
+		return;
+	ev.num[0] = m->cont_no;
+	ev.arg = md_bytes_of(p, (size_t)n);
+	m->cont_bytes += n;
+	m_emit(m, &ev);
+}
+
+/* A message/rfc822 part's content begins after its header's blank line. */
+static void
+cont_open(struct mmsg *m)
+{
+	m->in_part = 0; /* its bytes are sent by cont_tee, not decoded */
+	m->cont_no = m->partno;
+	m->cont_depth = m->depth;
+	m->cont_ended = 0;
+	m->cont_sent = m->lag_start = m->line_end;
+	m->cont_bytes = 0;
+}
+
+static void
+cont_close(struct mmsg *m, int complete)
+{
+	struct md_event ev = { .type = MD_EV_PART_END };
+
+	ev.num[0] = m->cont_no;
+	ev.num[1] = ev.num[2] = m->cont_bytes;
+	ev.code = complete;
+	m_emit(m, &ev);
+	m->cont_no = 0;
+	m->cont_ended = 0;
+}
+
+/*
+ * The raw bytes [raw_pos, raw_pos + n) that one parser step took: the
+ * container's share goes out, CONT_LAG bytes behind (the lag holds raw
+ * [lag_start, raw_pos)), or up to its end once that is known.
+ */
+static void
+cont_tee(struct mmsg *m, const uint8_t *p, size_t n)
+{
+	uint64_t a = m->raw_pos, b = a + n, lo, hi, x;
+	uint8_t keep[CONT_LAG];
+	size_t kn = 0;
+
+	m->raw_pos = b;
+	if (m->cont_no == 0)
+		return;
+	lo = m->cont_sent;
+	hi = m->cont_ended ? m->cont_end : b > CONT_LAG ? b - CONT_LAG : 0;
+	if (hi > b)
+		hi = b;
+	if (lo < m->lag_start) /* cannot be: never send what is gone */
+		lo = m->lag_start;
+	if (hi > lo) {
+		x = lo;
+		if (x < a) {
+			uint64_t e = hi < a ? hi : a;
+			cont_send(m, m->lag + (x - m->lag_start), e - x);
+			x = e;
+		}
+		if (x < hi)
+			cont_send(m, p + (x - a), hi - x);
+		m->cont_sent = hi;
+	}
+	if (m->cont_ended) {
+		if (n > 0) /* mime_finish closes it when n is 0 */
+			cont_close(m, 1);
+		return;
+	}
+	/* keep raw [cont_sent, b): at most CONT_LAG bytes */
+	for (x = m->cont_sent; x < b && kn < sizeof(keep); x++)
+		keep[kn++] = x < a ? m->lag[x - m->lag_start] : p[x - a];
+	memcpy(m->lag, keep, kn);
+	m->lag_start = m->cont_sent;
 }
 
 static void
@@ -803,8 +908,15 @@ header_done(struct mmsg *m)
 	if (strcmp(e->ctype, "message/rfc822") == 0 &&
 	    m->rfc822_depth < MD_MIME_DEPTH_MAX) {
 		/* the container is a part; its content is parsed anew */
+		int outer = m->cont_no == 0;
+
+		m->begin_container = outer;
 		part_begin(m, path);
-		part_end(m, 1);
+		m->begin_container = 0;
+		if (outer && m->partno != 0)
+			cont_open(m);
+		else
+			part_end(m, 1);
 		m->rfc822_depth++;
 		memcpy(m->base, path, sizeof(m->base));
 		m->root = 1;
@@ -882,6 +994,7 @@ header_bytes(struct mmsg *m, const uint8_t *p, size_t n)
 		if (l > 0 && m->line[l - 1] == '\r')
 			l--;
 		m->llen = 0;
+		m->line_end = m->step_base + take;
 		header_line(m, m->line, l);
 	}
 	return take;
@@ -917,6 +1030,10 @@ on_boundary(struct mmsg *m, int l, int close)
 {
 	struct level *lv = &m->lv[l];
 
+	if (m->cont_no != 0 && !m->cont_ended && l < m->cont_depth) {
+		m->cont_end = m->delim_start; /* the forwarded message ends */
+		m->cont_ended = 1;
+	}
 	m->nheld = 0; /* the line break belongs to the delimiter */
 	if (m->st == M_BODY)
 		part_end(m, 1);
@@ -1024,6 +1141,9 @@ body_bytes(struct mmsg *m, const uint8_t *p, size_t n)
 					if (l > 0 && m->line[l - 1] == '\r')
 						l--, bn = 2;
 					m->llen = 0;
+					m->line_end = m->step_base + (n0 - n);
+					m->delim_start = m->line_end - l - bn -
+					    m->nheld;
 					body_line(m, m->line, l, m->line + l, bn);
 				}
 				continue;
@@ -1047,9 +1167,12 @@ static void
 mime_feed(struct mmsg *m, const uint8_t *p, size_t n)
 {
 	while (n > 0) {
-		size_t k = m->st == M_HEADER ? header_bytes(m, p, n) :
-		    body_bytes(m, p, n);
+		size_t k;
 
+		m->step_base = m->raw_pos;
+		k = m->st == M_HEADER ? header_bytes(m, p, n) :
+		    body_bytes(m, p, n);
+		cont_tee(m, p, k);
 		p += k, n -= k;
 	}
 }
@@ -1078,6 +1201,7 @@ mime_finish(struct mmsg *m, int complete)
 		int close, l = boundary_of(m, m->line, m->llen, &close);
 
 		if (l >= 0) {
+			m->delim_start = m->raw_pos - m->llen - m->nheld;
 			on_boundary(m, l, close);
 			m->llen = 0;
 		}
@@ -1094,6 +1218,16 @@ mime_finish(struct mmsg *m, int complete)
 	/* a message cut short, or a part of one, ends where it ends */
 	if (m->depth > 0 && complete && !m->partial)
 		m_anomaly(m, MD_ANOM_MIME_BOUNDARY, m->lv[m->depth - 1].path);
+	if (m->cont_no != 0) { /* a forwarded message that ends the message */
+		int whole = m->cont_ended || complete;
+
+		if (!m->cont_ended) {
+			m->cont_end = m->raw_pos;
+			m->cont_ended = 1;
+		}
+		cont_tee(m, NULL, 0);
+		cont_close(m, whole);
+	}
 	text_flush(m);
 }
 

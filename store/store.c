@@ -156,6 +156,7 @@ struct open_msg {
 	struct body_norm body;	  /* the body's transport-proof form */
 	struct hstream	*body_sha;
 	struct open_part part;
+	struct open_part cpart; /* a message/rfc822 part, around others */
 	char		*parts_dir; /* --extract: where its attachments go */
 	char		*text;	    /* for the full-text index */
 	size_t		 tlen, tcap;
@@ -528,9 +529,20 @@ msg_data(struct store *s, const struct md_event *ev)
 	}
 }
 
-static void part_close(struct store *, struct open_msg *, int complete,
-    uint64_t enc, uint64_t dec);
+static void part_close(struct store *, struct open_msg *, struct open_part *,
+    int complete, uint64_t enc, uint64_t dec);
 static void text_index(struct store *, struct open_msg *);
+
+static void
+part_free(struct open_part *pt)
+{
+	if (pt->hash != NULL)
+		hstream_finish(pt->hash, NULL, NULL);
+	if (pt->out != NULL)
+		fclose(pt->out);
+	free(pt->path);
+	memset(pt, 0, sizeof(*pt));
+}
 
 static void
 open_msg_free(struct open_msg *m)
@@ -539,10 +551,8 @@ open_msg_free(struct open_msg *m)
 		hstream_finish(m->sha, NULL, NULL);
 	if (m->body_sha != NULL)
 		hstream_finish(m->body_sha, NULL, NULL);
-	if (m->part.hash != NULL)
-		hstream_finish(m->part.hash, NULL, NULL);
-	if (m->part.out != NULL)
-		fclose(m->part.out);
+	part_free(&m->part);
+	part_free(&m->cpart);
 	if (m->out != NULL)
 		fclose(m->out);
 	if (m->blob != NULL) {
@@ -550,7 +560,6 @@ open_msg_free(struct open_msg *m)
 		unlink(m->blob_tmp);
 	}
 	free(m->blob_tmp);
-	free(m->part.path);
 	free(m->parts_dir);
 	free(m->text);
 	free(m->subject);
@@ -572,7 +581,9 @@ msg_end(struct store *s, const struct md_event *ev)
 	complete = ev->code != 0 && m->gap == 0;
 	*pp = m->next;
 	if (m->part.no != 0) /* a part the MIME tap left open */
-		part_close(s, m, 0, 0, 0);
+		part_close(s, m, &m->part, 0, 0, 0);
+	if (m->cpart.no != 0)
+		part_close(s, m, &m->cpart, 0, 0, 0);
 	text_index(s, m);
 	hstream_finish(m->sha, hex, NULL);
 	m->sha = NULL;
@@ -692,11 +703,14 @@ on_part_begin(struct store *s, const struct md_event *ev)
 	sqlite3_stmt *st = s->st[ST_PART];
 	const char *disp = md_disposition_str((enum md_disposition)ev->code);
 	int attachment = ev->extra.len > 0;
+	struct open_part *pt;
 
 	if (m == NULL)
 		return;
-	if (m->part.no != 0)
-		part_close(s, m, 0, 0, 0);
+	/* a forwarded message's part stays open around its own parts */
+	pt = ev->num[1] == 1 ? &m->cpart : &m->part;
+	if (pt->no != 0)
+		part_close(s, m, pt, 0, 0, 0);
 	sqlite3_bind_int64(st, 1, m->row);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->num[0]);
 	bind_bytes(st, 3, ev->name);
@@ -711,8 +725,8 @@ on_part_begin(struct store *s, const struct md_event *ev)
 	sqlite3_bind_int(st, 1, attachment);
 	sqlite3_bind_int64(st, 2, m->row);
 	run(s, ST_PART_COUNT);
-	m->part.no = (uint32_t)ev->num[0];
-	if ((m->part.hash = hstream_new(s->hasher, 1)) == NULL)
+	pt->no = (uint32_t)ev->num[0];
+	if ((pt->hash = hstream_new(s->hasher, 1)) == NULL)
 		s->stats.errors++;
 	if (s->extract_dir != NULL && (attachment ||
 	    ev->code == MD_DISP_ATTACHMENT)) {
@@ -722,36 +736,50 @@ on_part_begin(struct store *s, const struct md_event *ev)
 		    (const char *)ev->extra.p);
 		snprintf(pth, sizeof(pth), "%.*s", (int)ev->name.len,
 		    (const char *)ev->name.p);
-		m->part.out = attachment_open(s, m, fn, pth, &m->part.path);
+		pt->out = attachment_open(s, m, fn, pth, &pt->path);
 	}
+}
+
+/* The open part an event names: the current one, or the forwarded
+ * message around it. */
+static struct open_part *
+part_of(struct open_msg *m, uint64_t no)
+{
+	if (m == NULL || no == 0)
+		return NULL;
+	if (m->part.no == no)
+		return &m->part;
+	if (m->cpart.no == no)
+		return &m->cpart;
+	return NULL;
 }
 
 static void
 on_part_data(struct store *s, const struct md_event *ev)
 {
-	struct open_msg *m = msg_of(s, ev);
+	struct open_part *pt = part_of(msg_of(s, ev), ev->num[0]);
 
-	if (m == NULL || m->part.no != ev->num[0] || m->part.hash == NULL)
+	if (pt == NULL || pt->hash == NULL)
 		return;
-	hstream_update(m->part.hash, ev->arg.p, ev->arg.len);
-	if (m->part.out != NULL && fwrite(ev->arg.p, 1, ev->arg.len,
-	    m->part.out) != ev->arg.len) {
+	hstream_update(pt->hash, ev->arg.p, ev->arg.len);
+	if (pt->out != NULL && fwrite(ev->arg.p, 1, ev->arg.len, pt->out) !=
+	    ev->arg.len) {
 		s->stats.errors++;
-		fclose(m->part.out);
-		m->part.out = NULL;
+		fclose(pt->out);
+		pt->out = NULL;
 	}
 }
 
 static void
-part_close(struct store *s, struct open_msg *m, int complete, uint64_t enc,
-    uint64_t dec)
+part_close(struct store *s, struct open_msg *m, struct open_part *pt,
+    int complete, uint64_t enc, uint64_t dec)
 {
 	sqlite3_stmt *st = s->st[ST_PART_END];
 	char sha[HASH_HEX_MAX] = "", md5[HASH_HEX_MAX] = "";
 
-	if (m->part.hash != NULL)
-		hstream_finish(m->part.hash, sha, md5);
-	if (m->part.out != NULL && fclose(m->part.out) != 0)
+	if (pt->hash != NULL)
+		hstream_finish(pt->hash, sha, md5);
+	if (pt->out != NULL && fclose(pt->out) != 0)
 		s->stats.errors++;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)enc);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)dec);
@@ -760,22 +788,23 @@ part_close(struct store *s, struct open_msg *m, int complete, uint64_t enc,
 	if (sha[0] != '\0')
 		sqlite3_bind_text(st, 4, sha, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 5, complete);
-	if (m->part.path != NULL)
-		sqlite3_bind_text(st, 6, m->part.path, -1, SQLITE_TRANSIENT);
+	if (pt->path != NULL)
+		sqlite3_bind_text(st, 6, pt->path, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 7, m->row);
-	sqlite3_bind_int64(st, 8, m->part.no);
+	sqlite3_bind_int64(st, 8, pt->no);
 	run(s, ST_PART_END);
-	free(m->part.path);
-	memset(&m->part, 0, sizeof(m->part));
+	free(pt->path);
+	memset(pt, 0, sizeof(*pt));
 }
 
 static void
 on_part_end(struct store *s, const struct md_event *ev)
 {
 	struct open_msg *m = msg_of(s, ev);
+	struct open_part *pt = part_of(m, ev->num[0]);
 
-	if (m != NULL && m->part.no == ev->num[0])
-		part_close(s, m, ev->code != 0, ev->num[1], ev->num[2]);
+	if (pt != NULL)
+		part_close(s, m, pt, ev->code != 0, ev->num[1], ev->num[2]);
 }
 
 /* Readable text is gathered (the tap caps it) and indexed at the end. */

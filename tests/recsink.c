@@ -77,6 +77,31 @@ rec_emit(void *arg, const struct md_event *ev)
 {
 	struct recsink *r = arg;
 
+	if (ev->type == MD_EV_PART_BEGIN && ev->num[1] == 1)
+		r->cont_part = ev->num[0];
+	if (ev->type == MD_EV_PART_DATA && r->cont_part != 0 &&
+	    ev->num[0] == r->cont_part) {
+		char *nc = realloc(r->cont, r->cont_len + ev->arg.len + 1);
+
+		if (nc == NULL)
+			abort();
+		r->cont = nc;
+		if (ev->arg.len > 0)
+			memcpy(r->cont + r->cont_len, ev->arg.p, ev->arg.len);
+		r->cont_len += ev->arg.len;
+		return 0;
+	}
+	if (ev->type == MD_EV_PART_END && r->cont_part != 0 &&
+	    ev->num[0] == r->cont_part) {
+		rec_close_data(r);
+		rec_printf(r, "PART_DATA tx=%u part=%llu \"", ev->tx,
+		    (unsigned long long)r->cont_part);
+		rec_bytes(r, (struct md_bytes){ (const uint8_t *)r->cont,
+		    r->cont_len });
+		rec_printf(r, "\"\n");
+		r->cont_len = 0;
+		r->cont_part = 0;
+	}
 	if (ev->type == MD_EV_MSG_DATA || ev->type == MD_EV_PART_DATA ||
 	    ev->type == MD_EV_TEXT) {
 		/* streamed bytes: one line per run, however they were cut */
@@ -146,6 +171,7 @@ void
 recsink_free(struct recsink *r)
 {
 	free(r->buf);
+	free(r->cont);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -20,6 +20,12 @@ struct recsink {
 	uint64_t data_part;
 	int	 mute_after; /* return nonzero from emit after this many MSG_DATA */
 	int	 data_events;
+	/* a message/rfc822 part's bytes, which come interleaved with its own
+	 * parts' events in an order that depends on the cuts: gathered and
+	 * recorded as one line at its PART_END */
+	uint64_t cont_part;
+	char	*cont;
+	size_t	 cont_len;
 };
 
 void	    recsink_init(struct recsink *, struct md_sink *);

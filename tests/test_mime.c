@@ -153,12 +153,13 @@ static const char mixed_expect[] =
 	"PART_DATA tx=1 part=3 \"<p>Bonjour&nbsp;<b>\\xe9t\\xe9</b></p><script>x()</script>&#8364;\"\n"
 	"TEXT tx=1 \"\\nBonjour \\xc3\\xa9t\\xc3\\xa9\\n\\xe2\\x82\\xac\\n\"\n"
 	"PART_END tx=1 1 n=3,57,57,0\n"
-	"PART_BEGIN tx=1 4 \"message/rfc822\" n=4,0,0,0\n"
-	"PART_END tx=1 1 n=4,0,0,0\n"
+	"PART_BEGIN tx=1 4 \"message/rfc822\" n=4,1,0,0\n"
 	"PART_BEGIN tx=1 4.1 \"text/plain\" n=5,0,0,0\n"
 	"PART_DATA tx=1 part=5 \"forwarded\"\n"
 	"TEXT tx=1 \"forwarded\\n\"\n"
 	"PART_END tx=1 1 n=5,9,9,0\n"
+	"PART_DATA tx=1 part=4 \"Subject: inner\\r\\n\\r\\nforwarded\"\n"
+	"PART_END tx=1 1 n=4,27,27,0\n"
 	"MSG_END tx=1 1 n=698,0,0,0\n";
 
 /* Hostile and broken: a missing close boundary, bad base64, a header
@@ -209,7 +210,49 @@ static const char close_at_end_expect[] =
 	"PART_END tx=1 1 n=1,4,2,0\n"
 	"MSG_END tx=1 1 n=140,0,0,0\n";
 
+/* A forwarded message (message/rfc822 attachment): its exact bytes, to
+ * the CRLF before the delimiter, are its part's data; its own parts are
+ * parsed too. */
+static const char forwarded[] =
+	"Content-Type: multipart/mixed; boundary=\"out\"\r\n"
+	"\r\n"
+	"--out\r\n"
+	"Content-Type: text/plain\r\n"
+	"\r\n"
+	"see below\r\n"
+	"--out\r\n"
+	"Content-Type: message/rfc822\r\n"
+	"Content-Disposition: attachment; filename=\"fwd.eml\"\r\n"
+	"\r\n"
+	"Subject: inner\r\n"
+	"Content-Type: multipart/alternative; boundary=\"in\"\r\n"
+	"\r\n"
+	"--in\r\n"
+	"Content-Type: text/plain\r\n"
+	"\r\n"
+	"inner text\r\n"
+	"--in--\r\n"
+	"\r\n"
+	"--out--\r\n";
+
+static const char forwarded_expect[] =
+	"MSG_BEGIN tx=1 DATA\n"
+	"HEADER tx=1 Content-Type \"multipart/mixed; boundary=\\\"out\\\"\" x=\"multipart/mixed; boundary=\\\"out\\\"\"\n"
+	"PART_BEGIN tx=1 1 \"text/plain\" n=1,0,0,0\n"
+	"PART_DATA tx=1 part=1 \"see below\"\n"
+	"TEXT tx=1 \"see below\\n\"\n"
+	"PART_END tx=1 1 n=1,9,9,0\n"
+	"PART_BEGIN tx=1 2 2 \"message/rfc822\" x=\"fwd.eml\" n=2,1,0,0\n"
+	"PART_BEGIN tx=1 2.1 \"text/plain\" n=3,0,0,0\n"
+	"PART_DATA tx=1 part=3 \"inner text\"\n"
+	"TEXT tx=1 \"inner text\\n\"\n"
+	"PART_END tx=1 1 n=3,10,10,0\n"
+	"PART_DATA tx=1 part=2 \"Subject: inner\\r\\nContent-Type: multipart/alternative; boundary=\\\"in\\\"\\r\\n\\r\\n--in\\r\\nContent-Type: text/plain\\r\\n\\r\\ninner text\\r\\n--in--\\r\\n\"\n"
+	"PART_END tx=1 1 n=2,124,124,0\n"
+	"MSG_END tx=1 1 n=322,0,0,0\n";
+
 static const struct mcase cases[] = {
+	{ "forwarded", forwarded, 1, forwarded_expect },
 	{ "close_at_end", close_at_end, 1, close_at_end_expect },
 	{ "plain", plain, 1, plain_expect },
 	{ "mixed", mixed, 1, mixed_expect },
