@@ -9,6 +9,8 @@
 # --export-objects imf).
 # tshark is a reference, not the truth: a mismatch fails unless
 # tests/conformance.allow lists it ("FILE CHECK reason"), with the reason.
+# Then tests/peers.py compares with the peers' own expected outputs
+# (allow-list: tests/peers.allow).
 set -u
 cd "$(dirname "$0")/.."
 CORPUS=${CORPUS:-../shared/corpus/public}
@@ -119,4 +121,6 @@ if [ -s "$B/stale.log" ]; then
 	fail=$((fail + $(wc -l < "$B/stale.log")))
 fi
 echo "conformance: $pass passed, $fail failed ($allowed allowed differences)"
+# The peers' own baselines (Zeek, Suricata, Arkime) as a second reference.
+python3 tests/peers.py "$CORPUS" "$B" "$BIN" || fail=$((fail + 1))
 [ "$fail" -eq 0 ]

@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""peers.py CORPUS BUILD_DIR MAILSIFT: the public captures' peers (Zeek,
+Suricata, Arkime) as a second reference beside tshark.
+
+For every capture with expected outputs in CORPUS/expected, the log that
+mailsift makes of it is compared with what the peer's own test suite
+asserts:
+
+  Zeek smtp.log   each transaction with a sender: client port, MAIL FROM,
+                  the recipients (a set), Subject
+  Zeek files.log  each MIME entity: file name and size (seen_bytes), and
+                  MD5 where the baseline has it
+  Suricata        every filter on smtp or fileinfo events whose fields
+                  mailsift logs (mail_from, rcpt_to[i], helo, filename,
+                  sha256, size): the count of matching transactions/files
+  Arkime          the set of subjects, attachment names and MD5s
+
+A difference is fixed or listed in tests/peers.allow with its reason
+("CAPTURE CHECK reason"); an allowed difference that no longer occurs
+fails, so the list stays true.  Prints one line per check and
+"peers: N passed, N failed".
+"""
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+
+try:
+    import yaml
+except ImportError:
+    sys.exit("peers: Python's yaml module is missing (make test-deps "
+             "installs python3-yaml)")
+
+CORPUS, BUILD, MAILSIFT = sys.argv[1], sys.argv[2], sys.argv[3]
+EXPECTED = os.path.join(CORPUS, "expected")
+ALLOW = os.path.join(os.path.dirname(__file__), "peers.allow")
+
+passed = failed = allowed = 0
+seen_allowed = set()
+allow = {}
+for line in open(ALLOW):
+    if line.strip() and not line.startswith("#"):
+        cap, check, reason = line.rstrip("\n").split(" ", 2)
+        allow[(cap, check)] = reason
+
+
+def compare(cap, check, ours, theirs):
+    global passed, failed, allowed
+    if ours == theirs:
+        passed += 1
+        return
+    if (cap, check) in allow:
+        allowed += 1
+        seen_allowed.add((cap, check))
+        print("allowed %s %s: %s" % (cap, check, allow[(cap, check)]))
+        return
+    failed += 1
+    print("FAIL %s %s\n   mailsift: %s\n   peer:     %s" % (cap, check, ours, theirs))
+
+
+def log_of(cap):
+    db = os.path.join(BUILD, cap + ".peers.db")
+    subprocess.run([MAILSIFT, "read", "-q", "--force", "--no-keep", "-o", db,
+                    os.path.join(CORPUS, cap)], stderr=subprocess.DEVNULL)
+    return sqlite3.connect(db)
+
+
+def zeek_rows(path):
+    fields, rows = None, []
+    for line in open(path, encoding="utf-8", errors="replace"):
+        line = line.rstrip("\n")
+        if line.startswith("#fields"):
+            fields = line.split("\t")[1:]
+        elif line.startswith("#") or not line or fields is None:
+            continue
+        else:
+            rows.append(dict(zip(fields, line.split("\t"))))
+    return rows
+
+
+def unset(v):
+    return v in (None, "-", "(empty)")
+
+
+def zeek_smtp(cap, db, path):
+    theirs = []
+    for r in zeek_rows(path):
+        if unset(r.get("mailfrom")):
+            continue
+        rcpt = [] if unset(r.get("rcptto")) else sorted(r["rcptto"].split(","))
+        theirs.append((int(r["id.orig_p"]), r["mailfrom"], tuple(rcpt),
+                       "" if unset(r.get("subject")) else r["subject"]))
+    ours = []
+    q = """SELECT s.client_port, t.mail_from, t.tx,
+                  (SELECT subject FROM messages m WHERE m.session_id = t.session_id
+                     AND m.tx = t.tx)
+           FROM transactions t JOIN sessions s ON s.id = t.session_id
+           WHERE t.mail_from IS NOT NULL AND t.mail_from <> ''"""
+    for port, mfrom, tx, subj in db.execute(q):
+        rcpt = sorted(a for (a,) in db.execute(
+            "SELECT address FROM recipients r JOIN sessions s ON s.id = r.session_id"
+            " WHERE s.client_port = ? AND r.tx = ?", (port, tx)))
+        ours.append((port, mfrom, tuple(rcpt), subj or ""))
+    compare(cap, "zeek-smtp", sorted(ours), sorted(theirs))
+
+
+def zeek_files(cap, db, path):
+    rows = zeek_rows(path)
+    if not rows or "seen_bytes" not in rows[0]:
+        return
+    theirs = sorted(("" if unset(r.get("filename")) else r["filename"],
+                     int(r["seen_bytes"])) for r in rows)
+    ours = sorted((f or "", n) for f, n in db.execute(
+        "SELECT filename, size FROM parts WHERE content_type <> 'message/rfc822'"))
+    compare(cap, "zeek-files", ours, theirs)
+    if "md5" in rows[0]:
+        theirs = {r["md5"] for r in rows if not unset(r.get("md5"))}
+        ours = {m for (m,) in db.execute("SELECT md5 FROM parts")}
+        if theirs:  # every MD5 the peer logged is one of ours
+            compare(cap, "zeek-files-md5", sorted(theirs & ours), sorted(theirs))
+
+
+# Suricata: the fields mailsift has, as SQL over one row per transaction
+# (smtp) or per part (fileinfo).
+SMTP_ROWS = """SELECT s.helo, '<' || coalesce(t.mail_from, '') || '>', t.session_id, t.tx
+               FROM transactions t JOIN sessions s ON s.id = t.session_id"""
+
+
+def suricata(cap, db, path):
+    doc = yaml.safe_load(open(path))
+    name = os.path.basename(path)[len(cap) + 1:-len(".test.yaml")] or "test"
+    for st in doc.get("checks") or []:
+        if isinstance(st, dict) and (st.get("stats") or {}).get(
+                "firewall.blocked"):
+            return  # a firewall test: Suricata dropped traffic on purpose
+    for i, chk in enumerate(doc.get("checks") or []):
+        f = chk.get("filter") if isinstance(chk, dict) else None
+        if not f or "match" not in f:
+            continue
+        m = dict(f["match"])
+        ev = m.pop("event_type", None)
+        if ev == "smtp":
+            rows = []
+            for helo, mfrom, sid, tx in db.execute(SMTP_ROWS):
+                rcpt = ["<%s>" % a for (a,) in db.execute(
+                    "SELECT address FROM recipients WHERE session_id = ? AND tx = ?"
+                    " ORDER BY seq", (sid, tx))]
+                rows.append({"smtp.helo": helo, "smtp.mail_from": mfrom,
+                             "rcpt": rcpt})
+            # a session without a transaction is an event of its own
+            for (helo,) in db.execute(
+                    "SELECT helo FROM sessions s WHERE proto = 'smtp' AND NOT"
+                    " EXISTS (SELECT 1 FROM transactions t WHERE"
+                    " t.session_id = s.id)"):
+                rows.append({"smtp.helo": helo, "rcpt": []})
+        elif ev == "fileinfo":
+            rows = [{"fileinfo.filename": fn, "fileinfo.sha256": sha,
+                     "fileinfo.size": n} for fn, sha, n in db.execute(
+                         "SELECT filename, sha256, size FROM parts"
+                         " WHERE filename IS NOT NULL")]
+        else:
+            continue
+        ok_keys = {"smtp.helo", "smtp.mail_from", "fileinfo.filename",
+                   "fileinfo.sha256", "fileinfo.size", "not-has-key"}
+        if any(not (k in ok_keys or k.startswith("smtp.rcpt_to[")) for k in m):
+            continue  # a field mailsift does not log (alerts, email.*, ...)
+
+        def match(r):
+            for k, v in m.items():
+                if k == "not-has-key":
+                    if v.startswith("smtp.rcpt_to["):
+                        if int(v[13:-1]) < len(r["rcpt"]):
+                            return False
+                    continue
+                if k.startswith("smtp.rcpt_to["):
+                    j = int(k[13:-1])
+                    if j >= len(r["rcpt"]) or r["rcpt"][j] != v:
+                        return False
+                elif r.get(k) != v:
+                    return False
+            return True
+        compare(cap, "suricata-%s-%d" % (name, i),
+                sum(1 for r in rows if match(r)), f.get("count", 1))
+
+
+def arkime(cap, db, path):
+    doc = json.load(open(path))
+    sessions = doc.get("sessions3", [])
+    subj, names, md5 = set(), set(), set()
+    for s in sessions:
+        e = (s.get("body") or s).get("email") or {}
+        subj.update(e.get("subject", []))
+        names.update(e.get("filename", []))
+        md5.update(e.get("md5", []))
+    # every value the peer found is one mailsift logged too
+    for check, theirs, q in (
+            ("arkime-subject", subj, "SELECT subject FROM messages"),
+            ("arkime-filename", names, "SELECT filename FROM parts"),
+            ("arkime-md5", md5, "SELECT md5 FROM parts")):
+        if theirs:
+            ours = {x for (x,) in db.execute(q) if x}
+            compare(cap, check, sorted(theirs & ours), sorted(theirs))
+
+
+def main():
+    caps = sorted(f for f in os.listdir(CORPUS)
+                  if f.endswith((".pcap", ".pcapng", ".cap")))
+    for cap in caps:
+        files = [f for f in os.listdir(EXPECTED) if f.startswith(cap + ".")]
+        if not files:
+            continue
+        db = log_of(cap)
+        for f in sorted(files):
+            path = os.path.join(EXPECTED, f)
+            if f == cap + ".smtp.log":
+                zeek_smtp(cap, db, path)
+            elif f in (cap + ".files.log", cap + ".files.log.cut"):
+                zeek_files(cap, db, path)
+            elif f.endswith(".test.yaml"):
+                suricata(cap, db, path)
+            elif f.endswith(".test.json"):
+                arkime(cap, db, path)
+        db.close()
+    for key in allow:
+        if key not in seen_allowed:
+            global failed
+            failed += 1
+            print("FAIL stale entry in tests/peers.allow: %s %s" % key)
+    print("peers: %d passed, %d failed (%d allowed differences)"
+          % (passed, failed, allowed))
+    sys.exit(1 if failed else 0)
+
+
+main()
