@@ -10,7 +10,9 @@
 #   the server held: the three seeded ones and the one APPEND uploaded);
 #   OUTDIR/dovecot-lmtp.pcap, one LMTP delivery to alice, bob and a user
 #   that does not exist, and OUTDIR/dovecot-lmtp.truth: the SHA-256 of
-#   the message sent, and how many copies each mailbox then held.
+#   the message sent, and how many copies each mailbox then held;
+#   OUTDIR/fetchmail.pcap, fetchmail (Debian's) fetching alice's INBOX by
+#   IMAP and by POP3 (when fetchmail is installed).
 # Needs root (unshare -n), dovecot-imapd, dovecot-pop3d, dovecot-lmtpd,
 # tcpdump, curl, python3.
 set -eu
@@ -95,17 +97,35 @@ unshare -n sh -eu -c '
 	sleep 1
 	kill -INT $d1 $d2 $d3
 	wait $d1 $d2 $d3 || true
+	# fetchmail, as packaged: IMAP (RFC822.HEADER, then BODY.PEEK[TEXT])
+	# and POP3, keeping the mail on the server
+	if command -v fetchmail >/dev/null 2>&1; then
+		tcpdump -i lo -U -s 0 -w "$T/fetchmail.pcap" "tcp port 143 or tcp port 110" 2>/dev/null &
+		d4=$!
+		sleep 1
+		for proto in IMAP POP3; do
+			printf "poll 127.0.0.1 protocol %s auth password user \"%s\" password \"%s\" keep fetchall sslproto \"\" mda \"cat >>%s/fetched.%s\"\n" \
+				$proto "$USER" "$PASS" "$T" $proto >"$T/fetchmailrc"
+			chmod 600 "$T/fetchmailrc"
+			HOME=$T fetchmail -f "$T/fetchmailrc" --nosyslog -s -i "$T/fetchids" >>"$T/fetchmail.log" 2>&1 || true
+		done
+		sleep 1
+		kill -INT $d4
+		wait $d4 || true
+	fi
 	doveadm -c "$T/dovecot.conf" stop
 ' sh "$T" "$here" "$USER" "$PASS"
 
 cp "$T/imap.pcap" "$out/dovecot-imap.pcap"
 cp "$T/pop3.pcap" "$out/dovecot-pop3.pcap"
 cp "$T/lmtp.pcap" "$out/dovecot-lmtp.pcap"
+[ -f "$T/fetchmail.pcap" ] && cp "$T/fetchmail.pcap" "$out/fetchmail.pcap"
 {
 	echo "sent $(cat "$T/lmtp.sent")"
 	for u in alice bob; do
 		echo "stored $u $(grep -l 'Message-ID: <lmtp-1@example.net>' \
-			"$T/home/$u/Maildir/new/"* 2>/dev/null | wc -l)"
+			"$T/home/$u/Maildir/new/"* "$T/home/$u/Maildir/cur/"* \
+			2>/dev/null | wc -l)"
 	done
 } >"$out/dovecot-lmtp.truth"
 {
@@ -113,4 +133,11 @@ cp "$T/lmtp.pcap" "$out/dovecot-lmtp.pcap"
 	(cd "$T/home/$USER/Maildir/.Sent/cur" && for f in *; do
 		printf '%s  Sent\n' "$(sha256sum <"$f" | cut -d" " -f1)"
 	done)
+	# INBOX as it is at the end (what fetchmail found: a seeded message
+	# and the one LMTP delivered, as dovecot stored it)
+	for f in "$T/home/$USER/Maildir/cur/"* "$T/home/$USER/Maildir/new/"*; do
+		if [ -f "$f" ]; then
+			printf '%s  INBOX\n' "$(sha256sum <"$f" | cut -d" " -f1)"
+		fi
+	done
 } >"$out/dovecot-maildir.sha256"
