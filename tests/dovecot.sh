@@ -147,28 +147,33 @@ check_lmtp() { # tag bin pcap truth (its own variables: callers keep theirs)
 0"
 }
 
-# fetchmail, as packaged: by IMAP it fetches RFC822.HEADER then
-# BODY.PEEK[TEXT] (each message rebuilt whole from the two), by POP3 it
-# RETRs; every whole message is a file dovecot held.
-check_fetchmail() { # tag bin pcap sha256-list
-	ft=$1 fbin=$2 fpcap=$3 fsums=$4 fdb=$B/$(echo "$1" | tr ' ' -)-fetchmail.db
+# Real clients as packaged, recorded against dovecot: every whole message
+# they fetched is a file the server held, and the messages came as that
+# client fetches them.  fetchmail: by IMAP RFC822.HEADER then
+# BODY.PEEK[TEXT] (each message rebuilt whole from the two), by POP3
+# RETR; mbsync: UID FETCH BODY.PEEK[].
+check_client() { # tag bin pcap sha256-list what-came
+	ft=$1 fbin=$2 fpcap=$3 fsums=$4 fwant=$5
+	fdb=$B/$(echo "$1" | tr ' ' -)-$(basename "$fpcap" .pcap).db
 	if ! "$fbin" read -q --force -o "$fdb" "$fpcap" 2>"$fdb.err"; then
-		bad "$ft: fetchmail capture not read"; cat "$fdb.err"; return
+		bad "$ft: $fpcap not read"; cat "$fdb.err"; return
 	fi
 	fbad=$(sqlite3 "$fdb" "SELECT sha256 FROM messages WHERE complete AND NOT partial" |
 		while read -r h; do grep -q "^$h " "$fsums" || echo "$h"; done)
-	check "$ft: fetchmail: every whole message is a file the server held" "$fbad" ""
-	check "$ft: fetchmail: IMAP messages rebuilt from HEADER and TEXT, POP3 by RETR" \
+	check "$ft: $(basename "$fpcap"): every whole message is a file the server held" "$fbad" ""
+	check "$ft: $(basename "$fpcap"): the messages, as the client fetched them" \
 		"$(sqlite3 "$fdb" "SELECT proto || ':' || coalesce(assembled, method) || ':' || count(*) FROM messages WHERE complete AND NOT partial GROUP BY proto, coalesce(assembled, method) ORDER BY 1" | tr '\n' ' ')" \
-		"imap:HEADER+TEXT:2 pop3:RETR:2 "
+		"$fwant"
 }
 
 for bin in ./mailsift build/san/mailsift; do
 	tag=$( [ "$bin" = ./mailsift ] && echo rel || echo san )
 	check_lmtp "$tag shipped" "$bin" tests/recorded/dovecot-lmtp.pcap \
 		tests/recorded/dovecot-lmtp.truth
-	check_fetchmail "$tag shipped" "$bin" tests/recorded/fetchmail.pcap \
-		tests/recorded/dovecot-maildir.sha256
+	check_client "$tag shipped" "$bin" tests/recorded/fetchmail.pcap \
+		tests/recorded/dovecot-maildir.sha256 "imap:HEADER+TEXT:2 pop3:RETR:2 "
+	check_client "$tag shipped" "$bin" tests/recorded/mbsync.pcap \
+		tests/recorded/dovecot-maildir.sha256 "imap:FETCH:2 "
 	db=$B/$tag.db
 	if ! "$bin" read -q --force -o "$db" -x "$B/$tag.x" tests/recorded/dovecot-imap.pcap \
 		tests/recorded/dovecot-pop3.pcap 2>"$B/$tag.err"; then
@@ -196,8 +201,10 @@ if [ -z "$why" ] && PATH=/usr/bin:/usr/sbin:/bin:/sbin:$PATH tests/tools/record-
 		check_messages "live" "$db" "$B/live/x" "$B/live/dovecot-maildir.sha256"
 		check_lmtp "live" build/san/mailsift "$B/live/dovecot-lmtp.pcap" \
 			"$B/live/dovecot-lmtp.truth"
-		check_fetchmail "live" build/san/mailsift "$B/live/fetchmail.pcap" \
-			"$B/live/dovecot-maildir.sha256"
+		check_client "live" build/san/mailsift "$B/live/fetchmail.pcap" \
+			"$B/live/dovecot-maildir.sha256" "imap:HEADER+TEXT:2 pop3:RETR:2 "
+		check_client "live" build/san/mailsift "$B/live/mbsync.pcap" \
+			"$B/live/dovecot-maildir.sha256" "imap:FETCH:2 "
 	else
 		bad "live: mailsift read failed"; cat "$B/live/read.err"
 	fi

@@ -12,7 +12,8 @@
 #   that does not exist, and OUTDIR/dovecot-lmtp.truth: the SHA-256 of
 #   the message sent, and how many copies each mailbox then held;
 #   OUTDIR/fetchmail.pcap, fetchmail (Debian's) fetching alice's INBOX by
-#   IMAP and by POP3 (when fetchmail is installed).
+#   IMAP and by POP3 (when fetchmail is installed); OUTDIR/mbsync.pcap,
+#   mbsync (isync) pulling INBOX into a Maildir (when installed).
 # Needs root (unshare -n), dovecot-imapd, dovecot-pop3d, dovecot-lmtpd,
 # tcpdump, curl, python3.
 set -eu
@@ -113,6 +114,39 @@ unshare -n sh -eu -c '
 		kill -INT $d4
 		wait $d4 || true
 	fi
+	# mbsync (isync), as packaged: INBOX synchronised to a local Maildir
+	if command -v mbsync >/dev/null 2>&1; then
+		tcpdump -i lo -U -s 0 -w "$T/mbsync.pcap" "tcp port 143" 2>/dev/null &
+		d5=$!
+		sleep 1
+		mkdir -p "$T/mbsync/INBOX"
+		cat >"$T/mbsyncrc" <<RC
+IMAPAccount test
+Host 127.0.0.1
+User $USER
+Pass $PASS
+SSLType None
+AuthMechs LOGIN
+
+IMAPStore remote
+Account test
+
+MaildirStore local
+Path $T/mbsync/
+Inbox $T/mbsync/INBOX
+
+Channel inbox
+Far :remote:INBOX
+Near :local:
+Sync Pull
+Create Near
+SyncState *
+RC
+		mbsync -c "$T/mbsyncrc" -a >>"$T/mbsync.log" 2>&1 || true
+		sleep 1
+		kill -INT $d5
+		wait $d5 || true
+	fi
 	doveadm -c "$T/dovecot.conf" stop
 ' sh "$T" "$here" "$USER" "$PASS"
 
@@ -120,6 +154,7 @@ cp "$T/imap.pcap" "$out/dovecot-imap.pcap"
 cp "$T/pop3.pcap" "$out/dovecot-pop3.pcap"
 cp "$T/lmtp.pcap" "$out/dovecot-lmtp.pcap"
 [ -f "$T/fetchmail.pcap" ] && cp "$T/fetchmail.pcap" "$out/fetchmail.pcap"
+[ -f "$T/mbsync.pcap" ] && cp "$T/mbsync.pcap" "$out/mbsync.pcap"
 {
 	echo "sent $(cat "$T/lmtp.sent")"
 	for u in alice bob; do
