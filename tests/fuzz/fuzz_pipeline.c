@@ -11,41 +11,17 @@
 
 #include "capture.h"
 #include "dissect.h"
+#include "touch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void
-touch(uint8_t *sum, struct md_bytes b)
-{
-	for (size_t i = 0; i < b.len; i++)
-		*sum ^= b.p[i];
-}
-
-/* Reads every field of every event: ASan checks each byte. */
-static int
-null_emit(void *arg, const struct md_event *ev)
-{
-	uint8_t *sum = arg;
-
-	touch(sum, ev->name);
-	touch(sum, ev->arg);
-	touch(sum, ev->extra);
-	touch(sum, ev->aux);
-	touch(sum, ev->proof);
-	*sum ^= (uint8_t)(ev->type ^ ev->seq ^ ev->tx ^ (unsigned)ev->code ^
-	    ev->num[0] ^ ev->num[1] ^ ev->num[2] ^ ev->num[3]);
-	if (ev->flow != NULL)
-		*sum ^= (uint8_t)(ev->flow->id ^ ev->flow->frame ^
-		    (uint64_t)ev->flow->offset ^ ev->flow->cli_addr[15]);
-	return 0;
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char path[64];
 	uint8_t sum = 0;
-	struct md_sink null = { null_emit, &sum };
+	struct md_sink null = { touch_event, &sum };
 	struct capture_opts co = { 0 };
 	struct mime_tap *tap;
 	char err[256];

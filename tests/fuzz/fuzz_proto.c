@@ -12,39 +12,10 @@
 #include <string.h>
 
 #include "dissect.h"
+#include "touch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void
-touch(uint8_t *sum, struct md_bytes b)
-{
-	for (size_t i = 0; i < b.len; i++)
-		*sum ^= b.p[i];
-}
-
-/*
- * Reads every field of every event, as the store does, and keeps
- * nothing: touching every byte makes ASan check each one, so an
- * over-read in any field is seen, not only in name and arg.
- */
-static int
-null_emit(void *arg, const struct md_event *ev)
-{
-	uint8_t *sum = arg;
-
-	touch(sum, ev->name);
-	touch(sum, ev->arg);
-	touch(sum, ev->extra);
-	touch(sum, ev->aux);
-	touch(sum, ev->proof);
-	*sum ^= (uint8_t)(ev->type ^ ev->dir ^ ev->seq ^ ev->tx ^
-	    (unsigned)ev->code ^ ev->ts_us ^ ev->num[0] ^ ev->num[1] ^
-	    ev->num[2] ^ ev->num[3]);
-	if (ev->flow != NULL)
-		*sum ^= (uint8_t)(ev->flow->id ^ ev->flow->frame ^
-		    (uint64_t)ev->flow->offset ^ ev->flow->cli_port);
-	return 0;
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -52,7 +23,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const struct md_proto *const protos[] = { &FUZZ_PROTO };
 	struct md_flow flow = { .id = 1 };
 	uint8_t sum = 0;
-	struct md_sink null = { null_emit, &sum }, tapped;
+	struct md_sink null = { touch_event, &sum }, tapped;
 	struct md_limits lim;
 	struct mime_tap *tap;
 	struct assembler *pieces;
