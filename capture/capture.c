@@ -526,10 +526,17 @@ on_end(struct flow *f, int nids_state)
 	flow_free(f);
 }
 
+/*
+ * libnids' callback.  The flow is a->user, not *param: a flow the capture
+ * layer ended itself (a new SYN reusing its ports, a bound) has cleared
+ * a->user, while libnids' listener may keep its old *param and call back
+ * with it later, at nids_exit (found by fuzz_pipeline as a use after
+ * free).
+ */
 static void
 on_tcp(struct tcp_stream *a, void **param)
 {
-	struct flow *f = *param;
+	struct flow *f = a->user;
 
 	switch (a->nids_state) {
 	case NIDS_JUST_EST:

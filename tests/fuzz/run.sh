@@ -23,9 +23,12 @@ for t in "$@"; do
 	cov=$(grep -E '^#[0-9]+.*(DONE|cov:)' "$F/$t.log" | tail -1 | sed -n 's/.*cov: \([0-9]*\).*ft: \([0-9]*\).*/\1 edges, \2 features/p')
 	printf '%-14s %12s execs  %s\n' "$t" "${execs:-?}" "${cov:-?}"
 done
+ncrash=0
 if ls "$F"/crashes/* >/dev/null 2>&1; then
 	echo "crashes found: copy each into tests/fuzz/regress/TARGET/ once fixed"
 	ls "$F"/crashes/
+	ncrash=$(ls "$F"/crashes/ | wc -l)
 	status=1
 fi
+echo "fuzz: $(( $# - (ncrash > $# ? $# : ncrash) )) passed, $ncrash failed"
 exit $status
