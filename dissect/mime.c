@@ -133,6 +133,7 @@ struct mmsg {
 	int		      begin_container; /* PART_BEGIN says so */
 	int		      cont_depth, cont_ended;
 	uint64_t	      cont_end, cont_sent, cont_bytes, lag_start;
+	size_t		      lag_len;
 	uint8_t		      lag[CONT_LAG];
 };
 
@@ -732,6 +733,7 @@ cont_open(struct mmsg *m)
 	m->cont_depth = m->depth;
 	m->cont_ended = 0;
 	m->cont_sent = m->lag_start = m->line_end;
+	m->lag_len = 0;
 	m->cont_bytes = 0;
 }
 
@@ -748,15 +750,32 @@ cont_close(struct mmsg *m, int complete)
 	m->cont_ended = 0;
 }
 
+/* Sends the raw bytes [x, y) that the lag or this step's p hold. */
+static void
+cont_send_range(struct mmsg *m, uint64_t x, uint64_t y, uint64_t a,
+    const uint8_t *p, uint64_t b)
+{
+	uint64_t lag_end = m->lag_start + m->lag_len, lo, hi;
+
+	lo = x > m->lag_start ? x : m->lag_start; /* from the lag */
+	hi = y < lag_end ? y : lag_end;
+	if (hi > lo)
+		cont_send(m, m->lag + (lo - m->lag_start), hi - lo);
+	lo = x > a ? x : a; /* from this step */
+	hi = y < b ? y : b;
+	if (hi > lo && p != NULL)
+		cont_send(m, p + (lo - a), hi - lo);
+}
+
 /*
  * The raw bytes [raw_pos, raw_pos + n) that one parser step took: the
  * container's share goes out, CONT_LAG bytes behind (the lag holds raw
- * [lag_start, raw_pos)), or up to its end once that is known.
+ * [lag_start, lag_start + lag_len)), or up to its end once that is known.
  */
 static void
 cont_tee(struct mmsg *m, const uint8_t *p, size_t n)
 {
-	uint64_t a = m->raw_pos, b = a + n, lo, hi, x;
+	uint64_t a = m->raw_pos, b = a + n, lo, hi, keep_from, x;
 	uint8_t keep[CONT_LAG];
 	size_t kn = 0;
 
@@ -767,17 +786,8 @@ cont_tee(struct mmsg *m, const uint8_t *p, size_t n)
 	hi = m->cont_ended ? m->cont_end : b > CONT_LAG ? b - CONT_LAG : 0;
 	if (hi > b)
 		hi = b;
-	if (lo < m->lag_start) /* cannot be: never send what is gone */
-		lo = m->lag_start;
 	if (hi > lo) {
-		x = lo;
-		if (x < a) {
-			uint64_t e = hi < a ? hi : a;
-			cont_send(m, m->lag + (x - m->lag_start), e - x);
-			x = e;
-		}
-		if (x < hi)
-			cont_send(m, p + (x - a), hi - x);
+		cont_send_range(m, lo, hi, a, p, b);
 		m->cont_sent = hi;
 	}
 	if (m->cont_ended) {
@@ -785,11 +795,21 @@ cont_tee(struct mmsg *m, const uint8_t *p, size_t n)
 			cont_close(m, 1);
 		return;
 	}
-	/* keep raw [cont_sent, b): at most CONT_LAG bytes */
-	for (x = m->cont_sent; x < b && kn < sizeof(keep); x++)
-		keep[kn++] = x < a ? m->lag[x - m->lag_start] : p[x - a];
+	/* keep raw [cont_sent, b), at most its last CONT_LAG bytes */
+	keep_from = m->cont_sent;
+	if (b - keep_from > CONT_LAG)
+		keep_from = b - CONT_LAG;
+	for (x = keep_from; x < b; x++) {
+		if (x >= a && p != NULL)
+			keep[kn++] = p[x - a];
+		else if (x >= m->lag_start && x < m->lag_start + m->lag_len)
+			keep[kn++] = m->lag[x - m->lag_start];
+		else
+			break; /* bytes never held: none after them either */
+	}
 	memcpy(m->lag, keep, kn);
-	m->lag_start = m->cont_sent;
+	m->lag_start = keep_from;
+	m->lag_len = kn;
 }
 
 static void
