@@ -17,7 +17,8 @@
  * message, the bytes missing counted (when RFC822.SIZE told the size).
  *
  * Memory is bounded: ASM_BUDGET bytes of pieces in all, ASM_MSG_MAX for
- * one message; past either, pieces are not kept (an anomaly says so).
+ * one message, ASM_MSGS_MAX messages with pieces at once; past any,
+ * pieces are not kept (an anomaly says so).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,8 @@
 #define ASM_CHUNK    65536	 /* bytes per MSG_DATA sent */
 #define ASM_DESC_MAX 160
 #define ASM_NAME_MAX 128
+#define ASM_BUCKETS  4096 /* IMAP sessions by flow id: every event looks */
+#define ASM_MSGS_MAX 4096 /* messages with pieces held at once */
 
 enum asm_kind { A_NONE, A_RANGE, A_HEADER, A_TEXT };
 
@@ -84,9 +87,10 @@ struct asflow {
 
 struct assembler {
 	struct md_sink	next;
-	struct asflow  *flows;
+	struct asflow  *flows[ASM_BUCKETS];
 	struct asmsg   *msgs;
 	size_t		held; /* ASM_BUDGET */
+	size_t		nmsgs; /* ASM_MSGS_MAX */
 	uint32_t	ntx;
 };
 
@@ -126,7 +130,8 @@ section_kind(struct md_bytes sec, uint64_t *off)
 static struct asflow *
 flow_of(struct assembler *a, uint64_t id)
 {
-	for (struct asflow *f = a->flows; f != NULL; f = f->next)
+	for (struct asflow *f = a->flows[id % ASM_BUCKETS]; f != NULL;
+	    f = f->next)
 		if (f->id == id)
 			return f;
 	return NULL;
@@ -168,6 +173,7 @@ asmsg_unlink(struct assembler *a, struct asmsg *m)
 	for (pp = &a->msgs; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == m) {
 			*pp = m->next;
+			a->nmsgs--;
 			break;
 		}
 	pieces_free(a, m->range);
@@ -216,11 +222,12 @@ asmsg_find(struct assembler *a, const struct asmsg *key)
 	for (m = a->msgs; m != NULL; m = m->next)
 		if (same_key(m, key))
 			return m;
-	if ((m = calloc(1, sizeof(*m))) == NULL)
+	if (a->nmsgs >= ASM_MSGS_MAX || (m = calloc(1, sizeof(*m))) == NULL)
 		return NULL;
 	memcpy(m, key, sizeof(*m));
 	m->next = a->msgs;
 	a->msgs = m;
+	a->nmsgs++;
 	return m;
 }
 
@@ -421,8 +428,12 @@ add_piece(struct assembler *a, struct asflow *f, struct inflight *in,
 	key.sel_gen = f->sel_gen;
 	if ((m = asmsg_find(a, &key)) == NULL ||
 	    m->held + in->len > ASM_MSG_MAX ||
-	    (p = malloc(sizeof(*p) + in->len)) == NULL)
+	    (p = malloc(sizeof(*p) + in->len)) == NULL) {
+		if (!f->budget_said)
+			anomaly(a, meta, MD_ANOM_ASSEMBLY_BUDGET);
+		f->budget_said = 1;
 		return;
+	}
 	p->next = NULL;
 	p->off = in->off;
 	p->len = in->len;
@@ -561,7 +572,8 @@ flow_drop(struct assembler *a, struct asflow *f)
 {
 	struct asflow **pp;
 
-	for (pp = &a->flows; *pp != NULL; pp = &(*pp)->next)
+	for (pp = &a->flows[f->id % ASM_BUCKETS]; *pp != NULL;
+	    pp = &(*pp)->next)
 		if (*pp == f) {
 			*pp = f->next;
 			break;
@@ -580,8 +592,8 @@ asm_emit(void *arg, const struct md_event *ev)
 	    md_ci_equal(ev->name.p, ev->name.len, "imap") &&
 	    (f = calloc(1, sizeof(*f))) != NULL) {
 		f->id = ev->flow->id;
-		f->next = a->flows;
-		a->flows = f;
+		f->next = a->flows[f->id % ASM_BUCKETS];
+		a->flows[f->id % ASM_BUCKETS] = f;
 	}
 	if (f != NULL && ev->type == MD_EV_SESSION_END) {
 		on_session_end(a, f, ev);
@@ -654,13 +666,14 @@ assembler_free(struct assembler *a)
 		return;
 	while (a->msgs != NULL)
 		asmsg_unlink(a, a->msgs);
-	while (a->flows != NULL) {
-		struct asflow *f = a->flows;
+	for (size_t b = 0; b < ASM_BUCKETS; b++)
+		while (a->flows[b] != NULL) {
+			struct asflow *f = a->flows[b];
 
-		for (int i = 0; i < ASM_PENDING; i++)
-			inflight_clear(&f->fl[i]);
-		a->flows = f->next;
-		free(f);
-	}
+			for (int i = 0; i < ASM_PENDING; i++)
+				inflight_clear(&f->fl[i]);
+			a->flows[b] = f->next;
+			free(f);
+		}
 	free(a);
 }
