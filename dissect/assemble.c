@@ -37,7 +37,8 @@
 #define ASM_BUCKETS  4096 /* IMAP sessions by flow id: every event looks */
 #define ASM_MSGS_MAX 4096 /* messages with pieces held at once */
 
-enum asm_kind { A_NONE, A_RANGE, A_HEADER, A_TEXT };
+/* A_PENDING: a literal whose META has not said yet what it carries */
+enum asm_kind { A_NONE, A_PENDING, A_RANGE, A_HEADER, A_TEXT };
 
 struct piece {
 	struct piece *next; /* by offset */
@@ -478,8 +479,7 @@ on_msg_begin(struct asflow *f, const struct md_event *ev)
 		if (f->fl[i].kind == A_NONE) {
 			inflight_clear(&f->fl[i]);
 			f->fl[i].tx = ev->tx;
-			f->fl[i].kind = A_RANGE; /* held until META says */
-			f->fl[i].dropped = 1;	 /* not a piece yet */
+			f->fl[i].kind = A_PENDING;
 			return;
 		}
 }
@@ -503,11 +503,10 @@ on_meta(struct assembler *a, struct asflow *f, const struct md_event *ev)
 		}
 		in->kind = k;
 		in->off = off;
-		in->dropped = 0;
 		return;
 	}
 	/* the final META, after the literal: which message it was */
-	if (!in->dropped && in->complete)
+	if (in->kind != A_PENDING && !in->dropped && in->complete)
 		add_piece(a, f, in, ev);
 	inflight_clear(in);
 }
@@ -517,7 +516,7 @@ on_data(struct assembler *a, struct asflow *f, const struct md_event *ev)
 {
 	struct inflight *in = inflight_of(f, ev->tx);
 
-	if (in == NULL || in->dropped)
+	if (in == NULL || in->kind == A_PENDING || in->dropped)
 		return;
 	if (in->len + ev->arg.len > ASM_MSG_MAX ||
 	    a->held + in->len + ev->arg.len > ASM_BUDGET) {
@@ -631,7 +630,7 @@ asm_emit(void *arg, const struct md_event *ev)
 		if (in != NULL) {
 			in->ended = 1;
 			in->complete = ev->code;
-			if (in->dropped)
+			if (in->kind == A_PENDING || in->dropped)
 				inflight_clear(in);
 		}
 		break;

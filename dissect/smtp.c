@@ -824,6 +824,20 @@ reply_fits(const struct pending *pd, int code)
 	return 1;
 }
 
+/* A reply that answers no command we have: logged as it came, with the
+ * anomaly that says why (none for one sent before the capture began). */
+static void
+reply_unpaired(struct smtp *s, const char *why)
+{
+	struct md_event ev = { .type = MD_EV_REPLY, .dir = MD_S2C };
+
+	if (why != NULL)
+		smtp_anomaly(s, MD_S2C, why, s->reply.text, s->reply.len);
+	ev.code = s->reply.code;
+	ev.arg = md_bytes_of(s->reply.text, s->reply.len);
+	smtp_emit(s, &ev);
+}
+
 static void
 reply_complete(struct smtp *s)
 {
@@ -853,22 +867,14 @@ reply_complete(struct smtp *s)
 	if (pd == NULL) {
 		/* Picked up mid-stream: the first replies answer commands
 		 * sent before the capture began. */
-		if (!s->out.flow->midstream || s->seq > 0)
-			smtp_anomaly(s, MD_S2C, MD_ANOM_REPLY_WITHOUT_CMD,
-			    s->reply.text, s->reply.len);
-		ev.code = s->reply.code;
-		ev.arg = md_bytes_of(s->reply.text, s->reply.len);
-		smtp_emit(s, &ev);
+		reply_unpaired(s, !s->out.flow->midstream || s->seq > 0 ?
+		    MD_ANOM_REPLY_WITHOUT_CMD : NULL);
 		return;
 	}
 	if (s->c2s_lost && pd->seq > s->lost_after &&
 	    !reply_fits(pd, s->reply.code)) {
 		/* the answer to a command the hole took */
-		smtp_anomaly(s, MD_S2C, MD_ANOM_LOST_COMMAND_REPLY,
-		    s->reply.text, s->reply.len);
-		ev.code = s->reply.code;
-		ev.arg = md_bytes_of(s->reply.text, s->reply.len);
-		smtp_emit(s, &ev);
+		reply_unpaired(s, MD_ANOM_LOST_COMMAND_REPLY);
 		return;
 	}
 	if (pd->seq > s->lost_after)
