@@ -22,6 +22,14 @@ int cmd_extract(int argc, char **argv);
 int cli_number_arg(const char *cmd, const char *opt, const char *arg,
     long lo, long hi, long *out);
 
+#include <stdint.h>
+#include "store.h"
+/* Wall clock, Unix microseconds (capture_stats rows say wall time). */
+uint64_t cli_wall_us(void);
+/* A capture_stats row of the whole run from the capture layer's counts;
+ * live adds the kernel's. */
+struct store_interval cli_run_totals(uint64_t since_us, uint64_t until_us);
+
 #include <sqlite3.h>
 #include <stddef.h>
 int export_json(sqlite3 *db, long run_id, const char *dir, char *err,

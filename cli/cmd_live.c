@@ -315,7 +315,6 @@ rss_mb(void)
 	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss / 1024 : -1;
 }
 
-static uint64_t wall_us(void);
 
 /* Reads the kernel's counters (only while the capture is open). */
 static void
@@ -335,17 +334,13 @@ sample_kernel(struct live_state *ls)
 static struct store_interval
 totals(const struct live_state *ls, uint64_t now)
 {
-	const struct capture_stats *cs = capture_stats();
+	struct store_interval t = cli_run_totals(ls->started_us, now);
 
-	return (struct store_interval){ .since_us = ls->started_us,
-		.until_us = now, .total = 1, .packets = cs->packets,
-		.bytes = cs->bytes, .live = 1,
-		.kernel_received = ls->k_received,
-		.kernel_dropped = ls->k_dropped,
-		.if_dropped = ls->k_if_dropped, .gap_bytes = cs->gap_bytes,
-		.streams_evicted = cs->streams_evicted,
-		.detect_over_budget = cs->detect_over_budget,
-		.reserved_v4 = cs->class_e };
+	t.live = 1;
+	t.kernel_received = ls->k_received;
+	t.kernel_dropped = ls->k_dropped;
+	t.if_dropped = ls->k_if_dropped;
+	return t;
 }
 
 /*
@@ -356,7 +351,7 @@ totals(const struct live_state *ls, uint64_t now)
 static void
 record_interval(struct live_state *ls, int last)
 {
-	uint64_t now = wall_us();
+	uint64_t now = cli_wall_us();
 	struct store_interval t = totals(ls, now), d = t;
 
 	d.total = 0;
@@ -504,15 +499,6 @@ install_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
-static uint64_t
-wall_us(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_REALTIME, &t);
-	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000;
-}
-
 /* ---------------------------------------------------------------- loop */
 
 static int
@@ -533,7 +519,7 @@ live_loop(struct live_state *ls)
 		if (now != last_commit) { /* queryable within a second */
 			store_flush(ls->st);
 			capture_live_flush();
-			capture_expire(wall_us(), (uint64_t)o->idle_s * 1000000u,
+			capture_expire(cli_wall_us(), (uint64_t)o->idle_s * 1000000u,
 			    (size_t)o->max_streams);
 			last_commit = now;
 		}
@@ -663,7 +649,7 @@ live_run(struct live_opts *o, const char *cmdline)
 	install_signals();
 	say(&ls, LOG_NOTICE, "capturing on %s (%s) into %s", o->iface,
 	    o->filter ? filter : "mail ports", ls.path);
-	ls.started_us = wall_us();
+	ls.started_us = cli_wall_us();
 	sample_kernel(&ls);
 	status = live_loop(&ls);
 	/* Stop: every open session ends as "capture ended", partial

@@ -314,8 +314,8 @@ elapsed(const struct timespec *t0)
 	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static uint64_t
-wall_now_us(void)
+uint64_t
+cli_wall_us(void)
 {
 	struct timespec t;
 
@@ -323,18 +323,24 @@ wall_now_us(void)
 	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
 }
 
+struct store_interval
+cli_run_totals(uint64_t since_us, uint64_t until_us)
+{
+	const struct capture_stats *cs = capture_stats();
+
+	return (struct store_interval){ .since_us = since_us,
+		.until_us = until_us, .total = 1, .packets = cs->packets,
+		.bytes = cs->bytes, .gap_bytes = cs->gap_bytes,
+		.streams_evicted = cs->streams_evicted,
+		.detect_over_budget = cs->detect_over_budget,
+		.reserved_v4 = cs->class_e };
+}
+
 /* The run's row of capture_stats: what it read, and what it lost. */
 static void
 record_totals(struct store *st, uint64_t started_us)
 {
-	const struct capture_stats *cs = capture_stats();
-	struct store_interval t = { .since_us = started_us,
-		.until_us = wall_now_us(), .total = 1,
-		.packets = cs->packets, .bytes = cs->bytes,
-		.gap_bytes = cs->gap_bytes,
-		.streams_evicted = cs->streams_evicted,
-		.detect_over_budget = cs->detect_over_budget,
-		.reserved_v4 = cs->class_e };
+	struct store_interval t = cli_run_totals(started_us, cli_wall_us());
 
 	store_add_interval(st, &t);
 }
@@ -368,7 +374,7 @@ cmd_read(int argc, char **argv)
 	if (parse_opts(argc, argv, &o) != 0)
 		return EXIT_USAGE;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	started_us = wall_now_us();
+	started_us = cli_wall_us();
 	cmdline = join_args(argc, argv);
 	so.path = o.output;
 	so.extract_dir = o.extract;
