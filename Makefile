@@ -27,7 +27,7 @@ LIBS	:= -lnids -lpcap -lsqlite3 -lcrypto -lz -pthread
 
 DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c dissect/assemble.c \
 	       dissect/smtp.c dissect/pop3.c dissect/imap.c dissect/detect.c \
-	       dissect/mime.c dissect/mimehdr.c
+	       dissect/mime.c dissect/mimehdr.c dissect/uu.c dissect/tnef.c
 CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/decap.c store/safename.c store/hasher.c \
 	       store/bodynorm.c capture/v6map.c store/store.c
 CLI_SRC     := cli/main.c cli/cmd_read.c cli/cmd_live.c cli/cmd_search.c cli/cmd_query.c cli/termsafe.c \
@@ -39,7 +39,7 @@ TOOL_NAMES  := pcapgen
 
 BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libssl-dev zlib1g-dev
 DEMO_PKGS  := sqlite3
-TEST_PKGS  := libcmocka-dev sqlite3 tshark dovecot-imapd dovecot-pop3d dovecot-lmtpd fetchmail isync clang libclang-rt-14-dev systemd \
+TEST_PKGS  := libcmocka-dev sqlite3 tshark dovecot-imapd dovecot-pop3d dovecot-lmtpd fetchmail isync tnef clang libclang-rt-14-dev systemd \
 	      tcpdump curl python3 python3-yaml iproute2 time
 
 # Installs the Debian packages of $(1) that are missing.
@@ -193,7 +193,7 @@ dovecot: mailsift $(BUILD)/san/mailsift
 
 FUZZ_PKGS    := clang libclang-rt-14-dev
 FUZZ_TARGETS := fuzz_smtp fuzz_pop3 fuzz_imap fuzz_mime fuzz_mimehdr \
-		fuzz_pipeline
+		fuzz_files fuzz_pipeline
 FUZZ_SECONDS ?= 60
 FUZZ_CC      := clang -g -O1 -fsanitize=fuzzer,address,undefined,float-divide-by-zero,unsigned-shift-base \
 		-fno-sanitize-recover=all -std=c11 -D_DEFAULT_SOURCE \
@@ -207,6 +207,9 @@ $(BUILD)/fuzz/fuzz_mime: tests/fuzz/fuzz_mime.c $(DISSECT_SRC)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -o $@ $^ -lz
 $(BUILD)/fuzz/fuzz_mimehdr: tests/fuzz/fuzz_mimehdr.c $(DISSECT_SRC)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -o $@ $^ -lz
+$(BUILD)/fuzz/fuzz_files: tests/fuzz/fuzz_files.c $(DISSECT_SRC)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -o $@ $^ -lz
 $(BUILD)/fuzz/fuzz_pipeline: tests/fuzz/fuzz_pipeline.c $(DISSECT_SRC) $(CAPTURE_SRC)
@@ -238,6 +241,9 @@ $(BUILD)/san/replay/fuzz_mime: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuz
 	@mkdir -p $(@D)
 	$(SAN_CC) $(SAN) -o $@ $^ -lz
 $(BUILD)/san/replay/fuzz_mimehdr: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_mimehdr.c $(DISSECT_SRC))
+	@mkdir -p $(@D)
+	$(SAN_CC) $(SAN) -o $@ $^ -lz
+$(BUILD)/san/replay/fuzz_files: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_files.c $(DISSECT_SRC))
 	@mkdir -p $(@D)
 	$(SAN_CC) $(SAN) -o $@ $^ -lz
 $(BUILD)/san/replay/fuzz_pipeline: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_pipeline.c $(DISSECT_SRC) $(CAPTURE_SRC))

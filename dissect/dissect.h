@@ -124,10 +124,14 @@ struct md_flow {
  *   PART_BEGIN     tx, a MIME entity: name=path ("1", "2.1"), arg=content
  *                  type, extra=file name (decoded), aux=charset,
  *                  proof=transfer encoding, code=MD_DISP_*, num[0]=part
- *                  number in the message from 1; num[1]=1 for a
- *                  message/rfc822 part whose raw bytes (the forwarded
- *                  message) follow as its PART_DATA, interleaved with
- *                  its own parts' events, until its PART_END
+ *                  number in the message from 1; num[1]=md_part_kind:
+ *                  MD_PART_CONTAINER for a message/rfc822 part whose raw
+ *                  bytes (the forwarded message) follow as its
+ *                  PART_DATA, interleaved with its own parts' events,
+ *                  until its PART_END; MD_PART_FILE for a file found
+ *                  inside the part at hand (a uuencoded block in its
+ *                  text, an attachment of a TNEF part), path "P/n",
+ *                  whose events come between that part's own
  *   PART_DATA      tx, num[0]=part number, arg=decoded bytes, in order
  *   PART_END       tx, num[0]=part number, num[1]=bytes as sent (encoded),
  *                  num[2]=decoded bytes, code=1 complete / 0 cut short
@@ -174,6 +178,14 @@ enum md_ev {
 	MD_EV_ANOMALY,
 	MD_EV_SESSION_END,
 	MD_EV_COUNT
+};
+
+/* What a PART_BEGIN opens (num[1]), so that a sink can keep one of each
+ * open at once. */
+enum md_part_kind {
+	MD_PART_LEAF = 0,      /* an entity with content */
+	MD_PART_CONTAINER = 1, /* message/rfc822: its parts come inside */
+	MD_PART_FILE = 2       /* a file inside the leaf (uuencode, TNEF) */
 };
 
 enum md_tls {
@@ -308,6 +320,8 @@ void md_limits_default(struct md_limits *);
 #define MD_ANOM_MIME_HEADER	    "mime_header_too_long"
 #define MD_ANOM_MIME_TRUNCATED	    "mime_truncated"
 #define MD_ANOM_MIME_TEXT_BUDGET    "mime_text_budget" /* all open messages */
+#define MD_ANOM_TNEF_BUDGET	    "tnef_budget" /* files not listed */
+#define MD_ANOM_TNEF_MALFORMED	    "tnef_malformed"
 /* raised by the capture layer when it ends a connection itself */
 #define MD_ANOM_TLS_ANSWERED_CLEAR  "tls_answered_in_clear" /* 465 */
 #define MD_ANOM_RESYNC		    "resync_after_gap" /* lines skipped */

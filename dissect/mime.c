@@ -22,10 +22,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common.h"
 #include "dissect.h"
 #include "mimehdr.h"
+#include "tnef.h"
+#include "uu.h"
 
 #define HEAD_MAX	100  /* "--" boundary(70) "--" and padding */
 #define PATH_MAX_LEN	64
@@ -40,9 +43,16 @@
  */
 #define TEXT_HELD_MAX	(32u << 20)
 #define CONT_LAG	256 /* > a delimiter line and its CRLF (HEAD_MAX + 2) */
+/*
+ * A TNEF part is held whole until it ends (its files' long names follow
+ * their data): at most TNEF_PART_MAX each, TNEF_HELD_MAX for all open
+ * messages together; past either, its files are not listed (anomaly).
+ */
+#define TNEF_PART_MAX	(32u << 20)
+#define TNEF_HELD_MAX	(64u << 20)
 
 enum mstate { M_HEADER, M_BODY, M_SKIP };
-enum cte { CTE_IDENTITY, CTE_BASE64, CTE_QP };
+enum cte { CTE_IDENTITY, CTE_BASE64, CTE_QP, CTE_UU };
 
 struct level { /* an open multipart */
 	char	 boundary[72];
@@ -107,6 +117,20 @@ struct mmsg {
 	size_t		      outn;
 
 	int		      text, html_on;
+	char		      leaf[PATH_MAX_LEN]; /* the part's path */
+
+	/*
+	 * Files inside the current part: uuencoded blocks in its text (or
+	 * the whole part, x-uuencode), TNEF's attachments.  Each is a part
+	 * of its own, path "leaf/n", told between the part's own events.
+	 */
+	int		      uu_on; /* scan the text for blocks */
+	struct uu_scan	      uu;
+	uint32_t	      file_no, nfiles; /* the open file's part number */
+	uint64_t	      file_bytes;
+	int		      tnef_on;
+	uint8_t		     *tnef;
+	size_t		      tnef_len, tnef_cap;
 	struct html	      html;
 	iconv_t		      cd;
 	uint8_t		      carry[8];
@@ -141,6 +165,7 @@ struct mime_tap {
 	struct md_sink next;
 	struct mmsg   *msgs[MSG_BUCKETS];
 	uint64_t       text_held; /* text of open messages: TEXT_HELD_MAX */
+	uint64_t       tnef_held; /* TNEF parts held: TNEF_HELD_MAX */
 };
 
 /*
@@ -168,6 +193,7 @@ buf_grow(uint8_t **b, size_t *cap, size_t need, size_t max)
 }
 
 static size_t body_bytes(struct mmsg *, const uint8_t *, size_t);
+static void out_flush(struct mmsg *);
 
 /* --------------------------------------------------------------- events */
 
@@ -401,6 +427,210 @@ text_bytes(struct mmsg *m, const uint8_t *p, size_t n)
 	}
 }
 
+/* ------------------------------------------------ files inside a part */
+
+/* A file found inside the open part begins: a part of its own. */
+static void
+file_begin(struct mmsg *m, const char *name, const char *ctype,
+    const char *cte)
+{
+	struct md_event ev = { .type = MD_EV_PART_BEGIN };
+	char path[PATH_MAX_LEN + 16];
+	int l;
+
+	m->file_no = 0;
+	m->file_bytes = 0;
+	if (m->nparts >= MD_MIME_PARTS_MAX) {
+		if (m->nparts++ == MD_MIME_PARTS_MAX)
+			m_anomaly(m, MD_ANOM_MIME_PARTS, m->leaf);
+		return;
+	}
+	m->file_no = ++m->nparts;
+	l = snprintf(path, sizeof(path), "%s/%u", m->leaf, ++m->nfiles);
+	ev.num[0] = m->file_no;
+	ev.num[1] = MD_PART_FILE;
+	ev.name = md_bytes_of(path, l < 0 ? 0 : (size_t)l < PATH_MAX_LEN ?
+	    (size_t)l : PATH_MAX_LEN - 1);
+	ev.arg = md_bytes_str(ctype[0] ? ctype : "application/octet-stream");
+	ev.extra = md_bytes_str(name);
+	ev.proof = md_bytes_str(cte);
+	ev.code = MD_DISP_ATTACHMENT;
+	m_emit(m, &ev);
+}
+
+static void
+file_data(struct mmsg *m, const uint8_t *p, size_t n)
+{
+	struct md_event ev = { .type = MD_EV_PART_DATA };
+
+	m->file_bytes += n;
+	if (m->file_no == 0 || n == 0)
+		return;
+	ev.num[0] = m->file_no;
+	ev.arg = md_bytes_of(p, n);
+	m_emit(m, &ev);
+}
+
+static void
+file_end(struct mmsg *m, uint64_t encoded, int complete)
+{
+	struct md_event ev = { .type = MD_EV_PART_END };
+
+	if (m->file_no == 0)
+		return;
+	ev.num[0] = m->file_no;
+	ev.num[1] = encoded;
+	ev.num[2] = m->file_bytes;
+	ev.code = complete;
+	m_emit(m, &ev);
+	m->file_no = 0;
+}
+
+/* uuencoded blocks in text: a file each, kept out of the text index */
+static void
+uu_text(void *arg, const uint8_t *p, size_t n)
+{
+	struct mmsg *m = arg;
+
+	if (m->text)
+		text_bytes(m, p, n);
+}
+
+static void
+uu_begin(void *arg, const char *name)
+{
+	file_begin(arg, name, "", "x-uuencode");
+}
+
+static void
+uu_data(void *arg, const uint8_t *p, size_t n)
+{
+	file_data(arg, p, n);
+}
+
+static void
+uu_end(void *arg, int complete)
+{
+	struct mmsg *m = arg;
+
+	file_end(m, m->uu.raw, complete);
+}
+
+/* a part sent as x-uuencode: its file is the part's content */
+static void
+uu_part_data(void *arg, const uint8_t *p, size_t n)
+{
+	struct mmsg *m = arg;
+
+	while (n > 0) {
+		size_t k = sizeof(m->out) - m->outn;
+
+		if (k == 0) {
+			out_flush(m);
+			continue;
+		}
+		k = k < n ? k : n;
+		memcpy(m->out + m->outn, p, k);
+		m->outn += k;
+		m->dec_bytes += k;
+		p += k;
+		n -= k;
+	}
+}
+
+static void
+uu_part_mark(void *arg, int complete)
+{
+	(void)arg, (void)complete;
+}
+
+static void
+uu_part_begin(void *arg, const char *name)
+{
+	(void)arg, (void)name;
+}
+
+static const struct uu_cb *
+uu_cb_of(struct mmsg *m, struct uu_cb *cb, int in_text)
+{
+	if (in_text)
+		*cb = (struct uu_cb){ uu_text, uu_begin, uu_data, uu_end, m };
+	else
+		*cb = (struct uu_cb){ NULL, uu_part_begin, uu_part_data,
+		    uu_part_mark, m };
+	return cb;
+}
+
+static int
+is_tnef(const struct entity *e)
+{
+	return strcmp(e->ctype, "application/ms-tnef") == 0 ||
+	    strcmp(e->ctype, "application/vnd.ms-tnef") == 0 ||
+	    strcasecmp(e->filename, "winmail.dat") == 0;
+}
+
+static void
+tnef_drop(struct mmsg *m)
+{
+	m->tap->tnef_held -= m->tnef_cap;
+	free(m->tnef);
+	m->tnef = NULL;
+	m->tnef_len = m->tnef_cap = 0;
+	m->tnef_on = 0;
+}
+
+/* Holds a TNEF part's decoded bytes until it ends, within the caps. */
+static void
+tnef_keep(struct mmsg *m, const uint8_t *p, size_t n)
+{
+	if (m->tnef_len + n > m->tnef_cap) {
+		size_t cap = m->tnef_cap ? m->tnef_cap : 65536;
+		uint8_t *nb;
+
+		while (cap < m->tnef_len + n)
+			cap *= 2;
+		if (cap > TNEF_PART_MAX)
+			cap = TNEF_PART_MAX;
+		if (m->tnef_len + n > cap || m->tap->tnef_held - m->tnef_cap +
+		    cap > TNEF_HELD_MAX || (nb = realloc(m->tnef, cap)) == NULL) {
+			m_anomaly(m, MD_ANOM_TNEF_BUDGET, m->leaf);
+			tnef_drop(m);
+			return;
+		}
+		m->tap->tnef_held += cap - m->tnef_cap;
+		m->tnef = nb;
+		m->tnef_cap = cap;
+	}
+	memcpy(m->tnef + m->tnef_len, p, n);
+	m->tnef_len += n;
+}
+
+static void
+tnef_file(void *arg, const struct tnef_file *f)
+{
+	struct mmsg *m = arg;
+
+	file_begin(m, f->name, f->mime, "");
+	for (size_t o = 0; o < f->len; o += OUT_CHUNK)
+		file_data(m, f->data + o, f->len - o < OUT_CHUNK ?
+		    f->len - o : OUT_CHUNK);
+	file_end(m, f->len, 1);
+}
+
+/* The TNEF part ended: its files are told, then it is let go. */
+static void
+tnef_files(struct mmsg *m, int complete)
+{
+	struct tnef_result r;
+
+	if (!m->tnef_on)
+		return;
+	r = tnef_walk(m->tnef, m->tnef_len, tnef_file, m);
+	if (r.malformed && complete)
+		m_anomaly(m, MD_ANOM_TNEF_MALFORMED, m->leaf);
+	tnef_drop(m);
+}
+
 /* ---------------------------------------------------------------- parts */
 
 static void
@@ -415,7 +645,14 @@ out_flush(struct mmsg *m)
 		ev.arg = md_bytes_of(m->out, m->outn);
 		m_emit(m, &ev);
 	}
-	if (m->text)
+	if (m->tnef_on)
+		tnef_keep(m, m->out, m->outn);
+	if (m->uu_on) {
+		struct uu_cb cb;
+
+		uu_feed(&m->uu, m->out, m->outn, uu_cb_of(m, &cb, 1));
+	}
+	else if (m->text)
 		text_bytes(m, m->out, m->outn);
 	m->outn = 0;
 }
@@ -594,6 +831,12 @@ part_bytes(struct mmsg *m, const uint8_t *p, size_t n)
 	case CTE_QP:
 		decode_qp(m, p, n);
 		break;
+	case CTE_UU: {
+		struct uu_cb cb;
+
+		uu_feed(&m->uu, p, n, uu_cb_of(m, &cb, 0));
+		break;
+	}
 	case CTE_IDENTITY:
 		while (n > 0) {
 			size_t k = sizeof(m->out) - m->outn;
@@ -617,6 +860,14 @@ static int
 ci_starts(const char *s, const char *prefix)
 {
 	return md_ci_prefix((const uint8_t *)s, strlen(s), prefix);
+}
+
+/* RFC 1341's draft name and what mailers actually write */
+static int
+is_uu_cte(const char *cte)
+{
+	return strcasecmp(cte, "x-uuencode") == 0 ||
+	    strcasecmp(cte, "uuencode") == 0 || strcasecmp(cte, "x-uue") == 0;
 }
 
 static void
@@ -646,7 +897,12 @@ part_begin(struct mmsg *m, const char *path)
 	m->b64n = m->qp = 0;
 	m->outn = 0;
 	m->cte = ci_starts(e->cte, "base64") ? CTE_BASE64 :
-	    ci_starts(e->cte, "quoted-printable") ? CTE_QP : CTE_IDENTITY;
+	    ci_starts(e->cte, "quoted-printable") ? CTE_QP :
+	    is_uu_cte(e->cte) ? CTE_UU : CTE_IDENTITY;
+	memcpy(m->leaf, path, sizeof(m->leaf));
+	uu_init(&m->uu);
+	m->nfiles = 0;
+	m->tnef_on = is_tnef(e);
 	m->partno = 0;
 	if (m->nparts < MD_MIME_PARTS_MAX) {
 		m->partno = ++m->nparts;
@@ -662,6 +918,8 @@ part_begin(struct mmsg *m, const char *path)
 	} else if (m->nparts++ == MD_MIME_PARTS_MAX)
 		m_anomaly(m, MD_ANOM_MIME_PARTS, path);
 	text_begin(m);
+	/* only plain text carries uuencoded blocks (not HTML, not files) */
+	m->uu_on = m->text && !m->html_on && m->cte != CTE_UU;
 }
 
 static void
@@ -671,7 +929,19 @@ part_end(struct mmsg *m, int complete)
 
 	if (!m->in_part)
 		return;
+	if (m->cte == CTE_UU) {
+		struct uu_cb cb;
+
+		uu_finish(&m->uu, uu_cb_of(m, &cb, 0));
+	}
 	out_flush(m);
+	if (m->uu_on) {
+		struct uu_cb cb;
+
+		uu_finish(&m->uu, uu_cb_of(m, &cb, 1));
+		m->uu_on = 0;
+	}
+	tnef_files(m, complete);
 	if (m->text) {
 		text_put(m, "\n", 1);
 		text_flush(m);
@@ -1267,6 +1537,8 @@ static void
 mmsg_free(struct mmsg *m)
 {
 	m->tap->text_held -= m->text_total; /* the store lets it go too */
+	if (m->tnef != NULL)
+		tnef_drop(m);
 	if (m->cd != (iconv_t)-1)
 		iconv_close(m->cd);
 	free(m->line);

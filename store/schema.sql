@@ -226,7 +226,7 @@ CREATE TABLE IF NOT EXISTS headers (
 CREATE TABLE IF NOT EXISTS parts (
 	message_id	INTEGER NOT NULL REFERENCES messages(id),
 	part		INTEGER NOT NULL,	-- order in the message, from 1
-	path		TEXT NOT NULL,		-- IMAP numbering: 1, 2.1, ...
+	path		TEXT NOT NULL,		-- IMAP numbering: 1, 2.1, ...; P/n: file n inside part P
 	content_type	TEXT NOT NULL,
 	charset		TEXT,
 	encoding	TEXT,			-- Content-Transfer-Encoding

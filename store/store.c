@@ -155,8 +155,9 @@ struct open_msg {
 	int		 partial; /* a part, TOP: no body identity */
 	struct body_norm body;	  /* the body's transport-proof form */
 	struct hstream	*body_sha;
-	struct open_part part;
-	struct open_part cpart; /* a message/rfc822 part, around others */
+	/* one open of each kind (md_part_kind): a forwarded message stays
+	 * open around its parts, a part around the files inside it */
+	struct open_part part[3];
 	char		*parts_dir; /* --extract: where its attachments go */
 	char		*text;	    /* for the full-text index */
 	size_t		 tlen, tcap;
@@ -551,8 +552,8 @@ open_msg_free(struct open_msg *m)
 		hstream_finish(m->sha, NULL, NULL);
 	if (m->body_sha != NULL)
 		hstream_finish(m->body_sha, NULL, NULL);
-	part_free(&m->part);
-	part_free(&m->cpart);
+	for (int k = 0; k < 3; k++)
+		part_free(&m->part[k]);
 	if (m->out != NULL)
 		fclose(m->out);
 	if (m->blob != NULL) {
@@ -580,10 +581,9 @@ msg_end(struct store *s, const struct md_event *ev)
 	m->gap += ev->num[1]; /* missing, though the capture lost nothing */
 	complete = ev->code != 0 && m->gap == 0;
 	*pp = m->next;
-	if (m->part.no != 0) /* a part the MIME tap left open */
-		part_close(s, m, &m->part, 0, 0, 0);
-	if (m->cpart.no != 0)
-		part_close(s, m, &m->cpart, 0, 0, 0);
+	for (int k = 2; k >= 0; k--) /* parts the MIME tap left open */
+		if (m->part[k].no != 0)
+			part_close(s, m, &m->part[k], 0, 0, 0);
 	text_index(s, m);
 	hstream_finish(m->sha, hex, NULL);
 	m->sha = NULL;
@@ -707,8 +707,7 @@ on_part_begin(struct store *s, const struct md_event *ev)
 
 	if (m == NULL)
 		return;
-	/* a forwarded message's part stays open around its own parts */
-	pt = ev->num[1] == 1 ? &m->cpart : &m->part;
+	pt = &m->part[ev->num[1] < 3 ? ev->num[1] : MD_PART_LEAF];
 	if (pt->no != 0)
 		part_close(s, m, pt, 0, 0, 0);
 	sqlite3_bind_int64(st, 1, m->row);
@@ -747,10 +746,9 @@ part_of(struct open_msg *m, uint64_t no)
 {
 	if (m == NULL || no == 0)
 		return NULL;
-	if (m->part.no == no)
-		return &m->part;
-	if (m->cpart.no == no)
-		return &m->cpart;
+	for (int k = 0; k < 3; k++)
+		if (m->part[k].no == no)
+			return &m->part[k];
 	return NULL;
 }
 

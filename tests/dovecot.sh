@@ -147,6 +147,31 @@ check_lmtp() { # tag bin pcap truth (its own variables: callers keep theirs)
 0"
 }
 
+# Files the old ways (tests/data/files.eml, by Python's LMTP client):
+# uuencoded blocks in text, an x-uuencode part, a TNEF winmail.dat with
+# two files.  Truth: those files decoded from the copy dovecot stored,
+# by the Debian tnef tool and Python's uu module (tests/tools/filesref.py).
+check_files() { # tag bin pcap truth
+	xt=$1 xbin=$2 xpcap=$3 xtruth=$4 xdb=$B/$(echo "$1" | tr ' ' -)-files.db
+	rm -rf "$xdb.x" "$xdb.ex"
+	if ! "$xbin" read -q --force -o "$xdb" -x "$xdb.x" "$xpcap" 2>"$xdb.err"; then
+		bad "$xt: files capture not read"; cat "$xdb.err"; return
+	fi
+	check "$xt: uuencoded and TNEF files, as other decoders see them" \
+		"$(sqlite3 "$xdb" "SELECT filename || ' ' || sha256 FROM parts WHERE path LIKE '%/%' OR encoding = 'x-uuencode' ORDER BY filename")" \
+		"$(LC_ALL=C sort "$xtruth")"
+	check "$xt: the files extracted while reading" \
+		"$(sqlite3 "$xdb" "SELECT extract_path FROM parts WHERE path LIKE '%/%' ORDER BY filename" | while read -r f; do sha256sum <"$f" | cut -d' ' -f1; done)" \
+		"$(sqlite3 "$xdb" "SELECT sha256 FROM parts WHERE path LIKE '%/%' ORDER BY filename")"
+	"$xbin" extract --all -d "$xdb" -o "$xdb.ex" >/dev/null 2>&1
+	check "$xt: mailsift extract writes them from the kept message" \
+		"$(cd "$xdb.ex" && for f in */*; do echo "${f#*/} $(sha256sum <"$f" | cut -d' ' -f1)"; done | grep -v '^winmail.dat ' | LC_ALL=C sort)" \
+		"$(LC_ALL=C sort "$xtruth")"
+	uuline=$(sed -n '/^begin 644 tools.bin/{n;p;q}' tests/data/files.eml | tr -d '\r' | sed "s/'/''/g")
+	check "$xt: the text is indexed, its uuencoded lines are not" \
+		"$(sqlite3 "$xdb" "SELECT instr(body, 'Regards') > 0, instr(body, '$uuline') FROM message_text")" "1|0"
+}
+
 # Real clients as packaged, recorded against dovecot: every whole message
 # they fetched is a file the server held, and the messages came as that
 # client fetches them.  fetchmail: by IMAP RFC822.HEADER then
@@ -170,6 +195,8 @@ for bin in ./mailsift build/san/mailsift; do
 	tag=$( [ "$bin" = ./mailsift ] && echo rel || echo san )
 	check_lmtp "$tag shipped" "$bin" tests/recorded/dovecot-lmtp.pcap \
 		tests/recorded/dovecot-lmtp.truth
+	check_files "$tag shipped" "$bin" tests/recorded/dovecot-files.pcap \
+		tests/recorded/dovecot-files.truth
 	check_client "$tag shipped" "$bin" tests/recorded/fetchmail.pcap \
 		tests/recorded/dovecot-maildir.sha256 "imap:HEADER+TEXT:2 pop3:RETR:2 "
 	check_client "$tag shipped" "$bin" tests/recorded/mbsync.pcap \
@@ -201,6 +228,8 @@ if [ -z "$why" ] && PATH=/usr/bin:/usr/sbin:/bin:/sbin:$PATH tests/tools/record-
 		check_messages "live" "$db" "$B/live/x" "$B/live/dovecot-maildir.sha256"
 		check_lmtp "live" build/san/mailsift "$B/live/dovecot-lmtp.pcap" \
 			"$B/live/dovecot-lmtp.truth"
+		check_files "live" build/san/mailsift "$B/live/dovecot-files.pcap" \
+			"$B/live/dovecot-files.truth"
 		check_client "live" build/san/mailsift "$B/live/fetchmail.pcap" \
 			"$B/live/dovecot-maildir.sha256" "imap:HEADER+TEXT:2 pop3:RETR:2 "
 		check_client "live" build/san/mailsift "$B/live/mbsync.pcap" \

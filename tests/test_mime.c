@@ -15,6 +15,8 @@
 #include "dissect.h"
 #include "mimehdr.h"
 #include "recsink.h"
+#include "tnef.h"
+#include "uu.h"
 
 struct mcase {
 	const char *name;
@@ -251,12 +253,96 @@ static const char forwarded_expect[] =
 	"PART_END tx=1 1 n=2,124,124,0\n"
 	"MSG_END tx=1 1 n=322,0,0,0\n";
 
+
+/* Files inside parts: a uuencoded block in text (kept out of the text
+ * index, a part of its own), an x-uuencode part, a TNEF part whose two
+ * files (one with a Unicode long name) become parts inside it. */
+static const char uu_inline[] =
+	"Subject: uu\r\n"
+	"\r\n"
+	"Here it is:\r\n"
+	"begin 644 hello.txt\r\n"
+	".2&5L;&\\L('=O<FQD(0H \r\n"
+	"`\r\n"
+	"end\r\n"
+	"begin in the morning\r\n"
+	"begin 600 cut.bin\r\n"
+	"K;&EN92!T=V\\@;V8@=&AE(&9I;&4L(&QO;F=E<B!T:&%N(&)E9F]R92!O:P\r\n"
+	"bye now\r\n";
+
+static const char uu_inline_expect[] =
+	"MSG_BEGIN tx=1 DATA\n"
+	"HEADER tx=1 Subject \"uu\" x=\"uu\"\n"
+	"PART_BEGIN tx=1 1 \"text/plain\" n=1,0,0,0\n"
+	"PART_DATA tx=1 part=1 \"Here it is:\\r\\nbegin 644 hello.txt\\r\\n.2&5L;&\\\\L('=O<FQD(0H \\r\\n`\\r\\nend\\r\\nbegin in the morning\\r\\nbegin 600 cut.bin\\r\\nK;&EN92!T=V\\\\@;V8@=&AE(&9I;&4L(&QO;F=E<B!T:&%N(&)E9F]R92!O:P\\r\\nbye now\\r\\n\"\n"
+	"PART_BEGIN tx=1 2 1/1 \"application/octet-stream\" x=\"hello.txt\" p=\"x-uuencode\" n=2,2,0,0\n"
+	"PART_DATA tx=1 part=2 \"Hello, world!\\n\"\n"
+	"PART_END tx=1 1 n=2,52,14,0\n"
+	"PART_BEGIN tx=1 2 1/2 \"application/octet-stream\" x=\"cut.bin\" p=\"x-uuencode\" n=3,2,0,0\n"
+	"PART_DATA tx=1 part=3 \"line two of the file, longer than before ok\"\n"
+	"PART_END tx=1 n=3,80,43,0\n"
+	"TEXT tx=1 \"Here it is:\\r\\nbegin 644 hello.txt\\r\\nbegin in the morning\\r\\nbegin 600 cut.bin\\r\\nbye now\\r\\n\\n\"\n"
+	"PART_END tx=1 1 n=1,176,176,0\n"
+	"MSG_END tx=1 1 n=191,0,0,0\n";
+
+static const char uu_part[] =
+	"Content-Type: multipart/mixed; boundary=b\r\n"
+	"\r\n"
+	"--b\r\n"
+	"Content-Type: application/octet-stream; name=hello.txt\r\n"
+	"Content-Transfer-Encoding: X-UUENCODE\r\n"
+	"\r\n"
+	"begin 644 hello.txt\r\n"
+	".2&5L;&\\L('=O<FQD(0H \r\n"
+	"`\r\n"
+	"end\r\n"
+	"--b--\r\n";
+
+static const char uu_part_expect[] =
+	"MSG_BEGIN tx=1 DATA\n"
+	"HEADER tx=1 Content-Type \"multipart/mixed; boundary=b\" x=\"multipart/mixed; boundary=b\"\n"
+	"PART_BEGIN tx=1 1 \"application/octet-stream\" x=\"hello.txt\" p=\"x-uuencode\" n=1,0,0,0\n"
+	"PART_DATA tx=1 part=1 \"Hello, world!\\n\"\n"
+	"PART_END tx=1 1 n=1,50,14,0\n"
+	"MSG_END tx=1 1 n=206,0,0,0\n";
+
+static const char tnef_msg[] =
+	"Content-Type: multipart/mixed; boundary=b\r\n"
+	"\r\n"
+	"--b\r\n"
+	"Content-Type: application/ms-tnef; name=winmail.dat\r\n"
+	"Content-Transfer-Encoding: base64\r\n"
+	"\r\n"
+	"eJ8+IjQSAQaQCAAEAAAAAAABAAEAAgKQBgAOAAAAAQD/////AAAAAAAAAAD9AwIQgAEADQAAAFJF\r\n"
+	"UE9SVH4xLlRYVAC5AwIPgAYAEgAAAHF1YXJ0ZXJseSBudW1iZXJzCg8HAgWQBgBQAAAAAwAAAAMA\r\n"
+	"IQ4AAAAAHwAHNwEAAAAeAAAAcgBlAHAAbwByAHQAIADpAHQA6QAuAHQAeAB0AAAAAAAeAA43AQAA\r\n"
+	"AAsAAAB0ZXh0L3BsYWluAAC4CwICkAYADgAAAAEA/////wAAAAAAAAAA/QMCEIABAAkAAABEQVRB\r\n"
+	"LkJJTgAhAgIPgAYACAAAAAABAgMEBQYHHAACBZAGAAwAAAABAAAAAwAhDgAAAAAzAA==\r\n"
+	"--b--\r\n";
+
+static const char tnef_msg_expect[] =
+	"MSG_BEGIN tx=1 DATA\n"
+	"HEADER tx=1 Content-Type \"multipart/mixed; boundary=b\" x=\"multipart/mixed; boundary=b\"\n"
+	"PART_BEGIN tx=1 1 \"application/ms-tnef\" x=\"winmail.dat\" p=\"base64\" n=1,0,0,0\n"
+	"PART_DATA tx=1 part=1 \"x\\x9f>\\\"4\\x12\\x01\\x06\\x90\\x08\\x00\\x04\\x00\\x00\\x00\\x00\\x00\\x01\\x00\\x01\\x00\\x02\\x02\\x90\\x06\\x00\\x0e\\x00\\x00\\x00\\x01\\x00\\xff\\xff\\xff\\xff\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\xfd\\x03\\x02\\x10\\x80\\x01\\x00\\r\\x00\\x00\\x00REPORT~1.TXT\\x00\\xb9\\x03\\x02\\x0f\\x80\\x06\\x00\\x12\\x00\\x00\\x00quarterly numbers\\n\\x0f\\x07\\x02\\x05\\x90\\x06\\x00P\\x00\\x00\\x00\\x03\\x00\\x00\\x00\\x03\\x00!\\x0e\\x00\\x00\\x00\\x00\\x1f\\x00\\x077\\x01\\x00\\x00\\x00\\x1e\\x00\\x00\\x00r\\x00e\\x00p\\x00o\\x00r\\x00t\\x00 \\x00\\xe9\\x00t\\x00\\xe9\\x00.\\x00t\\x00x\\x00t\\x00\\x00\\x00\\x00\\x00\\x1e\\x00\\x0e7\\x01\\x00\\x00\\x00\\x0b\\x00\\x00\\x00text/plain\\x00\\x00\\xb8\\x0b\\x02\\x02\\x90\\x06\\x00\\x0e\\x00\\x00\\x00\\x01\\x00\\xff\\xff\\xff\\xff\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\xfd\\x03\\x02\\x10\\x80\\x01\\x00\\x09\\x00\\x00\\x00DATA.BIN\\x00!\\x02\\x02\\x0f\\x80\\x06\\x00\\x08\\x00\\x00\\x00\\x00\\x01\\x02\\x03\\x04\\x05\\x06\\x07\\x1c\\x00\\x02\\x05\\x90\\x06\\x00\\x0c\\x00\\x00\\x00\\x01\\x00\\x00\\x00\\x03\\x00!\\x0e\\x00\\x00\\x00\\x003\\x00\"\n"
+	"PART_BEGIN tx=1 2 1/1 \"text/plain\" x=\"report \\xc3\\xa9t\\xc3\\xa9.txt\" n=2,2,0,0\n"
+	"PART_DATA tx=1 part=2 \"quarterly numbers\\n\"\n"
+	"PART_END tx=1 1 n=2,18,18,0\n"
+	"PART_BEGIN tx=1 2 1/2 \"application/octet-stream\" x=\"DATA.BIN\" n=3,2,0,0\n"
+	"PART_DATA tx=1 part=3 \"\\x00\\x01\\x02\\x03\\x04\\x05\\x06\\x07\"\n"
+	"PART_END tx=1 1 n=3,8,8,0\n"
+	"PART_END tx=1 1 n=1,380,277,0\n"
+	"MSG_END tx=1 1 n=529,0,0,0\n";
+
 static const struct mcase cases[] = {
 	{ "forwarded", forwarded, 1, forwarded_expect },
 	{ "close_at_end", close_at_end, 1, close_at_end_expect },
 	{ "plain", plain, 1, plain_expect },
 	{ "mixed", mixed, 1, mixed_expect },
 	{ "broken", broken, 0, broken_expect },
+	{ "uu_inline", uu_inline, 1, uu_inline_expect },
+	{ "uu_part", uu_part, 1, uu_part_expect },
+	{ "tnef", tnef_msg, 1, tnef_msg_expect },
 };
 
 static void
@@ -367,10 +453,116 @@ test_long_first_line(void **state)
 	free(msg);
 }
 
+
+/* The TNEF stream of the "tnef" case, raw. */
+static const uint8_t tnef_raw[] =
+	"\x78\x9f\x3e\x22\x34\x12\x01\x06\x90\x08\x00\x04\x00\x00\x00\x00"
+	"\x00\x01\x00\x01\x00\x02\x02\x90\x06\x00\x0e\x00\x00\x00\x01\x00"
+	"\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00\xfd\x03\x02\x10"
+	"\x80\x01\x00\x0d\x00\x00\x00\x52\x45\x50\x4f\x52\x54\x7e\x31\x2e"
+	"\x54\x58\x54\x00\xb9\x03\x02\x0f\x80\x06\x00\x12\x00\x00\x00\x71"
+	"\x75\x61\x72\x74\x65\x72\x6c\x79\x20\x6e\x75\x6d\x62\x65\x72\x73"
+	"\x0a\x0f\x07\x02\x05\x90\x06\x00\x50\x00\x00\x00\x03\x00\x00\x00"
+	"\x03\x00\x21\x0e\x00\x00\x00\x00\x1f\x00\x07\x37\x01\x00\x00\x00"
+	"\x1e\x00\x00\x00\x72\x00\x65\x00\x70\x00\x6f\x00\x72\x00\x74\x00"
+	"\x20\x00\xe9\x00\x74\x00\xe9\x00\x2e\x00\x74\x00\x78\x00\x74\x00"
+	"\x00\x00\x00\x00\x1e\x00\x0e\x37\x01\x00\x00\x00\x0b\x00\x00\x00"
+	"\x74\x65\x78\x74\x2f\x70\x6c\x61\x69\x6e\x00\x00\xb8\x0b\x02\x02"
+	"\x90\x06\x00\x0e\x00\x00\x00\x01\x00\xff\xff\xff\xff\x00\x00\x00"
+	"\x00\x00\x00\x00\x00\xfd\x03\x02\x10\x80\x01\x00\x09\x00\x00\x00"
+	"\x44\x41\x54\x41\x2e\x42\x49\x4e\x00\x21\x02\x02\x0f\x80\x06\x00"
+	"\x08\x00\x00\x00\x00\x01\x02\x03\x04\x05\x06\x07\x1c\x00\x02\x05"
+	"\x90\x06\x00\x0c\x00\x00\x00\x01\x00\x00\x00\x03\x00\x21\x0e\x00"
+	"\x00\x00\x00\x33\x00";
+
+struct files_seen {
+	int  n;
+	char names[4][256];
+	size_t lens[4];
+};
+
+static void
+count_file(void *arg, const struct tnef_file *f)
+{
+	struct files_seen *fs = arg;
+
+	if (fs->n < 4) {
+		snprintf(fs->names[fs->n], sizeof(fs->names[0]), "%s", f->name);
+		fs->lens[fs->n] = f->len;
+	}
+	fs->n++;
+}
+
+/* Cut at every length (each an exact-size copy, for ASan): a file is
+ * reported only once its data came whole, and a cut stream says so. */
+static void
+test_tnef_cut(void **state)
+{
+	size_t n = sizeof(tnef_raw) - 1;
+	struct files_seen fs = { 0 };
+	struct tnef_result r;
+	int whole_cuts = 0;
+
+	(void)state;
+	r = tnef_walk(tnef_raw, n, count_file, &fs);
+	assert_int_equal(r.files, 2);
+	assert_int_equal(r.malformed, 0);
+	assert_string_equal(fs.names[0], "report \xc3\xa9t\xc3\xa9.txt");
+	assert_int_equal(fs.lens[0], 18);
+	assert_string_equal(fs.names[1], "DATA.BIN");
+	for (size_t k = 0; k < n; k++) {
+		uint8_t *copy = malloc(k ? k : 1);
+
+		memcpy(copy, tnef_raw, k);
+		memset(&fs, 0, sizeof(fs));
+		r = tnef_walk(copy, k, count_file, &fs);
+		assert_true(r.files <= 2);
+		whole_cuts += !r.malformed;
+		for (int i = 0; i < fs.n && i < 4; i++)
+			assert_true(fs.lens[i] == 18 || fs.lens[i] == 8);
+		free(copy);
+	}
+	/* only cuts between attributes look whole: after the signature and
+	 * after each of the first 10 of its 11 attributes */
+	assert_int_equal(whole_cuts, 11);
+	assert_int_equal(tnef_walk((const uint8_t *)"not tnef", 8, count_file,
+	    &fs).malformed, 1);
+}
+
+static void
+test_uu_lines(void **state)
+{
+	uint8_t out[UU_BYTES_MAX];
+	char name[16];
+
+	(void)state;
+	assert_int_equal(uu_decode_line((const uint8_t *)"#0V%T", 5, out), 3);
+	assert_memory_equal(out, "Cat", 3);
+	assert_int_equal(uu_decode_line((const uint8_t *)"`", 1, out), 0);
+	/* prose is not data: lower case, or a length that does not fit */
+	assert_int_equal(uu_decode_line((const uint8_t *)"hello", 5, out), -1);
+	assert_int_equal(uu_decode_line((const uint8_t *)"Hello WORLD", 11,
+	    out), -1);
+	assert_int_equal(uu_begin_line((const uint8_t *)"begin 644 a b.txt ",
+	    18, name, sizeof(name)), 1);
+	assert_string_equal(name, "a b.txt");
+	assert_int_equal(uu_begin_line((const uint8_t *)"begin 6443 x", 12,
+	    name, sizeof(name)), 1);
+	assert_int_equal(uu_begin_line((const uint8_t *)"begin 64 x", 10,
+	    name, sizeof(name)), 0);
+	assert_int_equal(uu_begin_line((const uint8_t *)"begin 644 ", 10,
+	    name, sizeof(name)), 0);
+	assert_int_equal(uu_begin_line((const uint8_t *)"begin 648 x", 11,
+	    name, sizeof(name)), 0);
+	assert_int_equal(uu_begin_line((const uint8_t *)"begin 644 0123456789abcdefghij",
+	    30, name, sizeof(name)), 1);
+	assert_string_equal(name, "0123456789abcde");
+}
+
 int
 main(void)
 {
-	struct CMUnitTest tests[N(cases) + 4];
+	struct CMUnitTest tests[N(cases) + 6];
 
 	if (getenv("MAILSIFT_PRINT_GOLDEN") != NULL) {
 		for (size_t i = 0; i < N(cases); i++) {
@@ -392,5 +584,7 @@ main(void)
 	tests[N(cases) + 2] = (struct CMUnitTest)cmocka_unit_test(test_charsets);
 	tests[N(cases) + 3] =
 	    (struct CMUnitTest)cmocka_unit_test(test_long_first_line);
+	tests[N(cases) + 4] = (struct CMUnitTest)cmocka_unit_test(test_tnef_cut);
+	tests[N(cases) + 5] = (struct CMUnitTest)cmocka_unit_test(test_uu_lines);
 	return _cmocka_run_group_tests("mime", tests, N(tests), NULL, NULL);
 }

@@ -4,14 +4,23 @@
 #   fuzz_mime      the seeded and crafted messages;
 #   fuzz_smtp/pop3/imap  each TCP conversation of those captures, turned
 #                  into the targets' chunked two-way format by tshark;
-#   fuzz_mimehdr   header values met in the tests.
+#   fuzz_mimehdr   header values met in the tests;
+#   fuzz_files     the TNEF stream and uuencoded text of files.eml.
 set -eu
 out=$1
 rm -rf "$out"
 mkdir -p "$out/fuzz_pipeline" "$out/fuzz_mime" "$out/fuzz_mimehdr" \
-    "$out/fuzz_smtp" "$out/fuzz_pop3" "$out/fuzz_imap"
+    "$out/fuzz_smtp" "$out/fuzz_pop3" "$out/fuzz_imap" "$out/fuzz_files"
 cp tests/pcap/*.pcap tests/recorded/*.pcap "$out/fuzz_pipeline/"
-cp tests/data/mail/*.eml "$out/fuzz_mime/"
+cp tests/data/mail/*.eml tests/data/files.eml "$out/fuzz_mime/"
+python3 -c '
+import email, sys
+m = email.message_from_binary_file(open("tests/data/files.eml", "rb"))
+for i, p in enumerate(m.walk()):
+    if not p.is_multipart():
+        data = p.get_payload(decode=True) if p.get_content_type() != "application/octet-stream" else p.get_payload().encode()
+        open("%s/fuzz_files/%d" % (sys.argv[1], i), "wb").write(b"\x00" + data)
+' "$out"
 printf '%s' '=?ISO-8859-1?Q?Andr=E9?= <a@b>' >"$out/fuzz_mimehdr/1"
 printf '%s' "attachment; filename*0*=utf-8''%E2%82%AC; filename*1=x.pdf" >"$out/fuzz_mimehdr/2"
 printf '%s' 'Tue, 14 Nov 2023 22:13:20 +0100' >"$out/fuzz_mimehdr/3"

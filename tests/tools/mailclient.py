@@ -2,7 +2,7 @@
 """Drives real IMAP and POP3 sessions against a local server, the way mail
 clients do, so that mailsift can be tested on what real servers say.
 
-usage: mailclient.py HOST USER PASSWORD [imap|pop3|lmtp]
+usage: mailclient.py HOST USER PASSWORD [imap|pop3|lmtp|lmtp-files FILE]
 
 Every session is one a client really makes: Python's imaplib and poplib,
 plus a hand-driven IMAP session for what imaplib cannot do (synchronising
@@ -241,6 +241,16 @@ def lmtp_deliver():
     print(hashlib.sha256(LMTP_MESSAGE).hexdigest())
 
 
+def lmtp_files(path):
+    """Python's own LMTP client (smtplib.LMTP) delivering a message file
+    to bob, one recipient (so its one reply is the whole answer)."""
+    import smtplib
+    with open(path, "rb") as f:
+        data = f.read()
+    with smtplib.LMTP(HOST, 24) as c:
+        c.sendmail("sender@example.net", ["bob"], data)
+
+
 def main():
     what = sys.argv[4] if len(sys.argv) > 4 else "all"
     if what in ("imap", "all"):
@@ -253,6 +263,8 @@ def main():
         pop3_wrong_then_deleter()
     if what == "lmtp":
         lmtp_deliver()
+    if what == "lmtp-files":
+        lmtp_files(sys.argv[5])
 
 
 main()

@@ -147,6 +147,15 @@ RC
 		kill -INT $d5
 		wait $d5 || true
 	fi
+	# files the old ways (uuencode, TNEF), delivered to bob by
+	# Python'"'"'s LMTP client
+	tcpdump -i lo -U -s 0 -w "$T/files.pcap" "tcp port 24" 2>/dev/null &
+	d6=$!
+	sleep 1
+	python3 "$here/mailclient.py" 127.0.0.1 "$USER" "$PASS" lmtp-files "$here/../data/files.eml"
+	sleep 1
+	kill -INT $d6
+	wait $d6 || true
 	doveadm -c "$T/dovecot.conf" stop
 ' sh "$T" "$here" "$USER" "$PASS"
 
@@ -155,6 +164,13 @@ cp "$T/pop3.pcap" "$out/dovecot-pop3.pcap"
 cp "$T/lmtp.pcap" "$out/dovecot-lmtp.pcap"
 [ -f "$T/fetchmail.pcap" ] && cp "$T/fetchmail.pcap" "$out/fetchmail.pcap"
 [ -f "$T/mbsync.pcap" ] && cp "$T/mbsync.pcap" "$out/mbsync.pcap"
+cp "$T/files.pcap" "$out/dovecot-files.pcap"
+# The files inside the message bob's mailbox stored, decoded by other
+# programs: the Debian tnef tool for winmail.dat, Python's uu module for
+# uuencode.  One "NAME SHA256" line each.
+stored=$(grep -l "Message-ID: <files-1@example.net>" "$T/home/bob/Maildir/new/"* \
+	"$T/home/bob/Maildir/cur/"* 2>/dev/null | head -1)
+python3 "$here/filesref.py" "$stored" "$T/tnef" >"$out/dovecot-files.truth"
 {
 	echo "sent $(cat "$T/lmtp.sent")"
 	for u in alice bob; do
