@@ -176,7 +176,8 @@ check_files() { # tag bin pcap truth
 # they fetched is a file the server held, and the messages came as that
 # client fetches them.  fetchmail: by IMAP RFC822.HEADER then
 # BODY.PEEK[TEXT] (each message rebuilt whole from the two), by POP3
-# RETR; mbsync: UID FETCH BODY.PEEK[].
+# RETR; mbsync: UID FETCH BODY.PEEK[]; getmail6: IMAP and POP3 RETR;
+# offlineimap3: UID FETCH BODY.PEEK[].
 check_client() { # tag bin pcap sha256-list what-came
 	ft=$1 fbin=$2 fpcap=$3 fsums=$4 fwant=$5
 	fdb=$B/$(echo "$1" | tr ' ' -)-$(basename "$fpcap" .pcap).db
@@ -201,6 +202,11 @@ for bin in ./mailsift build/san/mailsift; do
 		tests/recorded/dovecot-maildir.sha256 "imap:HEADER+TEXT:2 pop3:RETR:2 "
 	check_client "$tag shipped" "$bin" tests/recorded/mbsync.pcap \
 		tests/recorded/dovecot-maildir.sha256 "imap:FETCH:2 "
+	# recorded in another run: the server's files then are their truth
+	check_client "$tag shipped" "$bin" tests/recorded/getmail.pcap \
+		tests/recorded/clients-maildir.sha256 "imap:FETCH:2 pop3:RETR:2 "
+	check_client "$tag shipped" "$bin" tests/recorded/offlineimap.pcap \
+		tests/recorded/clients-maildir.sha256 "imap:FETCH:2 "
 	db=$B/$tag.db
 	if ! "$bin" read -q --force -o "$db" -x "$B/$tag.x" tests/recorded/dovecot-imap.pcap \
 		tests/recorded/dovecot-pop3.pcap 2>"$B/$tag.err"; then
@@ -233,6 +239,10 @@ if [ -z "$why" ] && PATH=/usr/bin:/usr/sbin:/bin:/sbin:$PATH tests/tools/record-
 		check_client "live" build/san/mailsift "$B/live/fetchmail.pcap" \
 			"$B/live/dovecot-maildir.sha256" "imap:HEADER+TEXT:2 pop3:RETR:2 "
 		check_client "live" build/san/mailsift "$B/live/mbsync.pcap" \
+			"$B/live/dovecot-maildir.sha256" "imap:FETCH:2 "
+		check_client "live" build/san/mailsift "$B/live/getmail.pcap" \
+			"$B/live/dovecot-maildir.sha256" "imap:FETCH:2 pop3:RETR:2 "
+		check_client "live" build/san/mailsift "$B/live/offlineimap.pcap" \
 			"$B/live/dovecot-maildir.sha256" "imap:FETCH:2 "
 	else
 		bad "live: mailsift read failed"; cat "$B/live/read.err"

@@ -13,7 +13,11 @@
 #   the message sent, and how many copies each mailbox then held;
 #   OUTDIR/fetchmail.pcap, fetchmail (Debian's) fetching alice's INBOX by
 #   IMAP and by POP3 (when fetchmail is installed); OUTDIR/mbsync.pcap,
-#   mbsync (isync) pulling INBOX into a Maildir (when installed).
+#   mbsync (isync) pulling INBOX into a Maildir (when installed);
+#   OUTDIR/getmail.pcap, getmail6 retrieving INBOX by IMAP and by POP3,
+#   OUTDIR/offlineimap.pcap, offlineimap3 synchronising INBOX (each when
+#   installed); OUTDIR/dovecot-files.pcap, tests/data/files.eml delivered
+#   to bob by Python's LMTP client, and OUTDIR/dovecot-files.truth.
 # Needs root (unshare -n), dovecot-imapd, dovecot-pop3d, dovecot-lmtpd,
 # tcpdump, curl, python3.
 set -eu
@@ -147,6 +151,75 @@ RC
 		kill -INT $d5
 		wait $d5 || true
 	fi
+	# getmail6, as packaged: INBOX by IMAP and by POP3 into a Maildir,
+	# leaving the mail on the server
+	if command -v getmail >/dev/null 2>&1; then
+		tcpdump -i lo -U -s 0 -w "$T/getmail.pcap" "tcp port 143 or tcp port 110" 2>/dev/null &
+		d7=$!
+		sleep 1
+		for r in SimpleIMAPRetriever SimplePOP3Retriever; do
+			mkdir -p "$T/getmail/$r/Maildir/new" "$T/getmail/$r/Maildir/cur" "$T/getmail/$r/Maildir/tmp"
+			chown -R nobody "$T/getmail/$r/Maildir" # getmail will not deliver as root
+			cat >"$T/getmail/$r/rc" <<RC
+[retriever]
+type = $r
+server = 127.0.0.1
+username = $USER
+password = $PASS
+$( [ $r = SimpleIMAPRetriever ] && echo "mailboxes = (\"INBOX\",)" )
+
+[destination]
+type = Maildir
+path = $T/getmail/$r/Maildir/
+user = nobody
+
+[options]
+read_all = true
+delete = false
+verbose = 0
+RC
+			getmail --getmaildir "$T/getmail/$r" --rcfile rc >>"$T/getmail.log" 2>&1 || true
+		done
+		sleep 1
+		kill -INT $d7
+		wait $d7 || true
+	fi
+	# offlineimap3, as packaged: INBOX synchronised read-only to a Maildir
+	if command -v offlineimap >/dev/null 2>&1; then
+		tcpdump -i lo -U -s 0 -w "$T/offlineimap.pcap" "tcp port 143" 2>/dev/null &
+		d8=$!
+		sleep 1
+		mkdir -p "$T/oi/mail" "$T/oi/meta"
+		cat >"$T/oi/rc" <<RC
+[general]
+accounts = test
+metadata = $T/oi/meta
+ui = quiet
+
+[Account test]
+localrepository = local
+remoterepository = remote
+
+[Repository local]
+type = Maildir
+localfolders = $T/oi/mail
+
+[Repository remote]
+type = IMAP
+remotehost = 127.0.0.1
+remoteport = 143
+remoteuser = $USER
+remotepass = $PASS
+ssl = no
+starttls = no
+readonly = True
+folderfilter = lambda f: f == "INBOX"
+RC
+		HOME=$T offlineimap -c "$T/oi/rc" -o >>"$T/offlineimap.log" 2>&1 || true
+		sleep 1
+		kill -INT $d8
+		wait $d8 || true
+	fi
 	# files the old ways (uuencode, TNEF), delivered to bob by
 	# Python'"'"'s LMTP client
 	tcpdump -i lo -U -s 0 -w "$T/files.pcap" "tcp port 24" 2>/dev/null &
@@ -165,6 +238,9 @@ cp "$T/lmtp.pcap" "$out/dovecot-lmtp.pcap"
 [ -f "$T/fetchmail.pcap" ] && cp "$T/fetchmail.pcap" "$out/fetchmail.pcap"
 [ -f "$T/mbsync.pcap" ] && cp "$T/mbsync.pcap" "$out/mbsync.pcap"
 cp "$T/files.pcap" "$out/dovecot-files.pcap"
+[ -f "$T/getmail.pcap" ] && cp "$T/getmail.pcap" "$out/getmail.pcap"
+[ -f "$T/offlineimap.pcap" ] && cp "$T/offlineimap.pcap" "$out/offlineimap.pcap"
+for f in getmail offlineimap; do [ -f "$T/$f.log" ] && cp "$T/$f.log" "$out/$f.log"; done
 # The files inside the message bob's mailbox stored, decoded by other
 # programs: the Debian tnef tool for winmail.dat, Python's uu module for
 # uuencode.  One "NAME SHA256" line each.
