@@ -39,7 +39,7 @@ TOOL_NAMES  := pcapgen
 
 BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libssl-dev zlib1g-dev
 DEMO_PKGS  := sqlite3
-TEST_PKGS  := libcmocka-dev sqlite3 tshark dovecot-imapd dovecot-pop3d dovecot-lmtpd fetchmail isync getmail6 offlineimap3 tnef clang libclang-rt-14-dev systemd \
+TEST_PKGS  := libcmocka-dev sqlite3 tshark dovecot-imapd dovecot-pop3d dovecot-lmtpd fetchmail isync getmail6 offlineimap3 exim4-daemon-light tnef clang libclang-rt-14-dev systemd \
 	      tcpdump curl python3 python3-yaml iproute2 time
 
 # Installs the Debian packages of $(1) that are missing.
@@ -70,17 +70,21 @@ deps:
 # Installing dovecot enables and may start a system-wide server on
 # 110/143/993/995; the tests start their own.  When this installs it, the
 # system's is stopped and disabled again, so nothing is left behind.
+# The servers the tests run themselves (dovecot, exim) must not stay
+# running as system services when this installed them.
+SERVICES_OF_TESTS := dovecot-core:dovecot exim4-base:exim4
 test-deps: deps
-	@dpkg-query -W -f='$${Status}' dovecot-core 2>/dev/null | grep -q "ok installed" || \
-	  touch $(BUILD)/.dovecot-fresh 2>/dev/null || { mkdir -p $(BUILD) && touch $(BUILD)/.dovecot-fresh; }
+	@mkdir -p $(BUILD); for ps in $(SERVICES_OF_TESTS); do \
+	  dpkg-query -W -f='$${Status}' $${ps%%:*} 2>/dev/null | grep -q "ok installed" || \
+	    touch $(BUILD)/.fresh-$${ps#*:}; done
 	$(call ensure_pkgs,$(TEST_PKGS))
-	@if [ -e $(BUILD)/.dovecot-fresh ]; then \
-	  echo "mailsift: stopping and disabling the system's dovecot (the tests run their own)"; \
-	  systemctl disable dovecot.service dovecot.socket >/dev/null 2>&1 || \
-	    update-rc.d dovecot disable >/dev/null 2>&1; \
-	  systemctl stop dovecot.service dovecot.socket >/dev/null 2>&1 || \
-	    invoke-rc.d dovecot stop >/dev/null 2>&1; \
-	  rm -f $(BUILD)/.dovecot-fresh; fi
+	@for ps in $(SERVICES_OF_TESTS); do s=$${ps#*:}; \
+	  [ -e $(BUILD)/.fresh-$$s ] || continue; \
+	  echo "mailsift: stopping and disabling the system's $$s (the tests run their own)"; \
+	  systemctl disable $$s.service >/dev/null 2>&1 || update-rc.d $$s disable >/dev/null 2>&1; \
+	  systemctl disable $$s.socket >/dev/null 2>&1; \
+	  systemctl stop $$s.service $$s.socket >/dev/null 2>&1 || invoke-rc.d $$s stop >/dev/null 2>&1; \
+	  rm -f $(BUILD)/.fresh-$$s; done
 
 # ---------------------------------------------------------------- builds
 # Each flavour compiles every source into its own folder.

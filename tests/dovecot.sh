@@ -172,6 +172,29 @@ check_files() { # tag bin pcap truth
 		"$(sqlite3 "$xdb" "SELECT instr(body, 'Regards') > 0, instr(body, '$uuline') FROM message_text")" "1|0"
 }
 
+# exim (Debian's exim4) relaying by LMTP to dovecot with CHUNKING: the
+# message in BDAT chunks as exim sent it (truth: each stored copy less
+# what dovecot put on top, tests/tools/unlmtp.py), one delivery status
+# per recipient after the last chunk, the attachment as Python sees it.
+check_exim() { # tag bin pcap truth
+	et=$1 ebin=$2 epcap=$3 etruth=$4 edb=$B/$(echo "$1" | tr ' ' -)-exim.db
+	if ! "$ebin" read -q --force -o "$edb" "$epcap" 2>"$edb.err"; then
+		bad "$et: exim capture not read"; cat "$edb.err"; return
+	fi
+	check "$et: exim sent its message in BDAT chunks, the last one LAST" \
+		"$(sqlite3 "$edb" "SELECT count(*) > 1, max(args LIKE '% LAST') FROM commands WHERE verb = 'BDAT'")" "1|1"
+	check "$et: the message rebuilt from the chunks is what dovecot stored for each" \
+		"$(for u in alice bob; do sqlite3 "$edb" "SELECT '$u ' || sha256 FROM messages WHERE complete AND method = 'BDAT'"; done)" \
+		"$(cat "$etruth")"
+	check "$et: one LMTP reply per accepted recipient" \
+		"$(sqlite3 "$edb" "SELECT address || ':' || coalesce(delivery_code, 'refused') FROM v_recipients ORDER BY seq" | tr '\n' ' ')" \
+		"alice@example.org:250 nosuch@example.org:refused bob@example.org:250 "
+	check "$et: the attachment, as Python's email package decodes it" \
+		"$(sqlite3 "$edb" "SELECT sha256 FROM parts WHERE filename = 'q1.bin'")" \
+		"$(python3 tests/tools/mimeref.py tests/data/mail/2.eml | awk -F'|' '$3 == "q1.bin" { print $4 }')"
+	check "$et: no anomaly" "$(sqlite3 "$edb" "SELECT count(*) FROM anomalies")" 0
+}
+
 # Real clients as packaged, recorded against dovecot: every whole message
 # they fetched is a file the server held, and the messages came as that
 # client fetches them.  fetchmail: by IMAP RFC822.HEADER then
@@ -198,6 +221,8 @@ for bin in ./mailsift build/san/mailsift; do
 		tests/recorded/dovecot-lmtp.truth
 	check_files "$tag shipped" "$bin" tests/recorded/dovecot-files.pcap \
 		tests/recorded/dovecot-files.truth
+	check_exim "$tag shipped" "$bin" tests/recorded/exim-lmtp.pcap \
+		tests/recorded/exim-lmtp.truth
 	check_client "$tag shipped" "$bin" tests/recorded/fetchmail.pcap \
 		tests/recorded/dovecot-maildir.sha256 "imap:HEADER+TEXT:2 pop3:RETR:2 "
 	check_client "$tag shipped" "$bin" tests/recorded/mbsync.pcap \
@@ -236,6 +261,8 @@ if [ -z "$why" ] && PATH=/usr/bin:/usr/sbin:/bin:/sbin:$PATH tests/tools/record-
 			"$B/live/dovecot-lmtp.truth"
 		check_files "live" build/san/mailsift "$B/live/dovecot-files.pcap" \
 			"$B/live/dovecot-files.truth"
+		check_exim "live" build/san/mailsift "$B/live/exim-lmtp.pcap" \
+			"$B/live/exim-lmtp.truth"
 		check_client "live" build/san/mailsift "$B/live/fetchmail.pcap" \
 			"$B/live/dovecot-maildir.sha256" "imap:HEADER+TEXT:2 pop3:RETR:2 "
 		check_client "live" build/san/mailsift "$B/live/mbsync.pcap" \

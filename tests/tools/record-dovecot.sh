@@ -49,6 +49,8 @@ log_path = $T/dovecot.log
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login cram-md5 apop
+# an MTA names recipients with their domain (exim: alice@example.org)
+auth_username_format = %Ln
 first_valid_uid = 1
 default_login_user = nobody
 default_internal_user = nobody
@@ -229,6 +231,43 @@ RC
 	sleep 1
 	kill -INT $d6
 	wait $d6 || true
+	# exim (Debian'"'"'s exim4) relaying to dovecot by LMTP, with CHUNKING
+	# (BDAT): alice and bob accepted, nosuch refused
+	if command -v exim >/dev/null 2>&1; then
+		tcpdump -i lo -U -s 0 -w "$T/exim.pcap" "tcp port 24" 2>/dev/null &
+		d9=$!
+		sleep 1
+		mkdir -p "$T/exim/spool" "$T/exim/log"
+		chown -R Debian-exim "$T/exim" 2>/dev/null || chown -R nobody "$T/exim"
+		cat >"$T/exim.conf" <<CONF
+primary_hostname = relay.example.net
+spool_directory = $T/exim/spool
+log_file_path = $T/exim/log/%slog
+keep_environment =
+begin routers
+to_dovecot:
+  driver = manualroute
+  domains = example.org
+  transport = dovecot_lmtp
+  route_list = * 127.0.0.1
+  self = send
+begin transports
+dovecot_lmtp:
+  driver = smtp
+  protocol = lmtp
+  port = 24
+  allow_localhost
+  hosts_try_chunking = *
+  hosts_avoid_tls = *
+CONF
+		sed "s/^Message-ID: .*/Message-ID: <exim-1@example.net>/" "$here/../data/mail/2.eml" |
+			exim -C "$T/exim.conf" -odf -f sender@example.net \
+			alice@example.org nosuch@example.org bob@example.org >>"$T/exim.log" 2>&1 || true
+		sleep 1
+		kill -INT $d9
+		wait $d9 || true
+		cat "$T/exim/log/"* >>"$T/exim.log" 2>/dev/null || true
+	fi
 	doveadm -c "$T/dovecot.conf" stop
 ' sh "$T" "$here" "$USER" "$PASS"
 
@@ -240,7 +279,16 @@ cp "$T/lmtp.pcap" "$out/dovecot-lmtp.pcap"
 cp "$T/files.pcap" "$out/dovecot-files.pcap"
 [ -f "$T/getmail.pcap" ] && cp "$T/getmail.pcap" "$out/getmail.pcap"
 [ -f "$T/offlineimap.pcap" ] && cp "$T/offlineimap.pcap" "$out/offlineimap.pcap"
-for f in getmail offlineimap; do [ -f "$T/$f.log" ] && cp "$T/$f.log" "$out/$f.log"; done
+if [ -f "$T/exim.pcap" ]; then
+	cp "$T/exim.pcap" "$out/exim-lmtp.pcap"
+	# what exim sent, from each stored copy less the fields dovecot put
+	# on top (Return-Path, Delivered-To, its own Received)
+	for u in alice bob; do
+		f=$(grep -l "Message-ID: <exim-1@example.net>" "$T/home/$u/Maildir/new/"* \
+			"$T/home/$u/Maildir/cur/"* 2>/dev/null | head -1)
+		[ -n "$f" ] && echo "$u $(python3 "$here/unlmtp.py" "$f" | sha256sum | cut -d" " -f1)"
+	done >"$out/exim-lmtp.truth"
+fi
 # The files inside the message bob's mailbox stored, decoded by other
 # programs: the Debian tnef tool for winmail.dat, Python's uu module for
 # uuencode.  One "NAME SHA256" line each.
