@@ -19,8 +19,14 @@ int cmd_show(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 
+/* A number from the command line within [lo, hi]; when it is not, says
+ * so on stderr ("mailsift CMD: OPT takes a number from LO to HI") and
+ * returns -1. */
 int cli_number_arg(const char *cmd, const char *opt, const char *arg,
     long lo, long hi, long *out);
+/* The arguments joined by spaces, as the run's command line in the log;
+ * malloc'd, NULL when memory ran out. */
+char *cli_join_args(int argc, char **argv);
 
 #include <stdint.h>
 #include "store.h"

@@ -18,6 +18,7 @@
 
 #include "capture.h"
 #include "cli.h"
+#include "pipeline.h"
 #include "store.h"
 
 /* The mail ports, also inside one VLAN tag (BPF matches one layer). */
@@ -541,26 +542,16 @@ live_loop(struct live_state *ls)
 	return EXIT_OK;
 }
 
-/* libnids ran out of memory: the log is closed as a signal would. */
-static void
-close_log(void *st)
-{
-	store_close(st, EXIT_NO_MEMORY);
-}
-
 static int
 live_run(struct live_opts *o, const char *cmdline)
 {
 	struct live_state ls = { .o = o };
 	struct capture_live cl = { 0 };
 	struct store_opts so = { 0 };
-	struct capture_opts co;
-	struct md_sink store_in;
-	struct mime_tap *tap;
-	struct assembler *pieces;
-	struct md_sink tap_in;
+	struct capture_opts co = { 0 };
+	struct pipeline p;
 	char err[512], filter[4096], novlan[4096], source[512];
-	int status, wfd;
+	int status, wfd, r;
 
 	if (o->filter != NULL) {
 		snprintf(filter, sizeof(filter), "(%s) or (%s)", DEFAULT_FILTER,
@@ -604,48 +595,25 @@ live_run(struct live_opts *o, const char *cmdline)
 	so.no_keep = o->no_keep;
 	so.redact = o->redact;
 	so.command = cmdline;
-	if ((ls.st = store_open(&so, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "mailsift live: cannot open the log as %s: %s\n",
-		    getpwuid(geteuid()) ? getpwuid(geteuid())->pw_name : "?",
-		    err);
+	co.lim = o->lim;
+	co.detect_budget = (size_t)o->detect_mb << 20;
+	co.max_streams = (int)o->max_streams;
+	if ((r = pipeline_open(&p, &so, &co, err, sizeof(err))) != 0) {
+		if (r == PIPELINE_ERR_STORE)
+			fprintf(stderr, "mailsift live: cannot open the log as "
+			    "%s: %s\n", getpwuid(geteuid()) ?
+			    getpwuid(geteuid())->pw_name : "?", err);
+		else
+			fprintf(stderr, "mailsift live: %s\n", err);
 		capture_live_close();
 		return EXIT_USAGE;
 	}
+	ls.st = p.st;
 	/* the frames in the log count from here; with -w they are that
 	 * file's, with its record offsets */
 	snprintf(source, sizeof(source), "%s%s", o->write ? "" : "live:",
 	    o->write ? o->write : o->iface);
 	store_set_capture_file(ls.st, source);
-	memset(&co, 0, sizeof(co));
-	store_sink(ls.st, &store_in);
-	if ((tap = mime_tap_new(&store_in)) == NULL) {
-		store_close(ls.st, EXIT_USAGE);
-		capture_live_close();
-		return EXIT_USAGE;
-	}
-	mime_tap_sink(tap, &tap_in);
-	/* dissectors -> assembler -> MIME tap -> store */
-	if ((pieces = assembler_new(&tap_in)) == NULL) {
-		fprintf(stderr, "mailsift: out of memory\n");
-		mime_tap_free(tap);
-		store_close(ls.st, EXIT_USAGE);
-		capture_live_close();
-		return EXIT_USAGE;
-	}
-	assembler_sink(pieces, &co.sink);
-	co.lim = o->lim;
-	co.detect_budget = (size_t)o->detect_mb << 20;
-	co.max_streams = (int)o->max_streams;
-	co.on_no_mem = close_log;
-	co.no_mem_arg = ls.st;
-	if (capture_init(&co, err, sizeof(err)) != 0) {
-		fprintf(stderr, "mailsift live: %s\n", err);
-		assembler_free(pieces);
-		mime_tap_free(tap);
-		store_close(ls.st, EXIT_USAGE);
-		capture_live_close();
-		return EXIT_USAGE;
-	}
 	install_signals();
 	say(&ls, LOG_NOTICE, "capturing on %s (%s) into %s", o->iface,
 	    o->filter ? filter : "mail ports", ls.path);
@@ -659,8 +627,7 @@ live_run(struct live_opts *o, const char *cmdline)
 	sample_kernel(&ls);
 	capture_live_close();
 	record_interval(&ls, 1);
-	assembler_free(pieces);
-	mime_tap_free(tap);
+	pipeline_drain(&p);
 	if (o->write != NULL) { /* the -w file, now complete, on record */
 		struct store_capture sc = { .path = o->write,
 			.packets = capture_stats()->packets, .fd = wfd };
@@ -677,7 +644,7 @@ live_run(struct live_opts *o, const char *cmdline)
 	    (unsigned long long)ls.k_received,
 	    (unsigned long long)ls.k_dropped,
 	    (unsigned long long)ls.k_if_dropped, ls.path);
-	if (store_close(ls.st, status) != 0 && status == EXIT_OK)
+	if (pipeline_close(&p, status) != 0 && status == EXIT_OK)
 		status = EXIT_PARTIAL;
 	return status;
 }
@@ -686,13 +653,16 @@ int
 cmd_live(int argc, char **argv)
 {
 	struct live_opts o = { 0 };
-	char cmdline[4096] = "";
-	size_t n = 0;
+	char *cmdline;
+	int status;
 
 	if (parse_live_opts(argc, argv, &o) != 0)
 		return EXIT_USAGE;
-	for (int i = 0; i < argc && n < sizeof(cmdline); i++)
-		n += (size_t)snprintf(cmdline + n, sizeof(cmdline) - n, "%s%s",
-		    i ? " " : "", argv[i]);
-	return live_run(&o, cmdline);
+	if ((cmdline = cli_join_args(argc, argv)) == NULL) {
+		fprintf(stderr, "mailsift live: out of memory\n");
+		return EXIT_USAGE;
+	}
+	status = live_run(&o, cmdline);
+	free(cmdline);
+	return status;
 }

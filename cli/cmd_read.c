@@ -9,6 +9,7 @@
 
 #include "capture.h"
 #include "cli.h"
+#include "pipeline.h"
 #include "store.h"
 
 struct read_opts {
@@ -61,22 +62,6 @@ read_usage(FILE *f)
 	    "kept), 2 usage error or the log cannot be written.\n",
 	    DEFAULT_MAX_STREAMS, MD_LINE_MAX, MD_REPLY_MAX, MD_PENDING_MAX,
 	    MD_RESPONSES_MAX);
-}
-
-/* A number from the command line within [lo, hi]; said when it is not. */
-int
-cli_number_arg(const char *cmd, const char *opt, const char *arg, long lo,
-    long hi, long *out)
-{
-	char *end;
-
-	*out = strtol(arg, &end, 10);
-	if (*end != '\0' || *out < lo || *out > hi) {
-		fprintf(stderr, "mailsift %s: %s takes a number from %ld to "
-		    "%ld\n", cmd, opt, lo, hi);
-		return -1;
-	}
-	return 0;
 }
 
 static int
@@ -179,24 +164,6 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 		return -1;
 	}
 	return 0;
-}
-
-static char *
-join_args(int argc, char **argv)
-{
-	size_t len = 1;
-	char *s;
-
-	for (int i = 0; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	if ((s = calloc(1, len)) == NULL)
-		return NULL;
-	for (int i = 0; i < argc; i++) {
-		if (i > 0)
-			strcat(s, " ");
-		strcat(s, argv[i]);
-	}
-	return s;
 }
 
 /* A progress line on a terminal: how much of the file, how fast, how
@@ -345,66 +312,32 @@ record_totals(struct store *st, uint64_t started_us)
 	store_add_interval(st, &t);
 }
 
-/* libnids ran out of memory: the log is closed as a signal would. */
-static void
-close_log(void *st)
-{
-	store_close(st, EXIT_NO_MEMORY);
-}
-
 int
 cmd_read(int argc, char **argv)
 {
 	struct read_opts o = { 0 };
 	struct store_opts so = { 0 };
-	struct capture_opts co;
-	struct md_sink store_in;
+	struct capture_opts co = { 0 };
 	struct progress prog = { 0 };
 	long run_id;
-	struct mime_tap *tap;
-	struct assembler *pieces;
-	struct md_sink tap_in;
+	struct pipeline p;
 	struct store_stats ss;
 	struct timespec t0;
 	uint64_t started_us;
-	struct store *st;
 	char err[512], *cmdline;
-	int status = EXIT_OK;
+	int status = EXIT_OK, r;
 
 	if (parse_opts(argc, argv, &o) != 0)
 		return EXIT_USAGE;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	started_us = cli_wall_us();
-	cmdline = join_args(argc, argv);
+	cmdline = cli_join_args(argc, argv);
 	so.path = o.output;
 	so.extract_dir = o.extract;
 	so.force = o.force;
 	so.no_keep = o.no_keep;
 	so.redact = o.redact;
 	so.command = cmdline;
-	if ((st = store_open(&so, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "mailsift: cannot open the log: %s\n", err);
-		free(cmdline);
-		return EXIT_USAGE;
-	}
-	memset(&co, 0, sizeof(co));
-	store_sink(st, &store_in);
-	if ((tap = mime_tap_new(&store_in)) == NULL) {
-		fprintf(stderr, "mailsift: out of memory\n");
-		store_close(st, EXIT_USAGE);
-		free(cmdline);
-		return EXIT_USAGE;
-	}
-	mime_tap_sink(tap, &tap_in);
-	/* dissectors -> assembler -> MIME tap -> store */
-	if ((pieces = assembler_new(&tap_in)) == NULL) {
-		fprintf(stderr, "mailsift: out of memory\n");
-		mime_tap_free(tap);
-		store_close(st, EXIT_USAGE);
-		free(cmdline);
-		return EXIT_USAGE;
-	}
-	assembler_sink(pieces, &co.sink);
 	if (!o.quiet && isatty(STDERR_FILENO)) {
 		co.progress = show_progress;
 		co.progress_arg = &prog;
@@ -412,13 +345,9 @@ cmd_read(int argc, char **argv)
 	co.lim = o.lim;
 	co.detect_budget = (size_t)o.detect_mb << 20;
 	co.max_streams = (int)o.max_streams;
-	co.on_no_mem = close_log;
-	co.no_mem_arg = st;
-	if (capture_init(&co, err, sizeof(err)) != 0) {
-		fprintf(stderr, "mailsift: %s\n", err);
-		assembler_free(pieces);
-		mime_tap_free(tap);
-		store_close(st, EXIT_USAGE);
+	if ((r = pipeline_open(&p, &so, &co, err, sizeof(err))) != 0) {
+		fprintf(stderr, "mailsift: %s%s\n", r == PIPELINE_ERR_STORE ?
+		    "cannot open the log: " : "", err);
 		free(cmdline);
 		return EXIT_USAGE;
 	}
@@ -428,7 +357,7 @@ cmd_read(int argc, char **argv)
 		int damaged = 0;
 		struct stat sb;
 
-		store_set_capture_file(st, argv[i]);
+		store_set_capture_file(p.st, argv[i]);
 		prog.file = argv[i];
 		prog.size = stat(argv[i], &sb) == 0 && S_ISREG(sb.st_mode) ?
 		    (uint64_t)sb.st_size : 0;
@@ -443,12 +372,11 @@ cmd_read(int argc, char **argv)
 			.packets = info.packets, .first_us = info.first_us,
 			.last_us = info.last_us, .link_type = info.link_name,
 			.damaged = damaged, .fd = -1 };
-		store_add_capture(st, &sc);
+		store_add_capture(p.st, &sc);
 	}
 	capture_finish();
-	assembler_free(pieces);
-	mime_tap_free(tap);
-	record_totals(st, started_us);
+	pipeline_drain(&p);
+	record_totals(p.st, started_us);
 	if (prog.shown)
 		fprintf(stderr, "\r%60s\r", "");
 	if (capture_stats()->truncated > 0) {
@@ -458,12 +386,12 @@ cmd_read(int argc, char **argv)
 		    (unsigned long long)capture_stats()->truncated);
 		status = EXIT_PARTIAL;
 	}
-	ss = *store_stats(st);
-	run_id = store_run_id(st);
+	ss = *store_stats(p.st);
+	run_id = store_run_id(p.st);
 	if (ss.errors > 0)
 		fprintf(stderr, "mailsift: %llu write errors, last: %s\n",
-		    (unsigned long long)ss.errors, store_last_error(st));
-	if (store_close(st, status) != 0 && status == EXIT_OK)
+		    (unsigned long long)ss.errors, store_last_error(p.st));
+	if (pipeline_close(&p, status) != 0 && status == EXIT_OK)
 		status = EXIT_PARTIAL;
 	if (o.json_dir != NULL && write_json(o.output, run_id, o.json_dir) != 0)
 		status = EXIT_USAGE;

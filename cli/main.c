@@ -4,22 +4,42 @@
 
 #include "cli.h"
 
+/* Every subcommand: its name, what runs it, its usage line(s). */
+static const struct command {
+	const char *name;
+	int	  (*run)(int argc, char **argv);
+	const char *usage; /* NULL: shares the line above */
+} commands[] = {
+	{ "read", cmd_read, "read CAPTURE... [-o LOG.db] [--extract DIR] "
+	    "[--force] [--quiet]" },
+	{ "live", cmd_live, "live -i IFACE [-f BPF] [-o LOG.db] "
+	    "[--extract DIR] [-w FILE]" },
+	{ "search", cmd_search, "search QUERY [-d LOG.db] [-n LIMIT]" },
+	{ "sessions", cmd_list, "sessions|messages|creds|attachments "
+	    "[-d LOG.db] [filters]\n"
+	    "                [--json | --csv] [--limit N]" },
+	{ "messages", cmd_list, NULL },
+	{ "creds", cmd_list, NULL },
+	{ "attachments", cmd_list, NULL },
+	{ "show", cmd_show, "show SESSION [-d LOG.db] [--full]" },
+	{ "stats", cmd_stats, "stats [-d LOG.db] [--json | --csv]" },
+	{ "export", cmd_export, "export --json [-d LOG.db] -o DIR" },
+	{ "extract", cmd_extract, "extract MESSAGE... | --all [-d LOG.db] "
+	    "-o DIR" },
+};
+
 static void
 usage(FILE *f)
 {
+	const char *lead = "usage:";
+
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (commands[i].usage == NULL)
+			continue;
+		fprintf(f, "%-6s mailsift %s\n", lead, commands[i].usage);
+		lead = "";
+	}
 	fprintf(f,
-	    "usage: mailsift read CAPTURE... [-o LOG.db] [--extract DIR] "
-	    "[--force] [--quiet]\n"
-	    "       mailsift live -i IFACE [-f BPF] [-o LOG.db] [--extract DIR] "
-	    "[-w FILE]\n"
-	    "       mailsift search QUERY [-d LOG.db] [-n LIMIT]\n"
-	    "       mailsift sessions|messages|creds|attachments [-d LOG.db] "
-	    "[filters]\n"
-	    "                [--json | --csv] [--limit N]\n"
-	    "       mailsift show SESSION [-d LOG.db] [--full]\n"
-	    "       mailsift stats [-d LOG.db] [--json | --csv]\n"
-	    "       mailsift export --json [-d LOG.db] -o DIR\n"
-	    "       mailsift extract MESSAGE... | --all [-d LOG.db] -o DIR\n"
 	    "       mailsift --version | --help\n"
 	    "\n"
 	    "Reassembles SMTP, POP3 and IMAP sessions from pcap/pcapng "
@@ -45,23 +65,9 @@ main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_OK;
 	}
-	if (strcmp(argv[1], "read") == 0)
-		return cmd_read(argc - 1, argv + 1);
-	if (strcmp(argv[1], "live") == 0)
-		return cmd_live(argc - 1, argv + 1);
-	if (strcmp(argv[1], "search") == 0)
-		return cmd_search(argc - 1, argv + 1);
-	if (strcmp(argv[1], "sessions") == 0 || strcmp(argv[1], "messages") == 0 ||
-	    strcmp(argv[1], "creds") == 0 || strcmp(argv[1], "attachments") == 0)
-		return cmd_list(argc - 1, argv + 1);
-	if (strcmp(argv[1], "stats") == 0)
-		return cmd_stats(argc - 1, argv + 1);
-	if (strcmp(argv[1], "show") == 0)
-		return cmd_show(argc - 1, argv + 1);
-	if (strcmp(argv[1], "export") == 0)
-		return cmd_export(argc - 1, argv + 1);
-	if (strcmp(argv[1], "extract") == 0)
-		return cmd_extract(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
 	fprintf(stderr, "mailsift: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;
