@@ -28,7 +28,7 @@ LIBS	:= -lnids -lpcap -lsqlite3 -lcrypto -lz -pthread
 DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c dissect/assemble.c \
 	       dissect/smtp.c dissect/pop3.c dissect/imap.c dissect/detect.c \
 	       dissect/mime.c dissect/mimehdr.c dissect/uu.c dissect/tnef.c
-CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/decap.c store/safename.c store/hasher.c \
+CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c capture/source.c capture/decap.c store/safename.c store/hasher.c \
 	       store/bodynorm.c capture/v6map.c store/store.c
 CLI_SRC     := cli/main.c cli/args.c cli/pipeline.c cli/cmd_read.c cli/cmd_live.c cli/cmd_search.c cli/cmd_query.c cli/termsafe.c \
 	       cli/cmd_export.c cli/cmd_extract.c cli/table.c
@@ -202,7 +202,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC      := clang -g -O1 -fsanitize=fuzzer,address,undefined,float-divide-by-zero,unsigned-shift-base \
 		-fno-sanitize-recover=all -std=c11 -D_DEFAULT_SOURCE \
 		-D_GNU_SOURCE $(INC)
-CAPTURE_SRC  := capture/capture.c capture/decap.c capture/v6map.c
+CAPTURE_SRC  := capture/capture.c capture/flow.c capture/madeup.c capture/source.c capture/decap.c capture/v6map.c
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_proto.c $(DISSECT_SRC)
 	@mkdir -p $(@D)
@@ -290,6 +290,10 @@ check-deps:
 	  echo "check-deps: capture/ must not include sqlite3" >&2; exit 1; fi
 	@if grep -nE '#include *[<"](pcap|nids)' store/*.c store/*.h; then \
 	  echo "check-deps: store/ must not include pcap or nids" >&2; exit 1; fi
+	@if grep -nE '#include *"(capture_priv|wire|decap|v6map)\.h"' dissect/* store/* cli/*; then \
+	  echo "check-deps: capture/'s private headers are for capture/ only" >&2; exit 1; fi
+	@if grep -nE '#include *[<"](pcap|nids)' cli/*.c cli/*.h; then \
+	  echo "check-deps: cli/ reaches libpcap and libnids through capture.h" >&2; exit 1; fi
 	@echo "check-deps: ok"
 
 # ------------------------------------------------------------------ demo

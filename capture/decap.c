@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "decap.h"
+#include "wire.h"
 
 #define ETH_IPV4	0x0800
 #define ETH_IPV6	0x86dd
@@ -34,12 +35,6 @@ static enum decap_result decap_ether(const uint8_t *, size_t, int,
     struct decap *);
 static enum decap_result decap_ip(const uint8_t *, size_t, int,
     struct decap *);
-
-static uint16_t
-be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
 /* An IP packet whose version nibble says which. */
 static enum decap_result

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "v6map.h"
+#include "wire.h"
 
 static uint32_t
 hash_addr(const uint8_t a[16])
@@ -145,18 +146,6 @@ v6_walk(const uint8_t *p, size_t n, struct v6_upper *u)
 	}
 }
 
-static uint16_t
-ipv4_checksum(const uint8_t *h)
-{
-	uint32_t sum = 0;
-
-	for (int i = 0; i < 20; i += 2)
-		sum += (uint32_t)(h[i] << 8 | h[i + 1]);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 /*
  * Rewrites an IPv6 TCP packet (or fragment of one) as IPv4 with stand-in
  * addresses into out.  The IPv4 identification is the low 16 bits of the
@@ -206,7 +195,7 @@ v6map_packet(struct v6map *m, const uint8_t *p, size_t n, uint8_t *out,
 	put_standin(out + 12, si);
 	put_standin(out + 16, di);
 	{
-		uint16_t c = ipv4_checksum(out);
+		uint16_t c = ipv4_checksum(out, 20);
 		out[10] = (uint8_t)(c >> 8);
 		out[11] = (uint8_t)c;
 	}

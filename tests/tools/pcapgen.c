@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wire.h" /* the capture layer's big-endian writers */
+
 enum { LT_NULL = 0, LT_EN10MB = 1, LT_PPP = 9, LT_RAW = 101, LT_SLL = 113,
 	LT_SLL2 = 276 };
 
@@ -67,20 +69,6 @@ struct conv {
 	int	    no_ack;    /* the next send is not acknowledged */
 	int	    one_way;   /* only the client's packets are captured */
 };
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
 
 static void
 le32(FILE *f, uint32_t v)

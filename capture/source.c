@@ -1,0 +1,264 @@
+/* \summary: reading capture files and interfaces into the capture layer */
+#include <sys/types.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+#include <nids.h>
+#include <pcap.h>
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture_priv.h"
+#include "decap.h"
+#include "wire.h"
+
+/*
+ * Where each packet's record begins in its file.  ftell costs a system
+ * call per packet, so in a classic pcap file the offset is counted (a
+ * 24-byte file header, then per packet a 16-byte record header and the
+ * bytes captured) and checked against ftell on the first packets and
+ * every 4096th; pcapng, whose other blocks come between packets, and any
+ * mismatch (a variant record header) go back to ftell for each packet.
+ */
+struct offsets {
+	FILE	*f;
+	int	 counting;
+	int64_t	 next; /* the next record, when counting */
+};
+
+static int64_t
+record_offset(struct offsets *o, uint64_t nread)
+{
+	if (o->f == NULL)
+		return -1;
+	if (!o->counting)
+		return ftell(o->f);
+	if ((nread < 4 || (nread & 4095) == 0) && ftell(o->f) != o->next) {
+		o->counting = 0;
+		return ftell(o->f);
+	}
+	return o->next;
+}
+
+/*
+ * Reads one capture file (pcap or pcapng; "-" is standard input) through
+ * libnids.  Returns 0, or -1 with err set when the file could not be
+ * opened or is damaged; everything read before the damage is processed.
+ */
+int
+capture_file(const char *path, struct capture_file_info *info, char *err,
+    size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	pcap_t *pc;
+	int dlt, r, rc = 0;
+	uint64_t nread = 0;
+	struct offsets off;
+
+	memset(info, 0, sizeof(*info));
+	info->link_type = -1;
+	if ((pc = pcap_open_offline(path, ebuf)) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, ebuf);
+		cap.stats.files_damaged++;
+		return -1;
+	}
+	dlt = pcap_datalink(pc);
+	info->link_type = dlt;
+	info->link_name = pcap_datalink_val_to_name(dlt);
+	if (!decap_link_supported(dlt)) {
+		const char *name = pcap_datalink_val_to_name(dlt);
+		snprintf(err, errlen, "%s: unsupported link type %d (%s)", path,
+		    dlt, name ? name : "unknown");
+		pcap_close(pc);
+		cap.stats.files_damaged++;
+		return -1;
+	}
+	/* frame numbers start again: a SYN noted in the last file is not
+	 * this file's frame */
+	memset(cap.syns.key, 0, sizeof(cap.syns.key));
+	off.f = pcap_file(pc);
+	off.next = off.f != NULL ? ftell(off.f) : -1;
+	off.counting = pcap_major_version(pc) == 2 && off.next == 24;
+	for (;;) {
+		int64_t pos = record_offset(&off, nread);
+
+		if ((r = pcap_next_ex(pc, &h, &data)) != 1)
+			break;
+		off.next = pos + 16 + h->caplen;
+		nread++;
+		cap.frame = nread;
+		cap.offset = pos;
+		cap.stats.packets++;
+		cap.stats.bytes += h->caplen;
+		info->packets = nread;
+		info->last_us = (uint64_t)h->ts.tv_sec * 1000000u +
+		    (uint64_t)h->ts.tv_usec;
+		if (nread == 1)
+			info->first_us = info->last_us;
+		feed_frame(dlt, h, data);
+		if (cap.opts.progress != NULL && (nread & 4095) == 0 &&
+		    pos >= 0)
+			cap.opts.progress(cap.opts.progress_arg, (uint64_t)pos);
+	}
+	if (r == PCAP_ERROR) {
+		snprintf(err, errlen, "%s: damaged after packet %llu: %s",
+		    path, (unsigned long long)nread,
+		    pcap_geterr(pc));
+		cap.stats.files_damaged++;
+		rc = -1;
+	}
+	pcap_close(pc);
+	return rc;
+}
+
+/* ------------------------------------------------------------- live */
+
+static void
+on_live_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *p)
+{
+	(void)user;
+	cap.frame++;
+	cap.offset = -1;
+	if (cap.dump != NULL) {
+		/* pcap_dump writes a 16-byte record header, then the bytes */
+		cap.offset = cap.dump_next;
+		cap.dump_next += 16 + h->caplen;
+		pcap_dump((u_char *)cap.dump, h, p);
+	}
+	cap.stats.packets++;
+	cap.stats.bytes += h->caplen;
+	feed_frame(cap.live_dlt, h, p);
+}
+
+int
+capture_live_open(const struct capture_live *o, char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE];
+	struct bpf_program prog;
+	pcap_t *pc;
+
+	if ((pc = pcap_create(o->iface, ebuf)) == NULL) {
+		snprintf(err, errlen, "%s: %s", o->iface, ebuf);
+		return -1;
+	}
+	pcap_set_snaplen(pc, SNAP_MAX);
+	pcap_set_promisc(pc, o->promisc);
+	/* libpcap takes an int: -B 2048 and more is 2 GiB less one byte */
+	pcap_set_buffer_size(pc, o->buffer_mb >= 2048 ? INT_MAX :
+	    o->buffer_mb * 1024 * 1024);
+	pcap_set_immediate_mode(pc, 0);
+	pcap_set_timeout(pc, 200); /* the loop's heartbeat when idle */
+	if (pcap_activate(pc) < 0) {
+		snprintf(err, errlen, "%s: %s", o->iface, pcap_geterr(pc));
+		goto fail;
+	}
+	cap.live_dlt = pcap_datalink(pc);
+	if (!decap_link_supported(cap.live_dlt)) {
+		const char *name = pcap_datalink_val_to_name(cap.live_dlt);
+		snprintf(err, errlen, "%s: unsupported link type %d (%s)",
+		    o->iface, cap.live_dlt, name ? name : "unknown");
+		goto fail;
+	}
+	if (pcap_compile(pc, &prog, o->filter, 1, PCAP_NETMASK_UNKNOWN) != 0 &&
+	    (o->filter_novlan == NULL || pcap_compile(pc, &prog,
+	    o->filter_novlan, 1, PCAP_NETMASK_UNKNOWN) != 0)) {
+		snprintf(err, errlen, "filter \"%s\": %s", o->filter,
+		    pcap_geterr(pc));
+		goto fail;
+	}
+	if (pcap_setfilter(pc, &prog) != 0) {
+		snprintf(err, errlen, "%s: %s", o->iface, pcap_geterr(pc));
+		pcap_freecode(&prog);
+		goto fail;
+	}
+	pcap_freecode(&prog);
+	/* Linux's TPACKET_V3 makes a blocking read wait for traffic however
+	 * long; the loop must wake up to commit, time out and rotate, so it
+	 * polls with its own timeout and reads without blocking. */
+	if (pcap_setnonblock(pc, 1, ebuf) != 0 ||
+	    (cap.live_fd = pcap_get_selectable_fd(pc)) < 0) {
+		snprintf(err, errlen, "%s: cannot poll the capture", o->iface);
+		goto fail;
+	}
+	if (o->write_path != NULL &&
+	    (cap.dump = pcap_dump_open(pc, o->write_path)) == NULL) {
+		snprintf(err, errlen, "%s: %s", o->write_path, pcap_geterr(pc));
+		goto fail;
+	}
+	if (cap.dump != NULL)
+		cap.dump_next = pcap_dump_ftell64(cap.dump);
+	cap.live = pc;
+	return 0;
+fail:
+	pcap_close(pc);
+	return -1;
+}
+
+/*
+ * Reads what the kernel has (or waits up to the heartbeat): returns the
+ * packets processed, -2 after capture_live_break, -1 on error.
+ */
+int
+capture_live_step(char *err, size_t errlen)
+{
+	struct pollfd pfd = { .fd = cap.live_fd, .events = POLLIN };
+	int n;
+
+	if (poll(&pfd, 1, 200) < 0) {
+		if (errno == EINTR) /* a signal: the caller reads its flags */
+			return 0;
+		snprintf(err, errlen, "poll: %s", strerror(errno));
+		return -1;
+	}
+	n = pcap_dispatch(cap.live, -1, on_live_packet, NULL);
+	if (n == PCAP_ERROR)
+		snprintf(err, errlen, "%s", pcap_geterr(cap.live));
+	return n == PCAP_ERROR_BREAK ? -2 : n;
+}
+
+/* Async-signal-safe: makes capture_live_step return. */
+void
+capture_live_break(void)
+{
+	if (cap.live != NULL)
+		pcap_breakloop(cap.live);
+}
+
+int
+capture_live_counters(struct capture_kernel *k)
+{
+	struct pcap_stat ps;
+
+	if (cap.live == NULL || pcap_stats(cap.live, &ps) != 0)
+		return -1;
+	k->received = ps.ps_recv;
+	k->dropped = ps.ps_drop;
+	k->if_dropped = ps.ps_ifdrop;
+	return 0;
+}
+
+void
+capture_live_flush(void)
+{
+	if (cap.dump != NULL)
+		pcap_dump_flush(cap.dump);
+}
+
+void
+capture_live_close(void)
+{
+	if (cap.dump != NULL)
+		pcap_dump_close(cap.dump);
+	if (cap.live != NULL)
+		pcap_close(cap.live);
+	cap.dump = NULL;
+	cap.live = NULL;
+}
+
