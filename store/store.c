@@ -1256,9 +1256,18 @@ store_emit(void *arg, const struct md_event *ev)
 		on_session_text(s, ST_STATE, ev, ev->name);
 		break;
 	case MD_EV_COMPRESS:
-		if (ev->code == MD_ST_OK) {
-			struct md_bytes algo = { (const uint8_t *)"deflate", 7 };
-			on_session_text(s, ST_COMPRESSION, ev, algo);
+		if (ev->code == MD_ST_OK) { /* logged in lower case */
+			char algo[32];
+			size_t n = ev->name.len < sizeof(algo) ? ev->name.len :
+			    sizeof(algo);
+
+			for (size_t i = 0; i < n; i++) {
+				uint8_t c = ev->name.p[i];
+
+				algo[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+			}
+			on_session_text(s, ST_COMPRESSION, ev,
+			    (struct md_bytes){ (const uint8_t *)algo, n });
 		}
 		break;
 	case MD_EV_HEADER:
