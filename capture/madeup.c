@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "capture_priv.h"
+#include "registry.h"
 #include "decap.h"
 #include "wire.h"
 
@@ -29,14 +30,7 @@
 static int
 mail_port(uint16_t port)
 {
-	/* 24: LMTP as MTAs reach dovecot and Cyrus (RFC 2033 names none) */
-	static const uint16_t ports[] = { 25, 465, 587, 2525, 24, 110, 995,
-		143, 993 };
-
-	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
-		if (ports[i] == port)
-			return 1;
-	return 0;
+	return md_proto_of_port(port, NULL) != NULL;
 }
 
 /* A made-up segment's addresses and numbers (addresses in network order). */

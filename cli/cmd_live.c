@@ -19,15 +19,24 @@
 #include "capture.h"
 #include "cli.h"
 #include "pipeline.h"
+#include "registry.h"
 #include "store.h"
 
-/* The mail ports, also inside one VLAN tag (BPF matches one layer). */
-#define MAIL_PORTS "port 25 or port 465 or port 587 or port 2525 or " \
-	"port 24 or port 110 or port 995 or port 143 or port 993"
-#define DEFAULT_FILTER "(tcp and (" MAIL_PORTS ")) or (vlan and tcp and (" \
-	MAIL_PORTS "))"
-/* Linux cooked (-i any), loopback and raw IP have no VLAN tags in BPF. */
-#define NOVLAN_FILTER "tcp and (" MAIL_PORTS ")"
+/*
+ * The default filter: the registry's mail ports, also inside one VLAN tag
+ * (BPF matches one layer); Linux cooked (-i any), loopback and raw IP
+ * have no VLAN tags in BPF, so their filter leaves that part out.
+ */
+static void
+default_filters(char *filter, char *novlan, size_t cap)
+{
+	char ports[512];
+
+	md_ports_bpf(ports, sizeof(ports));
+	snprintf(filter, cap, "(tcp and (%s)) or (vlan and tcp and (%s))",
+	    ports, ports);
+	snprintf(novlan, cap, "tcp and (%s)", ports);
+}
 
 struct live_opts {
 	const char *iface, *filter, *output, *extract, *user, *write;
@@ -553,14 +562,22 @@ live_run(struct live_opts *o, const char *cmdline)
 	char err[512], filter[4096], novlan[4096], source[512];
 	int status, wfd, r;
 
+	default_filters(filter, novlan, sizeof(filter));
 	if (o->filter != NULL) {
-		snprintf(filter, sizeof(filter), "(%s) or (%s)", DEFAULT_FILTER,
-		    o->filter);
-		snprintf(novlan, sizeof(novlan), "(%s) or (%s)", NOVLAN_FILTER,
-		    o->filter);
-	} else {
-		snprintf(filter, sizeof(filter), "%s", DEFAULT_FILTER);
-		snprintf(novlan, sizeof(novlan), "%s", NOVLAN_FILTER);
+		char both[2][2 * sizeof(filter) + 16];
+		int k = snprintf(both[0], sizeof(both[0]), "(%s) or (%s)",
+		    filter, o->filter);
+		int j = snprintf(both[1], sizeof(both[1]), "(%s) or (%s)",
+		    novlan, o->filter);
+
+		if (k < 0 || j < 0 || (size_t)k >= sizeof(filter) ||
+		    (size_t)j >= sizeof(novlan)) {
+			fprintf(stderr, "mailsift live: the -f filter is too "
+			    "long\n");
+			return EXIT_USAGE;
+		}
+		memcpy(filter, both[0], (size_t)k + 1);
+		memcpy(novlan, both[1], (size_t)j + 1);
 	}
 	cl.iface = o->iface;
 	cl.filter = filter;

@@ -14,12 +14,12 @@
 #include <string.h>
 
 #include "dissect.h"
+#include "registry.h"
 
 static int
 smtp_port(uint16_t port)
 {
-	return port == 25 || port == 465 || port == 587 || port == 2525 ||
-	    port == 24; /* LMTP */
+	return md_proto_of_port(port, NULL) == &md_proto_smtp;
 }
 
 static int
@@ -149,13 +149,13 @@ socks4_skip(const uint8_t *c, size_t cn, size_t sn, size_t *cskip,
 static int
 pop3_port(uint16_t port)
 {
-	return port == 110 || port == 995;
+	return md_proto_of_port(port, NULL) == &md_proto_pop3;
 }
 
 static int
 imap_port(uint16_t port)
 {
-	return port == 143 || port == 993;
+	return md_proto_of_port(port, NULL) == &md_proto_imap;
 }
 
 /* RFC 1939 4: the server greets with "+OK". */
@@ -415,16 +415,10 @@ detect_midstream(const uint8_t *c, size_t cn, const uint8_t *s, size_t sn,
 static const struct md_proto *
 implicit_tls_proto(uint16_t port)
 {
-	switch (port) {
-	case 465:
-		return &md_proto_smtp;
-	case 995:
-		return &md_proto_pop3;
-	case 993:
-		return &md_proto_imap;
-	default:
-		return NULL;
-	}
+	int tls = 0;
+	const struct md_proto *p = md_proto_of_port(port, &tls);
+
+	return tls ? p : NULL;
 }
 
 /*

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "dissect.h"
+#include "registry.h"
 
 static enum md_verdict
 detect(const char *c, size_t cn, const char *s, size_t sn, uint16_t port,
@@ -179,6 +180,29 @@ test_tunnels(void **state)
 	assert_int_equal(o.s2c_skip, 8);
 }
 
+/* The registry: ports by protocol, implicit TLS, the live filter. */
+static void
+test_registry(void **state)
+{
+	char bpf[512], small[12];
+	int tls = -1;
+
+	(void)state;
+	assert_ptr_equal(md_proto_of_port(465, &tls), &md_proto_smtp);
+	assert_int_equal(tls, 1);
+	assert_ptr_equal(md_proto_of_port(24, &tls), &md_proto_smtp);
+	assert_int_equal(tls, 0);
+	assert_ptr_equal(md_proto_of_port(995, NULL), &md_proto_pop3);
+	assert_ptr_equal(md_proto_of_port(143, NULL), &md_proto_imap);
+	assert_null(md_proto_of_port(8080, NULL));
+	md_ports_bpf(bpf, sizeof(bpf));
+	assert_string_equal(bpf, "port 25 or port 587 or port 2525 or "
+	    "port 24 or port 465 or port 110 or port 995 or port 143 or "
+	    "port 993");
+	assert_int_equal(md_ports_bpf(small, sizeof(small)), sizeof(small) - 1);
+	assert_int_equal(strlen(small), sizeof(small) - 1);
+}
+
 int
 main(void)
 {
@@ -188,6 +212,7 @@ main(void)
 		cmocka_unit_test(test_implicit_tls),
 		cmocka_unit_test(test_midstream),
 		cmocka_unit_test(test_tunnels),
+		cmocka_unit_test(test_registry),
 	};
 	return cmocka_run_group_tests_name("detect", tests, NULL, NULL);
 }
