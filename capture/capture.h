@@ -72,22 +72,43 @@ struct capture_live {
 	const char *write_path; /* also write the packets there; NULL: no */
 };
 
+/*
+ * Sets libnids up (its callbacks feed opts->sink) for one run of files or
+ * of an interface.  One run at a time: libnids has global state.  Returns
+ * 0, or -1 with err set.
+ */
 int  capture_init(const struct capture_opts *, char *err, size_t errlen);
+/*
+ * Opens the interface (and the -w file) before privileges are dropped;
+ * capture_init follows.  Returns 0, or -1 with err set (no such
+ * interface, no permission, a filter libpcap refuses).
+ */
 int  capture_live_open(const struct capture_live *, char *err, size_t errlen);
 /* Waits up to 200 ms for packets and handles them: returns how many,
  * 0 after a signal (the caller checks its flags), -2 after
  * capture_live_break, -1 on an error (err says which). */
 int  capture_live_step(char *err, size_t errlen);
+/* Makes the running capture_live_step return -2 (from a signal handler). */
 void capture_live_break(void);
 /* The kernel's counters since the capture opened, as libpcap gives them:
  * 32 bits, so they wrap; callers add the differences. */
 struct capture_kernel {
 	uint32_t received, dropped, if_dropped;
 };
+/* Returns 0, or -1 when libpcap cannot tell. */
 int  capture_live_counters(struct capture_kernel *);
+/* Flushes the -w file to disk (it is read back while the run goes on). */
 void capture_live_flush(void);
+/* Closes the interface and the -w file; after capture_finish. */
 void capture_live_close(void);
+/* Connections being followed now. */
 size_t capture_active_flows(void);
+/*
+ * Ends the connections idle for idle_us of capture time at now_us
+ * ("timeout", idle_timeout anomaly), then the least recently active ones
+ * while more than max_flows are open (too_many_streams).  Between
+ * packets only, never from a callback.
+ */
 void capture_expire(uint64_t now_us, uint64_t idle_us, size_t max_flows);
 /* What one capture file held, for the log's record of its inputs. */
 struct capture_file_info {
@@ -97,9 +118,19 @@ struct capture_file_info {
 	const char *link_name;
 };
 
+/*
+ * Reads one pcap or pcapng file ("-": standard input) through libnids;
+ * connections may span files given in order.  Fills info as far as it
+ * read.  Returns 0; or -1 with err set when the file cannot be opened or
+ * is damaged part way (what was read before is dissected and kept).
+ */
 int  capture_file(const char *path, struct capture_file_info *,
 	 char *err, size_t errlen);
+/* Ends every open connection as "capture ended" (partial messages are
+ * kept as incomplete) and releases libnids; the sink gets the last events
+ * here. */
 void capture_finish(void);
+/* Counts of the run so far (packets, bytes, what was skipped or lost). */
 const struct capture_stats *capture_stats(void);
 
 #endif
