@@ -74,7 +74,6 @@ struct reply {
 struct smtp {
 	struct md_out	      out;
 	struct md_limits      lim;
-	enum md_tls	      tls;
 
 	struct line_buf	      line[2];
 	enum smtp_cmode	      cmode;
