@@ -175,6 +175,7 @@ struct progress {
 	int		shown;
 };
 
+/* Monotonic seconds since t: progress lines and the summary. */
 static double
 seconds_since(const struct timespec *t)
 {
@@ -269,16 +270,6 @@ print_summary(const struct capture_stats *c, const struct store_stats *s,
 		    (unsigned long long)c->not_ip,
 		    (unsigned long long)c->truncated,
 		    (unsigned long long)c->nids_warnings);
-}
-
-static double
-elapsed(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (double)(t1.tv_sec - t0->tv_sec) +
-	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 uint64_t
@@ -396,7 +387,7 @@ cmd_read(int argc, char **argv)
 	if (o.json_dir != NULL && write_json(o.output, run_id, o.json_dir) != 0)
 		status = EXIT_USAGE;
 	if (!o.quiet)
-		print_summary(capture_stats(), &ss, o.output, elapsed(&t0));
+		print_summary(capture_stats(), &ss, o.output, seconds_since(&t0));
 	free(cmdline);
 	return status;
 }
