@@ -193,7 +193,7 @@ buf_grow(uint8_t **b, size_t *cap, size_t need, size_t max)
 }
 
 static size_t body_bytes(struct mmsg *, const uint8_t *, size_t);
-static void out_flush(struct mmsg *);
+static void out_bytes(struct mmsg *, const uint8_t *, size_t);
 
 /* --------------------------------------------------------------- events */
 
@@ -427,6 +427,23 @@ text_bytes(struct mmsg *m, const uint8_t *p, size_t n)
 	}
 }
 
+/* base sep n (or n alone at the top): "2" "." 1 is part 2.1, "1" "/" 2
+ * the second file inside part 1; cut, never overflowing, when a hostile
+ * nesting makes it long. */
+static void
+path_join(char out[PATH_MAX_LEN], const char *base, char sep, unsigned n)
+{
+	char tmp[PATH_MAX_LEN + 16];
+	int l = base[0] ? snprintf(tmp, sizeof(tmp), "%s%c%u", base, sep, n) :
+	    snprintf(tmp, sizeof(tmp), "%u", n);
+	size_t k = l < 0 ? 0 : (size_t)l;
+
+	if (k >= PATH_MAX_LEN)
+		k = PATH_MAX_LEN - 1;
+	memcpy(out, tmp, k);
+	out[k] = '\0';
+}
+
 /* ------------------------------------------------ files inside a part */
 
 /* A file found inside the open part begins: a part of its own. */
@@ -435,8 +452,7 @@ file_begin(struct mmsg *m, const char *name, const char *ctype,
     const char *cte)
 {
 	struct md_event ev = { .type = MD_EV_PART_BEGIN };
-	char path[PATH_MAX_LEN + 16];
-	int l;
+	char path[PATH_MAX_LEN];
 
 	m->file_no = 0;
 	m->file_bytes = 0;
@@ -446,11 +462,10 @@ file_begin(struct mmsg *m, const char *name, const char *ctype,
 		return;
 	}
 	m->file_no = ++m->nparts;
-	l = snprintf(path, sizeof(path), "%s/%u", m->leaf, ++m->nfiles);
+	path_join(path, m->leaf, '/', ++m->nfiles);
 	ev.num[0] = m->file_no;
 	ev.num[1] = MD_PART_FILE;
-	ev.name = md_bytes_of(path, l < 0 ? 0 : (size_t)l < PATH_MAX_LEN ?
-	    (size_t)l : PATH_MAX_LEN - 1);
+	ev.name = md_bytes_str(path);
 	ev.arg = md_bytes_str(ctype[0] ? ctype : "application/octet-stream");
 	ev.extra = md_bytes_str(name);
 	ev.proof = md_bytes_str(cte);
@@ -520,22 +535,7 @@ uu_end(void *arg, int complete)
 static void
 uu_part_data(void *arg, const uint8_t *p, size_t n)
 {
-	struct mmsg *m = arg;
-
-	while (n > 0) {
-		size_t k = sizeof(m->out) - m->outn;
-
-		if (k == 0) {
-			out_flush(m);
-			continue;
-		}
-		k = k < n ? k : n;
-		memcpy(m->out + m->outn, p, k);
-		m->outn += k;
-		m->dec_bytes += k;
-		p += k;
-		n -= k;
-	}
+	out_bytes(arg, p, n);
 }
 
 static void
@@ -685,6 +685,26 @@ static const int8_t b64_digit[256] = {
 	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
 	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
 };
+
+/* Decoded bytes, as many as come, through the output buffer. */
+static void
+out_bytes(struct mmsg *m, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		size_t k = sizeof(m->out) - m->outn;
+
+		if (k == 0) {
+			out_flush(m);
+			continue;
+		}
+		k = k < n ? k : n;
+		memcpy(m->out + m->outn, p, k);
+		m->outn += k;
+		m->dec_bytes += k;
+		p += k;
+		n -= k;
+	}
+}
 
 /* Room for at least n more decoded bytes in the output buffer. */
 static void
@@ -838,20 +858,7 @@ part_bytes(struct mmsg *m, const uint8_t *p, size_t n)
 		break;
 	}
 	case CTE_IDENTITY:
-		while (n > 0) {
-			size_t k = sizeof(m->out) - m->outn;
-
-			if (k == 0) {
-				out_flush(m);
-				continue;
-			}
-			k = k < n ? k : n;
-			memcpy(m->out + m->outn, p, k);
-			m->outn += k;
-			m->dec_bytes += k;
-			p += k;
-			n -= k;
-		}
+		out_bytes(m, p, n);
 		break;
 	}
 }
@@ -962,22 +969,6 @@ part_end(struct mmsg *m, int complete)
 }
 
 /* --------------------------------------------------------------- header */
-
-/* base "." n (or n alone at the top); cut, never overflowing, when a
- * hostile nesting makes it long. */
-static void
-path_join(char out[PATH_MAX_LEN], const char *base, unsigned n)
-{
-	char tmp[PATH_MAX_LEN + 16];
-	int l = snprintf(tmp, sizeof(tmp), "%s%s%u", base, base[0] ? "." :
-	    "", n);
-	size_t k = l < 0 ? 0 : (size_t)l;
-
-	if (k >= PATH_MAX_LEN)
-		k = PATH_MAX_LEN - 1;
-	memcpy(out, tmp, k);
-	out[k] = '\0';
-}
 
 /* ------------------------------------------------ message/rfc822 parts */
 
@@ -1175,7 +1166,7 @@ header_done(struct mmsg *m)
 	/* mh_param writes no terminator: make the strings safe */
 	e->ctype[sizeof(e->ctype) - 1] = '\0';
 	if (m->root)
-		path_join(path, m->base, 1);
+		path_join(path, m->base, '.', 1);
 	else
 		memcpy(path, m->path, sizeof(path));
 	m->top = 0;
@@ -1339,7 +1330,7 @@ on_boundary(struct mmsg *m, int l, int close)
 		return;
 	}
 	lv->nchild++;
-	path_join(m->path, lv->path, lv->nchild);
+	path_join(m->path, lv->path, '.', lv->nchild);
 	entity_reset(m);
 }
 
