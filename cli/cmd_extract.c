@@ -23,8 +23,8 @@
 struct parts_out {
 	char	 dir[4096];
 	int	 made;
-	FILE	*f[3];	  /* one per md_part_kind open at once */
-	uint64_t part[3];
+	FILE	*f[MD_PART_KINDS];	  /* one per md_part_kind open at once */
+	uint64_t part[MD_PART_KINDS];
 	int	 files, errors;
 };
 
@@ -37,7 +37,7 @@ parts_emit(void *arg, const struct md_event *ev)
 
 	switch (ev->type) {
 	case MD_EV_PART_BEGIN:
-		k = ev->num[1] < 3 ? (int)ev->num[1] : MD_PART_LEAF;
+		k = ev->num[1] < MD_PART_KINDS ? (int)ev->num[1] : MD_PART_LEAF;
 		if (ev->extra.len == 0 && ev->code != MD_DISP_ATTACHMENT)
 			break;
 		if (!o->made && mkdir(o->dir, 0700) != 0 && errno != EEXIST) {
@@ -60,14 +60,14 @@ parts_emit(void *arg, const struct md_event *ev)
 		o->files++;
 		break;
 	case MD_EV_PART_DATA:
-		for (k = 0; k < 3; k++)
+		for (k = 0; k < MD_PART_KINDS; k++)
 			if (o->f[k] != NULL && ev->num[0] == o->part[k] &&
 			    fwrite(ev->arg.p, 1, ev->arg.len, o->f[k]) !=
 			    ev->arg.len)
 				o->errors++;
 		break;
 	case MD_EV_PART_END:
-		for (k = 0; k < 3; k++)
+		for (k = 0; k < MD_PART_KINDS; k++)
 			if (o->f[k] != NULL && ev->num[0] == o->part[k]) {
 				if (fclose(o->f[k]) != 0)
 					o->errors++;
@@ -131,7 +131,7 @@ extract_one(const char *blobs, const char *out, long sid, long tx,
 	ev.code = 1;
 	in.emit(in.arg, &ev);
 	mime_tap_free(tap);
-	for (int k = 0; k < 3; k++) /* a part the MIME tap left open */
+	for (int k = 0; k < MD_PART_KINDS; k++) /* a part the MIME tap left open */
 		if (po.f[k] != NULL && fclose(po.f[k]) != 0)
 			po.errors++;
 	fclose(f);

@@ -17,12 +17,6 @@
 #include "registry.h"
 
 static int
-smtp_port(uint16_t port)
-{
-	return md_proto_of_port(port, NULL) == &md_proto_smtp;
-}
-
-static int
 is_tls_record(const uint8_t *p, size_t n)
 {
 	/* ContentType handshake (22), ProtocolVersion 3.0 to 3.4 */
@@ -144,18 +138,6 @@ socks4_skip(const uint8_t *c, size_t cn, size_t sn, size_t *cskip,
 	*cskip = ci;
 	*sskip = 8;
 	return 1;
-}
-
-static int
-pop3_port(uint16_t port)
-{
-	return md_proto_of_port(port, NULL) == &md_proto_pop3;
-}
-
-static int
-imap_port(uint16_t port)
-{
-	return md_proto_of_port(port, NULL) == &md_proto_imap;
 }
 
 /* RFC 1939 4: the server greets with "+OK". */
@@ -300,19 +282,25 @@ static const struct candidate {
 	const struct md_proto *proto;
 	int (*greeting)(const uint8_t *, size_t);
 	int (*hello)(const uint8_t *, size_t);
-	int (*port)(uint16_t);
 	int (*server_line)(const uint8_t *, size_t);
 	int (*client_line)(const uint8_t *, size_t);
 } candidates[] = {
-	{ &md_proto_smtp, is_smtp_greeting, is_smtp_hello, smtp_port,
-	  is_smtp_reply, md_smtp_is_command },
-	{ &md_proto_pop3, is_pop3_greeting, is_pop3_hello, pop3_port,
-	  is_pop3_status, is_pop3_command },
-	{ &md_proto_imap, is_imap_greeting, is_imap_hello, imap_port,
-	  is_imap_response, is_imap_command },
+	{ &md_proto_smtp, is_smtp_greeting, is_smtp_hello, is_smtp_reply,
+	  md_smtp_is_command },
+	{ &md_proto_pop3, is_pop3_greeting, is_pop3_hello, is_pop3_status,
+	  is_pop3_command },
+	{ &md_proto_imap, is_imap_greeting, is_imap_hello, is_imap_response,
+	  is_imap_command },
 };
 
 #define NCANDIDATES (sizeof(candidates) / sizeof(candidates[0]))
+
+/* Is port where this candidate's servers usually listen (registry.c)? */
+static int
+on_its_port(const struct candidate *k, uint16_t port)
+{
+	return md_proto_of_port(port, NULL) == k->proto;
+}
 
 /* Decides on the mail dialogue proper, once any tunnel preamble is gone. */
 static enum md_verdict
@@ -329,7 +317,7 @@ detect_mail(const uint8_t *c, size_t cn, const uint8_t *s, size_t sn,
 		int greet = k->greeting(s, sn), hello = k->hello(c, cn);
 
 		out->proto = k->proto;
-		if (greet && (hello || k->port(port)))
+		if (greet && (hello || on_its_port(k, port)))
 			return MD_DETECT_YES;
 		/* A client speaking before any server byte: a capture that
 		 * lost the server's side, or a client that did not wait. */
@@ -338,7 +326,7 @@ detect_mail(const uint8_t *c, size_t cn, const uint8_t *s, size_t sn,
 		/* On its own port the server's greeting decides, whatever a
 		 * client (a spam bot, say) sent before it. */
 		viable |= (!s_known || greet) &&
-		    (!c_known || hello || k->port(port));
+		    (!c_known || hello || on_its_port(k, port));
 	}
 	out->proto = NULL;
 	if (!viable || cn >= MD_DETECT_MAX || sn >= MD_DETECT_MAX)
@@ -395,7 +383,7 @@ detect_midstream(const uint8_t *c, size_t cn, const uint8_t *s, size_t sn,
 		int s_ok = s_known && k->server_line(s + ss, sn - ss);
 		int c_ok = c_known && k->client_line(c + cs, cn - cs);
 
-		int on_port = k->port(port);
+		int on_port = on_its_port(k, port);
 
 		out->proto = k->proto;
 		if ((on_port && (s_ok || (c_ok && !s_known))) || (s_ok && c_ok))

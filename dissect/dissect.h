@@ -185,7 +185,8 @@ enum md_ev {
 enum md_part_kind {
 	MD_PART_LEAF = 0,      /* an entity with content */
 	MD_PART_CONTAINER = 1, /* message/rfc822: its parts come inside */
-	MD_PART_FILE = 2       /* a file inside the leaf (uuencode, TNEF) */
+	MD_PART_FILE = 2,      /* a file inside the leaf (uuencode, TNEF) */
+	MD_PART_KINDS
 };
 
 enum md_tls {

@@ -157,7 +157,7 @@ struct open_msg {
 	struct hstream	*body_sha;
 	/* one open of each kind (md_part_kind): a forwarded message stays
 	 * open around its parts, a part around the files inside it */
-	struct open_part part[3];
+	struct open_part part[MD_PART_KINDS];
 	char		*parts_dir; /* --extract: where its attachments go */
 	char		*text;	    /* for the full-text index */
 	size_t		 tlen, tcap;
@@ -552,7 +552,7 @@ open_msg_free(struct open_msg *m)
 		hstream_finish(m->sha, NULL, NULL);
 	if (m->body_sha != NULL)
 		hstream_finish(m->body_sha, NULL, NULL);
-	for (int k = 0; k < 3; k++)
+	for (int k = 0; k < MD_PART_KINDS; k++)
 		part_free(&m->part[k]);
 	if (m->out != NULL)
 		fclose(m->out);
@@ -581,7 +581,7 @@ msg_end(struct store *s, const struct md_event *ev)
 	m->gap += ev->num[1]; /* missing, though the capture lost nothing */
 	complete = ev->code != 0 && m->gap == 0;
 	*pp = m->next;
-	for (int k = 2; k >= 0; k--) /* parts the MIME tap left open */
+	for (int k = MD_PART_KINDS - 1; k >= 0; k--) /* left open by the tap */
 		if (m->part[k].no != 0)
 			part_close(s, m, &m->part[k], 0, 0, 0);
 	text_index(s, m);
@@ -707,7 +707,7 @@ on_part_begin(struct store *s, const struct md_event *ev)
 
 	if (m == NULL)
 		return;
-	pt = &m->part[ev->num[1] < 3 ? ev->num[1] : MD_PART_LEAF];
+	pt = &m->part[ev->num[1] < MD_PART_KINDS ? ev->num[1] : MD_PART_LEAF];
 	if (pt->no != 0)
 		part_close(s, m, pt, 0, 0, 0);
 	sqlite3_bind_int64(st, 1, m->row);
@@ -746,7 +746,7 @@ part_of(struct open_msg *m, uint64_t no)
 {
 	if (m == NULL || no == 0)
 		return NULL;
-	for (int k = 0; k < 3; k++)
+	for (int k = 0; k < MD_PART_KINDS; k++)
 		if (m->part[k].no == no)
 			return &m->part[k];
 	return NULL;
