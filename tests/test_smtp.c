@@ -223,16 +223,7 @@ static const struct step lmtp[] = {
  * command line: its tail is skipped.
  */
 #define BDAT_GAP_EXPECT \
-	"SESSION_BEGIN smtp\n" \
-	"GREETING 220 \"mx.example.org ESMTP Postfix\"\n" \
-	"COMMAND #1 EHLO \"client.example.net\"\n" \
-	"HELO #1 EHLO \"client.example.net\"\n" \
-	"REPLY #1 250 EHLO \"mx.example.org\\nPIPELINING\\nSIZE 10240000\\nAUTH PLAIN LOGIN CRAM-MD5\\nSTARTTLS\\nCHUNKING\"\n" \
-	"EXTENSION PIPELINING\n" \
-	"EXTENSION SIZE \"10240000\"\n" \
-	"EXTENSION AUTH \"PLAIN LOGIN CRAM-MD5\"\n" \
-	"EXTENSION STARTTLS\n" \
-	"EXTENSION CHUNKING\n" \
+	EHLO_EXPECT \
 	"COMMAND #2 MAIL \"FROM:<a@example.net>\"\n" \
 	"TX_BEGIN #2 tx=1 \"a@example.net\"\n" \
 	"COMMAND #3 RCPT \"TO:<b@example.org>\"\n" \
