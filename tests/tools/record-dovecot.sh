@@ -88,27 +88,34 @@ CONF
 
 unshare -n sh -eu -c '
 	T=$1 here=$2 USER=$3 PASS=$4
+	# record NAME FILTER: tcpdump on loopback into $T/NAME.pcap, until
+	# record_stop (which first lets the last packets land)
+	recording=
+	record() {
+		tcpdump -i lo -U -s 0 -w "$T/$1.pcap" "$2" 2>/dev/null &
+		recording="$recording $!"
+	}
+	record_stop() {
+		sleep 1
+		kill -INT $recording
+		wait $recording || true
+		recording=
+	}
 	ip link set lo up
 	dovecot -c "$T/dovecot.conf"
-	tcpdump -i lo -U -s 0 -w "$T/imap.pcap" "tcp port 143" 2>/dev/null &
-	d1=$!
-	tcpdump -i lo -U -s 0 -w "$T/pop3.pcap" "tcp port 110" 2>/dev/null &
-	d2=$!
-	tcpdump -i lo -U -s 0 -w "$T/lmtp.pcap" "tcp port 24" 2>/dev/null &
-	d3=$!
+	record imap "tcp port 143"
+	record pop3 "tcp port 110"
+	record lmtp "tcp port 24"
 	sleep 1
 	python3 "$here/mailclient.py" 127.0.0.1 "$USER" "$PASS" imap
 	curl -s -o /dev/null "imap://127.0.0.1/INBOX;UID=2" -u "$USER:$PASS"
 	python3 "$here/mailclient.py" 127.0.0.1 "$USER" "$PASS" pop3
 	python3 "$here/mailclient.py" 127.0.0.1 "$USER" "$PASS" lmtp >"$T/lmtp.sent"
-	sleep 1
-	kill -INT $d1 $d2 $d3
-	wait $d1 $d2 $d3 || true
+	record_stop
 	# fetchmail, as packaged: IMAP (RFC822.HEADER, then BODY.PEEK[TEXT])
 	# and POP3, keeping the mail on the server
 	if command -v fetchmail >/dev/null 2>&1; then
-		tcpdump -i lo -U -s 0 -w "$T/fetchmail.pcap" "tcp port 143 or tcp port 110" 2>/dev/null &
-		d4=$!
+		record fetchmail "tcp port 143 or tcp port 110"
 		sleep 1
 		for proto in IMAP POP3; do
 			printf "poll 127.0.0.1 protocol %s auth password user \"%s\" password \"%s\" keep fetchall sslproto \"\" mda \"cat >>%s/fetched.%s\"\n" \
@@ -116,14 +123,11 @@ unshare -n sh -eu -c '
 			chmod 600 "$T/fetchmailrc"
 			HOME=$T fetchmail -f "$T/fetchmailrc" --nosyslog -s -i "$T/fetchids" >>"$T/fetchmail.log" 2>&1 || true
 		done
-		sleep 1
-		kill -INT $d4
-		wait $d4 || true
+		record_stop
 	fi
 	# mbsync (isync), as packaged: INBOX synchronised to a local Maildir
 	if command -v mbsync >/dev/null 2>&1; then
-		tcpdump -i lo -U -s 0 -w "$T/mbsync.pcap" "tcp port 143" 2>/dev/null &
-		d5=$!
+		record mbsync "tcp port 143"
 		sleep 1
 		mkdir -p "$T/mbsync/INBOX"
 		cat >"$T/mbsyncrc" <<RC
@@ -149,15 +153,12 @@ Create Near
 SyncState *
 RC
 		mbsync -c "$T/mbsyncrc" -a >>"$T/mbsync.log" 2>&1 || true
-		sleep 1
-		kill -INT $d5
-		wait $d5 || true
+		record_stop
 	fi
 	# getmail6, as packaged: INBOX by IMAP and by POP3 into a Maildir,
 	# leaving the mail on the server
 	if command -v getmail >/dev/null 2>&1; then
-		tcpdump -i lo -U -s 0 -w "$T/getmail.pcap" "tcp port 143 or tcp port 110" 2>/dev/null &
-		d7=$!
+		record getmail "tcp port 143 or tcp port 110"
 		sleep 1
 		for r in SimpleIMAPRetriever SimplePOP3Retriever; do
 			mkdir -p "$T/getmail/$r/Maildir/new" "$T/getmail/$r/Maildir/cur" "$T/getmail/$r/Maildir/tmp"
@@ -182,14 +183,11 @@ verbose = 0
 RC
 			getmail --getmaildir "$T/getmail/$r" --rcfile rc >>"$T/getmail.log" 2>&1 || true
 		done
-		sleep 1
-		kill -INT $d7
-		wait $d7 || true
+		record_stop
 	fi
 	# offlineimap3, as packaged: INBOX synchronised read-only to a Maildir
 	if command -v offlineimap >/dev/null 2>&1; then
-		tcpdump -i lo -U -s 0 -w "$T/offlineimap.pcap" "tcp port 143" 2>/dev/null &
-		d8=$!
+		record offlineimap "tcp port 143"
 		sleep 1
 		mkdir -p "$T/oi/mail" "$T/oi/meta"
 		cat >"$T/oi/rc" <<RC
@@ -218,24 +216,18 @@ readonly = True
 folderfilter = lambda f: f == "INBOX"
 RC
 		HOME=$T offlineimap -c "$T/oi/rc" -o >>"$T/offlineimap.log" 2>&1 || true
-		sleep 1
-		kill -INT $d8
-		wait $d8 || true
+		record_stop
 	fi
 	# files the old ways (uuencode, TNEF), delivered to bob by
 	# Python'"'"'s LMTP client
-	tcpdump -i lo -U -s 0 -w "$T/files.pcap" "tcp port 24" 2>/dev/null &
-	d6=$!
+	record files "tcp port 24"
 	sleep 1
 	python3 "$here/mailclient.py" 127.0.0.1 "$USER" "$PASS" lmtp-files "$here/../data/files.eml"
-	sleep 1
-	kill -INT $d6
-	wait $d6 || true
+	record_stop
 	# exim (Debian'"'"'s exim4) relaying to dovecot by LMTP, with CHUNKING
 	# (BDAT): alice and bob accepted, nosuch refused
 	if command -v exim >/dev/null 2>&1; then
-		tcpdump -i lo -U -s 0 -w "$T/exim.pcap" "tcp port 24" 2>/dev/null &
-		d9=$!
+		record exim "tcp port 24"
 		sleep 1
 		mkdir -p "$T/exim/spool" "$T/exim/log"
 		chown -R Debian-exim "$T/exim" 2>/dev/null || chown -R nobody "$T/exim"
@@ -263,9 +255,7 @@ CONF
 		sed "s/^Message-ID: .*/Message-ID: <exim-1@example.net>/" "$here/../data/mail/2.eml" |
 			exim -C "$T/exim.conf" -odf -f sender@example.net \
 			alice@example.org nosuch@example.org bob@example.org >>"$T/exim.log" 2>&1 || true
-		sleep 1
-		kill -INT $d9
-		wait $d9 || true
+		record_stop
 		cat "$T/exim/log/"* >>"$T/exim.log" 2>/dev/null || true
 	fi
 	doveadm -c "$T/dovecot.conf" stop
