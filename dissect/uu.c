@@ -179,7 +179,8 @@ take(struct uu_scan *s, const uint8_t *p, size_t k, int eol,
 		text(cb, p + fit, k - fit);
 	}
 	if (eol) {
-		if (!s->over || s->state != UU_OUT)
+		/* an over-long line is text (a block it was in ended above) */
+		if (!s->over)
 			line_end(s, 1, cb);
 		s->len = 0;
 		s->over = 0;
