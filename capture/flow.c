@@ -148,6 +148,7 @@ flow_start(struct flow *f, const struct md_detect_out *d)
 	uint64_t ts = now_us();
 
 	f->info.id = ++cap.next_flow_id;
+	f->info.proto = d->proto->id;
 	f->proto = d->proto;
 	f->st = d->proto->open(&cap.opts.sink, &cap.opts.lim, &f->info,
 	    d->tls, ts);

@@ -394,9 +394,9 @@ show_status(const struct live_state *ls)
 	    (unsigned long long)cs->packets, (double)cs->bytes / 1e6,
 	    drop, capture_active_flows(),
 	    (unsigned long long)cs->streams_evicted,
-	    (unsigned long long)ss->by_proto[0],
-	    (unsigned long long)ss->by_proto[1],
-	    (unsigned long long)ss->by_proto[2],
+	    (unsigned long long)ss->by_proto[MD_PROTO_SMTP],
+	    (unsigned long long)ss->by_proto[MD_PROTO_POP3],
+	    (unsigned long long)ss->by_proto[MD_PROTO_IMAP],
 	    (unsigned long long)ss->messages,
 	    (unsigned long long)cs->gap_bytes, rss_mb());
 }

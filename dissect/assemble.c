@@ -608,7 +608,7 @@ asm_emit(void *arg, const struct md_event *ev)
 			copy_name(f->user, ev->arg);
 		break;
 	case MD_EV_MAILBOX:
-		if (ev->code == MD_ST_OK) {
+		if (ev->status == MD_ST_OK) {
 			f->uidvalidity = ev->num[1] == UINT64_MAX ? 0 :
 			    ev->num[1];
 			f->sel_gen++;

@@ -35,7 +35,7 @@ out_open(struct md_out *o, const struct md_sink *sink,
 	o->ts = ts;
 	o->tls = tls;
 	ev.name = md_bytes_str(proto);
-	ev.code = tls;
+	ev.tls = tls;
 	ev.num[0] = flow->midstream;
 	out_emit(o, &ev);
 }
@@ -135,6 +135,7 @@ out_session_end(struct md_out *o, enum md_end why)
 	struct md_event ev = { .type = MD_EV_SESSION_END, .dir = MD_C2S };
 
 	ev.code = why;
+	ev.tls = o->tls;
 	ev.name = md_bytes_str(md_tls_str(o->tls));
 	ev.num[0] = o->bytes[MD_C2S];
 	ev.num[1] = o->bytes[MD_S2C];
@@ -181,7 +182,7 @@ out_sasl_line(struct md_out *o, struct sasl *a, const uint8_t *p, size_t n,
 
 /* The verdict on an authentication: the AUTH event; the exchange ends. */
 void
-out_auth(struct md_out *o, struct sasl **ap, int code,
+out_auth(struct md_out *o, struct sasl **ap, int code, enum md_status st,
     enum md_auth_outcome outcome)
 {
 	struct md_event ev = { .type = MD_EV_AUTH, .dir = MD_S2C };
@@ -189,6 +190,7 @@ out_auth(struct md_out *o, struct sasl **ap, int code,
 	if (*ap == NULL)
 		return;
 	ev.code = code;
+	ev.status = st;
 	ev.num[0] = outcome;
 	sasl_fill(*ap, &ev);
 	out_emit(o, &ev);

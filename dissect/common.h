@@ -63,7 +63,7 @@ void   *out_queue_push(struct md_out *, struct ring *);
 struct sasl;
 int	out_sasl_line(struct md_out *, struct sasl *, const uint8_t *p,
 	    size_t n, int initial);
-void	out_auth(struct md_out *, struct sasl **, int code,
+void	out_auth(struct md_out *, struct sasl **, int code, enum md_status,
 	    enum md_auth_outcome);
 
 /* A TLS record (handshake or alert) where a protocol line was due. */

@@ -31,8 +31,19 @@ struct md_bytes {
  * What the capture layer knows of a connection.  Dissectors only copy the
  * pointer into their events; sinks read the addresses from it.
  */
+/* The protocols dissected; MD_PROTO_NONE until detection decides. */
+enum md_proto_id {
+	MD_PROTO_NONE = 0,
+	MD_PROTO_SMTP, /* and LMTP, its sibling (RFC 2033) */
+	MD_PROTO_POP3,
+	MD_PROTO_IMAP,
+	MD_PROTOS
+};
+
 struct md_flow {
 	uint64_t id;		/* unique within one run, from 1 */
+	enum md_proto_id proto;	/* set by the capture layer when detection
+				 * decides, before the dissector opens */
 	int	 family;	/* AF_INET or AF_INET6 */
 	uint8_t	 cli_addr[16];	/* network byte order */
 	uint8_t	 srv_addr[16];
@@ -60,14 +71,14 @@ struct md_flow {
  * Event types.  The meaning of the generic event fields per type:
  *
  *   SESSION_BEGIN  name=protocol ("smtp", "pop3", "imap"),
- *                  code=MD_TLS_* mode at start, num[0]=1 when picked up
+ *                  tls=mode at start, num[0]=1 when picked up
  *                  mid-stream (md_flow.midstream)
- *   GREETING       code=reply code (SMTP) or MD_ST_*, arg=banner text,
+ *   GREETING       code=reply code (SMTP), status, arg=banner text,
  *                  extra=status word (POP3 "+OK", IMAP "OK"/"PREAUTH")
  *   COMMAND        seq, name=verb (upper case), arg=arguments,
  *                  extra=IMAP tag
  *   REPLY          seq=command answered (0: none), name=its verb,
- *                  code=reply code (SMTP) or MD_ST_* (POP3, IMAP),
+ *                  code=reply code (SMTP), status,
  *                  arg=text (lines joined with '\n'), extra=status word
  *   HELO           seq, name=HELO/EHLO/LHLO, arg=client's host name
  *   EXTENSION      name=keyword (upper case), arg=parameters: the EHLO
@@ -77,13 +88,18 @@ struct md_flow {
  *                  extra=password when it crossed in clear,
  *                  aux=server challenge (CRAM-MD5, APOP timestamp),
  *                  proof=client's proof (digest, OAuth token),
- *                  code=final reply code (0: none), num[0]=MD_AUTH_*
- *   STARTTLS       seq, code=reply code or MD_ST_*; TLS follows when ok
+ *                  code=final reply code (SMTP), status of the final
+ *                  reply, num[0]=MD_AUTH_*
+ *   STARTTLS       seq, code=reply code (SMTP), status; TLS follows
+ *                  when ok
  *   TX_BEGIN       tx, seq, arg=reverse-path, extra=MAIL parameters
  *   RCPT           tx, seq, arg=forward-path, extra=RCPT parameters
  *   MSG_BEGIN      tx, seq, dir=who sent the message, name=method
  *                  ("DATA", "BDAT", "RETR", "TOP", "FETCH", "APPEND"),
- *                  extra=the pieces it was rebuilt from (assembler)
+ *                  extra=the pieces it was rebuilt from (assembler),
+ *                  num[0]=1 when the message opens SMTP transaction tx
+ *                  itself: no TX_BEGIN came for it (its MAIL was not
+ *                  captured, or the server took DATA without one)
  *   MSG_DATA       tx, arg=message bytes, exact, in order
  *   MSG_END        tx, code=1 complete / 0 cut short, num[0]=size,
  *                  num[1]=bytes known missing from it that the capture
@@ -95,16 +111,18 @@ struct md_flow {
  *                  num[0]=message sequence number, num[1]=UID,
  *                  num[2]=RFC822.SIZE when num[3] & 1 (IMAP),
  *                  code=1 when partial (a part, TOP)
- *   TX_REPLY       tx, code=final reply code, arg=text, extra=queue id
+ *   TX_REPLY       tx, code=final reply code, status, arg=text,
+ *                  extra=queue id
  *   DELIVERY       LMTP (RFC 2033 4.2): tx, seq=the RCPT it answers for,
- *                  code=reply code, arg=text; one per accepted recipient
+ *                  code=reply code, status, arg=text; one per accepted
+ *                  recipient
  *                  after the end of data (the first is also TX_REPLY)
  *   ITEM           seq, a fact about one message of the maildrop or
  *                  mailbox: name=MD_ITEM_*, num[0]=sequence number,
  *                  num[1]=size, arg=unique id (POP3) / UID set (IMAP
  *                  VANISHED), extra=flags (IMAP STORE)
  *   MAILBOX        seq, IMAP SELECT/EXAMINE: name=verb, arg=mailbox,
- *                  code=MD_ST_*, num[0]=EXISTS, num[1]=UIDVALIDITY,
+ *                  status, num[0]=EXISTS, num[1]=UIDVALIDITY,
  *                  num[2]=UIDNEXT, num[3]=RECENT (UINT64_MAX: not sent)
  *   RESPONSE       seq=command it answers (0: unsolicited), an IMAP
  *                  untagged response or continuation: name=keyword
@@ -114,7 +132,7 @@ struct md_flow {
  *   IDENT          IMAP ID (RFC 2971): dir says whose, arg=the list
  *   STATE          name=protocol state entered (POP3 "TRANSACTION",
  *                  IMAP "SELECTED", ...)
- *   COMPRESS       seq, name=algorithm, code=MD_ST_*; when OK, both
+ *   COMPRESS       seq, name=algorithm, status; when ok, both
  *                  directions are inflated from there on
  *   HEADER         tx, a field of the message's top-level header, in
  *                  order: name=field name, arg=value unfolded as sent,
@@ -139,9 +157,13 @@ struct md_flow {
  *                  UTF-8, HTML tags removed, in order
  *   ANOMALY        name=anomaly code (MD_ANOM_*), arg=detail; for
  *                  stream_gap num[0]=bytes the capture lost
- *   SESSION_END    code=MD_END_*, name=final TLS mode (md_tls_str),
+ *   SESSION_END    code=MD_END_*, tls=final mode, name=md_tls_str(tls),
  *                  num[0..1]=bytes C2S/S2C,
  *                  num[2..3]=of those, bytes after TLS began
+ *
+ * status is the verdict of a server's answer in every protocol: POP3
+ * +OK/-ERR, IMAP OK/NO/BAD/BYE, SMTP 2xx and 3xx ok, 4xx and 5xx no
+ * (md_smtp_status); code keeps SMTP's number, which says more.
  *
  * seq numbers the commands of a session from 1; tx numbers its mail
  * transactions (SMTP) or messages (POP3, IMAP) from 1.  Both let a sink
@@ -202,11 +224,11 @@ enum md_auth_outcome {
 	MD_AUTH_CANCELLED = 3 /* client sent "*" */
 };
 
-/* POP3 and IMAP status of a reply (SMTP uses its numeric codes). */
+/* The verdict of a server's answer, in every protocol. */
 enum md_status {
 	MD_ST_NONE = 0,
-	MD_ST_OK = 1,  /* +OK, OK, PREAUTH */
-	MD_ST_NO = 2,  /* -ERR, NO */
+	MD_ST_OK = 1,  /* +OK, OK, PREAUTH; SMTP 2xx, 3xx */
+	MD_ST_NO = 2,  /* -ERR, NO; SMTP 4xx, 5xx */
 	MD_ST_BAD = 3, /* BAD */
 	MD_ST_BYE = 4  /* BYE */
 };
@@ -247,6 +269,8 @@ struct md_event {
 	uint32_t	      seq;
 	uint32_t	      tx;
 	int		      code;
+	enum md_status	      status;
+	enum md_tls	      tls;
 	struct md_bytes	      name;
 	struct md_bytes	      arg;
 	struct md_bytes	      extra;
@@ -335,6 +359,7 @@ void md_limits_default(struct md_limits *);
 /* A protocol dissector: one state object per connection, both ways. */
 struct md_proto {
 	const char *name;
+	enum md_proto_id id;
 	void *(*open)(const struct md_sink *, const struct md_limits *,
 	    const struct md_flow *, enum md_tls, uint64_t ts_us);
 	/* Consumes all of len.  Returns 0, or -1 when the flow is hopeless. */
@@ -391,6 +416,7 @@ const char *md_end_str(enum md_end);
 const char *md_tls_str(enum md_tls);
 const char *md_auth_outcome_str(enum md_auth_outcome);
 const char *md_status_str(enum md_status);
+enum md_status md_smtp_status(int code);
 const char *md_disposition_str(enum md_disposition);
 
 /*

@@ -468,7 +468,7 @@ response_budget(struct imap *s, struct pending *pd)
 static void
 cred_emit(struct imap *s, enum md_status st, enum md_auth_outcome outcome)
 {
-	out_auth(&s->out, &s->cred, st, outcome);
+	out_auth(&s->out, &s->cred, 0, st, outcome);
 	s->c_sasl = 0;
 }
 
@@ -1178,7 +1178,7 @@ greeting(struct imap *s, struct md_bytes word, struct cur *c)
 	size_t text_at = c->i;
 
 	s->greeted = 1;
-	ev.code = status_of(word);
+	ev.status = status_of(word);
 	ev.extra = word;
 	cur_skip_sp(c);
 	ev.arg = md_bytes_of(c->p + c->i, c->n - c->i);
@@ -1315,7 +1315,7 @@ completion_effects(struct imap *s, const struct pending *pd,
 	int ok = st == MD_ST_OK;
 
 	ev.seq = pd->seq;
-	ev.code = st;
+	ev.status = st;
 	switch ((enum imap_kind)pd->kind) {
 	case K_LOGIN:
 	case K_AUTHENTICATE:
@@ -1406,12 +1406,12 @@ tagged(struct imap *s)
 	tag = cur_atom(&c);
 	word = cur_atom(&c);
 	literal_refused(s, tag);
-	ev.code = status_of(word);
+	ev.status = status_of(word);
 	ev.extra = word;
 	cur_skip_sp(&c);
 	ev.arg = md_bytes_of(c.p + c.i, c.n - c.i);
 	resp_code(s, &c);
-	if (ev.code == MD_ST_NONE)
+	if (ev.status == MD_ST_NONE)
 		out_anomaly(&s->out, MD_S2C, MD_ANOM_BAD_REPLY, sd->text.p,
 		    sd->text.len);
 	if ((pd = pending_find(s, tag.p, tag.len, &at)) == NULL) {
@@ -1427,7 +1427,7 @@ tagged(struct imap *s)
 	ev.seq = copy.seq;
 	ev.name = md_bytes_of(copy.verb, copy.verb_len);
 	out_emit(&s->out, &ev);
-	completion_effects(s, &copy, (enum md_status)ev.code);
+	completion_effects(s, &copy, ev.status);
 }
 
 /* A complete logical line from the server. */
@@ -1672,6 +1672,7 @@ imap_close(void *st, enum md_end why, uint64_t ts_us)
 
 const struct md_proto md_proto_imap = {
 	.name = "imap",
+	.id = MD_PROTO_IMAP,
 	.open = imap_open,
 	.feed = imap_feed,
 	.gap = imap_gap,

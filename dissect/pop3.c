@@ -244,7 +244,7 @@ msg_end(struct pop3 *s, int complete)
 static void
 cred_emit(struct pop3 *s, enum md_status st, enum md_auth_outcome outcome)
 {
-	out_auth(&s->out, &s->cred, st, outcome);
+	out_auth(&s->out, &s->cred, 0, st, outcome);
 	if (s->cmode == C_SASL)
 		s->cmode = C_COMMAND;
 }
@@ -521,7 +521,7 @@ reply_effects(struct pop3 *s, const struct pending *pd, enum md_status st,
 	case K_STLS: {
 		struct md_event ev = { .type = MD_EV_STARTTLS, .dir = MD_S2C };
 		ev.seq = pd->seq;
-		ev.code = st;
+		ev.status = st;
 		out_emit(&s->out, &ev);
 		s->stls_wait = 0;
 		out_tls_answer(&s->out, ok);
@@ -604,7 +604,7 @@ greeting(struct pop3 *s, enum md_status st, const uint8_t *p,
 	if (lt != NULL && (gt = memchr(lt, '>', tlen -
 	    (size_t)(lt - text))) != NULL)
 		sasl_set(&s->apop_ts, lt, (size_t)(gt - lt) + 1);
-	ev.code = st;
+	ev.status = st;
 	ev.arg = md_bytes_of(text, tlen);
 	ev.extra = md_bytes_of(p, st == MD_ST_OK ? 3 : 4);
 	out_emit(&s->out, &ev);
@@ -635,7 +635,7 @@ status_line(struct pop3 *s, const uint8_t *p, size_t n)
 		greeting(s, st, p, p + skip, n - skip);
 		return;
 	}
-	ev.code = st;
+	ev.status = st;
 	ev.arg = md_bytes_of(p + skip, n - skip);
 	ev.extra = md_bytes_of(p, st == MD_ST_OK ? 3 : 4);
 	if (head == NULL) {
@@ -798,6 +798,7 @@ pop3_close(void *st, enum md_end why, uint64_t ts_us)
 
 const struct md_proto md_proto_pop3 = {
 	.name = "pop3",
+	.id = MD_PROTO_POP3,
 	.open = pop3_open,
 	.feed = pop3_feed,
 	.gap = pop3_gap,

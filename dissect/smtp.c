@@ -115,6 +115,9 @@ struct smtp {
 static int
 smtp_emit(struct smtp *s, struct md_event *ev)
 {
+	/* Every event that carries a reply code carries its verdict; no
+	 * other SMTP event has a code of 200 or more. */
+	ev->status = md_smtp_status(ev->code);
 	return out_emit(&s->out, ev);
 }
 
@@ -156,8 +159,10 @@ pending_pop(struct smtp *s)
 
 /* -------------------------------------------------------------- messages */
 
+/* A message begins; implicit says it opens transaction tx itself, no
+ * MAIL having been seen for it (no TX_BEGIN). */
 static void
-msg_begin(struct smtp *s, uint32_t tx, const char *method)
+msg_begin(struct smtp *s, uint32_t tx, const char *method, int implicit)
 {
 	struct md_event ev = { .type = MD_EV_MSG_BEGIN, .dir = MD_C2S };
 
@@ -168,6 +173,7 @@ msg_begin(struct smtp *s, uint32_t tx, const char *method)
 	dot_init(&s->dot);
 	ev.tx = tx;
 	ev.name = md_bytes_str(method);
+	ev.num[0] = implicit != 0;
 	smtp_emit(s, &ev);
 }
 
@@ -256,7 +262,7 @@ body_bdat(struct smtp *s, const uint8_t *p, size_t len)
 static void
 auth_emit(struct smtp *s, int code, enum md_auth_outcome outcome)
 {
-	out_auth(&s->out, &s->sasl, code, outcome);
+	out_auth(&s->out, &s->sasl, code, md_smtp_status(code), outcome);
 	if (s->cmode == SMTP_C_SASL)
 		s->cmode = SMTP_C_COMMAND;
 }
@@ -380,11 +386,13 @@ cmd_bdat(struct smtp *s, const uint8_t *a, size_t n)
 		last = 1;
 	}
 	if (!s->msg_open) {
-		if (s->cur_tx == 0) {
+		int implicit = s->cur_tx == 0;
+
+		if (implicit) {
 			smtp_anomaly(s, MD_C2S, MD_ANOM_DATA_WITHOUT_MAIL, a, n);
 			s->cur_tx = ++s->ntx;
 		}
-		msg_begin(s, s->cur_tx, "BDAT");
+		msg_begin(s, s->cur_tx, "BDAT", implicit);
 	}
 	s->chunk_left = size;
 	s->chunk_last = last;
@@ -517,7 +525,7 @@ static void
 pickup_in_body(struct smtp *s, const struct line *ln)
 {
 	s->cur_tx = ++s->ntx;
-	msg_begin(s, s->cur_tx, "DATA");
+	msg_begin(s, s->cur_tx, "DATA", 1);
 	s->msg_headless = 1;
 	s->cmode = SMTP_C_DATA;
 	if (body_data(s, ln->text.p, ln->text.len) == ln->text.len &&
@@ -775,13 +783,13 @@ reply_effects(struct smtp *s, const struct pending *pd)
 		break;
 	case K_DATA:
 		if (code == 354 && s->cmode == SMTP_C_DATA_WAIT) {
-			msg_begin(s, pd->tx, "DATA");
+			msg_begin(s, pd->tx, "DATA", 0);
 			s->cmode = SMTP_C_DATA;
 		} else if (code == 354 && pd->tx == 0 &&
 		    s->cmode == SMTP_C_COMMAND) {
 			/* Accepted without MAIL: follow the server. */
 			s->cur_tx = ++s->ntx;
-			msg_begin(s, s->cur_tx, "DATA");
+			msg_begin(s, s->cur_tx, "DATA", 1);
 			s->cmode = SMTP_C_DATA;
 		} else if (code != 354 && s->cmode == SMTP_C_DATA_WAIT)
 			s->cmode = SMTP_C_COMMAND;
@@ -949,7 +957,7 @@ feed_client(struct smtp *s, const uint8_t *p, size_t len)
 			return;
 		case SMTP_C_DATA_WAIT:
 			/* Body sent ahead of the 354 (seen in the wild). */
-			msg_begin(s, s->cur_tx, "DATA");
+			msg_begin(s, s->cur_tx, "DATA", 0);
 			s->cmode = SMTP_C_DATA;
 			continue;
 		case SMTP_C_DATA:
@@ -1138,6 +1146,7 @@ smtp_close(void *st, enum md_end why, uint64_t ts_us)
 
 const struct md_proto md_proto_smtp = {
 	.name = "smtp",
+	.id = MD_PROTO_SMTP,
 	.open = smtp_open,
 	.feed = smtp_feed,
 	.gap = smtp_gap,

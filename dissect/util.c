@@ -174,6 +174,19 @@ md_auth_outcome_str(enum md_auth_outcome o)
 	return "unknown";
 }
 
+/* SMTP's reply classes (RFC 5321 4.2.1) as the verdict all protocols
+ * share: positive completion and intermediate are ok, transient and
+ * permanent failures no. */
+enum md_status
+md_smtp_status(int code)
+{
+	if (code >= 200 && code < 400)
+		return MD_ST_OK;
+	if (code >= 400 && code < 600)
+		return MD_ST_NO;
+	return MD_ST_NONE;
+}
+
 const char *
 md_status_str(enum md_status st)
 {

@@ -453,8 +453,7 @@ msg_begin(struct store *s, const struct md_event *ev)
 	sqlite3_stmt *st;
 	struct open_msg *m, **pp;
 
-	if (md_ci_equal(ev->name.p, ev->name.len, "DATA") ||
-	    md_ci_equal(ev->name.p, ev->name.len, "BDAT")) {
+	if (ev->num[0]) {
 		/* SMTP: a body whose MAIL was not captured still has a
 		 * transaction to belong to. */
 		st = s->st[ST_TX_IMPLICIT];
@@ -867,19 +866,13 @@ on_session_begin(struct store *s, const struct md_event *ev)
 	/* the connection's first packet (the SYN), not the first bytes */
 	sqlite3_bind_double(st, 9, ts_sec(ev->flow->first_ts != 0 &&
 	    ev->flow->first_ts < ev->ts_us ? ev->flow->first_ts : ev->ts_us));
-	sqlite3_bind_text(st, 10, md_tls_str((enum md_tls)ev->code), -1,
-	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, md_tls_str(ev->tls), -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 11, ev->num[0] != 0);
 	bind_frame(st, 12, ev->flow->first_frame);
 	bind_offset(st, 13, ev->flow->first_frame, ev->flow->first_offset);
 	run(s, ST_SESSION);
 	s->stats.sessions++;
-	if (md_ci_equal(ev->name.p, ev->name.len, "smtp"))
-		s->stats.by_proto[0]++;
-	else if (md_ci_equal(ev->name.p, ev->name.len, "pop3"))
-		s->stats.by_proto[1]++;
-	else if (md_ci_equal(ev->name.p, ev->name.len, "imap"))
-		s->stats.by_proto[2]++;
+	s->stats.by_proto[ev->flow->proto]++;
 }
 
 static void
@@ -899,7 +892,7 @@ on_session_end(struct store *s, const struct md_event *ev)
 		sqlite3_bind_text(st, 10, s->capture_file, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 11, session_id(s, ev));
 	run(s, ST_SESSION_END);
-	if (!md_ci_equal(ev->name.p, ev->name.len, "none"))
+	if (ev->tls != MD_TLS_NONE)
 		s->stats.tls_sessions++;
 }
 
@@ -927,11 +920,11 @@ on_reply(struct store *s, const struct md_event *ev)
 
 	if (ev->seq == 0) /* unsolicited: the anomaly row tells */
 		return;
-	if (ev->extra.len == 0) /* SMTP: a numeric code */
+	if (ev->flow->proto == MD_PROTO_SMTP) /* its number says more */
 		sqlite3_bind_int(st, 1, ev->code);
 	else
-		sqlite3_bind_text(st, 2, md_status_str((enum md_status)ev->code),
-		    -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, md_status_str(ev->status), -1,
+		    SQLITE_STATIC);
 	bind_bytes(st, 3, ev->arg);
 	sqlite3_bind_double(st, 4, ts_sec(ev->ts_us));
 	bind_frame(st, 5, ev->flow->frame);
@@ -1042,12 +1035,11 @@ on_mailbox(struct store *s, const struct md_event *ev)
 	sqlite3_bind_double(st, 3, ts_sec(ev->ts_us));
 	bind_bytes(st, 4, ev->name);
 	bind_bytes(st, 5, ev->arg);
-	sqlite3_bind_text(st, 6, md_status_str((enum md_status)ev->code), -1,
-	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, md_status_str(ev->status), -1, SQLITE_STATIC);
 	for (int i = 0; i < 4; i++)
 		bind_u64_or_null(st, 7 + i, ev->num[i], UINT64_MAX);
 	run(s, ST_MAILBOX);
-	if (ev->code == MD_ST_OK)
+	if (ev->status == MD_ST_OK)
 		on_session_text(s, ST_SELECTED, ev, ev->arg);
 }
 
@@ -1086,7 +1078,7 @@ on_auth(struct store *s, const struct md_event *ev)
 	bind_bytes(st, 4, ev->name);
 	bind_text_or_null(st, 5, ev->arg);
 	bind_text_or_null(st, 7, ev->aux);
-	if (ev->code >= 100) /* SMTP reply codes; POP3/IMAP say outcome */
+	if (ev->code != 0) /* SMTP's number; POP3/IMAP say the outcome */
 		sqlite3_bind_int(st, 9, ev->code);
 	sqlite3_bind_text(st, 10,
 	    md_auth_outcome_str((enum md_auth_outcome)ev->num[0]), -1,
@@ -1120,7 +1112,7 @@ on_simple(struct store *s, enum stmt_id id, const struct md_event *ev)
 
 	switch (id) {
 	case ST_GREETING:
-		if (ev->extra.len == 0) /* SMTP: a numeric code */
+		if (ev->flow->proto == MD_PROTO_SMTP)
 			sqlite3_bind_int(st, 1, ev->code);
 		bind_bytes(st, 2, ev->arg);
 		bind_frame(st, 3, ev->flow->frame);
@@ -1256,7 +1248,7 @@ store_emit(void *arg, const struct md_event *ev)
 		on_session_text(s, ST_STATE, ev, ev->name);
 		break;
 	case MD_EV_COMPRESS:
-		if (ev->code == MD_ST_OK) { /* logged in lower case */
+		if (ev->status == MD_ST_OK) { /* logged in lower case */
 			char algo[32];
 			size_t n = ev->name.len < sizeof(algo) ? ev->name.len :
 			    sizeof(algo);

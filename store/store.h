@@ -17,7 +17,7 @@ struct store;
 
 struct store_stats {
 	uint64_t sessions;
-	uint64_t by_proto[3]; /* SMTP, POP3, IMAP sessions */
+	uint64_t by_proto[MD_PROTOS]; /* sessions, by enum md_proto_id */
 	uint64_t tls_sessions;
 	uint64_t commands;
 	uint64_t transactions;

@@ -72,6 +72,22 @@ rec_field(struct recsink *r, const char *key, struct md_bytes b)
 	rec_printf(r, "\"");
 }
 
+/*
+ * The one number a record shows after the counters: the event's code
+ * (SMTP's reply number, a completeness flag, an MD_END_*); where it has
+ * none, the status (POP3, IMAP) or the TLS mode at SESSION_BEGIN.  SMTP's
+ * status follows from its code; test_smtp checks it apart.
+ */
+static int
+rec_number(const struct md_event *ev)
+{
+	if (ev->code)
+		return ev->code;
+	if (ev->status)
+		return (int)ev->status;
+	return ev->type == MD_EV_SESSION_BEGIN ? (int)ev->tls : 0;
+}
+
 static int
 rec_emit(void *arg, const struct md_event *ev)
 {
@@ -130,8 +146,8 @@ rec_emit(void *arg, const struct md_event *ev)
 		rec_printf(r, " #%u", ev->seq);
 	if (ev->tx)
 		rec_printf(r, " tx=%u", ev->tx);
-	if (ev->code)
-		rec_printf(r, " %d", ev->code);
+	if (rec_number(ev))
+		rec_printf(r, " %d", rec_number(ev));
 	if (ev->name.len > 0) {
 		rec_printf(r, " ");
 		rec_bytes(r, ev->name);

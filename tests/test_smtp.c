@@ -241,7 +241,7 @@ static const struct step lmtp[] = {
 	"ANOMALY reply_to_lost_command \"OK\"\n" \
 	"REPLY 250 \"OK\"\n" \
 	"REPLY #5 354 DATA \"go\"\n" \
-	"MSG_BEGIN tx=2 DATA\n" \
+	"MSG_BEGIN tx=2 DATA n=1,0,0,0\n" \
 	"MSG_DATA tx=2 \"From: a@example.net\\r\\n\\r\\nHello!\\r\\n\"\n" \
 	"MSG_END tx=2 1 n=31,0,0,0\n" \
 	"TX_REPLY tx=2 250 \"OK: queued as G1\" x=\"G1\"\n" \
@@ -496,8 +496,72 @@ static const struct tcase cases[] = {
 	    "SESSION_END 5 implicit n=7,6,7,6\n" },
 };
 
+/* Every answer's verdict follows its reply class, so that a sink need
+ * not know SMTP's numbers (the records show the number only). */
+struct verdicts {
+	int		n;
+	enum md_ev	type[10];
+	enum md_status	status[10];
+};
+
+static int
+verdict_emit(void *arg, const struct md_event *ev)
+{
+	struct verdicts *v = arg;
+
+	if (ev->code < 100 || v->n == 10)
+		return 0;
+	v->type[v->n] = ev->type;
+	v->status[v->n++] = ev->status;
+	return 0;
+}
+
+static void
+test_status(void **state)
+{
+	static const struct md_flow flow = { .id = 1 };
+	static const char c2s[] = "EHLO c\r\nAUTH PLAIN AGFAYg==\r\n"
+	    "STARTTLS\r\nMAIL FROM:<a@b>\r\nDATA\r\n";
+	static const char s2c[] = "220 mx\r\n250 mx\r\n535 5.7.8 no\r\n"
+	    "454 4.7.0 later\r\n250 ok\r\n354 go\r\n";
+	static const enum md_ev type[] = { MD_EV_GREETING, MD_EV_REPLY,
+	    MD_EV_REPLY, MD_EV_AUTH, MD_EV_REPLY, MD_EV_STARTTLS,
+	    MD_EV_REPLY, MD_EV_REPLY };
+	static const enum md_status want[] = { MD_ST_OK, MD_ST_OK, MD_ST_NO,
+	    MD_ST_NO, MD_ST_NO, MD_ST_NO, MD_ST_OK, MD_ST_OK };
+	struct verdicts v = { 0 };
+	struct md_sink sink = { verdict_emit, &v };
+	struct md_limits lim;
+	void *st;
+
+	(void)state;
+	md_limits_default(&lim);
+	st = md_proto_smtp.open(&sink, &lim, &flow, MD_TLS_NONE, 0);
+	md_proto_smtp.feed(st, MD_S2C, (const uint8_t *)s2c, 8, 1);
+	md_proto_smtp.feed(st, MD_C2S, (const uint8_t *)c2s, sizeof(c2s) - 1, 2);
+	md_proto_smtp.feed(st, MD_S2C, (const uint8_t *)s2c + 8,
+	    sizeof(s2c) - 9, 3);
+	md_proto_smtp.close(st, MD_END_CAPTURE_END, 4);
+	assert_int_equal(v.n, N(want));
+	for (int i = 0; i < v.n; i++) {
+		assert_int_equal(v.type[i], type[i]);
+		assert_int_equal(v.status[i], want[i]);
+	}
+	assert_int_equal(md_smtp_status(199), MD_ST_NONE);
+	assert_int_equal(md_smtp_status(399), MD_ST_OK);
+	assert_int_equal(md_smtp_status(400), MD_ST_NO);
+	assert_int_equal(md_smtp_status(600), MD_ST_NONE);
+}
+
 int
 main(void)
 {
-	return transcript_suite("smtp", &md_proto_smtp, cases, N(cases));
+	static const struct CMUnitTest status[] = {
+		cmocka_unit_test(test_status),
+	};
+	int failed = cmocka_run_group_tests_name("smtp_status", status, NULL,
+	    NULL);
+
+	return failed + transcript_suite("smtp", &md_proto_smtp, cases,
+	    N(cases));
 }
