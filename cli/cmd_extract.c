@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "dissect.h"
+#include "mime.h"
 #include "safename.h"
 
 /* Writes the parts with a file name (or marked attachment) as they come;

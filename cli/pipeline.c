@@ -3,6 +3,7 @@
 
 #include "cli.h"
 #include "pipeline.h"
+#include "mime.h"
 
 /* libnids ran out of memory: the log is closed as a signal would. */
 static void

@@ -26,6 +26,8 @@
 
 #include "common.h"
 #include "dissect.h"
+#include "util.h"
+#include "mime.h"
 
 #define ASM_BUDGET   (64u << 20) /* bytes of pieces held in all */
 #define ASM_MSG_MAX  (32u << 20) /* bytes of one message */

@@ -66,6 +66,9 @@ int	out_sasl_line(struct md_out *, struct sasl *, const uint8_t *p,
 void	out_auth(struct md_out *, struct sasl **, int code, enum md_status,
 	    enum md_auth_outcome);
 
+/* Whether a line reads as an SMTP command (detection asks too). */
+int	md_smtp_is_command(const uint8_t *p, size_t n);
+
 /* A TLS record (handshake or alert) where a protocol line was due. */
 int	md_looks_like_tls(const uint8_t *p, size_t n);
 

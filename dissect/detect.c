@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "dissect.h"
+#include "common.h"
+#include "util.h"
 #include "registry.h"
 
 static int

@@ -372,7 +372,6 @@ struct md_proto {
 };
 
 extern const struct md_proto md_proto_smtp;
-int	md_smtp_is_command(const uint8_t *p, size_t n);
 extern const struct md_proto md_proto_pop3;
 extern const struct md_proto md_proto_imap;
 
@@ -404,44 +403,13 @@ struct md_detect_out {
 
 enum md_verdict md_detect(const struct md_detect_in *, struct md_detect_out *);
 
-/* Small helpers on wire bytes; never NUL-terminated, never trusted. */
-int	md_ci_prefix(const uint8_t *p, size_t len, const char *prefix);
-int	md_ci_equal(const uint8_t *p, size_t len, const char *word);
-void	md_upper_copy(char *dst, const uint8_t *src, size_t n);
-size_t	md_b64_decode(const uint8_t *in, size_t len, uint8_t *out,
-	   size_t outcap, int *ok);
-int	md_b64_value(uint8_t c);
-int	md_hex_value(uint8_t c);
+/* The names sinks store for the contract's values: stable, lower case. */
 const char *md_end_str(enum md_end);
 const char *md_tls_str(enum md_tls);
 const char *md_auth_outcome_str(enum md_auth_outcome);
 const char *md_status_str(enum md_status);
 enum md_status md_smtp_status(int code);
-const char *md_disposition_str(enum md_disposition);
-
-/*
- * The MIME tap (mime.c): a sink that passes every event on to the next
- * one and, for each message, parses its bytes as they stream (RFC 5322,
- * RFC 2045-2049) and adds HEADER, PART_*, TEXT and ANOMALY events.  It
- * sits between the dissectors and the real sinks, so every protocol's
- * messages are understood the same way.
- */
-/*
- * The assembler (assemble.c): a sink that passes every event on to the
- * next one and, when the pieces an IMAP client fetched of one message
- * (BODY[]<origin> chunks, or HEADER and TEXT) make it whole, sends that
- * message after them: MSG_BEGIN (method FETCH, extra=the pieces, tx from
- * 0x40000001), MSG_META, MSG_DATA, MSG_END.  Put it before the MIME tap.
- */
-struct assembler;
-struct assembler *assembler_new(const struct md_sink *next);
-void	assembler_sink(struct assembler *, struct md_sink *out);
-void	assembler_free(struct assembler *);
-
-struct mime_tap;
-struct mime_tap *mime_tap_new(const struct md_sink *next);
-void	mime_tap_sink(struct mime_tap *, struct md_sink *out);
-void	mime_tap_free(struct mime_tap *);
 const char *md_ev_str(enum md_ev);
+const char *md_disposition_str(enum md_disposition);
 
 #endif /* MAILSIFT_DISSECT_H */

@@ -26,6 +26,7 @@
 
 #include "common.h"
 #include "dissect.h"
+#include "util.h"
 #include "line.h"
 #include "sasl.h"
 

@@ -26,6 +26,8 @@
 
 #include "common.h"
 #include "dissect.h"
+#include "util.h"
+#include "mime.h"
 #include "mimehdr.h"
 #include "tnef.h"
 #include "uu.h"

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "dissect.h"
+#include "util.h"
 #include "mimehdr.h"
 
 static int

@@ -21,6 +21,7 @@
 
 #include "common.h"
 #include "dissect.h"
+#include "util.h"
 #include "line.h"
 #include "sasl.h"
 

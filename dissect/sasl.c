@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sasl.h"
+#include "util.h"
 
 /* Sets a field, cut to its cap; protocols fill USER/PASS, APOP, LOGIN. */
 void

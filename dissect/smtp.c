@@ -21,6 +21,7 @@
 
 #include "dissect.h"
 #include "common.h"
+#include "util.h"
 #include "line.h"
 #include "sasl.h"
 

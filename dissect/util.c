@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "dissect.h"
+#include "util.h"
 
 void
 md_limits_default(struct md_limits *lim)

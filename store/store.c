@@ -27,6 +27,7 @@
 #include "safename.h"
 #include "schema.h"
 #include "store.h"
+#include "util.h"
 
 #define STORE_COMMIT_US	    2000000 /* capture time between commits */
 #define STORE_COMMIT_EVENTS 200000  /* or this many events */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "recsink.h"
+#include "mime.h"
 
 static void
 rec_grow(struct recsink *r, size_t more)

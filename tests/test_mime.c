@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "dissect.h"
+#include "mime.h"
 #include "mimehdr.h"
 #include "recsink.h"
 #include "tnef.h"

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "dissect.h"
+#include "util.h"
 
 #define B(s) (const uint8_t *)(s), strlen(s)
 

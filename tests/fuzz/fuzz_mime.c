@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "dissect.h"
+#include "mime.h"
 #include "touch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

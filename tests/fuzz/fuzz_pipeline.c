@@ -11,6 +11,7 @@
 
 #include "capture.h"
 #include "dissect.h"
+#include "mime.h"
 #include "touch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "dissect.h"
+#include "mime.h"
 #include "touch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

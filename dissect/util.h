@@ -1,0 +1,29 @@
+/*
+ * util.h - small helpers on wire bytes, shared by the dissectors and the
+ * sinks.  Their input is never NUL-terminated and never trusted: every
+ * function takes a length and reads no further.
+ */
+#ifndef MAILSIFT_UTIL_H
+#define MAILSIFT_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Whether p starts with / is exactly the ASCII word, in any case. */
+int	md_ci_prefix(const uint8_t *p, size_t len, const char *prefix);
+int	md_ci_equal(const uint8_t *p, size_t len, const char *word);
+/* Copies n bytes to dst, ASCII letters upper-cased (verbs, keywords). */
+void	md_upper_copy(char *dst, const uint8_t *src, size_t n);
+/*
+ * Decodes base64 (RFC 4648) as SASL sends it (RFC 4954): no white space,
+ * padding optional; at most outcap bytes.  *ok is 0 when a byte outside
+ * the alphabet came or bits were left over; what decoded before that is
+ * still returned.
+ */
+size_t	md_b64_decode(const uint8_t *in, size_t len, uint8_t *out,
+	   size_t outcap, int *ok);
+/* A character's value in base64 / hexadecimal, or -1. */
+int	md_b64_value(uint8_t c);
+int	md_hex_value(uint8_t c);
+
+#endif
