@@ -29,7 +29,9 @@ DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c dis
 	       dissect/smtp.c dissect/pop3.c dissect/imap.c dissect/detect.c \
 	       dissect/mime.c dissect/mimehdr.c dissect/uu.c dissect/tnef.c dissect/registry.c
 CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c capture/source.c capture/decap.c store/safename.c store/hasher.c \
-	       store/bodynorm.c capture/v6map.c store/store.c
+	       store/bodynorm.c capture/v6map.c store/store.c store/query.c \
+	       store/keep.c store/sqlite.c store/sqlite_events.c \
+	       store/sqlite_msgs.c store/sqlite_rotate.c store/sqlite_query.c
 CLI_SRC     := cli/main.c cli/args.c cli/pipeline.c cli/cmd_read.c cli/cmd_live.c cli/cmd_search.c cli/cmd_query.c cli/termsafe.c \
 	       cli/cmd_export.c cli/cmd_extract.c cli/table.c
 TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_detect test_mime \
@@ -115,7 +117,7 @@ $(BUILD)/gen/schema.h: store/schema.sql
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n" \\/' $<; \
 	  echo '""'; } > $@
 
-$(BUILD)/rel/store/store.o $(BUILD)/san/store/store.o: $(BUILD)/gen/schema.h
+$(BUILD)/rel/store/sqlite.o $(BUILD)/san/store/sqlite.o: $(BUILD)/gen/schema.h
 
 # Unit tests link the dissectors only: no libpcap, libnids or SQLite.
 # The capture layer's pure parts are tested without libpcap or libnids.

@@ -1,0 +1,138 @@
+/* \summary: the files a store keeps beside its log */
+/*
+ * Message bytes are kept content-addressed: LOG.blobs/AB/ABCD... by
+ * SHA-256, so a message seen many times is stored once and `mailsift
+ * extract` can write it (and its attachments) later.  The bytes go to a
+ * temporary file until their hash is known.  Every file is created
+ * exclusively, readable by its owner only: mail is private.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "keep.h"
+#include "safename.h"
+
+static void
+say(char *err, size_t errlen, const char *path)
+{
+	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+}
+
+FILE *
+keep_eml_create(const char *dir, int64_t sid, uint32_t tx, char **pathp,
+    char *err, size_t errlen)
+{
+	char path[4096];
+	int fd = -1;
+	FILE *f;
+
+	for (int n = 1; n < 100 && fd < 0; n++) {
+		if (n == 1)
+			snprintf(path, sizeof(path), "%s/%lld-%u.eml", dir,
+			    (long long)sid, tx);
+		else
+			snprintf(path, sizeof(path), "%s/%lld-%u.%d.eml", dir,
+			    (long long)sid, tx, n);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		say(err, errlen, path);
+		return NULL;
+	}
+	if ((*pathp = strdup(path)) == NULL || (f = fdopen(fd, "wb")) == NULL) {
+		say(err, errlen, path);
+		free(*pathp);
+		*pathp = NULL;
+		close(fd);
+		unlink(path);
+		return NULL;
+	}
+	return f;
+}
+
+FILE *
+keep_blob_create(const char *blob_dir, int64_t row, char **tmpp, char *err,
+    size_t errlen)
+{
+	char path[4096];
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/tmp-%d-%lld", blob_dir, (int)getpid(),
+	    (long long)row);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd < 0 || (f = fdopen(fd, "wb")) == NULL) {
+		say(err, errlen, path);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	/* a larger buffer: fewer writes for bodies that come in segments */
+	setvbuf(f, NULL, _IOFBF, 64 * 1024);
+	if ((*tmpp = strdup(path)) == NULL) { /* keep_blob_name needs it */
+		snprintf(err, errlen, "out of memory");
+		fclose(f);
+		unlink(path);
+		return NULL;
+	}
+	return f;
+}
+
+int
+keep_blob_name(const char *blob_dir, FILE *blob, const char *tmp,
+    const char *sha, char *err, size_t errlen)
+{
+	char dir[4096], path[4200];
+	struct stat sb;
+	int ok = fclose(blob) == 0;
+
+	snprintf(dir, sizeof(dir), "%s/%.2s", blob_dir, sha);
+	snprintf(path, sizeof(path), "%s/%s", dir, sha);
+	if (ok && (mkdir(dir, 0700) == 0 || errno == EEXIST)) {
+		if (stat(path, &sb) == 0) /* seen before: one copy is enough */
+			unlink(tmp);
+		else
+			ok = rename(tmp, path) == 0;
+	} else
+		ok = 0;
+	if (!ok) {
+		say(err, errlen, path);
+		unlink(tmp);
+	}
+	return ok;
+}
+
+FILE *
+keep_attachment_create(const char *dir, int64_t sid, uint32_t tx,
+    char **parts_dirp, const char *filename, const char *path, char **pathp,
+    char *err, size_t errlen)
+{
+	char pd[4096], fb[160];
+	FILE *f;
+
+	if (*parts_dirp == NULL) {
+		snprintf(pd, sizeof(pd), "%s/%lld-%u.parts", dir,
+		    (long long)sid, tx);
+		if (mkdir(pd, 0700) != 0 && errno != EEXIST) {
+			say(err, errlen, pd);
+			return NULL;
+		}
+		if ((*parts_dirp = strdup(pd)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return NULL;
+		}
+	}
+	snprintf(fb, sizeof(fb), "part-%s", path);
+	if ((f = safe_create(*parts_dirp, filename, fb, pathp)) == NULL)
+		snprintf(err, errlen, "%s/%s: %s", *parts_dirp, filename,
+		    strerror(errno));
+	return f;
+}

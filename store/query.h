@@ -1,0 +1,49 @@
+/*
+ * query.h - reading a log: a connection that runs SQL over the log's
+ * tables and views and hands the rows back, whatever backend keeps it.
+ * The CLI's listing, search, export and extract commands use only this.
+ *
+ * Strings returned are valid until the next call on the same rows.
+ */
+#ifndef MAILSIFT_QUERY_H
+#define MAILSIFT_QUERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct query;	   /* a read-only connection to a log */
+struct query_rows; /* a prepared statement and its rows */
+
+enum query_type {
+	QUERY_NULL,
+	QUERY_INTEGER,
+	QUERY_REAL,
+	QUERY_TEXT,
+	QUERY_BLOB
+};
+
+/* Opens the log named where read-only; NULL with err set when it cannot
+ * (missing file, not a mailsift log, server unreachable). */
+struct query *query_open(const char *where, char *err, size_t errlen);
+void	    query_close(struct query *);
+/* The last error of the connection, for a message. */
+const char *query_error(const struct query *);
+
+/* Prepares sql (parameters are ?, numbered from 1); NULL on error. */
+struct query_rows *query_prepare(struct query *, const char *sql);
+void	    query_bind_int(struct query_rows *, int i, int64_t v);
+void	    query_bind_text(struct query_rows *, int i, const char *v);
+/* Steps to the next row: 1 a row, 0 no more, -1 an error. */
+int	    query_next(struct query_rows *);
+/* Back to before the first row, bindings kept, for another run. */
+void	    query_reset(struct query_rows *);
+int	    query_columns(const struct query_rows *);
+const char *query_name(const struct query_rows *, int i);
+enum query_type query_type(const struct query_rows *, int i);
+/* A column of the row at hand, from 0; text is NULL for SQL NULL. */
+const char *query_text(const struct query_rows *, int i);
+int64_t	    query_int(const struct query_rows *, int i);
+double	    query_real(const struct query_rows *, int i);
+void	    query_finish(struct query_rows *);
+
+#endif

@@ -1,0 +1,686 @@
+/* \summary: SQLite store: the log file, its statements and commits */
+/*
+ * Rows are written with prepared statements inside transactions that are
+ * committed every STORE_COMMIT_US of capture time (and at the end), in WAL
+ * mode, so that a reader can query the log while mailsift runs and a crash
+ * loses at most the last uncommitted seconds.
+ *
+ * Session ids are the run's flow ids plus the largest id already in the
+ * log, so a log can be appended to by later runs and no map from flow to
+ * row is needed.  Message bytes are never held: each piece is hashed and
+ * written out as it arrives (sqlite_msgs.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "hasher.h"
+#include "schema.h"
+#include "sqlite_priv.h"
+
+const char *const stmt_sql[ST_COUNT] = {
+	[ST_SESSION] = "INSERT INTO sessions (id, run_id, proto, capture_file,"
+	    " client_ip, client_port, server_ip, server_port, start_ts, tls,"
+	    " midstream, first_frame, first_offset)"
+	    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_GREETING] = "UPDATE sessions SET banner_code=?, banner=?,"
+	    " banner_frame=? WHERE id=?",
+	[ST_HELO] = "UPDATE sessions SET helo=? WHERE id=?",
+	[ST_SESSION_END] = "UPDATE sessions SET end_ts=?, end_reason=?, tls=?,"
+	    " bytes_c2s=?, bytes_s2c=?, tls_bytes_c2s=?, tls_bytes_s2c=?,"
+	    " last_frame=?, last_offset=?, last_capture_file=? WHERE id=?",
+	[ST_EXTENSION] = "INSERT INTO extensions VALUES (?,?,?)",
+	[ST_COMMAND] = "INSERT OR REPLACE INTO commands (session_id, seq, ts,"
+	    " verb, args, tag, frame, offset) VALUES (?,?,?,?,?,?,?,?)",
+	[ST_REPLY] = "UPDATE commands SET reply_code=?, reply_status=?,"
+	    " reply_text=?, reply_ts=?, reply_frame=?, reply_offset=?"
+	    " WHERE session_id=? AND seq=?",
+	[ST_AUTH] = "INSERT INTO auth (session_id, seq, ts, mechanism,"
+	    " username, password, challenge, proof, reply_code, outcome,"
+	    " redacted, frame, offset) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_TX] = "INSERT OR REPLACE INTO transactions (session_id, tx,"
+	    " mail_seq, ts, mail_from, mail_params) VALUES (?,?,?,?,?,?)",
+	[ST_TX_IMPLICIT] = "INSERT OR IGNORE INTO transactions (session_id,"
+	    " tx, ts) VALUES (?,?,?)",
+	[ST_TX_REPLY] = "UPDATE transactions SET final_code=?, final_reply=?,"
+	    " queue_id=? WHERE session_id=? AND tx=?",
+	[ST_RCPT] = "INSERT OR REPLACE INTO recipients (session_id, tx, seq,"
+	    " address, params) VALUES (?,?,?,?,?)",
+	[ST_DELIVERY] = "UPDATE recipients SET delivery_code=?,"
+	    " delivery_reply=? WHERE session_id=? AND seq=?",
+	[ST_MSG] = "INSERT OR REPLACE INTO messages (session_id, tx, seq,"
+	    " proto, method, direction, begin_ts, assembled) VALUES (?1,?2,?3,"
+	    " (SELECT proto FROM sessions WHERE id=?1),?4,?5,?6,?7)",
+	[ST_MSG_META] = "UPDATE messages SET mailbox=coalesce(?1,mailbox),"
+	    " flags=coalesce(?2,flags), section=coalesce(?3,section),"
+	    " msgno=coalesce(?4,msgno), uid=coalesce(?5,uid),"
+	    " partial=max(partial,?6), body_sha256=CASE WHEN ?6 THEN NULL"
+	    " ELSE body_sha256 END WHERE session_id=?7 AND tx=?8",
+	[ST_ITEM] = "INSERT INTO items (session_id, seq, ts, action, msgno,"
+	    " size, uid, flags, deletion) VALUES (?,?,?,?,?,?,?,?,?)",
+	[ST_DELETION] = "UPDATE items SET deletion=? WHERE session_id=? AND"
+	    " action='dele' AND deletion='marked'",
+	[ST_MAILBOX] = "INSERT OR REPLACE INTO mailboxes VALUES"
+	    " (?,?,?,?,?,?,?,?,?,?)",
+	[ST_RESPONSE] = "INSERT INTO responses (session_id, seq, ts, keyword,"
+	    " number, text) VALUES (?,?,?,?,?,?)",
+	[ST_USER] = "UPDATE sessions SET username=? WHERE id=?",
+	[ST_STATE] = "UPDATE sessions SET state=? WHERE id=?",
+	[ST_SELECTED] = "UPDATE sessions SET mailbox=? WHERE id=?",
+	[ST_CLIENT_ID] = "UPDATE sessions SET client_id=? WHERE id=?",
+	[ST_SERVER_ID] = "UPDATE sessions SET server_id=? WHERE id=?",
+	[ST_COMPRESSION] = "UPDATE sessions SET compression=? WHERE id=?",
+	[ST_HEADER] = "INSERT OR REPLACE INTO headers VALUES (?,?,?,?,?)",
+	[ST_DATE_UTC] = "UPDATE messages SET date_utc=coalesce(date_utc, ?)"
+	    " WHERE id=?",
+	[ST_DKIM] = "UPDATE messages SET dkim=1 WHERE id=?",
+	[ST_AUTH_RESULTS] = "UPDATE messages SET auth_results=1 WHERE id=?",
+	[ST_PART] = "INSERT OR REPLACE INTO parts (message_id, part, path,"
+	    " content_type, charset, encoding, disposition, filename)"
+	    " VALUES (?,?,?,?,?,?,?,?)",
+	[ST_PART_END] = "UPDATE parts SET encoded_size=?, size=?, md5=?,"
+	    " sha256=?, complete=?, extract_path=? WHERE message_id=? AND"
+	    " part=?",
+	[ST_PART_COUNT] = "UPDATE messages SET parts=parts+1,"
+	    " attachments=attachments+? WHERE id=?",
+	[ST_TEXT] = "INSERT OR REPLACE INTO message_text (rowid, subject, body)"
+	    " VALUES (?,?,?)",
+	[ST_MSG_END] = "UPDATE messages SET end_ts=?, size=?, sha256=?,"
+	    " complete=?, extract_path=?, kept=?, last_frame=?, last_offset=?,"
+	    " gap_bytes=?, body_sha256=?, capture_file=?, first_frame=?,"
+	    " first_offset=? WHERE id=?",
+	[ST_ANOMALY] = "INSERT INTO anomalies (session_id, ts, direction,"
+	    " name, detail, frame) VALUES (?,?,?,?,?,?)",
+	[ST_SESSION_GAP] = "UPDATE sessions SET gap_bytes=gap_bytes+? WHERE"
+	    " id=?",
+	[ST_CAPTURE] = "INSERT INTO captures (run_id, path, size, sha256,"
+	    " link_type, packets, first_ts, last_ts, damaged)"
+	    " VALUES (?,?,?,?,?,?,?,?,?)",
+	[ST_BEGIN] = "BEGIN",
+	[ST_COMMIT] = "COMMIT",
+};
+
+void
+db_fail(struct sqlite_store *s, const char *what)
+{
+	s->stats.errors++;
+	snprintf(s->error, sizeof(s->error), "%s: %s", what,
+	    sqlite3_errmsg(s->db));
+}
+
+void
+db_bind_bytes(sqlite3_stmt *st, int i, struct md_bytes b)
+{
+	if (b.p == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, (const char *)b.p, (int)b.len,
+		    SQLITE_TRANSIENT);
+}
+
+void
+db_bind_text(sqlite3_stmt *st, int i, struct md_bytes b)
+{
+	if (b.len == 0)
+		sqlite3_bind_null(st, i);
+	else
+		db_bind_bytes(st, i, b);
+}
+
+/* Provenance: NULL when the bytes came from no capture file. */
+void
+db_bind_frame(sqlite3_stmt *st, int i, uint64_t frame)
+{
+	if (frame != 0)
+		sqlite3_bind_int64(st, i, (sqlite3_int64)frame);
+}
+
+void
+db_bind_offset(sqlite3_stmt *st, int i, uint64_t frame, int64_t offset)
+{
+	if (frame != 0 && offset >= 0)
+		sqlite3_bind_int64(st, i, offset);
+}
+
+/* Runs a bound statement once and resets it. */
+void
+db_run(struct sqlite_store *s, enum stmt_id id)
+{
+	sqlite3_stmt *st = s->st[id];
+
+	if (sqlite3_step(st) != SQLITE_DONE)
+		db_fail(s, stmt_sql[id]);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+void
+db_bind_u64(sqlite3_stmt *st, int i, uint64_t v, uint64_t none)
+{
+	if (v != none)
+		sqlite3_bind_int64(st, i, (sqlite3_int64)v);
+}
+
+/* Monotonic wall time in microseconds; the coarse clock costs a few ns. */
+static uint64_t
+wall_now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
+
+void
+db_commit(struct sqlite_store *s, uint64_t ts)
+{
+	db_run(s, ST_COMMIT);
+	db_run(s, ST_BEGIN);
+	s->last_commit_ts = ts;
+	s->last_commit_wall = wall_now_us();
+	s->events_since_commit = 0;
+}
+
+/*
+ * Commits every STORE_COMMIT_US of capture time and every
+ * STORE_COMMIT_WALL_US of wall time: a capture of a few seconds can take
+ * minutes to read, and what was read before a crash or a kill must stay.
+ */
+void
+db_maybe_commit(struct sqlite_store *s, uint64_t ts)
+{
+	if (++s->events_since_commit >= STORE_COMMIT_EVENTS ||
+	    (ts > s->last_commit_ts + STORE_COMMIT_US) ||
+	    ts + STORE_COMMIT_US < s->last_commit_ts ||
+	    wall_now_us() - s->last_commit_wall >= STORE_COMMIT_WALL_US)
+		db_commit(s, ts);
+}
+
+static int
+exec_sql(struct sqlite_store *s, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+schema_version(struct sqlite_store *s)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Whether table has a column of that name (for upgrades in place). */
+static int
+has_column(struct sqlite_store *s, const char *table, const char *column)
+{
+	sqlite3_stmt *st;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info(?)"
+	    " WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
+}
+
+static int
+store_schema(struct sqlite_store *s, char *err, size_t errlen)
+{
+	char sql[64];
+	int v = schema_version(s);
+
+	if (v < 0) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
+		return -1;
+	}
+	/* version 6 added capture_stats, the LMTP delivery columns and
+	 * messages.assembled: a version 5 log takes them */
+	if (v != 0 && v != 5 && v != STORE_SCHEMA_VERSION) {
+		snprintf(err, errlen, "the log has schema version %d; this "
+		    "mailsift writes version %d (use another file or --force)",
+		    v, STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	if (v == 5 && !has_column(s, "recipients", "delivery_code") &&
+	    exec_sql(s, "ALTER TABLE recipients ADD COLUMN"
+	    " delivery_code INTEGER; ALTER TABLE recipients ADD COLUMN"
+	    " delivery_reply TEXT; DROP VIEW IF EXISTS v_recipients;",
+	    err, errlen) != 0)
+		return -1;
+	if (v == 5 && !has_column(s, "messages", "assembled") &&
+	    exec_sql(s, "ALTER TABLE messages ADD COLUMN assembled TEXT;",
+	    err, errlen) != 0)
+		return -1;
+	if (exec_sql(s, STORE_SCHEMA_SQL, err, errlen) != 0)
+		return -1;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
+	    STORE_SCHEMA_VERSION);
+	return exec_sql(s, sql, err, errlen);
+}
+
+static void
+utc_now(char *buf, size_t len)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int
+store_begin_run(struct sqlite_store *s, const char *command, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *st;
+	char now[32];
+
+	utc_now(now, sizeof(now));
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO runs (started, version,"
+	    " command) VALUES (?,?,?)", -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, MAILSIFT_VERSION, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, command ? command : "", -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_finalize(st);
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	s->run_id = sqlite3_last_insert_rowid(s->db);
+	if (sqlite3_prepare_v2(s->db, "SELECT coalesce(max(id), 0) FROM"
+	    " sessions", -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		s->id_base = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+fail:
+	snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
+	return -1;
+}
+
+/* Records the end of a run in its log. */
+void
+run_finished(sqlite3 *db, int64_t run_id, int status)
+{
+	sqlite3_stmt *st;
+	char now[32];
+
+	utc_now(now, sizeof(now));
+	if (sqlite3_prepare_v2(db, "UPDATE runs SET finished=?, status=?"
+	    " WHERE id=?", -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 2, status);
+	sqlite3_bind_int64(st, 3, run_id);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+}
+
+/* The log holds credentials: it is created readable by its owner only. */
+int
+create_private(const char *path, int force, char *err, size_t errlen)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
+	char p[4096];
+	int fd;
+
+	if (force)
+		for (size_t i = 0; i < 4; i++) {
+			snprintf(p, sizeof(p), "%s%s", path, sfx[i]);
+			if (unlink(p) != 0 && errno != ENOENT) {
+				snprintf(err, errlen, "%s: %s", p,
+				    strerror(errno));
+				return -1;
+			}
+		}
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Prepared statements of the open log. */
+static int
+prepare_all(struct sqlite_store *s, char *err, size_t errlen)
+{
+	for (int i = 0; i < ST_COUNT; i++)
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "%s: %s", stmt_sql[i],
+			    sqlite3_errmsg(s->db));
+			return -1;
+		}
+	for (size_t i = 0; i < NFIELDS; i++) {
+		char sql[160];
+
+		snprintf(sql, sizeof(sql), "UPDATE messages SET %s=coalesce(%s,"
+		    " ?) WHERE id=?", msg_fields[i].column,
+		    msg_fields[i].column);
+		if (sqlite3_prepare_v3(s->db, sql, -1,
+		    SQLITE_PREPARE_PERSISTENT, &s->field_st[i], NULL) !=
+		    SQLITE_OK) {
+			snprintf(err, errlen, "%s: %s", sql,
+			    sqlite3_errmsg(s->db));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+finalize_all(struct sqlite_store *s)
+{
+	for (int i = 0; i < ST_COUNT; i++) {
+		sqlite3_finalize(s->st[i]);
+		s->st[i] = NULL;
+	}
+	for (size_t i = 0; i < NFIELDS; i++) {
+		sqlite3_finalize(s->field_st[i]);
+		s->field_st[i] = NULL;
+	}
+}
+
+/*
+ * Creates or opens the log file at path (and its blobs folder), with the
+ * schema, a run row and the statements; a transaction is left open.
+ */
+int
+db_open(struct sqlite_store *s, const char *path, int force, int keep,
+    const char *command, char *err, size_t errlen)
+{
+	if (create_private(path, force, err, errlen) != 0)
+		return -1;
+	free(s->blob_dir);
+	s->blob_dir = NULL;
+	if (keep) {
+		char bd[4096];
+
+		snprintf(bd, sizeof(bd), "%s.blobs", path);
+		if (mkdir(bd, 0700) != 0 && errno != EEXIST) {
+			snprintf(err, errlen, "%s: %s", bd, strerror(errno));
+			return -1;
+		}
+		if ((s->blob_dir = strdup(bd)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	if (exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+	    " PRAGMA foreign_keys=OFF;", err, errlen) != 0 ||
+	    store_schema(s, err, errlen) != 0 ||
+	    store_begin_run(s, command, err, errlen) != 0 ||
+	    prepare_all(s, err, errlen) != 0)
+		return -1;
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	db_run(s, ST_BEGIN);
+	s->last_commit_wall = wall_now_us();
+	return 0;
+}
+
+static void *
+sqlite_open(const struct store_opts *o, char *err, size_t errlen)
+{
+	struct sqlite_store *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->hasher = hasher_new()) == NULL) {
+		free(s);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (o->extract_dir != NULL) {
+		if (mkdir(o->extract_dir, 0700) != 0 && errno != EEXIST) {
+			snprintf(err, errlen, "%s: %s", o->extract_dir,
+			    strerror(errno));
+			goto fail;
+		}
+		if ((s->extract_dir = strdup(o->extract_dir)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+	}
+	s->redact = o->redact;
+	s->command = o->command;
+	if (db_open(s, o->path, o->force, !o->no_keep, o->command, err,
+	    errlen) != 0)
+		goto fail;
+	return s;
+fail:
+	finalize_all(s);
+	sqlite3_close(s->db);
+	hasher_free(s->hasher);
+	free(s->extract_dir);
+	free(s->blob_dir);
+	free(s);
+	return NULL;
+}
+
+/* Commits what is pending now (live capture: at least once a second). */
+static void
+sqlite_flush(void *arg)
+{
+	struct sqlite_store *s = arg;
+	db_commit(s, s->last_commit_ts);
+}
+
+/* Sessions that begin from now on are credited to this capture file. */
+static void
+sqlite_set_capture_file(void *arg, const char *path)
+{
+	struct sqlite_store *s = arg;
+	s->capture_file = path;
+}
+
+/* SHA-256 of a regular file, read through the hashing thread. */
+static int
+file_sha256(struct sqlite_store *s, const struct store_capture *c,
+    char hex[HASH_HEX_MAX], int64_t *size)
+{
+	int fd = c->fd >= 0 ? c->fd : open(c->path, O_RDONLY | O_CLOEXEC);
+	struct hstream *h = NULL;
+	struct stat sb;
+	char buf[1 << 16];
+	ssize_t n = -1;
+
+	if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    lseek(fd, 0, SEEK_SET) == 0 &&
+	    (h = hstream_new(s->hasher, 0)) != NULL)
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			hstream_update(h, buf, (size_t)n);
+	if (fd >= 0 && c->fd < 0)
+		close(fd);
+	if (h == NULL)
+		return -1;
+	hstream_finish(h, n == 0 ? hex : NULL, NULL);
+	*size = sb.st_size;
+	return n == 0 ? 0 : -1;
+}
+
+static void
+sqlite_add_capture(void *arg, const struct store_capture *c)
+{
+	struct sqlite_store *s = arg;
+	sqlite3_stmt *st = s->st[ST_CAPTURE];
+	char hex[HASH_HEX_MAX];
+	int64_t size;
+
+	sqlite3_bind_int64(st, 1, s->run_id);
+	sqlite3_bind_text(st, 2, c->path, -1, SQLITE_STATIC);
+	if (file_sha256(s, c, hex, &size) == 0) {
+		sqlite3_bind_int64(st, 3, size);
+		sqlite3_bind_text(st, 4, hex, -1, SQLITE_TRANSIENT);
+	}
+	if (c->link_type != NULL)
+		sqlite3_bind_text(st, 5, c->link_type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)c->packets);
+	if (c->first_us != 0) {
+		sqlite3_bind_double(st, 7, ts_sec(c->first_us));
+		sqlite3_bind_double(st, 8, ts_sec(c->last_us));
+	}
+	sqlite3_bind_int(st, 9, c->damaged);
+	db_run(s, ST_CAPTURE);
+}
+
+static void
+utc_of(uint64_t us, char *buf, size_t len)
+{
+	time_t t = (time_t)(us / 1000000u);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void
+sqlite_add_interval(void *arg, const struct store_interval *iv)
+{
+	struct sqlite_store *s = arg;
+	static const char sql[] = "INSERT INTO capture_stats (run_id, since,"
+	    " until, total, packets, bytes, kernel_received, kernel_dropped,"
+	    " if_dropped, gap_bytes, streams_evicted, detect_over_budget,"
+	    " reserved_v4) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	sqlite3_stmt *st;
+	char since[32], until[32];
+
+	if (s->db == NULL ||
+	    sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		s->stats.errors++;
+		return;
+	}
+	utc_of(iv->since_us, since, sizeof(since));
+	utc_of(iv->until_us, until, sizeof(until));
+	sqlite3_bind_int64(st, 1, s->run_id);
+	sqlite3_bind_text(st, 2, since, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, until, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 4, iv->total);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)iv->packets);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)iv->bytes);
+	if (iv->live) {
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)iv->kernel_received);
+		sqlite3_bind_int64(st, 8, (sqlite3_int64)iv->kernel_dropped);
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)iv->if_dropped);
+	}
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)iv->gap_bytes);
+	sqlite3_bind_int64(st, 11, (sqlite3_int64)iv->streams_evicted);
+	sqlite3_bind_int64(st, 12, (sqlite3_int64)iv->detect_over_budget);
+	sqlite3_bind_int64(st, 13, (sqlite3_int64)iv->reserved_v4);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		s->stats.errors++;
+		snprintf(s->error, sizeof(s->error), "capture_stats: %s",
+		    sqlite3_errmsg(s->db));
+	}
+	sqlite3_finalize(st);
+}
+
+/*
+ * Commits, records the run's end and closes.  Returns 0, or -1 when some
+ * write failed along the way (store_last_error says which).
+ */
+static int
+sqlite_close(void *arg, int status)
+{
+	struct sqlite_store *s = arg;
+	int rc = -1;
+
+	if (s->db == NULL) /* a rotation that failed left no log */
+		goto free;
+	db_run(s, ST_COMMIT);
+	run_finished(s->db, s->run_id, status);
+	finalize_all(s);
+	msgs_free_all(s);
+	sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL,
+	    NULL);
+	rc = sqlite3_close(s->db) == SQLITE_OK && s->stats.errors == 0 ? 0 : -1;
+free:
+	hasher_free(s->hasher);
+	free(s->extract_dir);
+	free(s->blob_dir);
+	free(s);
+	return rc;
+}
+
+static const struct store_stats *
+sqlite_stats(const void *arg)
+{
+	const struct sqlite_store *s = arg;
+	return &s->stats;
+}
+
+static long
+sqlite_run_id(const void *arg)
+{
+	const struct sqlite_store *s = arg;
+	return (long)s->run_id;
+}
+
+static const char *
+sqlite_last_error(const void *arg)
+{
+	const struct sqlite_store *s = arg;
+	return s->error;
+}
+
+/* A log file: any name that is not a URI (scheme://...). */
+static int
+sqlite_takes(const char *where)
+{
+	const char *p = where;
+
+	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+	    (*p >= '0' && *p <= '9') || *p == '+' || *p == '-' || *p == '.')
+		p++;
+	return p == where || strncmp(p, "://", 3) != 0;
+}
+
+const struct store_backend store_backend_sqlite = {
+	.name = "sqlite",
+	.takes = sqlite_takes,
+	.open = sqlite_open,
+	.emit = db_emit,
+	.set_capture_file = sqlite_set_capture_file,
+	.add_capture = sqlite_add_capture,
+	.add_interval = sqlite_add_interval,
+	.rotate = sqlite_rotate,
+	.flush = sqlite_flush,
+	.stats = sqlite_stats,
+	.run_id = sqlite_run_id,
+	.last_error = sqlite_last_error,
+	.close = sqlite_close,
+	.query_open = sqlite_query_open,
+};

@@ -1,0 +1,449 @@
+/* \summary: SQLite store: one event, its rows */
+/*
+ * The event switch: each event of the contract (dissect.h) becomes the
+ * rows and columns it stands for.  Message bytes and MIME parts go to
+ * sqlite_msgs.c.  Events carry the session (flow id) and the command or
+ * transaction number, so no state is kept here beyond the open messages.
+ */
+#include <arpa/inet.h>
+#include <sqlite3.h>
+#include <stdio.h>
+
+#include "sqlite_priv.h"
+#include "util.h"
+
+static void
+addr_str(const struct md_flow *f, const uint8_t *a, char *buf, size_t len)
+{
+	if (inet_ntop(f->family, a, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+}
+
+static void
+on_session_begin(struct sqlite_store *s, const struct md_event *ev)
+{
+	sqlite3_stmt *st = s->st[ST_SESSION];
+	char cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN];
+
+	addr_str(ev->flow, ev->flow->cli_addr, cli, sizeof(cli));
+	addr_str(ev->flow, ev->flow->srv_addr, srv, sizeof(srv));
+	sqlite3_bind_int64(st, 1, session_id(s, ev));
+	sqlite3_bind_int64(st, 2, s->run_id);
+	db_bind_bytes(st, 3, ev->name);
+	if (s->capture_file != NULL)
+		sqlite3_bind_text(st, 4, s->capture_file, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, cli, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 6, ev->flow->cli_port);
+	sqlite3_bind_text(st, 7, srv, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 8, ev->flow->srv_port);
+	/* the connection's first packet (the SYN), not the first bytes */
+	sqlite3_bind_double(st, 9, ts_sec(ev->flow->first_ts != 0 &&
+	    ev->flow->first_ts < ev->ts_us ? ev->flow->first_ts : ev->ts_us));
+	sqlite3_bind_text(st, 10, md_tls_str(ev->tls), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 11, ev->num[0] != 0);
+	db_bind_frame(st, 12, ev->flow->first_frame);
+	db_bind_offset(st, 13, ev->flow->first_frame, ev->flow->first_offset);
+	db_run(s, ST_SESSION);
+	s->stats.sessions++;
+	s->stats.by_proto[ev->flow->proto]++;
+}
+
+static void
+on_session_end(struct sqlite_store *s, const struct md_event *ev)
+{
+	sqlite3_stmt *st = s->st[ST_SESSION_END];
+
+	sqlite3_bind_double(st, 1, ts_sec(ev->ts_us));
+	sqlite3_bind_text(st, 2, md_end_str((enum md_end)ev->code), -1,
+	    SQLITE_STATIC);
+	db_bind_bytes(st, 3, ev->name);
+	for (int i = 0; i < 4; i++)
+		sqlite3_bind_int64(st, 4 + i, (sqlite3_int64)ev->num[i]);
+	db_bind_frame(st, 8, ev->flow->frame);
+	db_bind_offset(st, 9, ev->flow->frame, ev->flow->offset);
+	if (s->capture_file != NULL && ev->flow->frame != 0)
+		sqlite3_bind_text(st, 10, s->capture_file, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 11, session_id(s, ev));
+	db_run(s, ST_SESSION_END);
+	if (ev->tls != MD_TLS_NONE)
+		s->stats.tls_sessions++;
+}
+
+static void
+on_command(struct sqlite_store *s, const struct md_event *ev)
+{
+	sqlite3_stmt *st = s->st[ST_COMMAND];
+
+	sqlite3_bind_int64(st, 1, session_id(s, ev));
+	sqlite3_bind_int64(st, 2, ev->seq);
+	sqlite3_bind_double(st, 3, ts_sec(ev->ts_us));
+	db_bind_bytes(st, 4, ev->name);
+	db_bind_text(st, 5, ev->arg);
+	db_bind_text(st, 6, ev->extra);
+	db_bind_frame(st, 7, ev->flow->frame);
+	db_bind_offset(st, 8, ev->flow->frame, ev->flow->offset);
+	db_run(s, ST_COMMAND);
+	s->stats.commands++;
+}
+
+static void
+on_reply(struct sqlite_store *s, const struct md_event *ev)
+{
+	sqlite3_stmt *st = s->st[ST_REPLY];
+
+	if (ev->seq == 0) /* unsolicited: the anomaly row tells */
+		return;
+	if (ev->flow->proto == MD_PROTO_SMTP) /* its number says more */
+		sqlite3_bind_int(st, 1, ev->code);
+	else
+		sqlite3_bind_text(st, 2, md_status_str(ev->status), -1,
+		    SQLITE_STATIC);
+	db_bind_bytes(st, 3, ev->arg);
+	sqlite3_bind_double(st, 4, ts_sec(ev->ts_us));
+	db_bind_frame(st, 5, ev->flow->frame);
+	db_bind_offset(st, 6, ev->flow->frame, ev->flow->offset);
+	sqlite3_bind_int64(st, 7, session_id(s, ev));
+	sqlite3_bind_int64(st, 8, ev->seq);
+	db_run(s, ST_REPLY);
+}
+
+/* One sessions column set from an event. */
+static void
+on_session_text(struct sqlite_store *s, enum stmt_id id, const struct md_event *ev,
+    struct md_bytes value)
+{
+	sqlite3_stmt *st = s->st[id];
+
+	db_bind_text(st, 1, value);
+	sqlite3_bind_int64(st, 2, session_id(s, ev));
+	db_run(s, id);
+}
+
+static void
+on_msg_meta(struct sqlite_store *s, const struct md_event *ev)
+{
+	sqlite3_stmt *st = s->st[ST_MSG_META];
+	struct open_msg *m;
+
+	db_bind_text(st, 1, ev->arg);
+	db_bind_text(st, 2, ev->extra);
+	db_bind_text(st, 3, ev->aux);
+	db_bind_u64(st, 4, ev->num[0], 0);
+	db_bind_u64(st, 5, ev->num[1], 0);
+	sqlite3_bind_int(st, 6, ev->code != 0);
+	sqlite3_bind_int64(st, 7, session_id(s, ev));
+	sqlite3_bind_int64(st, 8, ev->tx);
+	db_run(s, ST_MSG_META);
+	if (ev->code != 0 && (m = msgs_find(s, ev)) != NULL)
+		m->partial = 1;
+}
+
+/*
+ * Bytes the capture lost: counted against the session and against the
+ * message that was crossing in that direction, which is then incomplete.
+ */
+static void
+on_gap(struct sqlite_store *s, const struct md_event *ev)
+{
+	sqlite3_stmt *st = s->st[ST_SESSION_GAP];
+
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)ev->num[0]);
+	sqlite3_bind_int64(st, 2, session_id(s, ev));
+	db_run(s, ST_SESSION_GAP);
+	msgs_gap(s, ev->flow->id, ev->dir, ev->num[0]);
+}
+
+/*
+ * A maildrop fact.  POP3 RSET and QUIT do not name messages: they settle
+ * every deletion still marked in the session (RFC 1939 6 and 8).
+ */
+static void
+on_item(struct sqlite_store *s, const struct md_event *ev)
+{
+	sqlite3_stmt *st = s->st[ST_ITEM];
+	int64_t sid = session_id(s, ev);
+	int is_dele = md_ci_equal(ev->name.p, ev->name.len, MD_ITEM_DELE);
+
+	if (md_ci_equal(ev->name.p, ev->name.len, MD_ITEM_RESET) ||
+	    md_ci_equal(ev->name.p, ev->name.len, MD_ITEM_COMMIT)) {
+		st = s->st[ST_DELETION];
+		sqlite3_bind_text(st, 1, md_ci_equal(ev->name.p, ev->name.len,
+		    MD_ITEM_COMMIT) ? "committed" : "reset", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, sid);
+		db_run(s, ST_DELETION);
+		return;
+	}
+	sqlite3_bind_int64(st, 1, sid);
+	if (ev->seq)
+		sqlite3_bind_int64(st, 2, ev->seq);
+	sqlite3_bind_double(st, 3, ts_sec(ev->ts_us));
+	db_bind_bytes(st, 4, ev->name);
+	db_bind_u64(st, 5, ev->num[0], 0);
+	if (md_ci_equal(ev->name.p, ev->name.len, MD_ITEM_LIST))
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)ev->num[1]);
+	db_bind_text(st, 7, ev->arg);
+	db_bind_text(st, 8, ev->extra);
+	if (is_dele)
+		sqlite3_bind_text(st, 9, "marked", -1, SQLITE_STATIC);
+	db_run(s, ST_ITEM);
+}
+
+static void
+on_mailbox(struct sqlite_store *s, const struct md_event *ev)
+{
+	sqlite3_stmt *st = s->st[ST_MAILBOX];
+
+	sqlite3_bind_int64(st, 1, session_id(s, ev));
+	sqlite3_bind_int64(st, 2, ev->seq);
+	sqlite3_bind_double(st, 3, ts_sec(ev->ts_us));
+	db_bind_bytes(st, 4, ev->name);
+	db_bind_bytes(st, 5, ev->arg);
+	sqlite3_bind_text(st, 6, md_status_str(ev->status), -1, SQLITE_STATIC);
+	for (int i = 0; i < 4; i++)
+		db_bind_u64(st, 7 + i, ev->num[i], UINT64_MAX);
+	db_run(s, ST_MAILBOX);
+	if (ev->status == MD_ST_OK)
+		on_session_text(s, ST_SELECTED, ev, ev->arg);
+}
+
+static void
+on_response(struct sqlite_store *s, const struct md_event *ev)
+{
+	sqlite3_stmt *st = s->st[ST_RESPONSE];
+
+	sqlite3_bind_int64(st, 1, session_id(s, ev));
+	if (ev->seq)
+		sqlite3_bind_int64(st, 2, ev->seq);
+	sqlite3_bind_double(st, 3, ts_sec(ev->ts_us));
+	db_bind_bytes(st, 4, ev->name);
+	if (ev->code)
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)ev->num[0]);
+	db_bind_text(st, 6, ev->arg);
+	db_run(s, ST_RESPONSE);
+}
+
+/* SASL mechanisms whose proof is a token that logs in as is. */
+static int
+is_bearer(struct md_bytes mech)
+{
+	return md_ci_equal(mech.p, mech.len, "XOAUTH2") ||
+	    md_ci_equal(mech.p, mech.len, "OAUTHBEARER");
+}
+
+static void
+on_auth(struct sqlite_store *s, const struct md_event *ev)
+{
+	sqlite3_stmt *st = s->st[ST_AUTH];
+
+	sqlite3_bind_int64(st, 1, session_id(s, ev));
+	sqlite3_bind_int64(st, 2, ev->seq);
+	sqlite3_bind_double(st, 3, ts_sec(ev->ts_us));
+	db_bind_bytes(st, 4, ev->name);
+	db_bind_text(st, 5, ev->arg);
+	db_bind_text(st, 7, ev->aux);
+	if (ev->code != 0) /* SMTP's number; POP3/IMAP say the outcome */
+		sqlite3_bind_int(st, 9, ev->code);
+	sqlite3_bind_text(st, 10,
+	    md_auth_outcome_str((enum md_auth_outcome)ev->num[0]), -1,
+	    SQLITE_STATIC);
+	/* --redact keeps nothing that logs in as is: passwords and bearer
+	 * tokens.  Challenge-response digests stay (useless to replay). */
+	if (s->redact && (ev->extra.len > 0 || is_bearer(ev->name))) {
+		sqlite3_bind_int(st, 11, 1);
+		if (!is_bearer(ev->name))
+			db_bind_text(st, 8, ev->proof);
+	} else {
+		db_bind_text(st, 6, ev->extra);
+		db_bind_text(st, 8, ev->proof);
+		sqlite3_bind_int(st, 11, 0);
+	}
+	db_bind_frame(st, 12, ev->flow->frame);
+	db_bind_offset(st, 13, ev->flow->frame, ev->flow->offset);
+	db_run(s, ST_AUTH);
+	if (ev->num[0] == MD_AUTH_OK && ev->arg.len > 0)
+		on_session_text(s, ST_USER, ev, ev->arg);
+	s->stats.auth++;
+	if (ev->extra.len > 0)
+		s->stats.auth_clear++;
+}
+
+static void
+on_simple(struct sqlite_store *s, enum stmt_id id, const struct md_event *ev)
+{
+	sqlite3_stmt *st = s->st[id];
+	int64_t sid = session_id(s, ev);
+
+	switch (id) {
+	case ST_GREETING:
+		if (ev->flow->proto == MD_PROTO_SMTP)
+			sqlite3_bind_int(st, 1, ev->code);
+		db_bind_bytes(st, 2, ev->arg);
+		db_bind_frame(st, 3, ev->flow->frame);
+		sqlite3_bind_int64(st, 4, sid);
+		break;
+	case ST_HELO:
+		db_bind_bytes(st, 1, ev->arg);
+		sqlite3_bind_int64(st, 2, sid);
+		break;
+	case ST_EXTENSION:
+		sqlite3_bind_int64(st, 1, sid);
+		db_bind_bytes(st, 2, ev->name);
+		db_bind_text(st, 3, ev->arg);
+		break;
+	case ST_TX:
+		sqlite3_bind_int64(st, 1, sid);
+		sqlite3_bind_int64(st, 2, ev->tx);
+		sqlite3_bind_int64(st, 3, ev->seq);
+		sqlite3_bind_double(st, 4, ts_sec(ev->ts_us));
+		db_bind_bytes(st, 5, ev->arg);
+		db_bind_text(st, 6, ev->extra);
+		s->stats.transactions++;
+		break;
+	case ST_RCPT:
+		sqlite3_bind_int64(st, 1, sid);
+		sqlite3_bind_int64(st, 2, ev->tx);
+		sqlite3_bind_int64(st, 3, ev->seq);
+		db_bind_bytes(st, 4, ev->arg);
+		db_bind_text(st, 5, ev->extra);
+		break;
+	case ST_DELIVERY:
+		sqlite3_bind_int(st, 1, ev->code);
+		db_bind_bytes(st, 2, ev->arg);
+		sqlite3_bind_int64(st, 3, sid);
+		sqlite3_bind_int64(st, 4, ev->seq);
+		break;
+	case ST_TX_REPLY:
+		sqlite3_bind_int(st, 1, ev->code);
+		db_bind_bytes(st, 2, ev->arg);
+		db_bind_text(st, 3, ev->extra);
+		sqlite3_bind_int64(st, 4, sid);
+		sqlite3_bind_int64(st, 5, ev->tx);
+		break;
+	case ST_ANOMALY:
+		sqlite3_bind_int64(st, 1, sid);
+		sqlite3_bind_double(st, 2, ts_sec(ev->ts_us));
+		sqlite3_bind_text(st, 3, ev->dir == MD_C2S ? "c2s" : "s2c", -1,
+		    SQLITE_STATIC);
+		db_bind_bytes(st, 4, ev->name);
+		db_bind_text(st, 5, ev->arg);
+		db_bind_frame(st, 6, ev->flow->frame);
+		s->stats.anomalies++;
+		break;
+	default:
+		return;
+	}
+	db_run(s, id);
+}
+
+int
+db_emit(void *arg, const struct md_event *ev)
+{
+	struct sqlite_store *s = arg;
+
+	switch (ev->type) {
+	case MD_EV_SESSION_BEGIN:
+		on_session_begin(s, ev);
+		break;
+	case MD_EV_GREETING:
+		on_simple(s, ST_GREETING, ev);
+		break;
+	case MD_EV_COMMAND:
+		on_command(s, ev);
+		break;
+	case MD_EV_REPLY:
+		on_reply(s, ev);
+		break;
+	case MD_EV_HELO:
+		on_simple(s, ST_HELO, ev);
+		break;
+	case MD_EV_EXTENSION:
+		on_simple(s, ST_EXTENSION, ev);
+		break;
+	case MD_EV_AUTH:
+		on_auth(s, ev);
+		break;
+	case MD_EV_TX_BEGIN:
+		on_simple(s, ST_TX, ev);
+		break;
+	case MD_EV_RCPT:
+		on_simple(s, ST_RCPT, ev);
+		break;
+	case MD_EV_MSG_BEGIN:
+		msgs_begin(s, ev);
+		break;
+	case MD_EV_MSG_DATA:
+		msgs_data(s, ev);
+		return 0; /* hot path: no commit check per piece */
+	case MD_EV_MSG_END:
+		msgs_end(s, ev);
+		break;
+	case MD_EV_TX_REPLY:
+		on_simple(s, ST_TX_REPLY, ev);
+		break;
+	case MD_EV_DELIVERY:
+		on_simple(s, ST_DELIVERY, ev);
+		break;
+	case MD_EV_ANOMALY:
+		on_simple(s, ST_ANOMALY, ev);
+		if (md_ci_equal(ev->name.p, ev->name.len, MD_ANOM_GAP))
+			on_gap(s, ev);
+		break;
+	case MD_EV_SESSION_END:
+		on_session_end(s, ev);
+		break;
+	case MD_EV_MSG_META:
+		on_msg_meta(s, ev);
+		break;
+	case MD_EV_ITEM:
+		on_item(s, ev);
+		break;
+	case MD_EV_MAILBOX:
+		on_mailbox(s, ev);
+		break;
+	case MD_EV_RESPONSE:
+		on_response(s, ev);
+		break;
+	case MD_EV_IDENT:
+		on_session_text(s, ev->dir == MD_C2S ? ST_CLIENT_ID :
+		    ST_SERVER_ID, ev, ev->arg);
+		break;
+	case MD_EV_STATE:
+		on_session_text(s, ST_STATE, ev, ev->name);
+		break;
+	case MD_EV_COMPRESS:
+		if (ev->status == MD_ST_OK) { /* logged in lower case */
+			char algo[32];
+			size_t n = ev->name.len < sizeof(algo) ? ev->name.len :
+			    sizeof(algo);
+
+			for (size_t i = 0; i < n; i++) {
+				uint8_t c = ev->name.p[i];
+
+				algo[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+			}
+			on_session_text(s, ST_COMPRESSION, ev,
+			    (struct md_bytes){ (const uint8_t *)algo, n });
+		}
+		break;
+	case MD_EV_HEADER:
+		msgs_header(s, ev);
+		break;
+	case MD_EV_PART_BEGIN:
+		msgs_part_begin(s, ev);
+		break;
+	case MD_EV_PART_DATA:
+		msgs_part_data(s, ev);
+		return 0; /* hot path: no commit check per piece */
+	case MD_EV_PART_END:
+		msgs_part_end(s, ev);
+		break;
+	case MD_EV_TEXT:
+		msgs_text(s, ev);
+		return 0;
+	case MD_EV_STARTTLS:
+	case MD_EV_COUNT:
+		break;
+	}
+	db_maybe_commit(s, ev->ts_us);
+	return 0;
+}

@@ -1,0 +1,487 @@
+/* \summary: SQLite store: messages whose bytes are arriving */
+/*
+ * A message is hashed (SHA-256, and its body's transport-proof form),
+ * kept as bytes beside the log and, with --extract, copied to an .eml
+ * file as it streams; its MIME parts likewise, with MD5 too.  Nothing is
+ * held in memory but the text gathered for the search index (capped by
+ * the MIME tap).  At its end the message row gets its hashes and size.
+ */
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bodynorm.h"
+#include "hasher.h"
+#include "keep.h"
+#include "sqlite_priv.h"
+#include "util.h"
+
+const struct msg_field msg_fields[NFIELDS] = {
+	{ "Subject", "subject" },	  { "From", "from_addr" },
+	{ "To", "to_addrs" },		  { "Cc", "cc_addrs" },
+	{ "Bcc", "bcc_addrs" },		  { "Reply-To", "reply_to" },
+	{ "Date", "date_raw" },		  { "Message-ID", "msg_id" },
+	{ "In-Reply-To", "in_reply_to" }, { "References", "refs" },
+	{ "X-Mailer", "mailer" },	  { "User-Agent", "mailer" },
+	{ "Return-Path", "return_path" },
+};
+
+static void open_msg_free(struct open_msg *);
+static void part_close(struct sqlite_store *, struct open_msg *,
+    struct open_part *, int complete, uint64_t encoded, uint64_t decoded);
+static void text_index(struct sqlite_store *, struct open_msg *);
+
+/*
+ * Open messages are hashed by flow alone, so that the messages of one
+ * connection share a chain: a gap finds its flow's in one walk, and a
+ * chain is short (a flow has a message or two open at once).
+ */
+static struct open_msg **
+flow_chain(struct sqlite_store *s, uint64_t flow_id)
+{
+	return &s->msgs[(flow_id * 0x9e3779b97f4a7c15u >> 52) % MSG_BUCKETS];
+}
+
+static struct open_msg **
+msg_slot(struct sqlite_store *s, uint64_t flow_id, uint32_t tx)
+{
+	struct open_msg **pp = flow_chain(s, flow_id);
+
+	while (*pp != NULL && ((*pp)->flow_id != flow_id || (*pp)->tx != tx))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+/* Where a message's first bytes came from (its begin, until they do). */
+static void
+msg_provenance(const struct sqlite_store *s, struct open_msg *m,
+    const struct md_flow *f)
+{
+	m->first_frame = f->frame;
+	m->first_offset = f->offset;
+	m->capture_file = s->capture_file;
+}
+
+static void
+body_hash_update(void *arg, const uint8_t *p, size_t n)
+{
+	hstream_update(arg, p, n);
+}
+
+void
+msgs_begin(struct sqlite_store *s, const struct md_event *ev)
+{
+	int64_t sid = session_id(s, ev);
+	sqlite3_stmt *st;
+	struct open_msg *m, **pp;
+
+	if (ev->num[0]) {
+		/* SMTP: a body whose MAIL was not captured still has a
+		 * transaction to belong to. */
+		st = s->st[ST_TX_IMPLICIT];
+		sqlite3_bind_int64(st, 1, sid);
+		sqlite3_bind_int64(st, 2, ev->tx);
+		sqlite3_bind_double(st, 3, ts_sec(ev->ts_us));
+		db_run(s, ST_TX_IMPLICIT);
+	}
+	st = s->st[ST_MSG];
+	sqlite3_bind_int64(st, 1, sid);
+	sqlite3_bind_int64(st, 2, ev->tx);
+	if (ev->seq)
+		sqlite3_bind_int64(st, 3, ev->seq);
+	db_bind_bytes(st, 4, ev->name);
+	sqlite3_bind_text(st, 5, ev->dir == MD_C2S ? "c2s" : "s2c", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_double(st, 6, ts_sec(ev->ts_us));
+	db_bind_text(st, 7, ev->extra);
+	db_run(s, ST_MSG);
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return;
+	m->flow_id = ev->flow->id;
+	m->tx = ev->tx;
+	m->sid = sid;
+	m->dir = ev->dir;
+	msg_provenance(s, m, ev->flow);
+	m->row = sqlite3_last_insert_rowid(s->db);
+	if ((m->sha = hstream_new(s->hasher, 0)) == NULL ||
+	    (m->body_sha = hstream_new(s->hasher, 0)) == NULL) {
+		open_msg_free(m);
+		return;
+	}
+	body_norm_init(&m->body, body_hash_update, m->body_sha);
+	if (s->extract_dir != NULL && (m->out = keep_eml_create(s->extract_dir,
+	    sid, ev->tx, &m->path, s->error, sizeof(s->error))) == NULL)
+		s->stats.errors++;
+	if (s->blob_dir != NULL && (m->blob = keep_blob_create(s->blob_dir,
+	    m->row, &m->blob_tmp, s->error, sizeof(s->error))) == NULL)
+		s->stats.errors++;
+	pp = msg_slot(s, m->flow_id, m->tx);
+	if (*pp != NULL) /* a dissector bug; keep the newer one */
+		m->next = (*pp)->next;
+	*pp = m;
+	s->stats.messages++;
+}
+
+void
+msgs_data(struct sqlite_store *s, const struct md_event *ev)
+{
+	struct open_msg *m = *msg_slot(s, ev->flow->id, ev->tx);
+
+	if (m == NULL)
+		return;
+	if (m->size == 0)
+		msg_provenance(s, m, ev->flow);
+	hstream_update(m->sha, ev->arg.p, ev->arg.len);
+	body_norm_feed(&m->body, ev->arg.p, ev->arg.len);
+	m->size += ev->arg.len;
+	if (m->out != NULL && fwrite(ev->arg.p, 1, ev->arg.len, m->out) !=
+	    ev->arg.len) {
+		s->stats.errors++;
+		snprintf(s->error, sizeof(s->error), "%s: write failed",
+		    m->path);
+		fclose(m->out);
+		m->out = NULL;
+	}
+	if (m->blob != NULL && fwrite(ev->arg.p, 1, ev->arg.len, m->blob) !=
+	    ev->arg.len) {
+		s->stats.errors++;
+		snprintf(s->error, sizeof(s->error), "%s: write failed",
+		    m->blob_tmp);
+		fclose(m->blob);
+		m->blob = NULL;
+		unlink(m->blob_tmp);
+	}
+}
+
+static void
+part_free(struct open_part *pt)
+{
+	if (pt->hash != NULL)
+		hstream_finish(pt->hash, NULL, NULL);
+	if (pt->out != NULL)
+		fclose(pt->out);
+	free(pt->path);
+	memset(pt, 0, sizeof(*pt));
+}
+
+static void
+open_msg_free(struct open_msg *m)
+{
+	if (m->sha != NULL)
+		hstream_finish(m->sha, NULL, NULL);
+	if (m->body_sha != NULL)
+		hstream_finish(m->body_sha, NULL, NULL);
+	for (int k = 0; k < MD_PART_KINDS; k++)
+		part_free(&m->part[k]);
+	if (m->out != NULL)
+		fclose(m->out);
+	if (m->blob != NULL) {
+		fclose(m->blob);
+		unlink(m->blob_tmp);
+	}
+	free(m->blob_tmp);
+	free(m->parts_dir);
+	free(m->text);
+	free(m->subject);
+	free(m->path);
+	free(m);
+}
+
+/* Names the kept bytes by their hash; 1 when they are kept. */
+static int
+blob_kept(struct sqlite_store *s, struct open_msg *m, const char *sha)
+{
+	FILE *blob = m->blob;
+
+	if (blob == NULL)
+		return 0;
+	m->blob = NULL;
+	if (keep_blob_name(s->blob_dir, blob, m->blob_tmp, sha, s->error,
+	    sizeof(s->error)))
+		return 1;
+	s->stats.errors++;
+	return 0;
+}
+
+void
+msgs_end(struct sqlite_store *s, const struct md_event *ev)
+{
+	struct open_msg **pp = msg_slot(s, ev->flow->id, ev->tx), *m = *pp;
+	char hex[HASH_HEX_MAX] = "", body[HASH_HEX_MAX] = "";
+	sqlite3_stmt *st = s->st[ST_MSG_END];
+	int complete;
+
+	if (m == NULL)
+		return;
+	m->gap += ev->num[1]; /* missing, though the capture lost nothing */
+	complete = ev->code != 0 && m->gap == 0;
+	*pp = m->next;
+	for (int k = MD_PART_KINDS - 1; k >= 0; k--) /* left open by the tap */
+		if (m->part[k].no != 0)
+			part_close(s, m, &m->part[k], 0, 0, 0);
+	text_index(s, m);
+	hstream_finish(m->sha, hex, NULL);
+	m->sha = NULL;
+	/* Only a whole message has an identity to link hops by. */
+	if (body_norm_finish(&m->body) && complete && !m->partial)
+		hstream_finish(m->body_sha, body, NULL);
+	else
+		hstream_finish(m->body_sha, NULL, NULL);
+	m->body_sha = NULL;
+	if (m->out != NULL && fclose(m->out) != 0)
+		s->stats.errors++;
+	m->out = NULL;
+	sqlite3_bind_int(st, 6, blob_kept(s, m, hex));
+	sqlite3_bind_double(st, 1, ts_sec(ev->ts_us));
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)m->size);
+	sqlite3_bind_text(st, 3, hex, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 4, complete);
+	if (m->path != NULL)
+		sqlite3_bind_text(st, 5, m->path, -1, SQLITE_TRANSIENT);
+	db_bind_frame(st, 7, ev->flow->frame);
+	db_bind_offset(st, 8, ev->flow->frame, ev->flow->offset);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)m->gap);
+	if (body[0] != '\0')
+		sqlite3_bind_text(st, 10, body, -1, SQLITE_TRANSIENT);
+	if (m->capture_file != NULL && m->first_frame != 0)
+		sqlite3_bind_text(st, 11, m->capture_file, -1, SQLITE_STATIC);
+	db_bind_frame(st, 12, m->first_frame);
+	db_bind_offset(st, 13, m->first_frame, m->first_offset);
+	sqlite3_bind_int64(st, 14, m->row);
+	db_run(s, ST_MSG_END);
+	s->stats.message_bytes += m->size;
+	if (complete)
+		s->stats.messages_complete++;
+	open_msg_free(m);
+}
+
+struct open_msg *
+msgs_find(struct sqlite_store *s, const struct md_event *ev)
+{
+	return *msg_slot(s, ev->flow->id, ev->tx);
+}
+
+/* A top-level header field: its row, and the messages column it fills. */
+void
+msgs_header(struct sqlite_store *s, const struct md_event *ev)
+{
+	struct open_msg *m = msgs_find(s, ev);
+	sqlite3_stmt *st = s->st[ST_HEADER];
+
+	if (m == NULL)
+		return;
+	sqlite3_bind_int64(st, 1, m->row);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->num[0]);
+	db_bind_bytes(st, 3, ev->name);
+	db_bind_bytes(st, 4, ev->arg);
+	db_bind_bytes(st, 5, ev->extra);
+	db_run(s, ST_HEADER);
+	for (size_t i = 0; i < NFIELDS; i++) {
+		if (!md_ci_equal(ev->name.p, ev->name.len, msg_fields[i].field))
+			continue;
+		st = s->field_st[i];
+		db_bind_bytes(st, 1, ev->extra);
+		sqlite3_bind_int64(st, 2, m->row);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			db_fail(s, "header column");
+		sqlite3_reset(st);
+		if (i == 0 && m->subject == NULL)
+			m->subject = strndup((const char *)ev->extra.p,
+			    ev->extra.len);
+	}
+	if (ev->aux.len > 0) { /* Date in UTC */
+		st = s->st[ST_DATE_UTC];
+		db_bind_bytes(st, 1, ev->aux);
+		sqlite3_bind_int64(st, 2, m->row);
+		db_run(s, ST_DATE_UTC);
+	}
+	if (md_ci_equal(ev->name.p, ev->name.len, "DKIM-Signature") ||
+	    md_ci_equal(ev->name.p, ev->name.len, "Authentication-Results")) {
+		enum stmt_id id = ev->name.p[0] == 'D' || ev->name.p[0] == 'd' ?
+		    ST_DKIM : ST_AUTH_RESULTS;
+		sqlite3_bind_int64(s->st[id], 1, m->row);
+		db_run(s, id);
+	}
+}
+
+void
+msgs_part_begin(struct sqlite_store *s, const struct md_event *ev)
+{
+	struct open_msg *m = msgs_find(s, ev);
+	sqlite3_stmt *st = s->st[ST_PART];
+	const char *disp = md_disposition_str((enum md_disposition)ev->code);
+	int attachment = ev->extra.len > 0;
+	struct open_part *pt;
+
+	if (m == NULL)
+		return;
+	pt = &m->part[ev->num[1] < MD_PART_KINDS ? ev->num[1] : MD_PART_LEAF];
+	if (pt->no != 0)
+		part_close(s, m, pt, 0, 0, 0);
+	sqlite3_bind_int64(st, 1, m->row);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->num[0]);
+	db_bind_bytes(st, 3, ev->name);
+	db_bind_bytes(st, 4, ev->arg);
+	db_bind_text(st, 5, ev->aux);
+	db_bind_text(st, 6, ev->proof);
+	if (disp != NULL)
+		sqlite3_bind_text(st, 7, disp, -1, SQLITE_STATIC);
+	db_bind_text(st, 8, ev->extra);
+	db_run(s, ST_PART);
+	st = s->st[ST_PART_COUNT];
+	sqlite3_bind_int(st, 1, attachment);
+	sqlite3_bind_int64(st, 2, m->row);
+	db_run(s, ST_PART_COUNT);
+	pt->no = (uint32_t)ev->num[0];
+	if ((pt->hash = hstream_new(s->hasher, 1)) == NULL)
+		s->stats.errors++;
+	if (s->extract_dir != NULL && (attachment ||
+	    ev->code == MD_DISP_ATTACHMENT)) {
+		char fn[1024], pth[128];
+
+		snprintf(fn, sizeof(fn), "%.*s", (int)ev->extra.len,
+		    (const char *)ev->extra.p);
+		snprintf(pth, sizeof(pth), "%.*s", (int)ev->name.len,
+		    (const char *)ev->name.p);
+		pt->out = keep_attachment_create(s->extract_dir, m->sid, m->tx,
+		    &m->parts_dir, fn, pth, &pt->path, s->error,
+		    sizeof(s->error));
+		if (pt->out == NULL)
+			s->stats.errors++;
+	}
+}
+
+/* The open part an event names: the current one, or the forwarded
+ * message around it. */
+static struct open_part *
+part_of(struct open_msg *m, uint64_t no)
+{
+	if (m == NULL || no == 0)
+		return NULL;
+	for (int k = 0; k < MD_PART_KINDS; k++)
+		if (m->part[k].no == no)
+			return &m->part[k];
+	return NULL;
+}
+
+void
+msgs_part_data(struct sqlite_store *s, const struct md_event *ev)
+{
+	struct open_part *pt = part_of(msgs_find(s, ev), ev->num[0]);
+
+	if (pt == NULL || pt->hash == NULL)
+		return;
+	hstream_update(pt->hash, ev->arg.p, ev->arg.len);
+	if (pt->out != NULL && fwrite(ev->arg.p, 1, ev->arg.len, pt->out) !=
+	    ev->arg.len) {
+		s->stats.errors++;
+		fclose(pt->out);
+		pt->out = NULL;
+	}
+}
+
+static void
+part_close(struct sqlite_store *s, struct open_msg *m, struct open_part *pt,
+    int complete, uint64_t enc, uint64_t dec)
+{
+	sqlite3_stmt *st = s->st[ST_PART_END];
+	char sha[HASH_HEX_MAX] = "", md5[HASH_HEX_MAX] = "";
+
+	if (pt->hash != NULL)
+		hstream_finish(pt->hash, sha, md5);
+	if (pt->out != NULL && fclose(pt->out) != 0)
+		s->stats.errors++;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)enc);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)dec);
+	if (md5[0] != '\0')
+		sqlite3_bind_text(st, 3, md5, -1, SQLITE_TRANSIENT);
+	if (sha[0] != '\0')
+		sqlite3_bind_text(st, 4, sha, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 5, complete);
+	if (pt->path != NULL)
+		sqlite3_bind_text(st, 6, pt->path, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 7, m->row);
+	sqlite3_bind_int64(st, 8, pt->no);
+	db_run(s, ST_PART_END);
+	free(pt->path);
+	memset(pt, 0, sizeof(*pt));
+}
+
+void
+msgs_part_end(struct sqlite_store *s, const struct md_event *ev)
+{
+	struct open_msg *m = msgs_find(s, ev);
+	struct open_part *pt = part_of(m, ev->num[0]);
+
+	if (pt != NULL)
+		part_close(s, m, pt, ev->code != 0, ev->num[1], ev->num[2]);
+}
+
+/* Readable text is gathered (the tap caps it) and indexed at the end. */
+void
+msgs_text(struct sqlite_store *s, const struct md_event *ev)
+{
+	struct open_msg *m = msgs_find(s, ev);
+	char *nt;
+
+	if (m == NULL || m->tlen + ev->arg.len > MD_MIME_TEXT_MAX)
+		return;
+	if (m->tlen + ev->arg.len > m->tcap) {
+		/* grown by a quarter, not doubled: thousands of messages can
+		 * be open, each holding its text (the tap bounds the sum) */
+		size_t cap = m->tcap ? m->tcap + m->tcap / 4 : 4096;
+		while (cap < m->tlen + ev->arg.len)
+			cap += cap / 4;
+		if ((nt = realloc(m->text, cap)) == NULL)
+			return;
+		m->text = nt;
+		m->tcap = cap;
+	}
+	memcpy(m->text + m->tlen, ev->arg.p, ev->arg.len);
+	m->tlen += ev->arg.len;
+	(void)s;
+}
+
+static void
+text_index(struct sqlite_store *s, struct open_msg *m)
+{
+	sqlite3_stmt *st = s->st[ST_TEXT];
+
+	if (m->tlen == 0 && m->subject == NULL)
+		return;
+	sqlite3_bind_int64(st, 1, m->row);
+	if (m->subject != NULL)
+		sqlite3_bind_text(st, 2, m->subject, -1, SQLITE_STATIC);
+	if (m->tlen > 0)
+		sqlite3_bind_text(st, 3, m->text, (int)m->tlen, SQLITE_STATIC);
+	db_run(s, ST_TEXT);
+}
+
+/* Bytes the capture lost in one direction: the message crossing that
+ * way is incomplete by as much. */
+void
+msgs_gap(struct sqlite_store *s, uint64_t flow_id, enum md_dir dir,
+    uint64_t missing)
+{
+	for (struct open_msg *m = *flow_chain(s, flow_id); m != NULL;
+	    m = m->next)
+		if (m->flow_id == flow_id && m->dir == dir)
+			m->gap += missing;
+}
+
+/* At close, what a dissector left open (only after a bug of its own). */
+void
+msgs_free_all(struct sqlite_store *s)
+{
+	for (int i = 0; i < MSG_BUCKETS; i++)
+		while (s->msgs[i] != NULL) {
+			struct open_msg *m = s->msgs[i];
+
+			s->msgs[i] = m->next;
+			open_msg_free(m);
+		}
+}

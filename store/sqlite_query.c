@@ -1,0 +1,182 @@
+/* \summary: SQLite store: the read side (query.h) */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "sqlite_priv.h"
+
+struct sqlite_query {
+	struct query q; /* first: the generic handle */
+	sqlite3	    *db;
+};
+
+struct sqlite_rows {
+	struct query_rows r; /* first */
+	sqlite3_stmt	 *st;
+};
+
+static const struct query_ops sqlite_query_ops;
+
+struct query *
+sqlite_query_open(const char *path, char *err, size_t errlen)
+{
+	struct sqlite_query *c;
+
+	if (access(path, R_OK) != 0) {
+		snprintf(err, errlen, "%s: no such log (mailsift read makes "
+		    "one)", path);
+		return NULL;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->q.ops = &sqlite_query_ops;
+	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(c->db));
+		sqlite3_close(c->db);
+		free(c);
+		return NULL;
+	}
+	/* a log being written by mailsift live: wait out its commits */
+	sqlite3_busy_timeout(c->db, 5000);
+	return &c->q;
+}
+
+static void
+q_close(struct query *q)
+{
+	struct sqlite_query *c = (struct sqlite_query *)q;
+
+	sqlite3_close(c->db);
+	free(c);
+}
+
+static const char *
+q_error(const struct query *q)
+{
+	return sqlite3_errmsg(((const struct sqlite_query *)q)->db);
+}
+
+static struct query_rows *
+q_prepare(struct query *q, const char *sql)
+{
+	struct sqlite_query *c = (struct sqlite_query *)q;
+	struct sqlite_rows *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->r.ops = &sqlite_query_ops;
+	if (sqlite3_prepare_v2(c->db, sql, -1, &r->st, NULL) != SQLITE_OK) {
+		free(r);
+		return NULL;
+	}
+	return &r->r;
+}
+
+static sqlite3_stmt *
+stmt(const struct query_rows *r)
+{
+	return ((const struct sqlite_rows *)r)->st;
+}
+
+static void
+q_bind_int(struct query_rows *r, int i, int64_t v)
+{
+	sqlite3_bind_int64(stmt(r), i, v);
+}
+
+static void
+q_bind_text(struct query_rows *r, int i, const char *v)
+{
+	sqlite3_bind_text(stmt(r), i, v, -1, SQLITE_TRANSIENT);
+}
+
+static int
+q_next(struct query_rows *r)
+{
+	int rc = sqlite3_step(stmt(r));
+
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void
+q_reset(struct query_rows *r)
+{
+	sqlite3_reset(stmt(r));
+}
+
+static int
+q_columns(const struct query_rows *r)
+{
+	return sqlite3_column_count(stmt(r));
+}
+
+static const char *
+q_name(const struct query_rows *r, int i)
+{
+	return sqlite3_column_name(stmt(r), i);
+}
+
+static enum query_type
+q_type(const struct query_rows *r, int i)
+{
+	switch (sqlite3_column_type(stmt(r), i)) {
+	case SQLITE_INTEGER:
+		return QUERY_INTEGER;
+	case SQLITE_FLOAT:
+		return QUERY_REAL;
+	case SQLITE_TEXT:
+		return QUERY_TEXT;
+	case SQLITE_BLOB:
+		return QUERY_BLOB;
+	default:
+		return QUERY_NULL;
+	}
+}
+
+static const char *
+q_text(const struct query_rows *r, int i)
+{
+	return (const char *)sqlite3_column_text(stmt(r), i);
+}
+
+static int64_t
+q_int(const struct query_rows *r, int i)
+{
+	return sqlite3_column_int64(stmt(r), i);
+}
+
+static double
+q_real(const struct query_rows *r, int i)
+{
+	return sqlite3_column_double(stmt(r), i);
+}
+
+static void
+q_finish(struct query_rows *r)
+{
+	sqlite3_finalize(stmt(r));
+	free(r);
+}
+
+static const struct query_ops sqlite_query_ops = {
+	.close = q_close,
+	.error = q_error,
+	.prepare = q_prepare,
+	.bind_int = q_bind_int,
+	.bind_text = q_bind_text,
+	.next = q_next,
+	.reset = q_reset,
+	.columns = q_columns,
+	.name = q_name,
+	.type = q_type,
+	.text = q_text,
+	.integer = q_int,
+	.real = q_real,
+	.finish = q_finish,
+};
