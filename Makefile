@@ -284,7 +284,8 @@ conformance: mailsift $(BUILD)/san/mailsift
 	@tests/conformance.sh
 
 # Layers depend one way: the dissectors know no capture or storage
-# library, the capture layer no SQLite, the store no libpcap or libnids.
+# library, the capture layer no SQLite, the store no libpcap or libnids;
+# the CLI reaches the log through the backend interface only.
 check-deps:
 	@if grep -nE '#include *[<"](pcap|nids|sqlite3)' dissect/*.c dissect/*.h; then \
 	  echo "check-deps: dissect/ must not include pcap, nids or sqlite3" >&2; exit 1; fi
@@ -296,6 +297,10 @@ check-deps:
 	  echo "check-deps: capture/'s private headers are for capture/ only" >&2; exit 1; fi
 	@if grep -nE '#include *[<"](pcap|nids)' cli/*.c cli/*.h; then \
 	  echo "check-deps: cli/ reaches libpcap and libnids through capture.h" >&2; exit 1; fi
+	@if grep -nE '#include *[<"](sqlite3|sqlite_priv|backend)\.h' cli/*.c cli/*.h; then \
+	  echo "check-deps: cli/ reaches the log through store.h and query.h" >&2; exit 1; fi
+	@if grep -lE '#include *[<"]sqlite3' store/*.c store/*.h | grep -v '^store/sqlite'; then \
+	  echo "check-deps: only the SQLite backend (store/sqlite*) includes sqlite3.h" >&2; exit 1; fi
 	@echo "check-deps: ok"
 
 # ------------------------------------------------------------------ demo

@@ -37,3 +37,14 @@ cli_join_args(int argc, char **argv)
 		    argv[i]);
 	return s;
 }
+
+struct query *
+cli_open_log(const char *where)
+{
+	char err[4400];
+	struct query *q = query_open(where, err, sizeof(err));
+
+	if (q == NULL)
+		fprintf(stderr, "mailsift: %s\n", err);
+	return q;
+}

@@ -4,6 +4,12 @@
 #ifndef MAILSIFT_CLI_H
 #define MAILSIFT_CLI_H
 
+#include <stddef.h>
+#include <stdint.h>
+
+#include "query.h"
+#include "store.h"
+
 /* Exit statuses shared by every subcommand. */
 #define EXIT_OK	     0
 #define EXIT_PARTIAL 1 /* input partly unreadable; what was read is kept */
@@ -28,17 +34,19 @@ int cli_number_arg(const char *cmd, const char *opt, const char *arg,
  * malloc'd, NULL when memory ran out. */
 char *cli_join_args(int argc, char **argv);
 
-#include <stdint.h>
-#include "store.h"
+/* Opens the log read-only for a query command; NULL after saying why
+ * on stderr ("mailsift: LOG: no such log ..."). */
+struct query *cli_open_log(const char *where);
+
 /* Wall clock, Unix microseconds (capture_stats rows say wall time). */
 uint64_t cli_wall_us(void);
 /* A capture_stats row of the whole run from the capture layer's counts;
  * live adds the kernel's. */
 struct store_interval cli_run_totals(uint64_t since_us, uint64_t until_us);
 
-#include <sqlite3.h>
-#include <stddef.h>
-int export_json(sqlite3 *db, long run_id, const char *dir, char *err,
+/* Writes the run's (run_id -1: every run's) sessions, messages and files
+ * as Zeek-style JSON-lines logs into dir; -1 with err set on failure. */
+int export_json(struct query *db, long run_id, const char *dir, char *err,
     size_t errlen);
 
 #endif

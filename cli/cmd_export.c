@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,7 +81,7 @@ static const struct {
 
 /* Writes DIR/<type>.log for every log type; run_id < 0: every run. */
 int
-export_json(sqlite3 *db, long run_id, const char *dir, char *err,
+export_json(struct query *db, long run_id, const char *dir, char *err,
     size_t errlen)
 {
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
@@ -91,29 +90,28 @@ export_json(sqlite3 *db, long run_id, const char *dir, char *err,
 	}
 	for (size_t i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
 		char path[4096];
-		sqlite3_stmt *st;
+		struct query_rows *st;
 		FILE *f;
 		int rc;
 
 		snprintf(path, sizeof(path), "%s/%s", dir, logs[i].file);
-		if (sqlite3_prepare_v2(db, logs[i].sql, -1, &st, NULL) !=
-		    SQLITE_OK) {
-			snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		if ((st = query_prepare(db, logs[i].sql)) == NULL) {
+			snprintf(err, errlen, "%s", query_error(db));
 			return -1;
 		}
 		if (run_id >= 0)
-			sqlite3_bind_int64(st, 1, run_id);
+			query_bind_int(st, 1, run_id);
 		if ((f = fopen(path, "w")) == NULL) {
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			sqlite3_finalize(st);
+			query_finish(st);
 			return -1;
 		}
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		while ((rc = query_next(st)) == 1)
 			table_row_json(f, st, 1);
-		sqlite3_finalize(st);
-		if (fclose(f) != 0 || rc != SQLITE_DONE) {
-			snprintf(err, errlen, "%s: %s", path, rc != SQLITE_DONE ?
-			    sqlite3_errmsg(db) : strerror(errno));
+		query_finish(st);
+		if (fclose(f) != 0 || rc != 0) {
+			snprintf(err, errlen, "%s: %s", path, rc != 0 ?
+			    query_error(db) : strerror(errno));
 			return -1;
 		}
 	}
@@ -132,7 +130,7 @@ cmd_export(int argc, char **argv)
 	};
 	const char *db_path = "mailsift.db", *dir = NULL;
 	char err[4200];
-	sqlite3 *db;
+	struct query *db;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "d:o:h", longs, NULL)) != -1) {
@@ -159,15 +157,10 @@ cmd_export(int argc, char **argv)
 		    "-o DIR\n");
 		return EXIT_USAGE;
 	}
-	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) !=
-	    SQLITE_OK) {
-		fprintf(stderr, "mailsift: %s: %s\n", db_path,
-		    sqlite3_errmsg(db));
-		sqlite3_close(db);
+	if ((db = cli_open_log(db_path)) == NULL)
 		return EXIT_USAGE;
-	}
 	rc = export_json(db, -1, dir, err, sizeof(err));
-	sqlite3_close(db);
+	query_close(db);
 	if (rc != 0) {
 		fprintf(stderr, "mailsift: export: %s\n", err);
 		return EXIT_USAGE;

@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,8 +154,8 @@ cmd_extract(int argc, char **argv)
 	};
 	const char *db_path = "mailsift.db", *out = NULL;
 	char blobs[4096];
-	sqlite3_stmt *st;
-	sqlite3 *db;
+	struct query_rows *st;
+	struct query *db;
 	int c, all = 0, rc = EXIT_OK, found = 0;
 
 	while ((c = getopt_long(argc, argv, "d:o:h", longs, NULL)) != -1) {
@@ -181,37 +180,37 @@ cmd_extract(int argc, char **argv)
 		fprintf(stderr, "mailsift: %s: %s\n", out, strerror(errno));
 		return EXIT_USAGE;
 	}
-	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) !=
-	    SQLITE_OK || sqlite3_prepare_v2(db, "SELECT id, session_id, tx,"
-	    " sha256, kept FROM messages WHERE (?1 OR id = ?2) AND sha256 IS"
-	    " NOT NULL ORDER BY id", -1, &st, NULL) != SQLITE_OK) {
+	if ((db = cli_open_log(db_path)) == NULL)
+		return EXIT_USAGE;
+	if ((st = query_prepare(db, "SELECT id, session_id, tx, sha256, kept"
+	    " FROM messages WHERE (?1 OR id = ?2) AND sha256 IS NOT NULL"
+	    " ORDER BY id")) == NULL) {
 		fprintf(stderr, "mailsift: %s: %s\n", db_path,
-		    sqlite3_errmsg(db));
-		sqlite3_close(db);
+		    query_error(db));
+		query_close(db);
 		return EXIT_USAGE;
 	}
 	snprintf(blobs, sizeof(blobs), "%s.blobs", db_path);
 	for (int i = all ? argc - 1 : optind; i < argc; i++) {
-		sqlite3_bind_int(st, 1, all);
-		sqlite3_bind_int64(st, 2, all ? 0 : atol(argv[i]));
-		while (sqlite3_step(st) == SQLITE_ROW) {
+		query_bind_int(st, 1, all);
+		query_bind_int(st, 2, all ? 0 : atol(argv[i]));
+		while (query_next(st) == 1) {
 			found++;
-			if (!sqlite3_column_int(st, 4)) {
+			if (!query_int(st, 4)) {
 				fprintf(stderr, "mailsift: message %lld: its bytes "
 				    "were not kept (read --no-keep)\n",
-				    sqlite3_column_int64(st, 0));
+				    (long long)query_int(st, 0));
 				rc = EXIT_PARTIAL;
 				continue;
 			}
-			if (extract_one(blobs, out, (long)sqlite3_column_int64(st,
-			    1), (long)sqlite3_column_int64(st, 2),
-			    (const char *)sqlite3_column_text(st, 3)) != 0)
+			if (extract_one(blobs, out, (long)query_int(st, 1),
+			    (long)query_int(st, 2), query_text(st, 3)) != 0)
 				rc = EXIT_PARTIAL;
 		}
-		sqlite3_reset(st);
+		query_reset(st);
 	}
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	query_finish(st);
+	query_close(db);
 	if (found == 0) {
 		fprintf(stderr, "mailsift: no such message in %s\n", db_path);
 		return EXIT_USAGE;

@@ -1,6 +1,5 @@
 /* \summary: the analyst's commands: sessions, messages, creds, attachments, stats, show */
 #include <getopt.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,35 +169,21 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 	return 0;
 }
 
-static sqlite3 *
+static struct query *
 open_log(const char *path)
 {
-	sqlite3 *db;
-
-	if (access(path, R_OK) != 0) {
-		fprintf(stderr, "mailsift: %s: no such log (mailsift read "
-		    "makes one)\n", path);
-		return NULL;
-	}
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
-	    SQLITE_OK) {
-		fprintf(stderr, "mailsift: %s: %s\n", path, sqlite3_errmsg(db));
-		sqlite3_close(db);
-		return NULL;
-	}
-	sqlite3_busy_timeout(db, 5000);
-	return db;
+	return cli_open_log(path);
 }
 
 /* SELECT ... [WHERE filters] ORDER BY ... [LIMIT n], values bound. */
 static int
 run_listing(const struct listing *l, const struct query_opts *o,
-    int (*print)(sqlite3_stmt *, enum out_format))
+    int (*print)(struct query_rows *, enum out_format))
 {
 	char sql[4096];
 	size_t len;
-	sqlite3 *db;
-	sqlite3_stmt *st;
+	struct query *db;
+	struct query_rows *st;
 	int bind = 1, rc, first = strstr(l->select, " WHERE ") == NULL;
 
 	len = (size_t)snprintf(sql, sizeof(sql), "%s", l->select);
@@ -220,10 +205,10 @@ run_listing(const struct listing *l, const struct query_opts *o,
 		snprintf(sql + len, sizeof(sql) - len, " LIMIT %ld", o->limit);
 	if ((db = open_log(o->db)) == NULL)
 		return EXIT_USAGE;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+	if ((st = query_prepare(db, sql)) == NULL) {
 		fprintf(stderr, "mailsift: %s: %s (is it a mailsift log of "
-		    "this version?)\n", o->db, sqlite3_errmsg(db));
-		sqlite3_close(db);
+		    "this version?)\n", o->db, query_error(db));
+		query_close(db);
 		return EXIT_USAGE;
 	}
 	for (int f = 0; f < F_COUNT; f++) {
@@ -232,12 +217,11 @@ run_listing(const struct listing *l, const struct query_opts *o,
 		if (o->val[f] == NULL || w == NULL)
 			continue;
 		for (const char *q = w; (q = strchr(q, '?')) != NULL; q++)
-			sqlite3_bind_text(st, bind++, o->val[f], -1,
-			    SQLITE_STATIC);
+			query_bind_text(st, bind++, o->val[f]);
 	}
 	rc = print(st, o->fmt);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	query_finish(st);
+	query_close(db);
 	if (rc < 0) {
 		fprintf(stderr, "mailsift: %s\n", "query failed");
 		return EXIT_USAGE;
@@ -251,7 +235,7 @@ run_listing(const struct listing *l, const struct query_opts *o,
 /* ------------------------------------------------------------ hashcat */
 
 static void
-b64_put(const unsigned char *p, size_t n)
+b64_put(const char *p, size_t n)
 {
 	static const char d[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -277,16 +261,16 @@ b64_put(const unsigned char *p, size_t n)
  *   APOP, mode 20, md5($salt.$pass): <hexdigest>:<greeting timestamp>.
  */
 static int
-hashcat_print(sqlite3_stmt *st, enum out_format fmt)
+hashcat_print(struct query_rows *st, enum out_format fmt)
 {
 	int n = 0;
 
 	(void)fmt;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *mech = (const char *)sqlite3_column_text(st, 0);
-		const unsigned char *user = sqlite3_column_text(st, 1);
-		const unsigned char *chal = sqlite3_column_text(st, 2);
-		const unsigned char *proof = sqlite3_column_text(st, 3);
+	while (query_next(st) == 1) {
+		const char *mech = query_text(st, 0);
+		const char *user = query_text(st, 1);
+		const char *chal = query_text(st, 2);
+		const char *proof = query_text(st, 3);
 		char resp[1024];
 
 		if (strcmp(mech, "APOP") == 0) {
@@ -296,7 +280,7 @@ hashcat_print(sqlite3_stmt *st, enum out_format fmt)
 			fputs("$cram_md5$", stdout);
 			b64_put(chal, strlen((const char *)chal));
 			putchar('$');
-			b64_put((const unsigned char *)resp, strlen(resp));
+			b64_put((const char *)resp, strlen(resp));
 			putchar('\n');
 		}
 		n++;
@@ -384,7 +368,7 @@ int
 cmd_stats(int argc, char **argv)
 {
 	struct query_opts o;
-	sqlite3 *db;
+	struct query *db;
 
 	if (parse_query_opts(argc, argv, &o) != 0)
 		return EXIT_USAGE;
@@ -392,25 +376,25 @@ cmd_stats(int argc, char **argv)
 		return EXIT_USAGE;
 	for (size_t i = 0; i < sizeof(stats_sql) / sizeof(stats_sql[0]); i++) {
 		char sql[1024];
-		sqlite3_stmt *st;
+		struct query_rows *st;
 
 		/* JSON lines say which section they belong to */
 		snprintf(sql, sizeof(sql), "SELECT %s%s%s* FROM (%s)",
 		    o.fmt == OUT_JSON ? "'" : "", o.fmt == OUT_JSON ?
 		    stats_sql[i].title : "", o.fmt == OUT_JSON ? "' AS section, " :
 		    "", stats_sql[i].sql);
-		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		if ((st = query_prepare(db, sql)) == NULL) {
 			fprintf(stderr, "mailsift: %s: %s\n", o.db,
-			    sqlite3_errmsg(db));
-			sqlite3_close(db);
+			    query_error(db));
+			query_close(db);
 			return EXIT_USAGE;
 		}
 		if (o.fmt == OUT_TABLE)
 			printf("%s%s\n", i ? "\n" : "", stats_sql[i].title);
 		table_print(st, o.fmt);
-		sqlite3_finalize(st);
+		query_finish(st);
 	}
-	sqlite3_close(db);
+	query_close(db);
 	return EXIT_OK;
 }
 
@@ -450,11 +434,11 @@ static const char show_sql[] =
     ") ORDER BY ts, k";
 
 static void
-show_header(sqlite3 *db, long id)
+show_header(struct query *db, long id)
 {
-	sqlite3_stmt *st;
+	struct query_rows *st;
 
-	if (sqlite3_prepare_v2(db, "SELECT proto, datetime(start_ts,"
+	if ((st = query_prepare(db, "SELECT proto, datetime(start_ts,"
 	    " 'unixepoch'), client_ip, client_port, server_ip, server_port, tls,"
 	    " coalesce(end_reason, '?'), midstream, coalesce(capture_file, '')"
 	    " || coalesce(printf(', frames %d-%d', first_frame, last_frame), '')"
@@ -462,24 +446,23 @@ show_header(sqlite3 *db, long id)
 	    " '') || CASE WHEN last_capture_file <> capture_file THEN ' in ' ||"
 	    " last_capture_file ELSE '' END || CASE WHEN gap_bytes > 0 THEN"
 	    " printf(', %d stream bytes LOST by the capture', gap_bytes)"
-	    " ELSE '' END FROM sessions WHERE id = ?", -1, &st, NULL) !=
-	    SQLITE_OK)
+	    " ELSE '' END FROM sessions WHERE id = ?")) == NULL)
 		return;
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	query_bind_int(st, 1, id);
+	if (query_next(st) == 1) {
 		char *from = term_escape((const char *)
-		    sqlite3_column_text(st, 9));
+		    query_text(st, 9));
 
 		printf("session %ld: %s %s UTC, %s:%d -> %s:%d, tls %s, ended "
-		    "%s%s, from %s\n", id, sqlite3_column_text(st, 0),
-		    sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
-		    sqlite3_column_int(st, 3), sqlite3_column_text(st, 4),
-		    sqlite3_column_int(st, 5), sqlite3_column_text(st, 6),
-		    sqlite3_column_text(st, 7), sqlite3_column_int(st, 8) ?
+		    "%s%s, from %s\n", id, query_text(st, 0),
+		    query_text(st, 1), query_text(st, 2),
+		    (int)query_int(st, 3), query_text(st, 4),
+		    (int)query_int(st, 5), query_text(st, 6),
+		    query_text(st, 7), (int)query_int(st, 8) ?
 		    ", picked up mid-stream" : "", from ? from : "?");
 		free(from);
 	}
-	sqlite3_finalize(st);
+	query_finish(st);
 }
 
 static void
@@ -504,8 +487,8 @@ cmd_show(int argc, char **argv)
 	static const char *const colour[] = { "C\033[36m", "S\033[33m",
 		"M\033[32m", "A\033[35m", "!\033[31m" };
 	struct query_opts o;
-	sqlite3_stmt *st;
-	sqlite3 *db;
+	struct query_rows *st;
+	struct query *db;
 	int tty = isatty(STDOUT_FILENO), rows = 0;
 	long id;
 	char *end;
@@ -520,17 +503,17 @@ cmd_show(int argc, char **argv)
 	}
 	if ((db = open_log(o.db)) == NULL)
 		return EXIT_USAGE;
-	if (sqlite3_prepare_v2(db, show_sql, -1, &st, NULL) != SQLITE_OK) {
-		fprintf(stderr, "mailsift: %s: %s\n", o.db, sqlite3_errmsg(db));
-		sqlite3_close(db);
+	if ((st = query_prepare(db, show_sql)) == NULL) {
+		fprintf(stderr, "mailsift: %s: %s\n", o.db, query_error(db));
+		query_close(db);
 		return EXIT_USAGE;
 	}
 	show_header(db, id);
-	sqlite3_bind_int64(st, 1, id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		double ts = sqlite3_column_double(st, 0);
-		const char *who = (const char *)sqlite3_column_text(st, 1);
-		const char *path = (const char *)sqlite3_column_text(st, 3);
+	query_bind_int(st, 1, id);
+	while (query_next(st) == 1) {
+		double ts = query_real(st, 0);
+		const char *who = query_text(st, 1);
+		const char *path = query_text(st, 3);
 		const char *text;
 		const char *on = "", *off = "";
 		char frame[24];
@@ -543,15 +526,15 @@ cmd_show(int argc, char **argv)
 				off = "\033[0m";
 			}
 		gmtime_r(&t, &tm);
-		if (sqlite3_column_type(st, 4) == SQLITE_NULL)
+		if (query_type(st, 4) == QUERY_NULL)
 			snprintf(frame, sizeof(frame), "%8s", "");
 		else
 			snprintf(frame, sizeof(frame), "%8lld",
-			    (long long)sqlite3_column_int64(st, 4));
+			    (long long)query_int(st, 4));
 		printf("%02d:%02d:%02d.%03d %s %s%s: ", tm.tm_hour,
 		    tm.tm_min, tm.tm_sec, (int)((ts - (double)t) * 1000), frame,
 		    on, who);
-		text = (const char *)sqlite3_column_text(st, 2);
+		text = query_text(st, 2);
 		if (text != NULL)
 			term_write(stdout, text, strlen(text), 0);
 		printf("%s\n", off);
@@ -559,8 +542,8 @@ cmd_show(int argc, char **argv)
 			show_file(path);
 		rows++;
 	}
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	query_finish(st);
+	query_close(db);
 	if (rows == 0) {
 		fprintf(stderr, "mailsift: no session %ld in %s\n", id, o.db);
 		return EXIT_USAGE;

@@ -208,16 +208,13 @@ static int
 write_json(const char *log, long run_id, const char *dir)
 {
 	char err[4200];
-	sqlite3 *db;
+	struct query *db;
 	int rc;
 
-	if (sqlite3_open_v2(log, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		fprintf(stderr, "mailsift: %s: %s\n", log, sqlite3_errmsg(db));
-		sqlite3_close(db);
+	if ((db = cli_open_log(log)) == NULL)
 		return -1;
-	}
 	rc = export_json(db, run_id, dir, err, sizeof(err));
-	sqlite3_close(db);
+	query_close(db);
 	if (rc != 0)
 		fprintf(stderr, "mailsift: --json-dir: %s\n", err);
 	return rc;

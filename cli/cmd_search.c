@@ -1,6 +1,5 @@
 /* \summary: mailsift search: full-text search of the messages in a log */
 #include <getopt.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +23,7 @@ search_usage(FILE *f)
 
 /* One line per message: tab-separated, so that it can be piped. */
 static int
-print_hits(sqlite3 *db, const char *query, long limit)
+print_hits(struct query *db, const char *query, long limit)
 {
 	static const char sql[] =
 	    "SELECT m.id, datetime(m.begin_ts, 'unixepoch'), m.proto,"
@@ -32,20 +31,20 @@ print_hits(sqlite3 *db, const char *query, long limit)
 	    " snippet(message_text, 1, '[', ']', '...', 10)"
 	    " FROM message_text JOIN messages m ON m.id = message_text.rowid"
 	    " WHERE message_text MATCH ?1 ORDER BY rank LIMIT ?2";
-	sqlite3_stmt *st;
+	struct query_rows *st;
 	int rc, n = 0;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+	if ((st = query_prepare(db, sql)) == NULL) {
 		fprintf(stderr, "mailsift: %s (is this a mailsift log?)\n",
-		    sqlite3_errmsg(db));
+		    query_error(db));
 		return EXIT_USAGE;
 	}
-	sqlite3_bind_text(st, 1, query, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, limit);
+	query_bind_text(st, 1, query);
+	query_bind_int(st, 2, limit);
 	printf("message\ttime\tproto\tmethod\tfrom\tsubject\tmatch\n");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = query_next(st)) == 1) {
 		for (int c = 0; c < 7; c++) {
-			const char *t = (const char *)sqlite3_column_text(st, c);
+			const char *t = query_text(st, c);
 
 			/* one line each, and nothing a terminal obeys */
 			if (t != NULL)
@@ -54,12 +53,12 @@ print_hits(sqlite3 *db, const char *query, long limit)
 		}
 		n++;
 	}
-	if (rc != SQLITE_DONE) {
-		fprintf(stderr, "mailsift: search: %s\n", sqlite3_errmsg(db));
-		sqlite3_finalize(st);
+	if (rc != 0) {
+		fprintf(stderr, "mailsift: search: %s\n", query_error(db));
+		query_finish(st);
 		return EXIT_USAGE;
 	}
-	sqlite3_finalize(st);
+	query_finish(st);
 	fprintf(stderr, "%d message%s\n", n, n == 1 ? "" : "s");
 	return EXIT_OK;
 }
@@ -75,7 +74,7 @@ cmd_search(int argc, char **argv)
 	};
 	const char *path = "mailsift.db";
 	long limit = 50;
-	sqlite3 *db;
+	struct query *db;
 	char *end;
 	int c, rc;
 
@@ -104,14 +103,9 @@ cmd_search(int argc, char **argv)
 		search_usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
-	    SQLITE_OK) {
-		fprintf(stderr, "mailsift: %s: %s\n", path, sqlite3_errmsg(db));
-		sqlite3_close(db);
+	if ((db = cli_open_log(path)) == NULL)
 		return EXIT_USAGE;
-	}
-	sqlite3_busy_timeout(db, 5000);
 	rc = print_hits(db, argv[optind], limit);
-	sqlite3_close(db);
+	query_close(db);
 	return rc;
 }

@@ -1,5 +1,4 @@
 /* \summary: query results as an aligned table, JSON lines or CSV */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,51 +103,51 @@ csv_field(const char *s)
  * under "key".
  */
 void
-table_row_json(FILE *f, sqlite3_stmt *st, int skip_null)
+table_row_json(FILE *f, struct query_rows *st, int skip_null)
 {
-	int ncol = sqlite3_column_count(st), first = 1;
+	int ncol = query_columns(st), first = 1;
 
 	putc('{', f);
 	for (int c = 0; c < ncol; c++) {
-		if (skip_null && sqlite3_column_type(st, c) == SQLITE_NULL)
+		if (skip_null && query_type(st, c) == QUERY_NULL)
 			continue;
-		const char *name = sqlite3_column_name(st, c);
+		const char *name = query_name(st, c);
 		const char *raw = strstr(name, ":json");
 
 		if (!first)
 			putc(',', f);
 		first = 0;
 		if (raw != NULL && raw[5] == '\0' &&
-		    sqlite3_column_type(st, c) == SQLITE_TEXT) {
+		    query_type(st, c) == QUERY_TEXT) {
 			fprintf(f, "\"%.*s\":%s", (int)(raw - name), name,
-			    (const char *)sqlite3_column_text(st, c));
+			    query_text(st, c));
 			continue;
 		}
 		json_string(f, name);
 		putc(':', f);
-		switch (sqlite3_column_type(st, c)) {
-		case SQLITE_NULL:
+		switch (query_type(st, c)) {
+		case QUERY_NULL:
 			fputs("null", f);
 			break;
-		case SQLITE_INTEGER:
-			fprintf(f, "%lld", (long long)sqlite3_column_int64(st, c));
+		case QUERY_INTEGER:
+			fprintf(f, "%lld", (long long)query_int(st, c));
 			break;
-		case SQLITE_FLOAT:
-			fprintf(f, "%.6f", sqlite3_column_double(st, c));
+		case QUERY_REAL:
+			fprintf(f, "%.6f", query_real(st, c));
 			break;
 		default:
-			json_string(f, (const char *)sqlite3_column_text(st, c));
+			json_string(f, query_text(st, c));
 		}
 	}
 	fputs("}\n", f);
 }
 
 static void
-row_csv(sqlite3_stmt *st, int ncol, int header)
+row_csv(struct query_rows *st, int ncol, int header)
 {
 	for (int c = 0; c < ncol; c++) {
-		const char *t = header ? sqlite3_column_name(st, c) :
-		    (const char *)sqlite3_column_text(st, c);
+		const char *t = header ? query_name(st, c) :
+		    query_text(st, c);
 
 		if (c > 0)
 			putchar(',');
@@ -183,18 +182,18 @@ free_cells(char **cells, size_t n)
 }
 
 static int
-print_table(sqlite3_stmt *st)
+print_table(struct query_rows *st)
 {
-	int ncol = sqlite3_column_count(st), rc, avail;
+	int ncol = query_columns(st), rc, avail;
 	size_t nrows = 0, cap = 0, *w;
 	char **cells = NULL;
 
 	if ((w = calloc((size_t)ncol, sizeof(*w))) == NULL)
 		return -1;
 	for (int c = 0; c < ncol; c++)
-		w[c] = u8_width(sqlite3_column_name(st, c),
-		    strlen(sqlite3_column_name(st, c)));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		w[c] = u8_width(query_name(st, c),
+		    strlen(query_name(st, c)));
+	while ((rc = query_next(st)) == 1) {
 		if ((nrows + 1) * (size_t)ncol > cap) {
 			size_t ncap = cap ? cap * 2 : 64 * (size_t)ncol;
 			char **nc = realloc(cells, ncap * sizeof(*cells));
@@ -205,7 +204,7 @@ print_table(sqlite3_stmt *st)
 			cap = ncap;
 		}
 		for (int c = 0; c < ncol; c++) {
-			const char *t = (const char *)sqlite3_column_text(st, c);
+			const char *t = query_text(st, c);
 			char *d = term_escape(t);
 			size_t cw;
 
@@ -237,7 +236,7 @@ print_table(sqlite3_stmt *st)
 		w[widest]--;
 	}
 	for (int c = 0; c < ncol; c++)
-		put_cell(sqlite3_column_name(st, c), w[c], c == ncol - 1);
+		put_cell(query_name(st, c), w[c], c == ncol - 1);
 	putchar('\n');
 	for (size_t r = 0; r < nrows; r++) {
 		for (int c = 0; c < ncol; c++) {
@@ -249,7 +248,7 @@ print_table(sqlite3_stmt *st)
 	}
 	free(cells);
 	free(w);
-	return rc == SQLITE_DONE ? (int)nrows : -1;
+	return rc == 0 ? (int)nrows : -1;
 nomem:
 	free_cells(cells, nrows * (size_t)ncol);
 	free(w);
@@ -257,20 +256,20 @@ nomem:
 }
 
 int
-table_print(sqlite3_stmt *st, enum out_format fmt)
+table_print(struct query_rows *st, enum out_format fmt)
 {
-	int ncol = sqlite3_column_count(st), rc, n = 0;
+	int ncol = query_columns(st), rc, n = 0;
 
 	if (fmt == OUT_TABLE)
 		return print_table(st);
 	if (fmt == OUT_CSV)
 		row_csv(st, ncol, 1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = query_next(st)) == 1) {
 		if (fmt == OUT_JSON)
 			table_row_json(stdout, st, 0);
 		else
 			row_csv(st, ncol, 0);
 		n++;
 	}
-	return rc == SQLITE_DONE ? n : -1;
+	return rc == 0 ? n : -1;
 }

@@ -5,15 +5,16 @@
 #ifndef MAILSIFT_TABLE_H
 #define MAILSIFT_TABLE_H
 
-#include <sqlite3.h>
 #include <stdio.h>
+
+#include "query.h"
 
 enum out_format { OUT_TABLE, OUT_JSON, OUT_CSV };
 
 /* Steps st to the end, printing each row; returns rows, or -1. */
-int table_print(sqlite3_stmt *st, enum out_format fmt);
+int table_print(struct query_rows *st, enum out_format fmt);
 
 /* The current row of st as one JSON object and a newline. */
-void table_row_json(FILE *f, sqlite3_stmt *st, int skip_null);
+void table_row_json(FILE *f, struct query_rows *st, int skip_null);
 
 #endif
