@@ -27,7 +27,8 @@ LIBS	:= -lnids -lpcap -lsqlite3 -lcrypto -lz -pthread
 
 DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c dissect/assemble.c \
 	       dissect/smtp.c dissect/pop3.c dissect/imap.c dissect/detect.c \
-	       dissect/mime.c dissect/mimehdr.c dissect/uu.c dissect/tnef.c dissect/registry.c
+	       dissect/mime.c dissect/mimehdr.c dissect/uu.c dissect/tnef.c dissect/registry.c \
+	       dissect/txtable.c
 CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c capture/source.c capture/decap.c store/safename.c store/hasher.c \
 	       store/bodynorm.c capture/v6map.c store/store.c store/query.c \
 	       store/keep.c store/sqlite.c store/sqlite_events.c \

@@ -28,6 +28,7 @@
 #include "dissect.h"
 #include "util.h"
 #include "mime.h"
+#include "txtable.h"
 #include "mimehdr.h"
 #include "tnef.h"
 #include "uu.h"
@@ -36,7 +37,6 @@
 #define PATH_MAX_LEN	64
 #define OUT_CHUNK	4096 /* decoded bytes per PART_DATA event */
 #define TEXT_CHUNK	2048 /* text bytes per TEXT event */
-#define MSG_BUCKETS	256
 #define BUF_FIRST	256  /* header buffers start here and grow */
 /*
  * Text the store holds for the search index until each message ends, for
@@ -78,9 +78,7 @@ struct html {
 };
 
 struct mmsg {
-	struct mmsg	     *next;
-	uint64_t	      flow_id;
-	uint32_t	      tx;
+	struct md_txnode      node; /* first: its place in the tap's table */
 	const struct md_flow *flow;
 	enum md_dir	      dir;
 	uint64_t	      ts;
@@ -165,7 +163,7 @@ struct mmsg {
 
 struct mime_tap {
 	struct md_sink next;
-	struct mmsg   *msgs[MSG_BUCKETS];
+	struct md_txtable msgs; /* of struct mmsg */
 	uint64_t       text_held; /* text of open messages: TEXT_HELD_MAX */
 	uint64_t       tnef_held; /* TNEF parts held: TNEF_HELD_MAX */
 };
@@ -204,7 +202,7 @@ m_emit(struct mmsg *m, struct md_event *ev)
 {
 	ev->flow = m->flow;
 	ev->ts_us = m->ts;
-	ev->tx = m->tx;
+	ev->tx = m->node.tx;
 	if (ev->type != MD_EV_ANOMALY)
 		ev->dir = m->dir;
 	m->tap->next.emit(m->tap->next.arg, ev);
@@ -668,26 +666,6 @@ out_byte(struct mmsg *m, uint8_t c)
 		out_flush(m);
 }
 
-/* base64 digit values; -2 white space, -3 padding, -1 anything else */
-static const int8_t b64_digit[256] = {
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -2, -2, -1, -1, -2, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-2, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
-	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -3, -1, -1,
-	-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
-	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
-	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-};
-
 /* Decoded bytes, as many as come, through the output buffer. */
 static void
 out_bytes(struct mmsg *m, const uint8_t *p, size_t n)
@@ -742,8 +720,8 @@ decode_base64(struct mmsg *m, const uint8_t *p, size_t n)
 		int v;
 
 		if (m->b64n == 0 && i + 4 <= n) {
-			int a = b64_digit[p[i]], b = b64_digit[p[i + 1]];
-			int c = b64_digit[p[i + 2]], d = b64_digit[p[i + 3]];
+			int a = md_b64_digit[p[i]], b = md_b64_digit[p[i + 1]];
+			int c = md_b64_digit[p[i + 2]], d = md_b64_digit[p[i + 3]];
 
 			if ((a | b | c | d) >= 0) {
 				out_room(m, 3);
@@ -755,7 +733,7 @@ decode_base64(struct mmsg *m, const uint8_t *p, size_t n)
 				continue;
 			}
 		}
-		v = b64_digit[p[i++]];
+		v = md_b64_digit[p[i++]];
 		if (v >= 0) {
 			m->b64q[m->b64n++] = (uint8_t)v;
 			if (m->b64n == 4) {
@@ -769,7 +747,7 @@ decode_base64(struct mmsg *m, const uint8_t *p, size_t n)
 				m->dec_bytes += 3;
 				m->b64n = 0;
 			}
-		} else if (v == -3)
+		} else if (v == MD_B64_PAD)
 			b64_quantum_end(m);
 		else if (v == -1 && !m->bad_b64_said) {
 			m->bad_b64_said = 1;
@@ -1516,14 +1494,11 @@ mime_finish(struct mmsg *m, int complete)
 
 /* ------------------------------------------------------------------ tap */
 
-static struct mmsg **
-slot_of(struct mime_tap *t, uint64_t flow_id, uint32_t tx)
+/* The message open as tx of a flow, or NULL. */
+static struct mmsg *
+msg_of(struct mime_tap *t, const struct md_event *ev)
 {
-	struct mmsg **pp = &t->msgs[(flow_id * 31 + tx) % MSG_BUCKETS];
-
-	while (*pp != NULL && ((*pp)->flow_id != flow_id || (*pp)->tx != tx))
-		pp = &(*pp)->next;
-	return pp;
+	return (struct mmsg *)*md_tx_slot(&t->msgs, ev->flow->id, ev->tx);
 }
 
 static void
@@ -1542,13 +1517,11 @@ mmsg_free(struct mmsg *m)
 static void
 mmsg_open(struct mime_tap *t, const struct md_event *ev)
 {
-	struct mmsg **pp = slot_of(t, ev->flow->id, ev->tx), *m;
+	struct md_txnode **slot = md_tx_slot(&t->msgs, ev->flow->id, ev->tx);
+	struct mmsg *m;
 
-	if (*pp != NULL) { /* a dissector reused a number: start over */
-		m = *pp;
-		*pp = m->next;
-		mmsg_free(m);
-	}
+	if (*slot != NULL) /* a dissector reused a number: start over */
+		mmsg_free((struct mmsg *)md_tx_remove(slot));
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return;
 	/* the line buffer keeps body line heads too: HEAD_MAX at least */
@@ -1561,16 +1534,15 @@ mmsg_open(struct mime_tap *t, const struct md_event *ev)
 		free(m);
 		return;
 	}
-	m->flow_id = ev->flow->id;
-	m->tx = ev->tx;
+	m->node.flow_id = ev->flow->id;
+	m->node.tx = ev->tx;
 	m->flow = ev->flow;
 	m->dir = ev->dir;
 	m->tap = t;
 	m->top = m->root = 1;
 	m->cd = (iconv_t)-1;
 	entity_reset(m);
-	m->next = *pp;
-	*pp = m;
+	md_tx_insert(slot, &m->node);
 }
 
 /* Passes every event on; parses the messages' bytes on the way. */
@@ -1578,7 +1550,8 @@ static int
 tap_emit(void *arg, const struct md_event *ev)
 {
 	struct mime_tap *t = arg;
-	struct mmsg **pp, *m;
+	struct md_txnode **slot;
+	struct mmsg *m;
 	int r = 0;
 
 	if (ev->type != MD_EV_MSG_END)
@@ -1588,23 +1561,22 @@ tap_emit(void *arg, const struct md_event *ev)
 		mmsg_open(t, ev);
 		break;
 	case MD_EV_MSG_META:
-		if (ev->code && (m = *slot_of(t, ev->flow->id, ev->tx)) != NULL)
+		if (ev->code && (m = msg_of(t, ev)) != NULL)
 			m->partial = 1;
 		break;
 	case MD_EV_MSG_DATA:
-		if ((m = *slot_of(t, ev->flow->id, ev->tx)) != NULL) {
+		if ((m = msg_of(t, ev)) != NULL) {
 			m->ts = ev->ts_us;
 			mime_feed(m, ev->arg.p, ev->arg.len);
 		}
 		break;
 	case MD_EV_MSG_END:
 		/* the message's parts are told before its end */
-		pp = slot_of(t, ev->flow->id, ev->tx);
-		if ((m = *pp) != NULL) {
+		slot = md_tx_slot(&t->msgs, ev->flow->id, ev->tx);
+		if ((m = (struct mmsg *)*slot) != NULL) {
 			m->ts = ev->ts_us;
 			mime_finish(m, ev->code);
-			*pp = m->next;
-			mmsg_free(m);
+			mmsg_free((struct mmsg *)md_tx_remove(slot));
 		}
 		r = t->next.emit(t->next.arg, ev);
 		break;
@@ -1634,13 +1606,11 @@ mime_tap_sink(struct mime_tap *t, struct md_sink *out)
 void
 mime_tap_free(struct mime_tap *t)
 {
+	struct md_txnode *n;
+
 	if (t == NULL)
 		return;
-	for (size_t i = 0; i < MSG_BUCKETS; i++)
-		while (t->msgs[i] != NULL) {
-			struct mmsg *m = t->msgs[i];
-			t->msgs[i] = m->next;
-			mmsg_free(m);
-		}
+	while ((n = md_tx_pop_any(&t->msgs)) != NULL)
+		mmsg_free((struct mmsg *)n);
 	free(t);
 }

@@ -317,70 +317,156 @@ arg_number(const uint8_t *a, size_t n)
 	return v;
 }
 
+/*
+ * The commands of RFC 1939, 2449 (CAPA), 2595 (STLS) and 5034 (AUTH).
+ * Each handler takes its verb's row, the command's number, its
+ * arguments and its place in the queue of commands awaiting a reply,
+ * and returns the kind of command to queue.
+ */
+struct pop3_verb;
+typedef enum pop3_kind pop3_cmd_fn(struct pop3 *, const struct pop3_verb *,
+    uint32_t seq, const uint8_t *a, size_t n, struct pending *pd);
+
+struct pop3_verb {
+	const char     *verb;
+	enum pop3_kind	kind;
+	pop3_cmd_fn    *run; /* NULL: the kind says it all */
+	int		msgno; /* its argument is a message number */
+};
+
 static enum pop3_kind
-command_kind(struct pop3 *s, uint32_t seq, const uint8_t *verb, size_t vlen,
+cmd_user(struct pop3 *s, const struct pop3_verb *v, uint32_t seq,
     const uint8_t *a, size_t n, struct pending *pd)
 {
 	struct sasl *c;
 
-	if (md_ci_equal(verb, vlen, "USER") || md_ci_equal(verb, vlen,
-	    "APOP") || (md_ci_equal(verb, vlen, "AUTH") && n > 0))
-		out_credentials_sent(&s->out);
-	if (md_ci_equal(verb, vlen, "USER")) {
-		if ((c = cred_new(s, seq, "USER")) != NULL)
-			sasl_set(&c->user, a, n);
-		return K_USER;
+	(void)pd;
+	out_credentials_sent(&s->out);
+	if ((c = cred_new(s, seq, "USER")) != NULL)
+		sasl_set(&c->user, a, n);
+	return v->kind;
+}
+
+/* PASS: the password may hold spaces, so all of it (RFC 1939 7). */
+static enum pop3_kind
+cmd_pass(struct pop3 *s, const struct pop3_verb *v, uint32_t seq,
+    const uint8_t *a, size_t n, struct pending *pd)
+{
+	(void)pd;
+	if (s->cred == NULL || strcmp(s->cred->mech_name, "USER") != 0)
+		(void)cred_new(s, seq, "USER");
+	if (s->cred != NULL)
+		sasl_set(&s->cred->secret, a, n);
+	return v->kind;
+}
+
+static enum pop3_kind
+cmd_apop_verb(struct pop3 *s, const struct pop3_verb *v, uint32_t seq,
+    const uint8_t *a, size_t n, struct pending *pd)
+{
+	(void)pd;
+	out_credentials_sent(&s->out);
+	cmd_apop(s, seq, a, n);
+	return v->kind;
+}
+
+/* AUTH alone lists the mechanisms (RFC 5034 4); with one, it logs in. */
+static enum pop3_kind
+cmd_auth_verb(struct pop3 *s, const struct pop3_verb *v, uint32_t seq,
+    const uint8_t *a, size_t n, struct pending *pd)
+{
+	(void)pd;
+	if (n == 0)
+		return K_AUTH_LIST;
+	out_credentials_sent(&s->out);
+	cmd_auth(s, seq, a, n);
+	return v->kind;
+}
+
+static enum pop3_kind
+cmd_stls(struct pop3 *s, const struct pop3_verb *v, uint32_t seq,
+    const uint8_t *a, size_t n, struct pending *pd)
+{
+	(void)seq;
+	(void)a;
+	(void)n;
+	(void)pd;
+	s->stls_wait = 1;
+	return v->kind;
+}
+
+/* LIST and UIDL answer for every message, or with a number for one:
+ * the kind for one (K_LIST_ONE, K_UIDL_ONE) follows the kind for all. */
+static enum pop3_kind
+cmd_listing(struct pop3 *s, const struct pop3_verb *v, uint32_t seq,
+    const uint8_t *a, size_t n, struct pending *pd)
+{
+	(void)s;
+	(void)seq;
+	(void)a;
+	(void)pd;
+	return (enum pop3_kind)(v->kind + (n > 0));
+}
+
+/* TOP msg n: the line count is kept to say what part crossed. */
+static enum pop3_kind
+cmd_top(struct pop3 *s, const struct pop3_verb *v, uint32_t seq,
+    const uint8_t *a, size_t n, struct pending *pd)
+{
+	const uint8_t *sp = memchr(a, ' ', n);
+
+	(void)s;
+	(void)seq;
+	if (sp != NULL) {
+		size_t l = n - (size_t)(sp + 1 - a);
+
+		pd->arg_len = (uint8_t)(l < POP3_ARG_MAX ? l : POP3_ARG_MAX);
+		memcpy(pd->arg, sp + 1, pd->arg_len);
 	}
-	if (md_ci_equal(verb, vlen, "PASS")) {
-		/* RFC 1939 7: the password may hold spaces: all of it. */
-		if (s->cred == NULL || strcmp(s->cred->mech_name, "USER") != 0)
-			(void)cred_new(s, seq, "USER");
-		if (s->cred != NULL)
-			sasl_set(&s->cred->secret, a, n);
-		return K_PASS;
+	return v->kind;
+}
+
+static enum pop3_kind
+cmd_quit(struct pop3 *s, const struct pop3_verb *v, uint32_t seq,
+    const uint8_t *a, size_t n, struct pending *pd)
+{
+	(void)seq;
+	(void)a;
+	(void)n;
+	(void)pd;
+	s->quit_seen = 1;
+	return v->kind;
+}
+
+static const struct pop3_verb pop3_verbs[] = {
+	{ "USER", K_USER, cmd_user, 0 },
+	{ "PASS", K_PASS, cmd_pass, 0 },
+	{ "APOP", K_APOP, cmd_apop_verb, 0 },
+	{ "AUTH", K_AUTH, cmd_auth_verb, 0 },
+	{ "CAPA", K_CAPA, NULL, 0 },
+	{ "STLS", K_STLS, cmd_stls, 0 },
+	{ "LIST", K_LIST, cmd_listing, 1 },
+	{ "UIDL", K_UIDL, cmd_listing, 1 },
+	{ "RETR", K_RETR, NULL, 1 },
+	{ "TOP", K_TOP, cmd_top, 1 },
+	{ "DELE", K_DELE, NULL, 1 },
+	{ "RSET", K_RSET, NULL, 0 },
+	{ "QUIT", K_QUIT, cmd_quit, 0 },
+};
+
+static enum pop3_kind
+command_kind(struct pop3 *s, uint32_t seq, const uint8_t *verb, size_t vlen,
+    const uint8_t *a, size_t n, struct pending *pd)
+{
+	for (size_t i = 0; i < sizeof(pop3_verbs) / sizeof(*pop3_verbs); i++) {
+		const struct pop3_verb *v = &pop3_verbs[i];
+
+		if (!md_ci_equal(verb, vlen, v->verb))
+			continue;
+		if (v->msgno)
+			pd->msgno = arg_number(a, n);
+		return v->run != NULL ? v->run(s, v, seq, a, n, pd) : v->kind;
 	}
-	if (md_ci_equal(verb, vlen, "APOP")) {
-		cmd_apop(s, seq, a, n);
-		return K_APOP;
-	}
-	if (md_ci_equal(verb, vlen, "AUTH")) {
-		if (n == 0)
-			return K_AUTH_LIST;
-		cmd_auth(s, seq, a, n);
-		return K_AUTH;
-	}
-	if (md_ci_equal(verb, vlen, "CAPA"))
-		return K_CAPA;
-	if (md_ci_equal(verb, vlen, "STLS")) {
-		s->stls_wait = 1;
-		return K_STLS;
-	}
-	pd->msgno = arg_number(a, n);
-	if (md_ci_equal(verb, vlen, "LIST"))
-		return n ? K_LIST_ONE : K_LIST;
-	if (md_ci_equal(verb, vlen, "UIDL"))
-		return n ? K_UIDL_ONE : K_UIDL;
-	if (md_ci_equal(verb, vlen, "RETR"))
-		return K_RETR;
-	if (md_ci_equal(verb, vlen, "TOP")) {
-		const uint8_t *sp = memchr(a, ' ', n);
-		if (sp != NULL) {
-			size_t l = n - (size_t)(sp + 1 - a);
-			pd->arg_len = (uint8_t)(l < POP3_ARG_MAX ? l :
-			    POP3_ARG_MAX);
-			memcpy(pd->arg, sp + 1, pd->arg_len);
-		}
-		return K_TOP;
-	}
-	if (md_ci_equal(verb, vlen, "DELE"))
-		return K_DELE;
-	if (md_ci_equal(verb, vlen, "RSET"))
-		return K_RSET;
-	if (md_ci_equal(verb, vlen, "QUIT")) {
-		s->quit_seen = 1;
-		return K_QUIT;
-	}
-	pd->msgno = 0;
 	return K_OTHER;
 }
 

@@ -185,9 +185,7 @@ static int
 is_b64_text(const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= 'a' &&
-		    p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') ||
-		    p[i] == '+' || p[i] == '/' || p[i] == '='))
+		if (md_b64_digit[p[i]] < 0 && md_b64_digit[p[i]] != MD_B64_PAD)
 			return 0;
 	return 1;
 }

@@ -330,35 +330,65 @@ strip_angles(struct md_bytes *path)
 	}
 }
 
+/*
+ * The commands whose effects the dissector follows.  Each takes its
+ * verb's table row, the command's number and its arguments, and returns
+ * the kind of command to queue for the reply.
+ */
+struct smtp_verb;
+typedef enum smtp_kind smtp_cmd_fn(struct smtp *, const struct smtp_verb *,
+    uint32_t seq, const uint8_t *a, size_t n);
+
+struct smtp_verb {
+	const char     *verb;
+	enum smtp_kind	kind;
+	smtp_cmd_fn    *run; /* NULL: nothing to follow but the reply */
+};
+
+/* Ends a BDAT message left open by RSET, HELO or a new MAIL. */
 static void
-cmd_mail(struct smtp *s, uint32_t seq, const uint8_t *a, size_t n)
+abandon_message(struct smtp *s)
+{
+	if (s->msg_open)
+		msg_end(s, 0);
+}
+
+/* MAIL FROM:<path> [params] (RFC 5321 4.1.1.2): a transaction opens. */
+static enum smtp_kind
+cmd_mail(struct smtp *s, const struct smtp_verb *v, uint32_t seq,
+    const uint8_t *a, size_t n)
 {
 	struct md_event ev = { .type = MD_EV_TX_BEGIN, .dir = MD_C2S };
 	size_t off = md_ci_prefix(a, n, "FROM:") ? 5 : 0;
 
+	abandon_message(s);
 	s->cur_tx = ++s->ntx;
 	ev.seq = seq;
 	ev.tx = s->cur_tx;
 	split_path(a + off, n - off, &ev.arg, &ev.extra);
 	strip_angles(&ev.arg);
 	smtp_emit(s, &ev);
+	return v->kind;
 }
 
-static void
-cmd_rcpt(struct smtp *s, uint32_t seq, const uint8_t *a, size_t n)
+/* RCPT TO:<path> [params] (RFC 5321 4.1.1.3). */
+static enum smtp_kind
+cmd_rcpt(struct smtp *s, const struct smtp_verb *v, uint32_t seq,
+    const uint8_t *a, size_t n)
 {
 	struct md_event ev = { .type = MD_EV_RCPT, .dir = MD_C2S };
 	size_t off = md_ci_prefix(a, n, "TO:") ? 3 : 0;
 
 	if (s->cur_tx == 0) {
 		smtp_anomaly(s, MD_C2S, MD_ANOM_RCPT_WITHOUT_MAIL, a, n);
-		return;
+		return v->kind;
 	}
 	ev.seq = seq;
 	ev.tx = s->cur_tx;
 	split_path(a + off, n - off, &ev.arg, &ev.extra);
 	strip_angles(&ev.arg);
 	smtp_emit(s, &ev);
+	return v->kind;
 }
 
 /*
@@ -366,12 +396,15 @@ cmd_rcpt(struct smtp *s, uint32_t seq, const uint8_t *a, size_t n)
  * K_OTHER when the arguments are not a valid BDAT.
  */
 static enum smtp_kind
-cmd_bdat(struct smtp *s, const uint8_t *a, size_t n)
+cmd_bdat(struct smtp *s, const struct smtp_verb *v, uint32_t seq,
+    const uint8_t *a, size_t n)
 {
 	uint64_t size = 0;
 	size_t i = 0;
 	int last = 0;
 
+	(void)v;
+	(void)seq;
 	while (i < n && a[i] >= '0' && a[i] <= '9') {
 		if (size > (UINT64_MAX - 9) / 10) {
 			smtp_anomaly(s, MD_C2S, MD_ANOM_HUGE_BDAT, a, n);
@@ -406,79 +439,116 @@ bad:
 	return K_OTHER;
 }
 
-static void
-cmd_helo(struct smtp *s, uint32_t seq, const uint8_t *verb, size_t vlen,
+/* HELO, EHLO, LHLO domain (RFC 5321 4.1.1.1, RFC 2033 4.1). */
+static enum smtp_kind
+cmd_hello(struct smtp *s, const struct smtp_verb *v, uint32_t seq,
     const uint8_t *a, size_t n)
 {
 	struct md_event ev = { .type = MD_EV_HELO, .dir = MD_C2S };
 
+	abandon_message(s);
+	if (v->kind == K_EHLO)
+		s->lmtp = strcmp(v->verb, "LHLO") == 0;
 	ev.seq = seq;
-	ev.name = md_bytes_of(verb, vlen);
+	ev.name = md_bytes_str(v->verb);
 	ev.arg = md_bytes_of(a, n);
 	smtp_emit(s, &ev);
 	s->cur_tx = 0; /* RFC 5321 4.1.4: EHLO resets the transaction */
+	return v->kind;
 }
 
-/* Ends a BDAT message left open by RSET, HELO or a new MAIL. */
-static void
-abandon_message(struct smtp *s)
+static enum smtp_kind
+cmd_data(struct smtp *s, const struct smtp_verb *v, uint32_t seq,
+    const uint8_t *a, size_t n)
 {
-	if (s->msg_open)
-		msg_end(s, 0);
+	(void)seq;
+	(void)a;
+	(void)n;
+	if (s->cur_tx == 0)
+		smtp_anomaly(s, MD_C2S, MD_ANOM_DATA_WITHOUT_MAIL, NULL, 0);
+	else
+		s->cmode = SMTP_C_DATA_WAIT;
+	return v->kind;
+}
+
+static enum smtp_kind
+cmd_auth(struct smtp *s, const struct smtp_verb *v, uint32_t seq,
+    const uint8_t *a, size_t n)
+{
+	out_credentials_sent(&s->out);
+	auth_begin(s, seq, a, n);
+	return v->kind;
+}
+
+static enum smtp_kind
+cmd_starttls(struct smtp *s, const struct smtp_verb *v, uint32_t seq,
+    const uint8_t *a, size_t n)
+{
+	(void)seq;
+	(void)a;
+	(void)n;
+	s->starttls_wait = 1;
+	return v->kind;
+}
+
+static enum smtp_kind
+cmd_quit(struct smtp *s, const struct smtp_verb *v, uint32_t seq,
+    const uint8_t *a, size_t n)
+{
+	(void)seq;
+	(void)a;
+	(void)n;
+	s->quit_seen = 1;
+	return v->kind;
+}
+
+static enum smtp_kind
+cmd_rset(struct smtp *s, const struct smtp_verb *v, uint32_t seq,
+    const uint8_t *a, size_t n)
+{
+	(void)seq;
+	(void)a;
+	(void)n;
+	abandon_message(s);
+	s->cur_tx = 0;
+	return v->kind;
+}
+
+/* The verbs of RFC 5321 4.1 and its extensions (LMTP 2033, CHUNKING
+ * 3030, STARTTLS 3207, AUTH 4954, ETRN 1985): detection and resync after
+ * a hole take a line that opens with one as a command. */
+static const struct smtp_verb smtp_verbs[] = {
+	{ "EHLO", K_EHLO, cmd_hello },	   { "LHLO", K_EHLO, cmd_hello },
+	{ "HELO", K_HELO, cmd_hello },	   { "MAIL", K_MAIL, cmd_mail },
+	{ "RCPT", K_RCPT, cmd_rcpt },	   { "DATA", K_DATA, cmd_data },
+	{ "BDAT", K_BDAT, cmd_bdat },	   { "AUTH", K_AUTH, cmd_auth },
+	{ "STARTTLS", K_STARTTLS, cmd_starttls },
+	{ "QUIT", K_QUIT, cmd_quit },	   { "RSET", K_RSET, cmd_rset },
+	{ "NOOP", K_OTHER, NULL },	   { "VRFY", K_OTHER, NULL },
+	{ "EXPN", K_OTHER, NULL },	   { "HELP", K_OTHER, NULL },
+	{ "TURN", K_OTHER, NULL },	   { "ETRN", K_OTHER, NULL },
+};
+
+#define NVERBS (sizeof(smtp_verbs) / sizeof(smtp_verbs[0]))
+
+static const struct smtp_verb *
+verb_of(const uint8_t *verb, size_t vlen)
+{
+	for (size_t i = 0; i < NVERBS; i++)
+		if (md_ci_equal(verb, vlen, smtp_verbs[i].verb))
+			return &smtp_verbs[i];
+	return NULL;
 }
 
 static enum smtp_kind
 smtp_dispatch(struct smtp *s, uint32_t seq, const uint8_t *verb, size_t vlen,
     const uint8_t *a, size_t n)
 {
-	if (md_ci_equal(verb, vlen, "EHLO") || md_ci_equal(verb, vlen, "LHLO")) {
-		abandon_message(s);
-		s->lmtp = md_ci_equal(verb, vlen, "LHLO");
-		cmd_helo(s, seq, verb, vlen, a, n);
-		return K_EHLO;
-	}
-	if (md_ci_equal(verb, vlen, "HELO")) {
-		abandon_message(s);
-		cmd_helo(s, seq, verb, vlen, a, n);
-		return K_HELO;
-	}
-	if (md_ci_equal(verb, vlen, "MAIL")) {
-		abandon_message(s);
-		cmd_mail(s, seq, a, n);
-		return K_MAIL;
-	}
-	if (md_ci_equal(verb, vlen, "RCPT")) {
-		cmd_rcpt(s, seq, a, n);
-		return K_RCPT;
-	}
-	if (md_ci_equal(verb, vlen, "DATA")) {
-		if (s->cur_tx == 0)
-			smtp_anomaly(s, MD_C2S, MD_ANOM_DATA_WITHOUT_MAIL, NULL, 0);
-		else
-			s->cmode = SMTP_C_DATA_WAIT;
-		return K_DATA;
-	}
-	if (md_ci_equal(verb, vlen, "BDAT"))
-		return cmd_bdat(s, a, n);
-	if (md_ci_equal(verb, vlen, "AUTH")) {
-		out_credentials_sent(&s->out);
-		auth_begin(s, seq, a, n);
-		return K_AUTH;
-	}
-	if (md_ci_equal(verb, vlen, "STARTTLS")) {
-		s->starttls_wait = 1;
-		return K_STARTTLS;
-	}
-	if (md_ci_equal(verb, vlen, "QUIT")) {
-		s->quit_seen = 1;
-		return K_QUIT;
-	}
-	if (md_ci_equal(verb, vlen, "RSET")) {
-		abandon_message(s);
-		s->cur_tx = 0;
-		return K_RSET;
-	}
-	return K_OTHER;
+	const struct smtp_verb *v = verb_of(verb, vlen);
+
+	if (v == NULL)
+		return K_OTHER;
+	return v->run != NULL ? v->run(s, v, seq, a, n) : v->kind;
 }
 
 static void
@@ -534,21 +604,16 @@ pickup_in_body(struct smtp *s, const struct line *ln)
 		(void)body_data(s, (const uint8_t *)"\r\n", 2);
 }
 
-/* SMTP verbs (RFC 5321 4.1, 3030, 3207, 4954) that may open a line. */
+/* A line that opens with a verb of the table, then a space or its end. */
 int
 md_smtp_is_command(const uint8_t *p, size_t n)
 {
-	static const char *const verbs[] = { "EHLO", "HELO", "LHLO", "MAIL",
-		"RCPT", "DATA", "BDAT", "RSET", "QUIT", "NOOP", "AUTH",
-		"STARTTLS", "VRFY", "EXPN", "HELP", "TURN", "ETRN", NULL };
+	size_t vlen = 0;
 
-	for (size_t i = 0; verbs[i] != NULL; i++) {
-		size_t l = strlen(verbs[i]);
-		if (md_ci_prefix(p, n, verbs[i]) && (n == l || p[l] == ' ' ||
-		    p[l] == '\r' || p[l] == '\n'))
-			return 1;
-	}
-	return 0;
+	while (vlen < n && p[vlen] != ' ' && p[vlen] != '\r' &&
+	    p[vlen] != '\n')
+		vlen++;
+	return verb_of(p, vlen) != NULL;
 }
 
 /*

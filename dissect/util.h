@@ -22,6 +22,10 @@ void	md_upper_copy(char *dst, const uint8_t *src, size_t n);
  */
 size_t	md_b64_decode(const uint8_t *in, size_t len, uint8_t *out,
 	   size_t outcap, int *ok);
+/* The base64 alphabet: a byte's digit value, or one of these. */
+#define MD_B64_SPACE (-2) /* white space, skipped by MIME */
+#define MD_B64_PAD   (-3) /* "=" */
+extern const int8_t md_b64_digit[256];
 /* A character's value in base64 / hexadecimal, or -1. */
 int	md_b64_value(uint8_t c);
 int	md_hex_value(uint8_t c);

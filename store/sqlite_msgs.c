@@ -35,25 +35,11 @@ static void part_close(struct sqlite_store *, struct open_msg *,
     struct open_part *, int complete, uint64_t encoded, uint64_t decoded);
 static void text_index(struct sqlite_store *, struct open_msg *);
 
-/*
- * Open messages are hashed by flow alone, so that the messages of one
- * connection share a chain: a gap finds its flow's in one walk, and a
- * chain is short (a flow has a message or two open at once).
- */
-static struct open_msg **
-flow_chain(struct sqlite_store *s, uint64_t flow_id)
+/* The message open as tx of a flow, or NULL. */
+static struct open_msg *
+msg_at(struct sqlite_store *s, uint64_t flow_id, uint32_t tx)
 {
-	return &s->msgs[(flow_id * 0x9e3779b97f4a7c15u >> 52) % MSG_BUCKETS];
-}
-
-static struct open_msg **
-msg_slot(struct sqlite_store *s, uint64_t flow_id, uint32_t tx)
-{
-	struct open_msg **pp = flow_chain(s, flow_id);
-
-	while (*pp != NULL && ((*pp)->flow_id != flow_id || (*pp)->tx != tx))
-		pp = &(*pp)->next;
-	return pp;
+	return (struct open_msg *)*md_tx_slot(&s->msgs, flow_id, tx);
 }
 
 /* Where a message's first bytes came from (its begin, until they do). */
@@ -77,7 +63,8 @@ msgs_begin(struct sqlite_store *s, const struct md_event *ev)
 {
 	int64_t sid = session_id(s, ev);
 	sqlite3_stmt *st;
-	struct open_msg *m, **pp;
+	struct md_txnode **slot;
+	struct open_msg *m;
 
 	if (ev->num[0]) {
 		/* SMTP: a body whose MAIL was not captured still has a
@@ -101,8 +88,8 @@ msgs_begin(struct sqlite_store *s, const struct md_event *ev)
 	db_run(s, ST_MSG);
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return;
-	m->flow_id = ev->flow->id;
-	m->tx = ev->tx;
+	m->node.flow_id = ev->flow->id;
+	m->node.tx = ev->tx;
 	m->sid = sid;
 	m->dir = ev->dir;
 	msg_provenance(s, m, ev->flow);
@@ -119,17 +106,17 @@ msgs_begin(struct sqlite_store *s, const struct md_event *ev)
 	if (s->blob_dir != NULL && (m->blob = keep_blob_create(s->blob_dir,
 	    m->row, &m->blob_tmp, s->error, sizeof(s->error))) == NULL)
 		s->stats.errors++;
-	pp = msg_slot(s, m->flow_id, m->tx);
-	if (*pp != NULL) /* a dissector bug; keep the newer one */
-		m->next = (*pp)->next;
-	*pp = m;
+	slot = md_tx_slot(&s->msgs, m->node.flow_id, m->node.tx);
+	if (*slot != NULL) /* a dissector bug; keep the newer one */
+		open_msg_free((struct open_msg *)md_tx_remove(slot));
+	md_tx_insert(slot, &m->node);
 	s->stats.messages++;
 }
 
 void
 msgs_data(struct sqlite_store *s, const struct md_event *ev)
 {
-	struct open_msg *m = *msg_slot(s, ev->flow->id, ev->tx);
+	struct open_msg *m = msg_at(s, ev->flow->id, ev->tx);
 
 	if (m == NULL)
 		return;
@@ -210,7 +197,8 @@ blob_kept(struct sqlite_store *s, struct open_msg *m, const char *sha)
 void
 msgs_end(struct sqlite_store *s, const struct md_event *ev)
 {
-	struct open_msg **pp = msg_slot(s, ev->flow->id, ev->tx), *m = *pp;
+	struct md_txnode **slot = md_tx_slot(&s->msgs, ev->flow->id, ev->tx);
+	struct open_msg *m = (struct open_msg *)*slot;
 	char hex[HASH_HEX_MAX] = "", body[HASH_HEX_MAX] = "";
 	sqlite3_stmt *st = s->st[ST_MSG_END];
 	int complete;
@@ -219,7 +207,7 @@ msgs_end(struct sqlite_store *s, const struct md_event *ev)
 		return;
 	m->gap += ev->num[1]; /* missing, though the capture lost nothing */
 	complete = ev->code != 0 && m->gap == 0;
-	*pp = m->next;
+	md_tx_remove(slot);
 	for (int k = MD_PART_KINDS - 1; k >= 0; k--) /* left open by the tap */
 		if (m->part[k].no != 0)
 			part_close(s, m, &m->part[k], 0, 0, 0);
@@ -262,7 +250,7 @@ msgs_end(struct sqlite_store *s, const struct md_event *ev)
 struct open_msg *
 msgs_find(struct sqlite_store *s, const struct md_event *ev)
 {
-	return *msg_slot(s, ev->flow->id, ev->tx);
+	return msg_at(s, ev->flow->id, ev->tx);
 }
 
 /* A top-level header field: its row, and the messages column it fills. */
@@ -347,7 +335,7 @@ msgs_part_begin(struct sqlite_store *s, const struct md_event *ev)
 		    (const char *)ev->extra.p);
 		snprintf(pth, sizeof(pth), "%.*s", (int)ev->name.len,
 		    (const char *)ev->name.p);
-		pt->out = keep_attachment_create(s->extract_dir, m->sid, m->tx,
+		pt->out = keep_attachment_create(s->extract_dir, m->sid, m->node.tx,
 		    &m->parts_dir, fn, pth, &pt->path, s->error,
 		    sizeof(s->error));
 		if (pt->out == NULL)
@@ -467,21 +455,21 @@ void
 msgs_gap(struct sqlite_store *s, uint64_t flow_id, enum md_dir dir,
     uint64_t missing)
 {
-	for (struct open_msg *m = *flow_chain(s, flow_id); m != NULL;
-	    m = m->next)
-		if (m->flow_id == flow_id && m->dir == dir)
+	for (struct md_txnode *n = *md_tx_chain(&s->msgs, flow_id); n != NULL;
+	    n = n->next) {
+		struct open_msg *m = (struct open_msg *)n;
+
+		if (n->flow_id == flow_id && m->dir == dir)
 			m->gap += missing;
+	}
 }
 
 /* At close, what a dissector left open (only after a bug of its own). */
 void
 msgs_free_all(struct sqlite_store *s)
 {
-	for (int i = 0; i < MSG_BUCKETS; i++)
-		while (s->msgs[i] != NULL) {
-			struct open_msg *m = s->msgs[i];
+	struct md_txnode *n;
 
-			s->msgs[i] = m->next;
-			open_msg_free(m);
-		}
+	while ((n = md_tx_pop_any(&s->msgs)) != NULL)
+		open_msg_free((struct open_msg *)n);
 }

@@ -14,12 +14,12 @@
 #include "bodynorm.h"
 #include "dissect.h"
 #include "hasher.h"
+#include "txtable.h"
 #include "store.h"
 
 #define STORE_COMMIT_US	    2000000 /* capture time between commits */
 #define STORE_COMMIT_EVENTS 200000  /* or this many events */
 #define STORE_COMMIT_WALL_US 1000000 /* or this much wall time */
-#define MSG_BUCKETS	    4096    /* open-message hash table */
 
 enum stmt_id {
 	ST_SESSION, ST_GREETING, ST_HELO, ST_SESSION_END, ST_EXTENSION,
@@ -44,9 +44,7 @@ struct open_part {
 
 /* A message whose bytes are still arriving. */
 struct open_msg {
-	struct open_msg *next;
-	uint64_t	 flow_id;
-	uint32_t	 tx;
+	struct md_txnode node; /* first: its place in the open table */
 	int64_t		 row;
 	int64_t		 sid;
 	struct hstream	*sha;
@@ -94,7 +92,7 @@ struct sqlite_store {
 	uint64_t	    last_commit_ts;
 	uint64_t	    last_commit_wall; /* wall_now_us() at the last commit */
 	uint64_t	    events_since_commit;
-	struct open_msg	   *msgs[MSG_BUCKETS];
+	struct md_txtable   msgs; /* of struct open_msg */
 	struct hasher	   *hasher;
 	sqlite3_stmt	   *field_st[NFIELDS];
 	struct store_stats  stats;
