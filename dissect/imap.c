@@ -28,6 +28,7 @@
 #include "dissect.h"
 #include "util.h"
 #include "line.h"
+#include "imapsyn.h"
 #include "sasl.h"
 
 enum imap_state {
@@ -72,7 +73,6 @@ enum imap_kind {
 #define IMAP_KEEP_MAX	  (4 * MD_LITERAL_KEEP) /* their bytes, in all */
 #define IMAP_RESP_MSGS	  8	/* message literals in one FETCH response */
 #define IMAP_MAILBOX_MAX  256
-#define IMAP_SECTION_MAX  128
 #define IMAP_HUGE_LITERAL ((uint64_t)1 << 30) /* worth an anomaly */
 
 struct pending {
@@ -87,14 +87,6 @@ struct pending {
 
 enum lit_role { LIT_DROP, LIT_KEEP, LIT_MESSAGE };
 
-/* A literal of the logical line being read. */
-struct lit {
-	size_t	 off;	   /* where its "{n}" stands in the text */
-	size_t	 keep_off; /* its bytes in keep[], when kept */
-	size_t	 kept;
-	uint64_t len;
-};
-
 /* A buffer that grows on demand up to a cap. */
 struct gbuf {
 	uint8_t *p;
@@ -106,7 +98,7 @@ struct side {
 	struct line_buf line;
 	struct gbuf	text; /* the logical line, literals as "{n}" */
 	int		over;
-	struct lit	lits[IMAP_LITS_MAX];
+	struct imap_lit	lits[IMAP_LITS_MAX];
 	size_t		nlits;
 	struct gbuf	keep; /* bytes of the kept literals */
 
@@ -114,7 +106,7 @@ struct side {
 	enum lit_role	lit_role;
 	int		lit_sync;    /* synchronising: the peer may refuse */
 	int		lit_started; /* some of its bytes have arrived */
-	struct lit     *lit_cur;     /* when kept */
+	struct imap_lit     *lit_cur;     /* when kept */
 
 	z_stream       *z;	     /* COMPRESS=DEFLATE in force */
 	int		z_start;     /* switch to inflating after this line */
@@ -124,10 +116,8 @@ struct side {
 
 /* A message literal of the server response being read, for MSG_META. */
 struct resp_msg {
-	uint32_t tx;
-	int	 partial;
-	size_t	 section_len;
-	char	 section[IMAP_SECTION_MAX];
+	uint32_t	    tx;
+	struct imap_section sec;
 };
 
 struct imap {
@@ -161,139 +151,19 @@ struct imap {
 
 static void side_plain(struct imap *, enum md_dir, const uint8_t *, size_t);
 
-/* ---------------------------------------------------------------- tokens */
-
-/*
- * A cursor over a logical line's text.  Strings come out unescaped into
- * the caller's buffer; a literal comes out as the bytes that were kept.
- */
-struct cur {
-	const uint8_t	  *p;
-	size_t		   n, i;
-	const struct side *sd;
-};
-
+/* A cursor over the logical line a side has read, from offset from. */
 static void
-cur_init(struct cur *c, const struct side *sd, size_t from)
+side_cursor(struct imap_cur *c, const struct side *sd, size_t from)
 {
-	c->p = sd->text.p;
-	c->n = sd->text.len;
-	c->i = from;
-	c->sd = sd;
-}
-
-static void
-cur_skip_sp(struct cur *c)
-{
-	while (c->i < c->n && c->p[c->i] == ' ')
-		c->i++;
-}
-
-static const struct lit *
-lit_at(const struct side *sd, size_t off)
-{
-	for (size_t k = 0; k < sd->nlits; k++)
-		if (sd->lits[k].off == off)
-			return &sd->lits[k];
-	return NULL;
-}
-
-/* An atom ends at a space, a parenthesis, a quote or a literal. */
-static int
-is_atom_char(uint8_t ch)
-{
-	return ch > ' ' && ch != 0x7f && ch != '(' && ch != ')' &&
-	    ch != '{' && ch != '"';
-}
-
-/*
- * Reads an astring (atom, quoted string or literal) into out; returns its
- * length (cut to cap), or -1 when none stands at the cursor.
- */
-static long
-cur_astring(struct cur *c, uint8_t *out, size_t cap)
-{
-	size_t o = 0;
-
-	cur_skip_sp(c);
-	if (c->i >= c->n)
-		return -1;
-	if (c->p[c->i] == '"') {
-		for (c->i++; c->i < c->n && c->p[c->i] != '"'; c->i++) {
-			if (c->p[c->i] == '\\' && c->i + 1 < c->n)
-				c->i++;
-			if (o < cap)
-				out[o++] = c->p[c->i];
-		}
-		c->i++;
-		return (long)o;
-	}
-	if (c->p[c->i] == '{' || c->p[c->i] == '~') {
-		const struct lit *l = lit_at(c->sd, c->i);
-		const uint8_t *rb = memchr(c->p + c->i, '}', c->n - c->i);
-
-		c->i = rb ? (size_t)(rb - c->p) + 1 : c->n;
-		if (l == NULL)
-			return 0;
-		o = l->kept < cap ? l->kept : cap;
-		if (o > 0)
-			memcpy(out, c->sd->keep.p + l->keep_off, o);
-		return (long)o;
-	}
-	while (c->i < c->n && is_atom_char(c->p[c->i])) {
-		if (o < cap)
-			out[o++] = c->p[c->i];
-		c->i++;
-	}
-	return o ? (long)o : -1;
-}
-
-/* An atom as it stands in the text (no copy); len 0 when none. */
-static struct md_bytes
-cur_atom(struct cur *c)
-{
-	size_t b;
-
-	cur_skip_sp(c);
-	b = c->i;
-	while (c->i < c->n && c->p[c->i] != ' ' && c->p[c->i] != '(' &&
-	    c->p[c->i] != ')')
-		c->i++;
-	return md_bytes_of(c->p + b, c->i - b);
-}
-
-/* A parenthesised list as it stands, parentheses included. */
-static struct md_bytes
-cur_paren(struct cur *c)
-{
-	size_t b, depth = 0;
-
-	cur_skip_sp(c);
-	b = c->i;
-	if (c->i >= c->n || c->p[c->i] != '(')
-		return md_bytes_of(NULL, 0);
-	for (; c->i < c->n; c->i++) {
-		if (c->p[c->i] == '(')
-			depth++;
-		else if (c->p[c->i] == ')' && --depth == 0) {
-			c->i++;
-			break;
-		}
-	}
-	return md_bytes_of(c->p + b, c->i - b);
-}
-
-static uint64_t
-bytes_number(struct md_bytes b, int *ok)
-{
-	uint64_t v = 0;
-	size_t d = md_parse_u64(b.p, b.len, &v);
-
-	*ok = d > 0 && d == b.len;
-	return v;
+	imap_cur_init(c, sd->text.p, sd->text.len, from, sd->lits, sd->nlits,
+	    sd->keep.p);
 }
 
 /* ---------------------------------------------------------------- events */
+
+/* ---------------------------------------------------------------- tokens */
+
+
 
 static void
 enter_state(struct imap *s, enum imap_state st)
@@ -534,132 +404,26 @@ side_reset(struct side *sd)
 
 /* ----------------------------------------------------------- FETCH items */
 
-static int
-is_name_char(uint8_t ch)
-{
-	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-	    (ch >= '0' && ch <= '9') || ch == '.';
-}
-
-/*
- * The FETCH item that a server literal starting at off answers (RFC 9051
- * 7.5.2): BODY[section]<origin>, BINARY[section]<origin>, RFC822,
- * RFC822.HEADER or RFC822.TEXT.  Returns 1 when the literal is a message
- * or a part of one, with its section ("" for the whole message).
- */
-static int
-fetch_item(const uint8_t *t, size_t off, struct resp_msg *rm)
-{
-	size_t e = off, b, ob = 0, oe = 0, sb = 0, se = 0;
-	struct md_bytes name;
-	int bracket = 0;
-
-	while (e > 0 && t[e - 1] == ' ')
-		e--;
-	if (e > 0 && t[e - 1] == '>') { /* <origin> */
-		for (ob = e - 1; ob > 0 && t[ob] != '<'; ob--)
-			;
-		oe = e;
-		e = ob;
-	}
-	if (e > 0 && t[e - 1] == ']') {
-		for (sb = e - 1; sb > 0 && t[sb] != '['; sb--)
-			;
-		if (t[sb] != '[')
-			return 0;
-		se = e - 1;
-		e = sb;
-		bracket = 1;
-	}
-	for (b = e; b > 0 && is_name_char(t[b - 1]); b--)
-		;
-	name = md_bytes_of(t + b, e - b);
-	rm->section_len = 0;
-	rm->partial = 0;
-	if (bracket) {
-		if (!md_ci_equal(name.p, name.len, "BODY") &&
-		    !md_ci_equal(name.p, name.len, "BINARY") &&
-		    !md_ci_equal(name.p, name.len, "BODY.PEEK") &&
-		    !md_ci_equal(name.p, name.len, "BINARY.PEEK"))
-			return 0;
-		rm->section_len = se - sb - 1;
-		if (oe > ob)
-			rm->section_len += oe - ob;
-		if (rm->section_len > IMAP_SECTION_MAX)
-			rm->section_len = IMAP_SECTION_MAX;
-		memcpy(rm->section, t + sb + 1, rm->section_len < se - sb - 1 ?
-		    rm->section_len : se - sb - 1);
-		if (oe > ob && se - sb - 1 < IMAP_SECTION_MAX)
-			memcpy(rm->section + (se - sb - 1), t + ob,
-			    rm->section_len - (se - sb - 1));
-		rm->partial = rm->section_len > 0;
-		return 1;
-	}
-	if (md_ci_equal(name.p, name.len, "RFC822"))
-		return 1;
-	if (md_ci_equal(name.p, name.len, "RFC822.HEADER")) {
-		memcpy(rm->section, "HEADER", 6);
-		rm->section_len = 6;
-	} else if (md_ci_equal(name.p, name.len, "RFC822.TEXT")) {
-		memcpy(rm->section, "TEXT", 4);
-		rm->section_len = 4;
-	} else
-		return 0;
-	rm->partial = 1;
-	return 1;
-}
-
 /* "* n FETCH" at the start of a server line. */
 static int
 is_fetch_response(const struct side *sd, uint64_t *msgno)
 {
-	struct cur c;
+	struct imap_cur c;
 	struct md_bytes star, num, kw;
 	int ok;
 
-	cur_init(&c, sd, 0);
-	star = cur_atom(&c);
-	num = cur_atom(&c);
-	kw = cur_atom(&c);
+	side_cursor(&c, sd, 0);
+	star = imap_cur_atom(&c);
+	num = imap_cur_atom(&c);
+	kw = imap_cur_atom(&c);
 	if (!(star.len == 1 && star.p[0] == '*') ||
 	    !md_ci_equal(kw.p, kw.len, "FETCH"))
 		return 0;
-	*msgno = bytes_number(num, &ok);
+	*msgno = imap_number(num, &ok);
 	return ok;
 }
 
 /* ------------------------------------------------------------- literals */
-
-/*
- * "{n}", "{n+}", "{n-}" or "~{n}" (RFC 9051 4.3, RFC 7888, RFC 3516)
- * ending a line piece.  Returns 1 with the length, 0 when the piece ends
- * otherwise, -1 when the number is out of range (RFC 9051: 32 bits).
- */
-static int
-literal_announced(const uint8_t *p, size_t n, uint64_t *len, int *sync,
-    size_t *start)
-{
-	size_t k, d;
-
-	if (n < 3 || p[n - 1] != '}')
-		return 0;
-	k = n - 1;
-	*sync = 1;
-	if (p[k - 1] == '+' || p[k - 1] == '-') {
-		*sync = 0;
-		k--;
-	}
-	for (d = k; d > 0 && p[d - 1] >= '0' && p[d - 1] <= '9'; d--)
-		;
-	if (d == k || d == 0 || p[d - 1] != '{')
-		return 0;
-	*start = d - 1;
-	if (*start > 0 && p[*start - 1] == '~')
-		(*start)--;
-	if (md_parse_u64(p + d, k - d, len) != k - d || *len > UINT32_MAX)
-		return -1;
-	return 1;
-}
 
 /*
  * What a client literal is: in APPEND, every literal after the mailbox
@@ -668,15 +432,15 @@ literal_announced(const uint8_t *p, size_t n, uint64_t *len, int *sync,
 static enum lit_role
 client_literal_role(struct imap *s, size_t off)
 {
-	struct cur c;
+	struct imap_cur c;
 	struct md_bytes verb;
 
-	cur_init(&c, &s->side[MD_C2S], 0);
-	(void)cur_atom(&c); /* tag */
-	verb = cur_atom(&c);
+	side_cursor(&c, &s->side[MD_C2S], 0);
+	(void)imap_cur_atom(&c); /* tag */
+	verb = imap_cur_atom(&c);
 	if (!md_ci_equal(verb.p, verb.len, "APPEND"))
 		return LIT_KEEP;
-	cur_skip_sp(&c);
+	imap_cur_skip_sp(&c);
 	if (c.i >= off) /* the literal is the mailbox name */
 		return LIT_KEEP;
 	return LIT_MESSAGE;
@@ -686,13 +450,14 @@ static enum lit_role
 server_literal_role(struct imap *s, size_t off)
 {
 	struct side *sd = &s->side[MD_S2C];
-	struct resp_msg rm;
+	struct imap_section sec;
 	uint64_t msgno;
 
 	if (s->resp_nmsgs >= IMAP_RESP_MSGS || off > sd->text.len ||
-	    !is_fetch_response(sd, &msgno) || !fetch_item(sd->text.p, off, &rm))
+	    !is_fetch_response(sd, &msgno) ||
+	    !imap_fetch_item(sd->text.p, off, &sec))
 		return LIT_KEEP;
-	s->resp_msgs[s->resp_nmsgs] = rm;
+	s->resp_msgs[s->resp_nmsgs].sec = sec;
 	return LIT_MESSAGE;
 }
 
@@ -702,16 +467,16 @@ append_meta(struct imap *s, uint32_t tx)
 {
 	struct md_event ev = { .type = MD_EV_MSG_META, .dir = MD_C2S };
 	uint8_t box[IMAP_MAILBOX_MAX];
-	struct cur c;
+	struct imap_cur c;
 	long blen;
 
-	cur_init(&c, &s->side[MD_C2S], 0);
-	(void)cur_atom(&c);
-	(void)cur_atom(&c);
-	blen = cur_astring(&c, box, sizeof(box));
+	side_cursor(&c, &s->side[MD_C2S], 0);
+	(void)imap_cur_atom(&c);
+	(void)imap_cur_atom(&c);
+	blen = imap_cur_astring(&c, box, sizeof(box));
 	ev.tx = tx;
 	ev.arg = md_bytes_of(box, blen > 0 ? (size_t)blen : 0);
-	ev.extra = cur_paren(&c);
+	ev.extra = imap_cur_paren(&c);
 	out_emit(&s->out, &ev);
 }
 
@@ -731,12 +496,12 @@ literal_msg_begin(struct imap *s, enum md_dir dir)
 	msg_begin(s, MD_S2C, owner ? owner->seq : 0, "FETCH");
 	rm = &s->resp_msgs[s->resp_nmsgs++];
 	rm->tx = s->msg_tx[MD_S2C];
-	if (rm->partial) { /* said now, so that MIME parsing knows */
+	if (rm->sec.partial) { /* said now, so that MIME parsing knows */
 		struct md_event meta = { .type = MD_EV_MSG_META,
 			.dir = MD_S2C };
 		meta.tx = rm->tx;
 		meta.code = 1;
-		meta.aux = md_bytes_of(rm->section, rm->section_len);
+		meta.aux = md_bytes_of(rm->sec.text, rm->sec.len);
 		out_emit(&s->out, &meta);
 	}
 }
@@ -746,7 +511,7 @@ literal_begin(struct imap *s, enum md_dir dir, size_t off, uint64_t n,
     int sync)
 {
 	struct side *sd = &s->side[dir];
-	struct lit *l = NULL;
+	struct imap_lit *l = NULL;
 
 	if (n > IMAP_HUGE_LITERAL) {
 		char d[32];
@@ -839,7 +604,7 @@ kind_of(const char *verb, size_t vlen)
 
 /* LOGIN user password (RFC 9051 6.2.3): astrings, literals included. */
 static void
-cmd_login(struct imap *s, uint32_t seq, struct cur *c)
+cmd_login(struct imap *s, uint32_t seq, struct imap_cur *c)
 {
 	uint8_t buf[SASL_FIELD_MAX];
 	struct sasl *a;
@@ -847,30 +612,30 @@ cmd_login(struct imap *s, uint32_t seq, struct cur *c)
 
 	if ((a = cred_new(s, seq, (const uint8_t *)"LOGIN", 5)) == NULL)
 		return;
-	if ((n = cur_astring(c, buf, sizeof(buf))) >= 0)
+	if ((n = imap_cur_astring(c, buf, sizeof(buf))) >= 0)
 		sasl_set(&a->user, buf, (size_t)n);
-	if ((n = cur_astring(c, buf, sizeof(buf))) >= 0)
+	if ((n = imap_cur_astring(c, buf, sizeof(buf))) >= 0)
 		sasl_set(&a->secret, buf, (size_t)n);
 }
 
 /* AUTHENTICATE mechanism [initial-response] (RFC 9051 6.2.2, RFC 4959). */
 static void
-cmd_authenticate(struct imap *s, uint32_t seq, struct cur *c)
+cmd_authenticate(struct imap *s, uint32_t seq, struct imap_cur *c)
 {
-	struct md_bytes mech = cur_atom(c), ir;
+	struct md_bytes mech = imap_cur_atom(c), ir;
 
 	if (cred_new(s, seq, mech.p, mech.len) == NULL)
 		return;
 	s->c_sasl = 1;
-	ir = cur_atom(c);
+	ir = imap_cur_atom(c);
 	if (ir.len > 0)
 		(void)sasl_line(s, ir.p, ir.len, 1);
 }
 
 static void
-cmd_select(struct imap *s, struct cur *c)
+cmd_select(struct imap *s, struct imap_cur *c)
 {
-	long n = cur_astring(c, (uint8_t *)s->sel_mailbox,
+	long n = imap_cur_astring(c, (uint8_t *)s->sel_mailbox,
 	    sizeof(s->sel_mailbox));
 
 	s->sel_mailbox_len = n > 0 ? (size_t)n : 0;
@@ -880,7 +645,7 @@ cmd_select(struct imap *s, struct cur *c)
 
 static void
 command_effects(struct imap *s, enum imap_kind kind, uint32_t seq,
-    struct cur *c, struct md_bytes args)
+    struct imap_cur *c, struct md_bytes args)
 {
 	struct md_event ev = { .type = MD_EV_IDENT, .dir = MD_C2S };
 
@@ -916,17 +681,17 @@ command_effects(struct imap *s, enum imap_kind kind, uint32_t seq,
 
 /* Reads "tag [UID] verb", the verb upper-cased into verb[]. */
 static size_t
-read_verb(struct cur *c, struct md_bytes *tag, char *verb)
+read_verb(struct imap_cur *c, struct md_bytes *tag, char *verb)
 {
 	struct md_bytes v;
 	size_t vlen;
 
-	*tag = cur_atom(c);
-	v = cur_atom(c);
+	*tag = imap_cur_atom(c);
+	v = imap_cur_atom(c);
 	vlen = v.len < IMAP_VERB_MAX ? v.len : IMAP_VERB_MAX;
 	md_upper_copy(verb, v.p, vlen);
 	if (md_ci_equal(v.p, v.len, "UID")) {
-		struct md_bytes v2 = cur_atom(c);
+		struct md_bytes v2 = imap_cur_atom(c);
 		size_t room = IMAP_VERB_MAX - vlen - 1;
 
 		verb[vlen++] = ' ';
@@ -946,12 +711,12 @@ imap_command(struct imap *s)
 	struct pending *pd;
 	struct md_bytes tag, args;
 	char verb[IMAP_VERB_MAX];
-	struct cur c;
+	struct imap_cur c;
 	size_t vlen;
 
-	cur_init(&c, sd, 0);
+	side_cursor(&c, sd, 0);
 	vlen = read_verb(&c, &tag, verb);
-	cur_skip_sp(&c);
+	imap_cur_skip_sp(&c);
 	args = md_bytes_of(c.p + c.i, c.n - c.i);
 	if (!s->greeted && s->seq == 0)
 		out_anomaly(&s->out, MD_C2S, MD_ANOM_CMD_BEFORE_GREETING,
@@ -999,29 +764,15 @@ client_line(struct imap *s)
 
 /* ------------------------------------------------------------ responses */
 
-static enum md_status
-status_of(struct md_bytes w)
-{
-	if (md_ci_equal(w.p, w.len, "OK") || md_ci_equal(w.p, w.len, "PREAUTH"))
-		return MD_ST_OK;
-	if (md_ci_equal(w.p, w.len, "NO"))
-		return MD_ST_NO;
-	if (md_ci_equal(w.p, w.len, "BAD"))
-		return MD_ST_BAD;
-	if (md_ci_equal(w.p, w.len, "BYE"))
-		return MD_ST_BYE;
-	return MD_ST_NONE;
-}
-
 /* "[CODE args]" at the cursor (RFC 9051 7.1): what we keep of it. */
 static void
-resp_code(struct imap *s, struct cur *c)
+resp_code(struct imap *s, struct imap_cur *c)
 {
 	const uint8_t *p, *rb;
 	size_t n, kl;
 	uint64_t v = 0;
 
-	cur_skip_sp(c);
+	imap_cur_skip_sp(c);
 	if (c->i >= c->n || c->p[c->i] != '[')
 		return;
 	p = c->p + c->i + 1;
@@ -1043,45 +794,13 @@ resp_code(struct imap *s, struct cur *c)
 		s->sel[2] = v;
 }
 
-/* Skips one FETCH item value: a list, a string, a literal or an atom. */
-static void
-skip_value(struct cur *c)
-{
-	uint8_t dummy[1];
-
-	cur_skip_sp(c);
-	if (c->i < c->n && c->p[c->i] == '(')
-		(void)cur_paren(c);
-	else
-		(void)cur_astring(c, dummy, 0);
-}
-
-/* A FETCH item name, brackets and <origin> included. */
-static struct md_bytes
-fetch_name(struct cur *c)
-{
-	size_t b;
-
-	cur_skip_sp(c);
-	b = c->i;
-	while (c->i < c->n && c->p[c->i] != ' ' && c->p[c->i] != ')') {
-		if (c->p[c->i] == '[') {
-			const uint8_t *rb = memchr(c->p + c->i, ']',
-			    c->n - c->i);
-			c->i = rb ? (size_t)(rb - c->p) : c->n - 1;
-		}
-		c->i++;
-	}
-	return md_bytes_of(c->p + b, c->i - b);
-}
-
 /*
  * "* n FETCH (item value ...)": the UID and FLAGS of message n, given to
  * the message literals this response carried and, during STORE, recorded
  * as the flags the message now has.
  */
 static void
-fetch_response(struct imap *s, uint32_t owner, uint64_t msgno, struct cur *c)
+fetch_response(struct imap *s, uint32_t owner, uint64_t msgno, struct imap_cur *c)
 {
 	struct md_event ev = { .type = MD_EV_MSG_META, .dir = MD_S2C };
 	struct md_bytes flags = { NULL, 0 }, name;
@@ -1090,22 +809,22 @@ fetch_response(struct imap *s, uint32_t owner, uint64_t msgno, struct cur *c)
 	struct pending *store = pending_of_kind(s, K_STORE);
 	int ok;
 
-	cur_skip_sp(c);
+	imap_cur_skip_sp(c);
 	if (c->i < c->n && c->p[c->i] == '(')
 		c->i++;
 	while (c->i < c->n && c->p[c->i] != ')') {
 		size_t before = c->i;
 
-		name = fetch_name(c);
+		name = imap_fetch_name(c);
 		if (md_ci_equal(name.p, name.len, "UID"))
-			uid = bytes_number(cur_atom(c), &ok);
+			uid = imap_number(imap_cur_atom(c), &ok);
 		else if (md_ci_equal(name.p, name.len, "RFC822.SIZE"))
-			size = bytes_number(cur_atom(c), &size_known);
+			size = imap_number(imap_cur_atom(c), &size_known);
 		else if (md_ci_equal(name.p, name.len, "FLAGS"))
-			flags = cur_paren(c);
+			flags = imap_cur_paren(c);
 		else
-			skip_value(c);
-		cur_skip_sp(c);
+			imap_skip_value(c);
+		imap_cur_skip_sp(c);
 		if (c->i == before)
 			break;
 	}
@@ -1115,8 +834,8 @@ fetch_response(struct imap *s, uint32_t owner, uint64_t msgno, struct cur *c)
 		ev.tx = rm->tx;
 		ev.arg = md_bytes_of(s->mailbox, s->mailbox_len);
 		ev.extra = flags;
-		ev.aux = md_bytes_of(rm->section, rm->section_len);
-		ev.code = rm->partial;
+		ev.aux = md_bytes_of(rm->sec.text, rm->sec.len);
+		ev.code = rm->sec.partial;
 		ev.num[0] = msgno;
 		ev.num[1] = uid;
 		ev.num[2] = size;
@@ -1130,19 +849,19 @@ fetch_response(struct imap *s, uint32_t owner, uint64_t msgno, struct cur *c)
 }
 
 static uint64_t
-count_numbers(struct cur *c)
+count_numbers(struct imap_cur *c)
 {
 	uint64_t count = 0;
 	struct md_bytes w;
 	int ok;
 
 	while (c->i < c->n) {
-		w = cur_atom(c);
+		w = imap_cur_atom(c);
 		if (w.len == 0) { /* a parenthesis */
 			c->i++;
 			continue;
 		}
-		(void)bytes_number(w, &ok);
+		(void)imap_number(w, &ok);
 		count += ok;
 	}
 	return count;
@@ -1173,15 +892,15 @@ untagged_kind(struct imap *s, struct md_bytes kw)
 }
 
 static void
-greeting(struct imap *s, struct md_bytes word, struct cur *c)
+greeting(struct imap *s, struct md_bytes word, struct imap_cur *c)
 {
 	struct md_event ev = { .type = MD_EV_GREETING, .dir = MD_S2C };
 	size_t text_at = c->i;
 
 	s->greeted = 1;
-	ev.status = status_of(word);
+	ev.status = imap_status_of(word);
 	ev.extra = word;
-	cur_skip_sp(c);
+	imap_cur_skip_sp(c);
 	ev.arg = md_bytes_of(c->p + c->i, c->n - c->i);
 	out_emit(&s->out, &ev);
 	c->i = text_at;
@@ -1195,13 +914,13 @@ greeting(struct imap *s, struct md_bytes word, struct cur *c)
 /* Effects of an untagged response that mean something beyond its row. */
 static void
 untagged_effects(struct imap *s, struct md_bytes kw, int numbered,
-    uint64_t num, uint32_t owner, struct cur *c)
+    uint64_t num, uint32_t owner, struct imap_cur *c)
 {
 	struct md_event ev = { .type = MD_EV_IDENT, .dir = MD_S2C };
 	int selecting = pending_of_kind(s, K_SELECT) != NULL;
 
-	cur_skip_sp(c);
-	if (status_of(kw) != MD_ST_NONE)
+	imap_cur_skip_sp(c);
+	if (imap_status_of(kw) != MD_ST_NONE)
 		resp_code(s, c);
 	else if (md_ci_equal(kw.p, kw.len, "CAPABILITY"))
 		capabilities(s, c->p + c->i, c->n - c->i);
@@ -1229,14 +948,14 @@ untagged(struct imap *s)
 	struct side *sd = &s->side[MD_S2C];
 	struct md_bytes first, kw;
 	struct pending *owner;
-	struct cur c, rest;
+	struct imap_cur c, rest;
 	uint64_t num = 0;
 	int numbered;
 
-	cur_init(&c, sd, 1);
-	first = cur_atom(&c);
-	num = bytes_number(first, &numbered);
-	kw = numbered ? cur_atom(&c) : first;
+	side_cursor(&c, sd, 1);
+	first = imap_cur_atom(&c);
+	num = imap_number(first, &numbered);
+	kw = numbered ? imap_cur_atom(&c) : first;
 	if (!s->greeted) {
 		greeting(s, kw, &c);
 		return;
@@ -1377,13 +1096,13 @@ static void
 literal_refused(struct imap *s, struct md_bytes tag)
 {
 	struct side *sd = &s->side[MD_C2S];
-	struct cur c;
+	struct imap_cur c;
 	struct md_bytes ctag;
 
 	if (sd->lit_left == 0 || !sd->lit_sync || sd->lit_started)
 		return;
-	cur_init(&c, sd, 0);
-	ctag = cur_atom(&c);
+	side_cursor(&c, sd, 0);
+	ctag = imap_cur_atom(&c);
 	if (ctag.len != tag.len || memcmp(ctag.p, tag.p, tag.len) != 0)
 		return;
 	sd->lit_left = 0;
@@ -1400,16 +1119,16 @@ tagged(struct imap *s)
 	struct side *sd = &s->side[MD_S2C];
 	struct md_bytes tag, word;
 	struct pending *pd, copy;
-	struct cur c;
+	struct imap_cur c;
 	size_t at = 0;
 
-	cur_init(&c, sd, 0);
-	tag = cur_atom(&c);
-	word = cur_atom(&c);
+	side_cursor(&c, sd, 0);
+	tag = imap_cur_atom(&c);
+	word = imap_cur_atom(&c);
 	literal_refused(s, tag);
-	ev.status = status_of(word);
+	ev.status = imap_status_of(word);
 	ev.extra = word;
-	cur_skip_sp(&c);
+	imap_cur_skip_sp(&c);
 	ev.arg = md_bytes_of(c.p + c.i, c.n - c.i);
 	resp_code(s, &c);
 	if (ev.status == MD_ST_NONE)
@@ -1475,7 +1194,7 @@ side_piece(struct imap *s, enum md_dir dir, const struct line *ln)
 		    sd->text.len);
 	}
 	if (!(ln->flags & (LINE_F_TRUNCATED | LINE_F_NO_EOL)))
-		r = literal_announced(ln->text.p, ln->text.len, &n, &sync,
+		r = imap_literal_announced(ln->text.p, ln->text.len, &n, &sync,
 		    &start);
 	if (r < 0)
 		out_anomaly(&s->out, dir, MD_ANOM_BAD_LITERAL, ln->text.p,

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "dissect.h"
+#include "txtable.h"
 #include "util.h"
 
 #define B(s) (const uint8_t *)(s), strlen(s)
@@ -49,12 +50,44 @@ test_b64(void **state)
 	(void)n;
 }
 
+/* The open-message table: entries found by (flow, tx), one flow's on
+ * one chain, each taken out once. */
+static void
+test_txtable(void **state)
+{
+	static struct md_txtable t;
+	struct md_txnode e[6], **slot;
+	size_t seen = 0;
+
+	(void)state;
+	for (int i = 0; i < 6; i++) {
+		e[i].flow_id = (uint64_t)(i / 2 + 1); /* flows 1, 2, 3 */
+		e[i].tx = (uint32_t)(i % 2 + 1);      /* tx 1 and 2 of each */
+		slot = md_tx_slot(&t, e[i].flow_id, e[i].tx);
+		assert_null(*slot);
+		md_tx_insert(slot, &e[i]);
+	}
+	for (int i = 0; i < 6; i++)
+		assert_ptr_equal(*md_tx_slot(&t, e[i].flow_id, e[i].tx), &e[i]);
+	assert_null(*md_tx_slot(&t, 2, 3));
+	for (struct md_txnode *n = *md_tx_chain(&t, 2); n != NULL; n = n->next)
+		seen += n->flow_id == 2;
+	assert_int_equal(seen, 2);
+	assert_ptr_equal(md_tx_remove(md_tx_slot(&t, 2, 1)), &e[2]);
+	assert_null(*md_tx_slot(&t, 2, 1));
+	assert_ptr_equal(*md_tx_slot(&t, 2, 2), &e[3]);
+	for (seen = 0; md_tx_pop_any(&t) != NULL; seen++)
+		;
+	assert_int_equal(seen, 5);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ci),
 		cmocka_unit_test(test_b64),
+		cmocka_unit_test(test_txtable),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }
