@@ -34,12 +34,12 @@ main(int argc, char **argv)
 {
 	static struct nids_chksum_ctl no_checksums = { 0, 0, NIDS_DONT_CHKSUM,
 		0 };
-	char ebuf[PCAP_ERRBUF_SIZE];
-	unsigned long long packets = 0, bytes = 0;
-	struct pcap_pkthdr *h;
-	const u_char *data;
-	int nids, r;
-	pcap_t *pc;
+	char			      ebuf[PCAP_ERRBUF_SIZE];
+	unsigned long long	      packets = 0, bytes = 0;
+	struct pcap_pkthdr	     *h;
+	const u_char		     *data;
+	int			      nids, r;
+	pcap_t			     *pc;
 
 	if (argc != 3 || (strcmp(argv[1], "pcap") && strcmp(argv[1], "nids"))) {
 		fprintf(stderr, "usage: floor pcap|nids FILE\n");
@@ -72,7 +72,8 @@ main(int argc, char **argv)
 			hdr = *h;
 			hdr.caplen -= 14;
 			hdr.len = hdr.caplen;
-			nids_pcap_handler(NULL, &hdr, (u_char *)(uintptr_t)(data + 14));
+			nids_pcap_handler(NULL, &hdr,
+			    (u_char *)(uintptr_t)(data + 14));
 		}
 	}
 	if (nids)

@@ -46,7 +46,6 @@ now_us(void)
 	return (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
 }
 
-
 int
 capture_init(const struct capture_opts *opts, char *err, size_t errlen)
 {
@@ -81,7 +80,6 @@ capture_init(const struct capture_opts *opts, char *err, size_t errlen)
 	return 0;
 }
 
-
 /*
  * Hands one IPv4 packet to libnids, repairing what offloading breaks on
  * the sending host: a zero total length (segmentation offload) and a
@@ -90,8 +88,8 @@ capture_init(const struct capture_opts *opts, char *err, size_t errlen)
 static void
 feed_ipv4(const struct pcap_pkthdr *h, const uint8_t *ip, size_t n)
 {
-	size_t hlen;
-	uint16_t tot;
+	size_t	      hlen;
+	uint16_t      tot;
 	struct around ar;
 
 	if (n < 20 || (ip[0] >> 4) != 4)
@@ -202,7 +200,6 @@ feed_frame(int dlt, const struct pcap_pkthdr *h, const uint8_t *p)
 	}
 }
 
-
 /* Ends every open connection as "capture ended" (NIDS_EXITING). */
 void
 capture_finish(void)
@@ -223,4 +220,3 @@ capture_stats(void)
 {
 	return &cap.stats;
 }
-

@@ -16,13 +16,13 @@
 struct capture_opts {
 	struct md_sink	 sink;
 	struct md_limits lim;
-	int		 max_streams; /* concurrent TCP streams tracked */
+	int		 max_streams;	/* concurrent TCP streams tracked */
 	size_t		 detect_budget; /* bytes all flows may hold while
 					 * their protocol is unknown;
 					 * 0: DEFAULT_DETECT_BUDGET */
 	/* called now and then with the bytes of the current file read */
 	void (*progress)(void *arg, uint64_t done);
-	void		*progress_arg;
+	void *progress_arg;
 	/*
 	 * libnids ran out of memory and cannot go on (it would use the
 	 * NULL it got): called from inside libnids after the -w file is
@@ -30,18 +30,18 @@ struct capture_opts {
 	 * temporary files); mailsift then exits with status 3.
 	 */
 	void (*on_no_mem)(void *arg);
-	void		*no_mem_arg;
+	void *no_mem_arg;
 };
 
 struct capture_stats {
-	uint64_t packets;	/* records read */
-	uint64_t bytes;		/* captured bytes read */
-	uint64_t ipv4;		/* IPv4 packets handed to libnids */
-	uint64_t ipv6;		/* IPv6 packets, handed over as IPv4 */
-	uint64_t tunneled;	/* of those, found inside a tunnel */
-	uint64_t v6_full;	/* IPv6 packets past the address map's cap */
-	uint64_t class_e;	/* IPv4 packets of 240.0.0.0/10 (the IPv6
-				 * stand-ins), dropped */
+	uint64_t packets;  /* records read */
+	uint64_t bytes;	   /* captured bytes read */
+	uint64_t ipv4;	   /* IPv4 packets handed to libnids */
+	uint64_t ipv6;	   /* IPv6 packets, handed over as IPv4 */
+	uint64_t tunneled; /* of those, found inside a tunnel */
+	uint64_t v6_full;  /* IPv6 packets past the address map's cap */
+	uint64_t class_e;  /* IPv4 packets of 240.0.0.0/10 (the IPv6
+			    * stand-ins), dropped */
 	uint64_t detect_over_budget; /* flows not dissected: detection
 				      * memory budget spent */
 	uint64_t midstream;	/* connections picked up without handshake */
@@ -64,7 +64,7 @@ struct capture_stats {
 /* Live capture from an interface (mailsift live). */
 struct capture_live {
 	const char *iface;
-	const char *filter;	/* BPF */
+	const char *filter;	   /* BPF */
 	const char *filter_novlan; /* the same without VLAN clauses, for
 				    * link types where BPF has none */
 	int	    promisc;
@@ -77,17 +77,17 @@ struct capture_live {
  * of an interface.  One run at a time: libnids has global state.  Returns
  * 0, or -1 with err set.
  */
-int  capture_init(const struct capture_opts *, char *err, size_t errlen);
+int capture_init(const struct capture_opts *, char *err, size_t errlen);
 /*
  * Opens the interface (and the -w file) before privileges are dropped;
  * capture_init follows.  Returns 0, or -1 with err set (no such
  * interface, no permission, a filter libpcap refuses).
  */
-int  capture_live_open(const struct capture_live *, char *err, size_t errlen);
+int capture_live_open(const struct capture_live *, char *err, size_t errlen);
 /* Waits up to 200 ms for packets and handles them: returns how many,
  * 0 after a signal (the caller checks its flags), -2 after
  * capture_live_break, -1 on an error (err says which). */
-int  capture_live_step(char *err, size_t errlen);
+int capture_live_step(char *err, size_t errlen);
 /* Makes the running capture_live_step return -2 (from a signal handler). */
 void capture_live_break(void);
 /* The kernel's counters since the capture opened, as libpcap gives them:
@@ -96,7 +96,7 @@ struct capture_kernel {
 	uint32_t received, dropped, if_dropped;
 };
 /* Returns 0, or -1 when libpcap cannot tell. */
-int  capture_live_counters(struct capture_kernel *);
+int capture_live_counters(struct capture_kernel *);
 /* Flushes the -w file to disk (it is read back while the run goes on). */
 void capture_live_flush(void);
 /* Closes the interface and the -w file; after capture_finish. */
@@ -124,8 +124,8 @@ struct capture_file_info {
  * read.  Returns 0; or -1 with err set when the file cannot be opened or
  * is damaged part way (what was read before is dissected and kept).
  */
-int  capture_file(const char *path, struct capture_file_info *,
-	 char *err, size_t errlen);
+int capture_file(const char *path, struct capture_file_info *, char *err,
+    size_t errlen);
 /* Ends every open connection as "capture ended" (partial messages are
  * kept as incomplete) and releases libnids; the sink gets the last events
  * here. */

@@ -34,9 +34,9 @@ struct prelude {
 	struct {
 		uint8_t	 dir;
 		uint32_t len;
-	}	*order;
-	size_t	 norder, order_cap;
-	size_t	 charged; /* bytes counted against DETECT_BUDGET */
+	} * order;
+	size_t norder, order_cap;
+	size_t charged; /* bytes counted against DETECT_BUDGET */
 };
 
 /*
@@ -95,14 +95,14 @@ struct capture_glue {
 	uint64_t	     next_flow_id;
 	uint8_t		     pkt[SNAP_MAX];
 	uint8_t		     v4[SNAP_MAX]; /* an IPv6 packet made IPv4 */
-	struct pcap_pkthdr   hdr; /* libnids keeps a pointer to it */
+	struct pcap_pkthdr   hdr;	   /* libnids keeps a pointer to it */
 	struct v6map	     v6;
 	struct seen	     seen;
 	struct syns	     syns;
 	int		     synthesizing; /* feeding a made-up handshake */
-	size_t		     fill_left; /* of a made-up hole filler */
-	int		     fill_silent; /* its gap was told already */
-	struct flow	    *flows;   /* open flows, for the final flush */
+	size_t		     fill_left;	   /* of a made-up hole filler */
+	int		     fill_silent;  /* its gap was told already */
+	struct flow	    *flows;	   /* open flows, for the final flush */
 	struct pcap_pkthdr   fill_hdr;
 	uint8_t		     fill[65535]; /* zeros: a hole's stand-in */
 	uint64_t	     frame;  /* packet being read, from 1 per file */
@@ -110,8 +110,8 @@ struct capture_glue {
 	int		     inited;
 	uint64_t	     nflows;
 	size_t		     prelude_bytes; /* see prelude_add */
-	pcap_t		    *live;   /* capture_live_open */
-	pcap_dumper_t	    *dump;   /* -w: the packets, written as read */
+	pcap_t		    *live;	    /* capture_live_open */
+	pcap_dumper_t	    *dump;	/* -w: the packets, written as read */
 	int64_t		     dump_next; /* where its next record goes */
 	int		     live_dlt;
 	int		     live_fd;
@@ -119,31 +119,30 @@ struct capture_glue {
 
 extern struct capture_glue cap;
 
-
 /* What before_libnids changed around one packet, for after_libnids. */
 struct around {
-	struct tuple4 conn;	  /* the connection, as libnids keys it */
-	int	      fill_dir;	  /* holes its ACK may settle: 1 to server,
-				   * 0 to client, -1 none */
-	int	      widen_dir;  /* receive window opened for it, or -1 */
-	u_short	      window;	  /* what it was */
-	u_int	      wscale;
+	struct tuple4 conn;	/* the connection, as libnids keys it */
+	int	      fill_dir; /* holes its ACK may settle: 1 to server,
+				 * 0 to client, -1 none */
+	int	widen_dir;	/* receive window opened for it, or -1 */
+	u_short window;		/* what it was */
+	u_int	wscale;
 };
 
 /* capture.c */
-void feed_frame(int dlt, const struct pcap_pkthdr *h, const uint8_t *p);
+void	 feed_frame(int dlt, const struct pcap_pkthdr *h, const uint8_t *p);
 uint64_t now_us(void);
 
 /* flow.c */
-void flow_end_now(struct flow *f, const char *why, enum md_end end);
-void flow_free(struct flow *f);
-void on_data(struct tcp_stream *a, struct flow *f);
-void on_nids_no_mem(char *where);
-void on_nids_warning(int type, int errnum, struct ip *iph, void *data);
-void on_tcp(struct tcp_stream *a, void **param);
-void prelude_free(struct prelude *pre);
-int seen_recently(uint32_t k, uint64_t ts);
-int stream_too_long(const struct half_stream *h, uint64_t more);
+void	 flow_end_now(struct flow *f, const char *why, enum md_end end);
+void	 flow_free(struct flow *f);
+void	 on_data(struct tcp_stream *a, struct flow *f);
+void	 on_nids_no_mem(char *where);
+void	 on_nids_warning(int type, int errnum, struct ip *iph, void *data);
+void	 on_tcp(struct tcp_stream *a, void **param);
+void	 prelude_free(struct prelude *pre);
+int	 seen_recently(uint32_t k, uint64_t ts);
+int	 stream_too_long(const struct half_stream *h, uint64_t more);
 uint32_t tuple_key(uint32_t a, uint16_t ap, uint32_t b, uint16_t bp);
 
 /* madeup.c */

@@ -11,30 +11,29 @@
 #include "decap.h"
 #include "wire.h"
 
-#define ETH_IPV4	0x0800
-#define ETH_IPV6	0x86dd
-#define ETH_VLAN	0x8100
-#define ETH_QINQ	0x88a8
-#define ETH_QINQ_OLD	0x9100
-#define ETH_MPLS	0x8847
-#define ETH_MPLS_MC	0x8848
-#define ETH_PPPOE	0x8864
-#define ETH_TEB		0x6558 /* GRE: transparent Ethernet bridging */
-#define ETH_ERSPAN2	0x88be
-#define ETH_ERSPAN3	0x22eb
+#define ETH_IPV4     0x0800
+#define ETH_IPV6     0x86dd
+#define ETH_VLAN     0x8100
+#define ETH_QINQ     0x88a8
+#define ETH_QINQ_OLD 0x9100
+#define ETH_MPLS     0x8847
+#define ETH_MPLS_MC  0x8848
+#define ETH_PPPOE    0x8864
+#define ETH_TEB	     0x6558 /* GRE: transparent Ethernet bridging */
+#define ETH_ERSPAN2  0x88be
+#define ETH_ERSPAN3  0x22eb
 
-#define IPP_IPIP	4
-#define IPP_TCP		6
-#define IPP_UDP		17
-#define IPP_IPV6	41
-#define IPP_GRE		47
+#define IPP_IPIP 4
+#define IPP_TCP	 6
+#define IPP_UDP	 17
+#define IPP_IPV6 41
+#define IPP_GRE	 47
 
-#define VXLAN_PORT	4789
+#define VXLAN_PORT 4789
 
 static enum decap_result decap_ether(const uint8_t *, size_t, int,
     struct decap *);
-static enum decap_result decap_ip(const uint8_t *, size_t, int,
-    struct decap *);
+static enum decap_result decap_ip(const uint8_t *, size_t, int, struct decap *);
 
 /* An IP packet whose version nibble says which. */
 static enum decap_result
@@ -125,7 +124,7 @@ decap_ether(const uint8_t *p, size_t n, int depth, struct decap *out)
 static enum decap_result
 decap_gre(const uint8_t *p, size_t n, int depth, struct decap *out)
 {
-	size_t off = 4;
+	size_t	 off = 4;
 	uint16_t flags, proto;
 
 	if (n < 4)
@@ -196,7 +195,7 @@ is_tunnel_proto(int proto)
 static int
 ipv6_upper(const uint8_t *p, size_t n, size_t *off)
 {
-	int nh = p[6];
+	int    nh = p[6];
 	size_t o = 40;
 
 	for (;;) {
@@ -235,7 +234,7 @@ static enum decap_result
 decap_ip(const uint8_t *p, size_t n, int depth, struct decap *out)
 {
 	size_t hlen;
-	int proto;
+	int    proto;
 
 	if (depth > DECAP_DEPTH_MAX)
 		return DECAP_NOT_IP;
@@ -249,8 +248,8 @@ decap_ip(const uint8_t *p, size_t n, int depth, struct decap *out)
 			return DECAP_SHORT;
 		proto = p[9];
 		if (is_tunnel_proto(proto) && (be16(p + 6) & 0x3fff) == 0) {
-			enum decap_result r = decap_tunnel(proto, p + hlen,
-			    n - hlen, depth, out);
+			enum decap_result r =
+			    decap_tunnel(proto, p + hlen, n - hlen, depth, out);
 			if (r != DECAP_NOT_IP || proto != IPP_UDP)
 				return r;
 		}
@@ -260,8 +259,8 @@ decap_ip(const uint8_t *p, size_t n, int depth, struct decap *out)
 			return DECAP_SHORT;
 		proto = ipv6_upper(p, n, &hlen);
 		if (proto >= 0 && is_tunnel_proto(proto)) {
-			enum decap_result r = decap_tunnel(proto, p + hlen,
-			    n - hlen, depth, out);
+			enum decap_result r =
+			    decap_tunnel(proto, p + hlen, n - hlen, depth, out);
 			if (r != DECAP_NOT_IP || proto != IPP_UDP)
 				return r;
 		}

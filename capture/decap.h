@@ -18,20 +18,20 @@
 #define DECAP_DEPTH_MAX 8 /* nested encapsulations followed */
 
 struct decap {
-	const uint8_t *ip;  /* the IPv4 or IPv6 header */
-	size_t	       len; /* bytes from there to the end of the frame */
+	const uint8_t *ip;	/* the IPv4 or IPv6 header */
+	size_t	       len;	/* bytes from there to the end of the frame */
 	int	       version; /* 4 or 6 */
 	int	       tunnels; /* encapsulations crossed inside IP */
 };
 
 enum decap_result {
-	DECAP_IP = 1,	    /* out is set */
-	DECAP_NOT_IP = 0,   /* a frame without IP (ARP, STP, ...) */
-	DECAP_SHORT = -1    /* too short for a header it announces */
+	DECAP_IP = 1,	  /* out is set */
+	DECAP_NOT_IP = 0, /* a frame without IP (ARP, STP, ...) */
+	DECAP_SHORT = -1  /* too short for a header it announces */
 };
 
 enum decap_result decap_frame(int dlt, const uint8_t *p, size_t n,
     struct decap *out);
-int	decap_link_supported(int dlt);
+int		  decap_link_supported(int dlt);
 
 #endif

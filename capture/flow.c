@@ -67,7 +67,7 @@ prelude_free(struct prelude *pre)
 static int
 prelude_add(struct prelude *pre, enum md_dir dir, const uint8_t *p, size_t n)
 {
-	size_t charge = n + sizeof(*pre->order);
+	size_t	 charge = n + sizeof(*pre->order);
 	uint8_t *nb;
 
 	if (pre->len[dir] + n > MD_DETECT_MAX)
@@ -89,7 +89,7 @@ prelude_add(struct prelude *pre, enum md_dir dir, const uint8_t *p, size_t n)
 	}
 	if (pre->norder == pre->order_cap) {
 		size_t ncap = pre->order_cap ? pre->order_cap * 2 : 8;
-		void *no = realloc(pre->order, ncap * sizeof(*pre->order));
+		void  *no = realloc(pre->order, ncap * sizeof(*pre->order));
 		if (no == NULL)
 			return -1;
 		pre->order = no;
@@ -108,7 +108,7 @@ prelude_add(struct prelude *pre, enum md_dir dir, const uint8_t *p, size_t n)
 static void
 flow_addresses(struct flow *f, const struct tcp_stream *a)
 {
-	uint8_t c6[16], s6[16];
+	uint8_t	 c6[16], s6[16];
 	uint32_t k;
 
 	f->info.family = AF_INET;
@@ -144,24 +144,25 @@ static int
 flow_start(struct flow *f, const struct md_detect_out *d)
 {
 	struct prelude *pre = &f->pre;
-	size_t off[2] = { 0, 0 }, skip[2] = { d->c2s_skip, d->s2c_skip };
+	size_t	 off[2] = { 0, 0 }, skip[2] = { d->c2s_skip, d->s2c_skip };
 	uint64_t ts = now_us();
 
 	f->info.id = ++cap.next_flow_id;
 	f->info.proto = d->proto->id;
 	f->proto = d->proto;
-	f->st = d->proto->open(&cap.opts.sink, &cap.opts.lim, &f->info,
-	    d->tls, ts);
+	f->st =
+	    d->proto->open(&cap.opts.sink, &cap.opts.lim, &f->info, d->tls, ts);
 	if (f->st == NULL)
 		return -1;
 	f->state = FLOW_ACTIVE;
 	cap.stats.sessions++;
 	for (size_t i = 0; i < pre->norder; i++) {
-		int dir = pre->order[i].dir;
+		int    dir = pre->order[i].dir;
 		size_t n = pre->order[i].len, cut = 0;
 
 		if (off[dir] < skip[dir])
-			cut = skip[dir] - off[dir] < n ? skip[dir] - off[dir] : n;
+			cut =
+			    skip[dir] - off[dir] < n ? skip[dir] - off[dir] : n;
 		if (n > cut)
 			f->proto->feed(f->st, (enum md_dir)dir,
 			    pre->buf[dir] + off[dir] + cut, n - cut, ts);
@@ -256,7 +257,6 @@ flow_cap_anomaly(struct flow *f, const char *cap_name, uint64_t ts)
 	cap.opts.sink.emit(cap.opts.sink.arg, &ev);
 }
 
-
 /*
  * Bytes the capture lost (see fill_holes): the dissector is told how many,
  * so that framing by length survives and the loss is on record.  A flow
@@ -291,7 +291,6 @@ stream_too_long(const struct half_stream *h, uint64_t more)
 	return (uint64_t)h->count + more > (uint64_t)STREAM_COUNT_MAX;
 }
 
-
 /* Ends a dissected flow that a capture-layer bound stops, from within
  * libnids' callback: libnids drops its listener when collect falls. */
 static void
@@ -306,11 +305,11 @@ flow_stop(struct tcp_stream *a, struct flow *f, const char *why)
 void
 on_data(struct tcp_stream *a, struct flow *f)
 {
-	struct half_stream *h;
-	enum md_dir dir;
+	struct half_stream  *h;
+	enum md_dir	     dir;
 	struct md_detect_out d;
-	const uint8_t *p;
-	size_t n;
+	const uint8_t	    *p;
+	size_t		     n;
 
 	if (a->server.count_new > 0) {
 		h = &a->server;
@@ -389,6 +388,7 @@ static void
 on_end(struct flow *f, int nids_state)
 {
 	struct md_detect_out d;
+	uint64_t	     end_us;
 
 	if (f->state == FLOW_DETECTING) {
 		if (flow_detect(f, &d) != MD_DETECT_YES ||
@@ -402,9 +402,10 @@ on_end(struct flow *f, int nids_state)
 		flow_cap_anomaly(f, MD_ANOM_TOO_MANY_STREAMS, now_us());
 	/* a connection still open when the capture ends ends at its own
 	 * last packet, not at the capture's */
-	f->proto->close(f->st, end_reason(nids_state),
-	    nids_state == NIDS_EXITING && f->last_us != 0 ? f->last_us :
-	    now_us());
+	end_us = f->last_us;
+	if (nids_state != NIDS_EXITING || end_us == 0)
+		end_us = now_us();
+	f->proto->close(f->st, end_reason(nids_state), end_us);
 	flow_free(f);
 }
 
@@ -441,8 +442,9 @@ on_tcp(struct tcp_stream *a, void **param)
 		break;
 	default:
 		seen_mark(&a->addr);
-		if (f != NULL && (a->nids_state == NIDS_CLOSE ||
-		    a->nids_state == NIDS_RESET)) {
+		if (f != NULL &&
+		    (a->nids_state == NIDS_CLOSE ||
+			a->nids_state == NIDS_RESET)) {
 			/* the FIN's acknowledgement or the RST ends it */
 			f->info.frame = cap.frame;
 			f->info.offset = cap.offset;
@@ -467,14 +469,15 @@ on_nids_warning(int type, int errnum, struct ip *iph, void *data)
 void
 on_nids_no_mem(char *where)
 {
-	fprintf(stderr, "mailsift: out of memory in libnids (%s); "
-	    "stopping\n", where);
+	fprintf(stderr,
+	    "mailsift: out of memory in libnids (%s); "
+	    "stopping\n",
+	    where);
 	capture_live_flush();
 	if (cap.opts.on_no_mem != NULL)
 		cap.opts.on_no_mem(cap.opts.no_mem_arg);
 	exit(3); /* libnids cannot go on: it would use what it did not get */
 }
-
 
 size_t
 capture_active_flows(void)
@@ -535,4 +538,3 @@ capture_expire(uint64_t now_us_wall, uint64_t idle_us, size_t max_flows)
 		flow_expire(oldest, MD_ANOM_TOO_MANY_STREAMS);
 	}
 }
-

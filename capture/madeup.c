@@ -72,10 +72,15 @@ static void
 synth_segment(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
     uint32_t seq, uint32_t ack, uint8_t flags)
 {
-	const struct made_up m = { .src = src, .dst = dst, .sport = sport,
-		.dport = dport, .seq = seq, .ack = ack, .flags = flags,
+	const struct made_up m = { .src = src,
+		.dst = dst,
+		.sport = sport,
+		.dport = dport,
+		.seq = seq,
+		.ack = ack,
+		.flags = flags,
 		.window = 65535 };
-	uint8_t pkt[44];
+	uint8_t		     pkt[44];
 
 	made_up_headers(pkt, &m, 24, 0);
 	/* NOP, window scale 14: the widest window, so that libnids takes
@@ -125,13 +130,13 @@ complete_handshake(struct tcp_stream *a, uint32_t sseq)
 void
 pickup_midstream(const uint8_t *ip, size_t n)
 {
-	size_t hlen = (size_t)(ip[0] & 0x0f) * 4, thlen;
-	const uint8_t *th = ip + hlen;
-	struct tuple4 t, r;
+	size_t		   hlen = (size_t)(ip[0] & 0x0f) * 4, thlen;
+	const uint8_t	  *th = ip + hlen;
+	struct tuple4	   t, r;
 	struct tcp_stream *a;
-	uint32_t src, dst, seq, ack, cseq, sseq, cli, srv;
-	uint16_t sport, dport, cport, svport;
-	long datalen;
+	uint32_t	   src, dst, seq, ack, cseq, sseq, cli, srv;
+	uint16_t	   sport, dport, cport, svport;
+	long		   datalen;
 
 	if (ip[9] != IPPROTO_TCP || (be16(ip + 6) & 0x3fff) != 0 ||
 	    n < hlen + 20)
@@ -144,9 +149,13 @@ pickup_midstream(const uint8_t *ip, size_t n)
 	memcpy(&dst, ip + 16, 4);
 	sport = be16(th);
 	dport = be16(th + 2);
-	t = (struct tuple4){ .source = sport, .dest = dport, .saddr = src,
+	t = (struct tuple4) { .source = sport,
+		.dest = dport,
+		.saddr = src,
 		.daddr = dst };
-	r = (struct tuple4){ .source = dport, .dest = sport, .saddr = dst,
+	r = (struct tuple4) { .source = dport,
+		.dest = sport,
+		.saddr = dst,
 		.daddr = src };
 	seq = be32(th + 4);
 	ack = be32(th + 8);
@@ -187,9 +196,9 @@ struct nids_skbuff {
 	u_int		    seq, ack;
 };
 
-#define FILL_CHUNK    (sizeof(cap.fill) - 40)
-#define FILL_MAX      (1u << 30) /* a larger hole is nonsense, not loss */
-#define QUEUE_LIMIT   (65535 - 2048) /* libnids drops its queue past 64K */
+#define FILL_CHUNK  (sizeof(cap.fill) - 40)
+#define FILL_MAX    (1u << 30)	   /* a larger hole is nonsense, not loss */
+#define QUEUE_LIMIT (65535 - 2048) /* libnids drops its queue past 64K */
 
 static int
 seq_after(uint32_t a, uint32_t b)
@@ -215,19 +224,20 @@ static void
 fill_segment(struct tcp_stream *a, int to_server, uint32_t seq, size_t n)
 {
 	const struct tuple4 *t = &a->addr;
-	struct half_stream *rcv = to_server ? &a->server : &a->client;
-	struct half_stream *snd = to_server ? &a->client : &a->server;
-	struct tuple4 key = *t;
+	struct half_stream  *rcv = to_server ? &a->server : &a->client;
+	struct half_stream  *snd = to_server ? &a->client : &a->server;
+	struct tuple4	     key = *t;
 	/* PSH, no ACK: the acknowledgements stay real; the sender's window
 	 * as it was, since libnids takes the segment's as the sender's */
-	const struct made_up m = {
-		.src = to_server ? t->saddr : t->daddr,
+	const struct made_up m = { .src = to_server ? t->saddr : t->daddr,
 		.dst = to_server ? t->daddr : t->saddr,
 		.sport = to_server ? t->source : t->dest,
 		.dport = to_server ? t->dest : t->source,
-		.seq = seq, .flags = 0x08, .window = snd->window };
-	uint32_t ack_seq = rcv->ack_seq;
-	u_short window = rcv->window;
+		.seq = seq,
+		.flags = 0x08,
+		.window = snd->window };
+	uint32_t	     ack_seq = rcv->ack_seq;
+	u_short		     window = rcv->window;
 
 	made_up_headers(cap.fill, &m, 20, n);
 	cap.fill_hdr = cap.hdr;
@@ -256,7 +266,7 @@ static void
 fill_hole(struct tcp_stream *a, int to_server, uint32_t seq, uint32_t n)
 {
 	struct half_stream *rcv = to_server ? &a->server : &a->client;
-	struct flow *f = a->user;
+	struct flow	   *f = a->user;
 
 	if (n > 1 && f != NULL && f->state == FLOW_ACTIVE &&
 	    rcv->offset == rcv->count) {
@@ -293,9 +303,9 @@ fill_holes(const struct tuple4 *conn, int to_server, int only_acked)
 	struct tuple4 t = *conn; /* nids_find_tcp_stream takes no const */
 
 	for (int rounds = 0; rounds < 4096; rounds++) {
-		struct tcp_stream *a = nids_find_tcp_stream(&t);
+		struct tcp_stream  *a = nids_find_tcp_stream(&t);
 		struct half_stream *rcv, *snd;
-		uint32_t exp, end;
+		uint32_t	    exp, end;
 
 		if (a == NULL || a->user == NULL) /* gone, or not ours */
 			return;
@@ -315,7 +325,8 @@ fill_holes(const struct tuple4 *conn, int to_server, int only_acked)
 					end = rcv->ack_seq;
 			}
 		} else if (!only_acked && seq_after(rcv->ack_seq, exp + 1)) {
-			end = rcv->ack_seq; /* lost at the end (not just a FIN) */
+			end =
+			    rcv->ack_seq; /* lost at the end (not just a FIN) */
 		} else {
 			return;
 		}
@@ -348,8 +359,8 @@ syn_mark(const uint8_t *ip, const uint8_t *th)
 static struct tcp_stream *
 find_conn(const uint8_t *ip, int *from_client)
 {
-	const uint8_t *th = ip + (size_t)(ip[0] & 0x0f) * 4;
-	struct tuple4 t, r;
+	const uint8_t	  *th = ip + (size_t)(ip[0] & 0x0f) * 4;
+	struct tuple4	   t, r;
 	struct tcp_stream *a;
 
 	memcpy(&t.saddr, ip + 12, 4);
@@ -359,8 +370,10 @@ find_conn(const uint8_t *ip, int *from_client)
 	*from_client = 1;
 	if ((a = nids_find_tcp_stream(&t)) != NULL)
 		return a;
-	r = (struct tuple4){ .saddr = t.daddr, .daddr = t.saddr,
-		.source = t.dest, .dest = t.source };
+	r = (struct tuple4) { .saddr = t.daddr,
+		.daddr = t.saddr,
+		.source = t.dest,
+		.dest = t.source };
 	*from_client = 0;
 	return nids_find_tcp_stream(&r);
 }
@@ -380,12 +393,12 @@ find_conn(const uint8_t *ip, int *from_client)
 void
 before_libnids(const uint8_t *ip, size_t n, struct around *ar)
 {
-	size_t hlen = (size_t)(ip[0] & 0x0f) * 4, thlen;
-	const uint8_t *th = ip + hlen;
-	struct tcp_stream *a;
+	size_t		    hlen = (size_t)(ip[0] & 0x0f) * 4, thlen;
+	const uint8_t	   *th = ip + hlen;
+	struct tcp_stream  *a;
 	struct half_stream *rcv, *snd;
-	int from_client;
-	long datalen;
+	int		    from_client;
+	long		    datalen;
 
 	ar->fill_dir = ar->widen_dir = -1;
 	if (ip[9] != IPPROTO_TCP || (be16(ip + 6) & 0x3fff) != 0 ||
@@ -427,7 +440,7 @@ before_libnids(const uint8_t *ip, size_t n, struct around *ar)
 	datalen = (long)be16(ip + 2) - (long)hlen - (long)thlen;
 	if (datalen > 0 && a->user != NULL && rcv->state == TCP_ESTABLISHED &&
 	    !seq_after(rcv->ack_seq + (uint32_t)rcv->window * rcv->wscale,
-	    be32(th + 4))) {
+		be32(th + 4))) {
 		ar->widen_dir = from_client;
 		ar->window = rcv->window;
 		ar->wscale = rcv->wscale;
@@ -443,12 +456,12 @@ before_libnids(const uint8_t *ip, size_t n, struct around *ar)
 void
 after_libnids(const struct around *ar)
 {
-	struct tuple4 t = ar->conn;
+	struct tuple4	   t = ar->conn;
 	struct tcp_stream *a;
 
 	if (ar->widen_dir >= 0 && (a = nids_find_tcp_stream(&t)) != NULL) {
-		struct half_stream *rcv = ar->widen_dir ? &a->server :
-		    &a->client;
+		struct half_stream *rcv =
+		    ar->widen_dir ? &a->server : &a->client;
 		rcv->window = ar->window;
 		rcv->wscale = ar->wscale;
 	}
@@ -490,4 +503,3 @@ end_orphans(void)
 	cap.flows = NULL;
 	cap.nflows = 0;
 }
-

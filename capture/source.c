@@ -26,9 +26,9 @@
  * mismatch (a variant record header) go back to ftell for each packet.
  */
 struct offsets {
-	FILE	*f;
-	int	 counting;
-	int64_t	 next; /* the next record, when counting */
+	FILE   *f;
+	int	counting;
+	int64_t next; /* the next record, when counting */
 };
 
 static int64_t
@@ -54,13 +54,13 @@ int
 capture_file(const char *path, struct capture_file_info *info, char *err,
     size_t errlen)
 {
-	char ebuf[PCAP_ERRBUF_SIZE];
+	char		    ebuf[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *h;
-	const u_char *data;
-	pcap_t *pc;
-	int dlt, r, rc = 0;
-	uint64_t nread = 0;
-	struct offsets off;
+	const u_char	   *data;
+	pcap_t		   *pc;
+	int		    dlt, r, rc = 0;
+	uint64_t	    nread = 0;
+	struct offsets	    off;
 
 	memset(info, 0, sizeof(*info));
 	info->link_type = -1;
@@ -98,8 +98,8 @@ capture_file(const char *path, struct capture_file_info *info, char *err,
 		cap.stats.packets++;
 		cap.stats.bytes += h->caplen;
 		info->packets = nread;
-		info->last_us = (uint64_t)h->ts.tv_sec * 1000000u +
-		    (uint64_t)h->ts.tv_usec;
+		info->last_us =
+		    (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
 		if (nread == 1)
 			info->first_us = info->last_us;
 		feed_frame(dlt, h, data);
@@ -108,9 +108,8 @@ capture_file(const char *path, struct capture_file_info *info, char *err,
 			cap.opts.progress(cap.opts.progress_arg, (uint64_t)pos);
 	}
 	if (r == PCAP_ERROR) {
-		snprintf(err, errlen, "%s: damaged after packet %llu: %s",
-		    path, (unsigned long long)nread,
-		    pcap_geterr(pc));
+		snprintf(err, errlen, "%s: damaged after packet %llu: %s", path,
+		    (unsigned long long)nread, pcap_geterr(pc));
 		cap.stats.files_damaged++;
 		rc = -1;
 	}
@@ -140,9 +139,9 @@ on_live_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *p)
 int
 capture_live_open(const struct capture_live *o, char *err, size_t errlen)
 {
-	char ebuf[PCAP_ERRBUF_SIZE];
+	char		   ebuf[PCAP_ERRBUF_SIZE];
 	struct bpf_program prog;
-	pcap_t *pc;
+	pcap_t		  *pc;
 
 	if ((pc = pcap_create(o->iface, ebuf)) == NULL) {
 		snprintf(err, errlen, "%s: %s", o->iface, ebuf);
@@ -151,8 +150,8 @@ capture_live_open(const struct capture_live *o, char *err, size_t errlen)
 	pcap_set_snaplen(pc, SNAP_MAX);
 	pcap_set_promisc(pc, o->promisc);
 	/* libpcap takes an int: -B 2048 and more is 2 GiB less one byte */
-	pcap_set_buffer_size(pc, o->buffer_mb >= 2048 ? INT_MAX :
-	    o->buffer_mb * 1024 * 1024);
+	pcap_set_buffer_size(pc,
+	    o->buffer_mb >= 2048 ? INT_MAX : o->buffer_mb * 1024 * 1024);
 	pcap_set_immediate_mode(pc, 0);
 	pcap_set_timeout(pc, 200); /* the loop's heartbeat when idle */
 	if (pcap_activate(pc) < 0) {
@@ -167,8 +166,9 @@ capture_live_open(const struct capture_live *o, char *err, size_t errlen)
 		goto fail;
 	}
 	if (pcap_compile(pc, &prog, o->filter, 1, PCAP_NETMASK_UNKNOWN) != 0 &&
-	    (o->filter_novlan == NULL || pcap_compile(pc, &prog,
-	    o->filter_novlan, 1, PCAP_NETMASK_UNKNOWN) != 0)) {
+	    (o->filter_novlan == NULL ||
+		pcap_compile(pc, &prog, o->filter_novlan, 1,
+		    PCAP_NETMASK_UNKNOWN) != 0)) {
 		snprintf(err, errlen, "filter \"%s\": %s", o->filter,
 		    pcap_geterr(pc));
 		goto fail;
@@ -209,7 +209,7 @@ int
 capture_live_step(char *err, size_t errlen)
 {
 	struct pollfd pfd = { .fd = cap.live_fd, .events = POLLIN };
-	int n;
+	int	      n;
 
 	if (poll(&pfd, 1, 200) < 0) {
 		if (errno == EINTR) /* a signal: the caller reads its flags */
@@ -261,4 +261,3 @@ capture_live_close(void)
 	cap.dump = NULL;
 	cap.live = NULL;
 }
-

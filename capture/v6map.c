@@ -19,7 +19,7 @@ static int
 v6map_grow(struct v6map *m)
 {
 	uint32_t ncap = m->cap ? m->cap * 2 : 1024, *slot;
-	uint8_t (*addr)[16];
+	uint8_t(*addr)[16];
 
 	if ((slot = calloc(ncap, sizeof(*slot))) == NULL)
 		return -1;
@@ -51,7 +51,7 @@ v6map_index(struct v6map *m, const uint8_t a[16], uint32_t *idx)
 			return -1;
 	}
 	for (s = hash_addr(a) & (m->cap - 1); m->slot[s] != 0;
-	    s = (s + 1) & (m->cap - 1))
+	     s = (s + 1) & (m->cap - 1))
 		if (memcmp(m->addr[m->slot[s] - 1], a, 16) == 0) {
 			*idx = m->slot[s] - 1;
 			return 0;
@@ -79,8 +79,7 @@ v6map_lookup(const struct v6map *m, const uint8_t v4[4], uint8_t v6[16])
 	uint32_t v = (uint32_t)v4[0] << 24 | (uint32_t)v4[1] << 16 |
 	    (uint32_t)v4[2] << 8 | v4[3];
 
-	if ((v & 0xf0000000u) != V6MAP_PREFIX ||
-	    (v & ~0xf0000000u) >= m->n)
+	if ((v & 0xf0000000u) != V6MAP_PREFIX || (v & ~0xf0000000u) >= m->n)
 		return 0;
 	memcpy(v6, m->addr[v & ~0xf0000000u], 16);
 	return 1;
@@ -96,11 +95,11 @@ v6map_free(struct v6map *m)
 
 /* What follows the IPv6 header: TCP, perhaps fragmented. */
 struct v6_upper {
-	size_t	 off;	  /* where the TCP bytes (or fragment data) start */
-	int	 frag;	  /* a fragment header was crossed */
-	uint16_t foff;	  /* fragment offset, 8-byte units */
-	int	 more;	  /* M flag */
-	uint32_t id;	  /* identification */
+	size_t	 off;  /* where the TCP bytes (or fragment data) start */
+	int	 frag; /* a fragment header was crossed */
+	uint16_t foff; /* fragment offset, 8-byte units */
+	int	 more; /* M flag */
+	uint32_t id;   /* identification */
 };
 
 /*
@@ -112,7 +111,7 @@ struct v6_upper {
 static int
 v6_walk(const uint8_t *p, size_t n, struct v6_upper *u)
 {
-	int nh = p[6];
+	int    nh = p[6];
 	size_t o = 40;
 
 	memset(u, 0, sizeof(*u));
@@ -122,7 +121,7 @@ v6_walk(const uint8_t *p, size_t n, struct v6_upper *u)
 				return -1;
 			nh = p[o];
 			o += nh == 51 ? ((size_t)p[o + 1] + 2) * 4 :
-			    ((size_t)p[o + 1] + 1) * 8;
+					((size_t)p[o + 1] + 1) * 8;
 			continue;
 		}
 		if (nh == 44) {
@@ -132,8 +131,9 @@ v6_walk(const uint8_t *p, size_t n, struct v6_upper *u)
 			u->frag = 1;
 			u->foff = (uint16_t)((p[o + 2] << 8 | p[o + 3]) >> 3);
 			u->more = p[o + 3] & 0x01;
-			u->id = (uint32_t)p[o + 4] << 24 | (uint32_t)p[o + 5] <<
-			    16 | (uint32_t)p[o + 6] << 8 | p[o + 7];
+			u->id = (uint32_t)p[o + 4] << 24 |
+			    (uint32_t)p[o + 5] << 16 | (uint32_t)p[o + 6] << 8 |
+			    p[o + 7];
 			/* What follows is fragment data: TCP is supported
 			 * right after the fragment header only. */
 			u->off = o + 8;
@@ -157,9 +157,9 @@ v6map_packet(struct v6map *m, const uint8_t *p, size_t n, uint8_t *out,
     size_t cap, size_t *outlen)
 {
 	struct v6_upper u;
-	uint32_t si, di;
-	size_t plen, end, data;
-	int proto;
+	uint32_t	si, di;
+	size_t		plen, end, data;
+	int		proto;
 
 	if (n < 40 || (p[0] >> 4) != 6)
 		return V6_MALFORMED;

@@ -19,9 +19,9 @@
 #define V6MAP_MAX    (1u << 22)	 /* distinct IPv6 addresses kept */
 
 struct v6map {
-	uint8_t	 (*addr)[16]; /* stand-in index -> IPv6 address */
-	uint32_t *slot;	      /* open addressing: index + 1, 0 empty */
-	uint32_t  n, cap;     /* addresses held, slots */
+	uint8_t (*addr)[16]; /* stand-in index -> IPv6 address */
+	uint32_t *slot;	     /* open addressing: index + 1, 0 empty */
+	uint32_t  n, cap;    /* addresses held, slots */
 };
 
 enum v6_result {
@@ -31,10 +31,9 @@ enum v6_result {
 	V6_FULL	      /* V6MAP_MAX addresses already held */
 };
 
-void	v6map_free(struct v6map *);
+void	       v6map_free(struct v6map *);
 enum v6_result v6map_packet(struct v6map *, const uint8_t *ip6, size_t n,
-	    uint8_t *out, size_t cap, size_t *outlen);
-int	v6map_lookup(const struct v6map *, const uint8_t v4[4],
-	    uint8_t v6[16]);
+    uint8_t *out, size_t cap, size_t *outlen);
+int v6map_lookup(const struct v6map *, const uint8_t v4[4], uint8_t v6[16]);
 
 #endif

@@ -14,8 +14,10 @@ cli_number_arg(const char *cmd, const char *opt, const char *arg, long lo,
 
 	*out = strtol(arg, &end, 10);
 	if (*end != '\0' || *out < lo || *out > hi) {
-		fprintf(stderr, "mailsift %s: %s takes a number from %ld to "
-		    "%ld\n", cmd, opt, lo, hi);
+		fprintf(stderr,
+		    "mailsift %s: %s takes a number from %ld to "
+		    "%ld\n",
+		    cmd, opt, lo, hi);
 		return -1;
 	}
 	return 0;
@@ -25,7 +27,7 @@ char *
 cli_join_args(int argc, char **argv)
 {
 	size_t len = 1, n = 0;
-	char *s;
+	char  *s;
 
 	for (int i = 0; i < argc; i++)
 		len += strlen(argv[i]) + 1;
@@ -41,7 +43,7 @@ cli_join_args(int argc, char **argv)
 struct query *
 cli_open_log(const char *where)
 {
-	char err[4400];
+	char	      err[4400];
 	struct query *q = query_open(where, err, sizeof(err));
 
 	if (q == NULL)

@@ -11,15 +11,16 @@
 #include "store.h"
 
 /* Exit statuses shared by every subcommand. */
-#define EXIT_OK	     0
-#define EXIT_PARTIAL 1 /* input partly unreadable; what was read is kept */
-#define EXIT_USAGE   2
+#define EXIT_OK	       0
+#define EXIT_PARTIAL   1 /* input partly unreadable; what was read is kept */
+#define EXIT_USAGE     2
 #define EXIT_NO_MEMORY 3 /* libnids ran out of memory; the log is closed */
 
 int cmd_read(int argc, char **argv);
 int cmd_live(int argc, char **argv);
 int cmd_search(int argc, char **argv);
-int cmd_list(int argc, char **argv);  /* sessions, messages, creds, attachments */
+int cmd_list(int argc,
+    char       **argv); /* sessions, messages, creds, attachments */
 int cmd_stats(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_export(int argc, char **argv);
@@ -28,8 +29,8 @@ int cmd_extract(int argc, char **argv);
 /* A number from the command line within [lo, hi]; when it is not, says
  * so on stderr ("mailsift CMD: OPT takes a number from LO to HI") and
  * returns -1. */
-int cli_number_arg(const char *cmd, const char *opt, const char *arg,
-    long lo, long hi, long *out);
+int cli_number_arg(const char *cmd, const char *opt, const char *arg, long lo,
+    long hi, long *out);
 /* The arguments joined by spaces, as the run's command line in the log;
  * malloc'd, NULL when memory ran out. */
 char *cli_join_args(int argc, char **argv);

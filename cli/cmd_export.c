@@ -18,8 +18,8 @@
 #include "table.h"
 
 /* The connection fields, as Zeek names them. */
-#define CONN_FIELDS \
-	"'M' || s.id AS uid, s.client_ip AS \"id.orig_h\"," \
+#define CONN_FIELDS                                                      \
+	"'M' || s.id AS uid, s.client_ip AS \"id.orig_h\","              \
 	" s.client_port AS \"id.orig_p\", s.server_ip AS \"id.resp_h\"," \
 	" s.server_port AS \"id.resp_p\""
 
@@ -30,53 +30,54 @@ static const struct {
 	const char *file, *sql;
 } logs[] = {
 	{ "smtp.log",
-	  "SELECT t.ts, " CONN_FIELDS ", t.tx AS trans_depth, s.helo,"
-	  " t.mail_from AS mailfrom, (SELECT json_group_array(address) FROM"
-	  " v_recipients r WHERE r.session_id = t.session_id AND r.tx = t.tx"
-	  " AND coalesce(r.accepted, 1)) AS \"rcptto:json\", m.from_addr AS \"from\","
-	  " m.to_addrs AS \"to\", m.cc_addrs AS cc, m.subject, m.msg_id,"
-	  " m.in_reply_to, m.date_raw AS date, m.mailer AS user_agent,"
-	  " t.final_code || ' ' || t.final_reply AS last_reply, t.queue_id,"
-	  " s.tls <> 'none' AS tls, s.username AS user, m.size, m.sha256"
-	  " FROM transactions t JOIN sessions s ON s.id = t.session_id"
-	  " LEFT JOIN messages m ON m.session_id = t.session_id AND m.tx = t.tx"
-	  " WHERE 1" RUN_FILTER " ORDER BY t.ts" },
+	    "SELECT t.ts, " CONN_FIELDS ", t.tx AS trans_depth, s.helo,"
+	    " t.mail_from AS mailfrom, (SELECT json_group_array(address) FROM"
+	    " v_recipients r WHERE r.session_id = t.session_id AND r.tx = t.tx"
+	    " AND coalesce(r.accepted, 1)) AS \"rcptto:json\", m.from_addr AS \"from\","
+	    " m.to_addrs AS \"to\", m.cc_addrs AS cc, m.subject, m.msg_id,"
+	    " m.in_reply_to, m.date_raw AS date, m.mailer AS user_agent,"
+	    " t.final_code || ' ' || t.final_reply AS last_reply, t.queue_id,"
+	    " s.tls <> 'none' AS tls, s.username AS user, m.size, m.sha256"
+	    " FROM transactions t JOIN sessions s ON s.id = t.session_id"
+	    " LEFT JOIN messages m ON m.session_id = t.session_id AND m.tx = t.tx"
+	    " WHERE 1" RUN_FILTER " ORDER BY t.ts" },
 	{ "pop3.log",
-	  "SELECT s.start_ts AS ts, " CONN_FIELDS ", s.username AS user,"
-	  " (SELECT outcome FROM auth a WHERE a.session_id = s.id ORDER BY"
-	  " a.id DESC LIMIT 1) AS auth, s.state, s.tls,"
-	  " (SELECT count(*) FROM messages m WHERE m.session_id = s.id AND"
-	  " m.method = 'RETR') AS retrieved, (SELECT count(*) FROM items i"
-	  " WHERE i.session_id = s.id AND i.deletion = 'committed') AS deleted,"
-	  " s.end_reason, s.midstream FROM sessions s WHERE s.proto = 'pop3'"
-	  RUN_FILTER " ORDER BY s.start_ts" },
+	    "SELECT s.start_ts AS ts, " CONN_FIELDS ", s.username AS user,"
+	    " (SELECT outcome FROM auth a WHERE a.session_id = s.id ORDER BY"
+	    " a.id DESC LIMIT 1) AS auth, s.state, s.tls,"
+	    " (SELECT count(*) FROM messages m WHERE m.session_id = s.id AND"
+	    " m.method = 'RETR') AS retrieved, (SELECT count(*) FROM items i"
+	    " WHERE i.session_id = s.id AND i.deletion = 'committed') AS deleted,"
+	    " s.end_reason, s.midstream FROM sessions s WHERE s.proto = 'pop3'" RUN_FILTER
+	    " ORDER BY s.start_ts" },
 	{ "imap.log",
-	  "SELECT s.start_ts AS ts, " CONN_FIELDS ", s.username AS user,"
-	  " (SELECT outcome FROM auth a WHERE a.session_id = s.id ORDER BY"
-	  " a.id DESC LIMIT 1) AS auth, s.mailbox, s.client_id, s.server_id,"
-	  " s.tls, s.compression, (SELECT count(*) FROM messages m WHERE"
-	  " m.session_id = s.id AND m.method = 'FETCH' AND NOT m.partial) AS"
-	  " fetched, (SELECT count(*) FROM messages m WHERE m.session_id ="
-	  " s.id AND m.method = 'APPEND') AS appended, s.end_reason,"
-	  " s.midstream FROM sessions s WHERE s.proto = 'imap'" RUN_FILTER
-	  " ORDER BY s.start_ts" },
+	    "SELECT s.start_ts AS ts, " CONN_FIELDS ", s.username AS user,"
+	    " (SELECT outcome FROM auth a WHERE a.session_id = s.id ORDER BY"
+	    " a.id DESC LIMIT 1) AS auth, s.mailbox, s.client_id, s.server_id,"
+	    " s.tls, s.compression, (SELECT count(*) FROM messages m WHERE"
+	    " m.session_id = s.id AND m.method = 'FETCH' AND NOT m.partial) AS"
+	    " fetched, (SELECT count(*) FROM messages m WHERE m.session_id ="
+	    " s.id AND m.method = 'APPEND') AS appended, s.end_reason,"
+	    " s.midstream FROM sessions s WHERE s.proto = 'imap'" RUN_FILTER
+	    " ORDER BY s.start_ts" },
 	{ "messages.log",
-	  "SELECT m.begin_ts AS ts, " CONN_FIELDS ", m.proto, m.method,"
-	  " m.direction, s.username AS user, m.mailbox, m.uid AS imap_uid,"
-	  " m.from_addr AS \"from\", m.to_addrs AS \"to\", m.subject, m.msg_id,"
-	  " m.date_utc, m.size, m.sha256, m.complete, m.partial, m.attachments,"
-	  " m.gap_bytes AS missing_bytes, m.body_sha256, m.capture_file,"
-	  " m.first_frame, m.last_frame"
-	  " FROM messages m JOIN sessions s ON s.id = m.session_id WHERE 1"
-	  RUN_FILTER " ORDER BY m.begin_ts" },
+	    "SELECT m.begin_ts AS ts, " CONN_FIELDS ", m.proto, m.method,"
+	    " m.direction, s.username AS user, m.mailbox, m.uid AS imap_uid,"
+	    " m.from_addr AS \"from\", m.to_addrs AS \"to\", m.subject, m.msg_id,"
+	    " m.date_utc, m.size, m.sha256, m.complete, m.partial, m.attachments,"
+	    " m.gap_bytes AS missing_bytes, m.body_sha256, m.capture_file,"
+	    " m.first_frame, m.last_frame"
+	    " FROM messages m JOIN sessions s ON s.id = m.session_id WHERE 1" RUN_FILTER
+	    " ORDER BY m.begin_ts" },
 	{ "files.log",
-	  "SELECT m.begin_ts AS ts, " CONN_FIELDS ", 'F' || p.message_id || '.'"
-	  " || p.part AS fuid, m.proto AS source, p.content_type AS mime_type,"
-	  " p.filename, p.size AS total_bytes, p.md5, p.sha256, p.complete,"
-	  " p.extract_path AS extracted FROM parts p JOIN messages m ON m.id ="
-	  " p.message_id JOIN sessions s ON s.id = m.session_id WHERE"
-	  " (p.filename IS NOT NULL OR p.content_type NOT LIKE 'text/%')"
-	  RUN_FILTER " ORDER BY m.begin_ts, p.part" },
+	    "SELECT m.begin_ts AS ts, " CONN_FIELDS
+	    ", 'F' || p.message_id || '.'"
+	    " || p.part AS fuid, m.proto AS source, p.content_type AS mime_type,"
+	    " p.filename, p.size AS total_bytes, p.md5, p.sha256, p.complete,"
+	    " p.extract_path AS extracted FROM parts p JOIN messages m ON m.id ="
+	    " p.message_id JOIN sessions s ON s.id = m.session_id WHERE"
+	    " (p.filename IS NOT NULL OR p.content_type NOT LIKE 'text/%')" RUN_FILTER
+	    " ORDER BY m.begin_ts, p.part" },
 };
 
 /* Writes DIR/<type>.log for every log type; run_id < 0: every run. */
@@ -89,10 +90,10 @@ export_json(struct query *db, long run_id, const char *dir, char *err,
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
-		char path[4096];
+		char		   path[4096];
 		struct query_rows *st;
-		FILE *f;
-		int rc;
+		FILE		  *f;
+		int		   rc;
 
 		snprintf(path, sizeof(path), "%s/%s", dir, logs[i].file);
 		if ((st = query_prepare(db, logs[i].sql)) == NULL) {
@@ -110,8 +111,8 @@ export_json(struct query *db, long run_id, const char *dir, char *err,
 			table_row_json(f, st, 1);
 		query_finish(st);
 		if (fclose(f) != 0 || rc != 0) {
-			snprintf(err, errlen, "%s: %s", path, rc != 0 ?
-			    query_error(db) : strerror(errno));
+			snprintf(err, errlen, "%s: %s", path,
+			    rc != 0 ? query_error(db) : strerror(errno));
 			return -1;
 		}
 	}
@@ -128,10 +129,10 @@ cmd_export(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *db_path = "mailsift.db", *dir = NULL;
-	char err[4200];
+	const char   *db_path = "mailsift.db", *dir = NULL;
+	char	      err[4200];
 	struct query *db;
-	int c, rc;
+	int	      c, rc;
 
 	while ((c = getopt_long(argc, argv, "d:o:h", longs, NULL)) != -1) {
 		switch (c) {
@@ -144,7 +145,8 @@ cmd_export(int argc, char **argv)
 		case 'j': /* the one format there is */
 			break;
 		case 'h':
-			printf("usage: mailsift export --json [-d LOG.db] -o DIR\n"
+			printf(
+			    "usage: mailsift export --json [-d LOG.db] -o DIR\n"
 			    "writes DIR/smtp.log, pop3.log, imap.log, "
 			    "messages.log, files.log as JSON lines\n");
 			return EXIT_OK;
@@ -153,7 +155,8 @@ cmd_export(int argc, char **argv)
 		}
 	}
 	if (dir == NULL || optind != argc) {
-		fprintf(stderr, "usage: mailsift export --json [-d LOG.db] "
+		fprintf(stderr,
+		    "usage: mailsift export --json [-d LOG.db] "
 		    "-o DIR\n");
 		return EXIT_USAGE;
 	}

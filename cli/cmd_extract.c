@@ -23,7 +23,7 @@
 struct parts_out {
 	char	 dir[4096];
 	int	 made;
-	FILE	*f[MD_PART_KINDS];	  /* one per md_part_kind open at once */
+	FILE	*f[MD_PART_KINDS]; /* one per md_part_kind open at once */
 	uint64_t part[MD_PART_KINDS];
 	int	 files, errors;
 };
@@ -32,8 +32,8 @@ static int
 parts_emit(void *arg, const struct md_event *ev)
 {
 	struct parts_out *o = arg;
-	char name[512], fb[160], *path;
-	int k;
+	char		  name[512], fb[160], *path;
+	int		  k;
 
 	switch (ev->type) {
 	case MD_EV_PART_BEGIN:
@@ -63,7 +63,7 @@ parts_emit(void *arg, const struct md_event *ev)
 		for (k = 0; k < MD_PART_KINDS; k++)
 			if (o->f[k] != NULL && ev->num[0] == o->part[k] &&
 			    fwrite(ev->arg.p, 1, ev->arg.len, o->f[k]) !=
-			    ev->arg.len)
+				ev->arg.len)
 				o->errors++;
 		break;
 	case MD_EV_PART_END:
@@ -86,14 +86,14 @@ extract_one(const char *blobs, const char *out, long sid, long tx,
     const char *sha)
 {
 	static const struct md_flow flow = { .id = 1 };
-	struct parts_out po = { .made = 0 };
-	struct md_sink parts = { parts_emit, &po }, in;
-	struct md_event ev = { .flow = &flow, .tx = 1 };
-	struct mime_tap *tap;
-	char src[4200], name[64], buf[65536], *path;
-	FILE *f, *g;
-	size_t n;
-	int rc = 0;
+	struct parts_out	    po = { .made = 0 };
+	struct md_sink		    parts = { parts_emit, &po }, in;
+	struct md_event		    ev = { .flow = &flow, .tx = 1 };
+	struct mime_tap		   *tap;
+	char			    src[4200], name[64], buf[65536], *path;
+	FILE			   *f, *g;
+	size_t			    n;
+	int			    rc = 0;
 
 	snprintf(src, sizeof(src), "%s/%.2s/%s", blobs, sha, sha);
 	if ((f = fopen(src, "rb")) == NULL) {
@@ -131,7 +131,8 @@ extract_one(const char *blobs, const char *out, long sid, long tx,
 	ev.code = 1;
 	in.emit(in.arg, &ev);
 	mime_tap_free(tap);
-	for (int k = 0; k < MD_PART_KINDS; k++) /* a part the MIME tap left open */
+	for (int k = 0; k < MD_PART_KINDS;
+	     k++) /* a part the MIME tap left open */
 		if (po.f[k] != NULL && fclose(po.f[k]) != 0)
 			po.errors++;
 	fclose(f);
@@ -152,27 +153,34 @@ cmd_extract(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *db_path = "mailsift.db", *out = NULL;
-	char blobs[4096];
+	const char	  *db_path = "mailsift.db", *out = NULL;
+	char		   blobs[4096];
 	struct query_rows *st;
-	struct query *db;
-	int c, all = 0, rc = EXIT_OK, found = 0;
+	struct query	  *db;
+	int		   c, all = 0, rc = EXIT_OK, found = 0;
 
 	while ((c = getopt_long(argc, argv, "d:o:h", longs, NULL)) != -1) {
 		switch (c) {
-		case 'd': db_path = optarg; break;
-		case 'o': out = optarg; break;
-		case 'a': all = 1; break;
+		case 'd':
+			db_path = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'a':
+			all = 1;
+			break;
 		case 'h':
 			printf("usage: mailsift extract MESSAGE... | --all "
-			    "[-d LOG.db] -o DIR\n");
+			       "[-d LOG.db] -o DIR\n");
 			return EXIT_OK;
 		default:
 			return EXIT_USAGE;
 		}
 	}
 	if (out == NULL || (all == (optind < argc))) {
-		fprintf(stderr, "usage: mailsift extract MESSAGE... | --all "
+		fprintf(stderr,
+		    "usage: mailsift extract MESSAGE... | --all "
 		    "[-d LOG.db] -o DIR\n");
 		return EXIT_USAGE;
 	}
@@ -182,11 +190,11 @@ cmd_extract(int argc, char **argv)
 	}
 	if ((db = cli_open_log(db_path)) == NULL)
 		return EXIT_USAGE;
-	if ((st = query_prepare(db, "SELECT id, session_id, tx, sha256, kept"
-	    " FROM messages WHERE (?1 OR id = ?2) AND sha256 IS NOT NULL"
-	    " ORDER BY id")) == NULL) {
-		fprintf(stderr, "mailsift: %s: %s\n", db_path,
-		    query_error(db));
+	if ((st = query_prepare(db,
+		 "SELECT id, session_id, tx, sha256, kept"
+		 " FROM messages WHERE (?1 OR id = ?2) AND sha256 IS NOT NULL"
+		 " ORDER BY id")) == NULL) {
+		fprintf(stderr, "mailsift: %s: %s\n", db_path, query_error(db));
 		query_close(db);
 		return EXIT_USAGE;
 	}
@@ -197,14 +205,15 @@ cmd_extract(int argc, char **argv)
 		while (query_next(st) == 1) {
 			found++;
 			if (!query_int(st, 4)) {
-				fprintf(stderr, "mailsift: message %lld: its bytes "
+				fprintf(stderr,
+				    "mailsift: message %lld: its bytes "
 				    "were not kept (read --no-keep)\n",
 				    (long long)query_int(st, 0));
 				rc = EXIT_PARTIAL;
 				continue;
 			}
 			if (extract_one(blobs, out, (long)query_int(st, 1),
-			    (long)query_int(st, 2), query_text(st, 3)) != 0)
+				(long)query_int(st, 2), query_text(st, 3)) != 0)
 				rc = EXIT_PARTIAL;
 		}
 		query_reset(st);

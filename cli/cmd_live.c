@@ -22,6 +22,15 @@
 #include "registry.h"
 #include "store.h"
 
+/* Whom the log is opened as, after privileges were dropped. */
+static const char *
+user_name(void)
+{
+	const struct passwd *pw = getpwuid(geteuid());
+
+	return pw != NULL ? pw->pw_name : "?";
+}
+
 /*
  * The default filter: the registry's mail ports, also inside one VLAN tag
  * (BPF matches one layer); Linux cooked (-i any), loopback and raw IP
@@ -105,22 +114,37 @@ live_usage(FILE *f)
 static int
 parse_rotate(const char *arg, struct live_opts *o)
 {
-	char *end;
+	char  *end;
 	double v = strtod(arg, &end), unit;
-	int bytes;
+	int    bytes;
 
 	/* !(v > 0) also refuses NaN */
 	if (!(v > 0) || end == arg || end[0] == '\0' || end[1] != '\0')
 		return -1;
 	switch (*end) {
-	case 'K': unit = 1024, bytes = 1; break;
-	case 'M': unit = 1048576, bytes = 1; break;
-	case 'G': unit = 1073741824.0, bytes = 1; break;
-	case 's': unit = 1, bytes = 0; break;
-	case 'm': unit = 60, bytes = 0; break;
-	case 'h': unit = 3600, bytes = 0; break;
-	case 'd': unit = 86400, bytes = 0; break;
-	default: return -1;
+	case 'K':
+		unit = 1024, bytes = 1;
+		break;
+	case 'M':
+		unit = 1048576, bytes = 1;
+		break;
+	case 'G':
+		unit = 1073741824.0, bytes = 1;
+		break;
+	case 's':
+		unit = 1, bytes = 0;
+		break;
+	case 'm':
+		unit = 60, bytes = 0;
+		break;
+	case 'h':
+		unit = 3600, bytes = 0;
+		break;
+	case 'd':
+		unit = 86400, bytes = 0;
+		break;
+	default:
+		return -1;
 	}
 	/* converting a double beyond uint64_t is undefined: bound it first */
 	if (v * unit < 1 || v * unit > ROTATE_MAX)
@@ -163,7 +187,7 @@ parse_live_opts(int argc, char **argv, struct live_opts *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	long v;
-	int c;
+	int  c;
 
 	o->output = "mailsift.db";
 	o->promisc = 1;
@@ -176,17 +200,39 @@ parse_live_opts(int argc, char **argv, struct live_opts *o)
 	while ((c = getopt_long(argc, argv, "i:f:o:x:w:B:qh", longs, NULL)) !=
 	    -1) {
 		switch (c) {
-		case 'i': o->iface = optarg; break;
-		case 'f': o->filter = optarg; break;
-		case 'o': o->output = optarg; break;
-		case 'x': o->extract = optarg; break;
-		case 'w': o->write = optarg; break;
-		case 'P': o->promisc = 0; break;
-		case 'u': o->user = optarg; break;
-		case 'R': o->run_as_root = 1; break;
-		case 'D': o->redact = 1; break;
-		case 'K': o->no_keep = 1; break;
-		case 'q': o->quiet = 1; break;
+		case 'i':
+			o->iface = optarg;
+			break;
+		case 'f':
+			o->filter = optarg;
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'x':
+			o->extract = optarg;
+			break;
+		case 'w':
+			o->write = optarg;
+			break;
+		case 'P':
+			o->promisc = 0;
+			break;
+		case 'u':
+			o->user = optarg;
+			break;
+		case 'R':
+			o->run_as_root = 1;
+			break;
+		case 'D':
+			o->redact = 1;
+			break;
+		case 'K':
+			o->no_keep = 1;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
 		case 'B':
 			if (number_arg("-B", optarg, 1, 4096, &v) != 0)
 				return -1;
@@ -195,29 +241,30 @@ parse_live_opts(int argc, char **argv, struct live_opts *o)
 		case 'r':
 			o->rotate = optarg;
 			if (parse_rotate(optarg, o) != 0) {
-				fprintf(stderr, "mailsift live: --rotate takes a "
+				fprintf(stderr,
+				    "mailsift live: --rotate takes a "
 				    "size (100M, 2G) or a time (30m, 1h, 1d)\n");
 				return -1;
 			}
 			break;
 		case 'I':
 			if (number_arg("--idle-timeout", optarg, 1, 86400 * 30,
-			    &o->idle_s) != 0)
+				&o->idle_s) != 0)
 				return -1;
 			break;
 		case 'G':
 			if (number_arg("--max-detect-memory", optarg, 1, 65536,
-			    &o->detect_mb) != 0)
+				&o->detect_mb) != 0)
 				return -1;
 			break;
 		case 'M':
 			if (number_arg("--max-streams", optarg, 16, 10000000,
-			    &o->max_streams) != 0)
+				&o->max_streams) != 0)
 				return -1;
 			break;
 		case 's':
 			if (number_arg("--status", optarg, 0, 86400,
-			    &o->status_s) != 0)
+				&o->status_s) != 0)
 				return -1;
 			break;
 		case 'h':
@@ -229,8 +276,9 @@ parse_live_opts(int argc, char **argv, struct live_opts *o)
 		}
 	}
 	if (o->iface == NULL || optind != argc) {
-		fprintf(stderr, "mailsift live: %s\n", o->iface == NULL ?
-		    "-i IFACE is required" : "unexpected argument");
+		fprintf(stderr, "mailsift live: %s\n",
+		    o->iface == NULL ? "-i IFACE is required" :
+				       "unexpected argument");
 		live_usage(stderr);
 		return -1;
 	}
@@ -248,11 +296,12 @@ parse_live_opts(int argc, char **argv, struct live_opts *o)
 static int
 drop_root(const struct live_opts *o, char *err, size_t errlen)
 {
-	const char *name = o->user;
+	const char    *name = o->user;
 	struct passwd *pw;
 
 	if (getuid() != 0 && geteuid() != 0)
-		return 0; /* started unprivileged (capabilities): nothing to drop */
+		return 0; /* started unprivileged (capabilities): nothing to
+			     drop */
 	if (name == NULL)
 		name = getpwnam("mailsift") != NULL ? "mailsift" : "nobody";
 	if ((pw = getpwnam(name)) == NULL) {
@@ -262,8 +311,10 @@ drop_root(const struct live_opts *o, char *err, size_t errlen)
 	if (pw->pw_uid == 0) {
 		if (o->run_as_root)
 			return 0;
-		snprintf(err, errlen, "refusing to run as root (--user %s); "
-		    "--run-as-root if you must", name);
+		snprintf(err, errlen,
+		    "refusing to run as root (--user %s); "
+		    "--run-as-root if you must",
+		    name);
 		return -1;
 	}
 	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 ||
@@ -291,10 +342,10 @@ struct live_state {
 	int			failed; /* no log to write to any more */
 	uint64_t		rotations;
 	/* the kernel's drop counters, summed across their 32-bit wraps */
-	struct capture_kernel	kraw;
-	uint64_t		k_received, k_dropped, k_if_dropped;
-	struct store_interval	mark; /* totals when the last row was written */
-	uint64_t		started_us;
+	struct capture_kernel kraw;
+	uint64_t	      k_received, k_dropped, k_if_dropped;
+	struct store_interval mark; /* totals when the last row was written */
+	uint64_t	      started_us;
 };
 
 static void say(const struct live_state *, int, const char *, ...)
@@ -303,14 +354,15 @@ static void say(const struct live_state *, int, const char *, ...)
 static void
 say(const struct live_state *ls, int prio, const char *fmt, ...)
 {
-	char line[1024];
+	char	line[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	if (ls->tty) {
-		fprintf(stderr, "\r%-100s%s", line, prio == LOG_INFO ? "" : "\n");
+		fprintf(stderr, "\r%-100s%s", line,
+		    prio == LOG_INFO ? "" : "\n");
 	} else {
 		syslog(prio, "%s", line);
 		fprintf(stderr, "mailsift: %s\n", line);
@@ -324,7 +376,6 @@ rss_mb(void)
 
 	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss / 1024 : -1;
 }
-
 
 /* Reads the kernel's counters (only while the capture is open). */
 static void
@@ -361,7 +412,7 @@ totals(const struct live_state *ls, uint64_t now)
 static void
 record_interval(struct live_state *ls, int last)
 {
-	uint64_t now = cli_wall_us();
+	uint64_t	      now = cli_wall_us();
 	struct store_interval t = totals(ls, now), d = t;
 
 	d.total = 0;
@@ -385,20 +436,20 @@ static void
 show_status(const struct live_state *ls)
 {
 	const struct capture_stats *cs = capture_stats();
-	const struct store_stats *ss = store_stats(ls->st);
-	unsigned long long drop = ls->k_dropped + ls->k_if_dropped;
+	const struct store_stats   *ss = store_stats(ls->st);
+	unsigned long long	    drop = ls->k_dropped + ls->k_if_dropped;
 
-	say(ls, LOG_INFO, "%llu pkts %.1f MB, %llu dropped | %zu streams, "
+	say(ls, LOG_INFO,
+	    "%llu pkts %.1f MB, %llu dropped | %zu streams, "
 	    "%llu timed out | smtp %llu pop3 %llu imap %llu | %llu msgs | "
 	    "%llu lost bytes | %ld MB",
-	    (unsigned long long)cs->packets, (double)cs->bytes / 1e6,
-	    drop, capture_active_flows(),
-	    (unsigned long long)cs->streams_evicted,
+	    (unsigned long long)cs->packets, (double)cs->bytes / 1e6, drop,
+	    capture_active_flows(), (unsigned long long)cs->streams_evicted,
 	    (unsigned long long)ss->by_proto[MD_PROTO_SMTP],
 	    (unsigned long long)ss->by_proto[MD_PROTO_POP3],
 	    (unsigned long long)ss->by_proto[MD_PROTO_IMAP],
-	    (unsigned long long)ss->messages,
-	    (unsigned long long)cs->gap_bytes, rss_mb());
+	    (unsigned long long)ss->messages, (unsigned long long)cs->gap_bytes,
+	    rss_mb());
 }
 
 /* ---------------------------------------------------------- log files */
@@ -409,10 +460,11 @@ rotated_name(const char *output, time_t t, char *out, size_t len)
 {
 	const char *dot = strrchr(output, '.');
 	const char *slash = strrchr(output, '/');
-	size_t stem = dot != NULL && (slash == NULL || dot > slash) ?
-	    (size_t)(dot - output) : strlen(output);
-	char stamp[32];
-	struct tm tm;
+	size_t	    stem = dot != NULL && (slash == NULL || dot > slash) ?
+		 (size_t)(dot - output) :
+		 strlen(output);
+	char	    stamp[32];
+	struct tm   tm;
 
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
@@ -424,7 +476,7 @@ static void
 rotate_to(struct live_state *ls, const char *path)
 {
 	uint64_t errors = store_stats(ls->st)->errors;
-	char err[512];
+	char	 err[512];
 
 	if (store_rotate(ls->st, path, err, sizeof(err)) != 0) {
 		say(ls, LOG_ERR, "cannot start the log %s: %s; stopping", path,
@@ -457,7 +509,7 @@ static void
 maybe_rotate(struct live_state *ls, time_t now)
 {
 	struct stat sb;
-	char path[4096];
+	char	    path[4096];
 
 	if (ls->o->rotate_s > 0 &&
 	    (uint64_t)(now - ls->rotated_at) >= ls->o->rotate_s) {
@@ -516,10 +568,10 @@ live_loop(struct live_state *ls)
 {
 	const struct live_opts *o = ls->o;
 	time_t last_commit = time(NULL), last_status = last_commit;
-	char err[512];
+	char   err[512];
 
 	while (!stop_signals && !ls->failed) {
-		int n = capture_live_step(err, sizeof(err));
+		int    n = capture_live_step(err, sizeof(err));
 		time_t now = time(NULL);
 
 		if (n == -1) {
@@ -529,7 +581,8 @@ live_loop(struct live_state *ls)
 		if (now != last_commit) { /* queryable within a second */
 			store_flush(ls->st);
 			capture_live_flush();
-			capture_expire(cli_wall_us(), (uint64_t)o->idle_s * 1000000u,
+			capture_expire(cli_wall_us(),
+			    (uint64_t)o->idle_s * 1000000u,
 			    (size_t)o->max_streams);
 			last_commit = now;
 		}
@@ -554,25 +607,26 @@ live_loop(struct live_state *ls)
 static int
 live_run(struct live_opts *o, const char *cmdline)
 {
-	struct live_state ls = { .o = o };
+	struct live_state   ls = { .o = o };
 	struct capture_live cl = { 0 };
-	struct store_opts so = { 0 };
+	struct store_opts   so = { 0 };
 	struct capture_opts co = { 0 };
-	struct pipeline p;
-	char err[512], filter[4096], novlan[4096], source[512];
-	int status, wfd, r;
+	struct pipeline	    p;
+	char		    err[512], filter[4096], novlan[4096], source[512];
+	int		    status, wfd, r;
 
 	default_filters(filter, novlan, sizeof(filter));
 	if (o->filter != NULL) {
 		char both[2][2 * sizeof(filter) + 16];
-		int k = snprintf(both[0], sizeof(both[0]), "(%s) or (%s)",
-		    filter, o->filter);
-		int j = snprintf(both[1], sizeof(both[1]), "(%s) or (%s)",
-		    novlan, o->filter);
+		int  k = snprintf(both[0], sizeof(both[0]), "(%s) or (%s)",
+		     filter, o->filter);
+		int  j = snprintf(both[1], sizeof(both[1]), "(%s) or (%s)",
+		     novlan, o->filter);
 
 		if (k < 0 || j < 0 || (size_t)k >= sizeof(filter) ||
 		    (size_t)j >= sizeof(novlan)) {
-			fprintf(stderr, "mailsift live: the -f filter is too "
+			fprintf(stderr,
+			    "mailsift live: the -f filter is too "
 			    "long\n");
 			return EXIT_USAGE;
 		}
@@ -604,7 +658,8 @@ live_run(struct live_opts *o, const char *cmdline)
 		openlog("mailsift", LOG_PID, LOG_DAEMON);
 	ls.rotated_at = time(NULL);
 	if (o->rotate != NULL)
-		rotated_name(o->output, ls.rotated_at, ls.path, sizeof(ls.path));
+		rotated_name(o->output, ls.rotated_at, ls.path,
+		    sizeof(ls.path));
 	else
 		snprintf(ls.path, sizeof(ls.path), "%s", o->output);
 	so.path = ls.path;
@@ -617,9 +672,10 @@ live_run(struct live_opts *o, const char *cmdline)
 	co.max_streams = (int)o->max_streams;
 	if ((r = pipeline_open(&p, &so, &co, err, sizeof(err))) != 0) {
 		if (r == PIPELINE_ERR_STORE)
-			fprintf(stderr, "mailsift live: cannot open the log as "
-			    "%s: %s\n", getpwuid(geteuid()) ?
-			    getpwuid(geteuid())->pw_name : "?", err);
+			fprintf(stderr,
+			    "mailsift live: cannot open the log "
+			    "as %s: %s\n",
+			    user_name(), err);
 		else
 			fprintf(stderr, "mailsift live: %s\n", err);
 		capture_live_close();
@@ -628,8 +684,8 @@ live_run(struct live_opts *o, const char *cmdline)
 	ls.st = p.st;
 	/* the frames in the log count from here; with -w they are that
 	 * file's, with its record offsets */
-	snprintf(source, sizeof(source), "%s%s", o->write ? "" : "live:",
-	    o->write ? o->write : o->iface);
+	snprintf(source, sizeof(source), "%s%s",
+	    o->write ? "" : "live:", o->write ? o->write : o->iface);
 	store_set_capture_file(ls.st, source);
 	install_signals();
 	say(&ls, LOG_NOTICE, "capturing on %s (%s) into %s", o->iface,
@@ -647,7 +703,8 @@ live_run(struct live_opts *o, const char *cmdline)
 	pipeline_drain(&p);
 	if (o->write != NULL) { /* the -w file, now complete, on record */
 		struct store_capture sc = { .path = o->write,
-			.packets = capture_stats()->packets, .fd = wfd };
+			.packets = capture_stats()->packets,
+			.fd = wfd };
 		store_add_capture(ls.st, &sc);
 	}
 	if (wfd >= 0)
@@ -656,10 +713,10 @@ live_run(struct live_opts *o, const char *cmdline)
 		show_status(&ls);
 	if (ls.tty)
 		fputc('\n', stderr);
-	say(&ls, LOG_NOTICE, "stopped; %llu packets, %llu dropped by the "
+	say(&ls, LOG_NOTICE,
+	    "stopped; %llu packets, %llu dropped by the "
 	    "kernel, %llu by the interface; log %s",
-	    (unsigned long long)ls.k_received,
-	    (unsigned long long)ls.k_dropped,
+	    (unsigned long long)ls.k_received, (unsigned long long)ls.k_dropped,
 	    (unsigned long long)ls.k_if_dropped, ls.path);
 	if (pipeline_close(&p, status) != 0 && status == EXIT_OK)
 		status = EXIT_PARTIAL;
@@ -670,8 +727,8 @@ int
 cmd_live(int argc, char **argv)
 {
 	struct live_opts o = { 0 };
-	char *cmdline;
-	int status;
+	char		*cmdline;
+	int		 status;
 
 	if (parse_live_opts(argc, argv, &o) != 0)
 		return EXIT_USAGE;

@@ -12,13 +12,30 @@
 
 /* What a user may filter on; each listing says which apply, and how. */
 enum filter {
-	F_PROTO, F_HOST, F_USER, F_FROM, F_TO, F_SUBJECT, F_SINCE, F_UNTIL,
-	F_TLS, F_FAILED, F_COUNT
+	F_PROTO,
+	F_HOST,
+	F_USER,
+	F_FROM,
+	F_TO,
+	F_SUBJECT,
+	F_SINCE,
+	F_UNTIL,
+	F_TLS,
+	F_FAILED,
+	F_COUNT
 };
 
 static const char *const filter_opt[F_COUNT] = {
-	"--proto", "--host", "--user", "--from", "--to", "--subject",
-	"--since", "--until", "--tls", "--failed-auth",
+	"--proto",
+	"--host",
+	"--user",
+	"--from",
+	"--to",
+	"--subject",
+	"--since",
+	"--until",
+	"--tls",
+	"--failed-auth",
 };
 
 struct listing {
@@ -33,37 +50,37 @@ struct listing {
 
 static const struct listing listings[] = {
 	{ "sessions", "mail sessions, one a line",
-	  "SELECT id, proto, start, duration, client_ip AS client,"
-	  " server_ip AS server, server_port AS port, user, tls,"
-	  " commands, messages, auth_attempts AS auths, end_reason"
-	  " FROM v_sessions",
-	  { "proto = ?", "(client_ip = ? OR server_ip = ?)", "user = ?", NULL,
-	    NULL, NULL, "start >= ?", "start < ?", "tls <> 'none'",
-	    "id IN (SELECT session_id FROM auth WHERE outcome = 'failure')" },
-	  "id" },
+	    "SELECT id, proto, start, duration, client_ip AS client,"
+	    " server_ip AS server, server_port AS port, user, tls,"
+	    " commands, messages, auth_attempts AS auths, end_reason"
+	    " FROM v_sessions",
+	    { "proto = ?", "(client_ip = ? OR server_ip = ?)", "user = ?", NULL,
+		NULL, NULL, "start >= ?", "start < ?", "tls <> 'none'",
+		"id IN (SELECT session_id FROM auth WHERE outcome = 'failure')" },
+	    "id" },
 	{ "messages", "messages however they travelled, parts left out",
-	  "SELECT message_id AS id, time, proto, method, \"from\", \"to\","
-	  " subject, attachments AS att, size, complete, sha256"
-	  " FROM v_messages WHERE NOT partial",
-	  { "proto = ?", "(client_ip = ? OR server_ip = ?)", "user = ?",
-	    LIKE("\"from\""), LIKE("\"to\""), LIKE("subject"), "time >= ?",
-	    "time < ?", "tls <> 'none'", NULL },
-	  "id" },
+	    "SELECT message_id AS id, time, proto, method, \"from\", \"to\","
+	    " subject, attachments AS att, size, complete, sha256"
+	    " FROM v_messages WHERE NOT partial",
+	    { "proto = ?", "(client_ip = ? OR server_ip = ?)", "user = ?",
+		LIKE("\"from\""), LIKE("\"to\""), LIKE("subject"), "time >= ?",
+		"time < ?", "tls <> 'none'", NULL },
+	    "id" },
 	{ "creds", "credentials seen, and whether they worked",
-	  "SELECT id, time, proto, client_ip AS client, server_ip AS server,"
-	  " command, mechanism, username, password, outcome"
-	  " FROM v_credentials",
-	  { "proto = ?", "(client_ip = ? OR server_ip = ?)", "username = ?",
-	    NULL, NULL, NULL, "time >= ?", "time < ?", "tls <> 'none'",
-	    "outcome = 'failure'" },
-	  "id" },
+	    "SELECT id, time, proto, client_ip AS client, server_ip AS server,"
+	    " command, mechanism, username, password, outcome"
+	    " FROM v_credentials",
+	    { "proto = ?", "(client_ip = ? OR server_ip = ?)", "username = ?",
+		NULL, NULL, NULL, "time >= ?", "time < ?", "tls <> 'none'",
+		"outcome = 'failure'" },
+	    "id" },
 	{ "attachments", "attachments, with their hashes",
-	  "SELECT message_id AS message, time, proto, \"from\", subject,"
-	  " filename, content_type AS type, size, md5, sha256"
-	  " FROM v_attachments",
-	  { "proto = ?", NULL, NULL, LIKE("\"from\""), NULL, LIKE("subject"),
-	    "time >= ?", "time < ?", NULL, NULL },
-	  "message, path" },
+	    "SELECT message_id AS message, time, proto, \"from\", subject,"
+	    " filename, content_type AS type, size, md5, sha256"
+	    " FROM v_attachments",
+	    { "proto = ?", NULL, NULL, LIKE("\"from\""), NULL, LIKE("subject"),
+		"time >= ?", "time < ?", NULL, NULL },
+	    "message, path" },
 };
 
 struct query_opts {
@@ -91,7 +108,8 @@ query_usage(FILE *f, const char *cmd)
 	    "RFC 4180.\n"
 	    "creds --hashcat[=cram-md5|apop]: challenge-response pairs as "
 	    "hashcat takes them\n"
-	    "(modes 16400 and 20), one a line.\n", cmd);
+	    "(modes 16400 and 20), one a line.\n",
+	    cmd);
 }
 
 static int
@@ -117,7 +135,7 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int   c;
 	char *end;
 
 	memset(o, 0, sizeof(*o));
@@ -125,25 +143,54 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 	o->limit = -1;
 	while ((c = getopt_long(argc, argv, "d:n:h", longs, NULL)) != -1) {
 		switch (c) {
-		case 'd': o->db = optarg; break;
-		case 'p': o->val[F_PROTO] = optarg; break;
-		case 'H': o->val[F_HOST] = optarg; break;
-		case 'u': o->val[F_USER] = optarg; break;
-		case 'F': o->val[F_FROM] = optarg; break;
-		case 'T': o->val[F_TO] = optarg; break;
-		case 's': o->val[F_SUBJECT] = optarg; break;
-		case 'S': o->val[F_SINCE] = optarg; break;
-		case 'U': o->val[F_UNTIL] = optarg; break;
-		case 't': o->flag[F_TLS] = 1; break;
-		case 'a': o->flag[F_FAILED] = 1; break;
-		case 'j': o->fmt = OUT_JSON; break;
-		case 'c': o->fmt = OUT_CSV; break;
-		case 'f': o->full = 1; break;
+		case 'd':
+			o->db = optarg;
+			break;
+		case 'p':
+			o->val[F_PROTO] = optarg;
+			break;
+		case 'H':
+			o->val[F_HOST] = optarg;
+			break;
+		case 'u':
+			o->val[F_USER] = optarg;
+			break;
+		case 'F':
+			o->val[F_FROM] = optarg;
+			break;
+		case 'T':
+			o->val[F_TO] = optarg;
+			break;
+		case 's':
+			o->val[F_SUBJECT] = optarg;
+			break;
+		case 'S':
+			o->val[F_SINCE] = optarg;
+			break;
+		case 'U':
+			o->val[F_UNTIL] = optarg;
+			break;
+		case 't':
+			o->flag[F_TLS] = 1;
+			break;
+		case 'a':
+			o->flag[F_FAILED] = 1;
+			break;
+		case 'j':
+			o->fmt = OUT_JSON;
+			break;
+		case 'c':
+			o->fmt = OUT_CSV;
+			break;
+		case 'f':
+			o->full = 1;
+			break;
 		case 'k':
 			o->hashcat = optarg != NULL ? optarg : "cram-md5";
 			if (strcmp(o->hashcat, "cram-md5") != 0 &&
 			    strcmp(o->hashcat, "apop") != 0) {
-				fprintf(stderr, "mailsift: --hashcat takes "
+				fprintf(stderr,
+				    "mailsift: --hashcat takes "
 				    "cram-md5 (mode 16400) or apop (mode 20)\n");
 				return -1;
 			}
@@ -180,9 +227,9 @@ static int
 run_listing(const struct listing *l, const struct query_opts *o,
     int (*print)(struct query_rows *, enum out_format))
 {
-	char sql[4096];
-	size_t len;
-	struct query *db;
+	char		   sql[4096];
+	size_t		   len;
+	struct query	  *db;
 	struct query_rows *st;
 	int bind = 1, rc, first = strstr(l->select, " WHERE ") == NULL;
 
@@ -206,8 +253,10 @@ run_listing(const struct listing *l, const struct query_opts *o,
 	if ((db = open_log(o->db)) == NULL)
 		return EXIT_USAGE;
 	if ((st = query_prepare(db, sql)) == NULL) {
-		fprintf(stderr, "mailsift: %s: %s (is it a mailsift log of "
-		    "this version?)\n", o->db, query_error(db));
+		fprintf(stderr,
+		    "mailsift: %s: %s (is it a mailsift log of "
+		    "this version?)\n",
+		    o->db, query_error(db));
 		query_close(db);
 		return EXIT_USAGE;
 	}
@@ -271,7 +320,7 @@ hashcat_print(struct query_rows *st, enum out_format fmt)
 		const char *user = query_text(st, 1);
 		const char *chal = query_text(st, 2);
 		const char *proof = query_text(st, 3);
-		char resp[1024];
+		char	    resp[1024];
 
 		if (strcmp(mech, "APOP") == 0) {
 			printf("%s:%s\n", proof, chal);
@@ -313,8 +362,8 @@ cmd_list(int argc, char **argv)
 			continue;
 		if (parse_query_opts(argc, argv, &o) != 0)
 			return EXIT_USAGE;
-		if (optind != argc || (o.hashcat != NULL &&
-		    strcmp(argv[0], "creds") != 0)) {
+		if (optind != argc ||
+		    (o.hashcat != NULL && strcmp(argv[0], "creds") != 0)) {
 			query_usage(stderr, argv[0]);
 			return EXIT_USAGE;
 		}
@@ -331,58 +380,59 @@ static const struct {
 	const char *title, *sql;
 } stats_sql[] = {
 	{ "sessions by protocol",
-	  "SELECT proto, count(*) AS sessions, sum(tls <> 'none') AS tls,"
-	  " printf('%.0f%%', 100.0 * sum(tls <> 'none') / count(*)) AS"
-	  " tls_share, sum(midstream) AS midstream FROM sessions"
-	  " GROUP BY proto ORDER BY sessions DESC" },
+	    "SELECT proto, count(*) AS sessions, sum(tls <> 'none') AS tls,"
+	    " printf('%.0f%%', 100.0 * sum(tls <> 'none') / count(*)) AS"
+	    " tls_share, sum(midstream) AS midstream FROM sessions"
+	    " GROUP BY proto ORDER BY sessions DESC" },
 	{ "messages",
-	  "SELECT proto, method, count(*) AS messages, sum(complete) AS"
-	  " complete, sum(size) AS bytes, sum(attachments) AS attachments"
-	  " FROM messages WHERE NOT partial GROUP BY 1, 2 ORDER BY 3 DESC" },
+	    "SELECT proto, method, count(*) AS messages, sum(complete) AS"
+	    " complete, sum(size) AS bytes, sum(attachments) AS attachments"
+	    " FROM messages WHERE NOT partial GROUP BY 1, 2 ORDER BY 3 DESC" },
 	{ "authentication",
-	  "SELECT s.proto, a.mechanism, a.outcome, count(*) AS attempts,"
-	  " sum(a.password IS NOT NULL) AS in_clear FROM auth a"
-	  " JOIN sessions s ON s.id = a.session_id GROUP BY 1, 2, 3"
-	  " ORDER BY 4 DESC" },
+	    "SELECT s.proto, a.mechanism, a.outcome, count(*) AS attempts,"
+	    " sum(a.password IS NOT NULL) AS in_clear FROM auth a"
+	    " JOIN sessions s ON s.id = a.session_id GROUP BY 1, 2, 3"
+	    " ORDER BY 4 DESC" },
 	{ "top senders",
-	  "SELECT \"from\", count(*) AS messages FROM v_messages WHERE"
-	  " \"from\" IS NOT NULL AND NOT partial GROUP BY 1 ORDER BY 2 DESC"
-	  " LIMIT 10" },
+	    "SELECT \"from\", count(*) AS messages FROM v_messages WHERE"
+	    " \"from\" IS NOT NULL AND NOT partial GROUP BY 1 ORDER BY 2 DESC"
+	    " LIMIT 10" },
 	{ "top recipients",
-	  "SELECT \"to\", count(*) AS messages FROM v_messages WHERE"
-	  " \"to\" IS NOT NULL AND NOT partial GROUP BY 1 ORDER BY 2 DESC"
-	  " LIMIT 10" },
+	    "SELECT \"to\", count(*) AS messages FROM v_messages WHERE"
+	    " \"to\" IS NOT NULL AND NOT partial GROUP BY 1 ORDER BY 2 DESC"
+	    " LIMIT 10" },
 	{ "top servers",
-	  "SELECT server_ip AS server, server_port AS port, proto, count(*)"
-	  " AS sessions FROM sessions GROUP BY 1, 2, 3 ORDER BY 4 DESC"
-	  " LIMIT 10" },
+	    "SELECT server_ip AS server, server_port AS port, proto, count(*)"
+	    " AS sessions FROM sessions GROUP BY 1, 2, 3 ORDER BY 4 DESC"
+	    " LIMIT 10" },
 	{ "top clients",
-	  "SELECT client_ip AS client, count(*) AS sessions FROM sessions"
-	  " GROUP BY 1 ORDER BY 2 DESC LIMIT 10" },
+	    "SELECT client_ip AS client, count(*) AS sessions FROM sessions"
+	    " GROUP BY 1 ORDER BY 2 DESC LIMIT 10" },
 	{ "anomalies",
-	  "SELECT name, count(*) AS count FROM anomalies GROUP BY 1"
-	  " ORDER BY 2 DESC" },
+	    "SELECT name, count(*) AS count FROM anomalies GROUP BY 1"
+	    " ORDER BY 2 DESC" },
 };
 
 int
 cmd_stats(int argc, char **argv)
 {
 	struct query_opts o;
-	struct query *db;
+	struct query	 *db;
 
 	if (parse_query_opts(argc, argv, &o) != 0)
 		return EXIT_USAGE;
 	if ((db = open_log(o.db)) == NULL)
 		return EXIT_USAGE;
 	for (size_t i = 0; i < sizeof(stats_sql) / sizeof(stats_sql[0]); i++) {
-		char sql[1024];
+		char		   sql[1024];
 		struct query_rows *st;
 
 		/* JSON lines say which section they belong to */
 		snprintf(sql, sizeof(sql), "SELECT %s%s%s* FROM (%s)",
-		    o.fmt == OUT_JSON ? "'" : "", o.fmt == OUT_JSON ?
-		    stats_sql[i].title : "", o.fmt == OUT_JSON ? "' AS section, " :
-		    "", stats_sql[i].sql);
+		    o.fmt == OUT_JSON ? "'" : "",
+		    o.fmt == OUT_JSON ? stats_sql[i].title : "",
+		    o.fmt == OUT_JSON ? "' AS section, " : "",
+		    stats_sql[i].sql);
 		if ((st = query_prepare(db, sql)) == NULL) {
 			fprintf(stderr, "mailsift: %s: %s\n", o.db,
 			    query_error(db));
@@ -438,28 +488,28 @@ show_header(struct query *db, long id)
 {
 	struct query_rows *st;
 
-	if ((st = query_prepare(db, "SELECT proto, datetime(start_ts,"
-	    " 'unixepoch'), client_ip, client_port, server_ip, server_port, tls,"
-	    " coalesce(end_reason, '?'), midstream, coalesce(capture_file, '')"
-	    " || coalesce(printf(', frames %d-%d', first_frame, last_frame), '')"
-	    " || coalesce(printf(' (bytes %d-%d)', first_offset, last_offset),"
-	    " '') || CASE WHEN last_capture_file <> capture_file THEN ' in ' ||"
-	    " last_capture_file ELSE '' END || CASE WHEN gap_bytes > 0 THEN"
-	    " printf(', %d stream bytes LOST by the capture', gap_bytes)"
-	    " ELSE '' END FROM sessions WHERE id = ?")) == NULL)
+	if ((st = query_prepare(db,
+		 "SELECT proto, datetime(start_ts,"
+		 " 'unixepoch'), client_ip, client_port, server_ip, server_port, tls,"
+		 " coalesce(end_reason, '?'), midstream, coalesce(capture_file, '')"
+		 " || coalesce(printf(', frames %d-%d', first_frame, last_frame), '')"
+		 " || coalesce(printf(' (bytes %d-%d)', first_offset, last_offset),"
+		 " '') || CASE WHEN last_capture_file <> capture_file THEN ' in ' ||"
+		 " last_capture_file ELSE '' END || CASE WHEN gap_bytes > 0 THEN"
+		 " printf(', %d stream bytes LOST by the capture', gap_bytes)"
+		 " ELSE '' END FROM sessions WHERE id = ?")) == NULL)
 		return;
 	query_bind_int(st, 1, id);
 	if (query_next(st) == 1) {
-		char *from = term_escape((const char *)
-		    query_text(st, 9));
+		char *from = term_escape((const char *)query_text(st, 9));
 
 		printf("session %ld: %s %s UTC, %s:%d -> %s:%d, tls %s, ended "
-		    "%s%s, from %s\n", id, query_text(st, 0),
-		    query_text(st, 1), query_text(st, 2),
+		       "%s%s, from %s\n",
+		    id, query_text(st, 0), query_text(st, 1), query_text(st, 2),
 		    (int)query_int(st, 3), query_text(st, 4),
-		    (int)query_int(st, 5), query_text(st, 6),
-		    query_text(st, 7), (int)query_int(st, 8) ?
-		    ", picked up mid-stream" : "", from ? from : "?");
+		    (int)query_int(st, 5), query_text(st, 6), query_text(st, 7),
+		    (int)query_int(st, 8) ? ", picked up mid-stream" : "",
+		    from ? from : "?");
 		free(from);
 	}
 	query_finish(st);
@@ -468,9 +518,9 @@ show_header(struct query *db, long id)
 static void
 show_file(const char *path)
 {
-	char buf[8192];
+	char   buf[8192];
 	size_t n;
-	FILE *f = fopen(path, "rb");
+	FILE  *f = fopen(path, "rb");
 
 	if (f == NULL)
 		return;
@@ -486,18 +536,19 @@ cmd_show(int argc, char **argv)
 {
 	static const char *const colour[] = { "C\033[36m", "S\033[33m",
 		"M\033[32m", "A\033[35m", "!\033[31m" };
-	struct query_opts o;
-	struct query_rows *st;
-	struct query *db;
-	int tty = isatty(STDOUT_FILENO), rows = 0;
-	long id;
-	char *end;
+	struct query_opts	 o;
+	struct query_rows	*st;
+	struct query		*db;
+	int			 tty = isatty(STDOUT_FILENO), rows = 0;
+	long			 id;
+	char			*end;
 
 	if (parse_query_opts(argc, argv, &o) != 0)
 		return EXIT_USAGE;
-	if (optind + 1 != argc || (id = strtol(argv[optind], &end, 10),
-	    *end != '\0')) {
-		fprintf(stderr, "usage: mailsift show SESSION [-d LOG.db] "
+	if (optind + 1 != argc ||
+	    (id = strtol(argv[optind], &end, 10), *end != '\0')) {
+		fprintf(stderr,
+		    "usage: mailsift show SESSION [-d LOG.db] "
 		    "[--full]\n");
 		return EXIT_USAGE;
 	}
@@ -511,14 +562,14 @@ cmd_show(int argc, char **argv)
 	show_header(db, id);
 	query_bind_int(st, 1, id);
 	while (query_next(st) == 1) {
-		double ts = query_real(st, 0);
+		double	    ts = query_real(st, 0);
 		const char *who = query_text(st, 1);
 		const char *path = query_text(st, 3);
 		const char *text;
 		const char *on = "", *off = "";
-		char frame[24];
-		time_t t = (time_t)ts;
-		struct tm tm;
+		char	    frame[24];
+		time_t	    t = (time_t)ts;
+		struct tm   tm;
 
 		for (size_t i = 0; tty && i < 5; i++)
 			if (colour[i][0] == who[0]) {
@@ -531,9 +582,8 @@ cmd_show(int argc, char **argv)
 		else
 			snprintf(frame, sizeof(frame), "%8lld",
 			    (long long)query_int(st, 4));
-		printf("%02d:%02d:%02d.%03d %s %s%s: ", tm.tm_hour,
-		    tm.tm_min, tm.tm_sec, (int)((ts - (double)t) * 1000), frame,
-		    on, who);
+		printf("%02d:%02d:%02d.%03d %s %s%s: ", tm.tm_hour, tm.tm_min,
+		    tm.tm_sec, (int)((ts - (double)t) * 1000), frame, on, who);
 		text = query_text(st, 2);
 		if (text != NULL)
 			term_write(stdout, text, strlen(text), 0);

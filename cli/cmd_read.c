@@ -13,12 +13,12 @@
 #include "store.h"
 
 struct read_opts {
-	const char *output;
-	const char *extract;
-	int	    force, quiet;
-	long	    max_streams, detect_mb;
-	const char *json_dir;
-	int	    no_keep, redact;
+	const char	*output;
+	const char	*extract;
+	int		 force, quiet;
+	long		 max_streams, detect_mb;
+	const char	*json_dir;
+	int		 no_keep, redact;
 	struct md_limits lim;
 };
 
@@ -91,7 +91,7 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	long v;
-	int c;
+	int  c;
 
 	o->output = "mailsift.db";
 	o->max_streams = DEFAULT_MAX_STREAMS;
@@ -113,12 +113,12 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 			break;
 		case 'G':
 			if (cap_arg("--max-detect-memory", optarg, 1, 65536,
-			    &o->detect_mb) != 0)
+				&o->detect_mb) != 0)
 				return -1;
 			break;
 		case 'M':
 			if (cap_arg("--max-streams", optarg, 16, 10000000,
-			    &o->max_streams) != 0)
+				&o->max_streams) != 0)
 				return -1;
 			break;
 		case 'J':
@@ -131,22 +131,26 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 			o->redact = 1;
 			break;
 		case 'L':
-			if (cap_arg("--max-line", optarg, 512, 1 << 24, &v) != 0)
+			if (cap_arg("--max-line", optarg, 512, 1 << 24, &v) !=
+			    0)
 				return -1;
 			o->lim.line_max = (size_t)v;
 			break;
 		case 'R':
-			if (cap_arg("--max-reply", optarg, 512, 1 << 26, &v) != 0)
+			if (cap_arg("--max-reply", optarg, 512, 1 << 26, &v) !=
+			    0)
 				return -1;
 			o->lim.reply_max = (size_t)v;
 			break;
 		case 'P':
-			if (cap_arg("--max-pending", optarg, 1, 1 << 16, &v) != 0)
+			if (cap_arg("--max-pending", optarg, 1, 1 << 16, &v) !=
+			    0)
 				return -1;
 			o->lim.pending_max = (size_t)v;
 			break;
 		case 'U':
-			if (cap_arg("--max-responses", optarg, 1, 1 << 30, &v) != 0)
+			if (cap_arg("--max-responses", optarg, 1, 1 << 30,
+				&v) != 0)
 				return -1;
 			o->lim.responses_max = (uint32_t)v;
 			break;
@@ -190,7 +194,7 @@ static void
 show_progress(void *arg, uint64_t done)
 {
 	struct progress *p = arg;
-	double el = seconds_since(&p->t0), rate;
+	double		 el = seconds_since(&p->t0), rate;
 
 	if (p->size == 0 || seconds_since(&p->last) < 0.25)
 		return;
@@ -198,8 +202,9 @@ show_progress(void *arg, uint64_t done)
 	rate = el > 0 ? (double)done / el : 0;
 	fprintf(stderr, "\r%3.0f%% of %s, %.0f MB/s, %.0f s left   ",
 	    100.0 * (double)done / (double)p->size, p->file, rate / 1e6,
-	    rate > 0 ? (double)(p->size - (done < p->size ? done : p->size)) /
-	    rate : 0.0);
+	    rate > 0 ?
+		(double)(p->size - (done < p->size ? done : p->size)) / rate :
+		0.0);
 	p->shown = 1;
 }
 
@@ -207,9 +212,9 @@ show_progress(void *arg, uint64_t done)
 static int
 write_json(const char *log, long run_id, const char *dir)
 {
-	char err[4200];
+	char	      err[4200];
 	struct query *db;
-	int rc;
+	int	      rc;
 
 	if ((db = cli_open_log(log)) == NULL)
 		return -1;
@@ -234,35 +239,36 @@ print_summary(const struct capture_stats *c, const struct store_stats *s,
 	    "  anomalies  %llu\n"
 	    "  log        %s\n",
 	    (unsigned long long)c->packets, (double)c->bytes / 1e6, secs,
-	    (unsigned long long)c->tcp_streams,
-	    (unsigned long long)c->sessions,
+	    (unsigned long long)c->tcp_streams, (unsigned long long)c->sessions,
 	    (unsigned long long)s->by_proto[MD_PROTO_SMTP],
 	    (unsigned long long)s->by_proto[MD_PROTO_POP3],
 	    (unsigned long long)s->by_proto[MD_PROTO_IMAP],
 	    (unsigned long long)s->tls_sessions,
-	    (unsigned long long)s->commands,
-	    (unsigned long long)s->messages,
+	    (unsigned long long)s->commands, (unsigned long long)s->messages,
 	    (unsigned long long)s->messages_complete,
-	    (double)s->message_bytes / 1e3,
-	    (unsigned long long)s->transactions,
+	    (double)s->message_bytes / 1e3, (unsigned long long)s->transactions,
 	    (unsigned long long)s->auth, (unsigned long long)s->auth_clear,
 	    (unsigned long long)s->anomalies, log);
 	if (c->ipv6 > 0 || c->tunneled > 0 || c->midstream > 0)
-		fprintf(stderr, "  traffic    %llu IPv6 packets, %llu from "
+		fprintf(stderr,
+		    "  traffic    %llu IPv6 packets, %llu from "
 		    "tunnels; %llu connections picked up mid-stream\n",
 		    (unsigned long long)c->ipv6,
 		    (unsigned long long)c->tunneled,
 		    (unsigned long long)c->midstream);
 	if (c->v6_full > 0)
-		fprintf(stderr, "  skipped    %llu IPv6 packets past the cap of "
+		fprintf(stderr,
+		    "  skipped    %llu IPv6 packets past the cap of "
 		    "distinct IPv6 addresses\n",
 		    (unsigned long long)c->v6_full);
 	if (c->class_e > 0)
-		fprintf(stderr, "  skipped    %llu IPv4 packets of 240.0.0.0/10 "
+		fprintf(stderr,
+		    "  skipped    %llu IPv4 packets of 240.0.0.0/10 "
 		    "(reserved; it stands in for IPv6 inside mailsift)\n",
 		    (unsigned long long)c->class_e);
 	if (c->not_ip > 0 || c->truncated > 0 || c->nids_warnings > 0)
-		fprintf(stderr, "  skipped    %llu non-IP frames, %llu "
+		fprintf(stderr,
+		    "  skipped    %llu non-IP frames, %llu "
 		    "truncated, %llu bad IP/TCP headers\n",
 		    (unsigned long long)c->not_ip,
 		    (unsigned long long)c->truncated,
@@ -283,9 +289,12 @@ cli_run_totals(uint64_t since_us, uint64_t until_us)
 {
 	const struct capture_stats *cs = capture_stats();
 
-	return (struct store_interval){ .since_us = since_us,
-		.until_us = until_us, .total = 1, .packets = cs->packets,
-		.bytes = cs->bytes, .gap_bytes = cs->gap_bytes,
+	return (struct store_interval) { .since_us = since_us,
+		.until_us = until_us,
+		.total = 1,
+		.packets = cs->packets,
+		.bytes = cs->bytes,
+		.gap_bytes = cs->gap_bytes,
 		.streams_evicted = cs->streams_evicted,
 		.detect_over_budget = cs->detect_over_budget,
 		.reserved_v4 = cs->class_e };
@@ -303,17 +312,17 @@ record_totals(struct store *st, uint64_t started_us)
 int
 cmd_read(int argc, char **argv)
 {
-	struct read_opts o = { 0 };
-	struct store_opts so = { 0 };
+	struct read_opts    o = { 0 };
+	struct store_opts   so = { 0 };
 	struct capture_opts co = { 0 };
-	struct progress prog = { 0 };
-	long run_id;
-	struct pipeline p;
-	struct store_stats ss;
-	struct timespec t0;
-	uint64_t started_us;
-	char err[512], *cmdline;
-	int status = EXIT_OK, r;
+	struct progress	    prog = { 0 };
+	long		    run_id;
+	struct pipeline	    p;
+	struct store_stats  ss;
+	struct timespec	    t0;
+	uint64_t	    started_us;
+	char		    err[512], *cmdline;
+	int		    status = EXIT_OK, r;
 
 	if (parse_opts(argc, argv, &o) != 0)
 		return EXIT_USAGE;
@@ -334,21 +343,23 @@ cmd_read(int argc, char **argv)
 	co.detect_budget = (size_t)o.detect_mb << 20;
 	co.max_streams = (int)o.max_streams;
 	if ((r = pipeline_open(&p, &so, &co, err, sizeof(err))) != 0) {
-		fprintf(stderr, "mailsift: %s%s\n", r == PIPELINE_ERR_STORE ?
-		    "cannot open the log: " : "", err);
+		fprintf(stderr, "mailsift: %s%s\n",
+		    r == PIPELINE_ERR_STORE ? "cannot open the log: " : "",
+		    err);
 		free(cmdline);
 		return EXIT_USAGE;
 	}
 	for (int i = optind; i < argc; i++) {
 		struct capture_file_info info;
-		struct store_capture sc;
-		int damaged = 0;
-		struct stat sb;
+		struct store_capture	 sc;
+		int			 damaged = 0;
+		struct stat		 sb;
 
 		store_set_capture_file(p.st, argv[i]);
 		prog.file = argv[i];
 		prog.size = stat(argv[i], &sb) == 0 && S_ISREG(sb.st_mode) ?
-		    (uint64_t)sb.st_size : 0;
+		    (uint64_t)sb.st_size :
+		    0;
 		clock_gettime(CLOCK_MONOTONIC, &prog.t0);
 		prog.last = prog.t0;
 		if (capture_file(argv[i], &info, err, sizeof(err)) != 0) {
@@ -356,10 +367,13 @@ cmd_read(int argc, char **argv)
 			status = EXIT_PARTIAL;
 			damaged = 1;
 		}
-		sc = (struct store_capture){ .path = argv[i],
-			.packets = info.packets, .first_us = info.first_us,
-			.last_us = info.last_us, .link_type = info.link_name,
-			.damaged = damaged, .fd = -1 };
+		sc = (struct store_capture) { .path = argv[i],
+			.packets = info.packets,
+			.first_us = info.first_us,
+			.last_us = info.last_us,
+			.link_type = info.link_name,
+			.damaged = damaged,
+			.fd = -1 };
 		store_add_capture(p.st, &sc);
 	}
 	capture_finish();
@@ -368,7 +382,8 @@ cmd_read(int argc, char **argv)
 	if (prog.shown)
 		fprintf(stderr, "\r%60s\r", "");
 	if (capture_stats()->truncated > 0) {
-		fprintf(stderr, "mailsift: %llu packets were cut short by the "
+		fprintf(stderr,
+		    "mailsift: %llu packets were cut short by the "
 		    "capture's snap length: the bytes they lacked are missing "
 		    "from the log\n",
 		    (unsigned long long)capture_stats()->truncated);
@@ -384,7 +399,8 @@ cmd_read(int argc, char **argv)
 	if (o.json_dir != NULL && write_json(o.output, run_id, o.json_dir) != 0)
 		status = EXIT_USAGE;
 	if (!o.quiet)
-		print_summary(capture_stats(), &ss, o.output, seconds_since(&t0));
+		print_summary(capture_stats(), &ss, o.output,
+		    seconds_since(&t0));
 	free(cmdline);
 	return status;
 }

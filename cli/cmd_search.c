@@ -32,7 +32,7 @@ print_hits(struct query *db, const char *query, long limit)
 	    " FROM message_text JOIN messages m ON m.id = message_text.rowid"
 	    " WHERE message_text MATCH ?1 ORDER BY rank LIMIT ?2";
 	struct query_rows *st;
-	int rc, n = 0;
+	int		   rc, n = 0;
 
 	if ((st = query_prepare(db, sql)) == NULL) {
 		fprintf(stderr, "mailsift: %s (is this a mailsift log?)\n",
@@ -72,11 +72,11 @@ cmd_search(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = "mailsift.db";
-	long limit = 50;
+	const char   *path = "mailsift.db";
+	long	      limit = 50;
 	struct query *db;
-	char *end;
-	int c, rc;
+	char	     *end;
+	int	      c, rc;
 
 	while ((c = getopt_long(argc, argv, "d:n:h", longopts, NULL)) != -1) {
 		switch (c) {

@@ -7,15 +7,18 @@
 /* Every subcommand: its name, what runs it, its usage line(s). */
 static const struct command {
 	const char *name;
-	int	  (*run)(int argc, char **argv);
+	int (*run)(int argc, char **argv);
 	const char *usage; /* NULL: shares the line above */
 } commands[] = {
-	{ "read", cmd_read, "read CAPTURE... [-o LOG.db] [--extract DIR] "
+	{ "read", cmd_read,
+	    "read CAPTURE... [-o LOG.db] [--extract DIR] "
 	    "[--force] [--quiet]" },
-	{ "live", cmd_live, "live -i IFACE [-f BPF] [-o LOG.db] "
+	{ "live", cmd_live,
+	    "live -i IFACE [-f BPF] [-o LOG.db] "
 	    "[--extract DIR] [-w FILE]" },
 	{ "search", cmd_search, "search QUERY [-d LOG.db] [-n LIMIT]" },
-	{ "sessions", cmd_list, "sessions|messages|creds|attachments "
+	{ "sessions", cmd_list,
+	    "sessions|messages|creds|attachments "
 	    "[-d LOG.db] [filters]\n"
 	    "                [--json | --csv] [--limit N]" },
 	{ "messages", cmd_list, NULL },
@@ -24,7 +27,8 @@ static const struct command {
 	{ "show", cmd_show, "show SESSION [-d LOG.db] [--full]" },
 	{ "stats", cmd_stats, "stats [-d LOG.db] [--json | --csv]" },
 	{ "export", cmd_export, "export --json [-d LOG.db] -o DIR" },
-	{ "extract", cmd_extract, "extract MESSAGE... | --all [-d LOG.db] "
+	{ "extract", cmd_extract,
+	    "extract MESSAGE... | --all [-d LOG.db] "
 	    "-o DIR" },
 };
 

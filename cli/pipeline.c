@@ -16,7 +16,7 @@ int
 pipeline_open(struct pipeline *p, const struct store_opts *so,
     struct capture_opts *co, char *err, size_t errlen)
 {
-	*p = (struct pipeline){ 0 };
+	*p = (struct pipeline) { 0 };
 	if ((p->st = store_open(so, err, errlen)) == NULL)
 		return PIPELINE_ERR_STORE;
 	store_sink(p->st, &p->store_in);
@@ -45,7 +45,7 @@ pipeline_drain(struct pipeline *p)
 {
 	assembler_free(p->pieces); /* into the tap */
 	p->pieces = NULL;
-	mime_tap_free(p->tap);	   /* into the store */
+	mime_tap_free(p->tap); /* into the store */
 	p->tap = NULL;
 }
 

@@ -24,8 +24,8 @@ struct pipeline {
 	struct md_sink	  store_in, tap_in;
 };
 
-#define PIPELINE_ERR_STORE	-1 /* the log could not be opened */
-#define PIPELINE_ERR_OTHER	-2 /* memory, or the capture layer */
+#define PIPELINE_ERR_STORE -1 /* the log could not be opened */
+#define PIPELINE_ERR_OTHER -2 /* memory, or the capture layer */
 
 /*
  * Opens the store, the stages in front of it, and the capture layer
@@ -33,15 +33,15 @@ struct pipeline {
  * Returns 0, or PIPELINE_ERR_* with err set and everything it opened
  * closed again, in reverse.
  */
-int	pipeline_open(struct pipeline *, const struct store_opts *,
-	    struct capture_opts *co, char *err, size_t errlen);
+int pipeline_open(struct pipeline *, const struct store_opts *,
+    struct capture_opts *co, char *err, size_t errlen);
 
 /* After capture_finish: the stages flush what they hold into the store
  * and are freed.  Called again, does nothing. */
-void	pipeline_drain(struct pipeline *);
+void pipeline_drain(struct pipeline *);
 
 /* Drains, then closes the store with the run's exit status; returns
  * store_close's result. */
-int	pipeline_close(struct pipeline *, int status);
+int pipeline_close(struct pipeline *, int status);
 
 #endif

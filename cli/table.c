@@ -15,8 +15,8 @@ term_width(void)
 {
 	struct winsize ws;
 
-	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
-	    ws.ws_col > 20)
+	if (isatty(STDOUT_FILENO) &&
+	    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
 		return ws.ws_col;
 	return 160;
 }
@@ -146,8 +146,7 @@ static void
 row_csv(struct query_rows *st, int ncol, int header)
 {
 	for (int c = 0; c < ncol; c++) {
-		const char *t = header ? query_name(st, c) :
-		    query_text(st, c);
+		const char *t = header ? query_name(st, c) : query_text(st, c);
 
 		if (c > 0)
 			putchar(',');
@@ -184,15 +183,14 @@ free_cells(char **cells, size_t n)
 static int
 print_table(struct query_rows *st)
 {
-	int ncol = query_columns(st), rc, avail;
+	int    ncol = query_columns(st), rc, avail;
 	size_t nrows = 0, cap = 0, *w;
 	char **cells = NULL;
 
 	if ((w = calloc((size_t)ncol, sizeof(*w))) == NULL)
 		return -1;
 	for (int c = 0; c < ncol; c++)
-		w[c] = u8_width(query_name(st, c),
-		    strlen(query_name(st, c)));
+		w[c] = u8_width(query_name(st, c), strlen(query_name(st, c)));
 	while ((rc = query_next(st)) == 1) {
 		if ((nrows + 1) * (size_t)ncol > cap) {
 			size_t ncap = cap ? cap * 2 : 64 * (size_t)ncol;
@@ -205,11 +203,12 @@ print_table(struct query_rows *st)
 		}
 		for (int c = 0; c < ncol; c++) {
 			const char *t = query_text(st, c);
-			char *d = term_escape(t);
-			size_t cw;
+			char	   *d = term_escape(t);
+			size_t	    cw;
 
 			if (d == NULL) {
-				free_cells(cells, nrows * (size_t)ncol + (size_t)c);
+				free_cells(cells,
+				    nrows * (size_t)ncol + (size_t)c);
 				free(w);
 				return -1;
 			}

@@ -10,7 +10,7 @@
 static size_t
 utf8_len(const unsigned char *s, size_t n, uint32_t *cp)
 {
-	size_t len;
+	size_t	 len;
 	uint32_t c, min;
 
 	if (s[0] < 0x80) {
@@ -44,10 +44,10 @@ static int
 is_unsafe(uint32_t c)
 {
 	return c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f) ||
-	    c == 0x061c ||			 /* ARABIC LETTER MARK */
-	    c == 0x200e || c == 0x200f ||	 /* LRM, RLM */
-	    (c >= 0x202a && c <= 0x202e) ||	 /* embeddings, overrides */
-	    (c >= 0x2066 && c <= 0x2069);	 /* isolates */
+	    c == 0x061c ||		    /* ARABIC LETTER MARK */
+	    c == 0x200e || c == 0x200f ||   /* LRM, RLM */
+	    (c >= 0x202a && c <= 0x202e) || /* embeddings, overrides */
+	    (c >= 0x2066 && c <= 0x2069);   /* isolates */
 }
 
 void
@@ -57,7 +57,7 @@ term_write(FILE *f, const char *s, size_t n, int keep_lines)
 
 	while (n > 0) {
 		uint32_t c = 0;
-		size_t len = utf8_len(p, n, &c);
+		size_t	 len = utf8_len(p, n, &c);
 
 		if (len == 0) {
 			fprintf(f, "\\x%02x", p[0]);
@@ -65,7 +65,8 @@ term_write(FILE *f, const char *s, size_t n, int keep_lines)
 		} else if (keep_lines && (c == '\n' || c == '\t')) {
 			putc((int)c, f);
 		} else if (keep_lines && c == '\r' && n > 1 && p[1] == '\n') {
-			putc('\r', f); /* CR LF ends a line; a lone CR overwrites */
+			putc('\r',
+			    f); /* CR LF ends a line; a lone CR overwrites */
 		} else if (c == '\n') {
 			fputs("\\n", f);
 		} else if (c == '\r') {
@@ -88,9 +89,9 @@ term_write(FILE *f, const char *s, size_t n, int keep_lines)
 char *
 term_escape(const char *s)
 {
-	char *out = NULL;
+	char  *out = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
+	FILE  *f = open_memstream(&out, &len);
 
 	if (f == NULL)
 		return NULL;

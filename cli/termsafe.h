@@ -17,7 +17,7 @@
 
 /* Writes n bytes of s to f, escaped; with keep_lines, LF and TAB pass
  * (a message body shown whole), else they are escaped too.  */
-void  term_write(FILE *f, const char *s, size_t n, int keep_lines);
+void term_write(FILE *f, const char *s, size_t n, int keep_lines);
 
 /* s escaped, NUL-terminated, allocated (NULL: no memory); NULL s is "". */
 char *term_escape(const char *s);

@@ -53,12 +53,12 @@ struct piece {
 struct asmsg {
 	struct asmsg *next;
 	/* key */
-	int	      family;
-	uint8_t	      srv[16];
-	uint16_t      port;
-	char	      user[ASM_NAME_MAX], mailbox[ASM_NAME_MAX];
-	uint64_t      uidvalidity, uid;
-	uint64_t      flow_id, sel_gen, msgno; /* when no UID */
+	int	 family;
+	uint8_t	 srv[16];
+	uint16_t port;
+	char	 user[ASM_NAME_MAX], mailbox[ASM_NAME_MAX];
+	uint64_t uidvalidity, uid;
+	uint64_t flow_id, sel_gen, msgno; /* when no UID */
 	/* what is held */
 	struct piece *range;	     /* byte ranges of the whole message */
 	struct piece *header, *text; /* or its header and its text */
@@ -80,21 +80,21 @@ struct inflight {
 
 /* What the assembler knows of one IMAP session. */
 struct asflow {
-	struct asflow	*next;
-	uint64_t	 id;
-	char		 user[ASM_NAME_MAX];
-	uint64_t	 uidvalidity, sel_gen;
-	struct inflight	 fl[ASM_PENDING];
-	int		 budget_said;
+	struct asflow  *next;
+	uint64_t	id;
+	char		user[ASM_NAME_MAX];
+	uint64_t	uidvalidity, sel_gen;
+	struct inflight fl[ASM_PENDING];
+	int		budget_said;
 };
 
 struct assembler {
-	struct md_sink	next;
-	struct asflow  *flows[ASM_BUCKETS];
-	struct asmsg   *msgs;
-	size_t		held; /* ASM_BUDGET */
-	size_t		nmsgs; /* ASM_MSGS_MAX */
-	uint32_t	ntx;
+	struct md_sink next;
+	struct asflow *flows[ASM_BUCKETS];
+	struct asmsg  *msgs;
+	size_t	       held;  /* ASM_BUDGET */
+	size_t	       nmsgs; /* ASM_MSGS_MAX */
+	uint32_t       ntx;
 };
 
 /* --------------------------------------------------------------- helpers */
@@ -121,7 +121,8 @@ section_kind(struct md_bytes sec, uint64_t *off)
 	if (sec.len >= 3 && sec.p[0] == '<' && sec.p[sec.len - 1] == '>') {
 		size_t n = md_parse_u64(sec.p + 1, sec.len - 2, off);
 		return n > 0 && (n == sec.len - 2 || sec.p[1 + n] == '.') ?
-		    A_RANGE : A_NONE;
+		    A_RANGE :
+		    A_NONE;
 	}
 	if (md_ci_equal(sec.p, sec.len, "HEADER"))
 		return A_HEADER;
@@ -134,7 +135,7 @@ static struct asflow *
 flow_of(struct assembler *a, uint64_t id)
 {
 	for (struct asflow *f = a->flows[id % ASM_BUCKETS]; f != NULL;
-	    f = f->next)
+	     f = f->next)
 		if (f->id == id)
 			return f;
 	return NULL;
@@ -265,7 +266,7 @@ range_insert(struct assembler *a, struct asmsg *m, struct piece *p)
 static uint64_t
 range_covered(const struct asmsg *m, int *whole)
 {
-	uint64_t end = 0;
+	uint64_t	    end = 0;
 	const struct piece *p, *last = NULL;
 
 	for (p = m->range; p != NULL && p->off <= end; p = p->next) {
@@ -289,8 +290,8 @@ is_whole(const struct asmsg *m)
 	if (m->range != NULL)
 		(void)range_covered(m, &whole);
 	else if (m->header != NULL && m->text != NULL)
-		whole = !m->size_known ||
-		    m->header->len + m->text->len == m->size;
+		whole =
+		    !m->size_known || m->header->len + m->text->len == m->size;
 	return whole;
 }
 
@@ -299,7 +300,7 @@ static size_t
 describe(const struct asmsg *m, char out[ASM_DESC_MAX])
 {
 	size_t n = 0;
-	int k = 0;
+	int    k = 0;
 
 	if (m->range == NULL)
 		return (size_t)snprintf(out, ASM_DESC_MAX, "%s%s%s",
@@ -309,8 +310,8 @@ describe(const struct asmsg *m, char out[ASM_DESC_MAX])
 		int w;
 
 		if (n + 40 >= ASM_DESC_MAX) {
-			w = snprintf(out + n, ASM_DESC_MAX - n, "+... (%d pieces)",
-			    m->npieces);
+			w = snprintf(out + n, ASM_DESC_MAX - n,
+			    "+... (%d pieces)", m->npieces);
 			return n + (w > 0 ? (size_t)w : 0);
 		}
 		w = snprintf(out + n, ASM_DESC_MAX - n, "%s<%llu.%zu>",
@@ -322,8 +323,7 @@ describe(const struct asmsg *m, char out[ASM_DESC_MAX])
 
 /* Sends n bytes of the rebuilt message on, in chunks. */
 static void
-send_bytes(struct assembler *a, struct md_event *ev, const uint8_t *p,
-    size_t n)
+send_bytes(struct assembler *a, struct md_event *ev, const uint8_t *p, size_t n)
 {
 	while (n > 0) {
 		size_t k = n < ASM_CHUNK ? n : ASM_CHUNK;
@@ -344,9 +344,9 @@ send_message(struct assembler *a, const struct asmsg *m,
     const struct md_event *at, int complete)
 {
 	struct md_event ev = { .dir = MD_S2C };
-	char desc[ASM_DESC_MAX];
-	uint64_t sent = 0, missing = 0;
-	int whole;
+	char		desc[ASM_DESC_MAX];
+	uint64_t	sent = 0, missing = 0;
+	int		whole;
 
 	ev.flow = at->flow;
 	ev.ts_us = at->ts_us;
@@ -374,13 +374,15 @@ send_message(struct assembler *a, const struct asmsg *m,
 				break; /* past the end RFC822.SIZE gave */
 			skip = p->off < sent ? sent - p->off : 0;
 			stop = m->size_known && p->off + p->len > m->size ?
-			    m->size - p->off : p->len;
+			    m->size - p->off :
+			    p->len;
 
 			if (p->off > sent)
 				missing += p->off - sent;
 			if (skip >= stop)
 				continue;
-			send_bytes(a, &ev, p->data + skip, (size_t)(stop - skip));
+			send_bytes(a, &ev, p->data + skip,
+			    (size_t)(stop - skip));
 			sent = p->off + stop;
 		}
 		if (m->size_known && m->size > sent)
@@ -415,7 +417,7 @@ static void
 add_piece(struct assembler *a, struct asflow *f, struct inflight *in,
     const struct md_event *meta)
 {
-	struct asmsg key, *m;
+	struct asmsg  key, *m;
 	struct piece *p;
 
 	memset(&key, 0, sizeof(key));
@@ -455,8 +457,8 @@ add_piece(struct assembler *a, struct asflow *f, struct inflight *in,
 		if (p->len > m->chunk)
 			m->chunk = p->len;
 	} else {
-		struct piece **slot = in->kind == A_HEADER ? &m->header :
-		    &m->text;
+		struct piece **slot =
+		    in->kind == A_HEADER ? &m->header : &m->text;
 
 		if (*slot != NULL) {
 			a->held -= (*slot)->len;
@@ -495,9 +497,9 @@ on_meta(struct assembler *a, struct asflow *f, const struct md_event *ev)
 		return;
 	if (!in->ended) {
 		/* said before the bytes: a piece, and which */
-		uint64_t off;
-		enum asm_kind k = ev->code ? section_kind(ev->aux, &off) :
-		    A_NONE;
+		uint64_t      off;
+		enum asm_kind k =
+		    ev->code ? section_kind(ev->aux, &off) : A_NONE;
 
 		if (k == A_NONE) {
 			inflight_clear(in);
@@ -529,7 +531,7 @@ on_data(struct assembler *a, struct asflow *f, const struct md_event *ev)
 		return;
 	}
 	if (in->len + ev->arg.len > in->cap) {
-		size_t cap = in->cap ? in->cap : 4096;
+		size_t	 cap = in->cap ? in->cap : 4096;
 		uint8_t *nb;
 
 		while (cap < in->len + ev->arg.len)
@@ -548,8 +550,7 @@ on_data(struct assembler *a, struct asflow *f, const struct md_event *ev)
 /* A session ends: what it left with holes goes out as incomplete, and
  * what only it could complete (no UID) is let go. */
 static void
-on_session_end(struct assembler *a, struct asflow *f,
-    const struct md_event *ev)
+on_session_end(struct assembler *a, struct asflow *f, const struct md_event *ev)
 {
 	struct asmsg *m, *next;
 
@@ -574,7 +575,7 @@ flow_drop(struct assembler *a, struct asflow *f)
 	struct asflow **pp;
 
 	for (pp = &a->flows[f->id % ASM_BUCKETS]; *pp != NULL;
-	    pp = &(*pp)->next)
+	     pp = &(*pp)->next)
 		if (*pp == f) {
 			*pp = f->next;
 			break;
@@ -586,8 +587,8 @@ static int
 asm_emit(void *arg, const struct md_event *ev)
 {
 	struct assembler *a = arg;
-	struct asflow *f = ev->flow ? flow_of(a, ev->flow->id) : NULL;
-	int r;
+	struct asflow	 *f = ev->flow ? flow_of(a, ev->flow->id) : NULL;
+	int		  r;
 
 	if (ev->type == MD_EV_SESSION_BEGIN && f == NULL &&
 	    md_ci_equal(ev->name.p, ev->name.len, "imap") &&
@@ -611,8 +612,8 @@ asm_emit(void *arg, const struct md_event *ev)
 		break;
 	case MD_EV_MAILBOX:
 		if (ev->status == MD_ST_OK) {
-			f->uidvalidity = ev->num[1] == UINT64_MAX ? 0 :
-			    ev->num[1];
+			f->uidvalidity =
+			    ev->num[1] == UINT64_MAX ? 0 : ev->num[1];
 			f->sel_gen++;
 		}
 		break;

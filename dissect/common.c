@@ -24,8 +24,7 @@ md_bytes_str(const char *s)
 /* Starts a session: SESSION_BEGIN with the protocol and TLS mode. */
 void
 out_open(struct md_out *o, const struct md_sink *sink,
-    const struct md_flow *flow, enum md_tls tls, uint64_t ts,
-    const char *proto)
+    const struct md_flow *flow, enum md_tls tls, uint64_t ts, const char *proto)
 {
 	struct md_event ev = { .type = MD_EV_SESSION_BEGIN, .dir = MD_C2S };
 
@@ -59,7 +58,7 @@ void
 out_gap(struct md_out *o, enum md_dir dir, size_t missing, uint64_t ts)
 {
 	struct md_event ev = { .type = MD_EV_ANOMALY, .dir = dir };
-	char detail[32];
+	char		detail[32];
 	int n = snprintf(detail, sizeof(detail), "%zu bytes", missing);
 
 	o->ts = ts;
@@ -149,7 +148,7 @@ out_session_end(struct md_out *o, enum md_end why)
 void *
 out_queue_push(struct md_out *o, struct ring *q)
 {
-	int dropped;
+	int   dropped;
 	void *slot = ring_push(q, &dropped);
 
 	if (dropped && !o->queue_overflowed)
@@ -170,8 +169,8 @@ int
 out_sasl_line(struct md_out *o, struct sasl *a, const uint8_t *p, size_t n,
     int initial)
 {
-	enum sasl_resp r = initial ? sasl_initial(a, p, n) :
-	    sasl_response(a, p, n);
+	enum sasl_resp r =
+	    initial ? sasl_initial(a, p, n) : sasl_response(a, p, n);
 
 	if (r == SASL_RESP_NOT_SASL || r == SASL_RESP_MALFORMED)
 		out_anomaly(o, MD_C2S, MD_ANOM_BAD_SASL, p, n);
@@ -260,7 +259,7 @@ size_t
 md_parse_u64(const uint8_t *p, size_t n, uint64_t *out)
 {
 	uint64_t v = 0;
-	size_t i;
+	size_t	 i;
 
 	for (i = 0; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
 		if (v > (UINT64_MAX - 9) / 10)

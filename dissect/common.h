@@ -28,18 +28,17 @@ struct md_out {
 	uint8_t		      tls_refused; /* a STARTTLS/STLS was refused */
 };
 
-void	out_open(struct md_out *, const struct md_sink *,
-	    const struct md_flow *, enum md_tls, uint64_t ts,
-	    const char *proto);
-int	out_emit(struct md_out *, struct md_event *);
-int	out_feed(struct md_out *, enum md_dir, size_t len, uint64_t ts);
-void	out_gap(struct md_out *, enum md_dir, size_t missing, uint64_t ts);
-void	out_anomaly(struct md_out *, enum md_dir, const char *code,
-	    const uint8_t *detail, size_t dlen);
-void	out_line_anomalies(struct md_out *, enum md_dir, const struct line *);
-void	out_session_end(struct md_out *, enum md_end);
-void	out_tls_answer(struct md_out *, int accepted);
-void	out_credentials_sent(struct md_out *);
+void out_open(struct md_out *, const struct md_sink *, const struct md_flow *,
+    enum md_tls, uint64_t ts, const char *proto);
+int  out_emit(struct md_out *, struct md_event *);
+int  out_feed(struct md_out *, enum md_dir, size_t len, uint64_t ts);
+void out_gap(struct md_out *, enum md_dir, size_t missing, uint64_t ts);
+void out_anomaly(struct md_out *, enum md_dir, const char *code,
+    const uint8_t *detail, size_t dlen);
+void out_line_anomalies(struct md_out *, enum md_dir, const struct line *);
+void out_session_end(struct md_out *, enum md_end);
+void out_tls_answer(struct md_out *, int accepted);
+void out_credentials_sent(struct md_out *);
 
 struct md_bytes md_bytes_of(const void *p, size_t len);
 struct md_bytes md_bytes_str(const char *s);
@@ -53,26 +52,26 @@ struct ring {
 	size_t	 esz, max, head, len;
 };
 
-int	ring_init(struct ring *, size_t esz, size_t max);
-void	ring_free(struct ring *);
-void   *ring_push(struct ring *, int *dropped);
-void   *ring_at(const struct ring *, size_t i);
-void	ring_remove(struct ring *, size_t i);
-void   *out_queue_push(struct md_out *, struct ring *);
+int   ring_init(struct ring *, size_t esz, size_t max);
+void  ring_free(struct ring *);
+void *ring_push(struct ring *, int *dropped);
+void *ring_at(const struct ring *, size_t i);
+void  ring_remove(struct ring *, size_t i);
+void *out_queue_push(struct md_out *, struct ring *);
 
 struct sasl;
-int	out_sasl_line(struct md_out *, struct sasl *, const uint8_t *p,
-	    size_t n, int initial);
-void	out_auth(struct md_out *, struct sasl **, int code, enum md_status,
-	    enum md_auth_outcome);
+int  out_sasl_line(struct md_out *, struct sasl *, const uint8_t *p, size_t n,
+     int initial);
+void out_auth(struct md_out *, struct sasl **, int code, enum md_status,
+    enum md_auth_outcome);
 
 /* Whether a line reads as an SMTP command (detection asks too). */
-int	md_smtp_is_command(const uint8_t *p, size_t n);
+int md_smtp_is_command(const uint8_t *p, size_t n);
 
 /* A TLS record (handshake or alert) where a protocol line was due. */
-int	md_looks_like_tls(const uint8_t *p, size_t n);
+int md_looks_like_tls(const uint8_t *p, size_t n);
 
 /* Parses a decimal number; returns digits used (0: none or overflow). */
-size_t	md_parse_u64(const uint8_t *p, size_t n, uint64_t *out);
+size_t md_parse_u64(const uint8_t *p, size_t n, uint64_t *out);
 
 #endif /* MAILSIFT_COMMON_H */

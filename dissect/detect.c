@@ -42,8 +42,9 @@ is_smtp_greeting(const uint8_t *p, size_t n)
 static int
 is_smtp_hello(const uint8_t *p, size_t n)
 {
-	return n >= 5 && (md_ci_prefix(p, n, "EHLO") ||
-	    md_ci_prefix(p, n, "HELO") || md_ci_prefix(p, n, "LHLO")) &&
+	return n >= 5 &&
+	    (md_ci_prefix(p, n, "EHLO") || md_ci_prefix(p, n, "HELO") ||
+		md_ci_prefix(p, n, "LHLO")) &&
 	    (p[4] == ' ' || p[4] == '\r' || p[4] == '\n');
 }
 
@@ -71,7 +72,7 @@ socks5_skip(const uint8_t *c, size_t cn, const uint8_t *s, size_t sn,
     size_t *cskip, size_t *sskip)
 {
 	size_t ci, si, alen;
-	int method;
+	int    method;
 
 	if (cn < 2 || c[0] != 5 || c[1] == 0)
 		return -1;
@@ -97,17 +98,31 @@ socks5_skip(const uint8_t *c, size_t cn, const uint8_t *s, size_t sn,
 	if (cn < ci + 5 || sn < si + 5)
 		return 0;
 	switch (c[ci + 3]) {
-	case 1: alen = 4; break;
-	case 4: alen = 16; break;
-	case 3: alen = 1 + (size_t)c[ci + 4]; break;
-	default: return -1;
+	case 1:
+		alen = 4;
+		break;
+	case 4:
+		alen = 16;
+		break;
+	case 3:
+		alen = 1 + (size_t)c[ci + 4];
+		break;
+	default:
+		return -1;
 	}
 	ci += 4 + alen + 2;
 	switch (s[si + 3]) {
-	case 1: alen = 4; break;
-	case 4: alen = 16; break;
-	case 3: alen = 1 + (size_t)s[si + 4]; break;
-	default: return -1;
+	case 1:
+		alen = 4;
+		break;
+	case 4:
+		alen = 16;
+		break;
+	case 3:
+		alen = 1 + (size_t)s[si + 4];
+		break;
+	default:
+		return -1;
 	}
 	si += 4 + alen + 2;
 	if (ci > cn || si > sn)
@@ -123,7 +138,7 @@ socks4_skip(const uint8_t *c, size_t cn, size_t sn, size_t *cskip,
     size_t *sskip)
 {
 	const uint8_t *nul;
-	size_t ci;
+	size_t	       ci;
 
 	if (cn < 9 || c[0] != 4 || (c[1] != 1 && c[1] != 2))
 		return cn < 9 && cn > 0 && c[0] == 4 ? 0 : -1;
@@ -169,9 +184,9 @@ is_pop3_hello(const uint8_t *p, size_t n)
 static int
 is_imap_greeting(const uint8_t *p, size_t n)
 {
-	return n >= 5 && (md_ci_prefix(p, n, "* OK ") ||
-	    md_ci_prefix(p, n, "* OK\r") || md_ci_prefix(p, n, "* PREAUTH") ||
-	    md_ci_prefix(p, n, "* BYE"));
+	return n >= 5 &&
+	    (md_ci_prefix(p, n, "* OK ") || md_ci_prefix(p, n, "* OK\r") ||
+		md_ci_prefix(p, n, "* PREAUTH") || md_ci_prefix(p, n, "* BYE"));
 }
 
 /* "tag SP command": what an IMAP client says first. */
@@ -179,12 +194,13 @@ static int
 is_imap_hello(const uint8_t *p, size_t n)
 {
 	static const char *const verbs[] = { "CAPABILITY", "LOGIN ",
-		"AUTHENTICATE ", "STARTTLS", "ID ", "NOOP", "LOGOUT",
-		"SELECT ", "ENABLE " };
-	size_t t;
+		"AUTHENTICATE ", "STARTTLS", "ID ", "NOOP", "LOGOUT", "SELECT ",
+		"ENABLE " };
+	size_t			 t;
 
 	for (t = 0; t < n && t <= 32 && p[t] > ' ' && p[t] < 0x7f &&
-	    p[t] != '(' && p[t] != '{' && p[t] != '"'; t++)
+	     p[t] != '(' && p[t] != '{' && p[t] != '"';
+	     t++)
 		;
 	if (t == 0 || t >= n || p[t] != ' ' || (t == 1 && p[0] == '*'))
 		return 0;
@@ -202,8 +218,8 @@ is_verb_of(const uint8_t *p, size_t n, const char *const *verbs)
 {
 	for (size_t i = 0; verbs[i] != NULL; i++) {
 		size_t l = strlen(verbs[i]);
-		if (md_ci_prefix(p, n, verbs[i]) && (n == l || p[l] == ' ' ||
-		    p[l] == '\r' || p[l] == '\n'))
+		if (md_ci_prefix(p, n, verbs[i]) &&
+		    (n == l || p[l] == ' ' || p[l] == '\r' || p[l] == '\n'))
 			return 1;
 	}
 	return 0;
@@ -220,8 +236,9 @@ is_smtp_reply(const uint8_t *p, size_t n)
 static int
 is_pop3_status(const uint8_t *p, size_t n)
 {
-	return is_pop3_greeting(p, n) || (n >= 5 && md_ci_prefix(p, n,
-	    "-ERR") && (p[4] == ' ' || p[4] == '\r' || p[4] == '\n'));
+	return is_pop3_greeting(p, n) ||
+	    (n >= 5 && md_ci_prefix(p, n, "-ERR") &&
+		(p[4] == ' ' || p[4] == '\r' || p[4] == '\n'));
 }
 
 static int
@@ -240,8 +257,9 @@ imap_tag_len(const uint8_t *p, size_t n)
 	size_t t;
 
 	for (t = 0; t < n && t <= 32 && p[t] > ' ' && p[t] < 0x7f &&
-	    p[t] != '(' && p[t] != ')' && p[t] != '{' && p[t] != '"' &&
-	    p[t] != '*' && p[t] != '+' && p[t] != '%'; t++)
+	     p[t] != '(' && p[t] != ')' && p[t] != '{' && p[t] != '"' &&
+	     p[t] != '*' && p[t] != '+' && p[t] != '%';
+	     t++)
 		;
 	return t < n && p[t] == ' ' ? t : 0;
 }
@@ -270,10 +288,10 @@ is_imap_command(const uint8_t *p, size_t n)
 		"IDLE", "CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH",
 		"FETCH", "STORE", "COPY", "MOVE", "UID", "ID", "GETQUOTAROOT",
 		"GETQUOTA", "COMPRESS", NULL };
-	size_t t = imap_tag_len(p, n);
+	size_t			 t = imap_tag_len(p, n);
 
-	if (md_ci_prefix(p, n, "DONE") && (n == 4 || p[4] == '\r' ||
-	    p[4] == '\n'))
+	if (md_ci_prefix(p, n, "DONE") &&
+	    (n == 4 || p[4] == '\r' || p[4] == '\n'))
 		return 1;
 	return t > 0 && is_verb_of(p + t + 1, n - t - 1, verbs);
 }
@@ -288,11 +306,11 @@ static const struct candidate {
 	int (*client_line)(const uint8_t *, size_t);
 } candidates[] = {
 	{ &md_proto_smtp, is_smtp_greeting, is_smtp_hello, is_smtp_reply,
-	  md_smtp_is_command },
+	    md_smtp_is_command },
 	{ &md_proto_pop3, is_pop3_greeting, is_pop3_hello, is_pop3_status,
-	  is_pop3_command },
+	    is_pop3_command },
 	{ &md_proto_imap, is_imap_greeting, is_imap_hello, is_imap_response,
-	  is_imap_command },
+	    is_imap_command },
 };
 
 #define NCANDIDATES (sizeof(candidates) / sizeof(candidates[0]))
@@ -346,14 +364,14 @@ static size_t
 midstream_start(const uint8_t *p, size_t n, int server, int *known)
 {
 	const uint8_t *lf = n > 0 ? memchr(p, '\n', n) : NULL;
-	size_t at = 0;
+	size_t	       at = 0;
 
 	*known = 0;
 	if (lf == NULL)
 		return 0;
 	for (size_t i = 0; i < NCANDIDATES; i++)
 		if (server ? candidates[i].server_line(p, n) :
-		    candidates[i].client_line(p, n))
+			     candidates[i].client_line(p, n))
 			goto found;
 	at = (size_t)(lf - p) + 1;
 	if (memchr(p + at, '\n', n - at) == NULL)
@@ -373,7 +391,7 @@ static enum md_verdict
 detect_midstream(const uint8_t *c, size_t cn, const uint8_t *s, size_t sn,
     uint16_t port, struct md_detect_out *out)
 {
-	int c_known, s_known, viable = 0;
+	int    c_known, s_known, viable = 0;
 	size_t cs = midstream_start(c, cn, 0, &c_known);
 	size_t ss = midstream_start(s, sn, 1, &s_known);
 
@@ -392,8 +410,7 @@ detect_midstream(const uint8_t *c, size_t cn, const uint8_t *s, size_t sn,
 			return MD_DETECT_YES;
 		/* On its port the client may be inside a message body (DATA,
 		 * an APPEND literal): only the server's lines can rule out. */
-		viable |= (!s_known || s_ok) &&
-		    (on_port || !c_known || c_ok);
+		viable |= (!s_known || s_ok) && (on_port || !c_known || c_ok);
 	}
 	out->proto = NULL;
 	if (!viable || cn >= MD_DETECT_MAX || sn >= MD_DETECT_MAX)
@@ -405,7 +422,7 @@ detect_midstream(const uint8_t *c, size_t cn, const uint8_t *s, size_t sn,
 static const struct md_proto *
 implicit_tls_proto(uint16_t port)
 {
-	int tls = 0;
+	int		       tls = 0;
 	const struct md_proto *p = md_proto_of_port(port, &tls);
 
 	return tls ? p : NULL;
@@ -419,10 +436,10 @@ implicit_tls_proto(uint16_t port)
 enum md_verdict
 md_detect(const struct md_detect_in *in, struct md_detect_out *out)
 {
-	const uint8_t *c = in->c2s, *s = in->s2c;
-	size_t cn = in->c2s_len, sn = in->s2c_len, cs = 0, ss = 0;
+	const uint8_t  *c = in->c2s, *s = in->s2c;
+	size_t		cn = in->c2s_len, sn = in->s2c_len, cs = 0, ss = 0;
 	enum md_verdict v;
-	int r;
+	int		r;
 
 	memset(out, 0, sizeof(*out));
 	if (in->midstream)
@@ -436,11 +453,13 @@ md_detect(const struct md_detect_in *in, struct md_detect_out *out)
 	if (cn >= 8 && md_ci_prefix(c, cn, "CONNECT ")) {
 		cs = after_headers(c, cn);
 		ss = after_headers(s, sn);
+		if ((cs == 0 || ss == 0) && cn >= MD_DETECT_MAX)
+			return MD_DETECT_NO;
 		if (cs == 0 || ss == 0)
-			return cn >= MD_DETECT_MAX ? MD_DETECT_NO : MD_DETECT_MORE;
+			return MD_DETECT_MORE;
 	} else if (cn > 0 && (c[0] == 5 || c[0] == 4)) {
 		r = c[0] == 5 ? socks5_skip(c, cn, s, sn, &cs, &ss) :
-		    socks4_skip(c, cn, sn, &cs, &ss);
+				socks4_skip(c, cn, sn, &cs, &ss);
 		if (r < 0)
 			return MD_DETECT_NO;
 		if (r == 0)

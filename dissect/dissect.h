@@ -41,16 +41,16 @@ enum md_proto_id {
 };
 
 struct md_flow {
-	uint64_t id;		/* unique within one run, from 1 */
-	enum md_proto_id proto;	/* set by the capture layer when detection
+	uint64_t	 id;	/* unique within one run, from 1 */
+	enum md_proto_id proto; /* set by the capture layer when detection
 				 * decides, before the dissector opens */
 	int	 family;	/* AF_INET or AF_INET6 */
 	uint8_t	 cli_addr[16];	/* network byte order */
 	uint8_t	 srv_addr[16];
 	uint16_t cli_port;
 	uint16_t srv_port;
-	int	 midstream;	/* picked up without its handshake: the
-				 * capture began after the connection */
+	int	 midstream; /* picked up without its handshake: the
+			     * capture began after the connection */
 	/*
 	 * Provenance, kept current by the capture layer: the packet whose
 	 * bytes are being processed, as its number in its capture file
@@ -241,14 +241,14 @@ enum md_disposition {
 };
 
 /* ITEM names: what happened to one message of a maildrop or mailbox. */
-#define MD_ITEM_LIST	"list"	  /* POP3 LIST: num[1]=size */
-#define MD_ITEM_UIDL	"uidl"	  /* POP3 UIDL: arg=unique id */
-#define MD_ITEM_DELE	"dele"	  /* POP3 DELE accepted: marked */
-#define MD_ITEM_RESET	"reset"	  /* POP3 RSET: every mark undone */
-#define MD_ITEM_COMMIT	"commit"  /* POP3 QUIT entered UPDATE: marks done */
-#define MD_ITEM_EXPUNGE "expunge" /* IMAP EXPUNGE response */
+#define MD_ITEM_LIST	 "list"	    /* POP3 LIST: num[1]=size */
+#define MD_ITEM_UIDL	 "uidl"	    /* POP3 UIDL: arg=unique id */
+#define MD_ITEM_DELE	 "dele"	    /* POP3 DELE accepted: marked */
+#define MD_ITEM_RESET	 "reset"    /* POP3 RSET: every mark undone */
+#define MD_ITEM_COMMIT	 "commit"   /* POP3 QUIT entered UPDATE: marks done */
+#define MD_ITEM_EXPUNGE	 "expunge"  /* IMAP EXPUNGE response */
 #define MD_ITEM_VANISHED "vanished" /* IMAP VANISHED (RFC 7162) */
-#define MD_ITEM_FLAGS	"flags"	  /* IMAP FETCH FLAGS during STORE */
+#define MD_ITEM_FLAGS	 "flags"    /* IMAP FETCH FLAGS during STORE */
 
 /* How a session ended, as far as the capture tells. */
 enum md_end {
@@ -289,21 +289,21 @@ struct md_sink {
 };
 
 /* Resource caps.  Every cap that is hit raises an ANOMALY event. */
-#define MD_LINE_MAX	    8192 /* command/reply line; RFC 5321: 512 */
-#define MD_REPLY_MAX	    65536 /* multi-line reply text kept */
-#define MD_PENDING_MAX	    128	  /* commands awaiting a reply */
-#define MD_DETECT_MAX	    16384 /* bytes inspected to find the protocol */
-#define MD_LITERAL_KEEP	    1024  /* IMAP literal kept as text (names) */
-#define MD_RESPONSES_MAX    100000 /* IMAP untagged responses told per command */
-#define MD_MIME_DEPTH_MAX   32	   /* nested multiparts and messages */
-#define MD_MIME_PARTS_MAX   1000   /* MIME parts per message */
-#define MD_MIME_HEADER_MAX  16384  /* one header field, unfolded */
-#define MD_MIME_TEXT_MAX    (1u << 20) /* text per message for searching */
+#define MD_LINE_MAX	   8192	  /* command/reply line; RFC 5321: 512 */
+#define MD_REPLY_MAX	   65536  /* multi-line reply text kept */
+#define MD_PENDING_MAX	   128	  /* commands awaiting a reply */
+#define MD_DETECT_MAX	   16384  /* bytes inspected to find the protocol */
+#define MD_LITERAL_KEEP	   1024	  /* IMAP literal kept as text (names) */
+#define MD_RESPONSES_MAX   100000 /* IMAP untagged responses told per command */
+#define MD_MIME_DEPTH_MAX  32	  /* nested multiparts and messages */
+#define MD_MIME_PARTS_MAX  1000	  /* MIME parts per message */
+#define MD_MIME_HEADER_MAX 16384  /* one header field, unfolded */
+#define MD_MIME_TEXT_MAX   (1u << 20) /* text per message for searching */
 
 struct md_limits {
-	size_t line_max;
-	size_t reply_max;
-	size_t pending_max;
+	size_t	 line_max;
+	size_t	 reply_max;
+	size_t	 pending_max;
 	uint32_t responses_max;
 };
 
@@ -313,52 +313,52 @@ void md_limits_default(struct md_limits *);
  * Anomaly codes, in the spirit of Zeek's weird.log: stable short names
  * that a sink stores and an analyst can query.
  */
-#define MD_ANOM_LINE_TOO_LONG	    "line_too_long"
-#define MD_ANOM_REPLY_TOO_LONG	    "reply_too_long"
-#define MD_ANOM_BARE_LF		    "bare_lf"
-#define MD_ANOM_NUL_BYTE	    "nul_byte"
-#define MD_ANOM_PENDING_OVERFLOW    "too_many_pending_commands"
-#define MD_ANOM_REPLY_WITHOUT_CMD   "reply_without_command"
-#define MD_ANOM_BAD_REPLY	    "malformed_reply"
-#define MD_ANOM_BAD_BDAT	    "invalid_bdat_command"
-#define MD_ANOM_HUGE_BDAT	    "huge_bdat_chunk"
-#define MD_ANOM_RCPT_WITHOUT_MAIL   "rcpt_without_mail"
-#define MD_ANOM_DATA_WITHOUT_MAIL   "data_without_mail"
-#define MD_ANOM_BARE_LF_END_OF_DATA "bare_lf_end_of_data"
-#define MD_ANOM_DATA_AFTER_QUIT	    "data_after_quit"
-#define MD_ANOM_CMD_BEFORE_GREETING "command_before_greeting"
-#define MD_ANOM_BAD_SASL	    "malformed_sasl_response"
-#define MD_ANOM_CLEAR_AFTER_TLS	    "plaintext_after_starttls"
-#define MD_ANOM_GAP		    "stream_gap"
-#define MD_ANOM_TLS_WITHOUT_STARTTLS "tls_without_starttls"
-#define MD_ANOM_BAD_LITERAL	    "malformed_literal"
-#define MD_ANOM_HUGE_LITERAL	    "huge_literal"
-#define MD_ANOM_INFLATE		    "inflate_error"
-#define MD_ANOM_BAD_TAG		    "unknown_tag"
-#define MD_ANOM_TOO_MANY_RESPONSES  "too_many_responses"
+#define MD_ANOM_LINE_TOO_LONG	       "line_too_long"
+#define MD_ANOM_REPLY_TOO_LONG	       "reply_too_long"
+#define MD_ANOM_BARE_LF		       "bare_lf"
+#define MD_ANOM_NUL_BYTE	       "nul_byte"
+#define MD_ANOM_PENDING_OVERFLOW       "too_many_pending_commands"
+#define MD_ANOM_REPLY_WITHOUT_CMD      "reply_without_command"
+#define MD_ANOM_BAD_REPLY	       "malformed_reply"
+#define MD_ANOM_BAD_BDAT	       "invalid_bdat_command"
+#define MD_ANOM_HUGE_BDAT	       "huge_bdat_chunk"
+#define MD_ANOM_RCPT_WITHOUT_MAIL      "rcpt_without_mail"
+#define MD_ANOM_DATA_WITHOUT_MAIL      "data_without_mail"
+#define MD_ANOM_BARE_LF_END_OF_DATA    "bare_lf_end_of_data"
+#define MD_ANOM_DATA_AFTER_QUIT	       "data_after_quit"
+#define MD_ANOM_CMD_BEFORE_GREETING    "command_before_greeting"
+#define MD_ANOM_BAD_SASL	       "malformed_sasl_response"
+#define MD_ANOM_CLEAR_AFTER_TLS	       "plaintext_after_starttls"
+#define MD_ANOM_GAP		       "stream_gap"
+#define MD_ANOM_TLS_WITHOUT_STARTTLS   "tls_without_starttls"
+#define MD_ANOM_BAD_LITERAL	       "malformed_literal"
+#define MD_ANOM_HUGE_LITERAL	       "huge_literal"
+#define MD_ANOM_INFLATE		       "inflate_error"
+#define MD_ANOM_BAD_TAG		       "unknown_tag"
+#define MD_ANOM_TOO_MANY_RESPONSES     "too_many_responses"
 #define MD_ANOM_AUTH_AFTER_TLS_REFUSED "auth_after_failed_starttls"
-#define MD_ANOM_MIME_BOUNDARY	    "mime_missing_boundary"
-#define MD_ANOM_MIME_BASE64	    "mime_bad_base64"
-#define MD_ANOM_MIME_QP		    "mime_bad_quoted_printable"
-#define MD_ANOM_MIME_DEPTH	    "mime_too_deep"
-#define MD_ANOM_MIME_PARTS	    "mime_too_many_parts"
-#define MD_ANOM_MIME_HEADER	    "mime_header_too_long"
-#define MD_ANOM_MIME_TRUNCATED	    "mime_truncated"
-#define MD_ANOM_MIME_TEXT_BUDGET    "mime_text_budget" /* all open messages */
-#define MD_ANOM_TNEF_BUDGET	    "tnef_budget" /* files not listed */
-#define MD_ANOM_TNEF_MALFORMED	    "tnef_malformed"
+#define MD_ANOM_MIME_BOUNDARY	       "mime_missing_boundary"
+#define MD_ANOM_MIME_BASE64	       "mime_bad_base64"
+#define MD_ANOM_MIME_QP		       "mime_bad_quoted_printable"
+#define MD_ANOM_MIME_DEPTH	       "mime_too_deep"
+#define MD_ANOM_MIME_PARTS	       "mime_too_many_parts"
+#define MD_ANOM_MIME_HEADER	       "mime_header_too_long"
+#define MD_ANOM_MIME_TRUNCATED	       "mime_truncated"
+#define MD_ANOM_MIME_TEXT_BUDGET       "mime_text_budget" /* all open messages */
+#define MD_ANOM_TNEF_BUDGET	       "tnef_budget"	  /* files not listed */
+#define MD_ANOM_TNEF_MALFORMED	       "tnef_malformed"
 /* raised by the capture layer when it ends a connection itself */
-#define MD_ANOM_TLS_ANSWERED_CLEAR  "tls_answered_in_clear" /* 465 */
-#define MD_ANOM_RESYNC		    "resync_after_gap" /* lines skipped */
-#define MD_ANOM_LOST_COMMAND_REPLY  "reply_to_lost_command"
-#define MD_ANOM_ASSEMBLY_BUDGET     "assembly_budget" /* pieces not kept */
-#define MD_ANOM_IDLE_TIMEOUT	    "idle_timeout"
-#define MD_ANOM_TOO_MANY_STREAMS    "too_many_streams"
-#define MD_ANOM_STREAM_TOO_LONG     "stream_too_long" /* 2 GiB one way */
+#define MD_ANOM_TLS_ANSWERED_CLEAR "tls_answered_in_clear" /* 465 */
+#define MD_ANOM_RESYNC		   "resync_after_gap"	   /* lines skipped */
+#define MD_ANOM_LOST_COMMAND_REPLY "reply_to_lost_command"
+#define MD_ANOM_ASSEMBLY_BUDGET	   "assembly_budget" /* pieces not kept */
+#define MD_ANOM_IDLE_TIMEOUT	   "idle_timeout"
+#define MD_ANOM_TOO_MANY_STREAMS   "too_many_streams"
+#define MD_ANOM_STREAM_TOO_LONG	   "stream_too_long" /* 2 GiB one way */
 
 /* A protocol dissector: one state object per connection, both ways. */
 struct md_proto {
-	const char *name;
+	const char	*name;
 	enum md_proto_id id;
 	void *(*open)(const struct md_sink *, const struct md_limits *,
 	    const struct md_flow *, enum md_tls, uint64_t ts_us);
@@ -404,12 +404,12 @@ struct md_detect_out {
 enum md_verdict md_detect(const struct md_detect_in *, struct md_detect_out *);
 
 /* The names sinks store for the contract's values: stable, lower case. */
-const char *md_end_str(enum md_end);
-const char *md_tls_str(enum md_tls);
-const char *md_auth_outcome_str(enum md_auth_outcome);
-const char *md_status_str(enum md_status);
+const char    *md_end_str(enum md_end);
+const char    *md_tls_str(enum md_tls);
+const char    *md_auth_outcome_str(enum md_auth_outcome);
+const char    *md_status_str(enum md_status);
 enum md_status md_smtp_status(int code);
-const char *md_ev_str(enum md_ev);
-const char *md_disposition_str(enum md_disposition);
+const char    *md_ev_str(enum md_ev);
+const char    *md_disposition_str(enum md_disposition);
 
 #endif /* MAILSIFT_DISSECT_H */

@@ -67,11 +67,11 @@ enum imap_kind {
 	K_EXPUNGE
 };
 
-#define IMAP_TAG_MAX	  32	/* longer tags are cut (RFC: any atom) */
-#define IMAP_VERB_MAX	  16	/* "UID EXPUNGE" and the like fit */
-#define IMAP_LITS_MAX	  16	/* literals kept per logical line */
+#define IMAP_TAG_MAX	  32 /* longer tags are cut (RFC: any atom) */
+#define IMAP_VERB_MAX	  16 /* "UID EXPUNGE" and the like fit */
+#define IMAP_LITS_MAX	  16 /* literals kept per logical line */
 #define IMAP_KEEP_MAX	  (4 * MD_LITERAL_KEEP) /* their bytes, in all */
-#define IMAP_RESP_MSGS	  8	/* message literals in one FETCH response */
+#define IMAP_RESP_MSGS	  8 /* message literals in one FETCH response */
 #define IMAP_MAILBOX_MAX  256
 #define IMAP_HUGE_LITERAL ((uint64_t)1 << 30) /* worth an anomaly */
 
@@ -98,20 +98,20 @@ struct side {
 	struct line_buf line;
 	struct gbuf	text; /* the logical line, literals as "{n}" */
 	int		over;
-	struct imap_lit	lits[IMAP_LITS_MAX];
+	struct imap_lit lits[IMAP_LITS_MAX];
 	size_t		nlits;
 	struct gbuf	keep; /* bytes of the kept literals */
 
-	uint64_t	lit_left;    /* literal bytes still to come */
-	enum lit_role	lit_role;
-	int		lit_sync;    /* synchronising: the peer may refuse */
-	int		lit_started; /* some of its bytes have arrived */
-	struct imap_lit     *lit_cur;     /* when kept */
+	uint64_t	 lit_left; /* literal bytes still to come */
+	enum lit_role	 lit_role;
+	int		 lit_sync;    /* synchronising: the peer may refuse */
+	int		 lit_started; /* some of its bytes have arrived */
+	struct imap_lit *lit_cur;     /* when kept */
 
-	z_stream       *z;	     /* COMPRESS=DEFLATE in force */
-	int		z_start;     /* switch to inflating after this line */
-	int		z_failed;
-	int		tls;
+	z_stream *z;	   /* COMPRESS=DEFLATE in force */
+	int	  z_start; /* switch to inflating after this line */
+	int	  z_failed;
+	int	  tls;
 };
 
 /* A message literal of the server response being read, for MSG_META. */
@@ -125,16 +125,16 @@ struct imap {
 	struct side	side[2];
 	enum imap_state state;
 
-	struct ring	q; /* struct pending, oldest first */
-	uint32_t	seq, nmsg;
-	struct sasl    *cred;
-	int		c_sasl, c_idle;
+	struct ring  q; /* struct pending, oldest first */
+	uint32_t     seq, nmsg;
+	struct sasl *cred;
+	int	     c_sasl, c_idle;
 
-	char		mailbox[IMAP_MAILBOX_MAX]; /* selected */
-	size_t		mailbox_len;
-	char		sel_mailbox[IMAP_MAILBOX_MAX]; /* being selected */
-	size_t		sel_mailbox_len;
-	uint64_t	sel[4]; /* EXISTS, UIDVALIDITY, UIDNEXT, RECENT */
+	char	 mailbox[IMAP_MAILBOX_MAX]; /* selected */
+	size_t	 mailbox_len;
+	char	 sel_mailbox[IMAP_MAILBOX_MAX]; /* being selected */
+	size_t	 sel_mailbox_len;
+	uint64_t sel[4]; /* EXISTS, UIDVALIDITY, UIDNEXT, RECENT */
 
 	/* message in flight (only one literal crosses at a time per side) */
 	uint32_t	msg_tx[2];
@@ -143,10 +143,10 @@ struct imap {
 	struct resp_msg resp_msgs[IMAP_RESP_MSGS];
 	size_t		resp_nmsgs;
 
-	uint32_t	orphan_resp; /* untagged responses with no command */
-	uint32_t	responses_max;
-	uint32_t	caps_hash;
-	int		greeted, logout_seen, starttls_wait;
+	uint32_t orphan_resp; /* untagged responses with no command */
+	uint32_t responses_max;
+	uint32_t caps_hash;
+	int	 greeted, logout_seen, starttls_wait;
 };
 
 static void side_plain(struct imap *, enum md_dir, const uint8_t *, size_t);
@@ -162,8 +162,6 @@ side_cursor(struct imap_cur *c, const struct side *sd, size_t from)
 /* ---------------------------------------------------------------- events */
 
 /* ---------------------------------------------------------------- tokens */
-
-
 
 static void
 enter_state(struct imap *s, enum imap_state st)
@@ -207,8 +205,8 @@ static void
 capabilities(struct imap *s, const uint8_t *p, size_t n)
 {
 	struct md_event ev = { .type = MD_EV_EXTENSION, .dir = MD_S2C };
-	uint32_t h = hash_bytes(p, n);
-	size_t i = 0, j;
+	uint32_t	h = hash_bytes(p, n);
+	size_t		i = 0, j;
 
 	if (h == s->caps_hash)
 		return;
@@ -218,11 +216,11 @@ capabilities(struct imap *s, const uint8_t *p, size_t n)
 			;
 		if (j > i) {
 			const uint8_t *eq = memchr(p + i, '=', j - i);
-			size_t kl = eq ? (size_t)(eq - p) - i : j - i;
+			size_t	       kl = eq ? (size_t)(eq - p) - i : j - i;
 
 			ev.name = md_bytes_of(p + i, kl);
 			ev.arg = eq ? md_bytes_of(eq + 1, j - i - kl - 1) :
-			    md_bytes_of(NULL, 0);
+				      md_bytes_of(NULL, 0);
 			out_emit(&s->out, &ev);
 		}
 		i = j + 1;
@@ -328,7 +326,8 @@ response_budget(struct imap *s, struct pending *pd)
 	}
 	if (*n == s->responses_max) {
 		out_anomaly(&s->out, MD_S2C, MD_ANOM_TOO_MANY_RESPONSES,
-		    (const uint8_t *)(pd ? pd->verb : ""), pd ? pd->verb_len : 0);
+		    (const uint8_t *)(pd ? pd->verb : ""),
+		    pd ? pd->verb_len : 0);
 		(*n)++;
 	}
 	return 0;
@@ -410,7 +409,7 @@ is_fetch_response(const struct side *sd, uint64_t *msgno)
 {
 	struct imap_cur c;
 	struct md_bytes star, num, kw;
-	int ok;
+	int		ok;
 
 	side_cursor(&c, sd, 0);
 	star = imap_cur_atom(&c);
@@ -449,9 +448,9 @@ client_literal_role(struct imap *s, size_t off)
 static enum lit_role
 server_literal_role(struct imap *s, size_t off)
 {
-	struct side *sd = &s->side[MD_S2C];
+	struct side	   *sd = &s->side[MD_S2C];
 	struct imap_section sec;
-	uint64_t msgno;
+	uint64_t	    msgno;
 
 	if (s->resp_nmsgs >= IMAP_RESP_MSGS || off > sd->text.len ||
 	    !is_fetch_response(sd, &msgno) ||
@@ -466,9 +465,9 @@ static void
 append_meta(struct imap *s, uint32_t tx)
 {
 	struct md_event ev = { .type = MD_EV_MSG_META, .dir = MD_C2S };
-	uint8_t box[IMAP_MAILBOX_MAX];
+	uint8_t		box[IMAP_MAILBOX_MAX];
 	struct imap_cur c;
-	long blen;
+	long		blen;
 
 	side_cursor(&c, &s->side[MD_C2S], 0);
 	(void)imap_cur_atom(&c);
@@ -483,7 +482,7 @@ append_meta(struct imap *s, uint32_t tx)
 static void
 literal_msg_begin(struct imap *s, enum md_dir dir)
 {
-	struct pending *owner;
+	struct pending	*owner;
 	struct resp_msg *rm;
 
 	if (dir == MD_C2S) {
@@ -507,16 +506,15 @@ literal_msg_begin(struct imap *s, enum md_dir dir)
 }
 
 static void
-literal_begin(struct imap *s, enum md_dir dir, size_t off, uint64_t n,
-    int sync)
+literal_begin(struct imap *s, enum md_dir dir, size_t off, uint64_t n, int sync)
 {
-	struct side *sd = &s->side[dir];
+	struct side	*sd = &s->side[dir];
 	struct imap_lit *l = NULL;
 
 	if (n > IMAP_HUGE_LITERAL) {
 		char d[32];
-		int dl = snprintf(d, sizeof(d), "%llu bytes",
-		    (unsigned long long)n);
+		int  dl =
+		    snprintf(d, sizeof(d), "%llu bytes", (unsigned long long)n);
 		out_anomaly(&s->out, dir, MD_ANOM_HUGE_LITERAL,
 		    (const uint8_t *)d, (size_t)dl);
 	}
@@ -524,7 +522,7 @@ literal_begin(struct imap *s, enum md_dir dir, size_t off, uint64_t n,
 	sd->lit_sync = sync;
 	sd->lit_started = 0;
 	sd->lit_role = dir == MD_C2S ? client_literal_role(s, off) :
-	    server_literal_role(s, off);
+				       server_literal_role(s, off);
 	if (sd->nlits < IMAP_LITS_MAX) {
 		l = &sd->lits[sd->nlits++];
 		l->off = off;
@@ -556,7 +554,7 @@ static size_t
 literal_take(struct imap *s, enum md_dir dir, const uint8_t *p, size_t len)
 {
 	struct side *sd = &s->side[dir];
-	size_t n = len < sd->lit_left ? len : (size_t)sd->lit_left;
+	size_t	     n = len < sd->lit_left ? len : (size_t)sd->lit_left;
 
 	if (!sd->lit_started) {
 		sd->lit_started = 1;
@@ -579,18 +577,30 @@ static const struct {
 	const char    *verb;
 	enum imap_kind kind;
 } verbs[] = {
-	{ "LOGIN", K_LOGIN },		{ "AUTHENTICATE", K_AUTHENTICATE },
-	{ "STARTTLS", K_STARTTLS },	{ "COMPRESS", K_COMPRESS },
-	{ "SELECT", K_SELECT },		{ "EXAMINE", K_SELECT },
-	{ "CLOSE", K_CLOSE },		{ "UNSELECT", K_CLOSE },
-	{ "IDLE", K_IDLE },		{ "LOGOUT", K_LOGOUT },
-	{ "FETCH", K_FETCH },		{ "UID FETCH", K_FETCH },
-	{ "STORE", K_STORE },		{ "UID STORE", K_STORE },
-	{ "SEARCH", K_SEARCH },		{ "UID SEARCH", K_SEARCH },
-	{ "LIST", K_LIST },		{ "LSUB", K_LIST },
-	{ "STATUS", K_STATUS },		{ "CAPABILITY", K_CAPABILITY },
-	{ "ID", K_ID },			{ "ENABLE", K_ENABLE },
-	{ "EXPUNGE", K_EXPUNGE },	{ "UID EXPUNGE", K_EXPUNGE },
+	{ "LOGIN", K_LOGIN },
+	{ "AUTHENTICATE", K_AUTHENTICATE },
+	{ "STARTTLS", K_STARTTLS },
+	{ "COMPRESS", K_COMPRESS },
+	{ "SELECT", K_SELECT },
+	{ "EXAMINE", K_SELECT },
+	{ "CLOSE", K_CLOSE },
+	{ "UNSELECT", K_CLOSE },
+	{ "IDLE", K_IDLE },
+	{ "LOGOUT", K_LOGOUT },
+	{ "FETCH", K_FETCH },
+	{ "UID FETCH", K_FETCH },
+	{ "STORE", K_STORE },
+	{ "UID STORE", K_STORE },
+	{ "SEARCH", K_SEARCH },
+	{ "UID SEARCH", K_SEARCH },
+	{ "LIST", K_LIST },
+	{ "LSUB", K_LIST },
+	{ "STATUS", K_STATUS },
+	{ "CAPABILITY", K_CAPABILITY },
+	{ "ID", K_ID },
+	{ "ENABLE", K_ENABLE },
+	{ "EXPUNGE", K_EXPUNGE },
+	{ "UID EXPUNGE", K_EXPUNGE },
 };
 
 static enum imap_kind
@@ -606,9 +616,9 @@ kind_of(const char *verb, size_t vlen)
 static void
 cmd_login(struct imap *s, uint32_t seq, struct imap_cur *c)
 {
-	uint8_t buf[SASL_FIELD_MAX];
+	uint8_t	     buf[SASL_FIELD_MAX];
 	struct sasl *a;
-	long n;
+	long	     n;
 
 	if ((a = cred_new(s, seq, (const uint8_t *)"LOGIN", 5)) == NULL)
 		return;
@@ -684,7 +694,7 @@ static size_t
 read_verb(struct imap_cur *c, struct md_bytes *tag, char *verb)
 {
 	struct md_bytes v;
-	size_t vlen;
+	size_t		vlen;
 
 	*tag = imap_cur_atom(c);
 	v = imap_cur_atom(c);
@@ -692,7 +702,7 @@ read_verb(struct imap_cur *c, struct md_bytes *tag, char *verb)
 	md_upper_copy(verb, v.p, vlen);
 	if (md_ci_equal(v.p, v.len, "UID")) {
 		struct md_bytes v2 = imap_cur_atom(c);
-		size_t room = IMAP_VERB_MAX - vlen - 1;
+		size_t		room = IMAP_VERB_MAX - vlen - 1;
 
 		verb[vlen++] = ' ';
 		if (v2.len < room)
@@ -706,21 +716,21 @@ read_verb(struct imap_cur *c, struct md_bytes *tag, char *verb)
 static void
 imap_command(struct imap *s)
 {
-	struct side *sd = &s->side[MD_C2S];
+	struct side    *sd = &s->side[MD_C2S];
 	struct md_event ev = { .type = MD_EV_COMMAND, .dir = MD_C2S };
 	struct pending *pd;
 	struct md_bytes tag, args;
-	char verb[IMAP_VERB_MAX];
+	char		verb[IMAP_VERB_MAX];
 	struct imap_cur c;
-	size_t vlen;
+	size_t		vlen;
 
 	side_cursor(&c, sd, 0);
 	vlen = read_verb(&c, &tag, verb);
 	imap_cur_skip_sp(&c);
 	args = md_bytes_of(c.p + c.i, c.n - c.i);
 	if (!s->greeted && s->seq == 0)
-		out_anomaly(&s->out, MD_C2S, MD_ANOM_CMD_BEFORE_GREETING,
-		    c.p, c.n);
+		out_anomaly(&s->out, MD_C2S, MD_ANOM_CMD_BEFORE_GREETING, c.p,
+		    c.n);
 	if (s->logout_seen) {
 		out_anomaly(&s->out, MD_C2S, MD_ANOM_DATA_AFTER_QUIT, c.p, c.n);
 		s->logout_seen = 2; /* said once */
@@ -733,8 +743,8 @@ imap_command(struct imap *s)
 	pd = out_queue_push(&s->out, &s->q);
 	pd->seq = s->seq;
 	pd->kind = (uint8_t)kind_of(verb, vlen);
-	pd->tag_len = (uint8_t)(tag.len < IMAP_TAG_MAX ? tag.len :
-	    IMAP_TAG_MAX);
+	pd->tag_len =
+	    (uint8_t)(tag.len < IMAP_TAG_MAX ? tag.len : IMAP_TAG_MAX);
 	memcpy(pd->tag, tag.p, pd->tag_len);
 	pd->verb_len = (uint8_t)vlen;
 	memcpy(pd->verb, verb, vlen);
@@ -769,8 +779,8 @@ static void
 resp_code(struct imap *s, struct imap_cur *c)
 {
 	const uint8_t *p, *rb;
-	size_t n, kl;
-	uint64_t v = 0;
+	size_t	       n, kl;
+	uint64_t       v = 0;
 
 	imap_cur_skip_sp(c);
 	if (c->i >= c->n || c->p[c->i] != '[')
@@ -800,14 +810,15 @@ resp_code(struct imap *s, struct imap_cur *c)
  * as the flags the message now has.
  */
 static void
-fetch_response(struct imap *s, uint32_t owner, uint64_t msgno, struct imap_cur *c)
+fetch_response(struct imap *s, uint32_t owner, uint64_t msgno,
+    struct imap_cur *c)
 {
 	struct md_event ev = { .type = MD_EV_MSG_META, .dir = MD_S2C };
 	struct md_bytes flags = { NULL, 0 }, name;
-	uint64_t uid = 0, size = 0;
-	int size_known = 0;
+	uint64_t	uid = 0, size = 0;
+	int		size_known = 0;
 	struct pending *store = pending_of_kind(s, K_STORE);
-	int ok;
+	int		ok;
 
 	imap_cur_skip_sp(c);
 	if (c->i < c->n && c->p[c->i] == '(')
@@ -844,16 +855,16 @@ fetch_response(struct imap *s, uint32_t owner, uint64_t msgno, struct imap_cur *
 	}
 	s->resp_nmsgs = 0;
 	if (store != NULL && store->seq == owner && flags.len > 0)
-		emit_item(s, MD_ITEM_FLAGS, owner, msgno,
-		    md_bytes_of(NULL, 0), flags);
+		emit_item(s, MD_ITEM_FLAGS, owner, msgno, md_bytes_of(NULL, 0),
+		    flags);
 }
 
 static uint64_t
 count_numbers(struct imap_cur *c)
 {
-	uint64_t count = 0;
+	uint64_t	count = 0;
 	struct md_bytes w;
-	int ok;
+	int		ok;
 
 	while (c->i < c->n) {
 		w = imap_cur_atom(c);
@@ -874,12 +885,18 @@ untagged_kind(struct imap *s, struct md_bytes kw)
 		const char    *kw;
 		enum imap_kind kind;
 	} owners[] = {
-		{ "SEARCH", K_SEARCH },	  { "ESEARCH", K_SEARCH },
-		{ "LIST", K_LIST },	  { "LSUB", K_LIST },
-		{ "STATUS", K_STATUS },	  { "CAPABILITY", K_CAPABILITY },
-		{ "ID", K_ID },		  { "ENABLED", K_ENABLE },
-		{ "EXPUNGE", K_EXPUNGE }, { "VANISHED", K_EXPUNGE },
-		{ "EXISTS", K_SELECT },	  { "RECENT", K_SELECT },
+		{ "SEARCH", K_SEARCH },
+		{ "ESEARCH", K_SEARCH },
+		{ "LIST", K_LIST },
+		{ "LSUB", K_LIST },
+		{ "STATUS", K_STATUS },
+		{ "CAPABILITY", K_CAPABILITY },
+		{ "ID", K_ID },
+		{ "ENABLED", K_ENABLE },
+		{ "EXPUNGE", K_EXPUNGE },
+		{ "VANISHED", K_EXPUNGE },
+		{ "EXISTS", K_SELECT },
+		{ "RECENT", K_SELECT },
 		{ "FLAGS", K_SELECT },
 	};
 
@@ -895,7 +912,7 @@ static void
 greeting(struct imap *s, struct md_bytes word, struct imap_cur *c)
 {
 	struct md_event ev = { .type = MD_EV_GREETING, .dir = MD_S2C };
-	size_t text_at = c->i;
+	size_t		text_at = c->i;
 
 	s->greeted = 1;
 	ev.status = imap_status_of(word);
@@ -913,11 +930,11 @@ greeting(struct imap *s, struct md_bytes word, struct imap_cur *c)
 
 /* Effects of an untagged response that mean something beyond its row. */
 static void
-untagged_effects(struct imap *s, struct md_bytes kw, int numbered,
-    uint64_t num, uint32_t owner, struct imap_cur *c)
+untagged_effects(struct imap *s, struct md_bytes kw, int numbered, uint64_t num,
+    uint32_t owner, struct imap_cur *c)
 {
 	struct md_event ev = { .type = MD_EV_IDENT, .dir = MD_S2C };
-	int selecting = pending_of_kind(s, K_SELECT) != NULL;
+	int		selecting = pending_of_kind(s, K_SELECT) != NULL;
 
 	imap_cur_skip_sp(c);
 	if (imap_status_of(kw) != MD_ST_NONE)
@@ -934,7 +951,8 @@ untagged_effects(struct imap *s, struct md_bytes kw, int numbered,
 		    md_bytes_of(NULL, 0));
 	else if (md_ci_equal(kw.p, kw.len, "VANISHED"))
 		emit_item(s, MD_ITEM_VANISHED, owner, 0,
-		    md_bytes_of(c->p + c->i, c->n - c->i), md_bytes_of(NULL, 0));
+		    md_bytes_of(c->p + c->i, c->n - c->i),
+		    md_bytes_of(NULL, 0));
 	else if (numbered && selecting && md_ci_equal(kw.p, kw.len, "EXISTS"))
 		s->sel[0] = num;
 	else if (numbered && selecting && md_ci_equal(kw.p, kw.len, "RECENT"))
@@ -945,12 +963,12 @@ static void
 untagged(struct imap *s)
 {
 	struct md_event ev = { .type = MD_EV_RESPONSE, .dir = MD_S2C };
-	struct side *sd = &s->side[MD_S2C];
+	struct side    *sd = &s->side[MD_S2C];
 	struct md_bytes first, kw;
 	struct pending *owner;
 	struct imap_cur c, rest;
-	uint64_t num = 0;
-	int numbered;
+	uint64_t	num = 0;
+	int		numbered;
 
 	side_cursor(&c, sd, 1);
 	first = imap_cur_atom(&c);
@@ -963,8 +981,9 @@ untagged(struct imap *s)
 	owner = untagged_owner(s, untagged_kind(s, kw));
 	ev.seq = owner ? owner->seq : 0;
 	ev.name = kw;
-	ev.arg = sd->text.len > 2 ? md_bytes_of(sd->text.p + 2,
-	    sd->text.len - 2) : md_bytes_of(NULL, 0);
+	ev.arg = sd->text.len > 2 ?
+	    md_bytes_of(sd->text.p + 2, sd->text.len - 2) :
+	    md_bytes_of(NULL, 0);
 	ev.code = numbered;
 	ev.num[0] = num;
 	rest = c;
@@ -982,9 +1001,9 @@ static void
 continuation(struct imap *s)
 {
 	struct md_event ev = { .type = MD_EV_RESPONSE, .dir = MD_S2C };
-	struct side *sd = &s->side[MD_S2C];
-	const uint8_t *t = sd->text.p + (sd->text.len > 1 ? 2 : 1);
-	size_t n = sd->text.len > 1 ? sd->text.len - 2 : 0;
+	struct side    *sd = &s->side[MD_S2C];
+	const uint8_t  *t = sd->text.p + (sd->text.len > 1 ? 2 : 1);
+	size_t		n = sd->text.len > 1 ? sd->text.len - 2 : 0;
 	struct pending *last = ring_at(&s->q, s->q.len ? s->q.len - 1 : 0);
 
 	if (s->cred != NULL && pending_of_kind(s, K_AUTHENTICATE) != NULL) {
@@ -1028,11 +1047,10 @@ z_begin(struct imap *s, enum md_dir dir)
 }
 
 static void
-completion_effects(struct imap *s, const struct pending *pd,
-    enum md_status st)
+completion_effects(struct imap *s, const struct pending *pd, enum md_status st)
 {
 	struct md_event ev = { .dir = MD_S2C };
-	int ok = st == MD_ST_OK;
+	int		ok = st == MD_ST_OK;
 
 	ev.seq = pd->seq;
 	ev.status = st;
@@ -1095,7 +1113,7 @@ completion_effects(struct imap *s, const struct pending *pd,
 static void
 literal_refused(struct imap *s, struct md_bytes tag)
 {
-	struct side *sd = &s->side[MD_C2S];
+	struct side    *sd = &s->side[MD_C2S];
 	struct imap_cur c;
 	struct md_bytes ctag;
 
@@ -1116,11 +1134,11 @@ static void
 tagged(struct imap *s)
 {
 	struct md_event ev = { .type = MD_EV_REPLY, .dir = MD_S2C };
-	struct side *sd = &s->side[MD_S2C];
+	struct side    *sd = &s->side[MD_S2C];
 	struct md_bytes tag, word;
 	struct pending *pd, copy;
 	struct imap_cur c;
-	size_t at = 0;
+	size_t		at = 0;
 
 	side_cursor(&c, sd, 0);
 	tag = imap_cur_atom(&c);
@@ -1154,9 +1172,9 @@ tagged(struct imap *s)
 static void
 server_line(struct imap *s)
 {
-	struct side *sd = &s->side[MD_S2C];
+	struct side   *sd = &s->side[MD_S2C];
 	const uint8_t *t = sd->text.p;
-	size_t n = sd->text.len;
+	size_t	       n = sd->text.len;
 
 	if (n == 0)
 		return;
@@ -1182,9 +1200,9 @@ static void
 side_piece(struct imap *s, enum md_dir dir, const struct line *ln)
 {
 	struct side *sd = &s->side[dir];
-	size_t base = sd->text.len, start = 0;
-	uint64_t n = 0;
-	int sync = 1, r = 0;
+	size_t	     base = sd->text.len, start = 0;
+	uint64_t     n = 0;
+	int	     sync = 1, r = 0;
 
 	out_line_anomalies(&s->out, dir, ln);
 	if (gbuf_put(&sd->text, ln->text.p, ln->text.len) < ln->text.len &&
@@ -1216,9 +1234,9 @@ static void
 side_inflate(struct imap *s, enum md_dir dir, const uint8_t *p, size_t len)
 {
 	struct side *sd = &s->side[dir];
-	uint8_t buf[16384];
-	size_t got;
-	int r;
+	uint8_t	     buf[16384];
+	size_t	     got;
+	int	     r;
 
 	sd->z->next_in = p;
 	sd->z->avail_in = (uInt)len;
@@ -1231,8 +1249,8 @@ side_inflate(struct imap *s, enum md_dir dir, const uint8_t *p, size_t len)
 			side_plain(s, dir, buf, got);
 		if (r != Z_OK && r != Z_BUF_ERROR) {
 			if (r != Z_STREAM_END)
-				out_anomaly(&s->out, dir, MD_ANOM_INFLATE,
-				    NULL, 0);
+				out_anomaly(&s->out, dir, MD_ANOM_INFLATE, NULL,
+				    0);
 			sd->z_failed = 1;
 			return;
 		}
@@ -1243,8 +1261,8 @@ static void
 side_plain(struct imap *s, enum md_dir dir, const uint8_t *p, size_t len)
 {
 	struct side *sd = &s->side[dir];
-	struct line ln;
-	size_t n;
+	struct line  ln;
+	size_t	     n;
 
 	while (len > 0) {
 		if (sd->tls) {
@@ -1375,8 +1393,8 @@ imap_close(void *st, enum md_end why, uint64_t ts_us)
 	if (s->out.tls != MD_TLS_IMPLICIT)
 		imap_flush(s);
 	cred_emit(s, MD_ST_NONE, MD_AUTH_UNKNOWN);
-	out_session_end(&s->out, s->logout_seen && why != MD_END_RESET ?
-	    MD_END_QUIT : why);
+	out_session_end(&s->out,
+	    s->logout_seen && why != MD_END_RESET ? MD_END_QUIT : why);
 	for (int d = 0; d < 2; d++) {
 		line_free(&s->side[d].line);
 		free(s->side[d].text.p);

@@ -42,8 +42,8 @@ lit_at(const struct imap_cur *c, size_t off)
 static int
 is_atom_char(uint8_t ch)
 {
-	return ch > ' ' && ch != 0x7f && ch != '(' && ch != ')' &&
-	    ch != '{' && ch != '"';
+	return ch > ' ' && ch != 0x7f && ch != '(' && ch != ')' && ch != '{' &&
+	    ch != '"';
 }
 
 /*
@@ -127,7 +127,7 @@ uint64_t
 imap_number(struct md_bytes b, int *ok)
 {
 	uint64_t v = 0;
-	size_t d = md_parse_u64(b.p, b.len, &v);
+	size_t	 d = md_parse_u64(b.p, b.len, &v);
 
 	*ok = d > 0 && d == b.len;
 	return v;
@@ -141,7 +141,6 @@ is_name_char(uint8_t ch)
 	    (ch >= '0' && ch <= '9') || ch == '.';
 }
 
-
 /*
  * The FETCH item that a server literal starting at off answers (RFC 9051
  * 7.5.2): BODY[section]<origin>, BINARY[section]<origin>, RFC822,
@@ -151,9 +150,9 @@ is_name_char(uint8_t ch)
 int
 imap_fetch_item(const uint8_t *t, size_t off, struct imap_section *sec)
 {
-	size_t e = off, b, ob = 0, oe = 0, sb = 0, se = 0;
+	size_t		e = off, b, ob = 0, oe = 0, sb = 0, se = 0;
 	struct md_bytes name;
-	int bracket = 0;
+	int		bracket = 0;
 
 	while (e > 0 && t[e - 1] == ' ')
 		e--;
@@ -188,8 +187,8 @@ imap_fetch_item(const uint8_t *t, size_t off, struct imap_section *sec)
 			sec->len += oe - ob;
 		if (sec->len > IMAP_SECTION_MAX)
 			sec->len = IMAP_SECTION_MAX;
-		memcpy(sec->text, t + sb + 1, sec->len < se - sb - 1 ?
-		    sec->len : se - sb - 1);
+		memcpy(sec->text, t + sb + 1,
+		    sec->len < se - sb - 1 ? sec->len : se - sb - 1);
 		if (oe > ob && se - sb - 1 < IMAP_SECTION_MAX)
 			memcpy(sec->text + (se - sb - 1), t + ob,
 			    sec->len - (se - sb - 1));
@@ -209,7 +208,6 @@ imap_fetch_item(const uint8_t *t, size_t off, struct imap_section *sec)
 	sec->partial = 1;
 	return 1;
 }
-
 
 /*
  * "{n}", "{n+}", "{n-}" or "~{n}" (RFC 9051 4.3, RFC 7888, RFC 3516)
@@ -242,7 +240,6 @@ imap_literal_announced(const uint8_t *p, size_t n, uint64_t *len, int *sync,
 	return 1;
 }
 
-
 enum md_status
 imap_status_of(struct md_bytes w)
 {
@@ -257,7 +254,6 @@ imap_status_of(struct md_bytes w)
 	return MD_ST_NONE;
 }
 
-
 /* Skips one FETCH item value: a list, a string, a literal or an atom. */
 void
 imap_skip_value(struct imap_cur *c)
@@ -271,7 +267,6 @@ imap_skip_value(struct imap_cur *c)
 		(void)imap_cur_astring(c, dummy, 0);
 }
 
-
 /* A FETCH item name, brackets and <origin> included. */
 struct md_bytes
 imap_fetch_name(struct imap_cur *c)
@@ -282,12 +277,11 @@ imap_fetch_name(struct imap_cur *c)
 	b = c->i;
 	while (c->i < c->n && c->p[c->i] != ' ' && c->p[c->i] != ')') {
 		if (c->p[c->i] == '[') {
-			const uint8_t *rb = memchr(c->p + c->i, ']',
-			    c->n - c->i);
+			const uint8_t *rb =
+			    memchr(c->p + c->i, ']', c->n - c->i);
 			c->i = rb ? (size_t)(rb - c->p) : c->n - 1;
 		}
 		c->i++;
 	}
 	return md_bytes_of(c->p + b, c->i - b);
 }
-

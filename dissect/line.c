@@ -46,7 +46,7 @@ line_pending(const struct line_buf *lb)
 static void
 line_append(struct line_buf *lb, const uint8_t *p, size_t n)
 {
-	size_t room, want;
+	size_t	 room, want;
 	uint8_t *nb;
 
 	if (n > 0)
@@ -77,8 +77,7 @@ line_append(struct line_buf *lb, const uint8_t *p, size_t n)
 
 /* Fills the result and the flags that describe the line. */
 static void
-line_finish(struct line *out, const uint8_t *text, size_t tl, int cr,
-    int flags)
+line_finish(struct line *out, const uint8_t *text, size_t tl, int cr, int flags)
 {
 	if (tl > 0 && memchr(text, '\0', tl) != NULL)
 		flags |= LINE_F_NUL;
@@ -104,12 +103,11 @@ line_cap(const struct line_buf *lb, size_t *tl, int *over)
  * The line stays valid until the next call on this framer.
  */
 size_t
-line_take(struct line_buf *lb, const uint8_t *p, size_t len,
-    struct line *out)
+line_take(struct line_buf *lb, const uint8_t *p, size_t len, struct line *out)
 {
 	const uint8_t *lf, *text;
-	size_t n, tl;
-	int cr, over;
+	size_t	       n, tl;
+	int	       cr, over;
 
 	out->text.p = NULL;
 	out->text.len = 0;
@@ -150,7 +148,7 @@ int
 line_flush(struct line_buf *lb, struct line *out)
 {
 	size_t tl;
-	int over;
+	int    over;
 
 	if (!line_pending(lb))
 		return 0;
@@ -194,7 +192,7 @@ dot_take(struct dot_body *d, const uint8_t *p, size_t len, dot_out_fn out,
     void *arg, enum dot_end *end)
 {
 	const uint8_t *lf;
-	size_t i = 0, run;
+	size_t	       i = 0, run;
 
 	*end = DOT_MORE;
 	while (i < len) {

@@ -21,10 +21,10 @@
 
 struct line_buf {
 	uint8_t *buf;
-	size_t	 len;  /* bytes held */
-	size_t	 cap;  /* bytes allocated */
-	size_t	 max;  /* longest line kept */
-	int	 over;    /* current line exceeded max */
+	size_t	 len;	  /* bytes held */
+	size_t	 cap;	  /* bytes allocated */
+	size_t	 max;	  /* longest line kept */
+	int	 over;	  /* current line exceeded max */
 	int	 last_cr; /* last byte seen of the line was CR */
 };
 
@@ -33,14 +33,14 @@ struct line {
 	int		flags;
 };
 
-void	line_init(struct line_buf *, size_t max);
-void	line_free(struct line_buf *);
-size_t	line_take(struct line_buf *, const uint8_t *p, size_t len,
-	    struct line *out);
-int	line_flush(struct line_buf *, struct line *out);
-int	line_pending(const struct line_buf *);
+void   line_init(struct line_buf *, size_t max);
+void   line_free(struct line_buf *);
+size_t line_take(struct line_buf *, const uint8_t *p, size_t len,
+    struct line *out);
+int    line_flush(struct line_buf *, struct line *out);
+int    line_pending(const struct line_buf *);
 /* Drops a partial line (bytes were lost: what follows is no part of it). */
-void	line_discard(struct line_buf *);
+void line_discard(struct line_buf *);
 
 /*
  * A dot-terminated body: SMTP DATA (RFC 5321 4.5.2), POP3 multi-line
@@ -63,8 +63,8 @@ struct dot_body {
 
 typedef void (*dot_out_fn)(void *arg, const uint8_t *p, size_t n);
 
-void	dot_init(struct dot_body *);
-size_t	dot_take(struct dot_body *, const uint8_t *p, size_t len,
-	    dot_out_fn out, void *arg, enum dot_end *end);
+void   dot_init(struct dot_body *);
+size_t dot_take(struct dot_body *, const uint8_t *p, size_t len, dot_out_fn out,
+    void *arg, enum dot_end *end);
 
 #endif /* MAILSIFT_LINE_H */

@@ -33,25 +33,25 @@
 #include "tnef.h"
 #include "uu.h"
 
-#define HEAD_MAX	100  /* "--" boundary(70) "--" and padding */
-#define PATH_MAX_LEN	64
-#define OUT_CHUNK	4096 /* decoded bytes per PART_DATA event */
-#define TEXT_CHUNK	2048 /* text bytes per TEXT event */
-#define BUF_FIRST	256  /* header buffers start here and grow */
+#define HEAD_MAX     100 /* "--" boundary(70) "--" and padding */
+#define PATH_MAX_LEN 64
+#define OUT_CHUNK    4096 /* decoded bytes per PART_DATA event */
+#define TEXT_CHUNK   2048 /* text bytes per TEXT event */
+#define BUF_FIRST    256  /* header buffers start here and grow */
 /*
  * Text the store holds for the search index until each message ends, for
  * all open messages together: 10,000 open messages must not hold their
  * 1 MiB each.  Past it, text of open messages is dropped, with an anomaly.
  */
-#define TEXT_HELD_MAX	(32u << 20)
-#define CONT_LAG	256 /* > a delimiter line and its CRLF (HEAD_MAX + 2) */
+#define TEXT_HELD_MAX (32u << 20)
+#define CONT_LAG      256 /* > a delimiter line and its CRLF (HEAD_MAX + 2) */
 /*
  * A TNEF part is held whole until it ends (its files' long names follow
  * their data): at most TNEF_PART_MAX each, TNEF_HELD_MAX for all open
  * messages together; past either, its files are not listed (anomaly).
  */
-#define TNEF_PART_MAX	(32u << 20)
-#define TNEF_HELD_MAX	(64u << 20)
+#define TNEF_PART_MAX (32u << 20)
+#define TNEF_HELD_MAX (64u << 20)
 
 enum mstate { M_HEADER, M_BODY, M_SKIP };
 enum cte { CTE_IDENTITY, CTE_BASE64, CTE_QP, CTE_UU };
@@ -85,60 +85,60 @@ struct mmsg {
 	struct mime_tap	     *tap;
 	int		      partial; /* a part of a message (TOP, BODY[1]) */
 
-	enum mstate	      st;
-	int		      top;  /* in the message's own header */
-	int		      root; /* entity is a message root */
-	char		      base[PATH_MAX_LEN];
-	char		      path[PATH_MAX_LEN];
-	struct level	      lv[MD_MIME_DEPTH_MAX];
-	int		      depth, rfc822_depth;
+	enum mstate  st;
+	int	     top;  /* in the message's own header */
+	int	     root; /* entity is a message root */
+	char	     base[PATH_MAX_LEN];
+	char	     path[PATH_MAX_LEN];
+	struct level lv[MD_MIME_DEPTH_MAX];
+	int	     depth, rfc822_depth;
 
-	uint8_t		     *line; /* header line, or head of a body line */
-	size_t		      llen, lcap;
-	int		      midline, held_cr, header_over_said;
-	uint8_t		      held[2];
-	size_t		      nheld;
+	uint8_t *line; /* header line, or head of a body line */
+	size_t	 llen, lcap;
+	int	 midline, held_cr, header_over_said;
+	uint8_t	 held[2];
+	size_t	 nheld;
 
-	uint8_t		     *field; /* header field being unfolded */
-	size_t		      flen, fcap;
-	int		      fover;
-	uint32_t	      nfields;
-	struct entity	      eh;
+	uint8_t	     *field; /* header field being unfolded */
+	size_t	      flen, fcap;
+	int	      fover;
+	uint32_t      nfields;
+	struct entity eh;
 
-	int		      in_part;
-	uint32_t	      partno, nparts;
-	uint64_t	      enc_bytes, dec_bytes;
-	enum cte	      cte;
-	uint8_t		      b64q[4];
-	int		      b64n, bad_b64_said, bad_qp_said;
-	int		      qp;
-	uint8_t		      qp_hex;
-	uint8_t		      out[OUT_CHUNK];
-	size_t		      outn;
+	int	 in_part;
+	uint32_t partno, nparts;
+	uint64_t enc_bytes, dec_bytes;
+	enum cte cte;
+	uint8_t	 b64q[4];
+	int	 b64n, bad_b64_said, bad_qp_said;
+	int	 qp;
+	uint8_t	 qp_hex;
+	uint8_t	 out[OUT_CHUNK];
+	size_t	 outn;
 
-	int		      text, html_on;
-	char		      leaf[PATH_MAX_LEN]; /* the part's path */
+	int  text, html_on;
+	char leaf[PATH_MAX_LEN]; /* the part's path */
 
 	/*
 	 * Files inside the current part: uuencoded blocks in its text (or
 	 * the whole part, x-uuencode), TNEF's attachments.  Each is a part
 	 * of its own, path "leaf/n", told between the part's own events.
 	 */
-	int		      uu_on; /* scan the text for blocks */
-	struct uu_scan	      uu;
-	uint32_t	      file_no, nfiles; /* the open file's part number */
-	uint64_t	      file_bytes;
-	int		      tnef_on;
-	uint8_t		     *tnef;
-	size_t		      tnef_len, tnef_cap;
-	struct html	      html;
-	iconv_t		      cd;
-	uint8_t		      carry[8];
-	size_t		      ncarry;
-	char		      tbuf[TEXT_CHUNK];
-	size_t		      tlen;
-	uint64_t	      text_total;
-	int		      text_over_said;
+	int	       uu_on; /* scan the text for blocks */
+	struct uu_scan uu;
+	uint32_t       file_no, nfiles; /* the open file's part number */
+	uint64_t       file_bytes;
+	int	       tnef_on;
+	uint8_t	      *tnef;
+	size_t	       tnef_len, tnef_cap;
+	struct html    html;
+	iconv_t	       cd;
+	uint8_t	       carry[8];
+	size_t	       ncarry;
+	char	       tbuf[TEXT_CHUNK];
+	size_t	       tlen;
+	uint64_t       text_total;
+	int	       text_over_said;
 
 	/*
 	 * A message/rfc822 part (a forwarded message): its raw bytes go out
@@ -149,23 +149,23 @@ struct mmsg {
 	 * count the message's raw bytes; one container at a time (the
 	 * outermost).
 	 */
-	uint64_t	      raw_pos;	  /* raw bytes the parser has taken */
-	uint64_t	      step_base;  /* raw offset of the current step */
-	uint64_t	      line_end;	  /* raw offset after the line at hand */
-	uint64_t	      delim_start; /* where a delimiter's CRLF began */
-	uint32_t	      cont_no;	  /* the container's part; 0: none */
-	int		      begin_container; /* PART_BEGIN says so */
-	int		      cont_depth, cont_ended;
-	uint64_t	      cont_end, cont_sent, cont_bytes, lag_start;
-	size_t		      lag_len;
-	uint8_t		      lag[CONT_LAG];
+	uint64_t raw_pos;	  /* raw bytes the parser has taken */
+	uint64_t step_base;	  /* raw offset of the current step */
+	uint64_t line_end;	  /* raw offset after the line at hand */
+	uint64_t delim_start;	  /* where a delimiter's CRLF began */
+	uint32_t cont_no;	  /* the container's part; 0: none */
+	int	 begin_container; /* PART_BEGIN says so */
+	int	 cont_depth, cont_ended;
+	uint64_t cont_end, cont_sent, cont_bytes, lag_start;
+	size_t	 lag_len;
+	uint8_t	 lag[CONT_LAG];
 };
 
 struct mime_tap {
-	struct md_sink next;
-	struct md_txtable msgs; /* of struct mmsg */
-	uint64_t       text_held; /* text of open messages: TEXT_HELD_MAX */
-	uint64_t       tnef_held; /* TNEF parts held: TNEF_HELD_MAX */
+	struct md_sink	  next;
+	struct md_txtable msgs;	     /* of struct mmsg */
+	uint64_t	  text_held; /* text of open messages: TEXT_HELD_MAX */
+	uint64_t	  tnef_held; /* TNEF parts held: TNEF_HELD_MAX */
 };
 
 /*
@@ -176,7 +176,7 @@ struct mime_tap {
 static int
 buf_grow(uint8_t **b, size_t *cap, size_t need, size_t max)
 {
-	size_t want = *cap ? *cap : BUF_FIRST;
+	size_t	 want = *cap ? *cap : BUF_FIRST;
 	uint8_t *nb;
 
 	if (need <= *cap)
@@ -193,7 +193,7 @@ buf_grow(uint8_t **b, size_t *cap, size_t need, size_t max)
 }
 
 static size_t body_bytes(struct mmsg *, const uint8_t *, size_t);
-static void out_bytes(struct mmsg *, const uint8_t *, size_t);
+static void   out_bytes(struct mmsg *, const uint8_t *, size_t);
 
 /* --------------------------------------------------------------- events */
 
@@ -267,13 +267,14 @@ html_entity(struct mmsg *m, const char *e, size_t n)
 		const char *name, *text;
 	} named[] = { { "amp", "&" }, { "lt", "<" }, { "gt", ">" },
 		{ "quot", "\"" }, { "apos", "'" }, { "nbsp", " " } };
-	char u[4];
+	char	      u[4];
 	unsigned long cp;
-	char *end;
+	char	     *end;
 
 	if (n > 1 && e[0] == '#') {
-		cp = (e[1] == 'x' || e[1] == 'X') ? strtoul(e + 2, &end, 16) :
-		    strtoul(e + 1, &end, 10);
+		int hex = e[1] == 'x' || e[1] == 'X';
+
+		cp = strtoul(e + 1 + hex, &end, hex ? 16 : 10);
 		if (cp == 0 || cp > 0x10ffff)
 			return;
 		if (cp < 0x80) {
@@ -298,7 +299,8 @@ html_entity(struct mmsg *m, const char *e, size_t n)
 		return;
 	}
 	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
-		if (strlen(named[i].name) == n && memcmp(named[i].name, e, n) == 0) {
+		if (strlen(named[i].name) == n &&
+		    memcmp(named[i].name, e, n) == 0) {
 			text_put(m, named[i].text, strlen(named[i].text));
 			return;
 		}
@@ -310,7 +312,7 @@ static void
 html_tag(struct mmsg *m)
 {
 	struct html *h = &m->html;
-	const char *t = h->tag;
+	const char  *t = h->tag;
 
 	if (strcmp(t, "script") == 0 || strcmp(t, "style") == 0)
 		h->skip = 1;
@@ -342,8 +344,8 @@ html_text(struct mmsg *m, const char *p, size_t n)
 				h->name_done = 1;
 			else if (!h->name_done &&
 			    (size_t)h->tag_len + 1 < sizeof(h->tag))
-				h->tag[h->tag_len++] = (char)(c >= 'A' &&
-				    c <= 'Z' ? c + 32 : c);
+				h->tag[h->tag_len++] =
+				    (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 			continue;
 		}
 		if (c == '<') {
@@ -355,7 +357,8 @@ html_text(struct mmsg *m, const char *p, size_t n)
 		if (h->skip)
 			continue;
 		if (h->in_ent) {
-			if (c == ';' || (size_t)h->ent_len + 1 >= sizeof(h->ent)) {
+			if (c == ';' ||
+			    (size_t)h->ent_len + 1 >= sizeof(h->ent)) {
 				html_entity(m, h->ent, (size_t)h->ent_len);
 				h->in_ent = 0;
 			} else
@@ -387,8 +390,8 @@ text_utf8(struct mmsg *m, const char *p, size_t n)
 static void
 text_bytes(struct mmsg *m, const uint8_t *p, size_t n)
 {
-	char out[2 * OUT_CHUNK + 64], in[OUT_CHUNK + sizeof(m->carry)];
-	char *ip = in, *op;
+	char   out[2 * OUT_CHUNK + 64], in[OUT_CHUNK + sizeof(m->carry)];
+	char  *ip = in, *op;
 	size_t il, ol;
 
 	if (m->text_total >= MD_MIME_TEXT_MAX)
@@ -407,7 +410,8 @@ text_bytes(struct mmsg *m, const uint8_t *p, size_t n)
 		ip = in;
 		op = out;
 		ol = sizeof(out);
-		while (il > 0 && iconv(m->cd, &ip, &il, &op, &ol) == (size_t)-1) {
+		while (
+		    il > 0 && iconv(m->cd, &ip, &il, &op, &ol) == (size_t)-1) {
 			if (errno == EINVAL && il < sizeof(m->carry)) {
 				memcpy(m->carry, ip, il);
 				m->ncarry = il;
@@ -434,8 +438,8 @@ static void
 path_join(char out[PATH_MAX_LEN], const char *base, char sep, unsigned n)
 {
 	char tmp[PATH_MAX_LEN + 16];
-	int l = base[0] ? snprintf(tmp, sizeof(tmp), "%s%c%u", base, sep, n) :
-	    snprintf(tmp, sizeof(tmp), "%u", n);
+	int  l = base[0] ? snprintf(tmp, sizeof(tmp), "%s%c%u", base, sep, n) :
+			   snprintf(tmp, sizeof(tmp), "%u", n);
 	size_t k = l < 0 ? 0 : (size_t)l;
 
 	if (k >= PATH_MAX_LEN)
@@ -448,11 +452,10 @@ path_join(char out[PATH_MAX_LEN], const char *base, char sep, unsigned n)
 
 /* A file found inside the open part begins: a part of its own. */
 static void
-file_begin(struct mmsg *m, const char *name, const char *ctype,
-    const char *cte)
+file_begin(struct mmsg *m, const char *name, const char *ctype, const char *cte)
 {
 	struct md_event ev = { .type = MD_EV_PART_BEGIN };
-	char path[PATH_MAX_LEN];
+	char		path[PATH_MAX_LEN];
 
 	m->file_no = 0;
 	m->file_bytes = 0;
@@ -554,10 +557,10 @@ static const struct uu_cb *
 uu_cb_of(struct mmsg *m, struct uu_cb *cb, int in_text)
 {
 	if (in_text)
-		*cb = (struct uu_cb){ uu_text, uu_begin, uu_data, uu_end, m };
+		*cb = (struct uu_cb) { uu_text, uu_begin, uu_data, uu_end, m };
 	else
-		*cb = (struct uu_cb){ NULL, uu_part_begin, uu_part_data,
-		    uu_part_mark, m };
+		*cb = (struct uu_cb) { NULL, uu_part_begin, uu_part_data,
+			uu_part_mark, m };
 	return cb;
 }
 
@@ -584,15 +587,16 @@ static void
 tnef_keep(struct mmsg *m, const uint8_t *p, size_t n)
 {
 	if (m->tnef_len + n > m->tnef_cap) {
-		size_t cap = m->tnef_cap ? m->tnef_cap : 65536;
+		size_t	 cap = m->tnef_cap ? m->tnef_cap : 65536;
 		uint8_t *nb;
 
 		while (cap < m->tnef_len + n)
 			cap *= 2;
 		if (cap > TNEF_PART_MAX)
 			cap = TNEF_PART_MAX;
-		if (m->tnef_len + n > cap || m->tap->tnef_held - m->tnef_cap +
-		    cap > TNEF_HELD_MAX || (nb = realloc(m->tnef, cap)) == NULL) {
+		if (m->tnef_len + n > cap ||
+		    m->tap->tnef_held - m->tnef_cap + cap > TNEF_HELD_MAX ||
+		    (nb = realloc(m->tnef, cap)) == NULL) {
 			m_anomaly(m, MD_ANOM_TNEF_BUDGET, m->leaf);
 			tnef_drop(m);
 			return;
@@ -612,8 +616,8 @@ tnef_file(void *arg, const struct tnef_file *f)
 
 	file_begin(m, f->name, f->mime, "");
 	for (size_t o = 0; o < f->len; o += OUT_CHUNK)
-		file_data(m, f->data + o, f->len - o < OUT_CHUNK ?
-		    f->len - o : OUT_CHUNK);
+		file_data(m, f->data + o,
+		    f->len - o < OUT_CHUNK ? f->len - o : OUT_CHUNK);
 	file_end(m, f->len, 1);
 }
 
@@ -651,8 +655,7 @@ out_flush(struct mmsg *m)
 		struct uu_cb cb;
 
 		uu_feed(&m->uu, m->out, m->outn, uu_cb_of(m, &cb, 1));
-	}
-	else if (m->text)
+	} else if (m->text)
 		text_bytes(m, m->out, m->outn);
 	m->outn = 0;
 }
@@ -699,9 +702,11 @@ b64_quantum_end(struct mmsg *m)
 {
 	out_room(m, 2);
 	if (m->b64n >= 2)
-		m->out[m->outn++] = (uint8_t)(m->b64q[0] << 2 | m->b64q[1] >> 4);
+		m->out[m->outn++] =
+		    (uint8_t)(m->b64q[0] << 2 | m->b64q[1] >> 4);
 	if (m->b64n == 3)
-		m->out[m->outn++] = (uint8_t)(m->b64q[1] << 4 | m->b64q[2] >> 2);
+		m->out[m->outn++] =
+		    (uint8_t)(m->b64q[1] << 4 | m->b64q[2] >> 2);
 	m->dec_bytes += m->b64n >= 2 ? (size_t)m->b64n - 1 : 0;
 	m->b64n = 0;
 }
@@ -721,7 +726,8 @@ decode_base64(struct mmsg *m, const uint8_t *p, size_t n)
 
 		if (m->b64n == 0 && i + 4 <= n) {
 			int a = md_b64_digit[p[i]], b = md_b64_digit[p[i + 1]];
-			int c = md_b64_digit[p[i + 2]], d = md_b64_digit[p[i + 3]];
+			int c = md_b64_digit[p[i + 2]],
+			    d = md_b64_digit[p[i + 3]];
 
 			if ((a | b | c | d) >= 0) {
 				out_room(m, 3);
@@ -742,8 +748,8 @@ decode_base64(struct mmsg *m, const uint8_t *p, size_t n)
 				    m->b64q[1] >> 4);
 				m->out[m->outn++] = (uint8_t)(m->b64q[1] << 4 |
 				    m->b64q[2] >> 2);
-				m->out[m->outn++] = (uint8_t)(m->b64q[2] << 6 |
-				    m->b64q[3]);
+				m->out[m->outn++] =
+				    (uint8_t)(m->b64q[2] << 6 | m->b64q[3]);
 				m->dec_bytes += 3;
 				m->b64n = 0;
 			}
@@ -796,8 +802,9 @@ decode_qp(struct mmsg *m, const uint8_t *p, size_t n)
 			break;
 		case 2: /* after "=X" */
 			if (md_hex_value(c) >= 0)
-				out_byte(m, (uint8_t)(md_hex_value(m->qp_hex) << 4 |
-				    md_hex_value(c)));
+				out_byte(m,
+				    (uint8_t)(md_hex_value(m->qp_hex) << 4 |
+					md_hex_value(c)));
 			else {
 				bad_qp(m);
 				out_byte(m, '=');
@@ -857,6 +864,25 @@ is_uu_cte(const char *cte)
 	    strcasecmp(cte, "uuencode") == 0 || strcasecmp(cte, "x-uue") == 0;
 }
 
+static enum cte
+cte_of(const char *cte)
+{
+	if (ci_starts(cte, "base64"))
+		return CTE_BASE64;
+	if (ci_starts(cte, "quoted-printable"))
+		return CTE_QP;
+	return is_uu_cte(cte) ? CTE_UU : CTE_IDENTITY;
+}
+
+/* Content-Disposition's type (RFC 2183 2). */
+static enum md_disposition
+disposition_of(const char *d)
+{
+	if (strcmp(d, "attachment") == 0)
+		return MD_DISP_ATTACHMENT;
+	return strcmp(d, "inline") == 0 ? MD_DISP_INLINE : MD_DISP_NONE;
+}
+
 static void
 text_begin(struct mmsg *m)
 {
@@ -876,16 +902,14 @@ text_begin(struct mmsg *m)
 static void
 part_begin(struct mmsg *m, const char *path)
 {
-	struct md_event ev = { .type = MD_EV_PART_BEGIN };
+	struct md_event	     ev = { .type = MD_EV_PART_BEGIN };
 	const struct entity *e = &m->eh;
 
 	m->in_part = 1;
 	m->enc_bytes = m->dec_bytes = 0;
 	m->b64n = m->qp = 0;
 	m->outn = 0;
-	m->cte = ci_starts(e->cte, "base64") ? CTE_BASE64 :
-	    ci_starts(e->cte, "quoted-printable") ? CTE_QP :
-	    is_uu_cte(e->cte) ? CTE_UU : CTE_IDENTITY;
+	m->cte = cte_of(e->cte);
 	memcpy(m->leaf, path, sizeof(m->leaf));
 	uu_init(&m->uu);
 	m->nfiles = 0;
@@ -1017,8 +1041,8 @@ static void
 cont_tee(struct mmsg *m, const uint8_t *p, size_t n)
 {
 	uint64_t a = m->raw_pos, b = a + n, lo, hi, keep_from, x;
-	uint8_t keep[CONT_LAG];
-	size_t kn = 0;
+	uint8_t	 keep[CONT_LAG];
+	size_t	 kn = 0;
 
 	m->raw_pos = b;
 	if (m->cont_no == 0)
@@ -1068,10 +1092,10 @@ static void
 field_done(struct mmsg *m)
 {
 	struct md_event ev = { .type = MD_EV_HEADER };
-	const uint8_t *f = m->field, *colon, *v;
-	struct entity *e = &m->eh;
-	char dec[4096], date[20];
-	size_t nl, vl;
+	const uint8_t  *f = m->field, *colon, *v;
+	struct entity  *e = &m->eh;
+	char		dec[4096], date[20];
+	size_t		nl, vl;
 
 	if (m->flen == 0)
 		return;
@@ -1091,13 +1115,14 @@ field_done(struct mmsg *m)
 	if (md_ci_equal(f, nl, "Content-Type")) {
 		mh_token(v, vl, e->ctype, sizeof(e->ctype));
 		if (mh_param(v, vl, "boundary", e->boundary,
-		    sizeof(e->boundary) - 1) < 0)
+			sizeof(e->boundary) - 1) < 0)
 			e->boundary[0] = '\0';
 		if (mh_param(v, vl, "charset", e->charset,
-		    sizeof(e->charset) - 1) < 0)
+			sizeof(e->charset) - 1) < 0)
 			e->charset[0] = '\0';
-		if (e->filename[0] == '\0' && mh_param(v, vl, "name",
-		    e->filename, sizeof(e->filename) - 1) < 0)
+		if (e->filename[0] == '\0' &&
+		    mh_param(v, vl, "name", e->filename,
+			sizeof(e->filename) - 1) < 0)
 			e->filename[0] = '\0';
 	} else if (md_ci_equal(f, nl, "Content-Transfer-Encoding"))
 		mh_token(v, vl, e->cte, sizeof(e->cte));
@@ -1106,11 +1131,11 @@ field_done(struct mmsg *m)
 		long fl;
 
 		mh_token(v, vl, d, sizeof(d));
-		e->disp = strcmp(d, "attachment") == 0 ? MD_DISP_ATTACHMENT :
-		    strcmp(d, "inline") == 0 ? MD_DISP_INLINE : MD_DISP_NONE;
+		e->disp = disposition_of(d);
 		if ((fl = mh_param(v, vl, "filename", dec, sizeof(dec))) >= 0) {
 			size_t k = (size_t)fl < sizeof(e->filename) - 1 ?
-			    (size_t)fl : sizeof(e->filename) - 1;
+			    (size_t)fl :
+			    sizeof(e->filename) - 1;
 			memcpy(e->filename, dec, k);
 			e->filename[k] = '\0';
 		}
@@ -1120,8 +1145,8 @@ field_done(struct mmsg *m)
 	if (m->top) {
 		ev.name = md_bytes_of(f, nl);
 		ev.arg = md_bytes_of(v, vl);
-		ev.extra = md_bytes_of(dec, mh_decode_words(v, vl, dec,
-		    sizeof(dec)));
+		ev.extra =
+		    md_bytes_of(dec, mh_decode_words(v, vl, dec, sizeof(dec)));
 		if (md_ci_equal(f, nl, "Date") && mh_date_utc(v, vl, date))
 			ev.aux = md_bytes_of(date, 19);
 		ev.num[0] = m->nfields;
@@ -1140,7 +1165,7 @@ static void
 header_done(struct mmsg *m)
 {
 	struct entity *e = &m->eh;
-	char path[PATH_MAX_LEN];
+	char	       path[PATH_MAX_LEN];
 
 	field_done(m);
 	/* mh_param writes no terminator: make the strings safe */
@@ -1199,13 +1224,14 @@ header_line(struct mmsg *m, const uint8_t *p, size_t n)
 	if (p[0] == ' ' || p[0] == '\t') { /* folded: RFC 5322 2.2.3 */
 		if (m->flen + n > MD_MIME_HEADER_MAX) {
 			n = m->flen < MD_MIME_HEADER_MAX ?
-			    MD_MIME_HEADER_MAX - m->flen : 0;
+			    MD_MIME_HEADER_MAX - m->flen :
+			    0;
 			if (!m->fover)
 				m_anomaly(m, MD_ANOM_MIME_HEADER, "");
 			m->fover = 1;
 		}
 		if (buf_grow(&m->field, &m->fcap, m->flen + n,
-		    MD_MIME_HEADER_MAX) != 0)
+			MD_MIME_HEADER_MAX) != 0)
 			return;
 		memcpy(m->field + m->flen, p, n);
 		m->flen += n;
@@ -1234,7 +1260,7 @@ static size_t
 header_bytes(struct mmsg *m, const uint8_t *p, size_t n)
 {
 	const uint8_t *lf = memchr(p, '\n', n);
-	size_t take = lf ? (size_t)(lf - p) + 1 : n, keep = take;
+	size_t	       take = lf ? (size_t)(lf - p) + 1 : n, keep = take;
 
 	if (m->llen + keep > m->lcap)
 		(void)buf_grow(&m->line, &m->lcap, m->llen + keep,
@@ -1271,7 +1297,7 @@ boundary_of(const struct mmsg *m, const uint8_t *p, size_t n, int *close)
 		return -1;
 	for (int l = m->depth - 1; l >= 0; l--) {
 		const struct level *lv = &m->lv[l];
-		size_t i = 2 + lv->blen;
+		size_t		    i = 2 + lv->blen;
 
 		if (n < i || memcmp(p + 2, lv->boundary, lv->blen) != 0)
 			continue;
@@ -1403,9 +1429,10 @@ body_bytes(struct mmsg *m, const uint8_t *p, size_t n)
 						l--, bn = 2;
 					m->llen = 0;
 					m->line_end = m->step_base + (n0 - n);
-					m->delim_start = m->line_end - l - bn -
-					    m->nheld;
-					body_line(m, m->line, l, m->line + l, bn);
+					m->delim_start =
+					    m->line_end - l - bn - m->nheld;
+					body_line(m, m->line, l, m->line + l,
+					    bn);
 				}
 				continue;
 			}
@@ -1432,7 +1459,7 @@ mime_feed(struct mmsg *m, const uint8_t *p, size_t n)
 
 		m->step_base = m->raw_pos;
 		k = m->st == M_HEADER ? header_bytes(m, p, n) :
-		    body_bytes(m, p, n);
+					body_bytes(m, p, n);
 		cont_tee(m, p, k);
 		p += k, n -= k;
 	}
@@ -1518,7 +1545,7 @@ static void
 mmsg_open(struct mime_tap *t, const struct md_event *ev)
 {
 	struct md_txnode **slot = md_tx_slot(&t->msgs, ev->flow->id, ev->tx);
-	struct mmsg *m;
+	struct mmsg	  *m;
 
 	if (*slot != NULL) /* a dissector reused a number: start over */
 		mmsg_free((struct mmsg *)md_tx_remove(slot));
@@ -1549,10 +1576,10 @@ mmsg_open(struct mime_tap *t, const struct md_event *ev)
 static int
 tap_emit(void *arg, const struct md_event *ev)
 {
-	struct mime_tap *t = arg;
+	struct mime_tap	  *t = arg;
 	struct md_txnode **slot;
-	struct mmsg *m;
-	int r = 0;
+	struct mmsg	  *m;
+	int		   r = 0;
 
 	if (ev->type != MD_EV_MSG_END)
 		r = t->next.emit(t->next.arg, ev);

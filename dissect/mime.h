@@ -16,8 +16,8 @@
  */
 struct assembler;
 struct assembler *assembler_new(const struct md_sink *next);
-void	assembler_sink(struct assembler *, struct md_sink *out);
-void	assembler_free(struct assembler *);
+void		  assembler_sink(struct assembler *, struct md_sink *out);
+void		  assembler_free(struct assembler *);
 
 /*
  * The MIME tap (mime.c): for each message, parses its bytes as they
@@ -27,7 +27,7 @@ void	assembler_free(struct assembler *);
  */
 struct mime_tap;
 struct mime_tap *mime_tap_new(const struct md_sink *next);
-void	mime_tap_sink(struct mime_tap *, struct md_sink *out);
-void	mime_tap_free(struct mime_tap *);
+void		 mime_tap_sink(struct mime_tap *, struct md_sink *out);
+void		 mime_tap_free(struct mime_tap *);
 
 #endif

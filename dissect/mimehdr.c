@@ -18,9 +18,10 @@ lower(int c)
 static int
 is_ascii_charset(const char *cs)
 {
-	return cs[0] == '\0' || md_ci_equal((const uint8_t *)cs, strlen(cs),
-	    "us-ascii") || md_ci_equal((const uint8_t *)cs, strlen(cs),
-	    "utf-8") || md_ci_equal((const uint8_t *)cs, strlen(cs), "utf8");
+	return cs[0] == '\0' ||
+	    md_ci_equal((const uint8_t *)cs, strlen(cs), "us-ascii") ||
+	    md_ci_equal((const uint8_t *)cs, strlen(cs), "utf-8") ||
+	    md_ci_equal((const uint8_t *)cs, strlen(cs), "utf8");
 }
 
 /*
@@ -40,7 +41,7 @@ mh_iconv_open(const char *charset)
 	    md_ci_equal((const uint8_t *)charset, strlen(charset), "gbk"))
 		charset = "GB18030";
 	else if (md_ci_equal((const uint8_t *)charset, strlen(charset),
-	    "iso-8859-1"))
+		     "iso-8859-1"))
 		charset = "WINDOWS-1252";
 	snprintf(cs, sizeof(cs), "%s", charset);
 	return iconv_open("UTF-8", cs);
@@ -55,8 +56,8 @@ mh_to_utf8(const char *charset, const uint8_t *in, size_t n, char *out,
     size_t cap)
 {
 	iconv_t cd;
-	char *ip = (char *)(uintptr_t)in, *op = out;
-	size_t il = n, ol = cap;
+	char   *ip = (char *)(uintptr_t)in, *op = out;
+	size_t	il = n, ol = cap;
 
 	if (is_ascii_charset(charset)) {
 		n = n < cap ? n : cap;
@@ -89,14 +90,15 @@ static size_t
 word_bytes(int enc, const uint8_t *t, size_t n, uint8_t *out, size_t cap)
 {
 	size_t o = 0;
-	int ok;
+	int    ok;
 
 	if (enc == 'b')
 		return md_b64_decode(t, n, out, cap, &ok);
 	for (size_t i = 0; i < n && o < cap; i++) { /* Q: RFC 2047 4.2 */
 		if (t[i] == '_')
 			out[o++] = ' ';
-		else if (t[i] == '=' && i + 2 < n && md_hex_value(t[i + 1]) >= 0 &&
+		else if (t[i] == '=' && i + 2 < n &&
+		    md_hex_value(t[i + 1]) >= 0 &&
 		    md_hex_value(t[i + 2]) >= 0) {
 			out[o++] = (uint8_t)(md_hex_value(t[i + 1]) << 4 |
 			    md_hex_value(t[i + 2]));
@@ -112,7 +114,7 @@ static size_t
 encoded_word(const uint8_t *p, size_t n, char *cs, size_t cscap, int *enc,
     const uint8_t **text, size_t *tlen)
 {
-	size_t i = 2, c0, t0;
+	size_t	       i = 2, c0, t0;
 	const uint8_t *end;
 
 	if (n < 8 || p[0] != '=' || p[1] != '?')
@@ -143,14 +145,14 @@ size_t
 mh_decode_words(const uint8_t *in, size_t n, char *out, size_t cap)
 {
 	size_t i = 0, o = 0, pending_ws = 0, ws_at = 0;
-	int last_was_word = 0;
+	int    last_was_word = 0;
 
 	while (i < n && o < cap) {
-		char cs[40];
-		uint8_t raw[1024];
+		char	       cs[40];
+		uint8_t	       raw[1024];
 		const uint8_t *t;
-		size_t tl, wl, rl, ul;
-		int enc;
+		size_t	       tl, wl, rl, ul;
+		int	       enc;
 
 		wl = encoded_word(in + i, n - i, cs, sizeof(cs), &enc, &t, &tl);
 		if (wl > 0) {
@@ -159,8 +161,10 @@ mh_decode_words(const uint8_t *in, size_t n, char *out, size_t cap)
 				o = ws_at;
 			rl = word_bytes(enc, t, tl, raw, sizeof(raw));
 			ul = mh_to_utf8(cs, raw, rl, out + o, cap - o);
-			if (ul == (size_t)-1) /* unknown charset: keep as sent */
-				ul = mh_to_utf8("", in + i, wl, out + o, cap - o);
+			if (ul ==
+			    (size_t)-1) /* unknown charset: keep as sent */
+				ul = mh_to_utf8("", in + i, wl, out + o,
+				    cap - o);
 			o += ul;
 			i += wl;
 			last_was_word = 1;
@@ -187,8 +191,9 @@ mh_token(const uint8_t *v, size_t n, char *out, size_t cap)
 
 	while (i < n && (v[i] == ' ' || v[i] == '\t'))
 		i++;
-	for (; i < n && v[i] != ';' && v[i] != ' ' && v[i] != '\t' &&
-	    o + 1 < cap; i++)
+	for (;
+	     i < n && v[i] != ';' && v[i] != ' ' && v[i] != '\t' && o + 1 < cap;
+	     i++)
 		out[o++] = (char)lower(v[i]);
 	out[o] = '\0';
 	return o;
@@ -261,10 +266,10 @@ static const uint8_t *
 split_charset(const uint8_t *v, size_t *vl, char *cs, size_t cscap)
 {
 	const uint8_t *q1 = memchr(v, '\'', *vl), *q2;
-	size_t cl;
+	size_t	       cl;
 
-	if (q1 == NULL || (q2 = memchr(q1 + 1, '\'',
-	    *vl - (size_t)(q1 + 1 - v))) == NULL)
+	if (q1 == NULL ||
+	    (q2 = memchr(q1 + 1, '\'', *vl - (size_t)(q1 + 1 - v))) == NULL)
 		return v;
 	cl = (size_t)(q1 - v);
 	if (cl < cscap) {
@@ -282,8 +287,7 @@ split_charset(const uint8_t *v, size_t *vl, char *cs, size_t cscap)
  * and continuations "name*0=", "name*1*=", ... joined in order.
  */
 long
-mh_param(const uint8_t *v, size_t n, const char *name, char *out,
-    size_t cap)
+mh_param(const uint8_t *v, size_t n, const char *name, char *out, size_t cap)
 {
 	uint8_t acc[2048], val[1024];
 	struct {
@@ -291,30 +295,31 @@ mh_param(const uint8_t *v, size_t n, const char *name, char *out,
 		int    ext;
 	} seg[MH_SEGMENTS];
 	uint8_t segbuf[2048];
-	size_t ln = strlen(name), al = 0, sbl = 0, nl, vl, i = 0, nseg = 0;
+	size_t	ln = strlen(name), al = 0, sbl = 0, nl, vl, i = 0, nseg = 0;
 	const uint8_t *pn, *vp;
-	char cs[40] = "";
-	int plain = 0, ext = 0;
+	char	       cs[40] = "";
+	int	       plain = 0, ext = 0;
 
 	memset(seg, 0, sizeof(seg));
 	while (i < n) {
 		i = next_param(v, n, i, &pn, &nl, val, sizeof(val), &vl);
 		if (nl < ln || !md_ci_prefix(pn, nl, name))
 			continue;
-		if (nl == ln && !plain && !ext) {	/* name= */
+		if (nl == ln && !plain && !ext) { /* name= */
 			memcpy(acc, val, vl);
 			al = vl;
 			plain = 1;
 		} else if (nl == ln) { /* a second plain value: the first won */
 			continue;
-		} else if (nl == ln + 1 && pn[ln] == '*') {	/* name*= */
+		} else if (nl == ln + 1 && pn[ln] == '*') { /* name*= */
 			vp = split_charset(val, &vl, cs, sizeof(cs));
 			al = pct_decode(vp, vl, acc, sizeof(acc));
 			ext = 1;
-		} else if (pn[ln] == '*') {	/* name*N= or name*N*= */
+		} else if (pn[ln] == '*') { /* name*N= or name*N*= */
 			size_t d = ln + 1, num = 0;
 
-			while (d < nl && pn[d] >= '0' && pn[d] <= '9' && num < 100)
+			while (
+			    d < nl && pn[d] >= '0' && pn[d] <= '9' && num < 100)
 				num = num * 10 + (size_t)(pn[d++] - '0');
 			if (d == ln + 1 || num >= MH_SEGMENTS ||
 			    sbl + vl > sizeof(segbuf))
@@ -339,7 +344,8 @@ mh_param(const uint8_t *v, size_t n, const char *name, char *out,
 	if (nseg > 0) { /* continuations win over a plain value */
 		al = 0;
 		for (size_t k = 0; k < nseg && al < sizeof(acc); k++) {
-			size_t l = seg[k].len < sizeof(acc) - al ? seg[k].len :
+			size_t l = seg[k].len < sizeof(acc) - al ?
+			    seg[k].len :
 			    sizeof(acc) - al;
 			memcpy(acc + al, segbuf + seg[k].off, l);
 			al += l;
@@ -348,8 +354,9 @@ mh_param(const uint8_t *v, size_t n, const char *name, char *out,
 		return -1;
 	if (ext) {
 		size_t ul = mh_to_utf8(cs, acc, al, out, cap);
-		return (long)(ul == (size_t)-1 ? mh_to_utf8("", acc, al, out,
-		    cap) : ul);
+		return (long)(ul == (size_t)-1 ?
+			mh_to_utf8("", acc, al, out, cap) :
+			ul);
 	}
 	return (long)mh_decode_words(acc, al, out, cap);
 }
@@ -392,7 +399,7 @@ zone_minutes(const uint8_t *p, size_t n)
 static long
 digits(const uint8_t *v, size_t n, size_t *i)
 {
-	long x = 0;
+	long   x = 0;
 	size_t s = *i;
 
 	while (*i < n && v[*i] >= '0' && v[*i] <= '9' && *i - s < 6)
@@ -405,10 +412,10 @@ int
 mh_date_utc(const uint8_t *v, size_t n, char out[20])
 {
 	struct tm tm;
-	size_t i = 0;
-	long day, year, hh, mm, ss = 0;
-	int mon;
-	time_t t;
+	size_t	  i = 0;
+	long	  day, year, hh, mm, ss = 0;
+	int	  mon;
+	time_t	  t;
 
 	memset(&tm, 0, sizeof(tm));
 	while (i < n && !(v[i] >= '0' && v[i] <= '9')) /* "Mon, " */

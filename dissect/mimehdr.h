@@ -14,15 +14,15 @@
 #include <stdint.h>
 
 /* Decodes RFC 2047 encoded-words into UTF-8; other bytes are copied. */
-size_t	mh_decode_words(const uint8_t *in, size_t n, char *out, size_t cap);
+size_t mh_decode_words(const uint8_t *in, size_t n, char *out, size_t cap);
 
 /* A converter to UTF-8; (iconv_t)-1 when none is needed or known. */
-iconv_t	mh_iconv_open(const char *charset);
+iconv_t mh_iconv_open(const char *charset);
 
 /* Converts text in a charset to UTF-8 (iconv); returns bytes written, or
  * (size_t)-1 when the charset is unknown. */
-size_t	mh_to_utf8(const char *charset, const uint8_t *in, size_t n,
-	    char *out, size_t cap);
+size_t mh_to_utf8(const char *charset, const uint8_t *in, size_t n, char *out,
+    size_t cap);
 
 /*
  * The value of parameter name in a Content-Type or Content-Disposition
@@ -30,13 +30,13 @@ size_t	mh_to_utf8(const char *charset, const uint8_t *in, size_t n,
  * it decoded (common, though not standard, in file names).  Returns its
  * length, or -1 when absent.
  */
-long	mh_param(const uint8_t *v, size_t n, const char *name, char *out,
-	    size_t cap);
+long mh_param(const uint8_t *v, size_t n, const char *name, char *out,
+    size_t cap);
 
 /* The first token of such a value, lower-cased ("multipart/mixed"). */
-size_t	mh_token(const uint8_t *v, size_t n, char *out, size_t cap);
+size_t mh_token(const uint8_t *v, size_t n, char *out, size_t cap);
 
 /* An RFC 5322 date as "YYYY-MM-DD HH:MM:SS" UTC; 0 when unreadable. */
-int	mh_date_utc(const uint8_t *v, size_t n, char out[20]);
+int mh_date_utc(const uint8_t *v, size_t n, char out[20]);
 
 #endif

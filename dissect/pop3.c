@@ -66,7 +66,7 @@ enum pop3_kind {
 
 struct pending {
 	uint32_t seq;
-	uint64_t msgno;	  /* RETR, TOP, DELE, LIST n, UIDL n */
+	uint64_t msgno; /* RETR, TOP, DELE, LIST n, UIDL n */
 	uint8_t	 kind;
 	uint8_t	 verb_len;
 	uint8_t	 arg_len;
@@ -75,34 +75,34 @@ struct pending {
 };
 
 struct pop3 {
-	struct md_out	 out;
-	struct line_buf	 line[2];
-	enum pop3_state	 state;
-	enum pop3_cmode	 cmode;
-	enum pop3_smode	 smode;
+	struct md_out	out;
+	struct line_buf line[2];
+	enum pop3_state state;
+	enum pop3_cmode cmode;
+	enum pop3_smode smode;
 
-	struct ring	 q; /* struct pending, oldest first */
-	uint32_t	 seq, nmsg;
-	struct sasl	*cred;	   /* USER/PASS, APOP or AUTH under way */
-	struct pending	 multi;	   /* command whose multi-line body runs */
+	struct ring    q; /* struct pending, oldest first */
+	uint32_t       seq, nmsg;
+	struct sasl   *cred;  /* USER/PASS, APOP or AUTH under way */
+	struct pending multi; /* command whose multi-line body runs */
 
 	/* message in progress (RETR, TOP) */
-	struct dot_body	 dot;
-	uint32_t	 msg_tx;
-	int		 msg_open, msg_muted;
-	uint64_t	 msg_size;
+	struct dot_body dot;
+	uint32_t	msg_tx;
+	int		msg_open, msg_muted;
+	uint64_t	msg_size;
 	/*
 	 * TOP n: the header and n body lines.  When the body had fewer than
 	 * n lines it came whole (fetchmail asks for TOP n 99999999): body
 	 * lines are counted to tell.
 	 */
-	struct pending	 top;
-	int		 top_open, in_body;
-	uint64_t	 top_lines, body_lines, line_len;
-	uint8_t		 last;
+	struct pending top;
+	int	       top_open, in_body;
+	uint64_t       top_lines, body_lines, line_len;
+	uint8_t	       last;
 
 	struct sasl_field apop_ts; /* RFC 1939 7: <timestamp> of greeting */
-	int		 greeted, quit_seen, stls_wait, after_quit_said;
+	int		  greeted, quit_seen, stls_wait, after_quit_said;
 };
 
 static const char *const state_names[] = {
@@ -149,8 +149,8 @@ top_count(struct pop3 *s, const uint8_t *p, size_t n)
 		}
 		if (s->in_body)
 			s->body_lines++;
-		else if (s->line_len == 0 || (s->line_len == 1 &&
-		    s->last == '\r'))
+		else if (s->line_len == 0 ||
+		    (s->line_len == 1 && s->last == '\r'))
 			s->in_body = 1;
 		s->line_len = 0;
 		s->last = '\n';
@@ -160,7 +160,7 @@ top_count(struct pop3 *s, const uint8_t *p, size_t n)
 static void
 msg_bytes(void *arg, const uint8_t *p, size_t n)
 {
-	struct pop3 *s = arg;
+	struct pop3    *s = arg;
 	struct md_event ev = { .type = MD_EV_MSG_DATA, .dir = MD_S2C };
 
 	if (s->top_open)
@@ -196,7 +196,7 @@ msg_begin(struct pop3 *s, const struct pending *pd)
 	if (s->top_open) {
 		s->top = *pd;
 		if (md_parse_u64((const uint8_t *)pd->arg, pd->arg_len,
-		    &s->top_lines) == 0)
+			&s->top_lines) == 0)
 			s->top_lines = 0; /* no count: never taken as whole */
 		s->in_body = 0;
 		s->body_lines = s->line_len = 0;
@@ -275,7 +275,7 @@ static void
 cmd_auth(struct pop3 *s, uint32_t seq, const uint8_t *a, size_t n)
 {
 	const uint8_t *sp = memchr(a, ' ', n);
-	size_t mlen = sp ? (size_t)(sp - a) : n;
+	size_t	       mlen = sp ? (size_t)(sp - a) : n;
 
 	if (s->cred != NULL)
 		cred_emit(s, MD_ST_NONE, MD_AUTH_UNKNOWN);
@@ -291,7 +291,7 @@ static void
 cmd_apop(struct pop3 *s, uint32_t seq, const uint8_t *a, size_t n)
 {
 	const uint8_t *sp;
-	struct sasl *c;
+	struct sasl   *c;
 
 	if ((c = cred_new(s, seq, "APOP")) == NULL)
 		return;
@@ -328,10 +328,10 @@ typedef enum pop3_kind pop3_cmd_fn(struct pop3 *, const struct pop3_verb *,
     uint32_t seq, const uint8_t *a, size_t n, struct pending *pd);
 
 struct pop3_verb {
-	const char     *verb;
-	enum pop3_kind	kind;
-	pop3_cmd_fn    *run; /* NULL: the kind says it all */
-	int		msgno; /* its argument is a message number */
+	const char    *verb;
+	enum pop3_kind kind;
+	pop3_cmd_fn   *run;   /* NULL: the kind says it all */
+	int	       msgno; /* its argument is a message number */
 };
 
 static enum pop3_kind
@@ -474,12 +474,12 @@ static void
 pop3_command(struct pop3 *s, const uint8_t *p, size_t n)
 {
 	struct md_event ev = { .type = MD_EV_COMMAND, .dir = MD_C2S };
-	struct pending tmp = { 0 }, *pd;
-	const uint8_t *sp = memchr(p, ' ', n);
-	size_t vlen = sp ? (size_t)(sp - p) : n;
-	const uint8_t *a = sp ? sp + 1 : p + n;
-	size_t alen = sp ? n - vlen - 1 : 0;
-	char verb[POP3_VERB_MAX];
+	struct pending	tmp = { 0 }, *pd;
+	const uint8_t  *sp = memchr(p, ' ', n);
+	size_t		vlen = sp ? (size_t)(sp - p) : n;
+	const uint8_t  *a = sp ? sp + 1 : p + n;
+	size_t		alen = sp ? n - vlen - 1 : 0;
+	char		verb[POP3_VERB_MAX];
 
 	if (n == 0)
 		return;
@@ -524,13 +524,13 @@ start_tls(struct pop3 *s)
 
 /* "n size" (LIST) or "n unique-id" (UIDL), RFC 1939 5 and 7. */
 static void
-scan_listing_entry(struct pop3 *s, const struct pending *pd,
-    const uint8_t *p, size_t n)
+scan_listing_entry(struct pop3 *s, const struct pending *pd, const uint8_t *p,
+    size_t n)
 {
-	uint64_t msgno, size = 0;
-	size_t d = md_parse_u64(p, n, &msgno);
+	uint64_t       msgno, size = 0;
+	size_t	       d = md_parse_u64(p, n, &msgno);
 	const uint8_t *rest;
-	size_t rlen;
+	size_t	       rlen;
 
 	if (d == 0)
 		return;
@@ -554,7 +554,7 @@ static void
 listing_line(struct pop3 *s, const uint8_t *p, size_t n)
 {
 	struct md_event ev = { .type = MD_EV_EXTENSION, .dir = MD_S2C };
-	const uint8_t *sp;
+	const uint8_t  *sp;
 
 	if (n == 1 && p[0] == '.') {
 		s->smode = S_STATUS;
@@ -573,7 +573,7 @@ listing_line(struct pop3 *s, const uint8_t *p, size_t n)
 		sp = memchr(p, ' ', n);
 		ev.name = md_bytes_of(p, sp ? (size_t)(sp - p) : n);
 		ev.arg = sp ? md_bytes_of(sp + 1, n - (size_t)(sp + 1 - p)) :
-		    md_bytes_of(NULL, 0);
+			      md_bytes_of(NULL, 0);
 		out_emit(&s->out, &ev);
 		break;
 	case K_AUTH_LIST: /* RFC 1734: one mechanism per line */
@@ -663,7 +663,7 @@ reply_effects(struct pop3 *s, const struct pending *pd, enum md_status st,
 static enum md_status
 parse_status(const uint8_t *p, size_t n, size_t *skip)
 {
-	size_t w;
+	size_t	       w;
 	enum md_status st;
 
 	if (md_ci_prefix(p, n, "+OK")) {
@@ -685,11 +685,11 @@ greeting(struct pop3 *s, enum md_status st, const uint8_t *p,
     const uint8_t *text, size_t tlen)
 {
 	struct md_event ev = { .type = MD_EV_GREETING, .dir = MD_S2C };
-	const uint8_t *lt = memchr(text, '<', tlen), *gt;
+	const uint8_t  *lt = memchr(text, '<', tlen), *gt;
 
 	s->greeted = 1;
-	if (lt != NULL && (gt = memchr(lt, '>', tlen -
-	    (size_t)(lt - text))) != NULL)
+	if (lt != NULL &&
+	    (gt = memchr(lt, '>', tlen - (size_t)(lt - text))) != NULL)
 		sasl_set(&s->apop_ts, lt, (size_t)(gt - lt) + 1);
 	ev.status = st;
 	ev.arg = md_bytes_of(text, tlen);
@@ -704,12 +704,12 @@ status_line(struct pop3 *s, const uint8_t *p, size_t n)
 {
 	struct md_event ev = { .type = MD_EV_REPLY, .dir = MD_S2C };
 	struct pending *head = ring_at(&s->q, 0), pd;
-	enum md_status st;
-	size_t skip = 0;
+	enum md_status	st;
+	size_t		skip = 0;
 
 	/* RFC 5034 4: "+" SP base64 is a SASL challenge, not a verdict. */
-	if (head != NULL && head->kind == K_AUTH && s->cred != NULL &&
-	    n >= 1 && p[0] == '+' && (n == 1 || p[1] == ' ')) {
+	if (head != NULL && head->kind == K_AUTH && s->cred != NULL && n >= 1 &&
+	    p[0] == '+' && (n == 1 || p[1] == ' ')) {
 		sasl_challenge(s->cred, p + (n > 1 ? 2 : 1), n > 1 ? n - 2 : 0);
 		s->cmode = C_SASL;
 		return;
@@ -756,7 +756,7 @@ static void
 feed_client(struct pop3 *s, const uint8_t *p, size_t len)
 {
 	struct line ln;
-	size_t n;
+	size_t	    n;
 
 	while (len > 0) {
 		if (s->cmode == C_TLS) {
@@ -781,8 +781,8 @@ static void
 message_end(struct pop3 *s, enum dot_end end)
 {
 	if (end == DOT_END_BARE_LF)
-		out_anomaly(&s->out, MD_S2C, MD_ANOM_BARE_LF_END_OF_DATA,
-		    NULL, 0);
+		out_anomaly(&s->out, MD_S2C, MD_ANOM_BARE_LF_END_OF_DATA, NULL,
+		    0);
 	msg_end(s, 1);
 	s->smode = S_STATUS;
 }
@@ -790,9 +790,9 @@ message_end(struct pop3 *s, enum dot_end end)
 static void
 feed_server(struct pop3 *s, const uint8_t *p, size_t len)
 {
-	struct line ln;
+	struct line  ln;
 	enum dot_end end;
-	size_t n = len;
+	size_t	     n = len;
 
 	while (len > 0) {
 		switch (s->smode) {
@@ -862,7 +862,7 @@ static void
 pop3_close(void *st, enum md_end why, uint64_t ts_us)
 {
 	struct pop3 *s = st;
-	struct line ln;
+	struct line  ln;
 
 	s->out.ts = ts_us;
 	if (s->out.tls != MD_TLS_IMPLICIT) {
@@ -875,8 +875,8 @@ pop3_close(void *st, enum md_end why, uint64_t ts_us)
 	}
 	msg_end(s, 0);
 	cred_emit(s, MD_ST_NONE, MD_AUTH_UNKNOWN);
-	out_session_end(&s->out, s->quit_seen && why != MD_END_RESET ?
-	    MD_END_QUIT : why);
+	out_session_end(&s->out,
+	    s->quit_seen && why != MD_END_RESET ? MD_END_QUIT : why);
 	line_free(&s->line[MD_C2S]);
 	line_free(&s->line[MD_S2C]);
 	ring_free(&s->q);

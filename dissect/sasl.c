@@ -121,7 +121,7 @@ static void
 decode_oauthbearer(struct sasl *a, const uint8_t *d, size_t n)
 {
 	const uint8_t *soh = memchr(d, 0x01, n);
-	size_t hlen = soh ? (size_t)(soh - d) : n;
+	size_t	       hlen = soh ? (size_t)(soh - d) : n;
 
 	for (size_t i = 0; i + 2 <= hlen; i++) {
 		if ((i == 0 || d[i - 1] == ',') && d[i] == 'a' &&
@@ -199,8 +199,8 @@ enum sasl_resp
 sasl_response(struct sasl *a, const uint8_t *p, size_t n)
 {
 	uint8_t d[SASL_FIELD_MAX];
-	size_t dn;
-	int ok;
+	size_t	dn;
+	int	ok;
 
 	if (n == 1 && p[0] == '*') {
 		a->cancelled = 1;
@@ -233,8 +233,8 @@ void
 sasl_challenge(struct sasl *a, const uint8_t *p, size_t n)
 {
 	uint8_t d[SASL_FIELD_MAX];
-	size_t dn;
-	int ok;
+	size_t	dn;
+	int	ok;
 
 	dn = md_b64_decode(p, n, d, sizeof(d), &ok);
 	if (a->mech == SASL_CRAM_MD5)

@@ -20,11 +20,11 @@
 
 enum sasl_mech {
 	SASL_OTHER,
-	SASL_PLAIN,	  /* RFC 4616 */
-	SASL_LOGIN,	  /* draft-murchison-sasl-login */
-	SASL_CRAM_MD5,	  /* RFC 2195 */
-	SASL_XOAUTH2,	  /* Google's */
-	SASL_OAUTHBEARER  /* RFC 7628 */
+	SASL_PLAIN,	 /* RFC 4616 */
+	SASL_LOGIN,	 /* draft-murchison-sasl-login */
+	SASL_CRAM_MD5,	 /* RFC 2195 */
+	SASL_XOAUTH2,	 /* Google's */
+	SASL_OAUTHBEARER /* RFC 7628 */
 };
 
 struct sasl_field {
@@ -34,7 +34,7 @@ struct sasl_field {
 
 /* One exchange; allocated by sasl_new() only while it runs. */
 struct sasl {
-	uint32_t	  seq;	  /* the command that began it */
+	uint32_t	  seq; /* the command that began it */
 	enum sasl_mech	  mech;
 	char		  mech_name[SASL_MECH_MAX];
 	size_t		  mech_len;

@@ -52,7 +52,7 @@ enum smtp_kind {
 	K_RSET
 };
 
-#define SMTP_VERB_MAX 16 /* longest verb kept; real ones are 4 to 8 */
+#define SMTP_VERB_MAX 16   /* longest verb kept; real ones are 4 to 8 */
 #define LMTP_RCPT_MAX 1024 /* recipients whose RCPT a delivery reply names */
 
 struct pending {
@@ -73,42 +73,42 @@ struct reply {
 };
 
 struct smtp {
-	struct md_out	      out;
-	struct md_limits      lim;
+	struct md_out	 out;
+	struct md_limits lim;
 
-	struct line_buf	      line[2];
-	enum smtp_cmode	      cmode;
-	int		      s2c_tls;
+	struct line_buf line[2];
+	enum smtp_cmode cmode;
+	int		s2c_tls;
 
-	struct reply	      reply;
-	struct ring	      q; /* struct pending, oldest first */
+	struct reply reply;
+	struct ring  q; /* struct pending, oldest first */
 
-	uint32_t	      seq, ntx, cur_tx;
-	struct sasl	     *sasl;
+	uint32_t     seq, ntx, cur_tx;
+	struct sasl *sasl;
 
 	/* message in progress */
-	uint32_t	      msg_tx;
-	int		      msg_open, msg_muted;
-	int		      msg_headless; /* picked up inside its body */
-	uint64_t	      msg_size;
-	struct dot_body	      dot;
-	uint64_t	      chunk_left;
-	int		      chunk_last;
+	uint32_t	msg_tx;
+	int		msg_open, msg_muted;
+	int		msg_headless; /* picked up inside its body */
+	uint64_t	msg_size;
+	struct dot_body dot;
+	uint64_t	chunk_left;
+	int		chunk_last;
 
-	int		      greeted, quit_seen, starttls_wait;
-	int		      s2c_spoke; /* the server sent something */
-	int		      c2s_lost; /* a hole may have hidden commands */
-	uint32_t	      lost_after; /* ... sent after command seq */
-	int		      resync_said;
+	int	 greeted, quit_seen, starttls_wait;
+	int	 s2c_spoke;  /* the server sent something */
+	int	 c2s_lost;   /* a hole may have hidden commands */
+	uint32_t lost_after; /* ... sent after command seq */
+	int	 resync_said;
 
 	/*
 	 * LMTP (RFC 2033): after the end of data the server replies once
 	 * per recipient it accepted, in RCPT order.  The accepted RCPTs of
 	 * the latest transaction, and the delivery replies still due.
 	 */
-	int		      lmtp;
-	uint32_t	      lmtp_tx, lmtp_n, lmtp_next, lmtp_due;
-	uint32_t	     *lmtp_rcpt; /* their seq numbers, LMTP_RCPT_MAX */
+	int	  lmtp;
+	uint32_t  lmtp_tx, lmtp_n, lmtp_next, lmtp_due;
+	uint32_t *lmtp_rcpt; /* their seq numbers, LMTP_RCPT_MAX */
 };
 
 /* ---------------------------------------------------------------- events */
@@ -227,8 +227,8 @@ static size_t
 body_data(struct smtp *s, const uint8_t *p, size_t len)
 {
 	enum dot_end end;
-	size_t n = dot_take(&s->dot, p, len, body_out, s, &end);
-	uint32_t tx = s->msg_tx;
+	size_t	     n = dot_take(&s->dot, p, len, body_out, s, &end);
+	uint32_t     tx = s->msg_tx;
 
 	if (end == DOT_MORE)
 		return n;
@@ -284,7 +284,7 @@ static void
 auth_begin(struct smtp *s, uint32_t seq, const uint8_t *args, size_t n)
 {
 	const uint8_t *sp = memchr(args, ' ', n);
-	size_t mlen = sp ? (size_t)(sp - args) : n;
+	size_t	       mlen = sp ? (size_t)(sp - args) : n;
 
 	if (s->sasl != NULL) /* a previous AUTH never got its verdict */
 		auth_emit(s, 0, MD_AUTH_UNKNOWN);
@@ -340,9 +340,9 @@ typedef enum smtp_kind smtp_cmd_fn(struct smtp *, const struct smtp_verb *,
     uint32_t seq, const uint8_t *a, size_t n);
 
 struct smtp_verb {
-	const char     *verb;
-	enum smtp_kind	kind;
-	smtp_cmd_fn    *run; /* NULL: nothing to follow but the reply */
+	const char    *verb;
+	enum smtp_kind kind;
+	smtp_cmd_fn   *run; /* NULL: nothing to follow but the reply */
 };
 
 /* Ends a BDAT message left open by RSET, HELO or a new MAIL. */
@@ -359,7 +359,7 @@ cmd_mail(struct smtp *s, const struct smtp_verb *v, uint32_t seq,
     const uint8_t *a, size_t n)
 {
 	struct md_event ev = { .type = MD_EV_TX_BEGIN, .dir = MD_C2S };
-	size_t off = md_ci_prefix(a, n, "FROM:") ? 5 : 0;
+	size_t		off = md_ci_prefix(a, n, "FROM:") ? 5 : 0;
 
 	abandon_message(s);
 	s->cur_tx = ++s->ntx;
@@ -377,7 +377,7 @@ cmd_rcpt(struct smtp *s, const struct smtp_verb *v, uint32_t seq,
     const uint8_t *a, size_t n)
 {
 	struct md_event ev = { .type = MD_EV_RCPT, .dir = MD_C2S };
-	size_t off = md_ci_prefix(a, n, "TO:") ? 3 : 0;
+	size_t		off = md_ci_prefix(a, n, "TO:") ? 3 : 0;
 
 	if (s->cur_tx == 0) {
 		smtp_anomaly(s, MD_C2S, MD_ANOM_RCPT_WITHOUT_MAIL, a, n);
@@ -400,8 +400,8 @@ cmd_bdat(struct smtp *s, const struct smtp_verb *v, uint32_t seq,
     const uint8_t *a, size_t n)
 {
 	uint64_t size = 0;
-	size_t i = 0;
-	int last = 0;
+	size_t	 i = 0;
+	int	 last = 0;
 
 	(void)v;
 	(void)seq;
@@ -423,7 +423,8 @@ cmd_bdat(struct smtp *s, const struct smtp_verb *v, uint32_t seq,
 		int implicit = s->cur_tx == 0;
 
 		if (implicit) {
-			smtp_anomaly(s, MD_C2S, MD_ANOM_DATA_WITHOUT_MAIL, a, n);
+			smtp_anomaly(s, MD_C2S, MD_ANOM_DATA_WITHOUT_MAIL, a,
+			    n);
 			s->cur_tx = ++s->ntx;
 		}
 		msg_begin(s, s->cur_tx, "BDAT", implicit);
@@ -518,15 +519,23 @@ cmd_rset(struct smtp *s, const struct smtp_verb *v, uint32_t seq,
  * 3030, STARTTLS 3207, AUTH 4954, ETRN 1985): detection and resync after
  * a hole take a line that opens with one as a command. */
 static const struct smtp_verb smtp_verbs[] = {
-	{ "EHLO", K_EHLO, cmd_hello },	   { "LHLO", K_EHLO, cmd_hello },
-	{ "HELO", K_HELO, cmd_hello },	   { "MAIL", K_MAIL, cmd_mail },
-	{ "RCPT", K_RCPT, cmd_rcpt },	   { "DATA", K_DATA, cmd_data },
-	{ "BDAT", K_BDAT, cmd_bdat },	   { "AUTH", K_AUTH, cmd_auth },
+	{ "EHLO", K_EHLO, cmd_hello },
+	{ "LHLO", K_EHLO, cmd_hello },
+	{ "HELO", K_HELO, cmd_hello },
+	{ "MAIL", K_MAIL, cmd_mail },
+	{ "RCPT", K_RCPT, cmd_rcpt },
+	{ "DATA", K_DATA, cmd_data },
+	{ "BDAT", K_BDAT, cmd_bdat },
+	{ "AUTH", K_AUTH, cmd_auth },
 	{ "STARTTLS", K_STARTTLS, cmd_starttls },
-	{ "QUIT", K_QUIT, cmd_quit },	   { "RSET", K_RSET, cmd_rset },
-	{ "NOOP", K_OTHER, NULL },	   { "VRFY", K_OTHER, NULL },
-	{ "EXPN", K_OTHER, NULL },	   { "HELP", K_OTHER, NULL },
-	{ "TURN", K_OTHER, NULL },	   { "ETRN", K_OTHER, NULL },
+	{ "QUIT", K_QUIT, cmd_quit },
+	{ "RSET", K_RSET, cmd_rset },
+	{ "NOOP", K_OTHER, NULL },
+	{ "VRFY", K_OTHER, NULL },
+	{ "EXPN", K_OTHER, NULL },
+	{ "HELP", K_OTHER, NULL },
+	{ "TURN", K_OTHER, NULL },
+	{ "ETRN", K_OTHER, NULL },
 };
 
 #define NVERBS (sizeof(smtp_verbs) / sizeof(smtp_verbs[0]))
@@ -555,12 +564,12 @@ static void
 smtp_command(struct smtp *s, const uint8_t *p, size_t n)
 {
 	struct md_event ev = { .type = MD_EV_COMMAND, .dir = MD_C2S };
-	char verb[SMTP_VERB_MAX];
-	const uint8_t *sp;
-	size_t vlen, alen;
-	const uint8_t *args;
-	enum smtp_kind kind;
-	uint32_t tx, prev_tx;
+	char		verb[SMTP_VERB_MAX];
+	const uint8_t  *sp;
+	size_t		vlen, alen;
+	const uint8_t  *args;
+	enum smtp_kind	kind;
+	uint32_t	tx, prev_tx;
 
 	if (s->quit_seen)
 		smtp_anomaly(s, MD_C2S, MD_ANOM_DATA_AFTER_QUIT, p, n);
@@ -578,7 +587,8 @@ smtp_command(struct smtp *s, const uint8_t *p, size_t n)
 	ev.arg = md_bytes_of(args, alen);
 	smtp_emit(s, &ev);
 	tx = prev_tx = s->cur_tx;
-	kind = smtp_dispatch(s, ev.seq, (const uint8_t *)verb, vlen, args, alen);
+	kind =
+	    smtp_dispatch(s, ev.seq, (const uint8_t *)verb, vlen, args, alen);
 	/* The transaction the command belongs to, once it has acted. */
 	if (kind == K_MAIL)
 		tx = s->cur_tx;
@@ -610,8 +620,7 @@ md_smtp_is_command(const uint8_t *p, size_t n)
 {
 	size_t vlen = 0;
 
-	while (vlen < n && p[vlen] != ' ' && p[vlen] != '\r' &&
-	    p[vlen] != '\n')
+	while (vlen < n && p[vlen] != ' ' && p[vlen] != '\r' && p[vlen] != '\n')
 		vlen++;
 	return verb_of(p, vlen) != NULL;
 }
@@ -665,18 +674,19 @@ static void
 reply_append(struct smtp *s, const uint8_t *p, size_t n)
 {
 	struct reply *r = &s->reply;
-	size_t need = n + (r->lines > 0);
+	size_t	      need = n + (r->lines > 0);
 
 	if (need == 0) /* an empty first line: nothing to keep */
 		return;
 	if (r->len + need > s->lim.reply_max) {
 		if (!r->over)
-			smtp_anomaly(s, MD_S2C, MD_ANOM_REPLY_TOO_LONG, NULL, 0);
+			smtp_anomaly(s, MD_S2C, MD_ANOM_REPLY_TOO_LONG, NULL,
+			    0);
 		r->over = 1;
 		return;
 	}
 	if (r->len + need > r->cap) {
-		size_t cap = r->cap ? r->cap : 256;
+		size_t	 cap = r->cap ? r->cap : 256;
 		uint8_t *nb;
 
 		while (cap < r->len + need)
@@ -692,14 +702,15 @@ reply_append(struct smtp *s, const uint8_t *p, size_t n)
 	r->len += n;
 }
 
-/* EHLO reply lines after the first are "keyword [params]" (RFC 5321 4.1.1.1). */
+/* EHLO reply lines after the first are "keyword [params]" (RFC 5321 4.1.1.1).
+ */
 static void
 ehlo_extensions(struct smtp *s)
 {
-	const uint8_t *p = s->reply.text, *end, *nl, *sp;
+	const uint8_t  *p = s->reply.text, *end, *nl, *sp;
 	struct md_event ev = { .type = MD_EV_EXTENSION, .dir = MD_S2C };
-	char kw[64];
-	size_t klen;
+	char		kw[64];
+	size_t		klen;
 
 	/* a one-line reply ("250") has kept no text at all */
 	if (p == NULL || (nl = memchr(p, '\n', s->reply.len)) == NULL)
@@ -715,7 +726,7 @@ ehlo_extensions(struct smtp *s)
 		md_upper_copy(kw, p, klen);
 		ev.name = md_bytes_of(kw, klen);
 		ev.arg = sp ? md_bytes_of(sp + 1, (size_t)(nl - sp - 1)) :
-		    md_bytes_of(NULL, 0);
+			      md_bytes_of(NULL, 0);
 		smtp_emit(s, &ev);
 	}
 }
@@ -729,7 +740,7 @@ static struct md_bytes
 queue_id(const uint8_t *p, size_t n)
 {
 	static const char *const keys[] = { "queued as ", "id=", NULL };
-	size_t i, j, k;
+	size_t			 i, j, k;
 
 	for (k = 0; keys[k] != NULL; k++) {
 		size_t kl = strlen(keys[k]);
@@ -737,7 +748,8 @@ queue_id(const uint8_t *p, size_t n)
 			if (!md_ci_prefix(p + i, n - i, keys[k]))
 				continue;
 			for (j = i + kl; j < n && p[j] != ' ' && p[j] != '\n' &&
-			    p[j] != ')' && p[j] != ';' && p[j] != ','; j++)
+			     p[j] != ')' && p[j] != ';' && p[j] != ',';
+			     j++)
 				;
 			if (j > i + kl)
 				return md_bytes_of(p + i + kl, j - i - kl);
@@ -780,7 +792,8 @@ lmtp_delivery(struct smtp *s)
 
 	ev.tx = s->lmtp_tx;
 	ev.seq = s->lmtp_next < LMTP_RCPT_MAX && s->lmtp_rcpt != NULL ?
-	    s->lmtp_rcpt[s->lmtp_next] : 0;
+	    s->lmtp_rcpt[s->lmtp_next] :
+	    0;
 	ev.code = s->reply.code;
 	ev.arg = md_bytes_of(s->reply.text, s->reply.len);
 	smtp_emit(s, &ev);
@@ -918,7 +931,8 @@ reply_complete(struct smtp *s)
 	struct pending *pd, copy;
 
 	if (!s->greeted) {
-		/* The server speaks first (RFC 5321 3.1): this is the banner. */
+		/* The server speaks first (RFC 5321 3.1): this is the banner.
+		 */
 		ev.type = MD_EV_GREETING;
 		ev.code = s->reply.code;
 		ev.arg = md_bytes_of(s->reply.text, s->reply.len);
@@ -940,8 +954,10 @@ reply_complete(struct smtp *s)
 	if (pd == NULL) {
 		/* Picked up mid-stream: the first replies answer commands
 		 * sent before the capture began. */
-		reply_unpaired(s, !s->out.flow->midstream || s->seq > 0 ?
-		    MD_ANOM_REPLY_WITHOUT_CMD : NULL);
+		reply_unpaired(s,
+		    !s->out.flow->midstream || s->seq > 0 ?
+			MD_ANOM_REPLY_WITHOUT_CMD :
+			NULL);
 		return;
 	}
 	if (s->c2s_lost && pd->seq > s->lost_after &&
@@ -984,8 +1000,8 @@ static void
 smtp_server_line(struct smtp *s, const struct line *ln)
 {
 	const uint8_t *p = ln->text.p;
-	size_t n = ln->text.len;
-	int more;
+	size_t	       n = ln->text.len;
+	int	       more;
 
 	out_line_anomalies(&s->out, MD_S2C, ln);
 	if (!is_reply_code(p, n)) {
@@ -998,8 +1014,8 @@ smtp_server_line(struct smtp *s, const struct line *ln)
 	}
 	more = n > 3 && p[3] == '-';
 	if (s->reply.lines == 0)
-		s->reply.code = (p[0] - '0') * 100 + (p[1] - '0') * 10 +
-		    (p[2] - '0');
+		s->reply.code =
+		    (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
 	reply_append(s, p + (n > 3 ? 4 : 3), n > 3 ? n - 4 : 0);
 	s->reply.lines++;
 	if (more)
@@ -1014,7 +1030,7 @@ static void
 feed_client(struct smtp *s, const uint8_t *p, size_t len)
 {
 	struct line ln;
-	size_t n = 0;
+	size_t	    n = 0;
 
 	while (len > 0) {
 		switch (s->cmode) {
@@ -1040,8 +1056,8 @@ feed_client(struct smtp *s, const uint8_t *p, size_t len)
 		case SMTP_C_COMMAND:
 		case SMTP_C_SASL:
 			if (!line_pending(&s->line[MD_C2S]) &&
-			    md_looks_like_tls(p, len) && (s->starttls_wait ||
-			    s->seq == 0)) {
+			    md_looks_like_tls(p, len) &&
+			    (s->starttls_wait || s->seq == 0)) {
 				/* Either the 220 to STARTTLS was not captured,
 				 * or the client tried implicit TLS on a server
 				 * that greeted in clear. */
@@ -1049,7 +1065,8 @@ feed_client(struct smtp *s, const uint8_t *p, size_t len)
 
 				if (implicit)
 					smtp_anomaly(s, MD_C2S,
-					    MD_ANOM_TLS_WITHOUT_STARTTLS, NULL, 0);
+					    MD_ANOM_TLS_WITHOUT_STARTTLS, NULL,
+					    0);
 				start_tls(s);
 				if (implicit)
 					s->out.tls = MD_TLS_IMPLICIT;
@@ -1069,7 +1086,7 @@ static void
 feed_server(struct smtp *s, const uint8_t *p, size_t len)
 {
 	struct line ln;
-	size_t n;
+	size_t	    n;
 
 	while (len > 0) {
 		if (s->s2c_tls) {
@@ -1177,8 +1194,9 @@ smtp_flush_lines(struct smtp *s)
 {
 	struct line ln;
 
-	if (s->cmode != SMTP_C_TLS && (s->cmode == SMTP_C_COMMAND ||
-	    s->cmode == SMTP_C_SASL) && line_flush(&s->line[MD_C2S], &ln))
+	if (s->cmode != SMTP_C_TLS &&
+	    (s->cmode == SMTP_C_COMMAND || s->cmode == SMTP_C_SASL) &&
+	    line_flush(&s->line[MD_C2S], &ln))
 		smtp_client_line(s, &ln);
 	if (!s->s2c_tls && line_flush(&s->line[MD_S2C], &ln))
 		smtp_server_line(s, &ln);
@@ -1200,8 +1218,8 @@ smtp_close(void *st, enum md_end why, uint64_t ts_us)
 		auth_emit(s, 0, MD_AUTH_UNKNOWN);
 	if (s->msg_open)
 		msg_end(s, 0);
-	out_session_end(&s->out, s->quit_seen && why != MD_END_RESET ?
-	    MD_END_QUIT : why);
+	out_session_end(&s->out,
+	    s->quit_seen && why != MD_END_RESET ? MD_END_QUIT : why);
 	line_free(&s->line[MD_C2S]);
 	line_free(&s->line[MD_S2C]);
 	free(s->reply.text);

@@ -17,12 +17,12 @@
 
 #include "tnef.h"
 
-#define TNEF_SIGNATURE		0x223e9f78u
-#define ATT_LEVEL_ATTACHMENT	2
-#define ATT_ATTACH_DATA		0x0006800fu
-#define ATT_ATTACH_TITLE	0x00018010u
-#define ATT_ATTACH_REND_DATA	0x00069002u
-#define ATT_ATTACHMENT		0x00069005u
+#define TNEF_SIGNATURE	     0x223e9f78u
+#define ATT_LEVEL_ATTACHMENT 2
+#define ATT_ATTACH_DATA	     0x0006800fu
+#define ATT_ATTACH_TITLE     0x00018010u
+#define ATT_ATTACH_REND_DATA 0x00069002u
+#define ATT_ATTACHMENT	     0x00069005u
 
 /* MAPI property types ([MS-OXCDATA] 2.11.1) and the tags we want */
 #define PT_MV			0x1000
@@ -30,7 +30,7 @@
 #define PT_UNICODE		0x001f
 #define PT_BINARY		0x0102
 #define PT_OBJECT		0x000d
-#define PR_ATTACH_LONG_FILENAME	0x3707
+#define PR_ATTACH_LONG_FILENAME 0x3707
 #define PR_ATTACH_MIME_TAG	0x370e
 #define MAPI_PROPS_MAX		4096 /* properties read per attribute */
 
@@ -60,7 +60,7 @@ static const uint8_t *
 rd_skip(struct rd *r, size_t n, size_t align)
 {
 	const uint8_t *at = r->p + r->off;
-	size_t padded = align ? (n + align - 1) / align * align : n;
+	size_t	       padded = align ? (n + align - 1) / align * align : n;
 
 	if (r->bad || n > r->n - r->off || padded > r->n - r->off) {
 		r->bad = 1;
@@ -73,8 +73,9 @@ rd_skip(struct rd *r, size_t n, size_t align)
 int
 tnef_is(const uint8_t *p, size_t n)
 {
-	return n >= 4 && (p[0] | p[1] << 8 | p[2] << 16 |
-	    (uint32_t)p[3] << 24) == TNEF_SIGNATURE;
+	return n >= 4 &&
+	    (p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24) ==
+	    TNEF_SIGNATURE;
 }
 
 /* An 8-bit string, to its NUL, into out (cut). */
@@ -97,8 +98,8 @@ copy_utf16(char *out, size_t cap, const uint8_t *p, size_t n)
 
 	for (size_t i = 0; i + 1 < n; i += 2) {
 		uint32_t c = (uint32_t)(p[i] | p[i + 1] << 8);
-		uint8_t u[4];
-		size_t k;
+		uint8_t	 u[4];
+		size_t	 k;
 
 		if (c == 0)
 			break;
@@ -106,7 +107,8 @@ copy_utf16(char *out, size_t cap, const uint8_t *p, size_t n)
 			uint32_t lo = (uint32_t)(p[i + 2] | p[i + 3] << 8);
 
 			if (lo >= 0xdc00 && lo < 0xe000) {
-				c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+				c = 0x10000 + ((c - 0xd800) << 10) +
+				    (lo - 0xdc00);
 				i += 2;
 			}
 		}
@@ -138,9 +140,17 @@ static size_t
 fixed_size(uint16_t type)
 {
 	switch (type) {
-	case 0x0002: case 0x0003: case 0x0004: case 0x000a: case 0x000b:
+	case 0x0002:
+	case 0x0003:
+	case 0x0004:
+	case 0x000a:
+	case 0x000b:
 		return 4;
-	case 0x0005: case 0x0006: case 0x0007: case 0x0014: case 0x0040:
+	case 0x0005:
+	case 0x0006:
+	case 0x0007:
+	case 0x0014:
+	case 0x0040:
 		return 8;
 	case 0x0048:
 		return 16;
@@ -159,12 +169,12 @@ var_value(struct rd *r, uint16_t type, size_t *len)
 }
 
 static void
-take_name(struct tnef_file *f, uint16_t type, uint16_t tag,
-    const uint8_t *v, size_t len)
+take_name(struct tnef_file *f, uint16_t type, uint16_t tag, const uint8_t *v,
+    size_t len)
 {
-	char *out = tag == PR_ATTACH_LONG_FILENAME ? f->name : f->mime;
-	size_t cap = tag == PR_ATTACH_LONG_FILENAME ? sizeof(f->name) :
-	    sizeof(f->mime);
+	char  *out = tag == PR_ATTACH_LONG_FILENAME ? f->name : f->mime;
+	size_t cap =
+	    tag == PR_ATTACH_LONG_FILENAME ? sizeof(f->name) : sizeof(f->mime);
 
 	if (tag != PR_ATTACH_LONG_FILENAME && tag != PR_ATTACH_MIME_TAG)
 		return;
@@ -179,7 +189,7 @@ static int
 mapi_props(struct tnef_file *f, const uint8_t *p, size_t n)
 {
 	struct rd r = { p, n, 0, 0 };
-	uint32_t count = rd_u(&r, 4);
+	uint32_t  count = rd_u(&r, 4);
 
 	for (uint32_t i = 0; i < count && i < MAPI_PROPS_MAX && !r.bad; i++) {
 		uint16_t type = (uint16_t)rd_u(&r, 2);
@@ -199,7 +209,7 @@ mapi_props(struct tnef_file *f, const uint8_t *p, size_t n)
 		    base == PT_OBJECT)
 			values = rd_u(&r, 4);
 		for (uint32_t v = 0; v < values && !r.bad; v++) {
-			size_t len = fixed_size(base);
+			size_t	       len = fixed_size(base);
 			const uint8_t *at;
 
 			if (len != 0) {
@@ -217,11 +227,11 @@ mapi_props(struct tnef_file *f, const uint8_t *p, size_t n)
 }
 
 struct walk {
-	struct tnef_file cur;
-	int		 open;
+	struct tnef_file   cur;
+	int		   open;
 	struct tnef_result res;
-	void		(*file)(void *, const struct tnef_file *);
-	void		*arg;
+	void (*file)(void *, const struct tnef_file *);
+	void *arg;
 };
 
 static void
@@ -268,11 +278,11 @@ attribute(struct walk *w, uint32_t id, const uint8_t *d, size_t len)
 }
 
 struct tnef_result
-tnef_walk(const uint8_t *p, size_t n,
+tnef_walk(const uint8_t *p, size_t			  n,
     void (*file)(void *, const struct tnef_file *), void *arg)
 {
 	struct walk w = { .file = file, .arg = arg };
-	struct rd r = { p, n, 0, 0 };
+	struct rd   r = { p, n, 0, 0 };
 
 	if (!tnef_is(p, n)) {
 		w.res.malformed = 1;
@@ -280,9 +290,9 @@ tnef_walk(const uint8_t *p, size_t n,
 	}
 	r.off = n < 6 ? n : 6; /* signature, legacy key */
 	while (r.off < r.n && !r.bad) {
-		uint8_t level = (uint8_t)rd_u(&r, 1);
-		uint32_t id = rd_u(&r, 4);
-		uint32_t len = rd_u(&r, 4);
+		uint8_t	       level = (uint8_t)rd_u(&r, 1);
+		uint32_t       id = rd_u(&r, 4);
+		uint32_t       len = rd_u(&r, 4);
 		const uint8_t *d = rd_skip(&r, len, 0);
 
 		(void)rd_u(&r, 2); /* checksum */

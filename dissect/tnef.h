@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TNEF_FILES_MAX	256 /* files reported per stream */
+#define TNEF_FILES_MAX 256 /* files reported per stream */
 
 struct tnef_file {
 	char	       name[256]; /* long name, else the 8.3 title; UTF-8 */
@@ -24,19 +24,19 @@ struct tnef_file {
 };
 
 struct tnef_result {
-	int files;	/* reported */
-	int malformed;	/* cut short or inconsistent */
+	int files;     /* reported */
+	int malformed; /* cut short or inconsistent */
 };
 
 /* Is this the TNEF signature (0x223E9F78, little-endian)? */
-int	tnef_is(const uint8_t *p, size_t n);
+int tnef_is(const uint8_t *p, size_t n);
 
 /*
  * Calls file() for each attached file, in order.  Returns the counts;
  * malformed is set (and the walk stops) at the first length past the
  * end, with what was complete before reported.
  */
-struct tnef_result tnef_walk(const uint8_t *p, size_t n,
-	    void (*file)(void *arg, const struct tnef_file *), void *arg);
+struct tnef_result tnef_walk(const uint8_t *p, size_t	     n,
+    void (*file)(void *arg, const struct tnef_file *), void *arg);
 
 #endif

@@ -29,9 +29,9 @@ struct md_txnode **md_tx_chain(struct md_txtable *, uint64_t flow_id);
 /* The link that points to (flow_id, tx), or the empty link at the end of
  * its chain, where md_tx_insert() puts a new one. */
 struct md_txnode **md_tx_slot(struct md_txtable *, uint64_t flow_id,
-	    uint32_t tx);
+    uint32_t tx);
 /* Links n (its flow_id and tx set) at slot, an md_tx_slot() result. */
-void	md_tx_insert(struct md_txnode **slot, struct md_txnode *n);
+void md_tx_insert(struct md_txnode **slot, struct md_txnode *n);
 /* Unlinks the entry at slot and returns it. */
 struct md_txnode *md_tx_remove(struct md_txnode **slot);
 /* Unlinks and returns any entry; NULL when the table is empty. */

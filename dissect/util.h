@@ -10,24 +10,24 @@
 #include <stdint.h>
 
 /* Whether p starts with / is exactly the ASCII word, in any case. */
-int	md_ci_prefix(const uint8_t *p, size_t len, const char *prefix);
-int	md_ci_equal(const uint8_t *p, size_t len, const char *word);
+int md_ci_prefix(const uint8_t *p, size_t len, const char *prefix);
+int md_ci_equal(const uint8_t *p, size_t len, const char *word);
 /* Copies n bytes to dst, ASCII letters upper-cased (verbs, keywords). */
-void	md_upper_copy(char *dst, const uint8_t *src, size_t n);
+void md_upper_copy(char *dst, const uint8_t *src, size_t n);
 /*
  * Decodes base64 (RFC 4648) as SASL sends it (RFC 4954): no white space,
  * padding optional; at most outcap bytes.  *ok is 0 when a byte outside
  * the alphabet came or bits were left over; what decoded before that is
  * still returned.
  */
-size_t	md_b64_decode(const uint8_t *in, size_t len, uint8_t *out,
-	   size_t outcap, int *ok);
+size_t md_b64_decode(const uint8_t *in, size_t len, uint8_t *out, size_t outcap,
+    int *ok);
 /* The base64 alphabet: a byte's digit value, or one of these. */
 #define MD_B64_SPACE (-2) /* white space, skipped by MIME */
 #define MD_B64_PAD   (-3) /* "=" */
 extern const int8_t md_b64_digit[256];
 /* A character's value in base64 / hexadecimal, or -1. */
-int	md_b64_value(uint8_t c);
-int	md_hex_value(uint8_t c);
+int md_b64_value(uint8_t c);
+int md_hex_value(uint8_t c);
 
 #endif

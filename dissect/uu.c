@@ -24,8 +24,8 @@
 
 enum { UU_OUT, UU_BEGUN, UU_IN };
 
-#define UU_SHORT_OK	3 /* trailing characters a transport may strip */
-#define UU_EXTRA_OK	2 /* checksum or padding characters some add */
+#define UU_SHORT_OK 3 /* trailing characters a transport may strip */
+#define UU_EXTRA_OK 2 /* checksum or padding characters some add */
 
 static int
 uu_char(uint8_t c)
@@ -67,7 +67,7 @@ is_end_line(const uint8_t *p, size_t n)
 int
 uu_decode_line(const uint8_t *p, size_t n, uint8_t out[UU_BYTES_MAX])
 {
-	int len, have, want;
+	int	len, have, want;
 	uint8_t q[4];
 
 	if (n == 0)
@@ -121,8 +121,8 @@ static void
 line_end(struct uu_scan *s, int eol, const struct uu_cb *cb)
 {
 	uint8_t out[UU_BYTES_MAX];
-	size_t n = s->len;
-	int r;
+	size_t	n = s->len;
+	int	r;
 
 	if (n > 0 && s->line[n - 1] == '\r')
 		n--;
@@ -192,7 +192,7 @@ uu_feed(struct uu_scan *s, const uint8_t *p, size_t n, const struct uu_cb *cb)
 {
 	while (n > 0) {
 		const uint8_t *nl = memchr(p, '\n', n);
-		size_t k = nl != NULL ? (size_t)(nl - p) + 1 : n;
+		size_t	       k = nl != NULL ? (size_t)(nl - p) + 1 : n;
 
 		take(s, p, k, nl != NULL, cb);
 		p += k;

@@ -15,9 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define UU_LINE_MAX	128 /* > the longest uu line: 1 + 60 + slack */
-#define UU_NAME_MAX	256
-#define UU_BYTES_MAX	45  /* a line's length character says at most this */
+#define UU_LINE_MAX  128 /* > the longest uu line: 1 + 60 + slack */
+#define UU_NAME_MAX  256
+#define UU_BYTES_MAX 45 /* a line's length character says at most this */
 
 struct uu_cb {
 	/* bytes that are not inside a block, in order (may be NULL) */
@@ -27,17 +27,17 @@ struct uu_cb {
 	void (*data)(void *arg, const uint8_t *p, size_t n);
 	/* complete: its "end" line was seen */
 	void (*end)(void *arg, int complete);
-	void  *arg;
+	void *arg;
 };
 
 struct uu_scan {
-	uint8_t line[UU_LINE_MAX]; /* the line at hand (its head) */
-	size_t	len;
-	int	over;	  /* the line is longer than line[] */
-	int	state;	  /* UU_OUT, UU_BEGUN, UU_IN */
-	int	in_line;  /* line[] is being held back from text */
-	char	name[UU_NAME_MAX];
-	uint64_t raw;	  /* bytes of the block so far, as sent */
+	uint8_t	 line[UU_LINE_MAX]; /* the line at hand (its head) */
+	size_t	 len;
+	int	 over;	  /* the line is longer than line[] */
+	int	 state;	  /* UU_OUT, UU_BEGUN, UU_IN */
+	int	 in_line; /* line[] is being held back from text */
+	char	 name[UU_NAME_MAX];
+	uint64_t raw; /* bytes of the block so far, as sent */
 };
 
 /*
@@ -45,22 +45,21 @@ struct uu_scan {
  * name (NUL-terminated, cut to cap) and returns 1, else 0.  n excludes
  * the line break.
  */
-int	uu_begin_line(const uint8_t *p, size_t n, char *name, size_t cap);
+int uu_begin_line(const uint8_t *p, size_t n, char *name, size_t cap);
 
 /*
  * Decodes one uuencoded line (no line break) into out; returns the number
  * of bytes (0 for the "`" or blank closing line), or -1 when the line is
  * not uuencoded.  Trailing characters some encoders strip count as zero.
  */
-int	uu_decode_line(const uint8_t *p, size_t n,
-	    uint8_t out[UU_BYTES_MAX]);
+int uu_decode_line(const uint8_t *p, size_t n, uint8_t out[UU_BYTES_MAX]);
 
-void	uu_init(struct uu_scan *);
+void uu_init(struct uu_scan *);
 /* Scans bytes; returns nothing: everything goes to the callbacks. */
-void	uu_feed(struct uu_scan *, const uint8_t *p, size_t n,
-	    const struct uu_cb *);
+void uu_feed(struct uu_scan *, const uint8_t *p, size_t n,
+    const struct uu_cb *);
 /* The input ended: a last line without its break is taken, an open file
  * ends incomplete. */
-void	uu_finish(struct uu_scan *, const struct uu_cb *);
+void uu_finish(struct uu_scan *, const struct uu_cb *);
 
 #endif

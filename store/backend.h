@@ -20,42 +20,42 @@
 struct store_backend {
 	const char *name;
 	/* Whether this backend keeps the log named where. */
-	int	    (*takes)(const char *where);
+	int (*takes)(const char *where);
 
 	/* Write side: the meaning of each is that of store.h's namesake. */
-	void	   *(*open)(const struct store_opts *, char *err, size_t errlen);
-	int	    (*emit)(void *, const struct md_event *);
-	void	    (*set_capture_file)(void *, const char *);
-	void	    (*add_capture)(void *, const struct store_capture *);
-	void	    (*add_interval)(void *, const struct store_interval *);
-	int	    (*rotate)(void *, const char *path, char *err, size_t errlen);
-	void	    (*flush)(void *);
+	void *(*open)(const struct store_opts *, char *err, size_t errlen);
+	int (*emit)(void *, const struct md_event *);
+	void (*set_capture_file)(void *, const char *);
+	void (*add_capture)(void *, const struct store_capture *);
+	void (*add_interval)(void *, const struct store_interval *);
+	int (*rotate)(void *, const char *path, char *err, size_t errlen);
+	void (*flush)(void *);
 	const struct store_stats *(*stats)(const void *);
-	long	    (*run_id)(const void *);
+	long (*run_id)(const void *);
 	const char *(*last_error)(const void *);
-	int	    (*close)(void *, int status);
+	int (*close)(void *, int status);
 
 	/* Read side: a connection of query.h, or NULL with err set. */
-	struct query *(*query_open)(const char *where, char *err,
-	    size_t errlen);
+	struct query *(
+	    *query_open)(const char *where, char *err, size_t errlen);
 };
 
 /* The read side's operations, behind struct query (query.c dispatches). */
 struct query_ops {
-	void	    (*close)(struct query *);
+	void (*close)(struct query *);
 	const char *(*error)(const struct query *);
 	struct query_rows *(*prepare)(struct query *, const char *sql);
-	void	    (*bind_int)(struct query_rows *, int i, int64_t v);
-	void	    (*bind_text)(struct query_rows *, int i, const char *v);
-	int	    (*next)(struct query_rows *);
-	void	    (*reset)(struct query_rows *);
-	int	    (*columns)(const struct query_rows *);
+	void (*bind_int)(struct query_rows *, int i, int64_t v);
+	void (*bind_text)(struct query_rows *, int i, const char *v);
+	int (*next)(struct query_rows *);
+	void (*reset)(struct query_rows *);
+	int (*columns)(const struct query_rows *);
 	const char *(*name)(const struct query_rows *, int i);
 	enum query_type (*type)(const struct query_rows *, int i);
 	const char *(*text)(const struct query_rows *, int i);
-	int64_t	    (*integer)(const struct query_rows *, int i);
-	double	    (*real)(const struct query_rows *, int i);
-	void	    (*finish)(struct query_rows *);
+	int64_t (*integer)(const struct query_rows *, int i);
+	double (*real)(const struct query_rows *, int i);
+	void (*finish)(struct query_rows *);
 };
 
 /* Every backend starts its connection and row structs with these. */
@@ -71,6 +71,6 @@ extern const struct store_backend store_backend_sqlite;
 
 /* The backend that keeps the log named where; NULL with err set. */
 const struct store_backend *store_backend_for(const char *where, char *err,
-	    size_t errlen);
+    size_t errlen);
 
 #endif

@@ -97,8 +97,8 @@ body_run(struct body_norm *bn, struct outbuf *o, const uint8_t *p, size_t n)
 
 	while (i < n) {
 		const uint8_t *lf = memchr(p + i, '\n', n - i);
-		size_t k = lf != NULL ? (size_t)(lf - p) : n;
-		size_t end = k;
+		size_t	       k = lf != NULL ? (size_t)(lf - p) : n;
+		size_t	       end = k;
 
 		if (lf != NULL && k > i && p[k - 1] == '\r')
 			end = k - 1;
@@ -120,7 +120,7 @@ void
 body_norm_feed(struct body_norm *bn, const uint8_t *p, size_t n)
 {
 	struct outbuf o = { .bn = bn, .n = 0 };
-	size_t i = 0;
+	size_t	      i = 0;
 
 	while (i < n) {
 		if (bn->state == BN_BODY && !bn->cr) {

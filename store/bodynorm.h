@@ -19,17 +19,17 @@
 typedef void (*body_out_fn)(void *arg, const uint8_t *p, size_t n);
 
 struct body_norm {
-	int	 state;	 /* BN_* in bodynorm.c */
-	int	 cr;	 /* a CR waits for its LF */
-	uint64_t nl;	 /* line ends held back: dropped if trailing */
-	uint64_t len;	 /* body bytes put out */
+	int	    state; /* BN_* in bodynorm.c */
+	int	    cr;	   /* a CR waits for its LF */
+	uint64_t    nl;	   /* line ends held back: dropped if trailing */
+	uint64_t    len;   /* body bytes put out */
 	body_out_fn out;
-	void	*arg;
+	void	   *arg;
 };
 
 void body_norm_init(struct body_norm *, body_out_fn, void *arg);
 void body_norm_feed(struct body_norm *, const uint8_t *p, size_t n);
 /* 1 when the message had a body; trailing line ends are not put out. */
-int  body_norm_finish(struct body_norm *);
+int body_norm_finish(struct body_norm *);
 
 #endif

@@ -15,14 +15,14 @@
  * open at once, each with two or three streams: past this, a stream's
  * bytes are hashed on the caller's thread instead (same digests).
  */
-#define HELD_MAX    (32u << 20)
+#define HELD_MAX (32u << 20)
 
 struct hstream {
 	struct hasher *h;
 	EVP_MD_CTX    *sha, *md5;
 	unsigned char *buf;
 	size_t	       len, cap; /* cap: this batch's size */
-	unsigned       pending; /* batches queued, not yet hashed */
+	unsigned       pending;	 /* batches queued, not yet hashed */
 };
 
 struct job {
@@ -53,7 +53,7 @@ static void *
 worker(void *arg)
 {
 	struct hasher *h = arg;
-	struct job j;
+	struct job     j;
 
 	pthread_mutex_lock(&h->mu);
 	for (;;) {
@@ -147,8 +147,8 @@ submit(struct hstream *s)
 	pthread_mutex_lock(&h->mu);
 	while (h->n == QUEUE_JOBS)
 		pthread_cond_wait(&h->done, &h->mu);
-	h->q[(h->head + h->n) % QUEUE_JOBS] = (struct job){ s, s->buf,
-		s->len, s->cap };
+	h->q[(h->head + h->n) % QUEUE_JOBS] =
+	    (struct job) { s, s->buf, s->len, s->cap };
 	h->n++;
 	s->pending++;
 	pthread_cond_signal(&h->work);
@@ -165,7 +165,7 @@ static int
 batch_new(struct hstream *s)
 {
 	struct hasher *h = s->h;
-	size_t want = s->cap ? s->cap * 2 : BATCH_FIRST;
+	size_t	       want = s->cap ? s->cap * 2 : BATCH_FIRST;
 
 	if (want > BATCH_BYTES)
 		want = BATCH_BYTES;
@@ -229,7 +229,7 @@ static void
 hex(EVP_MD_CTX *ctx, char out[HASH_HEX_MAX])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
+	unsigned int  n = 0;
 
 	EVP_DigestFinal_ex(ctx, md, &n);
 	for (unsigned i = 0; i < n && 2 * i + 2 < HASH_HEX_MAX; i++)

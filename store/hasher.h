@@ -22,7 +22,7 @@ void		hasher_free(struct hasher *);
 struct hstream *hstream_new(struct hasher *, int with_md5);
 void		hstream_update(struct hstream *, const void *p, size_t n);
 /* Waits for the stream's bytes, writes the digests as hex, frees it. */
-void		hstream_finish(struct hstream *, char sha256[HASH_HEX_MAX],
-		    char md5[HASH_HEX_MAX]);
+void hstream_finish(struct hstream *, char sha256[HASH_HEX_MAX],
+    char md5[HASH_HEX_MAX]);
 
 #endif

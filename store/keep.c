@@ -27,8 +27,8 @@ FILE *
 keep_eml_create(const char *dir, int64_t sid, uint32_t tx, char **pathp,
     char *err, size_t errlen)
 {
-	char path[4096];
-	int fd = -1;
+	char  path[4096];
+	int   fd = -1;
 	FILE *f;
 
 	for (int n = 1; n < 100 && fd < 0; n++) {
@@ -61,9 +61,9 @@ FILE *
 keep_blob_create(const char *blob_dir, int64_t row, char **tmpp, char *err,
     size_t errlen)
 {
-	char path[4096];
+	char  path[4096];
 	FILE *f;
-	int fd;
+	int   fd;
 
 	snprintf(path, sizeof(path), "%s/tmp-%d-%lld", blob_dir, (int)getpid(),
 	    (long long)row);
@@ -90,9 +90,9 @@ int
 keep_blob_name(const char *blob_dir, FILE *blob, const char *tmp,
     const char *sha, char *err, size_t errlen)
 {
-	char dir[4096], path[4200];
+	char	    dir[4096], path[4200];
 	struct stat sb;
-	int ok = fclose(blob) == 0;
+	int	    ok = fclose(blob) == 0;
 
 	snprintf(dir, sizeof(dir), "%s/%.2s", blob_dir, sha);
 	snprintf(path, sizeof(path), "%s/%s", dir, sha);
@@ -115,7 +115,7 @@ keep_attachment_create(const char *dir, int64_t sid, uint32_t tx,
     char **parts_dirp, const char *filename, const char *path, char **pathp,
     char *err, size_t errlen)
 {
-	char pd[4096], fb[160];
+	char  pd[4096], fb[160];
 	FILE *f;
 
 	if (*parts_dirp == NULL) {

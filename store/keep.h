@@ -14,23 +14,23 @@
 
 /* Creates DIR/<session>-<tx>.eml (then .2.eml, ...), never overwriting a
  * file; *pathp gets its name (caller frees). */
-FILE   *keep_eml_create(const char *dir, int64_t sid, uint32_t tx,
-	    char **pathp, char *err, size_t errlen);
+FILE *keep_eml_create(const char *dir, int64_t sid, uint32_t tx, char **pathp,
+    char *err, size_t errlen);
 /* A temporary file in blob_dir for the bytes of message row, until their
  * hash names them; *tmpp gets its name (caller frees). */
-FILE   *keep_blob_create(const char *blob_dir, int64_t row, char **tmpp,
-	    char *err, size_t errlen);
+FILE *keep_blob_create(const char *blob_dir, int64_t row, char **tmpp,
+    char *err, size_t errlen);
 /* Closes blob and names it by sha (hex); a copy already there is kept
  * and the new one dropped.  Returns 1 when the bytes are kept. */
-int	keep_blob_name(const char *blob_dir, FILE *blob, const char *tmp,
-	    const char *sha, char *err, size_t errlen);
+int keep_blob_name(const char *blob_dir, FILE *blob, const char *tmp,
+    const char *sha, char *err, size_t errlen);
 /*
  * Creates an attachment's file in DIR/<session>-<tx>.parts/ (made on
  * first use, *parts_dirp keeping its name), named safely after filename
  * or else "part-<path>"; *pathp gets its name.
  */
-FILE   *keep_attachment_create(const char *dir, int64_t sid, uint32_t tx,
-	    char **parts_dirp, const char *filename, const char *path,
-	    char **pathp, char *err, size_t errlen);
+FILE *keep_attachment_create(const char *dir, int64_t sid, uint32_t tx,
+    char **parts_dirp, const char *filename, const char *path, char **pathp,
+    char *err, size_t errlen);
 
 #endif

@@ -25,20 +25,20 @@ enum query_type {
 /* Opens the log named where read-only; NULL with err set when it cannot
  * (missing file, not a mailsift log, server unreachable). */
 struct query *query_open(const char *where, char *err, size_t errlen);
-void	    query_close(struct query *);
+void	      query_close(struct query *);
 /* The last error of the connection, for a message. */
 const char *query_error(const struct query *);
 
 /* Prepares sql (parameters are ?, numbered from 1); NULL on error. */
 struct query_rows *query_prepare(struct query *, const char *sql);
-void	    query_bind_int(struct query_rows *, int i, int64_t v);
-void	    query_bind_text(struct query_rows *, int i, const char *v);
+void		   query_bind_int(struct query_rows *, int i, int64_t v);
+void		   query_bind_text(struct query_rows *, int i, const char *v);
 /* Steps to the next row: 1 a row, 0 no more, -1 an error. */
-int	    query_next(struct query_rows *);
+int query_next(struct query_rows *);
 /* Back to before the first row, bindings kept, for another run. */
-void	    query_reset(struct query_rows *);
-int	    query_columns(const struct query_rows *);
-const char *query_name(const struct query_rows *, int i);
+void		query_reset(struct query_rows *);
+int		query_columns(const struct query_rows *);
+const char     *query_name(const struct query_rows *, int i);
 enum query_type query_type(const struct query_rows *, int i);
 /* A column of the row at hand, from 0; text is NULL for SQL NULL. */
 const char *query_text(const struct query_rows *, int i);

@@ -20,14 +20,15 @@ static int
 is_device(const char *s)
 {
 	static const char *const dev[] = { "CON", "PRN", "AUX", "NUL", NULL };
-	const char *dot = strchr(s, '.');
-	size_t n = dot ? (size_t)(dot - s) : strlen(s);
+	const char		*dot = strchr(s, '.');
+	size_t			 n = dot ? (size_t)(dot - s) : strlen(s);
 
 	for (int i = 0; dev[i] != NULL; i++)
 		if (n == 3 && strncasecmp(s, dev[i], 3) == 0)
 			return 1;
-	return n == 4 && (strncasecmp(s, "COM", 3) == 0 ||
-	    strncasecmp(s, "LPT", 3) == 0) && s[3] >= '0' && s[3] <= '9';
+	return n == 4 &&
+	    (strncasecmp(s, "COM", 3) == 0 || strncasecmp(s, "LPT", 3) == 0) &&
+	    s[3] >= '0' && s[3] <= '9';
 }
 
 /* Cuts at most n bytes without splitting a UTF-8 sequence. */
@@ -42,9 +43,9 @@ utf8_cut(const char *s, size_t n)
 void
 safe_name(const char *name, const char *fallback, char *out, size_t cap)
 {
-	char buf[4 * SAFE_NAME_MAX];
+	char	    buf[4 * SAFE_NAME_MAX];
 	const char *base = name, *ext;
-	size_t o = 0, n, el;
+	size_t	    o = 0, n, el;
 
 	for (const char *p = name; *p != '\0'; p++)
 		if (*p == '/' || *p == '\\')
@@ -94,7 +95,7 @@ safe_create(const char *dir, const char *name, const char *fallback,
     char **pathp)
 {
 	char safe[SAFE_NAME_MAX + 8], try[SAFE_NAME_MAX + 24], full[4096];
-	int fd = -1;
+	int  fd = -1;
 
 	safe_name(name, fallback, safe, sizeof(safe));
 	for (int n = 1; n < 1000 && fd < 0; n++) {
@@ -103,8 +104,8 @@ safe_create(const char *dir, const char *name, const char *fallback,
 		else
 			safe_name_variant(safe, n, try, sizeof(try));
 		snprintf(full, sizeof(full), "%s/%s", dir, try);
-		fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-		    O_NOFOLLOW, 0600);
+		fd = open(full,
+		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd < 0 && errno != EEXIST)
 			return NULL;
 	}

@@ -9,8 +9,7 @@
 
 #define SAFE_NAME_MAX 120 /* bytes of a safe name, extension kept */
 
-void safe_name(const char *name, const char *fallback, char *out,
-    size_t cap);
+void safe_name(const char *name, const char *fallback, char *out, size_t cap);
 void safe_name_variant(const char *name, int n, char *out, size_t cap);
 
 #include <stdio.h>

@@ -26,51 +26,57 @@
 #include "sqlite_priv.h"
 
 const char *const stmt_sql[ST_COUNT] = {
-	[ST_SESSION] = "INSERT INTO sessions (id, run_id, proto, capture_file,"
+	[ST_SESSION] =
+	    "INSERT INTO sessions (id, run_id, proto, capture_file,"
 	    " client_ip, client_port, server_ip, server_port, start_ts, tls,"
 	    " midstream, first_frame, first_offset)"
 	    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_GREETING] = "UPDATE sessions SET banner_code=?, banner=?,"
-	    " banner_frame=? WHERE id=?",
+			" banner_frame=? WHERE id=?",
 	[ST_HELO] = "UPDATE sessions SET helo=? WHERE id=?",
-	[ST_SESSION_END] = "UPDATE sessions SET end_ts=?, end_reason=?, tls=?,"
+	[ST_SESSION_END] =
+	    "UPDATE sessions SET end_ts=?, end_reason=?, tls=?,"
 	    " bytes_c2s=?, bytes_s2c=?, tls_bytes_c2s=?, tls_bytes_s2c=?,"
 	    " last_frame=?, last_offset=?, last_capture_file=? WHERE id=?",
 	[ST_EXTENSION] = "INSERT INTO extensions VALUES (?,?,?)",
-	[ST_COMMAND] = "INSERT OR REPLACE INTO commands (session_id, seq, ts,"
+	[ST_COMMAND] =
+	    "INSERT OR REPLACE INTO commands (session_id, seq, ts,"
 	    " verb, args, tag, frame, offset) VALUES (?,?,?,?,?,?,?,?)",
 	[ST_REPLY] = "UPDATE commands SET reply_code=?, reply_status=?,"
-	    " reply_text=?, reply_ts=?, reply_frame=?, reply_offset=?"
-	    " WHERE session_id=? AND seq=?",
-	[ST_AUTH] = "INSERT INTO auth (session_id, seq, ts, mechanism,"
+		     " reply_text=?, reply_ts=?, reply_frame=?, reply_offset=?"
+		     " WHERE session_id=? AND seq=?",
+	[ST_AUTH] =
+	    "INSERT INTO auth (session_id, seq, ts, mechanism,"
 	    " username, password, challenge, proof, reply_code, outcome,"
 	    " redacted, frame, offset) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_TX] = "INSERT OR REPLACE INTO transactions (session_id, tx,"
-	    " mail_seq, ts, mail_from, mail_params) VALUES (?,?,?,?,?,?)",
+		  " mail_seq, ts, mail_from, mail_params) VALUES (?,?,?,?,?,?)",
 	[ST_TX_IMPLICIT] = "INSERT OR IGNORE INTO transactions (session_id,"
-	    " tx, ts) VALUES (?,?,?)",
+			   " tx, ts) VALUES (?,?,?)",
 	[ST_TX_REPLY] = "UPDATE transactions SET final_code=?, final_reply=?,"
-	    " queue_id=? WHERE session_id=? AND tx=?",
+			" queue_id=? WHERE session_id=? AND tx=?",
 	[ST_RCPT] = "INSERT OR REPLACE INTO recipients (session_id, tx, seq,"
-	    " address, params) VALUES (?,?,?,?,?)",
+		    " address, params) VALUES (?,?,?,?,?)",
 	[ST_DELIVERY] = "UPDATE recipients SET delivery_code=?,"
-	    " delivery_reply=? WHERE session_id=? AND seq=?",
-	[ST_MSG] = "INSERT OR REPLACE INTO messages (session_id, tx, seq,"
+			" delivery_reply=? WHERE session_id=? AND seq=?",
+	[ST_MSG] =
+	    "INSERT OR REPLACE INTO messages (session_id, tx, seq,"
 	    " proto, method, direction, begin_ts, assembled) VALUES (?1,?2,?3,"
 	    " (SELECT proto FROM sessions WHERE id=?1),?4,?5,?6,?7)",
-	[ST_MSG_META] = "UPDATE messages SET mailbox=coalesce(?1,mailbox),"
+	[ST_MSG_META] =
+	    "UPDATE messages SET mailbox=coalesce(?1,mailbox),"
 	    " flags=coalesce(?2,flags), section=coalesce(?3,section),"
 	    " msgno=coalesce(?4,msgno), uid=coalesce(?5,uid),"
 	    " partial=max(partial,?6), body_sha256=CASE WHEN ?6 THEN NULL"
 	    " ELSE body_sha256 END WHERE session_id=?7 AND tx=?8",
 	[ST_ITEM] = "INSERT INTO items (session_id, seq, ts, action, msgno,"
-	    " size, uid, flags, deletion) VALUES (?,?,?,?,?,?,?,?,?)",
+		    " size, uid, flags, deletion) VALUES (?,?,?,?,?,?,?,?,?)",
 	[ST_DELETION] = "UPDATE items SET deletion=? WHERE session_id=? AND"
-	    " action='dele' AND deletion='marked'",
+			" action='dele' AND deletion='marked'",
 	[ST_MAILBOX] = "INSERT OR REPLACE INTO mailboxes VALUES"
-	    " (?,?,?,?,?,?,?,?,?,?)",
+		       " (?,?,?,?,?,?,?,?,?,?)",
 	[ST_RESPONSE] = "INSERT INTO responses (session_id, seq, ts, keyword,"
-	    " number, text) VALUES (?,?,?,?,?,?)",
+			" number, text) VALUES (?,?,?,?,?,?)",
 	[ST_USER] = "UPDATE sessions SET username=? WHERE id=?",
 	[ST_STATE] = "UPDATE sessions SET state=? WHERE id=?",
 	[ST_SELECTED] = "UPDATE sessions SET mailbox=? WHERE id=?",
@@ -79,30 +85,32 @@ const char *const stmt_sql[ST_COUNT] = {
 	[ST_COMPRESSION] = "UPDATE sessions SET compression=? WHERE id=?",
 	[ST_HEADER] = "INSERT OR REPLACE INTO headers VALUES (?,?,?,?,?)",
 	[ST_DATE_UTC] = "UPDATE messages SET date_utc=coalesce(date_utc, ?)"
-	    " WHERE id=?",
+			" WHERE id=?",
 	[ST_DKIM] = "UPDATE messages SET dkim=1 WHERE id=?",
 	[ST_AUTH_RESULTS] = "UPDATE messages SET auth_results=1 WHERE id=?",
 	[ST_PART] = "INSERT OR REPLACE INTO parts (message_id, part, path,"
-	    " content_type, charset, encoding, disposition, filename)"
-	    " VALUES (?,?,?,?,?,?,?,?)",
-	[ST_PART_END] = "UPDATE parts SET encoded_size=?, size=?, md5=?,"
+		    " content_type, charset, encoding, disposition, filename)"
+		    " VALUES (?,?,?,?,?,?,?,?)",
+	[ST_PART_END] =
+	    "UPDATE parts SET encoded_size=?, size=?, md5=?,"
 	    " sha256=?, complete=?, extract_path=? WHERE message_id=? AND"
 	    " part=?",
 	[ST_PART_COUNT] = "UPDATE messages SET parts=parts+1,"
-	    " attachments=attachments+? WHERE id=?",
+			  " attachments=attachments+? WHERE id=?",
 	[ST_TEXT] = "INSERT OR REPLACE INTO message_text (rowid, subject, body)"
-	    " VALUES (?,?,?)",
-	[ST_MSG_END] = "UPDATE messages SET end_ts=?, size=?, sha256=?,"
+		    " VALUES (?,?,?)",
+	[ST_MSG_END] =
+	    "UPDATE messages SET end_ts=?, size=?, sha256=?,"
 	    " complete=?, extract_path=?, kept=?, last_frame=?, last_offset=?,"
 	    " gap_bytes=?, body_sha256=?, capture_file=?, first_frame=?,"
 	    " first_offset=? WHERE id=?",
 	[ST_ANOMALY] = "INSERT INTO anomalies (session_id, ts, direction,"
-	    " name, detail, frame) VALUES (?,?,?,?,?,?)",
+		       " name, detail, frame) VALUES (?,?,?,?,?,?)",
 	[ST_SESSION_GAP] = "UPDATE sessions SET gap_bytes=gap_bytes+? WHERE"
-	    " id=?",
+			   " id=?",
 	[ST_CAPTURE] = "INSERT INTO captures (run_id, path, size, sha256,"
-	    " link_type, packets, first_ts, last_ts, damaged)"
-	    " VALUES (?,?,?,?,?,?,?,?,?)",
+		       " link_type, packets, first_ts, last_ts, damaged)"
+		       " VALUES (?,?,?,?,?,?,?,?,?)",
 	[ST_BEGIN] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
 };
@@ -220,7 +228,7 @@ static int
 schema_version(struct sqlite_store *s)
 {
 	sqlite3_stmt *st;
-	int v = -1;
+	int	      v = -1;
 
 	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) !=
 	    SQLITE_OK)
@@ -236,10 +244,12 @@ static int
 has_column(struct sqlite_store *s, const char *table, const char *column)
 {
 	sqlite3_stmt *st;
-	int found = 0;
+	int	      found = 0;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info(?)"
-	    " WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db,
+		"SELECT 1 FROM pragma_table_info(?)"
+		" WHERE name = ?",
+		-1, &st, NULL) != SQLITE_OK)
 		return 0;
 	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
@@ -252,7 +262,7 @@ static int
 store_schema(struct sqlite_store *s, char *err, size_t errlen)
 {
 	char sql[64];
-	int v = schema_version(s);
+	int  v = schema_version(s);
 
 	if (v < 0) {
 		snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
@@ -261,20 +271,22 @@ store_schema(struct sqlite_store *s, char *err, size_t errlen)
 	/* version 6 added capture_stats, the LMTP delivery columns and
 	 * messages.assembled: a version 5 log takes them */
 	if (v != 0 && v != 5 && v != STORE_SCHEMA_VERSION) {
-		snprintf(err, errlen, "the log has schema version %d; this "
+		snprintf(err, errlen,
+		    "the log has schema version %d; this "
 		    "mailsift writes version %d (use another file or --force)",
 		    v, STORE_SCHEMA_VERSION);
 		return -1;
 	}
 	if (v == 5 && !has_column(s, "recipients", "delivery_code") &&
-	    exec_sql(s, "ALTER TABLE recipients ADD COLUMN"
-	    " delivery_code INTEGER; ALTER TABLE recipients ADD COLUMN"
-	    " delivery_reply TEXT; DROP VIEW IF EXISTS v_recipients;",
-	    err, errlen) != 0)
+	    exec_sql(s,
+		"ALTER TABLE recipients ADD COLUMN"
+		" delivery_code INTEGER; ALTER TABLE recipients ADD COLUMN"
+		" delivery_reply TEXT; DROP VIEW IF EXISTS v_recipients;",
+		err, errlen) != 0)
 		return -1;
 	if (v == 5 && !has_column(s, "messages", "assembled") &&
-	    exec_sql(s, "ALTER TABLE messages ADD COLUMN assembled TEXT;",
-	    err, errlen) != 0)
+	    exec_sql(s, "ALTER TABLE messages ADD COLUMN assembled TEXT;", err,
+		errlen) != 0)
 		return -1;
 	if (exec_sql(s, STORE_SCHEMA_SQL, err, errlen) != 0)
 		return -1;
@@ -286,7 +298,7 @@ store_schema(struct sqlite_store *s, char *err, size_t errlen)
 static void
 utc_now(char *buf, size_t len)
 {
-	time_t t = time(NULL);
+	time_t	  t = time(NULL);
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
@@ -298,11 +310,13 @@ store_begin_run(struct sqlite_store *s, const char *command, char *err,
     size_t errlen)
 {
 	sqlite3_stmt *st;
-	char now[32];
+	char	      now[32];
 
 	utc_now(now, sizeof(now));
-	if (sqlite3_prepare_v2(s->db, "INSERT INTO runs (started, version,"
-	    " command) VALUES (?,?,?)", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db,
+		"INSERT INTO runs (started, version,"
+		" command) VALUES (?,?,?)",
+		-1, &st, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, MAILSIFT_VERSION, -1, SQLITE_STATIC);
@@ -313,8 +327,10 @@ store_begin_run(struct sqlite_store *s, const char *command, char *err,
 	}
 	sqlite3_finalize(st);
 	s->run_id = sqlite3_last_insert_rowid(s->db);
-	if (sqlite3_prepare_v2(s->db, "SELECT coalesce(max(id), 0) FROM"
-	    " sessions", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db,
+		"SELECT coalesce(max(id), 0) FROM"
+		" sessions",
+		-1, &st, NULL) != SQLITE_OK)
 		goto fail;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		s->id_base = sqlite3_column_int64(st, 0);
@@ -330,11 +346,13 @@ void
 run_finished(sqlite3 *db, int64_t run_id, int status)
 {
 	sqlite3_stmt *st;
-	char now[32];
+	char	      now[32];
 
 	utc_now(now, sizeof(now));
-	if (sqlite3_prepare_v2(db, "UPDATE runs SET finished=?, status=?"
-	    " WHERE id=?", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db,
+		"UPDATE runs SET finished=?, status=?"
+		" WHERE id=?",
+		-1, &st, NULL) != SQLITE_OK)
 		return;
 	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 2, status);
@@ -348,8 +366,8 @@ int
 create_private(const char *path, int force, char *err, size_t errlen)
 {
 	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
-	char p[4096];
-	int fd;
+	char			 p[4096];
+	int			 fd;
 
 	if (force)
 		for (size_t i = 0; i < 4; i++) {
@@ -375,7 +393,8 @@ prepare_all(struct sqlite_store *s, char *err, size_t errlen)
 {
 	for (int i = 0; i < ST_COUNT; i++)
 		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
-		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
+			SQLITE_PREPARE_PERSISTENT, &s->st[i],
+			NULL) != SQLITE_OK) {
 			snprintf(err, errlen, "%s: %s", stmt_sql[i],
 			    sqlite3_errmsg(s->db));
 			return -1;
@@ -383,12 +402,13 @@ prepare_all(struct sqlite_store *s, char *err, size_t errlen)
 	for (size_t i = 0; i < NFIELDS; i++) {
 		char sql[160];
 
-		snprintf(sql, sizeof(sql), "UPDATE messages SET %s=coalesce(%s,"
-		    " ?) WHERE id=?", msg_fields[i].column,
-		    msg_fields[i].column);
+		snprintf(sql, sizeof(sql),
+		    "UPDATE messages SET %s=coalesce(%s,"
+		    " ?) WHERE id=?",
+		    msg_fields[i].column, msg_fields[i].column);
 		if (sqlite3_prepare_v3(s->db, sql, -1,
-		    SQLITE_PREPARE_PERSISTENT, &s->field_st[i], NULL) !=
-		    SQLITE_OK) {
+			SQLITE_PREPARE_PERSISTENT, &s->field_st[i],
+			NULL) != SQLITE_OK) {
 			snprintf(err, errlen, "%s: %s", sql,
 			    sqlite3_errmsg(s->db));
 			return -1;
@@ -441,8 +461,10 @@ db_open(struct sqlite_store *s, const char *path, int force, int keep,
 		return -1;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
-	if (exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-	    " PRAGMA foreign_keys=OFF;", err, errlen) != 0 ||
+	if (exec_sql(s,
+		"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+		" PRAGMA foreign_keys=OFF;",
+		err, errlen) != 0 ||
 	    store_schema(s, err, errlen) != 0 ||
 	    store_begin_run(s, command, err, errlen) != 0 ||
 	    prepare_all(s, err, errlen) != 0)
@@ -478,7 +500,7 @@ sqlite_open(const struct store_opts *o, char *err, size_t errlen)
 	s->redact = o->redact;
 	s->command = o->command;
 	if (db_open(s, o->path, o->force, !o->no_keep, o->command, err,
-	    errlen) != 0)
+		errlen) != 0)
 		goto fail;
 	return s;
 fail:
@@ -514,9 +536,9 @@ file_sha256(struct sqlite_store *s, const struct store_capture *c,
 {
 	int fd = c->fd >= 0 ? c->fd : open(c->path, O_RDONLY | O_CLOEXEC);
 	struct hstream *h = NULL;
-	struct stat sb;
-	char buf[1 << 16];
-	ssize_t n = -1;
+	struct stat	sb;
+	char		buf[1 << 16];
+	ssize_t		n = -1;
 
 	if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
 	    lseek(fd, 0, SEEK_SET) == 0 &&
@@ -536,9 +558,9 @@ static void
 sqlite_add_capture(void *arg, const struct store_capture *c)
 {
 	struct sqlite_store *s = arg;
-	sqlite3_stmt *st = s->st[ST_CAPTURE];
-	char hex[HASH_HEX_MAX];
-	int64_t size;
+	sqlite3_stmt	    *st = s->st[ST_CAPTURE];
+	char		     hex[HASH_HEX_MAX];
+	int64_t		     size;
 
 	sqlite3_bind_int64(st, 1, s->run_id);
 	sqlite3_bind_text(st, 2, c->path, -1, SQLITE_STATIC);
@@ -560,7 +582,7 @@ sqlite_add_capture(void *arg, const struct store_capture *c)
 static void
 utc_of(uint64_t us, char *buf, size_t len)
 {
-	time_t t = (time_t)(us / 1000000u);
+	time_t	  t = (time_t)(us / 1000000u);
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
@@ -571,12 +593,13 @@ static void
 sqlite_add_interval(void *arg, const struct store_interval *iv)
 {
 	struct sqlite_store *s = arg;
-	static const char sql[] = "INSERT INTO capture_stats (run_id, since,"
+	static const char    sql[] =
+	    "INSERT INTO capture_stats (run_id, since,"
 	    " until, total, packets, bytes, kernel_received, kernel_dropped,"
 	    " if_dropped, gap_bytes, streams_evicted, detect_over_budget,"
 	    " reserved_v4) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
 	sqlite3_stmt *st;
-	char since[32], until[32];
+	char	      since[32], until[32];
 
 	if (s->db == NULL ||
 	    sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -616,7 +639,7 @@ static int
 sqlite_close(void *arg, int status)
 {
 	struct sqlite_store *s = arg;
-	int rc = -1;
+	int		     rc = -1;
 
 	if (s->db == NULL) /* a rotation that failed left no log */
 		goto free;

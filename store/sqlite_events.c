@@ -23,7 +23,7 @@ static void
 on_session_begin(struct sqlite_store *s, const struct md_event *ev)
 {
 	sqlite3_stmt *st = s->st[ST_SESSION];
-	char cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN];
+	char	      cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN];
 
 	addr_str(ev->flow, ev->flow->cli_addr, cli, sizeof(cli));
 	addr_str(ev->flow, ev->flow->srv_addr, srv, sizeof(srv));
@@ -37,8 +37,10 @@ on_session_begin(struct sqlite_store *s, const struct md_event *ev)
 	sqlite3_bind_text(st, 7, srv, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 8, ev->flow->srv_port);
 	/* the connection's first packet (the SYN), not the first bytes */
-	sqlite3_bind_double(st, 9, ts_sec(ev->flow->first_ts != 0 &&
-	    ev->flow->first_ts < ev->ts_us ? ev->flow->first_ts : ev->ts_us));
+	sqlite3_bind_double(st, 9,
+	    ts_sec(ev->flow->first_ts != 0 && ev->flow->first_ts < ev->ts_us ?
+		    ev->flow->first_ts :
+		    ev->ts_us));
 	sqlite3_bind_text(st, 10, md_tls_str(ev->tls), -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 11, ev->num[0] != 0);
 	db_bind_frame(st, 12, ev->flow->first_frame);
@@ -109,8 +111,8 @@ on_reply(struct sqlite_store *s, const struct md_event *ev)
 
 /* One sessions column set from an event. */
 static void
-on_session_text(struct sqlite_store *s, enum stmt_id id, const struct md_event *ev,
-    struct md_bytes value)
+on_session_text(struct sqlite_store *s, enum stmt_id id,
+    const struct md_event *ev, struct md_bytes value)
 {
 	sqlite3_stmt *st = s->st[id];
 
@@ -122,7 +124,7 @@ on_session_text(struct sqlite_store *s, enum stmt_id id, const struct md_event *
 static void
 on_msg_meta(struct sqlite_store *s, const struct md_event *ev)
 {
-	sqlite3_stmt *st = s->st[ST_MSG_META];
+	sqlite3_stmt	*st = s->st[ST_MSG_META];
 	struct open_msg *m;
 
 	db_bind_text(st, 1, ev->arg);
@@ -161,14 +163,17 @@ static void
 on_item(struct sqlite_store *s, const struct md_event *ev)
 {
 	sqlite3_stmt *st = s->st[ST_ITEM];
-	int64_t sid = session_id(s, ev);
+	int64_t	      sid = session_id(s, ev);
 	int is_dele = md_ci_equal(ev->name.p, ev->name.len, MD_ITEM_DELE);
 
 	if (md_ci_equal(ev->name.p, ev->name.len, MD_ITEM_RESET) ||
 	    md_ci_equal(ev->name.p, ev->name.len, MD_ITEM_COMMIT)) {
 		st = s->st[ST_DELETION];
-		sqlite3_bind_text(st, 1, md_ci_equal(ev->name.p, ev->name.len,
-		    MD_ITEM_COMMIT) ? "committed" : "reset", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 1,
+		    md_ci_equal(ev->name.p, ev->name.len, MD_ITEM_COMMIT) ?
+			"committed" :
+			"reset",
+		    -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, sid);
 		db_run(s, ST_DELETION);
 		return;
@@ -271,7 +276,7 @@ static void
 on_simple(struct sqlite_store *s, enum stmt_id id, const struct md_event *ev)
 {
 	sqlite3_stmt *st = s->st[id];
-	int64_t sid = session_id(s, ev);
+	int64_t	      sid = session_id(s, ev);
 
 	switch (id) {
 	case ST_GREETING:
@@ -404,25 +409,29 @@ db_emit(void *arg, const struct md_event *ev)
 		on_response(s, ev);
 		break;
 	case MD_EV_IDENT:
-		on_session_text(s, ev->dir == MD_C2S ? ST_CLIENT_ID :
-		    ST_SERVER_ID, ev, ev->arg);
+		on_session_text(s,
+		    ev->dir == MD_C2S ? ST_CLIENT_ID : ST_SERVER_ID, ev,
+		    ev->arg);
 		break;
 	case MD_EV_STATE:
 		on_session_text(s, ST_STATE, ev, ev->name);
 		break;
 	case MD_EV_COMPRESS:
 		if (ev->status == MD_ST_OK) { /* logged in lower case */
-			char algo[32];
-			size_t n = ev->name.len < sizeof(algo) ? ev->name.len :
-			    sizeof(algo);
+			char   algo[32];
+			size_t n = ev->name.len;
+
+			if (n > sizeof(algo))
+				n = sizeof(algo);
 
 			for (size_t i = 0; i < n; i++) {
 				uint8_t c = ev->name.p[i];
 
-				algo[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+				algo[i] =
+				    (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 			}
 			on_session_text(s, ST_COMPRESSION, ev,
-			    (struct md_bytes){ (const uint8_t *)algo, n });
+			    (struct md_bytes) { (const uint8_t *)algo, n });
 		}
 		break;
 	case MD_EV_HEADER:

@@ -21,12 +21,18 @@
 #include "util.h"
 
 const struct msg_field msg_fields[NFIELDS] = {
-	{ "Subject", "subject" },	  { "From", "from_addr" },
-	{ "To", "to_addrs" },		  { "Cc", "cc_addrs" },
-	{ "Bcc", "bcc_addrs" },		  { "Reply-To", "reply_to" },
-	{ "Date", "date_raw" },		  { "Message-ID", "msg_id" },
-	{ "In-Reply-To", "in_reply_to" }, { "References", "refs" },
-	{ "X-Mailer", "mailer" },	  { "User-Agent", "mailer" },
+	{ "Subject", "subject" },
+	{ "From", "from_addr" },
+	{ "To", "to_addrs" },
+	{ "Cc", "cc_addrs" },
+	{ "Bcc", "bcc_addrs" },
+	{ "Reply-To", "reply_to" },
+	{ "Date", "date_raw" },
+	{ "Message-ID", "msg_id" },
+	{ "In-Reply-To", "in_reply_to" },
+	{ "References", "refs" },
+	{ "X-Mailer", "mailer" },
+	{ "User-Agent", "mailer" },
 	{ "Return-Path", "return_path" },
 };
 
@@ -61,10 +67,10 @@ body_hash_update(void *arg, const uint8_t *p, size_t n)
 void
 msgs_begin(struct sqlite_store *s, const struct md_event *ev)
 {
-	int64_t sid = session_id(s, ev);
-	sqlite3_stmt *st;
+	int64_t		   sid = session_id(s, ev);
+	sqlite3_stmt	  *st;
 	struct md_txnode **slot;
-	struct open_msg *m;
+	struct open_msg	  *m;
 
 	if (ev->num[0]) {
 		/* SMTP: a body whose MAIL was not captured still has a
@@ -100,11 +106,13 @@ msgs_begin(struct sqlite_store *s, const struct md_event *ev)
 		return;
 	}
 	body_norm_init(&m->body, body_hash_update, m->body_sha);
-	if (s->extract_dir != NULL && (m->out = keep_eml_create(s->extract_dir,
-	    sid, ev->tx, &m->path, s->error, sizeof(s->error))) == NULL)
+	if (s->extract_dir != NULL &&
+	    (m->out = keep_eml_create(s->extract_dir, sid, ev->tx, &m->path,
+		 s->error, sizeof(s->error))) == NULL)
 		s->stats.errors++;
-	if (s->blob_dir != NULL && (m->blob = keep_blob_create(s->blob_dir,
-	    m->row, &m->blob_tmp, s->error, sizeof(s->error))) == NULL)
+	if (s->blob_dir != NULL &&
+	    (m->blob = keep_blob_create(s->blob_dir, m->row, &m->blob_tmp,
+		 s->error, sizeof(s->error))) == NULL)
 		s->stats.errors++;
 	slot = md_tx_slot(&s->msgs, m->node.flow_id, m->node.tx);
 	if (*slot != NULL) /* a dissector bug; keep the newer one */
@@ -125,16 +133,16 @@ msgs_data(struct sqlite_store *s, const struct md_event *ev)
 	hstream_update(m->sha, ev->arg.p, ev->arg.len);
 	body_norm_feed(&m->body, ev->arg.p, ev->arg.len);
 	m->size += ev->arg.len;
-	if (m->out != NULL && fwrite(ev->arg.p, 1, ev->arg.len, m->out) !=
-	    ev->arg.len) {
+	if (m->out != NULL &&
+	    fwrite(ev->arg.p, 1, ev->arg.len, m->out) != ev->arg.len) {
 		s->stats.errors++;
 		snprintf(s->error, sizeof(s->error), "%s: write failed",
 		    m->path);
 		fclose(m->out);
 		m->out = NULL;
 	}
-	if (m->blob != NULL && fwrite(ev->arg.p, 1, ev->arg.len, m->blob) !=
-	    ev->arg.len) {
+	if (m->blob != NULL &&
+	    fwrite(ev->arg.p, 1, ev->arg.len, m->blob) != ev->arg.len) {
 		s->stats.errors++;
 		snprintf(s->error, sizeof(s->error), "%s: write failed",
 		    m->blob_tmp);
@@ -188,7 +196,7 @@ blob_kept(struct sqlite_store *s, struct open_msg *m, const char *sha)
 		return 0;
 	m->blob = NULL;
 	if (keep_blob_name(s->blob_dir, blob, m->blob_tmp, sha, s->error,
-	    sizeof(s->error)))
+		sizeof(s->error)))
 		return 1;
 	s->stats.errors++;
 	return 0;
@@ -198,10 +206,10 @@ void
 msgs_end(struct sqlite_store *s, const struct md_event *ev)
 {
 	struct md_txnode **slot = md_tx_slot(&s->msgs, ev->flow->id, ev->tx);
-	struct open_msg *m = (struct open_msg *)*slot;
-	char hex[HASH_HEX_MAX] = "", body[HASH_HEX_MAX] = "";
-	sqlite3_stmt *st = s->st[ST_MSG_END];
-	int complete;
+	struct open_msg	  *m = (struct open_msg *)*slot;
+	char		   hex[HASH_HEX_MAX] = "", body[HASH_HEX_MAX] = "";
+	sqlite3_stmt	  *st = s->st[ST_MSG_END];
+	int		   complete;
 
 	if (m == NULL)
 		return;
@@ -258,7 +266,7 @@ void
 msgs_header(struct sqlite_store *s, const struct md_event *ev)
 {
 	struct open_msg *m = msgs_find(s, ev);
-	sqlite3_stmt *st = s->st[ST_HEADER];
+	sqlite3_stmt	*st = s->st[ST_HEADER];
 
 	if (m == NULL)
 		return;
@@ -278,8 +286,8 @@ msgs_header(struct sqlite_store *s, const struct md_event *ev)
 			db_fail(s, "header column");
 		sqlite3_reset(st);
 		if (i == 0 && m->subject == NULL)
-			m->subject = strndup((const char *)ev->extra.p,
-			    ev->extra.len);
+			m->subject =
+			    strndup((const char *)ev->extra.p, ev->extra.len);
 	}
 	if (ev->aux.len > 0) { /* Date in UTC */
 		st = s->st[ST_DATE_UTC];
@@ -290,7 +298,8 @@ msgs_header(struct sqlite_store *s, const struct md_event *ev)
 	if (md_ci_equal(ev->name.p, ev->name.len, "DKIM-Signature") ||
 	    md_ci_equal(ev->name.p, ev->name.len, "Authentication-Results")) {
 		enum stmt_id id = ev->name.p[0] == 'D' || ev->name.p[0] == 'd' ?
-		    ST_DKIM : ST_AUTH_RESULTS;
+		    ST_DKIM :
+		    ST_AUTH_RESULTS;
 		sqlite3_bind_int64(s->st[id], 1, m->row);
 		db_run(s, id);
 	}
@@ -300,9 +309,9 @@ void
 msgs_part_begin(struct sqlite_store *s, const struct md_event *ev)
 {
 	struct open_msg *m = msgs_find(s, ev);
-	sqlite3_stmt *st = s->st[ST_PART];
+	sqlite3_stmt	*st = s->st[ST_PART];
 	const char *disp = md_disposition_str((enum md_disposition)ev->code);
-	int attachment = ev->extra.len > 0;
+	int	    attachment = ev->extra.len > 0;
 	struct open_part *pt;
 
 	if (m == NULL)
@@ -327,16 +336,16 @@ msgs_part_begin(struct sqlite_store *s, const struct md_event *ev)
 	pt->no = (uint32_t)ev->num[0];
 	if ((pt->hash = hstream_new(s->hasher, 1)) == NULL)
 		s->stats.errors++;
-	if (s->extract_dir != NULL && (attachment ||
-	    ev->code == MD_DISP_ATTACHMENT)) {
+	if (s->extract_dir != NULL &&
+	    (attachment || ev->code == MD_DISP_ATTACHMENT)) {
 		char fn[1024], pth[128];
 
 		snprintf(fn, sizeof(fn), "%.*s", (int)ev->extra.len,
 		    (const char *)ev->extra.p);
 		snprintf(pth, sizeof(pth), "%.*s", (int)ev->name.len,
 		    (const char *)ev->name.p);
-		pt->out = keep_attachment_create(s->extract_dir, m->sid, m->node.tx,
-		    &m->parts_dir, fn, pth, &pt->path, s->error,
+		pt->out = keep_attachment_create(s->extract_dir, m->sid,
+		    m->node.tx, &m->parts_dir, fn, pth, &pt->path, s->error,
 		    sizeof(s->error));
 		if (pt->out == NULL)
 			s->stats.errors++;
@@ -364,8 +373,8 @@ msgs_part_data(struct sqlite_store *s, const struct md_event *ev)
 	if (pt == NULL || pt->hash == NULL)
 		return;
 	hstream_update(pt->hash, ev->arg.p, ev->arg.len);
-	if (pt->out != NULL && fwrite(ev->arg.p, 1, ev->arg.len, pt->out) !=
-	    ev->arg.len) {
+	if (pt->out != NULL &&
+	    fwrite(ev->arg.p, 1, ev->arg.len, pt->out) != ev->arg.len) {
 		s->stats.errors++;
 		fclose(pt->out);
 		pt->out = NULL;
@@ -377,7 +386,7 @@ part_close(struct sqlite_store *s, struct open_msg *m, struct open_part *pt,
     int complete, uint64_t enc, uint64_t dec)
 {
 	sqlite3_stmt *st = s->st[ST_PART_END];
-	char sha[HASH_HEX_MAX] = "", md5[HASH_HEX_MAX] = "";
+	char	      sha[HASH_HEX_MAX] = "", md5[HASH_HEX_MAX] = "";
 
 	if (pt->hash != NULL)
 		hstream_finish(pt->hash, sha, md5);
@@ -402,7 +411,7 @@ part_close(struct sqlite_store *s, struct open_msg *m, struct open_part *pt,
 void
 msgs_part_end(struct sqlite_store *s, const struct md_event *ev)
 {
-	struct open_msg *m = msgs_find(s, ev);
+	struct open_msg	 *m = msgs_find(s, ev);
 	struct open_part *pt = part_of(m, ev->num[0]);
 
 	if (pt != NULL)
@@ -414,7 +423,7 @@ void
 msgs_text(struct sqlite_store *s, const struct md_event *ev)
 {
 	struct open_msg *m = msgs_find(s, ev);
-	char *nt;
+	char		*nt;
 
 	if (m == NULL || m->tlen + ev->arg.len > MD_MIME_TEXT_MAX)
 		return;
@@ -456,7 +465,7 @@ msgs_gap(struct sqlite_store *s, uint64_t flow_id, enum md_dir dir,
     uint64_t missing)
 {
 	for (struct md_txnode *n = *md_tx_chain(&s->msgs, flow_id); n != NULL;
-	    n = n->next) {
+	     n = n->next) {
 		struct open_msg *m = (struct open_msg *)n;
 
 		if (n->flow_id == flow_id && m->dir == dir)

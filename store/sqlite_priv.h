@@ -17,18 +17,50 @@
 #include "txtable.h"
 #include "store.h"
 
-#define STORE_COMMIT_US	    2000000 /* capture time between commits */
-#define STORE_COMMIT_EVENTS 200000  /* or this many events */
+#define STORE_COMMIT_US	     2000000 /* capture time between commits */
+#define STORE_COMMIT_EVENTS  200000  /* or this many events */
 #define STORE_COMMIT_WALL_US 1000000 /* or this much wall time */
 
 enum stmt_id {
-	ST_SESSION, ST_GREETING, ST_HELO, ST_SESSION_END, ST_EXTENSION,
-	ST_COMMAND, ST_REPLY, ST_AUTH, ST_TX, ST_TX_IMPLICIT, ST_TX_REPLY,
-	ST_RCPT, ST_DELIVERY, ST_MSG, ST_MSG_META, ST_MSG_END, ST_ITEM, ST_DELETION,
-	ST_MAILBOX, ST_RESPONSE, ST_USER, ST_STATE, ST_SELECTED,
-	ST_CLIENT_ID, ST_SERVER_ID, ST_COMPRESSION, ST_HEADER, ST_DATE_UTC,
-	ST_DKIM, ST_AUTH_RESULTS, ST_PART, ST_PART_END, ST_PART_COUNT,
-	ST_TEXT, ST_ANOMALY, ST_SESSION_GAP, ST_CAPTURE, ST_BEGIN, ST_COMMIT,
+	ST_SESSION,
+	ST_GREETING,
+	ST_HELO,
+	ST_SESSION_END,
+	ST_EXTENSION,
+	ST_COMMAND,
+	ST_REPLY,
+	ST_AUTH,
+	ST_TX,
+	ST_TX_IMPLICIT,
+	ST_TX_REPLY,
+	ST_RCPT,
+	ST_DELIVERY,
+	ST_MSG,
+	ST_MSG_META,
+	ST_MSG_END,
+	ST_ITEM,
+	ST_DELETION,
+	ST_MAILBOX,
+	ST_RESPONSE,
+	ST_USER,
+	ST_STATE,
+	ST_SELECTED,
+	ST_CLIENT_ID,
+	ST_SERVER_ID,
+	ST_COMPRESSION,
+	ST_HEADER,
+	ST_DATE_UTC,
+	ST_DKIM,
+	ST_AUTH_RESULTS,
+	ST_PART,
+	ST_PART_END,
+	ST_PART_COUNT,
+	ST_TEXT,
+	ST_ANOMALY,
+	ST_SESSION_GAP,
+	ST_CAPTURE,
+	ST_BEGIN,
+	ST_COMMIT,
 	ST_COUNT
 };
 
@@ -79,24 +111,24 @@ struct msg_field {
 extern const struct msg_field msg_fields[NFIELDS];
 
 struct sqlite_store {
-	sqlite3		   *db;
-	sqlite3_stmt	   *st[ST_COUNT];
-	int64_t		    run_id;
-	int64_t		    id_base;
-	const char	   *capture_file;
-	int		    redact;
-	const char	   *command;
-	char		    path[4096];
-	char		   *extract_dir;
-	char		   *blob_dir; /* LOG.blobs: message bytes by SHA-256 */
-	uint64_t	    last_commit_ts;
-	uint64_t	    last_commit_wall; /* wall_now_us() at the last commit */
-	uint64_t	    events_since_commit;
-	struct md_txtable   msgs; /* of struct open_msg */
-	struct hasher	   *hasher;
-	sqlite3_stmt	   *field_st[NFIELDS];
-	struct store_stats  stats;
-	char		    error[4400];
+	sqlite3	     *db;
+	sqlite3_stmt *st[ST_COUNT];
+	int64_t	      run_id;
+	int64_t	      id_base;
+	const char   *capture_file;
+	int	      redact;
+	const char   *command;
+	char	      path[4096];
+	char	     *extract_dir;
+	char	     *blob_dir; /* LOG.blobs: message bytes by SHA-256 */
+	uint64_t      last_commit_ts;
+	uint64_t      last_commit_wall; /* wall_now_us() at the last commit */
+	uint64_t      events_since_commit;
+	struct md_txtable  msgs; /* of struct open_msg */
+	struct hasher	  *hasher;
+	sqlite3_stmt	  *field_st[NFIELDS];
+	struct store_stats stats;
+	char		   error[4400];
 };
 
 static inline double
@@ -113,43 +145,42 @@ session_id(const struct sqlite_store *s, const struct md_event *ev)
 }
 
 /* sqlite.c: errors, binding, statements, commits, the log's file */
-void	db_fail(struct sqlite_store *, const char *what);
-void	db_bind_bytes(sqlite3_stmt *, int i, struct md_bytes);
-void	db_bind_text(sqlite3_stmt *, int i, struct md_bytes); /* "": NULL */
-void	db_bind_frame(sqlite3_stmt *, int i, uint64_t frame);
-void	db_bind_offset(sqlite3_stmt *, int i, uint64_t frame, int64_t);
-void	db_bind_u64(sqlite3_stmt *, int i, uint64_t v, uint64_t none);
-void	db_run(struct sqlite_store *, enum stmt_id);
-void	db_commit(struct sqlite_store *, uint64_t ts);
-void	db_maybe_commit(struct sqlite_store *, uint64_t ts);
-int	db_open(struct sqlite_store *, const char *path, int force, int keep,
-	    const char *command, char *err, size_t errlen);
-void	finalize_all(struct sqlite_store *);
-int	create_private(const char *path, int force, char *err, size_t errlen);
-void	run_finished(sqlite3 *, int64_t run_id, int status);
+void db_fail(struct sqlite_store *, const char *what);
+void db_bind_bytes(sqlite3_stmt *, int i, struct md_bytes);
+void db_bind_text(sqlite3_stmt *, int i, struct md_bytes); /* "": NULL */
+void db_bind_frame(sqlite3_stmt *, int i, uint64_t frame);
+void db_bind_offset(sqlite3_stmt *, int i, uint64_t frame, int64_t);
+void db_bind_u64(sqlite3_stmt *, int i, uint64_t v, uint64_t none);
+void db_run(struct sqlite_store *, enum stmt_id);
+void db_commit(struct sqlite_store *, uint64_t ts);
+void db_maybe_commit(struct sqlite_store *, uint64_t ts);
+int  db_open(struct sqlite_store *, const char *path, int force, int keep,
+     const char *command, char *err, size_t errlen);
+void finalize_all(struct sqlite_store *);
+int  create_private(const char *path, int force, char *err, size_t errlen);
+void run_finished(sqlite3 *, int64_t run_id, int status);
 
 /* sqlite_events.c */
-int	db_emit(void *store, const struct md_event *);
+int db_emit(void *store, const struct md_event *);
 
 /* sqlite_msgs.c */
-void	msgs_begin(struct sqlite_store *, const struct md_event *);
-void	msgs_data(struct sqlite_store *, const struct md_event *);
-void	msgs_end(struct sqlite_store *, const struct md_event *);
+void		 msgs_begin(struct sqlite_store *, const struct md_event *);
+void		 msgs_data(struct sqlite_store *, const struct md_event *);
+void		 msgs_end(struct sqlite_store *, const struct md_event *);
 struct open_msg *msgs_find(struct sqlite_store *, const struct md_event *);
-void	msgs_header(struct sqlite_store *, const struct md_event *);
-void	msgs_part_begin(struct sqlite_store *, const struct md_event *);
-void	msgs_part_data(struct sqlite_store *, const struct md_event *);
-void	msgs_part_end(struct sqlite_store *, const struct md_event *);
-void	msgs_text(struct sqlite_store *, const struct md_event *);
-void	msgs_gap(struct sqlite_store *, uint64_t flow_id, enum md_dir,
-	    uint64_t missing);
-void	msgs_free_all(struct sqlite_store *);
+void		 msgs_header(struct sqlite_store *, const struct md_event *);
+void msgs_part_begin(struct sqlite_store *, const struct md_event *);
+void msgs_part_data(struct sqlite_store *, const struct md_event *);
+void msgs_part_end(struct sqlite_store *, const struct md_event *);
+void msgs_text(struct sqlite_store *, const struct md_event *);
+void msgs_gap(struct sqlite_store *, uint64_t flow_id, enum md_dir,
+    uint64_t missing);
+void msgs_free_all(struct sqlite_store *);
 
 /* sqlite_query.c */
 struct query *sqlite_query_open(const char *path, char *err, size_t errlen);
 
 /* sqlite_rotate.c */
-int	sqlite_rotate(void *store, const char *path, char *err,
-	    size_t errlen);
+int sqlite_rotate(void *store, const char *path, char *err, size_t errlen);
 
 #endif

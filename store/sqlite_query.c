@@ -26,8 +26,10 @@ sqlite_query_open(const char *path, char *err, size_t errlen)
 	struct sqlite_query *c;
 
 	if (access(path, R_OK) != 0) {
-		snprintf(err, errlen, "%s: no such log (mailsift read makes "
-		    "one)", path);
+		snprintf(err, errlen,
+		    "%s: no such log (mailsift read makes "
+		    "one)",
+		    path);
 		return NULL;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -66,7 +68,7 @@ static struct query_rows *
 q_prepare(struct query *q, const char *sql)
 {
 	struct sqlite_query *c = (struct sqlite_query *)q;
-	struct sqlite_rows *r;
+	struct sqlite_rows  *r;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;

@@ -12,15 +12,22 @@
  * file: out of the old log, which is then closed, into the new one.
  */
 static const char *const carried_tables[] = {
-	"extensions", "commands", "auth", "transactions", "recipients",
-	"items", "mailboxes", "responses", "anomalies",
+	"extensions",
+	"commands",
+	"auth",
+	"transactions",
+	"recipients",
+	"items",
+	"mailboxes",
+	"responses",
+	"anomalies",
 };
 
 static int
 exec_on(sqlite3 *db, const char *sql, int64_t arg)
 {
 	sqlite3_stmt *st;
-	int rc;
+	int	      rc;
 
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
@@ -34,9 +41,9 @@ exec_on(sqlite3 *db, const char *sql, int64_t arg)
 static int
 attach(sqlite3 *db, const char *path, const char *as)
 {
-	char sql[64];
+	char	      sql[64];
 	sqlite3_stmt *st;
-	int rc;
+	int	      rc;
 
 	snprintf(sql, sizeof(sql), "ATTACH ? AS %s", as);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -53,39 +60,51 @@ static int
 stage_open_sessions(sqlite3 *old, const char *stage)
 {
 	char sql[256];
-	int rc;
+	int  rc;
 
 	if (attach(old, stage, "carry") != 0)
 		return -1;
 	rc = exec_on(old, "BEGIN", 0);
 	if (rc == 0)
-		rc = exec_on(old, "CREATE TABLE carry.sessions AS SELECT * FROM"
-		    " main.sessions WHERE end_ts IS NULL", 0);
+		rc = exec_on(old,
+		    "CREATE TABLE carry.sessions AS SELECT * FROM"
+		    " main.sessions WHERE end_ts IS NULL",
+		    0);
 	if (rc == 0)
-		rc = exec_on(old, "CREATE TABLE carry.messages AS SELECT * FROM"
+		rc = exec_on(old,
+		    "CREATE TABLE carry.messages AS SELECT * FROM"
 		    " main.messages WHERE session_id IN (SELECT id FROM"
-		    " carry.sessions)", 0);
+		    " carry.sessions)",
+		    0);
 	for (size_t i = 0; rc == 0 && i < 2; i++) {
-		snprintf(sql, sizeof(sql), "CREATE TABLE carry.%s AS SELECT *"
+		snprintf(sql, sizeof(sql),
+		    "CREATE TABLE carry.%s AS SELECT *"
 		    " FROM main.%s WHERE message_id IN (SELECT id FROM"
-		    " carry.messages)", i ? "parts" : "headers",
-		    i ? "parts" : "headers");
+		    " carry.messages)",
+		    i ? "parts" : "headers", i ? "parts" : "headers");
 		rc = exec_on(old, sql, 0);
 	}
 	if (rc == 0)
-		rc = exec_on(old, "CREATE TABLE carry.message_text AS SELECT"
+		rc = exec_on(old,
+		    "CREATE TABLE carry.message_text AS SELECT"
 		    " rowid AS id, subject, body FROM main.message_text WHERE"
-		    " rowid IN (SELECT id FROM carry.messages)", 0);
-	for (size_t i = 0; rc == 0 && i < sizeof(carried_tables) /
-	    sizeof(*carried_tables); i++) {
-		snprintf(sql, sizeof(sql), "CREATE TABLE carry.%s AS SELECT *"
+		    " rowid IN (SELECT id FROM carry.messages)",
+		    0);
+	for (size_t i = 0;
+	     rc == 0 && i < sizeof(carried_tables) / sizeof(*carried_tables);
+	     i++) {
+		snprintf(sql, sizeof(sql),
+		    "CREATE TABLE carry.%s AS SELECT *"
 		    " FROM main.%s WHERE session_id IN (SELECT id FROM"
-		    " carry.sessions)", carried_tables[i], carried_tables[i]);
+		    " carry.sessions)",
+		    carried_tables[i], carried_tables[i]);
 		rc = exec_on(old, sql, 0);
 	}
 	if (rc == 0)
-		rc = exec_on(old, "UPDATE main.sessions SET end_reason ="
-		    " 'rotated' WHERE end_ts IS NULL", 0);
+		rc = exec_on(old,
+		    "UPDATE main.sessions SET end_reason ="
+		    " 'rotated' WHERE end_ts IS NULL",
+		    0);
 	exec_on(old, rc == 0 ? "COMMIT" : "ROLLBACK", 0);
 	exec_on(old, "DETACH carry", 0);
 	return rc;
@@ -97,8 +116,8 @@ unstage_open_sessions(struct sqlite_store *s, const char *stage)
 {
 	static const char *const more[] = { "sessions", "messages", "headers",
 		"parts" };
-	char sql[256];
-	int rc;
+	char			 sql[256];
+	int			 rc;
 
 	db_run(s, ST_COMMIT);
 	if (attach(s->db, stage, "carry") != 0) {
@@ -106,21 +125,28 @@ unstage_open_sessions(struct sqlite_store *s, const char *stage)
 		return -1;
 	}
 	rc = exec_on(s->db, "BEGIN", 0);
-	for (size_t i = 0; rc == 0 && i < 4 + sizeof(carried_tables) /
-	    sizeof(*carried_tables); i++) {
+	for (size_t i = 0; rc == 0 &&
+	     i < 4 + sizeof(carried_tables) / sizeof(*carried_tables);
+	     i++) {
 		const char *t = i < 4 ? more[i] : carried_tables[i - 4];
 
-		snprintf(sql, sizeof(sql), "INSERT INTO main.%s SELECT * FROM"
-		    " carry.%s", t, t);
+		snprintf(sql, sizeof(sql),
+		    "INSERT INTO main.%s SELECT * FROM"
+		    " carry.%s",
+		    t, t);
 		rc = exec_on(s->db, sql, 0);
 	}
 	if (rc == 0)
-		rc = exec_on(s->db, "INSERT INTO main.message_text (rowid,"
+		rc = exec_on(s->db,
+		    "INSERT INTO main.message_text (rowid,"
 		    " subject, body) SELECT id, subject, body FROM"
-		    " carry.message_text", 0);
+		    " carry.message_text",
+		    0);
 	if (rc == 0)
-		rc = exec_on(s->db, "UPDATE main.sessions SET run_id = ?1 WHERE"
-		    " run_id <> ?1", s->run_id);
+		rc = exec_on(s->db,
+		    "UPDATE main.sessions SET run_id = ?1 WHERE"
+		    " run_id <> ?1",
+		    s->run_id);
 	exec_on(s->db, rc == 0 ? "COMMIT" : "ROLLBACK", 0);
 	exec_on(s->db, "DETACH carry", 0);
 	db_run(s, ST_BEGIN);
@@ -139,9 +165,9 @@ int
 sqlite_rotate(void *arg, const char *path, char *err, size_t errlen)
 {
 	struct sqlite_store *s = arg;
-	char stage[sizeof(s->path) + 16];
-	int64_t id_base = s->id_base;
-	int carried;
+	char		     stage[sizeof(s->path) + 16];
+	int64_t		     id_base = s->id_base;
+	int		     carried;
 
 	snprintf(stage, sizeof(stage), "%s.carry", path);
 	db_run(s, ST_COMMIT);
@@ -150,15 +176,17 @@ sqlite_rotate(void *arg, const char *path, char *err, size_t errlen)
 	carried = create_private(stage, 1, err, errlen) == 0 &&
 	    stage_open_sessions(s->db, stage) == 0;
 	if (!carried)
-		snprintf(s->error, sizeof(s->error), "%s: open sessions could "
-		    "not be carried over: %s", path, sqlite3_errmsg(s->db));
+		snprintf(s->error, sizeof(s->error),
+		    "%s: open sessions could "
+		    "not be carried over: %s",
+		    path, sqlite3_errmsg(s->db));
 	run_finished(s->db, s->run_id, 0);
 	sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL,
 	    NULL);
 	sqlite3_close(s->db);
 	s->db = NULL;
-	if (db_open(s, path, 0, s->blob_dir != NULL, s->command, err,
-	    errlen) != 0) {
+	if (db_open(s, path, 0, s->blob_dir != NULL, s->command, err, errlen) !=
+	    0) {
 		unlink(stage);
 		return -1;
 	}
@@ -167,8 +195,10 @@ sqlite_rotate(void *arg, const char *path, char *err, size_t errlen)
 		s->stats.errors++;
 	} else if (unstage_open_sessions(s, stage) != 0) {
 		s->stats.errors++;
-		snprintf(s->error, sizeof(s->error), "%s: open sessions could "
-		    "not be carried over: %s", path, sqlite3_errmsg(s->db));
+		snprintf(s->error, sizeof(s->error),
+		    "%s: open sessions could "
+		    "not be carried over: %s",
+		    path, sqlite3_errmsg(s->db));
 	}
 	unlink(stage);
 	return 0;

@@ -29,8 +29,8 @@ scheme_len(const char *where)
 		return 0;
 	for (const char *p = where; p < colon; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '+' || *p == '-' ||
-		    *p == '.'))
+			(*p >= '0' && *p <= '9') || *p == '+' || *p == '-' ||
+			*p == '.'))
 			return 0;
 	return (size_t)(colon - where);
 }
@@ -44,17 +44,18 @@ store_backend_for(const char *where, char *err, size_t errlen)
 		if (backends[i]->takes(where))
 			return backends[i];
 	n = scheme_len(where);
-	snprintf(err, errlen, "%.*s: no store backend for this kind of log "
-	    "(this build keeps SQLite files)", (int)(n ? n : strlen(where)),
-	    where);
+	snprintf(err, errlen,
+	    "%.*s: no store backend for this kind of log "
+	    "(this build keeps SQLite files)",
+	    (int)(n ? n : strlen(where)), where);
 	return NULL;
 }
 
 struct store *
 store_open(const struct store_opts *o, char *err, size_t errlen)
 {
-	const struct store_backend *be = store_backend_for(o->path, err,
-	    errlen);
+	const struct store_backend *be =
+	    store_backend_for(o->path, err, errlen);
 	struct store *s;
 
 	if (be == NULL)

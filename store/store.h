@@ -27,7 +27,7 @@ struct store_stats {
 	uint64_t auth;
 	uint64_t auth_clear; /* a password crossed in clear */
 	uint64_t anomalies;
-	uint64_t errors;     /* SQLite or extraction failures */
+	uint64_t errors; /* SQLite or extraction failures */
 };
 
 struct store_opts {
@@ -49,10 +49,10 @@ struct store *store_open(const struct store_opts *, char *err, size_t errlen);
 /* The sink that writes events into this store; valid until store_close.
  * Events are committed in batches (at least once a second of capture or
  * wall time); a sink error is counted (store_stats.errors), never fatal. */
-void	      store_sink(struct store *, struct md_sink *);
+void store_sink(struct store *, struct md_sink *);
 /* Sessions that begin from now on cite this capture file (path kept
  * by pointer: it must live until the next call or store_close). */
-void	      store_set_capture_file(struct store *, const char *);
+void store_set_capture_file(struct store *, const char *);
 /* A capture file read: its packets' count and times, its link type;
  * a regular file is hashed (SHA-256) for the record. */
 struct store_capture {
@@ -61,23 +61,23 @@ struct store_capture {
 	uint64_t    first_us, last_us;
 	const char *link_type;
 	int	    damaged;
-	int	    fd;	/* >= 0: read the file from this descriptor (opened
+	int	    fd; /* >= 0: read the file from this descriptor (opened
 			 * before privileges were dropped; 0 is valid when
 			 * standard input was closed); -1: open path */
 };
 /* Records a capture file read by this run (the inputs table). */
-void	      store_add_capture(struct store *, const struct store_capture *);
+void store_add_capture(struct store *, const struct store_capture *);
 /* A row of capture_stats: what a run read and lost in an interval of
  * wall time, or in the whole run. */
 struct store_interval {
 	uint64_t since_us, until_us; /* wall clock, Unix microseconds */
 	int	 total;		     /* the whole run */
 	uint64_t packets, bytes;
-	int	 live;		     /* the kernel counters are known */
+	int	 live; /* the kernel counters are known */
 	uint64_t kernel_received, kernel_dropped, if_dropped;
 	uint64_t gap_bytes, streams_evicted, detect_over_budget, reserved_v4;
 };
-void	      store_add_interval(struct store *, const struct store_interval *);
+void store_add_interval(struct store *, const struct store_interval *);
 /*
  * Ends the run with its exit status: sessions still open end as
  * "capture ended", the last batch is committed, kept message bytes are
@@ -85,7 +85,7 @@ void	      store_add_interval(struct store *, const struct store_interval *);
  * Returns 0, or -1 when the last writes failed (the log holds what was
  * committed before).  Safe to call from the out-of-memory hook.
  */
-int	      store_close(struct store *, int status);
+int store_close(struct store *, int status);
 /*
  * Goes on in a new log file at path (--rotate; SIGHUP after logrotate
  * moved the log): the current log is committed and closed, the sessions
@@ -93,15 +93,14 @@ int	      store_close(struct store *, int status);
  * with end_reason 'rotated'.  Returns 0; or -1 with err set, when the
  * store is left without a log and must be closed.
  */
-int	      store_rotate(struct store *, const char *path, char *err,
-		  size_t errlen);
+int store_rotate(struct store *, const char *path, char *err, size_t errlen);
 /* Commits what is pending now (live: at least once a second). */
-void	      store_flush(struct store *);
+void store_flush(struct store *);
 /* Counts of this run so far; valid until store_close. */
 const struct store_stats *store_stats(const struct store *);
 /* The last SQLite or file error, for a message; "" when none. */
-const char   *store_last_error(const struct store *);
+const char *store_last_error(const struct store *);
 /* This run's id in the runs table. */
-long	      store_run_id(const struct store *);
+long store_run_id(const struct store *);
 
 #endif

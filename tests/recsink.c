@@ -24,7 +24,7 @@ static void __attribute__((format(printf, 2, 3)))
 rec_printf(struct recsink *r, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	int	n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
@@ -113,8 +113,9 @@ rec_emit(void *arg, const struct md_event *ev)
 		rec_close_data(r);
 		rec_printf(r, "PART_DATA tx=%u part=%llu \"", ev->tx,
 		    (unsigned long long)r->cont_part);
-		rec_bytes(r, (struct md_bytes){ (const uint8_t *)r->cont,
-		    r->cont_len });
+		rec_bytes(r,
+		    (struct md_bytes) { (const uint8_t *)r->cont,
+			r->cont_len });
 		rec_printf(r, "\"\n");
 		r->cont_len = 0;
 		r->cont_part = 0;
@@ -159,8 +160,10 @@ rec_emit(void *arg, const struct md_event *ev)
 	rec_field(r, "p=", ev->proof);
 	if (ev->num[0] || ev->num[1] || ev->num[2] || ev->num[3])
 		rec_printf(r, " n=%llu,%llu,%llu,%llu",
-		    (unsigned long long)ev->num[0], (unsigned long long)ev->num[1],
-		    (unsigned long long)ev->num[2], (unsigned long long)ev->num[3]);
+		    (unsigned long long)ev->num[0],
+		    (unsigned long long)ev->num[1],
+		    (unsigned long long)ev->num[2],
+		    (unsigned long long)ev->num[3]);
 	rec_printf(r, "\n");
 	return 0;
 }
@@ -215,8 +218,8 @@ step_len(const struct step *st)
  * that ASan catches any read past the end of what the dissector was given.
  */
 static void
-feed_piece(const struct md_proto *pr, void *st, enum md_dir dir,
-    const char *p, size_t n, uint64_t ts)
+feed_piece(const struct md_proto *pr, void *st, enum md_dir dir, const char *p,
+    size_t n, uint64_t ts)
 {
 	uint8_t *copy;
 
@@ -235,12 +238,12 @@ transcript_run(const struct md_proto *pr, enum md_tls tls,
     size_t k)
 {
 	static const struct md_flow flow = { .id = 1 };
-	struct md_limits lim;
-	struct md_sink sink;
-	struct recsink rec;
-	struct assembler *pieces = NULL;
-	void *st;
-	char *out;
+	struct md_limits	    lim;
+	struct md_sink		    sink;
+	struct recsink		    rec;
+	struct assembler	   *pieces = NULL;
+	void			   *st;
+	char			   *out;
 
 	md_limits_default(&lim);
 	recsink_init(&rec, &sink);
@@ -252,8 +255,8 @@ transcript_run(const struct md_proto *pr, enum md_tls tls,
 	st = pr->open(&sink, &lim, &flow, tls, 0);
 	for (size_t i = 0; i < nsteps; i++) {
 		const char *p = steps[i].data;
-		size_t n = step_len(&steps[i]);
-		uint64_t ts = (uint64_t)(i + 1) * 1000000;
+		size_t	    n = step_len(&steps[i]);
+		uint64_t    ts = (uint64_t)(i + 1) * 1000000;
 
 		if (p == NULL) { /* bytes the capture lost */
 			pr->gap(st, steps[i].dir, steps[i].len, ts);
@@ -292,8 +295,8 @@ transcript_check(const struct md_proto *pr, enum md_tls tls,
 			got = transcript_run(pr, tls, steps, nsteps, TR_SPLIT,
 			    i, k);
 			if (strcmp(got, expect) != 0)
-				print_error("split at step %zu offset %zu\n",
-				    i, k);
+				print_error("split at step %zu offset %zu\n", i,
+				    k);
 			assert_string_equal(got, expect);
 			free(got);
 		}
@@ -327,15 +330,15 @@ transcript_suite(const char *group, const struct md_proto *pr,
     const struct tcase *cases, size_t n)
 {
 	struct CMUnitTest *tests;
-	int rc;
+	int		   rc;
 
 	suite_proto = pr;
 	if (getenv("MAILSIFT_PRINT_GOLDEN") != NULL) {
 		for (size_t i = 0; i < n; i++) {
 			char *got;
 
-			got = transcript_run(pr, cases[i].tls,
-			    cases[i].steps, cases[i].nsteps, TR_WHOLE, 0, 0);
+			got = transcript_run(pr, cases[i].tls, cases[i].steps,
+			    cases[i].nsteps, TR_WHOLE, 0, 0);
 			printf("== %s\n%s", cases[i].name, got);
 			free(got);
 		}

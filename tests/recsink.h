@@ -18,8 +18,8 @@ struct recsink {
 	uint32_t data_tx;
 	int	 data_type;
 	uint64_t data_part;
-	int	 mute_after; /* return nonzero from emit after this many MSG_DATA */
-	int	 data_events;
+	int mute_after; /* return nonzero from emit after this many MSG_DATA */
+	int data_events;
 	/* a message/rfc822 part's bytes, which come interleaved with its own
 	 * parts' events in an order that depends on the cuts: gathered and
 	 * recorded as one line at its PART_END */
@@ -47,15 +47,15 @@ enum tr_mode { TR_WHOLE, TR_BYTES, TR_SPLIT };
  * Feeds a transcript to a fresh dissector and returns the record (caller
  * frees).  TR_SPLIT cuts step si in two at offset k.
  */
-char *transcript_run(const struct md_proto *, enum md_tls,
-    const struct step *, size_t nsteps, enum tr_mode, size_t si, size_t k);
+char *transcript_run(const struct md_proto *, enum md_tls, const struct step *,
+    size_t nsteps, enum tr_mode, size_t si, size_t k);
 
 /*
  * Asserts (cmocka) that the transcript gives `expect` fed whole, one byte
  * at a time, and cut at every offset of every step.
  */
-void transcript_check(const struct md_proto *, enum md_tls,
-    const struct step *, size_t nsteps, const char *expect);
+void transcript_check(const struct md_proto *, enum md_tls, const struct step *,
+    size_t nsteps, const char *expect);
 
 /* A named transcript and the record it must give. */
 struct tcase {
@@ -76,7 +76,16 @@ int transcript_suite(const char *group, const struct md_proto *,
 int transcript_suite_assembled(const char *group, const struct md_proto *,
     const struct tcase *, size_t ncases);
 
-#define C(s) { MD_C2S, (s), 0 }
-#define S(s) { MD_S2C, (s), 0 }
-#define GAP(d, n) { (d), NULL, (n) } /* the capture lost n bytes */
+#define C(s)                   \
+	{                      \
+		MD_C2S, (s), 0 \
+	}
+#define S(s)                   \
+	{                      \
+		MD_S2C, (s), 0 \
+	}
+#define GAP(d, n)              \
+	{                      \
+		(d), NULL, (n) \
+	} /* the capture lost n bytes */
 #define N(a) (sizeof(a) / sizeof((a)[0]))

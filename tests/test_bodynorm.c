@@ -33,11 +33,11 @@ collect(void *arg, const uint8_t *p, size_t n)
 static const char *
 body_of(const char *msg)
 {
-	static char want[4096];
-	size_t n = strlen(msg);
+	static char	 want[4096];
+	size_t		 n = strlen(msg);
 	struct collected c;
 	struct body_norm bn;
-	int has;
+	int		 has;
 
 	memset(&c, 0, sizeof(c));
 	body_norm_init(&bn, collect, &c);
@@ -66,15 +66,19 @@ static void
 test_body_after_header(void **state)
 {
 	(void)state;
-	assert_string_equal(body_of("Subject: a\r\nTo: b\r\n\r\nhello\r\nworld\r\n"),
+	assert_string_equal(
+	    body_of("Subject: a\r\nTo: b\r\n\r\nhello\r\nworld\r\n"),
 	    "hello\nworld");
 	/* relays add fields; stores end lines with LF; still the same */
-	assert_string_equal(body_of("Received: from x\r\n\tby y\r\nSubject: a\r\n"
-	    "\r\nhello\r\nworld\r\n"), "hello\nworld");
+	assert_string_equal(body_of(
+				"Received: from x\r\n\tby y\r\nSubject: a\r\n"
+				"\r\nhello\r\nworld\r\n"),
+	    "hello\nworld");
 	assert_string_equal(body_of("Subject: a\n\nhello\nworld\n"),
 	    "hello\nworld");
 	/* a final line end or none, or several: the same */
-	assert_string_equal(body_of("S: a\r\n\r\nhello\r\nworld"), "hello\nworld");
+	assert_string_equal(body_of("S: a\r\n\r\nhello\r\nworld"),
+	    "hello\nworld");
 	assert_string_equal(body_of("S: a\r\n\r\nhello\r\nworld\r\n\r\n\r\n"),
 	    "hello\nworld");
 }

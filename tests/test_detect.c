@@ -51,8 +51,9 @@ test_midstream(void **state)
 	/* inside a DATA body: the server's reply decides */
 	assert_int_equal(M("dy text\r\nmore text\r\n", "", 25, &o),
 	    MD_DETECT_MORE);
-	assert_int_equal(M("dy text\r\nmore text\r\n", "250 queued\r\n",
-	    25, &o), MD_DETECT_YES);
+	assert_int_equal(
+	    M("dy text\r\nmore text\r\n", "250 queued\r\n", 25, &o),
+	    MD_DETECT_YES);
 	assert_int_equal(M("", "* 3 EXISTS\r\n", 143, &o), MD_DETECT_YES);
 	assert_ptr_equal(o.proto, &md_proto_imap);
 	assert_int_equal(M("", "+OK 2 320\r\n", 110, &o), MD_DETECT_YES);
@@ -60,14 +61,16 @@ test_midstream(void **state)
 	/* off the usual ports both sides must agree */
 	assert_int_equal(M("a7 UID FETCH 9 BODY[]\r\n", "", 8143, &o),
 	    MD_DETECT_MORE);
-	assert_int_equal(M("a7 UID FETCH 9 BODY[]\r\n",
-	    "* 1 FETCH (UID 9)\r\n", 8143, &o), MD_DETECT_YES);
+	assert_int_equal(
+	    M("a7 UID FETCH 9 BODY[]\r\n", "* 1 FETCH (UID 9)\r\n", 8143, &o),
+	    MD_DETECT_YES);
 	assert_ptr_equal(o.proto, &md_proto_imap);
 	/* the first line may be a cut one: the second tells */
-	assert_int_equal(M("GET / HTTP/1.1\r\n", "HTTP/1.1 200 OK\r\n", 80,
-	    &o), MD_DETECT_MORE);
+	assert_int_equal(M("GET / HTTP/1.1\r\n", "HTTP/1.1 200 OK\r\n", 80, &o),
+	    MD_DETECT_MORE);
 	assert_int_equal(M("GET / HTTP/1.1\r\nHost: x\r\n",
-	    "HTTP/1.1 200 OK\r\nServer: y\r\n", 80, &o), MD_DETECT_NO);
+			     "HTTP/1.1 200 OK\r\nServer: y\r\n", 80, &o),
+	    MD_DETECT_NO);
 }
 
 static void
@@ -110,11 +113,11 @@ test_pop3_imap_by_content(void **state)
 	assert_int_equal(D("CAPA\r\n", "+OK ready\r\n", 1110, &o),
 	    MD_DETECT_YES);
 	assert_ptr_equal(o.proto, &md_proto_pop3);
-	assert_int_equal(D("", "* OK [CAPABILITY IMAP4rev1] hi\r\n", 143,
-	    &o), MD_DETECT_YES);
+	assert_int_equal(D("", "* OK [CAPABILITY IMAP4rev1] hi\r\n", 143, &o),
+	    MD_DETECT_YES);
 	assert_ptr_equal(o.proto, &md_proto_imap);
-	assert_int_equal(D("a1 LOGIN bob x\r\n", "* PREAUTH hi\r\n", 9143,
-	    &o), MD_DETECT_YES);
+	assert_int_equal(D("a1 LOGIN bob x\r\n", "* PREAUTH hi\r\n", 9143, &o),
+	    MD_DETECT_YES);
 	assert_ptr_equal(o.proto, &md_proto_imap);
 	/* a client seen without its server */
 	assert_int_equal(D("A0001 CAPABILITY\r\n", "", 7777, &o),
@@ -152,30 +155,38 @@ test_implicit_tls(void **state)
 static void
 test_tunnels(void **state)
 {
-	static const char connect_c[] = "CONNECT mx:25 HTTP/1.0\r\n\r\nHELO x\r\n";
+	static const char connect_c[] =
+	    "CONNECT mx:25 HTTP/1.0\r\n\r\nHELO x\r\n";
 	static const char connect_s[] = "HTTP/1.0 200 OK\r\n\r\n220 mx\r\n";
 	/* SOCKS5: no auth, CONNECT to IPv4 */
-	static const char s5c[] = "\x05\x01\x00" "\x05\x01\x00\x01\x0a\x00\x00"
-	    "\x01\x00\x19" "EHLO a\r\n";
-	static const char s5s[] = "\x05\x00" "\x05\x00\x00\x01\x0a\x00\x00"
-	    "\x01\x00\x19" "220 mx\r\n";
-	static const char s4c[] = "\x04\x01\x00\x19\x0a\x00\x00\x01user\x00"
-	    "HELO a\r\n";
-	static const char s4s[] = "\x00\x5a\x00\x00\x00\x00\x00\x00" "220 m\r\n";
+	static const char    s5c[] = "\x05\x01\x00"
+				     "\x05\x01\x00\x01\x0a\x00\x00"
+				     "\x01\x00\x19"
+				     "EHLO a\r\n";
+	static const char    s5s[] = "\x05\x00"
+				     "\x05\x00\x00\x01\x0a\x00\x00"
+				     "\x01\x00\x19"
+				     "220 mx\r\n";
+	static const char    s4c[] = "\x04\x01\x00\x19\x0a\x00\x00\x01user\x00"
+				     "HELO a\r\n";
+	static const char    s4s[] = "\x00\x5a\x00\x00\x00\x00\x00\x00"
+				     "220 m\r\n";
 	struct md_detect_out o;
 
 	(void)state;
 	assert_int_equal(D(connect_c, connect_s, 8080, &o), MD_DETECT_YES);
 	assert_int_equal(o.c2s_skip, 26);
 	assert_int_equal(o.s2c_skip, 19);
-	assert_int_equal(detect(s5c, sizeof(s5c) - 1, s5s, sizeof(s5s) - 1,
-	    1080, &o), MD_DETECT_YES);
+	assert_int_equal(
+	    detect(s5c, sizeof(s5c) - 1, s5s, sizeof(s5s) - 1, 1080, &o),
+	    MD_DETECT_YES);
 	assert_int_equal(o.c2s_skip, 13);
 	assert_int_equal(o.s2c_skip, 12);
 	/* incomplete handshake: wait */
 	assert_int_equal(detect(s5c, 5, s5s, 2, 1080, &o), MD_DETECT_MORE);
-	assert_int_equal(detect(s4c, sizeof(s4c) - 1, s4s, sizeof(s4s) - 1,
-	    1080, &o), MD_DETECT_YES);
+	assert_int_equal(
+	    detect(s4c, sizeof(s4c) - 1, s4s, sizeof(s4s) - 1, 1080, &o),
+	    MD_DETECT_YES);
 	assert_int_equal(o.c2s_skip, 13);
 	assert_int_equal(o.s2c_skip, 8);
 }
@@ -185,7 +196,7 @@ static void
 test_registry(void **state)
 {
 	char bpf[512], small[12];
-	int tls = -1;
+	int  tls = -1;
 
 	(void)state;
 	assert_ptr_equal(md_proto_of_port(465, &tls), &md_proto_smtp);
@@ -196,7 +207,8 @@ test_registry(void **state)
 	assert_ptr_equal(md_proto_of_port(143, NULL), &md_proto_imap);
 	assert_null(md_proto_of_port(8080, NULL));
 	md_ports_bpf(bpf, sizeof(bpf));
-	assert_string_equal(bpf, "port 25 or port 587 or port 2525 or "
+	assert_string_equal(bpf,
+	    "port 25 or port 587 or port 2525 or "
 	    "port 24 or port 465 or port 110 or port 995 or port 143 or "
 	    "port 993");
 	assert_int_equal(md_ports_bpf(small, sizeof(small)), sizeof(small) - 1);

@@ -23,12 +23,12 @@
 
 void *__real_malloc(size_t);
 void *__wrap_malloc(size_t);
-int __real_EVP_DigestUpdate(EVP_MD_CTX *, const void *, size_t);
-int __wrap_EVP_DigestUpdate(EVP_MD_CTX *, const void *, size_t);
+int   __real_EVP_DigestUpdate(EVP_MD_CTX *, const void *, size_t);
+int   __wrap_EVP_DigestUpdate(EVP_MD_CTX *, const void *, size_t);
 
 static pthread_t main_thread;
-static int fail_batches; /* batch allocations to refuse from now on */
-static int slow_worker;	 /* the worker sleeps before each update */
+static int	 fail_batches; /* batch allocations to refuse from now on */
+static int	 slow_worker;  /* the worker sleeps before each update */
 
 void *
 __wrap_malloc(size_t n)
@@ -54,7 +54,7 @@ static void
 one_shot(const unsigned char *p, size_t n, char out[HASH_HEX_MAX])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
+	unsigned int  len = 0;
 
 	EVP_Digest(p, n, md, &len, EVP_sha256(), NULL);
 	for (unsigned i = 0; i < len; i++)
@@ -64,9 +64,9 @@ one_shot(const unsigned char *p, size_t n, char out[HASH_HEX_MAX])
 static void
 run(size_t total, size_t step, int fail_after_first)
 {
-	unsigned char *data = __real_malloc(total);
-	char want[HASH_HEX_MAX] = "", got[HASH_HEX_MAX] = "";
-	struct hasher *h = hasher_new();
+	unsigned char  *data = __real_malloc(total);
+	char		want[HASH_HEX_MAX] = "", got[HASH_HEX_MAX] = "";
+	struct hasher  *h = hasher_new();
 	struct hstream *s;
 
 	assert_non_null(data);
@@ -118,10 +118,10 @@ static void
 test_many_streams(void **state)
 {
 	enum { N = 300, LEN = 300 * 1024, STEP = 10 * 1024 };
-	unsigned char *data = __real_malloc(LEN);
+	unsigned char  *data = __real_malloc(LEN);
 	struct hstream *s[N];
-	struct hasher *h = hasher_new();
-	char want[HASH_HEX_MAX] = "";
+	struct hasher  *h = hasher_new();
+	char		want[HASH_HEX_MAX] = "";
 
 	(void)state;
 	assert_non_null(data);

@@ -37,10 +37,11 @@ cursor_on(struct imap_cur *c, const uint8_t *p, size_t n)
 static void
 test_astring(void **state)
 {
-	uint8_t out[32];
+	uint8_t		out[32];
 	struct imap_cur c;
-	size_t n;
-	uint8_t *p = copy("a1 LOGIN alice \"s3 \\\"cr\\\\et\" \"unterminated", &n);
+	size_t		n;
+	uint8_t	       *p =
+	    copy("a1 LOGIN alice \"s3 \\\"cr\\\\et\" \"unterminated", &n);
 	long l;
 
 	(void)state;
@@ -65,11 +66,11 @@ static void
 test_literal_kept(void **state)
 {
 	static const uint8_t keep[] = "xxsecret";
-	struct imap_lit lits[] = { { 12, 2, 6, 6 } };
-	struct imap_cur c;
-	uint8_t out[16];
-	size_t n;
-	uint8_t *p = copy("a LOGIN bob {6} done", &n);
+	struct imap_lit	     lits[] = { { 12, 2, 6, 6 } };
+	struct imap_cur	     c;
+	uint8_t		     out[16];
+	size_t		     n;
+	uint8_t		    *p = copy("a LOGIN bob {6} done", &n);
 
 	(void)state;
 	imap_cur_init(&c, p, n, 0, lits, 1, keep);
@@ -91,7 +92,7 @@ test_atom_paren(void **state)
 {
 	struct imap_cur c;
 	struct md_bytes b;
-	size_t n;
+	size_t		n;
 	uint8_t *p = copy("* 3 FETCH (FLAGS (\\Seen (x)) UID 7) (open", &n);
 
 	(void)state;
@@ -115,7 +116,7 @@ test_fetch_name(void **state)
 {
 	struct imap_cur c;
 	struct md_bytes b;
-	size_t n;
+	size_t		n;
 	uint8_t *p = copy("BODY[HEADER.FIELDS (TO FROM)]<0> {12} UID 4)", &n);
 
 	(void)state;
@@ -134,12 +135,13 @@ test_number(void **state)
 	int ok;
 
 	(void)state;
-	assert_int_equal(imap_number((struct md_bytes){ (const uint8_t *)"42",
-	    2 }, &ok), 42);
+	assert_int_equal(
+	    imap_number((struct md_bytes) { (const uint8_t *)"42", 2 }, &ok),
+	    42);
 	assert_true(ok);
-	(void)imap_number((struct md_bytes){ (const uint8_t *)"4x", 2 }, &ok);
+	(void)imap_number((struct md_bytes) { (const uint8_t *)"4x", 2 }, &ok);
 	assert_false(ok);
-	(void)imap_number((struct md_bytes){ NULL, 0 }, &ok);
+	(void)imap_number((struct md_bytes) { NULL, 0 }, &ok);
 	assert_false(ok);
 }
 
@@ -168,10 +170,10 @@ test_literal_announced(void **state)
 	(void)state;
 	for (size_t i = 0; i < N(cases); i++) {
 		uint64_t len = 0;
-		int sync = -1;
-		size_t start = 99, n;
+		int	 sync = -1;
+		size_t	 start = 99, n;
 		uint8_t *p = copy(cases[i].text, &n);
-		int r = imap_literal_announced(p, n, &len, &sync, &start);
+		int	 r = imap_literal_announced(p, n, &len, &sync, &start);
 
 		assert_int_equal(r, cases[i].r);
 		if (r != 0) {
@@ -210,15 +212,16 @@ test_fetch_item(void **state)
 	(void)state;
 	for (size_t i = 0; i < N(cases); i++) {
 		struct imap_section sec;
-		size_t n;
-		uint8_t *p = copy(cases[i].text, &n);
-		int r = imap_fetch_item(p, n, &sec);
+		size_t		    n;
+		uint8_t		   *p = copy(cases[i].text, &n);
+		int		    r = imap_fetch_item(p, n, &sec);
 
 		assert_int_equal(r, cases[i].r);
 		if (r) {
 			assert_int_equal(sec.partial, cases[i].partial);
 			assert_int_equal(sec.len, strlen(cases[i].section));
-			assert_memory_equal(sec.text, cases[i].section, sec.len);
+			assert_memory_equal(sec.text, cases[i].section,
+			    sec.len);
 		}
 		free(p);
 	}
@@ -228,10 +231,10 @@ test_fetch_item(void **state)
 static void
 test_fetch_item_long(void **state)
 {
-	char text[600];
+	char		    text[600];
 	struct imap_section sec;
-	size_t n;
-	uint8_t *p;
+	size_t		    n;
+	uint8_t		   *p;
 
 	(void)state;
 	memset(text, 0, sizeof(text));
@@ -253,15 +256,21 @@ test_status(void **state)
 		const char    *word;
 		enum md_status st;
 	} cases[] = {
-		{ "OK", MD_ST_OK }, { "ok", MD_ST_OK }, { "PREAUTH", MD_ST_OK },
-		{ "NO", MD_ST_NO }, { "BAD", MD_ST_BAD }, { "BYE", MD_ST_BYE },
-		{ "OKAY", MD_ST_NONE }, { "", MD_ST_NONE },
+		{ "OK", MD_ST_OK },
+		{ "ok", MD_ST_OK },
+		{ "PREAUTH", MD_ST_OK },
+		{ "NO", MD_ST_NO },
+		{ "BAD", MD_ST_BAD },
+		{ "BYE", MD_ST_BYE },
+		{ "OKAY", MD_ST_NONE },
+		{ "", MD_ST_NONE },
 	};
 
 	(void)state;
 	for (size_t i = 0; i < N(cases); i++)
-		assert_int_equal(imap_status_of((struct md_bytes){
-		    (const uint8_t *)cases[i].word, strlen(cases[i].word) }),
+		assert_int_equal(imap_status_of((struct md_bytes) {
+				     (const uint8_t *)cases[i].word,
+				     strlen(cases[i].word) }),
 		    cases[i].st);
 }
 

@@ -19,15 +19,15 @@ static char *
 frame(const char *in, size_t len, size_t piece, size_t max)
 {
 	struct line_buf lb;
-	struct line ln;
-	static char out[4096];
-	size_t o = 0, off = 0;
+	struct line	ln;
+	static char	out[4096];
+	size_t		o = 0, off = 0;
 
 	line_init(&lb, max);
 	while (off < len) {
-		size_t n = len - off < piece ? len - off : piece;
+		size_t	 n = len - off < piece ? len - off : piece;
 		uint8_t *copy = malloc(n);
-		size_t used = 0;
+		size_t	 used = 0;
 
 		memcpy(copy, in + off, n);
 		while (used < n) {

@@ -42,35 +42,38 @@ static char *
 run(const char *msg, size_t len, int complete, size_t k)
 {
 	static const struct md_flow flow = { .id = 1 };
-	struct md_event ev = { .flow = &flow, .tx = 1 };
-	struct md_sink rec_sink, filter = { drop_msg_data, &rec_sink }, tap_sink;
+	struct md_event		    ev = { .flow = &flow, .tx = 1 };
+	struct md_sink rec_sink, filter = { drop_msg_data, &rec_sink },
+				 tap_sink;
 	struct mime_tap *tap;
-	struct recsink rec;
-	char *out;
+	struct recsink	 rec;
+	char		*out;
 
 	recsink_init(&rec, &rec_sink);
 	tap = mime_tap_new(&filter);
 	mime_tap_sink(tap, &tap_sink);
 	ev.type = MD_EV_MSG_BEGIN;
-	ev.name = (struct md_bytes){ (const uint8_t *)"DATA", 4 };
+	ev.name = (struct md_bytes) { (const uint8_t *)"DATA", 4 };
 	tap_sink.emit(tap_sink.arg, &ev);
-	ev.name = (struct md_bytes){ NULL, 0 };
+	ev.name = (struct md_bytes) { NULL, 0 };
 	ev.type = MD_EV_MSG_DATA;
 	for (size_t i = 0; i < len;) {
-		size_t n = k == SIZE_MAX ? 1 : k == 0 ? len : (i < k ? k : len - i);
+		size_t	 n = k == SIZE_MAX ? 1 :
+		      k == 0		   ? len :
+					     (i < k ? k : len - i);
 		uint8_t *copy;
 
 		if (n > len - i)
 			n = len - i;
 		copy = malloc(n); /* exact size: ASan sees over-reads */
 		memcpy(copy, msg + i, n);
-		ev.arg = (struct md_bytes){ copy, n };
+		ev.arg = (struct md_bytes) { copy, n };
 		tap_sink.emit(tap_sink.arg, &ev);
 		free(copy);
 		i += n;
 	}
 	ev.type = MD_EV_MSG_END;
-	ev.arg = (struct md_bytes){ NULL, 0 };
+	ev.arg = (struct md_bytes) { NULL, 0 };
 	ev.code = complete;
 	ev.num[0] = len;
 	tap_sink.emit(tap_sink.arg, &ev);
@@ -81,259 +84,258 @@ run(const char *msg, size_t len, int complete, size_t k)
 }
 
 static const char plain[] =
-	"From: =?ISO-8859-1?Q?Andr=E9?= <andre@example.org>\r\n"
-	"To: bob@example.net,\r\n"
-	"  carol@example.net\r\n"
-	"Subject: =?UTF-8?B?w6l0w6k=?= =?UTF-8?Q?_report?=\r\n"
-	"Date: Tue, 14 Nov 2023 22:13:20 +0100\r\n"
-	"\r\n"
-	"Hello\r\n"
-	"there\r\n";
+    "From: =?ISO-8859-1?Q?Andr=E9?= <andre@example.org>\r\n"
+    "To: bob@example.net,\r\n"
+    "  carol@example.net\r\n"
+    "Subject: =?UTF-8?B?w6l0w6k=?= =?UTF-8?Q?_report?=\r\n"
+    "Date: Tue, 14 Nov 2023 22:13:20 +0100\r\n"
+    "\r\n"
+    "Hello\r\n"
+    "there\r\n";
 
 static const char plain_expect[] =
-	"MSG_BEGIN tx=1 DATA\n"
-	"HEADER tx=1 From \"=?ISO-8859-1?Q?Andr=E9?= <andre@example.org>\" x=\"Andr\\xc3\\xa9 <andre@example.org>\"\n"
-	"HEADER tx=1 To \"bob@example.net,  carol@example.net\" x=\"bob@example.net,  carol@example.net\" n=1,0,0,0\n"
-	"HEADER tx=1 Subject \"=?UTF-8?B?w6l0w6k=?= =?UTF-8?Q?_report?=\" x=\"\\xc3\\xa9t\\xc3\\xa9 report\" n=2,0,0,0\n"
-	"HEADER tx=1 Date \"Tue, 14 Nov 2023 22:13:20 +0100\" x=\"Tue, 14 Nov 2023 22:13:20 +0100\" a=\"2023-11-14 21:13:20\" n=3,0,0,0\n"
-	"PART_BEGIN tx=1 1 \"text/plain\" n=1,0,0,0\n"
-	"PART_DATA tx=1 part=1 \"Hello\\r\\nthere\\r\\n\"\n"
-	"TEXT tx=1 \"Hello\\r\\nthere\\r\\n\\n\"\n"
-	"PART_END tx=1 1 n=1,14,14,0\n"
-	"MSG_END tx=1 1 n=201,0,0,0\n";
+    "MSG_BEGIN tx=1 DATA\n"
+    "HEADER tx=1 From \"=?ISO-8859-1?Q?Andr=E9?= <andre@example.org>\" x=\"Andr\\xc3\\xa9 <andre@example.org>\"\n"
+    "HEADER tx=1 To \"bob@example.net,  carol@example.net\" x=\"bob@example.net,  carol@example.net\" n=1,0,0,0\n"
+    "HEADER tx=1 Subject \"=?UTF-8?B?w6l0w6k=?= =?UTF-8?Q?_report?=\" x=\"\\xc3\\xa9t\\xc3\\xa9 report\" n=2,0,0,0\n"
+    "HEADER tx=1 Date \"Tue, 14 Nov 2023 22:13:20 +0100\" x=\"Tue, 14 Nov 2023 22:13:20 +0100\" a=\"2023-11-14 21:13:20\" n=3,0,0,0\n"
+    "PART_BEGIN tx=1 1 \"text/plain\" n=1,0,0,0\n"
+    "PART_DATA tx=1 part=1 \"Hello\\r\\nthere\\r\\n\"\n"
+    "TEXT tx=1 \"Hello\\r\\nthere\\r\\n\\n\"\n"
+    "PART_END tx=1 1 n=1,14,14,0\n"
+    "MSG_END tx=1 1 n=201,0,0,0\n";
 
 /* multipart/mixed: QP text, base64 attachment with an RFC 2231 name,
  * nested multipart/alternative with HTML, an attached message. */
 static const char mixed[] =
-	"Subject: invoice\r\n"
-	"MIME-Version: 1.0\r\n"
-	"Content-Type: multipart/mixed; boundary=\"outer\"\r\n"
-	"\r\n"
-	"preamble, ignored\r\n"
-	"--outer\r\n"
-	"Content-Type: text/plain; charset=utf-8\r\n"
-	"Content-Transfer-Encoding: quoted-printable\r\n"
-	"\r\n"
-	"caf=C3=A9 soft=\r\nbreak\r\n"
-	"--outer\r\n"
-	"Content-Type: application/pdf\r\n"
-	"Content-Disposition: attachment;\r\n"
-	" filename*0*=utf-8''%E2%82%AC%20inv;\r\n"
-	" filename*1=\"oice.pdf\"\r\n"
-	"Content-Transfer-Encoding: base64\r\n"
-	"\r\n"
-	"JVBERi0x\r\nLjQK\r\n"
-	"--outer\r\n"
-	"Content-Type: multipart/alternative; boundary=inner\r\n"
-	"\r\n"
-	"--inner\r\n"
-	"Content-Type: text/html; charset=iso-8859-1\r\n"
-	"\r\n"
-	"<p>Bonjour&nbsp;<b>\xe9t\xe9</b></p><script>x()</script>&#8364;\r\n"
-	"--inner--\r\n"
-	"--outer\r\n"
-	"Content-Type: message/rfc822\r\n"
-	"\r\n"
-	"Subject: inner\r\n"
-	"\r\n"
-	"forwarded\r\n"
-	"--outer--\r\n"
-	"epilogue\r\n";
+    "Subject: invoice\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: multipart/mixed; boundary=\"outer\"\r\n"
+    "\r\n"
+    "preamble, ignored\r\n"
+    "--outer\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "Content-Transfer-Encoding: quoted-printable\r\n"
+    "\r\n"
+    "caf=C3=A9 soft=\r\nbreak\r\n"
+    "--outer\r\n"
+    "Content-Type: application/pdf\r\n"
+    "Content-Disposition: attachment;\r\n"
+    " filename*0*=utf-8''%E2%82%AC%20inv;\r\n"
+    " filename*1=\"oice.pdf\"\r\n"
+    "Content-Transfer-Encoding: base64\r\n"
+    "\r\n"
+    "JVBERi0x\r\nLjQK\r\n"
+    "--outer\r\n"
+    "Content-Type: multipart/alternative; boundary=inner\r\n"
+    "\r\n"
+    "--inner\r\n"
+    "Content-Type: text/html; charset=iso-8859-1\r\n"
+    "\r\n"
+    "<p>Bonjour&nbsp;<b>\xe9t\xe9</b></p><script>x()</script>&#8364;\r\n"
+    "--inner--\r\n"
+    "--outer\r\n"
+    "Content-Type: message/rfc822\r\n"
+    "\r\n"
+    "Subject: inner\r\n"
+    "\r\n"
+    "forwarded\r\n"
+    "--outer--\r\n"
+    "epilogue\r\n";
 
 static const char mixed_expect[] =
-	"MSG_BEGIN tx=1 DATA\n"
-	"HEADER tx=1 Subject \"invoice\" x=\"invoice\"\n"
-	"HEADER tx=1 MIME-Version \"1.0\" x=\"1.0\" n=1,0,0,0\n"
-	"HEADER tx=1 Content-Type \"multipart/mixed; boundary=\\\"outer\\\"\" x=\"multipart/mixed; boundary=\\\"outer\\\"\" n=2,0,0,0\n"
-	"PART_BEGIN tx=1 1 \"text/plain\" a=\"utf-8\" p=\"quoted-printable\" n=1,0,0,0\n"
-	"PART_DATA tx=1 part=1 \"caf\\xc3\\xa9 softbreak\"\n"
-	"TEXT tx=1 \"caf\\xc3\\xa9 softbreak\\n\"\n"
-	"PART_END tx=1 1 n=1,22,15,0\n"
-	"PART_BEGIN tx=1 2 2 \"application/pdf\" x=\"\\xe2\\x82\\xac invoice.pdf\" p=\"base64\" n=2,0,0,0\n"
-	"PART_DATA tx=1 part=2 \"%PDF-1.4\\n\"\n"
-	"PART_END tx=1 1 n=2,14,9,0\n"
-	"PART_BEGIN tx=1 3.1 \"text/html\" a=\"iso-8859-1\" n=3,0,0,0\n"
-	"PART_DATA tx=1 part=3 \"<p>Bonjour&nbsp;<b>\\xe9t\\xe9</b></p><script>x()</script>&#8364;\"\n"
-	"TEXT tx=1 \"\\nBonjour \\xc3\\xa9t\\xc3\\xa9\\n\\xe2\\x82\\xac\\n\"\n"
-	"PART_END tx=1 1 n=3,57,57,0\n"
-	"PART_BEGIN tx=1 4 \"message/rfc822\" n=4,1,0,0\n"
-	"PART_BEGIN tx=1 4.1 \"text/plain\" n=5,0,0,0\n"
-	"PART_DATA tx=1 part=5 \"forwarded\"\n"
-	"TEXT tx=1 \"forwarded\\n\"\n"
-	"PART_END tx=1 1 n=5,9,9,0\n"
-	"PART_DATA tx=1 part=4 \"Subject: inner\\r\\n\\r\\nforwarded\"\n"
-	"PART_END tx=1 1 n=4,27,27,0\n"
-	"MSG_END tx=1 1 n=698,0,0,0\n";
+    "MSG_BEGIN tx=1 DATA\n"
+    "HEADER tx=1 Subject \"invoice\" x=\"invoice\"\n"
+    "HEADER tx=1 MIME-Version \"1.0\" x=\"1.0\" n=1,0,0,0\n"
+    "HEADER tx=1 Content-Type \"multipart/mixed; boundary=\\\"outer\\\"\" x=\"multipart/mixed; boundary=\\\"outer\\\"\" n=2,0,0,0\n"
+    "PART_BEGIN tx=1 1 \"text/plain\" a=\"utf-8\" p=\"quoted-printable\" n=1,0,0,0\n"
+    "PART_DATA tx=1 part=1 \"caf\\xc3\\xa9 softbreak\"\n"
+    "TEXT tx=1 \"caf\\xc3\\xa9 softbreak\\n\"\n"
+    "PART_END tx=1 1 n=1,22,15,0\n"
+    "PART_BEGIN tx=1 2 2 \"application/pdf\" x=\"\\xe2\\x82\\xac invoice.pdf\" p=\"base64\" n=2,0,0,0\n"
+    "PART_DATA tx=1 part=2 \"%PDF-1.4\\n\"\n"
+    "PART_END tx=1 1 n=2,14,9,0\n"
+    "PART_BEGIN tx=1 3.1 \"text/html\" a=\"iso-8859-1\" n=3,0,0,0\n"
+    "PART_DATA tx=1 part=3 \"<p>Bonjour&nbsp;<b>\\xe9t\\xe9</b></p><script>x()</script>&#8364;\"\n"
+    "TEXT tx=1 \"\\nBonjour \\xc3\\xa9t\\xc3\\xa9\\n\\xe2\\x82\\xac\\n\"\n"
+    "PART_END tx=1 1 n=3,57,57,0\n"
+    "PART_BEGIN tx=1 4 \"message/rfc822\" n=4,1,0,0\n"
+    "PART_BEGIN tx=1 4.1 \"text/plain\" n=5,0,0,0\n"
+    "PART_DATA tx=1 part=5 \"forwarded\"\n"
+    "TEXT tx=1 \"forwarded\\n\"\n"
+    "PART_END tx=1 1 n=5,9,9,0\n"
+    "PART_DATA tx=1 part=4 \"Subject: inner\\r\\n\\r\\nforwarded\"\n"
+    "PART_END tx=1 1 n=4,27,27,0\n"
+    "MSG_END tx=1 1 n=698,0,0,0\n";
 
 /* Hostile and broken: a missing close boundary, bad base64, a header
  * line with no end, a file name that tries to climb out. */
 static const char broken[] =
-	"Content-Type: multipart/mixed; boundary=b\r\n"
-	"\r\n"
-	"--b\r\n"
-	"Content-Type: application/octet-stream; name=\"../../etc/passwd\"\r\n"
-	"Content-Transfer-Encoding: base64\r\n"
-	"\r\n"
-	"aGk!!!=\r\n"
-	"--b\r\n"
-	"Content-Type: text/plain\r\n"
-	"\r\n"
-	"cut here";
+    "Content-Type: multipart/mixed; boundary=b\r\n"
+    "\r\n"
+    "--b\r\n"
+    "Content-Type: application/octet-stream; name=\"../../etc/passwd\"\r\n"
+    "Content-Transfer-Encoding: base64\r\n"
+    "\r\n"
+    "aGk!!!=\r\n"
+    "--b\r\n"
+    "Content-Type: text/plain\r\n"
+    "\r\n"
+    "cut here";
 
 static const char broken_expect[] =
-	"MSG_BEGIN tx=1 DATA\n"
-	"HEADER tx=1 Content-Type \"multipart/mixed; boundary=b\" x=\"multipart/mixed; boundary=b\"\n"
-	"PART_BEGIN tx=1 1 \"application/octet-stream\" x=\"../../etc/passwd\" p=\"base64\" n=1,0,0,0\n"
-	"ANOMALY tx=1 mime_bad_base64\n"
-	"PART_DATA tx=1 part=1 \"hi\"\n"
-	"PART_END tx=1 1 n=1,7,2,0\n"
-	"PART_BEGIN tx=1 2 \"text/plain\" n=2,0,0,0\n"
-	"PART_DATA tx=1 part=2 \"cut here\"\n"
-	"TEXT tx=1 \"cut here\\n\"\n"
-	"PART_END tx=1 n=2,8,8,0\n"
-	"MSG_END tx=1 n=202,0,0,0\n";
+    "MSG_BEGIN tx=1 DATA\n"
+    "HEADER tx=1 Content-Type \"multipart/mixed; boundary=b\" x=\"multipart/mixed; boundary=b\"\n"
+    "PART_BEGIN tx=1 1 \"application/octet-stream\" x=\"../../etc/passwd\" p=\"base64\" n=1,0,0,0\n"
+    "ANOMALY tx=1 mime_bad_base64\n"
+    "PART_DATA tx=1 part=1 \"hi\"\n"
+    "PART_END tx=1 1 n=1,7,2,0\n"
+    "PART_BEGIN tx=1 2 \"text/plain\" n=2,0,0,0\n"
+    "PART_DATA tx=1 part=2 \"cut here\"\n"
+    "TEXT tx=1 \"cut here\\n\"\n"
+    "PART_END tx=1 n=2,8,8,0\n"
+    "MSG_END tx=1 n=202,0,0,0\n";
 
 /* The close delimiter is the message's last bytes, with no CRLF after it
  * (Zeek's rfc3030-bdat-multipart-chunked): it is no content. */
 static const char close_at_end[] =
-	"Content-Type: multipart/mixed; boundary=\"b\"\r\n"
-	"\r\n"
-	"--b\r\n"
-	"Content-Type: application/octet-stream\r\n"
-	"Content-Transfer-Encoding: base64\r\n"
-	"\r\n"
-	"aGk=\r\n"
-	"--b--";
+    "Content-Type: multipart/mixed; boundary=\"b\"\r\n"
+    "\r\n"
+    "--b\r\n"
+    "Content-Type: application/octet-stream\r\n"
+    "Content-Transfer-Encoding: base64\r\n"
+    "\r\n"
+    "aGk=\r\n"
+    "--b--";
 
 static const char close_at_end_expect[] =
-	"MSG_BEGIN tx=1 DATA\n"
-	"HEADER tx=1 Content-Type \"multipart/mixed; boundary=\\\"b\\\"\" x=\"multipart/mixed; boundary=\\\"b\\\"\"\n"
-	"PART_BEGIN tx=1 1 \"application/octet-stream\" p=\"base64\" n=1,0,0,0\n"
-	"PART_DATA tx=1 part=1 \"hi\"\n"
-	"PART_END tx=1 1 n=1,4,2,0\n"
-	"MSG_END tx=1 1 n=140,0,0,0\n";
+    "MSG_BEGIN tx=1 DATA\n"
+    "HEADER tx=1 Content-Type \"multipart/mixed; boundary=\\\"b\\\"\" x=\"multipart/mixed; boundary=\\\"b\\\"\"\n"
+    "PART_BEGIN tx=1 1 \"application/octet-stream\" p=\"base64\" n=1,0,0,0\n"
+    "PART_DATA tx=1 part=1 \"hi\"\n"
+    "PART_END tx=1 1 n=1,4,2,0\n"
+    "MSG_END tx=1 1 n=140,0,0,0\n";
 
 /* A forwarded message (message/rfc822 attachment): its exact bytes, to
  * the CRLF before the delimiter, are its part's data; its own parts are
  * parsed too. */
 static const char forwarded[] =
-	"Content-Type: multipart/mixed; boundary=\"out\"\r\n"
-	"\r\n"
-	"--out\r\n"
-	"Content-Type: text/plain\r\n"
-	"\r\n"
-	"see below\r\n"
-	"--out\r\n"
-	"Content-Type: message/rfc822\r\n"
-	"Content-Disposition: attachment; filename=\"fwd.eml\"\r\n"
-	"\r\n"
-	"Subject: inner\r\n"
-	"Content-Type: multipart/alternative; boundary=\"in\"\r\n"
-	"\r\n"
-	"--in\r\n"
-	"Content-Type: text/plain\r\n"
-	"\r\n"
-	"inner text\r\n"
-	"--in--\r\n"
-	"\r\n"
-	"--out--\r\n";
+    "Content-Type: multipart/mixed; boundary=\"out\"\r\n"
+    "\r\n"
+    "--out\r\n"
+    "Content-Type: text/plain\r\n"
+    "\r\n"
+    "see below\r\n"
+    "--out\r\n"
+    "Content-Type: message/rfc822\r\n"
+    "Content-Disposition: attachment; filename=\"fwd.eml\"\r\n"
+    "\r\n"
+    "Subject: inner\r\n"
+    "Content-Type: multipart/alternative; boundary=\"in\"\r\n"
+    "\r\n"
+    "--in\r\n"
+    "Content-Type: text/plain\r\n"
+    "\r\n"
+    "inner text\r\n"
+    "--in--\r\n"
+    "\r\n"
+    "--out--\r\n";
 
 static const char forwarded_expect[] =
-	"MSG_BEGIN tx=1 DATA\n"
-	"HEADER tx=1 Content-Type \"multipart/mixed; boundary=\\\"out\\\"\" x=\"multipart/mixed; boundary=\\\"out\\\"\"\n"
-	"PART_BEGIN tx=1 1 \"text/plain\" n=1,0,0,0\n"
-	"PART_DATA tx=1 part=1 \"see below\"\n"
-	"TEXT tx=1 \"see below\\n\"\n"
-	"PART_END tx=1 1 n=1,9,9,0\n"
-	"PART_BEGIN tx=1 2 2 \"message/rfc822\" x=\"fwd.eml\" n=2,1,0,0\n"
-	"PART_BEGIN tx=1 2.1 \"text/plain\" n=3,0,0,0\n"
-	"PART_DATA tx=1 part=3 \"inner text\"\n"
-	"TEXT tx=1 \"inner text\\n\"\n"
-	"PART_END tx=1 1 n=3,10,10,0\n"
-	"PART_DATA tx=1 part=2 \"Subject: inner\\r\\nContent-Type: multipart/alternative; boundary=\\\"in\\\"\\r\\n\\r\\n--in\\r\\nContent-Type: text/plain\\r\\n\\r\\ninner text\\r\\n--in--\\r\\n\"\n"
-	"PART_END tx=1 1 n=2,124,124,0\n"
-	"MSG_END tx=1 1 n=322,0,0,0\n";
-
+    "MSG_BEGIN tx=1 DATA\n"
+    "HEADER tx=1 Content-Type \"multipart/mixed; boundary=\\\"out\\\"\" x=\"multipart/mixed; boundary=\\\"out\\\"\"\n"
+    "PART_BEGIN tx=1 1 \"text/plain\" n=1,0,0,0\n"
+    "PART_DATA tx=1 part=1 \"see below\"\n"
+    "TEXT tx=1 \"see below\\n\"\n"
+    "PART_END tx=1 1 n=1,9,9,0\n"
+    "PART_BEGIN tx=1 2 2 \"message/rfc822\" x=\"fwd.eml\" n=2,1,0,0\n"
+    "PART_BEGIN tx=1 2.1 \"text/plain\" n=3,0,0,0\n"
+    "PART_DATA tx=1 part=3 \"inner text\"\n"
+    "TEXT tx=1 \"inner text\\n\"\n"
+    "PART_END tx=1 1 n=3,10,10,0\n"
+    "PART_DATA tx=1 part=2 \"Subject: inner\\r\\nContent-Type: multipart/alternative; boundary=\\\"in\\\"\\r\\n\\r\\n--in\\r\\nContent-Type: text/plain\\r\\n\\r\\ninner text\\r\\n--in--\\r\\n\"\n"
+    "PART_END tx=1 1 n=2,124,124,0\n"
+    "MSG_END tx=1 1 n=322,0,0,0\n";
 
 /* Files inside parts: a uuencoded block in text (kept out of the text
  * index, a part of its own), an x-uuencode part, a TNEF part whose two
  * files (one with a Unicode long name) become parts inside it. */
 static const char uu_inline[] =
-	"Subject: uu\r\n"
-	"\r\n"
-	"Here it is:\r\n"
-	"begin 644 hello.txt\r\n"
-	".2&5L;&\\L('=O<FQD(0H \r\n"
-	"`\r\n"
-	"end\r\n"
-	"begin in the morning\r\n"
-	"begin 600 cut.bin\r\n"
-	"K;&EN92!T=V\\@;V8@=&AE(&9I;&4L(&QO;F=E<B!T:&%N(&)E9F]R92!O:P\r\n"
-	"bye now\r\n";
+    "Subject: uu\r\n"
+    "\r\n"
+    "Here it is:\r\n"
+    "begin 644 hello.txt\r\n"
+    ".2&5L;&\\L('=O<FQD(0H \r\n"
+    "`\r\n"
+    "end\r\n"
+    "begin in the morning\r\n"
+    "begin 600 cut.bin\r\n"
+    "K;&EN92!T=V\\@;V8@=&AE(&9I;&4L(&QO;F=E<B!T:&%N(&)E9F]R92!O:P\r\n"
+    "bye now\r\n";
 
 static const char uu_inline_expect[] =
-	"MSG_BEGIN tx=1 DATA\n"
-	"HEADER tx=1 Subject \"uu\" x=\"uu\"\n"
-	"PART_BEGIN tx=1 1 \"text/plain\" n=1,0,0,0\n"
-	"PART_DATA tx=1 part=1 \"Here it is:\\r\\nbegin 644 hello.txt\\r\\n.2&5L;&\\\\L('=O<FQD(0H \\r\\n`\\r\\nend\\r\\nbegin in the morning\\r\\nbegin 600 cut.bin\\r\\nK;&EN92!T=V\\\\@;V8@=&AE(&9I;&4L(&QO;F=E<B!T:&%N(&)E9F]R92!O:P\\r\\nbye now\\r\\n\"\n"
-	"PART_BEGIN tx=1 2 1/1 \"application/octet-stream\" x=\"hello.txt\" p=\"x-uuencode\" n=2,2,0,0\n"
-	"PART_DATA tx=1 part=2 \"Hello, world!\\n\"\n"
-	"PART_END tx=1 1 n=2,52,14,0\n"
-	"PART_BEGIN tx=1 2 1/2 \"application/octet-stream\" x=\"cut.bin\" p=\"x-uuencode\" n=3,2,0,0\n"
-	"PART_DATA tx=1 part=3 \"line two of the file, longer than before ok\"\n"
-	"PART_END tx=1 n=3,80,43,0\n"
-	"TEXT tx=1 \"Here it is:\\r\\nbegin 644 hello.txt\\r\\nbegin in the morning\\r\\nbegin 600 cut.bin\\r\\nbye now\\r\\n\\n\"\n"
-	"PART_END tx=1 1 n=1,176,176,0\n"
-	"MSG_END tx=1 1 n=191,0,0,0\n";
+    "MSG_BEGIN tx=1 DATA\n"
+    "HEADER tx=1 Subject \"uu\" x=\"uu\"\n"
+    "PART_BEGIN tx=1 1 \"text/plain\" n=1,0,0,0\n"
+    "PART_DATA tx=1 part=1 \"Here it is:\\r\\nbegin 644 hello.txt\\r\\n.2&5L;&\\\\L('=O<FQD(0H \\r\\n`\\r\\nend\\r\\nbegin in the morning\\r\\nbegin 600 cut.bin\\r\\nK;&EN92!T=V\\\\@;V8@=&AE(&9I;&4L(&QO;F=E<B!T:&%N(&)E9F]R92!O:P\\r\\nbye now\\r\\n\"\n"
+    "PART_BEGIN tx=1 2 1/1 \"application/octet-stream\" x=\"hello.txt\" p=\"x-uuencode\" n=2,2,0,0\n"
+    "PART_DATA tx=1 part=2 \"Hello, world!\\n\"\n"
+    "PART_END tx=1 1 n=2,52,14,0\n"
+    "PART_BEGIN tx=1 2 1/2 \"application/octet-stream\" x=\"cut.bin\" p=\"x-uuencode\" n=3,2,0,0\n"
+    "PART_DATA tx=1 part=3 \"line two of the file, longer than before ok\"\n"
+    "PART_END tx=1 n=3,80,43,0\n"
+    "TEXT tx=1 \"Here it is:\\r\\nbegin 644 hello.txt\\r\\nbegin in the morning\\r\\nbegin 600 cut.bin\\r\\nbye now\\r\\n\\n\"\n"
+    "PART_END tx=1 1 n=1,176,176,0\n"
+    "MSG_END tx=1 1 n=191,0,0,0\n";
 
 static const char uu_part[] =
-	"Content-Type: multipart/mixed; boundary=b\r\n"
-	"\r\n"
-	"--b\r\n"
-	"Content-Type: application/octet-stream; name=hello.txt\r\n"
-	"Content-Transfer-Encoding: X-UUENCODE\r\n"
-	"\r\n"
-	"begin 644 hello.txt\r\n"
-	".2&5L;&\\L('=O<FQD(0H \r\n"
-	"`\r\n"
-	"end\r\n"
-	"--b--\r\n";
+    "Content-Type: multipart/mixed; boundary=b\r\n"
+    "\r\n"
+    "--b\r\n"
+    "Content-Type: application/octet-stream; name=hello.txt\r\n"
+    "Content-Transfer-Encoding: X-UUENCODE\r\n"
+    "\r\n"
+    "begin 644 hello.txt\r\n"
+    ".2&5L;&\\L('=O<FQD(0H \r\n"
+    "`\r\n"
+    "end\r\n"
+    "--b--\r\n";
 
 static const char uu_part_expect[] =
-	"MSG_BEGIN tx=1 DATA\n"
-	"HEADER tx=1 Content-Type \"multipart/mixed; boundary=b\" x=\"multipart/mixed; boundary=b\"\n"
-	"PART_BEGIN tx=1 1 \"application/octet-stream\" x=\"hello.txt\" p=\"x-uuencode\" n=1,0,0,0\n"
-	"PART_DATA tx=1 part=1 \"Hello, world!\\n\"\n"
-	"PART_END tx=1 1 n=1,50,14,0\n"
-	"MSG_END tx=1 1 n=206,0,0,0\n";
+    "MSG_BEGIN tx=1 DATA\n"
+    "HEADER tx=1 Content-Type \"multipart/mixed; boundary=b\" x=\"multipart/mixed; boundary=b\"\n"
+    "PART_BEGIN tx=1 1 \"application/octet-stream\" x=\"hello.txt\" p=\"x-uuencode\" n=1,0,0,0\n"
+    "PART_DATA tx=1 part=1 \"Hello, world!\\n\"\n"
+    "PART_END tx=1 1 n=1,50,14,0\n"
+    "MSG_END tx=1 1 n=206,0,0,0\n";
 
 static const char tnef_msg[] =
-	"Content-Type: multipart/mixed; boundary=b\r\n"
-	"\r\n"
-	"--b\r\n"
-	"Content-Type: application/ms-tnef; name=winmail.dat\r\n"
-	"Content-Transfer-Encoding: base64\r\n"
-	"\r\n"
-	"eJ8+IjQSAQaQCAAEAAAAAAABAAEAAgKQBgAOAAAAAQD/////AAAAAAAAAAD9AwIQgAEADQAAAFJF\r\n"
-	"UE9SVH4xLlRYVAC5AwIPgAYAEgAAAHF1YXJ0ZXJseSBudW1iZXJzCg8HAgWQBgBQAAAAAwAAAAMA\r\n"
-	"IQ4AAAAAHwAHNwEAAAAeAAAAcgBlAHAAbwByAHQAIADpAHQA6QAuAHQAeAB0AAAAAAAeAA43AQAA\r\n"
-	"AAsAAAB0ZXh0L3BsYWluAAC4CwICkAYADgAAAAEA/////wAAAAAAAAAA/QMCEIABAAkAAABEQVRB\r\n"
-	"LkJJTgAhAgIPgAYACAAAAAABAgMEBQYHHAACBZAGAAwAAAABAAAAAwAhDgAAAAAzAA==\r\n"
-	"--b--\r\n";
+    "Content-Type: multipart/mixed; boundary=b\r\n"
+    "\r\n"
+    "--b\r\n"
+    "Content-Type: application/ms-tnef; name=winmail.dat\r\n"
+    "Content-Transfer-Encoding: base64\r\n"
+    "\r\n"
+    "eJ8+IjQSAQaQCAAEAAAAAAABAAEAAgKQBgAOAAAAAQD/////AAAAAAAAAAD9AwIQgAEADQAAAFJF\r\n"
+    "UE9SVH4xLlRYVAC5AwIPgAYAEgAAAHF1YXJ0ZXJseSBudW1iZXJzCg8HAgWQBgBQAAAAAwAAAAMA\r\n"
+    "IQ4AAAAAHwAHNwEAAAAeAAAAcgBlAHAAbwByAHQAIADpAHQA6QAuAHQAeAB0AAAAAAAeAA43AQAA\r\n"
+    "AAsAAAB0ZXh0L3BsYWluAAC4CwICkAYADgAAAAEA/////wAAAAAAAAAA/QMCEIABAAkAAABEQVRB\r\n"
+    "LkJJTgAhAgIPgAYACAAAAAABAgMEBQYHHAACBZAGAAwAAAABAAAAAwAhDgAAAAAzAA==\r\n"
+    "--b--\r\n";
 
 static const char tnef_msg_expect[] =
-	"MSG_BEGIN tx=1 DATA\n"
-	"HEADER tx=1 Content-Type \"multipart/mixed; boundary=b\" x=\"multipart/mixed; boundary=b\"\n"
-	"PART_BEGIN tx=1 1 \"application/ms-tnef\" x=\"winmail.dat\" p=\"base64\" n=1,0,0,0\n"
-	"PART_DATA tx=1 part=1 \"x\\x9f>\\\"4\\x12\\x01\\x06\\x90\\x08\\x00\\x04\\x00\\x00\\x00\\x00\\x00\\x01\\x00\\x01\\x00\\x02\\x02\\x90\\x06\\x00\\x0e\\x00\\x00\\x00\\x01\\x00\\xff\\xff\\xff\\xff\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\xfd\\x03\\x02\\x10\\x80\\x01\\x00\\r\\x00\\x00\\x00REPORT~1.TXT\\x00\\xb9\\x03\\x02\\x0f\\x80\\x06\\x00\\x12\\x00\\x00\\x00quarterly numbers\\n\\x0f\\x07\\x02\\x05\\x90\\x06\\x00P\\x00\\x00\\x00\\x03\\x00\\x00\\x00\\x03\\x00!\\x0e\\x00\\x00\\x00\\x00\\x1f\\x00\\x077\\x01\\x00\\x00\\x00\\x1e\\x00\\x00\\x00r\\x00e\\x00p\\x00o\\x00r\\x00t\\x00 \\x00\\xe9\\x00t\\x00\\xe9\\x00.\\x00t\\x00x\\x00t\\x00\\x00\\x00\\x00\\x00\\x1e\\x00\\x0e7\\x01\\x00\\x00\\x00\\x0b\\x00\\x00\\x00text/plain\\x00\\x00\\xb8\\x0b\\x02\\x02\\x90\\x06\\x00\\x0e\\x00\\x00\\x00\\x01\\x00\\xff\\xff\\xff\\xff\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\xfd\\x03\\x02\\x10\\x80\\x01\\x00\\x09\\x00\\x00\\x00DATA.BIN\\x00!\\x02\\x02\\x0f\\x80\\x06\\x00\\x08\\x00\\x00\\x00\\x00\\x01\\x02\\x03\\x04\\x05\\x06\\x07\\x1c\\x00\\x02\\x05\\x90\\x06\\x00\\x0c\\x00\\x00\\x00\\x01\\x00\\x00\\x00\\x03\\x00!\\x0e\\x00\\x00\\x00\\x003\\x00\"\n"
-	"PART_BEGIN tx=1 2 1/1 \"text/plain\" x=\"report \\xc3\\xa9t\\xc3\\xa9.txt\" n=2,2,0,0\n"
-	"PART_DATA tx=1 part=2 \"quarterly numbers\\n\"\n"
-	"PART_END tx=1 1 n=2,18,18,0\n"
-	"PART_BEGIN tx=1 2 1/2 \"application/octet-stream\" x=\"DATA.BIN\" n=3,2,0,0\n"
-	"PART_DATA tx=1 part=3 \"\\x00\\x01\\x02\\x03\\x04\\x05\\x06\\x07\"\n"
-	"PART_END tx=1 1 n=3,8,8,0\n"
-	"PART_END tx=1 1 n=1,380,277,0\n"
-	"MSG_END tx=1 1 n=529,0,0,0\n";
+    "MSG_BEGIN tx=1 DATA\n"
+    "HEADER tx=1 Content-Type \"multipart/mixed; boundary=b\" x=\"multipart/mixed; boundary=b\"\n"
+    "PART_BEGIN tx=1 1 \"application/ms-tnef\" x=\"winmail.dat\" p=\"base64\" n=1,0,0,0\n"
+    "PART_DATA tx=1 part=1 \"x\\x9f>\\\"4\\x12\\x01\\x06\\x90\\x08\\x00\\x04\\x00\\x00\\x00\\x00\\x00\\x01\\x00\\x01\\x00\\x02\\x02\\x90\\x06\\x00\\x0e\\x00\\x00\\x00\\x01\\x00\\xff\\xff\\xff\\xff\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\xfd\\x03\\x02\\x10\\x80\\x01\\x00\\r\\x00\\x00\\x00REPORT~1.TXT\\x00\\xb9\\x03\\x02\\x0f\\x80\\x06\\x00\\x12\\x00\\x00\\x00quarterly numbers\\n\\x0f\\x07\\x02\\x05\\x90\\x06\\x00P\\x00\\x00\\x00\\x03\\x00\\x00\\x00\\x03\\x00!\\x0e\\x00\\x00\\x00\\x00\\x1f\\x00\\x077\\x01\\x00\\x00\\x00\\x1e\\x00\\x00\\x00r\\x00e\\x00p\\x00o\\x00r\\x00t\\x00 \\x00\\xe9\\x00t\\x00\\xe9\\x00.\\x00t\\x00x\\x00t\\x00\\x00\\x00\\x00\\x00\\x1e\\x00\\x0e7\\x01\\x00\\x00\\x00\\x0b\\x00\\x00\\x00text/plain\\x00\\x00\\xb8\\x0b\\x02\\x02\\x90\\x06\\x00\\x0e\\x00\\x00\\x00\\x01\\x00\\xff\\xff\\xff\\xff\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\xfd\\x03\\x02\\x10\\x80\\x01\\x00\\x09\\x00\\x00\\x00DATA.BIN\\x00!\\x02\\x02\\x0f\\x80\\x06\\x00\\x08\\x00\\x00\\x00\\x00\\x01\\x02\\x03\\x04\\x05\\x06\\x07\\x1c\\x00\\x02\\x05\\x90\\x06\\x00\\x0c\\x00\\x00\\x00\\x01\\x00\\x00\\x00\\x03\\x00!\\x0e\\x00\\x00\\x00\\x003\\x00\"\n"
+    "PART_BEGIN tx=1 2 1/1 \"text/plain\" x=\"report \\xc3\\xa9t\\xc3\\xa9.txt\" n=2,2,0,0\n"
+    "PART_DATA tx=1 part=2 \"quarterly numbers\\n\"\n"
+    "PART_END tx=1 1 n=2,18,18,0\n"
+    "PART_BEGIN tx=1 2 1/2 \"application/octet-stream\" x=\"DATA.BIN\" n=3,2,0,0\n"
+    "PART_DATA tx=1 part=3 \"\\x00\\x01\\x02\\x03\\x04\\x05\\x06\\x07\"\n"
+    "PART_END tx=1 1 n=3,8,8,0\n"
+    "PART_END tx=1 1 n=1,380,277,0\n"
+    "MSG_END tx=1 1 n=529,0,0,0\n";
 
 static const struct mcase cases[] = {
 	{ "forwarded", forwarded, 1, forwarded_expect },
@@ -350,8 +352,8 @@ static void
 run_case(void **state)
 {
 	const struct mcase *c = *state;
-	size_t len = strlen(c->msg);
-	char *got;
+	size_t		    len = strlen(c->msg);
+	char		   *got;
 
 	got = run(c->msg, len, c->complete, 0);
 	assert_string_equal(got, c->expect);
@@ -371,12 +373,13 @@ run_case(void **state)
 static void
 test_params(void **state)
 {
-	static const char ct[] = "attachment; filename=\"=?UTF-8?B?w6k=?=.txt\";"
+	static const char ct[] =
+	    "attachment; filename=\"=?UTF-8?B?w6k=?=.txt\";"
 	    " size=3";
 	static const char cont[] = "application/x; name*0=\"a/b\"; name*1=c;"
-	    " NAME*2*=%2Fd";
-	char out[64];
-	long n;
+				   " NAME*2*=%2Fd";
+	char		  out[64];
+	long		  n;
 
 	(void)state;
 	n = mh_param((const uint8_t *)ct, strlen(ct), "filename", out,
@@ -387,8 +390,9 @@ test_params(void **state)
 	    sizeof(out));
 	assert_int_equal(n, 6);
 	assert_memory_equal(out, "a/bc/d", 6);
-	assert_int_equal(mh_param((const uint8_t *)ct, strlen(ct), "nope",
-	    out, sizeof(out)), -1);
+	assert_int_equal(
+	    mh_param((const uint8_t *)ct, strlen(ct), "nope", out, sizeof(out)),
+	    -1);
 }
 
 static void
@@ -397,8 +401,8 @@ test_dates(void **state)
 	char d[20];
 
 	(void)state;
-	assert_true(mh_date_utc((const uint8_t *)"Mon, 1 Jan 2024 00:30:00 +0100",
-	    30, d));
+	assert_true(mh_date_utc(
+	    (const uint8_t *)"Mon, 1 Jan 2024 00:30:00 +0100", 30, d));
 	assert_string_equal(d, "2023-12-31 23:30:00");
 	assert_true(mh_date_utc((const uint8_t *)"2 Feb 99 10:00 EST", 18, d));
 	assert_string_equal(d, "1999-02-02 15:00:00");
@@ -411,8 +415,8 @@ test_charsets(void **state)
 	/* GB2312 and ISO-2022-JP encoded-words */
 	static const char gb[] = "=?GB2312?B?1tDOxA==?=";
 	static const char jp[] = "=?ISO-2022-JP?B?GyRCRnxLXDhsGyhC?=";
-	char out[64];
-	size_t n;
+	char		  out[64];
+	size_t		  n;
 
 	(void)state;
 	n = mh_decode_words((const uint8_t *)gb, strlen(gb), out, sizeof(out));
@@ -432,8 +436,8 @@ test_charsets(void **state)
 static void
 test_long_first_line(void **state)
 {
-	size_t len = MD_MIME_HEADER_MAX + 4000;
-	char *msg = malloc(len + 1), *whole, *got;
+	size_t		    len = MD_MIME_HEADER_MAX + 4000;
+	char		   *msg = malloc(len + 1), *whole, *got;
 	static const size_t cuts[] = { SIZE_MAX, 1, 99, 100, 101,
 		MD_MIME_HEADER_MAX - 1, MD_MIME_HEADER_MAX,
 		MD_MIME_HEADER_MAX + 1 };
@@ -454,31 +458,30 @@ test_long_first_line(void **state)
 	free(msg);
 }
 
-
 /* The TNEF stream of the "tnef" case, raw. */
 static const uint8_t tnef_raw[] =
-	"\x78\x9f\x3e\x22\x34\x12\x01\x06\x90\x08\x00\x04\x00\x00\x00\x00"
-	"\x00\x01\x00\x01\x00\x02\x02\x90\x06\x00\x0e\x00\x00\x00\x01\x00"
-	"\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00\xfd\x03\x02\x10"
-	"\x80\x01\x00\x0d\x00\x00\x00\x52\x45\x50\x4f\x52\x54\x7e\x31\x2e"
-	"\x54\x58\x54\x00\xb9\x03\x02\x0f\x80\x06\x00\x12\x00\x00\x00\x71"
-	"\x75\x61\x72\x74\x65\x72\x6c\x79\x20\x6e\x75\x6d\x62\x65\x72\x73"
-	"\x0a\x0f\x07\x02\x05\x90\x06\x00\x50\x00\x00\x00\x03\x00\x00\x00"
-	"\x03\x00\x21\x0e\x00\x00\x00\x00\x1f\x00\x07\x37\x01\x00\x00\x00"
-	"\x1e\x00\x00\x00\x72\x00\x65\x00\x70\x00\x6f\x00\x72\x00\x74\x00"
-	"\x20\x00\xe9\x00\x74\x00\xe9\x00\x2e\x00\x74\x00\x78\x00\x74\x00"
-	"\x00\x00\x00\x00\x1e\x00\x0e\x37\x01\x00\x00\x00\x0b\x00\x00\x00"
-	"\x74\x65\x78\x74\x2f\x70\x6c\x61\x69\x6e\x00\x00\xb8\x0b\x02\x02"
-	"\x90\x06\x00\x0e\x00\x00\x00\x01\x00\xff\xff\xff\xff\x00\x00\x00"
-	"\x00\x00\x00\x00\x00\xfd\x03\x02\x10\x80\x01\x00\x09\x00\x00\x00"
-	"\x44\x41\x54\x41\x2e\x42\x49\x4e\x00\x21\x02\x02\x0f\x80\x06\x00"
-	"\x08\x00\x00\x00\x00\x01\x02\x03\x04\x05\x06\x07\x1c\x00\x02\x05"
-	"\x90\x06\x00\x0c\x00\x00\x00\x01\x00\x00\x00\x03\x00\x21\x0e\x00"
-	"\x00\x00\x00\x33\x00";
+    "\x78\x9f\x3e\x22\x34\x12\x01\x06\x90\x08\x00\x04\x00\x00\x00\x00"
+    "\x00\x01\x00\x01\x00\x02\x02\x90\x06\x00\x0e\x00\x00\x00\x01\x00"
+    "\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00\xfd\x03\x02\x10"
+    "\x80\x01\x00\x0d\x00\x00\x00\x52\x45\x50\x4f\x52\x54\x7e\x31\x2e"
+    "\x54\x58\x54\x00\xb9\x03\x02\x0f\x80\x06\x00\x12\x00\x00\x00\x71"
+    "\x75\x61\x72\x74\x65\x72\x6c\x79\x20\x6e\x75\x6d\x62\x65\x72\x73"
+    "\x0a\x0f\x07\x02\x05\x90\x06\x00\x50\x00\x00\x00\x03\x00\x00\x00"
+    "\x03\x00\x21\x0e\x00\x00\x00\x00\x1f\x00\x07\x37\x01\x00\x00\x00"
+    "\x1e\x00\x00\x00\x72\x00\x65\x00\x70\x00\x6f\x00\x72\x00\x74\x00"
+    "\x20\x00\xe9\x00\x74\x00\xe9\x00\x2e\x00\x74\x00\x78\x00\x74\x00"
+    "\x00\x00\x00\x00\x1e\x00\x0e\x37\x01\x00\x00\x00\x0b\x00\x00\x00"
+    "\x74\x65\x78\x74\x2f\x70\x6c\x61\x69\x6e\x00\x00\xb8\x0b\x02\x02"
+    "\x90\x06\x00\x0e\x00\x00\x00\x01\x00\xff\xff\xff\xff\x00\x00\x00"
+    "\x00\x00\x00\x00\x00\xfd\x03\x02\x10\x80\x01\x00\x09\x00\x00\x00"
+    "\x44\x41\x54\x41\x2e\x42\x49\x4e\x00\x21\x02\x02\x0f\x80\x06\x00"
+    "\x08\x00\x00\x00\x00\x01\x02\x03\x04\x05\x06\x07\x1c\x00\x02\x05"
+    "\x90\x06\x00\x0c\x00\x00\x00\x01\x00\x00\x00\x03\x00\x21\x0e\x00"
+    "\x00\x00\x00\x33\x00";
 
 struct files_seen {
-	int  n;
-	char names[4][256];
+	int    n;
+	char   names[4][256];
 	size_t lens[4];
 };
 
@@ -499,10 +502,10 @@ count_file(void *arg, const struct tnef_file *f)
 static void
 test_tnef_cut(void **state)
 {
-	size_t n = sizeof(tnef_raw) - 1;
-	struct files_seen fs = { 0 };
+	size_t		   n = sizeof(tnef_raw) - 1;
+	struct files_seen  fs = { 0 };
 	struct tnef_result r;
-	int whole_cuts = 0;
+	int		   whole_cuts = 0;
 
 	(void)state;
 	r = tnef_walk(tnef_raw, n, count_file, &fs);
@@ -526,15 +529,17 @@ test_tnef_cut(void **state)
 	/* only cuts between attributes look whole: after the signature and
 	 * after each of the first 10 of its 11 attributes */
 	assert_int_equal(whole_cuts, 11);
-	assert_int_equal(tnef_walk((const uint8_t *)"not tnef", 8, count_file,
-	    &fs).malformed, 1);
+	assert_int_equal(
+	    tnef_walk((const uint8_t *)"not tnef", 8, count_file, &fs)
+		.malformed,
+	    1);
 }
 
 static void
 test_uu_lines(void **state)
 {
 	uint8_t out[UU_BYTES_MAX];
-	char name[16];
+	char	name[16];
 
 	(void)state;
 	assert_int_equal(uu_decode_line((const uint8_t *)"#0V%T", 5, out), 3);
@@ -542,21 +547,28 @@ test_uu_lines(void **state)
 	assert_int_equal(uu_decode_line((const uint8_t *)"`", 1, out), 0);
 	/* prose is not data: lower case, or a length that does not fit */
 	assert_int_equal(uu_decode_line((const uint8_t *)"hello", 5, out), -1);
-	assert_int_equal(uu_decode_line((const uint8_t *)"Hello WORLD", 11,
-	    out), -1);
+	assert_int_equal(
+	    uu_decode_line((const uint8_t *)"Hello WORLD", 11, out), -1);
 	assert_int_equal(uu_begin_line((const uint8_t *)"begin 644 a b.txt ",
-	    18, name, sizeof(name)), 1);
+			     18, name, sizeof(name)),
+	    1);
 	assert_string_equal(name, "a b.txt");
 	assert_int_equal(uu_begin_line((const uint8_t *)"begin 6443 x", 12,
-	    name, sizeof(name)), 1);
-	assert_int_equal(uu_begin_line((const uint8_t *)"begin 64 x", 10,
-	    name, sizeof(name)), 0);
-	assert_int_equal(uu_begin_line((const uint8_t *)"begin 644 ", 10,
-	    name, sizeof(name)), 0);
-	assert_int_equal(uu_begin_line((const uint8_t *)"begin 648 x", 11,
-	    name, sizeof(name)), 0);
-	assert_int_equal(uu_begin_line((const uint8_t *)"begin 644 0123456789abcdefghij",
-	    30, name, sizeof(name)), 1);
+			     name, sizeof(name)),
+	    1);
+	assert_int_equal(uu_begin_line((const uint8_t *)"begin 64 x", 10, name,
+			     sizeof(name)),
+	    0);
+	assert_int_equal(uu_begin_line((const uint8_t *)"begin 644 ", 10, name,
+			     sizeof(name)),
+	    0);
+	assert_int_equal(uu_begin_line((const uint8_t *)"begin 648 x", 11, name,
+			     sizeof(name)),
+	    0);
+	assert_int_equal(
+	    uu_begin_line((const uint8_t *)"begin 644 0123456789abcdefghij", 30,
+		name, sizeof(name)),
+	    1);
 	assert_string_equal(name, "0123456789abcde");
 }
 
@@ -582,10 +594,13 @@ main(void)
 	}
 	tests[N(cases)] = (struct CMUnitTest)cmocka_unit_test(test_params);
 	tests[N(cases) + 1] = (struct CMUnitTest)cmocka_unit_test(test_dates);
-	tests[N(cases) + 2] = (struct CMUnitTest)cmocka_unit_test(test_charsets);
+	tests[N(cases) + 2] =
+	    (struct CMUnitTest)cmocka_unit_test(test_charsets);
 	tests[N(cases) + 3] =
 	    (struct CMUnitTest)cmocka_unit_test(test_long_first_line);
-	tests[N(cases) + 4] = (struct CMUnitTest)cmocka_unit_test(test_tnef_cut);
-	tests[N(cases) + 5] = (struct CMUnitTest)cmocka_unit_test(test_uu_lines);
+	tests[N(cases) + 4] =
+	    (struct CMUnitTest)cmocka_unit_test(test_tnef_cut);
+	tests[N(cases) + 5] =
+	    (struct CMUnitTest)cmocka_unit_test(test_uu_lines);
 	return _cmocka_run_group_tests("mime", tests, N(tests), NULL, NULL);
 }

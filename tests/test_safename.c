@@ -40,7 +40,9 @@ test_hostile(void **state)
 	assert_string_equal(safe("nul.txt"), "_nul.txt");
 	assert_string_equal(safe("com1.doc"), "_com1.doc");
 	assert_string_equal(safe("console.log"), "console.log");
-	assert_string_equal(safe("a\x01" "b\r\nc.txt"), "abc.txt");
+	assert_string_equal(safe("a\x01"
+				 "b\r\nc.txt"),
+	    "abc.txt");
 	assert_string_equal(safe("what?<is>:this*.txt"), "what__is__this_.txt");
 	assert_string_equal(safe("trailing. . "), "trailing");
 	memset(longname, 'x', 300);

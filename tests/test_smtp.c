@@ -14,24 +14,23 @@
 #include "dissect.h"
 #include "recsink.h"
 
-
-#define EHLO_STEPS \
-	S("220 mx.example.org ESMTP Postfix\r\n"), \
-	C("EHLO client.example.net\r\n"), \
-	S("250-mx.example.org\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n" \
-	  "250-AUTH PLAIN LOGIN CRAM-MD5\r\n250-STARTTLS\r\n250 CHUNKING\r\n")
+#define EHLO_STEPS                                                            \
+	S("220 mx.example.org ESMTP Postfix\r\n"),                            \
+	    C("EHLO client.example.net\r\n"),                                 \
+	    S("250-mx.example.org\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n" \
+	      "250-AUTH PLAIN LOGIN CRAM-MD5\r\n250-STARTTLS\r\n250 CHUNKING\r\n")
 
 /* What EHLO_STEPS gives. */
-#define EHLO_EXPECT \
-	"SESSION_BEGIN smtp\n" \
-	"GREETING 220 \"mx.example.org ESMTP Postfix\"\n" \
-	"COMMAND #1 EHLO \"client.example.net\"\n" \
-	"HELO #1 EHLO \"client.example.net\"\n" \
+#define EHLO_EXPECT                                                                                                             \
+	"SESSION_BEGIN smtp\n"                                                                                                  \
+	"GREETING 220 \"mx.example.org ESMTP Postfix\"\n"                                                                       \
+	"COMMAND #1 EHLO \"client.example.net\"\n"                                                                              \
+	"HELO #1 EHLO \"client.example.net\"\n"                                                                                 \
 	"REPLY #1 250 EHLO \"mx.example.org\\nPIPELINING\\nSIZE 10240000\\nAUTH PLAIN LOGIN CRAM-MD5\\nSTARTTLS\\nCHUNKING\"\n" \
-	"EXTENSION PIPELINING\n" \
-	"EXTENSION SIZE \"10240000\"\n" \
-	"EXTENSION AUTH \"PLAIN LOGIN CRAM-MD5\"\n" \
-	"EXTENSION STARTTLS\n" \
+	"EXTENSION PIPELINING\n"                                                                                                \
+	"EXTENSION SIZE \"10240000\"\n"                                                                                         \
+	"EXTENSION AUTH \"PLAIN LOGIN CRAM-MD5\"\n"                                                                             \
+	"EXTENSION STARTTLS\n"                                                                                                  \
 	"EXTENSION CHUNKING\n"
 
 /* A plain transaction; a leading dot in the body is unstuffed. */
@@ -48,7 +47,6 @@ static const struct step basic[] = {
 	C("QUIT\r\n"),
 	S("221 2.0.0 Bye\r\n"),
 };
-
 
 /* PIPELINING (RFC 2920): commands ahead of replies; one RCPT refused. */
 static const struct step pipelined[] = {
@@ -167,38 +165,38 @@ static const struct step odd[] = {
  * RCPT order (the rejected one gets none); QUIT's reply comes after them.
  * A reply whose code is outside RFC 5321 4.2 (second digit 6) is no reply.
  */
-#define LMTP_EXPECT \
-	"SESSION_BEGIN smtp\n" \
-	"GREETING 220 \"mail.example.org Dovecot ready.\"\n" \
-	"COMMAND #1 LHLO \"relay.example.org\"\n" \
-	"HELO #1 LHLO \"relay.example.org\"\n" \
-	"REPLY #1 250 LHLO \"mail.example.org\\nPIPELINING\\nENHANCEDSTATUSCODES\"\n" \
-	"EXTENSION PIPELINING\n" \
-	"EXTENSION ENHANCEDSTATUSCODES\n" \
-	"COMMAND #2 MAIL \"FROM:<a@example.net>\"\n" \
-	"TX_BEGIN #2 tx=1 \"a@example.net\"\n" \
-	"COMMAND #3 RCPT \"TO:<bob@example.org>\"\n" \
-	"RCPT #3 tx=1 \"bob@example.org\"\n" \
-	"COMMAND #4 RCPT \"TO:<nobody@example.org>\"\n" \
-	"RCPT #4 tx=1 \"nobody@example.org\"\n" \
-	"COMMAND #5 RCPT \"TO:<carol@example.org>\"\n" \
-	"RCPT #5 tx=1 \"carol@example.org\"\n" \
-	"COMMAND #6 DATA\n" \
-	"REPLY #2 tx=1 250 MAIL \"2.1.0 OK\"\n" \
-	"REPLY #3 tx=1 250 RCPT \"2.1.5 OK\"\n" \
-	"REPLY #4 tx=1 550 RCPT \"5.1.1 <nobody@example.org> User doesn't exist\"\n" \
-	"REPLY #5 tx=1 250 RCPT \"2.1.5 OK\"\n" \
-	"REPLY #6 tx=1 354 DATA \"OK\"\n" \
-	"MSG_BEGIN tx=1 DATA\n" \
-	"MSG_DATA tx=1 \"Subject: two\\r\\n\\r\\nx\\r\\n\"\n" \
-	"MSG_END tx=1 1 n=19,0,0,0\n" \
-	"COMMAND #7 QUIT\n" \
-	"TX_REPLY tx=1 250 \"2.0.0 <bob@example.org> kBD9Ch1o Saved\"\n" \
-	"DELIVERY #3 tx=1 250 \"2.0.0 <bob@example.org> kBD9Ch1o Saved\"\n" \
+#define LMTP_EXPECT                                                                                      \
+	"SESSION_BEGIN smtp\n"                                                                           \
+	"GREETING 220 \"mail.example.org Dovecot ready.\"\n"                                             \
+	"COMMAND #1 LHLO \"relay.example.org\"\n"                                                        \
+	"HELO #1 LHLO \"relay.example.org\"\n"                                                           \
+	"REPLY #1 250 LHLO \"mail.example.org\\nPIPELINING\\nENHANCEDSTATUSCODES\"\n"                    \
+	"EXTENSION PIPELINING\n"                                                                         \
+	"EXTENSION ENHANCEDSTATUSCODES\n"                                                                \
+	"COMMAND #2 MAIL \"FROM:<a@example.net>\"\n"                                                     \
+	"TX_BEGIN #2 tx=1 \"a@example.net\"\n"                                                           \
+	"COMMAND #3 RCPT \"TO:<bob@example.org>\"\n"                                                     \
+	"RCPT #3 tx=1 \"bob@example.org\"\n"                                                             \
+	"COMMAND #4 RCPT \"TO:<nobody@example.org>\"\n"                                                  \
+	"RCPT #4 tx=1 \"nobody@example.org\"\n"                                                          \
+	"COMMAND #5 RCPT \"TO:<carol@example.org>\"\n"                                                   \
+	"RCPT #5 tx=1 \"carol@example.org\"\n"                                                           \
+	"COMMAND #6 DATA\n"                                                                              \
+	"REPLY #2 tx=1 250 MAIL \"2.1.0 OK\"\n"                                                          \
+	"REPLY #3 tx=1 250 RCPT \"2.1.5 OK\"\n"                                                          \
+	"REPLY #4 tx=1 550 RCPT \"5.1.1 <nobody@example.org> User doesn't exist\"\n"                     \
+	"REPLY #5 tx=1 250 RCPT \"2.1.5 OK\"\n"                                                          \
+	"REPLY #6 tx=1 354 DATA \"OK\"\n"                                                                \
+	"MSG_BEGIN tx=1 DATA\n"                                                                          \
+	"MSG_DATA tx=1 \"Subject: two\\r\\n\\r\\nx\\r\\n\"\n"                                            \
+	"MSG_END tx=1 1 n=19,0,0,0\n"                                                                    \
+	"COMMAND #7 QUIT\n"                                                                              \
+	"TX_REPLY tx=1 250 \"2.0.0 <bob@example.org> kBD9Ch1o Saved\"\n"                                 \
+	"DELIVERY #3 tx=1 250 \"2.0.0 <bob@example.org> kBD9Ch1o Saved\"\n"                              \
 	"DELIVERY #5 tx=1 452 \"4.2.2 <carol@example.org> Quota exceeded (mailbox for user is full)\"\n" \
-	"ANOMALY malformed_reply \"260 not a reply code\"\n" \
-	"REPLY #7 221 QUIT \"2.0.0 Bye\"\n" \
-	"SESSION_END 1 none n=171,355,0,0\n" \
+	"ANOMALY malformed_reply \"260 not a reply code\"\n"                                             \
+	"REPLY #7 221 QUIT \"2.0.0 Bye\"\n"                                                              \
+	"SESSION_END 1 none n=171,355,0,0\n"                                                             \
 	""
 static const struct step lmtp[] = {
 	S("220 mail.example.org Dovecot ready.\r\n"),
@@ -222,38 +220,38 @@ static const struct step lmtp[] = {
  * next command, and the DATA message after it is whole.  A hole inside a
  * command line: its tail is skipped.
  */
-#define BDAT_GAP_EXPECT \
-	EHLO_EXPECT \
-	"COMMAND #2 MAIL \"FROM:<a@example.net>\"\n" \
-	"TX_BEGIN #2 tx=1 \"a@example.net\"\n" \
-	"COMMAND #3 RCPT \"TO:<b@example.org>\"\n" \
-	"RCPT #3 tx=1 \"b@example.org\"\n" \
-	"REPLY #2 tx=1 250 MAIL \"Ok\"\n" \
-	"REPLY #3 tx=1 250 RCPT \"Ok\"\n" \
-	"COMMAND #4 BDAT \"200\"\n" \
-	"MSG_BEGIN tx=1 BDAT\n" \
-	"MSG_DATA tx=1 \"0123456789012345678901234567890123456789\"\n" \
-	"ANOMALY stream_gap \"1000 bytes\" n=1000,0,0,0\n" \
-	"MSG_END tx=1 n=40,0,0,0\n" \
-	"COMMAND #5 DATA\n" \
-	"ANOMALY data_without_mail\n" \
-	"REPLY #4 tx=1 250 BDAT \"OK\"\n" \
-	"ANOMALY reply_to_lost_command \"OK\"\n" \
-	"REPLY 250 \"OK\"\n" \
-	"REPLY #5 354 DATA \"go\"\n" \
-	"MSG_BEGIN tx=2 DATA n=1,0,0,0\n" \
+#define BDAT_GAP_EXPECT                                                   \
+	EHLO_EXPECT                                                       \
+	"COMMAND #2 MAIL \"FROM:<a@example.net>\"\n"                      \
+	"TX_BEGIN #2 tx=1 \"a@example.net\"\n"                            \
+	"COMMAND #3 RCPT \"TO:<b@example.org>\"\n"                        \
+	"RCPT #3 tx=1 \"b@example.org\"\n"                                \
+	"REPLY #2 tx=1 250 MAIL \"Ok\"\n"                                 \
+	"REPLY #3 tx=1 250 RCPT \"Ok\"\n"                                 \
+	"COMMAND #4 BDAT \"200\"\n"                                       \
+	"MSG_BEGIN tx=1 BDAT\n"                                           \
+	"MSG_DATA tx=1 \"0123456789012345678901234567890123456789\"\n"    \
+	"ANOMALY stream_gap \"1000 bytes\" n=1000,0,0,0\n"                \
+	"MSG_END tx=1 n=40,0,0,0\n"                                       \
+	"COMMAND #5 DATA\n"                                               \
+	"ANOMALY data_without_mail\n"                                     \
+	"REPLY #4 tx=1 250 BDAT \"OK\"\n"                                 \
+	"ANOMALY reply_to_lost_command \"OK\"\n"                          \
+	"REPLY 250 \"OK\"\n"                                              \
+	"REPLY #5 354 DATA \"go\"\n"                                      \
+	"MSG_BEGIN tx=2 DATA n=1,0,0,0\n"                                 \
 	"MSG_DATA tx=2 \"From: a@example.net\\r\\n\\r\\nHello!\\r\\n\"\n" \
-	"MSG_END tx=2 1 n=31,0,0,0\n" \
-	"TX_REPLY tx=2 250 \"OK: queued as G1\" x=\"G1\"\n" \
-	"COMMAND #6 RSET\n" \
-	"ANOMALY stream_gap \"20 bytes\" n=20,0,0,0\n" \
-	"ANOMALY resync_after_gap \"mple.net>\"\n" \
-	"COMMAND #7 NOOP\n" \
-	"REPLY #6 250 RSET \"Ok\"\n" \
-	"REPLY #7 250 NOOP \"Ok\"\n" \
-	"ANOMALY reply_without_command \"Ok\"\n" \
-	"REPLY 250 \"Ok\"\n" \
-	"SESSION_END 5 none n=206,234,0,0\n" \
+	"MSG_END tx=2 1 n=31,0,0,0\n"                                     \
+	"TX_REPLY tx=2 250 \"OK: queued as G1\" x=\"G1\"\n"               \
+	"COMMAND #6 RSET\n"                                               \
+	"ANOMALY stream_gap \"20 bytes\" n=20,0,0,0\n"                    \
+	"ANOMALY resync_after_gap \"mple.net>\"\n"                        \
+	"COMMAND #7 NOOP\n"                                               \
+	"REPLY #6 250 RSET \"Ok\"\n"                                      \
+	"REPLY #7 250 NOOP \"Ok\"\n"                                      \
+	"ANOMALY reply_without_command \"Ok\"\n"                          \
+	"REPLY 250 \"Ok\"\n"                                              \
+	"SESSION_END 5 none n=206,234,0,0\n"                              \
 	""
 static const struct step bdat_gap[] = {
 	EHLO_STEPS,
@@ -285,17 +283,17 @@ static const struct step hello_in_clear[] = {
 };
 
 static const char hello_in_clear_expect[] =
-	"SESSION_BEGIN 2 smtp\n"
-	"ANOMALY tls_answered_in_clear\n"
-	"GREETING 220 \"mx.example.org ESMTP Exim 4.93\\nno bulk mail.\"\n"
-	"SESSION_END 5 none n=7,55,7,0\n";
+    "SESSION_BEGIN 2 smtp\n"
+    "ANOMALY tls_answered_in_clear\n"
+    "GREETING 220 \"mx.example.org ESMTP Exim 4.93\\nno bulk mail.\"\n"
+    "SESSION_END 5 none n=7,55,7,0\n";
 
 static const struct tcase cases[] = {
 	{ "hello_in_clear", hello_in_clear, N(hello_in_clear), MD_TLS_IMPLICIT,
 	    hello_in_clear_expect },
 	{ "lmtp", lmtp, N(lmtp), MD_TLS_NONE, LMTP_EXPECT },
 	{ "bdat_gap", bdat_gap, N(bdat_gap), MD_TLS_NONE, BDAT_GAP_EXPECT },
-	{ "basic", basic, N(basic), MD_TLS_NONE, 
+	{ "basic", basic, N(basic), MD_TLS_NONE,
 	    EHLO_EXPECT
 	    "COMMAND #2 MAIL \"FROM:<alice@example.net> SIZE=58 BODY=8BITMIME\"\n"
 	    "TX_BEGIN #2 tx=1 \"alice@example.net\" x=\"SIZE=58 BODY=8BITMIME\"\n"
@@ -312,7 +310,7 @@ static const struct tcase cases[] = {
 	    "COMMAND #5 QUIT\n"
 	    "REPLY #5 221 QUIT \"2.0.0 Bye\"\n"
 	    "SESSION_END 1 none n=150,263,0,0\n" },
-	{ "pipelined", pipelined, N(pipelined), MD_TLS_NONE, 
+	{ "pipelined", pipelined, N(pipelined), MD_TLS_NONE,
 	    EHLO_EXPECT
 	    "COMMAND #2 MAIL \"FROM:<a@example.net>\"\n"
 	    "TX_BEGIN #2 tx=1 \"a@example.net\"\n"
@@ -344,7 +342,7 @@ static const struct tcase cases[] = {
 	    "REPLY #9 tx=2 354 DATA \"Go\"\n"
 	    "TX_REPLY tx=2 250 \"OK id=1Mugho-0003Dg-Un\" x=\"1Mugho-0003Dg-Un\"\n"
 	    "SESSION_END 5 none n=234,345,0,0\n" },
-	{ "bdat", bdat, N(bdat), MD_TLS_NONE, 
+	{ "bdat", bdat, N(bdat), MD_TLS_NONE,
 	    EHLO_EXPECT
 	    "COMMAND #2 MAIL \"FROM:<a@example.net>\"\n"
 	    "TX_BEGIN #2 tx=1 \"a@example.net\"\n"
@@ -379,7 +377,7 @@ static const struct tcase cases[] = {
 	    "REPLY #9 501 BDAT \"bad\"\n"
 	    "REPLY #10 501 BDAT \"bad\"\n"
 	    "SESSION_END 5 none n=224,280,0,0\n" },
-	{ "auth", auth, N(auth), MD_TLS_NONE, 
+	{ "auth", auth, N(auth), MD_TLS_NONE,
 	    EHLO_EXPECT
 	    "COMMAND #2 AUTH \"PLAIN AGFsaWNlAHMzY3JldA==\"\n"
 	    "REPLY #2 535 AUTH \"5.7.8 Error: authentication failed\"\n"
@@ -397,7 +395,7 @@ static const struct tcase cases[] = {
 	    "REPLY #6 235 AUTH \"2.7.0 Accepted\"\n"
 	    "AUTH #6 235 XOAUTH2 \"someuser@example.com\" p=\"ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg\" n=1,0,0,0\n"
 	    "SESSION_END 5 none n=301,391,0,0\n" },
-	{ "client_only", client_only, N(client_only), MD_TLS_NONE, 
+	{ "client_only", client_only, N(client_only), MD_TLS_NONE,
 	    "SESSION_BEGIN smtp\n"
 	    "COMMAND #1 EHLO \"c\"\n"
 	    "HELO #1 EHLO \"c\"\n"
@@ -413,21 +411,19 @@ static const struct tcase cases[] = {
 	    "COMMAND #6 QUIT\n"
 	    "AUTH #2 LOGIN \"user\" x=\"pass\"\n"
 	    "SESSION_END 1 none n=108,0,0,0\n" },
-	{ "starttls", starttls, N(starttls), MD_TLS_NONE, 
-	    EHLO_EXPECT
-	    "COMMAND #2 STARTTLS\n"
-	    "REPLY #2 220 STARTTLS \"2.0.0 Ready to start TLS\"\n"
-	    "STARTTLS #2 220\n"
-	    "SESSION_END 5 starttls n=56,197,21,19\n" },
-	{ "starttls_inject", starttls_inject, N(starttls_inject), MD_TLS_NONE, 
-	    EHLO_EXPECT
-	    "COMMAND #2 STARTTLS\n"
-	    "ANOMALY plaintext_after_starttls \"RSET\"\n"
-	    "COMMAND #3 RSET\n"
-	    "REPLY #2 220 STARTTLS \"2.0.0 Ready to start TLS\"\n"
-	    "STARTTLS #2 220\n"
-	    "SESSION_END 5 starttls n=47,178,6,0\n" },
-	{ "cut_data", cut_data, N(cut_data), MD_TLS_NONE, 
+	{ "starttls", starttls, N(starttls), MD_TLS_NONE,
+	    EHLO_EXPECT "COMMAND #2 STARTTLS\n"
+			"REPLY #2 220 STARTTLS \"2.0.0 Ready to start TLS\"\n"
+			"STARTTLS #2 220\n"
+			"SESSION_END 5 starttls n=56,197,21,19\n" },
+	{ "starttls_inject", starttls_inject, N(starttls_inject), MD_TLS_NONE,
+	    EHLO_EXPECT "COMMAND #2 STARTTLS\n"
+			"ANOMALY plaintext_after_starttls \"RSET\"\n"
+			"COMMAND #3 RSET\n"
+			"REPLY #2 220 STARTTLS \"2.0.0 Ready to start TLS\"\n"
+			"STARTTLS #2 220\n"
+			"SESSION_END 5 starttls n=47,178,6,0\n" },
+	{ "cut_data", cut_data, N(cut_data), MD_TLS_NONE,
 	    EHLO_EXPECT
 	    "COMMAND #2 MAIL \"FROM:<a@b>\"\n"
 	    "TX_BEGIN #2 tx=1 \"a@b\"\n"
@@ -441,7 +437,7 @@ static const struct tcase cases[] = {
 	    "MSG_DATA tx=1 \"Subject: cut\\r\\n\\r\\npart one\\r\\npart t\"\n"
 	    "MSG_END tx=1 n=32,0,0,0\n"
 	    "SESSION_END 5 none n=95,172,0,0\n" },
-	{ "data_refused", data_refused, N(data_refused), MD_TLS_NONE, 
+	{ "data_refused", data_refused, N(data_refused), MD_TLS_NONE,
 	    "SESSION_BEGIN smtp\n"
 	    "GREETING 220 \"mx ESMTP\"\n"
 	    "COMMAND #1 HELO \"c\"\n"
@@ -463,7 +459,7 @@ static const struct tcase cases[] = {
 	    "REPLY #6 tx=1 502 XFOO \"5.5.2 Error: command not recognized\"\n"
 	    "REPLY #7 tx=1 221 QUIT \"Bye\"\n"
 	    "SESSION_END 1 none n=80,195,0,0\n" },
-	{ "odd", odd, N(odd), MD_TLS_NONE, 
+	{ "odd", odd, N(odd), MD_TLS_NONE,
 	    "SESSION_BEGIN smtp\n"
 	    "ANOMALY bare_lf \"220 mx\"\n"
 	    "GREETING 220 \"mx\"\n"
@@ -491,7 +487,7 @@ static const struct tcase cases[] = {
 	    "ANOMALY reply_without_command \"extra\"\n"
 	    "REPLY 250 \"extra\"\n"
 	    "SESSION_END 5 none n=61,79,0,0\n" },
-	{ "implicit", implicit, N(implicit), MD_TLS_IMPLICIT, 
+	{ "implicit", implicit, N(implicit), MD_TLS_IMPLICIT,
 	    "SESSION_BEGIN 2 smtp\n"
 	    "SESSION_END 5 implicit n=7,6,7,6\n" },
 };
@@ -499,9 +495,9 @@ static const struct tcase cases[] = {
 /* Every answer's verdict follows its reply class, so that a sink need
  * not know SMTP's numbers (the records show the number only). */
 struct verdicts {
-	int		n;
-	enum md_ev	type[10];
-	enum md_status	status[10];
+	int	       n;
+	enum md_ev     type[10];
+	enum md_status status[10];
 };
 
 static int
@@ -520,25 +516,26 @@ static void
 test_status(void **state)
 {
 	static const struct md_flow flow = { .id = 1 };
-	static const char c2s[] = "EHLO c\r\nAUTH PLAIN AGFAYg==\r\n"
-	    "STARTTLS\r\nMAIL FROM:<a@b>\r\nDATA\r\n";
-	static const char s2c[] = "220 mx\r\n250 mx\r\n535 5.7.8 no\r\n"
-	    "454 4.7.0 later\r\n250 ok\r\n354 go\r\n";
+	static const char	    c2s[] = "EHLO c\r\nAUTH PLAIN AGFAYg==\r\n"
+					    "STARTTLS\r\nMAIL FROM:<a@b>\r\nDATA\r\n";
+	static const char	s2c[] = "220 mx\r\n250 mx\r\n535 5.7.8 no\r\n"
+					"454 4.7.0 later\r\n250 ok\r\n354 go\r\n";
 	static const enum md_ev type[] = { MD_EV_GREETING, MD_EV_REPLY,
-	    MD_EV_REPLY, MD_EV_AUTH, MD_EV_REPLY, MD_EV_STARTTLS,
-	    MD_EV_REPLY, MD_EV_REPLY };
+		MD_EV_REPLY, MD_EV_AUTH, MD_EV_REPLY, MD_EV_STARTTLS,
+		MD_EV_REPLY, MD_EV_REPLY };
 	static const enum md_status want[] = { MD_ST_OK, MD_ST_OK, MD_ST_NO,
-	    MD_ST_NO, MD_ST_NO, MD_ST_NO, MD_ST_OK, MD_ST_OK };
-	struct verdicts v = { 0 };
-	struct md_sink sink = { verdict_emit, &v };
-	struct md_limits lim;
-	void *st;
+		MD_ST_NO, MD_ST_NO, MD_ST_NO, MD_ST_OK, MD_ST_OK };
+	struct verdicts		    v = { 0 };
+	struct md_sink		    sink = { verdict_emit, &v };
+	struct md_limits	    lim;
+	void			   *st;
 
 	(void)state;
 	md_limits_default(&lim);
 	st = md_proto_smtp.open(&sink, &lim, &flow, MD_TLS_NONE, 0);
 	md_proto_smtp.feed(st, MD_S2C, (const uint8_t *)s2c, 8, 1);
-	md_proto_smtp.feed(st, MD_C2S, (const uint8_t *)c2s, sizeof(c2s) - 1, 2);
+	md_proto_smtp.feed(st, MD_C2S, (const uint8_t *)c2s, sizeof(c2s) - 1,
+	    2);
 	md_proto_smtp.feed(st, MD_S2C, (const uint8_t *)s2c + 8,
 	    sizeof(s2c) - 9, 3);
 	md_proto_smtp.close(st, MD_END_CAPTURE_END, 4);
@@ -559,9 +556,9 @@ main(void)
 	static const struct CMUnitTest status[] = {
 		cmocka_unit_test(test_status),
 	};
-	int failed = cmocka_run_group_tests_name("smtp_status", status, NULL,
-	    NULL);
+	int failed =
+	    cmocka_run_group_tests_name("smtp_status", status, NULL, NULL);
 
-	return failed + transcript_suite("smtp", &md_proto_smtp, cases,
-	    N(cases));
+	return failed +
+	    transcript_suite("smtp", &md_proto_smtp, cases, N(cases));
 }

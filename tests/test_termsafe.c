@@ -34,8 +34,12 @@ test_escapes(void **state)
 	expect("\x1b[2Jgone", "\\x1b[2Jgone");
 	expect("a\tb\r\nc", "a\\tb\\r\\nc");
 	expect("del\x7f", "del\\x7f");
-	expect("c1 \xc2\x9b" "31m", "c1 \\u009b31m");
-	expect("invoice\xe2\x80\xae" "fdp.exe", "invoice\\u202efdp.exe");
+	expect("c1 \xc2\x9b"
+	       "31m",
+	    "c1 \\u009b31m");
+	expect("invoice\xe2\x80\xae"
+	       "fdp.exe",
+	    "invoice\\u202efdp.exe");
 	expect("\xe2\x81\xa6iso\xe2\x81\xa9", "\\u2066iso\\u2069");
 	expect("bad \xff\xfe utf8", "bad \\xff\\xfe utf8");
 	expect("overlong \xc0\xaf", "overlong \\xc0\\xaf");
@@ -46,9 +50,9 @@ test_escapes(void **state)
 static void
 test_keep_lines(void **state)
 {
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
+	char		 *out = NULL;
+	size_t		  len = 0;
+	FILE		 *f = open_memstream(&out, &len);
 	static const char body[] = "line 1\r\nline\t2\n\x1b[2J\rover\r\n";
 
 	(void)state;

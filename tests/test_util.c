@@ -29,8 +29,8 @@ static void
 test_b64(void **state)
 {
 	uint8_t out[64];
-	size_t n;
-	int ok;
+	size_t	n;
+	int	ok;
 
 	(void)state;
 	n = md_b64_decode(B("AGFsaWNlAHMzY3JldA=="), out, sizeof(out), &ok);
@@ -56,8 +56,8 @@ static void
 test_txtable(void **state)
 {
 	static struct md_txtable t;
-	struct md_txnode e[6], **slot;
-	size_t seen = 0;
+	struct md_txnode	 e[6], **slot;
+	size_t			 seen = 0;
 
 	(void)state;
 	for (int i = 0; i < 6; i++) {

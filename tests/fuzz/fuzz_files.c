@@ -48,10 +48,10 @@ on_end(void *arg, int complete)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint8_t sum = 0;
-	struct uu_cb cb = { on_bytes, on_begin, on_bytes, on_end, &sum };
+	uint8_t	       sum = 0;
+	struct uu_cb   cb = { on_bytes, on_begin, on_bytes, on_end, &sum };
 	struct uu_scan s;
-	size_t step;
+	size_t	       step;
 
 	(void)tnef_walk(data, size, on_file, &sum);
 	if (size < 1)

@@ -11,16 +11,15 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct md_flow flow = { .id = 1 };
-	uint8_t sum = 0;
-	struct md_sink null = { touch_event, &sum }, in;
-	struct md_event ev = { .flow = &flow, .tx = 1 };
-	struct mime_tap *tap;
-	size_t step;
+	uint8_t			    sum = 0;
+	struct md_sink		    null = { touch_event, &sum }, in;
+	struct md_event		    ev = { .flow = &flow, .tx = 1 };
+	struct mime_tap		   *tap;
+	size_t			    step;
 
 	if (size < 1 || (tap = mime_tap_new(&null)) == NULL)
 		return 0;

@@ -16,17 +16,16 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[64];
-	uint8_t sum = 0;
-	struct md_sink null = { touch_event, &sum };
+	static char	    path[64];
+	uint8_t		    sum = 0;
+	struct md_sink	    null = { touch_event, &sum };
 	struct capture_opts co = { 0 };
-	struct mime_tap *tap;
-	char err[256];
-	FILE *f;
+	struct mime_tap	   *tap;
+	char		    err[256];
+	FILE		   *f;
 
 	if (path[0] == '\0')
 		snprintf(path, sizeof(path), "/tmp/mailsift-fuzz-%d.pcap",

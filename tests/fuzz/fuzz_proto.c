@@ -17,22 +17,21 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct md_proto *const protos[] = { &FUZZ_PROTO };
-	struct md_flow flow = { .id = 1 };
-	uint8_t sum = 0;
-	struct md_sink null = { touch_event, &sum }, tapped;
-	struct md_limits lim;
-	struct mime_tap *tap;
-	struct assembler *pieces;
-	struct md_sink in;
+	struct md_flow			    flow = { .id = 1 };
+	uint8_t				    sum = 0;
+	struct md_sink	       null = { touch_event, &sum }, tapped;
+	struct md_limits       lim;
+	struct mime_tap	      *tap;
+	struct assembler      *pieces;
+	struct md_sink	       in;
 	const struct md_proto *pr = protos[0];
-	enum md_tls tls;
-	size_t i = 1;
-	void *st;
+	enum md_tls	       tls;
+	size_t		       i = 1;
+	void		      *st;
 
 	if (size < 1)
 		return 0;
@@ -57,7 +56,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	while (i < size) {
 		enum md_dir dir = data[i] & 0x80 ? MD_S2C : MD_C2S;
-		size_t n = data[i] & 0x7f;
+		size_t	    n = data[i] & 0x7f;
 
 		i++;
 		if (n > size - i)

@@ -13,9 +13,9 @@ int
 main(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "rb");
+		FILE	*f = fopen(argv[i], "rb");
 		uint8_t *buf;
-		long n;
+		long	 n;
 
 		if (f == NULL || fseek(f, 0, SEEK_END) != 0 ||
 		    (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {

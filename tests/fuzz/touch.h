@@ -30,8 +30,7 @@ touch_event(void *arg, const struct md_event *ev)
 	touch_bytes(sum, ev->proof);
 	*sum ^= (uint8_t)(ev->type ^ ev->dir ^ ev->seq ^ ev->tx ^
 	    (unsigned)ev->code ^ (unsigned)ev->status ^ (unsigned)ev->tls ^
-	    ev->ts_us ^ ev->num[0] ^ ev->num[1] ^
-	    ev->num[2] ^ ev->num[3]);
+	    ev->ts_us ^ ev->num[0] ^ ev->num[1] ^ ev->num[2] ^ ev->num[3]);
 	if (ev->flow != NULL)
 		*sum ^= (uint8_t)(ev->flow->id ^ ev->flow->frame ^
 		    (uint64_t)ev->flow->offset ^ ev->flow->cli_port ^

@@ -17,12 +17,27 @@
 
 #include "wire.h" /* the capture layer's big-endian writers */
 
-enum { LT_NULL = 0, LT_EN10MB = 1, LT_PPP = 9, LT_RAW = 101, LT_SLL = 113,
-	LT_SLL2 = 276 };
+enum {
+	LT_NULL = 0,
+	LT_EN10MB = 1,
+	LT_PPP = 9,
+	LT_RAW = 101,
+	LT_SLL = 113,
+	LT_SLL2 = 276
+};
 
 /* What carries the IP packets of a session on an Ethernet capture. */
-enum encap { E_NONE, E_QINQ, E_MPLS, E_PPPOE, E_GRE, E_ERSPAN2, E_ERSPAN3,
-	E_VXLAN, E_IPIP };
+enum encap {
+	E_NONE,
+	E_QINQ,
+	E_MPLS,
+	E_PPPOE,
+	E_GRE,
+	E_ERSPAN2,
+	E_ERSPAN3,
+	E_VXLAN,
+	E_IPIP
+};
 enum { C2S, S2C };
 
 #define F_FIN 0x01
@@ -38,36 +53,36 @@ struct batch {
 };
 
 struct gen {
-	FILE	*f;
-	int	 linktype;
-	enum encap encap;
-	uint64_t t_us;
-	int	 msgno;
-	char	 name[256];
-	char	 outdir[1024];
-	struct batch *batch; /* when set, records go there, not to f */
-	int	 no_expect;  /* write no .eml expectations */
+	FILE	     *f;
+	int	      linktype;
+	enum encap    encap;
+	uint64_t      t_us;
+	int	      msgno;
+	char	      name[256];
+	char	      outdir[1024];
+	struct batch *batch;	 /* when set, records go there, not to f */
+	int	      no_expect; /* write no .eml expectations */
 };
 
 struct conv {
 	struct gen *g;
-	uint32_t    ip[2];   /* client, server */
-	int	    v6;	     /* IPv6, addresses in ip6 */
+	uint32_t    ip[2]; /* client, server */
+	int	    v6;	   /* IPv6, addresses in ip6 */
 	uint8_t	    ip6[2][16];
-	int	    frag6;   /* send the first long IPv6 segment in 2 fragments */
-	int	    quiet;   /* write nothing yet (the capture starts later) */
+	int	    frag6; /* send the first long IPv6 segment in 2 fragments */
+	int	    quiet; /* write nothing yet (the capture starts later) */
 	uint16_t    port[2];
-	uint32_t    seq[2];  /* next sequence number per sender */
+	uint32_t    seq[2]; /* next sequence number per sender */
 	uint16_t    ipid;
 	size_t	    mss;
-	int	    bad_csum; /* zero TCP checksums (offload) */
-	int	    reorder;  /* send the 2nd and 3rd segment swapped */
-	int	    retrans;  /* send every 2nd segment twice */
+	int	    bad_csum;  /* zero TCP checksums (offload) */
+	int	    reorder;   /* send the 2nd and 3rd segment swapped */
+	int	    retrans;   /* send every 2nd segment twice */
 	int	    ack_every; /* the receiver ACKs every n segments */
 	size_t	    drop_at;   /* the capture loses this segment (from 1) of
 				* the next send; the receiver still got it */
-	int	    no_ack;    /* the next send is not acknowledged */
-	int	    one_way;   /* only the client's packets are captured */
+	int no_ack;	       /* the next send is not acknowledged */
+	int one_way;	       /* only the client's packets are captured */
 };
 
 static void
@@ -190,7 +205,7 @@ static size_t
 encapsulate(enum encap e, const uint8_t *ip, size_t n, int v6, uint8_t *out)
 {
 	uint16_t ipt = v6 ? 0x86dd : 0x0800;
-	size_t o = 0, h;
+	size_t	 o = 0, h;
 
 	switch (e) {
 	case E_NONE:
@@ -237,7 +252,7 @@ encapsulate(enum encap e, const uint8_t *ip, size_t n, int v6, uint8_t *out)
 		put16(out + o, 0x1000), put16(out + o + 2, 0x22eb);
 		put32(out + o + 4, 9), o += 8;
 		memset(out + o, 0, 20);
-		out[o] = 0x20;	   /* version 2 = type III */
+		out[o] = 0x20;	    /* version 2 = type III */
 		out[o + 11] = 0x01; /* O: platform subheader follows */
 		o += 20;
 		o += ether_header(out + o, ipt);
@@ -269,7 +284,7 @@ static void
 gen_packet(struct gen *g, const uint8_t *ip, size_t n, int v6)
 {
 	uint8_t frame[4096];
-	size_t o = 0;
+	size_t	o = 0;
 
 	switch (g->linktype) {
 	case LT_EN10MB:
@@ -313,7 +328,7 @@ static size_t
 tcp_segment(struct conv *c, int dir, uint8_t flags, uint32_t seq,
     const uint8_t *data, size_t n, uint8_t *t)
 {
-	int other = !dir;
+	int	 other = !dir;
 	uint32_t sum;
 
 	memset(t, 0, 20);
@@ -356,7 +371,7 @@ static void
 send_ipv6(struct conv *c, int dir, const uint8_t *seg, size_t n)
 {
 	uint8_t pkt[40 + 8 + 8 + 2048];
-	size_t cut;
+	size_t	cut;
 
 	memset(pkt, 0, 56);
 	pkt[0] = 0x60;
@@ -364,8 +379,8 @@ send_ipv6(struct conv *c, int dir, const uint8_t *seg, size_t n)
 	pkt[7] = 64;
 	memcpy(pkt + 8, c->ip6[dir], 16);
 	memcpy(pkt + 24, c->ip6[!dir], 16);
-	pkt[41] = 0;	/* length: 8 bytes */
-	pkt[42] = 1;	/* PadN */
+	pkt[41] = 0; /* length: 8 bytes */
+	pkt[42] = 1; /* PadN */
 	pkt[43] = 4;
 	if (!(c->frag6 && n > 200)) {
 		pkt[40] = 6; /* TCP */
@@ -376,7 +391,7 @@ send_ipv6(struct conv *c, int dir, const uint8_t *seg, size_t n)
 	}
 	c->frag6 = 0;
 	cut = (n / 2) & ~(size_t)7; /* fragment data in 8-byte units */
-	pkt[40] = 44; /* fragment */
+	pkt[40] = 44;		    /* fragment */
 	pkt[48] = 6;
 	put32(pkt + 52, 0x5eed0001);
 	put16(pkt + 50, 0x0001); /* offset 0, more fragments */
@@ -394,7 +409,7 @@ tcp_send(struct conv *c, int dir, uint8_t flags, uint32_t seq,
     const uint8_t *data, size_t n)
 {
 	uint8_t pkt[20 + 20 + 2048];
-	size_t tl;
+	size_t	tl;
 
 	if (c->quiet || (c->one_way && dir != C2S))
 		return;
@@ -438,8 +453,8 @@ conv_handshake(struct conv *c)
 }
 
 static void
-conv_open6(struct conv *c, struct gen *g, const uint8_t cli[16],
-    uint16_t cport, const uint8_t srv[16], uint16_t sport)
+conv_open6(struct conv *c, struct gen *g, const uint8_t cli[16], uint16_t cport,
+    const uint8_t srv[16], uint16_t sport)
 {
 	conv_init(c, g, cport, sport);
 	c->v6 = 1;
@@ -483,7 +498,7 @@ conv_open(struct conv *c, struct gen *g, uint32_t cli, uint16_t cport,
 static void
 conv_send(struct conv *c, int dir, const char *data, size_t n)
 {
-	size_t nseg = (n + c->mss - 1) / c->mss, i;
+	size_t	 nseg = (n + c->mss - 1) / c->mss, i;
 	uint32_t base = c->seq[dir];
 
 	for (i = 0; i < nseg; i++) {
@@ -519,9 +534,9 @@ conv_send(struct conv *c, int dir, const char *data, size_t n)
 static void
 say(struct conv *c, int dir, const char *fmt, ...)
 {
-	char buf[8192];
+	char	buf[8192];
 	va_list ap;
-	int n;
+	int	n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
@@ -541,7 +556,7 @@ conv_close(struct conv *c)
 static void
 write_expected(struct gen *g, const char *msg, size_t n)
 {
-	char path[2048];
+	char  path[2048];
 	FILE *f;
 
 	if (g->no_expect)
@@ -564,7 +579,7 @@ static void
 send_message(struct conv *c, const char *msg)
 {
 	size_t n = strlen(msg), o = 0;
-	char *wire = malloc(2 * n + 8);
+	char  *wire = malloc(2 * n + 8);
 
 	for (size_t i = 0; i < n; i++) {
 		if (msg[i] == '.' && (i == 0 || msg[i - 1] == '\n'))
@@ -616,7 +631,7 @@ make_big_message(size_t lines)
 	static const char b64[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	size_t cap = sizeof(msg_attach_head) + lines * 78 + 64, o;
-	char *m = malloc(cap);
+	char  *m = malloc(cap);
 
 	o = (size_t)snprintf(m, cap, "%s", msg_attach_head);
 	for (size_t l = 0; l < lines; l++) {
@@ -635,7 +650,8 @@ ehlo(struct conv *c, const char *host)
 {
 	say(c, S2C, "220 mx.example.org ESMTP Postfix (Debian/GNU)\r\n");
 	say(c, C2S, "EHLO %s\r\n", host);
-	say(c, S2C, "250-mx.example.org\r\n250-PIPELINING\r\n"
+	say(c, S2C,
+	    "250-mx.example.org\r\n250-PIPELINING\r\n"
 	    "250-SIZE 10240000\r\n250-STARTTLS\r\n250-AUTH PLAIN LOGIN\r\n"
 	    "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250 CHUNKING\r\n");
 }
@@ -651,7 +667,7 @@ submission(struct conv *c0)
 	say(&c, S2C, "334 VXNlcm5hbWU6\r\n");
 	say(&c, C2S, "YWxpY2VAZXhhbXBsZS5uZXQ=\r\n"); /* alice@example.net */
 	say(&c, S2C, "334 UGFzc3dvcmQ6\r\n");
-	say(&c, C2S, "V2ludGVyMjAyMyE=\r\n");	      /* Winter2023! */
+	say(&c, C2S, "V2ludGVyMjAyMyE=\r\n"); /* Winter2023! */
 	say(&c, S2C, "235 2.7.0 Authentication successful\r\n");
 	say(&c, C2S, "MAIL FROM:<alice@example.net> BODY=8BITMIME\r\n");
 	say(&c, S2C, "250 2.1.0 Ok\r\n");
@@ -680,11 +696,11 @@ session_submission(struct gen *g, uint16_t cport)
 static void
 session_submission6(struct gen *g, uint16_t cport)
 {
-	static const uint8_t cli[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
-		0, 0, 0, 0, 0, 0, 0, 0x10 };
-	static const uint8_t srv[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0x0a,
-		0, 0, 0, 0, 0, 0, 0, 0, 0x25 };
-	struct conv c;
+	static const uint8_t cli[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0x10 };
+	static const uint8_t srv[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0x0a, 0,
+		0, 0, 0, 0, 0, 0, 0, 0x25 };
+	struct conv	     c;
 
 	conv_open6(&c, g, cli, cport, srv, 587);
 	submission(&c);
@@ -699,12 +715,12 @@ session_submission6(struct gen *g, uint16_t cport)
 static void
 session_class_e_injection(struct gen *g, uint16_t cport)
 {
-	static const uint8_t cli[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
-		0, 0, 0, 0, 0, 0, 0, 0x10 };
-	static const uint8_t srv[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0x0a,
-		0, 0, 0, 0, 0, 0, 0, 0, 0x25 };
-	static const char evil[] = "MAIL FROM:<mallory@evil.example>\r\n";
-	struct conv c, e;
+	static const uint8_t cli[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0x10 };
+	static const uint8_t srv[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0x0a, 0,
+		0, 0, 0, 0, 0, 0, 0, 0x25 };
+	static const char    evil[] = "MAIL FROM:<mallory@evil.example>\r\n";
+	struct conv	     c, e;
 
 	conv_open6(&c, g, cli, cport, srv, 587);
 	c.frag6 = 0;
@@ -718,8 +734,8 @@ session_class_e_injection(struct gen *g, uint16_t cport)
 	e.port[C2S] = cport;
 	e.port[S2C] = 587;
 	e.mss = 1460;
-	tcp_send(&e, C2S, F_ACK | F_PSH, c.seq[C2S],
-	    (const uint8_t *)evil, strlen(evil));
+	tcp_send(&e, C2S, F_ACK | F_PSH, c.seq[C2S], (const uint8_t *)evil,
+	    strlen(evil));
 	say(&c, C2S, "QUIT\r\n");
 	say(&c, S2C, "221 Bye\r\n");
 	conv_close(&c);
@@ -766,7 +782,8 @@ session_one_side(struct gen *g, uint16_t cport)
 static const char msg_terminal[] =
     "From: \x1b[31mMallory\x1b[0m <mallory@evil.example>\r\n"
     "To: bob@example.org\r\n"
-    "Subject: =?UTF-8?B?G10wO293bmVkBxtbMkpjbGVhcmVk?= \xc2\x9b" "31mred\r\n"
+    "Subject: =?UTF-8?B?G10wO293bmVkBxtbMkpjbGVhcmVk?= \xc2\x9b"
+    "31mred\r\n"
     "MIME-Version: 1.0\r\n"
     "Content-Type: multipart/mixed; boundary=\"b\"\r\n"
     "\r\n"
@@ -812,7 +829,8 @@ session_terminal_attack(struct gen *g, uint16_t cport)
 static void
 session_midstream(struct gen *g, uint16_t cport)
 {
-	static const char body[] = "Subject: picked up\r\n\r\nfirst half "
+	static const char body[] =
+	    "Subject: picked up\r\n\r\nfirst half "
 	    "of a line that the capture cuts\r\nsecond line\r\n.\r\n";
 	struct conv c;
 
@@ -855,16 +873,19 @@ static void
 session_relay(struct gen *g, uint16_t cport, int hostile_net)
 {
 	struct conv c;
-	char *big = make_big_message(400);
+	char	   *big = make_big_message(400);
 
 	conv_open(&c, g, IP(203, 0, 113, 7), cport, IP(198, 51, 100, 25), 25);
 	c.reorder = hostile_net;
 	c.retrans = hostile_net;
 	ehlo(&c, "relay.example.com");
-	say(&c, C2S, "MAIL FROM:<carol@example.com> SIZE=%zu\r\n"
+	say(&c, C2S,
+	    "MAIL FROM:<carol@example.com> SIZE=%zu\r\n"
 	    "RCPT TO:<dave@example.org>\r\nRCPT TO:<nobody@example.org>\r\n"
-	    "DATA\r\n", strlen(big));
-	say(&c, S2C, "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
+	    "DATA\r\n",
+	    strlen(big));
+	say(&c, S2C,
+	    "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
 	    "550 5.1.1 <nobody@example.org>: Recipient address rejected: "
 	    "User unknown in virtual mailbox table\r\n"
 	    "354 End data with <CR><LF>.<CR><LF>\r\n");
@@ -880,23 +901,28 @@ session_relay(struct gen *g, uint16_t cport, int hostile_net)
 static void
 session_bdat_starttls(struct gen *g, uint16_t cport)
 {
-	static const char part1[] = "From: erin@example.net\r\n"
+	static const char part1[] =
+	    "From: erin@example.net\r\n"
 	    "To: frank@example.org\r\nSubject: chunked\r\n\r\n";
 	static const char part2[] = "line one\r\n.\r\nnot the end: BDAT "
-	    "has no dot rules\r\n";
-	struct conv c;
-	char msg[512];
+				    "has no dot rules\r\n";
+	struct conv	  c;
+	char		  msg[512];
 
 	conv_open(&c, g, IP(192, 0, 2, 44), cport, IP(198, 51, 100, 26), 25);
 	c.bad_csum = 1;
 	ehlo(&c, "erin-pc");
-	say(&c, C2S, "AUTH PLAIN AGVyaW4AcGFzc3dvcmQx\r\n"); /* erin/password1 */
+	say(&c, C2S,
+	    "AUTH PLAIN AGVyaW4AcGFzc3dvcmQx\r\n"); /* erin/password1 */
 	say(&c, S2C, "235 2.7.0 Authentication successful\r\n");
-	say(&c, C2S, "MAIL FROM:<erin@example.net>\r\n"
-	    "RCPT TO:<frank@example.org>\r\nBDAT %zu\r\n%s", strlen(part1),
-	    part1);
-	say(&c, S2C, "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
-	    "250 2.0.0 Ok: %zu bytes\r\n", strlen(part1));
+	say(&c, C2S,
+	    "MAIL FROM:<erin@example.net>\r\n"
+	    "RCPT TO:<frank@example.org>\r\nBDAT %zu\r\n%s",
+	    strlen(part1), part1);
+	say(&c, S2C,
+	    "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
+	    "250 2.0.0 Ok: %zu bytes\r\n",
+	    strlen(part1));
 	say(&c, C2S, "BDAT %zu LAST\r\n%s", strlen(part2), part2);
 	say(&c, S2C, "250 2.0.0 Ok: queued as 4SVk401dSmz9rzQ\r\n");
 	snprintf(msg, sizeof(msg), "%s%s", part1, part2);
@@ -946,7 +972,7 @@ static void
 session_lossy(struct gen *g, uint16_t cport)
 {
 	struct conv c;
-	char *big = make_big_message(400), *huge = make_big_message(1500);
+	char	   *big = make_big_message(400), *huge = make_big_message(1500);
 
 	g->no_expect = 1;
 	conv_open(&c, g, IP(203, 0, 113, 8), cport, IP(198, 51, 100, 25), 25);
@@ -969,7 +995,8 @@ session_lossy(struct gen *g, uint16_t cport)
 	ehlo(&c, "relay2.example.com");
 	c.quiet = 0;
 	c.one_way = 1;
-	say(&c, C2S, "MAIL FROM:<carol@example.com>\r\n"
+	say(&c, C2S,
+	    "MAIL FROM:<carol@example.com>\r\n"
 	    "RCPT TO:<dave@example.org>\r\nDATA\r\n");
 	c.drop_at = 2;
 	send_message(&c, huge);
@@ -1008,7 +1035,8 @@ session_huge_hole(struct gen *g, uint16_t cport)
 	g->no_expect = 1;
 	conv_open(&c, g, IP(203, 0, 113, 66), cport, IP(198, 51, 100, 25), 25);
 	ehlo(&c, "liar.example.com");
-	say(&c, C2S, "MAIL FROM:<x@example.com>\r\nRCPT TO:<y@example.org>\r\n"
+	say(&c, C2S,
+	    "MAIL FROM:<x@example.com>\r\nRCPT TO:<y@example.org>\r\n"
 	    "DATA\r\n");
 	say(&c, S2C, "250 Ok\r\n250 Ok\r\n354 go\r\n");
 	say(&c, C2S, "Subject: hole\r\n\r\nbefore\r\n");
@@ -1036,7 +1064,8 @@ session_hole_overflow(struct gen *g, uint16_t cport)
 	g->no_expect = 1;
 	conv_open(&c, g, IP(203, 0, 113, 67), cport, IP(198, 51, 100, 25), 25);
 	ehlo(&c, "overflow.example.com");
-	say(&c, C2S, "MAIL FROM:<x@example.com>\r\nRCPT TO:<y@example.org>\r\n"
+	say(&c, C2S,
+	    "MAIL FROM:<x@example.com>\r\nRCPT TO:<y@example.org>\r\n"
 	    "DATA\r\n");
 	say(&c, S2C, "250 Ok\r\n250 Ok\r\n354 go\r\n");
 	say(&c, C2S, "Subject: holes\r\n\r\nbefore\r\n");
@@ -1063,11 +1092,10 @@ session_hole_overflow(struct gen *g, uint16_t cport)
  * (linked by its body).  The stores keep bare LF line ends for the POP3
  * copy's body, as some do; the body identity ignores line ends.
  */
-static const char journey_head[] =
-    "From: Alice <alice@example.net>\r\n"
-    "To: Bob <bob@example.org>\r\n"
-    "Subject: figures for Q3\r\n"
-    "Date: Wed, 15 Nov 2023 09:30:00 +0100\r\n";
+static const char journey_head[] = "From: Alice <alice@example.net>\r\n"
+				   "To: Bob <bob@example.org>\r\n"
+				   "Subject: figures for Q3\r\n"
+				   "Date: Wed, 15 Nov 2023 09:30:00 +0100\r\n";
 static const char journey_body[] =
     "Bob,\r\n\r\nthe Q3 figures are in the usual place.\r\n"
     ".a line with a leading dot\r\n\r\nAlice\r\n";
@@ -1090,11 +1118,12 @@ journey_message(const char *pre, const char *msgid, const char *body,
     int lf_body)
 {
 	size_t cap = 4096, o;
-	char *m = malloc(cap);
+	char  *m = malloc(cap);
 
 	o = (size_t)snprintf(m, cap, "%s%s", pre, journey_head);
 	if (msgid != NULL)
-		o += (size_t)snprintf(m + o, cap - o, "Message-ID: %s\r\n", msgid);
+		o += (size_t)snprintf(m + o, cap - o, "Message-ID: %s\r\n",
+		    msgid);
 	o += (size_t)snprintf(m + o, cap - o, "\r\n");
 	for (const char *b = body; *b != '\0'; b++)
 		if (!(lf_body && *b == '\r'))
@@ -1121,7 +1150,8 @@ journey_smtp(struct gen *g, uint16_t cport, int submit, const char *msg,
 		say(&c, C2S, "AUTH PLAIN AGFsaWNlAFdpbnRlcjIwMjMh\r\n");
 		say(&c, S2C, "235 2.7.0 Authentication successful\r\n");
 	}
-	say(&c, C2S, "MAIL FROM:<alice@example.net>\r\n"
+	say(&c, C2S,
+	    "MAIL FROM:<alice@example.net>\r\n"
 	    "RCPT TO:<bob@example.org>\r\nDATA\r\n");
 	say(&c, S2C, "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead\r\n");
 	send_message(&c, msg);
@@ -1137,7 +1167,7 @@ journey_imap(struct gen *g, uint16_t cport, uint32_t cli, const char *user,
     const char *append, const char *fetch)
 {
 	struct conv c;
-	char *lit;
+	char	   *lit;
 
 	conv_open(&c, g, cli, cport, IP(203, 0, 113, 143), 143);
 	say(&c, S2C, "* OK [CAPABILITY IMAP4rev1 LITERAL+] ready\r\n");
@@ -1173,15 +1203,15 @@ static void
 session_journeys(struct gen *g)
 {
 	static const char id[] = "<q3.20231115@laptop.example.net>";
-	const char *b1 = journey_body, *b2 = journey_body2;
-	char *sent = journey_message("", id, b1, 0);
-	char *relayed = journey_message(journey_received, id, b1, 0);
-	char *stored = journey_message(journey_delivered, id, b1, 0);
-	char *popped = journey_message(journey_delivered, id, b1, 1);
-	char *other = journey_message("", "<other.1@example.net>", b1, 0);
-	char *noid = journey_message("", NULL, b2, 0);
-	char *noid_relayed = journey_message(journey_received,
-	    "<4SVkJ9@msa.example.net>", b2, 0);
+	const char	 *b1 = journey_body, *b2 = journey_body2;
+	char		 *sent = journey_message("", id, b1, 0);
+	char	   *relayed = journey_message(journey_received, id, b1, 0);
+	char	   *stored = journey_message(journey_delivered, id, b1, 0);
+	char	   *popped = journey_message(journey_delivered, id, b1, 1);
+	char	   *other = journey_message("", "<other.1@example.net>", b1, 0);
+	char	   *noid = journey_message("", NULL, b2, 0);
+	char	   *noid_relayed = journey_message(journey_received,
+		  "<4SVkJ9@msa.example.net>", b2, 0);
 	struct conv c;
 
 	/* submission ordering (an APPEND of the copy, then the relay) */
@@ -1260,7 +1290,7 @@ bench_message(uint64_t *st, size_t size, uint32_t n)
 	static const char b64[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	size_t cap = size + 4096, o;
-	char *m = malloc(cap);
+	char  *m = malloc(cap);
 
 	o = (size_t)snprintf(m, cap,
 	    "From: user%u@example.net\r\nTo: peer%u@example.org\r\n"
@@ -1271,7 +1301,8 @@ bench_message(uint64_t *st, size_t size, uint32_t n)
 	    "Figures attached, as discussed.\r\n.leading dot\r\n"
 	    "--bb\r\nContent-Type: application/octet-stream; "
 	    "name=\"data%u.bin\"\r\nContent-Transfer-Encoding: base64\r\n"
-	    "\r\n", n, n, n, n, n);
+	    "\r\n",
+	    n, n, n, n, n);
 	while (o + 78 + 16 < size) {
 		uint64_t r = rnd(st);
 		for (int i = 0; i < 76; i++) {
@@ -1291,7 +1322,7 @@ static void
 serve_pop3(struct conv *c, const char *msg)
 {
 	size_t n = strlen(msg), o = 0;
-	char *wire = malloc(2 * n + 64);
+	char  *wire = malloc(2 * n + 64);
 
 	o = (size_t)sprintf(wire, "+OK %zu octets\r\n", n);
 	for (size_t i = 0; i < n; i++) {
@@ -1309,10 +1340,10 @@ bench_session(struct gen *g, uint64_t *st, uint32_t n)
 {
 	/* sizes spread over four decades, 1 KB to 9 MB */
 	static const size_t decade[] = { 1000, 10000, 100000, 1000000 };
-	size_t size = decade[rnd(st) % 4] * (1 + rnd(st) % 9);
-	char *msg = bench_message(st, size, n), *lit;
-	uint32_t cli = IP(10, (n >> 16) & 255, (n >> 8) & 255, n & 255);
-	uint16_t cport = (uint16_t)(1024 + n % 60000);
+	size_t		    size = decade[rnd(st) % 4] * (1 + rnd(st) % 9);
+	char		   *msg = bench_message(st, size, n), *lit;
+	uint32_t    cli = IP(10, (n >> 16) & 255, (n >> 8) & 255, n & 255);
+	uint16_t    cport = (uint16_t)(1024 + n % 60000);
 	struct conv c;
 
 	switch (rnd(st) % 3) {
@@ -1324,8 +1355,10 @@ bench_session(struct gen *g, uint64_t *st, uint32_t n)
 		ehlo(&c, "client.example.net");
 		say(&c, C2S, "AUTH PLAIN AHVzZXIAcGFzc3dvcmQ=\r\n");
 		say(&c, S2C, "235 2.7.0 ok\r\n");
-		say(&c, C2S, "MAIL FROM:<user%u@example.net>\r\nRCPT "
-		    "TO:<peer%u@example.org>\r\nDATA\r\n", n, n);
+		say(&c, C2S,
+		    "MAIL FROM:<user%u@example.net>\r\nRCPT "
+		    "TO:<peer%u@example.org>\r\nDATA\r\n",
+		    n, n);
 		say(&c, S2C, "250 ok\r\n250 ok\r\n354 go\r\n");
 		send_message(&c, msg);
 		say(&c, S2C, "250 2.0.0 Ok: queued as B%u\r\n", n);
@@ -1357,8 +1390,10 @@ bench_session(struct gen *g, uint64_t *st, uint32_t n)
 		say(&c, S2C, "* 1 EXISTS\r\na2 OK [READ-WRITE] done\r\n");
 		say(&c, C2S, "a3 UID FETCH 1 (UID FLAGS BODY.PEEK[])\r\n");
 		lit = malloc(strlen(msg) + 128);
-		sprintf(lit, "* 1 FETCH (UID 1 FLAGS (\\Seen) BODY[] {%zu}\r\n"
-		    "%s)\r\na3 OK done\r\n", strlen(msg), msg);
+		sprintf(lit,
+		    "* 1 FETCH (UID 1 FLAGS (\\Seen) BODY[] {%zu}\r\n"
+		    "%s)\r\na3 OK done\r\n",
+		    strlen(msg), msg);
 		conv_send(&c, S2C, lit, strlen(lit));
 		free(lit);
 		say(&c, C2S, "a4 LOGOUT\r\n");
@@ -1380,9 +1415,9 @@ static int
 bench_capture(const char *path, unsigned long mb, uint64_t seed)
 {
 	static struct batch b[BENCH_STREAMS];
-	uint64_t st = seed | 1, target = (uint64_t)mb << 20, written = 24;
+	uint64_t   st = seed | 1, target = (uint64_t)mb << 20, written = 24;
 	struct gen g;
-	uint32_t n = 0;
+	uint32_t   n = 0;
 
 	memset(&g, 0, sizeof(g));
 	if ((g.f = fopen(path, "wb")) == NULL) {
@@ -1440,7 +1475,8 @@ main(int argc, char **argv)
 		return bench_capture(argv[2], strtoul(argv[3], NULL, 10),
 		    strtoull(argv[4], NULL, 10));
 	if (argc != 2) {
-		fprintf(stderr, "usage: pcapgen OUTDIR\n"
+		fprintf(stderr,
+		    "usage: pcapgen OUTDIR\n"
 		    "       pcapgen --bench FILE MEGABYTES SEED\n");
 		return 2;
 	}
