@@ -28,11 +28,13 @@ LIBS	:= -lnids -lpcap -lsqlite3 -lcrypto -lz -pthread
 DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c dissect/assemble.c \
 	       dissect/smtp.c dissect/pop3.c dissect/imap.c dissect/detect.c \
 	       dissect/mime.c dissect/mimehdr.c dissect/uu.c dissect/tnef.c dissect/registry.c \
-	       dissect/txtable.c dissect/imapsyn.c
+	       dissect/txtable.c dissect/imapsyn.c \
+	       dissect/tls.c dissect/tlsnames.c
 CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c capture/source.c capture/decap.c store/safename.c store/hasher.c \
 	       store/bodynorm.c capture/v6map.c store/store.c store/query.c \
 	       store/keep.c store/sqlite.c store/sqlite_events.c \
-	       store/sqlite_msgs.c store/sqlite_rotate.c store/sqlite_query.c
+	       store/sqlite_msgs.c store/sqlite_rotate.c store/sqlite_query.c \
+	       store/sqlite_tls.c store/x509.c
 CLI_SRC     := cli/main.c cli/args.c cli/pipeline.c cli/cmd_read.c cli/cmd_live.c cli/cmd_search.c cli/cmd_query.c cli/termsafe.c \
 	       cli/cmd_export.c cli/cmd_extract.c cli/table.c
 TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_imapsyn test_detect test_mime \
@@ -150,10 +152,10 @@ $(BUILD)/san/tests/test_bodynorm: $(call obj,san,tests/test_bodynorm.c store/bod
 	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka
 
 $(BUILD)/rel/tests/%: $(call obj,rel,tests/%.c tests/recsink.c $(DISSECT_SRC))
-	$(CC) $(CFLAGS) -o $@ $^ -lcmocka -lz
+	$(CC) $(CFLAGS) -o $@ $^ -lcmocka -lz -lcrypto
 
 $(BUILD)/san/tests/%: $(call obj,san,tests/%.c tests/recsink.c $(DISSECT_SRC))
-	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka -lz
+	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka -lz -lcrypto
 
 $(BUILD)/rel/tools/pcapgen: $(call obj,rel,tests/tools/pcapgen.c)
 	@mkdir -p $(@D)
@@ -209,19 +211,19 @@ CAPTURE_SRC  := capture/capture.c capture/flow.c capture/madeup.c capture/source
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_proto.c $(DISSECT_SRC)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) -DFUZZ_PROTO=md_proto_$* -o $@ $^ -lz
+	$(FUZZ_CC) -DFUZZ_PROTO=md_proto_$* -o $@ $^ -lz -lcrypto
 $(BUILD)/fuzz/fuzz_mime: tests/fuzz/fuzz_mime.c $(DISSECT_SRC)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) -o $@ $^ -lz
+	$(FUZZ_CC) -o $@ $^ -lz -lcrypto
 $(BUILD)/fuzz/fuzz_mimehdr: tests/fuzz/fuzz_mimehdr.c $(DISSECT_SRC)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) -o $@ $^ -lz
+	$(FUZZ_CC) -o $@ $^ -lz -lcrypto
 $(BUILD)/fuzz/fuzz_files: tests/fuzz/fuzz_files.c $(DISSECT_SRC)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) -o $@ $^ -lz
+	$(FUZZ_CC) -o $@ $^ -lz -lcrypto
 $(BUILD)/fuzz/fuzz_pipeline: tests/fuzz/fuzz_pipeline.c $(DISSECT_SRC) $(CAPTURE_SRC)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) -o $@ $^ -lnids -lpcap -lz
+	$(FUZZ_CC) -o $@ $^ -lnids -lpcap -lz -lcrypto
 
 # Bounded runs of every target from seeds made of the project's own
 # captures, messages and transcripts; crashes land in build/fuzz/crashes.
@@ -243,19 +245,19 @@ REPLAY := $(addprefix $(BUILD)/san/replay/,$(FUZZ_TARGETS))
 $(BUILD)/san/replay/fuzz_%: $(call obj,san,tests/fuzz/replay.c $(DISSECT_SRC)) tests/fuzz/fuzz_proto.c
 	@mkdir -p $(@D)
 	$(SAN_CC) $(CSTD) -g -O1 $(SAN) $(WARN) $(INC) -DFUZZ_PROTO=md_proto_$* -o $@ \
-	    tests/fuzz/fuzz_proto.c $(filter %.o,$^) -lz
+	    tests/fuzz/fuzz_proto.c $(filter %.o,$^) -lz -lcrypto
 $(BUILD)/san/replay/fuzz_mime: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_mime.c $(DISSECT_SRC))
 	@mkdir -p $(@D)
-	$(SAN_CC) $(SAN) -o $@ $^ -lz
+	$(SAN_CC) $(SAN) -o $@ $^ -lz -lcrypto
 $(BUILD)/san/replay/fuzz_mimehdr: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_mimehdr.c $(DISSECT_SRC))
 	@mkdir -p $(@D)
-	$(SAN_CC) $(SAN) -o $@ $^ -lz
+	$(SAN_CC) $(SAN) -o $@ $^ -lz -lcrypto
 $(BUILD)/san/replay/fuzz_files: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_files.c $(DISSECT_SRC))
 	@mkdir -p $(@D)
-	$(SAN_CC) $(SAN) -o $@ $^ -lz
+	$(SAN_CC) $(SAN) -o $@ $^ -lz -lcrypto
 $(BUILD)/san/replay/fuzz_pipeline: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_pipeline.c $(DISSECT_SRC) $(CAPTURE_SRC))
 	@mkdir -p $(@D)
-	$(SAN_CC) $(SAN) -o $@ $^ -lnids -lpcap -lz
+	$(SAN_CC) $(SAN) -o $@ $^ -lnids -lpcap -lz -lcrypto
 
 fuzz-regress: $(REPLAY)
 	@for t in $(FUZZ_TARGETS); do d=tests/fuzz/regress/$$t; \

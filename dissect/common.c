@@ -7,6 +7,7 @@
 
 #include "common.h"
 #include "sasl.h"
+#include "tls.h"
 
 struct md_bytes
 md_bytes_of(const void *p, size_t len)
@@ -44,14 +45,42 @@ out_open(struct md_out *o, const struct md_sink *sink,
  * first byte: they are counted and there is nothing more to do.
  */
 int
-out_feed(struct md_out *o, enum md_dir dir, size_t len, uint64_t ts)
+out_feed(struct md_out *o, enum md_dir dir, const uint8_t *p, size_t len,
+    uint64_t ts)
 {
 	o->ts = ts;
 	o->bytes[dir] += len;
 	if (o->tls != MD_TLS_IMPLICIT)
 		return 0;
-	o->tls_bytes[dir] += len;
+	out_tls(o, dir, p, len);
 	return 1;
+}
+
+/* The TLS view, made when TLS begins; NULL when memory ran out (the
+ * bytes are still counted). */
+static struct tls_view *
+tls_view(struct md_out *o)
+{
+	if (o->tlsv == NULL)
+		o->tlsv = tls_view_new();
+	return o->tlsv;
+}
+
+void
+out_tls(struct md_out *o, enum md_dir dir, const uint8_t *p, size_t len)
+{
+	o->tls_bytes[dir] += len;
+	if (len > 0 && tls_view(o) != NULL)
+		tls_view_feed(o->tlsv, o, dir, p, len);
+}
+
+void
+out_clear_use(struct md_out *o)
+{
+	if (o->tls_offered && o->tls == MD_TLS_NONE && !o->tls_unused_said) {
+		o->tls_unused_said = 1;
+		out_anomaly(o, MD_C2S, MD_ANOM_STARTTLS_UNUSED, NULL, 0);
+	}
 }
 
 void
@@ -66,6 +95,8 @@ out_gap(struct md_out *o, enum md_dir dir, size_t missing, uint64_t ts)
 	ev.arg = md_bytes_of((const uint8_t *)detail, (size_t)n);
 	ev.num[0] = missing;
 	out_emit(o, &ev);
+	if (o->tls != MD_TLS_NONE && tls_view(o) != NULL)
+		tls_view_gap(o->tlsv, dir);
 }
 
 int
@@ -133,6 +164,10 @@ out_session_end(struct md_out *o, enum md_end why)
 {
 	struct md_event ev = { .type = MD_EV_SESSION_END, .dir = MD_C2S };
 
+	if (o->tlsv != NULL) {
+		tls_view_end(o->tlsv, o);
+		o->tlsv = NULL;
+	}
 	ev.code = why;
 	ev.tls = o->tls;
 	ev.name = md_bytes_str(md_tls_str(o->tls));

@@ -157,6 +157,21 @@ struct md_flow {
  *                  UTF-8, HTML tags removed, in order
  *   ANOMALY        name=anomaly code (MD_ANOM_*), arg=detail; for
  *                  stream_gap num[0]=bytes the capture lost
+ *   TLS_HELLO      dir C2S a ClientHello, S2C a ServerHello, read without
+ *                  keys: hello=all it said (struct md_tls_hello);
+ *                  name=version ("TLSv13": negotiated, or the highest
+ *                  offered), arg=SNI (client) or suite (server),
+ *                  extra=JA3 / JA3S hash, aux=JA4 (client),
+ *                  num[0]=version, num[1]=suite (server)
+ *   TLS_CERT       a certificate in clear (TLS 1.2 and older): dir says
+ *                  whose, arg=its DER bytes, num[0]=place in the chain
+ *                  from 0 (the sender's own), num[1]=certificates in it
+ *   TLS_ALERT      an alert in clear: name=description ("bad_certificate"),
+ *                  num[0]=level (1 warning, 2 fatal), num[1]=description
+ *   TLS_END        before SESSION_END of a session that spoke TLS:
+ *                  code=1 when the handshake completed, num[0]=1 when it
+ *                  resumed a session, num[1]=key exchange group (0: not
+ *                  seen), num[2..3]=TLS records C2S/S2C
  *   SESSION_END    code=MD_END_*, tls=final mode, name=md_tls_str(tls),
  *                  num[0..1]=bytes C2S/S2C,
  *                  num[2..3]=of those, bytes after TLS began
@@ -199,6 +214,10 @@ enum md_ev {
 	MD_EV_DELIVERY,
 	MD_EV_ANOMALY,
 	MD_EV_SESSION_END,
+	MD_EV_TLS_HELLO,
+	MD_EV_TLS_CERT,
+	MD_EV_TLS_ALERT,
+	MD_EV_TLS_END,
 	MD_EV_COUNT
 };
 
@@ -261,22 +280,53 @@ enum md_end {
 	MD_END_ERROR	    /* dissector gave up on the flow */
 };
 
+/*
+ * What a ClientHello or a ServerHello said, for TLS_HELLO.  Lists are
+ * comma-separated 4-digit lower-case hex code points in the order sent
+ * (GREASE values kept, as sent); a list longer than its buffer is cut
+ * and ends in "...".  Strings are NUL-terminated, control bytes of the
+ * wire replaced by '?'.
+ */
+struct md_tls_hello {
+	uint16_t legacy_version; /* the hello's version field */
+	uint16_t version;	 /* server: negotiated; client: highest
+				  * offered (supported_versions) */
+	uint16_t cipher;	 /* server: the suite chosen */
+	uint16_t group;		 /* server, TLS 1.3: key_share group */
+	uint8_t	 hrr;		 /* server: a HelloRetryRequest */
+	uint8_t	 ticket;	 /* session_ticket extension sent */
+	uint8_t	 ticket_data;	 /* client: ... with a ticket in it */
+	uint8_t	 psk;		 /* pre_shared_key extension sent */
+	char	 session_id[65]; /* hex; "" when empty */
+	char	 sni[256];
+	char	 alpn[256];	/* protocols, comma-separated */
+	char	 versions[64];	/* supported_versions */
+	char	 ciphers[1024]; /* client: offered */
+	char	 groups[256];	/* client: supported_groups */
+	char	 exts[512];	/* extension types */
+	char	 sig_algs[512]; /* client: signature_algorithms */
+	char	 ja3[1280];	/* the JA3 (client) or JA3S string */
+	char	 ja3_hash[33];	/* its MD5, hex */
+	char	 ja4[40];	/* client: JA4 */
+};
+
 struct md_event {
-	enum md_ev	      type;
-	enum md_dir	      dir;
-	uint64_t	      ts_us; /* capture time, microseconds */
-	const struct md_flow *flow;
-	uint32_t	      seq;
-	uint32_t	      tx;
-	int		      code;
-	enum md_status	      status;
-	enum md_tls	      tls;
-	struct md_bytes	      name;
-	struct md_bytes	      arg;
-	struct md_bytes	      extra;
-	struct md_bytes	      aux;
-	struct md_bytes	      proof;
-	uint64_t	      num[4];
+	enum md_ev		   type;
+	enum md_dir		   dir;
+	uint64_t		   ts_us; /* capture time, microseconds */
+	const struct md_flow	  *flow;
+	uint32_t		   seq;
+	uint32_t		   tx;
+	int			   code;
+	enum md_status		   status;
+	enum md_tls		   tls;
+	struct md_bytes		   name;
+	struct md_bytes		   arg;
+	struct md_bytes		   extra;
+	struct md_bytes		   aux;
+	struct md_bytes		   proof;
+	uint64_t		   num[4];
+	const struct md_tls_hello *hello; /* TLS_HELLO only */
 };
 
 /*
@@ -347,6 +397,14 @@ void md_limits_default(struct md_limits *);
 #define MD_ANOM_MIME_TEXT_BUDGET       "mime_text_budget" /* all open messages */
 #define MD_ANOM_TNEF_BUDGET	       "tnef_budget"	  /* files not listed */
 #define MD_ANOM_TNEF_MALFORMED	       "tnef_malformed"
+#define MD_ANOM_TLS_MALFORMED	       "tls_malformed" /* records not followed */
+#define MD_ANOM_TLS_HANDSHAKE_LONG     "tls_handshake_too_long"
+#define MD_ANOM_TLS_OLD		       "tls_below_1_2"
+#define MD_ANOM_TLS_WEAK	       "tls_weak_cipher"
+#define MD_ANOM_STARTTLS_UNUSED	       "starttls_not_used" /* offered, not used */
+/* raised by the store when it validates a server's certificate chain */
+#define MD_ANOM_TLS_CERT_INVALID "tls_cert_invalid" /* detail: why */
+#define MD_ANOM_TLS_CERT_NAME	 "tls_cert_name_mismatch"
 /* raised by the capture layer when it ends a connection itself */
 #define MD_ANOM_TLS_ANSWERED_CLEAR "tls_answered_in_clear" /* 465 */
 #define MD_ANOM_RESYNC		   "resync_after_gap"	   /* lines skipped */

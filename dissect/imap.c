@@ -1266,7 +1266,7 @@ side_plain(struct imap *s, enum md_dir dir, const uint8_t *p, size_t len)
 
 	while (len > 0) {
 		if (sd->tls) {
-			s->out.tls_bytes[dir] += len;
+			out_tls(&s->out, dir, p, len);
 			return;
 		}
 		if (sd->z_start) {
@@ -1301,7 +1301,7 @@ imap_feed(void *st, enum md_dir dir, const uint8_t *p, size_t len,
 	struct imap *s = st;
 	struct side *sd = &s->side[dir];
 
-	if (out_feed(&s->out, dir, len, ts_us))
+	if (out_feed(&s->out, dir, p, len, ts_us))
 		return 0;
 	if (sd->z_failed)
 		; /* compressed and undecodable: only counted */

@@ -760,7 +760,7 @@ feed_client(struct pop3 *s, const uint8_t *p, size_t len)
 
 	while (len > 0) {
 		if (s->cmode == C_TLS) {
-			s->out.tls_bytes[MD_C2S] += len;
+			out_tls(&s->out, MD_C2S, p, len);
 			return;
 		}
 		if (s->stls_wait && !line_pending(&s->line[MD_C2S]) &&
@@ -797,7 +797,7 @@ feed_server(struct pop3 *s, const uint8_t *p, size_t len)
 	while (len > 0) {
 		switch (s->smode) {
 		case S_TLS:
-			s->out.tls_bytes[MD_S2C] += len;
+			out_tls(&s->out, MD_S2C, p, len);
 			return;
 		case S_MESSAGE:
 			n = dot_take(&s->dot, p, len, msg_bytes, s, &end);
@@ -822,7 +822,7 @@ pop3_feed(void *st, enum md_dir dir, const uint8_t *p, size_t len,
 {
 	struct pop3 *s = st;
 
-	if (out_feed(&s->out, dir, len, ts_us))
+	if (out_feed(&s->out, dir, p, len, ts_us))
 		return 0;
 	if (dir == MD_C2S)
 		feed_client(s, p, len);

@@ -1035,7 +1035,7 @@ feed_client(struct smtp *s, const uint8_t *p, size_t len)
 	while (len > 0) {
 		switch (s->cmode) {
 		case SMTP_C_TLS:
-			s->out.tls_bytes[MD_C2S] += len;
+			out_tls(&s->out, MD_C2S, p, len);
 			return;
 		case SMTP_C_DATA_WAIT:
 			/* Body sent ahead of the 354 (seen in the wild). */
@@ -1090,7 +1090,7 @@ feed_server(struct smtp *s, const uint8_t *p, size_t len)
 
 	while (len > 0) {
 		if (s->s2c_tls) {
-			s->out.tls_bytes[MD_S2C] += len;
+			out_tls(&s->out, MD_S2C, p, len);
 			return;
 		}
 		n = line_take(&s->line[MD_S2C], p, len, &ln);
@@ -1126,7 +1126,7 @@ smtp_feed(void *st, enum md_dir dir, const uint8_t *p, size_t len,
 		if (s->out.tls == MD_TLS_IMPLICIT && p[0] >= '2' && p[0] <= '5')
 			clear_after_hello(s);
 	}
-	if (out_feed(&s->out, dir, len, ts_us))
+	if (out_feed(&s->out, dir, p, len, ts_us))
 		return 0;
 	if (dir == MD_C2S)
 		feed_client(s, p, len);

@@ -509,6 +509,10 @@ md_ev_str(enum md_ev t)
 		[MD_EV_DELIVERY] = "DELIVERY",
 		[MD_EV_ANOMALY] = "ANOMALY",
 		[MD_EV_SESSION_END] = "SESSION_END",
+		[MD_EV_TLS_HELLO] = "TLS_HELLO",
+		[MD_EV_TLS_CERT] = "TLS_CERT",
+		[MD_EV_TLS_ALERT] = "TLS_ALERT",
+		[MD_EV_TLS_END] = "TLS_END",
 	};
 
 	return (unsigned)t < MD_EV_COUNT ? names[t] : "?";

@@ -1,4 +1,4 @@
--- mailsift log schema, version 6 (PRAGMA user_version).
+-- mailsift log schema, version 7 (PRAGMA user_version).
 -- Times are Unix epoch seconds with microseconds (REAL), capture time.
 -- Provenance: *frame columns number packets from 1 in the capture file
 -- (as Wireshark does), *offset columns give where that packet's record
@@ -305,6 +305,82 @@ CREATE INDEX IF NOT EXISTS messages_msg_id ON messages(msg_id);
 CREATE INDEX IF NOT EXISTS messages_body ON messages(body_sha256);
 CREATE INDEX IF NOT EXISTS responses_session ON responses(session_id, seq);
 
+-- TLS as read without keys: one row a session that spoke TLS (after
+-- STARTTLS, or from its first byte on 465, 993, 995).  Lists are
+-- comma-separated 4-digit hex code points in the order sent, GREASE
+-- included; names follow the IANA registry (cipher) and Zeek (version).
+CREATE TABLE IF NOT EXISTS tls (
+	session_id	INTEGER PRIMARY KEY REFERENCES sessions(id),
+	ts		REAL NOT NULL,		-- the first hello
+	sni		TEXT,			-- server_name the client asked for
+	client_version	TEXT,			-- highest it offered: TLSv13
+	versions_offered TEXT,			-- supported_versions
+	ciphers_offered	TEXT,
+	groups_offered	TEXT,			-- supported_groups
+	alpn_offered	TEXT,			-- protocols, comma-separated
+	client_exts	TEXT,			-- extension types
+	sig_algs	TEXT,			-- signature_algorithms
+	client_session_id TEXT,			-- hex; a resumption attempt
+	ticket_offered	INTEGER,		-- 1: it presented a session ticket
+	psk_offered	INTEGER,		-- 1: pre_shared_key (TLS 1.3)
+	ja3		TEXT,			-- MD5 of ja3_string
+	ja3_string	TEXT,
+	ja4		TEXT,
+	version		TEXT,			-- negotiated: TLSv12, TLSv13
+	cipher		TEXT,			-- chosen suite (0xNNNN if unnamed)
+	curve		TEXT,			-- key exchange group: x25519, secp256r1
+	alpn		TEXT,			-- the protocol chosen
+	server_exts	TEXT,
+	server_session_id TEXT,
+	ja3s		TEXT,
+	ja3s_string	TEXT,
+	hrr		INTEGER NOT NULL DEFAULT 0, -- HelloRetryRequest sent
+	resumed		INTEGER,		-- 1: an earlier session resumed
+	established	INTEGER,		-- 1: the handshake completed
+	last_alert	TEXT,			-- alert in clear: handshake_failure
+	alerts		INTEGER NOT NULL DEFAULT 0,
+	records_c2s	INTEGER,
+	records_s2c	INTEGER,
+	cert_chain_fps	TEXT,			-- server's chain, SHA-256, leaf first
+	client_cert_chain_fps TEXT,
+	validation	TEXT,			-- ok, self-signed, expired, not yet
+						-- valid, unknown issuer, ...
+	sni_matches_cert INTEGER,		-- NULL: no SNI or no certificate
+	greeting_matches_cert INTEGER		-- the host name in the server's
+						-- greeting against the certificate
+);
+
+-- Certificates sent in clear (TLS 1.2 and older; TLS 1.3 encrypts them),
+-- as libcrypto reads them.  Times are Unix seconds.
+CREATE TABLE IF NOT EXISTS certificates (
+	session_id	INTEGER NOT NULL REFERENCES sessions(id),
+	sender		TEXT NOT NULL,		-- server or client
+	idx		INTEGER NOT NULL,	-- place in the chain, 0: the sender's own
+	ts		REAL NOT NULL,
+	sha256		TEXT NOT NULL,		-- fingerprint of the DER bytes
+	version		INTEGER,
+	serial		TEXT,			-- hex, upper case
+	subject		TEXT,			-- RFC 2253: CN=...,O=...,C=..
+	issuer		TEXT,
+	not_before	REAL,
+	not_after	REAL,
+	key_alg		TEXT,			-- rsaEncryption, id-ecPublicKey
+	key_type	TEXT,			-- rsa, ecdsa, dsa, ed25519
+	key_bits	INTEGER,
+	exponent	TEXT,			-- RSA public exponent
+	curve		TEXT,			-- EC key's curve
+	sig_alg		TEXT,			-- sha256WithRSAEncryption, ...
+	san_dns		TEXT,			-- subject alternative names,
+	san_ip		TEXT,			-- comma-separated
+	san_email	TEXT,
+	san_uri		TEXT,
+	is_ca		INTEGER,		-- basic constraints; NULL: absent
+	path_len	INTEGER,
+	der		BLOB NOT NULL,		-- the certificate as sent
+	PRIMARY KEY (session_id, sender, idx)
+);
+CREATE INDEX IF NOT EXISTS certificates_sha256 ON certificates(sha256);
+
 -- Recipients with the server's answer to each RCPT.
 CREATE VIEW IF NOT EXISTS v_recipients AS
 SELECT r.session_id, r.tx, r.seq, r.address, r.params,
@@ -438,3 +514,14 @@ SELECT k.journey,
          AND h.name = 'Received' COLLATE NOCASE) AS received_headers
 FROM keyed k JOIN sessions s ON s.id = k.session_id
 WHERE k.journey IS NOT NULL;
+
+-- Each TLS session with its endpoints and the server's certificate.
+CREATE VIEW IF NOT EXISTS v_tls AS
+SELECT s.id AS session_id, s.proto, datetime(t.ts, 'unixepoch') AS time,
+	s.client_ip, s.server_ip, s.server_port, s.tls AS mode, t.sni,
+	t.version, t.cipher, t.curve, t.alpn, t.resumed, t.established,
+	t.last_alert, t.ja3, t.ja3s, t.ja4, t.validation, t.sni_matches_cert,
+	c.subject, c.issuer, c.not_after, c.san_dns, c.sha256 AS cert_sha256
+FROM tls t JOIN sessions s ON s.id = t.session_id
+LEFT JOIN certificates c ON c.session_id = t.session_id
+	AND c.sender = 'server' AND c.idx = 0;

@@ -24,6 +24,7 @@
 #include "hasher.h"
 #include "schema.h"
 #include "sqlite_priv.h"
+#include "x509.h"
 
 const char *const stmt_sql[ST_COUNT] = {
 	[ST_SESSION] =
@@ -111,6 +112,61 @@ const char *const stmt_sql[ST_COUNT] = {
 	[ST_CAPTURE] = "INSERT INTO captures (run_id, path, size, sha256,"
 		       " link_type, packets, first_ts, last_ts, damaged)"
 		       " VALUES (?,?,?,?,?,?,?,?,?)",
+	[ST_TLS_CLIENT] =
+	    "INSERT INTO tls (session_id, ts, sni,"
+	    " client_version, versions_offered, ciphers_offered,"
+	    " groups_offered, alpn_offered, client_exts, sig_algs,"
+	    " client_session_id, ticket_offered, psk_offered, ja3,"
+	    " ja3_string, ja4) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+	    "?,?) ON CONFLICT(session_id) DO UPDATE SET"
+	    " sni=excluded.sni, client_version=excluded.client_version,"
+	    " versions_offered=excluded.versions_offered,"
+	    " ciphers_offered=excluded.ciphers_offered,"
+	    " groups_offered=excluded.groups_offered,"
+	    " alpn_offered=excluded.alpn_offered,"
+	    " client_exts=excluded.client_exts,"
+	    " sig_algs=excluded.sig_algs,"
+	    " client_session_id=excluded.client_session_id,"
+	    " ticket_offered=excluded.ticket_offered,"
+	    " psk_offered=excluded.psk_offered, ja3=excluded.ja3,"
+	    " ja3_string=excluded.ja3_string, ja4=excluded.ja4",
+	[ST_TLS_SERVER] =
+	    "INSERT INTO tls (session_id, ts, version, cipher,"
+	    " curve, alpn, server_exts, server_session_id, ja3s,"
+	    " ja3s_string, hrr) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+	    " ON CONFLICT(session_id) DO UPDATE SET"
+	    " version=excluded.version, cipher=excluded.cipher,"
+	    " curve=excluded.curve, alpn=excluded.alpn,"
+	    " server_exts=excluded.server_exts,"
+	    " server_session_id=excluded.server_session_id,"
+	    " ja3s=excluded.ja3s, ja3s_string=excluded.ja3s_string,"
+	    " hrr=max(hrr, excluded.hrr)",
+	[ST_TLS_CERT] = "INSERT OR REPLACE INTO certificates VALUES (?,?,?,?,?,"
+			"?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_TLS_ALERT] = "INSERT INTO tls (session_id, ts, last_alert, alerts)"
+			 " VALUES (?,?,?,1) ON CONFLICT(session_id) DO UPDATE"
+			 " SET last_alert=excluded.last_alert,"
+			 " alerts=alerts+1",
+	[ST_TLS_CHAIN] = "SELECT sender, sha256, der FROM certificates WHERE"
+			 " session_id=? ORDER BY sender DESC, idx",
+	[ST_TLS_NAMES] = "SELECT t.sni, t.ts, s.banner FROM sessions s LEFT"
+			 " JOIN tls t ON t.session_id = s.id WHERE s.id=?",
+	[ST_TLS_END] =
+	    "INSERT INTO tls (session_id, ts, established, resumed,"
+	    " curve, records_c2s, records_s2c, cert_chain_fps,"
+	    " client_cert_chain_fps, validation, sni_matches_cert,"
+	    " greeting_matches_cert) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+	    " ON CONFLICT(session_id) DO UPDATE SET"
+	    " established=excluded.established,"
+	    " resumed=excluded.resumed,"
+	    " curve=coalesce(curve, excluded.curve),"
+	    " records_c2s=excluded.records_c2s,"
+	    " records_s2c=excluded.records_s2c,"
+	    " cert_chain_fps=excluded.cert_chain_fps,"
+	    " client_cert_chain_fps=excluded.client_cert_chain_fps,"
+	    " validation=excluded.validation,"
+	    " sni_matches_cert=excluded.sni_matches_cert,"
+	    " greeting_matches_cert=excluded.greeting_matches_cert",
 	[ST_BEGIN] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
 };
@@ -269,8 +325,9 @@ store_schema(struct sqlite_store *s, char *err, size_t errlen)
 		return -1;
 	}
 	/* version 6 added capture_stats, the LMTP delivery columns and
-	 * messages.assembled: a version 5 log takes them */
-	if (v != 0 && v != 5 && v != STORE_SCHEMA_VERSION) {
+	 * messages.assembled: a version 5 log takes them; version 7 added
+	 * the tls and certificates tables, which the schema creates */
+	if (v != 0 && v != 5 && v != 6 && v != STORE_SCHEMA_VERSION) {
 		snprintf(err, errlen,
 		    "the log has schema version %d; this "
 		    "mailsift writes version %d (use another file or --force)",
@@ -651,6 +708,7 @@ sqlite_close(void *arg, int status)
 	    NULL);
 	rc = sqlite3_close(s->db) == SQLITE_OK && s->stats.errors == 0 ? 0 : -1;
 free:
+	x509_trust_free(s->trust);
 	hasher_free(s->hasher);
 	free(s->extract_dir);
 	free(s->blob_dir);

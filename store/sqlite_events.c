@@ -449,6 +449,12 @@ db_emit(void *arg, const struct md_event *ev)
 	case MD_EV_TEXT:
 		msgs_text(s, ev);
 		return 0;
+	case MD_EV_TLS_HELLO:
+	case MD_EV_TLS_CERT:
+	case MD_EV_TLS_ALERT:
+	case MD_EV_TLS_END:
+		db_tls_event(s, ev);
+		break;
 	case MD_EV_STARTTLS:
 	case MD_EV_COUNT:
 		break;

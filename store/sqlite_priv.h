@@ -59,6 +59,13 @@ enum stmt_id {
 	ST_ANOMALY,
 	ST_SESSION_GAP,
 	ST_CAPTURE,
+	ST_TLS_CLIENT,
+	ST_TLS_SERVER,
+	ST_TLS_CERT,
+	ST_TLS_ALERT,
+	ST_TLS_CHAIN,
+	ST_TLS_NAMES,
+	ST_TLS_END,
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_COUNT
@@ -126,6 +133,7 @@ struct sqlite_store {
 	uint64_t      events_since_commit;
 	struct md_txtable  msgs; /* of struct open_msg */
 	struct hasher	  *hasher;
+	struct x509_trust *trust; /* the CA store, loaded when first needed */
 	sqlite3_stmt	  *field_st[NFIELDS];
 	struct store_stats stats;
 	char		   error[4400];
@@ -179,6 +187,9 @@ void msgs_free_all(struct sqlite_store *);
 
 /* sqlite_query.c */
 struct query *sqlite_query_open(const char *path, char *err, size_t errlen);
+
+/* sqlite_tls.c: TLS_HELLO, TLS_CERT, TLS_ALERT, TLS_END */
+void db_tls_event(struct sqlite_store *, const struct md_event *);
 
 /* sqlite_rotate.c */
 int sqlite_rotate(void *store, const char *path, char *err, size_t errlen);

@@ -11,7 +11,7 @@
 
 #include "dissect.h"
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 struct store;
 

@@ -74,7 +74,7 @@ done
 db=$B/append.db
 ./mailsift read -q -o "$db" "$B/gen/demo.pcap" && ./mailsift read -q -o "$db" "$B/gen/demo.pcap"
 check "append keeps both runs" "$(sqlite3 "$db" 'SELECT count(*), count(DISTINCT id), count(DISTINCT run_id) FROM sessions')" "6|6|2"
-check "schema version" "$(sqlite3 "$db" 'PRAGMA user_version')" "6"
+check "schema version" "$(sqlite3 "$db" 'PRAGMA user_version')" "7"
 check "the run's totals in capture_stats" \
 	"$(sqlite3 "$db" "SELECT count(*), sum(packets), sum(kernel_dropped IS NULL) FROM capture_stats WHERE total")" "2|242|2"
 # A log of schema version 5 (no capture_stats, no LMTP delivery columns)
@@ -84,10 +84,18 @@ sqlite3 "$db" "DROP TABLE capture_stats; DROP VIEW v_recipients;
 	ALTER TABLE recipients DROP COLUMN delivery_reply; PRAGMA user_version=5"
 ./mailsift read -q -o "$db" "$B/gen/demo.pcap"
 check "a version 5 log is upgraded in place" \
-	"$(sqlite3 "$db" "PRAGMA user_version; SELECT count(*) FROM capture_stats; SELECT count(DISTINCT run_id) FROM sessions; SELECT count(delivery_code) FROM v_recipients")" "6
+	"$(sqlite3 "$db" "PRAGMA user_version; SELECT count(*) FROM capture_stats; SELECT count(DISTINCT run_id) FROM sessions; SELECT count(delivery_code) FROM v_recipients")" "7
 1
 3
 0"
+# A log of version 6 (no TLS tables) takes them up.
+sqlite3 "$db" "DROP VIEW v_tls; DROP TABLE certificates; DROP TABLE tls;
+	PRAGMA user_version=6"
+./mailsift read -q -o "$db" "$B/gen/demo.pcap"
+check "a version 6 log is upgraded in place" \
+	"$(sqlite3 "$db" "PRAGMA user_version; SELECT count(*) FROM tls; SELECT count(*) FROM v_tls")" "7
+1
+1"
 
 # Wire text never reaches the terminal raw: escape sequences, C1 controls
 # and bidirectional overrides are shown escaped in every listing, exact in
@@ -146,7 +154,7 @@ check "show: the transcript in order, with frame numbers" "$(./mailsift show 1 -
 check "show: the session's provenance" "$(./mailsift show 1 -d "$db" | head -1 | grep -o 'demo.pcap, frames .*')" "demo.pcap, frames 1-44 (bytes 24-3906)"
 check "show: no such session, exit 2" "$(./mailsift show 99 -d "$db" 2>/dev/null; echo $?)" "2"
 check "stats --json: sections" "$(./mailsift stats -d "$db" --json | python3 -c 'import json,sys; print(sorted({json.loads(l)["section"] for l in sys.stdin}))')" \
-	"['authentication', 'messages', 'sessions by protocol', 'top clients', 'top recipients', 'top senders', 'top servers']"
+	"['anomalies', 'authentication', 'messages', 'sessions by protocol', 'top clients', 'top recipients', 'top senders', 'top servers']"
 check "no log: a clear message, exit 2" "$(./mailsift sessions -d "$B/none.db" 2>&1; echo $?)" "mailsift: $B/none.db: no such log (mailsift read makes one)
 2"
 check "a log no backend keeps: named, exit 2" "$(./mailsift sessions -d postgresql:///mail 2>&1; echo $?)" "mailsift: postgresql: no store backend for this kind of log (this build keeps SQLite files)

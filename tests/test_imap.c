@@ -212,6 +212,8 @@ static const char starttls_expect[] =
     "COMMAND #1 STARTTLS x=\"a\"\n"
     "REPLY #1 1 STARTTLS \"Begin TLS negotiation now.\" x=\"OK\"\n"
     "STARTTLS #1 1\n"
+    "ANOMALY tls_handshake_too_long\n"
+    "TLS_END n=0,0,1,1\n"
     "SESSION_END 5 starttls n=22,98,10,7\n";
 
 /*

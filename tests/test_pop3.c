@@ -184,6 +184,8 @@ static const char stls_expect[] =
     "COMMAND #1 STLS\n"
     "REPLY #1 1 STLS \"Begin TLS negotiation now.\" x=\"+OK\"\n"
     "STARTTLS #1 1\n"
+    "ANOMALY tls_handshake_too_long\n"
+    "TLS_END n=0,0,1,1\n"
     "SESSION_END 5 starttls n=16,50,10,7\n";
 
 /* STLS refused, then the password in clear: a downgrade to report. */

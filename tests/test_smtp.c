@@ -286,6 +286,7 @@ static const char hello_in_clear_expect[] =
     "SESSION_BEGIN 2 smtp\n"
     "ANOMALY tls_answered_in_clear\n"
     "GREETING 220 \"mx.example.org ESMTP Exim 4.93\\nno bulk mail.\"\n"
+    "TLS_END n=0,0,1,0\n"
     "SESSION_END 5 none n=7,55,7,0\n";
 
 static const struct tcase cases[] = {
@@ -415,6 +416,9 @@ static const struct tcase cases[] = {
 	    EHLO_EXPECT "COMMAND #2 STARTTLS\n"
 			"REPLY #2 220 STARTTLS \"2.0.0 Ready to start TLS\"\n"
 			"STARTTLS #2 220\n"
+			"ANOMALY tls_handshake_too_long\n"
+			"ANOMALY tls_malformed \"not a TLS record\"\n"
+			"TLS_END n=0,0,2,1\n"
 			"SESSION_END 5 starttls n=56,197,21,19\n" },
 	{ "starttls_inject", starttls_inject, N(starttls_inject), MD_TLS_NONE,
 	    EHLO_EXPECT "COMMAND #2 STARTTLS\n"
@@ -422,6 +426,7 @@ static const struct tcase cases[] = {
 			"COMMAND #3 RSET\n"
 			"REPLY #2 220 STARTTLS \"2.0.0 Ready to start TLS\"\n"
 			"STARTTLS #2 220\n"
+			"TLS_END n=0,0,1,0\n"
 			"SESSION_END 5 starttls n=47,178,6,0\n" },
 	{ "cut_data", cut_data, N(cut_data), MD_TLS_NONE,
 	    EHLO_EXPECT
@@ -489,6 +494,7 @@ static const struct tcase cases[] = {
 	    "SESSION_END 5 none n=61,79,0,0\n" },
 	{ "implicit", implicit, N(implicit), MD_TLS_IMPLICIT,
 	    "SESSION_BEGIN 2 smtp\n"
+	    "TLS_END n=0,0,1,1\n"
 	    "SESSION_END 5 implicit n=7,6,7,6\n" },
 };
 
