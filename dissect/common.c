@@ -74,14 +74,6 @@ out_tls(struct md_out *o, enum md_dir dir, const uint8_t *p, size_t len)
 		tls_view_feed(o->tlsv, o, dir, p, len);
 }
 
-void
-out_clear_use(struct md_out *o)
-{
-	if (o->tls_offered && o->tls == MD_TLS_NONE && !o->tls_unused_said) {
-		o->tls_unused_said = 1;
-		out_anomaly(o, MD_C2S, MD_ANOM_STARTTLS_UNUSED, NULL, 0);
-	}
-}
 
 void
 out_gap(struct md_out *o, enum md_dir dir, size_t missing, uint64_t ts)

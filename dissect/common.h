@@ -26,8 +26,6 @@ struct md_out {
 	uint8_t		      bare_lf_seen[2], nul_seen[2];
 	uint8_t		      queue_overflowed;
 	uint8_t		      tls_refused; /* a STARTTLS/STLS was refused */
-	uint8_t		      tls_offered; /* the server offered STARTTLS */
-	uint8_t		      tls_unused_said;
 	struct tls_view	     *tlsv; /* what is seen of TLS, once it began */
 };
 
@@ -39,9 +37,7 @@ int  out_feed(struct md_out *, enum md_dir, const uint8_t *p, size_t len,
 /* Bytes of one direction after TLS began: counted and read by the TLS
  * view (tls.c). */
 void out_tls(struct md_out *, enum md_dir, const uint8_t *p, size_t len);
-/* Mail or credentials about to cross in clear on a session whose server
- * offered STARTTLS: starttls_not_used, once. */
-void out_clear_use(struct md_out *);
+
 void out_gap(struct md_out *, enum md_dir, size_t missing, uint64_t ts);
 void out_anomaly(struct md_out *, enum md_dir, const char *code,
     const uint8_t *detail, size_t dlen);

@@ -401,7 +401,6 @@ void md_limits_default(struct md_limits *);
 #define MD_ANOM_TLS_HANDSHAKE_LONG     "tls_handshake_too_long"
 #define MD_ANOM_TLS_OLD		       "tls_below_1_2"
 #define MD_ANOM_TLS_WEAK	       "tls_weak_cipher"
-#define MD_ANOM_STARTTLS_UNUSED	       "starttls_not_used" /* offered, not used */
 /* raised by the store when it validates a server's certificate chain */
 #define MD_ANOM_TLS_CERT_INVALID "tls_cert_invalid" /* detail: why */
 #define MD_ANOM_TLS_CERT_NAME	 "tls_cert_name_mismatch"
