@@ -81,6 +81,23 @@ static const struct listing listings[] = {
 	    { "proto = ?", NULL, NULL, LIKE("\"from\""), NULL, LIKE("subject"),
 		"time >= ?", "time < ?", NULL, NULL },
 	    "message, path" },
+	{ "tls", "TLS handshakes: versions, suites, names, certificates",
+	    "SELECT session_id AS id, time, proto, client_ip AS client,"
+	    " server_ip AS server, server_port AS port, mode, sni, version,"
+	    " cipher, curve, established AS ok, resumed, validation, ja3, ja4,"
+	    " subject FROM v_tls",
+	    { "proto = ?", "(client_ip = ? OR server_ip = ?)", NULL, NULL, NULL,
+		NULL, "time >= ?", "time < ?", NULL, NULL },
+	    "id" },
+	{ "findings", "what TLS left exposed or weak, a session a line each",
+	    "SELECT f.session_id AS id, datetime(s.start_ts, 'unixepoch') AS"
+	    " time, s.proto, s.client_ip AS client, s.server_ip AS server,"
+	    " f.finding, f.detail FROM v_tls_findings f"
+	    " JOIN sessions s ON s.id = f.session_id",
+	    { "s.proto = ?", "(s.client_ip = ? OR s.server_ip = ?)", NULL, NULL,
+		NULL, NULL, "datetime(s.start_ts, 'unixepoch') >= ?",
+		"datetime(s.start_ts, 'unixepoch') < ?", NULL, NULL },
+	    "f.session_id, f.finding" },
 };
 
 struct query_opts {
@@ -481,6 +498,16 @@ static const char show_sql[] =
     "  || ': ' || outcome, NULL, frame FROM auth WHERE session_id = ?1"
     " UNION ALL SELECT ts, 5, '!', 'anomaly ' || name || coalesce(': ' ||"
     "  detail, ''), NULL, frame FROM anomalies WHERE session_id = ?1"
+    " UNION ALL SELECT t.ts, 6, 'T', printf('[TLS begins: %s %s%s%s%s%s, "
+    "%s%s]', coalesce(t.version, 'version unseen'), coalesce(t.cipher,"
+    "  ''), coalesce(' ' || t.curve, ''), coalesce(', SNI ' || t.sni, ''),"
+    "  coalesce(', ALPN ' || t.alpn, ''), coalesce(', certificate ' ||"
+    "  c.subject || ' (' || t.validation || ')', ''), CASE WHEN"
+    "  t.established THEN 'handshake completed' ELSE 'handshake not"
+    "  completed' END, CASE WHEN t.resumed THEN ', resumed' ELSE '' END),"
+    "  NULL, NULL FROM tls t LEFT JOIN certificates c ON c.session_id ="
+    "  t.session_id AND c.sender = 'server' AND c.idx = 0"
+    "  WHERE t.session_id = ?1"
     ") ORDER BY ts, k";
 
 static void

@@ -18,12 +18,14 @@ static const struct command {
 	    "[--extract DIR] [-w FILE]" },
 	{ "search", cmd_search, "search QUERY [-d LOG.db] [-n LIMIT]" },
 	{ "sessions", cmd_list,
-	    "sessions|messages|creds|attachments "
+	    "sessions|messages|creds|attachments|tls|findings "
 	    "[-d LOG.db] [filters]\n"
 	    "                [--json | --csv] [--limit N]" },
 	{ "messages", cmd_list, NULL },
 	{ "creds", cmd_list, NULL },
 	{ "attachments", cmd_list, NULL },
+	{ "tls", cmd_list, NULL },
+	{ "findings", cmd_list, NULL },
 	{ "show", cmd_show, "show SESSION [-d LOG.db] [--full]" },
 	{ "stats", cmd_stats, "stats [-d LOG.db] [--json | --csv]" },
 	{ "export", cmd_export, "export --json [-d LOG.db] -o DIR" },

@@ -74,7 +74,6 @@ out_tls(struct md_out *o, enum md_dir dir, const uint8_t *p, size_t len)
 		tls_view_feed(o->tlsv, o, dir, p, len);
 }
 
-
 void
 out_gap(struct md_out *o, enum md_dir dir, size_t missing, uint64_t ts)
 {

@@ -83,6 +83,23 @@ for f in "$CORPUS"/*.pcap "$CORPUS"/*.pcapng "$CORPUS"/*.cap; do
 		compare "$tag" verbs "$ours_v" "$theirs_v"
 	done
 
+	# TLS fingerprints of every ClientHello and ServerHello of the mail
+	# sessions (not HTTPS beside them), by client port: JA3 and JA3S as
+	# tshark computes them.
+	mail_ports=" $(sqlite3 "$db" "SELECT client_port FROM sessions" | tr '\n' ' ') "
+	# shellcheck disable=SC2086
+	theirs_t=$(tshark -n -r "$f" $DECODE -Y "tls.handshake.type == 1 ||
+	    tls.handshake.type == 2" -T fields -E separator='|' -e tcp.srcport \
+	    -e tcp.dstport -e tls.handshake.type -e tls.handshake.ja3 \
+	    -e tls.handshake.ja3s 2>/dev/null | awk -F'|' '
+	    $3 ~ /^1/ { c[$1] = $4 } $3 ~ /^2/ { s[$2] = $5 }
+	    END { for (p in c) print p "|" c[p] "|" s[p]; for (p in s) if (!(p in c)) print p "||" s[p] }' |
+	    while IFS='|' read -r p rest; do
+		[ -n "$p" ] && case $mail_ports in *" $p "*) echo "$p|$rest" ;; esac
+	    done | sed 's/|*$//' | sort | tr '\n' ' ')
+	ours_t=$(sqlite3 "$db" "SELECT s.client_port || '|' || coalesce(t.ja3, '') || '|' || coalesce(t.ja3s, '') FROM tls t JOIN sessions s ON s.id = t.session_id WHERE t.ja3 IS NOT NULL OR t.ja3s IS NOT NULL" | sed 's/|*$//' | sort | tr '\n' ' ')
+	[ -n "$ours_t$theirs_t" ] && compare "$name" ja3 "$ours_t" "$theirs_t"
+
 	# Every session lies within its capture: it starts at its first
 	# packet (the SYN) and ends at its last, never before it starts.
 	first=$(tshark -n -r "$f" -T fields -e frame.time_epoch -c 1 2>/dev/null)

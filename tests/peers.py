@@ -10,6 +10,12 @@ asserts:
                   the recipients (a set), Subject
   Zeek files.log  each MIME entity: file name and size (seen_bytes), and
                   MD5 where the baseline has it
+  Zeek ssl.log    each TLS session: client port, version, cipher, curve,
+                  server name, resumed, established, the server's chain
+  Zeek x509.log   each certificate: fingerprint, version, serial, subject,
+                  issuer, validity, key and signature algorithms, key
+                  type, length and exponent, DNS names, CA flag, path
+                  length
   Suricata        every filter on smtp or fileinfo events whose fields
                   mailsift logs (mail_from, rcpt_to[i], helo, filename,
                   sha256, size): the count of matching transactions/files
@@ -121,6 +127,52 @@ def zeek_files(cap, db, path):
             compare(cap, "zeek-files-md5", sorted(theirs & ours), sorted(theirs))
 
 
+def zeek_bool(v):
+    return None if unset(v) else v == "T"
+
+
+def zeek_ssl(cap, db, path):
+    theirs = sorted((int(r["id.orig_p"]), r["version"], r["cipher"],
+                     None if unset(r["curve"]) else r["curve"],
+                     None if unset(r["server_name"]) else r["server_name"],
+                     zeek_bool(r["resumed"]), zeek_bool(r["established"]),
+                     "" if unset(r["cert_chain_fps"]) else r["cert_chain_fps"])
+                    for r in zeek_rows(path))
+    ours = sorted((port, v, c, curve, sni, bool(res), bool(est), fps or "")
+                  for port, v, c, curve, sni, res, est, fps in db.execute(
+        """SELECT s.client_port, t.version, t.cipher, t.curve, t.sni,
+                  t.resumed, t.established, t.cert_chain_fps
+           FROM tls t JOIN sessions s ON s.id = t.session_id"""))
+    compare(cap, "zeek-ssl", ours, theirs)
+
+
+def zeek_x509(cap, db, path):
+    def num(v):
+        return None if unset(v) else int(float(v))
+    theirs = sorted((r["fingerprint"], int(r["certificate.version"]),
+                     r["certificate.serial"], r["certificate.subject"],
+                     r["certificate.issuer"],
+                     num(r["certificate.not_valid_before"]),
+                     num(r["certificate.not_valid_after"]),
+                     r["certificate.key_alg"], r["certificate.sig_alg"],
+                     r["certificate.key_type"],
+                     num(r["certificate.key_length"]),
+                     None if unset(r["certificate.exponent"]) else
+                     r["certificate.exponent"],
+                     None if unset(r["san.dns"]) else r["san.dns"],
+                     zeek_bool(r["basic_constraints.ca"]),
+                     num(r["basic_constraints.path_len"]))
+                    for r in zeek_rows(path))
+    ours = sorted((fp, ver, serial, subj, iss, int(nb), int(na), ka, sa, kt,
+                   kb, exp, dns, None if ca is None else bool(ca), pl)
+                  for fp, ver, serial, subj, iss, nb, na, ka, sa, kt, kb,
+                  exp, dns, ca, pl in db.execute(
+        """SELECT sha256, version, serial, subject, issuer, not_before,
+                  not_after, key_alg, sig_alg, key_type, key_bits, exponent,
+                  san_dns, is_ca, path_len FROM certificates"""))
+    compare(cap, "zeek-x509", ours, theirs)
+
+
 # Suricata: the fields mailsift has, as SQL over one row per transaction
 # (smtp) or per part (fileinfo).
 SMTP_ROWS = """SELECT s.helo, '<' || coalesce(t.mail_from, '') || '>', t.session_id, t.tx
@@ -217,6 +269,10 @@ def main():
                 zeek_smtp(cap, db, path)
             elif f in (cap + ".files.log", cap + ".files.log.cut"):
                 zeek_files(cap, db, path)
+            elif f == cap + ".ssl.log":
+                zeek_ssl(cap, db, path)
+            elif f == cap + ".x509.log":
+                zeek_x509(cap, db, path)
             elif f.endswith(".test.yaml"):
                 suricata(cap, db, path)
             elif f.endswith(".test.json"):
