@@ -37,7 +37,7 @@ CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c 
 	       store/sqlite_tls.c store/x509.c
 CLI_SRC     := cli/main.c cli/args.c cli/pipeline.c cli/cmd_read.c cli/cmd_live.c cli/cmd_search.c cli/cmd_query.c cli/termsafe.c \
 	       cli/cmd_export.c cli/cmd_extract.c cli/table.c
-TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_imapsyn test_detect test_mime \
+TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_imapsyn test_tls test_detect test_mime \
 	       test_capture test_safename test_bodynorm test_hasher \
 	       test_termsafe
 TOOL_NAMES  := pcapgen
@@ -202,7 +202,7 @@ dovecot: mailsift $(BUILD)/san/mailsift
 
 FUZZ_PKGS    := clang libclang-rt-14-dev
 FUZZ_TARGETS := fuzz_smtp fuzz_pop3 fuzz_imap fuzz_mime fuzz_mimehdr \
-		fuzz_files fuzz_pipeline
+		fuzz_files fuzz_tls fuzz_pipeline
 FUZZ_SECONDS ?= 60
 FUZZ_CC      := clang -g -O1 -fsanitize=fuzzer,address,undefined,float-divide-by-zero,unsigned-shift-base \
 		-fno-sanitize-recover=all -std=c11 -D_DEFAULT_SOURCE \
@@ -219,6 +219,9 @@ $(BUILD)/fuzz/fuzz_mimehdr: tests/fuzz/fuzz_mimehdr.c $(DISSECT_SRC)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -o $@ $^ -lz -lcrypto
 $(BUILD)/fuzz/fuzz_files: tests/fuzz/fuzz_files.c $(DISSECT_SRC)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -o $@ $^ -lz -lcrypto
+$(BUILD)/fuzz/fuzz_tls: tests/fuzz/fuzz_tls.c $(DISSECT_SRC)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -o $@ $^ -lz -lcrypto
 $(BUILD)/fuzz/fuzz_pipeline: tests/fuzz/fuzz_pipeline.c $(DISSECT_SRC) $(CAPTURE_SRC)
@@ -253,6 +256,9 @@ $(BUILD)/san/replay/fuzz_mimehdr: $(call obj,san,tests/fuzz/replay.c tests/fuzz/
 	@mkdir -p $(@D)
 	$(SAN_CC) $(SAN) -o $@ $^ -lz -lcrypto
 $(BUILD)/san/replay/fuzz_files: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_files.c $(DISSECT_SRC))
+	@mkdir -p $(@D)
+	$(SAN_CC) $(SAN) -o $@ $^ -lz -lcrypto
+$(BUILD)/san/replay/fuzz_tls: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_tls.c $(DISSECT_SRC))
 	@mkdir -p $(@D)
 	$(SAN_CC) $(SAN) -o $@ $^ -lz -lcrypto
 $(BUILD)/san/replay/fuzz_pipeline: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_pipeline.c $(DISSECT_SRC) $(CAPTURE_SRC))

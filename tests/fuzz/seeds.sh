@@ -5,12 +5,15 @@
 #   fuzz_smtp/pop3/imap  each TCP conversation of those captures, turned
 #                  into the targets' chunked two-way format by tshark;
 #   fuzz_mimehdr   header values met in the tests;
-#   fuzz_files     the TNEF stream and uuencoded text of files.eml.
+#   fuzz_files     the TNEF stream and uuencoded text of files.eml;
+#   fuzz_tls       the TLS records of tests/tools/mktlsvectors.py.
 set -eu
 out=$1
 rm -rf "$out"
 mkdir -p "$out/fuzz_pipeline" "$out/fuzz_mime" "$out/fuzz_mimehdr" \
-    "$out/fuzz_smtp" "$out/fuzz_pop3" "$out/fuzz_imap" "$out/fuzz_files"
+    "$out/fuzz_smtp" "$out/fuzz_pop3" "$out/fuzz_imap" "$out/fuzz_files" \
+    "$out/fuzz_tls"
+python3 tests/tools/mktlsvectors.py --seeds "$out/fuzz_tls"
 cp tests/pcap/*.pcap tests/recorded/*.pcap "$out/fuzz_pipeline/"
 cp tests/data/mail/*.eml tests/data/files.eml "$out/fuzz_mime/"
 python3 -c '
