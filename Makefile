@@ -288,6 +288,7 @@ bench: deps mailsift $(BUILD)/bench/floor $(BUILD)/rel/tools/pcapgen
 # Records tests/recorded/ afresh (root: a network namespace of its own).
 record:
 	tests/tools/record-dovecot.sh tests/recorded
+	tests/tools/record-tls.sh tests/recorded
 
 conformance: mailsift $(BUILD)/san/mailsift
 	@tests/conformance.sh

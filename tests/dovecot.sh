@@ -1,7 +1,8 @@
 #!/bin/sh
 # POP3 and IMAP end to end on what a real server says: captures recorded
 # from dovecot on loopback, driven by real clients (tests/tools/
-# record-dovecot.sh).  Two runs:
+# record-dovecot.sh, and record-tls.sh for IMAPS, POP3S, STARTTLS and
+# STLS with TLS 1.2 and 1.3, the clients' keys logged).  Two runs:
 #
 #   shipped  the recordings in tests/recorded/: the log must equal
 #            tests/data/dovecot.expect, row for row;
@@ -215,8 +216,41 @@ check_client() { # tag bin pcap sha256-list what-came
 		"$fwant"
 }
 
+# TLS as its clients saw it (tests/tools/record-tls.sh): each session's
+# version, suite (OpenSSL's name turned into IANA's by openssl ciphers
+# -stdname), SNI, resumption; the server's certificate as openssl x509
+# reads it; validation (self-signed) and the name a client asked for
+# that the certificate lacks; JA3 and JA3S as tshark computes them.
+check_tls() { # tag bin pcap truth pem
+	tt=$1 tbin=$2 tpcap=$3 ttruth=$4 tpem=$5
+	tdb=$B/$(echo "$1" | tr ' ' -)-tls.db
+	if ! "$tbin" read -q --force -o "$tdb" "$tpcap" 2>"$tdb.err"; then
+		bad "$tt: TLS capture not read"; cat "$tdb.err"; return
+	fi
+	check "$tt: each TLS session as its client saw it" \
+		"$(sqlite3 -separator ' ' "$tdb" "SELECT s.proto, s.tls, t.sni, t.version, t.cipher, t.resumed, t.established FROM tls t JOIN sessions s ON s.id = t.session_id ORDER BY s.id")" \
+		"$(while read -r proto mode _port sni ver cipher res; do
+			iana=$(openssl ciphers -stdname -s -tls1_2 2>/dev/null | awk -v c="$cipher" '$3 == c { print $1 }')
+			case $cipher in TLS_*) iana=$cipher ;; esac
+			echo "$proto $mode $sni TLSv$(echo "${ver#TLSv}" | tr -d .) $iana $res 1"
+		done <"$ttruth")"
+	fp=$(openssl x509 -in "$tpem" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f')
+	check "$tt: the certificate, as openssl x509 reads it" \
+		"$(sqlite3 -separator '|' "$tdb" "SELECT DISTINCT sha256, serial, subject, issuer, datetime(not_before, 'unixepoch'), datetime(not_after, 'unixepoch'), key_type, key_bits, san_dns FROM certificates")" \
+		"$fp|$(openssl x509 -in "$tpem" -noout -serial | sed 's/.*=//')|$(openssl x509 -in "$tpem" -noout -subject -nameopt RFC2253 | sed 's/^subject=//')|$(openssl x509 -in "$tpem" -noout -issuer -nameopt RFC2253 | sed 's/^issuer=//')|$(date -u -d "$(openssl x509 -in "$tpem" -noout -startdate | sed 's/.*=//')" '+%Y-%m-%d %H:%M:%S')|$(date -u -d "$(openssl x509 -in "$tpem" -noout -enddate | sed 's/.*=//')" '+%Y-%m-%d %H:%M:%S')|rsa|2048|mail.example.test,imap.example.test"
+	check "$tt: TLS 1.2 sessions that sent the chain: self-signed; the name it lacks" \
+		"$(sqlite3 "$tdb" "SELECT group_concat(finding || ':' || detail, ' ') FROM (SELECT * FROM v_tls_findings ORDER BY session_id, finding)")" \
+		"tls_cert_invalid:self-signed tls_cert_invalid:self-signed tls_cert_name_mismatch:pop.example.test tls_cert_invalid:self-signed"
+	check "$tt: JA3 and JA3S as tshark computes them" \
+		"$(sqlite3 -separator ' ' "$tdb" "SELECT t.ja3, t.ja3s FROM tls t ORDER BY t.session_id")" \
+		"$(tshark -n -r "$tpcap" -Y "tls.handshake.type == 1 || tls.handshake.type == 2" -T fields -e tcp.stream -e tls.handshake.ja3 -e tls.handshake.ja3s 2>/dev/null |
+			awk -F'\t' '$2 != "" { c[$1] = $2 } $3 != "" { s[$1] = $3 } END { for (k in c) print k, c[k], s[k] }' | sort -n | cut -d' ' -f2-)"
+}
+
 for bin in ./mailsift build/san/mailsift; do
 	tag=$( [ "$bin" = ./mailsift ] && echo rel || echo san )
+	check_tls "$tag shipped" "$bin" tests/recorded/dovecot-tls.pcap \
+		tests/recorded/dovecot-tls.truth tests/recorded/dovecot-tls.pem
 	check_lmtp "$tag shipped" "$bin" tests/recorded/dovecot-lmtp.pcap \
 		tests/recorded/dovecot-lmtp.truth
 	check_files "$tag shipped" "$bin" tests/recorded/dovecot-files.pcap \
@@ -273,6 +307,12 @@ if [ -z "$why" ] && PATH=/usr/bin:/usr/sbin:/bin:/sbin:$PATH tests/tools/record-
 			"$B/live/dovecot-maildir.sha256" "imap:FETCH:2 "
 	else
 		bad "live: mailsift read failed"; cat "$B/live/read.err"
+	fi
+	if PATH=/usr/bin:/usr/sbin:/bin:/sbin:$PATH tests/tools/record-tls.sh "$B/live" >"$B/live/record-tls.log" 2>&1; then
+		check_tls "live" build/san/mailsift "$B/live/dovecot-tls.pcap" \
+			"$B/live/dovecot-tls.truth" "$B/live/dovecot-tls.pem"
+	else
+		bad "live: TLS recording failed"; tail -20 "$B/live/record-tls.log"
 	fi
 elif [ -z "$why" ]; then
 	bad "live: recording failed"; tail -20 "$B/live/record.log"

@@ -1,0 +1,103 @@
+#!/bin/sh
+# Records real TLS mail sessions: dovecot with a certificate made here
+# (IMAPS on 993, POP3S on 995, STARTTLS on 143 and STLS on 110) and real
+# clients (Python's ssl through imaplib and poplib, openssl s_client),
+# over loopback inside a network namespace that this script creates, so
+# no packet can reach any other address.  Every client logs its TLS keys.
+#
+# usage: record-tls.sh OUTDIR
+#   writes OUTDIR/dovecot-tls.pcap, the sessions in order;
+#   OUTDIR/dovecot-tls.keys, their key log (NSS format, for decryption);
+#   OUTDIR/dovecot-tls.pem, the server's certificate (public; its key is
+#   thrown away); OUTDIR/dovecot-tls.truth, a line a session as its
+#   client's TLS library saw it: PROTO MODE CLIENT_PORT SNI VERSION
+#   CIPHER RESUMED (OpenSSL's names).
+# Needs root (unshare -n), dovecot-imapd, dovecot-pop3d, tcpdump, openssl,
+# python3.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+out=$(cd "$1" && pwd)
+T=$(mktemp -d /tmp/mailsift-tls.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+chmod 755 "$T" # the server runs as nobody
+USER=alice PASS=wonderland
+
+mkdir -p "$T/run" "$T/state" "$T/home/$USER/Maildir/new" \
+	"$T/home/$USER/Maildir/cur" "$T/home/$USER/Maildir/tmp"
+echo "$USER:{PLAIN}$PASS" >"$T/users"
+cp "$here/../data/mail/1.eml" "$T/home/$USER/Maildir/cur/1700000001.M1P1.seed:2,"
+chown -R nobody:nogroup "$T/home"
+# A self-signed certificate for two names; "pop.example.test", which a
+# client asks for, is not one of them.
+openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -keyout "$T/key.pem" \
+	-out "$T/cert.pem" -subj "/O=mailsift tests/CN=mail.example.test" \
+	-addext "subjectAltName=DNS:mail.example.test,DNS:imap.example.test" \
+	2>/dev/null
+cat >"$T/dovecot.conf" <<CONF
+protocols = imap pop3
+listen = 127.0.0.1
+base_dir = $T/run
+state_dir = $T/state
+log_path = $T/dovecot.log
+ssl = yes
+ssl_cert = <$T/cert.pem
+ssl_key = <$T/key.pem
+ssl_min_protocol = TLSv1.2
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+first_valid_uid = 1
+default_login_user = nobody
+default_internal_user = nobody
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $T/users
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=$T/home/%u
+}
+mail_location = maildir:~/Maildir
+service anvil {
+  chroot =
+}
+service imap-login {
+  chroot =
+  # one process for every connection, so that a session can be resumed
+  service_count = 0
+}
+service pop3-login {
+  chroot =
+}
+CONF
+
+unshare -n sh -eu -c '
+	T=$1 here=$2 USER=$3 PASS=$4
+	ip link set lo up
+	dovecot -c "$T/dovecot.conf"
+	tcpdump -i lo -U -s 0 -w "$T/tls.pcap" \
+		"tcp port 993 or tcp port 995 or tcp port 143 or tcp port 110" \
+		2>/dev/null &
+	dump=$!
+	sleep 1
+	python3 "$here/tlsclient.py" 127.0.0.1 "$USER" "$PASS" "$T/keys" \
+		>"$T/truth"
+	# POP3 STLS with TLS 1.3 and ChaCha20-Poly1305, by openssl s_client
+	printf "USER %s\r\nPASS %s\r\nSTAT\r\nQUIT\r\n" "$USER" "$PASS" |
+		openssl s_client -connect 127.0.0.1:110 -starttls pop3 \
+		-tls1_3 -ciphersuites TLS_CHACHA20_POLY1305_SHA256 \
+		-servername mail.example.test -keylogfile "$T/keys" \
+		-ign_eof >"$T/s_client.log" 2>&1 || true
+	echo "pop3 starttls - mail.example.test" \
+		"$(sed -n "s/^New, \(TLSv1\.[0-9]\), Cipher is \(.*\)$/\1 \2/p" "$T/s_client.log" | head -1)" 0 \
+		>>"$T/truth"
+	sleep 1
+	kill -INT $dump
+	wait $dump || true
+	doveadm -c "$T/dovecot.conf" stop 2>/dev/null || kill $(cat "$T/run/master.pid")
+' sh "$T" "$here" "$USER" "$PASS"
+
+cp "$T/tls.pcap" "$out/dovecot-tls.pcap"
+cp "$T/keys" "$out/dovecot-tls.keys"
+cp "$T/cert.pem" "$out/dovecot-tls.pem"
+cp "$T/truth" "$out/dovecot-tls.truth"
+cat "$out/dovecot-tls.truth"

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""tlsclient.py HOST USER PASS KEYLOG: IMAP and POP3 over TLS, as Python's
+ssl module speaks it, against a server on loopback.
+
+Each session logs its TLS keys to KEYLOG (NSS key log format) and prints
+one line of truth, as the client's TLS library saw the session:
+
+    PROTO MODE CLIENT_PORT SNI VERSION CIPHER RESUMED
+
+(MODE implicit or starttls; VERSION and CIPHER as OpenSSL names them;
+RESUMED 1 when the session was resumed).  The sessions cover TLS 1.3 and
+1.2, AES-GCM and ChaCha20-Poly1305, STARTTLS, a name the certificate
+does not carry, and a resumed TLS 1.2 session (record-tls.sh adds POP3
+STLS with TLS 1.3's ChaCha20 through openssl s_client).
+"""
+import imaplib
+import poplib
+import ssl
+import sys
+
+HOST, USER, PASS, KEYLOG = sys.argv[1:5]
+
+
+class Named(ssl.SSLContext):
+    """A context whose sockets ask for one server name (SNI), whatever
+    host the library connected to (127.0.0.1 here); and resume a
+    session when one is given."""
+    sni = None
+    session = None
+
+    def wrap_socket(self, sock, *a, **kw):
+        kw["server_hostname"] = self.sni
+        if self.session is not None:
+            kw["session"] = self.session
+        return super().wrap_socket(sock, *a, **kw)
+
+
+def named(sni, version, ciphers=None):
+    c = Named(ssl.PROTOCOL_TLS_CLIENT)
+    c.sni = sni
+    c.check_hostname = False
+    c.verify_mode = ssl.CERT_NONE  # a self-signed test certificate
+    c.minimum_version = c.maximum_version = version
+    if ciphers:  # TLS 1.2 only: Python 3.11 cannot pick 1.3 suites
+        c.set_ciphers(ciphers)
+    c.keylog_filename = KEYLOG
+    return c
+
+
+def truth(proto, mode, sock, sni):
+    print(proto, mode, sock.getsockname()[1], sni, sock.version(),
+          sock.cipher()[0], int(sock.session_reused))
+    sys.stdout.flush()
+
+
+def imaps(sni, ctx):
+    m = imaplib.IMAP4_SSL(HOST, 993, ssl_context=ctx)
+    truth("imap", "implicit", m.sock, sni)
+    m.login(USER, PASS)
+    m.select("INBOX", readonly=True)
+    m.fetch("1", "(BODY.PEEK[])")
+    m.logout()
+
+
+def imap_starttls(sni, ctx):
+    m = imaplib.IMAP4(HOST, 143)
+    m.starttls(ssl_context=ctx)
+    truth("imap", "starttls", m.sock, sni)
+    m.login(USER, PASS)
+    m.logout()
+
+
+def pop3s(sni, ctx):
+    p = poplib.POP3_SSL(HOST, 995, context=ctx)
+    truth("pop3", "implicit", p.sock, sni)
+    p.user(USER)
+    p.pass_(PASS)
+    p.stat()
+    p.quit()
+
+
+def resumed(sni):
+    """TLS 1.2 twice with one session: the second one resumes."""
+    c = named(sni, ssl.TLSVersion.TLSv1_2, "ECDHE-RSA-AES256-GCM-SHA384")
+    c.options |= ssl.OP_NO_TICKET  # resume by session id
+    m = imaplib.IMAP4_SSL(HOST, 993, ssl_context=c)
+    truth("imap", "implicit", m.sock, sni)
+    session = m.sock.session
+    m.logout()
+    c.session = session
+    m = imaplib.IMAP4_SSL(HOST, 993, ssl_context=c)
+    truth("imap", "implicit", m.sock, sni)
+    m.logout()
+
+
+T13, T12 = ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2
+imaps("mail.example.test", named("mail.example.test", T13))
+imap_starttls("imap.example.test", named("imap.example.test", T12,
+                                         "ECDHE-RSA-AES128-GCM-SHA256"))
+pop3s("pop.example.test", named("pop.example.test", T12,
+                                "ECDHE-RSA-CHACHA20-POLY1305"))
+resumed("mail.example.test")
