@@ -29,7 +29,8 @@ DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c dis
 	       dissect/smtp.c dissect/pop3.c dissect/imap.c dissect/detect.c \
 	       dissect/mime.c dissect/mimehdr.c dissect/uu.c dissect/tnef.c dissect/registry.c \
 	       dissect/txtable.c dissect/imapsyn.c \
-	       dissect/tls.c dissect/tlsnames.c
+	       dissect/tls.c dissect/tlsnames.c \
+	       dissect/tlskeys.c
 CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c capture/source.c capture/decap.c store/safename.c store/hasher.c \
 	       store/bodynorm.c capture/v6map.c store/store.c store/query.c \
 	       store/keep.c store/sqlite.c store/sqlite_events.c \
@@ -37,7 +38,7 @@ CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c 
 	       store/sqlite_tls.c store/x509.c
 CLI_SRC     := cli/main.c cli/args.c cli/pipeline.c cli/cmd_read.c cli/cmd_live.c cli/cmd_search.c cli/cmd_query.c cli/termsafe.c \
 	       cli/cmd_export.c cli/cmd_extract.c cli/table.c
-TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_imapsyn test_tls test_detect test_mime \
+TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_imapsyn test_tls test_tlskeys test_detect test_mime \
 	       test_capture test_safename test_bodynorm test_hasher \
 	       test_termsafe
 TOOL_NAMES  := pcapgen

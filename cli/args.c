@@ -1,9 +1,11 @@
 /* \summary: command-line argument helpers shared by the subcommands */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "tlskeys.h"
 
 /* A number from the command line within [lo, hi]; said when it is not. */
 int
@@ -49,4 +51,33 @@ cli_open_log(const char *where)
 	if (q == NULL)
 		fprintf(stderr, "mailsift: %s\n", err);
 	return q;
+}
+
+int
+cli_load_keylog(struct tls_keyring *keys, const char *path)
+{
+	FILE  *f = fopen(path, "r");
+	char   line[1024];
+	size_t taken = 0, bad = 0;
+
+	if (f == NULL) {
+		fprintf(stderr, "mailsift: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		size_t n = strcspn(line, "\n");
+		int    r = tls_keyring_add_line(keys, line, n);
+
+		taken += r > 0;
+		bad += r < 0;
+	}
+	fclose(f);
+	if (taken == 0) {
+		fprintf(stderr,
+		    "mailsift: %s: no TLS secret in it (the NSS key "
+		    "log format: CLIENT_RANDOM, *_TRAFFIC_SECRET*)%s\n",
+		    path, bad ? "; some lines are not key log lines" : "");
+		return -1;
+	}
+	return 0;
 }

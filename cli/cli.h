@@ -35,6 +35,11 @@ int cli_number_arg(const char *cmd, const char *opt, const char *arg, long lo,
  * malloc'd, NULL when memory ran out. */
 char *cli_join_args(int argc, char **argv);
 
+/* Reads a key log (NSS format) into keys; -1 after saying why on stderr
+ * (no such file, no line of it a key). */
+struct tls_keyring;
+int cli_load_keylog(struct tls_keyring *, const char *path);
+
 /* Opens the log read-only for a query command; NULL after saying why
  * on stderr ("mailsift: LOG: no such log ..."). */
 struct query *cli_open_log(const char *where);

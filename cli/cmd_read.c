@@ -9,17 +9,19 @@
 
 #include "capture.h"
 #include "cli.h"
+#include "tlskeys.h"
 #include "pipeline.h"
 #include "store.h"
 
 struct read_opts {
-	const char	*output;
-	const char	*extract;
-	int		 force, quiet;
-	long		 max_streams, detect_mb;
-	const char	*json_dir;
-	int		 no_keep, redact;
-	struct md_limits lim;
+	const char	   *output;
+	const char	   *extract;
+	int		    force, quiet;
+	long		    max_streams, detect_mb;
+	const char	   *json_dir;
+	int		    no_keep, redact;
+	struct md_limits    lim;
+	struct tls_keyring *keys; /* --keylog */
 };
 
 static void
@@ -42,6 +44,10 @@ read_usage(FILE *f)
 	    "                         (LOG.db.blobs; mailsift extract needs them)\n"
 	    "      --redact           store no passwords and no bearer tokens\n"
 	    "                         (auth.redacted says which were dropped)\n"
+	    "      --keylog FILE      TLS secrets in the NSS key log format\n"
+	    "                         (SSLKEYLOGFILE): sessions whose keys it\n"
+	    "                         holds are decrypted and dissected;\n"
+	    "                         may be given more than once\n"
 	    "      --json-dir DIR     also write this run's logs as JSON lines\n"
 	    "                         (as mailsift export --json does)\n"
 	    "      --max-streams N    TCP streams tracked at once (default %d)\n"
@@ -81,6 +87,7 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 		{ "max-streams", required_argument, NULL, 'M' },
 		{ "max-detect-memory", required_argument, NULL, 'G' },
 		{ "json-dir", required_argument, NULL, 'J' },
+		{ "keylog", required_argument, NULL, 'k' },
 		{ "no-keep", no_argument, NULL, 'K' },
 		{ "redact", no_argument, NULL, 'D' },
 		{ "max-line", required_argument, NULL, 'L' },
@@ -123,6 +130,14 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 			break;
 		case 'J':
 			o->json_dir = optarg;
+			break;
+		case 'k':
+			if (o->keys == NULL &&
+			    (o->keys = tls_keyring_new()) == NULL)
+				return -1;
+			if (cli_load_keylog(o->keys, optarg) != 0)
+				return -1;
+			o->lim.keys = o->keys;
 			break;
 		case 'K':
 			o->no_keep = 1;
@@ -324,8 +339,10 @@ cmd_read(int argc, char **argv)
 	char		    err[512], *cmdline;
 	int		    status = EXIT_OK, r;
 
-	if (parse_opts(argc, argv, &o) != 0)
+	if (parse_opts(argc, argv, &o) != 0) {
+		tls_keyring_free(o.keys);
 		return EXIT_USAGE;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	started_us = cli_wall_us();
 	cmdline = cli_join_args(argc, argv);
@@ -396,6 +413,7 @@ cmd_read(int argc, char **argv)
 		    (unsigned long long)ss.errors, store_last_error(p.st));
 	if (pipeline_close(&p, status) != 0 && status == EXIT_OK)
 		status = EXIT_PARTIAL;
+	tls_keyring_free(o.keys);
 	if (o.json_dir != NULL && write_json(o.output, run_id, o.json_dir) != 0)
 		status = EXIT_USAGE;
 	if (!o.quiet)

@@ -50,7 +50,9 @@ out_feed(struct md_out *o, enum md_dir dir, const uint8_t *p, size_t len,
 {
 	o->ts = ts;
 	o->bytes[dir] += len;
-	if (o->tls != MD_TLS_IMPLICIT)
+	/* once TLS began, every byte goes through the TLS view: what it
+	 * decrypts comes back to the dissector through o->plain */
+	if (o->tls == MD_TLS_NONE)
 		return 0;
 	out_tls(o, dir, p, len);
 	return 1;

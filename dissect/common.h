@@ -27,6 +27,11 @@ struct md_out {
 	uint8_t		      queue_overflowed;
 	uint8_t		      tls_refused; /* a STARTTLS/STLS was refused */
 	struct tls_view	     *tlsv; /* what is seen of TLS, once it began */
+	/* decryption: the key log's secrets, and where the decrypted
+	 * application bytes go (the dissector's clear-text entry) */
+	const struct tls_keyring *keys;
+	void (*plain)(void *arg, enum md_dir, const uint8_t *, size_t);
+	void *plain_arg;
 };
 
 void out_open(struct md_out *, const struct md_sink *, const struct md_flow *,

@@ -350,11 +350,14 @@ struct md_sink {
 #define MD_MIME_HEADER_MAX 16384  /* one header field, unfolded */
 #define MD_MIME_TEXT_MAX   (1u << 20) /* text per message for searching */
 
+struct tls_keyring;
+
 struct md_limits {
-	size_t	 line_max;
-	size_t	 reply_max;
-	size_t	 pending_max;
-	uint32_t responses_max;
+	const struct tls_keyring *keys; /* TLS secrets (tlskeys.h), or NULL */
+	size_t			  line_max;
+	size_t			  reply_max;
+	size_t			  pending_max;
+	uint32_t		  responses_max;
 };
 
 void md_limits_default(struct md_limits *);

@@ -1294,6 +1294,31 @@ side_plain(struct imap *s, enum md_dir dir, const uint8_t *p, size_t len)
 	}
 }
 
+/* A side's bytes in clear: inflated first after COMPRESS. */
+static void
+side_bytes(struct imap *s, struct side *sd, enum md_dir dir, const uint8_t *p,
+    size_t len)
+{
+	if (sd->z_failed)
+		; /* compressed and undecodable: only counted */
+	else if (sd->z != NULL && !sd->tls)
+		side_inflate(s, dir, p, len);
+	else
+		side_plain(s, dir, p, len);
+}
+
+/* Bytes a key log let the TLS view decrypt: the session goes on as in
+ * clear (after STARTTLS: RFC 9051 6.2.1). */
+static void
+imap_plain(void *arg, enum md_dir dir, const uint8_t *p, size_t n)
+{
+	struct imap *s = arg;
+	struct side *sd = &s->side[dir];
+
+	sd->tls = 0;
+	side_bytes(s, sd, dir, p, n);
+}
+
 static int
 imap_feed(void *st, enum md_dir dir, const uint8_t *p, size_t len,
     uint64_t ts_us)
@@ -1303,12 +1328,7 @@ imap_feed(void *st, enum md_dir dir, const uint8_t *p, size_t len,
 
 	if (out_feed(&s->out, dir, p, len, ts_us))
 		return 0;
-	if (sd->z_failed)
-		; /* compressed and undecodable: only counted */
-	else if (sd->z != NULL && !sd->tls)
-		side_inflate(s, dir, p, len);
-	else
-		side_plain(s, dir, p, len);
+	side_bytes(s, sd, dir, p, len);
 	return 0;
 }
 
@@ -1349,6 +1369,9 @@ imap_open(const struct md_sink *sink, const struct md_limits *lim,
 	}
 	s->responses_max = lim->responses_max;
 	out_open(&s->out, sink, flow, tls, ts_us, "imap");
+	s->out.keys = lim->keys;
+	s->out.plain = imap_plain;
+	s->out.plain_arg = s;
 	s->greeted = flow->midstream; /* no greeting will come */
 	for (int d = 0; d < 2; d++) {
 		line_init(&s->side[d].line, lim->line_max);

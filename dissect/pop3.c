@@ -839,6 +839,23 @@ pop3_gap(void *st, enum md_dir dir, size_t missing, uint64_t ts_us)
 	out_gap(&s->out, dir, missing, ts_us);
 }
 
+/* Bytes a key log let the TLS view decrypt: the session goes on as in
+ * clear (after STLS, from the AUTHORIZATION state: RFC 2595 4). */
+static void
+pop3_plain(void *arg, enum md_dir dir, const uint8_t *p, size_t n)
+{
+	struct pop3 *s = arg;
+
+	if (s->cmode == C_TLS)
+		s->cmode = C_COMMAND;
+	if (s->smode == S_TLS)
+		s->smode = S_STATUS;
+	if (dir == MD_C2S)
+		feed_client(s, p, n);
+	else
+		feed_server(s, p, n);
+}
+
 static void *
 pop3_open(const struct md_sink *sink, const struct md_limits *lim,
     const struct md_flow *flow, enum md_tls tls, uint64_t ts_us)
@@ -852,6 +869,9 @@ pop3_open(const struct md_sink *sink, const struct md_limits *lim,
 		return NULL;
 	}
 	out_open(&s->out, sink, flow, tls, ts_us, "pop3");
+	s->out.keys = lim->keys;
+	s->out.plain = pop3_plain;
+	s->out.plain_arg = s;
 	s->greeted = flow->midstream; /* no greeting will come */
 	line_init(&s->line[MD_C2S], lim->line_max);
 	line_init(&s->line[MD_S2C], lim->line_max);

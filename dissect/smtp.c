@@ -79,6 +79,7 @@ struct smtp {
 	struct line_buf line[2];
 	enum smtp_cmode cmode;
 	int		s2c_tls;
+	int		decrypting; /* a key log opened its TLS */
 
 	struct reply reply;
 	struct ring  q; /* struct pending, oldest first */
@@ -1168,6 +1169,27 @@ smtp_gap(void *st, enum md_dir dir, size_t missing, uint64_t ts_us)
 	s->lost_after = s->seq;
 }
 
+/*
+ * Bytes a key log let the TLS view decrypt: the session goes on as in
+ * clear.  After STARTTLS it starts afresh (RFC 3207 4.2: the client says
+ * EHLO again); on 465 it begins with the greeting.
+ */
+static void
+smtp_plain(void *arg, enum md_dir dir, const uint8_t *p, size_t n)
+{
+	struct smtp *s = arg;
+
+	if (!s->decrypting) {
+		s->decrypting = 1;
+		s->cmode = SMTP_C_COMMAND;
+		s->s2c_tls = 0;
+	}
+	if (dir == MD_C2S)
+		feed_client(s, p, n);
+	else
+		feed_server(s, p, n);
+}
+
 static void *
 smtp_open(const struct md_sink *sink, const struct md_limits *lim,
     const struct md_flow *flow, enum md_tls tls, uint64_t ts_us)
@@ -1182,6 +1204,9 @@ smtp_open(const struct md_sink *sink, const struct md_limits *lim,
 		return NULL;
 	}
 	out_open(&s->out, sink, flow, tls, ts_us, "smtp");
+	s->out.keys = lim->keys;
+	s->out.plain = smtp_plain;
+	s->out.plain_arg = s;
 	s->greeted = flow->midstream; /* no greeting will come */
 	line_init(&s->line[MD_C2S], lim->line_max);
 	line_init(&s->line[MD_S2C], lim->line_max);

@@ -18,6 +18,7 @@
 
 #include "common.h"
 #include "tls.h"
+#include "tlskeys.h"
 
 enum {
 	REC_CCS = 20,
@@ -32,6 +33,8 @@ enum {
 	HS_SERVER_HELLO = 2,
 	HS_CERTIFICATE = 11,
 	HS_SERVER_KEY_EXCHANGE = 12,
+	HS_FINISHED = 20,
+	HS_KEY_UPDATE = 24,
 };
 
 #define REC_MAX (16384 + 2048) /* TLSCiphertext at its largest */
@@ -52,6 +55,15 @@ struct tls_dir {
 	uint8_t	 alert[2];
 	size_t	 alert_len;
 	int	 certs; /* a Certificate message was read */
+	/* decryption, with a key log */
+	struct tls_prot prot;  /* this direction's keys */
+	int		keyed; /* prot holds keys (1.2: for after CCS) */
+	int protected;	       /* records are protected from here on */
+	int	 app_keys;     /* 1.3: traffic keys, not handshake keys */
+	uint8_t	 rec_hdr[5];
+	uint8_t *rec; /* a protected record, gathered whole */
+	size_t	 rec_len;
+	int	 gathering;
 };
 
 struct tls_view {
@@ -63,6 +75,11 @@ struct tls_view {
 	uint8_t	       client_sid[32];
 	size_t	       client_sid_len;
 	int	       resumed_sid;
+	uint8_t	       client_random[32], server_random[32];
+	const struct tls_secrets *sec;
+	const char		 *key_status; /* NULL: no key log given */
+	char			  status_buf[96];
+	uint64_t		  plain[2]; /* application bytes decrypted */
 };
 
 /* -------------------------------------------------------------- names */
@@ -635,12 +652,14 @@ client_hello(struct tls_view *v, struct md_out *o, struct rd *r)
 {
 	struct md_tls_hello *h = calloc(1, sizeof(*h));
 	struct tls_lists    *l = calloc(1, sizeof(*l));
-	struct rd	     sid, suites, comp;
+	struct rd	     random, sid, suites, comp;
 
 	if (h == NULL || l == NULL)
 		goto out;
 	h->legacy_version = l->legacy_version = (uint16_t)rd_u16(r);
-	(void)rd_sub(r, 32); /* random */
+	random = rd_sub(r, 32);
+	if (!random.bad)
+		memcpy(v->client_random, random.p, 32);
 	sid = rd_sub(r, rd_u8(r));
 	if (!sid.bad && sid.n <= 32) {
 		hex_id(h->session_id, sid.p, sid.n);
@@ -710,6 +729,84 @@ static const uint8_t hrr_random[32] = {
 	0x9c,
 };
 
+/* What became of decryption: words, and a name after them if any. */
+static void
+key_status(struct tls_view *v, const char *words, const char *name)
+{
+	snprintf(v->status_buf, sizeof(v->status_buf), "%s%s%s", words,
+	    name != NULL ? " " : "", name != NULL ? name : "");
+	v->key_status = v->status_buf;
+}
+
+/*
+ * The ServerHello named the suite: the keys for this session, when a key
+ * log has its client random.  TLS 1.3 protects what follows at once
+ * (handshake secrets, then traffic secrets after each side's Finished);
+ * TLS 1.2 from each side's ChangeCipherSpec on, with keys expanded from
+ * the master secret.
+ */
+static void
+keys_setup(struct tls_view *v, struct md_out *o)
+{
+	struct tls_suite s = tls_suite_of(v->cipher);
+	struct tls_dir	*c = &v->d[MD_C2S], *sv = &v->d[MD_S2C];
+	const char	*cn = tls_cipher_name(v->cipher);
+
+	if (o->keys == NULL)
+		return;
+	if ((v->sec = tls_keyring_find(o->keys, v->client_random)) == NULL) {
+		key_status(v, "no key for this client random", NULL);
+		return;
+	}
+	if (s.aead == TLS_AEAD_NONE) {
+		key_status(v, "suite not decrypted:", cn ? cn : "unknown");
+		return;
+	}
+	if (v->version == 0x0304) {
+		if ((v->sec->have & (TLS_HAVE_CHTS | TLS_HAVE_SHTS)) !=
+			(TLS_HAVE_CHTS | TLS_HAVE_SHTS) ||
+		    tls13_prot(&c->prot, &s, v->sec->chts, v->sec->hs_len) ||
+		    tls13_prot(&sv->prot, &s, v->sec->shts, v->sec->hs_len)) {
+			key_status(v,
+			    "the key log lacks the handshake "
+			    "secrets",
+			    NULL);
+			return;
+		}
+		c->keyed = sv->keyed = c->protected = sv->protected = 1;
+	} else {
+		if (!(v->sec->have & TLS_HAVE_MASTER) ||
+		    tls12_prot(&c->prot, &sv->prot, &s, v->sec->master,
+			v->client_random, v->server_random) != 0) {
+			key_status(v, "the key log lacks the master secret",
+			    NULL);
+			return;
+		}
+		c->keyed = sv->keyed = 1;
+	}
+	key_status(v, "decrypted", NULL);
+}
+
+/* TLS 1.3: the traffic secret replaces the handshake secret. */
+static void
+to_traffic_keys(struct tls_view *v, enum md_dir dir)
+{
+	struct tls_suite s = tls_suite_of(v->cipher);
+	struct tls_dir	*d = &v->d[dir];
+	unsigned	 need = dir == MD_C2S ? TLS_HAVE_CATS : TLS_HAVE_SATS;
+
+	if (d->app_keys || v->sec == NULL)
+		return;
+	d->app_keys = 1;
+	if (!(v->sec->have & need) ||
+	    tls13_prot(&d->prot, &s,
+		dir == MD_C2S ? v->sec->cats : v->sec->sats,
+		v->sec->ap_len) != 0) {
+		d->protected = 0;
+		key_status(v, "the key log lacks the traffic secrets", NULL);
+	}
+}
+
 static void
 server_findings(struct md_out *o, const struct md_tls_hello *h)
 {
@@ -759,6 +856,8 @@ server_hello(struct tls_view *v, struct md_out *o, struct rd *r)
 	h->hrr = !random.bad && memcmp(random.p, hrr_random, 32) == 0;
 	tls_ja3(l, 1, h->ja3, sizeof(h->ja3), h->ja3_hash);
 	if (!h->hrr) {
+		if (!random.bad)
+			memcpy(v->server_random, random.p, 32);
 		v->server_hello = 1;
 		v->version = h->version;
 		v->cipher = h->cipher;
@@ -770,8 +869,10 @@ server_hello(struct tls_view *v, struct md_out *o, struct rd *r)
 	}
 	v->hrr |= h->hrr;
 	emit_hello(o, MD_S2C, h);
-	if (!h->hrr)
+	if (!h->hrr) {
 		server_findings(o, h);
+		keys_setup(v, o);
+	}
 out:
 	free(h);
 	free(l);
@@ -793,6 +894,35 @@ certificate(struct md_out *o, enum md_dir dir, struct rd *r)
 		struct md_event ev = { .type = MD_EV_TLS_CERT, .dir = dir };
 
 		if (der.bad)
+			break;
+		ev.arg = md_bytes_of(der.p, der.n);
+		ev.num[0] = i++;
+		ev.num[1] = n;
+		out_emit(o, &ev);
+	}
+}
+
+/* Certificate of TLS 1.3 (RFC 8446 4.4.2): a request context, then each
+ * certificate with extensions of its own; decrypted only. */
+static void
+certificate13(struct md_out *o, enum md_dir dir, struct rd *r)
+{
+	struct rd ctx = rd_sub(r, rd_u8(r));
+	struct rd list = rd_sub(r, rd_u24(r)), scan = list;
+	uint64_t  n = 0, i = 0;
+
+	(void)ctx;
+	while (!scan.bad && scan.i + 3 <= scan.n) {
+		(void)rd_sub(&scan, rd_u24(&scan));
+		(void)rd_sub(&scan, rd_u16(&scan));
+		n += !scan.bad;
+	}
+	while (!list.bad && list.i + 3 <= list.n) {
+		struct rd	der = rd_sub(&list, rd_u24(&list));
+		struct md_event ev = { .type = MD_EV_TLS_CERT, .dir = dir };
+
+		(void)rd_sub(&list, rd_u16(&list)); /* its extensions */
+		if (der.bad || list.bad)
 			break;
 		ev.arg = md_bytes_of(der.p, der.n);
 		ev.num[0] = i++;
@@ -824,12 +954,19 @@ handshake_message(struct tls_view *v, struct md_out *o, enum md_dir dir,
 		client_hello(v, o, &r);
 	else if (type == HS_SERVER_HELLO && dir == MD_S2C)
 		server_hello(v, o, &r);
-	else if (type == HS_CERTIFICATE &&
-	    (v->version == 0 || v->version < 0x0304)) {
+	else if (type == HS_CERTIFICATE) {
 		v->d[dir].certs = 1;
-		certificate(o, dir, &r);
+		if (v->version == 0x0304)
+			certificate13(o, dir, &r);
+		else
+			certificate(o, dir, &r);
 	} else if (type == HS_SERVER_KEY_EXCHANGE && dir == MD_S2C)
 		server_key_exchange(v, &r);
+	else if (type == HS_FINISHED && v->version == 0x0304)
+		to_traffic_keys(v, dir); /* for the records after this one */
+	else if (type == HS_KEY_UPDATE && v->d[dir].app_keys &&
+	    tls13_key_update(&v->d[dir].prot) != 0)
+		v->d[dir].protected = 0;
 }
 
 /* ------------------------------------------------------------- records */
@@ -861,12 +998,12 @@ handshake_in_clear(const struct tls_view *v, const struct tls_dir *d)
 /* Handshake messages out of the bytes put together so far. */
 static void
 handshake_bytes(struct tls_view *v, struct md_out *o, enum md_dir dir,
-    const uint8_t *p, size_t n)
+    const uint8_t *p, size_t n, int decrypted)
 {
 	struct tls_dir *d = &v->d[dir];
 	size_t		off = 0;
 
-	if (d->hs_dead || !handshake_in_clear(v, d))
+	if (d->hs_dead || (!decrypted && !handshake_in_clear(v, d)))
 		return;
 	if (d->hs_len + n > d->hs_cap) {
 		size_t	 cap = d->hs_cap ? d->hs_cap : 1024;
@@ -909,11 +1046,11 @@ handshake_bytes(struct tls_view *v, struct md_out *o, enum md_dir dir,
 
 static void
 alert_bytes(struct tls_view *v, struct md_out *o, enum md_dir dir,
-    const uint8_t *p, size_t n)
+    const uint8_t *p, size_t n, int decrypted)
 {
 	struct tls_dir *d = &v->d[dir];
 
-	if (d->ccs && v->version != 0x0304)
+	if (!decrypted && d->ccs && v->version != 0x0304)
 		return; /* encrypted (TLS 1.2): not ours to read */
 	for (size_t i = 0; i < n; i++) {
 		d->alert[d->alert_len++] = p[i];
@@ -955,8 +1092,63 @@ record_begins(struct tls_view *v, struct tls_dir *d)
 		free(d->hs); /* what follows is not in clear (1.2) */
 		d->hs = NULL;
 		d->hs_len = d->hs_cap = 0;
+		if (d->keyed && v->version != 0x0304)
+			d->protected = 1; /* its keys take over (1.2) */
 	}
-	(void)v;
+}
+
+/* Whether the record beginning is one to gather and open. */
+static int
+to_open(struct tls_dir *d)
+{
+	if (!d->protected || d->rec_type == REC_CCS)
+		return 0;
+	if (d->rec == NULL && (d->rec = malloc(REC_MAX)) == NULL) {
+		d->protected = 0;
+		return 0;
+	}
+	d->rec_len = 0;
+	return 1;
+}
+
+/* Application data to the dissector, as if it had come in clear. */
+static void
+plaintext(struct tls_view *v, struct md_out *o, enum md_dir dir,
+    const uint8_t *p, size_t n)
+{
+	v->plain[dir] += n;
+	if (o->plain != NULL && n > 0)
+		o->plain(o->plain_arg, dir, p, n);
+}
+
+/* A protected record, whole: opened and its content passed on. */
+static void
+open_record(struct tls_view *v, struct md_out *o, enum md_dir dir)
+{
+	struct tls_dir *d = &v->d[dir];
+	uint8_t	       *pt;
+	size_t		n;
+	uint8_t		type = d->rec_hdr[0];
+
+	if (tls_open_record(&d->prot, d->rec_hdr, d->rec, d->rec_len, &pt,
+		&n) != 0) {
+		d->protected = 0; /* wrong keys: the rest is counted only */
+		key_status(v, "bad record MAC", NULL);
+		return;
+	}
+	if (v->version == 0x0304) { /* RFC 8446 5.2: the inner type */
+		while (n > 0 && pt[n - 1] == 0)
+			n--;
+		if (n == 0)
+			return;
+		type = pt[--n];
+	}
+	if (type == REC_HANDSHAKE)
+		handshake_bytes(v, o, dir, pt, n, 1);
+	else if (type == REC_ALERT)
+		alert_bytes(v, o, dir, pt, n, 1);
+	else if (type == REC_APPDATA)
+		plaintext(v, o, dir, pt, n);
 }
 
 void
@@ -984,18 +1176,27 @@ tls_view_feed(struct tls_view *v, struct md_out *o, enum md_dir dir,
 			}
 			d->rec_type = d->hdr[0];
 			d->rec_left = (uint32_t)(d->hdr[3] << 8 | d->hdr[4]);
+			memcpy(d->rec_hdr, d->hdr, 5);
 			record_begins(v, d);
+			d->gathering = to_open(d);
 			continue;
 		}
 		size_t k = n < d->rec_left ? n : d->rec_left;
 
-		if (d->rec_type == REC_HANDSHAKE)
-			handshake_bytes(v, o, dir, p, k);
+		if (d->gathering) {
+			memcpy(d->rec + d->rec_len, p, k);
+			d->rec_len += k;
+		} else if (d->rec_type == REC_HANDSHAKE)
+			handshake_bytes(v, o, dir, p, k, 0);
 		else if (d->rec_type == REC_ALERT)
-			alert_bytes(v, o, dir, p, k);
+			alert_bytes(v, o, dir, p, k, 0);
 		d->rec_left -= (uint32_t)k;
 		p += k;
 		n -= k;
+		if (d->gathering && d->rec_left == 0) {
+			d->gathering = 0;
+			open_record(v, o, dir);
+		}
 	}
 }
 
@@ -1005,6 +1206,9 @@ tls_view_gap(struct tls_view *v, enum md_dir dir)
 	struct tls_dir *d = &v->d[dir];
 
 	d->dead = 1; /* record boundaries are lost with the bytes */
+	free(d->rec);
+	d->rec = NULL;
+	d->gathering = 0;
 	free(d->hs);
 	d->hs = NULL;
 	d->hs_len = d->hs_cap = 0;
@@ -1052,8 +1256,13 @@ tls_view_end(struct tls_view *v, struct md_out *o)
 	ev.num[1] = v->group;
 	ev.num[2] = v->d[MD_C2S].records;
 	ev.num[3] = v->d[MD_S2C].records;
+	if (v->key_status != NULL)
+		ev.name = md_bytes_str(v->key_status);
 	out_emit(o, &ev);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		free(v->d[i].hs);
+		free(v->d[i].rec);
+		OPENSSL_cleanse(&v->d[i].prot, sizeof(v->d[i].prot));
+	}
 	free(v);
 }

@@ -346,8 +346,11 @@ CREATE TABLE IF NOT EXISTS tls (
 	validation	TEXT,			-- ok, self-signed, expired, not yet
 						-- valid, unknown issuer, ...
 	sni_matches_cert INTEGER,		-- NULL: no SNI or no certificate
-	greeting_matches_cert INTEGER		-- the host name in the server's
+	greeting_matches_cert INTEGER,		-- the host name in the server's
 						-- greeting against the certificate
+	decryption	TEXT			-- with --keylog: decrypted, no key for
+						-- this client random, bad record MAC,
+						-- suite not decrypted: NAME, ...
 );
 
 -- Certificates sent in clear (TLS 1.2 and older; TLS 1.3 encrypts them),
@@ -521,6 +524,7 @@ SELECT s.id AS session_id, s.proto, datetime(t.ts, 'unixepoch') AS time,
 	s.client_ip, s.server_ip, s.server_port, s.tls AS mode, t.sni,
 	t.version, t.cipher, t.curve, t.alpn, t.resumed, t.established,
 	t.last_alert, t.ja3, t.ja3s, t.ja4, t.validation, t.sni_matches_cert,
+	t.decryption,
 	c.subject, c.issuer, c.not_after, c.san_dns, c.sha256 AS cert_sha256
 FROM tls t JOIN sessions s ON s.id = t.session_id
 LEFT JOIN certificates c ON c.session_id = t.session_id

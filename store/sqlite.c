@@ -151,22 +151,23 @@ const char *const stmt_sql[ST_COUNT] = {
 			 " session_id=? ORDER BY sender DESC, idx",
 	[ST_TLS_NAMES] = "SELECT t.sni, t.ts, s.banner FROM sessions s LEFT"
 			 " JOIN tls t ON t.session_id = s.id WHERE s.id=?",
-	[ST_TLS_END] =
-	    "INSERT INTO tls (session_id, ts, established, resumed,"
-	    " curve, records_c2s, records_s2c, cert_chain_fps,"
-	    " client_cert_chain_fps, validation, sni_matches_cert,"
-	    " greeting_matches_cert) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
-	    " ON CONFLICT(session_id) DO UPDATE SET"
-	    " established=excluded.established,"
-	    " resumed=excluded.resumed,"
-	    " curve=coalesce(curve, excluded.curve),"
-	    " records_c2s=excluded.records_c2s,"
-	    " records_s2c=excluded.records_s2c,"
-	    " cert_chain_fps=excluded.cert_chain_fps,"
-	    " client_cert_chain_fps=excluded.client_cert_chain_fps,"
-	    " validation=excluded.validation,"
-	    " sni_matches_cert=excluded.sni_matches_cert,"
-	    " greeting_matches_cert=excluded.greeting_matches_cert",
+	[ST_TLS_END] = "INSERT INTO tls (session_id, ts, established, resumed,"
+		       " curve, records_c2s, records_s2c, cert_chain_fps,"
+		       " client_cert_chain_fps, validation, sni_matches_cert,"
+		       " greeting_matches_cert, decryption)"
+		       " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+		       " ON CONFLICT(session_id) DO UPDATE SET"
+		       " established=excluded.established,"
+		       " resumed=excluded.resumed,"
+		       " curve=coalesce(curve, excluded.curve),"
+		       " records_c2s=excluded.records_c2s,"
+		       " records_s2c=excluded.records_s2c,"
+		       " cert_chain_fps=excluded.cert_chain_fps,"
+		       " client_cert_chain_fps=excluded.client_cert_chain_fps,"
+		       " validation=excluded.validation,"
+		       " sni_matches_cert=excluded.sni_matches_cert,"
+		       " greeting_matches_cert=excluded.greeting_matches_cert,"
+		       " decryption=excluded.decryption",
 	[ST_BEGIN] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
 };
@@ -346,6 +347,11 @@ store_schema(struct sqlite_store *s, char *err, size_t errlen)
 		errlen) != 0)
 		return -1;
 	if (exec_sql(s, STORE_SCHEMA_SQL, err, errlen) != 0)
+		return -1;
+	/* a version 7 log written before decryption came */
+	if (!has_column(s, "tls", "decryption") &&
+	    exec_sql(s, "ALTER TABLE tls ADD COLUMN decryption TEXT;", err,
+		errlen) != 0)
 		return -1;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
 	    STORE_SCHEMA_VERSION);

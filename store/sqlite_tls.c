@@ -275,6 +275,7 @@ tls_end(struct sqlite_store *s, const struct md_event *ev)
 	bind_str(st, 10, verdict);
 	bind_num(st, 11, match[0], -1);
 	bind_num(st, 12, match[1], -1);
+	db_bind_text(st, 13, ev->name);
 	db_run(s, ST_TLS_END);
 	for (size_t i = 0; i < c->n; i++)
 		free(c->der[i]);

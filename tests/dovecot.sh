@@ -245,6 +245,29 @@ check_tls() { # tag bin pcap truth pem
 		"$(sqlite3 -separator ' ' "$tdb" "SELECT t.ja3, t.ja3s FROM tls t ORDER BY t.session_id")" \
 		"$(tshark -n -r "$tpcap" -Y "tls.handshake.type == 1 || tls.handshake.type == 2" -T fields -e tcp.stream -e tls.handshake.ja3 -e tls.handshake.ja3s 2>/dev/null |
 			awk -F'\t' '$2 != "" { c[$1] = $2 } $3 != "" { s[$1] = $3 } END { for (k in c) print k, c[k], s[k] }' | sort -n | cut -d' ' -f2-)"
+	# With the clients' key log, every session opens and goes on as in
+	# clear: the logins, the message fetched over IMAPS is the one the
+	# server held, TLS 1.3's encrypted certificates are read.
+	if ! "$tbin" read -q --force -o "$tdb.keys.db" --keylog "${ttruth%.truth}.keys" \
+		"$tpcap" 2>"$tdb.err"; then
+		bad "$tt: TLS capture not read with its key log"; cat "$tdb.err"; return
+	fi
+	check "$tt: with the key log, every session is decrypted" \
+		"$(sqlite3 "$tdb.keys.db" "SELECT group_concat(coalesce(decryption, '-'), ',') FROM (SELECT decryption FROM tls ORDER BY session_id)")" \
+		"decrypted,decrypted,decrypted,decrypted,decrypted,decrypted"
+	check "$tt: decrypted logins, as the clients sent them" \
+		"$(sqlite3 "$tdb.keys.db" "SELECT group_concat(mechanism || ':' || username || ':' || password || ':' || outcome, ' ') FROM (SELECT * FROM auth ORDER BY session_id)")" \
+		"LOGIN:alice:wonderland:success LOGIN:alice:wonderland:success USER:alice:wonderland:success USER:alice:wonderland:success"
+	check "$tt: the message fetched over TLS 1.3 is the one the server held" \
+		"$(sqlite3 "$tdb.keys.db" "SELECT method || ' ' || sha256 || ' ' || complete FROM messages")" \
+		"FETCH $(sha256sum <tests/data/mail/1.eml | cut -d' ' -f1) 1"
+	check "$tt: TLS 1.3 certificates, read once decrypted" \
+		"$(sqlite3 "$tdb.keys.db" "SELECT count(*) FROM certificates c JOIN tls t ON t.session_id = c.session_id WHERE t.version = 'TLSv13' AND c.sha256 = '$fp'")" 2
+	check "$tt: no anomaly but the certificate's" \
+		"$(sqlite3 "$tdb.keys.db" "SELECT count(*) FROM anomalies WHERE name NOT LIKE 'tls_cert%'")" 0
+	"$tbin" read -q --force -o "$tdb.redact.db" --redact --keylog "${ttruth%.truth}.keys" "$tpcap" 2>/dev/null
+	check "$tt: --redact drops decrypted passwords too" \
+		"$(sqlite3 "$tdb.redact.db" "SELECT count(password), sum(redacted) FROM auth")" "0|4"
 }
 
 for bin in ./mailsift build/san/mailsift; do
