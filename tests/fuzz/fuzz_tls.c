@@ -5,6 +5,9 @@
  * Input: chunks, each a byte (high bit: direction; low 7 bits: length,
  * 0: bytes lost) and that many bytes, fed in order to the view of an
  * implicit-TLS session.  Seeds: tests/tools/mktlsvectors.py's records.
+ * The view holds keys for their client random (made-up secrets of TLS
+ * 1.2 and 1.3), so the protected records are gathered and opened too:
+ * the fuzzer reaches the record layer's decryption and its failures.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +16,7 @@
 #include "common.h"
 #include "dissect.h"
 #include "tls.h"
+#include "tlskeys.h"
 #include "touch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -20,16 +24,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct md_flow	 flow = { .id = 1 };
-	uint8_t		 sum = 0;
-	struct md_sink	 sink = { touch_event, &sum };
-	struct md_out	 o;
-	struct tls_view *v;
-	size_t		 i = 0;
+	struct md_flow		 flow = { .id = 1 };
+	uint8_t			 sum = 0;
+	struct md_sink		 sink = { touch_event, &sum };
+	struct md_out		 o;
+	struct tls_view		*v;
+	size_t			 i = 0;
+	static const char *const lines[] = {
+		"CLIENT_RANDOM 01010101010101010101010101010101010101010101010101"
+		"01010101010101 0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b"
+		"0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b",
+		"CLIENT_HANDSHAKE_TRAFFIC_SECRET 0101010101010101010101010101010"
+		"101010101010101010101010101010101 b67b7d690cc16c4e75e54213cb2d37"
+		"b4e9c912bcded9105d42befd59d391ad38",
+		"SERVER_HANDSHAKE_TRAFFIC_SECRET 0101010101010101010101010101010"
+		"101010101010101010101010101010101 b67b7d690cc16c4e75e54213cb2d37"
+		"b4e9c912bcded9105d42befd59d391ad38",
+	};
+	struct tls_keyring *keys = tls_keyring_new();
 
-	out_open(&o, &sink, &flow, MD_TLS_IMPLICIT, 0, "smtp");
-	if ((v = tls_view_new()) == NULL)
+	if (keys == NULL)
 		return 0;
+	for (size_t k = 0; k < sizeof(lines) / sizeof(lines[0]); k++)
+		(void)tls_keyring_add_line(keys, lines[k], strlen(lines[k]));
+	out_open(&o, &sink, &flow, MD_TLS_IMPLICIT, 0, "smtp");
+	o.keys = keys;
+	if ((v = tls_view_new()) == NULL) {
+		tls_keyring_free(keys);
+		return 0;
+	}
 	while (i < size) {
 		enum md_dir dir = data[i] & 0x80 ? MD_S2C : MD_C2S;
 		size_t	    n = data[i] & 0x7f;
@@ -44,5 +67,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		i += n;
 	}
 	tls_view_end(v, &o);
+	tls_keyring_free(keys);
 	return 0;
 }
