@@ -72,6 +72,7 @@ struct tls_view {
 	uint16_t       cipher;
 	uint16_t       group;
 	int	       server_hello, hrr, psk, ske;
+	int	       etm; /* encrypt_then_mac accepted (RFC 7366) */
 	uint8_t	       client_sid[32];
 	size_t	       client_sid_len;
 	int	       resumed_sid;
@@ -776,8 +777,9 @@ keys_setup(struct tls_view *v, struct md_out *o)
 		c->keyed = sv->keyed = c->protected = sv->protected = 1;
 	} else {
 		if (!(v->sec->have & TLS_HAVE_MASTER) ||
-		    tls12_prot(&c->prot, &sv->prot, &s, v->sec->master,
-			v->client_random, v->server_random) != 0) {
+		    tls12_prot(&c->prot, &sv->prot, &s, v->version, v->etm,
+			v->sec->master, v->client_random,
+			v->server_random) != 0) {
 			key_status(v, "the key log lacks the master secret",
 			    NULL);
 			return;
@@ -859,6 +861,8 @@ server_hello(struct tls_view *v, struct md_out *o, struct rd *r)
 		if (!random.bad)
 			memcpy(v->server_random, random.p, 32);
 		v->server_hello = 1;
+		for (size_t i = 0; i < l->nexts; i++)
+			v->etm |= l->exts[i] == 0x0016;
 		v->version = h->version;
 		v->cipher = h->cipher;
 		v->group = h->group;

@@ -1,10 +1,13 @@
 /* \summary: TLS secrets from key logs, and the record protection they give */
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/crypto.h>
 #include <openssl/kdf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tls.h"
 #include "tlskeys.h"
 #include "util.h"
 
@@ -180,10 +183,53 @@ tls_keyring_add_line(struct tls_keyring *k, const char *line, size_t n)
 
 /* ---------------------------------------------------------- protection */
 
+static int
+ends_with(const char *s, const char *end)
+{
+	size_t n = strlen(s), e = strlen(end);
+
+	return n >= e && strcmp(s + n - e, end) == 0;
+}
+
+/*
+ * The CBC suites, by their IANA names: AES-128, AES-256 or 3DES-EDE in
+ * CBC mode with HMAC-SHA1, -SHA256 or -SHA384, whatever the key
+ * exchange.  Others (Camellia, ARIA, SEED, IDEA, export DES) are not
+ * decrypted.
+ */
+static struct tls_suite
+cbc_suite_of(uint16_t c)
+{
+	struct tls_suite s = { TLS_AEAD_NONE, 0, 0 };
+	const char	*n = tls_cipher_name(c);
+
+	if (n == NULL || strstr(n, "_WITH_") == NULL ||
+	    strstr(n, "_CBC_") == NULL || strstr(n, "EXPORT") != NULL)
+		return s;
+	if (strstr(n, "_WITH_AES_128_CBC_") != NULL)
+		s.aead = TLS_CBC_AES128;
+	else if (strstr(n, "_WITH_AES_256_CBC_") != NULL)
+		s.aead = TLS_CBC_AES256;
+	else if (strstr(n, "_WITH_3DES_EDE_CBC_") != NULL)
+		s.aead = TLS_CBC_3DES;
+	else
+		return s;
+	if (ends_with(n, "_SHA"))
+		s.mac_len = 20;
+	else if (ends_with(n, "_SHA256"))
+		s.mac_len = 32;
+	else if (ends_with(n, "_SHA384")) {
+		s.mac_len = 48;
+		s.sha384 = 1;
+	} else
+		s.aead = TLS_AEAD_NONE;
+	return s;
+}
+
 struct tls_suite
 tls_suite_of(uint16_t c)
 {
-	struct tls_suite s = { TLS_AEAD_NONE, 0 };
+	struct tls_suite s = { TLS_AEAD_NONE, 0, 0 };
 
 	switch (c) {
 	case 0x1301: /* TLS 1.3 */
@@ -208,7 +254,7 @@ tls_suite_of(uint16_t c)
 		s.aead = TLS_AEAD_CHACHA20;
 		break;
 	default:
-		break;
+		return cbc_suite_of(c);
 	}
 	return s;
 }
@@ -216,7 +262,27 @@ tls_suite_of(uint16_t c)
 static size_t
 key_len(enum tls_aead a)
 {
-	return a == TLS_AEAD_AES128GCM ? 16 : 32;
+	switch (a) {
+	case TLS_AEAD_AES128GCM:
+	case TLS_CBC_AES128:
+		return 16;
+	case TLS_CBC_3DES:
+		return 24;
+	default:
+		return 32;
+	}
+}
+
+static int
+is_cbc(enum tls_aead a)
+{
+	return a == TLS_CBC_AES128 || a == TLS_CBC_AES256 || a == TLS_CBC_3DES;
+}
+
+static size_t
+block_of(enum tls_aead a)
+{
+	return a == TLS_CBC_3DES ? 8 : 16;
 }
 
 static const EVP_CIPHER *
@@ -229,6 +295,12 @@ cipher_of(enum tls_aead a)
 		return EVP_aes_256_gcm();
 	case TLS_AEAD_CHACHA20:
 		return EVP_chacha20_poly1305();
+	case TLS_CBC_AES128:
+		return EVP_aes_128_cbc();
+	case TLS_CBC_AES256:
+		return EVP_aes_256_cbc();
+	case TLS_CBC_3DES:
+		return EVP_des_ede3_cbc();
 	default:
 		return NULL;
 	}
@@ -291,7 +363,7 @@ int
 tls13_key_update(struct tls_prot *t)
 {
 	uint8_t		 next[TLS_SECRET_MAX];
-	struct tls_suite s = { t->aead, t->sha384 };
+	struct tls_suite s = { t->aead, t->sha384, 0 };
 
 	if (expand_label(t->sha384, t->secret, t->secret_len, "traffic upd",
 		next, t->secret_len) != 0)
@@ -299,9 +371,12 @@ tls13_key_update(struct tls_prot *t)
 	return tls13_prot(t, &s, next, t->secret_len);
 }
 
-/* The TLS 1.2 PRF (RFC 5246 5) through libcrypto's TLS1-PRF. */
+enum prf_hash { PRF_SHA256, PRF_SHA384, PRF_MD5_SHA1 };
+
+/* The PRF of TLS 1.2 (RFC 5246 5), or of 1.0 and 1.1 (MD5 and SHA-1,
+ * RFC 2246 5), through libcrypto's TLS1-PRF. */
 static int
-prf(int sha384, const uint8_t *secret, size_t slen, const char *label,
+prf(enum prf_hash hash, const uint8_t *secret, size_t slen, const char *label,
     const uint8_t *seed, size_t seedlen, uint8_t *out, size_t olen)
 {
 	EVP_KDF	    *kdf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
@@ -310,12 +385,15 @@ prf(int sha384, const uint8_t *secret, size_t slen, const char *label,
 	size_t	     ll = strlen(label);
 	OSSL_PARAM   p[4];
 	int	     ok;
-	char	     md256[] = "SHA256", md384[] = "SHA384";
+	char md256[] = "SHA256", md384[] = "SHA384", md5sha1[] = "MD5-SHA1";
 
 	memcpy(full, label, ll);
 	memcpy(full + ll, seed, seedlen);
 	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-	    sha384 ? md384 : md256, 0);
+	    hash == PRF_SHA384	   ? md384 :
+		hash == PRF_SHA256 ? md256 :
+				     md5sha1,
+	    0);
 	p[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET,
 	    (void *)(uintptr_t)secret, slen);
 	p[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, full,
@@ -329,32 +407,152 @@ prf(int sha384, const uint8_t *secret, size_t slen, const char *label,
 
 int
 tls12_prot(struct tls_prot *c, struct tls_prot *s,
-    const struct tls_suite *suite, const uint8_t master[48],
-    const uint8_t client_random[32], const uint8_t server_random[32])
+    const struct tls_suite *suite, uint16_t version, int etm,
+    const uint8_t master[48], const uint8_t client_random[32],
+    const uint8_t server_random[32])
 {
-	uint8_t seed[64], block[2 * 32 + 2 * 12];
-	size_t	kl = key_len(suite->aead);
-	size_t	ivl = suite->aead == TLS_AEAD_CHACHA20 ? 12 : 4;
+	uint8_t	       seed[64], block[2 * 48 + 2 * 32 + 2 * 16];
+	size_t	       kl = key_len(suite->aead), ml = suite->mac_len, ivl;
+	enum prf_hash  h = PRF_SHA256;
+	const uint8_t *b = block;
 
 	memset(c, 0, sizeof(*c));
 	memset(s, 0, sizeof(*s));
-	if (suite->aead == TLS_AEAD_NONE)
+	if (suite->aead == TLS_AEAD_NONE || version < 0x0301)
 		return -1;
+	if (version < 0x0303)
+		h = PRF_MD5_SHA1;
+	else if (suite->sha384)
+		h = PRF_SHA384;
+	/* the IVs in the key block: GCM's salt, ChaCha20's nonce base,
+	 * and CBC's first IV in TLS 1.0 (later versions send it) */
+	if (is_cbc(suite->aead))
+		ivl = version == 0x0301 ? block_of(suite->aead) : 0;
+	else
+		ivl = suite->aead == TLS_AEAD_CHACHA20 ? 12 : 4;
 	memcpy(seed, server_random, 32);
 	memcpy(seed + 32, client_random, 32);
-	/* AEAD suites have no MAC keys: the client's key, the server's,
-	 * the client's IV, the server's */
-	if (prf(suite->sha384, master, 48, "key expansion", seed, 64, block,
-		2 * kl + 2 * ivl) != 0)
+	if (prf(h, master, 48, "key expansion", seed, 64, block,
+		2 * ml + 2 * kl + 2 * ivl) != 0)
 		return -1;
+	/* client MAC key, server MAC key, client key, server key, client
+	 * IV, server IV (RFC 5246 6.3) */
+	memcpy(c->mac_key, b, ml);
+	memcpy(s->mac_key, b + ml, ml);
+	b += 2 * ml;
+	memcpy(c->key, b, kl);
+	memcpy(s->key, b + kl, kl);
+	b += 2 * kl;
+	memcpy(is_cbc(suite->aead) ? c->chain : c->iv, b, ivl);
+	memcpy(is_cbc(suite->aead) ? s->chain : s->iv, b + ivl, ivl);
 	c->aead = s->aead = suite->aead;
-	memcpy(c->key, block, kl);
-	memcpy(s->key, block + kl, kl);
-	memcpy(c->iv, block + 2 * kl, ivl);
-	memcpy(s->iv, block + 2 * kl + ivl, ivl);
+	c->mac_len = s->mac_len = ml;
+	c->sha384 = s->sha384 = suite->sha384;
+	c->version = s->version = version;
+	c->etm = s->etm = etm;
 	c->explicit_nonce = s->explicit_nonce =
-	    suite->aead != TLS_AEAD_CHACHA20;
+	    suite->aead == TLS_AEAD_AES128GCM ||
+	    suite->aead == TLS_AEAD_AES256GCM;
 	OPENSSL_cleanse(block, sizeof(block));
+	return 0;
+}
+
+/* HMAC over seq, type, version, length and data (RFC 5246 6.2.3.1). */
+static int
+record_mac(const struct tls_prot *t, const uint8_t hdr[5], const uint8_t *p,
+    size_t n, uint8_t *mac)
+{
+	uint8_t	     pre[13];
+	const char  *md = t->mac_len == 20 ? "SHA1" :
+	     t->mac_len == 32		   ? "SHA256" :
+					     "SHA384";
+	EVP_MAC	    *m = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC_CTX *ctx = m != NULL ? EVP_MAC_CTX_new(m) : NULL;
+	OSSL_PARAM   p2[2];
+	char	     mdname[8];
+	size_t	     outl = 0;
+	int	     ok;
+
+	for (int i = 0; i < 8; i++)
+		pre[i] = (uint8_t)(t->seq >> (56 - 8 * i));
+	pre[8] = hdr[0];
+	pre[9] = hdr[1];
+	pre[10] = hdr[2];
+	pre[11] = (uint8_t)(n >> 8);
+	pre[12] = (uint8_t)n;
+	snprintf(mdname, sizeof(mdname), "%s", md);
+	p2[0] =
+	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, mdname, 0);
+	p2[1] = OSSL_PARAM_construct_end();
+	ok = ctx != NULL && EVP_MAC_init(ctx, t->mac_key, t->mac_len, p2) &&
+	    EVP_MAC_update(ctx, pre, sizeof(pre)) &&
+	    EVP_MAC_update(ctx, p, n) && EVP_MAC_final(ctx, mac, &outl, 48) &&
+	    outl == t->mac_len;
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(m);
+	return ok ? 0 : -1;
+}
+
+/* Decrypts CBC in place without padding removal; 0 or -1. */
+static int
+cbc_decrypt(const struct tls_prot *t, const uint8_t *iv, uint8_t *p, size_t n)
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	int		m = 0, f = 0, ok;
+
+	ok = ctx != NULL &&
+	    EVP_DecryptInit_ex(ctx, cipher_of(t->aead), NULL, t->key, iv) ==
+		1 &&
+	    EVP_CIPHER_CTX_set_padding(ctx, 0) == 1 &&
+	    EVP_DecryptUpdate(ctx, p, &m, p, (int)n) == 1 &&
+	    EVP_DecryptFinal_ex(ctx, p + m, &f) == 1 && (size_t)(m + f) == n;
+	EVP_CIPHER_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
+
+/*
+ * A CBC record (RFC 5246 6.2.3.2): the IV (TLS 1.1 and later), the
+ * ciphertext of data, MAC and padding; with encrypt-then-MAC (RFC 7366)
+ * the MAC follows the ciphertext and covers it instead.
+ */
+static int
+open_cbc(struct tls_prot *t, const uint8_t hdr[5], uint8_t *body, size_t len,
+    uint8_t **out, size_t *outlen)
+{
+	size_t	bs = block_of(t->aead), ivl = t->version >= 0x0302 ? bs : 0;
+	uint8_t iv[16], mac[48], next[16], *ct = body + ivl;
+	size_t	n, pad;
+
+	if (len < ivl + t->mac_len + bs)
+		return -1;
+	n = len - ivl - (t->etm ? t->mac_len : 0);
+	if (n % bs != 0)
+		return -1;
+	if (t->etm &&
+	    (record_mac(t, hdr, body, len - t->mac_len, mac) != 0 ||
+		CRYPTO_memcmp(mac, body + len - t->mac_len, t->mac_len) != 0))
+		return -1;
+	memcpy(iv, ivl ? body : t->chain, bs);
+	memcpy(next, ct + n - bs, bs); /* TLS 1.0 chains from it */
+	if (cbc_decrypt(t, iv, ct, n) != 0)
+		return -1;
+	pad = ct[n - 1];
+	if (pad + 1 > n || (!t->etm && pad + 1 + t->mac_len > n))
+		return -1;
+	for (size_t i = 0; i <= pad; i++)
+		if (ct[n - 1 - i] != pad)
+			return -1;
+	n -= pad + 1;
+	if (!t->etm) {
+		n -= t->mac_len;
+		if (record_mac(t, hdr, ct, n, mac) != 0 ||
+		    CRYPTO_memcmp(mac, ct + n, t->mac_len) != 0)
+			return -1;
+	}
+	memcpy(t->chain, next, bs);
+	t->seq++;
+	*out = ct;
+	*outlen = n;
 	return 0;
 }
 
@@ -367,6 +565,8 @@ tls_open_record(struct tls_prot *t, const uint8_t hdr[5], uint8_t *body,
 	EVP_CIPHER_CTX *ctx;
 	int		ok, m = 0, f = 0;
 
+	if (is_cbc(t->aead))
+		return open_cbc(t, hdr, body, len, out, outlen);
 	if (len < skip + 16 || t->aead == TLS_AEAD_NONE)
 		return -1;
 	n = len - skip - 16;

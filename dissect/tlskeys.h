@@ -48,17 +48,23 @@ const struct tls_secrets *tls_keyring_find(const struct tls_keyring *,
 
 /* ---------------------------------------------------------- protection */
 
+/* How a suite protects records: an AEAD, or CBC with an HMAC. */
 enum tls_aead {
 	TLS_AEAD_NONE,
 	TLS_AEAD_AES128GCM,
 	TLS_AEAD_AES256GCM,
-	TLS_AEAD_CHACHA20
+	TLS_AEAD_CHACHA20,
+	TLS_CBC_AES128,
+	TLS_CBC_AES256,
+	TLS_CBC_3DES
 };
 
-/* How a suite protects records; aead NONE: not one we decrypt. */
+/* aead NONE: not a suite we decrypt. */
 struct tls_suite {
 	enum tls_aead aead;
-	int	      sha384; /* the hash of its PRF or HKDF */
+	int	      sha384;  /* the hash of its PRF or HKDF */
+	size_t	      mac_len; /* CBC: its HMAC's (SHA-1 20, SHA-256 32,
+				* SHA-384 48) */
 };
 
 struct tls_suite tls_suite_of(uint16_t cipher);
@@ -75,6 +81,12 @@ struct tls_prot {
 	uint8_t	 secret[TLS_SECRET_MAX]; /* TLS 1.3: for KeyUpdate */
 	size_t	 secret_len;
 	int	 sha384;
+	/* CBC (RFC 5246 6.2.3.2, RFC 7366) */
+	uint8_t	 mac_key[48];
+	size_t	 mac_len;
+	uint16_t version;   /* TLS 1.0 chains its IVs across records */
+	int	 etm;	    /* encrypt-then-MAC was negotiated */
+	uint8_t	 chain[16]; /* TLS 1.0: the last ciphertext block */
 };
 
 /* TLS 1.3 keys from a traffic secret (RFC 8446 7.3); 0 or -1. */
@@ -82,11 +94,12 @@ int tls13_prot(struct tls_prot *, const struct tls_suite *,
     const uint8_t *secret, size_t len);
 /* The next generation after a KeyUpdate (RFC 8446 7.2). */
 int tls13_key_update(struct tls_prot *);
-/* TLS 1.2 keys of both directions from the master secret (RFC 5246
- * 6.3): client's writes to c, server's to s. */
+/* TLS 1.0 to 1.2 keys of both directions from the master secret (RFC
+ * 5246 6.3; RFC 2246 and 4346 for the PRF and IVs of 1.0 and 1.1):
+ * client's writes to c, server's to s; etm: RFC 7366 was negotiated. */
 int tls12_prot(struct tls_prot *c, struct tls_prot *s, const struct tls_suite *,
-    const uint8_t master[48], const uint8_t client_random[32],
-    const uint8_t server_random[32]);
+    uint16_t version, int etm, const uint8_t master[48],
+    const uint8_t client_random[32], const uint8_t server_random[32]);
 /*
  * Opens one record (its 5-byte header and body) in place: 0 with the
  * plaintext at *out, *outlen (TLS 1.3: still with its content type and

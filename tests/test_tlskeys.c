@@ -112,7 +112,7 @@ test_tls12_key_block(void **state)
 	unhex("9d1a182f5097eb76f75a9d3cc78e5811a1a62066952d4a5f9c06f786182496"
 	      "6b95c1a842d81116fd",
 	    block);
-	assert_int_equal(tls12_prot(&c, &v, &s, master, cr, sr), 0);
+	assert_int_equal(tls12_prot(&c, &v, &s, 0x0303, 0, master, cr, sr), 0);
 	assert_memory_equal(c.key, block, 16);
 	assert_memory_equal(v.key, block + 16, 16);
 	assert_memory_equal(c.iv, block + 32, 4);
@@ -120,12 +120,20 @@ test_tls12_key_block(void **state)
 	assert_true(c.explicit_nonce);
 	/* ChaCha20-Poly1305 (RFC 7905): a 12-byte IV, no explicit nonce */
 	s = tls_suite_of(0xcca8);
-	assert_int_equal(tls12_prot(&c, &v, &s, master, cr, sr), 0);
+	assert_int_equal(tls12_prot(&c, &v, &s, 0x0303, 0, master, cr, sr), 0);
 	assert_false(c.explicit_nonce);
-	/* CBC suites are not decrypted */
-	s = tls_suite_of(0x002f);
+	/* CBC suites by name: cipher and MAC */
+	s = tls_suite_of(0x002f); /* TLS_RSA_WITH_AES_128_CBC_SHA */
+	assert_int_equal(s.aead, TLS_CBC_AES128);
+	assert_int_equal(s.mac_len, 20);
+	s = tls_suite_of(0xc028); /* ECDHE_RSA_WITH_AES_256_CBC_SHA384 */
+	assert_int_equal(s.aead, TLS_CBC_AES256);
+	assert_int_equal(s.mac_len, 48);
+	s = tls_suite_of(0x000a); /* TLS_RSA_WITH_3DES_EDE_CBC_SHA */
+	assert_int_equal(s.aead, TLS_CBC_3DES);
+	s = tls_suite_of(0x0041); /* Camellia: not decrypted */
 	assert_int_equal(s.aead, TLS_AEAD_NONE);
-	assert_int_equal(tls12_prot(&c, &v, &s, master, cr, sr), -1);
+	assert_int_equal(tls12_prot(&c, &v, &s, 0x0303, 0, master, cr, sr), -1);
 }
 
 /* A record that does not authenticate is refused, short ones too, and

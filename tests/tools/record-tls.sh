@@ -1,6 +1,8 @@
 #!/bin/sh
 # Records real TLS mail sessions: dovecot with a certificate made here
-# (IMAPS on 993, POP3S on 995, STARTTLS on 143 and STLS on 110) and real
+# (IMAPS on 993, POP3S on 995, STARTTLS on 143 and STLS on 110; TLS 1.0
+# to 1.3, AES-GCM, ChaCha20-Poly1305, AES-CBC with and without
+# encrypt-then-MAC, a resumed session) and real
 # clients (Python's ssl through imaplib and poplib, openssl s_client),
 # over loopback inside a network namespace that this script creates, so
 # no packet can reach any other address.  Every client logs its TLS keys.
@@ -42,7 +44,9 @@ log_path = $T/dovecot.log
 ssl = yes
 ssl_cert = <$T/cert.pem
 ssl_key = <$T/key.pem
-ssl_min_protocol = TLSv1.2
+# TLS 1.0 too, and its suites, for one session of the recording
+ssl_min_protocol = TLSv1
+ssl_cipher_list = ALL:@SECLEVEL=0
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 first_valid_uid = 1

@@ -14,11 +14,13 @@ does not carry, and a resumed TLS 1.2 session (record-tls.sh adds POP3
 STLS with TLS 1.3's ChaCha20 through openssl s_client).
 """
 import imaplib
+import warnings
 import poplib
 import ssl
 import sys
 
 HOST, USER, PASS, KEYLOG = sys.argv[1:5]
+warnings.simplefilter("ignore", DeprecationWarning)  # TLS 1.0, on purpose
 
 
 class Named(ssl.SSLContext):
@@ -100,3 +102,13 @@ imap_starttls("imap.example.test", named("imap.example.test", T12,
 pop3s("pop.example.test", named("pop.example.test", T12,
                                 "ECDHE-RSA-CHACHA20-POLY1305"))
 resumed("mail.example.test")
+# CBC: encrypt-then-MAC as OpenSSL negotiates it by default (RFC 7366),
+# MAC-then-encrypt when the client refuses it, and TLS 1.0's chained IVs
+imaps("mail.example.test", named("mail.example.test", T12,
+                                 "ECDHE-RSA-AES128-SHA"))
+mte = named("mail.example.test", T12, "ECDHE-RSA-AES256-SHA384")
+mte.options |= 0x80000  # SSL_OP_NO_ENCRYPT_THEN_MAC
+pop3s("mail.example.test", mte)
+imaps("mail.example.test", named("mail.example.test",
+                                 ssl.TLSVersion.TLSv1,
+                                 "AES128-SHA:@SECLEVEL=0"))
