@@ -15,7 +15,7 @@
 #   client's TLS library saw it: PROTO MODE CLIENT_PORT SNI VERSION
 #   CIPHER RESUMED (OpenSSL's names).
 # Needs root (unshare -n), dovecot-imapd, dovecot-pop3d, tcpdump, openssl,
-# python3.
+# python3; and exim4 for the SMTP sessions (STARTTLS on 587, TLS on 465).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out=$(cd "$1" && pwd)
@@ -73,13 +73,51 @@ service pop3-login {
   chroot =
 }
 CONF
+# exim (Debian's exim4) taking submissions: STARTTLS on 587, TLS on 465,
+# AUTH PLAIN for alice; what it accepts is dropped (the client's file is
+# the truth of what was sent)
+mkdir -p "$T/exim/spool" "$T/exim/log"
+chmod 644 "$T/key.pem" # a throw-away key; exim reads it as its own user
+chown -R Debian-exim "$T/exim" 2>/dev/null || chown -R nobody "$T/exim"
+cat >"$T/exim.conf" <<CONF
+primary_hostname = mx.example.test
+spool_directory = $T/exim/spool
+log_file_path = $T/exim/log/%slog
+keep_environment =
+local_interfaces = 127.0.0.1
+daemon_smtp_ports = 587 : 465
+tls_on_connect_ports = 465
+tls_advertise_hosts = *
+tls_certificate = $T/cert.pem
+tls_privatekey = $T/key.pem
+acl_smtp_rcpt = accept_all
+begin acl
+accept_all:
+  accept
+begin routers
+drop:
+  driver = redirect
+  data = :blackhole:
+begin authenticators
+plain:
+  driver = plaintext
+  public_name = PLAIN
+  server_prompts = :
+  server_condition = \${if and {{eq{\$auth2}{$USER}}{eq{\$auth3}{$PASS}}}}
+  server_set_id = \$auth2
+CONF
 
 unshare -n sh -eu -c '
 	T=$1 here=$2 USER=$3 PASS=$4
 	ip link set lo up
 	dovecot -c "$T/dovecot.conf"
+	if command -v exim >/dev/null 2>&1; then
+		exim -C "$T/exim.conf" -bd -oX "587:465" -oP "$T/exim.pid" \
+			>>"$T/exim.log" 2>&1
+		sleep 1
+	fi
 	tcpdump -i lo -U -s 0 -w "$T/tls.pcap" \
-		"tcp port 993 or tcp port 995 or tcp port 143 or tcp port 110" \
+		"tcp port 993 or tcp port 995 or tcp port 143 or tcp port 110 or tcp port 587 or tcp port 465" \
 		2>/dev/null &
 	dump=$!
 	sleep 1
@@ -94,10 +132,16 @@ unshare -n sh -eu -c '
 	echo "pop3 starttls - mail.example.test" \
 		"$(sed -n "s/^New, \(TLSv1\.[0-9]\), Cipher is \(.*\)$/\1 \2/p" "$T/s_client.log" | head -1)" 0 \
 		>>"$T/truth"
+	# SMTP submission of tests/data/mail/1.eml (dot-stuffed lines in it)
+	if [ -f "$T/exim.pid" ]; then
+		python3 "$here/tlsclient.py" 127.0.0.1 "$USER" "$PASS" "$T/keys" \
+			"$here/../data/mail/1.eml" >>"$T/truth"
+	fi
 	sleep 1
 	kill -INT $dump
 	wait $dump || true
 	doveadm -c "$T/dovecot.conf" stop 2>/dev/null || kill $(cat "$T/run/master.pid")
+	[ -f "$T/exim.pid" ] && kill "$(cat "$T/exim.pid")" 2>/dev/null || true
 ' sh "$T" "$here" "$USER" "$PASS"
 
 cp "$T/tls.pcap" "$out/dovecot-tls.pcap"

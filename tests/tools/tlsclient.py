@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""tlsclient.py HOST USER PASS KEYLOG: IMAP and POP3 over TLS, as Python's
-ssl module speaks it, against a server on loopback.
+"""tlsclient.py HOST USER PASS KEYLOG [MESSAGE]: IMAP and POP3 over TLS,
+as Python's ssl module speaks it, against a server on loopback; with
+MESSAGE, SMTP instead: the message submitted over STARTTLS on 587 and
+over TLS on 465, after AUTH PLAIN.
 
 Each session logs its TLS keys to KEYLOG (NSS key log format) and prints
 one line of truth, as the client's TLS library saw the session:
@@ -14,12 +16,14 @@ does not carry, and a resumed TLS 1.2 session (record-tls.sh adds POP3
 STLS with TLS 1.3's ChaCha20 through openssl s_client).
 """
 import imaplib
-import warnings
 import poplib
+import smtplib
+import warnings
 import ssl
 import sys
 
 HOST, USER, PASS, KEYLOG = sys.argv[1:5]
+MESSAGE = sys.argv[5] if len(sys.argv) > 5 else None
 warnings.simplefilter("ignore", DeprecationWarning)  # TLS 1.0, on purpose
 
 
@@ -95,7 +99,27 @@ def resumed(sni):
     m.logout()
 
 
+def smtp(mode, sni, ctx):
+    body = open(MESSAGE, "rb").read()
+    if mode == "implicit":
+        s = smtplib.SMTP_SSL(HOST, 465, context=ctx)
+    else:
+        s = smtplib.SMTP(HOST, 587)
+        s.ehlo("client.example.test")
+        s.starttls(context=ctx)
+    truth("smtp", mode, s.sock, sni)
+    s.ehlo("client.example.test")
+    s.login(USER, PASS)
+    s.sendmail("alice@example.test", ["bob@example.test"], body)
+    s.quit()
+
+
 T13, T12 = ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2
+if MESSAGE is not None:
+    smtp("starttls", "mx.example.test", named("mx.example.test", T13))
+    smtp("implicit", "mx.example.test", named("mx.example.test", T12,
+                                              "ECDHE-RSA-AES128-GCM-SHA256"))
+    sys.exit(0)
 imaps("mail.example.test", named("mail.example.test", T13))
 imap_starttls("imap.example.test", named("imap.example.test", T12,
                                          "ECDHE-RSA-AES128-GCM-SHA256"))
