@@ -4,6 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "cli.h"
 #include "tlskeys.h"
 
@@ -53,31 +57,86 @@ cli_open_log(const char *where)
 	return q;
 }
 
-int
-cli_load_keylog(struct tls_keyring *keys, const char *path)
+/* The complete lines of buf[0..n) to the keyring; the tail without its
+ * newline stays in k->part for the next read. */
+static void
+keylog_lines(struct cli_keylog *k, const char *buf, size_t n)
 {
-	FILE  *f = fopen(path, "r");
-	char   line[1024];
-	size_t taken = 0, bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] != '\n') {
+			if (k->plen < sizeof(k->part))
+				k->part[k->plen++] = buf[i];
+			continue;
+		}
+		if (k->plen < sizeof(k->part)) {
+			int r = tls_keyring_add_line(k->keys, k->part, k->plen);
 
-	if (f == NULL) {
+			k->taken += r > 0;
+			k->bad += r < 0;
+		} else
+			k->bad++; /* longer than any key log line */
+		k->plen = 0;
+	}
+}
+
+void
+cli_keylog_poll(struct cli_keylog *k)
+{
+	char	    buf[8192];
+	struct stat sb;
+	ssize_t	    n;
+
+	if (k->fd < 0)
+		return;
+	/* a file cut shorter was rotated or rewritten: read it anew */
+	if (fstat(k->fd, &sb) == 0 && sb.st_size < k->off) {
+		k->off = 0;
+		k->plen = 0;
+	}
+	while ((n = pread(k->fd, buf, sizeof(buf), k->off)) > 0) {
+		keylog_lines(k, buf, (size_t)n);
+		k->off += n;
+	}
+}
+
+int
+cli_keylog_open(struct cli_keylog *k, struct tls_keyring *keys,
+    const char *path, int must_hold)
+{
+	memset(k, 0, sizeof(*k));
+	k->keys = keys;
+	k->path = path;
+	if ((k->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		fprintf(stderr, "mailsift: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		size_t n = strcspn(line, "\n");
-		int    r = tls_keyring_add_line(keys, line, n);
-
-		taken += r > 0;
-		bad += r < 0;
-	}
-	fclose(f);
-	if (taken == 0) {
+	cli_keylog_poll(k);
+	if (must_hold && k->taken == 0) {
 		fprintf(stderr,
 		    "mailsift: %s: no TLS secret in it (the NSS key "
 		    "log format: CLIENT_RANDOM, *_TRAFFIC_SECRET*)%s\n",
-		    path, bad ? "; some lines are not key log lines" : "");
+		    path, k->bad ? "; some lines are not key log lines" : "");
+		cli_keylog_close(k);
 		return -1;
 	}
+	return 0;
+}
+
+void
+cli_keylog_close(struct cli_keylog *k)
+{
+	if (k->fd >= 0)
+		close(k->fd);
+	k->fd = -1;
+}
+
+int
+cli_load_keylog(struct tls_keyring *keys, const char *path)
+{
+	struct cli_keylog k;
+
+	if (cli_keylog_open(&k, keys, path, 1) != 0)
+		return -1;
+	cli_keylog_close(&k);
 	return 0;
 }

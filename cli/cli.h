@@ -39,6 +39,21 @@ char *cli_join_args(int argc, char **argv);
  * (no such file, no line of it a key). */
 struct tls_keyring;
 int cli_load_keylog(struct tls_keyring *, const char *path);
+/* A key log followed as it grows (live --keylog): opened (and read) now,
+ * before privileges are dropped; polled for what was appended. */
+struct cli_keylog {
+	const char	   *path;
+	int		    fd;
+	long long	    off;
+	char		    part[1024]; /* a line still being written */
+	size_t		    plen;
+	size_t		    taken, bad;
+	struct tls_keyring *keys;
+};
+int cli_keylog_open(struct cli_keylog *, struct tls_keyring *, const char *path,
+    int must_hold);
+void cli_keylog_poll(struct cli_keylog *);
+void cli_keylog_close(struct cli_keylog *);
 
 /* Opens the log read-only for a query command; NULL after saying why
  * on stderr ("mailsift: LOG: no such log ..."). */

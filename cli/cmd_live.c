@@ -18,6 +18,7 @@
 
 #include "capture.h"
 #include "cli.h"
+#include "tlskeys.h"
 #include "pipeline.h"
 #include "registry.h"
 #include "store.h"
@@ -51,6 +52,8 @@ struct live_opts {
 	const char *iface, *filter, *output, *extract, *user, *write;
 	const char *rotate;
 	int	    promisc, buffer_mb, run_as_root, quiet, no_keep, redact;
+	const char *keylog[8]; /* --keylog, followed as they grow */
+	int	    nkeylog;
 	long	    idle_s, max_streams, status_s, detect_mb;
 	uint64_t    rotate_bytes, rotate_s;
 	struct md_limits lim;
@@ -98,6 +101,11 @@ live_usage(FILE *f)
 	    "      --status S         a status line every S seconds (default\n"
 	    "                         5 on a terminal, else 60, to syslog and\n"
 	    "                         stderr; 0: none)\n"
+	    "      --keylog FILE      TLS secrets (SSLKEYLOGFILE's format),\n"
+	    "                         followed as the endpoint writes them:\n"
+	    "                         sessions whose keys appear are decrypted\n"
+	    "                         (each waits up to 10 s for its key); up\n"
+	    "                         to 8 files\n"
 	    "      --redact           store no passwords or bearer tokens\n"
 	    "      --no-keep          do not keep message bytes beside the log\n"
 	    "  -q, --quiet            no status lines\n"
@@ -181,6 +189,7 @@ parse_live_opts(int argc, char **argv, struct live_opts *o)
 		{ "max-detect-memory", required_argument, NULL, 'G' },
 		{ "status", required_argument, NULL, 's' },
 		{ "redact", no_argument, NULL, 'D' },
+		{ "keylog", required_argument, NULL, 'k' },
 		{ "no-keep", no_argument, NULL, 'K' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -226,6 +235,15 @@ parse_live_opts(int argc, char **argv, struct live_opts *o)
 			break;
 		case 'D':
 			o->redact = 1;
+			break;
+		case 'k':
+			if (o->nkeylog == 8) {
+				fprintf(stderr,
+				    "mailsift live: at most 8 "
+				    "--keylog files\n");
+				return -1;
+			}
+			o->keylog[o->nkeylog++] = optarg;
 			break;
 		case 'K':
 			o->no_keep = 1;
@@ -334,6 +352,7 @@ drop_root(const struct live_opts *o, char *err, size_t errlen)
 
 struct live_state {
 	const struct live_opts *o;
+	struct cli_keylog	keylogs[8];
 	struct store	       *st;
 	int			tty;
 	char			path[4096]; /* the log in use */
@@ -561,6 +580,17 @@ install_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
+/* What the endpoints appended to their key logs (a session waiting for
+ * its keys asks, and the loop once a second). */
+static void
+poll_keylogs(void *arg)
+{
+	struct live_state *ls = arg;
+
+	for (int i = 0; i < ls->o->nkeylog; i++)
+		cli_keylog_poll(&ls->keylogs[i]);
+}
+
 /* ---------------------------------------------------------------- loop */
 
 static int
@@ -579,6 +609,7 @@ live_loop(struct live_state *ls)
 			return EXIT_PARTIAL;
 		}
 		if (now != last_commit) { /* queryable within a second */
+			poll_keylogs(ls);
 			store_flush(ls->st);
 			capture_live_flush();
 			capture_expire(cli_wall_us(),
@@ -614,6 +645,7 @@ live_run(struct live_opts *o, const char *cmdline)
 	struct pipeline	    p;
 	char		    err[512], filter[4096], novlan[4096], source[512];
 	int		    status, wfd, r;
+	struct tls_keyring *keys = NULL;
 
 	default_filters(filter, novlan, sizeof(filter));
 	if (o->filter != NULL) {
@@ -646,6 +678,25 @@ live_run(struct live_opts *o, const char *cmdline)
 	}
 	/* kept open to hash the -w file when done, as root cannot be then */
 	wfd = o->write != NULL ? open(o->write, O_RDONLY | O_CLOEXEC) : -1;
+	/* key logs too: the endpoint's may be readable by root only */
+	if (o->nkeylog > 0 && (keys = tls_keyring_new()) == NULL) {
+		fprintf(stderr, "mailsift live: out of memory\n");
+		capture_live_close();
+		return EXIT_USAGE;
+	}
+	for (int i = 0; i < o->nkeylog; i++)
+		if (cli_keylog_open(&ls.keylogs[i], keys, o->keylog[i], 0) !=
+		    0) {
+			while (i-- > 0)
+				cli_keylog_close(&ls.keylogs[i]);
+			tls_keyring_free(keys);
+			capture_live_close();
+			return EXIT_USAGE;
+		}
+	if (keys != NULL) {
+		tls_keyring_follow(keys, poll_keylogs, &ls);
+		o->lim.keys = keys;
+	}
 	if (drop_root(o, err, sizeof(err)) != 0) {
 		fprintf(stderr, "mailsift live: %s\n", err);
 		capture_live_close();
@@ -720,6 +771,9 @@ live_run(struct live_opts *o, const char *cmdline)
 	    (unsigned long long)ls.k_if_dropped, ls.path);
 	if (pipeline_close(&p, status) != 0 && status == EXIT_OK)
 		status = EXIT_PARTIAL;
+	for (int i = 0; i < o->nkeylog; i++)
+		cli_keylog_close(&ls.keylogs[i]);
+	tls_keyring_free(keys);
 	return status;
 }
 

@@ -38,6 +38,10 @@ enum {
 };
 
 #define REC_MAX (16384 + 2048) /* TLSCiphertext at its largest */
+/* A session whose keys are not in a growing key log yet waits for them,
+ * holding its records, at most this long and this much. */
+#define WAIT_MAX_US    10000000u
+#define WAIT_MAX_BYTES (1u << 20)
 
 /* One direction's record layer. */
 struct tls_dir {
@@ -81,6 +85,19 @@ struct tls_view {
 	const char		 *key_status; /* NULL: no key log given */
 	char			  status_buf[96];
 	uint64_t		  plain[2]; /* application bytes decrypted */
+	/* a growing key log: what came before the session's keys did */
+	int		   waiting;
+	uint64_t	   wait_since;
+	size_t		   wait_bytes;
+	struct wait_chunk *wq, **wq_tail;
+};
+
+/* Bytes held while a session waits for its keys, in arrival order. */
+struct wait_chunk {
+	struct wait_chunk *next;
+	enum md_dir	   dir;
+	size_t		   n;
+	uint8_t		   b[];
 };
 
 /* -------------------------------------------------------------- names */
@@ -755,8 +772,15 @@ keys_setup(struct tls_view *v, struct md_out *o)
 
 	if (o->keys == NULL)
 		return;
+	tls_keyring_refresh(o->keys);
 	if ((v->sec = tls_keyring_find(o->keys, v->client_random)) == NULL) {
 		key_status(v, "no key for this client random", NULL);
+		if (tls_keyring_following(o->keys) && !v->waiting &&
+		    v->wait_since == 0) {
+			v->waiting = 1; /* its key log line may come yet */
+			v->wait_since = o->ts != 0 ? o->ts : 1;
+			v->wq_tail = &v->wq;
+		}
 		return;
 	}
 	if (s.aead == TLS_AEAD_NONE) {
@@ -1155,13 +1179,92 @@ open_record(struct tls_view *v, struct md_out *o, enum md_dir dir)
 		plaintext(v, o, dir, pt, n);
 }
 
+static void
+hold(struct tls_view *v, enum md_dir dir, const uint8_t *p, size_t n)
+{
+	struct wait_chunk *c = malloc(sizeof(*c) + n);
+
+	if (c == NULL)
+		return;
+	c->next = NULL;
+	c->dir = dir;
+	c->n = n;
+	memcpy(c->b, p, n);
+	*v->wq_tail = c;
+	v->wq_tail = &c->next;
+	v->wait_bytes += n;
+}
+
+static void
+drop_held(struct tls_view *v)
+{
+	while (v->wq != NULL) {
+		struct wait_chunk *c = v->wq;
+
+		v->wq = c->next;
+		free(c);
+	}
+	v->wq_tail = &v->wq;
+}
+
+/*
+ * A session waiting for its keys: when they have come, what was held is
+ * read now, in its order; past the wait's bounds, or at the end, the
+ * session is given up and what was held only counted.
+ */
+static void
+wait_check(struct tls_view *v, struct md_out *o, int last)
+{
+	struct wait_chunk *c;
+	uint64_t waited = o->ts > v->wait_since ? o->ts - v->wait_since : 0;
+	char	 late[64];
+	size_t	 held = v->wait_bytes;
+
+	tls_keyring_refresh(o->keys);
+	if (tls_keyring_find(o->keys, v->client_random) == NULL) {
+		if (!last && waited < WAIT_MAX_US && held < WAIT_MAX_BYTES)
+			return;
+		v->waiting = 0;
+		drop_held(v);
+		snprintf(late, sizeof(late), "(waited %.1f s, %zu bytes)",
+		    (double)waited / 1e6, held);
+		key_status(v, "no key for this client random", late);
+		return;
+	}
+	v->waiting = 0;
+	keys_setup(v, o);
+	c = v->wq;
+	v->wq = NULL;
+	v->wq_tail = &v->wq;
+	while (c != NULL) {
+		struct wait_chunk *next = c->next;
+
+		tls_view_feed(v, o, c->dir, c->b, c->n);
+		free(c);
+		c = next;
+	}
+	if (v->key_status != NULL && strcmp(v->key_status, "decrypted") == 0) {
+		snprintf(late, sizeof(late),
+		    "(its key came %.1f s late, %zu "
+		    "bytes held)",
+		    (double)waited / 1e6, held);
+		key_status(v, "decrypted", late);
+	}
+}
+
 void
 tls_view_feed(struct tls_view *v, struct md_out *o, enum md_dir dir,
     const uint8_t *p, size_t n)
 {
 	struct tls_dir *d = &v->d[dir];
 
+	if (v->waiting)
+		wait_check(v, o, 0);
 	while (n > 0 && !d->dead) {
+		if (v->waiting && d->rec_left == 0 && d->hdr_len == 0) {
+			hold(v, dir, p, n); /* from a record's start */
+			return;
+		}
 		if (d->rec_left == 0) {
 			size_t k = 5 - d->hdr_len;
 
@@ -1255,6 +1358,9 @@ tls_view_end(struct tls_view *v, struct md_out *o)
 {
 	struct md_event ev = { .type = MD_EV_TLS_END, .dir = MD_C2S };
 
+	if (v->waiting)
+		wait_check(v, o, 1); /* one last look for its keys */
+	drop_held(v);
 	ev.code = established(v);
 	ev.num[0] = (uint64_t)resumed(v);
 	ev.num[1] = v->group;

@@ -22,7 +22,29 @@ struct ring_entry {
 struct tls_keyring {
 	struct ring_entry *b[RING_BUCKETS];
 	size_t		   n;
+	void (*refresh)(void *); /* following a growing key log */
+	void *refresh_arg;
 };
+
+void
+tls_keyring_follow(struct tls_keyring *k, void (*refresh)(void *), void *arg)
+{
+	k->refresh = refresh;
+	k->refresh_arg = arg;
+}
+
+int
+tls_keyring_following(const struct tls_keyring *k)
+{
+	return k != NULL && k->refresh != NULL;
+}
+
+void
+tls_keyring_refresh(const struct tls_keyring *k)
+{
+	if (tls_keyring_following(k))
+		k->refresh(k->refresh_arg);
+}
 
 struct tls_keyring *
 tls_keyring_new(void)

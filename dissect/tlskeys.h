@@ -40,6 +40,16 @@ void		    tls_keyring_free(struct tls_keyring *);
  * a line that is not "LABEL <64 hex> <hex>".
  */
 int tls_keyring_add_line(struct tls_keyring *, const char *line, size_t n);
+/*
+ * A key log that grows while the capture runs (live --keylog): a session
+ * whose keys are not there yet waits for them, bounded (tls.c), asking
+ * refresh (the caller's: it reads what was appended to the files) before
+ * each look.
+ */
+void tls_keyring_follow(struct tls_keyring *, void (*refresh)(void *),
+    void *arg);
+int  tls_keyring_following(const struct tls_keyring *);
+void tls_keyring_refresh(const struct tls_keyring *);
 /* Client randoms with at least one secret. */
 size_t tls_keyring_count(const struct tls_keyring *);
 /* The secrets for a client random, or NULL. */

@@ -202,5 +202,40 @@ check "the last line tells the same drops" \
 	"$(sed -n 's/.*stopped; [0-9]* packets, \([0-9]*\) dropped by the kernel, \([0-9]*\) by the interface.*/\1 \2/p' "$B/k.err" | awk '{ print $1 + $2 }')" \
 	"$drops"
 
+# 6. --keylog followed as it grows: the client writes its keys while the
+#    session runs, after mailsift has seen the handshake; the session
+#    waits for them, then is decrypted and dissected as in clear.
+logs t
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=mx.example.test" \
+	-keyout "$B/t/key.pem" -out "$B/t/cert.pem" 2>/dev/null
+: >"$B/t/keys"
+chmod 644 "$B/t/keys"
+start t -o "$B/t/live.db" --keylog "$B/t/keys" --status 0 -f "tcp port 465"
+python3 tests/tools/livetls.py "$B/t/cert.pem" "$B/t/key.pem" "$B/t/keys" 465
+sleep 2.5
+stop
+check "--keylog followed: the session decrypted once its key came" \
+	"$(sqlite3 "$B/t/live.db" "SELECT decryption LIKE 'decrypted%' FROM tls")" 1
+check "--keylog followed: the login inside TLS, dissected" \
+	"$(sqlite3 "$B/t/live.db" "SELECT mechanism || ':' || username || ':' || password || ':' || outcome FROM auth")" \
+	"PLAIN:alice:wonderland:success"
+check "--keylog followed: the commands inside TLS" \
+	"$(sqlite3 "$B/t/live.db" "SELECT group_concat(verb || ' ' || reply_code, ',') FROM commands")" \
+	"EHLO 250,AUTH 235,NOOP 250,QUIT 221"
+#    The keys come late (written 1.5 s after the login): the records wait
+#    for them, are read when they come, and the log says so.
+logs u
+: >"$B/u/keys"
+chmod 644 "$B/u/keys"
+start u -o "$B/u/live.db" --keylog "$B/u/keys" --status 0 -f "tcp port 465"
+python3 tests/tools/livetls.py "$B/t/cert.pem" "$B/t/key.pem" "$B/u/keys" 465 late
+sleep 1.5
+stop
+check "--keylog followed, keys late: held, then read" \
+	"$(sqlite3 "$B/u/live.db" "SELECT decryption LIKE 'decrypted (its key came % s late, % bytes held)' FROM tls")" 1
+check "--keylog followed, keys late: the login and commands, in order" \
+	"$(sqlite3 "$B/u/live.db" "SELECT (SELECT mechanism || ':' || username || ':' || outcome FROM auth) || ' ' || group_concat(verb || ' ' || reply_code, ',') FROM commands")" \
+	"PLAIN:alice:success EHLO 250,AUTH 235,NOOP 250,QUIT 221"
+
 echo "live: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
