@@ -8,6 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include "cli.h"
 #include "tlskeys.h"
 
@@ -138,5 +141,28 @@ cli_load_keylog(struct tls_keyring *keys, const char *path)
 	if (cli_keylog_open(&k, keys, path, 1) != 0)
 		return -1;
 	cli_keylog_close(&k);
+	return 0;
+}
+
+int
+cli_load_tls_key(struct tls_keyring *keys, const char *path)
+{
+	FILE	 *f = fopen(path, "r");
+	EVP_PKEY *k;
+
+	if (f == NULL) {
+		fprintf(stderr, "mailsift: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	if (k == NULL || tls_keyring_add_rsa(keys, k) != 0) {
+		fprintf(stderr,
+		    "mailsift: %s: not an RSA private key in PEM "
+		    "(or more than 8 keys)\n",
+		    path);
+		EVP_PKEY_free(k);
+		return -1;
+	}
 	return 0;
 }

@@ -39,6 +39,9 @@ char *cli_join_args(int argc, char **argv);
  * (no such file, no line of it a key). */
 struct tls_keyring;
 int cli_load_keylog(struct tls_keyring *, const char *path);
+/* Reads a server's RSA private key (PEM, unencrypted) into keys, for
+ * sessions with RSA key exchange; -1 after saying why on stderr. */
+int cli_load_tls_key(struct tls_keyring *, const char *path);
 /* A key log followed as it grows (live --keylog): opened (and read) now,
  * before privileges are dropped; polled for what was appended. */
 struct cli_keylog {

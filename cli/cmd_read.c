@@ -48,6 +48,9 @@ read_usage(FILE *f)
 	    "                         (SSLKEYLOGFILE): sessions whose keys it\n"
 	    "                         holds are decrypted and dissected;\n"
 	    "                         may be given more than once\n"
+	    "      --tls-key FILE     a server's RSA private key (PEM): TLS\n"
+	    "                         1.2 and older sessions with RSA key\n"
+	    "                         exchange are decrypted with it\n"
 	    "      --json-dir DIR     also write this run's logs as JSON lines\n"
 	    "                         (as mailsift export --json does)\n"
 	    "      --max-streams N    TCP streams tracked at once (default %d)\n"
@@ -88,6 +91,7 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 		{ "max-detect-memory", required_argument, NULL, 'G' },
 		{ "json-dir", required_argument, NULL, 'J' },
 		{ "keylog", required_argument, NULL, 'k' },
+		{ "tls-key", required_argument, NULL, 'T' },
 		{ "no-keep", no_argument, NULL, 'K' },
 		{ "redact", no_argument, NULL, 'D' },
 		{ "max-line", required_argument, NULL, 'L' },
@@ -132,10 +136,12 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 			o->json_dir = optarg;
 			break;
 		case 'k':
+		case 'T':
 			if (o->keys == NULL &&
 			    (o->keys = tls_keyring_new()) == NULL)
 				return -1;
-			if (cli_load_keylog(o->keys, optarg) != 0)
+			if ((c == 'k' ? cli_load_keylog(o->keys, optarg) :
+					cli_load_tls_key(o->keys, optarg)) != 0)
 				return -1;
 			o->lim.keys = o->keys;
 			break;

@@ -33,6 +33,7 @@ enum {
 	HS_SERVER_HELLO = 2,
 	HS_CERTIFICATE = 11,
 	HS_SERVER_KEY_EXCHANGE = 12,
+	HS_CLIENT_KEY_EXCHANGE = 16,
 	HS_FINISHED = 20,
 	HS_KEY_UPDATE = 24,
 };
@@ -42,6 +43,8 @@ enum {
  * holding its records, at most this long and this much. */
 #define WAIT_MAX_US    10000000u
 #define WAIT_MAX_BYTES (1u << 20)
+/* The handshake kept up to the ClientKeyExchange, for RFC 7627. */
+#define TRANSCRIPT_MAX (256u * 1024)
 
 /* One direction's record layer. */
 struct tls_dir {
@@ -85,6 +88,12 @@ struct tls_view {
 	const char		 *key_status; /* NULL: no key log given */
 	char			  status_buf[96];
 	uint64_t		  plain[2]; /* application bytes decrypted */
+	/* RSA key exchange with a server's key (--tls-key): the handshake
+	 * as it went, for the extended master secret (RFC 7627) */
+	uint16_t client_version;
+	int	 rsa_pending, ems, transcript_on;
+	uint8_t *transcript;
+	size_t	 tlen, tcap;
 	/* a growing key log: what came before the session's keys did */
 	int		   waiting;
 	uint64_t	   wait_since;
@@ -705,6 +714,7 @@ client_hello(struct tls_view *v, struct md_out *o, struct rd *r)
 			h->version = l->versions[i];
 	tls_ja3(l, 0, h->ja3, sizeof(h->ja3), h->ja3_hash);
 	tls_ja4(l, h->ja4);
+	v->client_version = h->legacy_version;
 	emit_hello(o, MD_C2S, h);
 out:
 	free(h);
@@ -773,7 +783,15 @@ keys_setup(struct tls_view *v, struct md_out *o)
 	if (o->keys == NULL)
 		return;
 	tls_keyring_refresh(o->keys);
-	if ((v->sec = tls_keyring_find(o->keys, v->client_random)) == NULL) {
+	if ((v->sec = tls_keyring_find(o->keys, v->client_random)) == NULL &&
+	    tls_keyring_has_rsa(o->keys) && v->version <= 0x0303 &&
+	    cn != NULL && strncmp(cn, "TLS_RSA_WITH_", 13) == 0 &&
+	    s.aead != TLS_AEAD_NONE) {
+		v->rsa_pending = 1; /* the ClientKeyExchange will tell */
+		key_status(v, "no ClientKeyExchange seen", NULL);
+		return;
+	}
+	if (v->sec == NULL) {
 		key_status(v, "no key for this client random", NULL);
 		if (tls_keyring_following(o->keys) && !v->waiting &&
 		    v->wait_since == 0) {
@@ -885,8 +903,10 @@ server_hello(struct tls_view *v, struct md_out *o, struct rd *r)
 		if (!random.bad)
 			memcpy(v->server_random, random.p, 32);
 		v->server_hello = 1;
-		for (size_t i = 0; i < l->nexts; i++)
+		for (size_t i = 0; i < l->nexts; i++) {
 			v->etm |= l->exts[i] == 0x0016;
+			v->ems |= l->exts[i] == 0x0017;
+		}
 		v->version = h->version;
 		v->cipher = h->cipher;
 		v->group = h->group;
@@ -972,14 +992,93 @@ server_key_exchange(struct tls_view *v, struct rd *r)
 	}
 }
 
+/* The handshake's messages as they went (for RFC 7627), bounded. */
+static void
+transcript_add(struct tls_view *v, uint8_t type, const uint8_t *p, size_t n)
+{
+	size_t need = v->tlen + 4 + n;
+
+	if (need > TRANSCRIPT_MAX) {
+		v->transcript_on = 0;
+		return;
+	}
+	if (need > v->tcap) {
+		size_t	 cap = v->tcap ? v->tcap : 4096;
+		uint8_t *b;
+
+		while (cap < need)
+			cap *= 2;
+		if ((b = realloc(v->transcript, cap)) == NULL) {
+			v->transcript_on = 0;
+			return;
+		}
+		v->transcript = b;
+		v->tcap = cap;
+	}
+	v->transcript[v->tlen] = type;
+	v->transcript[v->tlen + 1] = (uint8_t)(n >> 16);
+	v->transcript[v->tlen + 2] = (uint8_t)(n >> 8);
+	v->transcript[v->tlen + 3] = (uint8_t)n;
+	memcpy(v->transcript + v->tlen + 4, p, n);
+	v->tlen = need;
+}
+
+/*
+ * RSA key exchange (RFC 5246 7.4.7.1) opened with a server's key: the
+ * premaster secret, then the master secret (extended when the hellos
+ * agreed on it), then the keys, as a key log's CLIENT_RANDOM would.
+ */
+static void
+rsa_key_exchange(struct tls_view *v, struct md_out *o, struct rd *r)
+{
+	struct rd	 enc = rd_sub(r, rd_u16(r));
+	struct tls_suite s = tls_suite_of(v->cipher);
+	uint8_t		 pms[48], master[48];
+	int		 ok;
+
+	v->rsa_pending = 0;
+	ok = !enc.bad &&
+	    tls_keyring_rsa_premaster(o->keys, enc.p, enc.n, v->client_version,
+		pms) == 0;
+	if (ok && v->ems && !v->transcript_on)
+		ok = 0; /* the handshake was too long to keep */
+	ok = ok &&
+	    tls12_master(&s, v->version, pms, v->client_random,
+		v->server_random, v->ems ? v->transcript : NULL, v->tlen,
+		master) == 0;
+	ok = ok &&
+	    tls12_prot(&v->d[MD_C2S].prot, &v->d[MD_S2C].prot, &s, v->version,
+		v->etm, master, v->client_random, v->server_random) == 0;
+	OPENSSL_cleanse(pms, sizeof(pms));
+	OPENSSL_cleanse(master, sizeof(master));
+	v->transcript_on = 0;
+	free(v->transcript);
+	v->transcript = NULL;
+	v->tlen = v->tcap = 0;
+	if (!ok) {
+		key_status(v, "the RSA key did not open this session", NULL);
+		return;
+	}
+	v->d[MD_C2S].keyed = v->d[MD_S2C].keyed = 1;
+	key_status(v, "decrypted", "(RSA key exchange)");
+}
+
 static void
 handshake_message(struct tls_view *v, struct md_out *o, enum md_dir dir,
     uint8_t type, const uint8_t *p, size_t n)
 {
 	struct rd r = { p, n, 0, 0 };
 
+	if (type == HS_CLIENT_HELLO && v->tlen == 0 &&
+	    tls_keyring_has_rsa(o->keys))
+		v->transcript_on = 1; /* a server key may open the session */
+	if (v->transcript_on)
+		transcript_add(v, type, p, n);
 	if (type == HS_CLIENT_HELLO && dir == MD_C2S)
 		client_hello(v, o, &r);
+	else if (type == HS_CLIENT_KEY_EXCHANGE && dir == MD_C2S &&
+	    v->rsa_pending)
+		rsa_key_exchange(v, o, &r);
 	else if (type == HS_SERVER_HELLO && dir == MD_S2C)
 		server_hello(v, o, &r);
 	else if (type == HS_CERTIFICATE) {
@@ -1361,6 +1460,7 @@ tls_view_end(struct tls_view *v, struct md_out *o)
 	if (v->waiting)
 		wait_check(v, o, 1); /* one last look for its keys */
 	drop_held(v);
+	free(v->transcript);
 	ev.code = established(v);
 	ev.num[0] = (uint64_t)resumed(v);
 	ev.num[1] = v->group;

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/crypto.h>
 #include <openssl/kdf.h>
+#include <openssl/rsa.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,53 @@ struct tls_keyring {
 	struct ring_entry *b[RING_BUCKETS];
 	size_t		   n;
 	void (*refresh)(void *); /* following a growing key log */
-	void *refresh_arg;
+	void	 *refresh_arg;
+	EVP_PKEY *rsa[8]; /* --tls-key */
+	size_t	  nrsa;
 };
+
+int
+tls_keyring_add_rsa(struct tls_keyring *k, void *evp_pkey)
+{
+	EVP_PKEY *key = evp_pkey;
+
+	if (k->nrsa == sizeof(k->rsa) / sizeof(k->rsa[0]) ||
+	    !EVP_PKEY_is_a(key, "RSA"))
+		return -1;
+	k->rsa[k->nrsa++] = key;
+	return 0;
+}
+
+int
+tls_keyring_has_rsa(const struct tls_keyring *k)
+{
+	return k != NULL && k->nrsa > 0;
+}
+
+int
+tls_keyring_rsa_premaster(const struct tls_keyring *k, const uint8_t *enc,
+    size_t n, uint16_t client_version, uint8_t premaster[48])
+{
+	for (size_t i = 0; k != NULL && i < k->nrsa; i++) {
+		EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(k->rsa[i], NULL);
+		uint8_t	      out[512];
+		size_t	      outlen = sizeof(out);
+		int	      ok;
+
+		ok = ctx != NULL && EVP_PKEY_decrypt_init(ctx) == 1 &&
+		    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 &&
+		    EVP_PKEY_decrypt(ctx, out, &outlen, enc, n) == 1 &&
+		    outlen == 48 && out[0] == client_version >> 8 &&
+		    out[1] == (client_version & 0xff);
+		EVP_PKEY_CTX_free(ctx);
+		if (ok) {
+			memcpy(premaster, out, 48);
+			OPENSSL_cleanse(out, sizeof(out));
+			return 0;
+		}
+	}
+	return -1;
+}
 
 void
 tls_keyring_follow(struct tls_keyring *k, void (*refresh)(void *), void *arg)
@@ -65,6 +111,8 @@ tls_keyring_free(struct tls_keyring *k)
 			OPENSSL_cleanse(&e->s, sizeof(e->s));
 			free(e);
 		}
+	for (size_t i = 0; i < k->nrsa; i++)
+		EVP_PKEY_free(k->rsa[i]);
 	free(k);
 }
 
@@ -631,4 +679,40 @@ tls_open_record(struct tls_prot *t, const uint8_t hdr[5], uint8_t *body,
 	*out = body + skip;
 	*outlen = (size_t)m + (size_t)f;
 	return 0;
+}
+
+int
+tls12_master(const struct tls_suite *suite, uint16_t version,
+    const uint8_t premaster[48], const uint8_t client_random[32],
+    const uint8_t server_random[32], const uint8_t *ems, size_t ems_len,
+    uint8_t master[48])
+{
+	uint8_t	      seed[64];
+	unsigned int  hl = 0, hl2 = 0;
+	enum prf_hash h = PRF_SHA256;
+
+	if (version < 0x0303)
+		h = PRF_MD5_SHA1;
+	else if (suite->sha384)
+		h = PRF_SHA384;
+	if (ems == NULL) {
+		memcpy(seed, client_random, 32);
+		memcpy(seed + 32, server_random, 32);
+		return prf(h, premaster, 48, "master secret", seed, 64, master,
+		    48);
+	}
+	/* RFC 7627 3: the session hash, with the PRF's own hash (MD5 and
+	 * SHA-1 side by side before TLS 1.2) */
+	if (h == PRF_MD5_SHA1) {
+		if (EVP_Digest(ems, ems_len, seed, &hl, EVP_md5(), NULL) != 1 ||
+		    EVP_Digest(ems, ems_len, seed + hl, &hl2, EVP_sha1(),
+			NULL) != 1)
+			return -1;
+		hl += hl2;
+	} else if (EVP_Digest(ems, ems_len, seed, &hl,
+		       h == PRF_SHA384 ? EVP_sha384() : EVP_sha256(),
+		       NULL) != 1)
+		return -1;
+	return prf(h, premaster, 48, "extended master secret", seed, hl, master,
+	    48);
 }

@@ -50,6 +50,19 @@ void tls_keyring_follow(struct tls_keyring *, void (*refresh)(void *),
     void *arg);
 int  tls_keyring_following(const struct tls_keyring *);
 void tls_keyring_refresh(const struct tls_keyring *);
+/*
+ * A server's RSA private key (--tls-key), for sessions of TLS 1.2 and
+ * older that used RSA key exchange: the keyring takes it (an EVP_PKEY *,
+ * freed with the keyring).  Returns 0, or -1 when it is not an RSA key.
+ */
+int tls_keyring_add_rsa(struct tls_keyring *, void *evp_pkey);
+int tls_keyring_has_rsa(const struct tls_keyring *);
+/* The premaster secret of an RSA ClientKeyExchange, by the first key
+ * that opens it into 48 bytes starting with the client's version;
+ * 0 or -1. */
+int tls_keyring_rsa_premaster(const struct tls_keyring *, const uint8_t *enc,
+    size_t n, uint16_t client_version, uint8_t premaster[48]);
+
 /* Client randoms with at least one secret. */
 size_t tls_keyring_count(const struct tls_keyring *);
 /* The secrets for a client random, or NULL. */
@@ -99,6 +112,16 @@ struct tls_prot {
 	uint8_t	 chain[16]; /* TLS 1.0: the last ciphertext block */
 };
 
+/*
+ * The master secret from a premaster secret (RFC 5246 8.1), or with the
+ * extended master secret (RFC 7627) from the session hash of the
+ * handshake so far: ems_transcript (its messages, hashed here as the
+ * suite and version say) or NULL for the classic derivation.
+ */
+int tls12_master(const struct tls_suite *, uint16_t version,
+    const uint8_t premaster[48], const uint8_t client_random[32],
+    const uint8_t server_random[32], const uint8_t *ems_transcript,
+    size_t ems_len, uint8_t master[48]);
 /* TLS 1.3 keys from a traffic secret (RFC 8446 7.3); 0 or -1. */
 int tls13_prot(struct tls_prot *, const struct tls_suite *,
     const uint8_t *secret, size_t len);

@@ -10,8 +10,9 @@
 # usage: record-tls.sh OUTDIR
 #   writes OUTDIR/dovecot-tls.pcap, the sessions in order;
 #   OUTDIR/dovecot-tls.keys, their key log (NSS format, for decryption);
-#   OUTDIR/dovecot-tls.pem, the server's certificate (public; its key is
-#   thrown away); OUTDIR/dovecot-tls.truth, a line a session as its
+#   OUTDIR/dovecot-tls.pem, the server's certificate, and
+#   OUTDIR/dovecot-tls.key, its key (made for the test, for --tls-key:
+#   two sessions use RSA key exchange); OUTDIR/dovecot-tls.truth, a line a session as its
 #   client's TLS library saw it: PROTO MODE CLIENT_PORT SNI VERSION
 #   CIPHER RESUMED (OpenSSL's names).
 # Needs root (unshare -n), dovecot-imapd, dovecot-pop3d, tcpdump, openssl,
@@ -147,5 +148,6 @@ unshare -n sh -eu -c '
 cp "$T/tls.pcap" "$out/dovecot-tls.pcap"
 cp "$T/keys" "$out/dovecot-tls.keys"
 cp "$T/cert.pem" "$out/dovecot-tls.pem"
+cp "$T/key.pem" "$out/dovecot-tls.key" # a test key, for --tls-key
 cp "$T/truth" "$out/dovecot-tls.truth"
 cat "$out/dovecot-tls.truth"

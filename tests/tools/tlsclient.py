@@ -136,3 +136,10 @@ pop3s("mail.example.test", mte)
 imaps("mail.example.test", named("mail.example.test",
                                  ssl.TLSVersion.TLSv1,
                                  "AES128-SHA:@SECLEVEL=0"))
+# RSA key exchange (no forward secrecy: the server's key opens it), with
+# the extended master secret (RFC 7627, OpenSSL's default) and without
+imaps("mail.example.test", named("mail.example.test", T12,
+                                 "AES128-GCM-SHA256"))
+noems = named("mail.example.test", T12, "AES256-SHA256")
+noems.options |= 0x1  # SSL_OP_NO_EXTENDED_MASTER_SECRET
+pop3s("mail.example.test", noems)
