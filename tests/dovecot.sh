@@ -238,11 +238,11 @@ check_tls() { # tag bin pcap truth pem
 		done <"$ttruth")"
 	fp=$(openssl x509 -in "$tpem" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f')
 	check "$tt: the certificate, as openssl x509 reads it" \
-		"$(sqlite3 -separator '|' "$tdb" "SELECT DISTINCT sha256, serial, subject, issuer, datetime(not_before, 'unixepoch'), datetime(not_after, 'unixepoch'), key_type, key_bits, san_dns FROM certificates")" \
+		"$(sqlite3 -separator '|' "$tdb" "SELECT DISTINCT sha256, serial, subject, issuer, datetime(not_before, 'unixepoch'), datetime(not_after, 'unixepoch'), key_type, key_bits, san_dns FROM certificates WHERE sender = 'server'")" \
 		"$fp|$(openssl x509 -in "$tpem" -noout -serial | sed 's/.*=//')|$(openssl x509 -in "$tpem" -noout -subject -nameopt RFC2253 | sed 's/^subject=//')|$(openssl x509 -in "$tpem" -noout -issuer -nameopt RFC2253 | sed 's/^issuer=//')|$(date -u -d "$(openssl x509 -in "$tpem" -noout -startdate | sed 's/.*=//')" '+%Y-%m-%d %H:%M:%S')|$(date -u -d "$(openssl x509 -in "$tpem" -noout -enddate | sed 's/.*=//')" '+%Y-%m-%d %H:%M:%S')|rsa|2048|mail.example.test,imap.example.test"
 	check "$tt: TLS 1.2 sessions that sent the chain: self-signed; the name it lacks" \
 		"$(sqlite3 "$tdb" "SELECT group_concat(finding || ':' || detail, ' ') FROM (SELECT * FROM v_tls_findings ORDER BY session_id, finding)")" \
-		"tls_cert_invalid:self-signed tls_cert_invalid:self-signed tls_cert_name_mismatch:pop.example.test tls_cert_invalid:self-signed tls_cert_invalid:self-signed tls_cert_invalid:self-signed tls_below_1_2:TLSv10 tls_cert_invalid:self-signed tls_cert_invalid:self-signed tls_cert_invalid:self-signed tls_cert_invalid:self-signed tls_cert_name_mismatch:mx.example.test"
+		"tls_cert_invalid:self-signed tls_cert_invalid:self-signed tls_cert_name_mismatch:pop.example.test tls_cert_invalid:self-signed tls_cert_invalid:self-signed tls_cert_invalid:self-signed tls_cert_invalid:self-signed tls_below_1_2:TLSv10 tls_cert_invalid:self-signed tls_cert_invalid:self-signed tls_cert_invalid:self-signed tls_cert_invalid:self-signed tls_cert_invalid:self-signed tls_cert_name_mismatch:mx.example.test"
 	check "$tt: JA3 and JA3S as tshark computes them" \
 		"$(sqlite3 -separator ' ' "$tdb" "SELECT t.ja3, t.ja3s FROM tls t ORDER BY t.session_id")" \
 		"$(tshark -n -r "$tpcap" -Y "tls.handshake.type == 1 || tls.handshake.type == 2" -T fields -e tcp.stream -e tls.handshake.ja3 -e tls.handshake.ja3s 2>/dev/null |
@@ -264,7 +264,7 @@ check_tls() { # tag bin pcap truth pem
 	m=$(sha256sum <tests/data/mail/1.eml | cut -d' ' -f1)
 	check "$tt: the message fetched over TLS 1.3, 1.2 CBC and 1.0, and submitted to exim over STARTTLS and 465, is the one sent and held" \
 		"$(sqlite3 "$tdb.keys.db" "SELECT group_concat(m.proto || ' ' || m.method || ' ' || t.version || ' ' || m.sha256 || ' ' || m.complete, ', ') FROM messages m JOIN tls t ON t.session_id = m.session_id")" \
-		"imap FETCH TLSv13 $m 1, imap FETCH TLSv12 $m 1, imap FETCH TLSv10 $m 1, imap FETCH TLSv12 $m 1, smtp DATA TLSv13 $m 1, smtp DATA TLSv12 $m 1"
+		"imap FETCH TLSv13 $m 1, imap FETCH TLSv12 $m 1, imap FETCH TLSv10 $m 1, imap FETCH TLSv12 $m 1, imap FETCH TLSv12 $m 1, smtp DATA TLSv13 $m 1, smtp DATA TLSv12 $m 1"
 	check "$tt: TLS 1.3 certificates, read once decrypted" \
 		"$(sqlite3 "$tdb.keys.db" "SELECT count(*) FROM certificates c JOIN tls t ON t.session_id = c.session_id WHERE t.version = 'TLSv13' AND c.sha256 = '$fp'")" 3
 	check "$tt: no anomaly but the certificate's and TLS 1.0's" \
@@ -279,6 +279,18 @@ check_tls() { # tag bin pcap truth pem
 	check "$tt: --tls-key opens the RSA key exchange sessions, and only them" \
 		"$(sqlite3 "$tdb.rsa.db" "SELECT group_concat(cipher || ':' || decryption, ' ') FROM (SELECT * FROM tls WHERE cipher LIKE 'TLS_RSA_WITH_%' ORDER BY session_id)") $(sqlite3 "$tdb.rsa.db" "SELECT count(*) FROM tls WHERE cipher NOT LIKE 'TLS_RSA_WITH_%' AND decryption = 'no key for this client random'")" \
 		"TLS_RSA_WITH_AES_128_CBC_SHA:decrypted (RSA key exchange) TLS_RSA_WITH_AES_128_GCM_SHA256:decrypted (RSA key exchange) TLS_RSA_WITH_AES_256_CBC_SHA256:decrypted (RSA key exchange) $(($(wc -l <"$ttruth") - 3))"
+	# tshark, given the same key log, decrypts the same commands (its
+	# SMTP command field holds four letters: STARTTLS is STAR there)
+	check "$tt: the decrypted commands, as tshark decrypts them" \
+		"$(sqlite3 -separator ' ' "$tdb.keys.db" "SELECT s.id - 1, (SELECT group_concat(v, ' ') FROM (SELECT CASE WHEN s.proto = 'smtp' THEN substr(verb, 1, 4) ELSE verb END AS v FROM commands c WHERE c.session_id = s.id ORDER BY seq)) FROM sessions s ORDER BY s.id")" \
+		"$(tshark -n -r "$tpcap" -o "tls.keylog_file:${ttruth%.truth}.keys" -Y "imap.request || pop.request || smtp.req" \
+			-T fields -E separator='|' -e tcp.stream -e imap.request.command -e pop.request.command -e smtp.req.command 2>/dev/null |
+			awk -F'|' '{ c = $2 $3 $4; v[$1] = v[$1] (v[$1] == "" ? "" : " ") toupper(c) } END { for (k in v) print k, v[k] }' | sort -n)"
+	# a TLS 1.3 KeyUpdate from openssl s_client: both sides' keys
+	# followed (the commands after it are above), a client certificate
+	check "$tt: the client certificate one client presented" \
+		"$(sqlite3 "$tdb.keys.db" "SELECT sha256 || ' ' || subject FROM certificates WHERE sender = 'client'")" \
+		"$(openssl x509 -in "${ttruth%.truth}-client.pem" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f') $(openssl x509 -in "${ttruth%.truth}-client.pem" -noout -subject -nameopt RFC2253 | sed 's/^subject=//')"
 	check "$tt: --tls-key: their logins" \
 		"$(sqlite3 "$tdb.rsa.db" "SELECT count(*) FROM auth WHERE password = 'wonderland' AND outcome = 'success'")" 3
 }

@@ -12,7 +12,8 @@
 #   OUTDIR/dovecot-tls.keys, their key log (NSS format, for decryption);
 #   OUTDIR/dovecot-tls.pem, the server's certificate, and
 #   OUTDIR/dovecot-tls.key, its key (made for the test, for --tls-key:
-#   two sessions use RSA key exchange); OUTDIR/dovecot-tls.truth, a line a session as its
+#   two sessions use RSA key exchange); OUTDIR/dovecot-tls-client.pem,
+#   the certificate one client presents; OUTDIR/dovecot-tls.truth, a line a session as its
 #   client's TLS library saw it: PROTO MODE CLIENT_PORT SNI VERSION
 #   CIPHER RESUMED (OpenSSL's names).
 # Needs root (unshare -n), dovecot-imapd, dovecot-pop3d, tcpdump, openssl,
@@ -32,6 +33,11 @@ cp "$here/../data/mail/1.eml" "$T/home/$USER/Maildir/cur/1700000001.M1P1.seed:2,
 chown -R nobody:nogroup "$T/home"
 # A self-signed certificate for two names; "pop.example.test", which a
 # client asks for, is not one of them.
+# A client certificate, which one session presents (dovecot asks every
+# client for one; none has to give it)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-days 3650 -keyout "$T/client-key.pem" -out "$T/client.pem" \
+	-subj "/O=mailsift tests/CN=alice" 2>/dev/null
 openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -keyout "$T/key.pem" \
 	-out "$T/cert.pem" -subj "/O=mailsift tests/CN=mail.example.test" \
 	-addext "subjectAltName=DNS:mail.example.test,DNS:imap.example.test" \
@@ -45,6 +51,8 @@ log_path = $T/dovecot.log
 ssl = yes
 ssl_cert = <$T/cert.pem
 ssl_key = <$T/key.pem
+ssl_verify_client_cert = yes
+ssl_ca = <$T/client.pem
 # TLS 1.0 too, and its suites, for one session of the recording
 ssl_min_protocol = TLSv1
 ssl_cipher_list = ALL:@SECLEVEL=0
@@ -122,14 +130,21 @@ unshare -n sh -eu -c '
 		2>/dev/null &
 	dump=$!
 	sleep 1
-	python3 "$here/tlsclient.py" 127.0.0.1 "$USER" "$PASS" "$T/keys" \
+	TLS_CLIENT_CERT=$T/client.pem TLS_CLIENT_KEY=$T/client-key.pem \
+		python3 "$here/tlsclient.py" 127.0.0.1 "$USER" "$PASS" "$T/keys" \
 		>"$T/truth"
 	# POP3 STLS with TLS 1.3 and ChaCha20-Poly1305, by openssl s_client
-	printf "USER %s\r\nPASS %s\r\nSTAT\r\nQUIT\r\n" "$USER" "$PASS" |
+	# "K" makes s_client send a KeyUpdate (RFC 8446 4.6.3) before STAT;
+	# a line at a time, so that s_client reads it as its command ("quit"
+	# in lower case: "Q" would be the command that stops s_client)
+	{ for l in "USER $USER" "PASS $PASS" K STAT quit; do
+		sleep 0.3
+		[ "$l" = K ] && printf "K\n" || printf "%s\r\n" "$l"
+	done; sleep 0.5; } |
 		openssl s_client -connect 127.0.0.1:110 -starttls pop3 \
 		-tls1_3 -ciphersuites TLS_CHACHA20_POLY1305_SHA256 \
 		-servername mail.example.test -keylogfile "$T/keys" \
-		-ign_eof >"$T/s_client.log" 2>&1 || true
+		>"$T/s_client.log" 2>&1 || true
 	echo "pop3 starttls - mail.example.test" \
 		"$(sed -n "s/^New, \(TLSv1\.[0-9]\), Cipher is \(.*\)$/\1 \2/p" "$T/s_client.log" | head -1)" 0 \
 		>>"$T/truth"
@@ -149,5 +164,6 @@ cp "$T/tls.pcap" "$out/dovecot-tls.pcap"
 cp "$T/keys" "$out/dovecot-tls.keys"
 cp "$T/cert.pem" "$out/dovecot-tls.pem"
 cp "$T/key.pem" "$out/dovecot-tls.key" # a test key, for --tls-key
+cp "$T/client.pem" "$out/dovecot-tls-client.pem"
 cp "$T/truth" "$out/dovecot-tls.truth"
 cat "$out/dovecot-tls.truth"

@@ -16,6 +16,7 @@ does not carry, and a resumed TLS 1.2 session (record-tls.sh adds POP3
 STLS with TLS 1.3's ChaCha20 through openssl s_client).
 """
 import imaplib
+import os
 import poplib
 import smtplib
 import warnings
@@ -143,3 +144,9 @@ imaps("mail.example.test", named("mail.example.test", T12,
 noems = named("mail.example.test", T12, "AES256-SHA256")
 noems.options |= 0x1  # SSL_OP_NO_EXTENDED_MASTER_SECRET
 pop3s("mail.example.test", noems)
+# a client certificate, in clear in TLS 1.2
+if os.environ.get("TLS_CLIENT_CERT"):
+    mine = named("mail.example.test", T12, "ECDHE-RSA-AES128-GCM-SHA256")
+    mine.load_cert_chain(os.environ["TLS_CLIENT_CERT"],
+                         os.environ["TLS_CLIENT_KEY"])
+    imaps("mail.example.test", mine)
