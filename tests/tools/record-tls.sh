@@ -2,7 +2,8 @@
 # Records real TLS mail sessions: dovecot with a certificate made here
 # (IMAPS on 993, POP3S on 995, STARTTLS on 143 and STLS on 110; TLS 1.0
 # to 1.3, AES-GCM, ChaCha20-Poly1305, AES-CBC with and without
-# encrypt-then-MAC, a resumed session) and real
+# encrypt-then-MAC, a resumed session, RSA key exchange, a client
+# certificate, a KeyUpdate, COMPRESS=DEFLATE inside TLS) and real
 # clients (Python's ssl through imaplib and poplib, openssl s_client),
 # over loopback inside a network namespace that this script creates, so
 # no packet can reach any other address.  Every client logs its TLS keys.
@@ -70,6 +71,10 @@ userdb {
   args = uid=nobody gid=nogroup home=$T/home/%u
 }
 mail_location = maildir:~/Maildir
+mail_plugins = \$mail_plugins zlib
+protocol imap {
+  mail_plugins = \$mail_plugins imap_zlib
+}
 service anvil {
   chroot =
 }

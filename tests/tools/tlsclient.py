@@ -19,7 +19,9 @@ import imaplib
 import os
 import poplib
 import smtplib
+import socket
 import warnings
+import zlib
 import ssl
 import sys
 
@@ -144,6 +146,38 @@ imaps("mail.example.test", named("mail.example.test", T12,
 noems = named("mail.example.test", T12, "AES256-SHA256")
 noems.options |= 0x1  # SSL_OP_NO_EXTENDED_MASTER_SECRET
 pop3s("mail.example.test", noems)
+# COMPRESS=DEFLATE (RFC 4978) inside TLS 1.3: imaplib cannot, so by hand
+def imaps_compress(sni, ctx):
+    raw = socket.create_connection((HOST, 993))
+    s = ctx.wrap_socket(raw)
+    truth("imap", "implicit", s, sni)
+    f = s.makefile("rb")
+
+    def answer(tag):
+        while True:
+            line = f.readline()
+            if line.startswith(tag + b" ") or not line:
+                return line
+    f.readline()  # greeting
+    s.sendall(b"a1 LOGIN %s %s\r\n" % (USER.encode(), PASS.encode()))
+    answer(b"a1")
+    s.sendall(b"a2 COMPRESS DEFLATE\r\n")
+    answer(b"a2")
+    z, u = zlib.compressobj(wbits=-15), zlib.decompressobj(wbits=-15)
+    buf = b""
+    for cmd in (b"a3 EXAMINE INBOX", b"a4 FETCH 1 (BODY.PEEK[])",
+                b"a5 LOGOUT"):
+        s.sendall(z.compress(cmd + b"\r\n") + z.flush(zlib.Z_SYNC_FLUSH))
+        tag = cmd.split()[0]
+        while (b"\r\n" + tag + b" ") not in buf:
+            data = s.recv(65536)
+            if not data:
+                break
+            buf += u.decompress(data)
+    s.close()
+
+
+imaps_compress("mail.example.test", named("mail.example.test", T13))
 # a client certificate, in clear in TLS 1.2
 if os.environ.get("TLS_CLIENT_CERT"):
     mine = named("mail.example.test", T12, "ECDHE-RSA-AES128-GCM-SHA256")
