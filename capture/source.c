@@ -45,6 +45,31 @@ record_offset(struct offsets *o, uint64_t nread)
 	return o->next;
 }
 
+#define READ_BUF (1u << 20) /* capture files are read a MiB at a time */
+
+/*
+ * A capture file for libpcap, read through a large stdio buffer (its own
+ * is a page: a syscall every 4 KiB); *bufp is that buffer, to free after
+ * pcap_close.  "-" is standard input.
+ */
+static pcap_t *
+open_file(const char *path, char **bufp, char *ebuf)
+{
+	FILE   *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	pcap_t *pc;
+
+	*bufp = NULL;
+	if (f == NULL) {
+		snprintf(ebuf, PCAP_ERRBUF_SIZE, "%s", strerror(errno));
+		return NULL;
+	}
+	if ((*bufp = malloc(READ_BUF)) != NULL)
+		setvbuf(f, *bufp, _IOFBF, READ_BUF);
+	if ((pc = pcap_fopen_offline(f, ebuf)) == NULL && f != stdin)
+		fclose(f);
+	return pc;
+}
+
 /*
  * Reads one capture file (pcap or pcapng; "-" is standard input) through
  * libnids.  Returns 0, or -1 with err set when the file could not be
@@ -61,12 +86,14 @@ capture_file(const char *path, struct capture_file_info *info, char *err,
 	int		    dlt, r, rc = 0;
 	uint64_t	    nread = 0;
 	struct offsets	    off;
+	char		   *rbuf = NULL;
 
 	memset(info, 0, sizeof(*info));
 	info->link_type = -1;
-	if ((pc = pcap_open_offline(path, ebuf)) == NULL) {
+	if ((pc = open_file(path, &rbuf, ebuf)) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, ebuf);
 		cap.stats.files_damaged++;
+		free(rbuf);
 		return -1;
 	}
 	dlt = pcap_datalink(pc);
@@ -77,6 +104,7 @@ capture_file(const char *path, struct capture_file_info *info, char *err,
 		snprintf(err, errlen, "%s: unsupported link type %d (%s)", path,
 		    dlt, name ? name : "unknown");
 		pcap_close(pc);
+		free(rbuf);
 		cap.stats.files_damaged++;
 		return -1;
 	}
@@ -114,6 +142,7 @@ capture_file(const char *path, struct capture_file_info *info, char *err,
 		rc = -1;
 	}
 	pcap_close(pc);
+	free(rbuf);
 	return rc;
 }
 

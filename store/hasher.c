@@ -16,6 +16,10 @@
  * bytes are hashed on the caller's thread instead (same digests).
  */
 #define HELD_MAX (32u << 20)
+/* Full-size batches the worker has hashed wait here for the next one to
+ * be filled: malloc'd by one thread and freed by the other, they made
+ * glibc shrink and grow its heap and fault in fresh pages each time. */
+#define POOL_MAX 24
 
 struct hstream {
 	struct hasher *h;
@@ -39,7 +43,20 @@ struct hasher {
 	size_t		head, n;
 	size_t		held; /* bytes of batch buffers: HELD_MAX */
 	int		stop, threaded;
+	unsigned char  *pool[POOL_MAX]; /* spare BATCH_BYTES buffers */
+	size_t		npool;
 };
+
+/* A batch buffer done with (the lock held): kept for reuse if full size. */
+static void
+batch_release(struct hasher *h, unsigned char *buf, size_t cap)
+{
+	h->held -= cap;
+	if (cap == BATCH_BYTES && h->npool < POOL_MAX)
+		h->pool[h->npool++] = buf;
+	else
+		free(buf);
+}
 
 static void
 digest(struct hstream *s, const unsigned char *p, size_t n)
@@ -66,9 +83,8 @@ worker(void *arg)
 		h->n--;
 		pthread_mutex_unlock(&h->mu);
 		digest(j.s, j.buf, j.len);
-		free(j.buf);
 		pthread_mutex_lock(&h->mu);
-		h->held -= j.cap;
+		batch_release(h, j.buf, j.cap);
 		j.s->pending--;
 		pthread_cond_broadcast(&h->done);
 	}
@@ -105,6 +121,8 @@ hasher_free(struct hasher *h)
 	pthread_cond_destroy(&h->work);
 	pthread_cond_destroy(&h->done);
 	pthread_mutex_destroy(&h->mu);
+	while (h->npool > 0)
+		free(h->pool[--h->npool]);
 	free(h);
 }
 
@@ -175,8 +193,10 @@ batch_new(struct hstream *s)
 		return -1;
 	}
 	h->held += want;
+	s->buf =
+	    want == BATCH_BYTES && h->npool > 0 ? h->pool[--h->npool] : NULL;
 	pthread_mutex_unlock(&h->mu);
-	if ((s->buf = malloc(want)) == NULL) {
+	if (s->buf == NULL && (s->buf = malloc(want)) == NULL) {
 		pthread_mutex_lock(&h->mu);
 		h->held -= want;
 		pthread_mutex_unlock(&h->mu);
@@ -252,9 +272,8 @@ hstream_finish(struct hstream *s, char sha256[HASH_HEX_MAX],
 	EVP_MD_CTX_free(s->md5);
 	if (s->buf != NULL) {
 		pthread_mutex_lock(&h->mu);
-		h->held -= s->cap;
+		batch_release(h, s->buf, s->cap);
 		pthread_mutex_unlock(&h->mu);
-		free(s->buf);
 	}
 	free(s);
 }

@@ -58,8 +58,8 @@ keep_eml_create(const char *dir, int64_t sid, uint32_t tx, char **pathp,
 }
 
 FILE *
-keep_blob_create(const char *blob_dir, int64_t row, char **tmpp, char *err,
-    size_t errlen)
+keep_blob_create(const char *blob_dir, int64_t row, char **tmpp, char *buf,
+    size_t bufsize, char *err, size_t errlen)
 {
 	char  path[4096];
 	FILE *f;
@@ -75,8 +75,9 @@ keep_blob_create(const char *blob_dir, int64_t row, char **tmpp, char *err,
 			close(fd);
 		return NULL;
 	}
-	/* a larger buffer: fewer writes for bodies that come in segments */
-	setvbuf(f, NULL, _IOFBF, 64 * 1024);
+	/* fewer writes for bodies that come in segments */
+	if (buf != NULL)
+		setvbuf(f, buf, _IOFBF, bufsize);
 	if ((*tmpp = strdup(path)) == NULL) { /* keep_blob_name needs it */
 		snprintf(err, errlen, "out of memory");
 		fclose(f);

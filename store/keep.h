@@ -17,9 +17,11 @@
 FILE *keep_eml_create(const char *dir, int64_t sid, uint32_t tx, char **pathp,
     char *err, size_t errlen);
 /* A temporary file in blob_dir for the bytes of message row, until their
- * hash names them; *tmpp gets its name (caller frees). */
+ * hash names them; *tmpp gets its name (caller frees).  buf (bufsize
+ * bytes, the caller's, kept until the file is closed; NULL: stdio's) is
+ * its buffer: glibc ignores a size given without one. */
 FILE *keep_blob_create(const char *blob_dir, int64_t row, char **tmpp,
-    char *err, size_t errlen);
+    char *buf, size_t bufsize, char *err, size_t errlen);
 /* Closes blob and names it by sha (hex); a copy already there is kept
  * and the new one dropped.  Returns 1 when the bytes are kept. */
 int keep_blob_name(const char *blob_dir, FILE *blob, const char *tmp,

@@ -111,8 +111,10 @@ msgs_begin(struct sqlite_store *s, const struct md_event *ev)
 		 s->error, sizeof(s->error))) == NULL)
 		s->stats.errors++;
 	if (s->blob_dir != NULL &&
-	    (m->blob = keep_blob_create(s->blob_dir, m->row, &m->blob_tmp,
-		 s->error, sizeof(s->error))) == NULL)
+	    ((m->blob_buf = malloc(BLOB_BUF)) == NULL ||
+		(m->blob = keep_blob_create(s->blob_dir, m->row, &m->blob_tmp,
+		     m->blob_buf, BLOB_BUF, s->error, sizeof(s->error))) ==
+		    NULL))
 		s->stats.errors++;
 	slot = md_tx_slot(&s->msgs, m->node.flow_id, m->node.tx);
 	if (*slot != NULL) /* a dissector bug; keep the newer one */
@@ -179,6 +181,7 @@ open_msg_free(struct open_msg *m)
 		unlink(m->blob_tmp);
 	}
 	free(m->blob_tmp);
+	free(m->blob_buf); /* after every fclose of m->blob */
 	free(m->parts_dir);
 	free(m->text);
 	free(m->subject);

@@ -17,9 +17,10 @@
 #include "txtable.h"
 #include "store.h"
 
-#define STORE_COMMIT_US	     2000000 /* capture time between commits */
-#define STORE_COMMIT_EVENTS  200000  /* or this many events */
-#define STORE_COMMIT_WALL_US 1000000 /* or this much wall time */
+#define BLOB_BUF	     (32 * 1024) /* kept bytes written at a time */
+#define STORE_COMMIT_US	     2000000	 /* capture time between commits */
+#define STORE_COMMIT_EVENTS  200000	 /* or this many events */
+#define STORE_COMMIT_WALL_US 1000000	 /* or this much wall time */
 
 enum stmt_id {
 	ST_SESSION,
@@ -91,6 +92,7 @@ struct open_msg {
 	char		*path;
 	FILE		*blob; /* the bytes, kept until their hash names them */
 	char		*blob_tmp;
+	char		*blob_buf; /* its stdio buffer, BLOB_BUF bytes */
 	uint64_t	 size;
 	enum md_dir	 dir;
 	uint64_t	 first_frame; /* the packet of its first bytes */
