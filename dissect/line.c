@@ -184,6 +184,37 @@ dot_out(struct dot_body *d, const uint8_t *p, size_t n, dot_out_fn out,
 }
 
 /*
+ * Body bytes from mid-line on, passed on in one run up to the end of the
+ * last line before one that begins with a dot (or the end of what came):
+ * a message reaches the sink in a few large pieces, not a line at a
+ * time.  Returns the bytes passed on.
+ */
+static size_t
+dot_run(struct dot_body *d, const uint8_t *p, size_t len, dot_out_fn out,
+    void *arg)
+{
+	const uint8_t *q = p, *e = p + len, *lf, *last = NULL;
+	size_t	       run = len;
+
+	while ((lf = memchr(q, '\n', (size_t)(e - q))) != NULL) {
+		last = lf;
+		q = lf + 1;
+		if (q == e || *q == '.') { /* a line's start to look at */
+			run = (size_t)(q - p);
+			break;
+		}
+	}
+	if (last != NULL) {
+		/* the line before a terminator tells whether it was CRLF */
+		d->bare_lf = (last > p ? last[-1] : d->last) != '\r';
+		if (run == (size_t)(last + 1 - p))
+			d->st = DOT_BOL;
+	}
+	dot_out(d, p, run, out, arg);
+	return run;
+}
+
+/*
  * Scans body bytes; returns how many were consumed.  When *end is set the
  * terminating line was the last byte consumed and the rest is not body.
  */
@@ -191,8 +222,7 @@ size_t
 dot_take(struct dot_body *d, const uint8_t *p, size_t len, dot_out_fn out,
     void *arg, enum dot_end *end)
 {
-	const uint8_t *lf;
-	size_t	       i = 0, run;
+	size_t i = 0;
 
 	*end = DOT_MORE;
 	while (i < len) {
@@ -206,15 +236,7 @@ dot_take(struct dot_body *d, const uint8_t *p, size_t len, dot_out_fn out,
 			d->st = DOT_MID;
 			break;
 		case DOT_MID:
-			lf = memchr(p + i, '\n', len - i);
-			run = lf ? (size_t)(lf - (p + i)) + 1 : len - i;
-			if (lf != NULL) {
-				uint8_t before = run >= 2 ? lf[-1] : d->last;
-				d->bare_lf = before != '\r';
-				d->st = DOT_BOL;
-			}
-			dot_out(d, p + i, run, out, arg);
-			i += run;
+			i += dot_run(d, p + i, len - i, out, arg);
 			break;
 		case DOT_DOT:
 			if (p[i] == '\r') {
