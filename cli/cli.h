@@ -35,6 +35,10 @@ int cli_number_arg(const char *cmd, const char *opt, const char *arg, long lo,
  * malloc'd, NULL when memory ran out. */
 char *cli_join_args(int argc, char **argv);
 
+/* TLS buffers of all sessions together (handshakes, records to decrypt,
+ * records waiting for a key): past it, a session's TLS is not read. */
+#define CLI_TLS_BUDGET ((size_t)64 << 20)
+
 /* Reads a key log (NSS format) into keys; -1 after saying why on stderr
  * (no such file, no line of it a key). */
 struct tls_keyring;

@@ -646,6 +646,7 @@ live_run(struct live_opts *o, const char *cmdline)
 	char		    err[512], filter[4096], novlan[4096], source[512];
 	int		    status, wfd, r;
 	struct tls_keyring *keys = NULL;
+	struct md_budget    tls_budget = { 0, CLI_TLS_BUDGET };
 
 	default_filters(filter, novlan, sizeof(filter));
 	if (o->filter != NULL) {
@@ -718,6 +719,7 @@ live_run(struct live_opts *o, const char *cmdline)
 	so.no_keep = o->no_keep;
 	so.redact = o->redact;
 	so.command = cmdline;
+	o->lim.tls_budget = &tls_budget;
 	co.lim = o->lim;
 	co.detect_budget = (size_t)o->detect_mb << 20;
 	co.max_streams = (int)o->max_streams;

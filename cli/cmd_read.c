@@ -337,6 +337,7 @@ cmd_read(int argc, char **argv)
 	struct store_opts   so = { 0 };
 	struct capture_opts co = { 0 };
 	struct progress	    prog = { 0 };
+	struct md_budget    tls_budget = { 0, CLI_TLS_BUDGET };
 	long		    run_id;
 	struct pipeline	    p;
 	struct store_stats  ss;
@@ -362,6 +363,7 @@ cmd_read(int argc, char **argv)
 		co.progress = show_progress;
 		co.progress_arg = &prog;
 	}
+	o.lim.tls_budget = &tls_budget;
 	co.lim = o.lim;
 	co.detect_budget = (size_t)o.detect_mb << 20;
 	co.max_streams = (int)o.max_streams;

@@ -64,7 +64,7 @@ static struct tls_view *
 tls_view(struct md_out *o)
 {
 	if (o->tlsv == NULL)
-		o->tlsv = tls_view_new();
+		o->tlsv = tls_view_new(o->tls_budget);
 	return o->tlsv;
 }
 

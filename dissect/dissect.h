@@ -352,12 +352,24 @@ struct md_sink {
 
 struct tls_keyring;
 
+/* Memory that all connections share, counted as they take and give it
+ * back (one capture, one thread).  Past max, what wanted it is refused
+ * and an anomaly says so. */
+struct md_budget {
+	size_t held, max;
+};
+
 struct md_limits {
 	const struct tls_keyring *keys; /* TLS secrets (tlskeys.h), or NULL */
-	size_t			  line_max;
-	size_t			  reply_max;
-	size_t			  pending_max;
-	uint32_t		  responses_max;
+	struct md_budget	 *tls_budget; /* TLS buffers of every session
+					       * together (handshakes being put
+					       * together, records to decrypt,
+					       * records waiting for their key);
+					       * NULL: no shared cap */
+	size_t	 line_max;
+	size_t	 reply_max;
+	size_t	 pending_max;
+	uint32_t responses_max;
 };
 
 void md_limits_default(struct md_limits *);
@@ -402,6 +414,7 @@ void md_limits_default(struct md_limits *);
 #define MD_ANOM_TNEF_MALFORMED	       "tnef_malformed"
 #define MD_ANOM_TLS_MALFORMED	       "tls_malformed" /* records not followed */
 #define MD_ANOM_TLS_HANDSHAKE_LONG     "tls_handshake_too_long"
+#define MD_ANOM_TLS_BUDGET	       "tls_budget" /* all sessions' buffers */
 #define MD_ANOM_TLS_OLD		       "tls_below_1_2"
 #define MD_ANOM_TLS_WEAK	       "tls_weak_cipher"
 /* raised by the store when it validates a server's certificate chain */

@@ -1370,6 +1370,7 @@ imap_open(const struct md_sink *sink, const struct md_limits *lim,
 	s->responses_max = lim->responses_max;
 	out_open(&s->out, sink, flow, tls, ts_us, "imap");
 	s->out.keys = lim->keys;
+	s->out.tls_budget = lim->tls_budget;
 	s->out.plain = imap_plain;
 	s->out.plain_arg = s;
 	s->greeted = flow->midstream; /* no greeting will come */

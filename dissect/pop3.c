@@ -870,6 +870,7 @@ pop3_open(const struct md_sink *sink, const struct md_limits *lim,
 	}
 	out_open(&s->out, sink, flow, tls, ts_us, "pop3");
 	s->out.keys = lim->keys;
+	s->out.tls_budget = lim->tls_budget;
 	s->out.plain = pop3_plain;
 	s->out.plain_arg = s;
 	s->greeted = flow->midstream; /* no greeting will come */

@@ -1205,6 +1205,7 @@ smtp_open(const struct md_sink *sink, const struct md_limits *lim,
 	}
 	out_open(&s->out, sink, flow, tls, ts_us, "smtp");
 	s->out.keys = lim->keys;
+	s->out.tls_budget = lim->tls_budget;
 	s->out.plain = smtp_plain;
 	s->out.plain_arg = s;
 	s->greeted = flow->midstream; /* no greeting will come */

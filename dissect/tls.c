@@ -74,16 +74,17 @@ struct tls_dir {
 };
 
 struct tls_view {
-	struct tls_dir d[2];
-	uint16_t       version; /* negotiated (ServerHello); 0: not seen */
-	uint16_t       cipher;
-	uint16_t       group;
-	int	       server_hello, hrr, psk, ske;
-	int	       etm; /* encrypt_then_mac accepted (RFC 7366) */
-	uint8_t	       client_sid[32];
-	size_t	       client_sid_len;
-	int	       resumed_sid;
-	uint8_t	       client_random[32], server_random[32];
+	struct tls_dir	  d[2];
+	struct md_budget *budget;  /* shared by all sessions; NULL: none */
+	uint16_t	  version; /* negotiated (ServerHello); 0: not seen */
+	uint16_t	  cipher;
+	uint16_t	  group;
+	int		  server_hello, hrr, psk, ske;
+	int		  etm; /* encrypt_then_mac accepted (RFC 7366) */
+	uint8_t		  client_sid[32];
+	size_t		  client_sid_len;
+	int		  resumed_sid;
+	uint8_t		  client_random[32], server_random[32];
 	const struct tls_secrets *sec;
 	const char		 *key_status; /* NULL: no key log given */
 	char			  status_buf[96];
@@ -108,6 +109,45 @@ struct wait_chunk {
 	size_t		   n;
 	uint8_t		   b[];
 };
+
+/* Memory from the budget all sessions share; -1 when it is spent. */
+static int
+budget_take(struct tls_view *v, size_t n)
+{
+	if (v->budget == NULL)
+		return 0;
+	if (v->budget->held + n > v->budget->max)
+		return -1;
+	v->budget->held += n;
+	return 0;
+}
+
+static void
+budget_give(struct tls_view *v, size_t n)
+{
+	if (v->budget != NULL)
+		v->budget->held -= n;
+}
+
+/* A direction's handshake buffer, given back. */
+static void
+hs_free(struct tls_view *v, struct tls_dir *d)
+{
+	budget_give(v, d->hs_cap);
+	free(d->hs);
+	d->hs = NULL;
+	d->hs_len = d->hs_cap = 0;
+}
+
+static void
+rec_free(struct tls_view *v, struct tls_dir *d)
+{
+	if (d->rec != NULL)
+		budget_give(v, REC_MAX);
+	free(d->rec);
+	d->rec = NULL;
+	d->gathering = 0;
+}
 
 /* -------------------------------------------------------------- names */
 
@@ -1104,9 +1144,8 @@ dir_stop(struct tls_view *v, struct md_out *o, enum md_dir dir, const char *why)
 	struct tls_dir *d = &v->d[dir];
 
 	d->dead = 1;
-	free(d->hs);
-	d->hs = NULL;
-	d->hs_len = d->hs_cap = 0;
+	hs_free(v, d);
+	rec_free(v, d);
 	if (why != NULL)
 		out_anomaly(o, dir, MD_ANOM_TLS_MALFORMED, (const uint8_t *)why,
 		    strlen(why));
@@ -1140,10 +1179,20 @@ handshake_bytes(struct tls_view *v, struct md_out *o, enum md_dir dir,
 			cap *= 2;
 		if (cap > TLS_HANDSHAKE_MAX + 4)
 			cap = TLS_HANDSHAKE_MAX + 4;
-		if (d->hs_len + n > cap || (b = realloc(d->hs, cap)) == NULL) {
+		if (d->hs_len + n > cap) {
 			d->hs_dead = 1;
 			out_anomaly(o, dir, MD_ANOM_TLS_HANDSHAKE_LONG, NULL,
 			    0);
+			return;
+		}
+		if (budget_take(v, cap - d->hs_cap) != 0) {
+			d->hs_dead = 1; /* the handshake is not read */
+			out_anomaly(o, dir, MD_ANOM_TLS_BUDGET, NULL, 0);
+			return;
+		}
+		if ((b = realloc(d->hs, cap)) == NULL) {
+			budget_give(v, cap - d->hs_cap);
+			d->hs_dead = 1;
 			return;
 		}
 		d->hs = b;
@@ -1216,9 +1265,7 @@ record_begins(struct tls_view *v, struct tls_dir *d)
 	if (d->rec_type == REC_CCS) {
 		d->ccs = 1;
 		d->after_ccs = 0;
-		free(d->hs); /* what follows is not in clear (1.2) */
-		d->hs = NULL;
-		d->hs_len = d->hs_cap = 0;
+		hs_free(v, d); /* what follows is not in clear (1.2) */
 		if (d->keyed && v->version != 0x0304)
 			d->protected = 1; /* its keys take over (1.2) */
 	}
@@ -1226,13 +1273,24 @@ record_begins(struct tls_view *v, struct tls_dir *d)
 
 /* Whether the record beginning is one to gather and open. */
 static int
-to_open(struct tls_dir *d)
+to_open(struct tls_view *v, struct tls_dir *d)
 {
 	if (!d->protected || d->rec_type == REC_CCS)
 		return 0;
-	if (d->rec == NULL && (d->rec = malloc(REC_MAX)) == NULL) {
-		d->protected = 0;
-		return 0;
+	if (d->rec == NULL) {
+		if (budget_take(v, REC_MAX) != 0) {
+			d->protected = 0; /* not decrypted: memory is spent */
+			key_status(v,
+			    "not decrypted: the TLS memory budget was "
+			    "spent",
+			    NULL);
+			return 0;
+		}
+		if ((d->rec = malloc(REC_MAX)) == NULL) {
+			budget_give(v, REC_MAX);
+			d->protected = 0;
+			return 0;
+		}
 	}
 	d->rec_len = 0;
 	return 1;
@@ -1281,10 +1339,14 @@ open_record(struct tls_view *v, struct md_out *o, enum md_dir dir)
 static void
 hold(struct tls_view *v, enum md_dir dir, const uint8_t *p, size_t n)
 {
-	struct wait_chunk *c = malloc(sizeof(*c) + n);
+	struct wait_chunk *c;
 
-	if (c == NULL)
+	if (budget_take(v, n) != 0 || (c = malloc(sizeof(*c) + n)) == NULL) {
+		if (v->budget != NULL && v->budget->held + n <= v->budget->max)
+			budget_give(v, n); /* malloc failed, not the budget */
+		v->wait_bytes = WAIT_MAX_BYTES; /* gives up at the next look */
 		return;
+	}
 	c->next = NULL;
 	c->dir = dir;
 	c->n = n;
@@ -1301,6 +1363,7 @@ drop_held(struct tls_view *v)
 		struct wait_chunk *c = v->wq;
 
 		v->wq = c->next;
+		budget_give(v, c->n);
 		free(c);
 	}
 	v->wq_tail = &v->wq;
@@ -1339,6 +1402,7 @@ wait_check(struct tls_view *v, struct md_out *o, int last)
 		struct wait_chunk *next = c->next;
 
 		tls_view_feed(v, o, c->dir, c->b, c->n);
+		budget_give(v, c->n);
 		free(c);
 		c = next;
 	}
@@ -1384,7 +1448,7 @@ tls_view_feed(struct tls_view *v, struct md_out *o, enum md_dir dir,
 			d->rec_left = (uint32_t)(d->hdr[3] << 8 | d->hdr[4]);
 			memcpy(d->rec_hdr, d->hdr, 5);
 			record_begins(v, d);
-			d->gathering = to_open(d);
+			d->gathering = to_open(v, d);
 			continue;
 		}
 		size_t k = n < d->rec_left ? n : d->rec_left;
@@ -1412,18 +1476,18 @@ tls_view_gap(struct tls_view *v, enum md_dir dir)
 	struct tls_dir *d = &v->d[dir];
 
 	d->dead = 1; /* record boundaries are lost with the bytes */
-	free(d->rec);
-	d->rec = NULL;
-	d->gathering = 0;
-	free(d->hs);
-	d->hs = NULL;
-	d->hs_len = d->hs_cap = 0;
+	rec_free(v, d);
+	hs_free(v, d);
 }
 
 struct tls_view *
-tls_view_new(void)
+tls_view_new(struct md_budget *budget)
 {
-	return calloc(1, sizeof(struct tls_view));
+	struct tls_view *v = calloc(1, sizeof(struct tls_view));
+
+	if (v != NULL)
+		v->budget = budget;
+	return v;
 }
 
 /* The handshake completed: both Finished messages went by. */
@@ -1470,8 +1534,8 @@ tls_view_end(struct tls_view *v, struct md_out *o)
 		ev.name = md_bytes_str(v->key_status);
 	out_emit(o, &ev);
 	for (int i = 0; i < 2; i++) {
-		free(v->d[i].hs);
-		free(v->d[i].rec);
+		hs_free(v, &v->d[i]);
+		rec_free(v, &v->d[i]);
 		OPENSSL_cleanse(&v->d[i].prot, sizeof(v->d[i].prot));
 	}
 	free(v);

@@ -23,7 +23,9 @@
 struct md_out;
 struct tls_view;
 
-struct tls_view *tls_view_new(void);
+/* A view; its buffers count against budget (shared by all sessions;
+ * NULL: not counted). */
+struct tls_view *tls_view_new(struct md_budget *budget);
 /* TLS bytes of one direction, in order, in any split. */
 void tls_view_feed(struct tls_view *, struct md_out *, enum md_dir,
     const uint8_t *p, size_t n);

@@ -11,6 +11,7 @@ void
 md_limits_default(struct md_limits *lim)
 {
 	lim->keys = NULL;
+	lim->tls_budget = NULL;
 	lim->line_max = MD_LINE_MAX;
 	lim->reply_max = MD_REPLY_MAX;
 	lim->pending_max = MD_PENDING_MAX;

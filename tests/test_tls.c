@@ -194,6 +194,38 @@ test_names(void **state)
 	assert_false(tls_is_grease(0x0a1a));
 }
 
+/* The memory all sessions share: one that would pass it reads no more
+ * of its handshake, says so, and every byte taken is given back. */
+static void
+test_budget(void **state)
+{
+	static const struct md_flow flow = { .id = 1 };
+	struct md_budget	    b = { 0, 512 };
+	struct md_limits	    lim;
+	struct recsink		    rec;
+	struct md_sink		    sink;
+	void			   *st;
+
+	(void)state;
+	md_limits_default(&lim);
+	lim.tls_budget = &b;
+	recsink_init(&rec, &sink);
+	st = md_proto_smtp.open(&sink, &lim, &flow, MD_TLS_IMPLICIT, 0);
+	md_proto_smtp.feed(st, MD_C2S, (const uint8_t *)CLIENT1,
+	    sizeof(CLIENT1) - 1, 1);
+	assert_int_equal(b.held, 0);
+	b.max = 1 << 20; /* room now: the server's flight is read */
+	md_proto_smtp.feed(st, MD_S2C, (const uint8_t *)SERVER1,
+	    sizeof(SERVER1) - 1, 2);
+	assert_true(b.held > 0); /* a handshake buffer, kept for the next */
+	md_proto_smtp.close(st, MD_END_CAPTURE_END, 3);
+	assert_int_equal(b.held, 0);
+	assert_non_null(strstr(recsink_text(&rec), "ANOMALY tls_budget\n"));
+	assert_non_null(strstr(recsink_text(&rec), "TLS_CERT \"LEAFCERT\""));
+	assert_null(strstr(recsink_text(&rec), "TLS_HELLO TLSv13"));
+	recsink_free(&rec);
+}
+
 int
 main(void)
 {
@@ -201,6 +233,7 @@ main(void)
 		cmocka_unit_test(test_ja4_example),
 		cmocka_unit_test(test_ja4_alpn),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_budget),
 	};
 	int failed =
 	    cmocka_run_group_tests_name("tls_fingerprints", tests, NULL, NULL);
