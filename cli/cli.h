@@ -37,7 +37,7 @@ char *cli_join_args(int argc, char **argv);
 
 /* TLS buffers of all sessions together (handshakes, records to decrypt,
  * records waiting for a key): past it, a session's TLS is not read. */
-#define CLI_TLS_BUDGET ((size_t)64 << 20)
+#define CLI_TLS_BUDGET ((size_t)32 << 20)
 
 /* Reads a key log (NSS format) into keys; -1 after saying why on stderr
  * (no such file, no line of it a key). */

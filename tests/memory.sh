@@ -28,5 +28,18 @@ check "the detection budget was hit, and counted" \
 	"$(sqlite3 "$B/flood.db" "SELECT detect_over_budget > 0 FROM capture_stats WHERE total")" "1"
 check "the text budget was hit, and said" \
 	"$(sqlite3 "$B/flood.db" "SELECT count(*) > 0 FROM anomalies WHERE name = 'mime_text_budget'")" "1"
+# TLS handshakes that never end, 1,200 at once, each worth a 64 KB
+# buffer: the budget all sessions share (32 MiB) holds, and says so.
+python3 tests/tools/memflood.py "$B/flood-tls.pcap" tls
+/usr/bin/time -v ./mailsift read -q --force -o "$B/flood-tls.db" \
+	"$B/flood-tls.pcap" 2>"$B/time-tls.txt"
+check "TLS flood: exit 0" "$?" "0"
+rss=$(awk '/Maximum resident set size/ { print int($6 / 1024) }' "$B/time-tls.txt")
+if [ "${rss:-999999}" -lt "$BOUND" ]; then ok "TLS flood: peak RSS ${rss} MB < ${BOUND} MB"
+else bad "TLS flood: peak RSS ${rss} MB, bound ${BOUND} MB"; fi
+check "TLS flood: every session logged, the budget hit and said" \
+	"$(sqlite3 "$B/flood-tls.db" "SELECT count(*), (SELECT count(*) > 0 FROM anomalies WHERE name = 'tls_budget') FROM sessions WHERE tls = 'implicit'")" \
+	"1200|1"
+
 echo "memory: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

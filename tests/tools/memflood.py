@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""memflood.py OUT.pcap: connections that try to make mailsift hold
+"""memflood.py OUT.pcap [tls]: connections that try to make mailsift hold
 memory, all open at once (tests/memory.sh):
 
   - UNDETECTED connections to port 25 whose two sides trade 1-byte
@@ -9,11 +9,16 @@ memory, all open at once (tests/memory.sh):
   - IMAP sessions left inside a FETCH literal that announces 1 GB, after
     BODY bytes of it.
 
+With "tls" instead: TLS sessions on 465 whose ClientHello announces
+60,000 bytes and sends all but the last of them, in records of 16 KB,
+so that each would hold a handshake buffer of 64 KB.
+
 Nothing ends: the capture stops with everything open."""
 import struct
 import sys
 
 UNDETECTED, ROUNDS, SESSIONS, BODY = 3000, 60, 300, 65536
+TLS_SESSIONS = 1200
 out = open(sys.argv[1], 'wb')
 out.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 262144, 101))
 clock = [1700000000 * 1000000]
@@ -61,7 +66,22 @@ class Conn:
             self.seq[side] += len(chunk)
 
 
+def tls_flood():
+    """Handshakes that never end, each a buffer of 64 KB were it kept."""
+    announced = 60000
+    for i in range(TLS_SESSIONS):
+        c = Conn(i, 465)
+        msg = bytes([1]) + struct.pack('!I', announced)[1:] + \
+            bytes(announced - 1000)
+        for o in range(0, len(msg), 16384):
+            frag = msg[o:o + 16384]
+            c.send(0, b'\x16\x03\x01' + struct.pack('!H', len(frag)) + frag)
+
+
 def main():
+    if len(sys.argv) > 2 and sys.argv[2] == 'tls':
+        tls_flood()
+        return
     undetected = [Conn(i, 25) for i in range(UNDETECTED)]
     for r in range(ROUNDS):
         for c in undetected:
