@@ -966,51 +966,41 @@ out:
 	free(l);
 }
 
-/* Certificate (RFC 5246 7.4.2): each in the chain, sender's first. */
-static void
-certificate(struct md_out *o, enum md_dir dir, struct rd *r)
+/* One entry of a certificate list: its DER bytes, and in TLS 1.3 the
+ * extensions after them (skipped). */
+static struct rd
+cert_entry(struct rd *list, int tls13)
 {
-	struct rd list = rd_sub(r, rd_u24(r)), scan = list;
+	struct rd der = rd_sub(list, rd_u24(list));
+
+	if (tls13)
+		(void)rd_sub(list, rd_u16(list));
+	if (list->bad)
+		der.bad = 1;
+	return der;
+}
+
+/*
+ * Certificate (RFC 5246 7.4.2; RFC 8446 4.4.2, decrypted only, where a
+ * request context comes first and each entry has extensions of its
+ * own): each certificate in the chain, the sender's first.
+ */
+static void
+certificate(struct md_out *o, enum md_dir dir, struct rd *r, int tls13)
+{
+	struct rd list, scan;
 	uint64_t  n = 0, i = 0;
 
-	while (!scan.bad && scan.i + 3 <= scan.n) {
-		(void)rd_sub(&scan, rd_u24(&scan));
-		n += !scan.bad;
-	}
+	if (tls13)
+		(void)rd_sub(r, rd_u8(r)); /* certificate_request_context */
+	list = scan = rd_sub(r, rd_u24(r));
+	while (!scan.bad && scan.i + 3 <= scan.n)
+		n += !cert_entry(&scan, tls13).bad;
 	while (!list.bad && list.i + 3 <= list.n) {
-		struct rd	der = rd_sub(&list, rd_u24(&list));
+		struct rd	der = cert_entry(&list, tls13);
 		struct md_event ev = { .type = MD_EV_TLS_CERT, .dir = dir };
 
 		if (der.bad)
-			break;
-		ev.arg = md_bytes_of(der.p, der.n);
-		ev.num[0] = i++;
-		ev.num[1] = n;
-		out_emit(o, &ev);
-	}
-}
-
-/* Certificate of TLS 1.3 (RFC 8446 4.4.2): a request context, then each
- * certificate with extensions of its own; decrypted only. */
-static void
-certificate13(struct md_out *o, enum md_dir dir, struct rd *r)
-{
-	struct rd ctx = rd_sub(r, rd_u8(r));
-	struct rd list = rd_sub(r, rd_u24(r)), scan = list;
-	uint64_t  n = 0, i = 0;
-
-	(void)ctx;
-	while (!scan.bad && scan.i + 3 <= scan.n) {
-		(void)rd_sub(&scan, rd_u24(&scan));
-		(void)rd_sub(&scan, rd_u16(&scan));
-		n += !scan.bad;
-	}
-	while (!list.bad && list.i + 3 <= list.n) {
-		struct rd	der = rd_sub(&list, rd_u24(&list));
-		struct md_event ev = { .type = MD_EV_TLS_CERT, .dir = dir };
-
-		(void)rd_sub(&list, rd_u16(&list)); /* its extensions */
-		if (der.bad || list.bad)
 			break;
 		ev.arg = md_bytes_of(der.p, der.n);
 		ev.num[0] = i++;
@@ -1123,10 +1113,7 @@ handshake_message(struct tls_view *v, struct md_out *o, enum md_dir dir,
 		server_hello(v, o, &r);
 	else if (type == HS_CERTIFICATE) {
 		v->d[dir].certs = 1;
-		if (v->version == 0x0304)
-			certificate13(o, dir, &r);
-		else
-			certificate(o, dir, &r);
+		certificate(o, dir, &r, v->version == 0x0304);
 	} else if (type == HS_SERVER_KEY_EXCHANGE && dir == MD_S2C)
 		server_key_exchange(v, &r);
 	else if (type == HS_FINISHED && v->version == 0x0304)
@@ -1341,9 +1328,11 @@ hold(struct tls_view *v, enum md_dir dir, const uint8_t *p, size_t n)
 {
 	struct wait_chunk *c;
 
-	if (budget_take(v, n) != 0 || (c = malloc(sizeof(*c) + n)) == NULL) {
-		if (v->budget != NULL && v->budget->held + n <= v->budget->max)
-			budget_give(v, n); /* malloc failed, not the budget */
+	if (budget_take(v, n) != 0)
+		c = NULL;
+	else if ((c = malloc(sizeof(*c) + n)) == NULL)
+		budget_give(v, n);
+	if (c == NULL) {
 		v->wait_bytes = WAIT_MAX_BYTES; /* gives up at the next look */
 		return;
 	}
