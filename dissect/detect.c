@@ -63,6 +63,25 @@ after_headers(const uint8_t *p, size_t n)
 }
 
 /*
+ * Length of a SOCKS5 request or reply (VER CMD|REP RSV ATYP ADDR PORT) from
+ * its first five bytes, which the caller has; 0 for an unknown ATYP.
+ */
+static size_t
+socks5_msg_len(const uint8_t *p)
+{
+	switch (p[3]) {
+	case 1:
+		return 4 + 4 + 2;
+	case 4:
+		return 4 + 16 + 2;
+	case 3:
+		return 4 + 1 + (size_t)p[4] + 2;
+	default:
+		return 0;
+	}
+}
+
+/*
  * SOCKS5 (RFC 1928, RFC 1929): method negotiation, optional user/password
  * sub-negotiation, CONNECT request and reply.  Returns the lengths of the
  * client and server preambles, or 0 while incomplete; -1 if not SOCKS5.
@@ -71,7 +90,7 @@ static int
 socks5_skip(const uint8_t *c, size_t cn, const uint8_t *s, size_t sn,
     size_t *cskip, size_t *sskip)
 {
-	size_t ci, si, alen;
+	size_t ci, si, alen, creq, srep;
 	int    method;
 
 	if (cn < 2 || c[0] != 5 || c[1] == 0)
@@ -97,34 +116,12 @@ socks5_skip(const uint8_t *c, size_t cn, const uint8_t *s, size_t sn,
 	/* request: VER CMD RSV ATYP DST.ADDR DST.PORT */
 	if (cn < ci + 5 || sn < si + 5)
 		return 0;
-	switch (c[ci + 3]) {
-	case 1:
-		alen = 4;
-		break;
-	case 4:
-		alen = 16;
-		break;
-	case 3:
-		alen = 1 + (size_t)c[ci + 4];
-		break;
-	default:
+	creq = socks5_msg_len(c + ci);
+	srep = socks5_msg_len(s + si);
+	if (creq == 0 || srep == 0)
 		return -1;
-	}
-	ci += 4 + alen + 2;
-	switch (s[si + 3]) {
-	case 1:
-		alen = 4;
-		break;
-	case 4:
-		alen = 16;
-		break;
-	case 3:
-		alen = 1 + (size_t)s[si + 4];
-		break;
-	default:
-		return -1;
-	}
-	si += 4 + alen + 2;
+	ci += creq;
+	si += srep;
 	if (ci > cn || si > sn)
 		return 0;
 	*cskip = ci;
