@@ -17,13 +17,13 @@ WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wformat=2 -Wvla
 VERSION	:= 0.1.0
 CSTD	:= -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -DMAILSIFT_VERSION='"$(VERSION)"'
-INC	:= -I dissect -I capture -I store -I cli -I $(BUILD)/gen
+INC	:= -I dissect -I capture -I store -I cli -I $(BUILD)/gen -I /usr/include/postgresql
 CFLAGS	?= -g -O2
 HARDEN	:= -fstack-protector-strong -D_FORTIFY_SOURCE=2
 SAN_CC	:= clang
 SAN	:= -fsanitize=address,undefined,float-divide-by-zero,unsigned-shift-base \
 	   -fno-omit-frame-pointer -fno-sanitize-recover=all
-LIBS	:= -lnids -lpcap -lsqlite3 -lcrypto -lz -pthread
+LIBS	:= -lnids -lpcap -lsqlite3 -lpq -lcrypto -lz -lm -pthread
 
 DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c dissect/assemble.c \
 	       dissect/smtp.c dissect/pop3.c dissect/imap.c dissect/detect.c \
@@ -35,7 +35,8 @@ CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c 
 	       store/bodynorm.c capture/v6map.c store/store.c store/query.c \
 	       store/keep.c store/sqlite.c store/sqlite_events.c \
 	       store/sqlite_msgs.c store/sqlite_rotate.c store/sqlite_query.c \
-	       store/sqlite_tls.c store/x509.c
+	       store/sqlite_tls.c store/sqlite_spool.c store/x509.c \
+	       store/pg.c store/pg_query.c
 CLI_SRC     := cli/main.c cli/args.c cli/pipeline.c cli/cmd_read.c cli/cmd_live.c cli/cmd_search.c cli/cmd_query.c cli/termsafe.c \
 	       cli/cmd_export.c cli/cmd_extract.c cli/table.c
 TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_imapsyn test_tls test_tlskeys test_detect test_mime \
@@ -43,10 +44,10 @@ TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_imapsyn te
 	       test_termsafe
 TOOL_NAMES  := pcapgen
 
-BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libssl-dev zlib1g-dev
+BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libpq-dev libssl-dev zlib1g-dev
 DEMO_PKGS  := sqlite3
 TEST_PKGS  := libcmocka-dev sqlite3 tshark dovecot-imapd dovecot-pop3d dovecot-lmtpd fetchmail isync getmail6 offlineimap3 exim4-daemon-light tnef clang libclang-rt-14-dev systemd \
-	      tcpdump curl python3 python3-yaml iproute2 time
+	      tcpdump curl python3 python3-yaml iproute2 time postgresql
 
 # Installs the Debian packages of $(1) that are missing.
 define ensure_pkgs
@@ -122,6 +123,15 @@ $(BUILD)/gen/schema.h: store/schema.sql
 	  echo '""'; } > $@
 
 $(BUILD)/rel/store/sqlite.o $(BUILD)/san/store/sqlite.o: $(BUILD)/gen/schema.h
+
+# PostgreSQL's schema likewise, in store/pg_schema.sql.
+$(BUILD)/gen/pg_schema.h: store/pg_schema.sql
+	@mkdir -p $(@D)
+	@{ echo '#define PG_SCHEMA_SQL \\'; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n" \\/' $<; \
+	  echo '""'; } > $@
+
+$(BUILD)/rel/store/pg.o $(BUILD)/san/store/pg.o: $(BUILD)/gen/pg_schema.h
 
 # Unit tests link the dissectors only: no libpcap, libnids or SQLite.
 # The capture layer's pure parts are tested without libpcap or libnids.
@@ -312,6 +322,8 @@ check-deps:
 	  echo "check-deps: cli/ reaches the log through store.h and query.h" >&2; exit 1; fi
 	@if grep -lE '#include *[<"]sqlite3' store/*.c store/*.h | grep -v '^store/sqlite'; then \
 	  echo "check-deps: only the SQLite backend (store/sqlite*) includes sqlite3.h" >&2; exit 1; fi
+	@if grep -lE '#include *[<"](libpq-fe|pg_priv)\.h' dissect/* capture/* cli/* store/*.c store/*.h | grep -v '^store/pg'; then \
+	  echo "check-deps: only the PostgreSQL backend (store/pg*) includes libpq" >&2; exit 1; fi
 	@echo "check-deps: ok"
 
 # ------------------------------------------------------------------ demo

@@ -23,95 +23,105 @@
 	" s.client_port AS \"id.orig_p\", s.server_ip AS \"id.resp_h\"," \
 	" s.server_port AS \"id.resp_p\""
 
-/* A comma-separated column as a JSON array, a 0/1 one as a boolean. */
-#define JSON_LIST(col) "json('[\"' || replace(" col ", ',', '\",\"') || '\"]')"
+/* A 0/1 column, or a condition, as a JSON boolean (":json" columns are
+ * written as they are; ":list" ones, comma-separated, as arrays). */
 #define JSON_BOOL(col) \
-	"CASE " col " WHEN 1 THEN json('true') WHEN 0 THEN json('false') END"
+	"CASE WHEN " col " = 1 THEN 'true' WHEN " col " = 0 THEN 'false' END"
+#define JSON_TEST(cond) "CASE WHEN " cond " THEN 'true' ELSE 'false' END"
 
 /* ?1 is a run id, or NULL for every run in the log. */
 #define RUN_FILTER " AND (?1 IS NULL OR s.run_id = ?1)"
 
+/* The SQL is in the subset that SQLite and PostgreSQL both read. */
 static const struct {
 	const char *file, *sql;
-} logs
-    [] = {
-	    { "smtp.log",
-		"SELECT t.ts, " CONN_FIELDS ", t.tx AS trans_depth, s.helo,"
-		" t.mail_from AS mailfrom, (SELECT json_group_array(address) FROM"
-		" v_recipients r WHERE r.session_id = t.session_id AND r.tx = t.tx"
-		" AND coalesce(r.accepted, 1)) AS \"rcptto:json\", m.from_addr AS \"from\","
-		" m.to_addrs AS \"to\", m.cc_addrs AS cc, m.subject, m.msg_id,"
-		" m.in_reply_to, m.date_raw AS date, m.mailer AS user_agent,"
-		" t.final_code || ' ' || t.final_reply AS last_reply, t.queue_id,"
-		" s.tls <> 'none' AS tls, s.username AS user, m.size, m.sha256"
-		" FROM transactions t JOIN sessions s ON s.id = t.session_id"
-		" LEFT JOIN messages m ON m.session_id = t.session_id AND m.tx = t.tx"
-		" WHERE 1" RUN_FILTER " ORDER BY t.ts" },
-	    { "pop3.log",
-		"SELECT s.start_ts AS ts, " CONN_FIELDS ", s.username AS user,"
-		" (SELECT outcome FROM auth a WHERE a.session_id = s.id ORDER BY"
-		" a.id DESC LIMIT 1) AS auth, s.state, s.tls,"
-		" (SELECT count(*) FROM messages m WHERE m.session_id = s.id AND"
-		" m.method = 'RETR') AS retrieved, (SELECT count(*) FROM items i"
-		" WHERE i.session_id = s.id AND i.deletion = 'committed') AS deleted,"
-		" s.end_reason, s.midstream FROM sessions s WHERE s.proto = 'pop3'" RUN_FILTER
-		" ORDER BY s.start_ts" },
-	    { "imap.log",
-		"SELECT s.start_ts AS ts, " CONN_FIELDS ", s.username AS user,"
-		" (SELECT outcome FROM auth a WHERE a.session_id = s.id ORDER BY"
-		" a.id DESC LIMIT 1) AS auth, s.mailbox, s.client_id, s.server_id,"
-		" s.tls, s.compression, (SELECT count(*) FROM messages m WHERE"
-		" m.session_id = s.id AND m.method = 'FETCH' AND NOT m.partial) AS"
-		" fetched, (SELECT count(*) FROM messages m WHERE m.session_id ="
-		" s.id AND m.method = 'APPEND') AS appended, s.end_reason,"
-		" s.midstream FROM sessions s WHERE s.proto = 'imap'" RUN_FILTER
-		" ORDER BY s.start_ts" },
-	    { "messages.log",
-		"SELECT m.begin_ts AS ts, " CONN_FIELDS ", m.proto, m.method,"
-		" m.direction, s.username AS user, m.mailbox, m.uid AS imap_uid,"
-		" m.from_addr AS \"from\", m.to_addrs AS \"to\", m.subject, m.msg_id,"
-		" m.date_utc, m.size, m.sha256, m.complete, m.partial, m.attachments,"
-		" m.gap_bytes AS missing_bytes, m.body_sha256, m.capture_file,"
-		" m.first_frame, m.last_frame"
-		" FROM messages m JOIN sessions s ON s.id = m.session_id WHERE 1" RUN_FILTER
-		" ORDER BY m.begin_ts" },
-	    { "files.log",
-		"SELECT m.begin_ts AS ts, " CONN_FIELDS
-		", 'F' || p.message_id || '.'"
-		" || p.part AS fuid, m.proto AS source, p.content_type AS mime_type,"
-		" p.filename, p.size AS total_bytes, p.md5, p.sha256, p.complete,"
-		" p.extract_path AS extracted FROM parts p JOIN messages m ON m.id ="
-		" p.message_id JOIN sessions s ON s.id = m.session_id WHERE"
-		" (p.filename IS NOT NULL OR p.content_type NOT LIKE 'text/%')" RUN_FILTER
-		" ORDER BY m.begin_ts, p.part" },
-	    { "ssl.log",
-		"SELECT t.ts, " CONN_FIELDS ", t.version, t.cipher, t.curve,"
-		" t.sni AS server_name, " JSON_BOOL(
-		    "t.resumed") " AS \"resumed:json\","
-				 " t.last_alert, t.alpn AS next_protocol, " JSON_BOOL("t.established") " AS \"established:json\", " JSON_LIST("t.cert_chain_fps") " AS \"cert_chain_fps:json\", " JSON_LIST(
-				     "t.client_cert_chain_fps") " AS \"client_cert_chain_fps:json\", " JSON_BOOL("t.sni_matches_cert") " AS \"sni_matches_cert:json\", t.validation AS validation_status,"
-																       " t.ja3, t.ja3s, t.ja4, s.tls AS mode, s.proto AS service"
-																       " FROM tls t JOIN sessions s ON s.id = t.session_id WHERE 1" RUN_FILTER
-																       " ORDER BY t.ts" },
-	    { "x509.log",
-		"SELECT c.ts, 'M' || s.id AS uid, c.sha256 AS fingerprint,"
-		" c.version AS \"certificate.version\", c.serial AS"
-		" \"certificate.serial\", c.subject AS \"certificate.subject\","
-		" c.issuer AS \"certificate.issuer\", c.not_before AS"
-		" \"certificate.not_valid_before\", c.not_after AS"
-		" \"certificate.not_valid_after\", c.key_alg AS"
-		" \"certificate.key_alg\", c.sig_alg AS \"certificate.sig_alg\","
-		" c.key_type AS \"certificate.key_type\", c.key_bits AS"
-		" \"certificate.key_length\", c.exponent AS"
-		" \"certificate.exponent\", c.curve AS \"certificate.curve\", " JSON_LIST("c.san_dns") " AS \"san.dns:json\", " JSON_LIST("c.san_uri") " AS \"san.uri:json\", " JSON_LIST(
-		    "c.san_email") " AS \"san.email:json\", " JSON_LIST("c.san_ip") " AS \"san.ip:json\", " JSON_BOOL("c.is_ca") " AS \"basic_constraints.ca:json\", c.path_len"
-																 " AS \"basic_constraints.path_len\", " JSON_BOOL("(c.sender = 'server'"
-																						  " AND c.idx = 0)") " AS \"host_cert:json\", " JSON_BOOL("(c.sender ="
-																													  " 'client' AND c.idx = 0)") " AS \"client_cert:json\""
-																																      " FROM certificates c JOIN sessions s ON s.id = c.session_id"
-																																      " WHERE 1" RUN_FILTER
-																																      " ORDER BY c.ts, c.sender DESC, c.idx" },
-    };
+} logs[] = {
+	{ "smtp.log",
+	    "SELECT t.ts, " CONN_FIELDS ", t.tx AS trans_depth, s.helo,"
+	    " t.mail_from AS mailfrom, (SELECT json_group_array(address)"
+	    " FROM v_recipients r WHERE r.session_id = t.session_id"
+	    " AND r.tx = t.tx AND coalesce(r.accepted, 1) = 1)"
+	    " AS \"rcptto:json\", m.from_addr AS \"from\", m.to_addrs AS \"to\","
+	    " m.cc_addrs AS cc, m.subject, m.msg_id, m.in_reply_to,"
+	    " m.date_raw AS date, m.mailer AS user_agent,"
+	    " t.final_code || ' ' || t.final_reply AS last_reply, t.queue_id,"
+	    " s.tls <> 'none' AS tls, s.username AS user, m.size, m.sha256"
+	    " FROM transactions t JOIN sessions s ON s.id = t.session_id"
+	    " LEFT JOIN messages m ON m.session_id = t.session_id"
+	    " AND m.tx = t.tx WHERE 1 = 1" RUN_FILTER " ORDER BY t.ts" },
+	{ "pop3.log",
+	    "SELECT s.start_ts AS ts, " CONN_FIELDS ", s.username AS user,"
+	    " (SELECT outcome FROM auth a WHERE a.session_id = s.id"
+	    " ORDER BY a.id DESC LIMIT 1) AS auth, s.state, s.tls,"
+	    " (SELECT count(*) FROM messages m WHERE m.session_id = s.id"
+	    " AND m.method = 'RETR') AS retrieved, (SELECT count(*)"
+	    " FROM items i WHERE i.session_id = s.id"
+	    " AND i.deletion = 'committed') AS deleted, s.end_reason,"
+	    " s.midstream FROM sessions s WHERE s.proto = 'pop3'" RUN_FILTER
+	    " ORDER BY s.start_ts" },
+	{ "imap.log",
+	    "SELECT s.start_ts AS ts, " CONN_FIELDS ", s.username AS user,"
+	    " (SELECT outcome FROM auth a WHERE a.session_id = s.id"
+	    " ORDER BY a.id DESC LIMIT 1) AS auth, s.mailbox, s.client_id,"
+	    " s.server_id, s.tls, s.compression, (SELECT count(*)"
+	    " FROM messages m WHERE m.session_id = s.id AND m.method = 'FETCH'"
+	    " AND m.partial = 0) AS fetched, (SELECT count(*) FROM messages m"
+	    " WHERE m.session_id = s.id AND m.method = 'APPEND') AS appended,"
+	    " s.end_reason, s.midstream FROM sessions s"
+	    " WHERE s.proto = 'imap'" RUN_FILTER " ORDER BY s.start_ts" },
+	{ "messages.log",
+	    "SELECT m.begin_ts AS ts, " CONN_FIELDS ", m.proto, m.method,"
+	    " m.direction, s.username AS user, m.mailbox, m.uid AS imap_uid,"
+	    " m.from_addr AS \"from\", m.to_addrs AS \"to\", m.subject,"
+	    " m.msg_id, m.date_utc, m.size, m.sha256, m.complete, m.partial,"
+	    " m.attachments, m.gap_bytes AS missing_bytes, m.body_sha256,"
+	    " m.capture_file, m.first_frame, m.last_frame"
+	    " FROM messages m JOIN sessions s ON s.id = m.session_id"
+	    " WHERE 1 = 1" RUN_FILTER " ORDER BY m.begin_ts" },
+	{ "files.log",
+	    "SELECT m.begin_ts AS ts, " CONN_FIELDS ", 'F' || p.message_id"
+	    " || '.' || p.part AS fuid, m.proto AS source,"
+	    " p.content_type AS mime_type, p.filename, p.size AS total_bytes,"
+	    " p.md5, p.sha256, p.complete, p.extract_path AS extracted"
+	    " FROM parts p JOIN messages m ON m.id = p.message_id"
+	    " JOIN sessions s ON s.id = m.session_id WHERE"
+	    " (p.filename IS NOT NULL OR p.content_type NOT LIKE 'text/%')" RUN_FILTER
+	    " ORDER BY m.begin_ts, p.part" },
+	{ "ssl.log",
+	    "SELECT t.ts, " CONN_FIELDS ", t.version, t.cipher, t.curve,"
+	    " t.sni AS server_name, " JSON_BOOL("t.resumed") " AS \"resumed:json\", t.last_alert, t.alpn AS next_protocol, " JSON_BOOL(
+		"t.established") " AS \"established:json\","
+				 " t.cert_chain_fps AS \"cert_chain_fps:list\","
+				 " t.client_cert_chain_fps AS \"client_cert_chain_fps:list\", " JSON_BOOL(
+				     "t.sni_matches_cert") " AS \"sni_matches_cert:json\","
+							   " t.validation AS validation_status, t.ja3, t.ja3s, t.ja4,"
+							   " s.tls AS mode, s.proto AS service"
+							   " FROM tls t JOIN sessions s ON s.id = t.session_id"
+							   " WHERE 1 = 1" RUN_FILTER
+							   " ORDER BY t.ts" },
+	{ "x509.log",
+	    "SELECT c.ts, 'M' || s.id AS uid, c.sha256 AS fingerprint,"
+	    " c.version AS \"certificate.version\","
+	    " c.serial AS \"certificate.serial\","
+	    " c.subject AS \"certificate.subject\","
+	    " c.issuer AS \"certificate.issuer\","
+	    " c.not_before AS \"certificate.not_valid_before\","
+	    " c.not_after AS \"certificate.not_valid_after\","
+	    " c.key_alg AS \"certificate.key_alg\","
+	    " c.sig_alg AS \"certificate.sig_alg\","
+	    " c.key_type AS \"certificate.key_type\","
+	    " c.key_bits AS \"certificate.key_length\","
+	    " c.exponent AS \"certificate.exponent\","
+	    " c.curve AS \"certificate.curve\", c.san_dns AS \"san.dns:list\","
+	    " c.san_uri AS \"san.uri:list\", c.san_email AS \"san.email:list\","
+	    " c.san_ip AS \"san.ip:list\", " JSON_BOOL(
+		"c.is_ca") " AS \"basic_constraints.ca:json\","
+			   " c.path_len AS \"basic_constraints.path_len\", " JSON_TEST("c.sender = 'server' AND c.idx = 0") " AS \"host_cert:json\", " JSON_TEST(
+			       "c.sender = 'client' AND c.idx = 0") " AS \"client_cert:json\""
+								    " FROM certificates c JOIN sessions s ON s.id = c.session_id"
+								    " WHERE 1 = 1" RUN_FILTER
+								    " ORDER BY c.ts, c.sender DESC, c.idx" },
+};
 
 /* Writes DIR/<type>.log for every log type; run_id < 0: every run. */
 int

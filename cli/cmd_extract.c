@@ -82,7 +82,7 @@ parts_emit(void *arg, const struct md_event *ev)
 
 /* Copies the kept bytes to DIR/S-T.eml and the attachments beside. */
 static int
-extract_one(const char *blobs, const char *out, long sid, long tx,
+extract_one(struct query *db, const char *out, long sid, long tx,
     const char *sha)
 {
 	static const struct md_flow flow = { .id = 1 };
@@ -90,15 +90,14 @@ extract_one(const char *blobs, const char *out, long sid, long tx,
 	struct md_sink		    parts = { parts_emit, &po }, in;
 	struct md_event		    ev = { .flow = &flow, .tx = 1 };
 	struct mime_tap		   *tap;
-	char			    src[4200], name[64], buf[65536], *path;
+	char			    err[4400], name[64], buf[65536], *path;
 	FILE			   *f, *g;
 	size_t			    n;
 	int			    rc = 0;
 
-	snprintf(src, sizeof(src), "%s/%.2s/%s", blobs, sha, sha);
-	if ((f = fopen(src, "rb")) == NULL) {
-		fprintf(stderr, "mailsift: message %ld-%ld: %s: %s\n", sid, tx,
-		    src, strerror(errno));
+	if ((f = query_blob(db, sha, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "mailsift: message %ld-%ld: %s\n", sid, tx,
+		    err);
 		return -1;
 	}
 	snprintf(name, sizeof(name), "%ld-%ld.eml", sid, tx);
@@ -154,7 +153,6 @@ cmd_extract(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char	  *db_path = "mailsift.db", *out = NULL;
-	char		   blobs[4096];
 	struct query_rows *st;
 	struct query	  *db;
 	int		   c, all = 0, rc = EXIT_OK, found = 0;
@@ -192,13 +190,12 @@ cmd_extract(int argc, char **argv)
 		return EXIT_USAGE;
 	if ((st = query_prepare(db,
 		 "SELECT id, session_id, tx, sha256, kept"
-		 " FROM messages WHERE (?1 OR id = ?2) AND sha256 IS NOT NULL"
+		 " FROM messages WHERE (?1 = 1 OR id = ?2) AND sha256 IS NOT NULL"
 		 " ORDER BY id")) == NULL) {
 		fprintf(stderr, "mailsift: %s: %s\n", db_path, query_error(db));
 		query_close(db);
 		return EXIT_USAGE;
 	}
-	snprintf(blobs, sizeof(blobs), "%s.blobs", db_path);
 	for (int i = all ? argc - 1 : optind; i < argc; i++) {
 		query_bind_int(st, 1, all);
 		query_bind_int(st, 2, all ? 0 : atol(argv[i]));
@@ -212,7 +209,7 @@ cmd_extract(int argc, char **argv)
 				rc = EXIT_PARTIAL;
 				continue;
 			}
-			if (extract_one(blobs, out, (long)query_int(st, 1),
+			if (extract_one(db, out, (long)query_int(st, 1),
 				(long)query_int(st, 2), query_text(st, 3)) != 0)
 				rc = EXIT_PARTIAL;
 		}

@@ -52,7 +52,8 @@ struct live_opts {
 	const char *iface, *filter, *output, *extract, *user, *write;
 	const char *rotate;
 	int	    promisc, buffer_mb, run_as_root, quiet, no_keep, redact;
-	const char *keylog[8]; /* --keylog, followed as they grow */
+	const char *sensor, *spool; /* PostgreSQL */
+	const char *keylog[8];	    /* --keylog, followed as they grow */
 	int	    nkeylog;
 	long	    idle_s, max_streams, status_s, detect_mb;
 	uint64_t    rotate_bytes, rotate_s;
@@ -108,6 +109,11 @@ live_usage(FILE *f)
 	    "                         to 8 files\n"
 	    "      --redact           store no passwords or bearer tokens\n"
 	    "      --no-keep          do not keep message bytes beside the log\n"
+	    "      --sensor NAME      PostgreSQL: this sensor's name in the\n"
+	    "                         log (default: the host name)\n"
+	    "      --spool DIR        PostgreSQL: where rows wait while the\n"
+	    "                         server is away (default " PG_SPOOL_HINT
+	    ")\n"
 	    "  -q, --quiet            no status lines\n"
 	    "  -h, --help             this text\n"
 	    "\n"
@@ -191,6 +197,8 @@ parse_live_opts(int argc, char **argv, struct live_opts *o)
 		{ "redact", no_argument, NULL, 'D' },
 		{ "keylog", required_argument, NULL, 'k' },
 		{ "no-keep", no_argument, NULL, 'K' },
+		{ "sensor", required_argument, NULL, 'S' },
+		{ "spool", required_argument, NULL, 'W' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -247,6 +255,12 @@ parse_live_opts(int argc, char **argv, struct live_opts *o)
 			break;
 		case 'K':
 			o->no_keep = 1;
+			break;
+		case 'S':
+			o->sensor = optarg;
+			break;
+		case 'W':
+			o->spool = optarg;
 			break;
 		case 'q':
 			o->quiet = 1;
@@ -719,6 +733,8 @@ live_run(struct live_opts *o, const char *cmdline)
 	so.no_keep = o->no_keep;
 	so.redact = o->redact;
 	so.command = cmdline;
+	so.sensor = o->sensor;
+	so.spool_dir = o->spool;
 	o->lim.tls_budget = &tls_budget;
 	co.lim = o->lim;
 	co.detect_budget = (size_t)o->detect_mb << 20;

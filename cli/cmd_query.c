@@ -46,23 +46,24 @@ struct listing {
 	const char *order;
 };
 
-#define LIKE(col) "(" col " LIKE '%' || ? || '%')"
+/* Case-blind substring, the same in SQLite and PostgreSQL. */
+#define LIKE(col) "(lower(" col ") LIKE '%' || lower(CAST(? AS TEXT)) || '%')"
 
 static const struct listing listings[] = {
 	{ "sessions", "mail sessions, one a line",
 	    "SELECT id, proto, start, duration, client_ip AS client,"
-	    " server_ip AS server, server_port AS port, user, tls,"
+	    " server_ip AS server, server_port AS port, \"user\", tls,"
 	    " commands, messages, auth_attempts AS auths, end_reason"
 	    " FROM v_sessions",
-	    { "proto = ?", "(client_ip = ? OR server_ip = ?)", "user = ?", NULL,
-		NULL, NULL, "start >= ?", "start < ?", "tls <> 'none'",
+	    { "proto = ?", "(client_ip = ? OR server_ip = ?)", "\"user\" = ?",
+		NULL, NULL, NULL, "start >= ?", "start < ?", "tls <> 'none'",
 		"id IN (SELECT session_id FROM auth WHERE outcome = 'failure')" },
 	    "id" },
 	{ "messages", "messages however they travelled, parts left out",
 	    "SELECT message_id AS id, time, proto, method, \"from\", \"to\","
 	    " subject, attachments AS att, size, complete, sha256"
-	    " FROM v_messages WHERE NOT partial",
-	    { "proto = ?", "(client_ip = ? OR server_ip = ?)", "user = ?",
+	    " FROM v_messages WHERE partial = 0",
+	    { "proto = ?", "(client_ip = ? OR server_ip = ?)", "\"user\" = ?",
 		LIKE("\"from\""), LIKE("\"to\""), LIKE("subject"), "time >= ?",
 		"time < ?", "tls <> 'none'", NULL },
 	    "id" },
@@ -397,37 +398,38 @@ static const struct {
 	const char *title, *sql;
 } stats_sql[] = {
 	{ "sessions by protocol",
-	    "SELECT proto, count(*) AS sessions, sum(tls <> 'none') AS tls,"
-	    " printf('%.0f%%', 100.0 * sum(tls <> 'none') / count(*)) AS"
-	    " tls_share, sum(midstream) AS midstream FROM sessions"
-	    " GROUP BY proto ORDER BY sessions DESC" },
+	    "SELECT proto, count(*) AS sessions, sum(CASE WHEN tls <> 'none'"
+	    " THEN 1 ELSE 0 END) AS tls, CAST(round(100.0 * sum(CASE WHEN"
+	    " tls <> 'none' THEN 1 ELSE 0 END) / count(*)) AS INTEGER) || '%'"
+	    " AS tls_share, sum(midstream) AS midstream FROM sessions"
+	    " GROUP BY proto ORDER BY sessions DESC, proto" },
 	{ "messages",
 	    "SELECT proto, method, count(*) AS messages, sum(complete) AS"
 	    " complete, sum(size) AS bytes, sum(attachments) AS attachments"
-	    " FROM messages WHERE NOT partial GROUP BY 1, 2 ORDER BY 3 DESC" },
+	    " FROM messages WHERE partial = 0 GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2" },
 	{ "authentication",
 	    "SELECT s.proto, a.mechanism, a.outcome, count(*) AS attempts,"
-	    " sum(a.password IS NOT NULL) AS in_clear FROM auth a"
+	    " count(a.password) AS in_clear FROM auth a"
 	    " JOIN sessions s ON s.id = a.session_id GROUP BY 1, 2, 3"
-	    " ORDER BY 4 DESC" },
+	    " ORDER BY 4 DESC, 1, 2, 3" },
 	{ "top senders",
 	    "SELECT \"from\", count(*) AS messages FROM v_messages WHERE"
-	    " \"from\" IS NOT NULL AND NOT partial GROUP BY 1 ORDER BY 2 DESC"
+	    " \"from\" IS NOT NULL AND partial = 0 GROUP BY 1 ORDER BY 2 DESC, 1"
 	    " LIMIT 10" },
 	{ "top recipients",
 	    "SELECT \"to\", count(*) AS messages FROM v_messages WHERE"
-	    " \"to\" IS NOT NULL AND NOT partial GROUP BY 1 ORDER BY 2 DESC"
+	    " \"to\" IS NOT NULL AND partial = 0 GROUP BY 1 ORDER BY 2 DESC, 1"
 	    " LIMIT 10" },
 	{ "top servers",
 	    "SELECT server_ip AS server, server_port AS port, proto, count(*)"
-	    " AS sessions FROM sessions GROUP BY 1, 2, 3 ORDER BY 4 DESC"
+	    " AS sessions FROM sessions GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3"
 	    " LIMIT 10" },
 	{ "top clients",
 	    "SELECT client_ip AS client, count(*) AS sessions FROM sessions"
-	    " GROUP BY 1 ORDER BY 2 DESC LIMIT 10" },
+	    " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10" },
 	{ "anomalies",
 	    "SELECT name, count(*) AS count FROM anomalies GROUP BY 1"
-	    " ORDER BY 2 DESC" },
+	    " ORDER BY 2 DESC, 1" },
 };
 
 int
@@ -445,7 +447,7 @@ cmd_stats(int argc, char **argv)
 		struct query_rows *st;
 
 		/* JSON lines say which section they belong to */
-		snprintf(sql, sizeof(sql), "SELECT %s%s%s* FROM (%s)",
+		snprintf(sql, sizeof(sql), "SELECT %s%s%s* FROM (%s) AS part",
 		    o.fmt == OUT_JSON ? "'" : "",
 		    o.fmt == OUT_JSON ? stats_sql[i].title : "",
 		    o.fmt == OUT_JSON ? "' AS section, " : "",
@@ -481,34 +483,35 @@ static const char show_sql[] =
     " UNION ALL SELECT ts, 1, 'C', coalesce(tag || ' ', '') || verb ||"
     "  coalesce(' ' || args, ''), NULL, frame FROM commands"
     "  WHERE session_id = ?1"
-    " UNION ALL SELECT reply_ts, 2, 'S', coalesce(reply_code, upper("
-    "  reply_status), '') || ' ' || replace(coalesce(reply_text, ''),"
-    "  char(10), ' | '), NULL, reply_frame FROM commands"
+    " UNION ALL SELECT reply_ts, 2, 'S', coalesce(CAST(reply_code AS TEXT),"
+    "  upper(reply_status), '') || ' ' || replace(coalesce(reply_text, ''),"
+    "  '\n', ' | '), NULL, reply_frame FROM commands"
     "  WHERE session_id = ?1 AND reply_ts IS NOT NULL"
-    " UNION ALL SELECT begin_ts, 3, 'M', printf('[%s %s %s: %d bytes%s%s,"
-    " subject \"%s\", sha256 %s%s]', proto, method, CASE direction WHEN"
-    "  'c2s' THEN 'sent' ELSE 'received' END, size, CASE WHEN complete"
-    "  THEN '' ELSE ', INCOMPLETE' END, CASE WHEN gap_bytes > 0 THEN"
-    "  printf(', %d bytes LOST', gap_bytes) ELSE '' END,"
-    "  coalesce(subject, ''), substr(sha256, 1, 16), coalesce(printf("
-    "  ', frames %d-%d', first_frame, last_frame), '')), extract_path,"
-    "  first_frame FROM messages WHERE session_id = ?1"
+    " UNION ALL SELECT begin_ts, 3, 'M', '[' || proto || ' ' || method ||"
+    "  ' ' || CASE direction WHEN 'c2s' THEN 'sent' ELSE 'received' END ||"
+    "  ': ' || coalesce(size, 0) || ' bytes' || CASE WHEN complete = 1"
+    "  THEN '' ELSE ', INCOMPLETE' END || CASE WHEN gap_bytes > 0 THEN"
+    "  ', ' || gap_bytes || ' bytes LOST' ELSE '' END || ', subject \"' ||"
+    "  coalesce(subject, '') || '\", sha256 ' || coalesce(substr(sha256, 1,"
+    "  16), '') || coalesce(', frames ' || first_frame || '-' ||"
+    "  last_frame, '') || ']', extract_path, first_frame FROM messages"
+    "  WHERE session_id = ?1"
     " UNION ALL SELECT ts, 4, 'A', 'auth ' || mechanism || ' user ' ||"
     "  coalesce(username, '?') || coalesce(' password ' || password, '')"
     "  || ': ' || outcome, NULL, frame FROM auth WHERE session_id = ?1"
     " UNION ALL SELECT ts, 5, '!', 'anomaly ' || name || coalesce(': ' ||"
     "  detail, ''), NULL, frame FROM anomalies WHERE session_id = ?1"
-    " UNION ALL SELECT t.ts, 6, 'T', printf('[TLS begins: %s %s%s%s%s%s, "
-    "%s%s]', coalesce(t.version, 'version unseen'), coalesce(t.cipher,"
-    "  ''), coalesce(' ' || t.curve, ''), coalesce(', SNI ' || t.sni, ''),"
-    "  coalesce(', ALPN ' || t.alpn, ''), coalesce(', certificate ' ||"
-    "  c.subject || ' (' || t.validation || ')', ''), CASE WHEN"
-    "  t.established THEN 'handshake completed' ELSE 'handshake not"
-    "  completed' END, CASE WHEN t.resumed THEN ', resumed' ELSE '' END),"
-    "  NULL, NULL FROM tls t LEFT JOIN certificates c ON c.session_id ="
-    "  t.session_id AND c.sender = 'server' AND c.idx = 0"
+    " UNION ALL SELECT t.ts, 6, 'T', '[TLS begins: ' || coalesce(t.version,"
+    "  'version unseen') || ' ' || coalesce(t.cipher, '') ||"
+    "  coalesce(' ' || t.curve, '') || coalesce(', SNI ' || t.sni, '') ||"
+    "  coalesce(', ALPN ' || t.alpn, '') || coalesce(', certificate ' ||"
+    "  c.subject || ' (' || t.validation || ')', '') || ', ' || CASE WHEN"
+    "  t.established = 1 THEN 'handshake completed' ELSE 'handshake not"
+    "  completed' END || CASE WHEN t.resumed = 1 THEN ', resumed' ELSE ''"
+    "  END || ']', NULL, NULL FROM tls t LEFT JOIN certificates c"
+    "  ON c.session_id = t.session_id AND c.sender = 'server' AND c.idx = 0"
     "  WHERE t.session_id = ?1"
-    ") ORDER BY ts, k";
+    ") AS transcript ORDER BY ts, k";
 
 static void
 show_header(struct query *db, long id)
@@ -516,15 +519,16 @@ show_header(struct query *db, long id)
 	struct query_rows *st;
 
 	if ((st = query_prepare(db,
-		 "SELECT proto, datetime(start_ts,"
-		 " 'unixepoch'), client_ip, client_port, server_ip, server_port, tls,"
+		 "SELECT proto, datetime(start_ts, 'unixepoch'), client_ip,"
+		 " client_port, server_ip, server_port, tls,"
 		 " coalesce(end_reason, '?'), midstream, coalesce(capture_file, '')"
-		 " || coalesce(printf(', frames %d-%d', first_frame, last_frame), '')"
-		 " || coalesce(printf(' (bytes %d-%d)', first_offset, last_offset),"
-		 " '') || CASE WHEN last_capture_file <> capture_file THEN ' in ' ||"
-		 " last_capture_file ELSE '' END || CASE WHEN gap_bytes > 0 THEN"
-		 " printf(', %d stream bytes LOST by the capture', gap_bytes)"
-		 " ELSE '' END FROM sessions WHERE id = ?")) == NULL)
+		 " || coalesce(', frames ' || first_frame || '-' || last_frame, '')"
+		 " || coalesce(' (bytes ' || first_offset || '-' || last_offset"
+		 " || ')', '') || CASE WHEN last_capture_file <> capture_file"
+		 " THEN ' in ' || last_capture_file ELSE '' END || CASE WHEN"
+		 " gap_bytes > 0 THEN ', ' || gap_bytes || ' stream bytes LOST by"
+		 " the capture' ELSE '' END FROM sessions WHERE id = ?")) ==
+	    NULL)
 		return;
 	query_bind_int(st, 1, id);
 	if (query_next(st) == 1) {

@@ -20,6 +20,7 @@ struct read_opts {
 	long		    max_streams, detect_mb;
 	const char	   *json_dir;
 	int		    no_keep, redact;
+	const char	   *sensor, *spool; /* PostgreSQL */
 	struct md_limits    lim;
 	struct tls_keyring *keys; /* --keylog */
 };
@@ -32,10 +33,15 @@ read_usage(FILE *f)
 	    "\n"
 	    "Reads pcap and pcapng files in the order given ('-' is standard\n"
 	    "input) and logs every SMTP, POP3 and IMAP session found into a\n"
-	    "SQLite file.\n"
+	    "SQLite file, or a PostgreSQL database.\n"
 	    "\n"
 	    "  -o, --output LOG.db    the log (default: mailsift.db); an\n"
-	    "                         existing log is appended to\n"
+	    "                         existing log is appended to; or\n"
+	    "                         postgresql://... (a libpq URI)\n"
+	    "      --sensor NAME      PostgreSQL: this sensor's name in the\n"
+	    "                         log (default: the host name)\n"
+	    "      --spool DIR        PostgreSQL: where rows wait for the\n"
+	    "                         server (default " PG_SPOOL_HINT ")\n"
 	    "  -x, --extract DIR      also write each message as DIR/S-T.eml\n"
 	    "                         (session id S, transaction T)\n"
 	    "  -f, --force            replace an existing log instead\n"
@@ -93,6 +99,8 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 		{ "keylog", required_argument, NULL, 'k' },
 		{ "tls-key", required_argument, NULL, 'T' },
 		{ "no-keep", no_argument, NULL, 'K' },
+		{ "sensor", required_argument, NULL, 'S' },
+		{ "spool", required_argument, NULL, 'W' },
 		{ "redact", no_argument, NULL, 'D' },
 		{ "max-line", required_argument, NULL, 'L' },
 		{ "max-reply", required_argument, NULL, 'R' },
@@ -147,6 +155,12 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 			break;
 		case 'K':
 			o->no_keep = 1;
+			break;
+		case 'S':
+			o->sensor = optarg;
+			break;
+		case 'W':
+			o->spool = optarg;
 			break;
 		case 'D':
 			o->redact = 1;
@@ -359,6 +373,8 @@ cmd_read(int argc, char **argv)
 	so.no_keep = o.no_keep;
 	so.redact = o.redact;
 	so.command = cmdline;
+	so.sensor = o.sensor;
+	so.spool_dir = o.spool;
 	if (!o.quiet && isatty(STDERR_FILENO)) {
 		co.progress = show_progress;
 		co.progress_arg = &prog;

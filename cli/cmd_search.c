@@ -14,8 +14,10 @@ search_usage(FILE *f)
 	    "usage: mailsift search QUERY [-d LOG.db] [-n LIMIT]\n"
 	    "\n"
 	    "Finds messages whose subject or readable text (text/plain and\n"
-	    "text/html parts, HTML stripped) match QUERY, an SQLite FTS5\n"
-	    "query: words, \"phrases\", AND, OR, NOT, prefix*, subject:word.\n"
+	    "text/html parts, HTML stripped) match QUERY.  In a SQLite log\n"
+	    "QUERY is FTS5's: words, \"phrases\", AND, OR, NOT, prefix*,\n"
+	    "subject:word; in PostgreSQL, websearch's: words, \"phrases\",\n"
+	    "OR, -word.\n"
 	    "\n"
 	    "  -d, --db LOG.db     the log (default: mailsift.db)\n"
 	    "  -n, --limit N       at most N messages, best first (default 50)\n");
@@ -25,16 +27,10 @@ search_usage(FILE *f)
 static int
 print_hits(struct query *db, const char *query, long limit)
 {
-	static const char sql[] =
-	    "SELECT m.id, datetime(m.begin_ts, 'unixepoch'), m.proto,"
-	    " m.method, coalesce(m.from_addr, ''), coalesce(m.subject, ''),"
-	    " snippet(message_text, 1, '[', ']', '...', 10)"
-	    " FROM message_text JOIN messages m ON m.id = message_text.rowid"
-	    " WHERE message_text MATCH ?1 ORDER BY rank LIMIT ?2";
 	struct query_rows *st;
 	int		   rc, n = 0;
 
-	if ((st = query_prepare(db, sql)) == NULL) {
+	if ((st = query_prepare(db, query_search_sql(db))) == NULL) {
 		fprintf(stderr, "mailsift: %s (is this a mailsift log?)\n",
 		    query_error(db));
 		return EXIT_USAGE;

@@ -97,10 +97,30 @@ csv_field(const char *s)
 	putchar('"');
 }
 
+/* Comma-separated text as a JSON array of strings. */
+static void
+json_list(FILE *f, const char *s)
+{
+	putc('[', f);
+	for (const char *p = s, *comma; p != NULL;
+	     p = comma ? comma + 1 : NULL) {
+		char *item;
+
+		comma = strchr(p, ',');
+		item = strndup(p, comma ? (size_t)(comma - p) : strlen(p));
+		if (p != s)
+			putc(',', f);
+		json_string(f, item ? item : "");
+		free(item);
+	}
+	putc(']', f);
+}
+
 /*
  * One row as a JSON object, NULL columns left out when skip_null.  A
  * column named "key:json" holds JSON text (an array, say) written as is
- * under "key".
+ * under "key"; one named "key:list" comma-separated text, written as a
+ * JSON array of strings under "key".
  */
 void
 table_row_json(FILE *f, struct query_rows *st, int skip_null)
@@ -113,6 +133,7 @@ table_row_json(FILE *f, struct query_rows *st, int skip_null)
 			continue;
 		const char *name = query_name(st, c);
 		const char *raw = strstr(name, ":json");
+		const char *list = strstr(name, ":list");
 
 		if (!first)
 			putc(',', f);
@@ -121,6 +142,12 @@ table_row_json(FILE *f, struct query_rows *st, int skip_null)
 		    query_type(st, c) == QUERY_TEXT) {
 			fprintf(f, "\"%.*s\":%s", (int)(raw - name), name,
 			    query_text(st, c));
+			continue;
+		}
+		if (list != NULL && list[5] == '\0' &&
+		    query_type(st, c) == QUERY_TEXT) {
+			fprintf(f, "\"%.*s\":", (int)(list - name), name);
+			json_list(f, query_text(st, c));
 			continue;
 		}
 		json_string(f, name);

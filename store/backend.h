@@ -13,6 +13,7 @@
 #define MAILSIFT_BACKEND_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "query.h"
 #include "store.h"
@@ -56,6 +57,9 @@ struct query_ops {
 	int64_t (*integer)(const struct query_rows *, int i);
 	double (*real)(const struct query_rows *, int i);
 	void (*finish)(struct query_rows *);
+	const char *(*search_sql)(const struct query *);
+	FILE *(
+	    *blob)(struct query *, const char *sha, char *err, size_t errlen);
 };
 
 /* Every backend starts its connection and row structs with these. */
@@ -68,6 +72,7 @@ struct query_rows {
 };
 
 extern const struct store_backend store_backend_sqlite;
+extern const struct store_backend store_backend_pg;
 
 /* The backend that keeps the log named where; NULL with err set. */
 const struct store_backend *store_backend_for(const char *where, char *err,

@@ -95,3 +95,15 @@ query_finish(struct query_rows *r)
 	if (r != NULL)
 		r->ops->finish(r);
 }
+
+const char *
+query_search_sql(const struct query *q)
+{
+	return q->ops->search_sql(q);
+}
+
+FILE *
+query_blob(struct query *q, const char *sha, char *err, size_t errlen)
+{
+	return q->ops->blob(q, sha, err, errlen);
+}

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct query;	   /* a read-only connection to a log */
 struct query_rows; /* a prepared statement and its rows */
@@ -45,5 +46,16 @@ const char *query_text(const struct query_rows *, int i);
 int64_t	    query_int(const struct query_rows *, int i);
 double	    query_real(const struct query_rows *, int i);
 void	    query_finish(struct query_rows *);
+
+/*
+ * The statement that finds messages by their text, in the full-text
+ * syntax of the backend (SQLite FTS5; PostgreSQL websearch): ?1 is the
+ * query, ?2 the most rows; columns id, time, proto, method, from,
+ * subject, and the words that matched in context.
+ */
+const char *query_search_sql(const struct query *);
+/* The kept bytes of the message whose SHA-256 is sha, to read from
+ * the start (the caller closes it); NULL with err set. */
+FILE *query_blob(struct query *, const char *sha, char *err, size_t errlen);
 
 #endif

@@ -1,4 +1,5 @@
 /* \summary: SQLite store: the read side (query.h) */
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 struct sqlite_query {
 	struct query q; /* first: the generic handle */
 	sqlite3	    *db;
+	char	     path[4096];
 };
 
 struct sqlite_rows {
@@ -37,6 +39,7 @@ sqlite_query_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	c->q.ops = &sqlite_query_ops;
+	snprintf(c->path, sizeof(c->path), "%s", path);
 	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READONLY, NULL) !=
 	    SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(c->db));
@@ -166,6 +169,32 @@ q_finish(struct query_rows *r)
 	free(r);
 }
 
+/* FTS5 syntax: words, "phrases", AND, OR, NOT, prefix*, subject:word. */
+static const char *
+q_search_sql(const struct query *q)
+{
+	(void)q;
+	return "SELECT m.id, datetime(m.begin_ts, 'unixepoch'), m.proto,"
+	       " m.method, coalesce(m.from_addr, ''), coalesce(m.subject, ''),"
+	       " snippet(message_text, 1, '[', ']', '...', 10)"
+	       " FROM message_text JOIN messages m ON m.id = message_text.rowid"
+	       " WHERE message_text MATCH ?1 ORDER BY rank LIMIT ?2";
+}
+
+/* Kept bytes live beside the log: LOG.blobs/AB/ABCD... */
+static FILE *
+q_blob(struct query *q, const char *sha, char *err, size_t errlen)
+{
+	const struct sqlite_query *c = (const struct sqlite_query *)q;
+	char			   path[4300];
+	FILE			  *f;
+
+	snprintf(path, sizeof(path), "%s.blobs/%.2s/%s", c->path, sha, sha);
+	if ((f = fopen(path, "rb")) == NULL)
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	return f;
+}
+
 static const struct query_ops sqlite_query_ops = {
 	.close = q_close,
 	.error = q_error,
@@ -181,4 +210,6 @@ static const struct query_ops sqlite_query_ops = {
 	.integer = q_int,
 	.real = q_real,
 	.finish = q_finish,
+	.search_sql = q_search_sql,
+	.blob = q_blob,
 };

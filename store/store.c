@@ -17,6 +17,7 @@ struct store {
 
 static const struct store_backend *const backends[] = {
 	&store_backend_sqlite,
+	&store_backend_pg,
 };
 
 /* A URI's scheme ("postgresql" of postgresql://...), or "" for a path. */
@@ -46,7 +47,7 @@ store_backend_for(const char *where, char *err, size_t errlen)
 	n = scheme_len(where);
 	snprintf(err, errlen,
 	    "%.*s: no store backend for this kind of log "
-	    "(this build keeps SQLite files)",
+	    "(SQLite files and postgresql:// databases)",
 	    (int)(n ? n : strlen(where)), where);
 	return NULL;
 }

@@ -1,5 +1,5 @@
 /*
- * store.h - the SQLite sink: turns dissector events into the log's rows,
+ * store.h - the sink that turns dissector events into the log's rows,
  * hashes message bytes as they stream and, on request, writes each
  * message to an .eml file.
  */
@@ -12,6 +12,7 @@
 #include "dissect.h"
 
 #define STORE_SCHEMA_VERSION 7
+#define PG_SPOOL_HINT	     "/var/tmp/mailsift" /* the default spool */
 
 struct store;
 
@@ -37,6 +38,10 @@ struct store_opts {
 	int	    no_keep;	 /* do not keep message bytes beside the log */
 	int	    redact;	 /* store no passwords or bearer tokens */
 	const char *command;	 /* recorded in runs.command */
+	const char *sensor;	 /* PostgreSQL: this sensor's name (NULL:
+				  * the host name) */
+	const char *spool_dir;	 /* PostgreSQL: where rows wait for the
+				  * server (NULL: PG_SPOOL_HINT) */
 };
 
 /*

@@ -1,0 +1,1077 @@
+/* \summary: PostgreSQL store: a local SQLite spool, shipped once a second */
+/*
+ * Rows are not built twice: the SQLite store writes them into a spool
+ * file of its own (sqlite_spool.h records which rows each commit
+ * changed), and about once a second the changes go to the server in one
+ * transaction: per table a COPY into a temporary table, then an upsert
+ * by the table's key.  Replaying a batch is therefore harmless, which is
+ * what makes a server that goes away lose nothing: the outbox keeps
+ * growing in the spool file, and the first transaction that succeeds
+ * takes it all.  A spool left by a run that died is shipped by the next
+ * run that writes to the same server.
+ *
+ * Ids are unique across every sensor and worker: a run takes its id from
+ * the server's sequence, and the spool's ids (1, 2, ... in a new file)
+ * become run_id * 2^32 + n on the way.  Message bytes kept in the spool's
+ * blob folder move into the blobs table, once per SHA-256.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "pg_priv.h"
+#include "pg_schema.h"
+#include "sqlite_spool.h"
+
+/* The tables shipped, in the order they are written. */
+static const char *const shipped[] = {
+	"runs",
+	"captures",
+	"capture_stats",
+	"sessions",
+	"extensions",
+	"commands",
+	"auth",
+	"transactions",
+	"recipients",
+	"messages",
+	"headers",
+	"parts",
+	"message_text",
+	"items",
+	"mailboxes",
+	"responses",
+	"anomalies",
+	"tls",
+	"certificates",
+};
+#define NSHIPPED ((int)(sizeof(shipped) / sizeof(shipped[0])))
+
+/* What a column's values become on the server. */
+enum role { R_PLAIN, R_ID, R_RUN, R_TIME, R_BYTES };
+
+/* One drain into one server transaction. */
+struct ship {
+	PGconn	   *conn;
+	int64_t	    run, base; /* the server's run id; ids' offset */
+	const char *sensor;
+	const char *blob_dir; /* the spool's kept bytes, or NULL */
+	/* the table being copied */
+	char	  table[64];
+	enum role role[64];
+	int	  ncol, sensor_col, is_messages, sha_col, kept_col;
+	char	 *cols; /* the server's column list, quoted */
+	char	 *update;
+	char	 *key;
+	/* a line of COPY text */
+	char  *line;
+	size_t len, cap;
+	/* blobs to move: SHA-256s of kept messages shipped */
+	char **shas;
+	size_t nshas, capshas;
+	char   error[512];
+};
+
+struct pg_store {
+	void		  *sq; /* the SQLite store writing the spool */
+	struct spool	  *spool;
+	PGconn		  *conn;
+	char		  *where;
+	char		   spool_path[4096];
+	char		   blob_dir[4200];
+	char		   sensor[256];
+	int64_t		   run;
+	uint64_t	   last_ship, next_try;
+	uint64_t	   events;
+	int		   down; /* the server is away: rows wait */
+	struct store_stats stats;
+	char		   error[600];
+};
+
+static uint64_t
+wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+int
+pg_takes(const char *where)
+{
+	return strncmp(where, "postgresql://", 13) == 0 ||
+	    strncmp(where, "postgres://", 11) == 0;
+}
+
+void
+pg_error(PGconn *c, const char *what, char *err, size_t errlen)
+{
+	const char *m = c != NULL ? PQerrorMessage(c) : "out of memory";
+	size_t	    n;
+
+	n = (size_t)snprintf(err, errlen, "PostgreSQL: %s: %s", what, m);
+	while (
+	    n > 0 && n <= errlen && (err[n - 1] == '\n' || err[n - 1] == ' '))
+		err[--n] = '\0';
+	for (char *p = err; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+}
+
+static int
+run_sql(PGconn *c, const char *sql, char *err, size_t errlen)
+{
+	PGresult *r = PQexec(c, sql);
+	int	  ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
+	    PQresultStatus(r) == PGRES_TUPLES_OK;
+
+	if (!ok)
+		pg_error(c, sql[0] == '-' ? "schema" : sql, err, errlen);
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+/* The schema, made by the first writer (an advisory lock orders many). */
+static int
+ensure_schema(PGconn *c, char *err, size_t errlen)
+{
+	PGresult *r;
+	int	  v = -1, rc;
+
+	if (run_sql(c, "BEGIN; SELECT pg_advisory_xact_lock(7270617);", err,
+		errlen) != 0)
+		return -1;
+	r = PQexec(c, "SELECT version FROM mailsift_schema");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0)
+		v = atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	if (v < 0) { /* no tables yet (the failed SELECT ended the BEGIN) */
+		run_sql(c, "ROLLBACK", err, errlen);
+		if (run_sql(c, "BEGIN; SELECT pg_advisory_xact_lock(7270617);",
+			err, errlen) != 0 ||
+		    run_sql(c, PG_SCHEMA_SQL, err, errlen) != 0) {
+			run_sql(c, "ROLLBACK", err, errlen);
+			return -1;
+		}
+		r = PQexec(c, "SELECT version FROM mailsift_schema");
+		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0)
+			v = atoi(PQgetvalue(r, 0, 0));
+		PQclear(r);
+		if (v < 0) {
+			char sql[96];
+
+			snprintf(sql, sizeof(sql),
+			    "INSERT INTO mailsift_schema VALUES (%d)",
+			    STORE_SCHEMA_VERSION);
+			if (run_sql(c, sql, err, errlen) != 0)
+				return -1;
+			v = STORE_SCHEMA_VERSION;
+		}
+	}
+	if (v != STORE_SCHEMA_VERSION) {
+		run_sql(c, "ROLLBACK", err, errlen);
+		snprintf(err, errlen,
+		    "PostgreSQL: the database holds a mailsift log of "
+		    "schema version %d; this mailsift writes version %d",
+		    v, STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	rc = run_sql(c, "COMMIT", err, errlen);
+	return rc;
+}
+
+static void
+quiet(void *arg, const PGresult *r)
+{
+	(void)arg;
+	(void)r;
+}
+
+PGconn *
+pg_connect(const char *where, int create, char *err, size_t errlen)
+{
+	PGconn *c = PQconnectdb(where);
+
+	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
+		pg_error(c, "connect", err, errlen);
+		PQfinish(c);
+		return NULL;
+	}
+	PQsetNoticeReceiver(c, quiet, NULL);
+	if (run_sql(c,
+		"SET TIME ZONE 'UTC'; SET datestyle = 'ISO';"
+		" SET extra_float_digits = 3",
+		err, errlen) != 0 ||
+	    (create && ensure_schema(c, err, errlen) != 0)) {
+		PQfinish(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* ----------------------------------------------------------- shipping */
+
+static enum role
+role_of(const char *table, const char *col)
+{
+	size_t n = strlen(col);
+
+	if (strcmp(col, "run_id") == 0 ||
+	    (strcmp(table, "runs") == 0 && strcmp(col, "id") == 0))
+		return R_RUN;
+	if (strcmp(col, "id") == 0 || strcmp(col, "session_id") == 0 ||
+	    strcmp(col, "message_id") == 0 || strcmp(col, "rowid") == 0)
+		return R_ID;
+	if (strcmp(col, "ts") == 0 ||
+	    (n > 3 && strcmp(col + n - 3, "_ts") == 0) ||
+	    strcmp(col, "not_before") == 0 || strcmp(col, "not_after") == 0)
+		return R_TIME;
+	if (strcmp(col, "der") == 0)
+		return R_BYTES;
+	return R_PLAIN;
+}
+
+/* The server's name of a spool column: a keyless table's rowid is its
+ * id (extensions) or the message's (message_text). */
+static const char *
+server_col(const char *table, const char *col)
+{
+	if (strcmp(col, "rowid") != 0)
+		return col;
+	return strcmp(table, "message_text") == 0 ? "message_id" : "id";
+}
+
+static int
+put(struct ship *sh, const char *p, size_t n)
+{
+	if (sh->len + n + 1 > sh->cap) {
+		size_t cap = sh->cap ? sh->cap : 4096;
+		char  *l;
+
+		while (cap < sh->len + n + 1)
+			cap *= 2;
+		if ((l = realloc(sh->line, cap)) == NULL)
+			return -1;
+		sh->line = l;
+		sh->cap = cap;
+	}
+	memcpy(sh->line + sh->len, p, n);
+	sh->len += n;
+	return 0;
+}
+
+static int putf(struct ship *sh, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+putf(struct ship *sh, const char *fmt, ...)
+{
+	char	buf[128];
+	va_list ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return n < 0 ?
+	    -1 :
+	    put(sh, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+/* The length of the valid UTF-8 sequence at p, or 0. */
+static size_t
+utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+		return 0; /* overlong, surrogate, beyond U+10FFFF */
+	return len;
+}
+
+/* Text as COPY reads it: escaped, and valid UTF-8 (a server in UTF8
+ * refuses anything else; a byte that is not becomes U+FFFD, a NUL
+ * too, which text cannot hold). */
+static int
+put_text(struct ship *sh, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int		     rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < n;) {
+		size_t k = p[i] == 0 ? 0 : utf8_len(p + i, n - i);
+
+		if (k == 0) {
+			rc = put(sh, "\xef\xbf\xbd", 3);
+			i++;
+			continue;
+		}
+		switch (p[i]) {
+		case '\\':
+			rc = put(sh, "\\\\", 2);
+			break;
+		case '\n':
+			rc = put(sh, "\\n", 2);
+			break;
+		case '\r':
+			rc = put(sh, "\\r", 2);
+			break;
+		case '\t':
+			rc = put(sh, "\\t", 2);
+			break;
+		default:
+			rc = put(sh, (const char *)p + i, k);
+		}
+		i += k;
+	}
+	return rc;
+}
+
+/* Epoch seconds (as the spool has them, microseconds exact) as a time
+ * the server reads. */
+static int
+put_time(struct ship *sh, double sec)
+{
+	long long us = llround(sec * 1e6), s = us / 1000000, f = us % 1000000;
+	time_t	  t;
+	struct tm tm;
+	char	  buf[64];
+
+	if (f < 0) {
+		f += 1000000;
+		s--;
+	}
+	t = (time_t)s;
+	if (gmtime_r(&t, &tm) == NULL)
+		return put(sh, "\\N", 2);
+	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+	return putf(sh, "%s.%06lld+00", buf, f);
+}
+
+static int
+put_value(struct ship *sh, enum role role, const struct spool_value *v)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (v->type == SPOOL_NULL)
+		return put(sh, "\\N", 2);
+	switch (role) {
+	case R_ID:
+		return putf(sh, "%lld", (long long)(sh->base + v->i));
+	case R_RUN:
+		return putf(sh, "%lld", (long long)sh->run);
+	case R_TIME:
+		return put_time(sh, v->type == SPOOL_INT ? (double)v->i : v->r);
+	case R_BYTES:
+		if (put(sh, "\\\\x", 3) != 0)
+			return -1;
+		for (size_t i = 0; i < v->len; i++) {
+			unsigned char b = (unsigned char)v->p[i];
+
+			if (put(sh, &hex[b >> 4], 1) != 0 ||
+			    put(sh, &hex[b & 15], 1) != 0)
+				return -1;
+		}
+		return 0;
+	case R_PLAIN:
+		break;
+	}
+	switch (v->type) {
+	case SPOOL_INT:
+		return putf(sh, "%lld", (long long)v->i);
+	case SPOOL_REAL:
+		return putf(sh, "%.17g", v->r);
+	default:
+		return put_text(sh, v->p, v->len);
+	}
+}
+
+static int
+ship_fail(struct ship *sh, const char *what)
+{
+	pg_error(sh->conn, what, sh->error, sizeof(sh->error));
+	return -1;
+}
+
+static int
+ship_sql(struct ship *sh, const char *sql)
+{
+	PGresult *r = PQexec(sh->conn, sql);
+	int	  ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
+	    PQresultStatus(r) == PGRES_TUPLES_OK;
+
+	PQclear(r);
+	return ok ? 0 : ship_fail(sh, sql);
+}
+
+static int
+on_gone(void *arg, const char *table, const char *key, const int64_t *keys,
+    size_t n)
+{
+	struct ship *sh = arg;
+	char	     head[160];
+	int	     rc = 0;
+
+	snprintf(head, sizeof(head), "DELETE FROM %s WHERE \"%s\" IN (", table,
+	    server_col(table, key));
+	sh->len = 0;
+	if (put(sh, head, strlen(head)) != 0)
+		return -1;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = putf(sh, "%s%lld", i ? "," : "",
+		    (long long)(sh->base + keys[i]));
+	if (rc != 0 || put(sh, ")", 2) != 0)
+		return -1;
+	return ship_sql(sh, sh->line);
+}
+
+static int
+append(char **s, const char *piece)
+{
+	size_t n = *s ? strlen(*s) : 0;
+	char  *t = realloc(*s, n + strlen(piece) + 1);
+
+	if (t == NULL)
+		return -1;
+	memcpy(t + n, piece, strlen(piece) + 1);
+	*s = t;
+	return 0;
+}
+
+/* Column lists for a table's COPY and upsert. */
+static int
+describe_table(struct ship *sh, const char *table, const char *const *cols,
+    int ncol, const char *const *key, int nkey)
+{
+	char q[96];
+	int  rc = 0;
+
+	free(sh->cols);
+	free(sh->update);
+	free(sh->key);
+	sh->cols = sh->update = sh->key = NULL;
+	snprintf(sh->table, sizeof(sh->table), "%s", table);
+	sh->ncol = ncol;
+	sh->is_messages = strcmp(table, "messages") == 0;
+	sh->sha_col = sh->kept_col = -1;
+	for (int c = 0; rc == 0 && c < ncol; c++) {
+		const char *name = server_col(table, cols[c]);
+		int	    in_key = 0;
+
+		sh->role[c] = role_of(table, cols[c]);
+		if (strcmp(cols[c], "sha256") == 0)
+			sh->sha_col = c;
+		if (strcmp(cols[c], "kept") == 0)
+			sh->kept_col = c;
+		for (int k = 0; k < nkey; k++)
+			in_key |= strcmp(cols[c], key[k]) == 0;
+		snprintf(q, sizeof(q), "%s\"%s\"", c ? ", " : "", name);
+		rc = append(&sh->cols, q);
+		if (rc == 0 && in_key) {
+			snprintf(q, sizeof(q), "%s\"%s\"", sh->key ? ", " : "",
+			    name);
+			rc = append(&sh->key, q);
+		} else if (rc == 0) {
+			snprintf(q, sizeof(q), "%s\"%s\" = EXCLUDED.\"%s\"",
+			    sh->update ? ", " : "", name, name);
+			rc = append(&sh->update, q);
+		}
+	}
+	sh->sensor_col =
+	    strcmp(table, "runs") == 0 || strcmp(table, "sessions") == 0;
+	if (rc == 0 && sh->sensor_col)
+		rc = append(&sh->cols, ", sensor") != 0 ||
+		    append(&sh->update, ", sensor = EXCLUDED.sensor");
+	return rc;
+}
+
+static int
+on_table(void *arg, const char *table, const char *const *cols, int ncol,
+    const char *const *key, int nkey)
+{
+	struct ship *sh = arg;
+	char	     sql[4096];
+	PGresult    *r;
+	int	     ok;
+
+	if (ncol > (int)(sizeof(sh->role) / sizeof(sh->role[0])) ||
+	    describe_table(sh, table, cols, ncol, key, nkey) != 0) {
+		snprintf(sh->error, sizeof(sh->error), "%s: out of memory",
+		    table);
+		return -1;
+	}
+	snprintf(sql, sizeof(sql),
+	    "CREATE TEMP TABLE IF NOT EXISTS in_%s (LIKE %s)"
+	    " ON COMMIT DELETE ROWS",
+	    table, table);
+	if (ship_sql(sh, sql) != 0)
+		return -1;
+	snprintf(sql, sizeof(sql), "COPY in_%s (%s) FROM STDIN", table,
+	    sh->cols);
+	r = PQexec(sh->conn, sql);
+	ok = PQresultStatus(r) == PGRES_COPY_IN;
+	PQclear(r);
+	return ok ? 0 : ship_fail(sh, sql);
+}
+
+/* A kept message's bytes to move into blobs. */
+static void
+note_blob(struct ship *sh, const struct spool_value *v)
+{
+	char *sha;
+
+	if (sh->sha_col < 0 || sh->kept_col < 0 ||
+	    v[sh->sha_col].type != SPOOL_TEXT ||
+	    v[sh->kept_col].type != SPOOL_INT || v[sh->kept_col].i != 1 ||
+	    sh->blob_dir == NULL)
+		return;
+	if (sh->nshas == sh->capshas) {
+		size_t cap = sh->capshas ? 2 * sh->capshas : 64;
+		char **s = realloc(sh->shas, cap * sizeof(*s));
+
+		if (s == NULL)
+			return;
+		sh->shas = s;
+		sh->capshas = cap;
+	}
+	if ((sha = strndup(v[sh->sha_col].p, v[sh->sha_col].len)) != NULL)
+		sh->shas[sh->nshas++] = sha;
+}
+
+static int
+on_row(void *arg, const struct spool_value *v)
+{
+	struct ship *sh = arg;
+	int	     rc = 0;
+
+	sh->len = 0;
+	for (int c = 0; rc == 0 && c < sh->ncol; c++) {
+		if (c > 0)
+			rc = put(sh, "\t", 1);
+		if (rc == 0)
+			rc = put_value(sh, sh->role[c], &v[c]);
+	}
+	if (rc == 0 && sh->sensor_col)
+		rc = put(sh, "\t", 1) != 0 ||
+		    put_text(sh, sh->sensor, strlen(sh->sensor));
+	if (rc == 0)
+		rc = put(sh, "\n", 1);
+	if (rc != 0) {
+		snprintf(sh->error, sizeof(sh->error), "out of memory");
+		return -1;
+	}
+	if (sh->is_messages)
+		note_blob(sh, v);
+	return PQputCopyData(sh->conn, sh->line, (int)sh->len) == 1 ?
+	    0 :
+	    ship_fail(sh, "COPY");
+}
+
+static int
+on_end(void *arg, const char *table)
+{
+	struct ship *sh = arg;
+	PGresult    *r;
+	char	    *sql;
+	size_t	     n;
+	int	     ok;
+
+	if (PQputCopyEnd(sh->conn, NULL) != 1)
+		return ship_fail(sh, "COPY");
+	r = PQgetResult(sh->conn);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	PQclear(r);
+	while ((r = PQgetResult(sh->conn)) != NULL)
+		PQclear(r);
+	if (!ok)
+		return ship_fail(sh, table);
+	n = 2 * strlen(sh->cols) + (sh->update ? strlen(sh->update) : 0) +
+	    strlen(sh->key) + 256;
+	if ((sql = malloc(n)) == NULL)
+		return -1;
+	snprintf(sql, n,
+	    "INSERT INTO %s (%s) SELECT %s FROM in_%s ON CONFLICT (%s) DO %s%s",
+	    table, sh->cols, sh->cols, table, sh->key,
+	    sh->update ? "UPDATE SET " : "NOTHING",
+	    sh->update ? sh->update : "");
+	ok = ship_sql(sh, sql) == 0;
+	free(sql);
+	return ok ? 0 : -1;
+}
+
+/* The kept bytes of sha into blobs, unless the server has them. */
+static int
+ship_blob(struct ship *sh, const char *sha)
+{
+	const char *sel[1] = { sha };
+	char	    path[4400], *buf;
+	PGresult   *r;
+	FILE	   *f;
+	int	    have, rc = 0;
+	size_t	    n;
+
+	r = PQexecParams(sh->conn,
+	    "SELECT 1 FROM blobs WHERE sha256 = $1 AND chunk = 0", 1, NULL, sel,
+	    NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		PQclear(r);
+		return ship_fail(sh, "blobs");
+	}
+	have = PQntuples(r) > 0;
+	PQclear(r);
+	if (have)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%.2s/%s", sh->blob_dir, sha, sha);
+	if ((f = fopen(path, "rb")) == NULL)
+		return 0; /* moved by an earlier batch, or never written */
+	if ((buf = malloc(PG_BLOB_CHUNK)) == NULL) {
+		fclose(f);
+		return -1;
+	}
+	for (int chunk = 0; rc == 0; chunk++) {
+		char	    no[16];
+		const char *v[3] = { sha, no, buf };
+		int	    len[3] = { 0, 0, 0 }, fmt[3] = { 0, 0, 1 };
+
+		n = fread(buf, 1, PG_BLOB_CHUNK, f);
+		if (n == 0 && chunk > 0)
+			break;
+		snprintf(no, sizeof(no), "%d", chunk);
+		len[2] = (int)n;
+		r = PQexecParams(sh->conn,
+		    "INSERT INTO blobs VALUES ($1, $2, $3)"
+		    " ON CONFLICT DO NOTHING",
+		    3, NULL, v, len, fmt, 0);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			rc = ship_fail(sh, "blobs");
+		PQclear(r);
+		if (n < PG_BLOB_CHUNK)
+			break;
+	}
+	free(buf);
+	fclose(f);
+	return rc;
+}
+
+static void
+ship_free(struct ship *sh)
+{
+	free(sh->cols);
+	free(sh->update);
+	free(sh->key);
+	free(sh->line);
+	for (size_t i = 0; i < sh->nshas; i++)
+		free(sh->shas[i]);
+	free(sh->shas);
+}
+
+/* Everything the outbox holds, in one transaction; then the spool
+ * forgets it and the blobs moved leave the spool's folder. */
+static int
+ship_spool(PGconn *c, struct spool *sp, int64_t run, const char *sensor,
+    const char *blob_dir, char *err, size_t errlen)
+{
+	struct ship	 sh = { .conn = c,
+		     .run = run,
+		     .base = run << 32,
+		     .sensor = sensor,
+		     .blob_dir = blob_dir };
+	struct spool_out out = { &sh, on_gone, on_table, on_row, on_end };
+	int		 rc;
+
+	rc = ship_sql(&sh, "BEGIN");
+	if (rc == 0 && spool_drain(sp, &out) != 0) {
+		rc = -1;
+		if (sh.error[0] == '\0')
+			snprintf(sh.error, sizeof(sh.error), "%s",
+			    spool_error(sp));
+	}
+	for (size_t i = 0; rc == 0 && i < sh.nshas; i++)
+		rc = ship_blob(&sh, sh.shas[i]);
+	if (rc == 0)
+		rc = ship_sql(&sh, "COMMIT");
+	if (rc != 0) {
+		PGresult *r = PQexec(c, "ROLLBACK");
+
+		PQclear(r);
+		snprintf(err, errlen, "%s", sh.error);
+	} else {
+		rc = spool_forget(sp);
+		if (rc != 0)
+			snprintf(err, errlen, "%s", spool_error(sp));
+		for (size_t i = 0; blob_dir != NULL && i < sh.nshas; i++) {
+			char path[4400];
+
+			snprintf(path, sizeof(path), "%s/%.2s/%s", blob_dir,
+			    sh.shas[i], sh.shas[i]);
+			unlink(path);
+		}
+	}
+	ship_free(&sh);
+	return rc;
+}
+
+/* ------------------------------------------------------------ the run */
+
+static void
+remove_spool_files(const char *path)
+{
+	char	       p[4300];
+	DIR	      *d, *sub;
+	struct dirent *e, *f;
+
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s.blobs", path);
+	if ((d = opendir(p)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char q[4600];
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(q, sizeof(q), "%s/%s", p, e->d_name);
+		if ((sub = opendir(q)) != NULL) {
+			while ((f = readdir(sub)) != NULL) {
+				char r[4900];
+
+				if (f->d_name[0] == '.')
+					continue;
+				snprintf(r, sizeof(r), "%s/%s", q, f->d_name);
+				unlink(r);
+			}
+			closedir(sub);
+			rmdir(q);
+		} else {
+			unlink(q);
+		}
+	}
+	closedir(d);
+	rmdir(p);
+}
+
+/* Ships a spool file left by a run that ended (or died) before the
+ * server took everything; removes it when the server has it all. */
+static int
+ship_file(PGconn *c, const char *path, const char *where, char *err,
+    size_t errlen)
+{
+	struct spool *sp;
+	char	      target[4096], run[32], sensor[256], blobs[4200];
+	int	      rc = -1;
+
+	if ((sp = spool_open_file(path, shipped, NSHIPPED, err, errlen)) ==
+	    NULL)
+		return -1;
+	if (spool_meta_get(sp, "where", target, sizeof(target)) != 0 ||
+	    strcmp(target, where) != 0 ||
+	    spool_meta_get(sp, "run", run, sizeof(run)) != 0) {
+		spool_close(sp); /* another server's, or not a spool */
+		return 1;
+	}
+	if (spool_meta_get(sp, "sensor", sensor, sizeof(sensor)) != 0)
+		sensor[0] = '\0';
+	snprintf(blobs, sizeof(blobs), "%s.blobs", path);
+	rc = ship_spool(c, sp, strtoll(run, NULL, 10), sensor, blobs, err,
+	    errlen);
+	spool_close(sp);
+	if (rc == 0)
+		remove_spool_files(path);
+	return rc;
+}
+
+/* Spools in dir of runs no longer alive (mailsift-spool-PID.db). */
+static void
+ship_leftovers(PGconn *c, const char *dir, const char *where)
+{
+	DIR	      *d = opendir(dir);
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char   path[4400], err[600], *end;
+		long   pid;
+		size_t n = strlen(e->d_name);
+
+		if (strncmp(e->d_name, "mailsift-spool-", 15) != 0 || n < 19 ||
+		    strcmp(e->d_name + n - 3, ".db") != 0)
+			continue;
+		pid = strtol(e->d_name + 15, &end, 10);
+		if (end != e->d_name + n - 3 || pid == (long)getpid() ||
+		    (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+			continue; /* a run still writing it */
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (ship_file(c, path, where, err, sizeof(err)) < 0)
+			fprintf(stderr, "mailsift: %s: not shipped yet: %s\n",
+			    path, err);
+		else
+			fprintf(stderr,
+			    "mailsift: shipped %s, left by an earlier run\n",
+			    path);
+	}
+	closedir(d);
+}
+
+static int64_t
+new_run_id(PGconn *c, char *err, size_t errlen)
+{
+	PGresult *r = PQexec(c, "SELECT nextval('runs_id_seq')");
+	int64_t	  id = -1;
+
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	else
+		pg_error(c, "runs_id_seq", err, errlen);
+	PQclear(r);
+	return id;
+}
+
+static void
+pg_ship(struct pg_store *s)
+{
+	uint64_t now = wall_us();
+
+	store_backend_sqlite.flush(s->sq);
+	s->last_ship = now;
+	if (s->conn != NULL && PQstatus(s->conn) != CONNECTION_OK) {
+		PQfinish(s->conn);
+		s->conn = NULL;
+	}
+	if (s->conn == NULL) {
+		if (now < s->next_try)
+			return;
+		s->conn = pg_connect(s->where, 0, s->error, sizeof(s->error));
+		if (s->conn == NULL) {
+			s->down = 1;
+			s->next_try = now + PG_RETRY_US;
+			return;
+		}
+	}
+	if (ship_spool(s->conn, s->spool, s->run, s->sensor,
+		s->blob_dir[0] ? s->blob_dir : NULL, s->error,
+		sizeof(s->error)) != 0) {
+		s->down = 1;
+		s->next_try = now + PG_RETRY_US;
+		return;
+	}
+	s->down = 0;
+	s->error[0] = '\0';
+}
+
+static void
+pg_free(struct pg_store *s)
+{
+	spool_close(s->spool);
+	PQfinish(s->conn);
+	free(s->where);
+	free(s);
+}
+
+static void *
+pg_open(const struct store_opts *o, char *err, size_t errlen)
+{
+	struct pg_store	 *s = calloc(1, sizeof(*s));
+	struct store_opts so = *o;
+	const char	 *dir = o->spool_dir ? o->spool_dir : PG_SPOOL_DIR;
+	char		  num[32];
+
+	if (s == NULL || (s->where = strdup(o->path)) == NULL) {
+		free(s);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (o->sensor != NULL)
+		snprintf(s->sensor, sizeof(s->sensor), "%s", o->sensor);
+	else if (gethostname(s->sensor, sizeof(s->sensor) - 1) != 0)
+		snprintf(s->sensor, sizeof(s->sensor), "unknown");
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s (the spool): %s", dir,
+		    strerror(errno));
+		goto fail;
+	}
+	if ((s->conn = pg_connect(o->path, 1, err, errlen)) == NULL)
+		goto fail;
+	ship_leftovers(s->conn, dir, s->where);
+	if ((s->run = new_run_id(s->conn, err, errlen)) < 0)
+		goto fail;
+	snprintf(s->spool_path, sizeof(s->spool_path),
+	    "%s/mailsift-spool-%ld.db", dir, (long)getpid());
+	if (!o->no_keep)
+		snprintf(s->blob_dir, sizeof(s->blob_dir), "%s.blobs",
+		    s->spool_path);
+	so.path = s->spool_path;
+	so.force = 1;
+	if ((s->sq = store_backend_sqlite.open(&so, err, errlen)) == NULL)
+		goto fail;
+	snprintf(num, sizeof(num), "%lld", (long long)s->run);
+	if ((s->spool = spool_attach(s->sq, shipped, NSHIPPED, err, errlen)) ==
+		NULL ||
+	    spool_meta_set(s->spool, "where", s->where) != 0 ||
+	    spool_meta_set(s->spool, "run", num) != 0 ||
+	    spool_meta_set(s->spool, "sensor", s->sensor) != 0) {
+		if (s->spool != NULL)
+			snprintf(err, errlen, "%s", spool_error(s->spool));
+		store_backend_sqlite.close(s->sq, 1);
+		remove_spool_files(s->spool_path);
+		goto fail;
+	}
+	pg_ship(s); /* the run's row, now */
+	return s;
+fail:
+	pg_free(s);
+	return NULL;
+}
+
+static int
+pg_emit(void *arg, const struct md_event *ev)
+{
+	struct pg_store *s = arg;
+	int		 rc = store_backend_sqlite.emit(s->sq, ev);
+
+	/* a clock read every few hundred events is enough for "about once
+	 * a second" */
+	if ((++s->events & 255) == 0 &&
+	    wall_us() - s->last_ship >= PG_SHIP_WALL_US)
+		pg_ship(s);
+	return rc;
+}
+
+static void
+pg_set_capture_file(void *arg, const char *path)
+{
+	struct pg_store *s = arg;
+
+	store_backend_sqlite.set_capture_file(s->sq, path);
+}
+
+static void
+pg_add_capture(void *arg, const struct store_capture *c)
+{
+	struct pg_store *s = arg;
+
+	store_backend_sqlite.add_capture(s->sq, c);
+}
+
+static void
+pg_add_interval(void *arg, const struct store_interval *iv)
+{
+	struct pg_store *s = arg;
+
+	store_backend_sqlite.add_interval(s->sq, iv);
+}
+
+static int
+pg_rotate(void *arg, const char *path, char *err, size_t errlen)
+{
+	(void)arg;
+	snprintf(err, errlen,
+	    "%s: a PostgreSQL log does not rotate; drop old partitions "
+	    "or rows by time instead",
+	    path);
+	return -1;
+}
+
+static void
+pg_flush(void *arg)
+{
+	pg_ship(arg);
+}
+
+static const struct store_stats *
+pg_stats(const void *arg)
+{
+	const struct pg_store *s = arg;
+
+	return store_backend_sqlite.stats(s->sq);
+}
+
+static long
+pg_run_id(const void *arg)
+{
+	return (long)((const struct pg_store *)arg)->run;
+}
+
+static const char *
+pg_last_error(const void *arg)
+{
+	const struct pg_store *s = arg;
+
+	return s->error[0] ? s->error : store_backend_sqlite.last_error(s->sq);
+}
+
+/* The SQLite store ends the run in the spool; the spool then ships
+ * whole, or stays for the next run when the server is away. */
+static int
+pg_close(void *arg, int status)
+{
+	struct pg_store *s = arg;
+	int		 rc;
+
+	spool_close(s->spool);
+	s->spool = NULL;
+	rc = store_backend_sqlite.close(s->sq, status);
+	if (s->conn == NULL || PQstatus(s->conn) != CONNECTION_OK) {
+		PQfinish(s->conn);
+		s->conn = pg_connect(s->where, 0, s->error, sizeof(s->error));
+	}
+	if (s->conn == NULL ||
+	    ship_file(s->conn, s->spool_path, s->where, s->error,
+		sizeof(s->error)) != 0) {
+		fprintf(stderr,
+		    "mailsift: %s\nmailsift: the rows not yet in PostgreSQL "
+		    "wait in %s; the next run that writes there ships them\n",
+		    s->error, s->spool_path);
+		rc = -1;
+	}
+	pg_free(s);
+	return rc;
+}
+
+const struct store_backend store_backend_pg = {
+	.name = "postgresql",
+	.takes = pg_takes,
+	.open = pg_open,
+	.emit = pg_emit,
+	.set_capture_file = pg_set_capture_file,
+	.add_capture = pg_add_capture,
+	.add_interval = pg_add_interval,
+	.rotate = pg_rotate,
+	.flush = pg_flush,
+	.stats = pg_stats,
+	.run_id = pg_run_id,
+	.last_error = pg_last_error,
+	.close = pg_close,
+	.query_open = pg_query_open,
+};

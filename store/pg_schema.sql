@@ -1,0 +1,574 @@
+-- mailsift log schema for PostgreSQL, version 7 (table mailsift_schema).
+-- The same tables, columns and views as store/schema.sql (SQLite), with
+-- PostgreSQL's own types: times are timestamptz (capture time, UTC),
+-- addresses inet, certificates bytea; full-text search is a tsvector
+-- with a GIN index.  Ids are unique across every writer: a run takes
+-- its id from a sequence and the ids of its rows are run_id * 2^32 + n.
+-- Foreign keys are documented, not enforced, as in the SQLite log: many
+-- sensors write at once and a row may arrive before the row it cites.
+-- Created by the first mailsift that writes into the database; a
+-- database of another version is refused.
+
+CREATE TABLE IF NOT EXISTS mailsift_schema (
+	version		integer NOT NULL
+);
+
+CREATE SEQUENCE IF NOT EXISTS runs_id_seq;
+
+CREATE TABLE IF NOT EXISTS runs (
+	id		bigint PRIMARY KEY,
+	started		text NOT NULL,
+	finished	text,
+	version		text NOT NULL,
+	command		text NOT NULL,
+	status		bigint,
+	sensor		text			-- --sensor, default the host name
+);
+
+CREATE TABLE IF NOT EXISTS captures (
+	id		bigint PRIMARY KEY,
+	run_id		bigint NOT NULL,
+	path		text NOT NULL,
+	size		bigint,
+	sha256		text,
+	link_type	text,
+	packets		bigint NOT NULL,
+	first_ts	timestamptz,
+	last_ts		timestamptz,
+	damaged		bigint NOT NULL DEFAULT 0
+);
+
+CREATE TABLE IF NOT EXISTS capture_stats (
+	id		bigint PRIMARY KEY,
+	run_id		bigint NOT NULL,
+	since		text NOT NULL,
+	until		text NOT NULL,
+	total		bigint NOT NULL DEFAULT 0,
+	packets		bigint NOT NULL,
+	bytes		bigint NOT NULL,
+	kernel_received	bigint,
+	kernel_dropped	bigint,
+	if_dropped	bigint,
+	gap_bytes	bigint NOT NULL,
+	streams_evicted	bigint NOT NULL,
+	detect_over_budget bigint NOT NULL,
+	reserved_v4	bigint NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS sessions (
+	id		bigint PRIMARY KEY,
+	run_id		bigint NOT NULL,
+	proto		text NOT NULL,
+	capture_file	text,
+	client_ip	inet NOT NULL,
+	client_port	bigint NOT NULL,
+	server_ip	inet NOT NULL,
+	server_port	bigint NOT NULL,
+	start_ts	timestamptz NOT NULL,
+	end_ts		timestamptz,
+	banner_code	bigint,
+	banner		text,
+	banner_frame	bigint,
+	helo		text,
+	username	text,
+	state		text,
+	mailbox		text,
+	client_id	text,
+	server_id	text,
+	compression	text,
+	tls		text NOT NULL DEFAULT 'none',
+	midstream	bigint NOT NULL DEFAULT 0,
+	end_reason	text,
+	bytes_c2s	bigint,
+	bytes_s2c	bigint,
+	tls_bytes_c2s	bigint,
+	tls_bytes_s2c	bigint,
+	first_frame	bigint,
+	first_offset	bigint,
+	last_frame	bigint,
+	last_offset	bigint,
+	last_capture_file text,
+	gap_bytes	bigint NOT NULL DEFAULT 0,
+	sensor		text			-- the run's sensor
+);
+
+CREATE TABLE IF NOT EXISTS extensions (
+	id		bigint PRIMARY KEY,	-- the row's own: replays are
+	session_id	bigint NOT NULL,	-- idempotent
+	keyword		text NOT NULL,
+	params		text
+);
+
+CREATE TABLE IF NOT EXISTS commands (
+	session_id	bigint NOT NULL,
+	seq		bigint NOT NULL,
+	ts		timestamptz NOT NULL,
+	verb		text NOT NULL,
+	args		text,
+	tag		text,
+	reply_code	bigint,
+	reply_status	text,
+	reply_text	text,
+	reply_ts	timestamptz,
+	frame		bigint,
+	"offset"	bigint,
+	reply_frame	bigint,
+	reply_offset	bigint,
+	PRIMARY KEY (session_id, seq)
+);
+
+CREATE TABLE IF NOT EXISTS auth (
+	id		bigint PRIMARY KEY,
+	session_id	bigint NOT NULL,
+	seq		bigint,
+	ts		timestamptz NOT NULL,
+	mechanism	text NOT NULL,
+	username	text,
+	password	text,
+	challenge	text,
+	proof		text,
+	reply_code	bigint,
+	outcome		text NOT NULL,
+	redacted	bigint NOT NULL DEFAULT 0,
+	frame		bigint,
+	"offset"	bigint
+);
+
+CREATE TABLE IF NOT EXISTS transactions (
+	session_id	bigint NOT NULL,
+	tx		bigint NOT NULL,
+	mail_seq	bigint,
+	ts		timestamptz NOT NULL,
+	mail_from	text,
+	mail_params	text,
+	final_code	bigint,
+	final_reply	text,
+	queue_id	text,
+	PRIMARY KEY (session_id, tx)
+);
+
+CREATE TABLE IF NOT EXISTS recipients (
+	session_id	bigint NOT NULL,
+	tx		bigint NOT NULL,
+	seq		bigint NOT NULL,
+	address		text,
+	params		text,
+	delivery_code	bigint,
+	delivery_reply	text,
+	PRIMARY KEY (session_id, seq)
+);
+
+CREATE TABLE IF NOT EXISTS messages (
+	id		bigint PRIMARY KEY,
+	session_id	bigint NOT NULL,
+	tx		bigint NOT NULL,
+	seq		bigint,
+	proto		text NOT NULL,
+	method		text NOT NULL,
+	direction	text NOT NULL,
+	begin_ts	timestamptz NOT NULL,
+	end_ts		timestamptz,
+	size		bigint,
+	sha256		text,
+	complete	bigint NOT NULL DEFAULT 0,
+	partial		bigint NOT NULL DEFAULT 0,
+	section		text,
+	mailbox		text,
+	msgno		bigint,
+	uid		bigint,
+	flags		text,
+	extract_path	text,
+	kept		bigint NOT NULL DEFAULT 0,
+	subject		text,
+	from_addr	text,
+	to_addrs	text,
+	cc_addrs	text,
+	bcc_addrs	text,
+	reply_to	text,
+	date_raw	text,
+	date_utc	text,
+	msg_id		text,
+	in_reply_to	text,
+	refs		text,
+	mailer		text,
+	return_path	text,
+	dkim		bigint NOT NULL DEFAULT 0,
+	auth_results	bigint NOT NULL DEFAULT 0,
+	parts		bigint NOT NULL DEFAULT 0,
+	attachments	bigint NOT NULL DEFAULT 0,
+	capture_file	text,
+	first_frame	bigint,
+	first_offset	bigint,
+	last_frame	bigint,
+	last_offset	bigint,
+	gap_bytes	bigint NOT NULL DEFAULT 0,
+	body_sha256	text,
+	assembled	text,
+	UNIQUE (session_id, tx)
+);
+
+CREATE TABLE IF NOT EXISTS headers (
+	message_id	bigint NOT NULL,
+	n		bigint NOT NULL,
+	name		text NOT NULL,
+	value		text,
+	decoded		text,
+	PRIMARY KEY (message_id, n)
+);
+
+CREATE TABLE IF NOT EXISTS parts (
+	message_id	bigint NOT NULL,
+	part		bigint NOT NULL,
+	path		text NOT NULL,
+	content_type	text NOT NULL,
+	charset		text,
+	encoding	text,
+	disposition	text,
+	filename	text,
+	encoded_size	bigint,
+	size		bigint,
+	md5		text,
+	sha256		text,
+	complete	bigint NOT NULL DEFAULT 0,
+	extract_path	text,
+	PRIMARY KEY (message_id, part)
+);
+
+-- The text of the full-text index: subject and readable body of each
+-- message (SQLite's message_text, an FTS5 table there).
+CREATE TABLE IF NOT EXISTS message_text (
+	message_id	bigint PRIMARY KEY,
+	subject		text,
+	body		text,
+	tsv		tsvector GENERATED ALWAYS AS (to_tsvector('simple',
+			    coalesce(subject, '') || ' ' ||
+			    coalesce(body, ''))) STORED
+);
+CREATE INDEX IF NOT EXISTS message_text_tsv ON message_text USING gin (tsv);
+
+-- Kept message bytes, by the SHA-256 that names them: stored once
+-- whichever sensors saw the message, in chunks of 1 MiB from 0.
+CREATE TABLE IF NOT EXISTS blobs (
+	sha256		text NOT NULL,
+	chunk		integer NOT NULL,
+	data		bytea NOT NULL,
+	PRIMARY KEY (sha256, chunk)
+);
+
+CREATE TABLE IF NOT EXISTS items (
+	id		bigint PRIMARY KEY,
+	session_id	bigint NOT NULL,
+	seq		bigint,
+	ts		timestamptz NOT NULL,
+	action		text NOT NULL,
+	msgno		bigint,
+	size		bigint,
+	uid		text,
+	flags		text,
+	deletion	text
+);
+
+CREATE TABLE IF NOT EXISTS mailboxes (
+	session_id	bigint NOT NULL,
+	seq		bigint NOT NULL,
+	ts		timestamptz NOT NULL,
+	command		text NOT NULL,
+	mailbox		text,
+	status		text,
+	messages	bigint,
+	uidvalidity	bigint,
+	uidnext		bigint,
+	recent		bigint,
+	PRIMARY KEY (session_id, seq)
+);
+
+CREATE TABLE IF NOT EXISTS responses (
+	id		bigint PRIMARY KEY,
+	session_id	bigint NOT NULL,
+	seq		bigint,
+	ts		timestamptz NOT NULL,
+	keyword		text NOT NULL,
+	number		bigint,
+	text		text
+);
+
+CREATE TABLE IF NOT EXISTS anomalies (
+	id		bigint PRIMARY KEY,
+	session_id	bigint NOT NULL,
+	ts		timestamptz NOT NULL,
+	direction	text NOT NULL,
+	name		text NOT NULL,
+	detail		text,
+	frame		bigint
+);
+
+CREATE TABLE IF NOT EXISTS tls (
+	session_id	bigint PRIMARY KEY,
+	ts		timestamptz NOT NULL,
+	sni		text,
+	client_version	text,
+	versions_offered text,
+	ciphers_offered	text,
+	groups_offered	text,
+	alpn_offered	text,
+	client_exts	text,
+	sig_algs	text,
+	client_session_id text,
+	ticket_offered	bigint,
+	psk_offered	bigint,
+	ja3		text,
+	ja3_string	text,
+	ja4		text,
+	version		text,
+	cipher		text,
+	curve		text,
+	alpn		text,
+	server_exts	text,
+	server_session_id text,
+	ja3s		text,
+	ja3s_string	text,
+	hrr		bigint NOT NULL DEFAULT 0,
+	resumed		bigint,
+	established	bigint,
+	last_alert	text,
+	alerts		bigint NOT NULL DEFAULT 0,
+	records_c2s	bigint,
+	records_s2c	bigint,
+	cert_chain_fps	text,
+	client_cert_chain_fps text,
+	validation	text,
+	sni_matches_cert bigint,
+	greeting_matches_cert bigint,
+	decryption	text
+);
+
+CREATE TABLE IF NOT EXISTS certificates (
+	session_id	bigint NOT NULL,
+	sender		text NOT NULL,
+	idx		bigint NOT NULL,
+	ts		timestamptz NOT NULL,
+	sha256		text NOT NULL,
+	version		bigint,
+	serial		text,
+	subject		text,
+	issuer		text,
+	not_before	timestamptz,
+	not_after	timestamptz,
+	key_alg		text,
+	key_type	text,
+	key_bits	bigint,
+	exponent	text,
+	curve		text,
+	sig_alg		text,
+	san_dns		text,
+	san_ip		text,
+	san_email	text,
+	san_uri		text,
+	is_ca		bigint,
+	path_len	bigint,
+	der		bytea NOT NULL,
+	PRIMARY KEY (session_id, sender, idx)
+);
+
+CREATE INDEX IF NOT EXISTS sessions_start ON sessions(start_ts);
+CREATE INDEX IF NOT EXISTS extensions_session ON extensions(session_id);
+CREATE INDEX IF NOT EXISTS auth_session ON auth(session_id);
+CREATE INDEX IF NOT EXISTS messages_sha256 ON messages(sha256);
+CREATE INDEX IF NOT EXISTS messages_msg_id ON messages(msg_id);
+CREATE INDEX IF NOT EXISTS messages_body ON messages(body_sha256);
+CREATE INDEX IF NOT EXISTS anomalies_session ON anomalies(session_id);
+CREATE INDEX IF NOT EXISTS items_session ON items(session_id);
+CREATE INDEX IF NOT EXISTS parts_sha256 ON parts(sha256);
+CREATE INDEX IF NOT EXISTS responses_session ON responses(session_id, seq);
+CREATE INDEX IF NOT EXISTS certificates_sha256 ON certificates(sha256);
+
+-- SQLite's datetime(t, 'unixepoch'), so that the CLI's queries read
+-- both logs: a time as "YYYY-MM-DD HH:MM:SS" in UTC.
+CREATE OR REPLACE FUNCTION datetime(t timestamptz, modifier text)
+RETURNS text LANGUAGE sql IMMUTABLE AS
+$$ SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') $$;
+
+-- SQLite's json_group_array: the values of a group as a JSON array.
+CREATE OR REPLACE FUNCTION mailsift_json_array_final(a text[])
+RETURNS text LANGUAGE sql IMMUTABLE AS
+$$ SELECT coalesce(array_to_json(a)::text, '[]') $$;
+DO $$ BEGIN
+	CREATE AGGREGATE json_group_array(text) (SFUNC = array_append,
+	    STYPE = text[], FINALFUNC = mailsift_json_array_final,
+	    INITCOND = '{}');
+EXCEPTION WHEN duplicate_function THEN NULL;
+END $$;
+
+CREATE OR REPLACE VIEW v_recipients AS
+SELECT r.session_id, r.tx, r.seq, r.address, r.params,
+       c.reply_code, c.reply_text,
+       CASE WHEN c.reply_code IS NULL THEN NULL
+            WHEN c.reply_code BETWEEN 200 AND 299 THEN 1 ELSE 0 END
+         AS accepted,
+       r.delivery_code, r.delivery_reply
+FROM recipients r
+LEFT JOIN commands c ON c.session_id = r.session_id AND c.seq = r.seq;
+
+CREATE OR REPLACE VIEW v_smtp_messages AS
+SELECT m.id AS message_id, m.session_id, m.tx,
+       datetime(m.begin_ts, 'unixepoch') AS time,
+       s.client_ip, s.server_ip, s.server_port, s.helo,
+       t.mail_from,
+       (SELECT string_agg(address, ', ') FROM v_recipients v
+         WHERE v.session_id = m.session_id AND v.tx = m.tx
+           AND coalesce(v.accepted, 1) = 1) AS rcpt_to,
+       (SELECT count(*) FROM v_recipients v
+         WHERE v.session_id = m.session_id AND v.tx = m.tx
+           AND v.accepted = 0) AS rcpt_rejected,
+       m.method, m.size, m.sha256, m.complete,
+       t.final_code, t.queue_id, s.tls, m.extract_path
+FROM messages m
+JOIN sessions s ON s.id = m.session_id
+LEFT JOIN transactions t ON t.session_id = m.session_id AND t.tx = m.tx
+WHERE m.proto = 'smtp';
+
+CREATE OR REPLACE VIEW v_messages AS
+SELECT m.id AS message_id, m.session_id,
+       datetime(m.begin_ts, 'unixepoch') AS time, m.proto, m.method,
+       m.direction, s.client_ip, s.server_ip, s.server_port,
+       s.username AS user, m.from_addr AS "from", m.to_addrs AS "to",
+       m.subject, m.date_utc, m.msg_id, m.attachments,
+       (SELECT coalesce(sum(p.size), 0) FROM parts p
+         WHERE p.message_id = m.id AND p.filename IS NOT NULL)
+         AS attachment_bytes,
+       m.mailbox, m.msgno, m.uid, m.flags, m.partial, m.section, m.size,
+       m.sha256, m.complete, m.gap_bytes, m.body_sha256, s.tls,
+       m.extract_path
+FROM messages m JOIN sessions s ON s.id = m.session_id;
+
+CREATE OR REPLACE VIEW v_attachments AS
+SELECT p.message_id, m.session_id, datetime(m.begin_ts, 'unixepoch') AS time,
+       m.proto, m.method, m.from_addr AS "from", m.subject, p.path,
+       p.filename, p.content_type, p.size, p.md5, p.sha256, p.complete,
+       p.extract_path
+FROM parts p JOIN messages m ON m.id = p.message_id
+WHERE p.filename IS NOT NULL;
+
+CREATE OR REPLACE VIEW v_received AS
+SELECT h.message_id,
+       row_number() OVER (PARTITION BY h.message_id ORDER BY h.n) AS hop,
+       h.value
+FROM headers h WHERE lower(h.name) = 'received';
+
+CREATE OR REPLACE VIEW v_pop3_deletions AS
+SELECT i.session_id, datetime(i.ts, 'unixepoch') AS time, s.username AS user,
+       s.client_ip, s.server_ip, i.msgno,
+       (SELECT u.uid FROM items u WHERE u.session_id = i.session_id
+         AND u.action = 'uidl' AND u.msgno = i.msgno
+         ORDER BY u.id DESC LIMIT 1) AS uidl,
+       i.deletion
+FROM items i JOIN sessions s ON s.id = i.session_id
+WHERE i.action = 'dele';
+
+CREATE OR REPLACE VIEW v_credentials AS
+SELECT a.id, a.session_id, datetime(a.ts, 'unixepoch') AS time, s.proto,
+       s.client_ip, s.server_ip, s.server_port, c.verb AS command,
+       a.mechanism, a.username, a.password, a.outcome, a.reply_code,
+       s.tls, a.challenge, a.proof, a.redacted, a.frame
+FROM auth a JOIN sessions s ON s.id = a.session_id
+LEFT JOIN commands c ON c.session_id = a.session_id AND c.seq = a.seq;
+
+CREATE OR REPLACE VIEW v_sessions AS
+SELECT s.id, s.proto, datetime(s.start_ts, 'unixepoch') AS start,
+       round(extract(epoch FROM coalesce(s.end_ts, s.start_ts) -
+         s.start_ts)::numeric, 3)::double precision AS duration,
+       s.client_ip, s.client_port, s.server_ip, s.server_port, s.helo,
+       s.username AS user, s.tls, s.end_reason,
+       (SELECT count(*) FROM commands c WHERE c.session_id = s.id) AS commands,
+       (SELECT count(*) FROM messages m WHERE m.session_id = s.id) AS messages,
+       (SELECT count(*) FROM auth a WHERE a.session_id = s.id) AS auth_attempts,
+       s.sensor
+FROM sessions s;
+
+CREATE OR REPLACE VIEW v_message_journeys AS
+WITH ids AS (
+	SELECT body_sha256, min(msg_id) AS msg_id,
+	       count(DISTINCT msg_id) AS n
+	FROM messages WHERE body_sha256 IS NOT NULL GROUP BY body_sha256),
+bodies AS (
+	SELECT msg_id, min(body_sha256) AS body_sha256,
+	       count(DISTINCT body_sha256) AS n
+	FROM messages WHERE msg_id IS NOT NULL AND body_sha256 IS NOT NULL
+	GROUP BY msg_id),
+keyed AS (
+	SELECT m.*, CASE
+	  WHEN m.body_sha256 IS NOT NULL THEN m.body_sha256 || ' ' ||
+	       coalesce(m.msg_id, CASE WHEN i.n = 1 THEN i.msg_id END, '')
+	  WHEN m.msg_id IS NOT NULL THEN
+	       coalesce(CASE WHEN b.n = 1 THEN b.body_sha256 END, '') ||
+	       ' ' || m.msg_id
+	  END AS journey
+	FROM messages m
+	LEFT JOIN ids i ON i.body_sha256 = m.body_sha256
+	LEFT JOIN bodies b ON b.msg_id = m.msg_id)
+SELECT k.journey,
+       row_number() OVER (PARTITION BY k.journey
+                          ORDER BY k.begin_ts, k.id) AS hop,
+       count(*) OVER (PARTITION BY k.journey) AS hops,
+       datetime(k.begin_ts, 'unixepoch') AS time, k.begin_ts AS ts,
+       k.proto, k.method, k.direction, s.client_ip, s.client_port,
+       s.server_ip, s.server_port, s.username AS user, s.helo,
+       k.mailbox, k.msg_id, k.subject, k.from_addr AS "from",
+       k.to_addrs AS "to", k.size, k.sha256, k.body_sha256, k.partial,
+       k.complete, k.id AS message_id, k.session_id,
+       (SELECT count(*) FROM headers h WHERE h.message_id = k.id
+         AND lower(h.name) = 'received') AS received_headers
+FROM keyed k JOIN sessions s ON s.id = k.session_id
+WHERE k.journey IS NOT NULL;
+
+CREATE OR REPLACE VIEW v_tls AS
+SELECT s.id AS session_id, s.proto, datetime(t.ts, 'unixepoch') AS time,
+	s.client_ip, s.server_ip, s.server_port, s.tls AS mode, t.sni,
+	t.version, t.cipher, t.curve, t.alpn, t.resumed, t.established,
+	t.last_alert, t.ja3, t.ja3s, t.ja4, t.validation, t.sni_matches_cert,
+	t.decryption,
+	c.subject, c.issuer, c.not_after, c.san_dns, c.sha256 AS cert_sha256
+FROM tls t JOIN sessions s ON s.id = t.session_id
+LEFT JOIN certificates c ON c.session_id = t.session_id
+	AND c.sender = 'server' AND c.idx = 0;
+
+CREATE OR REPLACE VIEW v_tls_findings AS
+WITH upgrade AS (
+	SELECT session_id, min(seq) AS seq FROM commands
+	WHERE verb IN ('STARTTLS', 'STLS') AND reply_code = 220
+		OR verb IN ('STARTTLS', 'STLS') AND reply_status = 'ok'
+	GROUP BY session_id)
+SELECT s.id AS session_id, 'starttls_not_used' AS finding,
+	'the server offered ' || e.keyword || '; the session stayed in clear'
+	AS detail
+FROM sessions s JOIN extensions e ON e.session_id = s.id
+WHERE s.tls = 'none' AND upper(e.keyword) IN ('STARTTLS', 'STLS')
+	AND (EXISTS (SELECT 1 FROM auth a WHERE a.session_id = s.id)
+	OR EXISTS (SELECT 1 FROM transactions t WHERE t.session_id = s.id)
+	OR EXISTS (SELECT 1 FROM messages m WHERE m.session_id = s.id))
+UNION ALL
+SELECT a.session_id, 'credentials_before_tls',
+	a.mechanism || coalesce(' ' || a.username, '')
+FROM auth a JOIN upgrade u ON u.session_id = a.session_id
+WHERE a.seq < u.seq
+UNION ALL
+SELECT t.session_id, 'mail_before_tls', coalesce(t.mail_from, '')
+FROM transactions t JOIN upgrade u ON u.session_id = t.session_id
+WHERE t.mail_seq < u.seq
+UNION ALL
+SELECT session_id, 'tls_below_1_2', version FROM tls
+WHERE version IN ('SSLv2', 'SSLv3', 'TLSv10', 'TLSv11')
+UNION ALL
+SELECT session_id, 'tls_weak_cipher', cipher FROM tls
+WHERE cipher LIKE '%\_NULL\_%' ESCAPE '\' OR cipher LIKE '%\_anon\_%' ESCAPE '\'
+	OR cipher LIKE '%EXPORT%' OR cipher LIKE '%RC4%' OR cipher LIKE '%DES%'
+	OR cipher LIKE '%\_RC2\_%' ESCAPE '\'
+UNION ALL
+SELECT session_id, 'tls_cert_invalid', validation FROM tls
+WHERE validation IS NOT NULL AND validation <> 'ok'
+UNION ALL
+SELECT session_id, 'tls_cert_name_mismatch', sni FROM tls
+WHERE sni_matches_cert = 0
+UNION ALL
+SELECT t.session_id, 'tls_cert_greeting_mismatch', s.banner FROM tls t
+JOIN sessions s ON s.id = t.session_id WHERE t.greeting_matches_cert = 0;
