@@ -65,7 +65,7 @@ endef
 
 .PHONY: all deps test-deps demo test unit unit-asan e2e dovecot live record conformance asan \
 	fuzz fuzz-regress \
-	check-deps clean install format format-check bench unitfile fuzz-short memory \
+	check-deps clean install format format-check bench unitfile fuzz-short memory postgres \
 	print-demo-pkgs print-demo-programs
 
 all: deps
@@ -181,7 +181,7 @@ UNIT_SAN := $(addprefix $(BUILD)/san/tests/,$(TEST_NAMES))
 
 test: test-deps
 	@$(MAKE) --no-print-directory check-deps format-check unit unit-asan fuzz-regress \
-	  e2e memory dovecot live unitfile conformance fuzz-short
+	  e2e memory dovecot live unitfile postgres conformance fuzz-short
 
 unit: $(UNIT_REL)
 	@for t in $(UNIT_REL); do echo "== $$t"; $$t || exit 1; done
@@ -200,6 +200,10 @@ live: mailsift $(BUILD)/san/mailsift
 # Peak RSS under traffic built to exhaust memory stays under a bound.
 memory: mailsift
 	@tests/memory.sh
+
+# The PostgreSQL backend against a private server started by the test.
+postgres: mailsift $(BUILD)/rel/tools/pcapgen
+	@tests/postgres.sh
 
 # The systemd unit for mailsift live passes systemd-analyze verify.
 unitfile: mailsift

@@ -30,9 +30,11 @@
 #define JSON_TEST(cond) "CASE WHEN " cond " THEN 'true' ELSE 'false' END"
 
 /* ?1 is a run id, or NULL for every run in the log. */
-#define RUN_FILTER " AND (?1 IS NULL OR s.run_id = ?1)"
+#define RUN_FILTER " AND (CAST(?1 AS BIGINT) IS NULL OR s.run_id = ?1)"
 
-/* The SQL is in the subset that SQLite and PostgreSQL both read. */
+/* The SQL is in the subset that SQLite and PostgreSQL both read, laid
+ * out by hand: a clause a line reads better than the formatter's. */
+/* clang-format off */
 static const struct {
 	const char *file, *sql;
 } logs[] = {
@@ -48,7 +50,8 @@ static const struct {
 	    " s.tls <> 'none' AS tls, s.username AS user, m.size, m.sha256"
 	    " FROM transactions t JOIN sessions s ON s.id = t.session_id"
 	    " LEFT JOIN messages m ON m.session_id = t.session_id"
-	    " AND m.tx = t.tx WHERE 1 = 1" RUN_FILTER " ORDER BY t.ts" },
+	    " AND m.tx = t.tx WHERE 1 = 1" RUN_FILTER
+	    " ORDER BY t.ts, t.session_id, t.tx" },
 	{ "pop3.log",
 	    "SELECT s.start_ts AS ts, " CONN_FIELDS ", s.username AS user,"
 	    " (SELECT outcome FROM auth a WHERE a.session_id = s.id"
@@ -58,7 +61,7 @@ static const struct {
 	    " FROM items i WHERE i.session_id = s.id"
 	    " AND i.deletion = 'committed') AS deleted, s.end_reason,"
 	    " s.midstream FROM sessions s WHERE s.proto = 'pop3'" RUN_FILTER
-	    " ORDER BY s.start_ts" },
+	    " ORDER BY s.start_ts, s.id" },
 	{ "imap.log",
 	    "SELECT s.start_ts AS ts, " CONN_FIELDS ", s.username AS user,"
 	    " (SELECT outcome FROM auth a WHERE a.session_id = s.id"
@@ -68,7 +71,7 @@ static const struct {
 	    " AND m.partial = 0) AS fetched, (SELECT count(*) FROM messages m"
 	    " WHERE m.session_id = s.id AND m.method = 'APPEND') AS appended,"
 	    " s.end_reason, s.midstream FROM sessions s"
-	    " WHERE s.proto = 'imap'" RUN_FILTER " ORDER BY s.start_ts" },
+	    " WHERE s.proto = 'imap'" RUN_FILTER " ORDER BY s.start_ts, s.id" },
 	{ "messages.log",
 	    "SELECT m.begin_ts AS ts, " CONN_FIELDS ", m.proto, m.method,"
 	    " m.direction, s.username AS user, m.mailbox, m.uid AS imap_uid,"
@@ -77,7 +80,7 @@ static const struct {
 	    " m.attachments, m.gap_bytes AS missing_bytes, m.body_sha256,"
 	    " m.capture_file, m.first_frame, m.last_frame"
 	    " FROM messages m JOIN sessions s ON s.id = m.session_id"
-	    " WHERE 1 = 1" RUN_FILTER " ORDER BY m.begin_ts" },
+	    " WHERE 1 = 1" RUN_FILTER " ORDER BY m.begin_ts, m.id" },
 	{ "files.log",
 	    "SELECT m.begin_ts AS ts, " CONN_FIELDS ", 'F' || p.message_id"
 	    " || '.' || p.part AS fuid, m.proto AS source,"
@@ -86,19 +89,20 @@ static const struct {
 	    " FROM parts p JOIN messages m ON m.id = p.message_id"
 	    " JOIN sessions s ON s.id = m.session_id WHERE"
 	    " (p.filename IS NOT NULL OR p.content_type NOT LIKE 'text/%')" RUN_FILTER
-	    " ORDER BY m.begin_ts, p.part" },
+	    " ORDER BY m.begin_ts, p.message_id, p.part" },
 	{ "ssl.log",
 	    "SELECT t.ts, " CONN_FIELDS ", t.version, t.cipher, t.curve,"
-	    " t.sni AS server_name, " JSON_BOOL("t.resumed") " AS \"resumed:json\", t.last_alert, t.alpn AS next_protocol, " JSON_BOOL(
-		"t.established") " AS \"established:json\","
-				 " t.cert_chain_fps AS \"cert_chain_fps:list\","
-				 " t.client_cert_chain_fps AS \"client_cert_chain_fps:list\", " JSON_BOOL(
-				     "t.sni_matches_cert") " AS \"sni_matches_cert:json\","
-							   " t.validation AS validation_status, t.ja3, t.ja3s, t.ja4,"
-							   " s.tls AS mode, s.proto AS service"
-							   " FROM tls t JOIN sessions s ON s.id = t.session_id"
-							   " WHERE 1 = 1" RUN_FILTER
-							   " ORDER BY t.ts" },
+	    " t.sni AS server_name, "
+	    JSON_BOOL("t.resumed") " AS \"resumed:json\","
+	    " t.last_alert, t.alpn AS next_protocol, "
+	    JSON_BOOL("t.established") " AS \"established:json\","
+	    " t.cert_chain_fps AS \"cert_chain_fps:list\","
+	    " t.client_cert_chain_fps AS \"client_cert_chain_fps:list\", "
+	    JSON_BOOL("t.sni_matches_cert") " AS \"sni_matches_cert:json\","
+	    " t.validation AS validation_status, t.ja3, t.ja3s, t.ja4,"
+	    " s.tls AS mode, s.proto AS service"
+	    " FROM tls t JOIN sessions s ON s.id = t.session_id"
+	    " WHERE 1 = 1" RUN_FILTER " ORDER BY t.ts, t.session_id" },
 	{ "x509.log",
 	    "SELECT c.ts, 'M' || s.id AS uid, c.sha256 AS fingerprint,"
 	    " c.version AS \"certificate.version\","
@@ -112,16 +116,20 @@ static const struct {
 	    " c.key_type AS \"certificate.key_type\","
 	    " c.key_bits AS \"certificate.key_length\","
 	    " c.exponent AS \"certificate.exponent\","
-	    " c.curve AS \"certificate.curve\", c.san_dns AS \"san.dns:list\","
-	    " c.san_uri AS \"san.uri:list\", c.san_email AS \"san.email:list\","
-	    " c.san_ip AS \"san.ip:list\", " JSON_BOOL(
-		"c.is_ca") " AS \"basic_constraints.ca:json\","
-			   " c.path_len AS \"basic_constraints.path_len\", " JSON_TEST("c.sender = 'server' AND c.idx = 0") " AS \"host_cert:json\", " JSON_TEST(
-			       "c.sender = 'client' AND c.idx = 0") " AS \"client_cert:json\""
-								    " FROM certificates c JOIN sessions s ON s.id = c.session_id"
-								    " WHERE 1 = 1" RUN_FILTER
-								    " ORDER BY c.ts, c.sender DESC, c.idx" },
+	    " c.curve AS \"certificate.curve\","
+	    " c.san_dns AS \"san.dns:list\", c.san_uri AS \"san.uri:list\","
+	    " c.san_email AS \"san.email:list\", c.san_ip AS \"san.ip:list\", "
+	    JSON_BOOL("c.is_ca") " AS \"basic_constraints.ca:json\","
+	    " c.path_len AS \"basic_constraints.path_len\", "
+	    JSON_TEST("c.sender = 'server' AND c.idx = 0")
+	    " AS \"host_cert:json\", "
+	    JSON_TEST("c.sender = 'client' AND c.idx = 0")
+	    " AS \"client_cert:json\""
+	    " FROM certificates c JOIN sessions s ON s.id = c.session_id"
+	    " WHERE 1 = 1" RUN_FILTER
+	    " ORDER BY c.ts, c.session_id, c.sender DESC, c.idx" },
 };
+/* clang-format on */
 
 /* Writes DIR/<type>.log for every log type; run_id < 0: every run. */
 int

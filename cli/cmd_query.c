@@ -422,11 +422,12 @@ static const struct {
 	    " LIMIT 10" },
 	{ "top servers",
 	    "SELECT server_ip AS server, server_port AS port, proto, count(*)"
-	    " AS sessions FROM sessions GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3"
+	    " AS sessions FROM sessions GROUP BY 1, 2, 3 ORDER BY 4 DESC,"
+	    " CAST(server_ip AS TEXT), 2, 3"
 	    " LIMIT 10" },
 	{ "top clients",
 	    "SELECT client_ip AS client, count(*) AS sessions FROM sessions"
-	    " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10" },
+	    " GROUP BY 1 ORDER BY 2 DESC, CAST(client_ip AS TEXT) LIMIT 10" },
 	{ "anomalies",
 	    "SELECT name, count(*) AS count FROM anomalies GROUP BY 1"
 	    " ORDER BY 2 DESC, 1" },
@@ -472,22 +473,23 @@ cmd_stats(int argc, char **argv)
 /*
  * The session as a transcript: what each side said, in time order, with
  * messages summed up in a line (whole with --full, when extracted).
- * Order: by time, and at equal times greeting, command, reply, the rest.
+ * Order: by time, and at equal times greeting, command, reply, the rest,
+ * each in the order the session had them.
  */
 static const char show_sql[] =
     "SELECT ts, who, text, path, frame FROM ("
-    " SELECT start_ts AS ts, 0 AS k, 'S' AS who, trim(coalesce(banner_code"
+    " SELECT start_ts AS ts, 0 AS k, 0 AS n, 'S' AS who, trim(coalesce(banner_code"
     "  || ' ', '') || coalesce(banner, '')) AS text, NULL AS path,"
     "  banner_frame AS frame FROM sessions WHERE id = ?1 AND banner IS NOT"
     "  NULL"
-    " UNION ALL SELECT ts, 1, 'C', coalesce(tag || ' ', '') || verb ||"
+    " UNION ALL SELECT ts, 1, seq, 'C', coalesce(tag || ' ', '') || verb ||"
     "  coalesce(' ' || args, ''), NULL, frame FROM commands"
     "  WHERE session_id = ?1"
-    " UNION ALL SELECT reply_ts, 2, 'S', coalesce(CAST(reply_code AS TEXT),"
+    " UNION ALL SELECT reply_ts, 2, seq, 'S', coalesce(CAST(reply_code AS TEXT),"
     "  upper(reply_status), '') || ' ' || replace(coalesce(reply_text, ''),"
     "  '\n', ' | '), NULL, reply_frame FROM commands"
     "  WHERE session_id = ?1 AND reply_ts IS NOT NULL"
-    " UNION ALL SELECT begin_ts, 3, 'M', '[' || proto || ' ' || method ||"
+    " UNION ALL SELECT begin_ts, 3, tx, 'M', '[' || proto || ' ' || method ||"
     "  ' ' || CASE direction WHEN 'c2s' THEN 'sent' ELSE 'received' END ||"
     "  ': ' || coalesce(size, 0) || ' bytes' || CASE WHEN complete = 1"
     "  THEN '' ELSE ', INCOMPLETE' END || CASE WHEN gap_bytes > 0 THEN"
@@ -496,12 +498,12 @@ static const char show_sql[] =
     "  16), '') || coalesce(', frames ' || first_frame || '-' ||"
     "  last_frame, '') || ']', extract_path, first_frame FROM messages"
     "  WHERE session_id = ?1"
-    " UNION ALL SELECT ts, 4, 'A', 'auth ' || mechanism || ' user ' ||"
+    " UNION ALL SELECT ts, 4, id, 'A', 'auth ' || mechanism || ' user ' ||"
     "  coalesce(username, '?') || coalesce(' password ' || password, '')"
     "  || ': ' || outcome, NULL, frame FROM auth WHERE session_id = ?1"
-    " UNION ALL SELECT ts, 5, '!', 'anomaly ' || name || coalesce(': ' ||"
+    " UNION ALL SELECT ts, 5, id, '!', 'anomaly ' || name || coalesce(': ' ||"
     "  detail, ''), NULL, frame FROM anomalies WHERE session_id = ?1"
-    " UNION ALL SELECT t.ts, 6, 'T', '[TLS begins: ' || coalesce(t.version,"
+    " UNION ALL SELECT t.ts, 6, 0, 'T', '[TLS begins: ' || coalesce(t.version,"
     "  'version unseen') || ' ' || coalesce(t.cipher, '') ||"
     "  coalesce(' ' || t.curve, '') || coalesce(', SNI ' || t.sni, '') ||"
     "  coalesce(', ALPN ' || t.alpn, '') || coalesce(', certificate ' ||"
@@ -511,7 +513,7 @@ static const char show_sql[] =
     "  END || ']', NULL, NULL FROM tls t LEFT JOIN certificates c"
     "  ON c.session_id = t.session_id AND c.sender = 'server' AND c.idx = 0"
     "  WHERE t.session_id = ?1"
-    ") AS transcript ORDER BY ts, k";
+    ") AS transcript ORDER BY ts, k, n";
 
 static void
 show_header(struct query *db, long id)

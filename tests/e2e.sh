@@ -157,10 +157,12 @@ check "stats --json: sections" "$(./mailsift stats -d "$db" --json | python3 -c 
 	"['anomalies', 'authentication', 'messages', 'sessions by protocol', 'top clients', 'top recipients', 'top senders', 'top servers']"
 check "no log: a clear message, exit 2" "$(./mailsift sessions -d "$B/none.db" 2>&1; echo $?)" "mailsift: $B/none.db: no such log (mailsift read makes one)
 2"
-check "a log no backend keeps: named, exit 2" "$(./mailsift sessions -d postgresql:///mail 2>&1; echo $?)" "mailsift: postgresql: no store backend for this kind of log (this build keeps SQLite files)
+check "a log no backend keeps: named, exit 2" "$(./mailsift sessions -d mysql:///mail 2>&1; echo $?)" "mailsift: mysql: no store backend for this kind of log (SQLite files and postgresql:// databases)
 2"
-check "read into a log no backend keeps: exit 2, nothing read" "$(./mailsift read -o postgresql:///mail tests/pcap/demo.pcap 2>&1 >/dev/null; echo $?)" "mailsift: cannot open the log: postgresql: no store backend for this kind of log (this build keeps SQLite files)
+check "read into a log no backend keeps: exit 2, nothing read" "$(./mailsift read -o mysql:///mail tests/pcap/demo.pcap 2>&1 >/dev/null; echo $?)" "mailsift: cannot open the log: mysql: no store backend for this kind of log (SQLite files and postgresql:// databases)
 2"
+check "a PostgreSQL server not there: said, exit 2" "$(./mailsift sessions -d "postgresql:///mail?host=$B/nowhere" 2>&1 | cut -c1-29; echo $?)" "mailsift: PostgreSQL: connect
+0"
 
 # Messages kept beside the log, and extracted after the fact.
 rm -rf "$B/later"

@@ -1,0 +1,171 @@
+#!/bin/sh
+# mailsift with a PostgreSQL log, against a real server: Debian's
+# postgresql, a private cluster started here as an unprivileged user in a
+# temporary folder, on a Unix socket only, stopped at the end.
+#
+#   same log    every shipped and recorded capture read into SQLite and
+#               into PostgreSQL: every table holds the same rows
+#               (tests/pgcompare.py) and every query command prints the
+#               same (ids mapped: the server's are run * 2^32 + n);
+#   writers     two runs writing at once, each with its sensor;
+#   outage      the server stopped in the middle of a run and started
+#               again: nothing lost, nothing twice; stopped at the end:
+#               the spool stays and the next run ships it;
+#   refusals    a log of another schema version, a server not there.
+set -u
+cd "$(dirname "$0")/.."
+B=build/postgres
+pass=0 fail=0
+ok()   { pass=$((pass + 1)); echo "ok   $1"; }
+bad()  { fail=$((fail + 1)); echo "FAIL $1"; }
+check() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1"; echo "  expected: $3"; echo "  got:      $2"; fi; }
+rm -rf "$B"; mkdir -p "$B"
+
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+if [ -z "$PGBIN" ]; then
+	echo "FAIL no PostgreSQL server installed (make test-deps installs it)"
+	exit 1
+fi
+D=$(mktemp -d /tmp/mailsift-pg.XXXXXX)
+RUN=""
+if [ "$(id -u)" = 0 ]; then # initdb and postgres refuse to run as root
+	chown nobody "$D"
+	RUN="runuser -u nobody --"
+fi
+pg_start() {
+	$RUN "$PGBIN/pg_ctl" -D "$D/data" -l "$D/server.log" -w \
+		-o "-k $D -c listen_addresses='' -c fsync=off" start >/dev/null
+}
+pg_stop() { $RUN "$PGBIN/pg_ctl" -D "$D/data" -m fast -w stop >/dev/null 2>&1; }
+cleanup() { pg_stop; rm -rf "$D"; }
+trap cleanup EXIT INT TERM
+$RUN "$PGBIN/initdb" -D "$D/data" --auth=trust -U mailsift -E UTF8 \
+	--locale=C.UTF-8 >/dev/null || { echo "FAIL initdb"; exit 1; }
+pg_start || { echo "FAIL the server did not start"; cat "$D/server.log"; exit 1; }
+uri() { echo "postgresql:///$1?host=$D&user=mailsift"; }
+newdb() { psql -X -q -d "$(uri postgres)" -c "CREATE DATABASE $1" >/dev/null; }
+sql() { psql -X -q -A -t -d "$(uri "$1")" -c "$2"; }
+# ids in the server's terms (run * 2^32 + n) back to the SQLite log's
+ids() { python3 -c 'import re,sys; sys.stdout.write(re.sub(r"(?<![0-9A-Za-z])([MF]?)([0-9]{10,})(?![0-9A-Za-z])", lambda m: m.group(1) + str(int(m.group(2)) % (1 << 32)), sys.stdin.read()))'; }
+
+# ------------------------------------------------------------ same log
+CAPS="tests/pcap/*.pcap tests/recorded/*.pcap"
+KEYS="--keylog tests/recorded/dovecot-tls.keys"
+newdb same
+# shellcheck disable=SC2086
+./mailsift read -q -f -o "$B/same.db" $KEYS $CAPS
+# shellcheck disable=SC2086
+./mailsift read -q --spool "$B/spool" --sensor sensor-a -o "$(uri same)" $KEYS $CAPS
+check "read into PostgreSQL: exit 0" "$?" 0
+out=$(python3 tests/pgcompare.py "$B/same.db" "$(uri same)")
+case "$out" in
+*"the same") ok "every table holds the same rows ($out)" ;;
+*) bad "the tables differ"; echo "$out" ;;
+esac
+check "the spool is gone once shipped" "$(ls "$B/spool")" ""
+check "every session names its sensor" \
+	"$(sql same "SELECT DISTINCT sensor FROM sessions")" sensor-a
+for c in sessions messages creds attachments tls findings stats; do
+	./mailsift "$c" -d "$B/same.db" --csv --limit 0 2>&1 | ids >"$B/$c.sqlite"
+	./mailsift "$c" -d "$(uri same)" --csv --limit 0 2>&1 | ids >"$B/$c.pg"
+	if cmp -s "$B/$c.sqlite" "$B/$c.pg"; then ok "mailsift $c: the same on both"
+	else bad "mailsift $c differs"; diff "$B/$c.sqlite" "$B/$c.pg" | head -5; fi
+done
+run=$(sql same "SELECT id FROM runs")
+differ=""
+for s in $(sqlite3 "$B/same.db" "SELECT id FROM sessions ORDER BY id"); do
+	./mailsift show "$s" -d "$B/same.db" 2>&1 | ids >"$B/show.sqlite"
+	./mailsift show $((run * 4294967296 + s)) -d "$(uri same)" 2>&1 | ids >"$B/show.pg"
+	cmp -s "$B/show.sqlite" "$B/show.pg" || differ="$differ $s"
+done
+check "mailsift show: every session the same on both" "$differ" ""
+./mailsift export --json -d "$B/same.db" -o "$B/json.sqlite"
+./mailsift export --json -d "$(uri same)" -o "$B/json.pg"
+differ=""
+for f in "$B"/json.sqlite/*.log; do
+	ids <"$f" >"$B/a.log"
+	ids <"$B/json.pg/$(basename "$f")" | cmp -s "$B/a.log" - || differ="$differ $(basename "$f")"
+done
+check "mailsift export --json: every log the same on both" "$differ" ""
+./mailsift extract --all -d "$B/same.db" -o "$B/x.sqlite" >/dev/null 2>&1
+./mailsift extract --all -d "$(uri same)" -o "$B/x.pg" >/dev/null 2>&1
+list() { (cd "$1" && find . -type f -exec sha256sum {} + | ids | sort); }
+n=$(find "$B/x.sqlite" -name '*.eml' | wc -l)
+if [ "$n" -gt 0 ] && [ "$(list "$B/x.sqlite")" = "$(list "$B/x.pg")" ]; then
+	ok "mailsift extract --all: the same $n messages from the server's blobs"
+else bad "mailsift extract --all differs ($n messages from SQLite)"; fi
+check "kept bytes are stored once per SHA-256" \
+	"$(sql same "SELECT count(*) FROM (SELECT sha256 FROM blobs WHERE chunk = 0 GROUP BY sha256 HAVING count(*) > 1) d")" 0
+hits() { ./mailsift search "$1" -d "$2" 2>/dev/null | cut -f1 | ids | sort; }
+check "mailsift search finds the same messages on both" \
+	"$(hits invoice "$(uri same)" | tr '\n' ' ')" "$(hits invoice "$B/same.db" | tr '\n' ' ')"
+
+# ------------------------------------------------------------- writers
+newdb two
+./mailsift read -q --spool "$B/spool" --sensor one -o "$(uri two)" tests/recorded/dovecot-imap.pcap &
+p1=$!
+./mailsift read -q --spool "$B/spool" --sensor two -o "$(uri two)" tests/recorded/dovecot-imap.pcap &
+p2=$!
+wait $p1; r1=$?
+wait $p2; r2=$?
+check "two runs writing at once: both exit 0" "$r1 $r2" "0 0"
+./mailsift read -q -f -o "$B/one.db" tests/recorded/dovecot-imap.pcap
+n=$(sqlite3 "$B/one.db" "SELECT count(*) FROM messages")
+check "each run's messages once, under its sensor" \
+	"$(sql two "SELECT s.sensor, count(*) FROM messages m JOIN sessions s ON s.id = m.session_id GROUP BY 1 ORDER BY 1" | tr '|\n' ': ')" \
+	"one:$n two:$n "
+check "ids unique across the writers" \
+	"$(sql two "SELECT count(*) - count(DISTINCT id) FROM messages")" 0
+
+# -------------------------------------------------------------- outage
+# A capture fed in three parts through a pipe: the server stops after
+# the first and starts again before the third.
+build/rel/tools/pcapgen --bench "$B/big.pcap" 12 7 2>/dev/null
+editcap -F pcap -c 9000 "$B/big.pcap" "$B/part.pcap" >/dev/null
+set -- "$B"/part_*.pcap
+if [ $# -ge 3 ]; then
+	cat "$B/big.pcap" | ./mailsift read -q -f --no-keep -o "$B/big.db" -
+	newdb outage
+	{
+		cat "$1"; sleep 2; pg_stop
+		shift; for p in "$@"; do
+			[ "$p" = "$(eval echo \"\${$#}\")" ] && { pg_start; sleep 6; }
+			tail -c +25 "$p"; sleep 1
+		done
+	} | ./mailsift read -q --no-keep --spool "$B/spool" -o "$(uri outage)" - 2>"$B/outage.err"
+	check "the server away mid-run: exit 0" "$?" 0
+	out=$(python3 tests/pgcompare.py "$B/big.db" "$(uri outage)" sessions messages commands transactions recipients)
+	case "$out" in
+	*"the same") ok "the server away mid-run: nothing lost, nothing twice" ;;
+	*) bad "the server away mid-run: the log differs"; echo "$out"; cat "$B/outage.err" ;;
+	esac
+	# away at the end: the spool stays, the next run ships it
+	newdb later
+	{ cat "$B/big.pcap"; pg_stop; } |
+		./mailsift read -q --no-keep --spool "$B/spool" -o "$(uri later)" - 2>"$B/later.err"
+	rc=$?
+	pg_start
+	check "the server away at the end: exit 1, the spool kept" \
+		"$rc $(ls "$B/spool" | grep -c '\.db$')" "1 1"
+	./mailsift read -q --no-keep --spool "$B/spool" -o "$(uri later)" tests/pcap/demo.pcap 2>"$B/later2.err"
+	check "the next run ships what waited" \
+		"$(sql later "SELECT count(*) FROM messages m JOIN sessions s ON s.id = m.session_id WHERE s.run_id = (SELECT min(id) FROM runs)")" \
+		"$(sqlite3 "$B/big.db" "SELECT count(*) FROM messages")"
+	check "and the spool is gone" "$(ls "$B/spool" | grep -c '\.db$')" 0
+else
+	bad "editcap did not split the capture"
+fi
+
+# ------------------------------------------------------------ refusals
+newdb old
+./mailsift read -q --spool "$B/spool" -o "$(uri old)" tests/pcap/demo.pcap
+sql old "UPDATE mailsift_schema SET version = 6" >/dev/null
+msg=$(./mailsift read -q --spool "$B/spool" -o "$(uri old)" tests/pcap/demo.pcap 2>&1)
+check "a log of another schema version: exit 2" "$?" 2
+case "$msg" in *"schema version 6"*) ok "... and says which" ;; *) bad "no schema message: $msg" ;; esac
+msg=$(./mailsift sessions -d "postgresql:///x?host=$D/none&user=mailsift" 2>&1)
+check "no server there: exit 2" "$?" 2
+case "$msg" in *PostgreSQL*) ok "... and says so" ;; *) bad "no message: $msg" ;; esac
+
+echo "postgres: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
