@@ -202,7 +202,7 @@ memory: mailsift
 	@tests/memory.sh
 
 # The PostgreSQL backend against a private server started by the test.
-postgres: mailsift $(BUILD)/rel/tools/pcapgen
+postgres: mailsift $(BUILD)/san/mailsift $(BUILD)/rel/tools/pcapgen
 	@tests/postgres.sh
 
 # The systemd unit for mailsift live passes systemd-analyze verify.

@@ -372,7 +372,8 @@ struct live_state {
 	char			path[4096]; /* the log in use */
 	struct timespec		started;
 	time_t			rotated_at;
-	int			failed; /* no log to write to any more */
+	int			failed;	    /* no log to write to any more */
+	int			store_down; /* the store said it cannot write */
 	uint64_t		rotations;
 	/* the kernel's drop counters, summed across their 32-bit wraps */
 	struct capture_kernel kraw;
@@ -471,18 +472,19 @@ show_status(const struct live_state *ls)
 	const struct capture_stats *cs = capture_stats();
 	const struct store_stats   *ss = store_stats(ls->st);
 	unsigned long long	    drop = ls->k_dropped + ls->k_if_dropped;
+	char			    why[1024];
 
 	say(ls, LOG_INFO,
 	    "%llu pkts %.1f MB, %llu dropped | %zu streams, "
 	    "%llu timed out | smtp %llu pop3 %llu imap %llu | %llu msgs | "
-	    "%llu lost bytes | %ld MB",
+	    "%llu lost bytes | %ld MB%s%s",
 	    (unsigned long long)cs->packets, (double)cs->bytes / 1e6, drop,
 	    capture_active_flows(), (unsigned long long)cs->streams_evicted,
 	    (unsigned long long)ss->by_proto[MD_PROTO_SMTP],
 	    (unsigned long long)ss->by_proto[MD_PROTO_POP3],
 	    (unsigned long long)ss->by_proto[MD_PROTO_IMAP],
 	    (unsigned long long)ss->messages, (unsigned long long)cs->gap_bytes,
-	    rss_mb());
+	    rss_mb(), store_health(ls->st, why, sizeof(why)) ? " | " : "", why);
 }
 
 /* ---------------------------------------------------------- log files */
@@ -607,6 +609,23 @@ poll_keylogs(void *arg)
 
 /* ---------------------------------------------------------------- loop */
 
+/* A store that cannot write where it should (PostgreSQL away) is said
+ * when it happens and when it mends. */
+static void
+watch_store(struct live_state *ls)
+{
+	char why[1024];
+	int  down = store_health(ls->st, why, sizeof(why));
+
+	if (down && !ls->store_down)
+		say(ls, LOG_WARNING, "%s", why);
+	else if (!down && ls->store_down)
+		say(ls, LOG_NOTICE,
+		    "the log's server is back; what waited "
+		    "is written");
+	ls->store_down = down;
+}
+
 static int
 live_loop(struct live_state *ls)
 {
@@ -625,6 +644,7 @@ live_loop(struct live_state *ls)
 		if (now != last_commit) { /* queryable within a second */
 			poll_keylogs(ls);
 			store_flush(ls->st);
+			watch_store(ls);
 			capture_live_flush();
 			capture_expire(cli_wall_us(),
 			    (uint64_t)o->idle_s * 1000000u,
@@ -662,6 +682,12 @@ live_run(struct live_opts *o, const char *cmdline)
 	struct tls_keyring *keys = NULL;
 	struct md_budget    tls_budget = { 0, CLI_TLS_BUDGET };
 
+	if (o->rotate != NULL && strstr(o->output, "://") != NULL) {
+		fprintf(stderr,
+		    "mailsift live: --rotate is for SQLite files; "
+		    "a database keeps rows by time\n");
+		return EXIT_USAGE;
+	}
 	default_filters(filter, novlan, sizeof(filter));
 	if (o->filter != NULL) {
 		char both[2][2 * sizeof(filter) + 16];

@@ -34,6 +34,7 @@ struct store_backend {
 	const struct store_stats *(*stats)(const void *);
 	long (*run_id)(const void *);
 	const char *(*last_error)(const void *);
+	int (*health)(const void *, char *buf, size_t len);
 	int (*close)(void *, int status);
 
 	/* Read side: a connection of query.h, or NULL with err set. */

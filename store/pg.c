@@ -92,7 +92,8 @@ struct pg_store {
 	char		   blob_dir[4200];
 	char		   sensor[256];
 	int64_t		   run;
-	uint64_t	   last_ship, next_try;
+	uint64_t	   last_ship, next_try, last_prune;
+	uint64_t	   down_since; /* wall time the server went away */
 	uint64_t	   events;
 	int		   down; /* the server is away: rows wait */
 	struct store_stats stats;
@@ -859,6 +860,15 @@ new_run_id(PGconn *c, char *err, size_t errlen)
 }
 
 static void
+went_down(struct pg_store *s, uint64_t now)
+{
+	if (!s->down)
+		s->down_since = now;
+	s->down = 1;
+	s->next_try = now + PG_RETRY_US;
+}
+
+static void
 pg_ship(struct pg_store *s)
 {
 	uint64_t now = wall_us();
@@ -874,20 +884,25 @@ pg_ship(struct pg_store *s)
 			return;
 		s->conn = pg_connect(s->where, 0, s->error, sizeof(s->error));
 		if (s->conn == NULL) {
-			s->down = 1;
-			s->next_try = now + PG_RETRY_US;
+			went_down(s, now);
 			return;
 		}
 	}
 	if (ship_spool(s->conn, s->spool, s->run, s->sensor,
 		s->blob_dir[0] ? s->blob_dir : NULL, s->error,
 		sizeof(s->error)) != 0) {
-		s->down = 1;
-		s->next_try = now + PG_RETRY_US;
+		went_down(s, now);
 		return;
 	}
 	s->down = 0;
 	s->error[0] = '\0';
+	/* what the server has, the spool need not keep (live runs long) */
+	if (now - s->last_prune >= PG_PRUNE_US) {
+		s->last_prune = now;
+		if (spool_prune(s->spool) != 0)
+			snprintf(s->error, sizeof(s->error), "%s",
+			    spool_error(s->spool));
+	}
 }
 
 static void
@@ -992,13 +1007,20 @@ pg_add_interval(void *arg, const struct store_interval *iv)
 	store_backend_sqlite.add_interval(s->sq, iv);
 }
 
+/* SIGHUP reopens the log: a database needs no reopening.  Another
+ * name (--rotate) has no meaning here: retention is by time. */
 static int
 pg_rotate(void *arg, const char *path, char *err, size_t errlen)
 {
-	(void)arg;
+	struct pg_store *s = arg;
+
+	if (strcmp(path, s->where) == 0) {
+		pg_ship(s);
+		return 0;
+	}
 	snprintf(err, errlen,
-	    "%s: a PostgreSQL log does not rotate; drop old partitions "
-	    "or rows by time instead",
+	    "%s: a PostgreSQL log does not rotate; drop old rows by time "
+	    "instead",
 	    path);
 	return -1;
 }
@@ -1021,6 +1043,24 @@ static long
 pg_run_id(const void *arg)
 {
 	return (long)((const struct pg_store *)arg)->run;
+}
+
+static int
+pg_health(const void *arg, char *buf, size_t len)
+{
+	const struct pg_store *s = arg;
+	time_t		       t = (time_t)(s->down_since / 1000000);
+	struct tm	       tm;
+	char		       when[32];
+
+	if (!s->down)
+		return 0;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(buf, len,
+	    "PostgreSQL away since %s UTC, %lld rows waiting in %s (%s)", when,
+	    (long long)spool_pending(s->spool), s->spool_path, s->error);
+	return 1;
 }
 
 static const char *
@@ -1072,6 +1112,7 @@ const struct store_backend store_backend_pg = {
 	.stats = pg_stats,
 	.run_id = pg_run_id,
 	.last_error = pg_last_error,
+	.health = pg_health,
 	.close = pg_close,
 	.query_open = pg_query_open,
 };

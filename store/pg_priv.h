@@ -16,6 +16,7 @@
 #define PG_BLOB_CHUNK	(1024 * 1024) /* bytes of a row of blobs */
 #define PG_SHIP_WALL_US 1000000	      /* ship at most once a second */
 #define PG_RETRY_US	5000000	      /* a server away: try again after */
+#define PG_PRUNE_US	30000000      /* shipped sessions leave the spool */
 
 /* Whether where names a PostgreSQL database (a libpq URI). */
 int pg_takes(const char *where);

@@ -487,3 +487,69 @@ spool_close(struct spool *sp)
 		sqlite3_close(sp->db);
 	free(sp);
 }
+
+/* Tables whose rows belong to a session, and whether their ids are
+ * given by SQLite (the largest is kept, so that ids go on growing). */
+static const struct {
+	const char *table, *by;
+	int	    auto_id;
+} session_rows[] = {
+	{ "headers",
+	    "message_id IN (SELECT id FROM main.messages WHERE"
+	    " session_id IN (SELECT id FROM temp.ob_prune))",
+	    0 },
+	{ "parts",
+	    "message_id IN (SELECT id FROM main.messages WHERE"
+	    " session_id IN (SELECT id FROM temp.ob_prune))",
+	    0 },
+	{ "message_text",
+	    "rowid IN (SELECT id FROM main.messages WHERE"
+	    " session_id IN (SELECT id FROM temp.ob_prune))",
+	    0 },
+	{ "messages", "session_id IN (SELECT id FROM temp.ob_prune)", 1 },
+	{ "extensions", "session_id IN (SELECT id FROM temp.ob_prune)", 1 },
+	{ "commands", "session_id IN (SELECT id FROM temp.ob_prune)", 0 },
+	{ "auth", "session_id IN (SELECT id FROM temp.ob_prune)", 1 },
+	{ "transactions", "session_id IN (SELECT id FROM temp.ob_prune)", 0 },
+	{ "recipients", "session_id IN (SELECT id FROM temp.ob_prune)", 0 },
+	{ "items", "session_id IN (SELECT id FROM temp.ob_prune)", 1 },
+	{ "mailboxes", "session_id IN (SELECT id FROM temp.ob_prune)", 0 },
+	{ "responses", "session_id IN (SELECT id FROM temp.ob_prune)", 1 },
+	{ "anomalies", "session_id IN (SELECT id FROM temp.ob_prune)", 1 },
+	{ "tls", "session_id IN (SELECT id FROM temp.ob_prune)", 0 },
+	{ "certificates", "session_id IN (SELECT id FROM temp.ob_prune)", 0 },
+	{ "sessions", "id IN (SELECT id FROM temp.ob_prune)", 0 },
+};
+
+int
+spool_prune(struct spool *sp)
+{
+	char sql[512];
+	int  rc;
+
+	if (spool_pending(sp) > 0)
+		return 0;
+	rc = exec(sp,
+	    "INSERT INTO temp.ob_quiet VALUES (1);"
+	    " CREATE TEMP TABLE IF NOT EXISTS ob_prune (id INTEGER PRIMARY KEY);"
+	    " DELETE FROM temp.ob_prune;"
+	    " INSERT INTO temp.ob_prune SELECT id FROM main.sessions"
+	    " WHERE end_ts < (SELECT max(coalesce(end_ts, start_ts))"
+	    " FROM main.sessions) - 30");
+	for (size_t i = 0;
+	     rc == 0 && i < sizeof(session_rows) / sizeof(session_rows[0]);
+	     i++) {
+		snprintf(sql, sizeof(sql), "DELETE FROM main.%s WHERE %s%s%s%s",
+		    session_rows[i].table, session_rows[i].by,
+		    session_rows[i].auto_id ? " AND rowid < (SELECT max(rowid)"
+					      " FROM main." :
+					      "",
+		    session_rows[i].auto_id ? session_rows[i].table : "",
+		    session_rows[i].auto_id ? ")" : "");
+		rc = exec(sp, sql);
+	}
+	/* quiet again or not, the triggers must hear what comes next */
+	if (exec(sp, "DELETE FROM temp.ob_quiet") != 0)
+		rc = -1;
+	return rc;
+}

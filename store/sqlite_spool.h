@@ -62,6 +62,10 @@ int spool_drain(struct spool *, const struct spool_out *out);
 int spool_forget(struct spool *);
 /* Rows waiting in the outbox (changes not yet drained and forgotten). */
 int64_t spool_pending(struct spool *);
+/* Drops from the log the rows of sessions that ended (30 s of capture
+ * time before the latest seen) once the outbox is empty: what the
+ * receiver has, the spool need not keep. */
+int spool_prune(struct spool *);
 /* A value kept with the spool (the receiver's ids for this file). */
 int spool_meta_set(struct spool *, const char *key, const char *value);
 int spool_meta_get(struct spool *, const char *key, char *buf, size_t len);

@@ -122,6 +122,13 @@ store_run_id(const struct store *s)
 	return s->be->run_id(s->impl);
 }
 
+int
+store_health(const struct store *s, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	return s->be->health != NULL ? s->be->health(s->impl, buf, len) : 0;
+}
+
 const char *
 store_last_error(const struct store *s)
 {

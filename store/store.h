@@ -103,6 +103,9 @@ int store_rotate(struct store *, const char *path, char *err, size_t errlen);
 void store_flush(struct store *);
 /* Counts of this run so far; valid until store_close. */
 const struct store_stats *store_stats(const struct store *);
+/* A store that cannot write where it should (a PostgreSQL server away,
+ * rows waiting in the spool) says so in buf and returns 1; else 0. */
+int store_health(const struct store *, char *buf, size_t len);
 /* The last SQLite or file error, for a message; "" when none. */
 const char *store_last_error(const struct store *);
 /* This run's id in the runs table. */

@@ -11,6 +11,8 @@
 #   outage      the server stopped in the middle of a run and started
 #               again: nothing lost, nothing twice; stopped at the end:
 #               the spool stays and the next run ships it;
+#   live        mailsift live, the server stopped for 30 s meanwhile
+#               (tests/postgres-live.sh, in a network namespace);
 #   refusals    a log of another schema version, a server not there.
 set -u
 cd "$(dirname "$0")/.."
@@ -154,6 +156,17 @@ if [ $# -ge 3 ]; then
 	check "and the spool is gone" "$(ls "$B/spool" | grep -c '\.db$')" 0
 else
 	bad "editcap did not split the capture"
+fi
+
+# ---------------------------------------------------------------- live
+# mailsift live in a network namespace, the server away for 30 s.
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1; then
+	if unshare -n env PATH="$PATH:/usr/sbin:/sbin" B="$B" D="$D" \
+		PGBIN="$PGBIN" RUN="$RUN" sh tests/postgres-live.sh; then
+		ok "live: the server away for 30 s lost nothing"
+	else bad "live: see above"; fi
+else
+	echo "skip live: needs root and unshare"
 fi
 
 # ------------------------------------------------------------ refusals

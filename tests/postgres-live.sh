@@ -1,0 +1,56 @@
+#!/bin/sh
+# Part of tests/postgres.sh, run by it in a network namespace of its own
+# (unshare -n): mailsift live on the namespace's loopback writing into
+# the private PostgreSQL server of tests/postgres.sh (a Unix socket, so
+# reachable from here), which is stopped for 30 s in the middle.
+# Environment: B (scratch folder), D (the server's folder), PGBIN, RUN.
+set -u
+pass=0 fail=0
+ok()   { pass=$((pass + 1)); echo "ok   $1"; }
+bad()  { fail=$((fail + 1)); echo "FAIL $1"; }
+check() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1"; echo "  expected: $3"; echo "  got:      $2"; fi; }
+pg_start() {
+	$RUN "$PGBIN/pg_ctl" -D "$D/data" -l "$D/server.log" -w \
+		-o "-k $D -c listen_addresses='' -c fsync=off" start >/dev/null
+}
+pg_stop() { $RUN "$PGBIN/pg_ctl" -D "$D/data" -m fast -w stop >/dev/null; }
+uri() { echo "postgresql:///$1?host=$D&user=mailsift"; }
+sql() { psql -X -q -A -t -d "$(uri "$1")" -c "$2"; }
+MAIL=tests/tools/livemail.py
+
+ip link set lo up
+python3 "$MAIL" serve 25 & srv=$!
+trap 'kill $srv 2>/dev/null' EXIT
+psql -X -q -d "$(uri postgres)" -c "CREATE DATABASE live" >/dev/null
+L=$B/live; rm -rf "$L"; mkdir -p "$L/spool"; chown nobody "$L/spool"
+build/san/mailsift live -i lo -o "$(uri live)" --spool "$L/spool" \
+	--sensor edge-1 --status 1 2>"$L/err" & pid=$!
+for _ in $(seq 50); do
+	grep -q "capturing on" "$L/err" 2>/dev/null && break
+	sleep 0.2
+done
+python3 "$MAIL" send 25 3 "$L"
+sleep 2
+check "live into PostgreSQL: rows there within seconds" \
+	"$(sql live "SELECT count(*) FROM messages WHERE complete = 1")" 3
+pg_stop
+python3 "$MAIL" send 25 3 "$L"
+sleep 30
+grep -q "PostgreSQL away since" "$L/err" && ok "the server away: said in the log and the status line" ||
+	{ bad "the server away: not said"; tail -3 "$L/err"; }
+pg_start
+python3 "$MAIL" send 25 3 "$L"
+sleep 8
+grep -q "server is back" "$L/err" && ok "the server back: said" || bad "the server back: not said"
+kill -TERM $pid; wait $pid
+check "SIGTERM: exit 0" "$?" 0
+check "every message once, none lost while the server was away" \
+	"$(sql live "SELECT sha256 FROM messages ORDER BY begin_ts" | sort | tr '\n' ' ')" \
+	"$(sort "$L/sent.sha256" | tr '\n' ' ')"
+check "every session names the sensor" \
+	"$(sql live "SELECT DISTINCT sensor FROM sessions")" edge-1
+check "the run is closed in the log" \
+	"$(sql live "SELECT finished IS NOT NULL, status FROM runs")" "t|0"
+check "the spool is gone" "$(ls "$L/spool")" ""
+echo "postgres-live: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
