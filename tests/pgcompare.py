@@ -11,9 +11,18 @@ are left out (the server numbers runs itself), and so are the columns
 PostgreSQL adds (sensor, the text search vector).  Exits 1 on the first
 table that differs, saying how.
 """
+import codecs
 import sqlite3
 import subprocess
 import sys
+
+# PostgreSQL text is valid UTF-8: mailsift writes each byte that is not
+# (and NUL) as U+FFFD; the SQLite side is read the same way.
+codecs.register_error("per_byte", lambda e: ("\ufffd", e.start + 1))
+
+
+def as_pg_text(b):
+    return b.decode("utf-8", "per_byte").replace("\x00", "\ufffd")
 
 ID_COLS = {"id", "session_id", "message_id", "rowid"}
 SKIP_COLS = {"run_id"}
@@ -116,6 +125,7 @@ def canon(row):
 
 def main():
     db = sqlite3.connect(sys.argv[1])
+    db.text_factory = as_pg_text
     conninfo = sys.argv[2]
     tables = sys.argv[3:] or [
         r[0] for r in db.execute(

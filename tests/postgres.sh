@@ -3,7 +3,7 @@
 # postgresql, a private cluster started here as an unprivileged user in a
 # temporary folder, on a Unix socket only, stopped at the end.
 #
-#   same log    every shipped and recorded capture read into SQLite and
+#   same log    every shipped, recorded and public capture read into SQLite and
 #               into PostgreSQL: every table holds the same rows
 #               (tests/pgcompare.py) and every query command prints the
 #               same (ids mapped: the server's are run * 2^32 + n);
@@ -101,6 +101,19 @@ check "kept bytes are stored once per SHA-256" \
 hits() { ./mailsift search "$1" -d "$2" 2>/dev/null | cut -f1 | ids | sort; }
 check "mailsift search finds the same messages on both" \
 	"$(hits invoice "$(uri same)" | tr '\n' ' ')" "$(hits invoice "$B/same.db" | tr '\n' ' ')"
+
+# The public captures (when ../shared is there): hostile bytes included.
+PUB=../shared/corpus/public
+if [ -d "$PUB" ]; then
+	newdb pub
+	./mailsift read -q -f -o "$B/pub.db" "$PUB"/*.pcap* "$PUB"/*.cap 2>/dev/null
+	./mailsift read -q --spool "$B/spool" -o "$(uri pub)" "$PUB"/*.pcap* "$PUB"/*.cap 2>/dev/null
+	out=$(python3 tests/pgcompare.py "$B/pub.db" "$(uri pub)")
+	case "$out" in
+	*"the same") ok "public captures: the same rows ($out)" ;;
+	*) bad "public captures: the tables differ"; echo "$out" ;;
+	esac
+fi
 
 # ------------------------------------------------------------- writers
 newdb two
