@@ -74,6 +74,12 @@ struct query_rows {
 
 extern const struct store_backend store_backend_sqlite;
 extern const struct store_backend store_backend_pg;
+extern const struct store_backend store_backend_sqlite_shared;
+
+/* The read sides, for backends that share one. */
+struct query *sqlite_query_open(const char *path, char *err, size_t errlen);
+struct query *pg_query_open(const char *where, char *err, size_t errlen);
+int	      pg_takes(const char *where);
 
 /* The backend that keeps the log named where; NULL with err set. */
 const struct store_backend *store_backend_for(const char *where, char *err,

@@ -1,19 +1,12 @@
-/* \summary: PostgreSQL store: a local SQLite spool, shipped once a second */
+/* \summary: PostgreSQL store: the receiver of a spooled store's rows */
 /*
- * Rows are not built twice: the SQLite store writes them into a spool
- * file of its own (sqlite_spool.h records which rows each commit
- * changed), and about once a second the changes go to the server in one
- * transaction: per table a COPY into a temporary table, then an upsert
- * by the table's key.  Replaying a batch is therefore harmless, which is
- * what makes a server that goes away lose nothing: the outbox keeps
- * growing in the spool file, and the first transaction that succeeds
- * takes it all.  A spool left by a run that died is shipped by the next
- * run that writes to the same server.
- *
- * Ids are unique across every sensor and worker: a run takes its id from
- * the server's sequence, and the spool's ids (1, 2, ... in a new file)
- * become run_id * 2^32 + n on the way.  Message bytes kept in the spool's
- * blob folder move into the blobs table, once per SHA-256.
+ * The rows a spool's commits changed (store/spooled.c, receiver.h) go
+ * to the server in one transaction: per table a COPY into a temporary
+ * table, then an upsert by the table's key, deletions first.  Replaying
+ * a batch is therefore harmless, which is what makes a server that goes
+ * away lose nothing.  A run takes its id from the server's sequence;
+ * message bytes kept in the spool's blob folder move into the blobs
+ * table, once per SHA-256.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -32,34 +25,8 @@
 #include "backend.h"
 #include "pg_priv.h"
 #include "pg_schema.h"
+#include "receiver.h"
 #include "sqlite_spool.h"
-
-/* The tables shipped, in the order they are written. */
-static const char *const shipped[] = {
-	"runs",
-	"captures",
-	"capture_stats",
-	"sessions",
-	"extensions",
-	"commands",
-	"auth",
-	"transactions",
-	"recipients",
-	"messages",
-	"headers",
-	"parts",
-	"message_text",
-	"items",
-	"mailboxes",
-	"responses",
-	"anomalies",
-	"tls",
-	"certificates",
-};
-#define NSHIPPED ((int)(sizeof(shipped) / sizeof(shipped[0])))
-
-/* What a column's values become on the server. */
-enum role { R_PLAIN, R_ID, R_RUN, R_TIME, R_BYTES };
 
 /* One drain into one server transaction. */
 struct ship {
@@ -68,12 +35,12 @@ struct ship {
 	const char *sensor;
 	const char *blob_dir; /* the spool's kept bytes, or NULL */
 	/* the table being copied */
-	char	  table[64];
-	enum role role[64];
-	int	  ncol, sensor_col, is_messages, sha_col, kept_col;
-	char	 *cols; /* the server's column list, quoted */
-	char	 *update;
-	char	 *key;
+	char		table[64];
+	enum spool_role role[64];
+	int		ncol, sensor_col, is_messages, sha_col, kept_col;
+	char	       *cols; /* the server's column list, quoted */
+	char	       *update;
+	char	       *key;
 	/* a line of COPY text */
 	char  *line;
 	size_t len, cap;
@@ -82,32 +49,6 @@ struct ship {
 	size_t nshas, capshas;
 	char   error[512];
 };
-
-struct pg_store {
-	void		  *sq; /* the SQLite store writing the spool */
-	struct spool	  *spool;
-	PGconn		  *conn;
-	char		  *where;
-	char		   spool_path[4096];
-	char		   blob_dir[4200];
-	char		   sensor[256];
-	int64_t		   run;
-	uint64_t	   last_ship, next_try, last_prune;
-	uint64_t	   down_since; /* wall time the server went away */
-	uint64_t	   events;
-	int		   down; /* the server is away: rows wait */
-	struct store_stats stats;
-	char		   error[600];
-};
-
-static uint64_t
-wall_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 int
 pg_takes(const char *where)
@@ -223,36 +164,6 @@ pg_connect(const char *where, int create, char *err, size_t errlen)
 }
 
 /* ----------------------------------------------------------- shipping */
-
-static enum role
-role_of(const char *table, const char *col)
-{
-	size_t n = strlen(col);
-
-	if (strcmp(col, "run_id") == 0 ||
-	    (strcmp(table, "runs") == 0 && strcmp(col, "id") == 0))
-		return R_RUN;
-	if (strcmp(col, "id") == 0 || strcmp(col, "session_id") == 0 ||
-	    strcmp(col, "message_id") == 0 || strcmp(col, "rowid") == 0)
-		return R_ID;
-	if (strcmp(col, "ts") == 0 ||
-	    (n > 3 && strcmp(col + n - 3, "_ts") == 0) ||
-	    strcmp(col, "not_before") == 0 || strcmp(col, "not_after") == 0)
-		return R_TIME;
-	if (strcmp(col, "der") == 0)
-		return R_BYTES;
-	return R_PLAIN;
-}
-
-/* The server's name of a spool column: a keyless table's rowid is its
- * id (extensions) or the message's (message_text). */
-static const char *
-server_col(const char *table, const char *col)
-{
-	if (strcmp(col, "rowid") != 0)
-		return col;
-	return strcmp(table, "message_text") == 0 ? "message_id" : "id";
-}
 
 static int
 put(struct ship *sh, const char *p, size_t n)
@@ -378,20 +289,20 @@ put_time(struct ship *sh, double sec)
 }
 
 static int
-put_value(struct ship *sh, enum role role, const struct spool_value *v)
+put_value(struct ship *sh, enum spool_role role, const struct spool_value *v)
 {
 	static const char hex[] = "0123456789abcdef";
 
 	if (v->type == SPOOL_NULL)
 		return put(sh, "\\N", 2);
 	switch (role) {
-	case R_ID:
+	case ROLE_ID:
 		return putf(sh, "%lld", (long long)(sh->base + v->i));
-	case R_RUN:
+	case ROLE_RUN:
 		return putf(sh, "%lld", (long long)sh->run);
-	case R_TIME:
+	case ROLE_TIME:
 		return put_time(sh, v->type == SPOOL_INT ? (double)v->i : v->r);
-	case R_BYTES:
+	case ROLE_BYTES:
 		if (put(sh, "\\\\x", 3) != 0)
 			return -1;
 		for (size_t i = 0; i < v->len; i++) {
@@ -402,7 +313,7 @@ put_value(struct ship *sh, enum role role, const struct spool_value *v)
 				return -1;
 		}
 		return 0;
-	case R_PLAIN:
+	case ROLE_PLAIN:
 		break;
 	}
 	switch (v->type) {
@@ -442,7 +353,7 @@ on_gone(void *arg, const char *table, const char *key, const int64_t *keys,
 	int	     rc = 0;
 
 	snprintf(head, sizeof(head), "DELETE FROM %s WHERE \"%s\" IN (", table,
-	    server_col(table, key));
+	    spool_receiver_col(table, key));
 	sh->len = 0;
 	if (put(sh, head, strlen(head)) != 0)
 		return -1;
@@ -484,10 +395,10 @@ describe_table(struct ship *sh, const char *table, const char *const *cols,
 	sh->is_messages = strcmp(table, "messages") == 0;
 	sh->sha_col = sh->kept_col = -1;
 	for (int c = 0; rc == 0 && c < ncol; c++) {
-		const char *name = server_col(table, cols[c]);
+		const char *name = spool_receiver_col(table, cols[c]);
 		int	    in_key = 0;
 
-		sh->role[c] = role_of(table, cols[c]);
+		sh->role[c] = spool_role_of(table, cols[c]);
 		if (strcmp(cols[c], "sha256") == 0)
 			sh->sha_col = c;
 		if (strcmp(cols[c], "kept") == 0)
@@ -694,8 +605,8 @@ ship_free(struct ship *sh)
 	free(sh->shas);
 }
 
-/* Everything the outbox holds, in one transaction; then the spool
- * forgets it and the blobs moved leave the spool's folder. */
+/* Everything the outbox holds, in one transaction; then the blobs moved
+ * leave the spool's folder. */
 static int
 ship_spool(PGconn *c, struct spool *sp, int64_t run, const char *sensor,
     const char *blob_dir, char *err, size_t errlen)
@@ -725,9 +636,6 @@ ship_spool(PGconn *c, struct spool *sp, int64_t run, const char *sensor,
 		PQclear(r);
 		snprintf(err, errlen, "%s", sh.error);
 	} else {
-		rc = spool_forget(sp);
-		if (rc != 0)
-			snprintf(err, errlen, "%s", spool_error(sp));
 		for (size_t i = 0; blob_dir != NULL && i < sh.nshas; i++) {
 			char path[4400];
 
@@ -740,113 +648,28 @@ ship_spool(PGconn *c, struct spool *sp, int64_t run, const char *sensor,
 	return rc;
 }
 
-/* ------------------------------------------------------------ the run */
+/* ----------------------------------------------------- as a receiver */
 
-static void
-remove_spool_files(const char *path)
+static void *
+r_connect(const char *where, int create, char *err, size_t errlen)
 {
-	char	       p[4300];
-	DIR	      *d, *sub;
-	struct dirent *e, *f;
-
-	unlink(path);
-	snprintf(p, sizeof(p), "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s.blobs", path);
-	if ((d = opendir(p)) == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		char q[4600];
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(q, sizeof(q), "%s/%s", p, e->d_name);
-		if ((sub = opendir(q)) != NULL) {
-			while ((f = readdir(sub)) != NULL) {
-				char r[4900];
-
-				if (f->d_name[0] == '.')
-					continue;
-				snprintf(r, sizeof(r), "%s/%s", q, f->d_name);
-				unlink(r);
-			}
-			closedir(sub);
-			rmdir(q);
-		} else {
-			unlink(q);
-		}
-	}
-	closedir(d);
-	rmdir(p);
+	return pg_connect(where, create, err, errlen);
 }
 
-/* Ships a spool file left by a run that ended (or died) before the
- * server took everything; removes it when the server has it all. */
+static void
+r_disconnect(void *c)
+{
+	PQfinish(c);
+}
+
 static int
-ship_file(PGconn *c, const char *path, const char *where, char *err,
-    size_t errlen)
+r_alive(void *c)
 {
-	struct spool *sp;
-	char	      target[4096], run[32], sensor[256], blobs[4200];
-	int	      rc = -1;
-
-	if ((sp = spool_open_file(path, shipped, NSHIPPED, err, errlen)) ==
-	    NULL)
-		return -1;
-	if (spool_meta_get(sp, "where", target, sizeof(target)) != 0 ||
-	    strcmp(target, where) != 0 ||
-	    spool_meta_get(sp, "run", run, sizeof(run)) != 0) {
-		spool_close(sp); /* another server's, or not a spool */
-		return 1;
-	}
-	if (spool_meta_get(sp, "sensor", sensor, sizeof(sensor)) != 0)
-		sensor[0] = '\0';
-	snprintf(blobs, sizeof(blobs), "%s.blobs", path);
-	rc = ship_spool(c, sp, strtoll(run, NULL, 10), sensor, blobs, err,
-	    errlen);
-	spool_close(sp);
-	if (rc == 0)
-		remove_spool_files(path);
-	return rc;
-}
-
-/* Spools in dir of runs no longer alive (mailsift-spool-PID.db). */
-static void
-ship_leftovers(PGconn *c, const char *dir, const char *where)
-{
-	DIR	      *d = opendir(dir);
-	struct dirent *e;
-
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		char   path[4400], err[600], *end;
-		long   pid;
-		size_t n = strlen(e->d_name);
-
-		if (strncmp(e->d_name, "mailsift-spool-", 15) != 0 || n < 19 ||
-		    strcmp(e->d_name + n - 3, ".db") != 0)
-			continue;
-		pid = strtol(e->d_name + 15, &end, 10);
-		if (end != e->d_name + n - 3 || pid == (long)getpid() ||
-		    (kill((pid_t)pid, 0) == 0 || errno == EPERM))
-			continue; /* a run still writing it */
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (ship_file(c, path, where, err, sizeof(err)) < 0)
-			fprintf(stderr, "mailsift: %s: not shipped yet: %s\n",
-			    path, err);
-		else
-			fprintf(stderr,
-			    "mailsift: shipped %s, left by an earlier run\n",
-			    path);
-	}
-	closedir(d);
+	return PQstatus(c) == CONNECTION_OK;
 }
 
 static int64_t
-new_run_id(PGconn *c, char *err, size_t errlen)
+r_new_run(void *c, char *err, size_t errlen)
 {
 	PGresult *r = PQexec(c, "SELECT nextval('runs_id_seq')");
 	int64_t	  id = -1;
@@ -859,260 +682,19 @@ new_run_id(PGconn *c, char *err, size_t errlen)
 	return id;
 }
 
-static void
-went_down(struct pg_store *s, uint64_t now)
-{
-	if (!s->down)
-		s->down_since = now;
-	s->down = 1;
-	s->next_try = now + PG_RETRY_US;
-}
-
-static void
-pg_ship(struct pg_store *s)
-{
-	uint64_t now = wall_us();
-
-	store_backend_sqlite.flush(s->sq);
-	s->last_ship = now;
-	if (s->conn != NULL && PQstatus(s->conn) != CONNECTION_OK) {
-		PQfinish(s->conn);
-		s->conn = NULL;
-	}
-	if (s->conn == NULL) {
-		if (now < s->next_try)
-			return;
-		s->conn = pg_connect(s->where, 0, s->error, sizeof(s->error));
-		if (s->conn == NULL) {
-			went_down(s, now);
-			return;
-		}
-	}
-	if (ship_spool(s->conn, s->spool, s->run, s->sensor,
-		s->blob_dir[0] ? s->blob_dir : NULL, s->error,
-		sizeof(s->error)) != 0) {
-		went_down(s, now);
-		return;
-	}
-	s->down = 0;
-	s->error[0] = '\0';
-	/* what the server has, the spool need not keep (live runs long) */
-	if (now - s->last_prune >= PG_PRUNE_US) {
-		s->last_prune = now;
-		if (spool_prune(s->spool) != 0)
-			snprintf(s->error, sizeof(s->error), "%s",
-			    spool_error(s->spool));
-	}
-}
-
-static void
-pg_free(struct pg_store *s)
-{
-	spool_close(s->spool);
-	PQfinish(s->conn);
-	free(s->where);
-	free(s);
-}
-
-static void *
-pg_open(const struct store_opts *o, char *err, size_t errlen)
-{
-	struct pg_store	 *s = calloc(1, sizeof(*s));
-	struct store_opts so = *o;
-	const char	 *dir = o->spool_dir ? o->spool_dir : PG_SPOOL_DIR;
-	char		  num[32];
-
-	if (s == NULL || (s->where = strdup(o->path)) == NULL) {
-		free(s);
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	if (o->sensor != NULL)
-		snprintf(s->sensor, sizeof(s->sensor), "%s", o->sensor);
-	else if (gethostname(s->sensor, sizeof(s->sensor) - 1) != 0)
-		snprintf(s->sensor, sizeof(s->sensor), "unknown");
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		snprintf(err, errlen, "%s (the spool): %s", dir,
-		    strerror(errno));
-		goto fail;
-	}
-	if ((s->conn = pg_connect(o->path, 1, err, errlen)) == NULL)
-		goto fail;
-	ship_leftovers(s->conn, dir, s->where);
-	if ((s->run = new_run_id(s->conn, err, errlen)) < 0)
-		goto fail;
-	snprintf(s->spool_path, sizeof(s->spool_path),
-	    "%s/mailsift-spool-%ld.db", dir, (long)getpid());
-	if (!o->no_keep)
-		snprintf(s->blob_dir, sizeof(s->blob_dir), "%s.blobs",
-		    s->spool_path);
-	so.path = s->spool_path;
-	so.force = 1;
-	if ((s->sq = store_backend_sqlite.open(&so, err, errlen)) == NULL)
-		goto fail;
-	snprintf(num, sizeof(num), "%lld", (long long)s->run);
-	if ((s->spool = spool_attach(s->sq, shipped, NSHIPPED, err, errlen)) ==
-		NULL ||
-	    spool_meta_set(s->spool, "where", s->where) != 0 ||
-	    spool_meta_set(s->spool, "run", num) != 0 ||
-	    spool_meta_set(s->spool, "sensor", s->sensor) != 0) {
-		if (s->spool != NULL)
-			snprintf(err, errlen, "%s", spool_error(s->spool));
-		store_backend_sqlite.close(s->sq, 1);
-		remove_spool_files(s->spool_path);
-		goto fail;
-	}
-	pg_ship(s); /* the run's row, now */
-	return s;
-fail:
-	pg_free(s);
-	return NULL;
-}
-
 static int
-pg_emit(void *arg, const struct md_event *ev)
+r_ship(void *c, struct spool *sp, const char *spool_path, int64_t run,
+    const char *sensor, const char *blob_dir, char *err, size_t errlen)
 {
-	struct pg_store *s = arg;
-	int		 rc = store_backend_sqlite.emit(s->sq, ev);
-
-	/* a clock read every few hundred events is enough for "about once
-	 * a second" */
-	if ((++s->events & 255) == 0 &&
-	    wall_us() - s->last_ship >= PG_SHIP_WALL_US)
-		pg_ship(s);
-	return rc;
+	(void)spool_path;
+	return ship_spool(c, sp, run, sensor, blob_dir, err, errlen);
 }
 
-static void
-pg_set_capture_file(void *arg, const char *path)
-{
-	struct pg_store *s = arg;
-
-	store_backend_sqlite.set_capture_file(s->sq, path);
-}
-
-static void
-pg_add_capture(void *arg, const struct store_capture *c)
-{
-	struct pg_store *s = arg;
-
-	store_backend_sqlite.add_capture(s->sq, c);
-}
-
-static void
-pg_add_interval(void *arg, const struct store_interval *iv)
-{
-	struct pg_store *s = arg;
-
-	store_backend_sqlite.add_interval(s->sq, iv);
-}
-
-/* SIGHUP reopens the log: a database needs no reopening.  Another
- * name (--rotate) has no meaning here: retention is by time. */
-static int
-pg_rotate(void *arg, const char *path, char *err, size_t errlen)
-{
-	struct pg_store *s = arg;
-
-	if (strcmp(path, s->where) == 0) {
-		pg_ship(s);
-		return 0;
-	}
-	snprintf(err, errlen,
-	    "%s: a PostgreSQL log does not rotate; drop old rows by time "
-	    "instead",
-	    path);
-	return -1;
-}
-
-static void
-pg_flush(void *arg)
-{
-	pg_ship(arg);
-}
-
-static const struct store_stats *
-pg_stats(const void *arg)
-{
-	const struct pg_store *s = arg;
-
-	return store_backend_sqlite.stats(s->sq);
-}
-
-static long
-pg_run_id(const void *arg)
-{
-	return (long)((const struct pg_store *)arg)->run;
-}
-
-static int
-pg_health(const void *arg, char *buf, size_t len)
-{
-	const struct pg_store *s = arg;
-	time_t		       t = (time_t)(s->down_since / 1000000);
-	struct tm	       tm;
-	char		       when[32];
-
-	if (!s->down)
-		return 0;
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-	snprintf(buf, len,
-	    "PostgreSQL away since %s UTC, %lld rows waiting in %s (%s)", when,
-	    (long long)spool_pending(s->spool), s->spool_path, s->error);
-	return 1;
-}
-
-static const char *
-pg_last_error(const void *arg)
-{
-	const struct pg_store *s = arg;
-
-	return s->error[0] ? s->error : store_backend_sqlite.last_error(s->sq);
-}
-
-/* The SQLite store ends the run in the spool; the spool then ships
- * whole, or stays for the next run when the server is away. */
-static int
-pg_close(void *arg, int status)
-{
-	struct pg_store *s = arg;
-	int		 rc;
-
-	spool_close(s->spool);
-	s->spool = NULL;
-	rc = store_backend_sqlite.close(s->sq, status);
-	if (s->conn == NULL || PQstatus(s->conn) != CONNECTION_OK) {
-		PQfinish(s->conn);
-		s->conn = pg_connect(s->where, 0, s->error, sizeof(s->error));
-	}
-	if (s->conn == NULL ||
-	    ship_file(s->conn, s->spool_path, s->where, s->error,
-		sizeof(s->error)) != 0) {
-		fprintf(stderr,
-		    "mailsift: %s\nmailsift: the rows not yet in PostgreSQL "
-		    "wait in %s; the next run that writes there ships them\n",
-		    s->error, s->spool_path);
-		rc = -1;
-	}
-	pg_free(s);
-	return rc;
-}
-
-const struct store_backend store_backend_pg = {
-	.name = "postgresql",
-	.takes = pg_takes,
-	.open = pg_open,
-	.emit = pg_emit,
-	.set_capture_file = pg_set_capture_file,
-	.add_capture = pg_add_capture,
-	.add_interval = pg_add_interval,
-	.rotate = pg_rotate,
-	.flush = pg_flush,
-	.stats = pg_stats,
-	.run_id = pg_run_id,
-	.last_error = pg_last_error,
-	.health = pg_health,
-	.close = pg_close,
-	.query_open = pg_query_open,
+const struct receiver receiver_pg = {
+	.name = "PostgreSQL",
+	.connect = r_connect,
+	.disconnect = r_disconnect,
+	.alive = r_alive,
+	.new_run = r_new_run,
+	.ship = r_ship,
 };

@@ -424,6 +424,33 @@ run_finished(sqlite3 *db, int64_t run_id, int status)
 	sqlite3_finalize(st);
 }
 
+/* A log to write rows into without a run of its own (the receiver of
+ * spooled rows, sqlite_ship.c): created when asked, its schema brought
+ * up to date.  NULL with err set. */
+sqlite3 *
+sqlite_log_open(const char *path, int create, char *err, size_t errlen)
+{
+	struct sqlite_store s = { .db = NULL };
+
+	if (create && create_private(path, 0, err, errlen) != 0)
+		return NULL;
+	if (sqlite3_open_v2(path, &s.db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s.db));
+		sqlite3_close(s.db);
+		return NULL;
+	}
+	/* other workers commit too: wait their turn */
+	sqlite3_busy_timeout(s.db, 30000);
+	if (exec_sql(&s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+		err, errlen) != 0 ||
+	    store_schema(&s, err, errlen) != 0) {
+		sqlite3_close(s.db);
+		return NULL;
+	}
+	return s.db;
+}
+
 /* The log holds credentials: it is created readable by its owner only. */
 int
 create_private(const char *path, int force, char *err, size_t errlen)

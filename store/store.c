@@ -61,6 +61,9 @@ store_open(const struct store_opts *o, char *err, size_t errlen)
 
 	if (be == NULL)
 		return NULL;
+	/* other processes write this SQLite log too: through a spool */
+	if (o->shared && be == &store_backend_sqlite)
+		be = &store_backend_sqlite_shared;
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;

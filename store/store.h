@@ -42,6 +42,9 @@ struct store_opts {
 				  * the host name) */
 	const char *spool_dir;	 /* PostgreSQL: where rows wait for the
 				  * server (NULL: PG_SPOOL_HINT) */
+	int shared;		 /* other processes write the log at the
+				  * same time (workers): rows go through a
+				  * spool (SQLite: LOG.spool/) */
 };
 
 /*
