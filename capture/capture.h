@@ -31,6 +31,10 @@ struct capture_opts {
 	 */
 	void (*on_no_mem)(void *arg);
 	void *no_mem_arg;
+	/* read --jobs: this process dissects the connections whose
+	 * symmetric hash of addresses and ports is share_k modulo share_n
+	 * (share_n 0 or 1: all); the others are reassembled, not read */
+	unsigned share_k, share_n;
 };
 
 struct capture_stats {

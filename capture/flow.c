@@ -137,6 +137,33 @@ flow_addresses(struct flow *f, const struct tcp_stream *a)
 }
 
 /*
+ * Whether this process dissects the connection (read --jobs): a hash of
+ * its two endpoints that is the same both ways, so that both directions
+ * of a connection go to one job, and every job sees the same numbers.
+ */
+static int
+ours(const struct tuple4 *t)
+{
+	uint64_t a = (uint64_t)t->saddr << 16 | t->source;
+	uint64_t b = (uint64_t)t->daddr << 16 | t->dest;
+	uint64_t h;
+
+	if (cap.opts.share_n < 2)
+		return 1;
+	if (a > b) {
+		uint64_t x = a;
+
+		a = b;
+		b = x;
+	}
+	h = a * 0x9e3779b97f4a7c15ull ^ b;
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 29;
+	return h % cap.opts.share_n == cap.opts.share_k;
+}
+
+/*
  * Opens the dissector and replays the bytes held during detection in
  * their arrival order, less any tunnel preamble.
  */
@@ -423,6 +450,8 @@ on_tcp(struct tcp_stream *a, void **param)
 
 	switch (a->nids_state) {
 	case NIDS_JUST_EST:
+		if (!ours(&a->addr))
+			return; /* another job's: not collected */
 		if ((f = calloc(1, sizeof(*f))) == NULL)
 			return;
 		flow_addresses(f, a);

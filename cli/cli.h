@@ -14,7 +14,8 @@
 #define EXIT_OK	       0
 #define EXIT_PARTIAL   1 /* input partly unreadable; what was read is kept */
 #define EXIT_USAGE     2
-#define EXIT_NO_MEMORY 3 /* libnids ran out of memory; the log is closed */
+#define EXIT_NO_MEMORY 3  /* libnids ran out of memory; the log is closed */
+#define MAX_JOBS       64 /* read --jobs, live --workers */
 
 int cmd_read(int argc, char **argv);
 int cmd_live(int argc, char **argv);

@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ struct read_opts {
 	const char	   *json_dir;
 	int		    no_keep, redact;
 	const char	   *sensor, *spool; /* PostgreSQL */
+	long		    jobs;
 	struct md_limits    lim;
 	struct tls_keyring *keys; /* --keylog */
 };
@@ -42,6 +44,9 @@ read_usage(FILE *f)
 	    "                         log (default: the host name)\n"
 	    "      --spool DIR        PostgreSQL: where rows wait for the\n"
 	    "                         server (default " PG_SPOOL_HINT ")\n"
+	    "  -j, --jobs N           N processes, each dissecting its share\n"
+	    "                         of the connections (a hash of their\n"
+	    "                         addresses and ports), into one log\n"
 	    "  -x, --extract DIR      also write each message as DIR/S-T.eml\n"
 	    "                         (session id S, transaction T)\n"
 	    "  -f, --force            replace an existing log instead\n"
@@ -100,6 +105,7 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 		{ "tls-key", required_argument, NULL, 'T' },
 		{ "no-keep", no_argument, NULL, 'K' },
 		{ "sensor", required_argument, NULL, 'S' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "spool", required_argument, NULL, 'W' },
 		{ "redact", no_argument, NULL, 'D' },
 		{ "max-line", required_argument, NULL, 'L' },
@@ -116,7 +122,7 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 	o->max_streams = DEFAULT_MAX_STREAMS;
 	o->detect_mb = DEFAULT_DETECT_MB;
 	md_limits_default(&o->lim);
-	while ((c = getopt_long(argc, argv, "o:x:fqh", longs, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:x:fqj:h", longs, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o->output = optarg;
@@ -158,6 +164,11 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 			break;
 		case 'S':
 			o->sensor = optarg;
+			break;
+		case 'j':
+			if (cap_arg("--jobs", optarg, 1, MAX_JOBS, &o->jobs) !=
+			    0)
+				return -1;
 			break;
 		case 'W':
 			o->spool = optarg;
@@ -336,6 +347,84 @@ cli_run_totals(uint64_t since_us, uint64_t until_us)
 }
 
 /* The run's row of capture_stats: what it read, and what it lost. */
+/* What a job of --jobs tells the parent when it ends. */
+struct job_report {
+	struct capture_stats cs;
+	struct store_stats   ss;
+	int		     status;
+};
+
+/* The jobs' counts as one run's: each read every packet, each dissected
+ * its share of the connections. */
+static void
+add_report(struct job_report *sum, const struct job_report *r, int first)
+{
+	uint64_t       *a = (uint64_t *)&sum->ss;
+	const uint64_t *b = (const uint64_t *)&r->ss;
+
+	if (first) {
+		*sum = *r;
+		return;
+	}
+	for (size_t i = 0; i < sizeof(sum->ss) / sizeof(uint64_t); i++)
+		a[i] += b[i];
+	sum->cs.sessions += r->cs.sessions;
+	sum->cs.gap_bytes += r->cs.gap_bytes;
+	sum->cs.detect_over_budget += r->cs.detect_over_budget;
+	if (r->status > sum->status)
+		sum->status = r->status;
+}
+
+/*
+ * --jobs N: forks N jobs.  Returns the job's number (0..N-1) in a job,
+ * whose report goes to *report_fd at its end; in the parent, once every
+ * job has ended, -1 with their reports summed in *sum.
+ */
+static int
+fork_jobs(int n, int *report_fd, struct job_report *sum)
+{
+	struct job_report r;
+	int		  fds[2], got = 0, wst;
+	pid_t		  pid;
+
+	if (pipe(fds) != 0) {
+		perror("mailsift: pipe");
+		sum->status = EXIT_USAGE;
+		return -1;
+	}
+	fflush(NULL);
+	for (int k = 0; k < n; k++) {
+		if ((pid = fork()) < 0) {
+			perror("mailsift: fork");
+			sum->status = EXIT_USAGE;
+			break;
+		}
+		if (pid == 0) {
+			close(fds[0]);
+			*report_fd = fds[1];
+			return k;
+		}
+	}
+	close(fds[1]);
+	memset(sum, 0, sizeof(*sum));
+	while (read(fds[0], &r, sizeof(r)) == (ssize_t)sizeof(r))
+		add_report(sum, &r, got++ == 0);
+	close(fds[0]);
+	while ((pid = wait(&wst)) > 0)
+		if (!WIFEXITED(wst) || WEXITSTATUS(wst) > sum->status) {
+			int s = WIFEXITED(wst) ? WEXITSTATUS(wst) : EXIT_USAGE;
+
+			if (!WIFEXITED(wst))
+				fprintf(stderr,
+				    "mailsift: a job died (signal %d)\n",
+				    WTERMSIG(wst));
+			sum->status = s > sum->status ? s : sum->status;
+		}
+	if (got < n && sum->status == EXIT_OK)
+		sum->status = EXIT_USAGE;
+	return -1;
+}
+
 static void
 record_totals(struct store *st, uint64_t started_us)
 {
@@ -358,7 +447,7 @@ cmd_read(int argc, char **argv)
 	struct timespec	    t0;
 	uint64_t	    started_us;
 	char		    err[512], *cmdline;
-	int		    status = EXIT_OK, r;
+	int		    status = EXIT_OK, r, report_fd = -1;
 
 	if (parse_opts(argc, argv, &o) != 0) {
 		tls_keyring_free(o.keys);
@@ -383,6 +472,38 @@ cmd_read(int argc, char **argv)
 	co.lim = o.lim;
 	co.detect_budget = (size_t)o.detect_mb << 20;
 	co.max_streams = (int)o.max_streams;
+	if (o.jobs > 1) {
+		struct job_report sum;
+		int		  k;
+
+		if (o.json_dir != NULL) {
+			fprintf(stderr,
+			    "mailsift: --json-dir reads one run; "
+			    "with --jobs, use mailsift export\n");
+			free(cmdline);
+			return EXIT_USAGE;
+		}
+		if (store_prepare(&so, err, sizeof(err)) != 0) {
+			fprintf(stderr, "mailsift: cannot open the log: %s\n",
+			    err);
+			free(cmdline);
+			return EXIT_USAGE;
+		}
+		if ((k = fork_jobs((int)o.jobs, &report_fd, &sum)) < 0) {
+			if (!o.quiet)
+				print_summary(&sum.cs, &sum.ss, o.output,
+				    seconds_since(&t0));
+			tls_keyring_free(o.keys);
+			free(cmdline);
+			return sum.status;
+		}
+		/* a job: its share, into the log the others write too */
+		co.share_k = (unsigned)k;
+		co.share_n = (unsigned)o.jobs;
+		co.progress = NULL;
+		so.shared = 1;
+		so.force = 0;
+	}
 	if ((r = pipeline_open(&p, &so, &co, err, sizeof(err))) != 0) {
 		fprintf(stderr, "mailsift: %s%s\n",
 		    r == PIPELINE_ERR_STORE ? "cannot open the log: " : "",
@@ -440,9 +561,16 @@ cmd_read(int argc, char **argv)
 	tls_keyring_free(o.keys);
 	if (o.json_dir != NULL && write_json(o.output, run_id, o.json_dir) != 0)
 		status = EXIT_USAGE;
-	if (!o.quiet)
+	if (report_fd >= 0) { /* a job of --jobs: the parent sums up */
+		struct job_report rep = { *capture_stats(), ss, status };
+
+		if (write(report_fd, &rep, sizeof(rep)) != (ssize_t)sizeof(rep))
+			status = EXIT_USAGE;
+		close(report_fd);
+	} else if (!o.quiet) {
 		print_summary(capture_stats(), &ss, o.output,
 		    seconds_since(&t0));
+	}
 	free(cmdline);
 	return status;
 }

@@ -35,6 +35,9 @@ struct store_backend {
 	long (*run_id)(const void *);
 	const char *(*last_error)(const void *);
 	int (*health)(const void *, char *buf, size_t len);
+	/* Makes the log ready for writers that start together: created (or
+	 * with force replaced), its tables made; no run. */
+	int (*prepare)(const struct store_opts *, char *err, size_t errlen);
 	int (*close)(void *, int status);
 
 	/* Read side: a connection of query.h, or NULL with err set. */

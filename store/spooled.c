@@ -497,6 +497,17 @@ shared_open(const struct store_opts *o, char *err, size_t errlen)
 }
 
 static int
+pg_prepare(const struct store_opts *o, char *err, size_t errlen)
+{
+	void *c = receiver_pg.connect(o->path, 1, err, errlen);
+
+	if (c == NULL)
+		return -1;
+	receiver_pg.disconnect(c);
+	return 0;
+}
+
+static int
 takes_none(const char *where)
 {
 	(void)where;
@@ -515,6 +526,7 @@ const struct store_backend store_backend_pg = {
 	.name = "postgresql",
 	.takes = pg_takes,
 	.open = pg_open,
+	.prepare = pg_prepare,
 	.query_open = pg_query_open,
 	SPOOLED_OPS,
 };
@@ -524,6 +536,7 @@ const struct store_backend store_backend_sqlite_shared = {
 	.name = "sqlite-shared",
 	.takes = takes_none,
 	.open = shared_open,
+	.prepare = NULL, /* store_prepare picks the plain SQLite one */
 	.query_open = sqlite_query_open,
 	SPOOLED_OPS,
 };

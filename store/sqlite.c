@@ -770,6 +770,18 @@ sqlite_last_error(const void *arg)
 	return s->error;
 }
 
+static int
+sqlite_prepare(const struct store_opts *o, char *err, size_t errlen)
+{
+	sqlite3 *db;
+
+	if (create_private(o->path, o->force, err, errlen) != 0 ||
+	    (db = sqlite_log_open(o->path, 1, err, errlen)) == NULL)
+		return -1;
+	sqlite3_close(db);
+	return 0;
+}
+
 /* A log file: any name that is not a URI (scheme://...). */
 static int
 sqlite_takes(const char *where)
@@ -796,5 +808,6 @@ const struct store_backend store_backend_sqlite = {
 	.run_id = sqlite_run_id,
 	.last_error = sqlite_last_error,
 	.close = sqlite_close,
+	.prepare = sqlite_prepare,
 	.query_open = sqlite_query_open,
 };

@@ -9,6 +9,7 @@
  * second its rows took to build, so workers do not wait on each other.
  * Kept message bytes move into LOG.blobs.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <sqlite3.h>
@@ -230,8 +231,10 @@ move_blobs(const char *from, const char *log)
 	while ((e = readdir(d)) != NULL) {
 		char sd[4400], td[4400];
 
-		if (strlen(e->d_name) != 2)
-			continue; /* "AB/": the first two digits of a hash */
+		if (strlen(e->d_name) != 2 ||
+		    !isxdigit((unsigned char)e->d_name[0]) ||
+		    !isxdigit((unsigned char)e->d_name[1]))
+			continue; /* "ab/": the first two digits of a hash */
 		snprintf(sd, sizeof(sd), "%s/%s", from, e->d_name);
 		snprintf(td, sizeof(td), "%s/%s", to, e->d_name);
 		if ((sub = opendir(sd)) == NULL)

@@ -76,6 +76,15 @@ store_open(const struct store_opts *o, char *err, size_t errlen)
 	return s;
 }
 
+int
+store_prepare(const struct store_opts *o, char *err, size_t errlen)
+{
+	const struct store_backend *be =
+	    store_backend_for(o->path, err, errlen);
+
+	return be == NULL ? -1 : be->prepare(o, err, errlen);
+}
+
 void
 store_sink(struct store *s, struct md_sink *sink)
 {

@@ -86,6 +86,10 @@ struct store_interval {
 	uint64_t gap_bytes, streams_evicted, detect_over_budget, reserved_v4;
 };
 void store_add_interval(struct store *, const struct store_interval *);
+/* Makes the log ready for several writers that start at once (read
+ * --jobs, live --workers): created, or with force replaced, and its
+ * tables made, with no run of its own.  0, or -1 with err set. */
+int store_prepare(const struct store_opts *, char *err, size_t errlen);
 /*
  * Ends the run with its exit status: sessions still open end as
  * "capture ended", the last batch is committed, kept message bytes are

@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
-"""Compare a SQLite log and a PostgreSQL log of the same captures.
+"""Compare two logs of the same captures: SQLite and PostgreSQL, or two
+SQLite logs (one read with --jobs, say).
 
-usage: pgcompare.py LOG.db CONNINFO [TABLE...]
+usage: pgcompare.py [--no-ids] LOG.db LOG.db|CONNINFO [TABLE...]
 
 Every table of the SQLite log (message_text included) is read from both
 and compared as a multiset of rows, in the SQLite log's terms: ids are
 mapped back (PostgreSQL's are run_id * 2^32 + n), times read as epoch
 seconds to the microsecond, addresses as text, bytes as hex.  run ids
 are left out (the server numbers runs itself), and so are the columns
-PostgreSQL adds (sensor, the text search vector).  Exits 1 on the first
-table that differs, saying how.
+PostgreSQL adds (sensor, the text search vector).  With --no-ids, ids
+are left out too (workers number their rows each their own way), and so
+are the tables of runs and captures (each worker is a run that read
+every file).  Exits 1 on the first table that differs, saying how.
 """
 import codecs
 import sqlite3
@@ -124,32 +127,56 @@ def canon(row):
 
 
 def main():
-    db = sqlite3.connect(sys.argv[1])
+    args = sys.argv[1:]
+    no_ids = args[0] == "--no-ids"
+    if no_ids:
+        args = args[1:]
+        ID_COLS.update(SKIP_COLS)
+    db = sqlite3.connect(args[0])
     db.text_factory = as_pg_text
-    conninfo = sys.argv[2]
-    tables = sys.argv[3:] or [
+    conninfo = args[1]
+    other = None
+    if "://" not in conninfo:
+        other = sqlite3.connect(conninfo)
+        other.text_factory = as_pg_text
+    tables = args[2:] or [
         r[0] for r in db.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name"
             " NOT LIKE 'message_text_%' AND name NOT LIKE 'sqlite_%'"
             " ORDER BY name")]
+    if no_ids:
+        tables = [t for t in tables
+                  if t not in ("runs", "captures", "capture_stats")]
     total = 0
+
+    def rows_of(conn, t):
+        keep, rows = sqlite_rows(conn, t)
+        rows = [tuple(coerce(v) if isinstance(v, str) and c not in ID_COLS
+                      else v for c, v in zip(keep, r)) for r in rows]
+        return keep, [tuple(norm(c, v) for c, v in zip(keep, r))
+                      for r in rows]
+
     for t in tables:
-        keep, a = sqlite_rows(db, t)
-        a = [tuple(coerce(v) if isinstance(v, str) and c not in ID_COLS
-                   else v for c, v in zip(keep, r)) for r in a]
-        a = [tuple(norm(c, v) for c, v in zip(keep, r)) for r in a]
-        b = pg_rows(conninfo, t, keep)
+        keep, a = rows_of(db, t)
+        if other is not None:
+            b = rows_of(other, t)[1]
+        else:
+            b = pg_rows(conninfo, t, keep)
+        if no_ids:
+            drop = [i for i, c in enumerate(keep) if c in ID_COLS]
+            a = [tuple(v for i, v in enumerate(r) if i not in drop) for r in a]
+            b = [tuple(v for i, v in enumerate(r) if i not in drop) for r in b]
         sa, sb = sorted(map(canon, a)), sorted(map(canon, b))
         if sa != sb:
             only_a = [r for r in sa if r not in set(sb)][:3]
             only_b = [r for r in sb if r not in set(sa)][:3]
-            print("table %s differs: %d rows in SQLite, %d in PostgreSQL"
+            print("table %s differs: %d rows in the first, %d in the second"
                   % (t, len(a), len(b)))
             print("  columns:", keep)
             for r in only_a:
-                print("  only in SQLite:    ", r)
+                print("  only in the first: ", r)
             for r in only_b:
-                print("  only in PostgreSQL:", r)
+                print("  only in the second:", r)
             sys.exit(1)
         total += len(a)
     print("pgcompare: %d tables, %d rows, the same" % (len(tables), total))

@@ -8,6 +8,8 @@
 #               (tests/pgcompare.py) and every query command prints the
 #               same (ids mapped: the server's are run * 2^32 + n);
 #   writers     two runs writing at once, each with its sensor;
+#   jobs        read --jobs 2 into SQLite and into PostgreSQL: the same
+#               log as one job;
 #   outage      the server stopped in the middle of a run and started
 #               again: nothing lost, nothing twice; stopped at the end:
 #               the spool stays and the next run ships it;
@@ -131,6 +133,27 @@ check "each run's messages once, under its sensor" \
 	"one:$n two:$n "
 check "ids unique across the writers" \
 	"$(sql two "SELECT count(*) - count(DISTINCT id) FROM messages")" 0
+
+# ---------------------------------------------------------------- jobs
+# read --jobs 2: two processes, each its share of the connections, into
+# one log; the same sessions, messages and hashes as one (ids differ).
+# shellcheck disable=SC2086
+./mailsift read -q -f -j 2 -o "$B/jobs.db" $KEYS $CAPS
+check "read --jobs 2 into SQLite: exit 0" "$?" 0
+out=$(python3 tests/pgcompare.py --no-ids "$B/same.db" "$B/jobs.db")
+case "$out" in
+*"the same") ok "read --jobs 2 into SQLite: the same log as one job ($out)" ;;
+*) bad "read --jobs 2 into SQLite: the logs differ"; echo "$out" ;;
+esac
+check "read --jobs 2: its spool is gone" "$(ls "$B/jobs.db.spool" 2>&1)" ""
+newdb jobs
+# shellcheck disable=SC2086
+./mailsift read -q -j 2 --spool "$B/spool" -o "$(uri jobs)" $KEYS $CAPS
+out=$(python3 tests/pgcompare.py --no-ids "$B/same.db" "$(uri jobs)")
+case "$out" in
+*"the same") ok "read --jobs 2 into PostgreSQL: the same log as one job" ;;
+*) bad "read --jobs 2 into PostgreSQL: the logs differ"; echo "$out" ;;
+esac
 
 # -------------------------------------------------------------- outage
 # A capture fed in three parts through a pipe: the server stops after
