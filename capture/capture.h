@@ -72,8 +72,10 @@ struct capture_live {
 	const char *filter_novlan; /* the same without VLAN clauses, for
 				    * link types where BPF has none */
 	int	    promisc;
-	int	    buffer_mb;	/* kernel capture buffer */
-	const char *write_path; /* also write the packets there; NULL: no */
+	int	    buffer_mb;	  /* kernel capture buffer */
+	const char *write_path;	  /* also write the packets there; NULL: no */
+	unsigned    fanout_group; /* live --workers: the PACKET_FANOUT
+				   * group this socket joins; 0: none */
 };
 
 /*

@@ -1,5 +1,7 @@
 /* \summary: reading capture files and interfaces into the capture layer */
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <linux/if_packet.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
@@ -165,6 +167,26 @@ on_live_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *p)
 	feed_frame(cap.live_dlt, h, p);
 }
 
+/*
+ * live --workers: the kernel spreads the interface's packets over the
+ * sockets of one group by a hash of the flow that is the same both ways
+ * (so a connection's two directions reach one worker), after putting IP
+ * fragments back together.
+ */
+static int
+join_fanout(pcap_t *pc, unsigned group, char *err, size_t errlen)
+{
+	unsigned type = PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG;
+	int	 arg = (int)((group & 0xffff) | type << 16);
+
+	if (setsockopt(pcap_fileno(pc), SOL_PACKET, PACKET_FANOUT, &arg,
+		sizeof(arg)) != 0) {
+		snprintf(err, errlen, "PACKET_FANOUT: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int
 capture_live_open(const struct capture_live *o, char *err, size_t errlen)
 {
@@ -187,6 +209,9 @@ capture_live_open(const struct capture_live *o, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", o->iface, pcap_geterr(pc));
 		goto fail;
 	}
+	if (o->fanout_group != 0 &&
+	    join_fanout(pc, o->fanout_group, err, errlen) != 0)
+		goto fail;
 	cap.live_dlt = pcap_datalink(pc);
 	if (!decap_link_supported(cap.live_dlt)) {
 		const char *name = pcap_datalink_val_to_name(cap.live_dlt);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,7 +54,10 @@ struct live_opts {
 	const char *rotate;
 	int	    promisc, buffer_mb, run_as_root, quiet, no_keep, redact;
 	const char *sensor, *spool; /* PostgreSQL */
-	const char *keylog[8];	    /* --keylog, followed as they grow */
+	long	    workers;	    /* --workers */
+	int	    worker;	    /* this process's number; -1: alone */
+	unsigned    fanout_group;
+	const char *keylog[8]; /* --keylog, followed as they grow */
 	int	    nkeylog;
 	long	    idle_s, max_streams, status_s, detect_mb;
 	uint64_t    rotate_bytes, rotate_s;
@@ -109,6 +113,10 @@ live_usage(FILE *f)
 	    "                         to 8 files\n"
 	    "      --redact           store no passwords or bearer tokens\n"
 	    "      --no-keep          do not keep message bytes beside the log\n"
+	    "      --workers N        N processes in one PACKET_FANOUT group:\n"
+	    "                         the kernel gives each its share of the\n"
+	    "                         connections; all write the one log (a\n"
+	    "                         worker that dies is restarted)\n"
 	    "      --sensor NAME      PostgreSQL: this sensor's name in the\n"
 	    "                         log (default: the host name)\n"
 	    "      --spool DIR        PostgreSQL: where rows wait while the\n"
@@ -198,6 +206,7 @@ parse_live_opts(int argc, char **argv, struct live_opts *o)
 		{ "keylog", required_argument, NULL, 'k' },
 		{ "no-keep", no_argument, NULL, 'K' },
 		{ "sensor", required_argument, NULL, 'S' },
+		{ "workers", required_argument, NULL, 'n' },
 		{ "spool", required_argument, NULL, 'W' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -258,6 +267,11 @@ parse_live_opts(int argc, char **argv, struct live_opts *o)
 			break;
 		case 'S':
 			o->sensor = optarg;
+			break;
+		case 'n':
+			if (cli_number_arg("live", "--workers", optarg, 1,
+				MAX_JOBS, &o->workers) != 0)
+				return -1;
 			break;
 		case 'W':
 			o->spool = optarg;
@@ -391,8 +405,13 @@ say(const struct live_state *ls, int prio, const char *fmt, ...)
 	char	line[1024];
 	va_list ap;
 
+	size_t n = 0;
+
+	if (ls->o->worker >= 0)
+		n = (size_t)snprintf(line, sizeof(line),
+		    "worker %d: ", ls->o->worker);
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	va_end(ap);
 	if (ls->tty) {
 		fprintf(stderr, "\r%-100s%s", line,
@@ -712,6 +731,7 @@ live_run(struct live_opts *o, const char *cmdline)
 	cl.promisc = o->promisc;
 	cl.buffer_mb = o->buffer_mb;
 	cl.write_path = o->write;
+	cl.fanout_group = o->fanout_group;
 	umask(077); /* the log, its blobs, -w and extracts: owner only */
 	if (capture_live_open(&cl, err, sizeof(err)) != 0) {
 		fprintf(stderr, "mailsift live: %s\n", err);
@@ -761,6 +781,7 @@ live_run(struct live_opts *o, const char *cmdline)
 	so.command = cmdline;
 	so.sensor = o->sensor;
 	so.spool_dir = o->spool;
+	so.shared = o->worker >= 0; /* the other workers write it too */
 	o->lim.tls_budget = &tls_budget;
 	co.lim = o->lim;
 	co.detect_budget = (size_t)o->detect_mb << 20;
@@ -821,6 +842,123 @@ live_run(struct live_opts *o, const char *cmdline)
 	return status;
 }
 
+/* ------------------------------------------------------------ workers */
+
+static volatile sig_atomic_t supervisor_stop;
+
+static void
+on_supervisor_signal(int sig)
+{
+	supervisor_stop = sig;
+}
+
+static pid_t
+start_worker(struct live_opts *o, int k, const char *cmdline)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		o->worker = k;
+		_exit(live_run(o, cmdline));
+	}
+	return pid;
+}
+
+static void supervisor_says(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static void
+supervisor_says(const char *fmt, ...)
+{
+	char	line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	syslog(LOG_WARNING, "%s", line);
+	fprintf(stderr, "mailsift: %s\n", line);
+}
+
+/*
+ * live --workers N: N workers in one fanout group, each a live run of
+ * its own writing the one log.  The supervisor only waits: a worker that
+ * dies is said and started again (it keeps root for that, and reads no
+ * traffic); one that cannot start (exit 2: a bad interface, say), or
+ * dies three times in a row within 5 s of its start, stops them all.
+ * SIGINT and SIGTERM reach every worker.
+ */
+static int
+supervise(struct live_opts *o, const char *cmdline)
+{
+	pid_t		 pid[MAX_JOBS] = { 0 };
+	time_t		 began[MAX_JOBS] = { 0 };
+	int		 quick[MAX_JOBS] = { 0 }; /* deaths soon after start */
+	struct sigaction sa = { .sa_handler = on_supervisor_signal };
+	int		 n = (int)o->workers, alive = 0, status = EXIT_OK;
+
+	openlog("mailsift", LOG_PID, LOG_DAEMON);
+	o->fanout_group = ((unsigned)getpid() & 0xfffe) | 1;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	for (int k = 0; k < n; k++)
+		if ((pid[k] = start_worker(o, k, cmdline)) > 0) {
+			began[k] = time(NULL);
+			alive++;
+		}
+	while (alive > 0) {
+		int   wst, k;
+		pid_t p = wait(&wst);
+
+		if (p < 0) {
+			if (errno != EINTR)
+				break;
+			for (k = 0; supervisor_stop && k < n; k++)
+				if (pid[k] > 0)
+					kill(pid[k], (int)supervisor_stop);
+			continue;
+		}
+		for (k = 0; k < n && pid[k] != p; k++)
+			;
+		if (k == n)
+			continue;
+		pid[k] = 0;
+		alive--;
+		if (WIFEXITED(wst) && WEXITSTATUS(wst) > status)
+			status = WEXITSTATUS(wst);
+		if (supervisor_stop)
+			continue;
+		quick[k] = time(NULL) - began[k] < 5 ? quick[k] + 1 : 0;
+		if ((WIFEXITED(wst) && WEXITSTATUS(wst) == EXIT_USAGE) ||
+		    quick[k] >= 3) {
+			supervisor_says("worker %d cannot run; stopping", k);
+			supervisor_stop = SIGTERM;
+			for (int j = 0; j < n; j++)
+				if (pid[j] > 0)
+					kill(pid[j], SIGTERM);
+			continue;
+		}
+		if (WIFSIGNALED(wst))
+			supervisor_says("worker %d died (signal %d); "
+					"starting it again",
+			    k, WTERMSIG(wst));
+		else
+			supervisor_says("worker %d ended (status %d); "
+					"starting it again",
+			    k, WEXITSTATUS(wst));
+		sleep(1); /* no storm of restarts */
+		if ((pid[k] = start_worker(o, k, cmdline)) > 0) {
+			began[k] = time(NULL);
+			alive++;
+		}
+	}
+	return status;
+}
+
 int
 cmd_live(int argc, char **argv)
 {
@@ -828,13 +966,20 @@ cmd_live(int argc, char **argv)
 	char		*cmdline;
 	int		 status;
 
+	o.worker = -1;
 	if (parse_live_opts(argc, argv, &o) != 0)
 		return EXIT_USAGE;
+	if (o.workers > 1 && (o.write != NULL || o.rotate != NULL)) {
+		fprintf(stderr,
+		    "mailsift live: --workers writes one log "
+		    "that does not rotate, and no -w file\n");
+		return EXIT_USAGE;
+	}
 	if ((cmdline = cli_join_args(argc, argv)) == NULL) {
 		fprintf(stderr, "mailsift live: out of memory\n");
 		return EXIT_USAGE;
 	}
-	status = live_run(&o, cmdline);
+	status = o.workers > 1 ? supervise(&o, cmdline) : live_run(&o, cmdline);
 	free(cmdline);
 	return status;
 }

@@ -237,5 +237,34 @@ check "--keylog followed, keys late: the login and commands, in order" \
 	"$(sqlite3 "$B/u/live.db" "SELECT (SELECT mechanism || ':' || username || ':' || outcome FROM auth) || ' ' || group_concat(verb || ' ' || reply_code, ',') FROM commands")" \
 	"PLAIN:alice:success EHLO 250,AUTH 235,NOOP 250,QUIT 221"
 
+# 10. --workers 2: the kernel spreads connections over two workers
+#     (PACKET_FANOUT) that write one log; beside them one plain live run
+#     on the same traffic.  A worker killed in the middle is started
+#     again, and its spool is shipped by its successor: the two logs hold
+#     the same messages.
+logs w1; logs w2
+"$BIN" live -i lo -o "$B/w1/one.db" --status 0 2>"$B/w1.err" & one=$!
+"$BIN" live -i lo -o "$B/w2/two.db" --workers 2 --status 0 2>"$B/w2.err" & two=$!
+sleep 2
+rm -f "$B/sent.sha256"
+python3 "$MAIL" send 25 6 "$B"
+sleep 1
+kill -KILL "$(pgrep -P $two | head -1)"
+sleep 2.5
+python3 "$MAIL" send 25 6 "$B"
+sleep 2
+kill -TERM $one $two; wait $one; r1=$?; wait $two; r2=$?
+check "--workers 2: both runs exit 0" "$r1 $r2" "0 0"
+grep -q "worker [01] died (signal 9); starting it again" "$B/w2.err" &&
+	ok "--workers: a worker killed is said and started again" ||
+	{ bad "--workers: no restart said"; cat "$B/w2.err"; }
+check "--workers 2: every message sent, once" \
+	"$(sqlite3 "$B/w2/two.db" "SELECT sha256 FROM messages ORDER BY sha256")" \
+	"$(sort "$B/sent.sha256")"
+check "--workers 2: the same sessions and commands as one process" \
+	"$(sqlite3 "$B/w2/two.db" "SELECT client_port, count(*) FROM sessions JOIN commands ON session_id = id GROUP BY 1 ORDER BY 1")" \
+	"$(sqlite3 "$B/w1/one.db" "SELECT client_port, count(*) FROM sessions JOIN commands ON session_id = id GROUP BY 1 ORDER BY 1")"
+check "--workers 2: the spool is gone" "$(ls "$B/w2/two.db.spool")" ""
+
 echo "live: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

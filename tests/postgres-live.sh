@@ -52,5 +52,28 @@ check "every session names the sensor" \
 check "the run is closed in the log" \
 	"$(sql live "SELECT finished IS NOT NULL, status FROM runs")" "t|0"
 check "the spool is gone" "$(ls "$L/spool")" ""
+# Two sensors of two workers each, all writing into one database at once
+# (both on this loopback, so each sees every message: once per sensor).
+psql -X -q -d "$(uri postgres)" -c "CREATE DATABASE fleet" >/dev/null
+rm -f "$L/sent.sha256"
+for sn in a b; do
+	build/san/mailsift live -i lo -o "$(uri fleet)" --spool "$L/spool" \
+		--sensor "sensor-$sn" --workers 2 --status 0 2>"$L/fleet-$sn.err" &
+	eval "p_$sn=\$!"
+done
+sleep 3
+python3 "$MAIL" send 25 6 "$L"
+sleep 3
+kill -TERM $p_a $p_b; wait $p_a; ra=$?; wait $p_b; rb=$?
+check "two sensors of two workers each: exit 0" "$ra $rb" "0 0"
+for sn in a b; do
+	check "sensor-$sn: every message once" \
+		"$(sql fleet "SELECT m.sha256 FROM messages m JOIN sessions s ON s.id = m.session_id WHERE s.sensor = 'sensor-$sn' ORDER BY 1" | tr '\n' ' ')" \
+		"$(sort "$L/sent.sha256" | tr '\n' ' ')"
+done
+check "four runs, two a sensor" \
+	"$(sql fleet "SELECT sensor, count(*) FROM runs GROUP BY 1 ORDER BY 1" | tr '\n' ' ')" \
+	"sensor-a|2 sensor-b|2 "
+
 echo "postgres-live: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
