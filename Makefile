@@ -65,7 +65,7 @@ endef
 
 .PHONY: all deps test-deps demo test unit unit-asan e2e dovecot live record conformance asan \
 	fuzz fuzz-regress \
-	check-deps clean install format format-check bench unitfile fuzz-short memory postgres \
+	check-deps clean install format format-check bench bench-stores unitfile fuzz-short memory postgres \
 	print-demo-pkgs print-demo-programs
 
 all: deps
@@ -299,6 +299,11 @@ $(BUILD)/bench/floor: bench/floor.c
 bench: deps mailsift $(BUILD)/bench/floor $(BUILD)/rel/tools/pcapgen
 	$(call ensure_pkgs,$(BENCH_PKGS))
 	@bench/run.sh $(BENCH_MB)
+
+# SQLite against PostgreSQL, one job against two, several writers.
+bench-stores: deps mailsift $(BUILD)/rel/tools/pcapgen
+	$(call ensure_pkgs,$(BENCH_PKGS) postgresql sqlite3 bc)
+	@bench/stores.sh $(BENCH_STORES_MB)
 
 # Records tests/recorded/ afresh (root: a network namespace of its own).
 record:

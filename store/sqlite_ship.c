@@ -179,8 +179,8 @@ static int
 ship_rows(struct shared_log *l, const char *table, const struct table_cols *tc,
     int64_t run, char *err, size_t errlen)
 {
-	char   cols[4096], exprs[8192], on[512];
-	size_t nc = 0, ne = 0, no = 0;
+	char   cols[4096], exprs[8192], on[512], keys[300];
+	size_t nc = 0, ne = 0, no = 0, nk = 0;
 	char  *sql;
 	int    rc;
 
@@ -198,18 +198,21 @@ ship_rows(struct shared_log *l, const char *table, const struct table_cols *tc,
 		ne += expr_of(table, tc->names[c], run, exprs + ne,
 		    sizeof(exprs) - ne);
 	}
-	for (int k = 0; k < tc->nkey; k++)
+	for (int k = 0; k < tc->nkey; k++) {
 		no += (size_t)snprintf(on + no, sizeof(on) - no,
 		    "%st.%s = o.%s", k ? " AND " : "", tc->key[k], tc->key[k]);
+		nk += (size_t)snprintf(keys + nk, sizeof(keys) - nk, "%s%s",
+		    k ? ", " : "", tc->key[k]);
+	}
 	if (nc >= sizeof(cols) || ne >= sizeof(exprs) || no >= sizeof(on) ||
-	    (sql = malloc(nc + ne + no + 256)) == NULL) {
+	    (sql = malloc(nc + ne + no + nk + 256)) == NULL) {
 		snprintf(err, errlen, "%s: columns past their bound", table);
 		return -1;
 	}
-	snprintf(sql, nc + ne + no + 256,
-	    "INSERT OR REPLACE INTO main.%s (%s) SELECT %s FROM sp.%s t"
-	    " JOIN sp.ob_%s o ON %s",
-	    table, cols, exprs, table, table, on);
+	snprintf(sql, nc + ne + no + nk + 256,
+	    "INSERT OR REPLACE INTO main.%s (%s) SELECT %s FROM (SELECT"
+	    " DISTINCT %s FROM sp.ob_%s) o CROSS JOIN sp.%s t ON %s",
+	    table, cols, exprs, keys, table, table, on);
 	rc = exec_log(l, sql, err, errlen);
 	free(sql);
 	return rc;

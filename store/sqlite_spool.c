@@ -99,7 +99,8 @@ key_list(const struct spool_table *t, const char *prefix, char *buf, size_t len)
 		    k ? ", " : "", prefix, prefix[0] ? "." : "", t->key[k]);
 }
 
-/* The outbox tables (kept in the file) of t. */
+/* The outbox tables (kept in the file) of t: keys, repeated when a row
+ * changes twice (a plain INSERT cannot conflict; see make_triggers). */
 static int
 make_outbox(struct spool *sp, const struct spool_table *t)
 {
@@ -107,51 +108,35 @@ make_outbox(struct spool *sp, const struct spool_table *t)
 
 	key_list(t, "", keys, sizeof(keys));
 	snprintf(sql, sizeof(sql),
-	    "CREATE TABLE IF NOT EXISTS main.ob_%s (%s, PRIMARY KEY (%s))"
-	    " WITHOUT ROWID;"
-	    "CREATE TABLE IF NOT EXISTS main.ob_gone_%s (k INTEGER PRIMARY KEY);",
-	    t->name, keys, keys, t->name);
+	    "CREATE TABLE IF NOT EXISTS main.ob_%s (%s);"
+	    "CREATE TABLE IF NOT EXISTS main.ob_gone_%s (k INTEGER);",
+	    t->name, keys, t->name);
 	return exec(sp, sql);
 }
 
-/* "k1 = NEW.k1 AND k2 = NEW.k2" for the key of t. */
-static void
-key_match(const struct spool_table *t, const char *prefix, char *buf,
-    size_t len)
-{
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (int k = 0; k < t->nkey; k++)
-		n += (size_t)snprintf(buf + n, len - n, "%s%s = %s.%s",
-		    k ? " AND " : "", t->key[k], prefix, t->key[k]);
-}
-
 /*
- * Triggers (this connection's only) that fill the outbox of t.  They
- * test for the key rather than INSERT OR IGNORE: the conflict clause
- * of the statement that fires a trigger (an upsert, say) overrides the
- * trigger's own.
+ * Triggers (this connection's only) that fill the outbox of t.  The
+ * outbox has no key: the conflict clause of the statement that fires a
+ * trigger (an upsert, say) overrides the trigger's own, so an INSERT OR
+ * IGNORE there can fail, and testing for the key first costs a scan a
+ * row.  Repeats are folded when the outbox is read.
  */
 static int
 make_triggers(struct spool *sp, const struct spool_table *t)
 {
 	static const char *const when =
 	    "WHEN NOT EXISTS (SELECT 1 FROM temp.ob_quiet)";
-	char news[256], olds[256], match[512], sql[3072];
+	char news[256], olds[256], sql[2048];
 
 	key_list(t, "NEW", news, sizeof(news));
 	key_list(t, "OLD", olds, sizeof(olds));
-	key_match(t, "NEW", match, sizeof(match));
 	snprintf(sql, sizeof(sql),
 	    "CREATE TEMP TRIGGER ob_%s_i AFTER INSERT ON main.%s %s BEGIN"
-	    " INSERT INTO ob_%s SELECT %s WHERE NOT EXISTS (SELECT 1 FROM"
-	    " ob_%s WHERE %s); END;"
+	    " INSERT INTO ob_%s VALUES (%s); END;"
 	    "CREATE TEMP TRIGGER ob_%s_u AFTER UPDATE ON main.%s %s BEGIN"
-	    " INSERT INTO ob_%s SELECT %s WHERE NOT EXISTS (SELECT 1 FROM"
-	    " ob_%s WHERE %s); END;",
-	    t->name, t->name, when, t->name, news, t->name, match, t->name,
-	    t->name, when, t->name, news, t->name, match);
+	    " INSERT INTO ob_%s VALUES (%s); END;",
+	    t->name, t->name, when, t->name, news, t->name, t->name, when,
+	    t->name, news);
 	if (exec(sp, sql) != 0)
 		return -1;
 	if (t->nkey != 1)
@@ -160,9 +145,8 @@ make_triggers(struct spool *sp, const struct spool_table *t)
 	 * number reused) is a row gone */
 	snprintf(sql, sizeof(sql),
 	    "CREATE TEMP TRIGGER ob_%s_d AFTER DELETE ON main.%s %s BEGIN"
-	    " INSERT INTO ob_gone_%s SELECT %s WHERE NOT EXISTS (SELECT 1"
-	    " FROM ob_gone_%s WHERE k = %s); END;",
-	    t->name, t->name, when, t->name, olds, t->name, olds);
+	    " INSERT INTO ob_gone_%s VALUES (%s); END;",
+	    t->name, t->name, when, t->name, olds);
 	return exec(sp, sql);
 }
 
@@ -174,8 +158,8 @@ note_existing(struct spool *sp, const struct spool_table *t)
 
 	key_list(t, "", keys, sizeof(keys));
 	snprintf(sql, sizeof(sql),
-	    "INSERT OR IGNORE INTO main.ob_%s SELECT %s FROM main.%s", t->name,
-	    keys, t->name);
+	    "INSERT INTO main.ob_%s SELECT %s FROM main.%s", t->name, keys,
+	    t->name);
 	return exec(sp, sql);
 }
 
@@ -314,7 +298,8 @@ drain_gone(struct spool *sp, const struct spool_table *t,
 
 	if (t->nkey != 1)
 		return 0;
-	snprintf(sql, sizeof(sql), "SELECT k FROM main.ob_gone_%s", t->name);
+	snprintf(sql, sizeof(sql), "SELECT DISTINCT k FROM main.ob_gone_%s",
+	    t->name);
 	if (sqlite3_prepare_v2(sp->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return fail(sp, sql);
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -337,13 +322,15 @@ drain_gone(struct spool *sp, const struct spool_table *t,
 	return rc;
 }
 
+/* The outbox drives the join (CROSS JOIN keeps that order): a scan of
+ * the table for each of its few changed rows would grow with the log. */
 static int
 drain_rows(struct spool *sp, const struct spool_table *t,
     const struct spool_out *out)
 {
 	struct spool_value v[SPOOL_MAX_COLS];
 	sqlite3_stmt	  *st;
-	char		   sql[1024], on[512];
+	char		   sql[1024], on[512], keys[256];
 	size_t		   n = 0;
 	int		   rc = 0, started = 0;
 
@@ -351,9 +338,11 @@ drain_rows(struct spool *sp, const struct spool_table *t,
 	for (int k = 0; k < t->nkey; k++)
 		n += (size_t)snprintf(on + n, sizeof(on) - n, "%st.%s = o.%s",
 		    k ? " AND " : "", t->key[k], t->key[k]);
+	key_list(t, "", keys, sizeof(keys));
 	snprintf(sql, sizeof(sql),
-	    "SELECT %st.* FROM main.ob_%s o JOIN main.%s t ON %s",
-	    t->rowid_key ? "t.rowid, " : "", t->name, t->name, on);
+	    "SELECT %st.* FROM (SELECT DISTINCT %s FROM main.ob_%s) o"
+	    " CROSS JOIN main.%s t ON %s",
+	    t->rowid_key ? "t.rowid, " : "", keys, t->name, t->name, on);
 	if (sqlite3_prepare_v2(sp->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return fail(sp, sql);
 	while (rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {

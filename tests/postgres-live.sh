@@ -9,13 +9,7 @@ pass=0 fail=0
 ok()   { pass=$((pass + 1)); echo "ok   $1"; }
 bad()  { fail=$((fail + 1)); echo "FAIL $1"; }
 check() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1"; echo "  expected: $3"; echo "  got:      $2"; fi; }
-pg_start() {
-	$RUN "$PGBIN/pg_ctl" -D "$D/data" -l "$D/server.log" -w \
-		-o "-k $D -c listen_addresses='' -c fsync=off" start >/dev/null
-}
-pg_stop() { $RUN "$PGBIN/pg_ctl" -D "$D/data" -m fast -w stop >/dev/null; }
-uri() { echo "postgresql:///$1?host=$D&user=mailsift"; }
-sql() { psql -X -q -A -t -d "$(uri "$1")" -c "$2"; }
+. tests/tools/pgtmp.sh # pg_start, pg_stop, uri, sql: the server in $D
 MAIL=tests/tools/livemail.py
 
 ip link set lo up

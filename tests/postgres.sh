@@ -25,30 +25,10 @@ bad()  { fail=$((fail + 1)); echo "FAIL $1"; }
 check() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1"; echo "  expected: $3"; echo "  got:      $2"; fi; }
 rm -rf "$B"; mkdir -p "$B"
 
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-if [ -z "$PGBIN" ]; then
-	echo "FAIL no PostgreSQL server installed (make test-deps installs it)"
-	exit 1
-fi
-D=$(mktemp -d /tmp/mailsift-pg.XXXXXX)
-RUN=""
-if [ "$(id -u)" = 0 ]; then # initdb and postgres refuse to run as root
-	chown nobody "$D"
-	RUN="runuser -u nobody --"
-fi
-pg_start() {
-	$RUN "$PGBIN/pg_ctl" -D "$D/data" -l "$D/server.log" -w \
-		-o "-k $D -c listen_addresses='' -c fsync=off" start >/dev/null
-}
-pg_stop() { $RUN "$PGBIN/pg_ctl" -D "$D/data" -m fast -w stop >/dev/null 2>&1; }
-cleanup() { pg_stop; rm -rf "$D"; }
-trap cleanup EXIT INT TERM
-$RUN "$PGBIN/initdb" -D "$D/data" --auth=trust -U mailsift -E UTF8 \
-	--locale=C.UTF-8 >/dev/null || { echo "FAIL initdb"; exit 1; }
+. tests/tools/pgtmp.sh
+pg_init || { echo "FAIL initdb"; exit 1; }
+trap pg_cleanup EXIT INT TERM
 pg_start || { echo "FAIL the server did not start"; cat "$D/server.log"; exit 1; }
-uri() { echo "postgresql:///$1?host=$D&user=mailsift"; }
-newdb() { psql -X -q -d "$(uri postgres)" -c "CREATE DATABASE $1" >/dev/null; }
-sql() { psql -X -q -A -t -d "$(uri "$1")" -c "$2"; }
 # ids in the server's terms (run * 2^32 + n) back to the SQLite log's
 ids() { python3 -c 'import re,sys; sys.stdout.write(re.sub(r"(?<![0-9A-Za-z])([MF]?)([0-9]{10,})(?![0-9A-Za-z])", lambda m: m.group(1) + str(int(m.group(2)) % (1 << 32)), sys.stdin.read()))'; }
 
