@@ -23,11 +23,14 @@ pg_init
 trap pg_cleanup EXIT INT TERM
 pg_start
 
-# best NAME CMD...: the best of three; prints NAME ELAPSED CPU(user+sys)
+# best NAME CMD...: the best of three; prints NAME ELAPSED CPU(user+sys).
+# With FRESH=DB, database DB is made anew before each (kept bytes already
+# there would not be sent again).
 best() {
 	name=$1; shift
 	b=""; bc=""
 	for _ in 1 2 3; do
+		[ -z "${FRESH:-}" ] || fresh "$FRESH"
 		/usr/bin/time -f "%e %U %S" -o "$B/t.out" "$@" >/dev/null 2>&1 || true
 		read -r e u s <"$B/t.out"
 		c=$(echo "$u + $s" | bc)
@@ -51,16 +54,14 @@ for keep in keep no-keep; do
 	k=""; [ "$keep" = no-keep ] && k=--no-keep
 	set -- $(best sqlite ./mailsift read -q -f $k -o "$B/s.db" "$BIG")
 	printf "%-11s %-10s %-5s %-8s %-6s %-6.0f\n" SQLite big "$keep" "$2" "$3" "$(echo "$bytes / $2 / 1000000" | bc -l)"
-	fresh bench
-	set -- $(best pg ./mailsift read -q $k --spool "$B/spool" -o "$(uri bench)" "$BIG")
+	set -- $(FRESH=bench best pg ./mailsift read -q $k --spool "$B/spool" -o "$(uri bench)" "$BIG")
 	printf "%-11s %-10s %-5s %-8s %-6s %-6.0f\n" PostgreSQL big "$keep" "$2" "$3" "$(echo "$bytes / $2 / 1000000" | bc -l)"
 done
 # shellcheck disable=SC2086
 set -- $(best sqlite ./mailsift read -q -f --no-keep -o "$B/s.db" $ROWS)
 printf "%-11s %-10s %-5s %-8s %-6s %-6s %.0f\n" SQLite rows no "$2" "$3" - "$(echo "$nrows / $2" | bc -l)"
-fresh bench
 # shellcheck disable=SC2086
-set -- $(best pg ./mailsift read -q --no-keep --spool "$B/spool" -o "$(uri bench)" $ROWS)
+set -- $(FRESH=bench best pg ./mailsift read -q --no-keep --spool "$B/spool" -o "$(uri bench)" $ROWS)
 printf "%-11s %-10s %-5s %-8s %-6s %-6s %.0f\n" PostgreSQL rows no "$2" "$3" - "$(echo "$nrows / $2" | bc -l)"
 
 echo
@@ -80,17 +81,22 @@ done
 
 echo
 echo "writers into one PostgreSQL (the row-rich run each, --no-keep)"
+# The server's CPU: the whole machine's, less the writers' own.
+cpu_all() { awk '/^cpu / { printf "%.2f\n", ($2 + $3 + $4 + $7 + $8) / '"$(getconf CLK_TCK)"' }' /proc/stat; }
 for w in 1 2 4; do
 	fresh fleet
-	c0=$(pg_cpu)
+	c0=$(cpu_all)
 	start=$(date +%s.%N)
 	for i in $(seq "$w"); do
 		# shellcheck disable=SC2086
-		./mailsift read -q --no-keep --sensor "s$i" --spool "$B/spool" -o "$(uri fleet)" $ROWS >/dev/null 2>&1 &
+		/usr/bin/time -f "%U %S" -o "$B/w$i.time" ./mailsift read -q --no-keep --sensor "s$i" \
+			--spool "$B/spool" -o "$(uri fleet)" $ROWS >/dev/null 2>&1 &
 	done
 	wait
 	el=$(echo "$(date +%s.%N) - $start" | bc -l)
-	c=$(echo "$(pg_cpu) - $c0" | bc -l)
-	printf "  %d writers: %.2f s, %.0f rows/s in all; the server used %.2f CPU-s (%.0f rows per server CPU-s)\n" \
+	mine=$(cat "$B"/w*.time | awk '{ s += $1 + $2 } END { print s }')
+	c=$(echo "$(cpu_all) - $c0 - $mine" | bc -l)
+	rm -f "$B"/w*.time
+	printf "  %d writers: %.2f s, %.0f rows/s in all; the server used about %.2f CPU-s (%.0f rows a server CPU-s)\n" \
 		"$w" "$el" "$(echo "$w * $nrows / $el" | bc -l)" "$c" "$(echo "$w * $nrows / $c" | bc -l)"
 done
