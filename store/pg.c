@@ -38,7 +38,8 @@ struct ship {
 	char		table[64];
 	enum spool_role role[64];
 	int		ncol, sensor_col, is_messages, sha_col, kept_col;
-	char	       *cols; /* the server's column list, quoted */
+	const char     *part_col; /* partitioned by this column; NULL: not */
+	char	       *cols;	  /* the server's column list, quoted */
 	char	       *update;
 	char	       *key;
 	/* a line of COPY text */
@@ -378,6 +379,27 @@ append(char **s, const char *piece)
 	return 0;
 }
 
+/* The tables partitioned by month (pg_schema.sql), by which column:
+ * their keys include it. */
+static const char *
+partition_col(const char *table)
+{
+	static const char *const by[][2] = {
+		{ "sessions", "start_ts" },
+		{ "commands", "ts" },
+		{ "auth", "ts" },
+		{ "messages", "begin_ts" },
+		{ "items", "ts" },
+		{ "responses", "ts" },
+		{ "anomalies", "ts" },
+	};
+
+	for (size_t i = 0; i < sizeof(by) / sizeof(by[0]); i++)
+		if (strcmp(by[i][0], table) == 0)
+			return by[i][1];
+	return NULL;
+}
+
 /* Column lists for a table's COPY and upsert. */
 static int
 describe_table(struct ship *sh, const char *table, const char *const *cols,
@@ -394,6 +416,7 @@ describe_table(struct ship *sh, const char *table, const char *const *cols,
 	sh->ncol = ncol;
 	sh->is_messages = strcmp(table, "messages") == 0;
 	sh->sha_col = sh->kept_col = -1;
+	sh->part_col = partition_col(table);
 	for (int c = 0; rc == 0 && c < ncol; c++) {
 		const char *name = spool_receiver_col(table, cols[c]);
 		int	    in_key = 0;
@@ -405,6 +428,8 @@ describe_table(struct ship *sh, const char *table, const char *const *cols,
 			sh->kept_col = c;
 		for (int k = 0; k < nkey; k++)
 			in_key |= strcmp(cols[c], key[k]) == 0;
+		if (sh->part_col != NULL && strcmp(cols[c], sh->part_col) == 0)
+			in_key = 1;
 		snprintf(q, sizeof(q), "%s\"%s\"", c ? ", " : "", name);
 		rc = append(&sh->cols, q);
 		if (rc == 0 && in_key) {
@@ -605,6 +630,54 @@ ship_free(struct ship *sh)
 	free(sh->shas);
 }
 
+/* A month to make a partition for, once: "2026-11-01". */
+static void
+note_month(void *arg, const char *month)
+{
+	char *list = arg;
+
+	if (strstr(list, month) == NULL && strlen(list) + 16 < 8192)
+		snprintf(list + strlen(list), 8192 - strlen(list), "%s\"%s\"",
+		    list[1] ? "," : "", month);
+}
+
+/*
+ * The month partitions the waiting rows need, made in a transaction of
+ * their own before the rows' one: made inside it, a writer that holds
+ * the partition lock would wait for another's rows to commit while that
+ * one waits for the lock (a deadlock the server resolves by failing one).
+ */
+static int
+make_partitions(struct ship *sh, struct spool *sp)
+{
+	char	    list[8192] = "{";
+	const char *v[1] = { list };
+	PGresult   *r;
+	int	    ok;
+
+	for (int i = 0; i < spool_ntables; i++) {
+		const char *col = partition_col(spool_tables[i]);
+		char	    expr[128];
+
+		if (col == NULL)
+			continue;
+		snprintf(expr, sizeof(expr),
+		    "strftime('%%Y-%%m-01', t.%s, 'unixepoch')", col);
+		if (spool_distinct(sp, spool_tables[i], expr, note_month,
+			list) != 0)
+			return -1;
+	}
+	if (list[1] == '\0')
+		return 0;
+	snprintf(list + strlen(list), sizeof(list) - strlen(list), "}");
+	r = PQexecParams(sh->conn,
+	    "SELECT mailsift_month_partitions($1::timestamp[])", 1, NULL, v,
+	    NULL, NULL, 0);
+	ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+	PQclear(r);
+	return ok ? 0 : ship_fail(sh, "partitions");
+}
+
 /* Everything the outbox holds, in one transaction; then the blobs moved
  * leave the spool's folder. */
 static int
@@ -619,7 +692,9 @@ ship_spool(PGconn *c, struct spool *sp, int64_t run, const char *sensor,
 	struct spool_out out = { &sh, on_gone, on_table, on_row, on_end };
 	int		 rc;
 
-	rc = ship_sql(&sh, "BEGIN");
+	rc = make_partitions(&sh, sp);
+	if (rc == 0)
+		rc = ship_sql(&sh, "BEGIN");
 	if (rc == 0 && spool_drain(sp, &out) != 0) {
 		rc = -1;
 		if (sh.error[0] == '\0')

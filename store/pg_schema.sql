@@ -6,6 +6,10 @@
 -- its id from a sequence and the ids of its rows are run_id * 2^32 + n.
 -- Foreign keys are documented, not enforced, as in the SQLite log: many
 -- sensors write at once and a row may arrive before the row it cites.
+-- The tables that grow with traffic and carry a time (sessions,
+-- commands, auth, messages, items, responses, anomalies) are partitioned
+-- by month of that time, so that retention drops partitions
+-- (mailsift_drop_before); their keys include the time.
 -- Created by the first mailsift that writes into the database; a
 -- database of another version is refused.
 
@@ -56,7 +60,7 @@ CREATE TABLE IF NOT EXISTS capture_stats (
 );
 
 CREATE TABLE IF NOT EXISTS sessions (
-	id		bigint PRIMARY KEY,
+	id		bigint NOT NULL,
 	run_id		bigint NOT NULL,
 	proto		text NOT NULL,
 	capture_file	text,
@@ -89,8 +93,10 @@ CREATE TABLE IF NOT EXISTS sessions (
 	last_offset	bigint,
 	last_capture_file text,
 	gap_bytes	bigint NOT NULL DEFAULT 0,
-	sensor		text			-- the run's sensor
-);
+	sensor		text,			-- the run's sensor
+	PRIMARY KEY (id, start_ts)
+) PARTITION BY RANGE (start_ts);
+CREATE TABLE IF NOT EXISTS sessions_default PARTITION OF sessions DEFAULT;
 
 CREATE TABLE IF NOT EXISTS extensions (
 	id		bigint PRIMARY KEY,	-- the row's own: replays are
@@ -114,11 +120,12 @@ CREATE TABLE IF NOT EXISTS commands (
 	"offset"	bigint,
 	reply_frame	bigint,
 	reply_offset	bigint,
-	PRIMARY KEY (session_id, seq)
-);
+	PRIMARY KEY (session_id, seq, ts)
+) PARTITION BY RANGE (ts);
+CREATE TABLE IF NOT EXISTS commands_default PARTITION OF commands DEFAULT;
 
 CREATE TABLE IF NOT EXISTS auth (
-	id		bigint PRIMARY KEY,
+	id		bigint NOT NULL,
 	session_id	bigint NOT NULL,
 	seq		bigint,
 	ts		timestamptz NOT NULL,
@@ -131,8 +138,10 @@ CREATE TABLE IF NOT EXISTS auth (
 	outcome		text NOT NULL,
 	redacted	bigint NOT NULL DEFAULT 0,
 	frame		bigint,
-	"offset"	bigint
-);
+	"offset"	bigint,
+	PRIMARY KEY (id, ts)
+) PARTITION BY RANGE (ts);
+CREATE TABLE IF NOT EXISTS auth_default PARTITION OF auth DEFAULT;
 
 CREATE TABLE IF NOT EXISTS transactions (
 	session_id	bigint NOT NULL,
@@ -159,7 +168,7 @@ CREATE TABLE IF NOT EXISTS recipients (
 );
 
 CREATE TABLE IF NOT EXISTS messages (
-	id		bigint PRIMARY KEY,
+	id		bigint NOT NULL,
 	session_id	bigint NOT NULL,
 	tx		bigint NOT NULL,
 	seq		bigint,
@@ -204,8 +213,10 @@ CREATE TABLE IF NOT EXISTS messages (
 	gap_bytes	bigint NOT NULL DEFAULT 0,
 	body_sha256	text,
 	assembled	text,
-	UNIQUE (session_id, tx)
-);
+	UNIQUE (session_id, tx, begin_ts),
+	PRIMARY KEY (id, begin_ts)
+) PARTITION BY RANGE (begin_ts);
+CREATE TABLE IF NOT EXISTS messages_default PARTITION OF messages DEFAULT;
 
 CREATE TABLE IF NOT EXISTS headers (
 	message_id	bigint NOT NULL,
@@ -259,7 +270,7 @@ CREATE TABLE IF NOT EXISTS blobs (
 ALTER TABLE blobs ALTER COLUMN data SET STORAGE EXTERNAL;
 
 CREATE TABLE IF NOT EXISTS items (
-	id		bigint PRIMARY KEY,
+	id		bigint NOT NULL,
 	session_id	bigint NOT NULL,
 	seq		bigint,
 	ts		timestamptz NOT NULL,
@@ -268,8 +279,10 @@ CREATE TABLE IF NOT EXISTS items (
 	size		bigint,
 	uid		text,
 	flags		text,
-	deletion	text
-);
+	deletion	text,
+	PRIMARY KEY (id, ts)
+) PARTITION BY RANGE (ts);
+CREATE TABLE IF NOT EXISTS items_default PARTITION OF items DEFAULT;
 
 CREATE TABLE IF NOT EXISTS mailboxes (
 	session_id	bigint NOT NULL,
@@ -286,24 +299,28 @@ CREATE TABLE IF NOT EXISTS mailboxes (
 );
 
 CREATE TABLE IF NOT EXISTS responses (
-	id		bigint PRIMARY KEY,
+	id		bigint NOT NULL,
 	session_id	bigint NOT NULL,
 	seq		bigint,
 	ts		timestamptz NOT NULL,
 	keyword		text NOT NULL,
 	number		bigint,
-	text		text
-);
+	text		text,
+	PRIMARY KEY (id, ts)
+) PARTITION BY RANGE (ts);
+CREATE TABLE IF NOT EXISTS responses_default PARTITION OF responses DEFAULT;
 
 CREATE TABLE IF NOT EXISTS anomalies (
-	id		bigint PRIMARY KEY,
+	id		bigint NOT NULL,
 	session_id	bigint NOT NULL,
 	ts		timestamptz NOT NULL,
 	direction	text NOT NULL,
 	name		text NOT NULL,
 	detail		text,
-	frame		bigint
-);
+	frame		bigint,
+	PRIMARY KEY (id, ts)
+) PARTITION BY RANGE (ts);
+CREATE TABLE IF NOT EXISTS anomalies_default PARTITION OF anomalies DEFAULT;
 
 CREATE TABLE IF NOT EXISTS tls (
 	session_id	bigint PRIMARY KEY,
@@ -384,6 +401,79 @@ CREATE INDEX IF NOT EXISTS items_session ON items(session_id);
 CREATE INDEX IF NOT EXISTS parts_sha256 ON parts(sha256);
 CREATE INDEX IF NOT EXISTS responses_session ON responses(session_id, seq);
 CREATE INDEX IF NOT EXISTS certificates_sha256 ON certificates(sha256);
+
+-- The month partitions that rows of these months need (UTC, as the
+-- first instant of each), made before they are written: the writer
+-- calls it for each batch with the months its rows fall in, so an
+-- archive that spans years gets the months it has, not every month
+-- between.  An advisory lock orders writers that would make the same.
+CREATE OR REPLACE FUNCTION mailsift_month_partitions(months timestamp[])
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	t text;
+	m timestamp;
+	name text;
+BEGIN
+	IF months IS NULL THEN
+		RETURN;
+	END IF;
+	PERFORM pg_advisory_xact_lock(7270618);
+	FOREACH t IN ARRAY ARRAY['sessions', 'commands', 'auth', 'messages',
+	    'items', 'responses', 'anomalies'] LOOP
+		FOREACH m IN ARRAY months LOOP
+			name := t || '_' || to_char(m, 'YYYYMM');
+			IF to_regclass(name) IS NULL THEN
+				EXECUTE format('CREATE TABLE %I PARTITION OF %I'
+				    ' FOR VALUES FROM (%L) TO (%L)', name, t,
+				    m AT TIME ZONE 'UTC',
+				    (m + interval '1 month') AT TIME ZONE 'UTC');
+			END IF;
+		END LOOP;
+	END LOOP;
+END $$;
+
+-- Retention: drops the month partitions wholly before cutoff, and first
+-- the rows of other tables that belong to their sessions and messages;
+-- kept bytes no message cites any more go too.  Returns the partitions
+-- dropped.  SELECT mailsift_drop_before(now() - interval '90 days');
+CREATE OR REPLACE FUNCTION mailsift_drop_before(cutoff timestamptz)
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+	p record;
+	n integer := 0;
+BEGIN
+	PERFORM pg_advisory_xact_lock(7270618);
+	FOR p IN SELECT c.relname AS name FROM pg_inherits i
+	    JOIN pg_class c ON c.oid = i.inhrelid
+	    WHERE i.inhparent = 'sessions'::regclass
+	      AND c.relname ~ '^sessions_[0-9]{6}$'
+	      AND to_date(substr(c.relname, 10), 'YYYYMM')
+	          + interval '1 month' <= cutoff LOOP
+		EXECUTE format('DELETE FROM headers WHERE message_id IN (SELECT id FROM messages WHERE session_id IN (SELECT id FROM %I))', p.name);
+		EXECUTE format('DELETE FROM parts WHERE message_id IN (SELECT id FROM messages WHERE session_id IN (SELECT id FROM %I))', p.name);
+		EXECUTE format('DELETE FROM message_text WHERE message_id IN (SELECT id FROM messages WHERE session_id IN (SELECT id FROM %I))', p.name);
+		EXECUTE format('DELETE FROM extensions WHERE session_id IN (SELECT id FROM %I)', p.name);
+		EXECUTE format('DELETE FROM transactions WHERE session_id IN (SELECT id FROM %I)', p.name);
+		EXECUTE format('DELETE FROM recipients WHERE session_id IN (SELECT id FROM %I)', p.name);
+		EXECUTE format('DELETE FROM mailboxes WHERE session_id IN (SELECT id FROM %I)', p.name);
+		EXECUTE format('DELETE FROM tls WHERE session_id IN (SELECT id FROM %I)', p.name);
+		EXECUTE format('DELETE FROM certificates WHERE session_id IN (SELECT id FROM %I)', p.name);
+	END LOOP;
+	FOR p IN SELECT c.relname AS name FROM pg_inherits i
+	    JOIN pg_class c ON c.oid = i.inhrelid
+	    JOIN pg_class r ON r.oid = i.inhparent
+	    WHERE r.relname IN ('sessions', 'commands', 'auth', 'messages',
+	        'items', 'responses', 'anomalies')
+	      AND c.relname ~ '_[0-9]{6}$'
+	      AND to_date(right(c.relname, 6), 'YYYYMM')
+	          + interval '1 month' <= cutoff LOOP
+		EXECUTE format('DROP TABLE %I', p.name);
+		n := n + 1;
+	END LOOP;
+	DELETE FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM messages m
+	    WHERE m.sha256 = b.sha256 AND m.kept = 1);
+	RETURN n;
+END $$;
 
 -- SQLite's datetime(t, 'unixepoch'), so that the CLI's queries read
 -- both logs: a time as "YYYY-MM-DD HH:MM:SS" in UTC.

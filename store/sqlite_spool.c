@@ -369,6 +369,38 @@ drain_rows(struct spool *sp, const struct spool_table *t,
 }
 
 int
+spool_distinct(struct spool *sp, const char *table, const char *expr,
+    void (*each)(void *arg, const char *value), void *arg)
+{
+	const struct spool_table *t = NULL;
+	sqlite3_stmt		 *st;
+	char			  sql[1024], on[512], keys[256];
+	size_t			  n = 0;
+
+	for (int i = 0; i < sp->nt; i++)
+		if (strcmp(sp->t[i].name, table) == 0)
+			t = &sp->t[i];
+	if (t == NULL)
+		return -1;
+	on[0] = '\0';
+	for (int k = 0; k < t->nkey; k++)
+		n += (size_t)snprintf(on + n, sizeof(on) - n, "%st.%s = o.%s",
+		    k ? " AND " : "", t->key[k], t->key[k]);
+	key_list(t, "", keys, sizeof(keys));
+	snprintf(sql, sizeof(sql),
+	    "SELECT DISTINCT %s FROM (SELECT DISTINCT %s FROM main.ob_%s) o"
+	    " CROSS JOIN main.%s t ON %s",
+	    expr, keys, t->name, t->name, on);
+	if (sqlite3_prepare_v2(sp->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return fail(sp, sql);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		if (sqlite3_column_text(st, 0) != NULL)
+			each(arg, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int
 spool_drain(struct spool *sp, const struct spool_out *out)
 {
 	/* deletions first: a key replaced and then written again ends as

@@ -60,6 +60,11 @@ struct spool *spool_open_file(const char *path, const char *const *tables,
 int spool_drain(struct spool *, const struct spool_out *out);
 /* The receiver has committed the last drain: empties the outbox. */
 int spool_forget(struct spool *);
+/* Calls each with every distinct value of expr (SQL over the table's
+ * columns, as t.col) among the changed rows of table waiting in the
+ * outbox; 0, or -1. */
+int spool_distinct(struct spool *, const char *table, const char *expr,
+    void (*each)(void *arg, const char *value), void *arg);
 /* Rows waiting in the outbox (changes not yet drained and forgotten). */
 int64_t spool_pending(struct spool *);
 /* Drops from the log the rows of sessions that ended (30 s of capture

@@ -55,7 +55,10 @@ for sn in a b; do
 		--sensor "sensor-$sn" --workers 2 --status 0 2>"$L/fleet-$sn.err" &
 	eval "p_$sn=\$!"
 done
-sleep 3
+for _ in $(seq 100); do # every worker capturing
+	[ "$(cat "$L"/fleet-a.err "$L"/fleet-b.err 2>/dev/null | grep -c "capturing on")" -ge 4 ] && break
+	sleep 0.2
+done
 python3 "$MAIL" send 25 6 "$L"
 sleep 3
 kill -TERM $p_a $p_b; wait $p_a; ra=$?; wait $p_b; rb=$?

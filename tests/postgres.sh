@@ -15,6 +15,8 @@
 #               the spool stays and the next run ships it;
 #   live        mailsift live, the server stopped for 30 s meanwhile
 #               (tests/postgres-live.sh, in a network namespace);
+#   retention   mailsift_drop_before() drops the month partitions before
+#               a date and what belonged to them;
 #   refusals    a log of another schema version, a server not there.
 set -u
 cd "$(dirname "$0")/.."
@@ -95,6 +97,15 @@ if [ -d "$PUB" ]; then
 	*"the same") ok "public captures: the same rows ($out)" ;;
 	*) bad "public captures: the tables differ"; echo "$out" ;;
 	esac
+	# retention: the public captures span years, a partition a month
+	old=$(sql pub "SELECT count(*) FROM sessions WHERE start_ts < '2015-01-01'")
+	all=$(sql pub "SELECT count(*) FROM sessions")
+	sql pub "SELECT mailsift_drop_before('2015-01-01')" >/dev/null
+	check "retention: the months before a date dropped, the rest kept" \
+		"$(sql pub "SELECT count(*), count(*) FILTER (WHERE start_ts < '2015-01-01') FROM sessions")" \
+		"$((all - old))|0"
+	check "retention: no header, part or command left of what went" \
+		"$(sql pub "SELECT (SELECT count(*) FROM headers h WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = h.message_id)) + (SELECT count(*) FROM parts p WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = p.message_id)) + (SELECT count(*) FROM commands c WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = c.session_id))")" 0
 fi
 
 # ------------------------------------------------------------- writers
