@@ -54,8 +54,9 @@ struct live_opts {
 	const char *rotate;
 	int	    promisc, buffer_mb, run_as_root, quiet, no_keep, redact;
 	const char *sensor, *spool; /* PostgreSQL */
-	long	    workers;	    /* --workers */
-	int	    worker;	    /* this process's number; -1: alone */
+	long	    spool_max;
+	long	    workers; /* --workers */
+	int	    worker;  /* this process's number; -1: alone */
 	unsigned    fanout_group;
 	const char *keylog[8]; /* --keylog, followed as they grow */
 	int	    nkeylog;
@@ -122,6 +123,8 @@ live_usage(FILE *f)
 	    "      --spool DIR        PostgreSQL: where rows wait while the\n"
 	    "                         server is away (default " PG_SPOOL_HINT
 	    ")\n"
+	    "      --spool-max MB     the spool's bound (default 2048): past\n"
+	    "                         it, sessions that begin are not logged\n"
 	    "  -q, --quiet            no status lines\n"
 	    "  -h, --help             this text\n"
 	    "\n"
@@ -208,6 +211,7 @@ parse_live_opts(int argc, char **argv, struct live_opts *o)
 		{ "sensor", required_argument, NULL, 'S' },
 		{ "workers", required_argument, NULL, 'n' },
 		{ "spool", required_argument, NULL, 'W' },
+		{ "spool-max", required_argument, NULL, 'Z' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -275,6 +279,11 @@ parse_live_opts(int argc, char **argv, struct live_opts *o)
 			break;
 		case 'W':
 			o->spool = optarg;
+			break;
+		case 'Z':
+			if (cli_number_arg("live", "--spool-max", optarg, 1,
+				1L << 30, &o->spool_max) != 0)
+				return -1;
 			break;
 		case 'q':
 			o->quiet = 1;
@@ -781,6 +790,7 @@ live_run(struct live_opts *o, const char *cmdline)
 	so.command = cmdline;
 	so.sensor = o->sensor;
 	so.spool_dir = o->spool;
+	so.spool_max_mb = o->spool_max;
 	so.shared = o->worker >= 0; /* the other workers write it too */
 	o->lim.tls_budget = &tls_budget;
 	co.lim = o->lim;

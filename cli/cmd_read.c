@@ -22,6 +22,7 @@ struct read_opts {
 	const char	   *json_dir;
 	int		    no_keep, redact;
 	const char	   *sensor, *spool; /* PostgreSQL */
+	long		    spool_max;
 	long		    jobs;
 	struct md_limits    lim;
 	struct tls_keyring *keys; /* --keylog */
@@ -44,6 +45,8 @@ read_usage(FILE *f)
 	    "                         log (default: the host name)\n"
 	    "      --spool DIR        PostgreSQL: where rows wait for the\n"
 	    "                         server (default " PG_SPOOL_HINT ")\n"
+	    "      --spool-max MB     the spool's bound (default 2048): past\n"
+	    "                         it, sessions that begin are not logged\n"
 	    "  -j, --jobs N           N processes, each dissecting its share\n"
 	    "                         of the connections (a hash of their\n"
 	    "                         addresses and ports), into one log\n"
@@ -107,6 +110,7 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 		{ "sensor", required_argument, NULL, 'S' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "spool", required_argument, NULL, 'W' },
+		{ "spool-max", required_argument, NULL, 'Z' },
 		{ "redact", no_argument, NULL, 'D' },
 		{ "max-line", required_argument, NULL, 'L' },
 		{ "max-reply", required_argument, NULL, 'R' },
@@ -172,6 +176,11 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 			break;
 		case 'W':
 			o->spool = optarg;
+			break;
+		case 'Z':
+			if (cli_number_arg("read", "--spool-max", optarg, 1,
+				1L << 30, &o->spool_max) != 0)
+				return -1;
 			break;
 		case 'D':
 			o->redact = 1;
@@ -464,6 +473,7 @@ cmd_read(int argc, char **argv)
 	so.command = cmdline;
 	so.sensor = o.sensor;
 	so.spool_dir = o.spool;
+	so.spool_max_mb = o.spool_max;
 	if (!o.quiet && isatty(STDERR_FILENO)) {
 		co.progress = show_progress;
 		co.progress_arg = &prog;

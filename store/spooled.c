@@ -69,7 +69,14 @@ struct spooled {
 	uint64_t	       down_since; /* wall time the receiver went */
 	uint64_t	       events;
 	int		       down; /* the receiver is away: rows wait */
-	char		       error[600];
+	/* the spool's bound: past it, sessions that begin are not logged
+	 * (those under way go on), until it is back under */
+	uint64_t max_bytes;
+	int	 full;
+	uint64_t refused; /* sessions not logged, spool full */
+	uint64_t refused_from[64], refused_to[64]; /* their flow ids */
+	int	 nrefused;
+	char	 error[600];
 };
 
 enum spool_role
@@ -225,6 +232,40 @@ ship_leftovers(const struct receiver *rcv, void *c, const char *dir,
 	closedir(d);
 }
 
+/* Whether the spool has grown past its bound: its pages in use (the
+ * file keeps its size once rows leave), checked as rows ship. */
+static void
+check_bound(struct spooled *s)
+{
+	s->full = spool_used_bytes(s->spool) > (int64_t)s->max_bytes;
+}
+
+/* A session that begins while the spool is full is refused whole: its
+ * flow id is noted (ranges, since ids grow) and its events dropped. */
+static int
+refused(struct spooled *s, const struct md_event *ev)
+{
+	uint64_t id = ev->flow->id;
+
+	if (ev->type == MD_EV_SESSION_BEGIN && s->full) {
+		int last = s->nrefused - 1;
+
+		s->refused++;
+		if (last >= 0 && s->refused_to[last] + 1 == id)
+			s->refused_to[last] = id;
+		else if (s->nrefused < 64) {
+			s->refused_from[s->nrefused] = id;
+			s->refused_to[s->nrefused++] = id;
+		} else
+			s->refused_to[last] = id; /* merged: a wider range */
+		return 1;
+	}
+	for (int i = s->nrefused - 1; i >= 0; i--)
+		if (id >= s->refused_from[i] && id <= s->refused_to[i])
+			return 1;
+	return 0;
+}
+
 static void
 went_down(struct spooled *s, uint64_t now)
 {
@@ -241,6 +282,7 @@ ship_now(struct spooled *s)
 
 	store_backend_sqlite.flush(s->sq);
 	s->last_ship = now;
+	check_bound(s);
 	if (s->conn != NULL && !s->rcv->alive(s->conn)) {
 		s->rcv->disconnect(s->conn);
 		s->conn = NULL;
@@ -301,6 +343,9 @@ spooled_open(const struct receiver *rcv, const struct store_opts *o,
 		return NULL;
 	}
 	s->rcv = rcv;
+	s->max_bytes =
+	    (uint64_t)(o->spool_max_mb > 0 ? o->spool_max_mb : SPOOL_MAX_MB)
+	    << 20;
 	if (o->sensor != NULL)
 		snprintf(s->sensor, sizeof(s->sensor), "%s", o->sensor);
 	else if (gethostname(s->sensor, sizeof(s->sensor) - 1) != 0)
@@ -347,7 +392,11 @@ static int
 spooled_emit(void *arg, const struct md_event *ev)
 {
 	struct spooled *s = arg;
-	int		rc = store_backend_sqlite.emit(s->sq, ev);
+	int		rc;
+
+	if (refused(s, ev))
+		return 0;
+	rc = store_backend_sqlite.emit(s->sq, ev);
 
 	/* a clock read every few hundred events is enough for "about once
 	 * a second" */
@@ -427,13 +476,22 @@ spooled_health(const void *arg, char *buf, size_t len)
 	struct tm	      tm;
 	char		      when[32];
 
-	if (!s->down)
+	if (!s->down && !s->full)
 		return 0;
+	if (!s->down) {
+		snprintf(buf, len,
+		    "the spool %s is past its bound: %llu sessions not logged",
+		    s->spool_path, (unsigned long long)s->refused);
+		return 1;
+	}
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-	snprintf(buf, len, "%s away since %s UTC, %lld rows waiting in %s (%s)",
+	snprintf(buf, len,
+	    "%s away since %s UTC, %lld rows waiting in %s%s (%s)",
 	    s->rcv->name, when, (long long)spool_pending(s->spool),
-	    s->spool_path, s->error);
+	    s->spool_path,
+	    s->full ? ", past its bound: new sessions not logged" : "",
+	    s->error);
 	return 1;
 }
 
@@ -455,7 +513,14 @@ spooled_close(void *arg, int status)
 
 	spool_close(s->spool);
 	s->spool = NULL;
+	if (s->refused > 0)
+		fprintf(stderr,
+		    "mailsift: %llu sessions were not logged: the spool was "
+		    "past its bound (--spool-max) while %s was away\n",
+		    (unsigned long long)s->refused, s->rcv->name);
 	rc = store_backend_sqlite.close(s->sq, status);
+	if (s->refused > 0)
+		rc = -1;
 	if (s->conn != NULL && !s->rcv->alive(s->conn)) {
 		s->rcv->disconnect(s->conn);
 		s->conn = NULL;

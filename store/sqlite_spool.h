@@ -65,6 +65,8 @@ int spool_forget(struct spool *);
  * outbox; 0, or -1. */
 int spool_distinct(struct spool *, const char *table, const char *expr,
     void (*each)(void *arg, const char *value), void *arg);
+/* Bytes the spool's pages hold (its file less its free pages). */
+int64_t spool_used_bytes(struct spool *);
 /* Rows waiting in the outbox (changes not yet drained and forgotten). */
 int64_t spool_pending(struct spool *);
 /* Drops from the log the rows of sessions that ended (30 s of capture

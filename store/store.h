@@ -13,6 +13,7 @@
 
 #define STORE_SCHEMA_VERSION 7
 #define PG_SPOOL_HINT	     "/var/tmp/mailsift" /* the default spool */
+#define SPOOL_MAX_MB	     2048 /* the default bound of a spool */
 
 struct store;
 
@@ -42,6 +43,8 @@ struct store_opts {
 				  * the host name) */
 	const char *spool_dir;	 /* PostgreSQL: where rows wait for the
 				  * server (NULL: PG_SPOOL_HINT) */
+	long spool_max_mb;	 /* the spool's bound (0: SPOOL_MAX_MB):
+				  * past it, new sessions are not logged */
 	int shared;		 /* other processes write the log at the
 				  * same time (workers): rows go through a
 				  * spool (SQLite: LOG.spool/) */

@@ -60,7 +60,11 @@ for _ in $(seq 100); do # every worker capturing
 	sleep 0.2
 done
 python3 "$MAIL" send 25 6 "$L"
-sleep 3
+for _ in $(seq 150); do # both sensors have them all (a loaded machine is slow)
+	[ "$(sql fleet "SELECT count(*) FROM messages WHERE complete = 1")" -ge 12 ] && break
+	sleep 0.2
+done
+sleep 1 # anything more would be a double
 kill -TERM $p_a $p_b; wait $p_a; ra=$?; wait $p_b; rb=$?
 check "two sensors of two workers each: exit 0" "$ra $rb" "0 0"
 for sn in a b; do

@@ -181,6 +181,28 @@ if [ $# -ge 3 ]; then
 		"$(sql later "SELECT count(*) FROM messages m JOIN sessions s ON s.id = m.session_id WHERE s.run_id = (SELECT min(id) FROM runs)")" \
 		"$(sqlite3 "$B/big.db" "SELECT count(*) FROM messages")"
 	check "and the spool is gone" "$(ls "$B/spool" | grep -c '\.db$')" 0
+	# a bound on the spool: the server stopped at once, 1 MB of rows,
+	# then the sessions that begin are refused, and said so
+	newdb bound
+	ROWS=""; for _ in $(seq 30); do ROWS="$ROWS $CAPS"; done
+	# shellcheck disable=SC2086
+	./mailsift read -q -f --no-keep -o "$B/rows.db" $ROWS 2>/dev/null
+	all=$(sqlite3 "$B/rows.db" "SELECT count(*) FROM sessions")
+	rm -rf "$B/bspool"
+	(sleep 0.3; pg_stop) &
+	# shellcheck disable=SC2086
+	./mailsift read -q --no-keep --spool "$B/bspool" --spool-max 1 \
+		-o "$(uri bound)" $ROWS 2>"$B/bound.err"
+	rc=$?
+	wait
+	pg_start
+	n=$(sed -n 's/^mailsift: \([0-9]*\) sessions were not logged.*/\1/p' "$B/bound.err")
+	check "the spool past --spool-max: exit 1, sessions refused and said" \
+		"$rc $([ "${n:-0}" -gt 0 ] && echo said)" "1 said"
+	./mailsift read -q --no-keep --spool "$B/bspool" -o "$(uri bound)" tests/pcap/demo.pcap 2>/dev/null
+	check "... and every other session logged, once" \
+		"$(sql bound "SELECT count(*) FROM sessions WHERE run_id = (SELECT min(id) FROM runs)")" \
+		"$((all - ${n:-0}))"
 else
 	bad "editcap did not split the capture"
 fi
