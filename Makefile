@@ -309,6 +309,7 @@ bench-stores: deps mailsift $(BUILD)/rel/tools/pcapgen
 record:
 	tests/tools/record-dovecot.sh tests/recorded
 	tests/tools/record-tls.sh tests/recorded
+	CURL=1 tests/tools/record-tls.sh tests/recorded
 
 conformance: mailsift $(BUILD)/san/mailsift
 	@tests/conformance.sh

@@ -3,7 +3,7 @@
 # from dovecot on loopback, driven by real clients (tests/tools/
 # record-dovecot.sh, and record-tls.sh for IMAPS, POP3S, STARTTLS and
 # STLS with TLS 1.0, 1.2 and 1.3, AEAD and CBC suites, the clients' keys
-# logged).  Two runs:
+# logged; with CURL=1, curl's IMAPS, POP3 STLS and SMTP STARTTLS).  Two runs:
 #
 #   shipped  the recordings in tests/recorded/: the log must equal
 #            tests/data/dovecot.expect, row for row;
@@ -222,6 +222,25 @@ check_client() { # tag bin pcap sha256-list what-came
 # -stdname), SNI, resumption; the server's certificate as openssl x509
 # reads it; validation (self-signed) and the name a client asked for
 # that the certificate lacks; JA3 and JA3S as tshark computes them.
+# curl over TLS (record-tls.sh with CURL=1): IMAPS, POP3 STLS and SMTP
+# STARTTLS, decrypted with curl's key log; each transfer's message must
+# hash as the truth says (what the server held, or the file sent).
+check_curl() { # tag bin pcap truth
+	tt=$1 cbin=$2 cpcap=$3 ctruth=$4
+	cdb=$B/curl-$(echo "$tt" | tr ' ' _).db
+	"$cbin" read -q -f -o "$cdb" --keylog "${ctruth%.truth}.keys" "$cpcap" 2>"$cdb.err" ||
+		{ bad "$tt curl: read failed"; cat "$cdb.err"; return; }
+	check "$tt curl: every session decrypted" \
+		"$(sqlite3 "$cdb" "SELECT s.proto || ':' || s.tls || ':' || coalesce(t.decryption, '-') FROM sessions s LEFT JOIN tls t ON t.session_id = s.id ORDER BY s.id" | tr '\n' ' ')" \
+		"imap:implicit:decrypted pop3:starttls:decrypted smtp:starttls:decrypted "
+	check "$tt curl: each message as the servers held or were sent it" \
+		"$(sqlite3 -separator ' ' "$cdb" "SELECT proto, method, sha256 FROM messages WHERE complete ORDER BY id")" \
+		"$(cat "$ctruth")"
+	check "$tt curl: the logins" \
+		"$(sqlite3 "$cdb" "SELECT group_concat(mechanism || ':' || outcome, ' ') FROM auth")" \
+		"$(sqlite3 "$cdb" "SELECT group_concat(mechanism || ':success', ' ') FROM auth")"
+}
+
 check_tls() { # tag bin pcap truth pem
 	tt=$1 tbin=$2 tpcap=$3 ttruth=$4 tpem=$5
 	tdb=$B/$(echo "$1" | tr ' ' -)-tls.db
@@ -304,6 +323,8 @@ for bin in ./mailsift build/san/mailsift; do
 	tag=$( [ "$bin" = ./mailsift ] && echo rel || echo san )
 	check_tls "$tag shipped" "$bin" tests/recorded/dovecot-tls.pcap \
 		tests/recorded/dovecot-tls.truth tests/recorded/dovecot-tls.pem
+	check_curl "$tag shipped" "$bin" tests/recorded/curl-tls.pcap \
+		tests/recorded/curl-tls.truth
 	check_lmtp "$tag shipped" "$bin" tests/recorded/dovecot-lmtp.pcap \
 		tests/recorded/dovecot-lmtp.truth
 	check_files "$tag shipped" "$bin" tests/recorded/dovecot-files.pcap \
@@ -366,6 +387,12 @@ if [ -z "$why" ] && PATH=/usr/bin:/usr/sbin:/bin:/sbin:$PATH tests/tools/record-
 			"$B/live/dovecot-tls.truth" "$B/live/dovecot-tls.pem"
 	else
 		bad "live: TLS recording failed"; tail -20 "$B/live/record-tls.log"
+	fi
+	if CURL=1 PATH=/usr/bin:/usr/sbin:/bin:/sbin:$PATH tests/tools/record-tls.sh "$B/live" >"$B/live/record-curl.log" 2>&1; then
+		check_curl "live" build/san/mailsift "$B/live/curl-tls.pcap" \
+			"$B/live/curl-tls.truth"
+	else
+		bad "live: curl recording failed"; tail -20 "$B/live/record-curl.log"
 	fi
 elif [ -z "$why" ]; then
 	bad "live: recording failed"; tail -20 "$B/live/record.log"

@@ -8,6 +8,12 @@
 # over loopback inside a network namespace that this script creates, so
 # no packet can reach any other address.  Every client logs its TLS keys.
 #
+# With CURL=1, records instead curl's sessions against the same servers
+# (curl logs its keys through SSLKEYLOGFILE): an IMAPS fetch, a POP3
+# STLS retrieval and an SMTP STARTTLS submission, into OUTDIR/curl-tls.pcap,
+# OUTDIR/curl-tls.keys and OUTDIR/curl-tls.truth (a line a transfer:
+# PROTO METHOD SHA-256 of the message as the server held or was sent it).
+#
 # usage: record-tls.sh OUTDIR
 #   writes OUTDIR/dovecot-tls.pcap, the sessions in order;
 #   OUTDIR/dovecot-tls.keys, their key log (NSS format, for decryption);
@@ -135,6 +141,29 @@ unshare -n sh -eu -c '
 		2>/dev/null &
 	dump=$!
 	sleep 1
+	if [ "${CURL:-}" = 1 ]; then
+		# curl: IMAPS, POP3 with STLS, SMTP submission with STARTTLS;
+		# it trusts the test certificate and logs its keys
+		m=$here/../data/mail/1.eml
+		h=$(sha256sum "$m" | cut -d" " -f1)
+		C="curl -s --cacert $T/cert.pem --user $USER:$PASS"
+		SSLKEYLOGFILE=$T/keys $C \
+			"imaps://mail.example.test/INBOX;UID=1" \
+			--resolve mail.example.test:993:127.0.0.1 -o "$T/imap.eml"
+		echo "imap FETCH $(sha256sum "$T/imap.eml" | cut -d" " -f1)" >"$T/truth"
+		SSLKEYLOGFILE=$T/keys $C --ssl-reqd \
+			"pop3://mail.example.test/1" \
+			--resolve mail.example.test:110:127.0.0.1 -o "$T/pop3.eml"
+		echo "pop3 RETR $(sha256sum "$T/pop3.eml" | cut -d" " -f1)" >>"$T/truth"
+		if [ -f "$T/exim.pid" ]; then
+			SSLKEYLOGFILE=$T/keys $C --ssl-reqd \
+				"smtp://mail.example.test:587" \
+				--resolve mail.example.test:587:127.0.0.1 \
+				--mail-from "$USER@example.test" \
+				--mail-rcpt "bob@example.test" -T "$m"
+			echo "smtp DATA $h" >>"$T/truth"
+		fi
+	else
 	TLS_CLIENT_CERT=$T/client.pem TLS_CLIENT_KEY=$T/client-key.pem \
 		python3 "$here/tlsclient.py" 127.0.0.1 "$USER" "$PASS" "$T/keys" \
 		>"$T/truth"
@@ -158,6 +187,7 @@ unshare -n sh -eu -c '
 		python3 "$here/tlsclient.py" 127.0.0.1 "$USER" "$PASS" "$T/keys" \
 			"$here/../data/mail/1.eml" >>"$T/truth"
 	fi
+	fi
 	sleep 1
 	kill -INT $dump
 	wait $dump || true
@@ -165,6 +195,13 @@ unshare -n sh -eu -c '
 	[ -f "$T/exim.pid" ] && kill "$(cat "$T/exim.pid")" 2>/dev/null || true
 ' sh "$T" "$here" "$USER" "$PASS"
 
+if [ "${CURL:-}" = 1 ]; then
+	cp "$T/tls.pcap" "$out/curl-tls.pcap"
+	cp "$T/keys" "$out/curl-tls.keys"
+	cp "$T/truth" "$out/curl-tls.truth"
+	cat "$out/curl-tls.truth"
+	exit 0
+fi
 cp "$T/tls.pcap" "$out/dovecot-tls.pcap"
 cp "$T/keys" "$out/dovecot-tls.keys"
 cp "$T/cert.pem" "$out/dovecot-tls.pem"
