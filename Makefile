@@ -65,7 +65,7 @@ endef
 
 .PHONY: all deps test-deps demo test unit unit-asan e2e dovecot live record conformance asan \
 	fuzz fuzz-regress \
-	check-deps clean install format format-check bench bench-stores unitfile fuzz-short memory postgres \
+	check-deps clean install format format-check bench bench-stores bench-live unitfile fuzz-short memory postgres \
 	print-demo-pkgs print-demo-programs
 
 all: deps
@@ -291,6 +291,8 @@ fuzz-regress: $(REPLAY)
 
 BENCH_PKGS := time dsniff tshark
 BENCH_MB   ?= 500
+BENCH_LIVE_MB ?= 100
+BENCH_LIVE_RATES ?= 500 1000 1500 2000 top
 
 $(BUILD)/bench/floor: bench/floor.c
 	@mkdir -p $(@D)
@@ -299,6 +301,11 @@ $(BUILD)/bench/floor: bench/floor.c
 bench: deps mailsift $(BUILD)/bench/floor $(BUILD)/rel/tools/pcapgen
 	$(call ensure_pkgs,$(BENCH_PKGS))
 	@bench/run.sh $(BENCH_MB)
+
+# mailsift live under tcpreplay over a veth pair, 1 and 2 workers.
+bench-live: deps mailsift $(BUILD)/rel/tools/pcapgen
+	$(call ensure_pkgs,$(BENCH_PKGS) tcpreplay sqlite3 iproute2)
+	@bench/live.sh $(BENCH_LIVE_MB) "$(BENCH_LIVE_RATES)"
 
 # SQLite against PostgreSQL, one job against two, several writers.
 bench-stores: deps mailsift $(BUILD)/rel/tools/pcapgen

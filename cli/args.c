@@ -32,6 +32,26 @@ cli_number_arg(const char *cmd, const char *opt, const char *arg, long lo,
 	return 0;
 }
 
+int
+cli_store_opt(const char *cmd, int c, const char *arg, struct store_opts *so)
+{
+	switch (c) {
+	case 'S':
+		so->sensor = arg;
+		return 1;
+	case 'W':
+		so->spool_dir = arg;
+		return 1;
+	case 'Z':
+		return cli_number_arg(cmd, "--spool-max", arg, 1, 1L << 30,
+			   &so->spool_max_mb) == 0 ?
+		    1 :
+		    -1;
+	default:
+		return 0;
+	}
+}
+
 char *
 cli_join_args(int argc, char **argv)
 {

@@ -32,6 +32,18 @@ int cmd_extract(int argc, char **argv);
  * returns -1. */
 int cli_number_arg(const char *cmd, const char *opt, const char *arg, long lo,
     long hi, long *out);
+/* The options of read and live that say where and how the log is kept
+ * when it is a database: --sensor, --spool, --spool-max. */
+/* clang-format off */
+#define CLI_STORE_LONGOPTS                                      \
+	{ "sensor", required_argument, NULL, 'S' },             \
+	{ "spool", required_argument, NULL, 'W' },              \
+	{ "spool-max", required_argument, NULL, 'Z' }
+/* clang-format on */
+/* Takes option c (one of CLI_STORE_LONGOPTS') into so: 1 when it was
+ * one, 0 when not, -1 when its value is bad (said on stderr). */
+int cli_store_opt(const char *cmd, int c, const char *arg,
+    struct store_opts *so);
 /* The arguments joined by spaces, as the run's command line in the log;
  * malloc'd, NULL when memory ran out. */
 char *cli_join_args(int argc, char **argv);

@@ -53,16 +53,15 @@ struct live_opts {
 	const char *iface, *filter, *output, *extract, *user, *write;
 	const char *rotate;
 	int	    promisc, buffer_mb, run_as_root, quiet, no_keep, redact;
-	const char *sensor, *spool; /* PostgreSQL */
-	long	    spool_max;
-	long	    workers; /* --workers */
-	int	    worker;  /* this process's number; -1: alone */
-	unsigned    fanout_group;
-	const char *keylog[8]; /* --keylog, followed as they grow */
-	int	    nkeylog;
-	long	    idle_s, max_streams, status_s, detect_mb;
-	uint64_t    rotate_bytes, rotate_s;
-	struct md_limits lim;
+	struct store_opts store;   /* --sensor, --spool, --spool-max */
+	long		  workers; /* --workers */
+	int		  worker;  /* this process's number; -1: alone */
+	unsigned	  fanout_group;
+	const char	 *keylog[8]; /* --keylog, followed as they grow */
+	int		  nkeylog;
+	long		  idle_s, max_streams, status_s, detect_mb;
+	uint64_t	  rotate_bytes, rotate_s;
+	struct md_limits  lim;
 };
 
 /* What the signal handlers tell the loop: the only globals of the CLI. */
@@ -208,16 +207,14 @@ parse_live_opts(int argc, char **argv, struct live_opts *o)
 		{ "redact", no_argument, NULL, 'D' },
 		{ "keylog", required_argument, NULL, 'k' },
 		{ "no-keep", no_argument, NULL, 'K' },
-		{ "sensor", required_argument, NULL, 'S' },
 		{ "workers", required_argument, NULL, 'n' },
-		{ "spool", required_argument, NULL, 'W' },
-		{ "spool-max", required_argument, NULL, 'Z' },
+		CLI_STORE_LONGOPTS,
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long v;
-	int  c;
+	int  c, r;
 
 	o->output = "mailsift.db";
 	o->promisc = 1;
@@ -269,20 +266,9 @@ parse_live_opts(int argc, char **argv, struct live_opts *o)
 		case 'K':
 			o->no_keep = 1;
 			break;
-		case 'S':
-			o->sensor = optarg;
-			break;
 		case 'n':
 			if (cli_number_arg("live", "--workers", optarg, 1,
 				MAX_JOBS, &o->workers) != 0)
-				return -1;
-			break;
-		case 'W':
-			o->spool = optarg;
-			break;
-		case 'Z':
-			if (cli_number_arg("live", "--spool-max", optarg, 1,
-				1L << 30, &o->spool_max) != 0)
 				return -1;
 			break;
 		case 'q':
@@ -326,7 +312,11 @@ parse_live_opts(int argc, char **argv, struct live_opts *o)
 			live_usage(stdout);
 			exit(EXIT_OK);
 		default:
-			live_usage(stderr);
+			if ((r = cli_store_opt("live", c, optarg, &o->store)) >
+			    0)
+				break;
+			if (r == 0)
+				live_usage(stderr);
 			return -1;
 		}
 	}
@@ -788,9 +778,9 @@ live_run(struct live_opts *o, const char *cmdline)
 	so.no_keep = o->no_keep;
 	so.redact = o->redact;
 	so.command = cmdline;
-	so.sensor = o->sensor;
-	so.spool_dir = o->spool;
-	so.spool_max_mb = o->spool_max;
+	so.sensor = o->store.sensor;
+	so.spool_dir = o->store.spool_dir;
+	so.spool_max_mb = o->store.spool_max_mb;
 	so.shared = o->worker >= 0; /* the other workers write it too */
 	o->lim.tls_budget = &tls_budget;
 	co.lim = o->lim;

@@ -21,8 +21,7 @@ struct read_opts {
 	long		    max_streams, detect_mb;
 	const char	   *json_dir;
 	int		    no_keep, redact;
-	const char	   *sensor, *spool; /* PostgreSQL */
-	long		    spool_max;
+	struct store_opts   store; /* --sensor, --spool, --spool-max */
 	long		    jobs;
 	struct md_limits    lim;
 	struct tls_keyring *keys; /* --keylog */
@@ -107,10 +106,8 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 		{ "keylog", required_argument, NULL, 'k' },
 		{ "tls-key", required_argument, NULL, 'T' },
 		{ "no-keep", no_argument, NULL, 'K' },
-		{ "sensor", required_argument, NULL, 'S' },
 		{ "jobs", required_argument, NULL, 'j' },
-		{ "spool", required_argument, NULL, 'W' },
-		{ "spool-max", required_argument, NULL, 'Z' },
+		CLI_STORE_LONGOPTS,
 		{ "redact", no_argument, NULL, 'D' },
 		{ "max-line", required_argument, NULL, 'L' },
 		{ "max-reply", required_argument, NULL, 'R' },
@@ -120,7 +117,7 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	long v;
-	int  c;
+	int  c, r;
 
 	o->output = "mailsift.db";
 	o->max_streams = DEFAULT_MAX_STREAMS;
@@ -166,20 +163,9 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 		case 'K':
 			o->no_keep = 1;
 			break;
-		case 'S':
-			o->sensor = optarg;
-			break;
 		case 'j':
 			if (cap_arg("--jobs", optarg, 1, MAX_JOBS, &o->jobs) !=
 			    0)
-				return -1;
-			break;
-		case 'W':
-			o->spool = optarg;
-			break;
-		case 'Z':
-			if (cli_number_arg("read", "--spool-max", optarg, 1,
-				1L << 30, &o->spool_max) != 0)
 				return -1;
 			break;
 		case 'D':
@@ -213,7 +199,11 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 			read_usage(stdout);
 			exit(EXIT_OK);
 		default:
-			read_usage(stderr);
+			if ((r = cli_store_opt("read", c, optarg, &o->store)) >
+			    0)
+				break;
+			if (r == 0)
+				read_usage(stderr);
 			return -1;
 		}
 	}
@@ -471,9 +461,9 @@ cmd_read(int argc, char **argv)
 	so.no_keep = o.no_keep;
 	so.redact = o.redact;
 	so.command = cmdline;
-	so.sensor = o.sensor;
-	so.spool_dir = o.spool;
-	so.spool_max_mb = o.spool_max;
+	so.sensor = o.store.sensor;
+	so.spool_dir = o.store.spool_dir;
+	so.spool_max_mb = o.store.spool_max_mb;
 	if (!o.quiet && isatty(STDERR_FILENO)) {
 		co.progress = show_progress;
 		co.progress_arg = &prog;

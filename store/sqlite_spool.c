@@ -322,17 +322,18 @@ drain_gone(struct spool *sp, const struct spool_table *t,
 	return rc;
 }
 
-/* The outbox drives the join (CROSS JOIN keeps that order): a scan of
- * the table for each of its few changed rows would grow with the log. */
+/*
+ * SELECT what FROM the rows of t whose keys wait in the outbox (table
+ * alias t).  The outbox drives the join (CROSS JOIN keeps that order):
+ * a scan of the table for each of its few changed rows would grow with
+ * the log.
+ */
 static int
-drain_rows(struct spool *sp, const struct spool_table *t,
-    const struct spool_out *out)
+prepare_changed(struct spool *sp, const struct spool_table *t, const char *what,
+    sqlite3_stmt **st)
 {
-	struct spool_value v[SPOOL_MAX_COLS];
-	sqlite3_stmt	  *st;
-	char		   sql[1024], on[512], keys[256];
-	size_t		   n = 0;
-	int		   rc = 0, started = 0;
+	char   sql[1024], on[512], keys[256];
+	size_t n = 0;
 
 	on[0] = '\0';
 	for (int k = 0; k < t->nkey; k++)
@@ -340,11 +341,25 @@ drain_rows(struct spool *sp, const struct spool_table *t,
 		    k ? " AND " : "", t->key[k], t->key[k]);
 	key_list(t, "", keys, sizeof(keys));
 	snprintf(sql, sizeof(sql),
-	    "SELECT %st.* FROM (SELECT DISTINCT %s FROM main.ob_%s) o"
+	    "SELECT %s FROM (SELECT DISTINCT %s FROM main.ob_%s) o"
 	    " CROSS JOIN main.%s t ON %s",
-	    t->rowid_key ? "t.rowid, " : "", keys, t->name, t->name, on);
-	if (sqlite3_prepare_v2(sp->db, sql, -1, &st, NULL) != SQLITE_OK)
+	    what, keys, t->name, t->name, on);
+	if (sqlite3_prepare_v2(sp->db, sql, -1, st, NULL) != SQLITE_OK)
 		return fail(sp, sql);
+	return 0;
+}
+
+static int
+drain_rows(struct spool *sp, const struct spool_table *t,
+    const struct spool_out *out)
+{
+	struct spool_value v[SPOOL_MAX_COLS];
+	sqlite3_stmt	  *st;
+	int		   rc = 0, started = 0;
+
+	if (prepare_changed(sp, t, t->rowid_key ? "t.rowid, t.*" : "t.*",
+		&st) != 0)
+		return -1;
 	while (rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		rc = 0;
 		if (!started) {
@@ -374,25 +389,16 @@ spool_distinct(struct spool *sp, const char *table, const char *expr,
 {
 	const struct spool_table *t = NULL;
 	sqlite3_stmt		 *st;
-	char			  sql[1024], on[512], keys[256];
-	size_t			  n = 0;
+	char			  what[256];
 
 	for (int i = 0; i < sp->nt; i++)
 		if (strcmp(sp->t[i].name, table) == 0)
 			t = &sp->t[i];
 	if (t == NULL)
 		return -1;
-	on[0] = '\0';
-	for (int k = 0; k < t->nkey; k++)
-		n += (size_t)snprintf(on + n, sizeof(on) - n, "%st.%s = o.%s",
-		    k ? " AND " : "", t->key[k], t->key[k]);
-	key_list(t, "", keys, sizeof(keys));
-	snprintf(sql, sizeof(sql),
-	    "SELECT DISTINCT %s FROM (SELECT DISTINCT %s FROM main.ob_%s) o"
-	    " CROSS JOIN main.%s t ON %s",
-	    expr, keys, t->name, t->name, on);
-	if (sqlite3_prepare_v2(sp->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return fail(sp, sql);
+	snprintf(what, sizeof(what), "DISTINCT %s", expr);
+	if (prepare_changed(sp, t, what, &st) != 0)
+		return -1;
 	while (sqlite3_step(st) == SQLITE_ROW)
 		if (sqlite3_column_text(st, 0) != NULL)
 			each(arg, (const char *)sqlite3_column_text(st, 0));
