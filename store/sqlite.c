@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -431,20 +432,32 @@ sqlite3 *
 sqlite_log_open(const char *path, int create, char *err, size_t errlen)
 {
 	struct sqlite_store s = { .db = NULL };
+	int		    fd, ok;
 
 	if (create && create_private(path, 0, err, errlen) != 0)
 		return NULL;
-	if (sqlite3_open_v2(path, &s.db, SQLITE_OPEN_READWRITE, NULL) !=
-	    SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s.db));
-		sqlite3_close(s.db);
+	/* workers that start together would meet in SQLite's switch to WAL
+	 * and the schema (where it answers "locked" at once, without its
+	 * busy wait): one at a time, by a lock of the file's own */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    flock(fd, LOCK_EX) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return NULL;
 	}
+	ok = sqlite3_open_v2(path, &s.db, SQLITE_OPEN_READWRITE, NULL) ==
+	    SQLITE_OK;
+	if (!ok)
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s.db));
 	/* other workers commit too: wait their turn */
 	sqlite3_busy_timeout(s.db, 30000);
-	if (exec_sql(&s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-		err, errlen) != 0 ||
-	    store_schema(&s, err, errlen) != 0) {
+	ok = ok &&
+	    exec_sql(&s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+		err, errlen) == 0 &&
+	    store_schema(&s, err, errlen) == 0;
+	close(fd); /* and with it the lock */
+	if (!ok) {
 		sqlite3_close(s.db);
 		return NULL;
 	}
