@@ -618,6 +618,12 @@ ship_blob(struct ship *sh, const char *sha)
 	return rc;
 }
 
+static int
+by_string(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static void
 ship_free(struct ship *sh)
 {
@@ -701,6 +707,10 @@ ship_spool(PGconn *c, struct spool *sp, int64_t run, const char *sensor,
 			snprintf(sh.error, sizeof(sh.error), "%s",
 			    spool_error(sp));
 	}
+	/* in one order for every writer: two that keep the same bytes
+	 * would otherwise wait on each other's rows of blobs */
+	if (sh.nshas > 1)
+		qsort(sh.shas, sh.nshas, sizeof(*sh.shas), by_string);
 	for (size_t i = 0; rc == 0 && i < sh.nshas; i++)
 		rc = ship_blob(&sh, sh.shas[i]);
 	if (rc == 0)

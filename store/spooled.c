@@ -525,12 +525,25 @@ spooled_close(void *arg, int status)
 		s->rcv->disconnect(s->conn);
 		s->conn = NULL;
 	}
-	if (s->conn == NULL)
-		s->conn =
-		    s->rcv->connect(s->where, 0, s->error, sizeof(s->error));
-	if (s->conn == NULL ||
-	    ship_file(s->rcv, s->conn, s->spool_path, s->where, s->error,
-		sizeof(s->error)) != 0) {
+	/* a batch that failed for a moment (the server resolving a
+	 * deadlock, a restart) gets two more tries before the spool is
+	 * left for the next run */
+	for (int tries = 0; tries < 3; tries++) {
+		if (tries > 0)
+			sleep(1);
+		if (s->conn == NULL)
+			s->conn = s->rcv->connect(s->where, 0, s->error,
+			    sizeof(s->error));
+		if (s->conn != NULL &&
+		    ship_file(s->rcv, s->conn, s->spool_path, s->where,
+			s->error, sizeof(s->error)) == 0)
+			break;
+		if (s->conn != NULL && !s->rcv->alive(s->conn)) {
+			s->rcv->disconnect(s->conn);
+			s->conn = NULL;
+		}
+	}
+	if (access(s->spool_path, F_OK) == 0) { /* still there: not shipped */
 		fprintf(stderr,
 		    "mailsift: %s\nmailsift: the rows not yet in the log wait "
 		    "in %s; the next run that writes there ships them\n",

@@ -13,8 +13,9 @@
 #   outage      the server stopped in the middle of a run and started
 #               again: nothing lost, nothing twice; stopped at the end:
 #               the spool stays and the next run ships it;
-#   live        mailsift live, the server stopped for 30 s meanwhile
-#               (tests/postgres-live.sh, in a network namespace);
+#   live        mailsift live, the server stopped for 30 s meanwhile, and
+#               two sensors of two workers each on veth pairs fed by
+#               tcpreplay (tests/postgres-live.sh, in a network namespace);
 #   retention   mailsift_drop_before() drops the month partitions before
 #               a date and what belonged to them;
 #   refusals    a log of another schema version, a server not there.
