@@ -145,7 +145,13 @@ quiet(void *arg, const PGresult *r)
 PGconn *
 pg_connect(const char *where, int create, char *err, size_t errlen)
 {
-	PGconn *c = PQconnectdb(where);
+	/* a server that does not answer must not hold a live capture up
+	 * for the kernel's TCP timeouts: bounds of our own, which the URI
+	 * may set otherwise (it comes last, so its values win) */
+	static const char *const keys[] = { "connect_timeout",
+		"tcp_user_timeout", "keepalives_idle", "dbname", NULL };
+	const char *const vals[] = { "5", "10000", "10", where, NULL };
+	PGconn		 *c = PQconnectdbParams(keys, vals, 1);
 
 	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
 		pg_error(c, "connect", err, errlen);
