@@ -150,8 +150,8 @@ pg_connect(const char *where, int create, char *err, size_t errlen)
 	 * may set otherwise (it comes last, so its values win) */
 	static const char *const keys[] = { "connect_timeout",
 		"tcp_user_timeout", "keepalives_idle", "dbname", NULL };
-	const char *const vals[] = { "5", "10000", "10", where, NULL };
-	PGconn		 *c = PQconnectdbParams(keys, vals, 1);
+	const char *const	 vals[] = { "5", "10000", "10", where, NULL };
+	PGconn			*c = PQconnectdbParams(keys, vals, 1);
 
 	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
 		pg_error(c, "connect", err, errlen);
