@@ -476,6 +476,14 @@ cmd_read(int argc, char **argv)
 		struct job_report sum;
 		int		  k;
 
+		for (int i = optind; i < argc; i++)
+			if (strcmp(argv[i], "-") == 0) {
+				fprintf(stderr,
+				    "mailsift: --jobs reads each "
+				    "file in every job: not a pipe\n");
+				free(cmdline);
+				return EXIT_USAGE;
+			}
 		if (o.json_dir != NULL) {
 			fprintf(stderr,
 			    "mailsift: --json-dir reads one run; "

@@ -161,6 +161,8 @@ check "a log no backend keeps: named, exit 2" "$(./mailsift sessions -d mysql://
 2"
 check "read into a log no backend keeps: exit 2, nothing read" "$(./mailsift read -o mysql:///mail tests/pcap/demo.pcap 2>&1 >/dev/null; echo $?)" "mailsift: cannot open the log: mysql: no store backend for this kind of log (SQLite files and postgresql:// databases)
 2"
+check "--jobs reads no pipe: said, exit 2" "$(./mailsift read -j 2 -o "$B/jobs-pipe.db" - </dev/null 2>&1; echo $?)" "mailsift: --jobs reads each file in every job: not a pipe
+2"
 check "a PostgreSQL server not there: said, exit 2" "$(./mailsift sessions -d "postgresql:///mail?host=$B/nowhere" 2>&1 | cut -c1-29; echo $?)" "mailsift: PostgreSQL: connect
 0"
 
