@@ -77,9 +77,9 @@ deps:
 # Installing dovecot enables and may start a system-wide server on
 # 110/143/993/995; the tests start their own.  When this installs it, the
 # system's is stopped and disabled again, so nothing is left behind.
-# The servers the tests run themselves (dovecot, exim) must not stay
-# running as system services when this installed them.
-SERVICES_OF_TESTS := dovecot-core:dovecot exim4-base:exim4
+# The servers the tests run themselves (dovecot, exim, PostgreSQL) must
+# not stay running as system services when this installed them.
+SERVICES_OF_TESTS := dovecot-core:dovecot exim4-base:exim4 postgresql:postgresql
 test-deps: deps
 	@mkdir -p $(BUILD); for ps in $(SERVICES_OF_TESTS); do \
 	  dpkg-query -W -f='$${Status}' $${ps%%:*} 2>/dev/null | grep -q "ok installed" || \
