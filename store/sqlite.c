@@ -425,25 +425,32 @@ run_finished(sqlite3 *db, int64_t run_id, int status)
 	sqlite3_finalize(st);
 }
 
-/* A log to write rows into without a run of its own (the receiver of
+/*
+ * A log to write rows into without a run of its own (the receiver of
  * spooled rows, sqlite_ship.c): created when asked, its schema brought
- * up to date.  NULL with err set. */
+ * up to date.  Workers that start together would meet in SQLite's switch
+ * to WAL and the schema, where it answers "locked" at once instead of
+ * waiting; so this takes an flock on the file for that moment.  *fdp
+ * gets the descriptor that holds it: it must stay open until the
+ * database is closed (closing a descriptor of the file would drop the
+ * POSIX locks SQLite holds on it), then be closed.  NULL with err set.
+ */
 sqlite3 *
-sqlite_log_open(const char *path, int create, char *err, size_t errlen)
+sqlite_log_open(const char *path, int create, int *fdp, char *err,
+    size_t errlen)
 {
 	struct sqlite_store s = { .db = NULL };
-	int		    fd, ok;
+	int		    ok;
 
+	*fdp = -1;
 	if (create && create_private(path, 0, err, errlen) != 0)
 		return NULL;
-	/* workers that start together would meet in SQLite's switch to WAL
-	 * and the schema (where it answers "locked" at once, without its
-	 * busy wait): one at a time, by a lock of the file's own */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    flock(fd, LOCK_EX) != 0) {
+	if ((*fdp = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    flock(*fdp, LOCK_EX) != 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+		if (*fdp >= 0)
+			close(*fdp);
+		*fdp = -1;
 		return NULL;
 	}
 	ok = sqlite3_open_v2(path, &s.db, SQLITE_OPEN_READWRITE, NULL) ==
@@ -456,9 +463,11 @@ sqlite_log_open(const char *path, int create, char *err, size_t errlen)
 	    exec_sql(&s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
 		err, errlen) == 0 &&
 	    store_schema(&s, err, errlen) == 0;
-	close(fd); /* and with it the lock */
+	flock(*fdp, LOCK_UN);
 	if (!ok) {
 		sqlite3_close(s.db);
+		close(*fdp);
+		*fdp = -1;
 		return NULL;
 	}
 	return s.db;
@@ -787,11 +796,13 @@ static int
 sqlite_prepare(const struct store_opts *o, char *err, size_t errlen)
 {
 	sqlite3 *db;
+	int	 fd;
 
 	if (create_private(o->path, o->force, err, errlen) != 0 ||
-	    (db = sqlite_log_open(o->path, 1, err, errlen)) == NULL)
+	    (db = sqlite_log_open(o->path, 1, &fd, err, errlen)) == NULL)
 		return -1;
 	sqlite3_close(db);
+	close(fd);
 	return 0;
 }
 

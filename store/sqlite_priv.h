@@ -169,7 +169,7 @@ int	 db_open(struct sqlite_store *, const char *path, int force, int keep,
 void	 finalize_all(struct sqlite_store *);
 int	 create_private(const char *path, int force, char *err, size_t errlen);
 void	 run_finished(sqlite3 *, int64_t run_id, int status);
-sqlite3 *sqlite_log_open(const char *path, int create, char *err,
+sqlite3 *sqlite_log_open(const char *path, int create, int *fdp, char *err,
     size_t errlen);
 
 /* sqlite_events.c */

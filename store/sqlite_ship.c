@@ -25,6 +25,7 @@
 
 struct shared_log {
 	sqlite3 *db;
+	int	 fd; /* closed after db: see sqlite_log_open */
 	char	 path[4096];
 };
 
@@ -54,7 +55,8 @@ r_connect(const char *where, int create, char *err, size_t errlen)
 		return NULL;
 	}
 	snprintf(l->path, sizeof(l->path), "%s", where);
-	if ((l->db = sqlite_log_open(where, create, err, errlen)) == NULL) {
+	if ((l->db = sqlite_log_open(where, create, &l->fd, err, errlen)) ==
+	    NULL) {
 		free(l);
 		return NULL;
 	}
@@ -67,6 +69,7 @@ r_disconnect(void *arg)
 	struct shared_log *l = arg;
 
 	sqlite3_close(l->db);
+	close(l->fd);
 	free(l);
 }
 
