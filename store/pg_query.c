@@ -415,37 +415,54 @@ q_search_sql(const struct query *q)
 	       " LIMIT ?2";
 }
 
-/* The kept bytes, chunk by chunk, into a temporary file to read. */
+/* The kept bytes, chunk by chunk (one in memory at a time), into a
+ * temporary file to read. */
 static FILE *
 q_blob(struct query *q, const char *sha, char *err, size_t errlen)
 {
 	struct pg_query *c = (struct pg_query *)q;
-	const char	*v[1] = { sha };
-	PGresult	*r;
 	FILE		*f;
-	int		 n;
+	int		 chunk;
 
-	r = PQexecParams(c->conn,
-	    "SELECT data FROM blobs WHERE sha256 = $1 ORDER BY chunk", 1, NULL,
-	    v, NULL, NULL, 1);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		pg_error(c->conn, "blobs", err, errlen);
-		PQclear(r);
-		return NULL;
-	}
-	if ((n = PQntuples(r)) == 0) {
-		snprintf(err, errlen, "not in the database's blobs");
-		PQclear(r);
-		return NULL;
-	}
 	if ((f = tmpfile()) == NULL) {
 		snprintf(err, errlen, "temporary file: %s", strerror(errno));
-		PQclear(r);
 		return NULL;
 	}
-	for (int i = 0; i < n; i++)
-		fwrite(PQgetvalue(r, i, 0), 1, (size_t)PQgetlength(r, i, 0), f);
-	PQclear(r);
+	for (chunk = 0;; chunk++) {
+		char	    no[16];
+		const char *v[2] = { sha, no };
+		PGresult   *r;
+		int	    rows;
+
+		snprintf(no, sizeof(no), "%d", chunk);
+		r = PQexecParams(c->conn,
+		    "SELECT data FROM blobs WHERE sha256 = $1 AND chunk = $2",
+		    2, NULL, v, NULL, NULL, 1);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			pg_error(c->conn, "blobs", err, errlen);
+			PQclear(r);
+			fclose(f);
+			return NULL;
+		}
+		if ((rows = PQntuples(r)) == 1 &&
+		    fwrite(PQgetvalue(r, 0, 0), 1, (size_t)PQgetlength(r, 0, 0),
+			f) != (size_t)PQgetlength(r, 0, 0))
+			rows = -1;
+		PQclear(r);
+		if (rows < 0) {
+			snprintf(err, errlen, "temporary file: %s",
+			    strerror(errno));
+			fclose(f);
+			return NULL;
+		}
+		if (rows == 0)
+			break;
+	}
+	if (chunk == 0) {
+		snprintf(err, errlen, "not in the database's blobs");
+		fclose(f);
+		return NULL;
+	}
 	rewind(f);
 	return f;
 }
