@@ -146,9 +146,9 @@ $(BUILD)/rel/tests/test_safename: $(call obj,rel,tests/test_safename.c store/saf
 $(BUILD)/san/tests/test_safename: $(call obj,san,tests/test_safename.c store/safename.c)
 	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka
 
-$(BUILD)/rel/tests/test_termsafe: $(call obj,rel,tests/test_termsafe.c cli/termsafe.c)
+$(BUILD)/rel/tests/test_termsafe: $(call obj,rel,tests/test_termsafe.c cli/termsafe.c dissect/util.c)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
-$(BUILD)/san/tests/test_termsafe: $(call obj,san,tests/test_termsafe.c cli/termsafe.c)
+$(BUILD)/san/tests/test_termsafe: $(call obj,san,tests/test_termsafe.c cli/termsafe.c dissect/util.c)
 	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka
 
 HASHER_WRAP := -Wl,--wrap=malloc,--wrap=EVP_DigestUpdate

@@ -5,39 +5,7 @@
 #include <string.h>
 
 #include "termsafe.h"
-
-/* Length of the well-formed UTF-8 sequence at s (1 to 4), or 0. */
-static size_t
-utf8_len(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	size_t	 len;
-	uint32_t c, min;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xe0) == 0xc0)
-		len = 2, c = s[0] & 0x1f, min = 0x80;
-	else if ((s[0] & 0xf0) == 0xe0)
-		len = 3, c = s[0] & 0x0f, min = 0x800;
-	else if ((s[0] & 0xf8) == 0xf0)
-		len = 4, c = s[0] & 0x07, min = 0x10000;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	/* overlong forms, surrogates and past U+10FFFF are not UTF-8 */
-	if (c < min || (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
-		return 0;
-	*cp = c;
-	return len;
-}
+#include "util.h"
 
 /* Code points a terminal acts on or that reorder the line. */
 static int
@@ -57,7 +25,7 @@ term_write(FILE *f, const char *s, size_t n, int keep_lines)
 
 	while (n > 0) {
 		uint32_t c = 0;
-		size_t	 len = utf8_len(p, n, &c);
+		size_t	 len = md_utf8_len(p, n, &c);
 
 		if (len == 0) {
 			fprintf(f, "\\x%02x", p[0]);

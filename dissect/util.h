@@ -9,6 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Length of the well-formed UTF-8 sequence at s (1 to 4; overlong
+ * forms, surrogates and code points past U+10FFFF are not), or 0; *cp
+ * gets its code point. */
+size_t md_utf8_len(const unsigned char *s, size_t n, uint32_t *cp);
 /* Whether p starts with / is exactly the ASCII word, in any case. */
 int md_ci_prefix(const uint8_t *p, size_t len, const char *prefix);
 int md_ci_equal(const uint8_t *p, size_t len, const char *word);

@@ -88,27 +88,39 @@ keep_blob_create(const char *blob_dir, int64_t row, char **tmpp, char *buf,
 }
 
 int
-keep_blob_name(const char *blob_dir, FILE *blob, const char *tmp,
-    const char *sha, char *err, size_t errlen)
+keep_blob_place(const char *blob_dir, const char *file, const char *sha,
+    char *err, size_t errlen)
 {
 	char	    dir[4096], path[4200];
 	struct stat sb;
-	int	    ok = fclose(blob) == 0;
+	int	    ok = 0;
 
 	snprintf(dir, sizeof(dir), "%s/%.2s", blob_dir, sha);
 	snprintf(path, sizeof(path), "%s/%s", dir, sha);
-	if (ok && (mkdir(dir, 0700) == 0 || errno == EEXIST)) {
+	if (mkdir(dir, 0700) == 0 || errno == EEXIST) {
+		ok = 1;
 		if (stat(path, &sb) == 0) /* seen before: one copy is enough */
-			unlink(tmp);
+			unlink(file);
 		else
-			ok = rename(tmp, path) == 0;
-	} else
-		ok = 0;
+			ok = rename(file, path) == 0;
+	}
 	if (!ok) {
 		say(err, errlen, path);
-		unlink(tmp);
+		unlink(file);
 	}
 	return ok;
+}
+
+int
+keep_blob_name(const char *blob_dir, FILE *blob, const char *tmp,
+    const char *sha, char *err, size_t errlen)
+{
+	if (fclose(blob) != 0) {
+		say(err, errlen, tmp);
+		unlink(tmp);
+		return 0;
+	}
+	return keep_blob_place(blob_dir, tmp, sha, err, errlen);
 }
 
 FILE *

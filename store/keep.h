@@ -22,8 +22,11 @@ FILE *keep_eml_create(const char *dir, int64_t sid, uint32_t tx, char **pathp,
  * its buffer: glibc ignores a size given without one. */
 FILE *keep_blob_create(const char *blob_dir, int64_t row, char **tmpp,
     char *buf, size_t bufsize, char *err, size_t errlen);
-/* Closes blob and names it by sha (hex); a copy already there is kept
- * and the new one dropped.  Returns 1 when the bytes are kept. */
+/* Moves file into blob_dir under its sha (hex); a copy already there is
+ * kept and file dropped.  Returns 1 when the bytes are kept. */
+int keep_blob_place(const char *blob_dir, const char *file, const char *sha,
+    char *err, size_t errlen);
+/* Closes blob and names it by sha, as keep_blob_place. */
 int keep_blob_name(const char *blob_dir, FILE *blob, const char *tmp,
     const char *sha, char *err, size_t errlen);
 /*

@@ -8,17 +8,13 @@
  * message bytes kept in the spool's blob folder move into the blobs
  * table, once per SHA-256.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <libpq-fe.h>
 #include <math.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +22,7 @@
 #include "pg_priv.h"
 #include "pg_schema.h"
 #include "receiver.h"
+#include "util.h"
 #include "sqlite_spool.h"
 
 /* One drain into one server transaction. */
@@ -209,33 +206,6 @@ putf(struct ship *sh, const char *fmt, ...)
 	    put(sh, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
-/* The length of the valid UTF-8 sequence at p, or 0. */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-	size_t len;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
-	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
-		return 0; /* overlong, surrogate, beyond U+10FFFF */
-	return len;
-}
-
 /* Text as COPY reads it: escaped, and valid UTF-8 (a server in UTF8
  * refuses anything else; a byte that is not becomes U+FFFD, a NUL
  * too, which text cannot hold). */
@@ -246,7 +216,8 @@ put_text(struct ship *sh, const char *s, size_t n)
 	int		     rc = 0;
 
 	for (size_t i = 0; rc == 0 && i < n;) {
-		size_t k = p[i] == 0 ? 0 : utf8_len(p + i, n - i);
+		uint32_t cp;
+		size_t	 k = p[i] == 0 ? 0 : md_utf8_len(p + i, n - i, &cp);
 
 		if (k == 0) {
 			rc = put(sh, "\xef\xbf\xbd", 3);

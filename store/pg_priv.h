@@ -10,8 +10,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store.h"
-
 #define PG_BLOB_CHUNK (1024 * 1024) /* bytes of a row of blobs */
 
 /*

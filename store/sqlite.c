@@ -369,28 +369,36 @@ utc_now(char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+int64_t
+run_started(sqlite3 *db, const char *command)
+{
+	sqlite3_stmt *st;
+	char	      now[32];
+	int64_t	      id = -1;
+
+	utc_now(now, sizeof(now));
+	if (sqlite3_prepare_v2(db,
+		"INSERT INTO runs (started, version,"
+		" command) VALUES (?,?,?)",
+		-1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, MAILSIFT_VERSION, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, command ? command : "", -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		id = sqlite3_last_insert_rowid(db);
+	sqlite3_finalize(st);
+	return id;
+}
+
 static int
 store_begin_run(struct sqlite_store *s, const char *command, char *err,
     size_t errlen)
 {
 	sqlite3_stmt *st;
-	char	      now[32];
 
-	utc_now(now, sizeof(now));
-	if (sqlite3_prepare_v2(s->db,
-		"INSERT INTO runs (started, version,"
-		" command) VALUES (?,?,?)",
-		-1, &st, NULL) != SQLITE_OK)
+	if ((s->run_id = run_started(s->db, command)) < 0)
 		goto fail;
-	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, MAILSIFT_VERSION, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, command ? command : "", -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		sqlite3_finalize(st);
-		goto fail;
-	}
-	sqlite3_finalize(st);
-	s->run_id = sqlite3_last_insert_rowid(s->db);
 	if (sqlite3_prepare_v2(s->db,
 		"SELECT coalesce(max(id), 0) FROM"
 		" sessions",

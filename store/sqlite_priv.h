@@ -155,19 +155,21 @@ session_id(const struct sqlite_store *s, const struct md_event *ev)
 }
 
 /* sqlite.c: errors, binding, statements, commits, the log's file */
-void	 db_fail(struct sqlite_store *, const char *what);
-void	 db_bind_bytes(sqlite3_stmt *, int i, struct md_bytes);
-void	 db_bind_text(sqlite3_stmt *, int i, struct md_bytes); /* "": NULL */
-void	 db_bind_frame(sqlite3_stmt *, int i, uint64_t frame);
-void	 db_bind_offset(sqlite3_stmt *, int i, uint64_t frame, int64_t);
-void	 db_bind_u64(sqlite3_stmt *, int i, uint64_t v, uint64_t none);
-void	 db_run(struct sqlite_store *, enum stmt_id);
-void	 db_commit(struct sqlite_store *, uint64_t ts);
-void	 db_maybe_commit(struct sqlite_store *, uint64_t ts);
-int	 db_open(struct sqlite_store *, const char *path, int force, int keep,
-	 const char *command, char *err, size_t errlen);
-void	 finalize_all(struct sqlite_store *);
-int	 create_private(const char *path, int force, char *err, size_t errlen);
+void db_fail(struct sqlite_store *, const char *what);
+void db_bind_bytes(sqlite3_stmt *, int i, struct md_bytes);
+void db_bind_text(sqlite3_stmt *, int i, struct md_bytes); /* "": NULL */
+void db_bind_frame(sqlite3_stmt *, int i, uint64_t frame);
+void db_bind_offset(sqlite3_stmt *, int i, uint64_t frame, int64_t);
+void db_bind_u64(sqlite3_stmt *, int i, uint64_t v, uint64_t none);
+void db_run(struct sqlite_store *, enum stmt_id);
+void db_commit(struct sqlite_store *, uint64_t ts);
+void db_maybe_commit(struct sqlite_store *, uint64_t ts);
+int  db_open(struct sqlite_store *, const char *path, int force, int keep,
+     const char *command, char *err, size_t errlen);
+void finalize_all(struct sqlite_store *);
+int  create_private(const char *path, int force, char *err, size_t errlen);
+/* A new row of runs (its start, version and command): its id, or -1. */
+int64_t	 run_started(sqlite3 *, const char *command);
 void	 run_finished(sqlite3 *, int64_t run_id, int status);
 sqlite3 *sqlite_log_open(const char *path, int create, int *fdp, char *err,
     size_t errlen);

@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "keep.h"
 #include "receiver.h"
 #include "sqlite_priv.h"
 
@@ -80,32 +80,16 @@ r_alive(void *arg)
 	return 1;
 }
 
+/* The run's row, as a run of the SQLite store starts one; the spool's
+ * own row (command and all) replaces it with the first batch. */
 static int64_t
 r_new_run(void *arg, char *err, size_t errlen)
 {
 	struct shared_log *l = arg;
-	sqlite3_stmt	  *st;
-	char		   now[32];
-	time_t		   t = time(NULL);
-	struct tm	   tm;
-	int64_t		   id = -1;
+	int64_t		   id = run_started(l->db, "");
 
-	gmtime_r(&t, &tm);
-	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (sqlite3_prepare_v2(l->db,
-		"INSERT INTO runs (started, version, command)"
-		" VALUES (?, ?, '')",
-		-1, &st, NULL) != SQLITE_OK) {
+	if (id < 0)
 		fail(l, "runs", err, errlen);
-		return -1;
-	}
-	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, MAILSIFT_VERSION, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_DONE)
-		id = sqlite3_last_insert_rowid(l->db);
-	else
-		fail(l, "runs", err, errlen);
-	sqlite3_finalize(st);
 	return id;
 }
 
@@ -221,8 +205,9 @@ ship_rows(struct shared_log *l, const char *table, const struct table_cols *tc,
 	return rc;
 }
 
-/* Named blob files of the spool move beside the log (a copy already
- * there is kept); temporary ones (tmp-*) are messages still arriving. */
+/* Named blob files of the spool move beside the log (keep.c places
+ * them: a copy already there is kept); temporary ones (tmp-*, in the
+ * spool's top folder) are messages still arriving. */
 static void
 move_blobs(const char *from, const char *log)
 {
@@ -235,26 +220,22 @@ move_blobs(const char *from, const char *log)
 	snprintf(to, sizeof(to), "%s.blobs", log);
 	mkdir(to, 0700);
 	while ((e = readdir(d)) != NULL) {
-		char sd[4400], td[4400];
+		char sd[4400];
 
 		if (strlen(e->d_name) != 2 ||
 		    !isxdigit((unsigned char)e->d_name[0]) ||
 		    !isxdigit((unsigned char)e->d_name[1]))
 			continue; /* "ab/": the first two digits of a hash */
 		snprintf(sd, sizeof(sd), "%s/%s", from, e->d_name);
-		snprintf(td, sizeof(td), "%s/%s", to, e->d_name);
 		if ((sub = opendir(sd)) == NULL)
 			continue;
-		mkdir(td, 0700);
 		while ((f = readdir(sub)) != NULL) {
-			char src[4700], dst[4700];
+			char src[4700], err[256];
 
 			if (f->d_name[0] == '.')
 				continue;
 			snprintf(src, sizeof(src), "%s/%s", sd, f->d_name);
-			snprintf(dst, sizeof(dst), "%s/%s", td, f->d_name);
-			if (access(dst, F_OK) == 0 || rename(src, dst) != 0)
-				unlink(src);
+			keep_blob_place(to, src, f->d_name, err, sizeof(err));
 		}
 		closedir(sub);
 	}

@@ -54,8 +54,6 @@ def sqlite_rows(db, table):
     cols = [r[1] for r in db.execute("PRAGMA table_info(%s)" % table)]
     if table == "message_text":
         cols = ["rowid", "subject", "body"]
-    elif table == "extensions":
-        cols = [c for c in cols]
     keep = [c for c in cols if c not in SKIP_COLS]
     if table == "runs":  # the server numbers runs; commands differ
         keep = [c for c in keep
