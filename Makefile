@@ -152,9 +152,9 @@ $(BUILD)/san/tests/test_termsafe: $(call obj,san,tests/test_termsafe.c cli/terms
 	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka
 
 HASHER_WRAP := -Wl,--wrap=malloc,--wrap=EVP_DigestUpdate
-$(BUILD)/rel/tests/test_hasher: $(call obj,rel,tests/test_hasher.c store/hasher.c)
+$(BUILD)/rel/tests/test_hasher: $(call obj,rel,tests/test_hasher.c store/hasher.c store/bodynorm.c)
 	$(CC) $(CFLAGS) $(HASHER_WRAP) -o $@ $^ -lcmocka -lcrypto -pthread
-$(BUILD)/san/tests/test_hasher: $(call obj,san,tests/test_hasher.c store/hasher.c)
+$(BUILD)/san/tests/test_hasher: $(call obj,san,tests/test_hasher.c store/hasher.c store/bodynorm.c)
 	$(SAN_CC) $(SAN) $(HASHER_WRAP) -o $@ $^ -lcmocka -lcrypto -pthread
 
 $(BUILD)/rel/tests/test_bodynorm: $(call obj,rel,tests/test_bodynorm.c store/bodynorm.c)

@@ -713,8 +713,8 @@ b64_quantum_end(struct mmsg *m)
 
 /*
  * RFC 2045 6.8: white space is ignored, "=" ends the data, anything else
- * outside the alphabet is an error worth saying once.  Four valid digits
- * in a row, the common case, are decoded without per-byte calls.
+ * outside the alphabet is an error worth saying once.  Runs of whole
+ * quanta go through md_b64_run; the rest a digit at a time.
  */
 static void
 decode_base64(struct mmsg *m, const uint8_t *p, size_t n)
@@ -725,19 +725,16 @@ decode_base64(struct mmsg *m, const uint8_t *p, size_t n)
 		int v;
 
 		if (m->b64n == 0 && i + 4 <= n) {
-			int a = md_b64_digit[p[i]], b = md_b64_digit[p[i + 1]];
-			int c = md_b64_digit[p[i + 2]],
-			    d = md_b64_digit[p[i + 3]];
+			size_t made, used;
 
-			if ((a | b | c | d) >= 0) {
-				out_room(m, 3);
-				m->out[m->outn++] = (uint8_t)(a << 2 | b >> 4);
-				m->out[m->outn++] = (uint8_t)(b << 4 | c >> 2);
-				m->out[m->outn++] = (uint8_t)(c << 6 | d);
-				m->dec_bytes += 3;
-				i += 4;
+			out_room(m, 3);
+			used = md_b64_run(p + i, n - i, m->out + m->outn,
+			    sizeof(m->out) - m->outn, &made);
+			m->outn += made;
+			m->dec_bytes += made;
+			i += used;
+			if (used > 0)
 				continue;
-			}
 		}
 		v = md_b64_digit[p[i++]];
 		if (v >= 0) {

@@ -1,32 +1,37 @@
-/* \summary: SHA-256 and MD5 of streamed bytes, on a worker thread */
+/* \summary: SHA-256 and MD5 of streamed bytes, on worker threads */
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "bodynorm.h"
 #include "hasher.h"
 
 #define BATCH_BYTES (256 * 1024) /* bytes gathered before queueing */
 #define BATCH_FIRST (8 * 1024)	 /* a stream's first batch; each doubles */
-#define QUEUE_JOBS  16		 /* batches queued at most: 4 MiB */
+#define QUEUE_JOBS  16		 /* batches queued at most per worker */
+#define WORKERS_MAX 4
 /*
  * Batch memory of all streams together.  Thousands of messages can be
  * open at once, each with two or three streams: past this, a stream's
  * bytes are hashed on the caller's thread instead (same digests).
  */
 #define HELD_MAX (32u << 20)
-/* Full-size batches the worker has hashed wait here for the next one to
- * be filled: malloc'd by one thread and freed by the other, they made
+/* Full-size batches the workers have hashed wait here for the next one
+ * to be filled: malloc'd by one thread and freed by another, they made
  * glibc shrink and grow its heap and fault in fresh pages each time. */
 #define POOL_MAX 24
 
 struct hstream {
-	struct hasher *h;
-	EVP_MD_CTX    *sha, *md5;
-	unsigned char *buf;
-	size_t	       len, cap; /* cap: this batch's size */
-	unsigned       pending;	 /* batches queued, not yet hashed */
+	struct hasher	*h;
+	struct worker	*w; /* hashes this stream's batches; NULL: inline */
+	EVP_MD_CTX	*sha, *md5, *body_sha;
+	struct body_norm body; /* with body_sha */
+	unsigned char	*buf;
+	size_t		 len, cap; /* cap: this batch's size */
+	unsigned	 pending;  /* batches queued, not yet hashed */
 };
 
 struct job {
@@ -35,14 +40,24 @@ struct job {
 	size_t		len, cap;
 };
 
+struct worker {
+	struct hasher *h;
+	pthread_t      th;
+	pthread_cond_t work;
+	struct job     q[QUEUE_JOBS];
+	size_t	       head, n;
+	unsigned       streams; /* open streams given to this worker */
+	int	       idle;	/* waiting for work: to be woken */
+};
+
 struct hasher {
-	pthread_t	th;
 	pthread_mutex_t mu;
-	pthread_cond_t	work, done;
-	struct job	q[QUEUE_JOBS];
-	size_t		head, n;
+	pthread_cond_t	done;	 /* a batch was hashed */
+	unsigned	waiters; /* callers waiting on done */
+	struct worker	w[WORKERS_MAX];
+	unsigned	nworkers;
 	size_t		held; /* bytes of batch buffers: HELD_MAX */
-	int		stop, threaded;
+	int		stop;
 	unsigned char  *pool[POOL_MAX]; /* spare BATCH_BYTES buffers */
 	size_t		npool;
 };
@@ -59,50 +74,83 @@ batch_release(struct hasher *h, unsigned char *buf, size_t cap)
 }
 
 static void
+body_digest(void *arg, const uint8_t *p, size_t n)
+{
+	EVP_DigestUpdate(arg, p, n);
+}
+
+/* A stream's bytes into its digests, on whichever thread holds them. */
+static void
 digest(struct hstream *s, const unsigned char *p, size_t n)
 {
 	EVP_DigestUpdate(s->sha, p, n);
 	if (s->md5 != NULL)
 		EVP_DigestUpdate(s->md5, p, n);
+	if (s->body_sha != NULL)
+		body_norm_feed(&s->body, p, n);
 }
 
 static void *
-worker(void *arg)
+worker_main(void *arg)
 {
-	struct hasher *h = arg;
+	struct worker *w = arg;
+	struct hasher *h = w->h;
 	struct job     j;
 
 	pthread_mutex_lock(&h->mu);
 	for (;;) {
-		while (h->n == 0 && !h->stop)
-			pthread_cond_wait(&h->work, &h->mu);
-		if (h->n == 0)
+		while (w->n == 0 && !h->stop) {
+			w->idle = 1;
+			pthread_cond_wait(&w->work, &h->mu);
+			w->idle = 0;
+		}
+		if (w->n == 0)
 			break;
-		j = h->q[h->head];
-		h->head = (h->head + 1) % QUEUE_JOBS;
-		h->n--;
+		j = w->q[w->head];
+		w->head = (w->head + 1) % QUEUE_JOBS;
+		w->n--;
 		pthread_mutex_unlock(&h->mu);
 		digest(j.s, j.buf, j.len);
 		pthread_mutex_lock(&h->mu);
 		batch_release(h, j.buf, j.cap);
 		j.s->pending--;
-		pthread_cond_broadcast(&h->done);
+		if (h->waiters > 0) /* no wake-up nobody waits for */
+			pthread_cond_broadcast(&h->done);
 	}
 	pthread_mutex_unlock(&h->mu);
 	return NULL;
 }
 
+unsigned
+hasher_workers_for_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > WORKERS_MAX ? WORKERS_MAX : (unsigned)n;
+}
+
 struct hasher *
-hasher_new(void)
+hasher_new(unsigned workers)
 {
 	struct hasher *h = calloc(1, sizeof(*h));
 
 	if (h == NULL)
 		return NULL;
 	pthread_mutex_init(&h->mu, NULL);
-	pthread_cond_init(&h->work, NULL);
 	pthread_cond_init(&h->done, NULL);
-	h->threaded = pthread_create(&h->th, NULL, worker, h) == 0;
+	if (workers > WORKERS_MAX)
+		workers = WORKERS_MAX;
+	for (unsigned i = 0; i < workers; i++) {
+		struct worker *w = &h->w[h->nworkers];
+
+		w->h = h;
+		pthread_cond_init(&w->work, NULL);
+		if (pthread_create(&w->th, NULL, worker_main, w) != 0) {
+			pthread_cond_destroy(&w->work);
+			break; /* fewer threads, or inline: same digests */
+		}
+		h->nworkers++;
+	}
 	return h;
 }
 
@@ -111,14 +159,15 @@ hasher_free(struct hasher *h)
 {
 	if (h == NULL)
 		return;
-	if (h->threaded) {
-		pthread_mutex_lock(&h->mu);
-		h->stop = 1;
-		pthread_cond_signal(&h->work);
-		pthread_mutex_unlock(&h->mu);
-		pthread_join(h->th, NULL);
+	pthread_mutex_lock(&h->mu);
+	h->stop = 1;
+	for (unsigned i = 0; i < h->nworkers; i++)
+		pthread_cond_signal(&h->w[i].work);
+	pthread_mutex_unlock(&h->mu);
+	for (unsigned i = 0; i < h->nworkers; i++) {
+		pthread_join(h->w[i].th, NULL);
+		pthread_cond_destroy(&h->w[i].work);
 	}
-	pthread_cond_destroy(&h->work);
 	pthread_cond_destroy(&h->done);
 	pthread_mutex_destroy(&h->mu);
 	while (h->npool > 0)
@@ -126,50 +175,90 @@ hasher_free(struct hasher *h)
 	free(h);
 }
 
+/* The worker with the fewest open streams (the lock held), or NULL. */
+static struct worker *
+least_busy(struct hasher *h)
+{
+	struct worker *best = NULL;
+
+	for (unsigned i = 0; i < h->nworkers; i++)
+		if (best == NULL || h->w[i].streams < best->streams)
+			best = &h->w[i];
+	if (best != NULL)
+		best->streams++;
+	return best;
+}
+
+static EVP_MD_CTX *
+digest_new(const EVP_MD *md)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+	if (c != NULL && !EVP_DigestInit_ex(c, md, NULL)) {
+		EVP_MD_CTX_free(c);
+		c = NULL;
+	}
+	return c;
+}
+
+static void
+stream_free(struct hstream *s)
+{
+	EVP_MD_CTX_free(s->sha);
+	EVP_MD_CTX_free(s->md5);
+	EVP_MD_CTX_free(s->body_sha);
+	free(s);
+}
+
 struct hstream *
-hstream_new(struct hasher *h, int with_md5)
+hstream_new(struct hasher *h, unsigned flags)
 {
 	struct hstream *s = calloc(1, sizeof(*s));
 
 	if (s == NULL)
 		return NULL;
 	s->h = h;
-	s->sha = EVP_MD_CTX_new();
-	if (with_md5)
-		s->md5 = EVP_MD_CTX_new();
-	if (s->sha == NULL || (with_md5 && s->md5 == NULL) ||
-	    !EVP_DigestInit_ex(s->sha, EVP_sha256(), NULL) ||
-	    (s->md5 != NULL && !EVP_DigestInit_ex(s->md5, EVP_md5(), NULL))) {
-		EVP_MD_CTX_free(s->sha);
-		EVP_MD_CTX_free(s->md5);
-		free(s);
+	if ((s->sha = digest_new(EVP_sha256())) == NULL ||
+	    ((flags & HS_MD5) && (s->md5 = digest_new(EVP_md5())) == NULL) ||
+	    ((flags & HS_BODY) &&
+		(s->body_sha = digest_new(EVP_sha256())) == NULL)) {
+		stream_free(s);
 		return NULL;
 	}
+	if (s->body_sha != NULL)
+		body_norm_init(&s->body, body_digest, s->body_sha);
+	pthread_mutex_lock(&h->mu);
+	s->w = least_busy(h);
+	pthread_mutex_unlock(&h->mu);
 	return s;
 }
 
-/* Hands the gathered batch to the worker, waiting while the queue is full
- * (memory stays bounded however fast packets come). */
+/* Hands the gathered batch to the stream's worker, waiting while its
+ * queue is full (memory stays bounded however fast packets come). */
 static void
 submit(struct hstream *s)
 {
 	struct hasher *h = s->h;
+	struct worker *w = s->w;
 
 	if (s->len == 0)
 		return;
-	if (!h->threaded) { /* the buffer is kept for the next batch */
+	if (w == NULL) { /* the buffer is kept for the next batch */
 		digest(s, s->buf, s->len);
 		s->len = 0;
 		return;
 	}
 	pthread_mutex_lock(&h->mu);
-	while (h->n == QUEUE_JOBS)
+	h->waiters++;
+	while (w->n == QUEUE_JOBS)
 		pthread_cond_wait(&h->done, &h->mu);
-	h->q[(h->head + h->n) % QUEUE_JOBS] =
+	h->waiters--;
+	w->q[(w->head + w->n) % QUEUE_JOBS] =
 	    (struct job) { s, s->buf, s->len, s->cap };
-	h->n++;
+	w->n++;
 	s->pending++;
-	pthread_cond_signal(&h->work);
+	if (w->idle)
+		pthread_cond_signal(&w->work);
 	pthread_mutex_unlock(&h->mu);
 	s->buf = NULL;
 	s->len = 0;
@@ -212,11 +301,13 @@ wait_pending(struct hstream *s)
 {
 	struct hasher *h = s->h;
 
-	if (!h->threaded)
+	if (s->w == NULL)
 		return;
 	pthread_mutex_lock(&h->mu);
+	h->waiters++;
 	while (s->pending > 0)
 		pthread_cond_wait(&h->done, &h->mu);
+	h->waiters--;
 	pthread_mutex_unlock(&h->mu);
 }
 
@@ -257,23 +348,25 @@ hex(EVP_MD_CTX *ctx, char out[HASH_HEX_MAX])
 }
 
 void
-hstream_finish(struct hstream *s, char sha256[HASH_HEX_MAX],
-    char md5[HASH_HEX_MAX])
+hstream_finish(struct hstream *s, struct hdigests *d)
 {
 	struct hasher *h = s->h;
 
 	submit(s);
 	wait_pending(s);
-	if (sha256 != NULL)
-		hex(s->sha, sha256);
-	if (md5 != NULL && s->md5 != NULL)
-		hex(s->md5, md5);
-	EVP_MD_CTX_free(s->sha);
-	EVP_MD_CTX_free(s->md5);
-	if (s->buf != NULL) {
-		pthread_mutex_lock(&h->mu);
-		batch_release(h, s->buf, s->cap);
-		pthread_mutex_unlock(&h->mu);
+	if (d != NULL) {
+		memset(d, 0, sizeof(*d));
+		hex(s->sha, d->sha256);
+		if (s->md5 != NULL)
+			hex(s->md5, d->md5);
+		if (s->body_sha != NULL && body_norm_finish(&s->body))
+			hex(s->body_sha, d->body);
 	}
-	free(s);
+	pthread_mutex_lock(&h->mu);
+	if (s->buf != NULL)
+		batch_release(h, s->buf, s->cap);
+	if (s->w != NULL)
+		s->w->streams--;
+	pthread_mutex_unlock(&h->mu);
+	stream_free(s);
 }

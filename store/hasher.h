@@ -1,11 +1,13 @@
 /*
- * hasher.h - digests computed on a second core.
+ * hasher.h - digests computed on other cores.
  *
  * Hashing every message and part (SHA-256, and MD5 for parts) costs more
- * than everything else mailsift does, so it runs on a worker thread:
- * bytes are gathered into batches, batches queue (bounded) to the worker
- * in order, and finishing a stream waits only for that stream's batches.
- * Without a thread, hashing happens inline, same results.
+ * than everything else mailsift does, so it runs on worker threads:
+ * bytes are gathered into batches, a stream's batches queue (bounded) to
+ * the worker the stream was given, in order, and finishing a stream
+ * waits only for that stream's batches.  Several workers share the
+ * streams, so the hashing of one message and of its parts go on at once.
+ * Without threads, hashing happens inline, same results.
  */
 #ifndef MAILSIFT_HASHER_H
 #define MAILSIFT_HASHER_H
@@ -17,12 +19,25 @@ struct hstream;
 
 #define HASH_HEX_MAX 129 /* SHA-512 would fit; SHA-256 and MD5 do */
 
-struct hasher  *hasher_new(void);
-void		hasher_free(struct hasher *);
-struct hstream *hstream_new(struct hasher *, int with_md5);
+/* workers: threads to hash on (0: on the caller's thread). */
+struct hasher *hasher_new(unsigned workers);
+void	       hasher_free(struct hasher *);
+/* Worker threads worth having on this machine: its cores, up to 4. */
+unsigned hasher_workers_for_cpus(void);
+
+#define HS_MD5	1 /* MD5 too */
+#define HS_BODY 2 /* and SHA-256 of the body form (bodynorm.h), on the
+		   * worker: the message's bytes are copied once for both */
+struct hstream *hstream_new(struct hasher *, unsigned flags);
 void		hstream_update(struct hstream *, const void *p, size_t n);
-/* Waits for the stream's bytes, writes the digests as hex, frees it. */
-void hstream_finish(struct hstream *, char sha256[HASH_HEX_MAX],
-    char md5[HASH_HEX_MAX]);
+
+struct hdigests {
+	char sha256[HASH_HEX_MAX];
+	char md5[HASH_HEX_MAX];	 /* "" without HS_MD5 */
+	char body[HASH_HEX_MAX]; /* "" without HS_BODY or a body form */
+};
+/* Waits for the stream's bytes, writes its digests as hex (d may be
+ * NULL: not wanted), frees it. */
+void hstream_finish(struct hstream *, struct hdigests *d);
 
 #endif

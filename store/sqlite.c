@@ -601,7 +601,7 @@ sqlite_open(const struct store_opts *o, char *err, size_t errlen)
 	struct sqlite_store *s;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->hasher = hasher_new()) == NULL) {
+	    (s->hasher = hasher_new(hasher_workers_for_cpus())) == NULL) {
 		free(s);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -669,7 +669,12 @@ file_sha256(struct sqlite_store *s, const struct store_capture *c,
 		close(fd);
 	if (h == NULL)
 		return -1;
-	hstream_finish(h, n == 0 ? hex : NULL, NULL);
+	{
+		struct hdigests d;
+
+		hstream_finish(h, &d);
+		memcpy(hex, d.sha256, HASH_HEX_MAX);
+	}
 	*size = sb.st_size;
 	return n == 0 ? 0 : -1;
 }

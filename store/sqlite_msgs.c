@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bodynorm.h"
 #include "hasher.h"
 #include "keep.h"
 #include "sqlite_priv.h"
@@ -58,12 +57,6 @@ msg_provenance(const struct sqlite_store *s, struct open_msg *m,
 	m->capture_file = s->capture_file;
 }
 
-static void
-body_hash_update(void *arg, const uint8_t *p, size_t n)
-{
-	hstream_update(arg, p, n);
-}
-
 void
 msgs_begin(struct sqlite_store *s, const struct md_event *ev)
 {
@@ -100,12 +93,11 @@ msgs_begin(struct sqlite_store *s, const struct md_event *ev)
 	m->dir = ev->dir;
 	msg_provenance(s, m, ev->flow);
 	m->row = sqlite3_last_insert_rowid(s->db);
-	if ((m->sha = hstream_new(s->hasher, 0)) == NULL ||
-	    (m->body_sha = hstream_new(s->hasher, 0)) == NULL) {
+	/* the message's digest, and its body form's (v_message_journeys) */
+	if ((m->sha = hstream_new(s->hasher, HS_BODY)) == NULL) {
 		open_msg_free(m);
 		return;
 	}
-	body_norm_init(&m->body, body_hash_update, m->body_sha);
 	if (s->extract_dir != NULL &&
 	    (m->out = keep_eml_create(s->extract_dir, sid, ev->tx, &m->path,
 		 s->error, sizeof(s->error))) == NULL)
@@ -133,7 +125,6 @@ msgs_data(struct sqlite_store *s, const struct md_event *ev)
 	if (m->size == 0)
 		msg_provenance(s, m, ev->flow);
 	hstream_update(m->sha, ev->arg.p, ev->arg.len);
-	body_norm_feed(&m->body, ev->arg.p, ev->arg.len);
 	m->size += ev->arg.len;
 	if (m->out != NULL &&
 	    fwrite(ev->arg.p, 1, ev->arg.len, m->out) != ev->arg.len) {
@@ -158,7 +149,7 @@ static void
 part_free(struct open_part *pt)
 {
 	if (pt->hash != NULL)
-		hstream_finish(pt->hash, NULL, NULL);
+		hstream_finish(pt->hash, NULL);
 	if (pt->out != NULL)
 		fclose(pt->out);
 	free(pt->path);
@@ -169,9 +160,7 @@ static void
 open_msg_free(struct open_msg *m)
 {
 	if (m->sha != NULL)
-		hstream_finish(m->sha, NULL, NULL);
-	if (m->body_sha != NULL)
-		hstream_finish(m->body_sha, NULL, NULL);
+		hstream_finish(m->sha, NULL);
 	for (int k = 0; k < MD_PART_KINDS; k++)
 		part_free(&m->part[k]);
 	if (m->out != NULL)
@@ -210,7 +199,8 @@ msgs_end(struct sqlite_store *s, const struct md_event *ev)
 {
 	struct md_txnode **slot = md_tx_slot(&s->msgs, ev->flow->id, ev->tx);
 	struct open_msg	  *m = (struct open_msg *)*slot;
-	char		   hex[HASH_HEX_MAX] = "", body[HASH_HEX_MAX] = "";
+	struct hdigests	   d;
+	const char	  *hex = d.sha256, *body = d.body;
 	sqlite3_stmt	  *st = s->st[ST_MSG_END];
 	int		   complete;
 
@@ -223,14 +213,11 @@ msgs_end(struct sqlite_store *s, const struct md_event *ev)
 		if (m->part[k].no != 0)
 			part_close(s, m, &m->part[k], 0, 0, 0);
 	text_index(s, m);
-	hstream_finish(m->sha, hex, NULL);
+	hstream_finish(m->sha, &d);
 	m->sha = NULL;
 	/* Only a whole message has an identity to link hops by. */
-	if (body_norm_finish(&m->body) && complete && !m->partial)
-		hstream_finish(m->body_sha, body, NULL);
-	else
-		hstream_finish(m->body_sha, NULL, NULL);
-	m->body_sha = NULL;
+	if (!complete || m->partial)
+		d.body[0] = '\0';
 	if (m->out != NULL && fclose(m->out) != 0)
 		s->stats.errors++;
 	m->out = NULL;
@@ -337,7 +324,7 @@ msgs_part_begin(struct sqlite_store *s, const struct md_event *ev)
 	sqlite3_bind_int64(st, 2, m->row);
 	db_run(s, ST_PART_COUNT);
 	pt->no = (uint32_t)ev->num[0];
-	if ((pt->hash = hstream_new(s->hasher, 1)) == NULL)
+	if ((pt->hash = hstream_new(s->hasher, HS_MD5)) == NULL)
 		s->stats.errors++;
 	if (s->extract_dir != NULL &&
 	    (attachment || ev->code == MD_DISP_ATTACHMENT)) {
@@ -388,11 +375,12 @@ static void
 part_close(struct sqlite_store *s, struct open_msg *m, struct open_part *pt,
     int complete, uint64_t enc, uint64_t dec)
 {
-	sqlite3_stmt *st = s->st[ST_PART_END];
-	char	      sha[HASH_HEX_MAX] = "", md5[HASH_HEX_MAX] = "";
+	sqlite3_stmt   *st = s->st[ST_PART_END];
+	struct hdigests d = { "", "", "" };
+	const char     *sha = d.sha256, *md5 = d.md5;
 
 	if (pt->hash != NULL)
-		hstream_finish(pt->hash, sha, md5);
+		hstream_finish(pt->hash, &d);
 	if (pt->out != NULL && fclose(pt->out) != 0)
 		s->stats.errors++;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)enc);

@@ -11,7 +11,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "bodynorm.h"
 #include "dissect.h"
 #include "hasher.h"
 #include "txtable.h"
@@ -100,8 +99,6 @@ struct open_msg {
 	const char	*capture_file;
 	uint64_t	 gap;	  /* bytes the capture lost inside it */
 	int		 partial; /* a part, TOP: no body identity */
-	struct body_norm body;	  /* the body's transport-proof form */
-	struct hstream	*body_sha;
 	/* one open of each kind (md_part_kind): a forwarded message stays
 	 * open around its parts, a part around the files inside it */
 	struct open_part part[MD_PART_KINDS];

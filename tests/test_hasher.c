@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 #include <pthread.h>
 
+#include "bodynorm.h"
 #include "hasher.h"
 
 void *__real_malloc(size_t);
@@ -62,11 +63,12 @@ one_shot(const unsigned char *p, size_t n, char out[HASH_HEX_MAX])
 }
 
 static void
-run(size_t total, size_t step, int fail_after_first)
+run_on(unsigned workers, size_t total, size_t step, int fail_after_first)
 {
 	unsigned char  *data = __real_malloc(total);
-	char		want[HASH_HEX_MAX] = "", got[HASH_HEX_MAX] = "";
-	struct hasher  *h = hasher_new();
+	char		want[HASH_HEX_MAX] = "";
+	struct hdigests got;
+	struct hasher  *h = hasher_new(workers);
 	struct hstream *s;
 
 	assert_non_null(data);
@@ -74,7 +76,7 @@ run(size_t total, size_t step, int fail_after_first)
 	for (size_t i = 0; i < total; i++)
 		data[i] = (unsigned char)(i * 7 + i / 251);
 	one_shot(data, total, want);
-	s = hstream_new(h, 1);
+	s = hstream_new(h, HS_MD5);
 	assert_non_null(s);
 	for (size_t i = 0; i < total; i += step) {
 		size_t n = total - i < step ? total - i : step;
@@ -84,11 +86,21 @@ run(size_t total, size_t step, int fail_after_first)
 		if (fail_after_first && i + n >= 3 * 256 * 1024)
 			fail_batches = 1000;
 	}
-	hstream_finish(s, got, NULL);
+	hstream_finish(s, &got);
 	fail_batches = 0;
-	assert_string_equal(got, want);
+	assert_string_equal(got.sha256, want);
+	assert_int_equal(strlen(got.md5), 32);
+	assert_string_equal(got.body, "");
 	hasher_free(h);
 	free(data);
+}
+
+static void
+run(size_t total, size_t step, int fail_after_first)
+{
+	run_on(1, total, step, fail_after_first);
+	run_on(3, total, step, fail_after_first);
+	run_on(0, total, step, fail_after_first);
 }
 
 static void
@@ -120,7 +132,7 @@ test_many_streams(void **state)
 	enum { N = 300, LEN = 300 * 1024, STEP = 10 * 1024 };
 	unsigned char  *data = __real_malloc(LEN);
 	struct hstream *s[N];
-	struct hasher  *h = hasher_new();
+	struct hasher  *h = hasher_new(2);
 	char		want[HASH_HEX_MAX] = "";
 
 	(void)state;
@@ -135,13 +147,68 @@ test_many_streams(void **state)
 		for (int i = 0; i < N; i++)
 			hstream_update(s[i], data + o, STEP);
 	for (int i = 0; i < N; i++) {
-		char got[HASH_HEX_MAX] = "";
+		struct hdigests got;
 
-		hstream_finish(s[i], got, NULL);
-		assert_string_equal(got, want);
+		hstream_finish(s[i], &got);
+		assert_string_equal(got.sha256, want);
 	}
 	hasher_free(h);
 	free(data);
+}
+
+static void
+collect(void *arg, const uint8_t *p, size_t n)
+{
+	struct { unsigned char *b; size_t n; } *o = arg;
+
+	memcpy(o->b + o->n, p, n);
+	o->n += n;
+}
+
+/*
+ * HS_BODY: the body form's digest, worked out on the worker from the
+ * message's own batches, equals the digest of what body_norm puts out
+ * when fed the whole message at once; a message without a body has none.
+ */
+static void
+test_body_form(void **state)
+{
+	enum { LEN = 700 * 1024 };
+	unsigned char  *msg = __real_malloc(LEN), *form = __real_malloc(LEN);
+	struct { unsigned char *b; size_t n; } out = { form, 0 };
+	struct body_norm bn;
+	char		 want[HASH_HEX_MAX] = "";
+	struct hasher	*h = hasher_new(2);
+	struct hstream	*s;
+	struct hdigests	 got;
+
+	(void)state;
+	assert_non_null(msg);
+	assert_non_null(form);
+	memcpy(msg, "Subject: x\r\n\r\n", 14);
+	for (size_t i = 14; i < LEN; i++)
+		msg[i] = i % 77 == 75 ? '\r' : i % 77 == 76 ? '\n' :
+						   (unsigned char)('a' + i % 26);
+	body_norm_init(&bn, collect, &out);
+	body_norm_feed(&bn, msg, LEN);
+	assert_true(body_norm_finish(&bn));
+	one_shot(form, out.n, want);
+	for (size_t step = 1000; step <= 300 * 1000; step *= 300) {
+		assert_non_null(s = hstream_new(h, HS_BODY));
+		for (size_t i = 0; i < LEN; i += step)
+			hstream_update(s, msg + i, LEN - i < step ? LEN - i : step);
+		hstream_finish(s, &got);
+		assert_string_equal(got.body, want);
+		assert_string_equal(got.md5, "");
+	}
+	assert_non_null(s = hstream_new(h, HS_BODY));
+	hstream_update(s, "Subject: x\r\n", 12);
+	hstream_finish(s, &got);
+	assert_string_equal(got.body, "");
+	assert_int_equal(strlen(got.sha256), 64);
+	hasher_free(h);
+	free(msg);
+	free(form);
 }
 
 int
@@ -151,6 +218,7 @@ main(void)
 		cmocka_unit_test(test_threaded),
 		cmocka_unit_test(test_no_memory_keeps_order),
 		cmocka_unit_test(test_many_streams),
+		cmocka_unit_test(test_body_form),
 	};
 
 	main_thread = pthread_self();
