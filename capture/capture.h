@@ -122,16 +122,30 @@ struct capture_file_info {
 	uint64_t    first_us, last_us; /* packet times; 0: none */
 	int	    link_type;	       /* DLT_*; -1: not opened */
 	const char *link_name;
+	int	    tapped_whole; /* the tap saw every byte of the file, in
+				   * order (a regular file) */
+	uint64_t    size;	  /* its bytes, when tapped_whole */
+};
+
+/*
+ * The bytes of a capture file as they are read, to hash the file without
+ * reading it twice.  A file damaged part way is still read to its end
+ * for the tap.
+ */
+struct capture_read_tap {
+	void (*bytes)(void *arg, const void *p, size_t n);
+	void *arg;
 };
 
 /*
  * Reads one pcap or pcapng file ("-": standard input) through libnids;
  * connections may span files given in order.  Fills info as far as it
- * read.  Returns 0; or -1 with err set when the file cannot be opened or
- * is damaged part way (what was read before is dissected and kept).
+ * read; tap (or NULL) gets a regular file's bytes.  Returns 0; or -1
+ * with err set when the file cannot be opened or is damaged part way
+ * (what was read before is dissected and kept).
  */
-int capture_file(const char *path, struct capture_file_info *, char *err,
-    size_t errlen);
+int capture_file(const char *path, const struct capture_read_tap *tap,
+    struct capture_file_info *, char *err, size_t errlen);
 /* Ends every open connection as "capture ended" (partial messages are
  * kept as incomplete) and releases libnids; the sink gets the last events
  * here. */

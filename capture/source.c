@@ -1,5 +1,6 @@
 /* \summary: reading capture files and interfaces into the capture layer */
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <linux/if_packet.h>
 #include <arpa/inet.h>
@@ -9,11 +10,13 @@
 #include <nids.h>
 #include <pcap.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "capture_priv.h"
 #include "decap.h"
@@ -50,26 +53,149 @@ record_offset(struct offsets *o, uint64_t nread)
 #define READ_BUF (1u << 20) /* capture files are read a MiB at a time */
 
 /*
+ * A regular capture file under stdio whose reads also go to a tap, so
+ * the file is hashed from the bytes libpcap reads.  Seeks are followed;
+ * one that moves (libpcap reads straight through) means the tap no
+ * longer saw the file in order.
+ */
+struct tapped {
+	int			       fd;
+	const struct capture_read_tap *tap;
+	uint64_t		       pos; /* bytes read and tapped */
+	int			       moved;
+};
+
+static ssize_t
+tapped_read(void *cookie, char *buf, size_t n)
+{
+	struct tapped *t = cookie;
+	ssize_t	       r;
+
+	do
+		r = read(t->fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	if (r > 0) {
+		t->tap->bytes(t->tap->arg, buf, (size_t)r);
+		t->pos += (uint64_t)r;
+	}
+	return r;
+}
+
+static int
+tapped_seek(void *cookie, off64_t *off, int whence)
+{
+	struct tapped *t = cookie;
+	off_t	       r;
+
+	if (whence == SEEK_CUR && *off == 0) { /* ftell: no system call */
+		*off = (off64_t)t->pos;
+		return 0;
+	}
+	if ((r = lseek(t->fd, (off_t)*off, whence)) < 0)
+		return -1;
+	if ((uint64_t)r != t->pos)
+		t->moved = 1;
+	*off = r;
+	return 0;
+}
+
+static int
+tapped_close(void *cookie)
+{
+	struct tapped *t = cookie;
+	int	       r = close(t->fd);
+
+	free(t);
+	return r;
+}
+
+/* Whatever libpcap left unread (a damaged file), for the tap; 1 when the
+ * tap has now seen the whole file. */
+static int
+tapped_drain(struct tapped *t)
+{
+	char	buf[1 << 16];
+	ssize_t r;
+
+	if (t->moved)
+		return 0;
+	while ((r = tapped_read(t, buf, sizeof(buf))) > 0)
+		;
+	return r == 0;
+}
+
+/* fd as a stdio stream whose reads go to tap too; NULL when the file is
+ * not a regular one (fd is left open then). */
+static FILE *
+tapped_open(int fd, const struct capture_read_tap *tap, struct tapped **tp)
+{
+	static const cookie_io_functions_t io = { .read = tapped_read,
+		.seek = tapped_seek,
+		.close = tapped_close };
+	struct stat    sb;
+	struct tapped *t;
+	FILE	      *f;
+
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    (t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	t->fd = fd;
+	t->tap = tap;
+	if ((f = fopencookie(t, "rb", io)) == NULL) {
+		free(t);
+		return NULL;
+	}
+	*tp = t;
+	return f;
+}
+
+/*
  * A capture file for libpcap, read through a large stdio buffer (its own
  * is a page: a syscall every 4 KiB); *bufp is that buffer, to free after
- * pcap_close.  "-" is standard input.
+ * pcap_close.  "-" is standard input.  A regular file goes through tap
+ * when there is one (*tp: its state, until pcap_close).
  */
 static pcap_t *
-open_file(const char *path, char **bufp, char *ebuf)
+open_file(const char *path, const struct capture_read_tap *tap,
+    struct tapped **tp, char **bufp, char *ebuf)
 {
-	FILE   *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	FILE   *f = NULL;
 	pcap_t *pc;
+	int	fd;
 
 	*bufp = NULL;
+	*tp = NULL;
+	if (strcmp(path, "-") == 0)
+		f = stdin;
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0 &&
+	    (tap == NULL || (f = tapped_open(fd, tap, tp)) == NULL) &&
+	    (f = fdopen(fd, "rb")) == NULL)
+		close(fd);
 	if (f == NULL) {
 		snprintf(ebuf, PCAP_ERRBUF_SIZE, "%s", strerror(errno));
 		return NULL;
 	}
 	if ((*bufp = malloc(READ_BUF)) != NULL)
 		setvbuf(f, *bufp, _IOFBF, READ_BUF);
-	if ((pc = pcap_fopen_offline(f, ebuf)) == NULL && f != stdin)
+	if ((pc = pcap_fopen_offline(f, ebuf)) == NULL && f != stdin) {
+		if (*tp != NULL) /* not a capture: no record of it, no hash */
+			(*tp)->moved = 1;
 		fclose(f);
+		*tp = NULL;
+	}
 	return pc;
+}
+
+/* Whether the tap saw the whole file, read to its end for it if need be
+ * (stdio's buffer holds nothing more: the next read would go to the
+ * file, and libpcap reads no more once it stopped). */
+static void
+file_tapped(struct capture_file_info *info, struct tapped *tp)
+{
+	if (tp == NULL)
+		return;
+	info->tapped_whole = tapped_drain(tp);
+	info->size = tp->pos;
 }
 
 /*
@@ -78,8 +204,8 @@ open_file(const char *path, char **bufp, char *ebuf)
  * opened or is damaged; everything read before the damage is processed.
  */
 int
-capture_file(const char *path, struct capture_file_info *info, char *err,
-    size_t errlen)
+capture_file(const char *path, const struct capture_read_tap *tap,
+    struct capture_file_info *info, char *err, size_t errlen)
 {
 	char		    ebuf[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *h;
@@ -89,10 +215,11 @@ capture_file(const char *path, struct capture_file_info *info, char *err,
 	uint64_t	    nread = 0;
 	struct offsets	    off;
 	char		   *rbuf = NULL;
+	struct tapped	   *tp;
 
 	memset(info, 0, sizeof(*info));
 	info->link_type = -1;
-	if ((pc = open_file(path, &rbuf, ebuf)) == NULL) {
+	if ((pc = open_file(path, tap, &tp, &rbuf, ebuf)) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, ebuf);
 		cap.stats.files_damaged++;
 		free(rbuf);
@@ -105,6 +232,7 @@ capture_file(const char *path, struct capture_file_info *info, char *err,
 		const char *name = pcap_datalink_val_to_name(dlt);
 		snprintf(err, errlen, "%s: unsupported link type %d (%s)", path,
 		    dlt, name ? name : "unknown");
+		file_tapped(info, tp);
 		pcap_close(pc);
 		free(rbuf);
 		cap.stats.files_damaged++;
@@ -143,6 +271,7 @@ capture_file(const char *path, struct capture_file_info *info, char *err,
 		cap.stats.files_damaged++;
 		rc = -1;
 	}
+	file_tapped(info, tp);
 	pcap_close(pc);
 	free(rbuf);
 	return rc;

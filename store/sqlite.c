@@ -689,7 +689,10 @@ sqlite_add_capture(void *arg, const struct store_capture *c)
 
 	sqlite3_bind_int64(st, 1, s->run_id);
 	sqlite3_bind_text(st, 2, c->path, -1, SQLITE_STATIC);
-	if (file_sha256(s, c, hex, &size) == 0) {
+	if (c->sha256 != NULL) {
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)c->size);
+		sqlite3_bind_text(st, 4, c->sha256, -1, SQLITE_TRANSIENT);
+	} else if (file_sha256(s, c, hex, &size) == 0) {
 		sqlite3_bind_int64(st, 3, size);
 		sqlite3_bind_text(st, 4, hex, -1, SQLITE_TRANSIENT);
 	}

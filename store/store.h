@@ -75,6 +75,9 @@ struct store_capture {
 	int	    fd; /* >= 0: read the file from this descriptor (opened
 			 * before privileges were dropped; 0 is valid when
 			 * standard input was closed); -1: open path */
+	const char *sha256; /* the file's digest (hex) and size, worked out
+			     * as it was read; NULL: the store reads it */
+	uint64_t    size;
 };
 /* Records a capture file read by this run (the inputs table). */
 void store_add_capture(struct store *, const struct store_capture *);

@@ -250,6 +250,14 @@ check "provenance: each capture file read is on record with its SHA-256" \
 	"$B/gen/demo.pcap $(stat -c %s "$B/gen/demo.pcap") $(sha256sum "$B/gen/demo.pcap" | cut -d' ' -f1) EN10MB $(tshark -r "$B/gen/demo.pcap" 2>/dev/null | wc -l) 0"
 check "provenance: a damaged file is on record as such" \
 	"$(sqlite3 "$B/broken/o.db" "SELECT damaged, packets FROM captures")" "1|41"
+# The digest comes from the bytes libpcap read, the rest of a damaged
+# file read for it: it must be the whole file's.
+check "provenance: a damaged file's SHA-256 and size are the whole file's" \
+	"$(sqlite3 -separator ' ' "$B/broken/o.db" "SELECT sha256, size FROM captures")" \
+	"$(sha256sum "$B/broken/oversized.pcap" | cut -d' ' -f1) $(stat -c %s "$B/broken/oversized.pcap")"
+check "provenance: a pcapng file's SHA-256 and size" \
+	"$(sqlite3 -separator ' ' "$B/ng.db" "SELECT sha256, size FROM captures")" \
+	"$(sha256sum "$B/demo.pcapng" | cut -d' ' -f1) $(stat -c %s "$B/demo.pcapng")"
 check "provenance: capture file and frames of each message" \
 	"$(sqlite3 -separator ' ' "$pv" "SELECT capture_file = '$B/gen/demo.pcap', first_frame, last_frame FROM messages")" "1 34 34
 1 58 79

@@ -42,7 +42,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (capture_init(&co, err, sizeof(err)) == 0) {
 		struct capture_file_info info;
 
-		(void)capture_file(path, &info, err, sizeof(err));
+		(void)capture_file(path, NULL, &info, err, sizeof(err));
 		capture_finish();
 	}
 	mime_tap_free(tap);
