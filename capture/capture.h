@@ -124,7 +124,7 @@ struct capture_file_info {
 	const char *link_name;
 	int	    tapped_whole; /* the tap saw every byte of the file, in
 				   * order (a regular file) */
-	uint64_t    size;	  /* its bytes, when tapped_whole */
+	uint64_t size;		  /* its bytes, when tapped_whole */
 };
 
 /*

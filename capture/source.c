@@ -132,9 +132,9 @@ tapped_open(int fd, const struct capture_read_tap *tap, struct tapped **tp)
 	static const cookie_io_functions_t io = { .read = tapped_read,
 		.seek = tapped_seek,
 		.close = tapped_close };
-	struct stat    sb;
-	struct tapped *t;
-	FILE	      *f;
+	struct stat			   sb;
+	struct tapped			  *t;
+	FILE				  *f;
 
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
 	    (t = calloc(1, sizeof(*t))) == NULL)

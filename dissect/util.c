@@ -565,7 +565,8 @@ b64_run_scalar(const uint8_t *p, size_t n, uint8_t *out, size_t room,
 		int	 c = md_b64_digit[p[i + 2]], d = md_b64_digit[p[i + 3]];
 		uint32_t v;
 
-		if ((a | b | c | d) < 0) /* not a digit: negative in the table */
+		if ((a | b | c | d) <
+		    0) /* not a digit: negative in the table */
 			break;
 		v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 |
 		    (uint32_t)d;
@@ -594,14 +595,14 @@ __attribute__((target("ssse3"))) static size_t
 b64_run_ssse3(const uint8_t *p, size_t n, uint8_t *out, size_t room,
     size_t *made)
 {
-	const __m128i lut_lo = _mm_setr_epi8(0x15, 0x11, 0x11, 0x11, 0x11,
-	    0x11, 0x11, 0x11, 0x11, 0x11, 0x13, 0x1A, 0x1B, 0x1B, 0x1B, 0x1A);
-	const __m128i lut_hi = _mm_setr_epi8(0x10, 0x10, 0x01, 0x02, 0x04,
-	    0x08, 0x04, 0x08, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10);
-	const __m128i lut_roll = _mm_setr_epi8(0, 16, 19, 4, -65, -65, -71,
-	    -71, 0, 0, 0, 0, 0, 0, 0, 0);
-	const __m128i order = _mm_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14,
-	    13, 12, -1, -1, -1, -1);
+	const __m128i lut_lo = _mm_setr_epi8(0x15, 0x11, 0x11, 0x11, 0x11, 0x11,
+	    0x11, 0x11, 0x11, 0x11, 0x13, 0x1A, 0x1B, 0x1B, 0x1B, 0x1A);
+	const __m128i lut_hi = _mm_setr_epi8(0x10, 0x10, 0x01, 0x02, 0x04, 0x08,
+	    0x04, 0x08, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10);
+	const __m128i lut_roll = _mm_setr_epi8(0, 16, 19, 4, -65, -65, -71, -71,
+	    0, 0, 0, 0, 0, 0, 0, 0);
+	const __m128i order = _mm_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13,
+	    12, -1, -1, -1, -1);
 	const __m128i mask_2f = _mm_set1_epi8(0x2f);
 	size_t	      i = 0, o = 0, tail;
 
@@ -609,8 +610,8 @@ b64_run_ssse3(const uint8_t *p, size_t n, uint8_t *out, size_t room,
 	while (i + 16 <= n && o + 16 <= room) {
 		__m128i in = _mm_loadu_si128((const __m128i *)(p + i));
 		__m128i hi_nib = _mm_and_si128(_mm_srli_epi32(in, 4), mask_2f);
-		__m128i lo = _mm_shuffle_epi8(lut_lo,
-		    _mm_and_si128(in, mask_2f));
+		__m128i lo =
+		    _mm_shuffle_epi8(lut_lo, _mm_and_si128(in, mask_2f));
 		__m128i hi = _mm_shuffle_epi8(lut_hi, hi_nib);
 		__m128i roll = _mm_shuffle_epi8(lut_roll,
 		    _mm_add_epi8(_mm_cmpeq_epi8(in, mask_2f), hi_nib));
@@ -634,8 +635,7 @@ b64_run_ssse3(const uint8_t *p, size_t n, uint8_t *out, size_t room,
 #endif
 
 size_t
-md_b64_run(const uint8_t *p, size_t n, uint8_t *out, size_t room,
-    size_t *made)
+md_b64_run(const uint8_t *p, size_t n, uint8_t *out, size_t room, size_t *made)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
 	if (__builtin_cpu_supports("ssse3"))

@@ -25,9 +25,10 @@ void	       hasher_free(struct hasher *);
 /* Worker threads worth having on this machine: its cores, up to 4. */
 unsigned hasher_workers_for_cpus(void);
 
-#define HS_MD5	1 /* MD5 too */
-#define HS_BODY 2 /* and SHA-256 of the body form (bodynorm.h), on the
-		   * worker: the message's bytes are copied once for both */
+#define HS_MD5 1 /* MD5 too */
+#define HS_BODY                                                \
+	2 /* and SHA-256 of the body form (bodynorm.h), on the \
+	   * worker: the message's bytes are copied once for both */
 struct hstream *hstream_new(struct hasher *, unsigned flags);
 void		hstream_update(struct hstream *, const void *p, size_t n);
 

@@ -72,12 +72,12 @@ struct store_capture {
 	uint64_t    first_us, last_us;
 	const char *link_type;
 	int	    damaged;
-	int	    fd; /* >= 0: read the file from this descriptor (opened
-			 * before privileges were dropped; 0 is valid when
-			 * standard input was closed); -1: open path */
+	int	    fd;	    /* >= 0: read the file from this descriptor (opened
+			     * before privileges were dropped; 0 is valid when
+			     * standard input was closed); -1: open path */
 	const char *sha256; /* the file's digest (hex) and size, worked out
 			     * as it was read; NULL: the store reads it */
-	uint64_t    size;
+	uint64_t size;
 };
 /* Records a capture file read by this run (the inputs table). */
 void store_add_capture(struct store *, const struct store_capture *);

@@ -159,7 +159,10 @@ test_many_streams(void **state)
 static void
 collect(void *arg, const uint8_t *p, size_t n)
 {
-	struct { unsigned char *b; size_t n; } *o = arg;
+	struct {
+		unsigned char *b;
+		size_t	       n;
+	} *o = arg;
 
 	memcpy(o->b + o->n, p, n);
 	o->n += n;
@@ -174,8 +177,11 @@ static void
 test_body_form(void **state)
 {
 	enum { LEN = 700 * 1024 };
-	unsigned char  *msg = __real_malloc(LEN), *form = __real_malloc(LEN);
-	struct { unsigned char *b; size_t n; } out = { form, 0 };
+	unsigned char *msg = __real_malloc(LEN), *form = __real_malloc(LEN);
+	struct {
+		unsigned char *b;
+		size_t	       n;
+	} out = { form, 0 };
 	struct body_norm bn;
 	char		 want[HASH_HEX_MAX] = "";
 	struct hasher	*h = hasher_new(2);
@@ -187,8 +193,9 @@ test_body_form(void **state)
 	assert_non_null(form);
 	memcpy(msg, "Subject: x\r\n\r\n", 14);
 	for (size_t i = 14; i < LEN; i++)
-		msg[i] = i % 77 == 75 ? '\r' : i % 77 == 76 ? '\n' :
-						   (unsigned char)('a' + i % 26);
+		msg[i] = i % 77 == 75 ? '\r' :
+		    i % 77 == 76      ? '\n' :
+					(unsigned char)('a' + i % 26);
 	body_norm_init(&bn, collect, &out);
 	body_norm_feed(&bn, msg, LEN);
 	assert_true(body_norm_finish(&bn));
@@ -196,7 +203,8 @@ test_body_form(void **state)
 	for (size_t step = 1000; step <= 300 * 1000; step *= 300) {
 		assert_non_null(s = hstream_new(h, HS_BODY));
 		for (size_t i = 0; i < LEN; i += step)
-			hstream_update(s, msg + i, LEN - i < step ? LEN - i : step);
+			hstream_update(s, msg + i,
+			    LEN - i < step ? LEN - i : step);
 		hstream_finish(s, &got);
 		assert_string_equal(got.body, want);
 		assert_string_equal(got.md5, "");

@@ -83,12 +83,12 @@ b64_run_naive(const uint8_t *p, size_t n, uint8_t *out, size_t room,
 static void
 test_b64_run(void **state)
 {
-	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				       "abcdefghijklmnopqrstuvwxyz0123456789+/";
-	static const uint8_t breakers[] = { '\r', '\n', '=', ' ', 0x80, 0xff,
-		0, '-', '.', ':', '@', '[', '`', '{' };
-	uint8_t	 in[200], want[160], got[160];
-	uint32_t seed = 12345;
+	static const char    alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					  "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const uint8_t breakers[] = { '\r', '\n', '=', ' ', 0x80, 0xff, 0,
+		'-', '.', ':', '@', '[', '`', '{' };
+	uint8_t		     in[200], want[160], got[160];
+	uint32_t	     seed = 12345;
 
 	(void)state;
 	for (int round = 0; round < 20000; round++) {
@@ -100,8 +100,8 @@ test_b64_run(void **state)
 		}
 		if (n > 0 && round % 3 != 0) { /* one byte that is no digit */
 			seed = seed * 1103515245u + 12345u;
-			in[(seed >> 8) % n] = breakers[(seed >> 20) %
-			    sizeof(breakers)];
+			in[(seed >> 8) % n] =
+			    breakers[(seed >> 20) % sizeof(breakers)];
 		}
 		room = round % 5 == 0 ? (size_t)(round / 5) % 160 : 160;
 		memset(want, 0xaa, sizeof(want));
@@ -111,7 +111,8 @@ test_b64_run(void **state)
 		assert_int_equal(gu, wu);
 		assert_int_equal(gm, wm);
 		assert_memory_equal(got, want, wm);
-		for (size_t k = room; k < sizeof(got); k++) /* nothing past room */
+		for (size_t k = room; k < sizeof(got);
+		     k++) /* nothing past room */
 			assert_int_equal(got[k], 0xaa);
 	}
 }
