@@ -336,6 +336,25 @@ hstream_update(struct hstream *s, const void *p, size_t n)
 	}
 }
 
+void
+hstream_end(struct hstream *s)
+{
+	submit(s);
+}
+
+int
+hstream_ready(struct hstream *s)
+{
+	int ready;
+
+	if (s->w == NULL)
+		return 1;
+	pthread_mutex_lock(&s->h->mu);
+	ready = s->pending == 0;
+	pthread_mutex_unlock(&s->h->mu);
+	return ready;
+}
+
 static void
 hex(EVP_MD_CTX *ctx, char out[HASH_HEX_MAX])
 {

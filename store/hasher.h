@@ -32,6 +32,11 @@ unsigned hasher_workers_for_cpus(void);
 struct hstream *hstream_new(struct hasher *, unsigned flags);
 void		hstream_update(struct hstream *, const void *p, size_t n);
 
+/* No more bytes: the last batch goes to the worker now, so that the
+ * digests can be taken without a wait once hstream_ready says so. */
+void hstream_end(struct hstream *);
+int  hstream_ready(struct hstream *);
+
 struct hdigests {
 	char sha256[HASH_HEX_MAX];
 	char md5[HASH_HEX_MAX];	 /* "" without HS_MD5 */

@@ -771,14 +771,15 @@ sqlite_close(void *arg, int status)
 
 	if (s->db == NULL) /* a rotation that failed left no log */
 		goto free;
+	msgs_settle(s, 1);
 	db_run(s, ST_COMMIT);
 	run_finished(s->db, s->run_id, status);
 	finalize_all(s);
-	msgs_free_all(s);
 	sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL,
 	    NULL);
 	rc = sqlite3_close(s->db) == SQLITE_OK && s->stats.errors == 0 ? 0 : -1;
 free:
+	msgs_free_all(s);
 	x509_trust_free(s->trust);
 	hasher_free(s->hasher);
 	free(s->extract_dir);

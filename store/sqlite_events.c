@@ -345,6 +345,8 @@ db_emit(void *arg, const struct md_event *ev)
 {
 	struct sqlite_store *s = arg;
 
+	if (s->fin_head != NULL) /* ends whose digests have come */
+		msgs_settle(s, 0);
 	switch (ev->type) {
 	case MD_EV_SESSION_BEGIN:
 		on_session_begin(s, ev);

@@ -39,6 +39,47 @@ static void open_msg_free(struct open_msg *);
 static void part_close(struct sqlite_store *, struct open_msg *,
     struct open_part *, int complete, uint64_t encoded, uint64_t decoded);
 static void text_index(struct sqlite_store *, struct open_msg *);
+static void msg_finished(struct sqlite_store *, struct open_msg *);
+static void part_finished(struct sqlite_store *, struct finishing *);
+static void msgs_settle_one(struct sqlite_store *);
+
+/* At most this many ends wait for their digests; past it, the oldest is
+ * waited for (each can hold a message's buffers and files). */
+#define FIN_MAX 64
+
+static void
+finish_one(struct sqlite_store *s, struct finishing *f)
+{
+	if (f->m != NULL)
+		msg_finished(s, f->m);
+	else
+		part_finished(s, f);
+}
+
+/* Queues an end (copied) until its digests are ready. */
+static void
+fin_push(struct sqlite_store *s, const struct finishing *f)
+{
+	struct finishing *q;
+
+	if (f->hash != NULL)
+		hstream_end(f->hash);
+	if ((q = malloc(sizeof(*q))) == NULL) {
+		struct finishing now = *f;
+
+		msgs_settle(s, 1); /* keep the order */
+		finish_one(s, &now);
+		return;
+	}
+	*q = *f;
+	q->next = NULL;
+	if (s->fin_head == NULL)
+		s->fin_tail = &s->fin_head;
+	*s->fin_tail = q;
+	s->fin_tail = &q->next;
+	if (++s->nfin > FIN_MAX)
+		msgs_settle_one(s);
+}
 
 /* The message open as tx of a flow, or NULL. */
 static struct open_msg *
@@ -194,42 +235,28 @@ blob_kept(struct sqlite_store *s, struct open_msg *m, const char *sha)
 	return 0;
 }
 
-void
-msgs_end(struct sqlite_store *s, const struct md_event *ev)
+/* The message's row, its digests ready. */
+static void
+msg_finished(struct sqlite_store *s, struct open_msg *m)
 {
-	struct md_txnode **slot = md_tx_slot(&s->msgs, ev->flow->id, ev->tx);
-	struct open_msg	  *m = (struct open_msg *)*slot;
-	struct hdigests	   d;
-	const char	  *hex = d.sha256, *body = d.body;
-	sqlite3_stmt	  *st = s->st[ST_MSG_END];
-	int		   complete;
+	struct hdigests d;
+	const char     *hex = d.sha256, *body = d.body;
+	sqlite3_stmt   *st = s->st[ST_MSG_END];
 
-	if (m == NULL)
-		return;
-	m->gap += ev->num[1]; /* missing, though the capture lost nothing */
-	complete = ev->code != 0 && m->gap == 0;
-	md_tx_remove(slot);
-	for (int k = MD_PART_KINDS - 1; k >= 0; k--) /* left open by the tap */
-		if (m->part[k].no != 0)
-			part_close(s, m, &m->part[k], 0, 0, 0);
-	text_index(s, m);
 	hstream_finish(m->sha, &d);
 	m->sha = NULL;
 	/* Only a whole message has an identity to link hops by. */
-	if (!complete || m->partial)
+	if (!m->complete || m->partial)
 		d.body[0] = '\0';
-	if (m->out != NULL && fclose(m->out) != 0)
-		s->stats.errors++;
-	m->out = NULL;
 	sqlite3_bind_int(st, 6, blob_kept(s, m, hex));
-	sqlite3_bind_double(st, 1, ts_sec(ev->ts_us));
+	sqlite3_bind_double(st, 1, ts_sec(m->end_ts_us));
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)m->size);
 	sqlite3_bind_text(st, 3, hex, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 4, complete);
+	sqlite3_bind_int(st, 4, m->complete);
 	if (m->path != NULL)
 		sqlite3_bind_text(st, 5, m->path, -1, SQLITE_TRANSIENT);
-	db_bind_frame(st, 7, ev->flow->frame);
-	db_bind_offset(st, 8, ev->flow->frame, ev->flow->offset);
+	db_bind_frame(st, 7, m->end_frame);
+	db_bind_offset(st, 8, m->end_frame, m->end_offset);
 	sqlite3_bind_int64(st, 9, (sqlite3_int64)m->gap);
 	if (body[0] != '\0')
 		sqlite3_bind_text(st, 10, body, -1, SQLITE_TRANSIENT);
@@ -239,10 +266,37 @@ msgs_end(struct sqlite_store *s, const struct md_event *ev)
 	db_bind_offset(st, 13, m->first_frame, m->first_offset);
 	sqlite3_bind_int64(st, 14, m->row);
 	db_run(s, ST_MSG_END);
-	s->stats.message_bytes += m->size;
-	if (complete)
-		s->stats.messages_complete++;
 	open_msg_free(m);
+}
+
+void
+msgs_end(struct sqlite_store *s, const struct md_event *ev)
+{
+	struct md_txnode **slot = md_tx_slot(&s->msgs, ev->flow->id, ev->tx);
+	struct open_msg	  *m = (struct open_msg *)*slot;
+	struct finishing   f = { 0 };
+
+	if (m == NULL)
+		return;
+	m->gap += ev->num[1]; /* missing, though the capture lost nothing */
+	m->complete = ev->code != 0 && m->gap == 0;
+	m->end_ts_us = ev->ts_us;
+	m->end_frame = ev->flow->frame;
+	m->end_offset = ev->flow->offset;
+	md_tx_remove(slot);
+	for (int k = MD_PART_KINDS - 1; k >= 0; k--) /* left open by the tap */
+		if (m->part[k].no != 0)
+			part_close(s, m, &m->part[k], 0, 0, 0);
+	text_index(s, m);
+	if (m->out != NULL && fclose(m->out) != 0)
+		s->stats.errors++;
+	m->out = NULL;
+	s->stats.message_bytes += m->size;
+	if (m->complete)
+		s->stats.messages_complete++;
+	f.m = m;
+	f.hash = m->sha;
+	fin_push(s, &f);
 }
 
 struct open_msg *
@@ -371,32 +425,46 @@ msgs_part_data(struct sqlite_store *s, const struct md_event *ev)
 	}
 }
 
+/* The part's row, its digests ready. */
 static void
-part_close(struct sqlite_store *s, struct open_msg *m, struct open_part *pt,
-    int complete, uint64_t enc, uint64_t dec)
+part_finished(struct sqlite_store *s, struct finishing *f)
 {
 	sqlite3_stmt   *st = s->st[ST_PART_END];
 	struct hdigests d = { "", "", "" };
 	const char     *sha = d.sha256, *md5 = d.md5;
 
-	if (pt->hash != NULL)
-		hstream_finish(pt->hash, &d);
-	if (pt->out != NULL && fclose(pt->out) != 0)
+	if (f->part.hash != NULL)
+		hstream_finish(f->part.hash, &d);
+	if (f->part.out != NULL && fclose(f->part.out) != 0)
 		s->stats.errors++;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)enc);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)dec);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)f->enc);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)f->dec);
 	if (md5[0] != '\0')
 		sqlite3_bind_text(st, 3, md5, -1, SQLITE_TRANSIENT);
 	if (sha[0] != '\0')
 		sqlite3_bind_text(st, 4, sha, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 5, complete);
-	if (pt->path != NULL)
-		sqlite3_bind_text(st, 6, pt->path, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 7, m->row);
-	sqlite3_bind_int64(st, 8, pt->no);
+	sqlite3_bind_int(st, 5, f->complete);
+	if (f->part.path != NULL)
+		sqlite3_bind_text(st, 6, f->part.path, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 7, f->msg_row);
+	sqlite3_bind_int64(st, 8, f->part.no);
 	db_run(s, ST_PART_END);
-	free(pt->path);
-	memset(pt, 0, sizeof(*pt));
+	free(f->part.path);
+}
+
+static void
+part_close(struct sqlite_store *s, struct open_msg *m, struct open_part *pt,
+    int complete, uint64_t enc, uint64_t dec)
+{
+	struct finishing f = { .part = *pt,
+		.hash = pt->hash,
+		.msg_row = m->row,
+		.complete = complete,
+		.enc = enc,
+		.dec = dec };
+
+	memset(pt, 0, sizeof(*pt)); /* the next part of its kind */
+	fin_push(s, &f);
 }
 
 void
@@ -465,11 +533,44 @@ msgs_gap(struct sqlite_store *s, uint64_t flow_id, enum md_dir dir,
 }
 
 /* At close, what a dissector left open (only after a bug of its own). */
+/* The oldest end, waited for. */
+static void
+msgs_settle_one(struct sqlite_store *s)
+{
+	struct finishing *f = s->fin_head;
+
+	s->fin_head = f->next;
+	if (s->fin_head == NULL)
+		s->fin_tail = &s->fin_head;
+	s->nfin--;
+	finish_one(s, f);
+	free(f);
+}
+
+void
+msgs_settle(struct sqlite_store *s, int wait)
+{
+	while (s->fin_head != NULL &&
+	    (wait || s->fin_head->hash == NULL ||
+		hstream_ready(s->fin_head->hash)))
+		msgs_settle_one(s);
+}
+
 void
 msgs_free_all(struct sqlite_store *s)
 {
 	struct md_txnode *n;
+	struct finishing *f;
 
 	while ((n = md_tx_pop_any(&s->msgs)) != NULL)
 		open_msg_free((struct open_msg *)n);
+	while ((f = s->fin_head) != NULL) { /* unwritten: the log is gone */
+		s->fin_head = f->next;
+		if (f->m != NULL)
+			open_msg_free(f->m);
+		else
+			part_free(&f->part);
+		free(f);
+	}
+	s->nfin = 0;
 }

@@ -106,6 +106,26 @@ struct open_msg {
 	char		*text;	    /* for the full-text index */
 	size_t		 tlen, tcap;
 	char		*subject;
+	/* its end, kept while its digests are worked out */
+	uint64_t end_ts_us, end_frame;
+	int64_t	 end_offset;
+	int	 complete;
+};
+
+/*
+ * A message or part whose bytes are all in, its row waiting for its
+ * digests: the hashing workers finish them in their own time and the
+ * rows are written when they are ready, in the order they ended, so that
+ * the capture does not wait at each end (msgs_settle).
+ */
+struct finishing {
+	struct finishing *next;
+	struct hstream	 *hash;
+	struct open_msg	 *m;	/* a message; NULL: a part */
+	struct open_part  part; /* a part, as it was when it ended */
+	int64_t		  msg_row;
+	int		  complete;
+	uint64_t	  enc, dec;
 };
 
 /* Header fields kept in messages columns: the first of each name. */
@@ -130,7 +150,9 @@ struct sqlite_store {
 	uint64_t      last_commit_ts;
 	uint64_t      last_commit_wall; /* wall_now_us() at the last commit */
 	uint64_t      events_since_commit;
-	struct md_txtable  msgs; /* of struct open_msg */
+	struct md_txtable  msgs;		 /* of struct open_msg */
+	struct finishing  *fin_head, **fin_tail; /* oldest first */
+	unsigned	   nfin;
 	struct hasher	  *hasher;
 	struct x509_trust *trust; /* the CA store, loaded when first needed */
 	sqlite3_stmt	  *field_st[NFIELDS];
@@ -187,6 +209,9 @@ void msgs_text(struct sqlite_store *, const struct md_event *);
 void msgs_gap(struct sqlite_store *, uint64_t flow_id, enum md_dir,
     uint64_t missing);
 void msgs_free_all(struct sqlite_store *);
+/* Rows of ended messages and parts whose digests are ready are written;
+ * with wait, all of them (before a commit that must hold them). */
+void msgs_settle(struct sqlite_store *, int wait);
 
 /* sqlite_query.c */
 struct query *sqlite_query_open(const char *path, char *err, size_t errlen);

@@ -170,6 +170,7 @@ sqlite_rotate(void *arg, const char *path, char *err, size_t errlen)
 	int		     carried;
 
 	snprintf(stage, sizeof(stage), "%s.carry", path);
+	msgs_settle(s, 1); /* their rows belong to the old log */
 	db_run(s, ST_COMMIT);
 	finalize_all(s);
 	/* the log was opened without SQLITE_OPEN_CREATE: ATTACH too */
