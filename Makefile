@@ -289,7 +289,7 @@ fuzz-regress: $(REPLAY)
 
 # ----------------------------------------------------------------- bench
 
-BENCH_PKGS := time dsniff tshark
+BENCH_PKGS := time dsniff tshark tcpflow openssl sqlite3
 BENCH_MB   ?= 500
 BENCH_LIVE_MB ?= 100
 BENCH_LIVE_RATES ?= 500 1000 1500 2000 top

@@ -1431,16 +1431,21 @@ bench_capture(const char *path, unsigned long mb, uint64_t seed)
 	fputc(2, g.f), fputc(0, g.f), fputc(4, g.f), fputc(0, g.f);
 	le32(g.f, 0), le32(g.f, 0), le32(g.f, 262144), le32(g.f, LT_EN10MB);
 	while (written < target) {
-		size_t live = 0;
+		size_t live = 0, group = 0;
+		int    k;
 
-		for (int i = 0; i < BENCH_STREAMS; i++) {
-			b[i].len = b[i].rd = 0;
-			g.batch = &b[i];
+		/* up to BENCH_STREAMS sessions, fewer when the file would
+		 * pass its size: it ends within a session of the target */
+		for (k = 0; k < BENCH_STREAMS && written + group < target;
+		     k++) {
+			b[k].len = b[k].rd = 0;
+			g.batch = &b[k];
 			bench_session(&g, &st, ++n);
+			group += b[k].len;
 		}
 		do { /* round robin: one packet of each in turn */
 			live = 0;
-			for (int i = 0; i < BENCH_STREAMS; i++) {
+			for (int i = 0; i < k; i++) {
 				uint32_t len;
 
 				if (b[i].rd >= b[i].len)
@@ -1461,7 +1466,7 @@ bench_capture(const char *path, unsigned long mb, uint64_t seed)
 	for (int i = 0; i < BENCH_STREAMS; i++)
 		free(b[i].buf);
 	fclose(g.f);
-	fprintf(stderr, "pcapgen: %s: %u sessions, %llu MB\n", path, n,
+	fprintf(stderr, "pcapgen: %s: %u sessions, %llu MiB\n", path, n,
 	    (unsigned long long)(written >> 20));
 	return 0;
 }
