@@ -28,7 +28,7 @@ LIBS	:= -lnids -lpcap -lsqlite3 -lpq -lcrypto -lz -lm -pthread
 DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c dissect/assemble.c \
 	       dissect/smtp.c dissect/pop3.c dissect/imap.c dissect/detect.c \
 	       dissect/mime.c dissect/mimehdr.c dissect/uu.c dissect/tnef.c dissect/registry.c \
-	       dissect/txtable.c dissect/imapsyn.c \
+	       dissect/txtable.c dissect/imapsyn.c dissect/urls.c \
 	       dissect/tls.c dissect/tlsnames.c \
 	       dissect/tlskeys.c
 CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c capture/source.c capture/decap.c store/safename.c store/hasher.c \

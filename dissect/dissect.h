@@ -155,6 +155,12 @@ struct md_flow {
  *                  num[2]=decoded bytes, code=1 complete / 0 cut short
  *   TEXT           tx, readable text of the message for searching:
  *                  UTF-8, HTML tags removed, in order
+ *   URL            tx, a link in a text part (urls.h): num[0]=part
+ *                  number, name=the URL (entities decoded), arg=its
+ *                  host (lower case; empty: none), extra=the text an
+ *                  HTML link shows, aux=where it was ("text", "href",
+ *                  "src", "action", ..., "mailto"), code=URL_F_*
+ *                  findings, num[1]=1 when cut at URL_MAX bytes
  *   ANOMALY        name=anomaly code (MD_ANOM_*), arg=detail; for
  *                  stream_gap num[0]=bytes the capture lost
  *   TLS_HELLO      dir C2S a ClientHello, S2C a ServerHello, read without
@@ -211,6 +217,7 @@ enum md_ev {
 	MD_EV_PART_DATA,
 	MD_EV_PART_END,
 	MD_EV_TEXT,
+	MD_EV_URL,
 	MD_EV_DELIVERY,
 	MD_EV_ANOMALY,
 	MD_EV_SESSION_END,
@@ -349,6 +356,7 @@ struct md_sink {
 #define MD_MIME_PARTS_MAX  1000	  /* MIME parts per message */
 #define MD_MIME_HEADER_MAX 16384  /* one header field, unfolded */
 #define MD_MIME_TEXT_MAX   (1u << 20) /* text per message for searching */
+#define MD_MIME_URLS_MAX   1000	      /* links told per message */
 
 struct tls_keyring;
 
@@ -410,7 +418,8 @@ void md_limits_default(struct md_limits *);
 #define MD_ANOM_MIME_HEADER	       "mime_header_too_long"
 #define MD_ANOM_MIME_TRUNCATED	       "mime_truncated"
 #define MD_ANOM_MIME_TEXT_BUDGET       "mime_text_budget" /* all open messages */
-#define MD_ANOM_TNEF_BUDGET	       "tnef_budget"	  /* files not listed */
+#define MD_ANOM_MIME_URLS	       "mime_urls"   /* over MD_MIME_URLS_MAX */
+#define MD_ANOM_TNEF_BUDGET	       "tnef_budget" /* files not listed */
 #define MD_ANOM_TNEF_MALFORMED	       "tnef_malformed"
 #define MD_ANOM_TLS_MALFORMED	       "tls_malformed" /* records not followed */
 #define MD_ANOM_TLS_HANDSHAKE_LONG     "tls_handshake_too_long"

@@ -28,6 +28,7 @@
 #include "dissect.h"
 #include "util.h"
 #include "mime.h"
+#include "urls.h"
 #include "txtable.h"
 #include "mimehdr.h"
 #include "tnef.h"
@@ -124,21 +125,24 @@ struct mmsg {
 	 * the whole part, x-uuencode), TNEF's attachments.  Each is a part
 	 * of its own, path "leaf/n", told between the part's own events.
 	 */
-	int	       uu_on; /* scan the text for blocks */
-	struct uu_scan uu;
-	uint32_t       file_no, nfiles; /* the open file's part number */
-	uint64_t       file_bytes;
-	int	       tnef_on;
-	uint8_t	      *tnef;
-	size_t	       tnef_len, tnef_cap;
-	struct html    html;
-	iconv_t	       cd;
-	uint8_t	       carry[8];
-	size_t	       ncarry;
-	char	       tbuf[TEXT_CHUNK];
-	size_t	       tlen;
-	uint64_t       text_total;
-	int	       text_over_said;
+	int		 uu_on; /* scan the text for blocks */
+	struct uu_scan	 uu;
+	uint32_t	 file_no, nfiles; /* the open file's part number */
+	uint64_t	 file_bytes;
+	int		 tnef_on;
+	uint8_t		*tnef;
+	size_t		 tnef_len, tnef_cap;
+	struct html	 html;
+	struct url_scan *urls; /* links in the text part at hand */
+	uint32_t	 nurls;
+	int		 urls_over_said;
+	iconv_t		 cd;
+	uint8_t		 carry[8];
+	size_t		 ncarry;
+	char		 tbuf[TEXT_CHUNK];
+	size_t		 tlen;
+	uint64_t	 text_total;
+	int		 text_over_said;
 
 	/*
 	 * A message/rfc822 part (a forwarded message): its raw bytes go out
@@ -263,47 +267,11 @@ text_put(struct mmsg *m, const char *p, size_t n)
 static void
 html_entity(struct mmsg *m, const char *e, size_t n)
 {
-	static const struct {
-		const char *name, *text;
-	} named[] = { { "amp", "&" }, { "lt", "<" }, { "gt", ">" },
-		{ "quot", "\"" }, { "apos", "'" }, { "nbsp", " " } };
-	char	      u[4];
-	unsigned long cp;
-	char	     *end;
+	char   u[4];
+	size_t k = md_html_entity(e, n, u);
 
-	if (n > 1 && e[0] == '#') {
-		int hex = e[1] == 'x' || e[1] == 'X';
-
-		cp = strtoul(e + 1 + hex, &end, hex ? 16 : 10);
-		if (cp == 0 || cp > 0x10ffff)
-			return;
-		if (cp < 0x80) {
-			u[0] = (char)cp;
-			text_put(m, u, 1);
-		} else if (cp < 0x800) {
-			u[0] = (char)(0xc0 | cp >> 6);
-			u[1] = (char)(0x80 | (cp & 0x3f));
-			text_put(m, u, 2);
-		} else if (cp < 0x10000) {
-			u[0] = (char)(0xe0 | cp >> 12);
-			u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-			u[2] = (char)(0x80 | (cp & 0x3f));
-			text_put(m, u, 3);
-		} else {
-			u[0] = (char)(0xf0 | cp >> 18);
-			u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-			u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-			u[3] = (char)(0x80 | (cp & 0x3f));
-			text_put(m, u, 4);
-		}
-		return;
-	}
-	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
-		if (strlen(named[i].name) == n &&
-		    memcmp(named[i].name, e, n) == 0) {
-			text_put(m, named[i].text, strlen(named[i].text));
-			return;
-		}
+	if (k > 0)
+		text_put(m, u, k);
 }
 
 /* A tag just closed: script and style hide their content; block tags
@@ -374,13 +342,52 @@ html_text(struct mmsg *m, const char *p, size_t n)
 	}
 }
 
+/* Text for the index (up to its budget) and for links (all of it). */
 static void
 text_utf8(struct mmsg *m, const char *p, size_t n)
 {
+	if (m->urls != NULL)
+		url_scan_feed(m->urls, p, n);
+	if (m->text_total >= MD_MIME_TEXT_MAX)
+		return;
 	if (m->html_on)
 		html_text(m, p, n);
 	else
 		text_put(m, p, n);
+}
+
+/* A link in the text: URL event, up to MD_MIME_URLS_MAX a message. */
+static void
+url_found(void *arg, const struct url_found *f)
+{
+	struct mmsg    *m = arg;
+	struct md_event ev = { .type = MD_EV_URL };
+
+	if (m->nurls >= MD_MIME_URLS_MAX) {
+		if (!m->urls_over_said)
+			m_anomaly(m, MD_ANOM_MIME_URLS, "");
+		m->urls_over_said = 1;
+		return;
+	}
+	m->nurls++;
+	ev.num[0] = m->partno;
+	ev.num[1] = (uint64_t)f->truncated;
+	ev.code = (int)f->findings;
+	ev.name = md_bytes_of(f->url, f->len);
+	ev.arg = md_bytes_str(f->host);
+	ev.extra = md_bytes_str(f->shown);
+	ev.aux = md_bytes_str(f->mailto ? "mailto" : f->kind);
+	m_emit(m, &ev);
+}
+
+static void
+urls_end(struct mmsg *m)
+{
+	if (m->urls == NULL)
+		return;
+	url_scan_finish(m->urls);
+	free(m->urls);
+	m->urls = NULL;
 }
 
 /*
@@ -394,7 +401,7 @@ text_bytes(struct mmsg *m, const uint8_t *p, size_t n)
 	char  *ip = in, *op;
 	size_t il, ol;
 
-	if (m->text_total >= MD_MIME_TEXT_MAX)
+	if (m->text_total >= MD_MIME_TEXT_MAX && m->urls == NULL)
 		return;
 	if (m->cd == (iconv_t)-1) {
 		text_utf8(m, (const char *)p, n);
@@ -893,6 +900,9 @@ text_begin(struct mmsg *m)
 	memset(&m->html, 0, sizeof(m->html));
 	m->ncarry = 0;
 	m->cd = m->text ? mh_iconv_open(e->charset) : (iconv_t)-1;
+	if (m->text && m->partno > 0 &&
+	    (m->urls = malloc(sizeof(*m->urls))) != NULL)
+		url_scan_init(m->urls, html, url_found, m);
 }
 
 /* A leaf entity's data begins: PART_BEGIN, decoder and text set up. */
@@ -954,6 +964,7 @@ part_end(struct mmsg *m, int complete)
 		text_put(m, "\n", 1);
 		text_flush(m);
 	}
+	urls_end(m);
 	if (m->cd != (iconv_t)-1) {
 		iconv_close(m->cd);
 		m->cd = (iconv_t)-1;
@@ -1533,6 +1544,7 @@ mmsg_free(struct mmsg *m)
 		tnef_drop(m);
 	if (m->cd != (iconv_t)-1)
 		iconv_close(m->cd);
+	free(m->urls); /* cut off mid-part: its links are not reported */
 	free(m->line);
 	free(m->field);
 	free(m);

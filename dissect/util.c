@@ -3,6 +3,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "dissect.h"
 #include "util.h"
@@ -508,6 +509,7 @@ md_ev_str(enum md_ev t)
 		[MD_EV_PART_DATA] = "PART_DATA",
 		[MD_EV_PART_END] = "PART_END",
 		[MD_EV_TEXT] = "TEXT",
+		[MD_EV_URL] = "URL",
 		[MD_EV_DELIVERY] = "DELIVERY",
 		[MD_EV_ANOMALY] = "ANOMALY",
 		[MD_EV_SESSION_END] = "SESSION_END",
@@ -642,4 +644,65 @@ md_b64_run(const uint8_t *p, size_t n, uint8_t *out, size_t room, size_t *made)
 		return b64_run_ssse3(p, n, out, room, made);
 #endif
 	return b64_run_scalar(p, n, out, room, made);
+}
+
+size_t
+md_utf8_put(uint32_t cp, char out[4])
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | cp >> 12);
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	if (cp > 0x10ffff)
+		return 0;
+	out[0] = (char)(0xf0 | cp >> 18);
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+size_t
+md_html_entity(const char *e, size_t n, char out[4])
+{
+	static const struct {
+		const char *name, *text;
+	} named[] = { { "amp", "&" }, { "lt", "<" }, { "gt", ">" },
+		{ "quot", "\"" }, { "apos", "'" }, { "nbsp", " " } };
+	uint32_t cp = 0;
+
+	if (n > 1 && e[0] == '#') {
+		int hex = e[1] == 'x' || e[1] == 'X';
+
+		/* digits up to the first that is none, as strtoul reads */
+		for (size_t i = 1 + (size_t)hex; i < n; i++) {
+			int d = hex ? md_hex_value((uint8_t)e[i]) :
+			    e[i] >= '0' && e[i] <= '9' ? e[i] - '0' :
+							 -1;
+			if (d < 0)
+				break;
+			cp = cp * (hex ? 16 : 10) + (uint32_t)d;
+			if (cp > 0x10ffff)
+				return 0;
+		}
+		return cp == 0 ? 0 : md_utf8_put(cp, out);
+	}
+	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+		if (strlen(named[i].name) == n &&
+		    memcmp(named[i].name, e, n) == 0) {
+			memcpy(out, named[i].text, strlen(named[i].text));
+			return strlen(named[i].text);
+		}
+	return 0;
 }

@@ -40,6 +40,14 @@ extern const int8_t md_b64_digit[256];
  */
 size_t md_b64_run(const uint8_t *p, size_t n, uint8_t *out, size_t room,
     size_t *made);
+/*
+ * An HTML character reference's text (e: what stood between "&" and ";":
+ * "#233", "#xe9", or one of the few named ones that matter in mail) as
+ * UTF-8 into out; returns its length, 0 when it is none of these.
+ */
+size_t md_html_entity(const char *e, size_t n, char out[4]);
+/* A code point as UTF-8 into out (1 to 4 bytes); 0 past U+10FFFF. */
+size_t md_utf8_put(uint32_t cp, char out[4]);
 /* A character's value in base64 / hexadecimal, or -1. */
 int md_b64_value(uint8_t c);
 int md_hex_value(uint8_t c);

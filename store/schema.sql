@@ -241,6 +241,24 @@ CREATE TABLE IF NOT EXISTS parts (
 	PRIMARY KEY (message_id, part)
 ) WITHOUT ROWID;
 
+-- Links in the text of messages (text/plain and text/html parts, after
+-- transfer decoding, charset conversion and HTML entities): bare URLs and
+-- mailto: addresses in text, the URL attributes of HTML (href, src,
+-- action, background, ...) with the text an <a> shows.
+CREATE TABLE IF NOT EXISTS urls (
+	message_id	INTEGER NOT NULL REFERENCES messages(id),
+	n		INTEGER NOT NULL,	-- order in the message, from 1
+	part		INTEGER,		-- parts.part it is in
+	kind		TEXT NOT NULL,		-- text|mailto|href|src|action|background|...
+	url		TEXT NOT NULL,		-- as written, entities decoded
+	host		TEXT,			-- lower case; a mailto's domain
+	shown_text	TEXT,			-- what an HTML link shows
+	findings	TEXT,			-- text_host_mismatch,punycode,mixed_script
+	truncated	INTEGER NOT NULL DEFAULT 0, -- longer than 2048 bytes: cut
+	PRIMARY KEY (message_id, n)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS urls_host ON urls(host);
+
 -- Full-text index of the messages' subjects and readable text (text/plain
 -- and text/html parts, HTML stripped); rowid = messages.id.
 CREATE VIRTUAL TABLE IF NOT EXISTS message_text USING fts5(subject, body);
@@ -436,6 +454,13 @@ SELECT p.message_id, m.session_id, datetime(m.begin_ts, 'unixepoch') AS time,
        p.extract_path
 FROM parts p JOIN messages m ON m.id = p.message_id
 WHERE p.filename IS NOT NULL;
+
+-- Every link with its message; the suspicious ones have findings.
+CREATE VIEW IF NOT EXISTS v_urls AS
+SELECT u.message_id, m.session_id, datetime(m.begin_ts, 'unixepoch') AS time,
+       m.proto, m.method, m.from_addr AS "from", m.subject, u.n, u.part,
+       u.kind, u.url, u.host, u.shown_text, u.findings, u.truncated
+FROM urls u JOIN messages m ON m.id = u.message_id;
 
 -- The Received chain of each message, newest hop (the top field) first.
 CREATE VIEW IF NOT EXISTS v_received AS

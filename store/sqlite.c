@@ -99,6 +99,9 @@ const char *const stmt_sql[ST_COUNT] = {
 	    " part=?",
 	[ST_PART_COUNT] = "UPDATE messages SET parts=parts+1,"
 			  " attachments=attachments+? WHERE id=?",
+	[ST_URL] = "INSERT OR REPLACE INTO urls (message_id, n, part, kind,"
+		   " url, host, shown_text, findings, truncated)"
+		   " VALUES (?,?,?,?,?,?,?,?,?)",
 	[ST_TEXT] = "INSERT OR REPLACE INTO message_text (rowid, subject, body)"
 		    " VALUES (?,?,?)",
 	[ST_MSG_END] =

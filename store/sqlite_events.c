@@ -448,6 +448,9 @@ db_emit(void *arg, const struct md_event *ev)
 	case MD_EV_PART_END:
 		msgs_part_end(s, ev);
 		break;
+	case MD_EV_URL:
+		msgs_url(s, ev);
+		break;
 	case MD_EV_TEXT:
 		msgs_text(s, ev);
 		return 0;

@@ -477,6 +477,36 @@ msgs_part_end(struct sqlite_store *s, const struct md_event *ev)
 		part_close(s, m, pt, ev->code != 0, ev->num[1], ev->num[2]);
 }
 
+/* A link in the message's text, and what is wrong with it. */
+void
+msgs_url(struct sqlite_store *s, const struct md_event *ev)
+{
+	static const char *const finding[] = { "text_host_mismatch", "punycode",
+		"mixed_script" };
+	struct open_msg		*m = msgs_find(s, ev);
+	sqlite3_stmt		*st = s->st[ST_URL];
+	char			 f[64] = "";
+
+	if (m == NULL)
+		return;
+	for (unsigned i = 0; i < 3; i++)
+		if ((unsigned)ev->code & 1u << i)
+			snprintf(f + strlen(f), sizeof(f) - strlen(f), "%s%s",
+			    f[0] ? "," : "", finding[i]);
+	sqlite3_bind_int64(st, 1, m->row);
+	sqlite3_bind_int64(st, 2, ++m->nurls);
+	if (ev->num[0] != 0)
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)ev->num[0]);
+	db_bind_bytes(st, 4, ev->aux);
+	db_bind_bytes(st, 5, ev->name);
+	db_bind_text(st, 6, ev->arg);
+	db_bind_text(st, 7, ev->extra);
+	if (f[0] != '\0')
+		sqlite3_bind_text(st, 8, f, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 9, ev->num[1] != 0);
+	db_run(s, ST_URL);
+}
+
 /* Readable text is gathered (the tap caps it) and indexed at the end. */
 void
 msgs_text(struct sqlite_store *s, const struct md_event *ev)

@@ -55,6 +55,7 @@ enum stmt_id {
 	ST_PART,
 	ST_PART_END,
 	ST_PART_COUNT,
+	ST_URL,
 	ST_TEXT,
 	ST_ANOMALY,
 	ST_SESSION_GAP,
@@ -106,6 +107,7 @@ struct open_msg {
 	char		*text;	    /* for the full-text index */
 	size_t		 tlen, tcap;
 	char		*subject;
+	uint32_t	 nurls; /* links told: urls.n */
 	/* its end, kept while its digests are worked out */
 	uint64_t end_ts_us, end_frame;
 	int64_t	 end_offset;
@@ -206,6 +208,7 @@ void msgs_part_begin(struct sqlite_store *, const struct md_event *);
 void msgs_part_data(struct sqlite_store *, const struct md_event *);
 void msgs_part_end(struct sqlite_store *, const struct md_event *);
 void msgs_text(struct sqlite_store *, const struct md_event *);
+void msgs_url(struct sqlite_store *, const struct md_event *);
 void msgs_gap(struct sqlite_store *, uint64_t flow_id, enum md_dir,
     uint64_t missing);
 void msgs_free_all(struct sqlite_store *);

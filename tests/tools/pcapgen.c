@@ -682,6 +682,67 @@ submission(struct conv *c0)
 	conv_close(&c);
 }
 
+/*
+ * Links to find (the urls table): a base64 text part with bare URLs, a
+ * mailto: and a host mixing Cyrillic into Latin letters; a quoted-
+ * printable HTML part whose links show one host and go to another, sit in
+ * punycode, are broken by a soft line break, hide in a comment, point at
+ * a part of the message (cid:) or nowhere (relative), or run script.
+ */
+static const char msg_links[] =
+    "From: \"PayPal Service\" <service@paypa1-support.example>\r\n"
+    "To: erin@example.org\r\n"
+    "Subject: Your account is limited\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: multipart/alternative; boundary=\"alt\"\r\n"
+    "\r\n"
+    "--alt\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "Content-Transfer-Encoding: base64\r\n"
+    "\r\n"
+    "SGVsbG8sDQpUaGUgcmVwb3J0IGlzIGF0IGh0dHBzOi8vZmlsZXMuZXhhbXBsZS5uZXQvcTMvcmVw\r\n"
+    "b3J0LnBkZi4gU2VlIGFsc28gKHd3dy5leGFtcGxlLm9yZy9mYXEpLg0KV3JpdGUgdG8gbWFpbHRv\r\n"
+    "OmhlbHBAZXhhbXBsZS5uZXQ/c3ViamVjdD1oaSBvciB2aXNpdCBodHRwOi8vcNCweXBhbC5leGFt\r\n"
+    "cGxlLyB0b2RheS4NCg==\r\n"
+    "--alt\r\n"
+    "Content-Type: text/html; charset=utf-8\r\n"
+    "Content-Transfer-Encoding: quoted-printable\r\n"
+    "\r\n"
+    "<html><body><p>Dear customer, <a href=3D\"https://secure-login.exa=\r\n"
+    "mple.com/verify?id=3D1&amp;t=3D2\">https://www.paypal.com/signin</a></p>\r\n"
+    "<a href=3D'http://xn--pypal-4ve.example/'>your\r\n  account</a>\r\n"
+    "<img src=3D\"http://track.example.net/pixel.gif?u=3D42\" width=3D1>\r\n"
+    "<a href=3D\"https://docs.example.net/a-very-long-path/broken-by-a-soft-=\r\n"
+    "line-break/index.html\">docs.example.net</a>\r\n"
+    "<!-- <a href=3D\"http://hidden.example/\">hidden</a> -->\r\n"
+    "<img src=3D\"cid:logo@example.net\"> <a href=3D\"/relative\">here</a>\r\n"
+    "<a href=3D\"javascript:alert(1)\">click</a>\r\n"
+    "<form action=3Dhttps://collect.example/post></form>\r\n"
+    "Or paste http://bare.example/page&nbsp;into your browser.\r\n"
+    "</body></html>\r\n"
+    "--alt--\r\n";
+
+/* One message relayed to a server, nothing else said. */
+static void
+session_smtp_message(struct gen *g, uint16_t cport, const char *msg)
+{
+	struct conv c;
+
+	conv_open(&c, g, IP(192, 0, 2, 77), cport, IP(198, 51, 100, 25), 25);
+	ehlo(&c, "mta.example.net");
+	say(&c, C2S, "MAIL FROM:<service@paypa1-support.example>\r\n");
+	say(&c, S2C, "250 2.1.0 Ok\r\n");
+	say(&c, C2S, "RCPT TO:<erin@example.org>\r\n");
+	say(&c, S2C, "250 2.1.5 Ok\r\n");
+	say(&c, C2S, "DATA\r\n");
+	say(&c, S2C, "354 End data with <CR><LF>.<CR><LF>\r\n");
+	send_message(&c, msg);
+	say(&c, S2C, "250 2.0.0 Ok: queued as 4SVk3x0bQkz9rxL\r\n");
+	say(&c, C2S, "QUIT\r\n");
+	say(&c, S2C, "221 2.0.0 Bye\r\n");
+	conv_close(&c);
+}
+
 static void
 session_submission(struct gen *g, uint16_t cport)
 {
@@ -1553,6 +1614,10 @@ main(int argc, char **argv)
 
 	gen_open(&g, argv[1], "terminal", LT_EN10MB);
 	session_terminal_attack(&g, 48040);
+	gen_close(&g);
+
+	gen_open(&g, argv[1], "links", LT_EN10MB);
+	session_smtp_message(&g, 49501, msg_links);
 	gen_close(&g);
 
 	gen_open(&g, argv[1], "class-e", LT_EN10MB);
