@@ -40,7 +40,7 @@ CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c 
 CLI_SRC     := cli/main.c cli/args.c cli/pipeline.c cli/cmd_read.c cli/cmd_live.c cli/cmd_search.c cli/cmd_query.c cli/termsafe.c \
 	       cli/cmd_export.c cli/cmd_extract.c cli/table.c
 TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_imapsyn test_tls test_tlskeys test_detect test_mime \
-	       test_capture test_safename test_bodynorm test_hasher \
+	       test_capture test_safename test_bodynorm test_hasher test_urls \
 	       test_termsafe
 TOOL_NAMES  := pcapgen
 
@@ -139,6 +139,11 @@ CAPTURE_PURE := capture/decap.c capture/v6map.c
 $(BUILD)/rel/tests/test_capture: $(call obj,rel,tests/test_capture.c $(CAPTURE_PURE))
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
 $(BUILD)/san/tests/test_capture: $(call obj,san,tests/test_capture.c $(CAPTURE_PURE))
+	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka
+
+$(BUILD)/rel/tests/test_urls: $(call obj,rel,tests/test_urls.c dissect/urls.c dissect/util.c)
+	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
+$(BUILD)/san/tests/test_urls: $(call obj,san,tests/test_urls.c dissect/urls.c dissect/util.c)
 	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka
 
 $(BUILD)/rel/tests/test_safename: $(call obj,rel,tests/test_safename.c store/safename.c)
