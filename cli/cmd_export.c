@@ -90,6 +90,15 @@ static const struct {
 	    " JOIN sessions s ON s.id = m.session_id WHERE"
 	    " (p.filename IS NOT NULL OR p.content_type NOT LIKE 'text/%')" RUN_FILTER
 	    " ORDER BY m.begin_ts, p.message_id, p.part" },
+	{ "urls.log",
+	    "SELECT m.begin_ts AS ts, " CONN_FIELDS ", m.id AS message,"
+	    " CASE WHEN u.part IS NOT NULL THEN 'F' || u.message_id || '.'"
+	    " || u.part END AS fuid, u.kind, u.url, u.host, u.shown_text,"
+	    " u.findings AS \"findings:list\", "
+	    JSON_BOOL("u.truncated") " AS \"truncated:json\""
+	    " FROM urls u JOIN messages m ON m.id = u.message_id"
+	    " JOIN sessions s ON s.id = m.session_id WHERE 1 = 1" RUN_FILTER
+	    " ORDER BY m.begin_ts, u.message_id, u.n" },
 	{ "ssl.log",
 	    "SELECT t.ts, " CONN_FIELDS ", t.version, t.cipher, t.curve,"
 	    " t.sni AS server_name, "

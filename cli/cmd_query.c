@@ -82,6 +82,12 @@ static const struct listing listings[] = {
 	    { "proto = ?", NULL, NULL, LIKE("\"from\""), NULL, LIKE("subject"),
 		"time >= ?", "time < ?", NULL, NULL },
 	    "message, path" },
+	{ "urls", "links in the messages' text, and what is wrong with them",
+	    "SELECT message_id AS message, time, proto, \"from\", subject,"
+	    " kind, url, host, shown_text AS shows, findings FROM v_urls",
+	    { "proto = ?", NULL, NULL, LIKE("\"from\""), NULL, LIKE("subject"),
+		"time >= ?", "time < ?", NULL, NULL },
+	    "message, n" },
 	{ "tls", "TLS handshakes: versions, suites, names, certificates",
 	    "SELECT session_id AS id, time, proto, client_ip AS client,"
 	    " server_ip AS server, server_port AS port, mode, sni, version,"
@@ -474,20 +480,21 @@ cmd_stats(int argc, char **argv)
  * The session as a transcript: what each side said, in time order, with
  * messages summed up in a line (whole with --full, when extracted).
  * Order: by time, and at equal times greeting, command, reply, the rest,
- * each in the order the session had them.
+ * each in the order the session had them (messages of one response by
+ * id: both engines must print the same).
  */
 static const char show_sql[] =
     "SELECT ts, who, text, path, frame FROM ("
     " SELECT start_ts AS ts, 0 AS k, 0 AS n, 'S' AS who, trim(coalesce(banner_code"
     "  || ' ', '') || coalesce(banner, '')) AS text, NULL AS path,"
-    "  banner_frame AS frame FROM sessions WHERE id = ?1 AND banner IS NOT"
+    "  banner_frame AS frame, 0 AS i FROM sessions WHERE id = ?1 AND banner IS NOT"
     "  NULL"
     " UNION ALL SELECT ts, 1, seq, 'C', coalesce(tag || ' ', '') || verb ||"
-    "  coalesce(' ' || args, ''), NULL, frame FROM commands"
+    "  coalesce(' ' || args, ''), NULL, frame, 0 FROM commands"
     "  WHERE session_id = ?1"
     " UNION ALL SELECT reply_ts, 2, seq, 'S', coalesce(CAST(reply_code AS TEXT),"
     "  upper(reply_status), '') || ' ' || replace(coalesce(reply_text, ''),"
-    "  '\n', ' | '), NULL, reply_frame FROM commands"
+    "  '\n', ' | '), NULL, reply_frame, 0 FROM commands"
     "  WHERE session_id = ?1 AND reply_ts IS NOT NULL"
     " UNION ALL SELECT begin_ts, 3, tx, 'M', '[' || proto || ' ' || method ||"
     "  ' ' || CASE direction WHEN 'c2s' THEN 'sent' ELSE 'received' END ||"
@@ -496,13 +503,13 @@ static const char show_sql[] =
     "  ', ' || gap_bytes || ' bytes LOST' ELSE '' END || ', subject \"' ||"
     "  coalesce(subject, '') || '\", sha256 ' || coalesce(substr(sha256, 1,"
     "  16), '') || coalesce(', frames ' || first_frame || '-' ||"
-    "  last_frame, '') || ']', extract_path, first_frame FROM messages"
+    "  last_frame, '') || ']', extract_path, first_frame, id FROM messages"
     "  WHERE session_id = ?1"
     " UNION ALL SELECT ts, 4, id, 'A', 'auth ' || mechanism || ' user ' ||"
     "  coalesce(username, '?') || coalesce(' password ' || password, '')"
-    "  || ': ' || outcome, NULL, frame FROM auth WHERE session_id = ?1"
+    "  || ': ' || outcome, NULL, frame, 0 FROM auth WHERE session_id = ?1"
     " UNION ALL SELECT ts, 5, id, '!', 'anomaly ' || name || coalesce(': ' ||"
-    "  detail, ''), NULL, frame FROM anomalies WHERE session_id = ?1"
+    "  detail, ''), NULL, frame, 0 FROM anomalies WHERE session_id = ?1"
     " UNION ALL SELECT t.ts, 6, 0, 'T', '[TLS begins: ' || coalesce(t.version,"
     "  'version unseen') || ' ' || coalesce(t.cipher, '') ||"
     "  coalesce(' ' || t.curve, '') || coalesce(', SNI ' || t.sni, '') ||"
@@ -510,10 +517,10 @@ static const char show_sql[] =
     "  c.subject || ' (' || t.validation || ')', '') || ', ' || CASE WHEN"
     "  t.established = 1 THEN 'handshake completed' ELSE 'handshake not"
     "  completed' END || CASE WHEN t.resumed = 1 THEN ', resumed' ELSE ''"
-    "  END || ']', NULL, NULL FROM tls t LEFT JOIN certificates c"
+    "  END || ']', NULL, NULL, 0 FROM tls t LEFT JOIN certificates c"
     "  ON c.session_id = t.session_id AND c.sender = 'server' AND c.idx = 0"
     "  WHERE t.session_id = ?1"
-    ") AS transcript ORDER BY ts, k, n";
+    ") AS transcript ORDER BY ts, k, n, i";
 
 static void
 show_header(struct query *db, long id)

@@ -18,12 +18,13 @@ static const struct command {
 	    "[--extract DIR] [-w FILE]" },
 	{ "search", cmd_search, "search QUERY [-d LOG.db] [-n LIMIT]" },
 	{ "sessions", cmd_list,
-	    "sessions|messages|creds|attachments|tls|findings "
+	    "sessions|messages|creds|attachments|urls|tls|findings "
 	    "[-d LOG.db] [filters]\n"
 	    "                [--json | --csv] [--limit N]" },
 	{ "messages", cmd_list, NULL },
 	{ "creds", cmd_list, NULL },
 	{ "attachments", cmd_list, NULL },
+	{ "urls", cmd_list, NULL },
 	{ "tls", cmd_list, NULL },
 	{ "findings", cmd_list, NULL },
 	{ "show", cmd_show, "show SESSION [-d LOG.db] [--full]" },

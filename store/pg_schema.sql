@@ -245,6 +245,21 @@ CREATE TABLE IF NOT EXISTS parts (
 	PRIMARY KEY (message_id, part)
 );
 
+-- Links in the text of messages (SQLite's urls: see doc/schema.md).
+CREATE TABLE IF NOT EXISTS urls (
+	message_id	bigint NOT NULL,
+	n		bigint NOT NULL,
+	part		bigint,
+	kind		text NOT NULL,
+	url		text NOT NULL,
+	host		text,
+	shown_text	text,
+	findings	text,
+	truncated	bigint NOT NULL DEFAULT 0,
+	PRIMARY KEY (message_id, n)
+);
+CREATE INDEX IF NOT EXISTS urls_host ON urls(host);
+
 -- The text of the full-text index: subject and readable body of each
 -- message (SQLite's message_text, an FTS5 table there).
 CREATE TABLE IF NOT EXISTS message_text (
@@ -451,6 +466,7 @@ BEGIN
 	          + interval '1 month' <= cutoff LOOP
 		EXECUTE format('DELETE FROM headers WHERE message_id IN (SELECT id FROM messages WHERE session_id IN (SELECT id FROM %I))', p.name);
 		EXECUTE format('DELETE FROM parts WHERE message_id IN (SELECT id FROM messages WHERE session_id IN (SELECT id FROM %I))', p.name);
+		EXECUTE format('DELETE FROM urls WHERE message_id IN (SELECT id FROM messages WHERE session_id IN (SELECT id FROM %I))', p.name);
 		EXECUTE format('DELETE FROM message_text WHERE message_id IN (SELECT id FROM messages WHERE session_id IN (SELECT id FROM %I))', p.name);
 		EXECUTE format('DELETE FROM extensions WHERE session_id IN (SELECT id FROM %I)', p.name);
 		EXECUTE format('DELETE FROM transactions WHERE session_id IN (SELECT id FROM %I)', p.name);
@@ -541,6 +557,12 @@ SELECT p.message_id, m.session_id, datetime(m.begin_ts, 'unixepoch') AS time,
        p.extract_path
 FROM parts p JOIN messages m ON m.id = p.message_id
 WHERE p.filename IS NOT NULL;
+
+CREATE OR REPLACE VIEW v_urls AS
+SELECT u.message_id, m.session_id, datetime(m.begin_ts, 'unixepoch') AS time,
+       m.proto, m.method, m.from_addr AS "from", m.subject, u.n, u.part,
+       u.kind, u.url, u.host, u.shown_text, u.findings, u.truncated
+FROM urls u JOIN messages m ON m.id = u.message_id;
 
 CREATE OR REPLACE VIEW v_received AS
 SELECT h.message_id,

@@ -45,6 +45,7 @@ const char *const spool_tables[] = {
 	"messages",
 	"headers",
 	"parts",
+	"urls",
 	"message_text",
 	"items",
 	"mailboxes",

@@ -636,11 +636,15 @@ fail:
 	return NULL;
 }
 
-/* Commits what is pending now (live capture: at least once a second). */
+/* Commits what is pending now (live capture: at least once a second),
+ * with the ends whose digests came since the last event: a quiet link
+ * sends no event to write them. */
 static void
 sqlite_flush(void *arg)
 {
 	struct sqlite_store *s = arg;
+
+	msgs_settle(s, 0);
 	db_commit(s, s->last_commit_ts);
 }
 

@@ -76,12 +76,15 @@ stage_open_sessions(sqlite3 *old, const char *stage)
 		    " main.messages WHERE session_id IN (SELECT id FROM"
 		    " carry.sessions)",
 		    0);
-	for (size_t i = 0; rc == 0 && i < 2; i++) {
+	for (size_t i = 0; rc == 0 && i < 3; i++) {
+		static const char *const of_msgs[] = { "headers", "parts",
+			"urls" };
+
 		snprintf(sql, sizeof(sql),
 		    "CREATE TABLE carry.%s AS SELECT *"
 		    " FROM main.%s WHERE message_id IN (SELECT id FROM"
 		    " carry.messages)",
-		    i ? "parts" : "headers", i ? "parts" : "headers");
+		    of_msgs[i], of_msgs[i]);
 		rc = exec_on(old, sql, 0);
 	}
 	if (rc == 0)
@@ -115,7 +118,7 @@ static int
 unstage_open_sessions(struct sqlite_store *s, const char *stage)
 {
 	static const char *const more[] = { "sessions", "messages", "headers",
-		"parts" };
+		"parts", "urls" };
 	char			 sql[256];
 	int			 rc;
 
@@ -126,9 +129,9 @@ unstage_open_sessions(struct sqlite_store *s, const char *stage)
 	}
 	rc = exec_on(s->db, "BEGIN", 0);
 	for (size_t i = 0; rc == 0 &&
-	     i < 4 + sizeof(carried_tables) / sizeof(*carried_tables);
+	     i < 5 + sizeof(carried_tables) / sizeof(*carried_tables);
 	     i++) {
-		const char *t = i < 4 ? more[i] : carried_tables[i - 4];
+		const char *t = i < 5 ? more[i] : carried_tables[i - 5];
 
 		snprintf(sql, sizeof(sql),
 		    "INSERT INTO main.%s SELECT * FROM"

@@ -195,6 +195,31 @@ for f in smtp pop3 imap messages files; do
 	check "read --json-dir gives what export gives: $f" "$(cmp -s "$B/export/$f.log" "$B/jd/$f.log" && echo same)" "same"
 done
 
+# Links (links.pcap): every case of urls.c in a real message's parts,
+# base64 text and quoted-printable HTML with a URL broken by a soft line
+# break; comments, cid: and relative references are no links.
+check "links: every link with its host, text and findings" \
+	"$(sqlite3 -separator ' ' "$B/rel-links.db" "SELECT n, part, kind, url, coalesce(host, '-'), coalesce(shown_text, '-'), coalesce(findings, '-') FROM urls ORDER BY n")" \
+	"1 1 text https://files.example.net/q3/report.pdf files.example.net - -
+2 1 text www.example.org/faq www.example.org - -
+3 1 mailto mailto:help@example.net?subject=hi example.net - -
+4 1 text http://pаypal.example/ pаypal.example - mixed_script
+5 2 href https://secure-login.example.com/verify?id=1&t=2 secure-login.example.com https://www.paypal.com/signin text_host_mismatch
+6 2 href http://xn--pypal-4ve.example/ xn--pypal-4ve.example your account punycode,mixed_script
+7 2 src http://track.example.net/pixel.gif?u=42 track.example.net - -
+8 2 href https://docs.example.net/a-very-long-path/broken-by-a-soft-line-break/index.html docs.example.net docs.example.net -
+9 2 href javascript:alert(1) - click -
+10 2 action https://collect.example/post collect.example - -
+11 2 text http://bare.example/page bare.example - -"
+check "links: the urls listing, suspicious ones by their findings" \
+	"$(./mailsift urls -d "$B/rel-links.db" --csv | awk -F, 'NR > 1 && $NF != "" { print $7 }' | paste -sd' ')" \
+	"http://pаypal.example/ https://secure-login.example.com/verify?id=1&t=2 http://xn--pypal-4ve.example/"
+rm -rf "$B/links-export"
+./mailsift export --json -d "$B/rel-links.db" -o "$B/links-export" 2>/dev/null
+check "links: urls.log, findings as a JSON array" \
+	"$(python3 -c 'import json, sys; r = [json.loads(l) for l in open(sys.argv[1])]; print(len(r), r[5]["findings"], r[5]["fuid"], r[8].get("host"))' "$B/links-export/urls.log")" \
+	"11 ['punycode', 'mixed_script'] F1.2 None"
+
 # Damaged and unusual captures made from the demo one.
 mkdir -p "$B/broken"
 python3 tests/tools/breakpcap.py "$B/gen/demo.pcap" "$B/broken"

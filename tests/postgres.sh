@@ -151,7 +151,7 @@ esac
 # A capture fed in three parts through a pipe: the server stops after
 # the first and starts again before the third.
 build/rel/tools/pcapgen --bench "$B/big.pcap" 12 7 2>/dev/null
-editcap -F pcap -c 9000 "$B/big.pcap" "$B/part.pcap" >/dev/null
+editcap -F pcap -c 3000 "$B/big.pcap" "$B/part.pcap" >/dev/null
 set -- "$B"/part_*.pcap
 if [ $# -ge 3 ]; then
 	cat "$B/big.pcap" | ./mailsift read -q -f --no-keep -o "$B/big.db" -

@@ -27,9 +27,8 @@ collect(void *arg, const struct url_found *f)
 {
 	struct found *o = arg;
 	int	      k = snprintf(o->out + o->n, sizeof(o->out) - o->n,
-		     "%s|%.*s|%s|%s|%u|%d\n", f->mailto ? "mailto" : f->kind,
-		     (int)f->len, f->url, f->host, f->shown, f->findings,
-		     f->truncated);
+		      "%s|%.*s|%s|%s|%u|%d\n", f->mailto ? "mailto" : f->kind,
+		      (int)f->len, f->url, f->host, f->shown, f->findings, f->truncated);
 
 	if (k > 0 && o->n + (size_t)k < sizeof(o->out))
 		o->n += (size_t)k;
@@ -85,7 +84,8 @@ test_text(void **state)
 	    "text|https://c.example/z?q=1|c.example||0|0\n");
 	/* a bracket the URL opened stays; user, port and case go from the
 	 * host */
-	expect("http://en.example/wiki/Foo_(bar) HTTP://U:P@Host.Example:8080/\n",
+	expect(
+	    "http://en.example/wiki/Foo_(bar) HTTP://U:P@Host.Example:8080/\n",
 	    0,
 	    "text|http://en.example/wiki/Foo_(bar)|en.example||0|0\n"
 	    "text|HTTP://U:P@Host.Example:8080/|host.example||0|0\n");
@@ -110,10 +110,11 @@ test_html(void **state)
 	    "action|https://f.example/post|f.example||0|0\n");
 	/* comments, script and style hide; cid:, relative and fragment
 	 * references are no links out; script: links are */
-	expect("<!-- <a href=\"http://hidden.example/\">x</a> -->"
-	       "<script>var u='http://js.example/';</script>"
-	       "<img src=\"cid:logo\"><a href=\"/rel\">r</a><a href=\"#top\">t</a>"
-	       "<a href=\"javascript:alert(1)\">c</a>",
+	expect(
+	    "<!-- <a href=\"http://hidden.example/\">x</a> -->"
+	    "<script>var u='http://js.example/';</script>"
+	    "<img src=\"cid:logo\"><a href=\"/rel\">r</a><a href=\"#top\">t</a>"
+	    "<a href=\"javascript:alert(1)\">c</a>",
 	    1, "href|javascript:alert(1)||c|0|0\n");
 	/* bare URLs in the text, outside links; entities end them */
 	expect("<div>go to http://bare.example/p&nbsp;now &amp; "
@@ -122,7 +123,8 @@ test_html(void **state)
 	    "text|http://bare.example/p|bare.example||0|0\n"
 	    "href|http://a.example/|a.example|http://a.example/|0|0\n");
 	/* an <a> left open ends at the next one, or at the end */
-	expect("<a href=\"http://one.example/\">one<a href=\"http://two.example/\">two",
+	expect(
+	    "<a href=\"http://one.example/\">one<a href=\"http://two.example/\">two",
 	    1,
 	    "href|http://one.example/|one.example|one|0|0\n"
 	    "href|http://two.example/|two.example|two|0|0\n");
