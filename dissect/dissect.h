@@ -418,7 +418,8 @@ void md_limits_default(struct md_limits *);
 #define MD_ANOM_MIME_HEADER	       "mime_header_too_long"
 #define MD_ANOM_MIME_TRUNCATED	       "mime_truncated"
 #define MD_ANOM_MIME_TEXT_BUDGET       "mime_text_budget" /* all open messages */
-#define MD_ANOM_MIME_URLS	       "mime_urls"   /* over MD_MIME_URLS_MAX */
+#define MD_ANOM_MIME_URLS	       "mime_urls" /* over MD_MIME_URLS_MAX */
+#define MD_ANOM_MIME_UNFOLDED	       "mime_unfolded_parameter" /* mime.c */
 #define MD_ANOM_TNEF_BUDGET	       "tnef_budget" /* files not listed */
 #define MD_ANOM_TNEF_MALFORMED	       "tnef_malformed"
 #define MD_ANOM_TLS_MALFORMED	       "tls_malformed" /* records not followed */

@@ -1221,15 +1221,45 @@ header_done(struct mmsg *m)
 	m->st = M_BODY;
 }
 
+/*
+ * A line without a colon or leading space after a field that ends in
+ * ";", and that is a parameter ("charset=..."): the sender broke a
+ * parameter list without folding it.  Suricata reads on, as the sender
+ * meant; RFC 5322 would end the header there and lose the encoding.
+ */
+static int
+unfolded_param(const struct mmsg *m, const uint8_t *p, size_t n)
+{
+	size_t k = m->flen, i = 0;
+
+	while (k > 0 && (m->field[k - 1] == ' ' || m->field[k - 1] == '\t'))
+		k--;
+	if (k == 0 || m->field[k - 1] != ';')
+		return 0;
+	while (
+	    i < n && p[i] != '=' && p[i] != ':' && p[i] != ' ' && p[i] != '\t')
+		i++;
+	return i > 0 && i < n && p[i] == '=';
+}
+
 /* One header line, CR LF removed. */
 static void
 header_line(struct mmsg *m, const uint8_t *p, size_t n)
 {
+	int unfolded;
+
 	if (n == 0) {
 		header_done(m);
 		return;
 	}
-	if (p[0] == ' ' || p[0] == '\t') { /* folded: RFC 5322 2.2.3 */
+	if ((unfolded = p[0] != ' ' && p[0] != '\t' && unfolded_param(m, p, n)))
+		m_anomaly(m, MD_ANOM_MIME_UNFOLDED, "");
+	if (p[0] == ' ' || p[0] == '\t' || unfolded) {
+		/* folded: RFC 5322 2.2.3 (an unfolded parameter: as if) */
+		if (unfolded && m->flen < MD_MIME_HEADER_MAX &&
+		    buf_grow(&m->field, &m->fcap, m->flen + 1,
+			MD_MIME_HEADER_MAX) == 0)
+			m->field[m->flen++] = ' ';
 		if (m->flen + n > MD_MIME_HEADER_MAX) {
 			n = m->flen < MD_MIME_HEADER_MAX ?
 			    MD_MIME_HEADER_MAX - m->flen :

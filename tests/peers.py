@@ -198,14 +198,24 @@ def suricata(cap, db, path):
                 rcpt = ["<%s>" % a for (a,) in db.execute(
                     "SELECT address FROM recipients WHERE session_id = ? AND tx = ?"
                     " ORDER BY seq", (sid, tx))]
+                # email.url: Suricata's links of the transaction's
+                # message, each once, in order (it has no mailto:)
+                urls = []
+                for (u,) in db.execute(
+                        "SELECT u.url FROM urls u JOIN messages m"
+                        " ON m.id = u.message_id WHERE m.session_id = ?"
+                        " AND m.tx = ? AND u.kind <> 'mailto' ORDER BY u.n",
+                        (sid, tx)):
+                    if u not in urls:
+                        urls.append(u)
                 rows.append({"smtp.helo": helo, "smtp.mail_from": mfrom,
-                             "rcpt": rcpt})
+                             "rcpt": rcpt, "email.url": urls})
             # a session without a transaction is an event of its own
             for (helo,) in db.execute(
                     "SELECT helo FROM sessions s WHERE proto = 'smtp' AND NOT"
                     " EXISTS (SELECT 1 FROM transactions t WHERE"
                     " t.session_id = s.id)"):
-                rows.append({"smtp.helo": helo, "rcpt": []})
+                rows.append({"smtp.helo": helo, "rcpt": [], "email.url": []})
         elif ev == "fileinfo":
             rows = [{"fileinfo.filename": fn, "fileinfo.sha256": sha,
                      "fileinfo.size": n} for fn, sha, n in db.execute(
@@ -215,7 +225,8 @@ def suricata(cap, db, path):
             continue
         ok_keys = {"smtp.helo", "smtp.mail_from", "fileinfo.filename",
                    "fileinfo.sha256", "fileinfo.size", "not-has-key"}
-        if any(not (k in ok_keys or k.startswith("smtp.rcpt_to[")) for k in m):
+        if any(not (k in ok_keys or k.startswith(("smtp.rcpt_to[", "email.url[")))
+               for k in m):
             continue  # a field mailsift does not log (alerts, email.*, ...)
 
         def match(r):
@@ -228,6 +239,10 @@ def suricata(cap, db, path):
                 if k.startswith("smtp.rcpt_to["):
                     j = int(k[13:-1])
                     if j >= len(r["rcpt"]) or r["rcpt"][j] != v:
+                        return False
+                elif k.startswith("email.url["):
+                    j = int(k[10:-1])
+                    if j >= len(r["email.url"]) or r["email.url"][j] != v:
                         return False
                 elif r.get(k) != v:
                     return False

@@ -337,7 +337,31 @@ static const char tnef_msg_expect[] =
     "PART_END tx=1 1 n=1,380,277,0\n"
     "MSG_END tx=1 1 n=529,0,0,0\n";
 
+/* A parameter list broken without folding (as in Suricata's
+ * smtp-url-b64 capture): read on, as the sender meant, and said. */
+static const char unfolded[] =
+    "Subject: x\r\n"
+    "Content-Type: text/html;\r\n"
+    "charset=\"utf-8\"\r\n"
+    "Content-Transfer-Encoding: base64\r\n"
+    "\r\n"
+    "PGEgaHJlZj0iaHR0cDovL2EuZXhhbXBsZS8iPmE8L2E+\r\n";
+
+static const char unfolded_expect[] =
+    "MSG_BEGIN tx=1 DATA\n"
+    "HEADER tx=1 Subject \"x\" x=\"x\"\n"
+    "ANOMALY tx=1 mime_unfolded_parameter\n"
+    "HEADER tx=1 Content-Type \"text/html; charset=\\\"utf-8\\\"\" x=\"text/html; charset=\\\"utf-8\\\"\" n=1,0,0,0\n"
+    "HEADER tx=1 Content-Transfer-Encoding \"base64\" x=\"base64\" n=2,0,0,0\n"
+    "PART_BEGIN tx=1 1 \"text/html\" a=\"utf-8\" p=\"base64\" n=1,0,0,0\n"
+    "PART_DATA tx=1 part=1 \"<a href=\\\"http://a.example/\\\">a</a>\"\n"
+    "URL tx=1 http://a.example/ \"a.example\" x=\"a\" a=\"href\" n=1,0,0,0\n"
+    "TEXT tx=1 \"a\\n\"\n"
+    "PART_END tx=1 1 n=1,46,33,0\n"
+    "MSG_END tx=1 1 n=138,0,0,0\n";
+
 static const struct mcase cases[] = {
+	{ "unfolded", unfolded, 1, unfolded_expect },
 	{ "forwarded", forwarded, 1, forwarded_expect },
 	{ "close_at_end", close_at_end, 1, close_at_end_expect },
 	{ "plain", plain, 1, plain_expect },
