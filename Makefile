@@ -23,7 +23,7 @@ HARDEN	:= -fstack-protector-strong -D_FORTIFY_SOURCE=2
 SAN_CC	:= clang
 SAN	:= -fsanitize=address,undefined,float-divide-by-zero,unsigned-shift-base \
 	   -fno-omit-frame-pointer -fno-sanitize-recover=all
-LIBS	:= -lnids -lpcap -lsqlite3 -lpq -lcrypto -lz -lm -pthread
+LIBS	:= -lnids -lpcap -lsqlite3 -lpq -lmagic -lcrypto -lz -lm -pthread
 
 DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c dissect/assemble.c \
 	       dissect/smtp.c dissect/pop3.c dissect/imap.c dissect/detect.c \
@@ -32,7 +32,7 @@ DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c dis
 	       dissect/tls.c dissect/tlsnames.c \
 	       dissect/tlskeys.c
 CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c capture/source.c capture/decap.c store/safename.c store/hasher.c \
-	       store/bodynorm.c capture/v6map.c store/store.c store/query.c \
+	       store/bodynorm.c store/content.c capture/v6map.c store/store.c store/query.c \
 	       store/keep.c store/sqlite.c store/sqlite_events.c \
 	       store/sqlite_msgs.c store/sqlite_rotate.c store/sqlite_query.c \
 	       store/sqlite_tls.c store/sqlite_spool.c store/sqlite_ship.c store/x509.c \
@@ -44,7 +44,7 @@ TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_imapsyn te
 	       test_termsafe
 TOOL_NAMES  := pcapgen
 
-BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libpq-dev libssl-dev zlib1g-dev
+BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libpq-dev libssl-dev zlib1g-dev libmagic-dev
 DEMO_PKGS  := sqlite3
 TEST_PKGS  := libcmocka-dev sqlite3 tshark dovecot-imapd dovecot-pop3d dovecot-lmtpd fetchmail isync getmail6 offlineimap3 exim4-daemon-light tnef clang libclang-rt-14-dev systemd \
 	      tcpdump curl python3 python3-yaml iproute2 time postgresql tcpreplay

@@ -47,6 +47,9 @@ cli_store_opt(const char *cmd, int c, const char *arg, struct store_opts *so)
 			   &so->spool_max_mb) == 0 ?
 		    1 :
 		    -1;
+	case '1':
+		so->sha1 = 1;
+		return 1;
 	default:
 		return 0;
 	}

@@ -38,7 +38,8 @@ int cli_number_arg(const char *cmd, const char *opt, const char *arg, long lo,
 #define CLI_STORE_LONGOPTS                                      \
 	{ "sensor", required_argument, NULL, 'S' },             \
 	{ "spool", required_argument, NULL, 'W' },              \
-	{ "spool-max", required_argument, NULL, 'Z' }
+	{ "spool-max", required_argument, NULL, 'Z' },          \
+	{ "sha1", no_argument, NULL, '1' }
 /* clang-format on */
 /* Takes option c (one of CLI_STORE_LONGOPTS') into so: 1 when it was
  * one, 0 when not, -1 when its value is bad (said on stderr). */

@@ -113,6 +113,7 @@ live_usage(FILE *f)
 	    "                         to 8 files\n"
 	    "      --redact           store no passwords or bearer tokens\n"
 	    "      --no-keep          do not keep message bytes beside the log\n"
+	    "      --sha1             SHA-1 of each part too (threat-intel lookups)\n"
 	    "      --workers N        N processes in one PACKET_FANOUT group:\n"
 	    "                         the kernel gives each its share of the\n"
 	    "                         connections; all write the one log (a\n"
@@ -781,6 +782,7 @@ live_run(struct live_opts *o, const char *cmdline)
 	so.sensor = o->store.sensor;
 	so.spool_dir = o->store.spool_dir;
 	so.spool_max_mb = o->store.spool_max_mb;
+	so.sha1 = o->store.sha1;
 	so.shared = o->worker >= 0; /* the other workers write it too */
 	o->lim.tls_budget = &tls_budget;
 	co.lim = o->lim;

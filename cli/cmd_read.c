@@ -55,6 +55,7 @@ read_usage(FILE *f)
 	    "  -f, --force            replace an existing log instead\n"
 	    "  -q, --quiet            no summary on exit\n"
 	    "      --no-keep          do not keep message bytes beside the log\n"
+	    "      --sha1             SHA-1 of each part too (threat-intel lookups)\n"
 	    "                         (LOG.db.blobs; mailsift extract needs them)\n"
 	    "      --redact           store no passwords and no bearer tokens\n"
 	    "                         (auth.redacted says which were dropped)\n"
@@ -521,6 +522,7 @@ cmd_read(int argc, char **argv)
 	so.sensor = o.store.sensor;
 	so.spool_dir = o.store.spool_dir;
 	so.spool_max_mb = o.store.spool_max_mb;
+	so.sha1 = o.store.sha1;
 	if (!o.quiet && isatty(STDERR_FILENO)) {
 		co.progress = show_progress;
 		co.progress_arg = &prog;
@@ -576,7 +578,7 @@ cmd_read(int argc, char **argv)
 		free(cmdline);
 		return EXIT_USAGE;
 	}
-	fh = hasher_new(1);
+	fh = hasher_new(1, NULL);
 	for (int i = optind; i < argc; i++)
 		if (read_one(p.st, argv[i], fh, &prog) != 0)
 			status = EXIT_PARTIAL;

@@ -25,9 +25,15 @@
 #define POOL_MAX 24
 
 struct hstream {
-	struct hasher	*h;
-	struct worker	*w; /* hashes this stream's batches; NULL: inline */
-	EVP_MD_CTX	*sha, *md5, *body_sha;
+	struct hasher *h;
+	struct worker *w; /* hashes this stream's batches; NULL: inline */
+	EVP_MD_CTX    *sha, *md5, *sha1, *body_sha;
+	/* the first bytes, kept for hstream_then (worker side) */
+	unsigned char	*kept;
+	size_t		 nkept, keep, kcap;
+	int		 kept_over;
+	hstream_then_fn	 then;
+	void		*then_arg;
 	struct body_norm body; /* with body_sha */
 	unsigned char	*buf;
 	size_t		 len, cap; /* cap: this batch's size */
@@ -36,7 +42,7 @@ struct hstream {
 
 struct job {
 	struct hstream *s;
-	unsigned char  *buf;
+	unsigned char  *buf; /* NULL: the stream's hstream_then */
 	size_t		len, cap;
 };
 
@@ -48,6 +54,7 @@ struct worker {
 	size_t	       head, n;
 	unsigned       streams; /* open streams given to this worker */
 	int	       idle;	/* waiting for work: to be woken */
+	void	      *slot;	/* hstream_then's state on this thread */
 };
 
 struct hasher {
@@ -60,6 +67,9 @@ struct hasher {
 	int		stop;
 	unsigned char  *pool[POOL_MAX]; /* spare BATCH_BYTES buffers */
 	size_t		npool;
+	size_t		kept; /* bytes all streams keep: HASH_KEEP_MAX */
+	void (*slot_free)(void *);
+	void *inline_slot; /* the slot of work done on the caller's thread */
 };
 
 /* A batch buffer done with (the lock held): kept for reuse if full size. */
@@ -79,6 +89,45 @@ body_digest(void *arg, const uint8_t *p, size_t n)
 	EVP_DigestUpdate(arg, p, n);
 }
 
+/* The first bytes of the stream, while it and all streams are under
+ * their bounds (the hasher's lock guards the count of all). */
+static void
+keep_bytes(struct hstream *s, const unsigned char *p, size_t n)
+{
+	struct hasher *h = s->h;
+	size_t	       want;
+
+	if (s->kept_over || n == 0)
+		return;
+	if (s->nkept + n > s->keep) {
+		s->kept_over = 1;
+		n = s->keep - s->nkept;
+	}
+	if (s->nkept + n > s->kcap) {
+		size_t	       cap = s->kcap ? s->kcap : 16384;
+		unsigned char *b;
+
+		while (cap < s->nkept + n)
+			cap *= 2;
+		if (cap > s->keep)
+			cap = s->keep;
+		want = cap - s->kcap;
+		pthread_mutex_lock(&h->mu);
+		if (h->kept + want > HASH_KEEP_MAX ||
+		    (b = realloc(s->kept, cap)) == NULL) {
+			pthread_mutex_unlock(&h->mu);
+			s->kept_over = 1;
+			return;
+		}
+		h->kept += want;
+		pthread_mutex_unlock(&h->mu);
+		s->kept = b;
+		s->kcap = cap;
+	}
+	memcpy(s->kept + s->nkept, p, n);
+	s->nkept += n;
+}
+
 /* A stream's bytes into its digests, on whichever thread holds them. */
 static void
 digest(struct hstream *s, const unsigned char *p, size_t n)
@@ -86,8 +135,19 @@ digest(struct hstream *s, const unsigned char *p, size_t n)
 	EVP_DigestUpdate(s->sha, p, n);
 	if (s->md5 != NULL)
 		EVP_DigestUpdate(s->md5, p, n);
+	if (s->sha1 != NULL)
+		EVP_DigestUpdate(s->sha1, p, n);
 	if (s->body_sha != NULL)
 		body_norm_feed(&s->body, p, n);
+	if (s->keep > 0)
+		keep_bytes(s, p, n);
+}
+
+/* The stream's hstream_then, on the thread whose slot is given. */
+static void
+run_then(struct hstream *s, void **slot)
+{
+	s->then(s->then_arg, slot, s->kept, s->nkept, !s->kept_over);
 }
 
 static void *
@@ -110,9 +170,13 @@ worker_main(void *arg)
 		w->head = (w->head + 1) % QUEUE_JOBS;
 		w->n--;
 		pthread_mutex_unlock(&h->mu);
-		digest(j.s, j.buf, j.len);
+		if (j.buf == NULL)
+			run_then(j.s, &w->slot);
+		else
+			digest(j.s, j.buf, j.len);
 		pthread_mutex_lock(&h->mu);
-		batch_release(h, j.buf, j.cap);
+		if (j.buf != NULL)
+			batch_release(h, j.buf, j.cap);
 		j.s->pending--;
 		if (h->waiters > 0) /* no wake-up nobody waits for */
 			pthread_cond_broadcast(&h->done);
@@ -130,12 +194,13 @@ hasher_workers_for_cpus(void)
 }
 
 struct hasher *
-hasher_new(unsigned workers)
+hasher_new(unsigned workers, void (*slot_free)(void *))
 {
 	struct hasher *h = calloc(1, sizeof(*h));
 
 	if (h == NULL)
 		return NULL;
+	h->slot_free = slot_free;
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_cond_init(&h->done, NULL);
 	if (workers > WORKERS_MAX)
@@ -167,7 +232,11 @@ hasher_free(struct hasher *h)
 	for (unsigned i = 0; i < h->nworkers; i++) {
 		pthread_join(h->w[i].th, NULL);
 		pthread_cond_destroy(&h->w[i].work);
+		if (h->slot_free != NULL && h->w[i].slot != NULL)
+			h->slot_free(h->w[i].slot);
 	}
+	if (h->slot_free != NULL && h->inline_slot != NULL)
+		h->slot_free(h->inline_slot);
 	pthread_cond_destroy(&h->done);
 	pthread_mutex_destroy(&h->mu);
 	while (h->npool > 0)
@@ -206,7 +275,9 @@ stream_free(struct hstream *s)
 {
 	EVP_MD_CTX_free(s->sha);
 	EVP_MD_CTX_free(s->md5);
+	EVP_MD_CTX_free(s->sha1);
 	EVP_MD_CTX_free(s->body_sha);
+	free(s->kept);
 	free(s);
 }
 
@@ -220,6 +291,7 @@ hstream_new(struct hasher *h, unsigned flags)
 	s->h = h;
 	if ((s->sha = digest_new(EVP_sha256())) == NULL ||
 	    ((flags & HS_MD5) && (s->md5 = digest_new(EVP_md5())) == NULL) ||
+	    ((flags & HS_SHA1) && (s->sha1 = digest_new(EVP_sha1())) == NULL) ||
 	    ((flags & HS_BODY) &&
 		(s->body_sha = digest_new(EVP_sha256())) == NULL)) {
 		stream_free(s);
@@ -342,6 +414,38 @@ hstream_end(struct hstream *s)
 	submit(s);
 }
 
+void
+hstream_keep(struct hstream *s, size_t keep)
+{
+	s->keep = keep;
+}
+
+void
+hstream_then(struct hstream *s, hstream_then_fn fn, void *arg)
+{
+	struct hasher *h = s->h;
+	struct worker *w = s->w;
+
+	submit(s);
+	s->then = fn;
+	s->then_arg = arg;
+	if (w == NULL) {
+		run_then(s, &h->inline_slot);
+		return;
+	}
+	pthread_mutex_lock(&h->mu);
+	h->waiters++;
+	while (w->n == QUEUE_JOBS)
+		pthread_cond_wait(&h->done, &h->mu);
+	h->waiters--;
+	w->q[(w->head + w->n) % QUEUE_JOBS] = (struct job) { s, NULL, 0, 0 };
+	w->n++;
+	s->pending++;
+	if (w->idle)
+		pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&h->mu);
+}
+
 int
 hstream_ready(struct hstream *s)
 {
@@ -378,6 +482,8 @@ hstream_finish(struct hstream *s, struct hdigests *d)
 		hex(s->sha, d->sha256);
 		if (s->md5 != NULL)
 			hex(s->md5, d->md5);
+		if (s->sha1 != NULL)
+			hex(s->sha1, d->sha1);
 		if (s->body_sha != NULL && body_norm_finish(&s->body))
 			hex(s->body_sha, d->body);
 	}
@@ -386,6 +492,7 @@ hstream_finish(struct hstream *s, struct hdigests *d)
 		batch_release(h, s->buf, s->cap);
 	if (s->w != NULL)
 		s->w->streams--;
+	h->kept -= s->kcap;
 	pthread_mutex_unlock(&h->mu);
 	stream_free(s);
 }

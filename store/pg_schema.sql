@@ -242,6 +242,9 @@ CREATE TABLE IF NOT EXISTS parts (
 	sha256		text,
 	complete	bigint NOT NULL DEFAULT 0,
 	extract_path	text,
+	magic_type	text,
+	findings	text,
+	sha1		text,
 	PRIMARY KEY (message_id, part)
 );
 
@@ -554,7 +557,7 @@ CREATE OR REPLACE VIEW v_attachments AS
 SELECT p.message_id, m.session_id, datetime(m.begin_ts, 'unixepoch') AS time,
        m.proto, m.method, m.from_addr AS "from", m.subject, p.path,
        p.filename, p.content_type, p.size, p.md5, p.sha256, p.complete,
-       p.extract_path
+       p.extract_path, p.magic_type, p.findings, p.sha1
 FROM parts p JOIN messages m ON m.id = p.message_id
 WHERE p.filename IS NOT NULL;
 

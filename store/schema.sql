@@ -238,6 +238,9 @@ CREATE TABLE IF NOT EXISTS parts (
 	sha256		TEXT,
 	complete	INTEGER NOT NULL DEFAULT 0,
 	extract_path	TEXT,			-- with --extract: a safe name
+	magic_type	TEXT,			-- MIME type by content (libmagic)
+	findings	TEXT,			-- executable_disguised,extension_mismatch,type_mismatch
+	sha1		TEXT,			-- with --sha1
 	PRIMARY KEY (message_id, part)
 ) WITHOUT ROWID;
 
@@ -451,7 +454,7 @@ CREATE VIEW IF NOT EXISTS v_attachments AS
 SELECT p.message_id, m.session_id, datetime(m.begin_ts, 'unixepoch') AS time,
        m.proto, m.method, m.from_addr AS "from", m.subject, p.path,
        p.filename, p.content_type, p.size, p.md5, p.sha256, p.complete,
-       p.extract_path
+       p.extract_path, p.magic_type, p.findings, p.sha1
 FROM parts p JOIN messages m ON m.id = p.message_id
 WHERE p.filename IS NOT NULL;
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "content.h"
 #include "hasher.h"
 #include "schema.h"
 #include "sqlite_priv.h"
@@ -95,8 +96,8 @@ const char *const stmt_sql[ST_COUNT] = {
 		    " VALUES (?,?,?,?,?,?,?,?)",
 	[ST_PART_END] =
 	    "UPDATE parts SET encoded_size=?, size=?, md5=?,"
-	    " sha256=?, complete=?, extract_path=? WHERE message_id=? AND"
-	    " part=?",
+	    " sha256=?, complete=?, extract_path=?, magic_type=?, findings=?,"
+	    " sha1=? WHERE message_id=? AND part=?",
 	[ST_PART_COUNT] = "UPDATE messages SET parts=parts+1,"
 			  " attachments=attachments+? WHERE id=?",
 	[ST_URL] = "INSERT OR REPLACE INTO urls (message_id, n, part, kind,"
@@ -357,6 +358,15 @@ store_schema(struct sqlite_store *s, char *err, size_t errlen)
 	    exec_sql(s, "ALTER TABLE tls ADD COLUMN decryption TEXT;", err,
 		errlen) != 0)
 		return -1;
+	/* ... or before parts were typed by content */
+	if (!has_column(s, "parts", "magic_type") &&
+	    exec_sql(s,
+		"ALTER TABLE parts ADD COLUMN magic_type TEXT;"
+		" ALTER TABLE parts ADD COLUMN findings TEXT;"
+		" ALTER TABLE parts ADD COLUMN sha1 TEXT;"
+		" DROP VIEW IF EXISTS v_attachments;",
+		err, errlen) != 0)
+		return -1;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
 	    STORE_SCHEMA_VERSION);
 	return exec_sql(s, sql, err, errlen);
@@ -604,7 +614,8 @@ sqlite_open(const struct store_opts *o, char *err, size_t errlen)
 	struct sqlite_store *s;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->hasher = hasher_new(hasher_workers_for_cpus())) == NULL) {
+	    (s->hasher = hasher_new(hasher_workers_for_cpus(),
+		 content_slot_free)) == NULL) {
 		free(s);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -621,6 +632,7 @@ sqlite_open(const struct store_opts *o, char *err, size_t errlen)
 		}
 	}
 	s->redact = o->redact;
+	s->sha1 = o->sha1;
 	s->command = o->command;
 	if (db_open(s, o->path, o->force, !o->no_keep, o->command, err,
 		errlen) != 0)

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "content.h"
 #include "hasher.h"
 #include "keep.h"
 #include "sqlite_priv.h"
@@ -193,6 +194,7 @@ part_free(struct open_part *pt)
 		hstream_finish(pt->hash, NULL);
 	if (pt->out != NULL)
 		fclose(pt->out);
+	free(pt->job);
 	free(pt->path);
 	memset(pt, 0, sizeof(*pt));
 }
@@ -378,8 +380,17 @@ msgs_part_begin(struct sqlite_store *s, const struct md_event *ev)
 	sqlite3_bind_int64(st, 2, m->row);
 	db_run(s, ST_PART_COUNT);
 	pt->no = (uint32_t)ev->num[0];
-	if ((pt->hash = hstream_new(s->hasher, HS_MD5)) == NULL)
+	if ((pt->hash = hstream_new(s->hasher,
+		 HS_MD5 | (s->sha1 ? HS_SHA1 : 0))) == NULL)
 		s->stats.errors++;
+	else if ((pt->job = calloc(1, sizeof(*pt->job))) != NULL) {
+		/* its type by content, worked out on the worker */
+		snprintf(pt->job->declared, sizeof(pt->job->declared), "%.*s",
+		    (int)ev->arg.len, (const char *)ev->arg.p);
+		snprintf(pt->job->filename, sizeof(pt->job->filename), "%.*s",
+		    (int)ev->extra.len, (const char *)ev->extra.p);
+		hstream_keep(pt->hash, CONTENT_MAGIC_BYTES);
+	}
 	if (s->extract_dir != NULL &&
 	    (attachment || ev->code == MD_DISP_ATTACHMENT)) {
 		char fn[1024], pth[128];
@@ -430,11 +441,23 @@ static void
 part_finished(struct sqlite_store *s, struct finishing *f)
 {
 	sqlite3_stmt   *st = s->st[ST_PART_END];
-	struct hdigests d = { "", "", "" };
+	struct hdigests d = { "", "", "", "" };
 	const char     *sha = d.sha256, *md5 = d.md5;
+	char		findings[96];
 
 	if (f->part.hash != NULL)
 		hstream_finish(f->part.hash, &d);
+	if (f->part.job != NULL && f->part.job->magic[0] != '\0') {
+		sqlite3_bind_text(st, 7, f->part.job->magic, -1,
+		    SQLITE_TRANSIENT);
+		if (f->part.job->findings != 0)
+			sqlite3_bind_text(st, 8,
+			    content_findings_str(f->part.job->findings,
+				findings, sizeof(findings)),
+			    -1, SQLITE_TRANSIENT);
+	}
+	if (d.sha1[0] != '\0')
+		sqlite3_bind_text(st, 9, d.sha1, -1, SQLITE_TRANSIENT);
 	if (f->part.out != NULL && fclose(f->part.out) != 0)
 		s->stats.errors++;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)f->enc);
@@ -446,9 +469,10 @@ part_finished(struct sqlite_store *s, struct finishing *f)
 	sqlite3_bind_int(st, 5, f->complete);
 	if (f->part.path != NULL)
 		sqlite3_bind_text(st, 6, f->part.path, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 7, f->msg_row);
-	sqlite3_bind_int64(st, 8, f->part.no);
+	sqlite3_bind_int64(st, 10, f->msg_row);
+	sqlite3_bind_int64(st, 11, f->part.no);
 	db_run(s, ST_PART_END);
+	free(f->part.job);
 	free(f->part.path);
 }
 
@@ -464,6 +488,8 @@ part_close(struct sqlite_store *s, struct open_msg *m, struct open_part *pt,
 		.dec = dec };
 
 	memset(pt, 0, sizeof(*pt)); /* the next part of its kind */
+	if (f.hash != NULL && f.part.job != NULL)
+		hstream_then(f.hash, content_analyse, f.part.job);
 	fin_push(s, &f);
 }
 

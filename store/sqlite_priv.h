@@ -76,10 +76,11 @@ extern const char *const stmt_sql[ST_COUNT];
 
 /* The MIME part of a message whose decoded bytes are arriving. */
 struct open_part {
-	uint32_t	no;
-	struct hstream *hash; /* SHA-256 and MD5 */
-	FILE	       *out;
-	char	       *path;
+	uint32_t	    no;
+	struct hstream	   *hash; /* SHA-256 and MD5 (and SHA-1) */
+	struct content_job *job;  /* its type by content, on the worker */
+	FILE		   *out;
+	char		   *path;
 };
 
 /* A message whose bytes are still arriving. */
@@ -145,6 +146,7 @@ struct sqlite_store {
 	int64_t	      id_base;
 	const char   *capture_file;
 	int	      redact;
+	int	      sha1; /* parts get a SHA-1 too */
 	const char   *command;
 	char	      path[4096];
 	char	     *extract_dir;

@@ -37,6 +37,7 @@ struct store_opts {
 	const char *extract_dir; /* NULL: no .eml files */
 	int	    force;	 /* replace an existing log */
 	int	    no_keep;	 /* do not keep message bytes beside the log */
+	int	    sha1;	 /* parts get a SHA-1 beside MD5 and SHA-256 */
 	int	    redact;	 /* store no passwords or bearer tokens */
 	const char *command;	 /* recorded in runs.command */
 	const char *sensor;	 /* PostgreSQL: this sensor's name (NULL:

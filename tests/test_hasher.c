@@ -68,7 +68,7 @@ run_on(unsigned workers, size_t total, size_t step, int fail_after_first)
 	unsigned char  *data = __real_malloc(total);
 	char		want[HASH_HEX_MAX] = "";
 	struct hdigests got;
-	struct hasher  *h = hasher_new(workers);
+	struct hasher  *h = hasher_new(workers, NULL);
 	struct hstream *s;
 
 	assert_non_null(data);
@@ -132,7 +132,7 @@ test_many_streams(void **state)
 	enum { N = 300, LEN = 300 * 1024, STEP = 10 * 1024 };
 	unsigned char  *data = __real_malloc(LEN);
 	struct hstream *s[N];
-	struct hasher  *h = hasher_new(2);
+	struct hasher  *h = hasher_new(2, NULL);
 	char		want[HASH_HEX_MAX] = "";
 
 	(void)state;
@@ -184,7 +184,7 @@ test_body_form(void **state)
 	} out = { form, 0 };
 	struct body_norm bn;
 	char		 want[HASH_HEX_MAX] = "";
-	struct hasher	*h = hasher_new(2);
+	struct hasher	*h = hasher_new(2, NULL);
 	struct hstream	*s;
 	struct hdigests	 got;
 

@@ -1532,6 +1532,31 @@ bench_capture(const char *path, unsigned long mb, uint64_t seed)
 	return 0;
 }
 
+/* OUTDIR/NAME.pcap: the message in the file relayed over SMTP. */
+static int
+eml_capture(const char *eml, const char *dir, const char *name)
+{
+	FILE	  *f = fopen(eml, "rb");
+	char	  *msg;
+	long	   n;
+	struct gen g;
+
+	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) != 0 ||
+	    (msg = malloc((size_t)n + 1)) == NULL ||
+	    fread(msg, 1, (size_t)n, f) != (size_t)n) {
+		perror(eml);
+		return 1;
+	}
+	fclose(f);
+	msg[n] = '\0';
+	gen_open(&g, dir, name, LT_EN10MB);
+	session_smtp_message(&g, 49601, msg);
+	gen_close(&g);
+	free(msg);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1540,10 +1565,13 @@ main(int argc, char **argv)
 	if (argc == 5 && strcmp(argv[1], "--bench") == 0)
 		return bench_capture(argv[2], strtoul(argv[3], NULL, 10),
 		    strtoull(argv[4], NULL, 10));
+	if (argc == 5 && strcmp(argv[1], "--eml") == 0)
+		return eml_capture(argv[2], argv[3], argv[4]);
 	if (argc != 2) {
 		fprintf(stderr,
 		    "usage: pcapgen OUTDIR\n"
-		    "       pcapgen --bench FILE MEGABYTES SEED\n");
+		    "       pcapgen --bench FILE MEGABYTES SEED\n"
+		    "       pcapgen --eml MESSAGE OUTDIR NAME\n");
 		return 2;
 	}
 	gen_open(&g, argv[1], "demo", LT_EN10MB);
