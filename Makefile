@@ -23,7 +23,7 @@ HARDEN	:= -fstack-protector-strong -D_FORTIFY_SOURCE=2
 SAN_CC	:= clang
 SAN	:= -fsanitize=address,undefined,float-divide-by-zero,unsigned-shift-base \
 	   -fno-omit-frame-pointer -fno-sanitize-recover=all
-LIBS	:= -lnids -lpcap -lsqlite3 -lpq -lmagic -lcrypto -lz -lm -pthread
+LIBS	:= -lnids -lpcap -lsqlite3 -lpq -lmagic -larchive -lcrypto -lz -lm -pthread
 
 DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c dissect/assemble.c \
 	       dissect/smtp.c dissect/pop3.c dissect/imap.c dissect/detect.c \
@@ -40,14 +40,14 @@ CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c 
 CLI_SRC     := cli/main.c cli/args.c cli/pipeline.c cli/cmd_read.c cli/cmd_live.c cli/cmd_search.c cli/cmd_query.c cli/termsafe.c \
 	       cli/cmd_export.c cli/cmd_extract.c cli/table.c
 TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_imapsyn test_tls test_tlskeys test_detect test_mime \
-	       test_capture test_safename test_bodynorm test_hasher test_urls \
+	       test_capture test_safename test_bodynorm test_hasher test_urls test_content \
 	       test_termsafe
 TOOL_NAMES  := pcapgen
 
-BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libpq-dev libssl-dev zlib1g-dev libmagic-dev
+BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libpq-dev libssl-dev zlib1g-dev libmagic-dev libarchive-dev
 DEMO_PKGS  := sqlite3
 TEST_PKGS  := libcmocka-dev sqlite3 tshark dovecot-imapd dovecot-pop3d dovecot-lmtpd fetchmail isync getmail6 offlineimap3 exim4-daemon-light tnef clang libclang-rt-14-dev systemd \
-	      tcpdump curl python3 python3-yaml iproute2 time postgresql tcpreplay
+	      tcpdump curl python3 python3-yaml iproute2 time postgresql tcpreplay file p7zip-full
 
 # Installs the Debian packages of $(1) that are missing.
 define ensure_pkgs
@@ -146,6 +146,11 @@ $(BUILD)/rel/tests/test_urls: $(call obj,rel,tests/test_urls.c dissect/urls.c di
 $(BUILD)/san/tests/test_urls: $(call obj,san,tests/test_urls.c dissect/urls.c dissect/util.c)
 	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka
 
+$(BUILD)/rel/tests/test_content: $(call obj,rel,tests/test_content.c store/content.c)
+	$(CC) $(CFLAGS) -o $@ $^ -lcmocka -lmagic -larchive -lcrypto
+$(BUILD)/san/tests/test_content: $(call obj,san,tests/test_content.c store/content.c)
+	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka -lmagic -larchive -lcrypto
+
 $(BUILD)/rel/tests/test_safename: $(call obj,rel,tests/test_safename.c store/safename.c)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
 $(BUILD)/san/tests/test_safename: $(call obj,san,tests/test_safename.c store/safename.c)
@@ -222,7 +227,7 @@ dovecot: mailsift $(BUILD)/san/mailsift
 
 FUZZ_PKGS    := clang libclang-rt-14-dev
 FUZZ_TARGETS := fuzz_smtp fuzz_pop3 fuzz_imap fuzz_mime fuzz_mimehdr \
-		fuzz_files fuzz_tls fuzz_pipeline
+		fuzz_files fuzz_tls fuzz_pipeline fuzz_content
 FUZZ_SECONDS ?= 60
 FUZZ_CC      := clang -g -O1 -fsanitize=fuzzer,address,undefined,float-divide-by-zero,unsigned-shift-base \
 		-fno-sanitize-recover=all -std=c11 -D_DEFAULT_SOURCE \
@@ -244,6 +249,9 @@ $(BUILD)/fuzz/fuzz_files: tests/fuzz/fuzz_files.c $(DISSECT_SRC)
 $(BUILD)/fuzz/fuzz_tls: tests/fuzz/fuzz_tls.c $(DISSECT_SRC)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -o $@ $^ -lz -lcrypto
+$(BUILD)/fuzz/fuzz_content: tests/fuzz/fuzz_content.c store/content.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -o $@ $^ -lmagic -larchive -lcrypto
 $(BUILD)/fuzz/fuzz_pipeline: tests/fuzz/fuzz_pipeline.c $(DISSECT_SRC) $(CAPTURE_SRC)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -o $@ $^ -lnids -lpcap -lz -lcrypto
@@ -281,6 +289,9 @@ $(BUILD)/san/replay/fuzz_files: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fu
 $(BUILD)/san/replay/fuzz_tls: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_tls.c $(DISSECT_SRC))
 	@mkdir -p $(@D)
 	$(SAN_CC) $(SAN) -o $@ $^ -lz -lcrypto
+$(BUILD)/san/replay/fuzz_content: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_content.c store/content.c)
+	@mkdir -p $(@D)
+	$(SAN_CC) $(SAN) -o $@ $^ -lmagic -larchive -lcrypto
 $(BUILD)/san/replay/fuzz_pipeline: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_pipeline.c $(DISSECT_SRC) $(CAPTURE_SRC))
 	@mkdir -p $(@D)
 	$(SAN_CC) $(SAN) -o $@ $^ -lnids -lpcap -lz -lcrypto

@@ -77,8 +77,8 @@ static const struct listing listings[] = {
 	    "id" },
 	{ "attachments", "attachments, with their hashes",
 	    "SELECT message_id AS message, time, proto, \"from\", subject,"
-	    " filename, content_type AS type, size, md5, sha256"
-	    " FROM v_attachments",
+	    " filename, content_type AS type, magic_type AS content, size,"
+	    " md5, sha256, findings FROM v_attachments",
 	    { "proto = ?", NULL, NULL, LIKE("\"from\""), NULL, LIKE("subject"),
 		"time >= ?", "time < ?", NULL, NULL },
 	    "message, path" },

@@ -1,9 +1,13 @@
 /* \summary: a part's type by content, and what disagrees with it */
+#include <archive.h>
+#include <archive_entry.h>
 #include <magic.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <ctype.h>
 
 #include "content.h"
 
@@ -219,32 +223,328 @@ content_findings(const char *magic, const char *declared, const char *filename)
 	return f;
 }
 
+/* ------------------------------------------------------------ archives */
+
+int
+content_is_archive(const unsigned char *p, size_t n)
+{
+	static const struct {
+		const char *sig;
+		size_t	    len;
+	} sigs[] = {
+		{ "PK\3\4", 4 }, { "PK\5\6", 4 }, /* zip; an empty one */
+		{ "7z\xbc\xaf\x27\x1c", 6 },	  /* 7-Zip */
+		{ "Rar!\x1a\x07", 6 },		  /* RAR 4 and 5 */
+		{ "\x1f\x8b", 2 }, { "BZh", 3 },  /* gzip, bzip2 */
+		{ "\xfd"
+		  "7zXZ\0",
+		    6 },
+		{ "MSCF", 4 }, /* xz, cabinet */
+	};
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(*sigs); i++)
+		if (n >= sigs[i].len &&
+		    memcmp(p, sigs[i].sig, sigs[i].len) == 0)
+			return 1;
+	return n >= 262 && memcmp(p + 257, "ustar", 5) == 0; /* tar */
+}
+
+static struct archive *
+archive_of(const unsigned char *p, size_t n, const char *password)
+{
+	struct archive *a = archive_read_new();
+
+	if (a == NULL)
+		return NULL;
+	archive_read_support_filter_all(a);
+	archive_read_support_format_all(a);
+	archive_read_support_format_raw(a); /* a lone .gz, .bz2, .xz */
+	if ((password != NULL &&
+		archive_read_add_passphrase(a, password) != ARCHIVE_OK) ||
+	    archive_read_open_memory(a, p, n) != ARCHIVE_OK) {
+		archive_read_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* What a walk through an archive carries along. */
+struct walk {
+	struct content_job *j;
+	void		  **slot;
+	uint64_t	    budget; /* bytes left to decompress for this part */
+};
+
+/*
+ * An entry's bytes: all hashed (up to CONTENT_INNER_MAX); the first kept
+ * for libmagic, and all of them when they are an archive to open in turn.
+ * 0 when read to the end; -1 on an error (encrypted without the right
+ * password, damaged) or past the bounds (a bomb, or just too big).
+ */
+static int
+entry_read(struct archive *a, struct walk *w, unsigned char **keep,
+    size_t *nkeep, char sha[65])
+{
+	EVP_MD_CTX   *ctx = EVP_MD_CTX_new();
+	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
+	size_t	      cap = 0, total = 0;
+	la_ssize_t    r;
+	unsigned      mdn = 0;
+	int	      rc = 0;
+
+	*keep = NULL;
+	*nkeep = 0;
+	if (ctx == NULL || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(ctx);
+		return -1;
+	}
+	while ((r = archive_read_data(a, buf, sizeof(buf))) > 0) {
+		size_t k = (size_t)r;
+
+		if (total + k > CONTENT_INNER_MAX || k > w->budget) {
+			rc = -1;
+			break;
+		}
+		w->budget -= k;
+		total += k;
+		EVP_DigestUpdate(ctx, buf, k);
+		if (*nkeep + k > cap &&
+		    (*nkeep < CONTENT_MAGIC_BYTES ||
+			content_is_archive(*keep, *nkeep))) {
+			unsigned char *b;
+
+			cap = cap ? cap * 2 : 65536;
+			while (cap < *nkeep + k)
+				cap *= 2;
+			if ((b = realloc(*keep, cap)) == NULL) {
+				rc = -1;
+				break;
+			}
+			*keep = b;
+		}
+		if (*nkeep + k <= cap) {
+			memcpy(*keep + *nkeep, buf, k);
+			*nkeep += k;
+		}
+	}
+	if (r < 0)
+		rc = -1;
+	if (rc == 0 && EVP_DigestFinal_ex(ctx, md, &mdn))
+		for (unsigned i = 0; i < mdn && i < 32; i++)
+			snprintf(sha + 2 * i, 3, "%02x", md[i]);
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+static void walk_archive(struct walk *, const unsigned char *, size_t,
+    const char *prefix, int depth);
+
+/* One file of an archive: listed, typed, hashed, opened if an archive. */
+static void
+walk_entry(struct walk *w, struct archive *a, struct archive_entry *e,
+    const char *prefix, int depth)
+{
+	struct content_job   *j = w->j;
+	struct content_entry *ce = &j->entries[j->nentries++];
+	const char	     *name = archive_entry_pathname(e);
+	unsigned char	     *data;
+	size_t		      n;
+	magic_t		      m;
+	const char	     *t;
+
+	memset(ce, 0, sizeof(*ce));
+	snprintf(ce->path, sizeof(ce->path), "%s%s%s", prefix,
+	    prefix[0] ? "/" : "", name != NULL ? name : "?");
+	ce->depth = depth;
+	ce->size = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
+	ce->encrypted = archive_entry_is_encrypted(e) != 0;
+	if (ce->encrypted)
+		j->findings |= CF_ENCRYPTED;
+	if (entry_read(a, w, &data, &n, ce->sha256) != 0)
+		ce->sha256[0] = '\0';
+	if (n > 0 && (m = magic_of(w->slot)) != NULL &&
+	    (t = magic_buffer(m, data,
+		 n < CONTENT_MAGIC_BYTES ? n : CONTENT_MAGIC_BYTES)) != NULL)
+		snprintf(ce->magic, sizeof(ce->magic), "%s", t);
+	if (ce->sha256[0] != '\0' && depth < CONTENT_DEPTH_MAX &&
+	    content_is_archive(data, n))
+		walk_archive(w, data, n, ce->path, depth + 1);
+	free(data);
+}
+
+static void
+walk_archive(struct walk *w, const unsigned char *p, size_t n,
+    const char *prefix, int depth)
+{
+	struct content_job   *j = w->j;
+	struct archive	     *a;
+	struct archive_entry *e;
+	int		      r;
+
+	if ((a = archive_of(p, n, j->password[0] ? j->password : NULL)) ==
+	    NULL) {
+		j->archive_error = 1;
+		return;
+	}
+	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK ||
+	    r == ARCHIVE_WARN) {
+		if (archive_entry_filetype(e) == AE_IFDIR)
+			continue;
+		if (j->nentries == CONTENT_ENTRIES_MAX || w->budget == 0) {
+			j->entries_over = 1;
+			break;
+		}
+		walk_entry(w, a, e, prefix, depth);
+	}
+	if (r == ARCHIVE_FATAL)
+		j->archive_error = 1;
+	archive_read_free(a);
+}
+
+/* Whether password opens the archive's first encrypted file. */
+static int
+opens(const unsigned char *p, size_t n, const char *password)
+{
+	struct archive	     *a = archive_of(p, n, password);
+	struct archive_entry *e;
+	char		      buf[65536];
+	la_ssize_t	      r = -1;
+
+	if (a == NULL)
+		return 0;
+	while (archive_read_next_header(a, &e) == ARCHIVE_OK)
+		if (archive_entry_is_encrypted(e)) {
+			while ((r = archive_read_data(a, buf, sizeof(buf))) > 0)
+				;
+			break;
+		}
+	archive_read_free(a);
+	return r == 0;
+}
+
 void
 content_analyse(void *job, void **slot, const unsigned char *p, size_t n,
     int all)
 {
 	struct content_job *j = job;
+	struct walk	    w = { j, slot, 4 * (uint64_t)CONTENT_ARCHIVE_MAX };
 	magic_t		    m;
 	const char	   *t;
 
-	(void)all;
 	if (n == 0 || (m = magic_of(slot)) == NULL ||
 	    (t = magic_buffer(m, p,
 		 n < CONTENT_MAGIC_BYTES ? n : CONTENT_MAGIC_BYTES)) == NULL)
 		return;
 	snprintf(j->magic, sizeof(j->magic), "%s", t);
 	j->findings = content_findings(j->magic, j->declared, j->filename);
+	if (!content_is_archive(p, n))
+		return;
+	if (!all) { /* past the bounds: not all its bytes are here */
+		j->archive_error = 1;
+		return;
+	}
+	if ((j->entries = calloc(CONTENT_ENTRIES_MAX, sizeof(*j->entries))) ==
+	    NULL)
+		return;
+	walk_archive(&w, p, n, "", 1);
+	if (!(j->findings & CF_ENCRYPTED))
+		return;
+	/* the words of the text that may open it, each tried */
+	for (int i = 0; i < j->npasswords && j->password[0] == '\0'; i++)
+		if (opens(p, n, j->passwords[i]))
+			memcpy(j->password, j->passwords[i],
+			    sizeof(j->password));
+	if (j->password[0] != '\0') { /* again, to hash what it hides */
+		j->nentries = 0;
+		j->entries_over = j->archive_error = 0;
+		w.budget = 4 * (uint64_t)CONTENT_ARCHIVE_MAX;
+		walk_archive(&w, p, n, "", 1);
+	}
+}
+
+static void
+password_add(struct content_job *j, const char *p, size_t n)
+{
+	if (n == 0 || n >= sizeof(j->passwords[0]) ||
+	    j->npasswords == CONTENT_PASSWORDS)
+		return;
+	memcpy(j->passwords[j->npasswords], p, n);
+	j->passwords[j->npasswords++][n] = '\0';
+}
+
+/* Where one of the words for "password" begins at text + i, as a word:
+ * its length, or 0. */
+static size_t
+password_word(const char *text, size_t n, size_t i)
+{
+	static const char *const keys[] = { "password", "passwort", "passwd",
+		"kennwort", "mot de passe", "contraseña", "senha", "wachtwoord",
+		"parola", "heslo", "pw", "pass" };
+
+	if (i > 0 && isalpha((unsigned char)text[i - 1]))
+		return 0;
+	for (size_t q = 0; q < sizeof(keys) / sizeof(*keys); q++) {
+		size_t l = strlen(keys[q]);
+
+		if (n - i >= l && strncasecmp(text + i, keys[q], l) == 0 &&
+		    (i + l == n || !isalpha((unsigned char)text[i + l])))
+			return l;
+	}
+	return 0;
+}
+
+/* The words after "password" and its translations, as senders write
+ * them ("Password: x", "the password is x", "Passwort - x"). */
+void
+content_passwords(struct content_job *j, const char *text, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && j->npasswords < CONTENT_PASSWORDS) {
+		size_t l = password_word(text, n, i), k, e;
+
+		if (l == 0) {
+			i++;
+			continue;
+		}
+		k = i + l; /* over "is", ":", "-", quotes and spaces */
+		while (k < n && strchr(" \t:=-\"'", text[k]) != NULL)
+			k++;
+		if (n - k >= 3 && strncasecmp(text + k, "is", 2) == 0 &&
+		    (text[k + 2] == ' ' || text[k + 2] == ':'))
+			for (k += 2;
+			     k < n && strchr(" \t:\"'", text[k]) != NULL; k++)
+				;
+		for (e = k; e < n && !isspace((unsigned char)text[e]) &&
+		     text[e] != '"' && text[e] != '\'';
+		     e++)
+			;
+		password_add(j, text + k, e - k);
+		/* and without what may be the sentence's full stop */
+		while (e > k + 1 && strchr(".,;)", text[e - 1]) != NULL)
+			password_add(j, text + k, --e - k);
+		i = k > i + l ? k : i + l;
+	}
+}
+
+void
+content_job_free(struct content_job *j)
+{
+	if (j == NULL)
+		return;
+	free(j->entries);
+	free(j);
 }
 
 const char *
 content_findings_str(unsigned findings, char *buf, size_t len)
 {
 	static const char *const names[] = { "executable_disguised",
-		"extension_mismatch", "type_mismatch" };
+		"extension_mismatch", "type_mismatch", "encrypted_archive" };
 	size_t			 k = 0;
 
 	buf[0] = '\0';
-	for (unsigned i = 0; i < 3; i++)
+	for (unsigned i = 0; i < sizeof(names) / sizeof(*names); i++)
 		if (findings & 1u << i)
 			k += (size_t)snprintf(buf + k, k < len ? len - k : 0,
 			    "%s%s", k ? "," : "", names[i]);

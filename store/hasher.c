@@ -29,9 +29,10 @@ struct hstream {
 	struct worker *w; /* hashes this stream's batches; NULL: inline */
 	EVP_MD_CTX    *sha, *md5, *sha1, *body_sha;
 	/* the first bytes, kept for hstream_then (worker side) */
-	unsigned char	*kept;
-	size_t		 nkept, keep, kcap;
-	int		 kept_over;
+	unsigned char *kept;
+	size_t	       nkept, keep, kcap, keep_max;
+	int	       kept_over;
+	int (*keep_more)(const unsigned char *, size_t);
 	hstream_then_fn	 then;
 	void		*then_arg;
 	struct body_norm body; /* with body_sha */
@@ -99,6 +100,19 @@ keep_bytes(struct hstream *s, const unsigned char *p, size_t n)
 
 	if (s->kept_over || n == 0)
 		return;
+	if (s->nkept + n > s->keep && s->keep_more != NULL) {
+		/* the first bytes in: do they ask for all? */
+		size_t k = s->keep - s->nkept;
+
+		keep_bytes(s, p, k);
+		if (s->kept_over)
+			return;
+		p += k;
+		n -= k;
+		if (s->keep_more(s->kept, s->nkept))
+			s->keep = s->keep_max;
+		s->keep_more = NULL;
+	}
 	if (s->nkept + n > s->keep) {
 		s->kept_over = 1;
 		n = s->keep - s->nkept;
@@ -415,9 +429,12 @@ hstream_end(struct hstream *s)
 }
 
 void
-hstream_keep(struct hstream *s, size_t keep)
+hstream_keep(struct hstream *s, size_t first, size_t max,
+    int (*more)(const unsigned char *, size_t))
 {
-	s->keep = keep;
+	s->keep = first;
+	s->keep_max = max;
+	s->keep_more = more;
 }
 
 void

@@ -38,12 +38,14 @@ unsigned hasher_workers_for_cpus(void);
 #define HS_SHA1 4
 struct hstream *hstream_new(struct hasher *, unsigned flags);
 /*
- * The stream's first keep bytes are kept (on its worker, from the batches
- * it hashes anyway) for hstream_then; all streams together keep at most
+ * The stream's first `first` bytes are kept (on its worker, from the
+ * batches it hashes anyway) for hstream_then; then, when more (or NULL)
+ * says so of those, up to max.  All streams together keep at most
  * HASH_KEEP_MAX, past which a stream keeps no more (kept_all is 0).
  */
 #define HASH_KEEP_MAX (256u << 20)
-void hstream_keep(struct hstream *, size_t keep);
+void hstream_keep(struct hstream *, size_t first, size_t max,
+    int (*more)(const unsigned char *, size_t));
 /*
  * fn runs once on the stream's worker (or here, inline) after every byte
  * given so far is hashed, with the worker's slot and the bytes kept;

@@ -245,8 +245,23 @@ CREATE TABLE IF NOT EXISTS parts (
 	magic_type	text,
 	findings	text,
 	sha1		text,
+	archive_password text,
 	PRIMARY KEY (message_id, part)
 );
+
+CREATE TABLE IF NOT EXISTS archive_entries (
+	message_id	bigint NOT NULL,
+	part		bigint NOT NULL,
+	n		bigint NOT NULL,
+	path		text NOT NULL,
+	depth		bigint NOT NULL,
+	size		bigint,
+	encrypted	bigint NOT NULL DEFAULT 0,
+	sha256		text,
+	magic_type	text,
+	PRIMARY KEY (message_id, part, n)
+);
+CREATE INDEX IF NOT EXISTS archive_entries_sha256 ON archive_entries(sha256);
 
 -- Links in the text of messages (SQLite's urls: see doc/schema.md).
 CREATE TABLE IF NOT EXISTS urls (
@@ -470,6 +485,7 @@ BEGIN
 		EXECUTE format('DELETE FROM headers WHERE message_id IN (SELECT id FROM messages WHERE session_id IN (SELECT id FROM %I))', p.name);
 		EXECUTE format('DELETE FROM parts WHERE message_id IN (SELECT id FROM messages WHERE session_id IN (SELECT id FROM %I))', p.name);
 		EXECUTE format('DELETE FROM urls WHERE message_id IN (SELECT id FROM messages WHERE session_id IN (SELECT id FROM %I))', p.name);
+		EXECUTE format('DELETE FROM archive_entries WHERE message_id IN (SELECT id FROM messages WHERE session_id IN (SELECT id FROM %I))', p.name);
 		EXECUTE format('DELETE FROM message_text WHERE message_id IN (SELECT id FROM messages WHERE session_id IN (SELECT id FROM %I))', p.name);
 		EXECUTE format('DELETE FROM extensions WHERE session_id IN (SELECT id FROM %I)', p.name);
 		EXECUTE format('DELETE FROM transactions WHERE session_id IN (SELECT id FROM %I)', p.name);
@@ -557,7 +573,7 @@ CREATE OR REPLACE VIEW v_attachments AS
 SELECT p.message_id, m.session_id, datetime(m.begin_ts, 'unixepoch') AS time,
        m.proto, m.method, m.from_addr AS "from", m.subject, p.path,
        p.filename, p.content_type, p.size, p.md5, p.sha256, p.complete,
-       p.extract_path, p.magic_type, p.findings, p.sha1
+       p.extract_path, p.magic_type, p.findings, p.sha1, p.archive_password
 FROM parts p JOIN messages m ON m.id = p.message_id
 WHERE p.filename IS NOT NULL;
 

@@ -241,8 +241,25 @@ CREATE TABLE IF NOT EXISTS parts (
 	magic_type	TEXT,			-- MIME type by content (libmagic)
 	findings	TEXT,			-- executable_disguised,extension_mismatch,type_mismatch
 	sha1		TEXT,			-- with --sha1
+	archive_password TEXT,			-- the word of the text that opened it
 	PRIMARY KEY (message_id, part)
 ) WITHOUT ROWID;
+
+-- The files inside archive parts (zip, 7z, rar, tar, gzip, ...), archives
+-- inside archives opened to three levels.
+CREATE TABLE IF NOT EXISTS archive_entries (
+	message_id	INTEGER NOT NULL REFERENCES messages(id),
+	part		INTEGER NOT NULL,	-- parts.part of the archive
+	n		INTEGER NOT NULL,	-- order in the part, from 1
+	path		TEXT NOT NULL,		-- inner archives' names joined by "/"
+	depth		INTEGER NOT NULL,	-- 1: in the part itself
+	size		INTEGER,		-- as the archive says
+	encrypted	INTEGER NOT NULL DEFAULT 0,
+	sha256		TEXT,			-- of its bytes, when they could be read
+	magic_type	TEXT,			-- MIME type by content
+	PRIMARY KEY (message_id, part, n)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS archive_entries_sha256 ON archive_entries(sha256);
 
 -- Links in the text of messages (text/plain and text/html parts, after
 -- transfer decoding, charset conversion and HTML entities): bare URLs and
@@ -454,7 +471,7 @@ CREATE VIEW IF NOT EXISTS v_attachments AS
 SELECT p.message_id, m.session_id, datetime(m.begin_ts, 'unixepoch') AS time,
        m.proto, m.method, m.from_addr AS "from", m.subject, p.path,
        p.filename, p.content_type, p.size, p.md5, p.sha256, p.complete,
-       p.extract_path, p.magic_type, p.findings, p.sha1
+       p.extract_path, p.magic_type, p.findings, p.sha1, p.archive_password
 FROM parts p JOIN messages m ON m.id = p.message_id
 WHERE p.filename IS NOT NULL;
 

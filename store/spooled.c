@@ -46,6 +46,7 @@ const char *const spool_tables[] = {
 	"headers",
 	"parts",
 	"urls",
+	"archive_entries",
 	"message_text",
 	"items",
 	"mailboxes",

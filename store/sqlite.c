@@ -97,9 +97,13 @@ const char *const stmt_sql[ST_COUNT] = {
 	[ST_PART_END] =
 	    "UPDATE parts SET encoded_size=?, size=?, md5=?,"
 	    " sha256=?, complete=?, extract_path=?, magic_type=?, findings=?,"
-	    " sha1=? WHERE message_id=? AND part=?",
+	    " sha1=?, archive_password=? WHERE message_id=? AND part=?",
 	[ST_PART_COUNT] = "UPDATE messages SET parts=parts+1,"
 			  " attachments=attachments+? WHERE id=?",
+	[ST_ARCHIVE_ENTRY] = "INSERT OR REPLACE INTO archive_entries"
+			     " (message_id, part, n, path, depth, size,"
+			     " encrypted, sha256, magic_type)"
+			     " VALUES (?,?,?,?,?,?,?,?,?)",
 	[ST_URL] = "INSERT OR REPLACE INTO urls (message_id, n, part, kind,"
 		   " url, host, shown_text, findings, truncated)"
 		   " VALUES (?,?,?,?,?,?,?,?,?)",
@@ -364,6 +368,7 @@ store_schema(struct sqlite_store *s, char *err, size_t errlen)
 		"ALTER TABLE parts ADD COLUMN magic_type TEXT;"
 		" ALTER TABLE parts ADD COLUMN findings TEXT;"
 		" ALTER TABLE parts ADD COLUMN sha1 TEXT;"
+		" ALTER TABLE parts ADD COLUMN archive_password TEXT;"
 		" DROP VIEW IF EXISTS v_attachments;",
 		err, errlen) != 0)
 		return -1;

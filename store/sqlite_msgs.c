@@ -194,7 +194,7 @@ part_free(struct open_part *pt)
 		hstream_finish(pt->hash, NULL);
 	if (pt->out != NULL)
 		fclose(pt->out);
-	free(pt->job);
+	content_job_free(pt->job);
 	free(pt->path);
 	memset(pt, 0, sizeof(*pt));
 }
@@ -389,7 +389,8 @@ msgs_part_begin(struct sqlite_store *s, const struct md_event *ev)
 		    (int)ev->arg.len, (const char *)ev->arg.p);
 		snprintf(pt->job->filename, sizeof(pt->job->filename), "%.*s",
 		    (int)ev->extra.len, (const char *)ev->extra.p);
-		hstream_keep(pt->hash, CONTENT_MAGIC_BYTES);
+		hstream_keep(pt->hash, CONTENT_MAGIC_BYTES, CONTENT_ARCHIVE_MAX,
+		    content_is_archive);
 	}
 	if (s->extract_dir != NULL &&
 	    (attachment || ev->code == MD_DISP_ATTACHMENT)) {
@@ -436,6 +437,34 @@ msgs_part_data(struct sqlite_store *s, const struct md_event *ev)
 	}
 }
 
+/* The files inside an archive part. */
+static void
+archive_entries(struct sqlite_store *s, const struct finishing *f)
+{
+	const struct content_job *j = f->part.job;
+	sqlite3_stmt		 *st = s->st[ST_ARCHIVE_ENTRY];
+
+	for (int i = 0; i < j->nentries; i++) {
+		const struct content_entry *e = &j->entries[i];
+
+		sqlite3_bind_int64(st, 1, f->msg_row);
+		sqlite3_bind_int64(st, 2, f->part.no);
+		sqlite3_bind_int(st, 3, i + 1);
+		sqlite3_bind_text(st, 4, e->path, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(st, 5, e->depth);
+		if (e->size >= 0)
+			sqlite3_bind_int64(st, 6, e->size);
+		sqlite3_bind_int(st, 7, e->encrypted);
+		if (e->sha256[0] != '\0')
+			sqlite3_bind_text(st, 8, e->sha256, -1,
+			    SQLITE_TRANSIENT);
+		if (e->magic[0] != '\0')
+			sqlite3_bind_text(st, 9, e->magic, -1,
+			    SQLITE_TRANSIENT);
+		db_run(s, ST_ARCHIVE_ENTRY);
+	}
+}
+
 /* The part's row, its digests ready. */
 static void
 part_finished(struct sqlite_store *s, struct finishing *f)
@@ -458,6 +487,9 @@ part_finished(struct sqlite_store *s, struct finishing *f)
 	}
 	if (d.sha1[0] != '\0')
 		sqlite3_bind_text(st, 9, d.sha1, -1, SQLITE_TRANSIENT);
+	if (f->part.job != NULL && f->part.job->password[0] != '\0')
+		sqlite3_bind_text(st, 10, f->part.job->password, -1,
+		    SQLITE_TRANSIENT);
 	if (f->part.out != NULL && fclose(f->part.out) != 0)
 		s->stats.errors++;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)f->enc);
@@ -469,10 +501,12 @@ part_finished(struct sqlite_store *s, struct finishing *f)
 	sqlite3_bind_int(st, 5, f->complete);
 	if (f->part.path != NULL)
 		sqlite3_bind_text(st, 6, f->part.path, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 10, f->msg_row);
-	sqlite3_bind_int64(st, 11, f->part.no);
+	sqlite3_bind_int64(st, 11, f->msg_row);
+	sqlite3_bind_int64(st, 12, f->part.no);
 	db_run(s, ST_PART_END);
-	free(f->part.job);
+	if (f->part.job != NULL)
+		archive_entries(s, f);
+	content_job_free(f->part.job);
 	free(f->part.path);
 }
 
@@ -488,8 +522,12 @@ part_close(struct sqlite_store *s, struct open_msg *m, struct open_part *pt,
 		.dec = dec };
 
 	memset(pt, 0, sizeof(*pt)); /* the next part of its kind */
-	if (f.hash != NULL && f.part.job != NULL)
+	if (f.hash != NULL && f.part.job != NULL) {
+		/* an encrypted archive's password is often in the text */
+		if (m->text != NULL)
+			content_passwords(f.part.job, m->text, m->tlen);
 		hstream_then(f.hash, content_analyse, f.part.job);
+	}
 	fin_push(s, &f);
 }
 

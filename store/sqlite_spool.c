@@ -555,6 +555,10 @@ static const struct {
 	    "message_id IN (SELECT id FROM main.messages WHERE"
 	    " session_id IN (SELECT id FROM temp.ob_prune))",
 	    0 },
+	{ "archive_entries",
+	    "message_id IN (SELECT id FROM main.messages WHERE"
+	    " session_id IN (SELECT id FROM temp.ob_prune))",
+	    0 },
 	{ "message_text",
 	    "rowid IN (SELECT id FROM main.messages WHERE"
 	    " session_id IN (SELECT id FROM temp.ob_prune))",

@@ -147,7 +147,7 @@ check "sessions --json: one object per session" \
 check "sessions --host (IPv6)" "$(./mailsift sessions -d "$db" --csv --host 2001:db8::10 | cut -d, -f1 | tr '\n' ' ')" "id 4 "
 check "messages --from --csv" "$(./mailsift messages -d "$db" --csv --from carol | cut -d, -f5 | tr '\n' ' ')" "from carol@example.com "
 check "creds --proto --json" "$(./mailsift creds -d "$db" --json --proto smtp | python3 -c 'import json,sys; print(" ".join(json.loads(l)["password"] for l in sys.stdin))')" "Winter2023! password1 Winter2023!"
-check "attachments: name and hash" "$(./mailsift attachments -d "$db" --csv | tail -n +2 | cut -d, -f6,8)" "invoice.bin,22800"
+check "attachments: name and hash" "$(./mailsift attachments -d "$db" --csv | tail -n +2 | cut -d, -f6,9)" "invoice.bin,22800"
 check "a filter that does not apply: exit 2" "$(./mailsift attachments -d "$db" --user x 2>/dev/null; echo $?)" "2"
 check "show: the transcript in order, with frame numbers" "$(./mailsift show 1 -d "$db" | sed -n '2p;3p;14p' | cut -c14- | tr '\n' '|')" \
 	"       4 S: 220 mx.example.org ESMTP Postfix (Debian/GNU)|       6 C: EHLO laptop.example.net|      34 M: [smtp DATA sent: 316 bytes, subject \"quarterly figures\", sha256 670520b2bc3b690f, frames 34-34]|"
@@ -219,6 +219,30 @@ rm -rf "$B/links-export"
 check "links: urls.log, findings as a JSON array" \
 	"$(python3 -c 'import json, sys; r = [json.loads(l) for l in open(sys.argv[1])]; print(len(r), r[5]["findings"], r[5]["fuid"], r[8].get("host"))' "$B/links-export/urls.log")" \
 	"11 ['punycode', 'mixed_script'] F1.2 None"
+
+# What attachments really are (tests/data/content.eml, by mkcontent.py):
+# an executable named invoice.pdf, a zip holding a 7z, an encrypted zip
+# whose password is in the text. Truth from Python's email and zipfile,
+# file(1) and 7z (tests/tools/contentref.py).
+mkdir -p "$B/gen-content"
+"$GEN" --eml tests/data/content.eml "$B/gen-content" content
+for bin in ./mailsift build/san/mailsift; do
+	rm -rf "$B/content.db"*
+	"$bin" read -q --force --sha1 -o "$B/content.db" "$B/gen-content/content.pcap" 2>"$B/content.err" ||
+		{ bad "$bin content: read failed"; cat "$B/content.err"; }
+	check "$bin content: types by content, archives' files and the password, as Python and 7z see them" \
+		"$(sqlite3 -separator ' ' "$B/content.db" "SELECT 'part', part, magic_type, coalesce(archive_password, '-') FROM parts ORDER BY part; SELECT 'entry', part, n, path, depth, size, encrypted, coalesce(sha256, '-') FROM archive_entries ORDER BY part, n")" \
+		"$(python3 tests/tools/contentref.py tests/data/content.eml 'Tr0ub4dor&3' | sort -k1,1r -s)"
+done
+check "content: the findings of each part" \
+	"$(sqlite3 -separator ' ' "$B/content.db" "SELECT part, coalesce(findings, '-') FROM parts ORDER BY part")" \
+	"1 -
+2 executable_disguised,extension_mismatch,type_mismatch
+3 -
+4 encrypted_archive"
+check "content: --sha1, as Python hashes the parts" \
+	"$(sqlite3 "$B/content.db" "SELECT group_concat(sha1, ' ') FROM (SELECT sha1 FROM parts ORDER BY part)")" \
+	"$(python3 -c 'import email, hashlib, sys; m = email.message_from_bytes(open(sys.argv[1], "rb").read()); print(" ".join(hashlib.sha1(p.get_payload(decode=True)).hexdigest() for p in m.walk() if not p.is_multipart()))' tests/data/content.eml)"
 
 # Damaged and unusual captures made from the demo one.
 mkdir -p "$B/broken"

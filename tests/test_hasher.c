@@ -219,6 +219,76 @@ test_body_form(void **state)
 	free(form);
 }
 
+struct then_seen {
+	unsigned char bytes[4096];
+	size_t	      n;
+	int	      all, calls;
+	void	     *slot;
+};
+
+static void
+then_fn(void *arg, void **slot, const unsigned char *kept, size_t n, int all)
+{
+	struct then_seen *t = arg;
+
+	if (*slot == NULL) /* the worker's own, kept between calls */
+		*slot = malloc(1);
+	t->slot = *slot;
+	memcpy(t->bytes, kept, n < sizeof(t->bytes) ? n : sizeof(t->bytes));
+	t->n = n;
+	t->all = all;
+	t->calls++;
+}
+
+static int
+starts_z(const unsigned char *p, size_t n)
+{
+	return n > 0 && p[0] == 'Z';
+}
+
+/*
+ * hstream_keep and hstream_then: the first bytes kept, all of them (to
+ * the bound) when the first ones ask, the work run once after every byte
+ * is hashed, on a slot the hasher frees; on workers and inline.
+ */
+static void
+test_keep_then(void **state)
+{
+	unsigned char data[3000];
+
+	(void)state;
+	for (unsigned workers = 0; workers <= 2; workers += 2) {
+		struct hasher	*h = hasher_new(workers, free);
+		struct then_seen t;
+
+		for (int asks = 0; asks < 2; asks++) {
+			struct hstream *s = hstream_new(h, 0);
+
+			memset(&t, 0, sizeof(t));
+			for (size_t i = 0; i < sizeof(data); i++)
+				data[i] = (unsigned char)(asks && i == 0 ?
+					'Z' :
+					'a' + i % 26);
+			hstream_keep(s, 100, 2000, starts_z);
+			for (size_t i = 0; i < sizeof(data); i += 7)
+				hstream_update(s, data + i,
+				    sizeof(data) - i < 7 ? sizeof(data) - i :
+							   7);
+			hstream_then(s, then_fn, &t);
+			hstream_end(s);
+			while (!hstream_ready(s))
+				;
+			assert_int_equal(t.calls, 1);
+			assert_int_equal(t.n, asks ? 2000 : 100);
+			assert_false(t.all); /* 3000 bytes: past both bounds */
+			assert_memory_equal(t.bytes, data, t.n);
+			assert_non_null(t.slot);
+			hstream_finish(s, NULL);
+		}
+		hasher_free(h); /* frees the slots (ASan says if not) */
+	}
+}
+
 int
 main(void)
 {
@@ -227,6 +297,7 @@ main(void)
 		cmocka_unit_test(test_no_memory_keeps_order),
 		cmocka_unit_test(test_many_streams),
 		cmocka_unit_test(test_body_form),
+		cmocka_unit_test(test_keep_then),
 	};
 
 	main_thread = pthread_self();

@@ -6,13 +6,15 @@
 #                  into the targets' chunked two-way format by tshark;
 #   fuzz_mimehdr   header values met in the tests;
 #   fuzz_files     the TNEF stream and uuencoded text of files.eml;
-#   fuzz_tls       the TLS records of tests/tools/mktlsvectors.py.
+#   fuzz_tls       the TLS records of tests/tools/mktlsvectors.py;
+#   fuzz_content   the attachments of content.eml (archives in archives,
+#                  an encrypted zip, an executable) and of files.eml.
 set -eu
 out=$1
 rm -rf "$out"
 mkdir -p "$out/fuzz_pipeline" "$out/fuzz_mime" "$out/fuzz_mimehdr" \
     "$out/fuzz_smtp" "$out/fuzz_pop3" "$out/fuzz_imap" "$out/fuzz_files" \
-    "$out/fuzz_tls"
+    "$out/fuzz_tls" "$out/fuzz_content"
 python3 tests/tools/mktlsvectors.py --seeds "$out/fuzz_tls"
 cp tests/pcap/*.pcap tests/recorded/*.pcap "$out/fuzz_pipeline/"
 cp tests/data/mail/*.eml tests/data/files.eml "$out/fuzz_mime/"
@@ -23,6 +25,14 @@ for i, p in enumerate(m.walk()):
     if not p.is_multipart():
         data = p.get_payload(decode=True) if p.get_content_type() != "application/octet-stream" else p.get_payload().encode()
         open("%s/fuzz_files/%d" % (sys.argv[1], i), "wb").write(b"\x00" + data)
+' "$out"
+python3 -c '
+import email, sys
+for f in ("tests/data/content.eml", "tests/data/files.eml"):
+    m = email.message_from_binary_file(open(f, "rb"))
+    for i, p in enumerate(m.walk()):
+        if not p.is_multipart():
+            open("%s/fuzz_content/%s.%d" % (sys.argv[1], f.split("/")[-1], i), "wb").write(p.get_payload(decode=True) or b"")
 ' "$out"
 printf '%s' '=?ISO-8859-1?Q?Andr=E9?= <a@b>' >"$out/fuzz_mimehdr/1"
 printf '%s' "attachment; filename*0*=utf-8''%E2%82%AC; filename*1=x.pdf" >"$out/fuzz_mimehdr/2"
