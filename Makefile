@@ -23,7 +23,7 @@ HARDEN	:= -fstack-protector-strong -D_FORTIFY_SOURCE=2
 SAN_CC	:= clang
 SAN	:= -fsanitize=address,undefined,float-divide-by-zero,unsigned-shift-base \
 	   -fno-omit-frame-pointer -fno-sanitize-recover=all
-LIBS	:= -lnids -lpcap -lsqlite3 -lpq -lmagic -larchive -lcrypto -lz -lm -pthread
+LIBS	:= -lnids -lpcap -lsqlite3 -lpq -lmagic -larchive -lyara -lcrypto -lz -lm -pthread
 
 DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c dissect/assemble.c \
 	       dissect/smtp.c dissect/pop3.c dissect/imap.c dissect/detect.c \
@@ -32,7 +32,7 @@ DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c dis
 	       dissect/tls.c dissect/tlsnames.c \
 	       dissect/tlskeys.c
 CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c capture/source.c capture/decap.c store/safename.c store/hasher.c \
-	       store/bodynorm.c store/content.c capture/v6map.c store/store.c store/query.c \
+	       store/bodynorm.c store/content.c store/rules.c capture/v6map.c store/store.c store/query.c \
 	       store/keep.c store/sqlite.c store/sqlite_events.c \
 	       store/sqlite_msgs.c store/sqlite_rotate.c store/sqlite_query.c \
 	       store/sqlite_tls.c store/sqlite_spool.c store/sqlite_ship.c store/x509.c \
@@ -44,10 +44,10 @@ TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_imapsyn te
 	       test_termsafe
 TOOL_NAMES  := pcapgen
 
-BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libpq-dev libssl-dev zlib1g-dev libmagic-dev libarchive-dev
+BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libpq-dev libssl-dev zlib1g-dev libmagic-dev libarchive-dev libyara-dev
 DEMO_PKGS  := sqlite3
 TEST_PKGS  := libcmocka-dev sqlite3 tshark dovecot-imapd dovecot-pop3d dovecot-lmtpd fetchmail isync getmail6 offlineimap3 exim4-daemon-light tnef clang libclang-rt-14-dev systemd \
-	      tcpdump curl python3 python3-yaml iproute2 time postgresql tcpreplay file p7zip-full
+	      tcpdump curl python3 python3-yaml iproute2 time postgresql tcpreplay file p7zip-full yara
 
 # Installs the Debian packages of $(1) that are missing.
 define ensure_pkgs
@@ -146,10 +146,10 @@ $(BUILD)/rel/tests/test_urls: $(call obj,rel,tests/test_urls.c dissect/urls.c di
 $(BUILD)/san/tests/test_urls: $(call obj,san,tests/test_urls.c dissect/urls.c dissect/util.c)
 	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka
 
-$(BUILD)/rel/tests/test_content: $(call obj,rel,tests/test_content.c store/content.c)
-	$(CC) $(CFLAGS) -o $@ $^ -lcmocka -lmagic -larchive -lcrypto
-$(BUILD)/san/tests/test_content: $(call obj,san,tests/test_content.c store/content.c)
-	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka -lmagic -larchive -lcrypto
+$(BUILD)/rel/tests/test_content: $(call obj,rel,tests/test_content.c store/content.c store/rules.c)
+	$(CC) $(CFLAGS) -o $@ $^ -lcmocka -lmagic -larchive -lyara -lcrypto
+$(BUILD)/san/tests/test_content: $(call obj,san,tests/test_content.c store/content.c store/rules.c)
+	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka -lmagic -larchive -lyara -lcrypto
 
 $(BUILD)/rel/tests/test_safename: $(call obj,rel,tests/test_safename.c store/safename.c)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
@@ -249,9 +249,9 @@ $(BUILD)/fuzz/fuzz_files: tests/fuzz/fuzz_files.c $(DISSECT_SRC)
 $(BUILD)/fuzz/fuzz_tls: tests/fuzz/fuzz_tls.c $(DISSECT_SRC)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -o $@ $^ -lz -lcrypto
-$(BUILD)/fuzz/fuzz_content: tests/fuzz/fuzz_content.c store/content.c
+$(BUILD)/fuzz/fuzz_content: tests/fuzz/fuzz_content.c store/content.c store/rules.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) -o $@ $^ -lmagic -larchive -lcrypto
+	$(FUZZ_CC) -o $@ $^ -lmagic -larchive -lyara -lcrypto
 $(BUILD)/fuzz/fuzz_pipeline: tests/fuzz/fuzz_pipeline.c $(DISSECT_SRC) $(CAPTURE_SRC)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -o $@ $^ -lnids -lpcap -lz -lcrypto
@@ -289,9 +289,9 @@ $(BUILD)/san/replay/fuzz_files: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fu
 $(BUILD)/san/replay/fuzz_tls: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_tls.c $(DISSECT_SRC))
 	@mkdir -p $(@D)
 	$(SAN_CC) $(SAN) -o $@ $^ -lz -lcrypto
-$(BUILD)/san/replay/fuzz_content: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_content.c store/content.c)
+$(BUILD)/san/replay/fuzz_content: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_content.c store/content.c store/rules.c)
 	@mkdir -p $(@D)
-	$(SAN_CC) $(SAN) -o $@ $^ -lmagic -larchive -lcrypto
+	$(SAN_CC) $(SAN) -o $@ $^ -lmagic -larchive -lyara -lcrypto
 $(BUILD)/san/replay/fuzz_pipeline: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_pipeline.c $(DISSECT_SRC) $(CAPTURE_SRC))
 	@mkdir -p $(@D)
 	$(SAN_CC) $(SAN) -o $@ $^ -lnids -lpcap -lz -lcrypto

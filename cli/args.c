@@ -1,5 +1,6 @@
 /* \summary: command-line argument helpers shared by the subcommands */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <openssl/pem.h>
 
 #include "cli.h"
+#include "rules.h"
 #include "tlskeys.h"
 
 /* A number from the command line within [lo, hi]; said when it is not. */
@@ -50,9 +52,35 @@ cli_store_opt(const char *cmd, int c, const char *arg, struct store_opts *so)
 	case '1':
 		so->sha1 = 1;
 		return 1;
+	case 'Y':
+		so->yara = arg;
+		return 1;
 	default:
 		return 0;
 	}
+}
+
+int
+cli_rules_load(const char *cmd, struct store_opts *so)
+{
+	char	      err[512];
+	struct rules *r;
+
+	if (so->yara == NULL)
+		return 0;
+	if ((r = rules_load(so->yara, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "mailsift %s: --yara: %s\n", cmd, err);
+		return -1;
+	}
+	so->rules = r;
+	return 0;
+}
+
+void
+cli_rules_free(struct store_opts *so)
+{
+	rules_free((struct rules *)(uintptr_t)so->rules);
+	so->rules = NULL;
 }
 
 char *

@@ -39,12 +39,17 @@ int cli_number_arg(const char *cmd, const char *opt, const char *arg, long lo,
 	{ "sensor", required_argument, NULL, 'S' },             \
 	{ "spool", required_argument, NULL, 'W' },              \
 	{ "spool-max", required_argument, NULL, 'Z' },          \
-	{ "sha1", no_argument, NULL, '1' }
+	{ "sha1", no_argument, NULL, '1' },                     \
+	{ "yara", required_argument, NULL, 'Y' }
 /* clang-format on */
 /* Takes option c (one of CLI_STORE_LONGOPTS') into so: 1 when it was
  * one, 0 when not, -1 when its value is bad (said on stderr). */
 int cli_store_opt(const char *cmd, int c, const char *arg,
     struct store_opts *so);
+/* --yara's rules compiled into so->rules (said on stderr and -1 when
+ * they do not compile); freed by cli_rules_free after the store. */
+int  cli_rules_load(const char *cmd, struct store_opts *so);
+void cli_rules_free(struct store_opts *so);
 /* The arguments joined by spaces, as the run's command line in the log;
  * malloc'd, NULL when memory ran out. */
 char *cli_join_args(int argc, char **argv);

@@ -114,6 +114,7 @@ live_usage(FILE *f)
 	    "      --redact           store no passwords or bearer tokens\n"
 	    "      --no-keep          do not keep message bytes beside the log\n"
 	    "      --sha1             SHA-1 of each part too (threat-intel lookups)\n"
+	    "      --yara RULES       scan parts, archived files and messages\n"
 	    "      --workers N        N processes in one PACKET_FANOUT group:\n"
 	    "                         the kernel gives each its share of the\n"
 	    "                         connections; all write the one log (a\n"
@@ -783,6 +784,7 @@ live_run(struct live_opts *o, const char *cmdline)
 	so.spool_dir = o->store.spool_dir;
 	so.spool_max_mb = o->store.spool_max_mb;
 	so.sha1 = o->store.sha1;
+	so.rules = o->store.rules;
 	so.shared = o->worker >= 0; /* the other workers write it too */
 	o->lim.tls_budget = &tls_budget;
 	co.lim = o->lim;
@@ -981,7 +983,12 @@ cmd_live(int argc, char **argv)
 		fprintf(stderr, "mailsift live: out of memory\n");
 		return EXIT_USAGE;
 	}
+	if (cli_rules_load("live", &o.store) != 0) {
+		free(cmdline);
+		return EXIT_USAGE;
+	}
 	status = o.workers > 1 ? supervise(&o, cmdline) : live_run(&o, cmdline);
+	cli_rules_free(&o.store);
 	free(cmdline);
 	return status;
 }

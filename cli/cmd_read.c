@@ -56,6 +56,7 @@ read_usage(FILE *f)
 	    "  -q, --quiet            no summary on exit\n"
 	    "      --no-keep          do not keep message bytes beside the log\n"
 	    "      --sha1             SHA-1 of each part too (threat-intel lookups)\n"
+	    "      --yara RULES       scan parts, archived files and messages\n"
 	    "                         (LOG.db.blobs; mailsift extract needs them)\n"
 	    "      --redact           store no passwords and no bearer tokens\n"
 	    "                         (auth.redacted says which were dropped)\n"
@@ -296,6 +297,13 @@ print_summary(const struct capture_stats *c, const struct store_stats *s,
 	    (double)s->message_bytes / 1e3, (unsigned long long)s->transactions,
 	    (unsigned long long)s->auth, (unsigned long long)s->auth_clear,
 	    (unsigned long long)s->anomalies, log);
+	if (s->yara_scans > 0)
+		fprintf(stderr,
+		    "  yara       %llu objects scanned, %llu matches, %llu "
+		    "scans cut by the time or size budget\n",
+		    (unsigned long long)s->yara_scans,
+		    (unsigned long long)s->yara_matches,
+		    (unsigned long long)s->yara_budget);
 	if (c->ipv6 > 0 || c->tunneled > 0 || c->midstream > 0)
 		fprintf(stderr,
 		    "  traffic    %llu IPv6 packets, %llu from "
@@ -523,6 +531,12 @@ cmd_read(int argc, char **argv)
 	so.spool_dir = o.store.spool_dir;
 	so.spool_max_mb = o.store.spool_max_mb;
 	so.sha1 = o.store.sha1;
+	if (cli_rules_load("read", &o.store) != 0) {
+		tls_keyring_free(o.keys);
+		free(cmdline);
+		return EXIT_USAGE;
+	}
+	so.rules = o.store.rules;
 	if (!o.quiet && isatty(STDERR_FILENO)) {
 		co.progress = show_progress;
 		co.progress_arg = &prog;
@@ -561,6 +575,7 @@ cmd_read(int argc, char **argv)
 				print_summary(&sum.cs, &sum.ss, o.output,
 				    seconds_since(&t0));
 			tls_keyring_free(o.keys);
+			cli_rules_free(&o.store);
 			free(cmdline);
 			return sum.status;
 		}
@@ -575,6 +590,7 @@ cmd_read(int argc, char **argv)
 		fprintf(stderr, "mailsift: %s%s\n",
 		    r == PIPELINE_ERR_STORE ? "cannot open the log: " : "",
 		    err);
+		cli_rules_free(&o.store);
 		free(cmdline);
 		return EXIT_USAGE;
 	}
@@ -585,6 +601,7 @@ cmd_read(int argc, char **argv)
 	hasher_free(fh);
 	capture_finish();
 	pipeline_drain(&p);
+	store_settle(p.st); /* the last digests and scans, for the counts */
 	record_totals(p.st, started_us);
 	if (prog.shown)
 		fprintf(stderr, "\r%60s\r", "");
@@ -604,6 +621,7 @@ cmd_read(int argc, char **argv)
 	if (pipeline_close(&p, status) != 0 && status == EXIT_OK)
 		status = EXIT_PARTIAL;
 	tls_keyring_free(o.keys);
+	cli_rules_free(&o.store); /* after the store's scanners */
 	if (o.json_dir != NULL && write_json(o.output, run_id, o.json_dir) != 0)
 		status = EXIT_USAGE;
 	if (report_fd >= 0) { /* a job of --jobs: the parent sums up */

@@ -31,6 +31,7 @@ struct store_backend {
 	void (*add_interval)(void *, const struct store_interval *);
 	int (*rotate)(void *, const char *path, char *err, size_t errlen);
 	void (*flush)(void *);
+	void (*settle)(void *); /* writes every row waiting for digests */
 	const struct store_stats *(*stats)(const void *);
 	long (*run_id)(const void *);
 	const char *(*last_error)(const void *);

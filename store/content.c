@@ -11,31 +11,52 @@
 
 #include "content.h"
 
-/* A worker's libmagic, loaded on its first part. */
-struct magic_slot {
+/* A worker's libmagic, loaded on its first part, and YARA scanner. */
+struct content_slot {
 	magic_t m;
 	int	failed; /* no database: types stay unknown */
+	void   *scanner;
 };
 
 void
 content_slot_free(void *slot)
 {
-	struct magic_slot *ms = slot;
+	struct content_slot *ms = slot;
 
 	if (ms->m != NULL)
 		magic_close(ms->m);
+	rules_scanner_free(ms->scanner);
 	free(ms);
+}
+
+static struct content_slot *
+slot_of(void **slot)
+{
+	if (*slot == NULL)
+		*slot = calloc(1, sizeof(struct content_slot));
+	return *slot;
+}
+
+/* The job's rules over n bytes (entry: the archive file they are, or
+ * 0), with the worker's scanner. */
+static void
+scan(struct content_job *j, void **slot, const unsigned char *p, size_t n,
+    int all, int entry)
+{
+	struct content_slot *cs;
+
+	if (j->rules != NULL && (cs = slot_of(slot)) != NULL)
+		rules_scan(j->rules, &cs->scanner, p, n, all, entry, &j->hits);
 }
 
 static magic_t
 magic_of(void **slot)
 {
-	struct magic_slot *ms = *slot;
+	struct content_slot *ms = *slot;
 
-	if (ms == NULL) {
-		if ((ms = calloc(1, sizeof(*ms))) == NULL)
+	if (ms == NULL || (ms->m == NULL && !ms->failed)) {
+		if ((ms = slot_of(slot)) == NULL)
 			return NULL;
-		*slot = ms;
 		/* no decompression, no following of names: bytes only */
 		ms->m = magic_open(
 		    MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_ERROR);
@@ -309,7 +330,7 @@ entry_read(struct archive *a, struct walk *w, unsigned char **keep,
 		total += k;
 		EVP_DigestUpdate(ctx, buf, k);
 		if (*nkeep + k > cap &&
-		    (*nkeep < CONTENT_MAGIC_BYTES ||
+		    (*nkeep < CONTENT_MAGIC_BYTES || w->j->rules != NULL ||
 			content_is_archive(*keep, *nkeep))) {
 			unsigned char *b;
 
@@ -366,6 +387,8 @@ walk_entry(struct walk *w, struct archive *a, struct archive_entry *e,
 	    (t = magic_buffer(m, data,
 		 n < CONTENT_MAGIC_BYTES ? n : CONTENT_MAGIC_BYTES)) != NULL)
 		snprintf(ce->magic, sizeof(ce->magic), "%s", t);
+	if (n > 0) /* cut where it could not be read to its end */
+		scan(j, w->slot, data, n, ce->sha256[0] != '\0', j->nentries);
 	if (ce->sha256[0] != '\0' && depth < CONTENT_DEPTH_MAX &&
 	    content_is_archive(data, n))
 		walk_archive(w, data, n, ce->path, depth + 1);
@@ -431,12 +454,16 @@ content_analyse(void *job, void **slot, const unsigned char *p, size_t n,
 	magic_t		    m;
 	const char	   *t;
 
-	if (n == 0 || (m = magic_of(slot)) == NULL ||
-	    (t = magic_buffer(m, p,
-		 n < CONTENT_MAGIC_BYTES ? n : CONTENT_MAGIC_BYTES)) == NULL)
+	if (n == 0)
 		return;
-	snprintf(j->magic, sizeof(j->magic), "%s", t);
-	j->findings = content_findings(j->magic, j->declared, j->filename);
+	if ((m = magic_of(slot)) != NULL &&
+	    (t = magic_buffer(m, p,
+		 n < CONTENT_MAGIC_BYTES ? n : CONTENT_MAGIC_BYTES)) != NULL) {
+		snprintf(j->magic, sizeof(j->magic), "%s", t);
+		j->findings =
+		    content_findings(j->magic, j->declared, j->filename);
+	}
+	scan(j, slot, p, n, all, 0);
 	if (!content_is_archive(p, n))
 		return;
 	if (!all) { /* past the bounds: not all its bytes are here */
@@ -528,11 +555,20 @@ content_passwords(struct content_job *j, const char *text, size_t n)
 }
 
 void
+content_scan_message(void *job, void **slot, const unsigned char *p, size_t n,
+    int all)
+{
+	if (n > 0)
+		scan(job, slot, p, n, all, 0);
+}
+
+void
 content_job_free(struct content_job *j)
 {
 	if (j == NULL)
 		return;
 	free(j->entries);
+	rule_hits_free(&j->hits);
 	free(j);
 }
 
@@ -540,7 +576,8 @@ const char *
 content_findings_str(unsigned findings, char *buf, size_t len)
 {
 	static const char *const names[] = { "executable_disguised",
-		"extension_mismatch", "type_mismatch", "encrypted_archive" };
+		"extension_mismatch", "type_mismatch", "encrypted_archive",
+		"yara_budget" };
 	size_t			 k = 0;
 
 	buf[0] = '\0';

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rules.h"
+
 /* bytes of a part's start libmagic is given: its tests look no further
  * for the formats mail carries (Office's zip parts included) */
 #define CONTENT_MAGIC_BYTES (64u << 10)
@@ -23,10 +25,11 @@
 #define CONTENT_PASSWORDS   16	 /* words of the text tried on it */
 
 /* findings, a bit each (content_findings_str names them) */
-#define CF_EXECUTABLE	 1 /* an executable, not named or declared one */
-#define CF_EXT_MISMATCH	 2 /* the name's extension says another type */
-#define CF_TYPE_MISMATCH 4 /* the Content-Type says another type */
-#define CF_ENCRYPTED	 8 /* an archive with encrypted files */
+#define CF_EXECUTABLE	 1  /* an executable, not named or declared one */
+#define CF_EXT_MISMATCH	 2  /* the name's extension says another type */
+#define CF_TYPE_MISMATCH 4  /* the Content-Type says another type */
+#define CF_ENCRYPTED	 8  /* an archive with encrypted files */
+#define CF_SCAN_BUDGET	 16 /* the rules did not scan it all */
 
 /* A file inside an archive part. */
 struct content_entry {
@@ -38,7 +41,10 @@ struct content_entry {
 	char	magic[96];
 };
 
+struct rules;
+
 struct content_job {
+	const struct rules *rules; /* YARA, or NULL */
 	/* in: what the part said of itself */
 	char declared[96];
 	char filename[256];
@@ -51,11 +57,15 @@ struct content_job {
 	int		      nentries, entries_over;
 	char		      password[64];  /* the one that opened it */
 	int		      archive_error; /* it could not be read whole */
+	struct rule_hits      hits;	     /* what the rules matched */
 };
 
 /* hstream_then's work for a part: job is a struct content_job. */
 void content_analyse(void *job, void **slot, const unsigned char *p, size_t n,
     int all);
+/* hstream_then's work for a whole message: the rules only. */
+void content_scan_message(void *job, void **slot, const unsigned char *p,
+    size_t n, int all);
 /* Whether a part's first bytes are an archive's, to be kept whole. */
 int content_is_archive(const unsigned char *p, size_t n);
 /* Words of a message's text that may be an archive's password: the word

@@ -263,6 +263,18 @@ CREATE TABLE IF NOT EXISTS archive_entries (
 );
 CREATE INDEX IF NOT EXISTS archive_entries_sha256 ON archive_entries(sha256);
 
+CREATE TABLE IF NOT EXISTS yara_matches (
+	message_id	bigint NOT NULL,
+	part		bigint NOT NULL,
+	entry		bigint NOT NULL,
+	rule		text NOT NULL,
+	namespace	text NOT NULL,
+	tags		text,
+	meta		text,
+	PRIMARY KEY (message_id, part, entry, namespace, rule)
+);
+CREATE INDEX IF NOT EXISTS yara_matches_rule ON yara_matches(rule);
+
 -- Links in the text of messages (SQLite's urls: see doc/schema.md).
 CREATE TABLE IF NOT EXISTS urls (
 	message_id	bigint NOT NULL,
@@ -486,6 +498,7 @@ BEGIN
 		EXECUTE format('DELETE FROM parts WHERE message_id IN (SELECT id FROM messages WHERE session_id IN (SELECT id FROM %I))', p.name);
 		EXECUTE format('DELETE FROM urls WHERE message_id IN (SELECT id FROM messages WHERE session_id IN (SELECT id FROM %I))', p.name);
 		EXECUTE format('DELETE FROM archive_entries WHERE message_id IN (SELECT id FROM messages WHERE session_id IN (SELECT id FROM %I))', p.name);
+		EXECUTE format('DELETE FROM yara_matches WHERE message_id IN (SELECT id FROM messages WHERE session_id IN (SELECT id FROM %I))', p.name);
 		EXECUTE format('DELETE FROM message_text WHERE message_id IN (SELECT id FROM messages WHERE session_id IN (SELECT id FROM %I))', p.name);
 		EXECUTE format('DELETE FROM extensions WHERE session_id IN (SELECT id FROM %I)', p.name);
 		EXECUTE format('DELETE FROM transactions WHERE session_id IN (SELECT id FROM %I)', p.name);

@@ -261,6 +261,20 @@ CREATE TABLE IF NOT EXISTS archive_entries (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS archive_entries_sha256 ON archive_entries(sha256);
 
+-- What the YARA rules of --yara matched: a part, a file inside an archive
+-- part, or the whole message.
+CREATE TABLE IF NOT EXISTS yara_matches (
+	message_id	INTEGER NOT NULL REFERENCES messages(id),
+	part		INTEGER NOT NULL,	-- parts.part; 0: the whole message
+	entry		INTEGER NOT NULL,	-- archive_entries.n; 0: the part itself
+	rule		TEXT NOT NULL,
+	namespace	TEXT NOT NULL,
+	tags		TEXT,			-- comma-separated
+	meta		TEXT,			-- the rule's metadata, a JSON object
+	PRIMARY KEY (message_id, part, entry, namespace, rule)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS yara_matches_rule ON yara_matches(rule);
+
 -- Links in the text of messages (text/plain and text/html parts, after
 -- transfer decoding, charset conversion and HTML entities): bare URLs and
 -- mailto: addresses in text, the URL attributes of HTML (href, src,

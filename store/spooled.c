@@ -47,6 +47,7 @@ const char *const spool_tables[] = {
 	"parts",
 	"urls",
 	"archive_entries",
+	"yara_matches",
 	"message_text",
 	"items",
 	"mailboxes",
@@ -456,6 +457,14 @@ spooled_flush(void *arg)
 	ship_now(arg);
 }
 
+static void
+spooled_settle(void *arg)
+{
+	struct spooled *s = arg;
+
+	store_backend_sqlite.settle(s->sq);
+}
+
 static const struct store_stats *
 spooled_stats(const void *arg)
 {
@@ -598,9 +607,10 @@ takes_none(const char *where)
 	.emit = spooled_emit, .set_capture_file = spooled_set_capture_file, \
 	.add_capture = spooled_add_capture,                                 \
 	.add_interval = spooled_add_interval, .rotate = spooled_rotate,     \
-	.flush = spooled_flush, .stats = spooled_stats,                     \
-	.run_id = spooled_run_id, .last_error = spooled_last_error,         \
-	.health = spooled_health, .close = spooled_close
+	.flush = spooled_flush, .settle = spooled_settle,                   \
+	.stats = spooled_stats, .run_id = spooled_run_id,                   \
+	.last_error = spooled_last_error, .health = spooled_health,         \
+	.close = spooled_close
 
 const struct store_backend store_backend_pg = {
 	.name = "postgresql",

@@ -23,6 +23,7 @@
 
 #include "backend.h"
 #include "content.h"
+#include "rules.h"
 #include "hasher.h"
 #include "schema.h"
 #include "sqlite_priv.h"
@@ -104,6 +105,9 @@ const char *const stmt_sql[ST_COUNT] = {
 			     " (message_id, part, n, path, depth, size,"
 			     " encrypted, sha256, magic_type)"
 			     " VALUES (?,?,?,?,?,?,?,?,?)",
+	[ST_YARA] =
+	    "INSERT OR REPLACE INTO yara_matches (message_id, part,"
+	    " entry, rule, namespace, tags, meta) VALUES (?,?,?,?,?,?,?)",
 	[ST_URL] = "INSERT OR REPLACE INTO urls (message_id, n, part, kind,"
 		   " url, host, shown_text, findings, truncated)"
 		   " VALUES (?,?,?,?,?,?,?,?,?)",
@@ -638,6 +642,7 @@ sqlite_open(const struct store_opts *o, char *err, size_t errlen)
 	}
 	s->redact = o->redact;
 	s->sha1 = o->sha1;
+	s->rules = o->rules; /* the caller's, compiled once for the run */
 	s->command = o->command;
 	if (db_open(s, o->path, o->force, !o->no_keep, o->command, err,
 		errlen) != 0)
@@ -646,7 +651,7 @@ sqlite_open(const struct store_opts *o, char *err, size_t errlen)
 fail:
 	finalize_all(s);
 	sqlite3_close(s->db);
-	hasher_free(s->hasher);
+	hasher_free(s->hasher); /* its scanners, before the rules go */
 	free(s->extract_dir);
 	free(s->blob_dir);
 	free(s);
@@ -663,6 +668,12 @@ sqlite_flush(void *arg)
 
 	msgs_settle(s, 0);
 	db_commit(s, s->last_commit_ts);
+}
+
+static void
+sqlite_settle(void *arg)
+{
+	msgs_settle(arg, 1);
 }
 
 /* Sessions that begin from now on are credited to this capture file. */
@@ -805,7 +816,7 @@ sqlite_close(void *arg, int status)
 free:
 	msgs_free_all(s);
 	x509_trust_free(s->trust);
-	hasher_free(s->hasher);
+	hasher_free(s->hasher); /* its scanners, before the rules go */
 	free(s->extract_dir);
 	free(s->blob_dir);
 	free(s);
@@ -869,6 +880,7 @@ const struct store_backend store_backend_sqlite = {
 	.add_interval = sqlite_add_interval,
 	.rotate = sqlite_rotate,
 	.flush = sqlite_flush,
+	.settle = sqlite_settle,
 	.stats = sqlite_stats,
 	.run_id = sqlite_run_id,
 	.last_error = sqlite_last_error,

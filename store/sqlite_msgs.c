@@ -43,6 +43,8 @@ static void text_index(struct sqlite_store *, struct open_msg *);
 static void msg_finished(struct sqlite_store *, struct open_msg *);
 static void part_finished(struct sqlite_store *, struct finishing *);
 static void msgs_settle_one(struct sqlite_store *);
+static void yara_rows(struct sqlite_store *, int64_t msg_row, uint32_t part,
+    const struct content_job *);
 
 /* At most this many ends wait for their digests; past it, the oldest is
  * waited for (each can hold a message's buffers and files). */
@@ -140,6 +142,10 @@ msgs_begin(struct sqlite_store *s, const struct md_event *ev)
 		open_msg_free(m);
 		return;
 	}
+	if (s->rules != NULL && (m->job = calloc(1, sizeof(*m->job))) != NULL) {
+		m->job->rules = s->rules; /* the whole message scanned too */
+		hstream_keep(m->sha, RULES_SCAN_MAX, RULES_SCAN_MAX, NULL);
+	}
 	if (s->extract_dir != NULL &&
 	    (m->out = keep_eml_create(s->extract_dir, sid, ev->tx, &m->path,
 		 s->error, sizeof(s->error))) == NULL)
@@ -214,6 +220,7 @@ open_msg_free(struct open_msg *m)
 	}
 	free(m->blob_tmp);
 	free(m->blob_buf); /* after every fclose of m->blob */
+	content_job_free(m->job);
 	free(m->parts_dir);
 	free(m->text);
 	free(m->subject);
@@ -268,6 +275,8 @@ msg_finished(struct sqlite_store *s, struct open_msg *m)
 	db_bind_offset(st, 13, m->first_frame, m->first_offset);
 	sqlite3_bind_int64(st, 14, m->row);
 	db_run(s, ST_MSG_END);
+	if (m->job != NULL)
+		yara_rows(s, m->row, 0, m->job);
 	open_msg_free(m);
 }
 
@@ -298,6 +307,8 @@ msgs_end(struct sqlite_store *s, const struct md_event *ev)
 		s->stats.messages_complete++;
 	f.m = m;
 	f.hash = m->sha;
+	if (m->job != NULL)
+		hstream_then(m->sha, content_scan_message, m->job);
 	fin_push(s, &f);
 }
 
@@ -389,8 +400,12 @@ msgs_part_begin(struct sqlite_store *s, const struct md_event *ev)
 		    (int)ev->arg.len, (const char *)ev->arg.p);
 		snprintf(pt->job->filename, sizeof(pt->job->filename), "%.*s",
 		    (int)ev->extra.len, (const char *)ev->extra.p);
-		hstream_keep(pt->hash, CONTENT_MAGIC_BYTES, CONTENT_ARCHIVE_MAX,
-		    content_is_archive);
+		/* its first bytes for libmagic, all of them for the rules
+		 * (to their bound), an archive whole */
+		pt->job->rules = s->rules;
+		hstream_keep(pt->hash,
+		    s->rules != NULL ? RULES_SCAN_MAX : CONTENT_MAGIC_BYTES,
+		    CONTENT_ARCHIVE_MAX, content_is_archive);
 	}
 	if (s->extract_dir != NULL &&
 	    (attachment || ev->code == MD_DISP_ATTACHMENT)) {
@@ -437,6 +452,31 @@ msgs_part_data(struct sqlite_store *s, const struct md_event *ev)
 	}
 }
 
+/* What the rules matched in a part (part 0: the whole message). */
+static void
+yara_rows(struct sqlite_store *s, int64_t msg_row, uint32_t part,
+    const struct content_job *j)
+{
+	sqlite3_stmt *st = s->st[ST_YARA];
+
+	s->stats.yara_scans += j->hits.scans;
+	s->stats.yara_budget += j->hits.timeouts + j->hits.cut;
+	for (int i = 0; i < j->hits.n; i++) {
+		const struct rule_match *r = &j->hits.m[i];
+
+		sqlite3_bind_int64(st, 1, msg_row);
+		sqlite3_bind_int64(st, 2, part);
+		sqlite3_bind_int(st, 3, r->entry);
+		sqlite3_bind_text(st, 4, r->rule, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 5, r->ns, -1, SQLITE_TRANSIENT);
+		if (r->tags[0] != '\0')
+			sqlite3_bind_text(st, 6, r->tags, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 7, r->meta, -1, SQLITE_TRANSIENT);
+		db_run(s, ST_YARA);
+		s->stats.yara_matches++;
+	}
+}
+
 /* The files inside an archive part. */
 static void
 archive_entries(struct sqlite_store *s, const struct finishing *f)
@@ -476,7 +516,11 @@ part_finished(struct sqlite_store *s, struct finishing *f)
 
 	if (f->part.hash != NULL)
 		hstream_finish(f->part.hash, &d);
-	if (f->part.job != NULL && f->part.job->magic[0] != '\0') {
+	if (f->part.job != NULL &&
+	    (f->part.job->hits.timeouts > 0 || f->part.job->hits.cut > 0))
+		f->part.job->findings |= CF_SCAN_BUDGET;
+	if (f->part.job != NULL &&
+	    (f->part.job->magic[0] != '\0' || f->part.job->findings != 0)) {
 		sqlite3_bind_text(st, 7, f->part.job->magic, -1,
 		    SQLITE_TRANSIENT);
 		if (f->part.job->findings != 0)
@@ -504,8 +548,10 @@ part_finished(struct sqlite_store *s, struct finishing *f)
 	sqlite3_bind_int64(st, 11, f->msg_row);
 	sqlite3_bind_int64(st, 12, f->part.no);
 	db_run(s, ST_PART_END);
-	if (f->part.job != NULL)
+	if (f->part.job != NULL) {
 		archive_entries(s, f);
+		yara_rows(s, f->msg_row, f->part.no, f->part.job);
+	}
 	content_job_free(f->part.job);
 	free(f->part.path);
 }

@@ -57,6 +57,7 @@ enum stmt_id {
 	ST_PART_COUNT,
 	ST_URL,
 	ST_ARCHIVE_ENTRY,
+	ST_YARA,
 	ST_TEXT,
 	ST_ANOMALY,
 	ST_SESSION_GAP,
@@ -104,12 +105,13 @@ struct open_msg {
 	int		 partial; /* a part, TOP: no body identity */
 	/* one open of each kind (md_part_kind): a forwarded message stays
 	 * open around its parts, a part around the files inside it */
-	struct open_part part[MD_PART_KINDS];
-	char		*parts_dir; /* --extract: where its attachments go */
-	char		*text;	    /* for the full-text index */
-	size_t		 tlen, tcap;
-	char		*subject;
-	uint32_t	 nurls; /* links told: urls.n */
+	struct open_part    part[MD_PART_KINDS];
+	char		   *parts_dir; /* --extract: where its attachments go */
+	char		   *text;      /* for the full-text index */
+	size_t		    tlen, tcap;
+	char		   *subject;
+	uint32_t	    nurls; /* links told: urls.n */
+	struct content_job *job;   /* --yara: the whole message scanned */
 	/* its end, kept while its digests are worked out */
 	uint64_t end_ts_us, end_frame;
 	int64_t	 end_offset;
@@ -141,20 +143,21 @@ struct msg_field {
 extern const struct msg_field msg_fields[NFIELDS];
 
 struct sqlite_store {
-	sqlite3	     *db;
-	sqlite3_stmt *st[ST_COUNT];
-	int64_t	      run_id;
-	int64_t	      id_base;
-	const char   *capture_file;
-	int	      redact;
-	int	      sha1; /* parts get a SHA-1 too */
-	const char   *command;
-	char	      path[4096];
-	char	     *extract_dir;
-	char	     *blob_dir; /* LOG.blobs: message bytes by SHA-256 */
-	uint64_t      last_commit_ts;
-	uint64_t      last_commit_wall; /* wall_now_us() at the last commit */
-	uint64_t      events_since_commit;
+	sqlite3		   *db;
+	sqlite3_stmt	   *st[ST_COUNT];
+	int64_t		    run_id;
+	int64_t		    id_base;
+	const char	   *capture_file;
+	int		    redact;
+	int		    sha1;  /* parts get a SHA-1 too */
+	const struct rules *rules; /* --yara, or NULL */
+	const char	   *command;
+	char		    path[4096];
+	char		   *extract_dir;
+	char		   *blob_dir; /* LOG.blobs: message bytes by SHA-256 */
+	uint64_t	    last_commit_ts;
+	uint64_t last_commit_wall; /* wall_now_us() at the last commit */
+	uint64_t events_since_commit;
 	struct md_txtable  msgs;		 /* of struct open_msg */
 	struct finishing  *fin_head, **fin_tail; /* oldest first */
 	unsigned	   nfin;

@@ -122,6 +122,12 @@ store_flush(struct store *s)
 	s->be->flush(s->impl);
 }
 
+void
+store_settle(struct store *s)
+{
+	s->be->settle(s->impl);
+}
+
 const struct store_stats *
 store_stats(const struct store *s)
 {

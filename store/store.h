@@ -29,7 +29,10 @@ struct store_stats {
 	uint64_t auth;
 	uint64_t auth_clear; /* a password crossed in clear */
 	uint64_t anomalies;
-	uint64_t errors; /* SQLite or extraction failures */
+	uint64_t errors;       /* SQLite or extraction failures */
+	uint64_t yara_scans;   /* objects scanned (--yara) */
+	uint64_t yara_matches; /* rule matches */
+	uint64_t yara_budget;  /* scans cut by time or size */
 };
 
 struct store_opts {
@@ -38,17 +41,20 @@ struct store_opts {
 	int	    force;	 /* replace an existing log */
 	int	    no_keep;	 /* do not keep message bytes beside the log */
 	int	    sha1;	 /* parts get a SHA-1 beside MD5 and SHA-256 */
-	int	    redact;	 /* store no passwords or bearer tokens */
-	const char *command;	 /* recorded in runs.command */
-	const char *sensor;	 /* PostgreSQL: this sensor's name (NULL:
-				  * the host name) */
-	const char *spool_dir;	 /* PostgreSQL: where rows wait for the
-				  * server (NULL: PG_SPOOL_HINT) */
-	long spool_max_mb;	 /* the spool's bound (0: SPOOL_MAX_MB):
-				  * past it, new sessions are not logged */
-	int shared;		 /* other processes write the log at the
-				  * same time (workers): rows go through a
-				  * spool (SQLite: LOG.spool/) */
+	const char *yara;	 /* --yara: the rules' file, for the CLI */
+	const struct rules *rules; /* those rules compiled (rules.h), or
+				    * NULL: parts and messages are scanned */
+	int	    redact;	   /* store no passwords or bearer tokens */
+	const char *command;	   /* recorded in runs.command */
+	const char *sensor;	   /* PostgreSQL: this sensor's name (NULL:
+				    * the host name) */
+	const char *spool_dir;	   /* PostgreSQL: where rows wait for the
+				    * server (NULL: PG_SPOOL_HINT) */
+	long spool_max_mb;	   /* the spool's bound (0: SPOOL_MAX_MB):
+				    * past it, new sessions are not logged */
+	int shared;		   /* other processes write the log at the
+				    * same time (workers): rows go through a
+				    * spool (SQLite: LOG.spool/) */
 };
 
 /*
@@ -115,6 +121,9 @@ int store_close(struct store *, int status);
 int store_rotate(struct store *, const char *path, char *err, size_t errlen);
 /* Commits what is pending now (live: at least once a second). */
 void store_flush(struct store *);
+/* Waits for the digests and content work of every message and part that
+ * ended and writes their rows: before a run's last counts are read. */
+void store_settle(struct store *);
 /* Counts of this run so far; valid until store_close. */
 const struct store_stats *store_stats(const struct store *);
 /* A store that cannot write where it should (a PostgreSQL server away,

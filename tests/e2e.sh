@@ -234,6 +234,29 @@ for bin in ./mailsift build/san/mailsift; do
 		"$(sqlite3 -separator ' ' "$B/content.db" "SELECT 'part', part, magic_type, coalesce(archive_password, '-') FROM parts ORDER BY part; SELECT 'entry', part, n, path, depth, size, encrypted, coalesce(sha256, '-') FROM archive_entries ORDER BY part, n")" \
 		"$(python3 tests/tools/contentref.py tests/data/content.eml 'Tr0ub4dor&3' | sort -k1,1r -s)"
 done
+# YARA (tests/data/content.yar): what the rules match in the message, its
+# parts and the files inside its archives (a string in a 7z inside a zip,
+# a file of the encrypted zip once its password is found), as the yara
+# program finds them in what Python decoded; tags and metadata kept.
+for bin in ./mailsift build/san/mailsift; do
+	rm -rf "$B/yara.db"*
+	"$bin" read --force --yara tests/data/content.yar -o "$B/yara.db" \
+		"$B/gen-content/content.pcap" 2>"$B/yara.err" ||
+		{ bad "$bin yara: read failed"; cat "$B/yara.err"; }
+	check "$bin yara: every match where the yara program finds it" \
+		"$(sqlite3 -separator ' ' "$B/yara.db" "SELECT 'yara', part, entry, rule FROM yara_matches ORDER BY part, entry, rule")" \
+		"$(python3 tests/tools/contentref.py --yara tests/data/content.yar tests/data/content.eml 'Tr0ub4dor&3' | sort -k2,2n -k3,3n -k4,4)"
+done
+check "yara: tags and metadata" \
+	"$(sqlite3 -separator ' ' "$B/yara.db" "SELECT tags, meta FROM yara_matches WHERE rule = 'pe_in_mail'")" \
+	'exe,windows {"author":"mailsift tests","severity":3,"confirmed":true}'
+grep -q "yara       10 objects scanned, 7 matches, 0 scans cut" "$B/yara.err" &&
+	ok "yara: counted in the summary" || { bad "yara: counted in the summary"; cat "$B/yara.err"; }
+printf 'rule broken { condition: nosuchthing }\n' >"$B/bad.yar"
+./mailsift read -q --force --yara "$B/bad.yar" -o "$B/bad.db" "$B/gen-content/content.pcap" 2>"$B/bad.err"
+check "yara: rules that do not compile: exit 2, said where" \
+	"$?|$(grep -c "^mailsift read: --yara: .*bad.yar:1: " "$B/bad.err")" "2|1"
+
 check "content: the findings of each part" \
 	"$(sqlite3 -separator ' ' "$B/content.db" "SELECT part, coalesce(findings, '-') FROM parts ORDER BY part")" \
 	"1 -

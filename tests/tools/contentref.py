@@ -9,7 +9,12 @@ mailsift's parts and archive_entries:
   part N TYPE-BY-CONTENT PASSWORD-OR-"-"
   entry N K PATH DEPTH SIZE ENCRYPTED SHA256-OR-"-"
 
-usage: contentref.py MESSAGE.eml PASSWORD..."""
+and with --yara RULES, what the yara program matches in the message
+(part 0), each part and each file inside an archive part:
+
+  yara N K RULE
+
+usage: contentref.py [--yara RULES] MESSAGE.eml PASSWORD..."""
 import email
 import hashlib
 import io
@@ -72,26 +77,52 @@ def entries(data, passwords, prefix="", depth=1):
 
 def walk(path, depth, size, enc, body, passwords):
     sha = hashlib.sha256(body).hexdigest() if body is not None else "-"
-    rows = [(path, depth, size, enc, sha)]
+    rows = [(path, depth, size, enc, sha, body)]
     if body is not None and depth < 3:
         inner, _ = entries(body, passwords, path + "/", depth + 1)
         rows += inner
     return rows
 
 
+def yara(rules, data):
+    """The rules the yara program finds in data, sorted."""
+    with tempfile.NamedTemporaryFile() as f:
+        f.write(data)
+        f.flush()
+        out = subprocess.run(["yara", rules, f.name], capture_output=True,
+                             check=True).stdout.decode()
+    return sorted(l.split()[0] for l in out.splitlines() if l)
+
+
 def main():
-    msg = email.message_from_bytes(open(sys.argv[1], "rb").read())
-    passwords = sys.argv[2:]
+    args = sys.argv[1:]
+    rules = None
+    if args[0] == "--yara":
+        rules, args = args[1], args[2:]
+    raw = open(args[0], "rb").read()
+    msg = email.message_from_bytes(raw)
+    passwords = args[1:]
     n = 0
+    found = []
+    if rules:
+        found += [(0, 0, r) for r in yara(rules, raw)]
     for p in msg.walk():
         if p.is_multipart():
             continue
         n += 1
         data = p.get_payload(decode=True) or b""
         rows, used = entries(data, passwords)
-        print("part", n, mime_type(data), used)
+        if rules:
+            found += [(n, 0, r) for r in yara(rules, data)]
+        if not rules:
+            print("part", n, mime_type(data), used)
         for k, r in enumerate(rows, 1):
-            print("entry", n, k, *r)
+            if rules and r[5] is not None:
+                found += [(n, k, x) for x in yara(rules, r[5])]
+            if not rules:
+                print("entry", n, k, *r[:5])
+    for f in found:
+        print("yara", *f)
 
 
 if __name__ == "__main__":
