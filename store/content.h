@@ -14,7 +14,7 @@
 
 /* bytes of a part's start libmagic is given: its tests look no further
  * for the formats mail carries (Office's zip parts included) */
-#define CONTENT_MAGIC_BYTES (64u << 10)
+#define CONTENT_MAGIC_BYTES (16u << 10)
 /* an archive is read whole up to this size (a zip's directory is at its
  * end); each file inside is hashed up to CONTENT_INNER_MAX, and archives
  * inside archives are opened to CONTENT_DEPTH_MAX levels */

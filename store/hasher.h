@@ -43,7 +43,7 @@ struct hstream *hstream_new(struct hasher *, unsigned flags);
  * says so of those, up to max.  All streams together keep at most
  * HASH_KEEP_MAX, past which a stream keeps no more (kept_all is 0).
  */
-#define HASH_KEEP_MAX (256u << 20)
+#define HASH_KEEP_MAX (96u << 20)
 void hstream_keep(struct hstream *, size_t first, size_t max,
     int (*more)(const unsigned char *, size_t));
 /*
