@@ -32,22 +32,22 @@ DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c dis
 	       dissect/tls.c dissect/tlsnames.c \
 	       dissect/tlskeys.c
 CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c capture/source.c capture/decap.c store/safename.c store/hasher.c \
-	       store/bodynorm.c store/content.c store/rules.c capture/v6map.c store/store.c store/query.c \
+	       store/bodynorm.c store/content.c store/rules.c store/msgauth.c capture/v6map.c store/store.c store/query.c \
 	       store/keep.c store/sqlite.c store/sqlite_events.c \
 	       store/sqlite_msgs.c store/sqlite_rotate.c store/sqlite_query.c \
-	       store/sqlite_tls.c store/sqlite_spool.c store/sqlite_ship.c store/x509.c \
+	       store/sqlite_tls.c store/sqlite_spool.c store/sqlite_ship.c store/sqlite_auth.c store/x509.c \
 	       store/spooled.c store/pg.c store/pg_query.c
 CLI_SRC     := cli/main.c cli/args.c cli/pipeline.c cli/cmd_read.c cli/cmd_live.c cli/cmd_search.c cli/cmd_query.c cli/termsafe.c \
 	       cli/cmd_export.c cli/cmd_extract.c cli/table.c
 TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_imapsyn test_tls test_tlskeys test_detect test_mime \
-	       test_capture test_safename test_bodynorm test_hasher test_urls test_content \
+	       test_capture test_safename test_bodynorm test_hasher test_urls test_content test_msgauth \
 	       test_termsafe
 TOOL_NAMES  := pcapgen
 
 BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libpq-dev libssl-dev zlib1g-dev libmagic-dev libarchive-dev libyara-dev
 DEMO_PKGS  := sqlite3
 TEST_PKGS  := libcmocka-dev sqlite3 tshark dovecot-imapd dovecot-pop3d dovecot-lmtpd fetchmail isync getmail6 offlineimap3 exim4-daemon-light tnef clang libclang-rt-14-dev systemd \
-	      tcpdump curl python3 python3-yaml iproute2 time postgresql tcpreplay file p7zip-full yara
+	      tcpdump curl python3 python3-yaml python3-dkim iproute2 time postgresql tcpreplay file p7zip-full yara
 
 # Installs the Debian packages of $(1) that are missing.
 define ensure_pkgs
@@ -150,6 +150,11 @@ $(BUILD)/rel/tests/test_content: $(call obj,rel,tests/test_content.c store/conte
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka -lmagic -larchive -lyara -lcrypto
 $(BUILD)/san/tests/test_content: $(call obj,san,tests/test_content.c store/content.c store/rules.c)
 	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka -lmagic -larchive -lyara -lcrypto
+
+$(BUILD)/rel/tests/test_msgauth: $(call obj,rel,tests/test_msgauth.c store/msgauth.c dissect/util.c)
+	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
+$(BUILD)/san/tests/test_msgauth: $(call obj,san,tests/test_msgauth.c store/msgauth.c dissect/util.c)
+	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka
 
 $(BUILD)/rel/tests/test_safename: $(call obj,rel,tests/test_safename.c store/safename.c)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka

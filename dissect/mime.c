@@ -1620,7 +1620,9 @@ tap_emit(void *arg, const struct md_event *ev)
 	struct mmsg	  *m;
 	int		   r = 0;
 
-	if (ev->type != MD_EV_MSG_END)
+	/* a message's bytes after what the tap makes of them: a sink sees a
+	 * header field (DKIM-Signature) before the body that follows it */
+	if (ev->type != MD_EV_MSG_END && ev->type != MD_EV_MSG_DATA)
 		r = t->next.emit(t->next.arg, ev);
 	switch (ev->type) {
 	case MD_EV_MSG_BEGIN:
@@ -1635,6 +1637,7 @@ tap_emit(void *arg, const struct md_event *ev)
 			m->ts = ev->ts_us;
 			mime_feed(m, ev->arg.p, ev->arg.len);
 		}
+		r = t->next.emit(t->next.arg, ev);
 		break;
 	case MD_EV_MSG_END:
 		/* the message's parts are told before its end */

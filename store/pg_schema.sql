@@ -213,6 +213,7 @@ CREATE TABLE IF NOT EXISTS messages (
 	gap_bytes	bigint NOT NULL DEFAULT 0,
 	body_sha256	text,
 	assembled	text,
+	findings	text,
 	UNIQUE (session_id, tx, begin_ts),
 	PRIMARY KEY (id, begin_ts)
 ) PARTITION BY RANGE (begin_ts);
@@ -274,6 +275,27 @@ CREATE TABLE IF NOT EXISTS yara_matches (
 	PRIMARY KEY (message_id, part, entry, namespace, rule)
 );
 CREATE INDEX IF NOT EXISTS yara_matches_rule ON yara_matches(rule);
+
+-- Signatures and verdicts of each message (SQLite's message_auth).
+CREATE TABLE IF NOT EXISTS message_auth (
+	message_id	bigint NOT NULL,
+	n		bigint NOT NULL,
+	kind		text NOT NULL,
+	instance	bigint,
+	authserv	text,
+	method		text,
+	result		text,
+	domain		text,
+	selector	text,
+	algorithm	text,
+	canonicalization text,
+	signed_headers	text,
+	body_hash	text,
+	body_length	bigint,
+	body_hash_check	text,
+	detail		text,
+	PRIMARY KEY (message_id, n)
+);
 
 -- Links in the text of messages (SQLite's urls: see doc/schema.md).
 CREATE TABLE IF NOT EXISTS urls (
@@ -499,6 +521,7 @@ BEGIN
 		EXECUTE format('DELETE FROM urls WHERE message_id IN (SELECT id FROM messages WHERE session_id IN (SELECT id FROM %I))', p.name);
 		EXECUTE format('DELETE FROM archive_entries WHERE message_id IN (SELECT id FROM messages WHERE session_id IN (SELECT id FROM %I))', p.name);
 		EXECUTE format('DELETE FROM yara_matches WHERE message_id IN (SELECT id FROM messages WHERE session_id IN (SELECT id FROM %I))', p.name);
+		EXECUTE format('DELETE FROM message_auth WHERE message_id IN (SELECT id FROM messages WHERE session_id IN (SELECT id FROM %I))', p.name);
 		EXECUTE format('DELETE FROM message_text WHERE message_id IN (SELECT id FROM messages WHERE session_id IN (SELECT id FROM %I))', p.name);
 		EXECUTE format('DELETE FROM extensions WHERE session_id IN (SELECT id FROM %I)', p.name);
 		EXECUTE format('DELETE FROM transactions WHERE session_id IN (SELECT id FROM %I)', p.name);

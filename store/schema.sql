@@ -209,6 +209,10 @@ CREATE TABLE IF NOT EXISTS messages (
 	-- IMAP: rebuilt whole from the pieces a client fetched (chunks
 	-- "<0.65536>+<65536.1200>", or "HEADER+TEXT"); NULL: crossed as is
 	assembled	TEXT,
+	-- signs of a sender pretending to be another, and a body changed
+	-- after signing: display_name_address,reply_to_domain,
+	-- return_path_domain,lookalike_domain,dkim_body_changed
+	findings	TEXT,
 	UNIQUE (session_id, tx)
 );
 
@@ -274,6 +278,30 @@ CREATE TABLE IF NOT EXISTS yara_matches (
 	PRIMARY KEY (message_id, part, entry, namespace, rule)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS yara_matches_rule ON yara_matches(rule);
+
+-- Who sent a message, as its header tells (RFC 6376, 8601, 8617, 7208):
+-- each DKIM and ARC signature, and each verdict a receiving server
+-- recorded (Authentication-Results, ARC-Authentication-Results,
+-- Received-SPF), one row per method.
+CREATE TABLE IF NOT EXISTS message_auth (
+	message_id	INTEGER NOT NULL REFERENCES messages(id),
+	n		INTEGER NOT NULL,	-- order in the message, from 1
+	kind		TEXT NOT NULL,		-- dkim-signature|arc-message-signature|arc-seal|authentication-results|arc-authentication-results|received-spf
+	instance	INTEGER,		-- ARC's i=
+	authserv	TEXT,			-- the server that recorded a verdict
+	method		TEXT,			-- spf|dkim|dmarc|arc|...
+	result		TEXT,			-- pass|fail|softfail|none|... (ARC-Seal: cv=)
+	domain		TEXT,			-- d=, or the domain a verdict is about
+	selector	TEXT,			-- s=, header.s
+	algorithm	TEXT,			-- a=
+	canonicalization TEXT,			-- c=
+	signed_headers	TEXT,			-- h=
+	body_hash	TEXT,			-- bh=
+	body_length	INTEGER,		-- l=
+	body_hash_check	TEXT,			-- match|mismatch: bh= against the body that crossed
+	detail		TEXT,			-- a verdict's properties (smtp.mailfrom=..., header.i=...)
+	PRIMARY KEY (message_id, n)
+) WITHOUT ROWID;
 
 -- Links in the text of messages (text/plain and text/html parts, after
 -- transfer decoding, charset conversion and HTML entities): bare URLs and

@@ -48,6 +48,7 @@ const char *const spool_tables[] = {
 	"urls",
 	"archive_entries",
 	"yara_matches",
+	"message_auth",
 	"message_text",
 	"items",
 	"mailboxes",

@@ -108,6 +108,15 @@ const char *const stmt_sql[ST_COUNT] = {
 	[ST_YARA] =
 	    "INSERT OR REPLACE INTO yara_matches (message_id, part,"
 	    " entry, rule, namespace, tags, meta) VALUES (?,?,?,?,?,?,?)",
+	[ST_MSG_AUTH] =
+	    "INSERT OR REPLACE INTO message_auth (message_id, n,"
+	    " kind, instance, authserv, method, result, domain,"
+	    " selector, algorithm, canonicalization, signed_headers,"
+	    " body_hash, body_length, detail)"
+	    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_MSG_AUTH_CHECK] = "UPDATE message_auth SET body_hash_check=?"
+			      " WHERE message_id=? AND n=?",
+	[ST_MSG_FINDINGS] = "UPDATE messages SET findings=? WHERE id=?",
 	[ST_URL] = "INSERT OR REPLACE INTO urls (message_id, n, part, kind,"
 		   " url, host, shown_text, findings, truncated)"
 		   " VALUES (?,?,?,?,?,?,?,?,?)",
@@ -364,6 +373,11 @@ store_schema(struct sqlite_store *s, char *err, size_t errlen)
 	/* a version 7 log written before decryption came */
 	if (!has_column(s, "tls", "decryption") &&
 	    exec_sql(s, "ALTER TABLE tls ADD COLUMN decryption TEXT;", err,
+		errlen) != 0)
+		return -1;
+	/* ... or before messages had findings */
+	if (!has_column(s, "messages", "findings") &&
+	    exec_sql(s, "ALTER TABLE messages ADD COLUMN findings TEXT;", err,
 		errlen) != 0)
 		return -1;
 	/* ... or before parts were typed by content */

@@ -173,6 +173,7 @@ msgs_data(struct sqlite_store *s, const struct md_event *ev)
 	if (m->size == 0)
 		msg_provenance(s, m, ev->flow);
 	hstream_update(m->sha, ev->arg.p, ev->arg.len);
+	auth_data(m, ev->arg.p, ev->arg.len);
 	m->size += ev->arg.len;
 	if (m->out != NULL &&
 	    fwrite(ev->arg.p, 1, ev->arg.len, m->out) != ev->arg.len) {
@@ -221,6 +222,7 @@ open_msg_free(struct open_msg *m)
 	free(m->blob_tmp);
 	free(m->blob_buf); /* after every fclose of m->blob */
 	content_job_free(m->job);
+	auth_free(m);
 	free(m->parts_dir);
 	free(m->text);
 	free(m->subject);
@@ -277,6 +279,7 @@ msg_finished(struct sqlite_store *s, struct open_msg *m)
 	db_run(s, ST_MSG_END);
 	if (m->job != NULL)
 		yara_rows(s, m->row, 0, m->job);
+	auth_finished(s, m);
 	open_msg_free(m);
 }
 
@@ -305,6 +308,7 @@ msgs_end(struct sqlite_store *s, const struct md_event *ev)
 	s->stats.message_bytes += m->size;
 	if (m->complete)
 		s->stats.messages_complete++;
+	auth_end(m);
 	f.m = m;
 	f.hash = m->sha;
 	if (m->job != NULL)
@@ -333,6 +337,7 @@ msgs_header(struct sqlite_store *s, const struct md_event *ev)
 	db_bind_bytes(st, 4, ev->arg);
 	db_bind_bytes(st, 5, ev->extra);
 	db_run(s, ST_HEADER);
+	auth_header(s, m, ev);
 	for (size_t i = 0; i < NFIELDS; i++) {
 		if (!md_ci_equal(ev->name.p, ev->name.len, msg_fields[i].field))
 			continue;

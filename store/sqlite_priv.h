@@ -58,6 +58,9 @@ enum stmt_id {
 	ST_URL,
 	ST_ARCHIVE_ENTRY,
 	ST_YARA,
+	ST_MSG_AUTH,
+	ST_MSG_AUTH_CHECK,
+	ST_MSG_FINDINGS,
 	ST_TEXT,
 	ST_ANOMALY,
 	ST_SESSION_GAP,
@@ -112,6 +115,7 @@ struct open_msg {
 	char		   *subject;
 	uint32_t	    nurls; /* links told: urls.n */
 	struct content_job *job;   /* --yara: the whole message scanned */
+	struct msg_auth	   *auth;  /* signatures, verdicts (sqlite_auth.c) */
 	/* its end, kept while its digests are worked out */
 	uint64_t end_ts_us, end_frame;
 	int64_t	 end_offset;
@@ -215,6 +219,14 @@ void msgs_part_data(struct sqlite_store *, const struct md_event *);
 void msgs_part_end(struct sqlite_store *, const struct md_event *);
 void msgs_text(struct sqlite_store *, const struct md_event *);
 void msgs_url(struct sqlite_store *, const struct md_event *);
+/* sqlite_auth.c: a message's DKIM, ARC and SPF rows, its DKIM body
+ * hashes checked, the signs of impersonation (messages.findings) */
+void auth_header(struct sqlite_store *, struct open_msg *,
+    const struct md_event *);
+void auth_data(struct open_msg *, const uint8_t *p, size_t n);
+void auth_end(struct open_msg *);
+void auth_finished(struct sqlite_store *, struct open_msg *);
+void auth_free(struct open_msg *);
 void msgs_gap(struct sqlite_store *, uint64_t flow_id, enum md_dir,
     uint64_t missing);
 void msgs_free_all(struct sqlite_store *);

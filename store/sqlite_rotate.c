@@ -76,9 +76,10 @@ stage_open_sessions(sqlite3 *old, const char *stage)
 		    " main.messages WHERE session_id IN (SELECT id FROM"
 		    " carry.sessions)",
 		    0);
-	for (size_t i = 0; rc == 0 && i < 5; i++) {
+	for (size_t i = 0; rc == 0 && i < 6; i++) {
 		static const char *const of_msgs[] = { "headers", "parts",
-			"urls", "archive_entries", "yara_matches" };
+			"urls", "archive_entries", "yara_matches",
+			"message_auth" };
 
 		snprintf(sql, sizeof(sql),
 		    "CREATE TABLE carry.%s AS SELECT *"
@@ -118,7 +119,8 @@ static int
 unstage_open_sessions(struct sqlite_store *s, const char *stage)
 {
 	static const char *const more[] = { "sessions", "messages", "headers",
-		"parts", "urls", "archive_entries", "yara_matches" };
+		"parts", "urls", "archive_entries", "yara_matches",
+		"message_auth" };
 	char			 sql[256];
 	int			 rc;
 
@@ -129,9 +131,9 @@ unstage_open_sessions(struct sqlite_store *s, const char *stage)
 	}
 	rc = exec_on(s->db, "BEGIN", 0);
 	for (size_t i = 0; rc == 0 &&
-	     i < 7 + sizeof(carried_tables) / sizeof(*carried_tables);
+	     i < 8 + sizeof(carried_tables) / sizeof(*carried_tables);
 	     i++) {
-		const char *t = i < 7 ? more[i] : carried_tables[i - 7];
+		const char *t = i < 8 ? more[i] : carried_tables[i - 8];
 
 		snprintf(sql, sizeof(sql),
 		    "INSERT INTO main.%s SELECT * FROM"

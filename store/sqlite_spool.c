@@ -563,6 +563,10 @@ static const struct {
 	    "message_id IN (SELECT id FROM main.messages WHERE"
 	    " session_id IN (SELECT id FROM temp.ob_prune))",
 	    0 },
+	{ "message_auth",
+	    "message_id IN (SELECT id FROM main.messages WHERE"
+	    " session_id IN (SELECT id FROM temp.ob_prune))",
+	    0 },
 	{ "message_text",
 	    "rowid IN (SELECT id FROM main.messages WHERE"
 	    " session_id IN (SELECT id FROM temp.ob_prune))",
