@@ -29,6 +29,17 @@
 	"CASE WHEN " col " = 1 THEN 'true' WHEN " col " = 0 THEN 'false' END"
 #define JSON_TEST(cond) "CASE WHEN " cond " THEN 'true' ELSE 'false' END"
 
+/* The parts files.log has: attachments, and what is not text. */
+#define FILE_PART "(p.filename IS NOT NULL OR p.content_type NOT LIKE 'text/%')"
+
+/* Webmail by its user agent, as Zeek's smtp software policy knows them. */
+#define WEBMAIL(col)                                                   \
+	"(" col " LIKE 'iPlanet Messenger%' OR " col                   \
+	" LIKE 'Sun Java(tm) System Messenger Express%' OR " col       \
+	" LIKE '%(IMP)%' OR " col " LIKE 'SquirrelMail%' OR " col      \
+	" LIKE 'NeoMail%' OR " col " LIKE '%ZimbraWebClient%' OR " col \
+	" LIKE 'Roundcube%')"
+
 /* ?1 is a run id, or NULL for every run in the log. */
 #define RUN_FILTER " AND (CAST(?1 AS BIGINT) IS NULL OR s.run_id = ?1)"
 
@@ -39,15 +50,31 @@ static const struct {
 	const char *file, *sql;
 } logs[] = {
 	{ "smtp.log",
+	    /* Zeek's smtp.log fields in its order and JSON types, then
+	     * mailsift's own */
 	    "SELECT t.ts, " CONN_FIELDS ", t.tx AS trans_depth, s.helo,"
 	    " t.mail_from AS mailfrom, (SELECT json_group_array(address)"
 	    " FROM v_recipients r WHERE r.session_id = t.session_id"
 	    " AND r.tx = t.tx AND coalesce(r.accepted, 1) = 1)"
-	    " AS \"rcptto:json\", m.from_addr AS \"from\", m.to_addrs AS \"to\","
-	    " m.cc_addrs AS cc, m.subject, m.msg_id, m.in_reply_to,"
-	    " m.date_raw AS date, m.mailer AS user_agent,"
-	    " t.final_code || ' ' || t.final_reply AS last_reply, t.queue_id,"
-	    " s.tls <> 'none' AS tls, s.username AS user, m.size, m.sha256"
+	    " AS \"rcptto:json\", m.date_raw AS date, m.from_addr AS \"from\","
+	    " m.to_addrs AS \"to:addrs\", m.cc_addrs AS \"cc:addrs\","
+	    " m.reply_to, m.msg_id, m.in_reply_to, m.subject,"
+	    " m.x_originating_ip, (SELECT h.value FROM headers h"
+	    " WHERE h.message_id = m.id AND lower(h.name) = 'received'"
+	    " ORDER BY h.n DESC LIMIT 1) AS first_received,"
+	    " (SELECT h.value FROM headers h WHERE h.message_id = m.id"
+	    " AND lower(h.name) = 'received' ORDER BY h.n DESC LIMIT 1"
+	    " OFFSET 1) AS second_received,"
+	    " t.final_code || ' ' || t.final_reply AS last_reply,"
+	    " host(s.server_ip) || ',' || host(s.client_ip)"
+	    " || coalesce(',' || m.received_path, '') AS \"path:list\","
+	    " m.mailer AS user_agent, " JSON_TEST("s.tls <> 'none'")
+	    " AS \"tls:json\", (SELECT json_group_array('F' || p.message_id"
+	    " || '.' || p.part) FROM parts p WHERE p.message_id = m.id"
+	    " AND " FILE_PART ") AS \"fuids:json\", "
+	    JSON_TEST(WEBMAIL("m.mailer")) " AS \"is_webmail:json\","
+	    " t.queue_id, s.username AS user, m.size, m.sha256,"
+	    " m.findings AS \"findings:list\""
 	    " FROM transactions t JOIN sessions s ON s.id = t.session_id"
 	    " LEFT JOIN messages m ON m.session_id = t.session_id"
 	    " AND m.tx = t.tx WHERE 1 = 1" RUN_FILTER
@@ -82,14 +109,22 @@ static const struct {
 	    " FROM messages m JOIN sessions s ON s.id = m.session_id"
 	    " WHERE 1 = 1" RUN_FILTER " ORDER BY m.begin_ts, m.id" },
 	{ "files.log",
-	    "SELECT m.begin_ts AS ts, " CONN_FIELDS ", 'F' || p.message_id"
-	    " || '.' || p.part AS fuid, m.proto AS source,"
-	    " p.content_type AS mime_type, p.filename, p.size AS total_bytes,"
-	    " p.md5, p.sha256, p.complete, p.extract_path AS extracted"
+	    /* Zeek's files.log fields in its order and JSON types (the
+	     * MIME type by content, as Zeek's), then mailsift's own */
+	    "SELECT m.begin_ts AS ts, 'F' || p.message_id || '.' || p.part"
+	    " AS fuid, " CONN_FIELDS ", upper(m.proto) AS source,"
+	    " p.part AS depth, '[\"MD5\",\"SHA256\"' || CASE WHEN p.sha1 IS"
+	    " NOT NULL THEN ',\"SHA1\"' ELSE '' END || ']' AS \"analyzers:json\","
+	    " coalesce(p.magic_type, p.content_type) AS mime_type, p.filename, "
+	    JSON_TEST("m.direction = 'c2s'") " AS \"is_orig:json\","
+	    " p.size AS seen_bytes, p.size AS total_bytes, CASE WHEN"
+	    " p.complete = 1 THEN 0 END AS missing_bytes, 'false'"
+	    " AS \"timedout:json\", p.md5, p.sha1, p.sha256,"
+	    " p.extract_path AS extracted, p.content_type AS declared_type,"
+	    " p.findings AS \"findings:list\", p.archive_password"
 	    " FROM parts p JOIN messages m ON m.id = p.message_id"
-	    " JOIN sessions s ON s.id = m.session_id WHERE"
-	    " (p.filename IS NOT NULL OR p.content_type NOT LIKE 'text/%')" RUN_FILTER
-	    " ORDER BY m.begin_ts, p.message_id, p.part" },
+	    " JOIN sessions s ON s.id = m.session_id WHERE " FILE_PART
+	    RUN_FILTER " ORDER BY m.begin_ts, p.message_id, p.part" },
 	{ "urls.log",
 	    "SELECT m.begin_ts AS ts, " CONN_FIELDS ", m.id AS message,"
 	    " CASE WHEN u.part IS NOT NULL THEN 'F' || u.message_id || '.'"

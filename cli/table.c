@@ -116,11 +116,58 @@ json_list(FILE *f, const char *s)
 	putc(']', f);
 }
 
+/* A header's addresses as a JSON array: split at the commas outside
+ * quotes, angle brackets and comments, each trimmed (as Zeek's
+ * split_mime_email_addresses gives them). */
+static void
+json_addrs(FILE *f, const char *s)
+{
+	int	    quoted = 0, angle = 0, paren = 0, first = 1;
+	const char *b = s;
+
+	putc('[', f);
+	for (const char *p = s;; p++) {
+		if (*p == '\0' || (*p == ',' && !quoted && !angle && !paren)) {
+			const char *e = p;
+			char	   *item;
+
+			while (b < e && (*b == ' ' || *b == '\t'))
+				b++;
+			while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+				e--;
+			if (e > b &&
+			    (item = strndup(b, (size_t)(e - b))) != NULL) {
+				if (!first)
+					putc(',', f);
+				first = 0;
+				json_string(f, item);
+				free(item);
+			}
+			if (*p == '\0')
+				break;
+			b = p + 1;
+			continue;
+		}
+		if (*p == '"')
+			quoted = !quoted;
+		else if (!quoted && *p == '<')
+			angle = 1;
+		else if (!quoted && *p == '>')
+			angle = 0;
+		else if (!quoted && *p == '(')
+			paren++;
+		else if (!quoted && *p == ')' && paren > 0)
+			paren--;
+	}
+	putc(']', f);
+}
+
 /*
  * One row as a JSON object, NULL columns left out when skip_null.  A
  * column named "key:json" holds JSON text (an array, say) written as is
  * under "key"; one named "key:list" comma-separated text, written as a
- * JSON array of strings under "key".
+ * JSON array of strings under "key"; "key:addrs" a header's addresses,
+ * split as json_addrs does.
  */
 void
 table_row_json(FILE *f, struct query_rows *st, int skip_null)
@@ -134,6 +181,7 @@ table_row_json(FILE *f, struct query_rows *st, int skip_null)
 		const char *name = query_name(st, c);
 		const char *raw = strstr(name, ":json");
 		const char *list = strstr(name, ":list");
+		const char *addrs = strstr(name, ":addrs");
 
 		if (!first)
 			putc(',', f);
@@ -148,6 +196,12 @@ table_row_json(FILE *f, struct query_rows *st, int skip_null)
 		    query_type(st, c) == QUERY_TEXT) {
 			fprintf(f, "\"%.*s\":", (int)(list - name), name);
 			json_list(f, query_text(st, c));
+			continue;
+		}
+		if (addrs != NULL && addrs[6] == '\0' &&
+		    query_type(st, c) == QUERY_TEXT) {
+			fprintf(f, "\"%.*s\":", (int)(addrs - name), name);
+			json_addrs(f, query_text(st, c));
 			continue;
 		}
 		json_string(f, name);

@@ -560,14 +560,18 @@ distance(const char *a, const char *b)
 int
 msgauth_lookalike(const char *a, const char *b)
 {
-	char fa[256], fb[256], *da, *db;
+	char	    fa[256], fb[256], *da, *db;
+	const char *ta = strrchr(a, '.'), *tb = strrchr(b, '.');
+	size_t	    la = ta ? (size_t)(ta - a) : strlen(a);
+	size_t	    lb = tb ? (size_t)(tb - b) : strlen(b);
 
-	if (a[0] == '\0' || b[0] == '\0' || strcasecmp(a, b) == 0)
+	/* the names without their top-level domain; one name under two
+	 * TLDs (a company's .com and .de) is not taken for a look-alike */
+	if (a[0] == '\0' || b[0] == '\0' ||
+	    (la == lb && strncasecmp(a, b, la) == 0))
 		return 0;
 	fold(a, fa, sizeof(fa));
 	fold(b, fb, sizeof(fb));
-	/* the names without their top-level domain: a cousin under another
-	 * TLD is one too */
 	if ((da = strrchr(fa, '.')) != NULL)
 		*da = '\0';
 	if ((db = strrchr(fb, '.')) != NULL)
@@ -632,4 +636,82 @@ msgauth_findings_str(unsigned f, char *buf, size_t len)
 			k += (size_t)snprintf(buf + k, k < len ? len - k : 0,
 			    "%s%s", k ? "," : "", names[i]);
 	return buf;
+}
+
+/* ------------------------------------------------------- addresses */
+
+/* A dotted quad at s (each number 0-255, not inside a longer run of
+ * digits and dots): its length, or 0. */
+static size_t
+ipv4_at(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	for (int part = 0; part < 4; part++) {
+		size_t d = 0;
+		int    v = 0;
+
+		if (part > 0) {
+			if (i >= n || s[i] != '.')
+				return 0;
+			i++;
+		}
+		while (i < n && isdigit((unsigned char)s[i]) && d < 3) {
+			v = v * 10 + (s[i++] - '0');
+			d++;
+		}
+		if (d == 0 || v > 255)
+			return 0;
+	}
+	if (i < n &&
+	    (isdigit((unsigned char)s[i]) ||
+		(s[i] == '.' && i + 1 < n && isdigit((unsigned char)s[i + 1]))))
+		return 0;
+	return i;
+}
+
+/* An IPv6 address at s (hex digits and colons: eight groups, or fewer
+ * with one "::"; perhaps a dotted quad at its end): its length, or 0.
+ * A time of day ("22:13:20") is none. */
+static size_t
+ipv6_at(const char *s, size_t n)
+{
+	size_t i = 0, colons = 0;
+	int    dbl = 0;
+
+	while (i < n &&
+	    (isxdigit((unsigned char)s[i]) || s[i] == ':' || s[i] == '.')) {
+		if (s[i] == ':') {
+			colons++;
+			dbl += i + 1 < n && s[i + 1] == ':';
+		}
+		i++;
+	}
+	return (dbl == 1 && colons >= 2) || (dbl == 0 && colons == 7) ? i : 0;
+}
+
+size_t
+msgauth_ips(const char *s, char out[][MSGAUTH_IP_MAX], size_t max)
+{
+	size_t n = strlen(s), k = 0;
+
+	for (size_t i = 0; i < n && k < max; i++) {
+		size_t l = 0, skip = 0;
+
+		if (i > 0 &&
+		    (isalnum((unsigned char)s[i - 1]) || s[i - 1] == '.' ||
+			s[i - 1] == ':'))
+			continue; /* inside a name or a longer number */
+		if (strncasecmp(s + i, "IPv6:", 5) == 0) {
+			skip = 5;
+			l = ipv6_at(s + i + 5, n - i - 5);
+		} else if ((l = ipv4_at(s + i, n - i)) == 0)
+			l = ipv6_at(s + i, n - i);
+		if (l == 0 || l >= MSGAUTH_IP_MAX)
+			continue;
+		memcpy(out[k], s + i + skip, l);
+		out[k++][l] = '\0';
+		i += skip + l - 1;
+	}
+	return k;
 }

@@ -83,4 +83,12 @@ const char *msgauth_findings_str(unsigned, char *buf, size_t len);
  * look-alike letters are folded: rn/m, 0/o, 1/l, vv/w) but not one. */
 int msgauth_lookalike(const char *a, const char *b);
 
+/*
+ * The IP addresses written in a header value (a Received field's
+ * "[192.0.2.1]", "IPv6:2001:db8::1", a bare dotted quad), in order, as
+ * text into out (n of them at most); their count.
+ */
+#define MSGAUTH_IP_MAX 46
+size_t msgauth_ips(const char *s, char out[][MSGAUTH_IP_MAX], size_t n);
+
 #endif

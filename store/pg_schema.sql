@@ -214,6 +214,8 @@ CREATE TABLE IF NOT EXISTS messages (
 	body_sha256	text,
 	assembled	text,
 	findings	text,
+	received_path	text,
+	x_originating_ip text,
 	UNIQUE (session_id, tx, begin_ts),
 	PRIMARY KEY (id, begin_ts)
 ) PARTITION BY RANGE (begin_ts);

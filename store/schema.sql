@@ -213,6 +213,10 @@ CREATE TABLE IF NOT EXISTS messages (
 	-- after signing: display_name_address,reply_to_domain,
 	-- return_path_domain,lookalike_domain,dkim_body_changed
 	findings	TEXT,
+	-- the addresses of its Received fields, newest hop first, as
+	-- Zeek's smtp.log path has them after the connection's hosts
+	received_path	TEXT,
+	x_originating_ip TEXT,
 	UNIQUE (session_id, tx)
 );
 

@@ -116,7 +116,8 @@ const char *const stmt_sql[ST_COUNT] = {
 	    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_MSG_AUTH_CHECK] = "UPDATE message_auth SET body_hash_check=?"
 			      " WHERE message_id=? AND n=?",
-	[ST_MSG_FINDINGS] = "UPDATE messages SET findings=? WHERE id=?",
+	[ST_MSG_FINDINGS] = "UPDATE messages SET findings=?, received_path=?,"
+			    " x_originating_ip=? WHERE id=?",
 	[ST_URL] = "INSERT OR REPLACE INTO urls (message_id, n, part, kind,"
 		   " url, host, shown_text, findings, truncated)"
 		   " VALUES (?,?,?,?,?,?,?,?,?)",
@@ -377,8 +378,11 @@ store_schema(struct sqlite_store *s, char *err, size_t errlen)
 		return -1;
 	/* ... or before messages had findings */
 	if (!has_column(s, "messages", "findings") &&
-	    exec_sql(s, "ALTER TABLE messages ADD COLUMN findings TEXT;", err,
-		errlen) != 0)
+	    exec_sql(s,
+		"ALTER TABLE messages ADD COLUMN findings TEXT;"
+		" ALTER TABLE messages ADD COLUMN received_path TEXT;"
+		" ALTER TABLE messages ADD COLUMN x_originating_ip TEXT;",
+		err, errlen) != 0)
 		return -1;
 	/* ... or before parts were typed by content */
 	if (!has_column(s, "parts", "magic_type") &&

@@ -18,9 +18,15 @@ struct dkim_check {
 	struct hstream	 *hash;
 };
 
+#define PATH_MAX_HOPS 30 /* Received addresses in the path, as Zeek */
+
 struct msg_auth {
 	int		  nrows;
 	char		 *from, *to, *reply_to, *return_path;
+	char		  path[PATH_MAX_HOPS * (MSGAUTH_IP_MAX + 1)];
+	char		  last_hop[MSGAUTH_IP_MAX];
+	int		  hops;
+	char		  x_originating_ip[MSGAUTH_IP_MAX];
 	struct dkim_check check[DKIM_CHECKS];
 	int		  nchecks;
 	unsigned	  findings;
@@ -121,6 +127,38 @@ keep_field(struct msg_auth *a, const struct md_event *ev)
 			    strndup((const char *)ev->extra.p, ev->extra.len);
 }
 
+/*
+ * The hops a message took, from its Received fields (as Zeek's smtp.log
+ * builds its path: of the addresses in a field, the second when there
+ * are more, the one that names the sending host; a hop only when it
+ * differs from the last), and X-Originating-IP.
+ */
+static void
+keep_addresses(struct msg_auth *a, const struct md_event *ev)
+{
+	char   ips[4][MSGAUTH_IP_MAX], value[2048];
+	size_t n;
+
+	if (ev->arg.len >= sizeof(value))
+		return;
+	memcpy(value, ev->arg.p, ev->arg.len);
+	value[ev->arg.len] = '\0';
+	n = msgauth_ips(value, ips, 4);
+	if (n == 0)
+		return;
+	if (md_ci_equal(ev->name.p, ev->name.len, "X-Originating-IP")) {
+		if (a->x_originating_ip[0] == '\0')
+			memcpy(a->x_originating_ip, ips[0], MSGAUTH_IP_MAX);
+		return;
+	}
+	if (a->hops == PATH_MAX_HOPS || strcmp(ips[n > 1], a->last_hop) == 0)
+		return;
+	memcpy(a->last_hop, ips[n > 1], MSGAUTH_IP_MAX);
+	snprintf(a->path + strlen(a->path), sizeof(a->path) - strlen(a->path),
+	    "%s%s", a->hops ? "," : "", a->last_hop);
+	a->hops++;
+}
+
 void
 auth_header(struct sqlite_store *s, struct open_msg *m,
     const struct md_event *ev)
@@ -135,10 +173,15 @@ auth_header(struct sqlite_store *s, struct open_msg *m,
 	if (m->auth != NULL || md_ci_equal(ev->name.p, ev->name.len, "From") ||
 	    md_ci_equal(ev->name.p, ev->name.len, "To") ||
 	    md_ci_equal(ev->name.p, ev->name.len, "Reply-To") ||
-	    md_ci_equal(ev->name.p, ev->name.len, "Return-Path")) {
+	    md_ci_equal(ev->name.p, ev->name.len, "Return-Path") ||
+	    md_ci_equal(ev->name.p, ev->name.len, "Received") ||
+	    md_ci_equal(ev->name.p, ev->name.len, "X-Originating-IP")) {
 		if (auth_of(m) == NULL)
 			return;
 		keep_field(m->auth, ev);
+		if (md_ci_equal(ev->name.p, ev->name.len, "Received") ||
+		    md_ci_equal(ev->name.p, ev->name.len, "X-Originating-IP"))
+			keep_addresses(m->auth, ev);
 	}
 	/* the raw value: a signature's tags as they were signed */
 	if ((value = strndup((const char *)ev->arg.p, ev->arg.len)) == NULL)
@@ -213,13 +256,19 @@ auth_finished(struct sqlite_store *s, struct open_msg *m)
 		sqlite3_bind_int(st, 3, c->n);
 		db_run(s, ST_MSG_AUTH_CHECK);
 	}
-	if (a->findings != 0) {
+	if (a->findings != 0 || a->hops > 0 || a->x_originating_ip[0]) {
 		sqlite3_stmt *st = s->st[ST_MSG_FINDINGS];
 
-		sqlite3_bind_text(st, 1,
-		    msgauth_findings_str(a->findings, f, sizeof(f)), -1,
-		    SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 2, m->row);
+		if (a->findings != 0)
+			sqlite3_bind_text(st, 1,
+			    msgauth_findings_str(a->findings, f, sizeof(f)), -1,
+			    SQLITE_TRANSIENT);
+		if (a->hops > 0)
+			sqlite3_bind_text(st, 2, a->path, -1, SQLITE_TRANSIENT);
+		if (a->x_originating_ip[0] != '\0')
+			sqlite3_bind_text(st, 3, a->x_originating_ip, -1,
+			    SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 4, m->row);
 		db_run(s, ST_MSG_FINDINGS);
 	}
 }

@@ -22,6 +22,19 @@ struct sqlite_rows {
 
 static const struct query_ops sqlite_query_ops;
 
+/*
+ * host(ip): the address as text.  PostgreSQL's host(inet) drops the
+ * netmask its text cast would add ("192.0.2.1/32"); SQLite holds
+ * addresses as text already.  With it the CLI's SQL reads the same on
+ * both.
+ */
+static void
+host_of(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	sqlite3_result_value(ctx, argv[0]);
+}
+
 struct query *
 sqlite_query_open(const char *path, char *err, size_t errlen)
 {
@@ -49,6 +62,8 @@ sqlite_query_open(const char *path, char *err, size_t errlen)
 	}
 	/* a log being written by mailsift live: wait out its commits */
 	sqlite3_busy_timeout(c->db, 5000);
+	sqlite3_create_function(c->db, "host", 1,
+	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, host_of, NULL, NULL);
 	return &c->q;
 }
 

@@ -301,6 +301,28 @@ check "dkim: the impostor's signs, and the body changed after signing" \
 display_name_address,reply_to_domain,return_path_domain,lookalike_domain
 display_name_address,reply_to_domain,return_path_domain,lookalike_domain,dkim_body_changed"
 
+# smtp.log and files.log as Zeek writes them: its fields in its order
+# with its JSON types (tests/zeekfields.py; Zeek's own baselines checked
+# too when the public corpus is beside the repository).
+./mailsift read -q --force -o "$B/zeek.db" tests/pcap/*.pcap tests/recorded/*.pcap \
+	"$B/gen-content/content.pcap" "$B"/gen-dkim/*.pcap 2>/dev/null
+rm -rf "$B/zeek-export"
+./mailsift export --json -d "$B/zeek.db" -o "$B/zeek-export" 2>/dev/null
+if python3 tests/zeekfields.py "$B/zeek-export" ../shared/corpus/public/expected >"$B/zeek.out"; then
+	ok "export: smtp.log and files.log have Zeek's fields and types"
+else
+	bad "export: smtp.log and files.log have Zeek's fields and types"; cat "$B/zeek.out"
+fi
+check "export: Zeek's path, hops of Received, fuids, webmail" \
+	"$(python3 -c '
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1])]
+m = [x for x in r if x.get("subject") == "invoice and photos"][0]
+f = [x for x in r if x.get("first_received")][0]
+print(m["path"], [u.split(".")[1] for u in m["fuids"]], m["is_webmail"],
+      m["tls"], len(f["path"]) > 2)' "$B/zeek-export/smtp.log")" \
+	"['198.51.100.25', '192.0.2.77'] ['2', '3', '4'] False False True"
+
 # Damaged and unusual captures made from the demo one.
 mkdir -p "$B/broken"
 python3 tests/tools/breakpcap.py "$B/gen/demo.pcap" "$B/broken"

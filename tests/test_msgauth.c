@@ -172,6 +172,7 @@ test_impersonation(void **state)
 	assert_true(msgauth_lookalike("example.org", "exarnple.org"));
 	assert_true(msgauth_lookalike("microsoft.com", "micros0ft.net"));
 	assert_false(msgauth_lookalike("example.org", "example.org"));
+	assert_false(msgauth_lookalike("example.net", "example.org"));
 	assert_false(msgauth_lookalike("ab.com", "ac.com")); /* too short */
 	assert_false(msgauth_lookalike("google.com", "yahoo.com"));
 }
