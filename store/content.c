@@ -456,6 +456,10 @@ content_analyse(void *job, void **slot, const unsigned char *p, size_t n,
 
 	if (n == 0)
 		return;
+	if (j->start_lost) { /* what is typed would be a middle: no type */
+		scan(j, slot, p, n, 0, 0);
+		return;
+	}
 	if ((m = magic_of(slot)) != NULL &&
 	    (t = magic_buffer(m, p,
 		 n < CONTENT_MAGIC_BYTES ? n : CONTENT_MAGIC_BYTES)) != NULL) {

@@ -50,6 +50,7 @@ struct content_job {
 	char filename[256];
 	char passwords[CONTENT_PASSWORDS][64]; /* from the message's text */
 	int  npasswords;
+	int  start_lost; /* the capture lost bytes of its start: no type */
 	/* out */
 	char	 magic[128]; /* MIME type by content; "" when not known */
 	unsigned findings;

@@ -408,6 +408,9 @@ msgs_part_begin(struct sqlite_store *s, const struct md_event *ev)
 		/* its first bytes for libmagic, all of them for the rules
 		 * (to their bound), an archive whole */
 		pt->job->rules = s->rules;
+		/* the first part of a message whose start went (its header
+		 * with it) begins where the capture picked up again */
+		pt->job->start_lost = m->gap > 0 && ev->num[0] == 1;
 		hstream_keep(pt->hash,
 		    s->rules != NULL ? RULES_SCAN_MAX : CONTENT_MAGIC_BYTES,
 		    CONTENT_ARCHIVE_MAX, content_is_archive);
@@ -449,6 +452,7 @@ msgs_part_data(struct sqlite_store *s, const struct md_event *ev)
 	if (pt == NULL || pt->hash == NULL)
 		return;
 	hstream_update(pt->hash, ev->arg.p, ev->arg.len);
+	pt->seen += ev->arg.len;
 	if (pt->out != NULL &&
 	    fwrite(ev->arg.p, 1, ev->arg.len, pt->out) != ev->arg.len) {
 		s->stats.errors++;
@@ -672,8 +676,14 @@ msgs_gap(struct sqlite_store *s, uint64_t flow_id, enum md_dir dir,
 	     n = n->next) {
 		struct open_msg *m = (struct open_msg *)n;
 
-		if (n->flow_id == flow_id && m->dir == dir)
-			m->gap += missing;
+		if (n->flow_id != flow_id || m->dir != dir)
+			continue;
+		m->gap += missing;
+		/* a part whose first bytes went is not typed by what follows */
+		for (int k = 0; k < MD_PART_KINDS; k++)
+			if (m->part[k].job != NULL &&
+			    m->part[k].seen < CONTENT_MAGIC_BYTES)
+				m->part[k].job->start_lost = 1;
 	}
 }
 

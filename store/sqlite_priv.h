@@ -84,6 +84,7 @@ struct open_part {
 	uint32_t	    no;
 	struct hstream	   *hash; /* SHA-256 and MD5 (and SHA-1) */
 	struct content_job *job;  /* its type by content, on the worker */
+	uint64_t	    seen; /* decoded bytes so far */
 	FILE		   *out;
 	char		   *path;
 };

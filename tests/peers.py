@@ -67,7 +67,7 @@ def compare(cap, check, ours, theirs):
 
 def log_of(cap):
     db = os.path.join(BUILD, cap + ".peers.db")
-    subprocess.run([MAILSIFT, "read", "-q", "--force", "--no-keep", "-o", db,
+    subprocess.run([MAILSIFT, "read", "-q", "--force", "--no-keep", "--sha1", "-o", db,
                     os.path.join(CORPUS, cap)], stderr=subprocess.DEVNULL)
     return sqlite3.connect(db)
 
@@ -78,8 +78,10 @@ def zeek_rows(path):
         line = line.rstrip("\n")
         if line.startswith("#fields"):
             fields = line.split("\t")[1:]
-        elif line.startswith("#") or not line or fields is None:
+        elif line.startswith("#") or not line:
             continue
+        elif fields is None:  # a zeek-cut baseline: its first line names
+            fields = line.split("\t")
         else:
             rows.append(dict(zip(fields, line.split("\t"))))
     return rows
@@ -109,17 +111,87 @@ def zeek_smtp(cap, db, path):
             " WHERE s.client_port = ? AND r.tx = ?", (port, tx)))
         ours.append((port, mfrom, tuple(rcpt), subj or ""))
     compare(cap, "zeek-smtp", sorted(ours), sorted(theirs))
+    zeek_smtp_fields(cap, db, path)
+
+
+# smtp.log's header fields, as mailsift's export writes them (the same
+# SQL's columns): Zeek's baseline value, or unset, for each transaction.
+SMTP_FIELDS = """SELECT s.client_port, t.tx, m.date_raw, m.from_addr,
+       m.to_addrs, m.cc_addrs, m.reply_to, m.msg_id, m.in_reply_to,
+       m.x_originating_ip,
+       (SELECT h.value FROM headers h WHERE h.message_id = m.id
+          AND lower(h.name) = 'received' ORDER BY h.n DESC LIMIT 1),
+       (SELECT h.value FROM headers h WHERE h.message_id = m.id
+          AND lower(h.name) = 'received' ORDER BY h.n DESC LIMIT 1 OFFSET 1),
+       s.server_ip || ',' || s.client_ip
+         || coalesce(',' || m.received_path, ''), m.mailer
+FROM transactions t JOIN sessions s ON s.id = t.session_id
+LEFT JOIN messages m ON m.session_id = t.session_id AND m.tx = t.tx
+WHERE t.mail_from IS NOT NULL"""
+ZEEK_SMTP_FIELDS = ("date", "from", "to", "cc", "reply_to", "msg_id",
+                    "in_reply_to", "x_originating_ip", "first_received",
+                    "second_received", "path", "user_agent")
+
+
+def addr_set(v):
+    """A Zeek set of addresses, as a sorted list of trimmed items."""
+    return sorted(x.strip() for x in v.split(",") if x.strip())
+
+
+def zeek_smtp_fields(cap, db, path):
+    """Each connection's transactions in order, field by field (Zeek's
+    trans_depth stays 1 when it never sees the server end a message, as
+    in a capture of one side: the order is what pairs them)."""
+    rows = zeek_rows(path)
+    if not rows or "first_received" not in rows[0]:
+        return
+    ours, theirs, diffs = {}, {}, []
+    for r in db.execute(SMTP_FIELDS + " ORDER BY s.client_port, t.tx"):
+        ours.setdefault(r[0], []).append(dict(zip(ZEEK_SMTP_FIELDS, r[2:])))
+    for z in rows:
+        if not unset(z.get("mailfrom")):
+            theirs.setdefault(int(z["id.orig_p"]), []).append(z)
+    for port, zs in theirs.items():
+        for k, z in enumerate(zs):
+            o = ours.get(port, [])
+            o = o[k] if k < len(o) else {}
+            for f in ZEEK_SMTP_FIELDS:
+                t = None if unset(z.get(f)) else z[f]
+                mine = o.get(f)
+                if f in ("to", "cc", "path"):
+                    t = addr_set(t) if t else None
+                    mine = addr_set(mine) if mine else None
+                if mine != t:
+                    diffs.append("(%d, %d) %s: ours %r, Zeek's %r" %
+                                 (port, k + 1, f, mine, t))
+    compare(cap, "zeek-smtp-fields", diffs, [])
 
 
 def zeek_files(cap, db, path):
     rows = zeek_rows(path)
-    if not rows or "seen_bytes" not in rows[0]:
+    if not rows:
         return
-    theirs = sorted(("" if unset(r.get("filename")) else r["filename"],
-                     int(r["seen_bytes"])) for r in rows)
-    ours = sorted((f or "", n) for f, n in db.execute(
-        "SELECT filename, size FROM parts WHERE content_type <> 'message/rfc822'"))
-    compare(cap, "zeek-files", ours, theirs)
+    if "seen_bytes" in rows[0]:
+        theirs = sorted(("" if unset(r.get("filename")) else r["filename"],
+                         int(r["seen_bytes"])) for r in rows)
+        ours = sorted((f or "", n) for f, n in db.execute(
+            "SELECT filename, size FROM parts"
+            " WHERE content_type <> 'message/rfc822'"))
+        compare(cap, "zeek-files", ours, theirs)
+    if "mime_type" in rows[0]:
+        # types by content: Zeek's signatures and libmagic's
+        theirs = sorted(("" if unset(r.get("filename")) else r["filename"],
+                         "-" if unset(r.get("mime_type")) else r["mime_type"])
+                        for r in rows)
+        ours = sorted((f or "", t or "-") for f, t in db.execute(
+            "SELECT filename, magic_type FROM parts"
+            " WHERE content_type <> 'message/rfc822'"))
+        compare(cap, "zeek-files-mime", ours, theirs)
+    if "sha1" in rows[0]:
+        theirs = {r["sha1"] for r in rows if not unset(r.get("sha1"))}
+        ours = {m for (m,) in db.execute("SELECT sha1 FROM parts")}
+        if theirs:  # read with --sha1: every SHA-1 the peer logged
+            compare(cap, "zeek-files-sha1", sorted(theirs & ours), sorted(theirs))
     if "md5" in rows[0]:
         theirs = {r["md5"] for r in rows if not unset(r.get("md5"))}
         ours = {m for (m,) in db.execute("SELECT md5 FROM parts")}
