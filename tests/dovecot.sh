@@ -174,6 +174,30 @@ check_files() { # tag bin pcap truth
 		"$(sqlite3 "$xdb" "SELECT instr(body, 'Regards') > 0, instr(body, '$uuline') FROM message_text")" "1|0"
 }
 
+# What mail carries, relayed by exim to dovecot in BDAT chunks: types by
+# content, the files inside the archives (a 7z in a zip, an encrypted
+# zip opened with the password of the text), YARA matches, the DKIM body
+# of a message changed after signing, all as other programs read what
+# dovecot stored (tests/tools/contentref.py, dkimpy).
+check_content() { # tag bin pcap truth dkimtruth
+	ct=$1 cbin=$2 cpcap=$3 ctruth=$4 cdkim=$5 cdb=$B/$(echo "$1" | tr ' ' -)-content.db
+	if ! "$cbin" read -q --force --yara tests/data/content.yar -o "$cdb" "$cpcap" 2>"$cdb.err"; then
+		bad "$ct: content capture not read"; cat "$cdb.err"; return
+	fi
+	mid=$(sqlite3 "$cdb" "SELECT id FROM messages WHERE msg_id = '<content.1@supplier.example>'")
+	check "$ct: parts, archives' files and the password, as dovecot stored them" \
+		"$(sqlite3 -separator ' ' "$cdb" "SELECT 'part', part, magic_type, coalesce(archive_password, '-') FROM parts WHERE message_id = $mid ORDER BY part; SELECT 'entry', part, n, path, depth, size, encrypted, coalesce(sha256, '-') FROM archive_entries WHERE message_id = $mid ORDER BY part, n")" \
+		"$(grep -v '^yara ' "$ctruth" | sort -k1,1r -s)"
+	check "$ct: YARA's matches in the parts and archived files" \
+		"$(sqlite3 -separator ' ' "$cdb" "SELECT 'yara', part, entry, rule FROM yara_matches WHERE message_id = $mid AND part > 0 ORDER BY part, entry, rule")" \
+		"$(grep '^yara ' "$ctruth" | grep -v '^yara 0 ' | sort -k2,2n -k3,3n -k4,4)"
+	check "$ct: DKIM body hashes, as dkimpy verifies the stored copies" \
+		"$(sqlite3 "$cdb" "SELECT body_hash_check FROM message_auth a JOIN messages m ON m.id = a.message_id WHERE a.kind = 'dkim-signature' ORDER BY m.msg_id")" \
+		"$(cat "$cdkim")"
+	check "$ct: exim sent them in BDAT chunks" \
+		"$(sqlite3 "$cdb" "SELECT count(DISTINCT method), min(method) FROM messages")" "1|BDAT"
+}
+
 # exim (Debian's exim4) relaying by LMTP to dovecot with CHUNKING: the
 # message in BDAT chunks as exim sent it (truth: each stored copy less
 # what dovecot put on top, tests/tools/unlmtp.py), one delivery status
@@ -371,6 +395,13 @@ if [ -z "$why" ] && PATH=/usr/bin:/usr/sbin:/bin:/sbin:$PATH tests/tools/record-
 			"$B/live/dovecot-files.truth"
 		check_exim "live" build/san/mailsift "$B/live/exim-lmtp.pcap" \
 			"$B/live/exim-lmtp.truth"
+		if [ -f "$B/live/dovecot-content.pcap" ]; then
+			check_content "live" build/san/mailsift \
+				"$B/live/dovecot-content.pcap" \
+				"$B/live/dovecot-content.truth" "$B/live/dovecot-dkim.truth"
+		else
+			bad "live: no content recording (exim)"
+		fi
 		check_client "live" build/san/mailsift "$B/live/fetchmail.pcap" \
 			"$B/live/dovecot-maildir.sha256" "imap:HEADER+TEXT:2 pop3:RETR:2 "
 		check_client "live" build/san/mailsift "$B/live/mbsync.pcap" \

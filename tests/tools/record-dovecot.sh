@@ -257,6 +257,16 @@ CONF
 			alice@example.org nosuch@example.org bob@example.org >>"$T/exim.log" 2>&1 || true
 		record_stop
 		cat "$T/exim/log/"* >>"$T/exim.log" 2>/dev/null || true
+		# what mail carries (archives, an executable named .pdf, an
+		# encrypted zip; DKIM-signed messages, one changed after
+		# signing), relayed by exim to bob in BDAT chunks
+		record content "tcp port 24"
+		sleep 1
+		for m in content dkim-relaxed dkim-altered; do
+			exim -C "$T/exim.conf" -odf -f sender@example.net \
+				bob@example.org <"$here/../data/$m.eml" >>"$T/exim.log" 2>&1 || true
+		done
+		record_stop
 	fi
 	doveadm -c "$T/dovecot.conf" stop
 ' sh "$T" "$here" "$USER" "$PASS"
@@ -278,6 +288,30 @@ if [ -f "$T/exim.pcap" ]; then
 			"$T/home/$u/Maildir/cur/"* 2>/dev/null | head -1)
 		[ -n "$f" ] && echo "$u $(python3 "$here/unlmtp.py" "$f" | sha256sum | cut -d" " -f1)"
 	done >"$out/exim-lmtp.truth"
+fi
+# What bob's mailbox stored of the content messages, read by other
+# programs: the parts and archives by Python, file(1), 7z and yara
+# (contentref.py), the DKIM body by dkimpy (the signed header fields
+# are intact in the stored copies: only the body decides).
+if [ -f "$T/content.pcap" ]; then
+	cp "$T/content.pcap" "$out/dovecot-content.pcap"
+	stored_of() {
+		grep -l "Message-ID: <$1>" "$T/home/bob/Maildir/new/"* \
+			"$T/home/bob/Maildir/cur/"* 2>/dev/null | head -1
+	}
+	c=$(stored_of content.1@supplier.example)
+	{
+		python3 "$here/contentref.py" "$c" 'Tr0ub4dor&3'
+		python3 "$here/contentref.py" --yara "$here/../data/content.yar" "$c" 'Tr0ub4dor&3'
+	} >"$out/dovecot-content.truth"
+	for id in dkim.1@examp1e.org dkim.3@examp1e.org; do
+		/usr/bin/python3 -c '
+import dkim, sys
+der = b"".join(l for l in open(sys.argv[2], "rb").read().splitlines() if not l.startswith(b"-----"))
+m = open(sys.argv[1], "rb").read()
+print("match" if dkim.verify(m, dnsfunc=lambda n, timeout=5: b"v=DKIM1; k=rsa; p=" + der) else "mismatch")' \
+			"$(stored_of "$id")" "$here/../data/dkim.pub"
+	done >"$out/dovecot-dkim.truth"
 fi
 # The files inside the message bob's mailbox stored, decoded by other
 # programs: the Debian tnef tool for winmail.dat, Python's uu module for
