@@ -3,6 +3,7 @@
 #include <archive_entry.h>
 #include <magic.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,30 +12,72 @@
 
 #include "content.h"
 
-/* A worker's libmagic, loaded on its first part, and YARA scanner. */
-struct content_slot {
-	magic_t m;
-	int	failed; /* no database: types stay unknown */
-	void   *scanner;
+/*
+ * libmagic, one cookie for all the workers, one call at a time: a cookie
+ * is a one-thread object that maps file(1)'s 8 MB database, and a call
+ * takes a third of a millisecond, so they seldom wait for each other.
+ * Loaded on the first part.
+ */
+struct typer {
+	pthread_mutex_t mu;
+	magic_t		m;
+	int		loaded, failed; /* failed: no database, no types */
 };
 
+struct typer *
+typer_new(void)
+{
+	struct typer *t = calloc(1, sizeof(*t));
+
+	if (t != NULL)
+		pthread_mutex_init(&t->mu, NULL);
+	return t;
+}
+
+void
+typer_free(struct typer *t)
+{
+	if (t == NULL)
+		return;
+	if (t->m != NULL)
+		magic_close(t->m);
+	pthread_mutex_destroy(&t->mu);
+	free(t);
+}
+
+/* The MIME type of the first bytes of p into out; 0 when not known. */
+static int
+type_of(struct typer *t, const unsigned char *p, size_t n, char *out,
+    size_t len)
+{
+	const char *r = NULL;
+
+	if (t == NULL || n == 0)
+		return 0;
+	pthread_mutex_lock(&t->mu);
+	if (!t->loaded) {
+		/* no decompression, no following of names: bytes only; the
+		 * text tests that tell JSON, CSV and program text apart cost
+		 * a third of each call and are all "text" to the findings */
+		t->loaded = 1;
+		t->m = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS |
+		    MAGIC_NO_CHECK_TOKENS | MAGIC_NO_CHECK_JSON |
+		    MAGIC_NO_CHECK_CSV | MAGIC_ERROR);
+		t->failed = t->m == NULL || magic_load(t->m, NULL) != 0;
+	}
+	if (!t->failed &&
+	    (r = magic_buffer(t->m, p,
+		 n < CONTENT_MAGIC_BYTES ? n : CONTENT_MAGIC_BYTES)) != NULL)
+		snprintf(out, len, "%s", r);
+	pthread_mutex_unlock(&t->mu);
+	return r != NULL;
+}
+
+/* A worker's YARA scanner (rules.h). */
 void
 content_slot_free(void *slot)
 {
-	struct content_slot *ms = slot;
-
-	if (ms->m != NULL)
-		magic_close(ms->m);
-	rules_scanner_free(ms->scanner);
-	free(ms);
-}
-
-static struct content_slot *
-slot_of(void **slot)
-{
-	if (*slot == NULL)
-		*slot = calloc(1, sizeof(struct content_slot));
-	return *slot;
+	rules_scanner_free(slot);
 }
 
 /* The job's rules over n bytes (entry: the archive file they are, or
@@ -43,27 +86,8 @@ static void
 scan(struct content_job *j, void **slot, const unsigned char *p, size_t n,
     int all, int entry)
 {
-	struct content_slot *cs;
-
-	if (j->rules != NULL && (cs = slot_of(slot)) != NULL)
-		rules_scan(j->rules, &cs->scanner, p, n, all, entry, &j->hits);
-}
-
-static magic_t
-magic_of(void **slot)
-{
-	struct content_slot *ms = *slot;
-
-	if (ms == NULL || (ms->m == NULL && !ms->failed)) {
-		if ((ms = slot_of(slot)) == NULL)
-			return NULL;
-		/* no decompression, no following of names: bytes only */
-		ms->m = magic_open(
-		    MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_ERROR);
-		if (ms->m == NULL || magic_load(ms->m, NULL) != 0)
-			ms->failed = 1;
-	}
-	return ms->failed ? NULL : ms->m;
+	if (j->rules != NULL)
+		rules_scan(j->rules, slot, p, n, all, entry, &j->hits);
 }
 
 /*
@@ -370,8 +394,6 @@ walk_entry(struct walk *w, struct archive *a, struct archive_entry *e,
 	const char	     *name = archive_entry_pathname(e);
 	unsigned char	     *data;
 	size_t		      n;
-	magic_t		      m;
-	const char	     *t;
 
 	memset(ce, 0, sizeof(*ce));
 	snprintf(ce->path, sizeof(ce->path), "%s%s%s", prefix,
@@ -383,10 +405,7 @@ walk_entry(struct walk *w, struct archive *a, struct archive_entry *e,
 		j->findings |= CF_ENCRYPTED;
 	if (entry_read(a, w, &data, &n, ce->sha256) != 0)
 		ce->sha256[0] = '\0';
-	if (n > 0 && (m = magic_of(w->slot)) != NULL &&
-	    (t = magic_buffer(m, data,
-		 n < CONTENT_MAGIC_BYTES ? n : CONTENT_MAGIC_BYTES)) != NULL)
-		snprintf(ce->magic, sizeof(ce->magic), "%s", t);
+	(void)type_of(j->typer, data, n, ce->magic, sizeof(ce->magic));
 	if (n > 0) /* cut where it could not be read to its end */
 		scan(j, w->slot, data, n, ce->sha256[0] != '\0', j->nentries);
 	if (ce->sha256[0] != '\0' && depth < CONTENT_DEPTH_MAX &&
@@ -451,8 +470,6 @@ content_analyse(void *job, void **slot, const unsigned char *p, size_t n,
 {
 	struct content_job *j = job;
 	struct walk	    w = { j, slot, 4 * (uint64_t)CONTENT_ARCHIVE_MAX };
-	magic_t		    m;
-	const char	   *t;
 
 	if (n == 0)
 		return;
@@ -460,13 +477,9 @@ content_analyse(void *job, void **slot, const unsigned char *p, size_t n,
 		scan(j, slot, p, n, 0, 0);
 		return;
 	}
-	if ((m = magic_of(slot)) != NULL &&
-	    (t = magic_buffer(m, p,
-		 n < CONTENT_MAGIC_BYTES ? n : CONTENT_MAGIC_BYTES)) != NULL) {
-		snprintf(j->magic, sizeof(j->magic), "%s", t);
+	if (type_of(j->typer, p, n, j->magic, sizeof(j->magic)))
 		j->findings =
 		    content_findings(j->magic, j->declared, j->filename);
-	}
 	scan(j, slot, p, n, all, 0);
 	if (!content_is_archive(p, n))
 		return;

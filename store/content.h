@@ -42,8 +42,13 @@ struct content_entry {
 };
 
 struct rules;
+struct typer; /* libmagic, shared by the workers */
+
+struct typer *typer_new(void);
+void	      typer_free(struct typer *);
 
 struct content_job {
+	struct typer	   *typer; /* types by content, or NULL: none */
 	const struct rules *rules; /* YARA, or NULL */
 	/* in: what the part said of itself */
 	char declared[96];
@@ -73,7 +78,7 @@ int content_is_archive(const unsigned char *p, size_t n);
  * after "password:" (and its translations), up to CONTENT_PASSWORDS. */
 void content_passwords(struct content_job *, const char *text, size_t n);
 void content_job_free(struct content_job *);
-/* Frees a worker's slot (its libmagic cookie). */
+/* Frees a worker's slot (its YARA scanner). */
 void content_slot_free(void *slot);
 /* "executable_disguised,extension_mismatch" into buf; "" for none. */
 const char *content_findings_str(unsigned findings, char *buf, size_t len);

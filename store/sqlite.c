@@ -661,6 +661,10 @@ sqlite_open(const struct store_opts *o, char *err, size_t errlen)
 	s->redact = o->redact;
 	s->sha1 = o->sha1;
 	s->rules = o->rules; /* the caller's, compiled once for the run */
+	if ((s->typer = typer_new()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	s->command = o->command;
 	if (db_open(s, o->path, o->force, !o->no_keep, o->command, err,
 		errlen) != 0)
@@ -670,6 +674,7 @@ fail:
 	finalize_all(s);
 	sqlite3_close(s->db);
 	hasher_free(s->hasher); /* its scanners, before the rules go */
+	typer_free(s->typer);
 	free(s->extract_dir);
 	free(s->blob_dir);
 	free(s);
@@ -835,6 +840,7 @@ free:
 	msgs_free_all(s);
 	x509_trust_free(s->trust);
 	hasher_free(s->hasher); /* its scanners, before the rules go */
+	typer_free(s->typer);
 	free(s->extract_dir);
 	free(s->blob_dir);
 	free(s);

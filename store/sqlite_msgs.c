@@ -408,6 +408,7 @@ msgs_part_begin(struct sqlite_store *s, const struct md_event *ev)
 		/* its first bytes for libmagic, all of them for the rules
 		 * (to their bound), an archive whole */
 		pt->job->rules = s->rules;
+		pt->job->typer = s->typer;
 		/* the first part of a message whose start went (its header
 		 * with it) begins where the capture picked up again */
 		pt->job->start_lost = m->gap > 0 && ev->num[0] == 1;

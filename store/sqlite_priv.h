@@ -156,6 +156,7 @@ struct sqlite_store {
 	int		    redact;
 	int		    sha1;  /* parts get a SHA-1 too */
 	const struct rules *rules; /* --yara, or NULL */
+	struct typer	   *typer; /* libmagic (content.h) */
 	const char	   *command;
 	char		    path[4096];
 	char		   *extract_dir;

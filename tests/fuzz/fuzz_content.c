@@ -17,12 +17,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static void	   *slot; /* one libmagic cookie for the run */
-	struct content_job *j = calloc(1, sizeof(*j));
-	volatile uint8_t    sum = 0;
+	static struct typer *typer; /* libmagic, loaded once for the run */
+	static void	    *slot;
+	struct content_job  *j = calloc(1, sizeof(*j));
+	volatile uint8_t     sum = 0;
 
 	if (j == NULL)
 		return 0;
+	if (typer == NULL)
+		typer = typer_new();
+	j->typer = typer;
 	strcpy(j->declared, "application/pdf");
 	strcpy(j->filename, "x.pdf");
 	content_passwords(j, (const char *)data, size);
