@@ -88,7 +88,7 @@ static int
 ensure_schema(PGconn *c, char *err, size_t errlen)
 {
 	PGresult *r;
-	int	  v = -1, rc;
+	int	  v = -1, rc, fresh = 0;
 
 	if (run_sql(c, "BEGIN; SELECT pg_advisory_xact_lock(7270617);", err,
 		errlen) != 0)
@@ -98,6 +98,7 @@ ensure_schema(PGconn *c, char *err, size_t errlen)
 		v = atoi(PQgetvalue(r, 0, 0));
 	PQclear(r);
 	if (v < 0) { /* no tables yet (the failed SELECT ended the BEGIN) */
+		fresh = 1;
 		run_sql(c, "ROLLBACK", err, errlen);
 		if (run_sql(c, "BEGIN; SELECT pg_advisory_xact_lock(7270617);",
 			err, errlen) != 0 ||
@@ -119,6 +120,13 @@ ensure_schema(PGconn *c, char *err, size_t errlen)
 				return -1;
 			v = STORE_SCHEMA_VERSION;
 		}
+	}
+	/* a log of this version made before tables and columns were added
+	 * to it takes them (the schema's statements can run again) */
+	if (v == STORE_SCHEMA_VERSION && !fresh &&
+	    run_sql(c, PG_SCHEMA_SQL, err, errlen) != 0) {
+		run_sql(c, "ROLLBACK", err, errlen);
+		return -1;
 	}
 	if (v != STORE_SCHEMA_VERSION) {
 		run_sql(c, "ROLLBACK", err, errlen);

@@ -565,6 +565,17 @@ DO $$ BEGIN
 EXCEPTION WHEN duplicate_function THEN NULL;
 END $$;
 
+-- Columns added to version 7 after its first release: a log made before
+-- them takes them when a newer mailsift opens it (this file is run again
+-- on every log of this version).
+ALTER TABLE messages ADD COLUMN IF NOT EXISTS findings text;
+ALTER TABLE messages ADD COLUMN IF NOT EXISTS received_path text;
+ALTER TABLE messages ADD COLUMN IF NOT EXISTS x_originating_ip text;
+ALTER TABLE parts ADD COLUMN IF NOT EXISTS magic_type text;
+ALTER TABLE parts ADD COLUMN IF NOT EXISTS findings text;
+ALTER TABLE parts ADD COLUMN IF NOT EXISTS sha1 text;
+ALTER TABLE parts ADD COLUMN IF NOT EXISTS archive_password text;
+
 CREATE OR REPLACE VIEW v_recipients AS
 SELECT r.session_id, r.tx, r.seq, r.address, r.params,
        c.reply_code, c.reply_text,
