@@ -222,7 +222,7 @@ check "links: urls.log, findings as a JSON array" \
 
 # What attachments really are (tests/data/content.eml, by mkcontent.py):
 # an executable named invoice.pdf, a zip holding a 7z, an encrypted zip
-# whose password is in the text. Truth from Python's email and zipfile,
+# whose password is in the text, a gzip'd tar. Truth from Python's email and zipfile,
 # file(1) and 7z (tests/tools/contentref.py).
 mkdir -p "$B/gen-content"
 "$GEN" --eml tests/data/content.eml "$B/gen-content" content
@@ -250,7 +250,7 @@ done
 check "yara: tags and metadata" \
 	"$(sqlite3 -separator ' ' "$B/yara.db" "SELECT tags, meta FROM yara_matches WHERE rule = 'pe_in_mail'")" \
 	'exe,windows {"author":"mailsift tests","severity":3,"confirmed":true}'
-grep -q "yara       10 objects scanned, 7 matches, 0 scans cut" "$B/yara.err" &&
+grep -q "yara       13 objects scanned, 7 matches, 0 scans cut" "$B/yara.err" &&
 	ok "yara: counted in the summary" || { bad "yara: counted in the summary"; cat "$B/yara.err"; }
 printf 'rule broken { condition: nosuchthing }\n' >"$B/bad.yar"
 ./mailsift read -q --force --yara "$B/bad.yar" -o "$B/bad.db" "$B/gen-content/content.pcap" 2>"$B/bad.err"
@@ -262,7 +262,8 @@ check "content: the findings of each part" \
 	"1 -
 2 executable_disguised,extension_mismatch,type_mismatch
 3 -
-4 encrypted_archive"
+4 encrypted_archive
+5 -"
 check "content: --sha1, as Python hashes the parts" \
 	"$(sqlite3 "$B/content.db" "SELECT group_concat(sha1, ' ') FROM (SELECT sha1 FROM parts ORDER BY part)")" \
 	"$(python3 -c 'import email, hashlib, sys; m = email.message_from_bytes(open(sys.argv[1], "rb").read()); print(" ".join(hashlib.sha1(p.get_payload(decode=True)).hexdigest() for p in m.walk() if not p.is_multipart()))' tests/data/content.eml)"
@@ -321,7 +322,7 @@ m = [x for x in r if x.get("subject") == "invoice and photos"][0]
 f = [x for x in r if x.get("first_received")][0]
 print(m["path"], [u.split(".")[1] for u in m["fuids"]], m["is_webmail"],
       m["tls"], len(f["path"]) > 2)' "$B/zeek-export/smtp.log")" \
-	"['198.51.100.25', '192.0.2.77'] ['2', '3', '4'] False False True"
+	"['198.51.100.25', '192.0.2.77'] ['2', '3', '4', '5'] False False True"
 
 # Damaged and unusual captures made from the demo one.
 mkdir -p "$B/broken"

@@ -21,6 +21,7 @@ import io
 import os
 import subprocess
 import sys
+import tarfile
 import tempfile
 import zipfile
 
@@ -72,6 +73,12 @@ def entries(data, passwords, prefix="", depth=1):
     elif data[:6] == b"7z\xbc\xaf\x27\x1c":
         for name, size, body in sevenzip(data):
             out += walk(prefix + name, depth, size, 0, body, passwords)
+    elif data[:2] == b"\x1f\x8b":
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as t:
+            for m in t.getmembers():
+                if m.isfile():
+                    out += walk(prefix + m.name, depth, m.size, 0,
+                                t.extractfile(m).read(), passwords)
     return out, used
 
 

@@ -7,7 +7,8 @@ mailsift to see inside mail (run by hand; its output is checked in):
     (a PE header);
   - photos.zip: a text file, a JPEG, and nested.7z (a 7-Zip archive
     holding deep.txt) inside it;
-  - secret.zip: payload.txt encrypted with that password (ZipCrypto).
+  - secret.zip: payload.txt encrypted with that password (ZipCrypto);
+  - logs.tar.gz: a gzip'd tar of two files, one in a folder.
 
 Archives are made by Python's zipfile and the Debian zip and 7z programs
 (p7zip-full).  The truth the tests use comes from those programs and
@@ -18,6 +19,7 @@ import os
 import struct
 import subprocess
 import sys
+import tarfile
 import tempfile
 import zipfile
 
@@ -65,6 +67,18 @@ def archives():
     return buf.getvalue(), secret
 
 
+def tarball():
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.USTAR_FORMAT) as t:
+        for name, data in (("logs/app.log", b"started\nstopped\n"),
+                           ("README", b"server logs, March\n")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = 1709294400
+            t.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
 def part(ctype, name, data):
     b64 = base64.encodebytes(data).decode().replace("\n", "\r\n")
     return ("--c1\r\nContent-Type: %s; name=\"%s\"\r\n"
@@ -88,6 +102,7 @@ def main():
            part("application/pdf", "invoice.pdf", pe_bytes()) +
            part("application/zip", "photos.zip", photos) +
            part("application/zip", "secret.zip", secret) +
+           part("application/gzip", "logs.tar.gz", tarball()) +
            "--c1--\r\n")
     out = sys.argv[1] if len(sys.argv) > 1 else "tests/data/content.eml"
     with open(out, "wb") as f:
