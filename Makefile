@@ -362,6 +362,10 @@ check-deps:
 	  echo "check-deps: only the SQLite backend (store/sqlite*) includes sqlite3.h" >&2; exit 1; fi
 	@if grep -lE '#include *[<"](libpq-fe|pg_priv)\.h' dissect/* capture/* cli/* store/*.c store/*.h | grep -v '^store/pg'; then \
 	  echo "check-deps: only the PostgreSQL backend (store/pg*) includes libpq" >&2; exit 1; fi
+	@if grep -lE '#include *[<"](magic|archive|archive_entry)\.h' dissect/* capture/* cli/* store/*.c store/*.h | grep -v '^store/content\.c'; then \
+	  echo "check-deps: only store/content.c includes libmagic and libarchive" >&2; exit 1; fi
+	@if grep -lE '#include *[<"]yara\.h' dissect/* capture/* cli/* store/*.c store/*.h | grep -v '^store/rules\.c'; then \
+	  echo "check-deps: only store/rules.c includes libyara" >&2; exit 1; fi
 	@echo "check-deps: ok"
 
 # ------------------------------------------------------------------ demo

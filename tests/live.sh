@@ -47,15 +47,18 @@ start() { # name args...
 stop() { kill -TERM "$pid"; wait "$pid"; rc=$?; }
 
 # 1. Three messages; privileges dropped; queryable while running; the
-#    packets also written with -w; a clean stop.
+#    packets also written with -w; YARA rules over them; a clean stop.
 logs a
-start a -o "$B/a/live.db" -w "$B/a.pcap" --status 1
+printf 'rule listening { strings: $a = "sent while mailsift was listening" condition: $a }\n' >"$B/live.yar"
+start a -o "$B/a/live.db" -w "$B/a.pcap" --status 1 --yara "$B/live.yar"
 check "runs as nobody once the interface is open" \
 	"$(awk '/^Uid:/ { print $2 $3 $4 $5 }' /proc/$pid/status)" "$NOBODY$NOBODY$NOBODY$NOBODY"
 python3 "$MAIL" send 25 3 "$B"
 sleep 1.5
 check "the log is queryable while mailsift runs" \
 	"$(sqlite3 "$B/a/live.db" "SELECT count(*) FROM messages WHERE complete")" 3
+check "--yara live: each message and its text part matched, within seconds" \
+	"$(sqlite3 "$B/a/live.db" "SELECT count(DISTINCT message_id), count(*) FROM yara_matches WHERE rule = 'listening'")" "3|6"
 stop
 check "SIGTERM: exit 0" "$rc" 0
 check "messages hash as sent" \
