@@ -18,6 +18,7 @@
 #               tcpreplay (tests/postgres-live.sh, in a network namespace);
 #   retention   mailsift_drop_before() drops the month partitions before
 #               a date and what belonged to them;
+#   upgrade     a version 7 log made before the content tables takes them;
 #   refusals    a log of another schema version, a server not there.
 set -u
 cd "$(dirname "$0")/.."
@@ -218,6 +219,16 @@ if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1; then
 else
 	echo "skip live: needs root and unshare"
 fi
+
+# ------------------------------------------------------------ upgrade
+# A version 7 log made before the tables and columns of issue 19: they
+# come when a newer mailsift writes to it, and the rows with them.
+newdb early
+./mailsift read -q --spool "$B/spool" -o "$(uri early)" tests/pcap/demo.pcap
+sql early "DROP VIEW v_attachments; DROP VIEW v_urls; DROP TABLE urls, archive_entries, yara_matches, message_auth; ALTER TABLE parts DROP COLUMN magic_type, DROP COLUMN findings, DROP COLUMN sha1, DROP COLUMN archive_password; ALTER TABLE messages DROP COLUMN findings, DROP COLUMN received_path, DROP COLUMN x_originating_ip" >/dev/null
+./mailsift read -q --spool "$B/spool" -o "$(uri early)" tests/pcap/links.pcap 2>"$B/early.err"
+check "a log of version 7 made before the content tables: written to, they come" \
+	"$?|$(sql early "SELECT count(*) FROM urls")|$(sql early "SELECT count(*) FROM parts p JOIN messages m ON m.id = p.message_id WHERE m.subject = 'Your account is limited' AND p.magic_type IS NOT NULL")" "0|11|2"
 
 # ------------------------------------------------------------ refusals
 newdb old
