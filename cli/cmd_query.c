@@ -7,105 +7,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "listings.h"
 #include "table.h"
 #include "termsafe.h"
-
-/* What a user may filter on; each listing says which apply, and how. */
-enum filter {
-	F_PROTO,
-	F_HOST,
-	F_USER,
-	F_FROM,
-	F_TO,
-	F_SUBJECT,
-	F_SINCE,
-	F_UNTIL,
-	F_TLS,
-	F_FAILED,
-	F_COUNT
-};
-
-static const char *const filter_opt[F_COUNT] = {
-	"--proto",
-	"--host",
-	"--user",
-	"--from",
-	"--to",
-	"--subject",
-	"--since",
-	"--until",
-	"--tls",
-	"--failed-auth",
-};
-
-struct listing {
-	const char *name;
-	const char *what; /* for --help */
-	const char *select;
-	const char *where[F_COUNT]; /* SQL with ? for the value; NULL: n/a */
-	const char *order;
-};
-
-/* Case-blind substring, the same in SQLite and PostgreSQL. */
-#define LIKE(col) "(lower(" col ") LIKE '%' || lower(CAST(? AS TEXT)) || '%')"
-
-static const struct listing listings[] = {
-	{ "sessions", "mail sessions, one a line",
-	    "SELECT id, proto, start, duration, client_ip AS client,"
-	    " server_ip AS server, server_port AS port, \"user\", tls,"
-	    " commands, messages, auth_attempts AS auths, end_reason"
-	    " FROM v_sessions",
-	    { "proto = ?", "(client_ip = ? OR server_ip = ?)", "\"user\" = ?",
-		NULL, NULL, NULL, "start >= ?", "start < ?", "tls <> 'none'",
-		"id IN (SELECT session_id FROM auth WHERE outcome = 'failure')" },
-	    "id" },
-	{ "messages", "messages however they travelled, parts left out",
-	    "SELECT message_id AS id, time, proto, method, \"from\", \"to\","
-	    " subject, attachments AS att, size, complete, sha256"
-	    " FROM v_messages WHERE partial = 0",
-	    { "proto = ?", "(client_ip = ? OR server_ip = ?)", "\"user\" = ?",
-		LIKE("\"from\""), LIKE("\"to\""), LIKE("subject"), "time >= ?",
-		"time < ?", "tls <> 'none'", NULL },
-	    "id" },
-	{ "creds", "credentials seen, and whether they worked",
-	    "SELECT id, time, proto, client_ip AS client, server_ip AS server,"
-	    " command, mechanism, username, password, outcome"
-	    " FROM v_credentials",
-	    { "proto = ?", "(client_ip = ? OR server_ip = ?)", "username = ?",
-		NULL, NULL, NULL, "time >= ?", "time < ?", "tls <> 'none'",
-		"outcome = 'failure'" },
-	    "id" },
-	{ "attachments", "attachments, with their hashes",
-	    "SELECT message_id AS message, time, proto, \"from\", subject,"
-	    " filename, content_type AS type, magic_type AS content, size,"
-	    " md5, sha256, findings FROM v_attachments",
-	    { "proto = ?", NULL, NULL, LIKE("\"from\""), NULL, LIKE("subject"),
-		"time >= ?", "time < ?", NULL, NULL },
-	    "message, path" },
-	{ "urls", "links in the messages' text, and what is wrong with them",
-	    "SELECT message_id AS message, time, proto, \"from\", subject,"
-	    " kind, url, host, shown_text AS shows, findings FROM v_urls",
-	    { "proto = ?", NULL, NULL, LIKE("\"from\""), NULL, LIKE("subject"),
-		"time >= ?", "time < ?", NULL, NULL },
-	    "message, n" },
-	{ "tls", "TLS handshakes: versions, suites, names, certificates",
-	    "SELECT session_id AS id, time, proto, client_ip AS client,"
-	    " server_ip AS server, server_port AS port, mode, sni, version,"
-	    " cipher, curve, established AS ok, resumed, validation, ja3, ja4,"
-	    " subject FROM v_tls",
-	    { "proto = ?", "(client_ip = ? OR server_ip = ?)", NULL, NULL, NULL,
-		NULL, "time >= ?", "time < ?", NULL, NULL },
-	    "id" },
-	{ "findings", "what TLS left exposed or weak, a session a line each",
-	    "SELECT f.session_id AS id, datetime(s.start_ts, 'unixepoch') AS"
-	    " time, s.proto, s.client_ip AS client, s.server_ip AS server,"
-	    " f.finding, f.detail FROM v_tls_findings f"
-	    " JOIN sessions s ON s.id = f.session_id",
-	    { "s.proto = ?", "(s.client_ip = ? OR s.server_ip = ?)", NULL, NULL,
-		NULL, NULL, "datetime(s.start_ts, 'unixepoch') >= ?",
-		"datetime(s.start_ts, 'unixepoch') < ?", NULL, NULL },
-	    "f.session_id, f.finding" },
-};
 
 struct query_opts {
 	const char     *db;
@@ -246,51 +150,23 @@ open_log(const char *path)
 	return cli_open_log(path);
 }
 
-/* SELECT ... [WHERE filters] ORDER BY ... [LIMIT n], values bound. */
+/* A listing's rows, printed (or errors said). */
 static int
 run_listing(const struct listing *l, const struct query_opts *o,
     int (*print)(struct query_rows *, enum out_format))
 {
-	char		   sql[4096];
-	size_t		   len;
 	struct query	  *db;
 	struct query_rows *st;
-	int bind = 1, rc, first = strstr(l->select, " WHERE ") == NULL;
+	char		   err[512];
+	int		   rc;
 
-	len = (size_t)snprintf(sql, sizeof(sql), "%s", l->select);
-	for (int f = 0; f < F_COUNT; f++) {
-		if (o->val[f] == NULL && !o->flag[f])
-			continue;
-		if (l->where[f] == NULL) {
-			fprintf(stderr, "mailsift %s: %s does not apply here\n",
-			    l->name, filter_opt[f]);
-			return EXIT_USAGE;
-		}
-		len += (size_t)snprintf(sql + len, sizeof(sql) - len, " %s %s",
-		    first ? "WHERE" : "AND", l->where[f]);
-		first = 0;
-	}
-	len += (size_t)snprintf(sql + len, sizeof(sql) - len, " ORDER BY %s",
-	    l->order);
-	if (o->limit > 0)
-		snprintf(sql + len, sizeof(sql) - len, " LIMIT %ld", o->limit);
 	if ((db = open_log(o->db)) == NULL)
 		return EXIT_USAGE;
-	if ((st = query_prepare(db, sql)) == NULL) {
-		fprintf(stderr,
-		    "mailsift: %s: %s (is it a mailsift log of "
-		    "this version?)\n",
-		    o->db, query_error(db));
+	if ((st = listing_prepare(db, l, o->val, o->flag, o->limit, 0, err,
+		 sizeof(err))) == NULL) {
+		fprintf(stderr, "mailsift %s: %s\n", l->name, err);
 		query_close(db);
 		return EXIT_USAGE;
-	}
-	for (int f = 0; f < F_COUNT; f++) {
-		const char *w = l->where[f];
-
-		if (o->val[f] == NULL || w == NULL)
-			continue;
-		for (const char *q = w; (q = strchr(q, '?')) != NULL; q++)
-			query_bind_text(st, bind++, o->val[f]);
 	}
 	rc = print(st, o->fmt);
 	query_finish(st);
@@ -381,7 +257,7 @@ cmd_list(int argc, char **argv)
 {
 	struct query_opts o;
 
-	for (size_t i = 0; i < sizeof(listings) / sizeof(listings[0]); i++) {
+	for (size_t i = 0; i < nlistings; i++) {
 		if (strcmp(argv[0], listings[i].name) != 0)
 			continue;
 		if (parse_query_opts(argc, argv, &o) != 0)
@@ -476,52 +352,6 @@ cmd_stats(int argc, char **argv)
 
 /* ----------------------------------------------------------------- show */
 
-/*
- * The session as a transcript: what each side said, in time order, with
- * messages summed up in a line (whole with --full, when extracted).
- * Order: by time, and at equal times greeting, command, reply, the rest,
- * each in the order the session had them (messages of one response by
- * id: both engines must print the same).
- */
-static const char show_sql[] =
-    "SELECT ts, who, text, path, frame FROM ("
-    " SELECT start_ts AS ts, 0 AS k, 0 AS n, 'S' AS who, trim(coalesce(banner_code"
-    "  || ' ', '') || coalesce(banner, '')) AS text, NULL AS path,"
-    "  banner_frame AS frame, 0 AS i FROM sessions WHERE id = ?1 AND banner IS NOT"
-    "  NULL"
-    " UNION ALL SELECT ts, 1, seq, 'C', coalesce(tag || ' ', '') || verb ||"
-    "  coalesce(' ' || args, ''), NULL, frame, 0 FROM commands"
-    "  WHERE session_id = ?1"
-    " UNION ALL SELECT reply_ts, 2, seq, 'S', coalesce(CAST(reply_code AS TEXT),"
-    "  upper(reply_status), '') || ' ' || replace(coalesce(reply_text, ''),"
-    "  '\n', ' | '), NULL, reply_frame, 0 FROM commands"
-    "  WHERE session_id = ?1 AND reply_ts IS NOT NULL"
-    " UNION ALL SELECT begin_ts, 3, tx, 'M', '[' || proto || ' ' || method ||"
-    "  ' ' || CASE direction WHEN 'c2s' THEN 'sent' ELSE 'received' END ||"
-    "  ': ' || coalesce(size, 0) || ' bytes' || CASE WHEN complete = 1"
-    "  THEN '' ELSE ', INCOMPLETE' END || CASE WHEN gap_bytes > 0 THEN"
-    "  ', ' || gap_bytes || ' bytes LOST' ELSE '' END || ', subject \"' ||"
-    "  coalesce(subject, '') || '\", sha256 ' || coalesce(substr(sha256, 1,"
-    "  16), '') || coalesce(', frames ' || first_frame || '-' ||"
-    "  last_frame, '') || ']', extract_path, first_frame, id FROM messages"
-    "  WHERE session_id = ?1"
-    " UNION ALL SELECT ts, 4, id, 'A', 'auth ' || mechanism || ' user ' ||"
-    "  coalesce(username, '?') || coalesce(' password ' || password, '')"
-    "  || ': ' || outcome, NULL, frame, 0 FROM auth WHERE session_id = ?1"
-    " UNION ALL SELECT ts, 5, id, '!', 'anomaly ' || name || coalesce(': ' ||"
-    "  detail, ''), NULL, frame, 0 FROM anomalies WHERE session_id = ?1"
-    " UNION ALL SELECT t.ts, 6, 0, 'T', '[TLS begins: ' || coalesce(t.version,"
-    "  'version unseen') || ' ' || coalesce(t.cipher, '') ||"
-    "  coalesce(' ' || t.curve, '') || coalesce(', SNI ' || t.sni, '') ||"
-    "  coalesce(', ALPN ' || t.alpn, '') || coalesce(', certificate ' ||"
-    "  c.subject || ' (' || t.validation || ')', '') || ', ' || CASE WHEN"
-    "  t.established = 1 THEN 'handshake completed' ELSE 'handshake not"
-    "  completed' END || CASE WHEN t.resumed = 1 THEN ', resumed' ELSE ''"
-    "  END || ']', NULL, NULL, 0 FROM tls t LEFT JOIN certificates c"
-    "  ON c.session_id = t.session_id AND c.sender = 'server' AND c.idx = 0"
-    "  WHERE t.session_id = ?1"
-    ") AS transcript ORDER BY ts, k, n, i";
-
 static void
 show_header(struct query *db, long id)
 {
@@ -594,7 +424,7 @@ cmd_show(int argc, char **argv)
 	}
 	if ((db = open_log(o.db)) == NULL)
 		return EXIT_USAGE;
-	if ((st = query_prepare(db, show_sql)) == NULL) {
+	if ((st = query_prepare(db, listing_show_sql)) == NULL) {
 		fprintf(stderr, "mailsift: %s: %s\n", o.db, query_error(db));
 		query_close(db);
 		return EXIT_USAGE;

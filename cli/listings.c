@@ -1,0 +1,184 @@
+/* \summary: the listings and the transcript, one SQL for the CLI and serve */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "listings.h"
+
+const char *const filter_opt[F_COUNT] = {
+	"--proto",
+	"--host",
+	"--user",
+	"--from",
+	"--to",
+	"--subject",
+	"--since",
+	"--until",
+	"--tls",
+	"--failed-auth",
+};
+
+/* Case-blind substring, the same in SQLite and PostgreSQL. */
+#define LIKE(col) "(lower(" col ") LIKE '%' || lower(CAST(? AS TEXT)) || '%')"
+
+const struct listing listings[] = {
+	{ "sessions", "mail sessions, one a line",
+	    "SELECT id, proto, start, duration, client_ip AS client,"
+	    " server_ip AS server, server_port AS port, \"user\", tls,"
+	    " commands, messages, auth_attempts AS auths, end_reason"
+	    " FROM v_sessions",
+	    { "proto = ?", "(client_ip = ? OR server_ip = ?)", "\"user\" = ?",
+		NULL, NULL, NULL, "start >= ?", "start < ?", "tls <> 'none'",
+		"id IN (SELECT session_id FROM auth WHERE outcome = 'failure')" },
+	    "id" },
+	{ "messages", "messages however they travelled, parts left out",
+	    "SELECT message_id AS id, time, proto, method, \"from\", \"to\","
+	    " subject, attachments AS att, size, complete, sha256"
+	    " FROM v_messages WHERE partial = 0",
+	    { "proto = ?", "(client_ip = ? OR server_ip = ?)", "\"user\" = ?",
+		LIKE("\"from\""), LIKE("\"to\""), LIKE("subject"), "time >= ?",
+		"time < ?", "tls <> 'none'", NULL },
+	    "id" },
+	{ "creds", "credentials seen, and whether they worked",
+	    "SELECT id, time, proto, client_ip AS client, server_ip AS server,"
+	    " command, mechanism, username, password, outcome"
+	    " FROM v_credentials",
+	    { "proto = ?", "(client_ip = ? OR server_ip = ?)", "username = ?",
+		NULL, NULL, NULL, "time >= ?", "time < ?", "tls <> 'none'",
+		"outcome = 'failure'" },
+	    "id" },
+	{ "attachments", "attachments, with their hashes",
+	    "SELECT message_id AS message, time, proto, \"from\", subject,"
+	    " filename, content_type AS type, magic_type AS content, size,"
+	    " md5, sha256, findings FROM v_attachments",
+	    { "proto = ?", NULL, NULL, LIKE("\"from\""), NULL, LIKE("subject"),
+		"time >= ?", "time < ?", NULL, NULL },
+	    "message, path" },
+	{ "urls", "links in the messages' text, and what is wrong with them",
+	    "SELECT message_id AS message, time, proto, \"from\", subject,"
+	    " kind, url, host, shown_text AS shows, findings FROM v_urls",
+	    { "proto = ?", NULL, NULL, LIKE("\"from\""), NULL, LIKE("subject"),
+		"time >= ?", "time < ?", NULL, NULL },
+	    "message, n" },
+	{ "tls", "TLS handshakes: versions, suites, names, certificates",
+	    "SELECT session_id AS id, time, proto, client_ip AS client,"
+	    " server_ip AS server, server_port AS port, mode, sni, version,"
+	    " cipher, curve, established AS ok, resumed, validation, ja3, ja4,"
+	    " subject FROM v_tls",
+	    { "proto = ?", "(client_ip = ? OR server_ip = ?)", NULL, NULL, NULL,
+		NULL, "time >= ?", "time < ?", NULL, NULL },
+	    "id" },
+	{ "findings", "what TLS left exposed or weak, a session a line each",
+	    "SELECT f.session_id AS id, datetime(s.start_ts, 'unixepoch') AS"
+	    " time, s.proto, s.client_ip AS client, s.server_ip AS server,"
+	    " f.finding, f.detail FROM v_tls_findings f"
+	    " JOIN sessions s ON s.id = f.session_id",
+	    { "s.proto = ?", "(s.client_ip = ? OR s.server_ip = ?)", NULL, NULL,
+		NULL, NULL, "datetime(s.start_ts, 'unixepoch') >= ?",
+		"datetime(s.start_ts, 'unixepoch') < ?", NULL, NULL },
+	    "f.session_id, f.finding" },
+};
+
+const size_t nlistings = sizeof(listings) / sizeof(listings[0]);
+
+const struct listing *
+listing_find(const char *name)
+{
+	for (size_t i = 0; i < nlistings; i++)
+		if (strcmp(listings[i].name, name) == 0)
+			return &listings[i];
+	return NULL;
+}
+
+struct query_rows *
+listing_prepare(struct query *db, const struct listing *l,
+    const char *const val[F_COUNT], const int flag[F_COUNT], long limit,
+    long offset, char *err, size_t errlen)
+{
+	char		   sql[4096];
+	size_t		   len;
+	struct query_rows *st;
+	int bind = 1, first = strstr(l->select, " WHERE ") == NULL;
+
+	len = (size_t)snprintf(sql, sizeof(sql), "%s", l->select);
+	for (int f = 0; f < F_COUNT; f++) {
+		if (val[f] == NULL && !flag[f])
+			continue;
+		if (l->where[f] == NULL) {
+			snprintf(err, errlen, "%s does not apply to %s",
+			    filter_opt[f], l->name);
+			return NULL;
+		}
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, " %s %s",
+		    first ? "WHERE" : "AND", l->where[f]);
+		first = 0;
+	}
+	len += (size_t)snprintf(sql + len, sizeof(sql) - len, " ORDER BY %s",
+	    l->order);
+	if (limit > 0)
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+		    " LIMIT %ld", limit);
+	if (offset > 0)
+		snprintf(sql + len, sizeof(sql) - len, " OFFSET %ld", offset);
+	if ((st = query_prepare(db, sql)) == NULL) {
+		snprintf(err, errlen,
+		    "%s (is it a mailsift log of this version?)",
+		    query_error(db));
+		return NULL;
+	}
+	for (int f = 0; f < F_COUNT; f++) {
+		const char *w = l->where[f];
+
+		if (val[f] == NULL || w == NULL)
+			continue;
+		for (const char *q = w; (q = strchr(q, '?')) != NULL; q++)
+			query_bind_text(st, bind++, val[f]);
+	}
+	return st;
+}
+
+/*
+ * The session as a transcript: what each side said, in time order, with
+ * messages summed up in a line (whole with --full, when extracted).
+ * Order: by time, and at equal times greeting, command, reply, the rest,
+ * each in the order the session had them (messages of one response by
+ * id: both engines must print the same).
+ */
+const char listing_show_sql[] =
+    "SELECT ts, who, text, path, frame FROM ("
+    " SELECT start_ts AS ts, 0 AS k, 0 AS n, 'S' AS who, trim(coalesce(banner_code"
+    "  || ' ', '') || coalesce(banner, '')) AS text, NULL AS path,"
+    "  banner_frame AS frame, 0 AS i FROM sessions WHERE id = ?1 AND banner IS NOT"
+    "  NULL"
+    " UNION ALL SELECT ts, 1, seq, 'C', coalesce(tag || ' ', '') || verb ||"
+    "  coalesce(' ' || args, ''), NULL, frame, 0 FROM commands"
+    "  WHERE session_id = ?1"
+    " UNION ALL SELECT reply_ts, 2, seq, 'S', coalesce(CAST(reply_code AS TEXT),"
+    "  upper(reply_status), '') || ' ' || replace(coalesce(reply_text, ''),"
+    "  '\n', ' | '), NULL, reply_frame, 0 FROM commands"
+    "  WHERE session_id = ?1 AND reply_ts IS NOT NULL"
+    " UNION ALL SELECT begin_ts, 3, tx, 'M', '[' || proto || ' ' || method ||"
+    "  ' ' || CASE direction WHEN 'c2s' THEN 'sent' ELSE 'received' END ||"
+    "  ': ' || coalesce(size, 0) || ' bytes' || CASE WHEN complete = 1"
+    "  THEN '' ELSE ', INCOMPLETE' END || CASE WHEN gap_bytes > 0 THEN"
+    "  ', ' || gap_bytes || ' bytes LOST' ELSE '' END || ', subject \"' ||"
+    "  coalesce(subject, '') || '\", sha256 ' || coalesce(substr(sha256, 1,"
+    "  16), '') || coalesce(', frames ' || first_frame || '-' ||"
+    "  last_frame, '') || ']', extract_path, first_frame, id FROM messages"
+    "  WHERE session_id = ?1"
+    " UNION ALL SELECT ts, 4, id, 'A', 'auth ' || mechanism || ' user ' ||"
+    "  coalesce(username, '?') || coalesce(' password ' || password, '')"
+    "  || ': ' || outcome, NULL, frame, 0 FROM auth WHERE session_id = ?1"
+    " UNION ALL SELECT ts, 5, id, '!', 'anomaly ' || name || coalesce(': ' ||"
+    "  detail, ''), NULL, frame, 0 FROM anomalies WHERE session_id = ?1"
+    " UNION ALL SELECT t.ts, 6, 0, 'T', '[TLS begins: ' || coalesce(t.version,"
+    "  'version unseen') || ' ' || coalesce(t.cipher, '') ||"
+    "  coalesce(' ' || t.curve, '') || coalesce(', SNI ' || t.sni, '') ||"
+    "  coalesce(', ALPN ' || t.alpn, '') || coalesce(', certificate ' ||"
+    "  c.subject || ' (' || t.validation || ')', '') || ', ' || CASE WHEN"
+    "  t.established = 1 THEN 'handshake completed' ELSE 'handshake not"
+    "  completed' END || CASE WHEN t.resumed = 1 THEN ', resumed' ELSE ''"
+    "  END || ']', NULL, NULL, 0 FROM tls t LEFT JOIN certificates c"
+    "  ON c.session_id = t.session_id AND c.sender = 'server' AND c.idx = 0"
+    "  WHERE t.session_id = ?1"
+    ") AS transcript ORDER BY ts, k, n, i";

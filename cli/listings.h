@@ -1,0 +1,54 @@
+/*
+ * listings.h - the SQL of the analyst's listings (sessions, messages,
+ * creds, attachments, urls, tls, findings) and of a session's
+ * transcript, shared by the CLI's commands and mailsift serve: one SQL,
+ * in the subset SQLite and PostgreSQL both read.
+ */
+#ifndef MAILSIFT_LISTINGS_H
+#define MAILSIFT_LISTINGS_H
+
+#include <stddef.h>
+
+#include "query.h"
+
+/* What a user may filter on; each listing says which apply, and how. */
+enum filter {
+	F_PROTO,
+	F_HOST,
+	F_USER,
+	F_FROM,
+	F_TO,
+	F_SUBJECT,
+	F_SINCE,
+	F_UNTIL,
+	F_TLS,
+	F_FAILED,
+	F_COUNT
+};
+
+/* The CLI's option for each ("--proto", ...). */
+extern const char *const filter_opt[F_COUNT];
+
+struct listing {
+	const char *name;
+	const char *what; /* for --help */
+	const char *select;
+	const char *where[F_COUNT]; /* SQL with ? for the value; NULL: n/a */
+	const char *order;
+};
+
+extern const struct listing listings[];
+extern const size_t	    nlistings;
+
+const struct listing *listing_find(const char *name);
+/* The listing's rows: filters (val: a value, flag: on) bound, in its
+ * order, limit and offset when > 0; NULL with err set (a filter that
+ * does not apply, a log that is not one). */
+struct query_rows *listing_prepare(struct query *, const struct listing *,
+    const char *const val[F_COUNT], const int flag[F_COUNT], long limit,
+    long offset, char *err, size_t errlen);
+
+/* A session's transcript (?1: its id): ts, who, text, path, frame. */
+extern const char listing_show_sql[];
+
+#endif
