@@ -26,6 +26,7 @@ int cmd_stats(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* A number from the command line within [lo, hi]; when it is not, says
  * so on stderr ("mailsift CMD: OPT takes a number from LO to HI") and

@@ -30,6 +30,8 @@ static const struct command {
 	{ "show", cmd_show, "show SESSION [-d LOG.db] [--full]" },
 	{ "stats", cmd_stats, "stats [-d LOG.db] [--json | --csv]" },
 	{ "export", cmd_export, "export --json [-d LOG.db] -o DIR" },
+	{ "serve", cmd_serve,
+	    "serve [-d LOG.db] [--listen ADDR:PORT] [--token T] [--no-creds]" },
 	{ "extract", cmd_extract,
 	    "extract MESSAGE... | --all [-d LOG.db] "
 	    "-o DIR" },

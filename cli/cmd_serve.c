@@ -1,0 +1,836 @@
+/* \summary: mailsift serve: the log in a browser, safe on hostile mail */
+/*
+ * A read-only web application over the log: the page (serve_assets.c)
+ * and JSON answers built from the CLI's own SQL (listings.c).  Every
+ * value in the log came from the wire, so no answer is HTML built from
+ * it: the JSON is escaped, the page puts values in with textContent, and
+ * every answer carries a Content-Security-Policy that allows no inline
+ * script and no load from elsewhere.  HTTP is libmicrohttpd's.
+ */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "dissect.h"
+#include "listings.h"
+#include "mime.h"
+#include "serve.h"
+#include "table.h"
+
+#define LIMIT_DEFAULT 100
+#define LIMIT_MAX     1000
+#define PART_MAX      (64 << 20) /* bytes of a part served */
+#define CONNS_MAX     256 /* connections at once; a fourth from one host */
+
+struct serve_opts {
+	const char *db;
+	const char *listen;
+	const char *token; /* required of every request when set */
+	int	    no_creds;
+};
+
+/* The page may run its own script and load its own files, nothing else. */
+static const char csp_page[] =
+    "default-src 'none'; script-src 'self'; style-src 'self'; "
+    "img-src 'self'; connect-src 'self'; frame-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/* Data is never a document: sandboxed, nothing runs, nothing loads. */
+static const char csp_data[] =
+    "default-src 'none'; frame-ancestors 'none'; sandbox";
+
+static enum MHD_Result
+answer_with(struct MHD_Connection *c, unsigned status, const char *type,
+    const char *csp, struct MHD_Response *r, const char *disposition)
+{
+	enum MHD_Result ret;
+
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "Content-Security-Policy", csp);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	if (MHD_get_response_header(r, "X-Frame-Options") == NULL)
+		MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "Cross-Origin-Resource-Policy",
+	    "same-origin");
+	if (disposition != NULL)
+		MHD_add_response_header(r, "Content-Disposition", disposition);
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+answer_static(struct MHD_Connection *c, const char *body, const char *type)
+{
+	return answer_with(c, MHD_HTTP_OK, type, csp_page,
+	    MHD_create_response_from_buffer(strlen(body),
+		(void *)(uintptr_t)body, MHD_RESPMEM_PERSISTENT),
+	    NULL);
+}
+
+/* A JSON answer built in f (a memory stream), freed after. */
+static enum MHD_Result
+answer_json(struct MHD_Connection *c, unsigned status, FILE *f, char *buf,
+    size_t len)
+{
+	(void)f;
+	return answer_with(c, status, "application/json; charset=utf-8",
+	    csp_data,
+	    MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE),
+	    NULL);
+}
+
+/* s as a JSON string. */
+static void
+json_str(FILE *f, const char *s)
+{
+	putc('"', f);
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			fprintf(f, "\\u%04x", ch);
+		else
+			putc(ch, f);
+	}
+	putc('"', f);
+}
+
+static enum MHD_Result
+answer_error(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+	char  *buf = NULL;
+	size_t len = 0;
+	FILE  *f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		return MHD_NO;
+	fputs("{\"error\":", f);
+	json_str(f, msg);
+	fputs("}\n", f);
+	fclose(f);
+	return answer_json(c, status, NULL, buf, len);
+}
+
+/* All rows of st as a JSON array; -1 when the query failed. */
+static int
+rows_json(FILE *f, struct query_rows *st)
+{
+	int rc, n = 0;
+
+	putc('[', f);
+	while ((rc = query_next(st)) == 1) {
+		if (n++ > 0)
+			putc(',', f);
+		table_row_json(f, st, 1);
+	}
+	putc(']', f);
+	return rc == 0 ? n : -1;
+}
+
+/* The rows of sql (?1: id) under "key" of an object being written. */
+static int
+rows_of(FILE *f, struct query *db, const char *key, const char *sql, int64_t id)
+{
+	struct query_rows *st = query_prepare(db, sql);
+	int		   n;
+
+	if (st == NULL)
+		return -1;
+	query_bind_int(st, 1, id);
+	fprintf(f, ",\"%s\":", key);
+	n = rows_json(f, st);
+	query_finish(st);
+	return n;
+}
+
+static const char *
+arg(struct MHD_Connection *c, const char *key)
+{
+	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
+}
+
+/* A number argument: def when absent, -1 when not a number in 0..max. */
+static long
+number_arg(struct MHD_Connection *c, const char *key, long def, long max)
+{
+	const char *v = arg(c, key);
+	char	   *end;
+	long	    n;
+
+	if (v == NULL)
+		return def;
+	n = strtol(v, &end, 10);
+	return *v == '\0' || *end != '\0' || n < 0 || n > max ? -1 : n;
+}
+
+/* /api/listing/NAME?filters&limit&offset: the listing's rows. */
+static enum MHD_Result
+api_listing(struct MHD_Connection *c, const struct serve_opts *o,
+    const char *name)
+{
+	static const char *const keys[F_COUNT] = { "proto", "host", "user",
+		"from", "to", "subject", "since", "until", "tls", "failed" };
+	const struct listing	*l = listing_find(name);
+	const char		*val[F_COUNT] = { 0 };
+	int			 flag[F_COUNT] = { 0 };
+	long			 limit, offset;
+	struct query		*db;
+	struct query_rows	*st;
+	char			 err[512], *buf = NULL;
+	size_t			 len = 0;
+	FILE			*f;
+
+	if (l == NULL || (o->no_creds && strcmp(name, "creds") == 0))
+		return answer_error(c, MHD_HTTP_NOT_FOUND, "no such listing");
+	for (int k = 0; k < F_COUNT; k++) {
+		const char *v = arg(c, keys[k]);
+
+		if (v == NULL || *v == '\0')
+			continue;
+		if (k == F_TLS || k == F_FAILED)
+			flag[k] = strcmp(v, "0") != 0;
+		else
+			val[k] = v;
+	}
+	limit = number_arg(c, "limit", LIMIT_DEFAULT, LIMIT_MAX);
+	offset = number_arg(c, "offset", 0, 1L << 40);
+	if (limit < 0 || offset < 0)
+		return answer_error(c, MHD_HTTP_BAD_REQUEST,
+		    "bad limit or offset");
+	if ((db = cli_open_log(o->db)) == NULL)
+		return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "the log cannot be read");
+	if ((st = listing_prepare(db, l, val, flag, limit ? limit : 1, offset,
+		 err, sizeof(err))) == NULL) {
+		query_close(db);
+		return answer_error(c, MHD_HTTP_BAD_REQUEST, err);
+	}
+	if ((f = open_memstream(&buf, &len)) == NULL) {
+		query_finish(st);
+		query_close(db);
+		return MHD_NO;
+	}
+	if (rows_json(f, st) < 0) {
+		fclose(f);
+		free(buf);
+		query_finish(st);
+		query_close(db);
+		return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "query failed");
+	}
+	putc('\n', f);
+	fclose(f);
+	query_finish(st);
+	query_close(db);
+	return answer_json(c, MHD_HTTP_OK, NULL, buf, len);
+}
+
+/* The id argument: a positive integer, or -1. */
+static int64_t
+id_arg(struct MHD_Connection *c)
+{
+	long v = number_arg(c, "id", -1, 1L << 62);
+
+	return v > 0 ? v : -1;
+}
+
+/* An object of the one row of sql and of the lists after it. */
+struct part_sql {
+	const char *key, *sql;
+};
+
+static enum MHD_Result
+api_object(struct MHD_Connection *c, const struct serve_opts *o,
+    const char *key, const char *sql, const struct part_sql *more, size_t nmore)
+{
+	int64_t		   id = id_arg(c);
+	struct query	  *db;
+	struct query_rows *st;
+	char		  *buf = NULL;
+	size_t		   len = 0;
+	FILE		  *f;
+	int		   rc, bad = 0;
+
+	if (id < 0)
+		return answer_error(c, MHD_HTTP_BAD_REQUEST, "no id");
+	if ((db = cli_open_log(o->db)) == NULL)
+		return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "the log cannot be read");
+	if ((st = query_prepare(db, sql)) == NULL) {
+		query_close(db);
+		return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "query failed");
+	}
+	query_bind_int(st, 1, id);
+	if ((rc = query_next(st)) != 1) {
+		query_finish(st);
+		query_close(db);
+		return answer_error(c,
+		    rc == 0 ? MHD_HTTP_NOT_FOUND :
+			      MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    rc == 0 ? "not found" : "query failed");
+	}
+	if ((f = open_memstream(&buf, &len)) == NULL) {
+		query_finish(st);
+		query_close(db);
+		return MHD_NO;
+	}
+	fprintf(f, "{\"%s\":", key);
+	table_row_json(f, st, 1);
+	query_finish(st);
+	for (size_t i = 0; i < nmore; i++)
+		if (rows_of(f, db, more[i].key, more[i].sql, id) < 0)
+			bad = 1;
+	fputs("}\n", f);
+	fclose(f);
+	query_close(db);
+	if (bad) {
+		free(buf);
+		return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "query failed");
+	}
+	return answer_json(c, MHD_HTTP_OK, NULL, buf, len);
+}
+
+static enum MHD_Result
+api_session(struct MHD_Connection *c, const struct serve_opts *o)
+{
+	const struct part_sql more[] = {
+		{ "transcript", listing_show_sql },
+		{ "messages",
+		    "SELECT message_id AS id, time, proto, method, \"from\","
+		    " subject, size, complete, sha256 FROM v_messages"
+		    " WHERE session_id = ?1 ORDER BY message_id" },
+	};
+
+	return api_object(c, o, "session",
+	    "SELECT * FROM v_sessions WHERE id = ?1", more,
+	    sizeof(more) / sizeof(*more));
+}
+
+static enum MHD_Result
+api_message(struct MHD_Connection *c, const struct serve_opts *o)
+{
+	static const struct part_sql more[] = {
+		{ "headers",
+		    "SELECT n, name, value, decoded FROM headers"
+		    " WHERE message_id = ?1 ORDER BY n" },
+		{ "parts",
+		    "SELECT part, path, content_type, magic_type, filename,"
+		    " size, md5, sha256, findings, archive_password FROM parts"
+		    " WHERE message_id = ?1 ORDER BY part" },
+		{ "archive_entries",
+		    "SELECT part, n, path, size, encrypted, sha256, magic_type"
+		    " FROM archive_entries WHERE message_id = ?1"
+		    " ORDER BY part, n" },
+		{ "urls",
+		    "SELECT n, part, kind, url, host, shown_text, findings"
+		    " FROM urls WHERE message_id = ?1 ORDER BY n" },
+		{ "auth",
+		    "SELECT n, kind, authserv, method, result, domain,"
+		    " selector, body_hash_check FROM message_auth"
+		    " WHERE message_id = ?1 ORDER BY n" },
+		{ "yara",
+		    "SELECT part, entry, rule, namespace, tags, meta"
+		    " FROM yara_matches WHERE message_id = ?1"
+		    " ORDER BY part, entry, rule" },
+	};
+
+	return api_object(c, o, "message",
+	    "SELECT * FROM v_messages WHERE message_id = ?1", more,
+	    sizeof(more) / sizeof(*more));
+}
+
+/* The search statement's rows (query.h: by position) as named objects. */
+static int
+hits_json(FILE *f, struct query_rows *st)
+{
+	static const char *const names[] = { "id", "time", "proto", "method",
+		"from", "subject", "match" };
+	int			 rc, n = 0;
+
+	putc('[', f);
+	while ((rc = query_next(st)) == 1) {
+		fputs(n++ > 0 ? ",{" : "{", f);
+		for (int k = 0; k < 7; k++) {
+			const char *v = query_text(st, k);
+
+			fprintf(f, "%s\"%s\":", k ? "," : "", names[k]);
+			if (k == 0)
+				fprintf(f, "%lld", (long long)query_int(st, 0));
+			else if (v == NULL)
+				fputs("null", f);
+			else
+				json_str(f, v);
+		}
+		putc('}', f);
+	}
+	putc(']', f);
+	return rc == 0 ? n : -1;
+}
+
+/* /api/search?q=&limit=: messages by their text. */
+static enum MHD_Result
+api_search(struct MHD_Connection *c, const struct serve_opts *o)
+{
+	const char	  *q = arg(c, "q");
+	long		   limit = number_arg(c, "limit", 50, LIMIT_MAX);
+	struct query	  *db;
+	struct query_rows *st;
+	char		  *buf = NULL;
+	size_t		   len = 0;
+	FILE		  *f;
+	int		   n;
+
+	if (q == NULL || *q == '\0' || limit <= 0)
+		return answer_error(c, MHD_HTTP_BAD_REQUEST, "no query");
+	if ((db = cli_open_log(o->db)) == NULL)
+		return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "the log cannot be read");
+	if ((st = query_prepare(db, query_search_sql(db))) == NULL ||
+	    (f = open_memstream(&buf, &len)) == NULL) {
+		if (st != NULL)
+			query_finish(st);
+		query_close(db);
+		return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "query failed");
+	}
+	query_bind_text(st, 1, q);
+	query_bind_int(st, 2, limit);
+	n = hits_json(f, st);
+	fclose(f);
+	query_finish(st);
+	query_close(db);
+	if (n < 0) { /* a query the full-text syntax refuses */
+		free(buf);
+		return answer_error(c, MHD_HTTP_BAD_REQUEST, "bad query");
+	}
+	return answer_json(c, MHD_HTTP_OK, NULL, buf, len);
+}
+
+static enum MHD_Result message_part(struct MHD_Connection *,
+    const struct serve_opts *, long id, const char *rest);
+
+static ssize_t
+read_file(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	size_t n = fread(buf, 1, max, cls);
+
+	(void)pos;
+	return n > 0 ? (ssize_t)n : MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static void
+close_file(void *cls)
+{
+	fclose(cls);
+}
+
+/* /message/N.eml: the exact bytes that crossed, as a download;
+ * /message/N/part/P[.html]: one part (message_part). */
+static enum MHD_Result
+message_eml(struct MHD_Connection *c, const struct serve_opts *o,
+    const char *idtext)
+{
+	char		   sha[80] = "", err[256], disp[96];
+	struct query	  *db;
+	struct query_rows *st;
+	FILE		  *blob = NULL;
+	char		  *end;
+	long		   id = strtol(idtext, &end, 10);
+
+	if (id > 0 && strncmp(end, "/part/", 6) == 0)
+		return message_part(c, o, id, end + 6);
+	if (id <= 0 || strcmp(end, ".eml") != 0)
+		return answer_error(c, MHD_HTTP_NOT_FOUND, "not found");
+	if ((db = cli_open_log(o->db)) == NULL)
+		return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "the log cannot be read");
+	if ((st = query_prepare(db,
+		 "SELECT sha256 FROM messages"
+		 " WHERE id = ?1 AND kept = 1")) != NULL) {
+		query_bind_int(st, 1, id);
+		if (query_next(st) == 1 && query_text(st, 0) != NULL)
+			snprintf(sha, sizeof(sha), "%s", query_text(st, 0));
+		query_finish(st);
+	}
+	if (sha[0] != '\0')
+		blob = query_blob(db, sha, err, sizeof(err));
+	query_close(db);
+	if (blob == NULL)
+		return answer_error(c, MHD_HTTP_NOT_FOUND,
+		    "its bytes were not kept");
+	snprintf(disp, sizeof(disp), "attachment; filename=\"message-%ld.eml\"",
+	    id);
+	return answer_with(c, MHD_HTTP_OK, "application/octet-stream", csp_data,
+	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 65536,
+		read_file, blob, close_file),
+	    disp);
+}
+
+/* One part's decoded bytes, gathered from the MIME tap's events. */
+struct part_out {
+	uint64_t part;
+	FILE	*f;
+	size_t	 n;
+	int	 over;
+};
+
+static int
+part_emit(void *arg, const struct md_event *ev)
+{
+	struct part_out *o = arg;
+
+	if (ev->type != MD_EV_PART_DATA || ev->num[0] != o->part || o->over)
+		return 0;
+	if (o->n + ev->arg.len > PART_MAX) {
+		o->over = 1;
+		return 0;
+	}
+	fwrite(ev->arg.p, 1, ev->arg.len, o->f);
+	o->n += ev->arg.len;
+	return 0;
+}
+
+/* Part `part` of the message kept as sha, decoded again from its bytes
+ * by the MIME code that read it (as extract does): 0, or -1. */
+static int
+part_decode(struct query *db, const char *sha, uint64_t part, char **buf,
+    size_t *len)
+{
+	static const struct md_flow flow = { .id = 1 };
+	struct part_out		    o = { .part = part };
+	struct md_sink		    sink = { part_emit, &o }, in;
+	struct md_event		    ev = { .flow = &flow, .tx = 1 };
+	struct mime_tap		   *tap;
+	char			    err[256], chunk[65536];
+	FILE			   *blob;
+	size_t			    n;
+
+	if ((blob = query_blob(db, sha, err, sizeof(err))) == NULL)
+		return -1;
+	if ((o.f = open_memstream(buf, len)) == NULL ||
+	    (tap = mime_tap_new(&sink)) == NULL) {
+		if (o.f != NULL) {
+			fclose(o.f);
+			free(*buf);
+		}
+		fclose(blob);
+		return -1;
+	}
+	mime_tap_sink(tap, &in);
+	ev.type = MD_EV_MSG_BEGIN;
+	in.emit(in.arg, &ev);
+	ev.type = MD_EV_MSG_DATA;
+	while ((n = fread(chunk, 1, sizeof(chunk), blob)) > 0) {
+		ev.arg.p = (const uint8_t *)chunk;
+		ev.arg.len = n;
+		in.emit(in.arg, &ev);
+	}
+	ev.type = MD_EV_MSG_END;
+	ev.arg.len = 0;
+	ev.code = 1;
+	in.emit(in.arg, &ev);
+	mime_tap_free(tap);
+	fclose(blob);
+	fclose(o.f);
+	if (o.over) {
+		free(*buf);
+		return -1;
+	}
+	return 0;
+}
+
+/* A charset fit for a header: letters, digits, "-", "_", ".", ":". */
+static int
+plain_token(const char *s)
+{
+	if (s == NULL || *s == '\0' || strlen(s) > 40)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			(*s >= '0' && *s <= '9') || strchr("-_.:", *s)))
+			return 0;
+	return 1;
+}
+
+/*
+ * /message/N/part/P: the part's decoded bytes, always a download;
+ * /message/N/part/P.html: an HTML part for the page's sandboxed frame,
+ * under a policy that runs no script and loads nothing from anywhere
+ * (no tracking pixel is fetched), framed only by this server.
+ */
+static enum MHD_Result
+message_part(struct MHD_Connection *c, const struct serve_opts *o, long id,
+    const char *rest)
+{
+	static const char csp_html[] =
+	    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+	    "frame-ancestors 'self'; sandbox";
+	char		     sha[80] = "", charset[48] = "", type[96] = "";
+	char		     disp[96], ctype[96], *end, *buf = NULL;
+	long		     part = strtol(rest, &end, 10);
+	int		     html = strcmp(end, ".html") == 0;
+	size_t		     len = 0;
+	struct query	    *db;
+	struct query_rows   *st;
+	struct MHD_Response *r;
+
+	if (part <= 0 || (*end != '\0' && !html))
+		return answer_error(c, MHD_HTTP_NOT_FOUND, "not found");
+	if ((db = cli_open_log(o->db)) == NULL)
+		return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "the log cannot be read");
+	if ((st = query_prepare(db,
+		 "SELECT m.sha256, p.content_type, p.charset FROM parts p"
+		 " JOIN messages m ON m.id = p.message_id WHERE p.message_id = ?1"
+		 " AND p.part = ?2 AND m.kept = 1")) != NULL) {
+		query_bind_int(st, 1, id);
+		query_bind_int(st, 2, part);
+		if (query_next(st) == 1 && query_text(st, 0) != NULL) {
+			snprintf(sha, sizeof(sha), "%s", query_text(st, 0));
+			snprintf(type, sizeof(type), "%s",
+			    query_text(st, 1) ? query_text(st, 1) : "");
+			if (plain_token(query_text(st, 2)))
+				snprintf(charset, sizeof(charset), "%s",
+				    query_text(st, 2));
+		}
+		query_finish(st);
+	}
+	if (sha[0] == '\0' || (html && strcmp(type, "text/html") != 0) ||
+	    part_decode(db, sha, (uint64_t)part, &buf, &len) != 0) {
+		query_close(db);
+		return answer_error(c, MHD_HTTP_NOT_FOUND,
+		    "no such part kept, or too large");
+	}
+	query_close(db);
+	r = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+	if (html) {
+		snprintf(ctype, sizeof(ctype), "text/html%s%s",
+		    charset[0] ? "; charset=" : "", charset);
+		if (r != NULL)
+			MHD_add_response_header(r, "X-Frame-Options",
+			    "SAMEORIGIN");
+		return answer_with(c, MHD_HTTP_OK, ctype, csp_html, r,
+		    "inline");
+	}
+	snprintf(disp, sizeof(disp),
+	    "attachment; filename=\"message-%ld-part-%ld.bin\"", id, part);
+	return answer_with(c, MHD_HTTP_OK, "application/octet-stream", csp_data,
+	    r, disp);
+}
+
+/* The token, in the Authorization header or the token argument, compared
+ * in time that does not depend on where they differ. */
+static int
+authorised(struct MHD_Connection *c, const char *token)
+{
+	const char *h, *given = NULL;
+	size_t	    n = strlen(token), m;
+	unsigned    diff = 0;
+
+	if ((h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		 "Authorization")) != NULL &&
+	    strncmp(h, "Bearer ", 7) == 0)
+		given = h + 7;
+	else
+		given = arg(c, "token");
+	if (given == NULL)
+		return 0;
+	m = strlen(given);
+	for (size_t i = 0; i < n; i++)
+		diff |= (unsigned)(token[i] ^ (i < m ? given[i] : 0));
+	return diff == 0 && m == n;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **con_cls)
+{
+	const struct serve_opts *o = cls;
+
+	(void)version;
+	(void)upload;
+	(void)con_cls;
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return answer_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    "read-only");
+	if (*upload_size != 0) /* a body with a GET: not read */
+		return MHD_NO;
+	if (o->token != NULL && !authorised(c, o->token))
+		return answer_error(c, MHD_HTTP_UNAUTHORIZED, "token needed");
+	if (strcmp(url, "/") == 0)
+		return answer_static(c, serve_index_html,
+		    "text/html; charset=utf-8");
+	if (strcmp(url, "/app.js") == 0)
+		return answer_static(c, serve_app_js,
+		    "text/javascript; charset=utf-8");
+	if (strcmp(url, "/app.css") == 0)
+		return answer_static(c, serve_app_css,
+		    "text/css; charset=utf-8");
+	if (strncmp(url, "/api/listing/", 13) == 0)
+		return api_listing(c, o, url + 13);
+	if (strcmp(url, "/api/session") == 0)
+		return api_session(c, o);
+	if (strcmp(url, "/api/message") == 0)
+		return api_message(c, o);
+	if (strcmp(url, "/api/search") == 0)
+		return api_search(c, o);
+	if (strncmp(url, "/message/", 9) == 0)
+		return message_eml(c, o, url + 9);
+	return answer_error(c, MHD_HTTP_NOT_FOUND, "not found");
+}
+
+/* ADDR:PORT ("127.0.0.1:8025", "[::1]:8025") into sa; its loopbackness. */
+static int
+parse_listen(const char *s, struct sockaddr_storage *sa, int *loopback)
+{
+	char	    host[64];
+	long	    port;
+	char	   *end;
+	const char *colon = strrchr(s, ':');
+
+	if (colon == NULL || (size_t)(colon - s) >= sizeof(host))
+		return -1;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || port <= 0 || port > 65535)
+		return -1;
+	memset(sa, 0, sizeof(*sa));
+	if (host[0] == '[') {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)sa;
+		size_t		     l = strlen(host);
+
+		if (l < 3 || host[l - 1] != ']')
+			return -1;
+		host[l - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
+			return -1;
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		*loopback = IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
+		return 0;
+	}
+	{
+		struct sockaddr_in *a4 = (struct sockaddr_in *)sa;
+
+		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+			return -1;
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		*loopback = (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
+	}
+	return 0;
+}
+
+static void
+serve_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: mailsift serve [-d LOG] [--listen ADDR:PORT] [--token T]"
+	    " [--no-creds]\n\n"
+	    "The log as a read-only web application (default "
+	    "127.0.0.1:8025).\n"
+	    "Listening on anything but the loopback needs --token: every "
+	    "request then\n"
+	    "carries it (Authorization: Bearer T, or ?token=T).\n"
+	    "  -d, --db LOG     the log (default mailsift.db; a PostgreSQL "
+	    "URI too)\n"
+	    "  --no-creds       no credentials listing\n");
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	static const struct option longs[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "token", required_argument, NULL, 't' },
+		{ "no-creds", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct serve_opts o = { "mailsift.db", "127.0.0.1:8025", NULL, 0 };
+	struct sockaddr_storage sa;
+	struct MHD_Daemon      *d;
+	struct query	       *db;
+	sigset_t		stop;
+	int			c, loopback = 0, sig;
+
+	while ((c = getopt_long(argc, argv, "d:h", longs, NULL)) != -1)
+		switch (c) {
+		case 'd':
+			o.db = optarg;
+			break;
+		case 'l':
+			o.listen = optarg;
+			break;
+		case 't':
+			o.token = optarg;
+			break;
+		case 'n':
+			o.no_creds = 1;
+			break;
+		case 'h':
+			serve_usage(stdout);
+			return EXIT_OK;
+		default:
+			serve_usage(stderr);
+			return EXIT_USAGE;
+		}
+	if (parse_listen(o.listen, &sa, &loopback) != 0) {
+		fprintf(stderr, "mailsift serve: --listen %s: not ADDR:PORT\n",
+		    o.listen);
+		return EXIT_USAGE;
+	}
+	if (!loopback && (o.token == NULL || strlen(o.token) < 16)) {
+		fprintf(stderr,
+		    "mailsift serve: %s is reachable from other hosts: "
+		    "give --token (16 characters at least)\n",
+		    o.listen);
+		return EXIT_USAGE;
+	}
+	if ((db = cli_open_log(o.db)) == NULL) /* said why */
+		return EXIT_USAGE;
+	query_close(db);
+	/* SIGINT and SIGTERM are waited for here, not taken by the
+	 * server's threads, which inherit this mask */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG |
+		(sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+	    0, NULL, NULL, on_request, &o, MHD_OPTION_SOCK_ADDR, &sa,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNS_MAX,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)(CONNS_MAX / 4),
+	    MHD_OPTION_CONNECTION_TIMEOUT, 15u,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+	    MHD_OPTION_END);
+	if (d == NULL) {
+		fprintf(stderr, "mailsift serve: cannot listen on %s\n",
+		    o.listen);
+		return EXIT_USAGE;
+	}
+	fprintf(stderr, "mailsift serve: http://%s/ (%s)%s\n", o.listen, o.db,
+	    o.token != NULL ? ", a token needed" : "");
+	sigwait(&stop, &sig);
+	MHD_stop_daemon(d);
+	return EXIT_OK;
+}

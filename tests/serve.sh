@@ -1,0 +1,142 @@
+#!/bin/sh
+# mailsift serve on the loopback: the JSON answers are the CLI's SQL, the
+# security headers are on every answer, the .eml download is the message
+# as logged, hostile values stay data, the server refuses what it must
+# (writes, unknown paths, bad ids, other hosts without a token) and
+# survives malformed HTTP and many clients at once.
+set -u
+cd "$(dirname "$0")/.."
+B=build/serve
+BIN=${BIN:-build/san/mailsift}
+pass=0 fail=0
+ok()   { pass=$((pass + 1)); echo "ok   $1"; }
+bad()  { fail=$((fail + 1)); echo "FAIL $1"; }
+check() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1"; echo "  expected: $3"; echo "  got:      $2"; fi; }
+rm -rf "$B"; mkdir -p "$B"
+
+# The log: the shipped and recorded captures (terminal.pcap's subjects
+# and names carry escape sequences, overrides and markup).
+./mailsift read -q --force -o "$B/log.db" tests/pcap/*.pcap tests/recorded/*.pcap 2>/dev/null
+PORT=$((20000 + $$ % 20000))
+U=http://127.0.0.1:$PORT
+"$BIN" serve -d "$B/log.db" --listen "127.0.0.1:$PORT" 2>"$B/serve.err" & pid=$!
+trap 'kill $pid 2>/dev/null' EXIT
+for _ in $(seq 50); do curl -s -o /dev/null "$U/" && break; sleep 0.1; done
+
+get() { curl -s "$U$1"; }
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+
+# The same rows as the CLI's listings
+for l in sessions messages attachments urls creds tls; do
+	check "$l: the rows of mailsift $l" \
+		"$(get "/api/listing/$l?limit=1000" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')" \
+		"$(./mailsift "$l" -d "$B/log.db" --json --limit 1000 | wc -l)"
+done
+check "filters as the CLI's (--proto imap)" \
+	"$(get "/api/listing/sessions?proto=imap&limit=1000" | python3 -c 'import json, sys; print(sorted({r["proto"] for r in json.load(sys.stdin)}))')" \
+	"['imap']"
+check "paging: limit and offset" \
+	"$(get "/api/listing/sessions?limit=2&offset=1" | python3 -c 'import json, sys; print([r["id"] for r in json.load(sys.stdin)])')" \
+	"[2, 3]"
+check "a filter that does not apply: 400" "$(code "$U/api/listing/attachments?user=x")" 400
+
+# A session and a message, as show and the tables have them
+check "a session: its transcript, as mailsift show's" \
+	"$(get "/api/session?id=2" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["transcript"]))')" \
+	"$(./mailsift show 2 -d "$B/log.db" | tail -n +2 | wc -l)"
+mid=$(sqlite3 "$B/log.db" "SELECT message_id FROM parts WHERE filename IS NOT NULL LIMIT 1")
+check "a message: its parts and headers" \
+	"$(get "/api/message?id=$mid" | python3 -c 'import json, sys; m = json.load(sys.stdin); print(len(m["parts"]), len(m["headers"]) > 0)')" \
+	"$(sqlite3 "$B/log.db" "SELECT count(*) FROM parts WHERE message_id = $mid") True"
+curl -s -o "$B/m.eml" "$U/message/$mid.eml"
+check "the .eml download is the message as logged" \
+	"$(sha256sum <"$B/m.eml" | cut -d' ' -f1)" \
+	"$(sqlite3 "$B/log.db" "SELECT sha256 FROM messages WHERE id = $mid")"
+check "search: the messages mailsift search finds" \
+	"$(get "/api/search?q=figures" | python3 -c 'import json, sys; print(sorted(r["id"] for r in json.load(sys.stdin)))')" \
+	"$(./mailsift search figures -d "$B/log.db" 2>/dev/null | tail -n +2 | cut -f1 | sort -n | python3 -c 'import sys; print([int(x) for x in sys.stdin.read().split()])')"
+
+# Safe on hostile content
+hdr=$(curl -s -D- -o /dev/null "$U/api/listing/messages")
+for h in "Content-Security-Policy: default-src 'none'" "X-Content-Type-Options: nosniff" \
+	"X-Frame-Options: DENY" "Content-Type: application/json"; do
+	echo "$hdr" | grep -qi "^$h" && ok "JSON: $h" || bad "JSON: $h"
+done
+hdr=$(curl -s -D- -o /dev/null "$U/")
+echo "$hdr" | grep -qi "^Content-Security-Policy: default-src 'none'; script-src 'self'" &&
+	ok "page: scripts only its own, nothing from elsewhere" || bad "page: CSP"
+hdr=$(curl -s -D- -o /dev/null "$U/message/$mid.eml")
+echo "$hdr" | grep -qi '^Content-Disposition: attachment' && ok ".eml: a download, never rendered" || bad ".eml: disposition"
+check "a hostile subject arrives as JSON text, escapes escaped" \
+	"$(get "/api/listing/messages?limit=1000" | grep -c '\\u001b')" "1"
+check "the page's script builds no HTML from data (no innerHTML)" \
+	"$(get /app.js | grep -c 'innerHTML\|outerHTML\|insertAdjacentHTML\|document.write')" "0"
+
+# Parts: a decoded part is a download that hashes as logged; an HTML
+# part for the page's sandboxed frame loads nothing (links.pcap's has a
+# tracking pixel) and runs nothing.
+pp=$(sqlite3 -separator ' ' "$B/log.db" "SELECT message_id, part FROM parts WHERE filename IS NOT NULL LIMIT 1")
+curl -s -o "$B/part" "$U/message/${pp% *}/part/${pp#* }"
+check "a part: its decoded bytes, as logged" "$(sha256sum <"$B/part" | cut -d' ' -f1)" \
+	"$(sqlite3 "$B/log.db" "SELECT sha256 FROM parts WHERE message_id = ${pp% *} AND part = ${pp#* }")"
+hp=$(sqlite3 -separator ' ' "$B/log.db" "SELECT p.message_id, p.part FROM parts p JOIN messages m ON m.id = p.message_id WHERE m.subject = 'Your account is limited' AND p.content_type = 'text/html'")
+hdr=$(curl -s -D "$B/h.hdr" -o "$B/h.html" "$U/message/${hp% *}/part/${hp#* }.html"; cat "$B/h.hdr")
+echo "$hdr" | grep -qi "^Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox" &&
+	ok "HTML part: no script, no load from anywhere, sandboxed, framed only here" || bad "HTML part: CSP"
+grep -q 'track.example.net/pixel.gif' "$B/h.html" && ok "HTML part: the pixel is there, and the policy keeps it from loading" || bad "HTML part: body"
+check "a non-HTML part as HTML: 404" "$(code "$U/message/${pp% *}/part/${pp#* }.html")" 404
+check "the page frames HTML parts sandboxed, without allow-scripts" \
+	"$(get /app.js | grep -c "setAttribute('sandbox', '')")" "1"
+
+# Refusals
+check "POST: 405" "$(code -X POST "$U/api/listing/sessions")" 405
+check "unknown path: 404" "$(code "$U/etc/passwd")" 404
+check "bad id: 400" "$(code "$U/api/message?id=x")" 400
+check "no such message: 404" "$(code "$U/api/message?id=999999")" 404
+check "path tricks: 404" "$(code --path-as-is "$U/message/../../etc/passwd")" 404
+
+# Malformed HTTP and many clients: the server answers on
+python3 - "$PORT" <<'PY'
+import socket, sys
+port = int(sys.argv[1])
+for junk in (b"\x00\xff" * 500 + b"\r\n\r\n", b"GET / HTTP/1.1\r\n" + b"X: " + b"A" * 200000 + b"\r\n\r\n",
+             b"GET /" + b"%" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n",
+             b"GET /api/listing/sessions?limit=" + b"9" * 400 + b" HTTP/1.1\r\nHost: x\r\n\r\n", b"\r\n" * 1000):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    try:
+        s.sendall(junk)
+        s.recv(100)
+    except OSError:
+        pass
+    s.close()
+# half a request, left open
+hang = [socket.create_connection(("127.0.0.1", port)) for _ in range(10)]
+for h in hang:
+    h.sendall(b"GET / HTTP/1.1\r\nHost")
+PY
+check "after malformed requests, still answering" "$(code "$U/api/listing/sessions")" 200
+
+for i in $(seq 40); do
+	curl -s -o /dev/null -w '%{http_code}\n' "$U/api/listing/messages?limit=50" >"$B/c$i" &
+done
+wait_all() { for i in $(seq 40); do while [ ! -s "$B/c$i" ]; do sleep 0.05; done; done; }
+wait_all
+check "40 clients at once: all answered" "$(cat "$B"/c* | sort -u)" 200
+
+kill -TERM "$pid"; wait "$pid"; rc=$?
+check "SIGTERM: exit 0" "$rc" 0
+
+# A token is needed off the loopback; --no-creds
+"$BIN" serve -d "$B/log.db" --listen "0.0.0.0:$PORT" 2>"$B/t.err"
+check "listening beyond the loopback without a token: exit 2" "$?" 2
+"$BIN" serve -d "$B/log.db" --listen "127.0.0.2:$PORT" --token 0123456789abcdef0123 --no-creds 2>"$B/t.err" & pid=$!
+U2=http://127.0.0.2:$PORT
+for _ in $(seq 50); do curl -s -o /dev/null "$U2/" && break; sleep 0.1; done
+check "with --token: refused without it" "$(code "$U2/api/listing/sessions")" 401
+check "... refused with a wrong one" "$(code -H 'Authorization: Bearer 0123456789abcdef0124' "$U2/api/listing/sessions")" 401
+check "... answered with it" "$(code -H 'Authorization: Bearer 0123456789abcdef0123' "$U2/api/listing/sessions")" 200
+check "--no-creds: no credentials listing" "$(code -H 'Authorization: Bearer 0123456789abcdef0123' "$U2/api/listing/creds")" 404
+kill -TERM "$pid"; wait "$pid"
+
+echo "serve: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
