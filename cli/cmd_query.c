@@ -276,45 +276,6 @@ cmd_list(int argc, char **argv)
 
 /* ---------------------------------------------------------------- stats */
 
-static const struct {
-	const char *title, *sql;
-} stats_sql[] = {
-	{ "sessions by protocol",
-	    "SELECT proto, count(*) AS sessions, sum(CASE WHEN tls <> 'none'"
-	    " THEN 1 ELSE 0 END) AS tls, CAST(round(100.0 * sum(CASE WHEN"
-	    " tls <> 'none' THEN 1 ELSE 0 END) / count(*)) AS INTEGER) || '%'"
-	    " AS tls_share, sum(midstream) AS midstream FROM sessions"
-	    " GROUP BY proto ORDER BY sessions DESC, proto" },
-	{ "messages",
-	    "SELECT proto, method, count(*) AS messages, sum(complete) AS"
-	    " complete, sum(size) AS bytes, sum(attachments) AS attachments"
-	    " FROM messages WHERE partial = 0 GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2" },
-	{ "authentication",
-	    "SELECT s.proto, a.mechanism, a.outcome, count(*) AS attempts,"
-	    " count(a.password) AS in_clear FROM auth a"
-	    " JOIN sessions s ON s.id = a.session_id GROUP BY 1, 2, 3"
-	    " ORDER BY 4 DESC, 1, 2, 3" },
-	{ "top senders",
-	    "SELECT \"from\", count(*) AS messages FROM v_messages WHERE"
-	    " \"from\" IS NOT NULL AND partial = 0 GROUP BY 1 ORDER BY 2 DESC, 1"
-	    " LIMIT 10" },
-	{ "top recipients",
-	    "SELECT \"to\", count(*) AS messages FROM v_messages WHERE"
-	    " \"to\" IS NOT NULL AND partial = 0 GROUP BY 1 ORDER BY 2 DESC, 1"
-	    " LIMIT 10" },
-	{ "top servers",
-	    "SELECT server_ip AS server, server_port AS port, proto, count(*)"
-	    " AS sessions FROM sessions GROUP BY 1, 2, 3 ORDER BY 4 DESC,"
-	    " CAST(server_ip AS TEXT), 2, 3"
-	    " LIMIT 10" },
-	{ "top clients",
-	    "SELECT client_ip AS client, count(*) AS sessions FROM sessions"
-	    " GROUP BY 1 ORDER BY 2 DESC, CAST(client_ip AS TEXT) LIMIT 10" },
-	{ "anomalies",
-	    "SELECT name, count(*) AS count FROM anomalies GROUP BY 1"
-	    " ORDER BY 2 DESC, 1" },
-};
-
 int
 cmd_stats(int argc, char **argv)
 {
@@ -325,7 +286,7 @@ cmd_stats(int argc, char **argv)
 		return EXIT_USAGE;
 	if ((db = open_log(o.db)) == NULL)
 		return EXIT_USAGE;
-	for (size_t i = 0; i < sizeof(stats_sql) / sizeof(stats_sql[0]); i++) {
+	for (size_t i = 0; i < nstats_sql; i++) {
 		char		   sql[1024];
 		struct query_rows *st;
 

@@ -353,6 +353,53 @@ api_message(struct MHD_Connection *c, const struct serve_opts *o)
 	    sizeof(more) / sizeof(*more));
 }
 
+/* /api/overview: each of stats' tables and the series over time, by
+ * title, for the page's pictures. */
+static enum MHD_Result
+api_overview(struct MHD_Connection *c, const struct serve_opts *o)
+{
+	struct query *db;
+	char	     *buf = NULL;
+	size_t	      len = 0;
+	FILE	     *f;
+	int	      bad = 0;
+
+	if ((db = cli_open_log(o->db)) == NULL)
+		return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "the log cannot be read");
+	if ((f = open_memstream(&buf, &len)) == NULL) {
+		query_close(db);
+		return MHD_NO;
+	}
+	putc('{', f);
+	for (size_t i = 0; i < nstats_sql + noverview_sql; i++) {
+		const struct stats_sql *q = i < nstats_sql ?
+		    &stats_sql[i] :
+		    &overview_sql[i - nstats_sql];
+		struct query_rows      *st = query_prepare(db, q->sql);
+
+		if (i > 0)
+			putc(',', f);
+		json_str(f, q->title);
+		putc(':', f);
+		if (st == NULL || rows_json(f, st) < 0) {
+			bad = 1;
+			fputs(st == NULL ? "[]" : "", f);
+		}
+		if (st != NULL)
+			query_finish(st);
+	}
+	fputs("}\n", f);
+	fclose(f);
+	query_close(db);
+	if (bad) {
+		free(buf);
+		return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "query failed");
+	}
+	return answer_json(c, MHD_HTTP_OK, NULL, buf, len);
+}
+
 /* The search statement's rows (query.h: by position) as named objects. */
 static int
 hits_json(FILE *f, struct query_rows *st)
@@ -689,6 +736,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		return api_message(c, o);
 	if (strcmp(url, "/api/search") == 0)
 		return api_search(c, o);
+	if (strcmp(url, "/api/overview") == 0)
+		return api_overview(c, o);
 	if (strncmp(url, "/message/", 9) == 0)
 		return message_eml(c, o, url + 9);
 	return answer_error(c, MHD_HTTP_NOT_FOUND, "not found");

@@ -182,3 +182,57 @@ const char listing_show_sql[] =
     "  ON c.session_id = t.session_id AND c.sender = 'server' AND c.idx = 0"
     "  WHERE t.session_id = ?1"
     ") AS transcript ORDER BY ts, k, n, i";
+
+/* ---------------------------------------------------------------- stats */
+
+const struct stats_sql stats_sql[] = {
+	{ "sessions by protocol",
+	    "SELECT proto, count(*) AS sessions, sum(CASE WHEN tls <> 'none'"
+	    " THEN 1 ELSE 0 END) AS tls, CAST(round(100.0 * sum(CASE WHEN"
+	    " tls <> 'none' THEN 1 ELSE 0 END) / count(*)) AS INTEGER) || '%'"
+	    " AS tls_share, sum(midstream) AS midstream FROM sessions"
+	    " GROUP BY proto ORDER BY sessions DESC, proto" },
+	{ "messages",
+	    "SELECT proto, method, count(*) AS messages, sum(complete) AS"
+	    " complete, sum(size) AS bytes, sum(attachments) AS attachments"
+	    " FROM messages WHERE partial = 0 GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2" },
+	{ "authentication",
+	    "SELECT s.proto, a.mechanism, a.outcome, count(*) AS attempts,"
+	    " count(a.password) AS in_clear FROM auth a"
+	    " JOIN sessions s ON s.id = a.session_id GROUP BY 1, 2, 3"
+	    " ORDER BY 4 DESC, 1, 2, 3" },
+	{ "top senders",
+	    "SELECT \"from\", count(*) AS messages FROM v_messages WHERE"
+	    " \"from\" IS NOT NULL AND partial = 0 GROUP BY 1 ORDER BY 2 DESC, 1"
+	    " LIMIT 10" },
+	{ "top recipients",
+	    "SELECT \"to\", count(*) AS messages FROM v_messages WHERE"
+	    " \"to\" IS NOT NULL AND partial = 0 GROUP BY 1 ORDER BY 2 DESC, 1"
+	    " LIMIT 10" },
+	{ "top servers",
+	    "SELECT server_ip AS server, server_port AS port, proto, count(*)"
+	    " AS sessions FROM sessions GROUP BY 1, 2, 3 ORDER BY 4 DESC,"
+	    " CAST(server_ip AS TEXT), 2, 3"
+	    " LIMIT 10" },
+	{ "top clients",
+	    "SELECT client_ip AS client, count(*) AS sessions FROM sessions"
+	    " GROUP BY 1 ORDER BY 2 DESC, CAST(client_ip AS TEXT) LIMIT 10" },
+	{ "anomalies",
+	    "SELECT name, count(*) AS count FROM anomalies GROUP BY 1"
+	    " ORDER BY 2 DESC, 1" },
+};
+
+const size_t nstats_sql = sizeof(stats_sql) / sizeof(stats_sql[0]);
+
+/* The overview's pictures over time: a row per day. */
+const struct stats_sql overview_sql[] = {
+	{ "sessions by day",
+	    "SELECT substr(datetime(start_ts, 'unixepoch'), 1, 10) AS day,"
+	    " proto, count(*) AS sessions FROM sessions GROUP BY 1, 2"
+	    " ORDER BY 1, 2" },
+	{ "messages by day",
+	    "SELECT substr(datetime(begin_ts, 'unixepoch'), 1, 10) AS day,"
+	    " count(*) AS messages FROM messages WHERE partial = 0"
+	    " GROUP BY 1 ORDER BY 1" },
+};
+const size_t noverview_sql = sizeof(overview_sql) / sizeof(overview_sql[0]);

@@ -51,4 +51,15 @@ struct query_rows *listing_prepare(struct query *, const struct listing *,
 /* A session's transcript (?1: its id): ts, who, text, path, frame. */
 extern const char listing_show_sql[];
 
+/* mailsift stats, and the web view's overview: a title and a query
+ * each. */
+struct stats_sql {
+	const char *title, *sql;
+};
+extern const struct stats_sql stats_sql[];
+extern const size_t	      nstats_sql;
+/* The overview's series over time (a row per day). */
+extern const struct stats_sql overview_sql[];
+extern const size_t	      noverview_sql;
+
 #endif

@@ -56,6 +56,10 @@ check "search: the messages mailsift search finds" \
 	"$(get "/api/search?q=figures" | python3 -c 'import json, sys; print(sorted(r["id"] for r in json.load(sys.stdin)))')" \
 	"$(./mailsift search figures -d "$B/log.db" 2>/dev/null | tail -n +2 | cut -f1 | sort -n | python3 -c 'import sys; print([int(x) for x in sys.stdin.read().split()])')"
 
+check "overview: stats' tables and the series by day, as JSON" \
+	"$(get /api/overview | python3 -c 'import json, sys; o = json.load(sys.stdin); print(sum(r["sessions"] for r in o["sessions by protocol"]) == sum(r["sessions"] for r in o["sessions by day"]), len(o["top senders"]) > 0)')" \
+	"True True"
+
 # Safe on hostile content
 hdr=$(curl -s -D- -o /dev/null "$U/api/listing/messages")
 for h in "Content-Security-Policy: default-src 'none'" "X-Content-Type-Options: nosniff" \
