@@ -667,9 +667,13 @@ message_part(struct MHD_Connection *c, const struct serve_opts *o, long id,
 	if (html) {
 		snprintf(ctype, sizeof(ctype), "text/html%s%s",
 		    charset[0] ? "; charset=" : "", charset);
-		if (r != NULL)
+		if (r != NULL) {
 			MHD_add_response_header(r, "X-Frame-Options",
 			    "SAMEORIGIN");
+			/* no lookups of the names it holds, ahead of time */
+			MHD_add_response_header(r, "X-DNS-Prefetch-Control",
+			    "off");
+		}
 		return answer_with(c, MHD_HTTP_OK, ctype, csp_html, r,
 		    "inline");
 	}

@@ -127,6 +127,102 @@ wait_all() { for i in $(seq 40); do while [ ! -s "$B/c$i" ]; do sleep 0.05; done
 wait_all
 check "40 clients at once: all answered" "$(cat "$B"/c* | sort -u)" 200
 
+# In a real browser (Debian's chromium, headless): the pages on hostile
+# mail (tests/data/hostile.eml: script and handlers in From, Subject, a
+# header, the HTML part and an attachment name; remote images, a frame
+# and a CSS background). No script of the message runs (the title stays,
+# no "PWNED" title, one script element: the page's own), the payloads
+# show as text, the HTML part is in a sandboxed frame, no request goes to
+# any host but the server; screenshots of each page are kept.
+if command -v chromium >/dev/null 2>&1; then
+	mkdir -p "$B/hostile" "$B/shots"
+	build/rel/tools/pcapgen --eml tests/data/hostile.eml "$B/hostile" hostile
+	./mailsift read -q --force -o "$B/hostile.db" "$B/hostile/hostile.pcap" tests/pcap/demo.pcap 2>/dev/null
+	kill -TERM "$pid"; wait "$pid"
+	"$BIN" serve -d "$B/hostile.db" --listen "127.0.0.1:$PORT" 2>>"$B/serve.err" & pid=$!
+	for _ in $(seq 50); do curl -s -o /dev/null "$U/" && break; sleep 0.1; done
+	# no name resolves (no query leaves this host whatever a page asks),
+	# and none of the browser's own background traffic
+	CHROME="--headless
+--no-sandbox
+--disable-gpu
+--user-data-dir=$B/chrome
+--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1
+--disable-background-networking
+--disable-component-update
+--disable-sync
+--disable-default-apps
+--no-first-run
+--disable-features=NetworkTimeServiceQuerying,OptimizationHints,MediaRouter,AutofillServerCommunication
+--disable-client-side-phishing-detection
+--disable-domain-reliability
+--virtual-time-budget=6000"
+	browse() { # name fragment
+		(IFS='
+'; set -f
+		timeout 90 chromium $CHROME --log-net-log="$B/$1.net.json" \
+			--dump-dom "$U/#/$2" >"$B/$1.dom.html" 2>"$B/$1.chrome.err"
+		timeout 90 chromium $CHROME --window-size=1280,1000 \
+			--screenshot="$B/shots/$1.png" "$U/#/$2" >/dev/null 2>&1)
+	}
+	browse message message/1
+	browse overview overview
+	browse messages messages
+	browse session session/1
+	for v in message overview messages session; do
+		check "browser, $v page: the title is the page's, no script of the message ran" \
+			"$(grep -o '<title>[^<]*</title>' "$B/$v.dom.html")" "<title>mailsift</title>"
+		check "browser, $v page: one script element, the page's own" \
+			"$(grep -o '<script[^>]*>' "$B/$v.dom.html" | tr '\n' ' ')" '<script src="/app.js" defer=""> '
+		[ -s "$B/shots/$v.png" ] && ok "browser, $v page: screenshot kept" || bad "browser, $v page: no screenshot"
+		python3 - "$B/$v.net.json" "127.0.0.1:$PORT" >"$B/$v.net.out" 2>"$B/$v.preconnect" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+ev = {v: k for k, v in d["constants"]["logEventTypes"].items()}
+urls = set()
+for e in d["events"]:
+    p = e.get("params") or {}
+    # requests made for the page (its site in the isolation key), not
+    # the browser's own chatter (updates, accounts), which goes nowhere:
+    # no name resolves
+    if ev.get(e["type"]) == "URL_REQUEST_START_JOB" and "url" in p and \
+            "127.0.0.1" in p.get("network_isolation_key", ""):
+        urls.add(p["url"])
+    # Chromium's speculative preconnect for a frame's address in the HTML
+    # (DNS and TCP, no request): said, not counted (see the notes)
+    if p.get("is_preconnect") and sys.argv[2] not in p.get("url", ""):
+        print("preconnect " + p["url"], file=sys.stderr)
+print("\n".join(sorted(u for u in urls if sys.argv[2] not in u)))
+PY
+		check "browser, $v page: no request to any host but the server" "$(cat "$B/$v.net.out")" ""
+		[ -s "$B/$v.preconnect" ] && echo "note browser, $v page: Chromium $(cat "$B/$v.preconnect")"
+	done
+	check "browser: the message's payloads show as text" \
+		"$(grep -c "&lt;script&gt;document.title='PWNED-FROM'&lt;/script&gt;" "$B/message.dom.html") $(grep -c "PWNED-SUBJECT" "$B/message.dom.html")" "1 1"
+	check "browser: the subject's right-to-left override shown, not obeyed" \
+		"$(grep -c 'PWNED-SUBJECT.*\\u202e gnp.exe' "$B/message.dom.html")" "1"
+	grep -q '<iframe sandbox="" referrerpolicy="no-referrer" src="/message/1/part/1.html"' "$B/message.dom.html" &&
+		ok "browser: the HTML part in a frame sandboxed without allow-scripts" || bad "browser: the HTML part's frame"
+	check "browser: a session's transcript, as mailsift show's lines" \
+		"$(python3 -c '
+import sys
+from html.parser import HTMLParser
+class P(HTMLParser):
+    def __init__(s):
+        super().__init__(); s.h = ""; s.rows = {}; s.cur = None; s.inh = False
+    def handle_starttag(s, t, a):
+        if t == "h3": s.inh = True; s.h = ""
+        if t == "tr" and s.h: s.rows[s.h] = s.rows.get(s.h, 0) + 1
+    def handle_endtag(s, t):
+        if t == "h3": s.inh = False
+    def handle_data(s, d):
+        if s.inh: s.h += d
+p = P(); p.feed(open(sys.argv[1]).read()); print(p.rows.get("Transcript", 1) - 1)' "$B/session.dom.html")" \
+		"$(./mailsift show 1 -d "$B/hostile.db" | tail -n +2 | wc -l)"
+else
+	echo "skip browser: no chromium"
+fi
+
 kill -TERM "$pid"; wait "$pid"; rc=$?
 check "SIGTERM: exit 0" "$rc" 0
 
