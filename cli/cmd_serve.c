@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "dissect.h"
@@ -600,6 +601,68 @@ part_decode(struct query *db, const char *sha, uint64_t part, char **buf,
 	return 0;
 }
 
+/*
+ * An HTML part with the elements that make a browser reach out renamed
+ * ("<iframe" -> "<x-iframe"): the policy it is served under already
+ * forbids their loads, but Chromium's preload scanner opens connections
+ * ahead of time (DNS, TCP) for some before any policy applies; an element
+ * it does not know it leaves alone.  Into a new buffer; NULL when out of
+ * memory.
+ */
+static char *
+html_inert(const char *p, size_t n, size_t *outlen)
+{
+	/* what loads or connects by itself; images, tables and styles stay
+	 * (the policy keeps their loads from happening, mail's layout is
+	 * kept) */
+	static const char *const reaching[] = { "iframe", "frame", "frameset",
+		"link", "object", "embed", "applet", "base", "meta", "script",
+		"portal", "fencedframe" };
+	char			*out = malloc(n + n / 2 + 16), *o = out;
+	size_t			 cap = n + n / 2 + 16;
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = i + 1, l;
+
+		if ((size_t)(o - out) + 3 > cap) { /* rare: many renames */
+			size_t used = (size_t)(o - out);
+			char  *b = realloc(out, cap * 2);
+
+			if (b == NULL) {
+				free(out);
+				return NULL;
+			}
+			out = b;
+			o = out + used;
+			cap *= 2;
+		}
+		*o++ = p[i];
+		if (p[i] != '<')
+			continue;
+		if (k < n && p[k] == '/')
+			*o++ = p[k++], i++;
+		for (size_t t = 0; t < sizeof(reaching) / sizeof(*reaching);
+		     t++) {
+			l = strlen(reaching[t]);
+			if (k + l <= n &&
+			    strncasecmp(p + k, reaching[t], l) == 0 &&
+			    (k + l == n ||
+				!((p[k + l] >= 'a' && p[k + l] <= 'z') ||
+				    (p[k + l] >= 'A' && p[k + l] <= 'Z') ||
+				    (p[k + l] >= '0' && p[k + l] <= '9') ||
+				    p[k + l] == '-'))) {
+				*o++ = 'x';
+				*o++ = '-';
+				break;
+			}
+		}
+	}
+	*outlen = (size_t)(o - out);
+	return out;
+}
+
 /* A charset fit for a header: letters, digits, "-", "_", ".", ":". */
 static int
 plain_token(const char *s)
@@ -663,6 +726,13 @@ message_part(struct MHD_Connection *c, const struct serve_opts *o, long id,
 		    "no such part kept, or too large");
 	}
 	query_close(db);
+	if (html) {
+		char *inert = html_inert(buf, len, &len);
+
+		free(buf);
+		if ((buf = inert) == NULL)
+			return MHD_NO;
+	}
 	r = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
 	if (html) {
 		snprintf(ctype, sizeof(ctype), "text/html%s%s",

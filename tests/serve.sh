@@ -188,14 +188,13 @@ for e in d["events"]:
     if ev.get(e["type"]) == "URL_REQUEST_START_JOB" and "url" in p and \
             "127.0.0.1" in p.get("network_isolation_key", ""):
         urls.add(p["url"])
-    # Chromium's speculative preconnect for a frame's address in the HTML
-    # (DNS and TCP, no request): said, not counted (see the notes)
+    # a connection opened ahead of time (Chromium's preload scanner)
     if p.get("is_preconnect") and sys.argv[2] not in p.get("url", ""):
         print("preconnect " + p["url"], file=sys.stderr)
 print("\n".join(sorted(u for u in urls if sys.argv[2] not in u)))
 PY
-		check "browser, $v page: no request to any host but the server" "$(cat "$B/$v.net.out")" ""
-		[ -s "$B/$v.preconnect" ] && echo "note browser, $v page: Chromium $(cat "$B/$v.preconnect")"
+		check "browser, $v page: no request or connection to any host but the server" \
+			"$(cat "$B/$v.net.out" "$B/$v.preconnect")" ""
 	done
 	check "browser: the message's payloads show as text" \
 		"$(grep -c "&lt;script&gt;document.title='PWNED-FROM'&lt;/script&gt;" "$B/message.dom.html") $(grep -c "PWNED-SUBJECT" "$B/message.dom.html")" "1 1"
