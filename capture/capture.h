@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "dissect.h"
 
@@ -146,6 +147,16 @@ struct capture_read_tap {
  */
 int capture_file(const char *path, const struct capture_read_tap *tap,
     struct capture_file_info *, char *err, size_t errlen);
+/*
+ * The packets of one connection cut from a capture file: frames first to
+ * last (numbered from 1, as tshark numbers them) that the BPF filter
+ * keeps (the connection's addresses and ports), written to the file
+ * descriptor fd (left open) as a pcap file of the same link type.
+ * Independent of the reading above.  Returns the packets written, or -1
+ * with err set.
+ */
+long capture_cut(const char *path, uint64_t first, uint64_t last,
+    const char *filter, int fd, char *err, size_t errlen);
 /* Ends every open connection as "capture ended" (partial messages are
  * kept as incomplete) and releases libnids; the sink gets the last events
  * here. */

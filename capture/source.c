@@ -277,6 +277,51 @@ capture_file(const char *path, const struct capture_read_tap *tap,
 	return rc;
 }
 
+long
+capture_cut(const char *path, uint64_t first, uint64_t last, const char *filter,
+    int fd, char *err, size_t errlen)
+{
+	FILE		   *out;
+	char		    ebuf[PCAP_ERRBUF_SIZE];
+	struct bpf_program  prog;
+	struct pcap_pkthdr *h;
+	const u_char	   *data;
+	pcap_dumper_t	   *d;
+	pcap_t		   *pc;
+	uint64_t	    frame = 0;
+	long		    n = 0;
+	int		    r;
+
+	if ((pc = pcap_open_offline(path, ebuf)) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, ebuf);
+		return -1;
+	}
+	if (pcap_compile(pc, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		snprintf(err, errlen, "%s: %s", filter, pcap_geterr(pc));
+		pcap_close(pc);
+		return -1;
+	}
+	if ((out = fdopen(dup(fd), "wb")) == NULL ||
+	    (d = pcap_dump_fopen(pc, out)) == NULL) {
+		snprintf(err, errlen, "%s",
+		    out == NULL ? strerror(errno) : pcap_geterr(pc));
+		if (out != NULL)
+			fclose(out);
+		pcap_freecode(&prog);
+		pcap_close(pc);
+		return -1;
+	}
+	while (frame < last && (r = pcap_next_ex(pc, &h, &data)) == 1)
+		if (++frame >= first && pcap_offline_filter(&prog, h, data)) {
+			pcap_dump((u_char *)d, h, data);
+			n++;
+		}
+	pcap_dump_close(d); /* and its stream, a copy of fd */
+	pcap_freecode(&prog);
+	pcap_close(pc);
+	return n;
+}
+
 /* ------------------------------------------------------------- live */
 
 static void

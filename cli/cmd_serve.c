@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "capture.h"
 #include "cli.h"
 #include "dissect.h"
 #include "listings.h"
@@ -753,6 +754,68 @@ message_part(struct MHD_Connection *c, const struct serve_opts *o, long id,
 	    r, disp);
 }
 
+/*
+ * /session/N.pcap: the session's packets cut from the capture file it
+ * began in (its frames, the filter of its addresses and ports), a
+ * download for Wireshark.  The file must be where read found it.
+ */
+static enum MHD_Result
+session_pcap(struct MHD_Connection *c, const struct serve_opts *o,
+    const char *idtext)
+{
+	char	      file[4096] = "", filter[512] = "", err[512], disp[96];
+	uint64_t      first = 0, last = 0;
+	char	     *end;
+	long	      id = strtol(idtext, &end, 10), n;
+	struct query *db;
+	struct query_rows *st;
+	FILE		  *tmp;
+
+	if (id <= 0 || strcmp(end, ".pcap") != 0)
+		return answer_error(c, MHD_HTTP_NOT_FOUND, "not found");
+	if ((db = cli_open_log(o->db)) == NULL)
+		return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "the log cannot be read");
+	if ((st = query_prepare(db,
+		 "SELECT capture_file, first_frame, last_frame, host(client_ip),"
+		 " client_port, host(server_ip), server_port FROM sessions"
+		 " WHERE id = ?1 AND capture_file IS NOT NULL"
+		 " AND first_frame IS NOT NULL")) != NULL) {
+		query_bind_int(st, 1, id);
+		if (query_next(st) == 1) {
+			snprintf(file, sizeof(file), "%s", query_text(st, 0));
+			first = (uint64_t)query_int(st, 1);
+			last = (uint64_t)query_int(st, 2);
+			snprintf(filter, sizeof(filter),
+			    "tcp and host %s and host %s and port %lld and"
+			    " port %lld",
+			    query_text(st, 3), query_text(st, 5),
+			    (long long)query_int(st, 4),
+			    (long long)query_int(st, 6));
+		}
+		query_finish(st);
+	}
+	query_close(db);
+	if (file[0] == '\0')
+		return answer_error(c, MHD_HTTP_NOT_FOUND,
+		    "no capture file on record");
+	if ((tmp = tmpfile()) == NULL)
+		return MHD_NO;
+	if ((n = capture_cut(file, first, last < first ? first : last, filter,
+		 fileno(tmp), err, sizeof(err))) < 0) {
+		fclose(tmp);
+		return answer_error(c, MHD_HTTP_NOT_FOUND, err);
+	}
+	rewind(tmp);
+	snprintf(disp, sizeof(disp),
+	    "attachment; filename=\"session-%ld.pcap\"", id);
+	return answer_with(c, MHD_HTTP_OK, "application/vnd.tcpdump.pcap",
+	    csp_data,
+	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 65536,
+		read_file, tmp, close_file),
+	    disp);
+}
+
 /* The token, in the Authorization header or the token argument, compared
  * in time that does not depend on where they differ. */
 static int
@@ -814,6 +877,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		return api_overview(c, o);
 	if (strncmp(url, "/message/", 9) == 0)
 		return message_eml(c, o, url + 9);
+	if (strncmp(url, "/session/", 9) == 0)
+		return session_pcap(c, o, url + 9);
 	return answer_error(c, MHD_HTTP_NOT_FOUND, "not found");
 }
 

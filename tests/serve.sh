@@ -52,6 +52,14 @@ curl -s -o "$B/m.eml" "$U/message/$mid.eml"
 check "the .eml download is the message as logged" \
 	"$(sha256sum <"$B/m.eml" | cut -d' ' -f1)" \
 	"$(sqlite3 "$B/log.db" "SELECT sha256 FROM messages WHERE id = $mid")"
+sid=$(sqlite3 "$B/log.db" "SELECT session_id FROM messages WHERE id = $mid")
+curl -s -o "$B/s.pcap" "$U/session/$sid.pcap"
+./mailsift read -q --force -o "$B/pcapcut.db" "$B/s.pcap" 2>/dev/null
+check "a session's packets cut as a pcap: read again, the same messages" \
+	"$(sqlite3 "$B/pcapcut.db" "SELECT sha256 FROM messages ORDER BY id")" \
+	"$(sqlite3 "$B/log.db" "SELECT sha256 FROM messages WHERE session_id = $sid ORDER BY id")"
+check "... and only that connection's packets" \
+	"$(tshark -r "$B/s.pcap" -T fields -e tcp.stream 2>/dev/null | sort -u | wc -l)" "1"
 check "search: the messages mailsift search finds" \
 	"$(get "/api/search?q=figures" | python3 -c 'import json, sys; print(sorted(r["id"] for r in json.load(sys.stdin)))')" \
 	"$(./mailsift search figures -d "$B/log.db" 2>/dev/null | tail -n +2 | cut -f1 | sort -n | python3 -c 'import sys; print([int(x) for x in sys.stdin.read().split()])')"
