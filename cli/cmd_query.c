@@ -31,7 +31,8 @@ query_usage(FILE *f, const char *cmd)
 	    "         --from TEXT  --to TEXT  --subject TEXT\n"
 	    "         --since TIME  --until TIME  (\"2024-01-31\", "
 	    "\"2024-01-31 12:00\", UTC)\n"
-	    "         --tls  --failed-auth\n"
+	    "         --tls  --failed-auth  --with-creds  --with-attachments\n"
+	    "         --with-anomalies (sessions; messages: --with-attachments)\n"
 	    "Tables go to a terminal; --json writes one object a line, --csv "
 	    "RFC 4180.\n"
 	    "creds --hashcat[=cram-md5|apop]: challenge-response pairs as "
@@ -55,6 +56,9 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 		{ "until", required_argument, NULL, 'U' },
 		{ "tls", no_argument, NULL, 't' },
 		{ "failed-auth", no_argument, NULL, 'a' },
+		{ "with-creds", no_argument, NULL, 'C' },
+		{ "with-attachments", no_argument, NULL, 'A' },
+		{ "with-anomalies", no_argument, NULL, 'N' },
 		{ "limit", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "csv", no_argument, NULL, 'c' },
@@ -103,6 +107,15 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 			break;
 		case 'a':
 			o->flag[F_FAILED] = 1;
+			break;
+		case 'C':
+			o->flag[F_CREDS] = 1;
+			break;
+		case 'A':
+			o->flag[F_ATTACHMENTS] = 1;
+			break;
+		case 'N':
+			o->flag[F_ANOMALIES] = 1;
 			break;
 		case 'j':
 			o->fmt = OUT_JSON;

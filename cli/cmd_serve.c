@@ -183,7 +183,8 @@ api_listing(struct MHD_Connection *c, const struct serve_opts *o,
     const char *name)
 {
 	static const char *const keys[F_COUNT] = { "proto", "host", "user",
-		"from", "to", "subject", "since", "until", "tls", "failed" };
+		"from", "to", "subject", "since", "until", "tls", "failed",
+		"creds", "attachments", "anomalies" };
 	const struct listing	*l = listing_find(name);
 	const char		*val[F_COUNT] = { 0 };
 	int			 flag[F_COUNT] = { 0 };
@@ -201,7 +202,7 @@ api_listing(struct MHD_Connection *c, const struct serve_opts *o,
 
 		if (v == NULL || *v == '\0')
 			continue;
-		if (k == F_TLS || k == F_FAILED)
+		if (k >= F_TLS) /* the flags: on unless "0" */
 			flag[k] = strcmp(v, "0") != 0;
 		else
 			val[k] = v;
@@ -348,6 +349,12 @@ api_message(struct MHD_Connection *c, const struct serve_opts *o)
 		    "SELECT part, entry, rule, namespace, tags, meta"
 		    " FROM yara_matches WHERE message_id = ?1"
 		    " ORDER BY part, entry, rule" },
+		{ "journey",
+		    "SELECT j.hop, j.time, j.proto, j.method, j.direction,"
+		    " j.client_ip, j.server_ip, j.user, j.mailbox,"
+		    " j.message_id, j.session_id FROM v_message_journeys j"
+		    " WHERE j.journey = (SELECT journey FROM v_message_journeys"
+		    " WHERE message_id = ?1) ORDER BY j.hop" },
 	};
 
 	return api_object(c, o, "message",

@@ -16,6 +16,9 @@ const char *const filter_opt[F_COUNT] = {
 	"--until",
 	"--tls",
 	"--failed-auth",
+	"--with-creds",
+	"--with-attachments",
+	"--with-anomalies",
 };
 
 /* Case-blind substring, the same in SQLite and PostgreSQL. */
@@ -29,7 +32,10 @@ const struct listing listings[] = {
 	    " FROM v_sessions",
 	    { "proto = ?", "(client_ip = ? OR server_ip = ?)", "\"user\" = ?",
 		NULL, NULL, NULL, "start >= ?", "start < ?", "tls <> 'none'",
-		"id IN (SELECT session_id FROM auth WHERE outcome = 'failure')" },
+		"id IN (SELECT session_id FROM auth WHERE outcome = 'failure')",
+		"id IN (SELECT session_id FROM auth WHERE password IS NOT NULL)",
+		"id IN (SELECT session_id FROM messages WHERE attachments > 0)",
+		"id IN (SELECT session_id FROM anomalies)" },
 	    "id" },
 	{ "messages", "messages however they travelled, parts left out",
 	    "SELECT message_id AS id, time, proto, method, \"from\", \"to\","
@@ -37,7 +43,8 @@ const struct listing listings[] = {
 	    " FROM v_messages WHERE partial = 0",
 	    { "proto = ?", "(client_ip = ? OR server_ip = ?)", "\"user\" = ?",
 		LIKE("\"from\""), LIKE("\"to\""), LIKE("subject"), "time >= ?",
-		"time < ?", "tls <> 'none'", NULL },
+		"time < ?", "tls <> 'none'", NULL, NULL, "attachments > 0",
+		NULL },
 	    "id" },
 	{ "creds", "credentials seen, and whether they worked",
 	    "SELECT id, time, proto, client_ip AS client, server_ip AS server,"

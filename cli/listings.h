@@ -23,6 +23,9 @@ enum filter {
 	F_UNTIL,
 	F_TLS,
 	F_FAILED,
+	F_CREDS,       /* a password or a token crossed */
+	F_ATTACHMENTS, /* a message with an attachment */
+	F_ANOMALIES,   /* an anomaly was logged */
 	F_COUNT
 };
 

@@ -39,15 +39,20 @@ check "paging: limit and offset" \
 	"$(get "/api/listing/sessions?limit=2&offset=1" | python3 -c 'import json, sys; print([r["id"] for r in json.load(sys.stdin)])')" \
 	"[2, 3]"
 check "a filter that does not apply: 400" "$(code "$U/api/listing/attachments?user=x")" 400
+for f in creds attachments anomalies; do
+	check "sessions with $f: as mailsift sessions --with-$f" \
+		"$(get "/api/listing/sessions?$f=1&limit=1000" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')" \
+		"$(./mailsift sessions -d "$B/log.db" --with-$f --json --limit 1000 | wc -l)"
+done
 
 # A session and a message, as show and the tables have them
 check "a session: its transcript, as mailsift show's" \
 	"$(get "/api/session?id=2" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["transcript"]))')" \
 	"$(./mailsift show 2 -d "$B/log.db" | tail -n +2 | wc -l)"
 mid=$(sqlite3 "$B/log.db" "SELECT message_id FROM parts WHERE filename IS NOT NULL LIMIT 1")
-check "a message: its parts and headers" \
-	"$(get "/api/message?id=$mid" | python3 -c 'import json, sys; m = json.load(sys.stdin); print(len(m["parts"]), len(m["headers"]) > 0)')" \
-	"$(sqlite3 "$B/log.db" "SELECT count(*) FROM parts WHERE message_id = $mid") True"
+check "a message: its parts and headers, its journey" \
+	"$(get "/api/message?id=$mid" | python3 -c 'import json, sys; m = json.load(sys.stdin); print(len(m["parts"]), len(m["headers"]) > 0, len(m["journey"]) >= 1)')" \
+	"$(sqlite3 "$B/log.db" "SELECT count(*) FROM parts WHERE message_id = $mid") True True"
 curl -s -o "$B/m.eml" "$U/message/$mid.eml"
 check "the .eml download is the message as logged" \
 	"$(sha256sum <"$B/m.eml" | cut -d' ' -f1)" \
