@@ -33,6 +33,7 @@ query_usage(FILE *f, const char *cmd)
 	    "\"2024-01-31 12:00\", UTC)\n"
 	    "         --tls  --failed-auth  --with-creds  --with-attachments\n"
 	    "         --with-anomalies (sessions; messages: --with-attachments)\n"
+	    "attachments: --name TEXT  --hash MD5|SHA-1|SHA-256\n"
 	    "Tables go to a terminal; --json writes one object a line, --csv "
 	    "RFC 4180.\n"
 	    "creds --hashcat[=cram-md5|apop]: challenge-response pairs as "
@@ -59,6 +60,8 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 		{ "with-creds", no_argument, NULL, 'C' },
 		{ "with-attachments", no_argument, NULL, 'A' },
 		{ "with-anomalies", no_argument, NULL, 'N' },
+		{ "name", required_argument, NULL, 'm' },
+		{ "hash", required_argument, NULL, 'x' },
 		{ "limit", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "csv", no_argument, NULL, 'c' },
@@ -116,6 +119,12 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 			break;
 		case 'N':
 			o->flag[F_ANOMALIES] = 1;
+			break;
+		case 'm':
+			o->val[F_NAME] = optarg;
+			break;
+		case 'x':
+			o->val[F_HASH] = optarg;
 			break;
 		case 'j':
 			o->fmt = OUT_JSON;

@@ -184,7 +184,7 @@ api_listing(struct MHD_Connection *c, const struct serve_opts *o,
 {
 	static const char *const keys[F_COUNT] = { "proto", "host", "user",
 		"from", "to", "subject", "since", "until", "tls", "failed",
-		"creds", "attachments", "anomalies" };
+		"creds", "attachments", "anomalies", "name", "hash" };
 	const struct listing	*l = listing_find(name);
 	const char		*val[F_COUNT] = { 0 };
 	int			 flag[F_COUNT] = { 0 };
@@ -202,7 +202,7 @@ api_listing(struct MHD_Connection *c, const struct serve_opts *o,
 
 		if (v == NULL || *v == '\0')
 			continue;
-		if (k >= F_TLS) /* the flags: on unless "0" */
+		if (k >= F_TLS && k <= F_ANOMALIES) /* flags: on unless "0" */
 			flag[k] = strcmp(v, "0") != 0;
 		else
 			val[k] = v;

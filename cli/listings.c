@@ -19,6 +19,8 @@ const char *const filter_opt[F_COUNT] = {
 	"--with-creds",
 	"--with-attachments",
 	"--with-anomalies",
+	"--name",
+	"--hash",
 };
 
 /* Case-blind substring, the same in SQLite and PostgreSQL. */
@@ -59,7 +61,10 @@ const struct listing listings[] = {
 	    " filename, content_type AS type, magic_type AS content, size,"
 	    " md5, sha256, findings FROM v_attachments",
 	    { "proto = ?", NULL, NULL, LIKE("\"from\""), NULL, LIKE("subject"),
-		"time >= ?", "time < ?", NULL, NULL },
+		"time >= ?", "time < ?", NULL, NULL, NULL, NULL, NULL,
+		LIKE("filename"),
+		"(lower(md5) = lower(?) OR lower(sha1) = lower(?)"
+		" OR lower(sha256) = lower(?))" },
 	    "message, path" },
 	{ "urls", "links in the messages' text, and what is wrong with them",
 	    "SELECT message_id AS message, time, proto, \"from\", subject,"

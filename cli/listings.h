@@ -26,6 +26,8 @@ enum filter {
 	F_CREDS,       /* a password or a token crossed */
 	F_ATTACHMENTS, /* a message with an attachment */
 	F_ANOMALIES,   /* an anomaly was logged */
+	F_NAME,	       /* a file name, in part */
+	F_HASH,	       /* a file's MD5, SHA-1 or SHA-256 */
 	F_COUNT
 };
 

@@ -39,6 +39,13 @@ check "paging: limit and offset" \
 	"$(get "/api/listing/sessions?limit=2&offset=1" | python3 -c 'import json, sys; print([r["id"] for r in json.load(sys.stdin)])')" \
 	"[2, 3]"
 check "a filter that does not apply: 400" "$(code "$U/api/listing/attachments?user=x")" 400
+h=$(sqlite3 "$B/log.db" "SELECT sha256 FROM parts WHERE filename IS NOT NULL LIMIT 1")
+check "attachments by hash: as mailsift attachments --hash" \
+	"$(get "/api/listing/attachments?hash=$h&limit=1000" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')" \
+	"$(./mailsift attachments -d "$B/log.db" --hash "$h" --json --limit 1000 | wc -l)"
+check "attachments by name: as mailsift attachments --name" \
+	"$(get "/api/listing/attachments?name=invoice&limit=1000" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')" \
+	"$(./mailsift attachments -d "$B/log.db" --name invoice --json --limit 1000 | wc -l)"
 for f in creds attachments anomalies; do
 	check "sessions with $f: as mailsift sessions --with-$f" \
 		"$(get "/api/listing/sessions?$f=1&limit=1000" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')" \
