@@ -216,6 +216,16 @@ PY
 		check "browser, $v page: no request or connection to any host but the server" \
 			"$(cat "$B/$v.net.out" "$B/$v.preconnect")" ""
 	done
+	check "browser: the messages page lists the rows of mailsift messages" \
+		"$(python3 -c '
+import sys
+from html.parser import HTMLParser
+class P(HTMLParser):
+    rows = 0
+    def handle_starttag(s, t, a):
+        if t == "tr": P.rows += 1
+P().feed(open(sys.argv[1]).read()); print(P.rows - 1)' "$B/messages.dom.html")" \
+		"$(./mailsift messages -d "$B/hostile.db" --json --limit 100 | wc -l)"
 	check "browser: the message's payloads show as text" \
 		"$(grep -c "&lt;script&gt;document.title='PWNED-FROM'&lt;/script&gt;" "$B/message.dom.html") $(grep -c "PWNED-SUBJECT" "$B/message.dom.html")" "1 1"
 	check "browser: the subject's right-to-left override shown, not obeyed" \
