@@ -319,33 +319,39 @@ hstream_new(struct hasher *h, unsigned flags)
 	return s;
 }
 
-/* Hands the gathered batch to the stream's worker, waiting while its
- * queue is full (memory stays bounded however fast packets come). */
+/* A job onto the stream's worker's queue, waiting while the queue is
+ * full (memory stays bounded however fast packets come). */
 static void
-submit(struct hstream *s)
+enqueue(struct hstream *s, struct job j)
 {
 	struct hasher *h = s->h;
 	struct worker *w = s->w;
 
-	if (s->len == 0)
-		return;
-	if (w == NULL) { /* the buffer is kept for the next batch */
-		digest(s, s->buf, s->len);
-		s->len = 0;
-		return;
-	}
 	pthread_mutex_lock(&h->mu);
 	h->waiters++;
 	while (w->n == QUEUE_JOBS)
 		pthread_cond_wait(&h->done, &h->mu);
 	h->waiters--;
-	w->q[(w->head + w->n) % QUEUE_JOBS] =
-	    (struct job) { s, s->buf, s->len, s->cap };
+	w->q[(w->head + w->n) % QUEUE_JOBS] = j;
 	w->n++;
 	s->pending++;
 	if (w->idle)
 		pthread_cond_signal(&w->work);
 	pthread_mutex_unlock(&h->mu);
+}
+
+/* Hands the gathered batch to the stream's worker. */
+static void
+submit(struct hstream *s)
+{
+	if (s->len == 0)
+		return;
+	if (s->w == NULL) { /* the buffer is kept for the next batch */
+		digest(s, s->buf, s->len);
+		s->len = 0;
+		return;
+	}
+	enqueue(s, (struct job) { s, s->buf, s->len, s->cap });
 	s->buf = NULL;
 	s->len = 0;
 }
@@ -440,27 +446,14 @@ hstream_keep(struct hstream *s, size_t first, size_t max,
 void
 hstream_then(struct hstream *s, hstream_then_fn fn, void *arg)
 {
-	struct hasher *h = s->h;
-	struct worker *w = s->w;
-
 	submit(s);
 	s->then = fn;
 	s->then_arg = arg;
-	if (w == NULL) {
-		run_then(s, &h->inline_slot);
+	if (s->w == NULL) {
+		run_then(s, &s->h->inline_slot);
 		return;
 	}
-	pthread_mutex_lock(&h->mu);
-	h->waiters++;
-	while (w->n == QUEUE_JOBS)
-		pthread_cond_wait(&h->done, &h->mu);
-	h->waiters--;
-	w->q[(w->head + w->n) % QUEUE_JOBS] = (struct job) { s, NULL, 0, 0 };
-	w->n++;
-	s->pending++;
-	if (w->idle)
-		pthread_cond_signal(&w->work);
-	pthread_mutex_unlock(&h->mu);
+	enqueue(s, (struct job) { s, NULL, 0, 0 });
 }
 
 int
