@@ -146,9 +146,9 @@ $(BUILD)/rel/tests/test_urls: $(call obj,rel,tests/test_urls.c dissect/urls.c di
 $(BUILD)/san/tests/test_urls: $(call obj,san,tests/test_urls.c dissect/urls.c dissect/util.c)
 	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka
 
-$(BUILD)/rel/tests/test_content: $(call obj,rel,tests/test_content.c store/content.c store/rules.c)
+$(BUILD)/rel/tests/test_content: $(call obj,rel,tests/test_content.c store/content.c store/rules.c dissect/util.c)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka -lmagic -larchive -lyara -lcrypto
-$(BUILD)/san/tests/test_content: $(call obj,san,tests/test_content.c store/content.c store/rules.c)
+$(BUILD)/san/tests/test_content: $(call obj,san,tests/test_content.c store/content.c store/rules.c dissect/util.c)
 	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka -lmagic -larchive -lyara -lcrypto
 
 $(BUILD)/rel/tests/test_msgauth: $(call obj,rel,tests/test_msgauth.c store/msgauth.c dissect/util.c)
@@ -259,7 +259,7 @@ $(BUILD)/fuzz/fuzz_files: tests/fuzz/fuzz_files.c $(DISSECT_SRC)
 $(BUILD)/fuzz/fuzz_tls: tests/fuzz/fuzz_tls.c $(DISSECT_SRC)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -o $@ $^ -lz -lcrypto
-$(BUILD)/fuzz/fuzz_content: tests/fuzz/fuzz_content.c store/content.c store/rules.c
+$(BUILD)/fuzz/fuzz_content: tests/fuzz/fuzz_content.c store/content.c store/rules.c dissect/util.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -o $@ $^ -lmagic -larchive -lyara -lcrypto
 $(BUILD)/fuzz/fuzz_pipeline: tests/fuzz/fuzz_pipeline.c $(DISSECT_SRC) $(CAPTURE_SRC)
@@ -299,7 +299,7 @@ $(BUILD)/san/replay/fuzz_files: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fu
 $(BUILD)/san/replay/fuzz_tls: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_tls.c $(DISSECT_SRC))
 	@mkdir -p $(@D)
 	$(SAN_CC) $(SAN) -o $@ $^ -lz -lcrypto
-$(BUILD)/san/replay/fuzz_content: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_content.c store/content.c store/rules.c)
+$(BUILD)/san/replay/fuzz_content: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_content.c store/content.c store/rules.c dissect/util.c)
 	@mkdir -p $(@D)
 	$(SAN_CC) $(SAN) -o $@ $^ -lmagic -larchive -lyara -lcrypto
 $(BUILD)/san/replay/fuzz_pipeline: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_pipeline.c $(DISSECT_SRC) $(CAPTURE_SRC))

@@ -706,3 +706,24 @@ md_html_entity(const char *e, size_t n, char out[4])
 		}
 	return 0;
 }
+
+const char *
+md_flag_names(unsigned flags, const char *const names[], size_t n, char *buf,
+    size_t len)
+{
+	size_t k = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && i < 32; i++) {
+		size_t l = strlen(names[i]);
+
+		if (!(flags & 1u << i) || k + (k > 0) + l >= len)
+			continue;
+		if (k > 0)
+			buf[k++] = ',';
+		memcpy(buf + k, names[i], l);
+		k += l;
+		buf[k] = '\0';
+	}
+	return buf;
+}

@@ -48,6 +48,12 @@ size_t md_b64_run(const uint8_t *p, size_t n, uint8_t *out, size_t room,
 size_t md_html_entity(const char *e, size_t n, char out[4]);
 /* A code point as UTF-8 into out (1 to 4 bytes); 0 past U+10FFFF. */
 size_t md_utf8_put(uint32_t cp, char out[4]);
+/*
+ * The names of the bits set in flags (bit i: names[i], of n), comma-
+ * separated into buf; "" for none.  What does not fit is left out.
+ */
+const char *md_flag_names(unsigned flags, const char *const names[], size_t n,
+    char *buf, size_t len);
 /* A character's value in base64 / hexadecimal, or -1. */
 int md_b64_value(uint8_t c);
 int md_hex_value(uint8_t c);

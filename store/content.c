@@ -11,6 +11,7 @@
 #include <ctype.h>
 
 #include "content.h"
+#include "util.h"
 
 /*
  * libmagic, one cookie for all the workers, one call at a time: a cookie
@@ -595,12 +596,7 @@ content_findings_str(unsigned findings, char *buf, size_t len)
 	static const char *const names[] = { "executable_disguised",
 		"extension_mismatch", "type_mismatch", "encrypted_archive",
 		"yara_budget" };
-	size_t			 k = 0;
 
-	buf[0] = '\0';
-	for (unsigned i = 0; i < sizeof(names) / sizeof(*names); i++)
-		if (findings & 1u << i)
-			k += (size_t)snprintf(buf + k, k < len ? len - k : 0,
-			    "%s%s", k ? "," : "", names[i]);
-	return buf;
+	return md_flag_names(findings, names, sizeof(names) / sizeof(*names),
+	    buf, len);
 }

@@ -628,14 +628,9 @@ msgauth_findings_str(unsigned f, char *buf, size_t len)
 	static const char *const names[] = { "display_name_address",
 		"reply_to_domain", "return_path_domain", "lookalike_domain",
 		"dkim_body_changed" };
-	size_t			 k = 0;
 
-	buf[0] = '\0';
-	for (unsigned i = 0; i < sizeof(names) / sizeof(*names); i++)
-		if (f & 1u << i)
-			k += (size_t)snprintf(buf + k, k < len ? len - k : 0,
-			    "%s%s", k ? "," : "", names[i]);
-	return buf;
+	return md_flag_names(f, names, sizeof(names) / sizeof(*names), buf,
+	    len);
 }
 
 /* ------------------------------------------------------- addresses */

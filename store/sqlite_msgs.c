@@ -609,10 +609,8 @@ msgs_url(struct sqlite_store *s, const struct md_event *ev)
 
 	if (m == NULL)
 		return;
-	for (unsigned i = 0; i < 3; i++)
-		if ((unsigned)ev->code & 1u << i)
-			snprintf(f + strlen(f), sizeof(f) - strlen(f), "%s%s",
-			    f[0] ? "," : "", finding[i]);
+	md_flag_names((unsigned)ev->code, finding,
+	    sizeof(finding) / sizeof(*finding), f, sizeof(f));
 	sqlite3_bind_int64(st, 1, m->row);
 	sqlite3_bind_int64(st, 2, ++m->nurls);
 	if (ev->num[0] != 0)

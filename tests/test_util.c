@@ -117,6 +117,22 @@ test_b64_run(void **state)
 	}
 }
 
+/* Bits to their names: in order, comma-separated, a name that would not
+ * fit left out whole. */
+static void
+test_flag_names(void **state)
+{
+	static const char *const names[] = { "one", "two", "three" };
+	char			 b[16];
+
+	(void)state;
+	assert_string_equal(md_flag_names(0, names, 3, b, sizeof(b)), "");
+	assert_string_equal(md_flag_names(5, names, 3, b, sizeof(b)),
+	    "one,three");
+	assert_string_equal(md_flag_names(7, names, 3, b, 9), "one,two");
+	assert_string_equal(md_flag_names(8, names, 3, b, sizeof(b)), "");
+}
+
 static void
 test_txtable(void **state)
 {
@@ -153,6 +169,7 @@ main(void)
 		cmocka_unit_test(test_ci),
 		cmocka_unit_test(test_b64),
 		cmocka_unit_test(test_b64_run),
+		cmocka_unit_test(test_flag_names),
 		cmocka_unit_test(test_txtable),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
