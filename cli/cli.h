@@ -47,6 +47,12 @@ int cli_number_arg(const char *cmd, const char *opt, const char *arg, long lo,
  * one, 0 when not, -1 when its value is bad (said on stderr). */
 int cli_store_opt(const char *cmd, int c, const char *arg,
     struct store_opts *so);
+/* A message's bytes read from in, told to out through the MIME tap as
+ * the capture told them (copied to copy too, unless NULL): what extract
+ * and serve make of a kept message.  -1 when the tap could not start or
+ * the copy failed. */
+struct md_sink;
+int cli_mime_replay(FILE *in, const struct md_sink *out, FILE *copy);
 /* --yara's rules compiled into so->rules (said on stderr and -1 when
  * they do not compile); freed by cli_rules_free after the store. */
 int  cli_rules_load(const char *cmd, struct store_opts *so);

@@ -80,20 +80,48 @@ parts_emit(void *arg, const struct md_event *ev)
 	return 0;
 }
 
+int
+cli_mime_replay(FILE *in, const struct md_sink *out, FILE *copy)
+{
+	static const struct md_flow flow = { .id = 1 };
+	struct md_event		    ev = { .flow = &flow, .tx = 1 };
+	struct md_sink		    tap_in;
+	struct mime_tap		   *tap;
+	char			    buf[65536];
+	size_t			    n;
+	int			    rc = 0;
+
+	if ((tap = mime_tap_new(out)) == NULL)
+		return -1;
+	mime_tap_sink(tap, &tap_in);
+	ev.type = MD_EV_MSG_BEGIN;
+	tap_in.emit(tap_in.arg, &ev);
+	ev.type = MD_EV_MSG_DATA;
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0) {
+		if (copy != NULL && fwrite(buf, 1, n, copy) != n)
+			rc = -1;
+		ev.arg.p = (const uint8_t *)buf;
+		ev.arg.len = n;
+		tap_in.emit(tap_in.arg, &ev);
+	}
+	ev.type = MD_EV_MSG_END;
+	ev.arg.len = 0;
+	ev.code = 1;
+	tap_in.emit(tap_in.arg, &ev);
+	mime_tap_free(tap);
+	return rc;
+}
+
 /* Copies the kept bytes to DIR/S-T.eml and the attachments beside. */
 static int
 extract_one(struct query *db, const char *out, long sid, long tx,
     const char *sha)
 {
-	static const struct md_flow flow = { .id = 1 };
-	struct parts_out	    po = { .made = 0 };
-	struct md_sink		    parts = { parts_emit, &po }, in;
-	struct md_event		    ev = { .flow = &flow, .tx = 1 };
-	struct mime_tap		   *tap;
-	char			    err[4400], name[64], buf[65536], *path;
-	FILE			   *f, *g;
-	size_t			    n;
-	int			    rc = 0;
+	struct parts_out po = { .made = 0 };
+	struct md_sink	 parts = { parts_emit, &po };
+	char		 err[4400], name[64], *path;
+	FILE		*f, *g;
+	int		 rc;
 
 	if ((f = query_blob(db, sha, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "mailsift: message %ld-%ld: %s\n", sid, tx,
@@ -108,28 +136,7 @@ extract_one(struct query *db, const char *out, long sid, long tx,
 		return -1;
 	}
 	snprintf(po.dir, sizeof(po.dir), "%s/%ld-%ld.parts", out, sid, tx);
-	if ((tap = mime_tap_new(&parts)) == NULL) {
-		fclose(f);
-		fclose(g);
-		free(path);
-		return -1;
-	}
-	mime_tap_sink(tap, &in);
-	ev.type = MD_EV_MSG_BEGIN;
-	in.emit(in.arg, &ev);
-	ev.type = MD_EV_MSG_DATA;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-		if (fwrite(buf, 1, n, g) != n)
-			rc = -1;
-		ev.arg.p = (const uint8_t *)buf;
-		ev.arg.len = n;
-		in.emit(in.arg, &ev);
-	}
-	ev.type = MD_EV_MSG_END;
-	ev.arg.len = 0;
-	ev.code = 1;
-	in.emit(in.arg, &ev);
-	mime_tap_free(tap);
+	rc = cli_mime_replay(f, &parts, g);
 	for (int k = 0; k < MD_PART_KINDS;
 	     k++) /* a part the MIME tap left open */
 		if (po.f[k] != NULL && fclose(po.f[k]) != 0)

@@ -21,7 +21,6 @@
 #include "cli.h"
 #include "dissect.h"
 #include "listings.h"
-#include "mime.h"
 #include "serve.h"
 #include "table.h"
 
@@ -566,43 +565,22 @@ static int
 part_decode(struct query *db, const char *sha, uint64_t part, char **buf,
     size_t *len)
 {
-	static const struct md_flow flow = { .id = 1 };
-	struct part_out		    o = { .part = part };
-	struct md_sink		    sink = { part_emit, &o }, in;
-	struct md_event		    ev = { .flow = &flow, .tx = 1 };
-	struct mime_tap		   *tap;
-	char			    err[256], chunk[65536];
-	FILE			   *blob;
-	size_t			    n;
+	struct part_out o = { .part = part };
+	struct md_sink	sink = { part_emit, &o };
+	char		err[256];
+	FILE	       *blob;
+	int		rc;
 
 	if ((blob = query_blob(db, sha, err, sizeof(err))) == NULL)
 		return -1;
-	if ((o.f = open_memstream(buf, len)) == NULL ||
-	    (tap = mime_tap_new(&sink)) == NULL) {
-		if (o.f != NULL) {
-			fclose(o.f);
-			free(*buf);
-		}
+	if ((o.f = open_memstream(buf, len)) == NULL) {
 		fclose(blob);
 		return -1;
 	}
-	mime_tap_sink(tap, &in);
-	ev.type = MD_EV_MSG_BEGIN;
-	in.emit(in.arg, &ev);
-	ev.type = MD_EV_MSG_DATA;
-	while ((n = fread(chunk, 1, sizeof(chunk), blob)) > 0) {
-		ev.arg.p = (const uint8_t *)chunk;
-		ev.arg.len = n;
-		in.emit(in.arg, &ev);
-	}
-	ev.type = MD_EV_MSG_END;
-	ev.arg.len = 0;
-	ev.code = 1;
-	in.emit(in.arg, &ev);
-	mime_tap_free(tap);
+	rc = cli_mime_replay(blob, &sink, NULL);
 	fclose(blob);
 	fclose(o.f);
-	if (o.over) {
+	if (rc != 0 || o.over) {
 		free(*buf);
 		return -1;
 	}
