@@ -78,12 +78,10 @@ answer_static(struct MHD_Connection *c, const char *body, const char *type)
 	    NULL);
 }
 
-/* A JSON answer built in f (a memory stream), freed after. */
+/* A JSON answer of buf (a memory stream's, freed after). */
 static enum MHD_Result
-answer_json(struct MHD_Connection *c, unsigned status, FILE *f, char *buf,
-    size_t len)
+answer_json(struct MHD_Connection *c, unsigned status, char *buf, size_t len)
 {
-	(void)f;
 	return answer_with(c, status, "application/json; charset=utf-8",
 	    csp_data,
 	    MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE),
@@ -121,7 +119,7 @@ answer_error(struct MHD_Connection *c, unsigned status, const char *msg)
 	json_str(f, msg);
 	fputs("}\n", f);
 	fclose(f);
-	return answer_json(c, status, NULL, buf, len);
+	return answer_json(c, status, buf, len);
 }
 
 /* All rows of st as a JSON array; -1 when the query failed. */
@@ -236,7 +234,7 @@ api_listing(struct MHD_Connection *c, const struct serve_opts *o,
 	fclose(f);
 	query_finish(st);
 	query_close(db);
-	return answer_json(c, MHD_HTTP_OK, NULL, buf, len);
+	return answer_json(c, MHD_HTTP_OK, buf, len);
 }
 
 /* The id argument: a positive integer, or -1. */
@@ -303,7 +301,7 @@ api_object(struct MHD_Connection *c, const struct serve_opts *o,
 		return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "query failed");
 	}
-	return answer_json(c, MHD_HTTP_OK, NULL, buf, len);
+	return answer_json(c, MHD_HTTP_OK, buf, len);
 }
 
 static enum MHD_Result
@@ -405,7 +403,7 @@ api_overview(struct MHD_Connection *c, const struct serve_opts *o)
 		return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "query failed");
 	}
-	return answer_json(c, MHD_HTTP_OK, NULL, buf, len);
+	return answer_json(c, MHD_HTTP_OK, buf, len);
 }
 
 /* The search statement's rows (query.h: by position) as named objects. */
@@ -472,7 +470,7 @@ api_search(struct MHD_Connection *c, const struct serve_opts *o)
 		free(buf);
 		return answer_error(c, MHD_HTTP_BAD_REQUEST, "bad query");
 	}
-	return answer_json(c, MHD_HTTP_OK, NULL, buf, len);
+	return answer_json(c, MHD_HTTP_OK, buf, len);
 }
 
 static enum MHD_Result message_part(struct MHD_Connection *,
