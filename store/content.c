@@ -325,8 +325,10 @@ struct walk {
  * An entry's bytes: all hashed (up to CONTENT_INNER_MAX); the first kept
  * for libmagic, and all of them when they are an archive to open in turn.
  * 0 when read to the end; -1 on an error (encrypted without the right
- * password, damaged) or past the bounds (a bomb, or just too big).
+ * password, damaged); ENTRY_OVER past the bounds (a bomb, or just too big).
  */
+#define ENTRY_OVER (-2)
+
 static int
 entry_read(struct archive *a, struct walk *w, unsigned char **keep,
     size_t *nkeep, char sha[65])
@@ -348,7 +350,7 @@ entry_read(struct archive *a, struct walk *w, unsigned char **keep,
 		size_t k = (size_t)r;
 
 		if (total + k > CONTENT_INNER_MAX || k > w->budget) {
-			rc = -1;
+			rc = ENTRY_OVER;
 			break;
 		}
 		w->budget -= k;
@@ -373,7 +375,7 @@ entry_read(struct archive *a, struct walk *w, unsigned char **keep,
 			*nkeep += k;
 		}
 	}
-	if (r < 0)
+	if (r < 0 && rc == 0)
 		rc = -1;
 	if (rc == 0 && EVP_DigestFinal_ex(ctx, md, &mdn))
 		for (unsigned i = 0; i < mdn && i < 32; i++)
@@ -385,8 +387,13 @@ entry_read(struct archive *a, struct walk *w, unsigned char **keep,
 static void walk_archive(struct walk *, const unsigned char *, size_t,
     const char *prefix, int depth);
 
-/* One file of an archive: listed, typed, hashed, opened if an archive. */
-static void
+/*
+ * One file of an archive: listed, typed, hashed, opened if an archive.
+ * Returns -1 when it was not read to its end for the bounds: the walk
+ * stops there, for libarchive would skip the rest of the entry by
+ * decompressing all of it (10 GiB of zeros declared in 8 KB of bzip2).
+ */
+static int
 walk_entry(struct walk *w, struct archive *a, struct archive_entry *e,
     const char *prefix, int depth)
 {
@@ -395,6 +402,7 @@ walk_entry(struct walk *w, struct archive *a, struct archive_entry *e,
 	const char	     *name = archive_entry_pathname(e);
 	unsigned char	     *data;
 	size_t		      n;
+	int		      rc;
 
 	memset(ce, 0, sizeof(*ce));
 	snprintf(ce->path, sizeof(ce->path), "%s%s%s", prefix,
@@ -404,7 +412,7 @@ walk_entry(struct walk *w, struct archive *a, struct archive_entry *e,
 	ce->encrypted = archive_entry_is_encrypted(e) != 0;
 	if (ce->encrypted)
 		j->findings |= CF_ENCRYPTED;
-	if (entry_read(a, w, &data, &n, ce->sha256) != 0)
+	if ((rc = entry_read(a, w, &data, &n, ce->sha256)) != 0)
 		ce->sha256[0] = '\0';
 	(void)type_of(j->typer, data, n, ce->magic, sizeof(ce->magic));
 	if (n > 0) /* cut where it could not be read to its end */
@@ -413,6 +421,29 @@ walk_entry(struct walk *w, struct archive *a, struct archive_entry *e,
 	    content_is_archive(data, n))
 		walk_archive(w, data, n, ce->path, depth + 1);
 	free(data);
+	if (rc == ENTRY_OVER)
+		j->findings |= CF_ARCHIVE_LIMIT;
+	return rc == ENTRY_OVER ? -1 : 0;
+}
+
+/*
+ * What a directory or a link carries: nothing, unless the archive lies.
+ * Read here under the same bounds rather than skipped by libarchive.
+ */
+static int
+drain_entry(struct archive *a, uint64_t *budget)
+{
+	unsigned char buf[65536];
+	la_ssize_t    r;
+	uint64_t      total = 0;
+
+	while ((r = archive_read_data(a, buf, sizeof(buf))) > 0) {
+		total += (uint64_t)r;
+		if (total > CONTENT_INNER_MAX || (uint64_t)r > *budget)
+			return -1;
+		*budget -= (uint64_t)r;
+	}
+	return 0;
 }
 
 static void
@@ -431,20 +462,30 @@ walk_archive(struct walk *w, const unsigned char *p, size_t n,
 	}
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK ||
 	    r == ARCHIVE_WARN) {
-		if (archive_entry_filetype(e) == AE_IFDIR)
+		if (archive_entry_filetype(e) == AE_IFDIR) {
+			if (drain_entry(a, &w->budget) != 0) {
+				j->findings |= CF_ARCHIVE_LIMIT;
+				break;
+			}
 			continue;
+		}
 		if (j->nentries == CONTENT_ENTRIES_MAX || w->budget == 0) {
 			j->entries_over = 1;
 			break;
 		}
-		walk_entry(w, a, e, prefix, depth);
+		if (walk_entry(w, a, e, prefix, depth) != 0)
+			break;
 	}
 	if (r == ARCHIVE_FATAL)
 		j->archive_error = 1;
 	archive_read_free(a);
 }
 
-/* Whether password opens the archive's first encrypted file. */
+/*
+ * Whether password opens the archive's first encrypted file: its first
+ * CONTENT_INNER_MAX bytes read without an error (the check of a zip's
+ * password comes before its data; a wrong one fails at once).
+ */
 static int
 opens(const unsigned char *p, size_t n, const char *password)
 {
@@ -452,15 +493,22 @@ opens(const unsigned char *p, size_t n, const char *password)
 	struct archive_entry *e;
 	char		      buf[65536];
 	la_ssize_t	      r = -1;
+	uint64_t	      total = 0, budget = 4 * (uint64_t)CONTENT_ARCHIVE_MAX;
 
 	if (a == NULL)
 		return 0;
-	while (archive_read_next_header(a, &e) == ARCHIVE_OK)
+	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
 		if (archive_entry_is_encrypted(e)) {
-			while ((r = archive_read_data(a, buf, sizeof(buf))) > 0)
-				;
+			while (total <= CONTENT_INNER_MAX &&
+			    (r = archive_read_data(a, buf, sizeof(buf))) > 0)
+				total += (uint64_t)r;
+			if (r > 0) /* as far as the bounds go, it opens */
+				r = 0;
 			break;
 		}
+		if (drain_entry(a, &budget) != 0)
+			break;
+	}
 	archive_read_free(a);
 	return r == 0;
 }
@@ -595,7 +643,7 @@ content_findings_str(unsigned findings, char *buf, size_t len)
 {
 	static const char *const names[] = { "executable_disguised",
 		"extension_mismatch", "type_mismatch", "encrypted_archive",
-		"yara_budget" };
+		"yara_budget", "archive_limit" };
 
 	return md_flag_names(findings, names, sizeof(names) / sizeof(*names),
 	    buf, len);

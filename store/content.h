@@ -30,6 +30,7 @@
 #define CF_TYPE_MISMATCH 4  /* the Content-Type says another type */
 #define CF_ENCRYPTED	 8  /* an archive with encrypted files */
 #define CF_SCAN_BUDGET	 16 /* the rules did not scan it all */
+#define CF_ARCHIVE_LIMIT 32 /* a file inside past the bounds: walk stopped */
 
 /* A file inside an archive part. */
 struct content_entry {

@@ -234,6 +234,21 @@ for bin in ./mailsift build/san/mailsift; do
 		"$(sqlite3 -separator ' ' "$B/content.db" "SELECT 'part', part, magic_type, coalesce(archive_password, '-') FROM parts ORDER BY part; SELECT 'entry', part, n, path, depth, size, encrypted, coalesce(sha256, '-') FROM archive_entries ORDER BY part, n")" \
 		"$(python3 tests/tools/contentref.py tests/data/content.eml 'Tr0ub4dor&3' | sort -k1,1r -s)"
 done
+# An archive bomb (issue 34): a tar.bz2 of 17 KB whose one file declares
+# 10 GiB of zeros.  The walk stops at the file's 16 MiB cap rather than
+# letting libarchive skip the rest by decompressing it all (25 s of CPU
+# before; a tenth of a second now; the 120 s bound only catches a return
+# of the old behaviour, it is not a speed target).
+python3 tests/tools/mkbomb.py 10 >"$B/gen-content/bomb.eml"
+"$GEN" --eml "$B/gen-content/bomb.eml" "$B/gen-content" bomb
+for bin in ./mailsift build/san/mailsift; do
+	rm -rf "$B/bomb.db"*
+	timeout 120 "$bin" read -q --force -o "$B/bomb.db" "$B/gen-content/bomb.pcap" 2>"$B/bomb.err"
+	check "$bin archive bomb: stopped at the file's bounds, said" \
+		"$?|$(sqlite3 -separator ' ' "$B/bomb.db" "SELECT p.findings, e.path, e.size, coalesce(e.sha256, '-') FROM parts p JOIN archive_entries e USING (message_id, part)")" \
+		"0|archive_limit zeros.bin 10737418240 -"
+done
+
 # YARA (tests/data/content.yar): what the rules match in the message, its
 # parts and the files inside its archives (a string in a 7z inside a zip,
 # a file of the encrypted zip once its password is found), as the yara

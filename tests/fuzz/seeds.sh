@@ -8,7 +8,10 @@
 #   fuzz_files     the TNEF stream and uuencoded text of files.eml;
 #   fuzz_tls       the TLS records of tests/tools/mktlsvectors.py;
 #   fuzz_content   the attachments of content.eml (archives in archives,
-#                  an encrypted zip, an executable) and of files.eml.
+#                  an encrypted zip, an executable) and of files.eml; one
+#                  small archive of each format libarchive reads that
+#                  Python writes (tar plain, gzip, bzip2, xz; zip stored
+#                  and deflated; a lone .gz/.bz2/.xz) and a bzip2 bomb.
 set -eu
 out=$1
 rm -rf "$out"
@@ -34,6 +37,34 @@ for f in ("tests/data/content.eml", "tests/data/files.eml"):
         if not p.is_multipart():
             open("%s/fuzz_content/%s.%d" % (sys.argv[1], f.split("/")[-1], i), "wb").write(p.get_payload(decode=True) or b"")
 ' "$out"
+python3 -c '
+import bz2, gzip, io, lzma, sys, tarfile, zipfile
+d = sys.argv[1] + "/fuzz_content/"
+def tar(mode):
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode=mode) as t:
+        for name, data in (("a.txt", b"password: hunter2\n"), ("d/b.bin", bytes(range(256)))):
+            i = tarfile.TarInfo(name); i.size = len(data); t.addfile(i, io.BytesIO(data))
+        i = tarfile.TarInfo("d"); i.type = tarfile.DIRTYPE; t.addfile(i)
+    return b.getvalue()
+for mode in ("w", "w:gz", "w:bz2", "w:xz"):
+    open(d + "archive." + (mode[2:] or "tar"), "wb").write(tar(mode))
+for c in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", c) as z:
+        z.writestr("a.txt", "hello " * 50); z.writestr("in.tar", tar("w"))
+    open(d + "archive.zip%d" % c, "wb").write(b.getvalue())
+open(d + "lone.gz", "wb").write(gzip.compress(b"x" * 1000))
+open(d + "lone.bz2", "wb").write(bz2.compress(b"x" * 1000))
+open(d + "lone.xz", "wb").write(lzma.compress(b"x" * 1000))
+' "$out"
+python3 -c '
+import email, sys
+m = email.message_from_bytes(sys.stdin.buffer.read())
+open(sys.argv[1] + "/fuzz_content/bomb.tar.bz2", "wb").write(m.get_payload()[1].get_payload(decode=True))
+' "$out" <<EOF_BOMB
+$(python3 tests/tools/mkbomb.py 1)
+EOF_BOMB
 printf '%s' '=?ISO-8859-1?Q?Andr=E9?= <a@b>' >"$out/fuzz_mimehdr/1"
 printf '%s' "attachment; filename*0*=utf-8''%E2%82%AC; filename*1=x.pdf" >"$out/fuzz_mimehdr/2"
 printf '%s' 'Tue, 14 Nov 2023 22:13:20 +0100' >"$out/fuzz_mimehdr/3"
