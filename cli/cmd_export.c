@@ -8,13 +8,16 @@
  * out, as Zeek leaves them unset.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "keep.h"
 #include "table.h"
 
 /* The connection fields, as Zeek names them. */
@@ -180,10 +183,8 @@ int
 export_json(struct query *db, long run_id, const char *dir, char *err,
     size_t errlen)
 {
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+	if (keep_dir(dir, err, errlen) != 0)
 		return -1;
-	}
 	for (size_t i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
 		char		   path[4096];
 		struct query_rows *st;
@@ -197,8 +198,13 @@ export_json(struct query *db, long run_id, const char *dir, char *err,
 		}
 		if (run_id >= 0)
 			query_bind_int(st, 1, run_id);
-		if ((f = fopen(path, "w")) == NULL) {
+		int fd = open(path,
+		    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+		if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
 			query_finish(st);
 			return -1;
 		}

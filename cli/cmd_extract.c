@@ -15,13 +15,14 @@
 
 #include "cli.h"
 #include "dissect.h"
+#include "keep.h"
 #include "mime.h"
 #include "safename.h"
 
 /* Writes the parts with a file name (or marked attachment) as they come;
  * a forwarded message (message/rfc822) stays open around its own parts. */
 struct parts_out {
-	char	 dir[4096];
+	char	 dir[4096], err[4400];
 	int	 made;
 	FILE	*f[MD_PART_KINDS]; /* one per md_part_kind open at once */
 	uint64_t part[MD_PART_KINDS];
@@ -40,8 +41,9 @@ parts_emit(void *arg, const struct md_event *ev)
 		k = ev->num[1] < MD_PART_KINDS ? (int)ev->num[1] : MD_PART_LEAF;
 		if (ev->extra.len == 0 && ev->code != MD_DISP_ATTACHMENT)
 			break;
-		if (!o->made && mkdir(o->dir, 0700) != 0 && errno != EEXIST) {
-			o->errors++;
+		if (!o->made && keep_dir(o->dir, o->err, sizeof(o->err)) != 0) {
+			if (o->errors++ == 0)
+				fprintf(stderr, "mailsift: %s\n", o->err);
 			break;
 		}
 		o->made = 1;
@@ -162,6 +164,7 @@ cmd_extract(int argc, char **argv)
 	const char	  *db_path = "mailsift.db", *out = NULL;
 	struct query_rows *st;
 	struct query	  *db;
+	char		   err[4400];
 	int		   c, all = 0, rc = EXIT_OK, found = 0;
 
 	while ((c = getopt_long(argc, argv, "d:o:h", longs, NULL)) != -1) {
@@ -189,8 +192,8 @@ cmd_extract(int argc, char **argv)
 		    "[-d LOG.db] -o DIR\n");
 		return EXIT_USAGE;
 	}
-	if (mkdir(out, 0700) != 0 && errno != EEXIST) {
-		fprintf(stderr, "mailsift: %s: %s\n", out, strerror(errno));
+	if (keep_dir(out, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mailsift: %s\n", err);
 		return EXIT_USAGE;
 	}
 	if ((db = cli_open_log(db_path)) == NULL)

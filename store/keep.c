@@ -4,7 +4,10 @@
  * SHA-256, so a message seen many times is stored once and `mailsift
  * extract` can write it (and its attachments) later.  The bytes go to a
  * temporary file until their hash is known.  Every file is created
- * exclusively, readable by its owner only: mail is private.
+ * exclusively, readable by its owner only: mail is private.  Every folder
+ * is made here or must be a real folder of ours that no one else may
+ * write into (keep_dir): the names are predictable, so a link planted
+ * under one would otherwise carry mail wherever it points.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +24,33 @@ static void
 say(char *err, size_t errlen, const char *path)
 {
 	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+}
+
+int
+keep_dir(const char *path, char *err, size_t errlen)
+{
+	struct stat sb;
+
+	if (mkdir(path, 0700) == 0)
+		return 0;
+	if (errno != EEXIST || lstat(path, &sb) != 0) {
+		say(err, errlen, path);
+		return -1;
+	}
+	if (S_ISLNK(sb.st_mode))
+		snprintf(err, errlen, "%s: a symbolic link, not a folder: "
+		    "refused", path);
+	else if (!S_ISDIR(sb.st_mode))
+		snprintf(err, errlen, "%s: exists and is not a folder", path);
+	else if (sb.st_uid != geteuid())
+		snprintf(err, errlen, "%s: a folder of another user: refused",
+		    path);
+	else if (sb.st_mode & (S_IWGRP | S_IWOTH))
+		snprintf(err, errlen, "%s: others may write into this folder: "
+		    "refused", path);
+	else
+		return 0;
+	return -1;
 }
 
 FILE *
@@ -67,8 +97,13 @@ keep_blob_create(const char *blob_dir, int64_t row, char **tmpp, char *buf,
 
 	snprintf(path, sizeof(path), "%s/tmp-%d-%lld", blob_dir, (int)getpid(),
 	    (long long)row);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	/* never through a link, hard or symbolic: a file of a killed run
+	 * with the same pid is removed, not reused */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 	    0600);
+	if (fd < 0 && errno == EEXIST && unlink(path) == 0)
+		fd = open(path,
+		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0 || (f = fdopen(fd, "wb")) == NULL) {
 		say(err, errlen, path);
 		if (fd >= 0)
@@ -97,13 +132,14 @@ keep_blob_place(const char *blob_dir, const char *file, const char *sha,
 
 	snprintf(dir, sizeof(dir), "%s/%.2s", blob_dir, sha);
 	snprintf(path, sizeof(path), "%s/%s", dir, sha);
-	if (mkdir(dir, 0700) == 0 || errno == EEXIST) {
-		ok = 1;
-		if (stat(path, &sb) == 0) /* seen before: one copy is enough */
-			unlink(file);
-		else
-			ok = rename(file, path) == 0;
+	if (keep_dir(dir, err, errlen) != 0) {
+		unlink(file);
+		return 0;
 	}
+	if (lstat(path, &sb) == 0) /* seen before: one copy is enough */
+		ok = 1, unlink(file);
+	else
+		ok = rename(file, path) == 0;
 	if (!ok) {
 		say(err, errlen, path);
 		unlink(file);
@@ -134,10 +170,8 @@ keep_attachment_create(const char *dir, int64_t sid, uint32_t tx,
 	if (*parts_dirp == NULL) {
 		snprintf(pd, sizeof(pd), "%s/%lld-%u.parts", dir,
 		    (long long)sid, tx);
-		if (mkdir(pd, 0700) != 0 && errno != EEXIST) {
-			say(err, errlen, pd);
+		if (keep_dir(pd, err, errlen) != 0)
 			return NULL;
-		}
 		if ((*parts_dirp = strdup(pd)) == NULL) {
 			snprintf(err, errlen, "out of memory");
 			return NULL;

@@ -12,6 +12,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* Makes folder path (0700), or takes the one there only when it is a
+ * real folder (no symbolic link) of this user that no one else may write
+ * into.  0, or -1 with err said. */
+int keep_dir(const char *path, char *err, size_t errlen);
 /* Creates DIR/<session>-<tx>.eml (then .2.eml, ...), never overwriting a
  * file; *pathp gets its name (caller frees). */
 FILE *keep_eml_create(const char *dir, int64_t sid, uint32_t tx, char **pathp,

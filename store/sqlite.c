@@ -25,6 +25,7 @@
 #include "content.h"
 #include "rules.h"
 #include "hasher.h"
+#include "keep.h"
 #include "schema.h"
 #include "sqlite_priv.h"
 #include "x509.h"
@@ -606,10 +607,8 @@ db_open(struct sqlite_store *s, const char *path, int force, int keep,
 		char bd[4096];
 
 		snprintf(bd, sizeof(bd), "%s.blobs", path);
-		if (mkdir(bd, 0700) != 0 && errno != EEXIST) {
-			snprintf(err, errlen, "%s: %s", bd, strerror(errno));
+		if (keep_dir(bd, err, errlen) != 0)
 			return -1;
-		}
 		if ((s->blob_dir = strdup(bd)) == NULL) {
 			snprintf(err, errlen, "out of memory");
 			return -1;
@@ -648,11 +647,8 @@ sqlite_open(const struct store_opts *o, char *err, size_t errlen)
 		return NULL;
 	}
 	if (o->extract_dir != NULL) {
-		if (mkdir(o->extract_dir, 0700) != 0 && errno != EEXIST) {
-			snprintf(err, errlen, "%s: %s", o->extract_dir,
-			    strerror(errno));
+		if (keep_dir(o->extract_dir, err, errlen) != 0)
 			goto fail;
-		}
 		if ((s->extract_dir = strdup(o->extract_dir)) == NULL) {
 			snprintf(err, errlen, "out of memory");
 			goto fail;

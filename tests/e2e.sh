@@ -454,5 +454,33 @@ grep -q "unsupported link type 105 (IEEE802_11)" "$B/wifi.err" && ok "unknown li
 sqlite3 "$B/x.db" "PRAGMA user_version=99"
 ./mailsift read -q -o "$B/x.db" "$B/gen/raw-ip.pcap" 2>/dev/null; check "foreign schema refused: exit 2" "$?" "2"
 
+# Planted links (issue 34): a symbolic link where mailsift will make a
+# folder of a predictable name (S-T.parts under --extract and extract -o,
+# LOG.blobs/AB, an export folder) is refused, nothing lands where it
+# points, and the run says so and exits 1; a folder others may write into
+# is refused too.
+P="$B/planted"; rm -rf "$P"; mkdir -p "$P/ex" "$P/victim" "$P/out"
+ln -s "$P/victim" "$P/ex/2-1.parts"
+./mailsift read -q -o "$P/l.db" --extract "$P/ex" tests/pcap/demo.pcap 2>"$P/err"
+check "planted link under --extract: refused, said, nothing written through it" \
+	"$?|$(grep -c 'ex/2-1.parts: a symbolic link, not a folder: refused' "$P/err")|$(ls "$P/victim" | wc -l)" "1|1|0"
+sha=$(sqlite3 "$P/l.db" "SELECT sha256 FROM messages WHERE session_id = 2")
+ln -s "$P/victim" "$P/out/2-1.parts"
+./mailsift extract -d "$P/l.db" -o "$P/out" --all >/dev/null 2>"$P/err"
+check "planted link under extract -o: refused, said, nothing written through it" \
+	"$?|$(grep -c 'a symbolic link, not a folder: refused' "$P/err")|$(ls "$P/victim" | wc -l)" "1|1|0"
+rm -rf "$P/l.db"*; mkdir -p "$P/l.db.blobs"
+ln -s "$P/victim" "$P/l.db.blobs/$(echo "$sha" | cut -c1-2)"
+./mailsift read -q -o "$P/l.db" tests/pcap/demo.pcap 2>"$P/err"
+check "planted link in LOG.blobs: refused, said, nothing written through it" \
+	"$?|$(grep -c 'a symbolic link, not a folder: refused' "$P/err")|$(ls "$P/victim" | wc -l)" "1|1|0"
+ln -s "$P/victim" "$P/exp"
+./mailsift export --json -d "$P/l.db" -o "$P/exp" 2>"$P/err"
+check "export into a link: refused" "$?|$(ls "$P/victim" | wc -l)" "2|0"
+mkdir -m 0777 "$P/open"; chmod 0777 "$P/open"
+./mailsift read -q -o "$P/l2.db" --extract "$P/open" tests/pcap/demo.pcap 2>"$P/err"
+check "an extract folder others may write into: refused" \
+	"$?|$(grep -c 'others may write into this folder: refused' "$P/err")" "2|1"
+
 echo "e2e: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
