@@ -156,9 +156,9 @@ $(BUILD)/rel/tests/test_msgauth: $(call obj,rel,tests/test_msgauth.c store/msgau
 $(BUILD)/san/tests/test_msgauth: $(call obj,san,tests/test_msgauth.c store/msgauth.c dissect/util.c)
 	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka
 
-$(BUILD)/rel/tests/test_safename: $(call obj,rel,tests/test_safename.c store/safename.c)
+$(BUILD)/rel/tests/test_safename: $(call obj,rel,tests/test_safename.c store/safename.c dissect/util.c)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
-$(BUILD)/san/tests/test_safename: $(call obj,san,tests/test_safename.c store/safename.c)
+$(BUILD)/san/tests/test_safename: $(call obj,san,tests/test_safename.c store/safename.c dissect/util.c)
 	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka
 
 $(BUILD)/rel/tests/test_termsafe: $(call obj,rel,tests/test_termsafe.c cli/termsafe.c dissect/util.c)

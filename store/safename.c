@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "safename.h"
+#include "util.h"
 
 static int
 is_device(const char *s)
@@ -29,6 +30,20 @@ is_device(const char *s)
 	return n == 4 &&
 	    (strncasecmp(s, "COM", 3) == 0 || strncasecmp(s, "LPT", 3) == 0) &&
 	    s[3] >= '0' && s[3] <= '9';
+}
+
+/*
+ * Code points a name shows nothing of, or that change how the rest is
+ * shown: C1 controls, the bidi marks, embeddings, overrides and
+ * isolates, zero-width characters, the line and paragraph separators,
+ * the byte-order mark, the soft hyphen.
+ */
+static int
+is_hidden(uint32_t c)
+{
+	return (c >= 0x80 && c <= 0x9f) || c == 0xad || c == 0x61c ||
+	    (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) ||
+	    (c >= 0x2060 && c <= 0x206f) || c == 0xfeff;
 }
 
 /* Cuts at most n bytes without splitting a UTF-8 sequence. */
@@ -50,9 +65,24 @@ safe_name(const char *name, const char *fallback, char *out, size_t cap)
 	for (const char *p = name; *p != '\0'; p++)
 		if (*p == '/' || *p == '\\')
 			base = p + 1;
-	for (const char *p = base; *p != '\0' && o + 1 < sizeof(buf); p++) {
+	for (const char *p = base; *p != '\0' && o + 4 < sizeof(buf);) {
 		unsigned char c = (unsigned char)*p;
+		uint32_t      cp;
+		size_t	      len = md_utf8_len((const unsigned char *)p,
+			 strnlen(p, 4), &cp);
 
+		if (len == 0) { /* not UTF-8: a byte shown as '_' */
+			buf[o++] = '_';
+			p++;
+			continue;
+		}
+		if (len > 1) {
+			if (!is_hidden(cp))
+				memcpy(buf + o, p, len), o += len;
+			p += len;
+			continue;
+		}
+		p++;
 		if (c < 0x20 || c == 0x7f)
 			continue;
 		buf[o++] = strchr("<>:\"|?*", c) != NULL ? '_' : (char)c;

@@ -55,6 +55,19 @@ test_hostile(void **state)
 	longname[300] = '\0';
 	assert_true(strlen(safe(longname)) <= SAFE_NAME_MAX);
 	assert_int_equal(strlen(safe(longname)) % 2, 0);
+	/* what reorders or hides what a name shows, and what is not UTF-8 */
+	assert_string_equal(safe("invoice\xe2\x80\xae" "gnp.exe"),
+	    "invoicegnp.exe");
+	assert_string_equal(safe("a\xe2\x81\xa6" "b\xe2\x81\xa9" "c\xe2\x80\x8f.txt"),
+	    "abc.txt");
+	assert_string_equal(safe("zero\xe2\x80\x8bwidth\xef\xbb\xbf.pdf"),
+	    "zerowidth.pdf");
+	assert_string_equal(safe("c1\xc2\x85\xc2\x9b.txt"), "c1.txt");
+	assert_string_equal(safe("latin\xe9.txt"), "latin_.txt");
+	assert_string_equal(safe("surrogate\xed\xa0\x80.txt"),
+	    "surrogate___.txt");
+	assert_string_equal(safe("r\xc3\xa9sum\xc3\xa9.pdf"),
+	    "r\xc3\xa9sum\xc3\xa9.pdf");
 	safe_name_variant("report.pdf", 2, v, sizeof(v));
 	assert_string_equal(v, "report-2.pdf");
 	safe_name_variant("README", 3, v, sizeof(v));
