@@ -88,24 +88,6 @@ answer_json(struct MHD_Connection *c, unsigned status, char *buf, size_t len)
 	    NULL);
 }
 
-/* s as a JSON string. */
-static void
-json_str(FILE *f, const char *s)
-{
-	putc('"', f);
-	for (; *s != '\0'; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			fprintf(f, "\\u%04x", ch);
-		else
-			putc(ch, f);
-	}
-	putc('"', f);
-}
-
 static enum MHD_Result
 answer_error(struct MHD_Connection *c, unsigned status, const char *msg)
 {
@@ -116,7 +98,7 @@ answer_error(struct MHD_Connection *c, unsigned status, const char *msg)
 	if (f == NULL)
 		return MHD_NO;
 	fputs("{\"error\":", f);
-	json_str(f, msg);
+	table_json_string(f, msg);
 	fputs("}\n", f);
 	fclose(f);
 	return answer_json(c, status, buf, len);
@@ -386,7 +368,7 @@ api_overview(struct MHD_Connection *c, const struct serve_opts *o)
 
 		if (i > 0)
 			putc(',', f);
-		json_str(f, q->title);
+		table_json_string(f, q->title);
 		putc(':', f);
 		if (st == NULL || rows_json(f, st) < 0) {
 			bad = 1;
@@ -426,7 +408,7 @@ hits_json(FILE *f, struct query_rows *st)
 			else if (v == NULL)
 				fputs("null", f);
 			else
-				json_str(f, v);
+				table_json_string(f, v);
 		}
 		putc('}', f);
 	}

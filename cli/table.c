@@ -7,6 +7,7 @@
 
 #include "table.h"
 #include "termsafe.h"
+#include "util.h"
 
 #define CELL_MAX 256 /* bytes of a cell shown in a table */
 
@@ -58,25 +59,40 @@ put_cell(const char *s, size_t w, int last)
 			putchar(' ');
 }
 
-static void
-json_string(FILE *f, const char *s)
+/*
+ * s as a JSON string (RFC 8259): always valid UTF-8, whatever the wire
+ * carried.  A byte that is not UTF-8 (a lone surrogate's ED A0 80, Latin-1
+ * in a header) becomes U+FFFD, as PostgreSQL keeps it too; controls, DEL,
+ * and U+2028/U+2029 (line ends to a JavaScript parser) are escaped.
+ */
+void
+table_json_string(FILE *f, const char *s)
 {
-	putc('"', f);
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t		     n = strlen(s);
 
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
+	putc('"', f);
+	while (n > 0) {
+		uint32_t c;
+		size_t	 len = md_utf8_len(p, n, &c);
+
+		if (len == 0) {
+			fputs("\\ufffd", f);
+			len = 1;
+		} else if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", (int)c);
 		else if (c == '\n')
 			fputs("\\n", f);
 		else if (c == '\r')
 			fputs("\\r", f);
 		else if (c == '\t')
 			fputs("\\t", f);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
+		else if (c < 0x20 || c == 0x7f || c == 0x2028 || c == 0x2029)
+			fprintf(f, "\\u%04x", (unsigned)c);
 		else
-			putc(c, f);
+			fwrite(p, 1, len, f);
+		p += len;
+		n -= len;
 	}
 	putc('"', f);
 }
@@ -110,7 +126,7 @@ json_list(FILE *f, const char *s)
 		item = strndup(p, comma ? (size_t)(comma - p) : strlen(p));
 		if (p != s)
 			putc(',', f);
-		json_string(f, item ? item : "");
+		table_json_string(f, item ? item : "");
 		free(item);
 	}
 	putc(']', f);
@@ -140,7 +156,7 @@ json_addrs(FILE *f, const char *s)
 				if (!first)
 					putc(',', f);
 				first = 0;
-				json_string(f, item);
+				table_json_string(f, item);
 				free(item);
 			}
 			if (*p == '\0')
@@ -204,7 +220,7 @@ table_row_json(FILE *f, struct query_rows *st, int skip_null)
 			json_addrs(f, query_text(st, c));
 			continue;
 		}
-		json_string(f, name);
+		table_json_string(f, name);
 		putc(':', f);
 		switch (query_type(st, c)) {
 		case QUERY_NULL:
@@ -217,7 +233,7 @@ table_row_json(FILE *f, struct query_rows *st, int skip_null)
 			fprintf(f, "%.6f", query_real(st, c));
 			break;
 		default:
-			json_string(f, query_text(st, c));
+			table_json_string(f, query_text(st, c));
 		}
 	}
 	fputs("}\n", f);

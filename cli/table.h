@@ -15,6 +15,9 @@ enum out_format { OUT_TABLE, OUT_JSON, OUT_CSV };
 int table_print(struct query_rows *st, enum out_format fmt);
 
 /* The current row of st as one JSON object and a newline. */
+/* s as a JSON string, valid UTF-8 whatever s holds (U+FFFD for a byte
+ * that is not) */
+void table_json_string(FILE *f, const char *s);
 void table_row_json(FILE *f, struct query_rows *st, int skip_null);
 
 #endif

@@ -60,6 +60,39 @@ md_ci_equal(const uint8_t *p, size_t len, const char *word)
 	return i == len;
 }
 
+/* Bytes of one argument at p: a quoted string (backslash escapes) or an
+ * atom, up to the space after it. */
+static size_t
+arg_token(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	if (n > 0 && p[0] == '"') {
+		for (i = 1; i < n && p[i] != '"'; i++)
+			if (p[i] == '\\')
+				i++;
+		return i < n ? i + 1 : n;
+	}
+	while (i < n && p[i] != ' ')
+		i++;
+	return i;
+}
+
+size_t
+md_args_public(const uint8_t *verb, size_t vlen, const uint8_t *args,
+    size_t alen, int digests)
+{
+	if (md_ci_equal(verb, vlen, "PASS"))
+		return 0;
+	/* the mechanism, not an initial response (PLAIN, XOAUTH2, ...) */
+	if (md_ci_equal(verb, vlen, "AUTH") ||
+	    md_ci_equal(verb, vlen, "AUTHENTICATE") ||
+	    md_ci_equal(verb, vlen, "LOGIN") ||
+	    (digests && md_ci_equal(verb, vlen, "APOP")))
+		return arg_token(args, alen);
+	return alen;
+}
+
 /* The one base64 alphabet (RFC 4648 4): digit values; MD_B64_SPACE for
  * white space, MD_B64_PAD for "=", -1 for anything else. */
 /* clang-format off: sixteen a row, as a table is read */

@@ -13,6 +13,14 @@
  * forms, surrogates and code points past U+10FFFF are not), or 0; *cp
  * gets its code point. */
 size_t md_utf8_len(const unsigned char *s, size_t n, uint32_t *cp);
+/*
+ * How many leading bytes of a command's arguments log no one in: the
+ * mechanism of AUTH/AUTHENTICATE (not its initial response), the user of
+ * IMAP LOGIN, nothing of POP3 PASS; with digests, the user of APOP (its
+ * digest is cracked, not replayed).  alen for any other verb.
+ */
+size_t md_args_public(const uint8_t *verb, size_t vlen, const uint8_t *args,
+    size_t alen, int digests);
 /* Whether p starts with / is exactly the ASCII word, in any case. */
 int md_ci_prefix(const uint8_t *p, size_t len, const char *prefix);
 int md_ci_equal(const uint8_t *p, size_t len, const char *word);

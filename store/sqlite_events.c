@@ -75,12 +75,24 @@ static void
 on_command(struct sqlite_store *s, const struct md_event *ev)
 {
 	sqlite3_stmt *st = s->st[ST_COMMAND];
+	size_t	      keep;
 
 	sqlite3_bind_int64(st, 1, session_id(s, ev));
 	sqlite3_bind_int64(st, 2, ev->seq);
 	sqlite3_bind_double(st, 3, ts_sec(ev->ts_us));
 	db_bind_bytes(st, 4, ev->name);
-	db_bind_text(st, 5, ev->arg);
+	/* --redact: what logs in is not kept in the command either (PASS's
+	 * argument, AUTH PLAIN's initial response, IMAP LOGIN's password) */
+	if (s->redact && (keep = md_args_public(ev->name.p, ev->name.len,
+			      ev->arg.p, ev->arg.len, 0)) < ev->arg.len) {
+		char buf[512];
+		int  n = snprintf(buf, sizeof(buf), "%.*s%s[redacted]",
+		     (int)(keep < 400 ? keep : 400), (const char *)ev->arg.p,
+		     keep > 0 ? " " : "");
+
+		sqlite3_bind_text(st, 5, buf, n, SQLITE_TRANSIENT);
+	} else
+		db_bind_text(st, 5, ev->arg);
 	db_bind_text(st, 6, ev->extra);
 	db_bind_frame(st, 7, ev->flow->frame);
 	db_bind_offset(st, 8, ev->flow->frame, ev->flow->offset);

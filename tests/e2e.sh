@@ -432,6 +432,9 @@ print(got[0] == small, len(got[1]) + 1460, got[2] == ref[:4380 - 18] + ref[5840 
 check "read --redact: passwords dropped, marked" \
 	"$(sqlite3 "$B/redact.db" "SELECT group_concat(mechanism || ':' || username || ':' || coalesce(password, '-') || ':' || redacted) FROM auth")" \
 	"LOGIN:alice@example.net:-:1,PLAIN:erin:-:1"
+check "read --redact: nor in the commands (AUTH PLAIN's initial response)" \
+	"$(sqlite3 "$B/redact.db" "SELECT group_concat(verb || ' ' || args, ',') FROM commands WHERE verb = 'AUTH'")" \
+	"AUTH LOGIN,AUTH PLAIN [redacted]"
 
 # One message, one identity: every hop of the same message linked.
 jd="$B/rel-journeys.db"

@@ -133,6 +133,32 @@ test_flag_names(void **state)
 	assert_string_equal(md_flag_names(8, names, 3, b, sizeof(b)), "");
 }
 
+static size_t
+public_of(const char *verb, const char *args, int digests)
+{
+	return md_args_public((const uint8_t *)verb, strlen(verb),
+	    (const uint8_t *)args, strlen(args), digests);
+}
+
+/* What of a command's arguments logs no one in. */
+static void
+test_args_public(void **state)
+{
+	(void)state;
+	assert_int_equal(public_of("PASS", "hunter2", 0), 0);
+	assert_int_equal(public_of("pass", "hunter2", 1), 0);
+	assert_int_equal(public_of("AUTH", "PLAIN AGVyaW4AcGFzc3dvcmQx", 0), 5);
+	assert_int_equal(public_of("AUTH", "LOGIN", 0), 5);
+	assert_int_equal(public_of("AUTHENTICATE", "PLAIN", 0), 5);
+	assert_int_equal(public_of("LOGIN", "alice secret", 0), 5);
+	assert_int_equal(public_of("LOGIN", "\"al \\\" ice\" \"pw\"", 0), 11);
+	assert_int_equal(public_of("LOGIN", "\"unterminated", 0), 13);
+	assert_int_equal(public_of("APOP", "alice c748d0442695aad9", 0), 22);
+	assert_int_equal(public_of("APOP", "alice c748d0442695aad9", 1), 5);
+	assert_int_equal(public_of("USER", "alice", 1), 5);
+	assert_int_equal(public_of("MAIL", "FROM:<a@b>", 1), 10);
+}
+
 static void
 test_txtable(void **state)
 {
@@ -170,6 +196,7 @@ main(void)
 		cmocka_unit_test(test_b64),
 		cmocka_unit_test(test_b64_run),
 		cmocka_unit_test(test_flag_names),
+		cmocka_unit_test(test_args_public),
 		cmocka_unit_test(test_txtable),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
