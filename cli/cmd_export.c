@@ -199,7 +199,8 @@ export_json(struct query *db, long run_id, const char *dir, char *err,
 		if (run_id >= 0)
 			query_bind_int(st, 1, run_id);
 		int fd = open(path,
-		    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+		    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
 
 		if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));

@@ -22,18 +22,26 @@
 #include "dissect.h"
 #include "listings.h"
 #include "serve.h"
+#include "serve_guard.h"
+#include "serve_html.h"
 #include "table.h"
+#include "util.h"
 
 #define LIMIT_DEFAULT 100
 #define LIMIT_MAX     1000
 #define PART_MAX      (64 << 20) /* bytes of a part served */
 #define CONNS_MAX     256 /* connections at once; a fourth from one host */
+#define REQUEST_SECS  10  /* for a request to arrive whole */
 
 struct serve_opts {
-	const char *db;
-	const char *listen;
-	const char *token; /* required of every request when set */
-	int	    no_creds;
+	const char	 *db;
+	const char	 *listen;
+	const char	 *token; /* required of every request when set */
+	int		  no_creds;
+	int		  tls;
+	char		  cookie[48]; /* the cookie's name: one per port */
+	struct guard	  guard;
+	struct deadlines *deadlines;
 };
 
 /* The page may run its own script and load its own files, nothing else. */
@@ -136,6 +144,68 @@ rows_of(FILE *f, struct query *db, const char *key, const char *sql, int64_t id)
 	return n;
 }
 
+/*
+ * A command line of the transcript ("[tag] VERB args") with what logs in
+ * hidden: PASS's argument, AUTH's initial response, LOGIN's and APOP's
+ * second word.  NULL when nothing is to hide (or out of memory).
+ */
+static char *
+command_hidden(const char *text)
+{
+	const uint8_t *v = (const uint8_t *)text;
+	char	      *out = NULL;
+
+	for (int word = 0; word < 2; word++) { /* the verb, or after a tag */
+		size_t	       vl = strcspn((const char *)v, " ");
+		const uint8_t *a = v[vl] == ' ' ? v + vl + 1 : v + vl;
+		size_t	       al = strlen((const char *)a);
+		size_t	       keep = md_args_public(v, vl, a, al, 1);
+
+		if (keep < al) {
+			if (asprintf(&out, "%.*s%s[hidden]",
+				(int)(a - (const uint8_t *)text + keep), text,
+				keep > 0 ? " " : "") < 0)
+				out = NULL;
+			return out;
+		}
+		if (v[vl] != ' ')
+			break;
+		v = a;
+	}
+	return NULL;
+}
+
+/* A session's transcript under "transcript"; with --no-creds, what
+ * logged in hidden in the commands and the auth lines. */
+static int
+transcript_of(FILE *f, struct query *db, int64_t id, int no_creds)
+{
+	struct query_rows *st;
+	int		   rc, n = 0;
+
+	if (!no_creds)
+		return rows_of(f, db, "transcript", listing_show_sql, id);
+	if ((st = query_prepare(db, listing_show_nocreds_sql)) == NULL)
+		return -1;
+	query_bind_int(st, 1, id);
+	fputs(",\"transcript\":[", f);
+	while ((rc = query_next(st)) == 1) {
+		const char *who = query_text(st, 1), *text = query_text(st, 2);
+		char	   *hidden =
+			  who != NULL && strcmp(who, "C") == 0 && text != NULL ?
+			  command_hidden(text) :
+			  NULL;
+
+		if (n++ > 0)
+			putc(',', f);
+		table_row_json_with(f, st, 1, hidden != NULL ? 2 : -1, hidden);
+		free(hidden);
+	}
+	putc(']', f);
+	query_finish(st);
+	return rc == 0 ? n : -1;
+}
+
 static const char *
 arg(struct MHD_Connection *c, const char *key)
 {
@@ -228,7 +298,8 @@ id_arg(struct MHD_Connection *c)
 	return v > 0 ? v : -1;
 }
 
-/* An object of the one row of sql and of the lists after it. */
+/* An object of the one row of sql and of the lists after it; a list
+ * without sql is the session's transcript. */
 struct part_sql {
 	const char *key, *sql;
 };
@@ -273,7 +344,9 @@ api_object(struct MHD_Connection *c, const struct serve_opts *o,
 	table_row_json(f, st, 1);
 	query_finish(st);
 	for (size_t i = 0; i < nmore; i++)
-		if (rows_of(f, db, more[i].key, more[i].sql, id) < 0)
+		if ((more[i].sql == NULL ?
+			    transcript_of(f, db, id, o->no_creds) :
+			    rows_of(f, db, more[i].key, more[i].sql, id)) < 0)
 			bad = 1;
 	fputs("}\n", f);
 	fclose(f);
@@ -290,7 +363,7 @@ static enum MHD_Result
 api_session(struct MHD_Connection *c, const struct serve_opts *o)
 {
 	const struct part_sql more[] = {
-		{ "transcript", listing_show_sql },
+		{ "transcript", NULL },
 		{ "messages",
 		    "SELECT message_id AS id, time, proto, method, \"from\","
 		    " subject, size, complete, sha256 FROM v_messages"
@@ -567,68 +640,6 @@ part_decode(struct query *db, const char *sha, uint64_t part, char **buf,
 	return 0;
 }
 
-/*
- * An HTML part with the elements that make a browser reach out renamed
- * ("<iframe" -> "<x-iframe"): the policy it is served under already
- * forbids their loads, but Chromium's preload scanner opens connections
- * ahead of time (DNS, TCP) for some before any policy applies; an element
- * it does not know it leaves alone.  Into a new buffer; NULL when out of
- * memory.
- */
-static char *
-html_inert(const char *p, size_t n, size_t *outlen)
-{
-	/* what loads or connects by itself; images, tables and styles stay
-	 * (the policy keeps their loads from happening, mail's layout is
-	 * kept) */
-	static const char *const reaching[] = { "iframe", "frame", "frameset",
-		"link", "object", "embed", "applet", "base", "meta", "script",
-		"portal", "fencedframe" };
-	char			*out = malloc(n + n / 2 + 16), *o = out;
-	size_t			 cap = n + n / 2 + 16;
-
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		size_t k = i + 1, l;
-
-		if ((size_t)(o - out) + 3 > cap) { /* rare: many renames */
-			size_t used = (size_t)(o - out);
-			char  *b = realloc(out, cap * 2);
-
-			if (b == NULL) {
-				free(out);
-				return NULL;
-			}
-			out = b;
-			o = out + used;
-			cap *= 2;
-		}
-		*o++ = p[i];
-		if (p[i] != '<')
-			continue;
-		if (k < n && p[k] == '/')
-			*o++ = p[k++], i++;
-		for (size_t t = 0; t < sizeof(reaching) / sizeof(*reaching);
-		     t++) {
-			l = strlen(reaching[t]);
-			if (k + l <= n &&
-			    strncasecmp(p + k, reaching[t], l) == 0 &&
-			    (k + l == n ||
-				!((p[k + l] >= 'a' && p[k + l] <= 'z') ||
-				    (p[k + l] >= 'A' && p[k + l] <= 'Z') ||
-				    (p[k + l] >= '0' && p[k + l] <= '9') ||
-				    p[k + l] == '-'))) {
-				*o++ = 'x';
-				*o++ = '-';
-				break;
-			}
-		}
-	}
-	*outlen = (size_t)(o - out);
-	return out;
-}
-
 /* A charset fit for a header: letters, digits, "-", "_", ".", ":". */
 static int
 plain_token(const char *s)
@@ -692,17 +703,19 @@ message_part(struct MHD_Connection *c, const struct serve_opts *o, long id,
 		    "no such part kept, or too large");
 	}
 	query_close(db);
-	if (html) {
-		char *inert = html_inert(buf, len, &len);
+	if (html) { /* as UTF-8 first, so that UTF-16 hides no tag */
+		char *u8 = html_utf8(buf, len, charset, &len), *inert = NULL;
 
 		free(buf);
+		if (u8 != NULL)
+			inert = html_inert(u8, len, &len);
+		free(u8);
 		if ((buf = inert) == NULL)
 			return MHD_NO;
 	}
 	r = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
 	if (html) {
-		snprintf(ctype, sizeof(ctype), "text/html%s%s",
-		    charset[0] ? "; charset=" : "", charset);
+		snprintf(ctype, sizeof(ctype), "text/html; charset=utf-8");
 		if (r != NULL) {
 			MHD_add_response_header(r, "X-Frame-Options",
 			    "SAMEORIGIN");
@@ -738,6 +751,9 @@ session_pcap(struct MHD_Connection *c, const struct serve_opts *o,
 
 	if (id <= 0 || strcmp(end, ".pcap") != 0)
 		return answer_error(c, MHD_HTTP_NOT_FOUND, "not found");
+	if (o->no_creds) /* the packets carry what logged in, as sent */
+		return answer_error(c, MHD_HTTP_FORBIDDEN,
+		    "packets carry credentials: not served with --no-creds");
 	if ((db = cli_open_log(o->db)) == NULL)
 		return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "the log cannot be read");
@@ -781,27 +797,43 @@ session_pcap(struct MHD_Connection *c, const struct serve_opts *o,
 	    disp);
 }
 
-/* The token, in the Authorization header or the token argument, compared
- * in time that does not depend on where they differ. */
+/* The token: in the Authorization header, the token argument or the
+ * cookie set after it; *by_arg when it came as the argument. */
 static int
-authorised(struct MHD_Connection *c, const char *token)
+authorised(struct MHD_Connection *c, const struct serve_opts *o, int *by_arg)
 {
-	const char *h, *given = NULL;
-	size_t	    n = strlen(token), m;
-	unsigned    diff = 0;
+	const char *h =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
 
-	if ((h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-		 "Authorization")) != NULL &&
-	    strncmp(h, "Bearer ", 7) == 0)
-		given = h + 7;
-	else
-		given = arg(c, "token");
-	if (given == NULL)
-		return 0;
-	m = strlen(given);
-	for (size_t i = 0; i < n; i++)
-		diff |= (unsigned)(token[i] ^ (i < m ? given[i] : 0));
-	return diff == 0 && m == n;
+	*by_arg = 0;
+	if (h != NULL && strncmp(h, "Bearer ", 7) == 0)
+		return guard_token_ok(o->token, h + 7);
+	if (guard_token_ok(o->token, arg(c, "token")))
+		return *by_arg = 1;
+	return guard_token_ok(o->token,
+	    MHD_lookup_connection_value(c, MHD_COOKIE_KIND, o->cookie));
+}
+
+/* A token that came in the address: kept in a cookie the page's own
+ * requests carry (not script, not other sites), and out of the address
+ * bar and the history by a redirect to the same path. */
+static enum MHD_Result
+answer_cookie(struct MHD_Connection *c, const struct serve_opts *o,
+    const char *url)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(0,
+	    (void *)(uintptr_t) "", MHD_RESPMEM_PERSISTENT);
+	char		     cookie[256];
+
+	if (r == NULL)
+		return MHD_NO;
+	snprintf(cookie, sizeof(cookie),
+	    "%s=%s; Path=/; HttpOnly; SameSite=Strict%s", o->cookie, o->token,
+	    o->tls ? "; Secure" : "");
+	MHD_add_response_header(r, "Set-Cookie", cookie);
+	MHD_add_response_header(r, "Location", url);
+	return answer_with(c, MHD_HTTP_SEE_OTHER, "text/plain", csp_data, r,
+	    NULL);
 }
 
 static enum MHD_Result
@@ -810,17 +842,25 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
     size_t *upload_size, void **con_cls)
 {
 	const struct serve_opts *o = cls;
+	int			 by_arg;
 
 	(void)version;
 	(void)upload;
 	(void)con_cls;
+	deadlines_answering(o->deadlines, c);
+	if (!guard_host_ok(&o->guard,
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host")))
+		return answer_error(c, MHD_HTTP_MISDIRECTED_REQUEST,
+		    "this Host is not this server's (--allow-host)");
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return answer_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    "read-only");
 	if (*upload_size != 0) /* a body with a GET: not read */
 		return MHD_NO;
-	if (o->token != NULL && !authorised(c, o->token))
+	if (o->token != NULL && !authorised(c, o, &by_arg))
 		return answer_error(c, MHD_HTTP_UNAUTHORIZED, "token needed");
+	if (o->token != NULL && by_arg && strcmp(url, "/") == 0)
+		return answer_cookie(c, o, url);
 	if (strcmp(url, "/") == 0)
 		return answer_static(c, serve_index_html,
 		    "text/html; charset=utf-8");
@@ -894,16 +934,82 @@ static void
 serve_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: mailsift serve [-d LOG] [--listen ADDR:PORT] [--token T]"
-	    " [--no-creds]\n\n"
-	    "The log as a read-only web application (default "
-	    "127.0.0.1:8025).\n"
-	    "Listening on anything but the loopback needs --token: every "
-	    "request then\n"
-	    "carries it (Authorization: Bearer T, or ?token=T).\n"
-	    "  -d, --db LOG     the log (default mailsift.db; a PostgreSQL "
-	    "URI too)\n"
-	    "  --no-creds       no credentials listing\n");
+	    "usage: mailsift serve [-d LOG] [--listen ADDR:PORT] [--token-file FILE]\n"
+	    "                      [--token T] [--no-token] [--allow-host NAME]\n"
+	    "                      [--tls-cert FILE --tls-key FILE] [--plain-http]\n"
+	    "                      [--no-creds]\n\n"
+	    "The log as a read-only web application (default 127.0.0.1:8025).\n"
+	    "Every request carries a token (Authorization: Bearer T, ?token=T once,\n"
+	    "then a cookie): a random one printed at start unless given.\n"
+	    "  -d, --db LOG           the log (default mailsift.db; a PostgreSQL URI too)\n"
+	    "  --listen ADDR:PORT     where to listen (default 127.0.0.1:8025)\n"
+	    "  --token-file FILE      the token in FILE; a new random one written\n"
+	    "                         there (0600) when there is none\n"
+	    "  --token T              the token (seen by every local user in ps:\n"
+	    "                         prefer --token-file or MAILSIFT_TOKEN)\n"
+	    "  --no-token             no token, on the loopback only: any local user\n"
+	    "                         then reads the log\n"
+	    "  --allow-host NAME      a name clients may call this server by, besides\n"
+	    "                         its addresses and localhost (up to 8)\n"
+	    "  --tls-cert FILE, --tls-key FILE  HTTPS with this PEM certificate and key\n"
+	    "  --plain-http           plain HTTP beyond the loopback (the token and\n"
+	    "                         the mail cross the network in clear)\n"
+	    "  --no-creds             no credentials: no listing, passwords hidden in\n"
+	    "                         transcripts, no packets\n");
+}
+
+/* A PEM file's contents, for libmicrohttpd; NULL with a message said. */
+static char *
+read_pem(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	long  n;
+
+	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
+	    n > (1 << 20) || fseek(f, 0, SEEK_SET) != 0 ||
+	    (buf = calloc(1, (size_t)n + 1)) == NULL ||
+	    fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		fprintf(stderr, "mailsift serve: %s: cannot be read\n", path);
+		free(buf);
+		buf = NULL;
+	}
+	if (f != NULL)
+		fclose(f);
+	return buf;
+}
+
+/* Where the token comes from, first found first: --token, --token-file,
+ * MAILSIFT_TOKEN, else a random one.  0, or -1 said. */
+static int
+token_of(struct serve_opts *o, const char *file, char *buf, size_t cap,
+    const char **said)
+{
+	char	    err[4200];
+	const char *env = getenv("MAILSIFT_TOKEN");
+	int	    made = 0;
+
+	*said = "";
+	if (o->token != NULL)
+		return 0;
+	if (file != NULL) {
+		if (guard_token_file(file, buf, cap, &made, err, sizeof(err)) !=
+		    0) {
+			fprintf(stderr, "mailsift serve: --token-file %s\n",
+			    err);
+			return -1;
+		}
+		*said = made ? "a new token written in --token-file" :
+			       "the token of --token-file";
+	} else if (env != NULL && *env != '\0') {
+		snprintf(buf, cap, "%s", env);
+		*said = "the token of MAILSIFT_TOKEN";
+	} else if (guard_token_random(buf, cap) != 0) {
+		fprintf(stderr, "mailsift serve: no random bytes\n");
+		return -1;
+	}
+	o->token = buf;
+	return 0;
 }
 
 int
@@ -913,16 +1019,27 @@ cmd_serve(int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "token", required_argument, NULL, 't' },
+		{ "token-file", required_argument, NULL, 'T' },
+		{ "no-token", no_argument, NULL, 'N' },
+		{ "allow-host", required_argument, NULL, 'A' },
+		{ "tls-cert", required_argument, NULL, 'C' },
+		{ "tls-key", required_argument, NULL, 'K' },
 		{ "no-creds", no_argument, NULL, 'n' },
+		{ "plain-http", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct serve_opts o = { "mailsift.db", "127.0.0.1:8025", NULL, 0 };
+	struct serve_opts	o = { .db = "mailsift.db",
+		      .listen = "127.0.0.1:8025" };
 	struct sockaddr_storage sa;
 	struct MHD_Daemon      *d;
 	struct query	       *db;
 	sigset_t		stop;
-	int			c, loopback = 0, sig;
+	char			token[256], *cert = NULL, *key = NULL;
+	const char *token_file = NULL, *cert_file = NULL, *key_file = NULL,
+		   *said = "";
+	int c, loopback = 0, sig, no_token = 0, rc;
+	int plain_http = 0;
 
 	while ((c = getopt_long(argc, argv, "d:h", longs, NULL)) != -1)
 		switch (c) {
@@ -935,8 +1052,33 @@ cmd_serve(int argc, char **argv)
 		case 't':
 			o.token = optarg;
 			break;
+		case 'T':
+			token_file = optarg;
+			break;
+		case 'N':
+			no_token = 1;
+			break;
+		case 'A':
+			if (o.guard.nallow == GUARD_ALLOW_MAX) {
+				fprintf(stderr,
+				    "mailsift serve: --allow-host: "
+				    "%d at most\n",
+				    GUARD_ALLOW_MAX);
+				return EXIT_USAGE;
+			}
+			o.guard.allow[o.guard.nallow++] = optarg;
+			break;
+		case 'C':
+			cert_file = optarg;
+			break;
+		case 'K':
+			key_file = optarg;
+			break;
 		case 'n':
 			o.no_creds = 1;
+			break;
+		case 'P':
+			plain_http = 1;
 			break;
 		case 'h':
 			serve_usage(stdout);
@@ -945,21 +1087,73 @@ cmd_serve(int argc, char **argv)
 			serve_usage(stderr);
 			return EXIT_USAGE;
 		}
+	if (optind < argc) {
+		fprintf(stderr, "mailsift serve: %s: not an option\n",
+		    argv[optind]);
+		return EXIT_USAGE;
+	}
 	if (parse_listen(o.listen, &sa, &loopback) != 0) {
 		fprintf(stderr, "mailsift serve: --listen %s: not ADDR:PORT\n",
 		    o.listen);
 		return EXIT_USAGE;
 	}
-	if (!loopback && (o.token == NULL || strlen(o.token) < 16)) {
+	if (no_token && (!loopback || o.token != NULL || token_file != NULL)) {
 		fprintf(stderr,
-		    "mailsift serve: %s is reachable from other hosts: "
-		    "give --token (16 characters at least)\n",
+		    "mailsift serve: --no-token: on the loopback "
+		    "only, and without a token\n");
+		return EXIT_USAGE;
+	}
+	if ((cert_file == NULL) != (key_file == NULL)) {
+		fprintf(stderr,
+		    "mailsift serve: --tls-cert and --tls-key go "
+		    "together\n");
+		return EXIT_USAGE;
+	}
+	/* the token and the credentials would cross the network in clear */
+	if (!loopback && cert_file == NULL && !plain_http) {
+		fprintf(stderr,
+		    "mailsift serve: %s is reachable from other hosts: give "
+		    "--tls-cert and --tls-key,\nor listen on the loopback and "
+		    "reach it through an SSH tunnel (--plain-http if you must)\n",
 		    o.listen);
 		return EXIT_USAGE;
 	}
-	if ((db = cli_open_log(o.db)) == NULL) /* said why */
+	if (!no_token &&
+	    token_of(&o, token_file, token, sizeof(token), &said) != 0)
 		return EXIT_USAGE;
+	if (o.token != NULL && strlen(o.token) < 16) {
+		fprintf(stderr,
+		    "mailsift serve: the token must have 16 "
+		    "characters at least\n");
+		return EXIT_USAGE;
+	}
+	if (cert_file != NULL) {
+		if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+			fprintf(stderr,
+			    "mailsift serve: this libmicrohttpd "
+			    "has no TLS\n");
+			return EXIT_USAGE;
+		}
+		if ((cert = read_pem(cert_file)) == NULL ||
+		    (key = read_pem(key_file)) == NULL) {
+			free(cert);
+			return EXIT_USAGE;
+		}
+		o.tls = 1;
+	}
+	snprintf(o.cookie, sizeof(o.cookie), "mailsift_token_%u",
+	    ntohs(sa.ss_family == AF_INET6 ?
+		    ((struct sockaddr_in6 *)&sa)->sin6_port :
+		    ((struct sockaddr_in *)&sa)->sin_port));
+	rc = EXIT_USAGE;
+	if ((db = cli_open_log(o.db)) == NULL) /* said why */
+		goto out;
 	query_close(db);
+	if ((o.deadlines = deadlines_new(REQUEST_SECS, CONNS_MAX + 8)) ==
+	    NULL) {
+		fprintf(stderr, "mailsift serve: out of memory\n");
+		goto out;
+	}
 	/* SIGINT and SIGTERM are waited for here, not taken by the
 	 * server's threads, which inherit this mask */
 	sigemptyset(&stop);
@@ -969,21 +1163,42 @@ cmd_serve(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG |
+		(o.tls ? MHD_USE_TLS : 0) |
 		(sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 	    0, NULL, NULL, on_request, &o, MHD_OPTION_SOCK_ADDR, &sa,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNS_MAX,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)(CONNS_MAX / 4),
 	    MHD_OPTION_CONNECTION_TIMEOUT, 15u,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-	    MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_CONNECTION, deadlines_notify, o.deadlines,
+	    MHD_OPTION_NOTIFY_COMPLETED, deadlines_completed, o.deadlines,
+	    o.tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
+	    MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
 	if (d == NULL) {
 		fprintf(stderr, "mailsift serve: cannot listen on %s\n",
 		    o.listen);
-		return EXIT_USAGE;
+		deadlines_free(o.deadlines);
+		goto out;
 	}
-	fprintf(stderr, "mailsift serve: http://%s/ (%s)%s\n", o.listen, o.db,
-	    o.token != NULL ? ", a token needed" : "");
+	if (o.token == NULL)
+		fprintf(stderr, "mailsift serve: %s://%s/ (%s), no token\n",
+		    o.tls ? "https" : "http", o.listen, o.db);
+	else if (*said == '\0') /* random: the only place it is said */
+		fprintf(stderr, "mailsift serve: %s://%s/?token=%s (%s)\n",
+		    o.tls ? "https" : "http", o.listen, o.token, o.db);
+	else
+		fprintf(stderr, "mailsift serve: %s://%s/ (%s), %s\n",
+		    o.tls ? "https" : "http", o.listen, o.db, said);
 	sigwait(&stop, &sig);
 	MHD_stop_daemon(d);
-	return EXIT_OK;
+	deadlines_free(o.deadlines);
+	rc = EXIT_OK;
+out:
+	if (key != NULL)
+		explicit_bzero(key, strlen(key));
+	free(key);
+	free(cert);
+	if (o.token == token)
+		explicit_bzero(token, sizeof(token));
+	return rc;
 }

@@ -156,44 +156,52 @@ listing_prepare(struct query *db, const struct listing *l,
  * each in the order the session had them (messages of one response by
  * id: both engines must print the same).
  */
+/* the transcript, with PW the expression that shows an auth row's
+ * password */
+#define SHOW_SQL(PW)                                                                    \
+	"SELECT ts, who, text, path, frame FROM ("                                      \
+	" SELECT start_ts AS ts, 0 AS k, 0 AS n, 'S' AS who, trim(coalesce(banner_code" \
+	"  || ' ', '') || coalesce(banner, '')) AS text, NULL AS path,"                 \
+	"  banner_frame AS frame, 0 AS i FROM sessions WHERE id = ?1 AND banner IS NOT" \
+	"  NULL"                                                                        \
+	" UNION ALL SELECT ts, 1, seq, 'C', coalesce(tag || ' ', '') || verb ||"        \
+	"  coalesce(' ' || args, ''), NULL, frame, 0 FROM commands"                     \
+	"  WHERE session_id = ?1"                                                       \
+	" UNION ALL SELECT reply_ts, 2, seq, 'S', coalesce(CAST(reply_code AS TEXT),"   \
+	"  upper(reply_status), '') || ' ' || replace(coalesce(reply_text, ''),"        \
+	"  '\n', ' | '), NULL, reply_frame, 0 FROM commands"                            \
+	"  WHERE session_id = ?1 AND reply_ts IS NOT NULL"                              \
+	" UNION ALL SELECT begin_ts, 3, tx, 'M', '[' || proto || ' ' || method ||"      \
+	"  ' ' || CASE direction WHEN 'c2s' THEN 'sent' ELSE 'received' END ||"         \
+	"  ': ' || coalesce(size, 0) || ' bytes' || CASE WHEN complete = 1"             \
+	"  THEN '' ELSE ', INCOMPLETE' END || CASE WHEN gap_bytes > 0 THEN"             \
+	"  ', ' || gap_bytes || ' bytes LOST' ELSE '' END || ', subject \"' ||"         \
+	"  coalesce(subject, '') || '\", sha256 ' || coalesce(substr(sha256, 1,"        \
+	"  16), '') || coalesce(', frames ' || first_frame || '-' ||"                   \
+	"  last_frame, '') || ']', extract_path, first_frame, id FROM messages"         \
+	"  WHERE session_id = ?1"                                                       \
+	" UNION ALL SELECT ts, 4, id, 'A', 'auth ' || mechanism || ' user ' ||"         \
+	"  coalesce(username, '?') || " PW                                              \
+	"  || ': ' || outcome, NULL, frame, 0 FROM auth WHERE session_id = ?1"          \
+	" UNION ALL SELECT ts, 5, id, '!', 'anomaly ' || name || coalesce(': ' ||"      \
+	"  detail, ''), NULL, frame, 0 FROM anomalies WHERE session_id = ?1"            \
+	" UNION ALL SELECT t.ts, 6, 0, 'T', '[TLS begins: ' || coalesce(t.version,"     \
+	"  'version unseen') || ' ' || coalesce(t.cipher, '') ||"                       \
+	"  coalesce(' ' || t.curve, '') || coalesce(', SNI ' || t.sni, '') ||"          \
+	"  coalesce(', ALPN ' || t.alpn, '') || coalesce(', certificate ' ||"           \
+	"  c.subject || ' (' || t.validation || ')', '') || ', ' || CASE WHEN"          \
+	"  t.established = 1 THEN 'handshake completed' ELSE 'handshake not"            \
+	"  completed' END || CASE WHEN t.resumed = 1 THEN ', resumed' ELSE ''"          \
+	"  END || ']', NULL, NULL, 0 FROM tls t LEFT JOIN certificates c"               \
+	"  ON c.session_id = t.session_id AND c.sender = 'server' AND c.idx = 0"        \
+	"  WHERE t.session_id = ?1"                                                     \
+	") AS transcript ORDER BY ts, k, n, i"
+
 const char listing_show_sql[] =
-    "SELECT ts, who, text, path, frame FROM ("
-    " SELECT start_ts AS ts, 0 AS k, 0 AS n, 'S' AS who, trim(coalesce(banner_code"
-    "  || ' ', '') || coalesce(banner, '')) AS text, NULL AS path,"
-    "  banner_frame AS frame, 0 AS i FROM sessions WHERE id = ?1 AND banner IS NOT"
-    "  NULL"
-    " UNION ALL SELECT ts, 1, seq, 'C', coalesce(tag || ' ', '') || verb ||"
-    "  coalesce(' ' || args, ''), NULL, frame, 0 FROM commands"
-    "  WHERE session_id = ?1"
-    " UNION ALL SELECT reply_ts, 2, seq, 'S', coalesce(CAST(reply_code AS TEXT),"
-    "  upper(reply_status), '') || ' ' || replace(coalesce(reply_text, ''),"
-    "  '\n', ' | '), NULL, reply_frame, 0 FROM commands"
-    "  WHERE session_id = ?1 AND reply_ts IS NOT NULL"
-    " UNION ALL SELECT begin_ts, 3, tx, 'M', '[' || proto || ' ' || method ||"
-    "  ' ' || CASE direction WHEN 'c2s' THEN 'sent' ELSE 'received' END ||"
-    "  ': ' || coalesce(size, 0) || ' bytes' || CASE WHEN complete = 1"
-    "  THEN '' ELSE ', INCOMPLETE' END || CASE WHEN gap_bytes > 0 THEN"
-    "  ', ' || gap_bytes || ' bytes LOST' ELSE '' END || ', subject \"' ||"
-    "  coalesce(subject, '') || '\", sha256 ' || coalesce(substr(sha256, 1,"
-    "  16), '') || coalesce(', frames ' || first_frame || '-' ||"
-    "  last_frame, '') || ']', extract_path, first_frame, id FROM messages"
-    "  WHERE session_id = ?1"
-    " UNION ALL SELECT ts, 4, id, 'A', 'auth ' || mechanism || ' user ' ||"
-    "  coalesce(username, '?') || coalesce(' password ' || password, '')"
-    "  || ': ' || outcome, NULL, frame, 0 FROM auth WHERE session_id = ?1"
-    " UNION ALL SELECT ts, 5, id, '!', 'anomaly ' || name || coalesce(': ' ||"
-    "  detail, ''), NULL, frame, 0 FROM anomalies WHERE session_id = ?1"
-    " UNION ALL SELECT t.ts, 6, 0, 'T', '[TLS begins: ' || coalesce(t.version,"
-    "  'version unseen') || ' ' || coalesce(t.cipher, '') ||"
-    "  coalesce(' ' || t.curve, '') || coalesce(', SNI ' || t.sni, '') ||"
-    "  coalesce(', ALPN ' || t.alpn, '') || coalesce(', certificate ' ||"
-    "  c.subject || ' (' || t.validation || ')', '') || ', ' || CASE WHEN"
-    "  t.established = 1 THEN 'handshake completed' ELSE 'handshake not"
-    "  completed' END || CASE WHEN t.resumed = 1 THEN ', resumed' ELSE ''"
-    "  END || ']', NULL, NULL, 0 FROM tls t LEFT JOIN certificates c"
-    "  ON c.session_id = t.session_id AND c.sender = 'server' AND c.idx = 0"
-    "  WHERE t.session_id = ?1"
-    ") AS transcript ORDER BY ts, k, n, i";
+    SHOW_SQL("coalesce(' password ' || password, '')");
+/* serve --no-creds: that a password crossed, not what it was */
+const char listing_show_nocreds_sql[] = SHOW_SQL(
+    "CASE WHEN password IS NULL THEN '' ELSE ' password [hidden]' END");
 
 /* ---------------------------------------------------------------- stats */
 

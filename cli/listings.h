@@ -55,6 +55,7 @@ struct query_rows *listing_prepare(struct query *, const struct listing *,
 
 /* A session's transcript (?1: its id): ts, who, text, path, frame. */
 extern const char listing_show_sql[];
+extern const char listing_show_nocreds_sql[]; /* its passwords hidden */
 
 /* mailsift stats, and the web view's overview: a title and a query
  * each. */

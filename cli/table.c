@@ -188,6 +188,13 @@ json_addrs(FILE *f, const char *s)
 void
 table_row_json(FILE *f, struct query_rows *st, int skip_null)
 {
+	table_row_json_with(f, st, skip_null, -1, NULL);
+}
+
+void
+table_row_json_with(FILE *f, struct query_rows *st, int skip_null, int col,
+    const char *text)
+{
 	int ncol = query_columns(st), first = 1;
 
 	putc('{', f);
@@ -222,6 +229,10 @@ table_row_json(FILE *f, struct query_rows *st, int skip_null)
 		}
 		table_json_string(f, name);
 		putc(':', f);
+		if (c == col) {
+			table_json_string(f, text);
+			continue;
+		}
 		switch (query_type(st, c)) {
 		case QUERY_NULL:
 			fputs("null", f);

@@ -19,5 +19,8 @@ int table_print(struct query_rows *st, enum out_format fmt);
  * that is not) */
 void table_json_string(FILE *f, const char *s);
 void table_row_json(FILE *f, struct query_rows *st, int skip_null);
+/* The same, column col's value given as text (not NULL) instead. */
+void table_row_json_with(FILE *f, struct query_rows *st, int skip_null, int col,
+    const char *text);
 
 #endif

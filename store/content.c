@@ -493,7 +493,7 @@ opens(const unsigned char *p, size_t n, const char *password)
 	struct archive_entry *e;
 	char		      buf[65536];
 	la_ssize_t	      r = -1;
-	uint64_t	      total = 0, budget = 4 * (uint64_t)CONTENT_ARCHIVE_MAX;
+	uint64_t total = 0, budget = 4 * (uint64_t)CONTENT_ARCHIVE_MAX;
 
 	if (a == NULL)
 		return 0;

@@ -38,16 +38,20 @@ keep_dir(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	if (S_ISLNK(sb.st_mode))
-		snprintf(err, errlen, "%s: a symbolic link, not a folder: "
-		    "refused", path);
+		snprintf(err, errlen,
+		    "%s: a symbolic link, not a folder: "
+		    "refused",
+		    path);
 	else if (!S_ISDIR(sb.st_mode))
 		snprintf(err, errlen, "%s: exists and is not a folder", path);
 	else if (sb.st_uid != geteuid())
 		snprintf(err, errlen, "%s: a folder of another user: refused",
 		    path);
 	else if (sb.st_mode & (S_IWGRP | S_IWOTH))
-		snprintf(err, errlen, "%s: others may write into this folder: "
-		    "refused", path);
+		snprintf(err, errlen,
+		    "%s: others may write into this folder: "
+		    "refused",
+		    path);
 	else
 		return 0;
 	return -1;

@@ -5,6 +5,7 @@
 #include <yara.h>
 
 #include "rules.h"
+#include "util.h"
 
 struct rules {
 	YR_RULES *yr;
@@ -87,22 +88,36 @@ rule_hits_free(struct rule_hits *h)
 	memset(h, 0, sizeof(*h));
 }
 
-/* s as a JSON string into out at *k (control bytes escaped). */
+/* s as a JSON string into out at *k: control bytes escaped, a byte that
+ * is not UTF-8 as U+FFFD (a rule's metadata may hold anything). */
 static void
 json_str(char *out, size_t len, size_t *k, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
+	size_t		     n = strlen(s);
+
 	if (*k < len)
 		out[(*k)++] = '"';
-	for (; *s != '\0' && *k + 8 < len; s++) {
-		unsigned char c = (unsigned char)*s;
+	while (n > 0 && *k + 8 < len) {
+		uint32_t c;
+		size_t	 l = md_utf8_len(p, n, &c);
 
-		if (c == '"' || c == '\\')
-			*k += (size_t)snprintf(out + *k, len - *k, "\\%c", c);
-		else if (c < 0x20)
-			*k +=
-			    (size_t)snprintf(out + *k, len - *k, "\\u%04x", c);
-		else
-			out[(*k)++] = (char)c;
+		if (l == 0)
+			*k += (size_t)snprintf(out + *k, len - *k, "\\ufffd"),
+			    l = 1;
+		else if (c == '"' || c == '\\')
+			*k += (size_t)snprintf(out + *k, len - *k, "\\%c",
+			    (int)c);
+		else if (c < 0x20 || c == 0x7f)
+			*k += (size_t)snprintf(out + *k, len - *k, "\\u%04x",
+			    (unsigned)c);
+		else if (*k + l + 8 < len) {
+			memcpy(out + *k, p, l);
+			*k += l;
+		} else
+			break;
+		p += l;
+		n -= l;
 	}
 	if (*k < len)
 		out[(*k)++] = '"';

@@ -68,8 +68,8 @@ safe_name(const char *name, const char *fallback, char *out, size_t cap)
 	for (const char *p = base; *p != '\0' && o + 4 < sizeof(buf);) {
 		unsigned char c = (unsigned char)*p;
 		uint32_t      cp;
-		size_t	      len = md_utf8_len((const unsigned char *)p,
-			 strnlen(p, 4), &cp);
+		size_t	      len =
+		    md_utf8_len((const unsigned char *)p, strnlen(p, 4), &cp);
 
 		if (len == 0) { /* not UTF-8: a byte shown as '_' */
 			buf[o++] = '_';

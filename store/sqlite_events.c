@@ -83,8 +83,9 @@ on_command(struct sqlite_store *s, const struct md_event *ev)
 	db_bind_bytes(st, 4, ev->name);
 	/* --redact: what logs in is not kept in the command either (PASS's
 	 * argument, AUTH PLAIN's initial response, IMAP LOGIN's password) */
-	if (s->redact && (keep = md_args_public(ev->name.p, ev->name.len,
-			      ev->arg.p, ev->arg.len, 0)) < ev->arg.len) {
+	if (s->redact &&
+	    (keep = md_args_public(ev->name.p, ev->name.len, ev->arg.p,
+		 ev->arg.len, 0)) < ev->arg.len) {
 		char buf[512];
 		int  n = snprintf(buf, sizeof(buf), "%.*s%s[redacted]",
 		     (int)(keep < 400 ? keep : 400), (const char *)ev->arg.p,

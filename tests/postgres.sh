@@ -224,17 +224,18 @@ fi
 # mailsift serve over PostgreSQL: the same listings as over SQLite, a
 # message's bytes from the server's blobs.
 SPORT=$((30000 + $$ % 20000))
-./mailsift serve -d "$(uri same)" --listen "127.0.0.1:$SPORT" 2>"$B/serve.err" & spid=$!
-for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$SPORT/" && break; sleep 0.1; done
+MAILSIFT_TOKEN=postgres-serve-token-0123 ./mailsift serve -d "$(uri same)" --listen "127.0.0.1:$SPORT" 2>"$B/serve.err" & spid=$!
+scurl() { curl -s -H "Authorization: Bearer postgres-serve-token-0123" "$@"; }
+for _ in $(seq 50); do scurl -o /dev/null "http://127.0.0.1:$SPORT/" && break; sleep 0.1; done
 check "serve over PostgreSQL: the sessions listing of SQLite's" \
-	"$(curl -s "http://127.0.0.1:$SPORT/api/listing/sessions?limit=1000" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')" \
+	"$(scurl "http://127.0.0.1:$SPORT/api/listing/sessions?limit=1000" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')" \
 	"$(sqlite3 "$B/same.db" "SELECT count(*) FROM sessions")"
 pmid=$(sql same "SELECT id FROM messages WHERE kept = 1 ORDER BY id LIMIT 1")
 check "serve over PostgreSQL: a message's .eml from the blobs" \
-	"$(curl -s "http://127.0.0.1:$SPORT/message/$pmid.eml" | sha256sum | cut -d' ' -f1)" \
+	"$(scurl "http://127.0.0.1:$SPORT/message/$pmid.eml" | sha256sum | cut -d' ' -f1)" \
 	"$(sql same "SELECT sha256 FROM messages WHERE id = $pmid")"
 check "serve over PostgreSQL: the message's parts and header" \
-	"$(curl -s "http://127.0.0.1:$SPORT/api/message?id=$pmid" | python3 -c 'import json, sys; m = json.load(sys.stdin); print(len(m["headers"]) > 0, "parts" in m)')" \
+	"$(scurl "http://127.0.0.1:$SPORT/api/message?id=$pmid" | python3 -c 'import json, sys; m = json.load(sys.stdin); print(len(m["headers"]) > 0, "parts" in m)')" \
 	"True True"
 kill -TERM "$spid"; wait "$spid"
 

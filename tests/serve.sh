@@ -19,12 +19,16 @@ rm -rf "$B"; mkdir -p "$B"
 ./mailsift read -q --force -o "$B/log.db" tests/pcap/*.pcap tests/recorded/*.pcap 2>/dev/null
 PORT=$((20000 + $$ % 20000))
 U=http://127.0.0.1:$PORT
-"$BIN" serve -d "$B/log.db" --listen "127.0.0.1:$PORT" 2>"$B/serve.err" & pid=$!
+# every request carries the token (the file made by the first start)
+"$BIN" serve -d "$B/log.db" --listen "127.0.0.1:$PORT" --token-file "$B/token" 2>"$B/serve.err" & pid=$!
 trap 'kill $pid 2>/dev/null' EXIT
-for _ in $(seq 50); do curl -s -o /dev/null "$U/" && break; sleep 0.1; done
+for _ in $(seq 50); do [ -s "$B/token" ] && break; sleep 0.1; done
+T=$(cat "$B/token")
+printf 'header = "Authorization: Bearer %s"\n' "$T" >"$B/auth.curl"
+for _ in $(seq 50); do curl -K "$B/auth.curl" -s -o /dev/null "$U/" && break; sleep 0.1; done
 
-get() { curl -s "$U$1"; }
-code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+get() { curl -K "$B/auth.curl" -s "$U$1"; }
+code() { curl -K "$B/auth.curl" -s -o /dev/null -w '%{http_code}' "$@"; }
 
 # The same rows as the CLI's listings
 for l in sessions messages attachments urls creds tls; do
@@ -60,12 +64,12 @@ mid=$(sqlite3 "$B/log.db" "SELECT message_id FROM parts WHERE filename IS NOT NU
 check "a message: its parts and headers, its journey" \
 	"$(get "/api/message?id=$mid" | python3 -c 'import json, sys; m = json.load(sys.stdin); print(len(m["parts"]), len(m["headers"]) > 0, len(m["journey"]) >= 1)')" \
 	"$(sqlite3 "$B/log.db" "SELECT count(*) FROM parts WHERE message_id = $mid") True True"
-curl -s -o "$B/m.eml" "$U/message/$mid.eml"
+curl -K "$B/auth.curl" -s -o "$B/m.eml" "$U/message/$mid.eml"
 check "the .eml download is the message as logged" \
 	"$(sha256sum <"$B/m.eml" | cut -d' ' -f1)" \
 	"$(sqlite3 "$B/log.db" "SELECT sha256 FROM messages WHERE id = $mid")"
 sid=$(sqlite3 "$B/log.db" "SELECT session_id FROM messages WHERE id = $mid")
-curl -s -o "$B/s.pcap" "$U/session/$sid.pcap"
+curl -K "$B/auth.curl" -s -o "$B/s.pcap" "$U/session/$sid.pcap"
 ./mailsift read -q --force -o "$B/pcapcut.db" "$B/s.pcap" 2>/dev/null
 check "a session's packets cut as a pcap: read again, the same messages" \
 	"$(sqlite3 "$B/pcapcut.db" "SELECT sha256 FROM messages ORDER BY id")" \
@@ -81,15 +85,15 @@ check "overview: stats' tables and the series by day, as JSON" \
 	"True True"
 
 # Safe on hostile content
-hdr=$(curl -s -D- -o /dev/null "$U/api/listing/messages")
+hdr=$(curl -K "$B/auth.curl" -s -D- -o /dev/null "$U/api/listing/messages")
 for h in "Content-Security-Policy: default-src 'none'" "X-Content-Type-Options: nosniff" \
 	"X-Frame-Options: DENY" "Content-Type: application/json"; do
 	echo "$hdr" | grep -qi "^$h" && ok "JSON: $h" || bad "JSON: $h"
 done
-hdr=$(curl -s -D- -o /dev/null "$U/")
+hdr=$(curl -K "$B/auth.curl" -s -D- -o /dev/null "$U/")
 echo "$hdr" | grep -qi "^Content-Security-Policy: default-src 'none'; script-src 'self'" &&
 	ok "page: scripts only its own, nothing from elsewhere" || bad "page: CSP"
-hdr=$(curl -s -D- -o /dev/null "$U/message/$mid.eml")
+hdr=$(curl -K "$B/auth.curl" -s -D- -o /dev/null "$U/message/$mid.eml")
 echo "$hdr" | grep -qi '^Content-Disposition: attachment' && ok ".eml: a download, never rendered" || bad ".eml: disposition"
 check "a hostile subject arrives as JSON text, escapes escaped" \
 	"$(get "/api/listing/messages?limit=1000" | grep -c '\\u001b')" "1"
@@ -100,11 +104,11 @@ check "the page's script builds no HTML from data (no innerHTML)" \
 # part for the page's sandboxed frame loads nothing (links.pcap's has a
 # tracking pixel) and runs nothing.
 pp=$(sqlite3 -separator ' ' "$B/log.db" "SELECT message_id, part FROM parts WHERE filename IS NOT NULL LIMIT 1")
-curl -s -o "$B/part" "$U/message/${pp% *}/part/${pp#* }"
+curl -K "$B/auth.curl" -s -o "$B/part" "$U/message/${pp% *}/part/${pp#* }"
 check "a part: its decoded bytes, as logged" "$(sha256sum <"$B/part" | cut -d' ' -f1)" \
 	"$(sqlite3 "$B/log.db" "SELECT sha256 FROM parts WHERE message_id = ${pp% *} AND part = ${pp#* }")"
 hp=$(sqlite3 -separator ' ' "$B/log.db" "SELECT p.message_id, p.part FROM parts p JOIN messages m ON m.id = p.message_id WHERE m.subject = 'Your account is limited' AND p.content_type = 'text/html'")
-hdr=$(curl -s -D "$B/h.hdr" -o "$B/h.html" "$U/message/${hp% *}/part/${hp#* }.html"; cat "$B/h.hdr")
+hdr=$(curl -K "$B/auth.curl" -s -D "$B/h.hdr" -o "$B/h.html" "$U/message/${hp% *}/part/${hp#* }.html"; cat "$B/h.hdr")
 echo "$hdr" | grep -qi "^Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox" &&
 	ok "HTML part: no script, no load from anywhere, sandboxed, framed only here" || bad "HTML part: CSP"
 grep -q 'track.example.net/pixel.gif' "$B/h.html" && ok "HTML part: the pixel is there, and the policy keeps it from loading" || bad "HTML part: body"
@@ -141,7 +145,7 @@ PY
 check "after malformed requests, still answering" "$(code "$U/api/listing/sessions")" 200
 
 for i in $(seq 40); do
-	curl -s -o /dev/null -w '%{http_code}\n' "$U/api/listing/messages?limit=50" >"$B/c$i" &
+	curl -K "$B/auth.curl" -s -o /dev/null -w '%{http_code}\n' "$U/api/listing/messages?limit=50" >"$B/c$i" &
 done
 wait_all() { for i in $(seq 40); do while [ ! -s "$B/c$i" ]; do sleep 0.05; done; done; }
 wait_all
@@ -157,10 +161,29 @@ check "40 clients at once: all answered" "$(cat "$B"/c* | sort -u)" 200
 if command -v chromium >/dev/null 2>&1; then
 	mkdir -p "$B/hostile" "$B/shots"
 	build/rel/tools/pcapgen --eml tests/data/hostile.eml "$B/hostile" hostile
-	./mailsift read -q --force -o "$B/hostile.db" "$B/hostile/hostile.pcap" tests/pcap/demo.pcap 2>/dev/null
+	# HTML in UTF-16 (issue 34): its elements that reach out must be
+	# seen and renamed as in UTF-8; a listener on LPORT counts any
+	# connection the browser opens to the addresses in them
+	LPORT=$((PORT + 1))
+	python3 tests/tools/mkcharsets.py "$B/hostile" "$LPORT"
+	for m in utf16-bom utf16-le; do
+		build/rel/tools/pcapgen --eml "$B/hostile/$m.eml" "$B/hostile" "$m"
+	done
+	./mailsift read -q --force -o "$B/hostile.db" "$B/hostile/hostile.pcap" tests/pcap/demo.pcap \
+		"$B/hostile/utf16-bom.pcap" "$B/hostile/utf16-le.pcap" 2>/dev/null
+	python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64); n = 0
+while True:
+    c, _ = s.accept(); n += 1; c.close()
+    open(sys.argv[2], "w").write(str(n))
+' "$LPORT" "$B/listener.count" & lpid=$!
+	u16a=$(sqlite3 "$B/hostile.db" "SELECT id FROM messages WHERE subject = 'utf16-bom page'")
+	u16b=$(sqlite3 "$B/hostile.db" "SELECT id FROM messages WHERE subject = 'utf16-le page'")
 	kill -TERM "$pid"; wait "$pid"
-	"$BIN" serve -d "$B/hostile.db" --listen "127.0.0.1:$PORT" 2>>"$B/serve.err" & pid=$!
-	for _ in $(seq 50); do curl -s -o /dev/null "$U/" && break; sleep 0.1; done
+	"$BIN" serve -d "$B/hostile.db" --listen "127.0.0.1:$PORT" --token-file "$B/token" 2>>"$B/serve.err" & pid=$!
+	for _ in $(seq 50); do curl -K "$B/auth.curl" -s -o /dev/null "$U/" && break; sleep 0.1; done
 	# no name resolves (no query leaves this host whatever a page asks),
 	# and none of the browser's own background traffic
 	CHROME="--headless
@@ -181,15 +204,17 @@ if command -v chromium >/dev/null 2>&1; then
 		(IFS='
 '; set -f
 		timeout 90 chromium $CHROME --log-net-log="$B/$1.net.json" \
-			--dump-dom "$U/#/$2" >"$B/$1.dom.html" 2>"$B/$1.chrome.err"
+			--dump-dom "$U/?token=$T#/$2" >"$B/$1.dom.html" 2>"$B/$1.chrome.err"
 		timeout 90 chromium $CHROME --window-size=1280,1000 \
-			--screenshot="$B/shots/$1.png" "$U/#/$2" >/dev/null 2>&1)
+			--screenshot="$B/shots/$1.png" "$U/?token=$T#/$2" >/dev/null 2>&1)
 	}
 	browse message message/1
 	browse overview overview
 	browse messages messages
 	browse session session/1
-	for v in message overview messages session; do
+	browse utf16bom "message/$u16a"
+	browse utf16le "message/$u16b"
+	for v in message overview messages session utf16bom utf16le; do
 		check "browser, $v page: the title is the page's, no script of the message ran" \
 			"$(grep -o '<title>[^<]*</title>' "$B/$v.dom.html")" "<title>mailsift</title>"
 		check "browser, $v page: one script element, the page's own" \
@@ -215,6 +240,15 @@ print("\n".join(sorted(u for u in urls if sys.argv[2] not in u)))
 PY
 		check "browser, $v page: no request or connection to any host but the server" \
 			"$(cat "$B/$v.net.out" "$B/$v.preconnect")" ""
+	done
+	kill "$lpid" 2>/dev/null
+	check "browser: HTML in UTF-16, with and without a mark: no connection to the addresses in it" \
+		"$(cat "$B/listener.count" 2>/dev/null || echo 0)" 0
+	for m in $u16a $u16b; do
+		curl -K "$B/auth.curl" -s -D "$B/u16.hdr" -o "$B/u16.html" "$U/message/$m/part/1.html"
+		check "HTML in UTF-16 (message $m): served as UTF-8, every element that reaches out renamed" \
+			"$(grep -ci '^Content-Type: text/html; charset=utf-8' "$B/u16.hdr") $(grep -o '<x-[a-z]*' "$B/u16.html" | tr '\n' ' ')" \
+			"1 <x-link <x-link <x-meta <x-base <x-iframe "
 	done
 	check "browser: the messages page lists the rows of mailsift messages" \
 		"$(python3 -c '
@@ -255,16 +289,140 @@ fi
 kill -TERM "$pid"; wait "$pid"; rc=$?
 check "SIGTERM: exit 0" "$rc" 0
 
-# A token is needed off the loopback; --no-creds
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+# Beyond the loopback: HTTPS or an explicit --plain-http
 "$BIN" serve -d "$B/log.db" --listen "0.0.0.0:$PORT" 2>"$B/t.err"
-check "listening beyond the loopback without a token: exit 2" "$?" 2
-"$BIN" serve -d "$B/log.db" --listen "127.0.0.2:$PORT" --token 0123456789abcdef0123 --no-creds 2>"$B/t.err" & pid=$!
+check "listening beyond the loopback in plain HTTP: exit 2, said" \
+	"$?|$(grep -c 'give --tls-cert and --tls-key' "$B/t.err")" "2|1"
+"$BIN" serve -d "$B/log.db" --listen "0.0.0.0:$PORT" --no-token 2>"$B/t.err"
+check "--no-token beyond the loopback: exit 2" "$?" 2
+
+# The token (issue 34): random by default and said once; from ?token= a
+# cookie the page's own requests carry; a foreign Host refused whatever
+# it holds (DNS rebinding); --no-creds on every answer.
+"$BIN" serve -d "$B/log.db" --listen "127.0.0.2:$PORT" --no-creds 2>"$B/t.err" & pid=$!
 U2=http://127.0.0.2:$PORT
-for _ in $(seq 50); do curl -s -o /dev/null "$U2/" && break; sleep 0.1; done
-check "with --token: refused without it" "$(code "$U2/api/listing/sessions")" 401
-check "... refused with a wrong one" "$(code -H 'Authorization: Bearer 0123456789abcdef0124' "$U2/api/listing/sessions")" 401
-check "... answered with it" "$(code -H 'Authorization: Bearer 0123456789abcdef0123' "$U2/api/listing/sessions")" 200
-check "--no-creds: no credentials listing" "$(code -H 'Authorization: Bearer 0123456789abcdef0123' "$U2/api/listing/creds")" 404
+for _ in $(seq 50); do [ -s "$B/t.err" ] && break; sleep 0.1; done
+T2=$(sed -n 's/.*?token=\([0-9a-f]*\) .*/\1/p' "$B/t.err")
+check "a random token by default, said once" "${#T2}" 32
+check "without it: 401" "$(code "$U2/api/listing/sessions")" 401
+check "a wrong one: 401" "$(code -H 'Authorization: Bearer 0123456789abcdef0124' "$U2/api/listing/sessions")" 401
+check "with it: 200" "$(code -H "Authorization: Bearer $T2" "$U2/api/listing/sessions")" 200
+hdr=$(curl -s -D- -o /dev/null "$U2/?token=$T2")
+check "?token= on the page: a redirect out of the address bar, the token in a cookie" \
+	"$(echo "$hdr" | tr -d '\r' | grep -c -e '^HTTP/1.1 303' -e '^Location: /$' -e "^Set-Cookie: mailsift_token_$PORT=$T2; Path=/; HttpOnly; SameSite=Strict$")" 3
+check "the cookie opens the page's script and the API" \
+	"$(code -b "mailsift_token_$PORT=$T2" "$U2/app.js") $(code -b "mailsift_token_$PORT=$T2" "$U2/api/listing/sessions")" "200 200"
+check "a wrong cookie: 401" "$(code -b "mailsift_token_$PORT=x$T2" "$U2/api/listing/sessions")" 401
+check "DNS rebinding: a foreign Host refused, token or not" \
+	"$(code -H 'Host: rebind.attacker.example:8025' "$U2/api/listing/creds") $(code -H 'Host: rebind.attacker.example:8025' -H "Authorization: Bearer $T2" "$U2/api/listing/sessions")" "421 421"
+check "... addresses and localhost are this server" \
+	"$(code -H "Host: localhost:$PORT" -H "Authorization: Bearer $T2" "$U2/api/listing/sessions") $(code -H "Host: [::1]:$PORT" -H "Authorization: Bearer $T2" "$U2/api/listing/sessions")" "200 200"
+A2="Authorization: Bearer $T2"
+check "--no-creds: no credentials listing" "$(code -H "$A2" "$U2/api/listing/creds")" 404
+check "--no-creds: no packets (they carry what logged in)" "$(code -H "$A2" "$U2/session/1.pcap")" 403
+# every password and initial response the log holds, nowhere in any
+# session's answer; the transcript says a password crossed
+sqlite3 "$B/log.db" "SELECT password FROM auth WHERE password IS NOT NULL UNION SELECT substr(args, instr(args, ' ') + 1) FROM commands WHERE verb IN ('AUTH', 'AUTHENTICATE') AND instr(args, ' ') > 0 UNION SELECT args FROM commands WHERE verb = 'PASS'" >"$B/secrets"
+: >"$B/nocreds.json"
+for sid in $(sqlite3 "$B/log.db" "SELECT DISTINCT session_id FROM auth UNION SELECT session_id FROM commands WHERE verb IN ('PASS', 'LOGIN', 'AUTH', 'APOP')"); do
+	curl -s -H "$A2" "$U2/api/session?id=$sid" >>"$B/nocreds.json"
+done
+check "--no-creds: no password, initial response or PASS argument in any transcript" \
+	"$(grep -c -F -f "$B/secrets" "$B/nocreds.json")|$(wc -l <"$B/secrets")" "0|$(wc -l <"$B/secrets")"
+check "--no-creds: the transcript says a password crossed, hidden" \
+	"$(grep -o -e 'PASS \[hidden\]' -e 'AUTH PLAIN \[hidden\]' -e 'LOGIN [^ ]* \[hidden\]' -e 'password \[hidden\]' "$B/nocreds.json" | sed 's/LOGIN [^ ]*/LOGIN u/' | sort -u | tr '\n' ',')" \
+	"AUTH PLAIN [hidden],LOGIN u [hidden],PASS [hidden],password [hidden],"
+kill -TERM "$pid"; wait "$pid"
+"$BIN" serve -d "$B/log.db" --listen "127.0.0.2:$PORT" --token 0123456789abcdef0123 --allow-host mail-sensor.example 2>"$B/t.err" & pid=$!
+for _ in $(seq 50); do [ -s "$B/t.err" ] && break; sleep 0.1; done
+check "--allow-host: that name is this server too" \
+	"$(code -H 'Host: mail-sensor.example:8025' -H 'Authorization: Bearer 0123456789abcdef0123' "$U2/api/listing/sessions") $(code -H 'Host: other.example:8025' -H 'Authorization: Bearer 0123456789abcdef0123' "$U2/api/listing/sessions")" "200 421"
+check "--token: as given" "$(code -H 'Authorization: Bearer 0123456789abcdef0123' "$U2/api/listing/sessions")" 200
+kill -TERM "$pid"; wait "$pid"
+MAILSIFT_TOKEN=from-the-environment-0123 "$BIN" serve -d "$B/log.db" --listen "127.0.0.2:$PORT" 2>"$B/t.err" & pid=$!
+for _ in $(seq 50); do [ -s "$B/t.err" ] && break; sleep 0.1; done
+check "MAILSIFT_TOKEN: the token, not said" \
+	"$(code -H 'Authorization: Bearer from-the-environment-0123' "$U2/api/listing/sessions")|$(grep -c 'from-the-environment' "$B/t.err")" "200|0"
+kill -TERM "$pid"; wait "$pid"
+
+# Bytes that are not UTF-8 in a subject, a name, a header, a text and a
+# file name: every JSON answer stays valid UTF-8 (U+FFFD for them), as a
+# strict parser reads it.
+mkdir -p "$B/bad"
+python3 tests/tools/mkcharsets.py "$B/bad" 1
+build/rel/tools/pcapgen --eml "$B/bad/badutf8.eml" "$B/bad" badutf8
+./mailsift read -q --force -o "$B/bad.db" "$B/bad/badutf8.pcap" tests/pcap/demo.pcap 2>/dev/null
+"$BIN" serve -d "$B/bad.db" --listen "127.0.0.2:$PORT" --token-file "$B/token" 2>"$B/t.err" & pid=$!
+for _ in $(seq 50); do [ -s "$B/t.err" ] && break; sleep 0.1; done
+: >"$B/bad.answers"
+for p in /api/listing/sessions /api/listing/messages /api/listing/attachments /api/listing/urls \
+	/api/listing/creds /api/listing/tls "/api/search?q=badutf8" /api/overview \
+	$(sqlite3 "$B/bad.db" "SELECT '/api/session?id=' || id FROM sessions; SELECT '/api/message?id=' || id FROM messages"); do
+	curl -K "$B/auth.curl" -s "$U2$p" >"$B/bad.one"
+	python3 -c '
+import json, sys
+json.loads(open(sys.argv[1], "rb").read().decode("utf-8", "strict"))' "$B/bad.one" 2>/dev/null ||
+		echo "$p" >>"$B/bad.answers"
+done
+check "bytes that are not UTF-8: every JSON answer valid UTF-8 and JSON" "$(cat "$B/bad.answers")" ""
+check "... the subject with U+FFFD where they were" \
+	"$(curl -K "$B/auth.curl" -s "$U2/api/listing/messages" | python3 -c 'import json, sys; print(ascii([m["subject"] for m in json.load(sys.stdin) if "badutf8" in (m.get("subject") or "")]))')" \
+	"['badutf8 \ufffd\ufffd\ufffd \ufffd cut \ufffd\ufffd']"
+kill -TERM "$pid"; wait "$pid"
+
+# HTTPS: a certificate and key of the test's own (openssl)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+	-subj /CN=localhost -keyout "$B/key.pem" -out "$B/cert.pem" 2>/dev/null
+"$BIN" serve -d "$B/log.db" --listen "127.0.0.2:$PORT" --token-file "$B/token" \
+	--tls-cert "$B/cert.pem" --tls-key "$B/key.pem" 2>"$B/t.err" & pid=$!
+for _ in $(seq 50); do curl -sk -o /dev/null "https://127.0.0.2:$PORT/" && break; sleep 0.1; done
+check "--tls-cert: HTTPS with the token, the cookie Secure" \
+	"$(code --cacert "$B/cert.pem" --resolve "localhost:$PORT:127.0.0.2" -H "Authorization: Bearer $T" "https://localhost:$PORT/api/listing/sessions") $(curl -sk -D- -o /dev/null "https://127.0.0.2:$PORT/?token=$T" | grep -c '; Secure')" \
+	"200 1"
+check "... and no plain HTTP there" "$(code "$U2/")" 000
+kill -TERM "$pid"; wait "$pid"
+
+# Slow clients (slowloris): 64 requests from one address, each sending a
+# header line every 3 s, are cut when their 10 s run out, and a normal
+# request from that address is answered then (before: refused as long as
+# they trickled).
+"$BIN" serve -d "$B/log.db" --listen "127.0.0.2:$PORT" --token-file "$B/token" 2>"$B/t.err" & pid=$!
+for _ in $(seq 50); do [ -s "$B/t.err" ] && break; sleep 0.1; done
+check "slow clients: cut at the deadline, the next request answered" \
+	"$(python3 - "$PORT" "$T" <<'PY'
+import socket, subprocess, sys, time
+port, token = int(sys.argv[1]), sys.argv[2]
+slow = []
+for _ in range(64):
+    s = socket.create_connection(("127.0.0.2", port))
+    s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.2\r\n")
+    slow.append(s)
+def status():
+    return subprocess.run(["curl", "-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}",
+                           "-H", "Authorization: Bearer " + token,
+                           "http://127.0.0.2:%d/api/listing/sessions" % port],
+                          capture_output=True, text=True).stdout
+before = status()
+cut = 0
+t0 = time.time()
+while time.time() - t0 < 13:
+    for s in slow:
+        try:
+            s.sendall(b"X-Slow: 1\r\n")
+        except OSError:
+            pass
+    time.sleep(3)
+for s in slow:
+    s.settimeout(0.5)
+    try:
+        if s.recv(100) == b"":
+            cut += 1
+    except OSError:
+        cut += 1
+print(before, cut, status())
+PY
+)" "000 64 200"
 kill -TERM "$pid"; wait "$pid"
 
 echo "serve: $pass passed, $fail failed"

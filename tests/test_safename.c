@@ -56,9 +56,12 @@ test_hostile(void **state)
 	assert_true(strlen(safe(longname)) <= SAFE_NAME_MAX);
 	assert_int_equal(strlen(safe(longname)) % 2, 0);
 	/* what reorders or hides what a name shows, and what is not UTF-8 */
-	assert_string_equal(safe("invoice\xe2\x80\xae" "gnp.exe"),
+	assert_string_equal(safe("invoice\xe2\x80\xae"
+				 "gnp.exe"),
 	    "invoicegnp.exe");
-	assert_string_equal(safe("a\xe2\x81\xa6" "b\xe2\x81\xa9" "c\xe2\x80\x8f.txt"),
+	assert_string_equal(safe("a\xe2\x81\xa6"
+				 "b\xe2\x81\xa9"
+				 "c\xe2\x80\x8f.txt"),
 	    "abc.txt");
 	assert_string_equal(safe("zero\xe2\x80\x8bwidth\xef\xbb\xbf.pdf"),
 	    "zerowidth.pdf");
