@@ -77,6 +77,9 @@ struct capture_live {
 	const char *write_path;	  /* also write the packets there; NULL: no */
 	unsigned    fanout_group; /* live --workers: the PACKET_FANOUT
 				   * group this socket joins; 0: none */
+	/* out: the file written, write_path or, when that exists (an earlier
+	 * run's packets, never overwritten), NAME-2.EXT, NAME-3.EXT, ... */
+	char written[4096];
 };
 
 /*
@@ -90,7 +93,7 @@ int capture_init(const struct capture_opts *, char *err, size_t errlen);
  * capture_init follows.  Returns 0, or -1 with err set (no such
  * interface, no permission, a filter libpcap refuses).
  */
-int capture_live_open(const struct capture_live *, char *err, size_t errlen);
+int capture_live_open(struct capture_live *, char *err, size_t errlen);
 /* Waits up to 200 ms for packets and handles them: returns how many,
  * 0 after a signal (the caller checks its flags), -2 after
  * capture_live_break, -1 on an error (err says which). */

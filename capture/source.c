@@ -361,8 +361,51 @@ join_fanout(pcap_t *pc, unsigned group, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The -w file, opened as root before privileges go: created, never
+ * through a link, never over a file already there (an earlier run's
+ * packets, which its logs' frame numbers point into): then NAME-2.EXT,
+ * NAME-3.EXT, ...; the name taken in written.
+ */
+static pcap_dumper_t *
+dump_create(pcap_t *pc, const char *path, char *written, size_t len, char *err,
+    size_t errlen)
+{
+	const char    *slash = strrchr(path, '/');
+	const char    *dot = strrchr(slash != NULL ? slash + 1 : path, '.');
+	int	       stem = dot != NULL && dot != (slash ? slash + 1 : path) ?
+		       (int)(dot - path) :
+		       (int)strlen(path);
+	int	       fd = -1;
+	FILE	      *f;
+	pcap_dumper_t *d;
+
+	for (int n = 1; n < 1000 && fd < 0; n++) {
+		if (n == 1)
+			snprintf(written, len, "%s", path);
+		else
+			snprintf(written, len, "%.*s-%d%s", stem, path, n,
+			    path + stem);
+		fd = open(written,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0 || (f = fdopen(fd, "wb")) == NULL) {
+		snprintf(err, errlen, "%s: %s", written, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if ((d = pcap_dump_fopen(pc, f)) == NULL) {
+		snprintf(err, errlen, "%s: %s", written, pcap_geterr(pc));
+		fclose(f);
+	}
+	return d;
+}
+
 int
-capture_live_open(const struct capture_live *o, char *err, size_t errlen)
+capture_live_open(struct capture_live *o, char *err, size_t errlen)
 {
 	char		   ebuf[PCAP_ERRBUF_SIZE];
 	struct bpf_program prog;
@@ -416,10 +459,9 @@ capture_live_open(const struct capture_live *o, char *err, size_t errlen)
 		goto fail;
 	}
 	if (o->write_path != NULL &&
-	    (cap.dump = pcap_dump_open(pc, o->write_path)) == NULL) {
-		snprintf(err, errlen, "%s: %s", o->write_path, pcap_geterr(pc));
+	    (cap.dump = dump_create(pc, o->write_path, o->written,
+		 sizeof(o->written), err, errlen)) == NULL)
 		goto fail;
-	}
 	if (cap.dump != NULL)
 		cap.dump_next = pcap_dump_ftell64(cap.dump);
 	cap.live = pc;

@@ -4,11 +4,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
@@ -83,23 +88,6 @@ cli_rules_free(struct store_opts *so)
 	so->rules = NULL;
 }
 
-char *
-cli_join_args(int argc, char **argv)
-{
-	size_t len = 1, n = 0;
-	char  *s;
-
-	for (int i = 0; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	if ((s = malloc(len)) == NULL)
-		return NULL;
-	s[0] = '\0';
-	for (int i = 0; i < argc; i++)
-		n += (size_t)snprintf(s + n, len - n, "%s%s", i ? " " : "",
-		    argv[i]);
-	return s;
-}
-
 struct query *
 cli_open_log(const char *where)
 {
@@ -129,6 +117,8 @@ keylog_lines(struct cli_keylog *k, const char *buf, size_t n)
 			k->bad += r < 0;
 		} else
 			k->bad++; /* longer than any key log line */
+		OPENSSL_cleanse(k->part,
+		    k->plen < sizeof(k->part) ? k->plen : sizeof(k->part));
 		k->plen = 0;
 	}
 }
@@ -151,6 +141,7 @@ cli_keylog_poll(struct cli_keylog *k)
 		keylog_lines(k, buf, (size_t)n);
 		k->off += n;
 	}
+	OPENSSL_cleanse(buf, sizeof(buf)); /* secrets: not left on the stack */
 }
 
 int
@@ -182,6 +173,7 @@ cli_keylog_close(struct cli_keylog *k)
 	if (k->fd >= 0)
 		close(k->fd);
 	k->fd = -1;
+	OPENSSL_cleanse(k->part, sizeof(k->part));
 }
 
 int
@@ -198,15 +190,29 @@ cli_load_keylog(struct tls_keyring *keys, const char *path)
 int
 cli_load_tls_key(struct tls_keyring *keys, const char *path)
 {
-	FILE	 *f = fopen(path, "r");
-	EVP_PKEY *k;
+	/* read whole into a buffer of ours, wiped after: stdio's would keep
+	 * the key in memory that is freed without being cleared */
+	const size_t cap = 1 << 16;
+	char	    *pem = malloc(cap);
+	int	     fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t	     n = fd < 0 || pem == NULL ? -1 : read(fd, pem, cap);
+	EVP_PKEY    *k = NULL;
+	BIO	    *b;
 
-	if (f == NULL) {
-		fprintf(stderr, "mailsift: %s: %s\n", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	if (n < 0) {
+		fprintf(stderr, "mailsift: %s: %s\n", path,
+		    strerror(pem == NULL ? ENOMEM : errno));
+		free(pem);
 		return -1;
 	}
-	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
+	if ((b = BIO_new_mem_buf(pem, (int)n)) != NULL) {
+		k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+		BIO_free(b);
+	}
+	OPENSSL_cleanse(pem, cap);
+	free(pem);
 	if (k == NULL || tls_keyring_add_rsa(keys, k) != 0) {
 		fprintf(stderr,
 		    "mailsift: %s: not an RSA private key in PEM "
@@ -215,5 +221,35 @@ cli_load_tls_key(struct tls_keyring *keys, const char *path)
 		EVP_PKEY_free(k);
 		return -1;
 	}
+	return 0;
+}
+
+void
+cli_no_dump(void)
+{
+	/* no core file, no ptrace or /proc/PID/mem by other processes of the
+	 * user: the process holds passwords, keys and mail */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+int
+cli_drop_capabilities(char *err, size_t errlen)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct	d[2];
+
+	if (geteuid() == 0) /* --run-as-root: root's choice */
+		return 0;
+	memset(d, 0, sizeof(d));
+	/* none left: effective, permitted, inheritable, ambient; and no
+	 * way to gain any through an exec */
+	if (syscall(SYS_capset, &h, d) != 0 ||
+	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+		snprintf(err, errlen, "cannot drop capabilities: %s",
+		    strerror(errno));
+		return -1;
+	}
+	cli_no_dump(); /* the change of user or capabilities reset it */
 	return 0;
 }

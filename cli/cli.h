@@ -60,6 +60,12 @@ void cli_rules_free(struct store_opts *so);
 /* The arguments joined by spaces, as the run's command line in the log;
  * malloc'd, NULL when memory ran out. */
 char *cli_join_args(int argc, char **argv);
+/* This process cannot be dumped or traced by others of its user. */
+void cli_no_dump(void);
+/* Once the capture is open, as a user other than root: every capability
+ * (CAP_NET_RAW, CAP_NET_ADMIN a file gave) cleared for good, and the
+ * process made undumpable again.  0, or -1 with err said. */
+int cli_drop_capabilities(char *err, size_t errlen);
 
 /* TLS buffers of all sessions together (handshakes, records to decrypt,
  * records waiting for a key): past it, a session's TLS is not read. */

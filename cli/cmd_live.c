@@ -694,10 +694,11 @@ live_run(struct live_opts *o, const char *cmdline)
 {
 	struct live_state   ls = { .o = o };
 	struct capture_live cl = { 0 };
+	const char	   *written = NULL;
 	struct store_opts   so = { 0 };
 	struct capture_opts co = { 0 };
 	struct pipeline	    p;
-	char		    err[512], filter[4096], novlan[4096], source[512];
+	char		    err[512], filter[4096], novlan[4096], source[4200];
 	int		    status, wfd, r;
 	struct tls_keyring *keys = NULL;
 	struct md_budget    tls_budget = { 0, CLI_TLS_BUDGET };
@@ -738,8 +739,14 @@ live_run(struct live_opts *o, const char *cmdline)
 		fprintf(stderr, "mailsift live: %s\n", err);
 		return EXIT_USAGE;
 	}
+	if (o->write != NULL && strcmp(cl.written, o->write) != 0)
+		fprintf(stderr,
+		    "mailsift live: %s is there already (never overwritten): "
+		    "the packets go to %s\n",
+		    o->write, cl.written);
+	written = o->write != NULL ? cl.written : NULL;
 	/* kept open to hash the -w file when done, as root cannot be then */
-	wfd = o->write != NULL ? open(o->write, O_RDONLY | O_CLOEXEC) : -1;
+	wfd = written != NULL ? open(written, O_RDONLY | O_CLOEXEC) : -1;
 	/* key logs too: the endpoint's may be readable by root only */
 	if (o->nkeylog > 0 && (keys = tls_keyring_new()) == NULL) {
 		fprintf(stderr, "mailsift live: out of memory\n");
@@ -759,7 +766,8 @@ live_run(struct live_opts *o, const char *cmdline)
 		tls_keyring_follow(keys, poll_keylogs, &ls);
 		o->lim.keys = keys;
 	}
-	if (drop_root(o, err, sizeof(err)) != 0) {
+	if (drop_root(o, err, sizeof(err)) != 0 ||
+	    cli_drop_capabilities(err, sizeof(err)) != 0) {
 		fprintf(stderr, "mailsift live: %s\n", err);
 		capture_live_close();
 		return EXIT_USAGE;
@@ -805,7 +813,7 @@ live_run(struct live_opts *o, const char *cmdline)
 	/* the frames in the log count from here; with -w they are that
 	 * file's, with its record offsets */
 	snprintf(source, sizeof(source), "%s%s",
-	    o->write ? "" : "live:", o->write ? o->write : o->iface);
+	    written ? "" : "live:", written ? written : o->iface);
 	store_set_capture_file(ls.st, source);
 	install_signals();
 	say(&ls, LOG_NOTICE, "capturing on %s (%s) into %s", o->iface,
@@ -821,8 +829,8 @@ live_run(struct live_opts *o, const char *cmdline)
 	capture_live_close();
 	record_interval(&ls, 1);
 	pipeline_drain(&p);
-	if (o->write != NULL) { /* the -w file, now complete, on record */
-		struct store_capture sc = { .path = o->write,
+	if (written != NULL) { /* the -w file, now complete, on record */
+		struct store_capture sc = { .path = written,
 			.packets = capture_stats()->packets,
 			.fd = wfd };
 		store_add_capture(ls.st, &sc);

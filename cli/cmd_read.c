@@ -514,6 +514,7 @@ cmd_read(int argc, char **argv)
 	int		    status = EXIT_OK, r, report_fd = -1;
 	struct hasher	   *fh;
 
+	cli_no_dump(); /* before the key logs and keys are read */
 	if (parse_opts(argc, argv, &o) != 0) {
 		tls_keyring_free(o.keys);
 		return EXIT_USAGE;

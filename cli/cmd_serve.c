@@ -1041,6 +1041,8 @@ cmd_serve(int argc, char **argv)
 	int c, loopback = 0, sig, no_token = 0, rc;
 	int plain_http = 0;
 
+	cli_no_dump(); /* it holds the token and reads credentials */
+
 	while ((c = getopt_long(argc, argv, "d:h", longs, NULL)) != -1)
 		switch (c) {
 		case 'd':

@@ -207,15 +207,40 @@ keep_secret(struct tls_secrets *s, unsigned have, const uint8_t *v, size_t n)
 	s->have |= have;
 }
 
+/* A key log line's secret (sl bytes, -1: not hex) into the ring: 1
+ * kept, 0 a label not needed, -1 malformed or out of memory. */
+static int
+keep_line(struct tls_keyring *k, unsigned have, const uint8_t random[32],
+    const uint8_t *secret, long sl)
+{
+	struct ring_entry **pp, *e;
+
+	if (sl < 0 || (have == TLS_HAVE_MASTER && sl != 48) ||
+	    (have != TLS_HAVE_MASTER && have != 0 && sl != 32 && sl != 48))
+		return -1;
+	if (have == 0) /* EXPORTER_SECRET, EARLY_TRAFFIC_SECRET, ... */
+		return 0;
+	pp = slot(k, random);
+	if ((e = *pp) == NULL) {
+		if ((e = calloc(1, sizeof(*e))) == NULL)
+			return -1;
+		memcpy(e->random, random, 32);
+		*pp = e;
+		k->n++;
+	}
+	keep_secret(&e->s, have, secret, (size_t)sl);
+	return 1;
+}
+
 int
 tls_keyring_add_line(struct tls_keyring *k, const char *line, size_t n)
 {
-	const char	   *sp1, *sp2;
-	uint8_t		    random[32], secret[TLS_SECRET_MAX];
-	long		    sl;
-	size_t		    ll;
-	unsigned	    have = 0;
-	struct ring_entry **pp, *e;
+	const char *sp1, *sp2;
+	uint8_t	    random[32], secret[TLS_SECRET_MAX];
+	long	    sl;
+	size_t	    ll;
+	unsigned    have = 0;
+	int	    r;
 
 	while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == ' '))
 		n--;
@@ -233,22 +258,9 @@ tls_keyring_add_line(struct tls_keyring *k, const char *line, size_t n)
 		return -1;
 	sl = unhex(sp2 + 1, n - (size_t)(sp2 + 1 - line), secret,
 	    sizeof(secret));
-	if (sl < 0 || (have == TLS_HAVE_MASTER && sl != 48) ||
-	    (have != TLS_HAVE_MASTER && have != 0 && sl != 32 && sl != 48))
-		return -1;
-	if (have == 0) /* EXPORTER_SECRET, EARLY_TRAFFIC_SECRET, ... */
-		return 0;
-	pp = slot(k, random);
-	if ((e = *pp) == NULL) {
-		if ((e = calloc(1, sizeof(*e))) == NULL)
-			return -1;
-		memcpy(e->random, random, 32);
-		*pp = e;
-		k->n++;
-	}
-	keep_secret(&e->s, have, secret, (size_t)sl);
-	OPENSSL_cleanse(secret, sizeof(secret));
-	return 1;
+	r = keep_line(k, have, random, secret, sl);
+	OPENSSL_cleanse(secret, sizeof(secret)); /* whatever became of it */
+	return r;
 }
 
 /* ---------------------------------------------------------- protection */

@@ -76,6 +76,41 @@ check "-w: reading the written pcap gives the same messages, frames and offsets"
 	"$(sqlite3 "$B/a-reread.db" "SELECT sha256, first_frame, first_offset, last_frame FROM messages ORDER BY id")" \
 	"$(sqlite3 "$B/a/live.db" "SELECT sha256, first_frame, first_offset, last_frame FROM messages ORDER BY id")"
 
+# 1b. (issue 34) -w is opened as root: never through a planted link,
+#     never over a file there (a restart keeps the earlier packets, which
+#     the earlier logs' frames point into); the file taken is said and on
+#     record.  Capabilities a file gave a non-root mailsift are all gone
+#     once the capture is open, and it cannot be dumped or traced.
+wsize=$(stat -c %s "$B/a.pcap")
+echo "not a capture" >"$B/victim"; ln -s "$B/victim" "$B/planted.pcap"
+logs w
+start w -o "$B/w/live.db" -w "$B/a.pcap" --status 0
+python3 "$MAIL" slow 25 0 "$B" wtag
+sleep 1
+stop
+check "-w on a file there: not overwritten, the next name taken and said" \
+	"$(stat -c %s "$B/a.pcap")|$(grep -c 'a.pcap is there already (never overwritten): the packets go to .*a-2.pcap' "$B/w.err")|$(sqlite3 "$B/w/live.db" "SELECT DISTINCT capture_file FROM sessions")" \
+	"$wsize|1|$B/a-2.pcap"
+start w2 -o "$B/w/live2.db" -w "$B/planted.pcap" --status 0
+stop
+check "-w on a planted link: not followed" \
+	"$(cat "$B/victim")|$(ls "$B/planted-2.pcap" | wc -l)" "not a capture|1"
+if command -v setcap >/dev/null 2>&1; then
+	cp ./mailsift "$B/mailsift-caps"; chmod 755 "$B/mailsift-caps"
+	setcap cap_net_raw,cap_net_admin+ep "$B/mailsift-caps"
+	mkdir -p "$B/caps"; chown nobody "$B/caps"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$B/mailsift-caps" live -i lo \
+		-o "$B/caps/live.db" --status 0 2>"$B/caps.err" & pid=$!
+	for _ in $(seq 50); do grep -q "capturing on" "$B/caps.err" 2>/dev/null && break; sleep 0.2; done
+	check "file capabilities: none left once capturing, no new ones, not dumpable" \
+		"$(awk '/^(CapInh|CapPrm|CapEff|CapAmb|NoNewPrivs):/ { printf "%s%s ", $1, $2 }' /proc/$pid/status)|$(setpriv --reuid=nobody --regid=nogroup --clear-groups cat /proc/$pid/environ >/dev/null 2>&1 && echo readable || echo unreadable)" \
+		"CapInh:0000000000000000 CapPrm:0000000000000000 CapEff:0000000000000000 CapAmb:0000000000000000 NoNewPrivs:1 |unreadable"
+	stop
+	check "file capabilities: it ran and stopped" "$rc" 0
+else
+	echo "skip capabilities: no setcap"
+fi
+
 # 2. --rotate: a session that spans the boundary is carried whole.
 logs r
 start r -o "$B/r/live.db" --rotate 2s --status 0
