@@ -382,7 +382,7 @@ check-deps:
 
 demo: all
 	$(call ensure_pkgs,$(DEMO_PKGS))
-	@./mailsift read --force -o $(BUILD)/demo.db tests/pcap/demo.pcap \
+	@./mailsift read --replace -o $(BUILD)/demo.db tests/pcap/demo.pcap \
 	  tests/recorded/dovecot-imap.pcap tests/recorded/dovecot-pop3.pcap
 	@echo
 	@echo "Who sent what to whom over SMTP:"

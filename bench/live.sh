@@ -20,7 +20,7 @@ PCAP=$B/bench-$MB.pcap
 [ -f "$PCAP" ] || build/rel/tools/pcapgen --bench "$PCAP" "$MB" 42 2>/dev/null
 if [ "${1:-}" != "--inside" ] && [ "${INSIDE:-}" != 1 ]; then
 	[ "$(id -u)" = 0 ] || { echo "bench/live.sh: needs root (a network namespace)"; exit 1; }
-	./mailsift read -q -f --no-keep -o "$B/live-ref.db" "$PCAP"
+	./mailsift read -q --replace --no-keep -o "$B/live-ref.db" "$PCAP"
 	exec unshare -n env INSIDE=1 PATH="$PATH:/usr/sbin:/sbin" sh "$0" "$MB" "$RATES"
 fi
 want=$(sqlite3 "$B/live-ref.db" "SELECT count(*) FROM messages WHERE complete")

@@ -73,11 +73,11 @@ if command -v tcpflow >/dev/null; then
 	rm -rf "$B/flow"
 fi
 rm -rf "$B/bench.db.blobs"
-run mailsift "$BEST" "$PCAP" ./mailsift read -q --force -o "$B/bench.db" "$PCAP"
-run mailsift--no-keep "$BEST" "$PCAP" ./mailsift read -q --force --no-keep \
+run mailsift "$BEST" "$PCAP" ./mailsift read -q --replace -o "$B/bench.db" "$PCAP"
+run mailsift--no-keep "$BEST" "$PCAP" ./mailsift read -q --replace --no-keep \
 	-o "$B/nokeep.db" "$PCAP"
 rm -rf "$B/x"
-run mailsift--extract 1 "$PCAP" ./mailsift read -q --force -o "$B/x.db" \
+run mailsift--extract 1 "$PCAP" ./mailsift read -q --replace -o "$B/x.db" \
 	-x "$B/x" "$PCAP"
 rm -rf "$B/x" "$B/x.db"*
 if command -v tshark >/dev/null; then
@@ -149,7 +149,7 @@ for part in 4 2 1; do
 	cat "$p" >/dev/null
 	rm -rf "$B/scale.db.blobs"
 	read -r secs kb <<EOF
-$(timed 1 ./mailsift read -q --force -o "$B/scale.db" "$p")
+$(timed 1 ./mailsift read -q --replace -o "$B/scale.db" "$p")
 EOF
 	awk -v s="$secs" -v kb="$kb" -v b="$(stat -c %s "$p")" \
 	    'BEGIN { if (s <= 0) s = 0.01; printf "%-12s %9.2f %9.0f %9.1f\n",

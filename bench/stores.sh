@@ -45,20 +45,20 @@ fresh() { psql -X -q -d "$(uri postgres)" -c "DROP DATABASE IF EXISTS $1" -c "CR
 
 bytes=$(stat -c %s "$BIG")
 # shellcheck disable=SC2086
-./mailsift read -q -f --no-keep -o "$B/rows.db" $ROWS 2>/dev/null || true
+./mailsift read -q --replace --no-keep -o "$B/rows.db" $ROWS 2>/dev/null || true
 nrows=$(rows_in "$B/rows.db")
 echo "captures: $BIG ($bytes bytes); a row-rich run ($nrows rows)"
 echo
 echo "store       capture    keep  seconds  cpu-s  MB/s   rows/s"
 for keep in keep no-keep; do
 	k=""; [ "$keep" = no-keep ] && k=--no-keep
-	set -- $(best sqlite ./mailsift read -q -f $k -o "$B/s.db" "$BIG")
+	set -- $(best sqlite ./mailsift read -q --replace $k -o "$B/s.db" "$BIG")
 	printf "%-11s %-10s %-5s %-8s %-6s %-6.0f\n" SQLite big "$keep" "$2" "$3" "$(echo "$bytes / $2 / 1000000" | bc -l)"
 	set -- $(FRESH=bench best pg ./mailsift read -q $k --spool "$B/spool" -o "$(uri bench)" "$BIG")
 	printf "%-11s %-10s %-5s %-8s %-6s %-6.0f\n" PostgreSQL big "$keep" "$2" "$3" "$(echo "$bytes / $2 / 1000000" | bc -l)"
 done
 # shellcheck disable=SC2086
-set -- $(best sqlite ./mailsift read -q -f --no-keep -o "$B/s.db" $ROWS)
+set -- $(best sqlite ./mailsift read -q --replace --no-keep -o "$B/s.db" $ROWS)
 printf "%-11s %-10s %-5s %-8s %-6s %-6s %.0f\n" SQLite rows no "$2" "$3" - "$(echo "$nrows / $2" | bc -l)"
 # shellcheck disable=SC2086
 set -- $(FRESH=bench best pg ./mailsift read -q --no-keep --spool "$B/spool" -o "$(uri bench)" $ROWS)
@@ -66,9 +66,9 @@ printf "%-11s %-10s %-5s %-8s %-6s %-6s %.0f\n" PostgreSQL rows no "$2" "$3" - "
 
 echo
 echo "read --jobs (--no-keep, SQLite), on $(nproc) cores"
-set -- $(best j1 ./mailsift read -q -f --no-keep -j 1 -o "$B/j.db" "$BIG")
+set -- $(best j1 ./mailsift read -q --replace --no-keep -j 1 -o "$B/j.db" "$BIG")
 t1=$2 c1=$3
-set -- $(best j2 ./mailsift read -q -f --no-keep -j 2 -o "$B/j.db" "$BIG")
+set -- $(best j2 ./mailsift read -q --replace --no-keep -j 2 -o "$B/j.db" "$BIG")
 t2=$2 c2=$3
 echo "  1 job:  $t1 s, $c1 CPU-s;  2 jobs: $t2 s, $c2 CPU-s"
 # every job reads every packet (f); the rest (s) divides among jobs

@@ -21,8 +21,9 @@ struct capture_opts {
 	size_t		 detect_budget; /* bytes all flows may hold while
 					 * their protocol is unknown;
 					 * 0: DEFAULT_DETECT_BUDGET */
-	/* called now and then with the bytes of the current file read */
-	void (*progress)(void *arg, uint64_t done);
+	/* called now and then with the bytes of the current file read;
+	 * non-zero: stop reading (the store cannot write any more) */
+	int (*progress)(void *arg, uint64_t done);
 	void *progress_arg;
 	/*
 	 * libnids ran out of memory and cannot go on (it would use the
@@ -146,7 +147,8 @@ struct capture_read_tap {
  * connections may span files given in order.  Fills info as far as it
  * read; tap (or NULL) gets a regular file's bytes.  Returns 0; or -1
  * with err set when the file cannot be opened or is damaged part way
- * (what was read before is dissected and kept).
+ * (what was read before is dissected and kept); -2 when progress asked
+ * to stop.
  */
 int capture_file(const char *path, const struct capture_read_tap *tap,
     struct capture_file_info *, char *err, size_t errlen);

@@ -261,9 +261,16 @@ capture_file(const char *path, const struct capture_read_tap *tap,
 		if (nread == 1)
 			info->first_us = info->last_us;
 		feed_frame(dlt, h, data);
-		if (cap.opts.progress != NULL && (nread & 4095) == 0 &&
-		    pos >= 0)
-			cap.opts.progress(cap.opts.progress_arg, (uint64_t)pos);
+		if (cap.opts.progress != NULL && (nread & 1023) == 0 &&
+		    cap.opts.progress(cap.opts.progress_arg,
+			pos >= 0 ? (uint64_t)pos : 0) != 0) {
+			snprintf(err, errlen, "%s: stopped after packet %llu",
+			    path, (unsigned long long)nread);
+			file_tapped(info, tp);
+			pcap_close(pc);
+			free(rbuf);
+			return -2;
+		}
 	}
 	if (r == PCAP_ERROR) {
 		snprintf(err, errlen, "%s: damaged after packet %llu: %s", path,

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "query.h"
 #include "store.h"
@@ -60,6 +61,11 @@ void cli_rules_free(struct store_opts *so);
 /* The arguments joined by spaces, as the run's command line in the log;
  * malloc'd, NULL when memory ran out. */
 char *cli_join_args(int argc, char **argv);
+/* A time as an analyst writes it, into Unix seconds: ISO 8601 (a date; a
+ * time after T or a space, seconds and fraction optional; Z or +HH:MM,
+ * UTC when none), "now", "today", "yesterday" (midnight UTC), or how long
+ * ago ("30m", "2h", "7d", "2w").  0, or -1 when it is none of these. */
+int cli_parse_time(const char *s, time_t now, time_t *out);
 /* This process cannot be dumped or traced by others of its user. */
 void cli_no_dump(void);
 /* Once the capture is open, as a user other than root: every capability

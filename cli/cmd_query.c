@@ -62,15 +62,18 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 		{ "with-anomalies", no_argument, NULL, 'N' },
 		{ "name", required_argument, NULL, 'm' },
 		{ "hash", required_argument, NULL, 'x' },
+		{ "outcome", required_argument, NULL, 'O' },
+		{ "pieces", no_argument, NULL, 'P' },
 		{ "limit", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "csv", no_argument, NULL, 'c' },
+		{ "wide", no_argument, NULL, 'w' },
 		{ "full", no_argument, NULL, 'f' },
 		{ "hashcat", optional_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int   c;
+	int   c, wide = 0;
 	char *end;
 
 	memset(o, 0, sizeof(*o));
@@ -126,11 +129,20 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 		case 'x':
 			o->val[F_HASH] = optarg;
 			break;
+		case 'O':
+			o->val[F_OUTCOME] = optarg;
+			break;
+		case 'P':
+			o->flag[F_PIECES] = 1;
+			break;
 		case 'j':
 			o->fmt = OUT_JSON;
 			break;
 		case 'c':
 			o->fmt = OUT_CSV;
+			break;
+		case 'w':
+			wide = 1;
 			break;
 		case 'f':
 			o->full = 1;
@@ -161,6 +173,9 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 			return -1;
 		}
 	}
+	/* a table to a file or a pipe is whole: every row, every cell */
+	if (o->fmt == OUT_TABLE && (wide || !isatty(STDOUT_FILENO)))
+		o->fmt = OUT_WIDE;
 	if (o->limit < 0 && o->fmt == OUT_TABLE && o->hashcat == NULL)
 		o->limit = 100; /* a screenful or so; --limit 0 for all */
 	return 0;
@@ -324,7 +339,7 @@ cmd_stats(int argc, char **argv)
 			query_close(db);
 			return EXIT_USAGE;
 		}
-		if (o.fmt == OUT_TABLE)
+		if (o.fmt == OUT_TABLE || o.fmt == OUT_WIDE)
 			printf("%s%s\n", i ? "\n" : "", stats_sql[i].title);
 		table_print(st, o.fmt);
 		query_finish(st);

@@ -1,5 +1,7 @@
 /* \summary: mailsift read - captures in, SQLite log out */
+#include <errno.h>
 #include <getopt.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -13,12 +15,13 @@
 #include "hasher.h"
 #include "tlskeys.h"
 #include "pipeline.h"
+#include "query.h"
 #include "store.h"
 
 struct read_opts {
 	const char	   *output;
 	const char	   *extract;
-	int		    force, quiet;
+	int		    force, quiet, again;
 	long		    max_streams, detect_mb;
 	const char	   *json_dir;
 	int		    no_keep, redact;
@@ -52,7 +55,11 @@ read_usage(FILE *f)
 	    "                         addresses and ports), into one log\n"
 	    "  -x, --extract DIR      also write each message as DIR/S-T.eml\n"
 	    "                         (session id S, transaction T)\n"
-	    "  -f, --force            replace an existing log instead\n"
+	    "      --replace          replace an existing mailsift log instead\n"
+	    "                         of appending (never a capture or a file\n"
+	    "                         that is not a mailsift log)\n"
+	    "      --again            read a capture the log holds already\n"
+	    "                         (same SHA-256; refused otherwise)\n"
 	    "  -q, --quiet            no summary on exit\n"
 	    "      --no-keep          do not keep message bytes beside the log\n"
 	    "      --sha1             SHA-1 of each part too (threat-intel lookups)\n"
@@ -101,7 +108,9 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 	static const struct option longs[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "extract", required_argument, NULL, 'x' },
-		{ "force", no_argument, NULL, 'f' },
+		{ "replace", no_argument, NULL, 'f' },
+		{ "force", no_argument, NULL, 'f' }, /* the old name */
+		{ "again", no_argument, NULL, 'A' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "max-streams", required_argument, NULL, 'M' },
 		{ "max-detect-memory", required_argument, NULL, 'G' },
@@ -126,7 +135,7 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 	o->max_streams = DEFAULT_MAX_STREAMS;
 	o->detect_mb = DEFAULT_DETECT_MB;
 	md_limits_default(&o->lim);
-	while ((c = getopt_long(argc, argv, "o:x:fqj:h", longs, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:x:qj:h", longs, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o->output = optarg;
@@ -136,6 +145,9 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 			break;
 		case 'f':
 			o->force = 1;
+			break;
+		case 'A':
+			o->again = 1;
 			break;
 		case 'q':
 			o->quiet = 1;
@@ -218,9 +230,158 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 	return 0;
 }
 
+/* Whether the file at path starts as a pcap or pcapng file does. */
+static int
+is_capture(const char *path)
+{
+	static const uint32_t magic[] = { 0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d,
+		0x4d3cb2a1, 0x0a0d0d0a };
+	unsigned char	      b[4];
+	uint32_t	      m;
+	FILE		     *f = fopen(path, "rb");
+	size_t		      n = f != NULL ? fread(b, 1, 4, f) : 0;
+
+	if (f != NULL)
+		fclose(f);
+	if (n != 4)
+		return 0;
+	m = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 |
+	    b[3];
+	for (size_t i = 0; i < sizeof(magic) / sizeof(*magic); i++)
+		if (m == magic[i])
+			return 1;
+	return 0;
+}
+
+/* The SHA-256 of the file at path, in hex: 0, or -1. */
+static int
+file_sha256(const char *path, char hex[65])
+{
+	unsigned char buf[1 << 16], md[EVP_MAX_MD_SIZE];
+	unsigned      mdn = 0;
+	EVP_MD_CTX   *ctx = EVP_MD_CTX_new();
+	FILE	     *f = fopen(path, "rb");
+	size_t	      n;
+	int	      ok = ctx != NULL && f != NULL &&
+	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+
+	while (ok && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+		ok = EVP_DigestUpdate(ctx, buf, n);
+	ok = ok && !ferror(f) && EVP_DigestFinal_ex(ctx, md, &mdn);
+	for (unsigned i = 0; ok && i < mdn; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	if (f != NULL)
+		fclose(f);
+	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
+
+/* When the log (SQLite, there already) holds a capture of this SHA-256:
+ * the run and time that read it, into when; 1, else 0. */
+static int
+read_before(struct query *db, const char *sha, char *when, size_t len)
+{
+	struct query_rows *st = query_prepare(db,
+	    "SELECT c.run_id, r.started FROM captures c JOIN runs r"
+	    " ON r.id = c.run_id WHERE c.sha256 = ?1 ORDER BY c.id LIMIT 1");
+	int		   found = 0;
+
+	if (st == NULL)
+		return 0;
+	query_bind_text(st, 1, sha);
+	if (query_next(st) == 1) {
+		snprintf(when, len, "run %lld, %s", (long long)query_int(st, 0),
+		    query_text(st, 1) ? query_text(st, 1) : "?");
+		found = 1;
+	}
+	query_finish(st);
+	return found;
+}
+
+/*
+ * What may be read, decided before the log is touched, so that no option
+ * destroys evidence and no log is made of nothing: an input that is
+ * missing, a folder or not a capture file is said and left out (skip[i]
+ * set); the log must not be one of the inputs or a capture file; a
+ * capture the log already holds (same SHA-256) is left out unless
+ * --again.  Returns how many inputs remain, or -1 when the log itself is
+ * refused.
+ */
+static int
+preflight(const struct read_opts *o, int argc, char **argv, char *skip)
+{
+	struct stat   out, in;
+	int	      have_out, n = 0;
+	struct query *db = NULL;
+
+	have_out = strncmp(o->output, "postgres", 8) != 0 &&
+	    stat(o->output, &out) == 0;
+	if (have_out && S_ISREG(out.st_mode) && is_capture(o->output)) {
+		fprintf(stderr,
+		    "mailsift read: -o %s is a capture file, not a log: "
+		    "refused\n",
+		    o->output);
+		return -1;
+	}
+	if (have_out && !o->force && !o->again && out.st_size > 0)
+		db = query_open(o->output, (char[256]) { 0 }, 256);
+	for (int i = optind; i < argc; i++) {
+		const char *f = argv[i];
+		char	    sha[65], when[128];
+
+		skip[i] = 1;
+		if (strcmp(f, "-") == 0) {
+			skip[i] = 0, n++;
+			continue;
+		}
+		if (stat(f, &in) != 0) {
+			fprintf(stderr, "mailsift read: %s: %s\n", f,
+			    strerror(errno));
+			continue;
+		}
+		if (have_out && in.st_dev == out.st_dev &&
+		    in.st_ino == out.st_ino) {
+			fprintf(stderr,
+			    "mailsift read: -o %s is one of the captures to "
+			    "read: refused\n",
+			    o->output);
+			query_close(db);
+			return -1;
+		}
+		if (S_ISDIR(in.st_mode)) {
+			fprintf(stderr,
+			    "mailsift read: %s: a folder, not a capture file "
+			    "(give the files in it)\n",
+			    f);
+			continue;
+		}
+		if (!is_capture(f)) {
+			fprintf(stderr,
+			    "mailsift read: %s: not a pcap or pcapng file\n",
+			    f);
+			continue;
+		}
+		if (db != NULL && file_sha256(f, sha) == 0 &&
+		    read_before(db, sha, when, sizeof(when))) {
+			fprintf(stderr,
+			    "mailsift read: %s: the log holds this capture "
+			    "already (same SHA-256, %s): left out; --again "
+			    "reads it again\n",
+			    f, when);
+			continue;
+		}
+		skip[i] = 0;
+		n++;
+	}
+	query_close(db);
+	return n;
+}
+
 /* A progress line on a terminal: how much of the file, how fast, how
  * long still. */
 struct progress {
+	struct store   *st; /* asked whether it can still write */
+	int		tty;
 	const char     *file;
 	uint64_t	size;
 	struct timespec t0, last;
@@ -238,14 +399,21 @@ seconds_since(const struct timespec *t)
 	    (double)(now.tv_nsec - t->tv_nsec) / 1e9;
 }
 
-static void
+/*
+ * Now and then while a file is read: the progress line on a terminal,
+ * and whether to stop, because the disk holding the log is full or
+ * failing (reading on would only count what cannot be kept).
+ */
+static int
 show_progress(void *arg, uint64_t done)
 {
 	struct progress *p = arg;
 	double		 el = seconds_since(&p->t0), rate;
 
-	if (p->size == 0 || seconds_since(&p->last) < 0.25)
-		return;
+	if (p->st != NULL && store_stats(p->st)->storage_failed)
+		return 1;
+	if (!p->tty || p->size == 0 || seconds_since(&p->last) < 0.25)
+		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &p->last);
 	rate = el > 0 ? (double)done / el : 0;
 	fprintf(stderr, "\r%3.0f%% of %s, %.0f MB/s, %.0f s left   ",
@@ -254,6 +422,70 @@ show_progress(void *arg, uint64_t done)
 		(double)(p->size - (done < p->size ? done : p->size)) / rate :
 		0.0);
 	p->shown = 1;
+	return 0;
+}
+
+/*
+ * The disk holding the log filled up or failed: reading stopped there.
+ * Says where, which files were not read, and what the log holds of this
+ * run (committed before the failure, or after it in what could still be
+ * written); the summary's counts become the log's.
+ */
+static void
+storage_report(const char *log, long run_id, struct store_stats *ss,
+    char **argv, int argc, int stopped_at, const char *skip)
+{
+	int unread = 0, at = stopped_at < 0 ? -stopped_at : stopped_at;
+	struct query *db;
+
+	/* stopped_at: the file reading stopped in; minus the file it stopped
+	 * before; 0: after the last */
+	fprintf(stderr,
+	    "mailsift: the disk holding the log is full or failing: "
+	    "reading stopped%s%s\n",
+	    stopped_at > 0     ? " in " :
+		stopped_at < 0 ? " before " :
+				 "",
+	    stopped_at ? argv[at] : "");
+	for (int i = stopped_at > 0 ? at + 1 : at; at > 0 && i < argc; i++)
+		if (!skip[i] && unread++ < 5)
+			fprintf(stderr, "mailsift: not read: %s\n", argv[i]);
+	if (unread > 5)
+		fprintf(stderr, "mailsift: ... and %d more files not read\n",
+		    unread - 5);
+	if (strncmp(log, "postgres", 8) == 0 ||
+	    (db = query_open(log, (char[256]) { 0 }, 256)) == NULL)
+		return;
+	{
+		struct query_rows *st = query_prepare(db,
+		    "SELECT (SELECT count(*) FROM sessions WHERE run_id = ?1),"
+		    " (SELECT count(*) FROM messages m JOIN sessions s"
+		    " ON s.id = m.session_id WHERE s.run_id = ?1"
+		    " AND m.partial = 0),"
+		    " (SELECT count(*) FROM messages m JOIN sessions s"
+		    " ON s.id = m.session_id WHERE s.run_id = ?1"
+		    " AND m.partial = 0 AND m.complete = 1)");
+
+		if (st != NULL) {
+			query_bind_int(st, 1, run_id);
+			if (query_next(st) == 1) {
+				fprintf(stderr,
+				    "mailsift: the log holds %lld sessions and "
+				    "%lld messages of this run (of %llu and "
+				    "%llu parsed); the rest is not in it\n",
+				    (long long)query_int(st, 0),
+				    (long long)query_int(st, 1),
+				    (unsigned long long)ss->sessions,
+				    (unsigned long long)ss->messages);
+				ss->sessions = (uint64_t)query_int(st, 0);
+				ss->messages = (uint64_t)query_int(st, 1);
+				ss->messages_complete =
+				    (uint64_t)query_int(st, 2);
+			}
+			query_finish(st);
+		}
+	}
+	query_close(db);
 }
 
 /* --json-dir: this run's sessions as JSON lines, from the log just made. */
@@ -282,7 +514,8 @@ print_summary(const struct capture_stats *c, const struct store_stats *s,
 	    "%llu mail sessions\n"
 	    "  sessions   %llu SMTP, %llu POP3, %llu IMAP (%llu with TLS)\n"
 	    "  commands   %llu\n"
-	    "  messages   %llu (%llu complete, %.1f KB), %llu SMTP transactions\n"
+	    "  messages   %llu (%llu complete, %.1f KB), %llu SMTP transactions;"
+	    " %llu pieces (TOP, partial FETCH)\n"
 	    "  auth       %llu attempts, %llu with a password in clear\n"
 	    "  anomalies  %llu\n"
 	    "  log        %s\n",
@@ -295,8 +528,9 @@ print_summary(const struct capture_stats *c, const struct store_stats *s,
 	    (unsigned long long)s->commands, (unsigned long long)s->messages,
 	    (unsigned long long)s->messages_complete,
 	    (double)s->message_bytes / 1e3, (unsigned long long)s->transactions,
-	    (unsigned long long)s->auth, (unsigned long long)s->auth_clear,
-	    (unsigned long long)s->anomalies, log);
+	    (unsigned long long)s->pieces, (unsigned long long)s->auth,
+	    (unsigned long long)s->auth_clear, (unsigned long long)s->anomalies,
+	    log);
 	if (s->yara_scans > 0)
 		fprintf(stderr,
 		    "  yara       %llu objects scanned, %llu matches, %llu "
@@ -465,7 +699,7 @@ read_one(struct store *st, const char *path, struct hasher *fh,
 	struct capture_read_tap	 tap = { hash_read_bytes, hs };
 	struct hdigests		 d;
 	char			 err[512];
-	int			 damaged = 0;
+	int			 damaged = 0, rc;
 
 	store_set_capture_file(st, path);
 	prog->file = path;
@@ -474,8 +708,8 @@ read_one(struct store *st, const char *path, struct hasher *fh,
 	    0;
 	clock_gettime(CLOCK_MONOTONIC, &prog->t0);
 	prog->last = prog->t0;
-	if (capture_file(path, hs != NULL ? &tap : NULL, &info, err,
-		sizeof(err)) != 0) {
+	if ((rc = capture_file(path, hs != NULL ? &tap : NULL, &info, err,
+		 sizeof(err))) != 0) {
 		fprintf(stderr, "mailsift: %s\n", err);
 		damaged = 1;
 	}
@@ -494,7 +728,7 @@ read_one(struct store *st, const char *path, struct hasher *fh,
 		}
 	}
 	store_add_capture(st, &sc);
-	return damaged ? -1 : 0;
+	return rc == -2 ? -2 : damaged ? -1 : 0;
 }
 
 int
@@ -511,14 +745,28 @@ cmd_read(int argc, char **argv)
 	struct timespec	    t0;
 	uint64_t	    started_us;
 	char		    err[512], *cmdline;
-	int		    status = EXIT_OK, r, report_fd = -1;
+	int		    status = EXIT_OK, r, report_fd = -1, nread = 0;
+	int		    stopped_at = 0; /* the file the disk stopped */
 	struct hasher	   *fh;
+	char		   *skip = NULL;
 
 	cli_no_dump(); /* before the key logs and keys are read */
 	if (parse_opts(argc, argv, &o) != 0) {
 		tls_keyring_free(o.keys);
 		return EXIT_USAGE;
 	}
+	if ((skip = calloc((size_t)argc, 1)) == NULL ||
+	    (nread = preflight(&o, argc, argv, skip)) <= 0) {
+		if (nread == 0)
+			fprintf(stderr,
+			    "mailsift read: nothing to read: no log "
+			    "made or changed\n");
+		free(skip);
+		tls_keyring_free(o.keys);
+		return EXIT_USAGE;
+	}
+	if (nread < argc - optind)
+		status = EXIT_PARTIAL; /* inputs left out, said */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	started_us = cli_wall_us();
 	cmdline = cli_join_args(argc, argv);
@@ -535,13 +783,13 @@ cmd_read(int argc, char **argv)
 	if (cli_rules_load("read", &o.store) != 0) {
 		tls_keyring_free(o.keys);
 		free(cmdline);
+		free(skip);
 		return EXIT_USAGE;
 	}
 	so.rules = o.store.rules;
-	if (!o.quiet && isatty(STDERR_FILENO)) {
-		co.progress = show_progress;
-		co.progress_arg = &prog;
-	}
+	prog.tty = !o.quiet && isatty(STDERR_FILENO);
+	co.progress = show_progress;
+	co.progress_arg = &prog;
 	o.lim.tls_budget = &tls_budget;
 	co.lim = o.lim;
 	co.detect_budget = (size_t)o.detect_mb << 20;
@@ -556,6 +804,7 @@ cmd_read(int argc, char **argv)
 				    "mailsift: --jobs reads each "
 				    "file in every job: not a pipe\n");
 				free(cmdline);
+				free(skip);
 				return EXIT_USAGE;
 			}
 		if (o.json_dir != NULL) {
@@ -563,12 +812,14 @@ cmd_read(int argc, char **argv)
 			    "mailsift: --json-dir reads one run; "
 			    "with --jobs, use mailsift export\n");
 			free(cmdline);
+			free(skip);
 			return EXIT_USAGE;
 		}
 		if (store_prepare(&so, err, sizeof(err)) != 0) {
 			fprintf(stderr, "mailsift: cannot open the log: %s\n",
 			    err);
 			free(cmdline);
+			free(skip);
 			return EXIT_USAGE;
 		}
 		if ((k = fork_jobs((int)o.jobs, &report_fd, &sum)) < 0) {
@@ -578,12 +829,13 @@ cmd_read(int argc, char **argv)
 			tls_keyring_free(o.keys);
 			cli_rules_free(&o.store);
 			free(cmdline);
+			free(skip);
 			return sum.status;
 		}
 		/* a job: its share, into the log the others write too */
 		co.share_k = (unsigned)k;
 		co.share_n = (unsigned)o.jobs;
-		co.progress = NULL;
+		prog.tty = 0;
 		so.shared = 1;
 		so.force = 0;
 	}
@@ -593,12 +845,22 @@ cmd_read(int argc, char **argv)
 		    err);
 		cli_rules_free(&o.store);
 		free(cmdline);
+		free(skip);
 		return EXIT_USAGE;
 	}
 	fh = hasher_new(1, NULL);
-	for (int i = optind; i < argc; i++)
-		if (read_one(p.st, argv[i], fh, &prog) != 0)
+	prog.st = p.st;
+	for (int i = optind; i < argc && stopped_at == 0; i++) {
+		if (store_stats(p.st)->storage_failed) { /* between files */
+			stopped_at = -i;
+			break;
+		}
+		if (!skip[i] && (r = read_one(p.st, argv[i], fh, &prog)) != 0) {
 			status = EXIT_PARTIAL;
+			if (r == -2)
+				stopped_at = i;
+		}
+	}
 	hasher_free(fh);
 	capture_finish();
 	pipeline_drain(&p);
@@ -621,6 +883,11 @@ cmd_read(int argc, char **argv)
 		    (unsigned long long)ss.errors, store_last_error(p.st));
 	if (pipeline_close(&p, status) != 0 && status == EXIT_OK)
 		status = EXIT_PARTIAL;
+	if (ss.storage_failed) {
+		storage_report(o.output, run_id, &ss, argv, argc, stopped_at,
+		    skip);
+		status = EXIT_USAGE;
+	}
 	tls_keyring_free(o.keys);
 	cli_rules_free(&o.store); /* after the store's scanners */
 	if (o.json_dir != NULL && write_json(o.output, run_id, o.json_dir) != 0)
@@ -636,5 +903,6 @@ cmd_read(int argc, char **argv)
 		    seconds_since(&t0));
 	}
 	free(cmdline);
+	free(skip);
 	return status;
 }

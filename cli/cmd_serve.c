@@ -233,7 +233,8 @@ api_listing(struct MHD_Connection *c, const struct serve_opts *o,
 {
 	static const char *const keys[F_COUNT] = { "proto", "host", "user",
 		"from", "to", "subject", "since", "until", "tls", "failed",
-		"creds", "attachments", "anomalies", "name", "hash" };
+		"creds", "attachments", "anomalies", "name", "hash", "outcome",
+		"pieces" };
 	const struct listing	*l = listing_find(name);
 	const char		*val[F_COUNT] = { 0 };
 	int			 flag[F_COUNT] = { 0 };
@@ -251,7 +252,8 @@ api_listing(struct MHD_Connection *c, const struct serve_opts *o,
 
 		if (v == NULL || *v == '\0')
 			continue;
-		if (k >= F_TLS && k <= F_ANOMALIES) /* flags: on unless "0" */
+		if ((k >= F_TLS && k <= F_ANOMALIES) ||
+		    k == F_PIECES) /* flags: on unless "0" */
 			flag[k] = strcmp(v, "0") != 0;
 		else
 			val[k] = v;

@@ -1,6 +1,10 @@
 /* \summary: the listings and the transcript, one SQL for the CLI and serve */
+#include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include "cli.h"
 #include "listings.h"
@@ -21,10 +25,17 @@ const char *const filter_opt[F_COUNT] = {
 	"--with-anomalies",
 	"--name",
 	"--hash",
+	"--outcome",
+	"--pieces",
 };
 
-/* Case-blind substring, the same in SQLite and PostgreSQL. */
-#define LIKE(col) "(lower(" col ") LIKE '%' || lower(CAST(? AS TEXT)) || '%')"
+/* A text filter: case-blind, its value made a LIKE pattern in C (see
+ * text_pattern), the same in SQLite and PostgreSQL. */
+#define MATCH(col) "(lower(" col ") LIKE lower(CAST(? AS TEXT)) ESCAPE '\\')"
+/* --host: either end of the connection in the address or network */
+#define HOST(c, s) "(in_net(" c ", ?) OR in_net(" s ", ?))"
+#define OUTCOME_OF_MESSAGE \
+	"message_id IN (SELECT message_id FROM v_messages WHERE outcome = ?)"
 
 const struct listing listings[] = {
 	{ "sessions", "mail sessions, one a line",
@@ -32,63 +43,69 @@ const struct listing listings[] = {
 	    " server_ip AS server, server_port AS port, \"user\", tls,"
 	    " commands, messages, auth_attempts AS auths, end_reason"
 	    " FROM v_sessions",
-	    { "proto = ?", "(client_ip = ? OR server_ip = ?)", "\"user\" = ?",
+	    { "proto = ?", HOST("client_ip", "server_ip"), MATCH("\"user\""),
 		NULL, NULL, NULL, "start >= ?", "start < ?", "tls <> 'none'",
 		"id IN (SELECT session_id FROM auth WHERE outcome = 'failure')",
 		"id IN (SELECT session_id FROM auth WHERE password IS NOT NULL)",
 		"id IN (SELECT session_id FROM messages WHERE attachments > 0)",
 		"id IN (SELECT session_id FROM anomalies)" },
-	    "id" },
-	{ "messages", "messages however they travelled, parts left out",
-	    "SELECT message_id AS id, time, proto, method, \"from\", \"to\","
-	    " subject, attachments AS att, size, complete, sha256"
-	    " FROM v_messages WHERE partial = 0",
-	    { "proto = ?", "(client_ip = ? OR server_ip = ?)", "\"user\" = ?",
-		LIKE("\"from\""), LIKE("\"to\""), LIKE("subject"), "time >= ?",
-		"time < ?", "tls <> 'none'", NULL, NULL, "attachments > 0",
-		NULL },
-	    "id" },
+	    "id", NULL },
+	{ "messages", "messages however they travelled, pieces left out",
+	    "SELECT message_id AS id, session_id AS session, time, proto,"
+	    " method, \"from\", \"to\", subject, attachments AS att, size,"
+	    " complete, outcome, sha256 FROM v_messages",
+	    { "proto = ?", HOST("client_ip", "server_ip"), MATCH("\"user\""),
+		MATCH("\"from\""), MATCH("\"to\""), MATCH("subject"),
+		"time >= ?", "time < ?", "tls <> 'none'", NULL, NULL,
+		"attachments > 0", NULL, NULL, NULL, "outcome = ?",
+		"partial = 1" },
+	    "id", "partial = 0" },
 	{ "creds", "credentials seen, and whether they worked",
-	    "SELECT id, time, proto, client_ip AS client, server_ip AS server,"
-	    " command, mechanism, username, password, outcome"
-	    " FROM v_credentials",
-	    { "proto = ?", "(client_ip = ? OR server_ip = ?)", "username = ?",
+	    "SELECT id, session_id AS session, time, proto,"
+	    " client_ip AS client, server_ip AS server, command, mechanism,"
+	    " username, password, outcome FROM v_credentials",
+	    { "proto = ?", HOST("client_ip", "server_ip"), MATCH("username"),
 		NULL, NULL, NULL, "time >= ?", "time < ?", "tls <> 'none'",
 		"outcome = 'failure'" },
-	    "id" },
+	    "id", NULL },
 	{ "attachments", "attachments, with their hashes",
-	    "SELECT message_id AS message, time, proto, \"from\", subject,"
-	    " filename, content_type AS type, magic_type AS content, size,"
-	    " md5, sha256, findings FROM v_attachments",
-	    { "proto = ?", NULL, NULL, LIKE("\"from\""), NULL, LIKE("subject"),
-		"time >= ?", "time < ?", NULL, NULL, NULL, NULL, NULL,
-		LIKE("filename"),
+	    "SELECT message_id AS message, session_id AS session, time, proto,"
+	    " \"from\", subject, filename, content_type AS type,"
+	    " magic_type AS content, size, md5, sha256, findings,"
+	    " (SELECT outcome FROM v_messages v WHERE v.message_id ="
+	    " v_attachments.message_id) AS outcome FROM v_attachments",
+	    { "proto = ?", NULL, NULL, MATCH("\"from\""), NULL,
+		MATCH("subject"), "time >= ?", "time < ?", NULL, NULL, NULL,
+		NULL, NULL, MATCH("filename"),
 		"(lower(md5) = lower(?) OR lower(sha1) = lower(?)"
-		" OR lower(sha256) = lower(?))" },
-	    "message, path" },
+		" OR lower(sha256) = lower(?))",
+		OUTCOME_OF_MESSAGE },
+	    "message, path", NULL },
 	{ "urls", "links in the messages' text, and what is wrong with them",
-	    "SELECT message_id AS message, time, proto, \"from\", subject,"
-	    " kind, url, host, shown_text AS shows, findings FROM v_urls",
-	    { "proto = ?", NULL, NULL, LIKE("\"from\""), NULL, LIKE("subject"),
-		"time >= ?", "time < ?", NULL, NULL },
-	    "message, n" },
+	    "SELECT message_id AS message, session_id AS session, time, proto,"
+	    " \"from\", subject, kind, url, host, shown_text AS shows, findings"
+	    " FROM v_urls",
+	    { "proto = ?", NULL, NULL, MATCH("\"from\""), NULL,
+		MATCH("subject"), "time >= ?", "time < ?", NULL, NULL, NULL,
+		NULL, NULL, NULL, NULL, OUTCOME_OF_MESSAGE },
+	    "message, n", NULL },
 	{ "tls", "TLS handshakes: versions, suites, names, certificates",
 	    "SELECT session_id AS id, time, proto, client_ip AS client,"
 	    " server_ip AS server, server_port AS port, mode, sni, version,"
 	    " cipher, curve, established AS ok, resumed, validation, ja3, ja4,"
 	    " subject FROM v_tls",
-	    { "proto = ?", "(client_ip = ? OR server_ip = ?)", NULL, NULL, NULL,
+	    { "proto = ?", HOST("client_ip", "server_ip"), NULL, NULL, NULL,
 		NULL, "time >= ?", "time < ?", NULL, NULL },
-	    "id" },
+	    "id", NULL },
 	{ "findings", "what TLS left exposed or weak, a session a line each",
 	    "SELECT f.session_id AS id, datetime(s.start_ts, 'unixepoch') AS"
 	    " time, s.proto, s.client_ip AS client, s.server_ip AS server,"
 	    " f.finding, f.detail FROM v_tls_findings f"
 	    " JOIN sessions s ON s.id = f.session_id",
-	    { "s.proto = ?", "(s.client_ip = ? OR s.server_ip = ?)", NULL, NULL,
+	    { "s.proto = ?", HOST("s.client_ip", "s.server_ip"), NULL, NULL,
 		NULL, NULL, "datetime(s.start_ts, 'unixepoch') >= ?",
 		"datetime(s.start_ts, 'unixepoch') < ?", NULL, NULL },
-	    "f.session_id, f.finding" },
+	    "f.session_id, f.finding", NULL },
 };
 
 const size_t nlistings = sizeof(listings) / sizeof(listings[0]);
@@ -102,12 +119,136 @@ listing_find(const char *name)
 	return NULL;
 }
 
+/* A text filter's value as a LIKE pattern: its own %, _ and \ escaped;
+ * * and ? wildcards of the whole value; else a part of it. */
+static void
+text_pattern(const char *v, char *out, size_t len)
+{
+	int    wild = strpbrk(v, "*?") != NULL;
+	size_t k = 0;
+
+	if (!wild && k + 1 < len)
+		out[k++] = '%';
+	for (; *v != '\0' && k + 3 < len; v++) {
+		if (*v == '%' || *v == '_' || *v == '\\')
+			out[k++] = '\\', out[k++] = *v;
+		else if (*v == '*')
+			out[k++] = '%';
+		else if (*v == '?')
+			out[k++] = '_';
+		else
+			out[k++] = *v;
+	}
+	if (!wild && k + 1 < len)
+		out[k++] = '%';
+	out[k] = '\0';
+}
+
+/* An address, or a network in CIDR form: 0, or -1. */
+static int
+host_ok(const char *v)
+{
+	unsigned char b[16];
+	char	      a[64], *slash, *end;
+	long	      bits = 0;
+	int	      v6;
+
+	if (strlen(v) >= sizeof(a))
+		return -1;
+	snprintf(a, sizeof(a), "%s", v);
+	if ((slash = strchr(a, '/')) != NULL) {
+		*slash++ = '\0';
+		bits = strtol(slash, &end, 10);
+		if (*slash == '\0' || *end != '\0')
+			return -1;
+	}
+	v6 = strchr(a, ':') != NULL;
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, a, b) != 1)
+		return -1;
+	return bits < 0 || bits > (v6 ? 128 : 32) ? -1 : 0;
+}
+
+/* The value of a filter as the SQL takes it, into out: checked, made a
+ * pattern or a time as the log writes it; -1 with err said. */
+static int
+filter_value(int f, const char *v, char *out, size_t len, char *err,
+    size_t errlen)
+{
+	static const char *const protos[] = { "smtp", "pop3", "imap", NULL };
+	static const char *const outcomes[] = { "accepted", "rejected",
+		"unknown", "retrieved", "incomplete", "partly accepted", NULL };
+	const char *const	*set = f == F_PROTO ? protos :
+		  f == F_OUTCOME		    ? outcomes :
+						      NULL;
+	time_t			 t;
+
+	switch (f) {
+	case F_PROTO:
+	case F_OUTCOME:
+		for (int i = 0; set[i] != NULL; i++)
+			if (strcasecmp(v, set[i]) == 0) {
+				snprintf(out, len, "%s", set[i]);
+				return 0;
+			}
+		snprintf(err, errlen, "%s %s: not one of %s", filter_opt[f], v,
+		    f == F_PROTO ? "smtp, pop3, imap" :
+				   "accepted, rejected, unknown, retrieved, "
+				   "incomplete, partly accepted");
+		return -1;
+	case F_HOST:
+		if (host_ok(v) != 0) {
+			snprintf(err, errlen,
+			    "--host %s: not an address or a network "
+			    "(192.0.2.7, 10.7.29.0/24, 2001:db8::/32)",
+			    v);
+			return -1;
+		}
+		snprintf(out, len, "%s", v);
+		return 0;
+	case F_SINCE:
+	case F_UNTIL:
+		if (cli_parse_time(v, time(NULL), &t) != 0) {
+			snprintf(err, errlen,
+			    "%s %s: not a time (2024-01-31, 2024-01-31T17:00, "
+			    "2024-01-31T17:00+02:00, yesterday, 2h, 7d)",
+			    filter_opt[f], v);
+			return -1;
+		}
+		{
+			struct tm tm;
+
+			gmtime_r(&t, &tm);
+			strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm);
+		}
+		return 0;
+	case F_USER:
+	case F_FROM:
+	case F_TO:
+	case F_SUBJECT:
+	case F_NAME:
+		text_pattern(v, out, len);
+		return 0;
+	case F_HASH:
+		if (strspn(v, "0123456789abcdefABCDEF") != strlen(v) ||
+		    (strlen(v) != 32 && strlen(v) != 40 && strlen(v) != 64)) {
+			snprintf(err, errlen,
+			    "--hash %s: not an MD5, SHA-1 or SHA-256 in hex",
+			    v);
+			return -1;
+		}
+		/* fall through */
+	default:
+		snprintf(out, len, "%s", v);
+		return 0;
+	}
+}
+
 struct query_rows *
 listing_prepare(struct query *db, const struct listing *l,
     const char *const val[F_COUNT], const int flag[F_COUNT], long limit,
     long offset, char *err, size_t errlen)
 {
-	char		   sql[4096];
+	char		   sql[4096], norm[F_COUNT][512];
 	size_t		   len;
 	struct query_rows *st;
 	int bind = 1, first = strstr(l->select, " WHERE ") == NULL;
@@ -121,10 +262,17 @@ listing_prepare(struct query *db, const struct listing *l,
 			    filter_opt[f], l->name);
 			return NULL;
 		}
+		if (val[f] != NULL &&
+		    filter_value(f, val[f], norm[f], sizeof(norm[f]), err,
+			errlen) != 0)
+			return NULL;
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len, " %s %s",
 		    first ? "WHERE" : "AND", l->where[f]);
 		first = 0;
 	}
+	if (l->whole != NULL && !flag[F_PIECES])
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, " %s %s",
+		    first ? "WHERE" : "AND", l->whole);
 	len += (size_t)snprintf(sql + len, sizeof(sql) - len, " ORDER BY %s",
 	    l->order);
 	if (limit > 0)
@@ -144,18 +292,11 @@ listing_prepare(struct query *db, const struct listing *l,
 		if (val[f] == NULL || w == NULL)
 			continue;
 		for (const char *q = w; (q = strchr(q, '?')) != NULL; q++)
-			query_bind_text(st, bind++, val[f]);
+			query_bind_text(st, bind++, norm[f]);
 	}
 	return st;
 }
 
-/*
- * The session as a transcript: what each side said, in time order, with
- * messages summed up in a line (whole with --full, when extracted).
- * Order: by time, and at equal times greeting, command, reply, the rest,
- * each in the order the session had them (messages of one response by
- * id: both engines must print the same).
- */
 /* the transcript, with PW the expression that shows an auth row's
  * password */
 #define SHOW_SQL(PW)                                                                    \

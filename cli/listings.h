@@ -28,6 +28,8 @@ enum filter {
 	F_ANOMALIES,   /* an anomaly was logged */
 	F_NAME,	       /* a file name, in part */
 	F_HASH,	       /* a file's MD5, SHA-1 or SHA-256 */
+	F_OUTCOME,     /* accepted, rejected, unknown, retrieved, ... */
+	F_PIECES,      /* messages: the pieces (TOP, partial FETCH) too */
 	F_COUNT
 };
 
@@ -40,15 +42,24 @@ struct listing {
 	const char *select;
 	const char *where[F_COUNT]; /* SQL with ? for the value; NULL: n/a */
 	const char *order;
+	const char *whole; /* a condition unless --pieces (NULL: none) */
 };
 
 extern const struct listing listings[];
 extern const size_t	    nlistings;
 
 const struct listing *listing_find(const char *name);
-/* The listing's rows: filters (val: a value, flag: on) bound, in its
- * order, limit and offset when > 0; NULL with err set (a filter that
- * does not apply, a log that is not one). */
+/*
+ * The listing's rows: filters (val: a value, flag: on) checked and bound,
+ * in its order, limit and offset when > 0; NULL with err set (a value
+ * that is not one: an unknown protocol, an address, a time; a filter
+ * that does not apply; a log that is not one).  Text filters (--user,
+ * --from, --to, --subject, --name) are case-blind: a value with * or ?
+ * is a pattern of the whole value, any other a part of it.  Times are
+ * ISO 8601 (a date, a time with or without a zone; UTC when none),
+ * "today", "yesterday", or relative ("30m", "2h", "7d", "2w" ago).
+ * --host takes an address or a network (CIDR).
+ */
 struct query_rows *listing_prepare(struct query *, const struct listing *,
     const char *const val[F_COUNT], const int flag[F_COUNT], long limit,
     long offset, char *err, size_t errlen);

@@ -1,4 +1,5 @@
 /* \summary: query results as an aligned table, JSON lines or CSV */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,14 @@ term_width(void)
 	    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
 		return ws.ws_col;
 	return 160;
+}
+
+/* Whether a column holds times, which are shown whole. */
+static int
+is_time(const char *name)
+{
+	return strcmp(name, "time") == 0 || strcmp(name, "start") == 0 ||
+	    strcmp(name, "ts") == 0;
 }
 
 /* Display width of UTF-8 text: one column per character. */
@@ -289,7 +298,7 @@ free_cells(char **cells, size_t n)
 }
 
 static int
-print_table(struct query_rows *st)
+print_table(struct query_rows *st, int wide)
 {
 	int    ncol = query_columns(st), rc, avail;
 	size_t nrows = 0, cap = 0, *w;
@@ -320,7 +329,8 @@ print_table(struct query_rows *st)
 				free(w);
 				return -1;
 			}
-			cell_cut(d, CELL_MAX);
+			if (!wide)
+				cell_cut(d, CELL_MAX);
 			cw = u8_width(d, strlen(d));
 			cells[nrows * (size_t)ncol + (size_t)c] = d;
 			if (cw > w[c])
@@ -328,17 +338,19 @@ print_table(struct query_rows *st)
 		}
 		nrows++;
 	}
-	/* shrink the widest columns until the row fits the terminal */
-	avail = term_width();
+	/* shrink the widest columns until the row fits the terminal; a time
+	 * is never cut (to a date it would mislead) */
+	avail = wide ? INT_MAX : term_width();
 	for (;;) {
-		int total = 0, widest = 0;
+		int total = 0, widest = -1;
 
 		for (int c = 0; c < ncol; c++) {
 			total += (int)w[c] + 2;
-			if (w[c] > w[widest])
+			if (!is_time(query_name(st, c)) &&
+			    (widest < 0 || w[c] > w[widest]))
 				widest = c;
 		}
-		if (total <= avail || w[widest] <= 12)
+		if (total <= avail || widest < 0 || w[widest] <= 12)
 			break;
 		w[widest]--;
 	}
@@ -367,8 +379,8 @@ table_print(struct query_rows *st, enum out_format fmt)
 {
 	int ncol = query_columns(st), rc, n = 0;
 
-	if (fmt == OUT_TABLE)
-		return print_table(st);
+	if (fmt == OUT_TABLE || fmt == OUT_WIDE)
+		return print_table(st, fmt == OUT_WIDE);
 	if (fmt == OUT_CSV)
 		row_csv(st, ncol, 1);
 	while ((rc = query_next(st)) == 1) {

@@ -9,7 +9,10 @@
 
 #include "query.h"
 
-enum out_format { OUT_TABLE, OUT_JSON, OUT_CSV };
+/* OUT_WIDE: a table with every cell whole (not to a terminal, or
+ * --wide); OUT_TABLE fits the terminal, cutting the widest columns but
+ * never a time */
+enum out_format { OUT_TABLE, OUT_WIDE, OUT_JSON, OUT_CSV };
 
 /* Steps st to the end, printing each row; returns rows, or -1. */
 int table_print(struct query_rows *st, enum out_format fmt);

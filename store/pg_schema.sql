@@ -554,6 +554,12 @@ CREATE OR REPLACE FUNCTION datetime(t timestamptz, modifier text)
 RETURNS text LANGUAGE sql IMMUTABLE AS
 $$ SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') $$;
 
+-- Whether address a is in the network n ("10.7.29.0/24", or one address):
+-- the CLI's --host filter, the same in SQLite (a function of mailsift's).
+CREATE OR REPLACE FUNCTION in_net(a inet, n text)
+RETURNS boolean LANGUAGE sql IMMUTABLE AS
+$$ SELECT a <<= n::inet $$;
+
 -- SQLite's json_group_array: the values of a group as a JSON array.
 CREATE OR REPLACE FUNCTION mailsift_json_array_final(a text[])
 RETURNS text LANGUAGE sql IMMUTABLE AS
@@ -615,8 +621,33 @@ SELECT m.id AS message_id, m.session_id,
          AS attachment_bytes,
        m.mailbox, m.msgno, m.uid, m.flags, m.partial, m.section, m.size,
        m.sha256, m.complete, m.gap_bytes, m.body_sha256, s.tls,
-       m.extract_path
-FROM messages m JOIN sessions s ON s.id = m.session_id;
+       m.extract_path,
+       CASE
+         WHEN m.direction = 's2c' THEN
+           CASE WHEN m.complete = 1 THEN 'retrieved' ELSE 'incomplete' END
+         WHEN m.proto = 'imap' THEN
+           CASE c.reply_status WHEN 'ok' THEN 'accepted'
+             WHEN 'no' THEN 'rejected' WHEN 'bad' THEN 'rejected'
+             ELSE 'unknown' END
+         WHEN t.final_code BETWEEN 200 AND 299 THEN 'accepted'
+         WHEN t.final_code >= 400 THEN 'rejected'
+         ELSE (SELECT CASE WHEN count(r.delivery_code) = 0 THEN 'unknown'
+                 WHEN min(r.delivery_code) >= 400 THEN 'rejected'
+                 WHEN max(r.delivery_code) < 300 THEN 'accepted'
+                 ELSE 'partly accepted' END
+               FROM recipients r
+               WHERE r.session_id = m.session_id AND r.tx = m.tx)
+       END AS outcome,
+       CASE WHEN m.direction = 's2c' THEN NULL
+         WHEN m.proto = 'imap' THEN upper(c.reply_status) || ' ' || c.reply_text
+         ELSE CAST(t.final_code AS TEXT) || ' ' || t.final_reply
+       END AS outcome_reply,
+       t.queue_id
+FROM messages m JOIN sessions s ON s.id = m.session_id
+LEFT JOIN transactions t ON m.proto = 'smtp' AND t.session_id = m.session_id
+     AND t.tx = m.tx
+LEFT JOIN commands c ON m.proto = 'imap' AND c.session_id = m.session_id
+     AND c.seq = m.seq;
 
 CREATE OR REPLACE VIEW v_attachments AS
 SELECT p.message_id, m.session_id, datetime(m.begin_ts, 'unixepoch') AS time,
@@ -663,7 +694,8 @@ SELECT s.id, s.proto, datetime(s.start_ts, 'unixepoch') AS start,
        s.client_ip, s.client_port, s.server_ip, s.server_port, s.helo,
        s.username AS user, s.tls, s.end_reason,
        (SELECT count(*) FROM commands c WHERE c.session_id = s.id) AS commands,
-       (SELECT count(*) FROM messages m WHERE m.session_id = s.id) AS messages,
+       (SELECT count(*) FROM messages m WHERE m.session_id = s.id
+         AND m.partial = 0) AS messages,
        (SELECT count(*) FROM auth a WHERE a.session_id = s.id) AS auth_attempts,
        s.sensor
 FROM sessions s;

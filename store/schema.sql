@@ -498,6 +498,9 @@ LEFT JOIN transactions t ON t.session_id = m.session_id AND t.tx = m.tx
 WHERE m.proto = 'smtp';
 
 -- Every message that crossed the wire, however it travelled.
+-- recreated at every open: a log made by an earlier mailsift gets
+-- the columns added since (outcome, outcome_reply, queue_id)
+DROP VIEW IF EXISTS v_messages;
 CREATE VIEW IF NOT EXISTS v_messages AS
 SELECT m.id AS message_id, m.session_id,
        datetime(m.begin_ts, 'unixepoch') AS time, m.proto, m.method,
@@ -509,8 +512,33 @@ SELECT m.id AS message_id, m.session_id,
          AS attachment_bytes,
        m.mailbox, m.msgno, m.uid, m.flags, m.partial, m.section, m.size,
        m.sha256, m.complete, m.gap_bytes, m.body_sha256, s.tls,
-       m.extract_path
-FROM messages m JOIN sessions s ON s.id = m.session_id;
+       m.extract_path,
+       CASE
+         WHEN m.direction = 's2c' THEN
+           CASE WHEN m.complete = 1 THEN 'retrieved' ELSE 'incomplete' END
+         WHEN m.proto = 'imap' THEN
+           CASE c.reply_status WHEN 'ok' THEN 'accepted'
+             WHEN 'no' THEN 'rejected' WHEN 'bad' THEN 'rejected'
+             ELSE 'unknown' END
+         WHEN t.final_code BETWEEN 200 AND 299 THEN 'accepted'
+         WHEN t.final_code >= 400 THEN 'rejected'
+         ELSE (SELECT CASE WHEN count(r.delivery_code) = 0 THEN 'unknown'
+                 WHEN min(r.delivery_code) >= 400 THEN 'rejected'
+                 WHEN max(r.delivery_code) < 300 THEN 'accepted'
+                 ELSE 'partly accepted' END
+               FROM recipients r
+               WHERE r.session_id = m.session_id AND r.tx = m.tx)
+       END AS outcome,
+       CASE WHEN m.direction = 's2c' THEN NULL
+         WHEN m.proto = 'imap' THEN upper(c.reply_status) || ' ' || c.reply_text
+         ELSE CAST(t.final_code AS TEXT) || ' ' || t.final_reply
+       END AS outcome_reply,
+       t.queue_id
+FROM messages m JOIN sessions s ON s.id = m.session_id
+LEFT JOIN transactions t ON m.proto = 'smtp' AND t.session_id = m.session_id
+     AND t.tx = m.tx
+LEFT JOIN commands c ON m.proto = 'imap' AND c.session_id = m.session_id
+     AND c.seq = m.seq;
 
 -- Attachments: parts with a file name, with what they hash to.
 CREATE VIEW IF NOT EXISTS v_attachments AS
@@ -555,14 +583,18 @@ SELECT a.id, a.session_id, datetime(a.ts, 'unixepoch') AS time, s.proto,
 FROM auth a JOIN sessions s ON s.id = a.session_id
 LEFT JOIN commands c ON c.session_id = a.session_id AND c.seq = a.seq;
 
--- Sessions with their transcript size and TLS state.
+-- Sessions with their transcript size and TLS state (recreated at every
+-- open: messages counts whole messages, not pieces, since version 7's
+-- later builds).
+DROP VIEW IF EXISTS v_sessions;
 CREATE VIEW IF NOT EXISTS v_sessions AS
 SELECT s.id, s.proto, datetime(s.start_ts, 'unixepoch') AS start,
        round(coalesce(s.end_ts, s.start_ts) - s.start_ts, 3) AS duration,
        s.client_ip, s.client_port, s.server_ip, s.server_port, s.helo,
        s.username AS user, s.tls, s.end_reason,
        (SELECT count(*) FROM commands c WHERE c.session_id = s.id) AS commands,
-       (SELECT count(*) FROM messages m WHERE m.session_id = s.id) AS messages,
+       (SELECT count(*) FROM messages m WHERE m.session_id = s.id
+         AND m.partial = 0) AS messages,
        (SELECT count(*) FROM auth a WHERE a.session_id = s.id) AS auth_attempts
 FROM sessions s;
 

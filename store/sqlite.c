@@ -199,9 +199,22 @@ const char *const stmt_sql[ST_COUNT] = {
 void
 db_fail(struct sqlite_store *s, const char *what)
 {
+	int e = sqlite3_errcode(s->db);
+
 	s->stats.errors++;
+	if (e == SQLITE_FULL || e == SQLITE_IOERR)
+		s->stats.storage_failed = 1;
 	snprintf(s->error, sizeof(s->error), "%s: %s", what,
 	    sqlite3_errmsg(s->db));
+}
+
+void
+io_fail(struct sqlite_store *s)
+{
+	s->stats.errors++;
+	if (errno == ENOSPC || errno == EDQUOT || errno == EIO ||
+	    errno == EFBIG)
+		s->stats.storage_failed = 1;
 }
 
 void
@@ -339,6 +352,29 @@ has_column(struct sqlite_store *s, const char *table, const char *column)
 	return found;
 }
 
+/* Whether the database is another program's: schema version 0 with
+ * tables (a new log has none yet); said in err.  Asked before anything
+ * is written to it, the journal mode included. */
+static int
+foreign(struct sqlite_store *s, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int	      found = 1;
+
+	if (schema_version(s) != 0)
+		return 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master LIMIT 1", -1,
+		&st, NULL) == SQLITE_OK) {
+		found = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+	}
+	if (found)
+		snprintf(err, errlen,
+		    "not a mailsift log (a database of other tables): "
+		    "refused, with or without --replace");
+	return found;
+}
+
 static int
 store_schema(struct sqlite_store *s, char *err, size_t errlen)
 {
@@ -355,10 +391,12 @@ store_schema(struct sqlite_store *s, char *err, size_t errlen)
 	if (v != 0 && v != 5 && v != 6 && v != STORE_SCHEMA_VERSION) {
 		snprintf(err, errlen,
 		    "the log has schema version %d; this "
-		    "mailsift writes version %d (use another file or --force)",
+		    "mailsift writes version %d (use another file)",
 		    v, STORE_SCHEMA_VERSION);
 		return -1;
 	}
+	if (v == 0 && foreign(s, err, errlen))
+		return -1;
 	if (v == 5 && !has_column(s, "recipients", "delivery_code") &&
 	    exec_sql(s,
 		"ALTER TABLE recipients ADD COLUMN"
@@ -508,7 +546,7 @@ sqlite_log_open(const char *path, int create, int *fdp, char *err,
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s.db));
 	/* other workers commit too: wait their turn */
 	sqlite3_busy_timeout(s.db, 30000);
-	ok = ok &&
+	ok = ok && !foreign(&s, err, errlen) &&
 	    exec_sql(&s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
 		err, errlen) == 0 &&
 	    store_schema(&s, err, errlen) == 0;
@@ -522,6 +560,64 @@ sqlite_log_open(const char *path, int create, int *fdp, char *err,
 	return s.db;
 }
 
+/*
+ * Whether the file at path may become or stay a log: absent, empty, or a
+ * SQLite database of a schema version mailsift writes.  Anything else (a
+ * capture file given as -o by mistake, another program's database, a
+ * log of an unknown version) is refused with or without --replace, so
+ * that no option ever destroys or alters it.  The header says it
+ * (SQLite's magic, and user_version at offset 60), before anything is
+ * opened, created or removed.
+ */
+static int
+may_be_log(const char *path, int replace, char *err, size_t errlen)
+{
+	unsigned char h[100];
+	struct stat   sb;
+	uint32_t      v;
+	int	      fd;
+	ssize_t	      n;
+
+	if (lstat(path, &sb) != 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file: refused", path);
+		return -1;
+	}
+	if (sb.st_size == 0)
+		return 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = read(fd, h, sizeof(h));
+	close(fd);
+	if (n != (ssize_t)sizeof(h) || memcmp(h, "SQLite format 3", 16) != 0) {
+		snprintf(err, errlen,
+		    "%s: not a mailsift log (a capture file? another "
+		    "program's file?): refused, with or without --replace",
+		    path);
+		return -1;
+	}
+	v = (uint32_t)h[60] << 24 | (uint32_t)h[61] << 16 |
+	    (uint32_t)h[62] << 8 | h[63];
+	if (v == 0 && replace) { /* no schema of ours: another's database */
+		snprintf(err, errlen,
+		    "%s: not a mailsift log (another program's database?): "
+		    "refused, with or without --replace",
+		    path);
+		return -1;
+	}
+	if (v != 0 && (v < 5 || v > STORE_SCHEMA_VERSION)) {
+		snprintf(err, errlen,
+		    "%s: a log of schema version %u; this mailsift writes "
+		    "version %d: refused (use another file)",
+		    path, v, STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	return 0; /* version 0: store_schema checks it holds no tables */
+}
+
 /* The log holds credentials: it is created readable by its owner only. */
 int
 create_private(const char *path, int force, char *err, size_t errlen)
@@ -530,6 +626,8 @@ create_private(const char *path, int force, char *err, size_t errlen)
 	char			 p[4096];
 	int			 fd;
 
+	if (may_be_log(path, force, err, errlen) != 0)
+		return -1;
 	if (force)
 		for (size_t i = 0; i < 4; i++) {
 			snprintf(p, sizeof(p), "%s%s", path, sfx[i]);
@@ -603,7 +701,20 @@ db_open(struct sqlite_store *s, const char *path, int force, int keep,
 		return -1;
 	free(s->blob_dir);
 	s->blob_dir = NULL;
-	if (keep) {
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	if (foreign(s, err, errlen)) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "%s: %s", path, why);
+		return -1;
+	}
+	if (keep) { /* once the file is known to be a log */
 		char bd[4096];
 
 		snprintf(bd, sizeof(bd), "%s.blobs", path);
@@ -614,12 +725,6 @@ db_open(struct sqlite_store *s, const char *path, int force, int keep,
 			return -1;
 		}
 	}
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) !=
-	    SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
-		return -1;
-	}
-	sqlite3_busy_timeout(s->db, 5000);
 	if (exec_sql(s,
 		"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 		" PRAGMA foreign_keys=OFF;",

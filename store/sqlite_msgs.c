@@ -149,13 +149,13 @@ msgs_begin(struct sqlite_store *s, const struct md_event *ev)
 	if (s->extract_dir != NULL &&
 	    (m->out = keep_eml_create(s->extract_dir, sid, ev->tx, &m->path,
 		 s->error, sizeof(s->error))) == NULL)
-		s->stats.errors++;
+		io_fail(s);
 	if (s->blob_dir != NULL &&
 	    ((m->blob_buf = malloc(BLOB_BUF)) == NULL ||
 		(m->blob = keep_blob_create(s->blob_dir, m->row, &m->blob_tmp,
 		     m->blob_buf, BLOB_BUF, s->error, sizeof(s->error))) ==
 		    NULL))
-		s->stats.errors++;
+		io_fail(s);
 	slot = md_tx_slot(&s->msgs, m->node.flow_id, m->node.tx);
 	if (*slot != NULL) /* a dissector bug; keep the newer one */
 		open_msg_free((struct open_msg *)md_tx_remove(slot));
@@ -177,7 +177,7 @@ msgs_data(struct sqlite_store *s, const struct md_event *ev)
 	m->size += ev->arg.len;
 	if (m->out != NULL &&
 	    fwrite(ev->arg.p, 1, ev->arg.len, m->out) != ev->arg.len) {
-		s->stats.errors++;
+		io_fail(s);
 		snprintf(s->error, sizeof(s->error), "%s: write failed",
 		    m->path);
 		fclose(m->out);
@@ -185,7 +185,7 @@ msgs_data(struct sqlite_store *s, const struct md_event *ev)
 	}
 	if (m->blob != NULL &&
 	    fwrite(ev->arg.p, 1, ev->arg.len, m->blob) != ev->arg.len) {
-		s->stats.errors++;
+		io_fail(s);
 		snprintf(s->error, sizeof(s->error), "%s: write failed",
 		    m->blob_tmp);
 		fclose(m->blob);
@@ -242,7 +242,7 @@ blob_kept(struct sqlite_store *s, struct open_msg *m, const char *sha)
 	if (keep_blob_name(s->blob_dir, blob, m->blob_tmp, sha, s->error,
 		sizeof(s->error)))
 		return 1;
-	s->stats.errors++;
+	io_fail(s);
 	return 0;
 }
 
@@ -303,11 +303,16 @@ msgs_end(struct sqlite_store *s, const struct md_event *ev)
 			part_close(s, m, &m->part[k], 0, 0, 0);
 	text_index(s, m);
 	if (m->out != NULL && fclose(m->out) != 0)
-		s->stats.errors++;
+		io_fail(s);
 	m->out = NULL;
-	s->stats.message_bytes += m->size;
-	if (m->complete)
-		s->stats.messages_complete++;
+	if (m->partial) { /* a piece (TOP, BODY[1]): not a message of its own */
+		s->stats.messages--;
+		s->stats.pieces++;
+	} else {
+		s->stats.message_bytes += m->size;
+		if (m->complete)
+			s->stats.messages_complete++;
+	}
 	auth_end(m);
 	f.m = m;
 	f.hash = m->sha;
@@ -398,7 +403,7 @@ msgs_part_begin(struct sqlite_store *s, const struct md_event *ev)
 	pt->no = (uint32_t)ev->num[0];
 	if ((pt->hash = hstream_new(s->hasher,
 		 HS_MD5 | (s->sha1 ? HS_SHA1 : 0))) == NULL)
-		s->stats.errors++;
+		io_fail(s);
 	else if ((pt->job = calloc(1, sizeof(*pt->job))) != NULL) {
 		/* its type by content, worked out on the worker */
 		snprintf(pt->job->declared, sizeof(pt->job->declared), "%.*s",
@@ -428,7 +433,7 @@ msgs_part_begin(struct sqlite_store *s, const struct md_event *ev)
 		    m->node.tx, &m->parts_dir, fn, pth, &pt->path, s->error,
 		    sizeof(s->error));
 		if (pt->out == NULL)
-			s->stats.errors++;
+			io_fail(s);
 	}
 }
 
@@ -456,7 +461,7 @@ msgs_part_data(struct sqlite_store *s, const struct md_event *ev)
 	pt->seen += ev->arg.len;
 	if (pt->out != NULL &&
 	    fwrite(ev->arg.p, 1, ev->arg.len, pt->out) != ev->arg.len) {
-		s->stats.errors++;
+		io_fail(s);
 		fclose(pt->out);
 		pt->out = NULL;
 	}
@@ -545,7 +550,7 @@ part_finished(struct sqlite_store *s, struct finishing *f)
 		sqlite3_bind_text(st, 10, f->part.job->password, -1,
 		    SQLITE_TRANSIENT);
 	if (f->part.out != NULL && fclose(f->part.out) != 0)
-		s->stats.errors++;
+		io_fail(s);
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)f->enc);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)f->dec);
 	if (md5[0] != '\0')

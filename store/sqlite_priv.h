@@ -189,6 +189,9 @@ session_id(const struct sqlite_store *s, const struct md_event *ev)
 
 /* sqlite.c: errors, binding, statements, commits, the log's file */
 void db_fail(struct sqlite_store *, const char *what);
+/* A file of the store could not be written: counted, and the disk
+ * said full or failing when errno tells so. */
+void io_fail(struct sqlite_store *);
 void db_bind_bytes(sqlite3_stmt *, int i, struct md_bytes);
 void db_bind_text(sqlite3_stmt *, int i, struct md_bytes); /* "": NULL */
 void db_bind_frame(sqlite3_stmt *, int i, uint64_t frame);

@@ -1,4 +1,5 @@
 /* \summary: SQLite store: the read side (query.h) */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -35,10 +36,110 @@ host_of(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_value(ctx, argv[0]);
 }
 
+/*
+ * How a query opens the log: read-only, and when no writer's -wal file
+ * is beside it, as immutable, so that nothing (-wal, -shm) is left
+ * beside a log only read, and a log in a read-only folder (evidence
+ * mounted read-only) can be queried.  A log being written (its -wal
+ * there) is opened as SQLite shares it with the writer.
+ */
+static const char *
+open_name(const char *path, char *uri, size_t len)
+{
+	char   wal[4200];
+	size_t k;
+
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (access(wal, F_OK) == 0)
+		return path;
+	k = (size_t)snprintf(uri, len, "file:");
+	for (const char *p = path; *p != '\0' && k + 4 < len; p++)
+		if (*p == '?' || *p == '#' || *p == '%')
+			k += (size_t)snprintf(uri + k, len - k, "%%%02X",
+			    (unsigned char)*p);
+		else
+			uri[k++] = *p;
+	snprintf(uri + k, len - k, "?immutable=1");
+	return uri;
+}
+
+/* Whether the database is a mailsift log: one of the schema versions
+ * this mailsift reads, with its sessions table. */
+static int
+is_log(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int	      v = -1;
+
+	if (sqlite3_prepare_v2(db,
+		"SELECT (SELECT user_version FROM pragma_user_version),"
+		" (SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+		" AND name = 'sessions')",
+		-1, &st, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 1) == 1)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v >= 5 && v <= STORE_SCHEMA_VERSION;
+}
+
+/* An address as bytes (4 or 16), or 0 when it is not one. */
+static int
+addr_bytes(const char *s, unsigned char *b)
+{
+	struct in6_addr a6;
+	struct in_addr	a4;
+
+	if (inet_pton(AF_INET, s, &a4) == 1) {
+		memcpy(b, &a4, 4);
+		return 4;
+	}
+	if (inet_pton(AF_INET6, s, &a6) == 1) {
+		memcpy(b, &a6, 16);
+		return 16;
+	}
+	return 0;
+}
+
+/*
+ * in_net(address, "10.7.29.0/24"): whether the address is in the
+ * network (or is the address, without a length); PostgreSQL's is
+ * inet's <<= (pg_schema.sql), so the CLI's SQL reads both logs.
+ */
+static void
+in_net(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char   *a = (const char *)sqlite3_value_text(argv[0]);
+	const char   *n = (const char *)sqlite3_value_text(argv[1]);
+	char	      net[64], *slash;
+	unsigned char x[16], y[16];
+	long	      bits;
+	int	      la, ln, in = 0;
+
+	(void)argc;
+	if (a == NULL || n == NULL || strlen(n) >= sizeof(net)) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	snprintf(net, sizeof(net), "%s", n);
+	if ((slash = strchr(net, '/')) != NULL)
+		*slash++ = '\0';
+	la = addr_bytes(a, x);
+	ln = addr_bytes(net, y);
+	bits = slash != NULL ? strtol(slash, NULL, 10) : ln * 8;
+	if (la != 0 && la == ln && bits >= 0 && bits <= ln * 8) {
+		in = 1;
+		for (long i = 0; i < bits && in; i++)
+			in = ((x[i / 8] ^ y[i / 8]) & (0x80 >> (i % 8))) == 0;
+	}
+	sqlite3_result_int(ctx, in);
+}
+
 struct query *
 sqlite_query_open(const char *path, char *err, size_t errlen)
 {
 	struct sqlite_query *c;
+	char		     uri[8400];
 
 	if (access(path, R_OK) != 0) {
 		snprintf(err, errlen,
@@ -53,15 +154,21 @@ sqlite_query_open(const char *path, char *err, size_t errlen)
 	}
 	c->q.ops = &sqlite_query_ops;
 	snprintf(c->path, sizeof(c->path), "%s", path);
-	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READONLY, NULL) !=
-	    SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(c->db));
+	if (sqlite3_open_v2(open_name(path, uri, sizeof(uri)), &c->db,
+		SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK ||
+	    !is_log(c->db)) {
+		snprintf(err, errlen, "%s: %s", path,
+		    c->db != NULL && sqlite3_errcode(c->db) != SQLITE_OK ?
+			sqlite3_errmsg(c->db) :
+			"not a mailsift log");
 		sqlite3_close(c->db);
 		free(c);
 		return NULL;
 	}
 	/* a log being written by mailsift live: wait out its commits */
 	sqlite3_busy_timeout(c->db, 5000);
+	sqlite3_create_function(c->db, "in_net", 2,
+	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, in_net, NULL, NULL);
 	sqlite3_create_function(c->db, "host", 1,
 	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, host_of, NULL, NULL);
 	return &c->q;

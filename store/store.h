@@ -23,16 +23,21 @@ struct store_stats {
 	uint64_t tls_sessions;
 	uint64_t commands;
 	uint64_t transactions;
-	uint64_t messages;
+	uint64_t messages; /* whole messages, as the listings count them */
 	uint64_t messages_complete;
+	uint64_t pieces; /* parts of messages fetched alone: POP3 TOP, IMAP
+			    BODY[1] and partial FETCH (messages.partial) */
 	uint64_t message_bytes;
 	uint64_t auth;
 	uint64_t auth_clear; /* a password crossed in clear */
 	uint64_t anomalies;
-	uint64_t errors;       /* SQLite or extraction failures */
-	uint64_t yara_scans;   /* objects scanned (--yara) */
-	uint64_t yara_matches; /* rule matches */
-	uint64_t yara_budget;  /* scans cut by time or size */
+	uint64_t errors;	 /* SQLite or extraction failures */
+	uint64_t storage_failed; /* one of them was the disk: full, or
+				    failing (ENOSPC, EIO, SQLITE_FULL); a
+				    uint64_t as all fields (--jobs sums them) */
+	uint64_t yara_scans;	 /* objects scanned (--yara) */
+	uint64_t yara_matches;	 /* rule matches */
+	uint64_t yara_budget;	 /* scans cut by time or size */
 };
 
 struct store_opts {

@@ -57,7 +57,7 @@ for f in "$CORPUS"/*.pcap "$CORPUS"/*.pcapng "$CORPUS"/*.cap; do
 	[ -f "$f" ] || continue
 	name=$(basename "$f")
 	db="$B/$name.db"
-	"$BIN" read -q --force -o "$db" "$f" 2>"$B/$name.err"
+	"$BIN" read -q --replace -o "$db" "$f" 2>"$B/$name.err"
 	rc=$?
 	if [ "$rc" -gt 1 ]; then
 		fail=$((fail + 1)); echo "FAIL $name: mailsift exited $rc"; cat "$B/$name.err"; continue

@@ -133,7 +133,7 @@ for line in sys.stdin:
 # dovecot stored a copy for each accepted recipient (truth file).
 check_lmtp() { # tag bin pcap truth (its own variables: callers keep theirs)
 	lt=$1 lbin=$2 lpcap=$3 truth=$4 ldb=$B/$(echo "$1" | tr ' ' -)-lmtp.db
-	if ! "$lbin" read -q --force -o "$ldb" "$lpcap" 2>"$ldb.err"; then
+	if ! "$lbin" read -q --replace -o "$ldb" "$lpcap" 2>"$ldb.err"; then
 		bad "$lt: LMTP capture not read"; cat "$ldb.err"; return
 	fi
 	check "$lt: LMTP message as sent" \
@@ -156,7 +156,7 @@ check_lmtp() { # tag bin pcap truth (its own variables: callers keep theirs)
 check_files() { # tag bin pcap truth
 	xt=$1 xbin=$2 xpcap=$3 xtruth=$4 xdb=$B/$(echo "$1" | tr ' ' -)-files.db
 	rm -rf "$xdb.x" "$xdb.ex"
-	if ! "$xbin" read -q --force -o "$xdb" -x "$xdb.x" "$xpcap" 2>"$xdb.err"; then
+	if ! "$xbin" read -q --replace -o "$xdb" -x "$xdb.x" "$xpcap" 2>"$xdb.err"; then
 		bad "$xt: files capture not read"; cat "$xdb.err"; return
 	fi
 	check "$xt: uuencoded and TNEF files, as other decoders see them" \
@@ -181,7 +181,7 @@ check_files() { # tag bin pcap truth
 # dovecot stored (tests/tools/contentref.py, dkimpy).
 check_content() { # tag bin pcap truth dkimtruth
 	ct=$1 cbin=$2 cpcap=$3 ctruth=$4 cdkim=$5 cdb=$B/$(echo "$1" | tr ' ' -)-content.db
-	if ! "$cbin" read -q --force --yara tests/data/content.yar -o "$cdb" "$cpcap" 2>"$cdb.err"; then
+	if ! "$cbin" read -q --replace --yara tests/data/content.yar -o "$cdb" "$cpcap" 2>"$cdb.err"; then
 		bad "$ct: content capture not read"; cat "$cdb.err"; return
 	fi
 	mid=$(sqlite3 "$cdb" "SELECT id FROM messages WHERE msg_id = '<content.1@supplier.example>'")
@@ -204,7 +204,7 @@ check_content() { # tag bin pcap truth dkimtruth
 # per recipient after the last chunk, the attachment as Python sees it.
 check_exim() { # tag bin pcap truth
 	et=$1 ebin=$2 epcap=$3 etruth=$4 edb=$B/$(echo "$1" | tr ' ' -)-exim.db
-	if ! "$ebin" read -q --force -o "$edb" "$epcap" 2>"$edb.err"; then
+	if ! "$ebin" read -q --replace -o "$edb" "$epcap" 2>"$edb.err"; then
 		bad "$et: exim capture not read"; cat "$edb.err"; return
 	fi
 	check "$et: exim sent its message in BDAT chunks, the last one LAST" \
@@ -230,7 +230,7 @@ check_exim() { # tag bin pcap truth
 check_client() { # tag bin pcap sha256-list what-came
 	ft=$1 fbin=$2 fpcap=$3 fsums=$4 fwant=$5
 	fdb=$B/$(echo "$1" | tr ' ' -)-$(basename "$fpcap" .pcap).db
-	if ! "$fbin" read -q --force -o "$fdb" "$fpcap" 2>"$fdb.err"; then
+	if ! "$fbin" read -q --replace -o "$fdb" "$fpcap" 2>"$fdb.err"; then
 		bad "$ft: $fpcap not read"; cat "$fdb.err"; return
 	fi
 	fbad=$(sqlite3 "$fdb" "SELECT sha256 FROM messages WHERE complete AND NOT partial" |
@@ -252,7 +252,7 @@ check_client() { # tag bin pcap sha256-list what-came
 check_curl() { # tag bin pcap truth
 	tt=$1 cbin=$2 cpcap=$3 ctruth=$4
 	cdb=$B/curl-$(echo "$tt" | tr ' ' _).db
-	"$cbin" read -q -f -o "$cdb" --keylog "${ctruth%.truth}.keys" "$cpcap" 2>"$cdb.err" ||
+	"$cbin" read -q --replace -o "$cdb" --keylog "${ctruth%.truth}.keys" "$cpcap" 2>"$cdb.err" ||
 		{ bad "$tt curl: read failed"; cat "$cdb.err"; return; }
 	check "$tt curl: every session decrypted" \
 		"$(sqlite3 "$cdb" "SELECT s.proto || ':' || s.tls || ':' || coalesce(t.decryption, '-') FROM sessions s LEFT JOIN tls t ON t.session_id = s.id ORDER BY s.id" | tr '\n' ' ')" \
@@ -268,7 +268,7 @@ check_curl() { # tag bin pcap truth
 check_tls() { # tag bin pcap truth pem
 	tt=$1 tbin=$2 tpcap=$3 ttruth=$4 tpem=$5
 	tdb=$B/$(echo "$1" | tr ' ' -)-tls.db
-	if ! "$tbin" read -q --force -o "$tdb" "$tpcap" 2>"$tdb.err"; then
+	if ! "$tbin" read -q --replace -o "$tdb" "$tpcap" 2>"$tdb.err"; then
 		bad "$tt: TLS capture not read"; cat "$tdb.err"; return
 	fi
 	check "$tt: each TLS session as its client saw it" \
@@ -293,7 +293,7 @@ check_tls() { # tag bin pcap truth pem
 	# With the clients' key log, every session opens and goes on as in
 	# clear: the logins, the message fetched over IMAPS is the one the
 	# server held, TLS 1.3's encrypted certificates are read.
-	if ! "$tbin" read -q --force -o "$tdb.keys.db" --keylog "${ttruth%.truth}.keys" \
+	if ! "$tbin" read -q --replace -o "$tdb.keys.db" --keylog "${ttruth%.truth}.keys" \
 		"$tpcap" 2>"$tdb.err"; then
 		bad "$tt: TLS capture not read with its key log"; cat "$tdb.err"; return
 	fi
@@ -315,13 +315,13 @@ check_tls() { # tag bin pcap truth pem
 		"$(sqlite3 "$tdb.keys.db" "SELECT count(*) FROM certificates c JOIN tls t ON t.session_id = c.session_id WHERE t.version = 'TLSv13' AND c.sha256 = '$fp'")" 4
 	check "$tt: no anomaly but the certificate's and TLS 1.0's" \
 		"$(sqlite3 "$tdb.keys.db" "SELECT group_concat(name) FROM anomalies WHERE name NOT LIKE 'tls_cert%'")" tls_below_1_2
-	"$tbin" read -q --force -o "$tdb.redact.db" --redact --keylog "${ttruth%.truth}.keys" "$tpcap" 2>/dev/null
+	"$tbin" read -q --replace -o "$tdb.redact.db" --redact --keylog "${ttruth%.truth}.keys" "$tpcap" 2>/dev/null
 	check "$tt: --redact drops decrypted passwords too" \
 		"$(sqlite3 "$tdb.redact.db" "SELECT count(password), sum(redacted) FROM auth")" "0|$(($(wc -l <"$ttruth") - 2))"
 	# The server's RSA key alone opens the sessions with RSA key
 	# exchange (TLS 1.0 CBC, 1.2 GCM with the extended master secret,
 	# 1.2 CBC without it), and no other.
-	"$tbin" read -q --force -o "$tdb.rsa.db" --tls-key "${ttruth%.truth}.key" "$tpcap" 2>"$tdb.err"
+	"$tbin" read -q --replace -o "$tdb.rsa.db" --tls-key "${ttruth%.truth}.key" "$tpcap" 2>"$tdb.err"
 	check "$tt: --tls-key opens the RSA key exchange sessions, and only them" \
 		"$(sqlite3 "$tdb.rsa.db" "SELECT group_concat(cipher || ':' || decryption, ' ') FROM (SELECT * FROM tls WHERE cipher LIKE 'TLS_RSA_WITH_%' ORDER BY session_id)") $(sqlite3 "$tdb.rsa.db" "SELECT count(*) FROM tls WHERE cipher NOT LIKE 'TLS_RSA_WITH_%' AND decryption = 'no key for this client random'")" \
 		"TLS_RSA_WITH_AES_128_CBC_SHA:decrypted (RSA key exchange) TLS_RSA_WITH_AES_128_GCM_SHA256:decrypted (RSA key exchange) TLS_RSA_WITH_AES_256_CBC_SHA256:decrypted (RSA key exchange) $(($(wc -l <"$ttruth") - 3))"
@@ -365,7 +365,7 @@ for bin in ./mailsift build/san/mailsift; do
 	check_client "$tag shipped" "$bin" tests/recorded/offlineimap.pcap \
 		tests/recorded/clients-maildir.sha256 "imap:FETCH:2 "
 	db=$B/$tag.db
-	if ! "$bin" read -q --force -o "$db" -x "$B/$tag.x" tests/recorded/dovecot-imap.pcap \
+	if ! "$bin" read -q --replace -o "$db" -x "$B/$tag.x" tests/recorded/dovecot-imap.pcap \
 		tests/recorded/dovecot-pop3.pcap 2>"$B/$tag.err"; then
 		bad "$tag shipped: mailsift read failed"; cat "$B/$tag.err"; continue
 	fi
@@ -385,7 +385,7 @@ for t in dovecot tcpdump curl unshare ip; do
 done
 if [ -z "$why" ] && PATH=/usr/bin:/usr/sbin:/bin:/sbin:$PATH tests/tools/record-dovecot.sh "$B/live" >"$B/live/record.log" 2>&1; then
 	db=$B/live/live.db
-	if build/san/mailsift read -q --force -o "$db" -x "$B/live/x" "$B/live/dovecot-imap.pcap" \
+	if build/san/mailsift read -q --replace -o "$db" -x "$B/live/x" "$B/live/dovecot-imap.pcap" \
 		"$B/live/dovecot-pop3.pcap" 2>"$B/live/read.err"; then
 		ok "live: recorded from dovecot and read"
 		check_messages "live" "$db" "$B/live/x" "$B/live/dovecot-maildir.sha256"

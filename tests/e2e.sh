@@ -36,7 +36,7 @@ for bin in ./mailsift build/san/mailsift; do
 	for pcap in "$B"/gen/*.pcap; do
 		name=$(basename "$pcap" .pcap)
 		db="$B/$tag-$name.db"; x="$B/$tag-$name.x"
-		if ! "$bin" read -q --force -o "$db" -x "$x" "$pcap" 2>"$B/$tag-$name.err"; then
+		if ! "$bin" read -q --replace -o "$db" -x "$x" "$pcap" 2>"$B/$tag-$name.err"; then
 			bad "$tag $name: mailsift read failed"; cat "$B/$tag-$name.err"; continue
 		fi
 		sqlite3 -separator '|' "$db" "$QUERY" > "$B/$tag-$name.out"
@@ -72,17 +72,17 @@ done
 
 # Appending: a second run adds sessions with new ids, never overwrites.
 db=$B/append.db
-./mailsift read -q -o "$db" "$B/gen/demo.pcap" && ./mailsift read -q -o "$db" "$B/gen/demo.pcap"
+./mailsift read -q -o "$db" "$B/gen/demo.pcap" && ./mailsift read -q --again -o "$db" "$B/gen/demo.pcap"
 check "append keeps both runs" "$(sqlite3 "$db" 'SELECT count(*), count(DISTINCT id), count(DISTINCT run_id) FROM sessions')" "6|6|2"
 check "schema version" "$(sqlite3 "$db" 'PRAGMA user_version')" "7"
 check "the run's totals in capture_stats" \
 	"$(sqlite3 "$db" "SELECT count(*), sum(packets), sum(kernel_dropped IS NULL) FROM capture_stats WHERE total")" "2|242|2"
 # A log of schema version 5 (no capture_stats, no LMTP delivery columns)
 # is taken up and appended to.
-sqlite3 "$db" "DROP TABLE capture_stats; DROP VIEW v_recipients;
-	ALTER TABLE recipients DROP COLUMN delivery_code;
+sqlite3 "$db" "DROP TABLE capture_stats; DROP VIEW v_smtp_messages; DROP VIEW v_messages;
+	DROP VIEW v_recipients; ALTER TABLE recipients DROP COLUMN delivery_code;
 	ALTER TABLE recipients DROP COLUMN delivery_reply; PRAGMA user_version=5"
-./mailsift read -q -o "$db" "$B/gen/demo.pcap"
+./mailsift read -q --again -o "$db" "$B/gen/demo.pcap"
 check "a version 5 log is upgraded in place" \
 	"$(sqlite3 "$db" "PRAGMA user_version; SELECT count(*) FROM capture_stats; SELECT count(DISTINCT run_id) FROM sessions; SELECT count(delivery_code) FROM v_recipients")" "7
 1
@@ -91,7 +91,7 @@ check "a version 5 log is upgraded in place" \
 # A log of version 6 (no TLS tables) takes them up.
 sqlite3 "$db" "DROP VIEW v_tls; DROP TABLE certificates; DROP TABLE tls;
 	PRAGMA user_version=6"
-./mailsift read -q -o "$db" "$B/gen/demo.pcap"
+./mailsift read -q --again -o "$db" "$B/gen/demo.pcap"
 check "a version 6 log is upgraded in place" \
 	"$(sqlite3 "$db" "PRAGMA user_version; SELECT count(*) FROM tls; SELECT count(*) FROM v_tls")" "7
 1
@@ -117,31 +117,31 @@ check "messages --json: the subject exact" \
 
 # Several files in order, and standard input.
 db=$B/multi.db
-./mailsift read -q --force -o "$db" "$B/gen/demo.pcap" "$B/gen/raw-ip.pcap"
+./mailsift read -q --replace -o "$db" "$B/gen/demo.pcap" "$B/gen/raw-ip.pcap"
 check "two files" "$(sqlite3 "$db" 'SELECT count(*) FROM sessions')" "4"
-./mailsift read -q --force -o "$db" - < "$B/gen/demo.pcap"
+./mailsift read -q --replace -o "$db" - < "$B/gen/demo.pcap"
 check "stdin" "$(sqlite3 "$db" 'SELECT count(*) FROM messages WHERE complete')" "3"
 # A capture of one second read slowly: what was read is committed within
 # a second of wall time, so a reader (or a crash) sees it before the end.
 rm -rf "$B/slow.db" "$B/slow.db.blobs"
 python3 tests/tools/slowfeed.py "$B/gen/demo.pcap" 60 1.5 "$B/slow.db" 2>"$B/slow.seen" |
-	./mailsift read -q --force -o "$B/slow.db" -
+	./mailsift read -q --replace -o "$B/slow.db" -
 check "read commits once a second of wall time" "$(cat "$B/slow.seen")" "1"
 
 # Damaged input: what came before the damage is kept, exit status 1.
 head -c 30000 "$B/gen/demo.pcap" > "$B/cut.pcap"
-./mailsift read -q --force -o "$B/cut.db" "$B/cut.pcap" 2>"$B/cut.err"; rc=$?
+./mailsift read -q --replace -o "$B/cut.db" "$B/cut.pcap" 2>"$B/cut.err"; rc=$?
 check "truncated capture: exit 1" "$rc" "1"
 grep -q "damaged\|truncated" "$B/cut.err" && ok "truncated capture: message" || { bad "truncated capture: message"; cat "$B/cut.err"; }
 check "truncated capture: earlier session kept" "$(sqlite3 "$B/cut.db" "SELECT password FROM auth")" "Winter2023!"
 printf 'not a capture file at all' > "$B/junk.pcap"
-./build/san/mailsift read -q --force -o "$B/junk.db" "$B/junk.pcap" "$B/gen/raw-ip.pcap" 2>"$B/junk.err"; rc=$?
+./build/san/mailsift read -q --replace -o "$B/junk.db" "$B/junk.pcap" "$B/gen/raw-ip.pcap" 2>"$B/junk.err"; rc=$?
 check "bad magic: exit 1" "$rc" "1"
 check "bad magic: next file still read" "$(sqlite3 "$B/junk.db" 'SELECT count(*) FROM sessions')" "1"
-./mailsift read -q -o "$B/x.db" "$B/does-not-exist.pcap" 2>/dev/null; check "missing file: exit 1" "$?" "1"
+./mailsift read -q -o "$B/x.db" "$B/does-not-exist.pcap" 2>/dev/null; check "missing file, nothing else: exit 2" "$?" "2"
 # The analyst's commands on the demo log.
 db=$B/console.db
-./mailsift read -q --force -o "$db" "$B/gen/demo.pcap" "$B/gen/ipv6.pcap"
+./mailsift read -q --replace -o "$db" "$B/gen/demo.pcap" "$B/gen/ipv6.pcap"
 check "sessions --json: one object per session" \
 	"$(./mailsift sessions -d "$db" --json | python3 -c 'import json,sys; print(",".join(str(json.loads(l)["id"]) for l in sys.stdin))')" "1,2,3,4"
 check "sessions --host (IPv6)" "$(./mailsift sessions -d "$db" --csv --host 2001:db8::10 | cut -d, -f1 | tr '\n' ' ')" "id 4 "
@@ -178,13 +178,13 @@ check "extract later: the attachment, decoded" "$(sha256sum "$B/later/2-1.parts/
 	"$(sqlite3 "$db" "SELECT sha256 FROM parts WHERE filename = 'invoice.bin'")"
 # the IPv6 session sends the same message as the first: stored once
 check "extract later: kept once per distinct message" "$(find "$db.blobs" -type f | wc -l)" "3"
-./mailsift read -q --force --no-keep -o "$B/nokeep.db" "$B/gen/demo.pcap"
+./mailsift read -q --replace --no-keep -o "$B/nokeep.db" "$B/gen/demo.pcap"
 ./mailsift extract 1 -d "$B/nokeep.db" -o "$B/later2" 2>"$B/later2.err"; rc=$?
 check "extract after --no-keep: exit 1, said" "$rc $(grep -c 'were not kept' "$B/later2.err")" "1 1"
 
 # JSON lines in Zeek's ways: export, and read --json-dir the same.
 ./mailsift export --json -d "$db" -o "$B/export"
-./mailsift read -q --force -o "$B/jd.db" --json-dir "$B/jd" "$B/gen/demo.pcap" "$B/gen/ipv6.pcap"
+./mailsift read -q --replace -o "$B/jd.db" --json-dir "$B/jd" "$B/gen/demo.pcap" "$B/gen/ipv6.pcap"
 check "export: valid JSON lines, Zeek's connection fields, rcptto an array" \
 	"$(python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(len(r), sorted(k for k in r[0] if k.startswith("id.") or k in ("ts","uid")), sorted(a for x in r for a in x["rcptto"]), sorted(x["id.orig_h"] for x in r))' "$B/export/smtp.log")" \
 	"4 ['id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p', 'ts', 'uid'] ['bob@example.org', 'bob@example.org', 'dave@example.org', 'frank@example.org'] ['192.0.2.10', '192.0.2.44', '2001:db8::10', '203.0.113.7']"
@@ -228,7 +228,7 @@ mkdir -p "$B/gen-content"
 "$GEN" --eml tests/data/content.eml "$B/gen-content" content
 for bin in ./mailsift build/san/mailsift; do
 	rm -rf "$B/content.db"*
-	"$bin" read -q --force --sha1 -o "$B/content.db" "$B/gen-content/content.pcap" 2>"$B/content.err" ||
+	"$bin" read -q --replace --sha1 -o "$B/content.db" "$B/gen-content/content.pcap" 2>"$B/content.err" ||
 		{ bad "$bin content: read failed"; cat "$B/content.err"; }
 	check "$bin content: types by content, archives' files and the password, as Python and 7z see them" \
 		"$(sqlite3 -separator ' ' "$B/content.db" "SELECT 'part', part, magic_type, coalesce(archive_password, '-') FROM parts ORDER BY part; SELECT 'entry', part, n, path, depth, size, encrypted, coalesce(sha256, '-') FROM archive_entries ORDER BY part, n")" \
@@ -243,7 +243,7 @@ python3 tests/tools/mkbomb.py 10 >"$B/gen-content/bomb.eml"
 "$GEN" --eml "$B/gen-content/bomb.eml" "$B/gen-content" bomb
 for bin in ./mailsift build/san/mailsift; do
 	rm -rf "$B/bomb.db"*
-	timeout 120 "$bin" read -q --force -o "$B/bomb.db" "$B/gen-content/bomb.pcap" 2>"$B/bomb.err"
+	timeout 120 "$bin" read -q --replace -o "$B/bomb.db" "$B/gen-content/bomb.pcap" 2>"$B/bomb.err"
 	check "$bin archive bomb: stopped at the file's bounds, said" \
 		"$?|$(sqlite3 -separator ' ' "$B/bomb.db" "SELECT p.findings, e.path, e.size, coalesce(e.sha256, '-') FROM parts p JOIN archive_entries e USING (message_id, part)")" \
 		"0|archive_limit zeros.bin 10737418240 -"
@@ -255,7 +255,7 @@ done
 # program finds them in what Python decoded; tags and metadata kept.
 for bin in ./mailsift build/san/mailsift; do
 	rm -rf "$B/yara.db"*
-	"$bin" read --force --yara tests/data/content.yar -o "$B/yara.db" \
+	"$bin" read --replace --yara tests/data/content.yar -o "$B/yara.db" \
 		"$B/gen-content/content.pcap" 2>"$B/yara.err" ||
 		{ bad "$bin yara: read failed"; cat "$B/yara.err"; }
 	check "$bin yara: every match where the yara program finds it" \
@@ -268,7 +268,7 @@ check "yara: tags and metadata" \
 grep -q "yara       13 objects scanned, 7 matches, 0 scans cut" "$B/yara.err" &&
 	ok "yara: counted in the summary" || { bad "yara: counted in the summary"; cat "$B/yara.err"; }
 printf 'rule broken { condition: nosuchthing }\n' >"$B/bad.yar"
-./mailsift read -q --force --yara "$B/bad.yar" -o "$B/bad.db" "$B/gen-content/content.pcap" 2>"$B/bad.err"
+./mailsift read -q --replace --yara "$B/bad.yar" -o "$B/bad.db" "$B/gen-content/content.pcap" 2>"$B/bad.err"
 check "yara: rules that do not compile: exit 2, said where" \
 	"$?|$(grep -c "^mailsift read: --yara: .*bad.yar:1: " "$B/bad.err")" "2|1"
 
@@ -293,7 +293,7 @@ mkdir -p "$B/gen-dkim"
 for f in relaxed simple altered; do
 	"$GEN" --eml "tests/data/dkim-$f.eml" "$B/gen-dkim" "dkim-$f"
 done
-./mailsift read -q --force -o "$B/dkim.db" "$B/gen-dkim/dkim-relaxed.pcap" \
+./mailsift read -q --replace -o "$B/dkim.db" "$B/gen-dkim/dkim-relaxed.pcap" \
 	"$B/gen-dkim/dkim-simple.pcap" "$B/gen-dkim/dkim-altered.pcap"
 check "dkim: body hashes checked as dkimpy verifies the messages" \
 	"$(sqlite3 -separator ' ' "$B/dkim.db" "SELECT canonicalization, body_hash_check FROM message_auth WHERE kind = 'dkim-signature' ORDER BY message_id")" \
@@ -320,7 +320,7 @@ display_name_address,reply_to_domain,return_path_domain,lookalike_domain,dkim_bo
 # smtp.log and files.log as Zeek writes them: its fields in its order
 # with its JSON types (tests/zeekfields.py; Zeek's own baselines checked
 # too when the public corpus is beside the repository).
-./mailsift read -q --force -o "$B/zeek.db" tests/pcap/*.pcap tests/recorded/*.pcap \
+./mailsift read -q --replace -o "$B/zeek.db" tests/pcap/*.pcap tests/recorded/*.pcap \
 	"$B/gen-content/content.pcap" "$B"/gen-dkim/*.pcap 2>/dev/null
 rm -rf "$B/zeek-export"
 ./mailsift export --json -d "$B/zeek.db" -o "$B/zeek-export" 2>/dev/null
@@ -343,15 +343,15 @@ print(m["path"], [u.split(".")[1] for u in m["fuids"]], m["is_webmail"],
 mkdir -p "$B/broken"
 python3 tests/tools/breakpcap.py "$B/gen/demo.pcap" "$B/broken"
 for v in backwards.pcap unknown.pcapng zerolen.pcap; do
-	build/san/mailsift read -q --force -o "$B/broken/$v.db" "$B/broken/$v" 2>"$B/broken/$v.err"
+	build/san/mailsift read -q --replace -o "$B/broken/$v.db" "$B/broken/$v" 2>"$B/broken/$v.err"
 	check "$v: read in full, exit 0" "$?|$(sqlite3 "$B/broken/$v.db" 'SELECT count(*), sum(complete) FROM messages')" "0|3|3"
 done
-build/san/mailsift read -q --force -o "$B/broken/s.db" "$B/broken/snaplen.pcap" 2>"$B/broken/s.err"; rc=$?
+build/san/mailsift read -q --replace -o "$B/broken/s.db" "$B/broken/snaplen.pcap" 2>"$B/broken/s.err"; rc=$?
 check "snap length cut: exit 1" "$rc" "1"
 grep -q "cut short by the capture's snap length" "$B/broken/s.err" && ok "snap length cut: said" || bad "snap length cut: said"
 check "snap length cut: that message incomplete, the others whole" \
 	"$(sqlite3 "$B/broken/s.db" 'SELECT group_concat(complete, "") FROM messages')" "101"
-build/san/mailsift read -q --force -o "$B/broken/o.db" "$B/broken/oversized.pcap" 2>"$B/broken/o.err"; rc=$?
+build/san/mailsift read -q --replace -o "$B/broken/o.db" "$B/broken/oversized.pcap" 2>"$B/broken/o.err"; rc=$?
 check "oversized record: exit 1" "$rc" "1"
 grep -q "damaged after packet 41" "$B/broken/o.err" && ok "oversized record: said where" || { bad "oversized record: said where"; cat "$B/broken/o.err"; }
 check "oversized record: the session before it kept" "$(sqlite3 "$B/broken/o.db" 'SELECT count(*) FROM messages WHERE complete')" "1"
@@ -380,7 +380,7 @@ while pos + 16 <= len(data):
 bad = [l for l in sys.stdin if any(off[int(f)] != int(o) for f, o in zip(l.split()[0::2], l.split()[1::2]))]
 print("ok" if not bad else bad)' "$B/gen/demo.pcap")" "ok"
 editcap -F pcapng "$B/gen/demo.pcap" "$B/demo.pcapng" 2>/dev/null
-./mailsift read -q --force -o "$B/ng.db" "$B/demo.pcapng"
+./mailsift read -q --replace -o "$B/ng.db" "$B/demo.pcapng"
 check "provenance: in pcapng, the same frames, each offset an Enhanced Packet Block" \
 	"$(sqlite3 -separator ' ' "$B/ng.db" "SELECT first_frame, first_offset, last_frame, last_offset FROM messages" | python3 -c '
 import struct, sys
@@ -428,7 +428,7 @@ print(got[0] == small, len(got[1]) + 1460, got[2] == ref[:4380 - 18] + ref[5840 
 	"True 117307 True"
 
 # --redact: no password stored, the row says so.
-./mailsift read -q --force --redact -o "$B/redact.db" "$B/gen/demo.pcap"
+./mailsift read -q --replace --redact -o "$B/redact.db" "$B/gen/demo.pcap"
 check "read --redact: passwords dropped, marked" \
 	"$(sqlite3 "$B/redact.db" "SELECT group_concat(mechanism || ':' || username || ':' || coalesce(password, '-') || ':' || redacted) FROM auth")" \
 	"LOGIN:alice@example.net:-:1,PLAIN:erin:-:1"
@@ -449,7 +449,7 @@ check "journeys: a copy without Message-ID joins the relay's by its body" \
 
 # A link type mailsift does not read (802.11, 105) is named in the message.
 printf '\324\303\262\241\002\000\004\000\000\000\000\000\000\000\000\000\377\377\000\000\151\000\000\000' > "$B/wifi.pcap"
-./mailsift read -q --force -o "$B/wifi.db" "$B/wifi.pcap" 2>"$B/wifi.err"; rc=$?
+./mailsift read -q --replace -o "$B/wifi.db" "$B/wifi.pcap" 2>"$B/wifi.err"; rc=$?
 check "unknown link type: exit 1" "$rc" "1"
 grep -q "unsupported link type 105 (IEEE802_11)" "$B/wifi.err" && ok "unknown link type: named" || { bad "unknown link type: named"; cat "$B/wifi.err"; }
 ./mailsift read 2>/dev/null; check "no capture: exit 2" "$?" "2"
@@ -484,6 +484,65 @@ mkdir -m 0777 "$P/open"; chmod 0777 "$P/open"
 ./mailsift read -q -o "$P/l2.db" --extract "$P/open" tests/pcap/demo.pcap 2>"$P/err"
 check "an extract folder others may write into: refused" \
 	"$?|$(grep -c 'others may write into this folder: refused' "$P/err")" "2|1"
+
+# No option destroys evidence (issue 28): -o naming a capture, one of the
+# inputs or another program's database is refused with or without
+# --replace and the file is left byte for byte; a capture the log holds
+# already (same SHA-256) is left out unless --again; no log is made of
+# nothing; queries leave nothing beside the log and work where it cannot
+# be written.
+E="$B/evidence"; rm -rf "$E"; mkdir -p "$E"
+cp tests/pcap/demo.pcap "$E/ev.pcap"; cp "$E/ev.pcap" "$E/ev2.pcap"
+./mailsift read -q "$E/ev.pcap" -o "$E/ev2.pcap" --replace 2>"$E/err"
+check "-o a capture file, with --replace: refused, the file untouched" \
+	"$?|$(cmp -s "$E/ev.pcap" "$E/ev2.pcap" && echo same)|$(grep -c 'is a capture file, not a log: refused' "$E/err")" "2|same|1"
+ln "$E/ev.pcap" "$E/hard.db"
+./mailsift read -q "$E/ev.pcap" -o "$E/hard.db" 2>"$E/err"
+check "-o one of the inputs (another name for it): refused" \
+	"$?|$(cmp -s "$E/ev.pcap" "$E/ev2.pcap" && echo same)" "2|same"
+sqlite3 "$E/other.db" "CREATE TABLE t(a); INSERT INTO t VALUES (1)"; cp "$E/other.db" "$E/other.orig"
+./mailsift read -q "$E/ev.pcap" -o "$E/other.db" --replace 2>"$E/err"
+check "-o another program's database, with --replace: refused, untouched, nothing beside" \
+	"$?|$(cmp -s "$E/other.db" "$E/other.orig" && echo same)|$(ls "$E" | grep -c '^other.db.')" "2|same|0"
+echo "notes" >"$E/notes.txt"
+./mailsift read -q "$E/ev.pcap" -o "$E/notes.txt" --replace 2>/dev/null
+check "-o a text file: refused, untouched" "$?|$(cat "$E/notes.txt")" "2|notes"
+./mailsift read -q "$E/ev.pcap" -o "$E/l.db" && ./mailsift read -q "$E/ev.pcap" -o "$E/l.db" 2>"$E/err"
+check "the same capture again: left out, said, nothing added" \
+	"$?|$(grep -c 'the log holds this capture already (same SHA-256, run 1' "$E/err")|$(sqlite3 "$E/l.db" "SELECT count(*) FROM captures; SELECT count(*) FROM sessions" | tr '\n' ' ')" \
+	"2|1|1 3 "
+./mailsift read -q --again "$E/ev.pcap" -o "$E/l.db"
+check "... read again with --again" "$?|$(sqlite3 "$E/l.db" "SELECT count(*) FROM captures")" "0|2"
+./mailsift read -q "$E/nope.pcap" "$E" "$E/notes.txt" -o "$E/none.db" 2>"$E/err"
+check "no input that can be read: exit 2, each said, no log made" \
+	"$?|$(wc -l <"$E/err")|$(ls "$E" | grep -c '^none.db')" "2|4|0"
+./mailsift read -q "$E/notes.txt" "$E/ev2.pcap" -o "$E/some.db" 2>/dev/null
+check "some inputs unreadable: the rest read, exit 1" "$?|$(sqlite3 "$E/some.db" "SELECT count(*) FROM sessions")" "1|3"
+mkdir -p "$E/ro"; cp "$E/l.db" "$E/ro/"; chmod 755 "$E/ro"; chmod 644 "$E/ro/l.db"
+for q in "sessions" "messages" "stats" "show 1" "search Budget"; do
+	setpriv --reuid=nobody --regid=nogroup --clear-groups ./mailsift $q -d "$E/ro/l.db" >/dev/null 2>"$E/err" ||
+		{ bad "query '$q' in a folder it cannot write"; cat "$E/err"; }
+done
+check "queries where the log cannot be written: answered, nothing left beside it" "$(ls "$E/ro")" "l.db"
+./mailsift serve -d "$E/other.db" --listen 127.0.0.1:1 2>"$E/err"
+check "serve on a file that is not a log: refused at start" \
+	"$?|$(grep -c 'not a mailsift log' "$E/err")" "2|1"
+
+# A full disk (issue 28): read stops, keeps what it could commit, says
+# what was not read, exits 2, and its summary counts what the log holds.
+mkdir -p "$E/tiny"
+if mount -t tmpfs -o size=1m tmpfs "$E/tiny" 2>/dev/null; then
+	./mailsift read -o "$E/tiny/l.db" tests/pcap/*.pcap tests/recorded/*.pcap 2>"$E/full.err"
+	rc=$?
+	held=$(sqlite3 "$E/tiny/l.db" "SELECT count(*) FROM messages WHERE partial = 0" 2>/dev/null)
+	check "full disk: exit 2, stopped and said, the files not read named, the log's count in the summary" \
+		"$rc|$(grep -c 'the disk holding the log is full or failing: reading stopped' "$E/full.err")|$(grep -c '^mailsift: not read: ' "$E/full.err" | sed 's/^[1-9][0-9]*$/some/')|$(sed -n 's/^  messages   \([0-9]*\) .*/\1/p' "$E/full.err")" \
+		"2|1|some|$held"
+	check "full disk: no temporary file left" "$(ls "$E/tiny/l.db.blobs" | grep -c '^tmp-')" 0
+	umount "$E/tiny"
+else
+	echo "skip full disk: no tmpfs mount here"
+fi
 
 echo "e2e: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

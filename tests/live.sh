@@ -71,7 +71,7 @@ check "the -w file is on record with its SHA-256" \
 check "the run is closed in the log" \
 	"$(sqlite3 "$B/a/live.db" "SELECT finished IS NOT NULL, status FROM runs")" "1|0"
 grep -q "pkts .* dropped .* streams, .* timed out .* smtp 3 " "$B/a.err" && ok "status lines" || { bad "status lines"; cat "$B/a.err"; }
-./mailsift read -q --force -o "$B/a-reread.db" "$B/a.pcap"
+./mailsift read -q --replace -o "$B/a-reread.db" "$B/a.pcap"
 check "-w: reading the written pcap gives the same messages, frames and offsets" \
 	"$(sqlite3 "$B/a-reread.db" "SELECT sha256, first_frame, first_offset, last_frame FROM messages ORDER BY id")" \
 	"$(sqlite3 "$B/a/live.db" "SELECT sha256, first_frame, first_offset, last_frame FROM messages ORDER BY id")"

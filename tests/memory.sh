@@ -15,7 +15,7 @@ bad()  { fail=$((fail + 1)); echo "FAIL $1"; }
 check() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1"; echo "  expected: $3"; echo "  got:      $2"; fi; }
 rm -rf "$B"; mkdir -p "$B"
 python3 tests/tools/memflood.py "$B/flood.pcap"
-/usr/bin/time -v ./mailsift read -q --force --max-detect-memory 1 \
+/usr/bin/time -v ./mailsift read -q --replace --max-detect-memory 1 \
 	-o "$B/flood.db" "$B/flood.pcap" 2>"$B/time.txt"
 check "read: exit 0" "$?" "0"
 rss=$(awk '/Maximum resident set size/ { print int($6 / 1024) }' "$B/time.txt")
@@ -31,7 +31,7 @@ check "the text budget was hit, and said" \
 # TLS handshakes that never end, 1,200 at once, each worth a 64 KB
 # buffer: the budget all sessions share (32 MiB) holds, and says so.
 python3 tests/tools/memflood.py "$B/flood-tls.pcap" tls
-/usr/bin/time -v ./mailsift read -q --force -o "$B/flood-tls.db" \
+/usr/bin/time -v ./mailsift read -q --replace -o "$B/flood-tls.db" \
 	"$B/flood-tls.pcap" 2>"$B/time-tls.txt"
 check "TLS flood: exit 0" "$?" "0"
 rss=$(awk '/Maximum resident set size/ { print int($6 / 1024) }' "$B/time-tls.txt")

@@ -67,7 +67,7 @@ def compare(cap, check, ours, theirs):
 
 def log_of(cap):
     db = os.path.join(BUILD, cap + ".peers.db")
-    subprocess.run([MAILSIFT, "read", "-q", "--force", "--no-keep", "--sha1", "-o", db,
+    subprocess.run([MAILSIFT, "read", "-q", "--replace", "--no-keep", "--sha1", "-o", db,
                     os.path.join(CORPUS, cap)], stderr=subprocess.DEVNULL)
     return sqlite3.connect(db)
 

@@ -57,7 +57,7 @@ for sn in a b; do
 	ip link set "${sn}0" mtu 65535; ip link set "${sn}1" mtu 65535
 	ip link set "${sn}0" up; ip link set "${sn}1" up
 	eval "cap=\$CAP_$sn"
-	./mailsift read -q -f --no-keep -o "$L/ref-$sn.db" "$cap"
+	./mailsift read -q --replace --no-keep -o "$L/ref-$sn.db" "$cap"
 	build/san/mailsift live -i "${sn}1" -o "$(uri fleet)" --spool "$L/spool" \
 		--sensor "sensor-$sn" --workers 2 --status 0 2>"$L/fleet-$sn.err" &
 	eval "p_$sn=\$!"

@@ -41,7 +41,7 @@ CAPS="tests/pcap/*.pcap tests/recorded/*.pcap"
 KEYS="--keylog tests/recorded/dovecot-tls.keys"
 newdb same
 # shellcheck disable=SC2086
-./mailsift read -q -f -o "$B/same.db" $KEYS $CAPS
+./mailsift read -q --replace -o "$B/same.db" $KEYS $CAPS
 # shellcheck disable=SC2086
 ./mailsift read -q --spool "$B/spool" --sensor sensor-a -o "$(uri same)" $KEYS $CAPS
 check "read into PostgreSQL: exit 0" "$?" 0
@@ -92,7 +92,7 @@ check "mailsift search finds the same messages on both" \
 PUB=../shared/corpus/public
 if [ -d "$PUB" ]; then
 	newdb pub
-	./mailsift read -q -f -o "$B/pub.db" "$PUB"/*.pcap* "$PUB"/*.cap 2>/dev/null
+	./mailsift read -q --replace -o "$B/pub.db" "$PUB"/*.pcap* "$PUB"/*.cap 2>/dev/null
 	./mailsift read -q --spool "$B/spool" -o "$(uri pub)" "$PUB"/*.pcap* "$PUB"/*.cap 2>/dev/null
 	out=$(python3 tests/pgcompare.py "$B/pub.db" "$(uri pub)")
 	case "$out" in
@@ -119,7 +119,7 @@ p2=$!
 wait $p1; r1=$?
 wait $p2; r2=$?
 check "two runs writing at once: both exit 0" "$r1 $r2" "0 0"
-./mailsift read -q -f -o "$B/one.db" tests/recorded/dovecot-imap.pcap
+./mailsift read -q --replace -o "$B/one.db" tests/recorded/dovecot-imap.pcap
 n=$(sqlite3 "$B/one.db" "SELECT count(*) FROM messages")
 check "each run's messages once, under its sensor" \
 	"$(sql two "SELECT s.sensor, count(*) FROM messages m JOIN sessions s ON s.id = m.session_id GROUP BY 1 ORDER BY 1" | tr '|\n' ': ')" \
@@ -131,7 +131,7 @@ check "ids unique across the writers" \
 # read --jobs 2: two processes, each its share of the connections, into
 # one log; the same sessions, messages and hashes as one (ids differ).
 # shellcheck disable=SC2086
-./mailsift read -q -f -j 2 -o "$B/jobs.db" $KEYS $CAPS
+./mailsift read -q --replace -j 2 -o "$B/jobs.db" $KEYS $CAPS
 check "read --jobs 2 into SQLite: exit 0" "$?" 0
 out=$(python3 tests/pgcompare.py --no-ids "$B/same.db" "$B/jobs.db")
 case "$out" in
@@ -155,7 +155,7 @@ build/rel/tools/pcapgen --bench "$B/big.pcap" 12 7 2>/dev/null
 editcap -F pcap -c 3000 "$B/big.pcap" "$B/part.pcap" >/dev/null
 set -- "$B"/part_*.pcap
 if [ $# -ge 3 ]; then
-	cat "$B/big.pcap" | ./mailsift read -q -f --no-keep -o "$B/big.db" -
+	cat "$B/big.pcap" | ./mailsift read -q --replace --no-keep -o "$B/big.db" -
 	newdb outage
 	{
 		cat "$1"; sleep 2; pg_stop
@@ -188,7 +188,7 @@ if [ $# -ge 3 ]; then
 	newdb bound
 	ROWS=""; for _ in $(seq 30); do ROWS="$ROWS $CAPS"; done
 	# shellcheck disable=SC2086
-	./mailsift read -q -f --no-keep -o "$B/rows.db" $ROWS 2>/dev/null
+	./mailsift read -q --replace --no-keep -o "$B/rows.db" $ROWS 2>/dev/null
 	all=$(sqlite3 "$B/rows.db" "SELECT count(*) FROM sessions")
 	rm -rf "$B/bspool"
 	(sleep 0.3; pg_stop) &

@@ -16,7 +16,7 @@ rm -rf "$B"; mkdir -p "$B"
 
 # The log: the shipped and recorded captures (terminal.pcap's subjects
 # and names carry escape sequences, overrides and markup).
-./mailsift read -q --force -o "$B/log.db" tests/pcap/*.pcap tests/recorded/*.pcap 2>/dev/null
+./mailsift read -q --replace -o "$B/log.db" tests/pcap/*.pcap tests/recorded/*.pcap 2>/dev/null
 PORT=$((20000 + $$ % 20000))
 U=http://127.0.0.1:$PORT
 # every request carries the token (the file made by the first start)
@@ -70,7 +70,7 @@ check "the .eml download is the message as logged" \
 	"$(sqlite3 "$B/log.db" "SELECT sha256 FROM messages WHERE id = $mid")"
 sid=$(sqlite3 "$B/log.db" "SELECT session_id FROM messages WHERE id = $mid")
 curl -K "$B/auth.curl" -s -o "$B/s.pcap" "$U/session/$sid.pcap"
-./mailsift read -q --force -o "$B/pcapcut.db" "$B/s.pcap" 2>/dev/null
+./mailsift read -q --replace -o "$B/pcapcut.db" "$B/s.pcap" 2>/dev/null
 check "a session's packets cut as a pcap: read again, the same messages" \
 	"$(sqlite3 "$B/pcapcut.db" "SELECT sha256 FROM messages ORDER BY id")" \
 	"$(sqlite3 "$B/log.db" "SELECT sha256 FROM messages WHERE session_id = $sid ORDER BY id")"
@@ -169,7 +169,7 @@ if command -v chromium >/dev/null 2>&1; then
 	for m in utf16-bom utf16-le; do
 		build/rel/tools/pcapgen --eml "$B/hostile/$m.eml" "$B/hostile" "$m"
 	done
-	./mailsift read -q --force -o "$B/hostile.db" "$B/hostile/hostile.pcap" tests/pcap/demo.pcap \
+	./mailsift read -q --replace -o "$B/hostile.db" "$B/hostile/hostile.pcap" tests/pcap/demo.pcap \
 		"$B/hostile/utf16-bom.pcap" "$B/hostile/utf16-le.pcap" 2>/dev/null
 	python3 -c '
 import socket, sys
@@ -352,7 +352,7 @@ kill -TERM "$pid"; wait "$pid"
 mkdir -p "$B/bad"
 python3 tests/tools/mkcharsets.py "$B/bad" 1
 build/rel/tools/pcapgen --eml "$B/bad/badutf8.eml" "$B/bad" badutf8
-./mailsift read -q --force -o "$B/bad.db" "$B/bad/badutf8.pcap" tests/pcap/demo.pcap 2>/dev/null
+./mailsift read -q --replace -o "$B/bad.db" "$B/bad/badutf8.pcap" tests/pcap/demo.pcap 2>/dev/null
 "$BIN" serve -d "$B/bad.db" --listen "127.0.0.2:$PORT" --token-file "$B/token" 2>"$B/t.err" & pid=$!
 for _ in $(seq 50); do [ -s "$B/t.err" ] && break; sleep 0.1; done
 : >"$B/bad.answers"
