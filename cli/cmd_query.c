@@ -24,21 +24,57 @@ struct query_opts {
 static void
 query_usage(FILE *f, const char *cmd)
 {
+	if (strcmp(cmd, "show") == 0) {
+		fprintf(f,
+		    "usage: mailsift show SESSION [-d LOG.db] [--full] "
+		    "[--json | --csv]\n\n"
+		    "A session as it crossed: C client commands, S server "
+		    "replies (SMTP codes,\n"
+		    "POP3 +OK/-ERR, IMAP tags and untagged responses), M "
+		    "messages (with their\n"
+		    "id) followed by the server's reply to them, A "
+		    "authentication, ! anomalies,\n"
+		    "T TLS.  Times UTC, then the frame in the capture file.\n"
+		    "  --full   each message's bytes after its line\n"
+		    "  --json   one object a line (ts, who, text, path, "
+		    "frame); --csv likewise\n");
+		return;
+	}
+	if (strcmp(cmd, "stats") == 0) {
+		fprintf(f,
+		    "usage: mailsift stats [-d LOG.db] [--json | --csv] "
+		    "[--wide]\n\n"
+		    "Counts by protocol, messages (pieces apart), "
+		    "authentication outcomes,\n"
+		    "top senders, recipients, servers and clients, "
+		    "anomalies.\n");
+		return;
+	}
 	fprintf(f,
-	    "usage: mailsift %s [-d LOG.db] [filters] [--json | --csv] "
+	    "usage: mailsift %s [-d LOG.db] [filters] [--json | --csv | --wide] "
 	    "[--limit N]\n\n"
-	    "filters: --proto smtp|pop3|imap  --host ADDR  --user NAME\n"
-	    "         --from TEXT  --to TEXT  --subject TEXT\n"
-	    "         --since TIME  --until TIME  (\"2024-01-31\", "
-	    "\"2024-01-31 12:00\", UTC)\n"
+	    "filters: --proto smtp|pop3|imap  --host ADDR|NET  --user TEXT\n"
+	    "         --from TEXT  --to TEXT  --subject TEXT  --outcome WHAT\n"
+	    "         --since TIME  --until TIME\n"
 	    "         --tls  --failed-auth  --with-creds  --with-attachments\n"
 	    "         --with-anomalies (sessions; messages: --with-attachments)\n"
+	    "         --pieces (messages: TOP and partial FETCH too)\n"
 	    "attachments: --name TEXT  --hash MD5|SHA-1|SHA-256\n"
-	    "Tables go to a terminal; --json writes one object a line, --csv "
-	    "RFC 4180.\n"
-	    "creds --hashcat[=cram-md5|apop]: challenge-response pairs as "
-	    "hashcat takes them\n"
-	    "(modes 16400 and 20), one a line.\n",
+	    "TEXT: case-blind, a part of the value; with * or ? a pattern of "
+	    "all of it.\n"
+	    "TIME: 2024-01-31, 2024-01-31T17:00[:00][Z|+02:00] (UTC when no "
+	    "zone),\n"
+	    "      today, yesterday, or ago: 30m, 2h, 7d, 2w.\n"
+	    "NET: 10.7.29.0/24, 2001:db8::/32.  WHAT: accepted, rejected, "
+	    "partly accepted,\n"
+	    "      unknown, retrieved, incomplete.\n"
+	    "A table fits a terminal (100 rows unless --limit; 0 for all); "
+	    "to a file or a\n"
+	    "pipe, or with --wide, it is whole.  --json writes one object a "
+	    "line, --csv\n"
+	    "RFC 4180.  creds --hashcat[=cram-md5|apop]: challenge-response "
+	    "pairs as\n"
+	    "hashcat takes them (modes 16400 and 20), one a line.\n",
 	    cmd);
 }
 
@@ -415,9 +451,7 @@ cmd_show(int argc, char **argv)
 		return EXIT_USAGE;
 	if (optind + 1 != argc ||
 	    (id = strtol(argv[optind], &end, 10), *end != '\0')) {
-		fprintf(stderr,
-		    "usage: mailsift show SESSION [-d LOG.db] "
-		    "[--full]\n");
+		query_usage(stderr, "show");
 		return EXIT_USAGE;
 	}
 	if ((db = open_log(o.db)) == NULL)
@@ -427,8 +461,17 @@ cmd_show(int argc, char **argv)
 		query_close(db);
 		return EXIT_USAGE;
 	}
-	show_header(db, id);
 	query_bind_int(st, 1, id);
+	if (o.fmt == OUT_JSON || o.fmt == OUT_CSV) { /* the rows as they are */
+		rows = table_print(st, o.fmt);
+		query_finish(st);
+		query_close(db);
+		if (rows <= 0)
+			fprintf(stderr, "mailsift: no session %ld in %s\n", id,
+			    o.db);
+		return rows > 0 ? EXIT_OK : EXIT_USAGE;
+	}
+	show_header(db, id);
 	while (query_next(st) == 1) {
 		double	    ts = query_real(st, 0);
 		const char *who = query_text(st, 1);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "search.h"
 #include "termsafe.h"
 
 static void
@@ -13,11 +14,22 @@ search_usage(FILE *f)
 	fprintf(f,
 	    "usage: mailsift search QUERY [-d LOG.db] [-n LIMIT]\n"
 	    "\n"
-	    "Finds messages whose subject or readable text (text/plain and\n"
-	    "text/html parts, HTML stripped) match QUERY.  In a SQLite log\n"
-	    "QUERY is FTS5's: words, \"phrases\", AND, OR, NOT, prefix*,\n"
-	    "subject:word; in PostgreSQL, websearch's: words, \"phrases\",\n"
-	    "OR, -word.\n"
+	    "Finds messages (pieces left out) by what QUERY says, every term "
+	    "of it:\n"
+	    "  words, \"a phrase\"   in the subject or the readable text "
+	    "(text and HTML\n"
+	    "                      parts), taken literally: user@example.com, "
+	    "\"Re: Testing\"\n"
+	    "  from:TEXT to:TEXT subject:TEXT msgid:TEXT user:TEXT\n"
+	    "                      that field, case-blind: a part of it, or "
+	    "with * or ?\n"
+	    "                      a pattern of all of it (from:*@example.com)\n"
+	    "  file:NAME           an attachment or a file in an archive\n"
+	    "  url:TEXT            a link in the message\n"
+	    "  sha256:HEX md5:HEX sha1:HEX  the message, a part or an "
+	    "archived file\n"
+	    "  ip:ADDR[/LEN]       either end of its session\n"
+	    "A quote left open or a value that is not one is said (exit 2).\n"
 	    "\n"
 	    "  -d, --db LOG.db     the log (default: mailsift.db)\n"
 	    "  -n, --limit N       at most N messages, best first (default 50)\n");
@@ -28,29 +40,27 @@ static int
 print_hits(struct query *db, const char *query, long limit)
 {
 	struct query_rows *st;
+	char		   err[1200];
 	int		   rc, n = 0;
 
-	if ((st = query_prepare(db, query_search_sql(db))) == NULL) {
-		fprintf(stderr, "mailsift: %s (is this a mailsift log?)\n",
-		    query_error(db));
+	if ((st = search_prepare(db, query, limit, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "mailsift search: %s\n", err);
 		return EXIT_USAGE;
 	}
-	query_bind_text(st, 1, query);
-	query_bind_int(st, 2, limit);
-	printf("message\ttime\tproto\tmethod\tfrom\tsubject\tmatch\n");
+	printf("message\tsession\ttime\tproto\tmethod\tfrom\tsubject\tmatch\n");
 	while ((rc = query_next(st)) == 1) {
-		for (int c = 0; c < 7; c++) {
+		for (int c = 0; c < 8; c++) {
 			const char *t = query_text(st, c);
 
 			/* one line each, and nothing a terminal obeys */
 			if (t != NULL)
 				term_write(stdout, t, strlen(t), 0);
-			putchar(c < 6 ? '\t' : '\n');
+			putchar(c < 7 ? '\t' : '\n');
 		}
 		n++;
 	}
 	if (rc != 0) {
-		fprintf(stderr, "mailsift: search: %s\n", query_error(db));
+		fprintf(stderr, "mailsift search: %s\n", query_error(db));
 		query_finish(st);
 		return EXIT_USAGE;
 	}

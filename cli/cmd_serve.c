@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "dissect.h"
 #include "listings.h"
+#include "search.h"
 #include "serve.h"
 #include "serve_guard.h"
 #include "serve_html.h"
@@ -467,19 +468,19 @@ api_overview(struct MHD_Connection *c, const struct serve_opts *o)
 static int
 hits_json(FILE *f, struct query_rows *st)
 {
-	static const char *const names[] = { "id", "time", "proto", "method",
-		"from", "subject", "match" };
+	static const char *const names[] = { "id", "session", "time", "proto",
+		"method", "from", "subject", "match" };
 	int			 rc, n = 0;
 
 	putc('[', f);
 	while ((rc = query_next(st)) == 1) {
 		fputs(n++ > 0 ? ",{" : "{", f);
-		for (int k = 0; k < 7; k++) {
+		for (int k = 0; k < 8; k++) {
 			const char *v = query_text(st, k);
 
 			fprintf(f, "%s\"%s\":", k ? "," : "", names[k]);
-			if (k == 0)
-				fprintf(f, "%lld", (long long)query_int(st, 0));
+			if (k <= 1)
+				fprintf(f, "%lld", (long long)query_int(st, k));
 			else if (v == NULL)
 				fputs("null", f);
 			else
@@ -497,6 +498,7 @@ api_search(struct MHD_Connection *c, const struct serve_opts *o)
 {
 	const char	  *q = arg(c, "q");
 	long		   limit = number_arg(c, "limit", 50, LIMIT_MAX);
+	char		   err[1200];
 	struct query	  *db;
 	struct query_rows *st;
 	char		  *buf = NULL;
@@ -509,16 +511,15 @@ api_search(struct MHD_Connection *c, const struct serve_opts *o)
 	if ((db = cli_open_log(o->db)) == NULL)
 		return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "the log cannot be read");
-	if ((st = query_prepare(db, query_search_sql(db))) == NULL ||
-	    (f = open_memstream(&buf, &len)) == NULL) {
-		if (st != NULL)
-			query_finish(st);
+	if ((st = search_prepare(db, q, limit, err, sizeof(err))) == NULL) {
 		query_close(db);
-		return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-		    "query failed");
+		return answer_error(c, MHD_HTTP_BAD_REQUEST, err);
 	}
-	query_bind_text(st, 1, q);
-	query_bind_int(st, 2, limit);
+	if ((f = open_memstream(&buf, &len)) == NULL) {
+		query_finish(st);
+		query_close(db);
+		return MHD_NO;
+	}
 	n = hits_json(f, st);
 	fclose(f);
 	query_finish(st);

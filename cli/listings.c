@@ -298,44 +298,65 @@ listing_prepare(struct query *db, const struct listing *l,
 }
 
 /* the transcript, with PW the expression that shows an auth row's
- * password */
-#define SHOW_SQL(PW)                                                                    \
-	"SELECT ts, who, text, path, frame FROM ("                                      \
-	" SELECT start_ts AS ts, 0 AS k, 0 AS n, 'S' AS who, trim(coalesce(banner_code" \
-	"  || ' ', '') || coalesce(banner, '')) AS text, NULL AS path,"                 \
-	"  banner_frame AS frame, 0 AS i FROM sessions WHERE id = ?1 AND banner IS NOT" \
-	"  NULL"                                                                        \
-	" UNION ALL SELECT ts, 1, seq, 'C', coalesce(tag || ' ', '') || verb ||"        \
-	"  coalesce(' ' || args, ''), NULL, frame, 0 FROM commands"                     \
-	"  WHERE session_id = ?1"                                                       \
-	" UNION ALL SELECT reply_ts, 2, seq, 'S', coalesce(CAST(reply_code AS TEXT),"   \
-	"  upper(reply_status), '') || ' ' || replace(coalesce(reply_text, ''),"        \
-	"  '\n', ' | '), NULL, reply_frame, 0 FROM commands"                            \
-	"  WHERE session_id = ?1 AND reply_ts IS NOT NULL"                              \
-	" UNION ALL SELECT begin_ts, 3, tx, 'M', '[' || proto || ' ' || method ||"      \
-	"  ' ' || CASE direction WHEN 'c2s' THEN 'sent' ELSE 'received' END ||"         \
-	"  ': ' || coalesce(size, 0) || ' bytes' || CASE WHEN complete = 1"             \
-	"  THEN '' ELSE ', INCOMPLETE' END || CASE WHEN gap_bytes > 0 THEN"             \
-	"  ', ' || gap_bytes || ' bytes LOST' ELSE '' END || ', subject \"' ||"         \
-	"  coalesce(subject, '') || '\", sha256 ' || coalesce(substr(sha256, 1,"        \
-	"  16), '') || coalesce(', frames ' || first_frame || '-' ||"                   \
-	"  last_frame, '') || ']', extract_path, first_frame, id FROM messages"         \
-	"  WHERE session_id = ?1"                                                       \
-	" UNION ALL SELECT ts, 4, id, 'A', 'auth ' || mechanism || ' user ' ||"         \
-	"  coalesce(username, '?') || " PW                                              \
-	"  || ': ' || outcome, NULL, frame, 0 FROM auth WHERE session_id = ?1"          \
-	" UNION ALL SELECT ts, 5, id, '!', 'anomaly ' || name || coalesce(': ' ||"      \
-	"  detail, ''), NULL, frame, 0 FROM anomalies WHERE session_id = ?1"            \
-	" UNION ALL SELECT t.ts, 6, 0, 'T', '[TLS begins: ' || coalesce(t.version,"     \
-	"  'version unseen') || ' ' || coalesce(t.cipher, '') ||"                       \
-	"  coalesce(' ' || t.curve, '') || coalesce(', SNI ' || t.sni, '') ||"          \
-	"  coalesce(', ALPN ' || t.alpn, '') || coalesce(', certificate ' ||"           \
-	"  c.subject || ' (' || t.validation || ')', '') || ', ' || CASE WHEN"          \
-	"  t.established = 1 THEN 'handshake completed' ELSE 'handshake not"            \
-	"  completed' END || CASE WHEN t.resumed = 1 THEN ', resumed' ELSE ''"          \
-	"  END || ']', NULL, NULL, 0 FROM tls t LEFT JOIN certificates c"               \
-	"  ON c.session_id = t.session_id AND c.sender = 'server' AND c.idx = 0"        \
-	"  WHERE t.session_id = ?1"                                                     \
+ * password.  Replies as the wire had them: SMTP's code, POP3's +OK and
+ * -ERR, IMAP's tag and status; IMAP's untagged responses before the
+ * tagged reply (three, then a count, when a command drew more than
+ * five); after an SMTP message, the server's reply to its end (the
+ * outcome), or that none was seen. */
+#define SHOW_SQL(PW)                                                                       \
+	"SELECT ts, who, text, path, frame FROM ("                                         \
+	" SELECT start_ts AS ts, 0 AS k, 0 AS n, 'S' AS who, trim(coalesce(banner_code"    \
+	"  || ' ', '') || coalesce(banner, '')) AS text, NULL AS path,"                    \
+	"  banner_frame AS frame, 0 AS i FROM sessions WHERE id = ?1 AND banner IS NOT"    \
+	"  NULL"                                                                           \
+	" UNION ALL SELECT ts, 1, seq, 'C', coalesce(tag || ' ', '') || verb ||"           \
+	"  coalesce(' ' || args, ''), NULL, frame, 0 FROM commands"                        \
+	"  WHERE session_id = ?1"                                                          \
+	" UNION ALL SELECT c.reply_ts, 2, c.seq, 'S', CASE s.proto"                        \
+	"  WHEN 'pop3' THEN CASE c.reply_status WHEN 'ok' THEN '+OK' ELSE '-ERR' END"      \
+	"  WHEN 'imap' THEN coalesce(c.tag || ' ', '') || upper(c.reply_status)"           \
+	"  ELSE coalesce(CAST(c.reply_code AS TEXT), '') END || ' ' ||"                    \
+	"  replace(coalesce(c.reply_text, ''), '\n', ' | '), NULL, c.reply_frame,"         \
+	"  1000000000000000 FROM commands c JOIN sessions s ON s.id = c.session_id"        \
+	"  WHERE c.session_id = ?1 AND c.reply_ts IS NOT NULL"                             \
+	" UNION ALL SELECT ts, 2, coalesce(seq, 0), 'S', '* ' || coalesce(text, keyword)," \
+	"  NULL, NULL, id FROM (SELECT r.*, row_number() OVER (PARTITION BY r.seq"         \
+	"  ORDER BY r.id) AS rn, count(*) OVER (PARTITION BY r.seq) AS cnt"                \
+	"  FROM responses r WHERE r.session_id = ?1) AS r WHERE rn <= 3 OR cnt <= 5"       \
+	" UNION ALL SELECT max(ts), 2, coalesce(seq, 0), 'S', '* ... and ' ||"             \
+	"  CAST(count(*) - 3 AS TEXT) || ' more untagged responses', NULL, NULL,"          \
+	"  max(id) FROM responses WHERE session_id = ?1 GROUP BY seq"                      \
+	"  HAVING count(*) > 5"                                                            \
+	" UNION ALL SELECT m.begin_ts, 3, m.tx, 'M', '[message ' || m.id || ': ' ||"       \
+	"  m.proto || ' ' || m.method || ' ' || CASE m.direction WHEN 'c2s' THEN"          \
+	"  'sent' ELSE 'received' END || ': ' || coalesce(m.size, 0) || ' bytes' ||"       \
+	"  CASE WHEN m.complete = 1 THEN '' ELSE ', INCOMPLETE' END || CASE WHEN"          \
+	"  m.gap_bytes > 0 THEN ', ' || m.gap_bytes || ' bytes LOST' ELSE '' END ||"       \
+	"  ', subject \"' || coalesce(m.subject, '') || '\", sha256 ' ||"                  \
+	"  coalesce(substr(m.sha256, 1, 16), '') || coalesce(', frames ' ||"               \
+	"  m.first_frame || '-' || m.last_frame, '') || ']', m.extract_path,"              \
+	"  m.first_frame, m.id FROM messages m WHERE m.session_id = ?1"                    \
+	" UNION ALL SELECT coalesce(m.end_ts, m.begin_ts), 3, m.tx, 'S',"                  \
+	"  coalesce(CAST(t.final_code AS TEXT) || ' ' || replace(coalesce("                \
+	"  t.final_reply, ''), '\n', ' | '), '[no reply to the message seen:"              \
+	" outcome unknown]'), NULL, NULL, m.id FROM messages m"                            \
+	"  JOIN transactions t ON t.session_id = m.session_id AND t.tx = m.tx"             \
+	"  WHERE m.session_id = ?1 AND m.proto = 'smtp' AND m.direction = 'c2s'"           \
+	" UNION ALL SELECT ts, 4, id, 'A', 'auth ' || mechanism || ' user ' ||"            \
+	"  coalesce(username, '?') || " PW                                                 \
+	"  || ': ' || outcome, NULL, frame, 0 FROM auth WHERE session_id = ?1"             \
+	" UNION ALL SELECT ts, 5, id, '!', 'anomaly ' || name || coalesce(': ' ||"         \
+	"  detail, ''), NULL, frame, 0 FROM anomalies WHERE session_id = ?1"               \
+	" UNION ALL SELECT t.ts, 6, 0, 'T', '[TLS begins: ' || coalesce(t.version,"        \
+	"  'version not seen') || coalesce(' ' || t.cipher, '') ||"                        \
+	"  coalesce(' ' || t.curve, '') || coalesce(', SNI ' || t.sni, '') ||"             \
+	"  coalesce(', ALPN ' || t.alpn, '') || coalesce(', certificate ' ||"              \
+	"  c.subject || ' (' || t.validation || ')', '') || ', handshake ' ||"             \
+	"  CASE WHEN t.established = 1 THEN 'completed' ELSE 'not completed'"              \
+	"  END || CASE WHEN t.resumed = 1 THEN ', resumed' ELSE '' END ||"                 \
+	"  coalesce(', decrypted: ' || t.decryption, '') || ']', NULL, NULL, 0"            \
+	"  FROM tls t LEFT JOIN certificates c ON c.session_id = t.session_id"             \
+	"  AND c.sender = 'server' AND c.idx = 0 WHERE t.session_id = ?1"                  \
 	") AS transcript ORDER BY ts, k, n, i"
 
 const char listing_show_sql[] =

@@ -400,19 +400,17 @@ q_finish(struct query_rows *rr)
 	free(r);
 }
 
-/* websearch syntax: words, "phrases", OR, -word. */
+/* The messages whose text matches ?1 (websearch's syntax, which takes
+ * any text): id, match (a headline), score (lower first). */
 static const char *
 q_search_sql(const struct query *q)
 {
 	(void)q;
-	return "SELECT m.id, datetime(m.begin_ts, 'unixepoch'), m.proto,"
-	       " m.method, coalesce(m.from_addr, ''), coalesce(m.subject, ''),"
-	       " ts_headline('simple', coalesce(t.body, ''), w, 'StartSel=[,"
-	       " StopSel=], MaxWords=10, MinWords=3, MaxFragments=1')"
-	       " FROM message_text t JOIN messages m ON m.id = t.message_id,"
-	       " websearch_to_tsquery('simple', ?1) w"
-	       " WHERE t.tsv @@ w ORDER BY ts_rank(t.tsv, w) DESC, m.id"
-	       " LIMIT ?2";
+	return "SELECT t.message_id AS id, ts_headline('simple',"
+	       " coalesce(t.body, ''), w, 'StartSel=[, StopSel=], MaxWords=10,"
+	       " MinWords=3, MaxFragments=1') AS match, -ts_rank(t.tsv, w)"
+	       " AS score FROM message_text t,"
+	       " websearch_to_tsquery('simple', ?1) w WHERE t.tsv @@ w";
 }
 
 /* The kept bytes, chunk by chunk (one in memory at a time), into a

@@ -48,10 +48,10 @@ double	    query_real(const struct query_rows *, int i);
 void	    query_finish(struct query_rows *);
 
 /*
- * The statement that finds messages by their text, in the full-text
- * syntax of the backend (SQLite FTS5; PostgreSQL websearch): ?1 is the
- * query, ?2 the most rows; columns id, time, proto, method, from,
- * subject, and the words that matched in context.
+ * The rows of the messages whose text matches ?1, in the full-text
+ * syntax of the backend (SQLite FTS5; PostgreSQL websearch): columns id
+ * (messages.id), match (the words in context) and score (best lowest),
+ * to be joined and ordered by the caller (cli/search.c).
  */
 const char *query_search_sql(const struct query *);
 /* The kept bytes of the message whose SHA-256 is sha, to read from

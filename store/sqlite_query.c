@@ -291,16 +291,15 @@ q_finish(struct query_rows *r)
 	free(r);
 }
 
-/* FTS5 syntax: words, "phrases", AND, OR, NOT, prefix*, subject:word. */
+/* The messages whose text matches ?1 (FTS5's syntax; the CLI quotes
+ * what the analyst typed): id, match (a snippet), score (lower first). */
 static const char *
 q_search_sql(const struct query *q)
 {
 	(void)q;
-	return "SELECT m.id, datetime(m.begin_ts, 'unixepoch'), m.proto,"
-	       " m.method, coalesce(m.from_addr, ''), coalesce(m.subject, ''),"
-	       " snippet(message_text, 1, '[', ']', '...', 10)"
-	       " FROM message_text JOIN messages m ON m.id = message_text.rowid"
-	       " WHERE message_text MATCH ?1 ORDER BY rank LIMIT ?2";
+	return "SELECT rowid AS id, snippet(message_text, 1, '[', ']', '...',"
+	       " 10) AS match, rank AS score FROM message_text"
+	       " WHERE message_text MATCH ?1";
 }
 
 /* Kept bytes live beside the log: LOG.blobs/AB/ABCD... */

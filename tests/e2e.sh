@@ -150,7 +150,7 @@ check "creds --proto --json" "$(./mailsift creds -d "$db" --json --proto smtp | 
 check "attachments: name and hash" "$(./mailsift attachments -d "$db" --csv | tail -n +2 | cut -d, -f6,9)" "invoice.bin,22800"
 check "a filter that does not apply: exit 2" "$(./mailsift attachments -d "$db" --user x 2>/dev/null; echo $?)" "2"
 check "show: the transcript in order, with frame numbers" "$(./mailsift show 1 -d "$db" | sed -n '2p;3p;14p' | cut -c14- | tr '\n' '|')" \
-	"       4 S: 220 mx.example.org ESMTP Postfix (Debian/GNU)|       6 C: EHLO laptop.example.net|      34 M: [smtp DATA sent: 316 bytes, subject \"quarterly figures\", sha256 670520b2bc3b690f, frames 34-34]|"
+	"       4 S: 220 mx.example.org ESMTP Postfix (Debian/GNU)|       6 C: EHLO laptop.example.net|      34 M: [message 1: smtp DATA sent: 316 bytes, subject \"quarterly figures\", sha256 670520b2bc3b690f, frames 34-34]|"
 check "show: the session's provenance" "$(./mailsift show 1 -d "$db" | head -1 | grep -o 'demo.pcap, frames .*')" "demo.pcap, frames 1-44 (bytes 24-3906)"
 check "show: no such session, exit 2" "$(./mailsift show 99 -d "$db" 2>/dev/null; echo $?)" "2"
 check "stats --json: sections" "$(./mailsift stats -d "$db" --json | python3 -c 'import json,sys; print(sorted({json.loads(l)["section"] for l in sys.stdin}))')" \

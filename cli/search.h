@@ -1,0 +1,21 @@
+/*
+ * search.h - the search language of mailsift search and serve: literal
+ * words and "phrases" (full-text), and FIELD:VALUE look-ups (from: to:
+ * subject: msgid: user: file: url: sha256: md5: sha1: ip:), all of
+ * which must hold.
+ */
+#ifndef MAILSIFT_SEARCH_H
+#define MAILSIFT_SEARCH_H
+
+#include <stddef.h>
+
+#include "query.h"
+
+/* The matching messages (pieces left out), at most limit, best first:
+ * columns id, session, time, proto, method, from, subject, match.  NULL
+ * with err said (a quote left open, a value that is not one, nothing to
+ * look for, a log that is not one). */
+struct query_rows *search_prepare(struct query *, const char *q, long limit,
+    char *err, size_t errlen);
+
+#endif
