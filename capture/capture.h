@@ -153,6 +153,18 @@ struct capture_read_tap {
 int capture_file(const char *path, const struct capture_read_tap *tap,
     struct capture_file_info *, char *err, size_t errlen);
 /*
+ * Before each file after the first: whether it continues what was read
+ * (a rotated capture: the same link type, its first packet at or after
+ * the last one read and within CAPTURE_CONTINUE_S of it).  When it does
+ * not, every connection still open ends there as at the end of a run
+ * (capture_end, at the last packet read) and libnids starts afresh, so
+ * that a capture's rows are the same read alone or among others.  Call
+ * before the store is told the new file's name.  1 continues, 0 a new
+ * capture, -1 with err set when libnids cannot start again (fatal).
+ */
+#define CAPTURE_CONTINUE_S 1800 /* live's idle timeout: IMAP IDLE */
+int capture_next_file(const char *path, char *err, size_t errlen);
+/*
  * The packets of one connection cut from a capture file: frames first to
  * last (numbered from 1, as tshark numbers them) that the BPF filter
  * keeps (the connection's addresses and ports), written to the file

@@ -115,6 +115,11 @@ struct capture_glue {
 	int64_t		     dump_next; /* where its next record goes */
 	int		     live_dlt;
 	int		     live_fd;
+	/* the files read so far in this run: whether the next continues
+	 * them (capture_next_file) */
+	int		     files;
+	int		     last_dlt;
+	uint64_t	     last_us; /* the last packet read */
 };
 
 extern struct capture_glue cap;

@@ -164,7 +164,9 @@ pickup_midstream(const uint8_t *ip, size_t n)
 		return;
 	}
 	if (nids_find_tcp_stream(&r) != NULL ||
-	    seen_recently(tuple_key(src, sport, dst, dport), now_us()))
+	    seen_recently(tuple_key(src, sport, dst, dport),
+		(uint64_t)cap.hdr.ts.tv_sec * 1000000u +
+		    (uint64_t)cap.hdr.ts.tv_usec)) /* this packet's time */
 		return;
 	if (mail_port(dport) || (!mail_port(sport) && dport < sport)) {
 		cli = src, cport = sport, srv = dst, svport = dport;
@@ -342,18 +344,23 @@ static void
 syn_mark(const uint8_t *ip, const uint8_t *th)
 {
 	uint32_t src, dst, k;
+	uint64_t ts;
 
 	memcpy(&src, ip + 12, 4);
 	memcpy(&dst, ip + 16, 4);
 	k = tuple_key(src, be16(th), dst, be16(th + 2));
+	/* this packet's time: libnids has not seen it yet, so now_us()
+	 * would still be the last packet's (0 for a run's first) */
+	ts = (uint64_t)cap.hdr.ts.tv_sec * 1000000u +
+	    (uint64_t)cap.hdr.ts.tv_usec;
 	/* a retransmitted SYN keeps the first one's place */
 	if (cap.syns.key[k % SEEN_SLOTS] == k &&
-	    now_us() < cap.syns.ts[k % SEEN_SLOTS] + SEEN_US)
+	    ts < cap.syns.ts[k % SEEN_SLOTS] + SEEN_US)
 		return;
 	cap.syns.key[k % SEEN_SLOTS] = k;
 	cap.syns.frame[k % SEEN_SLOTS] = cap.frame;
 	cap.syns.offset[k % SEEN_SLOTS] = cap.offset;
-	cap.syns.ts[k % SEEN_SLOTS] = now_us();
+	cap.syns.ts[k % SEEN_SLOTS] = ts;
 }
 
 static struct tcp_stream *

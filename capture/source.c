@@ -281,7 +281,55 @@ capture_file(const char *path, const struct capture_read_tap *tap,
 	file_tapped(info, tp);
 	pcap_close(pc);
 	free(rbuf);
+	if (nread > 0) { /* for the next file: does it continue this one? */
+		cap.files++;
+		cap.last_dlt = dlt;
+		cap.last_us = info->last_us;
+	}
 	return rc;
+}
+
+/* A capture file's link type and first packet's time: 0, or -1. */
+static int
+peek_first(const char *path, int *dlt, uint64_t *first_us)
+{
+	char		    ebuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char	   *data;
+	pcap_t		   *pc = pcap_open_offline(path, ebuf);
+	int		    ok;
+
+	if (pc == NULL)
+		return -1;
+	*dlt = pcap_datalink(pc);
+	ok = pcap_next_ex(pc, &h, &data) == 1;
+	if (ok)
+		*first_us = (uint64_t)h->ts.tv_sec * 1000000u +
+		    (uint64_t)h->ts.tv_usec;
+	pcap_close(pc);
+	return ok ? 0 : -1;
+}
+
+int
+capture_next_file(const char *path, char *err, size_t errlen)
+{
+	struct capture_opts o = cap.opts;
+	uint64_t	    first_us = 0;
+	int		    dlt = -1;
+
+	if (cap.files == 0 || !cap.inited)
+		return 1;
+	if (strcmp(path, "-") != 0 && peek_first(path, &dlt, &first_us) == 0 &&
+	    dlt == cap.last_dlt && first_us >= cap.last_us &&
+	    first_us - cap.last_us <= (uint64_t)CAPTURE_CONTINUE_S * 1000000u)
+		return 1;
+	/* another capture: what is open ends here, and nothing of this one
+	 * (its SYNs, its recently closed ports) reaches the next */
+	capture_finish();
+	memset(&cap.seen, 0, sizeof(cap.seen));
+	memset(&cap.syns, 0, sizeof(cap.syns));
+	cap.files = 0;
+	return capture_init(&o, err, errlen) == 0 ? 0 : -1;
 }
 
 long

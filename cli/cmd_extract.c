@@ -54,7 +54,9 @@ parts_emit(void *arg, const struct md_event *ev)
 		if (o->f[k] != NULL && fclose(o->f[k]) != 0)
 			o->errors++;
 		if ((o->f[k] = safe_create(o->dir, name, fb, &path)) == NULL) {
-			o->errors++;
+			if (o->errors++ == 0)
+				fprintf(stderr, "mailsift: %s/%s: %s\n", o->dir,
+				    name[0] ? name : fb, strerror(errno));
 			break;
 		}
 		free(path);
@@ -121,7 +123,7 @@ extract_one(struct query *db, const char *out, long sid, long tx,
 {
 	struct parts_out po = { .made = 0 };
 	struct md_sink	 parts = { parts_emit, &po };
-	char		 err[4400], name[64], *path;
+	char		 err[4400], name[64], base[48], *path;
 	FILE		*f, *g;
 	int		 rc;
 
@@ -130,14 +132,15 @@ extract_one(struct query *db, const char *out, long sid, long tx,
 		    err);
 		return -1;
 	}
-	snprintf(name, sizeof(name), "%ld-%ld.eml", sid, tx);
+	keep_eml_base(sid, (uint32_t)tx, base, sizeof(base));
+	snprintf(name, sizeof(name), "%s.eml", base);
 	if ((g = safe_create(out, name, name, &path)) == NULL) {
 		fprintf(stderr, "mailsift: %s/%s: %s\n", out, name,
 		    strerror(errno));
 		fclose(f);
 		return -1;
 	}
-	snprintf(po.dir, sizeof(po.dir), "%s/%ld-%ld.parts", out, sid, tx);
+	snprintf(po.dir, sizeof(po.dir), "%s/%s.parts", out, base);
 	rc = cli_mime_replay(f, &parts, g);
 	for (int k = 0; k < MD_PART_KINDS;
 	     k++) /* a part the MIME tap left open */

@@ -695,12 +695,18 @@ read_one(struct store *st, const char *path, struct hasher *fh,
 	struct capture_file_info info;
 	struct store_capture	 sc;
 	struct stat		 sb;
-	struct hstream		*hs = fh != NULL ? hstream_new(fh, 0) : NULL;
-	struct capture_read_tap	 tap = { hash_read_bytes, hs };
+	struct hstream		*hs;
+	struct capture_read_tap	 tap = { hash_read_bytes, NULL };
 	struct hdigests		 d;
 	char			 err[512];
 	int			 damaged = 0, rc;
 
+	/* another capture than the last one: its sessions end there */
+	if (capture_next_file(path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mailsift: %s\n", err);
+		return -2;
+	}
+	tap.arg = hs = fh != NULL ? hstream_new(fh, 0) : NULL;
 	store_set_capture_file(st, path);
 	prog->file = path;
 	prog->size = stat(path, &sb) == 0 && S_ISREG(sb.st_mode) ?

@@ -57,21 +57,31 @@ keep_dir(const char *path, char *err, size_t errlen)
 	return -1;
 }
 
+void
+keep_eml_base(int64_t sid, uint32_t tx, char *out, size_t len)
+{
+	if (tx >= KEEP_ASSEMBLED_TX) /* made from pieces: a1, a2, ... */
+		snprintf(out, len, "%lld-a%u", (long long)sid,
+		    tx - KEEP_ASSEMBLED_TX);
+	else
+		snprintf(out, len, "%lld-%u", (long long)sid, tx);
+}
+
 FILE *
 keep_eml_create(const char *dir, int64_t sid, uint32_t tx, char **pathp,
     char *err, size_t errlen)
 {
-	char  path[4096];
+	char  path[4096], base[48];
 	int   fd = -1;
 	FILE *f;
 
+	keep_eml_base(sid, tx, base, sizeof(base));
 	for (int n = 1; n < 100 && fd < 0; n++) {
 		if (n == 1)
-			snprintf(path, sizeof(path), "%s/%lld-%u.eml", dir,
-			    (long long)sid, tx);
+			snprintf(path, sizeof(path), "%s/%s.eml", dir, base);
 		else
-			snprintf(path, sizeof(path), "%s/%lld-%u.%d.eml", dir,
-			    (long long)sid, tx, n);
+			snprintf(path, sizeof(path), "%s/%s.%d.eml", dir, base,
+			    n);
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0 && errno != EEXIST)
 			break;
@@ -172,8 +182,10 @@ keep_attachment_create(const char *dir, int64_t sid, uint32_t tx,
 	FILE *f;
 
 	if (*parts_dirp == NULL) {
-		snprintf(pd, sizeof(pd), "%s/%lld-%u.parts", dir,
-		    (long long)sid, tx);
+		char base[48];
+
+		keep_eml_base(sid, tx, base, sizeof(base));
+		snprintf(pd, sizeof(pd), "%s/%s.parts", dir, base);
 		if (keep_dir(pd, err, errlen) != 0)
 			return NULL;
 		if ((*parts_dirp = strdup(pd)) == NULL) {

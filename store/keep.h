@@ -12,6 +12,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* The tx of a message the IMAP assembler made from pieces (as
+ * dissect/assemble.c numbers them) */
+#define KEEP_ASSEMBLED_TX 0x40000000u
+/* A message's file name without .eml: "S-T", "S-aN" for the Nth
+ * message made from pieces. */
+void keep_eml_base(int64_t sid, uint32_t tx, char *out, size_t len);
 /* Makes folder path (0700), or takes the one there only when it is a
  * real folder (no symbolic link) of this user that no one else may write
  * into.  0, or -1 with err said. */

@@ -94,8 +94,11 @@ safe_name(const char *name, const char *fallback, char *out, size_t cap)
 	base = buf;
 	while (*base == '.' || *base == ' ')
 		base++, n--;
-	if (n == 0) {
+	if (n == 0) { /* the fallback ("part-2/1": a path) as one name */
 		snprintf(out, cap, "%s", fallback);
+		for (char *q = out; *q != '\0'; q++)
+			if (*q == '/' || *q == '\\')
+				*q = '.';
 		return;
 	}
 	if (n > SAFE_NAME_MAX) { /* keep the extension, cut the stem */

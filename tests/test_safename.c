@@ -35,6 +35,12 @@ test_hostile(void **state)
 	assert_string_equal(safe(".."), "part-2");
 	assert_string_equal(safe("../"), "part-2");
 	assert_string_equal(safe(""), "part-2");
+	{ /* a fallback that is a part's path is one name too */
+		char out[64];
+
+		safe_name("", "part-2/1", out, sizeof(out));
+		assert_string_equal(out, "part-2.1");
+	}
 	assert_string_equal(safe(".bashrc"), "bashrc");
 	assert_string_equal(safe("CON"), "_CON");
 	assert_string_equal(safe("nul.txt"), "_nul.txt");
