@@ -65,7 +65,7 @@ endef
 
 .PHONY: all deps test-deps demo test unit unit-asan e2e dovecot live record conformance asan \
 	fuzz fuzz-regress \
-	check-deps clean install format format-check bench bench-stores bench-live unitfile fuzz-short memory postgres serve-test \
+	check-deps clean install format format-check bench bench-stores bench-live unitfile fuzz-short memory postgres serve-test console \
 	print-demo-pkgs print-demo-programs
 
 all: deps
@@ -201,7 +201,7 @@ UNIT_SAN := $(addprefix $(BUILD)/san/tests/,$(TEST_NAMES))
 
 test: test-deps
 	@$(MAKE) --no-print-directory check-deps format-check unit unit-asan fuzz-regress \
-	  e2e memory serve-test dovecot live unitfile postgres conformance fuzz-short
+	  e2e console memory serve-test dovecot live unitfile postgres conformance fuzz-short
 
 unit: $(UNIT_REL)
 	@for t in $(UNIT_REL); do echo "== $$t"; $$t || exit 1; done
@@ -212,6 +212,11 @@ unit-asan: $(UNIT_SAN)
 
 e2e: mailsift $(BUILD)/san/mailsift $(BUILD)/rel/tools/pcapgen
 	@tests/e2e.sh
+
+# The analyst's console on the public captures: outcomes, one capture one
+# answer, counts, search, filters, whole output, transcripts, help = man.
+console: mailsift
+	@tests/console.sh
 
 # mailsift serve on the loopback (the sanitizer build): answers, headers,
 # refusals, malformed HTTP, many clients.

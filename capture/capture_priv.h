@@ -117,9 +117,9 @@ struct capture_glue {
 	int		     live_fd;
 	/* the files read so far in this run: whether the next continues
 	 * them (capture_next_file) */
-	int		     files;
-	int		     last_dlt;
-	uint64_t	     last_us; /* the last packet read */
+	int	 files;
+	int	 last_dlt;
+	uint64_t last_us; /* the last packet read */
 };
 
 extern struct capture_glue cap;

@@ -304,8 +304,8 @@ peek_first(const char *path, int *dlt, uint64_t *first_us)
 	*dlt = pcap_datalink(pc);
 	ok = pcap_next_ex(pc, &h, &data) == 1;
 	if (ok)
-		*first_us = (uint64_t)h->ts.tv_sec * 1000000u +
-		    (uint64_t)h->ts.tv_usec;
+		*first_us =
+		    (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
 	pcap_close(pc);
 	return ok ? 0 : -1;
 }

@@ -77,7 +77,8 @@ static const struct {
 	    " AND " FILE_PART ") AS \"fuids:json\", "
 	    JSON_TEST(WEBMAIL("m.mailer")) " AS \"is_webmail:json\","
 	    " t.queue_id, s.username AS user, m.size, m.sha256,"
-	    " m.findings AS \"findings:list\""
+	    " m.findings AS \"findings:list\", (SELECT v.outcome FROM"
+	    " v_messages v WHERE v.message_id = m.id) AS outcome"
 	    " FROM transactions t JOIN sessions s ON s.id = t.session_id"
 	    " LEFT JOIN messages m ON m.session_id = t.session_id"
 	    " AND m.tx = t.tx WHERE 1 = 1" RUN_FILTER
@@ -108,8 +109,10 @@ static const struct {
 	    " m.from_addr AS \"from\", m.to_addrs AS \"to\", m.subject,"
 	    " m.msg_id, m.date_utc, m.size, m.sha256, m.complete, m.partial,"
 	    " m.attachments, m.gap_bytes AS missing_bytes, m.body_sha256,"
-	    " m.capture_file, m.first_frame, m.last_frame"
+	    " m.capture_file, m.first_frame, m.last_frame, v.outcome,"
+	    " v.outcome_reply, v.queue_id"
 	    " FROM messages m JOIN sessions s ON s.id = m.session_id"
+	    " JOIN v_messages v ON v.message_id = m.id"
 	    " WHERE 1 = 1" RUN_FILTER " ORDER BY m.begin_ts, m.id" },
 	{ "files.log",
 	    /* Zeek's files.log fields in its order and JSON types (the
@@ -249,8 +252,12 @@ cmd_export(int argc, char **argv)
 		case 'h':
 			printf(
 			    "usage: mailsift export --json [-d LOG.db] -o DIR\n"
-			    "writes DIR/smtp.log, pop3.log, imap.log, "
-			    "messages.log, files.log as JSON lines\n");
+			    "\n"
+			    "Writes the log as JSON lines in Zeek's conventions:"
+			    " DIR/smtp.log,\npop3.log, imap.log, messages.log, "
+			    "files.log, urls.log, ssl.log, x509.log.\n"
+			    "  -d, --db LOG.db   the log (default mailsift.db)\n"
+			    "  -o, --output DIR  where the files go\n");
 			return EXIT_OK;
 		default:
 			return EXIT_USAGE;

@@ -58,7 +58,7 @@ const struct listing listings[] = {
 		MATCH("\"from\""), MATCH("\"to\""), MATCH("subject"),
 		"time >= ?", "time < ?", "tls <> 'none'", NULL, NULL,
 		"attachments > 0", NULL, NULL, NULL, "outcome = ?",
-		"partial = 1" },
+		"partial IN (0, 1)" },
 	    "id", "partial = 0" },
 	{ "creds", "credentials seen, and whether they worked",
 	    "SELECT id, session_id AS session, time, proto,"
@@ -251,7 +251,13 @@ listing_prepare(struct query *db, const struct listing *l,
 	char		   sql[4096], norm[F_COUNT][512];
 	size_t		   len;
 	struct query_rows *st;
-	int bind = 1, first = strstr(l->select, " WHERE ") == NULL;
+	const char	  *from = l->select, *next;
+	int		   bind = 1, first;
+
+	/* a WHERE of the query itself, not of a subquery in its columns */
+	while ((next = strstr(from + 1, " FROM ")) != NULL)
+		from = next;
+	first = strstr(from, " WHERE ") == NULL;
 
 	len = (size_t)snprintf(sql, sizeof(sql), "%s", l->select);
 	for (int f = 0; f < F_COUNT; f++) {

@@ -12,7 +12,7 @@ static const struct command {
 } commands[] = {
 	{ "read", cmd_read,
 	    "read CAPTURE... [-o LOG.db] [--extract DIR] "
-	    "[--force] [--quiet]" },
+	    "[--replace] [--again] [--quiet]" },
 	{ "live", cmd_live,
 	    "live -i IFACE [-f BPF] [-o LOG.db] "
 	    "[--extract DIR] [-w FILE]" },
@@ -20,18 +20,20 @@ static const struct command {
 	{ "sessions", cmd_list,
 	    "sessions|messages|creds|attachments|urls|tls|findings "
 	    "[-d LOG.db] [filters]\n"
-	    "                [--json | --csv] [--limit N]" },
+	    "                [--json | --csv | --wide] [--limit N]" },
 	{ "messages", cmd_list, NULL },
 	{ "creds", cmd_list, NULL },
 	{ "attachments", cmd_list, NULL },
 	{ "urls", cmd_list, NULL },
 	{ "tls", cmd_list, NULL },
 	{ "findings", cmd_list, NULL },
-	{ "show", cmd_show, "show SESSION [-d LOG.db] [--full]" },
-	{ "stats", cmd_stats, "stats [-d LOG.db] [--json | --csv]" },
+	{ "show", cmd_show,
+	    "show SESSION [-d LOG.db] [--full] [--json | --csv]" },
+	{ "stats", cmd_stats, "stats [-d LOG.db] [--json | --csv | --wide]" },
 	{ "export", cmd_export, "export --json [-d LOG.db] -o DIR" },
 	{ "serve", cmd_serve,
-	    "serve [-d LOG.db] [--listen ADDR:PORT] [--token T] [--no-creds]" },
+	    "serve [-d LOG.db] [--listen ADDR:PORT] [--token-file F] "
+	    "[--no-creds]" },
 	{ "extract", cmd_extract,
 	    "extract MESSAGE... | --all [-d LOG.db] "
 	    "-o DIR" },
