@@ -91,7 +91,7 @@ HEADER+TEXT $h1"
 		"$(sqlite3 "$db" "SELECT extract_path FROM parts WHERE filename = 'q1.bin' AND complete" | while read -r x; do sha256sum "$x" | cut -d' ' -f1; done | sort -u)" \
 		"$(python3 tests/tools/mimeref.py tests/data/mail/2.eml | awk -F'|' '$3 == "q1.bin" { print $4 }')"
 	check "$tag: full-text search finds the report" \
-		"$(./mailsift search -d "$db" 'report AND attached' 2>/dev/null | tail -n +2 | cut -f3,4 | sort -u | tr '\n' ' ')" \
+		"$(./mailsift search -d "$db" 'report attached' 2>/dev/null | tail -n +2 | cut -f4,5 | sort -u | tr '\n' ' ')" \
 		"imap	FETCH pop3	RETR "
 	nx=0
 	for row in $(sqlite3 "$db" "SELECT sha256 || '|' || extract_path FROM messages WHERE complete"); do

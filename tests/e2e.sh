@@ -145,9 +145,9 @@ db=$B/console.db
 check "sessions --json: one object per session" \
 	"$(./mailsift sessions -d "$db" --json | python3 -c 'import json,sys; print(",".join(str(json.loads(l)["id"]) for l in sys.stdin))')" "1,2,3,4"
 check "sessions --host (IPv6)" "$(./mailsift sessions -d "$db" --csv --host 2001:db8::10 | cut -d, -f1 | tr '\n' ' ')" "id 4 "
-check "messages --from --csv" "$(./mailsift messages -d "$db" --csv --from carol | cut -d, -f5 | tr '\n' ' ')" "from carol@example.com "
+check "messages --from --csv" "$(./mailsift messages -d "$db" --csv --from carol | cut -d, -f6 | tr '\n' ' ')" "from carol@example.com "
 check "creds --proto --json" "$(./mailsift creds -d "$db" --json --proto smtp | python3 -c 'import json,sys; print(" ".join(json.loads(l)["password"] for l in sys.stdin))')" "Winter2023! password1 Winter2023!"
-check "attachments: name and hash" "$(./mailsift attachments -d "$db" --csv | tail -n +2 | cut -d, -f6,9)" "invoice.bin,22800"
+check "attachments: name and hash" "$(./mailsift attachments -d "$db" --csv | tail -n +2 | cut -d, -f7,10)" "invoice.bin,22800"
 check "a filter that does not apply: exit 2" "$(./mailsift attachments -d "$db" --user x 2>/dev/null; echo $?)" "2"
 check "show: the transcript in order, with frame numbers" "$(./mailsift show 1 -d "$db" | sed -n '2p;3p;14p' | cut -c14- | tr '\n' '|')" \
 	"       4 S: 220 mx.example.org ESMTP Postfix (Debian/GNU)|       6 C: EHLO laptop.example.net|      34 M: [message 1: smtp DATA sent: 316 bytes, subject \"quarterly figures\", sha256 670520b2bc3b690f, frames 34-34]|"
@@ -212,7 +212,7 @@ check "links: every link with its host, text and findings" \
 10 2 action https://collect.example/post collect.example - -
 11 2 text http://bare.example/page bare.example - -"
 check "links: the urls listing, suspicious ones by their findings" \
-	"$(./mailsift urls -d "$B/rel-links.db" --csv | awk -F, 'NR > 1 && $NF != "" { print $7 }' | paste -sd' ')" \
+	"$(./mailsift urls -d "$B/rel-links.db" --csv | awk -F, 'NR > 1 && $NF != "" { print $8 }' | paste -sd' ')" \
 	"http://pаypal.example/ https://secure-login.example.com/verify?id=1&t=2 http://xn--pypal-4ve.example/"
 rm -rf "$B/links-export"
 ./mailsift export --json -d "$B/rel-links.db" -o "$B/links-export" 2>/dev/null
