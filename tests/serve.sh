@@ -300,7 +300,7 @@ check "--no-token beyond the loopback: exit 2" "$?" 2
 # The token (issue 34): random by default and said once; from ?token= a
 # cookie the page's own requests carry; a foreign Host refused whatever
 # it holds (DNS rebinding); --no-creds on every answer.
-"$BIN" serve -d "$B/log.db" --listen "127.0.0.2:$PORT" --no-creds 2>"$B/t.err" & pid=$!
+rm -f "$B/t.err"; "$BIN" serve -d "$B/log.db" --listen "127.0.0.2:$PORT" --no-creds 2>"$B/t.err" & pid=$!
 U2=http://127.0.0.2:$PORT
 for _ in $(seq 50); do [ -s "$B/t.err" ] && break; sleep 0.1; done
 T2=$(sed -n 's/.*?token=\([0-9a-f]*\) .*/\1/p' "$B/t.err")
@@ -334,13 +334,13 @@ check "--no-creds: the transcript says a password crossed, hidden" \
 	"$(grep -o -e 'PASS \[hidden\]' -e 'AUTH PLAIN \[hidden\]' -e 'LOGIN [^ ]* \[hidden\]' -e 'password \[hidden\]' "$B/nocreds.json" | sed 's/LOGIN [^ ]*/LOGIN u/' | sort -u | tr '\n' ',')" \
 	"AUTH PLAIN [hidden],LOGIN u [hidden],PASS [hidden],password [hidden],"
 kill -TERM "$pid"; wait "$pid"
-"$BIN" serve -d "$B/log.db" --listen "127.0.0.2:$PORT" --token 0123456789abcdef0123 --allow-host mail-sensor.example 2>"$B/t.err" & pid=$!
+rm -f "$B/t.err"; "$BIN" serve -d "$B/log.db" --listen "127.0.0.2:$PORT" --token 0123456789abcdef0123 --allow-host mail-sensor.example 2>"$B/t.err" & pid=$!
 for _ in $(seq 50); do [ -s "$B/t.err" ] && break; sleep 0.1; done
 check "--allow-host: that name is this server too" \
 	"$(code -H 'Host: mail-sensor.example:8025' -H 'Authorization: Bearer 0123456789abcdef0123' "$U2/api/listing/sessions") $(code -H 'Host: other.example:8025' -H 'Authorization: Bearer 0123456789abcdef0123' "$U2/api/listing/sessions")" "200 421"
 check "--token: as given" "$(code -H 'Authorization: Bearer 0123456789abcdef0123' "$U2/api/listing/sessions")" 200
 kill -TERM "$pid"; wait "$pid"
-MAILSIFT_TOKEN=from-the-environment-0123 "$BIN" serve -d "$B/log.db" --listen "127.0.0.2:$PORT" 2>"$B/t.err" & pid=$!
+rm -f "$B/t.err"; MAILSIFT_TOKEN=from-the-environment-0123 "$BIN" serve -d "$B/log.db" --listen "127.0.0.2:$PORT" 2>"$B/t.err" & pid=$!
 for _ in $(seq 50); do [ -s "$B/t.err" ] && break; sleep 0.1; done
 check "MAILSIFT_TOKEN: the token, not said" \
 	"$(code -H 'Authorization: Bearer from-the-environment-0123' "$U2/api/listing/sessions")|$(grep -c 'from-the-environment' "$B/t.err")" "200|0"
@@ -353,7 +353,7 @@ mkdir -p "$B/bad"
 python3 tests/tools/mkcharsets.py "$B/bad" 1
 build/rel/tools/pcapgen --eml "$B/bad/badutf8.eml" "$B/bad" badutf8
 ./mailsift read -q --replace -o "$B/bad.db" "$B/bad/badutf8.pcap" tests/pcap/demo.pcap 2>/dev/null
-"$BIN" serve -d "$B/bad.db" --listen "127.0.0.2:$PORT" --token-file "$B/token" 2>"$B/t.err" & pid=$!
+rm -f "$B/t.err"; "$BIN" serve -d "$B/bad.db" --listen "127.0.0.2:$PORT" --token-file "$B/token" 2>"$B/t.err" & pid=$!
 for _ in $(seq 50); do [ -s "$B/t.err" ] && break; sleep 0.1; done
 : >"$B/bad.answers"
 for p in /api/listing/sessions /api/listing/messages /api/listing/attachments /api/listing/urls \
@@ -387,7 +387,7 @@ kill -TERM "$pid"; wait "$pid"
 # header line every 3 s, are cut when their 10 s run out, and a normal
 # request from that address is answered then (before: refused as long as
 # they trickled).
-"$BIN" serve -d "$B/log.db" --listen "127.0.0.2:$PORT" --token-file "$B/token" 2>"$B/t.err" & pid=$!
+rm -f "$B/t.err"; "$BIN" serve -d "$B/log.db" --listen "127.0.0.2:$PORT" --token-file "$B/token" 2>"$B/t.err" & pid=$!
 for _ in $(seq 50); do [ -s "$B/t.err" ] && break; sleep 0.1; done
 check "slow clients: cut at the deadline, the next request answered" \
 	"$(python3 - "$PORT" "$T" <<'PY'
