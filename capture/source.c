@@ -22,6 +22,8 @@
 #include "decap.h"
 #include "wire.h"
 
+#define LIVE_BATCH 4096 /* packets handled per pcap_dispatch */
+
 /*
  * Where each packet's record begins in its file.  ftell costs a system
  * call per packet, so in a classic pcap file the offset is counted (a
@@ -542,7 +544,10 @@ capture_live_step(char *err, size_t errlen)
 		snprintf(err, errlen, "poll: %s", strerror(errno));
 		return -1;
 	}
-	n = pcap_dispatch(cap.live, -1, on_live_packet, NULL);
+	/* a bounded batch: under a flood, TPACKET_V3 blocks keep coming
+	 * and an unbounded dispatch kept status, commits and rotation
+	 * waiting for minutes */
+	n = pcap_dispatch(cap.live, LIVE_BATCH, on_live_packet, NULL);
 	if (n == PCAP_ERROR)
 		snprintf(err, errlen, "%s", pcap_geterr(cap.live));
 	return n == PCAP_ERROR_BREAK ? -2 : n;

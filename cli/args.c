@@ -130,6 +130,12 @@ cli_keylog_poll(struct cli_keylog *k)
 	struct stat sb;
 	ssize_t	    n;
 
+	if (k->fd < 0 && k->waiting) { /* not there yet: the endpoint makes
+					* it when it first connects */
+		if ((k->fd = open(k->path, O_RDONLY | O_CLOEXEC)) < 0)
+			return;
+		k->waiting = 0;
+	}
 	if (k->fd < 0)
 		return;
 	/* a file cut shorter was rotated or rewritten: read it anew */
@@ -152,6 +158,14 @@ cli_keylog_open(struct cli_keylog *k, struct tls_keyring *keys,
 	k->keys = keys;
 	k->path = path;
 	if ((k->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT && !must_hold) { /* live: wait for it */
+			fprintf(stderr,
+			    "mailsift: %s is not there yet: read once it "
+			    "appears\n",
+			    path);
+			k->waiting = 1;
+			return 0;
+		}
 		fprintf(stderr, "mailsift: %s: %s\n", path, strerror(errno));
 		return -1;
 	}

@@ -93,6 +93,7 @@ struct cli_keylog {
 	char		    part[1024]; /* a line still being written */
 	size_t		    plen;
 	size_t		    taken, bad;
+	int		    waiting; /* not there yet: opened when it appears */
 	struct tls_keyring *keys;
 };
 int cli_keylog_open(struct cli_keylog *, struct tls_keyring *, const char *path,

@@ -551,13 +551,18 @@ static void
 reopen_log(struct live_state *ls)
 {
 	struct stat sb;
+	char	    path[sizeof(ls->path)];
 
 	if (stat(ls->path, &sb) == 0) {
 		say(ls, LOG_NOTICE, "SIGHUP: %s is still in place, kept",
 		    ls->path);
 		return;
 	}
-	rotate_to(ls, ls->path);
+	/* a copy: rotate_to copies its path into ls->path, and a copy of a
+	 * buffer onto itself left the name empty, so the second SIGHUP
+	 * found no log to start */
+	snprintf(path, sizeof(path), "%s", ls->path);
+	rotate_to(ls, path);
 }
 
 static void
