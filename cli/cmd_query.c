@@ -54,6 +54,7 @@ query_usage(FILE *f, const char *cmd)
 	    "usage: mailsift %s [-d LOG.db] [filters] [--json | --csv | --wide] "
 	    "[--limit N]\n\n"
 	    "filters: --proto smtp|pop3|imap  --host ADDR|NET  --user TEXT\n"
+	    "         --client ADDR|NET  --server ADDR|NET\n"
 	    "         --from TEXT  --to TEXT  --subject TEXT  --outcome WHAT\n"
 	    "         --since TIME  --until TIME\n"
 	    "         --tls  --failed-auth  --with-creds  --with-attachments\n"
@@ -100,6 +101,8 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 		{ "hash", required_argument, NULL, 'x' },
 		{ "outcome", required_argument, NULL, 'O' },
 		{ "pieces", no_argument, NULL, 'P' },
+		{ "client", required_argument, NULL, 'K' },
+		{ "server", required_argument, NULL, 'V' },
 		{ "limit", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "csv", no_argument, NULL, 'c' },
@@ -170,6 +173,12 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 			break;
 		case 'P':
 			o->flag[F_PIECES] = 1;
+			break;
+		case 'K':
+			o->val[F_CLIENT] = optarg;
+			break;
+		case 'V':
+			o->val[F_SERVER] = optarg;
 			break;
 		case 'j':
 			o->fmt = OUT_JSON;

@@ -847,7 +847,10 @@ cmd_read(int argc, char **argv)
 	}
 	if ((r = pipeline_open(&p, &so, &co, err, sizeof(err))) != 0) {
 		fprintf(stderr, "mailsift: %s%s\n",
-		    r == PIPELINE_ERR_STORE ? "cannot open the log: " : "",
+		    r == PIPELINE_ERR_STORE &&
+			    strncmp(err, "--extract", 9) != 0 ?
+			"cannot open the log: " :
+			"",
 		    err);
 		cli_rules_free(&o.store);
 		free(cmdline);

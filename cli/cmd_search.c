@@ -6,13 +6,14 @@
 
 #include "cli.h"
 #include "search.h"
+#include "table.h"
 #include "termsafe.h"
 
 static void
 search_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: mailsift search QUERY [-d LOG.db] [-n LIMIT]\n"
+	    "usage: mailsift search QUERY [-d LOG.db] [-n LIMIT] [--json | --csv]\n"
 	    "\n"
 	    "Finds messages (pieces left out) by what QUERY says, every term "
 	    "of it:\n"
@@ -32,12 +33,15 @@ search_usage(FILE *f)
 	    "A quote left open or a value that is not one is said (exit 2).\n"
 	    "\n"
 	    "  -d, --db LOG.db     the log (default: mailsift.db)\n"
-	    "  -n, --limit N       at most N messages, best first (default 50)\n");
+	    "  -n, --limit N       at most N messages, best first (default 50)\n"
+	    "  --json, --csv       one object a line, or CSV (default: tab-"
+	    "separated)\n");
 }
 
-/* One line per message: tab-separated, so that it can be piped. */
+/* One line per message: tab-separated, so that it can be piped; or
+ * JSON lines, or CSV. */
 static int
-print_hits(struct query *db, const char *query, long limit)
+print_hits(struct query *db, const char *query, long limit, enum out_format fmt)
 {
 	struct query_rows *st;
 	char		   err[1200];
@@ -46,6 +50,16 @@ print_hits(struct query *db, const char *query, long limit)
 	if ((st = search_prepare(db, query, limit, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "mailsift search: %s\n", err);
 		return EXIT_USAGE;
+	}
+	if (fmt == OUT_JSON || fmt == OUT_CSV) {
+		n = table_print(st, fmt);
+		query_finish(st);
+		if (n < 0) {
+			fprintf(stderr, "mailsift search: %s\n",
+			    query_error(db));
+			return EXIT_USAGE;
+		}
+		return EXIT_OK;
 	}
 	printf("message\tsession\ttime\tproto\tmethod\tfrom\tsubject\tmatch\n");
 	while ((rc = query_next(st)) == 1) {
@@ -75,14 +89,17 @@ cmd_search(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "limit", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "csv", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char   *path = "mailsift.db";
-	long	      limit = 50;
-	struct query *db;
-	char	     *end;
-	int	      c, rc;
+	const char     *path = "mailsift.db";
+	long		limit = 50;
+	enum out_format fmt = OUT_TABLE;
+	struct query   *db;
+	char	       *end;
+	int		c, rc;
 
 	while ((c = getopt_long(argc, argv, "d:n:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -96,6 +113,12 @@ cmd_search(int argc, char **argv)
 				    optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		case 'j':
+			fmt = OUT_JSON;
+			break;
+		case 'c':
+			fmt = OUT_CSV;
 			break;
 		case 'h':
 			search_usage(stdout);
@@ -111,7 +134,7 @@ cmd_search(int argc, char **argv)
 	}
 	if ((db = cli_open_log(path)) == NULL)
 		return EXIT_USAGE;
-	rc = print_hits(db, argv[optind], limit);
+	rc = print_hits(db, argv[optind], limit, fmt);
 	query_close(db);
 	return rc;
 }

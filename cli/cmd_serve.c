@@ -235,7 +235,7 @@ api_listing(struct MHD_Connection *c, const struct serve_opts *o,
 	static const char *const keys[F_COUNT] = { "proto", "host", "user",
 		"from", "to", "subject", "since", "until", "tls", "failed",
 		"creds", "attachments", "anomalies", "name", "hash", "outcome",
-		"pieces" };
+		"pieces", "client", "server" };
 	const struct listing	*l = listing_find(name);
 	const char		*val[F_COUNT] = { 0 };
 	int			 flag[F_COUNT] = { 0 };

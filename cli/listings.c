@@ -27,6 +27,8 @@ const char *const filter_opt[F_COUNT] = {
 	"--hash",
 	"--outcome",
 	"--pieces",
+	"--client",
+	"--server",
 };
 
 /* A text filter: case-blind, its value made a LIKE pattern in C (see
@@ -48,7 +50,9 @@ const struct listing listings[] = {
 		"id IN (SELECT session_id FROM auth WHERE outcome = 'failure')",
 		"id IN (SELECT session_id FROM auth WHERE password IS NOT NULL)",
 		"id IN (SELECT session_id FROM messages WHERE attachments > 0)",
-		"id IN (SELECT session_id FROM anomalies)" },
+		"id IN (SELECT session_id FROM anomalies)",
+		[F_CLIENT] = "in_net(client_ip, ?)",
+		[F_SERVER] = "in_net(server_ip, ?)" },
 	    "id", NULL },
 	{ "messages", "messages however they travelled, pieces left out",
 	    "SELECT message_id AS id, session_id AS session, time, proto,"
@@ -58,7 +62,8 @@ const struct listing listings[] = {
 		MATCH("\"from\""), MATCH("\"to\""), MATCH("subject"),
 		"time >= ?", "time < ?", "tls <> 'none'", NULL, NULL,
 		"attachments > 0", NULL, NULL, NULL, "outcome = ?",
-		"partial IN (0, 1)" },
+		"partial IN (0, 1)", "in_net(client_ip, ?)",
+		"in_net(server_ip, ?)" },
 	    "id", "partial = 0" },
 	{ "creds", "credentials seen, and whether they worked",
 	    "SELECT id, session_id AS session, time, proto,"
@@ -66,7 +71,8 @@ const struct listing listings[] = {
 	    " username, password, outcome FROM v_credentials",
 	    { "proto = ?", HOST("client_ip", "server_ip"), MATCH("username"),
 		NULL, NULL, NULL, "time >= ?", "time < ?", "tls <> 'none'",
-		"outcome = 'failure'" },
+		"outcome = 'failure'", [F_CLIENT] = "in_net(client_ip, ?)",
+		[F_SERVER] = "in_net(server_ip, ?)" },
 	    "id", NULL },
 	{ "attachments", "attachments, with their hashes",
 	    "SELECT message_id AS message, session_id AS session, time, proto,"
@@ -95,7 +101,9 @@ const struct listing listings[] = {
 	    " cipher, curve, established AS ok, resumed, validation, ja3, ja4,"
 	    " subject FROM v_tls",
 	    { "proto = ?", HOST("client_ip", "server_ip"), NULL, NULL, NULL,
-		NULL, "time >= ?", "time < ?", NULL, NULL },
+		NULL, "time >= ?", "time < ?", NULL,
+		NULL, [F_CLIENT] = "in_net(client_ip, ?)",
+		[F_SERVER] = "in_net(server_ip, ?)" },
 	    "id", NULL },
 	{ "findings", "what TLS left exposed or weak, a session a line each",
 	    "SELECT f.session_id AS id, datetime(s.start_ts, 'unixepoch') AS"
@@ -104,7 +112,9 @@ const struct listing listings[] = {
 	    " JOIN sessions s ON s.id = f.session_id",
 	    { "s.proto = ?", HOST("s.client_ip", "s.server_ip"), NULL, NULL,
 		NULL, NULL, "datetime(s.start_ts, 'unixepoch') >= ?",
-		"datetime(s.start_ts, 'unixepoch') < ?", NULL, NULL },
+		"datetime(s.start_ts, 'unixepoch') < ?", NULL,
+		NULL, [F_CLIENT] = "in_net(s.client_ip, ?)",
+		[F_SERVER] = "in_net(s.server_ip, ?)" },
 	    "f.session_id, f.finding", NULL },
 };
 
@@ -196,11 +206,13 @@ filter_value(int f, const char *v, char *out, size_t len, char *err,
 				   "incomplete, partly accepted");
 		return -1;
 	case F_HOST:
+	case F_CLIENT:
+	case F_SERVER:
 		if (host_ok(v) != 0) {
 			snprintf(err, errlen,
-			    "--host %s: not an address or a network "
+			    "%s %s: not an address or a network "
 			    "(192.0.2.7, 10.7.29.0/24, 2001:db8::/32)",
-			    v);
+			    filter_opt[f], v);
 			return -1;
 		}
 		snprintf(out, len, "%s", v);

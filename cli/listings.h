@@ -30,6 +30,8 @@ enum filter {
 	F_HASH,	       /* a file's MD5, SHA-1 or SHA-256 */
 	F_OUTCOME,     /* accepted, rejected, unknown, retrieved, ... */
 	F_PIECES,      /* messages: the pieces (TOP, partial FETCH) too */
+	F_CLIENT,      /* the client's address, or its network */
+	F_SERVER,      /* the server's */
 	F_COUNT
 };
 

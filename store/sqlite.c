@@ -752,8 +752,13 @@ sqlite_open(const struct store_opts *o, char *err, size_t errlen)
 		return NULL;
 	}
 	if (o->extract_dir != NULL) {
-		if (keep_dir(o->extract_dir, err, errlen) != 0)
+		if (keep_dir(o->extract_dir, err, errlen) != 0) {
+			char why[4200];
+
+			snprintf(why, sizeof(why), "%s", err);
+			snprintf(err, errlen, "--extract %s", why);
 			goto fail;
+		}
 		if ((s->extract_dir = strdup(o->extract_dir)) == NULL) {
 			snprintf(err, errlen, "out of memory");
 			goto fail;

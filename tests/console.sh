@@ -138,6 +138,11 @@ check "--proto smpt: said, exit 2" "$?|$(grep -c 'not one of smtp, pop3, imap' "
 check "--host 10.7.29.0/24: the sessions of that network" \
 	"$("$BIN" sessions -d "$DB" --host 10.7.29.0/24 --csv | tail -n +2 | wc -l)" \
 	"$(sqlite3 "$DB" "SELECT count(*) FROM sessions WHERE client_ip LIKE '10.7.29.%' OR server_ip LIKE '10.7.29.%'")"
+check "--client and --server: one end each" \
+	"$("$BIN" sessions -d "$DB" --client 10.7.29.0/24 --csv | tail -n +2 | wc -l) $("$BIN" sessions -d "$DB" --server 10.7.29.0/24 --csv | tail -n +2 | wc -l)" \
+	"$(sqlite3 "$DB" "SELECT count(*) FROM sessions WHERE client_ip LIKE '10.7.29.%'") $(sqlite3 "$DB" "SELECT count(*) FROM sessions WHERE server_ip LIKE '10.7.29.%'")"
+check "search --json: rows" \
+	"$("$BIN" search -d "$DB" --json 'from:*dhl*' | python3 -c 'import json, sys; print(sorted({json.loads(l)["session"] for l in sys.stdin}) != [])')" "True"
 u=$(sqlite3 "$DB" "SELECT username FROM sessions WHERE length(username) > 4 LIMIT 1")
 check "--user matches a part, as --from does" \
 	"$("$BIN" sessions -d "$DB" --user "$(echo "$u" | cut -c2-4)" --csv | tail -n +2 | wc -l | sed 's/^[1-9][0-9]*$/some/')" some
