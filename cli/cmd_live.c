@@ -389,6 +389,8 @@ struct live_state {
 	time_t			rotated_at;
 	int			failed;	    /* no log to write to any more */
 	int			store_down; /* the store said it cannot write */
+	uint64_t		errors_said;	/* write errors said so far */
+	time_t			errors_said_at; /* and when last */
 	uint64_t		rotations;
 	/* the kernel's drop counters, summed across their 32-bit wraps */
 	struct capture_kernel kraw;
@@ -497,14 +499,17 @@ show_status(const struct live_state *ls)
 	say(ls, LOG_INFO,
 	    "%llu pkts %.1f MB, %llu dropped | %zu streams, "
 	    "%llu timed out | smtp %llu pop3 %llu imap %llu | %llu msgs | "
-	    "%llu lost bytes | %ld MB%s%s",
+	    "%llu lost bytes | %ld MB%s%s%s",
 	    (unsigned long long)cs->packets, (double)cs->bytes / 1e6, drop,
 	    capture_active_flows(), (unsigned long long)cs->streams_evicted,
 	    (unsigned long long)ss->by_proto[MD_PROTO_SMTP],
 	    (unsigned long long)ss->by_proto[MD_PROTO_POP3],
 	    (unsigned long long)ss->by_proto[MD_PROTO_IMAP],
 	    (unsigned long long)ss->messages, (unsigned long long)cs->gap_bytes,
-	    rss_mb(), store_health(ls->st, why, sizeof(why)) ? " | " : "", why);
+	    rss_mb(), store_health(ls->st, why, sizeof(why)) ? " | " : "", why,
+	    ss->storage_failed ? " | LOG NOT WRITTEN: disk full or failing" :
+		ss->errors > 0 ? " | write errors (see above)" :
+				 "");
 }
 
 /* ---------------------------------------------------------- log files */
@@ -642,6 +647,9 @@ watch_store(struct live_state *ls)
 	char why[1024];
 	int  down = store_health(ls->st, why, sizeof(why));
 
+	const struct store_stats *ss = store_stats(ls->st);
+	time_t			  now = time(NULL);
+
 	if (down && !ls->store_down)
 		say(ls, LOG_WARNING, "%s", why);
 	else if (!down && ls->store_down)
@@ -649,6 +657,19 @@ watch_store(struct live_state *ls)
 		    "the log's server is back; what waited "
 		    "is written");
 	ls->store_down = down;
+	/* write errors are said when they happen (at most every 10 s), not
+	 * at the next rotation: a full disk loses mail meanwhile */
+	if (ss->errors > ls->errors_said && now - ls->errors_said_at >= 10) {
+		say(ls, LOG_ERR, "%llu write errors (%llu in all), last: %s%s",
+		    (unsigned long long)(ss->errors - ls->errors_said),
+		    (unsigned long long)ss->errors, store_last_error(ls->st),
+		    ss->storage_failed ?
+			"; the disk is full or failing: what is seen now is "
+			"not kept" :
+			"");
+		ls->errors_said = ss->errors;
+		ls->errors_said_at = now;
+	}
 }
 
 static int
