@@ -9,7 +9,9 @@
  * write into (keep_dir): the names are predictable, so a link planted
  * under one would otherwise carry mail wherever it points.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,33 @@ static void
 say(char *err, size_t errlen, const char *path)
 {
 	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+}
+
+int
+keep_clean(const char *blob_dir)
+{
+	DIR	      *d = opendir(blob_dir);
+	struct dirent *e;
+	int	       n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		char path[4400];
+		long pid;
+
+		/* tmp-PID-ROW: a message's bytes before its hash named them */
+		if (strncmp(e->d_name, "tmp-", 4) != 0 ||
+		    (pid = strtol(e->d_name + 4, NULL, 10)) <= 0)
+			continue;
+		if (pid != (long)getpid() &&
+		    (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue; /* a live writer's, or not ours to judge */
+		snprintf(path, sizeof(path), "%s/%s", blob_dir, e->d_name);
+		n += unlink(path) == 0;
+	}
+	closedir(d);
+	return n;
 }
 
 int

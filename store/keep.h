@@ -22,6 +22,9 @@ void keep_eml_base(int64_t sid, uint32_t tx, char *out, size_t len);
  * real folder (no symbolic link) of this user that no one else may write
  * into.  0, or -1 with err said. */
 int keep_dir(const char *path, char *err, size_t errlen);
+/* Removes the temporary files a killed run left in blob_dir (tmp-PID-*
+ * of a process that is gone); returns how many. */
+int keep_clean(const char *blob_dir);
 /* Creates DIR/<session>-<tx>.eml (then .2.eml, ...), never overwriting a
  * file; *pathp gets its name (caller frees). */
 FILE *keep_eml_create(const char *dir, int64_t sid, uint32_t tx, char **pathp,

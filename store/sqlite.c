@@ -724,6 +724,7 @@ db_open(struct sqlite_store *s, const char *path, int force, int keep,
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
+		keep_clean(bd); /* what a killed run left half-written */
 	}
 	if (exec_sql(s,
 		"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"

@@ -528,6 +528,16 @@ check "queries where the log cannot be written: answered, nothing left beside it
 check "serve on a file that is not a log: refused at start" \
 	"$?|$(grep -c 'not a mailsift log' "$E/err")" "2|1"
 
+# What a killed run left half-written in LOG.blobs (issue 35) goes at
+# the next open: a temporary file of a process that is gone; one of a
+# live process stays.
+dead=4000000; while kill -0 "$dead" 2>/dev/null; do dead=$((dead - 1)); done
+echo half >"$E/l.db.blobs/tmp-$dead-7"; echo live >"$E/l.db.blobs/tmp-1-3"
+./mailsift read -q --again -o "$E/l.db" "$E/ev.pcap"
+check "a killed run's temporary blob files removed at the next open, a live one's kept" \
+	"$(ls "$E/l.db.blobs" | grep '^tmp-' | tr '\n' ' ')" "tmp-1-3 "
+rm -f "$E/l.db.blobs/tmp-1-3"
+
 # A full disk (issue 28): read stops, keeps what it could commit, says
 # what was not read, exits 2, and its summary counts what the log holds.
 mkdir -p "$E/tiny"
