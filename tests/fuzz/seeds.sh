@@ -5,6 +5,8 @@
 #   fuzz_smtp/pop3/imap  each TCP conversation of those captures, turned
 #                  into the targets' chunked two-way format by tshark;
 #   fuzz_mimehdr   header values met in the tests;
+#   fuzz_html      the HTML parts of hostile.eml and links.eml, as they
+#                  are and in UTF-16 with and without a mark;
 #   fuzz_files     the TNEF stream and uuencoded text of files.eml;
 #   fuzz_tls       the TLS records of tests/tools/mktlsvectors.py;
 #   fuzz_content   the attachments of content.eml (archives in archives,
@@ -17,7 +19,7 @@ out=$1
 rm -rf "$out"
 mkdir -p "$out/fuzz_pipeline" "$out/fuzz_mime" "$out/fuzz_mimehdr" \
     "$out/fuzz_smtp" "$out/fuzz_pop3" "$out/fuzz_imap" "$out/fuzz_files" \
-    "$out/fuzz_tls" "$out/fuzz_content"
+    "$out/fuzz_tls" "$out/fuzz_content" "$out/fuzz_html"
 python3 tests/tools/mktlsvectors.py --seeds "$out/fuzz_tls"
 cp tests/pcap/*.pcap tests/recorded/*.pcap "$out/fuzz_pipeline/"
 cp tests/data/mail/*.eml tests/data/files.eml "$out/fuzz_mime/"
@@ -65,6 +67,20 @@ open(sys.argv[1] + "/fuzz_content/bomb.tar.bz2", "wb").write(m.get_payload()[1].
 ' "$out" <<EOF_BOMB
 $(python3 tests/tools/mkbomb.py 1)
 EOF_BOMB
+python3 -c '
+import email, sys
+n = 0
+for f in ("tests/data/hostile.eml",):
+    m = email.message_from_binary_file(open(f, "rb"))
+    for p in m.walk():
+        if p.get_content_type() == "text/html":
+            h = p.get_payload(decode=True)
+            for cs, data in ((0, h), (3, h.decode("utf-8", "replace").encode("utf-16-le")),
+                             (2, b"\xff\xfe" + h.decode("utf-8", "replace").encode("utf-16-le"))):
+                n += 1
+                open("%s/fuzz_html/%d" % (sys.argv[1], n), "wb").write(bytes([cs]) + data)
+open("%s/fuzz_html/link" % sys.argv[1], "wb").write(b"\x01<html><head><link rel=preconnect href=http://x/><meta http-equiv=refresh content=0><base href=http://x/></head><iframe src=http://x/></iframe></html>")
+' "$out"
 printf '%s' '=?ISO-8859-1?Q?Andr=E9?= <a@b>' >"$out/fuzz_mimehdr/1"
 printf '%s' "attachment; filename*0*=utf-8''%E2%82%AC; filename*1=x.pdf" >"$out/fuzz_mimehdr/2"
 printf '%s' 'Tue, 14 Nov 2023 22:13:20 +0100' >"$out/fuzz_mimehdr/3"
