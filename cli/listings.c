@@ -129,10 +129,8 @@ listing_find(const char *name)
 	return NULL;
 }
 
-/* A text filter's value as a LIKE pattern: its own %, _ and \ escaped;
- * * and ? wildcards of the whole value; else a part of it. */
-static void
-text_pattern(const char *v, char *out, size_t len)
+void
+listing_like_pattern(const char *v, char *out, size_t len)
 {
 	int    wild = strpbrk(v, "*?") != NULL;
 	size_t k = 0;
@@ -154,9 +152,8 @@ text_pattern(const char *v, char *out, size_t len)
 	out[k] = '\0';
 }
 
-/* An address, or a network in CIDR form: 0, or -1. */
-static int
-host_ok(const char *v)
+int
+listing_net_ok(const char *v)
 {
 	unsigned char b[16];
 	char	      a[64], *slash, *end;
@@ -208,7 +205,7 @@ filter_value(int f, const char *v, char *out, size_t len, char *err,
 	case F_HOST:
 	case F_CLIENT:
 	case F_SERVER:
-		if (host_ok(v) != 0) {
+		if (listing_net_ok(v) != 0) {
 			snprintf(err, errlen,
 			    "%s %s: not an address or a network "
 			    "(192.0.2.7, 10.7.29.0/24, 2001:db8::/32)",
@@ -238,7 +235,7 @@ filter_value(int f, const char *v, char *out, size_t len, char *err,
 	case F_TO:
 	case F_SUBJECT:
 	case F_NAME:
-		text_pattern(v, out, len);
+		listing_like_pattern(v, out, len);
 		return 0;
 	case F_HASH:
 		if (strspn(v, "0123456789abcdefABCDEF") != strlen(v) ||

@@ -66,6 +66,13 @@ struct query_rows *listing_prepare(struct query *, const struct listing *,
     const char *const val[F_COUNT], const int flag[F_COUNT], long limit,
     long offset, char *err, size_t errlen);
 
+/* A text filter's value as a LIKE pattern (ESCAPE '\'): its own %, _
+ * and \ escaped; * and ? wildcards of the whole value; else a part of
+ * it.  out holds 2 * strlen(v) + 3 bytes at most. */
+void listing_like_pattern(const char *v, char *out, size_t len);
+/* An address, or a network in CIDR form: 0, or -1. */
+int listing_net_ok(const char *v);
+
 /* A session's transcript (?1: its id): ts, who, text, path, frame. */
 extern const char listing_show_sql[];
 extern const char listing_show_nocreds_sql[]; /* its passwords hidden */

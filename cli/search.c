@@ -21,13 +21,13 @@
  * mailsift messages.  The same for SQLite and PostgreSQL: the backend
  * gives only the text match.
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "cli.h"
+#include "listings.h"
 #include "search.h"
 
 #define TERMS_MAX 16
@@ -103,47 +103,18 @@ field_of_word(const char *w)
 	return NULL;
 }
 
-/* A LIKE pattern of the value: a part of it, or with * and ? all of it. */
-static void
-like_pattern(const char *v, char *out, size_t len)
-{
-	int    wild = strpbrk(v, "*?") != NULL;
-	size_t k = 0;
-
-	if (!wild)
-		out[k++] = '%';
-	for (; *v != '\0' && k + 3 < len; v++) {
-		if (*v == '%' || *v == '_' || *v == '\\')
-			out[k++] = '\\', out[k++] = *v;
-		else
-			out[k++] = *v == '*' ? '%' : *v == '?' ? '_' : *v;
-	}
-	if (!wild)
-		out[k++] = '%';
-	out[k] = '\0';
-}
-
 static int
 value_ok(int kind, const char *v)
 {
-	size_t	      n = strlen(v);
-	unsigned char b[16];
-	char	      a[64], *slash;
+	size_t n = strlen(v);
 
 	if (n == 0)
 		return 0;
 	if (kind == HASH)
 		return strspn(v, "0123456789abcdefABCDEF") == n &&
 		    (n == 32 || n == 40 || n == 64);
-	if (kind == ADDRESS) {
-		if (n >= sizeof(a))
-			return 0;
-		memcpy(a, v, n + 1);
-		if ((slash = strchr(a, '/')) != NULL)
-			*slash = '\0';
-		return inet_pton(strchr(a, ':') ? AF_INET6 : AF_INET, a, b) ==
-		    1;
-	}
+	if (kind == ADDRESS)
+		return listing_net_ok(v) == 0;
 	return 1;
 }
 
@@ -266,7 +237,8 @@ search_prepare(struct query *db, const char *q, long limit, char *err,
 			return NULL;
 		}
 		if (fields[i].kind == TEXT_LIKE)
-			like_pattern(value, vals[nvals], sizeof(vals[0]));
+			listing_like_pattern(value, vals[nvals],
+			    sizeof(vals[0]));
 		else
 			snprintf(vals[nvals], sizeof(vals[0]), "%s", value);
 		add_condition(conds, sizeof(conds), fields[i].sql, nvals + 2);
