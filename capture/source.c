@@ -444,7 +444,7 @@ dump_create(pcap_t *pc, const char *path, char *written, size_t len, char *err,
 			snprintf(written, len, "%.*s-%d%s", stem, path, n,
 			    path + stem);
 		fd = open(written,
-		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
 		if (fd < 0 && errno != EEXIST)
 			break;
 	}

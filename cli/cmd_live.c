@@ -53,6 +53,7 @@ struct live_opts {
 	const char *iface, *filter, *output, *extract, *user, *write;
 	const char *rotate;
 	int	    promisc, buffer_mb, run_as_root, quiet, no_keep, redact;
+	int	    group_read;	   /* the log and files readable by the group */
 	struct store_opts store;   /* --sensor, --spool, --spool-max */
 	long		  workers; /* --workers */
 	int		  worker;  /* this process's number; -1: alone */
@@ -83,6 +84,8 @@ live_usage(FILE *f)
 	    "                         for mail on any port)\n"
 	    "  -o, --output LOG.db    the log (default mailsift.db; appended)\n"
 	    "  -x, --extract DIR      also write each message to DIR\n"
+	    "      --group-read       the log, its files, -w and extracts\n"
+	    "                         readable by the group (0640, 0750)\n"
 	    "  -w, --write FILE       also write the packets captured to a\n"
 	    "                         pcap file (frames in the log refer to it)\n"
 	    "      --no-promisc       do not put the interface in promiscuous\n"
@@ -196,6 +199,7 @@ parse_live_opts(int argc, char **argv, struct live_opts *o)
 		{ "filter", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "extract", required_argument, NULL, 'x' },
+		{ "group-read", no_argument, NULL, 'g' },
 		{ "write", required_argument, NULL, 'w' },
 		{ "buffer", required_argument, NULL, 'B' },
 		{ "no-promisc", no_argument, NULL, 'P' },
@@ -240,6 +244,9 @@ parse_live_opts(int argc, char **argv, struct live_opts *o)
 			break;
 		case 'x':
 			o->extract = optarg;
+			break;
+		case 'g':
+			o->group_read = 1;
 			break;
 		case 'w':
 			o->write = optarg;
@@ -760,7 +767,9 @@ live_run(struct live_opts *o, const char *cmdline)
 	cl.buffer_mb = o->buffer_mb;
 	cl.write_path = o->write;
 	cl.fanout_group = o->fanout_group;
-	umask(077); /* the log, its blobs, -w and extracts: owner only */
+	/* the log, its blobs, -w and extracts: owner only, or the group may
+	 * read them too (--group-read: analysts in the mailsift group) */
+	umask(o->group_read ? 027 : 077);
 	if (capture_live_open(&cl, err, sizeof(err)) != 0) {
 		fprintf(stderr, "mailsift live: %s\n", err);
 		return EXIT_USAGE;

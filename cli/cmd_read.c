@@ -58,6 +58,8 @@ read_usage(FILE *f)
 	    "      --replace          replace an existing mailsift log instead\n"
 	    "                         of appending (never a capture or a file\n"
 	    "                         that is not a mailsift log)\n"
+	    "      --group-read       the log and its files readable by the\n"
+	    "                         group too (0640, folders 0750)\n"
 	    "      --again            read a capture the log holds already\n"
 	    "                         (same SHA-256; refused otherwise)\n"
 	    "  -q, --quiet            no summary on exit\n"
@@ -111,6 +113,7 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 		{ "replace", no_argument, NULL, 'f' },
 		{ "force", no_argument, NULL, 'f' }, /* the old name */
 		{ "again", no_argument, NULL, 'A' },
+		{ "group-read", no_argument, NULL, 'g' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "max-streams", required_argument, NULL, 'M' },
 		{ "max-detect-memory", required_argument, NULL, 'G' },
@@ -148,6 +151,9 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 			break;
 		case 'A':
 			o->again = 1;
+			break;
+		case 'g': /* the group may read what is written (umask) */
+			umask(027);
 			break;
 		case 'q':
 			o->quiet = 1;

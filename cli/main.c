@@ -1,6 +1,7 @@
 /* \summary: mailsift command line entry point */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -63,6 +64,9 @@ usage(FILE *f)
 int
 main(int argc, char **argv)
 {
+	/* what mailsift writes holds mail and credentials: its owner's
+	 * alone, unless read or live --group-read says the group's too */
+	umask(077);
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

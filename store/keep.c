@@ -60,7 +60,8 @@ keep_dir(const char *path, char *err, size_t errlen)
 {
 	struct stat sb;
 
-	if (mkdir(path, 0700) == 0)
+	if (mkdir(path, 0750) ==
+	    0) /* the umask decides: 0700 unless --group-read */
 		return 0;
 	if (errno != EEXIST || lstat(path, &sb) != 0) {
 		say(err, errlen, path);
@@ -111,7 +112,7 @@ keep_eml_create(const char *dir, int64_t sid, uint32_t tx, char **pathp,
 		else
 			snprintf(path, sizeof(path), "%s/%s.%d.eml", dir, base,
 			    n);
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 		if (fd < 0 && errno != EEXIST)
 			break;
 	}
@@ -143,10 +144,10 @@ keep_blob_create(const char *blob_dir, int64_t row, char **tmpp, char *buf,
 	/* never through a link, hard or symbolic: a file of a killed run
 	 * with the same pid is removed, not reused */
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
+	    0640);
 	if (fd < 0 && errno == EEXIST && unlink(path) == 0)
 		fd = open(path,
-		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0 || (f = fdopen(fd, "wb")) == NULL) {
 		say(err, errlen, path);
 		if (fd >= 0)

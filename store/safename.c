@@ -138,7 +138,7 @@ safe_create(const char *dir, const char *name, const char *fallback,
 			safe_name_variant(safe, n, try, sizeof(try));
 		snprintf(full, sizeof(full), "%s/%s", dir, try);
 		fd = open(full,
-		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
 		if (fd < 0 && errno != EEXIST)
 			return NULL;
 	}

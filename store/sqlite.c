@@ -637,7 +637,7 @@ create_private(const char *path, int force, char *err, size_t errlen)
 				return -1;
 			}
 		}
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;

@@ -528,6 +528,13 @@ check "queries where the log cannot be written: answered, nothing left beside it
 check "serve on a file that is not a log: refused at start" \
 	"$?|$(grep -c 'not a mailsift log' "$E/err")" "2|1"
 
+# --group-read (issue 35): the group may read the log and its files;
+# without it, the owner alone.
+./mailsift read -q --group-read -o "$E/group.db" -x "$E/group.x" "$E/ev.pcap"
+check "read --group-read: 0640 files, 0750 folders; the default 0600, 0700" \
+	"$(stat -c %a "$E/group.db" "$E/group.db.blobs" "$E/group.x" "$E/group.x/1-1.eml" | tr '\n' ' ')$(stat -c %a "$E/l.db" "$E/l.db.blobs" | tr '\n' ' ')" \
+	"640 750 750 640 600 700 "
+
 # What a killed run left half-written in LOG.blobs (issue 35) goes at
 # the next open: a temporary file of a process that is gone; one of a
 # live process stays.

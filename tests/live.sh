@@ -76,6 +76,17 @@ check "-w: reading the written pcap gives the same messages, frames and offsets"
 	"$(sqlite3 "$B/a-reread.db" "SELECT sha256, first_frame, first_offset, last_frame FROM messages ORDER BY id")" \
 	"$(sqlite3 "$B/a/live.db" "SELECT sha256, first_frame, first_offset, last_frame FROM messages ORDER BY id")"
 
+# 1a. --group-read (issue 35): the mailsift group's analysts may query
+#     the log without root: 0640 files, 0750 folders.
+logs gr
+start gr -o "$B/gr/live.db" --group-read --status 0
+python3 "$MAIL" slow 25 0 "$B" gr
+sleep 1
+stop
+check "--group-read: log 0640, blob folders 0750, blobs 0640" \
+	"$(stat -c %a "$B/gr/live.db") $(stat -c %a "$B/gr/live.db.blobs") $(find "$B/gr/live.db.blobs" -type f -exec stat -c %a {} + | sort -u | tr '\n' ' ')" \
+	"640 750 640 "
+
 # 1b. (issue 34) -w is opened as root: never through a planted link,
 #     never over a file there (a restart keeps the earlier packets, which
 #     the earlier logs' frames point into); the file taken is said and on
