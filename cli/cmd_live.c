@@ -426,9 +426,15 @@ say(const struct live_state *ls, int prio, const char *fmt, ...)
 	if (ls->tty) {
 		fprintf(stderr, "\r%-100s%s", line,
 		    prio == LOG_INFO ? "" : "\n");
-	} else {
+	} else { /* a file or the journal: each line says when */
+		char	  when[32];
+		time_t	  t = time(NULL);
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		syslog(prio, "%s", line);
-		fprintf(stderr, "mailsift: %s\n", line);
+		fprintf(stderr, "mailsift: %s %s\n", when, line);
 	}
 }
 
