@@ -46,6 +46,13 @@ now_us(void)
 	return (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
 }
 
+uint64_t
+packet_us(void)
+{
+	return (uint64_t)cap.hdr.ts.tv_sec * 1000000u +
+	    (uint64_t)cap.hdr.ts.tv_usec;
+}
+
 int
 capture_init(const struct capture_opts *opts, char *err, size_t errlen)
 {

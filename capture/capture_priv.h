@@ -137,6 +137,9 @@ struct around {
 /* capture.c */
 void	 feed_frame(int dlt, const struct pcap_pkthdr *h, const uint8_t *p);
 uint64_t now_us(void);
+/* The time of the packet being fed, before libnids has seen it (now_us
+ * is still the last packet's then: 0 for a run's first). */
+uint64_t packet_us(void);
 
 /* flow.c */
 void	 flow_end_now(struct flow *f, const char *why, enum md_end end);

@@ -164,9 +164,7 @@ pickup_midstream(const uint8_t *ip, size_t n)
 		return;
 	}
 	if (nids_find_tcp_stream(&r) != NULL ||
-	    seen_recently(tuple_key(src, sport, dst, dport),
-		(uint64_t)cap.hdr.ts.tv_sec * 1000000u +
-		    (uint64_t)cap.hdr.ts.tv_usec)) /* this packet's time */
+	    seen_recently(tuple_key(src, sport, dst, dport), packet_us()))
 		return;
 	if (mail_port(dport) || (!mail_port(sport) && dport < sport)) {
 		cli = src, cport = sport, srv = dst, svport = dport;
@@ -349,10 +347,7 @@ syn_mark(const uint8_t *ip, const uint8_t *th)
 	memcpy(&src, ip + 12, 4);
 	memcpy(&dst, ip + 16, 4);
 	k = tuple_key(src, be16(th), dst, be16(th + 2));
-	/* this packet's time: libnids has not seen it yet, so now_us()
-	 * would still be the last packet's (0 for a run's first) */
-	ts = (uint64_t)cap.hdr.ts.tv_sec * 1000000u +
-	    (uint64_t)cap.hdr.ts.tv_usec;
+	ts = packet_us(); /* libnids has not seen it yet */
 	/* a retransmitted SYN keeps the first one's place */
 	if (cap.syns.key[k % SEEN_SLOTS] == k &&
 	    ts < cap.syns.ts[k % SEEN_SLOTS] + SEEN_US)
