@@ -403,7 +403,7 @@ msgs_part_begin(struct sqlite_store *s, const struct md_event *ev)
 	pt->no = (uint32_t)ev->num[0];
 	if ((pt->hash = hstream_new(s->hasher,
 		 HS_MD5 | (s->sha1 ? HS_SHA1 : 0))) == NULL)
-		io_fail(s);
+		s->stats.errors++; /* memory, not the disk */
 	else if ((pt->job = calloc(1, sizeof(*pt->job))) != NULL) {
 		/* its type by content, worked out on the worker */
 		snprintf(pt->job->declared, sizeof(pt->job->declared), "%.*s",
