@@ -153,6 +153,16 @@ listing_like_pattern(const char *v, char *out, size_t len)
 }
 
 int
+listing_hash_ok(const char *v)
+{
+	size_t n = strlen(v);
+
+	if (strspn(v, "0123456789abcdefABCDEF") != n)
+		return -1;
+	return n == 32 || n == 40 || n == 64 ? 0 : -1;
+}
+
+int
 listing_net_ok(const char *v)
 {
 	unsigned char b[16];
@@ -238,8 +248,7 @@ filter_value(int f, const char *v, char *out, size_t len, char *err,
 		listing_like_pattern(v, out, len);
 		return 0;
 	case F_HASH:
-		if (strspn(v, "0123456789abcdefABCDEF") != strlen(v) ||
-		    (strlen(v) != 32 && strlen(v) != 40 && strlen(v) != 64)) {
+		if (listing_hash_ok(v) != 0) {
 			snprintf(err, errlen,
 			    "--hash %s: not an MD5, SHA-1 or SHA-256 in hex",
 			    v);

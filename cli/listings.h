@@ -70,6 +70,8 @@ struct query_rows *listing_prepare(struct query *, const struct listing *,
  * and \ escaped; * and ? wildcards of the whole value; else a part of
  * it.  out holds 2 * strlen(v) + 3 bytes at most. */
 void listing_like_pattern(const char *v, char *out, size_t len);
+/* An MD5, SHA-1 or SHA-256 in hex: 0, or -1. */
+int listing_hash_ok(const char *v);
 /* An address, or a network in CIDR form: 0, or -1. */
 int listing_net_ok(const char *v);
 

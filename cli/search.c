@@ -106,13 +106,10 @@ field_of_word(const char *w)
 static int
 value_ok(int kind, const char *v)
 {
-	size_t n = strlen(v);
-
-	if (n == 0)
+	if (*v == '\0')
 		return 0;
 	if (kind == HASH)
-		return strspn(v, "0123456789abcdefABCDEF") == n &&
-		    (n == 32 || n == 40 || n == 64);
+		return listing_hash_ok(v) == 0;
 	if (kind == ADDRESS)
 		return listing_net_ok(v) == 0;
 	return 1;
