@@ -1,7 +1,6 @@
 /* \summary: mailsift read - captures in, SQLite log out */
 #include <errno.h>
 #include <getopt.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -13,6 +12,7 @@
 #include "capture.h"
 #include "cli.h"
 #include "hasher.h"
+#include "keep.h"
 #include "tlskeys.h"
 #include "pipeline.h"
 #include "query.h"
@@ -259,47 +259,64 @@ is_capture(const char *path)
 	return 0;
 }
 
-/* The SHA-256 of the file at path, in hex: 0, or -1. */
+/* The SHA-256 of the file at path, in hex, by the hashing worker read
+ * uses for its captures: 0, or -1. */
 static int
-file_sha256(const char *path, char hex[65])
+file_sha256(struct hasher *h, const char *path, char hex[HASH_HEX_MAX])
 {
-	unsigned char buf[1 << 16], md[EVP_MAX_MD_SIZE];
-	unsigned      mdn = 0;
-	EVP_MD_CTX   *ctx = EVP_MD_CTX_new();
-	FILE	     *f = fopen(path, "rb");
-	size_t	      n;
-	int	      ok = ctx != NULL && f != NULL &&
-	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	unsigned char	buf[1 << 16];
+	struct hdigests d;
+	struct hstream *hs;
+	FILE	       *f = fopen(path, "rb");
+	size_t		n;
+	int		ok;
 
-	while (ok && (n = fread(buf, 1, sizeof(buf), f)) > 0)
-		ok = EVP_DigestUpdate(ctx, buf, n);
-	ok = ok && !ferror(f) && EVP_DigestFinal_ex(ctx, md, &mdn);
-	for (unsigned i = 0; ok && i < mdn; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	if (f != NULL)
-		fclose(f);
-	EVP_MD_CTX_free(ctx);
+	if (f == NULL || (hs = hstream_new(h, 0)) == NULL) {
+		if (f != NULL)
+			fclose(f);
+		return -1;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		hstream_update(hs, buf, n);
+	ok = !ferror(f);
+	fclose(f);
+	hstream_finish(hs, &d);
+	memcpy(hex, d.sha256, HASH_HEX_MAX);
 	return ok ? 0 : -1;
 }
 
-/* When the log (SQLite, there already) holds a capture of this SHA-256:
- * the run and time that read it, into when; 1, else 0. */
+/*
+ * When the log (SQLite, there already) holds the capture at path, of
+ * size bytes: the run and time that read it, into when; 1, else 0.  The
+ * file is hashed only when a capture of its size is on record, so that
+ * appending new captures reads none of them twice.
+ */
 static int
-read_before(struct query *db, const char *sha, char *when, size_t len)
+read_before(struct query *db, struct hasher **h, const char *path, off_t size,
+    char *when, size_t len)
 {
-	struct query_rows *st = query_prepare(db,
-	    "SELECT c.run_id, r.started FROM captures c JOIN runs r"
-	    " ON r.id = c.run_id WHERE c.sha256 = ?1 ORDER BY c.id LIMIT 1");
-	int		   found = 0;
+	struct query_rows *st =
+	    query_prepare(db, "SELECT count(*) FROM captures WHERE size = ?1");
+	char sha[HASH_HEX_MAX];
+	int  found = 0;
 
 	if (st == NULL)
 		return 0;
+	query_bind_int(st, 1, (int64_t)size);
+	found = query_next(st) == 1 && query_int(st, 0) > 0;
+	query_finish(st);
+	if (found && *h == NULL)
+		*h = hasher_new(1, NULL);
+	if (!found || *h == NULL || file_sha256(*h, path, sha) != 0 ||
+	    (st = query_prepare(db,
+		 "SELECT c.run_id, r.started FROM captures c JOIN runs r"
+		 " ON r.id = c.run_id WHERE c.sha256 = ?1 ORDER BY c.id"
+		 " LIMIT 1")) == NULL)
+		return 0;
 	query_bind_text(st, 1, sha);
-	if (query_next(st) == 1) {
+	if ((found = query_next(st) == 1))
 		snprintf(when, len, "run %lld, %s", (long long)query_int(st, 0),
 		    query_text(st, 1) ? query_text(st, 1) : "?");
-		found = 1;
-	}
 	query_finish(st);
 	return found;
 }
@@ -310,15 +327,18 @@ read_before(struct query *db, const char *sha, char *when, size_t len)
  * missing, a folder or not a capture file is said and left out (skip[i]
  * set); the log must not be one of the inputs or a capture file; a
  * capture the log already holds (same SHA-256) is left out unless
- * --again.  Returns how many inputs remain, or -1 when the log itself is
- * refused.
+ * --again.  The --extract folder is made (or checked) here too, so that
+ * a bad one is said as what it is.  Returns how many inputs remain, or
+ * -1 when the log or the folder is refused.
  */
 static int
 preflight(const struct read_opts *o, int argc, char **argv, char *skip)
 {
-	struct stat   out, in;
-	int	      have_out, n = 0;
-	struct query *db = NULL;
+	struct stat    out, in;
+	int	       have_out, n = 0;
+	struct query  *db = NULL;
+	struct hasher *h = NULL; /* made when a file must be hashed */
+	char	       err[4200];
 
 	have_out = strncmp(o->output, "postgres", 8) != 0 &&
 	    stat(o->output, &out) == 0;
@@ -333,7 +353,7 @@ preflight(const struct read_opts *o, int argc, char **argv, char *skip)
 		db = query_open(o->output, (char[256]) { 0 }, 256);
 	for (int i = optind; i < argc; i++) {
 		const char *f = argv[i];
-		char	    sha[65], when[128];
+		char	    when[128];
 
 		skip[i] = 1;
 		if (strcmp(f, "-") == 0) {
@@ -352,6 +372,7 @@ preflight(const struct read_opts *o, int argc, char **argv, char *skip)
 			    "read: refused\n",
 			    o->output);
 			query_close(db);
+			hasher_free(h);
 			return -1;
 		}
 		if (S_ISDIR(in.st_mode)) {
@@ -367,8 +388,8 @@ preflight(const struct read_opts *o, int argc, char **argv, char *skip)
 			    f);
 			continue;
 		}
-		if (db != NULL && file_sha256(f, sha) == 0 &&
-		    read_before(db, sha, when, sizeof(when))) {
+		if (db != NULL &&
+		    read_before(db, &h, f, in.st_size, when, sizeof(when))) {
 			fprintf(stderr,
 			    "mailsift read: %s: the log holds this capture "
 			    "already (same SHA-256, %s): left out; --again "
@@ -380,6 +401,12 @@ preflight(const struct read_opts *o, int argc, char **argv, char *skip)
 		n++;
 	}
 	query_close(db);
+	hasher_free(h);
+	if (n > 0 && o->extract != NULL &&
+	    keep_dir(o->extract, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mailsift read: --extract %s\n", err);
+		return -1;
+	}
 	return n;
 }
 
@@ -853,17 +880,14 @@ cmd_read(int argc, char **argv)
 	}
 	if ((r = pipeline_open(&p, &so, &co, err, sizeof(err))) != 0) {
 		fprintf(stderr, "mailsift: %s%s\n",
-		    r == PIPELINE_ERR_STORE &&
-			    strncmp(err, "--extract", 9) != 0 ?
-			"cannot open the log: " :
-			"",
+		    r == PIPELINE_ERR_STORE ? "cannot open the log: " : "",
 		    err);
 		cli_rules_free(&o.store);
 		free(cmdline);
 		free(skip);
 		return EXIT_USAGE;
 	}
-	fh = hasher_new(1, NULL);
+	fh = hasher_new(1, NULL); /* after any fork: a thread of its own */
 	prog.st = p.st;
 	for (int i = optind; i < argc && stopped_at == 0; i++) {
 		if (store_stats(p.st)->storage_failed) { /* between files */
