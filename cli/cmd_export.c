@@ -203,7 +203,7 @@ export_json(struct query *db, long run_id, const char *dir, char *err,
 			query_bind_int(st, 1, run_id);
 		int fd = open(path,
 		    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-		    0600);
+		    0640); /* the umask decides, as for the log */
 
 		if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));

@@ -657,11 +657,10 @@ poll_keylogs(void *arg)
 static void
 watch_store(struct live_state *ls)
 {
-	char why[1024];
-	int  down = store_health(ls->st, why, sizeof(why));
-
 	const struct store_stats *ss = store_stats(ls->st);
 	time_t			  now = time(NULL);
+	char			  why[1024];
+	int			  down = store_health(ls->st, why, sizeof(why));
 
 	if (down && !ls->store_down)
 		say(ls, LOG_WARNING, "%s", why);

@@ -60,8 +60,8 @@ keep_dir(const char *path, char *err, size_t errlen)
 {
 	struct stat sb;
 
-	if (mkdir(path, 0750) ==
-	    0) /* the umask decides: 0700 unless --group-read */
+	/* the umask decides: 0700 unless --group-read */
+	if (mkdir(path, 0750) == 0)
 		return 0;
 	if (errno != EEXIST || lstat(path, &sb) != 0) {
 		say(err, errlen, path);
