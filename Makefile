@@ -31,13 +31,13 @@ DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c dis
 	       dissect/txtable.c dissect/imapsyn.c dissect/urls.c \
 	       dissect/tls.c dissect/tlsnames.c \
 	       dissect/tlskeys.c
-CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c capture/source.c capture/decap.c store/safename.c store/hasher.c \
+CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c capture/source.c capture/dumpfile.c capture/decap.c store/safename.c store/hasher.c \
 	       store/bodynorm.c store/content.c store/rules.c store/msgauth.c capture/v6map.c store/store.c store/query.c \
-	       store/keep.c store/sqlite.c store/sqlite_events.c \
+	       store/keep.c store/owner.c store/sqlite.c store/sqlite_events.c \
 	       store/sqlite_msgs.c store/sqlite_rotate.c store/sqlite_query.c \
 	       store/sqlite_tls.c store/sqlite_spool.c store/sqlite_ship.c store/sqlite_auth.c store/x509.c \
 	       store/spooled.c store/pg.c store/pg_query.c
-CLI_SRC     := cli/main.c cli/args.c cli/pipeline.c cli/cmd_read.c cli/cmd_live.c cli/cmd_search.c cli/cmd_query.c cli/listings.c cli/cmd_serve.c cli/serve_guard.c cli/serve_html.c cli/serve_assets.c cli/termsafe.c \
+CLI_SRC     := cli/main.c cli/args.c cli/pipeline.c cli/cmd_read.c cli/cmd_live.c cli/live_files.c cli/live_health.c cli/cmd_search.c cli/cmd_query.c cli/listings.c cli/cmd_serve.c cli/serve_guard.c cli/serve_html.c cli/serve_assets.c cli/termsafe.c \
 	       cli/cmd_export.c cli/cmd_extract.c cli/table.c cli/cmdline.c cli/search.c
 TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_imapsyn test_tls test_tlskeys test_detect test_mime \
 	       test_capture test_safename test_bodynorm test_hasher test_urls test_content test_msgauth \
@@ -252,7 +252,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC      := clang -g -O1 -fsanitize=fuzzer,address,undefined,float-divide-by-zero,unsigned-shift-base \
 		-fno-sanitize-recover=all -std=c11 -D_DEFAULT_SOURCE \
 		-D_GNU_SOURCE $(INC)
-CAPTURE_SRC  := capture/capture.c capture/flow.c capture/madeup.c capture/source.c capture/decap.c capture/v6map.c
+CAPTURE_SRC  := capture/capture.c capture/flow.c capture/madeup.c capture/source.c capture/dumpfile.c capture/decap.c capture/v6map.c
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_proto.c $(DISSECT_SRC)
 	@mkdir -p $(@D)

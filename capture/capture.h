@@ -110,8 +110,26 @@ struct capture_kernel {
 int capture_live_counters(struct capture_kernel *);
 /* Flushes the -w file to disk (it is read back while the run goes on). */
 void capture_live_flush(void);
-/* Closes the interface and the -w file; after capture_finish. */
-void capture_live_close(void);
+/* A -w file done with: its name, and what the log's captures table says
+ * of it (the digest taken as it was written). */
+struct capture_written {
+	char	 path[4096]; /* empty: there was none */
+	char	 sha256[65];
+	uint64_t size, packets;
+	uint64_t first_us, last_us;
+	int	 damaged; /* a write failed: cut short there */
+};
+/*
+ * Goes on writing the packets into a new -w file at path (or NAME-2.EXT
+ * past a file there), as the user mailsift runs as: done gets the one
+ * finished, taken the name of the new one; frames count from 1 again.
+ * 0; or -1 with err set, the old file still written.
+ */
+int capture_live_write_next(const char *path, struct capture_written *done,
+    char *taken, size_t takenlen, char *err, size_t errlen);
+/* Closes the interface and the -w file (last, or NULL, gets what
+ * capture_live_write_next gives of it); after capture_finish. */
+void capture_live_close(struct capture_written *last);
 /* Connections being followed now. */
 size_t capture_active_flows(void);
 /*

@@ -8,7 +8,8 @@
  *   madeup.c   segments made up for libnids: handshakes for connections
  *              picked up mid-stream, fillers for holes the capture lost
  *   source.c   reading capture files (record offsets) and interfaces
- *              (live open, step, -w dump)
+ *              (live open, step)
+ *   dumpfile.c live -w: the packets written, hashed as written, rotated
  */
 #ifndef MAILSIFT_CAPTURE_PRIV_H
 #define MAILSIFT_CAPTURE_PRIV_H
@@ -111,8 +112,7 @@ struct capture_glue {
 	uint64_t	     nflows;
 	size_t		     prelude_bytes; /* see prelude_add */
 	pcap_t		    *live;	    /* capture_live_open */
-	pcap_dumper_t	    *dump;	/* -w: the packets, written as read */
-	int64_t		     dump_next; /* where its next record goes */
+	struct dumpfile	    *dump;	/* -w: the packets, written as read */
 	int		     live_dlt;
 	int		     live_fd;
 	/* the files read so far in this run: whether the next continues
@@ -123,6 +123,19 @@ struct capture_glue {
 };
 
 extern struct capture_glue cap;
+
+/* dumpfile.c: the -w file (live), hashed as written */
+struct dumpfile;
+struct capture_written;
+struct dumpfile *dumpfile_open(pcap_t *, const char *path, char *err,
+    size_t errlen);
+const char	*dumpfile_path(const struct dumpfile *);
+/* Writes a record; returns where it begins in the file. */
+int64_t dumpfile_write(struct dumpfile *, const struct pcap_pkthdr *,
+    const u_char *);
+void	dumpfile_flush(struct dumpfile *);
+/* Closes it; out (or NULL) gets its digest, size, packets and times. */
+void dumpfile_close(struct dumpfile *, struct capture_written *out);
 
 /* What before_libnids changed around one packet, for after_libnids. */
 struct around {

@@ -386,13 +386,7 @@ on_live_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *p)
 {
 	(void)user;
 	cap.frame++;
-	cap.offset = -1;
-	if (cap.dump != NULL) {
-		/* pcap_dump writes a 16-byte record header, then the bytes */
-		cap.offset = cap.dump_next;
-		cap.dump_next += 16 + h->caplen;
-		pcap_dump((u_char *)cap.dump, h, p);
-	}
+	cap.offset = cap.dump != NULL ? dumpfile_write(cap.dump, h, p) : -1;
 	cap.stats.packets++;
 	cap.stats.bytes += h->caplen;
 	feed_frame(cap.live_dlt, h, p);
@@ -416,49 +410,6 @@ join_fanout(pcap_t *pc, unsigned group, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
-}
-
-/*
- * The -w file, opened as root before privileges go: created, never
- * through a link, never over a file already there (an earlier run's
- * packets, which its logs' frame numbers point into): then NAME-2.EXT,
- * NAME-3.EXT, ...; the name taken in written.
- */
-static pcap_dumper_t *
-dump_create(pcap_t *pc, const char *path, char *written, size_t len, char *err,
-    size_t errlen)
-{
-	const char    *slash = strrchr(path, '/');
-	const char    *dot = strrchr(slash != NULL ? slash + 1 : path, '.');
-	int	       stem = dot != NULL && dot != (slash ? slash + 1 : path) ?
-		       (int)(dot - path) :
-		       (int)strlen(path);
-	int	       fd = -1;
-	FILE	      *f;
-	pcap_dumper_t *d;
-
-	for (int n = 1; n < 1000 && fd < 0; n++) {
-		if (n == 1)
-			snprintf(written, len, "%s", path);
-		else
-			snprintf(written, len, "%.*s-%d%s", stem, path, n,
-			    path + stem);
-		fd = open(written,
-		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
-		if (fd < 0 && errno != EEXIST)
-			break;
-	}
-	if (fd < 0 || (f = fdopen(fd, "wb")) == NULL) {
-		snprintf(err, errlen, "%s: %s", written, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	if ((d = pcap_dump_fopen(pc, f)) == NULL) {
-		snprintf(err, errlen, "%s: %s", written, pcap_geterr(pc));
-		fclose(f);
-	}
-	return d;
 }
 
 int
@@ -515,12 +466,13 @@ capture_live_open(struct capture_live *o, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cannot poll the capture", o->iface);
 		goto fail;
 	}
+	/* the -w file, opened as root before privileges go */
 	if (o->write_path != NULL &&
-	    (cap.dump = dump_create(pc, o->write_path, o->written,
-		 sizeof(o->written), err, errlen)) == NULL)
+	    (cap.dump = dumpfile_open(pc, o->write_path, err, errlen)) == NULL)
 		goto fail;
 	if (cap.dump != NULL)
-		cap.dump_next = pcap_dump_ftell64(cap.dump);
+		snprintf(o->written, sizeof(o->written), "%s",
+		    dumpfile_path(cap.dump));
 	cap.live = pc;
 	return 0;
 fail:
@@ -578,14 +530,38 @@ void
 capture_live_flush(void)
 {
 	if (cap.dump != NULL)
-		pcap_dump_flush(cap.dump);
+		dumpfile_flush(cap.dump);
+}
+
+int
+capture_live_write_next(const char *path, struct capture_written *done,
+    char *taken, size_t takenlen, char *err, size_t errlen)
+{
+	struct dumpfile *next;
+
+	if (cap.dump == NULL || cap.live == NULL) {
+		snprintf(err, errlen, "no -w file is written");
+		return -1;
+	}
+	if ((next = dumpfile_open(cap.live, path, err, errlen)) == NULL)
+		return -1;
+	dumpfile_close(cap.dump, done);
+	cap.dump = next;
+	snprintf(taken, takenlen, "%s", dumpfile_path(next));
+	/* frames count from 1 in each file; a SYN noted in the last one is
+	 * not this one's frame */
+	cap.frame = 0;
+	memset(cap.syns.key, 0, sizeof(cap.syns.key));
+	return 0;
 }
 
 void
-capture_live_close(void)
+capture_live_close(struct capture_written *last)
 {
+	if (last != NULL)
+		last->path[0] = '\0';
 	if (cap.dump != NULL)
-		pcap_dump_close(cap.dump);
+		dumpfile_close(cap.dump, last);
 	if (cap.live != NULL)
 		pcap_close(cap.live);
 	cap.dump = NULL;

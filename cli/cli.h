@@ -115,5 +115,11 @@ struct store_interval cli_run_totals(uint64_t since_us, uint64_t until_us);
  * as Zeek-style JSON-lines logs into dir; -1 with err set on failure. */
 int export_json(struct query *db, long run_id, const char *dir, char *err,
     size_t errlen);
+/* live --json-dir: the sessions of ids_json (a JSON array of ids)
+ * appended to DIR/<type>.log; at a rotation those become
+ * DIR/<type>-STAMP.log. */
+int  export_json_sessions(struct query *db, const char *ids_json,
+     const char *dir, char *err, size_t errlen);
+void export_json_rotate(const char *dir, const char *stamp);
 
 #endif

@@ -224,6 +224,103 @@ export_json(struct query *db, long run_id, const char *dir, char *err,
 	return 0;
 }
 
+/* A log's SQL for the sessions of a JSON array of ids (?1): its run
+ * filter replaced.  Caller frees. */
+static char *
+sessions_sql(const char *sql)
+{
+	static const char run[] = RUN_FILTER,
+			  ids[] = " AND s.id IN (SELECT value FROM"
+				  " json_each(?1))";
+	const char *at = strstr(sql, run);
+	size_t	    n = strlen(sql) + sizeof(ids);
+	char	   *out;
+
+	if (at == NULL || (out = malloc(n)) == NULL)
+		return NULL;
+	snprintf(out, n, "%.*s%s%s", (int)(at - sql), sql, ids,
+	    at + sizeof(run) - 1);
+	return out;
+}
+
+/*
+ * live --json-dir: the rows of the sessions just ended (ids_json, a JSON
+ * array) appended to DIR/<type>.log, each batch in one write so that a
+ * shipper tailing the file never reads half a line.  SQLite logs only.
+ */
+int
+export_json_sessions(struct query *db, const char *ids_json, const char *dir,
+    char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
+		char		   path[4096], *sql, *buf = NULL;
+		size_t		   len = 0;
+		struct query_rows *st;
+		FILE		  *mem;
+		int		   rc, fd;
+
+		if ((sql = sessions_sql(logs[i].sql)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		st = query_prepare(db, sql);
+		free(sql);
+		if (st == NULL) {
+			snprintf(err, errlen, "%s", query_error(db));
+			return -1;
+		}
+		query_bind_text(st, 1, ids_json);
+		if ((mem = open_memstream(&buf, &len)) == NULL) {
+			query_finish(st);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		while ((rc = query_next(st)) == 1)
+			table_row_json(mem, st, 1);
+		query_finish(st);
+		fclose(mem);
+		if (rc != 0) {
+			snprintf(err, errlen, "%s: %s", logs[i].file,
+			    query_error(db));
+			free(buf);
+			return -1;
+		}
+		snprintf(path, sizeof(path), "%s/%s", dir, logs[i].file);
+		fd = len == 0 ? -2 :
+				open(path,
+				    O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW |
+					O_CLOEXEC,
+				    0640);
+		if (fd == -1 || (fd >= 0 && write(fd, buf, len) != (ssize_t)len)) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			free(buf);
+			return -1;
+		}
+		if (fd >= 0)
+			close(fd);
+		free(buf);
+	}
+	return 0;
+}
+
+/* DIR/<type>.log -> DIR/<type>-STAMP.log, at a rotation of the log
+ * (Zeek's way: the name in use stays, shippers follow the rename). */
+void
+export_json_rotate(const char *dir, const char *stamp)
+{
+	for (size_t i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
+		char from[4096], to[4200];
+		int  stem = (int)(strlen(logs[i].file) - 4); /* ".log" */
+
+		snprintf(from, sizeof(from), "%s/%s", dir, logs[i].file);
+		snprintf(to, sizeof(to), "%s/%.*s-%s.log", dir, stem,
+		    logs[i].file, stamp);
+		rename(from, to); /* none yet: nothing to move */
+	}
+}
+
 int
 cmd_export(int argc, char **argv)
 {

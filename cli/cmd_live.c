@@ -19,8 +19,11 @@
 
 #include "capture.h"
 #include "cli.h"
+#include "keep.h"
+#include "live.h"
 #include "tlskeys.h"
 #include "pipeline.h"
+#include "query.h"
 #include "registry.h"
 #include "store.h"
 
@@ -52,6 +55,10 @@ default_filters(char *filter, char *novlan, size_t cap)
 struct live_opts {
 	const char *iface, *filter, *output, *extract, *user, *write;
 	const char *rotate;
+	const char *metrics;	/* --metrics FILE */
+	const char *json_dir;	/* --json-dir DIR */
+	long	    keep_days;	/* --keep-days */
+	uint64_t    keep_bytes; /* --keep-size */
 	int	    promisc, buffer_mb, run_as_root, quiet, no_keep, redact;
 	int	    group_read;	   /* the log and files readable by the group */
 	struct store_opts store;   /* --sensor, --spool, --spool-max */
@@ -96,8 +103,25 @@ live_usage(FILE *f)
 	    "                         else nobody)\n"
 	    "      --run-as-root      keep running as root (not advised)\n"
 	    "      --rotate SIZE|TIME start a new log LOG-YYYYmmddTHHMMSS.db\n"
-	    "                         past SIZE (100M, 2G) or every TIME\n"
-	    "                         (30m, 1h, 1d); open sessions carry over\n"
+	    "                         (and -w file) past SIZE (100M, 2G) or\n"
+	    "                         every TIME (30m, 1h, 1d: on the clock's\n"
+	    "                         boundaries, midnight for 1d); LOG.db\n"
+	    "                         links to the file in use; the files\n"
+	    "                         share one LOG.db.blobs; open sessions\n"
+	    "                         carry over\n"
+	    "      --keep-days N      with --rotate: remove rotated logs, -w\n"
+	    "                         files, JSON logs and extracts older than\n"
+	    "                         N days, and the blobs no log wants\n"
+	    "      --keep-size SIZE   with --rotate: remove the oldest rotated\n"
+	    "                         files while all take more than SIZE\n"
+	    "      --json-dir DIR     also write each session as it ends as\n"
+	    "                         JSON lines in Zeek's conventions:\n"
+	    "                         DIR/smtp.log, files.log, ssl.log, ...\n"
+	    "                         (appended; --rotate renames them\n"
+	    "                         TYPE-STAMP.log with the log)\n"
+	    "      --metrics FILE     health in Prometheus' text format,\n"
+	    "                         rewritten every second (node_exporter's\n"
+	    "                         textfile collector reads it)\n"
 	    "      --idle-timeout S   end connections idle S seconds (default\n"
 	    "                         1800: IMAP IDLE lasts up to 29 minutes)\n"
 	    "      --max-streams N    connections tracked at once (default %d);\n"
@@ -206,6 +230,10 @@ parse_live_opts(int argc, char **argv, struct live_opts *o)
 		{ "user", required_argument, NULL, 'u' },
 		{ "run-as-root", no_argument, NULL, 'R' },
 		{ "rotate", required_argument, NULL, 'r' },
+		{ "keep-days", required_argument, NULL, 'A' },
+		{ "keep-size", required_argument, NULL, 'Z' },
+		{ "metrics", required_argument, NULL, 'm' },
+		{ "json-dir", required_argument, NULL, 'J' },
 		{ "idle-timeout", required_argument, NULL, 'I' },
 		{ "max-streams", required_argument, NULL, 'M' },
 		{ "max-detect-memory", required_argument, NULL, 'G' },
@@ -297,6 +325,30 @@ parse_live_opts(int argc, char **argv, struct live_opts *o)
 				return -1;
 			}
 			break;
+		case 'A':
+			if (number_arg("--keep-days", optarg, 1, 36500,
+				&o->keep_days) != 0)
+				return -1;
+			break;
+		case 'Z': {
+			struct live_opts size = { 0 };
+
+			if (parse_rotate(optarg, &size) != 0 ||
+			    size.rotate_bytes == 0) {
+				fprintf(stderr,
+				    "mailsift live: --keep-size takes a size "
+				    "(500M, 20G)\n");
+				return -1;
+			}
+			o->keep_bytes = size.rotate_bytes;
+			break;
+		}
+		case 'm':
+			o->metrics = optarg;
+			break;
+		case 'J':
+			o->json_dir = optarg;
+			break;
 		case 'I':
 			if (number_arg("--idle-timeout", optarg, 1, 86400 * 30,
 				&o->idle_s) != 0)
@@ -328,6 +380,20 @@ parse_live_opts(int argc, char **argv, struct live_opts *o)
 				live_usage(stderr);
 			return -1;
 		}
+	}
+	if (o->json_dir != NULL &&
+	    (o->workers > 1 || strstr(o->output, "://") != NULL)) {
+		fprintf(stderr,
+		    "mailsift live: --json-dir streams from one SQLite log "
+		    "(not with --workers or PostgreSQL: mailsift export "
+		    "reads those)\n");
+		return -1;
+	}
+	if ((o->keep_days > 0 || o->keep_bytes > 0) && o->rotate == NULL) {
+		fprintf(stderr,
+		    "mailsift live: --keep-days and --keep-size are for the "
+		    "files of --rotate (logrotate keeps its own)\n");
+		return -1;
 	}
 	if (o->iface == NULL || optind != argc) {
 		fprintf(stderr, "mailsift live: %s\n",
@@ -392,8 +458,21 @@ struct live_state {
 	struct store	       *st;
 	int			tty;
 	char			path[4096]; /* the log in use */
+	char			wfile[2][4096]; /* -w: in use, and the last
+						 * (sessions may cite it) */
+	int			wcur;
+	char			blobs[4200]; /* --rotate: LOG.db.blobs */
 	struct timespec		started;
-	time_t			rotated_at;
+	time_t			rotated_at, next_rotate;
+	time_t			log_began; /* the stamp of the log in use */
+	atomic_int		janitor; /* a retention pass runs */
+	int			link_up; /* 1, 0, -1 unknown */
+	double			lag_s;	 /* the loop's longest turn lately */
+	char			metrics[4200]; /* --metrics, a worker's own */
+	struct query	       *jq;	       /* --json-dir: reads the log */
+	char			jq_path[4096];
+	int			json_failed;
+	int			metrics_failed;
 	int			failed;	    /* no log to write to any more */
 	int			store_down; /* the store said it cannot write */
 	uint64_t		errors_said;	/* write errors said so far */
@@ -436,6 +515,13 @@ say(const struct live_state *ls, int prio, const char *fmt, ...)
 		syslog(prio, "%s", line);
 		fprintf(stderr, "mailsift: %s %s\n", when, line);
 	}
+}
+
+/* say, for the retention thread's lines */
+static void
+say_line(void *arg, int prio, const char *line)
+{
+	say(arg, prio, "%s", line);
 }
 
 static long
@@ -507,42 +593,277 @@ show_status(const struct live_state *ls)
 	const struct capture_stats *cs = capture_stats();
 	const struct store_stats   *ss = store_stats(ls->st);
 	unsigned long long	    drop = ls->k_dropped + ls->k_if_dropped;
-	char			    why[1024];
+	char			    why[1024], lost[64] = "";
 
+	/* messages as the log holds them (committed), not as parsed */
+	if (ss->messages_lost > 0)
+		snprintf(lost, sizeof(lost), ", %llu LOST",
+		    (unsigned long long)ss->messages_lost);
 	say(ls, LOG_INFO,
 	    "%llu pkts %.1f MB, %llu dropped | %zu streams, "
-	    "%llu timed out | smtp %llu pop3 %llu imap %llu | %llu msgs | "
-	    "%llu lost bytes | %ld MB%s%s%s",
+	    "%llu timed out | smtp %llu pop3 %llu imap %llu | %llu msgs "
+	    "logged%s | %llu lost bytes | %ld MB%s%s%s%s",
 	    (unsigned long long)cs->packets, (double)cs->bytes / 1e6, drop,
 	    capture_active_flows(), (unsigned long long)cs->streams_evicted,
 	    (unsigned long long)ss->by_proto[MD_PROTO_SMTP],
 	    (unsigned long long)ss->by_proto[MD_PROTO_POP3],
 	    (unsigned long long)ss->by_proto[MD_PROTO_IMAP],
-	    (unsigned long long)ss->messages, (unsigned long long)cs->gap_bytes,
-	    rss_mb(), store_health(ls->st, why, sizeof(why)) ? " | " : "", why,
-	    ss->storage_failed ? " | LOG NOT WRITTEN: disk full or failing" :
-		ss->errors > 0 ? " | write errors (see above)" :
-				 "");
+	    (unsigned long long)ss->messages_logged, lost,
+	    (unsigned long long)cs->gap_bytes, rss_mb(),
+	    store_health(ls->st, why, sizeof(why)) ? " | " : "", why,
+	    ss->storage_failing ? " | LOG NOT WRITTEN: disk full or failing" :
+		ss->errors > 0	? " | write errors (see above)" :
+				  "",
+	    ls->link_up == 0 ? " | LINK DOWN" : "");
 }
+
+/* ------------------------------------------------------------ health */
+
+/* Link down and up again: said when it changes (nothing is captured
+ * while it is down, and no error says so). */
+static void
+watch_link(struct live_state *ls)
+{
+	int up = live_link_state(ls->o->iface);
+
+	if (up >= 0 && ls->link_up >= 0 && up != ls->link_up)
+		say(ls, up ? LOG_NOTICE : LOG_WARNING,
+		    up ? "link %s is up again" :
+			 "link %s is down: nothing is captured until it is up",
+		    ls->o->iface);
+	ls->link_up = up;
+}
+
+/* The loop should turn at least every 200 ms (the poll's timeout): a
+ * turn of seconds means status, commits and rotation were late. */
+static void
+watch_turn(struct live_state *ls, const struct timespec *before)
+{
+	struct timespec now;
+	double		s;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	s = (double)(now.tv_sec - before->tv_sec) +
+	    (double)(now.tv_nsec - before->tv_nsec) / 1e9;
+	if (s > ls->lag_s)
+		ls->lag_s = s;
+	if (s >= 10)
+		say(ls, LOG_WARNING,
+		    "the capture loop was held up %.0f s: commits, status "
+		    "and rotation came late",
+		    s);
+}
+
+#define M(n, h, t, l, v)                                \
+	do {                                            \
+		if (k < sizeof(m) / sizeof(*m))         \
+			m[k++] = (struct live_metric) { \
+				n, h, t, l, (double)(v) \
+			};                              \
+	} while (0)
+
+/* --metrics: what the status line says, for a scraper. */
+static void
+write_metrics(struct live_state *ls)
+{
+	const struct capture_stats *cs = capture_stats();
+	const struct store_stats   *ss = store_stats(ls->st);
+	struct live_metric	    m[32];
+	size_t			    k = 0;
+	char			    err[4400], why[1024];
+	static const char	   *C = "counter", *G = "gauge";
+
+	M("mailsift_packets_total", "Packets read", C, NULL, cs->packets);
+	M("mailsift_bytes_total", "Bytes of packets read", C, NULL, cs->bytes);
+	M("mailsift_kernel_received_total", "Packets past the filter", C,
+	    NULL, ls->k_received);
+	M("mailsift_kernel_dropped_total",
+	    "Packets the kernel dropped: no room in the buffer", C, NULL,
+	    ls->k_dropped);
+	M("mailsift_interface_dropped_total",
+	    "Packets the interface dropped", C, NULL, ls->k_if_dropped);
+	M("mailsift_streams", "Connections followed now", G, NULL,
+	    capture_active_flows());
+	M("mailsift_streams_evicted_total",
+	    "Connections ended by a timeout or the cap", C, NULL,
+	    cs->streams_evicted);
+	M("mailsift_lost_bytes_total", "Stream bytes the capture lost", C,
+	    NULL, cs->gap_bytes);
+	M("mailsift_sessions_total", "Mail sessions", C, "{proto=\"smtp\"}",
+	    ss->by_proto[MD_PROTO_SMTP]);
+	M("mailsift_sessions_total", "Mail sessions", C, "{proto=\"pop3\"}",
+	    ss->by_proto[MD_PROTO_POP3]);
+	M("mailsift_sessions_total", "Mail sessions", C, "{proto=\"imap\"}",
+	    ss->by_proto[MD_PROTO_IMAP]);
+	M("mailsift_messages_total", "Messages seen", C, NULL, ss->messages);
+	M("mailsift_messages_logged_total", "Messages committed to the log",
+	    C, NULL, ss->messages_logged);
+	M("mailsift_messages_lost_total",
+	    "Messages a failed write lost (disk full)", C, NULL,
+	    ss->messages_lost);
+	M("mailsift_store_errors_total", "Write errors of the log", C, NULL,
+	    ss->errors);
+	M("mailsift_store_failing",
+	    "1 while the disk refuses the log's writes", G, NULL,
+	    ss->storage_failing);
+	M("mailsift_store_degraded",
+	    "1 while the log's server is away (PostgreSQL: rows spooled)", G,
+	    NULL, store_health(ls->st, why, sizeof(why)));
+	M("mailsift_link_up", "1 up, 0 down, -1 unknown (-i any)", G, NULL,
+	    ls->link_up);
+	M("mailsift_loop_longest_turn_seconds",
+	    "The capture loop's longest turn in the last status interval", G,
+	    NULL, ls->lag_s);
+	M("mailsift_rotations_total", "Log files started", C, NULL,
+	    ls->rotations);
+	M("mailsift_resident_memory_peak_bytes", "Peak resident memory", G,
+	    NULL, rss_mb() * 1048576.0);
+	M("mailsift_start_time_seconds", "When this run began", G, NULL,
+	    (double)ls->started_us / 1e6);
+	M("mailsift_last_update_time_seconds", "When this file was written",
+	    G, NULL, (double)time(NULL));
+	if (live_write_metrics(ls->metrics, m, k, err, sizeof(err)) != 0 &&
+	    !ls->metrics_failed) {
+		say(ls, LOG_WARNING, "--metrics: %s", err);
+		ls->metrics_failed = 1;
+	}
+}
+
+#undef M
 
 /* ---------------------------------------------------------- log files */
 
-/* LOG.db -> LOG-YYYYmmddTHHMMSS.db, for --rotate. */
-static void
-rotated_name(const char *output, time_t t, char *out, size_t len)
-{
-	const char *dot = strrchr(output, '.');
-	const char *slash = strrchr(output, '/');
-	size_t	    stem = dot != NULL && (slash == NULL || dot > slash) ?
-		 (size_t)(dot - output) :
-		 strlen(output);
-	char	    stamp[32];
-	struct tm   tm;
+static void say_line(void *arg, int prio, const char *line);
 
-	gmtime_r(&t, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
-	snprintf(out, len, "%.*s-%s%s", (int)stem, output, stamp,
-	    stem < strlen(output) ? output + stem : ".db");
+/*
+ * --json-dir: the sessions that ended, with all their rows committed,
+ * appended to the JSON logs (read back from the log, so they say what
+ * the log says).
+ */
+static void
+stream_ended(struct live_state *ls)
+{
+	int64_t ids[1024];
+	size_t	n;
+	char	err[4400];
+
+	if (ls->o->json_dir == NULL)
+		return;
+	while ((n = store_take_ended(ls->st, ids, 1024)) > 0) {
+		char  *json, *p;
+		size_t cap = n * 24 + 3;
+		int    rc;
+
+		if ((json = p = malloc(cap)) == NULL)
+			return;
+		*p++ = '[';
+		for (size_t i = 0; i < n; i++)
+			p += snprintf(p, cap - (size_t)(p - json), "%s%lld",
+			    i ? "," : "", (long long)ids[i]);
+		snprintf(p, cap - (size_t)(p - json), "]");
+		if (ls->jq != NULL && strcmp(ls->jq_path, ls->path) != 0) {
+			query_close(ls->jq);
+			ls->jq = NULL;
+		}
+		if (ls->jq == NULL &&
+		    (ls->jq = query_open(ls->path, err, sizeof(err))) != NULL)
+			snprintf(ls->jq_path, sizeof(ls->jq_path), "%s",
+			    ls->path);
+		rc = ls->jq == NULL ? -1 :
+				      export_json_sessions(ls->jq, json,
+					  ls->o->json_dir, err, sizeof(err));
+		free(json);
+		if (rc != 0 && !ls->json_failed)
+			say(ls, LOG_ERR,
+			    "--json-dir: %s; sessions that end meanwhile "
+			    "are not streamed",
+			    err);
+		else if (rc == 0 && ls->json_failed)
+			say(ls, LOG_NOTICE, "--json-dir: streaming again");
+		ls->json_failed = rc != 0;
+	}
+}
+
+/* Retention after a rotation (and at the start): in a thread. */
+static void
+start_retention(struct live_state *ls)
+{
+	const struct live_opts *o = ls->o;
+	struct live_retention	r = { .keep_days = o->keep_days,
+		  .keep_bytes = o->keep_bytes,
+		  .current = ls->rotated_at,
+		  .running = &ls->janitor,
+		  .say = say_line,
+		  .arg = ls };
+
+	if (o->keep_days == 0 && o->keep_bytes == 0)
+		return;
+	snprintf(r.output, sizeof(r.output), "%s", o->output);
+	snprintf(r.write, sizeof(r.write), "%s", o->write ? o->write : "");
+	snprintf(r.blobs, sizeof(r.blobs), "%s", ls->blobs);
+	snprintf(r.extract, sizeof(r.extract), "%s",
+	    o->extract ? o->extract : "");
+	snprintf(r.json, sizeof(r.json), "%s", o->json_dir ? o->json_dir : "");
+	live_retention_start(&r);
+}
+
+/* --rotate: LOG.db names the file in use, for every query command. */
+static void
+point_current(struct live_state *ls)
+{
+	char err[4400];
+	int  r;
+
+	if (ls->o->rotate == NULL)
+		return;
+	if ((r = live_point_current(ls->o->output, ls->path, err,
+		 sizeof(err))) < 0)
+		say(ls, LOG_WARNING, "no link to the log in use: %s", err);
+	else if (r == 1 && ls->rotations == 0)
+		say(ls, LOG_NOTICE,
+		    "%s is a log of its own (kept): no link to the log "
+		    "in use",
+		    ls->o->output);
+}
+
+/* A -w file done with, on record in the log its frames belong to. */
+static void
+record_written(struct live_state *ls, const struct capture_written *w)
+{
+	struct store_capture sc = { .path = w->path,
+		.packets = w->packets,
+		.first_us = w->first_us,
+		.last_us = w->last_us,
+		.damaged = w->damaged,
+		.fd = -1,
+		.sha256 = w->sha256,
+		.size = w->size };
+
+	if (w->path[0] != '\0')
+		store_add_capture(ls->st, &sc);
+}
+
+/* --rotate with -w: the packets go on in a new file with the log's
+ * stamp; the finished one goes on record in the log that cites it. */
+static void
+rotate_written(struct live_state *ls, time_t stamp)
+{
+	struct capture_written done;
+	char		       next[4096], err[4400];
+	int		       k = !ls->wcur;
+
+	if (ls->o->write == NULL)
+		return;
+	live_stamped(ls->o->write, ".pcap", stamp, next, sizeof(next));
+	if (capture_live_write_next(next, &done, ls->wfile[k],
+		sizeof(ls->wfile[k]), err, sizeof(err)) != 0) {
+		say(ls, LOG_ERR, "cannot start the -w file %s: %s; going on "
+				 "in %s",
+		    next, err, ls->wfile[ls->wcur]);
+		return;
+	}
+	record_written(ls, &done);
+	ls->wcur = k;
 }
 
 static void
@@ -550,7 +871,27 @@ rotate_to(struct live_state *ls, const char *path)
 {
 	uint64_t errors = store_stats(ls->st)->errors;
 	char	 err[512];
+	int	 wrote = ls->o->write != NULL;
+	char	 wbefore[4096];
 
+	if (wrote)
+		snprintf(wbefore, sizeof(wbefore), "%s", ls->wfile[ls->wcur]);
+	/* what ended in the old log is streamed from it: its digests
+	 * waited for, all committed there */
+	if (ls->o->json_dir != NULL)
+		store_settle(ls->st);
+	store_flush(ls->st);
+	stream_ended(ls);
+	if (ls->o->rotate != NULL && ls->o->json_dir != NULL) {
+		char	  stamp[32];
+		struct tm tm;
+
+		gmtime_r(&ls->log_began, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+		export_json_rotate(ls->o->json_dir, stamp);
+	}
+	if (ls->o->rotate != NULL)
+		rotate_written(ls, ls->rotated_at);
 	if (store_rotate(ls->st, path, err, sizeof(err)) != 0) {
 		say(ls, LOG_ERR, "cannot start the log %s: %s; stopping", path,
 		    err);
@@ -559,9 +900,20 @@ rotate_to(struct live_state *ls, const char *path)
 	}
 	if (store_stats(ls->st)->errors > errors)
 		say(ls, LOG_ERR, "%s", store_last_error(ls->st));
-	say(ls, LOG_NOTICE, "log %s closed, going on in %s", ls->path, path);
+	if (wrote && strcmp(wbefore, ls->wfile[ls->wcur]) != 0) {
+		/* sessions that begin now cite the new file's frames */
+		store_set_capture_file(ls->st, ls->wfile[ls->wcur]);
+		say(ls, LOG_NOTICE, "log %s closed, going on in %s (packets: %s)",
+		    ls->path, path, ls->wfile[ls->wcur]);
+	} else {
+		say(ls, LOG_NOTICE, "log %s closed, going on in %s", ls->path,
+		    path);
+	}
 	snprintf(ls->path, sizeof(ls->path), "%s", path);
+	ls->log_began = ls->rotated_at;
 	ls->rotations++;
+	point_current(ls);
+	start_retention(ls);
 }
 
 /* SIGHUP: a log that logrotate moved away is started afresh. */
@@ -583,24 +935,25 @@ reopen_log(struct live_state *ls)
 	rotate_to(ls, path);
 }
 
+/* --rotate: on the clock's boundaries (a 1d log holds a day, midnight
+ * to midnight), or past its size. */
 static void
 maybe_rotate(struct live_state *ls, time_t now)
 {
 	struct stat sb;
 	char	    path[4096];
 
-	if (ls->o->rotate_s > 0 &&
-	    (uint64_t)(now - ls->rotated_at) >= ls->o->rotate_s) {
-		ls->rotated_at = now;
+	if (ls->o->rotate_s > 0 && now >= ls->next_rotate) {
+		ls->next_rotate = live_next_boundary(now, ls->o->rotate_s);
 	} else if (ls->o->rotate_bytes > 0 && stat(ls->path, &sb) == 0 &&
 	    (uint64_t)sb.st_size >= ls->o->rotate_bytes) {
-		ls->rotated_at = now;
 	} else {
 		return;
 	}
-	rotated_name(ls->o->output, now, path, sizeof(path));
+	live_stamped(ls->o->output, ".db", now, path, sizeof(path));
 	if (strcmp(path, ls->path) == 0) /* within the same second */
 		return;
+	ls->rotated_at = now;
 	rotate_to(ls, path);
 }
 
@@ -692,9 +1045,13 @@ live_loop(struct live_state *ls)
 	char   err[512];
 
 	while (!stop_signals && !ls->failed) {
-		int    n = capture_live_step(err, sizeof(err));
-		time_t now = time(NULL);
+		struct timespec turn;
+		int		n;
+		time_t		now;
 
+		clock_gettime(CLOCK_MONOTONIC, &turn);
+		n = capture_live_step(err, sizeof(err));
+		now = time(NULL);
 		if (n == -1) {
 			say(ls, LOG_ERR, "capture failed: %s", err);
 			return EXIT_PARTIAL;
@@ -702,11 +1059,15 @@ live_loop(struct live_state *ls)
 		if (now != last_commit) { /* queryable within a second */
 			poll_keylogs(ls);
 			store_flush(ls->st);
+			stream_ended(ls);
 			watch_store(ls);
 			capture_live_flush();
 			capture_expire(cli_wall_us(),
 			    (uint64_t)o->idle_s * 1000000u,
 			    (size_t)o->max_streams);
+			watch_link(ls);
+			if (ls->metrics[0] != '\0')
+				write_metrics(ls);
 			last_commit = now;
 		}
 		if (reopen_signal) {
@@ -722,9 +1083,19 @@ live_loop(struct live_state *ls)
 			if (o->status_s > 0)
 				show_status(ls);
 			last_status = now;
+			ls->lag_s = 0;
 		}
+		watch_turn(ls, &turn);
 	}
 	return EXIT_OK;
+}
+
+/* A worker's files: "-wK.EXT". */
+static const char *
+wk_tail(int worker, const char *ext, char *buf, size_t len)
+{
+	snprintf(buf, len, "-w%d%s", worker, ext);
+	return buf;
 }
 
 static int
@@ -732,12 +1103,13 @@ live_run(struct live_opts *o, const char *cmdline)
 {
 	struct live_state   ls = { .o = o };
 	struct capture_live cl = { 0 };
-	const char	   *written = NULL;
+	struct capture_written last_w;
+	char		       tail[32];
 	struct store_opts   so = { 0 };
 	struct capture_opts co = { 0 };
 	struct pipeline	    p;
 	char		    err[512], filter[4096], novlan[4096], source[4200];
-	int		    status, wfd, r;
+	int		    status, r;
 	struct tls_keyring *keys = NULL;
 	struct md_budget    tls_budget = { 0, CLI_TLS_BUDGET };
 
@@ -770,8 +1142,23 @@ live_run(struct live_opts *o, const char *cmdline)
 	cl.filter_novlan = novlan;
 	cl.promisc = o->promisc;
 	cl.buffer_mb = o->buffer_mb;
-	cl.write_path = o->write;
 	cl.fanout_group = o->fanout_group;
+	ls.rotated_at = time(NULL);
+	if (o->write != NULL) {
+		/* --rotate: stamped as the log; a worker: a file of its own */
+		const char *wk = wk_tail(o->worker, ".pcap", tail, sizeof(tail));
+
+		if (o->rotate != NULL)
+			live_stamped(o->write, ".pcap", ls.rotated_at,
+			    ls.wfile[0], sizeof(ls.wfile[0]));
+		else if (o->worker >= 0)
+			live_stamped_worker(o->write, wk, ls.wfile[0],
+			    sizeof(ls.wfile[0]));
+		else
+			snprintf(ls.wfile[0], sizeof(ls.wfile[0]), "%s",
+			    o->write);
+		cl.write_path = ls.wfile[0];
+	}
 	/* the log, its blobs, -w and extracts: owner only, or the group may
 	 * read them too (--group-read: analysts in the mailsift group) */
 	umask(o->group_read ? 027 : 077);
@@ -779,18 +1166,17 @@ live_run(struct live_opts *o, const char *cmdline)
 		fprintf(stderr, "mailsift live: %s\n", err);
 		return EXIT_USAGE;
 	}
-	if (o->write != NULL && strcmp(cl.written, o->write) != 0)
+	if (o->write != NULL && strcmp(cl.written, ls.wfile[0]) != 0)
 		fprintf(stderr,
 		    "mailsift live: %s is there already (never overwritten): "
 		    "the packets go to %s\n",
-		    o->write, cl.written);
-	written = o->write != NULL ? cl.written : NULL;
-	/* kept open to hash the -w file when done, as root cannot be then */
-	wfd = written != NULL ? open(written, O_RDONLY | O_CLOEXEC) : -1;
+		    ls.wfile[0], cl.written);
+	if (o->write != NULL)
+		snprintf(ls.wfile[0], sizeof(ls.wfile[0]), "%s", cl.written);
 	/* key logs too: the endpoint's may be readable by root only */
 	if (o->nkeylog > 0 && (keys = tls_keyring_new()) == NULL) {
 		fprintf(stderr, "mailsift live: out of memory\n");
-		capture_live_close();
+		capture_live_close(NULL);
 		return EXIT_USAGE;
 	}
 	for (int i = 0; i < o->nkeylog; i++)
@@ -799,7 +1185,7 @@ live_run(struct live_opts *o, const char *cmdline)
 			while (i-- > 0)
 				cli_keylog_close(&ls.keylogs[i]);
 			tls_keyring_free(keys);
-			capture_live_close();
+			capture_live_close(NULL);
 			return EXIT_USAGE;
 		}
 	if (keys != NULL) {
@@ -809,7 +1195,7 @@ live_run(struct live_opts *o, const char *cmdline)
 	if (drop_root(o, err, sizeof(err)) != 0 ||
 	    cli_drop_capabilities(err, sizeof(err)) != 0) {
 		fprintf(stderr, "mailsift live: %s\n", err);
-		capture_live_close();
+		capture_live_close(NULL);
 		return EXIT_USAGE;
 	}
 	ls.tty = isatty(STDERR_FILENO);
@@ -817,15 +1203,20 @@ live_run(struct live_opts *o, const char *cmdline)
 		o->status_s = o->quiet ? 0 : ls.tty ? 5 : 60;
 	if (!ls.tty)
 		openlog("mailsift", LOG_PID, LOG_DAEMON);
-	ls.rotated_at = time(NULL);
-	if (o->rotate != NULL)
-		rotated_name(o->output, ls.rotated_at, ls.path,
+	if (o->rotate != NULL) {
+		live_stamped(o->output, ".db", ls.rotated_at, ls.path,
 		    sizeof(ls.path));
-	else
+		if (!o->no_keep) /* one store for all the files: a body seen
+				    yesterday is not kept again */
+			snprintf(ls.blobs, sizeof(ls.blobs), "%s.blobs",
+			    o->output);
+		ls.next_rotate = live_next_boundary(ls.rotated_at, o->rotate_s);
+	} else
 		snprintf(ls.path, sizeof(ls.path), "%s", o->output);
 	so.path = ls.path;
 	so.extract_dir = o->extract;
 	so.no_keep = o->no_keep;
+	so.blob_dir = ls.blobs[0] != '\0' ? ls.blobs : NULL;
 	so.redact = o->redact;
 	so.command = cmdline;
 	so.sensor = o->store.sensor;
@@ -834,6 +1225,13 @@ live_run(struct live_opts *o, const char *cmdline)
 	so.sha1 = o->store.sha1;
 	so.rules = o->store.rules;
 	so.shared = o->worker >= 0; /* the other workers write it too */
+	so.track_ended = o->json_dir != NULL;
+	ls.log_began = ls.rotated_at;
+	if (o->json_dir != NULL && keep_dir(o->json_dir, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mailsift live: --json-dir %s\n", err);
+		capture_live_close(NULL);
+		return EXIT_USAGE;
+	}
 	o->lim.tls_budget = &tls_budget;
 	co.lim = o->lim;
 	co.detect_budget = (size_t)o->detect_mb << 20;
@@ -846,18 +1244,25 @@ live_run(struct live_opts *o, const char *cmdline)
 			    user_name(), err);
 		else
 			fprintf(stderr, "mailsift live: %s\n", err);
-		capture_live_close();
+		capture_live_close(NULL);
 		return EXIT_USAGE;
 	}
 	ls.st = p.st;
 	/* the frames in the log count from here; with -w they are that
 	 * file's, with its record offsets */
-	snprintf(source, sizeof(source), "%s%s",
-	    written ? "" : "live:", written ? written : o->iface);
-	store_set_capture_file(ls.st, source);
+	snprintf(source, sizeof(source), "live:%s", o->iface);
+	store_set_capture_file(ls.st, o->write ? ls.wfile[0] : source);
 	install_signals();
 	say(&ls, LOG_NOTICE, "capturing on %s (%s) into %s", o->iface,
 	    o->filter ? filter : "mail ports", ls.path);
+	point_current(&ls);
+	start_retention(&ls);
+	ls.link_up = live_link_state(o->iface);
+	if (o->metrics != NULL && o->worker >= 0) /* one file each */
+		live_stamped_worker(o->metrics, wk_tail(o->worker, ".prom", tail,
+		    sizeof(tail)), ls.metrics, sizeof(ls.metrics));
+	else if (o->metrics != NULL)
+		snprintf(ls.metrics, sizeof(ls.metrics), "%s", o->metrics);
 	ls.started_us = cli_wall_us();
 	sample_kernel(&ls);
 	status = live_loop(&ls);
@@ -866,19 +1271,18 @@ live_run(struct live_opts *o, const char *cmdline)
 	 * counters are read before the capture closes. */
 	capture_finish();
 	sample_kernel(&ls);
-	capture_live_close();
+	capture_live_close(&last_w);
 	record_interval(&ls, 1);
 	pipeline_drain(&p);
-	if (written != NULL) { /* the -w file, now complete, on record */
-		struct store_capture sc = { .path = written,
-			.packets = capture_stats()->packets,
-			.fd = wfd };
-		store_add_capture(ls.st, &sc);
-	}
-	if (wfd >= 0)
-		close(wfd);
+	record_written(&ls, &last_w); /* the -w file, now complete */
+	store_flush(ls.st);
+	stream_ended(&ls);
+	if (ls.jq != NULL)
+		query_close(ls.jq);
 	if (o->status_s > 0)
 		show_status(&ls);
+	if (ls.metrics[0] != '\0')
+		write_metrics(&ls);
 	if (ls.tty)
 		fputc('\n', stderr);
 	say(&ls, LOG_NOTICE,
@@ -1021,10 +1425,10 @@ cmd_live(int argc, char **argv)
 	o.worker = -1;
 	if (parse_live_opts(argc, argv, &o) != 0)
 		return EXIT_USAGE;
-	if (o.workers > 1 && (o.write != NULL || o.rotate != NULL)) {
+	if (o.workers > 1 && o.rotate != NULL) {
 		fprintf(stderr,
 		    "mailsift live: --workers writes one log "
-		    "that does not rotate, and no -w file\n");
+		    "that does not rotate\n");
 		return EXIT_USAGE;
 	}
 	if ((cmdline = cli_join_args(argc, argv)) == NULL) {

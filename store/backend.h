@@ -32,6 +32,8 @@ struct store_backend {
 	int (*rotate)(void *, const char *path, char *err, size_t errlen);
 	void (*flush)(void *);
 	void (*settle)(void *); /* writes every row waiting for digests */
+	/* NULL where the backend does not track them (spooled stores) */
+	size_t (*take_ended)(void *, int64_t *ids, size_t cap);
 	const struct store_stats *(*stats)(const void *);
 	long (*run_id)(const void *);
 	const char *(*last_error)(const void *);

@@ -180,7 +180,10 @@ keep_blob_place(const char *blob_dir, const char *file, const char *sha,
 		unlink(file);
 		return 0;
 	}
-	if (lstat(path, &sb) == 0) /* seen before: one copy is enough */
+	/* seen before: one copy is enough; its time says it is still
+	 * wanted (live --keep-days removes the blobs no log wants) */
+	if (lstat(path, &sb) == 0 &&
+	    utimensat(AT_FDCWD, path, NULL, AT_SYMLINK_NOFOLLOW) == 0)
 		ok = 1, unlink(file);
 	else
 		ok = rename(file, path) == 0;

@@ -760,6 +760,23 @@ r_ship(void *c, struct spool *sp, const char *spool_path, int64_t run,
 	return ship_spool(c, sp, run, sensor, blob_dir, err, errlen);
 }
 
+static void
+r_end_killed(void *c, int64_t run, const char *now)
+{
+	char	    id[32];
+	const char *v[2] = { id, now };
+
+	snprintf(id, sizeof(id), "%lld", (long long)run);
+	PQclear(PQexecParams(c,
+	    "UPDATE runs SET finished = $2, status = -1"
+	    " WHERE id = $1 AND finished IS NULL",
+	    2, NULL, v, NULL, NULL, 0));
+	PQclear(PQexecParams(c,
+	    "UPDATE sessions SET end_reason = 'killed' WHERE run_id = $1"
+	    " AND end_ts IS NULL AND end_reason IS NULL",
+	    1, NULL, v, NULL, NULL, 0));
+}
+
 const struct receiver receiver_pg = {
 	.name = "PostgreSQL",
 	.connect = r_connect,
@@ -767,4 +784,5 @@ const struct receiver receiver_pg = {
 	.alive = r_alive,
 	.new_run = r_new_run,
 	.ship = r_ship,
+	.end_killed = r_end_killed,
 };

@@ -26,7 +26,9 @@ CREATE TABLE IF NOT EXISTS runs (
 	version		text NOT NULL,
 	command		text NOT NULL,
 	status		bigint,
-	sensor		text			-- --sensor, default the host name
+	sensor		text,			-- --sensor, default the host name
+	owner		text,			-- HOST/BOOT/PID/START of its process
+	blobs		text			-- SQLite logs: where message bytes are
 );
 
 CREATE TABLE IF NOT EXISTS captures (
@@ -574,6 +576,8 @@ END $$;
 -- Columns added to version 7 after its first release: a log made before
 -- them takes them when a newer mailsift opens it (this file is run again
 -- on every log of this version).
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS owner text;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS blobs text;
 ALTER TABLE messages ADD COLUMN IF NOT EXISTS findings text;
 ALTER TABLE messages ADD COLUMN IF NOT EXISTS received_path text;
 ALTER TABLE messages ADD COLUMN IF NOT EXISTS x_originating_ip text;

@@ -12,7 +12,10 @@ CREATE TABLE IF NOT EXISTS runs (
 	finished	TEXT,
 	version		TEXT NOT NULL,
 	command		TEXT NOT NULL,		-- argv, space separated
-	status		INTEGER			-- exit status
+	status		INTEGER,		-- exit status; -1: killed (a later
+						-- run found it unfinished)
+	owner		TEXT,			-- HOST/BOOT/PID/START of its process
+	blobs		TEXT			-- where it kept message bytes
 );
 
 -- The capture files each run read, so that evidence can be traced to

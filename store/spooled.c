@@ -120,6 +120,17 @@ wall_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* The wall clock as runs.started and runs.finished have it. */
+static void
+wall_utc(char *buf, size_t len)
+{
+	time_t	  t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 static void
 remove_tree2(const char *p)
 {
@@ -172,7 +183,7 @@ remove_spool_files(const char *path)
  * 1: the file is another log's. */
 static int
 ship_file(const struct receiver *rcv, void *c, const char *path,
-    const char *where, char *err, size_t errlen)
+    const char *where, int64_t *runp, char *err, size_t errlen)
 {
 	struct spool *sp;
 	char	      target[4096], run[32], sensor[256], blobs[4200];
@@ -190,8 +201,8 @@ ship_file(const struct receiver *rcv, void *c, const char *path,
 	if (spool_meta_get(sp, "sensor", sensor, sizeof(sensor)) != 0)
 		sensor[0] = '\0';
 	snprintf(blobs, sizeof(blobs), "%s.blobs", path);
-	rc = rcv->ship(c, sp, path, strtoll(run, NULL, 10), sensor, blobs, err,
-	    errlen);
+	*runp = strtoll(run, NULL, 10);
+	rc = rcv->ship(c, sp, path, *runp, sensor, blobs, err, errlen);
 	if (rc == 0)
 		rc = spool_forget(sp);
 	spool_close(sp);
@@ -211,8 +222,9 @@ ship_leftovers(const struct receiver *rcv, void *c, const char *dir,
 	if (d == NULL)
 		return;
 	while ((e = readdir(d)) != NULL) {
-		char   path[4400], err[600], *end;
-		long   pid;
+		char	path[4400], err[600], now[32], *end;
+		long	pid;
+		int64_t run;
 		size_t n = strlen(e->d_name);
 		int    rc;
 
@@ -224,14 +236,19 @@ ship_leftovers(const struct receiver *rcv, void *c, const char *dir,
 		    (kill((pid_t)pid, 0) == 0 || errno == EPERM))
 			continue; /* a run still writing it */
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		rc = ship_file(rcv, c, path, where, err, sizeof(err));
-		if (rc < 0)
+		rc = ship_file(rcv, c, path, where, &run, err, sizeof(err));
+		if (rc < 0) {
 			fprintf(stderr, "mailsift: %s: not shipped yet: %s\n",
 			    path, err);
-		else if (rc == 0)
+		} else if (rc == 0) {
+			/* a run that ended cleanly has finished set: this
+			 * changes only a killed one's rows */
+			wall_utc(now, sizeof(now));
+			rcv->end_killed(c, run, now);
 			fprintf(stderr,
 			    "mailsift: shipped %s, left by an earlier run\n",
 			    path);
+		}
 	}
 	closedir(d);
 }
@@ -371,6 +388,7 @@ spooled_open(const struct receiver *rcv, const struct store_opts *o,
 		    s->spool_path);
 	so.path = s->spool_path;
 	so.force = 1;
+	so.spool = 1;
 	if ((s->sq = store_backend_sqlite.open(&so, err, errlen)) == NULL)
 		goto fail;
 	snprintf(num, sizeof(num), "%lld", (long long)s->run);
@@ -521,6 +539,7 @@ static int
 spooled_close(void *arg, int status)
 {
 	struct spooled *s = arg;
+	int64_t		run;
 	int		rc;
 
 	spool_close(s->spool);
@@ -547,7 +566,7 @@ spooled_close(void *arg, int status)
 			s->conn = s->rcv->connect(s->where, 0, s->error,
 			    sizeof(s->error));
 		if (s->conn != NULL &&
-		    ship_file(s->rcv, s->conn, s->spool_path, s->where,
+		    ship_file(s->rcv, s->conn, s->spool_path, s->where, &run,
 			s->error, sizeof(s->error)) == 0)
 			break;
 		if (s->conn != NULL && !s->rcv->alive(s->conn)) {

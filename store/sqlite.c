@@ -26,6 +26,7 @@
 #include "rules.h"
 #include "hasher.h"
 #include "keep.h"
+#include "owner.h"
 #include "schema.h"
 #include "sqlite_priv.h"
 #include "x509.h"
@@ -280,11 +281,38 @@ wall_now_us(void)
 	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
 }
 
+/*
+ * A COMMIT the disk refuses may leave the transaction open (its rows
+ * wait for the next one: nothing lost yet) or roll it back (SQLite does
+ * after some SQLITE_FULL and SQLITE_IOERR): then the messages begun in
+ * it are counted lost.  Writing goes on with the next transaction, so
+ * a disk that has room again is written again.
+ */
 void
 db_commit(struct sqlite_store *s, uint64_t ts)
 {
-	db_run(s, ST_COMMIT);
-	db_run(s, ST_BEGIN);
+	uint64_t pending = s->stats.messages - s->msgs_committed_mark;
+
+	if (sqlite3_step(s->st[ST_COMMIT]) == SQLITE_DONE) {
+		s->stats.messages_logged += pending;
+		s->msgs_committed_mark = s->stats.messages;
+		s->stats.storage_failing = 0;
+		s->ended_committed = s->nended;
+		s->fin_out_committed = s->fin_out;
+	} else {
+		int e = sqlite3_errcode(s->db);
+
+		db_fail(s, "COMMIT");
+		s->stats.storage_failing =
+		    e == SQLITE_FULL || e == SQLITE_IOERR;
+		if (sqlite3_get_autocommit(s->db)) { /* rolled back */
+			s->stats.messages_lost += pending;
+			s->msgs_committed_mark = s->stats.messages;
+		}
+	}
+	sqlite3_reset(s->st[ST_COMMIT]);
+	if (sqlite3_get_autocommit(s->db))
+		db_run(s, ST_BEGIN);
 	s->last_commit_ts = ts;
 	s->last_commit_wall = wall_now_us();
 	s->events_since_commit = 0;
@@ -423,6 +451,13 @@ store_schema(struct sqlite_store *s, char *err, size_t errlen)
 		" ALTER TABLE messages ADD COLUMN x_originating_ip TEXT;",
 		err, errlen) != 0)
 		return -1;
+	/* ... or before runs said which process wrote them */
+	if (!has_column(s, "runs", "owner") &&
+	    exec_sql(s,
+		"ALTER TABLE runs ADD COLUMN owner TEXT;"
+		" ALTER TABLE runs ADD COLUMN blobs TEXT;",
+		err, errlen) != 0)
+		return -1;
 	/* ... or before parts were typed by content */
 	if (!has_column(s, "parts", "magic_type") &&
 	    exec_sql(s,
@@ -454,16 +489,19 @@ run_started(sqlite3 *db, const char *command)
 	sqlite3_stmt *st;
 	char	      now[32];
 	int64_t	      id = -1;
+	char	      owner[512];
 
 	utc_now(now, sizeof(now));
+	owner_self(owner, sizeof(owner));
 	if (sqlite3_prepare_v2(db,
 		"INSERT INTO runs (started, version,"
-		" command) VALUES (?,?,?)",
+		" command, owner) VALUES (?,?,?,?)",
 		-1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, MAILSIFT_VERSION, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, command ? command : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, owner, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) == SQLITE_DONE)
 		id = sqlite3_last_insert_rowid(db);
 	sqlite3_finalize(st);
@@ -490,6 +528,88 @@ store_begin_run(struct sqlite_store *s, const char *command, char *err,
 fail:
 	snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
 	return -1;
+}
+
+/*
+ * A run whose process was killed never finished: its row is closed now
+ * (status -1, finished when this was found) and its sessions still open
+ * end as 'killed', so that no query takes them for connections that go
+ * on.  Runs of another host, or whose process still runs, are left be.
+ */
+int
+runs_mark_killed(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	char	      now[32];
+	int64_t	      dead[64];
+	int	      n = 0;
+
+	if (sqlite3_prepare_v2(db,
+		"SELECT id, owner FROM runs WHERE finished IS NULL"
+		" AND owner IS NOT NULL",
+		-1, &st, NULL) != SQLITE_OK)
+		return 0;
+	while (n < 64 && sqlite3_step(st) == SQLITE_ROW)
+		if (!owner_alive((const char *)sqlite3_column_text(st, 1)))
+			dead[n++] = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	utc_now(now, sizeof(now));
+	for (int i = 0; i < n; i++)
+		run_end_killed(db, dead[i], now);
+	return n;
+}
+
+/* The UPDATEs of runs_mark_killed for one run (the receiver of a killed
+ * worker's spool runs them too). */
+void
+run_end_killed(sqlite3 *db, int64_t run_id, const char *now)
+{
+	static const char *const sql[] = {
+		"UPDATE runs SET finished = ?2, status = -1"
+		" WHERE id = ?1 AND finished IS NULL",
+		"UPDATE sessions SET end_reason = 'killed'"
+		" WHERE run_id = ?1 AND end_ts IS NULL AND end_reason IS NULL",
+	};
+
+	for (size_t i = 0; i < sizeof(sql) / sizeof(*sql); i++) {
+		sqlite3_stmt *st;
+
+		if (sqlite3_prepare_v2(db, sql[i], -1, &st, NULL) != SQLITE_OK)
+			continue;
+		sqlite3_bind_int64(st, 1, run_id);
+		sqlite3_bind_text(st, 2, now, -1, SQLITE_TRANSIENT);
+		sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+}
+
+/*
+ * Where this run keeps message bytes, as an absolute path: a log moved
+ * away from its blobs (logrotate), or one of the files of live --rotate
+ * (which share one store), finds them by it.
+ */
+static int
+run_note_blobs(struct sqlite_store *s, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	char	     *abs;
+	int	      rc;
+
+	if (s->is_spool || s->blob_dir == NULL ||
+	    (abs = realpath(s->blob_dir, NULL)) == NULL)
+		return 0;
+	rc = sqlite3_prepare_v2(s->db, "UPDATE runs SET blobs = ? WHERE id = ?",
+	    -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, abs, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, s->run_id);
+		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+		sqlite3_finalize(st);
+	}
+	free(abs);
+	if (rc != SQLITE_OK)
+		snprintf(err, errlen, "runs: %s", sqlite3_errmsg(s->db));
+	return rc == SQLITE_OK ? 0 : -1;
 }
 
 /* Records the end of a run in its log. */
@@ -717,7 +837,10 @@ db_open(struct sqlite_store *s, const char *path, int force, int keep,
 	if (keep) { /* once the file is known to be a log */
 		char bd[4096];
 
-		snprintf(bd, sizeof(bd), "%s.blobs", path);
+		if (s->blob_base != NULL)
+			snprintf(bd, sizeof(bd), "%s", s->blob_base);
+		else
+			snprintf(bd, sizeof(bd), "%s.blobs", path);
 		if (keep_dir(bd, err, errlen) != 0)
 			return -1;
 		if ((s->blob_dir = strdup(bd)) == NULL) {
@@ -730,8 +853,11 @@ db_open(struct sqlite_store *s, const char *path, int force, int keep,
 		"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 		" PRAGMA foreign_keys=OFF;",
 		err, errlen) != 0 ||
-	    store_schema(s, err, errlen) != 0 ||
-	    store_begin_run(s, command, err, errlen) != 0 ||
+	    store_schema(s, err, errlen) != 0)
+		return -1;
+	runs_mark_killed(s->db); /* before this run's own row */
+	if (store_begin_run(s, command, err, errlen) != 0 ||
+	    run_note_blobs(s, err, errlen) != 0 ||
 	    prepare_all(s, err, errlen) != 0)
 		return -1;
 	snprintf(s->path, sizeof(s->path), "%s", path);
@@ -773,6 +899,12 @@ sqlite_open(const struct store_opts *o, char *err, size_t errlen)
 		goto fail;
 	}
 	s->command = o->command;
+	s->is_spool = o->spool;
+	s->track_ended = o->track_ended;
+	if (o->blob_dir != NULL && (s->blob_base = strdup(o->blob_dir)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	if (db_open(s, o->path, o->force, !o->no_keep, o->command, err,
 		errlen) != 0)
 		goto fail;
@@ -784,6 +916,8 @@ fail:
 	typer_free(s->typer);
 	free(s->extract_dir);
 	free(s->blob_dir);
+	free(s->blob_base);
+	free(s->ended);
 	free(s);
 	return NULL;
 }
@@ -798,6 +932,25 @@ sqlite_flush(void *arg)
 
 	msgs_settle(s, 0);
 	db_commit(s, s->last_commit_ts);
+}
+
+/* The sessions ended whose rows are all in the log: their ids, in the
+ * order they ended; at most cap, the rest wait for the next call. */
+static size_t
+sqlite_take_ended(void *arg, int64_t *ids, size_t cap)
+{
+	struct sqlite_store *s = arg;
+	size_t		     n = 0;
+
+	while (n < cap && n < s->ended_committed &&
+	    s->ended[n].seq <= s->fin_out_committed) {
+		ids[n] = s->ended[n].id;
+		n++;
+	}
+	memmove(s->ended, s->ended + n, (s->nended - n) * sizeof(*s->ended));
+	s->nended -= n;
+	s->ended_committed -= n;
+	return n;
 }
 
 static void
@@ -950,6 +1103,8 @@ free:
 	typer_free(s->typer);
 	free(s->extract_dir);
 	free(s->blob_dir);
+	free(s->blob_base);
+	free(s->ended);
 	free(s);
 	return rc;
 }
@@ -1012,6 +1167,7 @@ const struct store_backend store_backend_sqlite = {
 	.rotate = sqlite_rotate,
 	.flush = sqlite_flush,
 	.settle = sqlite_settle,
+	.take_ended = sqlite_take_ended,
 	.stats = sqlite_stats,
 	.run_id = sqlite_run_id,
 	.last_error = sqlite_last_error,

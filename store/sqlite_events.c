@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "sqlite_priv.h"
 #include "util.h"
@@ -50,6 +51,28 @@ on_session_begin(struct sqlite_store *s, const struct md_event *ev)
 	s->stats.by_proto[ev->flow->proto]++;
 }
 
+/* For store_take_ended: bounded, as a reader that stops taking must
+ * not grow it for weeks (the oldest are dropped, counted as errors). */
+static void
+note_ended(struct sqlite_store *s, int64_t id)
+{
+	if (s->nended == s->ended_cap) {
+		size_t		      cap = s->ended_cap ? 2 * s->ended_cap : 256;
+		struct ended_session *e;
+
+		if (cap > (1u << 20) ||
+		    (e = realloc(s->ended, cap * sizeof(*e))) == NULL) {
+			s->stats.errors++;
+			return;
+		}
+		s->ended = e;
+		s->ended_cap = cap;
+	}
+	s->ended[s->nended].id = id;
+	s->ended[s->nended].seq = s->fin_in;
+	s->nended++;
+}
+
 static void
 on_session_end(struct sqlite_store *s, const struct md_event *ev)
 {
@@ -69,6 +92,8 @@ on_session_end(struct sqlite_store *s, const struct md_event *ev)
 	db_run(s, ST_SESSION_END);
 	if (ev->tls != MD_TLS_NONE)
 		s->stats.tls_sessions++;
+	if (s->track_ended)
+		note_ended(s, session_id(s, ev));
 }
 
 static void

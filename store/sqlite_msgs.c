@@ -80,6 +80,7 @@ fin_push(struct sqlite_store *s, const struct finishing *f)
 		s->fin_tail = &s->fin_head;
 	*s->fin_tail = q;
 	s->fin_tail = &q->next;
+	s->fin_in++;
 	if (++s->nfin > FIN_MAX)
 		msgs_settle_one(s);
 }
@@ -702,6 +703,7 @@ msgs_settle_one(struct sqlite_store *s)
 	if (s->fin_head == NULL)
 		s->fin_tail = &s->fin_head;
 	s->nfin--;
+	s->fin_out++;
 	finish_one(s, f);
 	free(f);
 }

@@ -161,6 +161,21 @@ struct sqlite_store {
 	char		    path[4096];
 	char		   *extract_dir;
 	char		   *blob_dir; /* LOG.blobs: message bytes by SHA-256 */
+	uint64_t	    msgs_committed_mark; /* stats.messages at the
+						  * last COMMIT's end */
+	int		    is_spool;
+	/* --json-dir: the sessions ended, in order, each with the rows
+	 * queued for digests before it ended (fin_in then): streamed once
+	 * those are written (fin_out) and committed */
+	struct ended_session {
+		int64_t	 id;
+		uint64_t seq;
+	}		   *ended;
+	size_t		    nended, ended_cap, ended_committed;
+	int		    track_ended;
+	uint64_t	    fin_in, fin_out, fin_out_committed; /* a spool's: runs.blobs stays NULL */
+	char		   *blob_base; /* --rotate: the store every file of
+					* the sensor shares (NULL: LOG.blobs) */
 	uint64_t	    last_commit_ts;
 	uint64_t last_commit_wall; /* wall_now_us() at the last commit */
 	uint64_t events_since_commit;
@@ -207,6 +222,8 @@ int  create_private(const char *path, int force, char *err, size_t errlen);
 /* A new row of runs (its start, version and command): its id, or -1. */
 int64_t	 run_started(sqlite3 *, const char *command);
 void	 run_finished(sqlite3 *, int64_t run_id, int status);
+int	 runs_mark_killed(sqlite3 *);
+void	 run_end_killed(sqlite3 *, int64_t run_id, const char *now);
 sqlite3 *sqlite_log_open(const char *path, int create, int *fdp, char *err,
     size_t errlen);
 

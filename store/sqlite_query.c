@@ -139,7 +139,8 @@ struct query *
 sqlite_query_open(const char *path, char *err, size_t errlen)
 {
 	struct sqlite_query *c;
-	char		     uri[8400];
+	char		     uri[8400], *real;
+	int		     rc;
 
 	if (access(path, R_OK) != 0) {
 		snprintf(err, errlen,
@@ -154,9 +155,13 @@ sqlite_query_open(const char *path, char *err, size_t errlen)
 	}
 	c->q.ops = &sqlite_query_ops;
 	snprintf(c->path, sizeof(c->path), "%s", path);
-	if (sqlite3_open_v2(open_name(path, uri, sizeof(uri)), &c->db,
-		SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK ||
-	    !is_log(c->db)) {
+	/* live --rotate's LOG.db links to the file in use: its -wal is
+	 * beside the file, not the link */
+	real = realpath(path, NULL);
+	rc = sqlite3_open_v2(open_name(real ? real : path, uri, sizeof(uri)),
+	    &c->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+	free(real);
+	if (rc != SQLITE_OK || !is_log(c->db)) {
 		snprintf(err, errlen, "%s: %s", path,
 		    c->db != NULL && sqlite3_errcode(c->db) != SQLITE_OK ?
 			sqlite3_errmsg(c->db) :
@@ -302,7 +307,40 @@ q_search_sql(const struct query *q)
 	       " WHERE message_text MATCH ?1";
 }
 
-/* Kept bytes live beside the log: LOG.blobs/AB/ABCD... */
+/* The blob stores the log's runs recorded (runs.blobs, absolute), then
+ * the folder of that name beside the log (the two moved together). */
+static FILE *
+blob_elsewhere(const struct sqlite_query *c, const char *sha)
+{
+	sqlite3_stmt *st;
+	FILE	     *f = NULL;
+	const char   *slash = strrchr(c->path, '/');
+	int	      dirlen = slash != NULL ? (int)(slash - c->path) + 1 : 0;
+
+	if (sqlite3_prepare_v2(c->db,
+		"SELECT blobs FROM runs WHERE blobs IS NOT NULL"
+		" GROUP BY blobs ORDER BY max(id) DESC",
+		-1, &st, NULL) != SQLITE_OK)
+		return NULL; /* a log from before runs.blobs */
+	while (f == NULL && sqlite3_step(st) == SQLITE_ROW) {
+		const char *bd = (const char *)sqlite3_column_text(st, 0);
+		const char *base = strrchr(bd, '/');
+		char	    path[4400];
+
+		snprintf(path, sizeof(path), "%s/%.2s/%s", bd, sha, sha);
+		if ((f = fopen(path, "rb")) != NULL || base == NULL)
+			continue;
+		snprintf(path, sizeof(path), "%.*s%s/%.2s/%s", dirlen, c->path,
+		    base + 1, sha, sha);
+		f = fopen(path, "rb");
+	}
+	sqlite3_finalize(st);
+	return f;
+}
+
+/* Kept bytes live beside the log: LOG.blobs/AB/ABCD...; or where its
+ * runs said they kept them (the files of live --rotate share one store,
+ * a log moved away by logrotate left its store behind). */
 static FILE *
 q_blob(struct query *q, const char *sha, char *err, size_t errlen)
 {
@@ -311,8 +349,13 @@ q_blob(struct query *q, const char *sha, char *err, size_t errlen)
 	FILE			  *f;
 
 	snprintf(path, sizeof(path), "%s.blobs/%.2s/%s", c->path, sha, sha);
-	if ((f = fopen(path, "rb")) == NULL)
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if ((f = fopen(path, "rb")) == NULL) {
+		int e = errno;
+
+		if (e == ENOENT && (f = blob_elsewhere(c, sha)) != NULL)
+			return f;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+	}
 	return f;
 }
 

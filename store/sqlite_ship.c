@@ -242,6 +242,29 @@ move_blobs(const char *from, const char *log)
 	closedir(d);
 }
 
+/* runs.blobs of a run shipped here: the log's own store (a spool's
+ * row has none). */
+static void
+note_blobs(struct shared_log *l, int64_t run_id)
+{
+	char	      bd[4200], *abs;
+	sqlite3_stmt *st;
+
+	snprintf(bd, sizeof(bd), "%s.blobs", l->path);
+	if ((abs = realpath(bd, NULL)) == NULL)
+		return;
+	if (sqlite3_prepare_v2(l->db,
+		"UPDATE runs SET blobs = ?1 WHERE id = ?2"
+		" AND blobs IS NOT ?1",
+		-1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, abs, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, run_id);
+		sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+	free(abs);
+}
+
 static int
 r_ship(void *arg, struct spool *sp, const char *spool_path, int64_t run_id,
     const char *sensor, const char *blob_dir, char *err, size_t errlen)
@@ -276,9 +299,19 @@ r_ship(void *arg, struct spool *sp, const char *spool_path, int64_t run_id,
 	else
 		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_exec(l->db, "DETACH sp", NULL, NULL, NULL);
-	if (rc == 0 && blob_dir != NULL)
+	if (rc == 0 && blob_dir != NULL) {
 		move_blobs(blob_dir, l->path);
+		note_blobs(l, run_id);
+	}
 	return rc ? -1 : 0;
+}
+
+static void
+r_end_killed(void *arg, int64_t run, const char *now)
+{
+	struct shared_log *l = arg;
+
+	run_end_killed(l->db, run, now);
 }
 
 const struct receiver receiver_sqlite = {
@@ -288,4 +321,5 @@ const struct receiver receiver_sqlite = {
 	.alive = r_alive,
 	.new_run = r_new_run,
 	.ship = r_ship,
+	.end_killed = r_end_killed,
 };

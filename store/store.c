@@ -122,6 +122,13 @@ store_flush(struct store *s)
 	s->be->flush(s->impl);
 }
 
+size_t
+store_take_ended(struct store *s, int64_t *ids, size_t cap)
+{
+	return s->be->take_ended != NULL ? s->be->take_ended(s->impl, ids, cap) :
+					   0;
+}
+
 void
 store_settle(struct store *s)
 {

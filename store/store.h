@@ -35,6 +35,10 @@ struct store_stats {
 	uint64_t storage_failed; /* one of them was the disk: full, or
 				    failing (ENOSPC, EIO, SQLITE_FULL); a
 				    uint64_t as all fields (--jobs sums them) */
+	uint64_t messages_logged; /* of messages, those committed to the log */
+	uint64_t messages_lost;	  /* those a failed COMMIT rolled back */
+	uint64_t storage_failing; /* the last COMMIT failed for the disk
+				     (storage_failed stays once set) */
 	uint64_t yara_scans;	 /* objects scanned (--yara) */
 	uint64_t yara_matches;	 /* rule matches */
 	uint64_t yara_budget;	 /* scans cut by time or size */
@@ -45,6 +49,8 @@ struct store_opts {
 	const char *extract_dir; /* NULL: no .eml files */
 	int	    force;	 /* replace an existing log */
 	int	    no_keep;	 /* do not keep message bytes beside the log */
+	const char *blob_dir;	 /* where they are kept (NULL: LOG.blobs);
+				  * live --rotate: one for all its files */
 	int	    sha1;	 /* parts get a SHA-1 beside MD5 and SHA-256 */
 	const char *yara;	 /* --yara: the rules' file, for the CLI */
 	const struct rules *rules; /* those rules compiled (rules.h), or
@@ -57,6 +63,10 @@ struct store_opts {
 				    * server (NULL: PG_SPOOL_HINT) */
 	long spool_max_mb;	   /* the spool's bound (0: SPOOL_MAX_MB):
 				    * past it, new sessions are not logged */
+	int track_ended;	   /* for store_take_ended (live --json-dir) */
+	int spool;		   /* this store is a spool (spooled.c):
+				    * its runs.blobs would name a folder
+				    * that does not last */
 	int shared;		   /* other processes write the log at the
 				    * same time (workers): rows go through a
 				    * spool (SQLite: LOG.spool/) */
@@ -129,6 +139,10 @@ void store_flush(struct store *);
 /* Waits for the digests and content work of every message and part that
  * ended and writes their rows: before a run's last counts are read. */
 void store_settle(struct store *);
+/* With store_opts.track_ended: the ids of sessions that ended and whose
+ * rows are all committed (digests written), in the order they ended,
+ * each once; at most cap a call (SQLite logs only: 0 elsewhere). */
+size_t store_take_ended(struct store *, int64_t *ids, size_t cap);
 /* Counts of this run so far; valid until store_close. */
 const struct store_stats *store_stats(const struct store *);
 /* A store that cannot write where it should (a PostgreSQL server away,

@@ -1,0 +1,450 @@
+/* \summary: mailsift live: rotated files, the current link, retention */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "live.h"
+
+/* Where NAME's extension begins (strlen when it has none). */
+static size_t
+stem_len(const char *name)
+{
+	const char *slash = strrchr(name, '/');
+	const char *dot = strrchr(name, '.');
+
+	return dot != NULL && (slash == NULL || dot > slash + 1) ?
+	    (size_t)(dot - name) :
+	    strlen(name);
+}
+
+void
+live_stamped(const char *name, const char *no_ext, time_t t, char *out,
+    size_t len)
+{
+	size_t	  stem = stem_len(name);
+	char	  stamp[32];
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+	snprintf(out, len, "%.*s-%s%s", (int)stem, name, stamp,
+	    stem < strlen(name) ? name + stem : no_ext);
+}
+
+void
+live_stamped_worker(const char *name, const char *tail, char *out, size_t len)
+{
+	snprintf(out, len, "%.*s%s", (int)stem_len(name), name, tail);
+}
+
+time_t
+live_next_boundary(time_t now, uint64_t every)
+{
+	struct tm lt;
+	long long off, n;
+
+	localtime_r(&now, &lt);
+	off = lt.tm_gmtoff;
+	n = ((long long)now + off) / (long long)every + 1;
+	return (time_t)(n * (long long)every - off);
+}
+
+int
+live_point_current(const char *link, const char *target, char *err,
+    size_t errlen)
+{
+	struct stat sb;
+	const char *base = strrchr(target, '/');
+	char	    tmp[4200];
+
+	if (lstat(link, &sb) == 0 && !S_ISLNK(sb.st_mode))
+		return 1;
+	/* relative: the folder can be moved or mounted elsewhere whole */
+	base = base != NULL ? base + 1 : target;
+	snprintf(tmp, sizeof(tmp), "%s.new-%ld", link, (long)getpid());
+	unlink(tmp);
+	if (symlink(base, tmp) != 0 || rename(tmp, link) != 0) {
+		snprintf(err, errlen, "%s: %s", link, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------- retention */
+
+/* One rotation's files: the log (and -wal, -shm), the -w file, the
+ * JSON logs rotated with it. */
+struct group {
+	time_t	 stamp;
+	uint64_t bytes;
+	char   **paths;
+	size_t	 n;
+};
+
+struct pass {
+	struct live_retention r;
+	struct group	     *g;
+	size_t		      ng;
+	size_t		      first; /* the oldest rotation kept */
+	uint64_t	      blob_bytes;
+	uint64_t	      blobs_removed, blob_bytes_removed;
+};
+
+/* "-YYYYmmddTHHMMSS" at p: its time (UTC), else -1. */
+static time_t
+parse_stamp(const char *p)
+{
+	struct tm tm = { 0 };
+
+	if (p[0] != '-' || strspn(p + 1, "0123456789") != 8 || p[9] != 'T' ||
+	    strspn(p + 10, "0123456789") != 6)
+		return -1;
+	if (sscanf(p + 1, "%4d%2d%2dT%2d%2d%2d", &tm.tm_year, &tm.tm_mon,
+		&tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return timegm(&tm);
+}
+
+static int
+add_file(struct pass *p, time_t stamp, const char *path, uint64_t size)
+{
+	struct group *g = NULL;
+	char	    **np;
+
+	for (size_t i = 0; i < p->ng; i++)
+		if (p->g[i].stamp == stamp)
+			g = &p->g[i];
+	if (g == NULL) {
+		struct group *ng = realloc(p->g, (p->ng + 1) * sizeof(*ng));
+
+		if (ng == NULL)
+			return -1;
+		p->g = ng;
+		g = &p->g[p->ng++];
+		memset(g, 0, sizeof(*g));
+		g->stamp = stamp;
+	}
+	if ((np = realloc(g->paths, (g->n + 1) * sizeof(*np))) == NULL)
+		return -1;
+	g->paths = np;
+	if ((g->paths[g->n] = strdup(path)) == NULL)
+		return -1;
+	g->n++;
+	g->bytes += size;
+	return 0;
+}
+
+/*
+ * The files of name's rotations in its folder: NAME-STAMP.EXT, with
+ * -2, -3 (a name taken twice) and -wal, -shm after it.  every: any
+ * NAME-STAMP.* (the JSON logs: smtp-STAMP.log, ...), name is the folder.
+ */
+static int
+scan(struct pass *p, const char *name, int every)
+{
+	char	       dir[4096], stem[1024];
+	const char    *slash = strrchr(name, '/');
+	size_t	       sl = stem_len(name);
+	const char    *ext = every ? "" : name + sl;
+	DIR	      *d;
+	struct dirent *e;
+
+	if (every) {
+		snprintf(dir, sizeof(dir), "%s", name);
+		stem[0] = '\0';
+	} else {
+		snprintf(dir, sizeof(dir), "%.*s",
+		    slash ? (int)(slash - name) : 1, slash ? name : ".");
+		snprintf(stem, sizeof(stem), "%.*s",
+		    (int)(sl - (slash ? (size_t)(slash + 1 - name) : 0)),
+		    slash ? slash + 1 : name);
+	}
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while ((e = readdir(d)) != NULL) {
+		const char *n = e->d_name, *after;
+		char	    path[8300];
+		struct stat sb;
+		time_t	    t;
+
+		if (every) { /* TYPE-STAMP.log */
+			const char *dash = strrchr(n, '-');
+
+			if (dash == NULL || (t = parse_stamp(dash)) < 0)
+				continue;
+			after = dash + 16;
+		} else {
+			if (strncmp(n, stem, strlen(stem)) != 0 ||
+			    (t = parse_stamp(n + strlen(stem))) < 0)
+				continue;
+			after = n + strlen(stem) + 16;
+			if (after[0] == '-' && after[1] >= '0' && after[1] <= '9')
+				after += 1 + strspn(after + 1, "0123456789");
+			if (strncmp(after, ext, strlen(ext)) != 0)
+				continue;
+			after += strlen(ext);
+			if (*after != '\0' && strcmp(after, "-wal") != 0 &&
+			    strcmp(after, "-shm") != 0)
+				continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s", dir, n);
+		if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+			continue;
+		if (add_file(p, t, path, (uint64_t)sb.st_size) != 0)
+			break;
+	}
+	closedir(d);
+	return 0;
+}
+
+static int
+by_stamp(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+
+	return (x->stamp > y->stamp) - (x->stamp < y->stamp);
+}
+
+/* Calls fn on every blob file (dir/AB/hash): its path and stat. */
+static void
+each_blob(const char *dir, void (*fn)(struct pass *, const char *,
+			       const struct stat *),
+    struct pass *p)
+{
+	DIR	      *d = opendir(dir);
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char	       sub[4400];
+		DIR	      *s;
+		struct dirent *f;
+
+		if (strlen(e->d_name) != 2 || e->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+		if ((s = opendir(sub)) == NULL)
+			continue;
+		while ((f = readdir(s)) != NULL) {
+			char	    path[4700];
+			struct stat sb;
+
+			if (f->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", sub, f->d_name);
+			if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode))
+				fn(p, path, &sb);
+		}
+		closedir(s);
+	}
+	closedir(d);
+}
+
+static void
+count_blob(struct pass *p, const char *path, const struct stat *sb)
+{
+	(void)path;
+	p->blob_bytes += (uint64_t)sb->st_size;
+}
+
+/* A blob no remaining log was written after: its time is when a message
+ * last wanted it (keep.c touches it when a message brings it again). */
+static void
+drop_old_blob(struct pass *p, const char *path, const struct stat *sb)
+{
+	time_t oldest = p->first < p->ng ? p->g[p->first].stamp : p->r.current;
+
+	if (sb->st_mtime < oldest && unlink(path) == 0) {
+		p->blobs_removed++;
+		p->blob_bytes_removed += (uint64_t)sb->st_size;
+	}
+}
+
+/* -x: messages and their parts' folders older than the bound. */
+static uint64_t
+drop_old_extracts(const char *dir, time_t before)
+{
+	DIR	      *d = opendir(dir);
+	struct dirent *e;
+	uint64_t       n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		char	    path[4400];
+		struct stat sb;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (lstat(path, &sb) != 0 || sb.st_mtime >= before)
+			continue;
+		if (S_ISDIR(sb.st_mode)) { /* S-T.parts: its files, then it */
+			DIR	      *s = opendir(path);
+			struct dirent *f;
+
+			while (s != NULL && (f = readdir(s)) != NULL) {
+				char p2[4700];
+
+				if (f->d_name[0] == '.')
+					continue;
+				snprintf(p2, sizeof(p2), "%s/%s", path,
+				    f->d_name);
+				unlink(p2);
+			}
+			if (s != NULL)
+				closedir(s);
+			n += rmdir(path) == 0;
+		} else if (S_ISREG(sb.st_mode)) {
+			n += unlink(path) == 0;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+static void
+say(const struct pass *p, int prio, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+say(const struct pass *p, int prio, const char *fmt, ...)
+{
+	char	line[1024];
+	va_list ap;
+
+	if (p->r.say == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	p->r.say(p->r.arg, prio, line);
+}
+
+/* Removes the oldest rotations while past a bound: their end (the next
+ * one's start) older than keep_days, or everything over keep_bytes.
+ * Returns how many; *freed gets their bytes, *total what is left. */
+static size_t
+drop_old_rotations(struct pass *p, time_t now, uint64_t *freed,
+    uint64_t *total)
+{
+	size_t n = 0;
+
+	for (; p->first < p->ng && p->g[p->first].stamp < p->r.current;
+	     p->first++, n++) {
+		const struct group *g = &p->g[p->first];
+		time_t end = p->first + 1 < p->ng ? g[1].stamp : now;
+		int    old = p->r.keep_days > 0 &&
+		    end < now - p->r.keep_days * 86400L;
+		int    big = p->r.keep_bytes > 0 && *total > p->r.keep_bytes;
+
+		if (!old && !big)
+			break;
+		for (size_t i = 0; i < g->n; i++)
+			unlink(g->paths[i]);
+		*total -= g->bytes;
+		*freed += g->bytes;
+	}
+	return n;
+}
+
+static void
+pass_free(struct pass *p)
+{
+	for (size_t i = 0; i < p->ng; i++) {
+		for (size_t j = 0; j < p->g[i].n; j++)
+			free(p->g[i].paths[j]);
+		free(p->g[i].paths);
+	}
+	free(p->g);
+	free(p);
+}
+
+static void *
+retention_pass(void *arg)
+{
+	struct pass *p = arg;
+	atomic_int  *running = p->r.running;
+	time_t	     now = time(NULL);
+	size_t	     logs = 0;
+	uint64_t     freed = 0, total = 0, left;
+
+	if (scan(p, p->r.output, 0) == 0 &&
+	    (p->r.write[0] == '\0' || scan(p, p->r.write, 0) == 0) &&
+	    (p->r.json[0] == '\0' || scan(p, p->r.json, 1) == 0)) {
+		qsort(p->g, p->ng, sizeof(*p->g), by_stamp);
+		if (p->r.blobs[0] != '\0' && p->r.keep_bytes > 0)
+			each_blob(p->r.blobs, count_blob, p);
+		total = p->blob_bytes;
+		for (size_t i = 0; i < p->ng; i++)
+			total += p->g[i].bytes;
+		logs = drop_old_rotations(p, now, &freed, &total);
+	}
+	if (p->r.blobs[0] != '\0' && logs > 0)
+		each_blob(p->r.blobs, drop_old_blob, p);
+	if (logs > 0 || p->blobs_removed > 0)
+		say(p, LOG_NOTICE,
+		    "retention: removed %zu rotations (%.1f MB) and %llu "
+		    "message blobs (%.1f MB) that no log left wants",
+		    logs, (double)freed / 1e6,
+		    (unsigned long long)p->blobs_removed,
+		    (double)p->blob_bytes_removed / 1e6);
+	if (p->r.extract[0] != '\0' && p->r.keep_days > 0) {
+		uint64_t n = drop_old_extracts(p->r.extract,
+		    now - p->r.keep_days * 86400L);
+
+		if (n > 0)
+			say(p, LOG_NOTICE,
+			    "retention: removed %llu extracted files "
+			    "older than %ld days",
+			    (unsigned long long)n, p->r.keep_days);
+	}
+	left = total - p->blob_bytes_removed;
+	if (p->r.keep_bytes > 0 && left > p->r.keep_bytes)
+		say(p, LOG_WARNING,
+		    "retention: %.1f MB kept, past --keep-size: the files in "
+		    "use and the blobs their messages want are never removed",
+		    (double)left / 1e6);
+	pass_free(p);
+	atomic_store(running, 0);
+	return NULL;
+}
+
+int
+live_retention_start(const struct live_retention *r)
+{
+	struct pass   *p;
+	pthread_t      t;
+	pthread_attr_t at;
+	int	       expected = 0, rc;
+
+	if (!atomic_compare_exchange_strong(r->running, &expected, 1))
+		return 1;
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		atomic_store(r->running, 0);
+		return -1;
+	}
+	p->r = *r;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&t, &at, retention_pass, p);
+	pthread_attr_destroy(&at);
+	if (rc != 0) {
+		free(p);
+		atomic_store(r->running, 0);
+		return -1;
+	}
+	return 0;
+}
