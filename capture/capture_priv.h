@@ -112,7 +112,7 @@ struct capture_glue {
 	uint64_t	     nflows;
 	size_t		     prelude_bytes; /* see prelude_add */
 	pcap_t		    *live;	    /* capture_live_open */
-	struct dumpfile	    *dump;	/* -w: the packets, written as read */
+	struct dumpfile	    *dump; /* -w: the packets, written as read */
 	int		     live_dlt;
 	int		     live_fd;
 	/* the files read so far in this run: whether the next continues

@@ -25,9 +25,9 @@ struct dumpfile {
 	pcap_dumper_t *d;
 	EVP_MD_CTX    *md;
 	int	       fd;
-	int	       failed;	 /* a write failed: the file is cut there */
-	uint64_t       written;	 /* bytes in the file */
-	uint64_t       next_at;	 /* where the next record begins */
+	int	       failed;	/* a write failed: the file is cut there */
+	uint64_t       written; /* bytes in the file */
+	uint64_t       next_at; /* where the next record begins */
 	uint64_t       packets;
 	uint64_t       first_us, last_us;
 	char	       path[4096];
@@ -70,8 +70,8 @@ create_exclusive(const char *path, char *taken, size_t len)
 	const char *slash = strrchr(path, '/');
 	const char *dot = strrchr(slash != NULL ? slash + 1 : path, '.');
 	int	    stem = dot != NULL && dot != (slash ? slash + 1 : path) ?
-		   (int)(dot - path) :
-		   (int)strlen(path);
+		    (int)(dot - path) :
+		    (int)strlen(path);
 	int	    fd = -1;
 
 	for (int n = 1; n < 1000 && fd < 0; n++) {
@@ -93,16 +93,15 @@ dumpfile_open(pcap_t *pc, const char *path, char *err, size_t errlen)
 {
 	static const cookie_io_functions_t io = { .write = cookie_write,
 		.close = cookie_close };
-	struct dumpfile *df = calloc(1, sizeof(*df));
-	FILE		*f;
+	struct dumpfile			  *df = calloc(1, sizeof(*df));
+	FILE				  *f;
 
 	if (df == NULL || (df->md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(df->md, EVP_sha256(), NULL) != 1) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if ((df->fd = create_exclusive(path, df->path, sizeof(df->path))) <
-	    0) {
+	if ((df->fd = create_exclusive(path, df->path, sizeof(df->path))) < 0) {
 		snprintf(err, errlen, "%s: %s", df->path, strerror(errno));
 		goto fail;
 	}

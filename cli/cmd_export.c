@@ -286,12 +286,13 @@ export_json_sessions(struct query *db, const char *ids_json, const char *dir,
 			return -1;
 		}
 		snprintf(path, sizeof(path), "%s/%s", dir, logs[i].file);
-		fd = len == 0 ? -2 :
-				open(path,
-				    O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW |
-					O_CLOEXEC,
-				    0640);
-		if (fd == -1 || (fd >= 0 && write(fd, buf, len) != (ssize_t)len)) {
+		fd = len == 0 ?
+		    -2 :
+		    open(path,
+			O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
+			0640);
+		if (fd == -1 ||
+		    (fd >= 0 && write(fd, buf, len) != (ssize_t)len)) {
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 			if (fd >= 0)
 				close(fd);

@@ -457,27 +457,27 @@ struct live_state {
 	struct cli_keylog	keylogs[8];
 	struct store	       *st;
 	int			tty;
-	char			path[4096]; /* the log in use */
+	char			path[4096];	/* the log in use */
 	char			wfile[2][4096]; /* -w: in use, and the last
 						 * (sessions may cite it) */
-	int			wcur;
-	char			blobs[4200]; /* --rotate: LOG.db.blobs */
-	struct timespec		started;
-	time_t			rotated_at, next_rotate;
-	time_t			log_began; /* the stamp of the log in use */
-	atomic_int		janitor; /* a retention pass runs */
-	int			link_up; /* 1, 0, -1 unknown */
-	double			lag_s;	 /* the loop's longest turn lately */
-	char			metrics[4200]; /* --metrics, a worker's own */
-	struct query	       *jq;	       /* --json-dir: reads the log */
-	char			jq_path[4096];
-	int			json_failed;
-	int			metrics_failed;
-	int			failed;	    /* no log to write to any more */
-	int			store_down; /* the store said it cannot write */
-	uint64_t		errors_said;	/* write errors said so far */
-	time_t			errors_said_at; /* and when last */
-	uint64_t		rotations;
+	int		wcur;
+	char		blobs[4200]; /* --rotate: LOG.db.blobs */
+	struct timespec started;
+	time_t		rotated_at, next_rotate;
+	time_t		log_began;     /* the stamp of the log in use */
+	atomic_int	janitor;       /* a retention pass runs */
+	int		link_up;       /* 1, 0, -1 unknown */
+	double		lag_s;	       /* the loop's longest turn lately */
+	char		metrics[4200]; /* --metrics, a worker's own */
+	struct query   *jq;	       /* --json-dir: reads the log */
+	char		jq_path[4096];
+	int		json_failed;
+	int		metrics_failed;
+	int		failed;		/* no log to write to any more */
+	int		store_down;	/* the store said it cannot write */
+	uint64_t	errors_said;	/* write errors said so far */
+	time_t		errors_said_at; /* and when last */
+	uint64_t	rotations;
 	/* the kernel's drop counters, summed across their 32-bit wraps */
 	struct capture_kernel kraw;
 	uint64_t	      k_received, k_dropped, k_if_dropped;
@@ -654,12 +654,11 @@ watch_turn(struct live_state *ls, const struct timespec *before)
 		    s);
 }
 
-#define M(n, h, t, l, v)                                \
-	do {                                            \
-		if (k < sizeof(m) / sizeof(*m))         \
-			m[k++] = (struct live_metric) { \
-				n, h, t, l, (double)(v) \
-			};                              \
+#define M(n, h, t, l, v)                                                      \
+	do {                                                                  \
+		if (k < sizeof(m) / sizeof(*m))                               \
+			m[k++] =                                              \
+			    (struct live_metric) { n, h, t, l, (double)(v) }; \
 	} while (0)
 
 /* --metrics: what the status line says, for a scraper. */
@@ -675,20 +674,20 @@ write_metrics(struct live_state *ls)
 
 	M("mailsift_packets_total", "Packets read", C, NULL, cs->packets);
 	M("mailsift_bytes_total", "Bytes of packets read", C, NULL, cs->bytes);
-	M("mailsift_kernel_received_total", "Packets past the filter", C,
-	    NULL, ls->k_received);
+	M("mailsift_kernel_received_total", "Packets past the filter", C, NULL,
+	    ls->k_received);
 	M("mailsift_kernel_dropped_total",
 	    "Packets the kernel dropped: no room in the buffer", C, NULL,
 	    ls->k_dropped);
-	M("mailsift_interface_dropped_total",
-	    "Packets the interface dropped", C, NULL, ls->k_if_dropped);
+	M("mailsift_interface_dropped_total", "Packets the interface dropped",
+	    C, NULL, ls->k_if_dropped);
 	M("mailsift_streams", "Connections followed now", G, NULL,
 	    capture_active_flows());
 	M("mailsift_streams_evicted_total",
 	    "Connections ended by a timeout or the cap", C, NULL,
 	    cs->streams_evicted);
-	M("mailsift_lost_bytes_total", "Stream bytes the capture lost", C,
-	    NULL, cs->gap_bytes);
+	M("mailsift_lost_bytes_total", "Stream bytes the capture lost", C, NULL,
+	    cs->gap_bytes);
 	M("mailsift_sessions_total", "Mail sessions", C, "{proto=\"smtp\"}",
 	    ss->by_proto[MD_PROTO_SMTP]);
 	M("mailsift_sessions_total", "Mail sessions", C, "{proto=\"pop3\"}",
@@ -696,16 +695,15 @@ write_metrics(struct live_state *ls)
 	M("mailsift_sessions_total", "Mail sessions", C, "{proto=\"imap\"}",
 	    ss->by_proto[MD_PROTO_IMAP]);
 	M("mailsift_messages_total", "Messages seen", C, NULL, ss->messages);
-	M("mailsift_messages_logged_total", "Messages committed to the log",
-	    C, NULL, ss->messages_logged);
+	M("mailsift_messages_logged_total", "Messages committed to the log", C,
+	    NULL, ss->messages_logged);
 	M("mailsift_messages_lost_total",
 	    "Messages a failed write lost (disk full)", C, NULL,
 	    ss->messages_lost);
 	M("mailsift_store_errors_total", "Write errors of the log", C, NULL,
 	    ss->errors);
-	M("mailsift_store_failing",
-	    "1 while the disk refuses the log's writes", G, NULL,
-	    ss->storage_failing);
+	M("mailsift_store_failing", "1 while the disk refuses the log's writes",
+	    G, NULL, ss->storage_failing);
 	M("mailsift_store_degraded",
 	    "1 while the log's server is away (PostgreSQL: rows spooled)", G,
 	    NULL, store_health(ls->st, why, sizeof(why)));
@@ -720,8 +718,8 @@ write_metrics(struct live_state *ls)
 	    NULL, rss_mb() * 1048576.0);
 	M("mailsift_start_time_seconds", "When this run began", G, NULL,
 	    (double)ls->started_us / 1e6);
-	M("mailsift_last_update_time_seconds", "When this file was written",
-	    G, NULL, (double)time(NULL));
+	M("mailsift_last_update_time_seconds", "When this file was written", G,
+	    NULL, (double)time(NULL));
 	if (live_write_metrics(ls->metrics, m, k, err, sizeof(err)) != 0 &&
 	    !ls->metrics_failed) {
 		say(ls, LOG_WARNING, "--metrics: %s", err);
@@ -857,8 +855,9 @@ rotate_written(struct live_state *ls, time_t stamp)
 	live_stamped(ls->o->write, ".pcap", stamp, next, sizeof(next));
 	if (capture_live_write_next(next, &done, ls->wfile[k],
 		sizeof(ls->wfile[k]), err, sizeof(err)) != 0) {
-		say(ls, LOG_ERR, "cannot start the -w file %s: %s; going on "
-				 "in %s",
+		say(ls, LOG_ERR,
+		    "cannot start the -w file %s: %s; going on "
+		    "in %s",
 		    next, err, ls->wfile[ls->wcur]);
 		return;
 	}
@@ -903,8 +902,9 @@ rotate_to(struct live_state *ls, const char *path)
 	if (wrote && strcmp(wbefore, ls->wfile[ls->wcur]) != 0) {
 		/* sessions that begin now cite the new file's frames */
 		store_set_capture_file(ls->st, ls->wfile[ls->wcur]);
-		say(ls, LOG_NOTICE, "log %s closed, going on in %s (packets: %s)",
-		    ls->path, path, ls->wfile[ls->wcur]);
+		say(ls, LOG_NOTICE,
+		    "log %s closed, going on in %s (packets: %s)", ls->path,
+		    path, ls->wfile[ls->wcur]);
 	} else {
 		say(ls, LOG_NOTICE, "log %s closed, going on in %s", ls->path,
 		    path);
@@ -1101,13 +1101,13 @@ wk_tail(int worker, const char *ext, char *buf, size_t len)
 static int
 live_run(struct live_opts *o, const char *cmdline)
 {
-	struct live_state   ls = { .o = o };
-	struct capture_live cl = { 0 };
+	struct live_state      ls = { .o = o };
+	struct capture_live    cl = { 0 };
 	struct capture_written last_w;
 	char		       tail[32];
-	struct store_opts   so = { 0 };
-	struct capture_opts co = { 0 };
-	struct pipeline	    p;
+	struct store_opts      so = { 0 };
+	struct capture_opts    co = { 0 };
+	struct pipeline	       p;
 	char		    err[512], filter[4096], novlan[4096], source[4200];
 	int		    status, r;
 	struct tls_keyring *keys = NULL;
@@ -1146,7 +1146,8 @@ live_run(struct live_opts *o, const char *cmdline)
 	ls.rotated_at = time(NULL);
 	if (o->write != NULL) {
 		/* --rotate: stamped as the log; a worker: a file of its own */
-		const char *wk = wk_tail(o->worker, ".pcap", tail, sizeof(tail));
+		const char *wk =
+		    wk_tail(o->worker, ".pcap", tail, sizeof(tail));
 
 		if (o->rotate != NULL)
 			live_stamped(o->write, ".pcap", ls.rotated_at,
@@ -1227,7 +1228,8 @@ live_run(struct live_opts *o, const char *cmdline)
 	so.shared = o->worker >= 0; /* the other workers write it too */
 	so.track_ended = o->json_dir != NULL;
 	ls.log_began = ls.rotated_at;
-	if (o->json_dir != NULL && keep_dir(o->json_dir, err, sizeof(err)) != 0) {
+	if (o->json_dir != NULL &&
+	    keep_dir(o->json_dir, err, sizeof(err)) != 0) {
 		fprintf(stderr, "mailsift live: --json-dir %s\n", err);
 		capture_live_close(NULL);
 		return EXIT_USAGE;
@@ -1259,8 +1261,9 @@ live_run(struct live_opts *o, const char *cmdline)
 	start_retention(&ls);
 	ls.link_up = live_link_state(o->iface);
 	if (o->metrics != NULL && o->worker >= 0) /* one file each */
-		live_stamped_worker(o->metrics, wk_tail(o->worker, ".prom", tail,
-		    sizeof(tail)), ls.metrics, sizeof(ls.metrics));
+		live_stamped_worker(o->metrics,
+		    wk_tail(o->worker, ".prom", tail, sizeof(tail)), ls.metrics,
+		    sizeof(ls.metrics));
 	else if (o->metrics != NULL)
 		snprintf(ls.metrics, sizeof(ls.metrics), "%s", o->metrics);
 	ls.started_us = cli_wall_us();

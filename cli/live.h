@@ -32,15 +32,15 @@ int live_point_current(const char *link, const char *target, char *err,
 /* What retention removes, by age and by size, in a thread of its own
  * (a folder of a million blobs must not hold the capture loop). */
 struct live_retention {
-	char	 output[4096];	/* LOG.db, as given to -o */
-	char	 write[4096];	/* -w FILE as given, or "" */
-	char	 blobs[4200];	/* the shared blob store, or "" */
-	char	 extract[4096]; /* -x DIR, or "" */
-	char	 json[4096];	/* --json-dir DIR, or "" */
-	time_t	 current;	/* the stamp of the files in use: kept */
-	long	 keep_days;	/* 0: no bound by age */
-	uint64_t keep_bytes;	/* 0: no bound by size */
-	atomic_int *running; /* the caller's: one pass at a time */
+	char	    output[4096];  /* LOG.db, as given to -o */
+	char	    write[4096];   /* -w FILE as given, or "" */
+	char	    blobs[4200];   /* the shared blob store, or "" */
+	char	    extract[4096]; /* -x DIR, or "" */
+	char	    json[4096];	   /* --json-dir DIR, or "" */
+	time_t	    current;	   /* the stamp of the files in use: kept */
+	long	    keep_days;	   /* 0: no bound by age */
+	uint64_t    keep_bytes;	   /* 0: no bound by size */
+	atomic_int *running;	   /* the caller's: one pass at a time */
 	/* says what was removed (called from the thread) */
 	void (*say)(void *arg, int prio, const char *line);
 	void *arg;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "live.h"
+#include "query.h"
 
 /* Where NAME's extension begins (strlen when it has none). */
 static size_t
@@ -85,6 +86,7 @@ live_point_current(const char *link, const char *target, char *err,
  * JSON logs rotated with it. */
 struct group {
 	time_t	 stamp;
+	time_t	 last; /* its files' last write: when it ended */
 	uint64_t bytes;
 	char   **paths;
 	size_t	 n;
@@ -97,6 +99,8 @@ struct pass {
 	size_t		      first; /* the oldest rotation kept */
 	uint64_t	      blob_bytes;
 	uint64_t	      blobs_removed, blob_bytes_removed;
+	char		    **wanted;  /* sorted: blobs the oldest kept log */
+	size_t		      nwanted; /* carried over from a removed one */
 };
 
 /* "-YYYYmmddTHHMMSS" at p: its time (UTC), else -1. */
@@ -117,7 +121,8 @@ parse_stamp(const char *p)
 }
 
 static int
-add_file(struct pass *p, time_t stamp, const char *path, uint64_t size)
+add_file(struct pass *p, time_t stamp, const char *path, uint64_t size,
+    time_t mtime)
 {
 	struct group *g = NULL;
 	char	    **np;
@@ -142,6 +147,8 @@ add_file(struct pass *p, time_t stamp, const char *path, uint64_t size)
 		return -1;
 	g->n++;
 	g->bytes += size;
+	if (mtime > g->last)
+		g->last = mtime;
 	return 0;
 }
 
@@ -189,7 +196,8 @@ scan(struct pass *p, const char *name, int every)
 			    (t = parse_stamp(n + strlen(stem))) < 0)
 				continue;
 			after = n + strlen(stem) + 16;
-			if (after[0] == '-' && after[1] >= '0' && after[1] <= '9')
+			if (after[0] == '-' && after[1] >= '0' &&
+			    after[1] <= '9')
 				after += 1 + strspn(after + 1, "0123456789");
 			if (strncmp(after, ext, strlen(ext)) != 0)
 				continue;
@@ -201,7 +209,8 @@ scan(struct pass *p, const char *name, int every)
 		snprintf(path, sizeof(path), "%s/%s", dir, n);
 		if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
 			continue;
-		if (add_file(p, t, path, (uint64_t)sb.st_size) != 0)
+		if (add_file(p, t, path, (uint64_t)sb.st_size, sb.st_mtime) !=
+		    0)
 			break;
 	}
 	closedir(d);
@@ -218,8 +227,8 @@ by_stamp(const void *a, const void *b)
 
 /* Calls fn on every blob file (dir/AB/hash): its path and stat. */
 static void
-each_blob(const char *dir, void (*fn)(struct pass *, const char *,
-			       const struct stat *),
+each_blob(const char *dir,
+    void (*fn)(struct pass *, const char *, const struct stat *),
     struct pass *p)
 {
 	DIR	      *d = opendir(dir);
@@ -259,14 +268,71 @@ count_blob(struct pass *p, const char *path, const struct stat *sb)
 	p->blob_bytes += (uint64_t)sb->st_size;
 }
 
+static int
+by_string(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The messages of the oldest log kept: a session open at its rotation
+ * brought its messages so far along (sqlite_rotate.c), whose blobs were
+ * last touched before that log began.
+ */
+static void
+note_wanted(struct pass *p)
+{
+	const struct group *g;
+	struct query	   *q;
+	struct query_rows  *st;
+	char		    err[512];
+
+	if (p->first >= p->ng)
+		return;
+	g = &p->g[p->first];
+	for (size_t i = 0; i < g->n; i++) {
+		size_t l = strlen(g->paths[i]);
+
+		if (l < 4 || strcmp(g->paths[i] + l - 4, "-wal") == 0 ||
+		    strcmp(g->paths[i] + l - 4, "-shm") == 0 ||
+		    (q = query_open(g->paths[i], err, sizeof(err))) == NULL)
+			continue;
+		if ((st = query_prepare(q,
+			 "SELECT DISTINCT sha256 FROM messages"
+			 " WHERE sha256 IS NOT NULL")) != NULL) {
+			while (query_next(st) == 1) {
+				char **w = realloc(p->wanted,
+				    (p->nwanted + 1) * sizeof(*w));
+
+				if (w == NULL)
+					break;
+				p->wanted = w;
+				if ((w[p->nwanted] =
+					    strdup(query_text(st, 0))) != NULL)
+					p->nwanted++;
+			}
+			query_finish(st);
+		}
+		query_close(q);
+	}
+	if (p->nwanted > 0)
+		qsort(p->wanted, p->nwanted, sizeof(*p->wanted), by_string);
+}
+
 /* A blob no remaining log was written after: its time is when a message
  * last wanted it (keep.c touches it when a message brings it again). */
 static void
 drop_old_blob(struct pass *p, const char *path, const struct stat *sb)
 {
 	time_t oldest = p->first < p->ng ? p->g[p->first].stamp : p->r.current;
+	const char *name = strrchr(path, '/') + 1;
 
-	if (sb->st_mtime < oldest && unlink(path) == 0) {
+	if (sb->st_mtime >= oldest ||
+	    (p->nwanted > 0 &&
+		bsearch(&name, p->wanted, p->nwanted, sizeof(*p->wanted),
+		    by_string) != NULL))
+		return;
+	if (unlink(path) == 0) {
 		p->blobs_removed++;
 		p->blob_bytes_removed += (uint64_t)sb->st_size;
 	}
@@ -315,8 +381,7 @@ drop_old_extracts(const char *dir, time_t before)
 	return n;
 }
 
-static void
-say(const struct pass *p, int prio, const char *fmt, ...)
+static void say(const struct pass *p, int prio, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
@@ -333,22 +398,21 @@ say(const struct pass *p, int prio, const char *fmt, ...)
 	p->r.say(p->r.arg, prio, line);
 }
 
-/* Removes the oldest rotations while past a bound: their end (the next
- * one's start) older than keep_days, or everything over keep_bytes.
+/* Removes the oldest rotations while past a bound: their end (the last
+ * write to their files) older than keep_days, or everything over
+ * keep_bytes.
  * Returns how many; *freed gets their bytes, *total what is left. */
 static size_t
-drop_old_rotations(struct pass *p, time_t now, uint64_t *freed,
-    uint64_t *total)
+drop_old_rotations(struct pass *p, time_t now, uint64_t *freed, uint64_t *total)
 {
 	size_t n = 0;
 
 	for (; p->first < p->ng && p->g[p->first].stamp < p->r.current;
 	     p->first++, n++) {
 		const struct group *g = &p->g[p->first];
-		time_t end = p->first + 1 < p->ng ? g[1].stamp : now;
-		int    old = p->r.keep_days > 0 &&
-		    end < now - p->r.keep_days * 86400L;
-		int    big = p->r.keep_bytes > 0 && *total > p->r.keep_bytes;
+		int		    old = p->r.keep_days > 0 &&
+		    g->last < now - p->r.keep_days * 86400L;
+		int big = p->r.keep_bytes > 0 && *total > p->r.keep_bytes;
 
 		if (!old && !big)
 			break;
@@ -369,6 +433,9 @@ pass_free(struct pass *p)
 		free(p->g[i].paths);
 	}
 	free(p->g);
+	for (size_t i = 0; i < p->nwanted; i++)
+		free(p->wanted[i]);
+	free(p->wanted);
 	free(p);
 }
 
@@ -392,8 +459,10 @@ retention_pass(void *arg)
 			total += p->g[i].bytes;
 		logs = drop_old_rotations(p, now, &freed, &total);
 	}
-	if (p->r.blobs[0] != '\0' && logs > 0)
+	if (p->r.blobs[0] != '\0' && logs > 0) {
+		note_wanted(p);
 		each_blob(p->r.blobs, drop_old_blob, p);
+	}
 	if (logs > 0 || p->blobs_removed > 0)
 		say(p, LOG_NOTICE,
 		    "retention: removed %zu rotations (%.1f MB) and %llu "

@@ -61,7 +61,8 @@ live_link_state(const char *iface)
 	memset(&ifr, 0, sizeof(ifr));
 	memcpy(ifr.ifr_name, iface, strlen(iface));
 	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0)
-		state = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+		state =
+		    (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
 	close(fd);
 	return state;
 }

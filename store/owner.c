@@ -74,8 +74,7 @@ owner_alive(const char *owner)
 	owner_self(self, sizeof(self));
 	if (strcmp(self, owner) == 0)
 		return 1; /* this very process */
-	if (strncmp(self, host, strlen(host)) != 0 ||
-	    self[strlen(host)] != '/')
+	if (strncmp(self, host, strlen(host)) != 0 || self[strlen(host)] != '/')
 		return 1; /* another machine's */
 	if (strncmp(self + strlen(host) + 1, boot, strlen(boot)) != 0)
 		return 0; /* written before the last reboot */

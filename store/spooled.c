@@ -225,8 +225,8 @@ ship_leftovers(const struct receiver *rcv, void *c, const char *dir,
 		char	path[4400], err[600], now[32], *end;
 		long	pid;
 		int64_t run;
-		size_t n = strlen(e->d_name);
-		int    rc;
+		size_t	n = strlen(e->d_name);
+		int	rc;
 
 		if (strncmp(e->d_name, "mailsift-spool-", 15) != 0 || n < 19 ||
 		    strcmp(e->d_name + n - 3, ".db") != 0)

@@ -901,7 +901,8 @@ sqlite_open(const struct store_opts *o, char *err, size_t errlen)
 	s->command = o->command;
 	s->is_spool = o->spool;
 	s->track_ended = o->track_ended;
-	if (o->blob_dir != NULL && (s->blob_base = strdup(o->blob_dir)) == NULL) {
+	if (o->blob_dir != NULL &&
+	    (s->blob_base = strdup(o->blob_dir)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -947,6 +948,8 @@ sqlite_take_ended(void *arg, int64_t *ids, size_t cap)
 		ids[n] = s->ended[n].id;
 		n++;
 	}
+	if (n == 0)
+		return 0;
 	memmove(s->ended, s->ended + n, (s->nended - n) * sizeof(*s->ended));
 	s->nended -= n;
 	s->ended_committed -= n;

@@ -57,7 +57,7 @@ static void
 note_ended(struct sqlite_store *s, int64_t id)
 {
 	if (s->nended == s->ended_cap) {
-		size_t		      cap = s->ended_cap ? 2 * s->ended_cap : 256;
+		size_t cap = s->ended_cap ? 2 * s->ended_cap : 256;
 		struct ended_session *e;
 
 		if (cap > (1u << 20) ||

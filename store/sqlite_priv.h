@@ -163,20 +163,21 @@ struct sqlite_store {
 	char		   *blob_dir; /* LOG.blobs: message bytes by SHA-256 */
 	uint64_t	    msgs_committed_mark; /* stats.messages at the
 						  * last COMMIT's end */
-	int		    is_spool;
+	int is_spool;
 	/* --json-dir: the sessions ended, in order, each with the rows
 	 * queued for digests before it ended (fin_in then): streamed once
 	 * those are written (fin_out) and committed */
 	struct ended_session {
 		int64_t	 id;
 		uint64_t seq;
-	}		   *ended;
-	size_t		    nended, ended_cap, ended_committed;
-	int		    track_ended;
-	uint64_t	    fin_in, fin_out, fin_out_committed; /* a spool's: runs.blobs stays NULL */
-	char		   *blob_base; /* --rotate: the store every file of
-					* the sensor shares (NULL: LOG.blobs) */
-	uint64_t	    last_commit_ts;
+	} * ended;
+	size_t	 nended, ended_cap, ended_committed;
+	int	 track_ended;
+	uint64_t fin_in, fin_out,
+	    fin_out_committed; /* a spool's: runs.blobs stays NULL */
+	char *blob_base;       /* --rotate: the store every file of
+				* the sensor shares (NULL: LOG.blobs) */
+	uint64_t last_commit_ts;
 	uint64_t last_commit_wall; /* wall_now_us() at the last commit */
 	uint64_t events_since_commit;
 	struct md_txtable  msgs;		 /* of struct open_msg */

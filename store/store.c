@@ -125,8 +125,9 @@ store_flush(struct store *s)
 size_t
 store_take_ended(struct store *s, int64_t *ids, size_t cap)
 {
-	return s->be->take_ended != NULL ? s->be->take_ended(s->impl, ids, cap) :
-					   0;
+	return s->be->take_ended != NULL ?
+	    s->be->take_ended(s->impl, ids, cap) :
+	    0;
 }
 
 void

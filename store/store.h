@@ -31,28 +31,28 @@ struct store_stats {
 	uint64_t auth;
 	uint64_t auth_clear; /* a password crossed in clear */
 	uint64_t anomalies;
-	uint64_t errors;	 /* SQLite or extraction failures */
-	uint64_t storage_failed; /* one of them was the disk: full, or
-				    failing (ENOSPC, EIO, SQLITE_FULL); a
-				    uint64_t as all fields (--jobs sums them) */
+	uint64_t errors;	  /* SQLite or extraction failures */
+	uint64_t storage_failed;  /* one of them was the disk: full, or
+				     failing (ENOSPC, EIO, SQLITE_FULL); a
+				     uint64_t as all fields (--jobs sums them) */
 	uint64_t messages_logged; /* of messages, those committed to the log */
 	uint64_t messages_lost;	  /* those a failed COMMIT rolled back */
 	uint64_t storage_failing; /* the last COMMIT failed for the disk
 				     (storage_failed stays once set) */
-	uint64_t yara_scans;	 /* objects scanned (--yara) */
-	uint64_t yara_matches;	 /* rule matches */
-	uint64_t yara_budget;	 /* scans cut by time or size */
+	uint64_t yara_scans;	  /* objects scanned (--yara) */
+	uint64_t yara_matches;	  /* rule matches */
+	uint64_t yara_budget;	  /* scans cut by time or size */
 };
 
 struct store_opts {
 	const char *path;
-	const char *extract_dir; /* NULL: no .eml files */
-	int	    force;	 /* replace an existing log */
-	int	    no_keep;	 /* do not keep message bytes beside the log */
-	const char *blob_dir;	 /* where they are kept (NULL: LOG.blobs);
-				  * live --rotate: one for all its files */
-	int	    sha1;	 /* parts get a SHA-1 beside MD5 and SHA-256 */
-	const char *yara;	 /* --yara: the rules' file, for the CLI */
+	const char *extract_dir;  /* NULL: no .eml files */
+	int	    force;	  /* replace an existing log */
+	int	    no_keep;	  /* do not keep message bytes beside the log */
+	const char *blob_dir;	  /* where they are kept (NULL: LOG.blobs);
+				   * live --rotate: one for all its files */
+	int		    sha1; /* parts get a SHA-1 beside MD5 and SHA-256 */
+	const char	   *yara; /* --yara: the rules' file, for the CLI */
 	const struct rules *rules; /* those rules compiled (rules.h), or
 				    * NULL: parts and messages are scanned */
 	int	    redact;	   /* store no passwords or bearer tokens */

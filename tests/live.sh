@@ -134,8 +134,8 @@ last=$(ls "$B"/r/live-*.db | tail -1)
 check "the spanning session continues whole in the new file" \
 	"$(for f in "$B"/r/live-*.db; do sqlite3 "$f" "SELECT helo || ' ' || sha256 FROM sessions s JOIN messages m ON m.session_id = s.id WHERE m.complete"; done)" \
 	"client.test $(cat "$B/span.sha256")"
-check "the old file says where it went" \
-	"$(sqlite3 "$(ls "$B"/r/live-*.db | head -1)" "SELECT end_reason FROM sessions")" "rotated"
+check "each file the session crossed says where it went, the last how it ended" \
+	"$(for f in "$B"/r/live-*.db; do sqlite3 "$f" "SELECT end_reason FROM sessions"; done | tr '\n' ' ' | grep -c '^\(rotated \)\+quit $')" 1
 
 # 3. SIGHUP after logrotate moved the log: a new one at the same path.
 logs h
@@ -357,6 +357,114 @@ check "--workers 2: the same sessions and commands as one process" \
 	"$(sqlite3 "$B/w2/two.db" "SELECT client_port, count(*) FROM sessions JOIN commands ON session_id = id GROUP BY 1 ORDER BY 1")" \
 	"$(sqlite3 "$B/w1/one.db" "SELECT client_port, count(*) FROM sessions JOIN commands ON session_id = id GROUP BY 1 ORDER BY 1")"
 check "--workers 2: the spool is gone" "$(ls "$B/w2/two.db.spool")" ""
+
+# 11. A sensor for weeks (issue 35): --rotate 2s with -w, --json-dir and
+#     --metrics; three batches over several files.  LOG.db links to the
+#     file in use and is queried while mailsift runs; every message is
+#     in exactly one log; every frame resolves in the -w file its log has
+#     on record (hashed as written); the files share one blob store and a
+#     rotated file still extracts; each session streamed once as JSON.
+logs rot
+start rot -o "$B/rot/live.db" -w "$B/rot/live.pcap" --rotate 2s --json-dir "$B/rot/json" \
+	--metrics "$B/rot/live.prom" --status 0
+rm -f "$B/sent.sha256"
+python3 "$MAIL" send 25 3 "$B"
+sleep 1.5
+check "--rotate: LOG.db names the file in use, queried while it runs" \
+	"$(readlink "$B/rot/live.db" | grep -c '^live-[0-9]\{8\}T[0-9]\{6\}\.db$')|$(./mailsift stats -d "$B/rot/live.db" >/dev/null 2>&1; echo $?)" "1|0"
+python3 "$MAIL" slow 25 2.5 "$B" sspan
+python3 "$MAIL" send 25 3 "$B"
+sleep 2.5
+stop
+check "--rotate -w: a clean stop" "$rc" 0
+n=$(ls "$B"/rot/live-*.db | wc -l)
+[ "$n" -ge 3 ] && ok "--rotate 2s: $n logs" || bad "--rotate 2s: only $n logs"
+check "--rotate: every message in exactly one log" \
+	"$(for f in "$B"/rot/live-*.db; do sqlite3 "$f" "SELECT sha256 FROM messages WHERE complete"; done | sort | tr '\n' ' ')" \
+	"$(cat "$B/sent.sha256" "$B/sspan.sha256" | sort | tr '\n' ' ')"
+check "--rotate -w: one -w file per log, each on record in its log, hashed as written" \
+	"$(for f in "$B"/rot/live-*.db; do p=$(sqlite3 "$f" "SELECT path FROM captures"); [ "$(sqlite3 "$f" "SELECT sha256 FROM captures")" = "$(sha256sum "$p" | cut -d' ' -f1)" ] && [ "${p%.pcap}" = "${f%.db}" ] && echo ok || echo "bad $f"; done | sort -u)" "ok"
+bad_frames=0
+for f in "$B"/rot/live-*.db; do
+	sqlite3 -separator ' ' "$f" "SELECT coalesce(last_capture_file, capture_file), last_frame FROM sessions WHERE last_frame IS NOT NULL" >"$B/rot.frames"
+	while read -r file frame; do
+		have=$(capinfos -c -M "$file" 2>/dev/null | awk '/Number of packets/ { print $NF }')
+		[ -n "$have" ] && [ "$frame" -le "$have" ] || bad_frames=$((bad_frames + 1))
+	done <"$B/rot.frames"
+done
+check "--rotate -w: every session's last frame is in the file it names" "$bad_frames" 0
+check "--rotate: one blob store for all the files, none beside them" \
+	"$(ls -d "$B"/rot/*.blobs | wc -l)|$(find "$B/rot/live.db.blobs" -type f | wc -l)" \
+	"1|$(sort -u "$B/sent.sha256" "$B/sspan.sha256" | wc -l)"
+first=$(ls "$B"/rot/live-*.db | head -1)
+for f in "$B"/rot/live-*.db; do
+	[ "$(sqlite3 "$f" "SELECT count(*) FROM messages")" -gt 0 ] && { first=$f; break; }
+done
+rm -rf "$B/rot.x"
+check "--rotate: a rotated file extracts from the shared store" \
+	"$(./mailsift extract --all -d "$first" -o "$B/rot.x" >/dev/null 2>&1; echo $?)|$(ls "$B/rot.x"/*.eml | wc -l)" \
+	"0|$(sqlite3 "$first" "SELECT count(*) FROM messages")"
+check "--json-dir: each session streamed once, across the rotated files" \
+	"$(cat "$B"/rot/json/smtp*.log | python3 -c 'import json,sys; u=[json.loads(l)["uid"] for l in sys.stdin]; print(len(u), len(set(u)))')" "7 7"
+check "--json-dir: the files rotate with the log" \
+	"$(ls "$B"/rot/json/smtp-*.log | wc -l | awk '{ print ($1 >= 1) }')" 1
+check "--metrics: Prometheus text, messages committed" \
+	"$(grep -c '^# TYPE mailsift_' "$B/rot/live.prom" | awk '{ print ($1 >= 20) }')|$(awk '/^mailsift_messages_logged_total/ { print $2 }' "$B/rot/live.prom")|$(awk '/^mailsift_store_failing/ { print $2 }' "$B/rot/live.prom")" \
+	"1|7|0"
+
+# 12. SIGKILL during a session, then a restart: the killed run is
+#     closed (status -1), its open session ends as 'killed', no
+#     temporary blob file is left, the -w file is kept.
+logs kil
+start kil -o "$B/kil/live.db" -w "$B/kil/live.pcap" --status 0
+python3 "$MAIL" slow 25 0 "$B" kbefore
+python3 "$MAIL" idle 25 30 & idler=$!
+sleep 1.5
+kill -KILL "$pid"; wait "$pid" 2>/dev/null
+kill "$idler" 2>/dev/null; wait "$idler" 2>/dev/null
+ksize=$(stat -c %s "$B/kil/live.pcap")
+touch "$B/kil/live.db.blobs/tmp-999999-1"; chown nobody "$B/kil/live.db.blobs/tmp-999999-1"
+start kil2 -o "$B/kil/live.db" -w "$B/kil/live.pcap" --status 0
+stop
+check "after SIGKILL: the killed run closed, its open session 'killed', the next run clean" \
+	"$(sqlite3 "$B/kil/live.db" "SELECT group_concat(status, ',') FROM runs")|$(sqlite3 "$B/kil/live.db" "SELECT group_concat(r, ',') FROM (SELECT coalesce(end_reason, '-') AS r FROM sessions ORDER BY id)")" \
+	"-1,0|quit,killed"
+check "after SIGKILL: no temporary blob left, the -w file kept" \
+	"$(ls "$B/kil/live.db.blobs" | grep -c '^tmp-')|$(stat -c %s "$B/kil/live.pcap")|$(ls "$B/kil/live-2.pcap" | wc -l)" "0|$ksize|1"
+
+# 13. Retention: --keep-days removes rotations whose end is older than
+#     the bound (log, -w file, JSON logs) and the blobs no log wants;
+#     --keep-size the oldest while all take more.
+logs ret; mkdir -p "$B/ret/json"; chown nobody "$B/ret/json"
+for st in 20200101T000000 20200102T000000; do
+	: >"$B/ret/live-$st.db"; : >"$B/ret/live-$st.db-wal"; : >"$B/ret/live-$st.pcap"; : >"$B/ret/json/smtp-$st.log"
+	touch -d "${st%T*}" "$B/ret/live-$st.db" "$B/ret/live-$st.db-wal" "$B/ret/live-$st.pcap" "$B/ret/json/smtp-$st.log"
+done
+: >"$B/ret/unrelated-20200101T000000.db"
+mkdir -p "$B/ret/live.db.blobs/ab"; : >"$B/ret/live.db.blobs/ab/abold"; touch -d 2020-01-01 "$B/ret/live.db.blobs/ab/abold"
+chown -R nobody "$B/ret"; chmod -R go-w "$B/ret"
+start ret -o "$B/ret/live.db" -w "$B/ret/live.pcap" --json-dir "$B/ret/json" --rotate 1h --keep-days 1 --status 0
+sleep 1
+stop
+check "--keep-days: old rotations and blobs gone, the rest kept" \
+	"$(ls "$B"/ret/live-2020* "$B"/ret/json/*2020* 2>/dev/null | wc -l)|$(ls "$B/ret/unrelated-20200101T000000.db" | wc -l)|$(ls "$B/ret/live.db.blobs/ab/abold" 2>/dev/null | wc -l)|$(grep -c 'retention: removed 2 rotations' "$B/ret.err")" \
+	"0|1|0|1"
+
+# 14. Link down and up again: said, and in the metrics.
+if ip link add v0 type veth peer name v1 2>/dev/null; then
+	ip link set v0 up; ip link set v1 up
+	logs lnk
+	start lnk -i v0 -o "$B/lnk/live.db" --metrics "$B/lnk/m.prom" --status 0
+	ip link set v0 down; sleep 1.5
+	down=$(awk '/^mailsift_link_up/ { print $2 }' "$B/lnk/m.prom")
+	ip link set v0 up; sleep 1.5
+	stop
+	check "link down and up: said, and mailsift_link_up follows" \
+		"$(grep -c 'link v0 is down' "$B/lnk.err")|$(grep -c 'link v0 is up again' "$B/lnk.err")|$down|$(awk '/^mailsift_link_up/ { print $2 }' "$B/lnk/m.prom")|$rc" \
+		"1|1|0|1|0"
+else
+	echo "skip link down/up: no veth"
+fi
 
 echo "live: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
