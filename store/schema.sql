@@ -79,6 +79,7 @@ CREATE TABLE IF NOT EXISTS sessions (
 	tls		TEXT NOT NULL DEFAULT 'none', -- none|starttls|implicit
 	midstream	INTEGER NOT NULL DEFAULT 0, -- 1: began before the capture
 	end_reason	TEXT,			-- quit|close|reset|timeout|capture_end|error
+						-- |rotated|killed
 	bytes_c2s	INTEGER,		-- stream bytes client to server
 	bytes_s2c	INTEGER,
 	tls_bytes_c2s	INTEGER,		-- of those, after TLS began
