@@ -2,7 +2,8 @@
 # mailsift live on a real interface: the loopback of a network namespace
 # made for the test (unshare -n), with SMTP between a small server and
 # clients (tests/tools/livemail.py).  Nothing leaves the namespace.
-#   tests/live.sh            runs itself inside a new namespace
+#   tests/live.sh            runs itself inside new network and mount
+#                            namespaces (a small tmpfs fills up there)
 B=${B:-$(pwd)/build/live}
 BIN=${BIN:-build/san/mailsift}
 
@@ -16,7 +17,7 @@ if [ "$1" != "--inside" ]; then
 		exit 0
 	fi
 	rm -rf "$B"; mkdir -p "$B"
-	exec unshare -n env PATH="$PATH:/usr/sbin:/sbin" B="$B" BIN="$BIN" sh "$0" --inside
+	exec unshare -n -m env PATH="$PATH:/usr/sbin:/sbin" B="$B" BIN="$BIN" sh "$0" --inside
 fi
 
 pass=0 fail=0
@@ -464,6 +465,32 @@ if ip link add v0 type veth peer name v1 2>/dev/null; then
 		"1|1|0|1|0"
 else
 	echo "skip link down/up: no veth"
+fi
+
+# 15. A full disk (issue 35): the log on a 1.2 MB tmpfs fills up while
+#     mail flows.  Said at once on stderr and in the status line; the
+#     capture goes on; the messages a failed commit lost are counted;
+#     once the disk has room again, writing resumes by itself.
+if mkdir -p "$B/full" && mount -t tmpfs -o size=1200k tmpfs "$B/full" 2>/dev/null; then
+	chown nobody "$B/full"
+	start full -o "$B/full/live.db" --no-keep --status 1 --metrics "$B/full/m.prom"
+	for _ in 1 2 3; do python3 "$MAIL" send 25 40 "$B"; sleep 1.2; done
+	mount -o remount,size=20m "$B/full"
+	sleep 2.5
+	rm -f "$B/sent.sha256"
+	python3 "$MAIL" send 25 5 "$B"
+	sleep 2.5
+	stop
+	lost=$(awk '/^mailsift_messages_lost_total/ { print $2 }' "$B/full/m.prom")
+	check "full disk: said at once, LOG NOT WRITTEN in the status line, capture goes on, exit 1" \
+		"$(grep -c 'write errors .*the disk is full or failing' "$B/full.err" | awk '{ print ($1 >= 1) }')|$(grep -c 'LOG NOT WRITTEN' "$B/full.err" | awk '{ print ($1 >= 1) }')|$rc" "1|1|1"
+	check "full disk: the messages lost are counted, and said in the last status line" \
+		"$([ "${lost:-0}" -gt 0 ] && echo counted)|$(tail -3 "$B/full.err" | grep -c "msgs logged, $lost LOST" | awk '{ print ($1 >= 1) }')" "counted|1"
+	check "full disk: once there is room, writing resumes by itself" \
+		"$(sqlite3 "$B/full/live.db" "SELECT count(*) FROM messages WHERE complete AND sha256 IN ($(sed "s/.*/'&'/" "$B/sent.sha256" | paste -sd,))")" 5
+	umount "$B/full"
+else
+	echo "skip full disk: no tmpfs"
 fi
 
 echo "live: $pass passed, $fail failed"
