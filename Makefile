@@ -236,6 +236,11 @@ postgres: mailsift $(BUILD)/san/mailsift $(BUILD)/rel/tools/pcapgen
 	@tests/postgres.sh
 
 # The systemd unit for mailsift live passes systemd-analyze verify.
+# mailsift live for weeks, in SOAK_S seconds (default 600): rotation,
+# SIGHUP, SIGKILL, a full disk; not in make test (ten minutes).
+soak: mailsift
+	@tests/soak.sh
+
 unitfile: mailsift
 	@tests/unitfile.sh
 

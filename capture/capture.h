@@ -127,6 +127,9 @@ struct capture_written {
  */
 int capture_live_write_next(const char *path, struct capture_written *done,
     char *taken, size_t takenlen, char *err, size_t errlen);
+/* The errno of a failed write to the -w file (then cut there: nothing
+ * more is written to it), or 0. */
+int capture_live_write_error(void);
 /* Closes the interface and the -w file (last, or NULL, gets what
  * capture_live_write_next gives of it); after capture_finish. */
 void capture_live_close(struct capture_written *last);

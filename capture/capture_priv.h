@@ -130,6 +130,7 @@ struct capture_written;
 struct dumpfile *dumpfile_open(pcap_t *, const char *path, char *err,
     size_t errlen);
 const char	*dumpfile_path(const struct dumpfile *);
+int		 dumpfile_failed(const struct dumpfile *); /* its errno, or 0 */
 /* Writes a record; returns where it begins in the file. */
 int64_t dumpfile_write(struct dumpfile *, const struct pcap_pkthdr *,
     const u_char *);

@@ -39,13 +39,18 @@ cookie_write(void *arg, const char *buf, size_t n)
 	struct dumpfile *df = arg;
 	size_t		 done = 0;
 
+	/* after a failed write (a full disk) the file ends there: bytes
+	 * written later would follow a torn record and make the rest of
+	 * the file unreadable */
+	if (df->failed)
+		return -1;
 	while (done < n) {
 		ssize_t w = write(df->fd, buf + done, n - done);
 
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			df->failed = 1;
+			df->failed = w < 0 ? errno : ENOSPC;
 			break;
 		}
 		done += (size_t)w;
@@ -131,6 +136,12 @@ dumpfile_path(const struct dumpfile *df)
 	return df->path;
 }
 
+int
+dumpfile_failed(const struct dumpfile *df)
+{
+	return df->failed;
+}
+
 /* Where the next record begins: the file header (24 bytes, written at
  * once by pcap_dump_fopen), then each record's 16 and its bytes. */
 int64_t
@@ -172,7 +183,7 @@ dumpfile_close(struct dumpfile *df, struct capture_written *out)
 		out->packets = df->packets;
 		out->first_us = df->first_us;
 		out->last_us = df->last_us;
-		out->damaged = df->failed;
+		out->damaged = df->failed != 0;
 	}
 	EVP_MD_CTX_free(df->md);
 	free(df);

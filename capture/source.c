@@ -555,6 +555,12 @@ capture_live_write_next(const char *path, struct capture_written *done,
 	return 0;
 }
 
+int
+capture_live_write_error(void)
+{
+	return cap.dump != NULL ? dumpfile_failed(cap.dump) : 0;
+}
+
 void
 capture_live_close(struct capture_written *last)
 {

@@ -473,6 +473,7 @@ struct live_state {
 	char		jq_path[4096];
 	int		json_failed;
 	int		metrics_failed;
+	int		w_said;		/* the -w file's write error, said */
 	int		failed;		/* no log to write to any more */
 	int		store_down;	/* the store said it cannot write */
 	uint64_t	errors_said;	/* write errors said so far */
@@ -863,6 +864,7 @@ rotate_written(struct live_state *ls, time_t stamp)
 	}
 	record_written(ls, &done);
 	ls->wcur = k;
+	ls->w_said = 0;
 }
 
 static void
@@ -1022,6 +1024,15 @@ watch_store(struct live_state *ls)
 		    "the log's server is back; what waited "
 		    "is written");
 	ls->store_down = down;
+	if (!ls->w_said && capture_live_write_error() != 0) {
+		say(ls, LOG_ERR,
+		    "the -w file %s is cut: %s; no packets are written to "
+		    "it any more%s",
+		    ls->wfile[ls->wcur], strerror(capture_live_write_error()),
+		    ls->o->rotate ? " (the next rotation starts a new one)" :
+				    "");
+		ls->w_said = 1;
+	}
 	/* write errors are said when they happen (at most every 10 s), not
 	 * at the next rotation: a full disk loses mail meanwhile */
 	if (ss->errors > ls->errors_said && now - ls->errors_said_at >= 10) {
@@ -1088,6 +1099,28 @@ live_loop(struct live_state *ls)
 		watch_turn(ls, &turn);
 	}
 	return EXIT_OK;
+}
+
+/*
+ * --rotate: LOG.db links to the file the last run wrote.  A run killed
+ * there is closed there (this run's own file never saw it), and session
+ * ids go on after its last, so that JSON uids and -x names stay unique.
+ */
+static void
+take_over_last(struct live_state *ls, struct store_opts *so)
+{
+	struct stat sb;
+	char	   *prev, err[4400];
+	int64_t	    last = 0;
+
+	if (lstat(ls->o->output, &sb) != 0 || !S_ISLNK(sb.st_mode) ||
+	    (prev = realpath(ls->o->output, NULL)) == NULL)
+		return;
+	if (store_take_over(prev, &last, err, sizeof(err)) != 0)
+		say(ls, LOG_WARNING, "the last log, %s: %s", prev, err);
+	else
+		so->session_base = last;
+	free(prev);
 }
 
 /* A worker's files: "-wK.EXT". */
@@ -1227,6 +1260,8 @@ live_run(struct live_opts *o, const char *cmdline)
 	so.rules = o->store.rules;
 	so.shared = o->worker >= 0; /* the other workers write it too */
 	so.track_ended = o->json_dir != NULL;
+	if (o->rotate != NULL)
+		take_over_last(&ls, &so);
 	ls.log_began = ls.rotated_at;
 	if (o->json_dir != NULL &&
 	    keep_dir(o->json_dir, err, sizeof(err)) != 0) {

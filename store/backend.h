@@ -32,6 +32,9 @@ struct store_backend {
 	int (*rotate)(void *, const char *path, char *err, size_t errlen);
 	void (*flush)(void *);
 	void (*settle)(void *); /* writes every row waiting for digests */
+	/* store_take_over (SQLite's only) */
+	int (*take_over)(const char *prev, int64_t *last_session, char *err,
+	    size_t errlen);
 	/* NULL where the backend does not track them (spooled stores) */
 	size_t (*take_ended)(void *, int64_t *ids, size_t cap);
 	const struct store_stats *(*stats)(const void *);

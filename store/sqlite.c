@@ -738,6 +738,45 @@ may_be_log(const char *path, int replace, char *err, size_t errlen)
 	return 0; /* version 0: store_schema checks it holds no tables */
 }
 
+/*
+ * live --rotate, starting: the file the last run wrote (LOG.db's link)
+ * gets its killed run closed there, not only in the file this run
+ * starts, and session ids go on after its last (JSON uids and -x names
+ * stay unique across restarts).
+ */
+int
+sqlite_take_over(const char *path, int64_t *last_session, char *err,
+    size_t errlen)
+{
+	struct sqlite_store s = { .db = NULL };
+	sqlite3_stmt	   *st;
+	int		    ok;
+
+	*last_session = 0;
+	err[0] = '\0';
+	if (may_be_log(path, 0, err, errlen) != 0)
+		return -1;
+	ok = sqlite3_open_v2(path, &s.db, SQLITE_OPEN_READWRITE, NULL) ==
+		SQLITE_OK &&
+	    !foreign(&s, err, errlen) &&
+	    schema_version(&s) == STORE_SCHEMA_VERSION;
+	if (ok) {
+		sqlite3_busy_timeout(s.db, 5000);
+		runs_mark_killed(s.db);
+		if (sqlite3_prepare_v2(s.db,
+			"SELECT coalesce(max(id), 0) FROM sessions", -1, &st,
+			NULL) == SQLITE_OK) {
+			if (sqlite3_step(st) == SQLITE_ROW)
+				*last_session = sqlite3_column_int64(st, 0);
+			sqlite3_finalize(st);
+		}
+	} else if (s.db != NULL && err[0] == '\0') {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s.db));
+	}
+	sqlite3_close(s.db);
+	return ok ? 0 : -1;
+}
+
 /* The log holds credentials: it is created readable by its owner only. */
 int
 create_private(const char *path, int force, char *err, size_t errlen)
@@ -909,6 +948,8 @@ sqlite_open(const struct store_opts *o, char *err, size_t errlen)
 	if (db_open(s, o->path, o->force, !o->no_keep, o->command, err,
 		errlen) != 0)
 		goto fail;
+	if (o->session_base > s->id_base)
+		s->id_base = o->session_base;
 	return s;
 fail:
 	finalize_all(s);
@@ -1171,6 +1212,7 @@ const struct store_backend store_backend_sqlite = {
 	.flush = sqlite_flush,
 	.settle = sqlite_settle,
 	.take_ended = sqlite_take_ended,
+	.take_over = sqlite_take_over,
 	.stats = sqlite_stats,
 	.run_id = sqlite_run_id,
 	.last_error = sqlite_last_error,

@@ -224,6 +224,8 @@ int  create_private(const char *path, int force, char *err, size_t errlen);
 int64_t	 run_started(sqlite3 *, const char *command);
 void	 run_finished(sqlite3 *, int64_t run_id, int status);
 int	 runs_mark_killed(sqlite3 *);
+int	 sqlite_take_over(const char *path, int64_t *last_session, char *err,
+	 size_t errlen);
 void	 run_end_killed(sqlite3 *, int64_t run_id, const char *now);
 sqlite3 *sqlite_log_open(const char *path, int create, int *fdp, char *err,
     size_t errlen);

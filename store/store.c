@@ -122,6 +122,13 @@ store_flush(struct store *s)
 	s->be->flush(s->impl);
 }
 
+int
+store_take_over(const char *prev, int64_t *last_session, char *err,
+    size_t errlen)
+{
+	return store_backend_sqlite.take_over(prev, last_session, err, errlen);
+}
+
 size_t
 store_take_ended(struct store *s, int64_t *ids, size_t cap)
 {

@@ -63,13 +63,14 @@ struct store_opts {
 				    * server (NULL: PG_SPOOL_HINT) */
 	long spool_max_mb;	   /* the spool's bound (0: SPOOL_MAX_MB):
 				    * past it, new sessions are not logged */
-	int track_ended;	   /* for store_take_ended (live --json-dir) */
-	int spool;		   /* this store is a spool (spooled.c):
-				    * its runs.blobs would name a folder
-				    * that does not last */
-	int shared;		   /* other processes write the log at the
-				    * same time (workers): rows go through a
-				    * spool (SQLite: LOG.spool/) */
+	int	track_ended;	   /* for store_take_ended (live --json-dir) */
+	int64_t session_base; /* session ids above this (store_take_over) */
+	int	spool;	      /* this store is a spool (spooled.c):
+			       * its runs.blobs would name a folder
+			       * that does not last */
+	int shared;	      /* other processes write the log at the
+			       * same time (workers): rows go through a
+			       * spool (SQLite: LOG.spool/) */
 };
 
 /*
@@ -79,6 +80,14 @@ struct store_opts {
  * Returns the store, or NULL with err set; nothing is left behind then.
  */
 struct store *store_open(const struct store_opts *, char *err, size_t errlen);
+/*
+ * live --rotate, before store_open: the SQLite log an earlier run wrote
+ * last (prev) has a run killed there closed (runs.status -1, its open
+ * sessions 'killed'), and *last_session gets its highest session id, for
+ * store_opts.session_base.  0; -1 with err set (not a log we write).
+ */
+int store_take_over(const char *prev, int64_t *last_session, char *err,
+    size_t errlen);
 /* The sink that writes events into this store; valid until store_close.
  * Events are committed in batches (at least once a second of capture or
  * wall time); a sink error is counted (store_stats.errors), never fatal. */

@@ -6,6 +6,10 @@ clients that talk to it, so that mailsift live captures real TCP.
   livemail.py send PORT N OUTDIR           N messages, OUTDIR/sent.sha256
   livemail.py slow PORT PAUSE OUTDIR TAG   EHLO, wait PAUSE s, then a message
   livemail.py idle PORT PAUSE              EHLO, then silence for PAUSE s
+  livemail.py stream PORT SECONDS OUTDIR   distinct messages, about five
+                                           a second, for SECONDS; each
+                                           "START END SHA256" appended to
+                                           OUTDIR/stream.sha256
 """
 import hashlib
 import os
@@ -100,6 +104,21 @@ def main():
         pause, out, tag = float(sys.argv[3]), sys.argv[4], sys.argv[5]
         with open(os.path.join(out, tag + ".sha256"), "w") as f:
             f.write(send_one(port, tag, 1, pause) + "\n")
+    elif cmd == "stream":
+        until, out = time.time() + float(sys.argv[3]), sys.argv[4]
+        k = 0
+        with open(os.path.join(out, "stream.sha256"), "a") as f:
+            while time.time() < until:
+                t0 = time.time()
+                try:
+                    sha = send_one(port, "s%d" % k, k % 5)
+                except OSError:
+                    time.sleep(0.2)
+                    continue
+                f.write("%.3f %.3f %s\n" % (t0, time.time(), sha))
+                f.flush()
+                k += 1
+                time.sleep(0.2)
     elif cmd == "idle":
         s = socket.create_connection(("127.0.0.1", port))
         s.recv(1024)
