@@ -55,9 +55,12 @@ def sqlite_rows(db, table):
     if table == "message_text":
         cols = ["rowid", "subject", "body"]
     keep = [c for c in cols if c not in SKIP_COLS]
-    if table == "runs":  # the server numbers runs; commands differ
+    # the server numbers runs; commands, processes (owner) and where
+    # a file log keeps its blobs (PostgreSQL keeps them inside) differ
+    if table == "runs":
         keep = [c for c in keep
-                if c not in ("id", "command", "started", "finished")]
+                if c not in ("id", "command", "started", "finished",
+                             "owner", "blobs")]
     if table == "capture_stats":  # wall clock times
         keep = [c for c in keep if c not in ("since", "until")]
     sel = ", ".join('"%s"' % c if c != "rowid" else "rowid" for c in keep)
