@@ -482,7 +482,9 @@ struct live_state {
 	/* the kernel's drop counters, summed across their 32-bit wraps */
 	struct capture_kernel kraw;
 	uint64_t	      k_received, k_dropped, k_if_dropped;
-	struct store_interval mark; /* totals when the last row was written */
+	struct store_interval mark;    /* totals of the last row committed */
+	struct store_interval pending; /* of the last row written */
+	uint64_t	      pending_commits; /* commits before it */
 	uint64_t	      started_us;
 };
 
@@ -554,6 +556,8 @@ totals(const struct live_state *ls, uint64_t now)
 	struct store_interval t = cli_run_totals(ls->started_us, now);
 
 	t.live = 1;
+	t.store_errors = store_stats(ls->st)->errors;
+	t.messages_lost = store_stats(ls->st)->messages_lost;
 	t.kernel_received = ls->k_received;
 	t.kernel_dropped = ls->k_dropped;
 	t.if_dropped = ls->k_if_dropped;
@@ -571,6 +575,13 @@ record_interval(struct live_state *ls, int last)
 	uint64_t	      now = cli_wall_us();
 	struct store_interval t = totals(ls, now), d = t;
 
+	/* a row counts as written once a COMMIT succeeded after it: one a
+	 * full disk lost is covered again by the next, which then spans
+	 * the whole time, its losses included */
+	if (store_stats(ls->st)->commits > ls->pending_commits)
+		ls->mark = ls->pending;
+	if (!last && store_stats(ls->st)->storage_failing)
+		return;
 	d.total = 0;
 	d.since_us = ls->mark.until_us ? ls->mark.until_us : ls->started_us;
 	d.packets -= ls->mark.packets;
@@ -582,10 +593,13 @@ record_interval(struct live_state *ls, int last)
 	d.streams_evicted -= ls->mark.streams_evicted;
 	d.detect_over_budget -= ls->mark.detect_over_budget;
 	d.reserved_v4 -= ls->mark.reserved_v4;
+	d.store_errors -= ls->mark.store_errors;
+	d.messages_lost -= ls->mark.messages_lost;
 	store_add_interval(ls->st, &d);
 	if (last)
 		store_add_interval(ls->st, &t);
-	ls->mark = t;
+	ls->pending = t;
+	ls->pending_commits = store_stats(ls->st)->commits;
 }
 
 static void

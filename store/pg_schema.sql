@@ -58,7 +58,9 @@ CREATE TABLE IF NOT EXISTS capture_stats (
 	gap_bytes	bigint NOT NULL,
 	streams_evicted	bigint NOT NULL,
 	detect_over_budget bigint NOT NULL,
-	reserved_v4	bigint NOT NULL
+	reserved_v4	bigint NOT NULL,
+	store_errors	bigint,
+	messages_lost	bigint
 );
 
 CREATE TABLE IF NOT EXISTS sessions (
@@ -578,6 +580,8 @@ END $$;
 -- on every log of this version).
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS owner text;
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS blobs text;
+ALTER TABLE capture_stats ADD COLUMN IF NOT EXISTS store_errors bigint;
+ALTER TABLE capture_stats ADD COLUMN IF NOT EXISTS messages_lost bigint;
 ALTER TABLE messages ADD COLUMN IF NOT EXISTS findings text;
 ALTER TABLE messages ADD COLUMN IF NOT EXISTS received_path text;
 ALTER TABLE messages ADD COLUMN IF NOT EXISTS x_originating_ip text;

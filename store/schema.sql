@@ -52,7 +52,9 @@ CREATE TABLE IF NOT EXISTS capture_stats (
 	streams_evicted	INTEGER NOT NULL,	-- ended by a cap or timeout
 	detect_over_budget INTEGER NOT NULL,	-- connections not dissected:
 						-- detection memory spent
-	reserved_v4	INTEGER NOT NULL	-- 240.0.0.0/10 packets dropped
+	reserved_v4	INTEGER NOT NULL,	-- 240.0.0.0/10 packets dropped
+	store_errors	INTEGER,		-- live: writes of the log that failed
+	messages_lost	INTEGER			-- live: messages a failed write lost
 );
 
 CREATE TABLE IF NOT EXISTS sessions (

@@ -204,7 +204,8 @@ db_fail(struct sqlite_store *s, const char *what)
 
 	s->stats.errors++;
 	if (e == SQLITE_FULL || e == SQLITE_IOERR)
-		s->stats.storage_failed = 1;
+		s->stats.storage_failed = s->stats.storage_failing =
+		    s->storage_fail_in_txn = 1;
 	snprintf(s->error, sizeof(s->error), "%s: %s", what,
 	    sqlite3_errmsg(s->db));
 }
@@ -215,7 +216,8 @@ io_fail(struct sqlite_store *s)
 	s->stats.errors++;
 	if (errno == ENOSPC || errno == EDQUOT || errno == EIO ||
 	    errno == EFBIG)
-		s->stats.storage_failed = 1;
+		s->stats.storage_failed = s->stats.storage_failing =
+		    s->storage_fail_in_txn = 1;
 }
 
 void
@@ -294,23 +296,27 @@ db_commit(struct sqlite_store *s, uint64_t ts)
 	uint64_t pending = s->stats.messages - s->msgs_committed_mark;
 
 	if (sqlite3_step(s->st[ST_COMMIT]) == SQLITE_DONE) {
+		/* a COMMIT after a statement failed for the disk commits
+		 * what SQLite kept of the transaction, if anything: the disk
+		 * is still failing, and what was written then not whole */
 		s->stats.messages_logged += pending;
+		s->stats.commits += !s->storage_fail_in_txn;
 		s->msgs_committed_mark = s->stats.messages;
-		s->stats.storage_failing = 0;
+		s->stats.storage_failing = s->storage_fail_in_txn;
 		s->ended_committed = s->nended;
 		s->fin_out_committed = s->fin_out;
 	} else {
-		int e = sqlite3_errcode(s->db);
-
+		/* storage_failing stays until a COMMIT succeeds: after a
+		 * statement's SQLITE_FULL rolled the transaction back, this
+		 * COMMIT fails for want of one */
 		db_fail(s, "COMMIT");
-		s->stats.storage_failing =
-		    e == SQLITE_FULL || e == SQLITE_IOERR;
 		if (sqlite3_get_autocommit(s->db)) { /* rolled back */
 			s->stats.messages_lost += pending;
 			s->msgs_committed_mark = s->stats.messages;
 		}
 	}
 	sqlite3_reset(s->st[ST_COMMIT]);
+	s->storage_fail_in_txn = 0;
 	if (sqlite3_get_autocommit(s->db))
 		db_run(s, ST_BEGIN);
 	s->last_commit_ts = ts;
@@ -455,7 +461,9 @@ store_schema(struct sqlite_store *s, char *err, size_t errlen)
 	if (!has_column(s, "runs", "owner") &&
 	    exec_sql(s,
 		"ALTER TABLE runs ADD COLUMN owner TEXT;"
-		" ALTER TABLE runs ADD COLUMN blobs TEXT;",
+		" ALTER TABLE runs ADD COLUMN blobs TEXT;"
+		" ALTER TABLE capture_stats ADD COLUMN store_errors INTEGER;"
+		" ALTER TABLE capture_stats ADD COLUMN messages_lost INTEGER;",
 		err, errlen) != 0)
 		return -1;
 	/* ... or before parts were typed by content */
@@ -1087,7 +1095,8 @@ sqlite_add_interval(void *arg, const struct store_interval *iv)
 	    "INSERT INTO capture_stats (run_id, since,"
 	    " until, total, packets, bytes, kernel_received, kernel_dropped,"
 	    " if_dropped, gap_bytes, streams_evicted, detect_over_budget,"
-	    " reserved_v4) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	    " reserved_v4, store_errors, messages_lost)"
+	    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 	sqlite3_stmt *st;
 	char	      since[32], until[32];
 
@@ -1113,6 +1122,10 @@ sqlite_add_interval(void *arg, const struct store_interval *iv)
 	sqlite3_bind_int64(st, 11, (sqlite3_int64)iv->streams_evicted);
 	sqlite3_bind_int64(st, 12, (sqlite3_int64)iv->detect_over_budget);
 	sqlite3_bind_int64(st, 13, (sqlite3_int64)iv->reserved_v4);
+	if (iv->live) {
+		sqlite3_bind_int64(st, 14, (sqlite3_int64)iv->store_errors);
+		sqlite3_bind_int64(st, 15, (sqlite3_int64)iv->messages_lost);
+	}
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		s->stats.errors++;
 		snprintf(s->error, sizeof(s->error), "capture_stats: %s",

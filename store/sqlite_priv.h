@@ -161,6 +161,7 @@ struct sqlite_store {
 	char		    path[4096];
 	char		   *extract_dir;
 	char		   *blob_dir; /* LOG.blobs: message bytes by SHA-256 */
+	int		    storage_fail_in_txn; /* since the last COMMIT */
 	uint64_t	    msgs_committed_mark; /* stats.messages at the
 						  * last COMMIT's end */
 	int is_spool;

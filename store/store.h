@@ -37,6 +37,7 @@ struct store_stats {
 				     uint64_t as all fields (--jobs sums them) */
 	uint64_t messages_logged; /* of messages, those committed to the log */
 	uint64_t messages_lost;	  /* those a failed COMMIT rolled back */
+	uint64_t commits;	  /* COMMITs that succeeded */
 	uint64_t storage_failing; /* the last COMMIT failed for the disk
 				     (storage_failed stays once set) */
 	uint64_t yara_scans;	  /* objects scanned (--yara) */
@@ -121,6 +122,7 @@ struct store_interval {
 	int	 live; /* the kernel counters are known */
 	uint64_t kernel_received, kernel_dropped, if_dropped;
 	uint64_t gap_bytes, streams_evicted, detect_over_budget, reserved_v4;
+	uint64_t store_errors, messages_lost; /* live: the log's own losses */
 };
 void store_add_interval(struct store *, const struct store_interval *);
 /* Makes the log ready for several writers that start at once (read
