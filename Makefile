@@ -224,7 +224,7 @@ serve-test: mailsift $(BUILD)/san/mailsift
 	@tests/serve.sh
 
 # mailsift live on the loopback of a network namespace of its own.
-live: mailsift $(BUILD)/san/mailsift
+live: mailsift $(BUILD)/san/mailsift $(BUILD)/rel/tools/pcapgen
 	@tests/live.sh
 
 # Peak RSS under traffic built to exhaust memory stays under a bound.
