@@ -17,7 +17,7 @@ WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wformat=2 -Wvla
 VERSION	:= 0.1.0
 CSTD	:= -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -DMAILSIFT_VERSION='"$(VERSION)"'
-INC	:= -I dissect -I capture -I store -I cli -I $(BUILD)/gen -I /usr/include/postgresql
+INC	:= -I . -I $(BUILD)/gen -I /usr/include/postgresql
 CFLAGS	?= -g -O2
 HARDEN	:= -fstack-protector-strong -D_FORTIFY_SOURCE=2
 SAN_CC	:= clang
@@ -378,20 +378,22 @@ check-deps:
 	  echo "check-deps: capture/ must not include sqlite3" >&2; exit 1; fi
 	@if grep -nE '#include *[<"](pcap|nids)' store/*.c store/*.h; then \
 	  echo "check-deps: store/ must not include pcap or nids" >&2; exit 1; fi
-	@if grep -nE '#include *"(capture_priv|wire|decap|v6map)\.h"' dissect/* store/* cli/*; then \
+	@if grep -nE '#include *"(capture/)?(capture_priv|wire|decap|v6map)\.h"' dissect/* store/* cli/*; then \
 	  echo "check-deps: capture/'s private headers are for capture/ only" >&2; exit 1; fi
 	@if grep -nE '#include *[<"](pcap|nids)' cli/*.c cli/*.h; then \
 	  echo "check-deps: cli/ reaches libpcap and libnids through capture.h" >&2; exit 1; fi
-	@if grep -nE '#include *[<"](sqlite3|sqlite_priv|backend)\.h' cli/*.c cli/*.h; then \
+	@if grep -nE '#include *[<"](store/)?(sqlite3|sqlite_priv|backend)\.h' cli/*.c cli/*.h; then \
 	  echo "check-deps: cli/ reaches the log through store.h and query.h" >&2; exit 1; fi
 	@if grep -lE '#include *[<"]sqlite3' store/*.c store/*.h | grep -v '^store/sqlite'; then \
 	  echo "check-deps: only the SQLite backend (store/sqlite*) includes sqlite3.h" >&2; exit 1; fi
-	@if grep -lE '#include *[<"](libpq-fe|pg_priv)\.h' dissect/* capture/* cli/* store/*.c store/*.h | grep -v '^store/pg'; then \
+	@if grep -lE '#include *[<"](store/)?(libpq-fe|pg_priv)\.h' dissect/* capture/* cli/* store/*.c store/*.h | grep -v '^store/pg'; then \
 	  echo "check-deps: only the PostgreSQL backend (store/pg*) includes libpq" >&2; exit 1; fi
 	@if grep -lE '#include *[<"](magic|archive|archive_entry)\.h' dissect/* capture/* cli/* store/*.c store/*.h | grep -v '^store/content\.c'; then \
 	  echo "check-deps: only store/content.c includes libmagic and libarchive" >&2; exit 1; fi
 	@if grep -lE '#include *[<"]yara\.h' dissect/* capture/* cli/* store/*.c store/*.h | grep -v '^store/rules\.c'; then \
 	  echo "check-deps: only store/rules.c includes libyara" >&2; exit 1; fi
+	@if grep -nE '#include *"[a-z0-9_]+\.h"' dissect/* capture/* store/*.c store/*.h cli/* tests/*.c tests/*.h tests/fuzz/*.c | grep -vE '"(pg_)?schema\.h"'; then \
+	  echo "check-deps: include project headers by folder (\"dissect/util.h\"): grep finds who reaches where" >&2; exit 1; fi
 	@echo "check-deps: ok"
 
 # ------------------------------------------------------------------ demo

@@ -30,14 +30,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture_priv.h"
-#include "decap.h"
-#include "wire.h"
+#include "capture/capture_priv.h"
+#include "capture/decap.h"
+#include "capture/wire.h"
 
 struct capture_glue cap;
 
 uint64_t
-now_us(void)
+cap_now_us(void)
 {
 	const struct pcap_pkthdr *h = nids_last_pcap_header;
 
@@ -47,7 +47,7 @@ now_us(void)
 }
 
 uint64_t
-packet_us(void)
+cap_packet_us(void)
 {
 	return (uint64_t)cap.hdr.ts.tv_sec * 1000000u +
 	    (uint64_t)cap.hdr.ts.tv_usec;
@@ -73,8 +73,8 @@ capture_init(const struct capture_opts *opts, char *err, size_t errlen)
 	nids_params.scan_num_hosts = 0;
 	nids_params.n_tcp_streams = opts->max_streams / 3 * 4 + 4;
 	nids_params.n_hosts = 4096;
-	nids_params.syslog = on_nids_warning;
-	nids_params.no_mem = on_nids_no_mem;
+	nids_params.syslog = cap_on_nids_warning;
+	nids_params.no_mem = cap_on_nids_no_mem;
 	nids_params.tcp_workarounds = 1;
 	nids_params.multiproc = 0;
 	if (!nids_init()) {
@@ -82,7 +82,7 @@ capture_init(const struct capture_opts *opts, char *err, size_t errlen)
 		return -1;
 	}
 	nids_register_chksum_ctl(&no_checksums, 1);
-	nids_register_tcp(on_tcp);
+	nids_register_tcp(cap_on_tcp);
 	cap.inited = 1;
 	return 0;
 }
@@ -123,10 +123,10 @@ feed_ipv4(const struct pcap_pkthdr *h, const uint8_t *ip, size_t n)
 	cap.hdr.caplen = (bpf_u_int32)n;
 	cap.hdr.len = (bpf_u_int32)n;
 	if (tot <= n)
-		pickup_midstream(cap.pkt, n);
-	before_libnids(cap.pkt, n, &ar);
+		cap_pickup_midstream(cap.pkt, n);
+	cap_before_libnids(cap.pkt, n, &ar);
 	nids_pcap_handler(NULL, &cap.hdr, cap.pkt);
-	after_libnids(&ar);
+	cap_after_libnids(&ar);
 }
 
 /* An IPv6 packet goes to libnids as IPv4 with stand-in addresses. */
@@ -176,7 +176,7 @@ reserved_v4(const uint8_t *ip, size_t n)
 
 /* One captured frame, whatever carries it. */
 void
-feed_frame(int dlt, const struct pcap_pkthdr *h, const uint8_t *p)
+cap_feed_frame(int dlt, const struct pcap_pkthdr *h, const uint8_t *p)
 {
 	struct decap d;
 
@@ -213,9 +213,9 @@ capture_finish(void)
 {
 	if (!cap.inited)
 		return;
-	fill_all_open();
+	cap_fill_all_open();
 	nids_exit();
-	end_orphans();
+	cap_end_orphans();
 	v6map_free(&cap.v6);
 	pcap_close(cap.dead);
 	cap.dead = NULL;

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "dissect.h"
+#include "dissect/dissect.h"
 
 struct capture_opts {
 	struct md_sink	 sink;

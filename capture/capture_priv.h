@@ -21,8 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "capture.h"
-#include "v6map.h"
+#include "capture/capture.h"
+#include "capture/v6map.h"
 
 #define SNAP_MAX 262144 /* libpcap's MAXIMUM_SNAPLEN */
 
@@ -138,7 +138,7 @@ void	dumpfile_flush(struct dumpfile *);
 /* Closes it; out (or NULL) gets its digest, size, packets and times. */
 void dumpfile_close(struct dumpfile *, struct capture_written *out);
 
-/* What before_libnids changed around one packet, for after_libnids. */
+/* What cap_before_libnids changed around one packet, for cap_after_libnids. */
 struct around {
 	struct tuple4 conn;	/* the connection, as libnids keys it */
 	int	      fill_dir; /* holes its ACK may settle: 1 to server,
@@ -149,30 +149,30 @@ struct around {
 };
 
 /* capture.c */
-void	 feed_frame(int dlt, const struct pcap_pkthdr *h, const uint8_t *p);
-uint64_t now_us(void);
-/* The time of the packet being fed, before libnids has seen it (now_us
+void	 cap_feed_frame(int dlt, const struct pcap_pkthdr *h, const uint8_t *p);
+uint64_t cap_now_us(void);
+/* The time of the packet being fed, before libnids has seen it (cap_now_us
  * is still the last packet's then: 0 for a run's first). */
-uint64_t packet_us(void);
+uint64_t cap_packet_us(void);
 
 /* flow.c */
-void	 flow_end_now(struct flow *f, const char *why, enum md_end end);
-void	 flow_free(struct flow *f);
-void	 on_data(struct tcp_stream *a, struct flow *f);
-void	 on_nids_no_mem(char *where);
-void	 on_nids_warning(int type, int errnum, struct ip *iph, void *data);
-void	 on_tcp(struct tcp_stream *a, void **param);
-void	 prelude_free(struct prelude *pre);
-int	 seen_recently(uint32_t k, uint64_t ts);
-int	 stream_too_long(const struct half_stream *h, uint64_t more);
-uint32_t tuple_key(uint32_t a, uint16_t ap, uint32_t b, uint16_t bp);
+void	 cap_flow_end_now(struct flow *f, const char *why, enum md_end end);
+void	 cap_flow_free(struct flow *f);
+void	 cap_on_data(struct tcp_stream *a, struct flow *f);
+void	 cap_on_nids_no_mem(char *where);
+void	 cap_on_nids_warning(int type, int errnum, struct ip *iph, void *data);
+void	 cap_on_tcp(struct tcp_stream *a, void **param);
+void	 cap_prelude_free(struct prelude *pre);
+int	 cap_seen_recently(uint32_t k, uint64_t ts);
+int	 cap_stream_too_long(const struct half_stream *h, uint64_t more);
+uint32_t cap_tuple_key(uint32_t a, uint16_t ap, uint32_t b, uint16_t bp);
 
 /* madeup.c */
-void after_libnids(const struct around *ar);
-void before_libnids(const uint8_t *ip, size_t n, struct around *ar);
-void end_orphans(void);
-void fill_all_open(void);
-void fill_holes(const struct tuple4 *conn, int to_server, int only_acked);
-void pickup_midstream(const uint8_t *ip, size_t n);
+void cap_after_libnids(const struct around *ar);
+void cap_before_libnids(const uint8_t *ip, size_t n, struct around *ar);
+void cap_end_orphans(void);
+void cap_fill_all_open(void);
+void cap_fill_holes(const struct tuple4 *conn, int to_server, int only_acked);
+void cap_pickup_midstream(const uint8_t *ip, size_t n);
 
 #endif

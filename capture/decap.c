@@ -8,8 +8,8 @@
 #include <pcap/dlt.h>
 #include <string.h>
 
-#include "decap.h"
-#include "wire.h"
+#include "capture/decap.h"
+#include "capture/wire.h"
 
 #define ETH_IPV4     0x0800
 #define ETH_IPV6     0x86dd

@@ -18,8 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "capture.h"
-#include "capture_priv.h"
+#include "capture/capture.h"
+#include "capture/capture_priv.h"
 
 struct dumpfile {
 	pcap_dumper_t *d;

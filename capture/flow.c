@@ -13,14 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture_priv.h"
-#include "decap.h"
-#include "wire.h"
+#include "capture/capture_priv.h"
+#include "capture/decap.h"
+#include "capture/wire.h"
 
 /* ------------------------------------------------ ended connections */
 
 uint32_t
-tuple_key(uint32_t a, uint16_t ap, uint32_t b, uint16_t bp)
+cap_tuple_key(uint32_t a, uint16_t ap, uint32_t b, uint16_t bp)
 {
 	uint64_t x = (uint64_t)a << 16 | ap, y = (uint64_t)b << 16 | bp;
 	uint64_t lo = x < y ? x : y, hi = x < y ? y : x;
@@ -34,14 +34,14 @@ tuple_key(uint32_t a, uint16_t ap, uint32_t b, uint16_t bp)
 static void
 seen_mark(const struct tuple4 *t)
 {
-	uint32_t k = tuple_key(t->saddr, t->source, t->daddr, t->dest);
+	uint32_t k = cap_tuple_key(t->saddr, t->source, t->daddr, t->dest);
 
 	cap.seen.key[k % SEEN_SLOTS] = k;
-	cap.seen.ts[k % SEEN_SLOTS] = now_us();
+	cap.seen.ts[k % SEEN_SLOTS] = cap_now_us();
 }
 
 int
-seen_recently(uint32_t k, uint64_t ts)
+cap_seen_recently(uint32_t k, uint64_t ts)
 {
 	return cap.seen.key[k % SEEN_SLOTS] == k &&
 	    ts < cap.seen.ts[k % SEEN_SLOTS] + SEEN_US;
@@ -50,7 +50,7 @@ seen_recently(uint32_t k, uint64_t ts)
 /* ----------------------------------------------------------- flow setup */
 
 void
-prelude_free(struct prelude *pre)
+cap_prelude_free(struct prelude *pre)
 {
 	cap.prelude_bytes -= pre->charged;
 	free(pre->buf[0]);
@@ -125,8 +125,8 @@ flow_addresses(struct flow *f, const struct tcp_stream *a)
 	f->info.midstream = cap.synthesizing;
 	f->info.frame = f->info.first_frame = cap.frame;
 	f->info.offset = f->info.first_offset = cap.offset;
-	f->info.first_ts = now_us();
-	k = tuple_key(a->addr.saddr, a->addr.source, a->addr.daddr,
+	f->info.first_ts = cap_now_us();
+	k = cap_tuple_key(a->addr.saddr, a->addr.source, a->addr.daddr,
 	    a->addr.dest);
 	if (cap.syns.key[k % SEEN_SLOTS] == k) {
 		f->info.first_frame = cap.syns.frame[k % SEEN_SLOTS];
@@ -172,7 +172,7 @@ flow_start(struct flow *f, const struct md_detect_out *d)
 {
 	struct prelude *pre = &f->pre;
 	size_t	 off[2] = { 0, 0 }, skip[2] = { d->c2s_skip, d->s2c_skip };
-	uint64_t ts = now_us();
+	uint64_t ts = cap_now_us();
 
 	f->info.id = ++cap.next_flow_id;
 	f->info.proto = d->proto->id;
@@ -195,7 +195,7 @@ flow_start(struct flow *f, const struct md_detect_out *d)
 			    pre->buf[dir] + off[dir] + cut, n - cut, ts);
 		off[dir] += n;
 	}
-	prelude_free(pre);
+	cap_prelude_free(pre);
 	return 0;
 }
 
@@ -239,7 +239,7 @@ flow_stream(struct flow *f)
 }
 
 void
-flow_free(struct flow *f)
+cap_flow_free(struct flow *f)
 {
 	if (f->stream != NULL) {
 		struct tcp_stream *a = flow_stream(f);
@@ -254,7 +254,7 @@ flow_free(struct flow *f)
 		cap.flows = f->next;
 	if (f->next != NULL)
 		f->next->prev = f->prev;
-	prelude_free(&f->pre);
+	cap_prelude_free(&f->pre);
 	free(f);
 }
 
@@ -266,7 +266,7 @@ flow_ignore(struct tcp_stream *a, struct flow *f)
 	a->client.collect--;
 	a->server.collect--;
 	cap.stats.ignored++;
-	flow_free(f);
+	cap_flow_free(f);
 }
 
 /* ------------------------------------------------------ libnids callback */
@@ -285,7 +285,7 @@ flow_cap_anomaly(struct flow *f, const char *cap_name, uint64_t ts)
 }
 
 /*
- * Bytes the capture lost (see fill_holes): the dissector is told how many,
+ * Bytes the capture lost (see cap_fill_holes): the dissector is told how many,
  * so that framing by length survives and the loss is on record.  A flow
  * still being recognised is judged on what came before the hole.
  */
@@ -300,7 +300,7 @@ flow_gap(struct tcp_stream *a, struct flow *f, enum md_dir dir, size_t n)
 		flow_ignore(a, f);
 		return -1;
 	}
-	f->proto->gap(f->st, dir, n, now_us());
+	f->proto->gap(f->st, dir, n, cap_now_us());
 	return 0;
 }
 
@@ -313,7 +313,7 @@ flow_gap(struct tcp_stream *a, struct flow *f, enum md_dir dir, size_t n)
 #define STREAM_COUNT_MAX (INT_MAX - (1 << 24))
 
 int
-stream_too_long(const struct half_stream *h, uint64_t more)
+cap_stream_too_long(const struct half_stream *h, uint64_t more)
 {
 	return (uint64_t)h->count + more > (uint64_t)STREAM_COUNT_MAX;
 }
@@ -324,13 +324,13 @@ static void
 flow_stop(struct tcp_stream *a, struct flow *f, const char *why)
 {
 	flow_cap_anomaly(f, why, f->last_us);
-	f->proto->close(f->st, MD_END_ERROR, now_us());
+	f->proto->close(f->st, MD_END_ERROR, cap_now_us());
 	f->st = NULL;
 	flow_ignore(a, f);
 }
 
 void
-on_data(struct tcp_stream *a, struct flow *f)
+cap_on_data(struct tcp_stream *a, struct flow *f)
 {
 	struct half_stream  *h;
 	enum md_dir	     dir;
@@ -351,7 +351,7 @@ on_data(struct tcp_stream *a, struct flow *f)
 	 * them): the provenance an examiner can cite */
 	f->info.frame = cap.frame;
 	f->info.offset = cap.offset;
-	f->last_us = now_us();
+	f->last_us = cap_now_us();
 	if (cap.fill_left > 0) {
 		/* a made-up filler: the bytes the capture lost */
 		size_t lost = n < cap.fill_left ? n : cap.fill_left;
@@ -364,12 +364,12 @@ on_data(struct tcp_stream *a, struct flow *f)
 		n -= lost;
 	}
 	if (f->state == FLOW_ACTIVE) {
-		if (stream_too_long(h, 0)) {
+		if (cap_stream_too_long(h, 0)) {
 			flow_stop(a, f, MD_ANOM_STREAM_TOO_LONG);
 			return;
 		}
-		if (f->proto->feed(f->st, dir, p, n, now_us()) != 0) {
-			f->proto->close(f->st, MD_END_ERROR, now_us());
+		if (f->proto->feed(f->st, dir, p, n, cap_now_us()) != 0) {
+			f->proto->close(f->st, MD_END_ERROR, cap_now_us());
 			f->st = NULL;
 			flow_ignore(a, f);
 		}
@@ -421,19 +421,19 @@ on_end(struct flow *f, int nids_state)
 		if (flow_detect(f, &d) != MD_DETECT_YES ||
 		    flow_start(f, &d) != 0) {
 			cap.stats.ignored++;
-			flow_free(f);
+			cap_flow_free(f);
 			return;
 		}
 	}
 	if (nids_state == NIDS_TIMED_OUT) /* libnids' table was full */
-		flow_cap_anomaly(f, MD_ANOM_TOO_MANY_STREAMS, now_us());
+		flow_cap_anomaly(f, MD_ANOM_TOO_MANY_STREAMS, cap_now_us());
 	/* a connection still open when the capture ends ends at its own
 	 * last packet, not at the capture's */
 	end_us = f->last_us;
 	if (nids_state != NIDS_EXITING || end_us == 0)
-		end_us = now_us();
+		end_us = cap_now_us();
 	f->proto->close(f->st, end_reason(nids_state), end_us);
-	flow_free(f);
+	cap_flow_free(f);
 }
 
 /*
@@ -444,7 +444,7 @@ on_end(struct flow *f, int nids_state)
  * free).
  */
 void
-on_tcp(struct tcp_stream *a, void **param)
+cap_on_tcp(struct tcp_stream *a, void **param)
 {
 	struct flow *f = a->user;
 
@@ -458,7 +458,7 @@ on_tcp(struct tcp_stream *a, void **param)
 		f->stream = a;
 		f->addr = a->addr;
 		a->user = f;
-		f->last_us = now_us();
+		f->last_us = cap_now_us();
 		flow_link(f);
 		a->client.collect++;
 		a->server.collect++;
@@ -467,7 +467,7 @@ on_tcp(struct tcp_stream *a, void **param)
 		break;
 	case NIDS_DATA:
 		if (f != NULL)
-			on_data(a, f);
+			cap_on_data(a, f);
 		break;
 	default:
 		seen_mark(&a->addr);
@@ -486,7 +486,7 @@ on_tcp(struct tcp_stream *a, void **param)
 }
 
 void
-on_nids_warning(int type, int errnum, struct ip *iph, void *data)
+cap_on_nids_warning(int type, int errnum, struct ip *iph, void *data)
 {
 	(void)type;
 	(void)errnum;
@@ -496,7 +496,7 @@ on_nids_warning(int type, int errnum, struct ip *iph, void *data)
 }
 
 void
-on_nids_no_mem(char *where)
+cap_on_nids_no_mem(char *where)
 {
 	fprintf(stderr,
 	    "mailsift: out of memory in libnids (%s); "
@@ -520,18 +520,18 @@ capture_active_flows(void)
  * callbacks (between packets), where nothing of libnids still holds it.
  */
 void
-flow_end_now(struct flow *f, const char *why, enum md_end end)
+cap_flow_end_now(struct flow *f, const char *why, enum md_end end)
 {
 	struct tcp_stream *a = flow_stream(f);
 
 	seen_mark(&f->addr);
 	if (f->state == FLOW_ACTIVE) {
 		flow_cap_anomaly(f, why, f->last_us);
-		f->proto->close(f->st, end, now_us());
+		f->proto->close(f->st, end, cap_now_us());
 	} else {
 		cap.stats.ignored++;
 	}
-	flow_free(f);
+	cap_flow_free(f);
 	if (a != NULL)
 		nids_free_tcp_stream(a);
 }
@@ -540,7 +540,7 @@ static void
 flow_expire(struct flow *f, const char *why)
 {
 	cap.stats.streams_evicted++;
-	flow_end_now(f, why, MD_END_TIMEOUT);
+	cap_flow_end_now(f, why, MD_END_TIMEOUT);
 }
 
 /*

@@ -21,10 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture_priv.h"
-#include "registry.h"
-#include "decap.h"
-#include "wire.h"
+#include "capture/capture_priv.h"
+#include "dissect/registry.h"
+#include "capture/decap.h"
+#include "capture/wire.h"
 
 /* The usual server ports of the protocols we dissect. */
 static int
@@ -128,7 +128,7 @@ complete_handshake(struct tcp_stream *a, uint32_t sseq)
  * alone: their stray packets are not new connections.
  */
 void
-pickup_midstream(const uint8_t *ip, size_t n)
+cap_pickup_midstream(const uint8_t *ip, size_t n)
 {
 	size_t		   hlen = (size_t)(ip[0] & 0x0f) * 4, thlen;
 	const uint8_t	  *th = ip + hlen;
@@ -164,7 +164,8 @@ pickup_midstream(const uint8_t *ip, size_t n)
 		return;
 	}
 	if (nids_find_tcp_stream(&r) != NULL ||
-	    seen_recently(tuple_key(src, sport, dst, dport), packet_us()))
+	    cap_seen_recently(cap_tuple_key(src, sport, dst, dport),
+		cap_packet_us()))
 		return;
 	if (mail_port(dport) || (!mail_port(sport) && dport < sport)) {
 		cli = src, cport = sport, srv = dst, svport = dport;
@@ -216,7 +217,7 @@ expected_seq(const struct half_stream *rcv, const struct half_stream *snd)
 
 /*
  * Hands libnids a made-up segment of n zero bytes at seq in one
- * direction: the stand-in for bytes the capture lost.  on_data tells the
+ * direction: the stand-in for bytes the capture lost.  cap_on_data tells the
  * dissector a gap instead of the bytes.  libnids takes it as in order,
  * whatever the receiver acknowledged: its window test is opened for it.
  */
@@ -270,15 +271,17 @@ fill_hole(struct tcp_stream *a, int to_server, uint32_t seq, uint32_t n)
 
 	if (n > 1 && f != NULL && f->state == FLOW_ACTIVE &&
 	    rcv->offset == rcv->count) {
-		if (stream_too_long(rcv, n)) {
+		if (cap_stream_too_long(rcv, n)) {
 			/* outside libnids' callbacks: the stream can go */
-			flow_end_now(f, MD_ANOM_STREAM_TOO_LONG, MD_END_ERROR);
+			cap_flow_end_now(f, MD_ANOM_STREAM_TOO_LONG,
+			    MD_END_ERROR);
 			return;
 		}
 		f->info.frame = cap.frame;
 		f->info.offset = cap.offset;
 		cap.stats.gap_bytes += n;
-		f->proto->gap(f->st, to_server ? MD_C2S : MD_S2C, n, now_us());
+		f->proto->gap(f->st, to_server ? MD_C2S : MD_S2C, n,
+		    cap_now_us());
 		rcv->count += (int)(n - 1);
 		rcv->offset += (int)(n - 1);
 		cap.fill_silent = 1;
@@ -298,7 +301,7 @@ fill_hole(struct tcp_stream *a, int to_server, uint32_t seq, uint32_t n)
  * acknowledged.
  */
 void
-fill_holes(const struct tuple4 *conn, int to_server, int only_acked)
+cap_fill_holes(const struct tuple4 *conn, int to_server, int only_acked)
 {
 	struct tuple4 t = *conn; /* nids_find_tcp_stream takes no const */
 
@@ -346,8 +349,8 @@ syn_mark(const uint8_t *ip, const uint8_t *th)
 
 	memcpy(&src, ip + 12, 4);
 	memcpy(&dst, ip + 16, 4);
-	k = tuple_key(src, be16(th), dst, be16(th + 2));
-	ts = packet_us(); /* libnids has not seen it yet */
+	k = cap_tuple_key(src, be16(th), dst, be16(th + 2));
+	ts = cap_packet_us(); /* libnids has not seen it yet */
 	/* a retransmitted SYN keeps the first one's place */
 	if (cap.syns.key[k % SEEN_SLOTS] == k &&
 	    ts < cap.syns.ts[k % SEEN_SLOTS] + SEEN_US)
@@ -393,7 +396,7 @@ find_conn(const uint8_t *ip, int *from_client)
  *     is noted for after it.
  */
 void
-before_libnids(const uint8_t *ip, size_t n, struct around *ar)
+cap_before_libnids(const uint8_t *ip, size_t n, struct around *ar)
 {
 	size_t		    hlen = (size_t)(ip[0] & 0x0f) * 4, thlen;
 	const uint8_t	   *th = ip + hlen;
@@ -420,19 +423,19 @@ before_libnids(const uint8_t *ip, size_t n, struct around *ar)
 		struct flow *f = a->user;
 
 		if (f->state == FLOW_ACTIVE)
-			f->proto->close(f->st, MD_END_TIMEOUT, now_us());
-		flow_free(f);
+			f->proto->close(f->st, MD_END_TIMEOUT, cap_now_us());
+		cap_flow_free(f);
 		return;
 	}
 	if ((th[13] & 0x04) != 0) { /* RST */
-		fill_holes(&ar->conn, 1, 0);
-		fill_holes(&ar->conn, 0, 0);
+		cap_fill_holes(&ar->conn, 1, 0);
+		cap_fill_holes(&ar->conn, 0, 0);
 		return;
 	}
 	rcv = from_client ? &a->server : &a->client;
 	if (rcv->list != NULL &&
 	    (size_t)rcv->rmem_alloc + be16(ip + 2) > QUEUE_LIMIT) {
-		fill_holes(&ar->conn, from_client, 0);
+		cap_fill_holes(&ar->conn, from_client, 0);
 		if ((a = nids_find_tcp_stream(&ar->conn)) == NULL)
 			return; /* the filler ended it */
 		rcv = from_client ? &a->server : &a->client;
@@ -456,7 +459,7 @@ before_libnids(const uint8_t *ip, size_t n, struct around *ar)
 }
 
 void
-after_libnids(const struct around *ar)
+cap_after_libnids(const struct around *ar)
 {
 	struct tuple4	   t = ar->conn;
 	struct tcp_stream *a;
@@ -468,21 +471,21 @@ after_libnids(const struct around *ar)
 		rcv->wscale = ar->wscale;
 	}
 	if (ar->fill_dir >= 0)
-		fill_holes(&ar->conn, ar->fill_dir, 1);
+		cap_fill_holes(&ar->conn, ar->fill_dir, 1);
 }
 
 /* The capture ended: what waits behind a hole is delivered. */
 void
-fill_all_open(void)
+cap_fill_all_open(void)
 {
 	struct flow *f, *next;
 
 	for (f = cap.flows; f != NULL; f = next) {
 		struct tuple4 t = f->addr;
 		next = f->next;
-		fill_holes(&t, 1, 0);
+		cap_fill_holes(&t, 1, 0);
 		if (nids_find_tcp_stream(&t) != NULL)
-			fill_holes(&t, 0, 0);
+			cap_fill_holes(&t, 0, 0);
 	}
 }
 
@@ -491,15 +494,16 @@ fill_all_open(void)
  * stream without libnids saying so.  Its session is ended all the same.
  */
 void
-end_orphans(void)
+cap_end_orphans(void)
 {
 	struct flow *f, *next;
 
 	for (f = cap.flows; f != NULL; f = next) {
 		next = f->next;
 		if (f->state == FLOW_ACTIVE)
-			f->proto->close(f->st, MD_END_CAPTURE_END, now_us());
-		prelude_free(&f->pre);
+			f->proto->close(f->st, MD_END_CAPTURE_END,
+			    cap_now_us());
+		cap_prelude_free(&f->pre);
 		free(f);
 	}
 	cap.flows = NULL;

@@ -18,9 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "capture_priv.h"
-#include "decap.h"
-#include "wire.h"
+#include "capture/capture_priv.h"
+#include "capture/decap.h"
+#include "capture/wire.h"
 
 #define LIVE_BATCH 4096 /* packets handled per pcap_dispatch */
 
@@ -262,7 +262,7 @@ capture_file(const char *path, const struct capture_read_tap *tap,
 		    (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
 		if (nread == 1)
 			info->first_us = info->last_us;
-		feed_frame(dlt, h, data);
+		cap_feed_frame(dlt, h, data);
 		if (cap.opts.progress != NULL && (nread & 1023) == 0 &&
 		    cap.opts.progress(cap.opts.progress_arg,
 			pos >= 0 ? (uint64_t)pos : 0) != 0) {
@@ -389,7 +389,7 @@ on_live_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *p)
 	cap.offset = cap.dump != NULL ? dumpfile_write(cap.dump, h, p) : -1;
 	cap.stats.packets++;
 	cap.stats.bytes += h->caplen;
-	feed_frame(cap.live_dlt, h, p);
+	cap_feed_frame(cap.live_dlt, h, p);
 }
 
 /*

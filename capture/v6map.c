@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "v6map.h"
-#include "wire.h"
+#include "capture/v6map.h"
+#include "capture/wire.h"
 
 static uint32_t
 hash_addr(const uint8_t a[16])

@@ -17,9 +17,9 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "cli.h"
-#include "rules.h"
-#include "tlskeys.h"
+#include "cli/cli.h"
+#include "store/rules.h"
+#include "dissect/tlskeys.h"
 
 /* A number from the command line within [lo, hi]; said when it is not. */
 int

@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "query.h"
-#include "store.h"
+#include "store/query.h"
+#include "store/store.h"
 
 /* Exit statuses shared by every subcommand. */
 #define EXIT_OK	       0

@@ -16,9 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "keep.h"
-#include "table.h"
+#include "cli/cli.h"
+#include "store/keep.h"
+#include "cli/table.h"
 
 /* The connection fields, as Zeek names them. */
 #define CONN_FIELDS                                                      \

@@ -13,11 +13,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli.h"
-#include "dissect.h"
-#include "keep.h"
-#include "mime.h"
-#include "safename.h"
+#include "cli/cli.h"
+#include "dissect/dissect.h"
+#include "store/keep.h"
+#include "dissect/mime.h"
+#include "store/safename.h"
 
 /* Writes the parts with a file name (or marked attachment) as they come;
  * a forwarded message (message/rfc822) stays open around its own parts. */

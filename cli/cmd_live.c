@@ -17,15 +17,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "capture.h"
-#include "cli.h"
-#include "keep.h"
-#include "live.h"
-#include "tlskeys.h"
-#include "pipeline.h"
-#include "query.h"
-#include "registry.h"
-#include "store.h"
+#include "capture/capture.h"
+#include "cli/cli.h"
+#include "store/keep.h"
+#include "cli/live.h"
+#include "dissect/tlskeys.h"
+#include "cli/pipeline.h"
+#include "store/query.h"
+#include "dissect/registry.h"
+#include "store/store.h"
 
 /* Whom the log is opened as, after privileges were dropped. */
 static const char *

@@ -6,10 +6,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "listings.h"
-#include "table.h"
-#include "termsafe.h"
+#include "cli/cli.h"
+#include "cli/listings.h"
+#include "cli/table.h"
+#include "cli/termsafe.h"
 
 struct query_opts {
 	const char     *db;

@@ -9,14 +9,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "capture.h"
-#include "cli.h"
-#include "hasher.h"
-#include "keep.h"
-#include "tlskeys.h"
-#include "pipeline.h"
-#include "query.h"
-#include "store.h"
+#include "capture/capture.h"
+#include "cli/cli.h"
+#include "store/hasher.h"
+#include "store/keep.h"
+#include "dissect/tlskeys.h"
+#include "cli/pipeline.h"
+#include "store/query.h"
+#include "store/store.h"
 
 struct read_opts {
 	const char	   *output;

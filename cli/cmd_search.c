@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "search.h"
-#include "table.h"
-#include "termsafe.h"
+#include "cli/cli.h"
+#include "cli/search.h"
+#include "cli/table.h"
+#include "cli/termsafe.h"
 
 static void
 search_usage(FILE *f)

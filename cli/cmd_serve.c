@@ -17,16 +17,16 @@
 #include <string.h>
 #include <strings.h>
 
-#include "capture.h"
-#include "cli.h"
-#include "dissect.h"
-#include "listings.h"
-#include "search.h"
-#include "serve.h"
-#include "serve_guard.h"
-#include "serve_html.h"
-#include "table.h"
-#include "util.h"
+#include "capture/capture.h"
+#include "cli/cli.h"
+#include "dissect/dissect.h"
+#include "cli/listings.h"
+#include "cli/search.h"
+#include "cli/serve.h"
+#include "cli/serve_guard.h"
+#include "cli/serve_html.h"
+#include "cli/table.h"
+#include "dissect/util.h"
 
 #define LIMIT_DEFAULT 100
 #define LIMIT_MAX     1000

@@ -5,7 +5,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 /*
  * Copies arg to out with the passwords it may carry blanked: a URI's

@@ -6,8 +6,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include "cli.h"
-#include "listings.h"
+#include "cli/cli.h"
+#include "cli/listings.h"
 
 const char *const filter_opt[F_COUNT] = {
 	"--proto",

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "query.h"
+#include "store/query.h"
 
 /* What a user may filter on; each listing says which apply, and how. */
 enum filter {

@@ -11,8 +11,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "live.h"
-#include "query.h"
+#include "cli/live.h"
+#include "store/query.h"
 
 /* Where NAME's extension begins (strlen when it has none). */
 static size_t

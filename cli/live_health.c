@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "live.h"
+#include "cli/live.h"
 
 /*
  * Written to NAME.tmp-PID and renamed over NAME: a scraper never reads

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 /* Every subcommand: its name, what runs it, its usage line(s). */
 static const struct command {

@@ -1,9 +1,9 @@
 /* \summary: one run's flow: capture -> assembler -> MIME tap -> store */
 #include <stdio.h>
 
-#include "cli.h"
-#include "pipeline.h"
-#include "mime.h"
+#include "cli/cli.h"
+#include "cli/pipeline.h"
+#include "dissect/mime.h"
 
 /* libnids ran out of memory: the log is closed as a signal would. */
 static void

@@ -13,9 +13,9 @@
 
 #include <stddef.h>
 
-#include "capture.h"
-#include "dissect.h"
-#include "store.h"
+#include "capture/capture.h"
+#include "dissect/dissect.h"
+#include "store/store.h"
 
 struct pipeline {
 	struct store	 *st;

@@ -26,9 +26,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "cli.h"
-#include "listings.h"
-#include "search.h"
+#include "cli/cli.h"
+#include "cli/listings.h"
+#include "cli/search.h"
 
 #define TERMS_MAX 16
 

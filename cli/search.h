@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "query.h"
+#include "store/query.h"
 
 /* The matching messages (pieces left out), at most limit, best first:
  * columns id, session, time, proto, method, from, subject, match.  NULL

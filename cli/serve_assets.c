@@ -1,5 +1,5 @@
 /* \summary: the page of mailsift serve: HTML, CSS and script, no CDN */
-#include "serve.h"
+#include "cli/serve.h"
 
 /*
  * The page builds every element with createElement and fills it with

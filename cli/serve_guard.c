@@ -28,7 +28,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
-#include "serve_guard.h"
+#include "cli/serve_guard.h"
 
 /* ----------------------------------------------------------- Host */
 

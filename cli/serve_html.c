@@ -15,8 +15,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "serve_html.h"
-#include "util.h"
+#include "cli/serve_html.h"
+#include "dissect/util.h"
 
 /* The encoding a browser uses for a label (the WHATWG Encoding
  * standard's aliases that differ from iconv's). */

@@ -6,9 +6,9 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "table.h"
-#include "termsafe.h"
-#include "util.h"
+#include "cli/table.h"
+#include "cli/termsafe.h"
+#include "dissect/util.h"
 
 #define CELL_MAX 256 /* bytes of a cell shown in a table */
 

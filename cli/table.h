@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-#include "query.h"
+#include "store/query.h"
 
 /* OUT_WIDE: a table with every cell whole (not to a terminal, or
  * --wide); OUT_TABLE fits the terminal, cutting the widest columns but

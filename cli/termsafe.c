@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "termsafe.h"
-#include "util.h"
+#include "cli/termsafe.h"
+#include "dissect/util.h"
 
 /* Code points a terminal acts on or that reorder the line. */
 static int

@@ -24,10 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
-#include "dissect.h"
-#include "util.h"
-#include "mime.h"
+#include "dissect/common.h"
+#include "dissect/dissect.h"
+#include "dissect/util.h"
+#include "dissect/mime.h"
 
 #define ASM_BUDGET   (64u << 20) /* bytes of pieces held in all */
 #define ASM_MSG_MAX  (32u << 20) /* bytes of one message */

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
-#include "sasl.h"
-#include "tls.h"
+#include "dissect/common.h"
+#include "dissect/sasl.h"
+#include "dissect/tls.h"
 
 struct md_bytes
 md_bytes_of(const void *p, size_t len)

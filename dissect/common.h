@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dissect.h"
-#include "line.h"
+#include "dissect/dissect.h"
+#include "dissect/line.h"
 
 /*
  * What every dissector keeps of its session besides its protocol state:

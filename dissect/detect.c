@@ -13,10 +13,10 @@
  */
 #include <string.h>
 
-#include "dissect.h"
-#include "common.h"
-#include "util.h"
-#include "registry.h"
+#include "dissect/dissect.h"
+#include "dissect/common.h"
+#include "dissect/util.h"
+#include "dissect/registry.h"
 
 static int
 is_tls_record(const uint8_t *p, size_t n)

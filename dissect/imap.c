@@ -24,12 +24,12 @@
 #define ZLIB_CONST
 #include <zlib.h>
 
-#include "common.h"
-#include "dissect.h"
-#include "util.h"
-#include "line.h"
-#include "imapsyn.h"
-#include "sasl.h"
+#include "dissect/common.h"
+#include "dissect/dissect.h"
+#include "dissect/util.h"
+#include "dissect/line.h"
+#include "dissect/imapsyn.h"
+#include "dissect/sasl.h"
 
 enum imap_state {
 	ST_NOT_AUTHENTICATED,

@@ -6,9 +6,9 @@
  */
 #include <string.h>
 
-#include "common.h"
-#include "imapsyn.h"
-#include "util.h"
+#include "dissect/common.h"
+#include "dissect/imapsyn.h"
+#include "dissect/util.h"
 
 void
 imap_cur_init(struct imap_cur *c, const uint8_t *text, size_t n, size_t from,

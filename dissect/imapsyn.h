@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dissect.h"
+#include "dissect/dissect.h"
 
 #define IMAP_SECTION_MAX 128
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "line.h"
+#include "dissect/line.h"
 
 void
 line_init(struct line_buf *lb, size_t max)

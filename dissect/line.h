@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dissect.h"
+#include "dissect/dissect.h"
 
 #define LINE_F_BARE_LF	 0x01 /* ended in LF without CR */
 #define LINE_F_TRUNCATED 0x02 /* longer than the cap: tail dropped */

@@ -24,15 +24,15 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common.h"
-#include "dissect.h"
-#include "util.h"
-#include "mime.h"
-#include "urls.h"
-#include "txtable.h"
-#include "mimehdr.h"
-#include "tnef.h"
-#include "uu.h"
+#include "dissect/common.h"
+#include "dissect/dissect.h"
+#include "dissect/util.h"
+#include "dissect/mime.h"
+#include "dissect/urls.h"
+#include "dissect/txtable.h"
+#include "dissect/mimehdr.h"
+#include "dissect/tnef.h"
+#include "dissect/uu.h"
 
 #define HEAD_MAX     100 /* "--" boundary(70) "--" and padding */
 #define PATH_MAX_LEN 64

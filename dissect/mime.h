@@ -6,7 +6,7 @@
 #ifndef MAILSIFT_MIME_H
 #define MAILSIFT_MIME_H
 
-#include "dissect.h"
+#include "dissect/dissect.h"
 
 /*
  * The assembler (assemble.c): when the pieces an IMAP client fetched of

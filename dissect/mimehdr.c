@@ -5,9 +5,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "dissect.h"
-#include "util.h"
-#include "mimehdr.h"
+#include "dissect/dissect.h"
+#include "dissect/util.h"
+#include "dissect/mimehdr.h"
 
 static int
 lower(int c)

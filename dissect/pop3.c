@@ -19,11 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
-#include "dissect.h"
-#include "util.h"
-#include "line.h"
-#include "sasl.h"
+#include "dissect/common.h"
+#include "dissect/dissect.h"
+#include "dissect/util.h"
+#include "dissect/line.h"
+#include "dissect/sasl.h"
 
 enum pop3_state { ST_AUTHORIZATION, ST_TRANSACTION, ST_UPDATE };
 

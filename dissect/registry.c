@@ -1,7 +1,7 @@
 /* \summary: the table of dissected protocols and their usual ports */
 #include <stdio.h>
 
-#include "registry.h"
+#include "dissect/registry.h"
 
 /* 24: LMTP as MTAs reach dovecot and Cyrus (RFC 2033 names no port);
  * 2525: submission where 25 and 587 are blocked. */

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dissect.h"
+#include "dissect/dissect.h"
 
 struct md_registry_entry {
 	const char	      *name; /* as in sessions.proto */

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sasl.h"
-#include "util.h"
+#include "dissect/sasl.h"
+#include "dissect/util.h"
 
 /* Sets a field, cut to its cap; protocols fill USER/PASS, APOP, LOGIN. */
 void

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dissect.h"
+#include "dissect/dissect.h"
 
 #define SASL_FIELD_MAX 512 /* longest user, secret, challenge or proof kept */
 #define SASL_MECH_MAX  32

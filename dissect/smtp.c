@@ -19,11 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dissect.h"
-#include "common.h"
-#include "util.h"
-#include "line.h"
-#include "sasl.h"
+#include "dissect/dissect.h"
+#include "dissect/common.h"
+#include "dissect/util.h"
+#include "dissect/line.h"
+#include "dissect/sasl.h"
 
 enum smtp_cmode {
 	SMTP_C_COMMAND,	  /* command lines */

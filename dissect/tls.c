@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
-#include "tls.h"
-#include "tlskeys.h"
+#include "dissect/common.h"
+#include "dissect/tls.h"
+#include "dissect/tlskeys.h"
 
 enum {
 	REC_CCS = 20,

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dissect.h"
+#include "dissect/dissect.h"
 
 #define TLS_HANDSHAKE_MAX (64u * 1024) /* one handshake message */
 

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tls.h"
-#include "tlskeys.h"
-#include "util.h"
+#include "dissect/tls.h"
+#include "dissect/tlskeys.h"
+#include "dissect/util.h"
 
 #define RING_BUCKETS 4096
 

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tls.h"
+#include "dissect/tls.h"
 
 /* clang-format off */
 static const struct tls_name cipher_names[] = {

@@ -15,7 +15,7 @@
  */
 #include <string.h>
 
-#include "tnef.h"
+#include "dissect/tnef.h"
 
 #define TNEF_SIGNATURE	     0x223e9f78u
 #define ATT_LEVEL_ATTACHMENT 2

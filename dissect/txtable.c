@@ -1,7 +1,7 @@
 /* \summary: the messages open at once, found by (flow, tx) */
 #include <stddef.h>
 
-#include "txtable.h"
+#include "dissect/txtable.h"
 
 struct md_txnode **
 md_tx_chain(struct md_txtable *t, uint64_t flow_id)

@@ -1,8 +1,8 @@
 /* \summary: the links in a message's text, plain or HTML (urls.h) */
 #include <string.h>
 
-#include "urls.h"
-#include "util.h"
+#include "dissect/urls.h"
+#include "dissect/util.h"
 
 /* ------------------------------------------------------------ hosts */
 

@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "dissect.h"
-#include "util.h"
+#include "dissect/dissect.h"
+#include "dissect/util.h"
 
 void
 md_limits_default(struct md_limits *lim)

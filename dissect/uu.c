@@ -20,7 +20,7 @@
  */
 #include <string.h>
 
-#include "uu.h"
+#include "dissect/uu.h"
 
 enum { UU_OUT, UU_BEGUN, UU_IN };
 

@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "query.h"
-#include "store.h"
+#include "store/query.h"
+#include "store/store.h"
 
 struct store_backend {
 	const char *name;

@@ -1,7 +1,7 @@
 /* \summary: a message body's transport-independent form (bodynorm.h) */
 #include <string.h>
 
-#include "bodynorm.h"
+#include "store/bodynorm.h"
 
 enum {
 	BN_LINE_START, /* header, at the start of a line */

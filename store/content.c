@@ -10,8 +10,8 @@
 #include <strings.h>
 #include <ctype.h>
 
-#include "content.h"
-#include "util.h"
+#include "store/content.h"
+#include "dissect/util.h"
 
 /*
  * libmagic, one cookie for all the workers, one call at a time: a cookie

@@ -19,8 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "keep.h"
-#include "safename.h"
+#include "store/keep.h"
+#include "store/safename.h"
 
 static void
 say(char *err, size_t errlen, const char *path)

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "msgauth.h"
-#include "util.h"
+#include "store/msgauth.h"
+#include "dissect/util.h"
 
 /* ------------------------------------------------------------ helpers */
 

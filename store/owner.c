@@ -5,7 +5,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "owner.h"
+#include "store/owner.h"
 
 static void
 boot_id(char *out, size_t len)

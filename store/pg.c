@@ -18,12 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backend.h"
-#include "pg_priv.h"
+#include "store/backend.h"
+#include "store/pg_priv.h"
 #include "pg_schema.h"
-#include "receiver.h"
-#include "util.h"
-#include "sqlite_spool.h"
+#include "store/receiver.h"
+#include "dissect/util.h"
+#include "store/sqlite_spool.h"
 
 /* One drain into one server transaction. */
 struct ship {

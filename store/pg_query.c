@@ -15,8 +15,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "backend.h"
-#include "pg_priv.h"
+#include "store/backend.h"
+#include "store/pg_priv.h"
 
 #define MAX_PARAMS 16
 

@@ -1,6 +1,6 @@
 /* \summary: reading a log, through the backend that keeps it */
-#include "backend.h"
-#include "query.h"
+#include "store/backend.h"
+#include "store/query.h"
 
 struct query *
 query_open(const char *where, char *err, size_t errlen)

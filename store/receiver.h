@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sqlite_spool.h"
+#include "store/sqlite_spool.h"
 
 /* What a spool column's values become on the receiver. */
 enum spool_role {

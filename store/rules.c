@@ -4,8 +4,8 @@
 #include <string.h>
 #include <yara.h>
 
-#include "rules.h"
-#include "util.h"
+#include "store/rules.h"
+#include "dissect/util.h"
 
 struct rules {
 	YR_RULES *yr;

@@ -14,8 +14,8 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "safename.h"
-#include "util.h"
+#include "store/safename.h"
+#include "dissect/util.h"
 
 static int
 is_device(const char *s)

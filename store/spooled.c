@@ -24,9 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backend.h"
-#include "receiver.h"
-#include "sqlite_spool.h"
+#include "store/backend.h"
+#include "store/receiver.h"
+#include "store/sqlite_spool.h"
 
 #define SHIP_WALL_US 1000000  /* ship at most once a second */
 #define RETRY_US     5000000  /* a receiver away: try again after */

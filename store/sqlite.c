@@ -21,15 +21,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backend.h"
-#include "content.h"
-#include "rules.h"
-#include "hasher.h"
-#include "keep.h"
-#include "owner.h"
+#include "store/backend.h"
+#include "store/content.h"
+#include "store/rules.h"
+#include "store/hasher.h"
+#include "store/keep.h"
+#include "store/owner.h"
 #include "schema.h"
-#include "sqlite_priv.h"
-#include "x509.h"
+#include "store/sqlite_priv.h"
+#include "store/x509.h"
 
 const char *const stmt_sql[ST_COUNT] = {
 	[ST_SESSION] =

@@ -2,10 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hasher.h"
-#include "msgauth.h"
-#include "sqlite_priv.h"
-#include "util.h"
+#include "store/hasher.h"
+#include "store/msgauth.h"
+#include "store/sqlite_priv.h"
+#include "dissect/util.h"
 
 #define DKIM_CHECKS 4 /* signatures a message has its body checked for */
 

@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "sqlite_priv.h"
-#include "util.h"
+#include "store/sqlite_priv.h"
+#include "dissect/util.h"
 
 static void
 addr_str(const struct md_flow *f, const uint8_t *a, char *buf, size_t len)

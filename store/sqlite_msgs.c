@@ -14,11 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "content.h"
-#include "hasher.h"
-#include "keep.h"
-#include "sqlite_priv.h"
-#include "util.h"
+#include "store/content.h"
+#include "store/hasher.h"
+#include "store/keep.h"
+#include "store/sqlite_priv.h"
+#include "dissect/util.h"
 
 const struct msg_field msg_fields[NFIELDS] = {
 	{ "Subject", "subject" },

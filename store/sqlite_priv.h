@@ -11,10 +11,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "dissect.h"
-#include "hasher.h"
-#include "txtable.h"
-#include "store.h"
+#include "dissect/dissect.h"
+#include "store/hasher.h"
+#include "dissect/txtable.h"
+#include "store/store.h"
 
 #define BLOB_BUF	     (32 * 1024) /* kept bytes written at a time */
 #define STORE_COMMIT_US	     2000000	 /* capture time between commits */

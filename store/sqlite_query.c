@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backend.h"
-#include "sqlite_priv.h"
+#include "store/backend.h"
+#include "store/sqlite_priv.h"
 
 struct sqlite_query {
 	struct query q; /* first: the generic handle */

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "sqlite_priv.h"
+#include "store/sqlite_priv.h"
 
 /*
  * Rotation carries the sessions still open into the new log.  The old

@@ -19,9 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "keep.h"
-#include "receiver.h"
-#include "sqlite_priv.h"
+#include "store/keep.h"
+#include "store/receiver.h"
+#include "store/sqlite_priv.h"
 
 struct shared_log {
 	sqlite3 *db;

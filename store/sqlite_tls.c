@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sqlite_priv.h"
-#include "tls.h"
-#include "x509.h"
+#include "store/sqlite_priv.h"
+#include "dissect/tls.h"
+#include "store/x509.h"
 
 #define CHAIN_MAX 16 /* certificates of a chain validated */
 

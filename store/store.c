@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
-#include "store.h"
+#include "store/backend.h"
+#include "store/store.h"
 
 struct store {
 	const struct store_backend *be;

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dissect.h"
+#include "dissect/dissect.h"
 
 #define STORE_SCHEMA_VERSION 7
 #define PG_SPOOL_HINT	     "/var/tmp/mailsift" /* the default spool */

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "recsink.h"
-#include "mime.h"
+#include "tests/recsink.h"
+#include "dissect/mime.h"
 
 static void
 rec_grow(struct recsink *r, size_t more)

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "dissect.h"
+#include "dissect/dissect.h"
 
 struct recsink {
 	char	*buf;

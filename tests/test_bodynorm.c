@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "bodynorm.h"
+#include "store/bodynorm.h"
 
 struct collected {
 	char   buf[4096];

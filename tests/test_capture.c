@@ -14,8 +14,8 @@
 #include <cmocka.h>
 #include <pcap/dlt.h>
 
-#include "decap.h"
-#include "v6map.h"
+#include "capture/decap.h"
+#include "capture/v6map.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 /* The words joined as runs.command has them: want. */
 static void

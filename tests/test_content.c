@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "content.h"
+#include "store/content.h"
 
 static void
 test_findings(void **state)

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "dissect.h"
-#include "registry.h"
+#include "dissect/dissect.h"
+#include "dissect/registry.h"
 
 static enum md_verdict
 detect(const char *c, size_t cn, const char *s, size_t sn, uint16_t port,

@@ -19,8 +19,8 @@
 #include <openssl/evp.h>
 #include <pthread.h>
 
-#include "bodynorm.h"
-#include "hasher.h"
+#include "store/bodynorm.h"
+#include "store/hasher.h"
 
 void *__real_malloc(size_t);
 void *__wrap_malloc(size_t);

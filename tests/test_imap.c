@@ -14,8 +14,8 @@
 #define ZLIB_CONST
 #include <zlib.h>
 
-#include "dissect.h"
-#include "recsink.h"
+#include "dissect/dissect.h"
+#include "tests/recsink.h"
 
 /* A mail client's day: login, select, fetch a message and a part, flag,
  * expunge, logout. */

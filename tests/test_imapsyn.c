@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "imapsyn.h"
+#include "dissect/imapsyn.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

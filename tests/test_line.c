@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "line.h"
+#include "dissect/line.h"
 
 /* Frames `in` fed in pieces of `piece` bytes into "text|flags;" records. */
 static char *

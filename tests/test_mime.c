@@ -12,12 +12,12 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "dissect.h"
-#include "mime.h"
-#include "mimehdr.h"
-#include "recsink.h"
-#include "tnef.h"
-#include "uu.h"
+#include "dissect/dissect.h"
+#include "dissect/mime.h"
+#include "dissect/mimehdr.h"
+#include "tests/recsink.h"
+#include "dissect/tnef.h"
+#include "dissect/uu.h"
 
 struct mcase {
 	const char *name;

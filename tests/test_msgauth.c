@@ -14,7 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "msgauth.h"
+#include "store/msgauth.h"
 
 struct out {
 	char   b[1024];

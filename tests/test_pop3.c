@@ -11,8 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "dissect.h"
-#include "recsink.h"
+#include "dissect/dissect.h"
+#include "tests/recsink.h"
 
 /* USER/PASS, listings, a dot-stuffed RETR, TOP, DELE committed by QUIT. */
 static const struct step mailbox[] = {

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "safename.h"
+#include "store/safename.h"
 
 static const char *
 safe(const char *name)

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "dissect.h"
-#include "recsink.h"
+#include "dissect/dissect.h"
+#include "tests/recsink.h"
 
 #define EHLO_STEPS                                                            \
 	S("220 mx.example.org ESMTP Postfix\r\n"),                            \

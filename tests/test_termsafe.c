@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "termsafe.h"
+#include "cli/termsafe.h"
 
 static void
 expect(const char *in, const char *want)

@@ -14,10 +14,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "dissect.h"
-#include "recsink.h"
-#include "tls.h"
-#include "tls_vectors.h"
+#include "dissect/dissect.h"
+#include "tests/recsink.h"
+#include "dissect/tls.h"
+#include "tests/tls_vectors.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define STEP(dir, s)                      \

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "tlskeys.h"
-#include "util.h"
+#include "dissect/tlskeys.h"
+#include "dissect/util.h"
 
 static void
 unhex(const char *h, uint8_t *out)

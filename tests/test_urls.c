@@ -14,7 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "urls.h"
+#include "dissect/urls.h"
 
 /* The links found, one a line: kind|url|host|shown|findings|truncated */
 struct found {

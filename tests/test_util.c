@@ -8,9 +8,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "dissect.h"
-#include "txtable.h"
-#include "util.h"
+#include "dissect/dissect.h"
+#include "dissect/txtable.h"
+#include "dissect/util.h"
 
 #define B(s) (const uint8_t *)(s), strlen(s)
 

@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tnef.h"
-#include "uu.h"
+#include "dissect/tnef.h"
+#include "dissect/uu.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

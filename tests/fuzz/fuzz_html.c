@@ -12,8 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "serve_html.h"
-#include "util.h"
+#include "cli/serve_html.h"
+#include "dissect/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

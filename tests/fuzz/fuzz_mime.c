@@ -5,9 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dissect.h"
-#include "mime.h"
-#include "touch.h"
+#include "dissect/dissect.h"
+#include "dissect/mime.h"
+#include "tests/fuzz/touch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "capture.h"
-#include "dissect.h"
-#include "mime.h"
-#include "touch.h"
+#include "capture/capture.h"
+#include "dissect/dissect.h"
+#include "dissect/mime.h"
+#include "tests/fuzz/touch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

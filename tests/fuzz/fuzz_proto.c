@@ -11,9 +11,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "dissect.h"
-#include "mime.h"
-#include "touch.h"
+#include "dissect/dissect.h"
+#include "dissect/mime.h"
+#include "tests/fuzz/touch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

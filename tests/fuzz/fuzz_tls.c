@@ -13,11 +13,11 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "common.h"
-#include "dissect.h"
-#include "tls.h"
-#include "tlskeys.h"
-#include "touch.h"
+#include "dissect/common.h"
+#include "dissect/dissect.h"
+#include "dissect/tls.h"
+#include "dissect/tlskeys.h"
+#include "tests/fuzz/touch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "dissect.h"
+#include "dissect/dissect.h"
 
 static inline void
 touch_bytes(uint8_t *sum, struct md_bytes b)

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wire.h" /* the capture layer's big-endian writers */
+#include "capture/wire.h" /* the capture layer's big-endian writers */
 
 enum {
 	LT_NULL = 0,
