@@ -33,7 +33,7 @@ DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c dis
 	       dissect/tlskeys.c
 CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c capture/source.c capture/dumpfile.c capture/decap.c store/safename.c store/hasher.c \
 	       store/bodynorm.c store/content.c store/rules.c store/msgauth.c capture/v6map.c store/store.c store/query.c \
-	       store/keep.c store/owner.c store/sqlite.c store/sqlite_events.c \
+	       store/keep.c store/owner.c store/tables.c store/sqlite.c store/sqlite_events.c \
 	       store/sqlite_msgs.c store/sqlite_rotate.c store/sqlite_query.c \
 	       store/sqlite_tls.c store/sqlite_spool.c store/sqlite_ship.c store/sqlite_auth.c store/x509.c \
 	       store/spooled.c store/pg.c store/pg_query.c
@@ -394,6 +394,13 @@ check-deps:
 	  echo "check-deps: only store/rules.c includes libyara" >&2; exit 1; fi
 	@if grep -nE '#include *"[a-z0-9_]+\.h"' dissect/* capture/* store/*.c store/*.h cli/* tests/*.c tests/*.h tests/fuzz/*.c | grep -vE '"(pg_)?schema\.h"'; then \
 	  echo "check-deps: include project headers by folder (\"dissect/util.h\"): grep finds who reaches where" >&2; exit 1; fi
+	@def=$$(sed -n 's/^TABLE(\([a-z_]*\),.*/\1/p' store/tables.def | sort); \
+	sq=$$(sed -n 's/^CREATE \(VIRTUAL \)\{0,1\}TABLE IF NOT EXISTS \([a-z_]*\) .*/\2/p' store/schema.sql | sort); \
+	pg=$$(sed -n 's/^CREATE TABLE IF NOT EXISTS \([a-z_]*\) (.*/\1/p' store/pg_schema.sql | grep -vx 'blobs\|mailsift_schema' | sort); \
+	if [ "$$def" != "$$sq" ] || [ "$$def" != "$$pg" ]; then \
+	  echo "check-deps: store/tables.def, schema.sql and pg_schema.sql name different tables:" >&2; \
+	  echo "  tables.def: $$def" | tr '\n' ' ' >&2; echo >&2; echo "  schema.sql: $$sq" | tr '\n' ' ' >&2; echo >&2; \
+	  echo "  pg_schema.sql: $$pg" | tr '\n' ' ' >&2; echo >&2; exit 1; fi
 	@echo "check-deps: ok"
 
 # ------------------------------------------------------------------ demo

@@ -32,30 +32,11 @@
 #define RETRY_US     5000000  /* a receiver away: try again after */
 #define PRUNE_US     30000000 /* shipped sessions leave the spool */
 
+/* every table of tables.def, in its order (parents first) */
 const char *const spool_tables[] = {
-	"runs",
-	"captures",
-	"capture_stats",
-	"sessions",
-	"extensions",
-	"commands",
-	"auth",
-	"transactions",
-	"recipients",
-	"messages",
-	"headers",
-	"parts",
-	"urls",
-	"archive_entries",
-	"yara_matches",
-	"message_auth",
-	"message_text",
-	"items",
-	"mailboxes",
-	"responses",
-	"anomalies",
-	"tls",
-	"certificates",
+#define TABLE(name, kind) #name,
+#include "store/tables.def"
+#undef TABLE
 };
 const int spool_ntables = (int)(sizeof(spool_tables) / sizeof(*spool_tables));
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "store/sqlite_priv.h"
+#include "store/tables.h"
 
 /*
  * Rotation carries the sessions still open into the new log.  The old
@@ -11,17 +12,6 @@
  * never share a path's -wal and -shm, so their rows go through a staging
  * file: out of the old log, which is then closed, into the new one.
  */
-static const char *const carried_tables[] = {
-	"extensions",
-	"commands",
-	"auth",
-	"transactions",
-	"recipients",
-	"items",
-	"mailboxes",
-	"responses",
-	"anomalies",
-};
 
 static int
 exec_on(sqlite3 *db, const char *sql, int64_t arg)
@@ -54,56 +44,58 @@ attach(sqlite3 *db, const char *path, const char *as)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Old log -> staging file: the open sessions and all that hangs on them;
- * the old log marks them 'rotated'. */
+/* The SELECT that picks table's rows of the open sessions (in "carry"
+ * once the sessions and messages are there); NULL: not carried. */
+static int
+carry_select(const struct table_desc *t, char *sql, size_t len)
+{
+	switch (t->kind) {
+	case TABLE_SESSION:
+		snprintf(sql, len,
+		    "CREATE TABLE carry.%s AS SELECT * FROM main.%s"
+		    " WHERE end_ts IS NULL",
+		    t->name, t->name);
+		return 0;
+	case TABLE_MESSAGE:
+	case TABLE_OF_SESSION:
+		snprintf(sql, len,
+		    "CREATE TABLE carry.%s AS SELECT * FROM main.%s"
+		    " WHERE session_id IN (SELECT id FROM carry.sessions)",
+		    t->name, t->name);
+		return 0;
+	case TABLE_OF_MESSAGE:
+		snprintf(sql, len,
+		    "CREATE TABLE carry.%s AS SELECT * FROM main.%s"
+		    " WHERE message_id IN (SELECT id FROM carry.messages)",
+		    t->name, t->name);
+		return 0;
+	case TABLE_TEXT: /* FTS: its rowid is the message's id */
+		snprintf(sql, len,
+		    "CREATE TABLE carry.%s AS SELECT rowid AS id, subject,"
+		    " body FROM main.%s WHERE rowid IN (SELECT id FROM"
+		    " carry.messages)",
+		    t->name, t->name);
+		return 0;
+	default: /* a run's own rows stay with it */
+		return -1;
+	}
+}
+
+/* Old log -> staging file: the open sessions and all that hangs on them
+ * (every table tables.def says hangs on a session or a message); the old
+ * log marks them 'rotated'. */
 static int
 stage_open_sessions(sqlite3 *old, const char *stage)
 {
-	char sql[256];
+	char sql[512];
 	int  rc;
 
 	if (attach(old, stage, "carry") != 0)
 		return -1;
 	rc = exec_on(old, "BEGIN", 0);
-	if (rc == 0)
-		rc = exec_on(old,
-		    "CREATE TABLE carry.sessions AS SELECT * FROM"
-		    " main.sessions WHERE end_ts IS NULL",
-		    0);
-	if (rc == 0)
-		rc = exec_on(old,
-		    "CREATE TABLE carry.messages AS SELECT * FROM"
-		    " main.messages WHERE session_id IN (SELECT id FROM"
-		    " carry.sessions)",
-		    0);
-	for (size_t i = 0; rc == 0 && i < 6; i++) {
-		static const char *const of_msgs[] = { "headers", "parts",
-			"urls", "archive_entries", "yara_matches",
-			"message_auth" };
-
-		snprintf(sql, sizeof(sql),
-		    "CREATE TABLE carry.%s AS SELECT *"
-		    " FROM main.%s WHERE message_id IN (SELECT id FROM"
-		    " carry.messages)",
-		    of_msgs[i], of_msgs[i]);
-		rc = exec_on(old, sql, 0);
-	}
-	if (rc == 0)
-		rc = exec_on(old,
-		    "CREATE TABLE carry.message_text AS SELECT"
-		    " rowid AS id, subject, body FROM main.message_text WHERE"
-		    " rowid IN (SELECT id FROM carry.messages)",
-		    0);
-	for (size_t i = 0;
-	     rc == 0 && i < sizeof(carried_tables) / sizeof(*carried_tables);
-	     i++) {
-		snprintf(sql, sizeof(sql),
-		    "CREATE TABLE carry.%s AS SELECT *"
-		    " FROM main.%s WHERE session_id IN (SELECT id FROM"
-		    " carry.sessions)",
-		    carried_tables[i], carried_tables[i]);
-		rc = exec_on(old, sql, 0);
-	}
+	for (int i = 0; rc == 0 && i < store_ntables; i++)
+		if (carry_select(&store_tables[i], sql, sizeof(sql)) == 0)
+			rc = exec_on(old, sql, 0);
 	if (rc == 0)
 		rc = exec_on(old,
 		    "UPDATE main.sessions SET end_reason ="
@@ -118,11 +110,8 @@ stage_open_sessions(sqlite3 *old, const char *stage)
 static int
 unstage_open_sessions(struct sqlite_store *s, const char *stage)
 {
-	static const char *const more[] = { "sessions", "messages", "headers",
-		"parts", "urls", "archive_entries", "yara_matches",
-		"message_auth" };
-	char			 sql[256];
-	int			 rc;
+	char sql[512];
+	int  rc;
 
 	db_run(s, ST_COMMIT);
 	if (attach(s->db, stage, "carry") != 0) {
@@ -130,23 +119,22 @@ unstage_open_sessions(struct sqlite_store *s, const char *stage)
 		return -1;
 	}
 	rc = exec_on(s->db, "BEGIN", 0);
-	for (size_t i = 0; rc == 0 &&
-	     i < 8 + sizeof(carried_tables) / sizeof(*carried_tables);
-	     i++) {
-		const char *t = i < 8 ? more[i] : carried_tables[i - 8];
+	for (int i = 0; rc == 0 && i < store_ntables; i++) {
+		const struct table_desc *t = &store_tables[i];
 
-		snprintf(sql, sizeof(sql),
-		    "INSERT INTO main.%s SELECT * FROM"
-		    " carry.%s",
-		    t, t);
+		if (carry_select(t, sql, sizeof(sql)) != 0)
+			continue;
+		if (t->kind == TABLE_TEXT)
+			snprintf(sql, sizeof(sql),
+			    "INSERT INTO main.%s (rowid, subject, body)"
+			    " SELECT id, subject, body FROM carry.%s",
+			    t->name, t->name);
+		else
+			snprintf(sql, sizeof(sql),
+			    "INSERT INTO main.%s SELECT * FROM carry.%s",
+			    t->name, t->name);
 		rc = exec_on(s->db, sql, 0);
 	}
-	if (rc == 0)
-		rc = exec_on(s->db,
-		    "INSERT INTO main.message_text (rowid,"
-		    " subject, body) SELECT id, subject, body FROM"
-		    " carry.message_text",
-		    0);
 	if (rc == 0)
 		rc = exec_on(s->db,
 		    "UPDATE main.sessions SET run_id = ?1 WHERE"

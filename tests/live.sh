@@ -320,6 +320,18 @@ check "--keylog followed, keys late: the login and commands, in order" \
 	"$(sqlite3 "$B/u/live.db" "SELECT (SELECT mechanism || ':' || username || ':' || outcome FROM auth) || ' ' || group_concat(verb || ' ' || reply_code, ',') FROM commands")" \
 	"PLAIN:alice:success EHLO 250,AUTH 235,NOOP 250,QUIT 221"
 
+# 6b. A TLS session across rotations (issue 29: the tables a rotation
+#     carries come from store/tables.def): each file it crossed has its
+#     tls row, and the last one the handshake's outcome.
+logs tr
+start tr -o "$B/tr/live.db" --rotate 1s --status 0 -f "tcp port 465"
+python3 tests/tools/livetls.py "$B/t/cert.pem" "$B/t/key.pem" "$B/tr/keys" 465 late
+sleep 1.5
+stop
+check "TLS across rotations: its tls row in every file it crossed, the outcome in the last" \
+	"$(for f in "$B"/tr/live-*.db; do sqlite3 "$f" "SELECT (SELECT count(*) FROM tls WHERE session_id = s.id) || ':' || coalesce(s.end_reason, '-') FROM sessions s"; done | tr '\n' ' ' | grep -c '^\(1:rotated \)\+1:[a-z_]* $')|$(for f in "$B"/tr/live-*.db; do sqlite3 "$f" "SELECT established FROM tls t JOIN sessions s ON s.id = t.session_id WHERE s.end_reason <> 'rotated'"; done)" \
+	"1|1"
+
 # 10. --workers 2: the kernel spreads connections over two workers
 #     (PACKET_FANOUT) that write one log; beside them one plain live run
 #     on the same traffic.  A worker killed in the middle is started
