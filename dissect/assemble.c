@@ -591,7 +591,7 @@ asm_emit(void *arg, const struct md_event *ev)
 	int		  r;
 
 	if (ev->type == MD_EV_SESSION_BEGIN && f == NULL &&
-	    md_ci_equal(ev->name.p, ev->name.len, "imap") &&
+	    ev->flow->proto == MD_PROTO_IMAP &&
 	    (f = calloc(1, sizeof(*f))) != NULL) {
 		f->id = ev->flow->id;
 		f->next = a->flows[f->id % ASM_BUCKETS];

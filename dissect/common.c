@@ -85,6 +85,7 @@ out_gap(struct md_out *o, enum md_dir dir, size_t missing, uint64_t ts)
 
 	o->ts = ts;
 	ev.name = md_bytes_str(MD_ANOM_GAP);
+	ev.code = MD_ANOM_IS_GAP;
 	ev.arg = md_bytes_of((const uint8_t *)detail, (size_t)n);
 	ev.num[0] = missing;
 	out_emit(o, &ev);

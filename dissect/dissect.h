@@ -162,7 +162,8 @@ struct md_flow {
  *                  "src", "action", ..., "mailto"), code=URL_F_*
  *                  findings, num[1]=1 when cut at URL_MAX bytes
  *   ANOMALY        name=anomaly code (MD_ANOM_*), arg=detail; for
- *                  stream_gap num[0]=bytes the capture lost
+ *                  stream_gap code=MD_ANOM_IS_GAP (a sink tests that,
+ *                  not the name) and num[0]=bytes the capture lost
  *   TLS_HELLO      dir C2S a ClientHello, S2C a ServerHello, read without
  *                  keys: hello=all it said (struct md_tls_hello);
  *                  name=version ("TLSv13": negotiated, or the highest
@@ -403,6 +404,7 @@ void md_limits_default(struct md_limits *);
 #define MD_ANOM_BAD_SASL	       "malformed_sasl_response"
 #define MD_ANOM_CLEAR_AFTER_TLS	       "plaintext_after_starttls"
 #define MD_ANOM_GAP		       "stream_gap"
+#define MD_ANOM_IS_GAP		       1 /* ANOMALY's code for stream_gap */
 #define MD_ANOM_TLS_WITHOUT_STARTTLS   "tls_without_starttls"
 #define MD_ANOM_BAD_LITERAL	       "malformed_literal"
 #define MD_ANOM_HUGE_LITERAL	       "huge_literal"

@@ -4,6 +4,11 @@
 #include "dissect/urls.h"
 #include "dissect/util.h"
 
+const char *const url_finding_names[] = { "text_host_mismatch", "punycode",
+	"mixed_script" };
+const unsigned	  url_finding_count =
+    sizeof(url_finding_names) / sizeof(*url_finding_names);
+
 /* ------------------------------------------------------------ hosts */
 
 static int

@@ -28,6 +28,9 @@
 #define URL_F_TEXT_HOST	   1 /* an <a> shows a host it does not go to */
 #define URL_F_PUNYCODE	   2 /* a host label in punycode (xn--) */
 #define URL_F_MIXED_SCRIPT 4 /* a host label mixes look-alike scripts */
+/* The log's names of those bits, bit 0 first (urls.findings). */
+extern const char *const url_finding_names[];
+extern const unsigned	 url_finding_count;
 
 struct url_found {
 	const char *url; /* as written, entities decoded */

@@ -430,7 +430,7 @@ db_emit(void *arg, const struct md_event *ev)
 		break;
 	case MD_EV_ANOMALY:
 		on_simple(s, ST_ANOMALY, ev);
-		if (md_ci_equal(ev->name.p, ev->name.len, MD_ANOM_GAP))
+		if (ev->code == MD_ANOM_IS_GAP)
 			on_gap(s, ev);
 		break;
 	case MD_EV_SESSION_END:

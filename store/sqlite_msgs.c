@@ -17,6 +17,7 @@
 #include "store/content.h"
 #include "store/hasher.h"
 #include "store/keep.h"
+#include "dissect/urls.h"
 #include "store/sqlite_priv.h"
 #include "dissect/util.h"
 
@@ -607,16 +608,14 @@ msgs_part_end(struct sqlite_store *s, const struct md_event *ev)
 void
 msgs_url(struct sqlite_store *s, const struct md_event *ev)
 {
-	static const char *const finding[] = { "text_host_mismatch", "punycode",
-		"mixed_script" };
-	struct open_msg		*m = msgs_find(s, ev);
-	sqlite3_stmt		*st = s->st[ST_URL];
-	char			 f[64] = "";
+	struct open_msg *m = msgs_find(s, ev);
+	sqlite3_stmt	*st = s->st[ST_URL];
+	char		 f[64] = "";
 
 	if (m == NULL)
 		return;
-	md_flag_names((unsigned)ev->code, finding,
-	    sizeof(finding) / sizeof(*finding), f, sizeof(f));
+	md_flag_names((unsigned)ev->code, url_finding_names, url_finding_count,
+	    f, sizeof(f));
 	sqlite3_bind_int64(st, 1, m->row);
 	sqlite3_bind_int64(st, 2, ++m->nurls);
 	if (ev->num[0] != 0)

@@ -82,6 +82,8 @@ rec_field(struct recsink *r, const char *key, struct md_bytes b)
 static int
 rec_number(const struct md_event *ev)
 {
+	if (ev->type == MD_EV_ANOMALY) /* its code marks a gap: the name says */
+		return 0;
 	if (ev->code)
 		return ev->code;
 	if (ev->status)
@@ -237,13 +239,14 @@ transcript_run(const struct md_proto *pr, enum md_tls tls,
     const struct step *steps, size_t nsteps, enum tr_mode mode, size_t si,
     size_t k)
 {
-	static const struct md_flow flow = { .id = 1 };
-	struct md_limits	    lim;
-	struct md_sink		    sink;
-	struct recsink		    rec;
-	struct assembler	   *pieces = NULL;
-	void			   *st;
-	char			   *out;
+	/* as the capture layer sets it once detection decided */
+	const struct md_flow flow = { .id = 1, .proto = pr->id };
+	struct md_limits     lim;
+	struct md_sink	     sink;
+	struct recsink	     rec;
+	struct assembler    *pieces = NULL;
+	void		    *st;
+	char		    *out;
 
 	md_limits_default(&lim);
 	recsink_init(&rec, &sink);

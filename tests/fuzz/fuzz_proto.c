@@ -37,6 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	tls = (data[0] & 3) == 3 ? MD_TLS_IMPLICIT : MD_TLS_NONE;
 	flow.midstream = (data[0] >> 2) & 1;
+	flow.proto = pr->id; /* as the capture layer sets it */
 	md_limits_default(&lim);
 	lim.pending_max = 8 + (data[0] >> 4); /* small: reach the caps */
 	lim.responses_max = 16;
