@@ -516,40 +516,9 @@ const char *
 md_ev_str(enum md_ev t)
 {
 	static const char *const names[MD_EV_COUNT] = {
-		[MD_EV_SESSION_BEGIN] = "SESSION_BEGIN",
-		[MD_EV_GREETING] = "GREETING",
-		[MD_EV_COMMAND] = "COMMAND",
-		[MD_EV_REPLY] = "REPLY",
-		[MD_EV_HELO] = "HELO",
-		[MD_EV_EXTENSION] = "EXTENSION",
-		[MD_EV_AUTH] = "AUTH",
-		[MD_EV_STARTTLS] = "STARTTLS",
-		[MD_EV_TX_BEGIN] = "TX_BEGIN",
-		[MD_EV_RCPT] = "RCPT",
-		[MD_EV_MSG_BEGIN] = "MSG_BEGIN",
-		[MD_EV_MSG_DATA] = "MSG_DATA",
-		[MD_EV_MSG_END] = "MSG_END",
-		[MD_EV_TX_REPLY] = "TX_REPLY",
-		[MD_EV_MSG_META] = "MSG_META",
-		[MD_EV_ITEM] = "ITEM",
-		[MD_EV_MAILBOX] = "MAILBOX",
-		[MD_EV_RESPONSE] = "RESPONSE",
-		[MD_EV_IDENT] = "IDENT",
-		[MD_EV_STATE] = "STATE",
-		[MD_EV_COMPRESS] = "COMPRESS",
-		[MD_EV_HEADER] = "HEADER",
-		[MD_EV_PART_BEGIN] = "PART_BEGIN",
-		[MD_EV_PART_DATA] = "PART_DATA",
-		[MD_EV_PART_END] = "PART_END",
-		[MD_EV_TEXT] = "TEXT",
-		[MD_EV_URL] = "URL",
-		[MD_EV_DELIVERY] = "DELIVERY",
-		[MD_EV_ANOMALY] = "ANOMALY",
-		[MD_EV_SESSION_END] = "SESSION_END",
-		[MD_EV_TLS_HELLO] = "TLS_HELLO",
-		[MD_EV_TLS_CERT] = "TLS_CERT",
-		[MD_EV_TLS_ALERT] = "TLS_ALERT",
-		[MD_EV_TLS_END] = "TLS_END",
+#define EVENT(name, scope) [MD_EV_##name] = #name,
+#include "dissect/events.def"
+#undef EVENT
 	};
 
 	return (unsigned)t < MD_EV_COUNT ? names[t] : "?";

@@ -91,10 +91,88 @@ rec_number(const struct md_event *ev)
 	return ev->type == MD_EV_SESSION_BEGIN ? (int)ev->tls : 0;
 }
 
+enum ev_scope { SC_BEGIN, SC_END, SC_SESSION, SC_MSG };
+
+static const enum ev_scope ev_scope_of[MD_EV_COUNT] = {
+#define EVENT(name, scope) [MD_EV_##name] = SC_##scope,
+#include "dissect/events.def"
+#undef EVENT
+};
+
+/* The message tx open, or -1. */
+static int
+open_slot(const struct recsink *r, uint32_t tx)
+{
+	for (int i = 0; i < r->nopen; i++)
+		if (r->open_tx[i] == tx)
+			return i;
+	return -1;
+}
+
+/*
+ * The contract's order: nothing after SESSION_END; a message's own
+ * events (events.def's MSG scope) between its MSG_BEGIN and MSG_END;
+ * every PART_BEGIN closed by its PART_END before the MSG_END.  A breach
+ * is what the record says, so that the golden comparison shows it.
+ */
+static const char *
+rec_order(struct recsink *r, const struct md_event *ev)
+{
+	int k = (unsigned)ev->type < MD_EV_COUNT ? open_slot(r, ev->tx) : -1;
+
+	if (r->ended)
+		return "an event after SESSION_END";
+	switch (ev->type) {
+	case MD_EV_SESSION_BEGIN:
+		r->began = 1;
+		return NULL;
+	case MD_EV_SESSION_END:
+		r->ended = r->began;
+		return NULL;
+	case MD_EV_MSG_BEGIN:
+		if (k >= 0)
+			return "MSG_BEGIN of a message open";
+		if (r->nopen < 64) {
+			r->open_tx[r->nopen] = ev->tx;
+			r->open_parts[r->nopen++] = 0;
+		}
+		return NULL;
+	case MD_EV_MSG_END:
+		if (k < 0)
+			return "MSG_END of no open message";
+		r->nopen--;
+		r->open_tx[k] = r->open_tx[r->nopen];
+		if (r->open_parts[k] != 0) {
+			r->open_parts[k] = r->open_parts[r->nopen];
+			return "MSG_END with parts open";
+		}
+		r->open_parts[k] = r->open_parts[r->nopen];
+		return NULL;
+	default:
+		break;
+	}
+	if (ev_scope_of[ev->type] != SC_MSG)
+		return NULL;
+	if (k < 0)
+		return "a message's event outside it";
+	if (ev->type == MD_EV_PART_BEGIN)
+		r->open_parts[k]++;
+	else if (ev->type == MD_EV_PART_END && r->open_parts[k]-- == 0)
+		return "PART_END of no open part";
+	return NULL;
+}
+
 static int
 rec_emit(void *arg, const struct md_event *ev)
 {
 	struct recsink *r = arg;
+	const char     *breach = rec_order(r, ev);
+
+	if (breach != NULL) {
+		rec_close_data(r);
+		rec_printf(r, "!ORDER %s: %s tx=%u\n", breach,
+		    md_ev_str(ev->type), ev->tx);
+	}
 
 	if (ev->type == MD_EV_PART_BEGIN && ev->num[1] == 1)
 		r->cont_part = ev->num[0];

@@ -26,6 +26,12 @@ struct recsink {
 	uint64_t cont_part;
 	char	*cont;
 	size_t	 cont_len;
+	/* the contract's order (dissect/events.def), checked as events
+	 * come: a breach is recorded as a "!ORDER" line */
+	int	 began, ended;
+	uint32_t open_tx[64];
+	int	 open_parts[64];
+	int	 nopen;
 };
 
 void	    recsink_init(struct recsink *, struct md_sink *);

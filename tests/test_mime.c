@@ -596,10 +596,48 @@ test_uu_lines(void **state)
 	assert_string_equal(name, "0123456789abcde");
 }
 
+/* The recording sink holds every dissector test to the contract's order
+ * (dissect/events.def): a breach is in the record.  Here, three. */
+static void
+test_order_checked(void **state)
+{
+	static const struct md_flow flow = { .id = 1, .proto = MD_PROTO_SMTP };
+	static const enum md_ev	    seq[][2] = {
+		    { MD_EV_SESSION_BEGIN, 0 }, { MD_EV_MSG_BEGIN, 1 },
+		    { MD_EV_PART_BEGIN, 1 },
+		    { MD_EV_MSG_END, 1 }, /* a part left open */
+		    { MD_EV_HEADER, 2 },  /* no message 2 */
+		    { MD_EV_SESSION_END, 0 },
+		    { MD_EV_REPLY, 0 }, /* after the end */
+	};
+	struct md_sink sink;
+	struct recsink rec;
+	const char    *text, *p;
+	int	       n = 0;
+
+	(void)state;
+	recsink_init(&rec, &sink);
+	for (size_t i = 0; i < N(seq); i++) {
+		struct md_event ev = { .type = seq[i][0],
+			.flow = &flow,
+			.tx = (uint32_t)seq[i][1] };
+
+		sink.emit(sink.arg, &ev);
+	}
+	text = recsink_text(&rec);
+	for (p = text; (p = strstr(p, "!ORDER")) != NULL; p++)
+		n++;
+	assert_int_equal(n, 3);
+	assert_non_null(strstr(text, "!ORDER MSG_END with parts open"));
+	assert_non_null(strstr(text, "!ORDER a message's event outside it"));
+	assert_non_null(strstr(text, "!ORDER an event after SESSION_END"));
+	recsink_free(&rec);
+}
+
 int
 main(void)
 {
-	struct CMUnitTest tests[N(cases) + 6];
+	struct CMUnitTest tests[N(cases) + 7];
 
 	if (getenv("MAILSIFT_PRINT_GOLDEN") != NULL) {
 		for (size_t i = 0; i < N(cases); i++) {
@@ -626,5 +664,7 @@ main(void)
 	    (struct CMUnitTest)cmocka_unit_test(test_tnef_cut);
 	tests[N(cases) + 5] =
 	    (struct CMUnitTest)cmocka_unit_test(test_uu_lines);
+	tests[N(cases) + 6] =
+	    (struct CMUnitTest)cmocka_unit_test(test_order_checked);
 	return _cmocka_run_group_tests("mime", tests, N(tests), NULL, NULL);
 }
