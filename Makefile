@@ -37,11 +37,11 @@ CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c 
 	       store/sqlite_msgs.c store/sqlite_rotate.c store/sqlite_query.c \
 	       store/sqlite_tls.c store/sqlite_spool.c store/sqlite_ship.c store/sqlite_auth.c store/x509.c \
 	       store/spooled.c store/pg.c store/pg_query.c
-CLI_SRC     := cli/main.c cli/args.c cli/pipeline.c cli/cmd_read.c cli/cmd_live.c cli/live_files.c cli/live_health.c cli/cmd_search.c cli/cmd_query.c cli/listings.c cli/cmd_serve.c cli/serve_guard.c cli/serve_html.c cli/serve_assets.c cli/termsafe.c \
+CLI_SRC     := cli/main.c cli/args.c cli/pipeline.c cli/cmd_read.c cli/cmd_live.c cli/live_names.c cli/live_files.c cli/live_health.c cli/cmd_search.c cli/cmd_query.c cli/listings.c cli/cmd_serve.c cli/serve_guard.c cli/serve_html.c cli/serve_assets.c cli/termsafe.c \
 	       cli/cmd_export.c cli/cmd_extract.c cli/table.c cli/cmdline.c cli/search.c
 TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_imapsyn test_tls test_tlskeys test_detect test_mime \
 	       test_capture test_safename test_bodynorm test_hasher test_urls test_content test_msgauth \
-	       test_termsafe test_cmdline
+	       test_termsafe test_cmdline test_livenames
 TOOL_NAMES  := pcapgen
 
 BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libpq-dev libssl-dev zlib1g-dev libmagic-dev libarchive-dev libyara-dev libmicrohttpd-dev
@@ -164,6 +164,11 @@ $(BUILD)/san/tests/test_safename: $(call obj,san,tests/test_safename.c store/saf
 $(BUILD)/rel/tests/test_cmdline: $(call obj,rel,tests/test_cmdline.c cli/cmdline.c)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
 $(BUILD)/san/tests/test_cmdline: $(call obj,san,tests/test_cmdline.c cli/cmdline.c)
+	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka
+
+$(BUILD)/rel/tests/test_livenames: $(call obj,rel,tests/test_livenames.c cli/live_names.c)
+	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
+$(BUILD)/san/tests/test_livenames: $(call obj,san,tests/test_livenames.c cli/live_names.c)
 	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka
 
 $(BUILD)/rel/tests/test_termsafe: $(call obj,rel,tests/test_termsafe.c cli/termsafe.c dissect/util.c)

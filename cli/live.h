@@ -12,6 +12,12 @@
 #include <stdint.h>
 #include <time.h>
 
+/* live_names.c */
+/* Where NAME's extension begins (strlen when it has none). */
+size_t live_stem_len(const char *name);
+/* "-YYYYmmddTHHMMSS" at p (as live_stamped writes it): its time (UTC);
+ * -1 when p is not that. */
+time_t live_parse_stamp(const char *p);
 /* NAME.EXT -> NAME-YYYYmmddTHHMMSS.EXT (UTC; .db when NAME has none). */
 void live_stamped(const char *name, const char *no_ext, time_t t, char *out,
     size_t len);
@@ -29,6 +35,7 @@ time_t live_next_boundary(time_t now, uint64_t every);
 int live_point_current(const char *link, const char *target, char *err,
     size_t errlen);
 
+/* live_files.c */
 /* What retention removes, by age and by size, in a thread of its own
  * (a folder of a million blobs must not hold the capture loop). */
 struct live_retention {
@@ -49,6 +56,7 @@ struct live_retention {
  * The thread reads only its copy of r. */
 int live_retention_start(const struct live_retention *);
 
+/* live_health.c */
 /* --metrics FILE: Prometheus' text format, replaced atomically (for
  * node_exporter's textfile collector, or any scraper of files). */
 struct live_metric {

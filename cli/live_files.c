@@ -1,4 +1,4 @@
-/* \summary: mailsift live: rotated files, the current link, retention */
+/* \summary: mailsift live: retention of the rotated files, in a thread */
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
@@ -13,72 +13,6 @@
 
 #include "cli/live.h"
 #include "store/query.h"
-
-/* Where NAME's extension begins (strlen when it has none). */
-static size_t
-stem_len(const char *name)
-{
-	const char *slash = strrchr(name, '/');
-	const char *dot = strrchr(name, '.');
-
-	return dot != NULL && (slash == NULL || dot > slash + 1) ?
-	    (size_t)(dot - name) :
-	    strlen(name);
-}
-
-void
-live_stamped(const char *name, const char *no_ext, time_t t, char *out,
-    size_t len)
-{
-	size_t	  stem = stem_len(name);
-	char	  stamp[32];
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
-	snprintf(out, len, "%.*s-%s%s", (int)stem, name, stamp,
-	    stem < strlen(name) ? name + stem : no_ext);
-}
-
-void
-live_stamped_worker(const char *name, const char *tail, char *out, size_t len)
-{
-	snprintf(out, len, "%.*s%s", (int)stem_len(name), name, tail);
-}
-
-time_t
-live_next_boundary(time_t now, uint64_t every)
-{
-	struct tm lt;
-	long long off, n;
-
-	localtime_r(&now, &lt);
-	off = lt.tm_gmtoff;
-	n = ((long long)now + off) / (long long)every + 1;
-	return (time_t)(n * (long long)every - off);
-}
-
-int
-live_point_current(const char *link, const char *target, char *err,
-    size_t errlen)
-{
-	struct stat sb;
-	const char *base = strrchr(target, '/');
-	char	    tmp[4200];
-
-	if (lstat(link, &sb) == 0 && !S_ISLNK(sb.st_mode))
-		return 1;
-	/* relative: the folder can be moved or mounted elsewhere whole */
-	base = base != NULL ? base + 1 : target;
-	snprintf(tmp, sizeof(tmp), "%s.new-%ld", link, (long)getpid());
-	unlink(tmp);
-	if (symlink(base, tmp) != 0 || rename(tmp, link) != 0) {
-		snprintf(err, errlen, "%s: %s", link, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
-}
 
 /* ---------------------------------------------------------- retention */
 
@@ -102,23 +36,6 @@ struct pass {
 	char		    **wanted;  /* sorted: blobs the oldest kept log */
 	size_t		      nwanted; /* carried over from a removed one */
 };
-
-/* "-YYYYmmddTHHMMSS" at p: its time (UTC), else -1. */
-static time_t
-parse_stamp(const char *p)
-{
-	struct tm tm = { 0 };
-
-	if (p[0] != '-' || strspn(p + 1, "0123456789") != 8 || p[9] != 'T' ||
-	    strspn(p + 10, "0123456789") != 6)
-		return -1;
-	if (sscanf(p + 1, "%4d%2d%2dT%2d%2d%2d", &tm.tm_year, &tm.tm_mon,
-		&tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
-		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return timegm(&tm);
-}
 
 static int
 add_file(struct pass *p, time_t stamp, const char *path, uint64_t size,
@@ -162,7 +79,7 @@ scan(struct pass *p, const char *name, int every)
 {
 	char	       dir[4096], stem[1024];
 	const char    *slash = strrchr(name, '/');
-	size_t	       sl = stem_len(name);
+	size_t	       sl = live_stem_len(name);
 	const char    *ext = every ? "" : name + sl;
 	DIR	      *d;
 	struct dirent *e;
@@ -188,12 +105,12 @@ scan(struct pass *p, const char *name, int every)
 		if (every) { /* TYPE-STAMP.log */
 			const char *dash = strrchr(n, '-');
 
-			if (dash == NULL || (t = parse_stamp(dash)) < 0)
+			if (dash == NULL || (t = live_parse_stamp(dash)) < 0)
 				continue;
 			after = dash + 16;
 		} else {
 			if (strncmp(n, stem, strlen(stem)) != 0 ||
-			    (t = parse_stamp(n + strlen(stem))) < 0)
+			    (t = live_parse_stamp(n + strlen(stem))) < 0)
 				continue;
 			after = n + strlen(stem) + 16;
 			if (after[0] == '-' && after[1] >= '0' &&
