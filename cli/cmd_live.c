@@ -1335,6 +1335,9 @@ live_run(struct live_opts *o, const char *cmdline)
 	record_interval(&ls, 1);
 	pipeline_drain(&p);
 	record_written(&ls, &last_w); /* the -w file, now complete */
+	/* a retention pass says what it removed through ls: it ends first */
+	while (atomic_load(&ls.janitor))
+		usleep(50000);
 	store_flush(ls.st);
 	stream_ended(&ls);
 	if (ls.jq != NULL)

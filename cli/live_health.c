@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/live.h"
@@ -26,6 +27,10 @@ live_write_metrics(const char *path, const struct live_metric *m, size_t n,
 	snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
 	    0644);
+	/* counts only, nothing private: readable by a collector that runs
+	 * as another user, whatever the umask */
+	if (fd >= 0)
+		fchmod(fd, 0644);
 	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		if (fd >= 0)
