@@ -212,6 +212,8 @@ while True:
 	browse overview overview
 	browse messages messages
 	browse session session/1
+	browse creds creds
+	browse attachments attachments
 	browse utf16bom "message/$u16a"
 	browse utf16le "message/$u16b"
 	for v in message overview messages session utf16bom utf16le; do
@@ -260,6 +262,14 @@ class P(HTMLParser):
         if t == "tr": P.rows += 1
 P().feed(open(sys.argv[1]).read()); print(P.rows - 1)' "$B/messages.dom.html")" \
 		"$(./mailsift messages -d "$B/hostile.db" --json --limit 100 | wc -l)"
+	# (issue 31) a credential's own id is no session's: the session links
+	# of the credentials page are its session column's
+	check "browser: credentials link to their own sessions" \
+		"$(grep -o 'href="#/session/[0-9]*"' "$B/creds.dom.html" | sed 's/[^0-9]//g' | sort -n | tr '\n' ' ')" \
+		"$(sqlite3 "$B/hostile.db" "SELECT session_id FROM auth ORDER BY 1" | tr '\n' ' ')"
+	check "browser: attachments link to their messages and sessions" \
+		"$(grep -o 'href="#/\(message\|session\)/[0-9]*"' "$B/attachments.dom.html" | sort -u | tr -d '"' | tr '\n' ' ')" \
+		"$(sqlite3 "$B/hostile.db" "SELECT DISTINCT 'href=#/message/' || message_id FROM v_attachments UNION SELECT DISTINCT 'href=#/session/' || session_id FROM v_attachments ORDER BY 1" | tr '\n' ' ')"
 	check "browser: the message's payloads show as text" \
 		"$(grep -c "&lt;script&gt;document.title='PWNED-FROM'&lt;/script&gt;" "$B/message.dom.html") $(grep -c "PWNED-SUBJECT" "$B/message.dom.html")" "1 1"
 	check "browser: the subject's right-to-left override shown, not obeyed" \
