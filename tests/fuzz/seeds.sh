@@ -9,6 +9,8 @@
 #                  are and in UTF-16 with and without a mark;
 #   fuzz_files     the TNEF stream and uuencoded text of files.eml;
 #   fuzz_tls       the TLS records of tests/tools/mktlsvectors.py;
+#   fuzz_search    queries of the search language: fields, phrases,
+#                  hashes, addresses, networks, quotes left open;
 #   fuzz_content   the attachments of content.eml (archives in archives,
 #                  an encrypted zip, an executable) and of files.eml; one
 #                  small archive of each format libarchive reads that
@@ -19,7 +21,7 @@ out=$1
 rm -rf "$out"
 mkdir -p "$out/fuzz_pipeline" "$out/fuzz_mime" "$out/fuzz_mimehdr" \
     "$out/fuzz_smtp" "$out/fuzz_pop3" "$out/fuzz_imap" "$out/fuzz_files" \
-    "$out/fuzz_tls" "$out/fuzz_content" "$out/fuzz_html"
+    "$out/fuzz_tls" "$out/fuzz_content" "$out/fuzz_html" "$out/fuzz_search"
 python3 tests/tools/mktlsvectors.py --seeds "$out/fuzz_tls"
 cp tests/pcap/*.pcap tests/recorded/*.pcap "$out/fuzz_pipeline/"
 cp tests/data/mail/*.eml tests/data/files.eml "$out/fuzz_mime/"
@@ -81,6 +83,14 @@ for f in ("tests/data/hostile.eml",):
                 open("%s/fuzz_html/%d" % (sys.argv[1], n), "wb").write(bytes([cs]) + data)
 open("%s/fuzz_html/link" % sys.argv[1], "wb").write(b"\x01<html><head><link rel=preconnect href=http://x/><meta http-equiv=refresh content=0><base href=http://x/></head><iframe src=http://x/></iframe></html>")
 ' "$out"
+n=0
+for q in 'from:alice subject:"Re: hi" invoice' '"unclosed phrase' \
+    'alice@example.com 10.0.0.0/8 ip:2001:db8::/32' \
+    'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' \
+    'md5:d41d8cd98f00b204e9800998ecf8427e hash:da39a3ee5e6b4b0d3255bfef95601890afd80709' \
+    'file:*.exe url:%_x user:bob msgid:<a@b> to:? addr:* "a ""b"" c" NEAR( AND OR NOT ^ -x'; do
+	n=$((n + 1)); printf '%s' "$q" >"$out/fuzz_search/$n"
+done
 printf '%s' '=?ISO-8859-1?Q?Andr=E9?= <a@b>' >"$out/fuzz_mimehdr/1"
 printf '%s' "attachment; filename*0*=utf-8''%E2%82%AC; filename*1=x.pdf" >"$out/fuzz_mimehdr/2"
 printf '%s' 'Tue, 14 Nov 2023 22:13:20 +0100' >"$out/fuzz_mimehdr/3"

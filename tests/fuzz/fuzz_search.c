@@ -1,0 +1,118 @@
+/*
+ * fuzz_search.c - libFuzzer target for the search language (cli/search.c)
+ * that mailsift search and every holder of serve's token type into: any
+ * bytes as a query, prepared and run against an empty log made once,
+ * under both of its SQL forms (the text index's and the fields' alone).
+ * A query is refused with a message or runs; it never breaks out of its
+ * quoting into the SQL or the text index's syntax (a syntax error is a
+ * crash here).
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/search.h"
+#include "store/query.h"
+#include "store/store.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Whether err is one of the language's own refusals (search.c), which
+ * may quote the query; anything else is SQL the log would not take. */
+static int
+refusal(const char *err)
+{
+	static const char *const ends[] = {
+		"not an MD5, SHA-1 or SHA-256 in hex",
+		"not an address or a network", "no value after the colon",
+		"field terms at most", "nothing to look for"
+	};
+	size_t n = strlen(err);
+
+	if (strncmp(err, "a quote left open in: ", 22) == 0)
+		return 1;
+	for (size_t i = 0; i < sizeof(ends) / sizeof(*ends); i++)
+		if (n >= strlen(ends[i]) &&
+		    strcmp(err + n - strlen(ends[i]), ends[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static char log_path[64];
+
+static void
+remove_log(void)
+{
+	char p[80];
+
+	unlink(log_path);
+	snprintf(p, sizeof(p), "%s-wal", log_path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", log_path);
+	unlink(p);
+}
+
+static struct query *
+open_log(void)
+{
+	static struct query *db;
+	char		    *path = log_path, err[512];
+	struct store_opts    so = { 0 };
+	struct store	    *st;
+
+	if (db != NULL)
+		return db;
+	snprintf(log_path, sizeof(log_path), "/tmp/fuzz_search-%ld.db",
+	    (long)getpid());
+	remove_log();
+	atexit(remove_log);
+	so.path = path;
+	so.no_keep = 1;
+	so.force = 1;
+	if ((st = store_open(&so, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "fuzz_search: %s\n", err);
+		abort();
+	}
+	store_close(st, 0);
+	if ((db = query_open(path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "fuzz_search: %s\n", err);
+		abort();
+	}
+	return db;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct query	  *db = open_log();
+	struct query_rows *st;
+	char		  *q, err[2048];
+
+	if (size > 8192)
+		return 0;
+	if ((q = malloc(size + 1)) == NULL)
+		return 0;
+	memcpy(q, data, size);
+	q[size] = '\0';
+	err[0] = '\0';
+	if ((st = search_prepare(db, q, 5, err, sizeof(err))) != NULL) {
+		int r;
+
+		while ((r = query_next(st)) == 1)
+			;
+		if (r != 0) { /* the text index refused what it was given */
+			fprintf(stderr, "fuzz_search: %s\n", query_error(db));
+			abort();
+		}
+		query_finish(st);
+	} else if (!refusal(err)) {
+		/* refused without a word, or SQL the log would not take */
+		fprintf(stderr, "fuzz_search: %s\n", err);
+		abort();
+	}
+	free(q);
+	return 0;
+}
