@@ -61,6 +61,16 @@ check "a session: its transcript, as mailsift show's" \
 	"$(get "/api/session?id=2" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["transcript"]))')" \
 	"$(./mailsift show 2 -d "$B/log.db" | tail -n +2 | wc -l)"
 mid=$(sqlite3 "$B/log.db" "SELECT message_id FROM parts WHERE filename IS NOT NULL LIMIT 1")
+# (issue 30) the journey is worked out from the messages that can share
+# it, not the whole log: the same hops as v_message_journeys, for every
+# message of the log
+jbad=0
+for m in $(sqlite3 "$B/log.db" "SELECT id FROM messages"); do
+	want=$(sqlite3 -json "$B/log.db" "SELECT hop, message_id, session_id FROM v_message_journeys WHERE journey = (SELECT journey FROM v_message_journeys WHERE message_id = $m) ORDER BY hop" | python3 -c 'import json, sys; t = sys.stdin.read().strip(); print([(r["hop"], r["message_id"], r["session_id"]) for r in (json.loads(t) if t else [])])')
+	got=$(get "/api/message?id=$m" | python3 -c 'import json, sys; print([(r["hop"], r["message_id"], r["session_id"]) for r in json.load(sys.stdin).get("journey", [])])')
+	[ "$want" = "$got" ] || { jbad=$((jbad + 1)); echo "  message $m: $got, the view: $want"; }
+done
+check "every message's journey: the view's hops, from the messages that can share it" "$jbad" 0
 check "a message: its parts and headers, its journey" \
 	"$(get "/api/message?id=$mid" | python3 -c 'import json, sys; m = json.load(sys.stdin); print(len(m["parts"]), len(m["headers"]) > 0, len(m["journey"]) >= 1)')" \
 	"$(sqlite3 "$B/log.db" "SELECT count(*) FROM parts WHERE message_id = $mid") True True"
