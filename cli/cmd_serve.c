@@ -227,24 +227,70 @@ number_arg(struct MHD_Connection *c, const char *key, long def, long max)
 	return *v == '\0' || *end != '\0' || n < 0 || n > max ? -1 : n;
 }
 
+/* The listings' filters by the names the API takes them. */
+static const char *const filter_keys[F_COUNT] = { "proto", "host", "user",
+	"from", "to", "subject", "since", "until", "tls", "failed", "creds",
+	"attachments", "anomalies", "name", "hash", "outcome", "pieces",
+	"client", "server" };
+
+static int
+is_flag(int k)
+{
+	return (k >= F_TLS && k <= F_ANOMALIES) || k == F_PIECES;
+}
+
+/* /api/filters: for each listing, the filters it takes (values and
+ * flags), so that the page offers those and no other (a form that
+ * offered from: on the credentials page got an error back). */
+static enum MHD_Result
+api_filters(struct MHD_Connection *c, const struct serve_opts *o)
+{
+	char  *buf = NULL;
+	size_t len = 0;
+	FILE  *f;
+	int    first = 1;
+
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		return MHD_NO;
+	putc('{', f);
+	for (size_t i = 0; i < nlistings; i++) {
+		const struct listing *l = &listings[i];
+
+		if (o->no_creds && strcmp(l->name, "creds") == 0)
+			continue;
+		fprintf(f, "%s\"%s\":{\"values\":[", first ? "" : ",", l->name);
+		first = 0;
+		for (int k = 0, n = 0; k < F_COUNT; k++)
+			if (l->where[k] != NULL && !is_flag(k))
+				fprintf(f, "%s\"%s\"", n++ ? "," : "",
+				    filter_keys[k]);
+		fputs("],\"flags\":[", f);
+		for (int k = 0, n = 0; k < F_COUNT; k++)
+			if (l->where[k] != NULL && is_flag(k))
+				fprintf(f, "%s\"%s\"", n++ ? "," : "",
+				    filter_keys[k]);
+		fputs("]}", f);
+	}
+	fputs("}\n", f);
+	fclose(f);
+	return answer_json(c, MHD_HTTP_OK, buf, len);
+}
+
 /* /api/listing/NAME?filters&limit&offset: the listing's rows. */
 static enum MHD_Result
 api_listing(struct MHD_Connection *c, const struct serve_opts *o,
     const char *name)
 {
-	static const char *const keys[F_COUNT] = { "proto", "host", "user",
-		"from", "to", "subject", "since", "until", "tls", "failed",
-		"creds", "attachments", "anomalies", "name", "hash", "outcome",
-		"pieces", "client", "server" };
-	const struct listing	*l = listing_find(name);
-	const char		*val[F_COUNT] = { 0 };
-	int			 flag[F_COUNT] = { 0 };
-	long			 limit, offset;
-	struct query		*db;
-	struct query_rows	*st;
-	char			 err[512], *buf = NULL;
-	size_t			 len = 0;
-	FILE			*f;
+	const char *const    *keys = filter_keys;
+	const struct listing *l = listing_find(name);
+	const char	     *val[F_COUNT] = { 0 };
+	int		      flag[F_COUNT] = { 0 };
+	long		      limit, offset;
+	struct query	     *db;
+	struct query_rows    *st;
+	char		      err[512], *buf = NULL;
+	size_t		      len = 0;
+	FILE		     *f;
 
 	if (l == NULL || (o->no_creds && strcmp(name, "creds") == 0))
 		return answer_error(c, MHD_HTTP_NOT_FOUND, "no such listing");
@@ -253,8 +299,7 @@ api_listing(struct MHD_Connection *c, const struct serve_opts *o,
 
 		if (v == NULL || *v == '\0')
 			continue;
-		if ((k >= F_TLS && k <= F_ANOMALIES) ||
-		    k == F_PIECES) /* flags: on unless "0" */
+		if (is_flag(k)) /* flags: on unless "0" */
 			flag[k] = strcmp(v, "0") != 0;
 		else
 			val[k] = v;
@@ -920,6 +965,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		return api_search(c, o);
 	if (strcmp(url, "/api/overview") == 0)
 		return api_overview(c, o);
+	if (strcmp(url, "/api/filters") == 0)
+		return api_filters(c, o);
 	if (strncmp(url, "/message/", 9) == 0)
 		return message_eml(c, o, url + 9);
 	if (strncmp(url, "/session/", 9) == 0)

@@ -61,6 +61,34 @@ check "a session: its transcript, as mailsift show's" \
 	"$(get "/api/session?id=2" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["transcript"]))')" \
 	"$(./mailsift show 2 -d "$B/log.db" | tail -n +2 | wc -l)"
 mid=$(sqlite3 "$B/log.db" "SELECT message_id FROM parts WHERE filename IS NOT NULL LIMIT 1")
+# (issue 31) the page offers each listing the filters the server says it
+# takes, and every one of them answers (the credentials form offered
+# from:, which then failed); no listing offers one it would refuse
+get /api/filters >"$B/filters.json"
+fbad=$(python3 - "$B/filters.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+sample = {"proto": "smtp", "host": "127.0.0.0/8", "user": "a", "from": "a",
+          "to": "a", "subject": "a", "since": "2000-01-01", "until": "2100-01-01",
+          "name": "a", "hash": "d41d8cd98f00b204e9800998ecf8427e",
+          "outcome": "accepted", "client": "127.0.0.1", "server": "127.0.0.1"}
+for l, f in sorted(d.items()):
+    for k in f["values"]:
+        print("%s %s=%s" % (l, k, sample[k]))
+    for k in f["flags"]:
+        print("%s %s=1" % (l, k))
+PY
+)
+nf=0; nfbad=0
+while read -r l kv; do
+	nf=$((nf + 1))
+	[ "$(code "$U/api/listing/$l?$kv")" = 200 ] || { nfbad=$((nfbad + 1)); echo "  $l?$kv refused"; }
+done <<EOF_F
+$fbad
+EOF_F
+check "every filter the page offers answers ($nf of them)" "$nfbad" 0
+check "the credentials page offers no message filters" \
+	"$(python3 -c 'import json, sys; print(sorted(set(json.load(open(sys.argv[1]))["creds"]["values"]) & {"from", "to", "subject"}))' "$B/filters.json")" "[]"
 # (issue 30) the journey is worked out from the messages that can share
 # it, not the whole log: the same hops as v_message_journeys, for every
 # message of the log
@@ -280,6 +308,11 @@ P().feed(open(sys.argv[1]).read()); print(P.rows - 1)' "$B/messages.dom.html")" 
 	check "browser: attachments link to their messages and sessions" \
 		"$(grep -o 'href="#/\(message\|session\)/[0-9]*"' "$B/attachments.dom.html" | sort -u | tr -d '"' | tr '\n' ' ')" \
 		"$(sqlite3 "$B/hostile.db" "SELECT DISTINCT 'href=#/message/' || message_id FROM v_attachments UNION SELECT DISTINCT 'href=#/session/' || session_id FROM v_attachments ORDER BY 1" | tr '\n' ' ')"
+	check "browser: transcript times as ISO 8601, not epoch seconds" \
+		"$(grep -c '<td>[0-9]\{4\}-[0-9][0-9]-[0-9][0-9] [0-9:.]*Z</td>' "$B/session.dom.html" | awk '{ print ($1 >= 1) }')|$(grep -c '<td>1[0-9]\{9\}\.[0-9]*</td>' "$B/session.dom.html")" "1|0"
+	check "browser: the credentials form has the filters the server offers" \
+		"$(grep -o '<input name="[a-z]*"' "$B/creds.dom.html" | sed 's/.*="//; s/"//' | tr '\n' ' ')" \
+		"$(python3 -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))["creds"]["values"]) + " ")' "$B/filters.json")"
 	check "browser: the message's payloads show as text" \
 		"$(grep -c "&lt;script&gt;document.title='PWNED-FROM'&lt;/script&gt;" "$B/message.dom.html") $(grep -c "PWNED-SUBJECT" "$B/message.dom.html")" "1 1"
 	check "browser: the subject's right-to-left override shown, not obeyed" \
