@@ -27,6 +27,7 @@
 #include "cli/serve_html.h"
 #include "cli/table.h"
 #include "dissect/util.h"
+#include "store/safename.h"
 
 #define LIMIT_DEFAULT 100
 #define LIMIT_MAX     1000
@@ -739,6 +740,39 @@ plain_token(const char *s)
 }
 
 /*
+ * Content-Disposition for a download under name (safe_name's, UTF-8):
+ * RFC 6266's filename* with the name percent-encoded, and a plain ASCII
+ * filename for clients that know no other (every byte outside printable
+ * ASCII, and the quote and backslash, made '_').
+ */
+static void
+download_disposition(const char *name, char *out, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char		  ascii[SAFE_NAME_MAX + 1], pct[3 * SAFE_NAME_MAX + 1];
+	size_t		  a = 0, p = 0;
+
+	for (const unsigned char *s = (const unsigned char *)name;
+	     *s != '\0' && a < SAFE_NAME_MAX; s++) {
+		ascii[a++] = *s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\' ?
+		    '_' :
+		    (char)*s;
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr("-._~", *s) != NULL) {
+			pct[p++] = (char)*s;
+		} else {
+			pct[p++] = '%';
+			pct[p++] = hex[*s >> 4];
+			pct[p++] = hex[*s & 15];
+		}
+	}
+	ascii[a] = '\0';
+	pct[p] = '\0';
+	snprintf(out, len, "attachment; filename=\"%s\"; filename*=UTF-8''%s",
+	    ascii, pct);
+}
+
+/*
  * /message/N/part/P: the part's decoded bytes, always a download;
  * /message/N/part/P.html: an HTML part for the page's sandboxed frame,
  * under a policy that runs no script and loads nothing from anywhere
@@ -752,7 +786,8 @@ message_part(struct MHD_Connection *c, const struct serve_opts *o, long id,
 	    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
 	    "frame-ancestors 'self'; sandbox";
 	char		     sha[80] = "", charset[48] = "", type[96] = "";
-	char		     disp[96], ctype[96], *end, *buf = NULL;
+	char		     disp[1024], ctype[96], *end, *buf = NULL;
+	char		     fname[SAFE_NAME_MAX + 1] = "", fallback[64];
 	long		     part = strtol(rest, &end, 10);
 	int		     html = strcmp(end, ".html") == 0;
 	size_t		     len = 0;
@@ -766,7 +801,8 @@ message_part(struct MHD_Connection *c, const struct serve_opts *o, long id,
 		return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "the log cannot be read");
 	if ((st = query_prepare(db,
-		 "SELECT m.sha256, p.content_type, p.charset FROM parts p"
+		 "SELECT m.sha256, p.content_type, p.charset, p.filename"
+		 " FROM parts p"
 		 " JOIN messages m ON m.id = p.message_id WHERE p.message_id = ?1"
 		 " AND p.part = ?2 AND m.kept = 1")) != NULL) {
 		query_bind_int(st, 1, id);
@@ -778,6 +814,11 @@ message_part(struct MHD_Connection *c, const struct serve_opts *o, long id,
 			if (plain_token(query_text(st, 2)))
 				snprintf(charset, sizeof(charset), "%s",
 				    query_text(st, 2));
+			snprintf(fallback, sizeof(fallback),
+			    "message-%ld-part-%ld.bin", id, part);
+			/* the sender's name, made safe as extract makes it */
+			safe_name(query_text(st, 3) ? query_text(st, 3) : "",
+			    fallback, fname, sizeof(fname));
 		}
 		query_finish(st);
 	}
@@ -811,8 +852,7 @@ message_part(struct MHD_Connection *c, const struct serve_opts *o, long id,
 		return answer_with(c, MHD_HTTP_OK, ctype, csp_html, r,
 		    "inline");
 	}
-	snprintf(disp, sizeof(disp),
-	    "attachment; filename=\"message-%ld-part-%ld.bin\"", id, part);
+	download_disposition(fname, disp, sizeof(disp));
 	return answer_with(c, MHD_HTTP_OK, "application/octet-stream", csp_data,
 	    r, disp);
 }

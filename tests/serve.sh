@@ -142,7 +142,12 @@ check "the page's script builds no HTML from data (no innerHTML)" \
 # part for the page's sandboxed frame loads nothing (links.pcap's has a
 # tracking pixel) and runs nothing.
 pp=$(sqlite3 -separator ' ' "$B/log.db" "SELECT message_id, part FROM parts WHERE filename IS NOT NULL LIMIT 1")
-curl -K "$B/auth.curl" -s -o "$B/part" "$U/message/${pp% *}/part/${pp#* }"
+curl -K "$B/auth.curl" -s -D "$B/part.hdr" -o "$B/part" "$U/message/${pp% *}/part/${pp#* }"
+# (issue 31) downloaded under the sender's name, made safe as extract
+# makes it, not as message-N-part-P.bin
+check "a part: downloaded under its own name" \
+	"$(grep -i '^Content-Disposition:' "$B/part.hdr" | tr -d '\r')" \
+	"Content-Disposition: attachment; filename=\"$(sqlite3 "$B/log.db" "SELECT filename FROM parts WHERE message_id = ${pp% *} AND part = ${pp#* }")\"; filename*=UTF-8''$(sqlite3 "$B/log.db" "SELECT filename FROM parts WHERE message_id = ${pp% *} AND part = ${pp#* }")"
 check "a part: its decoded bytes, as logged" "$(sha256sum <"$B/part" | cut -d' ' -f1)" \
 	"$(sqlite3 "$B/log.db" "SELECT sha256 FROM parts WHERE message_id = ${pp% *} AND part = ${pp#* }")"
 hp=$(sqlite3 -separator ' ' "$B/log.db" "SELECT p.message_id, p.part FROM parts p JOIN messages m ON m.id = p.message_id WHERE m.subject = 'Your account is limited' AND p.content_type = 'text/html'")
@@ -222,6 +227,14 @@ while True:
 	kill -TERM "$pid"; wait "$pid"
 	"$BIN" serve -d "$B/hostile.db" --listen "127.0.0.1:$PORT" --token-file "$B/token" 2>>"$B/serve.err" & pid=$!
 	for _ in $(seq 50); do curl -K "$B/auth.curl" -s -o /dev/null "$U/" && break; sleep 0.1; done
+	# a hostile attachment name, downloaded: the header carries it inert
+	# (no quote, angle bracket or control of the sender's in the plain
+	# name; all of it percent-encoded in filename*)
+	hn=$(sqlite3 -separator ' ' "$B/hostile.db" "SELECT p.message_id, p.part FROM parts p JOIN messages m ON m.id = p.message_id WHERE p.filename LIKE '%PWNED-NAME%' AND m.kept = 1 LIMIT 1")
+	curl -K "$B/auth.curl" -s -D "$B/hn.hdr" -o /dev/null "$U/message/${hn% *}/part/${hn#* }"
+	check "a hostile attachment name: its download's header inert" \
+		"$(grep -i '^Content-Disposition:' "$B/hn.hdr" | tr -d '\r' | sed 's/^[^;]*; filename="\([^"]*\)"; filename\*=UTF-8'"''"'\(.*\)$/\1|\2/' | python3 -c 'import sys, urllib.parse; a, b = sys.stdin.read().strip().split("|"); print(all(32 <= ord(c) < 127 and c not in "\"\\<>" for c in a), all(c.isalnum() or c in "-._~%" for c in b), "PWNED-NAME" in urllib.parse.unquote(b))')" \
+		"True True True"
 	# no name resolves (no query leaves this host whatever a page asks),
 	# and none of the browser's own background traffic
 	CHROME="--headless
