@@ -265,6 +265,9 @@ while True:
 	browse session session/1
 	browse creds creds
 	browse attachments attachments
+	browse badsearch 'search?q=sha256:xyz'
+	browse search 'search?q=PWNED'
+	browse messagerec message/1
 	browse utf16bom "message/$u16a"
 	browse utf16le "message/$u16b"
 	for v in message overview messages session utf16bom utf16le; do
@@ -326,6 +329,12 @@ P().feed(open(sys.argv[1]).read()); print(P.rows - 1)' "$B/messages.dom.html")" 
 	check "browser: the credentials form has the filters the server offers" \
 		"$(grep -o '<input name="[a-z]*"' "$B/creds.dom.html" | sed 's/.*="//; s/"//' | tr '\n' ' ')" \
 		"$(python3 -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))["creds"]["values"]) + " ")' "$B/filters.json")"
+	check "browser: a query the language refuses: said under the form, which stays" \
+		"$(grep -c '<input name="q"' "$B/badsearch.dom.html")|$(grep -c '<p class="err">.*not an MD5, SHA-1 or SHA-256 in hex' "$B/badsearch.dom.html")" "1|1"
+	check "browser: a search finds the hostile message, shown as text" \
+		"$(grep -c 'href="#/message/' "$B/search.dom.html" | awk '{ print ($1 >= 1) }')|$(grep -c '<script>document' "$B/search.dom.html")" "1|0"
+	check "browser: a message's own fields, one a line" \
+		"$(grep -o '<table class="record">' "$B/messagerec.dom.html" | wc -l)|$(grep -c '<th>subject</th>' "$B/messagerec.dom.html")" "1|1"
 	check "browser: the message's payloads show as text" \
 		"$(grep -c "&lt;script&gt;document.title='PWNED-FROM'&lt;/script&gt;" "$B/message.dom.html") $(grep -c "PWNED-SUBJECT" "$B/message.dom.html")" "1 1"
 	check "browser: the subject's right-to-left override shown, not obeyed" \
