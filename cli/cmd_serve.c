@@ -277,13 +277,16 @@ api_filters(struct MHD_Connection *c, const struct serve_opts *o)
 	return answer_json(c, MHD_HTTP_OK, buf, len);
 }
 
-/* /api/listing/NAME?filters&limit&offset: the listing's rows. */
+/* /api/listing/NAME?filters&limit&offset&sort&desc: the listing's rows,
+ * sorted by one of its columns on the server (the whole selection, not
+ * a page of it); &count=1: [{"total": N}] instead. */
 static enum MHD_Result
 api_listing(struct MHD_Connection *c, const struct serve_opts *o,
     const char *name)
 {
 	const char *const    *keys = filter_keys;
 	const struct listing *l = listing_find(name);
+	struct listing_view   view = { 0 };
 	const char	     *val[F_COUNT] = { 0 };
 	int		      flag[F_COUNT] = { 0 };
 	long		      limit, offset;
@@ -313,8 +316,16 @@ api_listing(struct MHD_Connection *c, const struct serve_opts *o,
 	if ((db = cli_open_log(o->db)) == NULL)
 		return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "the log cannot be read");
-	if ((st = listing_prepare(db, l, val, flag, limit ? limit : 1, offset,
-		 err, sizeof(err))) == NULL) {
+	view.limit = limit ? limit : 1;
+	view.offset = offset;
+	view.sort = arg(c, "sort");
+	if (view.sort != NULL && *view.sort == '\0')
+		view.sort = NULL;
+	view.desc = arg(c, "desc") != NULL && strcmp(arg(c, "desc"), "1") == 0;
+	view.count =
+	    arg(c, "count") != NULL && strcmp(arg(c, "count"), "1") == 0;
+	if ((st = listing_prepare_view(db, l, val, flag, &view, err,
+		 sizeof(err))) == NULL) {
 		query_close(db);
 		return answer_error(c, MHD_HTTP_BAD_REQUEST, err);
 	}

@@ -1,5 +1,6 @@
 /* \summary: the listings and the transcript, one SQL for the CLI and serve */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,6 +267,51 @@ listing_prepare(struct query *db, const struct listing *l,
     const char *const val[F_COUNT], const int flag[F_COUNT], long limit,
     long offset, char *err, size_t errlen)
 {
+	struct listing_view v = { .limit = limit, .offset = offset };
+
+	return listing_prepare_view(db, l, val, flag, &v, err, errlen);
+}
+
+/*
+ * Whether name is one of the listing's columns: the last word of an
+ * item of its SELECT list (after AS, or the column itself), the items
+ * split at the commas outside parentheses.
+ */
+int
+listing_has_column(const struct listing *l, const char *name)
+{
+	const char *p = l->select + strlen("SELECT "), *end = l->select;
+	const char *next;
+	int	    depth = 0;
+
+	while ((next = strstr(end + 1, " FROM ")) != NULL)
+		end = next;
+	while (p < end) {
+		const char *q = p, *w, *we;
+
+		for (depth = 0; q < end && (depth > 0 || *q != ','); q++)
+			depth += *q == '(' ? 1 : *q == ')' ? -1 : 0;
+		/* the item is [p, q): its last word, quotes aside */
+		we = q;
+		while (we > p && (we[-1] == ' ' || we[-1] == '"'))
+			we--;
+		w = we;
+		while (w > p && (isalnum((unsigned char)w[-1]) || w[-1] == '_'))
+			w--;
+		if ((size_t)(we - w) == strlen(name) &&
+		    strncmp(w, name, (size_t)(we - w)) == 0)
+			return 1;
+		p = q + 1;
+	}
+	return 0;
+}
+
+struct query_rows *
+listing_prepare_view(struct query *db, const struct listing *l,
+    const char *const val[F_COUNT], const int flag[F_COUNT],
+    const struct listing_view *v, char *err, size_t errlen)
+{
+	long		   limit = v->limit, offset = v->offset;
 	char		   sql[4096], norm[F_COUNT][512];
 	size_t		   len;
 	struct query_rows *st;
@@ -297,8 +343,32 @@ listing_prepare(struct query *db, const struct listing *l,
 	if (l->whole != NULL && !flag[F_PIECES])
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len, " %s %s",
 		    first ? "WHERE" : "AND", l->whole);
-	len += (size_t)snprintf(sql + len, sizeof(sql) - len, " ORDER BY %s",
-	    l->order);
+	if (v->count) { /* the rows there are, for paging */
+		static const char head[] = "SELECT count(*) AS total FROM (";
+
+		if (len + sizeof(head) + 16 >= sizeof(sql)) {
+			snprintf(err, errlen,
+			    "the listing's query is too long");
+			return NULL;
+		}
+		memmove(sql + sizeof(head) - 1, sql, len + 1);
+		memcpy(sql, head, sizeof(head) - 1);
+		len += sizeof(head) - 1;
+		snprintf(sql + len, sizeof(sql) - len, ") AS counted");
+		limit = offset = 0;
+	} else if (v->sort != NULL) {
+		if (!listing_has_column(l, v->sort)) {
+			snprintf(err, errlen, "%s has no column %s", l->name,
+			    v->sort);
+			return NULL;
+		}
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+		    " ORDER BY \"%s\"%s, %s", v->sort, v->desc ? " DESC" : "",
+		    l->order);
+	} else {
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+		    " ORDER BY %s", l->order);
+	}
 	if (limit > 0)
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
 		    " LIMIT %ld", limit);

@@ -66,6 +66,20 @@ struct query_rows *listing_prepare(struct query *, const struct listing *,
     const char *const val[F_COUNT], const int flag[F_COUNT], long limit,
     long offset, char *err, size_t errlen);
 
+/* How a listing's rows are asked for: a page (limit, offset: 0 for
+ * none), sorted by one of its columns (sort, NULL: its own order; desc),
+ * or only counted (count: one row, total). */
+struct listing_view {
+	long	    limit, offset;
+	const char *sort;
+	int	    desc, count;
+};
+struct query_rows *listing_prepare_view(struct query *, const struct listing *,
+    const char *const val[F_COUNT], const int flag[F_COUNT],
+    const struct listing_view *, char *err, size_t errlen);
+/* Whether name is one of the listing's columns (a sort may name it). */
+int listing_has_column(const struct listing *, const char *name);
+
 /* A text filter's value as a LIKE pattern (ESCAPE '\'): its own %, _
  * and \ escaped; * and ? wildcards of the whole value; else a part of
  * it.  out holds 2 * strlen(v) + 3 bytes at most. */

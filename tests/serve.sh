@@ -89,6 +89,16 @@ EOF_F
 check "every filter the page offers answers ($nf of them)" "$nfbad" 0
 check "the credentials page offers no message filters" \
 	"$(python3 -c 'import json, sys; print(sorted(set(json.load(open(sys.argv[1]))["creds"]["values"]) & {"from", "to", "subject"}))' "$B/filters.json")" "[]"
+# (issue 31) the whole selection sorted on the server, a page of it,
+# and its total
+check "a listing's total, for the pages" \
+	"$(get "/api/listing/sessions?count=1&proto=smtp" | tr -d "\n")" \
+	"[{\"total\":$(./mailsift sessions -d "$B/log.db" --proto smtp --json --limit 100000 | wc -l)}]"
+check "sorted on the server by a column, the whole selection: the largest message first" \
+	"$(get "/api/listing/messages?sort=size&desc=1&limit=1" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["size"])')" \
+	"$(./mailsift messages -d "$B/log.db" --json --limit 100000 | python3 -c 'import json, sys; print(max(json.loads(l).get("size") or 0 for l in sys.stdin))')"
+check "a sort by a column the listing has not: 400, said" \
+	"$(code "$U/api/listing/messages?sort=password")|$(get "/api/listing/messages?sort=x%22%3B" | grep -c 'has no column')" "400|1"
 # (issue 30) the journey is worked out from the messages that can share
 # it, not the whole log: the same hops as v_message_journeys, for every
 # message of the log
@@ -329,6 +339,8 @@ P().feed(open(sys.argv[1]).read()); print(P.rows - 1)' "$B/messages.dom.html")" 
 	check "browser: the credentials form has the filters the server offers" \
 		"$(grep -o '<input name="[a-z]*"' "$B/creds.dom.html" | sed 's/.*="//; s/"//' | tr '\n' ' ')" \
 		"$(python3 -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))["creds"]["values"]) + " ")' "$B/filters.json")"
+	check "browser: a listing says which rows of how many" \
+		"$(grep -c '<span>Rows 1-[0-9]* of [0-9]*</span>' "$B/messages.dom.html")" 1
 	check "browser: a query the language refuses: said under the form, which stays" \
 		"$(grep -c '<input name="q"' "$B/badsearch.dom.html")|$(grep -c '<p class="err">.*not an MD5, SHA-1 or SHA-256 in hex' "$B/badsearch.dom.html")" "1|1"
 	check "browser: a search finds the hostile message, shown as text" \
