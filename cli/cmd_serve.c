@@ -31,6 +31,7 @@
 
 #define LIMIT_DEFAULT 100
 #define LIMIT_MAX     1000
+#define DOWNLOAD_MAX  1000000	 /* rows of a listing downloaded whole */
 #define PART_MAX      (64 << 20) /* bytes of a part served */
 #define CONNS_MAX     256 /* connections at once; a fourth from one host */
 #define REQUEST_SECS  10  /* for a request to arrive whole */
@@ -287,7 +288,8 @@ api_listing(struct MHD_Connection *c, const struct serve_opts *o,
 	const char *const    *keys = filter_keys;
 	const struct listing *l = listing_find(name);
 	struct listing_view   view = { 0 };
-	const char	     *val[F_COUNT] = { 0 };
+	const char	     *val[F_COUNT] = { 0 }, *fmt;
+	char		      disp[96];
 	int		      flag[F_COUNT] = { 0 };
 	long		      limit, offset;
 	struct query	     *db;
@@ -308,7 +310,14 @@ api_listing(struct MHD_Connection *c, const struct serve_opts *o,
 		else
 			val[k] = v;
 	}
-	limit = number_arg(c, "limit", LIMIT_DEFAULT, LIMIT_MAX);
+	/* format=csv or json: the whole selection as a download */
+	fmt = arg(c, "format");
+	if (fmt != NULL && strcmp(fmt, "csv") != 0 && strcmp(fmt, "json") != 0)
+		return answer_error(c, MHD_HTTP_BAD_REQUEST,
+		    "format: csv or json");
+	limit = fmt != NULL ?
+	    number_arg(c, "limit", DOWNLOAD_MAX, DOWNLOAD_MAX) :
+	    number_arg(c, "limit", LIMIT_DEFAULT, LIMIT_MAX);
 	offset = number_arg(c, "offset", 0, 1L << 40);
 	if (limit < 0 || offset < 0)
 		return answer_error(c, MHD_HTTP_BAD_REQUEST,
@@ -334,7 +343,8 @@ api_listing(struct MHD_Connection *c, const struct serve_opts *o,
 		query_close(db);
 		return MHD_NO;
 	}
-	if (rows_json(f, st) < 0) {
+	if ((fmt != NULL && strcmp(fmt, "csv") == 0 ? table_csv(f, st, 1) :
+						      rows_json(f, st)) < 0) {
 		fclose(f);
 		free(buf);
 		query_finish(st);
@@ -342,11 +352,21 @@ api_listing(struct MHD_Connection *c, const struct serve_opts *o,
 		return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "query failed");
 	}
-	putc('\n', f);
+	if (fmt == NULL || strcmp(fmt, "json") == 0)
+		putc('\n', f);
 	fclose(f);
 	query_finish(st);
 	query_close(db);
-	return answer_json(c, MHD_HTTP_OK, buf, len);
+	if (fmt == NULL)
+		return answer_json(c, MHD_HTTP_OK, buf, len);
+	snprintf(disp, sizeof(disp), "attachment; filename=\"mailsift-%s.%s\"",
+	    l->name, fmt);
+	return answer_with(c, MHD_HTTP_OK,
+	    strcmp(fmt, "csv") == 0 ? "text/csv; charset=utf-8" :
+				      "application/json; charset=utf-8",
+	    csp_data,
+	    MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE),
+	    disp);
 }
 
 /* The id argument: a positive integer, or -1. */

@@ -106,20 +106,27 @@ table_json_string(FILE *f, const char *s)
 	putc('"', f);
 }
 
+/* A CSV field (RFC 4180); with guard, a value a spreadsheet would take
+ * for a formula (=, +, -, @, a tab or CR first) begins with a ' (the
+ * subject of a hostile message is not to run in the analyst's Excel). */
 static void
-csv_field(const char *s)
+csv_field(FILE *f, const char *s, int guard)
 {
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, stdout);
+	int formula = guard && s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
+
+	if (!formula && strpbrk(s, ",\"\r\n") == NULL) {
+		fputs(s, f);
 		return;
 	}
-	putchar('"');
+	putc('"', f);
+	if (formula)
+		putc('\'', f);
 	for (; *s != '\0'; s++) {
 		if (*s == '"')
-			putchar('"');
-		putchar(*s);
+			putc('"', f);
+		putc(*s, f);
 	}
-	putchar('"');
+	putc('"', f);
 }
 
 /* Comma-separated text as a JSON array of strings. */
@@ -260,16 +267,29 @@ table_row_json_with(FILE *f, struct query_rows *st, int skip_null, int col,
 }
 
 static void
-row_csv(struct query_rows *st, int ncol, int header)
+row_csv(FILE *f, struct query_rows *st, int ncol, int header, int guard)
 {
 	for (int c = 0; c < ncol; c++) {
 		const char *t = header ? query_name(st, c) : query_text(st, c);
 
 		if (c > 0)
-			putchar(',');
-		csv_field(t ? t : "");
+			putc(',', f);
+		csv_field(f, t ? t : "", guard);
 	}
-	putchar('\n');
+	putc('\n', f);
+}
+
+int
+table_csv(FILE *f, struct query_rows *st, int guard)
+{
+	int ncol = query_columns(st), rc, n = 0;
+
+	row_csv(f, st, ncol, 1, guard);
+	while ((rc = query_next(st)) == 1) {
+		row_csv(f, st, ncol, 0, guard);
+		n++;
+	}
+	return rc == 0 ? n : -1;
 }
 
 /*
@@ -377,17 +397,14 @@ nomem:
 int
 table_print(struct query_rows *st, enum out_format fmt)
 {
-	int ncol = query_columns(st), rc, n = 0;
+	int rc, n = 0;
 
 	if (fmt == OUT_TABLE || fmt == OUT_WIDE)
 		return print_table(st, fmt == OUT_WIDE);
 	if (fmt == OUT_CSV)
-		row_csv(st, ncol, 1);
+		return table_csv(stdout, st, 0);
 	while ((rc = query_next(st)) == 1) {
-		if (fmt == OUT_JSON)
-			table_row_json(stdout, st, 0);
-		else
-			row_csv(st, ncol, 0);
+		table_row_json(stdout, st, 0);
 		n++;
 	}
 	return rc == 0 ? n : -1;

@@ -14,6 +14,10 @@
  * never a time */
 enum out_format { OUT_TABLE, OUT_WIDE, OUT_JSON, OUT_CSV };
 
+/* Steps st to the end writing CSV (a header line, then the rows) to f;
+ * with guard, a value a spreadsheet would run as a formula is written
+ * with a leading '.  Returns rows, or -1. */
+int table_csv(FILE *f, struct query_rows *st, int guard);
 /* Steps st to the end, printing each row; returns rows, or -1. */
 int table_print(struct query_rows *st, enum out_format fmt);
 

@@ -99,6 +99,22 @@ check "sorted on the server by a column, the whole selection: the largest messag
 	"$(./mailsift messages -d "$B/log.db" --json --limit 100000 | python3 -c 'import json, sys; print(max(json.loads(l).get("size") or 0 for l in sys.stdin))')"
 check "a sort by a column the listing has not: 400, said" \
 	"$(code "$U/api/listing/messages?sort=password")|$(get "/api/listing/messages?sort=x%22%3B" | grep -c 'has no column')" "400|1"
+# (issue 31) a listing downloaded whole, as its filters say: CSV and JSON;
+# a value a spreadsheet would run as a formula goes with a leading '
+curl -K "$B/auth.curl" -s -D "$B/dl.hdr" -o "$B/dl-messages.csv" "$U/api/listing/messages?proto=smtp&format=csv"
+check "a listing as CSV: a download, a header and every row the filter keeps" \
+	"$(grep -ci '^Content-Disposition: attachment; filename="mailsift-messages.csv"' "$B/dl.hdr")|$(python3 -c 'import csv, sys; r = list(csv.reader(open(sys.argv[1]))); print(r[0][0], len(r) - 1)' "$B/dl-messages.csv")" \
+	"1|id $(./mailsift messages -d "$B/log.db" --proto smtp --json --limit 100000 | wc -l)"
+check "a listing as JSON: every row" \
+	"$(get "/api/listing/messages?proto=smtp&format=json" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')" \
+	"$(./mailsift messages -d "$B/log.db" --proto smtp --json --limit 100000 | wc -l)"
+fs=$(sqlite3 "$B/log.db" "SELECT min(id) FROM sessions")
+fu=$(sqlite3 "$B/log.db" "SELECT coalesce(username, '') FROM sessions WHERE id = $fs")
+sqlite3 "$B/log.db" "UPDATE sessions SET username = '=HYPERLINK(\"http://x\")' WHERE id = $fs"
+check "CSV: a value that a spreadsheet would run is written as text" \
+	"$(get "/api/listing/sessions?format=csv" | python3 -c 'import csv, sys; print([r[7] for r in csv.reader(sys.stdin) if r[0] == sys.argv[1]][0])' "$fs")" \
+	"'=HYPERLINK(\"http://x\")"
+sqlite3 "$B/log.db" "UPDATE sessions SET username = NULLIF('$fu', '') WHERE id = $fs"
 # (issue 30) the journey is worked out from the messages that can share
 # it, not the whole log: the same hops as v_message_journeys, for every
 # message of the log
@@ -339,8 +355,9 @@ P().feed(open(sys.argv[1]).read()); print(P.rows - 1)' "$B/messages.dom.html")" 
 	check "browser: the credentials form has the filters the server offers" \
 		"$(grep -o '<input name="[a-z]*"' "$B/creds.dom.html" | sed 's/.*="//; s/"//' | tr '\n' ' ')" \
 		"$(python3 -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))["creds"]["values"]) + " ")' "$B/filters.json")"
-	check "browser: a listing says which rows of how many" \
-		"$(grep -c '<span>Rows 1-[0-9]* of [0-9]*</span>' "$B/messages.dom.html")" 1
+	check "browser: a listing says which rows of how many, and downloads whole" \
+		"$(grep -c '<span>Rows 1-[0-9]* of [0-9]*</span>' "$B/messages.dom.html")|$(grep -o 'href="/api/listing/messages?format=[a-z]*"' "$B/messages.dom.html" | tr '\n' ' ')" \
+		"1|href=\"/api/listing/messages?format=csv\" href=\"/api/listing/messages?format=json\" "
 	check "browser: a query the language refuses: said under the form, which stays" \
 		"$(grep -c '<input name="q"' "$B/badsearch.dom.html")|$(grep -c '<p class="err">.*not an MD5, SHA-1 or SHA-256 in hex' "$B/badsearch.dom.html")" "1|1"
 	check "browser: a search finds the hostile message, shown as text" \
