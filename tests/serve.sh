@@ -298,7 +298,7 @@ while True:
 	browse utf16le "message/$u16b"
 	for v in message overview messages session utf16bom utf16le; do
 		check "browser, $v page: the title is the page's, no script of the message ran" \
-			"$(grep -o '<title>[^<]*</title>' "$B/$v.dom.html")" "<title>mailsift</title>"
+			"$(grep -o '<title>[^<]*</title>' "$B/$v.dom.html" | head -1)" "<title>mailsift</title>"
 		check "browser, $v page: one script element, the page's own" \
 			"$(grep -o '<script[^>]*>' "$B/$v.dom.html" | tr '\n' ' ')" '<script src="/app.js" defer=""> '
 		[ -s "$B/shots/$v.png" ] && ok "browser, $v page: screenshot kept" || bad "browser, $v page: no screenshot"
@@ -355,6 +355,16 @@ P().feed(open(sys.argv[1]).read()); print(P.rows - 1)' "$B/messages.dom.html")" 
 	check "browser: the credentials form has the filters the server offers" \
 		"$(grep -o '<input name="[a-z]*"' "$B/creds.dom.html" | sed 's/.*="//; s/"//' | tr '\n' ' ')" \
 		"$(python3 -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))["creds"]["values"]) + " ")' "$B/filters.json")"
+	# (issue 31) the overview's bars lead to the rows they count
+	pv=$(grep -o '<a href="#/[a-z]*?[^"]*"' "$B/overview.dom.html" | sed 's/<a href="#\///; s/"$//; s/&amp;/\&/g' | sort -u)
+	pvbad=0; npv=0
+	for h in $pv; do
+		npv=$((npv + 1))
+		n=$(get "/api/listing/${h%%\?*}?${h#*\?}&count=1" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["total"])' 2>/dev/null)
+		[ "${n:-0}" -gt 0 ] || { pvbad=$((pvbad + 1)); echo "  pivot $h: ${n:-error}"; }
+	done
+	check "browser: every bar of the overview leads to rows ($npv pivots)" \
+		"$([ "$npv" -ge 5 ] && echo many)|$pvbad" "many|0"
 	check "browser: a listing says which rows of how many, and downloads whole" \
 		"$(grep -c '<span>Rows 1-[0-9]* of [0-9]*</span>' "$B/messages.dom.html")|$(grep -o 'href="/api/listing/messages?format=[a-z]*"' "$B/messages.dom.html" | tr '\n' ' ')" \
 		"1|href=\"/api/listing/messages?format=csv\" href=\"/api/listing/messages?format=json\" "
