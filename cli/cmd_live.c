@@ -908,6 +908,19 @@ rotate_to(struct live_state *ls, const char *path)
 	if (ls->o->rotate != NULL)
 		rotate_written(ls, ls->rotated_at);
 	if (store_rotate(ls->st, path, err, sizeof(err)) != 0) {
+		char again[512];
+
+		/* a full disk at the boundary: go on in the file there was
+		 * (still there, still a log) and try again at the next one,
+		 * rather than stop capturing */
+		if (strcmp(path, ls->path) != 0 &&
+		    store_rotate(ls->st, ls->path, again, sizeof(again)) == 0) {
+			say(ls, LOG_ERR,
+			    "cannot start the log %s: %s; going on in %s, "
+			    "and again at the next rotation",
+			    path, err, ls->path);
+			return;
+		}
 		say(ls, LOG_ERR, "cannot start the log %s: %s; stopping", path,
 		    err);
 		ls->failed = 1;
@@ -1338,8 +1351,10 @@ live_run(struct live_opts *o, const char *cmdline)
 	/* a retention pass says what it removed through ls: it ends first */
 	while (atomic_load(&ls.janitor))
 		usleep(50000);
-	store_flush(ls.st);
-	stream_ended(&ls);
+	if (!ls.failed) { /* else the store has no log to write */
+		store_flush(ls.st);
+		stream_ended(&ls);
+	}
 	if (ls.jq != NULL)
 		query_close(ls.jq);
 	if (o->status_s > 0)

@@ -947,6 +947,7 @@ sqlite_open(const struct store_opts *o, char *err, size_t errlen)
 	}
 	s->command = o->command;
 	s->is_spool = o->spool;
+	s->keep = !o->no_keep;
 	s->track_ended = o->track_ended;
 	if (o->blob_dir != NULL &&
 	    (s->blob_base = strdup(o->blob_dir)) == NULL) {
@@ -980,6 +981,8 @@ sqlite_flush(void *arg)
 {
 	struct sqlite_store *s = arg;
 
+	if (s->db == NULL) /* a rotation that found no room left none */
+		return;
 	msgs_settle(s, 0);
 	db_commit(s, s->last_commit_ts);
 }

@@ -146,6 +146,16 @@ unstage_open_sessions(struct sqlite_store *s, const char *stage)
 	return rc;
 }
 
+/* A log db_open could not make whole (a full disk): closed, so that the
+ * store knows it has none (s->db NULL) and a later rotation opens one. */
+static void
+drop_log(struct sqlite_store *s)
+{
+	finalize_all(s);
+	sqlite3_close(s->db);
+	s->db = NULL;
+}
+
 /*
  * Goes on in a new log file at path (--rotate; SIGHUP after logrotate
  * moved the log away): the current log is committed and closed, and the
@@ -162,6 +172,15 @@ sqlite_rotate(void *arg, const char *path, char *err, size_t errlen)
 	int64_t		     id_base = s->id_base;
 	int		     carried;
 
+	if (s->db == NULL) { /* the last rotation left no log: just open */
+		if (db_open(s, path, 0, s->keep, s->command, err, errlen) !=
+		    0) {
+			drop_log(s);
+			return -1;
+		}
+		s->id_base = id_base;
+		return 0;
+	}
 	snprintf(stage, sizeof(stage), "%s.carry", path);
 	msgs_settle(s, 1); /* their rows belong to the old log */
 	db_run(s, ST_COMMIT);
@@ -179,8 +198,8 @@ sqlite_rotate(void *arg, const char *path, char *err, size_t errlen)
 	    NULL);
 	sqlite3_close(s->db);
 	s->db = NULL;
-	if (db_open(s, path, 0, s->blob_dir != NULL, s->command, err, errlen) !=
-	    0) {
+	if (db_open(s, path, 0, s->keep, s->command, err, errlen) != 0) {
+		drop_log(s);
 		unlink(stage);
 		return -1;
 	}
