@@ -31,11 +31,11 @@ DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c dis
 	       dissect/txtable.c dissect/imapsyn.c dissect/urls.c \
 	       dissect/tls.c dissect/tlsnames.c \
 	       dissect/tlskeys.c
-CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c capture/source.c capture/dumpfile.c capture/decap.c store/safename.c store/hasher.c \
-	       store/bodynorm.c store/content.c store/rules.c store/msgauth.c capture/v6map.c store/store.c store/query.c \
+CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c capture/source.c capture/dumpfile.c capture/decap.c store/safename.c store/analyse/hasher.c \
+	       store/analyse/bodynorm.c store/analyse/hbsplit.c store/analyse/content.c store/analyse/rules.c store/analyse/msgauth.c capture/v6map.c store/store.c store/query.c \
 	       store/keep.c store/owner.c store/tables.c store/sqlite.c store/sqlite_events.c \
 	       store/sqlite_msgs.c store/sqlite_rotate.c store/sqlite_query.c \
-	       store/sqlite_tls.c store/sqlite_spool.c store/sqlite_ship.c store/sqlite_auth.c store/x509.c \
+	       store/sqlite_tls.c store/sqlite_spool.c store/sqlite_ship.c store/sqlite_auth.c store/analyse/x509.c store/analyse/analyse.c \
 	       store/spooled.c store/pg.c store/pg_query.c
 CLI_SRC     := cli/main.c cli/args.c cli/pipeline.c cli/cmd_read.c cli/cmd_live.c cli/live_names.c cli/live_files.c cli/live_health.c cli/cmd_search.c cli/cmd_query.c cli/listings.c cli/cmd_serve.c cli/serve_guard.c cli/serve_html.c cli/serve_assets.c cli/termsafe.c \
 	       cli/cmd_export.c cli/cmd_extract.c cli/table.c cli/cmdline.c cli/search.c
@@ -146,14 +146,14 @@ $(BUILD)/rel/tests/test_urls: $(call obj,rel,tests/test_urls.c dissect/urls.c di
 $(BUILD)/san/tests/test_urls: $(call obj,san,tests/test_urls.c dissect/urls.c dissect/util.c)
 	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka
 
-$(BUILD)/rel/tests/test_content: $(call obj,rel,tests/test_content.c store/content.c store/rules.c dissect/util.c)
+$(BUILD)/rel/tests/test_content: $(call obj,rel,tests/test_content.c store/analyse/content.c store/analyse/rules.c dissect/util.c)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka -lmagic -larchive -lyara -lcrypto
-$(BUILD)/san/tests/test_content: $(call obj,san,tests/test_content.c store/content.c store/rules.c dissect/util.c)
+$(BUILD)/san/tests/test_content: $(call obj,san,tests/test_content.c store/analyse/content.c store/analyse/rules.c dissect/util.c)
 	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka -lmagic -larchive -lyara -lcrypto
 
-$(BUILD)/rel/tests/test_msgauth: $(call obj,rel,tests/test_msgauth.c store/msgauth.c dissect/util.c)
+$(BUILD)/rel/tests/test_msgauth: $(call obj,rel,tests/test_msgauth.c store/analyse/msgauth.c store/analyse/hbsplit.c dissect/util.c)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
-$(BUILD)/san/tests/test_msgauth: $(call obj,san,tests/test_msgauth.c store/msgauth.c dissect/util.c)
+$(BUILD)/san/tests/test_msgauth: $(call obj,san,tests/test_msgauth.c store/analyse/msgauth.c store/analyse/hbsplit.c dissect/util.c)
 	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka
 
 $(BUILD)/rel/tests/test_safename: $(call obj,rel,tests/test_safename.c store/safename.c dissect/util.c)
@@ -177,14 +177,14 @@ $(BUILD)/san/tests/test_termsafe: $(call obj,san,tests/test_termsafe.c cli/terms
 	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka
 
 HASHER_WRAP := -Wl,--wrap=malloc,--wrap=EVP_DigestUpdate
-$(BUILD)/rel/tests/test_hasher: $(call obj,rel,tests/test_hasher.c store/hasher.c store/bodynorm.c)
+$(BUILD)/rel/tests/test_hasher: $(call obj,rel,tests/test_hasher.c store/analyse/hasher.c store/analyse/bodynorm.c store/analyse/hbsplit.c)
 	$(CC) $(CFLAGS) $(HASHER_WRAP) -o $@ $^ -lcmocka -lcrypto -pthread
-$(BUILD)/san/tests/test_hasher: $(call obj,san,tests/test_hasher.c store/hasher.c store/bodynorm.c)
+$(BUILD)/san/tests/test_hasher: $(call obj,san,tests/test_hasher.c store/analyse/hasher.c store/analyse/bodynorm.c store/analyse/hbsplit.c)
 	$(SAN_CC) $(SAN) $(HASHER_WRAP) -o $@ $^ -lcmocka -lcrypto -pthread
 
-$(BUILD)/rel/tests/test_bodynorm: $(call obj,rel,tests/test_bodynorm.c store/bodynorm.c)
+$(BUILD)/rel/tests/test_bodynorm: $(call obj,rel,tests/test_bodynorm.c store/analyse/bodynorm.c store/analyse/hbsplit.c)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
-$(BUILD)/san/tests/test_bodynorm: $(call obj,san,tests/test_bodynorm.c store/bodynorm.c)
+$(BUILD)/san/tests/test_bodynorm: $(call obj,san,tests/test_bodynorm.c store/analyse/bodynorm.c store/analyse/hbsplit.c)
 	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka
 
 $(BUILD)/rel/tests/%: $(call obj,rel,tests/%.c tests/recsink.c $(DISSECT_SRC))
@@ -285,7 +285,7 @@ $(BUILD)/fuzz/fuzz_files: tests/fuzz/fuzz_files.c $(DISSECT_SRC)
 $(BUILD)/fuzz/fuzz_tls: tests/fuzz/fuzz_tls.c $(DISSECT_SRC)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -o $@ $^ -lz -lcrypto
-$(BUILD)/fuzz/fuzz_content: tests/fuzz/fuzz_content.c store/content.c store/rules.c dissect/util.c
+$(BUILD)/fuzz/fuzz_content: tests/fuzz/fuzz_content.c store/analyse/content.c store/analyse/rules.c dissect/util.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -o $@ $^ -lmagic -larchive -lyara -lcrypto
 $(BUILD)/fuzz/fuzz_pipeline: tests/fuzz/fuzz_pipeline.c $(DISSECT_SRC) $(CAPTURE_SRC)
@@ -332,7 +332,7 @@ $(BUILD)/san/replay/fuzz_files: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fu
 $(BUILD)/san/replay/fuzz_tls: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_tls.c $(DISSECT_SRC))
 	@mkdir -p $(@D)
 	$(SAN_CC) $(SAN) -o $@ $^ -lz -lcrypto
-$(BUILD)/san/replay/fuzz_content: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_content.c store/content.c store/rules.c dissect/util.c)
+$(BUILD)/san/replay/fuzz_content: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_content.c store/analyse/content.c store/analyse/rules.c dissect/util.c)
 	@mkdir -p $(@D)
 	$(SAN_CC) $(SAN) -o $@ $^ -lmagic -larchive -lyara -lcrypto
 $(BUILD)/san/replay/fuzz_pipeline: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_pipeline.c $(DISSECT_SRC) $(CAPTURE_SRC))
@@ -388,9 +388,9 @@ check-deps:
 	  echo "check-deps: dissect/ must not include pcap, nids or sqlite3" >&2; exit 1; fi
 	@if grep -nE '#include *[<"]sqlite3' capture/*.c capture/*.h; then \
 	  echo "check-deps: capture/ must not include sqlite3" >&2; exit 1; fi
-	@if grep -nE '#include *[<"](pcap|nids)' store/*.c store/*.h; then \
+	@if grep -nE '#include *[<"](pcap|nids)' store/*.c store/*.h store/analyse/*; then \
 	  echo "check-deps: store/ must not include pcap or nids" >&2; exit 1; fi
-	@if grep -nE '#include *"(capture/)?(capture_priv|wire|decap|v6map)\.h"' dissect/* store/* cli/*; then \
+	@if grep -nE '#include *"(capture/)?(capture_priv|wire|decap|v6map)\.h"' dissect/* store/*.[ch] store/analyse/* cli/*; then \
 	  echo "check-deps: capture/'s private headers are for capture/ only" >&2; exit 1; fi
 	@if grep -nE '#include *[<"](pcap|nids)' cli/*.c cli/*.h; then \
 	  echo "check-deps: cli/ reaches libpcap and libnids through capture.h" >&2; exit 1; fi
@@ -400,11 +400,17 @@ check-deps:
 	  echo "check-deps: only the SQLite backend (store/sqlite*) includes sqlite3.h" >&2; exit 1; fi
 	@if grep -lE '#include *[<"](store/)?(libpq-fe|pg_priv)\.h' dissect/* capture/* cli/* store/*.c store/*.h | grep -v '^store/pg'; then \
 	  echo "check-deps: only the PostgreSQL backend (store/pg*) includes libpq" >&2; exit 1; fi
-	@if grep -lE '#include *[<"](magic|archive|archive_entry)\.h' dissect/* capture/* cli/* store/*.c store/*.h | grep -v '^store/content\.c'; then \
-	  echo "check-deps: only store/content.c includes libmagic and libarchive" >&2; exit 1; fi
-	@if grep -lE '#include *[<"]yara\.h' dissect/* capture/* cli/* store/*.c store/*.h | grep -v '^store/rules\.c'; then \
-	  echo "check-deps: only store/rules.c includes libyara" >&2; exit 1; fi
-	@if grep -nE '#include *"[a-z0-9_]+\.h"' dissect/* capture/* store/*.c store/*.h cli/* tests/*.c tests/*.h tests/fuzz/*.c | grep -vE '"(pg_)?schema\.h"'; then \
+	@if grep -lE '#include *[<"](magic|archive|archive_entry)\.h' dissect/* capture/* cli/* store/*.c store/*.h store/analyse/* | grep -v '^store/analyse/content\.c'; then \
+	  echo "check-deps: only store/analyse/content.c includes libmagic and libarchive" >&2; exit 1; fi
+	@if grep -lE '#include *[<"]yara\.h' dissect/* capture/* cli/* store/*.c store/*.h store/analyse/* | grep -v '^store/analyse/rules\.c'; then \
+	  echo "check-deps: only store/analyse/rules.c includes libyara" >&2; exit 1; fi
+	@if grep -lE '#include *<openssl/(x509|x509v3|x509_vfy)\.h' dissect/* capture/* cli/* store/*.c store/*.h store/analyse/* | grep -v '^store/analyse/x509\.c'; then \
+	  echo "check-deps: only store/analyse/x509.c includes libcrypto's X.509" >&2; exit 1; fi
+	@if grep -nE '#include *[<"](sqlite3|libpq-fe|store/[a-z_]+)\.h' store/analyse/*; then \
+	  echo "check-deps: the analysis stage (store/analyse/) knows no log: no SQLite, PostgreSQL or writer" >&2; exit 1; fi
+	@if grep -nE '#include *"store/analyse/' dissect/* capture/* cli/* store/*.c store/*.h | grep -v '"store/analyse/analyse\.h"'; then \
+	  echo "check-deps: outside store/analyse/, the stage is reached through store/analyse/analyse.h" >&2; exit 1; fi
+	@if grep -nE '#include *"[a-z0-9_]+\.h"' dissect/* capture/* store/*.c store/*.h store/analyse/* cli/* tests/*.c tests/*.h tests/fuzz/*.c | grep -vE '"(pg_)?schema\.h"'; then \
 	  echo "check-deps: include project headers by folder (\"dissect/util.h\"): grep finds who reaches where" >&2; exit 1; fi
 	@def=$$(sed -n 's/^TABLE(\([a-z_]*\),.*/\1/p' store/tables.def | sort); \
 	sq=$$(sed -n 's/^CREATE \(VIRTUAL \)\{0,1\}TABLE IF NOT EXISTS \([a-z_]*\) .*/\2/p' store/schema.sql | sort); \
@@ -457,7 +463,7 @@ install: all
 	install -m 0644 dist/mailsift.sysusers $(DESTDIR)$(SYSUSERS_DIR)/mailsift.conf
 
 # The C sources, held to .clang-format (KNF: tabs, 80 columns).
-FORMAT_SRC = $(wildcard capture/*.[ch] dissect/*.[ch] store/*.[ch] cli/*.[ch] \
+FORMAT_SRC = $(wildcard capture/*.[ch] dissect/*.[ch] store/*.[ch] store/analyse/*.[ch] cli/*.[ch] \
 	     tests/*.[ch] tests/fuzz/*.[ch] tests/tools/*.c bench/*.c)
 
 format:

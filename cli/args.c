@@ -18,7 +18,7 @@
 #include <openssl/pem.h>
 
 #include "cli/cli.h"
-#include "store/rules.h"
+#include "store/analyse/analyse.h"
 #include "dissect/tlskeys.h"
 
 /* A number from the command line within [lo, hi]; said when it is not. */

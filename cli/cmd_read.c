@@ -1,6 +1,7 @@
 /* \summary: mailsift read - captures in, SQLite log out */
 #include <errno.h>
 #include <getopt.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -11,7 +12,7 @@
 
 #include "capture/capture.h"
 #include "cli/cli.h"
-#include "store/hasher.h"
+#include "store/analyse/analyse.h"
 #include "store/keep.h"
 #include "dissect/tlskeys.h"
 #include "cli/pipeline.h"
@@ -259,30 +260,16 @@ is_capture(const char *path)
 	return 0;
 }
 
-/* The SHA-256 of the file at path, in hex, by the hashing worker read
- * uses for its captures: 0, or -1. */
+/* The SHA-256 of the file at path, in hex: 0, or -1. */
 static int
-file_sha256(struct hasher *h, const char *path, char hex[HASH_HEX_MAX])
+file_sha256(const char *path, char hex[HASH_HEX_MAX])
 {
-	unsigned char	buf[1 << 16];
-	struct hdigests d;
-	struct hstream *hs;
-	FILE	       *f = fopen(path, "rb");
-	size_t		n;
-	int		ok;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc = fd >= 0 ? an_fd_sha256(fd, hex, NULL) : -1;
 
-	if (f == NULL || (hs = hstream_new(h, 0)) == NULL) {
-		if (f != NULL)
-			fclose(f);
-		return -1;
-	}
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		hstream_update(hs, buf, n);
-	ok = !ferror(f);
-	fclose(f);
-	hstream_finish(hs, &d);
-	memcpy(hex, d.sha256, HASH_HEX_MAX);
-	return ok ? 0 : -1;
+	if (fd >= 0)
+		close(fd);
+	return rc;
 }
 
 /*
@@ -292,8 +279,8 @@ file_sha256(struct hasher *h, const char *path, char hex[HASH_HEX_MAX])
  * appending new captures reads none of them twice.
  */
 static int
-read_before(struct query *db, struct hasher **h, const char *path, off_t size,
-    char *when, size_t len)
+read_before(struct query *db, const char *path, off_t size, char *when,
+    size_t len)
 {
 	struct query_rows *st =
 	    query_prepare(db, "SELECT count(*) FROM captures WHERE size = ?1");
@@ -305,9 +292,7 @@ read_before(struct query *db, struct hasher **h, const char *path, off_t size,
 	query_bind_int(st, 1, (int64_t)size);
 	found = query_next(st) == 1 && query_int(st, 0) > 0;
 	query_finish(st);
-	if (found && *h == NULL)
-		*h = hasher_new(1, NULL);
-	if (!found || *h == NULL || file_sha256(*h, path, sha) != 0 ||
+	if (!found || file_sha256(path, sha) != 0 ||
 	    (st = query_prepare(db,
 		 "SELECT c.run_id, r.started FROM captures c JOIN runs r"
 		 " ON r.id = c.run_id WHERE c.sha256 = ?1 ORDER BY c.id"
@@ -334,11 +319,10 @@ read_before(struct query *db, struct hasher **h, const char *path, off_t size,
 static int
 preflight(const struct read_opts *o, int argc, char **argv, char *skip)
 {
-	struct stat    out, in;
-	int	       have_out, n = 0;
-	struct query  *db = NULL;
-	struct hasher *h = NULL; /* made when a file must be hashed */
-	char	       err[4200];
+	struct stat   out, in;
+	int	      have_out, n = 0;
+	struct query *db = NULL;
+	char	      err[4200];
 
 	have_out = strncmp(o->output, "postgres", 8) != 0 &&
 	    stat(o->output, &out) == 0;
@@ -372,7 +356,6 @@ preflight(const struct read_opts *o, int argc, char **argv, char *skip)
 			    "read: refused\n",
 			    o->output);
 			query_close(db);
-			hasher_free(h);
 			return -1;
 		}
 		if (S_ISDIR(in.st_mode)) {
@@ -389,7 +372,7 @@ preflight(const struct read_opts *o, int argc, char **argv, char *skip)
 			continue;
 		}
 		if (db != NULL &&
-		    read_before(db, &h, f, in.st_size, when, sizeof(when))) {
+		    read_before(db, f, in.st_size, when, sizeof(when))) {
 			fprintf(stderr,
 			    "mailsift read: %s: the log holds this capture "
 			    "already (same SHA-256, %s): left out; --again "
@@ -401,7 +384,6 @@ preflight(const struct read_opts *o, int argc, char **argv, char *skip)
 		n++;
 	}
 	query_close(db);
-	hasher_free(h);
 	if (n > 0 && o->extract != NULL &&
 	    keep_dir(o->extract, err, sizeof(err)) != 0) {
 		fprintf(stderr, "mailsift read: --extract %s\n", err);

@@ -21,15 +21,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/analyse/analyse.h"
 #include "store/backend.h"
-#include "store/content.h"
-#include "store/rules.h"
-#include "store/hasher.h"
 #include "store/keep.h"
 #include "store/owner.h"
 #include "schema.h"
 #include "store/sqlite_priv.h"
-#include "store/x509.h"
 
 const char *const stmt_sql[ST_COUNT] = {
 	[ST_SESSION] =
@@ -918,9 +915,12 @@ sqlite_open(const struct store_opts *o, char *err, size_t errlen)
 {
 	struct sqlite_store *s;
 
+	struct analysis_opts ao = { .rules = o->rules, /* compiled once */
+		.sha1 = o->sha1,
+		.workers = hasher_workers_for_cpus() };
+
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->hasher = hasher_new(hasher_workers_for_cpus(),
-		 content_slot_free)) == NULL) {
+	    (s->an = analysis_new(&ao, msgs_result, s)) == NULL) {
 		free(s);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -939,12 +939,6 @@ sqlite_open(const struct store_opts *o, char *err, size_t errlen)
 		}
 	}
 	s->redact = o->redact;
-	s->sha1 = o->sha1;
-	s->rules = o->rules; /* the caller's, compiled once for the run */
-	if ((s->typer = typer_new()) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
 	s->command = o->command;
 	s->is_spool = o->spool;
 	s->keep = !o->no_keep;
@@ -963,8 +957,7 @@ sqlite_open(const struct store_opts *o, char *err, size_t errlen)
 fail:
 	finalize_all(s);
 	sqlite3_close(s->db);
-	hasher_free(s->hasher); /* its scanners, before the rules go */
-	typer_free(s->typer);
+	analysis_free(s->an);
 	free(s->extract_dir);
 	free(s->blob_dir);
 	free(s->blob_base);
@@ -1022,34 +1015,23 @@ sqlite_set_capture_file(void *arg, const char *path)
 	s->capture_file = path;
 }
 
-/* SHA-256 of a regular file, read through the hashing thread. */
+/* SHA-256 of a regular file. */
 static int
-file_sha256(struct sqlite_store *s, const struct store_capture *c,
-    char hex[HASH_HEX_MAX], int64_t *size)
+file_sha256(const struct store_capture *c, char hex[HASH_HEX_MAX],
+    int64_t *size)
 {
 	int fd = c->fd >= 0 ? c->fd : open(c->path, O_RDONLY | O_CLOEXEC);
-	struct hstream *h = NULL;
-	struct stat	sb;
-	char		buf[1 << 16];
-	ssize_t		n = -1;
+	struct stat sb;
+	int	    rc = -1;
 
 	if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
-	    lseek(fd, 0, SEEK_SET) == 0 &&
-	    (h = hstream_new(s->hasher, 0)) != NULL)
-		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			hstream_update(h, buf, (size_t)n);
+	    an_fd_sha256(fd, hex, NULL) == 0) {
+		*size = sb.st_size;
+		rc = 0;
+	}
 	if (fd >= 0 && c->fd < 0)
 		close(fd);
-	if (h == NULL)
-		return -1;
-	{
-		struct hdigests d;
-
-		hstream_finish(h, &d);
-		memcpy(hex, d.sha256, HASH_HEX_MAX);
-	}
-	*size = sb.st_size;
-	return n == 0 ? 0 : -1;
+	return rc;
 }
 
 static void
@@ -1065,7 +1047,7 @@ sqlite_add_capture(void *arg, const struct store_capture *c)
 	if (c->sha256 != NULL) {
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)c->size);
 		sqlite3_bind_text(st, 4, c->sha256, -1, SQLITE_TRANSIENT);
-	} else if (file_sha256(s, c, hex, &size) == 0) {
+	} else if (file_sha256(c, hex, &size) == 0) {
 		sqlite3_bind_int64(st, 3, size);
 		sqlite3_bind_text(st, 4, hex, -1, SQLITE_TRANSIENT);
 	}
@@ -1158,9 +1140,7 @@ sqlite_close(void *arg, int status)
 	rc = sqlite3_close(s->db) == SQLITE_OK && s->stats.errors == 0 ? 0 : -1;
 free:
 	msgs_free_all(s);
-	x509_trust_free(s->trust);
-	hasher_free(s->hasher); /* its scanners, before the rules go */
-	typer_free(s->typer);
+	analysis_free(s->an);
 	free(s->extract_dir);
 	free(s->blob_dir);
 	free(s->blob_base);

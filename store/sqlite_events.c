@@ -383,7 +383,7 @@ db_emit(void *arg, const struct md_event *ev)
 {
 	struct sqlite_store *s = arg;
 
-	if (s->fin_head != NULL) /* ends whose digests have come */
+	if (an_pending(s->an) > 0) /* ends whose results may have come */
 		msgs_settle(s, 0);
 	switch (ev->type) {
 	case MD_EV_SESSION_BEGIN:

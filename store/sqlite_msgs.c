@@ -1,10 +1,11 @@
 /* \summary: SQLite store: messages whose bytes are arriving */
 /*
- * A message is hashed (SHA-256, and its body's transport-proof form),
- * kept as bytes beside the log and, with --extract, copied to an .eml
- * file as it streams; its MIME parts likewise, with MD5 too.  Nothing is
- * held in memory but the text gathered for the search index (capped by
- * the MIME tap).  At its end the message row gets its hashes and size.
+ * A message's bytes go to the analysis stage (its digests, what the rules
+ * match, who sent it), are kept beside the log and, with --extract,
+ * copied to an .eml file as they stream; its MIME parts likewise (their
+ * digests and type by content).  Nothing is held in memory but the text
+ * gathered for the search index (capped by the MIME tap).  The stage
+ * hands each end back with its results, in order; the rows get them then.
  */
 #include <errno.h>
 #include <sqlite3.h>
@@ -14,8 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store/content.h"
-#include "store/hasher.h"
+#include "store/analyse/analyse.h"
 #include "store/keep.h"
 #include "dissect/urls.h"
 #include "store/sqlite_priv.h"
@@ -41,50 +41,8 @@ static void open_msg_free(struct open_msg *);
 static void part_close(struct sqlite_store *, struct open_msg *,
     struct open_part *, int complete, uint64_t encoded, uint64_t decoded);
 static void text_index(struct sqlite_store *, struct open_msg *);
-static void msg_finished(struct sqlite_store *, struct open_msg *);
-static void part_finished(struct sqlite_store *, struct finishing *);
-static void msgs_settle_one(struct sqlite_store *);
 static void yara_rows(struct sqlite_store *, int64_t msg_row, uint32_t part,
-    const struct content_job *);
-
-/* At most this many ends wait for their digests; past it, the oldest is
- * waited for (each can hold a message's buffers and files). */
-#define FIN_MAX 64
-
-static void
-finish_one(struct sqlite_store *s, struct finishing *f)
-{
-	if (f->m != NULL)
-		msg_finished(s, f->m);
-	else
-		part_finished(s, f);
-}
-
-/* Queues an end (copied) until its digests are ready. */
-static void
-fin_push(struct sqlite_store *s, const struct finishing *f)
-{
-	struct finishing *q;
-
-	if (f->hash != NULL)
-		hstream_end(f->hash);
-	if ((q = malloc(sizeof(*q))) == NULL) {
-		struct finishing now = *f;
-
-		msgs_settle(s, 1); /* keep the order */
-		finish_one(s, &now);
-		return;
-	}
-	*q = *f;
-	q->next = NULL;
-	if (s->fin_head == NULL)
-		s->fin_tail = &s->fin_head;
-	*s->fin_tail = q;
-	s->fin_tail = &q->next;
-	s->fin_in++;
-	if (++s->nfin > FIN_MAX)
-		msgs_settle_one(s);
-}
+    const struct rule_hits *);
 
 /* The message open as tx of a flow, or NULL. */
 static struct open_msg *
@@ -139,14 +97,9 @@ msgs_begin(struct sqlite_store *s, const struct md_event *ev)
 	m->dir = ev->dir;
 	msg_provenance(s, m, ev->flow);
 	m->row = sqlite3_last_insert_rowid(s->db);
-	/* the message's digest, and its body form's (v_message_journeys) */
-	if ((m->sha = hstream_new(s->hasher, HS_BODY)) == NULL) {
+	if ((m->an = an_msg_begin(s->an)) == NULL) {
 		open_msg_free(m);
 		return;
-	}
-	if (s->rules != NULL && (m->job = calloc(1, sizeof(*m->job))) != NULL) {
-		m->job->rules = s->rules; /* the whole message scanned too */
-		hstream_keep(m->sha, RULES_SCAN_MAX, RULES_SCAN_MAX, NULL);
 	}
 	if (s->extract_dir != NULL &&
 	    (m->out = keep_eml_create(s->extract_dir, sid, ev->tx, &m->path,
@@ -174,8 +127,7 @@ msgs_data(struct sqlite_store *s, const struct md_event *ev)
 		return;
 	if (m->size == 0)
 		msg_provenance(s, m, ev->flow);
-	hstream_update(m->sha, ev->arg.p, ev->arg.len);
-	auth_data(m, ev->arg.p, ev->arg.len);
+	an_msg_data(m->an, ev->arg.p, ev->arg.len);
 	m->size += ev->arg.len;
 	if (m->out != NULL &&
 	    fwrite(ev->arg.p, 1, ev->arg.len, m->out) != ev->arg.len) {
@@ -199,11 +151,9 @@ msgs_data(struct sqlite_store *s, const struct md_event *ev)
 static void
 part_free(struct open_part *pt)
 {
-	if (pt->hash != NULL)
-		hstream_finish(pt->hash, NULL);
+	an_part_drop(pt->an);
 	if (pt->out != NULL)
 		fclose(pt->out);
-	content_job_free(pt->job);
 	free(pt->path);
 	memset(pt, 0, sizeof(*pt));
 }
@@ -211,8 +161,7 @@ part_free(struct open_part *pt)
 static void
 open_msg_free(struct open_msg *m)
 {
-	if (m->sha != NULL)
-		hstream_finish(m->sha, NULL);
+	an_msg_drop(m->an);
 	for (int k = 0; k < MD_PART_KINDS; k++)
 		part_free(&m->part[k]);
 	if (m->out != NULL)
@@ -223,8 +172,6 @@ open_msg_free(struct open_msg *m)
 	}
 	free(m->blob_tmp);
 	free(m->blob_buf); /* after every fclose of m->blob */
-	content_job_free(m->job);
-	auth_free(m);
 	free(m->parts_dir);
 	free(m->text);
 	free(m->subject);
@@ -248,19 +195,15 @@ blob_kept(struct sqlite_store *s, struct open_msg *m, const char *sha)
 	return 0;
 }
 
-/* The message's row, its digests ready. */
+/* The message's row, its results come. */
 static void
-msg_finished(struct sqlite_store *s, struct open_msg *m)
+msg_finished(struct sqlite_store *s, struct open_msg *m,
+    const struct an_result *r)
 {
-	struct hdigests d;
-	const char     *hex = d.sha256, *body = d.body;
-	sqlite3_stmt   *st = s->st[ST_MSG_END];
+	const char   *hex = r->d.sha256, *body = r->d.body;
+	sqlite3_stmt *st = s->st[ST_MSG_END];
 
-	hstream_finish(m->sha, &d);
-	m->sha = NULL;
-	/* Only a whole message has an identity to link hops by. */
-	if (!m->complete || m->partial)
-		d.body[0] = '\0';
+	m->an = NULL; /* the stage's, and it is done with it */
 	sqlite3_bind_int(st, 6, blob_kept(s, m, hex));
 	sqlite3_bind_double(st, 1, ts_sec(m->end_ts_us));
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)m->size);
@@ -279,9 +222,9 @@ msg_finished(struct sqlite_store *s, struct open_msg *m)
 	db_bind_offset(st, 13, m->first_frame, m->first_offset);
 	sqlite3_bind_int64(st, 14, m->row);
 	db_run(s, ST_MSG_END);
-	if (m->job != NULL)
-		yara_rows(s, m->row, 0, m->job);
-	auth_finished(s, m);
+	if (r->hits != NULL)
+		yara_rows(s, m->row, 0, r->hits);
+	auth_finished(s, m->row, r);
 	open_msg_free(m);
 }
 
@@ -290,7 +233,6 @@ msgs_end(struct sqlite_store *s, const struct md_event *ev)
 {
 	struct md_txnode **slot = md_tx_slot(&s->msgs, ev->flow->id, ev->tx);
 	struct open_msg	  *m = (struct open_msg *)*slot;
-	struct finishing   f = { 0 };
 
 	if (m == NULL)
 		return;
@@ -315,12 +257,8 @@ msgs_end(struct sqlite_store *s, const struct md_event *ev)
 		if (m->complete)
 			s->stats.messages_complete++;
 	}
-	auth_end(m);
-	f.m = m;
-	f.hash = m->sha;
-	if (m->job != NULL)
-		hstream_then(m->sha, content_scan_message, m->job);
-	fin_push(s, &f);
+	s->fin_in++;
+	an_msg_end(s->an, m->an, m->complete && !m->partial, m);
 }
 
 struct open_msg *
@@ -403,26 +341,12 @@ msgs_part_begin(struct sqlite_store *s, const struct md_event *ev)
 	sqlite3_bind_int64(st, 2, m->row);
 	db_run(s, ST_PART_COUNT);
 	pt->no = (uint32_t)ev->num[0];
-	if ((pt->hash = hstream_new(s->hasher,
-		 HS_MD5 | (s->sha1 ? HS_SHA1 : 0))) == NULL)
+	/* its digests and type by content; the first part of a message
+	 * whose start went (its header with it) begins where the capture
+	 * picked up again, and is not typed */
+	if ((pt->an = an_part_begin(s->an, ev->arg.p, ev->arg.len, ev->extra.p,
+		 ev->extra.len, m->gap > 0 && ev->num[0] == 1)) == NULL)
 		s->stats.errors++; /* memory, not the disk */
-	else if ((pt->job = calloc(1, sizeof(*pt->job))) != NULL) {
-		/* its type by content, worked out on the worker */
-		snprintf(pt->job->declared, sizeof(pt->job->declared), "%.*s",
-		    (int)ev->arg.len, (const char *)ev->arg.p);
-		snprintf(pt->job->filename, sizeof(pt->job->filename), "%.*s",
-		    (int)ev->extra.len, (const char *)ev->extra.p);
-		/* its first bytes for libmagic, all of them for the rules
-		 * (to their bound), an archive whole */
-		pt->job->rules = s->rules;
-		pt->job->typer = s->typer;
-		/* the first part of a message whose start went (its header
-		 * with it) begins where the capture picked up again */
-		pt->job->start_lost = m->gap > 0 && ev->num[0] == 1;
-		hstream_keep(pt->hash,
-		    s->rules != NULL ? RULES_SCAN_MAX : CONTENT_MAGIC_BYTES,
-		    CONTENT_ARCHIVE_MAX, content_is_archive);
-	}
 	if (s->extract_dir != NULL &&
 	    (attachment || ev->code == MD_DISP_ATTACHMENT)) {
 		char fn[1024], pth[128];
@@ -457,10 +381,9 @@ msgs_part_data(struct sqlite_store *s, const struct md_event *ev)
 {
 	struct open_part *pt = part_of(msgs_find(s, ev), ev->num[0]);
 
-	if (pt == NULL || pt->hash == NULL)
+	if (pt == NULL || pt->an == NULL)
 		return;
-	hstream_update(pt->hash, ev->arg.p, ev->arg.len);
-	pt->seen += ev->arg.len;
+	an_part_data(pt->an, ev->arg.p, ev->arg.len);
 	if (pt->out != NULL &&
 	    fwrite(ev->arg.p, 1, ev->arg.len, pt->out) != ev->arg.len) {
 		io_fail(s);
@@ -472,14 +395,14 @@ msgs_part_data(struct sqlite_store *s, const struct md_event *ev)
 /* What the rules matched in a part (part 0: the whole message). */
 static void
 yara_rows(struct sqlite_store *s, int64_t msg_row, uint32_t part,
-    const struct content_job *j)
+    const struct rule_hits *h)
 {
 	sqlite3_stmt *st = s->st[ST_YARA];
 
-	s->stats.yara_scans += j->hits.scans;
-	s->stats.yara_budget += j->hits.timeouts + j->hits.cut;
-	for (int i = 0; i < j->hits.n; i++) {
-		const struct rule_match *r = &j->hits.m[i];
+	s->stats.yara_scans += h->scans;
+	s->stats.yara_budget += h->timeouts + h->cut;
+	for (int i = 0; i < h->n; i++) {
+		const struct rule_match *r = &h->m[i];
 
 		sqlite3_bind_int64(st, 1, msg_row);
 		sqlite3_bind_int64(st, 2, part);
@@ -496,13 +419,13 @@ yara_rows(struct sqlite_store *s, int64_t msg_row, uint32_t part,
 
 /* The files inside an archive part. */
 static void
-archive_entries(struct sqlite_store *s, const struct finishing *f)
+archive_entries(struct sqlite_store *s, const struct part_end *f,
+    const struct an_result *r)
 {
-	const struct content_job *j = f->part.job;
-	sqlite3_stmt		 *st = s->st[ST_ARCHIVE_ENTRY];
+	sqlite3_stmt *st = s->st[ST_ARCHIVE_ENTRY];
 
-	for (int i = 0; i < j->nentries; i++) {
-		const struct content_entry *e = &j->entries[i];
+	for (int i = 0; i < r->nentries; i++) {
+		const struct content_entry *e = &r->entries[i];
 
 		sqlite3_bind_int64(st, 1, f->msg_row);
 		sqlite3_bind_int64(st, 2, f->part.no);
@@ -522,76 +445,79 @@ archive_entries(struct sqlite_store *s, const struct finishing *f)
 	}
 }
 
-/* The part's row, its digests ready. */
+/* The part's row, its results come. */
 static void
-part_finished(struct sqlite_store *s, struct finishing *f)
+part_finished(struct sqlite_store *s, struct part_end *f,
+    const struct an_result *r)
 {
-	sqlite3_stmt   *st = s->st[ST_PART_END];
-	struct hdigests d = { "", "", "", "" };
-	const char     *sha = d.sha256, *md5 = d.md5;
-	char		findings[96];
+	sqlite3_stmt *st = s->st[ST_PART_END];
 
-	if (f->part.hash != NULL)
-		hstream_finish(f->part.hash, &d);
-	if (f->part.job != NULL &&
-	    (f->part.job->hits.timeouts > 0 || f->part.job->hits.cut > 0))
-		f->part.job->findings |= CF_SCAN_BUDGET;
-	if (f->part.job != NULL &&
-	    (f->part.job->magic[0] != '\0' || f->part.job->findings != 0)) {
-		sqlite3_bind_text(st, 7, f->part.job->magic, -1,
-		    SQLITE_TRANSIENT);
-		if (f->part.job->findings != 0)
-			sqlite3_bind_text(st, 8,
-			    content_findings_str(f->part.job->findings,
-				findings, sizeof(findings)),
-			    -1, SQLITE_TRANSIENT);
+	if (r->magic[0] != '\0' || r->findings[0] != '\0') {
+		sqlite3_bind_text(st, 7, r->magic, -1, SQLITE_TRANSIENT);
+		if (r->findings[0] != '\0')
+			sqlite3_bind_text(st, 8, r->findings, -1,
+			    SQLITE_TRANSIENT);
 	}
-	if (d.sha1[0] != '\0')
-		sqlite3_bind_text(st, 9, d.sha1, -1, SQLITE_TRANSIENT);
-	if (f->part.job != NULL && f->part.job->password[0] != '\0')
-		sqlite3_bind_text(st, 10, f->part.job->password, -1,
-		    SQLITE_TRANSIENT);
+	if (r->d.sha1[0] != '\0')
+		sqlite3_bind_text(st, 9, r->d.sha1, -1, SQLITE_TRANSIENT);
+	if (r->password[0] != '\0')
+		sqlite3_bind_text(st, 10, r->password, -1, SQLITE_TRANSIENT);
 	if (f->part.out != NULL && fclose(f->part.out) != 0)
 		io_fail(s);
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)f->enc);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)f->dec);
-	if (md5[0] != '\0')
-		sqlite3_bind_text(st, 3, md5, -1, SQLITE_TRANSIENT);
-	if (sha[0] != '\0')
-		sqlite3_bind_text(st, 4, sha, -1, SQLITE_TRANSIENT);
+	if (r->d.md5[0] != '\0')
+		sqlite3_bind_text(st, 3, r->d.md5, -1, SQLITE_TRANSIENT);
+	if (r->d.sha256[0] != '\0')
+		sqlite3_bind_text(st, 4, r->d.sha256, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 5, f->complete);
 	if (f->part.path != NULL)
 		sqlite3_bind_text(st, 6, f->part.path, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 11, f->msg_row);
 	sqlite3_bind_int64(st, 12, f->part.no);
 	db_run(s, ST_PART_END);
-	if (f->part.job != NULL) {
-		archive_entries(s, f);
-		yara_rows(s, f->msg_row, f->part.no, f->part.job);
-	}
-	content_job_free(f->part.job);
+	archive_entries(s, f, r);
+	if (r->hits != NULL)
+		yara_rows(s, f->msg_row, f->part.no, r->hits);
 	free(f->part.path);
+}
+
+/* An end and its results, from the analysis stage in order. */
+void
+msgs_result(void *arg, const struct an_result *r)
+{
+	struct sqlite_store *s = arg;
+
+	s->fin_out++;
+	if (r->is_msg) {
+		msg_finished(s, r->owner, r);
+	} else {
+		part_finished(s, r->owner, r);
+		if (r->owner != &s->part_now)
+			free(r->owner);
+	}
 }
 
 static void
 part_close(struct sqlite_store *s, struct open_msg *m, struct open_part *pt,
     int complete, uint64_t enc, uint64_t dec)
 {
-	struct finishing f = { .part = *pt,
-		.hash = pt->hash,
-		.msg_row = m->row,
-		.complete = complete,
-		.enc = enc,
-		.dec = dec };
+	struct part_end *f = malloc(sizeof(*f));
+	struct an_part	*an = pt->an;
 
+	if (f == NULL) /* written at once, after every end before it */
+		f = &s->part_now;
+	f->part = *pt;
+	f->part.an = NULL; /* the stage's from here */
+	f->msg_row = m->row;
+	f->complete = complete;
+	f->enc = enc;
+	f->dec = dec;
 	memset(pt, 0, sizeof(*pt)); /* the next part of its kind */
-	if (f.hash != NULL && f.part.job != NULL) {
-		/* an encrypted archive's password is often in the text */
-		if (m->text != NULL)
-			content_passwords(f.part.job, m->text, m->tlen);
-		hstream_then(f.hash, content_analyse, f.part.job);
-	}
-	fin_push(s, &f);
+	s->fin_in++;
+	an_part_end(s->an, an, m->text, m->tlen, f);
+	if (f == &s->part_now)
+		an_deliver(s->an, 1);
 }
 
 void
@@ -683,54 +609,42 @@ msgs_gap(struct sqlite_store *s, uint64_t flow_id, enum md_dir dir,
 		if (n->flow_id != flow_id || m->dir != dir)
 			continue;
 		m->gap += missing;
-		/* a part whose first bytes went is not typed by what follows */
 		for (int k = 0; k < MD_PART_KINDS; k++)
-			if (m->part[k].job != NULL &&
-			    m->part[k].seen < CONTENT_MAGIC_BYTES)
-				m->part[k].job->start_lost = 1;
+			an_part_gap(m->part[k].an);
 	}
-}
-
-/* At close, what a dissector left open (only after a bug of its own). */
-/* The oldest end, waited for. */
-static void
-msgs_settle_one(struct sqlite_store *s)
-{
-	struct finishing *f = s->fin_head;
-
-	s->fin_head = f->next;
-	if (s->fin_head == NULL)
-		s->fin_tail = &s->fin_head;
-	s->nfin--;
-	s->fin_out++;
-	finish_one(s, f);
-	free(f);
 }
 
 void
 msgs_settle(struct sqlite_store *s, int wait)
 {
-	while (s->fin_head != NULL &&
-	    (wait || s->fin_head->hash == NULL ||
-		hstream_ready(s->fin_head->hash)))
-		msgs_settle_one(s);
+	an_deliver(s->an, wait);
 }
 
+/* An end whose row will not be written: the log is gone. */
+static void
+msgs_abandon(void *arg, void *owner, int is_msg)
+{
+	struct sqlite_store *s = arg;
+
+	if (is_msg) {
+		((struct open_msg *)owner)->an = NULL; /* the stage's */
+		open_msg_free(owner);
+		return;
+	}
+	part_free(&((struct part_end *)owner)->part);
+	if (owner != &s->part_now)
+		free(owner);
+}
+
+/* At close, what a dissector left open (only after a bug of its own),
+ * and the ends whose rows were not written. */
 void
 msgs_free_all(struct sqlite_store *s)
 {
 	struct md_txnode *n;
-	struct finishing *f;
 
 	while ((n = md_tx_pop_any(&s->msgs)) != NULL)
 		open_msg_free((struct open_msg *)n);
-	while ((f = s->fin_head) != NULL) { /* unwritten: the log is gone */
-		s->fin_head = f->next;
-		if (f->m != NULL)
-			open_msg_free(f->m);
-		else
-			part_free(&f->part);
-		free(f);
-	}
-	s->nfin = 0;
+	if (s->an != NULL)
+		an_abandon(s->an, msgs_abandon);
 }

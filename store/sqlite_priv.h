@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 #include "dissect/dissect.h"
-#include "store/hasher.h"
+#include "store/analyse/analyse.h"
 #include "dissect/txtable.h"
 #include "store/store.h"
 
@@ -81,12 +81,10 @@ extern const char *const stmt_sql[ST_COUNT];
 
 /* The MIME part of a message whose decoded bytes are arriving. */
 struct open_part {
-	uint32_t	    no;
-	struct hstream	   *hash; /* SHA-256 and MD5 (and SHA-1) */
-	struct content_job *job;  /* its type by content, on the worker */
-	uint64_t	    seen; /* decoded bytes so far */
-	FILE		   *out;
-	char		   *path;
+	uint32_t	no;
+	struct an_part *an; /* its analysis (NULL: out of memory) */
+	FILE	       *out;
+	char	       *path;
 };
 
 /* A message whose bytes are still arriving. */
@@ -94,7 +92,7 @@ struct open_msg {
 	struct md_txnode node; /* first: its place in the open table */
 	int64_t		 row;
 	int64_t		 sid;
-	struct hstream	*sha;
+	struct an_msg	*an; /* its analysis */
 	FILE		*out;
 	char		*path;
 	FILE		*blob; /* the bytes, kept until their hash names them */
@@ -109,34 +107,29 @@ struct open_msg {
 	int		 partial; /* a part, TOP: no body identity */
 	/* one open of each kind (md_part_kind): a forwarded message stays
 	 * open around its parts, a part around the files inside it */
-	struct open_part    part[MD_PART_KINDS];
-	char		   *parts_dir; /* --extract: where its attachments go */
-	char		   *text;      /* for the full-text index */
-	size_t		    tlen, tcap;
-	char		   *subject;
-	uint32_t	    nurls; /* links told: urls.n */
-	struct content_job *job;   /* --yara: the whole message scanned */
-	struct msg_auth	   *auth;  /* signatures, verdicts (sqlite_auth.c) */
-	/* its end, kept while its digests are worked out */
+	struct open_part part[MD_PART_KINDS];
+	char		*parts_dir; /* --extract: where its attachments go */
+	char		*text;	    /* for the full-text index */
+	size_t		 tlen, tcap;
+	char		*subject;
+	uint32_t	 nurls; /* links told: urls.n */
+	/* its end, kept while its results are worked out */
 	uint64_t end_ts_us, end_frame;
 	int64_t	 end_offset;
 	int	 complete;
 };
 
 /*
- * A message or part whose bytes are all in, its row waiting for its
- * digests: the hashing workers finish them in their own time and the
- * rows are written when they are ready, in the order they ended, so that
- * the capture does not wait at each end (msgs_settle).
+ * A part whose bytes are all in, as it was when it ended: its row waits
+ * for the analysis stage's results, which come in the order the ends
+ * were given (messages' and parts' alike), so that the capture does not
+ * wait at each end.
  */
-struct finishing {
-	struct finishing *next;
-	struct hstream	 *hash;
-	struct open_msg	 *m;	/* a message; NULL: a part */
-	struct open_part  part; /* a part, as it was when it ended */
-	int64_t		  msg_row;
-	int		  complete;
-	uint64_t	  enc, dec;
+struct part_end {
+	struct open_part part;
+	int64_t		 msg_row;
+	int		 complete;
+	uint64_t	 enc, dec;
 };
 
 /* Header fields kept in messages columns: the first of each name. */
@@ -148,22 +141,19 @@ struct msg_field {
 extern const struct msg_field msg_fields[NFIELDS];
 
 struct sqlite_store {
-	sqlite3		   *db;
-	sqlite3_stmt	   *st[ST_COUNT];
-	int64_t		    run_id;
-	int64_t		    id_base;
-	const char	   *capture_file;
-	int		    redact;
-	int		    sha1;  /* parts get a SHA-1 too */
-	const struct rules *rules; /* --yara, or NULL */
-	struct typer	   *typer; /* libmagic (content.h) */
-	const char	   *command;
-	char		    path[4096];
-	char		   *extract_dir;
-	char		   *blob_dir; /* LOG.blobs: message bytes by SHA-256 */
-	int		    storage_fail_in_txn; /* since the last COMMIT */
-	uint64_t	    msgs_committed_mark; /* stats.messages at the
-						  * last COMMIT's end */
+	sqlite3	     *db;
+	sqlite3_stmt *st[ST_COUNT];
+	int64_t	      run_id;
+	int64_t	      id_base;
+	const char   *capture_file;
+	int	      redact;
+	const char   *command;
+	char	      path[4096];
+	char	     *extract_dir;
+	char	     *blob_dir; /* LOG.blobs: message bytes by SHA-256 */
+	int	      storage_fail_in_txn; /* since the last COMMIT */
+	uint64_t      msgs_committed_mark; /* stats.messages at the
+					    * last COMMIT's end */
 	int is_spool;
 	int keep; /* message bytes kept (not --no-keep) */
 	/* --json-dir: the sessions ended, in order, each with the rows
@@ -182,11 +172,9 @@ struct sqlite_store {
 	uint64_t last_commit_ts;
 	uint64_t last_commit_wall; /* wall_now_us() at the last commit */
 	uint64_t events_since_commit;
-	struct md_txtable  msgs;		 /* of struct open_msg */
-	struct finishing  *fin_head, **fin_tail; /* oldest first */
-	unsigned	   nfin;
-	struct hasher	  *hasher;
-	struct x509_trust *trust; /* the CA store, loaded when first needed */
+	struct md_txtable  msgs;     /* of struct open_msg */
+	struct analysis	  *an;	     /* digests, types, rules, verdicts */
+	struct part_end	   part_now; /* an end written at once: no memory */
 	sqlite3_stmt	  *field_st[NFIELDS];
 	struct store_stats stats;
 	char		   error[4400];
@@ -246,19 +234,20 @@ void msgs_part_data(struct sqlite_store *, const struct md_event *);
 void msgs_part_end(struct sqlite_store *, const struct md_event *);
 void msgs_text(struct sqlite_store *, const struct md_event *);
 void msgs_url(struct sqlite_store *, const struct md_event *);
-/* sqlite_auth.c: a message's DKIM, ARC and SPF rows, its DKIM body
- * hashes checked, the signs of impersonation (messages.findings) */
+/* sqlite_auth.c: a message's DKIM, ARC and SPF rows as the analysis
+ * stage reads them from its header, and at its end the DKIM body
+ * verdicts and the signs of impersonation (messages.findings) */
 void auth_header(struct sqlite_store *, struct open_msg *,
     const struct md_event *);
-void auth_data(struct open_msg *, const uint8_t *p, size_t n);
-void auth_end(struct open_msg *);
-void auth_finished(struct sqlite_store *, struct open_msg *);
-void auth_free(struct open_msg *);
+void auth_finished(struct sqlite_store *, int64_t msg_row,
+    const struct an_result *);
 void msgs_gap(struct sqlite_store *, uint64_t flow_id, enum md_dir,
     uint64_t missing);
 void msgs_free_all(struct sqlite_store *);
-/* Rows of ended messages and parts whose digests are ready are written;
- * with wait, all of them (before a commit that must hold them). */
+/* The analysis stage's an_result_fn: an end's rows get its results. */
+void msgs_result(void *store, const struct an_result *);
+/* Rows of ended messages and parts whose results are ready are written;
+ * with wait, all of them (before a rotation or the close). */
 void msgs_settle(struct sqlite_store *, int wait);
 
 /* sqlite_query.c */

@@ -14,7 +14,7 @@
 
 #include "store/sqlite_priv.h"
 #include "dissect/tls.h"
-#include "store/x509.h"
+#include "store/analyse/analyse.h"
 
 #define CHAIN_MAX 16 /* certificates of a chain validated */
 
@@ -98,7 +98,7 @@ certificate(struct sqlite_store *s, const struct md_event *ev)
 {
 	sqlite3_stmt	*st = s->st[ST_TLS_CERT];
 	struct x509_info x;
-	int		 ok = x509_read(ev->arg.p, ev->arg.len, &x) == 0;
+	int		 ok = an_cert_read(ev->arg.p, ev->arg.len, &x) == 0;
 
 	sqlite3_bind_int64(st, 1, session_id(s, ev));
 	sqlite3_bind_text(st, 2, ev->dir == MD_S2C ? "server" : "client", -1,
@@ -236,9 +236,7 @@ validate(struct sqlite_store *s, const struct md_event *ev, struct chain *c,
 	sqlite3_clear_bindings(st);
 	if (c->n == 0)
 		return NULL;
-	if (s->trust == NULL)
-		s->trust = x509_trust_new();
-	v = x509_validate(s->trust, (const uint8_t *const *)c->der, c->len,
+	v = an_chain_verdict(s->an, (const uint8_t *const *)c->der, c->len,
 	    c->n, when, names, match, 2);
 	if (strcmp(v, "ok") != 0)
 		tls_anomaly(s, ev, MD_ANOM_TLS_CERT_INVALID, v);

@@ -1,5 +1,5 @@
 /*
- * test_content.c - what store/content.c decides without libmagic's I/O:
+ * test_content.c - what store/analyse/content.c decides without libmagic's I/O:
  * which disagreements between a part's type by content, its declared
  * type and its name are findings; which first bytes are an archive's;
  * which words of a text may be an archive's password.
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "store/content.h"
+#include "store/analyse/content.h"
 
 static void
 test_findings(void **state)

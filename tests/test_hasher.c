@@ -19,8 +19,8 @@
 #include <openssl/evp.h>
 #include <pthread.h>
 
-#include "store/bodynorm.h"
-#include "store/hasher.h"
+#include "store/analyse/bodynorm.h"
+#include "store/analyse/hasher.h"
 
 void *__real_malloc(size_t);
 void *__wrap_malloc(size_t);

@@ -1,5 +1,5 @@
 /*
- * test_msgauth.c - store/msgauth.c: the DKIM body canonicalisations of
+ * test_msgauth.c - store/analyse/msgauth.c: the DKIM body canonicalisations of
  * RFC 6376 3.4.5's example (and empty bodies, bare line ends, l=), fed
  * cut at every point; DKIM-Signature, Authentication-Results, ARC and
  * Received-SPF fields as real servers write them; the signs of
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "store/msgauth.h"
+#include "store/analyse/msgauth.h"
 
 struct out {
 	char   b[1024];

@@ -1,6 +1,6 @@
 /*
  * fuzz_content.c - libFuzzer target for what the store makes of a part's
- * bytes (store/content.c): libmagic's type, the archive walk through
+ * bytes (store/analyse/content.c): libmagic's type, the archive walk through
  * libarchive (nested archives, encrypted files, the passwords of a text
  * tried), and the password finder on the same bytes read as text.  Every
  * entry reported is read, so that ASan checks it.
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/content.h"
+#include "store/analyse/content.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

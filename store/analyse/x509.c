@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "store/x509.h"
+#include "store/analyse/x509.h"
 
 struct x509_trust {
 	X509_STORE *store;

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <yara.h>
 
-#include "store/rules.h"
+#include "store/analyse/rules.h"
 #include "dissect/util.h"
 
 struct rules {

@@ -1,13 +1,8 @@
 /* \summary: a message body's transport-independent form (bodynorm.h) */
 #include <string.h>
 
-#include "store/bodynorm.h"
-
-enum {
-	BN_LINE_START, /* header, at the start of a line */
-	BN_HEADER,     /* header, inside a line */
-	BN_BODY
-};
+#include "store/analyse/bodynorm.h"
+#include "store/analyse/hbsplit.h"
 
 /* Output gathered per feed, so the hash sees few large updates. */
 struct outbuf {
@@ -40,36 +35,24 @@ ob_put(struct outbuf *o, const uint8_t *p, size_t n)
 	}
 }
 
-/* One character of the stream with CRLF already made LF. */
+/* One character of the body with CRLF already made LF. */
 static void flush_newlines(struct body_norm *, struct outbuf *);
 
 static void
-norm_char(struct body_norm *bn, struct outbuf *o, uint8_t c)
+body_char(struct body_norm *bn, struct outbuf *o, uint8_t c)
 {
-	switch (bn->state) {
-	case BN_LINE_START:
-		bn->state = c == '\n' ? BN_BODY : BN_HEADER;
-		break;
-	case BN_HEADER:
-		if (c == '\n')
-			bn->state = BN_LINE_START;
-		break;
-	default:
-		if (c == '\n') {
-			bn->nl++;
-			break;
-		}
-		flush_newlines(bn, o);
-		ob_put(o, &c, 1);
-		break;
+	if (c == '\n') {
+		bn->nl++;
+		return;
 	}
+	flush_newlines(bn, o);
+	ob_put(o, &c, 1);
 }
 
 void
 body_norm_init(struct body_norm *bn, body_out_fn out, void *arg)
 {
 	memset(bn, 0, sizeof(*bn));
-	bn->state = BN_LINE_START;
 	bn->out = out;
 	bn->arg = arg;
 }
@@ -120,10 +103,10 @@ void
 body_norm_feed(struct body_norm *bn, const uint8_t *p, size_t n)
 {
 	struct outbuf o = { .bn = bn, .n = 0 };
-	size_t	      i = 0;
+	size_t	      i = hb_split_feed(&bn->hb, p, n); /* the header */
 
 	while (i < n) {
-		if (bn->state == BN_BODY && !bn->cr) {
+		if (!bn->cr) {
 			i += body_run(bn, &o, p + i, n - i);
 			if (i == n)
 				break;
@@ -131,16 +114,16 @@ body_norm_feed(struct body_norm *bn, const uint8_t *p, size_t n)
 		if (bn->cr) {
 			bn->cr = 0;
 			if (p[i] == '\n') {
-				norm_char(bn, &o, '\n');
+				body_char(bn, &o, '\n');
 				i++;
 				continue;
 			}
-			norm_char(bn, &o, '\r'); /* a lone CR stays */
+			body_char(bn, &o, '\r'); /* a lone CR stays */
 		}
 		if (p[i] == '\r')
 			bn->cr = 1;
 		else
-			norm_char(bn, &o, p[i]);
+			body_char(bn, &o, p[i]);
 		i++;
 	}
 	ob_flush(&o);
@@ -152,5 +135,5 @@ body_norm_finish(struct body_norm *bn)
 	/* A CR left at the very end is a line end cut short: dropped. */
 	bn->cr = 0;
 	bn->nl = 0;
-	return bn->state == BN_BODY && bn->len > 0;
+	return hb_in_body(&bn->hb) && bn->len > 0;
 }

@@ -16,15 +16,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/analyse/hbsplit.h"
+
 typedef void (*body_out_fn)(void *arg, const uint8_t *p, size_t n);
 
 struct body_norm {
-	int	    state; /* BN_* in bodynorm.c */
-	int	    cr;	   /* a CR waits for its LF */
-	uint64_t    nl;	   /* line ends held back: dropped if trailing */
-	uint64_t    len;   /* body bytes put out */
-	body_out_fn out;
-	void	   *arg;
+	struct hb_split hb;  /* the header, skipped */
+	int		cr;  /* a CR waits for its LF */
+	uint64_t	nl;  /* line ends held back: dropped if trailing */
+	uint64_t	len; /* body bytes put out */
+	body_out_fn	out;
+	void	       *arg;
 };
 
 void body_norm_init(struct body_norm *, body_out_fn, void *arg);

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "store/msgauth.h"
+#include "store/analyse/msgauth.h"
 #include "dissect/util.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -331,8 +331,6 @@ msgauth_field(const char *name, const char *value, size_t len, auth_row_fn fn,
 
 /* ---------------------------------------------- body canonicalisation */
 
-enum { DC_HEADER, DC_HEADER_LINE, DC_LINE_START, DC_IN_LINE };
-
 void
 dkim_canon_init(struct dkim_canon *c, const char *canon, long limit,
     canon_out_fn out, void *arg)
@@ -344,7 +342,6 @@ dkim_canon_init(struct dkim_canon *c, const char *canon, long limit,
 	c->limit = limit >= 0 ? (uint64_t)limit : UINT64_MAX;
 	c->out = out;
 	c->arg = arg;
-	c->state = DC_HEADER;
 }
 
 static void
@@ -394,21 +391,9 @@ body_char(struct dkim_canon *c, uint8_t ch)
 void
 dkim_canon_feed(struct dkim_canon *c, const uint8_t *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = hb_split_feed(&c->hb, p, n); i < n; i++) {
 		uint8_t ch = p[i];
 
-		if (c->state == DC_HEADER || c->state == DC_HEADER_LINE) {
-			/* the header ends at its first empty line */
-			if (ch == '\n') {
-				c->state = c->state == DC_HEADER ?
-				    DC_LINE_START :
-				    DC_HEADER;
-				continue;
-			}
-			if (ch != '\r')
-				c->state = DC_HEADER_LINE;
-			continue;
-		}
 		if (c->cr) {
 			c->cr = 0;
 			if (ch == '\n') {

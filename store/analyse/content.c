@@ -10,7 +10,7 @@
 #include <strings.h>
 #include <ctype.h>
 
-#include "store/content.h"
+#include "store/analyse/content.h"
 #include "dissect/util.h"
 
 /*

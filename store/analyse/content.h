@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store/rules.h"
+#include "store/analyse/rules.h"
 
 /* bytes of a part's start libmagic is given: its tests look no further
  * for the formats mail carries (Office's zip parts included) */

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/analyse/hbsplit.h"
+
 /* One row of message_auth: a signature, or one verdict of one method. */
 struct auth_row {
 	char kind[32];	    /* dkim-signature, authentication-results, ... */
@@ -44,17 +46,17 @@ int msgauth_field(const char *name, const char *value, size_t len, auth_row_fn,
 typedef void (*canon_out_fn)(void *arg, const uint8_t *p, size_t n);
 
 struct dkim_canon {
-	int	     relaxed;
-	int	     state;    /* header, body: line start, in a line */
-	int	     cr;       /* a CR waits for its LF */
-	int	     wsp;      /* relaxed: white space waits for a char */
-	uint64_t     empties;  /* empty lines held: dropped if trailing */
-	uint64_t     limit;    /* l=, or UINT64_MAX */
-	uint64_t     emitted;  /* canonical bytes put out */
-	int	     any;      /* the body had a line */
-	int	     linechar; /* the current line has a character */
-	canon_out_fn out;
-	void	    *arg;
+	int		relaxed;
+	struct hb_split hb;	  /* the header, skipped */
+	int		cr;	  /* a CR waits for its LF */
+	int		wsp;	  /* relaxed: white space waits for a char */
+	uint64_t	empties;  /* empty lines held: dropped if trailing */
+	uint64_t	limit;	  /* l=, or UINT64_MAX */
+	uint64_t	emitted;  /* canonical bytes put out */
+	int		any;	  /* the body had a line */
+	int		linechar; /* the current line has a character */
+	canon_out_fn	out;
+	void	       *arg;
 };
 
 /* c= gives the body's canonicalisation ("relaxed/simple": the part after

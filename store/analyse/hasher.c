@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store/bodynorm.h"
-#include "store/hasher.h"
+#include "store/analyse/bodynorm.h"
+#include "store/analyse/hasher.h"
 
 #define BATCH_BYTES (256 * 1024) /* bytes gathered before queueing */
 #define BATCH_FIRST (8 * 1024)	 /* a stream's first batch; each doubles */
