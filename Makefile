@@ -41,7 +41,7 @@ CLI_SRC     := cli/main.c cli/args.c cli/pipeline.c cli/cmd_read.c cli/cmd_live.
 	       cli/cmd_export.c cli/cmd_extract.c cli/table.c cli/cmdline.c cli/search.c
 TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_imapsyn test_tls test_tlskeys test_detect test_mime \
 	       test_capture test_safename test_bodynorm test_hasher test_urls test_content test_msgauth \
-	       test_termsafe test_cmdline test_livenames
+	       test_termsafe test_cmdline test_livenames test_analyse
 TOOL_NAMES  := pcapgen
 
 BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libpq-dev libssl-dev zlib1g-dev libmagic-dev libarchive-dev libyara-dev libmicrohttpd-dev
@@ -175,6 +175,14 @@ $(BUILD)/rel/tests/test_termsafe: $(call obj,rel,tests/test_termsafe.c cli/terms
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
 $(BUILD)/san/tests/test_termsafe: $(call obj,san,tests/test_termsafe.c cli/termsafe.c dissect/util.c)
 	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka
+
+ANALYSE_SRC := store/analyse/analyse.c store/analyse/hasher.c store/analyse/bodynorm.c store/analyse/hbsplit.c \
+	       store/analyse/content.c store/analyse/rules.c store/analyse/msgauth.c store/analyse/x509.c dissect/util.c
+ANALYSE_LIBS := -lmagic -larchive -lyara -lcrypto -pthread
+$(BUILD)/rel/tests/test_analyse: $(call obj,rel,tests/test_analyse.c $(ANALYSE_SRC))
+	$(CC) $(CFLAGS) -o $@ $^ -lcmocka $(ANALYSE_LIBS)
+$(BUILD)/san/tests/test_analyse: $(call obj,san,tests/test_analyse.c $(ANALYSE_SRC))
+	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka $(ANALYSE_LIBS)
 
 HASHER_WRAP := -Wl,--wrap=malloc,--wrap=EVP_DigestUpdate
 $(BUILD)/rel/tests/test_hasher: $(call obj,rel,tests/test_hasher.c store/analyse/hasher.c store/analyse/bodynorm.c store/analyse/hbsplit.c)
