@@ -898,11 +898,9 @@ rotate_to(struct live_state *ls, const char *path)
 	store_flush(ls->st);
 	stream_ended(ls);
 	if (ls->o->rotate != NULL && ls->o->json_dir != NULL) {
-		char	  stamp[32];
-		struct tm tm;
+		char stamp[LIVE_STAMP_LEN];
 
-		gmtime_r(&ls->log_began, &tm);
-		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+		live_stamp(ls->log_began, stamp);
 		export_json_rotate(ls->o->json_dir, stamp);
 	}
 	if (ls->o->rotate != NULL)

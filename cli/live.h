@@ -18,6 +18,9 @@ size_t live_stem_len(const char *name);
 /* "-YYYYmmddTHHMMSS" at p (as live_stamped writes it): its time (UTC);
  * -1 when p is not that. */
 time_t live_parse_stamp(const char *p);
+/* YYYYmmddTHHMMSS (UTC): the stamp in every rotated name. */
+#define LIVE_STAMP_LEN 32
+void live_stamp(time_t t, char out[LIVE_STAMP_LEN]);
 /* NAME.EXT -> NAME-YYYYmmddTHHMMSS.EXT (UTC; .db when NAME has none). */
 void live_stamped(const char *name, const char *no_ext, time_t t, char *out,
     size_t len);

@@ -21,15 +21,22 @@ live_stem_len(const char *name)
 }
 
 void
-live_stamped(const char *name, const char *no_ext, time_t t, char *out,
-    size_t len)
+live_stamp(time_t t, char out[LIVE_STAMP_LEN])
 {
-	size_t	  stem = live_stem_len(name);
-	char	  stamp[32];
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+	strftime(out, LIVE_STAMP_LEN, "%Y%m%dT%H%M%S", &tm);
+}
+
+void
+live_stamped(const char *name, const char *no_ext, time_t t, char *out,
+    size_t len)
+{
+	size_t stem = live_stem_len(name);
+	char   stamp[LIVE_STAMP_LEN];
+
+	live_stamp(t, stamp);
 	snprintf(out, len, "%.*s-%s%s", (int)stem, name, stamp,
 	    stem < strlen(name) ? name + stem : no_ext);
 }

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -79,4 +80,14 @@ owner_alive(const char *owner)
 	if (strncmp(self + strlen(host) + 1, boot, strlen(boot)) != 0)
 		return 0; /* written before the last reboot */
 	return start_ticks(pid) == start;
+}
+
+void
+owner_clock(char *out, size_t len)
+{
+	time_t	  t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

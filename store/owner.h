@@ -18,4 +18,8 @@ void owner_self(char *out, size_t len);
  * we do not read). */
 int owner_alive(const char *owner);
 
+/* The wall clock as runs.started and runs.finished have it (UTC, ISO
+ * 8601 to the second), for every backend. */
+void owner_clock(char *out, size_t len);
+
 #endif

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "store/backend.h"
+#include "store/owner.h"
 #include "store/receiver.h"
 #include "store/sqlite_spool.h"
 
@@ -99,17 +100,6 @@ wall_us(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-/* The wall clock as runs.started and runs.finished have it. */
-static void
-wall_utc(char *buf, size_t len)
-{
-	time_t	  t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 static void
@@ -224,7 +214,7 @@ ship_leftovers(const struct receiver *rcv, void *c, const char *dir,
 		} else if (rc == 0) {
 			/* a run that ended cleanly has finished set: this
 			 * changes only a killed one's rows */
-			wall_utc(now, sizeof(now));
+			owner_clock(now, sizeof(now));
 			rcv->end_killed(c, run, now);
 			fprintf(stderr,
 			    "mailsift: shipped %s, left by an earlier run\n",

@@ -478,16 +478,6 @@ store_schema(struct sqlite_store *s, char *err, size_t errlen)
 	return exec_sql(s, sql, err, errlen);
 }
 
-static void
-utc_now(char *buf, size_t len)
-{
-	time_t	  t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 int64_t
 run_started(sqlite3 *db, const char *command)
 {
@@ -496,7 +486,7 @@ run_started(sqlite3 *db, const char *command)
 	int64_t	      id = -1;
 	char	      owner[512];
 
-	utc_now(now, sizeof(now));
+	owner_clock(now, sizeof(now));
 	owner_self(owner, sizeof(owner));
 	if (sqlite3_prepare_v2(db,
 		"INSERT INTO runs (started, version,"
@@ -558,7 +548,7 @@ runs_mark_killed(sqlite3 *db)
 		if (!owner_alive((const char *)sqlite3_column_text(st, 1)))
 			dead[n++] = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	utc_now(now, sizeof(now));
+	owner_clock(now, sizeof(now));
 	for (int i = 0; i < n; i++)
 		run_end_killed(db, dead[i], now);
 	return n;
@@ -624,7 +614,7 @@ run_finished(sqlite3 *db, int64_t run_id, int status)
 	sqlite3_stmt *st;
 	char	      now[32];
 
-	utc_now(now, sizeof(now));
+	owner_clock(now, sizeof(now));
 	if (sqlite3_prepare_v2(db,
 		"UPDATE runs SET finished=?, status=?"
 		" WHERE id=?",
