@@ -203,7 +203,7 @@ $(BUILD)/san/tests/%: $(call obj,san,tests/%.c tests/recsink.c $(DISSECT_SRC))
 
 $(BUILD)/rel/tools/pcapgen: $(call obj,rel,tests/tools/pcapgen.c)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^
+	$(CC) $(CFLAGS) -o $@ $^ -lm
 
 .SECONDARY:
 
@@ -358,6 +358,8 @@ fuzz-regress: $(REPLAY)
 
 BENCH_PKGS := time dsniff tshark tcpflow openssl sqlite3
 BENCH_MB   ?= 500
+BENCH_MIX  ?= 4000
+BENCH_TINY ?= 20000
 BENCH_LIVE_MB ?= 100
 BENCH_LIVE_RATES ?= 500 1000 1500 2000 top
 
@@ -368,6 +370,7 @@ $(BUILD)/bench/floor: bench/floor.c
 bench: deps mailsift $(BUILD)/bench/floor $(BUILD)/rel/tools/pcapgen
 	$(call ensure_pkgs,$(BENCH_PKGS))
 	@bench/run.sh $(BENCH_MB)
+	@bench/mail.sh $(BENCH_MIX) $(BENCH_TINY)
 
 # mailsift live under tcpreplay over a veth pair, 1 and 2 workers.
 bench-live: deps mailsift $(BUILD)/rel/tools/pcapgen

@@ -14,15 +14,29 @@
 #include "dissect/util.h"
 
 /*
- * libmagic, one cookie for all the workers, one call at a time: a cookie
- * is a one-thread object that maps file(1)'s 8 MB database, and a call
- * takes a third of a millisecond, so they seldom wait for each other.
- * Loaded on the first part.
+ * libmagic: a cookie is a one-thread object, so each hashing worker has
+ * its own in its slot (struct slot), loaded on its first part; file(1)'s
+ * database is mapped, so a cookie costs little beside it.  On mail of a
+ * few kilobytes a message is typed two or three times and a call takes
+ * a third of a millisecond: one cookie shared under a lock made the
+ * workers queue for it.  The typer's own cookie, under its lock, serves
+ * callers with no slot.
  */
+struct cookie {
+	magic_t m;
+	int	loaded, failed; /* failed: no database, no types */
+};
+
 struct typer {
 	pthread_mutex_t mu;
-	magic_t		m;
-	int		loaded, failed; /* failed: no database, no types */
+	struct cookie	c;
+};
+
+/* What a hashing worker keeps between jobs: its YARA scanner, its
+ * libmagic cookie. */
+struct slot {
+	void	     *scanner;
+	struct cookie c;
 };
 
 struct typer *
@@ -40,45 +54,77 @@ typer_free(struct typer *t)
 {
 	if (t == NULL)
 		return;
-	if (t->m != NULL)
-		magic_close(t->m);
+	if (t->c.m != NULL)
+		magic_close(t->c.m);
 	pthread_mutex_destroy(&t->mu);
 	free(t);
 }
 
-/* The MIME type of the first bytes of p into out; 0 when not known. */
+/* The MIME type of the first bytes of p into out, by cookie c (loaded
+ * on first use); 0 when not known. */
 static int
-type_of(struct typer *t, const unsigned char *p, size_t n, char *out,
+cookie_type(struct cookie *c, const unsigned char *p, size_t n, char *out,
     size_t len)
 {
 	const char *r = NULL;
 
-	if (t == NULL || n == 0)
-		return 0;
-	pthread_mutex_lock(&t->mu);
-	if (!t->loaded) {
+	if (!c->loaded) {
 		/* no decompression, no following of names: bytes only; the
 		 * text tests that tell JSON, CSV and program text apart cost
 		 * a third of each call and are all "text" to the findings */
-		t->loaded = 1;
-		t->m = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS |
+		c->loaded = 1;
+		c->m = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS |
 		    MAGIC_NO_CHECK_TOKENS | MAGIC_NO_CHECK_JSON |
 		    MAGIC_NO_CHECK_CSV | MAGIC_ERROR);
-		t->failed = t->m == NULL || magic_load(t->m, NULL) != 0;
+		c->failed = c->m == NULL || magic_load(c->m, NULL) != 0;
 	}
-	if (!t->failed &&
-	    (r = magic_buffer(t->m, p,
+	if (!c->failed &&
+	    (r = magic_buffer(c->m, p,
 		 n < CONTENT_MAGIC_BYTES ? n : CONTENT_MAGIC_BYTES)) != NULL)
 		snprintf(out, len, "%s", r);
-	pthread_mutex_unlock(&t->mu);
 	return r != NULL;
 }
 
-/* A worker's YARA scanner (rules.h). */
+/* The worker's slot, made on its first job; NULL: no memory. */
+static struct slot *
+slot_of(void **slot)
+{
+	if (slot != NULL && *slot == NULL)
+		*slot = calloc(1, sizeof(struct slot));
+	return slot != NULL ? *slot : NULL;
+}
+
+/* The type of the first bytes of p: with the worker's cookie, or the
+ * typer's under its lock. */
+static int
+type_of(struct typer *t, void **slot, const unsigned char *p, size_t n,
+    char *out, size_t len)
+{
+	struct slot *w;
+	int	     rc;
+
+	if (t == NULL || n == 0)
+		return 0;
+	if ((w = slot_of(slot)) != NULL)
+		return cookie_type(&w->c, p, n, out, len);
+	pthread_mutex_lock(&t->mu);
+	rc = cookie_type(&t->c, p, n, out, len);
+	pthread_mutex_unlock(&t->mu);
+	return rc;
+}
+
+/* A worker's slot: its YARA scanner (rules.h) and libmagic cookie. */
 void
 content_slot_free(void *slot)
 {
-	rules_scanner_free(slot);
+	struct slot *w = slot;
+
+	if (w == NULL)
+		return;
+	rules_scanner_free(w->scanner);
+	if (w->c.m != NULL)
+		magic_close(w->c.m);
+	free(w);
 }
 
 /* The job's rules over n bytes (entry: the archive file they are, or
@@ -87,8 +133,10 @@ static void
 scan(struct content_job *j, void **slot, const unsigned char *p, size_t n,
     int all, int entry)
 {
-	if (j->rules != NULL)
-		rules_scan(j->rules, slot, p, n, all, entry, &j->hits);
+	struct slot *w;
+
+	if (j->rules != NULL && (w = slot_of(slot)) != NULL)
+		rules_scan(j->rules, &w->scanner, p, n, all, entry, &j->hits);
 }
 
 /*
@@ -414,7 +462,7 @@ walk_entry(struct walk *w, struct archive *a, struct archive_entry *e,
 		j->findings |= CF_ENCRYPTED;
 	if ((rc = entry_read(a, w, &data, &n, ce->sha256)) != 0)
 		ce->sha256[0] = '\0';
-	(void)type_of(j->typer, data, n, ce->magic, sizeof(ce->magic));
+	(void)type_of(j->typer, w->slot, data, n, ce->magic, sizeof(ce->magic));
 	if (n > 0) /* cut where it could not be read to its end */
 		scan(j, w->slot, data, n, ce->sha256[0] != '\0', j->nentries);
 	if (ce->sha256[0] != '\0' && depth < CONTENT_DEPTH_MAX &&
@@ -526,7 +574,7 @@ content_analyse(void *job, void **slot, const unsigned char *p, size_t n,
 		scan(j, slot, p, n, 0, 0);
 		return;
 	}
-	if (type_of(j->typer, p, n, j->magic, sizeof(j->magic)))
+	if (type_of(j->typer, slot, p, n, j->magic, sizeof(j->magic)))
 		j->findings =
 		    content_findings(j->magic, j->declared, j->filename);
 	scan(j, slot, p, n, all, 0);

@@ -79,7 +79,7 @@ int content_is_archive(const unsigned char *p, size_t n);
  * after "password:" (and its translations), up to CONTENT_PASSWORDS. */
 void content_passwords(struct content_job *, const char *text, size_t n);
 void content_job_free(struct content_job *);
-/* Frees a worker's slot (its YARA scanner). */
+/* Frees a worker's slot (its YARA scanner, its libmagic cookie). */
 void content_slot_free(void *slot);
 /* "executable_disguised,extension_mismatch" into buf; "" for none. */
 const char *content_findings_str(unsigned findings, char *buf, size_t len);

@@ -9,6 +9,7 @@
  * rebuild (OUTDIR/NAME.msgN.eml).  Nothing here parses: it only writes
  * what a client and server would have put on the wire.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1465,6 +1466,545 @@ bench_session(struct gen *g, uint64_t *st, uint32_t n)
 	free(msg);
 }
 
+/* ------------------------------------------- mail as it is really sent */
+
+/* A growing string: the messages of the mix are built in one. */
+struct sbuf {
+	char  *p;
+	size_t n, cap;
+};
+
+static void
+sb_put(struct sbuf *b, const void *p, size_t n)
+{
+	if (b->n + n + 1 > b->cap) {
+		b->cap = (b->n + n + 1) * 2;
+		if ((b->p = realloc(b->p, b->cap)) == NULL)
+			abort();
+	}
+	memcpy(b->p + b->n, p, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static void
+sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	char	buf[2048];
+	va_list ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	sb_put(b, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+/* Uniform in [0, 1). */
+static double
+unif(uint64_t *st)
+{
+	return (double)(rnd(st) >> 11) / 9007199254740992.0;
+}
+
+/* Log-normal around median (sigma: the spread of its logarithm),
+ * clamped to [lo, hi]: how mail sizes fall. */
+static size_t
+lognormal(uint64_t *st, double median, double sigma, size_t lo, size_t hi)
+{
+	double u = unif(st), v = unif(st), z, x;
+
+	if (u < 1e-12)
+		u = 1e-12;
+	z = sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
+	x = median * exp(sigma * z);
+	return x < (double)lo ? lo : x > (double)hi ? hi : (size_t)x;
+}
+
+static const char *const mix_words[] = { "the", "meeting", "report", "invoice",
+	"please", "find", "attached", "regards", "quarter", "figures", "budget",
+	"team", "schedule", "review", "draft", "thanks", "update", "project",
+	"customer", "order", "delivery", "next", "week", "Monday", "contract",
+	"signed", "copy", "agenda", "notes", "minutes", "and", "for", "with",
+	"from", "about", "your", "our", "this", "that", "will", "have", "been",
+	"could", "would", "should", "tomorrow", "office", "account", "payment",
+	"received", "sent", "shared", "folder", "spreadsheet", "presentation",
+	"summary", "Grüße", "café", "naïve" };
+#define MIX_WORDS (sizeof(mix_words) / sizeof(*mix_words))
+
+/* About n bytes of prose in lines under 78 columns; now and then a line
+ * that begins with a dot, which SMTP and POP3 must stuff. */
+static void
+mix_text(struct sbuf *b, uint64_t *st, size_t n)
+{
+	size_t end = b->n + n, col = 0;
+
+	while (b->n < end) {
+		const char *w = mix_words[rnd(st) % MIX_WORDS];
+
+		if (col == 0 && rnd(st) % 40 == 0)
+			sb_put(b, ".", 1), col++;
+		sb_put(b, w, strlen(w));
+		col += strlen(w);
+		if (col > 66 || rnd(st) % 23 == 0) {
+			int para = rnd(st) % 6 == 0; /* a paragraph ends */
+
+			sb_put(b, ".\r\n\r\n", para ? 5 : 3);
+			col = 0;
+		} else {
+			sb_put(b, " ", 1), col++;
+		}
+	}
+	if (col > 0)
+		sb_put(b, "\r\n", 2);
+}
+
+/* The same prose as HTML, quoted-printable as mail clients send it. */
+static void
+mix_html(struct sbuf *b, uint64_t *st, size_t n)
+{
+	size_t end = b->n + n, col;
+
+	sb_printf(b,
+	    "<html><head><meta http-equiv=3D\"Content-Type\" "
+	    "content=3D\"text/html; charset=3Dutf-8\"></head>\r\n"
+	    "<body style=3D\"font-family: Calibri\"><div>\r\n");
+	while (b->n < end) {
+		sb_put(b, "<p>", 3);
+		col = 3;
+		for (int k = 4 + (int)(rnd(st) % 20); k > 0; k--) {
+			const char *w = mix_words[rnd(st) % MIX_WORDS];
+
+			if (col + strlen(w) > 72) {
+				sb_put(b, "=\r\n", 3);
+				col = 0;
+			}
+			sb_put(b, w, strlen(w));
+			sb_put(b, " ", 1);
+			col += strlen(w) + 1;
+		}
+		sb_put(b, "</p>\r\n", 6);
+	}
+	sb_printf(b, "</div></body></html>\r\n");
+}
+
+static uint32_t
+crc32_of(const uint8_t *p, size_t n)
+{
+	uint32_t c = 0xffffffffu;
+
+	for (size_t i = 0; i < n; i++) {
+		c ^= p[i];
+		for (int k = 0; k < 8; k++)
+			c = c >> 1 ^ (0xedb88320u & -(c & 1));
+	}
+	return ~c;
+}
+
+static void
+le16b(struct sbuf *b, uint16_t v)
+{
+	uint8_t x[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
+	sb_put(b, x, 2);
+}
+
+static void
+le32b(struct sbuf *b, uint32_t v)
+{
+	le16b(b, (uint16_t)v);
+	le16b(b, (uint16_t)(v >> 16));
+}
+
+static void
+rand_bytes(struct sbuf *b, uint64_t *st, size_t n)
+{
+	for (size_t i = 0; i < n; i += 8) {
+		uint64_t r = rnd(st);
+		sb_put(b, &r, n - i < 8 ? n - i : 8);
+	}
+}
+
+/* A ZIP of stored files (names[i], bodies[i]), as Office and archivers
+ * write it: local headers, central directory, end record. */
+static void
+mix_zip(struct sbuf *z, const char *const *names, struct sbuf *bodies, int n)
+{
+	uint32_t off[8];
+
+	for (int i = 0; i < n; i++) {
+		off[i] = (uint32_t)z->n;
+		le32b(z, 0x04034b50), le16b(z, 20), le16b(z, 0), le16b(z, 0);
+		le16b(z, 0), le16b(z, 0x5821);
+		le32b(z, crc32_of((uint8_t *)bodies[i].p, bodies[i].n));
+		le32b(z, (uint32_t)bodies[i].n),
+		    le32b(z, (uint32_t)bodies[i].n);
+		le16b(z, (uint16_t)strlen(names[i])), le16b(z, 0);
+		sb_put(z, names[i], strlen(names[i]));
+		sb_put(z, bodies[i].p, bodies[i].n);
+	}
+	uint32_t cd = (uint32_t)z->n;
+	for (int i = 0; i < n; i++) {
+		le32b(z, 0x02014b50), le16b(z, 20), le16b(z, 20), le16b(z, 0);
+		le16b(z, 0), le16b(z, 0), le16b(z, 0x5821);
+		le32b(z, crc32_of((uint8_t *)bodies[i].p, bodies[i].n));
+		le32b(z, (uint32_t)bodies[i].n),
+		    le32b(z, (uint32_t)bodies[i].n);
+		le16b(z, (uint16_t)strlen(names[i])), le16b(z, 0), le16b(z, 0);
+		le16b(z, 0), le16b(z, 0), le32b(z, 0), le32b(z, off[i]);
+		sb_put(z, names[i], strlen(names[i]));
+	}
+	le32b(z, 0x06054b50), le16b(z, 0), le16b(z, 0);
+	le16b(z, (uint16_t)n), le16b(z, (uint16_t)n);
+	le32b(z, (uint32_t)z->n - cd), le32b(z, cd), le16b(z, 0);
+}
+
+/* An Office Open XML document (docx or xlsx) of about n bytes. */
+static void
+mix_ooxml(struct sbuf *f, uint64_t *st, size_t n, int xlsx)
+{
+	const char *names[] = { "[Content_Types].xml", "_rels/.rels",
+		xlsx ? "xl/workbook.xml" : "word/document.xml",
+		xlsx ? "xl/worksheets/sheet1.xml" : "word/styles.xml",
+		"docProps/thumbnail.jpeg" };
+	struct sbuf part[5] = { { 0 } };
+
+	sb_printf(&part[0],
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\r\n"
+	    "<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/"
+	    "content-types\"><Override PartName=\"/%s\" ContentType=\"%s\"/>"
+	    "</Types>",
+	    names[2],
+	    xlsx ? "application/vnd.openxmlformats-officedocument."
+		   "spreadsheetml.sheet.main+xml" :
+		   "application/vnd.openxmlformats-officedocument."
+		   "wordprocessingml.document.main+xml");
+	sb_printf(&part[1],
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Relationships "
+	    "xmlns=\"http://schemas.openxmlformats.org/package/2006/"
+	    "relationships\"><Relationship Id=\"rId1\" Target=\"%s\"/>"
+	    "</Relationships>",
+	    names[2]);
+	sb_printf(&part[2], "<?xml version=\"1.0\"?><document><body>");
+	mix_text(&part[2], st, n / 3);
+	sb_printf(&part[2], "</body></document>");
+	sb_printf(&part[3], "<?xml version=\"1.0\"?><styles>");
+	mix_text(&part[3], st, n / 6);
+	sb_printf(&part[3], "</styles>");
+	rand_bytes(&part[4], st, n / 2); /* a thumbnail: incompressible */
+	mix_zip(f, names, part, 5);
+	for (int i = 0; i < 5; i++)
+		free(part[i].p);
+}
+
+enum { AT_PDF, AT_PNG, AT_JPEG, AT_ZIP, AT_DOCX, AT_XLSX, AT_CSV, AT_TXT };
+
+static const struct {
+	const char *type, *ext;
+} mix_types[] = {
+	[AT_PDF] = { "application/pdf", "pdf" },
+	[AT_PNG] = { "image/png", "png" },
+	[AT_JPEG] = { "image/jpeg", "jpg" },
+	[AT_ZIP] = { "application/zip", "zip" },
+	[AT_DOCX] = { "application/vnd.openxmlformats-officedocument."
+		      "wordprocessingml.document",
+	    "docx" },
+	[AT_XLSX] = { "application/vnd.openxmlformats-officedocument."
+		      "spreadsheetml.sheet",
+	    "xlsx" },
+	[AT_CSV] = { "text/csv", "csv" },
+	[AT_TXT] = { "text/plain", "txt" },
+};
+
+/* The bytes of a file of kind k, about n of them. */
+static void
+mix_file(struct sbuf *f, uint64_t *st, int k, size_t n)
+{
+	static const uint8_t png_head[] = { 0x89, 'P', 'N', 'G', '\r', '\n',
+		0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R', 0, 0, 2, 0, 0, 0,
+		1, 0x80, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89 };
+	static const uint8_t jpeg_head[] = { 0xff, 0xd8, 0xff, 0xe0, 0, 16, 'J',
+		'F', 'I', 'F', 0, 1, 1, 0, 0, 72, 0, 72, 0, 0 };
+
+	switch (k) {
+	case AT_PDF:
+		sb_printf(f,
+		    "%%PDF-1.7\n%%\xe2\xe3\xcf\xd3\n1 0 obj\n<</Type"
+		    "/Catalog/Pages 2 0 R>>\nendobj\n4 0 obj\n<</"
+		    "Filter/FlateDecode/Length %zu>>\nstream\n",
+		    n);
+		rand_bytes(f, st, n);
+		sb_printf(f,
+		    "\nendstream\nendobj\ntrailer\n<</Root 1 0 R>>"
+		    "\n%%%%EOF\n");
+		break;
+	case AT_PNG:
+		sb_put(f, png_head, sizeof(png_head));
+		le32b(f, 0); /* IDAT's length, as a big-endian would say */
+		sb_put(f, "IDAT", 4);
+		rand_bytes(f, st, n);
+		sb_put(f, "\0\0\0\0IEND\xae\x42\x60\x82", 12);
+		break;
+	case AT_JPEG:
+		sb_put(f, jpeg_head, sizeof(jpeg_head));
+		rand_bytes(f, st, n);
+		sb_put(f, "\xff\xd9", 2);
+		break;
+	case AT_ZIP: {
+		const char *names[] = { "scan0001.jpg", "readme.txt" };
+		struct sbuf in[2] = { { 0 } };
+
+		mix_file(&in[0], st, AT_JPEG, n);
+		mix_text(&in[1], st, 400);
+		mix_zip(f, names, in, 2);
+		free(in[0].p);
+		free(in[1].p);
+		break;
+	}
+	case AT_DOCX:
+	case AT_XLSX:
+		mix_ooxml(f, st, n, k == AT_XLSX);
+		break;
+	case AT_CSV:
+		sb_printf(f, "date,account,amount,currency,note\r\n");
+		while (f->n < n)
+			sb_printf(f, "2023-11-%02u,%06u,%u.%02u,EUR,%s\r\n",
+			    (unsigned)(1 + rnd(st) % 28),
+			    (unsigned)(rnd(st) % 1000000),
+			    (unsigned)(rnd(st) % 10000),
+			    (unsigned)(rnd(st) % 100),
+			    mix_words[rnd(st) % MIX_WORDS]);
+		break;
+	default:
+		mix_text(f, st, n);
+		break;
+	}
+}
+
+static void
+b64_lines(struct sbuf *b, const uint8_t *p, size_t n)
+{
+	static const char a[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char   line[80];
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 |
+		    (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
+		    (i + 2 < n ? p[i + 2] : 0);
+
+		line[k++] = a[v >> 18 & 63];
+		line[k++] = a[v >> 12 & 63];
+		line[k++] = i + 1 < n ? a[v >> 6 & 63] : '=';
+		line[k++] = i + 2 < n ? a[v & 63] : '=';
+		if (k == 76 || i + 3 >= n) {
+			line[k++] = '\r';
+			line[k++] = '\n';
+			sb_put(b, line, k);
+			k = 0;
+		}
+	}
+}
+
+/* The text of a message: plain, or plain and HTML as alternatives. */
+static void
+mix_body_text(struct sbuf *m, uint64_t *st, size_t n, int html)
+{
+	if (!html) {
+		sb_printf(m,
+		    "Content-Type: text/plain; charset=utf-8\r\n"
+		    "Content-Transfer-Encoding: 8bit\r\n\r\n");
+		mix_text(m, st, n);
+		return;
+	}
+	sb_printf(m,
+	    "Content-Type: multipart/alternative; "
+	    "boundary=\"alt\"\r\n\r\n--alt\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Transfer-Encoding: 8bit\r\n\r\n");
+	mix_text(m, st, n / 3);
+	sb_printf(m,
+	    "\r\n--alt\r\nContent-Type: text/html; charset=utf-8\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+	mix_html(m, st, 2 * n / 3);
+	sb_printf(m, "\r\n--alt--\r\n");
+}
+
+/*
+ * A message as people send them: a text of log-normal size around
+ * text_median bytes, HTML beside it half the time, and with share_att
+ * per cent chance one to three attachments of real formats (PDF, PNG,
+ * JPEG, ZIP, DOCX, XLSX, CSV, text) of log-normal size around 60 KB,
+ * base64 at 76 columns.
+ */
+static char *
+mix_message(uint64_t *st, uint32_t n, double text_median, int share_att)
+{
+	struct sbuf m = { 0 };
+	size_t	    text = lognormal(st, text_median, 0.7, 300, 200000);
+	int	    html = rnd(st) % 2, natt = 0;
+
+	if ((int)(rnd(st) % 100) < share_att)
+		natt = 1 + (int)(rnd(st) % 3);
+	sb_printf(&m,
+	    "Received: from client%u.example.net (client%u.example.net "
+	    "[10.%u.%u.%u])\r\n\tby mx.example.org (Postfix) with ESMTPS id "
+	    "M%u\r\n\tfor <peer%u@example.org>; Tue, 14 Nov 2023 22:13:20 "
+	    "+0000\r\n"
+	    "From: \"User %u\" <user%u@example.net>\r\nTo: peer%u@example.org"
+	    "\r\nSubject: %s %s %u\r\nDate: Tue, 14 Nov 2023 22:13:20 +0000\r\n"
+	    "Message-ID: <mix.%u@example.net>\r\nMIME-Version: 1.0\r\n"
+	    "X-Mailer: Microsoft Outlook 16.0\r\n",
+	    n, n, n >> 16 & 255, n >> 8 & 255, n & 255, n, n, n, n, n,
+	    mix_words[rnd(st) % MIX_WORDS], mix_words[rnd(st) % MIX_WORDS], n,
+	    n);
+	if (natt == 0) {
+		mix_body_text(&m, st, text, html);
+		return m.p;
+	}
+	sb_printf(&m,
+	    "Content-Type: multipart/mixed; boundary=\"mix\"\r\n"
+	    "\r\nThis is a multi-part message in MIME format.\r\n"
+	    "\r\n--mix\r\n");
+	mix_body_text(&m, st, text, html);
+	for (int i = 0; i < natt; i++) {
+		int	    k = (int)(rnd(st) % (AT_TXT + 1));
+		size_t	    size = lognormal(st, 60000, 1.0, 2000, 3000000);
+		struct sbuf f = { 0 };
+
+		mix_file(&f, st, k, size);
+		sb_printf(&m,
+		    "\r\n--mix\r\nContent-Type: %s; name=\"%s_%u.%s\"\r\n"
+		    "Content-Disposition: attachment; filename=\"%s_%u.%s\"\r\n"
+		    "Content-Transfer-Encoding: base64\r\n\r\n",
+		    mix_types[k].type, mix_words[n % MIX_WORDS], n,
+		    mix_types[k].ext, mix_words[n % MIX_WORDS], n,
+		    mix_types[k].ext);
+		b64_lines(&m, (uint8_t *)f.p, f.n);
+		free(f.p);
+	}
+	sb_printf(&m, "\r\n--mix--\r\n");
+	return m.p;
+}
+
+/* Messages in a session: mostly one, sometimes up to four. */
+static int
+mix_count(uint64_t *st)
+{
+	uint64_t r = rnd(st) % 20;
+
+	return r < 12 ? 1 : r < 17 ? 2 : r < 19 ? 3 : 4;
+}
+
+/*
+ * One session of the mix: SMTP (a submission with AUTH, or a relay),
+ * POP3 or IMAP, each with one to four messages; tiny: SMTP only, one
+ * notification of 2 to 4 KB.  Returns the messages it carried.
+ */
+static int
+mix_session(struct gen *g, uint64_t *st, uint32_t n, int tiny)
+{
+	uint32_t    cli = IP(10, (n >> 16) & 255, (n >> 8) & 255, n & 255);
+	uint16_t    cport = (uint16_t)(1024 + n % 60000);
+	int	    proto = tiny ? 0 : (int)(rnd(st) % 4), k;
+	int	    count = tiny ? 1 : mix_count(st);
+	char	   *msg[4];
+	struct conv c;
+
+	for (k = 0; k < count; k++)
+		msg[k] = tiny ? mix_message(st, n * 4 + (uint32_t)k, 1500, 0) :
+				mix_message(st, n * 4 + (uint32_t)k, 4000, 30);
+	switch (proto) {
+	case 0:
+	case 1: /* half the mix is SMTP */
+		conv_open(&c, g, cli, cport, IP(198, 51, 100, 25),
+		    proto ? 587 : 25);
+		c.ack_every = 4;
+		ehlo(&c, "client.example.net");
+		if (proto == 1) {
+			say(&c, C2S, "AUTH PLAIN AHVzZXIAcGFzc3dvcmQ=\r\n");
+			say(&c, S2C, "235 2.7.0 ok\r\n");
+		}
+		for (k = 0; k < count; k++) {
+			say(&c, C2S,
+			    "MAIL FROM:<user%u@example.net>\r\nRCPT "
+			    "TO:<peer%u@example.org>\r\nDATA\r\n",
+			    n, n);
+			say(&c, S2C, "250 ok\r\n250 ok\r\n354 go\r\n");
+			send_message(&c, msg[k]);
+			say(&c, S2C, "250 2.0.0 Ok: queued as M%u%d\r\n", n, k);
+		}
+		say(&c, C2S, "QUIT\r\n");
+		say(&c, S2C, "221 bye\r\n");
+		break;
+	case 2:
+		conv_open(&c, g, cli, cport, IP(198, 51, 100, 110), 110);
+		c.ack_every = 4;
+		say(&c, S2C, "+OK POP3 ready\r\n");
+		say(&c, C2S, "USER user%u\r\n", n);
+		say(&c, S2C, "+OK\r\n");
+		say(&c, C2S, "PASS secret\r\n");
+		say(&c, S2C, "+OK logged in\r\n");
+		for (k = 0; k < count; k++) {
+			say(&c, C2S, "RETR %d\r\n", k + 1);
+			serve_pop3(&c, msg[k]);
+		}
+		say(&c, C2S, "QUIT\r\n");
+		say(&c, S2C, "+OK bye\r\n");
+		break;
+	default:
+		conv_open(&c, g, cli, cport, IP(198, 51, 100, 143), 143);
+		c.ack_every = 4;
+		say(&c, S2C, "* OK IMAP4rev1 ready\r\n");
+		say(&c, C2S, "a1 LOGIN user%u secret\r\n", n);
+		say(&c, S2C, "a1 OK logged in\r\n");
+		say(&c, C2S, "a2 SELECT INBOX\r\n");
+		say(&c, S2C, "* %d EXISTS\r\na2 OK [READ-WRITE] done\r\n",
+		    count);
+		for (k = 0; k < count; k++) {
+			size_t len = strlen(msg[k]);
+			char  *lit = malloc(len + 128);
+
+			say(&c, C2S,
+			    "a%d UID FETCH %d (UID FLAGS BODY.PEEK[])"
+			    "\r\n",
+			    k + 3, k + 1);
+			sprintf(lit,
+			    "* %d FETCH (UID %d FLAGS (\\Seen) BODY[] {%zu}"
+			    "\r\n%s)\r\na%d OK done\r\n",
+			    k + 1, k + 1, len, msg[k], k + 3);
+			conv_send(&c, S2C, lit, strlen(lit));
+			free(lit);
+		}
+		say(&c, C2S, "z LOGOUT\r\n");
+		say(&c, S2C, "* BYE\r\nz OK bye\r\n");
+		break;
+	}
+	conv_close(&c);
+	for (k = 0; k < count; k++)
+		free(msg[k]);
+	return count;
+}
+
+static int
+mix_any(struct gen *g, uint64_t *st, uint32_t n)
+{
+	return mix_session(g, st, n, 0);
+}
+
+static int
+mix_tiny(struct gen *g, uint64_t *st, uint32_t n)
+{
+	return mix_session(g, st, n, 1);
+}
+
+static int
+bench_one(struct gen *g, uint64_t *st, uint32_t n)
+{
+	bench_session(g, st, n);
+	return 1;
+}
+
 #define BENCH_STREAMS 32 /* sessions interleaved at a time */
 
 /*
@@ -1472,13 +2012,17 @@ bench_session(struct gen *g, uint64_t *st, uint32_t n)
  * BENCH_STREAMS at a time interleaved packet by packet, some with
  * retransmissions and out-of-order segments.  Same seed, same file.
  */
+typedef int (*session_fn)(struct gen *, uint64_t *st, uint32_t n);
+
 static int
-bench_capture(const char *path, unsigned long mb, uint64_t seed)
+bench_capture(const char *path, unsigned long mb, unsigned long msgs,
+    session_fn session, uint64_t seed)
 {
 	static struct batch b[BENCH_STREAMS];
-	uint64_t   st = seed | 1, target = (uint64_t)mb << 20, written = 24;
-	struct gen g;
-	uint32_t   n = 0;
+	uint64_t      st = seed | 1, target = (uint64_t)mb << 20, written = 24;
+	struct gen    g;
+	uint32_t      n = 0;
+	unsigned long made = 0; /* messages */
 
 	memset(&g, 0, sizeof(g));
 	if ((g.f = fopen(path, "wb")) == NULL) {
@@ -1491,17 +2035,18 @@ bench_capture(const char *path, unsigned long mb, uint64_t seed)
 	le32(g.f, 0xa1b2c3d4);
 	fputc(2, g.f), fputc(0, g.f), fputc(4, g.f), fputc(0, g.f);
 	le32(g.f, 0), le32(g.f, 0), le32(g.f, 262144), le32(g.f, LT_EN10MB);
-	while (written < target) {
+	while (written < target && (msgs == 0 || made < msgs)) {
 		size_t live = 0, group = 0;
 		int    k;
 
 		/* up to BENCH_STREAMS sessions, fewer when the file would
 		 * pass its size: it ends within a session of the target */
-		for (k = 0; k < BENCH_STREAMS && written + group < target;
+		for (k = 0; k < BENCH_STREAMS && written + group < target &&
+		     (msgs == 0 || made < msgs);
 		     k++) {
 			b[k].len = b[k].rd = 0;
 			g.batch = &b[k];
-			bench_session(&g, &st, ++n);
+			made += (unsigned long)session(&g, &st, ++n);
 			group += b[k].len;
 		}
 		do { /* round robin: one packet of each in turn */
@@ -1527,8 +2072,8 @@ bench_capture(const char *path, unsigned long mb, uint64_t seed)
 	for (int i = 0; i < BENCH_STREAMS; i++)
 		free(b[i].buf);
 	fclose(g.f);
-	fprintf(stderr, "pcapgen: %s: %u sessions, %llu MiB\n", path, n,
-	    (unsigned long long)(written >> 20));
+	fprintf(stderr, "pcapgen: %s: %u sessions, %lu messages, %llu MiB\n",
+	    path, n, made, (unsigned long long)(written >> 20));
 	return 0;
 }
 
@@ -1563,7 +2108,13 @@ main(int argc, char **argv)
 	struct gen g;
 
 	if (argc == 5 && strcmp(argv[1], "--bench") == 0)
-		return bench_capture(argv[2], strtoul(argv[3], NULL, 10),
+		return bench_capture(argv[2], strtoul(argv[3], NULL, 10), 0,
+		    bench_one, strtoull(argv[4], NULL, 10));
+	if (argc == 5 &&
+	    (strcmp(argv[1], "--mix") == 0 || strcmp(argv[1], "--tiny") == 0))
+		return bench_capture(argv[2], 1ul << 20,
+		    strtoul(argv[3], NULL, 10),
+		    argv[1][2] == 'm' ? mix_any : mix_tiny,
 		    strtoull(argv[4], NULL, 10));
 	if (argc == 5 && strcmp(argv[1], "--eml") == 0)
 		return eml_capture(argv[2], argv[3], argv[4]);
@@ -1571,6 +2122,7 @@ main(int argc, char **argv)
 		fprintf(stderr,
 		    "usage: pcapgen OUTDIR\n"
 		    "       pcapgen --bench FILE MEGABYTES SEED\n"
+		    "       pcapgen --mix|--tiny FILE MESSAGES SEED\n"
 		    "       pcapgen --eml MESSAGE OUTDIR NAME\n");
 		return 2;
 	}

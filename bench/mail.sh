@@ -1,0 +1,95 @@
+#!/bin/sh
+# Mail as it is really sent (make bench runs it after bench/run.sh):
+# per-message costs, which the big-message capture hides.
+#
+# usage: bench/mail.sh [MIX_MESSAGES] [TINY_MESSAGES]   (default 4000 20000)
+#
+# Two captures made by pcapgen (same seed, same bytes):
+#   mix   SMTP (relay and submission), POP3 and IMAP sessions of one to
+#         four messages; text of log-normal size around 4 KB, HTML beside
+#         it half the time; 30% with one to three attachments (PDF, PNG,
+#         JPEG, ZIP, DOCX, XLSX, CSV, text) of log-normal size around
+#         60 KB, base64 at 76 columns; dot-stuffing, IMAP literals.
+#   tiny  one SMTP session per notification of 2 to 4 KB, no attachment.
+# For each: the libnids floor, mailsift (as run, --no-keep, and with
+# libmagic given an empty database, to show what its rules cost),
+# tshark's IMF export when there is tshark; MB/s, messages/s,
+# microseconds per message, rows/s.
+set -eu
+cd "$(dirname "$0")/.."
+MIX=${1:-4000}
+TINY=${2:-20000}
+BEST=${BEST:-3}
+B=build/bench
+mkdir -p "$B"
+
+capture() { # capture PROFILE MESSAGES: the capture, made if missing
+	f=$B/$1-$2.pcap
+	[ -f "$f" ] || build/rel/tools/pcapgen --"$1" "$f" "$2" 42 2>/dev/null
+	echo "$f"
+}
+
+# best N CMD...: the best of N runs; prints "SECONDS PEAK_KB"
+best() {
+	n=$1
+	shift
+	b=
+	for _ in $(seq "$n"); do
+		/usr/bin/time -f "%e %M" -o "$B/time.out" "$@" >/dev/null 2>"$B/cmd.err" ||
+			{ tail -3 "$B/cmd.err" >&2; return 1; }
+		if [ -z "$b" ] || awk -v a="$(cut -d' ' -f1 "$B/time.out")" \
+		    -v c="${b% *}" 'BEGIN { exit !(a < c) }'; then
+			b=$(cat "$B/time.out")
+		fi
+	done
+	echo "$b"
+}
+
+# rows LOG: rows written in every table but the run's own
+rows() {
+	sqlite3 "$1" "SELECT name FROM sqlite_master WHERE type = 'table'
+	    AND name NOT LIKE 'sqlite%' AND name NOT LIKE '%text%'" |
+		while read -r t; do sqlite3 "$1" "SELECT count(*) FROM $t"; done |
+		awk '{ s += $1 } END { print s }'
+}
+
+line() { # line NAME FILE MESSAGES ROWS SECONDS KB
+	awk -v n="$1" -v b="$(stat -c %s "$2")" -v m="$3" -v r="$4" -v s="$5" -v kb="$6" \
+	    'BEGIN { if (s <= 0) s = 0.01; printf "  %-22s %7.2f %8.1f %9.0f %9.0f %10.0f %7.1f\n",
+	      n, s, b / 1048576 / s, m / s, 1e6 * s / m, r / s, kb / 1024 }'
+}
+
+for profile in mix tiny; do
+	eval "count=\$$(echo "$profile" | tr a-z A-Z)"
+	pcap=$(capture "$profile" "$count")
+	cat "$pcap" >/dev/null
+	rm -rf "$B/mail.db"* "$B/nokeep.db"*
+	./mailsift read -q --replace -o "$B/mail.db" "$pcap"
+	msgs=$(sqlite3 "$B/mail.db" "SELECT count(*) FROM messages")
+	parts=$(sqlite3 "$B/mail.db" "SELECT count(*) FROM parts")
+	atts=$(sqlite3 "$B/mail.db" "SELECT count(*) FROM parts WHERE filename IS NOT NULL")
+	nrows=$(rows "$B/mail.db")
+	echo
+	echo "$profile: $pcap, $(($(stat -c %s "$pcap") / 1048576)) MiB, $msgs messages, $parts parts ($atts attachments), $nrows rows"
+	printf '  %-22s %7s %8s %9s %9s %10s %7s\n' tool seconds MiB/s msgs/s "us/msg" rows/s "RSS MB"
+	set -- $(best "$BEST" build/bench/floor nids "$pcap")
+	line libpcap+libnids "$pcap" "$msgs" 0 "$1" "$2"
+	rm -rf "$B/mail.db"*
+	set -- $(best "$BEST" ./mailsift read -q --replace -o "$B/mail.db" "$pcap")
+	line mailsift "$pcap" "$msgs" "$nrows" "$1" "$2"
+	set -- $(best "$BEST" ./mailsift read -q --replace --no-keep -o "$B/nokeep.db" "$pcap")
+	line "mailsift --no-keep" "$pcap" "$msgs" "$nrows" "$1" "$2"
+	# what typing by content costs: libmagic with an empty database
+	# (its built-in text test only)
+	set -- $(MAGIC=/dev/null best "$BEST" ./mailsift read -q --replace --no-keep \
+		-o "$B/nokeep.db" "$pcap")
+	line "--no-keep, no magic rules" "$pcap" "$msgs" "$nrows" "$1" "$2"
+	if command -v tshark >/dev/null; then
+		rm -rf "$B/imf"
+		set -- $(best 1 tshark -n -r "$pcap" -q --export-objects "imf,$B/imf")
+		line tshark-imf-export "$pcap" "$msgs" 0 "$1" "$2"
+		rm -rf "$B/imf"
+	fi
+done
+rm -rf "$B/mail.db"* "$B/nokeep.db"*
+echo "(us/msg: wall time per message on $(nproc) cores; rows/s: rows of every table written per second)"
