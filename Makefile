@@ -23,7 +23,7 @@ HARDEN	:= -fstack-protector-strong -D_FORTIFY_SOURCE=2
 SAN_CC	:= clang
 SAN	:= -fsanitize=address,undefined,float-divide-by-zero,unsigned-shift-base \
 	   -fno-omit-frame-pointer -fno-sanitize-recover=all
-LIBS	:= -lnids -lpcap -lsqlite3 -lpq -lmagic -larchive -lyara -lmicrohttpd -lcrypto -lz -lm -pthread
+LIBS	:= -lnids -lpcap -lsqlite3 -lpq -lmagic -larchive -lyara -lmicrohttpd -ljansson -lcrypto -lz -lm -pthread
 
 DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c dissect/assemble.c \
 	       dissect/smtp.c dissect/pop3.c dissect/imap.c dissect/detect.c \
@@ -38,16 +38,16 @@ CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c 
 	       store/sqlite_tls.c store/sqlite_spool.c store/sqlite_ship.c store/sqlite_auth.c store/analyse/x509.c store/analyse/analyse.c \
 	       store/spooled.c store/pg.c store/pg_query.c
 CLI_SRC     := cli/main.c cli/args.c cli/pipeline.c cli/cmd_read.c cli/cmd_live.c cli/live_names.c cli/live_files.c cli/live_health.c cli/cmd_search.c cli/cmd_query.c cli/listings.c cli/cmd_serve.c cli/serve_guard.c cli/serve_html.c cli/serve_assets.c cli/termsafe.c \
-	       cli/cmd_export.c cli/cmd_extract.c cli/table.c cli/cmdline.c cli/search.c
+	       cli/cmd_export.c cli/cmd_extract.c cli/cmd_case.c cli/table.c cli/cmdline.c cli/search.c
 TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_imapsyn test_tls test_tlskeys test_detect test_mime \
 	       test_capture test_safename test_bodynorm test_hasher test_urls test_content test_msgauth \
 	       test_termsafe test_cmdline test_livenames test_analyse
 TOOL_NAMES  := pcapgen
 
-BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libpq-dev libssl-dev zlib1g-dev libmagic-dev libarchive-dev libyara-dev libmicrohttpd-dev
+BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libpq-dev libssl-dev zlib1g-dev libmagic-dev libarchive-dev libyara-dev libmicrohttpd-dev libjansson-dev
 DEMO_PKGS  := sqlite3
 TEST_PKGS  := libcmocka-dev sqlite3 tshark logrotate libcap2-bin dovecot-imapd dovecot-pop3d dovecot-lmtpd fetchmail isync getmail6 offlineimap3 exim4-daemon-light tnef clang libclang-rt-14-dev systemd \
-	      tcpdump curl python3 python3-yaml python3-dkim iproute2 time postgresql tcpreplay file p7zip-full yara chromium
+	      tcpdump curl python3 python3-yaml python3-dkim iproute2 time postgresql tcpreplay file p7zip-full yara chromium openssl
 
 # Installs the Debian packages of $(1) that are missing.
 define ensure_pkgs
@@ -65,7 +65,7 @@ endef
 
 .PHONY: all deps test-deps demo test unit unit-asan e2e dovecot live record conformance asan \
 	fuzz fuzz-regress \
-	check-deps clean install format format-check bench bench-stores bench-live unitfile fuzz-short memory postgres serve-test console \
+	check-deps clean install format format-check bench bench-stores bench-live unitfile fuzz-short memory postgres serve-test console case \
 	print-demo-pkgs print-demo-programs
 
 all: deps
@@ -214,7 +214,7 @@ UNIT_SAN := $(addprefix $(BUILD)/san/tests/,$(TEST_NAMES))
 
 test: test-deps
 	@$(MAKE) --no-print-directory check-deps format-check unit unit-asan fuzz-regress \
-	  e2e console memory serve-test dovecot live unitfile postgres conformance fuzz-short
+	  e2e console case memory serve-test dovecot live unitfile postgres conformance fuzz-short
 
 unit: $(UNIT_REL)
 	@for t in $(UNIT_REL); do echo "== $$t"; $$t || exit 1; done
@@ -225,6 +225,10 @@ unit-asan: $(UNIT_SAN)
 
 e2e: mailsift $(BUILD)/san/mailsift $(BUILD)/rel/tools/pcapgen
 	@tests/e2e.sh
+
+# mailsift case export / verify: bundles checked from the captures alone.
+case: mailsift $(BUILD)/san/mailsift $(BUILD)/rel/tools/pcapgen
+	@tests/case.sh
 
 # The analyst's console on the public captures: outcomes, one capture one
 # answer, counts, search, filters, whole output, transcripts, help = man.

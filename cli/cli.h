@@ -27,6 +27,7 @@ int cmd_stats(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
+int cmd_case(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 
 /* A number from the command line within [lo, hi]; when it is not, says

@@ -38,6 +38,10 @@ static const struct command {
 	{ "extract", cmd_extract,
 	    "extract MESSAGE... | --all [-d LOG.db] "
 	    "-o DIR" },
+	{ "case", cmd_case,
+	    "case export -o BUNDLE [-d LOG.db] [--message N | --session N | "
+	    "--search Q]... [--sign KEY]\n"
+	    "       mailsift case verify BUNDLE [CAPTURE...] [--key PUB]" },
 };
 
 static void
