@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "capture/capture.h"
+#include "cli/case.h"
 #include "cli/cli.h"
 #include "cli/listings.h"
 #include "cli/search.h"
@@ -55,7 +56,7 @@
 
 /* A JSON string of s (NULL: null); bytes that are not UTF-8 become
  * U+FFFD, so that hostile text cannot make the manifest unreadable. */
-static json_t *
+json_t *
 jtext(const char *s)
 {
 	json_t *j;
@@ -94,14 +95,14 @@ jtext(const char *s)
 	return j != NULL ? j : json_null();
 }
 
-static json_t *
+json_t *
 jcol_text(struct query_rows *st, int i)
 {
 	return query_type(st, i) == QUERY_NULL ? json_null() :
 						 jtext(query_text(st, i));
 }
 
-static json_t *
+json_t *
 jcol_int(struct query_rows *st, int i)
 {
 	return query_type(st, i) == QUERY_NULL ? json_null() :
@@ -109,7 +110,7 @@ jcol_int(struct query_rows *st, int i)
 }
 
 /* A capture time (Unix seconds) as ISO 8601 UTC with microseconds. */
-static void
+void
 iso_time(double ts, char *out, size_t len)
 {
 	time_t	  t = (time_t)ts;
@@ -122,7 +123,7 @@ iso_time(double ts, char *out, size_t len)
 	    (int)((ts - (double)t) * 1e6 + 0.5) % 1000000);
 }
 
-static json_t *
+json_t *
 jcol_time(struct query_rows *st, int i)
 {
 	char buf[48];
@@ -466,26 +467,24 @@ export_parts(struct bundle *b, long mid, json_t *names)
 	return a;
 }
 
-/* What became of the message: SMTP's reply to its data, or that it was
- * fetched whole or not. */
-static json_t *
-outcome(struct query_rows *st)
+/* What became of the message, as the console says it (v_messages):
+ * accepted, rejected, retrieved, incomplete, ..., and the reply. */
+static void
+outcome(struct query *db, long mid, json_t *m)
 {
-	char buf[600];
+	struct query_rows *st = query_prepare(db,
+	    "SELECT outcome, outcome_reply FROM v_messages"
+	    " WHERE message_id = ?1");
 
-	if (query_type(st, 24) != QUERY_NULL) {
-		long code = (long)query_int(st, 24);
-
-		snprintf(buf, sizeof(buf), "%s %ld %s",
-		    code >= 200 && code < 300	  ? "accepted" :
-			code >= 400 && code < 500 ? "deferred" :
-						    "rejected",
-		    code, query_text(st, 25) ? query_text(st, 25) : "");
-		return jtext(buf);
+	if (st != NULL) {
+		query_bind_int(st, 1, mid);
+		if (query_next(st) == 1) {
+			json_object_set_new(m, "outcome", jcol_text(st, 0));
+			json_object_set_new(m, "outcome_reply",
+			    jcol_text(st, 1));
+		}
 	}
-	return json_string(!query_int(st, 10)	      ? "incomplete" :
-		strcmp(query_text(st, 5), "c2s") == 0 ? "sent, no reply seen" :
-							"fetched");
+	query_finish(st);
 }
 
 /* The message's .eml and attachments from its kept bytes: 0, or -1. */
@@ -544,11 +543,8 @@ export_message(struct bundle *b, long mid)
 	    " m.direction, m.end_ts, m.size, m.sha256, m.partial, m.complete,"
 	    " m.subject, m.from_addr, m.to_addrs, m.msg_id, m.capture_file,"
 	    " m.first_frame, m.first_offset, m.last_frame, m.last_offset,"
-	    " m.gap_bytes, m.findings, m.body_sha256, m.date_raw,"
-	    " t.final_code, t.final_reply, m.attachments"
-	    " FROM messages m LEFT JOIN transactions t"
-	    " ON m.proto = 'smtp' AND t.session_id = m.session_id"
-	    " AND t.tx = m.tx WHERE m.id = ?1");
+	    " m.gap_bytes, m.findings, m.body_sha256, m.date_raw"
+	    " FROM messages m WHERE m.id = ?1");
 	json_t		  *m, *names = json_object();
 
 	if (st == NULL)
@@ -573,7 +569,7 @@ export_message(struct bundle *b, long mid)
 	json_object_set_new(m, "body_sha256", jcol_text(st, 22));
 	json_object_set_new(m, "piece", json_boolean(query_int(st, 9)));
 	json_object_set_new(m, "complete", json_boolean(query_int(st, 10)));
-	json_object_set_new(m, "outcome", outcome(st));
+	outcome(b->db, mid, m);
 	json_object_set_new(m, "subject", jcol_text(st, 11));
 	json_object_set_new(m, "from", jcol_text(st, 12));
 	json_object_set_new(m, "to", jcol_text(st, 13));
@@ -597,12 +593,7 @@ export_message(struct bundle *b, long mid)
 
 /* --------------------------------------------------- selection */
 
-struct ids {
-	long  *v;
-	size_t n, cap;
-};
-
-static void
+void
 ids_add(struct ids *s, long id)
 {
 	for (size_t i = 0; i < s->n; i++)
@@ -625,7 +616,7 @@ cmp_long(const void *a, const void *b)
 }
 
 /* The ids the first column of sql gives (bound to arg, when >= 0). */
-static void
+void
 ids_query(struct query *db, const char *sql, long arg, struct ids *out)
 {
 	struct query_rows *st = query_prepare(db, sql);
@@ -939,6 +930,8 @@ case_usage(FILE *f)
 	    " [--session N]...\n"
 	    "                            [--search QUERY] [--sign KEY.pem]\n"
 	    "       mailsift case verify BUNDLE [CAPTURE...] [--key PUB.pem]\n"
+	    "       mailsift case iocs --stix|--misp [-d LOG.db] [-o FILE] "
+	    "[--message N]...\n"
 	    "\n"
 	    "export: the selected messages (default all) with where every "
 	    "byte came from:\n"
@@ -962,7 +955,7 @@ case_usage(FILE *f)
 }
 
 /* The selection: messages (and sessions) the options name, or all. */
-static int
+int
 select_ids(struct query *db, int nmsg, char **msg, int nses, char **ses,
     const char *search, struct ids *mids, struct ids *sids)
 {
@@ -1577,6 +1570,8 @@ cmd_case(int argc, char **argv)
 		return case_export(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
 		return case_verify(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "iocs") == 0)
+		return case_iocs(argc - 1, argv + 1);
 	case_usage(argc >= 2 &&
 		    (strcmp(argv[1], "--help") == 0 ||
 			strcmp(argv[1], "-h") == 0) ?

@@ -134,6 +134,39 @@ for x in m["messages"]:
 	"$bin" case export -d "$D/log.db" -o "$D/one" >/dev/null 2>&1
 	check "$tag: an existing bundle folder is refused" "$?" 2
 
+	# indicators: STIX 2.1 as OASIS's schemas define it, MISP as MISP's
+	# describeTypes does; every attachment's hash in both
+	"$bin" case iocs -d "$D/log.db" --stix -o "$D/iocs.stix" 2>"$D/iocs.err"
+	check "$tag: case iocs --stix: valid STIX 2.1 (schemas, references, ids)" \
+		"$?|$(python3 tests/tools/iocscheck.py stix "$D/iocs.stix" 2>&1 | tail -1 | sed 's/: [0-9]* objects/: N objects/')" \
+		"0|stix: N objects, 0 problems"
+	python3 -c 'import json, sys
+b = json.load(open(sys.argv[1]))
+for o in b["objects"]:
+    if o["type"] == "network-traffic":
+        del o["protocols"]
+        break
+json.dump(b, open(sys.argv[2], "w"))' "$D/iocs.stix" "$D/broken.stix"
+	python3 tests/tools/iocscheck.py stix "$D/broken.stix" >/dev/null 2>&1
+	check "$tag: the STIX check refuses an object the schema refuses" "$?" 1
+	atts=$(sqlite3 "$D/log.db" "SELECT DISTINCT sha256 FROM parts WHERE filename IS NOT NULL AND sha256 IS NOT NULL ORDER BY 1")
+	check "$tag: STIX: a file object for every attachment, by its SHA-256" \
+		"$(python3 -c 'import json, sys
+b = json.load(open(sys.argv[1]))
+print("\n".join(sorted({o["hashes"]["SHA-256"] for o in b["objects"] if o["type"] == "file"})))' "$D/iocs.stix")" "$atts"
+	"$bin" case iocs -d "$D/log.db" --misp -o "$D/iocs.misp" 2>>"$D/iocs.err"
+	check "$tag: case iocs --misp: MISP's types and categories" \
+		"$?|$(python3 tests/tools/iocscheck.py misp "$D/iocs.misp" | tail -1 | sed 's/: [0-9]* objects/: N objects/')" \
+		"0|misp: N objects, 0 problems"
+	check "$tag: MISP: a filename|sha256 for every attachment" \
+		"$(python3 -c 'import json, sys
+e = json.load(open(sys.argv[1]))["Event"]
+print("\n".join(sorted({a["value"].split("|")[1] for a in e["Attribute"] if a["type"] == "filename|sha256"})))' "$D/iocs.misp")" "$atts"
+	"$bin" case iocs -d "$D/log.db" --message "$one" --stix | python3 -c 'import json, sys
+b = json.load(sys.stdin)
+print(sum(o["type"] == "email-message" for o in b["objects"]))' >"$D/one.n"
+	check "$tag: case iocs --message: that message's indicators" "$(cat "$D/one.n")" 1
+
 	# hostile names and text: files inside the bundle only, the report
 	# escapes them (no element from the data), under a CSP that runs none
 	check "$tag: every file the export wrote is inside the bundle" \

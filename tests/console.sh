@@ -20,7 +20,7 @@ rm -rf "$B"; mkdir -p "$B"
 # Help and man page: every long option a command's --help names is in the
 # man page, and every one the man page names is in some --help.
 for c in read live sessions messages creds attachments urls tls findings \
-	show stats search export extract serve "case export"; do
+	show stats search export extract serve "case export" "case iocs"; do
 	# shellcheck disable=SC2086
 	"$BIN" $c --help 2>&1
 done | grep -o -- '--[a-z][a-z0-9-]*' | sort -u >"$B/help.opts"
