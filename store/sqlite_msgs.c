@@ -345,7 +345,8 @@ msgs_part_begin(struct sqlite_store *s, const struct md_event *ev)
 	 * whose start went (its header with it) begins where the capture
 	 * picked up again, and is not typed */
 	if ((pt->an = an_part_begin(s->an, ev->arg.p, ev->arg.len, ev->extra.p,
-		 ev->extra.len, m->gap > 0 && ev->num[0] == 1)) == NULL)
+		 ev->extra.len, ev->code == MD_DISP_ATTACHMENT,
+		 m->gap > 0 && ev->num[0] == 1)) == NULL)
 		s->stats.errors++; /* memory, not the disk */
 	if (s->extract_dir != NULL &&
 	    (attachment || ev->code == MD_DISP_ATTACHMENT)) {

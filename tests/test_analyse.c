@@ -251,7 +251,7 @@ static struct an_part *
 part(struct analysis *an, const char *declared, const char *name, int lost)
 {
 	return an_part_begin(an, (const uint8_t *)declared, strlen(declared),
-	    (const uint8_t *)name, strlen(name), lost);
+	    (const uint8_t *)name, strlen(name), 0, lost);
 }
 
 /* A part is typed by its content: a PNG sent as a document is said to
@@ -282,6 +282,36 @@ test_part_typed(void **state)
 	assert_ptr_equal(k->r[1].owner, own_q);
 	assert_string_equal(k->r[1].magic, "");
 	assert_string_equal(k->r[1].findings, "");
+	analysis_free(an);
+	free(k);
+}
+
+/* A message's own text is typed as text (or HTML) without libmagic; a
+ * body that is not text (an image sent as the text) still goes to
+ * libmagic and is flagged. */
+static void
+test_body_text(void **state)
+{
+	static const char text[] = "Dear customer,\r\nplease pay.\r\n";
+	static const char html[] = "<html><body>pay</body></html>\r\n";
+	struct sink	 *k = malloc(sizeof(*k));
+	struct analysis	 *an = stage(k, 2);
+	struct an_part	 *p[3] = { part(an, "text/plain", "", 0),
+		  part(an, "text/plain", "", 0), part(an, "text/plain", "", 0) };
+
+	(void)state;
+	an_part_data(p[0], (const uint8_t *)text, strlen(text));
+	an_part_data(p[1], (const uint8_t *)html, strlen(html));
+	an_part_data(p[2], png, sizeof(png));
+	for (int i = 0; i < 3; i++)
+		an_part_end(an, p[i], NULL, 0, &own_f[i]);
+	an_deliver(an, 1);
+	assert_int_equal(k->n, 3);
+	assert_string_equal(k->r[0].magic, "text/plain");
+	assert_string_equal(k->r[0].findings, "");
+	assert_string_equal(k->r[1].magic, "text/html");
+	assert_string_equal(k->r[2].magic, "image/png");
+	assert_non_null(strstr(k->r[2].findings, "type_mismatch"));
 	analysis_free(an);
 	free(k);
 }
@@ -368,6 +398,7 @@ main(void)
 		cmocka_unit_test(test_dkim_and_sender),
 		cmocka_unit_test(test_not_whole),
 		cmocka_unit_test(test_part_typed),
+		cmocka_unit_test(test_body_text),
 		cmocka_unit_test(test_order_and_bound),
 		cmocka_unit_test(test_abandon),
 	};

@@ -119,10 +119,55 @@ test_passwords(void **state)
 	}
 }
 
+/* A message's own text typed without libmagic: HTML by how it begins
+ * (WHATWG's patterns), text when it reads as text, and nothing said
+ * (libmagic must look) when it does not. */
+static void
+test_text_type(void **state)
+{
+	static const struct {
+		const char *bytes;
+		size_t	    n;
+		const char *want;
+	} cases[] = {
+		{ "Dear customer,\r\nyour invoice.\r\n", 0, "text/plain" },
+		{ "Gr\xc3\xbc\xc3\x9f"
+		  "e aus K\xc3\xb6ln\r\n",
+		    0, "text/plain" },
+		{ "\x1b$B$3$s$K$A$O\x1b(B\r\n", 0,
+		    "text/plain" }, /* ISO-2022-JP */
+		{ "<html><body>hi</body></html>", 0, "text/html" },
+		{ "\r\n  <!DOCTYPE html>\n<html>", 0, "text/html" },
+		{ " <div> <div>http://x.example/</div>", 0, "text/html" },
+		{ "<p>one</p>", 0, "text/html" },
+		{ "<!-- a comment -->", 0, "text/html" },
+		{ "<pre>not a start tag of the list</pre>", 0, "text/plain" },
+		{ "<bogus>", 0, "text/plain" },
+		{ "<a", 0, "text/plain" }, /* no tag end: not the pattern */
+		{ "MZ\x90\0\3\0\0\0", 8, NULL },    /* an executable */
+		{ "%PDF-1.7\n\x01\x02", 11, NULL }, /* control bytes */
+		{ "text\x7f", 0, NULL },
+		{ "", 0, "text/plain" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		size_t n = cases[i].n ? cases[i].n : strlen(cases[i].bytes);
+		const char *got =
+		    content_text_type((const unsigned char *)cases[i].bytes, n);
+
+		if (cases[i].want == NULL)
+			assert_null(got);
+		else
+			assert_string_equal(got, cases[i].want);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_text_type),
 		cmocka_unit_test(test_findings),
 		cmocka_unit_test(test_is_archive),
 		cmocka_unit_test(test_passwords),

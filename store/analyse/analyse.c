@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "store/analyse/analyse.h"
@@ -200,7 +201,7 @@ end_push(struct analysis *an, struct an_msg *m, struct an_part *p,
 
 struct an_part *
 an_part_begin(struct analysis *an, const uint8_t *declared, size_t dlen,
-    const uint8_t *filename, size_t flen, int start_lost)
+    const uint8_t *filename, size_t flen, int attachment, int start_lost)
 {
 	struct an_part *p = calloc(1, sizeof(*p));
 
@@ -219,6 +220,9 @@ an_part_begin(struct analysis *an, const uint8_t *declared, size_t dlen,
 	p->job->rules = an->rules;
 	p->job->typer = an->typer;
 	p->job->start_lost = start_lost;
+	p->job->body_text = flen == 0 && !attachment &&
+	    (strcasecmp(p->job->declared, "text/plain") == 0 ||
+		strcasecmp(p->job->declared, "text/html") == 0);
 	/* its first bytes for libmagic, all of them for the rules (to their
 	 * bound), an archive whole */
 	hstream_keep(p->hash,

@@ -81,10 +81,12 @@ void an_msg_header(struct an_msg *, const uint8_t *name, size_t nlen,
 void an_msg_end(struct analysis *, struct an_msg *, int whole, void *owner);
 void an_msg_drop(struct an_msg *);
 
-/* A part: declared type and file name; start_lost: the capture lost its
- * first bytes, so its content is not typed. */
+/* A part: declared type and file name; attachment: its disposition says
+ * so; start_lost: the capture lost its first bytes, so its content is
+ * not typed. */
 struct an_part *an_part_begin(struct analysis *, const uint8_t *declared,
-    size_t dlen, const uint8_t *filename, size_t flen, int start_lost);
+    size_t dlen, const uint8_t *filename, size_t flen, int attachment,
+    int start_lost);
 void		an_part_data(struct an_part *, const uint8_t *p, size_t n);
 /* The capture lost bytes while the part was open. */
 void an_part_gap(struct an_part *);

@@ -57,6 +57,10 @@ struct content_job {
 	char passwords[CONTENT_PASSWORDS][64]; /* from the message's text */
 	int  npasswords;
 	int  start_lost; /* the capture lost bytes of its start: no type */
+	/* the message's own text (no file name, not an attachment, sent as
+	 * text/plain or text/html): typed by content_text_type when its
+	 * bytes read as text, by libmagic when they do not */
+	int body_text;
 	/* out */
 	char	 magic[128]; /* MIME type by content; "" when not known */
 	unsigned findings;
@@ -75,6 +79,14 @@ void content_scan_message(void *job, void **slot, const unsigned char *p,
     size_t n, int all);
 /* Whether a part's first bytes are an archive's, to be kept whole. */
 int content_is_archive(const unsigned char *p, size_t n);
+/*
+ * The type of a message's own text by its first bytes, without libmagic:
+ * "text/html" when they begin as HTML does (WHATWG MIME Sniffing 7.1's
+ * HTML patterns, after white space), "text/plain" when they read as text
+ * (no NUL, no C0 control but tab, line ends, form feed and ESC of
+ * ISO-2022); NULL when they do not read as text (libmagic must say).
+ */
+const char *content_text_type(const unsigned char *p, size_t n);
 /* Words of a message's text that may be an archive's password: the word
  * after "password:" (and its translations), up to CONTENT_PASSWORDS. */
 void content_passwords(struct content_job *, const char *text, size_t n);
