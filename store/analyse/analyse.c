@@ -41,6 +41,7 @@ struct an_part {
 	struct hstream	   *hash; /* SHA-256 and MD5 (and SHA-1) */
 	struct content_job *job;  /* its type by content, on the worker */
 	uint64_t	    seen; /* decoded bytes so far */
+	uint8_t		    head[8]; /* its first bytes: an archive's? */
 };
 
 /* A DKIM signature whose body hash is worked out again. */
@@ -235,6 +236,8 @@ void
 an_part_data(struct an_part *p, const uint8_t *b, size_t n)
 {
 	hstream_update(p->hash, b, n);
+	for (size_t i = 0; p->seen + i < sizeof(p->head) && i < n; i++)
+		p->head[p->seen + i] = b[i];
 	p->seen += n;
 }
 
@@ -251,8 +254,11 @@ an_part_end(struct analysis *an, struct an_part *p, const char *text,
     size_t tlen, void *owner)
 {
 	if (p != NULL && p->job != NULL) {
-		/* an encrypted archive's password is often in the text */
-		if (text != NULL)
+		/* an encrypted archive's password is often in the text; only
+		 * an archive's (the words are looked for in the whole text) */
+		if (text != NULL &&
+		    content_is_archive(p->head,
+			p->seen < sizeof(p->head) ? p->seen : sizeof(p->head)))
 			content_passwords(p->job, text, tlen);
 		hstream_then(p->hash, content_analyse, p->job);
 	}
