@@ -38,9 +38,9 @@ struct analysis {
 };
 
 struct an_part {
-	struct hstream	   *hash; /* SHA-256 and MD5 (and SHA-1) */
-	struct content_job *job;  /* its type by content, on the worker */
-	uint64_t	    seen; /* decoded bytes so far */
+	struct hstream	   *hash;    /* SHA-256 and MD5 (and SHA-1) */
+	struct content_job *job;     /* its type by content, on the worker */
+	uint64_t	    seen;    /* decoded bytes so far */
 	uint8_t		    head[8]; /* its first bytes: an archive's? */
 };
 

@@ -11,7 +11,11 @@
 
 #define BATCH_BYTES (256 * 1024) /* bytes gathered before queueing */
 #define BATCH_FIRST (8 * 1024)	 /* a stream's first batch; each doubles */
-#define QUEUE_JOBS  16		 /* batches queued at most per worker */
+/* A stream that ends within its first batch is hashed on the caller's
+ * thread: handing it over (a lock, a wake-up, a switch) costs more than
+ * hashing 8 KiB, and most of small mail's streams are that short. */
+#define INLINE_MAX  BATCH_FIRST
+#define QUEUE_JOBS  16 /* batches queued at most per worker */
 #define WORKERS_MAX 4
 /*
  * Batch memory of all streams together.  Thousands of messages can be
@@ -39,6 +43,7 @@ struct hstream {
 	unsigned char	*buf;
 	size_t		 len, cap; /* cap: this batch's size */
 	unsigned	 pending;  /* batches queued, not yet hashed */
+	int		 handed;   /* a batch went to the worker */
 };
 
 struct job {
@@ -352,8 +357,22 @@ submit(struct hstream *s)
 		return;
 	}
 	enqueue(s, (struct job) { s, s->buf, s->len, s->cap });
+	s->handed = 1;
 	s->buf = NULL;
 	s->len = 0;
+}
+
+/* At its end: a stream all of whose bytes are still here, and few, is
+ * finished on this thread (INLINE_MAX). */
+static void
+keep_small(struct hstream *s)
+{
+	if (s->w == NULL || s->handed || s->len > INLINE_MAX)
+		return;
+	pthread_mutex_lock(&s->h->mu);
+	s->w->streams--;
+	pthread_mutex_unlock(&s->h->mu);
+	s->w = NULL;
 }
 
 /*
@@ -431,6 +450,7 @@ hstream_update(struct hstream *s, const void *p, size_t n)
 void
 hstream_end(struct hstream *s)
 {
+	keep_small(s);
 	submit(s);
 }
 
@@ -446,6 +466,7 @@ hstream_keep(struct hstream *s, size_t first, size_t max,
 void
 hstream_then(struct hstream *s, hstream_then_fn fn, void *arg)
 {
+	keep_small(s);
 	submit(s);
 	s->then = fn;
 	s->then_arg = arg;
@@ -485,6 +506,7 @@ hstream_finish(struct hstream *s, struct hdigests *d)
 {
 	struct hasher *h = s->h;
 
+	keep_small(s);
 	submit(s);
 	wait_pending(s);
 	if (d != NULL) {
