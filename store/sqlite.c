@@ -855,8 +855,10 @@ db_open(struct sqlite_store *s, const char *path, int force, int keep,
 		return -1;
 	free(s->blob_dir);
 	s->blob_dir = NULL;
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) !=
-	    SQLITE_OK) {
+	/* one thread writes through this connection: no mutex per call */
+	if (sqlite3_open_v2(path, &s->db,
+		SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+		NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
 		return -1;
 	}
