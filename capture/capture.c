@@ -215,6 +215,9 @@ capture_finish(void)
 		return;
 	cap_fill_all_open();
 	nids_exit();
+	/* nids_exit keeps the callback's list node; nids_init, at the next
+	 * unrelated capture, registers it again */
+	nids_unregister_tcp(cap_on_tcp);
 	cap_end_orphans();
 	v6map_free(&cap.v6);
 	pcap_close(cap.dead);
