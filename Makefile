@@ -23,7 +23,7 @@ HARDEN	:= -fstack-protector-strong -D_FORTIFY_SOURCE=2
 SAN_CC	:= clang
 SAN	:= -fsanitize=address,undefined,float-divide-by-zero,unsigned-shift-base \
 	   -fno-omit-frame-pointer -fno-sanitize-recover=all
-LIBS	:= -lnids -lpcap -lsqlite3 -lpq -lmagic -larchive -lyara -lmicrohttpd -ljansson -lcrypto -lz -lm -pthread
+LIBS	:= -lnids -lpcap -lsqlite3 -lpq -lmagic -larchive -lyara -lmicrohttpd -ljansson -lseccomp -lcrypto -lz -lm -pthread
 
 DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c dissect/assemble.c \
 	       dissect/smtp.c dissect/pop3.c dissect/imap.c dissect/detect.c \
@@ -38,13 +38,13 @@ CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c 
 	       store/sqlite_tls.c store/sqlite_spool.c store/sqlite_ship.c store/sqlite_auth.c store/analyse/x509.c store/analyse/analyse.c \
 	       store/spooled.c store/pg.c store/pg_query.c
 CLI_SRC     := cli/main.c cli/args.c cli/pipeline.c cli/cmd_read.c cli/cmd_live.c cli/live_names.c cli/live_files.c cli/live_health.c cli/cmd_search.c cli/cmd_query.c cli/listings.c cli/cmd_serve.c cli/serve_guard.c cli/serve_html.c cli/serve_assets.c cli/termsafe.c \
-	       cli/cmd_export.c cli/cmd_extract.c cli/cmd_case.c cli/case_iocs.c cli/table.c cli/cmdline.c cli/search.c
+	       cli/cmd_export.c cli/cmd_extract.c cli/cmd_case.c cli/case_iocs.c cli/table.c cli/cmdline.c cli/search.c cli/sandbox.c
 TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_imapsyn test_tls test_tlskeys test_detect test_mime \
 	       test_capture test_safename test_bodynorm test_hasher test_urls test_content test_msgauth \
-	       test_termsafe test_cmdline test_livenames test_analyse
+	       test_termsafe test_cmdline test_livenames test_analyse test_sandbox
 TOOL_NAMES  := pcapgen
 
-BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libpq-dev libssl-dev zlib1g-dev libmagic-dev libarchive-dev libyara-dev libmicrohttpd-dev libjansson-dev
+BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libpq-dev libssl-dev zlib1g-dev libmagic-dev libarchive-dev libyara-dev libmicrohttpd-dev libjansson-dev libseccomp-dev
 DEMO_PKGS  := sqlite3
 TEST_PKGS  := libcmocka-dev sqlite3 tshark logrotate libcap2-bin dovecot-imapd dovecot-pop3d dovecot-lmtpd fetchmail isync getmail6 offlineimap3 exim4-daemon-light tnef clang libclang-rt-14-dev systemd \
 	      tcpdump curl python3 python3-yaml python3-dkim iproute2 time postgresql tcpreplay file p7zip-full yara chromium openssl python3-jsonschema
@@ -183,6 +183,11 @@ $(BUILD)/rel/tests/test_analyse: $(call obj,rel,tests/test_analyse.c $(ANALYSE_S
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka $(ANALYSE_LIBS)
 $(BUILD)/san/tests/test_analyse: $(call obj,san,tests/test_analyse.c $(ANALYSE_SRC))
 	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka $(ANALYSE_LIBS)
+
+$(BUILD)/rel/tests/test_sandbox: $(call obj,rel,tests/test_sandbox.c cli/sandbox.c)
+	$(CC) $(CFLAGS) -o $@ $^ -lcmocka -lseccomp -pthread
+$(BUILD)/san/tests/test_sandbox: $(call obj,san,tests/test_sandbox.c cli/sandbox.c)
+	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka -lseccomp -pthread
 
 HASHER_WRAP := -Wl,--wrap=malloc,--wrap=EVP_DigestUpdate
 $(BUILD)/rel/tests/test_hasher: $(call obj,rel,tests/test_hasher.c store/analyse/hasher.c store/analyse/bodynorm.c store/analyse/hbsplit.c)

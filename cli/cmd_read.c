@@ -16,6 +16,7 @@
 #include "store/keep.h"
 #include "dissect/tlskeys.h"
 #include "cli/pipeline.h"
+#include "cli/sandbox.h"
 #include "store/query.h"
 #include "store/store.h"
 
@@ -25,7 +26,7 @@ struct read_opts {
 	int		    force, quiet, again;
 	long		    max_streams, detect_mb;
 	const char	   *json_dir;
-	int		    no_keep, redact;
+	int		    no_keep, redact, no_sandbox;
 	struct store_opts   store; /* --sensor, --spool, --spool-max */
 	long		    jobs;
 	struct md_limits    lim;
@@ -65,6 +66,9 @@ read_usage(FILE *f)
 	    "                         (same SHA-256; refused otherwise)\n"
 	    "  -q, --quiet            no summary on exit\n"
 	    "      --no-keep          do not keep message bytes beside the log\n"
+	    "      --no-sandbox       do not confine the run (Landlock: files\n"
+	    "                         only in the log's folders; seccomp: no\n"
+	    "                         exec, fork or socket) once it reads\n"
 	    "      --sha1             SHA-1 of each part too (threat-intel lookups)\n"
 	    "      --yara RULES       scan parts, archived files and messages\n"
 	    "                         (LOG.db.blobs; mailsift extract needs them)\n"
@@ -122,6 +126,7 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 		{ "keylog", required_argument, NULL, 'k' },
 		{ "tls-key", required_argument, NULL, 'T' },
 		{ "no-keep", no_argument, NULL, 'K' },
+		{ "no-sandbox", no_argument, NULL, 'N' },
 		{ "jobs", required_argument, NULL, 'j' },
 		CLI_STORE_LONGOPTS,
 		{ "redact", no_argument, NULL, 'D' },
@@ -184,6 +189,9 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 			break;
 		case 'K':
 			o->no_keep = 1;
+			break;
+		case 'N':
+			o->no_sandbox = 1;
 			break;
 		case 'j':
 			if (cap_arg("--jobs", optarg, 1, MAX_JOBS, &o->jobs) !=
@@ -752,6 +760,32 @@ read_one(struct store *st, const char *path, struct hasher *fh,
 	return rc == -2 ? -2 : damaged ? -1 : 0;
 }
 
+/*
+ * The sandbox, entered once the captures' reader, the log and every
+ * thread are set up (sandbox.h): files are written only in the log's
+ * folder (its blobs, spool and -wal beside it), --extract, --json-dir,
+ * --spool and the folders SQLite takes its temporary files from.  A
+ * PostgreSQL log is not confined yet: libpq may connect again.
+ */
+static int
+confine(const struct read_opts *o, char *err, size_t errlen)
+{
+	static const char *const tmp[] = { "/var/tmp", "/usr/tmp", "/tmp" };
+	struct sandbox_paths	 sp = { .n = 0 };
+
+	if (strncmp(o->output, "postgres", 8) == 0)
+		return 0;
+	sandbox_allow(&sp, o->output, 0);
+	sandbox_allow(&sp, o->extract, 1);
+	sandbox_allow(&sp, o->json_dir, 1);
+	sandbox_allow(&sp, o->store.spool_dir, 1);
+	sandbox_allow(&sp, getenv("SQLITE_TMPDIR"), 1);
+	sandbox_allow(&sp, getenv("TMPDIR"), 1);
+	for (size_t i = 0; i < sizeof(tmp) / sizeof(*tmp); i++)
+		sandbox_allow(&sp, tmp[i], 1);
+	return sandbox_enter(&sp, err, errlen);
+}
+
 int
 cmd_read(int argc, char **argv)
 {
@@ -870,6 +904,18 @@ cmd_read(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	fh = hasher_new(1, NULL); /* after any fork: a thread of its own */
+	if (!o.no_sandbox && confine(&o, err, sizeof(err)) != 0) {
+		fprintf(stderr,
+		    "mailsift: cannot enter the sandbox: %s "
+		    "(--no-sandbox reads without it)\n",
+		    err);
+		hasher_free(fh);
+		pipeline_close(&p, EXIT_USAGE);
+		cli_rules_free(&o.store);
+		free(cmdline);
+		free(skip);
+		return EXIT_USAGE;
+	}
 	prog.st = p.st;
 	for (int i = optind; i < argc && stopped_at == 0; i++) {
 		if (store_stats(p.st)->storage_failed) { /* between files */
