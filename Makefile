@@ -38,7 +38,7 @@ CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c 
 	       store/sqlite_tls.c store/sqlite_spool.c store/sqlite_ship.c store/sqlite_auth.c store/analyse/x509.c store/analyse/analyse.c \
 	       store/spooled.c store/pg.c store/pg_query.c
 CLI_SRC     := cli/main.c cli/args.c cli/pipeline.c cli/cmd_read.c cli/cmd_live.c cli/live_names.c cli/live_files.c cli/live_health.c cli/cmd_search.c cli/cmd_query.c cli/listings.c cli/cmd_serve.c cli/serve_guard.c cli/serve_html.c cli/serve_assets.c cli/termsafe.c \
-	       cli/cmd_export.c cli/cmd_extract.c cli/cmd_case.c cli/case_iocs.c cli/table.c cli/cmdline.c cli/search.c cli/sandbox.c
+	       cli/cmd_export.c cli/cmd_extract.c cli/cmd_case.c cli/case_iocs.c cli/case_tar.c cli/table.c cli/cmdline.c cli/search.c cli/sandbox.c
 TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_imapsyn test_tls test_tlskeys test_detect test_mime \
 	       test_capture test_safename test_bodynorm test_hasher test_urls test_content test_msgauth \
 	       test_termsafe test_cmdline test_livenames test_analyse test_sandbox
@@ -420,8 +420,8 @@ check-deps:
 	  echo "check-deps: only the SQLite backend (store/sqlite*) includes sqlite3.h" >&2; exit 1; fi
 	@if grep -lE '#include *[<"](store/)?(libpq-fe|pg_priv)\.h' dissect/* capture/* cli/* store/*.c store/*.h | grep -v '^store/pg'; then \
 	  echo "check-deps: only the PostgreSQL backend (store/pg*) includes libpq" >&2; exit 1; fi
-	@if grep -lE '#include *[<"](magic|archive|archive_entry)\.h' dissect/* capture/* cli/* store/*.c store/*.h store/analyse/* | grep -v '^store/analyse/content\.c'; then \
-	  echo "check-deps: only store/analyse/content.c includes libmagic and libarchive" >&2; exit 1; fi
+	@if grep -lE '#include *[<"](magic|archive|archive_entry)\.h' dissect/* capture/* cli/* store/*.c store/*.h store/analyse/* | grep -v '^store/analyse/content\.c\|^cli/case_tar\.c'; then \
+	  echo "check-deps: only store/analyse/content.c (attachments) and cli/case_tar.c (case bundles) include libmagic and libarchive" >&2; exit 1; fi
 	@if grep -lE '#include *[<"]yara\.h' dissect/* capture/* cli/* store/*.c store/*.h store/analyse/* | grep -v '^store/analyse/rules\.c'; then \
 	  echo "check-deps: only store/analyse/rules.c includes libyara" >&2; exit 1; fi
 	@if grep -lE '#include *<openssl/(x509|x509v3|x509_vfy)\.h' dissect/* capture/* cli/* store/*.c store/*.h store/analyse/* | grep -v '^store/analyse/x509\.c'; then \

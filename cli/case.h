@@ -33,6 +33,15 @@ json_t *jcol_time(struct query_rows *, int i); /* ISO 8601 UTC */
 /* Unix seconds as ISO 8601 UTC with microseconds. */
 void iso_time(double ts, char *out, size_t len);
 
+/* case_tar.c: the bundle DIR as DIR.tar (its files rels, in order,
+ * under DIR's name; the tar's path into out): 0, or -1.  And a tar
+ * unpacked into a folder (plain files inside it only): its top folder's
+ * name in top; 0, or -1 with err said. */
+int case_tar_write(const char *dir, const char *const *rels, size_t n,
+    char *out, size_t outlen);
+int case_tar_unpack(const char *tar, const char *into, char *top, size_t toplen,
+    char *err, size_t errlen);
+
 /* case_iocs.c: mailsift case iocs */
 int case_iocs(int argc, char **argv);
 

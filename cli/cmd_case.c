@@ -25,6 +25,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -920,6 +921,33 @@ sign_sums(const char *dir, const char *keyfile, char *fp)
 	return rc;
 }
 
+/* BUNDLE.tar: every file of the bundle, SHA256SUMS and its signature. */
+static int
+bundle_tar(struct bundle *b, int signed_)
+{
+	size_t	     n = json_array_size(b->files), k = 0;
+	const char **rels = calloc(n + 3, sizeof(*rels));
+	char	     out[4200];
+	json_t	    *f;
+	size_t	     i;
+	int	     rc;
+
+	if (rels == NULL)
+		return -1;
+	json_array_foreach(b->files, i, f) rels[k++] = json_string_value(f);
+	rels[k++] = "SHA256SUMS";
+	if (signed_) {
+		rels[k++] = "SHA256SUMS.sig";
+		rels[k++] = "SHA256SUMS.pub";
+	}
+	if ((rc = case_tar_write(b->dir, rels, k, out, sizeof(out))) != 0)
+		fprintf(stderr, "mailsift: %s: cannot write\n", out);
+	else
+		printf("%s: the bundle as one file\n", out);
+	free(rels);
+	return rc;
+}
+
 /* --------------------------------------------------- case export */
 
 static void
@@ -928,7 +956,8 @@ case_usage(FILE *f)
 	fprintf(f,
 	    "usage: mailsift case export -o BUNDLE [-d LOG.db] [--message N]..."
 	    " [--session N]...\n"
-	    "                            [--search QUERY] [--sign KEY.pem]\n"
+	    "                            [--search QUERY] [--sign KEY.pem] "
+	    "[--tar]\n"
 	    "       mailsift case verify BUNDLE [CAPTURE...] [--key PUB.pem]\n"
 	    "       mailsift case iocs --stix|--misp [-d LOG.db] [-o FILE] "
 	    "[--message N]...\n"
@@ -946,6 +975,8 @@ case_usage(FILE *f)
 	    "packets\n"
 	    "  --search QUERY      the messages mailsift search finds\n"
 	    "  --sign KEY.pem      sign SHA256SUMS with this Ed25519 key\n"
+	    "  --tar               also write BUNDLE.tar, the bundle as one "
+	    "file\n"
 	    "verify: every file against SHA256SUMS and the manifest, the "
 	    "signature,\n"
 	    "and, given the captures, every message derived again from its "
@@ -1012,13 +1043,13 @@ case_export(int argc, char **argv)
 	static const struct option longs[] = { { "db", 1, NULL, 'd' },
 		{ "output", 1, NULL, 'o' }, { "message", 1, NULL, 'm' },
 		{ "session", 1, NULL, 's' }, { "search", 1, NULL, 'q' },
-		{ "sign", 1, NULL, 'k' }, { "help", 0, NULL, 'h' },
-		{ NULL, 0, NULL, 0 } };
+		{ "sign", 1, NULL, 'k' }, { "tar", 0, NULL, 't' },
+		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	const char *logp = "mailsift.db", *out = NULL, *search = NULL,
 		   *sign = NULL;
 	char **msg = calloc((size_t)argc, sizeof(char *)),
 	     **ses = calloc((size_t)argc, sizeof(char *)), *cmd;
-	int	      nmsg = 0, nses = 0, c, rc = EXIT_OK;
+	int	      nmsg = 0, nses = 0, c, rc = EXIT_OK, tar = 0;
 	struct ids    mids = { 0 }, sids = { 0 };
 	struct bundle b = { 0 };
 	json_t	     *man, *msgs, *sess;
@@ -1046,6 +1077,9 @@ case_export(int argc, char **argv)
 			break;
 		case 'k':
 			sign = optarg;
+			break;
+		case 't':
+			tar = 1;
 			break;
 		case 'h':
 			case_usage(stdout);
@@ -1143,6 +1177,8 @@ case_export(int argc, char **argv)
 		rc = EXIT_USAGE;
 	if (b.errors > 0 && rc == EXIT_OK)
 		rc = EXIT_PARTIAL;
+	if (tar && rc != EXIT_USAGE && bundle_tar(&b, fp[0] != '\0') != 0)
+		rc = EXIT_PARTIAL;
 	snprintf(path, sizeof(path), "%s/SHA256SUMS", out);
 	{
 		char hex[HASH_HEX_MAX] = "";
@@ -1196,7 +1232,7 @@ bad(struct verdict *v, const char *fmt, ...)
 static json_t *
 verify_sums(const char *dir, struct verdict *v)
 {
-	char	path[8192], line[4096], hex[HASH_HEX_MAX];
+	char	path[16384], line[4096], hex[HASH_HEX_MAX];
 	json_t *sums = json_object();
 	FILE   *f;
 
@@ -1505,17 +1541,36 @@ verify_captures(json_t *man, int n, char **caps, struct verdict *v)
 }
 
 static int
+remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* A scratch folder and what is in it (not before mkdtemp made it). */
+static void
+remove_tree(const char *dir)
+{
+	if (strchr(dir, 'X') == NULL)
+		nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int
 case_verify(int argc, char **argv)
 {
 	static const struct option longs[] = { { "key", 1, NULL, 'k' },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 } };
-	const char		  *key = NULL, *dir;
+	const char		  *key = NULL, *dir, *given;
 	struct verdict		   v = { 0, 0 };
-	json_t			  *man, *sums, *files, *f;
-	json_error_t		   je;
-	char			   path[8192];
-	size_t			   i;
-	int			   c;
+	struct stat		   sb;
+	char	     scratch[] = "/tmp/mailsift-bundle-XXXXXX", unpacked[4400];
+	json_t	    *man, *sums, *files, *f;
+	json_error_t je;
+	char	     path[8192];
+	size_t	     i;
+	int	     c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1)
@@ -1534,7 +1589,21 @@ case_verify(int argc, char **argv)
 		case_usage(stderr);
 		return EXIT_USAGE;
 	}
-	dir = argv[optind++];
+	given = dir = argv[optind++];
+	if (stat(dir, &sb) == 0 && S_ISREG(sb.st_mode)) {
+		char top[256], err[4400];
+
+		if (mkdtemp(scratch) == NULL ||
+		    case_tar_unpack(dir, scratch, top, sizeof(top), err,
+			sizeof(err)) != 0) {
+			printf("FAIL %s\n", err);
+			remove_tree(scratch);
+			return EXIT_PARTIAL;
+		}
+		snprintf(unpacked, sizeof(unpacked), "%s/%s", scratch, top);
+		printf("unpacked %s into a scratch folder\n", given);
+		dir = unpacked;
+	}
 	sums = verify_sums(dir, &v);
 	verify_signature(dir, key, &v);
 	snprintf(path, sizeof(path), "%s/manifest.json", dir);
@@ -1557,9 +1626,11 @@ case_verify(int argc, char **argv)
 		if (optind < argc)
 			verify_captures(man, argc - optind, argv + optind, &v);
 	}
-	printf("%s: %d checks passed, %d failed\n", dir, v.ok, v.bad);
+	printf("%s: %d checks passed, %d failed\n", given, v.ok, v.bad);
 	json_decref(man);
 	json_decref(sums);
+	if (dir == unpacked)
+		remove_tree(scratch);
 	return v.bad == 0 ? EXIT_OK : EXIT_PARTIAL;
 }
 

@@ -123,6 +123,22 @@ for x in m["messages"]:
 	check "$tag: --sign with a public key is refused, said" \
 		"$?|$(grep -c 'not an Ed25519 private key' "$D/bk.err")" "2|1"
 
+	# the bundle as one file: written, verified as the folder is, and a
+	# tar whose names leave the folder refused
+	"$bin" case export -d "$D/log.db" -o "$D/packed" --tar >/dev/null 2>&1
+	check "$tag: --tar writes BUNDLE.tar, which GNU tar lists" \
+		"$?|$(tar tf "$D/packed.tar" | grep -c '^packed/manifest.json$')" "0|1"
+	"$bin" case verify "$D/packed.tar" $CAPS >"$D/tar.out" 2>&1
+	check "$tag: verify takes the tar: every message derived again, scratch removed" \
+		"$?|$(grep -c 'derived again' "$D/tar.out")" "0|$nmsg"
+	python3 -c 'import io, sys, tarfile
+t = tarfile.open(sys.argv[1], "w")
+i = tarfile.TarInfo("packed/../../escaped"); i.size = 1
+t.addfile(i, io.BytesIO(b"x")); t.close()' "$D/evil.tar"
+	"$bin" case verify "$D/evil.tar" >"$D/evil.out" 2>&1
+	check "$tag: a tar whose names leave the folder is refused, nothing written" \
+		"$?|$(grep -c 'not a plain file inside the bundle: refused' "$D/evil.out")|$(ls "$D" | grep -c escaped)" "1|1|0"
+
 	# a selection: one message, its session's packets with it
 	one=$(sqlite3 "$D/log.db" "SELECT min(id) FROM messages WHERE attachments > 0")
 	"$bin" case export -d "$D/log.db" -o "$D/one" --message "$one" >/dev/null 2>&1
