@@ -190,6 +190,17 @@ print(sum(o["type"] == "email-message" for o in b["objects"]))' >"$D/one.n"
 	check "$tag: report.html: the hostile markup stays text, no script runs" \
 		"$(grep -c '<script\|<svg' "$D/bundle/report.html")|$(grep -c "default-src 'none'" "$D/bundle/report.html")|$(grep -c '&lt;script&gt;document.title' "$D/bundle/report.html" | sed 's/^[1-9][0-9]*$/some/')" \
 		"0|1|some"
+	# and in a real browser: the report of hostile mail runs nothing of
+	# it (the payloads set document.title to PWNED-...)
+	if [ "$tag" = rel ] && command -v chromium >/dev/null 2>&1; then
+		timeout 90 chromium --headless --no-sandbox --disable-gpu \
+			--user-data-dir="$D/chrome" --no-first-run \
+			--disable-background-networking --virtual-time-budget=3000 \
+			--dump-dom "file://$PWD/$D/bundle/report.html" >"$D/report.dom" 2>/dev/null
+		check "browser: the report's title is its own, no script of the mail ran, the payload shown as text" \
+			"$(grep -o '<title>[^<]*</title>' "$D/report.dom")|$(grep -c 'PWNED' "$D/report.dom" | sed 's/^[1-9][0-9]*$/some/')|$(grep -o '<title>[^<]*PWNED' "$D/report.dom" | wc -l)" \
+			"<title>mailsift case report</title>|some|0"
+	fi
 done
 
 echo "case: $pass passed, $fail failed"
