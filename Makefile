@@ -33,10 +33,10 @@ DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c dis
 	       dissect/tlskeys.c
 CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c capture/source.c capture/dumpfile.c capture/decap.c store/safename.c store/analyse/hasher.c \
 	       store/analyse/bodynorm.c store/analyse/hbsplit.c store/analyse/content.c store/analyse/rules.c store/analyse/msgauth.c capture/v6map.c store/store.c store/query.c \
-	       store/keep.c store/owner.c store/tables.c store/sqlite.c store/sqlite_events.c \
-	       store/sqlite_msgs.c store/sqlite_rotate.c store/sqlite_query.c \
-	       store/sqlite_tls.c store/sqlite_spool.c store/sqlite_ship.c store/sqlite_auth.c store/analyse/x509.c store/analyse/analyse.c \
-	       store/spooled.c store/pg.c store/pg_query.c
+	       store/keep.c store/owner.c store/tables.c store/sqlite/sqlite.c store/sqlite/sqlite_events.c \
+	       store/sqlite/sqlite_msgs.c store/sqlite/sqlite_rotate.c store/sqlite/sqlite_query.c \
+	       store/sqlite/sqlite_tls.c store/sqlite/sqlite_spool.c store/sqlite/sqlite_ship.c store/sqlite/sqlite_auth.c store/analyse/x509.c store/analyse/analyse.c \
+	       store/spool/spooled.c store/pg/pg.c store/pg/pg_query.c
 CLI_SRC     := cli/main.c cli/args.c cli/pipeline.c cli/cmd_read.c cli/cmd_live.c cli/live_names.c cli/live_files.c cli/live_health.c cli/cmd_search.c cli/cmd_query.c cli/listings.c cli/cmd_serve.c cli/serve_guard.c cli/serve_html.c cli/serve_assets.c cli/termsafe.c \
 	       cli/cmd_export.c cli/cmd_extract.c cli/cmd_case.c cli/case_iocs.c cli/case_tar.c cli/table.c cli/cmdline.c cli/search.c cli/sandbox.c
 TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_imapsyn test_tls test_tlskeys test_detect test_mime \
@@ -115,23 +115,23 @@ $(BUILD)/san/mailsift: $(call obj,san,$(CORE_SRC) $(CLI_SRC))
 asan: deps
 	@$(MAKE) --no-print-directory $(BUILD)/san/mailsift
 
-# The schema lives in store/schema.sql and is compiled in as a string.
-$(BUILD)/gen/schema.h: store/schema.sql
+# The schema lives in store/sqlite/schema.sql and is compiled in as a string.
+$(BUILD)/gen/schema.h: store/sqlite/schema.sql
 	@mkdir -p $(@D)
 	@{ echo '#define STORE_SCHEMA_SQL \\'; \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n" \\/' $<; \
 	  echo '""'; } > $@
 
-$(BUILD)/rel/store/sqlite.o $(BUILD)/san/store/sqlite.o: $(BUILD)/gen/schema.h
+$(BUILD)/rel/store/sqlite/sqlite.o $(BUILD)/san/store/sqlite/sqlite.o: $(BUILD)/gen/schema.h
 
-# PostgreSQL's schema likewise, in store/pg_schema.sql.
-$(BUILD)/gen/pg_schema.h: store/pg_schema.sql
+# PostgreSQL's schema likewise, in store/pg/pg_schema.sql.
+$(BUILD)/gen/pg_schema.h: store/pg/pg_schema.sql
 	@mkdir -p $(@D)
 	@{ echo '#define PG_SCHEMA_SQL \\'; \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n" \\/' $<; \
 	  echo '""'; } > $@
 
-$(BUILD)/rel/store/pg.o $(BUILD)/san/store/pg.o: $(BUILD)/gen/pg_schema.h
+$(BUILD)/rel/store/pg/pg.o $(BUILD)/san/store/pg/pg.o: $(BUILD)/gen/pg_schema.h
 
 # Unit tests link the dissectors only: no libpcap, libnids or SQLite.
 # The capture layer's pure parts are tested without libpcap or libnids.
@@ -408,33 +408,33 @@ check-deps:
 	  echo "check-deps: dissect/ must not include pcap, nids or sqlite3" >&2; exit 1; fi
 	@if grep -nE '#include *[<"]sqlite3' capture/*.c capture/*.h; then \
 	  echo "check-deps: capture/ must not include sqlite3" >&2; exit 1; fi
-	@if grep -nE '#include *[<"](pcap|nids)' store/*.c store/*.h store/analyse/*; then \
+	@if grep -nE '#include *[<"](pcap|nids)' store/*.[ch] store/*/*.[ch]; then \
 	  echo "check-deps: store/ must not include pcap or nids" >&2; exit 1; fi
-	@if grep -nE '#include *"(capture/)?(capture_priv|wire|decap|v6map)\.h"' dissect/* store/*.[ch] store/analyse/* cli/*; then \
+	@if grep -nE '#include *"(capture/)?(capture_priv|wire|decap|v6map)\.h"' dissect/* store/*.[ch] store/*/*.[ch] cli/*; then \
 	  echo "check-deps: capture/'s private headers are for capture/ only" >&2; exit 1; fi
 	@if grep -nE '#include *[<"](pcap|nids)' cli/*.c cli/*.h; then \
 	  echo "check-deps: cli/ reaches libpcap and libnids through capture.h" >&2; exit 1; fi
 	@if grep -nE '#include *[<"](store/)?(sqlite3|sqlite_priv|backend)\.h' cli/*.c cli/*.h; then \
 	  echo "check-deps: cli/ reaches the log through store.h and query.h" >&2; exit 1; fi
-	@if grep -lE '#include *[<"]sqlite3' store/*.c store/*.h | grep -v '^store/sqlite'; then \
-	  echo "check-deps: only the SQLite backend (store/sqlite*) includes sqlite3.h" >&2; exit 1; fi
-	@if grep -lE '#include *[<"](store/)?(libpq-fe|pg_priv)\.h' dissect/* capture/* cli/* store/*.c store/*.h | grep -v '^store/pg'; then \
-	  echo "check-deps: only the PostgreSQL backend (store/pg*) includes libpq" >&2; exit 1; fi
-	@if grep -lE '#include *[<"](magic|archive|archive_entry)\.h' dissect/* capture/* cli/* store/*.c store/*.h store/analyse/* | grep -v '^store/analyse/content\.c\|^cli/case_tar\.c'; then \
+	@if grep -lE '#include *[<"]sqlite3' store/*.[ch] store/*/*.[ch] | grep -v '^store/sqlite/'; then \
+	  echo "check-deps: only the SQLite backend (store/sqlite/) includes sqlite3.h" >&2; exit 1; fi
+	@if grep -lE '#include *[<"](store/pg/)?(libpq-fe|pg_priv)\.h' dissect/* capture/* cli/* store/*.[ch] store/*/*.[ch] | grep -v '^store/pg/'; then \
+	  echo "check-deps: only the PostgreSQL backend (store/pg/) includes libpq" >&2; exit 1; fi
+	@if grep -lE '#include *[<"](magic|archive|archive_entry)\.h' dissect/* capture/* cli/* store/*.[ch] store/*/*.[ch] | grep -v '^store/analyse/content\.c\|^cli/case_tar\.c'; then \
 	  echo "check-deps: only store/analyse/content.c (attachments) and cli/case_tar.c (case bundles) include libmagic and libarchive" >&2; exit 1; fi
-	@if grep -lE '#include *[<"]yara\.h' dissect/* capture/* cli/* store/*.c store/*.h store/analyse/* | grep -v '^store/analyse/rules\.c'; then \
+	@if grep -lE '#include *[<"]yara\.h' dissect/* capture/* cli/* store/*.[ch] store/*/*.[ch] | grep -v '^store/analyse/rules\.c'; then \
 	  echo "check-deps: only store/analyse/rules.c includes libyara" >&2; exit 1; fi
-	@if grep -lE '#include *<openssl/(x509|x509v3|x509_vfy)\.h' dissect/* capture/* cli/* store/*.c store/*.h store/analyse/* | grep -v '^store/analyse/x509\.c'; then \
+	@if grep -lE '#include *<openssl/(x509|x509v3|x509_vfy)\.h' dissect/* capture/* cli/* store/*.[ch] store/*/*.[ch] | grep -v '^store/analyse/x509\.c'; then \
 	  echo "check-deps: only store/analyse/x509.c includes libcrypto's X.509" >&2; exit 1; fi
-	@if grep -nE '#include *[<"](sqlite3|libpq-fe|store/[a-z_]+)\.h' store/analyse/*; then \
+	@if grep -nE '#include *[<"](sqlite3|libpq-fe|store/[a-z_]+|store/(sqlite|pg|spool)/[a-z_]+)\.h' store/analyse/*; then \
 	  echo "check-deps: the analysis stage (store/analyse/) knows no log: no SQLite, PostgreSQL or writer" >&2; exit 1; fi
-	@if grep -nE '#include *"store/analyse/' dissect/* capture/* cli/* store/*.c store/*.h | grep -v '"store/analyse/analyse\.h"'; then \
+	@if grep -nE '#include *"store/analyse/' dissect/* capture/* cli/* store/*.[ch] store/sqlite/* store/pg/* store/spool/* | grep -v '"store/analyse/analyse\.h"'; then \
 	  echo "check-deps: outside store/analyse/, the stage is reached through store/analyse/analyse.h" >&2; exit 1; fi
-	@if grep -nE '#include *"[a-z0-9_]+\.h"' dissect/* capture/* store/*.c store/*.h store/analyse/* cli/* tests/*.c tests/*.h tests/fuzz/*.c | grep -vE '"(pg_)?schema\.h"'; then \
+	@if grep -nE '#include *"[a-z0-9_]+\.h"' dissect/* capture/* store/*.[ch] store/*/*.[ch] cli/* tests/*.c tests/*.h tests/fuzz/*.c | grep -vE '"(pg_)?schema\.h"'; then \
 	  echo "check-deps: include project headers by folder (\"dissect/util.h\"): grep finds who reaches where" >&2; exit 1; fi
 	@def=$$(sed -n 's/^TABLE(\([a-z_]*\),.*/\1/p' store/tables.def | sort); \
-	sq=$$(sed -n 's/^CREATE \(VIRTUAL \)\{0,1\}TABLE IF NOT EXISTS \([a-z_]*\) .*/\2/p' store/schema.sql | sort); \
-	pg=$$(sed -n 's/^CREATE TABLE IF NOT EXISTS \([a-z_]*\) (.*/\1/p' store/pg_schema.sql | grep -vx 'blobs\|mailsift_schema' | sort); \
+	sq=$$(sed -n 's/^CREATE \(VIRTUAL \)\{0,1\}TABLE IF NOT EXISTS \([a-z_]*\) .*/\2/p' store/sqlite/schema.sql | sort); \
+	pg=$$(sed -n 's/^CREATE TABLE IF NOT EXISTS \([a-z_]*\) (.*/\1/p' store/pg/pg_schema.sql | grep -vx 'blobs\|mailsift_schema' | sort); \
 	if [ "$$def" != "$$sq" ] || [ "$$def" != "$$pg" ]; then \
 	  echo "check-deps: store/tables.def, schema.sql and pg_schema.sql name different tables:" >&2; \
 	  echo "  tables.def: $$def" | tr '\n' ' ' >&2; echo >&2; echo "  schema.sql: $$sq" | tr '\n' ' ' >&2; echo >&2; \
@@ -483,7 +483,7 @@ install: all
 	install -m 0644 dist/mailsift.sysusers $(DESTDIR)$(SYSUSERS_DIR)/mailsift.conf
 
 # The C sources, held to .clang-format (KNF: tabs, 80 columns).
-FORMAT_SRC = $(wildcard capture/*.[ch] dissect/*.[ch] store/*.[ch] store/analyse/*.[ch] cli/*.[ch] \
+FORMAT_SRC = $(wildcard capture/*.[ch] dissect/*.[ch] store/*.[ch] store/*/*.[ch] cli/*.[ch] \
 	     tests/*.[ch] tests/fuzz/*.[ch] tests/tools/*.c bench/*.c)
 
 format:

@@ -26,7 +26,7 @@
 #include "store/keep.h"
 #include "store/owner.h"
 #include "schema.h"
-#include "store/sqlite_priv.h"
+#include "store/sqlite/sqlite_priv.h"
 
 const char *const stmt_sql[ST_COUNT] = {
 	[ST_SESSION] =

@@ -1,7 +1,7 @@
 /* \summary: SQLite store: a log that receives other processes' spools */
 /*
  * The workers of read --jobs and live --workers write one SQLite log
- * together.  Each writes its own spool (store/spooled.c) and, about once
+ * together.  Each writes its own spool (store/spool/spooled.c) and, about once
  * a second, ships what changed: the log attaches the spool file and
  * copies the changed rows over in one short write transaction (INSERT OR
  * REPLACE, ids moved to run_id * 2^32 + n), deletions first.  A worker
@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 #include "store/keep.h"
-#include "store/receiver.h"
-#include "store/sqlite_priv.h"
+#include "store/spool/receiver.h"
+#include "store/sqlite/sqlite_priv.h"
 
 struct shared_log {
 	sqlite3 *db;

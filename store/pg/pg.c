@@ -1,6 +1,6 @@
 /* \summary: PostgreSQL store: the receiver of a spooled store's rows */
 /*
- * The rows a spool's commits changed (store/spooled.c, receiver.h) go
+ * The rows a spool's commits changed (store/spool/spooled.c, receiver.h) go
  * to the server in one transaction: per table a COPY into a temporary
  * table, then an upsert by the table's key, deletions first.  Replaying
  * a batch is therefore harmless, which is what makes a server that goes
@@ -19,11 +19,11 @@
 #include <unistd.h>
 
 #include "store/backend.h"
-#include "store/pg_priv.h"
+#include "store/pg/pg_priv.h"
 #include "pg_schema.h"
-#include "store/receiver.h"
+#include "store/spool/receiver.h"
 #include "dissect/util.h"
-#include "store/sqlite_spool.h"
+#include "store/sqlite/sqlite_spool.h"
 
 /* One drain into one server transaction. */
 struct ship {

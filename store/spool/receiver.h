@@ -1,5 +1,5 @@
 /*
- * receiver.h - where a spooled store ships its rows (store/spooled.c).
+ * receiver.h - where a spooled store ships its rows (store/spool/spooled.c).
  *
  * A spooled store writes a local SQLite spool (sqlite_spool.h) and, about
  * once a second, hands what changed to a receiver in one transaction:
@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store/sqlite_spool.h"
+#include "store/sqlite/sqlite_spool.h"
 
 /* What a spool column's values become on the receiver. */
 enum spool_role {

@@ -26,8 +26,8 @@
 
 #include "store/backend.h"
 #include "store/owner.h"
-#include "store/receiver.h"
-#include "store/sqlite_spool.h"
+#include "store/spool/receiver.h"
+#include "store/sqlite/sqlite_spool.h"
 
 #define SHIP_WALL_US 1000000  /* ship at most once a second */
 #define RETRY_US     5000000  /* a receiver away: try again after */

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "store/sqlite_priv.h"
+#include "store/sqlite/sqlite_priv.h"
 #include "dissect/util.h"
 
 static void

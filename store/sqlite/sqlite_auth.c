@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "store/analyse/analyse.h"
-#include "store/sqlite_priv.h"
+#include "store/sqlite/sqlite_priv.h"
 
 struct row_ctx {
 	struct sqlite_store *s;

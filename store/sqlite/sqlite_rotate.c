@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "store/sqlite_priv.h"
+#include "store/sqlite/sqlite_priv.h"
 #include "store/tables.h"
 
 /*

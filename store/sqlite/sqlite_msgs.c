@@ -18,7 +18,7 @@
 #include "store/analyse/analyse.h"
 #include "store/keep.h"
 #include "dissect/urls.h"
-#include "store/sqlite_priv.h"
+#include "store/sqlite/sqlite_priv.h"
 #include "dissect/util.h"
 
 const struct msg_field msg_fields[NFIELDS] = {

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/sqlite_priv.h"
-#include "store/sqlite_spool.h"
+#include "store/sqlite/sqlite_priv.h"
+#include "store/sqlite/sqlite_spool.h"
 
 #define SPOOL_MAX_COLS 64
 

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "store/backend.h"
-#include "store/sqlite_priv.h"
+#include "store/sqlite/sqlite_priv.h"
 
 struct sqlite_query {
 	struct query q; /* first: the generic handle */

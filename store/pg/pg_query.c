@@ -16,7 +16,7 @@
 #include <time.h>
 
 #include "store/backend.h"
-#include "store/pg_priv.h"
+#include "store/pg/pg_priv.h"
 
 #define MAX_PARAMS 16
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/sqlite_priv.h"
+#include "store/sqlite/sqlite_priv.h"
 #include "dissect/tls.h"
 #include "store/analyse/analyse.h"
 

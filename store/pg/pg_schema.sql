@@ -1,5 +1,5 @@
 -- mailsift log schema for PostgreSQL, version 7 (table mailsift_schema).
--- The same tables, columns and views as store/schema.sql (SQLite), with
+-- The same tables, columns and views as store/sqlite/schema.sql (SQLite), with
 -- PostgreSQL's own types: times are timestamptz (capture time, UTC),
 -- addresses inet, certificates bytea; full-text search is a tsvector
 -- with a GIN index.  Ids are unique across every writer: a run takes
