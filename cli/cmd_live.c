@@ -21,6 +21,7 @@
 #include "cli/cli.h"
 #include "store/keep.h"
 #include "cli/live.h"
+#include "cli/sandbox.h"
 #include "dissect/tlskeys.h"
 #include "cli/pipeline.h"
 #include "store/query.h"
@@ -60,6 +61,7 @@ struct live_opts {
 	long	    keep_days;	/* --keep-days */
 	uint64_t    keep_bytes; /* --keep-size */
 	int	    promisc, buffer_mb, run_as_root, quiet, no_keep, redact;
+	int	    no_sandbox;
 	int	    group_read;	   /* the log and files readable by the group */
 	struct store_opts store;   /* --sensor, --spool, --spool-max */
 	long		  workers; /* --workers */
@@ -140,6 +142,8 @@ live_usage(FILE *f)
 	    "                         to 8 files\n"
 	    "      --redact           store no passwords or bearer tokens\n"
 	    "      --no-keep          do not keep message bytes beside the log\n"
+	    "      --no-sandbox       do not confine the capture (Landlock,\n"
+	    "                         seccomp; see mailsift read --help)\n"
 	    "      --sha1             SHA-1 of each part too (threat-intel lookups)\n"
 	    "      --yara RULES       scan parts, archived files and messages\n"
 	    "      --workers N        N processes in one PACKET_FANOUT group:\n"
@@ -241,6 +245,7 @@ parse_live_opts(int argc, char **argv, struct live_opts *o)
 		{ "redact", no_argument, NULL, 'D' },
 		{ "keylog", required_argument, NULL, 'k' },
 		{ "no-keep", no_argument, NULL, 'K' },
+		{ "no-sandbox", no_argument, NULL, 'N' },
 		{ "workers", required_argument, NULL, 'n' },
 		CLI_STORE_LONGOPTS,
 		{ "quiet", no_argument, NULL, 'q' },
@@ -299,6 +304,9 @@ parse_live_opts(int argc, char **argv, struct live_opts *o)
 				return -1;
 			}
 			o->keylog[o->nkeylog++] = optarg;
+			break;
+		case 'N':
+			o->no_sandbox = 1;
 			break;
 		case 'K':
 			o->no_keep = 1;
@@ -461,6 +469,7 @@ struct live_state {
 	char			wfile[2][4096]; /* -w: in use, and the last
 						 * (sessions may cite it) */
 	int		wcur;
+	int		link_fd;     /* SIOCGIFFLAGS asked through it */
 	char		blobs[4200]; /* --rotate: LOG.db.blobs */
 	struct timespec started;
 	time_t		rotated_at, next_rotate;
@@ -639,7 +648,7 @@ show_status(const struct live_state *ls)
 static void
 watch_link(struct live_state *ls)
 {
-	int up = live_link_state(ls->o->iface);
+	int up = live_link_state(ls->link_fd, ls->o->iface);
 
 	if (up >= 0 && ls->link_up >= 0 && up != ls->link_up)
 		say(ls, up ? LOG_NOTICE : LOG_WARNING,
@@ -1164,6 +1173,36 @@ wk_tail(int worker, const char *ext, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * The sandbox (sandbox.h), entered once the capture, the log, the -w
+ * file, syslog and the retention thread's first pass are set up: files
+ * are written only in the log's folder (its rotations, blobs, spool, the
+ * current link), -x, --json-dir, the -w file's and --metrics' folders
+ * and SQLite's temporary folders.  A PostgreSQL log is not confined yet.
+ */
+static int
+confine_live(struct live_state *ls, char *err, size_t errlen)
+{
+	static const char *const tmp[] = { "/var/tmp", "/usr/tmp", "/tmp" };
+	const struct live_opts	*o = ls->o;
+	struct sandbox_paths	 sp = { .n = 0, .live = 1 };
+
+	if (strncmp(o->output, "postgres", 8) == 0)
+		return 0;
+	sandbox_allow(&sp, o->output, 0);
+	sandbox_allow(&sp, ls->path, 0);
+	sandbox_allow(&sp, o->extract, 1);
+	sandbox_allow(&sp, o->json_dir, 1);
+	sandbox_allow(&sp, o->write, 0);
+	sandbox_allow(&sp, o->metrics, 0);
+	sandbox_allow(&sp, o->store.spool_dir, 1);
+	sandbox_allow(&sp, getenv("SQLITE_TMPDIR"), 1);
+	sandbox_allow(&sp, getenv("TMPDIR"), 1);
+	for (size_t i = 0; i < sizeof(tmp) / sizeof(*tmp); i++)
+		sandbox_allow(&sp, tmp[i], 1);
+	return sandbox_enter(&sp, err, errlen);
+}
+
 static int
 live_run(struct live_opts *o, const char *cmdline)
 {
@@ -1268,8 +1307,8 @@ live_run(struct live_opts *o, const char *cmdline)
 	ls.tty = isatty(STDERR_FILENO);
 	if (o->status_s < 0)
 		o->status_s = o->quiet ? 0 : ls.tty ? 5 : 60;
-	if (!ls.tty)
-		openlog("mailsift", LOG_PID, LOG_DAEMON);
+	if (!ls.tty) /* connected now: the sandbox allows no new socket */
+		openlog("mailsift", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	if (o->rotate != NULL) {
 		live_stamped(o->output, ".db", ls.rotated_at, ls.path,
 		    sizeof(ls.path));
@@ -1327,7 +1366,8 @@ live_run(struct live_opts *o, const char *cmdline)
 	    o->filter ? filter : "mail ports", ls.path);
 	point_current(&ls);
 	start_retention(&ls);
-	ls.link_up = live_link_state(o->iface);
+	ls.link_fd = live_link_open();
+	ls.link_up = live_link_state(ls.link_fd, o->iface);
 	if (o->metrics != NULL && o->worker >= 0) /* one file each */
 		live_stamped_worker(o->metrics,
 		    wk_tail(o->worker, ".prom", tail, sizeof(tail)), ls.metrics,
@@ -1336,7 +1376,14 @@ live_run(struct live_opts *o, const char *cmdline)
 		snprintf(ls.metrics, sizeof(ls.metrics), "%s", o->metrics);
 	ls.started_us = cli_wall_us();
 	sample_kernel(&ls);
-	status = live_loop(&ls);
+	if (!o->no_sandbox && confine_live(&ls, err, sizeof(err)) != 0) {
+		say(&ls, LOG_ERR,
+		    "cannot enter the sandbox: %s (--no-sandbox captures "
+		    "without it)",
+		    err);
+		status = EXIT_USAGE;
+	} else
+		status = live_loop(&ls);
 	/* Stop: every open session ends as "capture ended", partial
 	 * messages are kept as incomplete, all is committed.  The kernel's
 	 * counters are read before the capture closes. */

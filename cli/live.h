@@ -69,7 +69,10 @@ struct live_metric {
 };
 int live_write_metrics(const char *path, const struct live_metric *, size_t n,
     char *err, size_t errlen);
+/* A socket to ask the interface's flags through, opened before the
+ * sandbox allows no new one; -1 when none could be had. */
+int live_link_open(void);
 /* The interface's state: 1 up and running, 0 down, -1 unknown (any). */
-int live_link_state(const char *iface);
+int live_link_state(int fd, const char *iface);
 
 #endif

@@ -54,20 +54,24 @@ live_write_metrics(const char *path, const struct live_metric *m, size_t n,
 }
 
 int
-live_link_state(const char *iface)
+live_link_open(void)
+{
+	return socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+}
+
+int
+live_link_state(int fd, const char *iface)
 {
 	struct ifreq ifr;
-	int	     fd, state = -1;
+	int	     state = -1;
 
-	if (strcmp(iface, "any") == 0 || strlen(iface) >= sizeof(ifr.ifr_name))
-		return -1;
-	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+	if (fd < 0 || strcmp(iface, "any") == 0 ||
+	    strlen(iface) >= sizeof(ifr.ifr_name))
 		return -1;
 	memset(&ifr, 0, sizeof(ifr));
 	memcpy(ifr.ifr_name, iface, strlen(iface));
 	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0)
 		state =
 		    (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
-	close(fd);
 	return state;
 }

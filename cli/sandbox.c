@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -181,8 +182,34 @@ forbidden(int sig, siginfo_t *si, void *ctx)
 	_exit(EXIT_SANDBOX);
 }
 
+/* What live adds: the capture socket's reads and counters, symbolic
+ * links, chmod; a new socket or connection fails softly. */
+static const char *const live_allowed[] = { "recvfrom", "recvmsg", "getsockopt",
+	"setsockopt", "symlink", "symlinkat", "chmod", "getsockname" };
+
 static int
-seccomp_enter(char *err, size_t errlen)
+seccomp_live(scmp_filter_ctx f)
+{
+	for (size_t i = 0; i < sizeof(live_allowed) / sizeof(*live_allowed);
+	     i++) {
+		int nr = seccomp_syscall_resolve_name(live_allowed[i]);
+
+		if (nr != __NR_SCMP_ERROR &&
+		    seccomp_rule_add(f, SCMP_ACT_ALLOW, nr, 0) != 0)
+			return -1;
+	}
+	return seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+		   SCMP_A1(SCMP_CMP_EQ, SIOCGIFFLAGS, 0)) != 0 ||
+		seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket),
+		    0) != 0 ||
+		seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(connect),
+		    0) != 0 ?
+	    -1 :
+	    0;
+}
+
+static int
+seccomp_enter(int live, char *err, size_t errlen)
 {
 	scmp_filter_ctx	 f = seccomp_init(SCMP_ACT_TRAP);
 	struct sigaction sa = { 0 };
@@ -214,6 +241,8 @@ seccomp_enter(char *err, size_t errlen)
 	    /* other ioctls (a file system's feature probe) fail softly */
 	    seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOTTY), SCMP_SYS(ioctl), 0) !=
 		0)
+		goto out;
+	if (live && seccomp_live(f) != 0)
 		goto out;
 	rc = seccomp_load(f);
 out:
@@ -247,6 +276,6 @@ sandbox_enter(const struct sandbox_paths *sp, char *err, size_t errlen)
 	(void)seccomp_enter;
 	return 0;
 #else
-	return seccomp_enter(err, errlen);
+	return seccomp_enter(sp->live, err, errlen);
 #endif
 }

@@ -2,8 +2,8 @@
  * sandbox.h - what a run of mailsift may still do once it reads hostile
  * bytes.
  *
- * mailsift read, once its captures, log and threads are set up, gives up
- * what a parser bug could otherwise turn into a foothold:
+ * mailsift read and live, once their captures, log and threads are set
+ * up, give up what a parser bug could otherwise turn into a foothold:
  *
  *  - Landlock (Linux 5.13 on): no file may be made, written, renamed or
  *    removed outside the folders the run writes (the log's, its blobs,
@@ -28,6 +28,11 @@
 struct sandbox_paths {
 	char write[SANDBOX_WRITE_MAX][4096]; /* folders, absolute */
 	int  n;
+	/* live: the capture socket read and its counters, the link's flags
+	 * (SIOCGIFFLAGS on a socket opened before), symbolic links made (the
+	 * log's current file); a new socket (syslog reconnecting) fails
+	 * with EACCES rather than stop a sensor, and stderr still says */
+	int live;
 };
 
 /* Adds the folder of a file path (its link's and its target's when it
