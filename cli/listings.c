@@ -106,6 +106,36 @@ const struct listing listings[] = {
 		NULL, [F_CLIENT] = "in_net(client_ip, ?)",
 		[F_SERVER] = "in_net(server_ip, ?)" },
 	    "id", NULL },
+	{ "hosts", "every client and server, with what it did",
+	    "SELECT host, sessions, as_client, as_server, first, last, users,"
+	    " messages, auths, tls FROM (SELECT ip AS host, count(*) AS"
+	    " sessions, sum(c) AS as_client, count(*) - sum(c) AS as_server,"
+	    " min(start) AS first, max(start) AS last, count(DISTINCT \"user\")"
+	    " AS users, sum(messages) AS messages, sum(auth_attempts) AS auths,"
+	    " sum(CASE WHEN tls <> 'none' THEN 1 ELSE 0 END) AS tls FROM"
+	    " (SELECT client_ip AS ip, 1 AS c, start, \"user\", messages,"
+	    " auth_attempts, tls FROM v_sessions UNION ALL SELECT server_ip, 0,"
+	    " start, \"user\", messages, auth_attempts, tls FROM v_sessions) AS x"
+	    " GROUP BY ip) AS h",
+	    { [F_HOST] = "in_net(host, ?)",
+		[F_SINCE] = "last >= ?",
+		[F_UNTIL] = "first < ?" },
+	    "sessions DESC, CAST(host AS TEXT)", NULL },
+	{ "files", "every file sent, once a content, with how often and how",
+	    "SELECT sha256, name, names, size, type, content, findings,"
+	    " messages, first, last FROM (SELECT sha256, max(size) AS size,"
+	    " count(DISTINCT filename) AS names, min(filename) AS name,"
+	    " max(content_type) AS type, max(magic_type) AS content,"
+	    " max(findings) AS findings, count(DISTINCT message_id) AS messages,"
+	    " min(time) AS first, max(time) AS last, max(md5) AS md5,"
+	    " max(sha1) AS sha1 FROM v_attachments GROUP BY sha256) AS f",
+	    { [F_SINCE] = "last >= ?",
+		[F_UNTIL] = "first < ?",
+		[F_NAME] = "sha256 IN (SELECT sha256 FROM v_attachments"
+			   " WHERE " MATCH("filename") ")",
+		[F_HASH] = "(lower(md5) = lower(?) OR lower(sha1) = lower(?)"
+			   " OR lower(sha256) = lower(?))" },
+	    "messages DESC, sha256", "sha256 IS NOT NULL" },
 	{ "findings", "what TLS left exposed or weak, a session a line each",
 	    "SELECT f.session_id AS id, datetime(s.start_ts, 'unixepoch') AS"
 	    " time, s.proto, s.client_ip AS client, s.server_ip AS server,"

@@ -19,7 +19,7 @@ static const struct command {
 	    "[--extract DIR] [-w FILE]" },
 	{ "search", cmd_search, "search QUERY [-d LOG.db] [-n LIMIT]" },
 	{ "sessions", cmd_list,
-	    "sessions|messages|creds|attachments|urls|tls|findings "
+	    "sessions|messages|creds|attachments|urls|tls|findings|hosts|files "
 	    "[-d LOG.db] [filters]\n"
 	    "                [--json | --csv | --wide] [--limit N]" },
 	{ "messages", cmd_list, NULL },
@@ -28,6 +28,8 @@ static const struct command {
 	{ "urls", cmd_list, NULL },
 	{ "tls", cmd_list, NULL },
 	{ "findings", cmd_list, NULL },
+	{ "hosts", cmd_list, NULL },
+	{ "files", cmd_list, NULL },
 	{ "show", cmd_show,
 	    "show SESSION [-d LOG.db] [--full] [--json | --csv]" },
 	{ "stats", cmd_stats, "stats [-d LOG.db] [--json | --csv | --wide]" },

@@ -53,7 +53,7 @@ esac
 check "the spool is gone once shipped" "$(ls "$B/spool")" ""
 check "every session names its sensor" \
 	"$(sql same "SELECT DISTINCT sensor FROM sessions")" sensor-a
-for c in sessions messages creds attachments tls findings stats; do
+for c in sessions messages creds attachments tls findings hosts files stats; do
 	./mailsift "$c" -d "$B/same.db" --csv --limit 0 2>&1 | ids >"$B/$c.sqlite"
 	./mailsift "$c" -d "$(uri same)" --csv --limit 0 2>&1 | ids >"$B/$c.pg"
 	if cmp -s "$B/$c.sqlite" "$B/$c.pg"; then ok "mailsift $c: the same on both"

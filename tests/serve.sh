@@ -31,7 +31,7 @@ get() { curl -K "$B/auth.curl" -s "$U$1"; }
 code() { curl -K "$B/auth.curl" -s -o /dev/null -w '%{http_code}' "$@"; }
 
 # The same rows as the CLI's listings
-for l in sessions messages attachments urls creds tls; do
+for l in sessions messages attachments urls creds tls hosts files; do
 	check "$l: the rows of mailsift $l" \
 		"$(get "/api/listing/$l?limit=1000" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')" \
 		"$(./mailsift "$l" -d "$B/log.db" --json --limit 1000 | wc -l)"
@@ -47,6 +47,19 @@ h=$(sqlite3 "$B/log.db" "SELECT sha256 FROM parts WHERE filename IS NOT NULL LIM
 check "attachments by hash: as mailsift attachments --hash" \
 	"$(get "/api/listing/attachments?hash=$h&limit=1000" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')" \
 	"$(./mailsift attachments -d "$B/log.db" --hash "$h" --json --limit 1000 | wc -l)"
+# the hosts and files views (issue 31): every address once with its
+# sessions as either end; every attachment's content once, with the
+# messages that carried it; a host's click leads to its sessions, a
+# file's to the attachments with its hash
+check "hosts: every address of the sessions once, its sessions counted from both ends" \
+	"$(get "/api/listing/hosts?limit=1000" | python3 -c 'import json, sys; r = json.load(sys.stdin); print(len(r) == len({x["host"] for x in r}), sum(x["sessions"] for x in r))')" \
+	"True $(sqlite3 "$B/log.db" "SELECT 2 * count(*) FROM sessions")"
+check "files: each content once, the messages that carried it as attachments" \
+	"$(get "/api/listing/files?hash=$h" | python3 -c 'import json, sys; r = json.load(sys.stdin); print(len(r), r[0]["messages"])')" \
+	"1 $(sqlite3 "$B/log.db" "SELECT count(DISTINCT message_id) FROM parts WHERE sha256 = '$h' AND filename IS NOT NULL")"
+check "the page links the hosts and files views, and pivots from them" \
+	"$(get / | grep -c 'href="#/hosts"\|href="#/files"') $(get /app.js | grep -c "#/sessions?host=\|#/attachments?hash=")" \
+	"1 2"
 check "attachments by name: as mailsift attachments --name" \
 	"$(get "/api/listing/attachments?name=invoice&limit=1000" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')" \
 	"$(./mailsift attachments -d "$B/log.db" --name invoice --json --limit 1000 | wc -l)"
