@@ -15,12 +15,12 @@
 #include "dissect/dissect.h"
 
 struct capture_opts {
-	struct md_sink	 sink;
-	struct md_limits lim;
-	int		 max_streams;	/* concurrent TCP streams tracked */
-	size_t		 detect_budget; /* bytes all flows may hold while
-					 * their protocol is unknown;
-					 * 0: DEFAULT_DETECT_BUDGET */
+	struct md_sink sink;
+	struct md_env  env; /* the dissectors' bounds, secrets, shared budget */
+	int	       max_streams;   /* concurrent TCP streams tracked */
+	size_t	       detect_budget; /* bytes all flows may hold while
+				       * their protocol is unknown;
+				       * 0: DEFAULT_DETECT_BUDGET */
 	/* called now and then with the bytes of the current file read;
 	 * non-zero: stop reading (the store cannot write any more) */
 	int (*progress)(void *arg, uint64_t done);

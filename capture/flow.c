@@ -178,7 +178,7 @@ flow_start(struct flow *f, const struct md_detect_out *d)
 	f->info.proto = d->proto->id;
 	f->proto = d->proto;
 	f->st =
-	    d->proto->open(&cap.opts.sink, &cap.opts.lim, &f->info, d->tls, ts);
+	    d->proto->open(&cap.opts.sink, &cap.opts.env, &f->info, d->tls, ts);
 	if (f->st == NULL)
 		return -1;
 	f->state = FLOW_ACTIVE;

@@ -1294,10 +1294,8 @@ live_run(struct live_opts *o, const char *cmdline)
 			capture_live_close(NULL);
 			return EXIT_USAGE;
 		}
-	if (keys != NULL) {
+	if (keys != NULL)
 		tls_keyring_follow(keys, poll_keylogs, &ls);
-		o->lim.keys = keys;
-	}
 	if (drop_root(o, err, sizeof(err)) != 0 ||
 	    cli_drop_capabilities(err, sizeof(err)) != 0) {
 		fprintf(stderr, "mailsift live: %s\n", err);
@@ -1341,8 +1339,9 @@ live_run(struct live_opts *o, const char *cmdline)
 		capture_live_close(NULL);
 		return EXIT_USAGE;
 	}
-	o->lim.tls_budget = &tls_budget;
-	co.lim = o->lim;
+	co.env.lim = o->lim;
+	co.env.keys = keys;
+	co.env.tls_budget = &tls_budget;
 	co.detect_budget = (size_t)o->detect_mb << 20;
 	co.max_streams = (int)o->max_streams;
 	if ((r = pipeline_open(&p, &so, &co, err, sizeof(err))) != 0) {

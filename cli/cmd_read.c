@@ -185,7 +185,6 @@ parse_opts(int argc, char **argv, struct read_opts *o)
 			if ((c == 'k' ? cli_load_keylog(o->keys, optarg) :
 					cli_load_tls_key(o->keys, optarg)) != 0)
 				return -1;
-			o->lim.keys = o->keys;
 			break;
 		case 'K':
 			o->no_keep = 1;
@@ -845,8 +844,9 @@ cmd_read(int argc, char **argv)
 	prog.tty = !o.quiet && isatty(STDERR_FILENO);
 	co.progress = show_progress;
 	co.progress_arg = &prog;
-	o.lim.tls_budget = &tls_budget;
-	co.lim = o.lim;
+	co.env.lim = o.lim;
+	co.env.keys = o.keys;
+	co.env.tls_budget = &tls_budget;
 	co.detect_budget = (size_t)o.detect_mb << 20;
 	co.max_streams = (int)o.max_streams;
 	if (o.jobs > 1) {

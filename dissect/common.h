@@ -30,7 +30,7 @@ struct md_out {
 	/* decryption: the key log's secrets, and where the decrypted
 	 * application bytes go (the dissector's clear-text entry) */
 	const struct tls_keyring *keys;
-	struct md_budget	 *tls_budget; /* md_limits.tls_budget */
+	struct md_budget	 *tls_budget; /* md_env.tls_budget */
 	void (*plain)(void *arg, enum md_dir, const uint8_t *, size_t);
 	void *plain_arg;
 };

@@ -337,13 +337,8 @@ struct md_budget {
 	size_t held, max;
 };
 
+/* The bounds a dissector keeps to, the same for every flow of a run. */
 struct md_limits {
-	const struct tls_keyring *keys; /* TLS secrets (tlskeys.h), or NULL */
-	struct md_budget	 *tls_budget; /* TLS buffers of every session
-					       * together (handshakes being put
-					       * together, records to decrypt,
-					       * records waiting for their key);
-					       * NULL: no shared cap */
 	size_t	 line_max;
 	size_t	 reply_max;
 	size_t	 pending_max;
@@ -351,6 +346,24 @@ struct md_limits {
 };
 
 void md_limits_default(struct md_limits *);
+
+/*
+ * What a dissector is opened with: its bounds, and the run's state that
+ * is not a bound (secrets, and memory every flow shares and counts).
+ */
+struct md_env {
+	struct md_limits	  lim;
+	const struct tls_keyring *keys; /* TLS secrets (tlskeys.h), or
+					 * NULL */
+	struct md_budget *tls_budget;	/* TLS buffers of every session
+					 * together (handshakes being put
+					 * together, records to decrypt,
+					 * records waiting for their key);
+					 * NULL: no shared cap */
+};
+
+/* Default bounds, no secrets, no shared cap. */
+void md_env_default(struct md_env *);
 
 /*
  * Anomaly codes, in the spirit of Zeek's weird.log: stable short names
@@ -414,7 +427,7 @@ void md_limits_default(struct md_limits *);
 struct md_proto {
 	const char	*name;
 	enum md_proto_id id;
-	void *(*open)(const struct md_sink *, const struct md_limits *,
+	void *(*open)(const struct md_sink *, const struct md_env *,
 	    const struct md_flow *, enum md_tls, uint64_t ts_us);
 	/* Consumes all of len.  Returns 0, or -1 when the flow is hopeless. */
 	int (*feed)(void *st, enum md_dir, const uint8_t *p, size_t len,

@@ -1356,10 +1356,11 @@ imap_gap(void *st, enum md_dir dir, size_t missing, uint64_t ts_us)
 }
 
 static void *
-imap_open(const struct md_sink *sink, const struct md_limits *lim,
+imap_open(const struct md_sink *sink, const struct md_env *env,
     const struct md_flow *flow, enum md_tls tls, uint64_t ts_us)
 {
-	struct imap *s;
+	const struct md_limits *lim = &env->lim;
+	struct imap	       *s;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
@@ -1369,8 +1370,8 @@ imap_open(const struct md_sink *sink, const struct md_limits *lim,
 	}
 	s->responses_max = lim->responses_max;
 	out_open(&s->out, sink, flow, tls, ts_us, "imap");
-	s->out.keys = lim->keys;
-	s->out.tls_budget = lim->tls_budget;
+	s->out.keys = env->keys;
+	s->out.tls_budget = env->tls_budget;
 	s->out.plain = imap_plain;
 	s->out.plain_arg = s;
 	s->greeted = flow->midstream; /* no greeting will come */

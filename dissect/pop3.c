@@ -857,10 +857,11 @@ pop3_plain(void *arg, enum md_dir dir, const uint8_t *p, size_t n)
 }
 
 static void *
-pop3_open(const struct md_sink *sink, const struct md_limits *lim,
+pop3_open(const struct md_sink *sink, const struct md_env *env,
     const struct md_flow *flow, enum md_tls tls, uint64_t ts_us)
 {
-	struct pop3 *s;
+	const struct md_limits *lim = &env->lim;
+	struct pop3	       *s;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
@@ -869,8 +870,8 @@ pop3_open(const struct md_sink *sink, const struct md_limits *lim,
 		return NULL;
 	}
 	out_open(&s->out, sink, flow, tls, ts_us, "pop3");
-	s->out.keys = lim->keys;
-	s->out.tls_budget = lim->tls_budget;
+	s->out.keys = env->keys;
+	s->out.tls_budget = env->tls_budget;
 	s->out.plain = pop3_plain;
 	s->out.plain_arg = s;
 	s->greeted = flow->midstream; /* no greeting will come */

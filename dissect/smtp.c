@@ -1191,10 +1191,11 @@ smtp_plain(void *arg, enum md_dir dir, const uint8_t *p, size_t n)
 }
 
 static void *
-smtp_open(const struct md_sink *sink, const struct md_limits *lim,
+smtp_open(const struct md_sink *sink, const struct md_env *env,
     const struct md_flow *flow, enum md_tls tls, uint64_t ts_us)
 {
-	struct smtp *s;
+	const struct md_limits *lim = &env->lim;
+	struct smtp	       *s;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
@@ -1204,8 +1205,8 @@ smtp_open(const struct md_sink *sink, const struct md_limits *lim,
 		return NULL;
 	}
 	out_open(&s->out, sink, flow, tls, ts_us, "smtp");
-	s->out.keys = lim->keys;
-	s->out.tls_budget = lim->tls_budget;
+	s->out.keys = env->keys;
+	s->out.tls_budget = env->tls_budget;
 	s->out.plain = smtp_plain;
 	s->out.plain_arg = s;
 	s->greeted = flow->midstream; /* no greeting will come */

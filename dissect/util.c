@@ -9,10 +9,16 @@
 #include "dissect/util.h"
 
 void
+md_env_default(struct md_env *env)
+{
+	md_limits_default(&env->lim);
+	env->keys = NULL;
+	env->tls_budget = NULL;
+}
+
+void
 md_limits_default(struct md_limits *lim)
 {
-	lim->keys = NULL;
-	lim->tls_budget = NULL;
 	lim->line_max = MD_LINE_MAX;
 	lim->reply_max = MD_REPLY_MAX;
 	lim->pending_max = MD_PENDING_MAX;

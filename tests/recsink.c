@@ -319,21 +319,21 @@ transcript_run(const struct md_proto *pr, enum md_tls tls,
 {
 	/* as the capture layer sets it once detection decided */
 	const struct md_flow flow = { .id = 1, .proto = pr->id };
-	struct md_limits     lim;
+	struct md_env	     env;
 	struct md_sink	     sink;
 	struct recsink	     rec;
 	struct assembler    *pieces = NULL;
 	void		    *st;
 	char		    *out;
 
-	md_limits_default(&lim);
+	md_env_default(&env);
 	recsink_init(&rec, &sink);
 	if (tr_assemble) { /* dissector -> assembler -> record */
 		if ((pieces = assembler_new(&sink)) == NULL)
 			abort();
 		assembler_sink(pieces, &sink);
 	}
-	st = pr->open(&sink, &lim, &flow, tls, 0);
+	st = pr->open(&sink, &env, &flow, tls, 0);
 	for (size_t i = 0; i < nsteps; i++) {
 		const char *p = steps[i].data;
 		size_t	    n = step_len(&steps[i]);

@@ -482,18 +482,18 @@ test_response_flood(void **state)
 	static const struct md_flow flow = { .id = 1 };
 	static const char greet[] = "* OK hi\r\n", cmd[] = "f NOOP\r\n",
 			  upd[] = "* 7 EXISTS\r\n", done[] = "f OK done\r\n";
-	struct md_limits lim;
-	struct md_sink	 sink;
-	struct recsink	 rec;
-	const char	*text;
-	void		*st;
-	size_t		 n = 0;
+	struct md_env  env;
+	struct md_sink sink;
+	struct recsink rec;
+	const char    *text;
+	void	      *st;
+	size_t	       n = 0;
 
 	(void)state;
-	md_limits_default(&lim);
-	lim.responses_max = 50;
+	md_env_default(&env);
+	env.lim.responses_max = 50;
 	recsink_init(&rec, &sink);
-	st = md_proto_imap.open(&sink, &lim, &flow, MD_TLS_NONE, 0);
+	st = md_proto_imap.open(&sink, &env, &flow, MD_TLS_NONE, 0);
 	md_proto_imap.feed(st, MD_S2C, (const uint8_t *)greet, strlen(greet),
 	    1);
 	md_proto_imap.feed(st, MD_C2S, (const uint8_t *)cmd, strlen(cmd), 2);

@@ -533,12 +533,12 @@ test_status(void **state)
 		MD_ST_NO, MD_ST_NO, MD_ST_NO, MD_ST_OK, MD_ST_OK };
 	struct verdicts		    v = { 0 };
 	struct md_sink		    sink = { verdict_emit, &v };
-	struct md_limits	    lim;
+	struct md_env		    env;
 	void			   *st;
 
 	(void)state;
-	md_limits_default(&lim);
-	st = md_proto_smtp.open(&sink, &lim, &flow, MD_TLS_NONE, 0);
+	md_env_default(&env);
+	st = md_proto_smtp.open(&sink, &env, &flow, MD_TLS_NONE, 0);
 	md_proto_smtp.feed(st, MD_S2C, (const uint8_t *)s2c, 8, 1);
 	md_proto_smtp.feed(st, MD_C2S, (const uint8_t *)c2s, sizeof(c2s) - 1,
 	    2);

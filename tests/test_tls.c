@@ -201,16 +201,16 @@ test_budget(void **state)
 {
 	static const struct md_flow flow = { .id = 1 };
 	struct md_budget	    b = { 0, 512 };
-	struct md_limits	    lim;
+	struct md_env		    env;
 	struct recsink		    rec;
 	struct md_sink		    sink;
 	void			   *st;
 
 	(void)state;
-	md_limits_default(&lim);
-	lim.tls_budget = &b;
+	md_env_default(&env);
+	env.tls_budget = &b;
 	recsink_init(&rec, &sink);
-	st = md_proto_smtp.open(&sink, &lim, &flow, MD_TLS_IMPLICIT, 0);
+	st = md_proto_smtp.open(&sink, &env, &flow, MD_TLS_IMPLICIT, 0);
 	md_proto_smtp.feed(st, MD_C2S, (const uint8_t *)CLIENT1,
 	    sizeof(CLIENT1) - 1, 1);
 	assert_int_equal(b.held, 0);

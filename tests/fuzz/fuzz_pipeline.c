@@ -37,7 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((tap = mime_tap_new(&null)) == NULL)
 		return 0;
 	mime_tap_sink(tap, &co.sink);
-	md_limits_default(&co.lim);
+	md_env_default(&co.env);
 	co.max_streams = 64;
 	if (capture_init(&co, err, sizeof(err)) == 0) {
 		struct capture_file_info info;

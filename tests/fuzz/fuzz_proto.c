@@ -24,7 +24,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct md_flow			    flow = { .id = 1 };
 	uint8_t				    sum = 0;
 	struct md_sink	       null = { touch_event, &sum }, tapped;
-	struct md_limits       lim;
+	struct md_env	       env;
 	struct mime_tap	      *tap;
 	struct assembler      *pieces;
 	struct md_sink	       in;
@@ -38,9 +38,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tls = (data[0] & 3) == 3 ? MD_TLS_IMPLICIT : MD_TLS_NONE;
 	flow.midstream = (data[0] >> 2) & 1;
 	flow.proto = pr->id; /* as the capture layer sets it */
-	md_limits_default(&lim);
-	lim.pending_max = 8 + (data[0] >> 4); /* small: reach the caps */
-	lim.responses_max = 16;
+	md_env_default(&env);
+	env.lim.pending_max = 8 + (data[0] >> 4); /* small: reach the caps */
+	env.lim.responses_max = 16;
 	if ((tap = mime_tap_new(&null)) == NULL)
 		return 0;
 	mime_tap_sink(tap, &tapped);
@@ -50,7 +50,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	assembler_sink(pieces, &in);
-	if ((st = pr->open(&in, &lim, &flow, tls, 0)) == NULL) {
+	if ((st = pr->open(&in, &env, &flow, tls, 0)) == NULL) {
 		assembler_free(pieces);
 		mime_tap_free(tap);
 		return 0;
