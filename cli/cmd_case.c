@@ -982,7 +982,9 @@ case_usage(FILE *f)
 	    "and, given the captures, every message derived again from its "
 	    "frames.\n"
 	    "  --key PUB.pem       the signer's public key (else the "
-	    "bundle's, shown)\n");
+	    "bundle's, shown)\n"
+	    "  --keylog FILE       TLS secrets the captures were read with "
+	    "(as read takes)\n");
 }
 
 /* The selection: messages (and sessions) the options name, or all. */
@@ -1377,13 +1379,14 @@ verify_manifest(json_t *man, json_t *sums, struct verdict *v)
 
 /* Reads the captures into a scratch log with this same program. */
 static int
-read_again(const char *db, int n, char **caps, const char *errfile)
+read_again(const char *db, int n, char **caps, char *const *keylogs, int nk,
+    const char *errfile)
 {
 	static char a0[] = "mailsift", a1[] = "read", a2[] = "-q",
-		    a3[] = "--no-keep", a4[] = "-o";
-	char			 **av = calloc((size_t)n + 8, sizeof(char *));
-	pid_t			   pid;
-	int			   st = -1, k = 0;
+		    a3[] = "--no-keep", a4[] = "-o", kl[] = "--keylog";
+	char **av = calloc((size_t)n + 8 + 2 * (size_t)nk, sizeof(char *));
+	pid_t  pid;
+	int    st = -1, k = 0;
 	posix_spawn_file_actions_t fa;
 
 	if (av == NULL)
@@ -1394,6 +1397,10 @@ read_again(const char *db, int n, char **caps, const char *errfile)
 	av[k++] = a3;
 	av[k++] = a4;
 	av[k++] = (char *)(uintptr_t)db;
+	for (int i = 0; i < nk; i++) {
+		av[k++] = kl;
+		av[k++] = keylogs[i];
+	}
 	for (int i = 0; i < n; i++)
 		av[k++] = caps[i];
 	posix_spawn_file_actions_init(&fa);
@@ -1408,16 +1415,20 @@ read_again(const char *db, int n, char **caps, const char *errfile)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* The message the scratch log has at the frame and offset the manifest
- * cites, in the capture given for its digest: the same bytes? */
+/* The message the scratch log has where the manifest says: in the
+ * session that began at the same frame of the capture given for its
+ * digest, between the same ports, the same message of it (tx: pieces of
+ * one IMAP response share a packet, and an offset); the same bytes?
+ * sess: the manifest's session of the message. */
 static void
-rederive_message(struct query *db, json_t *m, const char *given,
+rederive_message(struct query *db, json_t *m, json_t *sess, const char *given,
     struct verdict *v)
 {
 	struct query_rows *st = query_prepare(db,
-	    "SELECT id, sha256, size FROM messages WHERE capture_file = ?1"
-	    " AND first_frame = ?2 AND (first_offset = ?3 OR ?3 IS NULL)"
-	    " AND direction = ?4 ORDER BY id LIMIT 1");
+	    "SELECT m.id, m.sha256, m.size, m.first_frame FROM messages m"
+	    " JOIN sessions s ON s.id = m.session_id WHERE s.capture_file = ?1"
+	    " AND s.first_frame = ?2 AND s.client_port = ?3"
+	    " AND s.server_port = ?4 AND m.tx = ?5");
 	struct query_rows *pt;
 	json_t		  *p;
 	size_t		   k;
@@ -1427,20 +1438,26 @@ rederive_message(struct query *db, json_t *m, const char *given,
 	if (st == NULL)
 		return;
 	query_bind_text(st, 1, given);
-	query_bind_int(st, 2, ji(m, "first_frame"));
-	if (json_is_integer(json_object_get(m, "first_offset")))
-		query_bind_int(st, 3, ji(m, "first_offset"));
-	query_bind_text(st, 4, js(m, "direction"));
+	query_bind_int(st, 2, ji(sess, "first_frame"));
+	query_bind_int(st, 3, ji(sess, "client_port"));
+	query_bind_int(st, 4, ji(sess, "server_port"));
+	query_bind_int(st, 5, ji(m, "tx"));
 	if (query_next(st) != 1) {
-		bad(v, "message %ld: nothing begins at frame %lld of %s", id,
-		    ji(m, "first_frame"), given);
+		bad(v,
+		    "message %ld: no such message in the session that began "
+		    "at frame %lld of %s%s",
+		    id, ji(sess, "first_frame"), given,
+		    strcmp(js(sess, "tls"), "none") != 0 ?
+			" (a TLS session: --keylog with its key log decrypts it)" :
+			"");
 		query_finish(st);
 		return;
 	}
 	again = (long)query_int(st, 0);
 	if (strcmp(query_text(st, 1) ? query_text(st, 1) : "",
 		js(m, "sha256")) != 0 ||
-	    query_int(st, 2) != ji(m, "size")) {
+	    query_int(st, 2) != ji(m, "size") ||
+	    query_int(st, 3) != ji(m, "first_frame")) {
 		bad(v,
 		    "message %ld: frame %lld of %s gives other bytes "
 		    "(SHA-256 %s, %lld bytes; manifest %s, %lld)",
@@ -1478,8 +1495,22 @@ rederive_message(struct query *db, json_t *m, const char *given,
 	}
 }
 
+/* The manifest's session of that id; when there is none, an object
+ * without fields, so that its lookups find nothing. */
+static json_t *
+session_of(json_t *man, long long id)
+{
+	json_t *s;
+	size_t	i;
+
+	json_array_foreach(json_object_get(man, "sessions"), i,
+	    s) if (ji(s, "id") == id) return s;
+	return json_object_get(man, "format");
+}
+
 static void
-verify_captures(json_t *man, int n, char **caps, struct verdict *v)
+verify_captures(json_t *man, int n, char **caps, char *const *keylogs, int nk,
+    struct verdict *v)
 {
 	json_t	     *given = json_object(), *m, *c;
 	char	      hex[HASH_HEX_MAX], dir[] = "/tmp/mailsift-verify-XXXXXX";
@@ -1510,19 +1541,20 @@ verify_captures(json_t *man, int n, char **caps, struct verdict *v)
 	}
 	snprintf(db, sizeof(db), "%s/again.db", dir);
 	snprintf(errf, sizeof(errf), "%s/read.err", dir);
-	rc = read_again(db, n, caps, errf);
+	rc = read_again(db, n, caps, keylogs, nk, errf);
 	if (rc != 0 && rc != EXIT_PARTIAL)
 		bad(v, "reading the captures again failed (exit %d)", rc);
 	if ((q = query_open(db, hex, sizeof(hex))) != NULL) {
 		json_array_foreach(json_object_get(man, "messages"), i, m)
 		{
+			json_t	   *sess = session_of(man, ji(m, "session"));
 			const char *sha =
-			    js(json_object_get(m, "capture"), "sha256");
+			    js(json_object_get(sess, "capture"), "sha256");
 			const char *path =
 			    json_string_value(json_object_get(given, sha));
 
 			if (path != NULL)
-				rederive_message(q, m, path, v);
+				rederive_message(q, m, sess, path, v);
 			else
 				printf(
 				    "--   message %lld: its capture (SHA-256 "
@@ -1561,7 +1593,10 @@ static int
 case_verify(int argc, char **argv)
 {
 	static const struct option longs[] = { { "key", 1, NULL, 'k' },
-		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+		{ "keylog", 1, NULL, 'l' }, { "help", 0, NULL, 'h' },
+		{ NULL, 0, NULL, 0 } };
+	char			  *keylogs[8];
+	int			   nk = 0;
 	const char		  *key = NULL, *dir, *given;
 	struct verdict		   v = { 0, 0 };
 	struct stat		   sb;
@@ -1577,6 +1612,10 @@ case_verify(int argc, char **argv)
 		switch (c) {
 		case 'k':
 			key = optarg;
+			break;
+		case 'l':
+			if (nk < 8)
+				keylogs[nk++] = optarg;
 			break;
 		case 'h':
 			case_usage(stdout);
@@ -1624,7 +1663,8 @@ case_verify(int argc, char **argv)
 			json_string_value(f));
 		verify_manifest(man, sums, &v);
 		if (optind < argc)
-			verify_captures(man, argc - optind, argv + optind, &v);
+			verify_captures(man, argc - optind, argv + optind,
+			    keylogs, nk, &v);
 	}
 	printf("%s: %d checks passed, %d failed\n", given, v.ok, v.bad);
 	json_decref(man);

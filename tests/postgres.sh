@@ -84,6 +84,19 @@ if [ "$n" -gt 0 ] && [ "$(list "$B/x.sqlite")" = "$(list "$B/x.pg")" ]; then
 else bad "mailsift extract --all differs ($n messages from SQLite)"; fi
 check "kept bytes are stored once per SHA-256" \
 	"$(sql same "SELECT count(*) FROM (SELECT sha256 FROM blobs WHERE chunk = 0 GROUP BY sha256 HAVING count(*) > 1) d")" 0
+# a case bundle from the server's log (issue 32): the same messages,
+# attachments and session packets as from SQLite's, and it verifies
+# against the captures
+./mailsift case export -d "$B/same.db" -o "$B/case.sqlite" >/dev/null 2>&1
+./mailsift case export -d "$(uri same)" -o "$B/case.pg" >"$B/case.pg.out" 2>&1
+check "case export from PostgreSQL: exit 0" "$?" 0
+bundle() { (cd "$1" && find messages attachments sessions -type f ! -name '*.txt' -exec sha256sum {} + | cut -d' ' -f1 | sort); }
+check "case export: the same files (messages, attachments, packets) as from SQLite" \
+	"$(bundle "$B/case.pg" | sha256sum)" "$(bundle "$B/case.sqlite" | sha256sum)"
+# shellcheck disable=SC2086
+./mailsift case verify "$B/case.pg" $KEYS $CAPS >"$B/case.pg.verify" 2>&1
+check "case verify: the bundle from PostgreSQL derives again from the captures" \
+	"$?|$(grep -c '^FAIL' "$B/case.pg.verify")" "0|0"
 hits() { ./mailsift search "$1" -d "$2" 2>/dev/null | cut -f1 | ids | sort; }
 check "mailsift search finds the same messages on both" \
 	"$(hits invoice "$(uri same)" | tr '\n' ' ')" "$(hits invoice "$B/same.db" | tr '\n' ' ')"
