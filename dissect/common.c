@@ -58,22 +58,31 @@ out_feed(struct md_out *o, enum md_dir dir, const uint8_t *p, size_t len,
 	return 1;
 }
 
-/* The TLS view, made when TLS begins; NULL when memory ran out (the
- * bytes are still counted). */
-static struct tls_view *
-tls_view(struct md_out *o)
+/* The TLS stream's events are the session's (flow and time filled). */
+static int
+tls_emit(void *arg, struct md_event *ev)
 {
-	if (o->tlsv == NULL)
-		o->tlsv = tls_view_new(o->tls_budget);
-	return o->tlsv;
+	return out_emit(arg, ev);
+}
+
+void
+out_tls_begin(struct md_out *o, enum md_tls mode, const struct md_env *env,
+    void (*plain)(void *, enum md_dir, const uint8_t *, size_t), void *arg)
+{
+	struct tls_stream_io io = { tls_emit, o, plain, arg };
+
+	o->tls = mode;
+	/* NULL when memory ran out: the bytes are still counted */
+	if (o->tls_stream == NULL)
+		o->tls_stream = tls_stream_new(env->keys, env->tls_budget, &io);
 }
 
 void
 out_tls(struct md_out *o, enum md_dir dir, const uint8_t *p, size_t len)
 {
 	o->tls_bytes[dir] += len;
-	if (len > 0 && tls_view(o) != NULL)
-		tls_view_feed(o->tlsv, o, dir, p, len);
+	if (o->tls_stream != NULL)
+		tls_stream_feed(o->tls_stream, dir, p, len, o->ts);
 }
 
 void
@@ -89,8 +98,8 @@ out_gap(struct md_out *o, enum md_dir dir, size_t missing, uint64_t ts)
 	ev.arg = md_bytes_of((const uint8_t *)detail, (size_t)n);
 	ev.num[0] = missing;
 	out_emit(o, &ev);
-	if (o->tls != MD_TLS_NONE && tls_view(o) != NULL)
-		tls_view_gap(o->tlsv, dir);
+	if (o->tls != MD_TLS_NONE && o->tls_stream != NULL)
+		tls_stream_gap(o->tls_stream, dir, ts);
 }
 
 int
@@ -158,9 +167,9 @@ out_session_end(struct md_out *o, enum md_end why)
 {
 	struct md_event ev = { .type = MD_EV_SESSION_END, .dir = MD_C2S };
 
-	if (o->tlsv != NULL) {
-		tls_view_end(o->tlsv, o);
-		o->tlsv = NULL;
+	if (o->tls_stream != NULL) {
+		tls_stream_end(o->tls_stream, o->ts);
+		o->tls_stream = NULL;
 	}
 	ev.code = why;
 	ev.tls = o->tls;

@@ -26,13 +26,7 @@ struct md_out {
 	uint8_t		      bare_lf_seen[2], nul_seen[2];
 	uint8_t		      queue_overflowed;
 	uint8_t		      tls_refused; /* a STARTTLS/STLS was refused */
-	struct tls_view	     *tlsv; /* what is seen of TLS, once it began */
-	/* decryption: the key log's secrets, and where the decrypted
-	 * application bytes go (the dissector's clear-text entry) */
-	const struct tls_keyring *keys;
-	struct md_budget	 *tls_budget; /* md_env.tls_budget */
-	void (*plain)(void *arg, enum md_dir, const uint8_t *, size_t);
-	void *plain_arg;
+	struct tls_stream    *tls_stream;  /* the TLS child, once TLS began */
 };
 
 void out_open(struct md_out *, const struct md_sink *, const struct md_flow *,
@@ -40,8 +34,14 @@ void out_open(struct md_out *, const struct md_sink *, const struct md_flow *,
 int  out_emit(struct md_out *, struct md_event *);
 int  out_feed(struct md_out *, enum md_dir, const uint8_t *p, size_t len,
      uint64_t ts);
-/* Bytes of one direction after TLS began: counted and read by the TLS
- * view (tls.c). */
+/* TLS begins (mode): the session's bytes from now on go to a TLS stream
+ * of its own (tls.h), made here with the run's secrets and budget, whose
+ * decrypted bytes go to plain(arg) (the dissector's clear-text entry).
+ * A stream made before (a second STARTTLS) goes on. */
+void out_tls_begin(struct md_out *, enum md_tls mode, const struct md_env *,
+    void (*plain)(void *, enum md_dir, const uint8_t *, size_t), void *arg);
+/* Bytes of one direction after TLS began: counted and given to the TLS
+ * stream. */
 void out_tls(struct md_out *, enum md_dir, const uint8_t *p, size_t len);
 
 void out_gap(struct md_out *, enum md_dir, size_t missing, uint64_t ts);

@@ -147,7 +147,10 @@ struct imap {
 	uint32_t responses_max;
 	uint32_t caps_hash;
 	int	 greeted, logout_seen, starttls_wait;
+	const struct md_env *env; /* the run's: TLS secrets and budget */
 };
+
+static void imap_plain(void *arg, enum md_dir, const uint8_t *p, size_t n);
 
 static void side_plain(struct imap *, enum md_dir, const uint8_t *, size_t);
 
@@ -1024,7 +1027,7 @@ continuation(struct imap *s)
 static void
 start_tls(struct imap *s)
 {
-	s->out.tls = MD_TLS_STARTTLS;
+	out_tls_begin(&s->out, MD_TLS_STARTTLS, s->env, imap_plain, s);
 	s->side[MD_C2S].tls = 1;
 	s->side[MD_S2C].tls = 1;
 	s->starttls_wait = 0;
@@ -1370,10 +1373,9 @@ imap_open(const struct md_sink *sink, const struct md_env *env,
 	}
 	s->responses_max = lim->responses_max;
 	out_open(&s->out, sink, flow, tls, ts_us, "imap");
-	s->out.keys = env->keys;
-	s->out.tls_budget = env->tls_budget;
-	s->out.plain = imap_plain;
-	s->out.plain_arg = s;
+	s->env = env;
+	if (tls != MD_TLS_NONE) /* an implicit-TLS port */
+		out_tls_begin(&s->out, tls, env, imap_plain, s);
 	s->greeted = flow->midstream; /* no greeting will come */
 	for (int d = 0; d < 2; d++) {
 		line_init(&s->side[d].line, lim->line_max);

@@ -101,9 +101,12 @@ struct pop3 {
 	uint64_t       top_lines, body_lines, line_len;
 	uint8_t	       last;
 
-	struct sasl_field apop_ts; /* RFC 1939 7: <timestamp> of greeting */
-	int		  greeted, quit_seen, stls_wait, after_quit_said;
+	struct sasl_field    apop_ts; /* RFC 1939 7: <timestamp> of greeting */
+	int		     greeted, quit_seen, stls_wait, after_quit_said;
+	const struct md_env *env; /* the run's: TLS secrets and budget */
 };
+
+static void pop3_plain(void *arg, enum md_dir, const uint8_t *p, size_t n);
 
 static const char *const state_names[] = {
 	[ST_AUTHORIZATION] = "AUTHORIZATION",
@@ -517,7 +520,7 @@ pop3_client_line(struct pop3 *s, const struct line *ln)
 static void
 start_tls(struct pop3 *s)
 {
-	s->out.tls = MD_TLS_STARTTLS;
+	out_tls_begin(&s->out, MD_TLS_STARTTLS, s->env, pop3_plain, s);
 	s->cmode = C_TLS;
 	s->smode = S_TLS;
 }
@@ -870,10 +873,9 @@ pop3_open(const struct md_sink *sink, const struct md_env *env,
 		return NULL;
 	}
 	out_open(&s->out, sink, flow, tls, ts_us, "pop3");
-	s->out.keys = env->keys;
-	s->out.tls_budget = env->tls_budget;
-	s->out.plain = pop3_plain;
-	s->out.plain_arg = s;
+	s->env = env;
+	if (tls != MD_TLS_NONE) /* an implicit-TLS port */
+		out_tls_begin(&s->out, tls, env, pop3_plain, s);
 	s->greeted = flow->midstream; /* no greeting will come */
 	line_init(&s->line[MD_C2S], lim->line_max);
 	line_init(&s->line[MD_S2C], lim->line_max);

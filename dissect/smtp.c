@@ -107,10 +107,13 @@ struct smtp {
 	 * per recipient it accepted, in RCPT order.  The accepted RCPTs of
 	 * the latest transaction, and the delivery replies still due.
 	 */
-	int	  lmtp;
-	uint32_t  lmtp_tx, lmtp_n, lmtp_next, lmtp_due;
-	uint32_t *lmtp_rcpt; /* their seq numbers, LMTP_RCPT_MAX */
+	int		     lmtp;
+	uint32_t	     lmtp_tx, lmtp_n, lmtp_next, lmtp_due;
+	uint32_t	    *lmtp_rcpt; /* their seq numbers, LMTP_RCPT_MAX */
+	const struct md_env *env;	/* the run's: TLS secrets and budget */
 };
+
+static void smtp_plain(void *arg, enum md_dir, const uint8_t *p, size_t n);
 
 /* ---------------------------------------------------------------- events */
 
@@ -834,7 +837,7 @@ tx_reply(struct smtp *s, uint32_t tx)
 static void
 start_tls(struct smtp *s)
 {
-	s->out.tls = MD_TLS_STARTTLS;
+	out_tls_begin(&s->out, MD_TLS_STARTTLS, s->env, smtp_plain, s);
 	s->cmode = SMTP_C_TLS;
 	s->s2c_tls = 1;
 }
@@ -1205,10 +1208,9 @@ smtp_open(const struct md_sink *sink, const struct md_env *env,
 		return NULL;
 	}
 	out_open(&s->out, sink, flow, tls, ts_us, "smtp");
-	s->out.keys = env->keys;
-	s->out.tls_budget = env->tls_budget;
-	s->out.plain = smtp_plain;
-	s->out.plain_arg = s;
+	s->env = env;
+	if (tls != MD_TLS_NONE) /* an implicit-TLS port */
+		out_tls_begin(&s->out, tls, env, smtp_plain, s);
 	s->greeted = flow->midstream; /* no greeting will come */
 	line_init(&s->line[MD_C2S], lim->line_max);
 	line_init(&s->line[MD_S2C], lim->line_max);

@@ -73,6 +73,31 @@ struct tls_dir {
 	int	 gathering;
 };
 
+/* Where a TLS stream's events and decrypted bytes go, and what it
+ * knows of the run: the secrets, and the time of the bytes fed. */
+struct tls_io {
+	const struct tls_keyring *keys;
+	uint64_t		  ts;
+	struct tls_stream_io	  cb;
+};
+
+static int
+io_emit(struct tls_io *o, struct md_event *ev)
+{
+	return o->cb.emit(o->cb.emit_arg, ev);
+}
+
+static void
+io_anomaly(struct tls_io *o, enum md_dir dir, const char *code,
+    const uint8_t *detail, size_t dlen)
+{
+	struct md_event ev = { .type = MD_EV_ANOMALY, .dir = dir };
+
+	ev.name = md_bytes_str(code);
+	ev.arg = md_bytes_of(detail, dlen > 256 ? 256 : dlen);
+	io_emit(o, &ev);
+}
+
 struct tls_view {
 	struct tls_dir	  d[2];
 	struct md_budget *budget;  /* shared by all sessions; NULL: none */
@@ -101,6 +126,9 @@ struct tls_view {
 	size_t		   wait_bytes;
 	struct wait_chunk *wq, **wq_tail;
 };
+
+static void view_feed(struct tls_view *, struct tls_io *, enum md_dir,
+    const uint8_t *p, size_t n);
 
 /* Bytes held while a session waits for its keys, in arrival order. */
 struct wait_chunk {
@@ -695,7 +723,7 @@ hex_id(char *out, const uint8_t *p, size_t n)
 }
 
 static void
-emit_hello(struct md_out *o, enum md_dir dir, const struct md_tls_hello *h)
+emit_hello(struct tls_io *o, enum md_dir dir, const struct md_tls_hello *h)
 {
 	struct md_event ev = { .type = MD_EV_TLS_HELLO, .dir = dir };
 	const char     *vn = tls_version_name(h->version);
@@ -711,11 +739,11 @@ emit_hello(struct md_out *o, enum md_dir dir, const struct md_tls_hello *h)
 	ev.aux = md_bytes_str(h->ja4);
 	ev.num[0] = h->version;
 	ev.num[1] = dir == MD_S2C ? h->cipher : 0;
-	out_emit(o, &ev);
+	io_emit(o, &ev);
 }
 
 static void
-client_hello(struct tls_view *v, struct md_out *o, struct rd *r)
+client_hello(struct tls_view *v, struct tls_io *o, struct rd *r)
 {
 	struct md_tls_hello *h = calloc(1, sizeof(*h));
 	struct tls_lists    *l = calloc(1, sizeof(*l));
@@ -742,7 +770,7 @@ client_hello(struct tls_view *v, struct md_out *o, struct rd *r)
 	}
 	comp = rd_sub(r, rd_u8(r));
 	if (r->bad || suites.bad || comp.bad || sid.n > 32) {
-		out_anomaly(o, MD_C2S, MD_ANOM_TLS_MALFORMED,
+		io_anomaly(o, MD_C2S, MD_ANOM_TLS_MALFORMED,
 		    (const uint8_t *)"ClientHello", 11);
 		goto out;
 	}
@@ -814,7 +842,7 @@ key_status(struct tls_view *v, const char *words, const char *name)
  * the master secret.
  */
 static void
-keys_setup(struct tls_view *v, struct md_out *o)
+keys_setup(struct tls_view *v, struct tls_io *o)
 {
 	struct tls_suite s = tls_suite_of(v->cipher);
 	struct tls_dir	*c = &v->d[MD_C2S], *sv = &v->d[MD_S2C];
@@ -892,7 +920,7 @@ to_traffic_keys(struct tls_view *v, enum md_dir dir)
 }
 
 static void
-server_findings(struct md_out *o, const struct md_tls_hello *h)
+server_findings(struct tls_io *o, const struct md_tls_hello *h)
 {
 	const char *why = tls_weak_reason(h->cipher);
 	const char *cn = tls_cipher_name(h->cipher);
@@ -900,20 +928,20 @@ server_findings(struct md_out *o, const struct md_tls_hello *h)
 	if (h->version != 0 && h->version < 0x0303) {
 		const char *vn = tls_version_name(h->version);
 
-		out_anomaly(o, MD_S2C, MD_ANOM_TLS_OLD,
+		io_anomaly(o, MD_S2C, MD_ANOM_TLS_OLD,
 		    (const uint8_t *)(vn ? vn : "?"), strlen(vn ? vn : "?"));
 	}
 	if (why != NULL) {
 		char d[160];
 		int  n = snprintf(d, sizeof(d), "%s: %s", cn, why);
 
-		out_anomaly(o, MD_S2C, MD_ANOM_TLS_WEAK, (const uint8_t *)d,
+		io_anomaly(o, MD_S2C, MD_ANOM_TLS_WEAK, (const uint8_t *)d,
 		    (size_t)n < sizeof(d) ? (size_t)n : sizeof(d) - 1);
 	}
 }
 
 static void
-server_hello(struct tls_view *v, struct md_out *o, struct rd *r)
+server_hello(struct tls_view *v, struct tls_io *o, struct rd *r)
 {
 	struct md_tls_hello *h = calloc(1, sizeof(*h));
 	struct tls_lists    *l = calloc(1, sizeof(*l));
@@ -930,7 +958,7 @@ server_hello(struct tls_view *v, struct md_out *o, struct rd *r)
 	keep_code(l->ciphers, &l->nciphers, h->cipher);
 	(void)rd_u8(r); /* compression */
 	if (r->bad || sid.n > 32) {
-		out_anomaly(o, MD_S2C, MD_ANOM_TLS_MALFORMED,
+		io_anomaly(o, MD_S2C, MD_ANOM_TLS_MALFORMED,
 		    (const uint8_t *)"ServerHello", 11);
 		goto out;
 	}
@@ -986,7 +1014,7 @@ cert_entry(struct rd *list, int tls13)
  * own): each certificate in the chain, the sender's first.
  */
 static void
-certificate(struct md_out *o, enum md_dir dir, struct rd *r, int tls13)
+certificate(struct tls_io *o, enum md_dir dir, struct rd *r, int tls13)
 {
 	struct rd list, scan;
 	uint64_t  n = 0, i = 0;
@@ -1005,7 +1033,7 @@ certificate(struct md_out *o, enum md_dir dir, struct rd *r, int tls13)
 		ev.arg = md_bytes_of(der.p, der.n);
 		ev.num[0] = i++;
 		ev.num[1] = n;
-		out_emit(o, &ev);
+		io_emit(o, &ev);
 	}
 }
 
@@ -1059,7 +1087,7 @@ transcript_add(struct tls_view *v, uint8_t type, const uint8_t *p, size_t n)
  * agreed on it), then the keys, as a key log's CLIENT_RANDOM would.
  */
 static void
-rsa_key_exchange(struct tls_view *v, struct md_out *o, struct rd *r)
+rsa_key_exchange(struct tls_view *v, struct tls_io *o, struct rd *r)
 {
 	struct rd	 enc = rd_sub(r, rd_u16(r));
 	struct tls_suite s = tls_suite_of(v->cipher);
@@ -1094,7 +1122,7 @@ rsa_key_exchange(struct tls_view *v, struct md_out *o, struct rd *r)
 }
 
 static void
-handshake_message(struct tls_view *v, struct md_out *o, enum md_dir dir,
+handshake_message(struct tls_view *v, struct tls_io *o, enum md_dir dir,
     uint8_t type, const uint8_t *p, size_t n)
 {
 	struct rd r = { p, n, 0, 0 };
@@ -1126,7 +1154,7 @@ handshake_message(struct tls_view *v, struct md_out *o, enum md_dir dir,
 /* ------------------------------------------------------------- records */
 
 static void
-dir_stop(struct tls_view *v, struct md_out *o, enum md_dir dir, const char *why)
+dir_stop(struct tls_view *v, struct tls_io *o, enum md_dir dir, const char *why)
 {
 	struct tls_dir *d = &v->d[dir];
 
@@ -1134,7 +1162,7 @@ dir_stop(struct tls_view *v, struct md_out *o, enum md_dir dir, const char *why)
 	hs_free(v, d);
 	rec_free(v, d);
 	if (why != NULL)
-		out_anomaly(o, dir, MD_ANOM_TLS_MALFORMED, (const uint8_t *)why,
+		io_anomaly(o, dir, MD_ANOM_TLS_MALFORMED, (const uint8_t *)why,
 		    strlen(why));
 }
 
@@ -1150,7 +1178,7 @@ handshake_in_clear(const struct tls_view *v, const struct tls_dir *d)
 
 /* Handshake messages out of the bytes put together so far. */
 static void
-handshake_bytes(struct tls_view *v, struct md_out *o, enum md_dir dir,
+handshake_bytes(struct tls_view *v, struct tls_io *o, enum md_dir dir,
     const uint8_t *p, size_t n, int decrypted)
 {
 	struct tls_dir *d = &v->d[dir];
@@ -1168,13 +1196,12 @@ handshake_bytes(struct tls_view *v, struct md_out *o, enum md_dir dir,
 			cap = TLS_HANDSHAKE_MAX + 4;
 		if (d->hs_len + n > cap) {
 			d->hs_dead = 1;
-			out_anomaly(o, dir, MD_ANOM_TLS_HANDSHAKE_LONG, NULL,
-			    0);
+			io_anomaly(o, dir, MD_ANOM_TLS_HANDSHAKE_LONG, NULL, 0);
 			return;
 		}
 		if (budget_take(v, cap - d->hs_cap) != 0) {
 			d->hs_dead = 1; /* the handshake is not read */
-			out_anomaly(o, dir, MD_ANOM_TLS_BUDGET, NULL, 0);
+			io_anomaly(o, dir, MD_ANOM_TLS_BUDGET, NULL, 0);
 			return;
 		}
 		if ((b = realloc(d->hs, cap)) == NULL) {
@@ -1194,8 +1221,7 @@ handshake_bytes(struct tls_view *v, struct md_out *o, enum md_dir dir,
 
 		if (len > TLS_HANDSHAKE_MAX) {
 			d->hs_dead = 1;
-			out_anomaly(o, dir, MD_ANOM_TLS_HANDSHAKE_LONG, NULL,
-			    0);
+			io_anomaly(o, dir, MD_ANOM_TLS_HANDSHAKE_LONG, NULL, 0);
 			return;
 		}
 		if (d->hs_len - off < 4 + (size_t)len)
@@ -1208,7 +1234,7 @@ handshake_bytes(struct tls_view *v, struct md_out *o, enum md_dir dir,
 }
 
 static void
-alert_bytes(struct tls_view *v, struct md_out *o, enum md_dir dir,
+alert_bytes(struct tls_view *v, struct tls_io *o, enum md_dir dir,
     const uint8_t *p, size_t n, int decrypted)
 {
 	struct tls_dir *d = &v->d[dir];
@@ -1225,7 +1251,7 @@ alert_bytes(struct tls_view *v, struct md_out *o, enum md_dir dir,
 			ev.name = md_bytes_str(name != NULL ? name : "unknown");
 			ev.num[0] = d->alert[0];
 			ev.num[1] = d->alert[1];
-			out_emit(o, &ev);
+			io_emit(o, &ev);
 			d->alert_len = 0;
 		}
 	}
@@ -1285,17 +1311,17 @@ to_open(struct tls_view *v, struct tls_dir *d)
 
 /* Application data to the dissector, as if it had come in clear. */
 static void
-plaintext(struct tls_view *v, struct md_out *o, enum md_dir dir,
+plaintext(struct tls_view *v, struct tls_io *o, enum md_dir dir,
     const uint8_t *p, size_t n)
 {
 	v->plain[dir] += n;
-	if (o->plain != NULL && n > 0)
-		o->plain(o->plain_arg, dir, p, n);
+	if (o->cb.plain != NULL && n > 0)
+		o->cb.plain(o->cb.plain_arg, dir, p, n);
 }
 
 /* A protected record, whole: opened and its content passed on. */
 static void
-open_record(struct tls_view *v, struct md_out *o, enum md_dir dir)
+open_record(struct tls_view *v, struct tls_io *o, enum md_dir dir)
 {
 	struct tls_dir *d = &v->d[dir];
 	uint8_t	       *pt;
@@ -1364,7 +1390,7 @@ drop_held(struct tls_view *v)
  * session is given up and what was held only counted.
  */
 static void
-wait_check(struct tls_view *v, struct md_out *o, int last)
+wait_check(struct tls_view *v, struct tls_io *o, int last)
 {
 	struct wait_chunk *c;
 	uint64_t waited = o->ts > v->wait_since ? o->ts - v->wait_since : 0;
@@ -1390,7 +1416,7 @@ wait_check(struct tls_view *v, struct md_out *o, int last)
 	while (c != NULL) {
 		struct wait_chunk *next = c->next;
 
-		tls_view_feed(v, o, c->dir, c->b, c->n);
+		view_feed(v, o, c->dir, c->b, c->n);
 		budget_give(v, c->n);
 		free(c);
 		c = next;
@@ -1404,8 +1430,8 @@ wait_check(struct tls_view *v, struct md_out *o, int last)
 	}
 }
 
-void
-tls_view_feed(struct tls_view *v, struct md_out *o, enum md_dir dir,
+static void
+view_feed(struct tls_view *v, struct tls_io *o, enum md_dir dir,
     const uint8_t *p, size_t n)
 {
 	struct tls_dir *d = &v->d[dir];
@@ -1459,8 +1485,8 @@ tls_view_feed(struct tls_view *v, struct md_out *o, enum md_dir dir,
 	}
 }
 
-void
-tls_view_gap(struct tls_view *v, enum md_dir dir)
+static void
+view_gap(struct tls_view *v, enum md_dir dir)
 {
 	struct tls_dir *d = &v->d[dir];
 
@@ -1469,8 +1495,8 @@ tls_view_gap(struct tls_view *v, enum md_dir dir)
 	hs_free(v, d);
 }
 
-struct tls_view *
-tls_view_new(struct md_budget *budget)
+static struct tls_view *
+view_new(struct md_budget *budget)
 {
 	struct tls_view *v = calloc(1, sizeof(struct tls_view));
 
@@ -1505,15 +1531,27 @@ resumed(const struct tls_view *v)
 	    (v->server_hello && s->ccs && !s->certs && !v->ske);
 }
 
-void
-tls_view_end(struct tls_view *v, struct md_out *o)
+/* What a view holds, freed. */
+static void
+view_free(struct tls_view *v)
+{
+	drop_held(v);
+	free(v->transcript);
+	for (int i = 0; i < 2; i++) {
+		hs_free(v, &v->d[i]);
+		rec_free(v, &v->d[i]);
+		OPENSSL_cleanse(&v->d[i].prot, sizeof(v->d[i].prot));
+	}
+	free(v);
+}
+
+static void
+view_end(struct tls_view *v, struct tls_io *o)
 {
 	struct md_event ev = { .type = MD_EV_TLS_END, .dir = MD_C2S };
 
 	if (v->waiting)
 		wait_check(v, o, 1); /* one last look for its keys */
-	drop_held(v);
-	free(v->transcript);
 	ev.code = established(v);
 	ev.num[0] = (uint64_t)resumed(v);
 	ev.num[1] = v->group;
@@ -1521,11 +1559,63 @@ tls_view_end(struct tls_view *v, struct md_out *o)
 	ev.num[3] = v->d[MD_S2C].records;
 	if (v->key_status != NULL)
 		ev.name = md_bytes_str(v->key_status);
-	out_emit(o, &ev);
-	for (int i = 0; i < 2; i++) {
-		hs_free(v, &v->d[i]);
-		rec_free(v, &v->d[i]);
-		OPENSSL_cleanse(&v->d[i].prot, sizeof(v->d[i].prot));
+	io_emit(o, &ev);
+	view_free(v);
+}
+
+/* ------------------------------------------------------- the stream */
+
+struct tls_stream {
+	struct tls_view *v;
+	struct tls_io	 io;
+	int		 touched; /* a byte or a gap came: TLS_END is due */
+};
+
+struct tls_stream *
+tls_stream_new(const struct tls_keyring *keys, struct md_budget *budget,
+    const struct tls_stream_io *cb)
+{
+	struct tls_stream *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return NULL;
+	if ((t->v = view_new(budget)) == NULL) {
+		free(t);
+		return NULL;
 	}
-	free(v);
+	t->io.keys = keys;
+	t->io.cb = *cb;
+	return t;
+}
+
+void
+tls_stream_feed(struct tls_stream *t, enum md_dir dir, const uint8_t *p,
+    size_t n, uint64_t ts)
+{
+	if (n == 0)
+		return;
+	t->touched = 1;
+	t->io.ts = ts;
+	view_feed(t->v, &t->io, dir, p, n);
+}
+
+void
+tls_stream_gap(struct tls_stream *t, enum md_dir dir, uint64_t ts)
+{
+	t->touched = 1;
+	t->io.ts = ts;
+	view_gap(t->v, dir);
+}
+
+void
+tls_stream_end(struct tls_stream *t, uint64_t ts)
+{
+	if (t == NULL)
+		return;
+	t->io.ts = ts;
+	if (t->touched)
+		view_end(t->v, &t->io);
+	else
+		view_free(t->v);
+	free(t);
 }

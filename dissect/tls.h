@@ -20,19 +20,36 @@
 
 #define TLS_HANDSHAKE_MAX (64u * 1024) /* one handshake message */
 
-struct md_out;
-struct tls_view;
+struct tls_keyring;
 
-/* A view; its buffers count against budget (shared by all sessions;
- * NULL: not counted). */
-struct tls_view *tls_view_new(struct md_budget *budget);
-/* TLS bytes of one direction, in order, in any split. */
-void tls_view_feed(struct tls_view *, struct md_out *, enum md_dir,
-    const uint8_t *p, size_t n);
+/*
+ * A TLS stream: what a session's bytes say once TLS began (after
+ * STARTTLS, or from the first byte on an implicit-TLS port), as Zeek's
+ * SMTP analyzer hands its bytes to a child SSL analyzer.  Its events
+ * (TLS_HELLO, TLS_CERT, TLS_ALERT, TLS_END, TLS anomalies) go to emit as
+ * the session's; with the session's secrets, the application bytes it
+ * decrypts go to plain, the dissector's clear-text entry.
+ */
+struct tls_stream;
+
+struct tls_stream_io {
+	int (*emit)(void *arg, struct md_event *);
+	void *emit_arg;
+	void (*plain)(void *arg, enum md_dir, const uint8_t *p, size_t n);
+	void *plain_arg; /* plain: NULL when nothing is to be decrypted */
+};
+
+/* A stream; keys: the run's secrets (tlskeys.h) or NULL; its buffers
+ * count against budget (shared by all sessions; NULL: not counted). */
+struct tls_stream *tls_stream_new(const struct tls_keyring *keys,
+    struct md_budget *budget, const struct tls_stream_io *);
+/* TLS bytes of one direction, in order, in any split, at time ts. */
+void tls_stream_feed(struct tls_stream *, enum md_dir, const uint8_t *p,
+    size_t n, uint64_t ts);
 /* Bytes of one direction were lost: its records are no longer followed. */
-void tls_view_gap(struct tls_view *, enum md_dir);
-/* Emits TLS_END and frees the view. */
-void tls_view_end(struct tls_view *, struct md_out *);
+void tls_stream_gap(struct tls_stream *, enum md_dir, uint64_t ts);
+/* Emits TLS_END (when a byte or a gap came) and frees the stream. */
+void tls_stream_end(struct tls_stream *, uint64_t ts);
 
 /* Names of code points (tlsnames.c, tls.c); NULL when not known. */
 struct tls_name {

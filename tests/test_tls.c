@@ -226,6 +226,78 @@ test_budget(void **state)
 	recsink_free(&rec);
 }
 
+/* The TLS stream alone, as a dissector hands it its bytes after
+ * STARTTLS: its events are the session's (through emit), the same for
+ * every split of the records; a stream that saw no byte says nothing at
+ * its end, one that saw a gap says TLS_END. */
+static const struct md_flow stream_flow = { .id = 7 };
+
+static int
+stream_emit(void *arg, struct md_event *ev)
+{
+	struct md_sink *sink = arg;
+
+	ev->flow = &stream_flow;
+	return sink->emit(sink->arg, ev);
+}
+
+static char *
+stream_events(size_t cut)
+{
+	struct recsink	     rec;
+	struct md_sink	     sink;
+	struct tls_stream_io io = { stream_emit, &sink, NULL, NULL };
+	struct tls_stream   *t;
+	size_t		     n = sizeof(CLIENT1) - 1;
+	char		    *text;
+
+	recsink_init(&rec, &sink);
+	assert_non_null(t = tls_stream_new(NULL, NULL, &io));
+	tls_stream_feed(t, MD_C2S, (const uint8_t *)CLIENT1, cut, 1);
+	tls_stream_feed(t, MD_C2S, (const uint8_t *)CLIENT1 + cut, n - cut, 1);
+	tls_stream_feed(t, MD_S2C, (const uint8_t *)SERVER1,
+	    sizeof(SERVER1) - 1, 2);
+	tls_stream_end(t, 3);
+	text = strdup(recsink_text(&rec));
+	recsink_free(&rec);
+	return text;
+}
+
+static void
+test_stream_alone(void **state)
+{
+	char		    *whole = stream_events(0);
+	struct recsink	     rec;
+	struct md_sink	     sink;
+	struct tls_stream_io io = { stream_emit, &sink, NULL, NULL };
+	struct tls_stream   *t;
+
+	(void)state;
+	assert_non_null(strstr(whole, "TLS_HELLO"));
+	assert_non_null(strstr(whole, "TLS_CERT \"LEAFCERT\""));
+	assert_non_null(strstr(whole, "TLS_END"));
+	for (size_t cut = 1; cut < sizeof(CLIENT1) - 1; cut++) {
+		char *split = stream_events(cut);
+
+		assert_string_equal(split, whole);
+		free(split);
+	}
+	free(whole);
+	/* nothing seen: nothing said */
+	recsink_init(&rec, &sink);
+	assert_non_null(t = tls_stream_new(NULL, NULL, &io));
+	tls_stream_end(t, 1);
+	assert_string_equal(recsink_text(&rec), "");
+	recsink_free(&rec);
+	/* a gap: the stream was there, and ends */
+	recsink_init(&rec, &sink);
+	assert_non_null(t = tls_stream_new(NULL, NULL, &io));
+	tls_stream_gap(t, MD_S2C, 1);
+	tls_stream_end(t, 2);
+	assert_non_null(strstr(recsink_text(&rec), "TLS_END"));
+	recsink_free(&rec);
+}
+
 int
 main(void)
 {
@@ -234,6 +306,7 @@ main(void)
 		cmocka_unit_test(test_ja4_alpn),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_stream_alone),
 	};
 	int failed =
 	    cmocka_run_group_tests_name("tls_fingerprints", tests, NULL, NULL);

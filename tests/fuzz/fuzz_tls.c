@@ -1,11 +1,12 @@
 /*
- * fuzz_tls.c - libFuzzer target for the TLS view (tls.c): records,
- * handshakes put together across them, hellos, certificates, alerts.
+ * fuzz_tls.c - libFuzzer target for the TLS stream (tls.h) on its own,
+ * as a dissector hands it its bytes: records, handshakes put together
+ * across them, hellos, certificates, alerts, decrypted bytes.
  *
  * Input: chunks, each a byte (high bit: direction; low 7 bits: length,
- * 0: bytes lost) and that many bytes, fed in order to the view of an
+ * 0: bytes lost) and that many bytes, fed in order to the stream of an
  * implicit-TLS session.  Seeds: tests/tools/mktlsvectors.py's records.
- * The view holds keys for their client random (made-up secrets of TLS
+ * The stream holds keys for their client random (made-up secrets of TLS
  * 1.2 and 1.3), so the protected records are gathered and opened too:
  * the fuzzer reaches the record layer's decryption and its failures.
  */
@@ -13,7 +14,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "dissect/common.h"
 #include "dissect/dissect.h"
 #include "dissect/tls.h"
 #include "dissect/tlskeys.h"
@@ -21,14 +21,33 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static const struct md_flow flow = { .id = 1 };
+
+/* The session's events, as a dissector's sink would see them. */
+static int
+emit(void *arg, struct md_event *ev)
+{
+	ev->flow = &flow;
+	return touch_event(arg, ev);
+}
+
+/* What it decrypts, read as the dissector would. */
+static void
+plain(void *arg, enum md_dir dir, const uint8_t *p, size_t n)
+{
+	uint8_t *sum = arg;
+
+	(void)dir;
+	for (size_t i = 0; i < n; i++)
+		*sum ^= p[i];
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct md_flow		 flow = { .id = 1 };
 	uint8_t			 sum = 0;
-	struct md_sink		 sink = { touch_event, &sum };
-	struct md_out		 o;
-	struct tls_view		*v;
+	struct tls_stream_io	 io = { emit, &sum, plain, &sum };
+	struct tls_stream	*t;
 	size_t			 i = 0;
 	static const char *const lines[] = {
 		"CLIENT_RANDOM 01010101010101010101010101010101010101010101010101"
@@ -49,9 +68,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	for (size_t k = 0; k < sizeof(lines) / sizeof(lines[0]); k++)
 		(void)tls_keyring_add_line(keys, lines[k], strlen(lines[k]));
-	out_open(&o, &sink, &flow, MD_TLS_IMPLICIT, 0, "smtp");
-	o.keys = keys;
-	if ((v = tls_view_new(&budget)) == NULL) {
+	if ((t = tls_stream_new(keys, &budget, &io)) == NULL) {
 		tls_keyring_free(keys);
 		return 0;
 	}
@@ -63,12 +80,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n > size - i)
 			n = size - i;
 		if (n == 0)
-			tls_view_gap(v, dir);
+			tls_stream_gap(t, dir, i);
 		else
-			tls_view_feed(v, &o, dir, data + i, n);
+			tls_stream_feed(t, dir, data + i, n, i);
 		i += n;
 	}
-	tls_view_end(v, &o);
+	tls_stream_end(t, size);
 	tls_keyring_free(keys);
 	if (budget.held != 0) /* every byte taken was given back */
 		__builtin_trap();
