@@ -89,6 +89,16 @@ struct syns {
  * The libnids glue: libnids calls back without a context pointer, so the
  * capture layer keeps its one state here (capture.c defines it).
  */
+/* A made-up segment of zeros standing in for bytes the capture lost,
+ * while libnids delivers it: cap_on_data tells the dissector a gap for
+ * its bytes instead of handing them on. */
+struct cap_filler {
+	size_t		   left;   /* of its bytes, not yet delivered */
+	int		   silent; /* its gap was told already */
+	struct pcap_pkthdr hdr;
+	uint8_t		   buf[65535]; /* headers, then zeros */
+};
+
 struct capture_glue {
 	struct capture_opts  opts;
 	struct capture_stats stats;
@@ -101,20 +111,19 @@ struct capture_glue {
 	struct seen	     seen;
 	struct syns	     syns;
 	int		     synthesizing; /* feeding a made-up handshake */
-	size_t		     fill_left;	   /* of a made-up hole filler */
-	int		     fill_silent;  /* its gap was told already */
 	struct flow	    *flows;	   /* open flows, for the final flush */
-	struct pcap_pkthdr   fill_hdr;
-	uint8_t		     fill[65535]; /* zeros: a hole's stand-in */
-	uint64_t	     frame;  /* packet being read, from 1 per file */
-	int64_t		     offset; /* where its record begins in the file */
-	int		     inited;
-	uint64_t	     nflows;
-	size_t		     prelude_bytes; /* see prelude_add */
-	pcap_t		    *live;	    /* capture_live_open */
-	struct dumpfile	    *dump; /* -w: the packets, written as read */
-	int		     live_dlt;
-	int		     live_fd;
+	/* the hole filler being fed (madeup.c): cap_on_data, a libnids
+	 * callback with no argument of ours, finds it here */
+	struct cap_filler filler;
+	uint64_t	  frame;  /* packet being read, from 1 per file */
+	int64_t		  offset; /* where its record begins in the file */
+	int		  inited;
+	uint64_t	  nflows;
+	size_t		  prelude_bytes; /* see prelude_add */
+	pcap_t		 *live;		 /* capture_live_open */
+	struct dumpfile	 *dump;		 /* -w: the packets, written as read */
+	int		  live_dlt;
+	int		  live_fd;
 	/* the files read so far in this run: whether the next continues
 	 * them (capture_next_file) */
 	int	 files;

@@ -332,6 +332,8 @@ flow_stop(struct tcp_stream *a, struct flow *f, const char *why)
 void
 cap_on_data(struct tcp_stream *a, struct flow *f)
 {
+	/* a libnids callback: the filler being fed is the capture's */
+	struct cap_filler   *fl = &cap.filler;
 	struct half_stream  *h;
 	enum md_dir	     dir;
 	struct md_detect_out d;
@@ -352,12 +354,12 @@ cap_on_data(struct tcp_stream *a, struct flow *f)
 	f->info.frame = cap.frame;
 	f->info.offset = cap.offset;
 	f->last_us = cap_now_us();
-	if (cap.fill_left > 0) {
+	if (fl->left > 0) {
 		/* a made-up filler: the bytes the capture lost */
-		size_t lost = n < cap.fill_left ? n : cap.fill_left;
+		size_t lost = n < fl->left ? n : fl->left;
 
-		cap.fill_left -= lost;
-		if ((!cap.fill_silent && flow_gap(a, f, dir, lost) != 0) ||
+		fl->left -= lost;
+		if ((!fl->silent && flow_gap(a, f, dir, lost) != 0) ||
 		    lost == n)
 			return;
 		p += lost;

@@ -197,7 +197,7 @@ struct nids_skbuff {
 	u_int		    seq, ack;
 };
 
-#define FILL_CHUNK  (sizeof(cap.fill) - 40)
+#define FILL_CHUNK  (sizeof(((struct cap_filler *)0)->buf) - 40)
 #define FILL_MAX    (1u << 30)	   /* a larger hole is nonsense, not loss */
 #define QUEUE_LIMIT (65535 - 2048) /* libnids drops its queue past 64K */
 
@@ -222,7 +222,8 @@ expected_seq(const struct half_stream *rcv, const struct half_stream *snd)
  * whatever the receiver acknowledged: its window test is opened for it.
  */
 static void
-fill_segment(struct tcp_stream *a, int to_server, uint32_t seq, size_t n)
+fill_segment(struct cap_filler *fl, struct tcp_stream *a, int to_server,
+    uint32_t seq, size_t n)
 {
 	const struct tuple4 *t = &a->addr;
 	struct half_stream  *rcv = to_server ? &a->server : &a->client;
@@ -240,14 +241,14 @@ fill_segment(struct tcp_stream *a, int to_server, uint32_t seq, size_t n)
 	uint32_t	     ack_seq = rcv->ack_seq;
 	u_short		     window = rcv->window;
 
-	made_up_headers(cap.fill, &m, 20, n);
-	cap.fill_hdr = cap.hdr;
-	cap.fill_hdr.caplen = cap.fill_hdr.len = (bpf_u_int32)(40 + n);
+	made_up_headers(fl->buf, &m, 20, n);
+	fl->hdr = cap.hdr;
+	fl->hdr.caplen = fl->hdr.len = (bpf_u_int32)(40 + n);
 	rcv->ack_seq = seq;
 	rcv->window = 65535;
-	cap.fill_left = n;
-	nids_pcap_handler(NULL, &cap.fill_hdr, cap.fill);
-	cap.fill_left = 0;
+	fl->left = n;
+	nids_pcap_handler(NULL, &fl->hdr, fl->buf);
+	fl->left = 0;
 	if (nids_find_tcp_stream(&key) == a) { /* not closed meanwhile */
 		if (seq_after(ack_seq, rcv->ack_seq))
 			rcv->ack_seq = ack_seq;
@@ -264,7 +265,8 @@ fill_segment(struct tcp_stream *a, int to_server, uint32_t seq, size_t n)
  * libnids, a chunk at a time, and detection judges what came before.
  */
 static void
-fill_hole(struct tcp_stream *a, int to_server, uint32_t seq, uint32_t n)
+fill_hole(struct cap_filler *fl, struct tcp_stream *a, int to_server,
+    uint32_t seq, uint32_t n)
 {
 	struct half_stream *rcv = to_server ? &a->server : &a->client;
 	struct flow	   *f = a->user;
@@ -284,12 +286,12 @@ fill_hole(struct tcp_stream *a, int to_server, uint32_t seq, uint32_t n)
 		    cap_now_us());
 		rcv->count += (int)(n - 1);
 		rcv->offset += (int)(n - 1);
-		cap.fill_silent = 1;
-		fill_segment(a, to_server, seq + n - 1, 1);
-		cap.fill_silent = 0;
+		fl->silent = 1;
+		fill_segment(fl, a, to_server, seq + n - 1, 1);
+		fl->silent = 0;
 		return;
 	}
-	fill_segment(a, to_server, seq, n < FILL_CHUNK ? n : FILL_CHUNK);
+	fill_segment(fl, a, to_server, seq, n < FILL_CHUNK ? n : FILL_CHUNK);
 }
 
 /*
@@ -335,7 +337,7 @@ cap_fill_holes(const struct tuple4 *conn, int to_server, int only_acked)
 		}
 		if (end - exp > FILL_MAX)
 			return;
-		fill_hole(a, to_server, exp, end - exp);
+		fill_hole(&cap.filler, a, to_server, exp, end - exp);
 	}
 }
 
