@@ -274,7 +274,7 @@ dovecot: mailsift $(BUILD)/san/mailsift
 
 FUZZ_PKGS    := clang libclang-rt-14-dev
 FUZZ_TARGETS := fuzz_smtp fuzz_pop3 fuzz_imap fuzz_mime fuzz_mimehdr \
-		fuzz_files fuzz_tls fuzz_pipeline fuzz_content fuzz_html fuzz_search
+		fuzz_files fuzz_tls fuzz_pipeline fuzz_content fuzz_html fuzz_search fuzz_filters
 FUZZ_SECONDS ?= 60
 FUZZ_CC      := clang -g -O1 -fsanitize=fuzzer,address,undefined,float-divide-by-zero,unsigned-shift-base \
 		-fno-sanitize-recover=all -std=c11 -D_DEFAULT_SOURCE \
@@ -291,6 +291,9 @@ $(BUILD)/fuzz/fuzz_html: tests/fuzz/fuzz_html.c cli/serve_html.c dissect/util.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -o $@ $^
 $(BUILD)/fuzz/fuzz_search: tests/fuzz/fuzz_search.c cli/search.c cli/listings.c cli/cmdline.c $(filter-out $(CAPTURE_SRC),$(CORE_SRC)) | $(BUILD)/gen/schema.h $(BUILD)/gen/pg_schema.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -DMAILSIFT_VERSION='"fuzz"' -o $@ $^ $(filter-out -lnids -lpcap,$(LIBS))
+$(BUILD)/fuzz/fuzz_filters: tests/fuzz/fuzz_filters.c cli/listings.c cli/cmdline.c $(filter-out $(CAPTURE_SRC),$(CORE_SRC)) | $(BUILD)/gen/schema.h $(BUILD)/gen/pg_schema.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -DMAILSIFT_VERSION='"fuzz"' -o $@ $^ $(filter-out -lnids -lpcap,$(LIBS))
 $(BUILD)/fuzz/fuzz_mimehdr: tests/fuzz/fuzz_mimehdr.c $(DISSECT_SRC)
@@ -338,6 +341,9 @@ $(BUILD)/san/replay/fuzz_html: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuz
 	@mkdir -p $(@D)
 	$(SAN_CC) $(SAN) -o $@ $^
 $(BUILD)/san/replay/fuzz_search: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_search.c cli/search.c cli/listings.c cli/cmdline.c $(filter-out $(CAPTURE_SRC),$(CORE_SRC)))
+	@mkdir -p $(@D)
+	$(SAN_CC) $(SAN) -o $@ $^ $(filter-out -lnids -lpcap,$(LIBS))
+$(BUILD)/san/replay/fuzz_filters: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_filters.c cli/listings.c cli/cmdline.c $(filter-out $(CAPTURE_SRC),$(CORE_SRC)))
 	@mkdir -p $(@D)
 	$(SAN_CC) $(SAN) -o $@ $^ $(filter-out -lnids -lpcap,$(LIBS))
 $(BUILD)/san/replay/fuzz_mimehdr: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_mimehdr.c $(DISSECT_SRC))

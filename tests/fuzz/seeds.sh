@@ -11,6 +11,9 @@
 #   fuzz_tls       the TLS records of tests/tools/mktlsvectors.py;
 #   fuzz_search    queries of the search language: fields, phrases,
 #                  hashes, addresses, networks, quotes left open;
+#   fuzz_filters   selections of every listing: protocols, networks,
+#                  times of each form, patterns, hashes, outcomes,
+#                  sort columns, counts and pages;
 #   fuzz_content   the attachments of content.eml (archives in archives,
 #                  an encrypted zip, an executable) and of files.eml; one
 #                  small archive of each format libarchive reads that
@@ -21,7 +24,8 @@ out=$1
 rm -rf "$out"
 mkdir -p "$out/fuzz_pipeline" "$out/fuzz_mime" "$out/fuzz_mimehdr" \
     "$out/fuzz_smtp" "$out/fuzz_pop3" "$out/fuzz_imap" "$out/fuzz_files" \
-    "$out/fuzz_tls" "$out/fuzz_content" "$out/fuzz_html" "$out/fuzz_search"
+    "$out/fuzz_tls" "$out/fuzz_content" "$out/fuzz_html" "$out/fuzz_search" \
+    "$out/fuzz_filters"
 python3 tests/tools/mktlsvectors.py --seeds "$out/fuzz_tls"
 cp tests/pcap/*.pcap tests/recorded/*.pcap "$out/fuzz_pipeline/"
 cp tests/data/mail/*.eml tests/data/files.eml "$out/fuzz_mime/"
@@ -91,6 +95,12 @@ for q in 'from:alice subject:"Re: hi" invoice' '"unclosed phrase' \
     'file:*.exe url:%_x user:bob msgid:<a@b> to:? addr:* "a ""b"" c" NEAR( AND OR NOT ^ -x'; do
 	n=$((n + 1)); printf '%s' "$q" >"$out/fuzz_search/$n"
 done
+# fuzz_filters: byte 0 the listing, byte 1 the order, then lines
+printf '\000\005-\n0=smtp\n1=10.0.0.0/8\n6=2023-11-14\n' >"$out/fuzz_filters/1"
+printf '\001\002subject\n3=alice*\n4=b?b\n15=accepted\n16=1\n' >"$out/fuzz_filters/2"
+printf '\007\001host\n1=2001:db8::/32\n6=yesterday\n7=7d\n' >"$out/fuzz_filters/3"
+printf '\010\000sha256\n13=*.exe\n14=AABB\n8=1\n9=1\n' >"$out/fuzz_filters/4"
+printf '\002\377start\n2=%%_x\n17=192.0.2.1\n18=::1\n10=1\n' >"$out/fuzz_filters/5"
 printf '%s' '=?ISO-8859-1?Q?Andr=E9?= <a@b>' >"$out/fuzz_mimehdr/1"
 printf '%s' "attachment; filename*0*=utf-8''%E2%82%AC; filename*1=x.pdf" >"$out/fuzz_mimehdr/2"
 printf '%s' 'Tue, 14 Nov 2023 22:13:20 +0100' >"$out/fuzz_mimehdr/3"

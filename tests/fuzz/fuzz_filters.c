@@ -1,0 +1,149 @@
+/*
+ * fuzz_filters.c - libFuzzer target for the listings' filters and views
+ * (cli/listings.c): what mailsift sessions|messages|... take as options
+ * and serve's /api/listing/NAME takes as query parameters.  Any bytes
+ * as: a listing, which filters are on, their values, a sort column, the
+ * order, a count or a page; prepared and run against an empty log made
+ * once.  A selection is refused with a message (a value that is not
+ * one, a filter or column that does not apply) or runs; a value never
+ * reaches the SQL as SQL (a statement the log refuses is a crash here).
+ *
+ * Input: byte 0 the listing; byte 1 the order (bit 0 descending, bit 1
+ * a count, bits 2-7 limit); then lines: the first a sort column (empty:
+ * none), each next "F=VALUE" with F a filter's number (flags take "1").
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/listings.h"
+#include "store/query.h"
+#include "store/store.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static char log_path[64];
+
+static void
+remove_log(void)
+{
+	char p[80];
+
+	unlink(log_path);
+	snprintf(p, sizeof(p), "%s-wal", log_path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", log_path);
+	unlink(p);
+}
+
+static struct query *
+open_log(void)
+{
+	static struct query *db;
+	struct store_opts    so = { 0 };
+	struct store	    *st;
+	char		     err[512];
+
+	if (db != NULL)
+		return db;
+	snprintf(log_path, sizeof(log_path), "/tmp/fuzz_filters-%ld.db",
+	    (long)getpid());
+	remove_log();
+	atexit(remove_log);
+	so.path = log_path;
+	so.no_keep = 1;
+	so.force = 1;
+	if ((st = store_open(&so, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "fuzz_filters: %s\n", err);
+		abort();
+	}
+	store_close(st, 0);
+	if ((db = query_open(log_path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "fuzz_filters: %s\n", err);
+		abort();
+	}
+	return db;
+}
+
+/* Whether err is the log refusing the statement (listing_prepare_view
+ * says "... (is it a mailsift log of this version?)"), not a refusal of
+ * the selection, whose message may quote a column name of any text. */
+static int
+sql_refused(const struct listing *l, const char *err)
+{
+	static const char tail[] = " (is it a mailsift log of this version?)";
+	char		  nocol[96];
+	size_t		  n = strlen(err);
+
+	snprintf(nocol, sizeof(nocol), "%s has no column ", l->name);
+	if (strncmp(err, nocol, strlen(nocol)) == 0)
+		return 0;
+	return n >= sizeof(tail) - 1 &&
+	    strcmp(err + n - (sizeof(tail) - 1), tail) == 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct query	     *db = open_log();
+	const char	     *val[F_COUNT] = { 0 };
+	int		      flag[F_COUNT] = { 0 };
+	struct listing_view   v = { 0 };
+	const struct listing *l;
+	struct query_rows    *st;
+	char		     *text, *line, *save = NULL, err[2048] = "";
+	int		      first = 1;
+
+	if (size < 2 || size > 4096)
+		return 0;
+	l = &listings[data[0] % nlistings];
+	v.desc = data[1] & 1;
+	v.count = (data[1] >> 1) & 1;
+	v.limit = data[1] >> 2;
+	if ((text = malloc(size - 1)) == NULL)
+		return 0;
+	memcpy(text, data + 2, size - 2);
+	text[size - 2] = '\0';
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *eq = strchr(line, '=');
+		long  f;
+
+		if (first) { /* the sort column ("-": none) */
+			first = 0;
+			if (strcmp(line, "-") != 0)
+				v.sort = line;
+			continue;
+		}
+		if (eq == NULL)
+			continue;
+		*eq = '\0';
+		f = strtol(line, NULL, 10);
+		if (f < 0 || f >= F_COUNT)
+			continue;
+		val[f] = eq + 1;
+		flag[f] = strcmp(eq + 1, "1") == 0;
+	}
+	if ((st = listing_prepare_view(db, l, val, flag, &v, err,
+		 sizeof(err))) != NULL) {
+		int r;
+
+		while ((r = query_next(st)) == 1)
+			;
+		if (r != 0) {
+			fprintf(stderr, "fuzz_filters: %s: %s\n", l->name,
+			    query_error(db));
+			abort();
+		}
+		query_finish(st);
+	} else if (err[0] == '\0' || sql_refused(l, err)) {
+		/* refused without a word, or SQL the log would not take */
+		fprintf(stderr, "fuzz_filters: %s: %s\n", l->name, err);
+		abort();
+	}
+	free(text);
+	return 0;
+}
