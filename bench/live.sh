@@ -6,7 +6,9 @@
 # packets the kernel dropped, and the messages logged whole out of those
 # a read of the file logs.  The replayer shares the machine's cores.
 #
-# usage: bench/live.sh [MEGABYTES [RATES]]   (default 100, "500 1000 1500 2000 top")
+# usage: bench/live.sh [MEGABYTES|mix [RATES]]   (default 100, "500 1000 1500 2000 top")
+#   mix: mail as it is really sent (pcapgen --mix, 2,000 messages: small
+#   texts, a third with office files), instead of the big-message bench.
 #   The kernel buffer is BUF_MB (default 16): smaller than the capture,
 #   so that what is measured is the rate mailsift keeps up with.
 #   RATES in Mbit/s; "top" is as fast as tcpreplay goes.  Needs root.
@@ -16,8 +18,13 @@ MB=${1:-100}
 RATES=${2:-500 1000 1500 2000 top}
 B=$(pwd)/build/bench
 mkdir -p "$B"
-PCAP=$B/bench-$MB.pcap
-[ -f "$PCAP" ] || build/rel/tools/pcapgen --bench "$PCAP" "$MB" 42 2>/dev/null
+if [ "$MB" = mix ]; then
+	PCAP=$B/mix-2000.pcap
+	[ -f "$PCAP" ] || build/rel/tools/pcapgen --mix "$PCAP" 2000 42 2>/dev/null
+else
+	PCAP=$B/bench-$MB.pcap
+	[ -f "$PCAP" ] || build/rel/tools/pcapgen --bench "$PCAP" "$MB" 42 2>/dev/null
+fi
 if [ "${1:-}" != "--inside" ] && [ "${INSIDE:-}" != 1 ]; then
 	[ "$(id -u)" = 0 ] || { echo "bench/live.sh: needs root (a network namespace)"; exit 1; }
 	./mailsift read -q --replace --no-keep -o "$B/live-ref.db" "$PCAP"
