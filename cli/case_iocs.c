@@ -706,6 +706,12 @@ case_iocs(int argc, char **argv)
 	struct query *db;
 	json_t	     *doc;
 
+	if (msg == NULL || ses == NULL) {
+		fprintf(stderr, "mailsift: out of memory\n");
+		free(msg);
+		free(ses);
+		return EXIT_USAGE;
+	}
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:o:h", longs, NULL)) != -1)
 		switch (c) {

@@ -1059,6 +1059,12 @@ case_export(int argc, char **argv)
 	time_t	      t = time(NULL);
 	struct tm     tm;
 
+	if (msg == NULL || ses == NULL) {
+		fprintf(stderr, "mailsift: out of memory\n");
+		free(msg);
+		free(ses);
+		return EXIT_USAGE;
+	}
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:o:h", longs, NULL)) != -1)
 		switch (c) {

@@ -1417,6 +1417,8 @@ live_run(struct live_opts *o, const char *cmdline)
 	for (int i = 0; i < o->nkeylog; i++)
 		cli_keylog_close(&ls.keylogs[i]);
 	tls_keyring_free(keys);
+	if (ls.link_fd >= 0)
+		close(ls.link_fd);
 	return status;
 }
 
