@@ -19,6 +19,7 @@ struct query_opts {
 	enum out_format fmt;
 	int		full;
 	const char     *hashcat; /* creds: "cram-md5" or "apop" lines */
+	const char     *values;	 /* a column: its values and their counts */
 };
 
 static void
@@ -52,7 +53,8 @@ query_usage(FILE *f, const char *cmd)
 	}
 	fprintf(f,
 	    "usage: mailsift %s [-d LOG.db] [filters] [--json | --csv | --wide] "
-	    "[--limit N]\n\n"
+	    "[--limit N]\n"
+	    "       [--values COLUMN]\n\n"
 	    "filters: --proto smtp|pop3|imap  --host ADDR|NET  --user TEXT\n"
 	    "         --client ADDR|NET  --server ADDR|NET\n"
 	    "         --from TEXT  --to TEXT  --subject TEXT  --outcome WHAT\n"
@@ -75,7 +77,10 @@ query_usage(FILE *f, const char *cmd)
 	    "line, --csv\n"
 	    "RFC 4180.  creds --hashcat[=cram-md5|apop]: challenge-response "
 	    "pairs as\n"
-	    "hashcat takes them (modes 16400 and 20), one a line.\n",
+	    "hashcat takes them (modes 16400 and 20), one a line.\n"
+	    "--values COLUMN: that column's values in the rows the filters "
+	    "keep, each\n"
+	    "with how many rows have it, most first (--limit applies).\n",
 	    cmd);
 }
 
@@ -109,6 +114,7 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 		{ "wide", no_argument, NULL, 'w' },
 		{ "full", no_argument, NULL, 'f' },
 		{ "hashcat", optional_argument, NULL, 'k' },
+		{ "values", required_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -202,6 +208,9 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 				return -1;
 			}
 			break;
+		case 'v':
+			o->values = optarg;
+			break;
 		case 'n':
 			o->limit = strtol(optarg, &end, 10);
 			if (*end != '\0' || o->limit < 0) {
@@ -237,14 +246,15 @@ static int
 run_listing(const struct listing *l, const struct query_opts *o,
     int (*print)(struct query_rows *, enum out_format))
 {
-	struct query	  *db;
-	struct query_rows *st;
-	char		   err[512];
-	int		   rc;
+	struct query	   *db;
+	struct query_rows  *st;
+	struct listing_view v = { .limit = o->limit, .values = o->values };
+	char		    err[512];
+	int		    rc;
 
 	if ((db = open_log(o->db)) == NULL)
 		return EXIT_USAGE;
-	if ((st = listing_prepare(db, l, o->val, o->flag, o->limit, 0, err,
+	if ((st = listing_prepare_view(db, l, o->val, o->flag, &v, err,
 		 sizeof(err))) == NULL) {
 		fprintf(stderr, "mailsift %s: %s\n", l->name, err);
 		query_close(db);
@@ -345,7 +355,8 @@ cmd_list(int argc, char **argv)
 		if (parse_query_opts(argc, argv, &o) != 0)
 			return EXIT_USAGE;
 		if (optind != argc ||
-		    (o.hashcat != NULL && strcmp(argv[0], "creds") != 0)) {
+		    (o.hashcat != NULL && strcmp(argv[0], "creds") != 0) ||
+		    (o.hashcat != NULL && o.values != NULL)) {
 			query_usage(stderr, argv[0]);
 			return EXIT_USAGE;
 		}

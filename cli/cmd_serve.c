@@ -333,6 +333,9 @@ api_listing(struct MHD_Connection *c, const struct serve_opts *o,
 	view.desc = arg(c, "desc") != NULL && strcmp(arg(c, "desc"), "1") == 0;
 	view.count =
 	    arg(c, "count") != NULL && strcmp(arg(c, "count"), "1") == 0;
+	view.values = arg(c, "values");
+	if (view.values != NULL && *view.values == '\0')
+		view.values = NULL;
 	if ((st = listing_prepare_view(db, l, val, flag, &view, err,
 		 sizeof(err))) == NULL) {
 		query_close(db);

@@ -373,7 +373,33 @@ listing_prepare_view(struct query *db, const struct listing *l,
 	if (l->whole != NULL && !flag[F_PIECES])
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len, " %s %s",
 		    first ? "WHERE" : "AND", l->whole);
-	if (v->count) { /* the rows there are, for paging */
+	if (v->values != NULL) { /* a column's values, most first */
+		static const char head[] = "SELECT * FROM (SELECT ";
+		char		  pre[512];
+		int		  k;
+
+		if (!listing_has_column(l, v->values)) {
+			snprintf(err, errlen,
+			    "%s has no column %s (its columns head its --csv)",
+			    l->name, v->values);
+			return NULL;
+		}
+		k = snprintf(pre, sizeof(pre),
+		    "%s\"%s\" AS value, count(*) AS count FROM (", head,
+		    v->values);
+		if (len + (size_t)k + 128 >= sizeof(sql)) {
+			snprintf(err, errlen,
+			    "the listing's query is too long");
+			return NULL;
+		}
+		memmove(sql + k, sql, len + 1);
+		memcpy(sql, pre, (size_t)k);
+		len += (size_t)k;
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+		    ") AS listed GROUP BY 1) AS valued ORDER BY 2 DESC,"
+		    " CAST(value AS TEXT)");
+		offset = 0;
+	} else if (v->count) { /* the rows there are, for paging */
 		static const char head[] = "SELECT count(*) AS total FROM (";
 
 		if (len + sizeof(head) + 16 >= sizeof(sql)) {
@@ -388,8 +414,9 @@ listing_prepare_view(struct query *db, const struct listing *l,
 		limit = offset = 0;
 	} else if (v->sort != NULL) {
 		if (!listing_has_column(l, v->sort)) {
-			snprintf(err, errlen, "%s has no column %s", l->name,
-			    v->sort);
+			snprintf(err, errlen,
+			    "%s has no column %s (its columns head its --csv)",
+			    l->name, v->sort);
 			return NULL;
 		}
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len,

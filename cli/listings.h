@@ -73,6 +73,10 @@ struct listing_view {
 	long	    limit, offset;
 	const char *sort;
 	int	    desc, count;
+	/* a column: its distinct values in the selection and how many rows
+	 * have each, most first (value, count), at most limit (Arkime's SPI
+	 * view); sort, desc and offset do not apply */
+	const char *values;
 };
 struct query_rows *listing_prepare_view(struct query *, const struct listing *,
     const char *const val[F_COUNT], const int flag[F_COUNT],

@@ -112,6 +112,13 @@ check "sorted on the server by a column, the whole selection: the largest messag
 	"$(./mailsift messages -d "$B/log.db" --json --limit 100000 | python3 -c 'import json, sys; print(max(json.loads(l).get("size") or 0 for l in sys.stdin))')"
 check "a sort by a column the listing has not: 400, said" \
 	"$(code "$U/api/listing/messages?sort=password")|$(get "/api/listing/messages?sort=x%22%3B" | grep -c 'has no column')" "400|1"
+# (issue 31) a column's values with their counts, as the filters keep
+# them: the same answer as the CLI's --values
+check "a column's values and counts, as the CLI gives them" \
+	"$(get "/api/listing/sessions?values=server&proto=smtp&limit=100" | python3 -c 'import json, sys; print(" ".join("%s=%d" % (r["value"], r["count"]) for r in json.load(sys.stdin)))')" \
+	"$(./mailsift sessions -d "$B/log.db" --proto smtp --values server --limit 100 --json | python3 -c 'import json, sys; print(" ".join("%s=%d" % (r["value"], r["count"]) for r in map(json.loads, sys.stdin)))')"
+check "values of a column the listing has not: 400" \
+	"$(code "$U/api/listing/messages?values=password")" 400
 # (issue 31) a listing downloaded whole, as its filters say: CSV and JSON;
 # a value a spreadsheet would run as a formula goes with a leading '
 curl -K "$B/auth.curl" -s -D "$B/dl.hdr" -o "$B/dl-messages.csv" "$U/api/listing/messages?proto=smtp&format=csv"

@@ -9,8 +9,9 @@
  * reaches the SQL as SQL (a statement the log refuses is a crash here).
  *
  * Input: byte 0 the listing; byte 1 the order (bit 0 descending, bit 1
- * a count, bits 2-7 limit); then lines: the first a sort column (empty:
- * none), each next "F=VALUE" with F a filter's number (flags take "1").
+ * a count, bits 2-7 limit); then lines: the first a sort column ("-":
+ * none; "v:COLUMN" a column's values instead, --values), each next
+ * "F=VALUE" with F a filter's number (flags take "1").
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -114,7 +115,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (first) { /* the sort column ("-": none) */
 			first = 0;
-			if (strcmp(line, "-") != 0)
+			if (strncmp(line, "v:", 2) == 0)
+				v.values = line + 2;
+			else if (strcmp(line, "-") != 0)
 				v.sort = line;
 			continue;
 		}

@@ -101,6 +101,8 @@ printf '\001\002subject\n3=alice*\n4=b?b\n15=accepted\n16=1\n' >"$out/fuzz_filte
 printf '\007\001host\n1=2001:db8::/32\n6=yesterday\n7=7d\n' >"$out/fuzz_filters/3"
 printf '\010\000sha256\n13=*.exe\n14=AABB\n8=1\n9=1\n' >"$out/fuzz_filters/4"
 printf '\002\377start\n2=%%_x\n17=192.0.2.1\n18=::1\n10=1\n' >"$out/fuzz_filters/5"
+printf '\001\014v:from\n0=smtp\n3=alice*\n' >"$out/fuzz_filters/6"
+printf '\000\000v:x"; --\n' >"$out/fuzz_filters/7"
 printf '%s' '=?ISO-8859-1?Q?Andr=E9?= <a@b>' >"$out/fuzz_mimehdr/1"
 printf '%s' "attachment; filename*0*=utf-8''%E2%82%AC; filename*1=x.pdf" >"$out/fuzz_mimehdr/2"
 printf '%s' 'Tue, 14 Nov 2023 22:13:20 +0100' >"$out/fuzz_mimehdr/3"
