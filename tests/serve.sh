@@ -314,9 +314,10 @@ while True:
 	browse badsearch 'search?q=sha256:xyz'
 	browse search 'search?q=PWNED'
 	browse messagerec message/1
+	browse values 'messages?values=from'
 	browse utf16bom "message/$u16a"
 	browse utf16le "message/$u16b"
-	for v in message overview messages session utf16bom utf16le; do
+	for v in message overview messages session utf16bom utf16le values; do
 		check "browser, $v page: the title is the page's, no script of the message ran" \
 			"$(grep -o '<title>[^<]*</title>' "$B/$v.dom.html" | head -1)" "<title>mailsift</title>"
 		check "browser, $v page: one script element, the page's own" \
@@ -385,6 +386,17 @@ P().feed(open(sys.argv[1]).read()); print(P.rows - 1)' "$B/messages.dom.html")" 
 	done
 	check "browser: every bar of the overview leads to rows ($npv pivots)" \
 		"$([ "$npv" -ge 5 ] && echo many)|$pvbad" "many|0"
+	# (issue 31) a column's values as bars, each leading to its rows
+	vpv=$(grep -o '<a href="#/messages?[^"]*from=[^"]*"' "$B/values.dom.html" | sed 's/<a href="#\///; s/"$//; s/&amp;/\&/g' | sort -u)
+	vbad=0; nv=0
+	for h in $vpv; do
+		nv=$((nv + 1))
+		n=$(get "/api/listing/${h%%\?*}?${h#*\?}&count=1" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["total"])' 2>/dev/null)
+		[ "${n:-0}" -gt 0 ] || { vbad=$((vbad + 1)); echo "  pivot $h: ${n:-error}"; }
+	done
+	check "browser: a column's values, a bar each leading to its rows" \
+		"$nv|$vbad|$(grep -c 'Values of' "$B/messages.dom.html")" \
+		"$(get "/api/listing/messages?values=from&limit=50" | python3 -c 'import json, sys; print(sum(1 for r in json.load(sys.stdin) if r["value"]))')|0|1"
 	check "browser: a listing says which rows of how many, and downloads whole" \
 		"$(grep -c '<span>Rows 1-[0-9]* of [0-9]*</span>' "$B/messages.dom.html")|$(grep -o 'href="/api/listing/messages?format=[a-z]*"' "$B/messages.dom.html" | tr '\n' ' ')" \
 		"1|href=\"/api/listing/messages?format=csv\" href=\"/api/listing/messages?format=json\" "
