@@ -386,6 +386,16 @@ P().feed(open(sys.argv[1]).read()); print(P.rows - 1)' "$B/messages.dom.html")" 
 	done
 	check "browser: every bar of the overview leads to rows ($npv pivots)" \
 		"$([ "$npv" -ge 5 ] && echo many)|$pvbad" "many|0"
+	# (issue 31) every value a pivot: a click narrows the listing to it
+	cpv=$(grep -o '<a href="#/messages?[^"]*"' "$B/messages.dom.html" | grep -v 'offset=' | sed 's/<a href="#\///; s/"$//; s/&amp;/\&/g' | sort -u)
+	cbad=0; nc=0
+	for h in $cpv; do
+		nc=$((nc + 1))
+		n=$(get "/api/listing/${h%%\?*}?${h#*\?}&count=1" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["total"])' 2>/dev/null)
+		[ "${n:-0}" -gt 0 ] || { cbad=$((cbad + 1)); echo "  pivot $h: ${n:-error}"; }
+	done
+	check "browser: the messages' senders, recipients, subjects, protocols and outcomes are pivots, each to rows" \
+		"$(for f in proto from to subject outcome; do echo "$cpv" | grep -c "?$f="; done | awk '$1 > 0' | wc -l)|$cbad" "5|0"
 	# (issue 31) a column's values as bars, each leading to its rows
 	vpv=$(grep -o '<a href="#/messages?[^"]*from=[^"]*"' "$B/values.dom.html" | sed 's/<a href="#\///; s/"$//; s/&amp;/\&/g' | sort -u)
 	vbad=0; nv=0
