@@ -396,6 +396,20 @@ P().feed(open(sys.argv[1]).read()); print(P.rows - 1)' "$B/messages.dom.html")" 
 	done
 	check "browser: the messages' senders, recipients, subjects, protocols and outcomes are pivots, each to rows" \
 		"$(for f in proto from to subject outcome; do echo "$cpv" | grep -c "?$f="; done | awk '$1 > 0' | wc -l)|$cbad" "5|0"
+	# (issue 31) a session's and a message's fields lead on: addresses,
+	# sender, recipients, subject, a part's hash (a search) and file name
+	ppv=$(cat "$B/message.dom.html" "$B/session.dom.html" | grep -o '<a href="#/[a-z]*?[^"]*"' | sed 's/<a href="#\///; s/"$//; s/&amp;/\&/g' | sort -u)
+	pbad=0; np=0
+	for h in $ppv; do
+		np=$((np + 1))
+		case $h in
+		search\?*) n=$(get "/api/${h}" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))' 2>/dev/null) ;;
+		*) n=$(get "/api/listing/${h%%\?*}?${h#*\?}&count=1" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["total"])' 2>/dev/null) ;;
+		esac
+		[ "${n:-0}" -gt 0 ] || { pbad=$((pbad + 1)); echo "  pivot $h: ${n:-error}"; }
+	done
+	check "browser: a session's and a message's fields are pivots, each to rows" \
+		"$(for f in 'sessions?host=' 'messages?from=' 'messages?to=' 'messages?subject=' 'search?q=sha256' 'attachments?name='; do echo "$ppv" | grep -c "^$f"; done | awk '$1 > 0' | wc -l)|$pbad" "6|0"
 	# (issue 31) a column's values as bars, each leading to its rows
 	vpv=$(grep -o '<a href="#/messages?[^"]*from=[^"]*"' "$B/values.dom.html" | sed 's/<a href="#\///; s/"$//; s/&amp;/\&/g' | sort -u)
 	vbad=0; nv=0
