@@ -372,7 +372,7 @@ P().feed(open(sys.argv[1]).read()); print(P.rows - 1)' "$B/messages.dom.html")" 
 		"$(grep -o 'href="#/\(message\|session\)/[0-9]*"' "$B/attachments.dom.html" | sort -u | tr -d '"' | tr '\n' ' ')" \
 		"$(sqlite3 "$B/hostile.db" "SELECT DISTINCT 'href=#/message/' || message_id FROM v_attachments UNION SELECT DISTINCT 'href=#/session/' || session_id FROM v_attachments ORDER BY 1" | tr '\n' ' ')"
 	check "browser: transcript times as ISO 8601, not epoch seconds" \
-		"$(grep -c '<td>[0-9]\{4\}-[0-9][0-9]-[0-9][0-9] [0-9:.]*Z</td>' "$B/session.dom.html" | awk '{ print ($1 >= 1) }')|$(grep -c '<td>1[0-9]\{9\}\.[0-9]*</td>' "$B/session.dom.html")" "1|0"
+		"$(grep -c '<td[^>]*>[0-9]\{4\}-[0-9][0-9]-[0-9][0-9] [0-9:.]*Z</td>' "$B/session.dom.html" | awk '{ print ($1 >= 1) }')|$(grep -c '<td[^>]*>1[0-9]\{9\}\.[0-9]*</td>' "$B/session.dom.html")" "1|0"
 	check "browser: the credentials form has the filters the server offers" \
 		"$(grep -o '<input name="[a-z]*"' "$B/creds.dom.html" | sed 's/.*="//; s/"//' | tr '\n' ' ')" \
 		"$(python3 -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))["creds"]["values"]) + " ")' "$B/filters.json")"
