@@ -373,6 +373,10 @@ P().feed(open(sys.argv[1]).read()); print(P.rows - 1)' "$B/messages.dom.html")" 
 		"$(sqlite3 "$B/hostile.db" "SELECT DISTINCT 'href=#/message/' || message_id FROM v_attachments UNION SELECT DISTINCT 'href=#/session/' || session_id FROM v_attachments ORDER BY 1" | tr '\n' ' ')"
 	check "browser: transcript times as ISO 8601, not epoch seconds" \
 		"$(grep -c '<td[^>]*>[0-9]\{4\}-[0-9][0-9]-[0-9][0-9] [0-9:.]*Z</td>' "$B/session.dom.html" | awk '{ print ($1 >= 1) }')|$(grep -c '<td[^>]*>1[0-9]\{9\}\.[0-9]*</td>' "$B/session.dom.html")" "1|0"
+	# (issue 31) follow the session: each side its colour, times relative
+	# to the first line beside the clock's
+	check "browser: a transcript's sides apart, each line's time from the first" \
+		"$(grep -c '<tr class="who-client">' "$B/session.dom.html" | awk '{ print ($1 >= 1) }')|$(grep -c '<tr class="who-server">' "$B/session.dom.html" | awk '{ print ($1 >= 1) }')|$(grep -c '<td[^>]*>+0\.000</td>' "$B/session.dom.html")" "1|1|1"
 	check "browser: the credentials form has the filters the server offers" \
 		"$(grep -o '<input name="[a-z]*"' "$B/creds.dom.html" | sed 's/.*="//; s/"//' | tr '\n' ' ')" \
 		"$(python3 -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))["creds"]["values"]) + " ")' "$B/filters.json")"
