@@ -305,22 +305,25 @@ listing_prepare(struct query *db, const struct listing *l,
 /*
  * Whether name is one of the listing's columns: the last word of an
  * item of its SELECT list (after AS, or the column itself), the items
- * split at the commas outside parentheses.
+ * split at the commas outside parentheses, the list ended by its FROM
+ * outside parentheses (a subquery's FROM, in an item or after the list,
+ * is not it).
  */
 int
 listing_has_column(const struct listing *l, const char *name)
 {
-	const char *p = l->select + strlen("SELECT "), *end = l->select;
-	const char *next;
+	const char *p = l->select + strlen("SELECT "), *q = p;
 	int	    depth = 0;
 
-	while ((next = strstr(end + 1, " FROM ")) != NULL)
-		end = next;
-	while (p < end) {
-		const char *q = p, *w, *we;
+	for (;; q++) {
+		const char *w, *we;
+		int	    end =
+		    *q == '\0' || (depth == 0 && strncmp(q, " FROM ", 6) == 0);
 
-		for (depth = 0; q < end && (depth > 0 || *q != ','); q++)
+		if (!end && (depth > 0 || *q != ',')) {
 			depth += *q == '(' ? 1 : *q == ')' ? -1 : 0;
+			continue;
+		}
 		/* the item is [p, q): its last word, quotes aside */
 		we = q;
 		while (we > p && (we[-1] == ' ' || we[-1] == '"'))
@@ -331,9 +334,10 @@ listing_has_column(const struct listing *l, const char *name)
 		if ((size_t)(we - w) == strlen(name) &&
 		    strncmp(w, name, (size_t)(we - w)) == 0)
 			return 1;
+		if (end)
+			return 0;
 		p = q + 1;
 	}
-	return 0;
 }
 
 struct query_rows *
