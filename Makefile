@@ -65,7 +65,7 @@ endef
 
 .PHONY: all deps test-deps demo test unit unit-asan e2e dovecot live record conformance asan \
 	fuzz fuzz-regress \
-	check-deps clean install format format-check bench bench-stores bench-live unitfile fuzz-short memory postgres serve-test console case \
+	check-deps clean install format format-check bench bench-stores bench-live bench-serve unitfile fuzz-short memory postgres serve-test console case \
 	print-demo-pkgs print-demo-programs
 
 all: deps
@@ -391,6 +391,13 @@ bench: deps mailsift $(BUILD)/bench/floor $(BUILD)/rel/tools/pcapgen
 bench-live: deps mailsift $(BUILD)/rel/tools/pcapgen
 	$(call ensure_pkgs,$(BENCH_PKGS) tcpreplay sqlite3 iproute2)
 	@bench/live.sh $(BENCH_LIVE_MB) "$(BENCH_LIVE_RATES)"
+
+# The workbench at scale: every answer serve's pages ask for, timed on
+# a log of BENCH_SERVE_MESSAGES (default a million) notifications.
+BENCH_SERVE_MESSAGES ?= 1000000
+bench-serve: deps mailsift $(BUILD)/rel/tools/pcapgen
+	$(call ensure_pkgs,$(BENCH_PKGS) sqlite3 curl)
+	@bench/serve.sh $(BENCH_SERVE_MESSAGES)
 
 # SQLite against PostgreSQL, one job against two, several writers.
 bench-stores: deps mailsift $(BUILD)/rel/tools/pcapgen
