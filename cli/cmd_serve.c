@@ -11,11 +11,13 @@
 #include <getopt.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "capture/capture.h"
 #include "cli/cli.h"
@@ -36,6 +38,25 @@
 #define CONNS_MAX     256 /* connections at once; a fourth from one host */
 #define REQUEST_SECS  10  /* for a request to arrive whole */
 
+/*
+ * The overview's answer, kept: its aggregates read every row of the log
+ * (seconds at a million messages) and change only as the log grows.  It
+ * is made once the server starts, again when the log has grown (its
+ * highest session or message id moved) and the last is --recount
+ * seconds old (30): a static log is counted once, a sensor's at most
+ * twice a minute.
+ */
+struct overview {
+	pthread_mutex_t lock;
+	char	       *json; /* the answer, NULL until made */
+	size_t		len;
+	int64_t		key[2]; /* highest session and message id then */
+	time_t		made;
+	long		recount; /* seconds */
+	pthread_t	warm;
+	int		warming;
+};
+
 struct serve_opts {
 	const char	 *db;
 	const char	 *listen;
@@ -45,6 +66,7 @@ struct serve_opts {
 	char		  cookie[48]; /* the cookie's name: one per port */
 	struct guard	  guard;
 	struct deadlines *deadlines;
+	struct overview	 *overview;
 };
 
 /* The page may run its own script and load its own files, nothing else. */
@@ -534,33 +556,34 @@ api_message(struct MHD_Connection *c, const struct serve_opts *o)
 	    sizeof(more) / sizeof(*more));
 }
 
-/* /api/overview: each of stats' tables and the series over time, by
- * title, for the page's pictures. */
-static enum MHD_Result
-api_overview(struct MHD_Connection *c, const struct serve_opts *o)
+/* The overview's answer made afresh into *buf (its as-of time first);
+ * -1 when the log cannot be read or a query fails. */
+static int
+overview_make(const char *log, char **buf, size_t *len)
 {
 	struct query *db;
-	char	     *buf = NULL;
-	size_t	      len = 0;
 	FILE	     *f;
+	char	      now[32];
+	time_t	      t = time(NULL);
 	int	      bad = 0;
 
-	if ((db = cli_open_log(o->db)) == NULL)
-		return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-		    "the log cannot be read");
-	if ((f = open_memstream(&buf, &len)) == NULL) {
+	*buf = NULL;
+	*len = 0;
+	if ((db = cli_open_log(log)) == NULL)
+		return -1;
+	if ((f = open_memstream(buf, len)) == NULL) {
 		query_close(db);
-		return MHD_NO;
+		return -1;
 	}
-	putc('{', f);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	fprintf(f, "{\"as of\":\"%s\"", now);
 	for (size_t i = 0; i < nstats_sql + noverview_sql; i++) {
 		const struct stats_sql *q = i < nstats_sql ?
 		    &stats_sql[i] :
 		    &overview_sql[i - nstats_sql];
 		struct query_rows      *st = query_prepare(db, q->sql);
 
-		if (i > 0)
-			putc(',', f);
+		putc(',', f);
 		table_json_string(f, q->title);
 		putc(':', f);
 		if (st == NULL || rows_json(f, st) < 0) {
@@ -574,10 +597,138 @@ api_overview(struct MHD_Connection *c, const struct serve_opts *o)
 	fclose(f);
 	query_close(db);
 	if (bad) {
-		free(buf);
-		return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-		    "query failed");
+		free(*buf);
+		*buf = NULL;
+		return -1;
 	}
+	return 0;
+}
+
+/* How far the log has grown: its highest session and message ids (from
+ * the primary keys, at once on both backends). */
+static int
+overview_key(const char *log, int64_t key[2])
+{
+	struct query	  *db;
+	struct query_rows *st;
+	int		   rc = -1;
+
+	if ((db = cli_open_log(log)) == NULL)
+		return -1;
+	if ((st = query_prepare(db,
+		 "SELECT (SELECT max(id) FROM sessions),"
+		 " (SELECT max(id) FROM messages)")) != NULL) {
+		if (query_next(st) == 1) {
+			key[0] = query_int(st, 0);
+			key[1] = query_int(st, 1);
+			rc = 0;
+		}
+		query_finish(st);
+	}
+	query_close(db);
+	return rc;
+}
+
+/* A copy of the kept answer, made or made again first when it is due. */
+static int
+overview_get(struct overview *ov, const char *log, char **buf, size_t *len)
+{
+	int64_t key[2] = { -1, -1 };
+	int	rc = 0;
+
+	pthread_mutex_lock(&ov->lock);
+	if (ov->json == NULL ||
+	    (time(NULL) - ov->made >= ov->recount &&
+		(overview_key(log, key) != 0 || key[0] != ov->key[0] ||
+		    key[1] != ov->key[1]))) {
+		char  *fresh;
+		size_t n;
+
+		if (overview_key(log, key) == 0 &&
+		    overview_make(log, &fresh, &n) == 0) {
+			free(ov->json);
+			ov->json = fresh;
+			ov->len = n;
+			ov->key[0] = key[0];
+			ov->key[1] = key[1];
+		}
+		ov->made = time(NULL); /* a failure is not retried at once */
+	}
+	if (ov->json == NULL || (*buf = malloc(ov->len)) == NULL)
+		rc = -1;
+	else {
+		memcpy(*buf, ov->json, ov->len);
+		*len = ov->len;
+	}
+	pthread_mutex_unlock(&ov->lock);
+	return rc;
+}
+
+struct overview_warming {
+	struct overview *ov;
+	const char	*log;
+};
+
+static void *
+overview_warm(void *arg)
+{
+	struct overview_warming *w = arg;
+	char			*buf;
+	size_t			 len;
+
+	if (overview_get(w->ov, w->log, &buf, &len) == 0)
+		free(buf);
+	free(w);
+	return NULL;
+}
+
+/* The kept overview, its first answer made in the background now so
+ * that the first page does not wait for it. */
+static struct overview *
+overview_new(const char *log, long recount)
+{
+	struct overview		*ov = calloc(1, sizeof(*ov));
+	struct overview_warming *w = malloc(sizeof(*w));
+
+	if (ov == NULL || w == NULL) {
+		free(ov);
+		free(w);
+		return NULL;
+	}
+	pthread_mutex_init(&ov->lock, NULL);
+	ov->recount = recount;
+	w->ov = ov;
+	w->log = log;
+	if (pthread_create(&ov->warm, NULL, overview_warm, w) == 0)
+		ov->warming = 1;
+	else
+		free(w);
+	return ov;
+}
+
+static void
+overview_free(struct overview *ov)
+{
+	if (ov == NULL)
+		return;
+	if (ov->warming)
+		pthread_join(ov->warm, NULL);
+	pthread_mutex_destroy(&ov->lock);
+	free(ov->json);
+	free(ov);
+}
+
+/* /api/overview: each of stats' tables and the series over time, by
+ * title, for the page's pictures, with the time they were counted. */
+static enum MHD_Result
+api_overview(struct MHD_Connection *c, const struct serve_opts *o)
+{
+	char  *buf;
+	size_t len;
+
+	if (overview_get(o->overview, o->db, &buf, &len) != 0)
+		return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "the log cannot be read");
 	return answer_json(c, MHD_HTTP_OK, buf, len);
 }
 
@@ -1098,7 +1249,7 @@ serve_usage(FILE *f)
 	    "usage: mailsift serve [-d LOG] [--listen ADDR:PORT] [--token-file FILE]\n"
 	    "                      [--token T] [--no-token] [--allow-host NAME]\n"
 	    "                      [--tls-cert FILE --tls-key FILE] [--plain-http]\n"
-	    "                      [--no-creds]\n\n"
+	    "                      [--no-creds] [--recount SECS]\n\n"
 	    "The log as a read-only web application (default 127.0.0.1:8025).\n"
 	    "Every request carries a token (Authorization: Bearer T, ?token=T once,\n"
 	    "then a cookie): a random one printed at start unless given.\n"
@@ -1116,7 +1267,9 @@ serve_usage(FILE *f)
 	    "  --plain-http           plain HTTP beyond the loopback (the token and\n"
 	    "                         the mail cross the network in clear)\n"
 	    "  --no-creds             no credentials: no listing, passwords hidden in\n"
-	    "                         transcripts, no packets\n");
+	    "                         transcripts, no packets\n"
+	    "  --recount SECS         count a growing log's overview again at most\n"
+	    "                         this often (default 30; it is kept between)\n");
 }
 
 /* A PEM file's contents, for libmicrohttpd; NULL with a message said. */
@@ -1187,6 +1340,7 @@ cmd_serve(int argc, char **argv)
 		{ "tls-key", required_argument, NULL, 'K' },
 		{ "no-creds", no_argument, NULL, 'n' },
 		{ "plain-http", no_argument, NULL, 'P' },
+		{ "recount", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1199,8 +1353,10 @@ cmd_serve(int argc, char **argv)
 	char			token[256], *cert = NULL, *key = NULL;
 	const char *token_file = NULL, *cert_file = NULL, *key_file = NULL,
 		   *said = "";
-	int c, loopback = 0, sig, no_token = 0, rc;
-	int plain_http = 0;
+	int   c, loopback = 0, sig, no_token = 0, rc;
+	int   plain_http = 0;
+	long  recount = 30;
+	char *end;
 
 	cli_no_dump(); /* it holds the token and reads credentials */
 
@@ -1242,6 +1398,17 @@ cmd_serve(int argc, char **argv)
 			break;
 		case 'P':
 			plain_http = 1;
+			break;
+		case 'R':
+			recount = strtol(optarg, &end, 10);
+			if (*end != '\0' || end == optarg || recount < 0 ||
+			    recount > 86400) {
+				fprintf(stderr,
+				    "mailsift serve: bad --recount '%s' "
+				    "(seconds, 0 to 86400)\n",
+				    optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'h':
 			serve_usage(stdout);
@@ -1313,8 +1480,10 @@ cmd_serve(int argc, char **argv)
 		goto out;
 	query_close(db);
 	if ((o.deadlines = deadlines_new(REQUEST_SECS, CONNS_MAX + 8)) ==
-	    NULL) {
+		NULL ||
+	    (o.overview = overview_new(o.db, recount)) == NULL) {
 		fprintf(stderr, "mailsift serve: out of memory\n");
+		deadlines_free(o.deadlines);
 		goto out;
 	}
 	/* SIGINT and SIGTERM are waited for here, not taken by the
@@ -1341,6 +1510,7 @@ cmd_serve(int argc, char **argv)
 		fprintf(stderr, "mailsift serve: cannot listen on %s\n",
 		    o.listen);
 		deadlines_free(o.deadlines);
+		overview_free(o.overview);
 		goto out;
 	}
 	if (o.token == NULL)
@@ -1355,6 +1525,7 @@ cmd_serve(int argc, char **argv)
 	sigwait(&stop, &sig);
 	MHD_stop_daemon(d);
 	deadlines_free(o.deadlines);
+	overview_free(o.overview);
 	rc = EXIT_OK;
 out:
 	if (key != NULL)

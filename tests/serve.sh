@@ -187,7 +187,7 @@ check "the page's script builds no HTML from data (no innerHTML)" \
 # Parts: a decoded part is a download that hashes as logged; an HTML
 # part for the page's sandboxed frame loads nothing (links.pcap's has a
 # tracking pixel) and runs nothing.
-pp=$(sqlite3 -separator ' ' "$B/log.db" "SELECT message_id, part FROM parts WHERE filename IS NOT NULL LIMIT 1")
+pp=$(sqlite3 -separator ' ' "$B/log.db" "SELECT message_id, part FROM parts WHERE filename IS NOT NULL ORDER BY message_id, part LIMIT 1")
 curl -K "$B/auth.curl" -s -D "$B/part.hdr" -o "$B/part" "$U/message/${pp% *}/part/${pp#* }"
 # (issue 31) downloaded under the sender's name, made safe as extract
 # makes it, not as message-N-part-P.bin
@@ -597,6 +597,23 @@ for s in slow:
 print(before, cut, status())
 PY
 )" "000 64 200"
+kill -TERM "$pid"; wait "$pid"
+
+# (issue 31) the overview, counted once and kept: the same answer while
+# the log stands still, counted again once it grows (--recount 1 here)
+./mailsift read -q --replace -o "$B/grow.db" tests/pcap/demo.pcap 2>/dev/null
+rm -f "$B/t.err"; "$BIN" serve -d "$B/grow.db" --listen "127.0.0.2:$PORT" --token-file "$B/token" --recount 1 2>"$B/t.err" & pid=$!
+for _ in $(seq 50); do [ -s "$B/t.err" ] && break; sleep 0.1; done
+ov() { curl -K "$B/auth.curl" -s "$U2/api/overview" | python3 -c 'import json, sys; o = json.load(sys.stdin); print(o["as of"], sum(r["sessions"] for r in o["sessions by protocol"]))'; }
+o1=$(ov); sleep 1.5; o2=$(ov)
+check "overview: kept while the log stands still (counted once)" "$o2" "$o1"
+./mailsift read -q -o "$B/grow.db" tests/pcap/journeys.pcap 2>/dev/null
+sleep 1.1; o3=$(ov)
+check "overview: counted again once the log grew, with the new sessions" \
+	"$([ "${o3% *}" != "${o1% *}" ] && echo recounted)|${o3#* }" \
+	"recounted|$(sqlite3 "$B/grow.db" "SELECT count(*) FROM sessions")"
+check "--recount: a value that is not seconds is refused" \
+	"$("$BIN" serve -d "$B/grow.db" --recount 5x 2>"$B/recount.err"; echo $?)|$(grep -c 'bad --recount' "$B/recount.err")" "2|1"
 kill -TERM "$pid"; wait "$pid"
 
 echo "serve: $pass passed, $fail failed"

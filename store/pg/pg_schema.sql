@@ -472,6 +472,10 @@ CREATE INDEX IF NOT EXISTS messages_body ON messages(body_sha256);
 CREATE INDEX IF NOT EXISTS anomalies_session ON anomalies(session_id);
 CREATE INDEX IF NOT EXISTS items_session ON items(session_id);
 CREATE INDEX IF NOT EXISTS parts_sha256 ON parts(sha256);
+-- the attachments alone (the files and attachments listings): most parts
+-- are message text, which a scan of parts_sha256 would visit one by one
+CREATE INDEX IF NOT EXISTS parts_attachments ON parts(sha256)
+    WHERE filename IS NOT NULL;
 CREATE INDEX IF NOT EXISTS responses_session ON responses(session_id, seq);
 CREATE INDEX IF NOT EXISTS certificates_sha256 ON certificates(sha256);
 
