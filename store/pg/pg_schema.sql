@@ -476,6 +476,10 @@ CREATE INDEX IF NOT EXISTS parts_sha256 ON parts(sha256);
 -- are message text, which a scan of parts_sha256 would visit one by one
 CREATE INDEX IF NOT EXISTS parts_attachments ON parts(sha256)
     WHERE filename IS NOT NULL;
+-- ... and in the attachments listing's order, which otherwise walks
+-- every part of the log to find its first page
+CREATE INDEX IF NOT EXISTS parts_attachments_order ON parts(message_id, path)
+    WHERE filename IS NOT NULL;
 CREATE INDEX IF NOT EXISTS responses_session ON responses(session_id, seq);
 CREATE INDEX IF NOT EXISTS certificates_sha256 ON certificates(sha256);
 
