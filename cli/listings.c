@@ -54,7 +54,7 @@ const struct listing listings[] = {
 		"id IN (SELECT session_id FROM anomalies)",
 		[F_CLIENT] = "in_net(client_ip, ?)",
 		[F_SERVER] = "in_net(server_ip, ?)" },
-	    "id", NULL },
+	    "id", NULL, "SELECT count(*) AS total FROM sessions" },
 	{ "messages", "messages however they travelled, pieces left out",
 	    "SELECT message_id AS id, session_id AS session, time, proto,"
 	    " method, \"from\", \"to\", subject, attachments AS att, size,"
@@ -65,7 +65,10 @@ const struct listing listings[] = {
 		"attachments > 0", NULL, NULL, NULL, "outcome = ?",
 		"partial IN (0, 1)", "in_net(client_ip, ?)",
 		"in_net(server_ip, ?)" },
-	    "id", "partial = 0" },
+	    "id", "partial = 0",
+	    /* the pieces from their own index, the rest from the smallest */
+	    "SELECT (SELECT count(*) FROM messages) - (SELECT count(*) FROM"
+	    " messages WHERE partial <> 0) AS total" },
 	{ "creds", "credentials seen, and whether they worked",
 	    "SELECT id, session_id AS session, time, proto,"
 	    " client_ip AS client, server_ip AS server, command, mechanism,"
@@ -74,7 +77,7 @@ const struct listing listings[] = {
 		NULL, NULL, NULL, "time >= ?", "time < ?", "tls <> 'none'",
 		"outcome = 'failure'", [F_CLIENT] = "in_net(client_ip, ?)",
 		[F_SERVER] = "in_net(server_ip, ?)" },
-	    "id", NULL },
+	    "id", NULL, NULL },
 	{ "attachments", "attachments, with their hashes",
 	    "SELECT message_id AS message, session_id AS session, time, proto,"
 	    " \"from\", subject, filename, content_type AS type,"
@@ -87,7 +90,7 @@ const struct listing listings[] = {
 		"(lower(md5) = lower(?) OR lower(sha1) = lower(?)"
 		" OR lower(sha256) = lower(?))",
 		OUTCOME_OF_MESSAGE },
-	    "message, path", NULL },
+	    "message, path", NULL, NULL },
 	{ "urls", "links in the messages' text, and what is wrong with them",
 	    "SELECT message_id AS message, session_id AS session, time, proto,"
 	    " \"from\", subject, kind, url, host, shown_text AS shows, findings"
@@ -95,7 +98,7 @@ const struct listing listings[] = {
 	    { "proto = ?", NULL, NULL, MATCH("\"from\""), NULL,
 		MATCH("subject"), "time >= ?", "time < ?", NULL, NULL, NULL,
 		NULL, NULL, NULL, NULL, OUTCOME_OF_MESSAGE },
-	    "message, n", NULL },
+	    "message, n", NULL, NULL },
 	{ "tls", "TLS handshakes: versions, suites, names, certificates",
 	    "SELECT session_id AS id, time, proto, client_ip AS client,"
 	    " server_ip AS server, server_port AS port, mode, sni, version,"
@@ -105,7 +108,7 @@ const struct listing listings[] = {
 		NULL, "time >= ?", "time < ?", NULL,
 		NULL, [F_CLIENT] = "in_net(client_ip, ?)",
 		[F_SERVER] = "in_net(server_ip, ?)" },
-	    "id", NULL },
+	    "id", NULL, NULL },
 	{ "hosts", "every client and server, with what it did",
 	    /* each session read once, its counts once, then taken for
 	     * each of its two ends (v_sessions twice counted commands too,
@@ -128,7 +131,7 @@ const struct listing listings[] = {
 	    { [F_HOST] = "in_net(host, ?)",
 		[F_SINCE] = "last >= ?",
 		[F_UNTIL] = "first < ?" },
-	    "sessions DESC, CAST(host AS TEXT)", NULL },
+	    "sessions DESC, CAST(host AS TEXT)", NULL, NULL },
 	{ "files", "every file sent, once a content, with how often and how",
 	    "SELECT sha256, name, names, size, type, content, findings,"
 	    " messages, first, last FROM (SELECT sha256, max(size) AS size,"
@@ -143,7 +146,7 @@ const struct listing listings[] = {
 			   " WHERE " MATCH("filename") ")",
 		[F_HASH] = "(lower(md5) = lower(?) OR lower(sha1) = lower(?)"
 			   " OR lower(sha256) = lower(?))" },
-	    "messages DESC, sha256", "sha256 IS NOT NULL" },
+	    "messages DESC, sha256", "sha256 IS NOT NULL", NULL },
 	{ "findings", "what TLS left exposed or weak, a session a line each",
 	    "SELECT f.session_id AS id, datetime(s.start_ts, 'unixepoch') AS"
 	    " time, s.proto, s.client_ip AS client, s.server_ip AS server,"
@@ -154,7 +157,7 @@ const struct listing listings[] = {
 		"datetime(s.start_ts, 'unixepoch') < ?", NULL,
 		NULL, [F_CLIENT] = "in_net(s.client_ip, ?)",
 		[F_SERVER] = "in_net(s.server_ip, ?)" },
-	    "f.session_id, f.finding", NULL },
+	    "f.session_id, f.finding", NULL, NULL },
 };
 
 const size_t nlistings = sizeof(listings) / sizeof(listings[0]);
@@ -358,7 +361,7 @@ listing_prepare_view(struct query *db, const struct listing *l,
 	size_t		   len;
 	struct query_rows *st;
 	const char	  *from = l->select, *next;
-	int		   bind = 1, first;
+	int		   bind = 1, first, filtered = 0;
 
 	/* a WHERE of the query itself, not of a subquery in its columns */
 	while ((next = strstr(from + 1, " FROM ")) != NULL)
@@ -381,6 +384,7 @@ listing_prepare_view(struct query *db, const struct listing *l,
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len, " %s %s",
 		    first ? "WHERE" : "AND", l->where[f]);
 		first = 0;
+		filtered = 1;
 	}
 	if (l->whole != NULL && !flag[F_PIECES])
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len, " %s %s",
@@ -411,6 +415,9 @@ listing_prepare_view(struct query *db, const struct listing *l,
 		    ") AS listed GROUP BY 1) AS valued ORDER BY 2 DESC,"
 		    " CAST(value AS TEXT)");
 		offset = 0;
+	} else if (v->count && !filtered && l->count_all != NULL) {
+		snprintf(sql, sizeof(sql), "%s", l->count_all);
+		limit = offset = 0;
 	} else if (v->count) { /* the rows there are, for paging */
 		static const char head[] = "SELECT count(*) AS total FROM (";
 

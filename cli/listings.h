@@ -45,6 +45,10 @@ struct listing {
 	const char *where[F_COUNT]; /* SQL with ? for the value; NULL: n/a */
 	const char *order;
 	const char *whole; /* a condition unless --pieces (NULL: none) */
+	/* how many rows there are when no filter is on, from the indexes
+	 * alone (NULL: the rows counted); a million in a tenth of a second
+	 * where counting the listing's rows joins every one */
+	const char *count_all;
 };
 
 extern const struct listing listings[];

@@ -469,6 +469,10 @@ CREATE INDEX IF NOT EXISTS auth_session ON auth(session_id);
 CREATE INDEX IF NOT EXISTS messages_sha256 ON messages(sha256);
 CREATE INDEX IF NOT EXISTS messages_msg_id ON messages(msg_id);
 CREATE INDEX IF NOT EXISTS messages_body ON messages(body_sha256);
+-- the pieces alone (POP3 TOP, partial FETCH): the messages listing's
+-- total is every message less these
+CREATE INDEX IF NOT EXISTS messages_pieces ON messages(session_id)
+    WHERE partial <> 0;
 CREATE INDEX IF NOT EXISTS anomalies_session ON anomalies(session_id);
 CREATE INDEX IF NOT EXISTS items_session ON items(session_id);
 CREATE INDEX IF NOT EXISTS parts_sha256 ON parts(sha256);

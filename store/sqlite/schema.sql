@@ -401,6 +401,10 @@ CREATE INDEX IF NOT EXISTS parts_attachments_order ON parts(message_id, path)
     WHERE filename IS NOT NULL;
 CREATE INDEX IF NOT EXISTS messages_msg_id ON messages(msg_id);
 CREATE INDEX IF NOT EXISTS messages_body ON messages(body_sha256);
+-- the pieces alone (POP3 TOP, partial FETCH): the messages listing's
+-- total is every message less these
+CREATE INDEX IF NOT EXISTS messages_pieces ON messages(session_id)
+    WHERE partial <> 0;
 CREATE INDEX IF NOT EXISTS responses_session ON responses(session_id, seq);
 
 -- TLS as read without keys: one row a session that spoke TLS (after
