@@ -54,7 +54,7 @@ const struct listing listings[] = {
 		"id IN (SELECT session_id FROM anomalies)",
 		[F_CLIENT] = "in_net(client_ip, ?)",
 		[F_SERVER] = "in_net(server_ip, ?)" },
-	    "id", NULL, "SELECT count(*) AS total FROM sessions" },
+	    "id", NULL, "SELECT count(*) AS total FROM sessions", "id" },
 	{ "messages", "messages however they travelled, pieces left out",
 	    "SELECT message_id AS id, session_id AS session, time, proto,"
 	    " method, \"from\", \"to\", subject, attachments AS att, size,"
@@ -68,7 +68,8 @@ const struct listing listings[] = {
 	    "id", "partial = 0",
 	    /* the pieces from their own index, the rest from the smallest */
 	    "SELECT (SELECT count(*) FROM messages) - (SELECT count(*) FROM"
-	    " messages WHERE partial <> 0) AS total" },
+	    " messages WHERE partial <> 0) AS total",
+	    "message_id" },
 	{ "creds", "credentials seen, and whether they worked",
 	    "SELECT id, session_id AS session, time, proto,"
 	    " client_ip AS client, server_ip AS server, command, mechanism,"
@@ -77,7 +78,7 @@ const struct listing listings[] = {
 		NULL, NULL, NULL, "time >= ?", "time < ?", "tls <> 'none'",
 		"outcome = 'failure'", [F_CLIENT] = "in_net(client_ip, ?)",
 		[F_SERVER] = "in_net(server_ip, ?)" },
-	    "id", NULL, NULL },
+	    "id", NULL, NULL, "id" },
 	{ "attachments", "attachments, with their hashes",
 	    "SELECT message_id AS message, session_id AS session, time, proto,"
 	    " \"from\", subject, filename, content_type AS type,"
@@ -90,7 +91,7 @@ const struct listing listings[] = {
 		"(lower(md5) = lower(?) OR lower(sha1) = lower(?)"
 		" OR lower(sha256) = lower(?))",
 		OUTCOME_OF_MESSAGE },
-	    "message, path", NULL, NULL },
+	    "message, path", NULL, NULL, NULL },
 	{ "urls", "links in the messages' text, and what is wrong with them",
 	    "SELECT message_id AS message, session_id AS session, time, proto,"
 	    " \"from\", subject, kind, url, host, shown_text AS shows, findings"
@@ -98,7 +99,7 @@ const struct listing listings[] = {
 	    { "proto = ?", NULL, NULL, MATCH("\"from\""), NULL,
 		MATCH("subject"), "time >= ?", "time < ?", NULL, NULL, NULL,
 		NULL, NULL, NULL, NULL, OUTCOME_OF_MESSAGE },
-	    "message, n", NULL, NULL },
+	    "message, n", NULL, NULL, NULL },
 	{ "tls", "TLS handshakes: versions, suites, names, certificates",
 	    "SELECT session_id AS id, time, proto, client_ip AS client,"
 	    " server_ip AS server, server_port AS port, mode, sni, version,"
@@ -108,7 +109,7 @@ const struct listing listings[] = {
 		NULL, "time >= ?", "time < ?", NULL,
 		NULL, [F_CLIENT] = "in_net(client_ip, ?)",
 		[F_SERVER] = "in_net(server_ip, ?)" },
-	    "id", NULL, NULL },
+	    "id", NULL, NULL, "session_id" },
 	{ "hosts", "every client and server, with what it did",
 	    /* each session read once, its counts once, then taken for
 	     * each of its two ends (v_sessions twice counted commands too,
@@ -131,7 +132,7 @@ const struct listing listings[] = {
 	    { [F_HOST] = "in_net(host, ?)",
 		[F_SINCE] = "last >= ?",
 		[F_UNTIL] = "first < ?" },
-	    "sessions DESC, CAST(host AS TEXT)", NULL, NULL },
+	    "sessions DESC, CAST(host AS TEXT)", NULL, NULL, NULL },
 	{ "files", "every file sent, once a content, with how often and how",
 	    "SELECT sha256, name, names, size, type, content, findings,"
 	    " messages, first, last FROM (SELECT sha256, max(size) AS size,"
@@ -146,7 +147,7 @@ const struct listing listings[] = {
 			   " WHERE " MATCH("filename") ")",
 		[F_HASH] = "(lower(md5) = lower(?) OR lower(sha1) = lower(?)"
 			   " OR lower(sha256) = lower(?))" },
-	    "messages DESC, sha256", "sha256 IS NOT NULL", NULL },
+	    "messages DESC, sha256", "sha256 IS NOT NULL", NULL, NULL },
 	{ "findings", "what TLS left exposed or weak, a session a line each",
 	    "SELECT f.session_id AS id, datetime(s.start_ts, 'unixepoch') AS"
 	    " time, s.proto, s.client_ip AS client, s.server_ip AS server,"
@@ -157,7 +158,7 @@ const struct listing listings[] = {
 		"datetime(s.start_ts, 'unixepoch') < ?", NULL,
 		NULL, [F_CLIENT] = "in_net(s.client_ip, ?)",
 		[F_SERVER] = "in_net(s.server_ip, ?)" },
-	    "f.session_id, f.finding", NULL, NULL },
+	    "f.session_id, f.finding", NULL, NULL, NULL },
 };
 
 const size_t nlistings = sizeof(listings) / sizeof(listings[0]);
@@ -227,6 +228,50 @@ listing_net_ok(const char *v)
 	return bits < 0 || bits > (v6 ? 128 : 32) ? -1 : 0;
 }
 
+/* An address as the log writes it (inet_ntop's form: "2001:db8::1"
+ * for "2001:DB8:0::1"), a network as given; the value is checked. */
+static void
+canonical_address(const char *v, char *out, size_t len)
+{
+	unsigned char b[16];
+	int	      v6 = strchr(v, ':') != NULL;
+
+	if (strchr(v, '/') != NULL ||
+	    inet_pton(v6 ? AF_INET6 : AF_INET, v, b) != 1 ||
+	    inet_ntop(v6 ? AF_INET6 : AF_INET, b, out, (socklen_t)len) == NULL)
+		snprintf(out, len, "%s", v);
+}
+
+/*
+ * A filter on one address rather than a network, as an equality: every
+ * in_net(COLUMN, ?) of w becomes COLUMN = ?, which the address indexes
+ * answer (a pivot from a host to its sessions reads that host's rows,
+ * where in_net reads every session).  Both engines read it: SQLite
+ * compares the text inet_ntop wrote, PostgreSQL takes the value as inet.
+ */
+static void
+where_one_address(const char *w, char *out, size_t len)
+{
+	static const char fn[] = "in_net(";
+	size_t		  k = 0;
+
+	while (*w != '\0' && k + 1 < len) {
+		const char *col = w + sizeof(fn) - 1, *comma;
+
+		if (strncmp(w, fn, sizeof(fn) - 1) != 0 ||
+		    (comma = strstr(col, ", ?)")) == NULL) {
+			out[k++] = *w++;
+			continue;
+		}
+		k += (size_t)snprintf(out + k, len - k, "%.*s = ?",
+		    (int)(comma - col), col);
+		if (k >= len)
+			k = len - 1;
+		w = comma + strlen(", ?)");
+	}
+	out[k] = '\0';
+}
+
 /* The value of a filter as the SQL takes it, into out: checked, made a
  * pattern or a time as the log writes it; -1 with err said. */
 static int
@@ -264,7 +309,7 @@ filter_value(int f, const char *v, char *out, size_t len, char *err,
 			    filter_opt[f], v);
 			return -1;
 		}
-		snprintf(out, len, "%s", v);
+		canonical_address(v, out, len);
 		return 0;
 	case F_SINCE:
 	case F_UNTIL:
@@ -301,6 +346,39 @@ filter_value(int f, const char *v, char *out, size_t len, char *err,
 		snprintf(out, len, "%s", v);
 		return 0;
 	}
+}
+
+/* The SQL of filter f of l with the value norm: its own, or, for one
+ * address, the equality (where_one_address) in w (512 bytes). */
+static const char *
+where_of(const struct listing *l, int f, const char *val, const char *norm,
+    char *w)
+{
+	if (val == NULL || (f != F_HOST && f != F_CLIENT && f != F_SERVER) ||
+	    strchr(norm, '/') != NULL)
+		return l->where[f];
+	where_one_address(l->where[f], w, 512);
+	return w;
+}
+
+/* The page before a key was read backwards (ORDER BY key DESC LIMIT n,
+ * the n rows nearest it); put back in the listing's order. */
+static int
+wrap_page(char *sql, size_t len, size_t size, const char *order, char *err,
+    size_t errlen)
+{
+	static const char head[] = "SELECT * FROM (";
+	int		  k;
+
+	if (len + sizeof(head) + strlen(order) + 32 >= size) {
+		snprintf(err, errlen, "the listing's query is too long");
+		return -1;
+	}
+	memmove(sql + sizeof(head) - 1, sql, len + 1);
+	memcpy(sql, head, sizeof(head) - 1);
+	len += sizeof(head) - 1;
+	k = snprintf(sql + len, size - len, ") AS page ORDER BY %s", order);
+	return k > 0 ? 0 : -1;
 }
 
 struct query_rows *
@@ -357,6 +435,7 @@ listing_prepare_view(struct query *db, const struct listing *l,
     const struct listing_view *v, char *err, size_t errlen)
 {
 	long		   limit = v->limit, offset = v->offset;
+	int		   keyset = v->after > 0 || v->before > 0;
 	char		   sql[4096], norm[F_COUNT][512];
 	size_t		   len;
 	struct query_rows *st;
@@ -370,6 +449,8 @@ listing_prepare_view(struct query *db, const struct listing *l,
 
 	len = (size_t)snprintf(sql, sizeof(sql), "%s", l->select);
 	for (int f = 0; f < F_COUNT; f++) {
+		char w[512];
+
 		if (val[f] == NULL && !flag[f])
 			continue;
 		if (l->where[f] == NULL) {
@@ -382,13 +463,27 @@ listing_prepare_view(struct query *db, const struct listing *l,
 			errlen) != 0)
 			return NULL;
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len, " %s %s",
-		    first ? "WHERE" : "AND", l->where[f]);
+		    first ? "WHERE" : "AND",
+		    where_of(l, f, val[f], norm[f], w));
 		first = 0;
 		filtered = 1;
 	}
-	if (l->whole != NULL && !flag[F_PIECES])
+	if (keyset &&
+	    (l->key == NULL || v->sort != NULL || v->values != NULL ||
+		v->count || v->offset > 0)) {
+		snprintf(err, errlen,
+		    l->key == NULL ?
+			"%s pages by offset, not after or before a row" :
+			"after and before page %s in its own order, "
+			"without sort, values, count or offset",
+		    l->name);
+		return NULL;
+	}
+	if (l->whole != NULL && !flag[F_PIECES]) {
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len, " %s %s",
 		    first ? "WHERE" : "AND", l->whole);
+		first = 0;
+	}
 	if (v->values != NULL) { /* a column's values, most first */
 		static const char head[] = "SELECT * FROM (SELECT ";
 		char		  pre[512];
@@ -431,6 +526,11 @@ listing_prepare_view(struct query *db, const struct listing *l,
 		len += sizeof(head) - 1;
 		snprintf(sql + len, sizeof(sql) - len, ") AS counted");
 		limit = offset = 0;
+	} else if (keyset) { /* the page after or before a row's key */
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+		    " %s %s %c ? ORDER BY %s%s", first ? "WHERE" : "AND",
+		    l->key, v->after > 0 ? '>' : '<', l->order,
+		    v->after > 0 ? "" : " DESC");
 	} else if (v->sort != NULL) {
 		if (!listing_has_column(l, v->sort)) {
 			snprintf(err, errlen,
@@ -449,7 +549,11 @@ listing_prepare_view(struct query *db, const struct listing *l,
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
 		    " LIMIT %ld", limit);
 	if (offset > 0)
-		snprintf(sql + len, sizeof(sql) - len, " OFFSET %ld", offset);
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+		    " OFFSET %ld", offset);
+	if (keyset && v->after <= 0 &&
+	    wrap_page(sql, len, sizeof(sql), l->order, err, errlen) != 0)
+		return NULL;
 	if ((st = query_prepare(db, sql)) == NULL) {
 		snprintf(err, errlen,
 		    "%s (is it a mailsift log of this version?)",
@@ -457,13 +561,17 @@ listing_prepare_view(struct query *db, const struct listing *l,
 		return NULL;
 	}
 	for (int f = 0; f < F_COUNT; f++) {
+		char	    wbuf[512];
 		const char *w = l->where[f];
 
 		if (val[f] == NULL || w == NULL)
 			continue;
+		w = where_of(l, f, val[f], norm[f], wbuf);
 		for (const char *q = w; (q = strchr(q, '?')) != NULL; q++)
 			query_bind_text(st, bind++, norm[f]);
 	}
+	if (keyset)
+		query_bind_int(st, bind, v->after > 0 ? v->after : v->before);
 	return st;
 }
 

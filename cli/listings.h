@@ -49,6 +49,11 @@ struct listing {
 	 * alone (NULL: the rows counted); a million in a tenth of a second
 	 * where counting the listing's rows joins every one */
 	const char *count_all;
+	/* the column of its order, where the listing is in the order of
+	 * one key, by which a page is asked for after or before a row
+	 * (keyset paging: the millionth page as fast as the first; NULL:
+	 * by offset only) */
+	const char *key;
 };
 
 extern const struct listing listings[];
@@ -81,6 +86,11 @@ struct listing_view {
 	 * have each, most first (value, count), at most limit (Arkime's SPI
 	 * view); sort, desc and offset do not apply */
 	const char *values;
+	/* the page after the row of this key, or before it (the last page:
+	 * before a key past every row), in the listing's own order; 0:
+	 * none.  Only where the listing has a key, without sort, values,
+	 * count or offset. */
+	long long after, before;
 };
 struct query_rows *listing_prepare_view(struct query *, const struct listing *,
     const char *const val[F_COUNT], const int flag[F_COUNT],

@@ -485,6 +485,10 @@ CREATE INDEX IF NOT EXISTS parts_attachments ON parts(sha256)
 CREATE INDEX IF NOT EXISTS parts_attachments_order ON parts(message_id, path)
     WHERE filename IS NOT NULL;
 CREATE INDEX IF NOT EXISTS responses_session ON responses(session_id, seq);
+-- the analyst's pivots: a host's sessions, the largest messages, first
+CREATE INDEX IF NOT EXISTS sessions_client ON sessions(client_ip);
+CREATE INDEX IF NOT EXISTS sessions_server ON sessions(server_ip);
+CREATE INDEX IF NOT EXISTS messages_size ON messages(size);
 CREATE INDEX IF NOT EXISTS certificates_sha256 ON certificates(sha256);
 
 -- The month partitions that rows of these months need (UTC, as the
@@ -757,7 +761,7 @@ FROM keyed k JOIN sessions s ON s.id = k.session_id
 WHERE k.journey IS NOT NULL;
 
 CREATE OR REPLACE VIEW v_tls AS
-SELECT s.id AS session_id, s.proto, datetime(t.ts, 'unixepoch') AS time,
+SELECT t.session_id, s.proto, datetime(t.ts, 'unixepoch') AS time,
 	s.client_ip, s.server_ip, s.server_port, s.tls AS mode, t.sni,
 	t.version, t.cipher, t.curve, t.alpn, t.resumed, t.established,
 	t.last_alert, t.ja3, t.ja3s, t.ja4, t.validation, t.sni_matches_cert,

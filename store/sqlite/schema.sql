@@ -406,6 +406,10 @@ CREATE INDEX IF NOT EXISTS messages_body ON messages(body_sha256);
 CREATE INDEX IF NOT EXISTS messages_pieces ON messages(session_id)
     WHERE partial <> 0;
 CREATE INDEX IF NOT EXISTS responses_session ON responses(session_id, seq);
+-- the analyst's pivots: a host's sessions, the largest messages, first
+CREATE INDEX IF NOT EXISTS sessions_client ON sessions(client_ip);
+CREATE INDEX IF NOT EXISTS sessions_server ON sessions(server_ip);
+CREATE INDEX IF NOT EXISTS messages_size ON messages(size);
 
 -- TLS as read without keys: one row a session that spoke TLS (after
 -- STARTTLS, or from its first byte on 465, 993, 995).  Lists are
@@ -660,8 +664,11 @@ FROM keyed k JOIN sessions s ON s.id = k.session_id
 WHERE k.journey IS NOT NULL;
 
 -- Each TLS session with its endpoints and the server's certificate.
+-- (recreated at every open: its rows in the order of tls itself, which
+-- a log of rare TLS would otherwise find by reading every session)
+DROP VIEW IF EXISTS v_tls;
 CREATE VIEW IF NOT EXISTS v_tls AS
-SELECT s.id AS session_id, s.proto, datetime(t.ts, 'unixepoch') AS time,
+SELECT t.session_id, s.proto, datetime(t.ts, 'unixepoch') AS time,
 	s.client_ip, s.server_ip, s.server_port, s.tls AS mode, t.sni,
 	t.version, t.cipher, t.curve, t.alpn, t.resumed, t.established,
 	t.last_alert, t.ja3, t.ja3s, t.ja4, t.validation, t.sni_matches_cert,

@@ -1,0 +1,52 @@
+# Every answer a page of mailsift serve asks for, on the log $1, one a
+# line: "NAME<tab>PATH". Its values (a session, a message, a sender, a
+# client, a hash, a word) are taken from the message in the middle of the
+# log, so that an answer cannot be quick by finding its rows first.
+# Sourced by bench/serve.sh (times) and tests/scale.sh (work).
+serve_answers() {
+	_log=$1
+	_msgs=$(sqlite3 "$_log" "SELECT count(*) FROM messages")
+	_mid=$(sqlite3 "$_log" "SELECT id FROM messages ORDER BY id LIMIT 1 OFFSET $((_msgs / 2))")
+	_sid=$(sqlite3 "$_log" "SELECT session_id FROM messages WHERE id = $_mid")
+	_from=$(sqlite3 "$_log" "SELECT from_addr FROM messages WHERE id = $_mid" | sed 's/.*<//; s/>.*//')
+	_sha=$(sqlite3 "$_log" "SELECT sha256 FROM messages WHERE id = $_mid")
+	_client=$(sqlite3 "$_log" "SELECT client_ip FROM sessions WHERE id = $_sid")
+	_day=$(sqlite3 "$_log" "SELECT date(begin_ts, 'unixepoch') FROM messages WHERE id = $_mid")
+	_next=$(sqlite3 "$_log" "SELECT date(begin_ts, 'unixepoch', '+1 day') FROM messages WHERE id = $_mid")
+	_last=$(((_msgs - 1) / 100 * 100))
+	_word=$(sqlite3 "$_log" "SELECT subject FROM messages WHERE id = $_mid" | tr -c 'A-Za-z\n' ' ' |
+		awk '{ for (i = 1; i <= NF; i++) if (length($i) > length(w)) w = $i } END { print w }')
+	cat <<EOT
+overview	/api/overview
+filters	/api/filters
+sessions, first page	/api/listing/sessions?limit=100
+sessions, total	/api/listing/sessions?count=1
+sessions, last page	/api/listing/sessions?limit=100&offset=$_last
+sessions, last page by key	/api/listing/sessions?limit=101&last=1
+sessions, sorted by duration	/api/listing/sessions?sort=duration&desc=1&limit=100
+sessions of a client	/api/listing/sessions?client=$_client&limit=100
+sessions of a host	/api/listing/sessions?host=$_client&limit=100
+sessions, values of server	/api/listing/sessions?values=server&limit=50
+messages, first page	/api/listing/messages?limit=100
+messages, total	/api/listing/messages?count=1
+messages, last page	/api/listing/messages?limit=100&offset=$_last
+messages, last page by key	/api/listing/messages?limit=101&last=1
+messages, the page after a row	/api/listing/messages?limit=101&after=$_mid
+messages, the page before a row	/api/listing/messages?limit=101&before=$_mid
+messages, sorted by size	/api/listing/messages?sort=size&desc=1&limit=100
+messages from a sender	/api/listing/messages?from=$_from&limit=100
+messages of a client	/api/listing/messages?client=$_client&limit=100
+messages, a day	/api/listing/messages?since=$_day&until=$_next&limit=100
+messages, values of from	/api/listing/messages?values=from&limit=50
+attachments, first page	/api/listing/attachments?limit=100
+creds, first page	/api/listing/creds?limit=100
+urls, first page	/api/listing/urls?limit=100
+tls, first page	/api/listing/tls?limit=100
+hosts, first page	/api/listing/hosts?limit=100
+files, first page	/api/listing/files?limit=100
+a session	/api/session?id=$_sid
+a message	/api/message?id=$_mid
+search, a hash	/api/search?q=sha256:$_sha
+search, a word	/api/search?q=$_word
+EOT
+}
