@@ -228,10 +228,8 @@ listing_net_ok(const char *v)
 	return bits < 0 || bits > (v6 ? 128 : 32) ? -1 : 0;
 }
 
-/* An address as the log writes it (inet_ntop's form: "2001:db8::1"
- * for "2001:DB8:0::1"), a network as given; the value is checked. */
-static void
-canonical_address(const char *v, char *out, size_t len)
+void
+listing_canonical_address(const char *v, char *out, size_t len)
 {
 	unsigned char b[16];
 	int	      v6 = strchr(v, ':') != NULL;
@@ -309,7 +307,7 @@ filter_value(int f, const char *v, char *out, size_t len, char *err,
 			    filter_opt[f], v);
 			return -1;
 		}
-		canonical_address(v, out, len);
+		listing_canonical_address(v, out, len);
 		return 0;
 	case F_SINCE:
 	case F_UNTIL:

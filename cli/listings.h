@@ -106,6 +106,9 @@ void listing_like_pattern(const char *v, char *out, size_t len);
 int listing_hash_ok(const char *v);
 /* An address, or a network in CIDR form: 0, or -1. */
 int listing_net_ok(const char *v);
+/* An address as the log writes it (inet_ntop's form: "2001:db8::1" for
+ * "2001:DB8:0::1"), a network as given; the value checked before. */
+void listing_canonical_address(const char *v, char *out, size_t len);
 
 /* A session's transcript (?1: its id): ts, who, text, path, frame. */
 extern const char listing_show_sql[];

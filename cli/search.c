@@ -13,24 +13,33 @@
  *   url:                        a link in it (a part of the URL)
  *   addr:                       From, To or Cc
  *   hash:                       any of the hashes above
+ *   proto:                      smtp, pop3 or imap
+ *   after: before:              when it began (a time as --since takes)
+ *   time:                       a day (2024-01-31), or a range A..B
  *
  * A word that is an address, a hash or an IP is looked up as addr:,
  * hash: or ip: without being told.
  *
- * All terms must hold.  Pieces (TOP, partial FETCH) are left out, as in
- * mailsift messages.  The same for SQLite and PostgreSQL: the backend
- * gives only the text match.
+ * Terms side by side must all hold; OR between two says either, NOT
+ * (or a - before a term) that it must not, and parentheses group, as in
+ * Kibana's and Arkime's bars (the operators in capitals: "or" is a
+ * word).  A query of terms alone is ranked by the text index, best
+ * first; one with OR, NOT or parentheses is in the log's order.  Pieces
+ * (TOP, partial FETCH) are left out, as in mailsift messages.  The same
+ * for SQLite and PostgreSQL: the backend gives only the text match.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "cli/listings.h"
 #include "cli/search.h"
 
-#define TERMS_MAX 16
+#define TERMS_MAX 16 /* values bound: terms, and two a time range */
+#define DEPTH_MAX 16 /* parentheses and NOTs within each other */
 
 struct field {
 	const char *name;
@@ -38,7 +47,7 @@ struct field {
 	int	    kind;
 };
 
-enum { TEXT_LIKE, HASH, ADDRESS };
+enum { TEXT_LIKE, HASH, ADDRESS, PROTO, TIME, RANGE };
 
 static int value_ok(int kind, const char *v);
 
@@ -84,7 +93,21 @@ static const struct field fields[] = {
 	    " lower(?N)) OR m.id IN (SELECT e.message_id FROM archive_entries e"
 	    " WHERE e.sha256 = lower(?N)))",
 	    HASH },
+	{ "proto", "m.proto = ?N", PROTO },
+	/* times as the listings' --since and --until take them: UTC text,
+	 * which both engines write for datetime() (PostgreSQL's begin_ts is
+	 * a timestamptz, SQLite's a number) */
+	{ "after", "datetime(m.begin_ts, 'unixepoch') >= ?N", TIME },
+	{ "before", "datetime(m.begin_ts, 'unixepoch') < ?N", TIME },
+	{ "time",
+	    "(datetime(m.begin_ts, 'unixepoch') >= ?N AND"
+	    " datetime(m.begin_ts, 'unixepoch') < ?M)",
+	    RANGE },
 };
+
+/* One address rather than a network: an equality, which the sessions'
+ * address indexes answer (in_net reads every session). */
+static const char ip_one_sql[] = "(s.client_ip = ?N OR s.server_ip = ?N)";
 
 /* A word that is an address, a hash or an IP is looked up as one (by
  * the indexes), not as text: the text index has no headers' addresses
@@ -112,33 +135,74 @@ value_ok(int kind, const char *v)
 		return listing_hash_ok(v) == 0;
 	if (kind == ADDRESS)
 		return listing_net_ok(v) == 0;
+	if (kind == PROTO)
+		return strcasecmp(v, "smtp") == 0 ||
+		    strcasecmp(v, "pop3") == 0 || strcasecmp(v, "imap") == 0;
 	return 1;
 }
 
-/* The next term of *p: a "phrase" or a word (FIELD:"a value" too) into
- * out; 0 at the end, -1 on a quote left open. */
-static int
-next_term(const char **p, char *out, size_t len)
+/* What a value of kind must be, for the message that refuses one. */
+static const char *
+value_wanted(int kind)
 {
-	const char *s = *p;
-	size_t	    k = 0;
-	int	    quoted = 0;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (*s == '\0')
-		return 0;
-	for (; *s != '\0' && (quoted || (*s != ' ' && *s != '\t')); s++) {
-		if (*s == '"') {
-			quoted = !quoted;
-			continue;
-		}
-		if (k + 1 < len)
-			out[k++] = *s;
+	switch (kind) {
+	case HASH:
+		return "not an MD5, SHA-1 or SHA-256 in hex";
+	case ADDRESS:
+		return "not an address or a network";
+	case PROTO:
+		return "not smtp, pop3 or imap";
+	case TIME:
+	case RANGE:
+		return "not a time (2024-01-31, 2024-01-31T17:00, "
+		       "2024-01-31T17:00+02:00, yesterday, 2h, 7d) or, for time:, "
+		       "a day or a range A..B";
+	default:
+		return "no value after the colon";
 	}
-	out[k] = '\0';
-	*p = s;
-	return quoted ? -1 : 1;
+}
+
+/* A time into out as the log's times read (UTC, "2024-01-31 17:00:00"),
+ * shifted by plus seconds; -1 when it is not one. */
+static int
+time_value(const char *v, time_t now, long plus, char *out, size_t len)
+{
+	struct tm tm;
+	time_t	  t;
+
+	if (*v == '\0' || cli_parse_time(v, now, &t) != 0)
+		return -1;
+	t += plus;
+	gmtime_r(&t, &tm);
+	return strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm) > 0 ? 0 : -1;
+}
+
+/* time:: a day (YYYY-MM-DD, to the next midnight), or A..B with either
+ * side left open; the two ends into lo and hi. */
+static int
+range_value(const char *v, time_t now, char *lo, char *hi, size_t len)
+{
+	const char *dots = strstr(v, "..");
+	char	    a[128];
+
+	if (dots == NULL)
+		return strlen(v) == 10 && time_value(v, now, 0, lo, len) == 0 &&
+			time_value(v, now, 86400, hi, len) == 0 ?
+		    0 :
+		    -1;
+	if ((size_t)(dots - v) >= sizeof(a) || (dots == v && dots[2] == '\0'))
+		return -1;
+	snprintf(a, sizeof(a), "%.*s", (int)(dots - v), v);
+	/* an open end: before or after every time written */
+	if (*a == '\0')
+		snprintf(lo, len, "0000");
+	else if (time_value(a, now, 0, lo, len) != 0)
+		return -1;
+	if (dots[2] == '\0')
+		snprintf(hi, len, "9999");
+	else if (time_value(dots + 2, now, 0, hi, len) != 0)
+		return -1;
+	return 0;
 }
 
 /* The text terms in FTS5's syntax: each a quoted string, so that no
@@ -160,118 +224,409 @@ fts_quote(const char *term, char *out, size_t len, size_t *k)
 	out[*k] = '\0';
 }
 
-/* fields[i].sql with its ?N as ?n, after " AND " into conds. */
-static void
-add_condition(char *conds, size_t len, const char *sql, int n)
-{
-	size_t c = strlen(conds);
+enum token { T_END, T_WORD, T_OPEN, T_CLOSE, T_OR, T_AND, T_NOT };
 
-	c += (size_t)snprintf(conds + c, len - c, " AND ");
-	for (const char *s = sql; *s != '\0' && c + 8 < len; s++)
-		if (s[0] == '?' && s[1] == 'N') {
-			c += (size_t)snprintf(conds + c, len - c, "?%d", n);
+/* A query being read: its tokens one at a time, and the SQL made. */
+struct parser {
+	const char *q, *p; /* the query, and what is left of it */
+	enum token  kind;  /* the current token */
+	char	    tok[1024];
+	int	    dash;   /* the word came as -WORD: NOT it */
+	int	    depth;  /* parentheses open */
+	int	    ranked; /* terms alone: text ranked, fields ANDed */
+	int	    websearch;
+	const char *fts;
+	time_t	    now;
+	char	    text[2048]; /* ranked: the text, in the engine's syntax */
+	size_t	    tk;
+	char	    conds[8192];
+	size_t	    ck;
+	char	    vals[TERMS_MAX][1024];
+	int	    nvals;
+	char	   *err;
+	size_t	    errlen;
+};
+
+/*
+ * The next token: ( ) OR AND NOT, or a word (a "phrase", FIELD:"a
+ * value", -WORD).  A '(' opens a group at the start of a token only and
+ * a ')' closes one only while one is open, so that file:report(1).pdf is
+ * a word.  -1 on a quote left open.
+ */
+static int
+lex(struct parser *ps)
+{
+	const char *s = ps->p;
+	size_t	    k = 0;
+	int	    quoted = 0, quotes = 0;
+
+	ps->dash = 0;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == '\0' || *s == '(' || (*s == ')' && ps->depth > 0)) {
+		ps->kind = *s == '\0' ? T_END : *s == '(' ? T_OPEN : T_CLOSE;
+		ps->p = *s == '\0' ? s : s + 1;
+		return 0;
+	}
+	if (*s == '-' && s[1] != '\0' && s[1] != ' ' && s[1] != '\t')
+		ps->dash = 1, s++;
+	for (; *s != '\0' &&
+	     (quoted ||
+		 (*s != ' ' && *s != '\t' && (*s != ')' || ps->depth == 0)));
+	     s++) {
+		if (*s == '"') {
+			quoted = !quoted, quotes = 1;
+			continue;
+		}
+		if (k + 1 < sizeof(ps->tok))
+			ps->tok[k++] = *s;
+	}
+	ps->tok[k] = '\0';
+	ps->p = s;
+	if (quoted) {
+		snprintf(ps->err, ps->errlen, "a quote left open in: %s",
+		    ps->q);
+		return -1;
+	}
+	ps->kind = T_WORD;
+	if (!quotes && !ps->dash)
+		ps->kind = strcmp(ps->tok, "OR") == 0 ? T_OR :
+		    strcmp(ps->tok, "AND") == 0	      ? T_AND :
+		    strcmp(ps->tok, "NOT") == 0	      ? T_NOT :
+							T_WORD;
+	return 0;
+}
+
+/* Whether the query is terms alone (no operator, group or -term): then
+ * its text is ranked by the text index, as before the operators came. */
+static int
+terms_alone(struct parser *ps)
+{
+	const char *start = ps->p;
+	int	    alone = 1;
+
+	while (lex(ps) == 0 && ps->kind != T_END)
+		if (ps->kind != T_WORD || ps->dash)
+			alone = 0;
+	ps->p = start;
+	return alone;
+}
+
+/* sql after the conditions, its ?N as ?n and ?M as ?m. */
+static void
+add_sql(struct parser *ps, const char *sql, int n, int m)
+{
+	for (const char *s = sql; *s != '\0' && ps->ck + 8 < sizeof(ps->conds);
+	     s++)
+		if (s[0] == '?' && (s[1] == 'N' || s[1] == 'M')) {
+			ps->ck += (size_t)snprintf(ps->conds + ps->ck,
+			    sizeof(ps->conds) - ps->ck, "?%d",
+			    s[1] == 'N' ? n : m);
 			s++;
 		} else
-			conds[c++] = *s;
-	conds[c] = '\0';
+			ps->conds[ps->ck++] = *s;
+	ps->conds[ps->ck] = '\0';
+}
+
+/* A value to bind (?2 onwards; ?1 is the ranked text): its number, or
+ * -1 past TERMS_MAX. */
+static int
+new_value(struct parser *ps)
+{
+	if (ps->nvals == TERMS_MAX) {
+		snprintf(ps->err, ps->errlen, "%d values at most", TERMS_MAX);
+		return -1;
+	}
+	return ps->nvals++;
+}
+
+/* A text term: ranked, into the text the index is asked; else a
+ * condition of its own, the message among the index's matches. */
+static int
+text_term(struct parser *ps, const char *term)
+{
+	char   sub[1024];
+	size_t k = 0;
+	int    v;
+
+	if (ps->ranked) {
+		if (ps->websearch) {
+			ps->tk += (size_t)snprintf(ps->text + ps->tk,
+			    sizeof(ps->text) - ps->tk, "%s\"%s\"",
+			    ps->tk ? " " : "", term);
+			if (ps->tk >= sizeof(ps->text))
+				ps->tk = sizeof(ps->text) - 1;
+		} else
+			fts_quote(term, ps->text, sizeof(ps->text), &ps->tk);
+		return 0;
+	}
+	if ((v = new_value(ps)) < 0)
+		return -1;
+	if (ps->websearch)
+		snprintf(ps->vals[v], sizeof(ps->vals[v]), "\"%s\"", term);
+	else
+		fts_quote(term, ps->vals[v], sizeof(ps->vals[v]), &k);
+	/* the index's query with its ?1 as this term's value */
+	k = 0;
+	for (const char *s = ps->fts; *s != '\0' && k + 8 < sizeof(sub); s++)
+		if (s[0] == '?' && s[1] == '1') {
+			sub[k++] = '?', sub[k++] = 'N';
+			s++;
+		} else
+			sub[k++] = *s;
+	sub[k] = '\0';
+	add_sql(ps, "m.id IN (SELECT id FROM (", 0, 0);
+	add_sql(ps, sub, v + 2, 0);
+	add_sql(ps, ") AS matched)", 0, 0);
+	return 0;
+}
+
+/* A term: FIELD:VALUE (or a word that is an address, hash or IP) as a
+ * condition, else text. */
+static int
+one_term(struct parser *ps, const char *term)
+{
+	const char *colon = strchr(term, ':');
+	const char *auto_field = field_of_word(term);
+	const char *value = colon != NULL ? colon + 1 : term;
+	const char *sql;
+	size_t	    nf = sizeof(fields) / sizeof(*fields), i = nf;
+	int	    v, w = 0;
+
+	for (size_t k = 0; colon != NULL && k < nf; k++)
+		if (strlen(fields[k].name) == (size_t)(colon - term) &&
+		    strncasecmp(term, fields[k].name, (size_t)(colon - term)) ==
+			0)
+			i = k;
+	for (size_t k = 0; i == nf && auto_field != NULL && k < nf; k++)
+		if (strcmp(fields[k].name, auto_field) == 0)
+			i = k, value = term;
+	if (i == nf) /* text, literally */
+		return text_term(ps, term);
+	if (!value_ok(fields[i].kind, value)) {
+		snprintf(ps->err, ps->errlen, "%s: %s", term,
+		    value_wanted(fields[i].kind));
+		return -1;
+	}
+	if ((v = new_value(ps)) < 0 ||
+	    (fields[i].kind == RANGE && (w = new_value(ps)) < 0))
+		return -1;
+	sql = fields[i].sql;
+	switch (fields[i].kind) {
+	case TEXT_LIKE:
+		listing_like_pattern(value, ps->vals[v], sizeof(ps->vals[v]));
+		break;
+	case PROTO:
+		for (size_t k = 0; k < 4; k++)
+			ps->vals[v][k] = (char)(value[k] | 0x20);
+		ps->vals[v][4] = '\0';
+		break;
+	case TIME:
+	case RANGE:
+		if ((fields[i].kind == TIME ?
+			    time_value(value, ps->now, 0, ps->vals[v],
+				sizeof(ps->vals[v])) :
+			    range_value(value, ps->now, ps->vals[v],
+				ps->vals[w], sizeof(ps->vals[v]))) != 0) {
+			snprintf(ps->err, ps->errlen, "%s: %s", term,
+			    value_wanted(fields[i].kind));
+			return -1;
+		}
+		break;
+	case ADDRESS:
+		listing_canonical_address(value, ps->vals[v],
+		    sizeof(ps->vals[v]));
+		if (strchr(value, '/') == NULL)
+			sql = ip_one_sql;
+		break;
+	default:
+		snprintf(ps->vals[v], sizeof(ps->vals[v]), "%s", value);
+	}
+	if (ps->ranked)
+		add_sql(ps, " AND ", 0, 0);
+	add_sql(ps, sql, v + 2, w + 2);
+	return 0;
+}
+
+static int parse_or(struct parser *);
+
+/* NOT x, -x, ( x ), or a term. */
+static int
+parse_unary(struct parser *ps)
+{
+	int not = ps->kind == T_NOT || (ps->kind == T_WORD && ps->dash);
+
+	if (ps->depth >= DEPTH_MAX) {
+		snprintf(ps->err, ps->errlen, "groups and NOTs %d deep at most",
+		    DEPTH_MAX);
+		return -1;
+	}
+	switch (ps->kind) {
+	case T_NOT:
+		add_sql(ps, "NOT ", 0, 0);
+		ps->depth++;
+		if (lex(ps) != 0)
+			return -1;
+		if (ps->kind == T_END || ps->kind == T_CLOSE ||
+		    ps->kind == T_OR || ps->kind == T_AND) {
+			snprintf(ps->err, ps->errlen,
+			    "NOT with nothing after it in: %s", ps->q);
+			return -1;
+		}
+		if (parse_unary(ps) != 0)
+			return -1;
+		ps->depth--;
+		return 0;
+	case T_OPEN:
+		ps->depth++;
+		add_sql(ps, "(", 0, 0);
+		if (lex(ps) != 0 || parse_or(ps) != 0)
+			return -1;
+		if (ps->kind != T_CLOSE) {
+			snprintf(ps->err, ps->errlen, "a '(' left open in: %s",
+			    ps->q);
+			return -1;
+		}
+		ps->depth--;
+		add_sql(ps, ")", 0, 0);
+		return lex(ps);
+	case T_WORD:
+		add_sql(ps, not ? "NOT (" : "(", 0, 0);
+		if (one_term(ps, ps->tok) != 0)
+			return -1;
+		add_sql(ps, ")", 0, 0);
+		return lex(ps);
+	default:
+		snprintf(ps->err, ps->errlen, "%s in: %s",
+		    ps->kind == T_END ? "nothing after the last operator" :
+			ps->kind == T_CLOSE ?
+					"a group with nothing in it" :
+					"OR and AND need a term on each side",
+		    ps->q);
+		return -1;
+	}
+}
+
+/* Terms side by side (or with AND between them): all of them. */
+static int
+parse_and(struct parser *ps)
+{
+	add_sql(ps, "(", 0, 0);
+	if (parse_unary(ps) != 0)
+		return -1;
+	while (ps->kind != T_END && ps->kind != T_OR && ps->kind != T_CLOSE) {
+		if (ps->kind == T_AND && lex(ps) != 0)
+			return -1;
+		add_sql(ps, " AND ", 0, 0);
+		if (parse_unary(ps) != 0)
+			return -1;
+	}
+	add_sql(ps, ")", 0, 0);
+	return 0;
+}
+
+static int
+parse_or(struct parser *ps)
+{
+	add_sql(ps, "(", 0, 0);
+	if (parse_and(ps) != 0)
+		return -1;
+	while (ps->kind == T_OR) {
+		if (lex(ps) != 0)
+			return -1;
+		add_sql(ps, " OR ", 0, 0);
+		if (parse_and(ps) != 0)
+			return -1;
+	}
+	add_sql(ps, ")", 0, 0);
+	return 0;
+}
+
+/* The query as conditions (and, ranked, the text): 0, or -1 with the
+ * reason said. */
+static int
+parse(struct parser *ps)
+{
+	ps->ranked = terms_alone(ps);
+	if (lex(ps) != 0)
+		return -1;
+	if (ps->kind == T_END) {
+		snprintf(ps->err, ps->errlen, "nothing to look for");
+		return -1;
+	}
+	if (ps->ranked) {
+		while (ps->kind != T_END)
+			if (one_term(ps, ps->tok) != 0 || lex(ps) != 0)
+				return -1;
+	} else {
+		add_sql(ps, " AND ", 0, 0);
+		if (parse_or(ps) != 0)
+			return -1;
+		if (ps->kind == T_CLOSE || ps->kind == T_WORD) {
+			snprintf(ps->err, ps->errlen,
+			    "a ')' with no '(' before it in: %s", ps->q);
+			return -1;
+		}
+	}
+	/* add_sql stops short of the end: the SQL would be cut */
+	if (ps->ck + 16 >= sizeof(ps->conds)) {
+		snprintf(ps->err, ps->errlen, "the query is too long");
+		return -1;
+	}
+	return 0;
 }
 
 struct query_rows *
 search_prepare(struct query *db, const char *q, long limit, char *err,
     size_t errlen)
 {
-	char	    sql[12288], text[2048] = "", term[1024];
-	char	    conds[8192] = "", vals[TERMS_MAX][1024];
-	const char *p = q, *fts = query_search_sql(db);
-	size_t	    tk = 0;
-	int	    nvals = 0, r;
-	/* PostgreSQL's websearch takes the text as typed, quotes and all */
-	int		   websearch = strstr(fts, "websearch") != NULL;
+	static const char cols[] =
+	    "SELECT m.id, m.session_id AS session, datetime(m.begin_ts,"
+	    " 'unixepoch') AS time, m.proto, m.method,"
+	    " coalesce(m.from_addr, '') AS \"from\","
+	    " coalesce(m.subject, '') AS subject,";
+	char		   sql[12288];
+	struct parser	  *ps;
 	struct query_rows *st;
 
-	while ((r = next_term(&p, term, sizeof(term))) != 0) {
-		const char *colon = strchr(term, ':');
-		size_t	    nf = sizeof(fields) / sizeof(*fields), i = nf;
-
-		if (r < 0) {
-			snprintf(err, errlen, "a quote left open in: %s", q);
-			return NULL;
-		}
-		const char *auto_field = field_of_word(term);
-		const char *value = colon != NULL ? colon + 1 : term;
-
-		for (size_t k = 0; colon != NULL && k < nf; k++)
-			if (strlen(fields[k].name) == (size_t)(colon - term) &&
-			    strncasecmp(term, fields[k].name,
-				(size_t)(colon - term)) == 0)
-				i = k;
-		for (size_t k = 0; i == nf && auto_field != NULL && k < nf; k++)
-			if (strcmp(fields[k].name, auto_field) == 0)
-				i = k, value = term;
-		if (i == nf) { /* text, literally */
-			if (websearch) {
-				tk += (size_t)snprintf(text + tk,
-				    sizeof(text) - tk, "%s\"%s\"",
-				    tk ? " " : "", term);
-				if (tk >= sizeof(text))
-					tk = sizeof(text) - 1;
-			} else
-				fts_quote(term, text, sizeof(text), &tk);
-			continue;
-		}
-		if (nvals == TERMS_MAX) {
-			snprintf(err, errlen, "%d field terms at most",
-			    TERMS_MAX);
-			return NULL;
-		}
-		if (!value_ok(fields[i].kind, value)) {
-			snprintf(err, errlen, "%s: %s", term,
-			    fields[i].kind == HASH ?
-				"not an MD5, SHA-1 or SHA-256 in hex" :
-				fields[i].kind == ADDRESS ?
-				"not an address or a network" :
-				"no value after the colon");
-			return NULL;
-		}
-		if (fields[i].kind == TEXT_LIKE)
-			listing_like_pattern(value, vals[nvals],
-			    sizeof(vals[0]));
-		else
-			snprintf(vals[nvals], sizeof(vals[0]), "%s", value);
-		add_condition(conds, sizeof(conds), fields[i].sql, nvals + 2);
-		nvals++;
-	}
-	if (tk == 0 && nvals == 0) {
-		snprintf(err, errlen, "nothing to look for");
+	/* 25 KB of values and conditions: not on a server thread's stack */
+	if ((ps = calloc(1, sizeof(*ps))) == NULL) {
+		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (tk > 0) /* ?1: the text; the best matches first */
+	ps->q = ps->p = q;
+	ps->fts = query_search_sql(db);
+	/* PostgreSQL's websearch takes the text as typed, quotes and all */
+	ps->websearch = strstr(ps->fts, "websearch") != NULL;
+	ps->now = time(NULL);
+	ps->err = err;
+	ps->errlen = errlen;
+	if (parse(ps) != 0) {
+		free(ps);
+		return NULL;
+	}
+	if (ps->tk > 0) /* ?1: the text; the best matches first */
 		snprintf(sql, sizeof(sql),
-		    "SELECT m.id, m.session_id AS session, datetime(m.begin_ts,"
-		    " 'unixepoch') AS time, m.proto, m.method,"
-		    " coalesce(m.from_addr, '') AS \"from\","
-		    " coalesce(m.subject, '') AS subject, h.match"
-		    " FROM (%s) AS h JOIN messages m ON m.id = h.id"
+		    "%s h.match FROM (%s) AS h JOIN messages m ON m.id = h.id"
 		    " JOIN sessions s ON s.id = m.session_id"
 		    " WHERE m.partial = 0%s ORDER BY h.score, m.id LIMIT %ld",
-		    fts, conds, limit);
-	else /* fields alone: through the indexes, in the log's order */
+		    cols, ps->fts, ps->conds, limit);
+	else /* through the indexes (and the text's), in the log's order */
 		snprintf(sql, sizeof(sql),
-		    "SELECT m.id, m.session_id AS session, datetime(m.begin_ts,"
-		    " 'unixepoch') AS time, m.proto, m.method,"
-		    " coalesce(m.from_addr, '') AS \"from\","
-		    " coalesce(m.subject, '') AS subject, '' AS match"
-		    " FROM messages m JOIN sessions s ON s.id = m.session_id"
+		    "%s '' AS match FROM messages m"
+		    " JOIN sessions s ON s.id = m.session_id"
 		    " WHERE m.partial = 0 AND CAST(?1 AS TEXT) IS NULL%s"
 		    " ORDER BY m.id LIMIT %ld",
-		    conds, limit);
+		    cols, ps->conds, limit);
 	if ((st = query_prepare(db, sql)) == NULL) {
 		snprintf(err, errlen, "%s (is this a mailsift log?)",
 		    query_error(db));
+		free(ps);
 		return NULL;
 	}
-	query_bind_text(st, 1, tk > 0 ? text : NULL);
-	for (int i = 0; i < nvals; i++)
-		query_bind_text(st, i + 2, vals[i]);
+	query_bind_text(st, 1, ps->tk > 0 ? ps->text : NULL);
+	for (int i = 0; i < ps->nvals; i++)
+		query_bind_text(st, i + 2, ps->vals[i]);
+	free(ps);
 	return st;
 }

@@ -147,6 +147,39 @@ check "a malformed query: said, exit 2" "$?|$(grep -c 'quote left open' "$B/err"
 check "search leaves pieces out, as messages does" \
 	"$(sqlite3 "$DB" "SELECT count(*) FROM messages WHERE partial = 1 AND id IN ($("$BIN" search 'the' -n 100000 -d "$DB" 2>/dev/null | tail -n +2 | cut -f1 | tr '\n' ',')0)")" 0
 
+# (issue 31) the language's operators, as the sets they stand for
+ids() { "$BIN" search -d "$DB" -n 1000000 -- "$1" 2>/dev/null | tail -n +2 | cut -f1 | sort -n; }
+all=$(sqlite3 "$DB" "SELECT id FROM messages WHERE partial = 0 ORDER BY id")
+check "search: OR is either (the union)" \
+	"$(ids 'proto:pop3 OR proto:imap' | md5sum)" "$( (ids proto:pop3; ids proto:imap) | sort -n | md5sum)"
+check "search: NOT and -term are every other message" \
+	"$(ids 'NOT proto:smtp' | md5sum)|$(ids '-proto:smtp' | md5sum)" \
+	"$(ids proto:smtp >"$B/smtp.ids"; echo "$all" | grep -vxF -f "$B/smtp.ids" | md5sum)|$(echo "$all" | grep -vxF -f "$B/smtp.ids" | md5sum)"
+check "search: a group and a term beside it (the intersection)" \
+	"$(ids '(proto:smtp OR proto:imap) file:*.doc' | md5sum)" \
+	"$( (ids 'proto:smtp OR proto:imap'; ids 'file:*.doc') | sort -n | uniq -d | md5sum)"
+check "search: text under OR, from the text index" \
+	"$(ids 'invoice OR proto:pop3' | md5sum)" "$( (ids invoice; ids proto:pop3) | sort -n | uniq | md5sum)"
+check "search: NOT binds closer than the terms beside it; AND is as a space" \
+	"$(ids 'NOT proto:pop3 file:*.doc' | md5sum)|$(ids 'proto:smtp AND file:*.doc' | md5sum)" \
+	"$( (ids 'NOT proto:pop3'; ids 'file:*.doc') | sort -n | uniq -d | md5sum)|$(ids 'proto:smtp file:*.doc' | md5sum)"
+day=$(sqlite3 "$DB" "SELECT date(begin_ts, 'unixepoch') FROM messages WHERE partial = 0 GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+check "search: time:DAY is that day's messages, after: and before: split the log" \
+	"$(ids "time:$day" | wc -l)|$(( $(ids "after:${day}T12:00" | wc -l) + $(ids "before:${day}T12:00" | wc -l) ))" \
+	"$(sqlite3 "$DB" "SELECT count(*) FROM messages WHERE partial = 0 AND date(begin_ts, 'unixepoch') = '$day'")|$(echo "$all" | wc -l)"
+check "search: time:A..B, either end open" \
+	"$(ids "time:${day}T12:00.." | md5sum)|$(ids "time:..${day}T12:00" | md5sum)" \
+	"$(ids "after:${day}T12:00" | md5sum)|$(ids "before:${day}T12:00" | md5sum)"
+check "search: a file name with parentheses is a word" \
+	"$("$BIN" search -d "$DB" 'file:report(1).pdf' >/dev/null 2>&1; echo $?)" 0
+qbad=""
+for q in '(proto:smtp' 'proto:smtp OR' 'OR proto:smtp' 'NOT' '()' 'proto:smtp)' 'proto:x' 'time:x' 'after:' 'a AND AND b'; do
+	"$BIN" search -d "$DB" -- "$q" >/dev/null 2>"$B/err"
+	rc=$?
+	[ "$rc" = 2 ] && [ -s "$B/err" ] || qbad="$qbad [$q: $rc]"
+done
+check "search: a query the operators refuse is said, exit 2" "$qbad" ""
+
 # 6. Filters that are checked.
 check "--since 2019-07-29T17:00 keeps that day's 17:01 sessions" \
 	"$("$BIN" sessions -d "$DB" --since 2019-07-29T17:00 --until 2019-07-29T18:00 --csv | tail -n +2 | wc -l)" \

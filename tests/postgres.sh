@@ -108,6 +108,25 @@ check "case verify: the bundle from PostgreSQL derives again from the captures" 
 hits() { ./mailsift search "$1" -d "$2" 2>/dev/null | cut -f1 | ids | sort; }
 check "mailsift search finds the same messages on both" \
 	"$(hits invoice "$(uri same)" | tr '\n' ' ')" "$(hits invoice "$B/same.db" | tr '\n' ' ')"
+# (issue 31) the operators, times and one address: the same on both
+ip1=$(sqlite3 "$B/same.db" "SELECT client_ip FROM sessions s WHERE EXISTS (SELECT 1 FROM messages m WHERE m.session_id = s.id) LIMIT 1")
+day=$(sqlite3 "$B/same.db" "SELECT date(min(begin_ts), 'unixepoch') FROM messages")
+jids() { python3 -c 'import json, sys; [print(json.loads(l)["id"]) for l in sys.stdin]'; }
+qdiff=""
+for q in 'proto:smtp OR proto:imap' 'NOT proto:smtp' 'invoice OR file:*.doc' \
+    "time:$day" "after:${day}T12:00 -proto:pop3" "time:..2030-01-01" "ip:$ip1" "(ip:$ip1 OR from:a) NOT invoice"; do
+	a=$(./mailsift search -d "$(uri same)" -n 100000 --json -- "$q" 2>&1 | jids | ids | sort -n | tr '\n' ' ')
+	b=$(./mailsift search -d "$B/same.db" -n 100000 --json -- "$q" 2>&1 | jids | ids | sort -n | tr '\n' ' ')
+	[ "$a" = "$b" ] && [ -n "$b" ] || qdiff="$qdiff [$q: $a / $b]"
+done
+check "mailsift search: operators, times and one address find the same on both" "$qdiff" ""
+hdiff=""
+for l in sessions messages creds tls hosts; do
+	a=$(./mailsift $l -d "$(uri same)" --host "$ip1" --csv 2>&1 | ids | sort | md5sum)
+	b=$(./mailsift $l -d "$B/same.db" --host "$ip1" --csv 2>&1 | ids | sort | md5sum)
+	[ "$a" = "$b" ] || hdiff="$hdiff $l"
+done
+check "--host with one address (an equality, indexed): the same rows on both" "$hdiff" ""
 
 # The public captures (when ../shared is there): hostile bytes included.
 PUB=../shared/corpus/public
@@ -251,6 +270,13 @@ for _ in $(seq 50); do scurl -o /dev/null "http://127.0.0.1:$SPORT/" && break; s
 check "serve over PostgreSQL: the sessions listing of SQLite's" \
 	"$(scurl "http://127.0.0.1:$SPORT/api/listing/sessions?limit=1000" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')" \
 	"$(sqlite3 "$B/same.db" "SELECT count(*) FROM sessions")"
+# pages by key (issue 31): the last page and the one before a row, the
+# rows of SQLite's log in its order
+pids() { python3 -c 'import json, sys; print(" ".join(str(r["id"]) for r in json.load(sys.stdin)))'; }
+pk=$(scurl "http://127.0.0.1:$SPORT/api/listing/sessions?limit=1&offset=3" | pids)
+check "serve over PostgreSQL: the last page and the page before a row, by key" \
+	"$(scurl "http://127.0.0.1:$SPORT/api/listing/messages?limit=3&last=1" | pids | ids)|$(scurl "http://127.0.0.1:$SPORT/api/listing/sessions?limit=2&before=$pk" | pids)" \
+	"$(sqlite3 "$B/same.db" "SELECT id FROM (SELECT id FROM messages WHERE partial = 0 ORDER BY id DESC LIMIT 3) ORDER BY id" | tr '\n' ' ' | sed 's/ $//')|$(scurl "http://127.0.0.1:$SPORT/api/listing/sessions?limit=2&offset=1" | pids)"
 pmid=$(sql same "SELECT id FROM messages WHERE kept = 1 ORDER BY id LIMIT 1")
 check "serve over PostgreSQL: a message's .eml from the blobs" \
 	"$(scurl "http://127.0.0.1:$SPORT/message/$pmid.eml" | sha256sum | cut -d' ' -f1)" \

@@ -317,6 +317,7 @@ while True:
 	browse attachments attachments
 	browse badsearch 'search?q=sha256:xyz'
 	browse search 'search?q=PWNED'
+	browse boolsearch 'search?q=(subject%3Ainvoice%20OR%20file%3A*.exe)%20NOT%20from%3Aalice'
 	browse messagerec message/1
 	browse values 'messages?values=from'
 	browse utf16bom "message/$u16a"
@@ -436,6 +437,13 @@ P().feed(open(sys.argv[1]).read()); print(P.rows - 1)' "$B/messages.dom.html")" 
 		"$(grep -c '<input name="q"' "$B/badsearch.dom.html")|$(grep -c '<p class="err">.*not an MD5, SHA-1 or SHA-256 in hex' "$B/badsearch.dom.html")" "1|1"
 	check "browser: a search finds the hostile message, shown as text" \
 		"$(grep -c 'href="#/message/' "$B/search.dom.html" | awk '{ print ($1 >= 1) }')|$(grep -c '<script>document' "$B/search.dom.html")" "1|0"
+	# (issue 31) the language in the bar at the top of every page; its
+	# operators in a shared link find what the API finds
+	check "browser: the search bar on every page; a query with operators, its rows" \
+		"$(cat "$B/overview.dom.html" "$B/messages.dom.html" "$B/session.dom.html" | grep -c '<form id="bar" role="search">')|$(grep -o 'href="#/message/[0-9]*"' "$B/boolsearch.dom.html" | sort -u | wc -l)" \
+		"3|2"
+	check "the API: the same query, the hostile message and the invoice" \
+		"$(get '/api/search?q=(subject%3Ainvoice%20OR%20file%3A*.exe)%20NOT%20from%3Aalice' | python3 -c 'import json, sys; print(sorted({r["id"] for r in json.load(sys.stdin)}))')" "[1, 3]"
 	check "browser: a message's own fields, one a line" \
 		"$(grep -o '<table class="record">' "$B/messagerec.dom.html" | wc -l)|$(grep -c '<th>subject</th>' "$B/messagerec.dom.html")" "1|1"
 	check "browser: the message's payloads show as text" \

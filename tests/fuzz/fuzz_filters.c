@@ -10,8 +10,9 @@
  *
  * Input: byte 0 the listing; byte 1 the order (bit 0 descending, bit 1
  * a count, bits 2-7 limit); then lines: the first a sort column ("-":
- * none; "v:COLUMN" a column's values instead, --values), each next
- * "F=VALUE" with F a filter's number (flags take "1").
+ * none; "v:COLUMN" a column's values instead, --values; "a:KEY" or
+ * "b:KEY" the page after or before a row's key), each next "F=VALUE"
+ * with F a filter's number (flags take "1").
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -117,6 +118,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			first = 0;
 			if (strncmp(line, "v:", 2) == 0)
 				v.values = line + 2;
+			else if (strncmp(line, "a:", 2) == 0)
+				v.after = strtoll(line + 2, NULL, 10);
+			else if (strncmp(line, "b:", 2) == 0)
+				v.before = strtoll(line + 2, NULL, 10);
 			else if (strcmp(line, "-") != 0)
 				v.sort = line;
 			continue;

@@ -28,12 +28,21 @@ refusal(const char *err)
 	static const char *const ends[] = {
 		"not an MD5, SHA-1 or SHA-256 in hex",
 		"not an address or a network", "no value after the colon",
-		"field terms at most", "nothing to look for"
+		"not smtp, pop3 or imap", "or a range A..B", "values at most",
+		"deep at most", "nothing to look for", "the query is too long"
 	};
-	size_t n = strlen(err);
+	/* the operators' refusals, each quoting the query */
+	static const char *const starts[] = { "a quote left open in: ",
+		"NOT with nothing after it in: ", "a '(' left open in: ",
+		"nothing after the last operator in: ",
+		"a group with nothing in it in: ",
+		"OR and AND need a term on each side in: ",
+		"a ')' with no '(' before it in: " };
+	size_t			 n = strlen(err);
 
-	if (strncmp(err, "a quote left open in: ", 22) == 0)
-		return 1;
+	for (size_t i = 0; i < sizeof(starts) / sizeof(*starts); i++)
+		if (strncmp(err, starts[i], strlen(starts[i])) == 0)
+			return 1;
 	for (size_t i = 0; i < sizeof(ends) / sizeof(*ends); i++)
 		if (n >= strlen(ends[i]) &&
 		    strcmp(err + n - strlen(ends[i]), ends[i]) == 0)

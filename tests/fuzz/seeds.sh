@@ -92,16 +92,20 @@ for q in 'from:alice subject:"Re: hi" invoice' '"unclosed phrase' \
     'alice@example.com 10.0.0.0/8 ip:2001:db8::/32' \
     'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' \
     'md5:d41d8cd98f00b204e9800998ecf8427e hash:da39a3ee5e6b4b0d3255bfef95601890afd80709' \
-    'file:*.exe url:%_x user:bob msgid:<a@b> to:? addr:* "a ""b"" c" NEAR( AND OR NOT ^ -x'; do
+    'file:*.exe url:%_x user:bob msgid:<a@b> to:? addr:* "a ""b"" c" NEAR( AND OR NOT ^ -x' \
+    '(from:a OR NOT (proto:smtp -file:x)) AND time:2024-01-31 invoice OR ip:10.0.0.1' \
+    'after:2h before:2024-01-31T17:00+02:00 time:..2024-02-01 time:2024-01-01.. ((((a)))) )'; do
 	n=$((n + 1)); printf '%s' "$q" >"$out/fuzz_search/$n"
 done
 # fuzz_filters: byte 0 the listing, byte 1 the order, then lines
 printf '\000\005-\n0=smtp\n1=10.0.0.0/8\n6=2023-11-14\n' >"$out/fuzz_filters/1"
 printf '\001\002subject\n3=alice*\n4=b?b\n15=accepted\n16=1\n' >"$out/fuzz_filters/2"
-printf '\007\001host\n1=2001:db8::/32\n6=yesterday\n7=7d\n' >"$out/fuzz_filters/3"
-printf '\010\000sha256\n13=*.exe\n14=AABB\n8=1\n9=1\n' >"$out/fuzz_filters/4"
-printf '\002\377start\n2=%%_x\n17=192.0.2.1\n18=::1\n10=1\n' >"$out/fuzz_filters/5"
-printf '\001\014v:from\n0=smtp\n3=alice*\n' >"$out/fuzz_filters/6"
+printf '\001\004a:5\n17=10.0.0.1\n' >"$out/fuzz_filters/3"
+printf '\000\004b:4611686018427387904\n1=2001:DB8::1\n' >"$out/fuzz_filters/4"
+printf '\007\001host\n1=2001:db8::/32\n6=yesterday\n7=7d\n' >"$out/fuzz_filters/5"
+printf '\010\000sha256\n13=*.exe\n14=AABB\n8=1\n9=1\n' >"$out/fuzz_filters/6"
+printf '\002\377start\n2=%%_x\n17=192.0.2.1\n18=::1\n10=1\n' >"$out/fuzz_filters/7"
+printf '\001\014v:from\n0=smtp\n3=alice*\n' >"$out/fuzz_filters/8"
 printf '\000\000v:x"; --\n' >"$out/fuzz_filters/7"
 printf '%s' '=?ISO-8859-1?Q?Andr=E9?= <a@b>' >"$out/fuzz_mimehdr/1"
 printf '%s' "attachment; filename*0*=utf-8''%E2%82%AC; filename*1=x.pdf" >"$out/fuzz_mimehdr/2"
