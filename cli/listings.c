@@ -692,5 +692,14 @@ const struct stats_sql overview_sql[] = {
 	    "SELECT substr(datetime(begin_ts, 'unixepoch'), 1, 10) AS day,"
 	    " count(*) AS messages FROM messages WHERE partial = 0"
 	    " GROUP BY 1 ORDER BY 1" },
+	/* the timelines' bins: an hour each (UTC), only hours with rows;
+	 * the page widens them to days or weeks over a long span */
+	{ "sessions by hour",
+	    "SELECT substr(datetime(start_ts, 'unixepoch'), 1, 13) AS hour,"
+	    " count(*) AS sessions FROM sessions GROUP BY 1 ORDER BY 1" },
+	{ "messages by hour",
+	    "SELECT substr(datetime(begin_ts, 'unixepoch'), 1, 13) AS hour,"
+	    " count(*) AS messages FROM messages WHERE partial = 0"
+	    " GROUP BY 1 ORDER BY 1" },
 };
 const size_t noverview_sql = sizeof(overview_sql) / sizeof(overview_sql[0]);

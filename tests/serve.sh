@@ -319,6 +319,9 @@ while True:
 	browse search 'search?q=PWNED'
 	browse boolsearch 'search?q=(subject%3Ainvoice%20OR%20file%3A*.exe)%20NOT%20from%3Aalice'
 	browse messagerec message/1
+	# (issue 31) times in the browser's zone, by the switch's choice as a
+	# link carries it; then back to UTC for the pages after
+	(export TZ=Asia/Kolkata; browse local 'messages?tz=local'; browse utcagain 'overview?tz=utc')
 	browse values 'messages?values=from'
 	browse utf16bom "message/$u16a"
 	browse utf16le "message/$u16b"
@@ -444,6 +447,23 @@ P().feed(open(sys.argv[1]).read()); print(P.rows - 1)' "$B/messages.dom.html")" 
 		"3|2"
 	check "the API: the same query, the hostile message and the invoice" \
 		"$(get '/api/search?q=(subject%3Ainvoice%20OR%20file%3A*.exe)%20NOT%20from%3Aalice' | python3 -c 'import json, sys; print(sorted({r["id"] for r in json.load(sys.stdin)}))')" "[1, 3]"
+	# (issue 31) time: a histogram over the log's own span, its bars'
+	# counts the log's, each bar leading to its rows (checked with the
+	# overview's other bars above); the first bin not before the first
+	# message's day
+	check "browser: the timelines count every message and session, over the log's span" \
+		"$(python3 -c '
+import re, sys
+d = open(sys.argv[1]).read()
+svgs = re.findall(r"<svg[^>]*class=\"timeline\".*?</svg>", d, re.S)
+print("|".join(str(sum(int(n) for n in re.findall(r"<title>[^<]*: ([0-9]+)</title>", s))) for s in svgs),
+      re.findall(r"<text[^>]*>([0-9-]{10})", svgs[0])[0] if svgs else "")' "$B/overview.dom.html")" \
+		"$(sqlite3 "$B/hostile.db" "SELECT (SELECT count(*) FROM messages WHERE partial = 0) || '|' || (SELECT count(*) FROM sessions) || ' ' || (SELECT date(min(begin_ts), 'unixepoch') FROM messages)")"
+	check "browser: times in the browser's zone when the switch says so (+05:30)" \
+		"$(grep -o '<td class="whole">[0-9-]* [0-9:]*+05:30</td>' "$B/local.dom.html" | head -1 | sed 's/<[^>]*>//g')|$(grep -c 'Times: local' "$B/local.dom.html")" \
+		"$(sqlite3 "$B/hostile.db" "SELECT datetime(begin_ts, 'unixepoch', '+330 minutes') || '+05:30' FROM messages WHERE partial = 0 ORDER BY id LIMIT 1")|1"
+	check "browser: ... and in UTC again when a link says so" \
+		"$(grep -c 'Times: UTC' "$B/utcagain.dom.html")" 1
 	check "browser: a message's own fields, one a line" \
 		"$(grep -o '<table class="record">' "$B/messagerec.dom.html" | wc -l)|$(grep -c '<th>subject</th>' "$B/messagerec.dom.html")" "1|1"
 	check "browser: the message's payloads show as text" \
