@@ -1209,6 +1209,91 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	return answer_error(c, MHD_HTTP_NOT_FOUND, "not found");
 }
 
+/* What every server takes: bounds on connections, time and memory, and
+ * the deadlines' watch of requests that trickle in. */
+#define SERVE_LIMITS(o)                                                     \
+	MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNS_MAX,                   \
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)(CONNS_MAX / 4),  \
+	    MHD_OPTION_CONNECTION_TIMEOUT, 15u,                             \
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),        \
+	    MHD_OPTION_NOTIFY_CONNECTION, deadlines_notify, (o)->deadlines, \
+	    MHD_OPTION_NOTIFY_COMPLETED, deadlines_completed, (o)->deadlines
+
+/* The server, listening on sa. */
+static struct MHD_Daemon *
+start_daemon(struct serve_opts *o, const struct sockaddr_storage *sa,
+    const char *cert, const char *key)
+{
+	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG |
+		(o->tls ? MHD_USE_TLS : 0) |
+		(sa->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+	    0, NULL, NULL, on_request, o, MHD_OPTION_SOCK_ADDR, sa,
+	    SERVE_LIMITS(o),
+	    o->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
+	    MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
+}
+
+struct serve {
+	struct serve_opts  o;
+	struct MHD_Daemon *d;
+	char		  *db, *token;
+	int		   port;
+};
+
+/* A server on a port of the loopback the kernel picks: its own accept,
+ * as mailsift serve runs, rather than sockets handed to it. */
+struct serve *
+serve_open(const char *db, const char *token)
+{
+	struct serve		   *sv = calloc(1, sizeof(*sv));
+	struct sockaddr_storage	    sa = { 0 };
+	struct sockaddr_in	   *a4 = (struct sockaddr_in *)&sa;
+	const union MHD_DaemonInfo *di;
+
+	if (sv == NULL || (sv->db = strdup(db)) == NULL ||
+	    (token != NULL && (sv->token = strdup(token)) == NULL))
+		goto fail;
+	sv->o.db = sv->db;
+	sv->o.listen = "127.0.0.1:0";
+	sv->o.token = sv->token;
+	snprintf(sv->o.cookie, sizeof(sv->o.cookie), "mailsift_token_0");
+	a4->sin_family = AF_INET;
+	a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((sv->o.deadlines = deadlines_new(REQUEST_SECS, CONNS_MAX + 8)) ==
+		NULL ||
+	    (sv->o.overview = overview_new(sv->o.db, 30)) == NULL ||
+	    (sv->d = start_daemon(&sv->o, &sa, NULL, NULL)) == NULL ||
+	    (di = MHD_get_daemon_info(sv->d, MHD_DAEMON_INFO_BIND_PORT)) ==
+		NULL)
+		goto fail;
+	sv->port = di->port;
+	return sv;
+fail:
+	serve_close(sv);
+	return NULL;
+}
+
+int
+serve_port(const struct serve *sv)
+{
+	return sv->port;
+}
+
+void
+serve_close(struct serve *sv)
+{
+	if (sv == NULL)
+		return;
+	if (sv->d != NULL)
+		MHD_stop_daemon(sv->d);
+	deadlines_free(sv->o.deadlines);
+	overview_free(sv->o.overview);
+	free(sv->db);
+	free(sv->token);
+	free(sv);
+}
+
 /* ADDR:PORT ("127.0.0.1:8025", "[::1]:8025") into sa; its loopbackness. */
 static int
 parse_listen(const char *s, struct sockaddr_storage *sa, int *loopback)
@@ -1503,19 +1588,7 @@ cmd_serve(int argc, char **argv)
 	sigaddset(&stop, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG |
-		(o.tls ? MHD_USE_TLS : 0) |
-		(sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-	    0, NULL, NULL, on_request, &o, MHD_OPTION_SOCK_ADDR, &sa,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNS_MAX,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)(CONNS_MAX / 4),
-	    MHD_OPTION_CONNECTION_TIMEOUT, 15u,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-	    MHD_OPTION_NOTIFY_CONNECTION, deadlines_notify, o.deadlines,
-	    MHD_OPTION_NOTIFY_COMPLETED, deadlines_completed, o.deadlines,
-	    o.tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
-	    MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
+	d = start_daemon(&o, &sa, cert, key);
 	if (d == NULL) {
 		fprintf(stderr, "mailsift serve: cannot listen on %s\n",
 		    o.listen);

@@ -14,6 +14,10 @@
 #   fuzz_filters   selections of every listing: protocols, networks,
 #                  times of each form, patterns, hashes, outcomes,
 #                  sort columns, counts and pages;
+#   fuzz_serve     requests for every answer of serve, with the token
+#                  as a header, an argument and a cookie, keep-alive
+#                  pairs, and malformed ones (bad lines, huge or folded
+#                  headers, a body with a GET, half a request);
 #   fuzz_content   the attachments of content.eml (archives in archives,
 #                  an encrypted zip, an executable) and of files.eml; one
 #                  small archive of each format libarchive reads that
@@ -25,7 +29,7 @@ rm -rf "$out"
 mkdir -p "$out/fuzz_pipeline" "$out/fuzz_mime" "$out/fuzz_mimehdr" \
     "$out/fuzz_smtp" "$out/fuzz_pop3" "$out/fuzz_imap" "$out/fuzz_files" \
     "$out/fuzz_tls" "$out/fuzz_content" "$out/fuzz_html" "$out/fuzz_search" \
-    "$out/fuzz_filters"
+    "$out/fuzz_filters" "$out/fuzz_serve"
 python3 tests/tools/mktlsvectors.py --seeds "$out/fuzz_tls"
 cp tests/pcap/*.pcap tests/recorded/*.pcap "$out/fuzz_pipeline/"
 cp tests/data/mail/*.eml tests/data/files.eml "$out/fuzz_mime/"
@@ -113,3 +117,26 @@ printf '%s' 'Tue, 14 Nov 2023 22:13:20 +0100' >"$out/fuzz_mimehdr/3"
 for p in tests/pcap/*.pcap tests/recorded/*.pcap; do
 	python3 tests/fuzz/pcap2chunks.py "$p" "$out"
 done
+# fuzz_serve: what a client sends on a connection (fuzz_serve.c's token)
+n=0
+A='Authorization: Bearer fuzz-serve-token-0123456789'
+for r in / /app.js /app.css /api/overview /api/filters \
+    '/api/listing/sessions?limit=2&sort=duration&desc=1' \
+    '/api/listing/messages?after=0&limit=3' '/api/listing/messages?last=1' \
+    '/api/listing/messages?values=from&proto=smtp&host=192.0.2.0/24' \
+    '/api/listing/attachments?format=csv&hash=5d41402abc4b2a76b9719d911017c592' \
+    '/api/listing/creds?count=1&since=2023-11-14&until=7d' \
+    '/api/session?id=1' '/api/message?id=1' \
+    '/api/search?q=(from:a%20OR%20file:*.pdf)%20NOT%20proto:pop3%20time:2023-11-14' \
+    /message/1.eml /message/1/part/1 /session/1.pcap /nothing '/%2e%2e/etc/passwd'; do
+	n=$((n + 1))
+	printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1:8025\r\n%s\r\n\r\n' "$r" "$A" >"$out/fuzz_serve/$n"
+done
+printf 'GET /?token=fuzz-serve-token-0123456789 HTTP/1.1\r\nHost: localhost\r\n\r\n' >"$out/fuzz_serve/token-arg"
+printf 'GET /api/overview HTTP/1.1\r\nHost: localhost\r\nCookie: mailsift_token_0=fuzz-serve-token-0123456789\r\n\r\n' >"$out/fuzz_serve/cookie"
+printf 'GET /api/filters HTTP/1.1\r\nHost: a\r\n%s\r\n\r\nHEAD /api/session?id=1 HTTP/1.1\r\nHost: a\r\n%s\r\n\r\n' "$A" "$A" >"$out/fuzz_serve/pipelined"
+printf 'POST /api/overview HTTP/1.1\r\nHost: a\r\n%s\r\nContent-Length: 5\r\n\r\nhello' "$A" >"$out/fuzz_serve/post"
+printf 'GET /api/overview HTTP/1.1\r\nHost: evil.example\r\n\r\n' >"$out/fuzz_serve/host"
+printf 'GET /api/listing/sessions?limit=1 HTTP/1.0\r\nX-Folded: a\r\n b\r\n%s\r\n\r\n' "$A" >"$out/fuzz_serve/folded"
+printf 'GET /api/session?id=1' >"$out/fuzz_serve/half"
+printf '\000\377\r\n\r\nGET' >"$out/fuzz_serve/junk"
