@@ -921,6 +921,83 @@ part_decode(struct query *db, const char *sha, uint64_t part, char **buf,
 	return 0;
 }
 
+/* The type of a raster image by its first bytes (PNG, JPEG, GIF, WebP,
+ * BMP), or NULL: what the bytes are, never what the sender declared,
+ * and never SVG, whose markup could carry script. */
+static const char *
+image_type(const unsigned char *b, size_t n)
+{
+	if (n >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0)
+		return "image/png";
+	if (n >= 3 && memcmp(b, "\xff\xd8\xff", 3) == 0)
+		return "image/jpeg";
+	if (n >= 6 &&
+	    (memcmp(b, "GIF87a", 6) == 0 || memcmp(b, "GIF89a", 6) == 0))
+		return "image/gif";
+	if (n >= 12 && memcmp(b, "RIFF", 4) == 0 &&
+	    memcmp(b + 8, "WEBP", 4) == 0)
+		return "image/webp";
+	if (n >= 14 && memcmp(b, "BM", 2) == 0)
+		return "image/bmp";
+	return NULL;
+}
+
+/*
+ * /file/SHA256.image: a kept file by its content's hash, decoded, shown
+ * as an image when its bytes are one (the Files view's thumbnails, a
+ * message's images): typed by its signature, sandboxed like all data,
+ * from this origin only (the page's policy allows images from here and
+ * nowhere else); 404 when no kept message holds it or it is no image.
+ */
+static enum MHD_Result
+file_image(struct MHD_Connection *c, const struct serve_opts *o,
+    const char *rest)
+{
+	char		   sha[80] = "", *buf = NULL;
+	const char	  *type;
+	long		   part = 0;
+	size_t		   len = 0;
+	struct query	  *db;
+	struct query_rows *st;
+
+	if (strlen(rest) != 64 + 6 || strcmp(rest + 64, ".image") != 0 ||
+	    strspn(rest, "0123456789abcdef") != 64)
+		return answer_error(c, MHD_HTTP_NOT_FOUND, "not found");
+	if ((db = cli_open_log(o->db)) == NULL)
+		return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "the log cannot be read");
+	/* the first kept message that carried it, by the hash's index */
+	st = query_prepare(db,
+	    "SELECT m.sha256, p.part FROM parts p JOIN messages m"
+	    " ON m.id = p.message_id WHERE p.sha256 = ?1 AND m.kept = 1"
+	    " ORDER BY p.message_id LIMIT 1");
+	if (st != NULL) {
+		char hash[65];
+
+		snprintf(hash, sizeof(hash), "%.64s", rest);
+		query_bind_text(st, 1, hash);
+		if (query_next(st) == 1 && query_text(st, 0) != NULL) {
+			snprintf(sha, sizeof(sha), "%s", query_text(st, 0));
+			part = (long)query_int(st, 1);
+		}
+		query_finish(st);
+	}
+	if (sha[0] == '\0' || part <= 0 ||
+	    part_decode(db, sha, (uint64_t)part, &buf, &len) != 0) {
+		query_close(db);
+		return answer_error(c, MHD_HTTP_NOT_FOUND,
+		    "no such file kept, or too large");
+	}
+	query_close(db);
+	if ((type = image_type((const unsigned char *)buf, len)) == NULL) {
+		free(buf);
+		return answer_error(c, MHD_HTTP_NOT_FOUND, "not an image");
+	}
+	return answer_with(c, MHD_HTTP_OK, type, csp_data,
+	    MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE),
+	    "inline");
+}
+
 /* A charset fit for a header: letters, digits, "-", "_", ".", ":". */
 static int
 plain_token(const char *s)
@@ -1206,6 +1283,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		return message_eml(c, o, url + 9);
 	if (strncmp(url, "/session/", 9) == 0)
 		return session_pcap(c, o, url + 9);
+	if (strncmp(url, "/file/", 6) == 0)
+		return file_image(c, o, url + 6);
 	return answer_error(c, MHD_HTTP_NOT_FOUND, "not found");
 }
 

@@ -262,8 +262,27 @@ if command -v chromium >/dev/null 2>&1; then
 	for m in utf16-bom utf16-le; do
 		build/rel/tools/pcapgen --eml "$B/hostile/$m.eml" "$B/hostile" "$m"
 	done
+	# (issue 31) images: a PNG, and SVG with script sent as image/png
+	python3 - "$B/hostile/images.eml" <<'PY'
+import base64, struct, sys, zlib
+def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)) + \
+    chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00\x00\xff\x00\x00\x00\x00\xff\x00\xff\xff\xff")) + chunk(b"IEND", b"")
+svg = b'<svg xmlns="http://www.w3.org/2000/svg" onload="document.title=\'PWNED-SVG\'"><script>document.title="PWNED-SVG"</script></svg>'
+def part(name, data):
+    return ("--b\r\nContent-Type: image/png; name=%s\r\nContent-Disposition: attachment; filename=%s\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n" % (name, name, base64.encodebytes(data).decode().replace("\n", "\r\n")))
+open(sys.argv[1], "w", newline="").write(
+    "From: photos@example.net\r\nTo: analyst@example.net\r\nSubject: images\r\nMIME-Version: 1.0\r\n"
+    "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\ntwo pictures\r\n"
+    + part("dot.png", png) + part("svg-as.png", svg) + "--b--\r\n")
+PY
+	build/rel/tools/pcapgen --eml "$B/hostile/images.eml" "$B/hostile" images
 	./mailsift read -q --replace -o "$B/hostile.db" "$B/hostile/hostile.pcap" tests/pcap/demo.pcap \
-		"$B/hostile/utf16-bom.pcap" "$B/hostile/utf16-le.pcap" 2>/dev/null
+		"$B/hostile/utf16-bom.pcap" "$B/hostile/utf16-le.pcap" "$B/hostile/images.pcap" 2>/dev/null
+	imid=$(sqlite3 "$B/hostile.db" "SELECT id FROM messages WHERE subject = 'images'")
+	pngsha=$(sqlite3 "$B/hostile.db" "SELECT sha256 FROM parts WHERE filename = 'dot.png'")
+	svgsha=$(sqlite3 "$B/hostile.db" "SELECT sha256 FROM parts WHERE filename = 'svg-as.png'")
 	python3 -c '
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -319,6 +338,8 @@ while True:
 	browse search 'search?q=PWNED'
 	browse boolsearch 'search?q=(subject%3Ainvoice%20OR%20file%3A*.exe)%20NOT%20from%3Aalice'
 	browse messagerec message/1
+	browse images "message/$imid"
+	browse files files
 	# (issue 31) times in the browser's zone, by the switch's choice as a
 	# link carries it; then back to UTC for the pages after
 	(export TZ=Asia/Kolkata; browse local 'messages?tz=local'; browse utcagain 'overview?tz=utc')
@@ -464,6 +485,17 @@ print("|".join(str(sum(int(n) for n in re.findall(r"<title>[^<]*: ([0-9]+)</titl
 		"$(sqlite3 "$B/hostile.db" "SELECT datetime(begin_ts, 'unixepoch', '+330 minutes') || '+05:30' FROM messages WHERE partial = 0 ORDER BY id LIMIT 1")|1"
 	check "browser: ... and in UTC again when a link says so" \
 		"$(grep -c 'Times: UTC' "$B/utcagain.dom.html")" 1
+	# (issue 31) images shown as images, from this server only, typed by
+	# their bytes: the PNG is one, the SVG sent as image/png is not
+	check "browser: a message's images and the Files view's thumbnails, the PNG only" \
+		"$(grep -o '<img src="/file/[0-9a-f]*\.image"' "$B/images.dom.html" | sort -u | tr '\n' ' ')|$(grep -o '<img src="/file/[0-9a-f]*\.image"' "$B/files.dom.html" | sort -u | tr '\n' ' ')|$(grep -c PWNED-SVG "$B/images.dom.html")" \
+		"<img src=\"/file/$pngsha.image\" |<img src=\"/file/$pngsha.image\" |0"
+	curl -K "$B/auth.curl" -s -D "$B/img.hdr" -o "$B/img.body" "$U/file/$pngsha.image"
+	check "/file/SHA.image: the PNG's bytes, typed by them, sandboxed, not sniffed" \
+		"$(sha256sum <"$B/img.body" | cut -d' ' -f1)|$(grep -i '^Content-Type:' "$B/img.hdr" | tr -d '\r')|$(grep -ci '^Content-Security-Policy:.*sandbox' "$B/img.hdr")|$(grep -ci '^X-Content-Type-Options: nosniff' "$B/img.hdr")" \
+		"$pngsha|Content-Type: image/png|1|1"
+	check "/file/SHA.image: SVG sent as image/png is no image (404), nor a bad name" \
+		"$(code "$U/file/$svgsha.image")|$(code "$U/file/$(echo "$pngsha" | tr a-f A-F).image")|$(code "$U/file/$pngsha.svg")" "404|404|404"
 	check "browser: a message's own fields, one a line" \
 		"$(grep -o '<table class="record">' "$B/messagerec.dom.html" | wc -l)|$(grep -c '<th>subject</th>' "$B/messagerec.dom.html")" "1|1"
 	check "browser: the message's payloads show as text" \
