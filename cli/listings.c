@@ -536,9 +536,11 @@ listing_prepare_view(struct query *db, const struct listing *l,
 			    l->name, v->sort);
 			return NULL;
 		}
+		/* ties the same way round, where the order is one key:
+		 * an index on the column then answers the whole order */
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
-		    " ORDER BY \"%s\"%s, %s", v->sort, v->desc ? " DESC" : "",
-		    l->order);
+		    " ORDER BY \"%s\"%s, %s%s", v->sort, v->desc ? " DESC" : "",
+		    l->order, v->desc && l->key != NULL ? " DESC" : "");
 	} else {
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
 		    " ORDER BY %s", l->order);

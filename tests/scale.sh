@@ -27,8 +27,6 @@ grows() {
 		echo "a count of every row, from the smallest index" ;;
 	"sessions, last page" | "messages, last page")
 		echo "OFFSET steps over the pages before it" ;;
-	"sessions, sorted by duration")
-		echo "sorted on a computed column: every row read" ;;
 	"messages from a sender")
 		echo "a part of an address (LIKE %x%): no index holds parts" ;;
 	*"values of"*)

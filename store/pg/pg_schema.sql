@@ -489,6 +489,10 @@ CREATE INDEX IF NOT EXISTS responses_session ON responses(session_id, seq);
 CREATE INDEX IF NOT EXISTS sessions_client ON sessions(client_ip);
 CREATE INDEX IF NOT EXISTS sessions_server ON sessions(server_ip);
 CREATE INDEX IF NOT EXISTS messages_size ON messages(size);
+-- ... and the longest sessions: v_sessions' duration, as it computes it
+CREATE INDEX IF NOT EXISTS sessions_duration
+    ON sessions((round(extract(epoch FROM coalesce(end_ts, start_ts) -
+      start_ts)::numeric, 3)::double precision));
 CREATE INDEX IF NOT EXISTS certificates_sha256 ON certificates(sha256);
 
 -- The month partitions that rows of these months need (UTC, as the

@@ -410,6 +410,9 @@ CREATE INDEX IF NOT EXISTS responses_session ON responses(session_id, seq);
 CREATE INDEX IF NOT EXISTS sessions_client ON sessions(client_ip);
 CREATE INDEX IF NOT EXISTS sessions_server ON sessions(server_ip);
 CREATE INDEX IF NOT EXISTS messages_size ON messages(size);
+-- ... and the longest sessions: v_sessions' duration, as it computes it
+CREATE INDEX IF NOT EXISTS sessions_duration
+    ON sessions(round(coalesce(end_ts, start_ts) - start_ts, 3));
 
 -- TLS as read without keys: one row a session that spoke TLS (after
 -- STARTTLS, or from its first byte on 465, 993, 995).  Lists are
