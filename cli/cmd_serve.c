@@ -1142,6 +1142,7 @@ session_pcap(struct MHD_Connection *c, const struct serve_opts *o,
 	uint64_t      first = 0, last = 0;
 	char	     *end;
 	long	      id = strtol(idtext, &end, 10), n;
+	long	      frame = number_arg(c, "frame", 0, 1L << 62);
 	struct query *db;
 	struct query_rows *st;
 	FILE		  *tmp;
@@ -1177,16 +1178,32 @@ session_pcap(struct MHD_Connection *c, const struct serve_opts *o,
 	if (file[0] == '\0')
 		return answer_error(c, MHD_HTTP_NOT_FOUND,
 		    "no capture file on record");
+	if (last < first)
+		last = first;
+	/* ?frame=F: that one packet of the session (a transcript line's),
+	 * to open in Wireshark beside the session */
+	if (frame < 0)
+		return answer_error(c, MHD_HTTP_BAD_REQUEST, "frame: a number");
+	if (frame > 0 && ((uint64_t)frame < first || (uint64_t)frame > last))
+		return answer_error(c, MHD_HTTP_NOT_FOUND,
+		    "no such frame in this session");
+	if (frame > 0)
+		first = last = (uint64_t)frame;
 	if ((tmp = tmpfile()) == NULL)
 		return MHD_NO;
-	if ((n = capture_cut(file, first, last < first ? first : last, filter,
-		 fileno(tmp), err, sizeof(err))) < 0) {
+	if ((n = capture_cut(file, first, last, filter, fileno(tmp), err,
+		 sizeof(err))) < 0) {
 		fclose(tmp);
 		return answer_error(c, MHD_HTTP_NOT_FOUND, err);
 	}
 	rewind(tmp);
-	snprintf(disp, sizeof(disp),
-	    "attachment; filename=\"session-%ld.pcap\"", id);
+	if (frame > 0)
+		snprintf(disp, sizeof(disp),
+		    "attachment; filename=\"session-%ld-frame-%ld.pcap\"", id,
+		    frame);
+	else
+		snprintf(disp, sizeof(disp),
+		    "attachment; filename=\"session-%ld.pcap\"", id);
 	return answer_with(c, MHD_HTTP_OK, "application/vnd.tcpdump.pcap",
 	    csp_data,
 	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 65536,

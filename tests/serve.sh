@@ -164,6 +164,16 @@ check "a session's packets cut as a pcap: read again, the same messages" \
 	"$(sqlite3 "$B/log.db" "SELECT sha256 FROM messages WHERE session_id = $sid ORDER BY id")"
 check "... and only that connection's packets" \
 	"$(tshark -r "$B/s.pcap" -T fields -e tcp.stream 2>/dev/null | sort -u | wc -l)" "1"
+# (issue 31) a transcript line's frame, alone: the packet of that frame
+# number in the capture the session was read from
+fr=$(sqlite3 "$B/log.db" "SELECT frame FROM commands WHERE session_id = $sid AND frame IS NOT NULL ORDER BY seq LIMIT 1")
+cap=$(sqlite3 "$B/log.db" "SELECT capture_file FROM sessions WHERE id = $sid")
+curl -K "$B/auth.curl" -s -o "$B/f.pcap" "$U/session/$sid.pcap?frame=$fr"
+check "a transcript line's frame: that one packet, the capture's frame $fr" \
+	"$(tshark -r "$B/f.pcap" -T fields -e frame.time_epoch -e tcp.seq_raw -e tcp.len 2>/dev/null | tr '\n' ' ')" \
+	"$(tshark -r "$cap" -Y "frame.number == $fr" -T fields -e frame.time_epoch -e tcp.seq_raw -e tcp.len 2>/dev/null | tr '\n' ' ')"
+check "a frame outside the session, or not a number: 404 and 400" \
+	"$(code "$U/session/$sid.pcap?frame=999999999")|$(code "$U/session/$sid.pcap?frame=x")" "404|400"
 check "search: the messages mailsift search finds" \
 	"$(get "/api/search?q=figures" | python3 -c 'import json, sys; print(sorted(r["id"] for r in json.load(sys.stdin)))')" \
 	"$(./mailsift search figures -d "$B/log.db" 2>/dev/null | tail -n +2 | cut -f1 | sort -n | python3 -c 'import sys; print([int(x) for x in sys.stdin.read().split()])')"
