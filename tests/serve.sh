@@ -506,6 +506,16 @@ print("|".join(str(sum(int(n) for n in re.findall(r"<title>[^<]*: ([0-9]+)</titl
 		"$pngsha|Content-Type: image/png|1|1"
 	check "/file/SHA.image: SVG sent as image/png is no image (404), nor a bad name" \
 		"$(code "$U/file/$svgsha.image")|$(code "$U/file/$(echo "$pngsha" | tr a-f A-F).image")|$(code "$U/file/$pngsha.svg")" "404|404|404"
+	# (issue 31) a pivot's term, for Alt- or Shift-click to add it to the
+	# bar's query: each one the search language takes, and finds rows
+	tbad=0; nt=0
+	for t in $(grep -ho 'data-term="[^"]*"' "$B/messages.dom.html" "$B/message.dom.html" | sed 's/^data-term="//; s/"$//' | sort -u | head -12 | tr ' ' '+'); do
+		nt=$((nt + 1))
+		n=$(get "/api/search?q=$(python3 -c 'import html, sys, urllib.parse; print(urllib.parse.quote(html.unescape(sys.argv[1].replace("+", " "))))' "$t")" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))' 2>/dev/null)
+		[ "${n:-0}" -gt 0 ] || { tbad=$((tbad + 1)); echo "  term $t: ${n:-refused}"; }
+	done
+	check "browser: pivots carry their search terms, each finding messages" \
+		"$([ "$nt" -ge 4 ] && echo some)|$tbad" "some|0"
 	check "browser: a message's own fields, one a line" \
 		"$(grep -o '<table class="record">' "$B/messagerec.dom.html" | wc -l)|$(grep -c '<th>subject</th>' "$B/messagerec.dom.html")" "1|1"
 	check "browser: the message's payloads show as text" \
