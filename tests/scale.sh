@@ -110,6 +110,43 @@ browse_pages() {
 			--window-size=1280,1000 --screenshot="$B/shots/$3.png" \
 			"$1/?token=$2#/$4" >/dev/null 2>&1
 	done
+	L=$B/log-$LARGE.db
+	# (issue 31, item 10) the analyst's workflows on the large log, each
+	# page kept as a screenshot: a credential to its session, an
+	# attachment's hash to every message that carried it, a span of the
+	# timeline, a query typed in the bar
+	csid=$(sqlite3 "$L" "SELECT session_id FROM auth ORDER BY id LIMIT 1")
+	hsha=$(sqlite3 "$L" "SELECT sha256 FROM parts WHERE filename IS NOT NULL GROUP BY sha256 ORDER BY count(DISTINCT message_id) DESC, sha256 LIMIT 1")
+	shot() { # name fragment
+		timeout 90 chromium --headless --no-sandbox --disable-gpu \
+			--user-data-dir="$B/chrome" --virtual-time-budget=6000 \
+			--host-resolver-rules='MAP * ~NOTFOUND, EXCLUDE 127.0.0.1' \
+			--dump-dom "$U0/?token=$T0#/$2" >"$B/$1.dom.html" 2>/dev/null
+		timeout 90 chromium --headless --no-sandbox --disable-gpu \
+			--user-data-dir="$B/chrome" --virtual-time-budget=6000 \
+			--window-size=1280,1000 --screenshot="$B/shots/$1.png" \
+			"$U0/?token=$T0#/$2" >/dev/null 2>&1
+	}
+	U0=$1 T0=$2
+	shot creds creds
+	shot credsession "$(grep -o 'href="#/session/[0-9]*"' "$B/creds.dom.html" | head -1 | sed 's/.*#\///; s/"$//')"
+	shot byhash "attachments?hash=$hsha"
+	shot overview overview
+	span=$(grep -o 'href="#/messages?since=[^"]*"' "$B/overview.dom.html" | head -1 | sed 's/.*#\///; s/"$//; s/&amp;/\&/g')
+	shot span "$span"
+	shot bar 'search?q=proto%3Apop3%20OR%20proto%3Aimap'
+	printf 'browser: a credential leads to its session, whose transcript has the login\t%s\t%s\n' \
+		"$(grep -o 'href="#/session/[0-9]*"' "$B/creds.dom.html" | head -1)|$(grep -c '<td[^>]*>auth ' "$B/credsession.dom.html" | awk '{ print ($1 > 0) }')" \
+		"href=\"#/session/$csid\"|1"
+	printf 'browser: an attachment hash, every message that carried it\t%s\t%s\n' \
+		"$(grep -o 'href="#/message/[0-9]*"' "$B/byhash.dom.html" | sort -u | wc -l)" \
+		"$(sqlite3 "$L" "SELECT min(100, count(DISTINCT message_id)) FROM parts WHERE sha256 = '$hsha' AND filename IS NOT NULL")"
+	printf 'browser: a span of the timeline, its messages counted as the API counts\t%s\t%s\n' \
+		"$(grep -o 'of [0-9]*</span>' "$B/span.dom.html" | head -1 | tr -dc 0-9)" \
+		"$(curl -s -H "Authorization: Bearer $T0" "$U0/api/listing/messages?${span#messages?}&count=1" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["total"])')"
+	printf 'browser: a query in the bar, the messages the API finds\t%s\t%s\n' \
+		"$(grep -o 'href="#/message/[0-9]*"' "$B/bar.dom.html" | sort -u | wc -l)" \
+		"$(curl -s -H "Authorization: Bearer $T0" "$U0/api/search?q=proto%3Apop3%20OR%20proto%3Aimap" | python3 -c 'import json, sys; print(len({r["id"] for r in json.load(sys.stdin)}))')"
 	n=$(sqlite3 "$B/log-$LARGE.db" "SELECT count(*) FROM messages WHERE partial = 0")
 	printf 'browser: the first page by key, its next and last\t%s\t%s\n' \
 		"$(grep -o 'Rows 1-100 of [0-9]*\|>Next<\|after=[0-9]*\|last=1' "$B/first.dom.html" | sort -u | tr '\n' ' ')" \
