@@ -560,13 +560,12 @@ listing_prepare_view(struct query *db, const struct listing *l,
 		    query_error(db));
 		return NULL;
 	}
+	/* the filter's own SQL has as many ? as the equality made of it */
 	for (int f = 0; f < F_COUNT; f++) {
-		char	    wbuf[512];
 		const char *w = l->where[f];
 
 		if (val[f] == NULL || w == NULL)
 			continue;
-		w = where_of(l, f, val[f], norm[f], wbuf);
 		for (const char *q = w; (q = strchr(q, '?')) != NULL; q++)
 			query_bind_text(st, bind++, norm[f]);
 	}

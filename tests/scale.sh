@@ -99,17 +99,6 @@ work() {
 browse_pages() {
 	command -v chromium >/dev/null 2>&1 || return 0
 	mkdir -p "$B/shots"
-	for p in "first messages" "last messages?last=1"; do
-		set -- "$1" "$2" ${p%% *} "${p#* }"
-		timeout 90 chromium --headless --no-sandbox --disable-gpu \
-			--user-data-dir="$B/chrome" --virtual-time-budget=6000 \
-			--host-resolver-rules='MAP * ~NOTFOUND, EXCLUDE 127.0.0.1' \
-			--dump-dom "$1/?token=$2#/$4" >"$B/$3.dom.html" 2>/dev/null
-		timeout 90 chromium --headless --no-sandbox --disable-gpu \
-			--user-data-dir="$B/chrome" --virtual-time-budget=6000 \
-			--window-size=1280,1000 --screenshot="$B/shots/$3.png" \
-			"$1/?token=$2#/$4" >/dev/null 2>&1
-	done
 	L=$B/log-$LARGE.db
 	# (issue 31, item 10) the analyst's workflows on the large log, each
 	# page kept as a screenshot: a credential to its session, an
@@ -128,6 +117,8 @@ browse_pages() {
 			"$U0/?token=$T0#/$2" >/dev/null 2>&1
 	}
 	U0=$1 T0=$2
+	shot first messages
+	shot last 'messages?last=1'
 	shot creds creds
 	shot credsession "$(grep -o 'href="#/session/[0-9]*"' "$B/creds.dom.html" | head -1 | sed 's/.*#\///; s/"$//')"
 	shot byhash "attachments?hash=$hsha"
