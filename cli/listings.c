@@ -270,6 +270,19 @@ where_one_address(const char *w, char *out, size_t len)
 	out[k] = '\0';
 }
 
+int
+listing_time(const char *v, time_t now, long plus, char *out, size_t len)
+{
+	struct tm tm;
+	time_t	  t;
+
+	if (*v == '\0' || cli_parse_time(v, now, &t) != 0)
+		return -1;
+	t += plus;
+	gmtime_r(&t, &tm);
+	return strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm) > 0 ? 0 : -1;
+}
+
 /* The value of a filter as the SQL takes it, into out: checked, made a
  * pattern or a time as the log writes it; -1 with err said. */
 static int
@@ -282,7 +295,6 @@ filter_value(int f, const char *v, char *out, size_t len, char *err,
 	const char *const	*set = f == F_PROTO ? protos :
 		  f == F_OUTCOME		    ? outcomes :
 						      NULL;
-	time_t			 t;
 
 	switch (f) {
 	case F_PROTO:
@@ -311,18 +323,12 @@ filter_value(int f, const char *v, char *out, size_t len, char *err,
 		return 0;
 	case F_SINCE:
 	case F_UNTIL:
-		if (cli_parse_time(v, time(NULL), &t) != 0) {
+		if (listing_time(v, time(NULL), 0, out, len) != 0) {
 			snprintf(err, errlen,
 			    "%s %s: not a time (2024-01-31, 2024-01-31T17:00, "
 			    "2024-01-31T17:00+02:00, yesterday, 2h, 7d)",
 			    filter_opt[f], v);
 			return -1;
-		}
-		{
-			struct tm tm;
-
-			gmtime_r(&t, &tm);
-			strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm);
 		}
 		return 0;
 	case F_USER:

@@ -8,6 +8,7 @@
 #define MAILSIFT_LISTINGS_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "store/query.h"
 
@@ -102,6 +103,10 @@ int listing_has_column(const struct listing *, const char *name);
  * and \ escaped; * and ? wildcards of the whole value; else a part of
  * it.  out holds 2 * strlen(v) + 3 bytes at most. */
 void listing_like_pattern(const char *v, char *out, size_t len);
+/* A time as the filters and the search language take it (listing_prepare's
+ * forms), plus seconds, into out as the log's times read (UTC,
+ * "2024-01-31 17:00:00"): 0, or -1 when it is not one. */
+int listing_time(const char *v, time_t now, long plus, char *out, size_t len);
 /* An MD5, SHA-1 or SHA-256 in hex: 0, or -1. */
 int listing_hash_ok(const char *v);
 /* An address, or a network in CIDR form: 0, or -1. */

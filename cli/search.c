@@ -162,21 +162,6 @@ value_wanted(int kind)
 	}
 }
 
-/* A time into out as the log's times read (UTC, "2024-01-31 17:00:00"),
- * shifted by plus seconds; -1 when it is not one. */
-static int
-time_value(const char *v, time_t now, long plus, char *out, size_t len)
-{
-	struct tm tm;
-	time_t	  t;
-
-	if (*v == '\0' || cli_parse_time(v, now, &t) != 0)
-		return -1;
-	t += plus;
-	gmtime_r(&t, &tm);
-	return strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm) > 0 ? 0 : -1;
-}
-
 /* time:: a day (YYYY-MM-DD, to the next midnight), or A..B with either
  * side left open; the two ends into lo and hi. */
 static int
@@ -186,8 +171,9 @@ range_value(const char *v, time_t now, char *lo, char *hi, size_t len)
 	char	    a[128];
 
 	if (dots == NULL)
-		return strlen(v) == 10 && time_value(v, now, 0, lo, len) == 0 &&
-			time_value(v, now, 86400, hi, len) == 0 ?
+		return strlen(v) == 10 &&
+			listing_time(v, now, 0, lo, len) == 0 &&
+			listing_time(v, now, 86400, hi, len) == 0 ?
 		    0 :
 		    -1;
 	if ((size_t)(dots - v) >= sizeof(a) || (dots == v && dots[2] == '\0'))
@@ -196,11 +182,11 @@ range_value(const char *v, time_t now, char *lo, char *hi, size_t len)
 	/* an open end: before or after every time written */
 	if (*a == '\0')
 		snprintf(lo, len, "0000");
-	else if (time_value(a, now, 0, lo, len) != 0)
+	else if (listing_time(a, now, 0, lo, len) != 0)
 		return -1;
 	if (dots[2] == '\0')
 		snprintf(hi, len, "9999");
-	else if (time_value(dots + 2, now, 0, hi, len) != 0)
+	else if (listing_time(dots + 2, now, 0, hi, len) != 0)
 		return -1;
 	return 0;
 }
@@ -424,7 +410,7 @@ one_term(struct parser *ps, const char *term)
 	case TIME:
 	case RANGE:
 		if ((fields[i].kind == TIME ?
-			    time_value(value, ps->now, 0, ps->vals[v],
+			    listing_time(value, ps->now, 0, ps->vals[v],
 				sizeof(ps->vals[v])) :
 			    range_value(value, ps->now, ps->vals[v],
 				ps->vals[w], sizeof(ps->vals[v]))) != 0) {
