@@ -17,6 +17,7 @@
 #include "cli/search.h"
 #include "store/query.h"
 #include "store/store.h"
+#include "tests/fuzz/emptylog.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -50,42 +51,16 @@ refusal(const char *err)
 	return 0;
 }
 
-static char log_path[64];
-
-static void
-remove_log(void)
-{
-	char p[80];
-
-	unlink(log_path);
-	snprintf(p, sizeof(p), "%s-wal", log_path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", log_path);
-	unlink(p);
-}
-
 static struct query *
 open_log(void)
 {
 	static struct query *db;
-	char		    *path = log_path, err[512];
-	struct store_opts    so = { 0 };
-	struct store	    *st;
+	const char	    *path;
+	char		     err[512];
 
 	if (db != NULL)
 		return db;
-	snprintf(log_path, sizeof(log_path), "/tmp/fuzz_search-%ld.db",
-	    (long)getpid());
-	remove_log();
-	atexit(remove_log);
-	so.path = path;
-	so.no_keep = 1;
-	so.force = 1;
-	if ((st = store_open(&so, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "fuzz_search: %s\n", err);
-		abort();
-	}
-	store_close(st, 0);
+	path = emptylog_make("fuzz_search");
 	if ((db = query_open(path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "fuzz_search: %s\n", err);
 		abort();

@@ -22,25 +22,11 @@
 #include <unistd.h>
 
 #include "cli/serve.h"
-#include "store/store.h"
+#include "tests/fuzz/emptylog.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define TOKEN "fuzz-serve-token-0123456789"
-
-static char log_path[64];
-
-static void
-remove_log(void)
-{
-	char p[80];
-
-	unlink(log_path);
-	snprintf(p, sizeof(p), "%s-wal", log_path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", log_path);
-	unlink(p);
-}
 
 /* A log with a session, a message with a part, a login and a command,
  * so that the pages of an id have rows to show. */
@@ -68,25 +54,13 @@ static struct serve *
 server(void)
 {
 	static struct serve *sv;
-	struct store_opts    so = { 0 };
-	struct store	    *st;
+	const char	    *log_path;
 	sqlite3		    *db;
-	char		     err[512], *msg = NULL;
+	char		    *msg = NULL;
 
 	if (sv != NULL)
 		return sv;
-	snprintf(log_path, sizeof(log_path), "/tmp/fuzz_serve-%ld.db",
-	    (long)getpid());
-	remove_log();
-	atexit(remove_log);
-	so.path = log_path;
-	so.no_keep = 1;
-	so.force = 1;
-	if ((st = store_open(&so, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "fuzz_serve: %s\n", err);
-		abort();
-	}
-	store_close(st, 0);
+	log_path = emptylog_make("fuzz_serve");
 	if (sqlite3_open(log_path, &db) != SQLITE_OK ||
 	    sqlite3_exec(db, rows_sql, NULL, NULL, &msg) != SQLITE_OK) {
 		fprintf(stderr, "fuzz_serve: the log's rows: %s\n",

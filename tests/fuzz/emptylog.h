@@ -1,0 +1,53 @@
+/*
+ * emptylog.h - a fresh, empty mailsift log for the fuzz targets that
+ * query one (fuzz_search, fuzz_filters, fuzz_serve): made once per
+ * process at /tmp/NAME-PID.db by the store itself, removed with its -wal
+ * and -shm at exit.  A log that cannot be made stops the target.
+ */
+#ifndef MAILSIFT_FUZZ_EMPTYLOG_H
+#define MAILSIFT_FUZZ_EMPTYLOG_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "store/store.h"
+
+static char emptylog_path[64];
+
+static void
+emptylog_remove(void)
+{
+	char p[80];
+
+	unlink(emptylog_path);
+	snprintf(p, sizeof(p), "%s-wal", emptylog_path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", emptylog_path);
+	unlink(p);
+}
+
+/* The log's path; name says whose it is, in the path and a failure. */
+static const char *
+emptylog_make(const char *name)
+{
+	struct store_opts so = { 0 };
+	struct store	 *st;
+	char		  err[512];
+
+	snprintf(emptylog_path, sizeof(emptylog_path), "/tmp/%s-%ld.db", name,
+	    (long)getpid());
+	emptylog_remove();
+	atexit(emptylog_remove);
+	so.path = emptylog_path;
+	so.no_keep = 1;
+	so.force = 1;
+	if ((st = store_open(&so, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s: %s\n", name, err);
+		abort();
+	}
+	store_close(st, 0);
+	return emptylog_path;
+}
+
+#endif
