@@ -473,21 +473,25 @@ struct live_state {
 	char		blobs[4200]; /* --rotate: LOG.db.blobs */
 	struct timespec started;
 	time_t		rotated_at, next_rotate;
-	time_t		log_began;     /* the stamp of the log in use */
-	atomic_int	janitor;       /* a retention pass runs */
-	int		link_up;       /* 1, 0, -1 unknown */
-	double		lag_s;	       /* the loop's longest turn lately */
-	char		metrics[4200]; /* --metrics, a worker's own */
-	struct query   *jq;	       /* --json-dir: reads the log */
-	char		jq_path[4096];
-	int		json_failed;
-	int		metrics_failed;
-	int		w_said;		/* the -w file's write error, said */
-	int		failed;		/* no log to write to any more */
-	int		store_down;	/* the store said it cannot write */
-	uint64_t	errors_said;	/* write errors said so far */
-	time_t		errors_said_at; /* and when last */
-	uint64_t	rotations;
+	/* a rotation or reopening the disk had no room for: tried again
+	 * then (0: none waits), the log in use going on meanwhile */
+	time_t	      retry_at;
+	int	      retry_reopen;  /* SIGHUP's, else --rotate's */
+	time_t	      log_began;     /* the stamp of the log in use */
+	atomic_int    janitor;	     /* a retention pass runs */
+	int	      link_up;	     /* 1, 0, -1 unknown */
+	double	      lag_s;	     /* the loop's longest turn lately */
+	char	      metrics[4200]; /* --metrics, a worker's own */
+	struct query *jq;	     /* --json-dir: reads the log */
+	char	      jq_path[4096];
+	int	      json_failed;
+	int	      metrics_failed;
+	int	      w_said;	      /* the -w file's write error, said */
+	int	      failed;	      /* no log to write to any more */
+	int	      store_down;     /* the store said it cannot write */
+	uint64_t      errors_said;    /* write errors said so far */
+	time_t	      errors_said_at; /* and when last */
+	uint64_t      rotations;
 	/* the kernel's drop counters, summed across their 32-bit wraps */
 	struct capture_kernel kraw;
 	uint64_t	      k_received, k_dropped, k_if_dropped;
@@ -890,7 +894,11 @@ rotate_written(struct live_state *ls, time_t stamp)
 	ls->w_said = 0;
 }
 
-static void
+#define ROTATE_RETRY_S 5
+
+/* Goes on in the log at path; 0, or -1 when its file could not be made
+ * (a full disk: the log in use goes on, and it is tried again). */
+static int
 rotate_to(struct live_state *ls, const char *path)
 {
 	uint64_t errors = store_stats(ls->st)->errors;
@@ -898,6 +906,15 @@ rotate_to(struct live_state *ls, const char *path)
 	int	 wrote = ls->o->write != NULL;
 	char	 wbefore[4096];
 
+	if (store_rotate_ready(ls->st, path, err, sizeof(err)) != 0) {
+		say(ls, LOG_ERR,
+		    "cannot start the log %s: %s; going on in %s, trying "
+		    "again in %d s",
+		    path, err, ls->path, ROTATE_RETRY_S);
+		ls->retry_at = time(NULL) + ROTATE_RETRY_S;
+		return -1;
+	}
+	ls->retry_at = 0;
 	if (wrote)
 		snprintf(wbefore, sizeof(wbefore), "%s", ls->wfile[ls->wcur]);
 	/* what ended in the old log is streamed from it: its digests
@@ -926,12 +943,24 @@ rotate_to(struct live_state *ls, const char *path)
 			    "cannot start the log %s: %s; going on in %s, "
 			    "and again at the next rotation",
 			    path, err, ls->path);
-			return;
+			return 0;
+		}
+		if (ls->o->rotate != NULL) {
+			/* the disk filled between the new file and the
+			 * rotation: no log until there is room; the next
+			 * try opens one (what comes meanwhile is counted) */
+			say(ls, LOG_ERR,
+			    "cannot start the log %s: %s; no log until there "
+			    "is room, trying again in %d s",
+			    path, err, ROTATE_RETRY_S);
+			ls->retry_at = time(NULL) + ROTATE_RETRY_S;
+			ls->retry_reopen = 0;
+			return -1;
 		}
 		say(ls, LOG_ERR, "cannot start the log %s: %s; stopping", path,
 		    err);
 		ls->failed = 1;
-		return;
+		return 0;
 	}
 	if (store_stats(ls->st)->errors > errors)
 		say(ls, LOG_ERR, "%s", store_last_error(ls->st));
@@ -950,6 +979,7 @@ rotate_to(struct live_state *ls, const char *path)
 	ls->rotations++;
 	point_current(ls);
 	start_retention(ls);
+	return 0;
 }
 
 /* SIGHUP: a log that logrotate moved away is started afresh. */
@@ -962,24 +992,34 @@ reopen_log(struct live_state *ls)
 	if (stat(ls->path, &sb) == 0) {
 		say(ls, LOG_NOTICE, "SIGHUP: %s is still in place, kept",
 		    ls->path);
+		ls->retry_at = 0;
 		return;
 	}
 	/* a copy: rotate_to copies its path into ls->path, and a copy of a
 	 * buffer onto itself left the name empty, so the second SIGHUP
 	 * found no log to start */
 	snprintf(path, sizeof(path), "%s", ls->path);
+	ls->retry_reopen = 1;
 	rotate_to(ls, path);
 }
 
 /* --rotate: on the clock's boundaries (a 1d log holds a day, midnight
- * to midnight), or past its size. */
+ * to midnight), or past its size; a rotation or a SIGHUP's new log that
+ * found no room, when its retry is due. */
 static void
 maybe_rotate(struct live_state *ls, time_t now)
 {
 	struct stat sb;
 	char	    path[4096];
 
-	if (ls->o->rotate_s > 0 && now >= ls->next_rotate) {
+	if (ls->retry_at != 0) {
+		if (now < ls->retry_at)
+			return;
+		if (ls->retry_reopen) {
+			reopen_log(ls);
+			return;
+		}
+	} else if (ls->o->rotate_s > 0 && now >= ls->next_rotate) {
 		ls->next_rotate = live_next_boundary(now, ls->o->rotate_s);
 	} else if (ls->o->rotate_bytes > 0 && stat(ls->path, &sb) == 0 &&
 	    (uint64_t)sb.st_size >= ls->o->rotate_bytes) {
@@ -990,6 +1030,7 @@ maybe_rotate(struct live_state *ls, time_t now)
 	if (strcmp(path, ls->path) == 0) /* within the same second */
 		return;
 	ls->rotated_at = now;
+	ls->retry_reopen = 0;
 	rotate_to(ls, path);
 }
 
@@ -1467,8 +1508,10 @@ supervisor_says(const char *fmt, ...)
  * live --workers N: N workers in one fanout group, each a live run of
  * its own writing the one log.  The supervisor only waits: a worker that
  * dies is said and started again (it keeps root for that, and reads no
- * traffic); one that cannot start (exit 2: a bad interface, say), or
- * dies three times in a row within 5 s of its start, stops them all.
+ * traffic); one that cannot start the first time (exit 2: a bad
+ * interface, say), or dies three times in a row within 5 s of its start
+ * (a restarted one that cannot start: the log's server away), stops
+ * them all.
  * SIGINT and SIGTERM reach every worker.
  */
 static int
@@ -1477,6 +1520,7 @@ supervise(struct live_opts *o, const char *cmdline)
 	pid_t		 pid[MAX_JOBS] = { 0 };
 	time_t		 began[MAX_JOBS] = { 0 };
 	int		 quick[MAX_JOBS] = { 0 }; /* deaths soon after start */
+	int		 ran[MAX_JOBS] = { 0 };	  /* started more than once */
 	struct sigaction sa = { .sa_handler = on_supervisor_signal };
 	int		 n = (int)o->workers, alive = 0, status = EXIT_OK;
 
@@ -1508,12 +1552,17 @@ supervise(struct live_opts *o, const char *cmdline)
 			continue;
 		pid[k] = 0;
 		alive--;
-		if (WIFEXITED(wst) && WEXITSTATUS(wst) > status)
+		/* a restarted worker that could not start is tried again:
+		 * its exit 2 is not the sensor's */
+		if (WIFEXITED(wst) && WEXITSTATUS(wst) > status &&
+		    (WEXITSTATUS(wst) != EXIT_USAGE || !ran[k] ||
+			supervisor_stop))
 			status = WEXITSTATUS(wst);
 		if (supervisor_stop)
 			continue;
 		quick[k] = time(NULL) - began[k] < 5 ? quick[k] + 1 : 0;
-		if ((WIFEXITED(wst) && WEXITSTATUS(wst) == EXIT_USAGE) ||
+		if ((WIFEXITED(wst) && WEXITSTATUS(wst) == EXIT_USAGE &&
+			!ran[k]) ||
 		    quick[k] >= 3) {
 			supervisor_says("worker %d cannot run; stopping", k);
 			supervisor_stop = SIGTERM;
@@ -1533,6 +1582,7 @@ supervise(struct live_opts *o, const char *cmdline)
 		sleep(1); /* no storm of restarts */
 		if ((pid[k] = start_worker(o, k, cmdline)) > 0) {
 			began[k] = time(NULL);
+			ran[k] = 1;
 			alive++;
 		}
 	}

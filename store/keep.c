@@ -29,7 +29,7 @@ say(char *err, size_t errlen, const char *path)
 }
 
 int
-keep_clean(const char *blob_dir)
+keep_clean(const char *blob_dir, int mine)
 {
 	DIR	      *d = opendir(blob_dir);
 	struct dirent *e;
@@ -41,12 +41,13 @@ keep_clean(const char *blob_dir)
 		char path[4400];
 		long pid;
 
-		/* tmp-PID-ROW: a message's bytes before its hash named them */
+		/* tmp-PID-SEQ: a message's bytes before its hash named them */
 		if (strncmp(e->d_name, "tmp-", 4) != 0 ||
 		    (pid = strtol(e->d_name + 4, NULL, 10)) <= 0)
 			continue;
-		if (pid != (long)getpid() &&
-		    (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+		if (pid == (long)getpid() ?
+			!mine :
+			(kill((pid_t)pid, 0) == 0 || errno != ESRCH))
 			continue; /* a live writer's, or not ours to judge */
 		snprintf(path, sizeof(path), "%s/%s", blob_dir, e->d_name);
 		n += unlink(path) == 0;
@@ -132,15 +133,15 @@ keep_eml_create(const char *dir, int64_t sid, uint32_t tx, char **pathp,
 }
 
 FILE *
-keep_blob_create(const char *blob_dir, int64_t row, char **tmpp, char *buf,
+keep_blob_create(const char *blob_dir, uint64_t seq, char **tmpp, char *buf,
     size_t bufsize, char *err, size_t errlen)
 {
 	char  path[4096];
 	FILE *f;
 	int   fd;
 
-	snprintf(path, sizeof(path), "%s/tmp-%d-%lld", blob_dir, (int)getpid(),
-	    (long long)row);
+	snprintf(path, sizeof(path), "%s/tmp-%d-%llu", blob_dir, (int)getpid(),
+	    (unsigned long long)seq);
 	/* never through a link, hard or symbolic: a file of a killed run
 	 * with the same pid is removed, not reused */
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,

@@ -23,17 +23,21 @@ void keep_eml_base(int64_t sid, uint32_t tx, char *out, size_t len);
  * into.  0, or -1 with err said. */
 int keep_dir(const char *path, char *err, size_t errlen);
 /* Removes the temporary files a killed run left in blob_dir (tmp-PID-*
- * of a process that is gone); returns how many. */
-int keep_clean(const char *blob_dir);
+ * of a process that is gone; with mine, this process's pid's too: a
+ * killed run's that had it, when this process has made none); returns
+ * how many. */
+int keep_clean(const char *blob_dir, int mine);
 /* Creates DIR/<session>-<tx>.eml (then .2.eml, ...), never overwriting a
  * file; *pathp gets its name (caller frees). */
 FILE *keep_eml_create(const char *dir, int64_t sid, uint32_t tx, char **pathp,
     char *err, size_t errlen);
-/* A temporary file in blob_dir for the bytes of message row, until their
- * hash names them; *tmpp gets its name (caller frees).  buf (bufsize
+/* A temporary file in blob_dir for the bytes of a message, until their
+ * hash names them, named by seq (one number per message the process
+ * keeps: never two open at once under one name); *tmpp gets its name
+ * (caller frees).  buf (bufsize
  * bytes, the caller's, kept until the file is closed; NULL: stdio's) is
  * its buffer: glibc ignores a size given without one. */
-FILE *keep_blob_create(const char *blob_dir, int64_t row, char **tmpp,
+FILE *keep_blob_create(const char *blob_dir, uint64_t seq, char **tmpp,
     char *buf, size_t bufsize, char *err, size_t errlen);
 /* Moves file into blob_dir under its sha (hex); a copy already there is
  * kept and file dropped.  Returns 1 when the bytes are kept. */

@@ -116,6 +116,14 @@ store_rotate(struct store *s, const char *path, char *err, size_t errlen)
 	return s->be->rotate(s->impl, path, err, errlen);
 }
 
+int
+store_rotate_ready(struct store *s, const char *path, char *err, size_t errlen)
+{
+	return s->be->rotate_ready == NULL ?
+	    0 :
+	    s->be->rotate_ready(s->impl, path, err, errlen);
+}
+
 void
 store_flush(struct store *s)
 {

@@ -145,6 +145,14 @@ int store_close(struct store *, int status);
  * store is left without a log and must be closed.
  */
 int store_rotate(struct store *, const char *path, char *err, size_t errlen);
+/*
+ * Makes what a rotation to path needs (SQLite: the file with its
+ * schema) while the log in use is still in use, so that a full disk
+ * finds the store still writing there, not without a log: 0, or -1
+ * with err said (nothing made is left).
+ */
+int store_rotate_ready(struct store *, const char *path, char *err,
+    size_t errlen);
 /* Commits what is pending now (live: at least once a second). */
 void store_flush(struct store *);
 /* Waits for the digests and content work of every message and part that

@@ -252,15 +252,19 @@ db_bind_offset(sqlite3_stmt *st, int i, uint64_t frame, int64_t offset)
 }
 
 /* Runs a bound statement once and resets it. */
-void
+int
 db_run(struct sqlite_store *s, enum stmt_id id)
 {
 	sqlite3_stmt *st = s->st[id];
+	int	      rc = 0;
 
-	if (sqlite3_step(st) != SQLITE_DONE)
+	if (sqlite3_step(st) != SQLITE_DONE) {
 		db_fail(s, stmt_sql[id]);
+		rc = -1;
+	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+	return rc;
 }
 
 void
@@ -302,6 +306,7 @@ db_commit(struct sqlite_store *s, uint64_t ts)
 		s->stats.storage_failing = s->storage_fail_in_txn;
 		s->ended_committed = s->nended;
 		s->fin_out_committed = s->fin_out;
+		lost_committed(s, 0);
 	} else {
 		/* storage_failing stays until a COMMIT succeeds: after a
 		 * statement's SQLITE_FULL rolled the transaction back, this
@@ -310,6 +315,7 @@ db_commit(struct sqlite_store *s, uint64_t ts)
 		if (sqlite3_get_autocommit(s->db)) { /* rolled back */
 			s->stats.messages_lost += pending;
 			s->msgs_committed_mark = s->stats.messages;
+			lost_committed(s, 1);
 		}
 	}
 	sqlite3_reset(s->st[ST_COMMIT]);
@@ -883,7 +889,9 @@ db_open(struct sqlite_store *s, const char *path, int force, int keep,
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
-		keep_clean(bd); /* what a killed run left half-written */
+		/* what a killed run left half-written; not, at a rotation,
+		 * the files of the messages this run carries over */
+		keep_clean(bd, s->blob_seq == 0);
 	}
 	if (exec_sql(s,
 		"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
@@ -900,6 +908,69 @@ db_open(struct sqlite_store *s, const char *path, int force, int keep,
 	db_run(s, ST_BEGIN);
 	s->last_commit_wall = wall_now_us();
 	return 0;
+}
+
+/* A file made for a log that could not be made whole is not left for a
+ * later run to trip over. */
+static void
+unlink_log(const char *path)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
+	char			 p[4096];
+
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s%s", path, sfx[i]);
+		unlink(p);
+	}
+}
+
+/* A rotation's next log made first (db_make_file); not a SIGHUP's at
+ * the name of the log in use, whose WAL may still lie beside that name
+ * (logrotate moves the file alone): the new file would take it for its
+ * own.  That one is made as the rotation closes the old. */
+static int
+sqlite_rotate_ready(void *arg, const char *path, char *err, size_t errlen)
+{
+	struct sqlite_store *s = arg;
+
+	if (s->db == NULL || strcmp(path, s->path) == 0)
+		return 0;
+	return db_make_file(path, err, errlen);
+}
+
+int
+db_make_file(const char *path, char *err, size_t errlen)
+{
+	struct sqlite_store *probe;
+	struct stat	     sb;
+	char		     wal[4100];
+	int		     rc, existed = stat(path, &sb) == 0;
+
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (!existed && stat(wal, &sb) == 0)
+		return 0; /* another file's WAL at the name: not touched */
+
+	if ((probe = calloc(1, sizeof(*probe))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = create_private(path, 0, err, errlen);
+	if (rc == 0 &&
+	    sqlite3_open_v2(path, &probe->db,
+		SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+		NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path,
+		    sqlite3_errmsg(probe->db));
+		rc = -1;
+	}
+	if (rc == 0)
+		rc = exec_sql(probe, "PRAGMA journal_mode=WAL;", err, errlen) ||
+		    store_schema(probe, err, errlen);
+	sqlite3_close(probe->db);
+	free(probe);
+	if (rc != 0 && !existed)
+		unlink_log(path);
+	return rc == 0 ? 0 : -1;
 }
 
 static void *
@@ -1132,6 +1203,7 @@ sqlite_close(void *arg, int status)
 	rc = sqlite3_close(s->db) == SQLITE_OK && s->stats.errors == 0 ? 0 : -1;
 free:
 	msgs_free_all(s);
+	lost_free(s);
 	analysis_free(s->an);
 	free(s->extract_dir);
 	free(s->blob_dir);
@@ -1197,6 +1269,7 @@ const struct store_backend store_backend_sqlite = {
 	.add_capture = sqlite_add_capture,
 	.add_interval = sqlite_add_interval,
 	.rotate = sqlite_rotate,
+	.rotate_ready = sqlite_rotate_ready,
 	.flush = sqlite_flush,
 	.settle = sqlite_settle,
 	.take_ended = sqlite_take_ended,

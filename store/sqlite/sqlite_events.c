@@ -46,7 +46,7 @@ on_session_begin(struct sqlite_store *s, const struct md_event *ev)
 	sqlite3_bind_int(st, 11, ev->num[0] != 0);
 	db_bind_frame(st, 12, ev->flow->first_frame);
 	db_bind_offset(st, 13, ev->flow->first_frame, ev->flow->first_offset);
-	db_run(s, ST_SESSION);
+	lost_session_begun(s, ev->flow->id, db_run(s, ST_SESSION) == 0);
 	s->stats.sessions++;
 	s->stats.by_proto[ev->flow->proto]++;
 }
@@ -383,6 +383,8 @@ db_emit(void *arg, const struct md_event *ev)
 {
 	struct sqlite_store *s = arg;
 
+	if (lost_event(s, ev)) /* its session is not in the log */
+		return 0;
 	if (an_pending(s->an) > 0) /* ends whose results may have come */
 		msgs_settle(s, 0);
 	switch (ev->type) {

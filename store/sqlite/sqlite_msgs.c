@@ -51,6 +51,15 @@ msg_at(struct sqlite_store *s, uint64_t flow_id, uint32_t tx)
 	return (struct open_msg *)*md_tx_slot(&s->msgs, flow_id, tx);
 }
 
+/* Whether the message's row is in the log: not when the disk refused it
+ * or rolled back its transaction (sqlite_lost.c); then nothing that
+ * names it is written. */
+static int
+msg_row_kept(const struct sqlite_store *s, int64_t row, uint64_t gen)
+{
+	return row != 0 && (s->nlost_gen == 0 || !lost_gen(s, gen));
+}
+
 /* Where a message's first bytes came from (its begin, until they do). */
 static void
 msg_provenance(const struct sqlite_store *s, struct open_msg *m,
@@ -68,6 +77,7 @@ msgs_begin(struct sqlite_store *s, const struct md_event *ev)
 	sqlite3_stmt	  *st;
 	struct md_txnode **slot;
 	struct open_msg	  *m;
+	int		   ok;
 
 	if (ev->num[0]) {
 		/* SMTP: a body whose MAIL was not captured still has a
@@ -88,7 +98,7 @@ msgs_begin(struct sqlite_store *s, const struct md_event *ev)
 	    SQLITE_STATIC);
 	sqlite3_bind_double(st, 6, ts_sec(ev->ts_us));
 	db_bind_text(st, 7, ev->extra);
-	db_run(s, ST_MSG);
+	ok = db_run(s, ST_MSG) == 0;
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return;
 	m->node.flow_id = ev->flow->id;
@@ -96,7 +106,8 @@ msgs_begin(struct sqlite_store *s, const struct md_event *ev)
 	m->sid = sid;
 	m->dir = ev->dir;
 	msg_provenance(s, m, ev->flow);
-	m->row = sqlite3_last_insert_rowid(s->db);
+	m->row = ok ? sqlite3_last_insert_rowid(s->db) : 0;
+	m->gen = s->gen;
 	if ((m->an = an_msg_begin(s->an)) == NULL) {
 		open_msg_free(m);
 		return;
@@ -107,9 +118,9 @@ msgs_begin(struct sqlite_store *s, const struct md_event *ev)
 		io_fail(s);
 	if (s->blob_dir != NULL &&
 	    ((m->blob_buf = malloc(BLOB_BUF)) == NULL ||
-		(m->blob = keep_blob_create(s->blob_dir, m->row, &m->blob_tmp,
-		     m->blob_buf, BLOB_BUF, s->error, sizeof(s->error))) ==
-		    NULL))
+		(m->blob = keep_blob_create(s->blob_dir, ++s->blob_seq,
+		     &m->blob_tmp, m->blob_buf, BLOB_BUF, s->error,
+		     sizeof(s->error))) == NULL))
 		io_fail(s);
 	slot = md_tx_slot(&s->msgs, m->node.flow_id, m->node.tx);
 	if (*slot != NULL) /* a dissector bug; keep the newer one */
@@ -204,6 +215,10 @@ msg_finished(struct sqlite_store *s, struct open_msg *m,
 	sqlite3_stmt *st = s->st[ST_MSG_END];
 
 	m->an = NULL; /* the stage's, and it is done with it */
+	if (!msg_row_kept(s, m->row, m->gen)) {
+		open_msg_free(m); /* its kept bytes too: no row names them */
+		return;
+	}
 	sqlite3_bind_int(st, 6, blob_kept(s, m, hex));
 	sqlite3_bind_double(st, 1, ts_sec(m->end_ts_us));
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)m->size);
@@ -261,10 +276,13 @@ msgs_end(struct sqlite_store *s, const struct md_event *ev)
 	an_msg_end(s->an, m->an, m->complete && !m->partial, m);
 }
 
+/* The open message an event names, while its row is in the log. */
 struct open_msg *
 msgs_find(struct sqlite_store *s, const struct md_event *ev)
 {
-	return msg_at(s, ev->flow->id, ev->tx);
+	struct open_msg *m = msg_at(s, ev->flow->id, ev->tx);
+
+	return m != NULL && msg_row_kept(s, m->row, m->gen) ? m : NULL;
 }
 
 /* A top-level header field: its row, and the messages column it fills. */
@@ -453,6 +471,12 @@ part_finished(struct sqlite_store *s, struct part_end *f,
 {
 	sqlite3_stmt *st = s->st[ST_PART_END];
 
+	if (!msg_row_kept(s, f->msg_row, f->gen)) {
+		if (f->part.out != NULL)
+			fclose(f->part.out);
+		free(f->part.path);
+		return;
+	}
 	if (r->magic[0] != '\0' || r->findings[0] != '\0') {
 		sqlite3_bind_text(st, 7, r->magic, -1, SQLITE_TRANSIENT);
 		if (r->findings[0] != '\0')
@@ -511,6 +535,7 @@ part_close(struct sqlite_store *s, struct open_msg *m, struct open_part *pt,
 	f->part = *pt;
 	f->part.an = NULL; /* the stage's from here */
 	f->msg_row = m->row;
+	f->gen = m->gen;
 	f->complete = complete;
 	f->enc = enc;
 	f->dec = dec;
@@ -527,7 +552,7 @@ msgs_part_end(struct sqlite_store *s, const struct md_event *ev)
 	struct open_msg	 *m = msgs_find(s, ev);
 	struct open_part *pt = part_of(m, ev->num[0]);
 
-	if (pt != NULL)
+	if (m != NULL && pt != NULL)
 		part_close(s, m, pt, ev->code != 0, ev->num[1], ev->num[2]);
 }
 
@@ -587,7 +612,8 @@ text_index(struct sqlite_store *s, struct open_msg *m)
 {
 	sqlite3_stmt *st = s->st[ST_TEXT];
 
-	if (m->tlen == 0 && m->subject == NULL)
+	if ((m->tlen == 0 && m->subject == NULL) ||
+	    !msg_row_kept(s, m->row, m->gen))
 		return;
 	sqlite3_bind_int64(st, 1, m->row);
 	if (m->subject != NULL)

@@ -117,6 +117,7 @@ struct open_msg {
 	uint64_t end_ts_us, end_frame;
 	int64_t	 end_offset;
 	int	 complete;
+	uint64_t gen; /* the transaction its row went in (sqlite_lost.c) */
 };
 
 /*
@@ -128,6 +129,7 @@ struct open_msg {
 struct part_end {
 	struct open_part part;
 	int64_t		 msg_row;
+	uint64_t	 gen; /* its message's (lost.c) */
 	int		 complete;
 	uint64_t	 enc, dec;
 };
@@ -140,6 +142,8 @@ struct msg_field {
 #define NFIELDS 13
 extern const struct msg_field msg_fields[NFIELDS];
 
+#define LOST_GENS 64
+
 struct sqlite_store {
 	sqlite3	     *db;
 	sqlite3_stmt *st[ST_COUNT];
@@ -151,9 +155,13 @@ struct sqlite_store {
 	char	      path[4096];
 	char	     *extract_dir;
 	char	     *blob_dir; /* LOG.blobs: message bytes by SHA-256 */
-	int	      storage_fail_in_txn; /* since the last COMMIT */
-	uint64_t      msgs_committed_mark; /* stats.messages at the
-					    * last COMMIT's end */
+	/* names the kept bytes' temporary files: not the message's row,
+	 * which a rotated log numbers again while the old file's messages
+	 * are still open */
+	uint64_t blob_seq;
+	int	 storage_fail_in_txn; /* since the last COMMIT */
+	uint64_t msgs_committed_mark; /* stats.messages at the
+				       * last COMMIT's end */
 	int is_spool;
 	int keep; /* message bytes kept (not --no-keep) */
 	/* --json-dir: the sessions ended, in order, each with the rows
@@ -169,7 +177,17 @@ struct sqlite_store {
 	    fin_out_committed; /* a spool's: runs.blobs stays NULL */
 	char *blob_base;       /* --rotate: the store every file of
 				* the sensor shares (NULL: LOG.blobs) */
-	uint64_t last_commit_ts;
+	/* what a full or failing disk lost (sqlite_lost.c): the
+	 * transactions rolled back, the sessions begun in them */
+	uint64_t	  gen; /* the transaction open now */
+	uint64_t	  lost_gen[LOST_GENS];
+	unsigned	  nlost_gen;
+	uint64_t	 *begun; /* flow ids begun in gen */
+	size_t		  nbegun, begun_cap;
+	struct md_txtable lost; /* of struct md_txnode, tx LOST_TX */
+	size_t		  nlost;
+	uint64_t	  flow_floor; /* flows below: begun with no log */
+	uint64_t	  last_commit_ts;
 	uint64_t last_commit_wall; /* wall_now_us() at the last commit */
 	uint64_t events_since_commit;
 	struct md_txtable  msgs;     /* of struct open_msg */
@@ -193,6 +211,15 @@ session_id(const struct sqlite_store *s, const struct md_event *ev)
 	return s->id_base + (int64_t)ev->flow->id;
 }
 
+/* sqlite_lost.c: the rows a full or failing disk refused or rolled
+ * back, and the later rows that would name them (not written). */
+void lost_session_begun(struct sqlite_store *, uint64_t flow_id, int ok);
+void lost_committed(struct sqlite_store *, int rolled_back);
+void lost_log_reopened(struct sqlite_store *);
+int  lost_event(struct sqlite_store *, const struct md_event *);
+int  lost_gen(const struct sqlite_store *, uint64_t gen);
+void lost_free(struct sqlite_store *);
+
 /* sqlite.c: errors, binding, statements, commits, the log's file */
 void db_fail(struct sqlite_store *, const char *what);
 /* A file of the store could not be written: counted, and the disk
@@ -203,13 +230,18 @@ void db_bind_text(sqlite3_stmt *, int i, struct md_bytes); /* "": NULL */
 void db_bind_frame(sqlite3_stmt *, int i, uint64_t frame);
 void db_bind_offset(sqlite3_stmt *, int i, uint64_t frame, int64_t);
 void db_bind_u64(sqlite3_stmt *, int i, uint64_t v, uint64_t none);
-void db_run(struct sqlite_store *, enum stmt_id);
+/* 0, or -1 when the statement failed (counted, said) */
+int  db_run(struct sqlite_store *, enum stmt_id);
 void db_commit(struct sqlite_store *, uint64_t ts);
 void db_maybe_commit(struct sqlite_store *, uint64_t ts);
 int  db_open(struct sqlite_store *, const char *path, int force, int keep,
      const char *command, char *err, size_t errlen);
 void finalize_all(struct sqlite_store *);
 int  create_private(const char *path, int force, char *err, size_t errlen);
+/* Makes path a log with its schema (no run in it) and closes it, before
+ * a rotation lets go of the log in use; a file it made is removed when
+ * it could not be made whole (a full disk).  0, or -1 with err said. */
+int db_make_file(const char *path, char *err, size_t errlen);
 /* A new row of runs (its start, version and command): its id, or -1. */
 int64_t	 run_started(sqlite3 *, const char *command);
 void	 run_finished(sqlite3 *, int64_t run_id, int status);

@@ -162,7 +162,8 @@ drop_log(struct sqlite_store *s)
  * sessions still open are copied into the new one (with their commands,
  * messages so far, ...) and carried on there; the old file keeps them as
  * they were, end_reason 'rotated'.  Returns 0; or -1 with err set, when
- * the store is left without a log and must be closed.
+ * the store is left without a log (db_make_file, first, makes that
+ * rare).
  */
 int
 sqlite_rotate(void *arg, const char *path, char *err, size_t errlen)
@@ -179,6 +180,7 @@ sqlite_rotate(void *arg, const char *path, char *err, size_t errlen)
 			return -1;
 		}
 		s->id_base = id_base;
+		lost_log_reopened(s);
 		return 0;
 	}
 	snprintf(stage, sizeof(stage), "%s.carry", path);
@@ -206,8 +208,10 @@ sqlite_rotate(void *arg, const char *path, char *err, size_t errlen)
 	s->id_base = id_base; /* session ids go on from the same base */
 	if (!carried) {
 		s->stats.errors++;
+		lost_log_reopened(s);
 	} else if (unstage_open_sessions(s, stage) != 0) {
 		s->stats.errors++;
+		lost_log_reopened(s);
 		snprintf(s->error, sizeof(s->error),
 		    "%s: open sessions could "
 		    "not be carried over: %s",

@@ -6,6 +6,8 @@ clients that talk to it, so that mailsift live captures real TCP.
   livemail.py send PORT N OUTDIR           N messages, OUTDIR/sent.sha256
   livemail.py slow PORT PAUSE OUTDIR TAG   EHLO, wait PAUSE s, then a message
   livemail.py idle PORT PAUSE              EHLO, then silence for PAUSE s
+  livemail.py midway PORT PAUSE OUTDIR TAG a message whose body stops
+                                           halfway for PAUSE s
   livemail.py stream PORT SECONDS OUTDIR   distinct messages, about five
                                            a second, for SECONDS; each
                                            "START END SHA256" appended to
@@ -74,7 +76,7 @@ def chat(sock, line):
             return data
 
 
-def send_one(port, tag, i, pause=0.0):
+def send_one(port, tag, i, pause=0.0, mid=0.0):
     s = socket.create_connection(("127.0.0.1", port))
     s.recv(1024)
     chat(s, b"EHLO client.test\r\n")
@@ -85,6 +87,10 @@ def send_one(port, tag, i, pause=0.0):
     chat(s, b"DATA\r\n")
     wire = b"".join((b"." + ln if ln.startswith(b".") else ln)
                     for ln in body.splitlines(keepends=True))
+    if mid > 0:  # half the body, a pause, the rest
+        s.sendall(wire[:len(wire) // 2])
+        time.sleep(mid)
+        wire = wire[len(wire) // 2:]
     chat(s, wire + b".\r\n")
     chat(s, b"QUIT\r\n")
     s.close()
@@ -104,6 +110,10 @@ def main():
         pause, out, tag = float(sys.argv[3]), sys.argv[4], sys.argv[5]
         with open(os.path.join(out, tag + ".sha256"), "w") as f:
             f.write(send_one(port, tag, 1, pause) + "\n")
+    elif cmd == "midway":
+        pause, out, tag = float(sys.argv[3]), sys.argv[4], sys.argv[5]
+        with open(os.path.join(out, tag + ".sha256"), "w") as f:
+            f.write(send_one(port, tag, 3, 0, pause) + "\n")
     elif cmd == "stream":
         until, out = time.time() + float(sys.argv[3]), sys.argv[4]
         k = 0
