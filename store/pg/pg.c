@@ -83,12 +83,40 @@ run_sql(PGconn *c, const char *sql, char *err, size_t errlen)
 	return ok ? 0 : -1;
 }
 
+/* What this mailsift's schema statements are (FNV-1a of their text),
+ * kept as mailsift_schema's comment once they ran. */
+static void
+schema_mark(char *out, size_t len)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (const char *p = PG_SCHEMA_SQL; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	snprintf(out, len, "mailsift schema %016llx", (unsigned long long)h);
+}
+
+/* Whether the schema's statements ran as they are now: run again while
+ * other writers write, their ALTER TABLEs wait on those writers' locks
+ * and deadlock them (a worker that live --workers restarts). */
+static int
+schema_current(PGconn *c, const char *mark)
+{
+	PGresult *r = PQexec(c,
+	    "SELECT obj_description('mailsift_schema'::regclass, 'pg_class')");
+	int same = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 &&
+	    !PQgetisnull(r, 0, 0) && strcmp(PQgetvalue(r, 0, 0), mark) == 0;
+
+	PQclear(r);
+	return same;
+}
+
 /* The schema, made by the first writer (an advisory lock orders many). */
 static int
 ensure_schema(PGconn *c, char *err, size_t errlen)
 {
 	PGresult *r;
 	int	  v = -1, rc, fresh = 0;
+	char	  mark[64], comment[128];
 
 	if (run_sql(c, "BEGIN; SELECT pg_advisory_xact_lock(7270617);", err,
 		errlen) != 0)
@@ -123,8 +151,16 @@ ensure_schema(PGconn *c, char *err, size_t errlen)
 	}
 	/* a log of this version made before tables and columns were added
 	 * to it takes them (the schema's statements can run again) */
-	if (v == STORE_SCHEMA_VERSION && !fresh &&
+	schema_mark(mark, sizeof(mark));
+	if (v == STORE_SCHEMA_VERSION && !fresh && !schema_current(c, mark) &&
 	    run_sql(c, PG_SCHEMA_SQL, err, errlen) != 0) {
+		run_sql(c, "ROLLBACK", err, errlen);
+		return -1;
+	}
+	snprintf(comment, sizeof(comment),
+	    "COMMENT ON TABLE mailsift_schema IS '%s'", mark);
+	if (v == STORE_SCHEMA_VERSION && !schema_current(c, mark) &&
+	    run_sql(c, comment, err, errlen) != 0) {
 		run_sql(c, "ROLLBACK", err, errlen);
 		return -1;
 	}
