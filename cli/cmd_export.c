@@ -243,6 +243,24 @@ sessions_sql(const char *sql)
 	return out;
 }
 
+/* Appends buf whole or not at all: a full disk that took part of it
+ * would leave half a line, and the next batch glued to it (a shipper
+ * then drops both).  0, or -1 with errno set. */
+static int
+append_whole(int fd, const char *buf, size_t len)
+{
+	off_t	before = lseek(fd, 0, SEEK_END);
+	ssize_t w = write(fd, buf, len);
+	int	e = w < 0 ? errno : ENOSPC; /* a short write: no room */
+
+	if (w == (ssize_t)len)
+		return 0;
+	if (w > 0 && before >= 0 && ftruncate(fd, before) != 0)
+		e = errno;
+	errno = e;
+	return -1;
+}
+
 /*
  * live --json-dir: the rows of the sessions just ended (ids_json, a JSON
  * array) appended to DIR/<type>.log, each batch in one write so that a
@@ -291,8 +309,7 @@ export_json_sessions(struct query *db, const char *ids_json, const char *dir,
 		    open(path,
 			O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
 			0640);
-		if (fd == -1 ||
-		    (fd >= 0 && write(fd, buf, len) != (ssize_t)len)) {
+		if (fd == -1 || (fd >= 0 && append_whole(fd, buf, len) != 0)) {
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 			if (fd >= 0)
 				close(fd);
