@@ -6,8 +6,9 @@
       tcpreplay --mbps from START to END (wall clock): tcpreplay paces by
       bytes, so a packet went out at START + (bytes before it) / (bytes in
       all) * (END - START).  REF.db is `mailsift read` of the capture; for
-      each of its complete messages, "BEGIN END SHA256" (the format of
-      livemail.py stream) on stdout.
+      each of its complete messages, "BEGIN END SHA256 SESSION_BEGIN" on
+      stdout (livemail.py stream's format, and when its session began:
+      a sensor restarted in the middle of a session may not follow it).
 
   soakmix.py plot SAMPLES EVENTS OUT.svg
       SAMPLES: "seconds name rss_kb fds" lines, one per process and
@@ -44,12 +45,16 @@ def times(pcap, ref, start, end):
     total = ends[-1]
     span = end - start
     db = sqlite3.connect(ref)
-    rows = db.execute("SELECT first_frame, last_frame, sha256 FROM messages"
-                      " WHERE complete AND NOT partial")
-    for first, last, sha in rows:
-        b = start + ends[max(first - 1, 0)] / total * span
-        e = start + ends[min(last, len(ends) - 1)] / total * span
-        print("%.3f %.3f %s" % (b, e, sha))
+    rows = db.execute("SELECT m.first_frame, m.last_frame, m.sha256,"
+                      " s.first_frame FROM messages m JOIN sessions s"
+                      " ON s.id = m.session_id"
+                      " WHERE m.complete AND NOT m.partial")
+
+    def at(frame):
+        return start + ends[max(0, min(frame, len(ends) - 1))] / total * span
+    for first, last, sha, session in rows:
+        print("%.3f %.3f %s %.3f" % (at(first - 1), at(last), sha,
+                                     at(session - 1)))
 
 
 def plot(samples, events, out):
