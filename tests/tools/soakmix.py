@@ -86,15 +86,20 @@ def plot(samples, events, out):
             y = y0 + h - h * k / 4
             svg.append('<text x="%d" y="%.1f" text-anchor="end">%.0f</text>'
                        % (left - 4, y + 4, v))
+        last_x, lift = -100.0, 0
         for t, label in marks:
             x = left + w * t / tmax
             svg.append('<line x1="%.1f" x2="%.1f" y1="%d" y2="%d"'
                        ' stroke="#bbb" stroke-dasharray="3,3"/>' %
                        (x, x, y0, y0 + h))
+            # labels of events close together one above the other
+            lift = lift + 110 if x - last_x < 14 else 0
+            last_x = x
             if panel == 0:
+                y = y0 + h - 4 - lift
                 svg.append('<text x="%.1f" y="%d" transform="rotate(-90 %.1f'
                            ' %d)" fill="#666">%s</text>' %
-                           (x + 3, y0 + h - 4, x + 3, y0 + h - 4, label))
+                           (x + 3, y, x + 3, y, label))
         for n, (name, pts) in enumerate(sorted(series.items())):
             c = colours[n % len(colours)]
             path = " ".join("%.1f,%.1f" % (left + w * p[0] / tmax,
