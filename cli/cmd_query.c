@@ -63,6 +63,10 @@ query_usage(FILE *f, const char *cmd)
 	    "         --with-anomalies (sessions; messages: --with-attachments)\n"
 	    "         --pieces (messages: TOP and partial FETCH too)\n"
 	    "attachments: --name TEXT  --hash MD5|SHA-1|SHA-256\n"
+	    "sessions, messages, attachments, urls: --query QUERY, the rows of "
+	    "the messages\n"
+	    "         mailsift search finds (its language: from:x OR file:y, "
+	    "NOT, ...)\n"
 	    "TEXT: case-blind, a part of the value; with * or ? a pattern of "
 	    "all of it.\n"
 	    "TIME: 2024-01-31, 2024-01-31T17:00[:00][Z|+02:00] (UTC when no "
@@ -108,6 +112,7 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 		{ "pieces", no_argument, NULL, 'P' },
 		{ "client", required_argument, NULL, 'K' },
 		{ "server", required_argument, NULL, 'V' },
+		{ "query", required_argument, NULL, 'Q' },
 		{ "limit", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "csv", no_argument, NULL, 'c' },
@@ -185,6 +190,9 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 			break;
 		case 'V':
 			o->val[F_SERVER] = optarg;
+			break;
+		case 'Q':
+			o->val[F_QUERY] = optarg;
 			break;
 		case 'j':
 			o->fmt = OUT_JSON;

@@ -255,7 +255,7 @@ number_arg(struct MHD_Connection *c, const char *key, long def, long max)
 static const char *const filter_keys[F_COUNT] = { "proto", "host", "user",
 	"from", "to", "subject", "since", "until", "tls", "failed", "creds",
 	"attachments", "anomalies", "name", "hash", "outcome", "pieces",
-	"client", "server" };
+	"client", "server", "query" };
 
 static int
 is_flag(int k)

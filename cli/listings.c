@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/listings.h"
+#include "cli/search.h"
 
 const char *const filter_opt[F_COUNT] = {
 	"--proto",
@@ -30,6 +31,7 @@ const char *const filter_opt[F_COUNT] = {
 	"--pieces",
 	"--client",
 	"--server",
+	"--query",
 };
 
 /* A text filter: case-blind, its value made a LIKE pattern in C (see
@@ -53,7 +55,8 @@ const struct listing listings[] = {
 		"id IN (SELECT session_id FROM messages WHERE attachments > 0)",
 		"id IN (SELECT session_id FROM anomalies)",
 		[F_CLIENT] = "in_net(client_ip, ?)",
-		[F_SERVER] = "in_net(server_ip, ?)" },
+		[F_SERVER] = "in_net(server_ip, ?)",
+		[F_QUERY] = "id IN (SELECT m.session_id %s)" },
 	    "id", NULL, "SELECT count(*) AS total FROM sessions", "id" },
 	{ "messages", "messages however they travelled, pieces left out",
 	    "SELECT message_id AS id, session_id AS session, time, proto,"
@@ -64,7 +67,7 @@ const struct listing listings[] = {
 		"time >= ?", "time < ?", "tls <> 'none'", NULL, NULL,
 		"attachments > 0", NULL, NULL, NULL, "outcome = ?",
 		"partial IN (0, 1)", "in_net(client_ip, ?)",
-		"in_net(server_ip, ?)" },
+		"in_net(server_ip, ?)", "message_id IN (SELECT m.id %s)" },
 	    "id", "partial = 0",
 	    /* the pieces from their own index, the rest from the smallest */
 	    "SELECT (SELECT count(*) FROM messages) - (SELECT count(*) FROM"
@@ -90,7 +93,8 @@ const struct listing listings[] = {
 		NULL, NULL, MATCH("filename"),
 		"(lower(md5) = lower(?) OR lower(sha1) = lower(?)"
 		" OR lower(sha256) = lower(?))",
-		OUTCOME_OF_MESSAGE },
+		OUTCOME_OF_MESSAGE,
+		[F_QUERY] = "message_id IN (SELECT m.id %s)" },
 	    "message, path", NULL, NULL, NULL },
 	{ "urls", "links in the messages' text, and what is wrong with them",
 	    "SELECT message_id AS message, session_id AS session, time, proto,"
@@ -98,7 +102,8 @@ const struct listing listings[] = {
 	    " FROM v_urls",
 	    { "proto = ?", NULL, NULL, MATCH("\"from\""), NULL,
 		MATCH("subject"), "time >= ?", "time < ?", NULL, NULL, NULL,
-		NULL, NULL, NULL, NULL, OUTCOME_OF_MESSAGE },
+		NULL, NULL, NULL, NULL, OUTCOME_OF_MESSAGE,
+		[F_QUERY] = "message_id IN (SELECT m.id %s)" },
 	    "message, n", NULL, NULL, NULL },
 	{ "tls", "TLS handshakes: versions, suites, names, certificates",
 	    "SELECT session_id AS id, time, proto, client_ip AS client,"
@@ -433,18 +438,42 @@ listing_has_column(const struct listing *l, const char *name)
 	}
 }
 
+/* --query: the language's messages, for a listing that takes them;
+ * NULL with err said.  Caller frees. */
+static struct search_cond *
+query_filter(struct query *db, const struct listing *l, const char *q,
+    char *err, size_t errlen)
+{
+	struct search_cond *c;
+
+	if (l->where[F_QUERY] == NULL) {
+		snprintf(err, errlen, "--query does not apply to %s", l->name);
+		return NULL;
+	}
+	if ((c = malloc(sizeof(*c))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (search_condition(db, q, c, err, errlen) != 0) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
 struct query_rows *
 listing_prepare_view(struct query *db, const struct listing *l,
     const char *const val[F_COUNT], const int flag[F_COUNT],
     const struct listing_view *v, char *err, size_t errlen)
 {
-	long		   limit = v->limit, offset = v->offset;
-	int		   keyset = v->after > 0 || v->before > 0;
-	char		   sql[4096], norm[F_COUNT][512];
-	size_t		   len;
-	struct query_rows *st;
-	const char	  *from = l->select, *next;
-	int		   bind = 1, first, filtered = 0;
+	long		    limit = v->limit, offset = v->offset;
+	int		    keyset = v->after > 0 || v->before > 0;
+	char		    sql[16384], norm[F_COUNT][512];
+	size_t		    len;
+	struct query_rows  *st;
+	const char	   *from = l->select, *next;
+	int		    bind = 1, first, filtered = 0;
+	struct search_cond *qc = NULL;
 
 	/* a WHERE of the query itself, not of a subquery in its columns */
 	while ((next = strstr(from + 1, " FROM ")) != NULL)
@@ -452,20 +481,35 @@ listing_prepare_view(struct query *db, const struct listing *l,
 	first = strstr(from, " WHERE ") == NULL;
 
 	len = (size_t)snprintf(sql, sizeof(sql), "%s", l->select);
+	if (val[F_QUERY] != NULL) {
+		/* first, so that its ?1.. come before the filters' ? */
+		if ((qc = query_filter(db, l, val[F_QUERY], err, errlen)) ==
+		    NULL)
+			return NULL;
+		const char *w = l->where[F_QUERY], *at = strstr(w, "%s");
+
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+		    " WHERE %.*s%s%s", (int)(at - w), w, qc->sql, at + 2);
+		first = 0;
+		filtered = 1;
+	}
 	for (int f = 0; f < F_COUNT; f++) {
 		char w[512];
 
-		if (val[f] == NULL && !flag[f])
+		if (f == F_QUERY || (val[f] == NULL && !flag[f]))
 			continue;
 		if (l->where[f] == NULL) {
 			snprintf(err, errlen, "%s does not apply to %s",
 			    filter_opt[f], l->name);
+			free(qc);
 			return NULL;
 		}
 		if (val[f] != NULL &&
 		    filter_value(f, val[f], norm[f], sizeof(norm[f]), err,
-			errlen) != 0)
+			errlen) != 0) {
+			free(qc);
 			return NULL;
+		}
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len, " %s %s",
 		    first ? "WHERE" : "AND",
 		    where_of(l, f, val[f], norm[f], w));
@@ -481,7 +525,7 @@ listing_prepare_view(struct query *db, const struct listing *l,
 			"after and before page %s in its own order, "
 			"without sort, values, count or offset",
 		    l->name);
-		return NULL;
+		goto fail;
 	}
 	if (l->whole != NULL && !flag[F_PIECES]) {
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len, " %s %s",
@@ -497,7 +541,7 @@ listing_prepare_view(struct query *db, const struct listing *l,
 			snprintf(err, errlen,
 			    "%s has no column %s (its columns head its --csv)",
 			    l->name, v->values);
-			return NULL;
+			goto fail;
 		}
 		k = snprintf(pre, sizeof(pre),
 		    "%s\"%s\" AS value, count(*) AS count FROM (", head,
@@ -505,7 +549,7 @@ listing_prepare_view(struct query *db, const struct listing *l,
 		if (len + (size_t)k + 128 >= sizeof(sql)) {
 			snprintf(err, errlen,
 			    "the listing's query is too long");
-			return NULL;
+			goto fail;
 		}
 		memmove(sql + k, sql, len + 1);
 		memcpy(sql, pre, (size_t)k);
@@ -523,7 +567,7 @@ listing_prepare_view(struct query *db, const struct listing *l,
 		if (len + sizeof(head) + 16 >= sizeof(sql)) {
 			snprintf(err, errlen,
 			    "the listing's query is too long");
-			return NULL;
+			goto fail;
 		}
 		memmove(sql + sizeof(head) - 1, sql, len + 1);
 		memcpy(sql, head, sizeof(head) - 1);
@@ -540,7 +584,7 @@ listing_prepare_view(struct query *db, const struct listing *l,
 			snprintf(err, errlen,
 			    "%s has no column %s (its columns head its --csv)",
 			    l->name, v->sort);
-			return NULL;
+			goto fail;
 		}
 		/* ties the same way round, where the order is one key:
 		 * an index on the column then answers the whole order */
@@ -559,25 +603,31 @@ listing_prepare_view(struct query *db, const struct listing *l,
 		    " OFFSET %ld", offset);
 	if (keyset && v->after <= 0 &&
 	    wrap_page(sql, len, sizeof(sql), l->order, err, errlen) != 0)
-		return NULL;
+		goto fail;
 	if ((st = query_prepare(db, sql)) == NULL) {
 		snprintf(err, errlen,
 		    "%s (is it a mailsift log of this version?)",
 		    query_error(db));
-		return NULL;
+		goto fail;
 	}
+	for (int i = 0; qc != NULL && i < qc->nvals; i++)
+		query_bind_text(st, bind++, qc->vals[i]);
 	/* the filter's own SQL has as many ? as the equality made of it */
 	for (int f = 0; f < F_COUNT; f++) {
 		const char *w = l->where[f];
 
-		if (val[f] == NULL || w == NULL)
+		if (f == F_QUERY || val[f] == NULL || w == NULL)
 			continue;
 		for (const char *q = w; (q = strchr(q, '?')) != NULL; q++)
 			query_bind_text(st, bind++, norm[f]);
 	}
 	if (keyset)
 		query_bind_int(st, bind, v->after > 0 ? v->after : v->before);
+	free(qc);
 	return st;
+fail:
+	free(qc);
+	return NULL;
 }
 
 /* the transcript, with PW the expression that shows an auth row's

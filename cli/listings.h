@@ -33,6 +33,7 @@ enum filter {
 	F_PIECES,      /* messages: the pieces (TOP, partial FETCH) too */
 	F_CLIENT,      /* the client's address, or its network */
 	F_SERVER,      /* the server's */
+	F_QUERY,       /* the search language: rows of the messages found */
 	F_COUNT
 };
 
@@ -43,7 +44,9 @@ struct listing {
 	const char *name;
 	const char *what; /* for --help */
 	const char *select;
-	const char *where[F_COUNT]; /* SQL with ? for the value; NULL: n/a */
+	/* SQL with ? for the value; NULL: n/a.  F_QUERY's has %s where
+	 * the found messages' FROM ... WHERE goes (search_condition) */
+	const char *where[F_COUNT];
 	const char *order;
 	const char *whole; /* a condition unless --pieces (NULL: none) */
 	/* how many rows there are when no filter is on, from the indexes

@@ -38,8 +38,8 @@
 #include "cli/listings.h"
 #include "cli/search.h"
 
-#define TERMS_MAX 16 /* values bound: terms, and two a time range */
-#define DEPTH_MAX 16 /* parentheses and NOTs within each other */
+#define TERMS_MAX SEARCH_VALUES_MAX /* terms, and two a time range */
+#define DEPTH_MAX 16		    /* parentheses and NOTs within each other */
 
 struct field {
 	const char *name;
@@ -220,6 +220,7 @@ struct parser {
 	int	    dash;   /* the word came as -WORD: NOT it */
 	int	    depth;  /* parentheses open */
 	int	    ranked; /* terms alone: text ranked, fields ANDed */
+	int	    base;   /* the number of the first value (?2, or ?1) */
 	int	    websearch;
 	const char *fts;
 	time_t	    now;
@@ -362,7 +363,7 @@ text_term(struct parser *ps, const char *term)
 			sub[k++] = *s;
 	sub[k] = '\0';
 	add_sql(ps, "m.id IN (SELECT id FROM (", 0, 0);
-	add_sql(ps, sub, v + 2, 0);
+	add_sql(ps, sub, v + ps->base, 0);
 	add_sql(ps, ") AS matched)", 0, 0);
 	return 0;
 }
@@ -430,7 +431,7 @@ one_term(struct parser *ps, const char *term)
 	}
 	if (ps->ranked)
 		add_sql(ps, " AND ", 0, 0);
-	add_sql(ps, sql, v + 2, w + 2);
+	add_sql(ps, sql, v + ps->base, w + ps->base);
 	return 0;
 }
 
@@ -533,7 +534,7 @@ parse_or(struct parser *ps)
 static int
 parse(struct parser *ps)
 {
-	ps->ranked = terms_alone(ps);
+	ps->ranked = ps->base == 2 && terms_alone(ps);
 	if (lex(ps) != 0)
 		return -1;
 	if (ps->kind == T_END) {
@@ -581,6 +582,7 @@ search_prepare(struct query *db, const char *q, long limit, char *err,
 		return NULL;
 	}
 	ps->q = ps->p = q;
+	ps->base = 2;
 	ps->fts = query_search_sql(db);
 	/* PostgreSQL's websearch takes the text as typed, quotes and all */
 	ps->websearch = strstr(ps->fts, "websearch") != NULL;
@@ -615,4 +617,40 @@ search_prepare(struct query *db, const char *q, long limit, char *err,
 		query_bind_text(st, i + 2, ps->vals[i]);
 	free(ps);
 	return st;
+}
+
+int
+search_condition(struct query *db, const char *q, struct search_cond *c,
+    char *err, size_t errlen)
+{
+	struct parser *ps;
+	int	       rc = -1;
+
+	if ((ps = calloc(1, sizeof(*ps))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	err[0] = '\0';
+	ps->q = ps->p = q;
+	ps->base = 1; /* no ranked text: every term a condition */
+	ps->fts = query_search_sql(db);
+	ps->websearch = strstr(ps->fts, "websearch") != NULL;
+	ps->now = time(NULL);
+	ps->err = err;
+	ps->errlen = errlen;
+	if (parse(ps) == 0 &&
+	    (size_t)snprintf(c->sql, sizeof(c->sql),
+		"FROM messages m JOIN sessions s ON s.id = m.session_id"
+		" WHERE m.partial = 0%s",
+		ps->conds) < sizeof(c->sql)) {
+		c->nvals = ps->nvals;
+		for (int i = 0; i < ps->nvals; i++)
+			snprintf(c->vals[i], sizeof(c->vals[i]), "%s",
+			    ps->vals[i]);
+		rc = 0;
+	} else if (err[0] == '\0') {
+		snprintf(err, errlen, "the query is too long");
+	}
+	free(ps);
+	return rc;
 }

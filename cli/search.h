@@ -18,4 +18,18 @@
 struct query_rows *search_prepare(struct query *, const char *q, long limit,
     char *err, size_t errlen);
 
+#define SEARCH_VALUES_MAX 16
+
+/* A query as the messages it finds, for a listing to keep the rows of
+ * (--query, serve's query=): "FROM messages m JOIN sessions s ... WHERE
+ * ..." for a SELECT of m's columns, its values ?1..?nvals in vals.  0,
+ * or -1 with err said as search_prepare says it. */
+struct search_cond {
+	char sql[8400];
+	char vals[SEARCH_VALUES_MAX][1024];
+	int  nvals;
+};
+int search_condition(struct query *, const char *q, struct search_cond *,
+    char *err, size_t errlen);
+
 #endif

@@ -180,6 +180,25 @@ for q in '(proto:smtp' 'proto:smtp OR' 'OR proto:smtp' 'NOT' '()' 'proto:smtp)' 
 done
 check "search: a query the operators refuse is said, exit 2" "$qbad" ""
 
+# (issue 31) the listings take the language (--query): the rows of the
+# messages search finds, beside their own filters
+lids() { "$BIN" "$1" -d "$DB" --limit 0 --csv --query "$2" ${3:+"$3"} ${4:+"$4"} 2>/dev/null | tail -n +2 | cut -d, -f"${5:-1}" | sort -nu; }
+qsame=""
+for q in 'proto:pop3 OR file:*.doc' 'NOT proto:smtp' 'invoice OR proto:pop3' "time:$day" '(proto:smtp OR proto:imap) -file:*.doc' 'ip:10.7.29.0/24'; do
+	[ "$(lids messages "$q" | md5sum)" = "$(ids "$q" | md5sum)" ] || qsame="$qsame [messages: $q]"
+	[ "$(lids sessions "$q" | md5sum)" = "$(ids "$q" | while read -r m; do sqlite3 "$DB" "SELECT session_id FROM messages WHERE id = $m"; done | sort -nu | md5sum)" ] || qsame="$qsame [sessions: $q]"
+done
+check "--query: messages and sessions listings keep the rows of the messages search finds" "$qsame" ""
+check "--query beside a filter: both hold (the intersection)" \
+	"$(lids messages 'file:*.doc OR proto:pop3' --proto smtp | md5sum)" \
+	"$( (ids 'file:*.doc OR proto:pop3'; ids proto:smtp) | sort -n | uniq -d | md5sum)"
+check "--query on attachments: the attachments of the messages found" \
+	"$(lids attachments 'file:*.doc' '' '' 1 | md5sum)" \
+	"$(ids 'file:*.doc' | while read -r m; do sqlite3 "$DB" "SELECT DISTINCT message_id FROM parts WHERE message_id = $m AND filename IS NOT NULL"; done | sort -nu | md5sum)"
+"$BIN" creds -d "$DB" --query proto:smtp >/dev/null 2>"$B/err"
+check "--query where it does not apply, or malformed: said, exit 2" \
+	"$?|$(grep -c 'does not apply to creds' "$B/err")|$("$BIN" messages -d "$DB" --query '(proto:smtp' >/dev/null 2>&1; echo $?)" "2|1|2"
+
 # 6. Filters that are checked.
 check "--since 2019-07-29T17:00 keeps that day's 17:01 sessions" \
 	"$("$BIN" sessions -d "$DB" --since 2019-07-29T17:00 --until 2019-07-29T18:00 --csv | tail -n +2 | wc -l)" \

@@ -127,6 +127,19 @@ for l in sessions messages creds tls hosts; do
 	[ "$a" = "$b" ] || hdiff="$hdiff $l"
 done
 check "--host with one address (an equality, indexed): the same rows on both" "$hdiff" ""
+# (issue 31) the listings' --query: the same rows on both, beside a filter
+ldiff=""
+for l in sessions messages attachments urls; do
+	for q in 'invoice OR file:*.doc' "NOT proto:smtp" "ip:$ip1"; do
+		a=$(./mailsift $l -d "$(uri same)" --query "$q" --limit 0 --csv 2>&1 | ids | sort | md5sum)
+		b=$(./mailsift $l -d "$B/same.db" --query "$q" --limit 0 --csv 2>&1 | ids | sort | md5sum)
+		[ "$a" = "$b" ] || ldiff="$ldiff [$l: $q]"
+	done
+done
+a=$(./mailsift messages -d "$(uri same)" --query 'invoice OR file:*.doc' --proto smtp --since 2000-01-01 --limit 0 --csv 2>&1 | ids | sort | md5sum)
+b=$(./mailsift messages -d "$B/same.db" --query 'invoice OR file:*.doc' --proto smtp --since 2000-01-01 --limit 0 --csv 2>&1 | ids | sort | md5sum)
+[ "$a" = "$b" ] || ldiff="$ldiff [messages with filters]"
+check "--query on the listings: the same rows on both, with other filters beside it" "$ldiff" ""
 
 # The public captures (when ../shared is there): hostile bytes included.
 PUB=../shared/corpus/public

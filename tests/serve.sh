@@ -84,7 +84,8 @@ d = json.load(open(sys.argv[1]))
 sample = {"proto": "smtp", "host": "127.0.0.0/8", "user": "a", "from": "a",
           "to": "a", "subject": "a", "since": "2000-01-01", "until": "2100-01-01",
           "name": "a", "hash": "d41d8cd98f00b204e9800998ecf8427e",
-          "outcome": "accepted", "client": "127.0.0.1", "server": "127.0.0.1"}
+          "outcome": "accepted", "client": "127.0.0.1", "server": "127.0.0.1",
+          "query": "proto:smtp"}
 for l, f in sorted(d.items()):
     for k in f["values"]:
         print("%s %s=%s" % (l, k, sample[k]))
@@ -347,6 +348,7 @@ while True:
 	browse badsearch 'search?q=sha256:xyz'
 	browse search 'search?q=PWNED'
 	browse boolsearch 'search?q=(subject%3Ainvoice%20OR%20file%3A*.exe)%20NOT%20from%3Aalice'
+	browse qlisting 'sessions?query=(subject%3Ainvoice%20OR%20file%3A*.exe)%20NOT%20from%3Aalice'
 	browse messagerec message/1
 	browse images "message/$imid"
 	browse files files
@@ -478,6 +480,15 @@ P().feed(open(sys.argv[1]).read()); print(P.rows - 1)' "$B/messages.dom.html")" 
 		"3|2"
 	check "the API: the same query, the hostile message and the invoice" \
 		"$(get '/api/search?q=(subject%3Ainvoice%20OR%20file%3A*.exe)%20NOT%20from%3Aalice' | python3 -c 'import json, sys; print(sorted({r["id"] for r in json.load(sys.stdin)}))')" "[1, 3]"
+	# a listing filtered by the same query (query=, the bar on a
+	# listing's page): the rows of those messages
+	qsess=$(get '/api/search?q=(subject%3Ainvoice%20OR%20file%3A*.exe)%20NOT%20from%3Aalice' | python3 -c 'import json, sys; print(" ".join(str(s) for s in sorted({r["session"] for r in json.load(sys.stdin)})))')
+	check "a listing takes the language: messages and sessions of what the query finds, in the browser too" \
+		"$(get '/api/listing/messages?query=(subject%3Ainvoice%20OR%20file%3A*.exe)%20NOT%20from%3Aalice' | python3 -c 'import json, sys; print(sorted(r["id"] for r in json.load(sys.stdin)))')|$(get '/api/listing/sessions?query=(subject%3Ainvoice%20OR%20file%3A*.exe)%20NOT%20from%3Aalice' | python3 -c 'import json, sys; print(" ".join(str(r["id"]) for r in json.load(sys.stdin)))')|$(grep -o 'href="#/session/[0-9]*"' "$B/qlisting.dom.html" | sort -u | sed 's/[^0-9]//g' | sort -n | tr '\n' ' ' | sed 's/ $//')|$(grep -c '<input name="query"' "$B/qlisting.dom.html")" \
+		"[1, 3]|$qsess|$qsess|0"
+	check "a listing's query the language refuses: 400, said" \
+		"$(code "$U/api/listing/messages?query=(proto%3Asmtp")|$(get '/api/listing/messages?query=(proto%3Asmtp' | grep -c 'left open')" \
+		"400|1"
 	# (issue 31) time: a histogram over the log's own span, its bars'
 	# counts the log's, each bar leading to its rows (checked with the
 	# overview's other bars above); the first bin not before the first
