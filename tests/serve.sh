@@ -527,6 +527,26 @@ print("|".join(str(sum(int(n) for n in re.findall(r"<title>[^<]*: ([0-9]+)</titl
 	done
 	check "browser: pivots carry their search terms, each finding messages" \
 		"$([ "$nt" -ge 4 ] && echo some)|$tbad" "some|0"
+	# (issue 31) with a real pointer (the DevTools protocol,
+	# tests/tools/cdp.py): a drag across the timeline opens the listing
+	# of the span it covered, bin boundaries both; a click on a pivot
+	# with Alt held puts its term in the bar and stays on the page
+	CDP_FLAGS=$(echo "$CHROME" | grep -v -e '^--headless$' -e '^--virtual-time-budget')
+	export CDP_FLAGS
+	drag=$(timeout 60 python3 tests/tools/cdp.py "$U/?token=$T#/overview" drag 'svg.timeline' 2>&1)
+	alt=$(timeout 60 python3 tests/tools/cdp.py "$U/?token=$T#/messages" altclick 'a[data-term^="from:"]' 2>&1 | tr '\n' ' ')
+	term=$(grep -o 'data-term="from:[^"]*"' "$B/messages.dom.html" | head -1 | sed 's/^data-term="//; s/"$//' | python3 -c 'import html, sys; print(html.unescape(sys.stdin.read().strip()))')
+	check "browser, a real pointer: a drag across the timeline, the listing of its span" \
+		"$(echo "$drag" | python3 -c '
+import sys, urllib.parse
+h = sys.stdin.read().strip()
+path, _, q = h.partition("?")
+q = dict(urllib.parse.parse_qsl(q))
+s, u = q.get("since", ""), q.get("until", "")
+print(path, s < u, s.endswith(":00:00Z"), u.endswith(":00:00Z"))')" \
+		"#/messages True True True"
+	check "browser, a real pointer: Alt-click on a pivot adds its term to the bar, the page stays" \
+		"$alt" "$term #/messages "
 	check "browser: a message's own fields, one a line" \
 		"$(grep -o '<table class="record">' "$B/messagerec.dom.html" | wc -l)|$(grep -c '<th>subject</th>' "$B/messagerec.dom.html")" "1|1"
 	check "browser: the message's payloads show as text" \
