@@ -1448,9 +1448,12 @@ live_run(struct live_opts *o, const char *cmdline)
 		write_metrics(&ls);
 	if (ls.tty)
 		fputc('\n', stderr);
+	/* read, and the kernel's count: on loopback the kernel counts a
+	 * packet as sent and as received, and libpcap reads it once */
 	say(&ls, LOG_NOTICE,
-	    "stopped; %llu packets, %llu dropped by the "
-	    "kernel, %llu by the interface; log %s",
+	    "stopped; %llu packets read, %llu past the kernel's filter, "
+	    "%llu dropped by the kernel, %llu by the interface; log %s",
+	    (unsigned long long)capture_stats()->packets,
 	    (unsigned long long)ls.k_received, (unsigned long long)ls.k_dropped,
 	    (unsigned long long)ls.k_if_dropped, ls.path);
 	if (pipeline_close(&p, status) != 0 && status == EXIT_OK)

@@ -290,7 +290,7 @@ check "the intervals add up to the run's total" \
 	"$(sqlite3 "$B/k/live.db" "SELECT sum(kernel_dropped + if_dropped), sum(packets) FROM capture_stats WHERE NOT total")" \
 	"$(sqlite3 "$B/k/live.db" "SELECT kernel_dropped + if_dropped, packets FROM capture_stats WHERE total")"
 check "the last line tells the same drops" \
-	"$(sed -n 's/.*stopped; [0-9]* packets, \([0-9]*\) dropped by the kernel, \([0-9]*\) by the interface.*/\1 \2/p' "$B/k.err" | awk '{ print $1 + $2 }')" \
+	"$(sed -n 's/.*stopped; [0-9]* packets read, [0-9]* past the kernel.s filter, \([0-9]*\) dropped by the kernel, \([0-9]*\) by the interface.*/\1 \2/p' "$B/k.err" | awk '{ print $1 + $2 }')" \
 	"$drops"
 
 # 6. --keylog followed as it grows: the client writes its keys while the
