@@ -370,24 +370,24 @@ where_of(const struct listing *l, int f, const char *val, const char *norm,
 	return w;
 }
 
-/* The page before a key was read backwards (ORDER BY key DESC LIMIT n,
- * the n rows nearest it); put back in the listing's order. */
+/* sql (len bytes, in a buffer of size) becomes head, sql, tail: the
+ * listing's rows as a subquery (a column's values, the count, a page
+ * read backwards); -1 with err said when that would not fit. */
 static int
-wrap_page(char *sql, size_t len, size_t size, const char *order, char *err,
-    size_t errlen)
+wrap_sql(char *sql, size_t *len, size_t size, const char *head,
+    const char *tail, char *err, size_t errlen)
 {
-	static const char head[] = "SELECT * FROM (";
-	int		  k;
+	size_t h = strlen(head), t = strlen(tail);
 
-	if (len + sizeof(head) + strlen(order) + 32 >= size) {
+	if (*len + h + t + 1 > size) {
 		snprintf(err, errlen, "the listing's query is too long");
 		return -1;
 	}
-	memmove(sql + sizeof(head) - 1, sql, len + 1);
-	memcpy(sql, head, sizeof(head) - 1);
-	len += sizeof(head) - 1;
-	k = snprintf(sql + len, size - len, ") AS page ORDER BY %s", order);
-	return k > 0 ? 0 : -1;
+	memmove(sql + h, sql, *len + 1);
+	memcpy(sql, head, h);
+	memcpy(sql + h + *len, tail, t + 1);
+	*len += h + t;
+	return 0;
 }
 
 struct query_rows *
@@ -533,9 +533,7 @@ listing_prepare_view(struct query *db, const struct listing *l,
 		first = 0;
 	}
 	if (v->values != NULL) { /* a column's values, most first */
-		static const char head[] = "SELECT * FROM (SELECT ";
-		char		  pre[512];
-		int		  k;
+		char head[512];
 
 		if (!listing_has_column(l, v->values)) {
 			snprintf(err, errlen,
@@ -543,36 +541,24 @@ listing_prepare_view(struct query *db, const struct listing *l,
 			    l->name, v->values);
 			goto fail;
 		}
-		k = snprintf(pre, sizeof(pre),
-		    "%s\"%s\" AS value, count(*) AS count FROM (", head,
+		snprintf(head, sizeof(head),
+		    "SELECT * FROM (SELECT \"%s\" AS value, count(*) AS count"
+		    " FROM (",
 		    v->values);
-		if (len + (size_t)k + 128 >= sizeof(sql)) {
-			snprintf(err, errlen,
-			    "the listing's query is too long");
+		if (wrap_sql(sql, &len, sizeof(sql), head,
+			") AS listed GROUP BY 1) AS valued ORDER BY 2 DESC,"
+			" CAST(value AS TEXT)",
+			err, errlen) != 0)
 			goto fail;
-		}
-		memmove(sql + k, sql, len + 1);
-		memcpy(sql, pre, (size_t)k);
-		len += (size_t)k;
-		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
-		    ") AS listed GROUP BY 1) AS valued ORDER BY 2 DESC,"
-		    " CAST(value AS TEXT)");
 		offset = 0;
 	} else if (v->count && !filtered && l->count_all != NULL) {
 		snprintf(sql, sizeof(sql), "%s", l->count_all);
 		limit = offset = 0;
 	} else if (v->count) { /* the rows there are, for paging */
-		static const char head[] = "SELECT count(*) AS total FROM (";
-
-		if (len + sizeof(head) + 16 >= sizeof(sql)) {
-			snprintf(err, errlen,
-			    "the listing's query is too long");
+		if (wrap_sql(sql, &len, sizeof(sql),
+			"SELECT count(*) AS total FROM (", ") AS counted", err,
+			errlen) != 0)
 			goto fail;
-		}
-		memmove(sql + sizeof(head) - 1, sql, len + 1);
-		memcpy(sql, head, sizeof(head) - 1);
-		len += sizeof(head) - 1;
-		snprintf(sql + len, sizeof(sql) - len, ") AS counted");
 		limit = offset = 0;
 	} else if (keyset) { /* the page after or before a row's key */
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
@@ -601,9 +587,16 @@ listing_prepare_view(struct query *db, const struct listing *l,
 	if (offset > 0)
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
 		    " OFFSET %ld", offset);
-	if (keyset && v->after <= 0 &&
-	    wrap_page(sql, len, sizeof(sql), l->order, err, errlen) != 0)
-		goto fail;
+	if (keyset && v->after <= 0) {
+		/* the page before a key was read backwards (ORDER BY key
+		 * DESC LIMIT n, the n rows nearest it): put back in order */
+		char tail[256];
+
+		snprintf(tail, sizeof(tail), ") AS page ORDER BY %s", l->order);
+		if (wrap_sql(sql, &len, sizeof(sql), "SELECT * FROM (", tail,
+			err, errlen) != 0)
+			goto fail;
+	}
 	if ((st = query_prepare(db, sql)) == NULL) {
 		snprintf(err, errlen,
 		    "%s (is it a mailsift log of this version?)",
