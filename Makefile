@@ -47,7 +47,8 @@ TOOL_NAMES  := pcapgen
 BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libpq-dev libssl-dev zlib1g-dev libmagic-dev libarchive-dev libyara-dev libmicrohttpd-dev libjansson-dev libseccomp-dev
 DEMO_PKGS  := sqlite3
 TEST_PKGS  := libcmocka-dev sqlite3 tshark logrotate libcap2-bin dovecot-imapd dovecot-pop3d dovecot-lmtpd fetchmail isync getmail6 offlineimap3 exim4-daemon-light tnef clang libclang-rt-14-dev systemd \
-	      tcpdump curl python3 python3-yaml python3-dkim iproute2 time postgresql tcpreplay file p7zip-full yara chromium openssl python3-jsonschema
+	      tcpdump curl python3 python3-yaml python3-dkim iproute2 time postgresql tcpreplay file p7zip-full yara chromium openssl python3-jsonschema \
+	      e2fsprogs mount
 
 # Installs the Debian packages of $(1) that are missing.
 define ensure_pkgs

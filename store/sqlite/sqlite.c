@@ -203,6 +203,8 @@ db_fail(struct sqlite_store *s, const char *what)
 	if (e == SQLITE_FULL || e == SQLITE_IOERR)
 		s->stats.storage_failed = s->stats.storage_failing =
 		    s->storage_fail_in_txn = 1;
+	if (e == SQLITE_IOERR)
+		disk_failed(s);
 	snprintf(s->error, sizeof(s->error), "%s: %s", what,
 	    sqlite3_errmsg(s->db));
 }
@@ -215,6 +217,40 @@ io_fail(struct sqlite_store *s)
 	    errno == EFBIG)
 		s->stats.storage_failed = s->stats.storage_failing =
 		    s->storage_fail_in_txn = 1;
+	if (errno == EIO)
+		disk_failed(s);
+}
+
+/*
+ * After an I/O error Linux may report a later fsync as done although the
+ * pages never reached the disk.  A checkpoint would then copy the WAL
+ * into pages that are lost and drop the WAL that holds what was
+ * committed: the log on the disk would say less than the run did, and
+ * less than it said it kept.  So no checkpoint from then on, during the
+ * run or at its close; the WAL stays and the next open reads it.
+ */
+void
+disk_failed(struct sqlite_store *s)
+{
+	if (s->disk_failed || s->db == NULL)
+		return;
+	s->disk_failed = 1;
+	sqlite3_wal_autocheckpoint(s->db, 0);
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+}
+
+/* Closes the log, its WAL folded into it unless the disk failed. */
+int
+db_close_file(struct sqlite_store *s)
+{
+	int rc;
+
+	if (!s->disk_failed)
+		sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL,
+		    NULL, NULL);
+	rc = sqlite3_close(s->db);
+	s->db = NULL;
+	return rc;
 }
 
 void
@@ -894,7 +930,7 @@ db_open(struct sqlite_store *s, const char *path, int force, int keep,
 		keep_clean(bd, s->blob_seq == 0);
 	}
 	if (exec_sql(s,
-		"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+		"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 		" PRAGMA foreign_keys=OFF;",
 		err, errlen) != 0 ||
 	    store_schema(s, err, errlen) != 0)
@@ -1198,9 +1234,7 @@ sqlite_close(void *arg, int status)
 	db_run(s, ST_COMMIT);
 	run_finished(s->db, s->run_id, status);
 	finalize_all(s);
-	sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL,
-	    NULL);
-	rc = sqlite3_close(s->db) == SQLITE_OK && s->stats.errors == 0 ? 0 : -1;
+	rc = db_close_file(s) == SQLITE_OK && s->stats.errors == 0 ? 0 : -1;
 free:
 	msgs_free_all(s);
 	lost_free(s);

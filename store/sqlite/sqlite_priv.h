@@ -160,6 +160,7 @@ struct sqlite_store {
 	 * are still open */
 	uint64_t blob_seq;
 	int	 storage_fail_in_txn; /* since the last COMMIT */
+	int	 disk_failed;	      /* an I/O error: no checkpoint */
 	uint64_t msgs_committed_mark; /* stats.messages at the
 				       * last COMMIT's end */
 	int is_spool;
@@ -225,6 +226,10 @@ void db_fail(struct sqlite_store *, const char *what);
 /* A file of the store could not be written: counted, and the disk
  * said full or failing when errno tells so. */
 void io_fail(struct sqlite_store *);
+/* An I/O error (not a full disk): the log is no longer checkpointed. */
+void disk_failed(struct sqlite_store *);
+/* Closes s->db (NULL after), checkpointed unless the disk failed. */
+int  db_close_file(struct sqlite_store *);
 void db_bind_bytes(sqlite3_stmt *, int i, struct md_bytes);
 void db_bind_text(sqlite3_stmt *, int i, struct md_bytes); /* "": NULL */
 void db_bind_frame(sqlite3_stmt *, int i, uint64_t frame);

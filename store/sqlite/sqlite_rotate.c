@@ -196,10 +196,7 @@ sqlite_rotate(void *arg, const char *path, char *err, size_t errlen)
 		    "not be carried over: %s",
 		    path, sqlite3_errmsg(s->db));
 	run_finished(s->db, s->run_id, 0);
-	sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL,
-	    NULL);
-	sqlite3_close(s->db);
-	s->db = NULL;
+	db_close_file(s);
 	if (db_open(s, path, 0, s->keep, s->command, err, errlen) != 0) {
 		drop_log(s);
 		unlink(stage);
