@@ -23,8 +23,28 @@
  * callers with no slot.
  */
 struct cookie {
-	magic_t m;
-	int	loaded, failed; /* failed: no database, no types */
+	magic_t	      m;
+	int	      loaded, failed; /* failed: no database, no types */
+	struct typed *cache;	      /* TYPE_CACHE answers, by their bytes */
+};
+
+/*
+ * libmagic's answer is a function of the bytes it is given, and mail
+ * gives it the same bytes again and again: an Office document's
+ * [Content_Types].xml, _rels/.rels and docProps files, a logo in every
+ * signature, a form letter's attachment.  In the mix of real mail half
+ * the calls were such repeats (the text/xml of OOXML packages).  So a
+ * cookie keeps its last answers by the SHA-256 of the bytes and their
+ * length: a sender cannot make two different prefixes share a key, so
+ * no type can be steered by another part's, and every type is the one
+ * libmagic gives.
+ */
+#define TYPE_CACHE 256
+
+struct typed {
+	unsigned char key[32];
+	size_t	      n;
+	char	      type[96];
 };
 
 struct typer {
@@ -56,8 +76,42 @@ typer_free(struct typer *t)
 		return;
 	if (t->c.m != NULL)
 		magic_close(t->c.m);
+	free(t->c.cache);
 	pthread_mutex_destroy(&t->mu);
 	free(t);
+}
+
+/* libmagic's type of the n bytes at p, from c's cache or asked (and
+ * kept); 0 when not known. */
+static int
+cached_type(struct cookie *c, const unsigned char *p, size_t n, char *out,
+    size_t len)
+{
+	unsigned char key[32];
+	unsigned int  klen = 0;
+	struct typed *e = NULL;
+	const char   *r;
+
+	if (c->cache == NULL)
+		c->cache = calloc(TYPE_CACHE, sizeof(*c->cache));
+	if (c->cache != NULL &&
+	    EVP_Digest(p, n, key, &klen, EVP_sha256(), NULL) == 1) {
+		e = &c->cache[(key[0] | key[1] << 8) % TYPE_CACHE];
+		if (e->n == n && e->type[0] != '\0' &&
+		    memcmp(e->key, key, sizeof(key)) == 0) {
+			snprintf(out, len, "%s", e->type);
+			return 1;
+		}
+	}
+	if ((r = magic_buffer(c->m, p, n)) == NULL)
+		return 0;
+	snprintf(out, len, "%s", r);
+	if (e != NULL && strlen(r) < sizeof(e->type)) {
+		memcpy(e->key, key, sizeof(key));
+		e->n = n;
+		snprintf(e->type, sizeof(e->type), "%s", r);
+	}
+	return 1;
 }
 
 /* The MIME type of the first bytes of p into out, by cookie c (loaded
@@ -66,8 +120,6 @@ static int
 cookie_type(struct cookie *c, const unsigned char *p, size_t n, char *out,
     size_t len)
 {
-	const char *r = NULL;
-
 	if (!c->loaded) {
 		/* no decompression, no following of names: bytes only; the
 		 * text tests that tell JSON, CSV and program text apart cost
@@ -78,11 +130,11 @@ cookie_type(struct cookie *c, const unsigned char *p, size_t n, char *out,
 		    MAGIC_NO_CHECK_CSV | MAGIC_ERROR);
 		c->failed = c->m == NULL || magic_load(c->m, NULL) != 0;
 	}
-	if (!c->failed &&
-	    (r = magic_buffer(c->m, p,
-		 n < CONTENT_MAGIC_BYTES ? n : CONTENT_MAGIC_BYTES)) != NULL)
-		snprintf(out, len, "%s", r);
-	return r != NULL;
+	if (c->failed)
+		return 0;
+	if (n > CONTENT_MAGIC_BYTES)
+		n = CONTENT_MAGIC_BYTES;
+	return cached_type(c, p, n, out, len);
 }
 
 /* The worker's slot, made on its first job; NULL: no memory. */
@@ -124,6 +176,7 @@ content_slot_free(void *slot)
 	rules_scanner_free(w->scanner);
 	if (w->c.m != NULL)
 		magic_close(w->c.m);
+	free(w->c.cache);
 	free(w);
 }
 
