@@ -73,6 +73,7 @@ main(int argc, char **argv)
 	/* what mailsift writes holds mail and credentials: its owner's
 	 * alone, unless read or live --group-read says the group's too */
 	umask(077);
+	store_library_init();
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

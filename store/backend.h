@@ -30,6 +30,8 @@ struct store_backend {
 	void (*add_capture)(void *, const struct store_capture *);
 	void (*add_interval)(void *, const struct store_interval *);
 	int (*rotate)(void *, const char *path, char *err, size_t errlen);
+	/* once, first thing in the process (NULL: nothing to do) */
+	void (*library_init)(void);
 	/* NULL: a rotation needs nothing made first */
 	int (*rotate_ready)(void *, const char *path, char *err, size_t errlen);
 	void (*flush)(void *);

@@ -36,6 +36,14 @@ scheme_len(const char *where)
 	return (size_t)(colon - where);
 }
 
+void
+store_library_init(void)
+{
+	for (size_t i = 0; i < sizeof(backends) / sizeof(*backends); i++)
+		if (backends[i]->library_init != NULL)
+			backends[i]->library_init();
+}
+
 const struct store_backend *
 store_backend_for(const char *where, char *err, size_t errlen)
 {

@@ -144,7 +144,10 @@ int store_close(struct store *, int status);
  * with end_reason 'rotated'.  Returns 0; or -1 with err set, when the
  * store is left without a log and must be closed.
  */
-int store_rotate(struct store *, const char *path, char *err, size_t errlen);
+/* Before anything else in the process: the libraries the stores use,
+ * set up as they run fastest (see each backend). */
+void store_library_init(void);
+int  store_rotate(struct store *, const char *path, char *err, size_t errlen);
 /*
  * Makes what a rotation to path needs (SQLite: the file with its
  * schema) while the log in use is still in use, so that a full disk
