@@ -288,13 +288,23 @@ listing_time(const char *v, time_t now, long plus, char *out, size_t len)
 	return strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm) > 0 ? 0 : -1;
 }
 
+static const char *const protos[] = { "smtp", "pop3", "imap", NULL };
+
+const char *
+listing_proto(const char *v)
+{
+	for (int i = 0; protos[i] != NULL; i++)
+		if (strcasecmp(v, protos[i]) == 0)
+			return protos[i];
+	return NULL;
+}
+
 /* The value of a filter as the SQL takes it, into out: checked, made a
  * pattern or a time as the log writes it; -1 with err said. */
 static int
 filter_value(int f, const char *v, char *out, size_t len, char *err,
     size_t errlen)
 {
-	static const char *const protos[] = { "smtp", "pop3", "imap", NULL };
 	static const char *const outcomes[] = { "accepted", "rejected",
 		"unknown", "retrieved", "incomplete", "partly accepted", NULL };
 	const char *const	*set = f == F_PROTO ? protos :

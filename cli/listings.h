@@ -63,6 +63,8 @@ struct listing {
 extern const struct listing listings[];
 extern const size_t	    nlistings;
 
+/* The protocol v names (any case), as the log writes it; NULL: none. */
+const char	     *listing_proto(const char *v);
 const struct listing *listing_find(const char *name);
 /*
  * The listing's rows: filters (val: a value, flag: on) checked and bound,

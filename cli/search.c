@@ -136,8 +136,7 @@ value_ok(int kind, const char *v)
 	if (kind == ADDRESS)
 		return listing_net_ok(v) == 0;
 	if (kind == PROTO)
-		return strcasecmp(v, "smtp") == 0 ||
-		    strcasecmp(v, "pop3") == 0 || strcasecmp(v, "imap") == 0;
+		return listing_proto(v) != NULL;
 	return 1;
 }
 
@@ -403,10 +402,9 @@ one_term(struct parser *ps, const char *term)
 	case TEXT_LIKE:
 		listing_like_pattern(value, ps->vals[v], sizeof(ps->vals[v]));
 		break;
-	case PROTO:
-		for (size_t k = 0; k < 4; k++)
-			ps->vals[v][k] = (char)(value[k] | 0x20);
-		ps->vals[v][4] = '\0';
+	case PROTO: /* as the log writes it (value_ok found it) */
+		snprintf(ps->vals[v], sizeof(ps->vals[v]), "%s",
+		    listing_proto(value));
 		break;
 	case TIME:
 	case RANGE:
