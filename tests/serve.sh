@@ -421,48 +421,39 @@ P().feed(open(sys.argv[1]).read()); print(P.rows - 1)' "$B/messages.dom.html")" 
 	check "browser: the credentials form has the filters the server offers" \
 		"$(grep -o '<input name="[a-z]*"' "$B/creds.dom.html" | sed 's/.*="//; s/"//' | tr '\n' ' ')" \
 		"$(python3 -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))["creds"]["values"]) + " ")' "$B/filters.json")"
+	# pivots LINKS: of the links (one a line, "listing?query" or
+	# "search?q=..."), how many, and how many lead to no rows (each said)
+	pivots() {
+		n=0 bad=0
+		for h in $1; do
+			n=$((n + 1))
+			case $h in
+			search\?*) k=$(get "/api/${h}" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))' 2>/dev/null) ;;
+			*) k=$(get "/api/listing/${h%%\?*}?${h#*\?}&count=1" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["total"])' 2>/dev/null) ;;
+			esac
+			[ "${k:-0}" -gt 0 ] || { bad=$((bad + 1)); echo "  pivot $h: ${k:-error}" >&2; }
+		done
+		echo "$n $bad"
+	}
 	# (issue 31) the overview's bars lead to the rows they count
 	pv=$(grep -o '<a href="#/[a-z]*?[^"]*"' "$B/overview.dom.html" | sed 's/<a href="#\///; s/"$//; s/&amp;/\&/g' | sort -u)
-	pvbad=0; npv=0
-	for h in $pv; do
-		npv=$((npv + 1))
-		n=$(get "/api/listing/${h%%\?*}?${h#*\?}&count=1" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["total"])' 2>/dev/null)
-		[ "${n:-0}" -gt 0 ] || { pvbad=$((pvbad + 1)); echo "  pivot $h: ${n:-error}"; }
-	done
+	r=$(pivots "$pv"); npv=${r% *} pvbad=${r#* }
 	check "browser: every bar of the overview leads to rows ($npv pivots)" \
 		"$([ "$npv" -ge 5 ] && echo many)|$pvbad" "many|0"
 	# (issue 31) every value a pivot: a click narrows the listing to it
 	cpv=$(grep -o '<a href="#/messages?[^"]*"' "$B/messages.dom.html" | grep -v -E 'offset=|after=|before=|last=' | sed 's/<a href="#\///; s/"$//; s/&amp;/\&/g' | sort -u)
-	cbad=0; nc=0
-	for h in $cpv; do
-		nc=$((nc + 1))
-		n=$(get "/api/listing/${h%%\?*}?${h#*\?}&count=1" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["total"])' 2>/dev/null)
-		[ "${n:-0}" -gt 0 ] || { cbad=$((cbad + 1)); echo "  pivot $h: ${n:-error}"; }
-	done
+	r=$(pivots "$cpv"); cbad=${r#* }
 	check "browser: the messages' senders, recipients, subjects, protocols and outcomes are pivots, each to rows" \
 		"$(for f in proto from to subject outcome; do echo "$cpv" | grep -c "?$f="; done | awk '$1 > 0' | wc -l)|$cbad" "5|0"
 	# (issue 31) a session's and a message's fields lead on: addresses,
 	# sender, recipients, subject, a part's hash (a search) and file name
 	ppv=$(cat "$B/message.dom.html" "$B/session.dom.html" | grep -o '<a href="#/[a-z]*?[^"]*"' | sed 's/<a href="#\///; s/"$//; s/&amp;/\&/g' | sort -u)
-	pbad=0; np=0
-	for h in $ppv; do
-		np=$((np + 1))
-		case $h in
-		search\?*) n=$(get "/api/${h}" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))' 2>/dev/null) ;;
-		*) n=$(get "/api/listing/${h%%\?*}?${h#*\?}&count=1" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["total"])' 2>/dev/null) ;;
-		esac
-		[ "${n:-0}" -gt 0 ] || { pbad=$((pbad + 1)); echo "  pivot $h: ${n:-error}"; }
-	done
+	r=$(pivots "$ppv"); pbad=${r#* }
 	check "browser: a session's and a message's fields are pivots, each to rows" \
 		"$(for f in 'sessions?host=' 'messages?from=' 'messages?to=' 'messages?subject=' 'search?q=sha256' 'attachments?name='; do echo "$ppv" | grep -c "^$f"; done | awk '$1 > 0' | wc -l)|$pbad" "6|0"
 	# (issue 31) a column's values as bars, each leading to its rows
 	vpv=$(grep -o '<a href="#/messages?[^"]*from=[^"]*"' "$B/values.dom.html" | sed 's/<a href="#\///; s/"$//; s/&amp;/\&/g' | sort -u)
-	vbad=0; nv=0
-	for h in $vpv; do
-		nv=$((nv + 1))
-		n=$(get "/api/listing/${h%%\?*}?${h#*\?}&count=1" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["total"])' 2>/dev/null)
-		[ "${n:-0}" -gt 0 ] || { vbad=$((vbad + 1)); echo "  pivot $h: ${n:-error}"; }
-	done
+	r=$(pivots "$vpv"); nv=${r% *} vbad=${r#* }
 	check "browser: a column's values, a bar each leading to its rows" \
 		"$nv|$vbad|$(grep -c 'Values of' "$B/messages.dom.html")" \
 		"$(get "/api/listing/messages?values=from&limit=50" | python3 -c 'import json, sys; print(sum(1 for r in json.load(sys.stdin) if r["value"]))')|0|1"
