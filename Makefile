@@ -299,7 +299,7 @@ $(BUILD)/fuzz/fuzz_html: tests/fuzz/fuzz_html.c cli/serve_html.c dissect/util.c
 $(BUILD)/fuzz/fuzz_search: tests/fuzz/fuzz_search.c cli/search.c cli/listings.c cli/cmdline.c $(filter-out $(CAPTURE_SRC),$(CORE_SRC)) | $(BUILD)/gen/schema.h $(BUILD)/gen/pg_schema.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -DMAILSIFT_VERSION='"fuzz"' -o $@ $^ $(filter-out -lnids -lpcap,$(LIBS))
-$(BUILD)/fuzz/fuzz_filters: tests/fuzz/fuzz_filters.c cli/listings.c cli/cmdline.c $(filter-out $(CAPTURE_SRC),$(CORE_SRC)) | $(BUILD)/gen/schema.h $(BUILD)/gen/pg_schema.h
+$(BUILD)/fuzz/fuzz_filters: tests/fuzz/fuzz_filters.c cli/search.c cli/listings.c cli/cmdline.c $(filter-out $(CAPTURE_SRC),$(CORE_SRC)) | $(BUILD)/gen/schema.h $(BUILD)/gen/pg_schema.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -DMAILSIFT_VERSION='"fuzz"' -o $@ $^ $(filter-out -lnids -lpcap,$(LIBS))
 # serve's request handling: the whole CLI but its main, and every library
@@ -353,7 +353,7 @@ $(BUILD)/san/replay/fuzz_html: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuz
 $(BUILD)/san/replay/fuzz_search: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_search.c cli/search.c cli/listings.c cli/cmdline.c $(filter-out $(CAPTURE_SRC),$(CORE_SRC)))
 	@mkdir -p $(@D)
 	$(SAN_CC) $(SAN) -o $@ $^ $(filter-out -lnids -lpcap,$(LIBS))
-$(BUILD)/san/replay/fuzz_filters: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_filters.c cli/listings.c cli/cmdline.c $(filter-out $(CAPTURE_SRC),$(CORE_SRC)))
+$(BUILD)/san/replay/fuzz_filters: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_filters.c cli/search.c cli/listings.c cli/cmdline.c $(filter-out $(CAPTURE_SRC),$(CORE_SRC)))
 	@mkdir -p $(@D)
 	$(SAN_CC) $(SAN) -o $@ $^ $(filter-out -lnids -lpcap,$(LIBS))
 $(BUILD)/san/replay/fuzz_serve: $(call obj,san,tests/fuzz/replay.c tests/fuzz/fuzz_serve.c $(filter-out cli/main.c,$(CLI_SRC)) $(CORE_SRC))
