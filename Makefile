@@ -329,10 +329,10 @@ fuzz: deps
 	@$(MAKE) --no-print-directory $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-# make test: every target for FUZZ_SHORT seconds (40 each, thirteen
+# make test: every target for FUZZ_SHORT seconds (35 each, thirteen
 # targets: CI stays near 20 minutes) from the seeds and regressions; a
 # crash fails the run.  make fuzz for longer.
-FUZZ_SHORT ?= 40
+FUZZ_SHORT ?= 35
 fuzz-short: deps
 	$(call ensure_pkgs,$(FUZZ_PKGS) tshark)
 	@$(MAKE) --no-print-directory $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
