@@ -814,25 +814,34 @@ sqlite_take_over(const char *path, int64_t *last_session, char *err,
 	return ok ? 0 : -1;
 }
 
+/* Removes a log's file and those SQLite keeps beside it: 0, or -1 with
+ * err said (err NULL: every one tried, none said) at the first that is
+ * there and will not go. */
+static int
+unlink_log(const char *path, char *err, size_t errlen)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
+	char			 p[4096];
+
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s%s", path, sfx[i]);
+		if (unlink(p) != 0 && errno != ENOENT && err != NULL) {
+			snprintf(err, errlen, "%s: %s", p, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* The log holds credentials: it is created readable by its owner only. */
 int
 create_private(const char *path, int force, char *err, size_t errlen)
 {
-	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
-	char			 p[4096];
-	int			 fd;
+	int fd;
 
-	if (may_be_log(path, force, err, errlen) != 0)
+	if (may_be_log(path, force, err, errlen) != 0 ||
+	    (force && unlink_log(path, err, errlen) != 0))
 		return -1;
-	if (force)
-		for (size_t i = 0; i < 4; i++) {
-			snprintf(p, sizeof(p), "%s%s", path, sfx[i]);
-			if (unlink(p) != 0 && errno != ENOENT) {
-				snprintf(err, errlen, "%s: %s", p,
-				    strerror(errno));
-				return -1;
-			}
-		}
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -946,20 +955,6 @@ db_open(struct sqlite_store *s, const char *path, int force, int keep,
 	return 0;
 }
 
-/* A file made for a log that could not be made whole is not left for a
- * later run to trip over. */
-static void
-unlink_log(const char *path)
-{
-	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
-	char			 p[4096];
-
-	for (size_t i = 0; i < 4; i++) {
-		snprintf(p, sizeof(p), "%s%s", path, sfx[i]);
-		unlink(p);
-	}
-}
-
 /* SQLite counts every allocation under a global mutex for
  * sqlite3_status(), which mailsift never asks: on small mail some 5% of
  * a run's CPU.  Only before SQLite is first used (it says MISUSE after,
@@ -1015,7 +1010,7 @@ db_make_file(const char *path, char *err, size_t errlen)
 	sqlite3_close(probe->db);
 	free(probe);
 	if (rc != 0 && !existed)
-		unlink_log(path);
+		unlink_log(path, NULL, 0); /* not left for a later run */
 	return rc == 0 ? 0 : -1;
 }
 
