@@ -71,7 +71,8 @@ t1=$2 c1=$3
 set -- $(best j2 ./mailsift read -q --replace --no-keep -j 2 -o "$B/j.db" "$BIG")
 t2=$2 c2=$3
 echo "  1 job:  $t1 s, $c1 CPU-s;  2 jobs: $t2 s, $c2 CPU-s"
-# every job reads every packet (f); the rest (s) divides among jobs
+# what every job pays (f: reading every packet, its process, its spool);
+# the rest (s) divides among jobs
 f=$(echo "$c2 - $c1" | bc -l)
 s=$(echo "2 * $c1 - $c2" | bc -l)
 for n in 4 8 16; do

@@ -119,6 +119,8 @@ feed_ipv4(const struct pcap_pkthdr *h, const uint8_t *ip, size_t n)
 		put16(cap.pkt + 10, ipv4_checksum(cap.pkt, hlen));
 		cap.stats.csum_fixed++;
 	}
+	if (cap_another_jobs(cap.pkt, n))
+		return;
 	cap.hdr = *h;
 	cap.hdr.caplen = (bpf_u_int32)n;
 	cap.hdr.len = (bpf_u_int32)n;

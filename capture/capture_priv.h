@@ -171,6 +171,7 @@ void	 cap_on_data(struct tcp_stream *a, struct flow *f);
 void	 cap_on_nids_no_mem(char *where);
 void	 cap_on_nids_warning(int type, int errnum, struct ip *iph, void *data);
 void	 cap_on_tcp(struct tcp_stream *a, void **param);
+int	 cap_another_jobs(const uint8_t *ip, size_t n);
 void	 cap_prelude_free(struct prelude *pre);
 int	 cap_seen_recently(uint32_t k, uint64_t ts);
 int	 cap_stream_too_long(const struct half_stream *h, uint64_t more);

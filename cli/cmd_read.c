@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "store/keep.h"
 #include "dissect/tlskeys.h"
 #include "cli/pipeline.h"
+#include "cli/read_jobs.h"
 #include "cli/sandbox.h"
 #include "store/query.h"
 #include "store/store.h"
@@ -611,85 +611,6 @@ cli_run_totals(uint64_t since_us, uint64_t until_us)
 		.reserved_v4 = cs->class_e };
 }
 
-/* The run's row of capture_stats: what it read, and what it lost. */
-/* What a job of --jobs tells the parent when it ends. */
-struct job_report {
-	struct capture_stats cs;
-	struct store_stats   ss;
-	int		     status;
-};
-
-/* The jobs' counts as one run's: each read every packet, each dissected
- * its share of the connections. */
-static void
-add_report(struct job_report *sum, const struct job_report *r, int first)
-{
-	uint64_t       *a = (uint64_t *)&sum->ss;
-	const uint64_t *b = (const uint64_t *)&r->ss;
-
-	if (first) {
-		*sum = *r;
-		return;
-	}
-	for (size_t i = 0; i < sizeof(sum->ss) / sizeof(uint64_t); i++)
-		a[i] += b[i];
-	sum->cs.sessions += r->cs.sessions;
-	sum->cs.gap_bytes += r->cs.gap_bytes;
-	sum->cs.detect_over_budget += r->cs.detect_over_budget;
-	if (r->status > sum->status)
-		sum->status = r->status;
-}
-
-/*
- * --jobs N: forks N jobs.  Returns the job's number (0..N-1) in a job,
- * whose report goes to *report_fd at its end; in the parent, once every
- * job has ended, -1 with their reports summed in *sum.
- */
-static int
-fork_jobs(int n, int *report_fd, struct job_report *sum)
-{
-	struct job_report r;
-	int		  fds[2], got = 0, wst;
-	pid_t		  pid;
-
-	if (pipe(fds) != 0) {
-		perror("mailsift: pipe");
-		sum->status = EXIT_USAGE;
-		return -1;
-	}
-	fflush(NULL);
-	for (int k = 0; k < n; k++) {
-		if ((pid = fork()) < 0) {
-			perror("mailsift: fork");
-			sum->status = EXIT_USAGE;
-			break;
-		}
-		if (pid == 0) {
-			close(fds[0]);
-			*report_fd = fds[1];
-			return k;
-		}
-	}
-	close(fds[1]);
-	memset(sum, 0, sizeof(*sum));
-	while (read(fds[0], &r, sizeof(r)) == (ssize_t)sizeof(r))
-		add_report(sum, &r, got++ == 0);
-	close(fds[0]);
-	while ((pid = wait(&wst)) > 0)
-		if (!WIFEXITED(wst) || WEXITSTATUS(wst) > sum->status) {
-			int s = WIFEXITED(wst) ? WEXITSTATUS(wst) : EXIT_USAGE;
-
-			if (!WIFEXITED(wst))
-				fprintf(stderr,
-				    "mailsift: a job died (signal %d)\n",
-				    WTERMSIG(wst));
-			sum->status = s > sum->status ? s : sum->status;
-		}
-	if (got < n && sum->status == EXIT_OK)
-		sum->status = EXIT_USAGE;
-	return -1;
-}
-
 static void
 record_totals(struct store *st, uint64_t started_us)
 {
@@ -712,7 +633,7 @@ hash_read_bytes(void *arg, const void *p, size_t n)
  */
 static int
 read_one(struct store *st, const char *path, struct hasher *fh,
-    struct progress *prog)
+    struct progress *prog, struct jobs *jobs, int nth)
 {
 	struct capture_file_info info;
 	struct store_capture	 sc;
@@ -728,6 +649,8 @@ read_one(struct store *st, const char *path, struct hasher *fh,
 		fprintf(stderr, "mailsift: %s\n", err);
 		return -2;
 	}
+	if (jobs != NULL && !jobs_hashes_file(jobs, nth))
+		fh = NULL; /* another job takes its digest */
 	tap.arg = hs = fh != NULL ? hstream_new(fh, 0) : NULL;
 	store_set_capture_file(st, path);
 	prog->file = path;
@@ -754,6 +677,11 @@ read_one(struct store *st, const char *path, struct hasher *fh,
 			sc.sha256 = d.sha256;
 			sc.size = info.size;
 		}
+		if (jobs != NULL)
+			jobs_publish(jobs, nth, sc.sha256, sc.size);
+	} else if (jobs != NULL &&
+	    jobs_digest(jobs, nth, d.sha256, &sc.size) == 0) {
+		sc.sha256 = d.sha256;
 	}
 	store_add_capture(st, &sc);
 	return rc == -2 ? -2 : damaged ? -1 : 0;
@@ -799,9 +727,10 @@ cmd_read(int argc, char **argv)
 	struct timespec	    t0;
 	uint64_t	    started_us;
 	char		    err[512], *cmdline;
-	int		    status = EXIT_OK, r, report_fd = -1, nread = 0;
+	int		    status = EXIT_OK, r, nread = 0;
 	int		    stopped_at = 0; /* the file the disk stopped */
 	struct hasher	   *fh;
+	struct jobs	   *jobs = NULL; /* a job of --jobs */
 	char		   *skip = NULL;
 
 	cli_no_dump(); /* before the key logs and keys are read */
@@ -877,7 +806,7 @@ cmd_read(int argc, char **argv)
 			free(skip);
 			return EXIT_USAGE;
 		}
-		if ((k = fork_jobs((int)o.jobs, &report_fd, &sum)) < 0) {
+		if ((k = jobs_fork((int)o.jobs, argc, &jobs, &sum)) < 0) {
 			if (!o.quiet)
 				print_summary(&sum.cs, &sum.ss, o.output,
 				    seconds_since(&t0));
@@ -922,13 +851,16 @@ cmd_read(int argc, char **argv)
 			stopped_at = -i;
 			break;
 		}
-		if (!skip[i] && (r = read_one(p.st, argv[i], fh, &prog)) != 0) {
+		if (!skip[i] &&
+		    (r = read_one(p.st, argv[i], fh, &prog, jobs, i)) != 0) {
 			status = EXIT_PARTIAL;
 			if (r == -2)
 				stopped_at = i;
 		}
 	}
 	hasher_free(fh);
+	if (jobs != NULL) /* stopped early: no job waits for the rest */
+		jobs_publish_none_from(jobs, 0);
 	capture_finish();
 	pipeline_drain(&p);
 	store_settle(p.st); /* the last digests and scans, for the counts */
@@ -959,12 +891,11 @@ cmd_read(int argc, char **argv)
 	cli_rules_free(&o.store); /* after the store's scanners */
 	if (o.json_dir != NULL && write_json(o.output, run_id, o.json_dir) != 0)
 		status = EXIT_USAGE;
-	if (report_fd >= 0) { /* a job of --jobs: the parent sums up */
+	if (jobs != NULL) { /* a job of --jobs: the parent sums up */
 		struct job_report rep = { *capture_stats(), ss, status };
 
-		if (write(report_fd, &rep, sizeof(rep)) != (ssize_t)sizeof(rep))
+		if (jobs_end(jobs, &rep) != 0)
 			status = EXIT_USAGE;
-		close(report_fd);
 	} else if (!o.quiet) {
 		print_summary(capture_stats(), &ss, o.output,
 		    seconds_since(&t0));

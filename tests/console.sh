@@ -85,6 +85,18 @@ check "every capture's sessions the same read with the others as alone" \
 check "... and in reverse order" "$(sqlite3 "$B/reverse.db" "$Q" | sort | diff - "$B/together" | grep -c '^<')" 0
 "$BIN" read -q -j 2 -o "$B/jobs.db" $ALL 2>/dev/null
 check "... and with --jobs 2" "$(sqlite3 "$B/jobs.db" "$Q" | sort | diff - "$B/together" | grep -c '^<')" 0
+# each file's digest is taken by one job and recorded in every job's run
+C="SELECT path || '|' || ifnull(sha256, '-') || '|' || ifnull(size, '-')
+	|| '|' || packets FROM captures"
+sqlite3 "$DB" "$C" | sort >"$B/captures.one"
+"$BIN" read -q -j 3 -o "$B/jobs3.db" $ALL 2>/dev/null
+runs=$(sqlite3 "$B/jobs3.db" "SELECT DISTINCT run_id FROM captures")
+same=0
+for r in $runs; do
+	sqlite3 "$B/jobs3.db" "$C WHERE run_id = $r" | sort | cmp -s - "$B/captures.one" && same=$((same + 1))
+done
+check "--jobs 3: each job's run records every capture, its SHA-256 as one job's" \
+	"$(echo $runs | wc -w) $same $(grep -c '|-|' "$B/captures.one")" "3 3 0"
 for f in $ALL; do
 	tshark -r "$f" -Y tcp -T fields -e frame.time_epoch -e ip.src -e tcp.srcport -e ip.dst -e tcp.dstport \
 		-e ipv6.src -e ipv6.dst 2>/dev/null |
