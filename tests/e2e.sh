@@ -563,15 +563,18 @@ fi
 
 # A disk that fails writes (issue 33): the log on ext4 over a loop
 # device whose backing file lies on a 12 MB tmpfs, so that past it the
-# device answers EIO while the file system thinks it has room.  read
+# device answers errors while the file system thinks it has room.  read
 # stops, says so, and what it says the log holds is what the disk holds
-# once the device works again: the log whole.  (It once said 1,713
-# messages where the disk had 459: a checkpoint after the error dropped
-# the WAL into pages that never reached the disk, and commits did not
-# sync, so the error came late.)
+# once the device works again: the log whole, and every message it says
+# kept in a blob file whose SHA-256 is the message's.  (It once said
+# 1,713 messages where the disk had 459: a checkpoint after the error
+# dropped the WAL into pages that never reached the disk, and commits
+# did not sync, so the error came late.  Then 1,064 of 1,207 kept
+# messages came back with blob files of zeros: the files were not
+# synced before the rows that named them committed.)
 if command -v losetup >/dev/null 2>&1 && command -v mkfs.ext4 >/dev/null 2>&1 &&
     [ -x build/rel/tools/pcapgen ] && mkdir -p "$E/back" "$E/fs" &&
-    mount -t tmpfs -o size=12m tmpfs "$E/back" 2>/dev/null; then
+    mount -t tmpfs -o size=30m tmpfs "$E/back" 2>/dev/null; then
 	build/rel/tools/pcapgen --mix "$E/eio.pcap" 1500 11 >/dev/null 2>&1
 	truncate -s 200M "$E/back/disk.img"
 	dev=$(losetup -f --show "$E/back/disk.img" 2>/dev/null)
@@ -584,9 +587,14 @@ if command -v losetup >/dev/null 2>&1 && command -v mkfs.ext4 >/dev/null 2>&1 &&
 		mount -o remount,size=400m "$E/back"
 		fsck.ext4 -y "$dev" >/dev/null 2>&1
 		mount "$dev" "$E/fs"
-		check "a disk that fails writes (EIO): exit 2, said, the log whole, holding what the run said it kept" \
-			"$rc|$(grep -c 'I/O error' "$E/eio.err" | sed 's/^[1-9][0-9]*$/some/')|$(grep -c 'full or failing: reading stopped' "$E/eio.err")|$(sqlite3 "$E/fs/l.db" 'PRAGMA integrity_check')|$(sqlite3 "$E/fs/l.db" 'SELECT count(*) FROM sessions') $(sqlite3 "$E/fs/l.db" 'SELECT count(*) FROM messages WHERE partial = 0')" \
-			"2|some|1|ok|$said"
+		bad_blobs=0
+		for h in $(sqlite3 "$E/fs/l.db" "SELECT DISTINCT sha256 FROM messages WHERE kept > 0"); do
+			f=$E/fs/l.db.blobs/$(echo "$h" | cut -c1-2)/$h
+			[ -f "$f" ] && [ "$(sha256sum <"$f" | cut -d' ' -f1)" = "$h" ] || bad_blobs=$((bad_blobs + 1))
+		done
+		check "a disk that fails writes: exit 2, said, the log whole, holding what the run said it kept, every kept blob whole" \
+			"$rc|$(grep -c 'I/O error\|did not reach the disk' "$E/eio.err" | sed 's/^[1-9][0-9]*$/some/')|$(grep -c 'full or failing: reading stopped' "$E/eio.err")|$(sqlite3 "$E/fs/l.db" 'PRAGMA integrity_check')|$(sqlite3 "$E/fs/l.db" 'SELECT count(*) FROM sessions') $(sqlite3 "$E/fs/l.db" 'SELECT count(*) FROM messages WHERE partial = 0')|$(sqlite3 "$E/fs/l.db" 'SELECT count(*) > 0 FROM messages WHERE kept > 0')|$bad_blobs" \
+			"2|some|1|ok|$said|1|0"
 		umount "$E/fs"
 	else
 		echo "skip a disk that fails writes: no loop device"

@@ -321,6 +321,65 @@ wall_now_us(void)
 }
 
 /*
+ * Kept message bytes reach the disk before the rows that say they are
+ * kept.  The blob files are written through the page cache, and a disk
+ * that fails writes loses them silently: on ext4 over a failing device
+ * every kept file of a run came back as zeros while its rows said kept
+ * (e2e.sh).  One syncfs a commit (at most one a second, as the WAL's
+ * fsync) flushes the files of that second together; an fsync per file
+ * would cost small mail dearly.  syncfs reports the errors since the
+ * descriptor was opened, hence blob_fd, opened with the folder.
+ * Returns 0, or -1 (counted, the disk said failing): the transaction
+ * must then not commit.
+ */
+static int
+blobs_durable(struct sqlite_store *s)
+{
+	if (!s->blobs_unsynced)
+		return 0;
+	s->blobs_unsynced = 0;
+	if (s->blob_fd >= 0 && syncfs(s->blob_fd) == 0)
+		return 0;
+	if (s->blob_fd < 0)
+		errno = EIO; /* the folder could not be opened: unknown */
+	snprintf(s->error, sizeof(s->error),
+	    "%s: the kept bytes did not reach the disk: %s", s->blob_dir,
+	    strerror(errno));
+	io_fail(s);
+	/* whatever errno: written pages were lost, as after an EIO */
+	s->stats.storage_failed = s->stats.storage_failing = 1;
+	disk_failed(s);
+	return -1;
+}
+
+/* The transaction is gone (rolled back): its messages counted lost. */
+static void
+txn_lost(struct sqlite_store *s, uint64_t pending)
+{
+	s->stats.messages_lost += pending;
+	s->msgs_committed_mark = s->stats.messages;
+	lost_committed(s, 1);
+}
+
+/* Rolls back what may not be committed: kept bytes not on the disk. */
+static int
+commit_refused(struct sqlite_store *s, uint64_t pending)
+{
+	if (blobs_durable(s) == 0)
+		return 0;
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	txn_lost(s, pending);
+	return 1;
+}
+
+void
+db_commit_last(struct sqlite_store *s)
+{
+	if (!commit_refused(s, s->stats.messages - s->msgs_committed_mark))
+		db_run(s, ST_COMMIT);
+}
+
+/*
  * A COMMIT the disk refuses may leave the transaction open (its rows
  * wait for the next one: nothing lost yet) or roll it back (SQLite does
  * after some SQLITE_FULL and SQLITE_IOERR): then the messages begun in
@@ -332,7 +391,9 @@ db_commit(struct sqlite_store *s, uint64_t ts)
 {
 	uint64_t pending = s->stats.messages - s->msgs_committed_mark;
 
-	if (sqlite3_step(s->st[ST_COMMIT]) == SQLITE_DONE) {
+	if (commit_refused(s, pending)) {
+		/* rolled back: counted */
+	} else if (sqlite3_step(s->st[ST_COMMIT]) == SQLITE_DONE) {
 		/* a COMMIT after a statement failed for the disk commits
 		 * what SQLite kept of the transaction, if anything: the disk
 		 * is still failing, and what was written then not whole */
@@ -348,11 +409,8 @@ db_commit(struct sqlite_store *s, uint64_t ts)
 		 * statement's SQLITE_FULL rolled the transaction back, this
 		 * COMMIT fails for want of one */
 		db_fail(s, "COMMIT");
-		if (sqlite3_get_autocommit(s->db)) { /* rolled back */
-			s->stats.messages_lost += pending;
-			s->msgs_committed_mark = s->stats.messages;
-			lost_committed(s, 1);
-		}
+		if (sqlite3_get_autocommit(s->db)) /* rolled back */
+			txn_lost(s, pending);
 	}
 	sqlite3_reset(s->st[ST_COMMIT]);
 	s->storage_fail_in_txn = 0;
@@ -934,6 +992,9 @@ db_open(struct sqlite_store *s, const char *path, int force, int keep,
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
+		if (s->blob_fd >= 0)
+			close(s->blob_fd);
+		s->blob_fd = open(bd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		/* what a killed run left half-written; not, at a rotation,
 		 * the files of the messages this run carries over */
 		keep_clean(bd, s->blob_seq == 0);
@@ -1029,6 +1090,7 @@ sqlite_open(const struct store_opts *o, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	s->blob_fd = -1;
 	if (o->extract_dir != NULL) {
 		if (keep_dir(o->extract_dir, err, errlen) != 0) {
 			char why[4200];
@@ -1059,6 +1121,8 @@ sqlite_open(const struct store_opts *o, char *err, size_t errlen)
 		s->id_base = o->session_base;
 	return s;
 fail:
+	if (s->blob_fd >= 0)
+		close(s->blob_fd);
 	finalize_all(s);
 	sqlite3_close(s->db);
 	analysis_free(s->an);
@@ -1236,11 +1300,13 @@ sqlite_close(void *arg, int status)
 	if (s->db == NULL) /* a rotation that failed left no log */
 		goto free;
 	msgs_settle(s, 1);
-	db_run(s, ST_COMMIT);
+	db_commit_last(s);
 	run_finished(s->db, s->run_id, status);
 	finalize_all(s);
 	rc = db_close_file(s) == SQLITE_OK && s->stats.errors == 0 ? 0 : -1;
 free:
+	if (s->blob_fd >= 0)
+		close(s->blob_fd);
 	msgs_free_all(s);
 	lost_free(s);
 	analysis_free(s->an);

@@ -200,8 +200,10 @@ blob_kept(struct sqlite_store *s, struct open_msg *m, const char *sha)
 		return 0;
 	m->blob = NULL;
 	if (keep_blob_name(s->blob_dir, blob, m->blob_tmp, sha, s->error,
-		sizeof(s->error)))
+		sizeof(s->error))) {
+		s->blobs_unsynced = 1; /* synced before the row commits */
 		return 1;
+	}
 	io_fail(s);
 	return 0;
 }

@@ -155,6 +155,9 @@ struct sqlite_store {
 	char	      path[4096];
 	char	     *extract_dir;
 	char	     *blob_dir; /* LOG.blobs: message bytes by SHA-256 */
+	int	      blob_fd;	/* blob_dir, open since before its first
+				 * file (syncfs reports errors since) */
+	int blobs_unsynced;	/* files kept since the last commit */
 	/* names the kept bytes' temporary files: not the message's row,
 	 * which a rotated log numbers again while the old file's messages
 	 * are still open */
@@ -238,6 +241,9 @@ void db_bind_u64(sqlite3_stmt *, int i, uint64_t v, uint64_t none);
 /* 0, or -1 when the statement failed (counted, said) */
 int  db_run(struct sqlite_store *, enum stmt_id);
 void db_commit(struct sqlite_store *, uint64_t ts);
+/* The last COMMIT of a file (at its close or rotation): its kept bytes
+ * made durable first, as db_commit does; no BEGIN after. */
+void db_commit_last(struct sqlite_store *);
 void db_maybe_commit(struct sqlite_store *, uint64_t ts);
 int  db_open(struct sqlite_store *, const char *path, int force, int keep,
      const char *command, char *err, size_t errlen);

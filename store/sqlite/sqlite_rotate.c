@@ -113,7 +113,7 @@ unstage_open_sessions(struct sqlite_store *s, const char *stage)
 	char sql[512];
 	int  rc;
 
-	db_run(s, ST_COMMIT);
+	db_commit_last(s);
 	if (attach(s->db, stage, "carry") != 0) {
 		db_run(s, ST_BEGIN);
 		return -1;
@@ -185,7 +185,7 @@ sqlite_rotate(void *arg, const char *path, char *err, size_t errlen)
 	}
 	snprintf(stage, sizeof(stage), "%s.carry", path);
 	msgs_settle(s, 1); /* their rows belong to the old log */
-	db_run(s, ST_COMMIT);
+	db_commit_last(s);
 	finalize_all(s);
 	/* the log was opened without SQLITE_OPEN_CREATE: ATTACH too */
 	carried = create_private(stage, 1, err, errlen) == 0 &&
