@@ -763,7 +763,8 @@ sqlite_log_open(const char *path, int create, int *fdp, char *err,
 	sqlite3_busy_timeout(s.db, 30000);
 	ok = ok && !foreign(&s, err, errlen) &&
 	    exec_sql(&s,
-		"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;",
+		"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+		" PRAGMA temp_store=MEMORY;",
 		err, errlen) == 0 &&
 	    store_schema(&s, err, errlen) == 0;
 	flock(*fdp, LOCK_UN);
@@ -1001,8 +1002,8 @@ db_open(struct sqlite_store *s, const char *path, int force, int keep,
 		keep_clean(bd, s->blob_seq == 0);
 	}
 	if (exec_sql(s,
-		"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;"
-		" PRAGMA foreign_keys=OFF;",
+		"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+		" PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=OFF;",
 		err, errlen) != 0 ||
 	    store_schema(s, err, errlen) != 0)
 		return -1;
