@@ -37,7 +37,7 @@ CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c 
 	       store/sqlite/sqlite_msgs.c store/sqlite/sqlite_lost.c store/sqlite/sqlite_rotate.c store/sqlite/sqlite_query.c \
 	       store/sqlite/sqlite_tls.c store/sqlite/sqlite_spool.c store/sqlite/sqlite_ship.c store/sqlite/sqlite_auth.c store/analyse/x509.c store/analyse/analyse.c \
 	       store/spool/spooled.c store/pg/pg.c store/pg/pg_query.c
-CLI_SRC     := cli/main.c cli/args.c cli/pipeline.c cli/cmd_read.c cli/read_jobs.c cli/cmd_live.c cli/live_names.c cli/live_files.c cli/live_health.c cli/cmd_search.c cli/cmd_query.c cli/listings.c cli/cmd_serve.c cli/serve_guard.c cli/serve_html.c cli/serve_assets.c cli/termsafe.c \
+CLI_SRC     := cli/main.c cli/args.c cli/pipeline.c cli/cmd_read.c cli/read_jobs.c cli/cmd_live.c cli/live_names.c cli/live_files.c cli/live_health.c cli/cmd_search.c cli/cmd_query.c cli/listings.c cli/cmd_serve.c cli/serve_cache.c cli/serve_guard.c cli/serve_html.c cli/serve_assets.c cli/termsafe.c \
 	       cli/cmd_export.c cli/cmd_extract.c cli/cmd_case.c cli/case_iocs.c cli/case_tar.c cli/table.c cli/cmdline.c cli/search.c cli/sandbox.c
 TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_imapsyn test_tls test_tlskeys test_detect test_mime \
 	       test_capture test_safename test_bodynorm test_hasher test_urls test_content test_msgauth \

@@ -25,6 +25,7 @@
 #include "cli/listings.h"
 #include "cli/search.h"
 #include "cli/serve.h"
+#include "cli/serve_cache.h"
 #include "cli/serve_guard.h"
 #include "cli/serve_html.h"
 #include "cli/table.h"
@@ -58,15 +59,18 @@ struct overview {
 };
 
 struct serve_opts {
-	const char	 *db;
-	const char	 *listen;
-	const char	 *token; /* required of every request when set */
-	int		  no_creds;
-	int		  tls;
-	char		  cookie[48]; /* the cookie's name: one per port */
-	struct guard	  guard;
-	struct deadlines *deadlines;
-	struct overview	 *overview;
+	const char	    *db;
+	const char	    *listen;
+	const char	    *token; /* required of every request when set */
+	int		     no_creds;
+	int		     tls;
+	char		     cookie[48]; /* the cookie's name: one per port */
+	struct guard	     guard;
+	struct deadlines    *deadlines;
+	struct overview	    *overview;
+	struct answer_cache *answers; /* slow listing answers, kept */
+	pthread_t	     warm;    /* warm_listings, when started */
+	int		     warming, stop_warming;
 };
 
 /* The page may run its own script and load its own files, nothing else. */
@@ -302,6 +306,138 @@ api_filters(struct MHD_Connection *c, const struct serve_opts *o)
 	return answer_json(c, MHD_HTTP_OK, buf, len);
 }
 
+/* What a listing request asks, its arguments parsed. */
+struct listing_ask {
+	const struct listing *l;
+	const char	     *val[F_COUNT];
+	int		      flag[F_COUNT];
+	struct listing_view   view;
+	const char	     *fmt; /* NULL (a page), "csv" or "json" */
+};
+
+/* The ask as one string, every argument that shapes the answer in a
+ * fixed order: the answer cache's key.  NULL: no memory. */
+static char *
+ask_key(const struct listing_ask *a)
+{
+	const struct listing_view *v = &a->view;
+	char			  *key = NULL;
+	size_t			   len = 0;
+	FILE			  *f = open_memstream(&key, &len);
+
+	if (f == NULL)
+		return NULL;
+	fprintf(f, "%s", a->l->name);
+	for (int k = 0; k < F_COUNT; k++)
+		if (a->val[k] != NULL || a->flag[k])
+			fprintf(f, "\x1f%d=%s", k,
+			    a->val[k] != NULL ? a->val[k] : "1");
+	fprintf(f, "\x1fl%ld o%ld a%lld b%lld d%d c%d\x1fs=%s\x1fv=%s",
+	    v->limit, v->offset, v->after, v->before, v->desc, v->count,
+	    v->sort != NULL ? v->sort : "", v->values != NULL ? v->values : "");
+	fclose(f);
+	return key;
+}
+
+/* How far the log has grown: its highest session and message ids (from
+ * the primary keys, at once on both backends). */
+static int
+growth_key(struct query *db, int64_t key[2])
+{
+	struct query_rows *st;
+	int		   rc = -1;
+
+	if ((st = query_prepare(db,
+		 "SELECT (SELECT max(id) FROM sessions),"
+		 " (SELECT max(id) FROM messages)")) != NULL) {
+		if (query_next(st) == 1) {
+			key[0] = query_int(st, 0);
+			key[1] = query_int(st, 1);
+			rc = 0;
+		}
+		query_finish(st);
+	}
+	return rc;
+}
+
+static double
+ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 +
+	    (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/*
+ * The answer to a listing ask into *buf (JSON, or the download's CSV or
+ * JSON), from the kept answers when one is fresh (*age: its seconds;
+ * -1 when made now): an HTTP status, and err set when it is not 200.
+ */
+static unsigned
+listing_answer(const struct serve_opts *o, const struct listing_ask *a,
+    char **buf, size_t *len, long *age, char *err, size_t errlen)
+{
+	struct query	  *db;
+	struct query_rows *st;
+	struct timespec	   t0;
+	int64_t		   grown[2] = { -1, -1 };
+	char		  *key = NULL;
+	FILE		  *f;
+	int		   rc;
+
+	*buf = NULL;
+	*len = 0;
+	*age = -1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((db = cli_open_log(o->db)) == NULL) {
+		snprintf(err, errlen, "the log cannot be read");
+		return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+	/* pages only: a download is read once, and may be large */
+	if (a->fmt == NULL && o->answers != NULL &&
+	    growth_key(db, grown) == 0 && (key = ask_key(a)) != NULL &&
+	    answer_cache_get(o->answers, key, grown, buf, len, age) == 0) {
+		free(key);
+		query_close(db);
+		return MHD_HTTP_OK;
+	}
+	if ((st = listing_prepare_view(db, a->l, a->val, a->flag, &a->view, err,
+		 errlen)) == NULL) {
+		free(key);
+		query_close(db);
+		return MHD_HTTP_BAD_REQUEST;
+	}
+	if ((f = open_memstream(buf, len)) == NULL) {
+		free(key);
+		query_finish(st);
+		query_close(db);
+		snprintf(err, errlen, "out of memory");
+		return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+	rc = a->fmt != NULL && strcmp(a->fmt, "csv") == 0 ?
+	    table_csv(f, st, 1) :
+	    rows_json(f, st);
+	if (rc >= 0 && (a->fmt == NULL || strcmp(a->fmt, "json") == 0))
+		putc('\n', f);
+	fclose(f);
+	query_finish(st);
+	query_close(db);
+	if (rc < 0) {
+		free(*buf);
+		*buf = NULL;
+		free(key);
+		snprintf(err, errlen, "query failed");
+		return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+	if (key != NULL)
+		answer_cache_put(o->answers, key, grown, *buf, *len,
+		    ms_since(&t0));
+	free(key);
+	return MHD_HTTP_OK;
+}
+
 /* /api/listing/NAME?filters&limit&offset&sort&desc: the listing's rows,
  * sorted by one of its columns on the server (the whole selection, not
  * a page of it); &count=1: [{"total": N}] instead.  In the listing's own
@@ -311,20 +447,14 @@ static enum MHD_Result
 api_listing(struct MHD_Connection *c, const struct serve_opts *o,
     const char *name)
 {
-	const char *const    *keys = filter_keys;
-	const struct listing *l = listing_find(name);
-	struct listing_view   view = { 0 };
-	const char	     *val[F_COUNT] = { 0 }, *fmt;
-	char		      disp[96];
-	int		      flag[F_COUNT] = { 0 };
-	long		      limit, offset;
-	struct query	     *db;
-	struct query_rows    *st;
-	char		      err[512], *buf = NULL;
-	size_t		      len = 0;
-	FILE		     *f;
+	const char *const *keys = filter_keys;
+	struct listing_ask a = { .l = listing_find(name) };
+	char		   disp[96], err[512], *buf;
+	long		   limit, offset, age;
+	size_t		   len;
+	unsigned	   status;
 
-	if (l == NULL || (o->no_creds && strcmp(name, "creds") == 0))
+	if (a.l == NULL || (o->no_creds && strcmp(name, "creds") == 0))
 		return answer_error(c, MHD_HTTP_NOT_FOUND, "no such listing");
 	for (int k = 0; k < F_COUNT; k++) {
 		const char *v = arg(c, keys[k]);
@@ -332,76 +462,135 @@ api_listing(struct MHD_Connection *c, const struct serve_opts *o,
 		if (v == NULL || *v == '\0')
 			continue;
 		if (is_flag(k)) /* flags: on unless "0" */
-			flag[k] = strcmp(v, "0") != 0;
+			a.flag[k] = strcmp(v, "0") != 0;
 		else
-			val[k] = v;
+			a.val[k] = v;
 	}
 	/* format=csv or json: the whole selection as a download */
-	fmt = arg(c, "format");
-	if (fmt != NULL && strcmp(fmt, "csv") != 0 && strcmp(fmt, "json") != 0)
+	a.fmt = arg(c, "format");
+	if (a.fmt != NULL && strcmp(a.fmt, "csv") != 0 &&
+	    strcmp(a.fmt, "json") != 0)
 		return answer_error(c, MHD_HTTP_BAD_REQUEST,
 		    "format: csv or json");
-	limit = fmt != NULL ?
+	limit = a.fmt != NULL ?
 	    number_arg(c, "limit", DOWNLOAD_MAX, DOWNLOAD_MAX) :
 	    number_arg(c, "limit", LIMIT_DEFAULT, LIMIT_MAX);
 	offset = number_arg(c, "offset", 0, 1L << 40);
-	view.after = number_arg(c, "after", 0, 1L << 62);
-	view.before = number_arg(c, "before", 0, 1L << 62);
-	if (limit < 0 || offset < 0 || view.after < 0 || view.before < 0)
+	a.view.after = number_arg(c, "after", 0, 1L << 62);
+	a.view.before = number_arg(c, "before", 0, 1L << 62);
+	if (limit < 0 || offset < 0 || a.view.after < 0 || a.view.before < 0)
 		return answer_error(c, MHD_HTTP_BAD_REQUEST,
 		    "bad limit, offset, after or before");
 	/* last=1: the last page, before a key past every row */
 	if (arg(c, "last") != NULL && strcmp(arg(c, "last"), "1") == 0 &&
-	    view.after == 0)
-		view.before = 1LL << 62;
-	if ((db = cli_open_log(o->db)) == NULL)
-		return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-		    "the log cannot be read");
-	view.limit = limit ? limit : 1;
-	view.offset = offset;
-	view.sort = arg(c, "sort");
-	if (view.sort != NULL && *view.sort == '\0')
-		view.sort = NULL;
-	view.desc = arg(c, "desc") != NULL && strcmp(arg(c, "desc"), "1") == 0;
-	view.count =
+	    a.view.after == 0)
+		a.view.before = 1LL << 62;
+	a.view.limit = limit ? limit : 1;
+	a.view.offset = offset;
+	a.view.sort = arg(c, "sort");
+	if (a.view.sort != NULL && *a.view.sort == '\0')
+		a.view.sort = NULL;
+	a.view.desc =
+	    arg(c, "desc") != NULL && strcmp(arg(c, "desc"), "1") == 0;
+	a.view.count =
 	    arg(c, "count") != NULL && strcmp(arg(c, "count"), "1") == 0;
-	view.values = arg(c, "values");
-	if (view.values != NULL && *view.values == '\0')
-		view.values = NULL;
-	if ((st = listing_prepare_view(db, l, val, flag, &view, err,
-		 sizeof(err))) == NULL) {
-		query_close(db);
-		return answer_error(c, MHD_HTTP_BAD_REQUEST, err);
+	a.view.values = arg(c, "values");
+	if (a.view.values != NULL && *a.view.values == '\0')
+		a.view.values = NULL;
+	if ((status = listing_answer(o, &a, &buf, &len, &age, err,
+		 sizeof(err))) != MHD_HTTP_OK)
+		return answer_error(c, status, err);
+	if (a.fmt == NULL && age >= 0) { /* kept: HTTP's Age says since */
+		struct MHD_Response *r = MHD_create_response_from_buffer(len,
+		    buf, MHD_RESPMEM_MUST_FREE);
+		char		     secs[32];
+
+		if (r == NULL) {
+			free(buf);
+			return MHD_NO;
+		}
+		snprintf(secs, sizeof(secs), "%ld", age);
+		MHD_add_response_header(r, "Age", secs);
+		return answer_with(c, MHD_HTTP_OK,
+		    "application/json; charset=utf-8", csp_data, r, NULL);
 	}
-	if ((f = open_memstream(&buf, &len)) == NULL) {
-		query_finish(st);
-		query_close(db);
-		return MHD_NO;
-	}
-	if ((fmt != NULL && strcmp(fmt, "csv") == 0 ? table_csv(f, st, 1) :
-						      rows_json(f, st)) < 0) {
-		fclose(f);
-		free(buf);
-		query_finish(st);
-		query_close(db);
-		return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-		    "query failed");
-	}
-	if (fmt == NULL || strcmp(fmt, "json") == 0)
-		putc('\n', f);
-	fclose(f);
-	query_finish(st);
-	query_close(db);
-	if (fmt == NULL)
+	if (a.fmt == NULL)
 		return answer_json(c, MHD_HTTP_OK, buf, len);
 	snprintf(disp, sizeof(disp), "attachment; filename=\"mailsift-%s.%s\"",
-	    l->name, fmt);
+	    a.l->name, a.fmt);
 	return answer_with(c, MHD_HTTP_OK,
-	    strcmp(fmt, "csv") == 0 ? "text/csv; charset=utf-8" :
-				      "application/json; charset=utf-8",
+	    strcmp(a.fmt, "csv") == 0 ? "text/csv; charset=utf-8" :
+					"application/json; charset=utf-8",
 	    csp_data,
 	    MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE),
 	    disp);
+}
+
+/*
+ * The first page and the count of every listing, asked once in the
+ * background when the server starts, as the page asks them: the slow
+ * ones (hosts at a million messages) are then kept before anyone waits.
+ */
+static void
+warm_listings(const struct serve_opts *o)
+{
+	for (size_t i = 0; i < nlistings; i++) {
+		struct listing_ask a = { .l = &listings[i] };
+		char		   err[256], *buf;
+		size_t		   len;
+		long		   age;
+
+		if (__atomic_load_n(&o->stop_warming, __ATOMIC_RELAXED))
+			break;
+		if (o->no_creds && strcmp(a.l->name, "creds") == 0)
+			continue;
+		a.view.count = 1; /* as app.js asks it: limit left out */
+		a.view.limit = LIMIT_DEFAULT;
+		if (listing_answer(o, &a, &buf, &len, &age, err, sizeof(err)) ==
+		    MHD_HTTP_OK)
+			free(buf);
+		/* a row more than shown where pages go by key (app.js) */
+		a.view.count = 0;
+		a.view.limit = LIMIT_DEFAULT + (a.l->key != NULL);
+		if (listing_answer(o, &a, &buf, &len, &age, err, sizeof(err)) ==
+		    MHD_HTTP_OK)
+			free(buf);
+	}
+}
+
+static void *
+warm_thread(void *arg)
+{
+	warm_listings(arg);
+	return NULL;
+}
+
+/* The kept answers, and their first made in the background. */
+static int
+answers_start(struct serve_opts *o, long recount, int warm)
+{
+	const char *env = getenv("MAILSIFT_ANSWER_KEEP_MS");
+
+	/* "off": every answer made when asked (what make scale and the
+	 * serve bench measure is the queries' own work) */
+	if (env != NULL && strcmp(env, "off") == 0)
+		return 0;
+	if ((o->answers = answer_cache_new(recount)) == NULL)
+		return -1;
+	o->warming =
+	    warm && pthread_create(&o->warm, NULL, warm_thread, o) == 0;
+	return 0;
+}
+
+static void
+answers_stop(struct serve_opts *o)
+{
+	__atomic_store_n(&o->stop_warming, 1, __ATOMIC_RELAXED);
+	if (o->warming)
+		pthread_join(o->warm, NULL);
+	o->warming = 0;
+	answer_cache_free(o->answers);
+	o->answers = NULL;
 }
 
 /* The id argument: a positive integer, or -1. */
@@ -614,27 +803,16 @@ overview_make(const char *log, char **buf, size_t *len)
 	return 0;
 }
 
-/* How far the log has grown: its highest session and message ids (from
- * the primary keys, at once on both backends). */
+/* How far the log has grown (growth_key), on a connection of its own. */
 static int
 overview_key(const char *log, int64_t key[2])
 {
-	struct query	  *db;
-	struct query_rows *st;
-	int		   rc = -1;
+	struct query *db;
+	int	      rc;
 
 	if ((db = cli_open_log(log)) == NULL)
 		return -1;
-	if ((st = query_prepare(db,
-		 "SELECT (SELECT max(id) FROM sessions),"
-		 " (SELECT max(id) FROM messages)")) != NULL) {
-		if (query_next(st) == 1) {
-			key[0] = query_int(st, 0);
-			key[1] = query_int(st, 1);
-			rc = 0;
-		}
-		query_finish(st);
-	}
+	rc = growth_key(db, key);
 	query_close(db);
 	return rc;
 }
@@ -1359,6 +1537,7 @@ serve_open(const char *db, const char *token)
 	if ((sv->o.deadlines = deadlines_new(REQUEST_SECS, CONNS_MAX + 8)) ==
 		NULL ||
 	    (sv->o.overview = overview_new(sv->o.db, 30)) == NULL ||
+	    answers_start(&sv->o, 30, 0) != 0 ||
 	    (sv->d = start_daemon(&sv->o, &sa, NULL, NULL)) == NULL ||
 	    (di = MHD_get_daemon_info(sv->d, MHD_DAEMON_INFO_BIND_PORT)) ==
 		NULL)
@@ -1385,6 +1564,7 @@ serve_close(struct serve *sv)
 		MHD_stop_daemon(sv->d);
 	deadlines_free(sv->o.deadlines);
 	overview_free(sv->o.overview);
+	answers_stop(&sv->o);
 	free(sv->db);
 	free(sv->token);
 	free(sv);
@@ -1459,8 +1639,9 @@ serve_usage(FILE *f)
 	    "                         the mail cross the network in clear)\n"
 	    "  --no-creds             no credentials: no listing, passwords hidden in\n"
 	    "                         transcripts, no packets\n"
-	    "  --recount SECS         count a growing log's overview again at most\n"
-	    "                         this often (default 30; it is kept between)\n");
+	    "  --recount SECS         make a growing log's overview and slow\n"
+	    "                         answers again at most this often (default\n"
+	    "                         30; they are kept between)\n");
 }
 
 /* A PEM file's contents, for libmicrohttpd; NULL with a message said. */
@@ -1672,9 +1853,11 @@ cmd_serve(int argc, char **argv)
 	query_close(db);
 	if ((o.deadlines = deadlines_new(REQUEST_SECS, CONNS_MAX + 8)) ==
 		NULL ||
-	    (o.overview = overview_new(o.db, recount)) == NULL) {
+	    (o.overview = overview_new(o.db, recount)) == NULL ||
+	    answers_start(&o, recount, 1) != 0) {
 		fprintf(stderr, "mailsift serve: out of memory\n");
 		deadlines_free(o.deadlines);
+		overview_free(o.overview);
 		goto out;
 	}
 	/* SIGINT and SIGTERM are waited for here, not taken by the
@@ -1690,6 +1873,7 @@ cmd_serve(int argc, char **argv)
 		    o.listen);
 		deadlines_free(o.deadlines);
 		overview_free(o.overview);
+		answers_stop(&o);
 		goto out;
 	}
 	if (o.token == NULL)
@@ -1705,6 +1889,7 @@ cmd_serve(int argc, char **argv)
 	MHD_stop_daemon(d);
 	deadlines_free(o.deadlines);
 	overview_free(o.overview);
+	answers_stop(&o);
 	rc = EXIT_OK;
 out:
 	if (key != NULL)

@@ -58,7 +58,7 @@ work() {
 	log=$B/log-$1.db
 	port=$((21000 + $$ % 20000 + $1 % 7))
 	u=http://127.0.0.1:$port
-	MAILSIFT_QUERY_COST=1 ./mailsift serve -d "$log" --listen "127.0.0.1:$port" \
+	MAILSIFT_ANSWER_KEEP_MS=off MAILSIFT_QUERY_COST=1 ./mailsift serve -d "$log" --listen "127.0.0.1:$port" \
 		--token-file "$B/token-$1" 2>"$B/cost-$1.log" &
 	spid=$!
 	for _ in $(seq 100); do
