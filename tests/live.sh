@@ -81,7 +81,7 @@ check "-w: reading the written pcap gives the same messages, frames and offsets"
 #     the log without root: 0640 files, 0750 folders.
 logs gr
 start gr -o "$B/gr/live.db" --group-read --status 0
-python3 "$MAIL" slow 25 0 "$B" gr
+python3 "$MAIL" midway 25 0 "$B" gr # 18 KB: a blob file (smaller: inside the log)
 sleep 1
 stop
 check "--group-read: log 0640, blob folders 0750, blobs 0640" \
@@ -417,8 +417,8 @@ for f in "$B"/rot/live-*.db; do
 	done <"$B/rot.frames"
 done
 check "--rotate -w: every session's last frame is in the file it names" "$bad_frames" 0
-check "--rotate: one blob store for all the files, none beside them" \
-	"$(ls -d "$B"/rot/*.blobs | wc -l)|$(find "$B/rot/live.db.blobs" -type f | wc -l)" \
+check "--rotate: one blob store for all the files, none beside them; every message kept once (small ones inside their log)" \
+	"$(ls -d "$B"/rot/*.blobs | wc -l)|$({ find "$B/rot/live.db.blobs" -type f -printf '%f\n'; for f in "$B"/rot/live-*.db; do sqlite3 "$f" "SELECT sha256 FROM blob_bytes"; done; } | sort -u | wc -l)" \
 	"1|$(sort -u "$B/sent.sha256" "$B/sspan.sha256" | wc -l)"
 first=$(ls "$B"/rot/live-*.db | head -1)
 for f in "$B"/rot/live-*.db; do

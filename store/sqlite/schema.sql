@@ -335,6 +335,17 @@ CREATE INDEX IF NOT EXISTS urls_host ON urls(host);
 -- and text/html parts, HTML stripped); rowid = messages.id.
 CREATE VIRTUAL TABLE IF NOT EXISTS message_text USING fts5(subject, body);
 
+-- The bytes of kept messages of 16 KiB or less (most mail: notifications,
+-- replies, text without attachments), by their SHA-256 (messages.sha256
+-- of a row with kept = 1); larger ones are files, LOG.blobs/AB/ABCD...
+-- Not one file created per small message: creating them was a seventh of
+-- reading small mail.  A log's own: not shipped, not carried at rotation
+-- (a message's bytes go to the file its row ends in).
+CREATE TABLE IF NOT EXISTS blob_bytes (
+	sha256		TEXT PRIMARY KEY,
+	bytes		BLOB NOT NULL
+);
+
 -- What happened to messages of a maildrop or mailbox.
 CREATE TABLE IF NOT EXISTS items (
 	id		INTEGER PRIMARY KEY,

@@ -72,6 +72,8 @@ const char *const stmt_sql[ST_COUNT] = {
 	    " msgno=coalesce(?4,msgno), uid=coalesce(?5,uid),"
 	    " partial=max(partial,?6), body_sha256=CASE WHEN ?6 THEN NULL"
 	    " ELSE body_sha256 END WHERE session_id=?7 AND tx=?8",
+	[ST_BLOB_INLINE] = "INSERT OR IGNORE INTO blob_bytes (sha256, bytes)"
+			   " VALUES (?,?)",
 	[ST_ITEM] = "INSERT INTO items (session_id, seq, ts, action, msgno,"
 		    " size, uid, flags, deletion) VALUES (?,?,?,?,?,?,?,?,?)",
 	[ST_DELETION] = "UPDATE items SET deletion=? WHERE session_id=? AND"

@@ -44,6 +44,85 @@ static void text_index(struct sqlite_store *, struct open_msg *);
 static void yara_rows(struct sqlite_store *, int64_t msg_row, uint32_t part,
     const struct rule_hits *);
 
+/* The kept bytes' file, its stdio buffer a new one of BLOB_BUF bytes:
+ * 0, or -1 (said, counted; the message's bytes are then not kept). */
+static int
+blob_file(struct sqlite_store *s, struct open_msg *m)
+{
+	char *buf = malloc(BLOB_BUF);
+
+	if (buf == NULL ||
+	    (m->blob = keep_blob_create(s->blob_dir, ++s->blob_seq,
+		 &m->blob_tmp, buf, BLOB_BUF, s->error, sizeof(s->error))) ==
+		NULL) {
+		free(buf);
+		io_fail(s);
+		m->keep = KEEP_LOST;
+		return -1;
+	}
+	free(m->blob_buf); /* its bytes, if any, are the caller's to write */
+	m->blob_buf = buf;
+	m->keep = KEEP_FILE;
+	return 0;
+}
+
+/* Where a message's kept bytes go first: memory (a spool: a file). */
+static void
+blob_begin(struct sqlite_store *s, struct open_msg *m)
+{
+	if (s->is_spool) {
+		blob_file(s, m);
+		return;
+	}
+	if ((m->blob_buf = malloc(BLOB_INLINE_MAX)) == NULL) {
+		io_fail(s);
+		m->keep = KEEP_LOST;
+		return;
+	}
+	m->keep = KEEP_MEM;
+}
+
+static void
+blob_write_failed(struct sqlite_store *s, struct open_msg *m)
+{
+	io_fail(s);
+	snprintf(s->error, sizeof(s->error), "%s: write failed", m->blob_tmp);
+	fclose(m->blob);
+	m->blob = NULL;
+	unlink(m->blob_tmp);
+	m->keep = KEEP_LOST;
+}
+
+/* More of the kept bytes: into the buffer while they fit, past it the
+ * buffer's bytes and the rest into a file. */
+static void
+blob_data(struct sqlite_store *s, struct open_msg *m, const void *p, size_t n)
+{
+	if (m->keep == KEEP_MEM && m->blob_len + n <= BLOB_INLINE_MAX) {
+		memcpy(m->blob_buf + m->blob_len, p, n);
+		m->blob_len += n;
+		return;
+	}
+	if (m->keep == KEEP_MEM) {
+		char  *held = m->blob_buf;
+		size_t len = m->blob_len;
+
+		m->blob_buf = NULL; /* blob_file must not free it yet */
+		if (blob_file(s, m) != 0) {
+			free(held);
+			return;
+		}
+		if (fwrite(held, 1, len, m->blob) != len) {
+			free(held);
+			blob_write_failed(s, m);
+			return;
+		}
+		free(held);
+	}
+	if (m->keep == KEEP_FILE && fwrite(p, 1, n, m->blob) != n)
+		blob_write_failed(s, m);
+}
+
 /* The message open as tx of a flow, or NULL. */
 static struct open_msg *
 msg_at(struct sqlite_store *s, uint64_t flow_id, uint32_t tx)
@@ -116,12 +195,8 @@ msgs_begin(struct sqlite_store *s, const struct md_event *ev)
 	    (m->out = keep_eml_create(s->extract_dir, sid, ev->tx, &m->path,
 		 s->error, sizeof(s->error))) == NULL)
 		io_fail(s);
-	if (s->blob_dir != NULL &&
-	    ((m->blob_buf = malloc(BLOB_BUF)) == NULL ||
-		(m->blob = keep_blob_create(s->blob_dir, ++s->blob_seq,
-		     &m->blob_tmp, m->blob_buf, BLOB_BUF, s->error,
-		     sizeof(s->error))) == NULL))
-		io_fail(s);
+	if (s->blob_dir != NULL)
+		blob_begin(s, m);
 	slot = md_tx_slot(&s->msgs, m->node.flow_id, m->node.tx);
 	if (*slot != NULL) /* a dissector bug; keep the newer one */
 		open_msg_free((struct open_msg *)md_tx_remove(slot));
@@ -148,15 +223,7 @@ msgs_data(struct sqlite_store *s, const struct md_event *ev)
 		fclose(m->out);
 		m->out = NULL;
 	}
-	if (m->blob != NULL &&
-	    fwrite(ev->arg.p, 1, ev->arg.len, m->blob) != ev->arg.len) {
-		io_fail(s);
-		snprintf(s->error, sizeof(s->error), "%s: write failed",
-		    m->blob_tmp);
-		fclose(m->blob);
-		m->blob = NULL;
-		unlink(m->blob_tmp);
-	}
+	blob_data(s, m, ev->arg.p, ev->arg.len);
 }
 
 static void
@@ -190,12 +257,22 @@ open_msg_free(struct open_msg *m)
 	free(m);
 }
 
-/* Names the kept bytes by their hash; 1 when they are kept. */
+/* Names the kept bytes by their hash, in the log (bytes that stayed in
+ * the buffer) or as a file; 1 when they are kept. */
 static int
 blob_kept(struct sqlite_store *s, struct open_msg *m, const char *sha)
 {
 	FILE *blob = m->blob;
 
+	if (m->keep == KEEP_MEM) {
+		sqlite3_stmt *st = s->st[ST_BLOB_INLINE];
+
+		m->keep = KEEP_NONE;
+		sqlite3_bind_text(st, 1, sha, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(st, 2, m->blob_len ? m->blob_buf : "",
+		    (int)m->blob_len, SQLITE_STATIC);
+		return db_run(s, ST_BLOB_INLINE) == 0;
+	}
 	if (blob == NULL)
 		return 0;
 	m->blob = NULL;

@@ -17,6 +17,7 @@
 #include "store/store.h"
 
 #define BLOB_BUF	     (32 * 1024) /* kept bytes written at a time */
+#define BLOB_INLINE_MAX	     (16 * 1024) /* kept inside the log up to */
 #define STORE_COMMIT_US	     2000000	 /* capture time between commits */
 #define STORE_COMMIT_EVENTS  200000	 /* or this many events */
 #define STORE_COMMIT_WALL_US 1000000	 /* or this much wall time */
@@ -38,6 +39,7 @@ enum stmt_id {
 	ST_MSG,
 	ST_MSG_META,
 	ST_MSG_END,
+	ST_BLOB_INLINE,
 	ST_ITEM,
 	ST_DELETION,
 	ST_MAILBOX,
@@ -95,16 +97,25 @@ struct open_msg {
 	struct an_msg	*an; /* its analysis */
 	FILE		*out;
 	char		*path;
-	FILE		*blob; /* the bytes, kept until their hash names them */
-	char		*blob_tmp;
-	char		*blob_buf; /* its stdio buffer, BLOB_BUF bytes */
-	uint64_t	 size;
-	enum md_dir	 dir;
-	uint64_t	 first_frame; /* the packet of its first bytes */
-	int64_t		 first_offset;
-	const char	*capture_file;
-	uint64_t	 gap;	  /* bytes the capture lost inside it */
-	int		 partial; /* a part, TOP: no body identity */
+	/*
+	 * Kept bytes: in blob_buf while they are BLOB_INLINE_MAX or fewer,
+	 * then in a file (blob, blob_buf its stdio buffer of BLOB_BUF)
+	 * named by their hash at the end; a message that ends within
+	 * BLOB_INLINE_MAX is kept inside the log (blob_bytes), no file made
+	 * (a spool's always go to files: its receiver moves files)
+	 */
+	enum { KEEP_NONE, KEEP_MEM, KEEP_FILE, KEEP_LOST } keep;
+	FILE	   *blob;
+	char	   *blob_tmp;
+	char	   *blob_buf;
+	size_t	    blob_len; /* bytes in blob_buf, while KEEP_MEM */
+	uint64_t    size;
+	enum md_dir dir;
+	uint64_t    first_frame; /* the packet of its first bytes */
+	int64_t	    first_offset;
+	const char *capture_file;
+	uint64_t    gap;     /* bytes the capture lost inside it */
+	int	    partial; /* a part, TOP: no body identity */
 	/* one open of each kind (md_part_kind): a forwarded message stays
 	 * open around its parts, a part around the files inside it */
 	struct open_part part[MD_PART_KINDS];

@@ -370,9 +370,38 @@ blob_elsewhere(const struct sqlite_query *c, const char *sha)
 	return f;
 }
 
-/* Kept bytes live beside the log: LOG.blobs/AB/ABCD...; or where its
- * runs said they kept them (the files of live --rotate share one store,
- * a log moved away by logrotate left its store behind). */
+/* A small message's kept bytes, inside the log (blob_bytes), as a
+ * temporary file; NULL: not there (or a log older than the table). */
+static FILE *
+blob_inside(const struct sqlite_query *c, const char *sha)
+{
+	sqlite3_stmt *st;
+	FILE	     *f = NULL;
+
+	if (sqlite3_prepare_v2(c->db,
+		"SELECT bytes FROM blob_bytes WHERE sha256 = ?", -1, &st,
+		NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && (f = tmpfile()) != NULL) {
+		size_t n = (size_t)sqlite3_column_bytes(st, 0);
+
+		if ((n > 0 &&
+			fwrite(sqlite3_column_blob(st, 0), 1, n, f) != n) ||
+		    fflush(f) != 0) {
+			fclose(f);
+			f = NULL;
+		} else
+			rewind(f);
+	}
+	sqlite3_finalize(st);
+	return f;
+}
+
+/* Kept bytes live inside the log (small ones) or beside it:
+ * LOG.blobs/AB/ABCD...; or where its runs said they kept them (the files
+ * of live --rotate share one store, a log moved away by logrotate left
+ * its store behind). */
 static FILE *
 q_blob(struct query *q, const char *sha, char *err, size_t errlen)
 {
@@ -380,6 +409,8 @@ q_blob(struct query *q, const char *sha, char *err, size_t errlen)
 	char			   path[4300];
 	FILE			  *f;
 
+	if ((f = blob_inside(c, sha)) != NULL)
+		return f;
 	snprintf(path, sizeof(path), "%s.blobs/%.2s/%s", c->path, sha, sha);
 	if ((f = fopen(path, "rb")) == NULL) {
 		int e = errno;
