@@ -1003,9 +1003,14 @@ db_open(struct sqlite_store *s, const char *path, int force, int keep,
 		 * the files of the messages this run carries over */
 		keep_clean(bd, s->blob_seq == 0);
 	}
+	/* 16 MB of page cache (SQLite's default is 2 MB): the indexes of
+	 * small mail's many rows were read back from the kernel page by
+	 * page (20,000 notifications 5.44 to 5.23 s; 8, 32 and 64 MB were
+	 * slower) */
 	if (exec_sql(s,
 		"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-		" PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=OFF;",
+		" PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=OFF;"
+		" PRAGMA cache_size=-16384;",
 		err, errlen) != 0 ||
 	    store_schema(s, err, errlen) != 0)
 		return -1;
