@@ -327,14 +327,21 @@ ask_key(const struct listing_ask *a)
 
 	if (f == NULL)
 		return NULL;
+	/* every text by its length first: no value can end early and pass
+	 * for two (an answer kept for one ask given to another) */
 	fprintf(f, "%s", a->l->name);
 	for (int k = 0; k < F_COUNT; k++)
-		if (a->val[k] != NULL || a->flag[k])
-			fprintf(f, "\x1f%d=%s", k,
-			    a->val[k] != NULL ? a->val[k] : "1");
-	fprintf(f, "\x1fl%ld o%ld a%lld b%lld d%d c%d\x1fs=%s\x1fv=%s",
-	    v->limit, v->offset, v->after, v->before, v->desc, v->count,
-	    v->sort != NULL ? v->sort : "", v->values != NULL ? v->values : "");
+		if (a->val[k] != NULL)
+			fprintf(f, " %d:%zu:%s", k, strlen(a->val[k]),
+			    a->val[k]);
+		else if (a->flag[k])
+			fprintf(f, " %d:flag", k);
+	fprintf(f, " l%ld o%ld a%lld b%lld d%d c%d s%zu:%s v%zu:%s", v->limit,
+	    v->offset, v->after, v->before, v->desc, v->count,
+	    v->sort != NULL ? strlen(v->sort) : 0,
+	    v->sort != NULL ? v->sort : "",
+	    v->values != NULL ? strlen(v->values) : 0,
+	    v->values != NULL ? v->values : "");
 	fclose(f);
 	return key;
 }

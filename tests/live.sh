@@ -546,8 +546,13 @@ if mkdir -p "$B/fullrot" && mount -t tmpfs -o size=2m tmpfs "$B/fullrot" 2>/dev/
 	python3 "$MAIL" send 25 3 "$B"
 	sleep 2
 	stop
-	check "a rotation on a full disk: said, the run goes on in its log, no ASan report" \
-		"$alive|$(grep -c 'cannot start the log .*going on in .*trying again' "$B/fullrot.err" | awk '{ print ($1 >= 1) }')|$(grep -c 'stopping' "$B/fullrot.err")|$(grep -c 'AddressSanitizer\|runtime error' "$B/fullrot.err")" \
+	# which of the two it meets depends on where the filler finds the
+	# rotation: before it made the next file (going on in the log it
+	# has) or between that and letting the old go, whose last
+	# checkpoint needs room too (no log until there is room); both say
+	# so, retry every 5 s, and stop nothing
+	check "a rotation on a full disk: said, the run goes on (in its log, or with none until there is room), no ASan report" \
+		"$alive|$(grep -c 'cannot start the log .*\(going on in\|no log until there is room\).*trying again' "$B/fullrot.err" | awk '{ print ($1 >= 1) }')|$(grep -c 'stopping' "$B/fullrot.err")|$(grep -c 'AddressSanitizer\|runtime error' "$B/fullrot.err")" \
 		"alive|1|0|0"
 	check "a rotation on a full disk: no log file left without its tables, every log whole" \
 		"$(for f in "$B"/fullrot/live-*.db; do sqlite3 "$f" "SELECT count(*) > 0 FROM sqlite_master WHERE name = 'sessions'; PRAGMA integrity_check; PRAGMA foreign_key_check" 2>&1; done | sort -u | tr '\n' ' ')" \

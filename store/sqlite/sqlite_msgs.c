@@ -269,8 +269,10 @@ blob_kept(struct sqlite_store *s, struct open_msg *m, const char *sha)
 
 		m->keep = KEEP_NONE;
 		sqlite3_bind_text(st, 1, sha, -1, SQLITE_TRANSIENT);
+		/* copied: the buffer goes with the message, the binding
+		 * stays with the statement */
 		sqlite3_bind_blob(st, 2, m->blob_len ? m->blob_buf : "",
-		    (int)m->blob_len, SQLITE_STATIC);
+		    (int)m->blob_len, SQLITE_TRANSIENT);
 		return db_run(s, ST_BLOB_INLINE) == 0;
 	}
 	if (blob == NULL)
