@@ -136,16 +136,28 @@ flow_addresses(struct flow *f, const struct tcp_stream *a)
 	}
 }
 
+/* IMAP's ports, plain and over TLS. */
+static int
+imap_port(u_short p)
+{
+	return p == 143 || p == 993;
+}
+
 /*
  * Whether this process dissects the connection (read --jobs): a hash of
  * its two endpoints that is the same both ways, so that both directions
  * of a connection go to one job, and every job sees the same numbers.
+ * IMAP's connections go by their addresses alone: a client fetches one
+ * message in pieces over several connections to its server
+ * (Thunderbird's chunks), and the pieces are joined only in the job
+ * that sees them all (dissect/assemble.c).
  */
 static int
 ours(const struct tuple4 *t)
 {
-	uint64_t a = (uint64_t)t->saddr << 16 | t->source;
-	uint64_t b = (uint64_t)t->daddr << 16 | t->dest;
+	int	 by_host = imap_port(t->source) || imap_port(t->dest);
+	uint64_t a = (uint64_t)t->saddr << 16 | (by_host ? 0 : t->source);
+	uint64_t b = (uint64_t)t->daddr << 16 | (by_host ? 0 : t->dest);
 	uint64_t h;
 
 	if (cap.opts.share_n < 2)

@@ -163,6 +163,14 @@ check "read into a log no backend keeps: exit 2, nothing read" "$(./mailsift rea
 2"
 check "--jobs reads no pipe: said, exit 2" "$(./mailsift read -j 2 -o "$B/jobs-pipe.db" - </dev/null 2>&1; echo $?)" "mailsift: --jobs reads each file in every job: not a pipe
 2"
+# --jobs: IMAP connections go to jobs by their hosts, so that a message
+# Thunderbird fetched in pieces over two connections is joined as with
+# one job (dovecot's recording; before, -j 3 left it in pieces)
+imap_msgs() { sqlite3 "$1" "SELECT s.client_port, m.tx, m.sha256, m.complete, m.assembled FROM messages m JOIN sessions s ON s.id = m.session_id ORDER BY 1, 2"; }
+./mailsift read -q -o "$B/imap-1.db" tests/recorded/dovecot-imap.pcap
+./mailsift read -q -j 3 -o "$B/imap-3.db" tests/recorded/dovecot-imap.pcap
+check "--jobs 3: IMAP pieces fetched over two connections joined as with one job" \
+	"$(imap_msgs "$B/imap-3.db" | md5sum)" "$(imap_msgs "$B/imap-1.db" | md5sum)"
 check "a PostgreSQL server not there: said, exit 2" "$(./mailsift sessions -d "postgresql:///mail?host=$B/nowhere" 2>&1 | cut -c1-29; echo $?)" "mailsift: PostgreSQL: connect
 0"
 
