@@ -247,7 +247,7 @@ decap_ip(const uint8_t *p, size_t n, int depth, struct decap *out)
 		if (hlen < 20 || n < hlen)
 			return DECAP_SHORT;
 		proto = p[9];
-		if (is_tunnel_proto(proto) && (be16(p + 6) & 0x3fff) == 0) {
+		if (is_tunnel_proto(proto) && !ipv4_fragment(p)) {
 			enum decap_result r =
 			    decap_tunnel(proto, p + hlen, n - hlen, depth, out);
 			if (r != DECAP_NOT_IP || proto != IPP_UDP)

@@ -191,8 +191,8 @@ cap_another_jobs(const uint8_t *ip, size_t n)
 	size_t	      hlen = (size_t)(ip[0] & 0x0f) * 4;
 	struct tuple4 t;
 
-	if (cap.opts.share_n < 2 || ip[9] != IPPROTO_TCP ||
-	    (be16(ip + 6) & 0x3fff) != 0 || n < hlen + 4)
+	if (cap.opts.share_n < 2 || ip[9] != IPPROTO_TCP || ipv4_fragment(ip) ||
+	    n < hlen + 4)
 		return 0;
 	memcpy(&t.saddr, ip + 12, 4);
 	memcpy(&t.daddr, ip + 16, 4);

@@ -138,8 +138,7 @@ cap_pickup_midstream(const uint8_t *ip, size_t n)
 	uint16_t	   sport, dport, cport, svport;
 	long		   datalen;
 
-	if (ip[9] != IPPROTO_TCP || (be16(ip + 6) & 0x3fff) != 0 ||
-	    n < hlen + 20)
+	if (ip[9] != IPPROTO_TCP || ipv4_fragment(ip) || n < hlen + 20)
 		return;
 	thlen = (size_t)(th[12] >> 4) * 4;
 	datalen = (long)be16(ip + 2) - (long)hlen - (long)thlen;
@@ -408,8 +407,7 @@ cap_before_libnids(const uint8_t *ip, size_t n, struct around *ar)
 	long		    datalen;
 
 	ar->fill_dir = ar->widen_dir = -1;
-	if (ip[9] != IPPROTO_TCP || (be16(ip + 6) & 0x3fff) != 0 ||
-	    n < hlen + 20)
+	if (ip[9] != IPPROTO_TCP || ipv4_fragment(ip) || n < hlen + 20)
 		return;
 	if ((th[13] & 0x16) == 0x02) /* a SYN: where a session begins */
 		syn_mark(ip, th);

@@ -36,6 +36,14 @@ put32(uint8_t *p, uint32_t v)
 	put16(p + 2, (uint16_t)v);
 }
 
+/* Whether the IPv4 header at ip is a fragment's: more fragments follow,
+ * or it starts past the packet's first byte. */
+static inline int
+ipv4_fragment(const uint8_t *ip)
+{
+	return (be16(ip + 6) & 0x3fff) != 0;
+}
+
 /* The one's-complement sum of the header's 16-bit words, complemented:
  * 0 over a header whose checksum field is right. */
 static inline uint16_t

@@ -115,14 +115,32 @@ answer_static(struct MHD_Connection *c, const char *body, const char *type)
 	    NULL);
 }
 
-/* A JSON answer of buf (a memory stream's, freed after). */
+/* A JSON answer of buf (a memory stream's, freed after); age 0 or more:
+ * a kept answer, made that many seconds ago (HTTP's Age). */
+static enum MHD_Result
+answer_json_aged(struct MHD_Connection *c, unsigned status, char *buf,
+    size_t len, long age)
+{
+	struct MHD_Response *r =
+	    MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+	char secs[32];
+
+	if (r == NULL) {
+		free(buf);
+		return MHD_NO;
+	}
+	if (age >= 0) {
+		snprintf(secs, sizeof(secs), "%ld", age);
+		MHD_add_response_header(r, "Age", secs);
+	}
+	return answer_with(c, status, "application/json; charset=utf-8",
+	    csp_data, r, NULL);
+}
+
 static enum MHD_Result
 answer_json(struct MHD_Connection *c, unsigned status, char *buf, size_t len)
 {
-	return answer_with(c, status, "application/json; charset=utf-8",
-	    csp_data,
-	    MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE),
-	    NULL);
+	return answer_json_aged(c, status, buf, len, -1);
 }
 
 static enum MHD_Result
@@ -507,22 +525,8 @@ api_listing(struct MHD_Connection *c, const struct serve_opts *o,
 	if ((status = listing_answer(o, &a, &buf, &len, &age, err,
 		 sizeof(err))) != MHD_HTTP_OK)
 		return answer_error(c, status, err);
-	if (a.fmt == NULL && age >= 0) { /* kept: HTTP's Age says since */
-		struct MHD_Response *r = MHD_create_response_from_buffer(len,
-		    buf, MHD_RESPMEM_MUST_FREE);
-		char		     secs[32];
-
-		if (r == NULL) {
-			free(buf);
-			return MHD_NO;
-		}
-		snprintf(secs, sizeof(secs), "%ld", age);
-		MHD_add_response_header(r, "Age", secs);
-		return answer_with(c, MHD_HTTP_OK,
-		    "application/json; charset=utf-8", csp_data, r, NULL);
-	}
 	if (a.fmt == NULL)
-		return answer_json(c, MHD_HTTP_OK, buf, len);
+		return answer_json_aged(c, MHD_HTTP_OK, buf, len, age);
 	snprintf(disp, sizeof(disp), "attachment; filename=\"mailsift-%s.%s\"",
 	    a.l->name, a.fmt);
 	return answer_with(c, MHD_HTTP_OK,

@@ -113,13 +113,14 @@ int
 jobs_fork(int n, int nfiles, struct jobs **jp, struct job_report *sum)
 {
 	int    fds[2], pipes[MAX_JOBS][2], made = 0;
-	size_t len = sizeof(struct shared_digest) * (size_t)nfiles;
+	size_t len =
+	    sizeof(struct shared_digest) * (size_t)(nfiles > 0 ? nfiles : 1);
 	struct shared_digest *board;
 	pid_t		      pid;
 
 	memset(sum, 0, sizeof(*sum));
 	sum->status = EXIT_USAGE;
-	board = mmap(NULL, len > 0 ? len : 1, PROT_READ | PROT_WRITE,
+	board = mmap(NULL, len, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (board == MAP_FAILED) {
 		perror("mailsift: mmap");
@@ -127,7 +128,7 @@ jobs_fork(int n, int nfiles, struct jobs **jp, struct job_report *sum)
 	}
 	if (pipe(fds) != 0) {
 		perror("mailsift: pipe");
-		munmap(board, len > 0 ? len : 1);
+		munmap(board, len);
 		return -1;
 	}
 	for (; made < n && pipe(pipes[made]) == 0; made++)
@@ -137,7 +138,7 @@ jobs_fork(int n, int nfiles, struct jobs **jp, struct job_report *sum)
 		close_pipes(pipes, made);
 		close(fds[0]);
 		close(fds[1]);
-		munmap(board, len > 0 ? len : 1);
+		munmap(board, len);
 		return -1;
 	}
 	fflush(NULL);
@@ -165,7 +166,7 @@ jobs_fork(int n, int nfiles, struct jobs **jp, struct job_report *sum)
 	close(fds[1]);
 	close_pipes(pipes, n);
 	collect(fds[0], n, sum);
-	munmap(board, len > 0 ? len : 1);
+	munmap(board, len);
 	return -1;
 }
 

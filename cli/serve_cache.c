@@ -103,18 +103,29 @@ answer_cache_get(struct answer_cache *c, const char *key, const int64_t now[2],
 	return rc;
 }
 
-/* A slot for a new answer: a free one, else the least recently used. */
+/* The least recently used answer, or NULL when none is kept. */
+static struct kept *
+oldest(struct answer_cache *c)
+{
+	struct kept *old = NULL;
+
+	for (int i = 0; i < ANSWER_CACHE_ENTRIES; i++)
+		if (c->e[i].key != NULL &&
+		    (old == NULL || c->e[i].used < old->used))
+			old = &c->e[i];
+	return old;
+}
+
+/* A slot for a new answer: a free one, else the least recently used's. */
 static struct kept *
 slot_for(struct answer_cache *c)
 {
-	struct kept *old = &c->e[0];
+	struct kept *old;
 
-	for (int i = 0; i < ANSWER_CACHE_ENTRIES; i++) {
+	for (int i = 0; i < ANSWER_CACHE_ENTRIES; i++)
 		if (c->e[i].key == NULL)
 			return &c->e[i];
-		if (c->e[i].used < old->used)
-			old = &c->e[i];
-	}
+	old = oldest(c);
 	let_go(c, old);
 	return old;
 }
@@ -123,17 +134,10 @@ slot_for(struct answer_cache *c)
 static void
 make_room(struct answer_cache *c, size_t n)
 {
-	while (c->bytes + n > ANSWER_CACHE_BYTES && c->bytes > 0) {
-		struct kept *old = NULL;
+	struct kept *old;
 
-		for (int i = 0; i < ANSWER_CACHE_ENTRIES; i++)
-			if (c->e[i].key != NULL &&
-			    (old == NULL || c->e[i].used < old->used))
-				old = &c->e[i];
-		if (old == NULL)
-			break;
+	while (c->bytes + n > ANSWER_CACHE_BYTES && (old = oldest(c)) != NULL)
 		let_go(c, old);
-	}
 }
 
 void

@@ -44,44 +44,6 @@ static void text_index(struct sqlite_store *, struct open_msg *);
 static void yara_rows(struct sqlite_store *, int64_t msg_row, uint32_t part,
     const struct rule_hits *);
 
-/* The kept bytes' file, its stdio buffer a new one of BLOB_BUF bytes:
- * 0, or -1 (said, counted; the message's bytes are then not kept). */
-static int
-blob_file(struct sqlite_store *s, struct open_msg *m)
-{
-	char *buf = malloc(BLOB_BUF);
-
-	if (buf == NULL ||
-	    (m->blob = keep_blob_create(s->blob_dir, ++s->blob_seq,
-		 &m->blob_tmp, buf, BLOB_BUF, s->error, sizeof(s->error))) ==
-		NULL) {
-		free(buf);
-		io_fail(s);
-		m->keep = KEEP_LOST;
-		return -1;
-	}
-	free(m->blob_buf); /* its bytes, if any, are the caller's to write */
-	m->blob_buf = buf;
-	m->keep = KEEP_FILE;
-	return 0;
-}
-
-/* Where a message's kept bytes go first: memory (a spool: a file). */
-static void
-blob_begin(struct sqlite_store *s, struct open_msg *m)
-{
-	if (s->is_spool) {
-		blob_file(s, m);
-		return;
-	}
-	if ((m->blob_buf = malloc(BLOB_INLINE_MAX)) == NULL) {
-		io_fail(s);
-		m->keep = KEEP_LOST;
-		return;
-	}
-	m->keep = KEEP_MEM;
-}
-
 static void
 blob_write_failed(struct sqlite_store *s, struct open_msg *m)
 {
@@ -93,8 +55,45 @@ blob_write_failed(struct sqlite_store *s, struct open_msg *m)
 	m->keep = KEEP_LOST;
 }
 
-/* More of the kept bytes: into the buffer while they fit, past it the
- * buffer's bytes and the rest into a file. */
+/* The kept bytes go to a file from here on, with a stdio buffer of
+ * BLOB_BUF bytes of its own, the bytes held in memory so far first
+ * (said and counted when it cannot be: the bytes are then not kept). */
+static void
+blob_file(struct sqlite_store *s, struct open_msg *m)
+{
+	char  *held = m->blob_buf;
+	size_t n = m->keep == KEEP_MEM ? m->blob_len : 0;
+
+	if ((m->blob_buf = malloc(BLOB_BUF)) == NULL ||
+	    (m->blob = keep_blob_create(s->blob_dir, ++s->blob_seq,
+		 &m->blob_tmp, m->blob_buf, BLOB_BUF, s->error,
+		 sizeof(s->error))) == NULL) {
+		io_fail(s);
+		m->keep = KEEP_LOST;
+	} else {
+		m->keep = KEEP_FILE;
+		if (n > 0 && fwrite(held, 1, n, m->blob) != n)
+			blob_write_failed(s, m);
+	}
+	free(held);
+}
+
+/* Where a message's kept bytes go first: memory (a spool: a file). */
+static void
+blob_begin(struct sqlite_store *s, struct open_msg *m)
+{
+	if (s->is_spool)
+		blob_file(s, m);
+	else if ((m->blob_buf = malloc(BLOB_INLINE_MAX)) != NULL)
+		m->keep = KEEP_MEM;
+	else {
+		io_fail(s);
+		m->keep = KEEP_LOST;
+	}
+}
+
+/* More of the kept bytes: into memory while they fit, past it into a
+ * file. */
 static void
 blob_data(struct sqlite_store *s, struct open_msg *m, const void *p, size_t n)
 {
@@ -103,22 +102,8 @@ blob_data(struct sqlite_store *s, struct open_msg *m, const void *p, size_t n)
 		m->blob_len += n;
 		return;
 	}
-	if (m->keep == KEEP_MEM) {
-		char  *held = m->blob_buf;
-		size_t len = m->blob_len;
-
-		m->blob_buf = NULL; /* blob_file must not free it yet */
-		if (blob_file(s, m) != 0) {
-			free(held);
-			return;
-		}
-		if (fwrite(held, 1, len, m->blob) != len) {
-			free(held);
-			blob_write_failed(s, m);
-			return;
-		}
-		free(held);
-	}
+	if (m->keep == KEEP_MEM)
+		blob_file(s, m);
 	if (m->keep == KEEP_FILE && fwrite(p, 1, n, m->blob) != n)
 		blob_write_failed(s, m);
 }
