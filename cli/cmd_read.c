@@ -642,14 +642,17 @@ read_one(struct store *st, const char *path, struct hasher *fh,
 	struct capture_read_tap	 tap = { hash_read_bytes, NULL };
 	struct hdigests		 d;
 	char			 err[512];
-	int			 damaged = 0, rc;
+	int			 damaged = 0, rc, own;
 
 	/* another capture than the last one: its sessions end there */
 	if (capture_next_file(path, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mailsift: %s\n", err);
 		return -2;
 	}
-	if (jobs != NULL && !jobs_hashes_file(jobs, nth))
+	/* under --jobs every job reads the file; the one that takes its
+	 * digest says what is wrong with it, once */
+	own = jobs == NULL || jobs_hashes_file(jobs, nth);
+	if (!own)
 		fh = NULL; /* another job takes its digest */
 	tap.arg = hs = fh != NULL ? hstream_new(fh, 0) : NULL;
 	store_set_capture_file(st, path);
@@ -661,7 +664,8 @@ read_one(struct store *st, const char *path, struct hasher *fh,
 	prog->last = prog->t0;
 	if ((rc = capture_file(path, hs != NULL ? &tap : NULL, &info, err,
 		 sizeof(err))) != 0) {
-		fprintf(stderr, "mailsift: %s\n", err);
+		if (own || rc == -2) /* -2: this job's log stopped it */
+			fprintf(stderr, "mailsift: %s\n", err);
 		damaged = 1;
 	}
 	sc = (struct store_capture) { .path = path,

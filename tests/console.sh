@@ -85,6 +85,11 @@ check "every capture's sessions the same read with the others as alone" \
 check "... and in reverse order" "$(sqlite3 "$B/reverse.db" "$Q" | sort | diff - "$B/together" | grep -c '^<')" 0
 "$BIN" read -q -j 2 -o "$B/jobs.db" $ALL 2>/dev/null
 check "... and with --jobs 2" "$(sqlite3 "$B/jobs.db" "$Q" | sort | diff - "$B/together" | grep -c '^<')" 0
+# a damaged capture is said once, not by every job, and still exits 1
+DMG=$P/suricata-smtp-to-comma-10.7.29.101_49898-178.63.41.150_25.pcap
+"$BIN" read -q -j 3 -o "$B/jobs-dmg.db" "$DMG" 2>"$B/jobs-dmg.err"
+check "--jobs 3 on a damaged capture: said once, exit 1" \
+	"$?|$(grep -c 'damaged after packet' "$B/jobs-dmg.err")" "1|1"
 # each file's digest is taken by one job and recorded in every job's run
 C="SELECT path || '|' || ifnull(sha256, '-') || '|' || ifnull(size, '-')
 	|| '|' || packets FROM captures"
