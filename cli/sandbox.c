@@ -244,6 +244,10 @@ seccomp_enter(int live, char *err, size_t errlen)
 		goto out;
 	if (live && seccomp_live(f) != 0)
 		goto out;
+	/* every thread of the process, not only this one: a thread a
+	 * library started before would otherwise run unfiltered */
+	if (seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1) != 0)
+		goto out;
 	rc = seccomp_load(f);
 out:
 	if (rc != 0)

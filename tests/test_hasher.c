@@ -112,6 +112,45 @@ test_threaded(void **state)
 	run(0, 1, 0);
 }
 
+/* The threads of this process, from /proc. */
+static int
+threads_now(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char  line[128];
+	int   n = -1;
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "Threads: %d", &n) == 1)
+			break;
+	if (f != NULL)
+		fclose(f);
+	return n;
+}
+
+/* No worker starts before the first stream: a process that enters its
+ * sandbox after making the hasher gets confined workers (hasher.c). */
+static void
+test_workers_start_with_first_stream(void **state)
+{
+	struct hasher  *h = hasher_new(2, NULL);
+	struct hstream *s;
+	struct hdigests d;
+	int		before = threads_now();
+
+	(void)state;
+	assert_non_null(h);
+	assert_true(before >= 1);
+	assert_int_equal(threads_now(), before);
+	s = hstream_new(h, 0);
+	assert_non_null(s);
+	assert_int_equal(threads_now(), before + 2);
+	hstream_update(s, "abc", 3);
+	hstream_finish(s, &d);
+	hasher_free(h);
+	assert_int_equal(threads_now(), before);
+}
+
 static void
 test_no_memory_keeps_order(void **state)
 {
@@ -294,6 +333,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_threaded),
+		cmocka_unit_test(test_workers_start_with_first_stream),
 		cmocka_unit_test(test_no_memory_keeps_order),
 		cmocka_unit_test(test_many_streams),
 		cmocka_unit_test(test_body_form),

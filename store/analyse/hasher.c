@@ -69,6 +69,8 @@ struct hasher {
 	unsigned	waiters; /* callers waiting on done */
 	struct worker	w[WORKERS_MAX];
 	unsigned	nworkers;
+	unsigned	wanted; /* threads to start with the first stream */
+	int		started;
 	size_t		held; /* bytes of batch buffers: HELD_MAX */
 	int		stop;
 	unsigned char  *pool[POOL_MAX]; /* spare BATCH_BYTES buffers */
@@ -222,9 +224,22 @@ hasher_new(unsigned workers, void (*slot_free)(void *))
 	h->slot_free = slot_free;
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_cond_init(&h->done, NULL);
-	if (workers > WORKERS_MAX)
-		workers = WORKERS_MAX;
-	for (unsigned i = 0; i < workers; i++) {
+	h->wanted = workers > WORKERS_MAX ? WORKERS_MAX : workers;
+	return h;
+}
+
+/*
+ * The workers, started with the first stream (the lock held): by then
+ * the process has entered its sandbox (cli/sandbox.c), whose Landlock
+ * rules bind only the thread that made them and the threads it starts
+ * afterwards; the workers run libmagic, libarchive and YARA on what
+ * strangers sent, and must be confined as the capture thread is.
+ */
+static void
+workers_start(struct hasher *h)
+{
+	h->started = 1;
+	for (unsigned i = 0; i < h->wanted; i++) {
 		struct worker *w = &h->w[h->nworkers];
 
 		w->h = h;
@@ -235,7 +250,6 @@ hasher_new(unsigned workers, void (*slot_free)(void *))
 		}
 		h->nworkers++;
 	}
-	return h;
 }
 
 void
@@ -269,6 +283,8 @@ least_busy(struct hasher *h)
 {
 	struct worker *best = NULL;
 
+	if (!h->started)
+		workers_start(h);
 	for (unsigned i = 0; i < h->nworkers; i++)
 		if (best == NULL || h->w[i].streams < best->streams)
 			best = &h->w[i];
