@@ -32,7 +32,7 @@ DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c dis
 	       dissect/tls.c dissect/tlsnames.c \
 	       dissect/tlskeys.c
 CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c capture/source.c capture/dumpfile.c capture/decap.c store/safename.c store/analyse/hasher.c \
-	       store/analyse/bodynorm.c store/analyse/hbsplit.c store/analyse/content.c store/analyse/rules.c store/analyse/msgauth.c capture/v6map.c store/store.c store/query.c \
+	       store/analyse/bodynorm.c store/analyse/hbsplit.c store/analyse/content.c store/analyse/rules.c store/analyse/msgauth.c capture/v6map.c store/store.c store/handoff.c store/query.c \
 	       store/keep.c store/owner.c store/tables.c store/sqlite/sqlite.c store/sqlite/sqlite_events.c \
 	       store/sqlite/sqlite_msgs.c store/sqlite/sqlite_lost.c store/sqlite/sqlite_rotate.c store/sqlite/sqlite_query.c \
 	       store/sqlite/sqlite_tls.c store/sqlite/sqlite_spool.c store/sqlite/sqlite_ship.c store/sqlite/sqlite_auth.c store/analyse/x509.c store/analyse/analyse.c \
@@ -41,7 +41,7 @@ CLI_SRC     := cli/main.c cli/args.c cli/pipeline.c cli/cmd_read.c cli/read_jobs
 	       cli/cmd_export.c cli/cmd_extract.c cli/cmd_case.c cli/case_iocs.c cli/case_tar.c cli/table.c cli/cmdline.c cli/search.c cli/sandbox.c
 TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_imapsyn test_tls test_tlskeys test_detect test_mime \
 	       test_capture test_safename test_bodynorm test_hasher test_urls test_content test_msgauth \
-	       test_termsafe test_cmdline test_livenames test_analyse test_sandbox
+	       test_termsafe test_cmdline test_livenames test_analyse test_sandbox test_handoff
 TOOL_NAMES  := pcapgen
 
 BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libpq-dev libssl-dev zlib1g-dev libmagic-dev libarchive-dev libyara-dev libmicrohttpd-dev libjansson-dev libseccomp-dev
@@ -189,6 +189,11 @@ $(BUILD)/rel/tests/test_sandbox: $(call obj,rel,tests/test_sandbox.c cli/sandbox
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka -lseccomp -pthread
 $(BUILD)/san/tests/test_sandbox: $(call obj,san,tests/test_sandbox.c cli/sandbox.c)
 	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka -lseccomp -pthread
+
+$(BUILD)/rel/tests/test_handoff: $(call obj,rel,tests/test_handoff.c store/handoff.c)
+	$(CC) $(CFLAGS) -o $@ $^ -lcmocka -pthread
+$(BUILD)/san/tests/test_handoff: $(call obj,san,tests/test_handoff.c store/handoff.c)
+	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka -pthread
 
 HASHER_WRAP := -Wl,--wrap=malloc,--wrap=EVP_DigestUpdate
 $(BUILD)/rel/tests/test_hasher: $(call obj,rel,tests/test_hasher.c store/analyse/hasher.c store/analyse/bodynorm.c store/analyse/hbsplit.c)

@@ -1,18 +1,31 @@
 /* \summary: the store: events to a log, through the backend that keeps it */
 /*
  * store.h's calls forwarded to the backend chosen by the log's name.
- * The sink hands events to the backend directly: no hop per event.
+ * The sink hands events to the backend's own thread (handoff.h); every
+ * other call first waits for that thread to have written what it was
+ * given, then runs on the caller's thread as before.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/backend.h"
+#include "store/handoff.h"
 #include "store/store.h"
 
 struct store {
 	const struct store_backend *be;
 	void			   *impl;
+	struct handoff		   *ho; /* NULL: events go on directly */
+	struct counts		   *counts;
+};
+
+/* The counts as the writer left them after its last batch (under mu),
+ * and as the caller last read them. */
+struct counts {
+	pthread_mutex_t	   mu;
+	struct store_stats snap, seen;
 };
 
 static const struct store_backend *const backends[] = {
@@ -60,6 +73,27 @@ store_backend_for(const char *where, char *err, size_t errlen)
 	return NULL;
 }
 
+/* On the writer's thread, after each batch: the counts for store_stats
+ * (the progress line, and whether the disk failed, read while events
+ * are still being written). */
+static void
+snap_take(void *arg)
+{
+	struct store *s = arg;
+
+	pthread_mutex_lock(&s->counts->mu);
+	s->counts->snap = *s->be->stats(s->impl);
+	pthread_mutex_unlock(&s->counts->mu);
+}
+
+/* Every event given is written: the backend is the caller's now. */
+static void
+settled(const struct store *s)
+{
+	if (s->ho != NULL)
+		handoff_drain(s->ho);
+}
+
 struct store *
 store_open(const struct store_opts *o, char *err, size_t errlen)
 {
@@ -77,10 +111,16 @@ store_open(const struct store_opts *o, char *err, size_t errlen)
 		return NULL;
 	}
 	s->be = be;
-	if ((s->impl = be->open(o, err, errlen)) == NULL) {
+	if ((s->counts = calloc(1, sizeof(*s->counts))) == NULL ||
+	    (s->impl = be->open(o, err, errlen)) == NULL) {
+		if (s->counts == NULL)
+			snprintf(err, errlen, "out of memory");
+		free(s->counts);
 		free(s);
 		return NULL;
 	}
+	pthread_mutex_init(&s->counts->mu, NULL);
+	s->ho = handoff_new(be->emit, s->impl, snap_take, s);
 	return s;
 }
 
@@ -96,37 +136,42 @@ store_prepare(const struct store_opts *o, char *err, size_t errlen)
 void
 store_sink(struct store *s, struct md_sink *sink)
 {
-	sink->emit = s->be->emit;
-	sink->arg = s->impl;
+	sink->emit = s->ho != NULL ? handoff_emit : s->be->emit;
+	sink->arg = s->ho != NULL ? (void *)s->ho : s->impl;
 }
 
 void
 store_set_capture_file(struct store *s, const char *path)
 {
+	settled(s);
 	s->be->set_capture_file(s->impl, path);
 }
 
 void
 store_add_capture(struct store *s, const struct store_capture *c)
 {
+	settled(s);
 	s->be->add_capture(s->impl, c);
 }
 
 void
 store_add_interval(struct store *s, const struct store_interval *iv)
 {
+	settled(s);
 	s->be->add_interval(s->impl, iv);
 }
 
 int
 store_rotate(struct store *s, const char *path, char *err, size_t errlen)
 {
+	settled(s);
 	return s->be->rotate(s->impl, path, err, errlen);
 }
 
 int
 store_rotate_ready(struct store *s, const char *path, char *err, size_t errlen)
 {
+	settled(s);
 	return s->be->rotate_ready == NULL ?
 	    0 :
 	    s->be->rotate_ready(s->impl, path, err, errlen);
@@ -135,6 +180,7 @@ store_rotate_ready(struct store *s, const char *path, char *err, size_t errlen)
 void
 store_flush(struct store *s)
 {
+	settled(s);
 	s->be->flush(s->impl);
 }
 
@@ -148,6 +194,7 @@ store_take_over(const char *prev, int64_t *last_session, char *err,
 size_t
 store_take_ended(struct store *s, int64_t *ids, size_t cap)
 {
+	settled(s);
 	return s->be->take_ended != NULL ?
 	    s->be->take_ended(s->impl, ids, cap) :
 	    0;
@@ -156,13 +203,24 @@ store_take_ended(struct store *s, int64_t *ids, size_t cap)
 void
 store_settle(struct store *s)
 {
+	settled(s);
 	s->be->settle(s->impl);
 }
 
+/*
+ * Exact once the writer is idle (after store_settle, say); while it
+ * writes, the counts of its last batch: no wait on the capture thread.
+ */
 const struct store_stats *
 store_stats(const struct store *s)
 {
-	return s->be->stats(s->impl);
+	if (s->ho == NULL)
+		return s->be->stats(s->impl);
+	pthread_mutex_lock(&s->counts->mu);
+	s->counts->seen =
+	    handoff_idle(s->ho) ? *s->be->stats(s->impl) : s->counts->snap;
+	pthread_mutex_unlock(&s->counts->mu);
+	return &s->counts->seen;
 }
 
 long
@@ -174,6 +232,7 @@ store_run_id(const struct store *s)
 int
 store_health(const struct store *s, char *buf, size_t len)
 {
+	settled(s);
 	buf[0] = '\0';
 	return s->be->health != NULL ? s->be->health(s->impl, buf, len) : 0;
 }
@@ -181,14 +240,19 @@ store_health(const struct store *s, char *buf, size_t len)
 const char *
 store_last_error(const struct store *s)
 {
+	settled(s);
 	return s->be->last_error(s->impl);
 }
 
 int
 store_close(struct store *s, int status)
 {
-	int rc = s->be->close(s->impl, status);
+	int rc;
 
+	handoff_free(s->ho); /* its last events written */
+	rc = s->be->close(s->impl, status);
+	pthread_mutex_destroy(&s->counts->mu);
+	free(s->counts);
 	free(s);
 	return rc;
 }

@@ -72,6 +72,17 @@ const char *const stmt_sql[ST_COUNT] = {
 	    " msgno=coalesce(?4,msgno), uid=coalesce(?5,uid),"
 	    " partial=max(partial,?6), body_sha256=CASE WHEN ?6 THEN NULL"
 	    " ELSE body_sha256 END WHERE session_id=?7 AND tx=?8",
+	[ST_MSG_HEAD] =
+	    "UPDATE messages SET subject=coalesce(subject,?1),"
+	    " from_addr=coalesce(from_addr,?2), to_addrs=coalesce(to_addrs,?3),"
+	    " cc_addrs=coalesce(cc_addrs,?4), bcc_addrs=coalesce(bcc_addrs,?5),"
+	    " reply_to=coalesce(reply_to,?6), date_raw=coalesce(date_raw,?7),"
+	    " msg_id=coalesce(msg_id,?8), in_reply_to=coalesce(in_reply_to,?9),"
+	    " refs=coalesce(refs,?10), mailer=coalesce(mailer,?11),"
+	    " return_path=coalesce(return_path,?12),"
+	    " date_utc=coalesce(date_utc,?13), dkim=max(dkim,?14),"
+	    " auth_results=max(auth_results,?15), parts=parts+?16,"
+	    " attachments=attachments+?17 WHERE id=?18",
 	[ST_BLOB_INLINE] = "INSERT OR IGNORE INTO blob_bytes (sha256, bytes)"
 			   " VALUES (?,?)",
 	[ST_ITEM] = "INSERT INTO items (session_id, seq, ts, action, msgno,"
@@ -89,10 +100,6 @@ const char *const stmt_sql[ST_COUNT] = {
 	[ST_SERVER_ID] = "UPDATE sessions SET server_id=? WHERE id=?",
 	[ST_COMPRESSION] = "UPDATE sessions SET compression=? WHERE id=?",
 	[ST_HEADER] = "INSERT OR REPLACE INTO headers VALUES (?,?,?,?,?)",
-	[ST_DATE_UTC] = "UPDATE messages SET date_utc=coalesce(date_utc, ?)"
-			" WHERE id=?",
-	[ST_DKIM] = "UPDATE messages SET dkim=1 WHERE id=?",
-	[ST_AUTH_RESULTS] = "UPDATE messages SET auth_results=1 WHERE id=?",
 	[ST_PART] = "INSERT OR REPLACE INTO parts (message_id, part, path,"
 		    " content_type, charset, encoding, disposition, filename)"
 		    " VALUES (?,?,?,?,?,?,?,?)",
@@ -100,8 +107,6 @@ const char *const stmt_sql[ST_COUNT] = {
 	    "UPDATE parts SET encoded_size=?, size=?, md5=?,"
 	    " sha256=?, complete=?, extract_path=?, magic_type=?, findings=?,"
 	    " sha1=?, archive_password=? WHERE message_id=? AND part=?",
-	[ST_PART_COUNT] = "UPDATE messages SET parts=parts+1,"
-			  " attachments=attachments+? WHERE id=?",
 	[ST_ARCHIVE_ENTRY] = "INSERT OR REPLACE INTO archive_entries"
 			     " (message_id, part, n, path, depth, size,"
 			     " encrypted, sha256, magic_type)"
@@ -925,21 +930,6 @@ prepare_all(struct sqlite_store *s, char *err, size_t errlen)
 			    sqlite3_errmsg(s->db));
 			return -1;
 		}
-	for (size_t i = 0; i < NFIELDS; i++) {
-		char sql[160];
-
-		snprintf(sql, sizeof(sql),
-		    "UPDATE messages SET %s=coalesce(%s,"
-		    " ?) WHERE id=?",
-		    msg_fields[i].column, msg_fields[i].column);
-		if (sqlite3_prepare_v3(s->db, sql, -1,
-			SQLITE_PREPARE_PERSISTENT, &s->field_st[i],
-			NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "%s: %s", sql,
-			    sqlite3_errmsg(s->db));
-			return -1;
-		}
-	}
 	return 0;
 }
 
@@ -949,10 +939,6 @@ finalize_all(struct sqlite_store *s)
 	for (int i = 0; i < ST_COUNT; i++) {
 		sqlite3_finalize(s->st[i]);
 		s->st[i] = NULL;
-	}
-	for (size_t i = 0; i < NFIELDS; i++) {
-		sqlite3_finalize(s->field_st[i]);
-		s->field_st[i] = NULL;
 	}
 }
 

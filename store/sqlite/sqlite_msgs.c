@@ -21,23 +21,28 @@
 #include "store/sqlite/sqlite_priv.h"
 #include "dissect/util.h"
 
-const struct msg_field msg_fields[NFIELDS] = {
-	{ "Subject", "subject" },
-	{ "From", "from_addr" },
-	{ "To", "to_addrs" },
-	{ "Cc", "cc_addrs" },
-	{ "Bcc", "bcc_addrs" },
-	{ "Reply-To", "reply_to" },
-	{ "Date", "date_raw" },
-	{ "Message-ID", "msg_id" },
-	{ "In-Reply-To", "in_reply_to" },
-	{ "References", "refs" },
-	{ "X-Mailer", "mailer" },
-	{ "User-Agent", "mailer" },
-	{ "Return-Path", "return_path" },
+/* Header fields kept in messages columns. */
+static const struct {
+	const char  *field;
+	enum msg_col col;
+} msg_fields[] = {
+	{ "Subject", COL_SUBJECT },
+	{ "From", COL_FROM },
+	{ "To", COL_TO },
+	{ "Cc", COL_CC },
+	{ "Bcc", COL_BCC },
+	{ "Reply-To", COL_REPLY_TO },
+	{ "Date", COL_DATE },
+	{ "Message-ID", COL_MSG_ID },
+	{ "In-Reply-To", COL_IN_REPLY_TO },
+	{ "References", COL_REFS },
+	{ "X-Mailer", COL_MAILER },
+	{ "User-Agent", COL_MAILER },
+	{ "Return-Path", COL_RETURN_PATH },
 };
 
 static void open_msg_free(struct open_msg *);
+static void msg_head_write(struct sqlite_store *, struct open_msg *);
 static void part_close(struct sqlite_store *, struct open_msg *,
     struct open_part *, int complete, uint64_t encoded, uint64_t decoded);
 static void text_index(struct sqlite_store *, struct open_msg *);
@@ -237,7 +242,8 @@ open_msg_free(struct open_msg *m)
 	free(m->blob_buf); /* after every fclose of m->blob */
 	free(m->parts_dir);
 	free(m->text);
-	free(m->subject);
+	for (int c = 0; c < NCOLS; c++)
+		free(m->col[c]);
 	free(m->path);
 	free(m);
 }
@@ -326,6 +332,7 @@ msgs_end(struct sqlite_store *s, const struct md_event *ev)
 	for (int k = MD_PART_KINDS - 1; k >= 0; k--) /* left open by the tap */
 		if (m->part[k].no != 0)
 			part_close(s, m, &m->part[k], 0, 0, 0);
+	msg_head_write(s, m);
 	text_index(s, m);
 	if (m->out != NULL && fclose(m->out) != 0)
 		io_fail(s);
@@ -351,6 +358,46 @@ msgs_find(struct sqlite_store *s, const struct md_event *ev)
 	return m != NULL && msg_row_kept(s, m->row, m->gen) ? m : NULL;
 }
 
+/* A header column's first value (NULL bytes: none, the next may
+ * give one), kept for msg_head_write. */
+static void
+col_take(struct open_msg *m, enum msg_col c, struct md_bytes b)
+{
+	if (m->col[c] != NULL || b.p == NULL ||
+	    (m->col[c] = strndup((const char *)b.p, b.len)) == NULL)
+		return;
+	m->col_len[c] = b.len; /* as bound before: NULs and all */
+	m->col_unwritten |= 1u << c;
+}
+
+/*
+ * What the message's row lacks of its header columns and part counts,
+ * in one UPDATE: a dozen a message, one for each field and part, were
+ * a tenth of small mail's writing.
+ */
+static void
+msg_head_write(struct sqlite_store *s, struct open_msg *m)
+{
+	sqlite3_stmt *st = s->st[ST_MSG_HEAD];
+
+	if (m->col_unwritten == 0 && m->parts_unwritten == 0 && !m->dkim &&
+	    !m->auth_results)
+		return;
+	for (int c = 0; c < NCOLS; c++)
+		if (m->col_unwritten & (1u << c))
+			sqlite3_bind_text(st, c + 1, m->col[c],
+			    (int)m->col_len[c], SQLITE_STATIC);
+	sqlite3_bind_int(st, 14, m->dkim);
+	sqlite3_bind_int(st, 15, m->auth_results);
+	sqlite3_bind_int64(st, 16, m->parts_unwritten);
+	sqlite3_bind_int64(st, 17, m->attachments_unwritten);
+	sqlite3_bind_int64(st, 18, m->row);
+	db_run(s, ST_MSG_HEAD);
+	m->col_unwritten = 0;
+	m->dkim = m->auth_results = 0;
+	m->parts_unwritten = m->attachments_unwritten = 0;
+}
+
 /* A top-level header field: its row, and the messages column it fills. */
 void
 msgs_header(struct sqlite_store *s, const struct md_event *ev)
@@ -367,33 +414,15 @@ msgs_header(struct sqlite_store *s, const struct md_event *ev)
 	db_bind_bytes(st, 5, ev->extra);
 	db_run(s, ST_HEADER);
 	auth_header(s, m, ev);
-	for (size_t i = 0; i < NFIELDS; i++) {
-		if (!md_ci_equal(ev->name.p, ev->name.len, msg_fields[i].field))
-			continue;
-		st = s->field_st[i];
-		db_bind_bytes(st, 1, ev->extra);
-		sqlite3_bind_int64(st, 2, m->row);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			db_fail(s, "header column");
-		sqlite3_reset(st);
-		if (i == 0 && m->subject == NULL)
-			m->subject =
-			    strndup((const char *)ev->extra.p, ev->extra.len);
-	}
-	if (ev->aux.len > 0) { /* Date in UTC */
-		st = s->st[ST_DATE_UTC];
-		db_bind_bytes(st, 1, ev->aux);
-		sqlite3_bind_int64(st, 2, m->row);
-		db_run(s, ST_DATE_UTC);
-	}
-	if (md_ci_equal(ev->name.p, ev->name.len, "DKIM-Signature") ||
-	    md_ci_equal(ev->name.p, ev->name.len, "Authentication-Results")) {
-		enum stmt_id id = ev->name.p[0] == 'D' || ev->name.p[0] == 'd' ?
-		    ST_DKIM :
-		    ST_AUTH_RESULTS;
-		sqlite3_bind_int64(s->st[id], 1, m->row);
-		db_run(s, id);
-	}
+	for (size_t i = 0; i < sizeof(msg_fields) / sizeof(*msg_fields); i++)
+		if (md_ci_equal(ev->name.p, ev->name.len, msg_fields[i].field))
+			col_take(m, msg_fields[i].col, ev->extra);
+	if (ev->aux.len > 0) /* Date in UTC */
+		col_take(m, COL_DATE_UTC, ev->aux);
+	if (md_ci_equal(ev->name.p, ev->name.len, "DKIM-Signature"))
+		m->dkim = 1;
+	if (md_ci_equal(ev->name.p, ev->name.len, "Authentication-Results"))
+		m->auth_results = 1;
 }
 
 void
@@ -420,10 +449,10 @@ msgs_part_begin(struct sqlite_store *s, const struct md_event *ev)
 		sqlite3_bind_text(st, 7, disp, -1, SQLITE_STATIC);
 	db_bind_text(st, 8, ev->extra);
 	db_run(s, ST_PART);
-	st = s->st[ST_PART_COUNT];
-	sqlite3_bind_int(st, 1, attachment);
-	sqlite3_bind_int64(st, 2, m->row);
-	db_run(s, ST_PART_COUNT);
+	m->parts_unwritten++;
+	m->attachments_unwritten += attachment;
+	if (m->col_unwritten != 0) /* its first part: the header is over */
+		msg_head_write(s, m);
 	pt->no = (uint32_t)ev->num[0];
 	/* its digests and type by content; the first part of a message
 	 * whose start went (its header with it) begins where the capture
@@ -677,13 +706,14 @@ static void
 text_index(struct sqlite_store *s, struct open_msg *m)
 {
 	sqlite3_stmt *st = s->st[ST_TEXT];
+	const char   *subject = m->col[COL_SUBJECT];
 
-	if ((m->tlen == 0 && m->subject == NULL) ||
+	if ((m->tlen == 0 && subject == NULL) ||
 	    !msg_row_kept(s, m->row, m->gen))
 		return;
 	sqlite3_bind_int64(st, 1, m->row);
-	if (m->subject != NULL)
-		sqlite3_bind_text(st, 2, m->subject, -1, SQLITE_STATIC);
+	if (subject != NULL)
+		sqlite3_bind_text(st, 2, subject, -1, SQLITE_STATIC);
 	if (m->tlen > 0)
 		sqlite3_bind_text(st, 3, m->text, (int)m->tlen, SQLITE_STATIC);
 	db_run(s, ST_TEXT);

@@ -38,6 +38,7 @@ enum stmt_id {
 	ST_DELIVERY,
 	ST_MSG,
 	ST_MSG_META,
+	ST_MSG_HEAD,
 	ST_MSG_END,
 	ST_BLOB_INLINE,
 	ST_ITEM,
@@ -51,12 +52,8 @@ enum stmt_id {
 	ST_SERVER_ID,
 	ST_COMPRESSION,
 	ST_HEADER,
-	ST_DATE_UTC,
-	ST_DKIM,
-	ST_AUTH_RESULTS,
 	ST_PART,
 	ST_PART_END,
-	ST_PART_COUNT,
 	ST_URL,
 	ST_ARCHIVE_ENTRY,
 	ST_YARA,
@@ -80,6 +77,25 @@ enum stmt_id {
 };
 
 extern const char *const stmt_sql[ST_COUNT];
+
+/* The messages columns header fields fill (ST_MSG_HEAD's ?1 to ?13,
+ * in this order): the first field of each kind wins. */
+enum msg_col {
+	COL_SUBJECT,
+	COL_FROM,
+	COL_TO,
+	COL_CC,
+	COL_BCC,
+	COL_REPLY_TO,
+	COL_DATE,
+	COL_MSG_ID,
+	COL_IN_REPLY_TO,
+	COL_REFS,
+	COL_MAILER,
+	COL_RETURN_PATH,
+	COL_DATE_UTC,
+	NCOLS
+};
 
 /* The MIME part of a message whose decoded bytes are arriving. */
 struct open_part {
@@ -122,8 +138,17 @@ struct open_msg {
 	char		*parts_dir; /* --extract: where its attachments go */
 	char		*text;	    /* for the full-text index */
 	size_t		 tlen, tcap;
-	char		*subject;
-	uint32_t	 nurls; /* links told: urls.n */
+	/*
+	 * Its header columns and counts, gathered and written in one
+	 * UPDATE (msg_head_write) at its first part and at its end, not
+	 * one a field: col[COL_SUBJECT] is also the index's subject
+	 */
+	char	*col[NCOLS]; /* NUL-terminated; NULL: none yet */
+	size_t	 col_len[NCOLS];
+	unsigned col_unwritten; /* bits of col not in the row yet */
+	int	 dkim, auth_results;
+	uint32_t parts_unwritten, attachments_unwritten;
+	uint32_t nurls; /* links told: urls.n */
 	/* its end, kept while its results are worked out */
 	uint64_t end_ts_us, end_frame;
 	int64_t	 end_offset;
@@ -144,14 +169,6 @@ struct part_end {
 	int		 complete;
 	uint64_t	 enc, dec;
 };
-
-/* Header fields kept in messages columns: the first of each name. */
-struct msg_field {
-	const char *field, *column;
-};
-
-#define NFIELDS 13
-extern const struct msg_field msg_fields[NFIELDS];
 
 #define LOST_GENS 64
 
@@ -208,7 +225,6 @@ struct sqlite_store {
 	struct md_txtable  msgs;     /* of struct open_msg */
 	struct analysis	  *an;	     /* digests, types, rules, verdicts */
 	struct part_end	   part_now; /* an end written at once: no memory */
-	sqlite3_stmt	  *field_st[NFIELDS];
 	struct store_stats stats;
 	char		   error[4400];
 };
