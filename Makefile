@@ -196,9 +196,9 @@ $(BUILD)/san/tests/test_handoff: $(call obj,san,tests/test_handoff.c store/hando
 	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka -pthread
 
 HASHER_WRAP := -Wl,--wrap=malloc,--wrap=EVP_DigestUpdate
-$(BUILD)/rel/tests/test_hasher: $(call obj,rel,tests/test_hasher.c store/analyse/hasher.c store/analyse/bodynorm.c store/analyse/hbsplit.c)
+$(BUILD)/rel/tests/test_hasher: $(call obj,rel,tests/test_hasher.c store/analyse/hasher.c store/analyse/bodynorm.c store/analyse/hbsplit.c dissect/util.c)
 	$(CC) $(CFLAGS) $(HASHER_WRAP) -o $@ $^ -lcmocka -lcrypto -pthread
-$(BUILD)/san/tests/test_hasher: $(call obj,san,tests/test_hasher.c store/analyse/hasher.c store/analyse/bodynorm.c store/analyse/hbsplit.c)
+$(BUILD)/san/tests/test_hasher: $(call obj,san,tests/test_hasher.c store/analyse/hasher.c store/analyse/bodynorm.c store/analyse/hbsplit.c dissect/util.c)
 	$(SAN_CC) $(SAN) $(HASHER_WRAP) -o $@ $^ -lcmocka -lcrypto -pthread
 
 $(BUILD)/rel/tests/test_bodynorm: $(call obj,rel,tests/test_bodynorm.c store/analyse/bodynorm.c store/analyse/hbsplit.c)

@@ -369,6 +369,18 @@ md_b64_value(uint8_t c)
 	return md_b64_digit[c] >= 0 ? md_b64_digit[c] : -1;
 }
 
+void
+md_hex_encode(const uint8_t *p, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 /* The value of a hex digit, -1 for any other byte. */
 int
 md_hex_value(uint8_t c)

@@ -620,8 +620,7 @@ an_fd_sha256(int fd, char hex[HASH_HEX_MAX], int64_t *size)
 	}
 	EVP_DigestFinal_ex(ctx, md, NULL);
 	EVP_MD_CTX_free(ctx);
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	md_hex_encode(md, 32, hex);
 	if (size != NULL)
 		*size = total;
 	return n == 0 ? 0 : -1;

@@ -479,8 +479,7 @@ entry_read(struct archive *a, struct walk *w, unsigned char **keep,
 	if (r < 0 && rc == 0)
 		rc = -1;
 	if (rc == 0 && EVP_DigestFinal_ex(ctx, md, &mdn))
-		for (unsigned i = 0; i < mdn && i < 32; i++)
-			snprintf(sha + 2 * i, 3, "%02x", md[i]);
+		md_hex_encode(md, mdn < 32 ? mdn : 32, sha);
 	EVP_MD_CTX_free(ctx);
 	return rc;
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "store/analyse/bodynorm.h"
+#include "dissect/util.h"
 #include "store/analyse/hasher.h"
 
 #define BATCH_BYTES (256 * 1024) /* bytes gathered before queueing */
@@ -513,8 +514,9 @@ hex(EVP_MD_CTX *ctx, char out[HASH_HEX_MAX])
 	unsigned int  n = 0;
 
 	EVP_DigestFinal_ex(ctx, md, &n);
-	for (unsigned i = 0; i < n && 2 * i + 2 < HASH_HEX_MAX; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	if (2 * n >= HASH_HEX_MAX)
+		n = (HASH_HEX_MAX - 1) / 2;
+	md_hex_encode(md, n, out);
 }
 
 void

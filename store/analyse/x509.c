@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dissect/util.h"
 #include "store/analyse/x509.h"
 
 struct x509_trust {
@@ -170,8 +171,7 @@ x509_read(const uint8_t *der, size_t n, struct x509_info *in)
 	in->is_ca = -1;
 	in->path_len = -1;
 	if (EVP_Digest(der, n, md, NULL, EVP_sha256(), NULL) == 1)
-		for (int i = 0; i < 32; i++)
-			snprintf(in->sha256 + 2 * i, 3, "%02x", md[i]);
+		md_hex_encode(md, 32, in->sha256);
 	if (n > LONG_MAX || (x = d2i_X509(NULL, &p, (long)n)) == NULL)
 		return -1;
 	in->version = X509_get_version(x) + 1;

@@ -44,7 +44,9 @@ const char *const stmt_sql[ST_COUNT] = {
 	[ST_EXTENSION] = "INSERT INTO extensions VALUES (?,?,?)",
 	[ST_COMMAND] =
 	    "INSERT OR REPLACE INTO commands (session_id, seq, ts,"
-	    " verb, args, tag, frame, offset) VALUES (?,?,?,?,?,?,?,?)",
+	    " verb, args, tag, frame, offset, reply_code, reply_status,"
+	    " reply_text, reply_ts, reply_frame, reply_offset)"
+	    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_REPLY] = "UPDATE commands SET reply_code=?, reply_status=?,"
 		     " reply_text=?, reply_ts=?, reply_frame=?, reply_offset=?"
 		     " WHERE session_id=? AND seq=?",
@@ -382,6 +384,7 @@ commit_refused(struct sqlite_store *s, uint64_t pending)
 void
 db_commit_last(struct sqlite_store *s)
 {
+	cmds_write_waiting(s);
 	if (!commit_refused(s, s->stats.messages - s->msgs_committed_mark))
 		db_run(s, ST_COMMIT);
 }
@@ -398,6 +401,7 @@ db_commit(struct sqlite_store *s, uint64_t ts)
 {
 	uint64_t pending = s->stats.messages - s->msgs_committed_mark;
 
+	cmds_write_waiting(s);
 	if (commit_refused(s, pending)) {
 		/* rolled back: counted */
 	} else if (sqlite3_step(s->st[ST_COMMIT]) == SQLITE_DONE) {
@@ -1302,6 +1306,7 @@ sqlite_close(void *arg, int status)
 free:
 	if (s->blob_fd >= 0)
 		close(s->blob_fd);
+	cmds_write_waiting(s); /* no log: freed only */
 	msgs_free_all(s);
 	lost_free(s);
 	analysis_free(s->an);

@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "store/sqlite/sqlite_priv.h"
 #include "dissect/util.h"
@@ -96,53 +97,129 @@ on_session_end(struct sqlite_store *s, const struct md_event *ev)
 		note_ended(s, session_id(s, ev));
 }
 
+/* A copy of b for a waiting command; *p NULL when b is (or when
+ * empty_null and b is empty). */
+static int
+cmd_keep(char **p, size_t *len, struct md_bytes b, int empty_null)
+{
+	*p = NULL;
+	*len = 0;
+	if (b.p == NULL || (empty_null && b.len == 0))
+		return 0;
+	if ((*p = malloc(b.len + 1)) == NULL)
+		return -1;
+	memcpy(*p, b.p, b.len);
+	(*p)[b.len] = '\0';
+	*len = b.len;
+	return 0;
+}
+
+static void
+cmd_bind(sqlite3_stmt *st, int i, const char *p, size_t len)
+{
+	if (p != NULL)
+		sqlite3_bind_text(st, i, p, (int)len, SQLITE_STATIC);
+}
+
+/* A waiting command's row, with its reply's columns (bound by the
+ * caller) or without; its copies freed, its place given up. */
+static void
+cmd_write(struct sqlite_store *s, size_t i)
+{
+	struct waiting_cmd *c = &s->cmds[i];
+	sqlite3_stmt	   *st = s->st[ST_COMMAND];
+
+	if (s->db != NULL) { /* a rotation that found no room left none */
+		sqlite3_bind_int64(st, 1, c->sid);
+		sqlite3_bind_int64(st, 2, c->seq);
+		sqlite3_bind_double(st, 3, c->ts);
+		cmd_bind(st, 4, c->verb, c->verb_len);
+		cmd_bind(st, 5, c->args, c->args_len);
+		cmd_bind(st, 6, c->tag, c->tag_len);
+		db_bind_frame(st, 7, c->frame);
+		db_bind_offset(st, 8, c->frame, c->offset);
+		db_run(s, ST_COMMAND);
+	}
+	free(c->verb);
+	free(c->args);
+	free(c->tag);
+	*c = s->cmds[--s->ncmds];
+}
+
+void
+cmds_write_waiting(struct sqlite_store *s)
+{
+	while (s->ncmds > 0)
+		cmd_write(s, s->ncmds - 1);
+}
+
 static void
 on_command(struct sqlite_store *s, const struct md_event *ev)
 {
-	sqlite3_stmt *st = s->st[ST_COMMAND];
-	size_t	      keep;
+	struct waiting_cmd *c;
+	struct md_bytes	    args = ev->arg;
+	size_t		    keep;
+	char		    buf[512];
 
-	sqlite3_bind_int64(st, 1, session_id(s, ev));
-	sqlite3_bind_int64(st, 2, ev->seq);
-	sqlite3_bind_double(st, 3, ts_sec(ev->ts_us));
-	db_bind_bytes(st, 4, ev->name);
+	if (s->ncmds == CMDS_WAITING) /* one goes now, without its reply */
+		cmd_write(s, 0);
+	c = &s->cmds[s->ncmds];
+	*c = (struct waiting_cmd) { .sid = session_id(s, ev),
+		.seq = ev->seq,
+		.ts = ts_sec(ev->ts_us),
+		.frame = ev->flow->frame,
+		.offset = ev->flow->offset };
 	/* --redact: what logs in is not kept in the command either (PASS's
 	 * argument, AUTH PLAIN's initial response, IMAP LOGIN's password) */
 	if (s->redact &&
 	    (keep = md_args_public(ev->name.p, ev->name.len, ev->arg.p,
 		 ev->arg.len, 0)) < ev->arg.len) {
-		char buf[512];
-		int  n = snprintf(buf, sizeof(buf), "%.*s%s[redacted]",
-		     (int)(keep < 400 ? keep : 400), (const char *)ev->arg.p,
-		     keep > 0 ? " " : "");
+		int n = snprintf(buf, sizeof(buf), "%.*s%s[redacted]",
+		    (int)(keep < 400 ? keep : 400), (const char *)ev->arg.p,
+		    keep > 0 ? " " : "");
 
-		sqlite3_bind_text(st, 5, buf, n, SQLITE_TRANSIENT);
-	} else
-		db_bind_text(st, 5, ev->arg);
-	db_bind_text(st, 6, ev->extra);
-	db_bind_frame(st, 7, ev->flow->frame);
-	db_bind_offset(st, 8, ev->flow->frame, ev->flow->offset);
-	db_run(s, ST_COMMAND);
+		args = (struct md_bytes) { (const uint8_t *)buf, (size_t)n };
+	}
+	s->ncmds++;
+	if (cmd_keep(&c->verb, &c->verb_len, ev->name, 0) != 0 ||
+	    cmd_keep(&c->args, &c->args_len, args, 1) != 0 ||
+	    cmd_keep(&c->tag, &c->tag_len, ev->extra, 1) != 0)
+		s->stats.errors++; /* memory: the field goes NULL */
 	s->stats.commands++;
+}
+
+/* The reply's columns, on st (ST_COMMAND's 9 to 14, ST_REPLY's 1 to 6). */
+static void
+reply_bind(sqlite3_stmt *st, int at, const struct md_event *ev)
+{
+	if (ev->flow->proto == MD_PROTO_SMTP) /* its number says more */
+		sqlite3_bind_int(st, at, ev->code);
+	else
+		sqlite3_bind_text(st, at + 1, md_status_str(ev->status), -1,
+		    SQLITE_STATIC);
+	db_bind_bytes(st, at + 2, ev->arg);
+	sqlite3_bind_double(st, at + 3, ts_sec(ev->ts_us));
+	db_bind_frame(st, at + 4, ev->flow->frame);
+	db_bind_offset(st, at + 5, ev->flow->frame, ev->flow->offset);
 }
 
 static void
 on_reply(struct sqlite_store *s, const struct md_event *ev)
 {
 	sqlite3_stmt *st = s->st[ST_REPLY];
+	int64_t	      sid;
 
 	if (ev->seq == 0) /* unsolicited: the anomaly row tells */
 		return;
-	if (ev->flow->proto == MD_PROTO_SMTP) /* its number says more */
-		sqlite3_bind_int(st, 1, ev->code);
-	else
-		sqlite3_bind_text(st, 2, md_status_str(ev->status), -1,
-		    SQLITE_STATIC);
-	db_bind_bytes(st, 3, ev->arg);
-	sqlite3_bind_double(st, 4, ts_sec(ev->ts_us));
-	db_bind_frame(st, 5, ev->flow->frame);
-	db_bind_offset(st, 6, ev->flow->frame, ev->flow->offset);
-	sqlite3_bind_int64(st, 7, session_id(s, ev));
+	sid = session_id(s, ev);
+	for (size_t i = s->ncmds; i-- > 0;)
+		if (s->cmds[i].sid == sid && s->cmds[i].seq == ev->seq) {
+			reply_bind(s->st[ST_COMMAND], 9, ev);
+			cmd_write(s, i);
+			return;
+		}
+	reply_bind(st, 1, ev); /* its command is in the log already */
+	sqlite3_bind_int64(st, 7, sid);
 	sqlite3_bind_int64(st, 8, ev->seq);
 	db_run(s, ST_REPLY);
 }
