@@ -2,6 +2,8 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -393,20 +395,122 @@ on_live_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *p)
 }
 
 /*
- * live --workers: the kernel spreads the interface's packets over the
- * sockets of one group by a hash of the flow that is the same both ways
- * (so a connection's two directions reach one worker), after putting IP
- * fragments back together.
+ * live --workers: the kernel hands each packet to the worker of the
+ * group that this classic BPF program names (its answer modulo the
+ * workers), after putting IP fragments back together.  The answer is a
+ * hash of the connection's two endpoints that is the same both ways, so
+ * that both directions reach one worker; IMAP's connections (143, 993)
+ * go by their addresses alone, as read --jobs sends them (flow.c,
+ * ours()): a client fetches one message in pieces over several
+ * connections to its server, joined only where all of them are seen.
+ * The kernel's own flow hash (PACKET_FANOUT_HASH) split them.  IPv6 as
+ * IPv4 (the four words of each address), anything else by address, a
+ * packet that is not IP to the first worker.  Loads relative to the
+ * network header (SKF_NET_OFF) hold on every link type.
  */
+#define NET(k)	     (SKF_NET_OFF + (k))
+#define LD(sz, k)    BPF_STMT(BPF_LD | (sz) | BPF_ABS, (k))
+#define TAX	     BPF_STMT(BPF_MISC | BPF_TAX, 0)
+#define XOR_X	     BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0)
+#define ST(m)	     BPF_STMT(BPF_ST, (m))
+#define LDM(m)	     BPF_STMT(BPF_LD | BPF_MEM, (m))
+#define JEQ(v, t, f) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (v), (t), (f))
+#define FANOUT_MIX   54 /* the instruction the jumps to the end count to */
+#define FANOUT_LEN   59
+
+static const struct sock_filter fanout_by_connection[] = {
+	/* 0 */ LD(BPF_W, SKF_AD_OFF + SKF_AD_PROTOCOL),
+	JEQ(ETH_P_IP, 0, 12),
+	/* 2: IPv4: M0 = source ^ destination */
+	LD(BPF_W, NET(12)),
+	TAX,
+	LD(BPF_W, NET(16)),
+	XOR_X,
+	ST(0),
+	/* 7 */ LD(BPF_B, NET(9)),
+	JEQ(IPPROTO_TCP, 0, FANOUT_MIX - 9),
+	/* 9: M1 = source port, A = destination port */
+	BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, NET(0)),
+	BPF_STMT(BPF_LD | BPF_H | BPF_IND, NET(0)),
+	ST(1),
+	BPF_STMT(BPF_LD | BPF_H | BPF_IND, NET(2)),
+	/* 13 */ BPF_STMT(BPF_JMP | BPF_JA, 43 - 14),
+	/* 14: IPv6 */
+	JEQ(ETH_P_IPV6, 0, 58 - 15),
+	LD(BPF_W, NET(8)),
+	TAX,
+	LD(BPF_W, NET(24)),
+	XOR_X,
+	TAX,
+	LD(BPF_W, NET(12)),
+	XOR_X,
+	TAX,
+	LD(BPF_W, NET(28)),
+	XOR_X,
+	TAX,
+	LD(BPF_W, NET(16)),
+	XOR_X,
+	TAX,
+	LD(BPF_W, NET(32)),
+	XOR_X,
+	TAX,
+	LD(BPF_W, NET(20)),
+	XOR_X,
+	TAX,
+	LD(BPF_W, NET(36)),
+	XOR_X,
+	/* 37 */ ST(0),
+	LD(BPF_B, NET(6)),
+	/* 39 */ JEQ(IPPROTO_TCP, 0, FANOUT_MIX - 40),
+	/* 40: without extension headers, TCP's ports at 40 */
+	LD(BPF_H, NET(40)),
+	ST(1),
+	LD(BPF_H, NET(42)),
+	/* 43: IMAP either way: the addresses alone */
+	JEQ(143, FANOUT_MIX - 44, 0),
+	JEQ(993, FANOUT_MIX - 45, 0),
+	TAX,
+	/* 46 */ LDM(1),
+	JEQ(143, FANOUT_MIX - 48, 0),
+	JEQ(993, FANOUT_MIX - 49, 0),
+	/* 49: M0 ^= source port + destination port */
+	BPF_STMT(BPF_ALU | BPF_ADD | BPF_X, 0),
+	TAX,
+	LDM(0),
+	XOR_X,
+	ST(0),
+	/* 54 (FANOUT_MIX): the bits mixed, the high half answered */
+	LDM(0),
+	BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 0x9e3779b1),
+	BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16),
+	BPF_STMT(BPF_RET | BPF_A, 0),
+	/* 58: not IP */
+	BPF_STMT(BPF_RET | BPF_K, 0),
+};
+_Static_assert(sizeof(fanout_by_connection) / sizeof(*fanout_by_connection) ==
+	FANOUT_LEN,
+    "the jumps count the instructions: renumber them");
+
 static int
 join_fanout(pcap_t *pc, unsigned group, char *err, size_t errlen)
 {
-	unsigned type = PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG;
-	int	 arg = (int)((group & 0xffff) | type << 16);
+	unsigned	  type = PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_DEFRAG;
+	int		  arg = (int)((group & 0xffff) | type << 16);
+	struct sock_fprog prog = {
+		.len = sizeof(fanout_by_connection) /
+		    sizeof(*fanout_by_connection),
+		.filter = (struct sock_filter *)(uintptr_t)fanout_by_connection,
+	};
 
 	if (setsockopt(pcap_fileno(pc), SOL_PACKET, PACKET_FANOUT, &arg,
 		sizeof(arg)) != 0) {
 		snprintf(err, errlen, "PACKET_FANOUT: %s", strerror(errno));
+		return -1;
+	}
+	if (setsockopt(pcap_fileno(pc), SOL_PACKET, PACKET_FANOUT_DATA, &prog,
+		sizeof(prog)) != 0) {
+		snprintf(err, errlen, "PACKET_FANOUT_DATA: %s",
+		    strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -382,6 +382,27 @@ check "--workers 2: the same sessions and commands as one process" \
 	"$(sqlite3 "$B/w1/one.db" "SELECT client_port, count(*) FROM sessions JOIN commands ON session_id = id GROUP BY 1 ORDER BY 1")"
 check "--workers 2: the spool is gone" "$(ls "$B/w2/two.db.spool")" ""
 
+# 10b. How the workers share the connections: by both endpoints, the same
+#      both ways (16 SMTP connections from 16 ports are spread), but an
+#      IMAP port's by the addresses alone (a client fetches one message in
+#      pieces over several connections: all to one worker).  A server on
+#      143 that speaks SMTP is enough: the kernel's program sees ports.
+python3 "$MAIL" serve 143 & srv143=$!
+logs w3
+start w3 -o "$B/w3/three.db" --workers 2 --status 0
+python3 "$MAIL" send 25 16 "$B/w3"
+python3 "$MAIL" send 143 16 "$B/w3"
+for _ in $(seq 150); do
+	[ "$(sqlite3 "$B/w3/three.db" "SELECT count(*) FROM messages WHERE complete" 2>/dev/null)" = 32 ] && break
+	sleep 0.2
+done
+stop
+kill $srv143
+check "--workers 2: 16 connections to port 25 spread over both workers" \
+	"$(sqlite3 "$B/w3/three.db" "SELECT count(*), count(DISTINCT run_id) FROM sessions WHERE server_port = 25")" "16|2"
+check "--workers 2: 16 connections to 143 from one client, all in one worker" \
+	"$(sqlite3 "$B/w3/three.db" "SELECT count(*), count(DISTINCT run_id) FROM sessions WHERE server_port = 143")" "16|1"
+
 # 11. A sensor for weeks (issue 35): --rotate 2s with -w, --json-dir and
 #     --metrics; three batches over several files.  LOG.db links to the
 #     file in use and is queried while mailsift runs; every message is
