@@ -958,7 +958,9 @@ db_open(struct sqlite_store *s, const char *path, int force, int keep,
 		return -1;
 	free(s->blob_dir);
 	s->blob_dir = NULL;
-	/* one thread writes through this connection: no mutex per call */
+	/* one thread at a time writes through this connection (the
+	 * writer's, or the caller's once handoff.c drained it): no mutex
+	 * per call */
 	if (sqlite3_open_v2(path, &s->db,
 		SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
 		NULL) != SQLITE_OK) {
