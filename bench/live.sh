@@ -50,7 +50,7 @@ for w in 1 2; do
 		sent=$(tcpreplay -i v0 $speed "$PCAP" 2>&1 | sed -n 's/.*Rated: .*, \([0-9.]*\) Mbps.*/\1/p' | head -1)
 		sleep 3
 		kill -TERM $pid; wait $pid || true
-		drops=$(sed -n 's/.*stopped; [0-9]* packets, \([0-9]*\) dropped by the kernel.*/\1/p' "$B/live.err" |
+		drops=$(sed -n 's/.*stopped; .*, \([0-9]*\) dropped by the kernel.*/\1/p' "$B/live.err" |
 			awk '{ s += $1 } END { print s + 0 }')
 		got=$(sqlite3 "$B/live/l.db" "SELECT count(*) FROM messages WHERE complete" 2>/dev/null || echo 0)
 		printf "%-8s %-8s %-13s %-15s %-9s %s\n" "$w" "$r" "${sent:-?}" "$drops" "$got/$want" \
