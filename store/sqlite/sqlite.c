@@ -124,8 +124,6 @@ const char *const stmt_sql[ST_COUNT] = {
 	    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_MSG_AUTH_CHECK] = "UPDATE message_auth SET body_hash_check=?"
 			      " WHERE message_id=? AND n=?",
-	[ST_MSG_FINDINGS] = "UPDATE messages SET findings=?, received_path=?,"
-			    " x_originating_ip=? WHERE id=?",
 	[ST_URL] = "INSERT OR REPLACE INTO urls (message_id, n, part, kind,"
 		   " url, host, shown_text, findings, truncated)"
 		   " VALUES (?,?,?,?,?,?,?,?,?)",
@@ -135,7 +133,8 @@ const char *const stmt_sql[ST_COUNT] = {
 	    "UPDATE messages SET end_ts=?, size=?, sha256=?,"
 	    " complete=?, extract_path=?, kept=?, last_frame=?, last_offset=?,"
 	    " gap_bytes=?, body_sha256=?, capture_file=?, first_frame=?,"
-	    " first_offset=? WHERE id=?",
+	    " first_offset=?, findings=?, received_path=?,"
+	    " x_originating_ip=? WHERE id=?",
 	[ST_ANOMALY] = "INSERT INTO anomalies (session_id, ts, direction,"
 		       " name, detail, frame) VALUES (?,?,?,?,?,?)",
 	[ST_SESSION_GAP] = "UPDATE sessions SET gap_bytes=gap_bytes+? WHERE"

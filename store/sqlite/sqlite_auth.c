@@ -53,6 +53,9 @@ auth_header(struct sqlite_store *s, struct open_msg *m,
 	    ev->extra.p, ev->extra.len, on_row, &x);
 }
 
+/* The message's verdicts beside its row's end: the DKIM body hashes
+ * checked (message_auth rows), the findings, path and originating IP
+ * bound on ST_MSG_END's 14 to 16 before it runs. */
 void
 auth_finished(struct sqlite_store *s, int64_t msg_row,
     const struct an_result *r)
@@ -67,14 +70,14 @@ auth_finished(struct sqlite_store *s, int64_t msg_row,
 		sqlite3_bind_int(st, 3, r->check_row[i]);
 		db_run(s, ST_MSG_AUTH_CHECK);
 	}
-	if (r->auth_findings[0] != '\0' || r->path[0] != '\0' ||
-	    r->x_originating_ip[0] != '\0') {
-		sqlite3_stmt *st = s->st[ST_MSG_FINDINGS];
+}
 
-		bind_opt(st, 1, r->auth_findings);
-		bind_opt(st, 2, r->path);
-		bind_opt(st, 3, r->x_originating_ip);
-		sqlite3_bind_int64(st, 4, msg_row);
-		db_run(s, ST_MSG_FINDINGS);
-	}
+void
+auth_bind_findings(struct sqlite_store *s, const struct an_result *r)
+{
+	sqlite3_stmt *st = s->st[ST_MSG_END];
+
+	bind_opt(st, 14, r->auth_findings);
+	bind_opt(st, 15, r->path);
+	bind_opt(st, 16, r->x_originating_ip);
 }

@@ -307,7 +307,8 @@ msg_finished(struct sqlite_store *s, struct open_msg *m,
 		sqlite3_bind_text(st, 11, m->capture_file, -1, SQLITE_STATIC);
 	db_bind_frame(st, 12, m->first_frame);
 	db_bind_offset(st, 13, m->first_frame, m->first_offset);
-	sqlite3_bind_int64(st, 14, m->row);
+	auth_bind_findings(s, r);
+	sqlite3_bind_int64(st, 17, m->row);
 	db_run(s, ST_MSG_END);
 	if (r->hits != NULL)
 		yara_rows(s, m->row, 0, r->hits);

@@ -59,7 +59,6 @@ enum stmt_id {
 	ST_YARA,
 	ST_MSG_AUTH,
 	ST_MSG_AUTH_CHECK,
-	ST_MSG_FINDINGS,
 	ST_TEXT,
 	ST_ANOMALY,
 	ST_SESSION_GAP,
@@ -333,6 +332,8 @@ void auth_header(struct sqlite_store *, struct open_msg *,
     const struct md_event *);
 void auth_finished(struct sqlite_store *, int64_t msg_row,
     const struct an_result *);
+/* The findings, path and originating IP onto ST_MSG_END (14 to 16). */
+void auth_bind_findings(struct sqlite_store *, const struct an_result *);
 void msgs_gap(struct sqlite_store *, uint64_t flow_id, enum md_dir,
     uint64_t missing);
 void msgs_free_all(struct sqlite_store *);
