@@ -271,6 +271,28 @@ db_bind_bytes(sqlite3_stmt *st, int i, struct md_bytes b)
 		    SQLITE_TRANSIENT);
 }
 
+int
+db_copy_bytes(struct md_bytes b, int empty_null, char **p, size_t *len)
+{
+	*p = NULL;
+	*len = 0;
+	if (b.p == NULL || (empty_null && b.len == 0))
+		return 0;
+	if ((*p = malloc(b.len + 1)) == NULL)
+		return -1;
+	memcpy(*p, b.p, b.len);
+	(*p)[b.len] = '\0';
+	*len = b.len;
+	return 0;
+}
+
+void
+db_bind_copy(sqlite3_stmt *st, int i, const char *p, size_t len)
+{
+	if (p != NULL)
+		sqlite3_bind_text(st, i, p, (int)len, SQLITE_STATIC);
+}
+
 void
 db_bind_text(sqlite3_stmt *st, int i, struct md_bytes b)
 {

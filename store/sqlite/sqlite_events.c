@@ -9,7 +9,6 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "store/sqlite/sqlite_priv.h"
 #include "dissect/util.h"
@@ -97,30 +96,6 @@ on_session_end(struct sqlite_store *s, const struct md_event *ev)
 		note_ended(s, session_id(s, ev));
 }
 
-/* A copy of b for a waiting command; *p NULL when b is (or when
- * empty_null and b is empty). */
-static int
-cmd_keep(char **p, size_t *len, struct md_bytes b, int empty_null)
-{
-	*p = NULL;
-	*len = 0;
-	if (b.p == NULL || (empty_null && b.len == 0))
-		return 0;
-	if ((*p = malloc(b.len + 1)) == NULL)
-		return -1;
-	memcpy(*p, b.p, b.len);
-	(*p)[b.len] = '\0';
-	*len = b.len;
-	return 0;
-}
-
-static void
-cmd_bind(sqlite3_stmt *st, int i, const char *p, size_t len)
-{
-	if (p != NULL)
-		sqlite3_bind_text(st, i, p, (int)len, SQLITE_STATIC);
-}
-
 /* A waiting command's row, with its reply's columns (bound by the
  * caller) or without; its copies freed, its place given up. */
 static void
@@ -133,9 +108,9 @@ cmd_write(struct sqlite_store *s, size_t i)
 		sqlite3_bind_int64(st, 1, c->sid);
 		sqlite3_bind_int64(st, 2, c->seq);
 		sqlite3_bind_double(st, 3, c->ts);
-		cmd_bind(st, 4, c->verb, c->verb_len);
-		cmd_bind(st, 5, c->args, c->args_len);
-		cmd_bind(st, 6, c->tag, c->tag_len);
+		db_bind_copy(st, 4, c->verb, c->verb_len);
+		db_bind_copy(st, 5, c->args, c->args_len);
+		db_bind_copy(st, 6, c->tag, c->tag_len);
 		db_bind_frame(st, 7, c->frame);
 		db_bind_offset(st, 8, c->frame, c->offset);
 		db_run(s, ST_COMMAND);
@@ -181,9 +156,9 @@ on_command(struct sqlite_store *s, const struct md_event *ev)
 		args = (struct md_bytes) { (const uint8_t *)buf, (size_t)n };
 	}
 	s->ncmds++;
-	if (cmd_keep(&c->verb, &c->verb_len, ev->name, 0) != 0 ||
-	    cmd_keep(&c->args, &c->args_len, args, 1) != 0 ||
-	    cmd_keep(&c->tag, &c->tag_len, ev->extra, 1) != 0)
+	if (db_copy_bytes(ev->name, 0, &c->verb, &c->verb_len) != 0 ||
+	    db_copy_bytes(args, 1, &c->args, &c->args_len) != 0 ||
+	    db_copy_bytes(ev->extra, 1, &c->tag, &c->tag_len) != 0)
 		s->stats.errors++; /* memory: the field goes NULL */
 	s->stats.commands++;
 }

@@ -360,14 +360,15 @@ msgs_find(struct sqlite_store *s, const struct md_event *ev)
 }
 
 /* A header column's first value (NULL bytes: none, the next may
- * give one), kept for msg_head_write. */
+ * give one), kept for msg_head_write: NULs and all, as db_bind_bytes
+ * bound it (the index's subject stops at the first, as before). */
 static void
 col_take(struct open_msg *m, enum msg_col c, struct md_bytes b)
 {
-	if (m->col[c] != NULL || b.p == NULL ||
-	    (m->col[c] = strndup((const char *)b.p, b.len)) == NULL)
+	if (m->col[c] != NULL ||
+	    db_copy_bytes(b, 0, &m->col[c], &m->col_len[c]) != 0 ||
+	    m->col[c] == NULL)
 		return;
-	m->col_len[c] = b.len; /* as bound before: NULs and all */
 	m->col_unwritten |= 1u << c;
 }
 
@@ -386,8 +387,7 @@ msg_head_write(struct sqlite_store *s, struct open_msg *m)
 		return;
 	for (int c = 0; c < NCOLS; c++)
 		if (m->col_unwritten & (1u << c))
-			sqlite3_bind_text(st, c + 1, m->col[c],
-			    (int)m->col_len[c], SQLITE_STATIC);
+			db_bind_copy(st, c + 1, m->col[c], m->col_len[c]);
 	sqlite3_bind_int(st, 14, m->dkim);
 	sqlite3_bind_int(st, 15, m->auth_results);
 	sqlite3_bind_int64(st, 16, m->parts_unwritten);

@@ -280,6 +280,13 @@ void disk_failed(struct sqlite_store *);
 int  db_close_file(struct sqlite_store *);
 void db_bind_bytes(sqlite3_stmt *, int i, struct md_bytes);
 void db_bind_text(sqlite3_stmt *, int i, struct md_bytes); /* "": NULL */
+/* b copied (NULs and all, a NUL after) to bind later with db_bind_copy:
+ * *p NULL when b.p is, or b is empty and empty_null (db_bind_text's
+ * NULL); -1 when out of memory (*p NULL then too). */
+int db_copy_bytes(struct md_bytes b, int empty_null, char **p, size_t *len);
+/* A copy's bytes on st's parameter i, kept by the caller until the
+ * statement runs; NULL leaves it unbound (NULL). */
+void db_bind_copy(sqlite3_stmt *, int i, const char *p, size_t len);
 void db_bind_frame(sqlite3_stmt *, int i, uint64_t frame);
 void db_bind_offset(sqlite3_stmt *, int i, uint64_t frame, int64_t);
 void db_bind_u64(sqlite3_stmt *, int i, uint64_t v, uint64_t none);
