@@ -19,6 +19,7 @@
 #include "dissect/common.h"
 #include "dissect/tls.h"
 #include "dissect/tlskeys.h"
+#include "dissect/util.h"
 
 enum {
 	REC_CCS = 20,
@@ -300,18 +301,15 @@ tls_is_grease(uint16_t v)
 /* -------------------------------------------------------- fingerprints */
 
 static void
-hex_digest(const char *md, const char *in, char *out, size_t keep)
+hex_digest(const char *md, const char *in, char *out, size_t keep /* even */)
 {
 	unsigned char d[EVP_MAX_MD_SIZE];
 	unsigned int  dl = 0;
-	size_t	      i;
 
 	if (EVP_Digest(in, strlen(in), d, &dl, EVP_get_digestbyname(md),
 		NULL) != 1)
 		dl = 0;
-	for (i = 0; i < dl && 2 * i < keep; i++)
-		snprintf(out + 2 * i, 3, "%02x", d[i]);
-	out[2 * i < keep ? 2 * i : keep] = '\0';
+	md_hex_encode(d, dl < keep / 2 ? dl : keep / 2, out);
 }
 
 /* Appends a value to out (cap bytes), after sep unless first; hex4
@@ -718,8 +716,7 @@ hello_exts(struct rd *r, int server, struct md_tls_hello *h,
 static void
 hex_id(char *out, const uint8_t *p, size_t n)
 {
-	for (size_t i = 0; i < n && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", p[i]);
+	md_hex_encode(p, n < 32 ? n : 32, out);
 }
 
 static void
