@@ -48,8 +48,7 @@ struct chunk {
 };
 
 struct handoff {
-	int (*emit)(void *, const struct md_event *);
-	void *arg;
+	struct md_sink to;     /* the backend's */
 	void (*after)(void *); /* on the writer, after each run of events */
 	void	       *after_arg;
 	pthread_mutex_t mu;
@@ -69,15 +68,13 @@ struct handoff {
 };
 
 struct handoff *
-handoff_new(int (*emit)(void *, const struct md_event *), void *arg,
-    void (*after)(void *), void				       *after_arg)
+handoff_new(const struct md_sink *to, void (*after)(void *), void *after_arg)
 {
 	struct handoff *h = calloc(1, sizeof(*h));
 
 	if (h == NULL)
 		return NULL;
-	h->emit = emit;
-	h->arg = arg;
+	h->to = *to;
 	h->after = after;
 	h->after_arg = after_arg;
 	pthread_mutex_init(&h->mu, NULL);
@@ -164,7 +161,7 @@ replay(struct handoff *h, struct chunk *c, size_t off, size_t end)
 		bytes_fix(r, &rec->ev.extra);
 		bytes_fix(r, &rec->ev.aux);
 		bytes_fix(r, &rec->ev.proof);
-		h->emit(h->arg, &rec->ev);
+		h->to.emit(h->to.arg, &rec->ev);
 		off += rec->size;
 	}
 }
@@ -327,7 +324,7 @@ handoff_emit(void *arg, const struct md_event *ev)
 	if (!h->threaded || need > CHUNK_BYTES || room(h, need) != 0) {
 		/* on this thread, after what came before */
 		handoff_drain(h);
-		h->emit(h->arg, ev);
+		h->to.emit(h->to.arg, ev);
 		return 0;
 	}
 	rec_put(h->wr, ev, need);

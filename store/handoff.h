@@ -22,10 +22,11 @@
 
 struct handoff;
 
-/* A hand-off to emit(arg, ev); after(after_arg), when not NULL, runs on
- * the writer's thread after each batch of events.  NULL: no memory. */
-struct handoff *handoff_new(int (*emit)(void *, const struct md_event *),
-    void *arg, void (*after)(void *), void *after_arg);
+/* A hand-off to the sink to (copied); after(after_arg), when not NULL,
+ * runs on the writer's thread after each batch of events.  NULL: no
+ * memory. */
+struct handoff *handoff_new(const struct md_sink *to, void (*after)(void *),
+    void					 *after_arg);
 /* The sink's emit (arg: the handoff): the event is copied and queued;
  * returns 0 (the backends never ask a dissector to stop). */
 int handoff_emit(void *arg, const struct md_event *ev);

@@ -120,7 +120,8 @@ store_open(const struct store_opts *o, char *err, size_t errlen)
 		return NULL;
 	}
 	pthread_mutex_init(&s->counts->mu, NULL);
-	s->ho = handoff_new(be->emit, s->impl, snap_take, s);
+	s->ho =
+	    handoff_new(&(struct md_sink) { be->emit, s->impl }, snap_take, s);
 	return s;
 }
 

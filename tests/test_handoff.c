@@ -138,7 +138,8 @@ run(size_t n, size_t big_every, useconds_t slow)
 
 	pthread_mutex_init(&rec.mu, NULL);
 	assert_non_null(want);
-	assert_non_null(h = handoff_new(record_emit, &rec, NULL, NULL));
+	assert_non_null(h = handoff_new(&(struct md_sink) { record_emit, &rec },
+			    NULL, NULL));
 	for (size_t i = 0; i < n; i++) {
 		struct md_event ev = { .type = (enum md_ev)(i % 20),
 			.ts_us = i,
@@ -210,7 +211,8 @@ test_quiet_events_arrive(void **state)
 
 	(void)state;
 	pthread_mutex_init(&rec.mu, NULL);
-	assert_non_null(h = handoff_new(record_emit, &rec, NULL, NULL));
+	assert_non_null(h = handoff_new(&(struct md_sink) { record_emit, &rec },
+			    NULL, NULL));
 	handoff_emit(h, &ev);
 	while (received(&rec) == 0 && waited < 2000) {
 		usleep(10000);
@@ -239,7 +241,8 @@ test_after_runs(void **state)
 
 	(void)state;
 	pthread_mutex_init(&rec.mu, NULL);
-	assert_non_null(h = handoff_new(record_emit, &rec, count_after, NULL));
+	assert_non_null(h = handoff_new(&(struct md_sink) { record_emit, &rec },
+			    count_after, NULL));
 	for (int i = 0; i < 1000; i++)
 		handoff_emit(h, &ev);
 	handoff_drain(h);
