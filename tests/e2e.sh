@@ -171,6 +171,29 @@ imap_msgs() { sqlite3 "$1" "SELECT s.client_port, m.tx, m.sha256, m.complete, m.
 ./mailsift read -q -j 3 -o "$B/imap-3.db" tests/recorded/dovecot-imap.pcap
 check "--jobs 3: IMAP pieces fetched over two connections joined as with one job" \
 	"$(imap_msgs "$B/imap-3.db" | md5sum)" "$(imap_msgs "$B/imap-1.db" | md5sum)"
+
+# The hosts' sums the log keeps as rows are written are the sums of
+# every session, whichever way the rows came: one writer, jobs' spools
+# shipped (rows replaced), a log that predates them (filled from its
+# rows when written again).
+. tests/sums.sh
+hosts_csv() { ./mailsift hosts -d "$1" --csv; }
+./mailsift read -q -o "$B/sums-1.db" tests/pcap/*.pcap tests/recorded/*.pcap
+./mailsift read -q -j 3 -o "$B/sums-3.db" tests/pcap/*.pcap tests/recorded/*.pcap
+for n in 1 3; do
+	check "hosts: the sums kept equal every session's, as asked (--jobs $n)" \
+		"$(sums_as_asked "$B/sums-$n.db")" same
+done
+check "hosts: logins, loopback and TLS among the sums" \
+	"$(sqlite3 "$B/sums-1.db" "SELECT count(*) > 0, sum(users) > 0, sum(auths) > 0, sum(tls) > 0 FROM host_stats WHERE ip = '127.0.0.1'")" "1|1|1|1"
+check "hosts: the same on one job and three" "$(hosts_csv "$B/sums-3.db" | md5sum)" "$(hosts_csv "$B/sums-1.db" | md5sum)"
+no_sums "$B/sums-1.db" "$B/old.db"
+./mailsift read -q --again -o "$B/old.db" tests/pcap/demo.pcap
+check "hosts: a log that predates the sums gets them from its rows" \
+	"$(sums_as_asked "$B/old.db") $(sqlite3 "$B/old.db" "SELECT count(*) FROM host_users")" \
+	"same $(sqlite3 "$B/old.db" "SELECT count(*) FROM (SELECT client_ip, username FROM sessions WHERE username IS NOT NULL UNION SELECT server_ip, username FROM sessions WHERE username IS NOT NULL)")"
+check "hosts: the first page read off the index, in its order" \
+	"$(sqlite3 "$B/sums-1.db" "EXPLAIN QUERY PLAN SELECT * FROM v_hosts ORDER BY sessions DESC, CAST(host AS TEXT) LIMIT 100" | grep -c 'host_stats_sessions\|TEMP B-TREE')" "1"
 check "a PostgreSQL server not there: said, exit 2" "$(./mailsift sessions -d "postgresql:///mail?host=$B/nowhere" 2>&1 | cut -c1-29; echo $?)" "mailsift: PostgreSQL: connect
 0"
 

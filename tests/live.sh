@@ -25,6 +25,7 @@ ok()   { pass=$((pass + 1)); echo "ok   $1"; }
 bad()  { fail=$((fail + 1)); echo "FAIL $1"; }
 check() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1"; echo "  expected: $3"; echo "  got:      $2"; fi; }
 MAIL=tests/tools/livemail.py
+. tests/sums.sh
 NOBODY=$(id -u nobody)
 
 ip link set lo up
@@ -137,6 +138,8 @@ check "the spanning session continues whole in the new file" \
 	"client.test $(cat "$B/span.sha256")"
 check "each file the session crossed says where it went, the last how it ended" \
 	"$(for f in "$B"/r/live-*.db; do sqlite3 "$f" "SELECT end_reason FROM sessions"; done | tr '\n' ' ' | grep -c '^\(rotated \)\+quit $')" 1
+check "the hosts' sums of each file are its sessions' (carried ones too)" \
+	"$(for f in "$B"/r/live-*.db; do sums_as_asked "$f"; done | sort -u)" same
 # 2b. A message whose body crosses the boundary: its bytes kept (make
 #     soak found each rotation removed the open messages' files, as a
 #     killed run's, and rows renumbered in the new file reused a name).

@@ -31,8 +31,6 @@ grows() {
 		echo "a part of an address (LIKE %x%): no index holds parts" ;;
 	*"values of"*)
 		echo "a column's values are counted over every row" ;;
-	"hosts, first page")
-		echo "hosts are summed over every session" ;;
 	"files, first page")
 		echo "files are grouped over every attachment" ;;
 	"search, a word")

@@ -728,6 +728,28 @@ SELECT s.id, s.proto, datetime(s.start_ts, 'unixepoch') AS start,
        s.sensor
 FROM sessions s;
 
+-- every client and server, with what it did: each session's counts read
+-- once, then taken for each of its two ends (SQLite keeps these sums as
+-- it writes, sqlite_hosts.c; here they are summed as asked, in parallel)
+CREATE OR REPLACE VIEW v_hosts AS
+SELECT ip AS host, count(*) AS sessions, sum(c) AS as_client,
+       count(*) - sum(c) AS as_server,
+       datetime(min(start_ts), 'unixepoch') AS first,
+       datetime(max(start_ts), 'unixepoch') AS last,
+       count(DISTINCT username) AS users, sum(messages) AS messages,
+       sum(auths) AS auths, sum(tls) AS tls
+FROM (SELECT CASE e.c WHEN 1 THEN s.client_ip ELSE s.server_ip END AS ip,
+	     e.c, s.start_ts, s.username, s.messages, s.auths, s.tls
+      FROM (SELECT client_ip, server_ip, start_ts, username,
+		   CASE WHEN tls <> 'none' THEN 1 ELSE 0 END AS tls,
+		   (SELECT count(*) FROM messages m WHERE m.session_id = s.id
+		     AND m.partial = 0) AS messages,
+		   (SELECT count(*) FROM auth a
+		     WHERE a.session_id = s.id) AS auths
+	    FROM sessions s) AS s
+      CROSS JOIN (SELECT 1 AS c UNION ALL SELECT 0) AS e) AS x
+GROUP BY ip;
+
 CREATE OR REPLACE VIEW v_message_journeys AS
 WITH ids AS (
 	SELECT body_sha256, min(msg_id) AS msg_id,

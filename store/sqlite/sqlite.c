@@ -605,6 +605,9 @@ store_schema(struct sqlite_store *s, char *err, size_t errlen)
 		" DROP VIEW IF EXISTS v_attachments;",
 		err, errlen) != 0)
 		return -1;
+	/* a worker's spool sums no hosts: the log it ships to does */
+	if (!s->is_spool && sqlite_hosts_schema(s->db, err, errlen) != 0)
+		return -1;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
 	    STORE_SCHEMA_VERSION);
 	return exec_sql(s, sql, err, errlen);
@@ -796,7 +799,7 @@ sqlite_log_open(const char *path, int create, int *fdp, char *err,
 	ok = ok && !foreign(&s, err, errlen) &&
 	    exec_sql(&s,
 		"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-		" PRAGMA temp_store=MEMORY;",
+		" PRAGMA temp_store=MEMORY; " SQLITE_HOSTS_PRAGMA,
 		err, errlen) == 0 &&
 	    store_schema(&s, err, errlen) == 0;
 	flock(*fdp, LOCK_UN);
@@ -1028,7 +1031,8 @@ db_open(struct sqlite_store *s, const char *path, int force, int keep,
 	if (exec_sql(s,
 		"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 		" PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=OFF;"
-		" PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=10000;",
+		" PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=10000;"
+		" " SQLITE_HOSTS_PRAGMA,
 		err, errlen) != 0 ||
 	    store_schema(s, err, errlen) != 0)
 		return -1;

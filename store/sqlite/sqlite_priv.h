@@ -356,6 +356,16 @@ struct query *sqlite_query_open(const char *path, char *err, size_t errlen);
 /* sqlite_tls.c: TLS_HELLO, TLS_CERT, TLS_ALERT, TLS_END */
 void db_tls_event(struct sqlite_store *, const struct md_event *);
 
+/* Every connection that writes rows of a log: a row INSERT OR REPLACE
+ * displaces takes its share of the hosts' sums away (sqlite_hosts.c) */
+#define SQLITE_HOSTS_PRAGMA "PRAGMA recursive_triggers=ON;"
+/* sqlite_hosts.c: host_stats and the triggers that keep it, made in a
+ * log (filled from its rows when it had none); 0, or -1 with err said */
+int sqlite_hosts_schema(sqlite3 *, char *err, size_t errlen);
+/* For a log read that predates them: v_hosts summed as it is asked, a
+ * view of the connection (TEMP).  0, or -1. */
+int sqlite_hosts_view(sqlite3 *);
+
 /* sqlite_rotate.c */
 int sqlite_rotate(void *store, const char *path, char *err, size_t errlen);
 

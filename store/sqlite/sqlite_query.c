@@ -175,6 +175,8 @@ sqlite_query_open(const char *path, char *err, size_t errlen)
 	}
 	/* a log being written by mailsift live: wait out its commits */
 	sqlite3_busy_timeout(c->db, 5000);
+	/* a log made before the hosts' sums: summed as asked */
+	sqlite_hosts_view(c->db);
 	sqlite3_create_function(c->db, "in_net", 2,
 	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, in_net, NULL, NULL);
 	sqlite3_create_function(c->db, "host", 1,
