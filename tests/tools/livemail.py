@@ -3,7 +3,8 @@
 clients that talk to it, so that mailsift live captures real TCP.
 
   livemail.py serve PORT                   serve until killed
-  livemail.py send PORT N OUTDIR           N messages, OUTDIR/sent.sha256
+  livemail.py send PORT N OUTDIR [TAG]     N messages, OUTDIR/sent.sha256
+                                           (TAG in their subjects: burst)
   livemail.py slow PORT PAUSE OUTDIR TAG   EHLO, wait PAUSE s, then a message
   livemail.py idle PORT PAUSE              EHLO, then silence for PAUSE s
   livemail.py midway PORT PAUSE OUTDIR TAG a message whose body stops
@@ -103,9 +104,10 @@ def main():
         Server(("127.0.0.1", port), SMTPHandler).serve_forever()
     elif cmd == "send":
         n, out = int(sys.argv[3]), sys.argv[4]
+        tag = sys.argv[5] if len(sys.argv) > 5 else "burst"
         with open(os.path.join(out, "sent.sha256"), "a") as f:
             for i in range(n):
-                f.write(send_one(port, "burst", i) + "\n")
+                f.write(send_one(port, tag, i) + "\n")
     elif cmd == "slow":
         pause, out, tag = float(sys.argv[3]), sys.argv[4], sys.argv[5]
         with open(os.path.join(out, tag + ".sha256"), "w") as f:
