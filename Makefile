@@ -41,7 +41,7 @@ CLI_SRC     := cli/main.c cli/args.c cli/pipeline.c cli/cmd_read.c cli/read_jobs
 	       cli/cmd_export.c cli/cmd_extract.c cli/cmd_case.c cli/case_iocs.c cli/case_tar.c cli/table.c cli/cmdline.c cli/search.c cli/sandbox.c
 TEST_NAMES  := test_line test_util test_smtp test_pop3 test_imap test_imapsyn test_tls test_tlskeys test_detect test_mime \
 	       test_capture test_safename test_bodynorm test_hasher test_urls test_content test_msgauth \
-	       test_termsafe test_cmdline test_livenames test_analyse test_sandbox test_handoff
+	       test_termsafe test_cmdline test_livenames test_analyse test_sandbox test_handoff test_hosts
 TOOL_NAMES  := pcapgen
 
 BUILD_PKGS := gcc libc6-dev make libpcap-dev libnids-dev libsqlite3-dev libpq-dev libssl-dev zlib1g-dev libmagic-dev libarchive-dev libyara-dev libmicrohttpd-dev libjansson-dev libseccomp-dev
@@ -194,6 +194,12 @@ $(BUILD)/rel/tests/test_handoff: $(call obj,rel,tests/test_handoff.c store/hando
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka -pthread
 $(BUILD)/san/tests/test_handoff: $(call obj,san,tests/test_handoff.c store/handoff.c)
 	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka -pthread
+
+$(BUILD)/rel/tests/test_hosts.o $(BUILD)/san/tests/test_hosts.o: $(BUILD)/gen/schema.h
+$(BUILD)/rel/tests/test_hosts: $(call obj,rel,tests/test_hosts.c store/sqlite/sqlite_hosts.c)
+	$(CC) $(CFLAGS) -o $@ $^ -lcmocka -lsqlite3
+$(BUILD)/san/tests/test_hosts: $(call obj,san,tests/test_hosts.c store/sqlite/sqlite_hosts.c)
+	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka -lsqlite3
 
 HASHER_WRAP := -Wl,--wrap=malloc,--wrap=EVP_DigestUpdate
 $(BUILD)/rel/tests/test_hasher: $(call obj,rel,tests/test_hasher.c store/analyse/hasher.c store/analyse/bodynorm.c store/analyse/hbsplit.c dissect/util.c)

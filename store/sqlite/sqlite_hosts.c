@@ -47,9 +47,6 @@
 	" WHERE a.session_id = s.id) AS auths FROM sessions s) AS s"          \
 	" CROSS JOIN (SELECT 1 AS c UNION ALL SELECT 0) AS e"
 
-/* The columns v_hosts gives, from host_stats or summed as asked. */
-#define HOSTS_VIEW(name, select) "CREATE " name " AS " select ";"
-
 /*
  * One end's share of a session in (r: new) or out (r: old) of the host's
  * row: end is client_ip or server_ip, c 1 at the client.  A statement for
@@ -121,88 +118,95 @@
 
 #define TRIGGER(name, when, body)                                          \
 	"CREATE TRIGGER IF NOT EXISTS hosts_" name " " when " BEGIN " body \
-	" END;"
+	" END"
 /* a session's place or start changed, or its TLS alone */
 #define SESSION_MOVED                            \
 	"old.client_ip IS NOT new.client_ip"     \
 	" OR old.server_ip IS NOT new.server_ip" \
 	" OR old.start_ts IS NOT new.start_ts"
 
-static const char hosts_schema[] =
-    "CREATE TABLE IF NOT EXISTS host_stats ("
-    " ip TEXT PRIMARY KEY,"
-    " sessions INTEGER NOT NULL," /* at either end */
-    " as_client INTEGER NOT NULL,"
-    " first REAL NOT NULL,"		 /* the earliest session's start */
-    " last REAL NOT NULL,"		 /* the latest's */
-    " users INTEGER NOT NULL DEFAULT 0," /* distinct usernames */
-    " messages INTEGER NOT NULL,"	 /* in its sessions, pieces not */
-    " auths INTEGER NOT NULL,"		 /* login attempts */
-    " tls INTEGER NOT NULL"		 /* sessions that spoke TLS */
-    ") WITHOUT ROWID;"
-    /* the listing's order, the busiest first, as it says it (the CAST
-     * is PostgreSQL's inet as text): a page is read off it in order,
-     * where (sessions, ip) left every host of one session to sort */
-    "CREATE INDEX IF NOT EXISTS host_stats_sessions"
-    " ON host_stats(sessions DESC, CAST(ip AS TEXT));"
-    /* each host's users, with how many session ends name them */
-    "CREATE TABLE IF NOT EXISTS host_users ("
-    " ip TEXT NOT NULL, username TEXT NOT NULL, n INTEGER NOT NULL,"
-    " PRIMARY KEY (ip, username)) WITHOUT ROWID;"
-    "DROP VIEW IF EXISTS v_hosts;" HOSTS_VIEW("VIEW v_hosts",
-	"SELECT ip AS host, sessions, as_client,"
+/* The tables, the view and the triggers, a statement each. */
+static const char *const hosts_schema[] = {
+	"CREATE TABLE IF NOT EXISTS host_stats ("
+	" ip TEXT PRIMARY KEY,"
+	" sessions INTEGER NOT NULL," /* at either end */
+	" as_client INTEGER NOT NULL,"
+	" first REAL NOT NULL,"		     /* the earliest session's start */
+	" last REAL NOT NULL,"		     /* the latest's */
+	" users INTEGER NOT NULL DEFAULT 0," /* distinct usernames */
+	" messages INTEGER NOT NULL,"	     /* in its sessions, pieces not */
+	" auths INTEGER NOT NULL,"	     /* login attempts */
+	" tls INTEGER NOT NULL"		     /* sessions that spoke TLS */
+	") WITHOUT ROWID",
+	/* the listing's order, the busiest first, as it says it (the CAST
+	 * is PostgreSQL's inet as text): a page is read off it in order,
+	 * where (sessions, ip) left every host of one session to sort */
+	"CREATE INDEX IF NOT EXISTS host_stats_sessions"
+	" ON host_stats(sessions DESC, CAST(ip AS TEXT))",
+	/* each host's users, with how many session ends name them */
+	"CREATE TABLE IF NOT EXISTS host_users ("
+	" ip TEXT NOT NULL, username TEXT NOT NULL, n INTEGER NOT NULL,"
+	" PRIMARY KEY (ip, username)) WITHOUT ROWID",
+	/* the columns sqlite_hosts_asked sums */
+	"DROP VIEW IF EXISTS v_hosts",
+	"CREATE VIEW v_hosts AS SELECT ip AS host, sessions, as_client,"
 	" sessions - as_client AS as_server,"
 	" datetime(first, 'unixepoch') AS first,"
 	" datetime(last, 'unixepoch') AS last,"
-	" users, messages, auths, tls FROM host_stats WHERE sessions > 0")
-	TRIGGER("session_added", "AFTER INSERT ON sessions", SESSION_IN("new"))
-	    TRIGGER("session_removed", "AFTER DELETE ON sessions",
-		SESSION_OUT("old")) TRIGGER("session_moved",
-		"AFTER UPDATE OF client_ip, server_ip, start_ts ON sessions"
-		" WHEN " SESSION_MOVED,
-		SESSION_OUT("old") SESSION_IN("new"))
-    /* the end of a session sets tls: most often all that changes */
-    TRIGGER("session_tls",
-	"AFTER UPDATE OF tls ON sessions"
-	" WHEN (old.tls <> 'none') IS NOT (new.tls <> 'none')"
-	" AND NOT (" SESSION_MOVED ")",
-	"UPDATE host_stats SET tls = tls + (new.tls <> 'none')"
-	" - (old.tls <> 'none') WHERE ip = new.client_ip;"
-	"UPDATE host_stats SET tls = tls + (new.tls <> 'none')"
-	" - (old.tls <> 'none') WHERE ip = new.server_ip;")
+	" users, messages, auths, tls FROM host_stats WHERE sessions > 0",
+	TRIGGER("session_added", "AFTER INSERT ON sessions", SESSION_IN("new")),
+	TRIGGER("session_removed", "AFTER DELETE ON sessions",
+	    SESSION_OUT("old")),
+	TRIGGER("session_moved",
+	    "AFTER UPDATE OF client_ip, server_ip, start_ts ON sessions"
+	    " WHEN " SESSION_MOVED,
+	    SESSION_OUT("old") SESSION_IN("new")),
+	/* the end of a session sets tls: most often all that changes */
+	TRIGGER("session_tls",
+	    "AFTER UPDATE OF tls ON sessions"
+	    " WHEN (old.tls <> 'none') IS NOT (new.tls <> 'none')"
+	    " AND NOT (" SESSION_MOVED ")",
+	    "UPDATE host_stats SET tls = tls + (new.tls <> 'none')"
+	    " - (old.tls <> 'none') WHERE ip = new.client_ip;"
+	    "UPDATE host_stats SET tls = tls + (new.tls <> 'none')"
+	    " - (old.tls <> 'none') WHERE ip = new.server_ip;"),
+	/* apart from the sessions' own: idle (but for its WHEN) while the
+	 * writer inserts sessions before anyone logs in */
 	TRIGGER("user_added",
 	    "AFTER INSERT ON sessions WHEN new.username IS NOT NULL",
-	    USER_IN("new", "client_ip") USER_IN("new", "server_ip"))
-	    TRIGGER("user_removed",
-		"AFTER DELETE ON sessions WHEN old.username IS NOT NULL",
-		USER_OUT("old", "client_ip") USER_OUT("old", "server_ip"))
-		TRIGGER("user_changed",
-		    "AFTER UPDATE OF client_ip, server_ip, username ON sessions"
-		    " WHEN old.username IS NOT new.username"
-		    " OR old.client_ip IS NOT new.client_ip"
-		    " OR old.server_ip IS NOT new.server_ip",
-		    USER_OUT("old", "client_ip") USER_OUT("old", "server_ip")
-			USER_IN("new", "client_ip") USER_IN("new", "server_ip"))
-		    TRIGGER("message_added",
-			"AFTER INSERT ON messages WHEN new.partial = 0",
-			COUNT_FOR("messages", "+", "new"))
-			TRIGGER("message_removed",
-			    "AFTER DELETE ON messages WHEN old.partial = 0",
-			    COUNT_FOR("messages", "-", "old"))
-    /* a message found to be a piece (TOP, BODY[1]) after its row came */
-    TRIGGER("message_changed",
-	"AFTER UPDATE OF partial, session_id ON messages"
-	" WHEN (old.partial = 0) IS NOT (new.partial = 0)"
-	" OR old.session_id IS NOT new.session_id",
-	COUNT_IF("old.partial = 0", "messages", "-", "old")
-	    COUNT_IF("new.partial = 0", "messages", "+", "new"))
+	    USER_IN("new", "client_ip") USER_IN("new", "server_ip")),
+	TRIGGER("user_removed",
+	    "AFTER DELETE ON sessions WHEN old.username IS NOT NULL",
+	    USER_OUT("old", "client_ip") USER_OUT("old", "server_ip")),
+	TRIGGER("user_changed",
+	    "AFTER UPDATE OF client_ip, server_ip, username ON sessions"
+	    " WHEN old.username IS NOT new.username"
+	    " OR old.client_ip IS NOT new.client_ip"
+	    " OR old.server_ip IS NOT new.server_ip",
+	    USER_OUT("old", "client_ip") USER_OUT("old", "server_ip")
+		USER_IN("new", "client_ip") USER_IN("new", "server_ip")),
+	TRIGGER("message_added",
+	    "AFTER INSERT ON messages WHEN new.partial = 0",
+	    COUNT_FOR("messages", "+", "new")),
+	TRIGGER("message_removed",
+	    "AFTER DELETE ON messages WHEN old.partial = 0",
+	    COUNT_FOR("messages", "-", "old")),
+	/* a message found to be a piece (TOP, BODY[1]) after its row came */
+	TRIGGER("message_changed",
+	    "AFTER UPDATE OF partial, session_id ON messages"
+	    " WHEN (old.partial = 0) IS NOT (new.partial = 0)"
+	    " OR old.session_id IS NOT new.session_id",
+	    COUNT_IF("old.partial = 0", "messages", "-", "old")
+		COUNT_IF("new.partial = 0", "messages", "+", "new")),
 	TRIGGER("auth_added", "AFTER INSERT ON auth",
-	    COUNT_FOR("auths", "+", "new")) TRIGGER("auth_removed",
-	    "AFTER DELETE ON auth", COUNT_FOR("auths", "-", "old"))
-	    TRIGGER("auth_moved",
-		"AFTER UPDATE OF session_id ON auth"
-		" WHEN old.session_id IS NOT new.session_id",
-		COUNT_FOR("auths", "-", "old") COUNT_FOR("auths", "+", "new"));
+	    COUNT_FOR("auths", "+", "new")),
+	TRIGGER("auth_removed", "AFTER DELETE ON auth",
+	    COUNT_FOR("auths", "-", "old")),
+	TRIGGER("auth_moved",
+	    "AFTER UPDATE OF session_id ON auth"
+	    " WHEN old.session_id IS NOT new.session_id",
+	    COUNT_FOR("auths", "-", "old") COUNT_FOR("auths", "+", "new")),
+};
 
 /* A log's sums from its rows, when it had none (made before them). */
 static const char hosts_fill[] =
@@ -232,48 +236,66 @@ has_table(sqlite3 *db, const char *name)
 	return found;
 }
 
+/* The statements of hosts_schema, then of hosts_fill where the log had
+ * no sums; 0, or -1 with *msg said. */
+static int
+hosts_make(sqlite3 *db, char **msg)
+{
+	int had = has_table(db, "host_stats");
+
+	if (had < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(hosts_schema) / sizeof(*hosts_schema);
+	     i++)
+		if (sqlite3_exec(db, hosts_schema[i], NULL, NULL, msg) !=
+		    SQLITE_OK)
+			return -1;
+	return had ||
+		sqlite3_exec(db, hosts_fill, NULL, NULL, msg) == SQLITE_OK ?
+	    0 :
+	    -1;
+}
+
 int
 sqlite_hosts_schema(sqlite3 *db, char *err, size_t errlen)
 {
 	char *msg = NULL;
-	int   had;
 
 	/* one transaction: a log is never left with empty sums */
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
-		goto fail;
-	if ((had = has_table(db, "host_stats")) < 0 ||
-	    sqlite3_exec(db, hosts_schema, NULL, NULL, &msg) != SQLITE_OK ||
-	    (!had &&
-		sqlite3_exec(db, hosts_fill, NULL, NULL, &msg) != SQLITE_OK)) {
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) ==
+	    SQLITE_OK) {
+		if (hosts_make(db, &msg) == 0 &&
+		    sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) == SQLITE_OK)
+			return 0;
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		goto fail;
 	}
-	if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) == SQLITE_OK)
-		return 0;
-fail:
 	snprintf(err, errlen, "the hosts' sums: %s",
 	    msg != NULL ? msg : sqlite3_errmsg(db));
 	sqlite3_free(msg);
 	return -1;
 }
 
+/* v_hosts' rows summed as asked, from every session. */
+const char sqlite_hosts_asked[] =
+    "SELECT ip AS host, count(*) AS sessions, sum(c) AS as_client,"
+    " count(*) - sum(c) AS as_server,"
+    " datetime(min(start_ts), 'unixepoch') AS first,"
+    " datetime(max(start_ts), 'unixepoch') AS last,"
+    " count(DISTINCT username) AS users, sum(messages) AS messages,"
+    " sum(auths) AS auths, sum(tls) AS tls FROM (" SESSION_ENDS ") GROUP BY ip";
+
 int
 sqlite_hosts_view(sqlite3 *db)
 {
-	int had = has_table(db, "v_hosts");
+	int   had = has_table(db, "v_hosts"), rc;
+	char *sql;
 
 	if (had != 0)
 		return had < 0 ? -1 : 0;
-	return sqlite3_exec(db,
-		   HOSTS_VIEW("TEMP VIEW v_hosts",
-		       "SELECT ip AS host, count(*) AS sessions,"
-		       " sum(c) AS as_client, count(*) - sum(c) AS as_server,"
-		       " datetime(min(start_ts), 'unixepoch') AS first,"
-		       " datetime(max(start_ts), 'unixepoch') AS last,"
-		       " count(DISTINCT username) AS users,"
-		       " sum(messages) AS messages, sum(auths) AS auths,"
-		       " sum(tls) AS tls FROM (" SESSION_ENDS ") GROUP BY ip"),
-		   NULL, NULL, NULL) == SQLITE_OK ?
-	    0 :
-	    -1;
+	if ((sql = sqlite3_mprintf("CREATE TEMP VIEW v_hosts AS %s",
+		 sqlite_hosts_asked)) == NULL)
+		return -1;
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+	sqlite3_free(sql);
+	return rc;
 }

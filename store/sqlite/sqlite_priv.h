@@ -363,8 +363,9 @@ void db_tls_event(struct sqlite_store *, const struct md_event *);
  * log (filled from its rows when it had none); 0, or -1 with err said */
 int sqlite_hosts_schema(sqlite3 *, char *err, size_t errlen);
 /* For a log read that predates them: v_hosts summed as it is asked, a
- * view of the connection (TEMP).  0, or -1. */
-int sqlite_hosts_view(sqlite3 *);
+ * view of the connection (TEMP), of sqlite_hosts_asked.  0, or -1. */
+int		  sqlite_hosts_view(sqlite3 *);
+extern const char sqlite_hosts_asked[];
 
 /* sqlite_rotate.c */
 int sqlite_rotate(void *store, const char *path, char *err, size_t errlen);
