@@ -250,10 +250,9 @@ hosts_make(sqlite3 *db, char **msg)
 		if (sqlite3_exec(db, hosts_schema[i], NULL, NULL, msg) !=
 		    SQLITE_OK)
 			return -1;
-	return had ||
-		sqlite3_exec(db, hosts_fill, NULL, NULL, msg) == SQLITE_OK ?
-	    0 :
-	    -1;
+	if (!had && sqlite3_exec(db, hosts_fill, NULL, NULL, msg) != SQLITE_OK)
+		return -1;
+	return 0;
 }
 
 int
