@@ -58,3 +58,31 @@ echo
 echo "slowest:"
 sort -rn "$B/serve.times.$$" | head -5 | sed 's/^/  /'
 rm -f "$B/serve.times.$$"
+
+# The console's commands on the same log, each a process of its own that
+# keeps nothing between runs (serve keeps its slow answers; these cannot):
+# median of 3 wall-clock runs, with the same values as the answers above.
+mid=$(sqlite3 "$log" "SELECT id FROM messages ORDER BY id LIMIT 1 OFFSET $((msgs / 2))")
+sid=$(sqlite3 "$log" "SELECT session_id FROM messages WHERE id = $mid")
+word=$(sqlite3 "$log" "SELECT subject FROM messages WHERE id = $mid" | tr -c 'A-Za-z\n' ' ' |
+	awk '{ for (i = 1; i <= NF; i++) if (length($i) > length(w)) w = $i } END { print w }')
+sha=$(sqlite3 "$log" "SELECT sha256 FROM messages WHERE id = $mid")
+echo
+printf '%-36s %9s\n' command "ms (med)"
+cli_time() { # name, then the command's arguments
+	name=$1
+	shift
+	ms=$(for _ in 1 2 3; do
+		s0=$(date +%s%N)
+		./mailsift "$@" -d "$log" >/dev/null 2>&1
+		echo $((($(date +%s%N) - s0) / 1000000))
+	done | sort -n | sed -n 2p)
+	printf '%-36s %9s\n' "$name" "$ms"
+}
+for l in sessions messages creds attachments urls tls findings hosts files; do
+	cli_time "$l --limit 50" "$l" --limit 50
+done
+cli_time "show (a session)" show "$sid"
+cli_time "search (a hash)" search "$sha"
+cli_time "search (a word in every message)" search "$word"
+cli_time "stats" stats

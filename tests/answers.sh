@@ -42,6 +42,7 @@ attachments, first page	/api/listing/attachments?limit=100
 creds, first page	/api/listing/creds?limit=100
 urls, first page	/api/listing/urls?limit=100
 tls, first page	/api/listing/tls?limit=100
+findings, first page	/api/listing/findings?limit=100
 hosts, first page	/api/listing/hosts?limit=100
 files, first page	/api/listing/files?limit=100
 a session	/api/session?id=$_sid
