@@ -394,6 +394,16 @@ one_term(struct parser *ps, const char *term)
 		    value_wanted(fields[i].kind));
 		return -1;
 	}
+	/* hash: (or a bare hash) is the one its length can be: a SHA-256
+	 * through the indexes, where the MD5 and SHA-1 columns it also
+	 * asked read every part (1.4 s at a million messages, 29 ms) */
+	if (strcmp(fields[i].name, "hash") == 0)
+		for (size_t k = 0; k < nf; k++)
+			if (strcmp(fields[k].name,
+				strlen(value) == 64	? "sha256" :
+				    strlen(value) == 40 ? "sha1" :
+							  "md5") == 0)
+				i = k;
 	if ((v = new_value(ps)) < 0 ||
 	    (fields[i].kind == RANGE && (w = new_value(ps)) < 0))
 		return -1;
