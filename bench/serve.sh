@@ -86,6 +86,6 @@ for l in sessions messages creds attachments urls tls findings hosts files; do
 done
 cli_time "show (a session)" show "$sid"
 cli_time "search (sha256:HASH)" search "sha256:$sha"
-cli_time "search (a bare hash: words)" search "$sha"
+cli_time "search (a bare hash)" search "$sha"
 cli_time "search (a word in every message)" search "$word"
 cli_time "stats" stats
