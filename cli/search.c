@@ -396,7 +396,7 @@ one_term(struct parser *ps, const char *term)
 	}
 	/* hash: (or a bare hash) is the one its length can be: a SHA-256
 	 * through the indexes, where the MD5 and SHA-1 columns it also
-	 * asked read every part (1.4 s at a million messages, 29 ms) */
+	 * asked read every part (at a million messages 1.4 s, now 15 ms) */
 	if (strcmp(fields[i].name, "hash") == 0)
 		for (size_t k = 0; k < nf; k++)
 			if (strcmp(fields[k].name,
