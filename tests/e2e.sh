@@ -177,7 +177,6 @@ check "--jobs 3: IMAP pieces fetched over two connections joined as with one job
 # shipped (rows replaced), a log that predates them (filled from its
 # rows when written again).
 . tests/sums.sh
-hosts_csv() { ./mailsift hosts -d "$1" --csv; }
 ./mailsift read -q -o "$B/sums-1.db" tests/pcap/*.pcap tests/recorded/*.pcap
 ./mailsift read -q -j 3 -o "$B/sums-3.db" tests/pcap/*.pcap tests/recorded/*.pcap
 for n in 1 3; do

@@ -12,12 +12,13 @@ no_sums() {
 		$(sqlite3 "$2" "SELECT group_concat('DROP TRIGGER ' || name, ';') FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'hosts_%'")"
 }
 
-# sums_as_asked LOG: "same" when the kept sums are the asked ones (by
-# $BIN, or ./mailsift)
+# hosts_csv LOG: the hosts listing, whole (by $BIN, or ./mailsift)
+hosts_csv() { "${BIN:-./mailsift}" hosts -d "$1" --csv; }
+
+# sums_as_asked LOG: "same" when the kept sums are the asked ones
 sums_as_asked() {
 	no_sums "$1" "$1.asked"
-	if [ "$("${BIN:-./mailsift}" hosts -d "$1" --csv | md5sum)" = \
-	    "$("${BIN:-./mailsift}" hosts -d "$1.asked" --csv | md5sum)" ]; then
+	if [ "$(hosts_csv "$1" | md5sum)" = "$(hosts_csv "$1.asked" | md5sum)" ]; then
 		echo same
 	else
 		echo "differ: $1"

@@ -214,9 +214,11 @@ static const char hosts_fill[] =
     " messages, auths, tls) SELECT ip, count(*), sum(c), min(start_ts),"
     " max(start_ts), sum(messages), sum(auths), sum(tls)"
     " FROM (" SESSION_ENDS ") GROUP BY ip;"
+    /* the users from the sessions alone: no counts to make for them */
     "INSERT INTO host_users (ip, username, n) SELECT ip, username,"
-    " count(*) FROM (" SESSION_ENDS ") WHERE username IS NOT NULL"
-    " GROUP BY ip, username;"
+    " count(*) FROM (SELECT client_ip AS ip, username FROM sessions"
+    " UNION ALL SELECT server_ip, username FROM sessions)"
+    " WHERE username IS NOT NULL GROUP BY ip, username;"
     "UPDATE host_stats SET users = (SELECT count(*) FROM host_users u"
     " WHERE u.ip = host_stats.ip);";
 
