@@ -193,6 +193,26 @@ check "hosts: a log that predates the sums gets them from its rows" \
 	"same $(sqlite3 "$B/old.db" "SELECT count(*) FROM (SELECT client_ip, username FROM sessions WHERE username IS NOT NULL UNION SELECT server_ip, username FROM sessions WHERE username IS NOT NULL)")"
 check "hosts: the first page read off the index, in its order" \
 	"$(sqlite3 "$B/sums-1.db" "EXPLAIN QUERY PLAN SELECT * FROM v_hosts ORDER BY sessions DESC, CAST(host AS TEXT) LIMIT 100" | grep -c 'host_stats_sessions\|TEMP B-TREE')" "1"
+# The findings: each check read in session order off its own index and
+# merged as read (sqlite_findings.c) gives what every check made whole
+# gives (PostgreSQL's view, run here), and its first page sorts nothing.
+pg_findings() {
+	{ sed -n '/^CREATE OR REPLACE VIEW v_tls_findings AS/,/^FROM found f JOIN/p' store/pg/pg_schema.sql |
+		sed 's/^CREATE OR REPLACE VIEW v_tls_findings/CREATE TEMP VIEW pg_f/'
+	echo "; SELECT session_id, finding, detail, time, proto, client, server FROM $2 ORDER BY 1, 2, 3;"; } | sqlite3 "$1"
+}
+for n in 1 3; do
+	check "findings: merged in order, the rows of every check made whole (--jobs $n)" \
+		"$(pg_findings "$B/sums-$n.db" v_tls_findings | md5sum)" "$(pg_findings "$B/sums-$n.db" pg_f | md5sum)"
+done
+check "findings: every kind of check among them" \
+	"$(sqlite3 "$B/sums-1.db" "SELECT count(DISTINCT finding) >= 5 FROM v_tls_findings")" "1"
+check "findings: the first page merged off the checks' indexes, nothing sorted or scanned whole" \
+	"$(sqlite3 "$B/sums-1.db" "EXPLAIN QUERY PLAN SELECT session_id AS id, time, proto, client, server, finding, detail FROM v_tls_findings ORDER BY id, finding LIMIT 100" | grep -cE 'B-TREE FOR ORDER BY|SCAN [a-z]+$|MERGE')" "7"
+cp "$B/sums-1.db" "$B/old-findings.db"
+sqlite3 "$B/old-findings.db" "DROP VIEW v_tls_findings; CREATE VIEW v_tls_findings AS SELECT 0 AS session_id, '' AS finding, '' AS detail WHERE 0"
+check "findings: a log whose view predates the session columns, read as it is" \
+	"$(./mailsift findings -d "$B/old-findings.db" --csv | md5sum)" "$(./mailsift findings -d "$B/sums-1.db" --csv | md5sum)"
 check "a PostgreSQL server not there: said, exit 2" "$(./mailsift sessions -d "postgresql:///mail?host=$B/nowhere" 2>&1 | cut -c1-29; echo $?)" "mailsift: PostgreSQL: connect
 0"
 

@@ -33,8 +33,6 @@ grows() {
 		echo "a column's values are counted over every row" ;;
 	"files, first page")
 		echo "files are grouped over every attachment" ;;
-	"findings, first page")
-		echo "every check's findings are made, then sorted (a UNION of checks)" ;;
 	"search, a word")
 		echo "the word is in every message's subject: ranked over all" ;;
 	*) return 1 ;;

@@ -797,12 +797,15 @@ FROM tls t JOIN sessions s ON s.id = t.session_id
 LEFT JOIN certificates c ON c.session_id = t.session_id
 	AND c.sender = 'server' AND c.idx = 0;
 
+-- (its session's time, protocol and ends last: the findings listing
+-- filters on them; SQLite's is made by sqlite_findings.c)
 CREATE OR REPLACE VIEW v_tls_findings AS
 WITH upgrade AS (
 	SELECT session_id, min(seq) AS seq FROM commands
 	WHERE verb IN ('STARTTLS', 'STLS') AND reply_code = 220
 		OR verb IN ('STARTTLS', 'STLS') AND reply_status = 'ok'
-	GROUP BY session_id)
+	GROUP BY session_id),
+found AS (
 SELECT s.id AS session_id, 'starttls_not_used' AS finding,
 	'the server offered ' || e.keyword || '; the session stayed in clear'
 	AS detail
@@ -836,4 +839,8 @@ SELECT session_id, 'tls_cert_name_mismatch', sni FROM tls
 WHERE sni_matches_cert = 0
 UNION ALL
 SELECT t.session_id, 'tls_cert_greeting_mismatch', s.banner FROM tls t
-JOIN sessions s ON s.id = t.session_id WHERE t.greeting_matches_cert = 0;
+JOIN sessions s ON s.id = t.session_id WHERE t.greeting_matches_cert = 0)
+SELECT f.session_id, f.finding, f.detail,
+	datetime(s.start_ts, 'unixepoch') AS time, s.proto,
+	s.client_ip AS client, s.server_ip AS server
+FROM found f JOIN sessions s ON s.id = f.session_id;

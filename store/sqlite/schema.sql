@@ -692,47 +692,26 @@ FROM tls t JOIN sessions s ON s.id = t.session_id
 LEFT JOIN certificates c ON c.session_id = t.session_id
 	AND c.sender = 'server' AND c.idx = 0;
 
--- What TLS leaves exposed or weak, one row a finding: STARTTLS offered
--- and not used, credentials or mail that crossed before the upgrade,
--- TLS below 1.2, weak suites, certificates that fail validation or do
--- not match the name asked for.
-CREATE VIEW IF NOT EXISTS v_tls_findings AS
-WITH upgrade AS (
-	SELECT session_id, min(seq) AS seq FROM commands
-	WHERE verb IN ('STARTTLS', 'STLS') AND reply_code = 220
-		OR verb IN ('STARTTLS', 'STLS') AND reply_status = 'ok'
-	GROUP BY session_id)
-SELECT s.id AS session_id, 'starttls_not_used' AS finding,
-	'the server offered ' || e.keyword || '; the session stayed in clear'
-	AS detail
-FROM sessions s JOIN extensions e ON e.session_id = s.id
-WHERE s.tls = 'none' AND upper(e.keyword) IN ('STARTTLS', 'STLS')
-	AND (EXISTS (SELECT 1 FROM auth a WHERE a.session_id = s.id)
-	OR EXISTS (SELECT 1 FROM transactions t WHERE t.session_id = s.id)
-	OR EXISTS (SELECT 1 FROM messages m WHERE m.session_id = s.id))
-UNION ALL
-SELECT a.session_id, 'credentials_before_tls',
-	a.mechanism || coalesce(' ' || a.username, '')
-FROM auth a JOIN upgrade u ON u.session_id = a.session_id
-WHERE a.seq < u.seq
-UNION ALL
-SELECT t.session_id, 'mail_before_tls', coalesce(t.mail_from, '')
-FROM transactions t JOIN upgrade u ON u.session_id = t.session_id
-WHERE t.mail_seq < u.seq
-UNION ALL
-SELECT session_id, 'tls_below_1_2', version FROM tls
-WHERE version IN ('SSLv2', 'SSLv3', 'TLSv10', 'TLSv11')
-UNION ALL
-SELECT session_id, 'tls_weak_cipher', cipher FROM tls
-WHERE cipher LIKE '%\_NULL\_%' ESCAPE '\' OR cipher LIKE '%\_anon\_%' ESCAPE '\'
+-- What TLS leaves exposed or weak, one row a finding: v_tls_findings,
+-- made by store/sqlite/sqlite_findings.c (a log opened read-only that
+-- predates its session columns gets it as a view of the connection).
+-- Each of its checks reads its candidates in session order from one of
+-- these, which hold only them: the findings listing's first page is then
+-- its checks merged as read, not every finding of the log sorted.
+CREATE INDEX IF NOT EXISTS sessions_clear ON sessions(id) WHERE tls = 'none';
+CREATE INDEX IF NOT EXISTS extensions_starttls ON extensions(session_id, keyword)
+    WHERE upper(keyword) IN ('STARTTLS', 'STLS');
+CREATE INDEX IF NOT EXISTS commands_upgrade ON commands(session_id, seq)
+    WHERE verb IN ('STARTTLS', 'STLS');
+CREATE INDEX IF NOT EXISTS tls_old ON tls(session_id)
+    WHERE version IN ('SSLv2', 'SSLv3', 'TLSv10', 'TLSv11');
+CREATE INDEX IF NOT EXISTS tls_weak ON tls(session_id)
+    WHERE (cipher LIKE '%\_NULL\_%' ESCAPE '\' OR cipher LIKE '%\_anon\_%' ESCAPE '\'
 	OR cipher LIKE '%EXPORT%' OR cipher LIKE '%RC4%' OR cipher LIKE '%DES%'
-	OR cipher LIKE '%\_RC2\_%' ESCAPE '\'
-UNION ALL
-SELECT session_id, 'tls_cert_invalid', validation FROM tls
-WHERE validation IS NOT NULL AND validation <> 'ok'
-UNION ALL
-SELECT session_id, 'tls_cert_name_mismatch', sni FROM tls
-WHERE sni_matches_cert = 0
-UNION ALL
-SELECT t.session_id, 'tls_cert_greeting_mismatch', s.banner FROM tls t
-JOIN sessions s ON s.id = t.session_id WHERE t.greeting_matches_cert = 0;
+	OR cipher LIKE '%\_RC2\_%' ESCAPE '\');
+CREATE INDEX IF NOT EXISTS tls_invalid ON tls(session_id)
+    WHERE validation IS NOT NULL AND validation <> 'ok';
+CREATE INDEX IF NOT EXISTS tls_name_mismatch ON tls(session_id)
+    WHERE sni_matches_cert = 0;
+CREATE INDEX IF NOT EXISTS tls_greeting_mismatch ON tls(session_id)
+    WHERE greeting_matches_cert = 0;

@@ -605,6 +605,8 @@ store_schema(struct sqlite_store *s, char *err, size_t errlen)
 		" DROP VIEW IF EXISTS v_attachments;",
 		err, errlen) != 0)
 		return -1;
+	if (sqlite_findings_schema(s->db, err, errlen) != 0)
+		return -1;
 	/* a worker's spool sums no hosts: the log it ships to does */
 	if (!s->is_spool && sqlite_hosts_schema(s->db, err, errlen) != 0)
 		return -1;

@@ -367,6 +367,14 @@ int sqlite_hosts_schema(sqlite3 *, char *err, size_t errlen);
 int		  sqlite_hosts_view(sqlite3 *);
 extern const char sqlite_hosts_asked[];
 
+/* sqlite_findings.c: v_tls_findings made anew in a log written; 0, or
+ * -1 with err said */
+int sqlite_findings_schema(sqlite3 *, char *err, size_t errlen);
+/* For a log read whose v_tls_findings predates the session columns the
+ * findings listing filters on: the view of this version, a view of the
+ * connection (TEMP).  0, or -1. */
+int sqlite_findings_view(sqlite3 *);
+
 /* sqlite_rotate.c */
 int sqlite_rotate(void *store, const char *path, char *err, size_t errlen);
 

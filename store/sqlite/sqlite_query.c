@@ -177,6 +177,8 @@ sqlite_query_open(const char *path, char *err, size_t errlen)
 	sqlite3_busy_timeout(c->db, 5000);
 	/* a log made before the hosts' sums: summed as asked */
 	sqlite_hosts_view(c->db);
+	/* ... or before the findings' session columns */
+	sqlite_findings_view(c->db);
 	sqlite3_create_function(c->db, "in_net", 2,
 	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, in_net, NULL, NULL);
 	sqlite3_create_function(c->db, "host", 1,
