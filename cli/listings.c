@@ -90,10 +90,7 @@ const struct listing listings[] = {
 	    " v_attachments.message_id) AS outcome FROM v_attachments",
 	    { "proto = ?", NULL, NULL, MATCH("\"from\""), NULL,
 		MATCH("subject"), "time >= ?", "time < ?", NULL, NULL, NULL,
-		NULL, NULL, MATCH("filename"),
-		"(lower(md5) = lower(?) OR lower(sha1) = lower(?)"
-		" OR lower(sha256) = lower(?))",
-		OUTCOME_OF_MESSAGE,
+		NULL, NULL, MATCH("filename"), "%s = ?", OUTCOME_OF_MESSAGE,
 		[F_QUERY] = "message_id IN (SELECT m.id %s)" },
 	    "message, path", NULL, NULL, NULL },
 	{ "urls", "links in the messages' text, and what is wrong with them",
@@ -135,8 +132,8 @@ const struct listing listings[] = {
 		[F_UNTIL] = "first < ?",
 		[F_NAME] = "sha256 IN (SELECT sha256 FROM v_attachments"
 			   " WHERE " MATCH("filename") ")",
-		[F_HASH] = "(lower(md5) = lower(?) OR lower(sha1) = lower(?)"
-			   " OR lower(sha256) = lower(?))" },
+		[F_HASH] = "sha256 IN (SELECT sha256 FROM v_attachments"
+			   " WHERE %s = ?)" },
 	    "messages DESC, sha256", "sha256 IS NOT NULL", NULL, NULL },
 	/* the view alone, its session's columns its own: SQLite then
 	 * merges its checks in order (sqlite_findings.c), where a join
@@ -344,19 +341,36 @@ filter_value(int f, const char *v, char *out, size_t len, char *err,
 			    v);
 			return -1;
 		}
-		/* fall through */
+		/* as the log writes hashes */
+		for (size_t i = 0; v[i] != '\0' && i + 1 < len; i++)
+			out[i] = (char)tolower((unsigned char)v[i]);
+		out[strnlen(v, len - 1)] = '\0';
+		return 0;
 	default:
 		snprintf(out, len, "%s", v);
 		return 0;
 	}
 }
 
-/* The SQL of filter f of l with the value norm: its own, or, for one
+/* The SQL of filter f of l with the value norm: its own; a hash's, of
+ * the one column its length can be (the MD5, SHA-1 or SHA-256: an index
+ * answers it where the three at once read every part); or, for one
  * address, the equality (where_one_address) in w (512 bytes). */
 static const char *
 where_of(const struct listing *l, int f, const char *val, const char *norm,
     char *w)
 {
+	if (val != NULL && f == F_HASH) {
+		const char *t = l->where[f], *at = strstr(t, "%s");
+		size_t	    n = strlen(norm);
+
+		snprintf(w, 512, "%.*s%s%s", (int)(at - t), t,
+		    n == 32	? "md5" :
+			n == 40 ? "sha1" :
+				  "sha256",
+		    at + 2);
+		return w;
+	}
 	if (val == NULL || (f != F_HOST && f != F_CLIENT && f != F_SERVER) ||
 	    strchr(norm, '/') != NULL)
 		return l->where[f];

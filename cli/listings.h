@@ -44,8 +44,10 @@ struct listing {
 	const char *name;
 	const char *what; /* for --help */
 	const char *select;
-	/* SQL with ? for the value; NULL: n/a.  F_QUERY's has %s where
-	 * the found messages' FROM ... WHERE goes (search_condition) */
+	/* SQL with ? for the value; NULL: n/a.  F_HASH's has %s where the
+	 * column its value's length names goes (md5, sha1, sha256); F_QUERY's
+	 * %s where the found messages' FROM ... WHERE goes (search_condition)
+	 */
 	const char *where[F_COUNT];
 	const char *order;
 	const char *whole; /* a condition unless --pieces (NULL: none) */

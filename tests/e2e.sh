@@ -148,6 +148,16 @@ check "sessions --host (IPv6)" "$(./mailsift sessions -d "$db" --csv --host 2001
 check "messages --from --csv" "$(./mailsift messages -d "$db" --csv --from carol | cut -d, -f6 | tr '\n' ' ')" "from carol@example.com "
 check "creds --proto --json" "$(./mailsift creds -d "$db" --json --proto smtp | python3 -c 'import json,sys; print(" ".join(json.loads(l)["password"] for l in sys.stdin))')" "Winter2023! password1 Winter2023!"
 check "attachments: name and hash" "$(./mailsift attachments -d "$db" --csv | tail -n +2 | cut -d, -f7,10)" "invoice.bin,22800"
+# a hash is looked up as the one its length can be: the same rows by
+# MD5 (in capitals) as by SHA-256, and the SHA-256 through its index
+inv_md5=$(sqlite3 "$db" "SELECT upper(md5) FROM parts WHERE filename = 'invoice.bin'")
+inv_sha=$(sqlite3 "$db" "SELECT sha256 FROM parts WHERE filename = 'invoice.bin'")
+for l in attachments files; do
+	check "$l --hash: an MD5 in capitals finds what the SHA-256 finds" \
+		"$(./mailsift $l -d "$db" --hash "$inv_md5" --csv | md5sum)" "$(./mailsift $l -d "$db" --hash "$inv_sha" --csv | md5sum)"
+done
+check "attachments --hash SHA-256: one file's row, through the index" \
+	"$(./mailsift attachments -d "$db" --hash "$inv_sha" --csv | tail -n +2 | cut -d, -f7) $(MAILSIFT_QUERY_COST=1 ./mailsift attachments -d "$db" --hash "$inv_sha" --csv 2>&1 >/dev/null | grep -c ' 0 scanned')" "invoice.bin 1"
 check "a filter that does not apply: exit 2" "$(./mailsift attachments -d "$db" --user x 2>/dev/null; echo $?)" "2"
 check "show: the transcript in order, with frame numbers" "$(./mailsift show 1 -d "$db" | sed -n '2p;3p;14p' | cut -c14- | tr '\n' '|')" \
 	"       4 S: 220 mx.example.org ESMTP Postfix (Debian/GNU)|       6 C: EHLO laptop.example.net|      34 M: [message 1: smtp DATA sent: 316 bytes, subject \"quarterly figures\", sha256 670520b2bc3b690f, frames 34-34]|"
