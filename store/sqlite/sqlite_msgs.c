@@ -704,20 +704,77 @@ msgs_text(struct sqlite_store *s, const struct md_event *ev)
 }
 
 static void
-text_index(struct sqlite_store *s, struct open_msg *m)
+text_write(struct sqlite_store *s, int64_t row, const char *subject,
+    const char *text, size_t len)
 {
 	sqlite3_stmt *st = s->st[ST_TEXT];
-	const char   *subject = m->col[COL_SUBJECT];
+
+	sqlite3_bind_int64(st, 1, row);
+	if (subject != NULL)
+		sqlite3_bind_text(st, 2, subject, -1, SQLITE_STATIC);
+	if (len > 0)
+		sqlite3_bind_text(st, 3, text, (int)len, SQLITE_STATIC);
+	db_run(s, ST_TEXT);
+}
+
+void
+texts_write_waiting(struct sqlite_store *s)
+{
+	for (size_t i = 0; i < s->ntexts; i++) {
+		struct waiting_text *t = &s->texts[i];
+
+		/* not when a failing disk took its message's row away */
+		if (s->db != NULL && msg_row_kept(s, t->row, t->gen))
+			text_write(s, t->row, t->subject, t->text, t->len);
+		free(t->subject);
+		free(t->text);
+	}
+	s->ntexts = 0;
+	s->texts_bytes = 0;
+}
+
+/* Room for one more waiting text: 0, or -1 (no memory). */
+static int
+texts_room(struct sqlite_store *s)
+{
+	struct waiting_text *t;
+	size_t		     cap = s->texts_cap ? s->texts_cap * 2 : 64;
+
+	if (s->ntexts < s->texts_cap)
+		return 0;
+	if ((t = realloc(s->texts, cap * sizeof(*t))) == NULL)
+		return -1;
+	s->texts = t;
+	s->texts_cap = cap;
+	return 0;
+}
+
+/* The message's text and subject wait for the commit (struct
+ * waiting_text), its text handed over; written at once when there is no
+ * memory to wait in. */
+static void
+text_index(struct sqlite_store *s, struct open_msg *m)
+{
+	const char	   *subject = m->col[COL_SUBJECT];
+	struct waiting_text t = { .row = m->row,
+		.gen = m->gen,
+		.text = m->text,
+		.len = m->tlen };
 
 	if ((m->tlen == 0 && subject == NULL) ||
 	    !msg_row_kept(s, m->row, m->gen))
 		return;
-	sqlite3_bind_int64(st, 1, m->row);
-	if (subject != NULL)
-		sqlite3_bind_text(st, 2, subject, -1, SQLITE_STATIC);
-	if (m->tlen > 0)
-		sqlite3_bind_text(st, 3, m->text, (int)m->tlen, SQLITE_STATIC);
-	db_run(s, ST_TEXT);
+	if (s->texts_bytes + m->tlen > TEXTS_WAITING_BYTES)
+		texts_write_waiting(s);
+	if (texts_room(s) != 0 ||
+	    (subject != NULL && (t.subject = strdup(subject)) == NULL)) {
+		text_write(s, m->row, subject, m->text, m->tlen);
+		return;
+	}
+	s->texts[s->ntexts++] = t;
+	s->texts_bytes += m->tlen;
+	m->text = NULL; /* the waiting text's now */
+	m->tlen = m->tcap = 0;
 }
 
 /* Bytes the capture lost in one direction: the message crossing that

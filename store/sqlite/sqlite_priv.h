@@ -178,6 +178,23 @@ struct part_end {
  * and when CMDS_WAITING wait.  A NULL field is bound as NULL.
  */
 #define CMDS_WAITING 32
+
+/*
+ * A message's text waits for the full-text index until the commit: FTS5
+ * keeps what it is given in memory until then, but every statement that
+ * opens a savepoint (an UPDATE whose triggers may fail half done, as the
+ * sums' do) makes it write that out as a segment of its own, so a text
+ * indexed at its message's end was written out once a message.  The
+ * texts of a commit go together, at most TEXTS_WAITING_BYTES of them (a
+ * run of large texts goes in more than one batch).
+ */
+struct waiting_text {
+	int64_t	 row;
+	uint64_t gen; /* the transaction its message's row began in */
+	char	*subject, *text;
+	size_t	 len;
+};
+#define TEXTS_WAITING_BYTES (16u << 20)
 struct waiting_cmd {
 	int64_t	 sid;
 	uint32_t seq;
@@ -241,10 +258,14 @@ struct sqlite_store {
 	struct md_txtable  msgs; /* of struct open_msg */
 	struct waiting_cmd cmds[CMDS_WAITING];
 	size_t		   ncmds;
-	struct analysis	  *an;	     /* digests, types, rules, verdicts */
-	struct part_end	   part_now; /* an end written at once: no memory */
-	struct store_stats stats;
-	char		   error[4400];
+	/* messages' text for the full-text index, written just before
+	 * each commit (sqlite_msgs.c: texts_write_waiting) */
+	struct waiting_text *texts;
+	size_t		     ntexts, texts_cap, texts_bytes;
+	struct analysis	    *an;       /* digests, types, rules, verdicts */
+	struct part_end	     part_now; /* an end written at once: no memory */
+	struct store_stats   stats;
+	char		     error[4400];
 };
 
 static inline double
@@ -300,6 +321,9 @@ void db_maybe_commit(struct sqlite_store *, uint64_t ts);
 /* The commands still waiting for a reply, written without it (before a
  * commit); their memory freed. */
 void cmds_write_waiting(struct sqlite_store *);
+/* The messages' text waiting for the full-text index, written (before a
+ * commit), or, with no log, freed. */
+void texts_write_waiting(struct sqlite_store *);
 int  db_open(struct sqlite_store *, const char *path, int force, int keep,
      const char *command, char *err, size_t errlen);
 void finalize_all(struct sqlite_store *);
