@@ -522,9 +522,12 @@ api_listing(struct MHD_Connection *c, const struct serve_opts *o,
 	a.view.values = arg(c, "values");
 	if (a.view.values != NULL && *a.view.values == '\0')
 		a.view.values = NULL;
+	/* a filter named as the page names it ("host bogus: ..."), not
+	 * by the CLI's option ("--host bogus: ...") */
 	if ((status = listing_answer(o, &a, &buf, &len, &age, err,
 		 sizeof(err))) != MHD_HTTP_OK)
-		return answer_error(c, status, err);
+		return answer_error(c, status,
+		    strncmp(err, "--", 2) == 0 ? err + 2 : err);
 	if (a.fmt == NULL)
 		return answer_json_aged(c, MHD_HTTP_OK, buf, len, age);
 	snprintf(disp, sizeof(disp), "attachment; filename=\"mailsift-%s.%s\"",

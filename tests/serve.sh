@@ -43,6 +43,8 @@ check "paging: limit and offset" \
 	"$(get "/api/listing/sessions?limit=2&offset=1" | python3 -c 'import json, sys; print([r["id"] for r in json.load(sys.stdin)])')" \
 	"[2, 3]"
 check "a filter that does not apply: 400" "$(code "$U/api/listing/attachments?user=x")" 400
+check "a filter's bad value: 400, said by the name the page gives it" \
+	"$(code "$U/api/listing/sessions?host=bogus")|$(get "/api/listing/sessions?host=bogus" | grep -c '"host bogus: not an address')" "400|1"
 h=$(sqlite3 "$B/log.db" "SELECT sha256 FROM parts WHERE filename IS NOT NULL LIMIT 1")
 check "attachments by hash: as mailsift attachments --hash" \
 	"$(get "/api/listing/attachments?hash=$h&limit=1000" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')" \
