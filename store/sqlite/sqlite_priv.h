@@ -182,9 +182,9 @@ struct part_end {
 /*
  * A message's text waits for the full-text index until the commit: FTS5
  * keeps what it is given in memory until then, but every statement that
- * opens a savepoint (an UPDATE whose triggers may fail half done, as the
- * sums' do) makes it write that out as a segment of its own, so a text
- * indexed at its message's end was written out once a message.  The
+ * opens a savepoint (a write whose triggers may fail half done, as the
+ * hosts' sums' do) makes it write that out as a segment of its own, so a
+ * text indexed at its message's end was written out once a message.  The
  * texts of a commit go together, at most TEXTS_WAITING_BYTES of them (a
  * run of large texts goes in more than one batch).
  */
