@@ -156,8 +156,10 @@ for l in attachments files; do
 	check "$l --hash: an MD5 in capitals finds what the SHA-256 finds" \
 		"$(./mailsift $l -d "$db" --hash "$inv_md5" --csv | md5sum)" "$(./mailsift $l -d "$db" --hash "$inv_sha" --csv | md5sum)"
 done
-check "attachments --hash SHA-256: one file's row, through the index" \
-	"$(./mailsift attachments -d "$db" --hash "$inv_sha" --csv | tail -n +2 | cut -d, -f7) $(MAILSIFT_QUERY_COST=1 ./mailsift attachments -d "$db" --hash "$inv_sha" --csv 2>&1 >/dev/null | grep -c ' 0 scanned')" "invoice.bin 1"
+for h in "$inv_sha" "$inv_md5"; do
+	check "attachments --hash (${#h} digits): one file's row, through an index" \
+		"$(./mailsift attachments -d "$db" --hash "$h" --csv | tail -n +2 | cut -d, -f7) $(MAILSIFT_QUERY_COST=1 ./mailsift attachments -d "$db" --hash "$h" --csv 2>&1 >/dev/null | grep -c ' 0 scanned')" "invoice.bin 1"
+done
 check "a filter that does not apply: exit 2" "$(./mailsift attachments -d "$db" --user x 2>/dev/null; echo $?)" "2"
 check "show: the transcript in order, with frame numbers" "$(./mailsift show 1 -d "$db" | sed -n '2p;3p;14p' | cut -c14- | tr '\n' '|')" \
 	"       4 S: 220 mx.example.org ESMTP Postfix (Debian/GNU)|       6 C: EHLO laptop.example.net|      34 M: [message 1: smtp DATA sent: 316 bytes, subject \"quarterly figures\", sha256 670520b2bc3b690f, frames 34-34]|"

@@ -410,6 +410,12 @@ CREATE INDEX IF NOT EXISTS parts_attachments ON parts(sha256)
 -- every part of the log to find its first page
 CREATE INDEX IF NOT EXISTS parts_attachments_order ON parts(message_id, path)
     WHERE filename IS NOT NULL;
+-- ... and by the MD5 or SHA-1 an analyst pastes (attachments --hash,
+-- files --hash): the attachments' alone, which small mail has few of
+CREATE INDEX IF NOT EXISTS parts_attachments_md5 ON parts(md5)
+    WHERE filename IS NOT NULL;
+CREATE INDEX IF NOT EXISTS parts_attachments_sha1 ON parts(sha1)
+    WHERE filename IS NOT NULL AND sha1 IS NOT NULL;
 CREATE INDEX IF NOT EXISTS messages_msg_id ON messages(msg_id);
 CREATE INDEX IF NOT EXISTS messages_body ON messages(body_sha256);
 -- the pieces alone (POP3 TOP, partial FETCH): the messages listing's
