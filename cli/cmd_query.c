@@ -1,5 +1,7 @@
 /* \summary: the analyst's commands: sessions, messages, creds, attachments, stats, show */
 #include <getopt.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,39 +379,119 @@ cmd_list(int argc, char **argv)
 
 /* ---------------------------------------------------------------- stats */
 
+/*
+ * Each section is a GROUP BY over the sessions or the messages (a
+ * second or so each at a million messages), independent of the others:
+ * they run at once, one connection a thread, as many threads as there
+ * are cores, and are printed in their order as they come.
+ */
+#define STATS_MAX 16 /* sections */
+struct stats_run {
+	const struct query_opts *o;
+	size_t			 next; /* the next section to take */
+	char			*out[STATS_MAX];
+	size_t			 len[STATS_MAX];
+	char			 err[STATS_MAX][512]; /* "": it was made */
+};
+
+/* Section i of stats_sql into r->out[i] (or its error), on db. */
+static void
+stats_section(struct query *db, struct stats_run *r, size_t i)
+{
+	const struct query_opts *o = r->o;
+	char			 sql[1024];
+	struct query_rows	*st;
+	FILE			*f;
+
+	/* JSON lines say which section they belong to */
+	snprintf(sql, sizeof(sql), "SELECT %s%s%s* FROM (%s) AS part",
+	    o->fmt == OUT_JSON ? "'" : "",
+	    o->fmt == OUT_JSON ? stats_sql[i].title : "",
+	    o->fmt == OUT_JSON ? "' AS section, " : "", stats_sql[i].sql);
+	if ((st = query_prepare(db, sql)) == NULL) {
+		snprintf(r->err[i], sizeof(r->err[i]), "%s", query_error(db));
+		return;
+	}
+	if ((f = open_memstream(&r->out[i], &r->len[i])) == NULL) {
+		snprintf(r->err[i], sizeof(r->err[i]), "out of memory");
+		query_finish(st);
+		return;
+	}
+	if (table_fprint(f, st, o->fmt) < 0)
+		snprintf(r->err[i], sizeof(r->err[i]), "%s", query_error(db));
+	fclose(f);
+	query_finish(st);
+}
+
+/* Takes sections until none is left, on a connection of its own (db,
+ * or one it opens: NULL when it cannot, the sections left to others). */
+static void *
+stats_worker(void *arg)
+{
+	struct stats_run *r = arg;
+	char		  err[512];
+	struct query	 *db = query_open(r->o->db, err, sizeof(err));
+	size_t		  i;
+
+	if (db == NULL)
+		return NULL;
+	while ((i = __atomic_fetch_add(&r->next, 1, __ATOMIC_RELAXED)) <
+	    nstats_sql)
+		stats_section(db, r, i);
+	query_close(db);
+	return NULL;
+}
+
+/* The cores this process may run on (taskset, a container's cpuset). */
+static long
+usable_cores(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		return CPU_COUNT(&set);
+	return sysconf(_SC_NPROCESSORS_ONLN);
+}
+
 int
 cmd_stats(int argc, char **argv)
 {
 	struct query_opts o;
 	struct query	 *db;
+	struct stats_run  r = { .o = &o };
+	pthread_t	  th[STATS_MAX - 1];
+	long		  cores = usable_cores();
+	size_t		  nth = 0, i;
+	int		  rc = EXIT_OK;
 
 	if (parse_query_opts(argc, argv, &o) != 0)
 		return EXIT_USAGE;
-	if ((db = open_log(o.db)) == NULL)
+	if (nstats_sql > STATS_MAX || (db = open_log(o.db)) == NULL)
 		return EXIT_USAGE;
-	for (size_t i = 0; i < nstats_sql; i++) {
-		char		   sql[1024];
-		struct query_rows *st;
-
-		/* JSON lines say which section they belong to */
-		snprintf(sql, sizeof(sql), "SELECT %s%s%s* FROM (%s) AS part",
-		    o.fmt == OUT_JSON ? "'" : "",
-		    o.fmt == OUT_JSON ? stats_sql[i].title : "",
-		    o.fmt == OUT_JSON ? "' AS section, " : "",
-		    stats_sql[i].sql);
-		if ((st = query_prepare(db, sql)) == NULL) {
-			fprintf(stderr, "mailsift: %s: %s\n", o.db,
-			    query_error(db));
-			query_close(db);
-			return EXIT_USAGE;
+	/* the other threads' connections; this one takes sections too */
+	while (nth + 1 < (size_t)(cores > 1 ? cores : 1) &&
+	    nth + 1 < nstats_sql && nth < sizeof(th) / sizeof(th[0]) &&
+	    pthread_create(&th[nth], NULL, stats_worker, &r) == 0)
+		nth++;
+	while (
+	    (i = __atomic_fetch_add(&r.next, 1, __ATOMIC_RELAXED)) < nstats_sql)
+		stats_section(db, &r, i);
+	for (size_t t = 0; t < nth; t++)
+		pthread_join(th[t], NULL);
+	for (i = 0; i < nstats_sql; i++) {
+		if (r.err[i][0] != '\0') {
+			fprintf(stderr, "mailsift: %s: %s\n", o.db, r.err[i]);
+			rc = EXIT_USAGE;
+			break;
 		}
 		if (o.fmt == OUT_TABLE || o.fmt == OUT_WIDE)
 			printf("%s%s\n", i ? "\n" : "", stats_sql[i].title);
-		table_print(st, o.fmt);
-		query_finish(st);
+		fwrite(r.out[i], 1, r.len[i], stdout);
 	}
+	for (i = 0; i < nstats_sql; i++)
+		free(r.out[i]);
 	query_close(db);
-	return EXIT_OK;
+	return rc;
 }
 
 /* ----------------------------------------------------------------- show */

@@ -45,7 +45,7 @@ u8_width(const char *s, size_t n)
 /* Prints at most w columns of s, cutting on a character boundary, with an
  * ellipsis when cut, then pads to w. */
 static void
-put_cell(const char *s, size_t w, int last)
+put_cell(FILE *out, const char *s, size_t w, int last)
 {
 	size_t n = strlen(s), cols = 0, i = 0;
 
@@ -56,16 +56,16 @@ put_cell(const char *s, size_t w, int last)
 				i++;
 			cols++;
 		}
-		fwrite(s, 1, i, stdout);
-		fputs("\xe2\x80\xa6", stdout); /* ... */
+		fwrite(s, 1, i, out);
+		fputs("\xe2\x80\xa6", out); /* ... */
 		cols++;
 	} else {
-		fwrite(s, 1, n, stdout); /* escaped by term_escape */
+		fwrite(s, 1, n, out); /* escaped by term_escape */
 		cols = u8_width(s, n);
 	}
 	if (!last)
 		for (; cols < w + 2; cols++)
-			putchar(' ');
+			putc(' ', out);
 }
 
 /*
@@ -318,7 +318,7 @@ free_cells(char **cells, size_t n)
 }
 
 static int
-print_table(struct query_rows *st, int wide)
+print_table(FILE *out, struct query_rows *st, int wide)
 {
 	int    ncol = query_columns(st), rc, avail;
 	size_t nrows = 0, cap = 0, *w;
@@ -375,15 +375,15 @@ print_table(struct query_rows *st, int wide)
 		w[widest]--;
 	}
 	for (int c = 0; c < ncol; c++)
-		put_cell(query_name(st, c), w[c], c == ncol - 1);
-	putchar('\n');
+		put_cell(out, query_name(st, c), w[c], c == ncol - 1);
+	putc('\n', out);
 	for (size_t r = 0; r < nrows; r++) {
 		for (int c = 0; c < ncol; c++) {
-			put_cell(cells[r * (size_t)ncol + (size_t)c], w[c],
+			put_cell(out, cells[r * (size_t)ncol + (size_t)c], w[c],
 			    c == ncol - 1);
 			free(cells[r * (size_t)ncol + (size_t)c]);
 		}
-		putchar('\n');
+		putc('\n', out);
 	}
 	free(cells);
 	free(w);
@@ -395,17 +395,23 @@ nomem:
 }
 
 int
-table_print(struct query_rows *st, enum out_format fmt)
+table_fprint(FILE *out, struct query_rows *st, enum out_format fmt)
 {
 	int rc, n = 0;
 
 	if (fmt == OUT_TABLE || fmt == OUT_WIDE)
-		return print_table(st, fmt == OUT_WIDE);
+		return print_table(out, st, fmt == OUT_WIDE);
 	if (fmt == OUT_CSV)
-		return table_csv(stdout, st, 0);
+		return table_csv(out, st, 0);
 	while ((rc = query_next(st)) == 1) {
-		table_row_json(stdout, st, 0);
+		table_row_json(out, st, 0);
 		n++;
 	}
 	return rc == 0 ? n : -1;
+}
+
+int
+table_print(struct query_rows *st, enum out_format fmt)
+{
+	return table_fprint(stdout, st, fmt);
 }

@@ -20,6 +20,8 @@ enum out_format { OUT_TABLE, OUT_WIDE, OUT_JSON, OUT_CSV };
 int table_csv(FILE *f, struct query_rows *st, int guard);
 /* Steps st to the end, printing each row; returns rows, or -1. */
 int table_print(struct query_rows *st, enum out_format fmt);
+/* The same to out (a table fits the terminal that stdout is). */
+int table_fprint(FILE *out, struct query_rows *st, enum out_format fmt);
 
 /* The current row of st as one JSON object and a newline. */
 /* s as a JSON string, valid UTF-8 whatever s holds (U+FFFD for a byte

@@ -167,6 +167,10 @@ check "show: the session's provenance" "$(./mailsift show 1 -d "$db" | head -1 |
 check "show: no such session, exit 2" "$(./mailsift show 99 -d "$db" 2>/dev/null; echo $?)" "2"
 check "stats --json: sections" "$(./mailsift stats -d "$db" --json | python3 -c 'import json,sys; print(sorted({json.loads(l)["section"] for l in sys.stdin}))')" \
 	"['anomalies', 'authentication', 'messages', 'sessions by protocol', 'top clients', 'top recipients', 'top senders', 'top servers']"
+# the sections run at once, a connection a core: the same output on one
+check "stats: its sections made at once print as made one by one" \
+	"$(./mailsift stats -d "$db" | md5sum) $(./mailsift stats -d "$db" --json | md5sum)" \
+	"$(taskset -c 0 ./mailsift stats -d "$db" | md5sum) $(taskset -c 0 ./mailsift stats -d "$db" --json | md5sum)"
 check "no log: a clear message, exit 2" "$(./mailsift sessions -d "$B/none.db" 2>&1; echo $?)" "mailsift: $B/none.db: no such log (mailsift read makes one)
 2"
 check "a log no backend keeps: named, exit 2" "$(./mailsift sessions -d mysql:///mail 2>&1; echo $?)" "mailsift: mysql: no store backend for this kind of log (SQLite files and postgresql:// databases)
