@@ -191,6 +191,14 @@ listing_hash_ok(const char *v)
 	return n == 32 || n == 40 || n == 64 ? 0 : -1;
 }
 
+const char *
+listing_hash_column(const char *v)
+{
+	size_t n = strlen(v);
+
+	return n == 32 ? "md5" : n == 40 ? "sha1" : "sha256";
+}
+
 int
 listing_net_ok(const char *v)
 {
@@ -362,13 +370,9 @@ where_of(const struct listing *l, int f, const char *val, const char *norm,
 {
 	if (val != NULL && f == F_HASH) {
 		const char *t = l->where[f], *at = strstr(t, "%s");
-		size_t	    n = strlen(norm);
 
 		snprintf(w, 512, "%.*s%s%s", (int)(at - t), t,
-		    n == 32	? "md5" :
-			n == 40 ? "sha1" :
-				  "sha256",
-		    at + 2);
+		    listing_hash_column(norm), at + 2);
 		return w;
 	}
 	if (val == NULL || (f != F_HOST && f != F_CLIENT && f != F_SERVER) ||

@@ -116,6 +116,9 @@ void listing_like_pattern(const char *v, char *out, size_t len);
 int listing_time(const char *v, time_t now, long plus, char *out, size_t len);
 /* An MD5, SHA-1 or SHA-256 in hex: 0, or -1. */
 int listing_hash_ok(const char *v);
+/* The column a hash that listing_hash_ok took can be, by its length:
+ * "md5", "sha1" or "sha256" (the log's name of each). */
+const char *listing_hash_column(const char *v);
 /* An address, or a network in CIDR form: 0, or -1. */
 int listing_net_ok(const char *v);
 /* An address as the log writes it (inet_ntop's form: "2001:db8::1" for

@@ -119,12 +119,12 @@ field_named(const char *name, size_t len)
 }
 
 /* The hash field a value of hash: can be, by its length (value_ok has
- * said it is 32, 40 or 64 hex digits). */
+ * said it is 32, 40 or 64 hex digits): the fields bear the columns'
+ * names. */
 static size_t
 hash_named(const char *v)
 {
-	size_t	    n = strlen(v);
-	const char *name = n == 64 ? "sha256" : n == 40 ? "sha1" : "md5";
+	const char *name = listing_hash_column(v);
 
 	return field_named(name, strlen(name));
 }
