@@ -36,6 +36,15 @@
 	" AND p.verb IN ('STARTTLS', 'STLS')"                        \
 	" AND (p.reply_code = 220 OR p.reply_status = 'ok')"         \
 	" AND p.seq < " u ".seq)"
+/* A check of what crossed before the session's first accepted
+ * STARTTLS: the rows of table (as x) whose command, its column seq,
+ * came before that one */
+#define BEFORE_UPGRADE(finding, detail, table, seq)                   \
+	" UNION ALL SELECT u.session_id, '" finding "', CAST(" detail \
+	" AS TEXT)," SESSION_COLS " FROM commands u"                  \
+	" CROSS JOIN " table " x ON x.session_id = u.session_id"      \
+	" CROSS JOIN sessions s ON s.id = u.session_id"               \
+	" WHERE x." seq " < u.seq AND" FIRST_UPGRADE("u")
 /* A check of the tls row alone: its finding, detail and condition */
 #define TLS_CHECK(finding, detail, cond)                              \
 	" UNION ALL SELECT t.session_id, '" finding "', CAST(" detail \
@@ -51,38 +60,33 @@
 	" OR t.cipher LIKE '%DES%'"                             \
 	" OR t.cipher LIKE '%\\_RC2\\_%' ESCAPE '\\')"
 
-#define FINDINGS_SQL                                                                  \
-	/* offered, and credentials or mail crossed in clear */                       \
-	"SELECT s.id AS session_id, 'starttls_not_used' AS finding,"                  \
-	" CAST('the server offered ' || e.keyword ||"                                 \
-	" '; the session stayed in clear' AS TEXT) AS detail," SESSION_COLS           \
-	" FROM sessions s JOIN extensions e ON e.session_id = s.id"                   \
-	" WHERE s.tls = 'none' AND upper(e.keyword) IN ('STARTTLS', 'STLS')"          \
-	" AND (EXISTS (SELECT 1 FROM auth a WHERE a.session_id = s.id)"               \
-	" OR EXISTS (SELECT 1 FROM transactions t WHERE t.session_id = s.id)"         \
-	" OR EXISTS (SELECT 1 FROM messages m WHERE m.session_id = s.id))"            \
-	" UNION ALL SELECT u.session_id, 'credentials_before_tls',"                   \
-	" CAST(a.mechanism || coalesce(' ' || a.username, '') AS TEXT)," SESSION_COLS \
-	" FROM commands u"                                                            \
-	" CROSS JOIN auth a ON a.session_id = u.session_id"                           \
-	" CROSS JOIN sessions s ON s.id = u.session_id"                               \
-	" WHERE a.seq < u.seq AND" FIRST_UPGRADE(                                     \
-	    "u") " UNION ALL SELECT u.session_id, 'mail_before_tls',"                 \
-		 " CAST(coalesce(x.mail_from, '') AS TEXT)," SESSION_COLS             \
-		 " FROM commands u"                                                   \
-		 " CROSS JOIN transactions x ON x.session_id = u.session_id"          \
-		 " CROSS JOIN sessions s ON s.id = u.session_id"                      \
-		 " WHERE x.mail_seq < u.seq AND" FIRST_UPGRADE(                       \
-		     "u") TLS_CHECK("tls_below_1_2", "t.version",                     \
-		     "t.version IN ('SSLv2', 'SSLv3', 'TLSv10', 'TLSv11')")           \
-		     TLS_CHECK("tls_weak_cipher", "t.cipher",                         \
-			 TLS_WEAK_CIPHER) TLS_CHECK("tls_cert_invalid",               \
-			 "t.validation",                                              \
-			 "t.validation IS NOT NULL AND t.validation <> 'ok'")         \
-			 TLS_CHECK("tls_cert_name_mismatch", "t.sni",                 \
-			     "t.sni_matches_cert = 0")                                \
-			     TLS_CHECK("tls_cert_greeting_mismatch",                  \
-				 "s.banner", "t.greeting_matches_cert = 0")
+/* offered, and credentials or mail crossed in clear */
+#define STARTTLS_NOT_USED                                                     \
+	"SELECT s.id AS session_id, 'starttls_not_used' AS finding,"          \
+	" CAST('the server offered ' || e.keyword ||"                         \
+	" '; the session stayed in clear' AS TEXT) AS detail," SESSION_COLS   \
+	" FROM sessions s JOIN extensions e ON e.session_id = s.id"           \
+	" WHERE s.tls = 'none' AND upper(e.keyword) IN ('STARTTLS', 'STLS')"  \
+	" AND (EXISTS (SELECT 1 FROM auth a WHERE a.session_id = s.id)"       \
+	" OR EXISTS (SELECT 1 FROM transactions t WHERE t.session_id = s.id)" \
+	" OR EXISTS (SELECT 1 FROM messages m WHERE m.session_id = s.id))"
+#define TLS_CHECKS                                                             \
+	TLS_CHECK("tls_below_1_2", "t.version",                                \
+	    "t.version IN ('SSLv2', 'SSLv3', 'TLSv10', 'TLSv11')")             \
+	TLS_CHECK("tls_weak_cipher", "t.cipher", TLS_WEAK_CIPHER)              \
+	TLS_CHECK("tls_cert_invalid", "t.validation",                          \
+	    "t.validation IS NOT NULL AND t.validation <> 'ok'")               \
+	TLS_CHECK("tls_cert_name_mismatch", "t.sni", "t.sni_matches_cert = 0") \
+	TLS_CHECK("tls_cert_greeting_mismatch", "s.banner",                    \
+	    "t.greeting_matches_cert = 0")
+
+#define FINDINGS_SQL                                                         \
+	STARTTLS_NOT_USED                                                    \
+	BEFORE_UPGRADE("credentials_before_tls",                             \
+	    "x.mechanism || coalesce(' ' || x.username, '')", "auth", "seq") \
+	BEFORE_UPGRADE("mail_before_tls", "coalesce(x.mail_from, '')",       \
+	    "transactions", "mail_seq")                                      \
+	TLS_CHECKS
 
 int
 sqlite_findings_schema(sqlite3 *db, char *err, size_t errlen)
