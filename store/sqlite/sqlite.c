@@ -402,11 +402,19 @@ commit_refused(struct sqlite_store *s, uint64_t pending)
 	return 1;
 }
 
-void
-db_commit_last(struct sqlite_store *s)
+/* What waits for the commit, written (with no log: freed): the commands
+ * still waiting for their reply, the messages' text for the index. */
+static void
+waiting_write(struct sqlite_store *s)
 {
 	cmds_write_waiting(s);
 	texts_write_waiting(s);
+}
+
+void
+db_commit_last(struct sqlite_store *s)
+{
+	waiting_write(s);
 	if (!commit_refused(s, s->stats.messages - s->msgs_committed_mark))
 		db_run(s, ST_COMMIT);
 }
@@ -423,8 +431,7 @@ db_commit(struct sqlite_store *s, uint64_t ts)
 {
 	uint64_t pending = s->stats.messages - s->msgs_committed_mark;
 
-	cmds_write_waiting(s);
-	texts_write_waiting(s);
+	waiting_write(s);
 	if (commit_refused(s, pending)) {
 		/* rolled back: counted */
 	} else if (sqlite3_step(s->st[ST_COMMIT]) == SQLITE_DONE) {
@@ -1358,8 +1365,7 @@ sqlite_close(void *arg, int status)
 free:
 	if (s->blob_fd >= 0)
 		close(s->blob_fd);
-	cmds_write_waiting(s); /* no log: freed only */
-	texts_write_waiting(s);
+	waiting_write(s); /* no log: freed only */
 	free(s->texts);
 	msgs_free_all(s);
 	lost_free(s);
