@@ -624,6 +624,10 @@ if mount -t tmpfs -o size=1m tmpfs "$E/tiny" 2>/dev/null; then
 		"$rc|$(grep -c 'the disk holding the log is full or failing: reading stopped' "$E/full.err")|$(grep -c '^mailsift: not read: ' "$E/full.err" | sed 's/^[1-9][0-9]*$/some/')|$(sed -n 's/^  messages   \([0-9]*\) .*/\1/p' "$E/full.err")" \
 		"2|1|some|$held"
 	check "full disk: no temporary file left" "$(ls "$E/tiny/l.db.blobs" | grep -c '^tmp-')" 0
+	# the writer's sums of a transaction the disk refused went with it
+	cp "$E/tiny/l.db" "$E/full.db"
+	[ -f "$E/tiny/l.db-wal" ] && cp "$E/tiny/l.db-wal" "$E/full.db-wal"
+	check "full disk: the hosts' sums are those of the sessions kept" "$(sums_as_asked "$E/full.db")" same
 	umount "$E/tiny"
 else
 	echo "skip full disk: no tmpfs mount here"

@@ -215,6 +215,9 @@ db_fail(struct sqlite_store *s, const char *what)
 		disk_failed(s);
 	snprintf(s->error, sizeof(s->error), "%s: %s", what,
 	    sqlite3_errmsg(s->db));
+	/* the transaction rolled back: the sums of its rows go too */
+	if (sqlite3_get_autocommit(s->db))
+		hosts_forget(s);
 }
 
 void
@@ -403,12 +406,14 @@ commit_refused(struct sqlite_store *s, uint64_t pending)
 }
 
 /* What waits for the commit, written (with no log: freed): the commands
- * still waiting for their reply, the messages' text for the index. */
+ * still waiting for their reply, the messages' text for the index, the
+ * hosts' sums of the rows written since the last. */
 static void
 waiting_write(struct sqlite_store *s)
 {
 	cmds_write_waiting(s);
 	texts_write_waiting(s);
+	hosts_write_waiting(s);
 }
 
 void
@@ -995,6 +1000,7 @@ finalize_all(struct sqlite_store *s)
 		sqlite3_finalize(s->st[i]);
 		s->st[i] = NULL;
 	}
+	hosts_writer_close(s);
 }
 
 /*
@@ -1066,6 +1072,7 @@ db_open(struct sqlite_store *s, const char *path, int force, int keep,
 	runs_mark_killed(s->db); /* before this run's own row */
 	if (store_begin_run(s, command, err, errlen) != 0 ||
 	    run_note_blobs(s, err, errlen) != 0 ||
+	    (!s->is_spool && hosts_writer_open(s, err, errlen) != 0) ||
 	    prepare_all(s, err, errlen) != 0)
 		return -1;
 	snprintf(s->path, sizeof(s->path), "%s", path);
@@ -1374,6 +1381,7 @@ free:
 	free(s->blob_dir);
 	free(s->blob_base);
 	free(s->ended);
+	hosts_writer_free(s);
 	free(s);
 	return rc;
 }

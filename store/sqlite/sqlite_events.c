@@ -9,12 +9,13 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "store/sqlite/sqlite_priv.h"
 #include "dissect/util.h"
 
-static void
-addr_str(const struct md_flow *f, const uint8_t *a, char *buf, size_t len)
+void
+db_addr_str(const struct md_flow *f, const uint8_t *a, char *buf, size_t len)
 {
 	if (inet_ntop(f->family, a, buf, (socklen_t)len) == NULL)
 		snprintf(buf, len, "?");
@@ -25,9 +26,14 @@ on_session_begin(struct sqlite_store *s, const struct md_event *ev)
 {
 	sqlite3_stmt *st = s->st[ST_SESSION];
 	char	      cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN];
+	double	      start =
+	    ts_sec(ev->flow->first_ts != 0 && ev->flow->first_ts < ev->ts_us ?
+		    ev->flow->first_ts :
+		    ev->ts_us);
+	int ok;
 
-	addr_str(ev->flow, ev->flow->cli_addr, cli, sizeof(cli));
-	addr_str(ev->flow, ev->flow->srv_addr, srv, sizeof(srv));
+	db_addr_str(ev->flow, ev->flow->cli_addr, cli, sizeof(cli));
+	db_addr_str(ev->flow, ev->flow->srv_addr, srv, sizeof(srv));
 	sqlite3_bind_int64(st, 1, session_id(s, ev));
 	sqlite3_bind_int64(st, 2, s->run_id);
 	db_bind_bytes(st, 3, ev->name);
@@ -38,15 +44,15 @@ on_session_begin(struct sqlite_store *s, const struct md_event *ev)
 	sqlite3_bind_text(st, 7, srv, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 8, ev->flow->srv_port);
 	/* the connection's first packet (the SYN), not the first bytes */
-	sqlite3_bind_double(st, 9,
-	    ts_sec(ev->flow->first_ts != 0 && ev->flow->first_ts < ev->ts_us ?
-		    ev->flow->first_ts :
-		    ev->ts_us));
+	sqlite3_bind_double(st, 9, start);
 	sqlite3_bind_text(st, 10, md_tls_str(ev->tls), -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 11, ev->num[0] != 0);
 	db_bind_frame(st, 12, ev->flow->first_frame);
 	db_bind_offset(st, 13, ev->flow->first_frame, ev->flow->first_offset);
-	lost_session_begun(s, ev->flow->id, db_run(s, ST_SESSION) == 0);
+	ok = db_run(s, ST_SESSION) == 0;
+	lost_session_begun(s, ev->flow->id, ok);
+	if (ok)
+		hosts_session_begun(s, ev->flow, start, ev->tls != MD_TLS_NONE);
 	s->stats.sessions++;
 	s->stats.by_proto[ev->flow->proto]++;
 }
@@ -76,8 +82,10 @@ note_ended(struct sqlite_store *s, int64_t id)
 static void
 on_session_end(struct sqlite_store *s, const struct md_event *ev)
 {
-	sqlite3_stmt *st = s->st[ST_SESSION_END];
+	sqlite3_stmt	*st = s->st[ST_SESSION_END];
+	struct hosts_was was;
 
+	hosts_session_was(s, session_id(s, ev), &was);
 	sqlite3_bind_double(st, 1, ts_sec(ev->ts_us));
 	sqlite3_bind_text(st, 2, md_end_str((enum md_end)ev->code), -1,
 	    SQLITE_STATIC);
@@ -89,7 +97,11 @@ on_session_end(struct sqlite_store *s, const struct md_event *ev)
 	if (s->capture_file != NULL && ev->flow->frame != 0)
 		sqlite3_bind_text(st, 10, s->capture_file, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 11, session_id(s, ev));
-	db_run(s, ST_SESSION_END);
+	if (db_run(s, ST_SESSION_END) == 0)
+		hosts_tls_now(s, ev->flow, &was,
+		    !(ev->name.len == 4 && memcmp(ev->name.p, "none", 4) == 0));
+	else
+		hosts_tls_now(s, ev->flow, &was, was.tls);
 	if (ev->tls != MD_TLS_NONE)
 		s->stats.tls_sessions++;
 	if (s->track_ended)
@@ -211,11 +223,24 @@ on_session_text(struct sqlite_store *s, enum stmt_id id,
 	db_run(s, id);
 }
 
+/* The user a login names, on its session's row. */
+static void
+on_user(struct sqlite_store *s, const struct md_event *ev)
+{
+	struct hosts_was was, now;
+
+	hosts_session_was(s, session_id(s, ev), &was);
+	on_session_text(s, ST_USER, ev, ev->arg);
+	hosts_session_was(s, session_id(s, ev), &now); /* as written */
+	hosts_user_now(s, ev->flow, &was, &now);
+}
+
 static void
 on_msg_meta(struct sqlite_store *s, const struct md_event *ev)
 {
 	sqlite3_stmt	*st = s->st[ST_MSG_META];
 	struct open_msg *m;
+	int64_t		 whole;
 
 	db_bind_text(st, 1, ev->arg);
 	db_bind_text(st, 2, ev->extra);
@@ -225,7 +250,10 @@ on_msg_meta(struct sqlite_store *s, const struct md_event *ev)
 	sqlite3_bind_int(st, 6, ev->code != 0);
 	sqlite3_bind_int64(st, 7, session_id(s, ev));
 	sqlite3_bind_int64(st, 8, ev->tx);
-	db_run(s, ST_MSG_META);
+	whole =
+	    ev->code != 0 ? hosts_msgs_whole(s, session_id(s, ev), ev->tx) : 0;
+	if (db_run(s, ST_MSG_META) == 0)
+		hosts_msgs_add(s, ev->flow, -whole);
 	if (ev->code != 0 && (m = msgs_find(s, ev)) != NULL)
 		m->partial = 1;
 }
@@ -354,9 +382,10 @@ on_auth(struct sqlite_store *s, const struct md_event *ev)
 	}
 	db_bind_frame(st, 12, ev->flow->frame);
 	db_bind_offset(st, 13, ev->flow->frame, ev->flow->offset);
-	db_run(s, ST_AUTH);
+	if (db_run(s, ST_AUTH) == 0)
+		hosts_auths_add(s, ev->flow);
 	if (ev->num[0] == MD_AUTH_OK && ev->arg.len > 0)
-		on_session_text(s, ST_USER, ev, ev->arg);
+		on_user(s, ev);
 	s->stats.auth++;
 	if (ev->extra.len > 0)
 		s->stats.auth_clear++;

@@ -2,11 +2,13 @@
 /*
  * The hosts listing sums every session of the log for each of its two
  * ends; at a million sessions that took seconds.  host_stats holds the
- * sums instead, and the triggers below keep it equal to that sum
- * whichever way rows arrive: the writer's own INSERTs and UPDATEs, the
- * rows other processes' spools ship (INSERT OR REPLACE, table by table:
- * a session may come before or after its messages), a rotation's
- * carried sessions, the end of a killed run's sessions.
+ * sums instead, kept equal to that sum whichever way rows arrive: the
+ * writer's own INSERTs and UPDATEs (added up in memory, written at each
+ * commit: sqlite_hostsums.c), and by the
+ * triggers below the rows other processes' spools ship (INSERT OR
+ * REPLACE, table by table: a session may come before or after its
+ * messages), a rotation's carried sessions, the end of a killed run's
+ * sessions.
  *
  * What each row adds, and takes away again when it changes or goes:
  *   a session: one session to each end (as client or as server), its

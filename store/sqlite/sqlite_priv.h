@@ -266,6 +266,9 @@ struct sqlite_store {
 	struct part_end	     part_now; /* an end written at once: no memory */
 	struct store_stats   stats;
 	char		     error[4400];
+	/* a log's hosts' sums added up by the writer (sqlite_hosts.c);
+	 * NULL: its triggers keep them (a spool has none) */
+	struct host_sums *sums;
 };
 
 static inline double
@@ -390,6 +393,42 @@ int sqlite_hosts_schema(sqlite3 *, char *err, size_t errlen);
  * view of the connection (TEMP), of sqlite_hosts_asked.  0, or -1. */
 int		  sqlite_hosts_view(sqlite3 *);
 extern const char sqlite_hosts_asked[];
+
+/* The writer's own sums (its connection's triggers off): made with its
+ * statements, before prepare_all, and closed with them. */
+int  hosts_writer_open(struct sqlite_store *, char *err, size_t errlen);
+void hosts_writer_close(struct sqlite_store *);
+void hosts_writer_free(struct sqlite_store *);
+/* The log's triggers on again (1) for rows that come another way (a
+ * rotation's carried sessions), or off (0) after. */
+void hosts_triggers(struct sqlite_store *, int on);
+/* What waits for the commit, written in its transaction; or forgotten
+ * with a transaction rolled back. */
+void hosts_write_waiting(struct sqlite_store *);
+void hosts_forget(struct sqlite_store *);
+/* What each of the writer's rows gives both ends of its session, once
+ * the row is written.  A session's TLS and user as they were (read
+ * before the UPDATE that changes them; then *_now frees it). */
+struct hosts_was {
+	int    known, tls;
+	char  *user;
+	size_t ulen;
+};
+void hosts_session_begun(struct sqlite_store *, const struct md_flow *,
+    double start, int tls);
+void hosts_session_was(struct sqlite_store *, int64_t sid, struct hosts_was *);
+void hosts_tls_now(struct sqlite_store *, const struct md_flow *,
+    struct hosts_was *, int tls);
+void hosts_user_now(struct sqlite_store *, const struct md_flow *,
+    struct hosts_was *was, struct hosts_was *now);
+/* messages (not pieces) in the log with the session's tx: one a REPLACE
+ * displaces, or a piece's UPDATE turns */
+int64_t hosts_msgs_whole(struct sqlite_store *, int64_t sid, int64_t tx);
+void hosts_msgs_add(struct sqlite_store *, const struct md_flow *, int64_t by);
+void hosts_auths_add(struct sqlite_store *, const struct md_flow *);
+/* sqlite_events.c: an address of the flow as the log writes it */
+void db_addr_str(const struct md_flow *, const uint8_t *a, char *buf,
+    size_t len);
 
 /* sqlite_findings.c: v_tls_findings made anew in a log written; 0, or
  * -1 with err said */

@@ -118,6 +118,9 @@ unstage_open_sessions(struct sqlite_store *s, const char *stage)
 		db_run(s, ST_BEGIN);
 		return -1;
 	}
+	/* the carried rows count in the hosts' sums as rows that another
+	 * writer ships do: by the log's triggers */
+	hosts_triggers(s, 1);
 	rc = exec_on(s->db, "BEGIN", 0);
 	for (int i = 0; rc == 0 && i < store_ntables; i++) {
 		const struct table_desc *t = &store_tables[i];
@@ -141,6 +144,7 @@ unstage_open_sessions(struct sqlite_store *s, const char *stage)
 		    " run_id <> ?1",
 		    s->run_id);
 	exec_on(s->db, rc == 0 ? "COMMIT" : "ROLLBACK", 0);
+	hosts_triggers(s, 0);
 	exec_on(s->db, "DETACH carry", 0);
 	db_run(s, ST_BEGIN);
 	return rc;
