@@ -69,6 +69,8 @@ struct store_opts {
 	int	spool;	      /* this store is a spool (spooled.c):
 			       * its runs.blobs would name a folder
 			       * that does not last */
+	int spool_blob_bytes; /* a spool whose receiver takes small
+			       * messages' bytes from its blob_bytes */
 	int shared;	      /* other processes write the log at the
 			       * same time (workers): rows go through a
 			       * spool (SQLite: LOG.spool/) */

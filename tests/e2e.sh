@@ -202,6 +202,11 @@ done
 check "hosts: logins, loopback and TLS among the sums" \
 	"$(sqlite3 "$B/sums-1.db" "SELECT count(*) > 0, sum(users) > 0, sum(auths) > 0, sum(tls) > 0 FROM host_stats WHERE ip = '127.0.0.1'")" "1|1|1|1"
 check "hosts: the same on one job and three" "$(hosts_csv "$B/sums-3.db" | md5sum)" "$(hosts_csv "$B/sums-1.db" | md5sum)"
+# --jobs: small messages' bytes shipped inside the log with their rows,
+# as one job keeps them (no file made for each)
+. tests/kept.sh
+check "--jobs 3: every kept message's bytes there, as many inside the log as with one job" \
+	"$(kept_bad "$B/sums-3.db") $(inside "$B/sums-3.db")" "0 $(inside "$B/sums-1.db")"
 no_sums "$B/sums-1.db" "$B/old.db"
 ./mailsift read -q --again -o "$B/old.db" tests/pcap/demo.pcap
 check "hosts: a log that predates the sums gets them from its rows" \

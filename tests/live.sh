@@ -26,6 +26,7 @@ bad()  { fail=$((fail + 1)); echo "FAIL $1"; }
 check() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1"; echo "  expected: $3"; echo "  got:      $2"; fi; }
 MAIL=tests/tools/livemail.py
 . tests/sums.sh
+. tests/kept.sh
 NOBODY=$(id -u nobody)
 
 ip link set lo up
@@ -380,6 +381,10 @@ grep -q "worker [01] died (signal 9); starting it again" "$B/w2.err" &&
 check "--workers 2: every message sent, once" \
 	"$(sqlite3 "$B/w2/two.db" "SELECT sha256 FROM messages ORDER BY sha256")" \
 	"$(sort "$B/sent.sha256")"
+# each kept message's bytes in the log (blob_bytes, shipped with the
+# rows) or its store; the killed worker's spool shipped them too
+check "--workers 2: every kept message's bytes in the log or its store, small ones inside" \
+	"$(kept_bad "$B/w2/two.db") $(inside "$B/w2/two.db" | sed 's/^[1-9][0-9]*$/some/')" "0 some"
 check "--workers 2: the same sessions and commands as one process" \
 	"$(sqlite3 "$B/w2/two.db" "SELECT client_port, count(*) FROM sessions JOIN commands ON session_id = id GROUP BY 1 ORDER BY 1")" \
 	"$(sqlite3 "$B/w1/one.db" "SELECT client_port, count(*) FROM sessions JOIN commands ON session_id = id GROUP BY 1 ORDER BY 1")"

@@ -42,6 +42,10 @@ struct receiver {
 	int (*ship)(void *, struct spool *sp, const char *spool_path,
 	    int64_t run, const char *sensor, const char *blob_dir, char *err,
 	    size_t errlen);
+	/* ship takes small messages' kept bytes from the spool's
+	 * blob_bytes, as a log keeps them; else every kept message is a
+	 * file of blob_dir */
+	int takes_blob_bytes;
 	/* A run whose writer was killed (its spool left behind, now
 	 * shipped): its row finished with status -1, its open sessions
 	 * ended as 'killed'.  now: the wall clock, as runs.finished has it. */

@@ -360,6 +360,7 @@ spooled_open(const struct receiver *rcv, const struct store_opts *o,
 	so.path = s->spool_path;
 	so.force = 1;
 	so.spool = 1;
+	so.spool_blob_bytes = rcv->takes_blob_bytes;
 	if ((s->sq = store_backend_sqlite.open(&so, err, errlen)) == NULL)
 		goto fail;
 	snprintf(num, sizeof(num), "%lld", (long long)s->run);

@@ -339,8 +339,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS message_text USING fts5(subject, body);
 -- replies, text without attachments), by their SHA-256 (messages.sha256
 -- of a row with kept = 1); larger ones are files, LOG.blobs/AB/ABCD...
 -- Not one file created per small message: creating them was a seventh of
--- reading small mail.  A log's own: not shipped, not carried at rotation
--- (a message's bytes go to the file its row ends in).
+-- reading small mail.  A spool's are shipped with the rows naming them
+-- (sqlite_ship.c); not carried at rotation (a message's bytes go to the
+-- file its row ends in).
 CREATE TABLE IF NOT EXISTS blob_bytes (
 	sha256		TEXT PRIMARY KEY,
 	bytes		BLOB NOT NULL

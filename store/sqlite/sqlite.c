@@ -1177,6 +1177,7 @@ sqlite_open(const struct store_opts *o, char *err, size_t errlen)
 	s->redact = o->redact;
 	s->command = o->command;
 	s->is_spool = o->spool;
+	s->spool_blob_bytes = o->spool_blob_bytes;
 	s->keep = !o->no_keep;
 	s->track_ended = o->track_ended;
 	if (o->blob_dir != NULL &&

@@ -83,11 +83,12 @@ blob_file(struct sqlite_store *s, struct open_msg *m)
 	free(held);
 }
 
-/* Where a message's kept bytes go first: memory (a spool: a file). */
+/* Where a message's kept bytes go first: memory (a spool whose
+ * receiver has no blob_bytes: a file). */
 static void
 blob_begin(struct sqlite_store *s, struct open_msg *m)
 {
-	if (s->is_spool)
+	if (s->is_spool && !s->spool_blob_bytes)
 		blob_file(s, m);
 	else if ((m->blob_buf = malloc(BLOB_INLINE_MAX)) != NULL)
 		m->keep = KEEP_MEM;

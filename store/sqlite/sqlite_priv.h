@@ -228,7 +228,8 @@ struct sqlite_store {
 	uint64_t msgs_committed_mark; /* stats.messages at the
 				       * last COMMIT's end */
 	int is_spool;
-	int keep; /* message bytes kept (not --no-keep) */
+	int spool_blob_bytes; /* store_opts' */
+	int keep;	      /* message bytes kept (not --no-keep) */
 	/* --json-dir: the sessions ended, in order, each with the rows
 	 * queued for digests before it ended (fin_in then): streamed once
 	 * those are written (fin_out) and committed */

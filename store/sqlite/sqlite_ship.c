@@ -294,6 +294,13 @@ r_ship(void *arg, struct spool *sp, const char *spool_path, int64_t run_id,
 		rc = columns_of(l, spool_tables[i], &tc, err, errlen) != 0 ||
 		    ship_rows(l, spool_tables[i], &tc, run_id, err, errlen) !=
 			0;
+	/* small messages' bytes, with the rows that name them; the spool
+	 * forgets them once this commits (spool_forget) */
+	if (rc == 0)
+		rc = exec_log(l,
+		    "INSERT OR IGNORE INTO main.blob_bytes"
+		    " SELECT sha256, bytes FROM sp.blob_bytes",
+		    err, errlen);
 	if (rc == 0)
 		rc = exec_log(l, "COMMIT", err, errlen);
 	else
@@ -321,5 +328,6 @@ const struct receiver receiver_sqlite = {
 	.alive = r_alive,
 	.new_run = r_new_run,
 	.ship = r_ship,
+	.takes_blob_bytes = 1,
 	.end_killed = r_end_killed,
 };

@@ -425,6 +425,10 @@ spool_forget(struct spool *sp)
 {
 	char sql[256];
 
+	/* the small messages' bytes went with the rows (a receiver that
+	 * takes them; for another, the spool has none) */
+	if (exec(sp, "DELETE FROM main.blob_bytes") != 0)
+		return -1;
 	for (int i = 0; i < sp->nt; i++) {
 		snprintf(sql, sizeof(sql),
 		    "DELETE FROM main.ob_%s; DELETE FROM main.ob_gone_%s;",
