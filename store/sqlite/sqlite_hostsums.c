@@ -241,7 +241,8 @@ sums_clear(struct host_sums *h)
 {
 	for (size_t i = 0; i < h->nslots; i++)
 		free(h->slot[i].user);
-	memset(h->slot, 0, h->nslots * sizeof(*h->slot));
+	if (h->slot != NULL) /* none made yet */
+		memset(h->slot, 0, h->nslots * sizeof(*h->slot));
 	h->used = 0;
 }
 
