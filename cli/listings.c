@@ -141,8 +141,10 @@ const struct listing listings[] = {
 	{ "findings", "what TLS left exposed or weak, a session a line each",
 	    "SELECT session_id AS id, time, proto, client, server, finding,"
 	    " detail FROM v_tls_findings",
-	    { "proto = ?", HOST("client", "server"), NULL, NULL, NULL, NULL,
-		"time >= ?", "time < ?", [F_CLIENT] = "in_net(client, ?)",
+	    { "proto = ?", HOST("client", "server"),
+		MATCH("\"user\""), /* its session's login */
+		NULL, NULL, NULL, "time >= ?",
+		"time < ?", [F_CLIENT] = "in_net(client, ?)",
 		[F_SERVER] = "in_net(server, ?)" },
 	    "id, finding", NULL, NULL, NULL },
 };

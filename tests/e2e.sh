@@ -220,7 +220,7 @@ check "hosts: the first page read off the index, in its order" \
 pg_findings() {
 	{ sed -n '/^CREATE OR REPLACE VIEW v_tls_findings AS/,/^FROM found f JOIN/p' store/pg/pg_schema.sql |
 		sed 's/^CREATE OR REPLACE VIEW v_tls_findings/CREATE TEMP VIEW pg_f/'
-	echo "; SELECT session_id, finding, detail, time, proto, client, server FROM $2 ORDER BY 1, 2, 3;"; } | sqlite3 "$1"
+	echo "; SELECT session_id, finding, detail, time, proto, client, server, \"user\" FROM $2 ORDER BY 1, 2, 3;"; } | sqlite3 "$1"
 }
 for n in 1 3; do
 	check "findings: merged in order, the rows of every check made whole (--jobs $n)" \
@@ -234,6 +234,10 @@ cp "$B/sums-1.db" "$B/old-findings.db"
 sqlite3 "$B/old-findings.db" "DROP VIEW v_tls_findings; CREATE VIEW v_tls_findings AS SELECT 0 AS session_id, '' AS finding, '' AS detail WHERE 0"
 check "findings: a log whose view predates the session columns, read as it is" \
 	"$(./mailsift findings -d "$B/old-findings.db" --csv | md5sum)" "$(./mailsift findings -d "$B/sums-1.db" --csv | md5sum)"
+# --user: the findings of the sessions that logged in as it (case-blind)
+check "findings --user: its sessions' findings alone, the user's credentials among them" \
+	"$(./mailsift findings -d "$B/sums-1.db" --user ERIN --csv | sed 1d | cut -d, -f1 | sort -u | tr '\n' ' ')|$(./mailsift findings -d "$B/sums-1.db" --user erin --csv | grep -c 'credentials_before_tls,PLAIN erin')" \
+	"$(sqlite3 "$B/sums-1.db" "SELECT DISTINCT session_id FROM v_tls_findings WHERE session_id IN (SELECT id FROM sessions WHERE username LIKE '%erin%') ORDER BY 1" | tr '\n' ' ')|$(sqlite3 "$B/sums-1.db" "SELECT count(*) FROM v_tls_findings f JOIN sessions s ON s.id = f.session_id WHERE s.username = 'erin' AND finding = 'credentials_before_tls'")"
 check "a PostgreSQL server not there: said, exit 2" "$(./mailsift sessions -d "postgresql:///mail?host=$B/nowhere" 2>&1 | cut -c1-29; echo $?)" "mailsift: PostgreSQL: connect
 0"
 

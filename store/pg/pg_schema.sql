@@ -842,5 +842,5 @@ SELECT t.session_id, 'tls_cert_greeting_mismatch', s.banner FROM tls t
 JOIN sessions s ON s.id = t.session_id WHERE t.greeting_matches_cert = 0)
 SELECT f.session_id, f.finding, f.detail,
 	datetime(s.start_ts, 'unixepoch') AS time, s.proto,
-	s.client_ip AS client, s.server_ip AS server
+	s.client_ip AS client, s.server_ip AS server, s.username AS "user"
 FROM found f JOIN sessions s ON s.id = f.session_id;

@@ -26,7 +26,8 @@
 /* A session's columns that every arm gives, for the listing's filters */
 #define SESSION_COLS                                                    \
 	" datetime(s.start_ts, 'unixepoch') AS time, s.proto AS proto," \
-	" s.client_ip AS client, s.server_ip AS server"
+	" s.client_ip AS client, s.server_ip AS server,"                \
+	" s.username AS \"user\""
 /* u: the first STARTTLS or STLS of the session that the server took */
 #define FIRST_UPGRADE(u)                                             \
 	" " u ".verb IN ('STARTTLS', 'STLS')"                        \
@@ -110,10 +111,10 @@ sqlite_findings_view(sqlite3 *db)
 	sqlite3_stmt *st;
 	int	      current;
 
-	/* the log's own view, when it has the session columns */
+	/* the log's own view, when it has every session column */
 	if (sqlite3_prepare_v2(db,
 		"SELECT 1 FROM pragma_table_info('v_tls_findings', 'main')"
-		" WHERE name = 'client'",
+		" WHERE name = 'user'",
 		-1, &st, NULL) != SQLITE_OK)
 		return -1;
 	current = sqlite3_step(st) == SQLITE_ROW;
