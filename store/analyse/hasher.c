@@ -1,6 +1,7 @@
 /* \summary: SHA-256 and MD5 of streamed bytes, on worker threads */
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,10 +208,15 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/* One a core this process may run on (taskset, a container's cpuset:
+ * not every core the machine has), at most WORKERS_MAX. */
 unsigned
 hasher_workers_for_cpus(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	long	  n = sched_getaffinity(0, sizeof(set), &set) == 0 ?
+		 CPU_COUNT(&set) :
+		 sysconf(_SC_NPROCESSORS_ONLN);
 
 	return n < 1 ? 1 : n > WORKERS_MAX ? WORKERS_MAX : (unsigned)n;
 }
