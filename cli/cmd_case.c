@@ -1004,8 +1004,8 @@ select_ids(struct query *db, int nmsg, char **msg, int nses, char **ses,
 		    sid, mids);
 	}
 	if (search != NULL) {
-		struct query_rows *st =
-		    search_prepare(db, search, 1000000000L, err, sizeof(err));
+		struct query_rows *st = search_prepare(db, search, 1000000000L,
+		    NULL, err, sizeof(err));
 
 		if (st == NULL) {
 			fprintf(stderr, "mailsift: --search: %s\n", err);

@@ -38,9 +38,11 @@ search_usage(FILE *f)
 	    "open\n"
 	    "Terms side by side must all hold; A OR B either, NOT A (or -A, "
 	    "after --)\n"
-	    "not, ( ) group them. Terms alone are ranked best first; with "
-	    "operators\n"
-	    "in the log's order. A quote or parenthesis left open, an operator "
+	    "not, ( ) group them. Terms alone are ranked best first (newest "
+	    "first when\n"
+	    "their text matches more than 20000 messages, said); with "
+	    "operators in the\n"
+	    "log's order. A quote or parenthesis left open, an operator "
 	    "with\n"
 	    "nothing beside it or a value that is not one is said (exit 2).\n"
 	    "\n"
@@ -50,16 +52,28 @@ search_usage(FILE *f)
 	    "separated)\n");
 }
 
+/* Why the messages came newest first, not best first. */
+static void
+say_newest(FILE *f, const struct search_order *how)
+{
+	fprintf(f,
+	    "mailsift search: newest first: the text matches more than %ld"
+	    " messages, too many to rank (add words or fields)\n",
+	    how->rank_max);
+}
+
 /* One line per message: tab-separated, so that it can be piped; or
  * JSON lines, or CSV. */
 static int
 print_hits(struct query *db, const char *query, long limit, enum out_format fmt)
 {
-	struct query_rows *st;
-	char		   err[1200];
-	int		   rc, n = 0;
+	struct query_rows  *st;
+	struct search_order how;
+	char		    err[1200];
+	int		    rc, n = 0;
 
-	if ((st = search_prepare(db, query, limit, err, sizeof(err))) == NULL) {
+	if ((st = search_prepare(db, query, limit, &how, err, sizeof(err))) ==
+	    NULL) {
 		fprintf(stderr, "mailsift search: %s\n", err);
 		return EXIT_USAGE;
 	}
@@ -71,6 +85,8 @@ print_hits(struct query *db, const char *query, long limit, enum out_format fmt)
 			    query_error(db));
 			return EXIT_USAGE;
 		}
+		if (how.newest)
+			say_newest(stderr, &how);
 		return EXIT_OK;
 	}
 	printf("message\tsession\ttime\tproto\tmethod\tfrom\tsubject\tmatch\n");
@@ -92,6 +108,8 @@ print_hits(struct query *db, const char *query, long limit, enum out_format fmt)
 	}
 	query_finish(st);
 	fprintf(stderr, "%d message%s\n", n, n == 1 ? "" : "s");
+	if (how.newest)
+		say_newest(stderr, &how);
 	return EXIT_OK;
 }
 

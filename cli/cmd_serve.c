@@ -962,28 +962,49 @@ hits_json(FILE *f, struct query_rows *st)
 	return rc == 0 ? n : -1;
 }
 
+/* /api/search?q=&about=1: how the messages come, for the page to say */
+static enum MHD_Result
+search_order_json(struct MHD_Connection *c, const struct search_order *how)
+{
+	const char *order = how->newest ? "newest" :
+	    how->ranked			? "best" :
+					  "log";
+	char	   *buf = NULL;
+	int n = asprintf(&buf, "{\"order\":\"%s\",\"rank_max\":%ld}", order,
+	    how->rank_max);
+
+	return n < 0 ? MHD_NO : answer_json(c, MHD_HTTP_OK, buf, (size_t)n);
+}
+
 /* /api/search?q=&limit=: messages by their text. */
 static enum MHD_Result
 api_search(struct MHD_Connection *c, const struct serve_opts *o)
 {
-	const char	  *q = arg(c, "q");
-	long		   limit = number_arg(c, "limit", 50, LIMIT_MAX);
-	char		   err[1200];
-	struct query	  *db;
-	struct query_rows *st;
-	char		  *buf = NULL;
-	size_t		   len = 0;
-	FILE		  *f;
-	int		   n;
+	const char	   *q = arg(c, "q");
+	long		    limit = number_arg(c, "limit", 50, LIMIT_MAX);
+	char		    err[1200];
+	struct query	   *db;
+	struct query_rows  *st;
+	struct search_order how;
+	char		   *buf = NULL;
+	size_t		    len = 0;
+	FILE		   *f;
+	int		    n;
 
 	if (q == NULL || *q == '\0' || limit <= 0)
 		return answer_error(c, MHD_HTTP_BAD_REQUEST, "no query");
 	if ((db = cli_open_log(o->db)) == NULL)
 		return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "the log cannot be read");
-	if ((st = search_prepare(db, q, limit, err, sizeof(err))) == NULL) {
+	if ((st = search_prepare(db, q, limit, &how, err, sizeof(err))) ==
+	    NULL) {
 		query_close(db);
 		return answer_error(c, MHD_HTTP_BAD_REQUEST, err);
+	}
+	if (arg(c, "about") != NULL) {
+		query_finish(st);
+		query_close(db);
+		return search_order_json(c, &how);
 	}
 	if ((f = open_memstream(&buf, &len)) == NULL) {
 		query_finish(st);

@@ -583,9 +583,40 @@ parse(struct parser *ps)
 	return 0;
 }
 
+/* How many matches are ranked at most (search.h). */
+static long
+rank_max(void)
+{
+	const char *e = getenv("MAILSIFT_RANK_MAX");
+	long	    n = e != NULL ? strtol(e, NULL, 10) : 0;
+
+	return n > 0 ? n : SEARCH_RANK_MAX;
+}
+
+/* Whether the text ?1 matches more than max messages: the one past them
+ * looked for (at most that many steps, however large the log), not
+ * every match counted.  A text the engine refuses is not: the search
+ * itself says why. */
+static int
+too_many_to_rank(struct query *db, const struct parser *ps, long max)
+{
+	char		   sql[2300];
+	struct query_rows *st;
+	int		   past;
+
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM (%s) AS h LIMIT 1 OFFSET %ld",
+	    ps->fts, max);
+	if ((st = query_prepare(db, sql)) == NULL)
+		return 0;
+	query_bind_text(st, 1, ps->text);
+	past = query_next(st) == 1;
+	query_finish(st);
+	return past;
+}
+
 struct query_rows *
-search_prepare(struct query *db, const char *q, long limit, char *err,
-    size_t errlen)
+search_prepare(struct query *db, const char *q, long limit,
+    struct search_order *how, char *err, size_t errlen)
 {
 	static const char cols[] =
 	    "SELECT m.id, m.session_id AS session, datetime(m.begin_ts,"
@@ -613,13 +644,21 @@ search_prepare(struct query *db, const char *q, long limit, char *err,
 		free(ps);
 		return NULL;
 	}
-	if (ps->tk > 0) /* ?1: the text; the best matches first */
+	if (how != NULL)
+		*how = (struct search_order) { 0 };
+	if (ps->tk > 0) { /* ?1: the text; the best matches first */
+		long max = rank_max();
+		int  newest = too_many_to_rank(db, ps, max);
+
 		snprintf(sql, sizeof(sql),
 		    "%s h.match FROM (%s) AS h JOIN messages m ON m.id = h.id"
 		    " JOIN sessions s ON s.id = m.session_id"
-		    " WHERE m.partial = 0%s ORDER BY h.score, m.id LIMIT %ld",
-		    cols, ps->fts, ps->conds, limit);
-	else /* through the indexes (and the text's), in the log's order */
+		    " WHERE m.partial = 0%s ORDER BY %s LIMIT %ld",
+		    cols, ps->fts, ps->conds,
+		    newest ? "h.id DESC" : "h.score, m.id", limit);
+		if (how != NULL)
+			*how = (struct search_order) { !newest, newest, max };
+	} else /* through the indexes (and the text's), in the log's order */
 		snprintf(sql, sizeof(sql),
 		    "%s '' AS match FROM messages m"
 		    " JOIN sessions s ON s.id = m.session_id"

@@ -234,6 +234,18 @@ cp "$B/sums-1.db" "$B/old-findings.db"
 sqlite3 "$B/old-findings.db" "DROP VIEW v_tls_findings; CREATE VIEW v_tls_findings AS SELECT 0 AS session_id, '' AS finding, '' AS detail WHERE 0"
 check "findings: a log whose view predates the session columns, read as it is" \
 	"$(./mailsift findings -d "$B/old-findings.db" --csv | md5sum)" "$(./mailsift findings -d "$B/sums-1.db" --csv | md5sum)"
+# search: a text that matches more messages than can be ranked in time
+# (MAILSIFT_RANK_MAX stands for the 20,000 of a large log) comes newest
+# first, and says so; one that matches as many as that is ranked
+ids() { python3 -c 'import json, sys; print(" ".join(str(json.loads(l)["id"]) for l in sys.stdin))'; }
+# (the bound counts what the text matches, pieces too)
+n=$(sqlite3 "$B/sums-1.db" "SELECT count(*) FROM message_text WHERE message_text MATCH 'line'")
+newest=$(MAILSIFT_RANK_MAX=$((n - 1)) ./mailsift search line -d "$B/sums-1.db" -n 1000 --json 2>"$B/rank.err" | ids)
+check "search: past the bound, the matches newest first, and said; at it, ranked as before" \
+	"$newest|$(grep -c 'newest first: the text matches more than' "$B/rank.err")|$(MAILSIFT_RANK_MAX=$n ./mailsift search line -d "$B/sums-1.db" -n 1000 --json 2>&1 | md5sum)" \
+	"$(echo "$newest" | tr ' ' '\n' | sort -rn | tr '\n' ' ' | sed 's/ $//')|1|$(./mailsift search line -d "$B/sums-1.db" -n 1000 --json 2>&1 | md5sum)"
+check "search: newest first is every match, as ranked finds them" \
+	"$(echo "$newest" | tr ' ' '\n' | sort -n | md5sum)" "$(./mailsift search line -d "$B/sums-1.db" -n 1000 --json 2>/dev/null | ids | tr ' ' '\n' | sort -n | md5sum)"
 # --user: the findings of the sessions that logged in as it (case-blind)
 check "findings --user: its sessions' findings alone, the user's credentials among them" \
 	"$(./mailsift findings -d "$B/sums-1.db" --user ERIN --csv | sed 1d | cut -d, -f1 | sort -u | tr '\n' ' ')|$(./mailsift findings -d "$B/sums-1.db" --user erin --csv | grep -c 'credentials_before_tls,PLAIN erin')" \

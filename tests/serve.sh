@@ -181,6 +181,10 @@ check "search: the messages mailsift search finds" \
 	"$(get "/api/search?q=figures" | python3 -c 'import json, sys; print(sorted(r["id"] for r in json.load(sys.stdin)))')" \
 	"$(./mailsift search figures -d "$B/log.db" 2>/dev/null | tail -n +2 | cut -f1 | sort -n | python3 -c 'import sys; print([int(x) for x in sys.stdin.read().split()])')"
 
+check "search: how its answer is ordered, for the page to say" \
+	"$(get "/api/search?q=figures&about=1")|$(get "/api/search?q=figures%20OR%20owned&about=1")" \
+	'{"order":"best","rank_max":20000}|{"order":"log","rank_max":0}'
+
 check "overview: stats' tables and the series by day, as JSON" \
 	"$(get /api/overview | python3 -c 'import json, sys; o = json.load(sys.stdin); print(sum(r["sessions"] for r in o["sessions by protocol"]) == sum(r["sessions"] for r in o["sessions by day"]), len(o["top senders"]) > 0)')" \
 	"True True"
@@ -622,10 +626,15 @@ check "--allow-host: that name is this server too" \
 	"$(code -H 'Host: mail-sensor.example:8025' -H 'Authorization: Bearer 0123456789abcdef0123' "$U2/api/listing/sessions") $(code -H 'Host: other.example:8025' -H 'Authorization: Bearer 0123456789abcdef0123' "$U2/api/listing/sessions")" "200 421"
 check "--token: as given" "$(code -H 'Authorization: Bearer 0123456789abcdef0123' "$U2/api/listing/sessions")" 200
 kill -TERM "$pid"; wait "$pid"
-rm -f "$B/t.err"; MAILSIFT_TOKEN=from-the-environment-0123 "$BIN" serve -d "$B/log.db" --listen "127.0.0.2:$PORT" 2>"$B/t.err" & pid=$!
+rm -f "$B/t.err"; MAILSIFT_TOKEN=from-the-environment-0123 MAILSIFT_RANK_MAX=1 "$BIN" serve -d "$B/log.db" --listen "127.0.0.2:$PORT" 2>"$B/t.err" & pid=$!
 for _ in $(seq 50); do [ -s "$B/t.err" ] && break; sleep 0.1; done
 check "MAILSIFT_TOKEN: the token, not said" \
 	"$(code -H 'Authorization: Bearer from-the-environment-0123' "$U2/api/listing/sessions")|$(grep -c 'from-the-environment' "$B/t.err")" "200|0"
+# (a bound of 1 stands for the 20,000 past which a text is not ranked)
+gt() { curl -s -H 'Authorization: Bearer from-the-environment-0123' "$U2$1"; }
+check "search past the bound: newest first, and said so" \
+	"$(gt "/api/search?q=the&about=1")|$(gt "/api/search?q=the" | python3 -c 'import json, sys; r = [x["id"] for x in json.load(sys.stdin)]; print(len(r) > 1 and r == sorted(r, reverse=True))')" \
+	'{"order":"newest","rank_max":1}|True'
 kill -TERM "$pid"; wait "$pid"
 
 # Bytes that are not UTF-8 in a subject, a name, a header, a text and a

@@ -82,7 +82,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(q, data, size);
 	q[size] = '\0';
 	err[0] = '\0';
-	if ((st = search_prepare(db, q, 5, err, sizeof(err))) != NULL) {
+	if ((st = search_prepare(db, q, 5, NULL, err, sizeof(err))) != NULL) {
 		int r;
 
 		while ((r = query_next(st)) == 1)
