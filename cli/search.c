@@ -39,7 +39,7 @@
 #include "cli/search.h"
 
 #define TERMS_MAX SEARCH_VALUES_MAX /* terms, and two a time range */
-#define DEPTH_MAX 16		    /* parentheses and NOTs within each other */
+#define DEPTH_MAX 10		    /* parentheses and NOTs within each other */
 
 struct field {
 	const char *name;
@@ -463,7 +463,7 @@ parse_unary(struct parser *ps)
 {
 	int not = ps->kind == T_NOT || (ps->kind == T_WORD && ps->dash);
 
-	if (ps->depth >= DEPTH_MAX) {
+	if (ps->depth > DEPTH_MAX) {
 		snprintf(ps->err, ps->errlen, "groups and NOTs %d deep at most",
 		    DEPTH_MAX);
 		return -1;
