@@ -38,11 +38,11 @@ search_usage(FILE *f)
 	    "open\n"
 	    "Terms side by side must all hold; A OR B either, NOT A (or -A, "
 	    "after --)\n"
-	    "not, ( ) group them. Terms alone are ranked best first (newest "
-	    "first when\n"
-	    "their text matches more than 20000 messages, said); with "
-	    "operators in the\n"
-	    "log's order. A quote or parenthesis left open, an operator "
+	    "not, ( ) group them. Terms alone are ranked best first (the last "
+	    "logged first\n"
+	    "when their text matches more than 20000 messages, said); with "
+	    "operators in\n"
+	    "the log's order. A quote or parenthesis left open, an operator "
 	    "with\n"
 	    "nothing beside it or a value that is not one is said (exit 2).\n"
 	    "\n"
@@ -52,12 +52,12 @@ search_usage(FILE *f)
 	    "separated)\n");
 }
 
-/* Why the messages came newest first, not best first. */
+/* Why the messages came the last logged first, not best first. */
 static void
 say_newest(FILE *f, const struct search_order *how)
 {
 	fprintf(f,
-	    "mailsift search: newest first: the text matches more than %ld"
+	    "mailsift search: the last logged first: the text matches more than %ld"
 	    " messages, too many to rank (add words or fields)\n",
 	    how->rank_max);
 }

@@ -12,14 +12,15 @@
 #include "store/query.h"
 
 /* Ranking the messages a text matches takes some 4 us each (a million
- * took 1.2 s): past this many, they are given newest first instead, and
+ * took 1.2 s): past this many, they are given the last logged first (the
+ * log's order, backwards) instead, and
  * said.  MAILSIFT_RANK_MAX sets another bound (the tests' small logs). */
 #define SEARCH_RANK_MAX 20000
 
 /* How search_prepare orders what it gives. */
 struct search_order {
 	int  ranked;   /* best first: the text, ranked */
-	int  newest;   /* newest first: the text matched too many to rank */
+	int  newest;   /* the last logged first: too many matches to rank */
 	long rank_max; /* the bound it matched more than */
 };
 

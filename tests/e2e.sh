@@ -241,10 +241,10 @@ ids() { python3 -c 'import json, sys; print(" ".join(str(json.loads(l)["id"]) fo
 # (the bound counts what the text matches, pieces too)
 n=$(sqlite3 "$B/sums-1.db" "SELECT count(*) FROM message_text WHERE message_text MATCH 'line'")
 newest=$(MAILSIFT_RANK_MAX=$((n - 1)) ./mailsift search line -d "$B/sums-1.db" -n 1000 --json 2>"$B/rank.err" | ids)
-check "search: past the bound, the matches newest first, and said; at it, ranked as before" \
-	"$newest|$(grep -c 'newest first: the text matches more than' "$B/rank.err")|$(MAILSIFT_RANK_MAX=$n ./mailsift search line -d "$B/sums-1.db" -n 1000 --json 2>&1 | md5sum)" \
+check "search: past the bound, the matches the last logged first, and said; at it, ranked as before" \
+	"$newest|$(grep -c 'the last logged first: the text matches more than' "$B/rank.err")|$(MAILSIFT_RANK_MAX=$n ./mailsift search line -d "$B/sums-1.db" -n 1000 --json 2>&1 | md5sum)" \
 	"$(echo "$newest" | tr ' ' '\n' | sort -rn | tr '\n' ' ' | sed 's/ $//')|1|$(./mailsift search line -d "$B/sums-1.db" -n 1000 --json 2>&1 | md5sum)"
-check "search: newest first is every match, as ranked finds them" \
+check "search: the last logged first is every match, as ranked finds them" \
 	"$(echo "$newest" | tr ' ' '\n' | sort -n | md5sum)" "$(./mailsift search line -d "$B/sums-1.db" -n 1000 --json 2>/dev/null | ids | tr ' ' '\n' | sort -n | md5sum)"
 # --user: the findings of the sessions that logged in as it (case-blind)
 check "findings --user: its sessions' findings alone, the user's credentials among them" \

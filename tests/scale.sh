@@ -34,7 +34,7 @@ grows() {
 	"files, first page")
 		echo "files are grouped over every attachment" ;;
 	"search, a word")
-		echo "the word is in every message's subject: ranked over all, up to 20,000 (past them, newest first)" ;;
+		echo "the word is in every message's subject: ranked over all, up to 20,000 (past them, the last logged first)" ;;
 	*) return 1 ;;
 	esac
 }

@@ -632,7 +632,7 @@ check "MAILSIFT_TOKEN: the token, not said" \
 	"$(code -H 'Authorization: Bearer from-the-environment-0123' "$U2/api/listing/sessions")|$(grep -c 'from-the-environment' "$B/t.err")" "200|0"
 # (a bound of 1 stands for the 20,000 past which a text is not ranked)
 gt() { curl -s -H 'Authorization: Bearer from-the-environment-0123' "$U2$1"; }
-check "search past the bound: newest first, and said so" \
+check "search past the bound: the last logged first, and said so" \
 	"$(gt "/api/search?q=the&about=1")|$(gt "/api/search?q=the" | python3 -c 'import json, sys; r = [x["id"] for x in json.load(sys.stdin)]; print(len(r) > 1 and r == sorted(r, reverse=True))')" \
 	'{"order":"newest","rank_max":1}|True'
 kill -TERM "$pid"; wait "$pid"
