@@ -966,7 +966,7 @@ hits_json(FILE *f, struct query_rows *st)
 static enum MHD_Result
 search_order_json(struct MHD_Connection *c, const struct search_order *how)
 {
-	const char *order = how->newest ? "newest" :
+	const char *order = how->newest ? "last_logged" :
 	    how->ranked			? "best" :
 					  "log";
 	char	   *buf = NULL;

@@ -537,7 +537,7 @@ const char serve_app_js[] =
     "    const rows = await api('/api/search?' + query);\n"
     "    // past what can be ranked in time, the last logged first: said\n"
     "    const how = await api('/api/search?' + query + '&about=1');\n"
-    "    if (how.order === 'newest') {\n"
+    "    if (how.order === 'last_logged') {\n"
     "      const p = el('p', 'The last logged first: the text matches more than '\n"
     "        + how.rank_max.toLocaleString('en') + ' messages, too many '\n"
     "        + 'to rank (add words or fields to rank them).');\n"

@@ -634,7 +634,7 @@ check "MAILSIFT_TOKEN: the token, not said" \
 gt() { curl -s -H 'Authorization: Bearer from-the-environment-0123' "$U2$1"; }
 check "search past the bound: the last logged first, and said so" \
 	"$(gt "/api/search?q=the&about=1")|$(gt "/api/search?q=the" | python3 -c 'import json, sys; r = [x["id"] for x in json.load(sys.stdin)]; print(len(r) > 1 and r == sorted(r, reverse=True))')" \
-	'{"order":"newest","rank_max":1}|True'
+	'{"order":"last_logged","rank_max":1}|True'
 kill -TERM "$pid"; wait "$pid"
 
 # Bytes that are not UTF-8 in a subject, a name, a header, a text and a
