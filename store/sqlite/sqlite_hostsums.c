@@ -70,6 +70,11 @@ struct host_delta {
 	double	first, last; /* with sessions */
 };
 
+/* A commit's hosts seldom pass some thousands; the table a burst made
+ * bigger than this (a commit holds at most STORE_COMMIT_EVENTS events:
+ * some 40 MB of slots at worst) is freed once written. */
+#define SUMS_SLOTS_KEPT 16384
+
 struct host_sums {
 	sqlite3_stmt	  *st[HS_COUNT_OF];
 	struct host_delta *slot; /* open addressing; ip[0] == 0: free */
@@ -241,7 +246,11 @@ sums_clear(struct host_sums *h)
 {
 	for (size_t i = 0; i < h->nslots; i++)
 		free(h->slot[i].user);
-	if (h->slot != NULL) /* none made yet */
+	if (h->nslots > SUMS_SLOTS_KEPT) { /* a burst's: given back */
+		free(h->slot);
+		h->slot = NULL;
+		h->nslots = 0;
+	} else if (h->slot != NULL) /* none made yet */
 		memset(h->slot, 0, h->nslots * sizeof(*h->slot));
 	h->used = 0;
 }
