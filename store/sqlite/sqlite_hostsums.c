@@ -13,6 +13,8 @@
  * TLS or user, a message a REPLACE displaces or makes a piece), the row
  * is read first, by its key.  Every other way rows arrive (a spool's
  * rows shipped, a rotation's carried sessions) keeps the triggers.
+ * Every trigger of the log's schema is off for the writer, not only
+ * these: one added to schema.sql would not fire for its rows.
  */
 #include <arpa/inet.h>
 #include <sqlite3.h>
