@@ -978,28 +978,40 @@ create_private(const char *path, int force, char *err, size_t errlen)
 	return 0;
 }
 
-/* Prepared statements of the open log. */
-static int
-prepare_all(struct sqlite_store *s, char *err, size_t errlen)
+int
+db_prepare_each(sqlite3 *db, const char *const sql[], sqlite3_stmt *st[], int n,
+    char *err, size_t errlen)
 {
-	for (int i = 0; i < ST_COUNT; i++)
-		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
-			SQLITE_PREPARE_PERSISTENT, &s->st[i],
-			NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "%s: %s", stmt_sql[i],
-			    sqlite3_errmsg(s->db));
+	for (int i = 0; i < n; i++)
+		if (sqlite3_prepare_v3(db, sql[i], -1,
+			SQLITE_PREPARE_PERSISTENT, &st[i], NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "%s: %s", sql[i],
+			    sqlite3_errmsg(db));
 			return -1;
 		}
 	return 0;
 }
 
 void
+db_finalize_each(sqlite3_stmt *st[], int n)
+{
+	for (int i = 0; i < n; i++) {
+		sqlite3_finalize(st[i]);
+		st[i] = NULL;
+	}
+}
+
+/* Prepared statements of the open log. */
+static int
+prepare_all(struct sqlite_store *s, char *err, size_t errlen)
+{
+	return db_prepare_each(s->db, stmt_sql, s->st, ST_COUNT, err, errlen);
+}
+
+void
 finalize_all(struct sqlite_store *s)
 {
-	for (int i = 0; i < ST_COUNT; i++) {
-		sqlite3_finalize(s->st[i]);
-		s->st[i] = NULL;
-	}
+	db_finalize_each(s->st, ST_COUNT);
 	hosts_writer_close(s);
 }
 

@@ -52,7 +52,7 @@ on_session_begin(struct sqlite_store *s, const struct md_event *ev)
 	ok = db_run(s, ST_SESSION) == 0;
 	lost_session_begun(s, ev->flow->id, ok);
 	if (ok)
-		hosts_session_begun(s, ev->flow, start, ev->tls != MD_TLS_NONE);
+		hosts_session_begun(s, cli, srv, start, ev->tls != MD_TLS_NONE);
 	s->stats.sessions++;
 	s->stats.by_proto[ev->flow->proto]++;
 }

@@ -343,14 +343,11 @@ ends_add(struct sqlite_store *s, const struct md_flow *f, size_t col,
 }
 
 void
-hosts_session_begun(struct sqlite_store *s, const struct md_flow *f,
+hosts_session_begun(struct sqlite_store *s, const char *cli, const char *srv,
     double start, int tls)
 {
-	char cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN];
-
 	if (s->sums == NULL)
 		return;
-	flow_ends(f, cli, srv);
 	for (int end = 0; end < 2; end++) {
 		struct host_delta *d =
 		    sums_at(s, end ? srv : cli, (struct name) { 0 });
@@ -488,15 +485,11 @@ hosts_writer_open(struct sqlite_store *s, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	for (int i = 0; i < HS_COUNT_OF; i++)
-		if (sqlite3_prepare_v3(s->db, sums_sql[i], -1,
-			SQLITE_PREPARE_PERSISTENT, &h->st[i],
-			NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "%s: %s", sums_sql[i],
-			    sqlite3_errmsg(s->db));
-			hosts_writer_close(s);
-			return -1;
-		}
+	if (db_prepare_each(s->db, sums_sql, h->st, HS_COUNT_OF, err, errlen) !=
+	    0) {
+		hosts_writer_close(s);
+		return -1;
+	}
 	hosts_triggers(s, 0);
 	return 0;
 }
@@ -506,12 +499,8 @@ hosts_writer_close(struct sqlite_store *s)
 {
 	struct host_sums *h = s->sums;
 
-	if (h == NULL)
-		return;
-	for (int i = 0; i < HS_COUNT_OF; i++) {
-		sqlite3_finalize(h->st[i]);
-		h->st[i] = NULL;
-	}
+	if (h != NULL)
+		db_finalize_each(h->st, HS_COUNT_OF);
 }
 
 void

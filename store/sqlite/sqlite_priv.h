@@ -331,6 +331,11 @@ void texts_write_waiting(struct sqlite_store *);
 int  db_open(struct sqlite_store *, const char *path, int force, int keep,
      const char *command, char *err, size_t errlen);
 void finalize_all(struct sqlite_store *);
+/* n statements of sql into st (persistent); 0, or -1 with err said and
+ * those made left for db_finalize_each */
+int  db_prepare_each(sqlite3 *, const char *const sql[], sqlite3_stmt *st[],
+     int n, char *err, size_t errlen);
+void db_finalize_each(sqlite3_stmt *st[], int n);
 int  create_private(const char *path, int force, char *err, size_t errlen);
 /* Makes path a log with its schema (no run in it) and closes it, before
  * a rotation lets go of the log in use; a file it made is removed when
@@ -415,8 +420,8 @@ struct hosts_was {
 	char  *user;
 	size_t ulen;
 };
-void hosts_session_begun(struct sqlite_store *, const struct md_flow *,
-    double start, int tls);
+void hosts_session_begun(struct sqlite_store *, const char *cli,
+    const char *srv, double start, int tls);
 void hosts_session_was(struct sqlite_store *, int64_t sid, struct hosts_was *);
 void hosts_tls_now(struct sqlite_store *, const struct md_flow *,
     struct hosts_was *, int tls);
