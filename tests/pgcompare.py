@@ -152,8 +152,10 @@ def main():
                   if t not in ("runs", "captures", "capture_stats")]
     if other is None:
         # the hosts' sums SQLite keeps as it writes: PostgreSQL sums as
-        # asked (v_hosts), compared through the hosts listing
-        tables = [t for t in tables if t not in ("host_stats", "host_users")]
+        # asked (v_hosts), compared through the hosts listing; likewise the
+        # stats' (v_stat_), through stats
+        tables = [t for t in tables if t not in ("host_stats", "host_users")
+                  and not t.startswith("stat_")]
     total = 0
 
     def rows_of(conn, t):

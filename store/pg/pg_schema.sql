@@ -750,6 +750,37 @@ FROM (SELECT CASE e.c WHEN 1 THEN s.client_ip ELSE s.server_ip END AS ip,
       CROSS JOIN (SELECT 1 AS c UNION ALL SELECT 0) AS e) AS x
 GROUP BY ip;
 
+-- stats' and the overview's groups (SQLite keeps these sums as it
+-- writes, sqlite_stats.c; here they are summed as asked)
+CREATE OR REPLACE VIEW v_stat_protos AS
+SELECT proto, count(*) AS sessions,
+       sum(CASE WHEN tls <> 'none' THEN 1 ELSE 0 END) AS tls,
+       sum(midstream) AS midstream
+FROM sessions GROUP BY proto;
+CREATE OR REPLACE VIEW v_stat_kinds AS
+SELECT proto, method, count(*) AS messages, sum(complete) AS complete,
+       sum(size) AS bytes, sum(attachments) AS attachments
+FROM messages WHERE partial = 0 GROUP BY 1, 2;
+CREATE OR REPLACE VIEW v_stat_senders AS
+SELECT from_addr AS addr, count(*) AS messages FROM messages
+WHERE from_addr IS NOT NULL AND partial = 0 GROUP BY 1;
+CREATE OR REPLACE VIEW v_stat_recipients AS
+SELECT to_addrs AS addr, count(*) AS messages FROM messages
+WHERE to_addrs IS NOT NULL AND partial = 0 GROUP BY 1;
+CREATE OR REPLACE VIEW v_stat_servers AS
+SELECT server_ip AS ip, server_port AS port, proto, count(*) AS sessions
+FROM sessions GROUP BY 1, 2, 3;
+CREATE OR REPLACE VIEW v_stat_clients AS
+SELECT client_ip AS ip, count(*) AS sessions FROM sessions GROUP BY 1;
+CREATE OR REPLACE VIEW v_stat_hours AS
+SELECT hour, proto, sum(s) AS sessions, sum(m) AS messages
+FROM (SELECT substr(datetime(start_ts, 'unixepoch'), 1, 13) AS hour,
+	     proto, 1 AS s, 0 AS m FROM sessions
+      UNION ALL
+      SELECT substr(datetime(begin_ts, 'unixepoch'), 1, 13), proto, 0, 1
+      FROM messages WHERE partial = 0) AS t
+GROUP BY 1, 2;
+
 CREATE OR REPLACE VIEW v_message_journeys AS
 WITH ids AS (
 	SELECT body_sha256, min(msg_id) AS msg_id,

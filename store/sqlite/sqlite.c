@@ -216,8 +216,10 @@ db_fail(struct sqlite_store *s, const char *what)
 	snprintf(s->error, sizeof(s->error), "%s: %s", what,
 	    sqlite3_errmsg(s->db));
 	/* the transaction rolled back: the sums of its rows go too */
-	if (sqlite3_get_autocommit(s->db))
+	if (sqlite3_get_autocommit(s->db)) {
 		hosts_forget(s);
+		stats_forget(s);
+	}
 }
 
 void
@@ -414,6 +416,7 @@ waiting_write(struct sqlite_store *s)
 	cmds_write_waiting(s);
 	texts_write_waiting(s);
 	hosts_write_waiting(s);
+	stats_write_waiting(s);
 }
 
 void
@@ -622,7 +625,9 @@ schema_steps(struct sqlite_store *s, char *err, size_t errlen)
 	if (sqlite_findings_schema(s->db, err, errlen) != 0)
 		return -1;
 	/* a worker's spool sums no hosts: the log it ships to does */
-	if (!s->is_spool && sqlite_hosts_schema(s->db, err, errlen) != 0)
+	if (!s->is_spool &&
+	    (sqlite_hosts_schema(s->db, err, errlen) != 0 ||
+		sqlite_stats_schema(s->db, err, errlen) != 0))
 		return -1;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
 	    STORE_SCHEMA_VERSION);
@@ -1013,6 +1018,7 @@ finalize_all(struct sqlite_store *s)
 {
 	db_finalize_each(s->st, ST_COUNT);
 	hosts_writer_close(s);
+	stats_writer_close(s);
 }
 
 /*
@@ -1089,7 +1095,9 @@ db_open(struct sqlite_store *s, const char *path, int force, int keep,
 	runs_mark_killed(s->db); /* before this run's own row */
 	if (store_begin_run(s, command, err, errlen) != 0 ||
 	    run_note_blobs(s, err, errlen) != 0 ||
-	    (!s->is_spool && hosts_writer_open(s, err, errlen) != 0) ||
+	    (!s->is_spool &&
+		(hosts_writer_open(s, err, errlen) != 0 ||
+		    stats_writer_open(s, err, errlen) != 0)) ||
 	    prepare_all(s, err, errlen) != 0)
 		return -1;
 	snprintf(s->path, sizeof(s->path), "%s", path);
@@ -1400,6 +1408,7 @@ free:
 	free(s->blob_base);
 	free(s->ended);
 	hosts_writer_free(s);
+	stats_writer_free(s);
 	free(s);
 	return rc;
 }

@@ -51,8 +51,10 @@ on_session_begin(struct sqlite_store *s, const struct md_event *ev)
 	db_bind_offset(st, 13, ev->flow->first_frame, ev->flow->first_offset);
 	ok = db_run(s, ST_SESSION) == 0;
 	lost_session_begun(s, ev->flow->id, ok);
-	if (ok)
+	if (ok) {
 		hosts_session_begun(s, cli, srv, start, ev->tls != MD_TLS_NONE);
+		stats_session_made(s, session_id(s, ev));
+	}
 	s->stats.sessions++;
 	s->stats.by_proto[ev->flow->proto]++;
 }
@@ -86,6 +88,7 @@ on_session_end(struct sqlite_store *s, const struct md_event *ev)
 	struct hosts_was was;
 
 	hosts_session_was(s, session_id(s, ev), &was);
+	stats_session_touch(s, session_id(s, ev));
 	sqlite3_bind_double(st, 1, ts_sec(ev->ts_us));
 	sqlite3_bind_text(st, 2, md_end_str((enum md_end)ev->code), -1,
 	    SQLITE_STATIC);
@@ -102,6 +105,7 @@ on_session_end(struct sqlite_store *s, const struct md_event *ev)
 		    !(ev->name.len == 4 && memcmp(ev->name.p, "none", 4) == 0));
 	else
 		hosts_tls_now(s, ev->flow, &was, was.tls);
+	stats_at_once(s);
 	if (ev->tls != MD_TLS_NONE)
 		s->stats.tls_sessions++;
 	if (s->track_ended)
@@ -252,8 +256,11 @@ on_msg_meta(struct sqlite_store *s, const struct md_event *ev)
 	sqlite3_bind_int64(st, 8, ev->tx);
 	whole =
 	    ev->code != 0 ? hosts_msgs_whole(s, session_id(s, ev), ev->tx) : 0;
+	if (ev->code != 0)
+		stats_messages_touch(s, session_id(s, ev), ev->tx);
 	if (db_run(s, ST_MSG_META) == 0)
 		hosts_msgs_add(s, ev->flow, -whole);
+	stats_at_once(s);
 	if (ev->code != 0 && (m = msgs_find(s, ev)) != NULL)
 		m->partial = 1;
 }

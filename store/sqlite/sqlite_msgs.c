@@ -170,9 +170,14 @@ msgs_begin(struct sqlite_store *s, const struct md_event *ev)
 	sqlite3_bind_double(st, 6, ts_sec(ev->ts_us));
 	db_bind_text(st, 7, ev->extra);
 	displaced = hosts_msgs_whole(s, sid, ev->tx); /* by the REPLACE */
+	stats_messages_touch(s, sid, ev->tx);
 	ok = db_run(s, ST_MSG) == 0;
 	if (ok) /* a new row is a message, not a piece, until said */
 		hosts_msgs_add(s, ev->flow, 1 - displaced);
+	if (ok)
+		stats_message_made(s, sqlite3_last_insert_rowid(s->db));
+	else
+		stats_at_once(s);
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return;
 	m->node.flow_id = ev->flow->id;
@@ -314,7 +319,9 @@ msg_finished(struct sqlite_store *s, struct open_msg *m,
 	db_bind_offset(st, 13, m->first_frame, m->first_offset);
 	auth_bind_findings(s, r);
 	sqlite3_bind_int64(st, 17, m->row);
+	stats_message_touch(s, m->row);
 	db_run(s, ST_MSG_END);
+	stats_at_once(s);
 	if (r->hits != NULL)
 		yara_rows(s, m->row, 0, r->hits);
 	auth_finished(s, m->row, r);
@@ -398,7 +405,9 @@ msg_head_write(struct sqlite_store *s, struct open_msg *m)
 	sqlite3_bind_int64(st, 16, m->parts_unwritten);
 	sqlite3_bind_int64(st, 17, m->attachments_unwritten);
 	sqlite3_bind_int64(st, 18, m->row);
+	stats_message_touch(s, m->row);
 	db_run(s, ST_MSG_HEAD);
+	stats_at_once(s);
 	m->col_unwritten = 0;
 	m->dkim = m->auth_results = 0;
 	m->parts_unwritten = m->attachments_unwritten = 0;

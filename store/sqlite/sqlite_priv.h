@@ -270,6 +270,8 @@ struct sqlite_store {
 	/* a log's hosts' sums added up by the writer (sqlite_hosts.c);
 	 * NULL: its triggers keep them (a spool has none) */
 	struct host_sums *sums;
+	/* ... and its stats' sums (sqlite_statsums.c); NULL likewise */
+	struct stat_sums *tally;
 };
 
 static inline double
@@ -399,6 +401,39 @@ int sqlite_hosts_schema(sqlite3 *, char *err, size_t errlen);
  * view of the connection (TEMP), of sqlite_hosts_asked.  0, or -1. */
 int		  sqlite_hosts_view(sqlite3 *);
 extern const char sqlite_hosts_asked[];
+
+/* sqlite_stats.c: the stat_ tables, views and triggers made in a log
+ * (filled from its rows when it had none); 0, or -1 with err said */
+int sqlite_stats_schema(sqlite3 *, char *err, size_t errlen);
+/* An hour of a time as the stat_ tables key it: '' where none. */
+#define SQLITE_STATS_HOUR(ts) \
+	"coalesce(substr(datetime(" ts ", 'unixepoch'), 1, 13), '')"
+/* Each v_stat_ view summed as it is asked. */
+struct stats_asked {
+	const char *view, *sql;
+};
+extern const struct stats_asked sqlite_stats_asked[];
+extern const size_t		nsqlite_stats_asked;
+/* For a log read that predates them: the v_stat_ views summed as asked,
+ * views of the connection (TEMP).  0, or -1. */
+int sqlite_stats_views(sqlite3 *);
+
+/* sqlite_statsums.c: the writer's stats' sums, as its hosts' below.  A
+ * row made (the writer's INSERT), or touched before a statement changes
+ * it; a message's rows of a session's tx before a REPLACE or a piece's
+ * UPDATE. */
+int  stats_writer_open(struct sqlite_store *, char *err, size_t errlen);
+void stats_writer_close(struct sqlite_store *);
+void stats_writer_free(struct sqlite_store *);
+void stats_write_waiting(struct sqlite_store *);
+void stats_forget(struct sqlite_store *);
+/* what a statement outside any transaction changed, written now */
+void stats_at_once(struct sqlite_store *);
+void stats_session_made(struct sqlite_store *, int64_t sid);
+void stats_session_touch(struct sqlite_store *, int64_t sid);
+void stats_message_made(struct sqlite_store *, int64_t id);
+void stats_message_touch(struct sqlite_store *, int64_t id);
+void stats_messages_touch(struct sqlite_store *, int64_t sid, int64_t tx);
 
 /* The writer's own sums (its connection's triggers off): made with its
  * statements, before prepare_all, and closed with them. */

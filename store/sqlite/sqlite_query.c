@@ -177,6 +177,7 @@ sqlite_query_open(const char *path, char *err, size_t errlen)
 	sqlite3_busy_timeout(c->db, 5000);
 	/* a log made before the hosts' sums: summed as asked */
 	sqlite_hosts_view(c->db);
+	sqlite_stats_views(c->db);
 	/* ... or before the findings' session columns */
 	sqlite_findings_view(c->db);
 	sqlite3_create_function(c->db, "in_net", 2,

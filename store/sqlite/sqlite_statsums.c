@@ -1,0 +1,561 @@
+/* \summary: SQLite store: the stats' sums of the writer's own rows */
+/*
+ * The writer's connection runs with the log's triggers off (sqlite_
+ * hostsums.c says why), so it keeps the stat_ tables (sqlite_stats.c)
+ * itself.  Its statements change a session's or a message's row in
+ * several steps (a message: its row, its header, its end; a REPLACE
+ * displaces an older one; an IMAP piece is found out after), and each
+ * step would need the row as it was.  Instead a row is remembered the
+ * first time a transaction touches it: its share as it was then (read,
+ * unless the writer has just made it) is taken away at once, and its
+ * share as it is at the commit (read again, by its key) is added just
+ * before the COMMIT.  What changed in between, by whatever statement,
+ * is then in the sums exactly once; a row a REPLACE took away reads as
+ * none.  The sums of a commit wait in memory, a delta for each group
+ * (a protocol, a server, a sender, an hour...), and go into the tables
+ * in that transaction: a rolled-back one takes them along.
+ *
+ * Cost on small mail: a read of each session and message at its commit,
+ * and an upsert for each group a commit changed (a sender and a
+ * recipient for most messages).
+ */
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/sqlite/sqlite_priv.h"
+
+enum {
+	SS_SESSION,	/* a session's share */
+	SS_MESSAGE,	/* a message's (none for a piece) */
+	SS_MESSAGES_OF, /* the rows of a session's tx */
+	SS_COUNT_OF
+};
+
+/* The groups, each with the statement that adds a delta to its row and
+ * the one that takes the row away once nothing is left in it. */
+enum tally_kind {
+	T_PROTO,
+	T_SERVER,
+	T_KIND,
+	T_SENDER,
+	T_RCPT,
+	T_HOUR,
+	T_KINDS
+};
+
+/* ?1, ?2: the group's key; ?3 a server's port; ?4.. its deltas */
+static const char *const tally_sql[T_KINDS][2] = {
+	[T_PROTO] = { "INSERT INTO stat_protos VALUES (?1, ?4, ?5, ?6)"
+		      " ON CONFLICT (proto) DO UPDATE SET"
+		      " sessions = sessions + excluded.sessions,"
+		      " tls = tls + excluded.tls,"
+		      " midstream = midstream + excluded.midstream",
+	    "DELETE FROM stat_protos WHERE proto = ?1 AND sessions <= 0" },
+	[T_SERVER] = { "INSERT INTO stat_servers VALUES (?1, ?3, ?2, ?4)"
+		       " ON CONFLICT (ip, port, proto) DO UPDATE SET"
+		       " sessions = sessions + excluded.sessions",
+	    "DELETE FROM stat_servers WHERE ip = ?1 AND port = ?3"
+	    " AND proto = ?2 AND sessions <= 0" },
+	[T_KIND] = { "INSERT INTO stat_kinds VALUES (?1, ?2, ?4, ?5, ?6, ?7, ?8)"
+		     " ON CONFLICT (proto, method) DO UPDATE SET"
+		     " messages = messages + excluded.messages,"
+		     " complete = complete + excluded.complete,"
+		     " sized = sized + excluded.sized,"
+		     " bytes = bytes + excluded.bytes,"
+		     " attachments = attachments + excluded.attachments",
+	    "DELETE FROM stat_kinds WHERE proto = ?1 AND method = ?2"
+	    " AND messages <= 0" },
+	[T_SENDER] = { "INSERT INTO stat_senders VALUES (?1, ?4)"
+		       " ON CONFLICT (addr) DO UPDATE SET"
+		       " messages = messages + excluded.messages",
+	    "DELETE FROM stat_senders WHERE addr = ?1 AND messages <= 0" },
+	[T_RCPT] = { "INSERT INTO stat_recipients VALUES (?1, ?4)"
+		     " ON CONFLICT (addr) DO UPDATE SET"
+		     " messages = messages + excluded.messages",
+	    "DELETE FROM stat_recipients WHERE addr = ?1 AND messages <= 0" },
+	[T_HOUR] = { "INSERT INTO stat_hours VALUES (?1, ?2, ?4, ?5)"
+		     " ON CONFLICT (hour, proto) DO UPDATE SET"
+		     " sessions = sessions + excluded.sessions,"
+		     " messages = messages + excluded.messages",
+	    "DELETE FROM stat_hours WHERE hour = ?1 AND proto = ?2"
+	    " AND sessions <= 0 AND messages <= 0" },
+};
+
+static const char *const read_sql[SS_COUNT_OF] = {
+	[SS_SESSION] = "SELECT proto, tls <> 'none', midstream, server_ip,"
+		       " server_port, " SQLITE_STATS_HOUR(
+			   "start_ts") " FROM sessions WHERE id = ?",
+	[SS_MESSAGE] =
+	    "SELECT proto, method, complete, size, attachments,"
+	    " from_addr, to_addrs, " SQLITE_STATS_HOUR(
+		"begin_ts") " FROM messages WHERE id = ? AND partial = 0",
+	[SS_MESSAGES_OF] = "SELECT id FROM messages WHERE session_id = ?"
+			   " AND tx = ?",
+};
+
+/* A key's value as the log holds it: TEXT or BLOB bytes. */
+struct key {
+	const char *p; /* NULL: none */
+	size_t	    len;
+	int	    blob;
+};
+
+/* A group's delta since the last commit. */
+struct tally {
+	int	   used;
+	int	   kind;
+	struct key k1, k2;
+	char	  *own1, *own2; /* the keys' bytes, copied */
+	int64_t	   port;
+	int64_t	   c[5];
+};
+
+/* Past these, a burst's tables are given back once written. */
+#define TALLIES_KEPT 16384
+#define ROWS_KEPT    65536
+
+struct stat_sums {
+	sqlite3_stmt *read[SS_COUNT_OF];
+	sqlite3_stmt *add[T_KINDS], *gone[T_KINDS];
+	struct tally *slot; /* open addressing */
+	size_t	      nslots, used;
+	uint64_t     *rows; /* touched: rowid * 2 + (1: a message); 0 free */
+	size_t	      nrows, rows_used;
+};
+
+static uint64_t
+fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211u;
+	return h;
+}
+
+static uint64_t
+tally_hash(int kind, const struct key *k1, const struct key *k2, int64_t port)
+{
+	uint64_t h = fnv(1469598103934665603u, &kind, sizeof(kind));
+
+	h = fnv(h ^ (uint64_t)k1->blob, k1->p, k1->len) * 31;
+	h = fnv(h ^ (uint64_t)k2->blob, k2->p, k2->len);
+	return fnv(h, &port, sizeof(port));
+}
+
+static int
+key_is(const struct key *a, const struct key *b)
+{
+	return a->blob == b->blob && a->len == b->len &&
+	    (a->len == 0 || memcmp(a->p, b->p, a->len) == 0);
+}
+
+static struct tally *
+tally_place(struct tally *slot, size_t nslots, int kind, const struct key *k1,
+    const struct key *k2, int64_t port)
+{
+	size_t i = (size_t)tally_hash(kind, k1, k2, port) & (nslots - 1);
+
+	while (slot[i].used &&
+	    !(slot[i].kind == kind && slot[i].port == port &&
+		key_is(&slot[i].k1, k1) && key_is(&slot[i].k2, k2)))
+		i = (i + 1) & (nslots - 1);
+	return &slot[i];
+}
+
+/* Room for one more group (at most half the slots used); -1: none. */
+static int
+tallies_room(struct stat_sums *t)
+{
+	size_t	      n = t->nslots ? 2 * t->nslots : 64;
+	struct tally *slot;
+
+	if (t->nslots > 0 && 2 * (t->used + 1) <= t->nslots)
+		return 0;
+	if ((slot = calloc(n, sizeof(*slot))) == NULL)
+		return -1;
+	for (size_t i = 0; i < t->nslots; i++) {
+		struct tally *o = &t->slot[i];
+
+		if (o->used)
+			*tally_place(slot, n, o->kind, &o->k1, &o->k2,
+			    o->port) = *o;
+	}
+	free(t->slot);
+	t->slot = slot;
+	t->nslots = n;
+	return 0;
+}
+
+static int
+key_copy(struct key *to, const struct key *from, char **own)
+{
+	*to = *from;
+	if (from->p == NULL)
+		return 0;
+	if ((*own = malloc(from->len + 1)) == NULL)
+		return -1;
+	memcpy(*own, from->p, from->len);
+	to->p = *own;
+	return 0;
+}
+
+/* The group's delta, made when new; NULL: no memory (not counted). */
+static struct tally *
+tally_of(struct stat_sums *t, int kind, const struct key *k1,
+    const struct key *k2, int64_t port)
+{
+	struct tally *d;
+
+	if (tallies_room(t) != 0)
+		return NULL;
+	d = tally_place(t->slot, t->nslots, kind, k1, k2, port);
+	if (d->used)
+		return d;
+	if (key_copy(&d->k1, k1, &d->own1) != 0 ||
+	    key_copy(&d->k2, k2, &d->own2) != 0) {
+		free(d->own1);
+		*d = (struct tally) { 0 };
+		return NULL;
+	}
+	d->used = 1;
+	d->kind = kind;
+	d->port = port;
+	t->used++;
+	return d;
+}
+
+/* Column i of a row read, as a key (none for NULL). */
+static struct key
+key_at(sqlite3_stmt *st, int i)
+{
+	struct key k = { 0 };
+	int	   type = sqlite3_column_type(st, i);
+
+	if (type == SQLITE_NULL)
+		return k;
+	k.blob = type == SQLITE_BLOB;
+	k.p = k.blob ? sqlite3_column_blob(st, i) :
+		       (const void *)sqlite3_column_text(st, i);
+	k.len = (size_t)sqlite3_column_bytes(st, i);
+	if (k.p == NULL) /* an empty BLOB */
+		k.p = "";
+	return k;
+}
+
+static void
+tally_add(struct stat_sums *t, int kind, const struct key *k1,
+    const struct key *k2, int64_t port, const int64_t *by, int n)
+{
+	struct tally *d = tally_of(t, kind, k1, k2, port);
+
+	for (int i = 0; d != NULL && i < n; i++)
+		d->c[i] += by[i];
+}
+
+/* A session's share, read from st, into the deltas times sign. */
+static void
+session_share(struct stat_sums *t, sqlite3_stmt *st, int sign)
+{
+	struct key proto = key_at(st, 0), ip = key_at(st, 3),
+		   hour = key_at(st, 5), none = { 0 };
+	int64_t by[3] = { sign, sign * sqlite3_column_int64(st, 1),
+		sign * sqlite3_column_int64(st, 2) };
+
+	tally_add(t, T_PROTO, &proto, &none, 0, by, 3);
+	tally_add(t, T_SERVER, &ip, &proto, sqlite3_column_int64(st, 4), by, 1);
+	tally_add(t, T_HOUR, &hour, &proto, 0, (int64_t[2]) { sign, 0 }, 2);
+}
+
+/* A message's share, read from st, into the deltas times sign. */
+static void
+message_share(struct stat_sums *t, sqlite3_stmt *st, int sign)
+{
+	struct key proto = key_at(st, 0), method = key_at(st, 1),
+		   from = key_at(st, 5), to = key_at(st, 6),
+		   hour = key_at(st, 7), none = { 0 };
+	int	sized = sqlite3_column_type(st, 3) != SQLITE_NULL;
+	int64_t by[5] = { sign, sign * sqlite3_column_int64(st, 2),
+		sign * sized, sign * sqlite3_column_int64(st, 3),
+		sign * sqlite3_column_int64(st, 4) };
+
+	tally_add(t, T_KIND, &proto, &method, 0, by, 5);
+	if (from.p != NULL)
+		tally_add(t, T_SENDER, &from, &none, 0, by, 1);
+	if (to.p != NULL)
+		tally_add(t, T_RCPT, &to, &none, 0, by, 1);
+	tally_add(t, T_HOUR, &hour, &proto, 0, (int64_t[2]) { 0, sign }, 2);
+}
+
+/* The row's share (a message's when msg) times sign; none when it is
+ * not in the log. */
+static void
+row_share(struct stat_sums *t, int64_t id, int msg, int sign)
+{
+	sqlite3_stmt *st = t->read[msg ? SS_MESSAGE : SS_SESSION];
+
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		if (msg)
+			message_share(t, st, sign);
+		else
+			session_share(t, st, sign);
+	}
+	sqlite3_reset(st);
+}
+
+static uint64_t *
+row_place(uint64_t *rows, size_t n, uint64_t key)
+{
+	size_t i = (size_t)(key * 0x9e3779b97f4a7c15u >> 17) & (n - 1);
+
+	while (rows[i] != 0 && rows[i] != key)
+		i = (i + 1) & (n - 1);
+	return &rows[i];
+}
+
+/* Room for one more touched row; -1: no memory. */
+static int
+rows_room(struct stat_sums *t)
+{
+	size_t	  n = t->nrows ? 2 * t->nrows : 256;
+	uint64_t *rows;
+
+	if (t->nrows > 0 && 2 * (t->rows_used + 1) <= t->nrows)
+		return 0;
+	if ((rows = calloc(n, sizeof(*rows))) == NULL)
+		return -1;
+	for (size_t i = 0; i < t->nrows; i++)
+		if (t->rows[i] != 0)
+			*row_place(rows, n, t->rows[i]) = t->rows[i];
+	free(t->rows);
+	t->rows = rows;
+	t->nrows = n;
+	return 0;
+}
+
+/* Row id of sessions (msg 0) or messages remembered for the commit, its
+ * share as it is now taken away first unless the writer has just made
+ * it (fresh).  Out of memory, what waits is written first. */
+static void
+row_touch(struct sqlite_store *s, int64_t id, int msg, int fresh)
+{
+	struct stat_sums *t = s->tally;
+	uint64_t	  key = (uint64_t)id * 2 + (uint64_t)msg, *at;
+
+	if (t == NULL || id <= 0)
+		return;
+	if (rows_room(t) != 0) {
+		stats_write_waiting(s);
+		if (rows_room(t) != 0)
+			return; /* not counted: the sums are short by it */
+	}
+	at = row_place(t->rows, t->nrows, key);
+	if (*at != 0)
+		return;
+	*at = key;
+	t->rows_used++;
+	if (!fresh)
+		row_share(t, id, msg, -1);
+}
+
+void
+stats_session_made(struct sqlite_store *s, int64_t sid)
+{
+	row_touch(s, sid, 0, 1);
+	stats_at_once(s);
+}
+
+void
+stats_session_touch(struct sqlite_store *s, int64_t sid)
+{
+	row_touch(s, sid, 0, 0);
+}
+
+void
+stats_message_made(struct sqlite_store *s, int64_t id)
+{
+	row_touch(s, id, 1, 1);
+	stats_at_once(s);
+}
+
+void
+stats_message_touch(struct sqlite_store *s, int64_t id)
+{
+	row_touch(s, id, 1, 0);
+}
+
+void
+stats_messages_touch(struct sqlite_store *s, int64_t sid, int64_t tx)
+{
+	sqlite3_stmt *st;
+
+	if (s->tally == NULL)
+		return;
+	st = s->tally->read[SS_MESSAGES_OF];
+	sqlite3_bind_int64(st, 1, sid);
+	sqlite3_bind_int64(st, 2, tx);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		row_touch(s, sqlite3_column_int64(st, 0), 1, 0);
+	sqlite3_reset(st);
+}
+
+static int
+step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void
+bind_key(sqlite3_stmt *st, int i, const struct key *k)
+{
+	if (k->p == NULL)
+		sqlite3_bind_null(st, i);
+	else if (k->blob)
+		sqlite3_bind_blob(st, i, k->p, (int)k->len, SQLITE_STATIC);
+	else
+		sqlite3_bind_text(st, i, k->p, (int)k->len, SQLITE_STATIC);
+}
+
+/* One group's delta into its table; its row gone when nothing is left
+ * (only a delta that took some away can leave nothing). */
+static int
+tally_write(struct stat_sums *t, const struct tally *d)
+{
+	int less = 0, any = 0;
+
+	for (int i = 0; i < 5; i++) {
+		less |= d->c[i] < 0;
+		any |= d->c[i] != 0;
+	}
+	if (!any)
+		return 0;
+	for (int g = 0; g < 1 + less; g++) {
+		sqlite3_stmt *st = g ? t->gone[d->kind] : t->add[d->kind];
+
+		bind_key(st, 1, &d->k1);
+		bind_key(st, 2, &d->k2);
+		sqlite3_bind_int64(st, 3, d->port);
+		for (int i = 0; i < 5 && !g; i++)
+			sqlite3_bind_int64(st, 4 + i, d->c[i]);
+		if (step_done(st) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+tallies_clear(struct stat_sums *t)
+{
+	for (size_t i = 0; i < t->nslots; i++) {
+		free(t->slot[i].own1);
+		free(t->slot[i].own2);
+	}
+	if (t->nslots > TALLIES_KEPT) {
+		free(t->slot);
+		t->slot = NULL;
+		t->nslots = 0;
+	} else if (t->slot != NULL)
+		memset(t->slot, 0, t->nslots * sizeof(*t->slot));
+	t->used = 0;
+	if (t->nrows > ROWS_KEPT) {
+		free(t->rows);
+		t->rows = NULL;
+		t->nrows = 0;
+	} else if (t->rows != NULL)
+		memset(t->rows, 0, t->nrows * sizeof(*t->rows));
+	t->rows_used = 0;
+}
+
+void
+stats_write_waiting(struct sqlite_store *s)
+{
+	struct stat_sums *t = s->tally;
+	int		  failed = 0;
+
+	if (t == NULL || t->rows_used == 0)
+		return;
+	/* each touched row's share as it is now */
+	for (size_t i = 0; i < t->nrows; i++)
+		if (t->rows[i] != 0)
+			row_share(t, (int64_t)(t->rows[i] / 2),
+			    (int)(t->rows[i] & 1), 1);
+	for (size_t i = 0; s->db != NULL && i < t->nslots; i++)
+		if (t->slot[i].used && tally_write(t, &t->slot[i]) != 0)
+			failed = 1;
+	if (failed)
+		db_fail(s, "the stats' sums");
+	tallies_clear(t);
+}
+
+void
+stats_at_once(struct sqlite_store *s)
+{
+	if (s->tally != NULL && s->db != NULL && sqlite3_get_autocommit(s->db))
+		stats_write_waiting(s);
+}
+
+void
+stats_forget(struct sqlite_store *s)
+{
+	if (s->tally != NULL)
+		tallies_clear(s->tally);
+}
+
+int
+stats_writer_open(struct sqlite_store *s, char *err, size_t errlen)
+{
+	struct stat_sums *t = s->tally;
+
+	if (t == NULL && (t = s->tally = calloc(1, sizeof(*t))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (db_prepare_each(s->db, read_sql, t->read, SS_COUNT_OF, err,
+		errlen) != 0)
+		goto fail;
+	for (int g = 0; g < 2; g++) {
+		const char *sql[T_KINDS];
+
+		for (int k = 0; k < T_KINDS; k++)
+			sql[k] = tally_sql[k][g];
+		if (db_prepare_each(s->db, sql, g ? t->gone : t->add, T_KINDS,
+			err, errlen) != 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	stats_writer_close(s);
+	return -1;
+}
+
+void
+stats_writer_close(struct sqlite_store *s)
+{
+	struct stat_sums *t = s->tally;
+
+	if (t == NULL)
+		return;
+	db_finalize_each(t->read, SS_COUNT_OF);
+	db_finalize_each(t->add, T_KINDS);
+	db_finalize_each(t->gone, T_KINDS);
+}
+
+void
+stats_writer_free(struct sqlite_store *s)
+{
+	if (s->tally == NULL)
+		return;
+	stats_writer_close(s);
+	tallies_clear(s->tally);
+	free(s->tally->slot);
+	free(s->tally->rows);
+	free(s->tally);
+	s->tally = NULL;
+}

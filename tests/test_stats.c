@@ -1,0 +1,369 @@
+/*
+ * test_stats.c - store/sqlite/sqlite_stats.c: the stats' sums a log keeps
+ * by its triggers equal the groups asked of the same rows (each v_stat_
+ * view against sqlite_stats_asked), after every step of random sequences
+ * of what the roads into a log do: sessions inserted, replaced, moved,
+ * given TLS, deleted; messages before or after their session, replaced,
+ * made pieces and whole again, given a header, an end, another sender,
+ * deleted; keys that are TEXT or BLOB, sizes NULL, times with no hour.
+ * Also: a log made without the sums is filled from its rows; a reader of
+ * such a log gets the views summed as asked; each top list is read off
+ * its index.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "schema.h"
+#include "store/sqlite/sqlite_priv.h"
+
+#define SESSIONS 16
+#define MESSAGES 60
+
+static sqlite3 *
+log_new(int sums)
+{
+	sqlite3 *db;
+	char	 err[512];
+
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+			     SQLITE_HOSTS_PRAGMA " " STORE_SCHEMA_SQL, NULL,
+			     NULL, NULL),
+	    SQLITE_OK);
+	if (sums) {
+		assert_int_equal(sqlite_hosts_schema(db, err, sizeof(err)), 0);
+		assert_int_equal(sqlite_stats_schema(db, err, sizeof(err)), 0);
+	}
+	return db;
+}
+
+static void
+run(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg);
+}
+
+static long
+count_of(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	long	      n = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* Rows of the views that the groups asked do not have, and the other
+ * way round, summed over every view: 0 when they are the same. */
+static long
+sums_differ(sqlite3 *db)
+{
+	long n = 0;
+
+	for (size_t i = 0; i < nsqlite_stats_asked; i++) {
+		const struct stats_asked *a = &sqlite_stats_asked[i];
+		char *sql = sqlite3_mprintf("SELECT (SELECT count(*) FROM"
+					    " (SELECT * FROM %s EXCEPT %s)) +"
+					    " (SELECT count(*) FROM (%s EXCEPT"
+					    " SELECT * FROM %s))",
+		    a->view, a->sql, a->sql, a->view);
+		long  d = count_of(db, sql);
+
+		if (d != 0)
+			print_message("%s: %ld rows differ\n", a->view, d);
+		n += d;
+		sqlite3_free(sql);
+	}
+	return n;
+}
+
+static uint32_t
+rnd(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
+	return (uint32_t)(*s >> 33);
+}
+
+/* A value of a few, chosen by s: NULL sometimes, a BLOB of the same
+ * bytes as a TEXT sometimes (another key in SQLite's eyes). */
+static const char *
+addr(uint64_t *s)
+{
+	static const char *const a[] = { "NULL", "'a@x'", "'b@x'", "'c@y'",
+		"CAST('a@x' AS BLOB)", "'Bob <b@x>'" };
+
+	return a[rnd(s) % 6];
+}
+
+static void
+session_sql(char *sql, size_t len, int id, const char *verb, uint64_t *s)
+{
+	static const char *const proto[] = { "smtp", "imap", "pop3" };
+	static const char *const tls[] = { "none", "starttls", "implicit" };
+	/* an hour's edge, the next hour, one with none (year 33658) */
+	static const char *const ts[] = { "1700003599.9996", "1700003600.5",
+		"1700010000", "1e12" };
+
+	snprintf(sql, len,
+	    "%s INTO sessions (id, run_id, proto, client_ip, client_port,"
+	    " server_ip, server_port, start_ts, tls, midstream)"
+	    " VALUES (%d, 1, '%s', '10.0.0.%u', %d, '192.0.2.%u', %u, %s,"
+	    " '%s', %u)",
+	    verb, id, proto[rnd(s) % 3], rnd(s) % 3, 1000 + id, rnd(s) % 2,
+	    rnd(s) % 2 ? 25 : 587, ts[rnd(s) % 4], tls[rnd(s) % 3],
+	    rnd(s) % 5 == 0);
+}
+
+static void
+message_sql(char *sql, size_t len, int id, int sid, const char *verb,
+    uint64_t *s)
+{
+	static const char *const method[] = { "DATA", "BDAT", "FETCH", "RETR" };
+	static const char *const size[] = { "NULL", "0", "1234", "99999" };
+
+	snprintf(sql, len,
+	    "%s INTO messages (id, session_id, tx, proto, method, direction,"
+	    " begin_ts, partial, complete, size, attachments, from_addr,"
+	    " to_addrs) VALUES (%d, %d, %d, coalesce((SELECT proto FROM"
+	    " sessions WHERE id = %d), 'smtp'), '%s', 'c2s', %s, %u, %u, %s,"
+	    " %u, %s, %s)",
+	    verb, id, sid, id, sid, method[rnd(s) % 4],
+	    rnd(s) % 3 ? "1700000000.25" : "1e13", rnd(s) % 4 == 0, rnd(s) % 2,
+	    size[rnd(s) % 4], rnd(s) % 3, addr(s), addr(s));
+}
+
+/* One step of what rows do in a log, chosen by s. */
+static void
+step(sqlite3 *db, uint64_t *s)
+{
+	char sql[1024];
+	int  op = (int)(rnd(s) % 16), sid = 1 + (int)(rnd(s) % SESSIONS),
+	    mid = 1 + (int)(rnd(s) % MESSAGES);
+
+	switch (op) {
+	case 0:
+	case 1:
+		session_sql(sql, sizeof(sql), sid, "INSERT OR IGNORE", s);
+		break;
+	case 2: /* a spool's changed row, or a rotation's carried one */
+		session_sql(sql, sizeof(sql), sid, "INSERT OR REPLACE", s);
+		break;
+	case 3:
+		snprintf(sql, sizeof(sql),
+		    "UPDATE sessions SET tls = '%s' WHERE id = %d",
+		    rnd(s) % 2 ? "starttls" : "none", sid);
+		break;
+	case 4:
+		snprintf(sql, sizeof(sql),
+		    "UPDATE sessions SET server_port = server_port + 1,"
+		    " start_ts = start_ts + 3600 WHERE id = %d",
+		    sid);
+		break;
+	case 5:
+		snprintf(sql, sizeof(sql), "DELETE FROM sessions WHERE id = %d",
+		    sid);
+		break;
+	case 6:
+	case 7:
+		message_sql(sql, sizeof(sql), mid, sid, "INSERT OR IGNORE", s);
+		break;
+	case 8:
+		message_sql(sql, sizeof(sql), mid, sid, "INSERT OR REPLACE", s);
+		break;
+	case 9:
+		snprintf(sql, sizeof(sql),
+		    "UPDATE messages SET partial = 1 - partial WHERE id = %d",
+		    mid);
+		break;
+	case 10: /* its header, as the writer's */
+		snprintf(sql, sizeof(sql),
+		    "UPDATE messages SET from_addr = coalesce(from_addr, %s),"
+		    " to_addrs = coalesce(to_addrs, %s), attachments ="
+		    " attachments + %u WHERE id = %d",
+		    addr(s), addr(s), rnd(s) % 2, mid);
+		break;
+	case 11: /* its end */
+		snprintf(sql, sizeof(sql),
+		    "UPDATE messages SET complete = %u, size = %u WHERE id = %d",
+		    rnd(s) % 2, rnd(s) % 5000, mid);
+		break;
+	case 12:
+		snprintf(sql, sizeof(sql),
+		    "UPDATE messages SET from_addr = %s, method = 'APPEND'"
+		    " WHERE id = %d",
+		    addr(s), mid);
+		break;
+	case 13:
+		snprintf(sql, sizeof(sql),
+		    "UPDATE messages SET begin_ts = begin_ts + 1800 WHERE"
+		    " id = %d",
+		    mid);
+		break;
+	case 14:
+		snprintf(sql, sizeof(sql), "DELETE FROM messages WHERE id = %d",
+		    mid);
+		break;
+	default: /* what changes nothing of the sums */
+		snprintf(sql, sizeof(sql),
+		    "UPDATE sessions SET end_reason = 'quit' WHERE id = %d",
+		    sid);
+		break;
+	}
+	run(db, sql);
+}
+
+static void
+random_roads(void **state)
+{
+	(void)state;
+	for (uint64_t seed = 1; seed <= 8; seed++) {
+		sqlite3 *db = log_new(1);
+		uint64_t s = seed;
+
+		for (int i = 0; i < 400; i++) {
+			step(db, &s);
+			if (sums_differ(db) != 0)
+				fail_msg("seed %llu, step %d: the sums differ",
+				    (unsigned long long)seed, i);
+		}
+		/* the steps reached every kind of group, and the edges */
+		assert_int_equal(
+		    count_of(db,
+			"SELECT (SELECT count(*) FROM stat_protos) > 1"
+			" AND (SELECT count(*) FROM stat_kinds) > 2"
+			" AND (SELECT count(*) FROM stat_senders"
+			" WHERE typeof(addr) = 'blob') > 0"
+			" AND (SELECT count(*) FROM stat_hours"
+			" WHERE hour = '') > 0"
+			" AND (SELECT count(*) FROM stat_kinds"
+			" WHERE sized < messages) > 0"),
+		    1);
+		sqlite3_close(db);
+	}
+}
+
+/* A log that predates the sums: filled from its rows when they come. */
+static void
+filled_from_rows(void **state)
+{
+	sqlite3 *db = log_new(0);
+	uint64_t s = 99;
+	char	 err[512];
+
+	(void)state;
+	for (int i = 0; i < 600; i++)
+		step(db, &s);
+	assert_int_equal(sqlite_hosts_schema(db, err, sizeof(err)), 0);
+	assert_int_equal(sqlite_stats_schema(db, err, sizeof(err)), 0);
+	assert_int_equal(sums_differ(db), 0);
+	assert_true(count_of(db, "SELECT count(*) FROM stat_servers") > 2);
+	/* made again: kept, not filled twice */
+	assert_int_equal(sqlite_stats_schema(db, err, sizeof(err)), 0);
+	assert_int_equal(sums_differ(db), 0);
+	for (int i = 0; i < 200; i++)
+		step(db, &s);
+	assert_int_equal(sums_differ(db), 0);
+	sqlite3_close(db);
+}
+
+/* A log opened to be read that has no sums gets the views summed as
+ * asked; one that has them keeps its own. */
+static void
+views_for_a_reader(void **state)
+{
+	sqlite3 *db = log_new(0);
+	uint64_t s = 7;
+
+	(void)state;
+	for (int i = 0; i < 300; i++)
+		step(db, &s);
+	assert_int_equal(sqlite_stats_views(db), 0);
+	assert_int_equal(count_of(db,
+			     "SELECT count(*) FROM sqlite_temp_master WHERE"
+			     " name LIKE 'v_stat_%'"),
+	    (long)nsqlite_stats_asked);
+	assert_int_equal(sums_differ(db), 0);
+	sqlite3_close(db);
+	db = log_new(1);
+	assert_int_equal(sqlite_stats_views(db), 0);
+	assert_int_equal(count_of(db,
+			     "SELECT count(*) FROM sqlite_temp_master WHERE"
+			     " name LIKE 'v_stat_%'"),
+	    0);
+	sqlite3_close(db);
+}
+
+/* Each top list, as `mailsift stats` asks it, is read off its index
+ * in its order: nothing sorted, no table read whole. */
+static void
+top_lists_off_their_index(void **state)
+{
+	static const struct {
+		const char *sql, *index;
+	} top[] = {
+		{ "SELECT addr, messages FROM v_stat_senders ORDER BY messages"
+		  " DESC, addr LIMIT 10",
+		    "stat_senders_messages" },
+		{ "SELECT addr, messages FROM v_stat_recipients ORDER BY"
+		  " messages DESC, addr LIMIT 10",
+		    "stat_recipients_messages" },
+		{ "SELECT ip, port, proto, sessions FROM v_stat_servers ORDER"
+		  " BY sessions DESC, CAST(ip AS TEXT), port, proto LIMIT 10",
+		    "stat_servers_sessions" },
+		{ "SELECT ip, sessions FROM v_stat_clients ORDER BY sessions"
+		  " DESC, CAST(ip AS TEXT) LIMIT 10",
+		    "host_stats_clients" },
+	};
+	sqlite3 *db = log_new(1);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++) {
+		sqlite3_stmt *st;
+		char	     *sql =
+		    sqlite3_mprintf("EXPLAIN QUERY PLAN %s", top[i].sql);
+		int sorts = 0, index = 0;
+
+		assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+		    SQLITE_OK);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *d =
+			    (const char *)sqlite3_column_text(st, 3);
+
+			sorts += strstr(d, "TEMP B-TREE") != NULL;
+			index += strstr(d, top[i].index) != NULL;
+		}
+		sqlite3_finalize(st);
+		sqlite3_free(sql);
+		if (sorts != 0 || index != 1)
+			fail_msg("%s: %d sorts, index %s %d times", top[i].sql,
+			    sorts, top[i].index, index);
+	}
+	sqlite3_close(db);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(random_roads),
+		cmocka_unit_test(filled_from_rows),
+		cmocka_unit_test(views_for_a_reader),
+		cmocka_unit_test(top_lists_off_their_index),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
