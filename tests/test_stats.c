@@ -8,7 +8,7 @@
  * deleted; keys that are TEXT or BLOB, sizes NULL, times with no hour.
  * Also: a log made without the sums is filled from its rows; a reader of
  * such a log gets the views summed as asked; each top list is read off
- * its index.
+ * its index; the writer's hours (made by C) are SQLite's.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -355,6 +355,48 @@ top_lists_off_their_index(void **state)
 	sqlite3_close(db);
 }
 
+/* The hour C makes is SQLite's, where C makes one: at the edges of
+ * hours and of the ranges, and at random times. */
+static void
+hours_as_sqlite_has_them(void **state)
+{
+	static const double edge[] = { 0, 0.0004, 0.0005, 3599.9994, 3599.9995,
+		3599.9996, 1700003599.9996, 1700003600.5, 253402300799.9994,
+		253402300799.9996, 253402300800, 1e12, -0.0004, -1, -1e10,
+		5373484.4 };
+	sqlite3		   *db = log_new(0);
+	sqlite3_stmt	   *st;
+	uint64_t	    s = 3;
+	int		    made = 0;
+
+	(void)state;
+	assert_int_equal(sqlite3_prepare_v2(db,
+			     "SELECT " SQLITE_STATS_HOUR("?"), -1, &st, NULL),
+	    SQLITE_OK);
+	for (int i = 0; i < 20000; i++) {
+		double ts = i < (int)(sizeof(edge) / sizeof(edge[0])) ?
+		    edge[i] :
+		    (double)(rnd(&s) % 4000000000u) * (i % 2 ? 1.0 : 64.0) +
+			(double)(rnd(&s) % 10000) / 10000.0;
+		char   c[32];
+
+		sqlite3_bind_double(st, 1, ts);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		if (sqlite_stats_hour(ts, c, sizeof(c)) == 0) {
+			made++;
+			if (strcmp(c,
+				(const char *)sqlite3_column_text(st, 0)) != 0)
+				fail_msg("%.4f: C %s, SQLite %s", ts, c,
+				    sqlite3_column_text(st, 0));
+		} else
+			assert_true(ts < 0 || ts >= 253402300799.9995);
+		sqlite3_reset(st);
+	}
+	assert_true(made > 19000);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
 int
 main(void)
 {
@@ -363,6 +405,7 @@ main(void)
 		cmocka_unit_test(filled_from_rows),
 		cmocka_unit_test(views_for_a_reader),
 		cmocka_unit_test(top_lists_off_their_index),
+		cmocka_unit_test(hours_as_sqlite_has_them),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

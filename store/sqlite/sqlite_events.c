@@ -53,7 +53,8 @@ on_session_begin(struct sqlite_store *s, const struct md_event *ev)
 	lost_session_begun(s, ev->flow->id, ok);
 	if (ok) {
 		hosts_session_begun(s, cli, srv, start, ev->tls != MD_TLS_NONE);
-		stats_session_made(s, session_id(s, ev));
+		stats_session_begun(s, ev->name, ev->tls != MD_TLS_NONE,
+		    ev->num[0] != 0, srv, ev->flow->srv_port, start);
 	}
 	s->stats.sessions++;
 	s->stats.by_proto[ev->flow->proto]++;
@@ -88,7 +89,6 @@ on_session_end(struct sqlite_store *s, const struct md_event *ev)
 	struct hosts_was was;
 
 	hosts_session_was(s, session_id(s, ev), &was);
-	stats_session_touch(s, session_id(s, ev));
 	sqlite3_bind_double(st, 1, ts_sec(ev->ts_us));
 	sqlite3_bind_text(st, 2, md_end_str((enum md_end)ev->code), -1,
 	    SQLITE_STATIC);
@@ -100,12 +100,15 @@ on_session_end(struct sqlite_store *s, const struct md_event *ev)
 	if (s->capture_file != NULL && ev->flow->frame != 0)
 		sqlite3_bind_text(st, 10, s->capture_file, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 11, session_id(s, ev));
-	if (db_run(s, ST_SESSION_END) == 0)
-		hosts_tls_now(s, ev->flow, &was,
-		    !(ev->name.len == 4 && memcmp(ev->name.p, "none", 4) == 0));
-	else
+	if (db_run(s, ST_SESSION_END) == 0) {
+		int tls =
+		    !(ev->name.len == 4 && memcmp(ev->name.p, "none", 4) == 0);
+
+		if (was.known)
+			stats_session_tls(s, session_id(s, ev), tls - was.tls);
+		hosts_tls_now(s, ev->flow, &was, tls);
+	} else
 		hosts_tls_now(s, ev->flow, &was, was.tls);
-	stats_at_once(s);
 	if (ev->tls != MD_TLS_NONE)
 		s->stats.tls_sessions++;
 	if (s->track_ended)
@@ -254,10 +257,10 @@ on_msg_meta(struct sqlite_store *s, const struct md_event *ev)
 	sqlite3_bind_int(st, 6, ev->code != 0);
 	sqlite3_bind_int64(st, 7, session_id(s, ev));
 	sqlite3_bind_int64(st, 8, ev->tx);
-	whole =
-	    ev->code != 0 ? hosts_msgs_whole(s, session_id(s, ev), ev->tx) : 0;
-	if (ev->code != 0)
-		stats_messages_touch(s, session_id(s, ev), ev->tx);
+	/* a piece found out: its row's share goes from the sums */
+	whole = ev->code != 0 ?
+	    stats_messages_touch(s, session_id(s, ev), ev->tx) :
+	    0;
 	if (db_run(s, ST_MSG_META) == 0)
 		hosts_msgs_add(s, ev->flow, -whole);
 	stats_at_once(s);

@@ -27,7 +27,6 @@
 
 enum {
 	HS_SESSION_WAS, /* a session's TLS and user, before they change */
-	HS_MSGS_WHOLE,	/* messages (not pieces) of a session's tx */
 	HS_ADD,		/* a host's sums, with sessions */
 	HS_COUNT,	/* a host's sums, without */
 	HS_USER_WAS,
@@ -39,8 +38,6 @@ enum {
 
 static const char *const sums_sql[HS_COUNT_OF] = {
 	[HS_SESSION_WAS] = "SELECT tls, username FROM sessions WHERE id = ?",
-	[HS_MSGS_WHOLE] = "SELECT count(*) FROM messages WHERE session_id = ?"
-			  " AND tx = ? AND partial = 0",
 	[HS_ADD] = "INSERT INTO host_stats (ip, sessions, as_client, first,"
 		   " last, messages, auths, tls) VALUES (?,?,?,?,?,?,?,?)"
 		   " ON CONFLICT (ip) DO UPDATE SET"
@@ -435,23 +432,6 @@ hosts_user_now(struct sqlite_store *s, const struct md_flow *f,
 	free(was->user);
 	free(now->user);
 	was->user = now->user = NULL;
-}
-
-int64_t
-hosts_msgs_whole(struct sqlite_store *s, int64_t sid, int64_t tx)
-{
-	sqlite3_stmt *st;
-	int64_t	      n = 0;
-
-	if (s->sums == NULL)
-		return 0;
-	st = s->sums->st[HS_MSGS_WHOLE];
-	sqlite3_bind_int64(st, 1, sid);
-	sqlite3_bind_int64(st, 2, tx);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return n;
 }
 
 void

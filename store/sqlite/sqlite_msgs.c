@@ -169,8 +169,7 @@ msgs_begin(struct sqlite_store *s, const struct md_event *ev)
 	    SQLITE_STATIC);
 	sqlite3_bind_double(st, 6, ts_sec(ev->ts_us));
 	db_bind_text(st, 7, ev->extra);
-	displaced = hosts_msgs_whole(s, sid, ev->tx); /* by the REPLACE */
-	stats_messages_touch(s, sid, ev->tx);
+	displaced = stats_messages_touch(s, sid, ev->tx); /* by the REPLACE */
 	ok = db_run(s, ST_MSG) == 0;
 	if (ok) /* a new row is a message, not a piece, until said */
 		hosts_msgs_add(s, ev->flow, 1 - displaced);

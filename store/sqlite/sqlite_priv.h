@@ -408,6 +408,8 @@ int sqlite_stats_schema(sqlite3 *, char *err, size_t errlen);
 /* An hour of a time as the stat_ tables key it: '' where none. */
 #define SQLITE_STATS_HOUR(ts) \
 	"coalesce(substr(datetime(" ts ", 'unixepoch'), 1, 13), '')"
+/* The same made by C, into out; -1 where C cannot (ask SQLite). */
+int sqlite_stats_hour(double ts, char *out, size_t len);
 /* Each v_stat_ view summed as it is asked. */
 struct stats_asked {
 	const char *view, *sql;
@@ -419,9 +421,11 @@ extern const size_t		nsqlite_stats_asked;
 int sqlite_stats_views(sqlite3 *);
 
 /* sqlite_statsums.c: the writer's stats' sums, as its hosts' below.  A
- * row made (the writer's INSERT), or touched before a statement changes
- * it; a message's rows of a session's tx before a REPLACE or a piece's
- * UPDATE. */
+ * session's share from what its INSERT wrote, and its TLS changed by
+ * (-1, 0, 1) at its end; a message's row made (its INSERT), or touched
+ * before a statement changes it, or each of a session's tx before a
+ * REPLACE or a piece's UPDATE (the number of them that are whole
+ * messages, not pieces: the hosts' sums count those). */
 int  stats_writer_open(struct sqlite_store *, char *err, size_t errlen);
 void stats_writer_close(struct sqlite_store *);
 void stats_writer_free(struct sqlite_store *);
@@ -429,11 +433,12 @@ void stats_write_waiting(struct sqlite_store *);
 void stats_forget(struct sqlite_store *);
 /* what a statement outside any transaction changed, written now */
 void stats_at_once(struct sqlite_store *);
-void stats_session_made(struct sqlite_store *, int64_t sid);
-void stats_session_touch(struct sqlite_store *, int64_t sid);
+void stats_session_begun(struct sqlite_store *, struct md_bytes proto, int tls,
+    int midstream, const char *srv, int port, double start);
+void stats_session_tls(struct sqlite_store *, int64_t sid, int by);
 void stats_message_made(struct sqlite_store *, int64_t id);
 void stats_message_touch(struct sqlite_store *, int64_t id);
-void stats_messages_touch(struct sqlite_store *, int64_t sid, int64_t tx);
+int64_t stats_messages_touch(struct sqlite_store *, int64_t sid, int64_t tx);
 
 /* The writer's own sums (its connection's triggers off): made with its
  * statements, before prepare_all, and closed with them. */
@@ -462,9 +467,6 @@ void hosts_tls_now(struct sqlite_store *, const struct md_flow *,
     struct hosts_was *, int tls);
 void hosts_user_now(struct sqlite_store *, const struct md_flow *,
     struct hosts_was *was, struct hosts_was *now);
-/* messages (not pieces) in the log with the session's tx: one a REPLACE
- * displaces, or a piece's UPDATE turns */
-int64_t hosts_msgs_whole(struct sqlite_store *, int64_t sid, int64_t tx);
 void hosts_msgs_add(struct sqlite_store *, const struct md_flow *, int64_t by);
 void hosts_auths_add(struct sqlite_store *, const struct md_flow *);
 /* sqlite_events.c: an address of the flow as the log writes it */

@@ -24,7 +24,9 @@
  * groups summed as asked (sqlite_stats_asked, pg_schema.sql).
  */
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "store/sqlite/sqlite_priv.h"
 
@@ -240,6 +242,31 @@ const struct stats_asked sqlite_stats_asked[] = {
 };
 const size_t nsqlite_stats_asked =
     sizeof(sqlite_stats_asked) / sizeof(sqlite_stats_asked[0]);
+
+/*
+ * SQLite's datetime(ts, 'unixepoch') takes the time to the nearest
+ * millisecond of a Julian day number (its own rounding, copied here),
+ * then the civil date, UTC; C's calendar and SQLite's agree from 1970 to
+ * the end of year 9999.  Outside those, -1: SQLite itself is to be asked.
+ */
+int
+sqlite_stats_hour(double ts, char *out, size_t len)
+{
+	double	  r = ts * 1000.0 + 210866760000000.0;
+	int64_t	  ms;
+	time_t	  sec;
+	struct tm tm;
+
+	if (!(r >= 210866760000000.0 && r < 464269060800000.0))
+		return -1;
+	ms = (int64_t)(r + 0.5) - 210866760000000;
+	sec = (time_t)(ms / 1000);
+	if (ms >= 253402300800000 || gmtime_r(&sec, &tm) == NULL)
+		return -1;
+	snprintf(out, len, "%04d-%02d-%02d %02d", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour);
+	return 0;
+}
 
 static int
 has_table(sqlite3 *db, const char *name)

@@ -2,22 +2,25 @@
 /*
  * The writer's connection runs with the log's triggers off (sqlite_
  * hostsums.c says why), so it keeps the stat_ tables (sqlite_stats.c)
- * itself.  Its statements change a session's or a message's row in
- * several steps (a message: its row, its header, its end; a REPLACE
- * displaces an older one; an IMAP piece is found out after), and each
- * step would need the row as it was.  Instead a row is remembered the
- * first time a transaction touches it: its share as it was then (read,
- * unless the writer has just made it) is taken away at once, and its
- * share as it is at the commit (read again, by its key) is added just
+ * itself.  Its statements change a message's row in several steps (a message:
+ * its row, its header, its end; a REPLACE displaces an older one; an IMAP piece
+ * is found out after), and each step would need the row as it was.  Instead a
+ * row is remembered the first time a transaction touches it: its share as it
+ * was then (read, unless the writer has just made it) is taken away at once,
+ * and its share as it is at the commit (read again, by its key) is added just
  * before the COMMIT.  What changed in between, by whatever statement,
  * is then in the sums exactly once; a row a REPLACE took away reads as
  * none.  The sums of a commit wait in memory, a delta for each group
  * (a protocol, a server, a sender, an hour...), and go into the tables
  * in that transaction: a rolled-back one takes them along.
  *
- * Cost on small mail: a read of each session and message at its commit,
- * and an upsert for each group a commit changed (a sender and a
- * recipient for most messages).
+ * A session is simpler: the writer inserts it with all that its share
+ * is made of but its TLS, which only its end changes; it is summed from
+ * what the writer bound, and its TLS's change at the end.
+ *
+ * Cost on small mail: a read of each message at its commit, and an
+ * upsert for each group a commit changed (a sender and a recipient for
+ * most messages).
  */
 #include <sqlite3.h>
 #include <stddef.h>
@@ -28,9 +31,10 @@
 #include "store/sqlite/sqlite_priv.h"
 
 enum {
-	SS_SESSION,	/* a session's share */
-	SS_MESSAGE,	/* a message's (none for a piece) */
+	SS_MESSAGE,	/* a message's share (none for a piece) */
 	SS_MESSAGES_OF, /* the rows of a session's tx */
+	SS_PROTO,	/* a session's protocol */
+	SS_HOUR,	/* an hour C does not make (stats_hour) */
 	SS_COUNT_OF
 };
 
@@ -85,15 +89,14 @@ static const char *const tally_sql[T_KINDS][2] = {
 };
 
 static const char *const read_sql[SS_COUNT_OF] = {
-	[SS_SESSION] = "SELECT proto, tls <> 'none', midstream, server_ip,"
-		       " server_port, " SQLITE_STATS_HOUR(
-			   "start_ts") " FROM sessions WHERE id = ?",
 	[SS_MESSAGE] =
 	    "SELECT proto, method, complete, size, attachments,"
 	    " from_addr, to_addrs, " SQLITE_STATS_HOUR(
 		"begin_ts") " FROM messages WHERE id = ? AND partial = 0",
-	[SS_MESSAGES_OF] = "SELECT id FROM messages WHERE session_id = ?"
-			   " AND tx = ?",
+	[SS_MESSAGES_OF] = ("SELECT id, partial = 0 FROM messages"
+			    " WHERE session_id = ? AND tx = ?"),
+	[SS_PROTO] = "SELECT proto FROM sessions WHERE id = ?",
+	[SS_HOUR] = "SELECT " SQLITE_STATS_HOUR("?"),
 };
 
 /* A key's value as the log holds it: TEXT or BLOB bytes. */
@@ -122,7 +125,7 @@ struct stat_sums {
 	sqlite3_stmt *add[T_KINDS], *gone[T_KINDS];
 	struct tally *slot; /* open addressing */
 	size_t	      nslots, used;
-	uint64_t     *rows; /* touched: rowid * 2 + (1: a message); 0 free */
+	int64_t	     *rows; /* the messages touched, by rowid; 0: free */
 	size_t	      nrows, rows_used;
 };
 
@@ -256,20 +259,6 @@ tally_add(struct stat_sums *t, int kind, const struct key *k1,
 		d->c[i] += by[i];
 }
 
-/* A session's share, read from st, into the deltas times sign. */
-static void
-session_share(struct stat_sums *t, sqlite3_stmt *st, int sign)
-{
-	struct key proto = key_at(st, 0), ip = key_at(st, 3),
-		   hour = key_at(st, 5), none = { 0 };
-	int64_t by[3] = { sign, sign * sqlite3_column_int64(st, 1),
-		sign * sqlite3_column_int64(st, 2) };
-
-	tally_add(t, T_PROTO, &proto, &none, 0, by, 3);
-	tally_add(t, T_SERVER, &ip, &proto, sqlite3_column_int64(st, 4), by, 1);
-	tally_add(t, T_HOUR, &hour, &proto, 0, (int64_t[2]) { sign, 0 }, 2);
-}
-
 /* A message's share, read from st, into the deltas times sign. */
 static void
 message_share(struct stat_sums *t, sqlite3_stmt *st, int sign)
@@ -290,29 +279,25 @@ message_share(struct stat_sums *t, sqlite3_stmt *st, int sign)
 	tally_add(t, T_HOUR, &hour, &proto, 0, (int64_t[2]) { 0, sign }, 2);
 }
 
-/* The row's share (a message's when msg) times sign; none when it is
- * not in the log. */
+/* The message's share times sign; none when it is not in the log, or
+ * is a piece. */
 static void
-row_share(struct stat_sums *t, int64_t id, int msg, int sign)
+row_share(struct stat_sums *t, int64_t id, int sign)
 {
-	sqlite3_stmt *st = t->read[msg ? SS_MESSAGE : SS_SESSION];
+	sqlite3_stmt *st = t->read[SS_MESSAGE];
 
 	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		if (msg)
-			message_share(t, st, sign);
-		else
-			session_share(t, st, sign);
-	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		message_share(t, st, sign);
 	sqlite3_reset(st);
 }
 
-static uint64_t *
-row_place(uint64_t *rows, size_t n, uint64_t key)
+static int64_t *
+row_place(int64_t *rows, size_t n, int64_t id)
 {
-	size_t i = (size_t)(key * 0x9e3779b97f4a7c15u >> 17) & (n - 1);
+	size_t i = (size_t)((uint64_t)id * 0x9e3779b97f4a7c15u >> 17) & (n - 1);
 
-	while (rows[i] != 0 && rows[i] != key)
+	while (rows[i] != 0 && rows[i] != id)
 		i = (i + 1) & (n - 1);
 	return &rows[i];
 }
@@ -321,8 +306,8 @@ row_place(uint64_t *rows, size_t n, uint64_t key)
 static int
 rows_room(struct stat_sums *t)
 {
-	size_t	  n = t->nrows ? 2 * t->nrows : 256;
-	uint64_t *rows;
+	size_t	 n = t->nrows ? 2 * t->nrows : 256;
+	int64_t *rows;
 
 	if (t->nrows > 0 && 2 * (t->rows_used + 1) <= t->nrows)
 		return 0;
@@ -337,14 +322,14 @@ rows_room(struct stat_sums *t)
 	return 0;
 }
 
-/* Row id of sessions (msg 0) or messages remembered for the commit, its
- * share as it is now taken away first unless the writer has just made
- * it (fresh).  Out of memory, what waits is written first. */
+/* Message id remembered for the commit, its share as it is now taken
+ * away first unless the writer has just made it (fresh).  Out of
+ * memory, what waits is written first. */
 static void
-row_touch(struct sqlite_store *s, int64_t id, int msg, int fresh)
+row_touch(struct sqlite_store *s, int64_t id, int fresh)
 {
 	struct stat_sums *t = s->tally;
-	uint64_t	  key = (uint64_t)id * 2 + (uint64_t)msg, *at;
+	int64_t		 *at;
 
 	if (t == NULL || id <= 0)
 		return;
@@ -353,54 +338,104 @@ row_touch(struct sqlite_store *s, int64_t id, int msg, int fresh)
 		if (rows_room(t) != 0)
 			return; /* not counted: the sums are short by it */
 	}
-	at = row_place(t->rows, t->nrows, key);
+	at = row_place(t->rows, t->nrows, id);
 	if (*at != 0)
 		return;
-	*at = key;
+	*at = id;
 	t->rows_used++;
 	if (!fresh)
-		row_share(t, id, msg, -1);
+		row_share(t, id, -1);
 }
 
-void
-stats_session_made(struct sqlite_store *s, int64_t sid)
+/* The hour of a time as SQLITE_STATS_HOUR has it: C's where it can. */
+static void
+stats_hour(struct stat_sums *t, double ts, char *out, size_t len)
 {
-	row_touch(s, sid, 0, 1);
+	sqlite3_stmt *st = t->read[SS_HOUR];
+
+	if (sqlite_stats_hour(ts, out, len) == 0)
+		return;
+	out[0] = '\0';
+	sqlite3_bind_double(st, 1, ts);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(out, len, "%s",
+		    (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+}
+
+/* A session's share, from what its INSERT wrote. */
+void
+stats_session_begun(struct sqlite_store *s, struct md_bytes proto, int tls,
+    int midstream, const char *srv, int port, double start)
+{
+	struct stat_sums *t = s->tally;
+	char		  hour[32];
+	struct key	  p = { (const char *)proto.p, proto.len, 0 },
+		   ip = { srv, strlen(srv), 0 }, h = { hour, 0, 0 },
+		   none = { 0 };
+
+	if (t == NULL || proto.p == NULL)
+		return;
+	stats_hour(t, start, hour, sizeof(hour));
+	h.len = strlen(hour);
+	tally_add(t, T_PROTO, &p, &none, 0, (int64_t[3]) { 1, tls, midstream },
+	    3);
+	tally_add(t, T_SERVER, &ip, &p, port, (int64_t[1]) { 1 }, 1);
+	tally_add(t, T_HOUR, &h, &p, 0, (int64_t[2]) { 1, 0 }, 2);
 	stats_at_once(s);
 }
 
 void
-stats_session_touch(struct sqlite_store *s, int64_t sid)
+stats_session_tls(struct sqlite_store *s, int64_t sid, int by)
 {
-	row_touch(s, sid, 0, 0);
+	struct stat_sums *t = s->tally;
+	sqlite3_stmt	 *st;
+
+	if (t == NULL || by == 0)
+		return;
+	st = t->read[SS_PROTO];
+	sqlite3_bind_int64(st, 1, sid);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		struct key p = key_at(st, 0), none = { 0 };
+
+		if (p.p != NULL)
+			tally_add(t, T_PROTO, &p, &none, 0,
+			    (int64_t[2]) { 0, by }, 2);
+	}
+	sqlite3_reset(st);
+	stats_at_once(s);
 }
 
 void
 stats_message_made(struct sqlite_store *s, int64_t id)
 {
-	row_touch(s, id, 1, 1);
+	row_touch(s, id, 1);
 	stats_at_once(s);
 }
 
 void
 stats_message_touch(struct sqlite_store *s, int64_t id)
 {
-	row_touch(s, id, 1, 0);
+	row_touch(s, id, 0);
 }
 
-void
+int64_t
 stats_messages_touch(struct sqlite_store *s, int64_t sid, int64_t tx)
 {
 	sqlite3_stmt *st;
+	int64_t	      whole = 0;
 
 	if (s->tally == NULL)
-		return;
+		return 0;
 	st = s->tally->read[SS_MESSAGES_OF];
 	sqlite3_bind_int64(st, 1, sid);
 	sqlite3_bind_int64(st, 2, tx);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		row_touch(s, sqlite3_column_int64(st, 0), 1, 0);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		row_touch(s, sqlite3_column_int64(st, 0), 0);
+		whole += sqlite3_column_int(st, 1);
+	}
 	sqlite3_reset(st);
+	return whole;
 }
 
 static int
@@ -479,13 +514,12 @@ stats_write_waiting(struct sqlite_store *s)
 	struct stat_sums *t = s->tally;
 	int		  failed = 0;
 
-	if (t == NULL || t->rows_used == 0)
+	if (t == NULL || (t->rows_used == 0 && t->used == 0))
 		return;
-	/* each touched row's share as it is now */
+	/* each touched message's share as it is now */
 	for (size_t i = 0; i < t->nrows; i++)
 		if (t->rows[i] != 0)
-			row_share(t, (int64_t)(t->rows[i] / 2),
-			    (int)(t->rows[i] & 1), 1);
+			row_share(t, t->rows[i], 1);
 	for (size_t i = 0; s->db != NULL && i < t->nslots; i++)
 		if (t->slot[i].used && tally_write(t, &t->slot[i]) != 0)
 			failed = 1;
