@@ -42,6 +42,47 @@ const char *const filter_opt[F_COUNT] = {
 #define OUTCOME_OF_MESSAGE \
 	"message_id IN (SELECT message_id FROM v_messages WHERE outcome = ?)"
 
+/*
+ * A column's values over a listing with no filter on are groups the log
+ * keeps (the v_stat_ views), read the most first off their indexes, as
+ * the values asked of every row would give them: the rows whose column
+ * is NULL are a group of their own, a sum of the kinds' (merged into
+ * the order where its count puts it).  Each is head, the LIMIT, tail.
+ */
+#define VALUES_OR_NONE(view, none)                                              \
+	"SELECT value, count FROM (SELECT NULL AS value, n AS count, NULL AS k" \
+	" FROM (SELECT sum(" none ") AS n FROM v_stat_kinds) AS nulls"          \
+	" WHERE n > 0 UNION ALL SELECT addr, messages, CAST(addr AS TEXT)"      \
+	" FROM " view " ORDER BY count DESC, k"
+static const struct listing_values session_values[] = {
+	{ "proto",
+	    "SELECT proto AS value, sessions AS count FROM v_stat_protos"
+	    " ORDER BY 2 DESC, CAST(value AS TEXT)",
+	    "" },
+	{ "client",
+	    "SELECT ip AS value, sessions AS count FROM v_stat_clients"
+	    " ORDER BY 2 DESC, CAST(value AS TEXT)",
+	    "" },
+	{ "server",
+	    "SELECT ip AS value, CAST(sum(sessions) AS BIGINT) AS count FROM"
+	    " v_stat_servers GROUP BY 1 ORDER BY 2 DESC, CAST(value AS TEXT)",
+	    "" },
+	{ NULL, NULL, NULL },
+};
+static const struct listing_values message_values[] = {
+	{ "from", VALUES_OR_NONE("v_stat_senders", "no_from"), ") AS valued" },
+	{ "to", VALUES_OR_NONE("v_stat_recipients", "no_to"), ") AS valued" },
+	{ "proto",
+	    "SELECT proto AS value, CAST(sum(messages) AS BIGINT) AS count"
+	    " FROM v_stat_kinds GROUP BY 1 ORDER BY 2 DESC, CAST(value AS TEXT)",
+	    "" },
+	{ "method",
+	    "SELECT method AS value, CAST(sum(messages) AS BIGINT) AS count"
+	    " FROM v_stat_kinds GROUP BY 1 ORDER BY 2 DESC, CAST(value AS TEXT)",
+	    "" },
+	{ NULL, NULL, NULL },
+};
+
 const struct listing listings[] = {
 	{ "sessions", "mail sessions, one a line",
 	    "SELECT id, proto, start, duration, client_ip AS client,"
@@ -57,7 +98,8 @@ const struct listing listings[] = {
 		[F_CLIENT] = "in_net(client_ip, ?)",
 		[F_SERVER] = "in_net(server_ip, ?)",
 		[F_QUERY] = "id IN (SELECT m.session_id %s)" },
-	    "id", NULL, "SELECT count(*) AS total FROM sessions", "id" },
+	    "id", NULL, "SELECT count(*) AS total FROM sessions", "id",
+	    session_values },
 	{ "messages", "messages however they travelled, pieces left out",
 	    "SELECT message_id AS id, session_id AS session, time, proto,"
 	    " method, \"from\", \"to\", subject, attachments AS att, size,"
@@ -72,7 +114,7 @@ const struct listing listings[] = {
 	    /* the pieces from their own index, the rest from the smallest */
 	    "SELECT (SELECT count(*) FROM messages) - (SELECT count(*) FROM"
 	    " messages WHERE partial <> 0) AS total",
-	    "message_id" },
+	    "message_id", message_values },
 	{ "creds", "credentials seen, and whether they worked",
 	    "SELECT id, session_id AS session, time, proto,"
 	    " client_ip AS client, server_ip AS server, command, mechanism,"
@@ -81,7 +123,7 @@ const struct listing listings[] = {
 		NULL, NULL, NULL, "time >= ?", "time < ?", "tls <> 'none'",
 		"outcome = 'failure'", [F_CLIENT] = "in_net(client_ip, ?)",
 		[F_SERVER] = "in_net(server_ip, ?)" },
-	    "id", NULL, NULL, "id" },
+	    "id", NULL, NULL, "id", NULL },
 	{ "attachments", "attachments, with their hashes",
 	    "SELECT message_id AS message, session_id AS session, time, proto,"
 	    " \"from\", subject, filename, content_type AS type,"
@@ -92,7 +134,7 @@ const struct listing listings[] = {
 		MATCH("subject"), "time >= ?", "time < ?", NULL, NULL, NULL,
 		NULL, NULL, MATCH("filename"), "%s = ?", OUTCOME_OF_MESSAGE,
 		[F_QUERY] = "message_id IN (SELECT m.id %s)" },
-	    "message, path", NULL, NULL, NULL },
+	    "message, path", NULL, NULL, NULL, NULL },
 	{ "urls", "links in the messages' text, and what is wrong with them",
 	    "SELECT message_id AS message, session_id AS session, time, proto,"
 	    " \"from\", subject, kind, url, host, shown_text AS shows, findings"
@@ -101,7 +143,7 @@ const struct listing listings[] = {
 		MATCH("subject"), "time >= ?", "time < ?", NULL, NULL, NULL,
 		NULL, NULL, NULL, NULL, OUTCOME_OF_MESSAGE,
 		[F_QUERY] = "message_id IN (SELECT m.id %s)" },
-	    "message, n", NULL, NULL, NULL },
+	    "message, n", NULL, NULL, NULL, NULL },
 	{ "tls", "TLS handshakes: versions, suites, names, certificates",
 	    "SELECT session_id AS id, time, proto, client_ip AS client,"
 	    " server_ip AS server, server_port AS port, mode, sni, version,"
@@ -111,7 +153,7 @@ const struct listing listings[] = {
 		NULL, "time >= ?", "time < ?", NULL,
 		NULL, [F_CLIENT] = "in_net(client_ip, ?)",
 		[F_SERVER] = "in_net(server_ip, ?)" },
-	    "id", NULL, NULL, "session_id" },
+	    "id", NULL, NULL, "session_id", NULL },
 	{ "hosts", "every client and server, with what it did",
 	    /* SQLite keeps the sums as it writes (sqlite_hosts.c) */
 	    "SELECT host, sessions, as_client, as_server, first, last, users,"
@@ -119,7 +161,7 @@ const struct listing listings[] = {
 	    { [F_HOST] = "in_net(host, ?)",
 		[F_SINCE] = "last >= ?",
 		[F_UNTIL] = "first < ?" },
-	    "sessions DESC, CAST(host AS TEXT)", NULL, NULL, NULL },
+	    "sessions DESC, CAST(host AS TEXT)", NULL, NULL, NULL, NULL },
 	{ "files", "every file sent, once a content, with how often and how",
 	    "SELECT sha256, name, names, size, type, content, findings,"
 	    " messages, first, last FROM (SELECT sha256, max(size) AS size,"
@@ -134,7 +176,7 @@ const struct listing listings[] = {
 			   " WHERE " MATCH("filename") ")",
 		[F_HASH] = "sha256 IN (SELECT sha256 FROM v_attachments"
 			   " WHERE %s = ?)" },
-	    "messages DESC, sha256", "sha256 IS NOT NULL", NULL, NULL },
+	    "messages DESC, sha256", "sha256 IS NOT NULL", NULL, NULL, NULL },
 	/* the view alone, its session's columns its own: SQLite then
 	 * merges its checks in order (sqlite_findings.c), where a join
 	 * here would make every finding whole and sort it */
@@ -146,7 +188,7 @@ const struct listing listings[] = {
 		NULL, NULL, NULL, "time >= ?",
 		"time < ?", [F_CLIENT] = "in_net(client, ?)",
 		[F_SERVER] = "in_net(server, ?)" },
-	    "id, finding", NULL, NULL, NULL },
+	    "id, finding", NULL, NULL, NULL, NULL },
 };
 
 const size_t nlistings = sizeof(listings) / sizeof(listings[0]);
@@ -475,19 +517,31 @@ query_filter(struct query *db, const struct listing *l, const char *q,
 	return c;
 }
 
+/* The kept values of column name of l, or NULL. */
+static const struct listing_values *
+values_kept(const struct listing *l, const char *name)
+{
+	for (const struct listing_values *k = l->values_all;
+	     k != NULL && k->column != NULL; k++)
+		if (strcmp(k->column, name) == 0)
+			return k;
+	return NULL;
+}
+
 struct query_rows *
 listing_prepare_view(struct query *db, const struct listing *l,
     const char *const val[F_COUNT], const int flag[F_COUNT],
     const struct listing_view *v, char *err, size_t errlen)
 {
-	long		    limit = v->limit, offset = v->offset;
-	int		    keyset = v->after > 0 || v->before > 0;
-	char		    sql[16384], norm[F_COUNT][512];
-	size_t		    len;
-	struct query_rows  *st;
-	const char	   *from = l->select, *next;
-	int		    bind = 1, first, filtered = 0;
-	struct search_cond *qc = NULL;
+	long			     limit = v->limit, offset = v->offset;
+	int			     keyset = v->after > 0 || v->before > 0;
+	char			     sql[16384], norm[F_COUNT][512];
+	size_t			     len;
+	struct query_rows	    *st;
+	const char		    *from = l->select, *next;
+	int			     bind = 1, first, filtered = 0;
+	struct search_cond	    *qc = NULL;
+	const struct listing_values *kept;
 
 	/* a WHERE of the query itself, not of a subquery in its columns */
 	while ((next = strstr(from + 1, " FROM ")) != NULL)
@@ -546,15 +600,21 @@ listing_prepare_view(struct query *db, const struct listing *l,
 		    first ? "WHERE" : "AND", l->whole);
 		first = 0;
 	}
-	if (v->values != NULL) { /* a column's values, most first */
+	if (v->values != NULL && !listing_has_column(l, v->values)) {
+		snprintf(err, errlen,
+		    "%s has no column %s (its columns head its --csv)", l->name,
+		    v->values);
+		goto fail;
+	}
+	if (v->values != NULL && !filtered &&
+	    (kept = values_kept(l, v->values)) != NULL) {
+		len = (size_t)snprintf(sql, sizeof(sql), "%s LIMIT %lld%s",
+		    kept->head, limit > 0 ? (long long)limit : INT64_MAX,
+		    kept->tail);
+		limit = offset = 0;
+	} else if (v->values != NULL) { /* a column's values, most first */
 		char head[512];
 
-		if (!listing_has_column(l, v->values)) {
-			snprintf(err, errlen,
-			    "%s has no column %s (its columns head its --csv)",
-			    l->name, v->values);
-			goto fail;
-		}
 		snprintf(head, sizeof(head),
 		    "SELECT * FROM (SELECT \"%s\" AS value, count(*) AS count"
 		    " FROM (",
@@ -728,10 +788,10 @@ const struct stats_sql stats_sql[] = {
 	    " ORDER BY 4 DESC, 1, 2, 3" },
 	{ "top senders",
 	    "SELECT addr AS \"from\", messages FROM v_stat_senders"
-	    " ORDER BY messages DESC, addr LIMIT 10" },
+	    " ORDER BY messages DESC, CAST(addr AS TEXT) LIMIT 10" },
 	{ "top recipients",
 	    "SELECT addr AS \"to\", messages FROM v_stat_recipients"
-	    " ORDER BY messages DESC, addr LIMIT 10" },
+	    " ORDER BY messages DESC, CAST(addr AS TEXT) LIMIT 10" },
 	{ "top servers",
 	    "SELECT ip AS server, port, proto, sessions FROM v_stat_servers"
 	    " ORDER BY sessions DESC, CAST(ip AS TEXT), port, proto LIMIT 10" },

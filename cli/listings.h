@@ -40,6 +40,12 @@ enum filter {
 /* The CLI's option for each ("--proto", ...). */
 extern const char *const filter_opt[F_COUNT];
 
+/* A column's values as the log keeps them, most first: head, a LIMIT,
+ * then tail. */
+struct listing_values {
+	const char *column, *head, *tail;
+};
+
 struct listing {
 	const char *name;
 	const char *what; /* for --help */
@@ -60,6 +66,9 @@ struct listing {
 	 * (keyset paging: the millionth page as fast as the first; NULL:
 	 * by offset only) */
 	const char *key;
+	/* columns whose values with no filter on the log keeps (NULL
+	 * ends them; NULL: none) */
+	const struct listing_values *values_all;
 };
 
 extern const struct listing listings[];

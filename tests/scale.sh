@@ -29,8 +29,6 @@ grows() {
 		echo "OFFSET steps over the pages before it" ;;
 	"messages from a sender")
 		echo "a part of an address (LIKE %x%): no index holds parts" ;;
-	*"values of"*)
-		echo "a column's values are counted over every row" ;;
 	"files, first page")
 		echo "files are grouped over every attachment" ;;
 	"search, a word")

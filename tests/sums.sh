@@ -15,8 +15,15 @@ no_sums() {
 # hosts_csv LOG: the hosts listing, whole (by $BIN, or ./mailsift)
 hosts_csv() { "${BIN:-./mailsift}" hosts -d "$1" --csv; }
 
-# stats_csv LOG: the stats, whole
-stats_csv() { "${BIN:-./mailsift}" stats -d "$1" --csv; }
+# stats_csv LOG: the stats, whole, and the values of every column the
+# log keeps them for (cli/listings.c)
+stats_csv() {
+	"${BIN:-./mailsift}" stats -d "$1" --csv
+	for lv in messages:from messages:to messages:proto messages:method \
+		sessions:proto sessions:client sessions:server; do
+		"${BIN:-./mailsift}" "${lv%%:*}" -d "$1" --values "${lv#*:}" --csv --limit 0
+	done
+}
 
 # sums_as_asked LOG: "same" when the kept sums are the asked ones
 sums_as_asked() {

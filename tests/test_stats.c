@@ -316,10 +316,10 @@ top_lists_off_their_index(void **state)
 		const char *sql, *index;
 	} top[] = {
 		{ "SELECT addr, messages FROM v_stat_senders ORDER BY messages"
-		  " DESC, addr LIMIT 10",
+		  " DESC, CAST(addr AS TEXT) LIMIT 10",
 		    "stat_senders_messages" },
 		{ "SELECT addr, messages FROM v_stat_recipients ORDER BY"
-		  " messages DESC, addr LIMIT 10",
+		  " messages DESC, CAST(addr AS TEXT) LIMIT 10",
 		    "stat_recipients_messages" },
 		{ "SELECT ip, port, proto, sessions FROM v_stat_servers ORDER"
 		  " BY sessions DESC, CAST(ip AS TEXT), port, proto LIMIT 10",

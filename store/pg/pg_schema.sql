@@ -759,7 +759,9 @@ SELECT proto, count(*) AS sessions,
 FROM sessions GROUP BY proto;
 CREATE OR REPLACE VIEW v_stat_kinds AS
 SELECT proto, method, count(*) AS messages, sum(complete) AS complete,
-       sum(size) AS bytes, sum(attachments) AS attachments
+       sum(size) AS bytes, sum(attachments) AS attachments,
+       sum(CASE WHEN from_addr IS NULL THEN 1 ELSE 0 END) AS no_from,
+       sum(CASE WHEN to_addrs IS NULL THEN 1 ELSE 0 END) AS no_to
 FROM messages WHERE partial = 0 GROUP BY 1, 2;
 CREATE OR REPLACE VIEW v_stat_senders AS
 SELECT from_addr AS addr, count(*) AS messages FROM messages

@@ -75,34 +75,46 @@
 	"DELETE FROM " table " WHERE addr = " r "." col " AND messages <= 0;"
 
 /* a message's share in or out: nothing for a piece */
-#define MESSAGE_IN(r)                                                      \
-	"INSERT INTO stat_kinds SELECT " r ".proto, " r ".method, 1, " r   \
-	".complete, " r ".size IS NOT NULL, coalesce(" r ".size, 0), " r   \
-	".attachments WHERE " r ".partial = 0 ON CONFLICT (proto, method)" \
-	" DO UPDATE SET messages = messages + 1,"                          \
-	" complete = complete + excluded.complete,"                        \
-	" sized = sized + excluded.sized, bytes = bytes + excluded.bytes," \
-	" attachments = attachments + excluded.attachments;" ADDR_IN(      \
-	    "stat_senders", r, "from_addr") ADDR_IN("stat_recipients", r,  \
-	    "to_addrs") "INSERT INTO stat_hours SELECT " HOUR(r            \
-	    ".begin_ts") ", " r ".proto,"                                  \
-			 " 0, 1 WHERE " r                                  \
-			 ".partial = 0 ON CONFLICT (hour, proto)"          \
-			 " DO UPDATE SET messages = messages + 1;"
-#define MESSAGE_OUT(r)                                                                       \
-	"UPDATE stat_kinds SET messages = messages - 1,"                                     \
-	" complete = complete - " r ".complete,"                                             \
-	" sized = sized - (" r ".size IS NOT NULL),"                                         \
-	" bytes = bytes - coalesce(" r ".size, 0),"                                          \
-	" attachments = attachments - " r ".attachments"                                     \
-	" WHERE proto = " r ".proto AND method = " r ".method AND " r                        \
-	".partial = 0;"                                                                      \
-	"DELETE FROM stat_kinds WHERE proto = " r ".proto AND method = " r                   \
-	".method AND messages <= 0;" ADDR_OUT("stat_senders", r,                             \
-	    "from_addr") ADDR_OUT("stat_recipients", r,                                      \
-	    "to_addrs") "UPDATE stat_hours SET messages = messages - 1 WHERE hour = " HOUR(r \
-	    ".begin_ts") " AND proto = " r ".proto AND " r                                   \
-			 ".partial = 0;" HOURS_GONE(r ".begin_ts", r)
+/* a message's share of its kind: with a size or not, without a sender
+ * or recipients (the values of those listings' NULL) */
+#define KIND_IN(r)                                                           \
+	"INSERT INTO stat_kinds SELECT " r ".proto, " r ".method, 1, " r     \
+	".complete, " r ".size IS NOT NULL, coalesce(" r ".size, 0), " r     \
+	".attachments, " r ".from_addr IS NULL, " r ".to_addrs IS NULL"      \
+	" WHERE " r ".partial = 0 ON CONFLICT (proto, method) DO UPDATE SET" \
+	" messages = messages + 1, complete = complete + excluded.complete," \
+	" sized = sized + excluded.sized, bytes = bytes + excluded.bytes,"   \
+	" attachments = attachments + excluded.attachments,"                 \
+	" no_from = no_from + excluded.no_from, no_to = no_to + excluded.no_to;"
+#define KIND_OUT(r)                                                               \
+	"UPDATE stat_kinds SET messages = messages - 1, complete = complete - " r \
+	".complete, sized = sized - (" r ".size IS NOT NULL),"                    \
+	" bytes = bytes - coalesce(" r ".size, 0), attachments = attachments"     \
+	" - " r ".attachments, no_from = no_from - (" r ".from_addr IS NULL),"    \
+	" no_to = no_to - (" r ".to_addrs IS NULL) WHERE proto = " r              \
+	".proto AND method = " r ".method AND " r ".partial = 0;"                 \
+	"DELETE FROM stat_kinds WHERE proto = " r ".proto AND method = " r        \
+	".method AND messages <= 0;"
+#define MESSAGE_HOUR_IN(r)                                          \
+	"INSERT INTO stat_hours SELECT " HOUR(                      \
+	    r ".begin_ts") ", " r ".proto,"                         \
+			   " 0, 1 WHERE " r                         \
+			   ".partial = 0 ON CONFLICT (hour, proto)" \
+			   " DO UPDATE SET messages = messages + 1;"
+#define MESSAGE_HOUR_OUT(r)                                                 \
+	"UPDATE stat_hours SET messages = messages - 1 WHERE hour = " HOUR( \
+	    r ".begin_ts") " AND proto = " r ".proto AND " r                \
+			   ".partial = 0;" HOURS_GONE(r ".begin_ts", r)
+
+/* a message's share in or out: nothing for a piece */
+#define MESSAGE_IN(r)                           \
+	KIND_IN(r)                              \
+	ADDR_IN("stat_senders", r, "from_addr") \
+	ADDR_IN("stat_recipients", r, "to_addrs") MESSAGE_HOUR_IN(r)
+#define MESSAGE_OUT(r)                           \
+	KIND_OUT(r)                              \
+	ADDR_OUT("stat_senders", r, "from_addr") \
+	ADDR_OUT("stat_recipients", r, "to_addrs") MESSAGE_HOUR_OUT(r)
 
 #define TRIGGER(name, when, body)                                          \
 	"CREATE TRIGGER IF NOT EXISTS stats_" name " " when " BEGIN " body \
@@ -134,15 +146,17 @@ static const char *const stats_schema[] = {
 	" complete INTEGER NOT NULL,"
 	" sized INTEGER NOT NULL," /* with a size: none, no bytes */
 	" bytes INTEGER NOT NULL, attachments INTEGER NOT NULL,"
+	" no_from INTEGER NOT NULL," /* without a sender */
+	" no_to INTEGER NOT NULL,"   /* without recipients */
 	" PRIMARY KEY (proto, method)) WITHOUT ROWID",
 	"CREATE TABLE IF NOT EXISTS stat_senders (addr TEXT PRIMARY KEY,"
 	" messages INTEGER NOT NULL) WITHOUT ROWID",
 	"CREATE INDEX IF NOT EXISTS stat_senders_messages ON"
-	" stat_senders(messages DESC, addr)",
+	" stat_senders(messages DESC, CAST(addr AS TEXT))",
 	"CREATE TABLE IF NOT EXISTS stat_recipients (addr TEXT PRIMARY KEY,"
 	" messages INTEGER NOT NULL) WITHOUT ROWID",
 	"CREATE INDEX IF NOT EXISTS stat_recipients_messages ON"
-	" stat_recipients(messages DESC, addr)",
+	" stat_recipients(messages DESC, CAST(addr AS TEXT))",
 	"CREATE TABLE IF NOT EXISTS stat_hours (hour TEXT NOT NULL,"
 	" proto TEXT NOT NULL, sessions INTEGER NOT NULL,"
 	" messages INTEGER NOT NULL, PRIMARY KEY (hour, proto)) WITHOUT ROWID",
@@ -153,8 +167,8 @@ static const char *const stats_schema[] = {
 	" FROM stat_protos WHERE sessions > 0",
 	"DROP VIEW IF EXISTS v_stat_kinds",
 	"CREATE VIEW v_stat_kinds AS SELECT proto, method, messages, complete,"
-	" CASE WHEN sized > 0 THEN bytes END AS bytes, attachments"
-	" FROM stat_kinds WHERE messages > 0",
+	" CASE WHEN sized > 0 THEN bytes END AS bytes, attachments, no_from,"
+	" no_to FROM stat_kinds WHERE messages > 0",
 	"DROP VIEW IF EXISTS v_stat_senders",
 	"CREATE VIEW v_stat_senders AS SELECT addr, messages FROM stat_senders"
 	" WHERE messages > 0",
@@ -196,7 +210,8 @@ static const char stats_fill[] =
     "INSERT INTO stat_servers SELECT server_ip, server_port, proto, count(*)"
     " FROM sessions GROUP BY 1, 2, 3;"
     "INSERT INTO stat_kinds SELECT proto, method, count(*), sum(complete),"
-    " count(size), coalesce(sum(size), 0), sum(attachments) FROM messages"
+    " count(size), coalesce(sum(size), 0), sum(attachments),"
+    " sum(from_addr IS NULL), sum(to_addrs IS NULL) FROM messages"
     " WHERE partial = 0 GROUP BY 1, 2;"
     "INSERT INTO stat_senders SELECT from_addr, count(*) FROM messages"
     " WHERE partial = 0 AND from_addr IS NOT NULL GROUP BY 1;"
@@ -219,7 +234,9 @@ const struct stats_asked sqlite_stats_asked[] = {
 	    " FROM sessions GROUP BY proto" },
 	{ "v_stat_kinds",
 	    "SELECT proto, method, count(*) AS messages, sum(complete) AS"
-	    " complete, sum(size) AS bytes, sum(attachments) AS attachments"
+	    " complete, sum(size) AS bytes, sum(attachments) AS attachments,"
+	    " sum(CASE WHEN from_addr IS NULL THEN 1 ELSE 0 END) AS no_from,"
+	    " sum(CASE WHEN to_addrs IS NULL THEN 1 ELSE 0 END) AS no_to"
 	    " FROM messages WHERE partial = 0 GROUP BY 1, 2" },
 	{ "v_stat_senders",
 	    "SELECT from_addr AS addr, count(*) AS messages FROM messages"
@@ -286,13 +303,30 @@ has_table(sqlite3 *db, const char *name)
 
 /* The statements of stats_schema, then stats_fill where the log had no
  * sums; 0, or -1 with *msg said. */
+/* stat_kinds as an earlier build made it, without its NULL counts: the
+ * tables are made again, from the rows. */
+static const char stats_unmake[] =
+    "DROP TABLE stat_protos; DROP TABLE stat_servers; DROP TABLE stat_kinds;"
+    " DROP TABLE stat_senders; DROP TABLE stat_recipients;"
+    " DROP TABLE stat_hours;";
+
 static int
 stats_make(sqlite3 *db, char **msg)
 {
-	int had = has_table(db, "stat_protos");
+	int	      had = has_table(db, "stat_protos");
+	sqlite3_stmt *st;
 
 	if (had < 0)
 		return -1;
+	if (had &&
+	    sqlite3_prepare_v2(db, "SELECT no_from FROM stat_kinds", -1, &st,
+		NULL) != SQLITE_OK) {
+		if (sqlite3_exec(db, stats_unmake, NULL, NULL, msg) !=
+		    SQLITE_OK)
+			return -1;
+		had = 0;
+	} else if (had)
+		sqlite3_finalize(st);
 	for (size_t i = 0; i < sizeof(stats_schema) / sizeof(*stats_schema);
 	     i++)
 		if (sqlite3_exec(db, stats_schema[i], NULL, NULL, msg) !=

@@ -63,13 +63,16 @@ static const char *const tally_sql[T_KINDS][2] = {
 		       " sessions = sessions + excluded.sessions",
 	    "DELETE FROM stat_servers WHERE ip = ?1 AND port = ?3"
 	    " AND proto = ?2 AND sessions <= 0" },
-	[T_KIND] = { "INSERT INTO stat_kinds VALUES (?1, ?2, ?4, ?5, ?6, ?7, ?8)"
+	[T_KIND] = { "INSERT INTO stat_kinds VALUES (?1, ?2, ?4, ?5, ?6, ?7,"
+		     " ?8, ?9, ?10)"
 		     " ON CONFLICT (proto, method) DO UPDATE SET"
 		     " messages = messages + excluded.messages,"
 		     " complete = complete + excluded.complete,"
 		     " sized = sized + excluded.sized,"
 		     " bytes = bytes + excluded.bytes,"
-		     " attachments = attachments + excluded.attachments",
+		     " attachments = attachments + excluded.attachments,"
+		     " no_from = no_from + excluded.no_from,"
+		     " no_to = no_to + excluded.no_to",
 	    "DELETE FROM stat_kinds WHERE proto = ?1 AND method = ?2"
 	    " AND messages <= 0" },
 	[T_SENDER] = { "INSERT INTO stat_senders VALUES (?1, ?4)"
@@ -106,14 +109,15 @@ struct key {
 	int	    blob;
 };
 
-/* A group's delta since the last commit. */
+/* A group's delta since the last commit: at most a kind's counts. */
+#define TALLY_COUNTS 7
 struct tally {
 	int	   used;
 	int	   kind;
 	struct key k1, k2;
 	char	  *own1, *own2; /* the keys' bytes, copied */
 	int64_t	   port;
-	int64_t	   c[5];
+	int64_t	   c[TALLY_COUNTS];
 };
 
 /* Past these, a burst's tables are given back once written. */
@@ -267,11 +271,12 @@ message_share(struct stat_sums *t, sqlite3_stmt *st, int sign)
 		   from = key_at(st, 5), to = key_at(st, 6),
 		   hour = key_at(st, 7), none = { 0 };
 	int	sized = sqlite3_column_type(st, 3) != SQLITE_NULL;
-	int64_t by[5] = { sign, sign * sqlite3_column_int64(st, 2),
+	int64_t by[TALLY_COUNTS] = { sign, sign * sqlite3_column_int64(st, 2),
 		sign * sized, sign * sqlite3_column_int64(st, 3),
-		sign * sqlite3_column_int64(st, 4) };
+		sign * sqlite3_column_int64(st, 4), sign * (from.p == NULL),
+		sign * (to.p == NULL) };
 
-	tally_add(t, T_KIND, &proto, &method, 0, by, 5);
+	tally_add(t, T_KIND, &proto, &method, 0, by, TALLY_COUNTS);
 	if (from.p != NULL)
 		tally_add(t, T_SENDER, &from, &none, 0, by, 1);
 	if (to.p != NULL)
@@ -465,7 +470,7 @@ tally_write(struct stat_sums *t, const struct tally *d)
 {
 	int less = 0, any = 0;
 
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < TALLY_COUNTS; i++) {
 		less |= d->c[i] < 0;
 		any |= d->c[i] != 0;
 	}
@@ -477,7 +482,7 @@ tally_write(struct stat_sums *t, const struct tally *d)
 		bind_key(st, 1, &d->k1);
 		bind_key(st, 2, &d->k2);
 		sqlite3_bind_int64(st, 3, d->port);
-		for (int i = 0; i < 5 && !g; i++)
+		for (int i = 0; i < TALLY_COUNTS && !g; i++)
 			sqlite3_bind_int64(st, 4 + i, d->c[i]);
 		if (step_done(st) != 0)
 			return -1;
