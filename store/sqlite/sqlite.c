@@ -266,14 +266,26 @@ db_close_file(struct sqlite_store *s)
 	return rc;
 }
 
-void
-db_bind_bytes(sqlite3_stmt *st, int i, struct md_bytes b)
+static void
+bind_bytes(sqlite3_stmt *st, int i, struct md_bytes b,
+    sqlite3_destructor_type how)
 {
 	if (b.p == NULL)
 		sqlite3_bind_null(st, i);
 	else
-		sqlite3_bind_text(st, i, (const char *)b.p, (int)b.len,
-		    SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, i, (const char *)b.p, (int)b.len, how);
+}
+
+void
+db_bind_bytes(sqlite3_stmt *st, int i, struct md_bytes b)
+{
+	bind_bytes(st, i, b, SQLITE_TRANSIENT);
+}
+
+void
+db_bind_bytes_now(sqlite3_stmt *st, int i, struct md_bytes b)
+{
+	bind_bytes(st, i, b, SQLITE_STATIC);
 }
 
 int

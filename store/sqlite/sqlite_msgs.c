@@ -423,9 +423,10 @@ msgs_header(struct sqlite_store *s, const struct md_event *ev)
 		return;
 	sqlite3_bind_int64(st, 1, m->row);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->num[0]);
-	db_bind_bytes(st, 3, ev->name);
-	db_bind_bytes(st, 4, ev->arg);
-	db_bind_bytes(st, 5, ev->extra);
+	/* a dozen a message: not copied, as they are run at once */
+	db_bind_bytes_now(st, 3, ev->name);
+	db_bind_bytes_now(st, 4, ev->arg);
+	db_bind_bytes_now(st, 5, ev->extra);
 	db_run(s, ST_HEADER);
 	auth_header(s, m, ev);
 	for (size_t i = 0; i < sizeof(msg_fields) / sizeof(*msg_fields); i++)

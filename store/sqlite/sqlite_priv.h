@@ -306,6 +306,9 @@ void disk_failed(struct sqlite_store *);
 /* Closes s->db (NULL after), checkpointed unless the disk failed. */
 int  db_close_file(struct sqlite_store *);
 void db_bind_bytes(sqlite3_stmt *, int i, struct md_bytes);
+/* The same, not copied: only for a statement db_run runs (and unbinds)
+ * before b's bytes go. */
+void db_bind_bytes_now(sqlite3_stmt *, int i, struct md_bytes);
 void db_bind_text(sqlite3_stmt *, int i, struct md_bytes); /* "": NULL */
 /* b copied (NULs and all, a NUL after) to bind later with db_bind_copy:
  * *p NULL when b.p is, or b is empty and empty_null (db_bind_text's
