@@ -770,8 +770,7 @@ const char listing_show_nocreds_sql[] = SHOW_SQL(
 /*
  * Each section reads the log's kept sums (the v_stat_ views: sqlite_
  * stats.c; PostgreSQL and a log that predates them sum as asked), the
- * busiest first off their indexes; authentication and anomalies still
- * group their tables (a login or an anomaly is rarer than a message).
+ * busiest first off their indexes.
  */
 const struct stats_sql stats_sql[] = {
 	{ "sessions by protocol",
@@ -782,10 +781,8 @@ const struct stats_sql stats_sql[] = {
 	    "SELECT proto, method, messages, complete, bytes, attachments"
 	    " FROM v_stat_kinds ORDER BY 3 DESC, 1, 2" },
 	{ "authentication",
-	    "SELECT s.proto, a.mechanism, a.outcome, count(*) AS attempts,"
-	    " count(a.password) AS in_clear FROM auth a"
-	    " JOIN sessions s ON s.id = a.session_id GROUP BY 1, 2, 3"
-	    " ORDER BY 4 DESC, 1, 2, 3" },
+	    "SELECT proto, mechanism, outcome, attempts, in_clear FROM"
+	    " v_stat_auths ORDER BY 4 DESC, 1, 2, 3" },
 	{ "top senders",
 	    "SELECT addr AS \"from\", messages FROM v_stat_senders"
 	    " ORDER BY messages DESC, CAST(addr AS TEXT) LIMIT 10" },
@@ -799,8 +796,7 @@ const struct stats_sql stats_sql[] = {
 	    "SELECT ip AS client, sessions FROM v_stat_clients"
 	    " ORDER BY sessions DESC, CAST(ip AS TEXT) LIMIT 10" },
 	{ "anomalies",
-	    "SELECT name, count(*) AS count FROM anomalies GROUP BY 1"
-	    " ORDER BY 2 DESC, 1" },
+	    "SELECT name, count FROM v_stat_anomalies ORDER BY 2 DESC, 1" },
 };
 
 const size_t nstats_sql = sizeof(stats_sql) / sizeof(stats_sql[0]);

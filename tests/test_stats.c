@@ -5,7 +5,10 @@
  * of what the roads into a log do: sessions inserted, replaced, moved,
  * given TLS, deleted; messages before or after their session, replaced,
  * made pieces and whole again, given a header, an end, another sender,
- * deleted; keys that are TEXT or BLOB, sizes NULL, times with no hour.
+ * deleted; logins before or after their session, moved, changed,
+ * deleted, and the session's protocol changed under them; anomalies
+ * added, renamed, deleted; keys that are TEXT or BLOB, sizes NULL, times
+ * with no hour.
  * Also: a log made without the sums is filled from its rows; a reader of
  * such a log gets the views summed as asked; each top list is read off
  * its index; the writer's hours (made by C) are SQLite's.
@@ -25,6 +28,7 @@
 
 #define SESSIONS 16
 #define MESSAGES 60
+#define LOGINS	 30
 
 static sqlite3 *
 log_new(int sums)
@@ -150,9 +154,12 @@ message_sql(char *sql, size_t len, int id, int sid, const char *verb,
 static void
 step(sqlite3 *db, uint64_t *s)
 {
-	char sql[1024];
-	int  op = (int)(rnd(s) % 16), sid = 1 + (int)(rnd(s) % SESSIONS),
-	    mid = 1 + (int)(rnd(s) % MESSAGES);
+	char			 sql[1024];
+	static const char *const mech[] = { "PLAIN", "LOGIN", "CRAM-MD5" };
+	static const char *const outcome[] = { "success", "failure" };
+	int op = (int)(rnd(s) % 23), sid = 1 + (int)(rnd(s) % SESSIONS),
+	    mid = 1 + (int)(rnd(s) % MESSAGES),
+	    aid = 1 + (int)(rnd(s) % LOGINS);
 
 	switch (op) {
 	case 0:
@@ -217,6 +224,43 @@ step(sqlite3 *db, uint64_t *s)
 		snprintf(sql, sizeof(sql), "DELETE FROM messages WHERE id = %d",
 		    mid);
 		break;
+	case 16: /* a login, its session there or not (yet) */
+	case 17:
+		snprintf(sql, sizeof(sql),
+		    "INSERT OR %s INTO auth (id, session_id, ts, mechanism,"
+		    " password, outcome) VALUES (%d, %d, 1.0, '%s', %s, '%s')",
+		    rnd(s) % 2 ? "REPLACE" : "IGNORE", aid, sid,
+		    mech[rnd(s) % 3], rnd(s) % 2 ? "'secret'" : "NULL",
+		    outcome[rnd(s) % 2]);
+		break;
+	case 18:
+		snprintf(sql, sizeof(sql),
+		    "UPDATE auth SET session_id = %d, outcome = '%s', password ="
+		    " %s WHERE id = %d",
+		    sid, outcome[rnd(s) % 2], rnd(s) % 2 ? "'x'" : "NULL", aid);
+		break;
+	case 19:
+		snprintf(sql, sizeof(sql), "DELETE FROM auth WHERE id = %d",
+		    aid);
+		break;
+	case 20: /* a session found to speak another protocol */
+		snprintf(sql, sizeof(sql),
+		    "UPDATE sessions SET proto = '%s' WHERE id = %d",
+		    rnd(s) % 2 ? "imap" : "pop3", sid);
+		break;
+	case 21:
+		snprintf(sql, sizeof(sql),
+		    "INSERT OR REPLACE INTO anomalies (id, session_id, ts,"
+		    " direction, name) VALUES (%d, %d, 1.0, 'c2s', '%s')",
+		    aid, sid, rnd(s) % 2 ? "stream_gap" : "bare_lf");
+		break;
+	case 22:
+		snprintf(sql, sizeof(sql),
+		    rnd(s) % 2 ? "DELETE FROM anomalies WHERE id = %d" :
+				 "UPDATE anomalies SET name = 'renamed' WHERE"
+				 " id = %d",
+		    aid);
+		break;
 	default: /* what changes nothing of the sums */
 		snprintf(sql, sizeof(sql),
 		    "UPDATE sessions SET end_reason = 'quit' WHERE id = %d",
@@ -250,7 +294,9 @@ random_roads(void **state)
 			" AND (SELECT count(*) FROM stat_hours"
 			" WHERE hour = '') > 0"
 			" AND (SELECT count(*) FROM stat_kinds"
-			" WHERE sized < messages) > 0"),
+			" WHERE sized < messages) > 0"
+			" AND (SELECT sum(in_clear) FROM stat_auths) > 0"
+			" AND (SELECT count(*) FROM stat_anomalies) > 1"),
 		    1);
 		sqlite3_close(db);
 	}

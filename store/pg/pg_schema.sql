@@ -774,6 +774,12 @@ SELECT server_ip AS ip, server_port AS port, proto, count(*) AS sessions
 FROM sessions GROUP BY 1, 2, 3;
 CREATE OR REPLACE VIEW v_stat_clients AS
 SELECT client_ip AS ip, count(*) AS sessions FROM sessions GROUP BY 1;
+CREATE OR REPLACE VIEW v_stat_auths AS
+SELECT s.proto, a.mechanism, a.outcome, count(*) AS attempts,
+       count(a.password) AS in_clear
+FROM auth a JOIN sessions s ON s.id = a.session_id GROUP BY 1, 2, 3;
+CREATE OR REPLACE VIEW v_stat_anomalies AS
+SELECT name, count(*) AS count FROM anomalies GROUP BY 1;
 CREATE OR REPLACE VIEW v_stat_hours AS
 SELECT hour, proto, sum(s) AS sessions, sum(m) AS messages
 FROM (SELECT substr(datetime(start_ts, 'unixepoch'), 1, 13) AS hour,

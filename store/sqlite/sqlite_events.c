@@ -392,8 +392,10 @@ on_auth(struct sqlite_store *s, const struct md_event *ev)
 	}
 	db_bind_frame(st, 12, ev->flow->frame);
 	db_bind_offset(st, 13, ev->flow->frame, ev->flow->offset);
-	if (db_run(s, ST_AUTH) == 0)
+	if (db_run(s, ST_AUTH) == 0) {
 		hosts_auths_add(s, ev->flow);
+		stats_auth_added(s, sqlite3_last_insert_rowid(s->db));
+	}
 	if (ev->num[0] == MD_AUTH_OK && ev->arg.len > 0)
 		on_user(s, ev);
 	s->stats.auth++;
@@ -466,7 +468,8 @@ on_simple(struct sqlite_store *s, enum stmt_id id, const struct md_event *ev)
 	default:
 		return;
 	}
-	db_run(s, id);
+	if (db_run(s, id) == 0 && id == ST_ANOMALY)
+		stats_anomaly_added(s, sqlite3_last_insert_rowid(s->db));
 }
 
 int

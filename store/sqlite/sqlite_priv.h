@@ -442,6 +442,9 @@ void stats_session_tls(struct sqlite_store *, int64_t sid, int by);
 void stats_message_made(struct sqlite_store *, int64_t id);
 void stats_message_touch(struct sqlite_store *, int64_t id);
 int64_t stats_messages_touch(struct sqlite_store *, int64_t sid, int64_t tx);
+/* a login or an anomaly the writer has just inserted */
+void stats_auth_added(struct sqlite_store *, int64_t id);
+void stats_anomaly_added(struct sqlite_store *, int64_t id);
 
 /* The writer's own sums (its connection's triggers off): made with its
  * statements, before prepare_all, and closed with them. */

@@ -12,8 +12,13 @@
  *   a session: one to its protocol (with its TLS and midstream), to
  *     its server (address, port, protocol) and to the hour it began;
  *   a message (not a piece, partial = 0): one to its protocol and
- *     method (with complete, size, attachments), to its sender and to
- *     its recipients (when it has them) and to the hour it began.
+ *     method (with complete, size, attachments, and whether it has no
+ *     sender or no recipients), to its sender and to its recipients
+ *     (when it has them) and to the hour it began;
+ *   a login: one to its session's protocol, its mechanism and outcome
+ *     (with whether its password crossed in clear), while its session
+ *     is in the log (a session's logins come and go with it);
+ *   an anomaly: one to its name.
  * A row that changes takes its old share away and gives its new; one
  * that goes takes its share away.  The clients' sums are host_stats'
  * as_client.  An hour is that of datetime(): '' where datetime() has
@@ -116,6 +121,45 @@
 	ADDR_OUT("stat_senders", r, "from_addr") \
 	ADDR_OUT("stat_recipients", r, "to_addrs") MESSAGE_HOUR_OUT(r)
 
+/* a login's share, when its session is there (the asked groups join
+ * it), in or out; and a session's logins with it */
+#define AUTH_IN(r)                                                           \
+	"INSERT INTO stat_auths SELECT s.proto, " r ".mechanism, " r         \
+	".outcome, 1, " r ".password IS NOT NULL FROM sessions s WHERE s.id" \
+	" = " r ".session_id ON CONFLICT (proto, mechanism, outcome)"        \
+	" DO UPDATE SET attempts = attempts + 1,"                            \
+	" in_clear = in_clear + excluded.in_clear;"
+#define AUTH_OUT(r)                                                            \
+	"UPDATE stat_auths SET attempts = attempts - 1, in_clear = in_clear -" \
+	" (" r ".password IS NOT NULL) WHERE proto = (SELECT proto FROM"       \
+	" sessions WHERE id = " r ".session_id) AND mechanism = " r            \
+	".mechanism AND outcome = " r ".outcome;"                              \
+	"DELETE FROM stat_auths WHERE mechanism = " r ".mechanism AND"         \
+	" outcome = " r ".outcome AND attempts <= 0;"
+#define LOGINS_IN(r)                                                           \
+	"INSERT INTO stat_auths SELECT " r ".proto, mechanism, outcome,"       \
+	" count(*), count(password) FROM auth WHERE session_id = " r ".id"     \
+	" GROUP BY 2, 3 ON CONFLICT (proto, mechanism, outcome) DO UPDATE SET" \
+	" attempts = attempts + excluded.attempts,"                            \
+	" in_clear = in_clear + excluded.in_clear;"
+#define LOGINS_OUT(r)                                                         \
+	"UPDATE stat_auths SET attempts = attempts - (SELECT count(*) FROM"   \
+	" auth a WHERE a.session_id = " r ".id AND a.mechanism ="             \
+	" stat_auths.mechanism AND a.outcome = stat_auths.outcome),"          \
+	" in_clear = in_clear - (SELECT count(password) FROM auth a WHERE"    \
+	" a.session_id = " r ".id AND a.mechanism = stat_auths.mechanism AND" \
+	" a.outcome = stat_auths.outcome) WHERE proto = " r ".proto AND"      \
+	" (mechanism, outcome) IN (SELECT mechanism, outcome FROM auth"       \
+	" WHERE session_id = " r ".id);"                                      \
+	"DELETE FROM stat_auths WHERE proto = " r ".proto AND attempts <= 0;"
+#define ANOMALY_IN(r)                                                   \
+	"INSERT INTO stat_anomalies VALUES (" r ".name, 1) ON CONFLICT" \
+	" (name) DO UPDATE SET count = count + 1;"
+#define ANOMALY_OUT(r)                                                  \
+	"UPDATE stat_anomalies SET count = count - 1 WHERE name = " r   \
+	".name; DELETE FROM stat_anomalies WHERE name = " r ".name AND" \
+	" count <= 0;"
+
 #define TRIGGER(name, when, body)                                          \
 	"CREATE TRIGGER IF NOT EXISTS stats_" name " " when " BEGIN " body \
 	" END"
@@ -129,6 +173,12 @@
 	CHANGED("partial")                                                                                                 \
 	" OR " CHANGED("proto") " OR " CHANGED("method") " OR " CHANGED("complete") " OR " CHANGED("size") " OR " CHANGED( \
 	    "attachments") " OR " CHANGED("from_addr") " OR " CHANGED("to_addrs") " OR " CHANGED("begin_ts")
+
+#define AUTH_CHANGED                                       \
+	CHANGED("session_id")                              \
+	" OR " CHANGED("mechanism") " OR " CHANGED(        \
+	    "outcome") " OR (old.password IS NULL) IS NOT" \
+		       " (new.password IS NULL)"
 
 static const char *const stats_schema[] = {
 	"CREATE TABLE IF NOT EXISTS stat_protos (proto TEXT PRIMARY KEY,"
@@ -160,6 +210,12 @@ static const char *const stats_schema[] = {
 	"CREATE TABLE IF NOT EXISTS stat_hours (hour TEXT NOT NULL,"
 	" proto TEXT NOT NULL, sessions INTEGER NOT NULL,"
 	" messages INTEGER NOT NULL, PRIMARY KEY (hour, proto)) WITHOUT ROWID",
+	"CREATE TABLE IF NOT EXISTS stat_auths (proto TEXT NOT NULL,"
+	" mechanism TEXT NOT NULL, outcome TEXT NOT NULL,"
+	" attempts INTEGER NOT NULL, in_clear INTEGER NOT NULL,"
+	" PRIMARY KEY (proto, mechanism, outcome)) WITHOUT ROWID",
+	"CREATE TABLE IF NOT EXISTS stat_anomalies (name TEXT PRIMARY KEY,"
+	" count INTEGER NOT NULL) WITHOUT ROWID",
 	"CREATE INDEX IF NOT EXISTS host_stats_clients ON"
 	" host_stats(as_client DESC, CAST(ip AS TEXT)) WHERE as_client > 0",
 	"DROP VIEW IF EXISTS v_stat_protos",
@@ -181,6 +237,12 @@ static const char *const stats_schema[] = {
 	"DROP VIEW IF EXISTS v_stat_clients",
 	"CREATE VIEW v_stat_clients AS SELECT ip, as_client AS sessions"
 	" FROM host_stats WHERE as_client > 0",
+	"DROP VIEW IF EXISTS v_stat_auths",
+	"CREATE VIEW v_stat_auths AS SELECT proto, mechanism, outcome,"
+	" attempts, in_clear FROM stat_auths WHERE attempts > 0",
+	"DROP VIEW IF EXISTS v_stat_anomalies",
+	"CREATE VIEW v_stat_anomalies AS SELECT name, count FROM"
+	" stat_anomalies WHERE count > 0",
 	"DROP VIEW IF EXISTS v_stat_hours",
 	"CREATE VIEW v_stat_hours AS SELECT nullif(hour, '') AS hour, proto,"
 	" sessions, messages FROM stat_hours",
@@ -191,6 +253,26 @@ static const char *const stats_schema[] = {
 	    "AFTER UPDATE OF proto, tls, midstream, server_ip, server_port,"
 	    " start_ts ON sessions WHEN " SESSION_CHANGED,
 	    SESSION_OUT("old") SESSION_IN("new")),
+	/* a session's logins come and go with it (a spool's replaced row) */
+	TRIGGER("logins_added", "AFTER INSERT ON sessions", LOGINS_IN("new")),
+	TRIGGER("logins_removed", "AFTER DELETE ON sessions",
+	    LOGINS_OUT("old")),
+	TRIGGER("logins_moved",
+	    "AFTER UPDATE OF proto ON sessions WHEN " CHANGED("proto"),
+	    LOGINS_OUT("old") LOGINS_IN("new")),
+	TRIGGER("auth_added", "AFTER INSERT ON auth", AUTH_IN("new")),
+	TRIGGER("auth_removed", "AFTER DELETE ON auth", AUTH_OUT("old")),
+	TRIGGER("auth_changed",
+	    "AFTER UPDATE OF session_id, mechanism, outcome, password ON auth"
+	    " WHEN " AUTH_CHANGED,
+	    AUTH_OUT("old") AUTH_IN("new")),
+	TRIGGER("anomaly_added", "AFTER INSERT ON anomalies",
+	    ANOMALY_IN("new")),
+	TRIGGER("anomaly_removed", "AFTER DELETE ON anomalies",
+	    ANOMALY_OUT("old")),
+	TRIGGER("anomaly_changed",
+	    "AFTER UPDATE OF name ON anomalies WHEN " CHANGED("name"),
+	    ANOMALY_OUT("old") ANOMALY_IN("new")),
 	TRIGGER("message_added",
 	    "AFTER INSERT ON messages WHEN new.partial = 0", MESSAGE_IN("new")),
 	TRIGGER("message_removed",
@@ -222,7 +304,12 @@ static const char stats_fill[] =
 	"start_ts") " AS hour, proto, 1 AS s, 0 AS m"
 		    " FROM sessions UNION ALL SELECT " HOUR(
 			"begin_ts") ", proto, 0, 1"
-				    " FROM messages WHERE partial = 0) GROUP BY 1, 2;";
+				    " FROM messages WHERE partial = 0) GROUP BY 1, 2;"
+				    "INSERT INTO stat_auths SELECT s.proto, a.mechanism, a.outcome,"
+				    " count(*), count(a.password) FROM auth a JOIN sessions s"
+				    " ON s.id = a.session_id GROUP BY 1, 2, 3;"
+				    "INSERT INTO stat_anomalies SELECT name, count(*) FROM anomalies"
+				    " GROUP BY 1;";
 
 /* The views summed as they are asked: a log read that predates the
  * tables (made TEMP on its connection), and the unit test's truth.
@@ -250,6 +337,12 @@ const struct stats_asked sqlite_stats_asked[] = {
 	{ "v_stat_clients",
 	    "SELECT client_ip AS ip, count(*) AS sessions FROM sessions"
 	    " GROUP BY 1" },
+	{ "v_stat_auths",
+	    "SELECT s.proto, a.mechanism, a.outcome, count(*) AS attempts,"
+	    " count(a.password) AS in_clear FROM auth a JOIN sessions s"
+	    " ON s.id = a.session_id GROUP BY 1, 2, 3" },
+	{ "v_stat_anomalies",
+	    "SELECT name, count(*) AS count FROM anomalies GROUP BY 1" },
 	{ "v_stat_hours",
 	    "SELECT hour, proto, sum(s) AS sessions, sum(m) AS messages FROM"
 	    " (SELECT substr(datetime(start_ts, 'unixepoch'), 1, 13) AS hour,"
@@ -303,12 +396,13 @@ has_table(sqlite3 *db, const char *name)
 
 /* The statements of stats_schema, then stats_fill where the log had no
  * sums; 0, or -1 with *msg said. */
-/* stat_kinds as an earlier build made it, without its NULL counts: the
- * tables are made again, from the rows. */
+/* The tables as an earlier build made them (stat_kinds without its NULL
+ * counts, no logins' sums): made again, from the rows. */
 static const char stats_unmake[] =
     "DROP TABLE stat_protos; DROP TABLE stat_servers; DROP TABLE stat_kinds;"
     " DROP TABLE stat_senders; DROP TABLE stat_recipients;"
-    " DROP TABLE stat_hours;";
+    " DROP TABLE stat_hours; DROP TABLE IF EXISTS stat_auths;"
+    " DROP TABLE IF EXISTS stat_anomalies;";
 
 static int
 stats_make(sqlite3 *db, char **msg)
@@ -319,8 +413,8 @@ stats_make(sqlite3 *db, char **msg)
 	if (had < 0)
 		return -1;
 	if (had &&
-	    sqlite3_prepare_v2(db, "SELECT no_from FROM stat_kinds", -1, &st,
-		NULL) != SQLITE_OK) {
+	    sqlite3_prepare_v2(db, "SELECT no_from FROM stat_kinds, stat_auths",
+		-1, &st, NULL) != SQLITE_OK) {
 		if (sqlite3_exec(db, stats_unmake, NULL, NULL, msg) !=
 		    SQLITE_OK)
 			return -1;

@@ -35,6 +35,8 @@ enum {
 	SS_MESSAGES_OF, /* the rows of a session's tx */
 	SS_PROTO,	/* a session's protocol */
 	SS_HOUR,	/* an hour C does not make (stats_hour) */
+	SS_AUTH,	/* a login's share (none without its session) */
+	SS_ANOMALY,	/* an anomaly's */
 	SS_COUNT_OF
 };
 
@@ -47,10 +49,12 @@ enum tally_kind {
 	T_SENDER,
 	T_RCPT,
 	T_HOUR,
+	T_AUTH,
+	T_ANOMALY,
 	T_KINDS
 };
 
-/* ?1, ?2: the group's key; ?3 a server's port; ?4.. its deltas */
+/* ?1, ?2, ?11: the group's keys; ?3 a server's port; ?4..?10 its deltas */
 static const char *const tally_sql[T_KINDS][2] = {
 	[T_PROTO] = { "INSERT INTO stat_protos VALUES (?1, ?4, ?5, ?6)"
 		      " ON CONFLICT (proto) DO UPDATE SET"
@@ -89,6 +93,16 @@ static const char *const tally_sql[T_KINDS][2] = {
 		     " messages = messages + excluded.messages",
 	    "DELETE FROM stat_hours WHERE hour = ?1 AND proto = ?2"
 	    " AND sessions <= 0 AND messages <= 0" },
+	[T_AUTH] = { "INSERT INTO stat_auths VALUES (?1, ?2, ?11, ?4, ?5)"
+		     " ON CONFLICT (proto, mechanism, outcome) DO UPDATE SET"
+		     " attempts = attempts + excluded.attempts,"
+		     " in_clear = in_clear + excluded.in_clear",
+	    "DELETE FROM stat_auths WHERE proto = ?1 AND mechanism = ?2"
+	    " AND outcome = ?11 AND attempts <= 0" },
+	[T_ANOMALY] = { "INSERT INTO stat_anomalies VALUES (?1, ?4)"
+			" ON CONFLICT (name) DO UPDATE SET"
+			" count = count + excluded.count",
+	    "DELETE FROM stat_anomalies WHERE name = ?1 AND count <= 0" },
 };
 
 static const char *const read_sql[SS_COUNT_OF] = {
@@ -100,6 +114,10 @@ static const char *const read_sql[SS_COUNT_OF] = {
 			    " WHERE session_id = ? AND tx = ?"),
 	[SS_PROTO] = "SELECT proto FROM sessions WHERE id = ?",
 	[SS_HOUR] = "SELECT " SQLITE_STATS_HOUR("?"),
+	[SS_AUTH] = "SELECT s.proto, a.mechanism, a.outcome, a.password IS NOT"
+		    " NULL FROM auth a JOIN sessions s ON s.id = a.session_id"
+		    " WHERE a.id = ?",
+	[SS_ANOMALY] = "SELECT name FROM anomalies WHERE id = ?",
 };
 
 /* A key's value as the log holds it: TEXT or BLOB bytes. */
@@ -109,15 +127,21 @@ struct key {
 	int	    blob;
 };
 
+/* A group: its kind, up to three keys and a server's port. */
+#define GROUP_KEYS 3
+struct group {
+	int	   kind;
+	struct key k[GROUP_KEYS];
+	int64_t	   port;
+};
+
 /* A group's delta since the last commit: at most a kind's counts. */
 #define TALLY_COUNTS 7
 struct tally {
-	int	   used;
-	int	   kind;
-	struct key k1, k2;
-	char	  *own1, *own2; /* the keys' bytes, copied */
-	int64_t	   port;
-	int64_t	   c[TALLY_COUNTS];
+	int	     used;
+	struct group g;
+	char	    *own[GROUP_KEYS]; /* the keys' bytes, copied */
+	int64_t	     c[TALLY_COUNTS];
 };
 
 /* Past these, a burst's tables are given back once written. */
@@ -144,13 +168,14 @@ fnv(uint64_t h, const void *p, size_t n)
 }
 
 static uint64_t
-tally_hash(int kind, const struct key *k1, const struct key *k2, int64_t port)
+group_hash(const struct group *g)
 {
-	uint64_t h = fnv(1469598103934665603u, &kind, sizeof(kind));
+	uint64_t h = fnv(1469598103934665603u, &g->kind, sizeof(g->kind));
 
-	h = fnv(h ^ (uint64_t)k1->blob, k1->p, k1->len) * 31;
-	h = fnv(h ^ (uint64_t)k2->blob, k2->p, k2->len);
-	return fnv(h, &port, sizeof(port));
+	for (int i = 0; i < GROUP_KEYS; i++)
+		h = fnv(h ^ (uint64_t)g->k[i].blob, g->k[i].p, g->k[i].len) *
+		    31;
+	return fnv(h, &g->port, sizeof(g->port));
 }
 
 static int
@@ -160,15 +185,23 @@ key_is(const struct key *a, const struct key *b)
 	    (a->len == 0 || memcmp(a->p, b->p, a->len) == 0);
 }
 
-static struct tally *
-tally_place(struct tally *slot, size_t nslots, int kind, const struct key *k1,
-    const struct key *k2, int64_t port)
+static int
+group_is(const struct group *a, const struct group *b)
 {
-	size_t i = (size_t)tally_hash(kind, k1, k2, port) & (nslots - 1);
+	if (a->kind != b->kind || a->port != b->port)
+		return 0;
+	for (int i = 0; i < GROUP_KEYS; i++)
+		if (!key_is(&a->k[i], &b->k[i]))
+			return 0;
+	return 1;
+}
 
-	while (slot[i].used &&
-	    !(slot[i].kind == kind && slot[i].port == port &&
-		key_is(&slot[i].k1, k1) && key_is(&slot[i].k2, k2)))
+static struct tally *
+tally_place(struct tally *slot, size_t nslots, const struct group *g)
+{
+	size_t i = (size_t)group_hash(g) & (nslots - 1);
+
+	while (slot[i].used && !group_is(&slot[i].g, g))
 		i = (i + 1) & (nslots - 1);
 	return &slot[i];
 }
@@ -184,53 +217,47 @@ tallies_room(struct stat_sums *t)
 		return 0;
 	if ((slot = calloc(n, sizeof(*slot))) == NULL)
 		return -1;
-	for (size_t i = 0; i < t->nslots; i++) {
-		struct tally *o = &t->slot[i];
-
-		if (o->used)
-			*tally_place(slot, n, o->kind, &o->k1, &o->k2,
-			    o->port) = *o;
-	}
+	for (size_t i = 0; i < t->nslots; i++)
+		if (t->slot[i].used)
+			*tally_place(slot, n, &t->slot[i].g) = t->slot[i];
 	free(t->slot);
 	t->slot = slot;
 	t->nslots = n;
 	return 0;
 }
 
-static int
-key_copy(struct key *to, const struct key *from, char **own)
+static void
+tally_free(struct tally *d)
 {
-	*to = *from;
-	if (from->p == NULL)
-		return 0;
-	if ((*own = malloc(from->len + 1)) == NULL)
-		return -1;
-	memcpy(*own, from->p, from->len);
-	to->p = *own;
-	return 0;
+	for (int i = 0; i < GROUP_KEYS; i++)
+		free(d->own[i]);
 }
 
-/* The group's delta, made when new; NULL: no memory (not counted). */
+/* The group's delta, made when new, its keys copied; NULL: no memory
+ * (not counted). */
 static struct tally *
-tally_of(struct stat_sums *t, int kind, const struct key *k1,
-    const struct key *k2, int64_t port)
+tally_of(struct stat_sums *t, const struct group *g)
 {
 	struct tally *d;
 
 	if (tallies_room(t) != 0)
 		return NULL;
-	d = tally_place(t->slot, t->nslots, kind, k1, k2, port);
+	d = tally_place(t->slot, t->nslots, g);
 	if (d->used)
 		return d;
-	if (key_copy(&d->k1, k1, &d->own1) != 0 ||
-	    key_copy(&d->k2, k2, &d->own2) != 0) {
-		free(d->own1);
-		*d = (struct tally) { 0 };
-		return NULL;
+	d->g = *g;
+	for (int i = 0; i < GROUP_KEYS; i++) {
+		if (g->k[i].p == NULL)
+			continue;
+		if ((d->own[i] = malloc(g->k[i].len + 1)) == NULL) {
+			tally_free(d);
+			*d = (struct tally) { 0 };
+			return NULL;
+		}
+		memcpy(d->own[i], g->k[i].p, g->k[i].len);
+		d->g.k[i].p = d->own[i];
 	}
 	d->used = 1;
-	d->kind = kind;
-	d->port = port;
 	t->used++;
 	return d;
 }
@@ -253,12 +280,21 @@ key_at(sqlite3_stmt *st, int i)
 	return k;
 }
 
+/* The group of kind keyed k1, k2, k3 (NULL: none) and port gets by. */
 static void
 tally_add(struct stat_sums *t, int kind, const struct key *k1,
-    const struct key *k2, int64_t port, const int64_t *by, int n)
+    const struct key *k2, const struct key *k3, int64_t port, const int64_t *by,
+    int n)
 {
-	struct tally *d = tally_of(t, kind, k1, k2, port);
+	struct group  g = { .kind = kind, .port = port };
+	struct tally *d;
 
+	g.k[0] = *k1;
+	if (k2 != NULL)
+		g.k[1] = *k2;
+	if (k3 != NULL)
+		g.k[2] = *k3;
+	d = tally_of(t, &g);
 	for (int i = 0; d != NULL && i < n; i++)
 		d->c[i] += by[i];
 }
@@ -269,19 +305,20 @@ message_share(struct stat_sums *t, sqlite3_stmt *st, int sign)
 {
 	struct key proto = key_at(st, 0), method = key_at(st, 1),
 		   from = key_at(st, 5), to = key_at(st, 6),
-		   hour = key_at(st, 7), none = { 0 };
+		   hour = key_at(st, 7);
 	int	sized = sqlite3_column_type(st, 3) != SQLITE_NULL;
 	int64_t by[TALLY_COUNTS] = { sign, sign * sqlite3_column_int64(st, 2),
 		sign * sized, sign * sqlite3_column_int64(st, 3),
 		sign * sqlite3_column_int64(st, 4), sign * (from.p == NULL),
 		sign * (to.p == NULL) };
 
-	tally_add(t, T_KIND, &proto, &method, 0, by, TALLY_COUNTS);
+	tally_add(t, T_KIND, &proto, &method, NULL, 0, by, TALLY_COUNTS);
 	if (from.p != NULL)
-		tally_add(t, T_SENDER, &from, &none, 0, by, 1);
+		tally_add(t, T_SENDER, &from, NULL, NULL, 0, by, 1);
 	if (to.p != NULL)
-		tally_add(t, T_RCPT, &to, &none, 0, by, 1);
-	tally_add(t, T_HOUR, &hour, &proto, 0, (int64_t[2]) { 0, sign }, 2);
+		tally_add(t, T_RCPT, &to, NULL, NULL, 0, by, 1);
+	tally_add(t, T_HOUR, &hour, &proto, NULL, 0, (int64_t[2]) { 0, sign },
+	    2);
 }
 
 /* The message's share times sign; none when it is not in the log, or
@@ -376,17 +413,16 @@ stats_session_begun(struct sqlite_store *s, struct md_bytes proto, int tls,
 	struct stat_sums *t = s->tally;
 	char		  hour[32];
 	struct key	  p = { (const char *)proto.p, proto.len, 0 },
-		   ip = { srv, strlen(srv), 0 }, h = { hour, 0, 0 },
-		   none = { 0 };
+		   ip = { srv, strlen(srv), 0 }, h = { hour, 0, 0 };
 
 	if (t == NULL || proto.p == NULL)
 		return;
 	stats_hour(t, start, hour, sizeof(hour));
 	h.len = strlen(hour);
-	tally_add(t, T_PROTO, &p, &none, 0, (int64_t[3]) { 1, tls, midstream },
-	    3);
-	tally_add(t, T_SERVER, &ip, &p, port, (int64_t[1]) { 1 }, 1);
-	tally_add(t, T_HOUR, &h, &p, 0, (int64_t[2]) { 1, 0 }, 2);
+	tally_add(t, T_PROTO, &p, NULL, NULL, 0,
+	    (int64_t[3]) { 1, tls, midstream }, 3);
+	tally_add(t, T_SERVER, &ip, &p, NULL, port, (int64_t[1]) { 1 }, 1);
+	tally_add(t, T_HOUR, &h, &p, NULL, 0, (int64_t[2]) { 1, 0 }, 2);
 	stats_at_once(s);
 }
 
@@ -401,14 +437,54 @@ stats_session_tls(struct sqlite_store *s, int64_t sid, int by)
 	st = t->read[SS_PROTO];
 	sqlite3_bind_int64(st, 1, sid);
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		struct key p = key_at(st, 0), none = { 0 };
+		struct key p = key_at(st, 0);
 
 		if (p.p != NULL)
-			tally_add(t, T_PROTO, &p, &none, 0,
+			tally_add(t, T_PROTO, &p, NULL, NULL, 0,
 			    (int64_t[2]) { 0, by }, 2);
 	}
 	sqlite3_reset(st);
 	stats_at_once(s);
+}
+
+/* A login or an anomaly the writer has just inserted (never changed
+ * after): its share, read back, in the sums now. */
+static void
+row_added(struct sqlite_store *s, int which, int64_t id)
+{
+	struct stat_sums *t = s->tally;
+	sqlite3_stmt	 *st;
+
+	if (t == NULL)
+		return;
+	st = t->read[which];
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		struct key k0 = key_at(st, 0);
+
+		if (which == SS_AUTH) {
+			struct key mech = key_at(st, 1), out = key_at(st, 2);
+
+			tally_add(t, T_AUTH, &k0, &mech, &out, 0,
+			    (int64_t[2]) { 1, sqlite3_column_int64(st, 3) }, 2);
+		} else
+			tally_add(t, T_ANOMALY, &k0, NULL, NULL, 0,
+			    (int64_t[1]) { 1 }, 1);
+	}
+	sqlite3_reset(st);
+	stats_at_once(s);
+}
+
+void
+stats_auth_added(struct sqlite_store *s, int64_t id)
+{
+	row_added(s, SS_AUTH, id);
+}
+
+void
+stats_anomaly_added(struct sqlite_store *s, int64_t id)
+{
+	row_added(s, SS_ANOMALY, id);
 }
 
 void
@@ -477,11 +553,12 @@ tally_write(struct stat_sums *t, const struct tally *d)
 	if (!any)
 		return 0;
 	for (int g = 0; g < 1 + less; g++) {
-		sqlite3_stmt *st = g ? t->gone[d->kind] : t->add[d->kind];
+		sqlite3_stmt *st = g ? t->gone[d->g.kind] : t->add[d->g.kind];
 
-		bind_key(st, 1, &d->k1);
-		bind_key(st, 2, &d->k2);
-		sqlite3_bind_int64(st, 3, d->port);
+		bind_key(st, 1, &d->g.k[0]);
+		bind_key(st, 2, &d->g.k[1]);
+		bind_key(st, 11, &d->g.k[2]);
+		sqlite3_bind_int64(st, 3, d->g.port);
 		for (int i = 0; i < TALLY_COUNTS && !g; i++)
 			sqlite3_bind_int64(st, 4 + i, d->c[i]);
 		if (step_done(st) != 0)
@@ -494,8 +571,7 @@ static void
 tallies_clear(struct stat_sums *t)
 {
 	for (size_t i = 0; i < t->nslots; i++) {
-		free(t->slot[i].own1);
-		free(t->slot[i].own2);
+		tally_free(&t->slot[i]);
 	}
 	if (t->nslots > TALLIES_KEPT) {
 		free(t->slot);

@@ -207,7 +207,8 @@ tls_anomaly(struct sqlite_store *s, const struct md_event *ev, const char *name,
 	sqlite3_bind_text(st, 3, "s2c", -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
 	bind_str(st, 5, detail);
-	db_run(s, ST_ANOMALY);
+	if (db_run(s, ST_ANOMALY) == 0)
+		stats_anomaly_added(s, sqlite3_last_insert_rowid(s->db));
 	s->stats.anomalies++;
 }
 
