@@ -54,18 +54,20 @@ const char *const filter_opt[F_COUNT] = {
 	" FROM (SELECT sum(" none ") AS n FROM v_stat_kinds) AS nulls"          \
 	" WHERE n > 0 UNION ALL SELECT addr, messages, CAST(addr AS TEXT)"      \
 	" FROM " view " ORDER BY count DESC, k"
+/* The values of col of a view's rows, counted by cnt (an aggregate
+ * when grouped, then group is " GROUP BY 1"), most first: the order as
+ * the values asked of every row have it, by the names of a subquery's
+ * columns (PostgreSQL orders by no expression of an output name). */
+#define VALUES_OF(col, cnt, view, group)               \
+	"SELECT * FROM (SELECT " col " AS value, " cnt \
+	" AS count FROM " view group                   \
+	") AS valued ORDER BY 2 DESC, CAST(value AS TEXT)"
 static const struct listing_values session_values[] = {
-	{ "proto",
-	    "SELECT proto AS value, sessions AS count FROM v_stat_protos"
-	    " ORDER BY 2 DESC, CAST(value AS TEXT)",
-	    "" },
-	{ "client",
-	    "SELECT ip AS value, sessions AS count FROM v_stat_clients"
-	    " ORDER BY 2 DESC, CAST(value AS TEXT)",
-	    "" },
+	{ "proto", VALUES_OF("proto", "sessions", "v_stat_protos", ""), "" },
+	{ "client", VALUES_OF("ip", "sessions", "v_stat_clients", ""), "" },
 	{ "server",
-	    "SELECT ip AS value, CAST(sum(sessions) AS BIGINT) AS count FROM"
-	    " v_stat_servers GROUP BY 1 ORDER BY 2 DESC, CAST(value AS TEXT)",
+	    VALUES_OF("ip", "CAST(sum(sessions) AS BIGINT)", "v_stat_servers",
+		" GROUP BY 1"),
 	    "" },
 	{ NULL, NULL, NULL },
 };
@@ -73,12 +75,12 @@ static const struct listing_values message_values[] = {
 	{ "from", VALUES_OR_NONE("v_stat_senders", "no_from"), ") AS valued" },
 	{ "to", VALUES_OR_NONE("v_stat_recipients", "no_to"), ") AS valued" },
 	{ "proto",
-	    "SELECT proto AS value, CAST(sum(messages) AS BIGINT) AS count"
-	    " FROM v_stat_kinds GROUP BY 1 ORDER BY 2 DESC, CAST(value AS TEXT)",
+	    VALUES_OF("proto", "CAST(sum(messages) AS BIGINT)", "v_stat_kinds",
+		" GROUP BY 1"),
 	    "" },
 	{ "method",
-	    "SELECT method AS value, CAST(sum(messages) AS BIGINT) AS count"
-	    " FROM v_stat_kinds GROUP BY 1 ORDER BY 2 DESC, CAST(value AS TEXT)",
+	    VALUES_OF("method", "CAST(sum(messages) AS BIGINT)", "v_stat_kinds",
+		" GROUP BY 1"),
 	    "" },
 	{ NULL, NULL, NULL },
 };

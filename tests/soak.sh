@@ -223,6 +223,11 @@ check "every run closed" \
 	"$(for f in $LOGS; do sqlite3 "$f" "SELECT id FROM runs WHERE finished IS NULL"; done | wc -l)" 0
 check "the killed run: closed with -1" \
 	"$(for f in $LOGS; do sqlite3 "$f" "SELECT status FROM runs WHERE status = -1"; done | sort -u)" "-1"
+# the sums each log keeps as it is written (hosts, stats) are its rows'
+# after all of it: rotations, the carries, the kill, the full disk
+. tests/sums.sh
+check "every log's kept sums are its rows' (rotations, the kill, the full disk)" \
+	"$(for f in $LOGS; do sums_as_asked "$f"; done | sort -u)" same
 check "every log passes SQLite's integrity and foreign-key checks" \
 	"$(for f in $LOGS; do sqlite3 "$f" "PRAGMA integrity_check; PRAGMA foreign_key_check"; done | sort | uniq -c | awk '{ print $2 "x" ($1 > 0) }')" "okx1"
 # (a -w file the full disk cut is on record as damaged: its frames past
