@@ -21,6 +21,7 @@
 
 #include "schema.h"
 #include "store/sqlite/sqlite_priv.h"
+#include "tests/sums_test.h"
 
 #define SESSIONS 24
 #define MESSAGES 80
@@ -42,28 +43,6 @@ log_new(int sums)
 	return db;
 }
 
-static void
-run(sqlite3 *db, const char *sql)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg);
-}
-
-static long
-count_of(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	long	      n = -1;
-
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
-}
-
 /* Rows of v_hosts that the sum as asked does not have, and the other
  * way round: 0 when they are the same. */
 static long
@@ -78,13 +57,6 @@ sums_differ(sqlite3 *db)
 
 	sqlite3_free(sql);
 	return n;
-}
-
-static uint32_t
-rnd(uint64_t *s)
-{
-	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
-	return (uint32_t)(*s >> 33);
 }
 
 /* A session's fixed place and start (a row replaced keeps them); every

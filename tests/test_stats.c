@@ -25,6 +25,7 @@
 
 #include "schema.h"
 #include "store/sqlite/sqlite_priv.h"
+#include "tests/sums_test.h"
 
 #define SESSIONS 16
 #define MESSAGES 60
@@ -46,29 +47,6 @@ log_new(int sums)
 		assert_int_equal(sqlite_stats_schema(db, err, sizeof(err)), 0);
 	}
 	return db;
-}
-
-static void
-run(sqlite3 *db, const char *sql)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg);
-}
-
-static long
-count_of(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	long	      n = -1;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
 }
 
 /* Rows of the views that the groups asked do not have, and the other
@@ -93,13 +71,6 @@ sums_differ(sqlite3 *db)
 		sqlite3_free(sql);
 	}
 	return n;
-}
-
-static uint32_t
-rnd(uint64_t *s)
-{
-	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
-	return (uint32_t)(*s >> 33);
 }
 
 /* A value of a few, chosen by s: NULL sometimes, a BLOB of the same

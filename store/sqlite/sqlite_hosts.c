@@ -224,8 +224,8 @@ static const char hosts_fill[] =
     "UPDATE host_stats SET users = (SELECT count(*) FROM host_users u"
     " WHERE u.ip = host_stats.ip);";
 
-static int
-has_table(sqlite3 *db, const char *name)
+int
+sqlite_has_table(sqlite3 *db, const char *name)
 {
 	sqlite3_stmt *st;
 	int	      found = 0;
@@ -245,7 +245,7 @@ has_table(sqlite3 *db, const char *name)
 static int
 hosts_make(sqlite3 *db, char **msg)
 {
-	int had = has_table(db, "host_stats");
+	int had = sqlite_has_table(db, "host_stats");
 
 	if (had < 0)
 		return -1;
@@ -260,25 +260,32 @@ hosts_make(sqlite3 *db, char **msg)
 }
 
 int
-sqlite_hosts_schema(sqlite3 *db, char *err, size_t errlen)
+sqlite_sums_schema(sqlite3 *db, int (*make)(sqlite3 *, char **),
+    const char *what, char *err, size_t errlen)
 {
 	char *msg = NULL;
 
 	/* all or nothing, a log never left with empty sums: a savepoint,
 	 * in the schema's transaction or a transaction of its own */
-	if (sqlite3_exec(db, "SAVEPOINT hosts", NULL, NULL, &msg) ==
-	    SQLITE_OK) {
-		if (hosts_make(db, &msg) == 0 &&
-		    sqlite3_exec(db, "RELEASE hosts", NULL, NULL, &msg) ==
+	if (sqlite3_exec(db, "SAVEPOINT sums", NULL, NULL, &msg) == SQLITE_OK) {
+		if (make(db, &msg) == 0 &&
+		    sqlite3_exec(db, "RELEASE sums", NULL, NULL, &msg) ==
 			SQLITE_OK)
 			return 0;
-		sqlite3_exec(db, "ROLLBACK TO hosts; RELEASE hosts", NULL, NULL,
+		sqlite3_exec(db, "ROLLBACK TO sums; RELEASE sums", NULL, NULL,
 		    NULL);
 	}
-	snprintf(err, errlen, "the hosts' sums: %s",
+	snprintf(err, errlen, "%s: %s", what,
 	    msg != NULL ? msg : sqlite3_errmsg(db));
 	sqlite3_free(msg);
 	return -1;
+}
+
+int
+sqlite_hosts_schema(sqlite3 *db, char *err, size_t errlen)
+{
+	return sqlite_sums_schema(db, hosts_make, "the hosts' sums", err,
+	    errlen);
 }
 
 /* v_hosts' rows summed as asked, from every session. */
@@ -293,7 +300,7 @@ const char sqlite_hosts_asked[] =
 int
 sqlite_hosts_view(sqlite3 *db)
 {
-	int   had = has_table(db, "v_hosts"), rc;
+	int   had = sqlite_has_table(db, "v_hosts"), rc;
 	char *sql;
 
 	if (had != 0)

@@ -397,6 +397,13 @@ void db_tls_event(struct sqlite_store *, const struct md_event *);
 /* Every connection that writes rows of a log: a row INSERT OR REPLACE
  * displaces takes its share of the hosts' sums away (sqlite_hosts.c) */
 #define SQLITE_HOSTS_PRAGMA "PRAGMA recursive_triggers=ON;"
+/* sqlite_hosts.c: whether the log has a table or view of that name (1,
+ * 0; -1: it could not be asked) */
+int sqlite_has_table(sqlite3 *, const char *name);
+/* A log's sums made all or nothing (a savepoint) by make, which says
+ * what failed in *msg; 0, or -1 with err said (what, the failure). */
+int sqlite_sums_schema(sqlite3 *, int (*make)(sqlite3 *, char **),
+    const char *what, char *err, size_t errlen);
 /* sqlite_hosts.c: host_stats and the triggers that keep it, made in a
  * log (filled from its rows when it had none); 0, or -1 with err said */
 int sqlite_hosts_schema(sqlite3 *, char *err, size_t errlen);

@@ -378,22 +378,6 @@ sqlite_stats_hour(double ts, char *out, size_t len)
 	return 0;
 }
 
-static int
-has_table(sqlite3 *db, const char *name)
-{
-	sqlite3_stmt *st;
-	int	      found;
-
-	if (sqlite3_prepare_v2(db,
-		"SELECT 1 FROM main.sqlite_master WHERE name = ?", -1, &st,
-		NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return found;
-}
-
 /* The statements of stats_schema, then stats_fill where the log had no
  * sums; 0, or -1 with *msg said. */
 /* The tables as an earlier build made them (stat_kinds without its NULL
@@ -407,7 +391,7 @@ static const char stats_unmake[] =
 static int
 stats_make(sqlite3 *db, char **msg)
 {
-	int	      had = has_table(db, "stat_protos");
+	int	      had = sqlite_has_table(db, "stat_protos");
 	sqlite3_stmt *st;
 
 	if (had < 0)
@@ -434,22 +418,8 @@ stats_make(sqlite3 *db, char **msg)
 int
 sqlite_stats_schema(sqlite3 *db, char *err, size_t errlen)
 {
-	char *msg = NULL;
-
-	/* all or nothing, as the hosts' */
-	if (sqlite3_exec(db, "SAVEPOINT stats", NULL, NULL, &msg) ==
-	    SQLITE_OK) {
-		if (stats_make(db, &msg) == 0 &&
-		    sqlite3_exec(db, "RELEASE stats", NULL, NULL, &msg) ==
-			SQLITE_OK)
-			return 0;
-		sqlite3_exec(db, "ROLLBACK TO stats; RELEASE stats", NULL, NULL,
-		    NULL);
-	}
-	snprintf(err, errlen, "the stats' sums: %s",
-	    msg != NULL ? msg : sqlite3_errmsg(db));
-	sqlite3_free(msg);
-	return -1;
+	return sqlite_sums_schema(db, stats_make, "the stats' sums", err,
+	    errlen);
 }
 
 int
@@ -459,7 +429,7 @@ sqlite_stats_views(sqlite3 *db)
 
 	for (size_t i = 0; i < nsqlite_stats_asked; i++) {
 		const struct stats_asked *a = &sqlite_stats_asked[i];
-		int			  had = has_table(db, a->view);
+		int			  had = sqlite_has_table(db, a->view);
 		char			 *sql;
 
 		if (had != 0) {
