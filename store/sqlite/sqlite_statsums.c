@@ -2,21 +2,23 @@
 /*
  * The writer's connection runs with the log's triggers off (sqlite_
  * hostsums.c says why), so it keeps the stat_ tables (sqlite_stats.c)
- * itself.  Its statements change a message's row in several steps (a message:
- * its row, its header, its end; a REPLACE displaces an older one; an IMAP piece
- * is found out after), and each step would need the row as it was.  Instead a
- * row is remembered the first time a transaction touches it: its share as it
- * was then (read, unless the writer has just made it) is taken away at once,
- * and its share as it is at the commit (read again, by its key) is added just
- * before the COMMIT.  What changed in between, by whatever statement,
- * is then in the sums exactly once; a row a REPLACE took away reads as
- * none.  The sums of a commit wait in memory, a delta for each group
- * (a protocol, a server, a sender, an hour...), and go into the tables
- * in that transaction: a rolled-back one takes them along.
+ * itself.  Its statements change a message's row in several steps (its
+ * row, its header, its end; a REPLACE displaces an older one; an IMAP
+ * piece is found out after), and each step would need the row as it
+ * was.  Instead a message row is remembered the first time a
+ * transaction touches it: its share as it was then (read, unless the
+ * writer has just made it) is taken away at once, and its share as it
+ * is at the commit (read again, by its key) is added just before the
+ * COMMIT.  What changed in between, by whatever statement, is then in
+ * the sums exactly once; a row a REPLACE took away reads as none.  The
+ * sums of a commit wait in memory, a delta for each group (a protocol,
+ * a server, a sender, an hour...), and go into the tables in that
+ * transaction: a rolled-back one takes them along.
  *
- * A session is simpler: the writer inserts it with all that its share
- * is made of but its TLS, which only its end changes; it is summed from
- * what the writer bound, and its TLS's change at the end.
+ * The rest is simpler.  A session is inserted with all that its share
+ * is made of but its TLS, which only its end changes: it is summed from
+ * what the writer bound, and its TLS's change at the end.  A login or
+ * an anomaly never changes once inserted: read back, summed.
  *
  * Cost on small mail: a read of each message at its commit, and an
  * upsert for each group a commit changed (a sender and a recipient for
@@ -597,8 +599,8 @@ stats_write_waiting(struct sqlite_store *s)
 
 	if (t == NULL || (t->rows_used == 0 && t->used == 0))
 		return;
-	/* each touched message's share as it is now */
-	for (size_t i = 0; i < t->nrows; i++)
+	/* each touched message's share as it is now (no log: forgotten) */
+	for (size_t i = 0; s->db != NULL && i < t->nrows; i++)
 		if (t->rows[i] != 0)
 			row_share(t, t->rows[i], 1);
 	for (size_t i = 0; s->db != NULL && i < t->nslots; i++)
