@@ -130,6 +130,16 @@ msg_row_kept(const struct sqlite_store *s, int64_t row, uint64_t gen)
 	return row != 0 && (s->nlost_gen == 0 || !lost_gen(s, gen));
 }
 
+/* Statement id, bound, run on the message's row: the row touched first
+ * for the stats' sums (sqlite_statsums.c). */
+static void
+msg_row_run(struct sqlite_store *s, enum stmt_id id, int64_t row)
+{
+	stats_message_touch(s, row);
+	db_run(s, id);
+	stats_at_once(s);
+}
+
 /* Where a message's first bytes came from (its begin, until they do). */
 static void
 msg_provenance(const struct sqlite_store *s, struct open_msg *m,
@@ -171,11 +181,10 @@ msgs_begin(struct sqlite_store *s, const struct md_event *ev)
 	db_bind_text(st, 7, ev->extra);
 	displaced = stats_messages_touch(s, sid, ev->tx); /* by the REPLACE */
 	ok = db_run(s, ST_MSG) == 0;
-	if (ok) /* a new row is a message, not a piece, until said */
+	if (ok) { /* a new row is a message, not a piece, until said */
 		hosts_msgs_add(s, ev->flow, 1 - displaced);
-	if (ok)
 		stats_message_made(s, sqlite3_last_insert_rowid(s->db));
-	else
+	} else
 		stats_at_once(s);
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return;
@@ -318,9 +327,7 @@ msg_finished(struct sqlite_store *s, struct open_msg *m,
 	db_bind_offset(st, 13, m->first_frame, m->first_offset);
 	auth_bind_findings(s, r);
 	sqlite3_bind_int64(st, 17, m->row);
-	stats_message_touch(s, m->row);
-	db_run(s, ST_MSG_END);
-	stats_at_once(s);
+	msg_row_run(s, ST_MSG_END, m->row);
 	if (r->hits != NULL)
 		yara_rows(s, m->row, 0, r->hits);
 	auth_finished(s, m->row, r);
@@ -404,9 +411,7 @@ msg_head_write(struct sqlite_store *s, struct open_msg *m)
 	sqlite3_bind_int64(st, 16, m->parts_unwritten);
 	sqlite3_bind_int64(st, 17, m->attachments_unwritten);
 	sqlite3_bind_int64(st, 18, m->row);
-	stats_message_touch(s, m->row);
-	db_run(s, ST_MSG_HEAD);
-	stats_at_once(s);
+	msg_row_run(s, ST_MSG_HEAD, m->row);
 	m->col_unwritten = 0;
 	m->dkim = m->auth_results = 0;
 	m->parts_unwritten = m->attachments_unwritten = 0;
