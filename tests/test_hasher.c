@@ -328,6 +328,96 @@ test_keep_then(void **state)
 	}
 }
 
+/* A stream's then that holds its worker until told to let go. */
+struct gate {
+	pthread_mutex_t mu;
+	pthread_cond_t	cv;
+	int		entered, open;
+};
+
+static void
+then_gate(void *arg, void **slot, const unsigned char *kept, size_t n, int all)
+{
+	struct gate *g = arg;
+
+	(void)slot;
+	(void)kept;
+	(void)n;
+	(void)all;
+	pthread_mutex_lock(&g->mu);
+	g->entered = 1;
+	pthread_cond_broadcast(&g->cv);
+	while (!g->open)
+		pthread_cond_wait(&g->cv, &g->mu);
+	pthread_mutex_unlock(&g->mu);
+}
+
+/*
+ * The workers share the jobs: while one is held by a slow job (libmagic
+ * on a text file), every other stream's batches are hashed by the other,
+ * whichever streams came first, each stream's in order (its digest
+ * right).  Streams given to a worker each for good stalled behind it.
+ */
+static void
+test_slow_job_holds_only_its_stream(void **state)
+{
+	enum { N = 8, LEN = 100 * 1024 };
+	struct gate g = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+		0, 0 };
+	struct hasher  *h = hasher_new(2, NULL);
+	struct hstream *slow, *s[N];
+	unsigned char  *data = __real_malloc(LEN);
+	char		want[HASH_HEX_MAX] = "";
+	int		ready = 0;
+
+	(void)state;
+	assert_non_null(h);
+	assert_non_null(data);
+	for (size_t i = 0; i < LEN; i++)
+		data[i] = (unsigned char)(i * 31 + i / 257);
+	one_shot(data, LEN, want);
+	slow = hstream_new(h, 0);
+	hstream_update(slow, data, LEN); /* past the inline bound */
+	hstream_then(slow, then_gate, &g);
+	pthread_mutex_lock(&g.mu);
+	while (!g.entered)
+		pthread_cond_wait(&g.cv, &g.mu);
+	pthread_mutex_unlock(&g.mu);
+	for (int i = 0; i < N; i++) {
+		assert_non_null(s[i] = hstream_new(h, HS_MD5));
+		for (size_t o = 0; o < LEN; o += 3000)
+			hstream_update(s[i], data + o,
+			    LEN - o < 3000 ? LEN - o : 3000);
+		hstream_end(s[i]);
+	}
+	/* all done by the free worker, the slow one still held (10 s at
+	 * most: a stall fails here rather than hanging) */
+	for (int t = 0; t < 10000 && ready < N; t++) {
+		struct timespec ms = { 0, 1000000 };
+
+		ready = 0;
+		for (int i = 0; i < N; i++)
+			ready += hstream_ready(s[i]);
+		if (ready < N)
+			nanosleep(&ms, NULL);
+	}
+	assert_int_equal(ready, N);
+	assert_false(hstream_ready(slow));
+	for (int i = 0; i < N; i++) {
+		struct hdigests got;
+
+		hstream_finish(s[i], &got);
+		assert_string_equal(got.sha256, want);
+	}
+	pthread_mutex_lock(&g.mu);
+	g.open = 1;
+	pthread_cond_broadcast(&g.cv);
+	pthread_mutex_unlock(&g.mu);
+	hstream_finish(slow, NULL);
+	hasher_free(h);
+	free(data);
+}
+
 int
 main(void)
 {
@@ -338,6 +428,7 @@ main(void)
 		cmocka_unit_test(test_many_streams),
 		cmocka_unit_test(test_body_form),
 		cmocka_unit_test(test_keep_then),
+		cmocka_unit_test(test_slow_job_holds_only_its_stream),
 	};
 
 	main_thread = pthread_self();

@@ -9,10 +9,6 @@
 #include "store/analyse/analyse.h"
 #include "dissect/util.h"
 
-/* At most this many ends wait for their results; past it, the oldest is
- * waited for (each can hold a message's buffers and files). */
-#define END_MAX 64
-
 #define DKIM_CHECKS   4	 /* signatures a message has its body checked for */
 #define PATH_MAX_HOPS 30 /* Received addresses in the path, as Zeek */
 
@@ -170,7 +166,7 @@ an_pending(const struct analysis *an)
 	return an->nends;
 }
 
-/* Queues an end until its results are ready; past END_MAX the oldest is
+/* Queues an end until its results are ready; past AN_END_MAX the oldest is
  * waited for. */
 static void
 end_push(struct analysis *an, struct an_msg *m, struct an_part *p,
@@ -194,7 +190,7 @@ end_push(struct analysis *an, struct an_msg *m, struct an_part *p,
 	e->hash = hash;
 	*an->tail = e;
 	an->tail = &e->next;
-	if (++an->nends > END_MAX)
+	if (++an->nends > AN_END_MAX)
 		deliver_head(an);
 }
 

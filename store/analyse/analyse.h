@@ -53,6 +53,15 @@ struct an_result {
 	const char *x_originating_ip; /* "" */
 };
 
+/*
+ * At most this many ends wait for their results; past it, the oldest is
+ * waited for.  The bytes they hold are bounded by the hasher; the count
+ * is what lets the writer go on with small mail's rows while the workers
+ * hash and type a large attachment (64 made the writer wait for them,
+ * and the capture thread for the writer, a fifth of the mix's run).
+ */
+#define AN_END_MAX 256
+
 typedef void (*an_result_fn)(void *arg, const struct an_result *);
 /* A row of message_auth, numbered from 1 in the message. */
 typedef void (*an_auth_row_fn)(void *arg, int n, const struct auth_row *);

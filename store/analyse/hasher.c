@@ -16,8 +16,15 @@
 /* A stream that ends within its first batch is hashed on the caller's
  * thread: handing it over (a lock, a wake-up, a switch) costs more than
  * hashing 8 KiB, and most of small mail's streams are that short. */
-#define INLINE_MAX  BATCH_FIRST
-#define QUEUE_JOBS  16 /* batches queued at most per worker */
+#define INLINE_MAX BATCH_FIRST
+/*
+ * Jobs queued at most, for all workers: one queue, not one a worker.
+ * A stream given to one worker for good left the other idle while its
+ * queue of 16 filled behind a slow job (libmagic typing a text file
+ * takes 2 ms), and the writer waited for room in it.  Their bytes are
+ * bounded by HELD_MAX, not by this count.
+ */
+#define QUEUE_JOBS  256
 #define WORKERS_MAX 4
 /*
  * Batch memory of all streams together.  Thousands of messages can be
@@ -32,8 +39,9 @@
 
 struct hstream {
 	struct hasher *h;
-	struct worker *w; /* hashes this stream's batches; NULL: inline */
-	EVP_MD_CTX    *sha, *md5, *sha1, *body_sha;
+	int threaded; /* its batches go to the workers; 0: hashed inline */
+	int busy;     /* a worker has one of its jobs (the lock held) */
+	EVP_MD_CTX *sha, *md5, *sha1, *body_sha;
 	/* the first bytes, kept for hstream_then (worker side) */
 	unsigned char *kept;
 	size_t	       nkept, keep, kcap, keep_max;
@@ -57,27 +65,28 @@ struct job {
 struct worker {
 	struct hasher *h;
 	pthread_t      th;
-	pthread_cond_t work;
-	struct job     q[QUEUE_JOBS];
-	size_t	       head, n;
-	unsigned       streams; /* open streams given to this worker */
-	int	       idle;	/* waiting for work: to be woken */
-	void	      *slot;	/* hstream_then's state on this thread */
+	void	      *slot; /* hstream_then's state on this thread */
 };
 
 struct hasher {
 	pthread_mutex_t mu;
-	pthread_cond_t	done;	 /* a batch was hashed */
+	pthread_cond_t	work;	 /* a job was queued, or stop */
+	pthread_cond_t	done;	 /* a job was done */
 	unsigned	waiters; /* callers waiting on done */
-	struct worker	w[WORKERS_MAX];
-	unsigned	nworkers;
-	unsigned	wanted; /* threads to start with the first stream */
-	int		started;
-	size_t		held; /* bytes of batch buffers: HELD_MAX */
-	int		stop;
-	unsigned char  *pool[POOL_MAX]; /* spare BATCH_BYTES buffers */
-	size_t		npool;
-	size_t		kept; /* bytes all streams keep: HASH_KEEP_MAX */
+	unsigned	idle;	 /* workers waiting on work */
+	/* oldest first; a job is taken by the first worker free while no
+	 * other works on its stream, so each stream's run in order */
+	struct job     q[QUEUE_JOBS];
+	size_t	       head, n;
+	struct worker  w[WORKERS_MAX];
+	unsigned       nworkers;
+	unsigned       wanted; /* threads to start with the first stream */
+	int	       started;
+	size_t	       held; /* bytes of batch buffers: HELD_MAX */
+	int	       stop;
+	unsigned char *pool[POOL_MAX]; /* spare BATCH_BYTES buffers */
+	size_t	       npool;
+	size_t	       kept; /* bytes all streams keep: HASH_KEEP_MAX */
 	void (*slot_free)(void *);
 	void *inline_slot; /* the slot of work done on the caller's thread */
 };
@@ -173,6 +182,31 @@ run_then(struct hstream *s, void **slot)
 	s->then(s->then_arg, slot, s->kept, s->nkept, !s->kept_over);
 }
 
+/*
+ * The oldest job whose stream no worker has (the lock held): out of the
+ * queue, its stream marked busy; 0 when there is none.  A job of a busy
+ * stream waits for the worker that has the stream, which takes it next.
+ */
+static int
+job_take(struct hasher *h, struct job *j)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		size_t at = (h->head + i) % QUEUE_JOBS;
+
+		if (h->q[at].s->busy)
+			continue;
+		*j = h->q[at];
+		for (size_t k = i; k > 0; k--) /* the older ones move up */
+			h->q[(h->head + k) % QUEUE_JOBS] =
+			    h->q[(h->head + k - 1) % QUEUE_JOBS];
+		h->head = (h->head + 1) % QUEUE_JOBS;
+		h->n--;
+		j->s->busy = 1;
+		return 1;
+	}
+	return 0;
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -182,16 +216,14 @@ worker_main(void *arg)
 
 	pthread_mutex_lock(&h->mu);
 	for (;;) {
-		while (w->n == 0 && !h->stop) {
-			w->idle = 1;
-			pthread_cond_wait(&w->work, &h->mu);
-			w->idle = 0;
+		if (!job_take(h, &j)) {
+			if (h->stop && h->n == 0)
+				break;
+			h->idle++;
+			pthread_cond_wait(&h->work, &h->mu);
+			h->idle--;
+			continue;
 		}
-		if (w->n == 0)
-			break;
-		j = w->q[w->head];
-		w->head = (w->head + 1) % QUEUE_JOBS;
-		w->n--;
 		pthread_mutex_unlock(&h->mu);
 		if (j.buf == NULL)
 			run_then(j.s, &w->slot);
@@ -200,6 +232,7 @@ worker_main(void *arg)
 		pthread_mutex_lock(&h->mu);
 		if (j.buf != NULL)
 			batch_release(h, j.buf, j.cap);
+		j.s->busy = 0;
 		j.s->pending--;
 		if (h->waiters > 0) /* no wake-up nobody waits for */
 			pthread_cond_broadcast(&h->done);
@@ -230,6 +263,7 @@ hasher_new(unsigned workers, void (*slot_free)(void *))
 		return NULL;
 	h->slot_free = slot_free;
 	pthread_mutex_init(&h->mu, NULL);
+	pthread_cond_init(&h->work, NULL);
 	pthread_cond_init(&h->done, NULL);
 	h->wanted = workers > WORKERS_MAX ? WORKERS_MAX : workers;
 	return h;
@@ -250,11 +284,8 @@ workers_start(struct hasher *h)
 		struct worker *w = &h->w[h->nworkers];
 
 		w->h = h;
-		pthread_cond_init(&w->work, NULL);
-		if (pthread_create(&w->th, NULL, worker_main, w) != 0) {
-			pthread_cond_destroy(&w->work);
+		if (pthread_create(&w->th, NULL, worker_main, w) != 0)
 			break; /* fewer threads, or inline: same digests */
-		}
 		h->nworkers++;
 	}
 }
@@ -266,17 +297,16 @@ hasher_free(struct hasher *h)
 		return;
 	pthread_mutex_lock(&h->mu);
 	h->stop = 1;
-	for (unsigned i = 0; i < h->nworkers; i++)
-		pthread_cond_signal(&h->w[i].work);
+	pthread_cond_broadcast(&h->work);
 	pthread_mutex_unlock(&h->mu);
 	for (unsigned i = 0; i < h->nworkers; i++) {
 		pthread_join(h->w[i].th, NULL);
-		pthread_cond_destroy(&h->w[i].work);
 		if (h->slot_free != NULL && h->w[i].slot != NULL)
 			h->slot_free(h->w[i].slot);
 	}
 	if (h->slot_free != NULL && h->inline_slot != NULL)
 		h->slot_free(h->inline_slot);
+	pthread_cond_destroy(&h->work);
 	pthread_cond_destroy(&h->done);
 	pthread_mutex_destroy(&h->mu);
 	while (h->npool > 0)
@@ -284,20 +314,13 @@ hasher_free(struct hasher *h)
 	free(h);
 }
 
-/* The worker with the fewest open streams (the lock held), or NULL. */
-static struct worker *
-least_busy(struct hasher *h)
+/* Whether there are workers to hash on (the lock held). */
+static int
+have_workers(struct hasher *h)
 {
-	struct worker *best = NULL;
-
 	if (!h->started)
 		workers_start(h);
-	for (unsigned i = 0; i < h->nworkers; i++)
-		if (best == NULL || h->w[i].streams < best->streams)
-			best = &h->w[i];
-	if (best != NULL)
-		best->streams++;
-	return best;
+	return h->nworkers > 0;
 }
 
 static EVP_MD_CTX *
@@ -342,29 +365,28 @@ hstream_new(struct hasher *h, unsigned flags)
 	if (s->body_sha != NULL)
 		body_norm_init(&s->body, body_digest, s->body_sha);
 	pthread_mutex_lock(&h->mu);
-	s->w = least_busy(h);
+	s->threaded = have_workers(h);
 	pthread_mutex_unlock(&h->mu);
 	return s;
 }
 
-/* A job onto the stream's worker's queue, waiting while the queue is
- * full (memory stays bounded however fast packets come). */
+/* A job onto the workers' queue, waiting while it is full (memory
+ * stays bounded however fast packets come). */
 static void
 enqueue(struct hstream *s, struct job j)
 {
 	struct hasher *h = s->h;
-	struct worker *w = s->w;
 
 	pthread_mutex_lock(&h->mu);
 	h->waiters++;
-	while (w->n == QUEUE_JOBS)
+	while (h->n == QUEUE_JOBS)
 		pthread_cond_wait(&h->done, &h->mu);
 	h->waiters--;
-	w->q[(w->head + w->n) % QUEUE_JOBS] = j;
-	w->n++;
+	h->q[(h->head + h->n) % QUEUE_JOBS] = j;
+	h->n++;
 	s->pending++;
-	if (w->idle)
-		pthread_cond_signal(&w->work);
+	if (h->idle > 0)
+		pthread_cond_signal(&h->work);
 	pthread_mutex_unlock(&h->mu);
 }
 
@@ -374,7 +396,7 @@ submit(struct hstream *s)
 {
 	if (s->len == 0)
 		return;
-	if (s->w == NULL) { /* the buffer is kept for the next batch */
+	if (!s->threaded) { /* the buffer is kept for the next batch */
 		digest(s, s->buf, s->len);
 		s->len = 0;
 		return;
@@ -390,12 +412,8 @@ submit(struct hstream *s)
 static void
 keep_small(struct hstream *s)
 {
-	if (s->w == NULL || s->handed || s->len > INLINE_MAX)
-		return;
-	pthread_mutex_lock(&s->h->mu);
-	s->w->streams--;
-	pthread_mutex_unlock(&s->h->mu);
-	s->w = NULL;
+	if (s->threaded && !s->handed && s->len <= INLINE_MAX)
+		s->threaded = 0;
 }
 
 /*
@@ -435,7 +453,7 @@ wait_pending(struct hstream *s)
 {
 	struct hasher *h = s->h;
 
-	if (s->w == NULL)
+	if (!s->threaded)
 		return;
 	pthread_mutex_lock(&h->mu);
 	h->waiters++;
@@ -493,7 +511,7 @@ hstream_then(struct hstream *s, hstream_then_fn fn, void *arg)
 	submit(s);
 	s->then = fn;
 	s->then_arg = arg;
-	if (s->w == NULL) {
+	if (!s->threaded) {
 		run_then(s, &s->h->inline_slot);
 		return;
 	}
@@ -505,7 +523,7 @@ hstream_ready(struct hstream *s)
 {
 	int ready;
 
-	if (s->w == NULL)
+	if (!s->threaded)
 		return 1;
 	pthread_mutex_lock(&s->h->mu);
 	ready = s->pending == 0;
@@ -546,8 +564,6 @@ hstream_finish(struct hstream *s, struct hdigests *d)
 	pthread_mutex_lock(&h->mu);
 	if (s->buf != NULL)
 		batch_release(h, s->buf, s->cap);
-	if (s->w != NULL)
-		s->w->streams--;
 	h->kept -= s->kcap;
 	pthread_mutex_unlock(&h->mu);
 	stream_free(s);

@@ -3,11 +3,13 @@
  *
  * Hashing every message and part (SHA-256, and MD5 for parts) costs more
  * than everything else mailsift does, so it runs on worker threads:
- * bytes are gathered into batches, a stream's batches queue (bounded) to
- * the worker the stream was given, in order, and finishing a stream
- * waits only for that stream's batches.  Several workers share the
- * streams, so the hashing of one message and of its parts go on at once.
- * Without threads, hashing happens inline, same results.
+ * bytes are gathered into batches that queue (bounded) for all the
+ * workers; the first worker free takes the oldest job of a stream no
+ * other worker has, so a stream's batches are hashed in order, one at a
+ * time, while the workers share the streams (the hashing of one message
+ * and of its parts go on at once), and finishing a stream waits only for
+ * its own batches.  Without threads, hashing happens inline, same
+ * results.
  */
 #ifndef MAILSIFT_HASHER_H
 #define MAILSIFT_HASHER_H
