@@ -109,6 +109,13 @@ const char *const stmt_sql[ST_COUNT] = {
 	    "UPDATE parts SET encoded_size=?, size=?, md5=?,"
 	    " sha256=?, complete=?, extract_path=?, magic_type=?, findings=?,"
 	    " sha1=?, archive_password=? WHERE message_id=? AND part=?",
+	/* ST_PART_END's columns, numbered as there, then ST_PART's */
+	[ST_PART_WHOLE] = "INSERT OR REPLACE INTO parts (encoded_size, size,"
+			  " md5, sha256, complete, extract_path, magic_type,"
+			  " findings, sha1, archive_password, message_id,"
+			  " part, path, content_type, charset, encoding,"
+			  " disposition, filename) VALUES (?,?,?,?,?,?,?,?,"
+			  "?,?,?,?,?,?,?,?,?,?)",
 	[ST_ARCHIVE_ENTRY] = "INSERT OR REPLACE INTO archive_entries"
 			     " (message_id, part, n, path, depth, size,"
 			     " encrypted, sha256, magic_type)"
@@ -419,12 +426,14 @@ commit_refused(struct sqlite_store *s, uint64_t pending)
 	return 1;
 }
 
-/* What waits for the commit, written (with no log: freed): the commands
- * still waiting for their reply, the messages' text for the index, the
- * hosts' sums of the rows written since the last. */
+/* What waits for the commit, written (with no log: freed): the parts
+ * still waiting for their results, the commands for their reply, the
+ * messages' text for the index, the sums of the rows written since the
+ * last. */
 static void
 waiting_write(struct sqlite_store *s)
 {
+	parts_write_waiting(s);
 	cmds_write_waiting(s);
 	texts_write_waiting(s);
 	hosts_write_waiting(s);

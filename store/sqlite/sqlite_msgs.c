@@ -234,9 +234,137 @@ msgs_data(struct sqlite_store *s, const struct md_event *ev)
 	blob_data(s, m, ev->arg.p, ev->arg.len);
 }
 
+/* ------------------------------------------------- parts' rows */
+
+/* The columns of a part known at its start, from its event. */
+struct part_cols {
+	const char     *disposition;
+	struct md_bytes path, type, charset, encoding, filename;
+};
+
+static struct part_cols
+part_cols_of(const struct md_event *ev)
+{
+	return (struct part_cols) { md_disposition_str(
+					(enum md_disposition)ev->code),
+		ev->name, ev->arg, ev->aux, ev->proof, ev->extra };
+}
+
+/* Bound on st from at: path, type, charset, encoding, disposition,
+ * filename (ST_PART from 3, ST_PART_WHOLE from 13). */
+static void
+part_cols_bind(sqlite3_stmt *st, int at, const struct part_cols *c)
+{
+	db_bind_bytes(st, at, c->path);
+	db_bind_bytes(st, at + 1, c->type);
+	db_bind_text(st, at + 2, c->charset);
+	db_bind_text(st, at + 3, c->encoding);
+	if (c->disposition != NULL)
+		sqlite3_bind_text(st, at + 4, c->disposition, -1,
+		    SQLITE_STATIC);
+	db_bind_text(st, at + 5, c->filename);
+}
+
+/* The row of a part as its start knows it. */
+static void
+part_insert(struct sqlite_store *s, int64_t msg_row, uint32_t no,
+    const struct part_cols *c)
+{
+	sqlite3_stmt *st = s->st[ST_PART];
+
+	sqlite3_bind_int64(st, 1, msg_row);
+	sqlite3_bind_int64(st, 2, no);
+	part_cols_bind(st, 3, c);
+	db_run(s, ST_PART);
+}
+
+/* b's bytes copied to *at, b made to point there (NULL stays NULL). */
+static struct md_bytes
+bytes_into(uint8_t **at, struct md_bytes b)
+{
+	struct md_bytes to = { b.p != NULL ? *at : NULL, b.len };
+
+	if (b.len > 0)
+		memcpy(*at, b.p, b.len);
+	*at += b.len;
+	return to;
+}
+
+/* A part's row waiting for its results (struct part_row), or NULL when
+ * there is no memory to wait in. */
+static struct part_row *
+part_row_wait(struct sqlite_store *s, const struct open_msg *m, uint32_t no,
+    const struct part_cols *c)
+{
+	struct part_row *r = malloc(sizeof(*r) + c->path.len + c->type.len +
+	    c->charset.len + c->encoding.len + c->filename.len);
+	uint8_t		*at;
+
+	if (r == NULL)
+		return NULL;
+	at = r->bytes;
+	r->msg_row = m->row;
+	r->gen = m->gen;
+	r->no = no;
+	r->disposition = c->disposition;
+	r->path = bytes_into(&at, c->path);
+	r->type = bytes_into(&at, c->type);
+	r->charset = bytes_into(&at, c->charset);
+	r->encoding = bytes_into(&at, c->encoding);
+	r->filename = bytes_into(&at, c->filename);
+	if ((r->next = s->parts_waiting) != NULL)
+		r->next->prev = &r->next;
+	r->prev = &s->parts_waiting;
+	s->parts_waiting = r;
+	return r;
+}
+
+static struct part_cols
+part_row_cols(const struct part_row *r)
+{
+	return (struct part_cols) { r->disposition, r->path, r->type,
+		r->charset, r->encoding, r->filename };
+}
+
+/* Out of the waiting ones: its row is written (or never will be). */
+static void
+part_row_unlink(struct part_row *r)
+{
+	if (r->prev == NULL)
+		return;
+	if ((*r->prev = r->next) != NULL)
+		r->next->prev = r->prev;
+	r->prev = NULL;
+}
+
+static void
+part_row_free(struct part_row *r)
+{
+	if (r == NULL)
+		return;
+	part_row_unlink(r);
+	free(r);
+}
+
+void
+parts_write_waiting(struct sqlite_store *s)
+{
+	struct part_row *r;
+
+	while ((r = s->parts_waiting) != NULL) {
+		struct part_cols c = part_row_cols(r);
+
+		part_row_unlink(r);
+		/* not when a failing disk took its message's row away */
+		if (s->db != NULL && msg_row_kept(s, r->msg_row, r->gen))
+			part_insert(s, r->msg_row, r->no, &c);
+	}
+}
+
 static void
 part_free(struct open_part *pt)
 {
+	part_row_free(pt->row);
 	an_part_drop(pt->an);
 	if (pt->out != NULL)
 		fclose(pt->out);
@@ -448,10 +576,9 @@ msgs_header(struct sqlite_store *s, const struct md_event *ev)
 void
 msgs_part_begin(struct sqlite_store *s, const struct md_event *ev)
 {
-	struct open_msg *m = msgs_find(s, ev);
-	sqlite3_stmt	*st = s->st[ST_PART];
-	const char *disp = md_disposition_str((enum md_disposition)ev->code);
-	int	    attachment = ev->extra.len > 0;
+	struct open_msg	 *m = msgs_find(s, ev);
+	int		  attachment = ev->extra.len > 0;
+	struct part_cols  c = part_cols_of(ev);
 	struct open_part *pt;
 
 	if (m == NULL)
@@ -459,16 +586,8 @@ msgs_part_begin(struct sqlite_store *s, const struct md_event *ev)
 	pt = &m->part[ev->num[1] < MD_PART_KINDS ? ev->num[1] : MD_PART_LEAF];
 	if (pt->no != 0)
 		part_close(s, m, pt, 0, 0, 0);
-	sqlite3_bind_int64(st, 1, m->row);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->num[0]);
-	db_bind_bytes(st, 3, ev->name);
-	db_bind_bytes(st, 4, ev->arg);
-	db_bind_text(st, 5, ev->aux);
-	db_bind_text(st, 6, ev->proof);
-	if (disp != NULL)
-		sqlite3_bind_text(st, 7, disp, -1, SQLITE_STATIC);
-	db_bind_text(st, 8, ev->extra);
-	db_run(s, ST_PART);
+	if ((pt->row = part_row_wait(s, m, (uint32_t)ev->num[0], &c)) == NULL)
+		part_insert(s, m->row, (uint32_t)ev->num[0], &c);
 	m->parts_unwritten++;
 	m->attachments_unwritten += attachment;
 	if (m->col_unwritten != 0) /* its first part: the header is over */
@@ -584,12 +703,17 @@ static void
 part_finished(struct sqlite_store *s, struct part_end *f,
     const struct an_result *r)
 {
-	sqlite3_stmt *st = s->st[ST_PART_END];
+	struct part_row *row = f->part.row;
+	sqlite3_stmt	*st =
+	    s->st[row != NULL && row->prev != NULL ? ST_PART_WHOLE :
+						     ST_PART_END];
 
+	f->part.row = NULL;
 	if (!msg_row_kept(s, f->msg_row, f->gen)) {
 		if (f->part.out != NULL)
 			fclose(f->part.out);
 		free(f->part.path);
+		part_row_free(row);
 		return;
 	}
 	if (r->magic[0] != '\0' || r->findings[0] != '\0') {
@@ -615,7 +739,14 @@ part_finished(struct sqlite_store *s, struct part_end *f,
 		sqlite3_bind_text(st, 6, f->part.path, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 11, f->msg_row);
 	sqlite3_bind_int64(st, 12, f->part.no);
-	db_run(s, ST_PART_END);
+	if (st == s->st[ST_PART_WHOLE]) { /* its row waited: whole now */
+		struct part_cols c = part_row_cols(row);
+
+		part_cols_bind(st, 13, &c);
+		db_run(s, ST_PART_WHOLE);
+	} else
+		db_run(s, ST_PART_END);
+	part_row_free(row);
 	archive_entries(s, f, r);
 	if (r->hits != NULL)
 		yara_rows(s, f->msg_row, f->part.no, r->hits);

@@ -54,6 +54,7 @@ enum stmt_id {
 	ST_HEADER,
 	ST_PART,
 	ST_PART_END,
+	ST_PART_WHOLE,
 	ST_URL,
 	ST_ARCHIVE_ENTRY,
 	ST_YARA,
@@ -96,12 +97,32 @@ enum msg_col {
 	NCOLS
 };
 
+/*
+ * A part's row while its results are worked out: the columns known at
+ * its start, copied, so that its end makes the row whole in one INSERT
+ * rather than an INSERT at its start and an UPDATE at its end (which
+ * moved its sha256 index entry, a part's dearest statement on small
+ * mail).  Written as it is at each commit, as the rows a reader could
+ * see then; its end UPDATEs it after that.
+ */
+struct part_row {
+	struct part_row *next,
+	    **prev; /* s->parts_waiting; prev NULL: written */
+	int64_t		msg_row;
+	uint64_t	gen; /* its message's (sqlite_lost.c) */
+	uint32_t	no;
+	const char     *disposition; /* static; NULL: none */
+	struct md_bytes path, type, charset, encoding, filename;
+	uint8_t		bytes[]; /* what the five point into */
+};
+
 /* The MIME part of a message whose decoded bytes are arriving. */
 struct open_part {
-	uint32_t	no;
-	struct an_part *an; /* its analysis (NULL: out of memory) */
-	FILE	       *out;
-	char	       *path;
+	uint32_t	 no;
+	struct part_row *row; /* NULL: its row is in the log */
+	struct an_part	*an;  /* its analysis (NULL: out of memory) */
+	FILE		*out;
+	char		*path;
 };
 
 /* A message whose bytes are still arriving. */
@@ -258,6 +279,7 @@ struct sqlite_store {
 	uint64_t events_since_commit;
 	struct md_txtable  msgs; /* of struct open_msg */
 	struct waiting_cmd cmds[CMDS_WAITING];
+	struct part_row	  *parts_waiting; /* rows not written yet */
 	size_t		   ncmds;
 	/* messages' text for the full-text index, written just before
 	 * each commit (sqlite_msgs.c: texts_write_waiting) */
@@ -333,6 +355,7 @@ void cmds_write_waiting(struct sqlite_store *);
 /* The messages' text waiting for the full-text index, written (before a
  * commit), or, with no log, freed. */
 void texts_write_waiting(struct sqlite_store *);
+void parts_write_waiting(struct sqlite_store *);
 int  db_open(struct sqlite_store *, const char *path, int force, int keep,
      const char *command, char *err, size_t errlen);
 void finalize_all(struct sqlite_store *);
