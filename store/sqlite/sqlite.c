@@ -28,6 +28,25 @@
 #include "schema.h"
 #include "store/sqlite/sqlite_priv.h"
 
+/* A message's header columns and part counts (msg_head_write), and
+ * what its end gives (msg_finished): one UPDATE, or the two together
+ * (ST_MSG_END_HEAD: the end's 16, the head's 17, the row). */
+#define MSG_HEAD_SET                                                       \
+	"subject=coalesce(subject,?), from_addr=coalesce(from_addr,?),"    \
+	" to_addrs=coalesce(to_addrs,?), cc_addrs=coalesce(cc_addrs,?),"   \
+	" bcc_addrs=coalesce(bcc_addrs,?), reply_to=coalesce(reply_to,?)," \
+	" date_raw=coalesce(date_raw,?), msg_id=coalesce(msg_id,?),"       \
+	" in_reply_to=coalesce(in_reply_to,?), refs=coalesce(refs,?),"     \
+	" mailer=coalesce(mailer,?), return_path=coalesce(return_path,?)," \
+	" date_utc=coalesce(date_utc,?), dkim=max(dkim,?),"                \
+	" auth_results=max(auth_results,?), parts=parts+?,"                \
+	" attachments=attachments+?"
+#define MSG_END_SET                                                       \
+	"end_ts=?, size=?, sha256=?, complete=?, extract_path=?, kept=?," \
+	" last_frame=?, last_offset=?, gap_bytes=?, body_sha256=?,"       \
+	" capture_file=?, first_frame=?, first_offset=?, findings=?,"     \
+	" received_path=?, x_originating_ip=?"
+
 const char *const stmt_sql[ST_COUNT] = {
 	[ST_SESSION] =
 	    "INSERT INTO sessions (id, run_id, proto, capture_file,"
@@ -74,17 +93,7 @@ const char *const stmt_sql[ST_COUNT] = {
 	    " msgno=coalesce(?4,msgno), uid=coalesce(?5,uid),"
 	    " partial=max(partial,?6), body_sha256=CASE WHEN ?6 THEN NULL"
 	    " ELSE body_sha256 END WHERE session_id=?7 AND tx=?8",
-	[ST_MSG_HEAD] =
-	    "UPDATE messages SET subject=coalesce(subject,?1),"
-	    " from_addr=coalesce(from_addr,?2), to_addrs=coalesce(to_addrs,?3),"
-	    " cc_addrs=coalesce(cc_addrs,?4), bcc_addrs=coalesce(bcc_addrs,?5),"
-	    " reply_to=coalesce(reply_to,?6), date_raw=coalesce(date_raw,?7),"
-	    " msg_id=coalesce(msg_id,?8), in_reply_to=coalesce(in_reply_to,?9),"
-	    " refs=coalesce(refs,?10), mailer=coalesce(mailer,?11),"
-	    " return_path=coalesce(return_path,?12),"
-	    " date_utc=coalesce(date_utc,?13), dkim=max(dkim,?14),"
-	    " auth_results=max(auth_results,?15), parts=parts+?16,"
-	    " attachments=attachments+?17 WHERE id=?18",
+	[ST_MSG_HEAD] = "UPDATE messages SET " MSG_HEAD_SET " WHERE id=?",
 	[ST_BLOB_INLINE] = "INSERT OR IGNORE INTO blob_bytes (sha256, bytes)"
 			   " VALUES (?,?)",
 	[ST_ITEM] = "INSERT INTO items (session_id, seq, ts, action, msgno,"
@@ -136,12 +145,9 @@ const char *const stmt_sql[ST_COUNT] = {
 		   " VALUES (?,?,?,?,?,?,?,?,?)",
 	[ST_TEXT] = "INSERT OR REPLACE INTO message_text (rowid, subject, body)"
 		    " VALUES (?,?,?)",
-	[ST_MSG_END] =
-	    "UPDATE messages SET end_ts=?, size=?, sha256=?,"
-	    " complete=?, extract_path=?, kept=?, last_frame=?, last_offset=?,"
-	    " gap_bytes=?, body_sha256=?, capture_file=?, first_frame=?,"
-	    " first_offset=?, findings=?, received_path=?,"
-	    " x_originating_ip=? WHERE id=?",
+	[ST_MSG_END] = "UPDATE messages SET " MSG_END_SET " WHERE id=?",
+	[ST_MSG_END_HEAD] =
+	    "UPDATE messages SET " MSG_END_SET ", " MSG_HEAD_SET " WHERE id=?",
 	[ST_ANOMALY] = "INSERT INTO anomalies (session_id, ts, direction,"
 		       " name, detail, frame) VALUES (?,?,?,?,?,?)",
 	[ST_SESSION_GAP] = "UPDATE sessions SET gap_bytes=gap_bytes+? WHERE"
@@ -434,6 +440,7 @@ static void
 waiting_write(struct sqlite_store *s)
 {
 	parts_write_waiting(s);
+	heads_write_waiting(s);
 	cmds_write_waiting(s);
 	texts_write_waiting(s);
 	hosts_write_waiting(s);

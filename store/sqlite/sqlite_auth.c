@@ -73,10 +73,8 @@ auth_finished(struct sqlite_store *s, int64_t msg_row,
 }
 
 void
-auth_bind_findings(struct sqlite_store *s, const struct an_result *r)
+auth_bind_findings(sqlite3_stmt *st, const struct an_result *r)
 {
-	sqlite3_stmt *st = s->st[ST_MSG_END];
-
 	bind_opt(st, 14, r->auth_findings);
 	bind_opt(st, 15, r->path);
 	bind_opt(st, 16, r->x_originating_ip);

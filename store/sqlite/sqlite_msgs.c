@@ -42,7 +42,8 @@ static const struct {
 };
 
 static void open_msg_free(struct open_msg *);
-static void msg_head_write(struct sqlite_store *, struct open_msg *);
+static int  head_unwritten(const struct open_msg *);
+static void head_bind(sqlite3_stmt *, int, struct open_msg *);
 static void part_close(struct sqlite_store *, struct open_msg *,
     struct open_part *, int complete, uint64_t encoded, uint64_t decoded);
 static void text_index(struct sqlite_store *, struct open_msg *);
@@ -195,6 +196,10 @@ msgs_begin(struct sqlite_store *s, const struct md_event *ev)
 	msg_provenance(s, m, ev->flow);
 	m->row = ok ? sqlite3_last_insert_rowid(s->db) : 0;
 	m->gen = s->gen;
+	if ((m->held_next = s->msgs_held) != NULL)
+		m->held_next->held_prev = &m->held_next;
+	m->held_prev = &s->msgs_held;
+	s->msgs_held = m;
 	if ((m->an = an_msg_begin(s->an)) == NULL) {
 		open_msg_free(m);
 		return;
@@ -375,6 +380,8 @@ part_free(struct open_part *pt)
 static void
 open_msg_free(struct open_msg *m)
 {
+	if (m->held_prev != NULL && (*m->held_prev = m->held_next) != NULL)
+		m->held_next->held_prev = m->held_prev;
 	an_msg_drop(m->an);
 	for (int k = 0; k < MD_PART_KINDS; k++)
 		part_free(&m->part[k]);
@@ -430,7 +437,8 @@ msg_finished(struct sqlite_store *s, struct open_msg *m,
     const struct an_result *r)
 {
 	const char   *hex = r->d.sha256, *body = r->d.body;
-	sqlite3_stmt *st = s->st[ST_MSG_END];
+	enum stmt_id  id = head_unwritten(m) ? ST_MSG_END_HEAD : ST_MSG_END;
+	sqlite3_stmt *st = s->st[id];
 
 	m->an = NULL; /* the stage's, and it is done with it */
 	if (!msg_row_kept(s, m->row, m->gen)) {
@@ -453,9 +461,13 @@ msg_finished(struct sqlite_store *s, struct open_msg *m,
 		sqlite3_bind_text(st, 11, m->capture_file, -1, SQLITE_STATIC);
 	db_bind_frame(st, 12, m->first_frame);
 	db_bind_offset(st, 13, m->first_frame, m->first_offset);
-	auth_bind_findings(s, r);
-	sqlite3_bind_int64(st, 17, m->row);
-	msg_row_run(s, ST_MSG_END, m->row);
+	auth_bind_findings(st, r);
+	if (id == ST_MSG_END_HEAD) { /* its head waited: written with it */
+		head_bind(st, 17, m);
+		sqlite3_bind_int64(st, 34, m->row);
+	} else
+		sqlite3_bind_int64(st, 17, m->row);
+	msg_row_run(s, id, m->row);
 	if (r->hits != NULL)
 		yara_rows(s, m->row, 0, r->hits);
 	auth_finished(s, m->row, r);
@@ -479,7 +491,6 @@ msgs_end(struct sqlite_store *s, const struct md_event *ev)
 	for (int k = MD_PART_KINDS - 1; k >= 0; k--) /* left open by the tap */
 		if (m->part[k].no != 0)
 			part_close(s, m, &m->part[k], 0, 0, 0);
-	msg_head_write(s, m);
 	text_index(s, m);
 	if (m->out != NULL && fclose(m->out) != 0)
 		io_fail(s);
@@ -519,30 +530,62 @@ col_take(struct open_msg *m, enum msg_col c, struct md_bytes b)
 }
 
 /*
- * What the message's row lacks of its header columns and part counts,
- * in one UPDATE: a dozen a message, one for each field and part, were
- * a tenth of small mail's writing.
+ * What the message's row lacks of its header columns and part counts
+ * waits for its end's UPDATE (ST_MSG_END_HEAD) or, while it has none,
+ * for the next commit: a dozen UPDATEs a message, one for each field
+ * and part, were a tenth of small mail's writing, and one at its first
+ * part and its end a twentieth still.
  */
+static int
+head_unwritten(const struct open_msg *m)
+{
+	return m->col_unwritten != 0 || m->parts_unwritten != 0 || m->dkim ||
+	    m->auth_results;
+}
+
+/* Nothing of the head waits any more. */
+static void
+head_written(struct open_msg *m)
+{
+	m->col_unwritten = 0;
+	m->dkim = m->auth_results = 0;
+	m->parts_unwritten = m->attachments_unwritten = 0;
+}
+
+/* The head's 17 columns on st from at, as in the row from now on. */
+static void
+head_bind(sqlite3_stmt *st, int at, struct open_msg *m)
+{
+	for (int c = 0; c < NCOLS; c++)
+		if (m->col_unwritten & (1u << c))
+			db_bind_copy(st, at + c, m->col[c], m->col_len[c]);
+	sqlite3_bind_int(st, at + NCOLS, m->dkim);
+	sqlite3_bind_int(st, at + NCOLS + 1, m->auth_results);
+	sqlite3_bind_int64(st, at + NCOLS + 2, m->parts_unwritten);
+	sqlite3_bind_int64(st, at + NCOLS + 3, m->attachments_unwritten);
+	head_written(m);
+}
+
 static void
 msg_head_write(struct sqlite_store *s, struct open_msg *m)
 {
 	sqlite3_stmt *st = s->st[ST_MSG_HEAD];
 
-	if (m->col_unwritten == 0 && m->parts_unwritten == 0 && !m->dkim &&
-	    !m->auth_results)
+	if (!head_unwritten(m))
 		return;
-	for (int c = 0; c < NCOLS; c++)
-		if (m->col_unwritten & (1u << c))
-			db_bind_copy(st, c + 1, m->col[c], m->col_len[c]);
-	sqlite3_bind_int(st, 14, m->dkim);
-	sqlite3_bind_int(st, 15, m->auth_results);
-	sqlite3_bind_int64(st, 16, m->parts_unwritten);
-	sqlite3_bind_int64(st, 17, m->attachments_unwritten);
-	sqlite3_bind_int64(st, 18, m->row);
+	head_bind(st, 1, m);
+	sqlite3_bind_int64(st, NCOLS + 5, m->row);
 	msg_row_run(s, ST_MSG_HEAD, m->row);
-	m->col_unwritten = 0;
-	m->dkim = m->auth_results = 0;
-	m->parts_unwritten = m->attachments_unwritten = 0;
+}
+
+void
+heads_write_waiting(struct sqlite_store *s)
+{
+	for (struct open_msg *m = s->msgs_held; m != NULL; m = m->held_next)
+		if (s->db == NULL || !msg_row_kept(s, m->row, m->gen))
+			head_written(m); /* no row to write it in */
+		else
+			msg_head_write(s, m);
 }
 
 /* A top-level header field: its row, and the messages column it fills. */
@@ -590,8 +633,6 @@ msgs_part_begin(struct sqlite_store *s, const struct md_event *ev)
 		part_insert(s, m->row, (uint32_t)ev->num[0], &c);
 	m->parts_unwritten++;
 	m->attachments_unwritten += attachment;
-	if (m->col_unwritten != 0) /* its first part: the header is over */
-		msg_head_write(s, m);
 	pt->no = (uint32_t)ev->num[0];
 	/* its digests and type by content; the first part of a message
 	 * whose start went (its header with it) begins where the capture

@@ -40,6 +40,7 @@ enum stmt_id {
 	ST_MSG_META,
 	ST_MSG_HEAD,
 	ST_MSG_END,
+	ST_MSG_END_HEAD,
 	ST_BLOB_INLINE,
 	ST_ITEM,
 	ST_DELETION,
@@ -174,6 +175,9 @@ struct open_msg {
 	int64_t	 end_offset;
 	int	 complete;
 	uint64_t gen; /* the transaction its row went in (sqlite_lost.c) */
+	/* in s->msgs_held from its row's INSERT until freed: its head
+	 * columns wait for its end's UPDATE or the next commit */
+	struct open_msg *held_next, **held_prev;
 };
 
 /*
@@ -280,6 +284,7 @@ struct sqlite_store {
 	struct md_txtable  msgs; /* of struct open_msg */
 	struct waiting_cmd cmds[CMDS_WAITING];
 	struct part_row	  *parts_waiting; /* rows not written yet */
+	struct open_msg	  *msgs_held;	  /* whose rows are written to */
 	size_t		   ncmds;
 	/* messages' text for the full-text index, written just before
 	 * each commit (sqlite_msgs.c: texts_write_waiting) */
@@ -356,6 +361,7 @@ void cmds_write_waiting(struct sqlite_store *);
  * commit), or, with no log, freed. */
 void texts_write_waiting(struct sqlite_store *);
 void parts_write_waiting(struct sqlite_store *);
+void heads_write_waiting(struct sqlite_store *);
 int  db_open(struct sqlite_store *, const char *path, int force, int keep,
      const char *command, char *err, size_t errlen);
 void finalize_all(struct sqlite_store *);
@@ -401,7 +407,7 @@ void auth_header(struct sqlite_store *, struct open_msg *,
 void auth_finished(struct sqlite_store *, int64_t msg_row,
     const struct an_result *);
 /* The findings, path and originating IP onto ST_MSG_END (14 to 16). */
-void auth_bind_findings(struct sqlite_store *, const struct an_result *);
+void auth_bind_findings(sqlite3_stmt *, const struct an_result *);
 void msgs_gap(struct sqlite_store *, uint64_t flow_id, enum md_dir,
     uint64_t missing);
 void msgs_free_all(struct sqlite_store *);
