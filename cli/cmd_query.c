@@ -372,7 +372,8 @@ cmd_list(int argc, char **argv)
 		}
 		if (o.hashcat != NULL)
 			return run_hashcat(&listings[i], &o);
-		return run_listing(&listings[i], &o, table_print);
+		return run_listing(&listings[i], &o,
+		    o.values != NULL ? table_print_values : table_print);
 	}
 	return EXIT_USAGE;
 }

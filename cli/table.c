@@ -318,7 +318,7 @@ free_cells(char **cells, size_t n)
 }
 
 static int
-print_table(FILE *out, struct query_rows *st, int wide)
+print_table(FILE *out, struct query_rows *st, int wide, const char *null)
 {
 	int    ncol = query_columns(st), rc, avail;
 	size_t nrows = 0, cap = 0, *w;
@@ -339,9 +339,12 @@ print_table(FILE *out, struct query_rows *st, int wide)
 			cap = ncap;
 		}
 		for (int c = 0; c < ncol; c++) {
-			const char *t = query_text(st, c);
-			char	   *d = term_escape(t);
-			size_t	    cw;
+			const char *t =
+			    null != NULL && query_type(st, c) == QUERY_NULL ?
+			    null :
+			    query_text(st, c);
+			char  *d = term_escape(t);
+			size_t cw;
 
 			if (d == NULL) {
 				free_cells(cells,
@@ -400,7 +403,7 @@ table_fprint(FILE *out, struct query_rows *st, enum out_format fmt)
 	int rc, n = 0;
 
 	if (fmt == OUT_TABLE || fmt == OUT_WIDE)
-		return print_table(out, st, fmt == OUT_WIDE);
+		return print_table(out, st, fmt == OUT_WIDE, NULL);
 	if (fmt == OUT_CSV)
 		return table_csv(out, st, 0);
 	while ((rc = query_next(st)) == 1) {
@@ -413,5 +416,13 @@ table_fprint(FILE *out, struct query_rows *st, enum out_format fmt)
 int
 table_print(struct query_rows *st, enum out_format fmt)
 {
+	return table_fprint(stdout, st, fmt);
+}
+
+int
+table_print_values(struct query_rows *st, enum out_format fmt)
+{
+	if (fmt == OUT_TABLE || fmt == OUT_WIDE)
+		return print_table(stdout, st, fmt == OUT_WIDE, "(none)");
 	return table_fprint(stdout, st, fmt);
 }

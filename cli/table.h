@@ -20,6 +20,10 @@ enum out_format { OUT_TABLE, OUT_WIDE, OUT_JSON, OUT_CSV };
 int table_csv(FILE *f, struct query_rows *st, int guard);
 /* Steps st to the end, printing each row; returns rows, or -1. */
 int table_print(struct query_rows *st, enum out_format fmt);
+/* A column's values (--values): in a table, the rows without a value
+ * (NULL) are "(none)", as the workbench says, not a blank that an empty
+ * value would print too; CSV and JSON as table_print. */
+int table_print_values(struct query_rows *st, enum out_format fmt);
 /* The same to out (a table fits the terminal that stdout is). */
 int table_fprint(FILE *out, struct query_rows *st, enum out_format fmt);
 

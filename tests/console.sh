@@ -148,6 +148,14 @@ done
 check "--values: every column of every listing, its counts add up to the rows" "$vbad" ""
 check "--values with --limit: the top N" \
 	"$("$BIN" messages -d "$DB" --values from --limit 2 --csv | tail -n +2 | wc -l)" 2
+# the rows without a value (NULL) are a group of their own: "(none)" in
+# the table, as the workbench says it, where a blank would read as an
+# empty value; null in JSON, an empty field in CSV
+check "--values: the rows without a value, (none) in the table, null in JSON" \
+	"$("$BIN" messages -d "$DB" --values to --wide | awk '$1 == "(none)" { print $2 }')" \
+	"$("$BIN" messages -d "$DB" --values to --json | python3 -c 'import json, sys; print(*[r["count"] for r in map(json.loads, sys.stdin) if r["value"] is None])')"
+check "--values: some messages here have no To (the check above is not empty)" \
+	"$("$BIN" messages -d "$DB" --values to --wide | grep -c '^(none) ')" 1
 
 # 5. Search as analysts type it.
 "$BIN" search 'user@example.com' -d "$DB" >/dev/null 2>&1
