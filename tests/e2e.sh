@@ -128,6 +128,43 @@ python3 tests/tools/slowfeed.py "$B/gen/demo.pcap" 60 1.5 "$B/slow.db" 2>"$B/slo
 	./mailsift read -q --replace -o "$B/slow.db" -
 check "read commits once a second of wall time" "$(cat "$B/slow.seen")" "1"
 
+# A message still arriving, as a reader sees it at a commit (the writer
+# keeps a part's row and a message's header columns until its end or
+# the next commit, whichever is first: doc/design.md): its row with its
+# subject and the parts begun so far counted, its parts' rows, the one
+# arriving without its digests yet; at its end, all of it whole. The
+# commit comes with another connection's start, mid-attachment.
+python3 - "$B/big.eml" <<'PY'
+import base64, random, sys
+random.seed(1)
+body = base64.encodebytes(random.randbytes(1 << 20)).decode()
+open(sys.argv[1], 'w', newline='').write((
+    'From: Ann <ann@example.org>\r\nTo: bob@example.net\r\n'
+    'Subject: the big report\r\nMIME-Version: 1.0\r\n'
+    'Content-Type: multipart/mixed; boundary="b1"\r\n\r\n'
+    '--b1\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n'
+    '--b1\r\nContent-Type: application/pdf; name="report.pdf"\r\n'
+    'Content-Disposition: attachment; filename="report.pdf"\r\n'
+    'Content-Transfer-Encoding: base64\r\n\r\n' + body +
+    '--b1--\r\n').replace('\r\n', '\n').replace('\n', '\r\n'))
+PY
+"$GEN" --eml "$B/big.eml" "$B" big >/dev/null
+q="SELECT 'message', subject, complete, sha256 IS NULL, parts, attachments
+FROM messages WHERE subject = 'the big report' UNION ALL SELECT 'part',
+part, content_type || ' ' || coalesce(filename, '-'), sha256 IS NULL,
+size IS NULL, '' FROM parts WHERE message_id = (SELECT id FROM messages
+WHERE subject = 'the big report')"
+rm -rf "$B/mid.db" "$B/mid.db.blobs"
+python3 tests/tools/midfeed.py "$B/big.pcap" report.pdf 100 "$B/gen/demo.pcap" 1.5 "$B/mid.db" "$q" 2>"$B/mid.seen" |
+	./mailsift read -q --replace -o "$B/mid.db" -
+check "a message arriving, at a commit: its header, its parts so far, the open one without digests" \
+	"$(cat "$B/mid.seen")" "message|the big report|0|1|2|1
+part|1|text/plain -|0|0|
+part|2|application/pdf report.pdf|1|1|"
+check "a message arriving, at its end: whole" "$(sqlite3 "$B/mid.db" "$q")" "message|the big report|1|0|2|1
+part|1|text/plain -|0|0|
+part|2|application/pdf report.pdf|0|0|"
+
 # Damaged input: what came before the damage is kept, exit status 1.
 head -c 30000 "$B/gen/demo.pcap" > "$B/cut.pcap"
 ./mailsift read -q --replace -o "$B/cut.db" "$B/cut.pcap" 2>"$B/cut.err"; rc=$?
