@@ -1,9 +1,35 @@
 /* \summary: one run's flow: capture -> assembler -> MIME tap -> store */
+#include <sys/resource.h>
 #include <stdio.h>
 
 #include "cli/cli.h"
 #include "cli/pipeline.h"
 #include "dissect/mime.h"
+
+/*
+ * Every message still arriving, and every end waiting for its digests
+ * (AN_END_MAX of them), may hold a file open (its kept bytes, --extract's
+ * copies): the soft limit on open files, 1024 for a systemd service, is
+ * raised to the hard one, at most 65,536.  read and live poll their
+ * descriptors and never select() them (serve, whose HTTP library does,
+ * is left as it is).
+ */
+static void
+open_files_raise(void)
+{
+	struct rlimit rl;
+	rlim_t	      want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 65536 ?
+	    65536 :
+	    rl.rlim_max;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		rl.rlim_cur = want;
+		(void)setrlimit(RLIMIT_NOFILE, &rl); /* or as it was */
+	}
+}
 
 /* libnids ran out of memory: the log is closed as a signal would. */
 static void
@@ -17,6 +43,7 @@ pipeline_open(struct pipeline *p, const struct store_opts *so,
     struct capture_opts *co, char *err, size_t errlen)
 {
 	*p = (struct pipeline) { 0 };
+	open_files_raise();
 	if ((p->st = store_open(so, err, errlen)) == NULL)
 		return PIPELINE_ERR_STORE;
 	store_sink(p->st, &p->store_in);

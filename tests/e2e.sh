@@ -165,6 +165,24 @@ check "a message arriving, at its end: whole" "$(sqlite3 "$B/mid.db" "$q")" "mes
 part|1|text/plain -|0|0|
 part|2|application/pdf report.pdf|0|0|"
 
+# Every message still arriving and every end waiting for its digests may
+# hold a file: read raises its soft limit on open files (1024 for a
+# systemd service) to the hard one, at most 65,536.
+rm -f "$B/nofile.fifo"
+mkfifo "$B/nofile.fifo"
+(sh -c 'ulimit -Sn 256; exec ./mailsift read -q --replace -o "$0" -' "$B/nofile.db" <"$B/nofile.fifo" &
+	echo $! >"$B/nofile.pid"; wait) &
+nofile_sub=$!
+exec 7>"$B/nofile.fifo"
+head -c 24 "$B/gen/demo.pcap" >&7
+sleep 1
+nofile=$(awk '/^Max open files/ { print $4 "/" $5 }' "/proc/$(cat "$B/nofile.pid")/limits")
+exec 7>&-
+wait "$nofile_sub"
+hard=$(ulimit -Hn)
+[ "$hard" = unlimited ] || [ "$hard" -gt 65536 ] && hard=65536
+check "read raises its soft limit on open files to the hard one" "${nofile%%/*}" "$hard"
+
 # Damaged input: what came before the damage is kept, exit status 1.
 head -c 30000 "$B/gen/demo.pcap" > "$B/cut.pcap"
 ./mailsift read -q --replace -o "$B/cut.db" "$B/cut.pcap" 2>"$B/cut.err"; rc=$?
