@@ -60,6 +60,16 @@ const char *const stmt_sql[ST_COUNT] = {
 	    "UPDATE sessions SET end_ts=?, end_reason=?, tls=?,"
 	    " bytes_c2s=?, bytes_s2c=?, tls_bytes_c2s=?, tls_bytes_s2c=?,"
 	    " last_frame=?, last_offset=?, last_capture_file=? WHERE id=?",
+	/* ST_SESSION_END's, then the banner and HELO that waited (?12 and
+	 * ?16 say whether each did) */
+	[ST_SESSION_END_HELLO] =
+	    "UPDATE sessions SET end_ts=?1, end_reason=?2, tls=?3,"
+	    " bytes_c2s=?4, bytes_s2c=?5, tls_bytes_c2s=?6, tls_bytes_s2c=?7,"
+	    " last_frame=?8, last_offset=?9, last_capture_file=?10,"
+	    " banner_code=CASE WHEN ?12 THEN ?13 ELSE banner_code END,"
+	    " banner=CASE WHEN ?12 THEN ?14 ELSE banner END,"
+	    " banner_frame=CASE WHEN ?12 THEN ?15 ELSE banner_frame END,"
+	    " helo=CASE WHEN ?16 THEN ?17 ELSE helo END WHERE id=?11",
 	[ST_EXTENSION] = "INSERT INTO extensions VALUES (?,?,?)",
 	[ST_COMMAND] =
 	    "INSERT OR REPLACE INTO commands (session_id, seq, ts,"
@@ -441,6 +451,7 @@ waiting_write(struct sqlite_store *s)
 {
 	parts_write_waiting(s);
 	heads_write_waiting(s);
+	hellos_write_waiting(s);
 	cmds_write_waiting(s);
 	texts_write_waiting(s);
 	hosts_write_waiting(s);

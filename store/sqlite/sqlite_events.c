@@ -82,10 +82,121 @@ note_ended(struct sqlite_store *s, int64_t id)
 	s->nended++;
 }
 
+/* ----------------------------------------------- banner and HELO */
+
+/* The session's waiting banner and HELO, or NULL. */
+static struct waiting_hello *
+hello_of(struct sqlite_store *s, int64_t sid)
+{
+	for (size_t i = s->nhellos; i-- > 0;)
+		if (s->hellos[i].sid == sid)
+			return &s->hellos[i];
+	return NULL;
+}
+
+/* On st from at: whether the banner waited, its code, text and frame;
+ * whether the HELO did, its text (ST_SESSION_END_HELLO's 12 to 17). */
+static void
+hello_bind(sqlite3_stmt *st, int at, const struct waiting_hello *h)
+{
+	sqlite3_bind_int(st, at, h->banner_set);
+	if (h->code_set)
+		sqlite3_bind_int(st, at + 1, h->code);
+	db_bind_copy(st, at + 2, h->banner, h->banner_len);
+	db_bind_frame(st, at + 3, h->frame);
+	sqlite3_bind_int(st, at + 4, h->helo_set);
+	db_bind_copy(st, at + 5, h->helo, h->helo_len);
+}
+
+/* A waiting banner and HELO out (after their UPDATE, or with none). */
+static void
+hello_drop(struct sqlite_store *s, struct waiting_hello *h)
+{
+	free(h->banner);
+	free(h->helo);
+	*h = s->hellos[--s->nhellos];
+}
+
+/* Written as they are: the banner's UPDATE, the HELO's. */
+static void
+hello_write(struct sqlite_store *s, struct waiting_hello *h)
+{
+	sqlite3_stmt *st;
+
+	if (s->db != NULL && h->banner_set) {
+		st = s->st[ST_GREETING];
+		if (h->code_set)
+			sqlite3_bind_int(st, 1, h->code);
+		db_bind_copy(st, 2, h->banner, h->banner_len);
+		db_bind_frame(st, 3, h->frame);
+		sqlite3_bind_int64(st, 4, h->sid);
+		db_run(s, ST_GREETING);
+	}
+	if (s->db != NULL && h->helo_set) {
+		st = s->st[ST_HELO];
+		db_bind_copy(st, 1, h->helo, h->helo_len);
+		sqlite3_bind_int64(st, 2, h->sid);
+		db_run(s, ST_HELO);
+	}
+	hello_drop(s, h);
+}
+
+void
+hellos_write_waiting(struct sqlite_store *s)
+{
+	while (s->nhellos > 0)
+		hello_write(s, &s->hellos[s->nhellos - 1]);
+}
+
+/* The session's waiting place, made (one written when all are taken). */
+static struct waiting_hello *
+hello_for(struct sqlite_store *s, int64_t sid)
+{
+	struct waiting_hello *h = hello_of(s, sid);
+
+	if (h != NULL)
+		return h;
+	if (s->nhellos == HELLOS_WAITING)
+		hello_write(s, &s->hellos[0]);
+	h = &s->hellos[s->nhellos++];
+	*h = (struct waiting_hello) { .sid = sid };
+	return h;
+}
+
+/* The greeting's banner, or a HELO, waits; 0, or -1 (no memory: the
+ * caller writes it at once). */
+static int
+hello_wait(struct sqlite_store *s, enum stmt_id id, const struct md_event *ev)
+{
+	struct waiting_hello *h = hello_for(s, session_id(s, ev));
+	char		     *p;
+	size_t		      n;
+
+	if (db_copy_bytes(ev->arg, 0, &p, &n) != 0)
+		return -1;
+	if (id == ST_GREETING) {
+		free(h->banner);
+		h->banner = p;
+		h->banner_len = n;
+		h->banner_set = 1;
+		h->code_set = ev->flow->proto == MD_PROTO_SMTP;
+		h->code = ev->code;
+		h->frame = ev->flow->frame;
+	} else {
+		free(h->helo);
+		h->helo = p;
+		h->helo_len = n;
+		h->helo_set = 1;
+	}
+	return 0;
+}
+
 static void
 on_session_end(struct sqlite_store *s, const struct md_event *ev)
 {
-	sqlite3_stmt	*st = s->st[ST_SESSION_END];
+	struct waiting_hello *h = hello_of(s, session_id(s, ev));
+	enum stmt_id	 id = h != NULL ? ST_SESSION_END_HELLO : ST_SESSION_END;
+	sqlite3_stmt	*st = s->st[id];
 	struct hosts_was was;
 
 	hosts_session_was(s, session_id(s, ev), &was);
@@ -100,7 +211,9 @@ on_session_end(struct sqlite_store *s, const struct md_event *ev)
 	if (s->capture_file != NULL && ev->flow->frame != 0)
 		sqlite3_bind_text(st, 10, s->capture_file, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 11, session_id(s, ev));
-	if (db_run(s, ST_SESSION_END) == 0) {
+	if (h != NULL)
+		hello_bind(st, 12, h);
+	if (db_run(s, id) == 0) {
 		int tls =
 		    !(ev->name.len == 4 && memcmp(ev->name.p, "none", 4) == 0);
 
@@ -109,6 +222,8 @@ on_session_end(struct sqlite_store *s, const struct md_event *ev)
 		hosts_tls_now(s, ev->flow, &was, tls);
 	} else
 		hosts_tls_now(s, ev->flow, &was, was.tls);
+	if (h != NULL)
+		hello_drop(s, h);
 	if (ev->tls != MD_TLS_NONE)
 		s->stats.tls_sessions++;
 	if (s->track_ended)
@@ -486,7 +601,8 @@ db_emit(void *arg, const struct md_event *ev)
 		on_session_begin(s, ev);
 		break;
 	case MD_EV_GREETING:
-		on_simple(s, ST_GREETING, ev);
+		if (hello_wait(s, ST_GREETING, ev) != 0)
+			on_simple(s, ST_GREETING, ev);
 		break;
 	case MD_EV_COMMAND:
 		on_command(s, ev);
@@ -495,7 +611,8 @@ db_emit(void *arg, const struct md_event *ev)
 		on_reply(s, ev);
 		break;
 	case MD_EV_HELO:
-		on_simple(s, ST_HELO, ev);
+		if (hello_wait(s, ST_HELO, ev) != 0)
+			on_simple(s, ST_HELO, ev);
 		break;
 	case MD_EV_EXTENSION:
 		on_simple(s, ST_EXTENSION, ev);

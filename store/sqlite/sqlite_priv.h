@@ -27,6 +27,7 @@ enum stmt_id {
 	ST_GREETING,
 	ST_HELO,
 	ST_SESSION_END,
+	ST_SESSION_END_HELLO,
 	ST_EXTENSION,
 	ST_COMMAND,
 	ST_REPLY,
@@ -220,6 +221,21 @@ struct waiting_text {
 	size_t	 len;
 };
 #define TEXTS_WAITING_BYTES (16u << 20)
+/*
+ * A session's banner and HELO wait for its end's UPDATE, or the next
+ * commit: on small mail a session's row was written four times (its
+ * INSERT, banner, HELO, end).  At most HELLOS_WAITING sessions wait;
+ * past that the oldest is written.
+ */
+#define HELLOS_WAITING 32
+struct waiting_hello {
+	int64_t	 sid;
+	int	 banner_set, helo_set, code_set;
+	int	 code;
+	uint64_t frame;
+	char	*banner, *helo; /* NULL: none (bound as NULL) */
+	size_t	 banner_len, helo_len;
+};
 struct waiting_cmd {
 	int64_t	 sid;
 	uint32_t seq;
@@ -281,11 +297,13 @@ struct sqlite_store {
 	uint64_t	  last_commit_ts;
 	uint64_t last_commit_wall; /* wall_now_us() at the last commit */
 	uint64_t events_since_commit;
-	struct md_txtable  msgs; /* of struct open_msg */
-	struct waiting_cmd cmds[CMDS_WAITING];
-	struct part_row	  *parts_waiting; /* rows not written yet */
-	struct open_msg	  *msgs_held;	  /* whose rows are written to */
-	size_t		   ncmds;
+	struct md_txtable    msgs; /* of struct open_msg */
+	struct waiting_cmd   cmds[CMDS_WAITING];
+	struct waiting_hello hellos[HELLOS_WAITING];
+	size_t		     nhellos;
+	struct part_row	    *parts_waiting; /* rows not written yet */
+	struct open_msg	    *msgs_held;	    /* whose rows are written to */
+	size_t		     ncmds;
 	/* messages' text for the full-text index, written just before
 	 * each commit (sqlite_msgs.c: texts_write_waiting) */
 	struct waiting_text *texts;
@@ -357,6 +375,7 @@ void db_maybe_commit(struct sqlite_store *, uint64_t ts);
 /* The commands still waiting for a reply, written without it (before a
  * commit); their memory freed. */
 void cmds_write_waiting(struct sqlite_store *);
+void hellos_write_waiting(struct sqlite_store *);
 /* The messages' text waiting for the full-text index, written (before a
  * commit), or, with no log, freed. */
 void texts_write_waiting(struct sqlite_store *);
