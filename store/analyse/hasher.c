@@ -185,7 +185,7 @@ run_then(struct hstream *s, void **slot)
 /*
  * The oldest job whose stream no worker has (the lock held): out of the
  * queue, its stream marked busy; 0 when there is none.  A job of a busy
- * stream waits for the worker that has the stream, which takes it next.
+ * stream waits: the worker that has the stream looks again once done.
  */
 static int
 job_take(struct hasher *h, struct job *j)

@@ -46,6 +46,14 @@
 	" last_frame=?, last_offset=?, gap_bytes=?, body_sha256=?,"       \
 	" capture_file=?, first_frame=?, first_offset=?, findings=?,"     \
 	" received_path=?, x_originating_ip=?"
+/* A session's banner and HELO that waited (waiting_hello): ?12 and ?16
+ * say whether each did, ?11 is the row; alone (ST_HELLO) or with its
+ * end's columns (ST_SESSION_END_HELLO, ?1 to ?10 as ST_SESSION_END's) */
+#define HELLO_SET                                                     \
+	"banner_code=CASE WHEN ?12 THEN ?13 ELSE banner_code END,"    \
+	" banner=CASE WHEN ?12 THEN ?14 ELSE banner END,"             \
+	" banner_frame=CASE WHEN ?12 THEN ?15 ELSE banner_frame END," \
+	" helo=CASE WHEN ?16 THEN ?17 ELSE helo END"
 
 const char *const stmt_sql[ST_COUNT] = {
 	[ST_SESSION] =
@@ -60,16 +68,12 @@ const char *const stmt_sql[ST_COUNT] = {
 	    "UPDATE sessions SET end_ts=?, end_reason=?, tls=?,"
 	    " bytes_c2s=?, bytes_s2c=?, tls_bytes_c2s=?, tls_bytes_s2c=?,"
 	    " last_frame=?, last_offset=?, last_capture_file=? WHERE id=?",
-	/* ST_SESSION_END's, then the banner and HELO that waited (?12 and
-	 * ?16 say whether each did) */
 	[ST_SESSION_END_HELLO] =
 	    "UPDATE sessions SET end_ts=?1, end_reason=?2, tls=?3,"
 	    " bytes_c2s=?4, bytes_s2c=?5, tls_bytes_c2s=?6, tls_bytes_s2c=?7,"
-	    " last_frame=?8, last_offset=?9, last_capture_file=?10,"
-	    " banner_code=CASE WHEN ?12 THEN ?13 ELSE banner_code END,"
-	    " banner=CASE WHEN ?12 THEN ?14 ELSE banner END,"
-	    " banner_frame=CASE WHEN ?12 THEN ?15 ELSE banner_frame END,"
-	    " helo=CASE WHEN ?16 THEN ?17 ELSE helo END WHERE id=?11",
+	    " last_frame=?8, last_offset=?9, last_capture_file=?10, " HELLO_SET
+	    " WHERE id=?11",
+	[ST_HELLO] = "UPDATE sessions SET " HELLO_SET " WHERE id=?11",
 	[ST_EXTENSION] = "INSERT INTO extensions VALUES (?,?,?)",
 	[ST_COMMAND] =
 	    "INSERT OR REPLACE INTO commands (session_id, seq, ts,"
@@ -443,9 +447,10 @@ commit_refused(struct sqlite_store *s, uint64_t pending)
 }
 
 /* What waits for the commit, written (with no log: freed): the parts
- * still waiting for their results, the commands for their reply, the
- * messages' text for the index, the sums of the rows written since the
- * last. */
+ * still waiting for their results, the messages' header columns and the
+ * sessions' banner and HELO for their end, the commands for their reply,
+ * the messages' text for the index, the sums of the rows written since
+ * the last. */
 static void
 waiting_write(struct sqlite_store *s)
 {

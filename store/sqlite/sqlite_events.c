@@ -95,7 +95,7 @@ hello_of(struct sqlite_store *s, int64_t sid)
 }
 
 /* On st from at: whether the banner waited, its code, text and frame;
- * whether the HELO did, its text (ST_SESSION_END_HELLO's 12 to 17). */
+ * whether the HELO did, its text (HELLO_SET's 12 to 17). */
 static void
 hello_bind(sqlite3_stmt *st, int at, const struct waiting_hello *h)
 {
@@ -117,26 +117,16 @@ hello_drop(struct sqlite_store *s, struct waiting_hello *h)
 	*h = s->hellos[--s->nhellos];
 }
 
-/* Written as they are: the banner's UPDATE, the HELO's. */
+/* Written as they are, without the session's end. */
 static void
 hello_write(struct sqlite_store *s, struct waiting_hello *h)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = s->st[ST_HELLO];
 
-	if (s->db != NULL && h->banner_set) {
-		st = s->st[ST_GREETING];
-		if (h->code_set)
-			sqlite3_bind_int(st, 1, h->code);
-		db_bind_copy(st, 2, h->banner, h->banner_len);
-		db_bind_frame(st, 3, h->frame);
-		sqlite3_bind_int64(st, 4, h->sid);
-		db_run(s, ST_GREETING);
-	}
-	if (s->db != NULL && h->helo_set) {
-		st = s->st[ST_HELO];
-		db_bind_copy(st, 1, h->helo, h->helo_len);
-		sqlite3_bind_int64(st, 2, h->sid);
-		db_run(s, ST_HELO);
+	if (s->db != NULL && (h->banner_set || h->helo_set)) {
+		sqlite3_bind_int64(st, 11, h->sid);
+		hello_bind(st, 12, h);
+		db_run(s, ST_HELLO);
 	}
 	hello_drop(s, h);
 }

@@ -28,6 +28,7 @@ enum stmt_id {
 	ST_HELO,
 	ST_SESSION_END,
 	ST_SESSION_END_HELLO,
+	ST_HELLO,
 	ST_EXTENSION,
 	ST_COMMAND,
 	ST_REPLY,
@@ -225,7 +226,7 @@ struct waiting_text {
  * A session's banner and HELO wait for its end's UPDATE, or the next
  * commit: on small mail a session's row was written four times (its
  * INSERT, banner, HELO, end).  At most HELLOS_WAITING sessions wait;
- * past that the oldest is written.
+ * past that one is written.
  */
 #define HELLOS_WAITING 32
 struct waiting_hello {
@@ -425,7 +426,8 @@ void auth_header(struct sqlite_store *, struct open_msg *,
     const struct md_event *);
 void auth_finished(struct sqlite_store *, int64_t msg_row,
     const struct an_result *);
-/* The findings, path and originating IP onto ST_MSG_END (14 to 16). */
+/* The findings, path and originating IP onto st: ST_MSG_END or
+ * ST_MSG_END_HEAD (14 to 16). */
 void auth_bind_findings(sqlite3_stmt *, const struct an_result *);
 void msgs_gap(struct sqlite_store *, uint64_t flow_id, enum md_dir,
     uint64_t missing);
