@@ -260,7 +260,7 @@ console: mailsift
 
 # mailsift serve on the loopback (the sanitizer build): answers, headers,
 # refusals, malformed HTTP, many clients.
-serve-test: mailsift $(BUILD)/san/mailsift
+serve-test: mailsift $(BUILD)/san/mailsift $(BUILD)/rel/tools/pcapgen
 	@tests/serve.sh
 
 # Every answer of serve does the same work on a log ten times the size
@@ -283,7 +283,7 @@ postgres: mailsift $(BUILD)/san/mailsift $(BUILD)/rel/tools/pcapgen
 # The systemd unit for mailsift live passes systemd-analyze verify.
 # mailsift live for weeks, in SOAK_S seconds (default 600): rotation,
 # SIGHUP, SIGKILL, a full disk; not in make test (ten minutes).
-soak: mailsift
+soak: mailsift $(BUILD)/rel/tools/pcapgen
 	@tests/soak.sh
 
 unitfile: mailsift

@@ -17,7 +17,12 @@ rm -rf "$B"; mkdir -p "$B"
 # The log: the shipped and recorded captures (terminal.pcap's subjects
 # and names carry escape sequences, overrides and markup).
 ./mailsift read -q --replace -o "$B/log.db" tests/pcap/*.pcap tests/recorded/*.pcap 2>/dev/null
-PORT=$((20000 + $$ % 20000))
+# ports the kernel says are free now, not ones worked out from the pid
+# (such a port may be a live connection's own, and serve cannot listen)
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# a server that is gone where it should answer: why, from its stderr
+gone() { kill -0 "$1" 2>/dev/null || { echo "  serve exited early:"; sed 's/^/    /' "$2"; }; }
+PORT=$(free_port)
 U=http://127.0.0.1:$PORT
 # every request carries the token (the file made by the first start)
 "$BIN" serve -d "$B/log.db" --listen "127.0.0.1:$PORT" --token-file "$B/token" 2>"$B/serve.err" & pid=$!
@@ -26,6 +31,7 @@ for _ in $(seq 50); do [ -s "$B/token" ] && break; sleep 0.1; done
 T=$(cat "$B/token")
 printf 'header = "Authorization: Bearer %s"\n' "$T" >"$B/auth.curl"
 for _ in $(seq 50); do curl -K "$B/auth.curl" -s -o /dev/null "$U/" && break; sleep 0.1; done
+gone "$pid" "$B/serve.err"
 
 get() { curl -K "$B/auth.curl" -s "$U$1"; }
 code() { curl -K "$B/auth.curl" -s -o /dev/null -w '%{http_code}' "$@"; }
@@ -274,7 +280,7 @@ if command -v chromium >/dev/null 2>&1; then
 	# HTML in UTF-16 (issue 34): its elements that reach out must be
 	# seen and renamed as in UTF-8; a listener on LPORT counts any
 	# connection the browser opens to the addresses in them
-	LPORT=$((PORT + 1))
+	LPORT=$(free_port)
 	python3 tests/tools/mkcharsets.py "$B/hostile" "$LPORT"
 	for m in utf16-bom utf16-le; do
 		build/rel/tools/pcapgen --eml "$B/hostile/$m.eml" "$B/hostile" "$m"
@@ -773,12 +779,14 @@ open(sys.argv[2], "wb").write(d)
 PY
 	./mailsift read -q --replace -o "$B/stray.db" "$B/tiny.pcap" "$B/epoch.pcap" 2>/dev/null
 	# (on 127.0.0.1: the browser resolves no other name or address)
-	rm -f "$B/t.err"; "$BIN" serve -d "$B/stray.db" --listen "127.0.0.1:$((PORT + 1))" --token-file "$B/token" 2>"$B/t.err" & pid=$!
+	SPORT=$(free_port)
+	rm -f "$B/t.err"; "$BIN" serve -d "$B/stray.db" --listen "127.0.0.1:$SPORT" --token-file "$B/token" 2>"$B/t.err" & pid=$!
 	for _ in $(seq 50); do [ -s "$B/t.err" ] && break; sleep 0.1; done
 	(IFS='
 '; set -f
-	timeout 90 chromium $CHROME --dump-dom "http://127.0.0.1:$((PORT + 1))/?token=$(cat "$B/token")#/overview" >"$B/stray.dom.html" 2>/dev/null)
-	kill -TERM "$pid"; wait "$pid"
+	timeout 90 chromium $CHROME --dump-dom "http://127.0.0.1:$SPORT/?token=$(cat "$B/token")#/overview" >"$B/stray.dom.html" 2>/dev/null)
+	gone "$pid" "$B/t.err"
+	kill -TERM "$pid" 2>/dev/null; wait "$pid"
 	strays=$(sqlite3 "$B/stray.db" "SELECT count(*) FROM messages WHERE partial = 0 AND begin_ts < 86400")
 	check "a stray time: the timelines span the rest, the strays said with a link to their rows" \
 		"$(python3 -c '
