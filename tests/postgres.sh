@@ -30,6 +30,7 @@ check() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1"; echo "  expected: $3"
 rm -rf "$B"; mkdir -p "$B"
 
 . tests/tools/pgtmp.sh
+. tests/tools/freeport.sh
 pg_init || { echo "FAIL initdb"; exit 1; }
 trap pg_cleanup EXIT INT TERM
 pg_start || { echo "FAIL the server did not start"; cat "$D/server.log"; exit 1; }
@@ -277,7 +278,7 @@ fi
 # ------------------------------------------------------------ serve
 # mailsift serve over PostgreSQL: the same listings as over SQLite, a
 # message's bytes from the server's blobs.
-SPORT=$((30000 + $$ % 20000))
+SPORT=$(free_port)
 MAILSIFT_TOKEN=postgres-serve-token-0123 ./mailsift serve -d "$(uri same)" --listen "127.0.0.1:$SPORT" 2>"$B/serve.err" & spid=$!
 scurl() { curl -s -H "Authorization: Bearer postgres-serve-token-0123" "$@"; }
 for _ in $(seq 50); do scurl -o /dev/null "http://127.0.0.1:$SPORT/" && break; sleep 0.1; done

@@ -11,6 +11,7 @@
 set -u
 cd "$(dirname "$0")/.."
 . tests/answers.sh
+. tests/tools/freeport.sh
 B=build/scale
 SMALL=${SCALE_SMALL:-2000}
 LARGE=${SCALE_LARGE:-20000}
@@ -52,7 +53,7 @@ mklog() {
 # The work of each answer on the log of $1 messages: "NAME<tab>STEPS<tab>SCANNED"
 work() {
 	log=$B/log-$1.db
-	port=$((21000 + $$ % 20000 + $1 % 7))
+	port=$(free_port)
 	u=http://127.0.0.1:$port
 	MAILSIFT_ANSWER_KEEP_MS=off MAILSIFT_QUERY_COST=1 ./mailsift serve -d "$log" --listen "127.0.0.1:$port" \
 		--token-file "$B/token-$1" 2>"$B/cost-$1.log" &

@@ -17,9 +17,7 @@ rm -rf "$B"; mkdir -p "$B"
 # The log: the shipped and recorded captures (terminal.pcap's subjects
 # and names carry escape sequences, overrides and markup).
 ./mailsift read -q --replace -o "$B/log.db" tests/pcap/*.pcap tests/recorded/*.pcap 2>/dev/null
-# ports the kernel says are free now, not ones worked out from the pid
-# (such a port may be a live connection's own, and serve cannot listen)
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+. tests/tools/freeport.sh
 # a server that is gone where it should answer: why, from its stderr
 gone() { kill -0 "$1" 2>/dev/null || { echo "  serve exited early:"; sed 's/^/    /' "$2"; }; }
 PORT=$(free_port)
