@@ -74,7 +74,11 @@ const char *const stmt_sql[ST_COUNT] = {
 	    " last_frame=?8, last_offset=?9, last_capture_file=?10, " HELLO_SET
 	    " WHERE id=?11",
 	[ST_HELLO] = "UPDATE sessions SET " HELLO_SET " WHERE id=?11",
-	[ST_EXTENSION] = "INSERT INTO extensions VALUES (?,?,?)",
+	/* EXTS_WAITING rows; those not bound are NULL and left out */
+	[ST_EXTENSIONS] = "INSERT INTO extensions SELECT column1, column2,"
+			  " column3 FROM (VALUES (?,?,?), (?,?,?), (?,?,?),"
+			  " (?,?,?), (?,?,?), (?,?,?), (?,?,?), (?,?,?))"
+			  " WHERE column1 IS NOT NULL",
 	[ST_COMMAND] =
 	    "INSERT OR REPLACE INTO commands (session_id, seq, ts,"
 	    " verb, args, tag, frame, offset, reply_code, reply_status,"
@@ -448,7 +452,8 @@ commit_refused(struct sqlite_store *s, uint64_t pending)
 
 /* What waits for the commit, written (with no log: freed): the parts
  * still waiting for their results, the messages' header columns and the
- * sessions' banner and HELO for their end, the commands for their reply,
+ * sessions' banner and HELO for their end, a reply's keywords, the
+ * commands for their reply,
  * the messages' text for the index, the sums of the rows written since
  * the last. */
 static void
@@ -457,6 +462,7 @@ waiting_write(struct sqlite_store *s)
 	parts_write_waiting(s);
 	heads_write_waiting(s);
 	hellos_write_waiting(s);
+	exts_write_waiting(s);
 	cmds_write_waiting(s);
 	texts_write_waiting(s);
 	hosts_write_waiting(s);

@@ -220,6 +220,34 @@ on_session_end(struct sqlite_store *s, const struct md_event *ev)
 		note_ended(s, session_id(s, ev));
 }
 
+/* ------------------------------------------------------ keywords */
+
+/* A reply's keyword, bound into ST_EXTENSIONS' next row. */
+static void
+on_extension(struct sqlite_store *s, const struct md_event *ev)
+{
+	sqlite3_stmt *st = s->st[ST_EXTENSIONS];
+	int	      at = 3 * (int)s->nexts + 1;
+
+	sqlite3_bind_int64(st, at, session_id(s, ev));
+	db_bind_bytes(st, at + 1, ev->name);
+	db_bind_text(st, at + 2, ev->arg);
+	if (++s->nexts == EXTS_WAITING)
+		exts_write_waiting(s);
+}
+
+void
+exts_write_waiting(struct sqlite_store *s)
+{
+	if (s->nexts == 0)
+		return;
+	s->nexts = 0;
+	if (s->db != NULL) /* a rotation that found no room left none */
+		db_run(s, ST_EXTENSIONS);
+}
+
+/* ------------------------------------------------------ commands */
+
 /* A waiting command's row, with its reply's columns (bound by the
  * caller) or without; its copies freed, its place given up. */
 static void
@@ -526,11 +554,6 @@ on_simple(struct sqlite_store *s, enum stmt_id id, const struct md_event *ev)
 		db_bind_bytes(st, 1, ev->arg);
 		sqlite3_bind_int64(st, 2, sid);
 		break;
-	case ST_EXTENSION:
-		sqlite3_bind_int64(st, 1, sid);
-		db_bind_bytes(st, 2, ev->name);
-		db_bind_text(st, 3, ev->arg);
-		break;
 	case ST_TX:
 		sqlite3_bind_int64(st, 1, sid);
 		sqlite3_bind_int64(st, 2, ev->tx);
@@ -582,7 +605,9 @@ db_emit(void *arg, const struct md_event *ev)
 {
 	struct sqlite_store *s = arg;
 
-	if (lost_event(s, ev)) /* its session is not in the log */
+	if (s->nexts > 0 && ev->type != MD_EV_EXTENSION)
+		exts_write_waiting(s); /* the reply's keywords are all here */
+	if (lost_event(s, ev))	       /* its session is not in the log */
 		return 0;
 	if (an_pending(s->an) > 0) /* ends whose results may have come */
 		msgs_settle(s, 0);
@@ -605,7 +630,7 @@ db_emit(void *arg, const struct md_event *ev)
 			on_simple(s, ST_HELO, ev);
 		break;
 	case MD_EV_EXTENSION:
-		on_simple(s, ST_EXTENSION, ev);
+		on_extension(s, ev);
 		break;
 	case MD_EV_AUTH:
 		on_auth(s, ev);
