@@ -8,6 +8,7 @@
  * script and no load from elsewhere.  HTTP is libmicrohttpd's.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <getopt.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "capture/capture.h"
 #include "cli/cli.h"
@@ -1528,19 +1530,56 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	    MHD_OPTION_NOTIFY_CONNECTION, deadlines_notify, (o)->deadlines, \
 	    MHD_OPTION_NOTIFY_COMPLETED, deadlines_completed, (o)->deadlines
 
-/* The server, listening on sa. */
+/* A socket listening on sa, or -1 with errno set.  Made here rather
+ * than by libmicrohttpd, whose own message for a port taken says "port
+ * 0" (the port it was not given: sa carries it). */
+static int
+listen_on(const struct sockaddr_storage *sa)
+{
+	int one = 1, e;
+	int fd = socket(sa->ss_family,
+	    SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (fd < 0)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    (sa->ss_family == AF_INET6 &&
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) !=
+		    0) ||
+	    bind(fd, (const struct sockaddr *)sa,
+		sa->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+					    sizeof(struct sockaddr_in)) != 0 ||
+	    listen(fd, SOMAXCONN) != 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* The server, listening on sa; NULL with errno set (0: the server
+ * would not start). */
 static struct MHD_Daemon *
 start_daemon(struct serve_opts *o, const struct sockaddr_storage *sa,
     const char *cert, const char *key)
 {
-	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+	struct MHD_Daemon *d;
+	int		   fd = listen_on(sa);
+
+	if (fd < 0)
+		return NULL;
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG |
 		(o->tls ? MHD_USE_TLS : 0) |
 		(sa->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-	    0, NULL, NULL, on_request, o, MHD_OPTION_SOCK_ADDR, sa,
+	    0, NULL, NULL, on_request, o, MHD_OPTION_LISTEN_SOCKET, fd,
 	    SERVE_LIMITS(o),
 	    o->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
 	    MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
+	if (d == NULL) /* fd not closed here: libmicrohttpd may have */
+		errno = 0;
+	return d;
 }
 
 struct serve {
@@ -1559,6 +1598,7 @@ serve_open(const char *db, const char *token)
 	struct sockaddr_storage	    sa = { 0 };
 	struct sockaddr_in	   *a4 = (struct sockaddr_in *)&sa;
 	const union MHD_DaemonInfo *di;
+	socklen_t		    salen = sizeof(sa);
 
 	if (sv == NULL || (sv->db = strdup(db)) == NULL ||
 	    (token != NULL && (sv->token = strdup(token)) == NULL))
@@ -1574,10 +1614,11 @@ serve_open(const char *db, const char *token)
 	    (sv->o.overview = overview_new(sv->o.db, 30)) == NULL ||
 	    answers_start(&sv->o, 30, 0) != 0 ||
 	    (sv->d = start_daemon(&sv->o, &sa, NULL, NULL)) == NULL ||
-	    (di = MHD_get_daemon_info(sv->d, MHD_DAEMON_INFO_BIND_PORT)) ==
-		NULL)
+	    (di = MHD_get_daemon_info(sv->d, MHD_DAEMON_INFO_LISTEN_FD)) ==
+		NULL ||
+	    getsockname(di->listen_fd, (struct sockaddr *)&sa, &salen) != 0)
 		goto fail;
-	sv->port = di->port;
+	sv->port = ntohs(a4->sin_port); /* the socket's own: MHD was given it */
 	return sv;
 fail:
 	serve_close(sv);
@@ -1904,8 +1945,8 @@ cmd_serve(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	d = start_daemon(&o, &sa, cert, key);
 	if (d == NULL) {
-		fprintf(stderr, "mailsift serve: cannot listen on %s\n",
-		    o.listen);
+		fprintf(stderr, "mailsift serve: cannot listen on %s%s%s\n",
+		    o.listen, errno ? ": " : "", errno ? strerror(errno) : "");
 		deadlines_free(o.deadlines);
 		overview_free(o.overview);
 		answers_stop(&o);

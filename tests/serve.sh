@@ -586,6 +586,16 @@ check "listening beyond the loopback in plain HTTP: exit 2, said" \
 	"$?|$(grep -c 'give --tls-cert and --tls-key' "$B/t.err")" "2|1"
 "$BIN" serve -d "$B/log.db" --listen "0.0.0.0:$PORT" --no-token 2>"$B/t.err"
 check "--no-token beyond the loopback: exit 2" "$?" 2
+# a port another program holds: said with why, the port as given
+TPORT=$(free_port)
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(30)' "$TPORT" & hpid=$!
+for _ in $(seq 50); do python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$TPORT" 2>/dev/null && break; sleep 0.1; done
+"$BIN" serve -d "$B/log.db" --listen "127.0.0.1:$TPORT" --no-token 2>"$B/t.err"
+check "a port taken: exit 2, said with why, the port as given" \
+	"$?|$(cat "$B/t.err")" "2|mailsift serve: cannot listen on 127.0.0.1:$TPORT: Address already in use"
+kill "$hpid" 2>/dev/null; wait "$hpid" 2>/dev/null
 
 # The token (issue 34): random by default and said once; from ?token= a
 # cookie the page's own requests carry; a foreign Host refused whatever
