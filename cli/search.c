@@ -51,7 +51,9 @@ enum { TEXT_LIKE, HASH, ADDRESS, PROTO, TIME, RANGE };
 
 static int value_ok(int kind, const char *v);
 
-#define LIKE_OF(col) "lower(" col ") LIKE lower(?N) ESCAPE '\\'"
+/* case-blind: LIKE is in SQLite, ILIKE in PostgreSQL (as MATCH in
+ * listings.c) */
+#define LIKE_OF(col) col " LIKE ?N ESCAPE '\\'"
 
 static const struct field fields[] = {
 	{ "from", LIKE_OF("m.from_addr"), TEXT_LIKE },

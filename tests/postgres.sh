@@ -129,6 +129,24 @@ for l in sessions messages creds tls hosts; do
 	[ "$a" = "$b" ] || hdiff="$hdiff $l"
 done
 check "--host with one address (an equality, indexed): the same rows on both" "$hdiff" ""
+# text filters are case-blind on both: LIKE in SQLite, ILIKE made of it
+# for PostgreSQL (pg_query.c), a value in capitals finding the rows
+tdiff=""
+for f in "messages --from EXAMPLE" "messages --subject INVOICE" "attachments --name INVOICE" "attachments --name notes.txt" "sessions --user A"; do
+	# shellcheck disable=SC2086
+	a=$(./mailsift $f -d "$(uri same)" --limit 0 --csv 2>&1 | ids | sort | md5sum)
+	# shellcheck disable=SC2086
+	b=$(./mailsift $f -d "$B/same.db" --limit 0 --csv 2>&1 | ids | sort | md5sum)
+	# shellcheck disable=SC2086
+	n=$(./mailsift $f -d "$B/same.db" --limit 0 --csv 2>/dev/null | tail -n +2 | wc -l)
+	[ "$a" = "$b" ] && [ "$n" -gt 0 ] || tdiff="$tdiff [$f: $n]"
+done
+for q in "subject:INVOICE" "from:EXAMPLE.COM" "file:INVOICE.BIN" "user:A"; do
+	a=$(./mailsift search -d "$(uri same)" -n 100000 --json -- "$q" 2>&1 | jids | ids | sort -n | tr '\n' ' ')
+	b=$(./mailsift search -d "$B/same.db" -n 100000 --json -- "$q" 2>&1 | jids | ids | sort -n | tr '\n' ' ')
+	[ "$a" = "$b" ] && [ -n "$b" ] || tdiff="$tdiff [$q: $a / $b]"
+done
+check "text filters in capitals: the same rows on both, not none" "$tdiff" ""
 # (issue 31) the listings' --query: the same rows on both, beside a filter
 ldiff=""
 for l in sessions messages attachments urls; do

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "store/backend.h"
@@ -88,10 +89,24 @@ q_error(const struct query *q)
 	return ((const struct pg_query *)q)->error;
 }
 
+static int
+word_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+/* The word LIKE at p of sql (any case). */
+static int
+like_at(const char *sql, const char *p)
+{
+	return strncasecmp(p, "LIKE", 4) == 0 && !word_char(p[4]) &&
+	    (p == sql || !word_char(p[-1]));
+}
+
 /*
  * SQLite's parameters as PostgreSQL's: "?" is the next number, "?N" is
- * N; quoted strings and names are left alone.  The highest number is
- * stored in *nparams.
+ * N; and SQLite's LIKE, case-blind, as ILIKE; quoted strings and names
+ * are left alone.  The highest number is stored in *nparams.
  */
 static char *
 dollar_params(const char *sql, int *nparams)
@@ -111,6 +126,9 @@ dollar_params(const char *sql, int *nparams)
 				*o++ = *p++;
 			if (*p)
 				*o++ = *p++;
+		} else if (like_at(sql, p)) {
+			o += sprintf(o, "ILIKE"); /* as SQLite's, case-blind */
+			p += 4;
 		} else if (*p == '?') {
 			int n;
 
