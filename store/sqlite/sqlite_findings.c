@@ -61,16 +61,19 @@
 	" OR t.cipher LIKE '%DES%'"                             \
 	" OR t.cipher LIKE '%\\_RC2\\_%' ESCAPE '\\')"
 
-/* offered, and credentials or mail crossed in clear */
-#define STARTTLS_NOT_USED                                                     \
-	"SELECT s.id AS session_id, 'starttls_not_used' AS finding,"          \
-	" CAST('the server offered ' || e.keyword ||"                         \
-	" '; the session stayed in clear' AS TEXT) AS detail," SESSION_COLS   \
-	" FROM sessions s JOIN extensions e ON e.session_id = s.id"           \
-	" WHERE s.tls = 'none' AND upper(e.keyword) IN ('STARTTLS', 'STLS')"  \
-	" AND (EXISTS (SELECT 1 FROM auth a WHERE a.session_id = s.id)"       \
-	" OR EXISTS (SELECT 1 FROM transactions t WHERE t.session_id = s.id)" \
-	" OR EXISTS (SELECT 1 FROM messages m WHERE m.session_id = s.id))"
+/* offered, and credentials or mail crossed in clear (mail asked first:
+ * most sessions carry some and few log in, and each EXISTS is a probe
+ * of an index for every clear session: 700 -> 575 ms for the million
+ * of the bench log) */
+#define STARTTLS_NOT_USED                                                       \
+	"SELECT s.id AS session_id, 'starttls_not_used' AS finding,"            \
+	" CAST('the server offered ' || e.keyword ||"                           \
+	" '; the session stayed in clear' AS TEXT) AS detail," SESSION_COLS     \
+	" FROM sessions s JOIN extensions e ON e.session_id = s.id"             \
+	" WHERE s.tls = 'none' AND upper(e.keyword) IN ('STARTTLS', 'STLS')"    \
+	" AND (EXISTS (SELECT 1 FROM transactions t WHERE t.session_id = s.id)" \
+	" OR EXISTS (SELECT 1 FROM messages m WHERE m.session_id = s.id)"       \
+	" OR EXISTS (SELECT 1 FROM auth a WHERE a.session_id = s.id))"
 #define TLS_CHECKS                                                             \
 	TLS_CHECK("tls_below_1_2", "t.version",                                \
 	    "t.version IN ('SSLv2', 'SSLv3', 'TLSv10', 'TLSv11')")             \
