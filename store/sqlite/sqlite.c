@@ -453,9 +453,8 @@ commit_refused(struct sqlite_store *s, uint64_t pending)
 /* What waits for the commit, written (with no log: freed): the parts
  * still waiting for their results, the messages' header columns and the
  * sessions' banner and HELO for their end, a reply's keywords, the
- * commands for their reply,
- * the messages' text for the index, the sums of the rows written since
- * the last. */
+ * commands for their reply, the messages' text for the index, the sums
+ * of the rows written since the last. */
 static void
 waiting_write(struct sqlite_store *s)
 {
