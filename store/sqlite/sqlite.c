@@ -55,6 +55,10 @@
 	" banner_frame=CASE WHEN ?12 THEN ?15 ELSE banner_frame END," \
 	" helo=CASE WHEN ?16 THEN ?17 ELSE helo END"
 
+/* ST_EXTENSIONS writes its rows out: a bound past them would bind
+ * nothing, and those keywords would be lost without a word */
+_Static_assert(EXTS_WAITING == 8, "ST_EXTENSIONS has 8 rows");
+
 const char *const stmt_sql[ST_COUNT] = {
 	[ST_SESSION] =
 	    "INSERT INTO sessions (id, run_id, proto, capture_file,"
@@ -74,7 +78,8 @@ const char *const stmt_sql[ST_COUNT] = {
 	    " last_frame=?8, last_offset=?9, last_capture_file=?10, " HELLO_SET
 	    " WHERE id=?11",
 	[ST_HELLO] = "UPDATE sessions SET " HELLO_SET " WHERE id=?11",
-	/* EXTS_WAITING rows; those not bound are NULL and left out */
+	/* EXTS_WAITING rows (asserted below); those not bound are NULL
+	 * and left out */
 	[ST_EXTENSIONS] = "INSERT INTO extensions SELECT column1, column2,"
 			  " column3 FROM (VALUES (?,?,?), (?,?,?), (?,?,?),"
 			  " (?,?,?), (?,?,?), (?,?,?), (?,?,?), (?,?,?))"
