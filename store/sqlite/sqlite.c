@@ -1,9 +1,9 @@
 /* \summary: SQLite store: the log file, its statements and commits */
 /*
  * Rows are written with prepared statements inside transactions that are
- * committed every STORE_COMMIT_US of capture time (and at the end), in WAL
- * mode, so that a reader can query the log while mailsift runs and a crash
- * loses at most the last uncommitted seconds.
+ * committed every STORE_COMMIT_WALL_US of wall time (and at the end), in
+ * WAL mode, so that a reader can query the log while mailsift runs and a
+ * crash loses at most the last uncommitted second.
  *
  * Session ids are the run's flow ids plus the largest id already in the
  * log, so a log can be appended to by later runs and no map from flow to
@@ -489,7 +489,7 @@ db_commit_last(struct sqlite_store *s)
  * a disk that has room again is written again.
  */
 void
-db_commit(struct sqlite_store *s, uint64_t ts)
+db_commit(struct sqlite_store *s)
 {
 	uint64_t pending = s->stats.messages - s->msgs_committed_mark;
 
@@ -519,24 +519,25 @@ db_commit(struct sqlite_store *s, uint64_t ts)
 	s->storage_fail_in_txn = 0;
 	if (sqlite3_get_autocommit(s->db))
 		db_run(s, ST_BEGIN);
-	s->last_commit_ts = ts;
 	s->last_commit_wall = wall_now_us();
 	s->events_since_commit = 0;
 }
 
 /*
- * Commits every STORE_COMMIT_US of capture time and every
- * STORE_COMMIT_WALL_US of wall time: a capture of a few seconds can take
- * minutes to read, and what was read before a crash or a kill must stay.
+ * Commits every STORE_COMMIT_WALL_US of wall time: a capture of a few
+ * seconds can take minutes to read, and what was read before a crash or a
+ * kill must stay.  Not by capture time: a file is read many times faster
+ * than it was recorded, and every commit writes again each index page its
+ * rows touched (hashes and addresses land on pages at random), so commits
+ * every two seconds of a dense capture wrote the log's indexes over and
+ * over as the log grew (doc/performance.md, round eleven).
  */
 void
-db_maybe_commit(struct sqlite_store *s, uint64_t ts)
+db_maybe_commit(struct sqlite_store *s)
 {
 	if (++s->events_since_commit >= STORE_COMMIT_EVENTS ||
-	    (ts > s->last_commit_ts + STORE_COMMIT_US) ||
-	    ts + STORE_COMMIT_US < s->last_commit_ts ||
 	    wall_now_us() - s->last_commit_wall >= STORE_COMMIT_WALL_US)
-		db_commit(s, ts);
+		db_commit(s);
 }
 
 static int
@@ -1299,7 +1300,7 @@ sqlite_flush(void *arg)
 	if (s->db == NULL) /* a rotation that found no room left none */
 		return;
 	msgs_settle(s, 0);
-	db_commit(s, s->last_commit_ts);
+	db_commit(s);
 }
 
 /* The sessions ended whose rows are all in the log: their ids, in the

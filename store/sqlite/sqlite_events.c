@@ -730,6 +730,6 @@ db_emit(void *arg, const struct md_event *ev)
 	case MD_EV_COUNT:
 		break;
 	}
-	db_maybe_commit(s, ev->ts_us);
+	db_maybe_commit(s);
 	return 0;
 }

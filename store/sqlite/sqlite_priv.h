@@ -18,8 +18,7 @@
 
 #define BLOB_BUF	     (32 * 1024) /* kept bytes written at a time */
 #define BLOB_INLINE_MAX	     (16 * 1024) /* kept inside the log up to */
-#define STORE_COMMIT_US	     2000000	 /* capture time between commits */
-#define STORE_COMMIT_EVENTS  200000	 /* or this many events */
+#define STORE_COMMIT_EVENTS  200000	 /* events between commits */
 #define STORE_COMMIT_WALL_US 1000000	 /* or this much wall time */
 
 enum stmt_id {
@@ -307,8 +306,7 @@ struct sqlite_store {
 	struct md_txtable lost; /* of struct md_txnode, tx LOST_TX */
 	size_t		  nlost;
 	uint64_t	  flow_floor; /* flows below: begun with no log */
-	uint64_t	  last_commit_ts;
-	uint64_t last_commit_wall; /* wall_now_us() at the last commit */
+	uint64_t last_commit_wall;    /* wall_now_us() at the last commit */
 	uint64_t events_since_commit;
 	struct md_txtable    msgs; /* of struct open_msg */
 	struct waiting_cmd   cmds[CMDS_WAITING];
@@ -381,11 +379,11 @@ void db_bind_offset(sqlite3_stmt *, int i, uint64_t frame, int64_t);
 void db_bind_u64(sqlite3_stmt *, int i, uint64_t v, uint64_t none);
 /* 0, or -1 when the statement failed (counted, said) */
 int  db_run(struct sqlite_store *, enum stmt_id);
-void db_commit(struct sqlite_store *, uint64_t ts);
+void db_commit(struct sqlite_store *);
 /* The last COMMIT of a file (at its close or rotation): its kept bytes
  * made durable first, as db_commit does; no BEGIN after. */
 void db_commit_last(struct sqlite_store *);
-void db_maybe_commit(struct sqlite_store *, uint64_t ts);
+void db_maybe_commit(struct sqlite_store *);
 /* The commands still waiting for a reply, written without it (before a
  * commit); their memory freed. */
 void cmds_write_waiting(struct sqlite_store *);
