@@ -405,6 +405,7 @@ BENCH_PKGS := time dsniff tshark tcpflow openssl sqlite3
 BENCH_MB   ?= 500
 BENCH_MIX  ?= 4000
 BENCH_TINY ?= 20000
+BENCH_GROWN ?= 200000
 BENCH_LIVE_MB ?= 100
 BENCH_LIVE_RATES ?= 500 1000 1500 2000 top
 
@@ -415,7 +416,7 @@ $(BUILD)/bench/floor: bench/floor.c
 bench: deps mailsift $(BUILD)/bench/floor $(BUILD)/rel/tools/pcapgen
 	$(call ensure_pkgs,$(BENCH_PKGS))
 	@bench/run.sh $(BENCH_MB)
-	@bench/mail.sh $(BENCH_MIX) $(BENCH_TINY)
+	@bench/mail.sh $(BENCH_MIX) $(BENCH_TINY) $(BENCH_GROWN)
 
 # mailsift live under tcpreplay over a veth pair, 1 and 2 workers.
 bench-live: deps mailsift $(BUILD)/rel/tools/pcapgen

@@ -2,7 +2,8 @@
 # Mail as it is really sent (make bench runs it after bench/run.sh):
 # per-message costs, which the big-message capture hides.
 #
-# usage: bench/mail.sh [MIX_MESSAGES] [TINY_MESSAGES]   (default 4000 20000)
+# usage: bench/mail.sh [MIX_MESSAGES] [TINY_MESSAGES] [GROWN_MESSAGES]
+#        (default 4000 20000 200000; GROWN 0 leaves the last part out)
 #
 # Two captures made by pcapgen (same seed, same bytes):
 #   mix   SMTP (relay and submission), POP3 and IMAP sessions of one to
@@ -14,11 +15,16 @@
 # For each: the libnids floor, mailsift (as run, --no-keep, and with
 # libmagic given an empty database, to show what its rules cost),
 # tshark's IMF export when there is tshark; MB/s, messages/s,
-# microseconds per message, rows/s.
+# microseconds per message, rows/s.  Then the writer as its log grows:
+# GROWN notifications read once into one log (--no-keep), the messages
+# the log holds counted every two seconds while it runs, and the rate
+# printed for each tenth of them: the random-keyed indexes (hashes,
+# addresses) cost a page write a row once they outgrow a second's rows.
 set -eu
 cd "$(dirname "$0")/.."
 MIX=${1:-4000}
 TINY=${2:-20000}
+GROWN=${3:-200000}
 BEST=${BEST:-3}
 B=build/bench
 mkdir -p "$B"
@@ -93,3 +99,33 @@ for profile in mix tiny; do
 done
 rm -rf "$B/mail.db"* "$B/nokeep.db"*
 echo "(us/msg: wall time per message on $(nproc) cores; rows/s: rows of every table written per second)"
+
+[ "$GROWN" -gt 0 ] || exit 0
+pcap=$(capture tiny "$GROWN")
+rm -rf "$B/grown.db"*
+./mailsift read -q --no-keep -o "$B/grown.db" "$pcap" &
+pid=$!
+start=$(date +%s.%N)
+while kill -0 "$pid" 2>/dev/null; do
+	sleep 2
+	n=$(sqlite3 -readonly "$B/grown.db" "SELECT count(*) FROM messages" 2>/dev/null) || n=
+	[ -n "$n" ] && echo "$(date +%s.%N) $n"
+done >"$B/grown.samples"
+wait "$pid"
+echo "$(date +%s.%N) $(sqlite3 "$B/grown.db" "SELECT count(*) FROM messages")" >>"$B/grown.samples"
+echo
+echo "the writer as the log grows: $pcap, $GROWN notifications, --no-keep, one run"
+awk -v start="$start" -v total="$GROWN" '
+	{ t[NR] = $1 - start; n[NR] = $2 }
+	END {
+		printf "  %-22s %9s\n", "messages in the log", "msgs/s"
+		lt = 0; ln = 0; tenth = 1
+		for (i = 1; i <= NR; i++) {
+			if (n[i] < tenth * total / 10 && i < NR) continue
+			if (t[i] > lt && n[i] > ln) printf "  %9d - %-10d %9.0f\n", ln, n[i], (n[i] - ln) / (t[i] - lt)
+			lt = t[i]; ln = n[i]
+			while (tenth * total / 10 <= n[i]) tenth++
+		}
+		printf "  whole run %.1f s, %.0f messages/s\n", t[NR], n[NR] / t[NR]
+	}' "$B/grown.samples"
+rm -rf "$B/grown.db"* "$B/grown.samples"
