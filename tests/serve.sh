@@ -360,6 +360,12 @@ while True:
 	browse boolsearch 'search?q=(subject%3Ainvoice%20OR%20file%3A*.exe)%20NOT%20from%3Aalice'
 	browse qlisting 'sessions?query=(subject%3Ainvoice%20OR%20file%3A*.exe)%20NOT%20from%3Aalice'
 	browse messagerec message/1
+	# a sorted listing's pages past the middle are asked the other way
+	# round from the end (an offset steps over every row before it)
+	stotal=$(get '/api/listing/messages?count=1' | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["total"])')
+	# (the last half of the rows, a page: more than one row to turn)
+	sper=$((stotal / 2)) slast=$((stotal - stotal / 2))
+	browse sortedlast "messages?sort=size&desc=1&limit=$sper&offset=$slast"
 	browse images "message/$imid"
 	browse files files
 	# (issue 31) times in the browser's zone, by the switch's choice as a
@@ -470,6 +476,9 @@ P().feed(open(sys.argv[1]).read()); print(P.rows - 1)' "$B/messages.dom.html")" 
 	check "browser: a listing says which rows of how many, and downloads whole" \
 		"$(grep -c '<span>Rows 1-[0-9]* of [0-9]*</span>' "$B/messages.dom.html")|$(grep -o 'href="/api/listing/messages?format=[a-z]*"' "$B/messages.dom.html" | tr '\n' ' ')" \
 		"1|href=\"/api/listing/messages?format=csv\" href=\"/api/listing/messages?format=json\" "
+	check "browser: a sorted listing's last page, asked from the end the other way round: the rows the offset gives, in order" \
+		"$(grep -o '<span>Rows [0-9-]* of [0-9]*</span>' "$B/sortedlast.dom.html")|$(grep -o 'href="#/message/[0-9]*"' "$B/sortedlast.dom.html" | sed 's/[^0-9]//g' | tr '\n' ' ')|$(grep -c "api/listing/messages?sort=size&limit=$((stotal - slast))&offset=0" "$B/sortedlast.net.json" | awk '{ print ($1 > 0) }')|$([ "$sper" -ge 2 ] && echo rows-to-turn)" \
+		"<span>Rows $((slast + 1))-$stotal of $stotal</span>|$(get "/api/listing/messages?sort=size&desc=1&limit=$sper&offset=$slast" | python3 -c 'import json, sys; print("".join("%d " % r["id"] for r in json.load(sys.stdin)))')|1|rows-to-turn"
 	check "browser: a query the language refuses: said under the form, which stays" \
 		"$(grep -c '<input name="q"' "$B/badsearch.dom.html")|$(grep -c '<p class="err">.*not an MD5, SHA-1 or SHA-256 in hex' "$B/badsearch.dom.html")" "1|1"
 	check "browser: a search finds the hostile message, shown as text" \
