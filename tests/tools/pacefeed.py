@@ -3,7 +3,7 @@
 about that rate, in 64 KiB writes.  A log commits every second of wall
 time, not of capture time, so a test that needs commits in the middle of
 a run (a disk that fills or fails after some of them) reads its capture
-from this pipe: "mailsift read -o LOG - < <(pacefeed.py ...)".  A reader
+from this pipe: "pacefeed.py FILE RATE | mailsift read -o LOG -".  A reader
 that stops (EPIPE) ends it quietly."""
 import os
 import sys
