@@ -123,6 +123,11 @@ browse_pages() {
 	span=$(grep -o 'href="#/messages?since=[^"]*"' "$B/overview.dom.html" | head -1 | sed 's/.*#\///; s/"$//; s/&amp;/\&/g')
 	shot span "$span"
 	shot bar 'search?q=proto%3Apop3%20OR%20proto%3Aimap'
+	# a sorted listing's last page: asked the other way round from the
+	# end, shown as the offset gives it
+	sn=$(curl -s -H "Authorization: Bearer $T0" "$U0/api/listing/messages?count=1" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["total"])')
+	soff=$(((sn - 1) / 100 * 100))
+	shot sortedlast "messages?sort=size&desc=1&offset=$soff"
 	printf 'browser: a credential leads to its session, whose transcript has the login\t%s\t%s\n' \
 		"$(grep -o 'href="#/session/[0-9]*"' "$B/creds.dom.html" | head -1)|$(grep -c '<td[^>]*>auth ' "$B/credsession.dom.html" | awk '{ print ($1 > 0) }')" \
 		"href=\"#/session/$csid\"|1"
@@ -135,6 +140,9 @@ browse_pages() {
 	printf 'browser: a query in the bar, the messages the API finds\t%s\t%s\n' \
 		"$(grep -o 'href="#/message/[0-9]*"' "$B/bar.dom.html" | sort -u | wc -l)" \
 		"$(curl -s -H "Authorization: Bearer $T0" "$U0/api/search?q=proto%3Apop3%20OR%20proto%3Aimap" | python3 -c 'import json, sys; print(len({r["id"] for r in json.load(sys.stdin)}))')"
+	printf 'browser: a sorted listing'"'"'s last page, the rows the offset gives, in order\t%s\t%s\n' \
+		"$(grep -o '<span>Rows [0-9-]* of [0-9]*</span>' "$B/sortedlast.dom.html")|$(grep -o 'href="#/message/[0-9]*"' "$B/sortedlast.dom.html" | sed 's/[^0-9]//g' | tr '\n' ' ')" \
+		"<span>Rows $((soff + 1))-$sn of $sn</span>|$(curl -s -H "Authorization: Bearer $T0" "$U0/api/listing/messages?sort=size&desc=1&limit=100&offset=$soff" | python3 -c 'import json, sys; print("".join("%d " % r["id"] for r in json.load(sys.stdin)))')"
 	n=$(sqlite3 "$B/log-$LARGE.db" "SELECT count(*) FROM messages WHERE partial = 0")
 	printf 'browser: the first page by key, its next and last\t%s\t%s\n' \
 		"$(grep -o 'Rows 1-100 of [0-9]*\|>Next<\|after=[0-9]*\|last=1' "$B/first.dom.html" | sort -u | tr '\n' ' ')" \
