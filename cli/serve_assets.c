@@ -293,7 +293,7 @@ const char serve_app_js[] =
     "  // a row more than shown says whether there is a page beyond\n"
     "  query.set('limit', keyed ? per + 1 : per);\n"
     "  let rows;\n"
-    "  if (!keyed && fs.keyset && query.get('sort') && off >= total / 2 && off < total) {\n"
+    "  if (fs.keyset && !keyed && off >= total / 2 && off < total) {\n"
     "    // sorted, past the middle: the same rows asked the other way round\n"
     "    // from the end, then turned back (ties go by the key both ways, so\n"
     "    // one order is the other's mirror): an offset steps over every row\n"
