@@ -451,6 +451,110 @@ wrap_sql(char *sql, size_t *len, size_t size, const char *head,
 	return 0;
 }
 
+/* Whether the row of key has no value (NULL) in column col of listing
+ * l: 1 or 0; -1 where it has no such row. */
+static int
+row_value_null(struct query *db, const struct listing *l, const char *col,
+    long long key)
+{
+	char		   sql[4096];
+	struct query_rows *st;
+	int		   null = -1;
+
+	/* a keyed listing's order is its key, as a column of its rows */
+	snprintf(sql, sizeof(sql),
+	    "SELECT CASE WHEN \"%s\" IS NULL THEN 1 ELSE 0 END"
+	    " FROM (%s) AS r WHERE r.%s = %lld",
+	    col, l->select, l->order, key);
+	if ((st = query_prepare(db, sql)) == NULL)
+		return -1;
+	if (query_next(st) == 1)
+		null = query_int(st, 0) != 0;
+	query_finish(st);
+	return null;
+}
+
+/*
+ * A sorted listing's page after (or before) the row of a key, from sel
+ * (the selection, as the WITH sel that heads it): the rows past that
+ * row's (value, key) in the order the page is read in, the sort's (or
+ * the other way round for the page before, turned back by the caller).
+ * The value is the row's own, read by the database: a real compares as
+ * kept, whatever a page printed.  Three parts, each a range of the
+ * column's index where it has one, so that no page is a filter of every
+ * row before it (an offset steps over them all): the row's ties past
+ * its key, the values past its value, and the NULLs where the read
+ * meets them after the row (SQLite orders NULL below every value,
+ * PostgreSQL above).  -1 with err said: an after that names no row.  A
+ * before that names none is the last page.
+ */
+static int
+sorted_page_sql(struct query *db, const struct listing *l,
+    const struct listing_view *v, char *out, size_t size, char *err,
+    size_t errlen)
+{
+	long long   key = v->after > 0 ? v->after : v->before;
+	int	    back = v->after <= 0, rdesc = v->desc != back;
+	int	    null = row_value_null(db, l, v->sort, key);
+	int	    nulls_first = query_nulls_low(db) != rdesc;
+	const char *op = rdesc ? "<" : ">", *dir = rdesc ? " DESC" : "";
+	const char *c = v->sort, *id = l->order;
+	char	    val[4096], part[3][4096 + 256], lim[32] = "", order[160];
+	size_t	    len = 0;
+	int	    parts = 0, by_value[3] = { 0, 0, 0 };
+
+	if (null < 0 && !back) {
+		snprintf(err, errlen, "%s has no row %lld to page after",
+		    l->name, key);
+		return -1;
+	}
+	if (v->limit > 0)
+		snprintf(lim, sizeof(lim), " LIMIT %ld", v->limit);
+	snprintf(val, sizeof(val),
+	    "(SELECT \"%s\" FROM (%s) AS r WHERE r.%s = %lld)", c, l->select,
+	    id, key);
+	if (null < 0) { /* the last page: from the end */
+		by_value[parts] = 1;
+		snprintf(part[parts++], sizeof(part[0]), "1 = 1");
+	} else if (null) {
+		snprintf(part[parts++], sizeof(part[0]),
+		    "\"%s\" IS NULL AND %s %s %lld", c, id, op, key);
+		if (nulls_first) {
+			by_value[parts] = 1;
+			snprintf(part[parts++], sizeof(part[0]),
+			    "\"%s\" IS NOT NULL", c);
+		}
+	} else {
+		snprintf(part[parts++], sizeof(part[0]),
+		    "\"%s\" = %s AND %s %s %lld", c, val, id, op, key);
+		by_value[parts] = 1;
+		snprintf(part[parts++], sizeof(part[0]), "\"%s\" %s %s", c, op,
+		    val);
+		if (!nulls_first)
+			snprintf(part[parts++], sizeof(part[0]),
+			    "\"%s\" IS NULL", c);
+	}
+	len += (size_t)snprintf(out, size, "SELECT * FROM (");
+	snprintf(order, sizeof(order), "\"%s\"%s, ", c, dir);
+	/* a part of one value (ties, NULLs) in the order of the key alone:
+	 * SQLite then reads it off the index rather than sorting it all */
+	for (int i = 0; i < parts && len < size; i++)
+		len += (size_t)snprintf(out + len, size - len,
+		    "%sSELECT * FROM (SELECT * FROM sel WHERE %s"
+		    " ORDER BY %s%s%s%s) AS p%d",
+		    i > 0 ? " UNION ALL " : "", part[i],
+		    by_value[i] ? order : "", id, dir, lim, i);
+	if (len < size) /* the parts in the read's order */
+		len += (size_t)snprintf(out + len, size - len,
+		    ") AS parts ORDER BY \"%s\" IS NULL%s, \"%s\"%s, %s%s%s", c,
+		    nulls_first ? " DESC" : "", c, dir, id, dir, lim);
+	if (len >= size) {
+		snprintf(err, errlen, "the listing's query is too long");
+		return -1;
+	}
+	return 0;
+}
+
 struct query_rows *
 listing_prepare(struct query *db, const struct listing *l,
     const char *const val[F_COUNT], const int flag[F_COUNT], long limit,
@@ -590,14 +694,21 @@ listing_prepare_view(struct query *db, const struct listing *l,
 		filtered = 1;
 	}
 	if (keyset &&
-	    (l->key == NULL || v->sort != NULL || v->values != NULL ||
-		v->count || v->offset > 0)) {
+	    (l->key == NULL || v->values != NULL || v->count ||
+		v->offset > 0)) {
 		snprintf(err, errlen,
 		    l->key == NULL ?
 			"%s pages by offset, not after or before a row" :
-			"after and before page %s in its own order, "
-			"without sort, values, count or offset",
+			"after and before page %s without values, count or "
+			"offset",
 		    l->name);
+		goto fail;
+	}
+	if (v->sort != NULL && v->values == NULL && !v->count &&
+	    !listing_has_column(l, v->sort)) {
+		snprintf(err, errlen,
+		    "%s has no column %s (its columns head its --csv)", l->name,
+		    v->sort);
 		goto fail;
 	}
 	if (l->whole != NULL && !flag[F_PIECES]) {
@@ -639,18 +750,29 @@ listing_prepare_view(struct query *db, const struct listing *l,
 			errlen) != 0)
 			goto fail;
 		limit = offset = 0;
+	} else if (keyset && v->sort != NULL) { /* after a row, sorted */
+		char page[16384];
+
+		if (sorted_page_sql(db, l, v, page, sizeof(page), err,
+			errlen) != 0 ||
+		    wrap_sql(sql, &len, sizeof(sql),
+			"WITH sel AS NOT MATERIALIZED (", ") ", err,
+			errlen) != 0)
+			goto fail;
+		if (len + strlen(page) + 1 > sizeof(sql)) {
+			snprintf(err, errlen,
+			    "the listing's query is too long");
+			goto fail;
+		}
+		len +=
+		    (size_t)snprintf(sql + len, sizeof(sql) - len, "%s", page);
+		limit = 0;
 	} else if (keyset) { /* the page after or before a row's key */
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
 		    " %s %s %c ? ORDER BY %s%s", first ? "WHERE" : "AND",
 		    l->key, v->after > 0 ? '>' : '<', l->order,
 		    v->after > 0 ? "" : " DESC");
 	} else if (v->sort != NULL) {
-		if (!listing_has_column(l, v->sort)) {
-			snprintf(err, errlen,
-			    "%s has no column %s (its columns head its --csv)",
-			    l->name, v->sort);
-			goto fail;
-		}
 		/* ties the same way round, where the order is one key:
 		 * an index on the column then answers the whole order */
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
@@ -671,7 +793,14 @@ listing_prepare_view(struct query *db, const struct listing *l,
 		 * DESC LIMIT n, the n rows nearest it): put back in order */
 		char tail[256];
 
-		snprintf(tail, sizeof(tail), ") AS page ORDER BY %s", l->order);
+		if (v->sort != NULL) /* ... in the sort's order */
+			snprintf(tail, sizeof(tail),
+			    ") AS page ORDER BY \"%s\"%s, %s%s", v->sort,
+			    v->desc ? " DESC" : "", l->order,
+			    v->desc ? " DESC" : "");
+		else
+			snprintf(tail, sizeof(tail), ") AS page ORDER BY %s",
+			    l->order);
 		if (wrap_sql(sql, &len, sizeof(sql), "SELECT * FROM (", tail,
 			err, errlen) != 0)
 			goto fail;
@@ -693,7 +822,7 @@ listing_prepare_view(struct query *db, const struct listing *l,
 		for (const char *q = w; (q = strchr(q, '?')) != NULL; q++)
 			query_bind_text(st, bind++, norm[f]);
 	}
-	if (keyset)
+	if (keyset && v->sort == NULL) /* sorted: the key is in the SQL */
 		query_bind_int(st, bind, v->after > 0 ? v->after : v->before);
 	free(qc);
 	return st;

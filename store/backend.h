@@ -72,6 +72,7 @@ struct query_ops {
 	double (*real)(const struct query_rows *, int i);
 	void (*finish)(struct query_rows *);
 	const char *(*search_sql)(const struct query *);
+	int (*nulls_low)(const struct query *);
 	FILE *(
 	    *blob)(struct query *, const char *sha, char *err, size_t errlen);
 };

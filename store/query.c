@@ -102,6 +102,12 @@ query_search_sql(const struct query *q)
 	return q->ops->search_sql(q);
 }
 
+int
+query_nulls_low(const struct query *q)
+{
+	return q->ops->nulls_low(q);
+}
+
 FILE *
 query_blob(struct query *q, const char *sha, char *err, size_t errlen)
 {

@@ -54,6 +54,9 @@ void	    query_finish(struct query_rows *);
  * to be joined and ordered by the caller (cli/search.c).
  */
 const char *query_search_sql(const struct query *);
+/* Whether the backend orders NULL below every value (first when
+ * ascending: SQLite) rather than above (last: PostgreSQL): 1 or 0. */
+int query_nulls_low(const struct query *);
 /* The kept bytes of the message whose SHA-256 is sha, to read from
  * the start (the caller closes it); NULL with err set. */
 FILE *query_blob(struct query *, const char *sha, char *err, size_t errlen);

@@ -431,6 +431,14 @@ q_search_sql(const struct query *q)
 	       " websearch_to_tsquery('simple', ?1) w WHERE t.tsv @@ w";
 }
 
+/* PostgreSQL: NULL is larger than any value (ASC NULLS LAST). */
+static int
+q_nulls_low(const struct query *q)
+{
+	(void)q;
+	return 0;
+}
+
 /* The kept bytes, chunk by chunk (one in memory at a time), into a
  * temporary file to read. */
 static FILE *
@@ -499,5 +507,6 @@ static const struct query_ops pg_query_ops = {
 	.real = q_real,
 	.finish = q_finish,
 	.search_sql = q_search_sql,
+	.nulls_low = q_nulls_low,
 	.blob = q_blob,
 };

@@ -344,6 +344,14 @@ q_search_sql(const struct query *q)
 	       " WHERE message_text MATCH ?1";
 }
 
+/* SQLite: NULL is less than any value. */
+static int
+q_nulls_low(const struct query *q)
+{
+	(void)q;
+	return 1;
+}
+
 /* The blob stores the log's runs recorded (runs.blobs, absolute), then
  * the folder of that name beside the log (the two moved together). */
 static FILE *
@@ -443,5 +451,6 @@ static const struct query_ops sqlite_query_ops = {
 	.real = q_real,
 	.finish = q_finish,
 	.search_sql = q_search_sql,
+	.nulls_low = q_nulls_low,
 	.blob = q_blob,
 };
