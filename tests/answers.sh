@@ -24,7 +24,9 @@ sessions, total	/api/listing/sessions?count=1
 sessions, last page	/api/listing/sessions?limit=100&offset=$_last
 sessions, last page by key	/api/listing/sessions?limit=101&last=1
 sessions, sorted by duration	/api/listing/sessions?sort=duration&desc=1&limit=100
-sessions sorted by duration, the last page as the page asks it	/api/listing/sessions?sort=duration&limit=100
+sessions sorted by duration, shortest first	/api/listing/sessions?sort=duration&limit=100
+sessions sorted by duration, the page after a row	/api/listing/sessions?sort=duration&desc=1&limit=101&after=$_sid
+sessions sorted by duration, the page before a row	/api/listing/sessions?sort=duration&desc=1&limit=101&before=$_sid
 sessions of a client	/api/listing/sessions?client=$_client&limit=100
 sessions of a host	/api/listing/sessions?host=$_client&limit=100
 sessions, values of server	/api/listing/sessions?values=server&limit=50
@@ -35,7 +37,10 @@ messages, last page by key	/api/listing/messages?limit=101&last=1
 messages, the page after a row	/api/listing/messages?limit=101&after=$_mid
 messages, the page before a row	/api/listing/messages?limit=101&before=$_mid
 messages, sorted by size	/api/listing/messages?sort=size&desc=1&limit=100
-messages sorted by size, the last page as the page asks it	/api/listing/messages?sort=size&limit=100
+messages sorted by size, smallest first	/api/listing/messages?sort=size&limit=100
+messages sorted by size, the page after a row	/api/listing/messages?sort=size&desc=1&limit=101&after=$_mid
+messages sorted by size, the page before a row	/api/listing/messages?sort=size&desc=1&limit=101&before=$_mid
+messages sorted by size, the last page by key	/api/listing/messages?sort=size&desc=1&limit=101&last=1
 messages from a sender	/api/listing/messages?from=$_from&limit=100
 messages of a client	/api/listing/messages?client=$_client&limit=100
 messages, a day	/api/listing/messages?since=$_day&until=$_next&limit=100

@@ -130,6 +130,16 @@ check "a column's values and counts, as the CLI gives them" \
 	"$(./mailsift sessions -d "$B/log.db" --proto smtp --values server --limit 100 --json | python3 -c 'import json, sys; print(" ".join("%s=%d" % (r["value"], r["count"]) for r in map(json.loads, sys.stdin)))')"
 check "values of a column the listing has not: 400" \
 	"$(code "$U/api/listing/messages?values=password")" 400
+# (issue 30) pages by the rows' keys, sorted or not: every keyed listing
+# walked page by page by each of its columns both ways, forward from the
+# first page and back from the last, is its whole selection row for row
+# (ties, NULLs and all); a sorted page after a row that is not there: 400
+kw=$(python3 tests/tools/keywalk.py "$U" "$T" 2>&1)
+check "pages by key, sorted by every column both ways, forward and back: the whole selection each time" \
+	"$(echo "$kw" | grep -c '^differs')|$(echo "$kw" | tail -1 | awk '{ print ($1 >= 200 && $2 == "walks,") }')" "0|1"
+echo "$kw" | grep '^differs' | head -5
+check "a sorted page after a row that is not there: 400, said" \
+	"$(code "$U/api/listing/messages?sort=size&after=999999999")|$(get "/api/listing/messages?sort=size&after=999999999" | grep -c 'no row 999999999')" "400|1"
 # (issue 31) a listing downloaded whole, as its filters say: CSV and JSON;
 # a value a spreadsheet would run as a formula goes with a leading '
 curl -K "$B/auth.curl" -s -D "$B/dl.hdr" -o "$B/dl-messages.csv" "$U/api/listing/messages?proto=smtp&format=csv"
@@ -366,6 +376,10 @@ while True:
 	# (the last half of the rows, a page: more than one row to turn)
 	sper=$((stotal / 2)) slast=$((stotal - stotal / 2))
 	browse sortedlast "messages?sort=size&desc=1&limit=$sper&offset=$slast"
+	# (issue 30) a sorted listing's Next goes by the last row's key
+	browse sortedfirst "messages?sort=size&desc=1&limit=2"
+	snext=$(grep -o '<a href="#/messages?[^"]*">Next<' "$B/sortedfirst.dom.html" | sed 's/<a href="#\///; s/">Next<$//; s/&amp;/\&/g')
+	browse sortednext "$snext"
 	browse images "message/$imid"
 	browse files files
 	# (issue 31) times in the browser's zone, by the switch's choice as a
@@ -479,6 +493,9 @@ P().feed(open(sys.argv[1]).read()); print(P.rows - 1)' "$B/messages.dom.html")" 
 	check "browser: a sorted listing's last page, asked from the end the other way round: the rows the offset gives, in order" \
 		"$(grep -o '<span>Rows [0-9-]* of [0-9]*</span>' "$B/sortedlast.dom.html")|$(grep -o 'href="#/message/[0-9]*"' "$B/sortedlast.dom.html" | sed 's/[^0-9]//g' | tr '\n' ' ')|$(grep -c "api/listing/messages?sort=size&limit=$((stotal - slast))&offset=0" "$B/sortedlast.net.json" | awk '{ print ($1 > 0) }')|$([ "$sper" -ge 2 ] && echo rows-to-turn)" \
 		"<span>Rows $((slast + 1))-$stotal of $stotal</span>|$(get "/api/listing/messages?sort=size&desc=1&limit=$sper&offset=$slast" | python3 -c 'import json, sys; print("".join("%d " % r["id"] for r in json.load(sys.stdin)))')|1|rows-to-turn"
+	check "browser: a sorted listing's Next, by the last row's key: the rows an offset gives, Previous by the first's" \
+		"$snext|$(grep -o 'href="#/message/[0-9]*"' "$B/sortednext.dom.html" | sed 's/[^0-9]//g' | tr '\n' ' ')|$(grep -o '<span>[^<]*</span>' "$B/sortednext.dom.html" | head -1)|$(grep -o '<a href="#/messages?[^"]*">Previous<' "$B/sortednext.dom.html" | sed 's/&amp;/\&/g')" \
+		"messages?sort=size&desc=1&after=$(get "/api/listing/messages?sort=size&desc=1&limit=1&offset=1" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])')&limit=2|$(get "/api/listing/messages?sort=size&desc=1&limit=2&offset=2" | python3 -c 'import json, sys; print("".join("%d " % r["id"] for r in json.load(sys.stdin)))')|<span>2 rows of $stotal, by size</span>|<a href=\"#/messages?sort=size&desc=1&before=$(get "/api/listing/messages?sort=size&desc=1&limit=1&offset=2" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])')&limit=2\">Previous<"
 	check "browser: a query the language refuses: said under the form, which stays" \
 		"$(grep -c '<input name="q"' "$B/badsearch.dom.html")|$(grep -c '<p class="err">.*not an MD5, SHA-1 or SHA-256 in hex' "$B/badsearch.dom.html")" "1|1"
 	check "browser: a search finds the hostile message, shown as text" \
