@@ -3,16 +3,20 @@
  * (cli/listings.c): what mailsift sessions|messages|... take as options
  * and serve's /api/listing/NAME takes as query parameters.  Any bytes
  * as: a listing, which filters are on, their values, a sort column, the
- * order, a count or a page; prepared and run against an empty log made
- * once.  A selection is refused with a message (a value that is not
- * one, a filter or column that does not apply) or runs; a value never
- * reaches the SQL as SQL (a statement the log refuses is a crash here).
+ * order, a count or a page; prepared and run against a log made once
+ * with a few rows whose values tie and are NULL (a sorted page after a
+ * row starts at the row's value: its ties, the values past it and the
+ * NULLs are parts of their own).  A selection is refused with a message (a
+ * value that is not one, a filter or column that does not apply) or runs; a
+ * value never reaches the SQL as SQL (a statement the log refuses is a crash
+ * here).
  *
  * Input: byte 0 the listing; byte 1 the order (bit 0 descending, bit 1
  * a count, bits 2-7 limit); then lines: the first a sort column ("-":
  * none; "v:COLUMN" a column's values instead, --values; "a:KEY" or
  * "b:KEY" the page after or before a row's key), each next "F=VALUE"
- * with F a filter's number (flags take "1").
+ * with F a filter's number (flags take "1"), or "a:KEY" or "b:KEY" (a
+ * sorted page after or before a row).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +25,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "cli/listings.h"
 #include "store/query.h"
 #include "store/store.h"
@@ -28,16 +34,58 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Sessions 1-4 and messages 1-6: durations, users, sizes and subjects
+ * that tie, and some NULL; a login and a TLS handshake. */
+static const char rows_sql[] =
+    "INSERT INTO sessions (id, run_id, proto, client_ip, client_port,"
+    " server_ip, server_port, start_ts, end_ts, username, tls) VALUES"
+    " (1, (SELECT max(id) FROM runs), 'smtp', '192.0.2.1', 40000,"
+    " '192.0.2.2', 25, 1700000000, 1700000002, 'alice', 'none'),"
+    " (2, (SELECT max(id) FROM runs), 'imap', '192.0.2.3', 40001,"
+    " '192.0.2.2', 143, 1700000001, NULL, NULL, 'starttls'),"
+    " (3, (SELECT max(id) FROM runs), 'smtp', '2001:db8::1', 40002,"
+    " '192.0.2.2', 25, 1700000002, 1700000004, 'alice', 'none'),"
+    " (4, (SELECT max(id) FROM runs), 'pop3', '192.0.2.1', 40003,"
+    " '192.0.2.2', 110, 1700000003, NULL, NULL, 'none');"
+    "INSERT INTO messages (id, session_id, tx, seq, proto, method,"
+    " direction, begin_ts, size, complete, subject, from_addr, to_addrs)"
+    " VALUES (1, 1, 1, 1, 'smtp', 'DATA', 'c2s', 1700000000, 5, 1, 'a',"
+    " 'a@example.org', 'b@example.org'),"
+    " (2, 1, 2, 2, 'smtp', 'DATA', 'c2s', 1700000001, NULL, 0, NULL,"
+    " NULL, NULL),"
+    " (3, 2, 1, 1, 'imap', 'FETCH', 's2c', 1700000001, 5, 1, 'a', NULL,"
+    " 'c@example.org'),"
+    " (4, 3, 1, 1, 'smtp', 'DATA', 'c2s', 1700000002, 9, 1, NULL,"
+    " 'a@example.org', NULL),"
+    " (5, 3, 2, 2, 'smtp', 'BDAT', 'c2s', 1700000003, NULL, 1, 'b',"
+    " 'd@example.org', 'b@example.org'),"
+    " (6, 4, 1, 1, 'pop3', 'RETR', 's2c', 1700000004, 5, 1, 'a', NULL,"
+    " NULL);"
+    "INSERT INTO auth (id, session_id, seq, ts, mechanism, username,"
+    " password, outcome) VALUES (1, 1, 1, 1700000000, 'PLAIN', 'alice',"
+    " 'secret', 'success'), (2, 3, 1, 1700000002, 'LOGIN', NULL, NULL,"
+    " 'failure');"
+    "INSERT INTO tls (session_id, ts, version) VALUES (2, 1700000001,"
+    " 'TLSv12');";
+
 static struct query *
 open_log(void)
 {
 	static struct query *db;
 	const char	    *path;
-	char		     err[512];
+	char		     err[512], *msg = NULL;
+	sqlite3		    *raw;
 
 	if (db != NULL)
 		return db;
 	path = emptylog_make("fuzz_filters");
+	if (sqlite3_open(path, &raw) != SQLITE_OK ||
+	    sqlite3_exec(raw, rows_sql, NULL, NULL, &msg) != SQLITE_OK) {
+		fprintf(stderr, "fuzz_filters: the log's rows: %s\n",
+		    msg != NULL ? msg : sqlite3_errmsg(raw));
+		abort();
+	}
+	sqlite3_close(raw);
 	if ((db = query_open(path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "fuzz_filters: %s\n", err);
 		abort();
@@ -106,6 +154,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				v.sort = line;
 			continue;
 		}
+		if (strncmp(line, "a:", 2) == 0)
+			v.after = strtoll(line + 2, NULL, 10);
+		else if (strncmp(line, "b:", 2) == 0)
+			v.before = strtoll(line + 2, NULL, 10);
 		if (eq == NULL)
 			continue;
 		*eq = '\0';
