@@ -452,7 +452,8 @@ wrap_sql(char *sql, size_t *len, size_t size, const char *head,
 }
 
 /* Whether the row of key has no value (NULL) in column col of listing
- * l: 1 or 0; -1 where it has no such row. */
+ * l: 1 or 0; -1 where it has no such row, -2 where the log would not
+ * say (query_error). */
 static int
 row_value_null(struct query *db, const struct listing *l, const char *col,
     long long key)
@@ -467,9 +468,15 @@ row_value_null(struct query *db, const struct listing *l, const char *col,
 	    " FROM (%s) AS r WHERE r.%s = %lld",
 	    col, l->select, l->order, key);
 	if ((st = query_prepare(db, sql)) == NULL)
-		return -1;
-	if (query_next(st) == 1)
+		return -2;
+	switch (query_next(st)) {
+	case 1:
 		null = query_int(st, 0) != 0;
+		break;
+	case -1:
+		null = -2;
+		break;
+	}
 	query_finish(st);
 	return null;
 }
@@ -503,6 +510,12 @@ sorted_page_sql(struct query *db, const struct listing *l,
 	size_t	    len = 0;
 	int	    parts = 0, by_value[3] = { 0, 0, 0 };
 
+	if (null == -2) {
+		snprintf(err, errlen,
+		    "%s (is it a mailsift log of this version?)",
+		    query_error(db));
+		return -1;
+	}
 	if (null < 0 && !back) {
 		snprintf(err, errlen, "%s has no row %lld to page after",
 		    l->name, key);
