@@ -742,10 +742,13 @@ if command -v losetup >/dev/null 2>&1 && command -v mkfs.ext4 >/dev/null 2>&1 &&
 			./mailsift read -o "$E/fs/l.db" - 2>"$E/eio.err"
 		rc=$?
 		said=$(sed -n 's/.*the log holds \([0-9]*\) sessions and \([0-9]*\) messages.*/\1 \2/p' "$E/eio.err")
+		# the files as the run left them, for a failure to show
+		ls -l "$E/fs" >"$E/eio.ls-run" 2>&1
 		umount "$E/fs"
 		mount -o remount,size=400m "$E/back"
-		fsck.ext4 -y "$dev" >/dev/null 2>&1
+		fsck.ext4 -y "$dev" >"$E/eio.fsck" 2>&1
 		mount "$dev" "$E/fs"
+		ls -l "$E/fs" >"$E/eio.ls-disk" 2>&1
 		bad_blobs=0
 		for h in $(sqlite3 "$E/fs/l.db" "SELECT DISTINCT sha256 FROM messages WHERE kept > 0 AND sha256 NOT IN (SELECT sha256 FROM blob_bytes WHERE sha256 = messages.sha256)"); do
 			f=$E/fs/l.db.blobs/$(echo "$h" | cut -c1-2)/$h
@@ -758,6 +761,15 @@ print(sum(1 for l in sys.stdin if hashlib.sha256(bytes.fromhex(l.split()[0] if l
 		check "a disk that fails writes: exit 2, said, the log whole, holding what the run said it kept, every kept blob whole" \
 			"$rc|$(grep -c 'I/O error\|did not reach the disk' "$E/eio.err" | sed 's/^[1-9][0-9]*$/some/')|$(grep -c 'full or failing: reading stopped' "$E/eio.err")|$(sqlite3 "$E/fs/l.db" 'PRAGMA integrity_check')|$(sqlite3 "$E/fs/l.db" 'SELECT count(*) FROM sessions') $(sqlite3 "$E/fs/l.db" 'SELECT count(*) FROM messages WHERE partial = 0')|$(sqlite3 "$E/fs/l.db" 'SELECT count(*) > 0 FROM messages WHERE kept > 0')|$bad_blobs" \
 			"2|some|1|ok|$said|1|0"
+		# (it has failed once in many runs, the disk holding less than
+		# said: what the run said, the files before and after fsck, and
+		# what fsck did, for the next one to show why)
+		if [ "$said" != "$(sqlite3 "$E/fs/l.db" 'SELECT count(*) FROM sessions') $(sqlite3 "$E/fs/l.db" 'SELECT count(*) FROM messages WHERE partial = 0')" ]; then
+			sed 's/^/    run: /' "$E/eio.err" | head -6
+			sed 's/^/    files as the run left them: /' "$E/eio.ls-run"
+			sed 's/^/    files after fsck: /' "$E/eio.ls-disk"
+			grep -v '^Pass\|^$' "$E/eio.fsck" | sed 's/^/    fsck: /' | head -20
+		fi
 		umount "$E/fs"
 	else
 		echo "skip a disk that fails writes: no loop device"
