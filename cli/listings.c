@@ -451,6 +451,15 @@ wrap_sql(char *sql, size_t *len, size_t size, const char *head,
 	return 0;
 }
 
+/* The log would not run a listing's statement: said in err (fuzz_filters
+ * knows a refusal of the SQL by this tail). */
+static void
+log_refused(struct query *db, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s (is it a mailsift log of this version?)",
+	    query_error(db));
+}
+
 /* Whether the row of key has no value (NULL) in column col of listing
  * l: 1 or 0; -1 where it has no such row, -2 where the log would not
  * say (query_error). */
@@ -511,9 +520,7 @@ sorted_page_sql(struct query *db, const struct listing *l,
 	int	    parts = 0, by_value[3] = { 0, 0, 0 };
 
 	if (null == -2) {
-		snprintf(err, errlen,
-		    "%s (is it a mailsift log of this version?)",
-		    query_error(db));
+		log_refused(db, err, errlen);
 		return -1;
 	}
 	if (null < 0 && !back) {
@@ -819,9 +826,7 @@ listing_prepare_view(struct query *db, const struct listing *l,
 			goto fail;
 	}
 	if ((st = query_prepare(db, sql)) == NULL) {
-		snprintf(err, errlen,
-		    "%s (is it a mailsift log of this version?)",
-		    query_error(db));
+		log_refused(db, err, errlen);
 		goto fail;
 	}
 	for (int i = 0; qc != NULL && i < qc->nvals; i++)

@@ -758,13 +758,14 @@ if command -v losetup >/dev/null 2>&1 && command -v mkfs.ext4 >/dev/null 2>&1 &&
 		bad_blobs=$((bad_blobs + $(sqlite3 "$E/fs/l.db" "SELECT hex(bytes) || ' ' || sha256 FROM blob_bytes" |
 			python3 -c 'import hashlib, sys
 print(sum(1 for l in sys.stdin if hashlib.sha256(bytes.fromhex(l.split()[0] if len(l.split()) > 1 else "")).hexdigest() != l.split()[-1]))')))
+		held="$(sqlite3 "$E/fs/l.db" 'SELECT count(*) FROM sessions') $(sqlite3 "$E/fs/l.db" 'SELECT count(*) FROM messages WHERE partial = 0')"
 		check "a disk that fails writes: exit 2, said, the log whole, holding what the run said it kept, every kept blob whole" \
-			"$rc|$(grep -c 'I/O error\|did not reach the disk' "$E/eio.err" | sed 's/^[1-9][0-9]*$/some/')|$(grep -c 'full or failing: reading stopped' "$E/eio.err")|$(sqlite3 "$E/fs/l.db" 'PRAGMA integrity_check')|$(sqlite3 "$E/fs/l.db" 'SELECT count(*) FROM sessions') $(sqlite3 "$E/fs/l.db" 'SELECT count(*) FROM messages WHERE partial = 0')|$(sqlite3 "$E/fs/l.db" 'SELECT count(*) > 0 FROM messages WHERE kept > 0')|$bad_blobs" \
+			"$rc|$(grep -c 'I/O error\|did not reach the disk' "$E/eio.err" | sed 's/^[1-9][0-9]*$/some/')|$(grep -c 'full or failing: reading stopped' "$E/eio.err")|$(sqlite3 "$E/fs/l.db" 'PRAGMA integrity_check')|$held|$(sqlite3 "$E/fs/l.db" 'SELECT count(*) > 0 FROM messages WHERE kept > 0')|$bad_blobs" \
 			"2|some|1|ok|$said|1|0"
 		# (it has failed once in many runs, the disk holding less than
 		# said: what the run said, the files before and after fsck, and
 		# what fsck did, for the next one to show why)
-		if [ "$said" != "$(sqlite3 "$E/fs/l.db" 'SELECT count(*) FROM sessions') $(sqlite3 "$E/fs/l.db" 'SELECT count(*) FROM messages WHERE partial = 0')" ]; then
+		if [ "$said" != "$held" ]; then
 			sed 's/^/    run: /' "$E/eio.err" | head -6
 			sed 's/^/    files as the run left them: /' "$E/eio.ls-run"
 			sed 's/^/    files after fsck: /' "$E/eio.ls-disk"

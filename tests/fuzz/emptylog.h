@@ -2,7 +2,8 @@
  * emptylog.h - a fresh, empty mailsift log for the fuzz targets that
  * query one (fuzz_search, fuzz_filters, fuzz_serve): made once per
  * process at /tmp/NAME-PID.db by the store itself, removed with its -wal
- * and -shm at exit.  A log that cannot be made stops the target.
+ * and -shm at exit, with a fixture's rows where the target gives them.
+ * A log that cannot be made, or a fixture it refuses, stops the target.
  */
 #ifndef MAILSIFT_FUZZ_EMPTYLOG_H
 #define MAILSIFT_FUZZ_EMPTYLOG_H
@@ -10,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "store/store.h"
 
@@ -48,6 +51,25 @@ emptylog_make(const char *name)
 	}
 	store_close(st, 0);
 	return emptylog_path;
+}
+
+/* The same log with the rows sql inserts (a fixture the target's pages
+ * or selections find something in); its path. */
+static inline const char *
+emptylog_with_rows(const char *name, const char *sql)
+{
+	const char *path = emptylog_make(name);
+	sqlite3	   *db;
+	char	   *msg = NULL;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		fprintf(stderr, "%s: the log's rows: %s\n", name,
+		    msg != NULL ? msg : sqlite3_errmsg(db));
+		abort();
+	}
+	sqlite3_close(db);
+	return path;
 }
 
 #endif

@@ -25,8 +25,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "cli/listings.h"
 #include "store/query.h"
 #include "store/store.h"
@@ -73,19 +71,11 @@ open_log(void)
 {
 	static struct query *db;
 	const char	    *path;
-	char		     err[512], *msg = NULL;
-	sqlite3		    *raw;
+	char		     err[512];
 
 	if (db != NULL)
 		return db;
-	path = emptylog_make("fuzz_filters");
-	if (sqlite3_open(path, &raw) != SQLITE_OK ||
-	    sqlite3_exec(raw, rows_sql, NULL, NULL, &msg) != SQLITE_OK) {
-		fprintf(stderr, "fuzz_filters: the log's rows: %s\n",
-		    msg != NULL ? msg : sqlite3_errmsg(raw));
-		abort();
-	}
-	sqlite3_close(raw);
+	path = emptylog_with_rows("fuzz_filters", rows_sql);
 	if ((db = query_open(path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "fuzz_filters: %s\n", err);
 		abort();

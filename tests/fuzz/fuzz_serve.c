@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -55,19 +54,10 @@ server(void)
 {
 	static struct serve *sv;
 	const char	    *log_path;
-	sqlite3		    *db;
-	char		    *msg = NULL;
 
 	if (sv != NULL)
 		return sv;
-	log_path = emptylog_make("fuzz_serve");
-	if (sqlite3_open(log_path, &db) != SQLITE_OK ||
-	    sqlite3_exec(db, rows_sql, NULL, NULL, &msg) != SQLITE_OK) {
-		fprintf(stderr, "fuzz_serve: the log's rows: %s\n",
-		    msg != NULL ? msg : sqlite3_errmsg(db));
-		abort();
-	}
-	sqlite3_close(db);
+	log_path = emptylog_with_rows("fuzz_serve", rows_sql);
 	if ((sv = serve_open(log_path, TOKEN)) == NULL) {
 		fprintf(stderr, "fuzz_serve: the server did not start\n");
 		abort();
