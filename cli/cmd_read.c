@@ -499,6 +499,13 @@ storage_report(const char *log, long run_id, struct store_stats *ss,
 				    (long long)query_int(st, 1),
 				    (unsigned long long)ss->sessions,
 				    (unsigned long long)ss->messages);
+				if (ss->commit_unconfirmed)
+					fprintf(stderr,
+					    "mailsift: the disk failed right "
+					    "after the last commit, which it "
+					    "may not hold: once it works, the "
+					    "log may hold what an earlier "
+					    "commit held\n");
 				ss->sessions = (uint64_t)query_int(st, 0);
 				ss->messages = (uint64_t)query_int(st, 1);
 				ss->messages_complete =

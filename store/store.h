@@ -40,9 +40,13 @@ struct store_stats {
 	uint64_t commits;	  /* COMMITs that succeeded */
 	uint64_t storage_failing; /* the last COMMIT failed for the disk
 				     (storage_failed stays once set) */
-	uint64_t yara_scans;	  /* objects scanned (--yara) */
-	uint64_t yara_matches;	  /* rule matches */
-	uint64_t yara_budget;	  /* scans cut by time or size */
+	uint64_t commit_unconfirmed; /* the disk failed after a COMMIT had
+					succeeded, before a sync of the whole
+					file system confirmed it: that
+					commit may not be on the disk */
+	uint64_t yara_scans;	     /* objects scanned (--yara) */
+	uint64_t yara_matches;	     /* rule matches */
+	uint64_t yara_budget;	     /* scans cut by time or size */
 };
 
 struct store_opts {

@@ -272,6 +272,7 @@ struct sqlite_store {
 	int	      blob_fd;	/* blob_dir, open since before its first
 				 * file (syncfs reports errors since) */
 	int blobs_unsynced;	/* files kept since the last commit */
+	int commit_unsynced;	/* a COMMIT since the last syncfs */
 	/* names the kept bytes' temporary files: not the message's row,
 	 * which a rotated log numbers again while the old file's messages
 	 * are still open */
