@@ -230,6 +230,78 @@ listing_like_pattern(const char *v, char *out, size_t len)
 	out[k] = '\0';
 }
 
+/*
+ * A part of an address is a LIKE '%x%' that reads every message (311 ms
+ * at a million).  Where the log has the trigram index (sqlite_addrs.c)
+ * the rows holding x are asked of it, and the filter is that they are
+ * among them and match (the index's pattern is wider: an escaped
+ * character is any character there, and it folds case beyond ASCII).
+ * A common part (an example.com of every message) is left to the
+ * scan: it meets the page's rows at once, where the index would hand
+ * over all of them.  Asking the index whether a part has fewer than
+ * ADDR_FEW rows costs up to 4 ms (each candidate checked on its row);
+ * a part with more is in one message of 500 or more at a million, and
+ * a page of 100 of them is met within some 50,000 rows of the scan.
+ */
+#define ADDR_FEW 2000
+
+/* The index's LIKE pattern of pat (escapes made any character), into
+ * out as an SQL literal; 0 where it has three characters in a row that
+ * are not wildcards (the index answers no other, FTS5's trigram rule),
+ * -1 where it has none or does not fit. */
+static int
+addr_index_pattern(const char *pat, char *out, size_t len)
+{
+	size_t k = 0;
+	int    run = 0, best = 0;
+
+	out[k++] = '\'';
+	for (const char *p = pat; *p != '\0'; p++) {
+		char c = *p;
+
+		if (c == '\\' && p[1] != '\0')
+			c = '_', p++;
+		if (k + 3 >= len)
+			return -1;
+		if (c == '%' || c == '_')
+			run = 0;
+		else if (((unsigned char)c & 0xc0) != 0x80 && ++run > best)
+			best = run; /* a character: UTF-8's first byte */
+		if (c == '\'')
+			out[k++] = '\'';
+		out[k++] = c;
+	}
+	out[k++] = '\'';
+	out[k] = '\0';
+	return best >= 3 ? 0 : -1;
+}
+
+int
+listing_addr_rows(struct query *db, const char *const *cols, const char *pat,
+    char *out, size_t len)
+{
+	char		   lit[1100], probe[4096 + 64];
+	size_t		   k = 0;
+	struct query_rows *st;
+	int64_t		   n = ADDR_FEW;
+
+	if (!query_addr_index(db) ||
+	    addr_index_pattern(pat, lit, sizeof(lit)) != 0)
+		return 0;
+	for (int i = 0; cols[i] != NULL && k < len; i++)
+		k += (size_t)snprintf(out + k, len - k,
+		    "%sSELECT rowid FROM message_addrs WHERE %s LIKE %s",
+		    i ? " UNION " : "", cols[i], lit);
+	if (k >= len)
+		return 0;
+	snprintf(probe, sizeof(probe), "SELECT count(*) FROM (%s LIMIT %d)",
+	    out, ADDR_FEW);
+	if ((st = query_prepare(db, probe)) != NULL && query_next(st) == 1)
+		n = query_int(st, 0);
+	query_finish(st);
+	return n < ADDR_FEW;
+}
+
 int
 listing_hash_ok(const char *v)
 {
@@ -411,23 +483,38 @@ filter_value(int f, const char *v, char *out, size_t len, char *err,
 
 /* The SQL of filter f of l with the value norm: its own; a hash's, of
  * the one column its length can be (the MD5, SHA-1 or SHA-256: an index
- * answers it where the three at once read every part); or, for one
- * address, the equality (where_one_address) in w (512 bytes). */
+ * answers it where the three at once read every part); for one address,
+ * the equality (where_one_address); for a part of a sender or recipient,
+ * its own among the rows the index finds (listing_addr_rows): in w
+ * (WHERE_MAX bytes). */
+#define WHERE_MAX 4096
 static const char *
-where_of(const struct listing *l, int f, const char *val, const char *norm,
-    char *w)
+where_of(struct query *db, const struct listing *l, int f, const char *val,
+    const char *norm, char *w)
 {
+	static const char *const from_cols[] = { "from_addr", NULL };
+	static const char *const to_cols[] = { "to_addrs", NULL };
+	char			 ids[WHERE_MAX - 512];
+
+	if (val != NULL && (f == F_FROM || f == F_TO) &&
+	    strstr(l->select, "message_id") != NULL &&
+	    listing_addr_rows(db, f == F_FROM ? from_cols : to_cols, norm, ids,
+		sizeof(ids)) == 1) {
+		snprintf(w, WHERE_MAX, "(message_id IN (%s) AND %s)", ids,
+		    l->where[f]);
+		return w;
+	}
 	if (val != NULL && f == F_HASH) {
 		const char *t = l->where[f], *at = strstr(t, "%s");
 
-		snprintf(w, 512, "%.*s%s%s", (int)(at - t), t,
+		snprintf(w, WHERE_MAX, "%.*s%s%s", (int)(at - t), t,
 		    listing_hash_column(norm), at + 2);
 		return w;
 	}
 	if (val == NULL || (f != F_HOST && f != F_CLIENT && f != F_SERVER) ||
 	    strchr(norm, '/') != NULL)
 		return l->where[f];
-	where_one_address(l->where[f], w, 512);
+	where_one_address(l->where[f], w, WHERE_MAX);
 	return w;
 }
 
@@ -691,7 +778,7 @@ listing_prepare_view(struct query *db, const struct listing *l,
 		filtered = 1;
 	}
 	for (int f = 0; f < F_COUNT; f++) {
-		char w[512];
+		char w[WHERE_MAX];
 
 		if (f == F_QUERY || (val[f] == NULL && !flag[f]))
 			continue;
@@ -709,7 +796,7 @@ listing_prepare_view(struct query *db, const struct listing *l,
 		}
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len, " %s %s",
 		    first ? "WHERE" : "AND",
-		    where_of(l, f, val[f], norm[f], w));
+		    where_of(db, l, f, val[f], norm[f], w));
 		first = 0;
 		filtered = 1;
 	}

@@ -239,24 +239,25 @@ enum token { T_END, T_WORD, T_OPEN, T_CLOSE, T_OR, T_AND, T_NOT };
 
 /* A query being read: its tokens one at a time, and the SQL made. */
 struct parser {
-	const char *q, *p; /* the query, and what is left of it */
-	enum token  kind;  /* the current token */
-	char	    tok[1024];
-	int	    dash;   /* the word came as -WORD: NOT it */
-	int	    depth;  /* parentheses open */
-	int	    ranked; /* terms alone: text ranked, fields ANDed */
-	int	    base;   /* the number of the first value (?2, or ?1) */
-	int	    websearch;
-	const char *fts;
-	time_t	    now;
-	char	    text[2048]; /* ranked: the text, in the engine's syntax */
-	size_t	    tk;
-	char	    conds[8192];
-	size_t	    ck;
-	char	    vals[TERMS_MAX][1024];
-	int	    nvals;
-	char	   *err;
-	size_t	    errlen;
+	const char   *q, *p; /* the query, and what is left of it */
+	enum token    kind;  /* the current token */
+	char	      tok[1024];
+	int	      dash;   /* the word came as -WORD: NOT it */
+	int	      depth;  /* parentheses open */
+	int	      ranked; /* terms alone: text ranked, fields ANDed */
+	int	      base;   /* the number of the first value (?2, or ?1) */
+	int	      websearch;
+	const char   *fts;
+	struct query *db;
+	time_t	      now;
+	char	      text[2048]; /* ranked: the text, in the engine's syntax */
+	size_t	      tk;
+	char	      conds[8192];
+	size_t	      ck;
+	char	      vals[TERMS_MAX][1024];
+	int	      nvals;
+	char	     *err;
+	size_t	      errlen;
 };
 
 /*
@@ -340,6 +341,35 @@ add_sql(struct parser *ps, const char *sql, int n, int m)
 	ps->conds[ps->ck] = '\0';
 }
 
+/* sql as it is: it holds no ?N of its own (a literal may hold those
+ * characters) */
+static void
+add_raw(struct parser *ps, const char *sql)
+{
+	size_t n = strlen(sql);
+
+	if (ps->ck + n + 1 > sizeof(ps->conds))
+		n = sizeof(ps->conds) - ps->ck - 1;
+	memcpy(ps->conds + ps->ck, sql, n);
+	ps->conds[ps->ck += n] = '\0';
+}
+
+/* The columns of a field that is a part of an address (the trigram
+ * index answers it: listing_addr_rows), or NULL. */
+static const char *const *
+addr_columns(const char *field)
+{
+	static const char *const from[] = { "from_addr", NULL };
+	static const char *const to[] = { "to_addrs", NULL };
+	static const char *const any[] = { "from_addr", "to_addrs", "cc_addrs",
+		NULL };
+
+	return strcmp(field, "from") == 0 ? from :
+	    strcmp(field, "to") == 0	  ? to :
+	    strcmp(field, "addr") == 0	  ? any :
+					    NULL;
+}
+
 /* A value to bind (?2 onwards; ?1 is the ranked text): its number, or
  * -1 past TERMS_MAX. */
 static int
@@ -391,6 +421,25 @@ text_term(struct parser *ps, const char *term)
 	add_sql(ps, sub, v + ps->base, 0);
 	add_sql(ps, ") AS matched)", 0, 0);
 	return 0;
+}
+
+/* A part of an address as the message among the rows the index finds,
+ * where it finds few (listing_addr_rows), and the field's own condition
+ * sql on value v: 1 written, 0 left to the caller. */
+static int
+addr_term(struct parser *ps, const char *const *cols, int v, const char *sql)
+{
+	char ids[4096];
+
+	if (!listing_addr_rows(ps->db, cols, ps->vals[v], ids, sizeof(ids)) ||
+	    ps->ck + strlen(ids) + strlen(sql) + 64 > sizeof(ps->conds))
+		return 0;
+	add_raw(ps, "(m.id IN (");
+	add_raw(ps, ids);
+	add_raw(ps, ") AND ");
+	add_sql(ps, sql, v + ps->base, 0);
+	add_raw(ps, ")");
+	return 1;
 }
 
 /* A term: FIELD:VALUE (or a word that is an address, hash or IP) as a
@@ -453,6 +502,9 @@ one_term(struct parser *ps, const char *term)
 	}
 	if (ps->ranked)
 		add_sql(ps, " AND ", 0, 0);
+	if (addr_columns(fields[i].name) != NULL &&
+	    addr_term(ps, addr_columns(fields[i].name), v, sql))
+		return 0;
 	add_sql(ps, sql, v + ps->base, w + ps->base);
 	return 0;
 }
@@ -637,6 +689,7 @@ search_prepare(struct query *db, const char *q, long limit,
 	ps->q = ps->p = q;
 	ps->base = 2;
 	ps->fts = query_search_sql(db);
+	ps->db = db;
 	/* PostgreSQL's websearch takes the text as typed, quotes and all */
 	ps->websearch = strstr(ps->fts, "websearch") != NULL;
 	ps->now = time(NULL);
@@ -695,6 +748,7 @@ search_condition(struct query *db, const char *q, struct search_cond *c,
 	ps->q = ps->p = q;
 	ps->base = 1; /* no ranked text: every term a condition */
 	ps->fts = query_search_sql(db);
+	ps->db = db;
 	ps->websearch = strstr(ps->fts, "websearch") != NULL;
 	ps->now = time(NULL);
 	ps->err = err;

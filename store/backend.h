@@ -73,6 +73,7 @@ struct query_ops {
 	void (*finish)(struct query_rows *);
 	const char *(*search_sql)(const struct query *);
 	int (*nulls_low)(const struct query *);
+	int (*addr_index)(struct query *);
 	FILE *(
 	    *blob)(struct query *, const char *sha, char *err, size_t errlen);
 };

@@ -108,6 +108,12 @@ query_nulls_low(const struct query *q)
 	return q->ops->nulls_low(q);
 }
 
+int
+query_addr_index(struct query *q)
+{
+	return q->ops->addr_index(q);
+}
+
 FILE *
 query_blob(struct query *q, const char *sha, char *err, size_t errlen)
 {

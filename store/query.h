@@ -57,6 +57,10 @@ const char *query_search_sql(const struct query *);
 /* Whether the backend orders NULL below every value (first when
  * ascending: SQLite) rather than above (last: PostgreSQL): 1 or 0. */
 int query_nulls_low(const struct query *);
+/* Whether the log has a trigram index of the messages' From, To and Cc
+ * to ask for rows (message_addrs, SQLite's FTS5: sqlite_addrs.c), 1 or
+ * 0; PostgreSQL's planner takes its own (pg_trgm) by itself. */
+int query_addr_index(struct query *);
 /* The kept bytes of the message whose SHA-256 is sha, to read from
  * the start (the caller closes it); NULL with err set. */
 FILE *query_blob(struct query *, const char *sha, char *err, size_t errlen);

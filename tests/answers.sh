@@ -9,6 +9,8 @@ serve_answers() {
 	_mid=$(sqlite3 "$_log" "SELECT id FROM messages ORDER BY id LIMIT 1 OFFSET $((_msgs / 2))")
 	_sid=$(sqlite3 "$_log" "SELECT session_id FROM messages WHERE id = $_mid")
 	_from=$(sqlite3 "$_log" "SELECT from_addr FROM messages WHERE id = $_mid" | sed 's/.*<//; s/>.*//')
+	_to=$(sqlite3 "$_log" "SELECT to_addrs FROM messages WHERE id = $_mid" | sed 's/.*<//; s/>.*//; s/,.*//')
+	_domain=${_from#*@}
 	_sha=$(sqlite3 "$_log" "SELECT sha256 FROM messages WHERE id = $_mid")
 	_client=$(sqlite3 "$_log" "SELECT client_ip FROM sessions WHERE id = $_sid")
 	_day=$(sqlite3 "$_log" "SELECT date(begin_ts, 'unixepoch') FROM messages WHERE id = $_mid")
@@ -42,6 +44,8 @@ messages sorted by size, the page after a row	/api/listing/messages?sort=size&de
 messages sorted by size, the page before a row	/api/listing/messages?sort=size&desc=1&limit=101&before=$_mid
 messages sorted by size, the last page by key	/api/listing/messages?sort=size&desc=1&limit=101&last=1
 messages from a sender	/api/listing/messages?from=$_from&limit=100
+messages to a recipient	/api/listing/messages?to=$_to&limit=100
+messages from a domain	/api/listing/messages?from=$_domain&limit=100
 messages of a client	/api/listing/messages?client=$_client&limit=100
 messages, a day	/api/listing/messages?since=$_day&until=$_next&limit=100
 messages, values of from	/api/listing/messages?values=from&limit=50
@@ -55,6 +59,8 @@ files, first page	/api/listing/files?limit=100
 a session	/api/session?id=$_sid
 a message	/api/message?id=$_mid
 search, a hash	/api/search?q=sha256:$_sha
+search, a sender	/api/search?q=from:$_from
+search, an address	/api/search?q=addr:$_to
 search, a word	/api/search?q=$_word
 EOT
 }

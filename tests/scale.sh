@@ -28,8 +28,6 @@ grows() {
 		echo "a count of every row, from the smallest index" ;;
 	"sessions, last page" | "messages, last page")
 		echo "OFFSET steps over the pages before it" ;;
-	"messages from a sender")
-		echo "a part of an address (LIKE %x%): no index holds parts" ;;
 	"files, first page")
 		echo "files are grouped over every attachment" ;;
 	"search, a word")

@@ -439,6 +439,14 @@ q_nulls_low(const struct query *q)
 	return 0;
 }
 
+/* PostgreSQL: the planner finds pg_trgm's indexes itself. */
+static int
+q_addr_index(struct query *q)
+{
+	(void)q;
+	return 0;
+}
+
 /* The kept bytes, chunk by chunk (one in memory at a time), into a
  * temporary file to read. */
 static FILE *
@@ -508,5 +516,6 @@ static const struct query_ops pg_query_ops = {
 	.finish = q_finish,
 	.search_sql = q_search_sql,
 	.nulls_low = q_nulls_low,
+	.addr_index = q_addr_index,
 	.blob = q_blob,
 };

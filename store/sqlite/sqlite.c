@@ -168,6 +168,8 @@ const char *const stmt_sql[ST_COUNT] = {
 		   " VALUES (?,?,?,?,?,?,?,?,?)",
 	[ST_TEXT] = "INSERT OR REPLACE INTO message_text (rowid, subject, body)"
 		    " VALUES (?,?,?)",
+	[ST_ADDRS] = "INSERT OR REPLACE INTO message_addrs (rowid, from_addr,"
+		     " to_addrs, cc_addrs) VALUES (?,?,?,?)",
 	[ST_MSG_END] = "UPDATE messages SET " MSG_END_SET " WHERE id=?",
 	[ST_MSG_END_HEAD] =
 	    "UPDATE messages SET " MSG_END_SET ", " MSG_HEAD_SET " WHERE id=?",
@@ -711,7 +713,8 @@ schema_steps(struct sqlite_store *s, char *err, size_t errlen)
 	/* a worker's spool sums no hosts: the log it ships to does */
 	if (!s->is_spool &&
 	    (sqlite_hosts_schema(s->db, err, errlen) != 0 ||
-		sqlite_stats_schema(s->db, err, errlen) != 0))
+		sqlite_stats_schema(s->db, err, errlen) != 0 ||
+		sqlite_addrs_schema(s->db, err, errlen) != 0))
 		return -1;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
 	    STORE_SCHEMA_VERSION);
@@ -1094,7 +1097,8 @@ db_finalize_each(sqlite3_stmt *st[], int n)
 static int
 prepare_all(struct sqlite_store *s, char *err, size_t errlen)
 {
-	return db_prepare_each(s->db, stmt_sql, s->st, ST_COUNT, err, errlen);
+	return db_prepare_each(s->db, stmt_sql, s->st,
+	    s->is_spool ? ST_ADDRS : ST_COUNT, err, errlen);
 }
 
 void

@@ -240,23 +240,28 @@ sqlite_has_table(sqlite3 *db, const char *name)
 	return found;
 }
 
+int
+sqlite_schema_filled(sqlite3 *db, const char *const *schema, size_t n, int had,
+    const char *fill, char **msg)
+{
+	if (had < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (sqlite3_exec(db, schema[i], NULL, NULL, msg) != SQLITE_OK)
+			return -1;
+	if (!had && sqlite3_exec(db, fill, NULL, NULL, msg) != SQLITE_OK)
+		return -1;
+	return 0;
+}
+
 /* The statements of hosts_schema, then of hosts_fill where the log had
  * no sums; 0, or -1 with *msg said. */
 static int
 hosts_make(sqlite3 *db, char **msg)
 {
-	int had = sqlite_has_table(db, "host_stats");
-
-	if (had < 0)
-		return -1;
-	for (size_t i = 0; i < sizeof(hosts_schema) / sizeof(*hosts_schema);
-	     i++)
-		if (sqlite3_exec(db, hosts_schema[i], NULL, NULL, msg) !=
-		    SQLITE_OK)
-			return -1;
-	if (!had && sqlite3_exec(db, hosts_fill, NULL, NULL, msg) != SQLITE_OK)
-		return -1;
-	return 0;
+	return sqlite_schema_filled(db, hosts_schema,
+	    sizeof(hosts_schema) / sizeof(*hosts_schema),
+	    sqlite_has_table(db, "host_stats"), hosts_fill, msg);
 }
 
 int

@@ -431,6 +431,26 @@ blob_kept(struct sqlite_store *s, struct open_msg *m, const char *sha)
 	return 0;
 }
 
+#define ADDR_COLS ((1u << COL_FROM) | (1u << COL_TO) | (1u << COL_CC))
+
+/* The message's addresses into the trigram index (sqlite_addrs.c), as
+ * its row holds them once the UPDATE binding its head has run: the
+ * writer's triggers are off, so it writes the index itself.  A spool
+ * has no index. */
+static void
+addrs_index(struct sqlite_store *s, struct open_msg *m)
+{
+	sqlite3_stmt *st = s->st[ST_ADDRS];
+
+	if (st == NULL)
+		return;
+	sqlite3_bind_int64(st, 1, m->row);
+	db_bind_copy(st, 2, m->col[COL_FROM], m->col_len[COL_FROM]);
+	db_bind_copy(st, 3, m->col[COL_TO], m->col_len[COL_TO]);
+	db_bind_copy(st, 4, m->col[COL_CC], m->col_len[COL_CC]);
+	db_run(s, ST_ADDRS);
+}
+
 /* The message's row, its results come. */
 static void
 msg_finished(struct sqlite_store *s, struct open_msg *m,
@@ -439,6 +459,7 @@ msg_finished(struct sqlite_store *s, struct open_msg *m,
 	const char   *hex = r->d.sha256, *body = r->d.body;
 	enum stmt_id  id = head_unwritten(m) ? ST_MSG_END_HEAD : ST_MSG_END;
 	sqlite3_stmt *st = s->st[id];
+	unsigned      new_addrs = m->col_unwritten & ADDR_COLS;
 
 	m->an = NULL; /* the stage's, and it is done with it */
 	if (!msg_row_kept(s, m->row, m->gen)) {
@@ -468,6 +489,8 @@ msg_finished(struct sqlite_store *s, struct open_msg *m,
 	} else
 		sqlite3_bind_int64(st, 17, m->row);
 	msg_row_run(s, id, m->row);
+	if (new_addrs)
+		addrs_index(s, m);
 	if (r->hits != NULL)
 		yara_rows(s, m->row, 0, r->hits);
 	auth_finished(s, m->row, r);
@@ -570,12 +593,15 @@ static void
 msg_head_write(struct sqlite_store *s, struct open_msg *m)
 {
 	sqlite3_stmt *st = s->st[ST_MSG_HEAD];
+	unsigned      new_addrs = m->col_unwritten & ADDR_COLS;
 
 	if (!head_unwritten(m))
 		return;
 	head_bind(st, 1, m);
 	sqlite3_bind_int64(st, NCOLS + 5, m->row);
 	msg_row_run(s, ST_MSG_HEAD, m->row);
+	if (new_addrs)
+		addrs_index(s, m);
 }
 
 void

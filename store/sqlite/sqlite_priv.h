@@ -75,6 +75,7 @@ enum stmt_id {
 	ST_TLS_END,
 	ST_BEGIN,
 	ST_COMMIT,
+	ST_ADDRS, /* last: a spool has no addresses' index */
 	ST_COUNT
 };
 
@@ -463,6 +464,10 @@ void db_tls_event(struct sqlite_store *, const struct md_event *);
 /* sqlite_hosts.c: whether the log has a table or view of that name (1,
  * 0; -1: it could not be asked) */
 int sqlite_has_table(sqlite3 *, const char *name);
+/* The n statements of schema, then fill where had (the table they make
+ * was there: 1, 0; -1: unknown, failed) is 0; 0, or -1 with *msg said. */
+int sqlite_schema_filled(sqlite3 *, const char *const *schema, size_t n,
+    int had, const char *fill, char **msg);
 /* A log's sums made all or nothing (a savepoint) by make, which says
  * what failed in *msg; 0, or -1 with err said (what, the failure). */
 int sqlite_sums_schema(sqlite3 *, int (*make)(sqlite3 *, char **),
@@ -470,6 +475,8 @@ int sqlite_sums_schema(sqlite3 *, int (*make)(sqlite3 *, char **),
 /* sqlite_hosts.c: host_stats and the triggers that keep it, made in a
  * log (filled from its rows when it had none); 0, or -1 with err said */
 int sqlite_hosts_schema(sqlite3 *, char *err, size_t errlen);
+/* the trigram index of the messages' addresses (sqlite_addrs.c) */
+int sqlite_addrs_schema(sqlite3 *, char *err, size_t errlen);
 /* For a log read that predates them: v_hosts summed as it is asked, a
  * view of the connection (TEMP), of sqlite_hosts_asked.  0, or -1. */
 int		  sqlite_hosts_view(sqlite3 *);

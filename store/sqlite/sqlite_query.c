@@ -15,6 +15,7 @@ struct sqlite_query {
 	sqlite3	    *db;
 	char	     path[4096];
 	int	     cost; /* MAILSIFT_QUERY_COST set: say each query's work */
+	int	     addr_index; /* message_addrs: 1, none: 0, not asked: -1 */
 };
 
 struct sqlite_rows {
@@ -157,6 +158,7 @@ sqlite_query_open(const char *path, char *err, size_t errlen)
 	}
 	c->q.ops = &sqlite_query_ops;
 	c->cost = getenv("MAILSIFT_QUERY_COST") != NULL;
+	c->addr_index = -1;
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	/* live --rotate's LOG.db links to the file in use: its -wal is
 	 * beside the file, not the link */
@@ -352,6 +354,26 @@ q_nulls_low(const struct query *q)
 	return 1;
 }
 
+/* A log written before the index has none (a writer makes it). */
+static int
+q_addr_index(struct query *q)
+{
+	struct sqlite_query *c = (struct sqlite_query *)q;
+	sqlite3_stmt	    *st;
+
+	if (c->addr_index >= 0)
+		return c->addr_index;
+	c->addr_index = 0;
+	if (sqlite3_prepare_v2(c->db,
+		"SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND"
+		" name = 'message_addrs'",
+		-1, &st, NULL) != SQLITE_OK)
+		return 0;
+	c->addr_index = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return c->addr_index;
+}
+
 /* The blob stores the log's runs recorded (runs.blobs, absolute), then
  * the folder of that name beside the log (the two moved together). */
 static FILE *
@@ -452,5 +474,6 @@ static const struct query_ops sqlite_query_ops = {
 	.finish = q_finish,
 	.search_sql = q_search_sql,
 	.nulls_low = q_nulls_low,
+	.addr_index = q_addr_index,
 	.blob = q_blob,
 };

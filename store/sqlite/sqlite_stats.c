@@ -405,14 +405,8 @@ stats_make(sqlite3 *db, char **msg)
 		had = 0;
 	} else if (had)
 		sqlite3_finalize(st);
-	for (size_t i = 0; i < sizeof(stats_schema) / sizeof(*stats_schema);
-	     i++)
-		if (sqlite3_exec(db, stats_schema[i], NULL, NULL, msg) !=
-		    SQLITE_OK)
-			return -1;
-	if (!had && sqlite3_exec(db, stats_fill, NULL, NULL, msg) != SQLITE_OK)
-		return -1;
-	return 0;
+	return sqlite_schema_filled(db, stats_schema,
+	    sizeof(stats_schema) / sizeof(*stats_schema), had, stats_fill, msg);
 }
 
 int
