@@ -121,8 +121,9 @@ int listing_has_column(const struct listing *, const char *name);
 void listing_like_pattern(const char *v, char *out, size_t len);
 /* The ids of the messages whose columns cols (from_addr, to_addrs,
  * cc_addrs; NULL-ended) may hold LIKE pattern pat (listing_like_pattern's)
- * as SQL in out, from the log's trigram index, where it has one and
- * that finds few rows: 1; else 0 (read every row). */
+ * from the log's trigram index, where it has one and that finds few
+ * rows, into out as what an IN ( ) takes (a list, or a SELECT where the
+ * list is long): 1; else 0 (read every row). */
 int listing_addr_rows(struct query *db, const char *const *cols,
     const char *pat, char *out, size_t len);
 /* A time as the filters and the search language take it (listing_prepare's
