@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/listings.h"
 #include "cli/search.h"
+#include "dissect/util.h"
 
 const char *const filter_opt[F_COUNT] = {
 	"--proto",
@@ -233,74 +234,108 @@ listing_like_pattern(const char *v, char *out, size_t len)
 /*
  * A part of an address is a LIKE '%x%' that reads every message (311 ms
  * at a million).  Where the log has the trigram index (sqlite_addrs.c)
- * the rows holding x are asked of it, and the filter is that they are
- * among them and match (the index's pattern is wider: an escaped
- * character is any character there, and it folds case beyond ASCII).
+ * the rows holding x's trigrams are asked of it, and the filter is
+ * that they are among them and match (the index's query is wider: some
+ * of the trigrams, in any of the three columns, case folded past
+ * ASCII).
  * A common part (an example.com of every message) is left to the
  * scan: it meets the page's rows at once, where the index would hand
  * over all of them.  Reading up to ADDR_FEW of its rows costs a few
- * milliseconds (each checked on the index's copy); a part in more is
- * in one message of 500 or more at a million, and a page of 100 of
- * them is met within some 50,000 rows of the scan.
+ * milliseconds; a part in more is in one message of 500 or more at a
+ * million, and a page of 100 of them is met within some 50,000 rows of
+ * the scan.
  */
-#define ADDR_FEW 2000
+#define ADDR_FEW      2000
+#define ADDR_FEW_TEXT "2000"
 
-/* The index's LIKE pattern of pat (escapes made any character), into
- * out as an SQL literal; 0 where it has three characters in a row that
- * are not wildcards (the index answers no other, FTS5's trigram rule),
- * -1 where it has none or does not fit. */
+/*
+ * The index's query for LIKE pattern pat: trigrams of its runs of
+ * characters between wildcards (an escaped one is itself), ANDed, each
+ * a quoted string (FTS5's "" for a quote), into out; 0, or -1 where it
+ * has no run of three, does not fit, or is not UTF-8 (read row by row).
+ * Not the index's own LIKE: SQLite 3.40 crashes in it on some patterns
+ * (fuzz_search and fuzz_filters found patterns with broken or folding
+ * UTF-8; valgrind finds it reading uninitialised memory on any).  One
+ * trigram in three of a run: they find the rows all of them would,
+ * give or take a few the row's own LIKE drops, and each is a row list
+ * to intersect (a whole address's domain is in every message).
+ */
+#define ADDR_TERMS 16
 static int
-addr_index_pattern(const char *pat, char *out, size_t len)
+addr_index_query(const char *pat, char *out, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)pat, *c[3] = { 0 };
+	size_t		     n[3] = { 0 }, k = 0;
+	int		     run = 0, terms = 0;
+	uint32_t	     cp;
+
+	while (*p != '\0' && terms < ADDR_TERMS) {
+		if (*p == '%' || *p == '_') {
+			run = 0, p++;
+			continue;
+		}
+		if (*p == '\\' && p[1] != '\0')
+			p++; /* %, _ or \ as itself */
+		c[0] = c[1], n[0] = n[1], c[1] = c[2], n[1] = n[2], c[2] = p;
+		if ((n[2] = md_utf8_len(p, strlen((const char *)p), &cp)) == 0)
+			return -1;
+		p += n[2];
+		if (++run < 3 || run % 3 != 0)
+			continue;
+		if (k + 2 * (n[0] + n[1] + n[2]) + 8 >= len)
+			return -1;
+		k += (size_t)snprintf(out + k, len - k, "%s\"",
+		    terms++ ? " AND " : "");
+		for (int i = 0; i < 3; i++)
+			for (size_t j = 0; j < n[i]; j++) {
+				if (c[i][j] == '"')
+					out[k++] = '"';
+				out[k++] = (char)c[i][j];
+			}
+		out[k++] = '"';
+		out[k] = '\0';
+	}
+	return terms > 0 ? 0 : -1;
+}
+
+/* s as an SQL string literal into out (quotes doubled); -1 where it does
+ * not fit. */
+static int
+sql_literal(const char *s, char *out, size_t len)
 {
 	size_t k = 0;
-	int    run = 0, best = 0;
 
 	out[k++] = '\'';
-	for (const char *p = pat; *p != '\0'; p++) {
-		char c = *p;
-
-		if (c == '\\' && p[1] != '\0')
-			c = '_', p++;
-		if (k + 3 >= len)
+	for (; *s != '\0'; s++) {
+		if (k + 4 >= len)
 			return -1;
-		if (c == '%' || c == '_')
-			run = 0;
-		else if (((unsigned char)c & 0xc0) != 0x80 && ++run > best)
-			best = run; /* a character: UTF-8's first byte */
-		if (c == '\'')
+		if (*s == '\'')
 			out[k++] = '\'';
-		out[k++] = c;
+		out[k++] = *s;
 	}
 	out[k++] = '\'';
 	out[k] = '\0';
-	return best >= 3 ? 0 : -1;
+	return 0;
 }
 
 int
-listing_addr_rows(struct query *db, const char *const *cols, const char *pat,
-    char *out, size_t len)
+listing_addr_rows(struct query *db, const char *pat, char *out, size_t len)
 {
-	char		   lit[1100], rows[4096], list[3584];
-	size_t		   k = 0, lk = 0;
+	char		   match[1024], lit[2100], list[3584];
+	size_t		   lk = 0;
 	struct query_rows *st;
 	int64_t		   n = 0;
 	int		   rc;
 
 	if (!query_addr_index(db) ||
-	    addr_index_pattern(pat, lit, sizeof(lit)) != 0)
+	    addr_index_query(pat, match, sizeof(match)) != 0)
 		return 0;
-	for (int i = 0; cols[i] != NULL && k < sizeof(rows); i++)
-		k += (size_t)snprintf(rows + k, sizeof(rows) - k,
-		    "%sSELECT rowid FROM message_addrs WHERE %s LIKE %s",
-		    i ? " UNION " : "", cols[i], lit);
-	if (k >= sizeof(rows) - 32)
+	/* the rows, as a list of ids where they fit: the index asked once */
+	if ((st = query_prepare(db,
+		 "SELECT rowid FROM message_addrs WHERE message_addrs"
+		 " MATCH ?1 LIMIT " ADDR_FEW_TEXT)) == NULL)
 		return 0;
-	/* the rows, as a list of ids where they fit: the index is asked
-	 * once (some 13 ms for a whole address at a million messages, its
-	 * domain's trigrams in every message) */
-	snprintf(rows + k, sizeof(rows) - k, " LIMIT %d", ADDR_FEW);
-	if ((st = query_prepare(db, rows)) == NULL)
-		return 0;
+	query_bind_text(st, 1, match);
 	while ((rc = query_next(st)) == 1) {
 		if (lk + 24 < sizeof(list))
 			lk += (size_t)snprintf(list + lk, sizeof(list) - lk,
@@ -313,12 +348,13 @@ listing_addr_rows(struct query *db, const char *const *cols, const char *pat,
 	query_finish(st);
 	if (rc != 0 || n >= ADDR_FEW)
 		return 0;
-	rows[k] = '\0'; /* without its LIMIT */
 	if (lk < sizeof(list))
-		snprintf(out, len, "%s", n > 0 ? list : "NULL");
-	else if (snprintf(out, len, "%s", rows) >= (int)len)
-		return 0;
-	return 1;
+		return snprintf(out, len, "%s", n > 0 ? list : "NULL") <
+		    (int)len;
+	return sql_literal(match, lit, sizeof(lit)) == 0 &&
+	    snprintf(out, len,
+		"SELECT rowid FROM message_addrs WHERE message_addrs MATCH %s",
+		lit) < (int)len;
 }
 
 int
@@ -511,14 +547,11 @@ static const char *
 where_of(struct query *db, const struct listing *l, int f, const char *val,
     const char *norm, char *w)
 {
-	static const char *const from_cols[] = { "from_addr", NULL };
-	static const char *const to_cols[] = { "to_addrs", NULL };
-	char			 ids[WHERE_MAX - 512];
+	char ids[WHERE_MAX - 512];
 
 	if (val != NULL && (f == F_FROM || f == F_TO) &&
 	    strstr(l->select, "message_id") != NULL &&
-	    listing_addr_rows(db, f == F_FROM ? from_cols : to_cols, norm, ids,
-		sizeof(ids)) == 1) {
+	    listing_addr_rows(db, norm, ids, sizeof(ids)) == 1) {
 		snprintf(w, WHERE_MAX, "(message_id IN (%s) AND %s)", ids,
 		    l->where[f]);
 		return w;

@@ -119,13 +119,12 @@ int listing_has_column(const struct listing *, const char *name);
  * and \ escaped; * and ? wildcards of the whole value; else a part of
  * it.  out holds 2 * strlen(v) + 3 bytes at most. */
 void listing_like_pattern(const char *v, char *out, size_t len);
-/* The ids of the messages whose columns cols (from_addr, to_addrs,
- * cc_addrs; NULL-ended) may hold LIKE pattern pat (listing_like_pattern's)
- * from the log's trigram index, where it has one and that finds few
- * rows, into out as what an IN ( ) takes (a list, or a SELECT where the
- * list is long): 1; else 0 (read every row). */
-int listing_addr_rows(struct query *db, const char *const *cols,
-    const char *pat, char *out, size_t len);
+/* The ids of the messages whose From, To or Cc may hold LIKE pattern
+ * pat (listing_like_pattern's) by the log's trigram index, where it has
+ * one and it finds few, into out as what an IN ( ) takes (a list, or
+ * the index's SELECT where the list is long): 1; else 0 (read every
+ * row).  The caller's own LIKE on its column keeps the rows exact. */
+int listing_addr_rows(struct query *db, const char *pat, char *out, size_t len);
 /* A time as the filters and the search language take it (listing_prepare's
  * forms), plus seconds, into out as the log's times read (UTC,
  * "2024-01-31 17:00:00"): 0, or -1 when it is not one. */

@@ -354,20 +354,13 @@ add_raw(struct parser *ps, const char *sql)
 	ps->conds[ps->ck += n] = '\0';
 }
 
-/* The columns of a field that is a part of an address (the trigram
- * index answers it: listing_addr_rows), or NULL. */
-static const char *const *
-addr_columns(const char *field)
+/* Whether a field is a part of an address (the trigram index answers
+ * it: listing_addr_rows). */
+static int
+addr_field(const char *field)
 {
-	static const char *const from[] = { "from_addr", NULL };
-	static const char *const to[] = { "to_addrs", NULL };
-	static const char *const any[] = { "from_addr", "to_addrs", "cc_addrs",
-		NULL };
-
-	return strcmp(field, "from") == 0 ? from :
-	    strcmp(field, "to") == 0	  ? to :
-	    strcmp(field, "addr") == 0	  ? any :
-					    NULL;
+	return strcmp(field, "from") == 0 || strcmp(field, "to") == 0 ||
+	    strcmp(field, "addr") == 0;
 }
 
 /* A value to bind (?2 onwards; ?1 is the ranked text): its number, or
@@ -427,11 +420,11 @@ text_term(struct parser *ps, const char *term)
  * where it finds few (listing_addr_rows), and the field's own condition
  * sql on value v: 1 written, 0 left to the caller. */
 static int
-addr_term(struct parser *ps, const char *const *cols, int v, const char *sql)
+addr_term(struct parser *ps, int v, const char *sql)
 {
 	char ids[4096];
 
-	if (!listing_addr_rows(ps->db, cols, ps->vals[v], ids, sizeof(ids)) ||
+	if (!listing_addr_rows(ps->db, ps->vals[v], ids, sizeof(ids)) ||
 	    ps->ck + strlen(ids) + strlen(sql) + 64 > sizeof(ps->conds))
 		return 0;
 	add_raw(ps, "(m.id IN (");
@@ -502,8 +495,7 @@ one_term(struct parser *ps, const char *term)
 	}
 	if (ps->ranked)
 		add_sql(ps, " AND ", 0, 0);
-	if (addr_columns(fields[i].name) != NULL &&
-	    addr_term(ps, addr_columns(fields[i].name), v, sql))
+	if (addr_field(fields[i].name) && addr_term(ps, v, sql))
 		return 0;
 	add_sql(ps, sql, v + ps->base, w + ps->base);
 	return 0;
