@@ -4,9 +4,10 @@
  * is a LIKE '%x%', which no B-tree answers: at a million messages the
  * page of a sender's messages read every message, 311 ms.  message_addrs
  * indexes the From, To and Cc of each message by its trigrams (FTS5's
- * trigram tokenizer, which answers LIKE from the index where the pattern
- * has three characters in a row), so that the rows holding a rare part
- * are found by their trigrams and only they are read.
+ * trigram tokenizer), so that the rows holding a rare part are found by
+ * some of its trigrams and only they are read (cli/listings.c,
+ * listing_addr_rows: asked by MATCH, not by the tokenizer's LIKE,
+ * which SQLite 3.40 crashes in on some patterns).
  *
  * It holds its own copy of the addresses (an external-content table's
  * 'delete' must be given exactly what it indexed, or the index is
