@@ -273,7 +273,15 @@ if [ $# -ge 3 ]; then
 	./mailsift read -q --replace --no-keep -o "$B/rows.db" $ROWS 2>/dev/null
 	all=$(sqlite3 "$B/rows.db" "SELECT count(*) FROM sessions")
 	rm -rf "$B/bspool"
-	(sleep 0.3; pg_stop) &
+	# stopped once the run is in the database (its row made), not at
+	# a set time: on a loaded machine the run had not connected yet
+	# at 0.3 s, found no server, and spooled everything in its other
+	# way (the server away from the start), never refusing
+	(for _ in $(seq 200); do
+		[ "$(sql bound "SELECT count(*) FROM runs" 2>/dev/null)" = 1 ] && break
+		sleep 0.05
+	done
+	pg_stop) &
 	# shellcheck disable=SC2086
 	./mailsift read -q --no-keep --spool "$B/bspool" --spool-max 1 \
 		-o "$(uri bound)" $ROWS 2>"$B/bound.err"
