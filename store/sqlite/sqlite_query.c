@@ -359,18 +359,9 @@ static int
 q_addr_index(struct query *q)
 {
 	struct sqlite_query *c = (struct sqlite_query *)q;
-	sqlite3_stmt	    *st;
 
-	if (c->addr_index >= 0)
-		return c->addr_index;
-	c->addr_index = 0;
-	if (sqlite3_prepare_v2(c->db,
-		"SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND"
-		" name = 'message_addrs'",
-		-1, &st, NULL) != SQLITE_OK)
-		return 0;
-	c->addr_index = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
+	if (c->addr_index < 0)
+		c->addr_index = sqlite_has_table(c->db, "message_addrs") == 1;
 	return c->addr_index;
 }
 
