@@ -796,6 +796,49 @@ values_kept(const struct listing *l, const char *name)
 	return NULL;
 }
 
+/* The rows of the whole listing (count_all), or -1 where the log would
+ * not say. */
+static long long
+count_all_rows(struct query *db, const struct listing *l)
+{
+	struct query_rows *st = query_prepare(db, l->count_all);
+	long long	   n = -1;
+
+	if (st != NULL && query_next(st) == 1)
+		n = query_int(st, 0);
+	query_finish(st);
+	return n;
+}
+
+/*
+ * A page by offset of a keyed listing with no filter on, past the
+ * middle: the same rows asked the other way round from the end (limit
+ * and offset into *limit, *offset; 1), to be turned back by the caller;
+ * else 0.  An offset steps over every row before it, and the messages'
+ * last page of a million stepped over every row (half a second); the
+ * count is the indexes' own (count_all, 10 ms at a million: asked
+ * for any offset, a page by offset being rarer than its cost).  One
+ * order is the other's mirror: ties go by the key both ways, and
+ * SQLite and PostgreSQL order NULLs first one way and last the other.
+ */
+static int
+offset_from_end(struct query *db, const struct listing *l, int filtered,
+    long *limit, long *offset)
+{
+	long long total, n;
+
+	if (*offset <= 0 || filtered || l->key == NULL ||
+	    l->count_all == NULL || (total = count_all_rows(db, l)) < 0 ||
+	    *offset < total / 2)
+		return 0;
+	n = *offset >= total ? 0 : total - *offset;
+	if (*limit > 0 && *limit < n)
+		n = *limit;
+	*offset = (long)(total - *offset - n);
+	*limit = (long)n;
+	return 1;
+}
+
 struct query_rows *
 listing_prepare_view(struct query *db, const struct listing *l,
     const char *const val[F_COUNT], const int flag[F_COUNT],
@@ -803,6 +846,8 @@ listing_prepare_view(struct query *db, const struct listing *l,
 {
 	long			     limit = v->limit, offset = v->offset;
 	int			     keyset = v->after > 0 || v->before > 0;
+	int			     back = keyset && v->after <= 0;
+	int			     unsorted_desc = 0;
 	char			     sql[16384], norm[F_COUNT][512];
 	size_t			     len;
 	struct query_rows	    *st;
@@ -931,25 +976,37 @@ listing_prepare_view(struct query *db, const struct listing *l,
 		    " %s %s %c ? ORDER BY %s%s", first ? "WHERE" : "AND",
 		    l->key, v->after > 0 ? '>' : '<', l->order,
 		    v->after > 0 ? "" : " DESC");
-	} else if (v->sort != NULL) {
-		/* ties the same way round, where the order is one key:
-		 * an index on the column then answers the whole order */
-		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
-		    " ORDER BY \"%s\"%s, %s%s", v->sort, v->desc ? " DESC" : "",
-		    l->order, v->desc && l->key != NULL ? " DESC" : "");
 	} else {
-		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
-		    " ORDER BY %s", l->order);
+		/* the order's own way, or the other (a page from the end);
+		 * desc with no sort: a keyed listing's key largest first */
+		int mirror = offset_from_end(db, l, filtered, &limit, &offset);
+		int desc = (v->desc && l->key != NULL) != mirror;
+
+		if (v->sort != NULL) /* ties the same way round, where the
+					order is one key: an index on the
+					column then answers the whole order */
+			len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+			    " ORDER BY \"%s\"%s, %s%s", v->sort,
+			    (v->desc != mirror) ? " DESC" : "", l->order,
+			    desc ? " DESC" : "");
+		else
+			len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+			    " ORDER BY %s%s", l->order, desc ? " DESC" : "");
+		/* the page from the end is turned back to the order's way;
+		 * past the last row it is none (LIMIT 0) */
+		back = mirror;
+		unsorted_desc = v->sort == NULL && v->desc && l->key != NULL;
 	}
-	if (limit > 0)
+	if (limit > 0 || (back && !keyset))
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
 		    " LIMIT %ld", limit);
 	if (offset > 0)
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
 		    " OFFSET %ld", offset);
-	if (keyset && v->after <= 0) {
+	if (back) { /* the page was read the other way round */
 		/* the page before a key was read backwards (ORDER BY key
-		 * DESC LIMIT n, the n rows nearest it): put back in order */
+		 * DESC LIMIT n, the n rows nearest it), or a page by offset
+		 * from the end: put back in order */
 		char tail[256];
 
 		if (v->sort != NULL) /* ... in the sort's order */
@@ -958,8 +1015,8 @@ listing_prepare_view(struct query *db, const struct listing *l,
 			    v->desc ? " DESC" : "", l->order,
 			    v->desc ? " DESC" : "");
 		else
-			snprintf(tail, sizeof(tail), ") AS page ORDER BY %s",
-			    l->order);
+			snprintf(tail, sizeof(tail), ") AS page ORDER BY %s%s",
+			    l->order, unsorted_desc ? " DESC" : "");
 		if (wrap_sql(sql, &len, sizeof(sql), "SELECT * FROM (", tail,
 			err, errlen) != 0)
 			goto fail;

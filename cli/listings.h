@@ -93,8 +93,10 @@ struct query_rows *listing_prepare(struct query *, const struct listing *,
     long offset, char *err, size_t errlen);
 
 /* How a listing's rows are asked for: a page (limit, offset: 0 for
- * none), sorted by one of its columns (sort, NULL: its own order; desc),
- * or only counted (count: one row, total). */
+ * none; past the middle of a keyed listing with no filter on, asked
+ * from the end), sorted by one of its columns (sort, NULL: its own
+ * order; desc: the other way, and with no sort a keyed listing's key
+ * largest first), or only counted (count: one row, total). */
 struct listing_view {
 	long	    limit, offset;
 	const char *sort;

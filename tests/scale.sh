@@ -26,8 +26,6 @@ grows() {
 	case $1 in
 	"sessions, total" | "messages, total")
 		echo "a count of every row, from the smallest index" ;;
-	"sessions, last page" | "messages, last page")
-		echo "OFFSET steps over the pages before it" ;;
 	"files, first page")
 		echo "files are grouped over every attachment" ;;
 	"search, a word")

@@ -8,8 +8,13 @@ seventh and of a third of the selection (a page's edge then falls among
 ties and NULLs at other places).  Each walk must give the whole selection
 as one request of it gives it (&limit=1000), row for row: no row twice,
 none left out, the order the same, NULLs where the backend puts them.
-Prints one line a walk that differs and a count; exits 1 when any
-differs."""
+Pages by offset (&offset=N, as an address may still give) are asked at
+the edges and past the middle, where the server asks them the other way
+round from the end and turns them back: each must be the same slice of
+the whole selection; so must pages of the listing's own order turned
+(&desc=1 with no sort: the key largest first).
+Prints one line a walk or page that differs and a count; exits 1 when
+any differs."""
 import json
 import sys
 import urllib.error
@@ -51,11 +56,25 @@ def walk(ask, q, per, forward, most):
     return 'more pages than rows'
 
 
+def offsets(ask, q, whole):
+    """The pages by offset that differ from the slice of the whole."""
+    n, bad = len(whole), []
+    for off, per in ((1, 7), (n // 2 - 1, 100), (n // 2, 7), (n // 2 + 1, 1),
+                     (n - 7, 7), (n - 1, 100), (n, 1), (n + 3, 7)):
+        got = ask(q + '&limit=%d&offset=%d' % (per, max(off, 0)))
+        got = got if isinstance(got, dict) else [r['id'] for r in got]
+        if got != whole[max(off, 0):max(off, 0) + per]:
+            bad.append('%s&limit=%d&offset=%d: %s for %s' % (
+                q, per, off, str(got)[:120],
+                str(whole[off:off + per])[:120]))
+    return bad
+
+
 def main():
     base, token = sys.argv[1], sys.argv[2]
     names = sys.argv[3:] or KEYED
     ask = asker(base, token)
-    walks = differ = 0
+    walks = pages = differ = 0
     for name in names:
         first = ask('/api/listing/%s?limit=1' % name)
         if isinstance(first, dict) or not first:
@@ -64,11 +83,17 @@ def main():
             continue
         for f in FILTERS.get(name, ['']):
             for col in [None] + list(first[0].keys()):
-                for desc in ('', '&desc=1') if col else ('',):
+                for desc in ('', '&desc=1'):
                     q = '/api/listing/%s?%s%s%s' % (
                         name, 'sort=' + urllib.parse.quote(col) if col
                         else '', desc, f)
                     whole = [r['id'] for r in ask(q + '&limit=1000')]
+                    pages += 1
+                    for b in offsets(ask, q, whole):
+                        differ += 1
+                        print('differs: ' + b)
+                    if not col:  # the key's way round: no walk by key
+                        continue
                     for per in (len(whole) // 7 + 1, len(whole) // 3 + 1):
                         for forward in (True, False):
                             walks += 1
@@ -80,7 +105,8 @@ def main():
                                           q, per,
                                           'next' if forward else 'previous',
                                           str(got)[:200], str(whole)[:200]))
-    print('%d walks, %d differ' % (walks, differ))
+    print('%d walks, %d selections paged by offset, %d differ' % (
+        walks, pages, differ))
     return 1 if differ else 0
 
 
