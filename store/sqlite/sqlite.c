@@ -168,6 +168,10 @@ const char *const stmt_sql[ST_COUNT] = {
 		   " VALUES (?,?,?,?,?,?,?,?,?)",
 	[ST_TEXT] = "INSERT OR REPLACE INTO message_text (rowid, subject, body)"
 		    " VALUES (?,?,?)",
+	[ST_ADDRS_ROW] = "SELECT from_addr, to_addrs, cc_addrs FROM messages"
+			 " WHERE id = ?",
+	/* VALUES, not a SELECT: a statement that may write more than one
+	 * row opens a savepoint, and FTS5 writes out all it holds at each */
 	[ST_ADDRS] = "INSERT OR REPLACE INTO message_addrs (rowid, from_addr,"
 		     " to_addrs, cc_addrs) VALUES (?,?,?,?)",
 	[ST_MSG_END] = "UPDATE messages SET " MSG_END_SET " WHERE id=?",
@@ -490,6 +494,7 @@ waiting_write(struct sqlite_store *s)
 	exts_write_waiting(s);
 	cmds_write_waiting(s);
 	texts_write_waiting(s);
+	addrs_write_waiting(s);
 	hosts_write_waiting(s);
 	stats_write_waiting(s);
 }
@@ -1488,6 +1493,7 @@ free:
 		close(s->blob_fd);
 	waiting_write(s); /* no log: freed only */
 	free(s->texts);
+	free(s->addrs);
 	msgs_free_all(s);
 	lost_free(s);
 	analysis_free(s->an);

@@ -15,8 +15,9 @@
  * (detail=none: the listing checks its LIKE on the row anyway) and no
  * sizes (columnsize=0: nothing ranks these).  A message's row is in it
  * when one of its addresses is not NULL.  The writer indexes its
- * messages itself as it writes their addresses (its triggers are off:
- * its sums are its own, sqlite_msgs.c); the triggers below index the
+ * messages itself, those whose addresses it wrote since the last
+ * commit, just before the next (its triggers are off: its sums are its
+ * own; sqlite_msgs.c, addrs_write_waiting); the triggers below index the
  * rows that arrive otherwise: another process's spool shipped (INSERT
  * OR REPLACE: the displaced row goes through the DELETE trigger, every
  * writer sets recursive_triggers), a rotation's carried rows.  A row

@@ -438,17 +438,75 @@ blob_kept(struct sqlite_store *s, struct open_msg *m, const char *sha)
  * writer's triggers are off, so it writes the index itself.  A spool
  * has no index. */
 static void
+addrs_write(struct sqlite_store *s, int64_t row)
+{
+	sqlite3_stmt *rd = s->st[ST_ADDRS_ROW], *st = s->st[ST_ADDRS];
+	int	      rc, any = 0;
+
+	sqlite3_bind_int64(rd, 1, row);
+	if ((rc = sqlite3_step(rd)) == SQLITE_ROW) {
+		sqlite3_bind_int64(st, 1, row);
+		for (int i = 0; i < 3; i++) {
+			any |= sqlite3_column_type(rd, i) != SQLITE_NULL;
+			sqlite3_bind_value(st, 2 + i,
+			    sqlite3_column_value(rd, i));
+		}
+		if (any)
+			db_run(s, ST_ADDRS);
+		else
+			sqlite3_clear_bindings(st);
+	} else if (rc != SQLITE_DONE)
+		db_fail(s, stmt_sql[ST_ADDRS_ROW]);
+	sqlite3_reset(rd);
+}
+
+/* The message's addresses wait for the commit to be indexed (struct
+ * waiting_addrs); indexed at once when there is no memory to wait in. */
+static void
 addrs_index(struct sqlite_store *s, struct open_msg *m)
 {
-	sqlite3_stmt *st = s->st[ST_ADDRS];
+	struct waiting_addrs *a;
 
-	if (st == NULL)
+	if (s->st[ST_ADDRS] == NULL)
 		return;
-	sqlite3_bind_int64(st, 1, m->row);
-	db_bind_copy(st, 2, m->col[COL_FROM], m->col_len[COL_FROM]);
-	db_bind_copy(st, 3, m->col[COL_TO], m->col_len[COL_TO]);
-	db_bind_copy(st, 4, m->col[COL_CC], m->col_len[COL_CC]);
-	db_run(s, ST_ADDRS);
+	if (s->naddrs == ADDRS_WAITING)
+		addrs_write_waiting(s);
+	if (s->naddrs == s->addrs_cap) {
+		size_t cap = s->addrs_cap ? s->addrs_cap * 2 : 256;
+
+		if ((a = realloc(s->addrs, cap * sizeof(*a))) == NULL) {
+			addrs_write(s, m->row); /* no memory to wait in */
+			return;
+		}
+		s->addrs = a;
+		s->addrs_cap = cap;
+	}
+	s->addrs[s->naddrs++] = (struct waiting_addrs) { m->row, m->gen };
+}
+
+static int
+addrs_by_row(const void *a, const void *b)
+{
+	int64_t x = ((const struct waiting_addrs *)a)->row;
+	int64_t y = ((const struct waiting_addrs *)b)->row;
+
+	return (x > y) - (x < y);
+}
+
+void
+addrs_write_waiting(struct sqlite_store *s)
+{
+	/* in the rows' order, each once: FTS5 writes out what it holds
+	 * whenever a row comes below (or again at) the last it was given */
+	if (s->db != NULL && s->naddrs > 1)
+		qsort(s->addrs, s->naddrs, sizeof(*s->addrs), addrs_by_row);
+	for (size_t i = 0; i < s->naddrs; i++)
+		/* not when a failing disk took its message's row away */
+		if (s->db != NULL &&
+		    (i == 0 || s->addrs[i].row != s->addrs[i - 1].row) &&
+		    msg_row_kept(s, s->addrs[i].row, s->addrs[i].gen))
+			addrs_write(s, s->addrs[i].row);
+	s->naddrs = 0;
 }
 
 /* The message's row, its results come. */
@@ -934,9 +992,22 @@ text_write(struct sqlite_store *s, int64_t row, const char *subject,
 	db_run(s, ST_TEXT);
 }
 
+static int
+texts_by_row(const void *a, const void *b)
+{
+	int64_t x = ((const struct waiting_text *)a)->row;
+	int64_t y = ((const struct waiting_text *)b)->row;
+
+	return (x > y) - (x < y);
+}
+
 void
 texts_write_waiting(struct sqlite_store *s)
 {
+	/* in the rows' order (messages end in another): FTS5 writes out
+	 * what it holds whenever a row comes below the last it was given */
+	if (s->ntexts > 1)
+		qsort(s->texts, s->ntexts, sizeof(*s->texts), texts_by_row);
 	for (size_t i = 0; i < s->ntexts; i++) {
 		struct waiting_text *t = &s->texts[i];
 

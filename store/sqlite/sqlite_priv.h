@@ -75,6 +75,7 @@ enum stmt_id {
 	ST_TLS_END,
 	ST_BEGIN,
 	ST_COMMIT,
+	ST_ADDRS_ROW,
 	ST_ADDRS, /* last: a spool has no addresses' index */
 	ST_COUNT
 };
@@ -226,6 +227,18 @@ struct waiting_text {
 };
 #define TEXTS_WAITING_BYTES (16u << 20)
 /*
+ * The addresses' index (FTS5 too) waits the same way: a message's row
+ * id, its addresses read from its row just before the commit (its
+ * header columns are written by then).  Indexed at once, each message's
+ * addresses were a segment of their own, merged again and again: 77,000
+ * instructions a message of the writer's.  At most ADDRS_WAITING wait.
+ */
+struct waiting_addrs {
+	int64_t	 row;
+	uint64_t gen;
+};
+#define ADDRS_WAITING 65536
+/*
  * A session's banner and HELO wait for its end's UPDATE, or the next
  * commit: on small mail a session's row was written four times (its
  * INSERT, banner, HELO, end).  At most HELLOS_WAITING sessions wait;
@@ -322,10 +335,13 @@ struct sqlite_store {
 	 * each commit (sqlite_msgs.c: texts_write_waiting) */
 	struct waiting_text *texts;
 	size_t		     ntexts, texts_cap, texts_bytes;
-	struct analysis	    *an;       /* digests, types, rules, verdicts */
-	struct part_end	     part_now; /* an end written at once: no memory */
-	struct store_stats   stats;
-	char		     error[4400];
+	/* messages whose addresses the index waits for (addrs_write_waiting) */
+	struct waiting_addrs *addrs;
+	size_t		      naddrs, addrs_cap;
+	struct analysis	     *an;	/* digests, types, rules, verdicts */
+	struct part_end	      part_now; /* an end written at once: no memory */
+	struct store_stats    stats;
+	char		      error[4400];
 	/* a log's hosts' sums added up by the writer (sqlite_hosts.c);
 	 * NULL: its triggers keep them (a spool has none) */
 	struct host_sums *sums;
@@ -394,6 +410,9 @@ void exts_write_waiting(struct sqlite_store *);
 /* The messages' text waiting for the full-text index, written (before a
  * commit), or, with no log, freed. */
 void texts_write_waiting(struct sqlite_store *);
+/* The messages' addresses waiting for their index, written (before a
+ * commit), or, with no log, forgotten. */
+void addrs_write_waiting(struct sqlite_store *);
 void parts_write_waiting(struct sqlite_store *);
 void heads_write_waiting(struct sqlite_store *);
 int  db_open(struct sqlite_store *, const char *path, int force, int keep,
