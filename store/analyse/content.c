@@ -657,6 +657,7 @@ content_analyse(void *job, void **slot, const unsigned char *p, size_t n,
 {
 	struct content_job *j = job;
 	struct walk	    w = { j, slot, 4 * (uint64_t)CONTENT_ARCHIVE_MAX };
+	const char	   *text;
 
 	if (n == 0)
 		return;
@@ -667,9 +668,8 @@ content_analyse(void *job, void **slot, const unsigned char *p, size_t n,
 	/* a message's own text: libmagic's thousand rules would find text
 	 * in it at some 0.2 ms a call, most of small mail's cost; only
 	 * text that does not read as text goes to them */
-	if (j->body_text && content_text_type(p, n) != NULL) {
-		snprintf(j->magic, sizeof(j->magic), "%s",
-		    content_text_type(p, n));
+	if (j->body_text && (text = content_text_type(p, n)) != NULL) {
+		snprintf(j->magic, sizeof(j->magic), "%s", text);
 		j->findings =
 		    content_findings(j->magic, j->declared, j->filename);
 	} else if (type_of(j->typer, slot, p, n, j->magic, sizeof(j->magic)))
