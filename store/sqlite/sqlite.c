@@ -277,6 +277,23 @@ io_fail(struct sqlite_store *s)
 }
 
 /*
+ * The disk failed after a COMMIT had succeeded that no sync of the whole
+ * file system has confirmed: that COMMIT's fsync said done, yet a
+ * failing device can have lost the WAL's last frames (e2e.sh: once in
+ * some thirty runs the last commit's tail read back as zeros once the
+ * device worked again, and the log held what the commit before had
+ * held).  Whatever road the failure came by (a syncfs, a statement, a
+ * COMMIT), the run says so with what it says the log holds.
+ */
+static void
+commit_doubted(struct sqlite_store *s)
+{
+	if (s->commit_unsynced)
+		s->stats.commit_unconfirmed = 1;
+	s->commit_unsynced = 0;
+}
+
+/*
  * After an I/O error Linux may report a later fsync as done although the
  * pages never reached the disk.  A checkpoint would then copy the WAL
  * into pages that are lost and drop the WAL that holds what was
@@ -287,6 +304,7 @@ io_fail(struct sqlite_store *s)
 void
 disk_failed(struct sqlite_store *s)
 {
+	commit_doubted(s);
 	if (s->disk_failed || s->db == NULL)
 		return;
 	s->disk_failed = 1;
@@ -410,22 +428,6 @@ wall_now_us(void)
 }
 
 /*
- * The disk failed at a sync of the whole file system after a COMMIT had
- * succeeded: that COMMIT's fsync said done, yet a failing device can
- * have lost the WAL's last frames (e2e.sh: once in some thirty runs the
- * last commit's tail read back as zeros once the device worked again,
- * and the log held what the commit before had held).  The run says so
- * with what it says the log holds.
- */
-static void
-commit_doubted(struct sqlite_store *s)
-{
-	if (s->commit_unsynced)
-		s->stats.commit_unconfirmed = 1;
-	s->commit_unsynced = 0;
-}
-
-/*
  * Kept message bytes reach the disk before the rows that say they are
  * kept.  The blob files are written through the page cache, and a disk
  * that fails writes loses them silently: on ext4 over a failing device
@@ -447,7 +449,6 @@ blobs_durable(struct sqlite_store *s)
 		s->commit_unsynced = 0;
 		return 0;
 	}
-	commit_doubted(s);
 	if (s->blob_fd < 0)
 		errno = EIO; /* the folder could not be opened: unknown */
 	snprintf(s->error, sizeof(s->error),
