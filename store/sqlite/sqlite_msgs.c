@@ -8,6 +8,7 @@
  * hands each end back with its results, in order; the rows get them then.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -484,14 +485,19 @@ addrs_index(struct sqlite_store *s, struct open_msg *m)
 	s->addrs[s->naddrs++] = (struct waiting_addrs) { m->row, m->gen };
 }
 
+/* qsort's order of the waiting rows (struct waiting_text and
+ * waiting_addrs, each led by its message's row id): by that id */
 static int
-addrs_by_row(const void *a, const void *b)
+by_row(const void *a, const void *b)
 {
-	int64_t x = ((const struct waiting_addrs *)a)->row;
-	int64_t y = ((const struct waiting_addrs *)b)->row;
+	int64_t x, y;
 
+	memcpy(&x, a, sizeof(x));
+	memcpy(&y, b, sizeof(y));
 	return (x > y) - (x < y);
 }
+_Static_assert(offsetof(struct waiting_text, row) == 0, "row leads");
+_Static_assert(offsetof(struct waiting_addrs, row) == 0, "row leads");
 
 void
 addrs_write_waiting(struct sqlite_store *s)
@@ -499,7 +505,7 @@ addrs_write_waiting(struct sqlite_store *s)
 	/* in the rows' order, each once: FTS5 writes out what it holds
 	 * whenever a row comes below (or again at) the last it was given */
 	if (s->db != NULL && s->naddrs > 1)
-		qsort(s->addrs, s->naddrs, sizeof(*s->addrs), addrs_by_row);
+		qsort(s->addrs, s->naddrs, sizeof(*s->addrs), by_row);
 	for (size_t i = 0; i < s->naddrs; i++)
 		/* not when a failing disk took its message's row away */
 		if (s->db != NULL &&
@@ -992,22 +998,13 @@ text_write(struct sqlite_store *s, int64_t row, const char *subject,
 	db_run(s, ST_TEXT);
 }
 
-static int
-texts_by_row(const void *a, const void *b)
-{
-	int64_t x = ((const struct waiting_text *)a)->row;
-	int64_t y = ((const struct waiting_text *)b)->row;
-
-	return (x > y) - (x < y);
-}
-
 void
 texts_write_waiting(struct sqlite_store *s)
 {
 	/* in the rows' order (messages end in another): FTS5 writes out
 	 * what it holds whenever a row comes below the last it was given */
 	if (s->ntexts > 1)
-		qsort(s->texts, s->ntexts, sizeof(*s->texts), texts_by_row);
+		qsort(s->texts, s->ntexts, sizeof(*s->texts), by_row);
 	for (size_t i = 0; i < s->ntexts; i++) {
 		struct waiting_text *t = &s->texts[i];
 
