@@ -43,6 +43,7 @@ messages sorted by size, smallest first	/api/listing/messages?sort=size&limit=10
 messages sorted by size, the page after a row	/api/listing/messages?sort=size&desc=1&limit=101&after=$_mid
 messages sorted by size, the page before a row	/api/listing/messages?sort=size&desc=1&limit=101&before=$_mid
 messages sorted by size, the last page by key	/api/listing/messages?sort=size&desc=1&limit=101&last=1
+messages sorted by subject	/api/listing/messages?sort=subject&limit=100
 messages from a sender	/api/listing/messages?from=$_from&limit=100
 messages to a recipient	/api/listing/messages?to=$_to&limit=100
 messages from a domain	/api/listing/messages?from=$_domain&limit=100
@@ -54,6 +55,7 @@ creds, first page	/api/listing/creds?limit=100
 urls, first page	/api/listing/urls?limit=100
 tls, first page	/api/listing/tls?limit=100
 findings, first page	/api/listing/findings?limit=100
+findings, total	/api/listing/findings?count=1
 hosts, first page	/api/listing/hosts?limit=100
 files, first page	/api/listing/files?limit=100
 a session	/api/session?id=$_sid

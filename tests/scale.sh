@@ -28,6 +28,10 @@ grows() {
 		echo "a count of every row, from the smallest index" ;;
 	"files, first page")
 		echo "files are grouped over every attachment" ;;
+	"findings, total")
+		echo "every finding counted: the eight checks read every candidate session (no kept sum of findings)" ;;
+	"messages sorted by subject")
+		echo "no index on subject: every message read and sorted for the first page" ;;
 	"search, a word")
 		echo "the word is in every message's subject: ranked over all, up to 20,000 (past them, the last logged first)" ;;
 	*) return 1 ;;
