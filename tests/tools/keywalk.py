@@ -92,8 +92,8 @@ def main():
                     for b in offsets(ask, q, whole):
                         differ += 1
                         print('differs: ' + b)
-                    if not col:  # the key's way round: no walk by key
-                        continue
+                    if not col and desc:  # the key turned: paged by
+                        continue          # offset only, not by key
                     for per in (len(whole) // 7 + 1, len(whole) // 3 + 1):
                         for forward in (True, False):
                             walks += 1
