@@ -847,7 +847,6 @@ listing_prepare_view(struct query *db, const struct listing *l,
 	long			     limit = v->limit, offset = v->offset;
 	int			     keyset = v->after > 0 || v->before > 0;
 	int			     back = keyset && v->after <= 0;
-	int			     unsorted_desc = 0;
 	char			     sql[16384], norm[F_COUNT][512];
 	size_t			     len;
 	struct query_rows	    *st;
@@ -995,7 +994,6 @@ listing_prepare_view(struct query *db, const struct listing *l,
 		/* the page from the end is turned back to the order's way;
 		 * past the last row it is none (LIMIT 0) */
 		back = mirror;
-		unsorted_desc = v->sort == NULL && v->desc && l->key != NULL;
 	}
 	if (limit > 0 || (back && !keyset))
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
@@ -1016,7 +1014,9 @@ listing_prepare_view(struct query *db, const struct listing *l,
 			    v->desc ? " DESC" : "");
 		else
 			snprintf(tail, sizeof(tail), ") AS page ORDER BY %s%s",
-			    l->order, unsorted_desc ? " DESC" : "");
+			    l->order,
+			    !keyset && v->desc && l->key != NULL ? " DESC" :
+								   "");
 		if (wrap_sql(sql, &len, sizeof(sql), "SELECT * FROM (", tail,
 			err, errlen) != 0)
 			goto fail;

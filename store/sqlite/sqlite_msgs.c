@@ -506,10 +506,9 @@ addrs_write_waiting(struct sqlite_store *s)
 	 * whenever a row comes below (or again at) the last it was given */
 	if (s->db != NULL && s->naddrs > 1)
 		qsort(s->addrs, s->naddrs, sizeof(*s->addrs), by_row);
-	for (size_t i = 0; i < s->naddrs; i++)
+	for (size_t i = 0; s->db != NULL && i < s->naddrs; i++)
 		/* not when a failing disk took its message's row away */
-		if (s->db != NULL &&
-		    (i == 0 || s->addrs[i].row != s->addrs[i - 1].row) &&
+		if ((i == 0 || s->addrs[i].row != s->addrs[i - 1].row) &&
 		    msg_row_kept(s, s->addrs[i].row, s->addrs[i].gen))
 			addrs_write(s, s->addrs[i].row);
 	s->naddrs = 0;
