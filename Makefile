@@ -34,7 +34,7 @@ DISSECT_SRC := dissect/util.c dissect/common.c dissect/line.c dissect/sasl.c dis
 CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c capture/source.c capture/dumpfile.c capture/decap.c store/safename.c store/analyse/hasher.c \
 	       store/analyse/bodynorm.c store/analyse/hbsplit.c store/analyse/content.c store/analyse/rules.c store/analyse/msgauth.c capture/v6map.c store/store.c store/handoff.c store/query.c \
 	       store/keep.c store/owner.c store/tables.c store/sqlite/sqlite.c store/sqlite/sqlite_events.c \
-	       store/sqlite/sqlite_msgs.c store/sqlite/sqlite_lost.c store/sqlite/sqlite_rotate.c store/sqlite/sqlite_hosts.c store/sqlite/sqlite_addrs.c store/sqlite/sqlite_hostsums.c store/sqlite/sqlite_stats.c store/sqlite/sqlite_statsums.c store/sqlite/sqlite_findings.c store/sqlite/sqlite_query.c \
+	       store/sqlite/sqlite_msgs.c store/sqlite/sqlite_lost.c store/sqlite/sqlite_rotate.c store/sqlite/sqlite_hosts.c store/sqlite/sqlite_addrs.c store/sqlite/sqlite_hostsums.c store/sqlite/sqlite_stats.c store/sqlite/sqlite_statsums.c store/sqlite/sqlite_findings.c store/sqlite/sqlite_findsums.c store/sqlite/sqlite_query.c \
 	       store/sqlite/sqlite_tls.c store/sqlite/sqlite_spool.c store/sqlite/sqlite_ship.c store/sqlite/sqlite_auth.c store/analyse/x509.c store/analyse/analyse.c \
 	       store/spool/spooled.c store/pg/pg.c store/pg/pg_query.c
 CLI_SRC     := cli/main.c cli/args.c cli/pipeline.c cli/cmd_read.c cli/read_jobs.c cli/cmd_live.c cli/live_names.c cli/live_files.c cli/live_health.c cli/cmd_search.c cli/cmd_query.c cli/listings.c cli/cmd_serve.c cli/serve_cache.c cli/serve_guard.c cli/serve_html.c cli/serve_assets.c cli/termsafe.c \
@@ -202,9 +202,9 @@ $(BUILD)/san/tests/test_hosts: $(call obj,san,tests/test_hosts.c store/sqlite/sq
 	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka -lsqlite3
 
 $(BUILD)/rel/tests/test_stats.o $(BUILD)/san/tests/test_stats.o: $(BUILD)/gen/schema.h
-$(BUILD)/rel/tests/test_stats: $(call obj,rel,tests/test_stats.c store/sqlite/sqlite_hosts.c store/sqlite/sqlite_stats.c)
+$(BUILD)/rel/tests/test_stats: $(call obj,rel,tests/test_stats.c store/sqlite/sqlite_hosts.c store/sqlite/sqlite_stats.c store/sqlite/sqlite_findings.c)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka -lsqlite3
-$(BUILD)/san/tests/test_stats: $(call obj,san,tests/test_stats.c store/sqlite/sqlite_hosts.c store/sqlite/sqlite_stats.c)
+$(BUILD)/san/tests/test_stats: $(call obj,san,tests/test_stats.c store/sqlite/sqlite_hosts.c store/sqlite/sqlite_stats.c store/sqlite/sqlite_findings.c)
 	$(SAN_CC) $(SAN) -o $@ $^ -lcmocka -lsqlite3
 
 HASHER_WRAP := -Wl,--wrap=malloc,--wrap=EVP_DigestUpdate

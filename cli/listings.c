@@ -88,6 +88,15 @@ static const struct listing_values message_values[] = {
 	    "" },
 	{ NULL, NULL, NULL },
 };
+/* the findings' sums, by finding and protocol (sqlite_findings.c) */
+#define FINDINGS_BY(col)                                            \
+	VALUES_OF(col, "CAST(sum(n) AS BIGINT)", "v_stat_findings", \
+	    " GROUP BY 1")
+static const struct listing_values finding_values[] = {
+	{ "finding", FINDINGS_BY("finding"), "" },
+	{ "proto", FINDINGS_BY("proto"), "" },
+	{ NULL, NULL, NULL },
+};
 
 const struct listing listings[] = {
 	{ "sessions", "mail sessions, one a line",
@@ -194,7 +203,10 @@ const struct listing listings[] = {
 		NULL, NULL, NULL, "time >= ?",
 		"time < ?", [F_CLIENT] = "in_net(client, ?)",
 		[F_SERVER] = "in_net(server, ?)" },
-	    "id, finding", NULL, NULL, NULL, NULL },
+	    "id, finding", NULL,
+	    "SELECT CAST(coalesce(sum(n), 0) AS BIGINT) AS total"
+	    " FROM v_stat_findings",
+	    NULL, finding_values },
 };
 
 const size_t nlistings = sizeof(listings) / sizeof(listings[0]);

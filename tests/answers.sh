@@ -56,6 +56,7 @@ urls, first page	/api/listing/urls?limit=100
 tls, first page	/api/listing/tls?limit=100
 findings, first page	/api/listing/findings?limit=100
 findings, total	/api/listing/findings?count=1
+findings, values of finding	/api/listing/findings?values=finding&limit=50
 hosts, first page	/api/listing/hosts?limit=100
 files, first page	/api/listing/files?limit=100
 a session	/api/session?id=$_sid

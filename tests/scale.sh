@@ -28,8 +28,6 @@ grows() {
 		echo "a count of every row, from the smallest index" ;;
 	"files, first page")
 		echo "files are grouped over every attachment" ;;
-	"findings, total")
-		echo "every finding counted: the eight checks read every candidate session (no kept sum of findings)" ;;
 	"messages sorted by subject")
 		echo "no index on subject: every message read and sorted for the first page" ;;
 	"search, a word")

@@ -16,11 +16,12 @@ no_sums() {
 hosts_csv() { "${BIN:-./mailsift}" hosts -d "$1" --csv; }
 
 # stats_csv LOG: the stats, whole, and the values of every column the
-# log keeps them for (cli/listings.c)
+# log keeps them for (cli/listings.c), the findings' among them
 stats_csv() {
 	"${BIN:-./mailsift}" stats -d "$1" --csv
 	for lv in messages:from messages:to messages:proto messages:method \
-		sessions:proto sessions:client sessions:server; do
+		sessions:proto sessions:client sessions:server \
+		findings:finding findings:proto; do
 		"${BIN:-./mailsift}" "${lv%%:*}" -d "$1" --values "${lv#*:}" --csv --limit 0
 	done
 }

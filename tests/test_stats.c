@@ -11,7 +11,11 @@
  * with no hour.
  * Also: a log made without the sums is filled from its rows; a reader of
  * such a log gets the views summed as asked; each top list is read off
- * its index; the writer's hours (made by C) are SQLite's.
+ * its index; the writer's hours (made by C) are SQLite's.  And the
+ * findings' sums (sqlite_findings.c) along their own random roads: the
+ * rows each check reads, written to sessions still open, sessions ended
+ * and settled as a receiver settles them, replaced, deleted, given
+ * another protocol or TLS.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -42,9 +46,13 @@ log_new(int sums)
 			     SQLITE_HOSTS_PRAGMA " " STORE_SCHEMA_SQL, NULL,
 			     NULL, NULL),
 	    SQLITE_OK);
+	/* the findings' view, which their sums and the asked groups read */
+	assert_int_equal(sqlite_findings_schema(db, err, sizeof(err)), 0);
 	if (sums) {
 		assert_int_equal(sqlite_hosts_schema(db, err, sizeof(err)), 0);
 		assert_int_equal(sqlite_stats_schema(db, err, sizeof(err)), 0);
+		assert_int_equal(
+		    sqlite_findings_sums_schema(db, err, sizeof(err)), 0);
 	}
 	return db;
 }
@@ -121,6 +129,35 @@ message_sql(char *sql, size_t len, int id, int sid, const char *verb,
 	    size[rnd(s) % 4], rnd(s) % 3, addr(s), addr(s));
 }
 
+/* What the roads do to a session row: what (0 to 4) inserts it (when
+ * absent), replaces it, gives it TLS or none, another protocol, or
+ * deletes it */
+static void
+session_change_sql(char *sql, size_t len, int what, int sid, uint64_t *s)
+{
+	switch (what) {
+	case 0:
+		session_sql(sql, len, sid, "INSERT OR IGNORE", s);
+		break;
+	case 1: /* a spool's changed row, or a rotation's carried one */
+		session_sql(sql, len, sid, "INSERT OR REPLACE", s);
+		break;
+	case 2:
+		snprintf(sql, len,
+		    "UPDATE sessions SET tls = '%s' WHERE id = %d",
+		    rnd(s) % 2 ? "starttls" : "none", sid);
+		break;
+	case 3: /* a session found to speak another protocol */
+		snprintf(sql, len,
+		    "UPDATE sessions SET proto = '%s' WHERE id = %d",
+		    rnd(s) % 2 ? "imap" : "pop3", sid);
+		break;
+	default:
+		snprintf(sql, len, "DELETE FROM sessions WHERE id = %d", sid);
+		break;
+	}
+}
+
 /* One step of what rows do in a log, chosen by s. */
 static void
 step(sqlite3 *db, uint64_t *s)
@@ -135,15 +172,11 @@ step(sqlite3 *db, uint64_t *s)
 	switch (op) {
 	case 0:
 	case 1:
-		session_sql(sql, sizeof(sql), sid, "INSERT OR IGNORE", s);
+		session_change_sql(sql, sizeof(sql), 0, sid, s);
 		break;
-	case 2: /* a spool's changed row, or a rotation's carried one */
-		session_sql(sql, sizeof(sql), sid, "INSERT OR REPLACE", s);
-		break;
+	case 2:
 	case 3:
-		snprintf(sql, sizeof(sql),
-		    "UPDATE sessions SET tls = '%s' WHERE id = %d",
-		    rnd(s) % 2 ? "starttls" : "none", sid);
+		session_change_sql(sql, sizeof(sql), op - 1, sid, s);
 		break;
 	case 4:
 		snprintf(sql, sizeof(sql),
@@ -152,8 +185,7 @@ step(sqlite3 *db, uint64_t *s)
 		    sid);
 		break;
 	case 5:
-		snprintf(sql, sizeof(sql), "DELETE FROM sessions WHERE id = %d",
-		    sid);
+		session_change_sql(sql, sizeof(sql), 4, sid, s);
 		break;
 	case 6:
 	case 7:
@@ -214,10 +246,8 @@ step(sqlite3 *db, uint64_t *s)
 		snprintf(sql, sizeof(sql), "DELETE FROM auth WHERE id = %d",
 		    aid);
 		break;
-	case 20: /* a session found to speak another protocol */
-		snprintf(sql, sizeof(sql),
-		    "UPDATE sessions SET proto = '%s' WHERE id = %d",
-		    rnd(s) % 2 ? "imap" : "pop3", sid);
+	case 20:
+		session_change_sql(sql, sizeof(sql), 3, sid, s);
 		break;
 	case 21:
 		snprintf(sql, sizeof(sql),
@@ -273,6 +303,127 @@ random_roads(void **state)
 	}
 }
 
+/* The rows of a session the findings' checks read, chosen by s: written
+ * only while the session is open (not summed yet), as every road into a
+ * log writes them; an ended session's rows no longer change. */
+static void
+finding_row_sql(char *sql, size_t len, int sid, uint64_t *s)
+{
+	static const char *const kw[] = { "STARTTLS", "STLS", "PIPELINING" };
+	static const char *const verb[] = { "STARTTLS", "STLS", "MAIL" };
+	static const char *const reply[] = { "220, NULL", "454, NULL",
+		"NULL, 'ok'", "NULL, 'no'" };
+	static const char *const version[] = { "TLSv12", "TLSv10", "SSLv3" };
+	static const char *const cipher[] = { "TLS_AES_128_GCM_SHA256",
+		"TLS_RSA_WITH_RC4_128_SHA", "TLS_RSA_WITH_3DES_EDE_CBC_SHA" };
+	static const char *const valid[] = { "ok", "expired", "self-signed" };
+	switch (rnd(s) % 5) {
+	case 0:
+		snprintf(sql, len,
+		    "INSERT INTO extensions VALUES (%d, '%s', NULL)", sid,
+		    kw[rnd(s) % 3]);
+		break;
+	case 1:
+		snprintf(sql, len,
+		    "INSERT OR REPLACE INTO transactions (session_id, tx,"
+		    " mail_seq, ts, mail_from) VALUES (%d, %u, %u, 1.0, 'a@x')",
+		    sid, 1 + rnd(s) % 2, 1 + rnd(s) % 6);
+		break;
+	case 2:
+		snprintf(sql, len,
+		    "INSERT OR REPLACE INTO auth (id, session_id, ts, mechanism,"
+		    " outcome, seq) VALUES (%d00 + %u, %d, 1.0, 'PLAIN',"
+		    " 'success', %u)",
+		    sid, rnd(s) % 2, sid, 1 + rnd(s) % 6);
+		break;
+	case 3:
+		snprintf(sql, len,
+		    "INSERT OR REPLACE INTO commands (session_id, seq, ts, verb,"
+		    " reply_code, reply_status) VALUES (%d, %u, 1.0, '%s', %s)",
+		    sid, 1 + rnd(s) % 6, verb[rnd(s) % 3], reply[rnd(s) % 4]);
+		break;
+	default:
+		snprintf(sql, len,
+		    "INSERT OR REPLACE INTO tls (session_id, ts, version, cipher,"
+		    " validation, sni, sni_matches_cert, greeting_matches_cert)"
+		    " VALUES (%d, 1.0, '%s', '%s', '%s', 'mx', %u, %u)",
+		    sid, version[rnd(s) % 3], cipher[rnd(s) % 3],
+		    valid[rnd(s) % 3], rnd(s) % 2, rnd(s) % 2);
+		break;
+	}
+}
+
+/* One step of what the findings' rows do, chosen by s */
+static void
+finding_step(sqlite3 *db, uint64_t *s)
+{
+	char sql[2048];
+	int  op = (int)(rnd(s) % 24), sid = 1 + (int)(rnd(s) % SESSIONS);
+
+	switch (op) {
+	case 0:
+	case 1:
+	case 2:
+	case 3:
+	case 4:
+	case 5:
+		session_change_sql(sql, sizeof(sql), op == 0 ? 0 : op - 1, sid,
+		    s);
+		break;
+	case 6: /* its end: settled at the next ship */
+		snprintf(sql, sizeof(sql),
+		    "UPDATE sessions SET end_reason = 'quit' WHERE id = %d",
+		    sid);
+		break;
+	case 7:
+		assert_int_equal(sqlite_findings_settle(db), 0);
+		return;
+	default: { /* written only where the session is open */
+		char open[256];
+
+		snprintf(open, sizeof(open),
+		    "SELECT count(*) FROM sessions WHERE id = %d AND id NOT IN"
+		    " (SELECT session_id FROM stat_findings_open)",
+		    sid);
+		if (count_of(db, open) != 0)
+			return;
+		finding_row_sql(sql, sizeof(sql), sid, s);
+		break;
+	}
+	}
+	run(db, sql);
+}
+
+/* The findings' sums equal the findings counted as asked at every step
+ * of random roads, and the sums hold most kinds of finding. */
+static void
+findings_roads(void **state)
+{
+	long kinds = 0, summed = 0, k;
+
+	(void)state;
+	for (uint64_t seed = 1; seed <= 8; seed++) {
+		sqlite3 *db = log_new(1);
+		uint64_t s = seed;
+
+		for (int i = 0; i < 600; i++) {
+			finding_step(db, &s);
+			if (sums_differ(db) != 0)
+				fail_msg("seed %llu, step %d: the sums differ",
+				    (unsigned long long)seed, i);
+		}
+		k = count_of(db,
+		    "SELECT count(DISTINCT finding) FROM stat_findings");
+		if (k > kinds)
+			kinds = k;
+		summed += count_of(db,
+		    "SELECT coalesce(sum(n), 0) FROM stat_findings");
+		sqlite3_close(db);
+	}
+	assert_true(kinds >= 7);
+	assert_true(summed >= 80);
+}
+
 /* A log that predates the sums: filled from its rows when they come. */
 static void
 filled_from_rows(void **state)
@@ -286,6 +437,7 @@ filled_from_rows(void **state)
 		step(db, &s);
 	assert_int_equal(sqlite_hosts_schema(db, err, sizeof(err)), 0);
 	assert_int_equal(sqlite_stats_schema(db, err, sizeof(err)), 0);
+	assert_int_equal(sqlite_findings_sums_schema(db, err, sizeof(err)), 0);
 	assert_int_equal(sums_differ(db), 0);
 	assert_true(count_of(db, "SELECT count(*) FROM stat_servers") > 2);
 	/* made again: kept, not filled twice */
@@ -419,6 +571,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(random_roads),
+		cmocka_unit_test(findings_roads),
 		cmocka_unit_test(filled_from_rows),
 		cmocka_unit_test(views_for_a_reader),
 		cmocka_unit_test(top_lists_off_their_index),

@@ -261,6 +261,7 @@ db_fail(struct sqlite_store *s, const char *what)
 	if (sqlite3_get_autocommit(s->db)) {
 		hosts_forget(s);
 		stats_forget(s);
+		findings_forget(s);
 	}
 }
 
@@ -498,6 +499,7 @@ waiting_write(struct sqlite_store *s)
 	addrs_write_waiting(s);
 	hosts_write_waiting(s);
 	stats_write_waiting(s);
+	findings_write_waiting(s);
 }
 
 void
@@ -720,6 +722,7 @@ schema_steps(struct sqlite_store *s, char *err, size_t errlen)
 	if (!s->is_spool &&
 	    (sqlite_hosts_schema(s->db, err, errlen) != 0 ||
 		sqlite_stats_schema(s->db, err, errlen) != 0 ||
+		sqlite_findings_sums_schema(s->db, err, errlen) != 0 ||
 		sqlite_addrs_schema(s->db, err, errlen) != 0))
 		return -1;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
@@ -1113,6 +1116,7 @@ finalize_all(struct sqlite_store *s)
 	db_finalize_each(s->st, ST_COUNT);
 	hosts_writer_close(s);
 	stats_writer_close(s);
+	findings_writer_close(s);
 }
 
 /*
@@ -1191,7 +1195,8 @@ db_open(struct sqlite_store *s, const char *path, int force, int keep,
 	    run_note_blobs(s, err, errlen) != 0 ||
 	    (!s->is_spool &&
 		(hosts_writer_open(s, err, errlen) != 0 ||
-		    stats_writer_open(s, err, errlen) != 0)) ||
+		    stats_writer_open(s, err, errlen) != 0 ||
+		    findings_writer_open(s, err, errlen) != 0)) ||
 	    prepare_all(s, err, errlen) != 0)
 		return -1;
 	snprintf(s->path, sizeof(s->path), "%s", path);
@@ -1504,6 +1509,7 @@ free:
 	free(s->ended);
 	hosts_writer_free(s);
 	stats_writer_free(s);
+	findings_writer_free(s);
 	free(s);
 	return rc;
 }

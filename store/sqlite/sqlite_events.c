@@ -55,6 +55,7 @@ on_session_begin(struct sqlite_store *s, const struct md_event *ev)
 		hosts_session_begun(s, cli, srv, start, ev->tls != MD_TLS_NONE);
 		stats_session_begun(s, ev->name, ev->tls != MD_TLS_NONE,
 		    ev->num[0] != 0, srv, ev->flow->srv_port, start);
+		findings_session_begun(s, session_id(s, ev));
 	}
 	s->stats.sessions++;
 	s->stats.by_proto[ev->flow->proto]++;
@@ -214,6 +215,7 @@ on_session_end(struct sqlite_store *s, const struct md_event *ev)
 		hosts_tls_now(s, ev->flow, &was, was.tls);
 	if (h != NULL)
 		hello_drop(s, h);
+	findings_session_ended(s, session_id(s, ev));
 	if (ev->tls != MD_TLS_NONE)
 		s->stats.tls_sessions++;
 	if (s->track_ended)

@@ -130,3 +130,104 @@ sqlite_findings_view(sqlite3 *db)
 	    0 :
 	    -1;
 }
+
+/* ------------------------------------------------- the findings' sums */
+/*
+ * The findings' total and their values (by kind, by protocol) read every
+ * candidate session of the eight checks: 2 s at a million findings.
+ * stat_findings keeps them summed by finding and protocol for every
+ * session but those in stat_findings_open, which v_stat_findings counts
+ * as asked, from the view; the two together are the view's groups.  A
+ * session goes into the sums once it has ended, when its rows no longer
+ * change; until then it is open, so a session still being written is
+ * never summed as it was.
+ *
+ * The writer (its triggers off) settles at each commit the sessions that
+ * ended in it, and records as open those begun in it and not ended.  The
+ * other roads into a log (a spool's rows shipped, a rotation's carried
+ * sessions, any other connection) go by the triggers below: a session
+ * inserted is open; one deleted, or whose protocol or TLS changes, takes
+ * its share away and is open again; and a receiver settles the ended
+ * ones at each ship (sqlite_findings_settle).  A session that nobody
+ * settles stays exact, counted as asked.
+ */
+
+/* session r (its row as a trigger has it) no longer summed: its
+ * findings taken away, and open again */
+#define SETTLED(r) \
+	"NOT EXISTS (SELECT 1 FROM stat_findings_open WHERE session_id = " r ")"
+#define FINDINGS_OUT(r)                                                   \
+	"INSERT INTO stat_findings SELECT * FROM (SELECT finding, proto," \
+	" -count(*) FROM v_tls_findings WHERE session_id = " r ".id"      \
+	" GROUP BY 1, 2) WHERE 1 ON CONFLICT (finding, proto)"            \
+	" DO UPDATE SET n = n + excluded.n;"                              \
+	"DELETE FROM stat_findings WHERE n <= 0;"                         \
+	"INSERT OR IGNORE INTO stat_findings_open VALUES (" r ".id);"
+
+static const char *const findings_sums_schema[] = {
+	"CREATE TABLE IF NOT EXISTS stat_findings (finding TEXT NOT NULL,"
+	" proto TEXT NOT NULL, n INTEGER NOT NULL,"
+	" PRIMARY KEY (finding, proto)) WITHOUT ROWID",
+	"CREATE TABLE IF NOT EXISTS stat_findings_open"
+	" (session_id INTEGER PRIMARY KEY)",
+	"DROP VIEW IF EXISTS v_stat_findings",
+	"CREATE VIEW v_stat_findings AS SELECT finding, proto, sum(n) AS n"
+	" FROM (SELECT finding, proto, n FROM stat_findings UNION ALL"
+	" SELECT finding, proto, 1 FROM v_tls_findings WHERE session_id IN"
+	" (SELECT session_id FROM stat_findings_open)) AS f GROUP BY 1, 2"
+	" HAVING sum(n) > 0",
+	"CREATE TRIGGER IF NOT EXISTS stats_findings_added AFTER INSERT ON"
+	" sessions BEGIN INSERT OR IGNORE INTO stat_findings_open"
+	" VALUES (new.id); END",
+	"CREATE TRIGGER IF NOT EXISTS stats_findings_removed BEFORE DELETE ON"
+	" sessions WHEN " SETTLED("old.id") " BEGIN " FINDINGS_OUT(
+	    "old") " END",
+	"CREATE TRIGGER IF NOT EXISTS stats_findings_gone AFTER DELETE ON"
+	" sessions BEGIN DELETE FROM stat_findings_open"
+	" WHERE session_id = old.id; END",
+	"CREATE TRIGGER IF NOT EXISTS stats_findings_changed BEFORE UPDATE OF"
+	" proto, tls ON sessions WHEN (old.proto IS NOT new.proto OR"
+	" old.tls IS NOT new.tls) AND " SETTLED(
+	    "old.id") " BEGIN " FINDINGS_OUT("old") " END",
+};
+
+/* A log's sums from its rows, when it had none: its open sessions (not
+ * ended) open, the rest summed. */
+static const char findings_sums_fill[] =
+    "INSERT INTO stat_findings_open SELECT id FROM sessions"
+    " WHERE end_reason IS NULL;"
+    "INSERT INTO stat_findings SELECT finding, proto, count(*)"
+    " FROM v_tls_findings WHERE session_id NOT IN"
+    " (SELECT session_id FROM stat_findings_open) GROUP BY 1, 2;";
+
+static int
+findings_sums_make(sqlite3 *db, char **msg)
+{
+	return sqlite_schema_filled(db, findings_sums_schema,
+	    sizeof(findings_sums_schema) / sizeof(*findings_sums_schema),
+	    sqlite_has_table(db, "stat_findings"), findings_sums_fill, msg);
+}
+
+int
+sqlite_findings_sums_schema(sqlite3 *db, char *err, size_t errlen)
+{
+	return sqlite_sums_schema(db, findings_sums_make, "the findings' sums",
+	    err, errlen);
+}
+
+int
+sqlite_findings_settle(sqlite3 *db)
+{
+	return sqlite3_exec(db,
+		   ENDED_TABLE "; INSERT INTO temp.findings_ended"
+			       " SELECT o.session_id FROM stat_findings_open o"
+			       " CROSS JOIN sessions s ON s.id = o.session_id"
+			       " WHERE s.end_reason IS NOT NULL; " ENDED_ADDED
+			       "; DELETE FROM stat_findings_open WHERE"
+			       " session_id IN (SELECT id FROM"
+			       " temp.findings_ended);"
+			       " DELETE FROM temp.findings_ended;",
+		   NULL, NULL, NULL) == SQLITE_OK ?
+	    0 :
+	    -1;
+}

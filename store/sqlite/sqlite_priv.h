@@ -347,6 +347,9 @@ struct sqlite_store {
 	struct host_sums *sums;
 	/* ... and its stats' sums (sqlite_statsums.c); NULL likewise */
 	struct stat_sums *tally;
+	/* ... and the sessions its findings' sums wait for (sqlite_
+	 * findings.c); NULL likewise */
+	struct finding_sums *findsums;
 };
 
 static inline double
@@ -582,6 +585,34 @@ int sqlite_findings_schema(sqlite3 *, char *err, size_t errlen);
  * findings listing filters on: the view of this version, a view of the
  * connection (TEMP).  0, or -1. */
 int sqlite_findings_view(sqlite3 *);
+/* The findings' sums (stat_findings, stat_findings_open, v_stat_findings
+ * and their triggers) made, or filled from the rows of a log that had
+ * none; 0, or -1 with err said */
+int sqlite_findings_sums_schema(sqlite3 *, char *err, size_t errlen);
+/* A connection that wrote rows another way (a receiver's ship): its
+ * ended sessions, still open, summed; 0, or -1 */
+int sqlite_findings_settle(sqlite3 *);
+/* The sessions of temp.findings_ended summed: each probes the checks'
+ * indexes, where a bound session id made one statement of the eight
+ * checks a session (60,000 instructions each) */
+#define ENDED_TABLE \
+	"CREATE TEMP TABLE IF NOT EXISTS findings_ended (id INTEGER PRIMARY KEY)"
+#define ENDED_ADDED                                                         \
+	"INSERT INTO stat_findings SELECT * FROM (SELECT finding, proto,"   \
+	" count(*) FROM v_tls_findings WHERE session_id IN (SELECT id FROM" \
+	" temp.findings_ended) GROUP BY 1, 2) WHERE 1 ON CONFLICT"          \
+	" (finding, proto) DO UPDATE SET n = n + excluded.n"
+
+/* sqlite_findsums.c, the writer's: its statements (before prepare_all, closed
+ * with them); a session begun or ended, summed or made open at the commit
+ * (findings_write_waiting); forgotten with a transaction rolled back. */
+int  findings_writer_open(struct sqlite_store *, char *err, size_t errlen);
+void findings_writer_close(struct sqlite_store *);
+void findings_writer_free(struct sqlite_store *);
+void findings_write_waiting(struct sqlite_store *);
+void findings_forget(struct sqlite_store *);
+void findings_session_begun(struct sqlite_store *, int64_t id);
+void findings_session_ended(struct sqlite_store *, int64_t id);
 
 /* sqlite_rotate.c */
 int sqlite_rotate(void *store, const char *path, char *err, size_t errlen);

@@ -301,6 +301,9 @@ r_ship(void *arg, struct spool *sp, const char *spool_path, int64_t run_id,
 		    "INSERT OR IGNORE INTO main.blob_bytes"
 		    " SELECT sha256, bytes FROM sp.blob_bytes",
 		    err, errlen);
+	/* the sessions that ended, summed by their findings */
+	if (rc == 0 && sqlite_findings_settle(l->db) != 0)
+		rc = fail(l, "the findings' sums", err, errlen);
 	if (rc == 0)
 		rc = exec_log(l, "COMMIT", err, errlen);
 	else

@@ -349,6 +349,9 @@ const struct stats_asked sqlite_stats_asked[] = {
 	    " proto, 1 AS s, 0 AS m FROM sessions UNION ALL"
 	    " SELECT substr(datetime(begin_ts, 'unixepoch'), 1, 13), proto,"
 	    " 0, 1 FROM messages WHERE partial = 0) AS t GROUP BY 1, 2" },
+	{ "v_stat_findings",
+	    "SELECT finding, proto, count(*) AS n FROM v_tls_findings"
+	    " GROUP BY 1, 2" },
 };
 const size_t nsqlite_stats_asked =
     sizeof(sqlite_stats_asked) / sizeof(sqlite_stats_asked[0]);
