@@ -275,6 +275,18 @@ number_arg(struct MHD_Connection *c, const char *key, long def, long max)
 	return *v == '\0' || *end != '\0' || n < 0 || n > max ? -1 : n;
 }
 
+/* A switch of the address (desc, count, last): 1 on, 0 off or absent,
+ * -1 neither: "yes" said to be wrong, not taken silently as off. */
+static int
+switch_arg(struct MHD_Connection *c, const char *name)
+{
+	const char *v = arg(c, name);
+
+	if (v == NULL || *v == '\0' || strcmp(v, "0") == 0)
+		return 0;
+	return strcmp(v, "1") == 0 ? 1 : -1;
+}
+
 /* The listings' filters by the names the API takes them. */
 static const char *const filter_keys[F_COUNT] = { "proto", "host", "user",
 	"from", "to", "subject", "since", "until", "tls", "failed", "creds",
@@ -480,6 +492,7 @@ api_listing(struct MHD_Connection *c, const struct serve_opts *o,
 	long		   limit, offset, age;
 	size_t		   len;
 	unsigned	   status;
+	int		   last;
 
 	if (a.l == NULL || (o->no_creds && strcmp(name, "creds") == 0))
 		return answer_error(c, MHD_HTTP_NOT_FOUND, "no such listing");
@@ -508,19 +521,20 @@ api_listing(struct MHD_Connection *c, const struct serve_opts *o,
 	if (limit < 0 || offset < 0 || a.view.after < 0 || a.view.before < 0)
 		return answer_error(c, MHD_HTTP_BAD_REQUEST,
 		    "bad limit, offset, after or before");
+	a.view.desc = switch_arg(c, "desc");
+	a.view.count = switch_arg(c, "count");
+	last = switch_arg(c, "last");
+	if (a.view.desc < 0 || a.view.count < 0 || last < 0)
+		return answer_error(c, MHD_HTTP_BAD_REQUEST,
+		    "desc, count and last: 1 or 0");
 	/* last=1: the last page, before a key past every row */
-	if (arg(c, "last") != NULL && strcmp(arg(c, "last"), "1") == 0 &&
-	    a.view.after == 0)
+	if (last && a.view.after == 0)
 		a.view.before = 1LL << 62;
 	a.view.limit = limit ? limit : 1;
 	a.view.offset = offset;
 	a.view.sort = arg(c, "sort");
 	if (a.view.sort != NULL && *a.view.sort == '\0')
 		a.view.sort = NULL;
-	a.view.desc =
-	    arg(c, "desc") != NULL && strcmp(arg(c, "desc"), "1") == 0;
-	a.view.count =
-	    arg(c, "count") != NULL && strcmp(arg(c, "count"), "1") == 0;
 	a.view.values = arg(c, "values");
 	if (a.view.values != NULL && *a.view.values == '\0')
 		a.view.values = NULL;

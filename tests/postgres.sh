@@ -63,7 +63,8 @@ done
 # --values: a column's values and counts; ties are ordered by each
 # backend's collation, so compared as sets
 for lv in sessions:server sessions:client sessions:proto messages:from messages:to \
-	messages:proto messages:method attachments:type hosts:users; do
+	messages:proto messages:method attachments:type hosts:users \
+	findings:finding findings:proto; do
 	./mailsift "${lv%%:*}" -d "$B/same.db" --values "${lv#*:}" --csv --limit 0 2>&1 | sort >"$B/values.sqlite"
 	./mailsift "${lv%%:*}" -d "$(uri same)" --values "${lv#*:}" --csv --limit 0 2>&1 | sort >"$B/values.pg"
 	if [ -s "$B/values.sqlite" ] && cmp -s "$B/values.sqlite" "$B/values.pg"; then ok "mailsift ${lv%%:*} --values ${lv#*:}: the same on both"

@@ -130,6 +130,8 @@ check "a column's values and counts, as the CLI gives them" \
 	"$(./mailsift sessions -d "$B/log.db" --proto smtp --values server --limit 100 --json | python3 -c 'import json, sys; print(" ".join("%s=%d" % (r["value"], r["count"]) for r in map(json.loads, sys.stdin)))')"
 check "values of a column the listing has not: 400" \
 	"$(code "$U/api/listing/messages?values=password")" 400
+check "a switch neither 1 nor 0 (desc=yes, count=true, last=2): 400, said" \
+	"$(code "$U/api/listing/messages?desc=yes")|$(code "$U/api/listing/messages?count=true")|$(code "$U/api/listing/sessions?last=2")|$(get "/api/listing/messages?desc=yes" | grep -c 'desc, count and last: 1 or 0')|$(code "$U/api/listing/messages?desc=0&count=0&last=0")" "400|400|400|1|200"
 # (issue 30) pages by the rows' keys, sorted or not: every keyed listing
 # walked page by page by each of its columns both ways, forward from the
 # first page and back from the last, is its whole selection row for row
