@@ -1157,6 +1157,10 @@ const struct stats_sql stats_sql[] = {
 	    " ORDER BY sessions DESC, CAST(ip AS TEXT) LIMIT 10" },
 	{ "anomalies",
 	    "SELECT name, count FROM v_stat_anomalies ORDER BY 2 DESC, 1" },
+	/* what TLS left exposed or weak (the findings listing), by kind */
+	{ "tls findings",
+	    "SELECT finding, proto, n AS count FROM v_stat_findings"
+	    " ORDER BY 3 DESC, 1, 2" },
 };
 
 const size_t nstats_sql = sizeof(stats_sql) / sizeof(stats_sql[0]);

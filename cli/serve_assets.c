@@ -740,6 +740,8 @@ const char serve_app_js[] =
     "         null);\n"
     "  bars('Anomalies', o['anomalies'], r => r.name, 'count',\n"
     "       () => to('sessions', {anomalies: '1'}));\n"
+    "  bars('TLS findings', o['tls findings'], r => r.finding + ' ' +\n"
+    "       r.proto, 'count', r => to('findings', {proto: r.proto}));\n"
     "}\n"
     "async function route() {\n"
     "  const h = location.hash.slice(2) || 'overview';\n"

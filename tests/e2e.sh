@@ -221,7 +221,7 @@ check "show: the transcript in order, with frame numbers" "$(./mailsift show 1 -
 check "show: the session's provenance" "$(./mailsift show 1 -d "$db" | head -1 | grep -o 'demo.pcap, frames .*')" "demo.pcap, frames 1-44 (bytes 24-3906)"
 check "show: no such session, exit 2" "$(./mailsift show 99 -d "$db" 2>/dev/null; echo $?)" "2"
 check "stats --json: sections" "$(./mailsift stats -d "$db" --json | python3 -c 'import json,sys; print(sorted({json.loads(l)["section"] for l in sys.stdin}))')" \
-	"['anomalies', 'authentication', 'messages', 'sessions by protocol', 'top clients', 'top recipients', 'top senders', 'top servers']"
+	"['anomalies', 'authentication', 'messages', 'sessions by protocol', 'tls findings', 'top clients', 'top recipients', 'top senders', 'top servers']"
 # the sections run at once, a connection a core: the same output on one
 check "stats: its sections made at once print as made one by one" \
 	"$(./mailsift stats -d "$db" | md5sum) $(./mailsift stats -d "$db" --json | md5sum)" \
