@@ -271,20 +271,30 @@ step(sqlite3 *db, uint64_t *s)
 	run(db, sql);
 }
 
+/* A log with its sums, walked n steps of a random road from seed, its
+ * sums equal to the groups asked after every step */
+static sqlite3 *
+walked_log(void (*one)(sqlite3 *, uint64_t *), uint64_t seed, int n)
+{
+	sqlite3 *db = log_new(1);
+	uint64_t s = seed;
+
+	for (int i = 0; i < n; i++) {
+		one(db, &s);
+		if (sums_differ(db) != 0)
+			fail_msg("seed %llu, step %d: the sums differ",
+			    (unsigned long long)seed, i);
+	}
+	return db;
+}
+
 static void
 random_roads(void **state)
 {
 	(void)state;
 	for (uint64_t seed = 1; seed <= 8; seed++) {
-		sqlite3 *db = log_new(1);
-		uint64_t s = seed;
+		sqlite3 *db = walked_log(step, seed, 400);
 
-		for (int i = 0; i < 400; i++) {
-			step(db, &s);
-			if (sums_differ(db) != 0)
-				fail_msg("seed %llu, step %d: the sums differ",
-				    (unsigned long long)seed, i);
-		}
 		/* the steps reached every kind of group, and the edges */
 		assert_int_equal(
 		    count_of(db,
@@ -403,15 +413,8 @@ findings_roads(void **state)
 
 	(void)state;
 	for (uint64_t seed = 1; seed <= 8; seed++) {
-		sqlite3 *db = log_new(1);
-		uint64_t s = seed;
+		sqlite3 *db = walked_log(finding_step, seed, 600);
 
-		for (int i = 0; i < 600; i++) {
-			finding_step(db, &s);
-			if (sums_differ(db) != 0)
-				fail_msg("seed %llu, step %d: the sums differ",
-				    (unsigned long long)seed, i);
-		}
 		k = count_of(db,
 		    "SELECT count(DISTINCT finding) FROM stat_findings");
 		if (k > kinds)

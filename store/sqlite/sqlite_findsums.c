@@ -94,18 +94,10 @@ findings_run(struct sqlite_store *s, int stmt, int64_t id)
 }
 
 static int
-id_cmp(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-static int
 has_id(const struct session_ids *l, int64_t id)
 {
 	return l->n > 0 &&
-	    bsearch(&id, l->id, l->n, sizeof(*l->id), id_cmp) != NULL;
+	    bsearch(&id, l->id, l->n, sizeof(*l->id), by_row) != NULL;
 }
 
 /* Each ended session summed and no longer open; each begun and not
@@ -123,9 +115,9 @@ findings_write_waiting(struct sqlite_store *s)
 		return;
 	}
 	if (f->begun.n > 1)
-		qsort(f->begun.id, f->begun.n, sizeof(*f->begun.id), id_cmp);
+		qsort(f->begun.id, f->begun.n, sizeof(*f->begun.id), by_row);
 	if (f->ended.n > 1)
-		qsort(f->ended.id, f->ended.n, sizeof(*f->ended.id), id_cmp);
+		qsort(f->ended.id, f->ended.n, sizeof(*f->ended.id), by_row);
 	/* the ended sessions summed at once; then no longer open, or
 	 * open if they were not and the sum failed */
 	for (size_t i = 0; i < f->ended.n && !unsummed; i++)

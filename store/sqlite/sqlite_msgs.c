@@ -486,8 +486,9 @@ addrs_index(struct sqlite_store *s, struct open_msg *m)
 }
 
 /* qsort's order of the waiting rows (struct waiting_text and
- * waiting_addrs, each led by its message's row id): by that id */
-static int
+ * waiting_addrs, each led by its message's row id): by that id; and of
+ * bare ids (sqlite_findsums.c) */
+int
 by_row(const void *a, const void *b)
 {
 	int64_t x, y;

@@ -603,6 +603,10 @@ int sqlite_findings_settle(sqlite3 *);
 	" temp.findings_ended) GROUP BY 1, 2) WHERE 1 ON CONFLICT"          \
 	" (finding, proto) DO UPDATE SET n = n + excluded.n"
 
+/* sqlite_msgs.c: qsort's and bsearch's order of int64_t ids, or of
+ * structs that lead with one */
+int by_row(const void *a, const void *b);
+
 /* sqlite_findsums.c, the writer's: its statements (before prepare_all, closed
  * with them); a session begun or ended, summed or made open at the commit
  * (findings_write_waiting); forgotten with a transaction rolled back. */
