@@ -65,6 +65,11 @@ query_usage(FILE *f, const char *cmd)
 	    "         --with-anomalies (sessions; messages: --with-attachments)\n"
 	    "         --pieces (messages: TOP and partial FETCH too)\n"
 	    "attachments: --name TEXT  --hash MD5|SHA-1|SHA-256\n"
+	    "findings: --finding KIND (starttls_not_used, "
+	    "credentials_before_tls,\n"
+	    "         mail_before_tls, tls_below_1_2, tls_weak_cipher, "
+	    "tls_cert_invalid,\n"
+	    "         tls_cert_name_mismatch, tls_cert_greeting_mismatch)\n"
 	    "sessions, messages, attachments, urls: --query QUERY, the rows of "
 	    "the messages\n"
 	    "         mailsift search finds (its language: from:x OR file:y, "
@@ -115,6 +120,7 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 		{ "client", required_argument, NULL, 'K' },
 		{ "server", required_argument, NULL, 'V' },
 		{ "query", required_argument, NULL, 'Q' },
+		{ "finding", required_argument, NULL, 'G' },
 		{ "limit", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "csv", no_argument, NULL, 'c' },
@@ -195,6 +201,9 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 			break;
 		case 'Q':
 			o->val[F_QUERY] = optarg;
+			break;
+		case 'G':
+			o->val[F_FINDING] = optarg;
 			break;
 		case 'j':
 			o->fmt = OUT_JSON;

@@ -33,6 +33,7 @@ const char *const filter_opt[F_COUNT] = {
 	"--client",
 	"--server",
 	"--query",
+	"--finding",
 };
 
 /* A text filter: case-blind, its value made a LIKE pattern in C (see
@@ -114,7 +115,7 @@ const struct listing listings[] = {
 		[F_SERVER] = "in_net(server_ip, ?)",
 		[F_QUERY] = "id IN (SELECT m.session_id %s)" },
 	    "id", NULL, "SELECT count(*) AS total FROM sessions", "id",
-	    session_values },
+	    session_values, 0 },
 	{ "messages", "messages however they travelled, pieces left out",
 	    "SELECT message_id AS id, session_id AS session, time, proto,"
 	    " method, \"from\", \"to\", subject, attachments AS att, size,"
@@ -129,7 +130,7 @@ const struct listing listings[] = {
 	    /* the pieces from their own index, the rest from the smallest */
 	    "SELECT (SELECT count(*) FROM messages) - (SELECT count(*) FROM"
 	    " messages WHERE partial <> 0) AS total",
-	    "message_id", message_values },
+	    "message_id", message_values, 0 },
 	{ "creds", "credentials seen, and whether they worked",
 	    "SELECT id, session_id AS session, time, proto,"
 	    " client_ip AS client, server_ip AS server, command, mechanism,"
@@ -138,7 +139,7 @@ const struct listing listings[] = {
 		NULL, NULL, NULL, "time >= ?", "time < ?", "tls <> 'none'",
 		"outcome = 'failure'", [F_CLIENT] = "in_net(client_ip, ?)",
 		[F_SERVER] = "in_net(server_ip, ?)" },
-	    "id", NULL, NULL, "id", NULL },
+	    "id", NULL, NULL, "id", NULL, 0 },
 	{ "attachments", "attachments, with their hashes",
 	    "SELECT message_id AS message, session_id AS session, time, proto,"
 	    " \"from\", subject, filename, content_type AS type,"
@@ -149,7 +150,7 @@ const struct listing listings[] = {
 		MATCH("subject"), "time >= ?", "time < ?", NULL, NULL, NULL,
 		NULL, NULL, MATCH("filename"), "%s = ?", OUTCOME_OF_MESSAGE,
 		[F_QUERY] = "message_id IN (SELECT m.id %s)" },
-	    "message, path", NULL, NULL, NULL, NULL },
+	    "message, path", NULL, NULL, NULL, NULL, 0 },
 	{ "urls", "links in the messages' text, and what is wrong with them",
 	    "SELECT message_id AS message, session_id AS session, time, proto,"
 	    " \"from\", subject, kind, url, host, shown_text AS shows, findings"
@@ -158,7 +159,7 @@ const struct listing listings[] = {
 		MATCH("subject"), "time >= ?", "time < ?", NULL, NULL, NULL,
 		NULL, NULL, NULL, NULL, OUTCOME_OF_MESSAGE,
 		[F_QUERY] = "message_id IN (SELECT m.id %s)" },
-	    "message, n", NULL, NULL, NULL, NULL },
+	    "message, n", NULL, NULL, NULL, NULL, 0 },
 	{ "tls", "TLS handshakes: versions, suites, names, certificates",
 	    "SELECT session_id AS id, time, proto, client_ip AS client,"
 	    " server_ip AS server, server_port AS port, mode, sni, version,"
@@ -168,7 +169,7 @@ const struct listing listings[] = {
 		NULL, "time >= ?", "time < ?", NULL,
 		NULL, [F_CLIENT] = "in_net(client_ip, ?)",
 		[F_SERVER] = "in_net(server_ip, ?)" },
-	    "id", NULL, NULL, "session_id", NULL },
+	    "id", NULL, NULL, "session_id", NULL, 0 },
 	{ "hosts", "every client and server, with what it did",
 	    /* SQLite keeps the sums as it writes (sqlite_hosts.c) */
 	    "SELECT host, sessions, as_client, as_server, first, last, users,"
@@ -176,7 +177,7 @@ const struct listing listings[] = {
 	    { [F_HOST] = "in_net(host, ?)",
 		[F_SINCE] = "last >= ?",
 		[F_UNTIL] = "first < ?" },
-	    "sessions DESC, CAST(host AS TEXT)", NULL, NULL, NULL, NULL },
+	    "sessions DESC, CAST(host AS TEXT)", NULL, NULL, NULL, NULL, 0 },
 	{ "files", "every file sent, once a content, with how often and how",
 	    "SELECT sha256, name, names, size, type, content, findings,"
 	    " messages, first, last FROM (SELECT sha256, max(size) AS size,"
@@ -191,7 +192,8 @@ const struct listing listings[] = {
 			   " WHERE " MATCH("filename") ")",
 		[F_HASH] = "sha256 IN (SELECT sha256 FROM v_attachments"
 			   " WHERE %s = ?)" },
-	    "messages DESC, sha256", "sha256 IS NOT NULL", NULL, NULL, NULL },
+	    "messages DESC, sha256", "sha256 IS NOT NULL", NULL, NULL, NULL,
+	    0 },
 	/* the view alone, its session's columns its own: SQLite then
 	 * merges its checks in order (sqlite_findings.c), where a join
 	 * here would make every finding whole and sort it */
@@ -202,11 +204,11 @@ const struct listing listings[] = {
 		MATCH("\"user\""), /* its session's login */
 		NULL, NULL, NULL, "time >= ?",
 		"time < ?", [F_CLIENT] = "in_net(client, ?)",
-		[F_SERVER] = "in_net(server, ?)" },
+		[F_SERVER] = "in_net(server, ?)", [F_FINDING] = "finding = ?" },
 	    "id, finding", NULL,
 	    "SELECT CAST(coalesce(sum(n), 0) AS BIGINT) AS total"
 	    " FROM v_stat_findings",
-	    NULL, finding_values },
+	    NULL, finding_values, 1U << F_PROTO | 1U << F_FINDING },
 };
 
 const size_t nlistings = sizeof(listings) / sizeof(listings[0]);
@@ -466,6 +468,12 @@ listing_time(const char *v, time_t now, long plus, char *out, size_t len)
 }
 
 static const char *const protos[] = { "smtp", "pop3", "imap", NULL };
+/* the kinds of v_tls_findings' checks (store/sqlite/sqlite_findings.c,
+ * store/pg/pg_schema.sql) */
+static const char *const finding_kinds[] = { "starttls_not_used",
+	"credentials_before_tls", "mail_before_tls", "tls_below_1_2",
+	"tls_weak_cipher", "tls_cert_invalid", "tls_cert_name_mismatch",
+	"tls_cert_greeting_mismatch", NULL };
 
 const char *
 listing_proto(const char *v)
@@ -474,6 +482,19 @@ listing_proto(const char *v)
 		if (strcasecmp(v, protos[i]) == 0)
 			return protos[i];
 	return NULL;
+}
+
+/* -1, with err saying that v is not one of set's values */
+static int
+one_of(int f, const char *v, const char *const *set, char *err, size_t errlen)
+{
+	size_t k = (size_t)snprintf(err, errlen, "%s %s: not one of",
+	    filter_opt[f], v);
+
+	for (int i = 0; set[i] != NULL && k < errlen; i++)
+		k += (size_t)snprintf(err + k, errlen - k, "%s %s",
+		    i > 0 ? "," : "", set[i]);
+	return -1;
 }
 
 /* The value of a filter as the SQL takes it, into out: checked, made a
@@ -486,21 +507,19 @@ filter_value(int f, const char *v, char *out, size_t len, char *err,
 		"unknown", "retrieved", "incomplete", "partly accepted", NULL };
 	const char *const	*set = f == F_PROTO ? protos :
 		  f == F_OUTCOME		    ? outcomes :
+		  f == F_FINDING		    ? finding_kinds :
 						      NULL;
 
 	switch (f) {
 	case F_PROTO:
 	case F_OUTCOME:
+	case F_FINDING:
 		for (int i = 0; set[i] != NULL; i++)
 			if (strcasecmp(v, set[i]) == 0) {
 				snprintf(out, len, "%s", set[i]);
 				return 0;
 			}
-		snprintf(err, errlen, "%s %s: not one of %s", filter_opt[f], v,
-		    f == F_PROTO ? "smtp, pop3, imap" :
-				   "accepted, rejected, unknown, retrieved, "
-				   "incomplete, partly accepted");
-		return -1;
+		return one_of(f, v, set, err, errlen);
 	case F_HOST:
 	case F_CLIENT:
 	case F_SERVER:
@@ -808,6 +827,20 @@ values_kept(const struct listing *l, const char *name)
 	return NULL;
 }
 
+/* Whether count_all answers the count of a selection: every filter on
+ * is one it takes (count_takes). */
+static int
+counted_by_sums(const struct listing *l, const char *const val[F_COUNT],
+    const int flag[F_COUNT])
+{
+	if (l->count_all == NULL)
+		return 0;
+	for (int f = 0; f < F_COUNT; f++)
+		if ((val[f] != NULL || flag[f]) && !(l->count_takes & 1U << f))
+			return 0;
+	return 1;
+}
+
 /* The rows of the whole listing (count_all), or -1 where the log would
  * not say. */
 static long long
@@ -860,7 +893,7 @@ listing_prepare_view(struct query *db, const struct listing *l,
 	int			     keyset = v->after > 0 || v->before > 0;
 	int			     back = keyset && v->after <= 0;
 	char			     sql[16384], norm[F_COUNT][512];
-	size_t			     len;
+	size_t			     len, conds, conds_end;
 	struct query_rows	    *st;
 	const char		    *from = l->select, *next;
 	int			     bind = 1, first, filtered = 0;
@@ -873,6 +906,7 @@ listing_prepare_view(struct query *db, const struct listing *l,
 	first = strstr(from, " WHERE ") == NULL;
 
 	len = (size_t)snprintf(sql, sizeof(sql), "%s", l->select);
+	conds = len;
 	if (val[F_QUERY] != NULL) {
 		/* first, so that its ?1.. come before the filters' ? */
 		if ((qc = query_filter(db, l, val[F_QUERY], err, errlen)) ==
@@ -908,6 +942,7 @@ listing_prepare_view(struct query *db, const struct listing *l,
 		first = 0;
 		filtered = 1;
 	}
+	conds_end = len;
 	if (keyset &&
 	    (l->key == NULL || v->values != NULL || v->count ||
 		v->offset > 0)) {
@@ -956,8 +991,18 @@ listing_prepare_view(struct query *db, const struct listing *l,
 			err, errlen) != 0)
 			goto fail;
 		offset = 0;
-	} else if (v->count && !filtered && l->count_all != NULL) {
-		snprintf(sql, sizeof(sql), "%s", l->count_all);
+	} else if (v->count && counted_by_sums(l, val, flag)) {
+		/* count_all, the filters' WHERE after it */
+		size_t head = strlen(l->count_all), n = conds_end - conds;
+
+		if (head + n >= sizeof(sql)) {
+			snprintf(err, errlen,
+			    "the listing's query is too long");
+			goto fail;
+		}
+		memmove(sql + head, sql + conds, n);
+		memcpy(sql, l->count_all, head);
+		sql[len = head + n] = '\0';
 		limit = offset = 0;
 	} else if (v->count) { /* the rows there are, for paging */
 		if (wrap_sql(sql, &len, sizeof(sql),

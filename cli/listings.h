@@ -34,6 +34,7 @@ enum filter {
 	F_CLIENT,      /* the client's address, or its network */
 	F_SERVER,      /* the server's */
 	F_QUERY,       /* the search language: rows of the messages found */
+	F_FINDING,     /* a kind of TLS finding (starttls_not_used, ...) */
 	F_COUNT
 };
 
@@ -69,6 +70,10 @@ struct listing {
 	/* columns whose values with no filter on the log keeps (NULL
 	 * ends them; NULL: none) */
 	const struct listing_values *values_all;
+	/* the filters (1 << F_...) that count_all answers too, their SQL
+	 * the listing's own put after it as its WHERE: a selection's count
+	 * from the sums where the rows it counts are not kept (0: none) */
+	unsigned count_takes;
 };
 
 extern const struct listing listings[];

@@ -57,6 +57,8 @@ tls, first page	/api/listing/tls?limit=100
 findings, first page	/api/listing/findings?limit=100
 findings, total	/api/listing/findings?count=1
 findings, values of finding	/api/listing/findings?values=finding&limit=50
+findings of a kind, first page	/api/listing/findings?finding=starttls_not_used&proto=smtp&limit=100
+findings of a kind, total	/api/listing/findings?count=1&finding=starttls_not_used&proto=smtp
 hosts, first page	/api/listing/hosts?limit=100
 files, first page	/api/listing/files?limit=100
 a session	/api/session?id=$_sid

@@ -301,6 +301,12 @@ check "search: past the bound, the matches the last logged first, and said; at i
 	"$(echo "$newest" | tr ' ' '\n' | sort -rn | tr '\n' ' ' | sed 's/ $//')|1|$(./mailsift search line -d "$B/sums-1.db" -n 1000 --json 2>&1 | md5sum)"
 check "search: the last logged first is every match, as ranked finds them" \
 	"$(echo "$newest" | tr ' ' '\n' | sort -n | md5sum)" "$(./mailsift search line -d "$B/sums-1.db" -n 1000 --json 2>/dev/null | ids | tr ' ' '\n' | sort -n | md5sum)"
+# --finding: the rows of one kind (case-blind), every kind the log has
+check "findings --finding: the rows of each kind, and no other" \
+	"$(for k in $(sqlite3 "$B/sums-1.db" "SELECT DISTINCT finding FROM v_tls_findings ORDER BY 1"); do ./mailsift findings -d "$B/sums-1.db" --finding "$(echo "$k" | tr a-z A-Z)" --csv --limit 0 | sed 1d | tr -d '\r' | cut -d, -f1,6; done | sort | md5sum)" \
+	"$(sqlite3 -csv "$B/sums-1.db" "SELECT session_id, finding FROM v_tls_findings" | sort | md5sum)"
+check "findings --finding: a kind that is none, refused with the kinds" \
+	"$(./mailsift findings -d "$B/sums-1.db" --finding tls_old 2>&1 >/dev/null | grep -c 'not one of starttls_not_used, credentials_before_tls')|$(./mailsift findings -d "$B/sums-1.db" --finding tls_old >/dev/null 2>&1; echo $?)" "1|2"
 # --user: the findings of the sessions that logged in as it (case-blind)
 check "findings --user: its sessions' findings alone, the user's credentials among them" \
 	"$(./mailsift findings -d "$B/sums-1.db" --user ERIN --csv | sed 1d | cut -d, -f1 | sort -u | tr '\n' ' ')|$(./mailsift findings -d "$B/sums-1.db" --user erin --csv | grep -c 'credentials_before_tls,PLAIN erin')" \

@@ -70,6 +70,14 @@ for lv in sessions:server sessions:client sessions:proto messages:from messages:
 	if [ -s "$B/values.sqlite" ] && cmp -s "$B/values.sqlite" "$B/values.pg"; then ok "mailsift ${lv%%:*} --values ${lv#*:}: the same on both"
 	else bad "mailsift ${lv%%:*} --values ${lv#*:} differs"; diff "$B/values.sqlite" "$B/values.pg" | head -5; fi
 done
+# --finding: one kind's rows, each kind the log has
+differ=""
+for k in $(sqlite3 "$B/same.db" "SELECT DISTINCT finding FROM v_tls_findings"); do
+	./mailsift findings -d "$B/same.db" --finding "$k" --csv --limit 0 2>&1 | ids >"$B/kind.sqlite"
+	./mailsift findings -d "$(uri same)" --finding "$k" --csv --limit 0 2>&1 | ids >"$B/kind.pg"
+	[ "$(wc -l <"$B/kind.sqlite")" -gt 1 ] && cmp -s "$B/kind.sqlite" "$B/kind.pg" || differ="$differ $k"
+done
+check "mailsift findings --finding: each kind the same on both" "$differ" ""
 run=$(sql same "SELECT id FROM runs")
 differ=""
 for s in $(sqlite3 "$B/same.db" "SELECT id FROM sessions ORDER BY id"); do

@@ -91,7 +91,7 @@ sample = {"proto": "smtp", "host": "127.0.0.0/8", "user": "a", "from": "a",
           "to": "a", "subject": "a", "since": "2000-01-01", "until": "2100-01-01",
           "name": "a", "hash": "d41d8cd98f00b204e9800998ecf8427e",
           "outcome": "accepted", "client": "127.0.0.1", "server": "127.0.0.1",
-          "query": "proto:smtp"}
+          "query": "proto:smtp", "finding": "starttls_not_used"}
 for l, f in sorted(d.items()):
     for k in f["values"]:
         print("%s %s=%s" % (l, k, sample[k]))
@@ -114,6 +114,18 @@ check "the credentials page offers no message filters" \
 check "a listing's total, for the pages" \
 	"$(get "/api/listing/sessions?count=1&proto=smtp" | tr -d "\n")" \
 	"[{\"total\":$(./mailsift sessions -d "$B/log.db" --proto smtp --json --limit 100000 | wc -l)}]"
+# the findings' totals by kind and protocol come from their sums
+# (sqlite_findings.c): as many as the rows the filters keep
+fsum=$(for k in $(sqlite3 "$B/log.db" "SELECT DISTINCT finding FROM v_tls_findings"); do
+	for p in "" smtp pop3 imap; do
+		q="finding=$k${p:+&proto=$p}"
+		echo "$q $(get "/api/listing/findings?count=1&$q" | tr -d '\n') $(get "/api/listing/findings?limit=1000&$q" | grep -c '"finding"')"
+	done
+done | awk '$2 != "[{\"total\":" $3 "}]" { print "  " $0 >"/dev/stderr"; bad++ } END { print NR, bad + 0 }')
+check "the findings' totals by kind and protocol: as their rows" \
+	"$fsum" "$((4 * $(sqlite3 "$B/log.db" "SELECT count(DISTINCT finding) FROM v_tls_findings"))) 0"
+check "a kind of finding that is none: 400, the kinds said" \
+	"$(code "$U/api/listing/findings?count=1&finding=nope")|$(get "/api/listing/findings?finding=nope" | grep -c 'not one of starttls_not_used')" "400|1"
 # with no filter the totals come from the indexes: the same numbers
 check "a listing's total with no filter: as its rows (messages without their pieces)" \
 	"$(get "/api/listing/messages?count=1" | tr -d "\n")|$(get "/api/listing/sessions?count=1" | tr -d "\n")" \
