@@ -1653,9 +1653,10 @@ mix_zip(struct sbuf *z, const char *const *names, struct sbuf *bodies, int n)
 		le16b(z, 0), le16b(z, 0), le32b(z, 0), le32b(z, off[i]);
 		sb_put(z, names[i], strlen(names[i]));
 	}
+	uint32_t cd_size = (uint32_t)z->n - cd; /* the end record not in it */
 	le32b(z, 0x06054b50), le16b(z, 0), le16b(z, 0);
 	le16b(z, (uint16_t)n), le16b(z, (uint16_t)n);
-	le32b(z, (uint32_t)z->n - cd), le32b(z, cd), le16b(z, 0);
+	le32b(z, cd_size), le32b(z, cd), le16b(z, 0);
 }
 
 /* An Office Open XML document (docx or xlsx) of about n bytes. */
