@@ -65,6 +65,7 @@ query_usage(FILE *f, const char *cmd)
 	    "         --with-anomalies (sessions; messages: --with-attachments)\n"
 	    "         --pieces (messages: TOP and partial FETCH too)\n"
 	    "attachments: --name TEXT  --hash MD5|SHA-1|SHA-256\n"
+	    "sessions: --anomaly NAME (one anomaly: stream_gap, bare_lf, ...)\n"
 	    "findings: --finding KIND (starttls_not_used, "
 	    "credentials_before_tls,\n"
 	    "         mail_before_tls, tls_below_1_2, tls_weak_cipher, "
@@ -121,6 +122,7 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 		{ "server", required_argument, NULL, 'V' },
 		{ "query", required_argument, NULL, 'Q' },
 		{ "finding", required_argument, NULL, 'G' },
+		{ "anomaly", required_argument, NULL, 'Y' },
 		{ "limit", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "csv", no_argument, NULL, 'c' },
@@ -204,6 +206,9 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 			break;
 		case 'G':
 			o->val[F_FINDING] = optarg;
+			break;
+		case 'Y':
+			o->val[F_ANOMALY] = optarg;
 			break;
 		case 'j':
 			o->fmt = OUT_JSON;

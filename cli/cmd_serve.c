@@ -291,7 +291,7 @@ switch_arg(struct MHD_Connection *c, const char *name)
 static const char *const filter_keys[F_COUNT] = { "proto", "host", "user",
 	"from", "to", "subject", "since", "until", "tls", "failed", "creds",
 	"attachments", "anomalies", "name", "hash", "outcome", "pieces",
-	"client", "server", "query", "finding" };
+	"client", "server", "query", "finding", "anomaly" };
 
 static int
 is_flag(int k)

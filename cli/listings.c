@@ -34,6 +34,7 @@ const char *const filter_opt[F_COUNT] = {
 	"--server",
 	"--query",
 	"--finding",
+	"--anomaly",
 };
 
 /* A text filter: case-blind, its value made a LIKE pattern in C (see
@@ -113,7 +114,9 @@ const struct listing listings[] = {
 		"id IN (SELECT session_id FROM anomalies)",
 		[F_CLIENT] = "in_net(client_ip, ?)",
 		[F_SERVER] = "in_net(server_ip, ?)",
-		[F_QUERY] = "id IN (SELECT m.session_id %s)" },
+		[F_QUERY] = "id IN (SELECT m.session_id %s)",
+		[F_ANOMALY] = "id IN (SELECT session_id FROM anomalies"
+			      " WHERE name = ?)" },
 	    "id", NULL, "SELECT count(*) AS total FROM sessions", "id",
 	    session_values, 0 },
 	{ "messages", "messages however they travelled, pieces left out",
@@ -497,6 +500,17 @@ one_of(int f, const char *v, const char *const *set, char *err, size_t errlen)
 	return -1;
 }
 
+/* v in lower case (ASCII) into out, cut to fit */
+static void
+lower_into(const char *v, char *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; v[i] != '\0' && i + 1 < len; i++)
+		out[i] = (char)tolower((unsigned char)v[i]);
+	out[i] = '\0';
+}
+
 /* The value of a filter as the SQL takes it, into out: checked, made a
  * pattern or a time as the log writes it; -1 with err said. */
 static int
@@ -549,6 +563,18 @@ filter_value(int f, const char *v, char *out, size_t len, char *err,
 	case F_NAME:
 		listing_like_pattern(v, out, len);
 		return 0;
+	case F_ANOMALY: /* as the log writes names: lower case, _ */
+		for (size_t i = 0; v[i] != '\0'; i++)
+			if (!isalnum((unsigned char)v[i]) && v[i] != '_') {
+				snprintf(err, errlen,
+				    "--anomaly %s: not an anomaly's name "
+				    "(stream_gap, bare_lf, ...: mailsift stats "
+				    "lists the log's)",
+				    v);
+				return -1;
+			}
+		lower_into(v, out, len);
+		return 0;
 	case F_HASH:
 		if (listing_hash_ok(v) != 0) {
 			snprintf(err, errlen,
@@ -556,10 +582,7 @@ filter_value(int f, const char *v, char *out, size_t len, char *err,
 			    v);
 			return -1;
 		}
-		/* as the log writes hashes */
-		for (size_t i = 0; v[i] != '\0' && i + 1 < len; i++)
-			out[i] = (char)tolower((unsigned char)v[i]);
-		out[strnlen(v, len - 1)] = '\0';
+		lower_into(v, out, len); /* as the log writes hashes */
 		return 0;
 	default:
 		snprintf(out, len, "%s", v);

@@ -35,6 +35,7 @@ enum filter {
 	F_SERVER,      /* the server's */
 	F_QUERY,       /* the search language: rows of the messages found */
 	F_FINDING,     /* a kind of TLS finding (starttls_not_used, ...) */
+	F_ANOMALY,     /* sessions: an anomaly of this name was logged */
 	F_COUNT
 };
 

@@ -739,7 +739,7 @@ const char serve_app_js[] =
     "         'failure' ? {proto: r.proto, failed: '1'} : {proto: r.proto}) :\n"
     "         null);\n"
     "  bars('Anomalies', o['anomalies'], r => r.name, 'count',\n"
-    "       () => to('sessions', {anomalies: '1'}));\n"
+    "       r => to('sessions', {anomaly: r.name}));\n"
     "  bars('TLS findings', o['tls findings'], r => r.finding + ' ' +\n"
     "       r.proto, 'count',\n"
     "       r => to('findings', {finding: r.finding, proto: r.proto}));\n"

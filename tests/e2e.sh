@@ -307,7 +307,14 @@ check "findings --finding: the rows of each kind, and no other" \
 	"$(sqlite3 -csv "$B/sums-1.db" "SELECT session_id, finding FROM v_tls_findings" | sort | md5sum)"
 check "findings --finding: a kind that is none, refused with the kinds" \
 	"$(./mailsift findings -d "$B/sums-1.db" --finding tls_old 2>&1 >/dev/null | grep -c 'not one of starttls_not_used, credentials_before_tls')|$(./mailsift findings -d "$B/sums-1.db" --finding tls_old >/dev/null 2>&1; echo $?)" "1|2"
-# --user: the findings of the sessions that logged in as it (case-blind)
+# --anomaly: the sessions that logged one anomaly (any case), off its
+# index (a log written since has it)
+check "sessions --anomaly: the sessions of each anomaly, and no other" \
+	"$(for a in $(sqlite3 "$B/sums-1.db" "SELECT DISTINCT name FROM anomalies ORDER BY 1"); do echo "$a $(./mailsift sessions -d "$B/sums-1.db" --anomaly "$(echo "$a" | tr a-z A-Z)" --csv --limit 0 | sed 1d | cut -d, -f1 | tr '\n' ' ')"; done)" \
+	"$(for a in $(sqlite3 "$B/sums-1.db" "SELECT DISTINCT name FROM anomalies ORDER BY 1"); do echo "$a $(sqlite3 "$B/sums-1.db" "SELECT DISTINCT session_id FROM anomalies WHERE name = '$a' ORDER BY 1" | tr '\n' ' ')"; done)"
+check "sessions --anomaly: read off the anomalies' index by name; a name that cannot be one refused" \
+	"$(sqlite3 "$B/sums-1.db" "EXPLAIN QUERY PLAN SELECT id FROM v_sessions WHERE id IN (SELECT session_id FROM anomalies WHERE name = 'stream_gap')" | grep -c 'anomalies USING COVERING INDEX anomalies_name')|$(./mailsift sessions -d "$B/sums-1.db" --anomaly 'gap%' 2>&1 >/dev/null | grep -c "not an anomaly's name")" "1|1"
+
 check "findings --user: its sessions' findings alone, the user's credentials among them" \
 	"$(./mailsift findings -d "$B/sums-1.db" --user ERIN --csv | sed 1d | cut -d, -f1 | sort -u | tr '\n' ' ')|$(./mailsift findings -d "$B/sums-1.db" --user erin --csv | grep -c 'credentials_before_tls,PLAIN erin')" \
 	"$(sqlite3 "$B/sums-1.db" "SELECT DISTINCT session_id FROM v_tls_findings WHERE session_id IN (SELECT id FROM sessions WHERE username LIKE '%erin%') ORDER BY 1" | tr '\n' ' ')|$(sqlite3 "$B/sums-1.db" "SELECT count(*) FROM v_tls_findings f JOIN sessions s ON s.id = f.session_id WHERE s.username = 'erin' AND finding = 'credentials_before_tls'")"

@@ -70,14 +70,22 @@ for lv in sessions:server sessions:client sessions:proto messages:from messages:
 	if [ -s "$B/values.sqlite" ] && cmp -s "$B/values.sqlite" "$B/values.pg"; then ok "mailsift ${lv%%:*} --values ${lv#*:}: the same on both"
 	else bad "mailsift ${lv%%:*} --values ${lv#*:} differs"; diff "$B/values.sqlite" "$B/values.pg" | head -5; fi
 done
-# --finding: one kind's rows, each kind the log has
-differ=""
-for k in $(sqlite3 "$B/same.db" "SELECT DISTINCT finding FROM v_tls_findings"); do
-	./mailsift findings -d "$B/same.db" --finding "$k" --csv --limit 0 2>&1 | ids >"$B/kind.sqlite"
-	./mailsift findings -d "$(uri same)" --finding "$k" --csv --limit 0 2>&1 | ids >"$B/kind.pg"
-	[ "$(wc -l <"$B/kind.sqlite")" -gt 1 ] && cmp -s "$B/kind.sqlite" "$B/kind.pg" || differ="$differ $k"
-done
-check "mailsift findings --finding: each kind the same on both" "$differ" ""
+# each_same LISTING OPTION VALUE...: the rows each value keeps, the same
+# on both and some (the values that differ, said)
+each_same() {
+	l=$1 opt=$2 differ=""
+	shift 2
+	for v; do
+		./mailsift "$l" -d "$B/same.db" "$opt" "$v" --csv --limit 0 2>&1 | ids >"$B/each.sqlite"
+		./mailsift "$l" -d "$(uri same)" "$opt" "$v" --csv --limit 0 2>&1 | ids >"$B/each.pg"
+		[ "$(wc -l <"$B/each.sqlite")" -gt 1 ] && cmp -s "$B/each.sqlite" "$B/each.pg" || differ="$differ $v"
+	done
+	echo "$differ"
+}
+check "mailsift findings --finding: each kind the log has, the same on both" \
+	"$(each_same findings --finding $(sqlite3 "$B/same.db" "SELECT DISTINCT finding FROM v_tls_findings"))" ""
+check "mailsift sessions --anomaly: each the log has, the same on both" \
+	"$(each_same sessions --anomaly $(sqlite3 "$B/same.db" "SELECT DISTINCT name FROM anomalies"))" ""
 run=$(sql same "SELECT id FROM runs")
 differ=""
 for s in $(sqlite3 "$B/same.db" "SELECT id FROM sessions ORDER BY id"); do

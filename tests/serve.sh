@@ -91,7 +91,8 @@ sample = {"proto": "smtp", "host": "127.0.0.0/8", "user": "a", "from": "a",
           "to": "a", "subject": "a", "since": "2000-01-01", "until": "2100-01-01",
           "name": "a", "hash": "d41d8cd98f00b204e9800998ecf8427e",
           "outcome": "accepted", "client": "127.0.0.1", "server": "127.0.0.1",
-          "query": "proto:smtp", "finding": "starttls_not_used"}
+          "query": "proto:smtp", "finding": "starttls_not_used",
+          "anomaly": "stream_gap"}
 for l, f in sorted(d.items()):
     for k in f["values"]:
         print("%s %s=%s" % (l, k, sample[k]))

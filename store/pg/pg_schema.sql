@@ -474,6 +474,7 @@ CREATE INDEX IF NOT EXISTS messages_body ON messages(body_sha256);
 CREATE INDEX IF NOT EXISTS messages_pieces ON messages(session_id)
     WHERE partial <> 0;
 CREATE INDEX IF NOT EXISTS anomalies_session ON anomalies(session_id);
+CREATE INDEX IF NOT EXISTS anomalies_name ON anomalies(name, session_id);
 CREATE INDEX IF NOT EXISTS items_session ON items(session_id);
 CREATE INDEX IF NOT EXISTS parts_sha256 ON parts(sha256);
 -- the attachments alone (the files and attachments listings): most parts

@@ -400,6 +400,8 @@ CREATE TABLE IF NOT EXISTS anomalies (
 CREATE INDEX IF NOT EXISTS auth_session ON auth(session_id);
 CREATE INDEX IF NOT EXISTS messages_sha256 ON messages(sha256);
 CREATE INDEX IF NOT EXISTS anomalies_session ON anomalies(session_id);
+-- the sessions of one anomaly (sessions --anomaly, the overview's bars)
+CREATE INDEX IF NOT EXISTS anomalies_name ON anomalies(name, session_id);
 CREATE INDEX IF NOT EXISTS extensions_session ON extensions(session_id);
 CREATE INDEX IF NOT EXISTS items_session ON items(session_id);
 CREATE INDEX IF NOT EXISTS parts_sha256 ON parts(sha256);
