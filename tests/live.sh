@@ -482,6 +482,8 @@ stop
 check "after SIGKILL: the killed run closed, its open session 'killed', the next run clean" \
 	"$(sqlite3 "$B/kil/live.db" "SELECT group_concat(status, ',') FROM runs")|$(sqlite3 "$B/kil/live.db" "SELECT group_concat(r, ',') FROM (SELECT coalesce(end_reason, '-') AS r FROM sessions ORDER BY id)")" \
 	"-1,0|quit,killed"
+check "after SIGKILL: the killed run's sessions summed into the findings' sums, none left open" \
+	"$(sqlite3 "$B/kil/live.db" "SELECT count(*) FROM stat_findings_open o JOIN sessions s ON s.id = o.session_id WHERE s.end_reason IS NOT NULL")" "0"
 check "after SIGKILL: no temporary blob left, the -w file kept" \
 	"$(ls "$B/kil/live.db.blobs" | grep -c '^tmp-')|$(stat -c %s "$B/kil/live.pcap")|$(ls "$B/kil/live-2.pcap" | wc -l)" "0|$ksize|1"
 

@@ -819,6 +819,10 @@ runs_mark_killed(sqlite3 *db)
 	owner_clock(now, sizeof(now));
 	for (int i = 0; i < n; i++)
 		run_end_killed(db, dead[i], now);
+	/* their sessions ended, and their rows will not change: summed,
+	 * where the log keeps the findings' sums (a spool does not) */
+	if (n > 0)
+		(void)sqlite_findings_settle(db);
 	return n;
 }
 

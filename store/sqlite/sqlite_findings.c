@@ -218,16 +218,19 @@ sqlite_findings_sums_schema(sqlite3 *db, char *err, size_t errlen)
 int
 sqlite_findings_settle(sqlite3 *db)
 {
-	return sqlite3_exec(db,
-		   ENDED_TABLE "; INSERT INTO temp.findings_ended"
-			       " SELECT o.session_id FROM stat_findings_open o"
-			       " CROSS JOIN sessions s ON s.id = o.session_id"
-			       " WHERE s.end_reason IS NOT NULL; " ENDED_ADDED
-			       "; DELETE FROM stat_findings_open WHERE"
-			       " session_id IN (SELECT id FROM"
-			       " temp.findings_ended);"
-			       " DELETE FROM temp.findings_ended;",
-		   NULL, NULL, NULL) == SQLITE_OK ?
-	    0 :
-	    -1;
+	/* one step: a session summed and still open would count twice */
+	if (sqlite3_exec(db,
+		"SAVEPOINT settle; " ENDED_TABLE
+		"; INSERT INTO temp.findings_ended"
+		" SELECT o.session_id FROM stat_findings_open o"
+		" CROSS JOIN sessions s ON s.id = o.session_id"
+		" WHERE s.end_reason IS NOT NULL; " ENDED_ADDED
+		"; DELETE FROM stat_findings_open WHERE session_id IN"
+		" (SELECT id FROM temp.findings_ended);"
+		" DELETE FROM temp.findings_ended; RELEASE settle",
+		NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	sqlite3_exec(db, "ROLLBACK TO settle; RELEASE settle", NULL, NULL,
+	    NULL);
+	return -1;
 }
