@@ -354,6 +354,11 @@ kw=$(python3 tests/tools/keywalk.py "http://127.0.0.1:$SPORT" postgres-serve-tok
 check "serve over PostgreSQL: pages by key, sorted by every column both ways, forward and back, and by offset: the whole selection each time" \
 	"$(echo "$kw" | grep -c '^differs')|$(echo "$kw" | tail -1 | awk '{ print ($1 >= 200 && $2 == "walks," && $3 >= 40) }')" "0|1"
 echo "$kw" | grep '^differs' | head -5
+# the findings' totals by kind and protocol (SQLite reads its sums,
+# PostgreSQL groups as asked): the rows of each in SQLite's log
+check "serve over PostgreSQL: the findings' totals by kind and protocol" \
+	"$(for k in $(sqlite3 "$B/same.db" "SELECT DISTINCT finding FROM v_tls_findings ORDER BY 1"); do for p in smtp pop3 imap; do scurl "http://127.0.0.1:$SPORT/api/listing/findings?count=1&finding=$k&proto=$p" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["total"], end=" ")'; done; done)" \
+	"$(for k in $(sqlite3 "$B/same.db" "SELECT DISTINCT finding FROM v_tls_findings ORDER BY 1"); do for p in smtp pop3 imap; do printf '%s ' "$(sqlite3 "$B/same.db" "SELECT count(*) FROM v_tls_findings WHERE finding = '$k' AND proto = '$p'")"; done; done)"
 pmid=$(sql same "SELECT id FROM messages WHERE kept = 1 ORDER BY id LIMIT 1")
 check "serve over PostgreSQL: a message's .eml from the blobs" \
 	"$(scurl "http://127.0.0.1:$SPORT/message/$pmid.eml" | sha256sum | cut -d' ' -f1)" \
