@@ -120,6 +120,9 @@ printf '\002\004username\nb:4611686018427387904\n' >"$out/fuzz_filters/12"
 # that is none
 printf '\010\002-\n20=TLS_cert_invalid\n0=imap\n' >"$out/fuzz_filters/13"
 printf '\010\006-\n20=tls_old\n' >"$out/fuzz_filters/14"
+# the sessions of one anomaly, and a name that cannot be one
+printf '\000\006-\n21=STREAM_gap\n0=smtp\n' >"$out/fuzz_filters/15"
+printf '\000\004-\n21=gap%%\n' >"$out/fuzz_filters/16"
 printf '%s' '=?ISO-8859-1?Q?Andr=E9?= <a@b>' >"$out/fuzz_mimehdr/1"
 printf '%s' "attachment; filename*0*=utf-8''%E2%82%AC; filename*1=x.pdf" >"$out/fuzz_mimehdr/2"
 printf '%s' 'Tue, 14 Nov 2023 22:13:20 +0100' >"$out/fuzz_mimehdr/3"
