@@ -58,7 +58,8 @@ query_usage(FILE *f, const char *cmd)
 	    "[--limit N]\n"
 	    "       [--values COLUMN]\n\n"
 	    "filters: --proto smtp|pop3|imap  --host ADDR|NET  --user TEXT\n"
-	    "         --client ADDR|NET  --server ADDR|NET\n"
+	    "         --client ADDR|NET  --server ADDR|NET  --port N (the "
+	    "server's)\n"
 	    "         --from TEXT  --to TEXT  --subject TEXT  --outcome WHAT\n"
 	    "         --since TIME  --until TIME\n"
 	    "         --tls  --failed-auth  --with-creds  --with-attachments\n"
@@ -66,6 +67,9 @@ query_usage(FILE *f, const char *cmd)
 	    "         --pieces (messages: TOP and partial FETCH too)\n"
 	    "attachments: --name TEXT  --hash MD5|SHA-1|SHA-256\n"
 	    "sessions: --anomaly NAME (one anomaly: stream_gap, bare_lf, ...)\n"
+	    "creds: --mechanism NAME (PLAIN, LOGIN, CRAM-MD5, USER, APOP, "
+	    "...),\n"
+	    "         --outcome success|failure|cancelled|unknown\n"
 	    "findings: --finding KIND (starttls_not_used, "
 	    "credentials_before_tls,\n"
 	    "         mail_before_tls, tls_below_1_2, tls_weak_cipher, "
@@ -80,9 +84,9 @@ query_usage(FILE *f, const char *cmd)
 	    "TIME: 2024-01-31, 2024-01-31T17:00[:00][Z|+02:00] (UTC when no "
 	    "zone),\n"
 	    "      today, yesterday, or ago: 30m, 2h, 7d, 2w.\n"
-	    "NET: 10.7.29.0/24, 2001:db8::/32.  WHAT: accepted, rejected, "
-	    "partly accepted,\n"
-	    "      unknown, retrieved, incomplete.\n"
+	    "NET: 10.7.29.0/24, 2001:db8::/32.  WHAT (of a message): "
+	    "accepted, rejected,\n"
+	    "      partly accepted, unknown, retrieved, incomplete.\n"
 	    "A table fits a terminal (100 rows unless --limit; 0 for all); "
 	    "to a file or a\n"
 	    "pipe, or with --wide, it is whole.  --json writes one object a "
@@ -123,6 +127,8 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 		{ "query", required_argument, NULL, 'Q' },
 		{ "finding", required_argument, NULL, 'G' },
 		{ "anomaly", required_argument, NULL, 'Y' },
+		{ "mechanism", required_argument, NULL, 'M' },
+		{ "port", required_argument, NULL, 'o' },
 		{ "limit", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "csv", no_argument, NULL, 'c' },
@@ -210,6 +216,12 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 		case 'Y':
 			o->val[F_ANOMALY] = optarg;
 			break;
+		case 'M':
+			o->val[F_MECHANISM] = optarg;
+			break;
+		case 'o':
+			o->val[F_PORT] = optarg;
+			break;
 		case 'j':
 			o->fmt = OUT_JSON;
 			break;
@@ -286,6 +298,9 @@ run_listing(const struct listing *l, const struct query_opts *o,
 	}
 	rc = print(st, o->fmt);
 	query_finish(st);
+	if (rc == 0 && o->values == NULL &&
+	    listing_unseen_name(db, o->val, err, sizeof(err)))
+		fprintf(stderr, "mailsift %s: %s\n", l->name, err);
 	query_close(db);
 	if (rc < 0) {
 		fprintf(stderr, "mailsift: %s\n", "query failed");

@@ -291,7 +291,8 @@ switch_arg(struct MHD_Connection *c, const char *name)
 static const char *const filter_keys[F_COUNT] = { "proto", "host", "user",
 	"from", "to", "subject", "since", "until", "tls", "failed", "creds",
 	"attachments", "anomalies", "name", "hash", "outcome", "pieces",
-	"client", "server", "query", "finding", "anomaly" };
+	"client", "server", "query", "finding", "anomaly", "mechanism",
+	"port" };
 
 static int
 is_flag(int k)

@@ -35,6 +35,8 @@ const char *const filter_opt[F_COUNT] = {
 	"--query",
 	"--finding",
 	"--anomaly",
+	"--mechanism",
+	"--port",
 };
 
 /* A text filter: case-blind, its value made a LIKE pattern in C (see
@@ -45,6 +47,8 @@ const char *const filter_opt[F_COUNT] = {
 #define MATCH(col) "(" col " LIKE CAST(? AS TEXT) ESCAPE '\\')"
 /* --host: either end of the connection in the address or network */
 #define HOST(c, s) "(in_net(" c ", ?) OR in_net(" s ", ?))"
+/* --port: the server's; bound as text, compared as the number */
+#define PORT "server_port = CAST(? AS INTEGER)"
 #define OUTCOME_OF_MESSAGE \
 	"message_id IN (SELECT message_id FROM v_messages WHERE outcome = ?)"
 
@@ -116,7 +120,8 @@ const struct listing listings[] = {
 		[F_SERVER] = "in_net(server_ip, ?)",
 		[F_QUERY] = "id IN (SELECT m.session_id %s)",
 		[F_ANOMALY] = "id IN (SELECT session_id FROM anomalies"
-			      " WHERE name = ?)" },
+			      " WHERE name = ?)",
+		[F_PORT] = PORT },
 	    "id", NULL, "SELECT count(*) AS total FROM sessions", "id",
 	    session_values, 0 },
 	{ "messages", "messages however they travelled, pieces left out",
@@ -128,7 +133,8 @@ const struct listing listings[] = {
 		"time >= ?", "time < ?", "tls <> 'none'", NULL, NULL,
 		"attachments > 0", NULL, NULL, NULL, "outcome = ?",
 		"partial IN (0, 1)", "in_net(client_ip, ?)",
-		"in_net(server_ip, ?)", "message_id IN (SELECT m.id %s)" },
+		"in_net(server_ip, ?)",
+		"message_id IN (SELECT m.id %s)", [F_PORT] = PORT },
 	    "id", "partial = 0",
 	    /* the pieces from their own index, the rest from the smallest */
 	    "SELECT (SELECT count(*) FROM messages) - (SELECT count(*) FROM"
@@ -140,8 +146,10 @@ const struct listing listings[] = {
 	    " username, password, outcome FROM v_credentials",
 	    { "proto = ?", HOST("client_ip", "server_ip"), MATCH("username"),
 		NULL, NULL, NULL, "time >= ?", "time < ?", "tls <> 'none'",
-		"outcome = 'failure'", [F_CLIENT] = "in_net(client_ip, ?)",
-		[F_SERVER] = "in_net(server_ip, ?)" },
+		"outcome = 'failure'", [F_OUTCOME] = "outcome = ?",
+		[F_CLIENT] = "in_net(client_ip, ?)",
+		[F_SERVER] = "in_net(server_ip, ?)",
+		[F_MECHANISM] = "mechanism = ?", [F_PORT] = PORT },
 	    "id", NULL, NULL, "id", NULL, 0 },
 	{ "attachments", "attachments, with their hashes",
 	    "SELECT message_id AS message, session_id AS session, time, proto,"
@@ -171,7 +179,7 @@ const struct listing listings[] = {
 	    { "proto = ?", HOST("client_ip", "server_ip"), NULL, NULL, NULL,
 		NULL, "time >= ?", "time < ?", NULL,
 		NULL, [F_CLIENT] = "in_net(client_ip, ?)",
-		[F_SERVER] = "in_net(server_ip, ?)" },
+		[F_SERVER] = "in_net(server_ip, ?)", [F_PORT] = PORT },
 	    "id", NULL, NULL, "session_id", NULL, 0 },
 	{ "hosts", "every client and server, with what it did",
 	    /* SQLite keeps the sums as it writes (sqlite_hosts.c) */
@@ -511,18 +519,80 @@ lower_into(const char *v, char *out, size_t len)
 	out[i] = '\0';
 }
 
-/* The value of a filter as the SQL takes it, into out: checked, made a
- * pattern or a time as the log writes it; -1 with err said. */
+/* v in upper case (ASCII) into out, cut to fit */
+static void
+upper_into(const char *v, char *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; v[i] != '\0' && i + 1 < len; i++)
+		out[i] = (char)toupper((unsigned char)v[i]);
+	out[i] = '\0';
+}
+
+/* v is a name: 1 to max letters, digits and the characters of also */
 static int
-filter_value(int f, const char *v, char *out, size_t len, char *err,
-    size_t errlen)
+token_ok(const char *v, const char *also, size_t max)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)v[i]) && strchr(also, v[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+/* a port, 1 to 65535 in decimal, into out as the number it is */
+static int
+port_value(const char *v, char *out, size_t len)
+{
+	unsigned long n = 0;
+
+	if (*v == '\0' || strlen(v) > 5)
+		return -1;
+	for (const char *p = v; *p != '\0'; p++) {
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		n = n * 10 + (unsigned long)(*p - '0');
+	}
+	if (n < 1 || n > 65535)
+		return -1;
+	snprintf(out, len, "%lu", n);
+	return 0;
+}
+
+/* The values filter f of l takes, any case, as the log writes them;
+ * NULL: not a set */
+static const char *const *
+value_set(const struct listing *l, int f)
 {
 	static const char *const outcomes[] = { "accepted", "rejected",
 		"unknown", "retrieved", "incomplete", "partly accepted", NULL };
-	const char *const	*set = f == F_PROTO ? protos :
-		  f == F_OUTCOME		    ? outcomes :
-		  f == F_FINDING		    ? finding_kinds :
-						      NULL;
+	/* a credential's verdict is the server's on a login, not on mail */
+	static const char *const auth_outcomes[] = { "success", "failure",
+		"cancelled", "unknown", NULL };
+
+	switch (f) {
+	case F_PROTO:
+		return protos;
+	case F_OUTCOME:
+		return strcmp(l->name, "creds") == 0 ? auth_outcomes : outcomes;
+	case F_FINDING:
+		return finding_kinds;
+	default:
+		return NULL;
+	}
+}
+
+/* The value of a filter as the SQL takes it, into out: checked, made a
+ * pattern or a time as the log writes it; -1 with err said. */
+static int
+filter_value(const struct listing *l, int f, const char *v, char *out,
+    size_t len, char *err, size_t errlen)
+{
+	const char *const *set = value_set(l, f);
 
 	switch (f) {
 	case F_PROTO:
@@ -564,16 +634,32 @@ filter_value(int f, const char *v, char *out, size_t len, char *err,
 		listing_like_pattern(v, out, len);
 		return 0;
 	case F_ANOMALY: /* as the log writes names: lower case, _ */
-		for (size_t i = 0; v[i] != '\0'; i++)
-			if (!isalnum((unsigned char)v[i]) && v[i] != '_') {
-				snprintf(err, errlen,
-				    "--anomaly %s: not an anomaly's name "
-				    "(stream_gap, bare_lf, ...: mailsift stats "
-				    "lists the log's)",
-				    v);
-				return -1;
-			}
+		if (!token_ok(v, "_", 64)) {
+			snprintf(err, errlen,
+			    "--anomaly %s: not an anomaly's name "
+			    "(stream_gap, bare_lf, ...: mailsift stats "
+			    "lists the log's)",
+			    v);
+			return -1;
+		}
 		lower_into(v, out, len);
+		return 0;
+	case F_MECHANISM: /* RFC 4422 3.1: a SASL name; the log's upper */
+		if (!token_ok(v, "-_", 20)) {
+			snprintf(err, errlen,
+			    "--mechanism %s: not a mechanism's name (PLAIN, "
+			    "LOGIN, CRAM-MD5, XOAUTH2, USER, APOP, ...)",
+			    v);
+			return -1;
+		}
+		upper_into(v, out, len);
+		return 0;
+	case F_PORT:
+		if (port_value(v, out, len) != 0) {
+			snprintf(err, errlen,
+			    "--port %s: not a port (a number, 1 to 65535)", v);
+			return -1;
+		}
 		return 0;
 	case F_HASH:
 		if (listing_hash_ok(v) != 0) {
@@ -588,6 +674,48 @@ filter_value(int f, const char *v, char *out, size_t len, char *err,
 		snprintf(out, len, "%s", v);
 		return 0;
 	}
+}
+
+int
+listing_unseen_name(struct query *db, const char *const val[F_COUNT], char *out,
+    size_t len)
+{
+	/* the kept sums: a few rows, where the rows they count may be
+	 * millions */
+	static const struct {
+		int	    f;
+		const char *sql, *what;
+	} names[] = {
+		{ F_ANOMALY, "SELECT 1 FROM v_stat_anomalies WHERE name = ?",
+		    "no anomaly of that name in this log (mailsift stats "
+		    "lists the log's)" },
+		{ F_MECHANISM, "SELECT 1 FROM v_stat_auths WHERE mechanism = ?",
+		    "no login by that mechanism in this log (mailsift stats "
+		    "lists the log's)" },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char	  *v = val[names[i].f];
+		char		   norm[128];
+		struct query_rows *st;
+		int		   seen;
+
+		if (v == NULL)
+			continue;
+		(names[i].f == F_ANOMALY ? lower_into : upper_into)(v, norm,
+		    sizeof(norm));
+		if ((st = query_prepare(db, names[i].sql)) == NULL)
+			continue;
+		query_bind_text(st, 1, norm);
+		seen = query_next(st);
+		query_finish(st);
+		if (seen == 0) {
+			snprintf(out, len, "%s %s: %s", filter_opt[names[i].f],
+			    v, names[i].what);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 /* The SQL of filter f of l with the value norm: its own; a hash's, of
@@ -954,7 +1082,7 @@ listing_prepare_view(struct query *db, const struct listing *l,
 			return NULL;
 		}
 		if (val[f] != NULL &&
-		    filter_value(f, val[f], norm[f], sizeof(norm[f]), err,
+		    filter_value(l, f, val[f], norm[f], sizeof(norm[f]), err,
 			errlen) != 0) {
 			free(qc);
 			return NULL;
@@ -1223,8 +1351,13 @@ const struct stats_sql stats_sql[] = {
 	{ "top clients",
 	    "SELECT ip AS client, sessions FROM v_stat_clients"
 	    " ORDER BY sessions DESC, CAST(ip AS TEXT) LIMIT 10" },
+	/* how many sessions logged each, off the index by name: a bar of
+	 * 7 that leads to 5 sessions says so (anomalies are rare rows; a
+	 * million of them are counted in a tenth of a second) */
 	{ "anomalies",
-	    "SELECT name, count FROM v_stat_anomalies ORDER BY 2 DESC, 1" },
+	    "SELECT name, count, (SELECT count(DISTINCT session_id) FROM"
+	    " anomalies a WHERE a.name = v.name) AS sessions FROM"
+	    " v_stat_anomalies v ORDER BY 2 DESC, 1" },
 	/* what TLS left exposed or weak (the findings listing), by kind */
 	{ "tls findings",
 	    "SELECT finding, proto, n AS count FROM v_stat_findings"

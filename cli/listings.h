@@ -36,6 +36,8 @@ enum filter {
 	F_QUERY,       /* the search language: rows of the messages found */
 	F_FINDING,     /* a kind of TLS finding (starttls_not_used, ...) */
 	F_ANOMALY,     /* sessions: an anomaly of this name was logged */
+	F_MECHANISM,   /* creds: the SASL mechanism, USER or APOP */
+	F_PORT,	       /* the server's port */
 	F_COUNT
 };
 
@@ -122,6 +124,12 @@ struct query_rows *listing_prepare_view(struct query *, const struct listing *,
     const struct listing_view *, char *err, size_t errlen);
 /* Whether name is one of the listing's columns (a sort may name it). */
 int listing_has_column(const struct listing *, const char *name);
+/*
+ * An empty answer explained: a name filter (--anomaly, --mechanism)
+ * whose value the log has never seen, said in out (1); 0: none such.
+ */
+int listing_unseen_name(struct query *, const char *const val[F_COUNT],
+    char *out, size_t len);
 
 /* A text filter's value as a LIKE pattern (ESCAPE '\'): its own %, _
  * and \ escaped; * and ? wildcards of the whole value; else a part of

@@ -315,6 +315,21 @@ check "sessions --anomaly: the sessions of each anomaly, and no other" \
 check "sessions --anomaly: read off the anomalies' index by name; a name that cannot be one refused" \
 	"$(sqlite3 "$B/sums-1.db" "EXPLAIN QUERY PLAN SELECT id FROM v_sessions WHERE id IN (SELECT session_id FROM anomalies WHERE name = 'stream_gap')" | grep -c 'anomalies USING COVERING INDEX anomalies_name')|$(./mailsift sessions -d "$B/sums-1.db" --anomaly 'gap%' 2>&1 >/dev/null | grep -c "not an anomaly's name")" "1|1"
 
+# --mechanism and --outcome of the credentials (any case), --port of
+# the sessions: each the rows of its value, and no other; a value that
+# cannot be one refused; one the log never saw said (an empty answer)
+check "creds --mechanism --outcome: the logins of each mechanism and verdict, and no other" \
+	"$(sqlite3 -separator ' ' "$B/sums-1.db" "SELECT DISTINCT mechanism, outcome FROM auth ORDER BY 1, 2" | while read -r m o; do echo "$m $o $(./mailsift creds -d "$B/sums-1.db" --mechanism "$(echo "$m" | tr A-Z a-z)" --outcome "$(echo "$o" | tr a-z A-Z)" --csv --limit 0 | sed 1d | cut -d, -f1 | tr '\n' ' ')"; done)" \
+	"$(sqlite3 -separator ' ' "$B/sums-1.db" "SELECT DISTINCT mechanism, outcome FROM auth ORDER BY 1, 2" | while read -r m o; do echo "$m $o $(sqlite3 "$B/sums-1.db" "SELECT id FROM auth WHERE mechanism = '$m' AND outcome = '$o' ORDER BY id" | tr '\n' ' ')"; done)"
+check "sessions, messages, creds, tls --port: the server's port, each the log has" \
+	"$(for l in sessions messages creds tls; do for p in $(sqlite3 "$B/sums-1.db" "SELECT DISTINCT server_port FROM sessions ORDER BY 1"); do echo "$l $p $(./mailsift $l -d "$B/sums-1.db" --port "$p" --csv --limit 0 | sed 1d | wc -l)"; done; done)" \
+	"$(for v in v_sessions v_messages v_credentials v_tls; do for p in $(sqlite3 "$B/sums-1.db" "SELECT DISTINCT server_port FROM sessions ORDER BY 1"); do echo "$(echo $v | sed 's/v_//; s/credentials/creds/') $p $(sqlite3 "$B/sums-1.db" "SELECT count(*) FROM $v WHERE server_port = $p$([ $v = v_messages ] && echo ' AND partial = 0')")"; done; done)"
+check "creds --outcome a message's, --mechanism and --port not one: refused, exit 2" \
+	"$(for a in '--outcome accepted' '--mechanism PL%' '--port 0' '--port 65536' '--port 2x'; do ./mailsift creds -d "$B/sums-1.db" $a >/dev/null 2>"$B/refused.err"; echo "$? $(grep -c -E 'not one of success, failure|not a mechanism|not a port' "$B/refused.err")"; done | tr '\n' ' ')" \
+	"2 1 2 1 2 1 2 1 2 1 "
+check "an anomaly or a mechanism the log never saw: an empty answer, said" \
+	"$(./mailsift sessions -d "$B/sums-1.db" --anomaly no_such_thing 2>&1 >/dev/null | grep -c 'no anomaly of that name in this log')|$(./mailsift creds -d "$B/sums-1.db" --mechanism GSSAPI 2>&1 >/dev/null | grep -c 'no login by that mechanism')|$(./mailsift creds -d "$B/sums-1.db" --mechanism apop --outcome failure 2>&1 >/dev/null | wc -l)" \
+	"1|1|0"
 check "findings --user: its sessions' findings alone, the user's credentials among them" \
 	"$(./mailsift findings -d "$B/sums-1.db" --user ERIN --csv | sed 1d | cut -d, -f1 | sort -u | tr '\n' ' ')|$(./mailsift findings -d "$B/sums-1.db" --user erin --csv | grep -c 'credentials_before_tls,PLAIN erin')" \
 	"$(sqlite3 "$B/sums-1.db" "SELECT DISTINCT session_id FROM v_tls_findings WHERE session_id IN (SELECT id FROM sessions WHERE username LIKE '%erin%') ORDER BY 1" | tr '\n' ' ')|$(sqlite3 "$B/sums-1.db" "SELECT count(*) FROM v_tls_findings f JOIN sessions s ON s.id = f.session_id WHERE s.username = 'erin' AND finding = 'credentials_before_tls'")"

@@ -86,6 +86,10 @@ check "mailsift findings --finding: each kind the log has, the same on both" \
 	"$(each_same findings --finding $(sqlite3 "$B/same.db" "SELECT DISTINCT finding FROM v_tls_findings"))" ""
 check "mailsift sessions --anomaly: each the log has, the same on both" \
 	"$(each_same sessions --anomaly $(sqlite3 "$B/same.db" "SELECT DISTINCT name FROM anomalies"))" ""
+check "mailsift creds --mechanism, --outcome: each the log has, the same on both" \
+	"$(each_same creds --mechanism $(sqlite3 "$B/same.db" "SELECT DISTINCT mechanism FROM auth"))|$(each_same creds --outcome $(sqlite3 "$B/same.db" "SELECT DISTINCT outcome FROM auth"))" "|"
+check "mailsift sessions and tls --port: each the log has, the same on both" \
+	"$(each_same sessions --port $(sqlite3 "$B/same.db" "SELECT DISTINCT server_port FROM sessions"))|$(each_same tls --port $(sqlite3 "$B/same.db" "SELECT DISTINCT server_port FROM v_tls"))" "|"
 run=$(sql same "SELECT id FROM runs")
 differ=""
 for s in $(sqlite3 "$B/same.db" "SELECT id FROM sessions ORDER BY id"); do

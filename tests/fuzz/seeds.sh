@@ -123,6 +123,11 @@ printf '\010\006-\n20=tls_old\n' >"$out/fuzz_filters/14"
 # the sessions of one anomaly, and a name that cannot be one
 printf '\000\006-\n21=STREAM_gap\n0=smtp\n' >"$out/fuzz_filters/15"
 printf '\000\004-\n21=gap%%\n' >"$out/fuzz_filters/16"
+# the logins of a mechanism and verdict, a server's port, and values
+# that cannot be either
+printf '\002\006-\n22=plain\n15=SUCCESS\n23=0110\n' >"$out/fuzz_filters/17"
+printf '\000\004port\n23=25\n19=192.0.2.1\n0=smtp\n' >"$out/fuzz_filters/18"
+printf '\002\004-\n22=a b\n23=65536\n15=accepted\n' >"$out/fuzz_filters/19"
 printf '%s' '=?ISO-8859-1?Q?Andr=E9?= <a@b>' >"$out/fuzz_mimehdr/1"
 printf '%s' "attachment; filename*0*=utf-8''%E2%82%AC; filename*1=x.pdf" >"$out/fuzz_mimehdr/2"
 printf '%s' 'Tue, 14 Nov 2023 22:13:20 +0100' >"$out/fuzz_mimehdr/3"
