@@ -508,25 +508,15 @@ one_of(int f, const char *v, const char *const *set, char *err, size_t errlen)
 	return -1;
 }
 
-/* v in lower case (ASCII) into out, cut to fit */
+/* v in lower case, or upper (ASCII), into out, cut to fit */
 static void
-lower_into(const char *v, char *out, size_t len)
+fold_into(const char *v, char *out, size_t len, int upper)
 {
 	size_t i;
 
 	for (i = 0; v[i] != '\0' && i + 1 < len; i++)
-		out[i] = (char)tolower((unsigned char)v[i]);
-	out[i] = '\0';
-}
-
-/* v in upper case (ASCII) into out, cut to fit */
-static void
-upper_into(const char *v, char *out, size_t len)
-{
-	size_t i;
-
-	for (i = 0; v[i] != '\0' && i + 1 < len; i++)
-		out[i] = (char)toupper((unsigned char)v[i]);
+		out[i] = (char)(upper ? toupper((unsigned char)v[i]) :
+					tolower((unsigned char)v[i]));
 	out[i] = '\0';
 }
 
@@ -642,7 +632,7 @@ filter_value(const struct listing *l, int f, const char *v, char *out,
 			    v);
 			return -1;
 		}
-		lower_into(v, out, len);
+		fold_into(v, out, len, 0);
 		return 0;
 	case F_MECHANISM: /* RFC 4422 3.1: a SASL name; the log's upper */
 		if (!token_ok(v, "-_", 20)) {
@@ -652,7 +642,7 @@ filter_value(const struct listing *l, int f, const char *v, char *out,
 			    v);
 			return -1;
 		}
-		upper_into(v, out, len);
+		fold_into(v, out, len, 1);
 		return 0;
 	case F_PORT:
 		if (port_value(v, out, len) != 0) {
@@ -668,7 +658,7 @@ filter_value(const struct listing *l, int f, const char *v, char *out,
 			    v);
 			return -1;
 		}
-		lower_into(v, out, len); /* as the log writes hashes */
+		fold_into(v, out, len, 0); /* as the log writes hashes */
 		return 0;
 	default:
 		snprintf(out, len, "%s", v);
@@ -702,8 +692,7 @@ listing_unseen_name(struct query *db, const char *const val[F_COUNT], char *out,
 
 		if (v == NULL)
 			continue;
-		(names[i].f == F_ANOMALY ? lower_into : upper_into)(v, norm,
-		    sizeof(norm));
+		fold_into(v, norm, sizeof(norm), names[i].f == F_MECHANISM);
 		if ((st = query_prepare(db, names[i].sql)) == NULL)
 			continue;
 		query_bind_text(st, 1, norm);
