@@ -767,8 +767,9 @@ wrap_sql(char *sql, size_t *len, size_t size, const char *head,
  * in the same order.  The listing's every column (a message's outcome,
  * its attachments' bytes) was computed for every row the sort read, a
  * second at a million messages by subject where the keys alone take
- * half; with an index on the column both read it in order.  The keyed
- * listings' key is one row's (its order, an output column).
+ * half; with an index on the column both read it in order.  A keyed
+ * listing's order is one column that names one row (its key as the
+ * listing shows it), so the keys of a page are its rows.
  */
 static int
 page_by_keys(char *sql, size_t *len, size_t size, const struct listing *l,
