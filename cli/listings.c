@@ -104,6 +104,10 @@ static const struct listing_values finding_values[] = {
 	{ NULL, NULL, NULL },
 };
 
+/* a credential's verdict is the server's on a login, not on mail */
+static const char *const auth_outcomes[] = { "success", "failure", "cancelled",
+	"unknown", NULL };
+
 const struct listing listings[] = {
 	{ "sessions", "mail sessions, one a line",
 	    "SELECT id, proto, start, duration, client_ip AS client,"
@@ -123,7 +127,7 @@ const struct listing listings[] = {
 			      " WHERE name = ?)",
 		[F_PORT] = PORT },
 	    "id", NULL, "SELECT count(*) AS total FROM sessions", "id",
-	    session_values, 0 },
+	    session_values, 0, NULL },
 	{ "messages", "messages however they travelled, pieces left out",
 	    "SELECT message_id AS id, session_id AS session, time, proto,"
 	    " method, \"from\", \"to\", subject, attachments AS att, size,"
@@ -139,7 +143,7 @@ const struct listing listings[] = {
 	    /* the pieces from their own index, the rest from the smallest */
 	    "SELECT (SELECT count(*) FROM messages) - (SELECT count(*) FROM"
 	    " messages WHERE partial <> 0) AS total",
-	    "message_id", message_values, 0 },
+	    "message_id", message_values, 0, NULL },
 	{ "creds", "credentials seen, and whether they worked",
 	    "SELECT id, session_id AS session, time, proto,"
 	    " client_ip AS client, server_ip AS server, command, mechanism,"
@@ -150,7 +154,7 @@ const struct listing listings[] = {
 		[F_CLIENT] = "in_net(client_ip, ?)",
 		[F_SERVER] = "in_net(server_ip, ?)",
 		[F_MECHANISM] = "mechanism = ?", [F_PORT] = PORT },
-	    "id", NULL, NULL, "id", NULL, 0 },
+	    "id", NULL, NULL, "id", NULL, 0, auth_outcomes },
 	{ "attachments", "attachments, with their hashes",
 	    "SELECT message_id AS message, session_id AS session, time, proto,"
 	    " \"from\", subject, filename, content_type AS type,"
@@ -161,7 +165,7 @@ const struct listing listings[] = {
 		MATCH("subject"), "time >= ?", "time < ?", NULL, NULL, NULL,
 		NULL, NULL, MATCH("filename"), "%s = ?", OUTCOME_OF_MESSAGE,
 		[F_QUERY] = "message_id IN (SELECT m.id %s)" },
-	    "message, path", NULL, NULL, NULL, NULL, 0 },
+	    "message, path", NULL, NULL, NULL, NULL, 0, NULL },
 	{ "urls", "links in the messages' text, and what is wrong with them",
 	    "SELECT message_id AS message, session_id AS session, time, proto,"
 	    " \"from\", subject, kind, url, host, shown_text AS shows, findings"
@@ -170,7 +174,7 @@ const struct listing listings[] = {
 		MATCH("subject"), "time >= ?", "time < ?", NULL, NULL, NULL,
 		NULL, NULL, NULL, NULL, OUTCOME_OF_MESSAGE,
 		[F_QUERY] = "message_id IN (SELECT m.id %s)" },
-	    "message, n", NULL, NULL, NULL, NULL, 0 },
+	    "message, n", NULL, NULL, NULL, NULL, 0, NULL },
 	{ "tls", "TLS handshakes: versions, suites, names, certificates",
 	    "SELECT session_id AS id, time, proto, client_ip AS client,"
 	    " server_ip AS server, server_port AS port, mode, sni, version,"
@@ -180,7 +184,7 @@ const struct listing listings[] = {
 		NULL, "time >= ?", "time < ?", NULL,
 		NULL, [F_CLIENT] = "in_net(client_ip, ?)",
 		[F_SERVER] = "in_net(server_ip, ?)", [F_PORT] = PORT },
-	    "id", NULL, NULL, "session_id", NULL, 0 },
+	    "id", NULL, NULL, "session_id", NULL, 0, NULL },
 	{ "hosts", "every client and server, with what it did",
 	    /* SQLite keeps the sums as it writes (sqlite_hosts.c) */
 	    "SELECT host, sessions, as_client, as_server, first, last, users,"
@@ -188,7 +192,8 @@ const struct listing listings[] = {
 	    { [F_HOST] = "in_net(host, ?)",
 		[F_SINCE] = "last >= ?",
 		[F_UNTIL] = "first < ?" },
-	    "sessions DESC, CAST(host AS TEXT)", NULL, NULL, NULL, NULL, 0 },
+	    "sessions DESC, CAST(host AS TEXT)", NULL, NULL, NULL, NULL, 0,
+	    NULL },
 	{ "files", "every file sent, once a content, with how often and how",
 	    "SELECT sha256, name, names, size, type, content, findings,"
 	    " messages, first, last FROM (SELECT sha256, max(size) AS size,"
@@ -203,8 +208,8 @@ const struct listing listings[] = {
 			   " WHERE " MATCH("filename") ")",
 		[F_HASH] = "sha256 IN (SELECT sha256 FROM v_attachments"
 			   " WHERE %s = ?)" },
-	    "messages DESC, sha256", "sha256 IS NOT NULL", NULL, NULL, NULL,
-	    0 },
+	    "messages DESC, sha256", "sha256 IS NOT NULL", NULL, NULL, NULL, 0,
+	    NULL },
 	/* the view alone, its session's columns its own: SQLite then
 	 * merges its checks in order (sqlite_findings.c), where a join
 	 * here would make every finding whole and sort it */
@@ -219,7 +224,7 @@ const struct listing listings[] = {
 	    "id, finding", NULL,
 	    "SELECT CAST(coalesce(sum(n), 0) AS BIGINT) AS total"
 	    " FROM v_stat_findings",
-	    NULL, finding_values, 1U << F_PROTO | 1U << F_FINDING },
+	    NULL, finding_values, 1U << F_PROTO | 1U << F_FINDING, NULL },
 };
 
 const size_t nlistings = sizeof(listings) / sizeof(listings[0]);
@@ -553,6 +558,44 @@ port_value(const char *v, char *out, size_t len)
 	return 0;
 }
 
+/*
+ * The filters whose value is a name the log writes as its dissectors and
+ * analysis name things (not a list kept here: a name added there would
+ * be refused), in its case: what one is, and the sums that hold the
+ * log's own, to say when an empty answer is a name it never saw.
+ */
+static const struct name_filter {
+	int	    f;
+	const char *also;  /* characters past letters and digits */
+	size_t	    max;   /* its length at most */
+	int	    upper; /* the log's case: 1 upper, 0 lower */
+	const char *refused, *seen_sql, *unseen;
+} name_filters[] = {
+	{ F_ANOMALY, "_", 64, 0,
+	    "not an anomaly's name (stream_gap, bare_lf, ...: mailsift stats "
+	    "lists the log's)",
+	    "SELECT 1 FROM v_stat_anomalies WHERE name = ?",
+	    "no anomaly of that name in this log (mailsift stats lists the "
+	    "log's)" },
+	/* RFC 4422 3.1: a SASL name, or POP3's USER and APOP */
+	{ F_MECHANISM, "-_", 20, 1,
+	    "not a mechanism's name (PLAIN, LOGIN, CRAM-MD5, XOAUTH2, USER, "
+	    "APOP, ...)",
+	    "SELECT 1 FROM v_stat_auths WHERE mechanism = ?",
+	    "no login by that mechanism in this log (mailsift stats lists the "
+	    "log's)" },
+};
+#define NNAME_FILTERS (sizeof(name_filters) / sizeof(name_filters[0]))
+
+static const struct name_filter *
+name_filter_of(int f)
+{
+	for (size_t i = 0; i < NNAME_FILTERS; i++)
+		if (name_filters[i].f == f)
+			return &name_filters[i];
+	return NULL;
+}
+
 /* The values filter f of l takes, any case, as the log writes them;
  * NULL: not a set */
 static const char *const *
@@ -560,15 +603,12 @@ value_set(const struct listing *l, int f)
 {
 	static const char *const outcomes[] = { "accepted", "rejected",
 		"unknown", "retrieved", "incomplete", "partly accepted", NULL };
-	/* a credential's verdict is the server's on a login, not on mail */
-	static const char *const auth_outcomes[] = { "success", "failure",
-		"cancelled", "unknown", NULL };
 
 	switch (f) {
 	case F_PROTO:
 		return protos;
 	case F_OUTCOME:
-		return strcmp(l->name, "creds") == 0 ? auth_outcomes : outcomes;
+		return l->outcomes != NULL ? l->outcomes : outcomes;
 	case F_FINDING:
 		return finding_kinds;
 	default:
@@ -623,27 +663,18 @@ filter_value(const struct listing *l, int f, const char *v, char *out,
 	case F_NAME:
 		listing_like_pattern(v, out, len);
 		return 0;
-	case F_ANOMALY: /* as the log writes names: lower case, _ */
-		if (!token_ok(v, "_", 64)) {
-			snprintf(err, errlen,
-			    "--anomaly %s: not an anomaly's name "
-			    "(stream_gap, bare_lf, ...: mailsift stats "
-			    "lists the log's)",
-			    v);
+	case F_ANOMALY:
+	case F_MECHANISM: {
+		const struct name_filter *nf = name_filter_of(f);
+
+		if (!token_ok(v, nf->also, nf->max)) {
+			snprintf(err, errlen, "%s %s: %s", filter_opt[f], v,
+			    nf->refused);
 			return -1;
 		}
-		fold_into(v, out, len, 0);
+		fold_into(v, out, len, nf->upper);
 		return 0;
-	case F_MECHANISM: /* RFC 4422 3.1: a SASL name; the log's upper */
-		if (!token_ok(v, "-_", 20)) {
-			snprintf(err, errlen,
-			    "--mechanism %s: not a mechanism's name (PLAIN, "
-			    "LOGIN, CRAM-MD5, XOAUTH2, USER, APOP, ...)",
-			    v);
-			return -1;
-		}
-		fold_into(v, out, len, 1);
-		return 0;
+	}
 	case F_PORT:
 		if (port_value(v, out, len) != 0) {
 			snprintf(err, errlen,
@@ -670,37 +701,26 @@ int
 listing_unseen_name(struct query *db, const char *const val[F_COUNT], char *out,
     size_t len)
 {
-	/* the kept sums: a few rows, where the rows they count may be
-	 * millions */
-	static const struct {
-		int	    f;
-		const char *sql, *what;
-	} names[] = {
-		{ F_ANOMALY, "SELECT 1 FROM v_stat_anomalies WHERE name = ?",
-		    "no anomaly of that name in this log (mailsift stats "
-		    "lists the log's)" },
-		{ F_MECHANISM, "SELECT 1 FROM v_stat_auths WHERE mechanism = ?",
-		    "no login by that mechanism in this log (mailsift stats "
-		    "lists the log's)" },
-	};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		const char	  *v = val[names[i].f];
-		char		   norm[128];
-		struct query_rows *st;
-		int		   seen;
+	for (size_t i = 0; i < NNAME_FILTERS; i++) {
+		const struct name_filter *nf = &name_filters[i];
+		const char		 *v = val[nf->f];
+		char			  norm[128];
+		struct query_rows	 *st;
+		int			  seen;
 
 		if (v == NULL)
 			continue;
-		fold_into(v, norm, sizeof(norm), names[i].f == F_MECHANISM);
-		if ((st = query_prepare(db, names[i].sql)) == NULL)
+		fold_into(v, norm, sizeof(norm), nf->upper);
+		/* the kept sums: a few rows, where the rows they count may
+		 * be millions */
+		if ((st = query_prepare(db, nf->seen_sql)) == NULL)
 			continue;
 		query_bind_text(st, 1, norm);
 		seen = query_next(st);
 		query_finish(st);
 		if (seen == 0) {
-			snprintf(out, len, "%s %s: %s", filter_opt[names[i].f],
-			    v, names[i].what);
+			snprintf(out, len, "%s %s: %s", filter_opt[nf->f], v,
+			    nf->unseen);
 			return 1;
 		}
 	}

@@ -77,6 +77,8 @@ struct listing {
 	 * the listing's own put after it as its WHERE: a selection's count
 	 * from the sums where the rows it counts are not kept (0: none) */
 	unsigned count_takes;
+	/* the values --outcome takes, NULL ended (NULL: a message's) */
+	const char *const *outcomes;
 };
 
 extern const struct listing listings[];
