@@ -1,9 +1,11 @@
 #!/bin/sh
 # The workbench at scale (make bench-serve): every answer a page of
 # mailsift serve asks for, timed on a log of N messages (default one
-# million.
+# million).
 #
 # usage: bench/serve.sh [MESSAGES]
+#        SERVE_LOG=LOG bench/serve.sh [MESSAGES]  (another log of as many,
+#        to set two side by side)
 #
 # The log is read from pcapgen's tiny profile (one SMTP session per
 # notification, the shape of most mail), --no-keep: the pages read the
@@ -20,7 +22,7 @@ N=${1:-1000000}
 B=build/bench
 mkdir -p "$B"
 pcap=$B/tiny-$N.pcap
-log=$B/serve-$N.db
+log=${SERVE_LOG:-$B/serve-$N.db}
 [ -f "$pcap" ] || build/rel/tools/pcapgen --tiny "$pcap" "$N" 42 2>/dev/null
 # a log an older mailsift wrote may lack what this one keeps as it
 # writes (the sums that answer values and stats): timed as it is, its
