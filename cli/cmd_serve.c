@@ -411,6 +411,34 @@ ms_since(const struct timespec *t0)
 }
 
 /*
+ * A count of none whose filter names an anomaly or a mechanism the log
+ * never saw: said in the answer ("note"), as the CLI says it on stderr.
+ * A typo is likelier than a quiet log, and "Nothing." would read as
+ * "none happened".  *buf is replaced; -1: out of memory.
+ */
+static int
+note_unseen(struct query *db, const struct listing_ask *a, char **buf,
+    size_t *len)
+{
+	char  note[256];
+	FILE *f;
+
+	if (!a->view.count || a->fmt != NULL || a->view.values != NULL ||
+	    strncmp(*buf, "[{\"total\":0}", 12) != 0 ||
+	    !listing_unseen_name(db, a->val, note, sizeof(note)))
+		return 0;
+	free(*buf);
+	*buf = NULL;
+	if ((f = open_memstream(buf, len)) == NULL)
+		return -1;
+	fputs("[{\"total\":0,\"note\":", f);
+	/* named as the page names filters: "anomaly x", not "--anomaly x" */
+	table_json_string(f, strncmp(note, "--", 2) == 0 ? note + 2 : note);
+	fputs("}]\n", f);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+/*
  * The answer to a listing ask into *buf (JSON, or the download's CSV or
  * JSON), from the kept answers when one is fresh (*age: its seconds;
  * -1 when made now): an HTTP status, and err set when it is not 200.
@@ -463,6 +491,8 @@ listing_answer(const struct serve_opts *o, const struct listing_ask *a,
 		putc('\n', f);
 	fclose(f);
 	query_finish(st);
+	if (rc >= 0 && note_unseen(db, a, buf, len) != 0)
+		rc = -1;
 	query_close(db);
 	if (rc < 0) {
 		free(*buf);

@@ -240,6 +240,13 @@ for r in o["anomalies"]:
 check "overview: each login, server and anomaly bar leads to as many rows as it counts" \
 	"$exact" " anomalies same; logins same; servers same;"
 
+# an anomaly or a mechanism the log never saw: its count of none says so
+# (a typo, likelier than a quiet log), as the CLI does on stderr; a name
+# the log has, or none found for other filters, gets no note
+check "a count of none for a name the log never saw says so; a seen one does not" \
+	"$(get '/api/listing/sessions?anomaly=no_such_thing&count=1')|$(get '/api/listing/creds?mechanism=gssapi&count=1' | grep -c '"note":"mechanism gssapi: no login by that mechanism in this log')|$(get '/api/listing/sessions?anomaly=stream_gap&host=192.0.2.254&count=1' | grep -c note)" \
+	'[{"total":0,"note":"anomaly no_such_thing: no anomaly of that name in this log (mailsift stats lists the log'"'"'s)"}]|1|0'
+
 # Safe on hostile content
 hdr=$(curl -K "$B/auth.curl" -s -D- -o /dev/null "$U/api/listing/messages")
 for h in "Content-Security-Policy: default-src 'none'" "X-Content-Type-Options: nosniff" \
@@ -428,6 +435,7 @@ while True:
 	# link carries it; then back to UTC for the pages after
 	(export TZ=Asia/Kolkata; browse local 'messages?tz=local'; browse utcagain 'overview?tz=utc')
 	browse values 'messages?values=from'
+	browse unseen 'sessions?anomaly=no_such_thing'
 	browse utf16bom "message/$u16a"
 	browse utf16le "message/$u16b"
 	for v in message overview messages session utf16bom utf16le values; do
@@ -478,6 +486,8 @@ P().feed(open(sys.argv[1]).read()); print(P.rows - 1)' "$B/messages.dom.html")" 
 		"$(./mailsift messages -d "$B/hostile.db" --json --limit 100 | wc -l)"
 	# (issue 31) a credential's own id is no session's: the session links
 	# of the credentials page are its session column's
+	check "browser: a name the log never saw is said in place of an empty table" \
+		"$(grep -c "no anomaly of that name in this log" "$B/unseen.dom.html")|$(grep -c '>Nothing\.<' "$B/unseen.dom.html")" "1|0"
 	check "browser: credentials link to their own sessions" \
 		"$(grep -o 'href="#/session/[0-9]*"' "$B/creds.dom.html" | sed 's/[^0-9]//g' | sort -n | tr '\n' ' ')" \
 		"$(sqlite3 "$B/hostile.db" "SELECT session_id FROM auth ORDER BY 1" | tr '\n' ' ')"
