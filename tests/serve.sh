@@ -484,10 +484,10 @@ class P(HTMLParser):
         if t == "tr": P.rows += 1
 P().feed(open(sys.argv[1]).read()); print(P.rows - 1)' "$B/messages.dom.html")" \
 		"$(./mailsift messages -d "$B/hostile.db" --json --limit 100 | wc -l)"
-	# (issue 31) a credential's own id is no session's: the session links
-	# of the credentials page are its session column's
 	check "browser: a name the log never saw is said in place of an empty table" \
 		"$(grep -c "no anomaly of that name in this log" "$B/unseen.dom.html")|$(grep -c '>Nothing\.<' "$B/unseen.dom.html")" "1|0"
+	# (issue 31) a credential's own id is no session's: the session links
+	# of the credentials page are its session column's
 	check "browser: credentials link to their own sessions" \
 		"$(grep -o 'href="#/session/[0-9]*"' "$B/creds.dom.html" | sed 's/[^0-9]//g' | sort -n | tr '\n' ' ')" \
 		"$(sqlite3 "$B/hostile.db" "SELECT session_id FROM auth ORDER BY 1" | tr '\n' ' ')"
