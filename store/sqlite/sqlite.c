@@ -583,19 +583,35 @@ exec_sql(struct sqlite_store *s, const char *sql, char *err, size_t errlen)
 	return 0;
 }
 
+/* The number a PRAGMA answers; -1 when it answers none. */
 static int
-schema_version(struct sqlite_store *s)
+pragma_value(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *st;
 	int	      v = -1;
 
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	return v;
+}
+
+/* WAL_CHECKPOINT_BYTES in pages of the log's own size: a log made
+ * before its pages were 8 KiB keeps its 4 */
+static int
+checkpoint_pages(sqlite3 *db)
+{
+	int size = pragma_value(db, "PRAGMA page_size");
+
+	return WAL_CHECKPOINT_BYTES / (size > 0 ? size : 4096);
+}
+
+static int
+schema_version(struct sqlite_store *s)
+{
+	return pragma_value(s->db, "PRAGMA user_version");
 }
 
 /* Whether table has a column of that name (for upgrades in place). */
@@ -1182,7 +1198,8 @@ db_open(struct sqlite_store *s, const char *path, int force, int keep,
 	 * fewer B-tree splits (20,000 notifications, 6 runs each, median
 	 * 4.46 to 4.10 s; a million-message log's pages as fast, a scan
 	 * faster; doc/performance.md, round eighteen) */
-	/* a checkpoint once the WAL holds some 40 MB rather than 4 MB:
+	/* a checkpoint once the WAL holds some 40 MB (WAL_CHECKPOINT_BYTES,
+	 * in pages of the log's own size) rather than 4 MB:
 	 * small mail's commits (one a second) each passed SQLite's 1,000
 	 * pages, and the pages every batch touches (index interiors, the
 	 * full-text index's) went to the file at each (20,000
@@ -1196,10 +1213,12 @@ db_open(struct sqlite_store *s, const char *path, int force, int keep,
 		" PRAGMA synchronous=FULL;"
 		" PRAGMA secure_delete=OFF;"
 		" PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=OFF;"
-		" PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=5000;"
+		" PRAGMA cache_size=-16384;"
 		" " SQLITE_HOSTS_PRAGMA,
-		err, errlen) != 0 ||
-	    store_schema(s, err, errlen) != 0)
+		err, errlen) != 0)
+		return -1;
+	sqlite3_wal_autocheckpoint(s->db, checkpoint_pages(s->db));
+	if (store_schema(s, err, errlen) != 0)
 		return -1;
 	runs_mark_killed(s->db); /* before this run's own row */
 	if (store_begin_run(s, command, err, errlen) != 0 ||

@@ -20,6 +20,7 @@
 #define BLOB_INLINE_MAX	     (16 * 1024) /* kept inside the log up to */
 #define STORE_COMMIT_EVENTS  200000	 /* events between commits */
 #define STORE_COMMIT_WALL_US 1000000	 /* or this much wall time */
+#define WAL_CHECKPOINT_BYTES (40 << 20)	 /* the WAL copied back past */
 
 enum stmt_id {
 	ST_SESSION,
