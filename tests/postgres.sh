@@ -363,6 +363,9 @@ echo "$kw" | grep '^differs' | head -5
 check "serve over PostgreSQL: the findings' totals by kind and protocol" \
 	"$(for k in $(sqlite3 "$B/same.db" "SELECT DISTINCT finding FROM v_tls_findings ORDER BY 1"); do for p in smtp pop3 imap; do scurl "http://127.0.0.1:$SPORT/api/listing/findings?count=1&finding=$k&proto=$p" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["total"], end=" ")'; done; done)" \
 	"$(for k in $(sqlite3 "$B/same.db" "SELECT DISTINCT finding FROM v_tls_findings ORDER BY 1"); do for p in smtp pop3 imap; do printf '%s ' "$(sqlite3 "$B/same.db" "SELECT count(*) FROM v_tls_findings WHERE finding = '$k' AND proto = '$p'")"; done; done)"
+# a count of none for a name the log never saw says so there too
+check "serve over PostgreSQL: an unseen anomaly's and mechanism's count of none says so" \
+	"$(scurl "http://127.0.0.1:$SPORT/api/listing/sessions?anomaly=no_such_thing&count=1" | grep -c '"total":0,"note":"anomaly no_such_thing: no anomaly')|$(scurl "http://127.0.0.1:$SPORT/api/listing/creds?mechanism=gssapi&count=1" | grep -c '"note":"mechanism gssapi')" "1|1"
 pmid=$(sql same "SELECT id FROM messages WHERE kept = 1 ORDER BY id LIMIT 1")
 check "serve over PostgreSQL: a message's .eml from the blobs" \
 	"$(scurl "http://127.0.0.1:$SPORT/message/$pmid.eml" | sha256sum | cut -d' ' -f1)" \
