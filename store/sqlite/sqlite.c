@@ -583,17 +583,18 @@ exec_sql(struct sqlite_store *s, const char *sql, char *err, size_t errlen)
 	return 0;
 }
 
-/* The number a PRAGMA answers; -1 when it answers none. */
-static int
-pragma_value(sqlite3 *db, const char *sql)
+/* The number a PRAGMA (or any one-value query) answers; none when it
+ * answers nothing. */
+int64_t
+db_pragma(sqlite3 *db, const char *sql, int64_t none)
 {
 	sqlite3_stmt *st;
-	int	      v = -1;
+	int64_t	      v = none;
 
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
+		return none;
 	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
+		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return v;
 }
@@ -603,15 +604,15 @@ pragma_value(sqlite3 *db, const char *sql)
 static int
 checkpoint_pages(sqlite3 *db)
 {
-	int size = pragma_value(db, "PRAGMA page_size");
+	int64_t size = db_pragma(db, "PRAGMA page_size", 4096);
 
-	return WAL_CHECKPOINT_BYTES / (size > 0 ? size : 4096);
+	return (int)(WAL_CHECKPOINT_BYTES / (size > 0 ? size : 4096));
 }
 
 static int
 schema_version(struct sqlite_store *s)
 {
-	return pragma_value(s->db, "PRAGMA user_version");
+	return (int)db_pragma(s->db, "PRAGMA user_version", -1);
 }
 
 /* Whether table has a column of that name (for upgrades in place). */

@@ -432,6 +432,9 @@ int  create_private(const char *path, int force, char *err, size_t errlen);
  * a rotation lets go of the log in use; a file it made is removed when
  * it could not be made whole (a full disk).  0, or -1 with err said. */
 int db_make_file(const char *path, char *err, size_t errlen);
+/* The number a PRAGMA (or any one-value query) answers; none when it
+ * answers nothing. */
+int64_t db_pragma(sqlite3 *, const char *sql, int64_t none);
 /* A new row of runs (its start, version and command): its id, or -1. */
 int64_t	 run_started(sqlite3 *, const char *command);
 void	 run_finished(sqlite3 *, int64_t run_id, int status);

@@ -439,26 +439,12 @@ spool_forget(struct spool *sp)
 	return 0;
 }
 
-static int64_t
-pragma_int(struct spool *sp, const char *sql)
-{
-	sqlite3_stmt *st;
-	int64_t	      v = 0;
-
-	if (sqlite3_prepare_v2(sp->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
 int64_t
 spool_used_bytes(struct spool *sp)
 {
-	return (pragma_int(sp, "PRAGMA main.page_count") -
-		   pragma_int(sp, "PRAGMA main.freelist_count")) *
-	    pragma_int(sp, "PRAGMA main.page_size");
+	return (db_pragma(sp->db, "PRAGMA main.page_count", 0) -
+		   db_pragma(sp->db, "PRAGMA main.freelist_count", 0)) *
+	    db_pragma(sp->db, "PRAGMA main.page_size", 0);
 }
 
 int64_t
