@@ -622,18 +622,28 @@ static int
 filter_value(const struct listing *l, int f, const char *v, char *out,
     size_t len, char *err, size_t errlen)
 {
-	const char *const *set = value_set(l, f);
+	const char *const	 *set = value_set(l, f);
+	const struct name_filter *nf = name_filter_of(f);
 
-	switch (f) {
-	case F_PROTO:
-	case F_OUTCOME:
-	case F_FINDING:
+	/* a value of a set, or a name: as value_set and name_filters say */
+	if (set != NULL) {
 		for (int i = 0; set[i] != NULL; i++)
 			if (strcasecmp(v, set[i]) == 0) {
 				snprintf(out, len, "%s", set[i]);
 				return 0;
 			}
 		return one_of(f, v, set, err, errlen);
+	}
+	if (nf != NULL) {
+		if (!token_ok(v, nf->also, nf->max)) {
+			snprintf(err, errlen, "%s %s: %s", filter_opt[f], v,
+			    nf->refused);
+			return -1;
+		}
+		fold_into(v, out, len, nf->upper);
+		return 0;
+	}
+	switch (f) {
 	case F_HOST:
 	case F_CLIENT:
 	case F_SERVER:
@@ -663,18 +673,6 @@ filter_value(const struct listing *l, int f, const char *v, char *out,
 	case F_NAME:
 		listing_like_pattern(v, out, len);
 		return 0;
-	case F_ANOMALY:
-	case F_MECHANISM: {
-		const struct name_filter *nf = name_filter_of(f);
-
-		if (!token_ok(v, nf->also, nf->max)) {
-			snprintf(err, errlen, "%s %s: %s", filter_opt[f], v,
-			    nf->refused);
-			return -1;
-		}
-		fold_into(v, out, len, nf->upper);
-		return 0;
-	}
 	case F_PORT:
 		if (port_value(v, out, len) != 0) {
 			snprintf(err, errlen,
@@ -791,18 +789,28 @@ wrap_sql(char *sql, size_t *len, size_t size, const char *head,
  * listing's order is one column that names one row (its key as the
  * listing shows it), so the keys of a page are its rows.
  */
+/* " LIMIT n OFFSET m" into out, each where asked; the limit also where
+ * it may be 0 (none: a page from the end past the last row) */
+static void
+limit_clause(char *out, size_t size, long limit, long offset, int none_ok)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (limit > 0 || none_ok)
+		n = (size_t)snprintf(out, size, " LIMIT %ld", limit);
+	if (offset > 0 && n < size)
+		snprintf(out + n, size - n, " OFFSET %ld", offset);
+}
+
 static int
 page_by_keys(char *sql, size_t *len, size_t size, const struct listing *l,
     const char *by, long limit, long offset, int mirror, char *err,
     size_t errlen)
 {
-	char tail[2048], lim[64] = "";
+	char tail[2048], lim[64];
 
-	if (limit > 0 || mirror) /* from the end, past the last row: none */
-		snprintf(lim, sizeof(lim), " LIMIT %ld", limit);
-	if (offset > 0)
-		snprintf(lim + strlen(lim), sizeof(lim) - strlen(lim),
-		    " OFFSET %ld", offset);
+	limit_clause(lim, sizeof(lim), limit, offset, mirror);
 	snprintf(tail, sizeof(tail),
 	    ") SELECT * FROM sel WHERE %s IN (SELECT %s FROM sel ORDER BY %s%s)"
 	    " ORDER BY %s",
@@ -1260,12 +1268,11 @@ listing_prepare_view(struct query *db, const struct listing *l,
 			    " ORDER BY %s", by);
 		}
 	}
-	if (!paged && (limit > 0 || (back && !keyset)))
-		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
-		    " LIMIT %ld", limit);
-	if (!paged && offset > 0)
-		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
-		    " OFFSET %ld", offset);
+	if (!paged && len < sizeof(sql)) {
+		limit_clause(sql + len, sizeof(sql) - len, limit, offset,
+		    back && !keyset);
+		len += strlen(sql + len);
+	}
 	if (back) { /* the page was read the other way round */
 		/* the page before a key was read backwards (ORDER BY key
 		 * DESC LIMIT n, the n rows nearest it), or a page by offset
