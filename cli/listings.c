@@ -49,6 +49,9 @@ const char *const filter_opt[F_COUNT] = {
 #define HOST(c, s) "(in_net(" c ", ?) OR in_net(" s ", ?))"
 /* --port: the server's; bound as text, compared as the number */
 #define PORT "server_port = CAST(? AS INTEGER)"
+/* --since, --until: off the index on time (LISTING_SPAN_TIME says why) */
+#define SINCE(col) LISTING_SPAN_TIME(col) " >= ?"
+#define UNTIL(col) LISTING_SPAN_TIME(col) " < ?"
 #define OUTCOME_OF_MESSAGE \
 	"message_id IN (SELECT message_id FROM v_messages WHERE outcome = ?)"
 
@@ -115,7 +118,8 @@ const struct listing listings[] = {
 	    " commands, messages, auth_attempts AS auths, end_reason"
 	    " FROM v_sessions",
 	    { "proto = ?", HOST("client_ip", "server_ip"), MATCH("\"user\""),
-		NULL, NULL, NULL, "start >= ?", "start < ?", "tls <> 'none'",
+		NULL, NULL, NULL, SINCE("start"), UNTIL("start"),
+		"tls <> 'none'",
 		"id IN (SELECT session_id FROM auth WHERE outcome = 'failure')",
 		"id IN (SELECT session_id FROM auth WHERE password IS NOT NULL)",
 		"id IN (SELECT session_id FROM messages WHERE attachments > 0)",
@@ -134,7 +138,7 @@ const struct listing listings[] = {
 	    " complete, outcome, sha256 FROM v_messages",
 	    { "proto = ?", HOST("client_ip", "server_ip"), MATCH("\"user\""),
 		MATCH("\"from\""), MATCH("\"to\""), MATCH("subject"),
-		"time >= ?", "time < ?", "tls <> 'none'", NULL, NULL,
+		SINCE("time"), UNTIL("time"), "tls <> 'none'", NULL, NULL,
 		"attachments > 0", NULL, NULL, NULL, "outcome = ?",
 		"partial IN (0, 1)", "in_net(client_ip, ?)",
 		"in_net(server_ip, ?)",
@@ -149,7 +153,7 @@ const struct listing listings[] = {
 	    " client_ip AS client, server_ip AS server, command, mechanism,"
 	    " username, password, outcome FROM v_credentials",
 	    { "proto = ?", HOST("client_ip", "server_ip"), MATCH("username"),
-		NULL, NULL, NULL, "time >= ?", "time < ?", "tls <> 'none'",
+		NULL, NULL, NULL, SINCE("time"), UNTIL("time"), "tls <> 'none'",
 		"outcome = 'failure'", [F_OUTCOME] = "outcome = ?",
 		[F_CLIENT] = "in_net(client_ip, ?)",
 		[F_SERVER] = "in_net(server_ip, ?)",
@@ -162,8 +166,9 @@ const struct listing listings[] = {
 	    " (SELECT outcome FROM v_messages v WHERE v.message_id ="
 	    " v_attachments.message_id) AS outcome FROM v_attachments",
 	    { "proto = ?", NULL, NULL, MATCH("\"from\""), NULL,
-		MATCH("subject"), "time >= ?", "time < ?", NULL, NULL, NULL,
-		NULL, NULL, MATCH("filename"), "%s = ?", OUTCOME_OF_MESSAGE,
+		MATCH("subject"), SINCE("time"), UNTIL("time"), NULL, NULL,
+		NULL, NULL, NULL, MATCH("filename"), "%s = ?",
+		OUTCOME_OF_MESSAGE,
 		[F_QUERY] = "message_id IN (SELECT m.id %s)" },
 	    "message, path", NULL, NULL, NULL, NULL, 0, NULL },
 	{ "urls", "links in the messages' text, and what is wrong with them",
@@ -171,8 +176,8 @@ const struct listing listings[] = {
 	    " \"from\", subject, kind, url, host, shown_text AS shows, findings"
 	    " FROM v_urls",
 	    { "proto = ?", NULL, NULL, MATCH("\"from\""), NULL,
-		MATCH("subject"), "time >= ?", "time < ?", NULL, NULL, NULL,
-		NULL, NULL, NULL, NULL, OUTCOME_OF_MESSAGE,
+		MATCH("subject"), SINCE("time"), UNTIL("time"), NULL, NULL,
+		NULL, NULL, NULL, NULL, NULL, OUTCOME_OF_MESSAGE,
 		[F_QUERY] = "message_id IN (SELECT m.id %s)" },
 	    "message, n", NULL, NULL, NULL, NULL, 0, NULL },
 	{ "tls", "TLS handshakes: versions, suites, names, certificates",
@@ -181,7 +186,7 @@ const struct listing listings[] = {
 	    " cipher, curve, established AS ok, resumed, validation, ja3, ja4,"
 	    " subject FROM v_tls",
 	    { "proto = ?", HOST("client_ip", "server_ip"), NULL, NULL, NULL,
-		NULL, "time >= ?", "time < ?", NULL,
+		NULL, SINCE("time"), UNTIL("time"), NULL,
 		NULL, [F_CLIENT] = "in_net(client_ip, ?)",
 		[F_SERVER] = "in_net(server_ip, ?)", [F_PORT] = PORT },
 	    "id", NULL, NULL, "session_id", NULL, 0, NULL },
@@ -218,8 +223,8 @@ const struct listing listings[] = {
 	    " detail FROM v_tls_findings",
 	    { "proto = ?", HOST("client", "server"),
 		MATCH("\"user\""), /* its session's login */
-		NULL, NULL, NULL, "time >= ?",
-		"time < ?", [F_CLIENT] = "in_net(client, ?)",
+		NULL, NULL, NULL, SINCE("time"),
+		UNTIL("time"), [F_CLIENT] = "in_net(client, ?)",
 		[F_SERVER] = "in_net(server, ?)", [F_FINDING] = "finding = ?" },
 	    "id, finding", NULL,
 	    "SELECT CAST(coalesce(sum(n), 0) AS BIGINT) AS total"

@@ -41,6 +41,17 @@ enum filter {
 	F_COUNT
 };
 
+/*
+ * A time (a column, or the expression the views compute it by) as text
+ * no index matches, for a span of time: the span is read in the
+ * listing's own order, not through the index on time that serves a sort
+ * (messages_time, sessions_start_time).  SQLite cannot tell how many
+ * rows a span holds: given the index it read a span as wide as the log
+ * through it and sorted every row for a first page its own order finds
+ * at once (tests/scale.sh).  Text to text, on PostgreSQL too.
+ */
+#define LISTING_SPAN_TIME(t) "(" t " || '')"
+
 /* The CLI's option for each ("--proto", ...). */
 extern const char *const filter_opt[F_COUNT];
 

@@ -55,6 +55,9 @@ static int value_ok(int kind, const char *v);
  * listings.c) */
 #define LIKE_OF(col) col " LIKE ?N ESCAPE '\\'"
 
+/* a message's time, as a span compares it (listings.h) */
+#define SPAN_TIME LISTING_SPAN_TIME("datetime(m.begin_ts, 'unixepoch')")
+
 static const struct field fields[] = {
 	{ "from", LIKE_OF("m.from_addr"), TEXT_LIKE },
 	{ "to", LIKE_OF("m.to_addrs"), TEXT_LIKE },
@@ -97,13 +100,10 @@ static const struct field fields[] = {
 	{ "proto", "m.proto = ?N", PROTO },
 	/* times as the listings' --since and --until take them: UTC text,
 	 * which both engines write for datetime() (PostgreSQL's begin_ts is
-	 * a timestamptz, SQLite's a number) */
-	{ "after", "datetime(m.begin_ts, 'unixepoch') >= ?N", TIME },
-	{ "before", "datetime(m.begin_ts, 'unixepoch') < ?N", TIME },
-	{ "time",
-	    "(datetime(m.begin_ts, 'unixepoch') >= ?N AND"
-	    " datetime(m.begin_ts, 'unixepoch') < ?M)",
-	    RANGE },
+	 * a timestamptz, SQLite's a number), off the index on time */
+	{ "after", SPAN_TIME " >= ?N", TIME },
+	{ "before", SPAN_TIME " < ?N", TIME },
+	{ "time", "(" SPAN_TIME " >= ?N AND " SPAN_TIME " < ?M)", RANGE },
 };
 
 /* The field named by the len bytes at name (any case), or the count of

@@ -29,6 +29,8 @@ sessions, sorted by duration	/api/listing/sessions?sort=duration&desc=1&limit=10
 sessions sorted by duration, shortest first	/api/listing/sessions?sort=duration&limit=100
 sessions sorted by duration, the page after a row	/api/listing/sessions?sort=duration&desc=1&limit=101&after=$_sid
 sessions sorted by duration, the page before a row	/api/listing/sessions?sort=duration&desc=1&limit=101&before=$_sid
+sessions sorted by start, newest first	/api/listing/sessions?sort=start&desc=1&limit=100
+sessions sorted by start, the page after a row	/api/listing/sessions?sort=start&desc=1&limit=101&after=$_sid
 sessions of a client	/api/listing/sessions?client=$_client&limit=100
 sessions of a host	/api/listing/sessions?host=$_client&limit=100
 sessions, values of server	/api/listing/sessions?values=server&limit=50
@@ -43,6 +45,9 @@ messages sorted by size, smallest first	/api/listing/messages?sort=size&limit=10
 messages sorted by size, the page after a row	/api/listing/messages?sort=size&desc=1&limit=101&after=$_mid
 messages sorted by size, the page before a row	/api/listing/messages?sort=size&desc=1&limit=101&before=$_mid
 messages sorted by size, the last page by key	/api/listing/messages?sort=size&desc=1&limit=101&last=1
+messages sorted by time, newest first	/api/listing/messages?sort=time&desc=1&limit=100
+messages sorted by time, the page after a row	/api/listing/messages?sort=time&desc=1&limit=101&after=$_mid
+messages sorted by time, the page before a row	/api/listing/messages?sort=time&desc=1&limit=101&before=$_mid
 messages sorted by subject	/api/listing/messages?sort=subject&limit=100
 messages from a sender	/api/listing/messages?from=$_from&limit=100
 messages to a recipient	/api/listing/messages?to=$_to&limit=100

@@ -177,6 +177,11 @@ check "pg_trgm's indexes of the addresses are made" \
 check "... and the planner takes one for a part of a sender, with no scan allowed" \
 	"$(sql same "SET enable_seqscan = off; EXPLAIN SELECT id FROM messages WHERE from_addr ILIKE '%alice@%'" | grep -c 'Index Scan on messages_[a-z0-9_]*from' | sed 's/^[1-9][0-9]*$/used/')" \
 	"used"
+# the newest first: time and start as the views compute them, indexed
+# (messages_time, sessions_start_time; each partition has its own)
+check "... and a sort by time or by start reads its index, with no sort allowed" \
+	"$(sql same "SET enable_seqscan = off; SET enable_sort = off; EXPLAIN SELECT message_id FROM v_messages ORDER BY time DESC, message_id DESC LIMIT 100" | grep -c 'Index Scan Backward using messages_[a-z0-9_]*datetime' | sed 's/^[1-9][0-9]*$/used/') $(sql same "SET enable_seqscan = off; SET enable_sort = off; EXPLAIN SELECT id FROM v_sessions ORDER BY start DESC, id DESC LIMIT 100" | grep -c 'Index Scan Backward using sessions_[a-z0-9_]*datetime' | sed 's/^[1-9][0-9]*$/used/')" \
+	"used used"
 # (issue 31) the listings' --query: the same rows on both, beside a filter
 ldiff=""
 for l in sessions messages attachments urls; do

@@ -601,6 +601,13 @@ END $$;
 CREATE OR REPLACE FUNCTION datetime(t timestamptz, modifier text)
 RETURNS text LANGUAGE sql IMMUTABLE AS
 $$ SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') $$;
+-- The newest first: messages' time and sessions' start as the views
+-- compute them, indexed (after the function they name), ties by id as
+-- the pages break them (SQLite's rowid does that there)
+CREATE INDEX IF NOT EXISTS messages_time
+    ON messages(datetime(begin_ts, 'unixepoch'), id);
+CREATE INDEX IF NOT EXISTS sessions_start_time
+    ON sessions(datetime(start_ts, 'unixepoch'), id);
 
 -- Whether address a is in the network n ("10.7.29.0/24", or one address):
 -- the CLI's --host filter, the same in SQLite (a function of mailsift's).

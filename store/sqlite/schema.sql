@@ -433,6 +433,15 @@ CREATE INDEX IF NOT EXISTS messages_size ON messages(size);
 -- ... and the longest sessions: v_sessions' duration, as it computes it
 CREATE INDEX IF NOT EXISTS sessions_duration
     ON sessions(round(coalesce(end_ts, start_ts) - start_ts, 3));
+-- ... and the newest first: v_messages' time and v_sessions' start, as
+-- they compute them (a sort by time read and sorted every row: 0.64 s at
+-- a million messages).  For the sort only: a span of time is read in the
+-- listing's own order (SINCE in cli/listings.c says why).  Keys that
+-- mostly grow: most rows' entries go at the index's end
+CREATE INDEX IF NOT EXISTS messages_time
+    ON messages(datetime(begin_ts, 'unixepoch'));
+CREATE INDEX IF NOT EXISTS sessions_start_time
+    ON sessions(datetime(start_ts, 'unixepoch'));
 
 -- TLS as read without keys: one row a session that spoke TLS (after
 -- STARTTLS, or from its first byte on 465, 993, 995).  Lists are
