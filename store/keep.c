@@ -195,10 +195,25 @@ keep_blob_place(const char *blob_dir, const char *file, const char *sha,
 	return ok;
 }
 
+/*
+ * The file's pages start for the disk now, while the capture is read on:
+ * left to the commit's syncfs (sqlite.c), the writer waited there for
+ * every byte the second kept, the disk idle till then.  Pages written
+ * already are not written again.  A failure is the syncfs's to report.
+ */
+static void
+blob_writeback(FILE *blob)
+{
+	if (fflush(blob) == 0)
+		(void)sync_file_range(fileno(blob), 0, 0,
+		    SYNC_FILE_RANGE_WRITE);
+}
+
 int
 keep_blob_name(const char *blob_dir, FILE *blob, const char *tmp,
     const char *sha, char *err, size_t errlen)
 {
+	blob_writeback(blob);
 	if (fclose(blob) != 0) {
 		say(err, errlen, tmp);
 		unlink(tmp);

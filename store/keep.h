@@ -43,7 +43,8 @@ FILE *keep_blob_create(const char *blob_dir, uint64_t seq, char **tmpp,
  * kept and file dropped.  Returns 1 when the bytes are kept. */
 int keep_blob_place(const char *blob_dir, const char *file, const char *sha,
     char *err, size_t errlen);
-/* Closes blob and names it by sha, as keep_blob_place. */
+/* Closes blob (its pages started for the disk) and names it by sha, as
+ * keep_blob_place. */
 int keep_blob_name(const char *blob_dir, FILE *blob, const char *tmp,
     const char *sha, char *err, size_t errlen);
 /*
