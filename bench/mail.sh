@@ -36,20 +36,53 @@ capture() { # capture PROFILE MESSAGES: the capture, made if missing
 	echo "$f"
 }
 
-# best N CMD...: the best of N runs; prints "SECONDS PEAK_KB"
+# best N CMD...: the best of N runs; prints "SECONDS PEAK_KB CPU_SECONDS"
 best() {
 	n=$1
 	shift
 	b=
 	for _ in $(seq "$n"); do
-		/usr/bin/time -f "%e %M" -o "$B/time.out" "$@" >/dev/null 2>"$B/cmd.err" ||
+		/usr/bin/time -f "%e %M %U %S" -o "$B/time.out" "$@" >/dev/null 2>"$B/cmd.err" ||
 			{ tail -3 "$B/cmd.err" >&2; return 1; }
 		if [ -z "$b" ] || awk -v a="$(cut -d' ' -f1 "$B/time.out")" \
 		    -v c="${b% *}" 'BEGIN { exit !(a < c) }'; then
 			b=$(cat "$B/time.out")
 		fi
 	done
-	echo "$b"
+	echo "$b" | awk '{ print $1, $2, $3 + $4 }'
+}
+
+# OpenSSL's speed for digest $1 on this machine, bytes a second
+speed() {
+	openssl speed -seconds 1 -bytes 16384 -evp "$1" 2>/dev/null |
+		awk -v a="$1" '$1 == a { sub(/k$/, "", $NF); print $NF * 1000 }'
+}
+
+# floor PCAP LOG NIDS_CPU NOKEEP_CPU NORULES_CPU NOKEEP_SECONDS MESSAGES:
+# what this output costs at the least here: reassembly (the libnids
+# floor's CPU), the digests the log holds at OpenSSL's speed (SHA-256 of
+# each message, of its body form, of each part, of each archived file
+# and of the capture; MD5 of each part), base64 at SIMD speed (4 GB/s)
+# and libmagic's rules (the CPU a run spends with them over one
+# without), spread over the cores
+floor() {
+	command -v openssl >/dev/null || return 0
+	set -- "$@" $(sqlite3 -separator ' ' "$2" \
+		"SELECT (SELECT coalesce(sum(size), 0) FROM messages),
+		        (SELECT coalesce(sum(size), 0) FROM parts),
+		        (SELECT coalesce(sum(size), 0) FROM archive_entries),
+		        (SELECT coalesce(sum(encoded_size), 0) FROM parts WHERE encoding = 'base64')")
+	awk -v file="$(stat -c %s "$1")" -v nids="$3" -v nk="$4" -v nr="$5" \
+	    -v wall="$6" -v m="$7" -v msg="$8" -v part="$9" -v arc="${10}" \
+	    -v b64="${11}" -v sha="$(speed sha256)" -v md5="$(speed md5)" \
+	    -v cores="$(nproc)" 'BEGIN {
+		hash = (2 * msg + part + arc + file) / sha + part / md5
+		magic = nk - nr; if (magic < 0) magic = 0
+		cpu = nids + hash + b64 / 4e9 + magic
+		t = cpu / cores
+		printf "  floor, rows aside: libnids %.2f + hashing %.2f + base64 %.2f + libmagic rules %.2f = %.2f CPU-s over %d cores: %.2f s, %.0f messages/s; mailsift --no-keep at %.0f%% of it\n",
+		    nids, hash, b64 / 4e9, magic, cpu, cores, t, m / t, 100 * t / wall
+	}'
 }
 
 # rows LOG: rows written in every table but the run's own
@@ -81,16 +114,19 @@ for profile in mix tiny; do
 	printf '  %-22s %7s %8s %9s %9s %10s %7s\n' tool seconds MiB/s msgs/s "us/msg" rows/s "RSS MB"
 	set -- $(best "$BEST" build/bench/floor nids "$pcap")
 	line libpcap+libnids "$pcap" "$msgs" 0 "$1" "$2"
+	nids_cpu=$3
 	rm -rf "$B/mail.db"*
 	set -- $(best "$BEST" ./mailsift read -q --replace -o "$B/mail.db" "$pcap")
 	line mailsift "$pcap" "$msgs" "$nrows" "$1" "$2"
 	set -- $(best "$BEST" ./mailsift read -q --replace --no-keep -o "$B/nokeep.db" "$pcap")
 	line "mailsift --no-keep" "$pcap" "$msgs" "$nrows" "$1" "$2"
+	nokeep_s=$1 nokeep_cpu=$3
 	# what typing by content costs: libmagic with an empty database
 	# (its built-in text test only)
 	set -- $(MAGIC=/dev/null best "$BEST" ./mailsift read -q --replace --no-keep \
 		-o "$B/nokeep.db" "$pcap")
 	line "--no-keep, no magic rules" "$pcap" "$msgs" "$nrows" "$1" "$2"
+	floor "$pcap" "$B/mail.db" "$nids_cpu" "$nokeep_cpu" "$3" "$nokeep_s" "$msgs"
 	if command -v tshark >/dev/null; then
 		rm -rf "$B/imf"
 		set -- $(best 1 tshark -n -r "$pcap" -q --export-objects "imf,$B/imf")
