@@ -23,6 +23,7 @@
 # addresses) cost a page write a row once they outgrow a second's rows.
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 MIX=${1:-4000}
 TINY=${2:-20000}
 GROWN=${3:-200000}
@@ -52,12 +53,6 @@ best() {
 	echo "$b" | awk '{ print $1, $2, $3 + $4 }'
 }
 
-# OpenSSL's speed for digest $1 on this machine, bytes a second
-speed() {
-	openssl speed -seconds 1 -bytes 16384 -evp "$1" 2>/dev/null |
-		awk -v a="$1" '$1 == a { sub(/k$/, "", $NF); print $NF * 1000 }'
-}
-
 # floor PCAP LOG NIDS_CPU NOKEEP_CPU NORULES_CPU NOKEEP_SECONDS MESSAGES:
 # what this output costs at the least here: reassembly (the libnids
 # floor's CPU), the digests the log holds at OpenSSL's speed (SHA-256 of
@@ -74,7 +69,8 @@ floor() {
 		        (SELECT coalesce(sum(encoded_size), 0) FROM parts WHERE encoding = 'base64')")
 	awk -v file="$(stat -c %s "$1")" -v nids="$3" -v nk="$4" -v nr="$5" \
 	    -v wall="$6" -v m="$7" -v msg="$8" -v part="$9" -v arc="${10}" \
-	    -v b64="${11}" -v sha="$(speed sha256)" -v md5="$(speed md5)" \
+	    -v b64="${11}" -v sha="$(digest_speed 16384 sha256)" \
+	    -v md5="$(digest_speed 16384 md5)" \
 	    -v cores="$(nproc)" 'BEGIN {
 		hash = (2 * msg + part + arc + file) / sha + part / md5
 		magic = nk - nr; if (magic < 0) magic = 0

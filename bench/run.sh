@@ -15,6 +15,7 @@
 # page cache warm; /usr/bin/time gives elapsed time and peak memory.
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 MB=${1:-500}
 BEST=${BEST:-3}
 B=build/bench
@@ -117,13 +118,9 @@ done
 # OpenSSL speed (SHA-256 of each message, of its body form and of the
 # input file; MD5 and SHA-256 of each decoded part), plus base64 at SIMD
 # speed (taken as 4 GB/s), spread over the cores.
-speed() {
-	openssl speed -seconds 1 -bytes 262144 -evp "$1" 2>/dev/null |
-		awk -v a="$1" '$1 == a { sub(/k$/, "", $2); print $2 * 1000 }'
-}
 if command -v openssl >/dev/null && [ -f "$B/nokeep.db" ]; then
-	sha=$(speed sha256)
-	md5=$(speed md5)
+	sha=$(digest_speed 262144 sha256)
+	md5=$(digest_speed 262144 md5)
 	set -- $(sqlite3 -separator ' ' "$B/nokeep.db" \
 		"SELECT (SELECT coalesce(sum(size), 0) FROM messages),
 		        (SELECT coalesce(sum(size), 0) FROM parts),
