@@ -436,7 +436,8 @@ CREATE INDEX IF NOT EXISTS sessions_duration
 -- ... and the newest first: v_messages' time and v_sessions' start, as
 -- they compute them (a sort by time read and sorted every row: 0.64 s at
 -- a million messages).  For the sort only: a span of time is read in the
--- listing's own order (SINCE in cli/listings.c says why).  Keys that
+-- listing's own order (LISTING_SPAN_TIME in cli/listings.h says
+-- why).  Keys that
 -- mostly grow: most rows' entries go at the index's end
 CREATE INDEX IF NOT EXISTS messages_time
     ON messages(datetime(begin_ts, 'unixepoch'));
