@@ -64,6 +64,7 @@ struct query_ops {
 	void (*bind_text)(struct query_rows *, int i, const char *v);
 	int (*next)(struct query_rows *);
 	void (*reset)(struct query_rows *);
+	int (*try_within)(struct query_rows *, long steps);
 	int (*columns)(const struct query_rows *);
 	const char *(*name)(const struct query_rows *, int i);
 	enum query_type (*type)(const struct query_rows *, int i);
@@ -73,6 +74,7 @@ struct query_ops {
 	void (*finish)(struct query_rows *);
 	const char *(*search_sql)(const struct query *);
 	int (*nulls_low)(const struct query *);
+	const char *(*sort_filtered)(const struct query *);
 	int (*addr_index)(struct query *);
 	FILE *(
 	    *blob)(struct query *, const char *sha, char *err, size_t errlen);

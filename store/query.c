@@ -109,6 +109,18 @@ query_nulls_low(const struct query *q)
 }
 
 int
+query_try(struct query_rows *r, long steps)
+{
+	return r->ops->try_within(r, steps);
+}
+
+const char *
+query_sort_filtered(const struct query *q)
+{
+	return q->ops->sort_filtered(q);
+}
+
+int
 query_addr_index(struct query *q)
 {
 	return q->ops->addr_index(q);

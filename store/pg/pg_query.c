@@ -253,6 +253,16 @@ q_reset(struct query_rows *rr)
 	r->row = -1;
 }
 
+/* PostgreSQL counts no steps: its planner chose already (and no caller
+ * asks, q_sort_filtered being "") */
+static int
+q_try(struct query_rows *rr, long steps)
+{
+	(void)rr;
+	(void)steps;
+	return 1;
+}
+
 static int
 q_columns(const struct query_rows *rr)
 {
@@ -439,6 +449,15 @@ q_nulls_low(const struct query *q)
 	return 0;
 }
 
+/* PostgreSQL: the planner weighs the filters by its statistics (and
+ * has no unary + for text). */
+static const char *
+q_sort_filtered(const struct query *q)
+{
+	(void)q;
+	return "";
+}
+
 /* PostgreSQL: the planner finds pg_trgm's indexes itself. */
 static int
 q_addr_index(struct query *q)
@@ -507,6 +526,7 @@ static const struct query_ops pg_query_ops = {
 	.bind_text = q_bind_text,
 	.next = q_next,
 	.reset = q_reset,
+	.try_within = q_try,
 	.columns = q_columns,
 	.name = q_name,
 	.type = q_type,
@@ -516,6 +536,7 @@ static const struct query_ops pg_query_ops = {
 	.finish = q_finish,
 	.search_sql = q_search_sql,
 	.nulls_low = q_nulls_low,
+	.sort_filtered = q_sort_filtered,
 	.addr_index = q_addr_index,
 	.blob = q_blob,
 };

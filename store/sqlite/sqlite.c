@@ -1509,6 +1509,57 @@ sqlite_add_interval(void *arg, const struct store_interval *iv)
 }
 
 /*
+ * The analyst's sorts by a column of messages or sessions (the web
+ * view's, listings --sort) read its index from the first row they show:
+ * a few milliseconds at a million messages, where reading every row and
+ * sorting took 0.3-0.4 s.  Built when the writer closes the log, in one
+ * pass over its rows, not kept up as each row is written: three of them
+ * kept up row by row cost 4% of writing 200,000 notifications, these
+ * twelve built at the close of a million take 5 s of a 309 s read (and
+ * 200 MB of its 6.5 GB).  A log being written sorts by reading its rows
+ * until then; a log that has them keeps them up as it grows (another
+ * read into it).  The time, size and duration sorts' indexes are the
+ * schema's: their keys mostly grow, so they cost little as rows come.
+ */
+static const char sort_indexes_sql[] =
+    "CREATE INDEX IF NOT EXISTS messages_sort_proto ON messages(proto);"
+    "CREATE INDEX IF NOT EXISTS messages_sort_method ON messages(method);"
+    "CREATE INDEX IF NOT EXISTS messages_sort_from ON messages(from_addr);"
+    "CREATE INDEX IF NOT EXISTS messages_sort_to ON messages(to_addrs);"
+    "CREATE INDEX IF NOT EXISTS messages_sort_subject ON messages(subject);"
+    "CREATE INDEX IF NOT EXISTS messages_sort_attachments"
+    " ON messages(attachments);"
+    "CREATE INDEX IF NOT EXISTS messages_sort_complete ON messages(complete);"
+    "CREATE INDEX IF NOT EXISTS sessions_sort_proto ON sessions(proto);"
+    "CREATE INDEX IF NOT EXISTS sessions_sort_port ON sessions(server_port);"
+    "CREATE INDEX IF NOT EXISTS sessions_sort_user ON sessions(username);"
+    "CREATE INDEX IF NOT EXISTS sessions_sort_tls ON sessions(tls);"
+    "CREATE INDEX IF NOT EXISTS sessions_sort_end ON sessions(end_reason);";
+
+/* The sort indexes built, in one transaction: a kill or a full disk
+ * leaves the log as it was, only without them (said, not an error of
+ * the run: every row is there).  Not after the disk failed: nothing more
+ * is written then. */
+static void
+build_sort_indexes(struct sqlite_store *s)
+{
+	char err[256];
+
+	if (s->is_spool || s->disk_failed || s->stats.storage_failed)
+		return;
+	if (exec_sql(s, "BEGIN IMMEDIATE", err, sizeof(err)) != 0)
+		return;
+	if (exec_sql(s, sort_indexes_sql, err, sizeof(err)) == 0 &&
+	    exec_sql(s, "COMMIT", err, sizeof(err)) == 0)
+		return;
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	fprintf(stderr,
+	    "mailsift: the log's sort indexes were not built (%s):"
+	    " its sorts by a column read every row\n",
+	    err);
+}
+
+/*
  * Commits, records the run's end and closes.  Returns 0, or -1 when some
  * write failed along the way (store_last_error says which).
  */
@@ -1524,6 +1575,7 @@ sqlite_close(void *arg, int status)
 	db_commit_last(s);
 	run_finished(s->db, s->run_id, status);
 	finalize_all(s);
+	build_sort_indexes(s);
 	rc = db_close_file(s) == SQLITE_OK && s->stats.errors == 0 ? 0 : -1;
 free:
 	if (s->blob_fd >= 0)

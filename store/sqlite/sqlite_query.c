@@ -247,6 +247,34 @@ q_next(struct query_rows *r)
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* The progress handler's count down: each call is TRY_EVERY steps of
+ * the virtual machine; nonzero interrupts the statement. */
+#define TRY_EVERY 1000
+static int
+over_budget(void *arg)
+{
+	long *left = arg;
+
+	return --*left < 0;
+}
+
+static int
+q_try(struct query_rows *r, long steps)
+{
+	sqlite3_stmt *st = stmt(r);
+	sqlite3	     *db = sqlite3_db_handle(st);
+	long	      left = steps / TRY_EVERY;
+	int	      rc;
+
+	sqlite3_progress_handler(db, TRY_EVERY, over_budget, &left);
+	rc = sqlite3_step(st);
+	sqlite3_progress_handler(db, 0, NULL, NULL);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return 1;
+	return rc == SQLITE_INTERRUPT ? 0 : -1;
+}
+
 /*
  * With MAILSIFT_QUERY_COST in the environment, each query says on
  * stderr, when it is reset or finished, how much work it did: the
@@ -354,6 +382,14 @@ q_nulls_low(const struct query *q)
 	return 1;
 }
 
+/* SQLite: + makes the column an expression no index answers. */
+static const char *
+q_sort_filtered(const struct query *q)
+{
+	(void)q;
+	return "+";
+}
+
 /* A log written before the index has none (a writer makes it). */
 static int
 q_addr_index(struct query *q)
@@ -456,6 +492,7 @@ static const struct query_ops sqlite_query_ops = {
 	.bind_text = q_bind_text,
 	.next = q_next,
 	.reset = q_reset,
+	.try_within = q_try,
 	.columns = q_columns,
 	.name = q_name,
 	.type = q_type,
@@ -465,6 +502,7 @@ static const struct query_ops sqlite_query_ops = {
 	.finish = q_finish,
 	.search_sql = q_search_sql,
 	.nulls_low = q_nulls_low,
+	.sort_filtered = q_sort_filtered,
 	.addr_index = q_addr_index,
 	.blob = q_blob,
 };
