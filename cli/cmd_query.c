@@ -17,7 +17,9 @@ struct query_opts {
 	const char     *db;
 	const char     *val[F_COUNT];
 	int		flag[F_COUNT];
-	long		limit;
+	long		limit, offset;
+	const char     *sort; /* a column: the rows in its order */
+	int		desc;
 	enum out_format fmt;
 	int		full;
 	const char     *hashcat; /* creds: "cram-md5" or "apop" lines */
@@ -56,7 +58,7 @@ query_usage(FILE *f, const char *cmd)
 	fprintf(f,
 	    "usage: mailsift %s [-d LOG.db] [filters] [--json | --csv | --wide] "
 	    "[--limit N]\n"
-	    "       [--values COLUMN]\n\n"
+	    "       [--offset N] [--sort COLUMN [--desc]] [--values COLUMN]\n\n"
 	    "filters: --proto smtp|pop3|imap  --host ADDR|NET  --user TEXT\n"
 	    "         --client ADDR|NET  --server ADDR|NET  --port N (the "
 	    "server's)\n"
@@ -96,7 +98,11 @@ query_usage(FILE *f, const char *cmd)
 	    "hashcat takes them (modes 16400 and 20), one a line.\n"
 	    "--values COLUMN: that column's values in the rows the filters "
 	    "keep, each\n"
-	    "with how many rows have it, most first (--limit applies).\n",
+	    "with how many rows have it, most first (--limit applies).\n"
+	    "--sort COLUMN: the rows in that column's order (--desc: largest "
+	    "first), ties\n"
+	    "in the listing's own; --offset N: from the row after the first "
+	    "N.\n",
 	    cmd);
 }
 
@@ -130,6 +136,9 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 		{ "mechanism", required_argument, NULL, 'M' },
 		{ "port", required_argument, NULL, 'o' },
 		{ "limit", required_argument, NULL, 'n' },
+		{ "offset", required_argument, NULL, 'e' },
+		{ "sort", required_argument, NULL, 'r' },
+		{ "desc", no_argument, NULL, 'D' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "csv", no_argument, NULL, 'c' },
 		{ "wide", no_argument, NULL, 'w' },
@@ -248,12 +257,21 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 			o->values = optarg;
 			break;
 		case 'n':
-			o->limit = strtol(optarg, &end, 10);
-			if (*end != '\0' || o->limit < 0) {
-				fprintf(stderr, "mailsift: bad --limit '%s'\n",
-				    optarg);
+		case 'e':
+			*(c == 'n' ? &o->limit : &o->offset) =
+			    strtol(optarg, &end, 10);
+			if (*end != '\0' || *optarg == '\0' ||
+			    (c == 'n' ? o->limit : o->offset) < 0) {
+				fprintf(stderr, "mailsift: bad --%s '%s'\n",
+				    c == 'n' ? "limit" : "offset", optarg);
 				return -1;
 			}
+			break;
+		case 'r':
+			o->sort = optarg;
+			break;
+		case 'D':
+			o->desc = 1;
 			break;
 		case 'h':
 			query_usage(stdout, argv[0]);
@@ -284,7 +302,11 @@ run_listing(const struct listing *l, const struct query_opts *o,
 {
 	struct query	   *db;
 	struct query_rows  *st;
-	struct listing_view v = { .limit = o->limit, .values = o->values };
+	struct listing_view v = { .limit = o->limit,
+		.offset = o->offset,
+		.sort = o->sort,
+		.desc = o->desc,
+		.values = o->values };
 	char		    err[512];
 	int		    rc;
 

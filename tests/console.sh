@@ -135,6 +135,23 @@ check "--values: most first, each value once" \
 	"$("$BIN" sessions -d "$DB" --values client --csv | tail -n +2 | awk -F, '{ print $2 }' | sort -rn -c && echo sorted)|$("$BIN" sessions -d "$DB" --values client --csv | tail -n +2 | cut -d, -f1 | sort | uniq -d | wc -l)" "sorted|0"
 check "--values: a column the listing has not is said, exit 2" \
 	"$("$BIN" messages -d "$DB" --values 'password"; --' >/dev/null 2>"$B/values.err"; echo $?)|$(grep -c 'has no column' "$B/values.err")" "2|1"
+# --sort, --desc and --offset: the listing's rows in a column's order,
+# ties in its own, as the SQL of that order gives them; a page after
+# --limit rows is the rest's first
+csv_ids() { tail -n +2 | cut -d, -f1 | tr '\n' ' '; }
+check "--sort: messages by subject, the SQL's order" \
+	"$("$BIN" messages -d "$DB" --sort subject --csv | csv_ids)" \
+	"$(sqlite3 "$DB" "SELECT message_id FROM v_messages WHERE partial = 0 ORDER BY subject, message_id" | tr '\n' ' ')"
+check "--sort --desc --offset: the largest messages past the first three" \
+	"$("$BIN" messages -d "$DB" --sort size --desc --offset 3 --limit 5 --csv | csv_ids)" \
+	"$(sqlite3 "$DB" "SELECT message_id FROM v_messages WHERE partial = 0 ORDER BY size DESC, message_id DESC LIMIT 5 OFFSET 3" | tr '\n' ' ')"
+check "--sort of filtered rows: SMTP sessions by user" \
+	"$("$BIN" sessions -d "$DB" --proto smtp --sort user --csv | csv_ids)" \
+	"$(sqlite3 "$DB" "SELECT id FROM v_sessions WHERE proto = 'smtp' ORDER BY \"user\", id" | tr '\n' ' ')"
+check "--offset without --limit: the rows after the first" \
+	"$("$BIN" creds -d "$DB" --offset 1 --csv | csv_ids)" "$("$BIN" creds -d "$DB" --csv | tail -n +3 | cut -d, -f1 | tr '\n' ' ')"
+check "--sort: a column the listing has not is said, exit 2" \
+	"$("$BIN" messages -d "$DB" --sort password >/dev/null 2>"$B/sort.err"; echo $?)|$(grep -c 'has no column password' "$B/sort.err")" "2|1"
 # every column of every listing: its values count every row (a column
 # after a subquery once went unrecognised: files' last)
 vbad=""
