@@ -64,7 +64,7 @@ struct query_ops {
 	void (*bind_text)(struct query_rows *, int i, const char *v);
 	int (*next)(struct query_rows *);
 	void (*reset)(struct query_rows *);
-	int (*try_within)(struct query_rows *, long steps);
+	int (*try_within)(struct query_rows *, long ms);
 	int (*columns)(const struct query_rows *);
 	const char *(*name)(const struct query_rows *, int i);
 	enum query_type (*type)(const struct query_rows *, int i);

@@ -109,9 +109,9 @@ query_nulls_low(const struct query *q)
 }
 
 int
-query_try(struct query_rows *r, long steps)
+query_try(struct query_rows *r, long ms)
 {
-	return r->ops->try_within(r, steps);
+	return r->ops->try_within(r, ms);
 }
 
 const char *

@@ -36,10 +36,10 @@ void		   query_bind_int(struct query_rows *, int i, int64_t v);
 void		   query_bind_text(struct query_rows *, int i, const char *v);
 /* Steps to the next row: 1 a row, 0 no more, -1 an error. */
 int query_next(struct query_rows *);
-/* Reads up to the first row within about steps of the backend's work,
- * then goes back to before it: 1 within them (or a backend that counts
- * none), 0 over them, -1 an error (the rows say it when read). */
-int query_try(struct query_rows *, long steps);
+/* Reads up to the first row within about ms milliseconds, then goes
+ * back to before it: 1 within them (or a backend that cannot stop a
+ * query part way), 0 over them, -1 an error (the rows say it when read). */
+int query_try(struct query_rows *, long ms);
 /* Back to before the first row, bindings kept, for another run. */
 void		query_reset(struct query_rows *);
 int		query_columns(const struct query_rows *);

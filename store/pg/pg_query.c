@@ -253,13 +253,13 @@ q_reset(struct query_rows *rr)
 	r->row = -1;
 }
 
-/* PostgreSQL counts no steps: its planner chose already (and no caller
- * asks, q_sort_filtered being "") */
+/* PostgreSQL: not stopped part way (and no caller asks, its planner
+ * having chosen: q_sort_filtered is "") */
 static int
-q_try(struct query_rows *rr, long steps)
+q_try(struct query_rows *rr, long ms)
 {
 	(void)rr;
-	(void)steps;
+	(void)ms;
 	return 1;
 }
 

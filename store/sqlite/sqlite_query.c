@@ -2,9 +2,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store/backend.h"
@@ -247,26 +249,37 @@ q_next(struct query_rows *r)
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* The progress handler's count down: each call is TRY_EVERY steps of
- * the virtual machine; nonzero interrupts the statement. */
-#define TRY_EVERY 1000
-static int
-over_budget(void *arg)
+static int64_t
+monotonic_us(void)
 {
-	long *left = arg;
+	struct timespec ts;
 
-	return --*left < 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* The progress handler, every 1,000 steps of the virtual machine (a
+ * microsecond to a few milliseconds of work): nonzero past the end
+ * (arg) interrupts the statement. */
 static int
-q_try(struct query_rows *r, long steps)
+past_end(void *arg)
+{
+	return monotonic_us() > *(const int64_t *)arg;
+}
+
+/* Time, not steps: a step of a walk through an index in the table's
+ * order costs a tenth of one that seeks a row elsewhere. */
+static int
+q_try(struct query_rows *r, long ms)
 {
 	sqlite3_stmt *st = stmt(r);
 	sqlite3	     *db = sqlite3_db_handle(st);
-	long	      left = steps / TRY_EVERY;
+	int64_t	      end = monotonic_us() + (int64_t)ms * 1000;
 	int	      rc;
 
-	sqlite3_progress_handler(db, TRY_EVERY, over_budget, &left);
+	if (ms <= 0)
+		return 0;
+	sqlite3_progress_handler(db, 1000, past_end, &end);
 	rc = sqlite3_step(st);
 	sqlite3_progress_handler(db, 0, NULL, NULL);
 	sqlite3_reset(st);
