@@ -1547,7 +1547,11 @@ build_sort_indexes(struct sqlite_store *s)
 
 	if (s->is_spool || s->disk_failed || s->stats.storage_failed)
 		return;
-	if (exec_sql(s, "BEGIN IMMEDIATE", err, sizeof(err)) != 0)
+	/* sorted in temporary files, not in memory: at a million messages
+	 * the largest took 99 MB of memory to sort there, 38 MB this way
+	 * (and 0.8 s, not 1.4) */
+	if (exec_sql(s, "PRAGMA temp_store=FILE; BEGIN IMMEDIATE", err,
+		sizeof(err)) != 0)
 		return;
 	if (exec_sql(s, sort_indexes_sql, err, sizeof(err)) == 0 &&
 	    exec_sql(s, "COMMIT", err, sizeof(err)) == 0)
