@@ -15,7 +15,8 @@
  *   hash:                       any of the hashes above
  *   proto:                      smtp, pop3 or imap
  *   after: before:              when it began (a time as --since takes)
- *   time:                       a day (2024-01-31), or a range A..B
+ *   time:                       a year (2024), a month (2024-01), a day
+ *                               (2024-01-31), or a range A..B
  *
  * A word that is an address, a hash or an IP is looked up as addr:,
  * hash: or ip: without being told.
@@ -181,20 +182,63 @@ value_wanted(int kind)
 	case RANGE:
 		return "not a time (2024-01-31, 2024-01-31T17:00, "
 		       "2024-01-31T17:00+02:00, yesterday, 2h, 7d) or, for time:, "
-		       "a day or a range A..B";
+		       "a year, a month, a day or a range A..B";
 	default:
 		return "no value after the colon";
 	}
 }
 
-/* time:: a day (YYYY-MM-DD, to the next midnight), or A..B with either
- * side left open; the two ends into lo and hi. */
+/* A year (YYYY) or a month (YYYY-MM), UTC: its first second into out
+ * as the log's times read, or with next the first of the one after it.
+ * 0, or -1 when v is neither. */
+static int
+period_start(const char *v, int next, char *out, size_t len)
+{
+	const char *digits = "0123456789";
+	size_t	    n = strlen(v);
+	int	    y, m = 1;
+
+	if ((n != 4 && n != 7) || strspn(v, digits) != 4 ||
+	    (n == 7 && (v[4] != '-' || strspn(v + 5, digits) != 2)))
+		return -1;
+	y = atoi(v);
+	if (n == 7)
+		m = atoi(v + 5);
+	if (y < 1970 || m < 1 || m > 12)
+		return -1;
+	if (next && n == 4)
+		y++;
+	else if (next && ++m > 12) {
+		m = 1;
+		y++;
+	}
+	snprintf(out, len, "%04d-%02d-01 00:00:00", y, m);
+	return 0;
+}
+
+/* A range's end: a time as after: takes it, or a year's or a month's
+ * first second. */
+static int
+range_end(const char *v, time_t now, char *out, size_t len)
+{
+	return listing_time(v, now, 0, out, len) == 0 ||
+		period_start(v, 0, out, len) == 0 ?
+	    0 :
+	    -1;
+}
+
+/* time:: a year, a month or a day (YYYY, YYYY-MM, YYYY-MM-DD, up to the
+ * next one), or A..B with either side left open (each side a time, a
+ * year or a month; B's first second is past the range, as a day's is);
+ * the two ends into lo and hi. */
 static int
 range_value(const char *v, time_t now, char *lo, char *hi, size_t len)
 {
 	const char *dots = strstr(v, "..");
 	char	    a[128];
 
+	if (dots == NULL && period_start(v, 0, lo, len) == 0)
+		return period_start(v, 1, hi, len);
 	if (dots == NULL)
 		return strlen(v) == 10 &&
 			listing_time(v, now, 0, lo, len) == 0 &&
@@ -207,11 +251,11 @@ range_value(const char *v, time_t now, char *lo, char *hi, size_t len)
 	/* an open end: before or after every time written */
 	if (*a == '\0')
 		snprintf(lo, len, "0000");
-	else if (listing_time(a, now, 0, lo, len) != 0)
+	else if (range_end(a, now, lo, len) != 0)
 		return -1;
 	if (dots[2] == '\0')
 		snprintf(hi, len, "9999");
-	else if (listing_time(dots + 2, now, 0, hi, len) != 0)
+	else if (range_end(dots + 2, now, hi, len) != 0)
 		return -1;
 	return 0;
 }

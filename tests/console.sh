@@ -212,10 +212,14 @@ check "search: time:DAY is that day's messages, after: and before: split the log
 check "search: time:A..B, either end open" \
 	"$(ids "time:${day}T12:00.." | md5sum)|$(ids "time:..${day}T12:00" | md5sum)" \
 	"$(ids "after:${day}T12:00" | md5sum)|$(ids "before:${day}T12:00" | md5sum)"
+yr=$(echo "$day" | cut -c1-4) mo=$(echo "$day" | cut -c1-7)
+check "search: time:YEAR and time:YEAR-MONTH, and a range of years" \
+	"$(ids "time:$yr" | wc -l)|$(ids "time:$mo" | wc -l)|$(ids "time:$yr..$((yr + 1))" | md5sum)" \
+	"$(sqlite3 "$DB" "SELECT count(*) FROM messages WHERE partial = 0 AND strftime('%Y', begin_ts, 'unixepoch') = '$yr'")|$(sqlite3 "$DB" "SELECT count(*) FROM messages WHERE partial = 0 AND strftime('%Y-%m', begin_ts, 'unixepoch') = '$mo'")|$(ids "time:$yr" | md5sum)"
 check "search: a file name with parentheses is a word" \
 	"$("$BIN" search -d "$DB" 'file:report(1).pdf' >/dev/null 2>&1; echo $?)" 0
 qbad=""
-for q in '(proto:smtp' 'proto:smtp OR' 'OR proto:smtp' 'NOT' '()' 'proto:smtp)' 'proto:x' 'time:x' 'after:' 'a AND AND b'; do
+for q in '(proto:smtp' 'proto:smtp OR' 'OR proto:smtp' 'NOT' '()' 'proto:smtp)' 'proto:x' 'time:x' 'time:2015-13' 'time:1969' 'after:' 'a AND AND b'; do
 	"$BIN" search -d "$DB" -- "$q" >/dev/null 2>"$B/err"
 	rc=$?
 	[ "$rc" = 2 ] && [ -s "$B/err" ] || qbad="$qbad [$q: $rc]"
