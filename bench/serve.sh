@@ -25,9 +25,10 @@ pcap=$B/tiny-$N.pcap
 log=${SERVE_LOG:-$B/serve-$N.db}
 [ -f "$pcap" ] || build/rel/tools/pcapgen --tiny "$pcap" "$N" 42 2>/dev/null
 # a log an older mailsift wrote may lack what this one keeps as it
-# writes (the sums that answer values and stats): timed as it is, its
-# answers would be the slow ones this version no longer gives; read anew
-tables() { sqlite3 "$1" "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1"; }
+# writes (the sums that answer values and stats) or builds as it closes
+# the log (the sort indexes): timed as it is, its answers would be the
+# slow ones this version no longer gives; read anew
+tables() { sqlite3 "$1" "SELECT name FROM sqlite_master WHERE type IN ('table', 'index') ORDER BY 1"; }
 if [ -f "$log" ]; then
 	fresh=$(mktemp -d)
 	./mailsift read -q --no-keep -o "$fresh/t.db" tests/pcap/demo.pcap
