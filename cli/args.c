@@ -29,7 +29,7 @@ cli_number_arg(const char *cmd, const char *opt, const char *arg, long lo,
 	char *end;
 
 	*out = strtol(arg, &end, 10);
-	if (*end != '\0' || *out < lo || *out > hi) {
+	if (*arg == '\0' || *end != '\0' || *out < lo || *out > hi) {
 		fprintf(stderr,
 		    "mailsift %s: %s takes a number from %ld to "
 		    "%ld\n",

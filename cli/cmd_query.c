@@ -1,5 +1,6 @@
 /* \summary: the analyst's commands: sessions, messages, creds, attachments, stats, show */
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -148,8 +149,7 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int   c, wide = 0;
-	char *end;
+	int c, wide = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->db = "mailsift.db";
@@ -257,15 +257,14 @@ parse_query_opts(int argc, char **argv, struct query_opts *o)
 			o->values = optarg;
 			break;
 		case 'n':
-		case 'e':
-			*(c == 'n' ? &o->limit : &o->offset) =
-			    strtol(optarg, &end, 10);
-			if (*end != '\0' || *optarg == '\0' ||
-			    (c == 'n' ? o->limit : o->offset) < 0) {
-				fprintf(stderr, "mailsift: bad --%s '%s'\n",
-				    c == 'n' ? "limit" : "offset", optarg);
+			if (cli_number_arg(argv[0], "--limit", optarg, 0,
+				LONG_MAX, &o->limit) != 0)
 				return -1;
-			}
+			break;
+		case 'e':
+			if (cli_number_arg(argv[0], "--offset", optarg, 0,
+				LONG_MAX, &o->offset) != 0)
+				return -1;
 			break;
 		case 'r':
 			o->sort = optarg;

@@ -1099,6 +1099,17 @@ offset_from_end(struct query *db, const struct listing *l, int filtered,
 	return 1;
 }
 
+/* Whether any filter picks the rows (the search language's, or one of
+ * the options). */
+static int
+has_filters(const char *const val[F_COUNT], const int flag[F_COUNT])
+{
+	for (int f = 0; f < F_COUNT; f++)
+		if (val[f] != NULL || flag[f])
+			return 1;
+	return 0;
+}
+
 /* The listing's statement, its sort's column written after plus (""
  * or query_sort_filtered's). */
 static struct query_rows *
@@ -1114,7 +1125,8 @@ prepare_view(struct query *db, const struct listing *l,
 	size_t			     len, conds, conds_end;
 	struct query_rows	    *st;
 	const char		    *from = l->select, *next;
-	int			     bind = 1, first, filtered = 0;
+	int			     bind = 1, first;
+	int			     filtered = has_filters(val, flag);
 	struct search_cond	    *qc = NULL;
 	const struct listing_values *kept;
 
@@ -1135,7 +1147,6 @@ prepare_view(struct query *db, const struct listing *l,
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
 		    " WHERE %.*s%s%s", (int)(at - w), w, qc->sql, at + 2);
 		first = 0;
-		filtered = 1;
 	}
 	for (int f = 0; f < F_COUNT; f++) {
 		char w[WHERE_MAX];
@@ -1158,7 +1169,6 @@ prepare_view(struct query *db, const struct listing *l,
 		    first ? "WHERE" : "AND",
 		    where_of(db, l, f, val[f], norm[f], w));
 		first = 0;
-		filtered = 1;
 	}
 	conds_end = len;
 	if (keyset &&
@@ -1328,17 +1338,6 @@ prepare_view(struct query *db, const struct listing *l,
 fail:
 	free(qc);
 	return NULL;
-}
-
-/* Whether any filter picks the rows (the search language's, or one of
- * the options). */
-static int
-has_filters(const char *const val[F_COUNT], const int flag[F_COUNT])
-{
-	for (int f = 0; f < F_COUNT; f++)
-		if (val[f] != NULL || flag[f])
-			return 1;
-	return 0;
 }
 
 /*
