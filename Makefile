@@ -35,7 +35,7 @@ CORE_SRC    := $(DISSECT_SRC) capture/capture.c capture/flow.c capture/madeup.c 
 	       store/analyse/bodynorm.c store/analyse/hbsplit.c store/analyse/content.c store/analyse/rules.c store/analyse/msgauth.c capture/v6map.c store/store.c store/handoff.c store/query.c \
 	       store/keep.c store/owner.c store/tables.c store/sqlite/sqlite.c store/sqlite/sqlite_events.c \
 	       store/sqlite/sqlite_msgs.c store/sqlite/sqlite_lost.c store/sqlite/sqlite_rotate.c store/sqlite/sqlite_hosts.c store/sqlite/sqlite_addrs.c store/sqlite/sqlite_hostsums.c store/sqlite/sqlite_stats.c store/sqlite/sqlite_statsums.c store/sqlite/sqlite_findings.c store/sqlite/sqlite_findsums.c store/sqlite/sqlite_query.c \
-	       store/sqlite/sqlite_tls.c store/sqlite/sqlite_spool.c store/sqlite/sqlite_ship.c store/sqlite/sqlite_auth.c store/analyse/x509.c store/analyse/analyse.c \
+	       store/sqlite/sqlite_tls.c store/sqlite/sqlite_spool.c store/sqlite/sqlite_ship.c store/sqlite/sqlite_auth.c store/sqlite/sqlite_counts.c store/analyse/x509.c store/analyse/analyse.c \
 	       store/spool/spooled.c store/pg/pg.c store/pg/pg_query.c
 CLI_SRC     := cli/main.c cli/args.c cli/pipeline.c cli/cmd_read.c cli/read_jobs.c cli/cmd_live.c cli/live_names.c cli/live_files.c cli/live_health.c cli/cmd_search.c cli/cmd_query.c cli/listings.c cli/cmd_serve.c cli/serve_cache.c cli/serve_guard.c cli/serve_html.c cli/serve_assets.c cli/termsafe.c \
 	       cli/cmd_export.c cli/cmd_extract.c cli/cmd_case.c cli/case_iocs.c cli/case_tar.c cli/table.c cli/cmdline.c cli/search.c cli/sandbox.c

@@ -31,6 +31,9 @@ sessions sorted by duration, the page after a row	/api/listing/sessions?sort=dur
 sessions sorted by duration, the page before a row	/api/listing/sessions?sort=duration&desc=1&limit=101&before=$_sid
 sessions sorted by start, newest first	/api/listing/sessions?sort=start&desc=1&limit=100
 sessions sorted by start, the page after a row	/api/listing/sessions?sort=start&desc=1&limit=101&after=$_sid
+sessions sorted by commands, most first	/api/listing/sessions?sort=commands&desc=1&limit=100
+sessions sorted by messages, most first	/api/listing/sessions?sort=messages&desc=1&limit=100
+sessions sorted by logins	/api/listing/sessions?sort=auths&limit=100
 sessions of a client	/api/listing/sessions?client=$_client&limit=100
 sessions of a host	/api/listing/sessions?host=$_client&limit=100
 sessions, values of server	/api/listing/sessions?values=server&limit=50

@@ -141,6 +141,8 @@ check "each file the session crossed says where it went, the last how it ended" 
 	"$(for f in "$B"/r/live-*.db; do sqlite3 "$f" "SELECT end_reason FROM sessions"; done | tr '\n' ' ' | grep -c '^\(rotated \)\+quit $')" 1
 check "the hosts' sums of each file are its sessions' (carried ones too)" \
 	"$(for f in "$B"/r/live-*.db; do sums_as_asked "$f"; done | sort -u)" same
+check "each file's sessions' counts are its rows' (the carried one too)" \
+	"$(for f in "$B"/r/live-*.db; do sqlite3 "$f" "SELECT count(*) FROM sessions s WHERE n_commands <> (SELECT count(*) FROM commands c WHERE c.session_id = s.id) OR n_messages <> (SELECT count(*) FROM messages m WHERE m.session_id = s.id AND m.partial = 0) OR n_auths <> (SELECT count(*) FROM auth a WHERE a.session_id = s.id)"; done | sort -u)" 0
 # 2b. A message whose body crosses the boundary: its bytes kept (make
 #     soak found each rotation removed the open messages' files, as a
 #     killed run's, and rows renumbered in the new file reused a name).
@@ -491,6 +493,8 @@ check "after SIGKILL: the killed run closed, its open session 'killed', the next
 	"-1,0|quit,killed"
 check "after SIGKILL: the killed run's sessions summed into the findings' sums, none left open" \
 	"$(sqlite3 "$B/kil/live.db" "SELECT count(*) FROM stat_findings_open o JOIN sessions s ON s.id = o.session_id WHERE s.end_reason IS NOT NULL")" "0"
+check "after SIGKILL: the sessions' counts are their rows' (the killed one's too)" \
+	"$(sqlite3 "$B/kil/live.db" "SELECT count(*) FROM sessions s WHERE n_commands <> (SELECT count(*) FROM commands c WHERE c.session_id = s.id) OR n_messages <> (SELECT count(*) FROM messages m WHERE m.session_id = s.id AND m.partial = 0) OR n_auths <> (SELECT count(*) FROM auth a WHERE a.session_id = s.id)")|$(sqlite3 "$B/kil/live.db" "SELECT n_commands > 0 FROM sessions WHERE end_reason = 'killed'")" "0|1"
 check "after SIGKILL: no temporary blob left, the -w file kept" \
 	"$(ls "$B/kil/live.db.blobs" | grep -c '^tmp-')|$(stat -c %s "$B/kil/live.pcap")|$(ls "$B/kil/live-2.pcap" | wc -l)" "0|$ksize|1"
 

@@ -237,8 +237,24 @@ EOF2
 	bad "filtered sorts: $walked of 8 walked the column's index given the time"
 # the sort indexes a read builds as it closes the log
 check_ix=$(sqlite3 "$log" "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE '%\_sort\_%' ESCAPE '\\'")
-[ "$check_ix" = 12 ] && ok "read built the log's 12 sort indexes as it closed it" ||
-	bad "read built $check_ix sort indexes, not 12"
+[ "$check_ix" = 15 ] && ok "read built the log's 15 sort indexes as it closed it" ||
+	bad "read built $check_ix sort indexes, not 15"
+# the sessions' counts the writer keeps are their rows', and a sort by
+# one (its index) is the order of the rows counted
+off=$(sqlite3 "$log" "SELECT count(*) FROM sessions s WHERE n_commands <> (SELECT count(*) FROM commands c WHERE c.session_id = s.id) OR n_messages <> (SELECT count(*) FROM messages m WHERE m.session_id = s.id AND m.partial = 0) OR n_auths <> (SELECT count(*) FROM auth a WHERE a.session_id = s.id)")
+[ "$off" = 0 ] && ok "every session's counts are those of its rows" ||
+	bad "$off sessions' counts are not those of their rows"
+for c in commands messages auths; do
+	case $c in
+	commands) q="SELECT count(*) FROM commands c WHERE c.session_id = s.id" ;;
+	messages) q="SELECT count(*) FROM messages m WHERE m.session_id = s.id AND m.partial = 0" ;;
+	auths) q="SELECT count(*) FROM auth a WHERE a.session_id = s.id" ;;
+	esac
+	want=$(sqlite3 "$log" "SELECT id FROM sessions s ORDER BY ($q) DESC, id DESC LIMIT 100" | tr '\n' ' ')
+	got=$(./mailsift sessions -d "$log" --sort $c --desc --limit 100 --csv | tail -n +2 | cut -d, -f1 | tr '\n' ' ')
+	[ "$got" = "$want" ] && ok "sessions --sort $c --desc: the order of the rows counted" ||
+		{ bad "sessions --sort $c --desc: not the order of the rows counted"; echo "  got:  $(echo "$got" | cut -c1-120)"; echo "  want: $(echo "$want" | cut -c1-120)"; }
+done
 
 echo "scale: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

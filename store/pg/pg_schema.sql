@@ -98,6 +98,12 @@ CREATE TABLE IF NOT EXISTS sessions (
 	last_capture_file text,
 	gap_bytes	bigint NOT NULL DEFAULT 0,
 	sensor		text,			-- the run's sensor
+	-- the SQLite writer's counts of its rows, shipped with it; this
+	-- log's v_sessions counts the rows themselves (a log written
+	-- before they came holds none)
+	n_commands	bigint NOT NULL DEFAULT 0,
+	n_messages	bigint NOT NULL DEFAULT 0,
+	n_auths		bigint NOT NULL DEFAULT 0,
 	PRIMARY KEY (id, start_ts)
 ) PARTITION BY RANGE (start_ts);
 CREATE TABLE IF NOT EXISTS sessions_default PARTITION OF sessions DEFAULT;
@@ -640,6 +646,12 @@ ALTER TABLE parts ADD COLUMN IF NOT EXISTS magic_type text;
 ALTER TABLE parts ADD COLUMN IF NOT EXISTS findings text;
 ALTER TABLE parts ADD COLUMN IF NOT EXISTS sha1 text;
 ALTER TABLE parts ADD COLUMN IF NOT EXISTS archive_password text;
+ALTER TABLE sessions ADD COLUMN IF NOT EXISTS n_commands bigint NOT NULL
+    DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN IF NOT EXISTS n_messages bigint NOT NULL
+    DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN IF NOT EXISTS n_auths bigint NOT NULL
+    DEFAULT 0;
 
 CREATE OR REPLACE VIEW v_recipients AS
 SELECT r.session_id, r.tx, r.seq, r.address, r.params,

@@ -46,6 +46,12 @@
 	" last_frame=?, last_offset=?, gap_bytes=?, body_sha256=?,"       \
 	" capture_file=?, first_frame=?, first_offset=?, findings=?,"     \
 	" received_path=?, x_originating_ip=?"
+/* The session ?11's counts of its rows (sqlite_counts.c) */
+#define COUNTS_SET                                                         \
+	"n_commands=(SELECT count(*) FROM commands WHERE session_id=?11)," \
+	" n_messages=(SELECT count(*) FROM messages WHERE session_id=?11"  \
+	" AND partial=0),"                                                 \
+	" n_auths=(SELECT count(*) FROM auth WHERE session_id=?11)"
 /* A session's banner and HELO that waited (waiting_hello): ?12 and ?16
  * say whether each did, ?11 is the row; alone (ST_HELLO) or with its
  * end's columns (ST_SESSION_END_HELLO, ?1 to ?10 as ST_SESSION_END's) */
@@ -69,14 +75,15 @@ const char *const stmt_sql[ST_COUNT] = {
 			" banner_frame=? WHERE id=?",
 	[ST_HELO] = "UPDATE sessions SET helo=? WHERE id=?",
 	[ST_SESSION_END] =
-	    "UPDATE sessions SET end_ts=?, end_reason=?, tls=?,"
-	    " bytes_c2s=?, bytes_s2c=?, tls_bytes_c2s=?, tls_bytes_s2c=?,"
-	    " last_frame=?, last_offset=?, last_capture_file=? WHERE id=?",
+	    "UPDATE sessions SET end_ts=?1, end_reason=?2, tls=?3,"
+	    " bytes_c2s=?4, bytes_s2c=?5, tls_bytes_c2s=?6, tls_bytes_s2c=?7,"
+	    " last_frame=?8, last_offset=?9, last_capture_file=?10, " COUNTS_SET
+	    " WHERE id=?11",
 	[ST_SESSION_END_HELLO] =
 	    "UPDATE sessions SET end_ts=?1, end_reason=?2, tls=?3,"
 	    " bytes_c2s=?4, bytes_s2c=?5, tls_bytes_c2s=?6, tls_bytes_s2c=?7,"
 	    " last_frame=?8, last_offset=?9, last_capture_file=?10, " HELLO_SET
-	    " WHERE id=?11",
+	    ", " COUNTS_SET " WHERE id=?11",
 	[ST_HELLO] = "UPDATE sessions SET " HELLO_SET " WHERE id=?11",
 	/* EXTS_WAITING rows (asserted below); those not bound are NULL
 	 * and left out */
@@ -181,6 +188,7 @@ const char *const stmt_sql[ST_COUNT] = {
 		       " name, detail, frame) VALUES (?,?,?,?,?,?)",
 	[ST_SESSION_GAP] = "UPDATE sessions SET gap_bytes=gap_bytes+? WHERE"
 			   " id=?",
+	[ST_SESSION_COUNTS] = "UPDATE sessions SET " COUNTS_SET " WHERE id=?11",
 	[ST_CAPTURE] = "INSERT INTO captures (run_id, path, size, sha256,"
 		       " link_type, packets, first_ts, last_ts, damaged)"
 		       " VALUES (?,?,?,?,?,?,?,?,?)",
@@ -495,6 +503,7 @@ waiting_write(struct sqlite_store *s)
 	hellos_write_waiting(s);
 	exts_write_waiting(s);
 	cmds_write_waiting(s);
+	counts_write_waiting(s);
 	texts_write_waiting(s);
 	addrs_write_waiting(s);
 	hosts_write_waiting(s);
@@ -657,6 +666,16 @@ foreign(struct sqlite_store *s, char *err, size_t errlen)
 	return found;
 }
 
+#define SESSION_COUNTS_ADDED                                              \
+	"ALTER TABLE sessions ADD COLUMN n_commands INTEGER NOT NULL"     \
+	" DEFAULT 0; ALTER TABLE sessions ADD COLUMN n_messages INTEGER"  \
+	" NOT NULL DEFAULT 0; ALTER TABLE sessions ADD COLUMN n_auths"    \
+	" INTEGER NOT NULL DEFAULT 0; UPDATE sessions SET n_commands ="   \
+	" (SELECT count(*) FROM commands c WHERE c.session_id ="          \
+	" sessions.id), n_messages = (SELECT count(*) FROM messages m"    \
+	" WHERE m.session_id = sessions.id AND m.partial = 0), n_auths =" \
+	" (SELECT count(*) FROM auth a WHERE a.session_id = sessions.id);"
+
 static int
 schema_steps(struct sqlite_store *s, char *err, size_t errlen)
 {
@@ -689,6 +708,11 @@ schema_steps(struct sqlite_store *s, char *err, size_t errlen)
 	if (v == 5 && !has_column(s, "messages", "assembled") &&
 	    exec_sql(s, "ALTER TABLE messages ADD COLUMN assembled TEXT;", err,
 		errlen) != 0)
+		return -1;
+	/* ... a log made before the sessions kept their counts takes
+	 * them, counted once (the view below reads them) */
+	if (v != 0 && !has_column(s, "sessions", "n_commands") &&
+	    exec_sql(s, SESSION_COUNTS_ADDED, err, errlen) != 0)
 		return -1;
 	if (exec_sql(s, STORE_SCHEMA_SQL, err, errlen) != 0)
 		return -1;
@@ -1516,7 +1540,8 @@ sqlite_add_interval(void *arg, const struct store_interval *iv)
  * pass over its rows, not kept up as each row is written: three of them
  * kept up row by row cost 4% of writing 200,000 notifications, these
  * twelve built at the close of a million take 5 s of a 309 s read (and
- * 200 MB of its 6.5 GB).  A log being written sorts by reading its rows
+ * 200 MB of its 6.5 GB); the sessions' counts (sqlite_counts.c) have
+ * three more.  A log being written sorts by reading its rows
  * until then; a log that has them keeps them up as it grows (another
  * read into it).  The time, size and duration sorts' indexes are the
  * schema's: their keys mostly grow, so they cost little as rows come.
@@ -1534,7 +1559,12 @@ static const char sort_indexes_sql[] =
     "CREATE INDEX IF NOT EXISTS sessions_sort_port ON sessions(server_port);"
     "CREATE INDEX IF NOT EXISTS sessions_sort_user ON sessions(username);"
     "CREATE INDEX IF NOT EXISTS sessions_sort_tls ON sessions(tls);"
-    "CREATE INDEX IF NOT EXISTS sessions_sort_end ON sessions(end_reason);";
+    "CREATE INDEX IF NOT EXISTS sessions_sort_end ON sessions(end_reason);"
+    "CREATE INDEX IF NOT EXISTS sessions_sort_commands"
+    " ON sessions(n_commands);"
+    "CREATE INDEX IF NOT EXISTS sessions_sort_messages"
+    " ON sessions(n_messages);"
+    "CREATE INDEX IF NOT EXISTS sessions_sort_auths ON sessions(n_auths);";
 
 /* The sort indexes built, in one transaction: a kill or a full disk
  * leaves the log as it was, only without them (said, not an error of
@@ -1587,6 +1617,7 @@ free:
 	waiting_write(s); /* no log: freed only */
 	free(s->texts);
 	free(s->addrs);
+	counts_free(s);
 	msgs_free_all(s);
 	lost_free(s);
 	analysis_free(s->an);

@@ -182,6 +182,8 @@ hello_wait(struct sqlite_store *s, enum stmt_id id, const struct md_event *ev)
 	return 0;
 }
 
+static void cmds_write_session(struct sqlite_store *, int64_t sid);
+
 static void
 on_session_end(struct sqlite_store *s, const struct md_event *ev)
 {
@@ -190,6 +192,8 @@ on_session_end(struct sqlite_store *s, const struct md_event *ev)
 	sqlite3_stmt	*st = s->st[id];
 	struct hosts_was was;
 
+	cmds_write_session(s, session_id(s, ev));
+	counts_session_ends(s, session_id(s, ev));
 	hosts_session_was(s, session_id(s, ev), &was);
 	sqlite3_bind_double(st, 1, ts_sec(ev->ts_us));
 	sqlite3_bind_text(st, 2, md_end_str((enum md_end)ev->code), -1,
@@ -280,6 +284,15 @@ cmds_write_waiting(struct sqlite_store *s)
 {
 	while (s->ncmds > 0)
 		cmd_write(s, s->ncmds - 1);
+}
+
+/* The session's waiting commands written (its end counts them). */
+static void
+cmds_write_session(struct sqlite_store *s, int64_t sid)
+{
+	for (size_t i = s->ncmds; i-- > 0;) /* cmd_write moves the last in */
+		if (s->cmds[i].sid == sid)
+			cmd_write(s, i);
 }
 
 static void
@@ -613,6 +626,9 @@ db_emit(void *arg, const struct md_event *ev)
 		return 0;
 	if (an_pending(s->an) > 0) /* ends whose results may have come */
 		msgs_settle(s, 0);
+	if (ev->type == MD_EV_COMMAND || ev->type == MD_EV_AUTH ||
+	    ev->type == MD_EV_MSG_BEGIN || ev->type == MD_EV_MSG_META)
+		counts_touch(s, session_id(s, ev));
 	switch (ev->type) {
 	case MD_EV_SESSION_BEGIN:
 		on_session_begin(s, ev);

@@ -66,6 +66,7 @@ enum stmt_id {
 	ST_TEXT,
 	ST_ANOMALY,
 	ST_SESSION_GAP,
+	ST_SESSION_COUNTS,
 	ST_CAPTURE,
 	ST_TLS_CLIENT,
 	ST_TLS_SERVER,
@@ -339,10 +340,17 @@ struct sqlite_store {
 	/* messages whose addresses the index waits for (addrs_write_waiting) */
 	struct waiting_addrs *addrs;
 	size_t		      naddrs, addrs_cap;
-	struct analysis	     *an;	/* digests, types, rules, verdicts */
-	struct part_end	      part_now; /* an end written at once: no memory */
-	struct store_stats    stats;
-	char		      error[4400];
+	/* sessions whose commands, messages or logins changed in the
+	 * transaction open: their counts are written at its commit,
+	 * unless they ended in it (sqlite_counts.c) */
+	struct session_ids_list {
+		int64_t *id;
+		size_t	 n, cap;
+	} counted, counts_ended;
+	struct analysis	  *an;	     /* digests, types, rules, verdicts */
+	struct part_end	   part_now; /* an end written at once: no memory */
+	struct store_stats stats;
+	char		   error[4400];
 	/* a log's hosts' sums added up by the writer (sqlite_hosts.c);
 	 * NULL: its triggers keep them (a spool has none) */
 	struct host_sums *sums;
@@ -621,6 +629,15 @@ void findings_write_waiting(struct sqlite_store *);
 void findings_forget(struct sqlite_store *);
 void findings_session_begun(struct sqlite_store *, int64_t id);
 void findings_session_ended(struct sqlite_store *, int64_t id);
+
+/* sqlite_counts.c: the session's counts (sessions.n_commands,
+ * n_messages, n_auths) to be written at the commit, or by its end's
+ * statement; written (before the commit, after the waiting commands);
+ * the list's memory freed. */
+void counts_touch(struct sqlite_store *, int64_t sid);
+void counts_session_ends(struct sqlite_store *, int64_t sid);
+void counts_write_waiting(struct sqlite_store *);
+void counts_free(struct sqlite_store *);
 
 /* sqlite_rotate.c */
 int sqlite_rotate(void *store, const char *path, char *err, size_t errlen);
