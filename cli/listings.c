@@ -980,6 +980,15 @@ listing_prepare(struct query *db, const struct listing *l,
 int
 listing_has_column(const struct listing *l, const char *name)
 {
+	char spelled[64];
+
+	return listing_column(l, name, spelled, sizeof(spelled));
+}
+
+int
+listing_column(const struct listing *l, const char *name, char *out,
+    size_t outlen)
+{
 	const char *p = l->select + strlen("SELECT "), *q = p;
 	int	    depth = 0;
 
@@ -1000,8 +1009,11 @@ listing_has_column(const struct listing *l, const char *name)
 		while (w > p && (isalnum((unsigned char)w[-1]) || w[-1] == '_'))
 			w--;
 		if ((size_t)(we - w) == strlen(name) &&
-		    strncmp(w, name, (size_t)(we - w)) == 0)
+		    (size_t)(we - w) < outlen &&
+		    strncasecmp(w, name, (size_t)(we - w)) == 0) {
+			snprintf(out, outlen, "%.*s", (int)(we - w), w);
 			return 1;
+		}
 		if (end)
 			return 0;
 		p = q + 1;
@@ -1380,10 +1392,18 @@ listing_prepare_view(struct query *db, const struct listing *l,
     const char *const val[F_COUNT], const int flag[F_COUNT],
     const struct listing_view *v, char *err, size_t errlen)
 {
-	const char	  *plus = query_sort_filtered(db);
-	struct query_rows *st =
-	    prepare_view(db, l, val, flag, v, "", err, errlen);
+	const char	   *plus = query_sort_filtered(db);
+	struct listing_view spelled = *v; /* columns as the listing has them */
+	char		    sort[64], values[64];
+	struct query_rows  *st;
 
+	if (v->sort != NULL && listing_column(l, v->sort, sort, sizeof(sort)))
+		spelled.sort = sort;
+	if (v->values != NULL &&
+	    listing_column(l, v->values, values, sizeof(values)))
+		spelled.values = values;
+	v = &spelled;
+	st = prepare_view(db, l, val, flag, v, "", err, errlen);
 	if (st == NULL || v->sort == NULL || v->values != NULL || v->count ||
 	    *plus == '\0' || !has_filters(val, flag) ||
 	    query_try(st, walk_ms()) != 0)

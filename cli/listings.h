@@ -135,8 +135,11 @@ struct listing_view {
 struct query_rows *listing_prepare_view(struct query *, const struct listing *,
     const char *const val[F_COUNT], const int flag[F_COUNT],
     const struct listing_view *, char *err, size_t errlen);
-/* Whether name is one of the listing's columns (a sort may name it). */
+/* Whether name is one of the listing's columns (a sort may name it),
+ * in any case; listing_column also writes it as the listing spells it. */
 int listing_has_column(const struct listing *, const char *name);
+int listing_column(const struct listing *, const char *name, char *out,
+    size_t outlen);
 /*
  * An empty answer explained: a name filter (--anomaly, --mechanism)
  * whose value the log has never seen, said in out (1); 0: none such.

@@ -150,6 +150,9 @@ check "--sort of filtered rows: SMTP sessions by user" \
 	"$(sqlite3 "$DB" "SELECT id FROM v_sessions WHERE proto = 'smtp' ORDER BY \"user\", id" | tr '\n' ' ')"
 check "--offset without --limit: the rows after the first" \
 	"$("$BIN" creds -d "$DB" --offset 1 --csv | csv_ids)" "$("$BIN" creds -d "$DB" --csv | tail -n +3 | cut -d, -f1 | tr '\n' ' ')"
+check "--sort and --values take a column's name in any case" \
+	"$("$BIN" messages -d "$DB" --sort SUBJECT --desc --csv | md5sum)|$("$BIN" sessions -d "$DB" --values Proto | md5sum)" \
+	"$("$BIN" messages -d "$DB" --sort subject --desc --csv | md5sum)|$("$BIN" sessions -d "$DB" --values proto | md5sum)"
 check "--sort: a column the listing has not is said, exit 2" \
 	"$("$BIN" messages -d "$DB" --sort password >/dev/null 2>"$B/sort.err"; echo $?)|$(grep -c 'has no column password' "$B/sort.err")" "2|1"
 # every column of every listing: its values count every row (a column
