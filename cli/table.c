@@ -72,7 +72,9 @@ put_cell(FILE *out, const char *s, size_t w, int last)
  * s as a JSON string (RFC 8259): always valid UTF-8, whatever the wire
  * carried.  A byte that is not UTF-8 (a lone surrogate's ED A0 80, Latin-1
  * in a header) becomes U+FFFD, as PostgreSQL keeps it too; controls, DEL,
- * and U+2028/U+2029 (line ends to a JavaScript parser) are escaped.
+ * the C1 controls and the bidirectional marks a terminal acts on
+ * (termsafe.h: --json read on one), and U+2028/U+2029 (line ends to a
+ * JavaScript parser) are escaped.
  */
 void
 table_json_string(FILE *f, const char *s)
@@ -96,7 +98,7 @@ table_json_string(FILE *f, const char *s)
 			fputs("\\r", f);
 		else if (c == '\t')
 			fputs("\\t", f);
-		else if (c < 0x20 || c == 0x7f || c == 0x2028 || c == 0x2029)
+		else if (term_acts_on(c) || c == 0x2028 || c == 0x2029)
 			fprintf(f, "\\u%04x", (unsigned)c);
 		else
 			fwrite(p, 1, len, f);
@@ -266,15 +268,20 @@ table_row_json_with(FILE *f, struct query_rows *st, int skip_null, int col,
 	fputs("}\n", f);
 }
 
+/* A row of CSV; on a terminal (tty) each field escaped first, as the
+ * table's cells are: the wire's ESC ] and ESC [2J are not obeyed. */
 static void
-row_csv(FILE *f, struct query_rows *st, int ncol, int header, int guard)
+row_csv(FILE *f, struct query_rows *st, int ncol, int header, int guard,
+    int tty)
 {
 	for (int c = 0; c < ncol; c++) {
 		const char *t = header ? query_name(st, c) : query_text(st, c);
+		char	   *e = tty ? term_escape(t) : NULL;
 
 		if (c > 0)
 			putc(',', f);
-		csv_field(f, t ? t : "", guard);
+		csv_field(f, tty ? (e ? e : "?") : t ? t : "", guard);
+		free(e);
 	}
 	putc('\n', f);
 }
@@ -282,11 +289,11 @@ row_csv(FILE *f, struct query_rows *st, int ncol, int header, int guard)
 int
 table_csv(FILE *f, struct query_rows *st, int guard)
 {
-	int ncol = query_columns(st), rc, n = 0;
+	int ncol = query_columns(st), rc, n = 0, tty = isatty(fileno(f));
 
-	row_csv(f, st, ncol, 1, guard);
+	row_csv(f, st, ncol, 1, guard, tty);
 	while ((rc = query_next(st)) == 1) {
-		row_csv(f, st, ncol, 0, guard);
+		row_csv(f, st, ncol, 0, guard, tty);
 		n++;
 	}
 	return rc == 0 ? n : -1;

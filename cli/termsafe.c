@@ -7,9 +7,8 @@
 #include "cli/termsafe.h"
 #include "dissect/util.h"
 
-/* Code points a terminal acts on or that reorder the line. */
-static int
-is_unsafe(uint32_t c)
+int
+term_acts_on(uint32_t c)
 {
 	return c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f) ||
 	    c == 0x061c ||		    /* ARABIC LETTER MARK */
@@ -41,7 +40,7 @@ term_write(FILE *f, const char *s, size_t n, int keep_lines)
 			fputs("\\r", f);
 		} else if (c == '\t') {
 			fputs("\\t", f);
-		} else if (is_unsafe(c)) {
+		} else if (term_acts_on(c)) {
 			if (c < 0x80)
 				fprintf(f, "\\x%02x", (unsigned)c);
 			else

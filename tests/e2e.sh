@@ -114,6 +114,14 @@ check "attachments: the override is shown as \\u202e" \
 check "messages --json: the subject exact" \
 	"$(./mailsift messages -d "$db" --json | python3 -c 'import json,sys; print(repr(json.loads(sys.stdin.readline())["subject"]))')" \
 	"'\x1b]0;owned\x07\x1b[2Jcleared \x9b31mred'"
+check "--json: C1 controls and overrides as \\u escapes, no raw one" \
+	"$(./mailsift messages -d "$db" --json | raw_controls)|$(./mailsift attachments -d "$db" --json | raw_controls)|$(./mailsift messages -d "$db" --json | grep -c '\\u009b31mred')" "0|0|1"
+# CSV is exact into a pipe or a file, and escaped on a terminal (script
+# gives the command one)
+check "--csv into a pipe: the subject exact" \
+	"$(./mailsift messages -d "$db" --csv | grep -c "$(printf '\033]0;owned\007')")" "1"
+check "--csv on a terminal: no raw control or override, the escapes visible" \
+	"$(script -qec "./mailsift messages -d $db --csv; ./mailsift attachments -d $db --csv" /dev/null | tr -d '\r' | raw_controls)|$(script -qec "./mailsift messages -d $db --csv" /dev/null | grep -c 'x1b\]0;owned\\x07')" "0|1"
 
 # Several files in order, and standard input.
 db=$B/multi.db
