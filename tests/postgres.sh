@@ -387,12 +387,16 @@ kill -TERM "$spid"; wait "$spid"
 # carries no mark of this build's, so they run again.)
 newdb early
 ./mailsift read -q --spool "$B/spool" -o "$(uri early)" tests/pcap/demo.pcap
-sql early "DROP TABLE urls, archive_entries, yara_matches, message_auth CASCADE; ALTER TABLE parts DROP COLUMN magic_type CASCADE, DROP COLUMN findings CASCADE, DROP COLUMN sha1 CASCADE, DROP COLUMN archive_password CASCADE; ALTER TABLE messages DROP COLUMN findings CASCADE, DROP COLUMN received_path CASCADE, DROP COLUMN x_originating_ip CASCADE; COMMENT ON TABLE mailsift_schema IS NULL" >/dev/null
+sql early "DROP TABLE urls, archive_entries, yara_matches, message_auth CASCADE; ALTER TABLE parts DROP COLUMN magic_type CASCADE, DROP COLUMN findings CASCADE, DROP COLUMN sha1 CASCADE, DROP COLUMN archive_password CASCADE; ALTER TABLE messages DROP COLUMN findings CASCADE, DROP COLUMN received_path CASCADE, DROP COLUMN x_originating_ip CASCADE; ALTER TABLE sessions DROP COLUMN n_commands, DROP COLUMN n_messages, DROP COLUMN n_auths; COMMENT ON TABLE mailsift_schema IS NULL" >/dev/null
 check "... (the log as the earlier build made it: no urls table)" \
 	"$(sql early "SELECT count(*) FROM information_schema.tables WHERE table_name = 'urls'")" "0"
+./mailsift read -q -o "$B/links-counts.db" tests/pcap/links.pcap
 ./mailsift read -q --spool "$B/spool" -o "$(uri early)" tests/pcap/links.pcap 2>"$B/early.err"
 check "a log of version 7 made before the content tables: written to, they come" \
 	"$?|$(sql early "SELECT count(*) FROM urls")|$(sql early "SELECT count(*) FROM parts p JOIN messages m ON m.id = p.message_id WHERE m.subject = 'Your account is limited' AND p.magic_type IS NOT NULL")" "0|11|2"
+check "... and the sessions' counts, shipped with the new run's sessions as their rows count" \
+	"$(sql early "SELECT count(*) FROM sessions s WHERE capture_file LIKE '%links.pcap' AND n_commands > 0 AND n_commands = (SELECT count(*) FROM commands c WHERE c.session_id = s.id) AND n_messages = (SELECT count(*) FROM messages m WHERE m.session_id = s.id AND m.partial = 0) AND n_auths = (SELECT count(*) FROM auth a WHERE a.session_id = s.id)")|$(sql early "SELECT count(*) FROM sessions WHERE capture_file LIKE '%links.pcap'")" \
+	"$(sqlite3 "$B/links-counts.db" "SELECT count(*) FROM sessions")|$(sqlite3 "$B/links-counts.db" "SELECT count(*) FROM sessions")"
 
 # ------------------------------------------------------------ refusals
 newdb old
