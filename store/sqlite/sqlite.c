@@ -46,12 +46,14 @@
 	" last_frame=?, last_offset=?, gap_bytes=?, body_sha256=?,"       \
 	" capture_file=?, first_frame=?, first_offset=?, findings=?,"     \
 	" received_path=?, x_originating_ip=?"
-/* The session ?11's counts of its rows (sqlite_counts.c) */
-#define COUNTS_SET                                                         \
-	"n_commands=(SELECT count(*) FROM commands WHERE session_id=?11)," \
-	" n_messages=(SELECT count(*) FROM messages WHERE session_id=?11"  \
-	" AND partial=0),"                                                 \
-	" n_auths=(SELECT count(*) FROM auth WHERE session_id=?11)"
+/* The counts of the session id's rows (sqlite_counts.c): whole messages,
+ * pieces left out; COUNTS_SET, those of the session ?11 */
+#define COUNTS_OF(id)                                                    \
+	"n_commands=(SELECT count(*) FROM commands WHERE session_id=" id \
+	"), n_messages=(SELECT count(*) FROM messages WHERE"             \
+	" session_id=" id " AND partial=0),"                             \
+	" n_auths=(SELECT count(*) FROM auth WHERE session_id=" id ")"
+#define COUNTS_SET COUNTS_OF("?11")
 /* A session's banner and HELO that waited (waiting_hello): ?12 and ?16
  * say whether each did, ?11 is the row; alone (ST_HELLO) or with its
  * end's columns (ST_SESSION_END_HELLO, ?1 to ?10 as ST_SESSION_END's) */
@@ -666,15 +668,12 @@ foreign(struct sqlite_store *s, char *err, size_t errlen)
 	return found;
 }
 
-#define SESSION_COUNTS_ADDED                                              \
-	"ALTER TABLE sessions ADD COLUMN n_commands INTEGER NOT NULL"     \
-	" DEFAULT 0; ALTER TABLE sessions ADD COLUMN n_messages INTEGER"  \
-	" NOT NULL DEFAULT 0; ALTER TABLE sessions ADD COLUMN n_auths"    \
-	" INTEGER NOT NULL DEFAULT 0; UPDATE sessions SET n_commands ="   \
-	" (SELECT count(*) FROM commands c WHERE c.session_id ="          \
-	" sessions.id), n_messages = (SELECT count(*) FROM messages m"    \
-	" WHERE m.session_id = sessions.id AND m.partial = 0), n_auths =" \
-	" (SELECT count(*) FROM auth a WHERE a.session_id = sessions.id);"
+#define SESSION_COUNTS_ADDED                                             \
+	"ALTER TABLE sessions ADD COLUMN n_commands INTEGER NOT NULL"    \
+	" DEFAULT 0; ALTER TABLE sessions ADD COLUMN n_messages INTEGER" \
+	" NOT NULL DEFAULT 0; ALTER TABLE sessions ADD COLUMN n_auths"   \
+	" INTEGER NOT NULL DEFAULT 0; UPDATE sessions SET " COUNTS_OF(   \
+	    "sessions.id") ";"
 
 static int
 schema_steps(struct sqlite_store *s, char *err, size_t errlen)

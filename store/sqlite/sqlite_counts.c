@@ -17,39 +17,22 @@
 
 #include "store/sqlite/sqlite_priv.h"
 
-/* sid appended to the list; -1: no memory */
-static int
-ids_add(struct session_ids_list *l, int64_t sid)
-{
-	if (l->n == l->cap) {
-		size_t	 cap = l->cap ? 2 * l->cap : 256;
-		int64_t *id = realloc(l->id, cap * sizeof(*id));
-
-		if (id == NULL)
-			return -1;
-		l->id = id;
-		l->cap = cap;
-	}
-	l->id[l->n++] = sid;
-	return 0;
-}
-
 void
 counts_touch(struct sqlite_store *s, int64_t sid)
 {
-	struct session_ids_list *l = &s->counted;
+	struct session_ids *l = &s->counted;
 
 	/* a session's events come in runs: the last one noted is often
 	 * this one */
 	if (l->n > 0 && l->id[l->n - 1] == sid)
 		return;
-	if (ids_add(l, sid) == 0)
+	if (session_ids_add(l, sid) == 0)
 		return;
 	/* no memory: those noted are counted now, their commands written
 	 * first, and this one is noted in their place */
 	cmds_write_waiting(s);
 	counts_write_waiting(s);
-	if (ids_add(l, sid) != 0)
+	if (session_ids_add(l, sid) != 0)
 		s->stats.errors++;
 }
 
@@ -57,35 +40,24 @@ void
 counts_session_ends(struct sqlite_store *s, int64_t sid)
 {
 	/* no memory: counted again at the commit, to the same */
-	(void)ids_add(&s->counts_ended, sid);
-}
-
-/* Whether sid is in the sorted list, from *at on (moved past it). */
-static int
-ids_has(const struct session_ids_list *l, size_t *at, int64_t sid)
-{
-	while (*at < l->n && l->id[*at] < sid)
-		(*at)++;
-	return *at < l->n && l->id[*at] == sid;
+	(void)session_ids_add(&s->counts_ended, sid);
 }
 
 void
 counts_write_waiting(struct sqlite_store *s)
 {
-	struct session_ids_list *l = &s->counted, *e = &s->counts_ended;
-	sqlite3_stmt		*st = s->st[ST_SESSION_COUNTS];
-	int64_t			 last = -1;
-	size_t			 at = 0;
+	struct session_ids *l = &s->counted, *e = &s->counts_ended;
+	sqlite3_stmt	   *st = s->st[ST_SESSION_COUNTS];
+	int64_t		    last = -1;
 
 	if (s->db != NULL && l->n > 0) {
-		qsort(l->id, l->n, sizeof(*l->id), by_row);
-		if (e->n > 0)
-			qsort(e->id, e->n, sizeof(*e->id), by_row);
+		session_ids_sort(l);
+		session_ids_sort(e);
 		for (size_t i = 0; i < l->n; i++) {
 			if (l->id[i] == last)
 				continue;
 			last = l->id[i];
-			if (ids_has(e, &at, last)) /* its end counted it */
+			if (session_ids_has(e, last)) /* its end counted it */
 				continue;
 			sqlite3_bind_int64(st, 11, last);
 			db_run(s, ST_SESSION_COUNTS);
@@ -99,5 +71,5 @@ counts_free(struct sqlite_store *s)
 {
 	free(s->counted.id);
 	free(s->counts_ended.id);
-	s->counted = s->counts_ended = (struct session_ids_list) { 0 };
+	s->counted = s->counts_ended = (struct session_ids) { 0 };
 }

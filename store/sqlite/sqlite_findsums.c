@@ -17,11 +17,8 @@
 enum { FS_ENDED, FS_ADD, FS_CLEAR, FS_OPEN, FS_SETTLED, FS_COUNT };
 
 struct finding_sums {
-	struct session_ids {
-		int64_t *id;
-		size_t	 n, cap;
-	} begun, ended;
-	sqlite3_stmt *st[FS_COUNT];
+	struct session_ids begun, ended;
+	sqlite3_stmt	  *st[FS_COUNT];
 };
 
 static const char *const finding_sums_sql[FS_COUNT] = {
@@ -93,8 +90,31 @@ findings_run(struct sqlite_store *s, int stmt, int64_t id)
 	return rc;
 }
 
-static int
-has_id(const struct session_ids *l, int64_t id)
+int
+session_ids_add(struct session_ids *l, int64_t id)
+{
+	if (l->n == l->cap) {
+		size_t	 cap = l->cap ? 2 * l->cap : 256;
+		int64_t *p = realloc(l->id, cap * sizeof(*p));
+
+		if (p == NULL)
+			return -1;
+		l->id = p;
+		l->cap = cap;
+	}
+	l->id[l->n++] = id;
+	return 0;
+}
+
+void
+session_ids_sort(struct session_ids *l)
+{
+	if (l->n > 1)
+		qsort(l->id, l->n, sizeof(*l->id), by_row);
+}
+
+int
+session_ids_has(const struct session_ids *l, int64_t id)
 {
 	return l->n > 0 &&
 	    bsearch(&id, l->id, l->n, sizeof(*l->id), by_row) != NULL;
@@ -114,10 +134,8 @@ findings_write_waiting(struct sqlite_store *s)
 		findings_forget(s);
 		return;
 	}
-	if (f->begun.n > 1)
-		qsort(f->begun.id, f->begun.n, sizeof(*f->begun.id), by_row);
-	if (f->ended.n > 1)
-		qsort(f->ended.id, f->ended.n, sizeof(*f->ended.id), by_row);
+	session_ids_sort(&f->begun);
+	session_ids_sort(&f->ended);
 	/* the ended sessions summed at once; then no longer open, or
 	 * open if they were not and the sum failed */
 	for (size_t i = 0; i < f->ended.n && !unsummed; i++)
@@ -127,7 +145,7 @@ findings_write_waiting(struct sqlite_store *s)
 	failed |= findings_run(s, FS_CLEAR, 0) != 0;
 	for (size_t i = 0; i < f->ended.n; i++) {
 		int64_t id = f->ended.id[i];
-		int	begun = has_id(&f->begun, id);
+		int	begun = session_ids_has(&f->begun, id);
 
 		if (unsummed)
 			failed |= begun && findings_run(s, FS_OPEN, id) != 0;
@@ -135,7 +153,7 @@ findings_write_waiting(struct sqlite_store *s)
 			failed |= findings_run(s, FS_SETTLED, id) != 0;
 	}
 	for (size_t i = 0; i < f->begun.n; i++)
-		if (!has_id(&f->ended, f->begun.id[i]))
+		if (!session_ids_has(&f->ended, f->begun.id[i]))
 			failed |= findings_run(s, FS_OPEN, f->begun.id[i]) != 0;
 	if (failed || unsummed)
 		db_fail(s, "the findings' sums");
@@ -149,19 +167,9 @@ static void
 findings_note(struct sqlite_store *s, struct session_ids *l, int64_t id,
     int stmt)
 {
-	if (l->n == l->cap) {
-		size_t	 cap = l->cap ? 2 * l->cap : 256;
-		int64_t *p = realloc(l->id, cap * sizeof(*p));
-
-		if (p == NULL) {
-			if (stmt >= 0 && findings_run(s, stmt, id) != 0)
-				db_fail(s, "the findings' sums");
-			return;
-		}
-		l->id = p;
-		l->cap = cap;
-	}
-	l->id[l->n++] = id;
+	if (session_ids_add(l, id) != 0 && stmt >= 0 &&
+	    findings_run(s, stmt, id) != 0)
+		db_fail(s, "the findings' sums");
 }
 
 /* A row written outside any transaction is in the log now: so are its

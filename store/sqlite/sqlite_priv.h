@@ -274,6 +274,16 @@ struct waiting_cmd {
 	size_t	 verb_len, args_len, tag_len;
 };
 
+/* Session ids noted in a transaction for its commit (sqlite_findsums.c,
+ * sqlite_counts.c): added (-1: no memory), sorted, looked up sorted. */
+struct session_ids {
+	int64_t *id;
+	size_t	 n, cap;
+};
+int  session_ids_add(struct session_ids *, int64_t id);
+void session_ids_sort(struct session_ids *);
+int  session_ids_has(const struct session_ids *, int64_t id);
+
 struct sqlite_store {
 	sqlite3	     *db;
 	sqlite3_stmt *st[ST_COUNT];
@@ -343,10 +353,7 @@ struct sqlite_store {
 	/* sessions whose commands, messages or logins changed in the
 	 * transaction open: their counts are written at its commit,
 	 * unless they ended in it (sqlite_counts.c) */
-	struct session_ids_list {
-		int64_t *id;
-		size_t	 n, cap;
-	} counted, counts_ended;
+	struct session_ids counted, counts_ended;
 	struct analysis	  *an;	     /* digests, types, rules, verdicts */
 	struct part_end	   part_now; /* an end written at once: no memory */
 	struct store_stats stats;
