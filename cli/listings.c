@@ -1122,13 +1122,26 @@ has_filters(const char *const val[F_COUNT], const int flag[F_COUNT])
 	return 0;
 }
 
-/* The listing's statement, its sort's column written after plus (""
- * or query_sort_filtered's). */
+/* How a sorted listing of filtered rows is read (listing_prepare_view
+ * says why there are three). */
+enum sort_way {
+	SORT_PLANNED,	 /* as SQLite's planner takes it */
+	SORT_WALKED,	 /* the filters written "+(...)": no index answers
+			    them, so an index of the sort's column is walked */
+	SORT_BY_FILTERS, /* the column written after query_sort_filtered's
+			    prefix: the rows the filters keep, sorted */
+};
+
+/* The listing's statement, read the way given. */
 static struct query_rows *
 prepare_view(struct query *db, const struct listing *l,
     const char *const val[F_COUNT], const int flag[F_COUNT],
-    const struct listing_view *v, const char *plus, char *err, size_t errlen)
+    const struct listing_view *v, enum sort_way way, char *err, size_t errlen)
 {
+	const char *plus =
+	    way == SORT_BY_FILTERS ? query_sort_filtered(db) : "";
+	const char		    *open = way == SORT_WALKED ? "+(" : "";
+	const char		    *shut = way == SORT_WALKED ? ")" : "";
 	long			     limit = v->limit, offset = v->offset;
 	int			     keyset = v->after > 0 || v->before > 0;
 	int			     back = keyset && v->after <= 0;
@@ -1157,7 +1170,8 @@ prepare_view(struct query *db, const struct listing *l,
 		const char *w = l->where[F_QUERY], *at = strstr(w, "%s");
 
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
-		    " WHERE %.*s%s%s", (int)(at - w), w, qc->sql, at + 2);
+		    " WHERE %s%.*s%s%s%s", open, (int)(at - w), w, qc->sql,
+		    at + 2, shut);
 		first = 0;
 	}
 	for (int f = 0; f < F_COUNT; f++) {
@@ -1177,9 +1191,9 @@ prepare_view(struct query *db, const struct listing *l,
 			free(qc);
 			return NULL;
 		}
-		len += (size_t)snprintf(sql + len, sizeof(sql) - len, " %s %s",
-		    first ? "WHERE" : "AND",
-		    where_of(db, l, f, val[f], norm[f], w));
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+		    " %s %s%s%s", first ? "WHERE" : "AND", open,
+		    where_of(db, l, f, val[f], norm[f], w), shut);
 		first = 0;
 	}
 	conds_end = len;
@@ -1353,27 +1367,49 @@ fail:
 }
 
 /*
- * The milliseconds a filtered sort may spend walking its column's index
- * before it is read the other way: a walk that gives its page within
- * the 100 ms an answer may take is kept (a good walk's page took 3-60
- * ms at a million messages), one that does not costs this much more
- * than reading the rows by the filters (0.25-0.5 s there).  The
- * environment's MAILSIFT_SORT_WALK_MS sets it (0: never walk; the tests
- * read each sort both ways).
+ * The milliseconds a filtered sort is given each way before the next is
+ * tried: as SQLite plans it (a good read by a filter's index, of a few
+ * rows, takes a few), then walking the column's index (a good walk's
+ * page took 3-60 ms at a million messages).  What is left of the 100 ms
+ * an answer may take goes to the walk.  The environment's
+ * MAILSIFT_SORT_PLAN_MS and MAILSIFT_SORT_WALK_MS set them (0: that way
+ * is not tried; the tests read each sort each way).
  */
+#define LISTING_PLAN_MS 20L
 #define LISTING_WALK_MS 80L
 
 static long
-walk_ms(void)
+env_ms(const char *name, long dflt)
 {
-	const char *e = getenv("MAILSIFT_SORT_WALK_MS");
+	const char *e = getenv(name);
 	char	   *end;
 	long	    ms;
 
 	if (e == NULL || *e == '\0')
-		return LISTING_WALK_MS;
+		return dflt;
 	ms = strtol(e, &end, 10);
-	return *end == '\0' && ms >= 0 ? ms : LISTING_WALK_MS;
+	return *end == '\0' && ms >= 0 ? ms : dflt;
+}
+
+/* The statement made the way given and tried for ms: 1 with it in *st
+ * when it gives its first row (or fails) in time, 0 when it does not or
+ * ms is 0, -1 with err said when it could not be made. */
+static int
+tried_way(struct query *db, const struct listing *l,
+    const char *const val[F_COUNT], const int flag[F_COUNT],
+    const struct listing_view *v, enum sort_way way, long ms,
+    struct query_rows **st, char *err, size_t errlen)
+{
+	*st = NULL;
+	if (ms <= 0)
+		return 0;
+	if ((*st = prepare_view(db, l, val, flag, v, way, err, errlen)) == NULL)
+		return -1;
+	if (query_try(*st, ms) != 0)
+		return 1;
+	query_finish(*st);
+	*st = NULL;
+	return 0;
 }
 
 /*
@@ -1382,10 +1418,13 @@ walk_ms(void)
  * (fast when most rows pass: a first page of "proto smtp" by subject),
  * or reading the rows the filters pick and sorting them (fast when few
  * pass: a day that holds none, walked, read every row of the log out of
- * order).  Without statistics SQLite cannot tell which; so the walk is
- * tried first for LISTING_WALK_MS, and past them the rows are
- * read by the filters, which costs at most a read of every row.
- * PostgreSQL's planner weighs the filters by its statistics.
+ * order).  Without statistics SQLite cannot tell which, and takes an
+ * equality's index whenever there is one (proto's for "proto smtp" by
+ * subject, which read and sorted every row: 0.4-1 s at a million).  So
+ * the planner's own way is tried first, briefly, then the walk, forced
+ * (no filter can use an index), and past both the rows are read by the
+ * filters, which costs at most a read of every row.  PostgreSQL's
+ * planner weighs the filters by its statistics.
  */
 struct query_rows *
 listing_prepare_view(struct query *db, const struct listing *l,
@@ -1403,13 +1442,18 @@ listing_prepare_view(struct query *db, const struct listing *l,
 	    listing_column(l, v->values, values, sizeof(values)))
 		spelled.values = values;
 	v = &spelled;
-	st = prepare_view(db, l, val, flag, v, "", err, errlen);
-	if (st == NULL || v->sort == NULL || v->values != NULL || v->count ||
-	    *plus == '\0' || !has_filters(val, flag) ||
-	    query_try(st, walk_ms()) != 0)
+	if (v->sort == NULL || v->values != NULL || v->count || *plus == '\0' ||
+	    !has_filters(val, flag))
+		return prepare_view(db, l, val, flag, v, SORT_PLANNED, err,
+		    errlen);
+	if (tried_way(db, l, val, flag, v, SORT_PLANNED,
+		env_ms("MAILSIFT_SORT_PLAN_MS", LISTING_PLAN_MS), &st, err,
+		errlen) != 0 ||
+	    tried_way(db, l, val, flag, v, SORT_WALKED,
+		env_ms("MAILSIFT_SORT_WALK_MS", LISTING_WALK_MS), &st, err,
+		errlen) != 0)
 		return st;
-	query_finish(st);
-	return prepare_view(db, l, val, flag, v, plus, err, errlen);
+	return prepare_view(db, l, val, flag, v, SORT_BY_FILTERS, err, errlen);
 }
 
 /* the transcript, with PW the expression that shows an auth row's
