@@ -818,6 +818,15 @@ cmd_read(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		if ((k = jobs_fork((int)o.jobs, argc, &jobs, &sum)) < 0) {
+			/* the jobs have ended: the log's sort indexes, as
+			 * one job's read builds them */
+			if (sum.status != EXIT_USAGE &&
+			    store_finish(&so, err, sizeof(err)) != 0)
+				fprintf(stderr,
+				    "mailsift: the log's sort indexes were "
+				    "not built (%s): its sorts by a column "
+				    "read every row\n",
+				    err);
 			if (!o.quiet)
 				print_summary(&sum.cs, &sum.ss, o.output,
 				    seconds_since(&t0));

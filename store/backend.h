@@ -48,6 +48,9 @@ struct store_backend {
 	/* Makes the log ready for writers that start together: created (or
 	 * with force replaced), its tables made; no run. */
 	int (*prepare)(const struct store_opts *, char *err, size_t errlen);
+	/* Once they have all ended: what one writer does as it closes the
+	 * log (SQLite: its sort indexes); NULL where there is nothing. */
+	int (*finish)(const struct store_opts *, char *err, size_t errlen);
 	int (*close)(void *, int status);
 
 	/* Read side: a connection of query.h, or NULL with err set. */

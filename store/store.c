@@ -134,6 +134,17 @@ store_prepare(const struct store_opts *o, char *err, size_t errlen)
 	return be == NULL ? -1 : be->prepare(o, err, errlen);
 }
 
+int
+store_finish(const struct store_opts *o, char *err, size_t errlen)
+{
+	const struct store_backend *be =
+	    store_backend_for(o->path, err, errlen);
+
+	if (be == NULL)
+		return -1;
+	return be->finish != NULL ? be->finish(o, err, errlen) : 0;
+}
+
 void
 store_sink(struct store *s, struct md_sink *sink)
 {

@@ -52,6 +52,8 @@ messages sorted by time, newest first	/api/listing/messages?sort=time&desc=1&lim
 messages sorted by time, the page after a row	/api/listing/messages?sort=time&desc=1&limit=101&after=$_mid
 messages sorted by time, the page before a row	/api/listing/messages?sort=time&desc=1&limit=101&before=$_mid
 messages sorted by subject	/api/listing/messages?sort=subject&limit=100
+messages sorted by outcome	/api/listing/messages?sort=outcome&desc=1&limit=100
+messages of an outcome	/api/listing/messages?outcome=rejected&limit=100
 messages from a sender	/api/listing/messages?from=$_from&limit=100
 messages to a recipient	/api/listing/messages?to=$_to&limit=100
 messages from a domain	/api/listing/messages?from=$_domain&limit=100

@@ -16,6 +16,7 @@
 # write those very bytes.
 set -u
 cd "$(dirname "$0")/.."
+. tests/tools/outcomes.sh
 B=build/dovecot
 pass=0 fail=0 skipped=0
 ok()   { pass=$((pass + 1)); echo "ok   $1"; }
@@ -142,6 +143,8 @@ check_lmtp() { # tag bin pcap truth (its own variables: callers keep theirs)
 	check "$lt: LMTP delivery status per recipient, as the server stored it" \
 		"$(sqlite3 "$ldb" "SELECT address || ':' || coalesce(delivery_code, 'refused') FROM v_recipients ORDER BY seq" | tr '\n' ' ')" \
 		"alice:250 nosuch:refused bob:250 "
+	check "$lt: LMTP message accepted, as the replies per recipient say" \
+		"$(sqlite3 "$ldb" "SELECT outcome FROM v_messages WHERE complete")|$(sent_outcomes "$ldb")" "accepted|0"
 	check "$lt: dovecot stored one copy per accepted recipient" \
 		"$(sed -n 's/^stored //p' "$truth" | tr '\n' ' ')" "alice 1 bob 1 "
 	check "$lt: LMTP QUIT answered by its own reply, no anomaly" \

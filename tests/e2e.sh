@@ -5,6 +5,7 @@
 # ASan+UBSan builds run every case.
 set -u
 cd "$(dirname "$0")/.."
+. tests/tools/outcomes.sh
 B=build/e2e
 GEN=build/rel/tools/pcapgen
 pass=0 fail=0
@@ -96,6 +97,14 @@ check "a version 6 log is upgraded in place" \
 	"$(sqlite3 "$db" "PRAGMA user_version; SELECT count(*) FROM tls; SELECT count(*) FROM v_tls")" "7
 1
 1"
+# A log made before the messages kept their outcomes gets them worked
+# out once, from the replies' rows, the next time a writer opens it.
+sqlite3 "$db" "DROP INDEX IF EXISTS messages_sort_outcome; DROP VIEW v_messages;
+	ALTER TABLE messages DROP COLUMN sent_outcome"
+./mailsift read -q --again -o "$db" "$B/gen/demo.pcap"
+check "a log without kept outcomes takes them, as its replies say" \
+	"$(sqlite3 "$db" "SELECT count(sent_outcome) FROM messages WHERE direction = 'c2s'")|$(sent_outcomes "$db")" \
+	"$(sqlite3 "$db" "SELECT count(*) FROM messages WHERE direction = 'c2s'")|0"
 
 # Wire text never reaches the terminal raw: escape sequences, C1 controls
 # and bidirectional overrides are shown escaped in every listing, exact in
@@ -265,6 +274,11 @@ done
 check "hosts: logins, loopback and TLS among the sums" \
 	"$(sqlite3 "$B/sums-1.db" "SELECT count(*) > 0, sum(users) > 0, sum(auths) > 0, sum(tls) > 0 FROM host_stats WHERE ip = '127.0.0.1'")" "1|1|1|1"
 check "hosts: the same on one job and three" "$(hosts_csv "$B/sums-3.db" | md5sum)" "$(hosts_csv "$B/sums-1.db" | md5sum)"
+sort_ix() { sqlite3 "$1" "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%\_sort\_%' ESCAPE '\\' ORDER BY 1)"; }
+check "--jobs 3: the log's sort indexes built once the jobs ended, as one job builds them" \
+	"$(sort_ix "$B/sums-3.db" | wc -w) $(sort_ix "$B/sums-3.db" | md5sum)" "16 $(sort_ix "$B/sums-1.db" | md5sum)"
+check "outcomes: each sent message's kept outcome its replies' (--jobs 1 and 3)" \
+	"$(sent_outcomes "$B/sums-1.db") $(sent_outcomes "$B/sums-3.db")" "0 0"
 # --jobs: small messages' bytes shipped inside the log with their rows,
 # as one job keeps them (no file made for each)
 . tests/kept.sh

@@ -27,6 +27,7 @@ check() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1"; echo "  expected: $3"
 MAIL=tests/tools/livemail.py
 . tests/sums.sh
 . tests/kept.sh
+. tests/tools/outcomes.sh
 NOBODY=$(id -u nobody)
 
 ip link set lo up
@@ -143,6 +144,8 @@ check "the hosts' sums of each file are its sessions' (carried ones too)" \
 	"$(for f in "$B"/r/live-*.db; do sums_as_asked "$f"; done | sort -u)" same
 check "each file's sessions' counts are its rows' (the carried one too)" \
 	"$(for f in "$B"/r/live-*.db; do sqlite3 "$f" "SELECT count(*) FROM sessions s WHERE n_commands <> (SELECT count(*) FROM commands c WHERE c.session_id = s.id) OR n_messages <> (SELECT count(*) FROM messages m WHERE m.session_id = s.id AND m.partial = 0) OR n_auths <> (SELECT count(*) FROM auth a WHERE a.session_id = s.id)"; done | sort -u)" 0
+check "each file's sent messages' outcomes are their replies' (the carried one's too)" \
+	"$(for f in "$B"/r/live-*.db; do sent_outcomes "$f"; done | sort -u)|$(for f in "$B"/r/live-*.db; do sqlite3 "$f" "SELECT outcome FROM v_messages WHERE complete"; done)" "0|accepted"
 # 2b. A message whose body crosses the boundary: its bytes kept (make
 #     soak found each rotation removed the open messages' files, as a
 #     killed run's, and rows renumbered in the new file reused a name).
@@ -495,6 +498,8 @@ check "after SIGKILL: the killed run's sessions summed into the findings' sums, 
 	"$(sqlite3 "$B/kil/live.db" "SELECT count(*) FROM stat_findings_open o JOIN sessions s ON s.id = o.session_id WHERE s.end_reason IS NOT NULL")" "0"
 check "after SIGKILL: the sessions' counts are their rows' (the killed one's too)" \
 	"$(sqlite3 "$B/kil/live.db" "SELECT count(*) FROM sessions s WHERE n_commands <> (SELECT count(*) FROM commands c WHERE c.session_id = s.id) OR n_messages <> (SELECT count(*) FROM messages m WHERE m.session_id = s.id AND m.partial = 0) OR n_auths <> (SELECT count(*) FROM auth a WHERE a.session_id = s.id)")|$(sqlite3 "$B/kil/live.db" "SELECT n_commands > 0 FROM sessions WHERE end_reason = 'killed'")" "0|1"
+check "after SIGKILL: the sent messages' outcomes are their replies'" \
+	"$(sent_outcomes "$B/kil/live.db")" "0"
 check "after SIGKILL: no temporary blob left, the -w file kept" \
 	"$(ls "$B/kil/live.db.blobs" | grep -c '^tmp-')|$(stat -c %s "$B/kil/live.pcap")|$(ls "$B/kil/live-2.pcap" | wc -l)" "0|$ksize|1"
 

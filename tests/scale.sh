@@ -12,6 +12,7 @@ set -u
 cd "$(dirname "$0")/.."
 . tests/answers.sh
 . tests/tools/freeport.sh
+. tests/tools/outcomes.sh
 B=build/scale
 SMALL=${SCALE_SMALL:-2000}
 LARGE=${SCALE_LARGE:-20000}
@@ -271,8 +272,23 @@ grep -q 'messages_sort_subject' "$B/walkplan" && ! grep -q 'messages_sort_proto'
 	{ bad "a walked sort reads the column's index, no filter's"; cat "$B/walkplan"; }
 # the sort indexes a read builds as it closes the log
 check_ix=$(sqlite3 "$log" "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE '%\_sort\_%' ESCAPE '\\'")
-[ "$check_ix" = 15 ] && ok "read built the log's 15 sort indexes as it closed it" ||
-	bad "read built $check_ix sort indexes, not 15"
+[ "$check_ix" = 16 ] && ok "read built the log's 16 sort indexes as it closed it" ||
+	bad "read built $check_ix sort indexes, not 16"
+# the sent messages' outcomes the writer keeps are what their replies'
+# rows say, and a sort or a filter by outcome reads its index
+off=$(sent_outcomes "$log")
+kinds=$(sqlite3 "$log" "SELECT count(DISTINCT outcome) FROM v_messages WHERE direction = 'c2s'")
+[ "$off" = 0 ] && [ "$kinds" -ge 2 ] && ok "every sent message's kept outcome is its replies' ($kinds outcomes)" ||
+	bad "$off sent messages' kept outcomes are not their replies' ($kinds outcomes)"
+want=$(sqlite3 "$log" "SELECT message_id FROM v_messages WHERE partial = 0 ORDER BY outcome DESC, message_id DESC LIMIT 100" | tr '\n' ' ')
+got=$(./mailsift messages -d "$log" --sort outcome --desc --limit 100 --csv | tail -n +2 | cut -d, -f1 | tr '\n' ' ')
+[ "$got" = "$want" ] && ok "messages --sort outcome --desc: the order of the outcomes" ||
+	bad "messages --sort outcome --desc: not the order of the outcomes"
+for q in "ORDER BY outcome LIMIT 5" "WHERE outcome = 'rejected'"; do
+	sqlite3 "$log" "EXPLAIN QUERY PLAN SELECT message_id FROM v_messages $q" | grep -q messages_sort_outcome &&
+		ok "v_messages $q: read off the outcome's index" ||
+		bad "v_messages $q: not read off the outcome's index"
+done
 # the sessions' counts the writer keeps are their rows', and a sort by
 # one (its index) is the order of the rows counted
 off=$(sqlite3 "$log" "SELECT count(*) FROM sessions s WHERE n_commands <> (SELECT count(*) FROM commands c WHERE c.session_id = s.id) OR n_messages <> (SELECT count(*) FROM messages m WHERE m.session_id = s.id AND m.partial = 0) OR n_auths <> (SELECT count(*) FROM auth a WHERE a.session_id = s.id)")

@@ -226,6 +226,9 @@ CREATE TABLE IF NOT EXISTS messages (
 	findings	text,
 	received_path	text,
 	x_originating_ip text,
+	-- as SQLite's writer keeps it (shipped with the row); v_messages
+	-- here works the outcome out from the replies' rows
+	sent_outcome	text,
 	UNIQUE (session_id, tx, begin_ts),
 	PRIMARY KEY (id, begin_ts)
 ) PARTITION BY RANGE (begin_ts);
@@ -642,6 +645,7 @@ ALTER TABLE capture_stats ADD COLUMN IF NOT EXISTS messages_lost bigint;
 ALTER TABLE messages ADD COLUMN IF NOT EXISTS findings text;
 ALTER TABLE messages ADD COLUMN IF NOT EXISTS received_path text;
 ALTER TABLE messages ADD COLUMN IF NOT EXISTS x_originating_ip text;
+ALTER TABLE messages ADD COLUMN IF NOT EXISTS sent_outcome text;
 ALTER TABLE parts ADD COLUMN IF NOT EXISTS magic_type text;
 ALTER TABLE parts ADD COLUMN IF NOT EXISTS findings text;
 ALTER TABLE parts ADD COLUMN IF NOT EXISTS sha1 text;

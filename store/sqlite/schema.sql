@@ -227,6 +227,10 @@ CREATE TABLE IF NOT EXISTS messages (
 	-- Zeek's smtp.log path has them after the connection's hosts
 	received_path	TEXT,
 	x_originating_ip TEXT,
+	-- what the replies to a sent message say of it (accepted,
+	-- rejected, partly accepted, unknown), kept by the writer as they
+	-- come (sqlite_counts.c); NULL for messages fetched
+	sent_outcome	TEXT,
 	UNIQUE (session_id, tx)
 );
 
@@ -558,7 +562,8 @@ WHERE m.proto = 'smtp';
 
 -- Every message that crossed the wire, however it travelled.
 -- recreated at every open: a log made by an earlier mailsift gets
--- the columns added since (outcome, outcome_reply, queue_id)
+-- the columns added since (outcome, outcome_reply, queue_id) and the
+-- outcome kept in the row
 DROP VIEW IF EXISTS v_messages;
 CREATE VIEW IF NOT EXISTS v_messages AS
 SELECT m.id AS message_id, m.session_id,
@@ -572,22 +577,12 @@ SELECT m.id AS message_id, m.session_id,
        m.mailbox, m.msgno, m.uid, m.flags, m.partial, m.section, m.size,
        m.sha256, m.complete, m.gap_bytes, m.body_sha256, s.tls,
        m.extract_path,
-       CASE
-         WHEN m.direction = 's2c' THEN
+       -- the expression of the index messages_sort_outcome, which
+       -- the writer builds as it closes the log: sorts and filters by
+       -- outcome read it (kept alike, or the index answers nothing)
+       CASE WHEN m.direction = 's2c' THEN
            CASE WHEN m.complete = 1 THEN 'retrieved' ELSE 'incomplete' END
-         WHEN m.proto = 'imap' THEN
-           CASE c.reply_status WHEN 'ok' THEN 'accepted'
-             WHEN 'no' THEN 'rejected' WHEN 'bad' THEN 'rejected'
-             ELSE 'unknown' END
-         WHEN t.final_code BETWEEN 200 AND 299 THEN 'accepted'
-         WHEN t.final_code >= 400 THEN 'rejected'
-         ELSE (SELECT CASE WHEN count(r.delivery_code) = 0 THEN 'unknown'
-                 WHEN min(r.delivery_code) >= 400 THEN 'rejected'
-                 WHEN max(r.delivery_code) < 300 THEN 'accepted'
-                 ELSE 'partly accepted' END
-               FROM recipients r
-               WHERE r.session_id = m.session_id AND r.tx = m.tx)
-       END AS outcome,
+         ELSE coalesce(m.sent_outcome, 'unknown') END AS outcome,
        CASE WHEN m.direction = 's2c' THEN NULL
          WHEN m.proto = 'imap' THEN upper(c.reply_status) || ' ' || c.reply_text
          ELSE CAST(t.final_code AS TEXT) || ' ' || t.final_reply

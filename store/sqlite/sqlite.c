@@ -54,6 +54,23 @@
 	" session_id=" id " AND partial=0),"                             \
 	" n_auths=(SELECT count(*) FROM auth WHERE session_id=" id ")"
 #define COUNTS_SET COUNTS_OF("?11")
+/* What the replies to the sent message M say of it (sqlite_counts.c
+ * keeps it in messages.sent_outcome): an IMAP APPEND's tagged reply;
+ * SMTP's reply to the end of its data; else LMTP's, one a recipient */
+#define SENT_OUTCOME_OF(m)                                                    \
+	"CASE WHEN " m ".proto = 'imap' THEN coalesce((SELECT CASE"           \
+	" c.reply_status WHEN 'ok' THEN 'accepted' WHEN 'no' THEN 'rejected'" \
+	" WHEN 'bad' THEN 'rejected' END FROM commands c WHERE c.session_id"  \
+	" = " m ".session_id AND c.seq = " m ".seq), 'unknown') ELSE"         \
+	" coalesce((SELECT CASE WHEN t.final_code BETWEEN 200 AND 299 THEN"   \
+	" 'accepted' WHEN t.final_code >= 400 THEN 'rejected' END FROM"       \
+	" transactions t WHERE " m ".proto = 'smtp' AND t.session_id = " m    \
+	".session_id AND t.tx = " m ".tx), (SELECT CASE WHEN"                 \
+	" count(r.delivery_code) = 0 THEN 'unknown' WHEN"                     \
+	" min(r.delivery_code) >= 400 THEN 'rejected' WHEN"                   \
+	" max(r.delivery_code) < 300 THEN 'accepted' ELSE 'partly accepted'"  \
+	" END FROM recipients r WHERE r.session_id = " m ".session_id AND"    \
+	" r.tx = " m ".tx)) END"
 /* A session's banner and HELO that waited (waiting_hello): ?12 and ?16
  * say whether each did, ?11 is the row; alone (ST_HELLO) or with its
  * end's columns (ST_SESSION_END_HELLO, ?1 to ?10 as ST_SESSION_END's) */
@@ -191,6 +208,9 @@ const char *const stmt_sql[ST_COUNT] = {
 	[ST_SESSION_GAP] = "UPDATE sessions SET gap_bytes=gap_bytes+? WHERE"
 			   " id=?",
 	[ST_SESSION_COUNTS] = "UPDATE sessions SET " COUNTS_SET " WHERE id=?11",
+	[ST_SENT_OUTCOMES] =
+	    "UPDATE messages SET sent_outcome=" SENT_OUTCOME_OF(
+		"messages") " WHERE session_id=?1 AND direction='c2s'",
 	[ST_CAPTURE] = "INSERT INTO captures (run_id, path, size, sha256,"
 		       " link_type, packets, first_ts, last_ts, damaged)"
 		       " VALUES (?,?,?,?,?,?,?,?,?)",
@@ -674,6 +694,10 @@ foreign(struct sqlite_store *s, char *err, size_t errlen)
 	" NOT NULL DEFAULT 0; ALTER TABLE sessions ADD COLUMN n_auths"   \
 	" INTEGER NOT NULL DEFAULT 0; UPDATE sessions SET " COUNTS_OF(   \
 	    "sessions.id") ";"
+#define SENT_OUTCOMES_ADDED                                                  \
+	"ALTER TABLE messages ADD COLUMN sent_outcome TEXT; UPDATE messages" \
+	" SET sent_outcome=" SENT_OUTCOME_OF(                                \
+	    "messages") " WHERE direction='c2s';"
 
 static int
 schema_steps(struct sqlite_store *s, char *err, size_t errlen)
@@ -712,6 +736,10 @@ schema_steps(struct sqlite_store *s, char *err, size_t errlen)
 	 * them, counted once (the view below reads them) */
 	if (v != 0 && !has_column(s, "sessions", "n_commands") &&
 	    exec_sql(s, SESSION_COUNTS_ADDED, err, errlen) != 0)
+		return -1;
+	/* ... and before the messages kept their outcomes (v_messages) */
+	if (v != 0 && !has_column(s, "messages", "sent_outcome") &&
+	    exec_sql(s, SENT_OUTCOMES_ADDED, err, errlen) != 0)
 		return -1;
 	if (exec_sql(s, STORE_SCHEMA_SQL, err, errlen) != 0)
 		return -1;
@@ -1540,8 +1568,8 @@ sqlite_add_interval(void *arg, const struct store_interval *iv)
  * kept up row by row cost 4% of writing 200,000 notifications, these
  * twelve built at the close of a million take 5 s of a 309 s read (and
  * 200 MB of its 6.5 GB); the sessions' counts (sqlite_counts.c) have
- * three more.  A log being written sorts by reading its rows
- * until then; a log that has them keeps them up as it grows (another
+ * three more, the messages' outcomes one.  A log being written sorts by reading
+ * its rows until then; a log that has them keeps them up as it grows (another
  * read into it).  The time, size and duration sorts' indexes are the
  * schema's: their keys mostly grow, so they cost little as rows come.
  */
@@ -1554,6 +1582,10 @@ static const char sort_indexes_sql[] =
     "CREATE INDEX IF NOT EXISTS messages_sort_attachments"
     " ON messages(attachments);"
     "CREATE INDEX IF NOT EXISTS messages_sort_complete ON messages(complete);"
+    /* v_messages' outcome, written as the view has it */
+    "CREATE INDEX IF NOT EXISTS messages_sort_outcome ON messages(CASE WHEN"
+    " direction = 's2c' THEN CASE WHEN complete = 1 THEN 'retrieved' ELSE"
+    " 'incomplete' END ELSE coalesce(sent_outcome, 'unknown') END);"
     "CREATE INDEX IF NOT EXISTS sessions_sort_proto ON sessions(proto);"
     "CREATE INDEX IF NOT EXISTS sessions_sort_port ON sessions(server_port);"
     "CREATE INDEX IF NOT EXISTS sessions_sort_user ON sessions(username);"
@@ -1666,6 +1698,29 @@ sqlite_prepare(const struct store_opts *o, char *err, size_t errlen)
 	return 0;
 }
 
+/* After writers that ran together have all ended (read --jobs): the
+ * sort indexes one writer builds as it closes the log. */
+static int
+sqlite_finish(const struct store_opts *o, char *err, size_t errlen)
+{
+	struct sqlite_store *s = calloc(1, sizeof(*s));
+	int		     fd;
+
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if ((s->db = sqlite_log_open(o->path, 0, &fd, err, errlen)) == NULL) {
+		free(s);
+		return -1;
+	}
+	build_sort_indexes(s);
+	sqlite3_close(s->db);
+	close(fd);
+	free(s);
+	return 0;
+}
+
 /* A log file: any name that is not a URI (scheme://...). */
 static int
 sqlite_takes(const char *where)
@@ -1693,6 +1748,7 @@ const struct store_backend store_backend_sqlite = {
 	.settle = sqlite_settle,
 	.take_ended = sqlite_take_ended,
 	.take_over = sqlite_take_over,
+	.finish = sqlite_finish,
 	.stats = sqlite_stats,
 	.run_id = sqlite_run_id,
 	.last_error = sqlite_last_error,

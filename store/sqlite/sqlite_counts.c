@@ -1,4 +1,4 @@
-/* \summary: SQLite store: each session's counts of commands, messages, logins */
+/* \summary: SQLite store: each session's counts, each sent message's outcome */
 /*
  * The sessions listing shows, and sorts by, how many commands, messages
  * and logins each session had.  Counted as asked, a sort by one of them
@@ -11,6 +11,14 @@
  * counted by its end's own statement, its waiting commands written
  * first (most sessions end in the transaction they began in: one write
  * of the row, not two), and not again at the commit.
+ *
+ * A sent message's outcome is kept the same way (messages.sent_outcome,
+ * read by v_messages and the index messages_sort_outcome): it comes from
+ * rows written after the message's own (the reply to the end of its
+ * data, an APPEND's tagged reply, LMTP's reply per recipient), so the
+ * sessions whose commands, replies, transactions, recipients or messages
+ * changed have their sent messages' outcomes worked out again at the
+ * commit, from the rows, as the view worked them out before.
  */
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -57,6 +65,8 @@ counts_write_waiting(struct sqlite_store *s)
 			if (l->id[i] == last)
 				continue;
 			last = l->id[i];
+			sqlite3_bind_int64(s->st[ST_SENT_OUTCOMES], 1, last);
+			db_run(s, ST_SENT_OUTCOMES);
 			if (session_ids_has(e, last)) /* its end counted it */
 				continue;
 			sqlite3_bind_int64(st, 11, last);

@@ -615,6 +615,16 @@ on_simple(struct sqlite_store *s, enum stmt_id id, const struct md_event *ev)
 		stats_anomaly_added(s, sqlite3_last_insert_rowid(s->db));
 }
 
+/* Whether an event of the type changes rows a session's counts or its
+ * sent messages' outcomes are made of (sqlite_counts.c). */
+static int
+counted_event(enum md_ev t)
+{
+	return t == MD_EV_COMMAND || t == MD_EV_REPLY || t == MD_EV_AUTH ||
+	    t == MD_EV_TX_BEGIN || t == MD_EV_RCPT || t == MD_EV_TX_REPLY ||
+	    t == MD_EV_DELIVERY || t == MD_EV_MSG_BEGIN || t == MD_EV_MSG_META;
+}
+
 int
 db_emit(void *arg, const struct md_event *ev)
 {
@@ -626,8 +636,7 @@ db_emit(void *arg, const struct md_event *ev)
 		return 0;
 	if (an_pending(s->an) > 0) /* ends whose results may have come */
 		msgs_settle(s, 0);
-	if (ev->type == MD_EV_COMMAND || ev->type == MD_EV_AUTH ||
-	    ev->type == MD_EV_MSG_BEGIN || ev->type == MD_EV_MSG_META)
+	if (counted_event(ev->type))
 		counts_touch(s, session_id(s, ev));
 	switch (ev->type) {
 	case MD_EV_SESSION_BEGIN:
