@@ -822,11 +822,7 @@ cmd_read(int argc, char **argv)
 			 * one job's read builds them */
 			if (sum.status != EXIT_USAGE &&
 			    store_finish(&so, err, sizeof(err)) != 0)
-				fprintf(stderr,
-				    "mailsift: the log's sort indexes were "
-				    "not built (%s): its sorts by a column "
-				    "read every row\n",
-				    err);
+				fprintf(stderr, "mailsift: %s\n", err);
 			if (!o.quiet)
 				print_summary(&sum.cs, &sum.ss, o.output,
 				    seconds_since(&t0));

@@ -1413,7 +1413,7 @@ tried_way(struct query *db, const struct listing *l,
 }
 
 /*
- * A sorted page of filtered rows is read one of two ways: walking the
+ * A sorted page of filtered rows is fast one of two ways: walking the
  * column's index in order and trying each row against the filters
  * (fast when most rows pass: a first page of "proto smtp" by subject),
  * or reading the rows the filters pick and sorting them (fast when few

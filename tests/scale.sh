@@ -205,12 +205,17 @@ done
 # MAILSIFT_QUERY_COST names each statement run. Each way, and as a
 # listing chooses, the rows are those of the SQL that says what the
 # listing means.
-sortq() { # plan ms, walk ms, then the CLI's options
+sortq() { # plan ms, walk ms ("-" for the listing's own), then the CLI's options
 	plan=$1 walk=$2
 	shift 2
-	MAILSIFT_SORT_PLAN_MS=$plan MAILSIFT_SORT_WALK_MS=$walk MAILSIFT_QUERY_COST=1 \
-		./mailsift messages -d "$log" "$@" --limit 100 --csv 2>"$B/sortcost" |
-		tail -n +2 | cut -d, -f1 | tr '\n' ' '
+	(
+		if [ "$plan" = - ]; then
+			unset MAILSIFT_SORT_PLAN_MS MAILSIFT_SORT_WALK_MS
+		else
+			export MAILSIFT_SORT_PLAN_MS="$plan" MAILSIFT_SORT_WALK_MS="$walk"
+		fi
+		MAILSIFT_QUERY_COST=1 ./mailsift messages -d "$log" "$@" --limit 100 --csv 2>"$B/sortcost"
+	) | tail -n +2 | cut -d, -f1 | tr '\n' ' '
 }
 # the way told: PLAN_MS WALK_MS its name
 way_args() {
@@ -235,14 +240,9 @@ while IFS='|' read -r where order opts; do
 		# shellcheck disable=SC2086
 		way_args $ways
 		# shellcheck disable=SC2086
-		if [ "$plan" = - ]; then
-			got=$(env -u MAILSIFT_SORT_PLAN_MS -u MAILSIFT_SORT_WALK_MS \
-				MAILSIFT_QUERY_COST=1 ./mailsift messages -d "$log" $opts --limit 100 --csv 2>"$B/sortcost" |
-				tail -n +2 | cut -d, -f1 | tr '\n' ' ')
-			way=$(sort_way)
-		else
-			got=$(sortq "$plan" "$walk" $opts)
-			way=$(sort_way)
+		got=$(sortq "$plan" "$walk" $opts)
+		way=$(sort_way)
+		if [ "$plan" != - ]; then
 			runs=$(grep -c 'query cost:.*WITH sel' "$B/sortcost")
 			[ "$way" = "$told" ] && [ "$runs" = 1 ] || way="$way, told $told ($runs statements)"
 		fi
