@@ -494,6 +494,7 @@ struct live_state {
 	uint64_t      rotations;
 	/* the kernel's drop counters, summed across their 32-bit wraps */
 	struct capture_kernel kraw;
+	struct live_indexer   indexer; /* rotated logs' sort indexes */
 	uint64_t	      k_received, k_dropped, k_if_dropped;
 	struct store_interval mark;    /* totals of the last row committed */
 	struct store_interval pending; /* of the last row written */
@@ -974,6 +975,9 @@ rotate_to(struct live_state *ls, const char *path)
 		say(ls, LOG_NOTICE, "log %s closed, going on in %s", ls->path,
 		    path);
 	}
+	/* a rotation's closed log (not one logrotate moved away) */
+	if (strcmp(path, ls->path) != 0)
+		live_indexer_add(&ls->indexer, ls->path);
 	snprintf(ls->path, sizeof(ls->path), "%s", path);
 	ls->log_began = ls->rotated_at;
 	ls->rotations++;
@@ -1406,6 +1410,7 @@ live_run(struct live_opts *o, const char *cmdline)
 	    o->filter ? filter : "mail ports", ls.path);
 	point_current(&ls);
 	start_retention(&ls);
+	live_indexer_init(&ls.indexer, say_line, &ls);
 	ls.link_fd = live_link_open();
 	ls.link_up = live_link_state(ls.link_fd, o->iface);
 	if (o->metrics != NULL && o->worker >= 0) /* one file each */
@@ -1458,6 +1463,8 @@ live_run(struct live_opts *o, const char *cmdline)
 	    (unsigned long long)ls.k_if_dropped, ls.path);
 	if (pipeline_close(&p, status) != 0 && status == EXIT_OK)
 		status = EXIT_PARTIAL;
+	/* the last rotated log's indexes, built as the one in use's were */
+	live_indexer_end(&ls.indexer);
 	for (int i = 0; i < o->nkeylog; i++)
 		cli_keylog_close(&ls.keylogs[i]);
 	tls_keyring_free(keys);
@@ -1588,6 +1595,15 @@ supervise(struct live_opts *o, const char *cmdline)
 			ran[k] = 1;
 			alive++;
 		}
+	}
+	/* the workers have ended: the log's sort indexes, as one live run
+	 * builds them as it closes its log (read --jobs does the same) */
+	if (status != EXIT_USAGE) {
+		struct store_opts so = { .path = o->output };
+		char		  err[4400];
+
+		if (store_finish(&so, err, sizeof(err)) != 0)
+			supervisor_says("%s", err);
 	}
 	return status;
 }

@@ -7,6 +7,7 @@
 #ifndef MAILSIFT_LIVE_H
 #define MAILSIFT_LIVE_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -58,6 +59,26 @@ struct live_retention {
 /* Starts a pass unless one still runs (then 1); 0 started, -1 not.
  * The thread reads only its copy of r. */
 int live_retention_start(const struct live_retention *);
+
+/* The sort indexes of the logs --rotate closes, built in a thread of
+ * the lowest priority, one log after another (live_indexer_add queues
+ * one; live_indexer_end builds what is queued, then joins). */
+#define LIVE_INDEX_QUEUE 8
+struct live_indexer {
+	pthread_mutex_t mu;
+	pthread_cond_t	cv;
+	pthread_t	thread;
+	int		started, ending;
+	char	       *queue[LIVE_INDEX_QUEUE]; /* paths, a ring */
+	int		head, n;
+	/* says a log left without them (called from either thread) */
+	void (*say)(void *arg, int prio, const char *line);
+	void *arg;
+};
+void live_indexer_init(struct live_indexer *,
+    void (*say)(void *arg, int prio, const char *line), void *arg);
+void live_indexer_add(struct live_indexer *, const char *path);
+void live_indexer_end(struct live_indexer *);
 
 /* live_health.c */
 /* --metrics FILE: Prometheus' text format, replaced atomically (for

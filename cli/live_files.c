@@ -1,4 +1,4 @@
-/* \summary: mailsift live: retention of the rotated files, in a thread */
+/* \summary: mailsift live: retention and sort indexes of rotated files */
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
@@ -6,13 +6,17 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include "cli/live.h"
 #include "store/query.h"
+#include "store/store.h"
 
 /* ---------------------------------------------------------- retention */
 
@@ -433,4 +437,143 @@ live_retention_start(const struct live_retention *r)
 		return -1;
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------- sort indexes */
+
+/*
+ * A rotated log's sort indexes (what store_finish builds), by a thread
+ * of the lowest priority: a log of a million messages takes some 5 s of
+ * a core, which the capture must not wait for nor lose to.  Logs that
+ * logrotate moved away are not given here: it may be compressing them.
+ */
+
+/* nice 19 and the best-effort class's last I/O level, for this thread
+ * only (Linux applies both per thread); not the idle class, which a
+ * disk the capture keeps busy would starve for good. */
+static void
+lowest_priority(void)
+{
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+
+	setpriority(PRIO_PROCESS, (id_t)tid, 19);
+	syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, tid,
+	    (2 << 13) | 7 /* IOPRIO_CLASS_BE, level 7 */);
+}
+
+static void
+index_one(struct live_indexer *ix, const char *path)
+{
+	struct store_opts so = { .path = path };
+	struct stat	  sb;
+	char		  err[4400], line[4600];
+
+	if (stat(path, &sb) != 0) /* retention removed it meanwhile */
+		return;
+	if (store_finish(&so, err, sizeof(err)) != 0) {
+		snprintf(line, sizeof(line), "%s: %s", path, err);
+		ix->say(ix->arg, LOG_WARNING, line);
+	}
+}
+
+static void *
+indexer_main(void *arg)
+{
+	struct live_indexer *ix = arg;
+
+	lowest_priority();
+	pthread_mutex_lock(&ix->mu);
+	for (;;) {
+		char *path;
+
+		while (ix->n == 0 && !ix->ending)
+			pthread_cond_wait(&ix->cv, &ix->mu);
+		if (ix->n == 0)
+			break;
+		path = ix->queue[ix->head];
+		ix->head = (ix->head + 1) % LIVE_INDEX_QUEUE;
+		ix->n--;
+		pthread_mutex_unlock(&ix->mu);
+		index_one(ix, path);
+		free(path);
+		pthread_mutex_lock(&ix->mu);
+	}
+	pthread_mutex_unlock(&ix->mu);
+	return NULL;
+}
+
+void
+live_indexer_init(struct live_indexer *ix,
+    void (*said)(void *arg, int prio, const char *line), void *arg)
+{
+	memset(ix, 0, sizeof(*ix));
+	pthread_mutex_init(&ix->mu, NULL);
+	pthread_cond_init(&ix->cv, NULL);
+	ix->say = said;
+	ix->arg = arg;
+}
+
+/* The thread, without the signals the capture loop waits for (a stop,
+ * SIGHUP): delivered to it, they would not end the loop's wait. */
+static int
+indexer_start(struct live_indexer *ix)
+{
+	sigset_t loops, old;
+
+	sigemptyset(&loops);
+	sigaddset(&loops, SIGINT);
+	sigaddset(&loops, SIGTERM);
+	sigaddset(&loops, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &loops, &old);
+	ix->started = pthread_create(&ix->thread, NULL, indexer_main, ix) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ix->started ? 0 : -1;
+}
+
+void
+live_indexer_add(struct live_indexer *ix, const char *path)
+{
+	char *copy = strdup(path);
+	char  line[4600];
+
+	if (copy == NULL || (!ix->started && indexer_start(ix) != 0)) {
+		free(copy);
+		snprintf(line, sizeof(line),
+		    "%s: its sort indexes were not built (no memory or "
+		    "thread for it): its sorts by a column read every row",
+		    path);
+		ix->say(ix->arg, LOG_WARNING, line);
+		return;
+	}
+	pthread_mutex_lock(&ix->mu);
+	if (ix->n == LIVE_INDEX_QUEUE) { /* rotations far faster than a
+					  * build: the oldest waits no more */
+		snprintf(line, sizeof(line),
+		    "%s: its sort indexes were not built (rotations come "
+		    "faster than they are): its sorts by a column read "
+		    "every row",
+		    ix->queue[ix->head]);
+		ix->say(ix->arg, LOG_WARNING, line);
+		free(ix->queue[ix->head]);
+		ix->head = (ix->head + 1) % LIVE_INDEX_QUEUE;
+		ix->n--;
+	}
+	ix->queue[(ix->head + ix->n) % LIVE_INDEX_QUEUE] = copy;
+	ix->n++;
+	pthread_cond_signal(&ix->cv);
+	pthread_mutex_unlock(&ix->mu);
+}
+
+void
+live_indexer_end(struct live_indexer *ix)
+{
+	if (ix->started) {
+		pthread_mutex_lock(&ix->mu);
+		ix->ending = 1;
+		pthread_cond_signal(&ix->cv);
+		pthread_mutex_unlock(&ix->mu);
+		pthread_join(ix->thread, NULL);
+	}
+	pthread_cond_destroy(&ix->cv);
+	pthread_mutex_destroy(&ix->mu);
 }

@@ -184,9 +184,11 @@ forbidden(int sig, siginfo_t *si, void *ctx)
 }
 
 /* What live adds: the capture socket's reads and counters, symbolic
- * links, chmod; a new socket or connection fails softly. */
+ * links, chmod, a thread's priority (the rotated logs' index builder
+ * lowers its own); a new socket or connection fails softly. */
 static const char *const live_allowed[] = { "recvfrom", "recvmsg", "getsockopt",
-	"setsockopt", "symlink", "symlinkat", "chmod", "getsockname" };
+	"setsockopt", "symlink", "symlinkat", "chmod", "getsockname",
+	"setpriority", "ioprio_set" };
 
 static int
 seccomp_live(scmp_filter_ctx f)

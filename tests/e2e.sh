@@ -274,7 +274,6 @@ done
 check "hosts: logins, loopback and TLS among the sums" \
 	"$(sqlite3 "$B/sums-1.db" "SELECT count(*) > 0, sum(users) > 0, sum(auths) > 0, sum(tls) > 0 FROM host_stats WHERE ip = '127.0.0.1'")" "1|1|1|1"
 check "hosts: the same on one job and three" "$(hosts_csv "$B/sums-3.db" | md5sum)" "$(hosts_csv "$B/sums-1.db" | md5sum)"
-sort_ix() { sqlite3 "$1" "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%\_sort\_%' ESCAPE '\\' ORDER BY 1)"; }
 check "--jobs 3: the log's sort indexes built once the jobs ended, as one job builds them" \
 	"$(sort_ix "$B/sums-3.db" | wc -w) $(sort_ix "$B/sums-3.db" | md5sum)" "16 $(sort_ix "$B/sums-1.db" | md5sum)"
 check "outcomes: each sent message's kept outcome its replies' (--jobs 1 and 3)" \

@@ -146,6 +146,10 @@ check "each file's sessions' counts are its rows' (the carried one too)" \
 	"$(for f in "$B"/r/live-*.db; do sqlite3 "$f" "SELECT count(*) FROM sessions s WHERE n_commands <> (SELECT count(*) FROM commands c WHERE c.session_id = s.id) OR n_messages <> (SELECT count(*) FROM messages m WHERE m.session_id = s.id AND m.partial = 0) OR n_auths <> (SELECT count(*) FROM auth a WHERE a.session_id = s.id)"; done | sort -u)" 0
 check "each file's sent messages' outcomes are their replies' (the carried one's too)" \
 	"$(for f in "$B"/r/live-*.db; do sent_outcomes "$f"; done | sort -u)|$(for f in "$B"/r/live-*.db; do sqlite3 "$f" "SELECT outcome FROM v_messages WHERE complete"; done)" "0|accepted"
+# a rotated log's sort indexes are built beside the capture, the last
+# one's as it stops (before: only the log in use at the stop had them)
+check "--rotate: every file has its sixteen sort indexes, the rotated ones too" \
+	"$(for f in "$B"/r/live-*.db; do sort_ix "$f" | wc -w; done | sort -u)" 16
 # 2b. A message whose body crosses the boundary: its bytes kept (make
 #     soak found each rotation removed the open messages' files, as a
 #     killed run's, and rows renumbered in the new file reused a name).
@@ -401,6 +405,8 @@ check "--workers 2: the same sessions and commands as one process" \
 	"$(sqlite3 "$B/w2/two.db" "SELECT client_port, count(*) FROM sessions JOIN commands ON session_id = id GROUP BY 1 ORDER BY 1")" \
 	"$(sqlite3 "$B/w1/one.db" "SELECT client_port, count(*) FROM sessions JOIN commands ON session_id = id GROUP BY 1 ORDER BY 1")"
 check "--workers 2: the spool is gone" "$(ls "$B/w2/two.db.spool")" ""
+check "--workers 2: the log's sort indexes built once the workers ended, as one run's" \
+	"$(sort_ix "$B/w2/two.db" | wc -w) $(sort_ix "$B/w2/two.db" | md5sum)" "16 $(sort_ix "$B/w1/one.db" | md5sum)"
 
 # 10b. How the workers share the connections: by both endpoints, the same
 #      both ways (16 SMTP connections from 16 ports are spread), but an

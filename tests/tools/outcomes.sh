@@ -7,3 +7,7 @@ sent_outcomes() {
 	sed -e "/^@PG_OUTCOME@$/r $1.outcome-case" -e '/^@PG_OUTCOME@$/d' tests/tools/outcomes.sql | sqlite3 "$1"
 	rm -f "$1.outcome-case"
 }
+
+# sort_ix LOG: the names of LOG's sort indexes (those a writer builds as
+# it closes the log), sorted, on one line.  Sourced with sent_outcomes.
+sort_ix() { sqlite3 "$1" "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%\_sort\_%' ESCAPE '\\' ORDER BY 1)"; }
