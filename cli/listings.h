@@ -90,6 +90,9 @@ struct listing {
 	unsigned count_takes;
 	/* the values --outcome takes, NULL ended (NULL: a message's) */
 	const char *const *outcomes;
+	/* --outcome asked of each row, for a walk in the listing's order
+	 * that stops at its page (NULL: where[F_OUTCOME] is that already) */
+	const char *outcome_each;
 };
 
 extern const struct listing listings[];

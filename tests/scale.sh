@@ -205,7 +205,7 @@ done
 # MAILSIFT_QUERY_COST names each statement run. Each way, and as a
 # listing chooses, the rows are those of the SQL that says what the
 # listing means.
-sortq() { # plan ms, walk ms ("-" for the listing's own), then the CLI's options
+sortq() { # plan ms, walk ms ("-" for the listing's own), then the CLI's options; $list (messages)
 	plan=$1 walk=$2
 	shift 2
 	(
@@ -214,7 +214,7 @@ sortq() { # plan ms, walk ms ("-" for the listing's own), then the CLI's options
 		else
 			export MAILSIFT_SORT_PLAN_MS="$plan" MAILSIFT_SORT_WALK_MS="$walk"
 		fi
-		MAILSIFT_QUERY_COST=1 ./mailsift messages -d "$log" "$@" --limit 100 --csv 2>"$B/sortcost"
+		MAILSIFT_QUERY_COST=1 ./mailsift "${list:-messages}" -d "$log" "$@" --limit 100 --csv 2>"$B/sortcost"
 	) | tail -n +2 | cut -d, -f1 | tr '\n' ' '
 }
 # the way told: PLAN_MS WALK_MS its name
@@ -270,6 +270,37 @@ sqlite3 "$log" "EXPLAIN QUERY PLAN $(echo "$walkplan" | sed "s/?/'smtp'/")" >"$B
 grep -q 'messages_sort_subject' "$B/walkplan" && ! grep -q 'messages_sort_proto' "$B/walkplan" &&
 	ok "a walked sort reads the column's index, no filter's" ||
 	{ bad "a walked sort reads the column's index, no filter's"; cat "$B/walkplan"; }
+# The attachments and links of an outcome, in their own order: read by
+# the outcome's messages (planned: "message_id IN" every id of the
+# outcome, a million for the outcome most have), or walked in order,
+# each row's message asked (+(EXISTS ...)). Each way the rows of the
+# SQL; the walk's plan reads the rows in order and lists no ids.
+for l in attachments urls; do
+	case $l in attachments) k=path ;; *) k=n ;; esac
+	for o in accepted retrieved; do
+		want=$(sqlite3 "$log" "SELECT message_id FROM v_$l WHERE message_id IN (SELECT message_id FROM v_messages WHERE outcome = '$o') ORDER BY message_id, $k LIMIT 100" | tr '\n' ' ')
+		[ -n "$want" ] || [ "$l" = urls ] || bad "$l --outcome $o: the log has none to read"
+		for ways in "10000 0 planned" "0 10000 walked" "- - chosen"; do
+			# shellcheck disable=SC2086
+			way_args $ways
+			got=$(list=$l sortq "$plan" "$walk" --outcome "$o")
+			last=$(grep "query cost:.*FROM v_$l" "$B/sortcost" | tail -n 1)
+			case $told in
+			planned) case $last in *'+(EXISTS'*) got="$got (walked)" ;; esac ;;
+			walked) case $last in *'+(EXISTS'*) ;; *) got="$got (not walked)" ;; esac ;;
+			esac
+			[ "$got" = "$want" ] && ok "$l --outcome $o, $told: the rows and order of the SQL" ||
+				{ bad "$l --outcome $o, $told: not the rows of the SQL"; echo "  got:  $(echo "$got" | cut -c1-120)"; echo "  want: $(echo "$want" | cut -c1-120)"; }
+		done
+	done
+done
+walkplan=$(MAILSIFT_SORT_PLAN_MS=0 MAILSIFT_SORT_WALK_MS=10000 MAILSIFT_QUERY_COST=1 \
+	./mailsift attachments -d "$log" --outcome accepted --limit 5 2>&1 >/dev/null |
+	sed -n 's/.*query cost:[^:]*: //p' | tail -n 1)
+sqlite3 "$log" "EXPLAIN QUERY PLAN $(echo "$walkplan" | sed "s/?/'accepted'/")" >"$B/walkplan" 2>&1
+grep -q 'SCAN p USING INDEX parts_attachments_order' "$B/walkplan" && ! grep -q 'LIST SUBQUERY\|TEMP B-TREE' "$B/walkplan" &&
+	ok "attachments of an outcome, walked: in order, no list of ids" ||
+	{ bad "attachments of an outcome, walked: not in order, or a list of ids"; cat "$B/walkplan"; }
 # the sort indexes a read builds as it closes the log
 check_ix=$(sqlite3 "$log" "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE '%\_sort\_%' ESCAPE '\\'")
 [ "$check_ix" = 16 ] && ok "read built the log's 16 sort indexes as it closed it" ||
