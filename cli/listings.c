@@ -1138,6 +1138,16 @@ enum sort_way {
 			    prefix: the rows the filters keep, sorted */
 };
 
+/* A --sort or --values name the listing lacks, quoted: an empty one
+ * ("--sort ''") is seen as one. */
+static void
+no_column(const struct listing *l, const char *name, char *err, size_t errlen)
+{
+	snprintf(err, errlen,
+	    "%s has no column \"%s\" (its columns head its --csv)", l->name,
+	    name);
+}
+
 /* The listing's statement, read the way given. */
 static struct query_rows *
 prepare_view(struct query *db, const struct listing *l,
@@ -1220,9 +1230,7 @@ prepare_view(struct query *db, const struct listing *l,
 	}
 	if (v->sort != NULL && v->values == NULL && !v->count &&
 	    !listing_has_column(l, v->sort)) {
-		snprintf(err, errlen,
-		    "%s has no column %s (its columns head its --csv)", l->name,
-		    v->sort);
+		no_column(l, v->sort, err, errlen);
 		goto fail;
 	}
 	if (l->whole != NULL && !flag[F_PIECES]) {
@@ -1231,9 +1239,7 @@ prepare_view(struct query *db, const struct listing *l,
 		first = 0;
 	}
 	if (v->values != NULL && !listing_has_column(l, v->values)) {
-		snprintf(err, errlen,
-		    "%s has no column %s (its columns head its --csv)", l->name,
-		    v->values);
+		no_column(l, v->values, err, errlen);
 		goto fail;
 	}
 	if (v->values != NULL && !filtered &&

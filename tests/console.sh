@@ -154,7 +154,9 @@ check "--sort and --values take a column's name in any case" \
 	"$("$BIN" messages -d "$DB" --sort SUBJECT --desc --csv | md5sum)|$("$BIN" sessions -d "$DB" --values Proto | md5sum)" \
 	"$("$BIN" messages -d "$DB" --sort subject --desc --csv | md5sum)|$("$BIN" sessions -d "$DB" --values proto | md5sum)"
 check "--sort: a column the listing has not is said, exit 2" \
-	"$("$BIN" messages -d "$DB" --sort password >/dev/null 2>"$B/sort.err"; echo $?)|$(grep -c 'has no column password' "$B/sort.err")" "2|1"
+	"$("$BIN" messages -d "$DB" --sort password >/dev/null 2>"$B/sort.err"; echo $?)|$(grep -c 'has no column "password"' "$B/sort.err")" "2|1"
+check "--sort '': the empty name is said as one, exit 2" \
+	"$("$BIN" messages -d "$DB" --sort '' >/dev/null 2>"$B/sort.err"; echo $?)|$(grep -c 'has no column ""' "$B/sort.err")" "2|1"
 # every column of every listing: its values count every row (a column
 # after a subquery once went unrecognised: files' last)
 vbad=""
