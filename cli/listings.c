@@ -736,7 +736,21 @@ listing_unseen_name(struct query *db, const char *const val[F_COUNT], char *out,
 	return 0;
 }
 
-/* The SQL of filter f of l with the value norm: its own; a hash's, of
+/* How a page of filtered rows is read, sorted or (--outcome of an
+ * attachment or a link) in the listing's order (listing_prepare_view
+ * says why there are three). */
+enum sort_way {
+	SORT_PLANNED,	 /* as SQLite's planner takes it */
+	SORT_WALKED,	 /* the filters written "+(...)": no index answers
+			    them, so an index of the sort's column (or the
+			    listing's order) is walked, --outcome asked of
+			    each row (outcome_each) */
+	SORT_BY_FILTERS, /* the column written after query_sort_filtered's
+			    prefix: the rows the filters keep, sorted */
+};
+
+/* The SQL of filter f of l with the value norm, read the way given:
+ * its own; --outcome's asked of each row, walked; a hash's, of
  * the one column its length can be (the MD5, SHA-1 or SHA-256: an index
  * answers it where the three at once read every part); for one address,
  * the equality (where_one_address); for a part of a sender or recipient,
@@ -745,10 +759,12 @@ listing_unseen_name(struct query *db, const char *const val[F_COUNT], char *out,
 #define WHERE_MAX 4096
 static const char *
 where_of(struct query *db, const struct listing *l, int f, const char *val,
-    const char *norm, char *w)
+    const char *norm, enum sort_way way, char *w)
 {
 	char ids[WHERE_MAX - 512];
 
+	if (f == F_OUTCOME && way == SORT_WALKED && l->outcome_each != NULL)
+		return l->outcome_each;
 	if (val != NULL && (f == F_FROM || f == F_TO) &&
 	    strstr(l->select, "message_id") != NULL &&
 	    listing_addr_rows(db, norm, ids, sizeof(ids)) == 1) {
@@ -1128,16 +1144,6 @@ has_filters(const char *const val[F_COUNT], const int flag[F_COUNT])
 	return 0;
 }
 
-/* How a sorted listing of filtered rows is read (listing_prepare_view
- * says why there are three). */
-enum sort_way {
-	SORT_PLANNED,	 /* as SQLite's planner takes it */
-	SORT_WALKED,	 /* the filters written "+(...)": no index answers
-			    them, so an index of the sort's column is walked */
-	SORT_BY_FILTERS, /* the column written after query_sort_filtered's
-			    prefix: the rows the filters keep, sorted */
-};
-
 /* A --sort or --values name the listing lacks, quoted: an empty one
  * ("--sort ''") is seen as one. */
 static void
@@ -1209,11 +1215,7 @@ prepare_view(struct query *db, const struct listing *l,
 		}
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
 		    " %s %s%s%s", first ? "WHERE" : "AND", open,
-		    way == SORT_WALKED && f == F_OUTCOME &&
-			    l->outcome_each != NULL ?
-			l->outcome_each :
-			where_of(db, l, f, val[f], norm[f], w),
-		    shut);
+		    where_of(db, l, f, val[f], norm[f], way, w), shut);
 		first = 0;
 	}
 	conds_end = len;

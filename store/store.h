@@ -135,8 +135,9 @@ void store_add_interval(struct store *, const struct store_interval *);
  * --jobs, live --workers): created, or with force replaced, and its
  * tables made, with no run of its own.  0, or -1 with err set. */
 int store_prepare(const struct store_opts *, char *err, size_t errlen);
-/* After those writers have all ended: what one writer does as it closes
- * the log (SQLite's sort indexes).  0, or -1 with err set. */
+/* After those writers have all ended, or on a log live --rotate closed:
+ * what one writer does as it closes the log (SQLite's sort indexes).
+ * 0, or -1 with err set. */
 int store_finish(const struct store_opts *, char *err, size_t errlen);
 /*
  * Ends the run with its exit status: sessions still open end as

@@ -1708,8 +1708,9 @@ sqlite_prepare(const struct store_opts *o, char *err, size_t errlen)
 	return 0;
 }
 
-/* After writers that ran together have all ended (read --jobs): the
- * sort indexes one writer builds as it closes the log. */
+/* The sort indexes one writer builds as it closes the log, built on a
+ * log no writer has open: after writers that ran together have all
+ * ended (read --jobs, live --workers), or one live --rotate closed. */
 static int
 sqlite_finish(const struct store_opts *o, char *err, size_t errlen)
 {

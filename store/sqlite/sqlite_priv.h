@@ -351,9 +351,10 @@ struct sqlite_store {
 	/* messages whose addresses the index waits for (addrs_write_waiting) */
 	struct waiting_addrs *addrs;
 	size_t		      naddrs, addrs_cap;
-	/* sessions whose commands, messages or logins changed in the
-	 * transaction open: their counts are written at its commit,
-	 * unless they ended in it (sqlite_counts.c) */
+	/* sessions whose commands, replies, logins, transactions,
+	 * recipients or messages changed in the transaction open: their
+	 * sent messages' outcomes are written at its commit, and their
+	 * counts unless they ended in it (sqlite_counts.c) */
 	struct session_ids counted, counts_ended;
 	struct analysis	  *an;	     /* digests, types, rules, verdicts */
 	struct part_end	   part_now; /* an end written at once: no memory */
