@@ -1619,8 +1619,13 @@ sort_indexes_build(sqlite3 *db, char *err, size_t errlen)
 	 * the largest took 99 MB of memory to sort there, 38 MB this way
 	 * (and 0.8 s, not 1.4) */
 	if (sqlite3_exec(db, "PRAGMA temp_store=FILE; BEGIN IMMEDIATE", NULL,
-		NULL, NULL) != SQLITE_OK)
-		return 0;
+		NULL, &msg) != SQLITE_OK) {
+		/* another writer held the log past the busy wait */
+		sort_indexes_missing(err, errlen,
+		    msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return -1;
+	}
 	if (sqlite3_exec(db, sort_indexes_sql, NULL, NULL, &msg) == SQLITE_OK &&
 	    sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) == SQLITE_OK)
 		return 0;
