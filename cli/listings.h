@@ -90,8 +90,9 @@ struct listing {
 	unsigned count_takes;
 	/* the values --outcome takes, NULL ended (NULL: a message's) */
 	const char *const *outcomes;
-	/* --outcome asked of each row, for a walk in the listing's order
-	 * that stops at its page (NULL: where[F_OUTCOME] is that already) */
+	/* the view whose rows a walk in the listing's order asks --outcome
+	 * of, each by its message, to stop at its page (NULL:
+	 * where[F_OUTCOME] is asked of each row already) */
 	const char *outcome_each;
 };
 

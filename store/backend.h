@@ -79,6 +79,7 @@ struct query_ops {
 	int (*nulls_low)(const struct query *);
 	const char *(*sort_filtered)(const struct query *);
 	int (*addr_index)(struct query *);
+	int (*outcome_kept)(struct query *);
 	FILE *(
 	    *blob)(struct query *, const char *sha, char *err, size_t errlen);
 };

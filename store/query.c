@@ -126,6 +126,12 @@ query_addr_index(struct query *q)
 	return q->ops->addr_index(q);
 }
 
+int
+query_outcome_kept(struct query *q)
+{
+	return q->ops->outcome_kept(q);
+}
+
 FILE *
 query_blob(struct query *q, const char *sha, char *err, size_t errlen)
 {

@@ -36,9 +36,10 @@ void		   query_bind_int(struct query_rows *, int i, int64_t v);
 void		   query_bind_text(struct query_rows *, int i, const char *v);
 /* Steps to the next row: 1 a row, 0 no more, -1 an error. */
 int query_next(struct query_rows *);
-/* Reads up to the first row within about ms milliseconds, then goes
- * back to before it: 1 within them (or a backend that cannot stop a
- * query part way), 0 over them, -1 an error (the rows say it when read). */
+/* Reads up to the first row within about ms milliseconds: 1 within
+ * them, the next query_next giving that row (or a backend that cannot
+ * stop a query part way, nothing read), 0 over them, back to before the
+ * first row, -1 an error (the rows say it when read). */
 int query_try(struct query_rows *, long ms);
 /* Back to before the first row, bindings kept, for another run. */
 void		query_reset(struct query_rows *);
@@ -68,10 +69,25 @@ int query_nulls_low(const struct query *);
  * messages for a day that holds none, where reading every row takes
  * 0.23 s); "" for PostgreSQL, whose planner weighs the filters itself. */
 const char *query_sort_filtered(const struct query *);
+/* A message's outcome in a SQLite log, from its own row (m: the table's
+ * alias and a dot, or ""), as v_messages works it out: the expression of
+ * the index messages_sort_outcome (sqlite.c), and what a listing's walk
+ * (SQLite only: the filters' SQL above) asks of each row's message,
+ * where v_messages would join its session too.  Kept as schema.sql's
+ * view has it (test_stats checks them alike). */
+#define QUERY_SQLITE_OUTCOME(m)                                             \
+	"CASE WHEN " m "direction = 's2c' THEN CASE WHEN " m "complete = 1" \
+	" THEN 'retrieved' ELSE 'incomplete' END ELSE coalesce(" m          \
+	"sent_outcome, 'unknown') END"
 /* Whether the log has a trigram index of the messages' From, To and Cc
  * to ask for rows (message_addrs, SQLite's FTS5: sqlite_addrs.c), 1 or
  * 0; PostgreSQL's planner takes its own (pg_trgm) by itself. */
 int query_addr_index(struct query *);
+/* Whether each message's row keeps what its outcome is worked out from
+ * (QUERY_SQLITE_OUTCOME: a SQLite log written since sent_outcome), 1 or
+ * 0 (an older log, whose v_messages works it out from the replies; and
+ * PostgreSQL, which never walks a listing). */
+int query_outcome_kept(struct query *);
 /* The kept bytes of the message whose SHA-256 is sha, to read from
  * the start (the caller closes it); NULL with err set. */
 FILE *query_blob(struct query *, const char *sha, char *err, size_t errlen);

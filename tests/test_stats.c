@@ -28,6 +28,7 @@
 #include <sqlite3.h>
 
 #include "schema.h"
+#include "store/query.h"
 #include "store/sqlite/sqlite_priv.h"
 #include "tests/sums_test.h"
 
@@ -569,6 +570,64 @@ hours_as_sqlite_has_them(void **state)
 	sqlite3_close(db);
 }
 
+/* A message's outcome as the walks and the sort index spell it
+ * (QUERY_SQLITE_OUTCOME) is v_messages' on every kind of row, and the
+ * index made of it is the one a filter by the view's outcome reads. */
+static void
+outcome_spelled_alike(void **state)
+{
+	static const char *const sent[] = { "NULL", "'accepted'", "'rejected'",
+		"'partly accepted'", "'unknown'" };
+	sqlite3			*db = log_new(0);
+	sqlite3_stmt		*st;
+	char			 sql[512];
+	int			 id = 0, index = 0;
+
+	(void)state;
+	run(db,
+	    "INSERT INTO sessions (id, run_id, proto, client_ip, client_port,"
+	    " server_ip, server_port, start_ts) VALUES (1, 1, 'smtp',"
+	    " '10.0.0.1', 1000, '192.0.2.1', 25, 1700000000)");
+	for (int dir = 0; dir < 2; dir++)
+		for (int complete = 0; complete < 2; complete++)
+			for (size_t o = 0; o < sizeof(sent) / sizeof(*sent);
+			     o++) {
+				snprintf(sql, sizeof(sql),
+				    "INSERT INTO messages (id, session_id, tx,"
+				    " proto, method, direction, begin_ts,"
+				    " complete, sent_outcome) VALUES (%d, 1, %d,"
+				    " 'smtp', 'DATA', '%s', 1700000000, %d,"
+				    " %s)",
+				    id + 1, id + 1, dir ? "s2c" : "c2s",
+				    complete, sent[o]);
+				run(db, sql);
+				id++;
+			}
+	assert_int_equal(count_of(db,
+			     "SELECT count(*) FROM v_messages v JOIN messages m"
+			     " ON m.id = v.message_id WHERE v.outcome IS NOT"
+			     " (" QUERY_SQLITE_OUTCOME("m.") ")"),
+	    0);
+	assert_int_equal(count_of(db,
+			     "SELECT count(DISTINCT outcome) FROM"
+			     " v_messages"),
+	    6);
+	run(db,
+	    "CREATE INDEX messages_sort_outcome ON messages(" QUERY_SQLITE_OUTCOME(
+		"") ")");
+	assert_int_equal(sqlite3_prepare_v2(db,
+			     "EXPLAIN QUERY PLAN SELECT message_id FROM"
+			     " v_messages WHERE outcome = 'accepted'",
+			     -1, &st, NULL),
+	    SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		index += strstr((const char *)sqlite3_column_text(st, 3),
+			     "messages_sort_outcome") != NULL;
+	sqlite3_finalize(st);
+	assert_int_equal(index, 1);
+	sqlite3_close(db);
+}
+
 int
 main(void)
 {
@@ -579,6 +638,7 @@ main(void)
 		cmocka_unit_test(views_for_a_reader),
 		cmocka_unit_test(top_lists_off_their_index),
 		cmocka_unit_test(hours_as_sqlite_has_them),
+		cmocka_unit_test(outcome_spelled_alike),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -466,6 +466,14 @@ q_addr_index(struct query *q)
 	return 0;
 }
 
+/* PostgreSQL works outcomes out in v_messages, and walks no listing. */
+static int
+q_outcome_kept(struct query *q)
+{
+	(void)q;
+	return 0;
+}
+
 /* The kept bytes, chunk by chunk (one in memory at a time), into a
  * temporary file to read. */
 static FILE *
@@ -538,5 +546,6 @@ static const struct query_ops pg_query_ops = {
 	.nulls_low = q_nulls_low,
 	.sort_filtered = q_sort_filtered,
 	.addr_index = q_addr_index,
+	.outcome_kept = q_outcome_kept,
 	.blob = q_blob,
 };

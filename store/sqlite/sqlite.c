@@ -25,6 +25,7 @@
 #include "store/backend.h"
 #include "store/keep.h"
 #include "store/owner.h"
+#include "store/query.h"
 #include "schema.h"
 #include "store/sqlite/sqlite_priv.h"
 
@@ -1559,6 +1560,11 @@ sqlite_add_interval(void *arg, const struct store_interval *iv)
 	sqlite3_finalize(st);
 }
 
+/* v_messages' outcome, written as the view has it */
+#define OUTCOME_INDEX_SQL                                     \
+	"CREATE INDEX IF NOT EXISTS messages_sort_outcome ON" \
+	" messages(" QUERY_SQLITE_OUTCOME("") ");"
+
 /*
  * The analyst's sorts by a column of messages or sessions (the web
  * view's, listings --sort) read its index from the first row they show:
@@ -1573,7 +1579,7 @@ sqlite_add_interval(void *arg, const struct store_interval *iv)
  * grows (another read into it).  The time, size and duration sorts' indexes are
  * the schema's: their keys mostly grow, so they cost little as rows come.
  */
-static const char sort_indexes_sql[] =
+static const char sort_indexes_sql[] = OUTCOME_INDEX_SQL
     "CREATE INDEX IF NOT EXISTS messages_sort_proto ON messages(proto);"
     "CREATE INDEX IF NOT EXISTS messages_sort_method ON messages(method);"
     "CREATE INDEX IF NOT EXISTS messages_sort_from ON messages(from_addr);"
@@ -1582,10 +1588,6 @@ static const char sort_indexes_sql[] =
     "CREATE INDEX IF NOT EXISTS messages_sort_attachments"
     " ON messages(attachments);"
     "CREATE INDEX IF NOT EXISTS messages_sort_complete ON messages(complete);"
-    /* v_messages' outcome, written as the view has it */
-    "CREATE INDEX IF NOT EXISTS messages_sort_outcome ON messages(CASE WHEN"
-    " direction = 's2c' THEN CASE WHEN complete = 1 THEN 'retrieved' ELSE"
-    " 'incomplete' END ELSE coalesce(sent_outcome, 'unknown') END);"
     "CREATE INDEX IF NOT EXISTS sessions_sort_proto ON sessions(proto);"
     "CREATE INDEX IF NOT EXISTS sessions_sort_port ON sessions(server_port);"
     "CREATE INDEX IF NOT EXISTS sessions_sort_user ON sessions(username);"
