@@ -142,7 +142,7 @@ const struct listing listings[] = {
 			      " WHERE name = ?)",
 		[F_PORT] = PORT },
 	    "id", NULL, "SELECT count(*) AS total FROM sessions", "id",
-	    session_values, 0, NULL, NULL },
+	    session_values, 0, NULL, NULL, NULL },
 	{ "messages", "messages however they travelled, pieces left out",
 	    "SELECT message_id AS id, session_id AS session, time, proto,"
 	    " method, \"from\", \"to\", subject, attachments AS att, size,"
@@ -158,7 +158,11 @@ const struct listing listings[] = {
 	    /* the pieces from their own index, the rest from the smallest */
 	    "SELECT (SELECT count(*) FROM messages) - (SELECT count(*) FROM"
 	    " messages WHERE partial <> 0) AS total",
-	    "message_id", message_values, 0, NULL, NULL },
+	    "message_id", message_values, 1U << F_PROTO, NULL, NULL,
+	    /* a protocol's: most of a million messages counted through
+	     * the view's join with their sessions took 0.55 s */
+	    "SELECT CAST(coalesce(sum(messages), 0) AS BIGINT) AS total"
+	    " FROM v_stat_kinds" },
 	{ "creds", "credentials seen, and whether they worked",
 	    "SELECT id, session_id AS session, time, proto,"
 	    " client_ip AS client, server_ip AS server, command, mechanism,"
@@ -169,7 +173,7 @@ const struct listing listings[] = {
 		[F_CLIENT] = "in_net(client_ip, ?)",
 		[F_SERVER] = "in_net(server_ip, ?)",
 		[F_MECHANISM] = "mechanism = ?", [F_PORT] = PORT },
-	    "id", NULL, NULL, "id", NULL, 0, auth_outcomes, NULL },
+	    "id", NULL, NULL, "id", NULL, 0, auth_outcomes, NULL, NULL },
 	{ "attachments", "attachments, with their hashes",
 	    "SELECT message_id AS message, session_id AS session, time, proto,"
 	    " \"from\", subject, filename, content_type AS type,"
@@ -181,7 +185,8 @@ const struct listing listings[] = {
 		NULL, NULL, NULL, MATCH("filename"), "%s = ?",
 		OUTCOME_OF_MESSAGE,
 		[F_QUERY] = "message_id IN (SELECT m.id %s)" },
-	    "message, path", NULL, NULL, NULL, NULL, 0, NULL, "v_attachments" },
+	    "message, path", NULL, NULL, NULL, NULL, 0, NULL, "v_attachments",
+	    NULL },
 	{ "urls", "links in the messages' text, and what is wrong with them",
 	    "SELECT message_id AS message, session_id AS session, time, proto,"
 	    " \"from\", subject, kind, url, host, shown_text AS shows, findings"
@@ -190,7 +195,7 @@ const struct listing listings[] = {
 		MATCH("subject"), SINCE("time"), UNTIL("time"), NULL, NULL,
 		NULL, NULL, NULL, NULL, NULL, OUTCOME_OF_MESSAGE,
 		[F_QUERY] = "message_id IN (SELECT m.id %s)" },
-	    "message, n", NULL, NULL, NULL, NULL, 0, NULL, "v_urls" },
+	    "message, n", NULL, NULL, NULL, NULL, 0, NULL, "v_urls", NULL },
 	{ "tls", "TLS handshakes: versions, suites, names, certificates",
 	    "SELECT session_id AS id, time, proto, client_ip AS client,"
 	    " server_ip AS server, server_port AS port, mode, sni, version,"
@@ -200,7 +205,7 @@ const struct listing listings[] = {
 		NULL, SINCE("time"), UNTIL("time"), NULL,
 		NULL, [F_CLIENT] = "in_net(client_ip, ?)",
 		[F_SERVER] = "in_net(server_ip, ?)", [F_PORT] = PORT },
-	    "id", NULL, NULL, "session_id", NULL, 0, NULL, NULL },
+	    "id", NULL, NULL, "session_id", NULL, 0, NULL, NULL, NULL },
 	{ "hosts", "every client and server, with what it did",
 	    /* SQLite keeps the sums as it writes (sqlite_hosts.c) */
 	    "SELECT host, sessions, as_client, as_server, first, last, users,"
@@ -209,7 +214,7 @@ const struct listing listings[] = {
 		[F_SINCE] = "last >= ?",
 		[F_UNTIL] = "first < ?" },
 	    "sessions DESC, CAST(host AS TEXT)", NULL, NULL, NULL, NULL, 0,
-	    NULL, NULL },
+	    NULL, NULL, NULL },
 	{ "files", "every file sent, once a content, with how often and how",
 	    "SELECT sha256, name, names, size, type, content, findings,"
 	    " messages, first, last FROM (SELECT sha256, max(size) AS size,"
@@ -225,7 +230,7 @@ const struct listing listings[] = {
 		[F_HASH] = "sha256 IN (SELECT sha256 FROM v_attachments"
 			   " WHERE %s = ?)" },
 	    "messages DESC, sha256", "sha256 IS NOT NULL", NULL, NULL, NULL, 0,
-	    NULL, NULL },
+	    NULL, NULL, NULL },
 	/* the view alone, its session's columns its own: SQLite then
 	 * merges its checks in order (sqlite_findings.c), where a join
 	 * here would make every finding whole and sort it */
@@ -240,7 +245,8 @@ const struct listing listings[] = {
 	    "id, finding", NULL,
 	    "SELECT CAST(coalesce(sum(n), 0) AS BIGINT) AS total"
 	    " FROM v_stat_findings",
-	    NULL, finding_values, 1U << F_PROTO | 1U << F_FINDING, NULL, NULL },
+	    NULL, finding_values, 1U << F_PROTO | 1U << F_FINDING, NULL, NULL,
+	    NULL },
 };
 
 const size_t nlistings = sizeof(listings) / sizeof(listings[0]);
@@ -1086,18 +1092,26 @@ values_kept(const struct listing *l, const char *name)
 	return NULL;
 }
 
-/* Whether count_all answers the count of a selection: every filter on
- * is one it takes (count_takes). */
-static int
-counted_by_sums(const struct listing *l, const char *const val[F_COUNT],
+/* The SQL that counts a selection from what the log keeps, the
+ * filters' WHERE to be put after it: count_all with no filter on,
+ * count_kept (or count_all) when every filter on is one they take
+ * (count_takes); NULL: the rows are counted. */
+static const char *
+count_kept_sql(const struct listing *l, const char *const val[F_COUNT],
     const int flag[F_COUNT])
 {
+	int filtered = 0;
+
 	if (l->count_all == NULL)
-		return 0;
-	for (int f = 0; f < F_COUNT; f++)
-		if ((val[f] != NULL || flag[f]) && !(l->count_takes & 1U << f))
-			return 0;
-	return 1;
+		return NULL;
+	for (int f = 0; f < F_COUNT; f++) {
+		if (val[f] == NULL && !flag[f])
+			continue;
+		if (!(l->count_takes & 1U << f))
+			return NULL;
+		filtered = 1;
+	}
+	return filtered && l->count_kept != NULL ? l->count_kept : l->count_all;
 }
 
 /* The rows of the whole listing (count_all), or -1 where the log would
@@ -1186,6 +1200,7 @@ prepare_view(struct query *db, const struct listing *l,
 	int			     filtered = has_filters(val, flag);
 	struct search_cond	    *qc = NULL;
 	const struct listing_values *kept;
+	const char		    *kept_count;
 
 	/* a WHERE of the query itself, not of a subquery in its columns */
 	while ((next = strstr(from + 1, " FROM ")) != NULL)
@@ -1273,9 +1288,9 @@ prepare_view(struct query *db, const struct listing *l,
 			err, errlen) != 0)
 			goto fail;
 		offset = 0;
-	} else if (v->count && counted_by_sums(l, val, flag)) {
-		/* count_all, the filters' WHERE after it */
-		size_t head = strlen(l->count_all), n = conds_end - conds;
+	} else if (v->count && (kept_count = count_kept_sql(l, val, flag))) {
+		/* the kept count, the filters' WHERE after it */
+		size_t head = strlen(kept_count), n = conds_end - conds;
 
 		if (head + n >= sizeof(sql)) {
 			snprintf(err, errlen,
@@ -1283,7 +1298,7 @@ prepare_view(struct query *db, const struct listing *l,
 			goto fail;
 		}
 		memmove(sql + head, sql + conds, n);
-		memcpy(sql, l->count_all, head);
+		memcpy(sql, kept_count, head);
 		sql[len = head + n] = '\0';
 		limit = offset = 0;
 	} else if (v->count) { /* the rows there are, for paging */

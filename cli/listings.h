@@ -84,9 +84,10 @@ struct listing {
 	/* columns whose values with no filter on the log keeps (NULL
 	 * ends them; NULL: none) */
 	const struct listing_values *values_all;
-	/* the filters (1 << F_...) that count_all answers too, their SQL
-	 * the listing's own put after it as its WHERE: a selection's count
-	 * from the sums where the rows it counts are not kept (0: none) */
+	/* the filters (1 << F_...) that count_kept (or count_all, where
+	 * there is none) answers too, their SQL the listing's own put after
+	 * it as its WHERE: a selection's count from the sums where the rows
+	 * it counts are not kept (0: none) */
 	unsigned count_takes;
 	/* the values --outcome takes, NULL ended (NULL: a message's) */
 	const char *const *outcomes;
@@ -94,6 +95,9 @@ struct listing {
 	 * of, each by its message, to stop at its page (NULL:
 	 * where[F_OUTCOME] is asked of each row already) */
 	const char *outcome_each;
+	/* the count of a selection count_takes answers from the sums,
+	 * where count_all is the indexes' (NULL: count_all) */
+	const char *count_kept;
 };
 
 extern const struct listing listings[];

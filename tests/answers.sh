@@ -39,6 +39,7 @@ sessions of a host	/api/listing/sessions?host=$_client&limit=100
 sessions, values of server	/api/listing/sessions?values=server&limit=50
 messages, first page	/api/listing/messages?limit=100
 messages, total	/api/listing/messages?count=1
+messages of a protocol, total	/api/listing/messages?count=1&proto=smtp
 messages, last page	/api/listing/messages?limit=100&offset=$_last
 messages, last page by key	/api/listing/messages?limit=101&last=1
 messages, the page after a row	/api/listing/messages?limit=101&after=$_mid
@@ -61,6 +62,9 @@ messages of a client	/api/listing/messages?client=$_client&limit=100
 messages, a day	/api/listing/messages?since=$_day&until=$_next&limit=100
 messages, values of from	/api/listing/messages?values=from&limit=50
 attachments, first page	/api/listing/attachments?limit=100
+attachments of a protocol, first page	/api/listing/attachments?proto=smtp&limit=100
+attachments of an outcome, first page	/api/listing/attachments?outcome=accepted&limit=100
+attachments of an outcome, total	/api/listing/attachments?outcome=accepted&count=1
 creds, first page	/api/listing/creds?limit=100
 urls, first page	/api/listing/urls?limit=100
 tls, first page	/api/listing/tls?limit=100
