@@ -59,9 +59,10 @@ const char *const filter_opt[F_COUNT] = {
  * (v_messages would join its session too: a count of the attachments of
  * an outcome most messages have took 0.13 s walked, this 0.065), and
  * v_messages' row in a log from before */
-#define OUTCOME_OF_EACH                                                                           \
-	"EXISTS (SELECT 1 FROM messages o WHERE o.id = %s.message_id AND (" QUERY_SQLITE_OUTCOME( \
-	    "o.") ") = ?)"
+#define OUTCOME_OF_O QUERY_SQLITE_OUTCOME("o.")
+#define OUTCOME_OF_EACH                                    \
+	"EXISTS (SELECT 1 FROM messages o WHERE o.id = %s" \
+	".message_id AND (" OUTCOME_OF_O ") = ?)"
 #define OUTCOME_OF_EACH_WORKED                                       \
 	"EXISTS (SELECT 1 FROM v_messages o WHERE o.message_id = %s" \
 	".message_id AND o.outcome = ?)"
