@@ -647,23 +647,11 @@ schema_version(struct sqlite_store *s)
 	return (int)db_pragma(s->db, "PRAGMA user_version", -1);
 }
 
-/* Whether table has a column of that name (for upgrades in place). */
+/* Whether table lacks a column of that name (for upgrades in place). */
 static int
-has_column(struct sqlite_store *s, const char *table, const char *column)
+lacks_column(struct sqlite_store *s, const char *table, const char *column)
 {
-	sqlite3_stmt *st;
-	int	      found = 0;
-
-	if (sqlite3_prepare_v2(s->db,
-		"SELECT 1 FROM pragma_table_info(?)"
-		" WHERE name = ?",
-		-1, &st, NULL) != SQLITE_OK)
-		return 0;
-	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return found;
+	return sqlite_has_column(s->db, table, column) != 1;
 }
 
 /* Whether the database is another program's: schema version 0 with
@@ -722,35 +710,35 @@ schema_steps(struct sqlite_store *s, char *err, size_t errlen)
 	}
 	if (v == 0 && foreign(s, err, errlen))
 		return -1;
-	if (v == 5 && !has_column(s, "recipients", "delivery_code") &&
+	if (v == 5 && lacks_column(s, "recipients", "delivery_code") &&
 	    exec_sql(s,
 		"ALTER TABLE recipients ADD COLUMN"
 		" delivery_code INTEGER; ALTER TABLE recipients ADD COLUMN"
 		" delivery_reply TEXT; DROP VIEW IF EXISTS v_recipients;",
 		err, errlen) != 0)
 		return -1;
-	if (v == 5 && !has_column(s, "messages", "assembled") &&
+	if (v == 5 && lacks_column(s, "messages", "assembled") &&
 	    exec_sql(s, "ALTER TABLE messages ADD COLUMN assembled TEXT;", err,
 		errlen) != 0)
 		return -1;
 	/* ... a log made before the sessions kept their counts takes
 	 * them, counted once (the view below reads them) */
-	if (v != 0 && !has_column(s, "sessions", "n_commands") &&
+	if (v != 0 && lacks_column(s, "sessions", "n_commands") &&
 	    exec_sql(s, SESSION_COUNTS_ADDED, err, errlen) != 0)
 		return -1;
 	/* ... and before the messages kept their outcomes (v_messages) */
-	if (v != 0 && !has_column(s, "messages", "sent_outcome") &&
+	if (v != 0 && lacks_column(s, "messages", "sent_outcome") &&
 	    exec_sql(s, SENT_OUTCOMES_ADDED, err, errlen) != 0)
 		return -1;
 	if (exec_sql(s, STORE_SCHEMA_SQL, err, errlen) != 0)
 		return -1;
 	/* a version 7 log written before decryption came */
-	if (!has_column(s, "tls", "decryption") &&
+	if (lacks_column(s, "tls", "decryption") &&
 	    exec_sql(s, "ALTER TABLE tls ADD COLUMN decryption TEXT;", err,
 		errlen) != 0)
 		return -1;
 	/* ... or before messages had findings */
-	if (!has_column(s, "messages", "findings") &&
+	if (lacks_column(s, "messages", "findings") &&
 	    exec_sql(s,
 		"ALTER TABLE messages ADD COLUMN findings TEXT;"
 		" ALTER TABLE messages ADD COLUMN received_path TEXT;"
@@ -758,7 +746,7 @@ schema_steps(struct sqlite_store *s, char *err, size_t errlen)
 		err, errlen) != 0)
 		return -1;
 	/* ... or before runs said which process wrote them */
-	if (!has_column(s, "runs", "owner") &&
+	if (lacks_column(s, "runs", "owner") &&
 	    exec_sql(s,
 		"ALTER TABLE runs ADD COLUMN owner TEXT;"
 		" ALTER TABLE runs ADD COLUMN blobs TEXT;"
@@ -767,7 +755,7 @@ schema_steps(struct sqlite_store *s, char *err, size_t errlen)
 		err, errlen) != 0)
 		return -1;
 	/* ... or before parts were typed by content */
-	if (!has_column(s, "parts", "magic_type") &&
+	if (lacks_column(s, "parts", "magic_type") &&
 	    exec_sql(s,
 		"ALTER TABLE parts ADD COLUMN magic_type TEXT;"
 		" ALTER TABLE parts ADD COLUMN findings TEXT;"

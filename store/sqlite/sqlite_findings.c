@@ -111,19 +111,11 @@ sqlite_findings_schema(sqlite3 *db, char *err, size_t errlen)
 int
 sqlite_findings_view(sqlite3 *db)
 {
-	sqlite3_stmt *st;
-	int	      current;
-
 	/* the log's own view, when it has every session column */
-	if (sqlite3_prepare_v2(db,
-		"SELECT 1 FROM pragma_table_info('v_tls_findings', 'main')"
-		" WHERE name = 'user'",
-		-1, &st, NULL) != SQLITE_OK)
-		return -1;
-	current = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	if (current)
-		return 0;
+	int current = sqlite_has_column(db, "v_tls_findings", "user");
+
+	if (current != 0)
+		return current > 0 ? 0 : -1;
 	return sqlite3_exec(db,
 		   "CREATE TEMP VIEW v_tls_findings AS " FINDINGS_SQL, NULL,
 		   NULL, NULL) == SQLITE_OK ?

@@ -241,6 +241,24 @@ sqlite_has_table(sqlite3 *db, const char *name)
 }
 
 int
+sqlite_has_column(sqlite3 *db, const char *table, const char *column)
+{
+	sqlite3_stmt *st;
+	int	      found = 0;
+
+	/* main's: a TEMP view of the same name would shadow it */
+	if (sqlite3_prepare_v2(db,
+		"SELECT 1 FROM pragma_table_info(?, 'main') WHERE name = ?", -1,
+		&st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
+}
+
+int
 sqlite_schema_filled(sqlite3 *db, const char *const *schema, size_t n, int had,
     const char *fill, char **msg)
 {

@@ -507,6 +507,9 @@ void db_tls_event(struct sqlite_store *, const struct md_event *);
 /* sqlite_hosts.c: whether the log has a table or view of that name (1,
  * 0; -1: it could not be asked) */
 int sqlite_has_table(sqlite3 *, const char *name);
+/* ... and whether its table or view of that name has that column (the
+ * same answers) */
+int sqlite_has_column(sqlite3 *, const char *table, const char *column);
 /* The n statements of schema, then fill where had (the table they make
  * was there: 1, 0; -1: unknown, failed) is 0; 0, or -1 with *msg said. */
 int sqlite_schema_filled(sqlite3 *, const char *const *schema, size_t n,

@@ -429,18 +429,10 @@ static int
 q_outcome_kept(struct query *q)
 {
 	struct sqlite_query *c = (struct sqlite_query *)q;
-	sqlite3_stmt	    *st;
 
-	if (c->outcome_kept >= 0)
-		return c->outcome_kept;
-	c->outcome_kept = 0;
-	if (sqlite3_prepare_v2(c->db,
-		"SELECT 1 FROM pragma_table_info('messages')"
-		" WHERE name = 'sent_outcome'",
-		-1, &st, NULL) == SQLITE_OK) {
-		c->outcome_kept = sqlite3_step(st) == SQLITE_ROW;
-		sqlite3_finalize(st);
-	}
+	if (c->outcome_kept < 0)
+		c->outcome_kept =
+		    sqlite_has_column(c->db, "messages", "sent_outcome") == 1;
 	return c->outcome_kept;
 }
 
