@@ -748,9 +748,9 @@ listing_unseen_name(struct query *db, const char *const val[F_COUNT], char *out,
 	return 0;
 }
 
-/* How a page of filtered rows is read, sorted or (--outcome of an
- * attachment or a link) in the listing's order (listing_prepare_view
- * says why there are three). */
+/* How a page or count of filtered rows is read, sorted or (the rows
+ * that hang off messages: rows_walk) in the listing's order
+ * (listing_prepare_view says why there are three). */
 enum sort_way {
 	SORT_PLANNED,	 /* as SQLite's planner takes it */
 	SORT_WALKED,	 /* the filters written "+(...)": no index answers

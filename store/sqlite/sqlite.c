@@ -1564,8 +1564,9 @@ sqlite_add_interval(void *arg, const struct store_interval *iv)
  * 200 MB of its 6.5 GB); the sessions' counts (sqlite_counts.c) have
  * three more, the messages' outcomes one.  A log being written sorts by
  * reading its rows until then; a log that has them keeps them up as it
- * grows (another read into it).  The time, size and duration sorts' indexes are
- * the schema's: their keys mostly grow, so they cost little as rows come.
+ * grows (another read into it).  The time, size and duration sorts'
+ * indexes are the schema's: their keys mostly grow, so they cost little
+ * as rows come.
  */
 static const char sort_indexes_sql[] = OUTCOME_INDEX_SQL
     "CREATE INDEX IF NOT EXISTS messages_sort_proto ON messages(proto);"
